@@ -1,0 +1,118 @@
+"""The core app: database, collections, records and the hook registry, with no HTTP."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from pybase.core import collection_save, record_save
+from pybase.core.app_hooks import HOOKS
+from pybase.core.collection_registry import CollectionRegistry
+from pybase.core.collections import Collection, new_collection
+from pybase.core.errors import NotFoundError
+from pybase.core.events import BootstrapEvent, TerminateEvent
+from pybase.core.fields import new_field
+from pybase.core.record_query import RecordStore
+from pybase.core.records import Record
+from pybase.core.system_collections import system_collections
+from pybase.store.db import Database
+from pybase.store.schema import create_system_tables
+from pybase.tools.hook import Hook
+
+log = logging.getLogger("pybase")
+
+
+class App:
+    """Everything a pybase instance owns; handed to every layer above ``core``."""
+
+    def __init__(self, data_dir: str, *, dev: bool = False) -> None:
+        self.data_dir = os.path.abspath(data_dir)
+        self.dev = dev
+        self.db = Database(os.path.join(self.data_dir, "data.db"))
+        self.registry = CollectionRegistry(self.db)
+        self.records = RecordStore(self.db, self.registry)
+        self.hooks: dict[str, Hook[Any]] = {}
+        for spec in HOOKS:
+            hook: Hook[Any] = Hook(spec.js_name)
+            self.hooks[spec.js_name] = hook
+            setattr(self, spec.name, hook)
+        self.bootstrapped = False
+
+    # ---- lifecycle ---------------------------------------------------------------------
+
+    def bootstrap(self) -> None:
+        """Open the database, create system tables and collections, load the registry."""
+        os.makedirs(self.data_dir, exist_ok=True)
+
+        def finalize(_: BootstrapEvent) -> None:
+            with self.db.write() as conn:
+                create_system_tables(conn)
+            self.registry.reload()
+            self._ensure_system_collections()
+            self.bootstrapped = True
+
+        self.hooks["onBootstrap"].trigger(BootstrapEvent(self), finalize)
+
+    def terminate(self, *, is_restart: bool = False) -> None:
+        """Fire onTerminate and close the database."""
+        event = TerminateEvent(self)
+        event.is_restart = is_restart
+        self.hooks["onTerminate"].trigger(event, lambda _e: self.db.close())
+
+    def _ensure_system_collections(self) -> None:
+        for data in system_collections():
+            if self.registry.find(data["id"]) is not None:
+                continue
+            data = dict(data)
+            extra = data.pop("fields_extra", [])
+            col = new_collection(data)
+            col.system = data.get("system", False)
+            col.fields.extend(new_field(f) for f in extra)
+            col.invalidate()
+            collection_save.save_collection(self, col, None)
+
+    # ---- collections -------------------------------------------------------------------
+
+    def find_collection(self, id_or_name: str) -> Collection:
+        """A collection by id or name, or NotFoundError."""
+        col = self.registry.find(id_or_name)
+        if col is None:
+            raise NotFoundError()
+        return col
+
+    def save_collection(self, col: Collection, old: Collection | None = None, renames: dict[str, str] | None = None) -> Collection:
+        """Create or update a collection (and its table) through the hooks."""
+        return collection_save.save_collection(self, col, old, renames)
+
+    def delete_collection(self, col: Collection) -> None:
+        """Delete a collection and its table through the hooks."""
+        collection_save.delete_collection(self, col)
+
+    # ---- records -----------------------------------------------------------------------
+
+    def new_record(self, collection: Collection | str, data: dict[str, Any] | None = None) -> Record:
+        """A new, unsaved record."""
+        col = self.find_collection(collection) if isinstance(collection, str) else collection
+        return Record(col, data, store=self.records)
+
+    def find_record_by_id(self, collection: Collection | str, record_id: str) -> Record:
+        """A record by id, or NotFoundError."""
+        col = self.find_collection(collection) if isinstance(collection, str) else collection
+        return self.records.find_by_id(col, record_id)
+
+    def save(self, record: Record, *, validate: bool = True) -> Record:
+        """Create or update a record through the hooks."""
+        return record_save.save_record(self, record, validate=validate)
+
+    def delete(self, record: Record) -> None:
+        """Delete a record through the hooks."""
+        record_save.delete_record(self, record)
+
+    def find_auth_record_by_email(self, collection: Collection | str, email: str) -> Record:
+        """An auth record by email, or NotFoundError."""
+        col = self.find_collection(collection) if isinstance(collection, str) else collection
+        record = self.records.find_first(col, email=email)
+        if record is None:
+            raise NotFoundError()
+        return record

@@ -1,0 +1,131 @@
+"""Auth tokens (PocketBase's HS256 JWTs) and the password sign-in check."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import jwt
+
+from pybase.core.errors import BadRequestError
+
+if TYPE_CHECKING:
+    from pybase.core.collection_registry import CollectionRegistry
+    from pybase.core.record_query import RecordStore
+    from pybase.core.records import Record
+
+TOKEN_AUTH = "auth"
+TOKEN_FILE = "file"
+TOKEN_VERIFICATION = "verification"
+TOKEN_PASSWORD_RESET = "passwordReset"
+TOKEN_EMAIL_CHANGE = "emailChange"
+# token type claim -> collection option holding its duration and secret
+TOKEN_OPTION = {
+    TOKEN_AUTH: "authToken",
+    TOKEN_FILE: "fileToken",
+    TOKEN_VERIFICATION: "verificationToken",
+    TOKEN_PASSWORD_RESET: "passwordResetToken",
+    TOKEN_EMAIL_CHANGE: "emailChangeToken",
+}
+
+
+def signing_key(record: Record, token_type: str) -> str:
+    """The HMAC key: the record's tokenKey plus the collection's secret for that token type."""
+    option = record.collection.token_option(TOKEN_OPTION[token_type])
+    return record.token_key + str(option.get("secret") or "")
+
+
+def new_auth_token(record: Record, *, refreshable: bool = True, duration: int | None = None) -> str:
+    """A signed auth token with PocketBase's claims (no ``iat``)."""
+    option = record.collection.token_option("authToken")
+    seconds = duration if duration else int(option.get("duration") or 0)
+    claims: dict[str, Any] = {
+        "collectionId": record.collection.id,
+        "exp": int(time.time()) + seconds,
+        "id": record.id,
+        "refreshable": refreshable,
+        "type": TOKEN_AUTH,
+    }
+    return jwt.encode(claims, signing_key(record, TOKEN_AUTH), algorithm="HS256")
+
+
+def new_token(record: Record, token_type: str, extra: dict[str, Any] | None = None) -> str:
+    """A signed non-auth token (file, verification, password reset...)."""
+    option = record.collection.token_option(TOKEN_OPTION[token_type])
+    claims: dict[str, Any] = {
+        "collectionId": record.collection.id,
+        "exp": int(time.time()) + int(option.get("duration") or 0),
+        "id": record.id,
+        "type": token_type,
+        **(extra or {}),
+    }
+    return jwt.encode(claims, signing_key(record, token_type), algorithm="HS256")
+
+
+def find_record_by_token(
+    token: str, token_type: str, registry: CollectionRegistry, records: RecordStore
+) -> Record | None:
+    """The auth record a valid, unexpired token of ``token_type`` belongs to; else None."""
+    token = token.strip()
+    if token[:7].lower() == "bearer ":
+        token = token[7:].strip()
+    if not token:
+        return None
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return None
+    if claims.get("type") != token_type or not isinstance(claims.get("id"), str):
+        return None
+    collection = registry.find(str(claims.get("collectionId") or ""))
+    if collection is None or not collection.is_auth:
+        return None
+    try:
+        record = records.find_by_id(collection, claims["id"])
+    except Exception:
+        return None
+    try:
+        jwt.decode(
+            token,
+            signing_key(record, token_type),
+            algorithms=["HS256"],
+            options={"require": [], "verify_exp": True},
+        )
+    except jwt.PyJWTError:
+        return None
+    return record
+
+
+def token_claims(token: str) -> dict[str, Any]:
+    """The unverified claims of a token (for flags such as ``refreshable``)."""
+    try:
+        return dict(jwt.decode(token.removeprefix("Bearer ").strip(), options={"verify_signature": False}))
+    except jwt.PyJWTError:
+        return {}
+
+
+def find_by_identity(records: RecordStore, record_collection: Any, identity: str, fields: list[str]) -> Record | None:
+    """The auth record whose identity field (email by default) equals ``identity``."""
+    for name in fields:
+        if record_collection.field(name) is None:
+            continue
+        value = identity.lower() if name == "email" else identity
+        record = records.find_first(record_collection, **{name: value})
+        if record is None and name == "email":
+            record = records.find_first(record_collection, **{name: identity})
+        if record is not None:
+            return record
+    return None
+
+
+def authenticate_password(
+    records: RecordStore, collection: Any, identity: str, password: str, identity_field: str = ""
+) -> Record:
+    """Check a password sign-in; the same error for an unknown identity and a wrong password."""
+    fields = collection.auth.get("passwordAuth", {}).get("identityFields") or ["email"]
+    if identity_field:
+        fields = [identity_field]
+    record = find_by_identity(records, collection, identity, fields)
+    if record is None or not record.validate_password(password):
+        raise BadRequestError("Failed to authenticate.")
+    return record

@@ -1,0 +1,62 @@
+"""The cached set of collections, loaded from ``_collections`` and rebuilt after every change."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from sqlalchemy import literal_column, select
+
+from pybase.core.collections import Collection
+from pybase.store.schema import collections_table, metadata
+
+if TYPE_CHECKING:
+    from pybase.store.db import Database
+
+
+class CollectionRegistry:
+    """Collections by id and by case-insensitive name; swapped atomically on reload."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._lock = threading.Lock()
+        self._by_key: dict[str, Collection] = {}
+        self._ordered: list[Collection] = []
+
+    def reload(self) -> None:
+        """Read every collection from the database (inside a write, that write's view)."""
+        with self.db.read() as conn:
+            rows = conn.execute(select(collections_table).order_by(literal_column("rowid"))).all()
+        collections = [Collection.from_row(row) for row in rows]
+        by_key: dict[str, Collection] = {}
+        for col in collections:
+            col.registry = self
+            by_key[col.id] = col
+            by_key[col.name.lower()] = col
+        with self._lock:
+            self._by_key = by_key
+            self._ordered = collections
+
+    def find(self, id_or_name: str) -> Collection | None:
+        """A collection by id or (case-insensitive) name."""
+        if not id_or_name:
+            return None
+        by_key = self._by_key
+        return by_key.get(id_or_name) or by_key.get(id_or_name.lower())
+
+    def all(self) -> list[Collection]:
+        """Every collection in creation order."""
+        return list(self._ordered)
+
+    def reserved_table_names(self) -> set[str]:
+        """Names taken by internal tables."""
+        return {name.lower() for name in metadata.tables} | {"sqlite_master", "sqlite_sequence"}
+
+    def referencing(self, collection_id: str) -> list[tuple[Collection, str]]:
+        """(collection, relation field name) pairs pointing at ``collection_id``."""
+        out = []
+        for col in self._ordered:
+            for field in col.fields:
+                if field.type == "relation" and getattr(field, "collectionId", "") == collection_id:
+                    out.append((col, field.name))
+        return out

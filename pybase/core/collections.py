@@ -1,0 +1,597 @@
+"""Collections: the model, its JSON form, its defaults and its validation."""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from sqlalchemy import Table
+
+from pybase.core.errors import FieldError, ValidationError, required
+from pybase.core.fields import FIELD_TYPES, Field, UnknownFieldType, new_field
+from pybase.core.fields.base import FIELD_NAME_RE
+from pybase.store.schema import build_table
+from pybase.tools import dbutils
+from pybase.tools.security import crc32_checksum, random_string
+from pybase.tools.types import now_string
+
+if TYPE_CHECKING:
+    from pybase.core.collection_registry import CollectionRegistry
+
+TYPES = ("base", "auth", "view")
+RULES = ("listRule", "viewRule", "createRule", "updateRule", "deleteRule")
+AUTH_RULES = ("authRule", "manageRule")
+TOKEN_OPTIONS = {
+    "authToken": 432000,
+    "passwordResetToken": 1800,
+    "emailChangeToken": 1800,
+    "verificationToken": 86400,
+    "fileToken": 180,
+}
+SUPERUSERS = "_superusers"
+SUPERUSERS_ID = "pbc_3142635823"
+USERS_ID = "_pb_users_auth_"
+COLLECTION_NAME_RE = re.compile(r"^\w+$")
+# NOTE: fields auth collections must keep, with the type each must have.
+AUTH_SYSTEM_FIELDS = {
+    "id": "text",
+    "password": "password",
+    "tokenKey": "text",
+    "email": "email",
+    "emailVisibility": "bool",
+    "verified": "bool",
+}
+RESERVED_FIELD_NAMES = {"expand", "collectionId", "collectionName", "passwordConfirm", "oldPassword"}
+_TEMPLATE_DIR_KEYS = ("authAlert", "otp", "verificationTemplate", "resetPasswordTemplate", "confirmEmailChangeTemplate")
+
+
+def _mail(subject: str, action: str, link: str) -> dict[str, str]:
+    body = (
+        "<p>Hello,</p>\n"
+        f"<p>{action}</p>\n"
+        "<p>\n"
+        f'  <a class="btn" href="{{APP_URL}}/_/#/auth/{link}/{{TOKEN}}" target="_blank" rel="noopener">Open</a>\n'
+        "</p>\n"
+        "<p>\n  Thanks,<br/>\n  {APP_NAME} team\n</p>"
+    )
+    return {"subject": subject, "body": body}
+
+
+def default_auth_options() -> dict[str, Any]:
+    """Auth settings of a new auth collection (PocketBase's scaffold values)."""
+    options: dict[str, Any] = {
+        "authRule": "",
+        "manageRule": None,
+        "authAlert": {
+            "enabled": True,
+            "emailTemplate": {
+                "subject": "Login from a new location",
+                "body": "<p>Hello,</p>\n<p>We noticed a login to your {APP_NAME} account from a new "
+                "location:</p>\n<p><em>{ALERT_INFO}</em></p>\n<p>\n  Thanks,<br/>\n  {APP_NAME} team\n</p>",
+            },
+        },
+        "oauth2": {
+            "providers": [],
+            "mappedFields": {"id": "", "name": "", "username": "", "avatarURL": ""},
+            "enabled": False,
+        },
+        "passwordAuth": {"enabled": True, "identityFields": ["email"]},
+        "mfa": {"enabled": False, "duration": 600, "rule": ""},
+        "otp": {
+            "enabled": False,
+            "duration": 180,
+            "length": 8,
+            "emailTemplate": {
+                "subject": "OTP for {APP_NAME}",
+                "body": "<p>Hello,</p>\n<p>Your one-time password is: <strong>{OTP}</strong></p>\n"
+                "<p>\n  Thanks,<br/>\n  {APP_NAME} team\n</p>",
+            },
+        },
+    }
+    for key, duration in TOKEN_OPTIONS.items():
+        options[key] = {"duration": duration, "secret": random_string(50)}
+    options["verificationTemplate"] = _mail(
+        "Verify your {APP_NAME} email", "Click on the button below to verify your email address.",
+        "confirm-verification",
+    )
+    options["resetPasswordTemplate"] = _mail(
+        "Reset your {APP_NAME} password", "Click on the button below to reset your password.",
+        "confirm-password-reset",
+    )
+    options["confirmEmailChangeTemplate"] = _mail(
+        "Confirm your {APP_NAME} new email address",
+        "Click on the button below to confirm your new email address.",
+        "confirm-email-change",
+    )
+    return options
+
+
+def id_field() -> dict[str, Any]:
+    """The primary key field every base and auth collection has."""
+    return {
+        "autogeneratePattern": "[a-z0-9]{15}", "hidden": False, "id": "text3208210256",
+        "max": 15, "min": 15, "name": "id", "pattern": "^[a-z0-9]+$", "presentable": False,
+        "primaryKey": True, "required": True, "system": True, "type": "text",
+    }
+
+
+def auth_system_fields() -> list[dict[str, Any]]:
+    """The system fields of an auth collection."""
+    return [
+        id_field(),
+        {"type": "password", "name": "password", "id": "password901924565", "system": True,
+         "hidden": True, "required": True, "min": 8},
+        {"type": "text", "name": "tokenKey", "id": "text2504183744", "system": True, "hidden": True,
+         "required": True, "min": 30, "max": 60, "autogeneratePattern": "[a-zA-Z0-9]{50}"},
+        {"type": "email", "name": "email", "id": "email3885137012", "system": True, "required": True},
+        {"type": "bool", "name": "emailVisibility", "id": "bool1547992806", "system": True},
+        {"type": "bool", "name": "verified", "id": "bool256245529", "system": True},
+    ]
+
+
+def autodate_fields(system: bool) -> list[dict[str, Any]]:
+    """``created`` and ``updated`` autodate fields."""
+    return [
+        {"type": "autodate", "name": "created", "id": "autodate2990389176", "system": system,
+         "onCreate": True, "onUpdate": False},
+        {"type": "autodate", "name": "updated", "id": "autodate3332085495", "system": system,
+         "onCreate": True, "onUpdate": True},
+    ]
+
+
+class Collection:
+    """A collection definition; ``table`` is its SQLAlchemy table, built once per version."""
+
+    def __init__(self) -> None:
+        self.id = ""
+        self.name = ""
+        self.type = "base"
+        self.system = False
+        self.fields: list[Field] = []
+        self.indexes: list[str] = []
+        self.rules: dict[str, str | None] = dict.fromkeys(RULES)
+        self.view_query = ""
+        self.auth: dict[str, Any] = {}
+        self.created = ""
+        self.updated = ""
+        self.registry: CollectionRegistry | None = None
+        self._table: Table | None = None
+        self._fields_by_name: dict[str, Field] | None = None
+
+    # ---- lookups -----------------------------------------------------------------------
+
+    @property
+    def is_auth(self) -> bool:
+        """Whether records of this collection can authenticate."""
+        return self.type == "auth"
+
+    @property
+    def is_view(self) -> bool:
+        """Whether this is a read-only view collection."""
+        return self.type == "view"
+
+    @property
+    def is_superusers(self) -> bool:
+        """Whether this is the ``_superusers`` collection."""
+        return self.name == SUPERUSERS
+
+    def table_name(self) -> str:
+        """Tag used by model hooks: the collections table."""
+        return "_collections"
+
+    def field(self, name: str) -> Field | None:
+        """The field called ``name``, if any."""
+        if self._fields_by_name is None:
+            self._fields_by_name = {f.name: f for f in self.fields}
+        return self._fields_by_name.get(name)
+
+    def rule(self, name: str) -> str | None:
+        """A rule by key (``listRule``... ``authRule``, ``manageRule``)."""
+        if name in AUTH_RULES:
+            return self.auth.get(name)
+        return self.rules.get(name)
+
+    def token_option(self, kind: str) -> dict[str, Any]:
+        """``{"duration", "secret"}`` of a token kind such as ``authToken``."""
+        return self.auth.get(kind) or {"duration": TOKEN_OPTIONS.get(kind, 0), "secret": ""}
+
+    @property
+    def table(self) -> Table:
+        """The SQLAlchemy table (cached; a changed collection is a new object)."""
+        if self._table is None:
+            self._table = build_table(self.name, [f.column() for f in self.fields])
+        return self._table
+
+    def parsed_indexes(self) -> list[dbutils.Index]:
+        """The index definitions, parsed."""
+        return [dbutils.parse_index(sql) for sql in self.indexes]
+
+    def invalidate(self) -> None:
+        """Drop cached derived state after an in-place change."""
+        self._table = None
+        self._fields_by_name = None
+
+    # ---- serialization -----------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        """The collection as the API returns it (token secrets left out)."""
+        out: dict[str, Any] = {"id": self.id, **self.rules, "name": self.name, "type": self.type}
+        out["fields"] = [f.to_json() for f in self.fields]
+        out["indexes"] = list(self.indexes)
+        out["created"] = self.created
+        out["updated"] = self.updated
+        out["system"] = self.system
+        if self.is_view:
+            out["viewQuery"] = self.view_query
+        if self.is_auth:
+            for key, value in self.auth.items():
+                if key in TOKEN_OPTIONS:
+                    out[key] = {"duration": value.get("duration", TOKEN_OPTIONS[key])}
+                else:
+                    out[key] = copy.deepcopy(value)
+        return out
+
+    def options_json(self) -> dict[str, Any]:
+        """Type-specific settings as stored in the ``options`` column."""
+        if self.is_view:
+            return {"viewQuery": self.view_query}
+        if self.is_auth:
+            return copy.deepcopy(self.auth)
+        return {}
+
+    def to_row(self) -> dict[str, Any]:
+        """The ``_collections`` row."""
+        return {
+            "id": self.id,
+            "system": self.system,
+            "type": self.type,
+            "name": self.name,
+            "fields": orjson.dumps([f.to_json() for f in self.fields]).decode(),
+            "indexes": orjson.dumps(self.indexes).decode(),
+            **self.rules,
+            "options": orjson.dumps(self.options_json()).decode(),
+            "created": self.created,
+            "updated": self.updated,
+        }
+
+    @classmethod
+    def from_row(cls, row: Any) -> Collection:
+        """Rebuild a collection from its ``_collections`` row."""
+        data = dict(row._mapping)
+        col = cls()
+        col.id, col.name, col.type = data["id"], data["name"], data["type"]
+        col.system = bool(data["system"])
+        col.fields = [new_field(f) for f in orjson.loads(data["fields"] or "[]")]
+        col.indexes = list(orjson.loads(data["indexes"] or "[]"))
+        col.rules = {key: data[key] for key in RULES}
+        options = orjson.loads(data["options"] or "{}")
+        if col.is_view:
+            col.view_query = options.get("viewQuery", "")
+        elif col.is_auth:
+            col.auth = options
+        col.created, col.updated = data["created"], data["updated"]
+        return col
+
+    def clone(self) -> Collection:
+        """A deep copy to modify (collections in the registry are shared and read-only)."""
+        other = Collection()
+        other.id, other.name, other.type, other.system = self.id, self.name, self.type, self.system
+        other.fields = [new_field(f.to_json()) for f in self.fields]
+        other.indexes = list(self.indexes)
+        other.rules = dict(self.rules)
+        other.view_query = self.view_query
+        other.auth = copy.deepcopy(self.auth)
+        other.created, other.updated = self.created, self.updated
+        other.registry = self.registry
+        return other
+
+
+# ---- building from submitted data ---------------------------------------------------------
+
+
+def new_collection(data: dict[str, Any]) -> Collection:
+    """A new collection from submitted JSON, with PocketBase's defaults filled in.
+
+    Raises :class:`ValidationError` for shapes that cannot even be read (bad field types).
+    """
+    col = Collection()
+    ctype = data.get("type") or "base"
+    col.type = ctype if isinstance(ctype, str) else ""
+    if col.is_auth:
+        col.auth = default_auth_options()
+        col.fields = [new_field(f) for f in auth_system_fields()]
+    elif col.type == "base":
+        col.fields = [new_field(id_field())]
+    apply_changes(col, data, creating=True)
+    if not col.id:
+        col.id = "pbc_" + crc32_checksum(col.type + col.name)
+    if col.is_auth:
+        _ensure_auth_indexes(col)
+    return col
+
+
+def apply_changes(col: Collection, data: dict[str, Any], *, creating: bool = False) -> dict[str, str]:
+    """Merge submitted JSON into ``col``; returns ``{old field name: new name}`` renames."""
+    errors: dict[str, Any] = {}
+    if creating and isinstance(data.get("id"), str):
+        col.id = data["id"]
+    if "name" in data:
+        col.name = data["name"] if isinstance(data["name"], str) else ""
+    if "system" in data and creating:
+        col.system = bool(data["system"])
+    for key in RULES:
+        if key in data:
+            col.rules[key] = _rule(data[key])
+    if "indexes" in data:
+        indexes = data["indexes"]
+        if isinstance(indexes, list) and all(isinstance(i, str) for i in indexes):
+            col.indexes = list(indexes)
+        else:
+            errors["indexes"] = FieldError("validation_invalid_indexes", "Invalid indexes list.")
+    if col.is_view and "viewQuery" in data:
+        col.view_query = data["viewQuery"] if isinstance(data["viewQuery"], str) else ""
+    if col.is_auth:
+        _apply_auth_options(col, data)
+    renames: dict[str, str] = {}
+    if "fields" in data:
+        renames, field_errors = _apply_fields(col, data["fields"])
+        if field_errors:
+            errors["fields"] = field_errors
+    if errors:
+        raise ValidationError(errors)
+    col.invalidate()
+    return renames
+
+
+def _rule(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def _apply_auth_options(col: Collection, data: dict[str, Any]) -> None:
+    for key in AUTH_RULES:
+        if key in data:
+            col.auth[key] = _rule(data[key])
+    for key, value in data.items():
+        if key in AUTH_RULES or not isinstance(value, dict):
+            continue
+        current = col.auth.get(key)
+        if isinstance(current, dict):
+            merged = copy.deepcopy(current)
+            merged.update(copy.deepcopy(value))
+            if key in TOKEN_OPTIONS and not merged.get("secret"):
+                merged["secret"] = current.get("secret") or random_string(50)
+            col.auth[key] = merged
+
+
+def _apply_fields(col: Collection, raw_fields: Any) -> tuple[dict[str, str], dict[str, Any]]:
+    if not isinstance(raw_fields, list):
+        return {}, {"code": "validation_invalid_value", "message": "Must be a list of fields."}
+    old_by_id = {f.id: f for f in col.fields if f.id}
+    old_by_name = {f.name: f for f in col.fields}
+    new_fields: list[Field] = []
+    errors: dict[str, Any] = {}
+    renames: dict[str, str] = {}
+    for index, raw in enumerate(raw_fields):
+        if not isinstance(raw, dict):
+            errors[str(index)] = {"type": required().to_json()}
+            continue
+        existing = old_by_id.get(raw.get("id") or "") or (
+            old_by_name.get(raw.get("name") or "") if not raw.get("id") else None
+        )
+        merged = existing.to_json() if existing else {}
+        merged.update(raw)
+        if existing is not None and existing.type != merged.get("type"):
+            errors[str(index)] = {
+                "type": {"code": "validation_field_type_change", "message": "Field type cannot be changed."}
+            }
+            continue
+        try:
+            field = new_field(merged)
+        except UnknownFieldType:
+            errors[str(index)] = {"type": {"code": "validation_invalid_value", "message": "Must be a valid value."}}
+            continue
+        if existing is not None:
+            field.system = existing.system
+            if existing.name != field.name:
+                renames[existing.name] = field.name
+        field.ensure_id()
+        new_fields.append(field)
+    if not errors:
+        col.fields = new_fields
+    return renames, errors
+
+
+def _ensure_auth_indexes(col: Collection) -> None:
+    names = {dbutils.parse_index(i).name for i in col.indexes if _parses(i)}
+    wanted = [
+        (f"idx_tokenKey_{col.id}", f"CREATE UNIQUE INDEX `idx_tokenKey_{col.id}` ON `{col.name}` (`tokenKey`)"),
+        (
+            f"idx_email_{col.id}",
+            f"CREATE UNIQUE INDEX `idx_email_{col.id}` ON `{col.name}` (`email`) WHERE `email` != ''",
+        ),
+    ]
+    for name, sql in wanted:
+        if name not in names:
+            col.indexes.append(sql)
+
+
+def _parses(sql: str) -> bool:
+    try:
+        dbutils.parse_index(sql)
+    except dbutils.IndexParseError:
+        return False
+    return True
+
+
+def retarget_indexes(col: Collection) -> None:
+    """Point every index at the collection's current table name (after a rename)."""
+    out = []
+    for sql in col.indexes:
+        try:
+            parsed = dbutils.parse_index(sql)
+        except dbutils.IndexParseError:
+            out.append(sql)
+            continue
+        if parsed.table != col.name:
+            out.append(
+                dbutils.Index(parsed.name, col.name, parsed.unique, parsed.columns, parsed.where).build()
+            )
+        else:
+            out.append(sql)
+    col.indexes = out
+
+
+# ---- validation ---------------------------------------------------------------------------
+
+
+def validate_collection(col: Collection, old: Collection | None) -> None:
+    """Check a collection about to be saved; raise :class:`ValidationError` listing problems."""
+    errors: dict[str, Any] = {}
+    registry = col.registry
+    if col.type not in TYPES:
+        errors["type"] = FieldError("validation_in_invalid", "Must be a valid value.")
+    elif old is not None and old.type != col.type:
+        errors["type"] = FieldError("validation_collection_type_change", "Collection type cannot be changed.")
+    if not col.name:
+        errors["name"] = required()
+    elif not COLLECTION_NAME_RE.match(col.name) or len(col.name) > 255:
+        errors["name"] = FieldError("validation_invalid_name", "Invalid collection name.")
+    elif old is not None and old.system and old.name != col.name:
+        errors["name"] = FieldError("validation_collection_system_name_change", "System collection name cannot be changed.")
+    elif registry is not None:
+        other = registry.find(col.name)
+        if other is not None and other.id != col.id:
+            errors["name"] = FieldError("validation_collection_name_exists", "Collection name must be unique (case insensitive).")
+        elif col.name.lower() in registry.reserved_table_names() and (old is None or old.name.lower() != col.name.lower()):
+            errors["name"] = FieldError("validation_collection_name_invalid", "The name shouldn't match with an existing internal table.")
+    if old is None and registry is not None and col.id and registry.find(col.id) is not None:
+        errors["id"] = FieldError("validation_collection_id_exists", "Collection id already exists.")
+    field_errors = _validate_fields(col, old)
+    if field_errors:
+        errors["fields"] = field_errors
+    index_errors = _validate_indexes(col)
+    if index_errors:
+        errors["indexes"] = index_errors
+    for key in (*RULES, *AUTH_RULES):
+        value = col.rule(key)
+        if col.is_view and key in ("createRule", "updateRule", "deleteRule") and value is not None:
+            errors[key] = FieldError("validation_view_rule", "View collections can't have create, update or delete rules.")
+    if col.is_auth:
+        identity = col.auth.get("passwordAuth", {}).get("identityFields") or []
+        for name in identity:
+            if col.field(name) is None:
+                errors["passwordAuth"] = {
+                    "identityFields": FieldError("validation_missing_field", f'Invalid or missing field "{name}".')
+                }
+    if col.is_view and not col.view_query.strip():
+        errors["viewQuery"] = required()
+    if errors:
+        raise ValidationError(errors)
+
+
+def _validate_fields(col: Collection, old: Collection | None) -> dict[str, Any]:
+    errors: dict[str, Any] = {}
+    seen: set[str] = set()
+    for index, field in enumerate(col.fields):
+        ferr: dict[str, Any] = {}
+        if not field.name:
+            ferr["name"] = required()
+        elif not FIELD_NAME_RE.match(field.name) or len(field.name) > 100:
+            ferr["name"] = FieldError("validation_invalid_field_name", "Invalid field name.")
+        elif field.name.lower() in seen:
+            ferr["name"] = FieldError("validation_duplicated_field_name", "Duplicated or invalid field name.")
+        elif field.name in RESERVED_FIELD_NAMES and not field.system:
+            ferr["name"] = FieldError("validation_not_in_invalid", "The name is reserved.")
+        seen.add(field.name.lower())
+        ferr.update(field.validate_settings(col))
+        if ferr:
+            errors[str(index)] = ferr
+    if col.type in ("base", "auth"):
+        pk = col.field("id")
+        if pk is None or pk.type != "text" or not getattr(pk, "primaryKey", False):
+            errors.setdefault("0", {})["name"] = FieldError(
+                "validation_missing_primary_key", 'The "id" text field with primaryKey is required.'
+            )
+    if col.is_auth:
+        for name, ftype in AUTH_SYSTEM_FIELDS.items():
+            field = col.field(name)
+            if field is None or field.type != ftype:
+                errors[str(len(col.fields))] = {
+                    "name": FieldError("validation_missing_system_field", f'The system field "{name}" is required.')
+                }
+    if old is not None:
+        new_ids = {f.id for f in col.fields}
+        for field in old.fields:
+            if field.system and field.id not in new_ids:
+                errors[str(len(col.fields))] = {
+                    "name": FieldError("validation_system_field_delete", f'System field "{field.name}" cannot be deleted.')
+                }
+    return errors
+
+
+def _validate_indexes(col: Collection) -> dict[str, Any]:
+    errors: dict[str, Any] = {}
+    names: set[str] = set()
+    fields = {f.name for f in col.fields}
+    for index, sql in enumerate(col.indexes):
+        try:
+            parsed = dbutils.parse_index(sql)
+        except dbutils.IndexParseError:
+            errors[str(index)] = FieldError("validation_invalid_index_expression", "Invalid CREATE INDEX expression.")
+            continue
+        if parsed.name.lower() in names:
+            errors[str(index)] = FieldError("validation_duplicated_index_name", "The index name must be unique.")
+            continue
+        names.add(parsed.name.lower())
+        if col.is_view:
+            errors[str(index)] = FieldError("validation_view_indexes", "View collections don't support indexes.")
+            continue
+        missing = [c.name for c in parsed.columns if c.name not in fields]
+        missing += [t.column for t in parsed.where if t.column not in fields]
+        if missing:
+            errors[str(index)] = FieldError(
+                "validation_invalid_index_column", f"Unknown index column {missing[0]!r}."
+            )
+    return errors
+
+
+def field_types() -> list[str]:
+    """Every supported field type name."""
+    return list(FIELD_TYPES)
+
+
+def touch(col: Collection, *, creating: bool) -> None:
+    """Set ``created``/``updated`` for a save."""
+    stamp = now_string()
+    if creating and not col.created:
+        col.created = stamp
+    col.updated = stamp
+
+
+def scaffolds() -> dict[str, Any]:
+    """Default JSON of a new collection of each type (``/api/collections/meta/scaffolds``)."""
+    out: dict[str, Any] = {}
+    for ctype in TYPES:
+        col = Collection()
+        col.type = ctype
+        if ctype == "auth":
+            col.auth = default_auth_options()
+            col.fields = [new_field(f) for f in auth_system_fields()]
+            suffix = random_string(10, "abcdefghijklmnopqrstuvwxyz0123456789")
+            col.indexes = [
+                f"CREATE UNIQUE INDEX `idx_tokenKey_{suffix}` ON `` (`tokenKey`)",
+                f"CREATE UNIQUE INDEX `idx_email_{suffix}` ON `` (`email`) WHERE `email` != ''",
+            ]
+        elif ctype == "base":
+            col.fields = [new_field(id_field())]
+        data = col.to_json()
+        for key in _TEMPLATE_DIR_KEYS:
+            if key in ("authAlert", "otp"):
+                continue
+            data.pop(key, None)
+        out[ctype] = data
+    return out

@@ -1,0 +1,156 @@
+"""Event objects passed along hook chains (PocketBase's event types, in Python)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from pybase.tools.hook import Event
+
+if TYPE_CHECKING:
+    from pybase.core.app import App
+    from pybase.core.collections import Collection
+    from pybase.core.records import Record
+
+
+class AppEvent(Event):
+    """An event that knows the app it happens in."""
+
+    def __init__(self, app: App, **extra: Any) -> None:
+        self.app = app
+        for key, value in extra.items():
+            setattr(self, key, value)
+
+
+class BootstrapEvent(AppEvent):
+    """The app is loading its database, settings and hooks."""
+
+
+class ServeEvent(AppEvent):
+    """The HTTP server is about to start; ``router`` lets handlers add routes."""
+
+    router: Any = None
+    server: Any = None
+
+
+class TerminateEvent(AppEvent):
+    """The app is shutting down (``is_restart`` when it will start again)."""
+
+    is_restart: bool = False
+
+
+class ModelEvent(AppEvent):
+    """A low-level save/delete of a record or collection; tags are its table name."""
+
+    def __init__(self, app: App, model: Any, **extra: Any) -> None:
+        super().__init__(app, **extra)
+        self.model = model
+        self.error: BaseException | None = None
+
+    def tags(self) -> Iterable[str]:
+        return (self.model.table_name(),)
+
+
+class RecordEvent(AppEvent):
+    """A record is being validated, saved or deleted; tags are its collection id and name."""
+
+    def __init__(self, app: App, record: Record, **extra: Any) -> None:
+        super().__init__(app, **extra)
+        self.record = record
+        self.error: BaseException | None = None
+
+    def tags(self) -> Iterable[str]:
+        return (self.record.collection.id, self.record.collection.name)
+
+
+class CollectionEvent(AppEvent):
+    """A collection is being validated, saved or deleted."""
+
+    def __init__(self, app: App, collection: Collection, **extra: Any) -> None:
+        super().__init__(app, **extra)
+        self.collection = collection
+        self.error: BaseException | None = None
+
+    def tags(self) -> Iterable[str]:
+        return (self.collection.id, self.collection.name)
+
+
+class RecordEnrichEvent(RecordEvent):
+    """A record is being shaped for one caller (hide fields, add computed ones)."""
+
+    request_info: Any = None
+
+
+class RequestEvent(AppEvent):
+    """An HTTP request: ``request``/``response`` are the transport's own objects."""
+
+    request: Any = None
+    response: Any = None
+    auth: Record | None = None
+
+
+class CollectionRequestEvent(RequestEvent):
+    """A request about one collection (view, create, update, delete)."""
+
+    collection: Collection | None = None
+
+
+class CollectionsListRequestEvent(RequestEvent):
+    """The collections list request; ``collections`` and ``result`` can be altered."""
+
+    collections: list[Collection] | None = None
+    result: Any = None
+
+
+class CollectionsImportRequestEvent(RequestEvent):
+    """A collections import request."""
+
+    collections_data: list[dict[str, Any]] | None = None
+    delete_missing: bool = False
+
+
+class RecordRequestEvent(RequestEvent):
+    """A request about one record of a collection; tags are the collection id and name."""
+
+    collection: Collection | None = None
+    record: Record | None = None
+
+    def tags(self) -> Iterable[str]:
+        if self.collection is None:
+            return ()
+        return (self.collection.id, self.collection.name)
+
+
+class RecordsListRequestEvent(RecordRequestEvent):
+    """The records list request; ``records`` and ``result`` can be altered."""
+
+    records: list[Record] | None = None
+    result: Any = None
+
+
+class RecordAuthRequestEvent(RecordRequestEvent):
+    """A successful authentication about to answer with a token."""
+
+    token: str = ""
+    meta: Any = None
+    auth_method: str = ""
+
+
+class RecordAuthWithPasswordRequestEvent(RecordRequestEvent):
+    """A password sign-in request."""
+
+    identity: str = ""
+    identity_field: str = ""
+    password: str = ""
+
+
+class RecordAuthRefreshRequestEvent(RecordRequestEvent):
+    """An auth-refresh request."""
+
+
+class GenericRequestEvent(RecordRequestEvent):
+    """Request events of areas that carry no extra fields yet (files, realtime, mail...)."""
+
+
+class GenericAppEvent(AppEvent):
+    """App events of areas that carry no extra fields yet (mailer, backups, settings)."""

@@ -1,0 +1,30 @@
+"""Dates the server sets on create and/or update."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pybase.core.fields.base import Field
+from pybase.tools.types import now_string
+
+if TYPE_CHECKING:
+    from pybase.core.records import Record
+
+
+class AutodateField(Field):
+    """Set to the current time on create (``onCreate``) and/or update (``onUpdate``)."""
+
+    type = "autodate"
+    options = {"onCreate": True, "onUpdate": False}
+    has_help_required = False
+
+    def prepare(self, raw: Any, record: Record) -> Any:
+        # NOTE: submitted values are ignored, as in PocketBase.
+        return record.get(self.name)
+
+    def before_save(self, record: Record) -> None:
+        if (record.is_new and self.onCreate) or (not record.is_new and self.onUpdate):
+            record.set(self.name, now_string())
+
+    def validate_value(self, record: Record) -> None:
+        return None

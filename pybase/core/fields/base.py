@@ -1,0 +1,235 @@
+"""The field protocol shared by every field type, and the casting rules PocketBase uses."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import orjson
+from sqlalchemy import Column, Text, text
+
+from pybase.core.errors import FieldError, required
+from pybase.tools.security import crc32_checksum
+
+if TYPE_CHECKING:
+    from pybase.core.collections import Collection
+    from pybase.core.records import Record
+
+FIELD_NAME_RE = re.compile(r"^\w+$")
+COMMON_KEYS = ("id", "name", "type", "system", "hidden", "presentable")
+
+
+class Field:
+    """A collection field: its settings, its SQL column and its value rules."""
+
+    type: ClassVar[str] = ""
+    #: type-specific settings and their defaults
+    options: ClassVar[dict[str, Any]] = {}
+    #: autodate has neither "help" nor "required"
+    has_help_required: ClassVar[bool] = True
+    multi_capable: ClassVar[bool] = False
+
+    def __init__(self, data: dict[str, Any] | None = None) -> None:
+        data = dict(data or {})
+        self.name: str = str(data.get("name") or "")
+        self.id: str = str(data.get("id") or "")
+        self.system = bool(data.get("system", False))
+        self.hidden = bool(data.get("hidden", False))
+        self.presentable = bool(data.get("presentable", False))
+        self.required = bool(data.get("required", False)) if self.has_help_required else False
+        self.help = str(data.get("help") or "") if self.has_help_required else ""
+        for key, default in self.options.items():
+            value = data.get(key, default)
+            setattr(self, key, self.coerce_option(key, value, default))
+
+    # ---- settings ----------------------------------------------------------------------
+
+    def coerce_option(self, key: str, value: Any, default: Any) -> Any:
+        """Normalize one submitted setting to the type of its default."""
+        if value is None:
+            return None if default is None else _copy(default)
+        if isinstance(default, bool):
+            return bool(value)
+        if isinstance(default, list):
+            return list(value) if isinstance(value, list | tuple) else _copy(default)
+        if isinstance(default, int) and not isinstance(value, bool):
+            try:
+                return int(value)
+            except (TypeError, ValueError):
+                return default
+        if isinstance(default, str):
+            return value if isinstance(value, str) else default
+        return value
+
+    def ensure_id(self) -> None:
+        """Give the field PocketBase's id form ``<type><crc32 of name>`` when it has none."""
+        if not self.id:
+            self.id = f"{self.type}{crc32_checksum(self.name)}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The field definition as PocketBase returns it (keys sorted, as Go maps are)."""
+        out: dict[str, Any] = {
+            "hidden": self.hidden,
+            "id": self.id,
+            "name": self.name,
+            "presentable": self.presentable,
+            "system": self.system,
+            "type": self.type,
+        }
+        if self.has_help_required:
+            out["help"] = self.help
+            out["required"] = self.required
+        for key in self.options:
+            out[key] = _copy(getattr(self, key))
+        return dict(sorted(out.items()))
+
+    def validate_settings(self, collection: Collection) -> dict[str, FieldError]:
+        """Errors in this field's settings, keyed by setting name."""
+        return {}
+
+    # ---- storage -----------------------------------------------------------------------
+
+    def is_multi(self) -> bool:
+        """Whether values are lists (multi select/relation/file)."""
+        return False
+
+    def column(self) -> Column:  # type: ignore[type-arg]
+        """The SQL column for this field."""
+        return Column(self.name, Text, nullable=False, server_default=text("''"))
+
+    def zero(self) -> Any:
+        """The value of an unset field."""
+        return ""
+
+    def from_db(self, raw: Any) -> Any:
+        """Turn a stored value into the in-memory value."""
+        return "" if raw is None else raw
+
+    def to_db(self, value: Any) -> Any:
+        """Turn the in-memory value into what is stored."""
+        return value
+
+    def export(self, value: Any) -> Any:
+        """The value as it appears in record JSON."""
+        return value
+
+    # ---- values ------------------------------------------------------------------------
+
+    def prepare(self, raw: Any, record: Record) -> Any:
+        """Normalize a submitted value (JSON or form string) the way PocketBase casts it."""
+        return to_string(raw)
+
+    def apply_modifier(self, modifier: str, raw: Any, record: Record) -> Any:
+        """Apply ``field+``/``+field``/``field-``; returns the new value."""
+        raise FieldError("validation_invalid_modifier", f"Unsupported modifier {modifier}.")
+
+    def validate_value(self, record: Record) -> None:
+        """Raise :class:`FieldError` when the record's value breaks this field's rules."""
+        if self.required and is_empty(record.get(self.name)):
+            raise required()
+
+    def before_save(self, record: Record) -> None:
+        """Last chance to compute the value (autodate, autogenerate) before validation."""
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, list):
+        return list(value)
+    if isinstance(value, dict):
+        return dict(value)
+    return value
+
+
+def is_empty(value: Any) -> bool:
+    """PocketBase's notion of blank: "", 0, false, None, [] and {}."""
+    if value is None or value is False:
+        return True
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value == 0
+    if isinstance(value, str | list | dict | tuple):
+        return len(value) == 0
+    return False
+
+
+def to_string(raw: Any) -> str:
+    """Cast like Go's cast.ToString: scalars become text, anything else blank."""
+    if raw is None:
+        return ""
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    if isinstance(raw, int):
+        return str(raw)
+    if isinstance(raw, float):
+        return format_number(raw)
+    if isinstance(raw, bytes):
+        return raw.decode("utf-8", "replace")
+    return ""
+
+
+def format_number(value: float) -> str:
+    """Go-like shortest number text: 12.0 -> "12", 1.5 -> "1.5"."""
+    if math.isfinite(value) and value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    return repr(value)
+
+
+def to_float(raw: Any) -> float:
+    """Cast like Go's cast.ToFloat64: unparsable input becomes 0."""
+    if raw is None:
+        return 0.0
+    if isinstance(raw, bool):
+        return 1.0 if raw else 0.0
+    if isinstance(raw, int | float):
+        return float(raw)
+    if isinstance(raw, str):
+        try:
+            return float(raw.strip())
+        except ValueError:
+            return 0.0
+    return 0.0
+
+
+_TRUE = {"1", "t", "T", "TRUE", "true", "True"}
+
+
+def to_bool(raw: Any) -> bool:
+    """Cast like Go's cast.ToBool: "true"/"1"/non-zero numbers are true."""
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, int | float):
+        return raw != 0
+    if isinstance(raw, str):
+        return raw.strip() in _TRUE
+    return False
+
+
+def to_string_list(raw: Any) -> list[str]:
+    """A list of non-empty unique strings from a list, a JSON list text or one value."""
+    if raw is None:
+        return []
+    if isinstance(raw, str):
+        stripped = raw.strip()
+        if stripped.startswith("["):
+            try:
+                parsed = orjson.loads(stripped)
+                if isinstance(parsed, list):
+                    raw = parsed
+            except orjson.JSONDecodeError:
+                pass
+    items = raw if isinstance(raw, list | tuple) else [raw]
+    out: list[str] = []
+    for item in items:
+        value = to_string(item)
+        if value != "" and value not in out:
+            out.append(value)
+    return out
+
+
+def json_number(value: Any) -> Any:
+    """Numbers as Go prints them in JSON: integral floats without ``.0``."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return int(value)
+    return value

@@ -1,0 +1,45 @@
+"""File fields. Uploads arrive with the files area; here the stored names are kept and removed."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pybase.core.errors import FieldError, required
+from pybase.core.fields.multi import MultiValueField
+
+if TYPE_CHECKING:
+    from pybase.core.records import Record
+
+DEFAULT_MAX_SIZE = 5 << 20
+
+
+class FileField(MultiValueField):
+    """Names of files stored for the record."""
+
+    type = "file"
+    options = {
+        "maxSelect": 0,
+        "maxSize": 0,
+        "mimeTypes": [],
+        "protected": False,
+        "thumbs": [],
+    }
+
+    def prepare(self, raw: Any, record: Record) -> Any:
+        return super().prepare(raw, record)
+
+    def validate_value(self, record: Record) -> None:
+        values = self.values_of(record)
+        if not values:
+            if self.required:
+                raise required()
+            return
+        old = record.original_values(self.name)
+        new_names = [v for v in values if v not in old]
+        if new_names:
+            raise FieldError(
+                "validation_invalid_file",
+                f"Invalid new files: [{' '.join(new_names)}].",
+                {"invalidFiles": new_names},
+            )
+        self.check_max_select(values)

@@ -1,0 +1,72 @@
+"""Geographic points ``{"lon": x, "lat": y}``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from sqlalchemy import JSON, Column, Text, text
+
+from pybase.core.errors import FieldError, required
+from pybase.core.fields.base import Field, json_number, to_float
+
+if TYPE_CHECKING:
+    from pybase.core.records import Record
+
+ZERO = {"lon": 0, "lat": 0}
+
+
+class GeoPointField(Field):
+    """A longitude/latitude pair."""
+
+    type = "geoPoint"
+    options: dict[str, Any] = {}
+
+    def column(self) -> Column:  # type: ignore[type-arg]
+        return Column(
+            self.name,
+            JSON().with_variant(Text, "sqlite"),
+            nullable=False,
+            server_default=text("""'{"lon":0,"lat":0}'"""),
+        )
+
+    def zero(self) -> Any:
+        return dict(ZERO)
+
+    def from_db(self, raw: Any) -> Any:
+        if isinstance(raw, str) and raw:
+            try:
+                raw = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                return dict(ZERO)
+        return _point(raw)
+
+    def to_db(self, value: Any) -> Any:
+        return orjson.dumps(_point(value)).decode()
+
+    def prepare(self, raw: Any, record: Record) -> Any:
+        if isinstance(raw, str):
+            try:
+                raw = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                return dict(ZERO)
+        return _point(raw)
+
+    def validate_value(self, record: Record) -> None:
+        point = record.get(self.name) or ZERO
+        if point["lon"] == 0 and point["lat"] == 0:
+            if self.required:
+                raise required()
+            return
+        if not -90 <= point["lat"] <= 90:
+            raise FieldError("validation_invalid_latitude", "Latitude must be between -90 and 90 degrees.")
+        if not -180 <= point["lon"] <= 180:
+            raise FieldError(
+                "validation_invalid_longitude", "Longitude must be between -180 and 180 degrees."
+            )
+
+
+def _point(raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        return dict(ZERO)
+    return {"lon": json_number(to_float(raw.get("lon"))), "lat": json_number(to_float(raw.get("lat")))}

@@ -1,0 +1,73 @@
+"""Number fields."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Column, Numeric, text
+
+from pybase.core.errors import FieldError, required
+from pybase.core.fields.base import Field, format_number, json_number, to_float
+
+if TYPE_CHECKING:
+    from pybase.core.records import Record
+
+
+class NumberField(Field):
+    """A float (or integer with ``onlyInt``) with optional bounds."""
+
+    type = "number"
+    options = {"max": None, "min": None, "onlyInt": False}
+
+    def coerce_option(self, key: str, value: Any, default: Any) -> Any:
+        if key in ("min", "max"):
+            if value is None or value == "":
+                return None
+            return json_number(to_float(value))
+        return super().coerce_option(key, value, default)
+
+    def column(self) -> Column:  # type: ignore[type-arg]
+        return Column(self.name, Numeric(asdecimal=False), nullable=False, server_default=text("0"))
+
+    def zero(self) -> Any:
+        return 0
+
+    def from_db(self, raw: Any) -> Any:
+        if raw is None or raw == "":
+            return 0
+        return json_number(float(raw)) if not isinstance(raw, int) else raw
+
+    def prepare(self, raw: Any, record: Record) -> Any:
+        return json_number(to_float(raw))
+
+    def apply_modifier(self, modifier: str, raw: Any, record: Record) -> Any:
+        current = to_float(record.get(self.name))
+        delta = to_float(raw)
+        if modifier == "+":
+            return json_number(current + delta)
+        if modifier == "-":
+            return json_number(current - delta)
+        return super().apply_modifier(modifier, raw, record)
+
+    def validate_value(self, record: Record) -> None:
+        value = record.get(self.name) or 0
+        if isinstance(value, float) and not math.isfinite(value):
+            raise FieldError("validation_not_a_number", "The submitted number is not properly formatted.")
+        if value == 0:
+            if self.required:
+                raise required()
+        if self.onlyInt and float(value) != int(value):
+            raise FieldError("validation_only_int_constraint", "Decimal numbers are not allowed.")
+        if self.min is not None and value < self.min:
+            raise FieldError(
+                "validation_min_number_constraint",
+                f"Must be greater or equal than {format_number(float(self.min))}.",
+                {"min": self.min},
+            )
+        if self.max is not None and value > self.max:
+            raise FieldError(
+                "validation_max_number_constraint",
+                f"Must be less or equal than {format_number(float(self.max))}.",
+                {"max": self.max},
+            )

@@ -1,0 +1,179 @@
+"""Reading records: by id, by ids, and paginated lists with a WHERE clause and sort."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ColumnElement, func, literal_column, select
+
+from pybase.core.errors import BadRequestError, NotFoundError
+from pybase.core.records import Record
+
+if TYPE_CHECKING:
+    from pybase.core.collection_registry import CollectionRegistry
+    from pybase.core.collections import Collection
+    from pybase.store.db import Database
+
+DEFAULT_PER_PAGE = 30
+MAX_PER_PAGE = 1000
+MAX_SORT_KEYS = 8
+MAX_SORT_KEY_LENGTH = 255
+
+
+@dataclass
+class Page:
+    """One page of a list: records plus PocketBase's paging numbers."""
+
+    page: int
+    per_page: int
+    total_items: int
+    total_pages: int
+    records: list[Record]
+
+
+class RecordStore:
+    """Record reads for one database and collection registry."""
+
+    def __init__(self, db: Database, registry: CollectionRegistry) -> None:
+        self.db = db
+        self.registry = registry
+
+    def collection(self, id_or_name: str) -> Collection:
+        """A collection or NotFoundError."""
+        col = self.registry.find(id_or_name)
+        if col is None:
+            raise NotFoundError("Missing collection context.")
+        return col
+
+    def find_by_id(
+        self, collection: Collection, record_id: str, where: ColumnElement[bool] | None = None
+    ) -> Record:
+        """One record by id (optionally also matching ``where``) or NotFoundError."""
+        table = collection.table
+        query = select(table).where(table.c.id == record_id).limit(1)
+        if where is not None:
+            query = query.where(where)
+        with self.db.read() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            raise NotFoundError()
+        return Record.from_row(collection, row, self)
+
+    def find_many(self, collection: Collection, ids: Sequence[str]) -> list[Record]:
+        """Records with the given ids, in the order of ``ids`` (missing ones skipped)."""
+        if not ids:
+            return []
+        table = collection.table
+        with self.db.read() as conn:
+            rows = conn.execute(select(table).where(table.c.id.in_(list(ids)))).all()
+        by_id = {row._mapping["id"]: Record.from_row(collection, row, self) for row in rows}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def ids_exist(self, collection_id: str, ids: Sequence[str]) -> bool:
+        """Whether every id exists in the collection."""
+        col = self.registry.find(collection_id)
+        if col is None:
+            return False
+        unique = set(ids)
+        table = col.table
+        with self.db.read() as conn:
+            count = conn.execute(
+                select(func.count()).select_from(table).where(table.c.id.in_(list(unique)))
+            ).scalar_one()
+        return count == len(unique)
+
+    def find_first(self, collection: Collection, **values: Any) -> Record | None:
+        """The first record whose fields equal ``values``."""
+        table = collection.table
+        query = select(table).limit(1)
+        for key, value in values.items():
+            query = query.where(table.c[key] == value)
+        with self.db.read() as conn:
+            row = conn.execute(query).first()
+        return Record.from_row(collection, row, self) if row is not None else None
+
+    def list_page(
+        self,
+        collection: Collection,
+        *,
+        where: Sequence[ColumnElement[bool]] = (),
+        order_by: Sequence[Any] = (),
+        page: int = 1,
+        per_page: int = DEFAULT_PER_PAGE,
+        skip_total: bool = False,
+    ) -> Page:
+        """A page of records; totals are -1 when ``skip_total``."""
+        table = collection.table
+        query = select(table)
+        for clause in where:
+            query = query.where(clause)
+        if order_by:
+            query = query.order_by(*order_by)
+        elif not collection.is_view:
+            query = query.order_by(literal_column("rowid"))
+        query = query.limit(per_page).offset((page - 1) * per_page)
+        with self.db.read() as conn:
+            rows = conn.execute(query).all()
+            if skip_total:
+                total = -1
+            else:
+                count_query = select(func.count()).select_from(table)
+                for clause in where:
+                    count_query = count_query.where(clause)
+                total = conn.execute(count_query).scalar_one()
+        records = [Record.from_row(collection, row, self) for row in rows]
+        total_pages = -1 if skip_total else (total + per_page - 1) // per_page
+        return Page(page, per_page, total, total_pages, records)
+
+    def count(self, collection: Collection, where: ColumnElement[bool] | None = None) -> int:
+        """Number of records (matching ``where``)."""
+        table = collection.table
+        query = select(func.count()).select_from(table)
+        if where is not None:
+            query = query.where(where)
+        with self.db.read() as conn:
+            return int(conn.execute(query).scalar_one())
+
+
+def parse_paging(page: str | None, per_page: str | None) -> tuple[int, int]:
+    """PocketBase's paging rules: defaults, clamping, 400 for text that is not a number."""
+    try:
+        page_n = int(page) if page not in (None, "") else 1
+        per_n = int(per_page) if per_page not in (None, "") else DEFAULT_PER_PAGE
+    except ValueError as ex:
+        raise BadRequestError() from ex
+    if page_n < 1:
+        page_n = 1
+    if per_n <= 0:
+        per_n = DEFAULT_PER_PAGE
+    return page_n, min(per_n, MAX_PER_PAGE)
+
+
+def simple_sort(collection: Collection, sort: str | None) -> list[Any]:
+    """ORDER BY terms for ``-a,+b,@random,@rowid`` over the collection's own columns."""
+    if not sort:
+        return []
+    parts = sort.split(",")
+    if len(parts) > MAX_SORT_KEYS:
+        raise BadRequestError()
+    table = collection.table
+    out: list[Any] = []
+    for part in parts:
+        key = part.strip()
+        if not key or len(key) > MAX_SORT_KEY_LENGTH:
+            raise BadRequestError()
+        desc = key.startswith("-")
+        name = key[1:] if key[0] in "+-" else key
+        if name == "@random":
+            out.append(func.random())
+            continue
+        if name == "@rowid":
+            column: Any = literal_column("rowid")
+        elif name in table.c:
+            column = table.c[name]
+        else:
+            raise BadRequestError()
+        out.append(column.desc() if desc else column.asc())
+    return out

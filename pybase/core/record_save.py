@@ -1,0 +1,190 @@
+"""The record save and delete pipelines.
+
+Create: onModelCreate -> onRecordCreate -> [write transaction: field defaults ->
+onModelValidate -> onRecordValidate -> onModelCreateExecute -> onRecordCreateExecute -> INSERT]
+-> after commit onModelAfterCreateSuccess -> onRecordAfterCreateSuccess (or the *Error pair).
+Update and delete follow the same shape. The built-in action is always the last link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from pybase.core.errors import BadRequestError, FieldError, PyBaseError, ValidationError
+from pybase.core.events import ModelEvent, RecordEvent
+from pybase.core.fields.text import generate_from_pattern
+from pybase.core.records import Record, hash_password
+from pybase.store.dialect import json_array_contains
+
+if TYPE_CHECKING:
+    from pybase.core.app import App
+
+MAX_CASCADE_DEPTH = 32
+
+
+def save_record(app: App, record: Record, *, validate: bool = True) -> Record:
+    """Create or update ``record`` through the full hook pipeline."""
+    verb = "create" if record.is_new else "update"
+    hooks = app.hooks
+    model_hook = hooks[f"onModel{verb.title()}"]
+    record_hook = hooks[f"onRecord{verb.title()}"]
+
+    def action(e: RecordEvent) -> Any:
+        _write(app, e.record, verb, validate)
+        return None
+
+    def model_final(me: ModelEvent) -> Any:
+        return record_hook.trigger(RecordEvent(app, me.model), action)
+
+    _run_with_after_hooks(app, record, verb, lambda: model_hook.trigger(ModelEvent(app, record), model_final))
+    return record
+
+
+def delete_record(app: App, record: Record, *, _depth: int = 0) -> None:
+    """Delete ``record`` through the hook pipeline, handling relations that point at it."""
+    hooks = app.hooks
+
+    def action(e: RecordEvent) -> Any:
+        with app.db.write() as conn:
+            _handle_references(app, e.record, _depth)
+
+            def execute(_: RecordEvent) -> Any:
+                conn.execute(delete(e.record.collection.table).where(e.record.collection.table.c.id == e.record.id))
+                return None
+
+            def model_exec(me: ModelEvent) -> Any:
+                return hooks["onRecordDeleteExecute"].trigger(RecordEvent(app, me.model), execute)
+
+            hooks["onModelDeleteExecute"].trigger(ModelEvent(app, e.record), model_exec)
+        return None
+
+    def model_final(me: ModelEvent) -> Any:
+        return hooks["onRecordDelete"].trigger(RecordEvent(app, me.model), action)
+
+    _run_with_after_hooks(app, record, "delete", lambda: hooks["onModelDelete"].trigger(ModelEvent(app, record), model_final))
+
+
+def _run_with_after_hooks(app: App, record: Record, verb: str, run: Callable[[], Any]) -> None:
+    hooks = app.hooks
+    title = verb.title()
+    try:
+        with app.db.write():
+            run()
+    except BaseException as ex:
+        if isinstance(ex, Exception):
+            me = ModelEvent(app, record, error=ex)
+            me.error = ex
+            re = RecordEvent(app, record)
+            re.error = ex
+            hooks[f"onModelAfter{title}Error"].trigger(
+                me, lambda _e: hooks[f"onRecordAfter{title}Error"].trigger(re)
+            )
+        raise
+
+    def after_success() -> None:
+        hooks[f"onModelAfter{title}Success"].trigger(
+            ModelEvent(app, record),
+            lambda _e: hooks[f"onRecordAfter{title}Success"].trigger(RecordEvent(app, record)),
+        )
+
+    app.db.on_commit(after_success)
+
+
+def _write(app: App, record: Record, verb: str, validate: bool) -> None:
+    hooks = app.hooks
+    collection = record.collection
+    with app.db.write() as conn:
+        for field in collection.fields:
+            field.before_save(record)
+        if collection.is_superusers:
+            record.set("verified", True)
+        if validate:
+            hooks["onModelValidate"].trigger(
+                ModelEvent(app, record),
+                lambda me: hooks["onRecordValidate"].trigger(RecordEvent(app, me.model), lambda e: validate_record(e.record)),
+            )
+        pending = record.pending_passwords()
+        for name, plain in pending.items():
+            record.set(name, hash_password(plain) if plain else "")
+        if collection.is_auth and "password" in pending and not record.is_new:
+            token_field = collection.field("tokenKey")
+            pattern = getattr(token_field, "autogeneratePattern", "") or "[a-zA-Z0-9]{50}"
+            record.set("tokenKey", generate_from_pattern(pattern))
+
+        def execute(_: RecordEvent) -> Any:
+            _execute(conn, record, verb)
+            return None
+
+        def model_exec(me: ModelEvent) -> Any:
+            return hooks[f"onRecord{verb.title()}Execute"].trigger(RecordEvent(app, me.model), execute)
+
+        hooks[f"onModel{verb.title()}Execute"].trigger(ModelEvent(app, record), model_exec)
+    app.db.on_commit(record.mark_saved)
+
+
+def validate_record(record: Record) -> None:
+    """Run every field's value rules; raise one ValidationError listing each failing field."""
+    errors: dict[str, FieldError] = {}
+    for field in record.collection.fields:
+        try:
+            field.validate_value(record)
+        except FieldError as ex:
+            errors[field.name] = ex
+    if errors:
+        raise ValidationError(errors)
+
+
+def _execute(conn: Any, record: Record, verb: str) -> None:
+    collection = record.collection
+    table = collection.table
+    values = {f.name: f.to_db(record.get(f.name)) for f in collection.fields}
+    try:
+        if verb == "create":
+            conn.execute(insert(table).values(values))
+        else:
+            changed = {k: v for k, v in values.items() if k != "id"}
+            conn.execute(update(table).where(table.c.id == record.original_id).values(changed))
+    except IntegrityError as ex:
+        if record.store is not None and record.store.db.is_unique_violation(ex):
+            columns = record.store.db.unique_violation_columns(ex)
+            raise ValidationError(
+                {c: FieldError("validation_not_unique", "Value must be unique.") for c in columns or ["id"]}
+            ) from ex
+        raise
+
+
+def _handle_references(app: App, record: Record, depth: int) -> None:
+    if depth > MAX_CASCADE_DEPTH:
+        raise BadRequestError("Too many nested cascade deletes.")
+    for other, field_name in app.registry.referencing(record.collection.id):
+        if other.is_view:
+            continue
+        field = other.field(field_name)
+        if field is None:
+            continue
+        table = other.table
+        column = table.c[field_name]
+        match = json_array_contains(column, record.id) if field.is_multi() else column == record.id
+        with app.db.read() as conn:
+            rows = conn.execute(select(table).where(match)).all()
+        for row in rows:
+            ref = Record.from_row(other, row, app.records)
+            if ref.collection.id == record.collection.id and ref.id == record.id:
+                continue
+            if getattr(field, "cascadeDelete", False):
+                delete_record(app, ref, _depth=depth + 1)
+                continue
+            remaining = [v for v in field.values_of(ref) if v != record.id]
+            if field.required and not remaining:
+                raise BadRequestError(
+                    "The record cannot be deleted because it is part of a required reference in another record."
+                )
+            ref.set(field_name, remaining if field.is_multi() else "")
+            try:
+                save_record(app, ref, validate=False)
+            except PyBaseError:
+                raise

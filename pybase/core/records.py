@@ -1,0 +1,144 @@
+"""Records: one row of a collection, with its original values and unsaved passwords."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import bcrypt
+
+from pybase.core.collections import Collection
+
+if TYPE_CHECKING:
+    from pybase.core.record_query import RecordStore
+
+BCRYPT_COST = 10
+
+
+def hash_password(plain: str) -> str:
+    """bcrypt hash at PocketBase's cost (10)."""
+    return bcrypt.hashpw(plain.encode()[:72], bcrypt.gensalt(BCRYPT_COST)).decode()
+
+
+def check_password(plain: str, hashed: str) -> bool:
+    """Whether ``plain`` matches the bcrypt ``hashed`` value."""
+    if not hashed:
+        return False
+    try:
+        return bcrypt.checkpw(plain.encode()[:72], hashed.encode())
+    except ValueError:
+        return False
+
+
+class Record:
+    """A record of ``collection``; ``data`` maps field names to in-memory values."""
+
+    __slots__ = (
+        "collection", "data", "is_new", "original", "original_id", "store", "expand",
+        "_plain_passwords", "extra",
+    )
+
+    def __init__(
+        self,
+        collection: Collection,
+        data: dict[str, Any] | None = None,
+        *,
+        store: RecordStore | None = None,
+    ) -> None:
+        self.collection = collection
+        self.data: dict[str, Any] = {f.name: f.zero() for f in collection.fields}
+        self.is_new = True
+        self.original: dict[str, Any] = {}
+        self.original_id = ""
+        self.store = store
+        self.expand: dict[str, Any] = {}
+        self.extra: dict[str, Any] = {}
+        self._plain_passwords: dict[str, str] = {}
+        if data:
+            for key, value in data.items():
+                self.set(key, value)
+
+    @classmethod
+    def from_row(cls, collection: Collection, row: Any, store: RecordStore | None = None) -> Record:
+        """A stored record from a database row."""
+        record = cls.__new__(cls)
+        record.collection = collection
+        mapping = row._mapping
+        data = {}
+        for field in collection.fields:
+            data[field.name] = field.from_db(mapping.get(field.name))
+        record.data = data
+        record.is_new = False
+        record.original = dict(data)
+        record.original_id = data.get("id", "")
+        record.store = store
+        record.expand = {}
+        record.extra = {}
+        record._plain_passwords = {}
+        return record
+
+    # ---- values ------------------------------------------------------------------------
+
+    @property
+    def id(self) -> str:
+        """The record id."""
+        return str(self.data.get("id") or "")
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """A field value."""
+        return self.data.get(name, default)
+
+    def set(self, name: str, value: Any) -> None:
+        """Set a field value (already in its in-memory form)."""
+        self.data[name] = value
+
+    def table_name(self) -> str:
+        """Tag used by model hooks: the collection's table."""
+        return self.collection.name
+
+    def original_values(self, name: str) -> list[str]:
+        """The stored value of a multi-capable field as a list."""
+        value = self.original.get(name)
+        if isinstance(value, list):
+            return value
+        return [value] if value else []
+
+    def mark_saved(self) -> None:
+        """After a successful write the current values become the original ones."""
+        self.is_new = False
+        self.original = dict(self.data)
+        self.original_id = self.id
+        self._plain_passwords.clear()
+
+    # ---- passwords ---------------------------------------------------------------------
+
+    def set_password_plain(self, name: str, plain: str) -> None:
+        """Remember a new password; it is validated, then hashed at save."""
+        self._plain_passwords[name] = plain
+
+    def password_plain(self, name: str) -> str | None:
+        """The unsaved plain password of field ``name``, if one was set."""
+        return self._plain_passwords.get(name)
+
+    def pending_passwords(self) -> dict[str, str]:
+        """Every unsaved plain password by field name."""
+        return dict(self._plain_passwords)
+
+    def validate_password(self, plain: str) -> bool:
+        """Whether ``plain`` matches the stored password hash."""
+        return check_password(plain, self.data.get("password") or "")
+
+    # ---- auth helpers ------------------------------------------------------------------
+
+    @property
+    def email(self) -> str:
+        """The email of an auth record."""
+        return str(self.data.get("email") or "")
+
+    @property
+    def token_key(self) -> str:
+        """The per-record part of the token signing key."""
+        return str(self.data.get("tokenKey") or "")
+
+    def is_superuser(self) -> bool:
+        """Whether this record is a superuser."""
+        return self.collection.is_superusers

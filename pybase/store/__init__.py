@@ -1,0 +1,1 @@
+"""Persistence: connections, the single writer, system tables and schema changes."""

@@ -1,0 +1,18 @@
+"""SQL expressions whose spelling depends on the database (SQLite here; Postgres later)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, func, select
+
+
+def json_array_contains(column: ColumnElement[Any], value: Any) -> ColumnElement[bool]:
+    """True when the JSON array stored in ``column`` contains ``value``."""
+    items = func.json_each(column).table_valued("value").alias()
+    return exists(select(items.c.value).where(items.c.value == value))
+
+
+def json_array_length(column: ColumnElement[Any]) -> ColumnElement[int]:
+    """Length of the JSON array stored in ``column`` (0 for non-arrays)."""
+    return func.coalesce(func.json_array_length(column), 0)

@@ -1,0 +1,133 @@
+"""System tables and the SQLAlchemy ``Table`` objects built for collections."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ColumnElement,
+    Connection,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    collate,
+    literal,
+    text,
+)
+from sqlalchemy.sql.elements import TextClause
+
+from pybase.tools import dbutils
+
+IDENTIFIER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+metadata = MetaData()
+
+# NOTE: same layout as PocketBase's own system tables, so a data dir can be inspected with
+# the same queries and an import from PocketBase maps one to one.
+collections_table = Table(
+    "_collections",
+    metadata,
+    Column("id", Text, primary_key=True, nullable=False),
+    Column("system", Boolean, nullable=False, server_default=text("FALSE")),
+    Column("type", Text, nullable=False, server_default=text("'base'")),
+    Column("name", Text, nullable=False, unique=True),
+    Column("fields", Text, nullable=False, server_default=text("'[]'")),
+    Column("indexes", Text, nullable=False, server_default=text("'[]'")),
+    Column("listRule", Text),
+    Column("viewRule", Text),
+    Column("createRule", Text),
+    Column("updateRule", Text),
+    Column("deleteRule", Text),
+    Column("options", Text, nullable=False, server_default=text("'{}'")),
+    Column("created", Text, nullable=False, server_default=text("''")),
+    Column("updated", Text, nullable=False, server_default=text("''")),
+)
+
+params_table = Table(
+    "_params",
+    metadata,
+    Column("id", Text, primary_key=True, nullable=False),
+    Column("value", Text),
+    Column("created", Text, nullable=False, server_default=text("''")),
+    Column("updated", Text, nullable=False, server_default=text("''")),
+)
+
+migrations_table = Table(
+    "_migrations",
+    metadata,
+    Column("file", String(255), primary_key=True, nullable=False),
+    Column("applied", Integer, nullable=False),
+)
+
+
+def create_system_tables(conn: Connection) -> None:
+    """Create the system tables when missing."""
+    metadata.create_all(conn, checkfirst=True)
+
+
+def check_identifier(name: str) -> str:
+    """Return ``name`` if it is a plain SQL identifier, else raise ValueError."""
+    if not IDENTIFIER_RE.match(name or ""):
+        raise ValueError(f"invalid identifier {name!r}")
+    return name
+
+
+def build_table(name: str, columns: Iterable[Column]) -> Table:  # type: ignore[type-arg]
+    """A standalone ``Table`` for a collection (its own MetaData, so it can be rebuilt)."""
+    return Table(check_identifier(name), MetaData(), *columns)
+
+
+def build_index(table: Table, spec: dbutils.Index) -> Index:
+    """Turn a parsed index definition into a SQLAlchemy ``Index`` on ``table``."""
+    exprs: list[ColumnElement] = []  # type: ignore[type-arg]
+    for col in spec.columns:
+        if col.name not in table.c:
+            raise ValueError(f"unknown index column {col.name!r}")
+        expr: ColumnElement = table.c[col.name]  # type: ignore[type-arg]
+        if col.collate:
+            expr = collate(expr, check_identifier(col.collate))
+        if col.sort == "DESC":
+            expr = expr.desc()
+        exprs.append(expr)
+    where: ColumnElement[bool] | None = None
+    if spec.where:
+        terms = [_where_term(table, term) for term in spec.where]
+        where = and_(*terms) if len(terms) > 1 else terms[0]
+    kwargs = {"sqlite_where": where, "postgresql_where": where} if where is not None else {}
+    return Index(check_identifier(spec.name), *exprs, unique=spec.unique, **kwargs)
+
+
+def _where_term(table: Table, term: dbutils.WhereTerm) -> ColumnElement[bool]:
+    if term.column not in table.c:
+        raise ValueError(f"unknown index column {term.column!r}")
+    col = table.c[term.column]
+    if term.op == "IS NULL":
+        return col.is_(None)
+    if term.op == "IS NOT NULL":
+        return col.is_not(None)
+    value = literal(term.value, literal_execute=True)
+    ops = {
+        "=": col == value,
+        "!=": col != value,
+        ">": col > value,
+        ">=": col >= value,
+        "<": col < value,
+        "<=": col <= value,
+    }
+    return ops[term.op]
+
+
+def raw_select(sql: str) -> TextClause:
+    """A superuser-written SELECT for a view collection, as a SQL text clause.
+
+    SECURITY: view queries are SQL written by superusers by design (as in PocketBase); they
+    are checked to be one SELECT statement before reaching here and never carry request data.
+    """
+    return text(sql)
