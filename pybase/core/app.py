@@ -105,6 +105,10 @@ class App:
         """Create or update a record through the hooks."""
         return record_save.save_record(self, record, validate=validate)
 
+    def save_checked(self, record: Record, check: Any = None) -> Record:
+        """Save, running ``check(conn, record)`` inside the transaction after the write."""
+        return record_save.save_record(self, record, check=check)
+
     def delete(self, record: Record) -> None:
         """Delete a record through the hooks."""
         record_save.delete_record(self, record)

@@ -305,6 +305,7 @@ def new_collection(data: dict[str, Any]) -> Collection:
     elif col.type == "base":
         col.fields = [new_field(id_field())]
     apply_changes(col, data, creating=True)
+    ensure_system_fields(col)
     if not col.id:
         col.id = "pbc_" + crc32_checksum(col.type + col.name)
     if col.is_auth:
@@ -343,6 +344,18 @@ def apply_changes(col: Collection, data: dict[str, Any], *, creating: bool = Fal
         raise ValidationError(errors)
     col.invalidate()
     return renames
+
+
+def ensure_system_fields(col: Collection) -> None:
+    """Put back the id field (and auth system fields) a submitted field list left out."""
+    if col.is_view:
+        return
+    required_fields = auth_system_fields() if col.is_auth else [id_field()]
+    names = {f.name for f in col.fields}
+    missing = [new_field(f) for f in required_fields if f["name"] not in names]
+    if missing:
+        col.fields = [*missing, *col.fields]
+        col.invalidate()
 
 
 def _rule(value: Any) -> str | None:

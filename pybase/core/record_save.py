@@ -26,15 +26,25 @@ if TYPE_CHECKING:
 MAX_CASCADE_DEPTH = 32
 
 
-def save_record(app: App, record: Record, *, validate: bool = True) -> Record:
-    """Create or update ``record`` through the full hook pipeline."""
+def save_record(
+    app: App,
+    record: Record,
+    *,
+    validate: bool = True,
+    check: Callable[[Any, Record], None] | None = None,
+) -> Record:
+    """Create or update ``record`` through the full hook pipeline.
+
+    ``check(conn, record)`` runs inside the write transaction after the row is written (API
+    rules); raising there rolls the whole save back.
+    """
     verb = "create" if record.is_new else "update"
     hooks = app.hooks
     model_hook = hooks[f"onModel{verb.title()}"]
     record_hook = hooks[f"onRecord{verb.title()}"]
 
     def action(e: RecordEvent) -> Any:
-        _write(app, e.record, verb, validate)
+        _write(app, e.record, verb, validate, check)
         return None
 
     def model_final(me: ModelEvent) -> Any:
@@ -94,7 +104,9 @@ def _run_with_after_hooks(app: App, record: Record, verb: str, run: Callable[[],
     app.db.on_commit(after_success)
 
 
-def _write(app: App, record: Record, verb: str, validate: bool) -> None:
+def _write(
+    app: App, record: Record, verb: str, validate: bool, check: Callable[[Any, Record], None] | None = None
+) -> None:
     hooks = app.hooks
     collection = record.collection
     with app.db.write() as conn:
@@ -123,6 +135,8 @@ def _write(app: App, record: Record, verb: str, validate: bool) -> None:
             return hooks[f"onRecord{verb.title()}Execute"].trigger(RecordEvent(app, me.model), execute)
 
         hooks[f"onModel{verb.title()}Execute"].trigger(ModelEvent(app, record), model_exec)
+        if check is not None:
+            check(conn, record)
     app.db.on_commit(record.mark_saved)
 
 

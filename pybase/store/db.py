@@ -120,13 +120,17 @@ class Database:
     def close(self) -> None:
         """Checkpoint the WAL and release every connection."""
         with self._write_lock:
+            self.read_engine.dispose()
             try:
-                with self.write_engine.connect() as conn:
-                    conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-            except OperationalError as ex:  # pragma: no cover - best effort at shutdown
+                # NOTE: on the raw driver connection: a checkpoint inside a transaction fails.
+                raw = self.write_engine.raw_connection()
+                try:
+                    raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+                finally:
+                    raw.close()
+            except (OperationalError, sqlite3.Error) as ex:  # pragma: no cover - best effort
                 log.warning("WAL checkpoint failed: %s", ex)
             self.write_engine.dispose()
-            self.read_engine.dispose()
 
     # ---- dialect facts ------------------------------------------------------------------
 

@@ -1,0 +1,47 @@
+"""The HTTP layer: builds the Falcon WSGI app from the core app."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import falcon
+
+from pybase.apis import collections, errors, health, record_auth, records, static
+from pybase.apis.middleware import (
+    AuthMiddleware,
+    BodyLimitMiddleware,
+    CorsMiddleware,
+    SecurityHeadersMiddleware,
+)
+
+if TYPE_CHECKING:
+    from pybase.core.app import App
+
+
+def create_wsgi_app(
+    app: App,
+    *,
+    dashboard_dir: str | None = None,
+    public_dir: str | None = None,
+    origins: list[str] | None = None,
+) -> falcon.App:
+    """The WSGI app: middleware in PocketBase's order, then one ``register`` per API area."""
+    api = falcon.App(
+        middleware=[
+            CorsMiddleware(origins),
+            AuthMiddleware(app),
+            SecurityHeadersMiddleware(),
+            BodyLimitMiddleware(),
+        ],
+        cors_enable=False,
+    )
+    api.req_options.strip_url_path_trailing_slash = False
+    api.req_options.auto_parse_qs_csv = False
+    api.req_options.keep_blank_qs_values = True
+    errors.install(api)
+    health.register(api, app)
+    collections.register(api, app)
+    records.register(api, app)
+    record_auth.register(api, app)
+    static.register(api, app, dashboard_dir=dashboard_dir, public_dir=public_dir)
+    return api

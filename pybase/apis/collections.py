@@ -1,0 +1,248 @@
+"""``/api/collections``: superuser-only management of collections."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import falcon
+from sqlalchemy import literal_column
+
+from pybase.apis.errors import bad_request, from_domain, not_found
+from pybase.apis.guards import require_superuser
+from pybase.apis.request_body import read_json
+from pybase.apis.serialize import apply_fields, dumps, parse_fields
+from pybase.core.collection_save import import_collections, truncate_collection
+from pybase.core.collections import Collection, apply_changes, new_collection, scaffolds
+from pybase.core.errors import BadRequestError, PyBaseError, ValidationError
+from pybase.core.events import CollectionRequestEvent, CollectionsImportRequestEvent, CollectionsListRequestEvent
+from pybase.core.record_query import parse_paging
+from pybase.tools.filter import FilterError, SimpleResolver, compile_filter, compile_sort, parse_sort
+
+if TYPE_CHECKING:
+    from pybase.core.app import App
+
+_LIST_FIELDS = ("id", "created", "updated", "name", "system", "type")
+
+
+def register(api: falcon.App, app: App) -> None:
+    """Mount the collections routes (all superuser-only)."""
+    api.add_route("/api/collections", CollectionsResource(app))
+    api.add_route("/api/collections/meta/scaffolds", ScaffoldsResource())
+    api.add_route("/api/collections/import", ImportResource(app))
+    item = CollectionResource(app)
+    api.add_route("/api/collections/{collection}", item)
+    api.add_route("/api/collections/{collection}/truncate", item, suffix="truncate")
+
+
+def _write_json(resp: falcon.Response, data: Any, status: int = 200) -> None:
+    resp.status = status
+    resp.content_type = "application/json"
+    resp.data = dumps(data)
+
+
+@falcon.before(require_superuser)
+class CollectionsResource:
+    """List and create collections."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """List collections with page/perPage/sort/filter over id, created, updated, name, system, type."""
+        page, per_page = parse_paging(req.get_param("page"), req.get_param("perPage"))
+        collections = self.app.registry.all()
+        filter_text, sort = req.get_param("filter"), req.get_param("sort")
+        if filter_text or sort:
+            collections = self._filtered(collections, filter_text, sort)
+        total = len(collections)
+        event = CollectionsListRequestEvent(self.app)
+        event.request, event.response, event.auth = req, resp, req.context.auth
+        event.collections = collections[(page - 1) * per_page : page * per_page]
+
+        def finalize(e: CollectionsListRequestEvent) -> None:
+            items = apply_fields([c.to_json() for c in e.collections or []], parse_fields(req.get_param("fields")))
+            skip = (req.get_param("skipTotal") or "").lower() in ("1", "true")
+            e.result = {
+                "items": items,
+                "page": page,
+                "perPage": per_page,
+                "totalItems": -1 if skip else total,
+                "totalPages": -1 if skip else (total + per_page - 1) // per_page,
+            }
+            _write_json(resp, e.result)
+
+        self.app.hooks["onCollectionsListRequest"].trigger(event, finalize)
+
+    def _filtered(self, collections: list[Collection], filter_text: str | None, sort: str | None) -> list[Collection]:
+        from pybase.store.schema import collections_table as table
+
+        resolver = SimpleResolver({name: table.c[name] for name in _LIST_FIELDS})
+        from sqlalchemy import select
+
+        query = select(table.c.id)
+        try:
+            if filter_text:
+                query = query.where(compile_filter(filter_text, resolver))
+            if sort:
+                query = query.order_by(*compile_sort(parse_sort(sort), resolver, rowid=literal_column("rowid")))
+            else:
+                query = query.order_by(literal_column("rowid"))
+        except FilterError as ex:
+            raise bad_request() from ex
+        with self.app.db.read() as conn:
+            ids = [row[0] for row in conn.execute(query)]
+        by_id = {c.id: c for c in collections}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Create a collection and its table."""
+        data = read_json(req, invalid_message="Failed to load the collection type data due to invalid formatting.")
+        try:
+            col = new_collection(data)
+        except ValidationError as ex:
+            raise from_domain(ex, "Failed to create collection.") from ex
+        col.registry = self.app.registry
+        event = CollectionRequestEvent(self.app)
+        event.request, event.response, event.collection, event.auth = req, resp, col, req.context.auth
+
+        def finalize(e: CollectionRequestEvent) -> None:
+            try:
+                saved = self.app.save_collection(e.collection)
+            except ValidationError as ex:
+                raise from_domain(ex, "Failed to create collection.") from ex
+            _write_json(resp, saved.to_json())
+
+        self.app.hooks["onCollectionCreateRequest"].trigger(event, finalize)
+
+
+@falcon.before(require_superuser)
+class CollectionResource:
+    """View, update, delete and truncate one collection."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    def _find(self, name: str) -> Collection:
+        col = self.app.registry.find(name)
+        if col is None:
+            raise not_found()
+        return col
+
+    def _event(self, req: falcon.Request, resp: falcon.Response, col: Collection) -> CollectionRequestEvent:
+        event = CollectionRequestEvent(self.app)
+        event.request, event.response, event.collection, event.auth = req, resp, col, req.context.auth
+        return event
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, collection: str) -> None:
+        """View one collection."""
+        col = self._find(collection)
+        self.app.hooks["onCollectionViewRequest"].trigger(
+            self._event(req, resp, col),
+            lambda e: _write_json(resp, apply_fields(e.collection.to_json(), parse_fields(req.get_param("fields")))),
+        )
+
+    def on_patch(self, req: falcon.Request, resp: falcon.Response, collection: str) -> None:
+        """Update a collection (renames keep data; the table is altered in one transaction)."""
+        old = self._find(collection)
+        data = read_json(req, invalid_message="Failed to load the submitted data due to invalid formatting.")
+        col = old.clone()
+        try:
+            renames = apply_changes(col, {k: v for k, v in data.items() if k not in ("id", "type")})
+        except ValidationError as ex:
+            raise from_domain(ex, "Failed to update collection.") from ex
+        if "type" in data and data["type"] != old.type:
+            col.type = data["type"] if isinstance(data["type"], str) else ""
+        self._keep_system_fields(col, old)
+
+        def finalize(e: CollectionRequestEvent) -> None:
+            try:
+                saved = self.app.save_collection(e.collection, old, renames)
+            except ValidationError as ex:
+                raise from_domain(ex, "Failed to update collection.") from ex
+            _write_json(resp, saved.to_json())
+
+        self.app.hooks["onCollectionUpdateRequest"].trigger(self._event(req, resp, col), finalize)
+
+    @staticmethod
+    def _keep_system_fields(col: Collection, old: Collection) -> None:
+        # NOTE: as PocketBase: removing a system field is ignored; it comes back at the end.
+        from pybase.core.fields import new_field
+
+        names = {f.id for f in col.fields}
+        for field in old.fields:
+            if field.system and field.id not in names:
+                col.fields.append(new_field(field.to_json()))
+        col.invalidate()
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, collection: str) -> None:
+        """Delete a collection (refused when system or referenced)."""
+        col = self._find(collection)
+
+        def finalize(e: CollectionRequestEvent) -> None:
+            try:
+                self.app.delete_collection(e.collection)
+            except BadRequestError as ex:
+                raise bad_request(ex.message) from ex
+            resp.status = 204
+
+        self.app.hooks["onCollectionDeleteRequest"].trigger(self._event(req, resp, col), finalize)
+
+    def on_delete_truncate(self, req: falcon.Request, resp: falcon.Response, collection: str) -> None:
+        """Delete every record of a collection."""
+        col = self._find(collection)
+        try:
+            truncate_collection(self.app, col)
+        except PyBaseError as ex:
+            raise bad_request(ex.message) from ex
+        resp.status = 204
+
+
+@falcon.before(require_superuser)
+class ImportResource:
+    """``PUT /api/collections/import``: replace collections in one transaction."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    def on_put(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Import ``{collections: [...], deleteMissing: bool}``."""
+        data = read_json(req, invalid_message="An error occurred while loading the submitted data.")
+        items = data.get("collections")
+        if not isinstance(items, list) or not items:
+            raise bad_request(
+                "An error occurred while validating the submitted data.",
+                {"collections": {"code": "validation_required", "message": "Cannot be blank."}},
+            )
+        event = CollectionsImportRequestEvent(self.app)
+        event.request, event.response, event.auth = req, resp, req.context.auth
+        event.collections_data, event.delete_missing = items, bool(data.get("deleteMissing"))
+
+        def finalize(e: CollectionsImportRequestEvent) -> None:
+            try:
+                import_collections(self.app, e.collections_data or [], e.delete_missing)
+            except PyBaseError as ex:
+                detail = ex.data if isinstance(ex, ValidationError) else {}
+                raise bad_request(
+                    "Failed to import collections.",
+                    {
+                        "collections": {
+                            "code": "validation_collections_import_failure",
+                            "message": f"Failed to import the collections configuration. Raw error:\n{ex.message} {detail}.",
+                        }
+                    },
+                ) from ex
+            resp.status = 204
+
+        self.app.hooks["onCollectionsImportRequest"].trigger(event, finalize)
+
+
+@falcon.before(require_superuser)
+class ScaffoldsResource:
+    """``GET /api/collections/meta/scaffolds``."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Default JSON of a new collection of each type."""
+        _write_json(resp, scaffolds())
+
+
+

@@ -1,0 +1,159 @@
+"""Record auth routes: auth-methods, auth-with-password, auth-refresh."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import falcon
+
+from pybase.apis.errors import ApiError, bad_request, not_found, unauthorized
+from pybase.apis.request_body import read_body, request_info
+from pybase.apis.serialize import apply_fields, dumps, parse_fields, record_to_json
+from pybase.core import record_access
+from pybase.core.auth import authenticate_password, new_auth_token, token_claims
+from pybase.core.collections import Collection
+from pybase.core.errors import BadRequestError, FieldError, required
+from pybase.core.events import (
+    RecordAuthRefreshRequestEvent,
+    RecordAuthRequestEvent,
+    RecordAuthWithPasswordRequestEvent,
+)
+from pybase.core.record_expand import expand_records
+from pybase.core.records import Record
+from pybase.core.request_info import RequestInfo
+
+if TYPE_CHECKING:
+    from pybase.core.app import App
+
+MSG_LOAD_FAILED = "An error occurred while loading the submitted data."
+MSG_VALIDATION = "An error occurred while validating the submitted data."
+
+
+def register(api: falcon.App, app: App) -> None:
+    """Mount the auth routes of auth collections."""
+    resource = RecordAuthResource(app)
+    api.add_route("/api/collections/{collection}/auth-methods", resource, suffix="methods")
+    api.add_route("/api/collections/{collection}/auth-with-password", resource, suffix="password")
+    api.add_route("/api/collections/{collection}/auth-refresh", resource, suffix="refresh")
+
+
+class RecordAuthResource:
+    """Sign-in endpoints of one auth collection."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    def _auth_collection(self, name: str, message: str = "Missing or invalid auth collection context.") -> Collection:
+        col = self.app.registry.find(name)
+        if col is None or not col.is_auth:
+            raise not_found(message)
+        return col
+
+    def on_get_methods(self, req: falcon.Request, resp: falcon.Response, collection: str) -> None:
+        """Which sign-in methods the collection offers."""
+        col = self.app.registry.find(collection)
+        if col is None:
+            raise not_found("Missing or invalid collection context.")
+        if not col.is_auth:
+            raise not_found("Missing or invalid auth collection context.")
+        password = col.auth.get("passwordAuth", {})
+        mfa, otp = col.auth.get("mfa", {}), col.auth.get("otp", {})
+        identity = list(password.get("identityFields") or [])
+        enabled = bool(password.get("enabled"))
+        data = {
+            "password": {"identityFields": identity, "enabled": enabled},
+            "oauth2": {"providers": [], "enabled": False},
+            "mfa": {"enabled": bool(mfa.get("enabled")), "duration": mfa.get("duration", 0) if mfa.get("enabled") else 0},
+            "otp": {"enabled": bool(otp.get("enabled")), "duration": otp.get("duration", 0) if otp.get("enabled") else 0},
+            "authProviders": [],
+            "usernamePassword": enabled and "username" in identity,
+            "emailPassword": enabled and "email" in identity,
+        }
+        resp.content_type = "application/json"
+        resp.data = dumps(apply_fields(data, parse_fields(req.get_param("fields"))))
+
+    def on_post_password(self, req: falcon.Request, resp: falcon.Response, collection: str) -> None:
+        """Email (or another identity field) + password sign-in."""
+        col = self._auth_collection(collection)
+        data, _files = read_body(req, invalid_message=MSG_LOAD_FAILED)
+        password_auth = col.auth.get("passwordAuth", {})
+        if not password_auth.get("enabled"):
+            raise ApiError(403, "The collection is not configured to allow password authentication.")
+        identity, password = data.get("identity"), data.get("password")
+        identity_field = data.get("identityField") or ""
+        errors: dict[str, Any] = {}
+        if not isinstance(identity, str) or not identity:
+            errors["identity"] = required().to_json()
+        if not isinstance(password, str) or not password:
+            errors["password"] = required().to_json()
+        if identity_field and identity_field not in (password_auth.get("identityFields") or []):
+            errors["identityField"] = FieldError("validation_in_invalid", "Must be a valid value.").to_json()
+        if errors:
+            raise bad_request(MSG_VALIDATION, errors)
+        info = request_info(req, data, context="password")
+        event = RecordAuthWithPasswordRequestEvent(self.app)
+        event.request, event.response, event.collection = req, resp, col
+        event.identity, event.identity_field, event.password = identity, identity_field, password
+        try:
+            event.record = authenticate_password(self.app.records, col, identity, password, identity_field)
+        except BadRequestError:
+            event.record = None
+
+        def finalize(e: RecordAuthWithPasswordRequestEvent) -> None:
+            if e.record is None or not e.record.validate_password(e.password):
+                raise bad_request("Failed to authenticate.")
+            self._auth_response(req, resp, e.record, info, "password")
+
+        self.app.hooks["onRecordAuthWithPasswordRequest"].trigger(event, finalize)
+
+    def on_post_refresh(self, req: falcon.Request, resp: falcon.Response, collection: str) -> None:
+        """A new token for the signed-in record of this collection."""
+        col = self._auth_collection(collection)
+        auth = req.context.auth
+        if auth is None:
+            raise unauthorized()
+        if auth.collection.id != col.id:
+            raise ApiError(403, f"The request requires auth record from {col.name} collection.")
+        claims = token_claims(req.get_header("Authorization") or "")
+        info = request_info(req)
+        event = RecordAuthRefreshRequestEvent(self.app)
+        event.request, event.response, event.collection, event.record, event.auth = req, resp, col, auth, auth
+        refreshable = claims.get("refreshable", True) is not False
+        self.app.hooks["onRecordAuthRefreshRequest"].trigger(
+            event,
+            lambda e: self._auth_response(
+                req, resp, e.record, info, "", token=None if refreshable else (req.get_header("Authorization") or "").removeprefix("Bearer ").strip()
+            ),
+        )
+
+    def _auth_response(self, req: falcon.Request, resp: falcon.Response, record: Record, info: RequestInfo, method: str, token: str | None = None) -> None:
+        col = record.collection
+        if method and not info.is_superuser and col.rule("authRule") is None:
+            raise ApiError(403, "The request doesn't satisfy the collection requirements to authenticate.")
+        if method:
+            rule = col.rule("authRule")
+            if rule:
+                allowed = record_access.can_view_with_rule(self.app, col, info, record, rule)
+                if not allowed:
+                    raise ApiError(403, "The request doesn't satisfy the collection requirements to authenticate.")
+        event = RecordAuthRequestEvent(self.app)
+        event.request, event.response, event.collection, event.record = req, resp, col, record
+        event.auth_method = method
+        event.token = token or new_auth_token(record)
+
+        def finalize(e: RecordAuthRequestEvent) -> None:
+            expand = req.get_param("expand") or ""
+            viewer = RequestInfo(info.method, info.query, info.headers, info.body, e.record, info.context)
+            if expand:
+                expand_records(self.app, [e.record], expand, viewer)
+            body: dict[str, Any] = {
+                "record": record_to_json(e.record, viewer, show_email=True, expand_requested=bool(expand)),
+                "token": e.token,
+            }
+            if e.meta:
+                body["meta"] = e.meta
+            fields = parse_fields(req.get_param("fields"))
+            resp.content_type = "application/json"
+            resp.data = dumps(apply_fields(body, fields))
+
+        self.app.hooks["onRecordAuthRequest"].trigger(event, finalize)

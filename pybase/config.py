@@ -1,0 +1,73 @@
+"""Where things live: data dir, hooks, public dir, and the bundled dashboard/hooks runtime.
+
+Works the same from a source checkout, an installed wheel and the PyInstaller one-file binary.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+
+DEFAULT_HTTP = "127.0.0.1:8090"
+
+
+def is_frozen() -> bool:
+    """Whether we run inside the PyInstaller binary."""
+    return bool(getattr(sys, "frozen", False))
+
+
+def base_dir() -> str:
+    """Where default folders go: beside the binary when frozen, else the working directory."""
+    if is_frozen():
+        return os.path.dirname(os.path.abspath(sys.executable))
+    return os.getcwd()
+
+
+def bundled_dir(name: str) -> str:
+    """Path of a folder shipped with pybase (``dashboard_static`` or ``hooks_runtime``)."""
+    if is_frozen():
+        return os.path.join(getattr(sys, "_MEIPASS", ""), name)
+    package_dir = os.path.dirname(os.path.abspath(__file__))
+    installed = os.path.join(package_dir, name)
+    if os.path.isdir(installed):
+        return installed
+    return os.path.join(os.path.dirname(package_dir), name)
+
+
+@dataclass
+class Config:
+    """Settings from the command line."""
+
+    data_dir: str = ""
+    hooks_dir: str = ""
+    public_dir: str = ""
+    migrations_dir: str = ""
+    http: str = DEFAULT_HTTP
+    dev: bool = False
+    origins: list[str] = field(default_factory=lambda: ["*"])
+
+    def __post_init__(self) -> None:
+        if not self.data_dir:
+            self.data_dir = os.path.join(base_dir(), "pb_data")
+        self.data_dir = os.path.abspath(self.data_dir)
+        parent = os.path.dirname(self.data_dir)
+        # NOTE: as PocketBase: hooks and migrations default to siblings of the data dir.
+        self.hooks_dir = os.path.abspath(self.hooks_dir or os.path.join(parent, "pb_hooks"))
+        self.migrations_dir = os.path.abspath(self.migrations_dir or os.path.join(parent, "pb_migrations"))
+        self.public_dir = os.path.abspath(self.public_dir or os.path.join(parent, "pb_public"))
+
+    @property
+    def dashboard_dir(self) -> str:
+        """The bundled admin dashboard."""
+        return bundled_dir("dashboard_static")
+
+    @property
+    def hooks_runtime_dir(self) -> str:
+        """The bundled JS runtime for pb_hooks."""
+        return bundled_dir("hooks_runtime")
+
+    def host_port(self) -> tuple[str, int]:
+        """``--http`` split into host and port."""
+        host, _, port = self.http.rpartition(":")
+        return host or "127.0.0.1", int(port)

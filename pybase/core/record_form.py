@@ -1,0 +1,84 @@
+"""Submitted data -> record values: casting, ``field+``/``+field``/``field-`` modifiers, passwords."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pybase.core.errors import FieldError, ValidationError, required
+from pybase.core.records import Record
+
+PASSWORD_CONFIRM = "passwordConfirm"
+OLD_PASSWORD = "oldPassword"
+# Fields only a superuser (or a manager, via manageRule) may set on auth records.
+_MANAGED_AUTH_FIELDS = ("verified",)
+
+
+def load_submitted(
+    record: Record,
+    data: dict[str, Any],
+    *,
+    is_superuser: bool = False,
+    is_manager: bool = False,
+) -> None:
+    """Apply a request body to ``record``; raise ValidationError for what cannot be applied."""
+    collection = record.collection
+    errors: dict[str, FieldError] = {}
+    plain: dict[str, Any] = {}
+    modifiers: list[tuple[str, str, Any]] = []
+    for key, value in data.items():
+        if key.endswith("+") or key.endswith("-"):
+            modifiers.append((key[:-1], key[-1], value))
+        elif key.startswith("+"):
+            modifiers.append((key[1:], "^", value))
+        else:
+            plain[key] = value
+    for name, value in plain.items():
+        field = collection.field(name)
+        if field is None or field.type == "autodate":
+            continue
+        if field.hidden and not is_superuser and field.type != "password":
+            continue
+        if collection.is_auth and name in _MANAGED_AUTH_FIELDS and not (is_superuser or is_manager):
+            continue
+        if name == "tokenKey" and not is_superuser:
+            continue
+        if name == "id" and not record.is_new:
+            if value != record.original_id:
+                errors["id"] = FieldError("validation_pk_change", "The record primary key cannot be changed.")
+            continue
+        try:
+            record.set(name, field.prepare(value, record))
+        except FieldError as ex:
+            errors[name] = ex
+    for name, modifier, value in modifiers:
+        field = collection.field(name)
+        if field is None or (field.hidden and not is_superuser):
+            continue
+        try:
+            record.set(name, field.apply_modifier(modifier, value, record))
+        except FieldError as ex:
+            errors[name] = ex
+    if collection.is_auth:
+        errors.update(_check_password_change(record, data, is_superuser or is_manager))
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_password_change(record: Record, data: dict[str, Any], privileged: bool) -> dict[str, FieldError]:
+    errors: dict[str, FieldError] = {}
+    if "password" not in data:
+        return errors
+    new_password = record.password_plain("password") or ""
+    confirm = data.get(PASSWORD_CONFIRM)
+    if confirm is None or str(confirm) == "":
+        if new_password:
+            errors[PASSWORD_CONFIRM] = required()
+    elif str(confirm) != new_password:
+        errors[PASSWORD_CONFIRM] = FieldError("validation_values_mismatch", "Values don't match.")
+    if not record.is_new and not privileged:
+        old = data.get(OLD_PASSWORD)
+        if old is None or str(old) == "":
+            errors[OLD_PASSWORD] = required()
+        elif not record.validate_password(str(old)):
+            errors[OLD_PASSWORD] = FieldError("validation_invalid_old_password", "Missing or invalid old password.")
+    return errors
