@@ -1,0 +1,31 @@
+"""Health endpoint and the generic HTTP behaviours (unknown routes, methods, CORS, headers)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.scenarios import Scenario, run
+
+SCENARIOS = [
+    Scenario("health answers", "GET", "/api/health", expected_content=['"message":"API is healthy."', '"code":200'], expected_events={"*": 0}),
+    Scenario("health HEAD has no body", "HEAD", "/api/health"),
+    Scenario("unknown GET path is a static 404", "GET", "/api/nope", expected_status=404, expected_content=['"message":"File not found."']),
+    Scenario("unknown POST path", "POST", "/api/nope", expected_status=404, expected_content=['"message":"The requested resource wasn\'t found."']),
+    Scenario("wrong method is a 404, never 405", "PUT", "/api/health", expected_status=404, expected_content=['"status":404']),
+    Scenario("trailing slash is another path", "GET", "/api/health/", expected_status=404, expected_content=['"File not found."']),
+    Scenario("CORS preflight", "OPTIONS", "/api/collections/posts/records", headers={"Origin": "http://x.test", "Access-Control-Request-Method": "POST"}, expected_status=204),
+]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=str)
+def test_health(server, scenario):
+    run(server, scenario)
+
+
+def test_security_headers(server):
+    resp = server.request("GET", "/api/health", headers={"Origin": "http://x.test"})
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert resp.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert resp.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert resp.headers["Access-Control-Allow-Origin"] == "*"
+    assert resp.headers["Content-Type"] == "application/json"
