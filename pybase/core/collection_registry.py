@@ -5,9 +5,10 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from sqlalchemy import literal_column, select
+from sqlalchemy import select
 
 from pybase.core.collections import Collection
+from pybase.store.dialect import insertion_order
 from pybase.store.schema import collections_table, metadata
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ class CollectionRegistry:
     def reload(self) -> None:
         """Read every collection from the database (inside a write, that write's view)."""
         with self.db.read() as conn:
-            rows = conn.execute(select(collections_table).order_by(literal_column("rowid"))).all()
+            rows = conn.execute(select(collections_table).order_by(insertion_order(collections_table))).all()
         collections = [Collection.from_row(row) for row in rows]
         by_key: dict[str, Collection] = {}
         for col in collections:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, literal_column, select
+from sqlalchemy import ColumnElement, select
 
 from pybase.core.errors import BadRequestError, PyBaseError
 from pybase.core.field_resolver import RecordFieldResolver
 from pybase.core.request_info import RequestInfo
-from pybase.tools.filter import FilterError, compile_filter, compile_sort, parse_sort
+from pybase.store.dialect import insertion_order
+from pybase.tools.filter import FilterError, compile_filter, compile_sort, parse_filter, parse_sort
 
 if TYPE_CHECKING:
     from pybase.core.app import App
@@ -22,9 +23,11 @@ class RuleFailed(PyBaseError):
     """A create/update rule did not match the record as it would be saved."""
 
 
-def _compile(collection: Collection, info: RequestInfo | None, text: str) -> ColumnElement[bool]:
+def _compile(collection: Collection, info: RequestInfo | None, text: str, *, rule: bool = True) -> ColumnElement[bool]:
     try:
-        return compile_filter(text, RecordFieldResolver(collection, info))
+        # NOTE: PocketBase caps only list filters at 3500 characters; rules are not capped.
+        node = parse_filter(text, max_length=None) if rule else parse_filter(text)
+        return compile_filter(node, RecordFieldResolver(collection, info))
     except FilterError as ex:
         raise BadRequestError() from ex
 
@@ -45,7 +48,7 @@ def list_conditions(
     if condition is not None:
         out.append(condition)
     if filter_text and filter_text.strip():
-        out.append(_compile(collection, info, filter_text))
+        out.append(_compile(collection, info, filter_text, rule=False))
     return out
 
 
@@ -55,7 +58,7 @@ def sort_terms(app: App, collection: Collection, info: RequestInfo, sort: str | 
         return []
     try:
         fields = parse_sort(sort)
-        rowid = None if collection.is_view else literal_column("rowid")
+        rowid = None if collection.is_view else insertion_order(collection.table)
         return compile_sort(fields, RecordFieldResolver(collection, info), rowid=rowid)
     except FilterError as ex:
         raise BadRequestError() from ex

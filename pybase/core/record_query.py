@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, func, literal_column, select
+from sqlalchemy import ColumnElement, func, select
 
 from pybase.core.errors import BadRequestError, NotFoundError
 from pybase.core.records import Record
+from pybase.store.dialect import insertion_order
 
 if TYPE_CHECKING:
     from pybase.core.collection_registry import CollectionRegistry
@@ -18,8 +19,6 @@ if TYPE_CHECKING:
 
 DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 1000
-MAX_SORT_KEYS = 8
-MAX_SORT_KEY_LENGTH = 255
 
 
 @dataclass
@@ -112,7 +111,7 @@ class RecordStore:
         if order_by:
             query = query.order_by(*order_by)
         elif not collection.is_view:
-            query = query.order_by(literal_column("rowid"))
+            query = query.order_by(insertion_order(table))
         query = query.limit(per_page).offset((page - 1) * per_page)
         with self.db.read() as conn:
             rows = conn.execute(query).all()
@@ -149,31 +148,3 @@ def parse_paging(page: str | None, per_page: str | None) -> tuple[int, int]:
     if per_n <= 0:
         per_n = DEFAULT_PER_PAGE
     return page_n, min(per_n, MAX_PER_PAGE)
-
-
-def simple_sort(collection: Collection, sort: str | None) -> list[Any]:
-    """ORDER BY terms for ``-a,+b,@random,@rowid`` over the collection's own columns."""
-    if not sort:
-        return []
-    parts = sort.split(",")
-    if len(parts) > MAX_SORT_KEYS:
-        raise BadRequestError()
-    table = collection.table
-    out: list[Any] = []
-    for part in parts:
-        key = part.strip()
-        if not key or len(key) > MAX_SORT_KEY_LENGTH:
-            raise BadRequestError()
-        desc = key.startswith("-")
-        name = key[1:] if key[0] in "+-" else key
-        if name == "@random":
-            out.append(func.random())
-            continue
-        if name == "@rowid":
-            column: Any = literal_column("rowid")
-        elif name in table.c:
-            column = table.c[name]
-        else:
-            raise BadRequestError()
-        out.append(column.desc() if desc else column.asc())
-    return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, select
+from sqlalchemy import ColumnElement, Integer, column, exists, func, select
 
 
 def json_array_contains(column: ColumnElement[Any], value: Any) -> ColumnElement[bool]:
@@ -16,3 +16,8 @@ def json_array_contains(column: ColumnElement[Any], value: Any) -> ColumnElement
 def json_array_length(column: ColumnElement[Any]) -> ColumnElement[int]:
     """Length of the JSON array stored in ``column`` (0 for non-arrays)."""
     return func.coalesce(func.json_array_length(column), 0)
+
+
+def insertion_order(table: Any) -> ColumnElement[Any]:
+    """A column that orders rows by insertion (SQLite's implicit rowid), qualified by table."""
+    return column("rowid", Integer, _selectable=table)
