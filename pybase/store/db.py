@@ -47,6 +47,8 @@ class Database:
         os.makedirs(os.path.dirname(os.path.abspath(path)) or ".", exist_ok=True)
         url = f"sqlite:///{path}"
         connect_args = {"check_same_thread": False}
+        # PERF: reads run in autocommit (no BEGIN round trip); WAL gives each statement a
+        # consistent snapshot and readers never wait for the writer.
         self.read_engine: Engine = create_engine(
             url,
             poolclass=QueuePool,
@@ -54,14 +56,12 @@ class Database:
             max_overflow=32,
             connect_args=connect_args,
         )
-        self.write_engine: Engine = create_engine(
-            url, poolclass=StaticPool, connect_args=connect_args
-        )
-        for engine, begin_sql in ((self.read_engine, "BEGIN"), (self.write_engine, "BEGIN IMMEDIATE")):
+        self.write_engine: Engine = create_engine(url, poolclass=StaticPool, connect_args=connect_args)
+        for engine in (self.read_engine, self.write_engine):
             event.listen(engine, "connect", _sqlite_pragmas)
-            event.listen(engine, "begin", _make_begin(begin_sql))
         self._write_lock = threading.RLock()
         self._local = threading.local()
+        self._writer: Connection | None = None
 
     # ---- transactions -------------------------------------------------------------------
 
@@ -87,23 +87,29 @@ class Database:
             yield tx.conn
             return
         with self._write_lock:
-            tx = _WriteTx(self.write_engine.connect())
+            if self._writer is None:
+                self._writer = self.write_engine.connect()
+            conn = self._writer
+            # PERF: BEGIN/COMMIT go straight to the driver connection both SQLAlchemy and
+            # the prepared statements use, so a write costs two round trips, not six.
+            raw = conn.connection.driver_connection
+            tx = _WriteTx(conn)
+            raw.execute("BEGIN IMMEDIATE")
             self._local.tx = tx
             try:
-                tx.conn.begin()
-                yield tx.conn
-                tx.conn.commit()
+                yield conn
+                raw.commit()
             except BaseException:
                 try:
-                    tx.conn.rollback()
+                    raw.rollback()
                 finally:
                     self._local.tx = None
-                    tx.conn.close()
+                    _reset(conn)
                 for callback in tx.after_rollback:
                     _run_callback(callback)
                 raise
             self._local.tx = None
-            tx.conn.close()
+            _reset(conn)
         for callback in tx.after_commit:
             _run_callback(callback)
 
@@ -117,10 +123,66 @@ class Database:
         if on_rollback is not None:
             tx.after_rollback.append(on_rollback)
 
+    # ---- prepared statements (hot paths) -----------------------------------------------
+
+    def prepare(self, stmt: Any) -> Prepared:
+        """Compile a SQLAlchemy statement once; run it many times with :meth:`fetch`/:meth:`run`."""
+        compiled = stmt.compile(dialect=self.read_engine.dialect)
+        names = list(compiled.positiontup or [])
+        defaults = {key: bind.value for key, bind in compiled.binds.items()}
+        columns = [c[0] for c in compiled._result_columns] if getattr(compiled, "_result_columns", None) else []
+        return Prepared(str(compiled), names, defaults, columns)
+
+    def fetch(self, prepared: Prepared, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        """Rows of a prepared SELECT (inside a write transaction, on its connection)."""
+        args = prepared.args(params)
+        tx = getattr(self._local, "tx", None)
+        if tx is not None:
+            return tx.conn.connection.driver_connection.execute(prepared.sql, args).fetchall()  # type: ignore[no-any-return]
+        raw = self._thread_reader()
+        return raw.execute(prepared.sql, args).fetchall()
+
+    def run(self, prepared: Prepared, params: dict[str, Any] | None = None) -> int:
+        """Execute a prepared write inside the current write transaction; returns rowcount."""
+        tx = getattr(self._local, "tx", None)
+        if tx is None:
+            raise RuntimeError("prepared writes need an open write transaction")
+        cursor = tx.conn.connection.driver_connection.execute(prepared.sql, prepared.args(params))
+        return int(cursor.rowcount)
+
+    def _thread_reader(self) -> sqlite3.Connection:
+        raw = getattr(self._local, "reader", None)
+        if raw is None:
+            raw = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            _sqlite_pragmas(raw, None)
+            self._local.reader = raw
+            with self._readers_lock:
+                self._readers.append(raw)
+        return raw
+
+    _readers_lock = threading.Lock()
+
+    @property
+    def _readers(self) -> list[sqlite3.Connection]:
+        readers = self.__dict__.get("_readers_list")
+        if readers is None:
+            readers = self.__dict__["_readers_list"] = []
+        return readers
+
     def close(self) -> None:
         """Checkpoint the WAL and release every connection."""
         with self._write_lock:
+            with self._readers_lock:
+                for raw in self._readers:
+                    try:
+                        raw.close()
+                    except sqlite3.Error:
+                        pass
+                self._readers.clear()
             self.read_engine.dispose()
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
             try:
                 # NOTE: on the raw driver connection: a checkpoint inside a transaction fails.
                 raw = self.write_engine.raw_connection()
@@ -163,11 +225,30 @@ class _WriteTx:
         self.after_rollback: list[Callable[[], Any]] = []
 
 
-def _make_begin(sql: str) -> Callable[[Connection], None]:
-    def begin(conn: Connection) -> None:
-        conn.exec_driver_sql(sql)
+def _reset(conn: Connection) -> None:
+    # NOTE: SQLAlchemy auto-began its own bookkeeping transaction; end it (the driver
+    # transaction is already committed or rolled back, so this issues nothing).
+    if conn.in_transaction():
+        conn.rollback()
 
-    return begin
+
+class Prepared:
+    """A statement compiled once: SQL text plus the order of its bound parameters."""
+
+    __slots__ = ("sql", "names", "defaults", "columns")
+
+    def __init__(self, sql: str, names: list[str], defaults: dict[str, Any], columns: list[str]) -> None:
+        self.sql = sql
+        self.names = names
+        self.defaults = defaults
+        self.columns = columns
+
+    def args(self, params: dict[str, Any] | None) -> tuple[Any, ...]:
+        """Positional arguments for the driver, from named ``params`` and compiled defaults."""
+        if params is None:
+            return tuple(self.defaults[n] for n in self.names)
+        defaults = self.defaults
+        return tuple(params[n] if n in params else defaults[n] for n in self.names)
 
 
 def _run_callback(callback: Callable[[], Any]) -> None:
