@@ -1,0 +1,593 @@
+#!/usr/bin/env python3
+"""Benchmark pybase against the real PocketBase with wrk (list, view, create), optionally profiling pybase.
+
+Each server gets a free loopback port and a fresh temp data dir, a superuser, the same ``posts``
+collection and the same seeded records (identical ids and values). The servers run one at a
+time: start, seed, measure every scenario, stop; then the next one. See README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import concurrent.futures
+import datetime as dt
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import signal
+import socket
+import string
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+DEFAULT_PB = "/tmp/pbbin/pocketbase"
+EMAIL = "bench@example.com"
+PASSWORD = "bench-password-123"
+COLLECTION = "posts"
+SCENARIOS = ("list", "view", "create")
+ID_CHARS = string.ascii_lowercase + string.digits
+
+COLLECTION_BODY = {
+    "name": COLLECTION,
+    "type": "base",
+    "listRule": "",
+    "viewRule": "",
+    "createRule": "",
+    "fields": [
+        {"name": "title", "type": "text"},
+        {"name": "views", "type": "number"},
+        {"name": "published", "type": "bool"},
+        {"name": "body", "type": "text"},
+        {"name": "created", "type": "autodate", "onCreate": True},
+        {"name": "updated", "type": "autodate", "onCreate": True, "onUpdate": True},
+    ],
+}
+
+
+# ---- servers ---------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServerProc:
+    """One server process (PocketBase or pybase) on its own port and temp data dir."""
+
+    def __init__(self, name: str, exe: list[str], workdir: Path) -> None:
+        self.name = name
+        self.exe = exe
+        self.root = workdir / name  # PocketBase writes <dir>/../pb_migrations: keep parents apart
+        self.data_dir = self.root / "pb_data"
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = self.root / "server.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def create_superuser(self) -> None:
+        subprocess.run(
+            [*self.exe, "superuser", "upsert", EMAIL, PASSWORD, "--dir", str(self.data_dir)],
+            check=True, cwd=self.root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120,
+        )
+
+    def start(self) -> None:
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [*self.exe, "serve", "--http", f"127.0.0.1:{self.port}", "--dir", str(self.data_dir)],
+            cwd=self.root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        log.close()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited early:\n{self.log_tail()}")
+            try:
+                if requests.get(self.base + "/api/health", timeout=1).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name} did not become healthy:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def cpu_seconds(self) -> float:
+        """User+system CPU time the server process has used so far (Linux /proc)."""
+        if self.proc is None:
+            return 0.0
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def log_tail(self, n: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+
+def auth_token(base: str) -> str:
+    r = requests.post(
+        base + "/api/collections/_superusers/auth-with-password",
+        json={"identity": EMAIL, "password": PASSWORD}, timeout=30,
+    )
+    r.raise_for_status()
+    return str(r.json()["token"])
+
+
+def create_collection(base: str, token: str) -> None:
+    r = requests.post(base + "/api/collections", json=COLLECTION_BODY, headers={"Authorization": token}, timeout=30)
+    if r.status_code != 200:
+        raise RuntimeError(f"create collection failed: {r.status_code} {r.text[:500]}")
+
+
+# ---- seeding ---------------------------------------------------------------------------------
+
+
+def make_records(n: int, seed: int = 1234) -> list[dict[str, Any]]:
+    """``n`` deterministic records with client-chosen ids, so both servers hold the same data."""
+    rnd = random.Random(seed)
+    ids: set[str] = set()
+    out = []
+    words = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor".split()
+    for i in range(n):
+        while True:
+            rid = "".join(rnd.choice(ID_CHARS) for _ in range(15))
+            if rid not in ids:
+                ids.add(rid)
+                break
+        out.append({
+            "id": rid,
+            "title": f"Post {i} " + " ".join(rnd.choice(words) for _ in range(4)),
+            "views": rnd.randint(0, 100_000),
+            "published": i % 3 != 0,
+            "body": " ".join(rnd.choice(words) for _ in range(30)),
+        })
+    return out
+
+
+def seed(base: str, records: list[dict[str, Any]], workers: int) -> float:
+    """Create ``records`` with concurrent HTTP creates; returns seconds taken."""
+    local = threading.local()
+    url = f"{base}/api/collections/{COLLECTION}/records"
+
+    def create(rec: dict[str, Any]) -> None:
+        s = getattr(local, "s", None)
+        if s is None:
+            s = local.s = requests.Session()
+        for attempt in range(5):
+            try:
+                r = s.post(url, json=rec, timeout=60)
+            except requests.RequestException:
+                if attempt == 4:
+                    raise
+                time.sleep(0.2)
+                continue
+            if r.status_code == 200:
+                return
+            if r.status_code < 500 and r.status_code != 429:
+                raise RuntimeError(f"seed create failed: {r.status_code} {r.text[:300]}")
+            time.sleep(0.2)
+        raise RuntimeError(f"seed create kept failing: {r.status_code} {r.text[:300]}")
+
+    t0 = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        for fut in concurrent.futures.as_completed([pool.submit(create, r) for r in records]):
+            fut.result()
+    return time.monotonic() - t0
+
+
+def check_count(base: str, expected: int) -> None:
+    r = requests.get(f"{base}/api/collections/{COLLECTION}/records", params={"perPage": 1}, timeout=30)
+    r.raise_for_status()
+    total = r.json()["totalItems"]
+    if total != expected:
+        raise RuntimeError(f"expected {expected} records, server has {total}")
+
+
+# ---- wrk -------------------------------------------------------------------------------------
+
+_UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _ms(text: str) -> float:
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
+    if not m:
+        raise ValueError(f"unparsable wrk latency {text!r}")
+    return float(m[1]) * _UNIT_MS[m[2]]
+
+
+def parse_wrk(out: str) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    res["rps"] = float(m[1]) if m else 0.0
+    for pct in ("50", "75", "90", "99"):
+        m = re.search(rf"^\s+{pct}(?:\.000)?%\s+(\S+)", out, re.M)
+        res[f"p{pct}_ms"] = _ms(m[1]) if m else None
+    m = re.search(r"(\d+) requests in", out)
+    res["requests"] = int(m[1]) if m else 0
+    m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    res["non_2xx"] = int(m[1]) if m else 0
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    res["socket_errors"] = sum(int(x) for x in m.groups()) if m else 0
+    return res
+
+
+def scenario_cmd(name: str, base: str, ids_file: Path, threads: int, conns: int, seconds: float) -> list[str]:
+    url = f"{base}/api/collections/{COLLECTION}/records"
+    cmd = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{max(1, round(seconds))}s", "--latency", "--timeout", "10s"]
+    if name == "list":
+        return [*cmd, url]
+    if name == "view":
+        return [*cmd, "-s", str(HERE / "view.lua"), url, "--", str(ids_file)]
+    if name == "create":
+        return [*cmd, "-s", str(HERE / "create.lua"), url]
+    raise ValueError(name)
+
+
+def run_wrk(cmd: list[str]) -> dict[str, Any]:
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        raise RuntimeError(f"wrk failed ({proc.returncode}): {proc.stderr}\n{proc.stdout}")
+    return parse_wrk(proc.stdout)
+
+
+# ---- profiling -------------------------------------------------------------------------------
+
+
+def _frame_name(frame: str) -> tuple[str, str]:
+    """('func (path)' short label, package group) from a py-spy frame 'func (path)'."""
+    m = re.fullmatch(r"(.*?) \((.*)\)", frame)
+    if not m:
+        return frame, "?"
+    func, path = m[1], m[2]
+    group = "other"
+    for key in ("pybase", "sqlalchemy", "falcon", "waitress", "orjson", "sqlite3", "json", "threading", "socket",
+                "selectors", "logging", "contextlib", "re"):
+        if f"/{key}/" in path or path.endswith(f"/{key}.py") or path.startswith(f"{key}/") or path == f"{key}.py":
+            group = key
+            break
+    if "site-packages" not in path and group == "other" and "/lib/python" in path:
+        group = "stdlib"
+    short = path
+    for marker in ("site-packages/", "/work/main/", "/lib/python3.11/"):
+        if marker in short:
+            short = short.split(marker, 1)[1]
+    return f"{func} ({short})", group
+
+
+# Entry frames every request passes through: not useful as inclusive hotspots.
+_PLUMBING = ("main (", "_serve (", "PyBase.serve", "Server.serve_forever", "Hook.trigger")
+
+
+def summarize_profile(raw_path: Path, top: int = 10) -> dict[str, Any]:
+    """Self/inclusive hotspots and a per-package breakdown from py-spy's collapsed-stack output."""
+    self_c: collections.Counter[str] = collections.Counter()
+    incl_c: collections.Counter[str] = collections.Counter()
+    group_c: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in raw_path.read_text(errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        frames = [f for f in stack.split(";") if f and not f.startswith(("process ", "thread "))]
+        if not frames:
+            continue
+        total += n
+        labels = [_frame_name(f) for f in frames]
+        leaf, group = labels[-1]
+        self_c[leaf] += n
+        group_c[group] += n
+        for label in {label for label, _ in labels}:
+            incl_c[label] += n
+
+    def pct(counter: collections.Counter[str], k: int) -> list[list[Any]]:
+        return [[name, round(100.0 * c / total, 1)] for name, c in counter.most_common(k)] if total else []
+
+    pybase_incl = collections.Counter(
+        {k: v for k, v in incl_c.items() if "(pybase/" in k and not k.startswith(_PLUMBING)}
+    )
+    return {
+        "samples": total,
+        "self": pct(self_c, top),
+        "inclusive_pybase": pct(pybase_incl, top),
+        "by_package_self": pct(group_c, 12),
+    }
+
+
+def profile_scenario(srv: ServerProc, name: str, ids_file: Path, args: argparse.Namespace, out_dir: Path) -> dict[str, Any]:
+    """Run wrk against pybase while py-spy samples it; returns the hotspot summary."""
+    assert srv.proc is not None
+    seconds = args.profile_seconds
+    raw = out_dir / f"pybase-{name}.txt"
+    svg = out_dir / f"pybase-{name}.svg"
+    # --gil: only the thread holding the GIL is sampled, i.e. where Python CPU time goes (idle
+    # waitress workers and SQLite/socket calls that release the GIL drop out); --nonblocking keeps
+    # the profiler from pausing the server at every sample.
+    base_cmd = ["py-spy", "record", "--pid", str(srv.proc.pid), "--duration", str(int(seconds)), "--rate", "250",
+                "--nolineno", "--nonblocking"]
+    if args.profile_mode == "gil":
+        base_cmd.append("--gil")
+    spy = subprocess.Popen([*base_cmd, "--format", "raw", "-o", str(raw)], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    wrk_res = run_wrk(scenario_cmd(name, srv.base, ids_file, args.threads, args.connections, seconds))
+    try:
+        _, err = spy.communicate(timeout=seconds + 60)
+    except subprocess.TimeoutExpired:
+        spy.kill()
+        _, err = spy.communicate()
+    if spy.returncode != 0 or not raw.exists():
+        raise RuntimeError(f"py-spy failed ({spy.returncode}): {err}")
+    summary = summarize_profile(raw, args.top)
+    summary["wrk_under_profiler"] = wrk_res
+    summary["raw"] = str(raw)
+    # A flame graph of the same run is handy but optional: rebuild it from the raw stacks if possible.
+    try:
+        flame = shutil.which("flamegraph.pl") or shutil.which("inferno-flamegraph")
+        if flame:
+            with open(raw) as src, open(svg, "w") as dst:
+                subprocess.run([flame], stdin=src, stdout=dst, check=True, timeout=60)
+            summary["svg"] = str(svg)
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return summary
+
+
+# ---- main ------------------------------------------------------------------------------------
+
+
+def prepare(srv: ServerProc, records: list[dict[str, Any]], args: argparse.Namespace) -> float:
+    """Superuser, start, collection, seed; returns the seeding seconds."""
+    srv.create_superuser()
+    srv.start()
+    create_collection(srv.base, auth_token(srv.base))
+    took = seed(srv.base, records, args.seed_workers)
+    check_count(srv.base, len(records))
+    print(f"[{srv.name}] seeded {len(records)} records in {took:.1f}s ({len(records) / took:.0f}/s)", flush=True)
+    return round(took, 2)
+
+
+def measure(srv: ServerProc, name: str, ids_file: Path, args: argparse.Namespace, warmup: bool) -> dict[str, Any]:
+    if warmup and args.warmup > 0:
+        run_wrk(scenario_cmd(name, srv.base, ids_file, args.threads, args.connections, args.warmup))
+    cpu0 = srv.cpu_seconds()
+    res = run_wrk(scenario_cmd(name, srv.base, ids_file, args.threads, args.connections, args.duration))
+    # Server CPU per request: much less sensitive than req/s to other load on a shared machine.
+    res["cpu_ms_per_req"] = round(1000 * (srv.cpu_seconds() - cpu0) / res["requests"], 4) if res["requests"] else None
+    bad = f"  non-2xx={res['non_2xx']} sock_err={res['socket_errors']}" if res["non_2xx"] or res["socket_errors"] else ""
+    print(f"[{srv.name}] {name:6s} {res['rps']:10.1f} req/s  p99 {res['p99_ms']:.2f} ms  "
+          f"cpu {res['cpu_ms_per_req']} ms/req{bad}", flush=True)
+    return res
+
+
+def best(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Best of --repeat: the least disturbed run (the others' req/s kept for reference)."""
+    res = dict(max(runs, key=lambda r: r["rps"]))
+    if len(runs) > 1:
+        res["all_rps"] = [r["rps"] for r in runs]
+    return res
+
+
+def run_all(servers: list[ServerProc], records: list[dict[str, Any]], ids_file: Path, args: argparse.Namespace,
+            profile_dir: Path | None) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """Benchmark every server; only one is ever under load.
+
+    ``sequential``: each server is started, seeded, measured and stopped before the next starts.
+    ``interleave``: both are started and seeded (one after the other), then each scenario is
+    measured on one server, then the other (order flipped every repeat), so background load on
+    a shared machine hits both alike; the idle one uses no CPU meanwhile.
+    """
+    measured: dict[str, dict[str, Any]] = {s.name: {} for s in servers}
+    runs: dict[tuple[str, str], list[dict[str, Any]]] = collections.defaultdict(list)
+    profiles: dict[str, Any] = {}
+
+    def profile(srv: ServerProc) -> None:
+        if profile_dir is None or srv.name != "pybase":
+            return
+        for name in args.profile:
+            print(f"[{srv.name}] profiling {name} with py-spy for {args.profile_seconds:.0f}s ...", flush=True)
+            profiles[name] = profile_scenario(srv, name, ids_file, args, profile_dir)
+
+    if args.mode == "sequential":
+        for srv in servers:
+            try:
+                measured[srv.name]["_seed_seconds"] = prepare(srv, records, args)
+                for name in args.scenarios:
+                    for i in range(args.repeat):
+                        runs[srv.name, name].append(measure(srv, name, ids_file, args, warmup=i == 0))
+                profile(srv)
+            finally:
+                srv.stop()
+    else:
+        for srv in servers:
+            measured[srv.name]["_seed_seconds"] = prepare(srv, records, args)
+        for name in args.scenarios:
+            for i in range(args.repeat):
+                for srv in servers if i % 2 == 0 else servers[::-1]:
+                    runs[srv.name, name].append(measure(srv, name, ids_file, args, warmup=i == 0))
+        for srv in servers:
+            profile(srv)
+    for (server, name), rs in runs.items():
+        measured[server][name] = best(rs)
+    return measured, profiles
+
+
+def fmt_table(rows: list[dict[str, Any]]) -> str:
+    head = f"{'scenario':<8} | {'PB req/s':>10} | {'PB p99':>9} | {'pybase req/s':>12} | {'pybase p99':>10} | {'ratio':>6}"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        lines.append(
+            f"{r['scenario']:<8} | {r['pb_rps']:>10.1f} | {r['pb_p99_ms']:>7.2f}ms | {r['pybase_rps']:>12.1f} | "
+            f"{r['pybase_p99_ms']:>8.2f}ms | {r['ratio']:>5.2f}x"
+        )
+    lines.append("")
+    lines.append("server CPU per request (ms; lower is better, robust to other load on the machine):")
+    for r in rows:
+        pb_c, py_c = r["pb_cpu_ms_per_req"], r["pybase_cpu_ms_per_req"]
+        rel = f"  pybase uses {py_c / pb_c:.1f}x PB's CPU" if pb_c and py_c else ""
+        lines.append(f"  {r['scenario']:<8} PB {pb_c if pb_c is not None else '-'}  pybase {py_c if py_c is not None else '-'}{rel}")
+    return "\n".join(lines)
+
+
+def print_profile(name: str, prof: dict[str, Any]) -> None:
+    w = prof["wrk_under_profiler"]
+    print(f"\n== pybase profile: {name} ({prof['samples']} samples; {w['rps']:.0f} req/s under py-spy) ==")
+    print("top self (leaf) functions:")
+    for label, p in prof["self"]:
+        print(f"  {p:5.1f}%  {label}")
+    print("top pybase functions (inclusive):")
+    for label, p in prof["inclusive_pybase"]:
+        print(f"  {p:5.1f}%  {label}")
+    print("self time by package: " + ", ".join(f"{g} {p}%" for g, p in prof["by_package_self"]))
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="3s runs, 1s warm-up, 2,000 records: a smoke check")
+    ap.add_argument("--pb", default=os.environ.get("PB_BIN", DEFAULT_PB), help=f"PocketBase binary (default {DEFAULT_PB})")
+    ap.add_argument("--pybase", default=shutil.which("pybase") or "pybase", help="pybase command")
+    ap.add_argument("--records", type=int, default=None, help="records to seed (default 10000; 2000 with --quick)")
+    ap.add_argument("--duration", type=float, default=None, help="seconds per wrk run (default 10; 3 with --quick)")
+    ap.add_argument("--warmup", type=float, default=None, help="seconds of warm-up per scenario (default 3; 1 with --quick)")
+    ap.add_argument("--mode", choices=("interleave", "sequential"), default="interleave",
+                    help="interleave (default): both servers up, loaded one at a time, scenario by scenario; "
+                         "sequential: one server up at a time")
+    ap.add_argument("--repeat", type=int, default=1, help="measured runs per scenario; the best is kept (default 1)")
+    ap.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
+    ap.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
+    ap.add_argument("--seed-workers", type=int, default=16, help="concurrent seeding clients (default 16)")
+    ap.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma list of list,view,create")
+    ap.add_argument("--only", choices=("pocketbase", "pybase"), help="benchmark one server only")
+    ap.add_argument("--profile", nargs="?", const="list,view", default="",
+                    help="after benchmarking pybase, sample it with py-spy during these scenarios (default list,view)")
+    ap.add_argument("--profile-seconds", type=float, default=None, help="seconds per profiled run (default 10; 4 with --quick)")
+    ap.add_argument("--profile-mode", choices=("gil", "all"), default="gil",
+                    help="py-spy: sample only the GIL holder (default) or every non-idle thread")
+    ap.add_argument("--top", type=int, default=10, help="hotspots to report")
+    ap.add_argument("--out", default=str(RESULTS / "latest.json"), help="JSON results file")
+    ap.add_argument("--keep", action="store_true", help="keep the temp data dirs")
+    args = ap.parse_args(argv)
+
+    args.records = args.records or (2000 if args.quick else 10_000)
+    args.duration = args.duration or (3.0 if args.quick else 10.0)
+    args.warmup = args.warmup if args.warmup is not None else (1.0 if args.quick else 3.0)
+    args.profile_seconds = args.profile_seconds or (4.0 if args.quick else 10.0)
+    args.scenarios = [s for s in args.scenarios.split(",") if s]
+    args.profile = [s for s in args.profile.split(",") if s]
+    for s in args.scenarios + args.profile:
+        if s not in SCENARIOS:
+            ap.error(f"unknown scenario {s!r}")
+    if not shutil.which("wrk"):
+        ap.error("wrk is not installed (scripts/bench/run.sh installs it)")
+    if args.profile and not shutil.which("py-spy"):
+        ap.error("py-spy is not installed: pip install py-spy")
+    if args.only != "pybase" and not os.access(args.pb, os.X_OK):
+        ap.error(f"PocketBase binary not found at {args.pb} (use --pb)")
+    return args
+
+
+def build_rows(measured: dict[str, dict[str, Any]], scenarios: list[str]) -> list[dict[str, Any]]:
+    rows = []
+    for name in scenarios:
+        pb = measured.get("pocketbase", {}).get(name, {})
+        py = measured.get("pybase", {}).get(name, {})
+        pb_rps, py_rps = pb.get("rps", 0.0), py.get("rps", 0.0)
+        rows.append({
+            "scenario": name,
+            "pb_rps": pb_rps, "pb_p99_ms": pb.get("p99_ms") or 0.0,
+            "pybase_rps": py_rps, "pybase_p99_ms": py.get("p99_ms") or 0.0,
+            "ratio": round(py_rps / pb_rps, 3) if pb_rps else 0.0,
+            "pb_cpu_ms_per_req": pb.get("cpu_ms_per_req"), "pybase_cpu_ms_per_req": py.get("cpu_ms_per_req"),
+            "pocketbase": pb, "pybase": py,
+        })
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    records = make_records(args.records)
+    work = Path(tempfile.mkdtemp(prefix="pybase-bench-"))
+    ids_file = work / "ids.txt"
+    ids_file.write_text("\n".join(r["id"] for r in records) + "\n")
+    profile_dir = work / "profiles" if args.profile else None
+    if profile_dir:
+        profile_dir.mkdir()
+    load = os.getloadavg()[0]
+    if load > 0.5:
+        print(f"warning: load average is {load:.2f} before starting; results will be noisy", flush=True)
+    print(f"work dir {work}; {args.records} records; wrk -t{args.threads} -c{args.connections} "
+          f"-d{args.duration:.0f}s --latency (warm-up {args.warmup:.0f}s)", flush=True)
+
+    servers = []
+    if args.only != "pybase":
+        servers.append(ServerProc("pocketbase", [args.pb], work))
+    if args.only != "pocketbase":
+        servers.append(ServerProc("pybase", [args.pybase], work))
+    try:
+        measured, profiles = run_all(servers, records, ids_file, args, profile_dir)
+    finally:
+        for srv in servers:
+            srv.stop()
+        if not args.keep and not args.profile:
+            shutil.rmtree(work, ignore_errors=True)
+
+    rows = build_rows(measured, args.scenarios)
+    print()
+    print(fmt_table(rows))
+    for name, prof in profiles.items():
+        print_profile(name, prof)
+    if profile_dir:
+        print(f"\nraw py-spy stacks in {profile_dir}")
+
+    out = {
+        "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "quick": args.quick,
+        "records": args.records,
+        "wrk": {"threads": args.threads, "connections": args.connections, "duration_s": args.duration,
+                "warmup_s": args.warmup},
+        "repeat": args.repeat,
+        "mode": args.mode,
+        "machine": {"cpus": os.cpu_count(), "loadavg_at_start": round(load, 2), "python": platform.python_version(),
+                    "platform": platform.platform()},
+        "seed_seconds": {k: v.get("_seed_seconds") for k, v in measured.items()},
+        "results": rows,
+    }
+    if profiles:
+        out["profile"] = {k: {kk: vv for kk, vv in v.items() if kk not in ("raw", "svg")} for k, v in profiles.items()}
+    out_path = Path(args.out)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(json.dumps(out, indent=2) + "\n")
+    print(f"\nwrote {out_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
