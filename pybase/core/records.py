@@ -59,16 +59,14 @@ class Record:
 
     @classmethod
     def from_row(cls, collection: Collection, row: Any, store: RecordStore | None = None) -> Record:
-        """A stored record from a database row."""
+        """A stored record from a ``select(collection.table)`` row (columns in table order)."""
+        # PERF: positional access with per-collection converters; this runs for every row.
         record = cls.__new__(cls)
         record.collection = collection
-        mapping = row._mapping
-        data = {}
-        for field in collection.fields:
-            data[field.name] = field.from_db(mapping.get(field.name))
+        data = {name: convert(value) for (name, convert), value in zip(collection.row_converters(), row)}
         record.data = data
         record.is_new = False
-        record.original = dict(data)
+        record.original = data.copy()
         record.original_id = data.get("id", "")
         record.store = store
         record.expand = {}
