@@ -159,6 +159,7 @@ class Collection:
         self.registry: CollectionRegistry | None = None
         self._table: Table | None = None
         self._fields_by_name: dict[str, Field] | None = None
+        self._row_converters: list[tuple[str, Any]] | None = None
 
     # ---- lookups -----------------------------------------------------------------------
 
@@ -204,6 +205,14 @@ class Collection:
             self._table = build_table(self.name, [f.column() for f in self.fields])
         return self._table
 
+    def row_converters(self) -> list[tuple[str, Any]]:
+        """(field name, stored value -> in-memory value) in the table's column order, cached."""
+        converters = self._row_converters
+        if converters is None:
+            by_name = {f.name: f for f in self.fields}
+            converters = self._row_converters = [(c.name, by_name[c.name].from_db) for c in self.table.columns]
+        return converters
+
     def parsed_indexes(self) -> list[dbutils.Index]:
         """The index definitions, parsed."""
         return [dbutils.parse_index(sql) for sql in self.indexes]
@@ -212,6 +221,7 @@ class Collection:
         """Drop cached derived state after an in-place change."""
         self._table = None
         self._fields_by_name = None
+        self._row_converters = None
 
     # ---- serialization -----------------------------------------------------------------
 
