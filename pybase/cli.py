@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import signal
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.exc import DBAPIError
 
 from pybase.config import DEFAULT_HTTP, Config
 
@@ -24,25 +28,36 @@ class _Parser(argparse.ArgumentParser):
         raise CliError(message)
 
 
+def _add_common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    # NOTE: the flags are global as in PocketBase (``pybase --dir x serve`` and ``pybase serve
+    # --dir x`` both work); on subcommands their default is SUPPRESS so an absent flag does not
+    # overwrite a value given before the command.
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if suppress else value
+
+    parser.add_argument("--dir", default=default(""), help="the data directory (default: pb_data beside the binary or in the working directory)")
+    parser.add_argument("--dev", action="store_true", default=default(False), help="log more, serve the dashboard without caching")
+    parser.add_argument("--hooksDir", default=default(""), help="the JS hooks directory (default: beside the data dir)")
+    parser.add_argument("--migrationsDir", default=default(""), help="the migrations directory (default: beside the data dir)")
+    parser.add_argument("--publicDir", default=default(""), help="static files served at / (default: beside the data dir)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argparse tree for every command."""
     from pybase.app import VERSION
 
     parser = _Parser(prog="pybase", description="A PocketBase-compatible backend in one file.")
     parser.add_argument("-v", "--version", action="version", version=f"pybase version {VERSION}")
+    _add_common(parser, suppress=False)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--dir", default="", help="the data directory (default: pb_data beside the binary or in the working directory)")
-    common.add_argument("--dev", action="store_true", help="log more, serve the dashboard without caching")
-    common.add_argument("--hooksDir", default="", help="the JS hooks directory (default: beside the data dir)")
-    common.add_argument("--migrationsDir", default="", help="the migrations directory (default: beside the data dir)")
-    common.add_argument("--publicDir", default="", help="static files served at / (default: beside the data dir)")
+    _add_common(common, suppress=True)
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
 
     serve = sub.add_parser("serve", parents=[common], help="start the web server")
     serve.add_argument("--http", default=DEFAULT_HTTP, help=f"TCP address to listen on (default {DEFAULT_HTTP})")
     serve.add_argument("--origins", default="*", help="CORS allowed origins, comma separated (default *)")
 
-    su = sub.add_parser("superuser", help="manage superusers")
+    su = sub.add_parser("superuser", parents=[common], help="manage superusers")
     su_sub = su.add_subparsers(dest="action", parser_class=_Parser, metavar="ACTION")
     for name, text, needs_password in (
         ("create", "create a superuser", True),
@@ -71,6 +86,8 @@ def main(argv: list[str] | None = None, app_factory: Callable[[Config], PyBase] 
 
             print(f"pybase version {VERSION}")
             return 0
+        if args.command == "superuser" and not args.action:
+            raise CliError("missing superuser action (create, upsert, update, delete)")
         config = Config(
             data_dir=args.dir,
             hooks_dir=args.hooksDir,
@@ -79,19 +96,41 @@ def main(argv: list[str] | None = None, app_factory: Callable[[Config], PyBase] 
             dev=args.dev,
             **({"http": args.http, "origins": [o.strip() for o in args.origins.split(",") if o.strip()]} if args.command == "serve" else {}),
         )
-        factory = app_factory or _default_app
         if args.command == "serve":
-            return _serve(factory(config), config)
-        if args.command == "superuser":
-            if not args.action:
-                raise CliError("missing superuser action (create, upsert, update, delete)")
-            return _superuser(factory(config), args)
+            _check_address(config)
+        if os.path.exists(config.data_dir) and not os.path.isdir(config.data_dir):
+            raise CliError(f"the data directory {config.data_dir} is not a directory")
+        factory = app_factory or _default_app
+        try:
+            app = factory(config)
+            app.bootstrap()
+        except (OSError, DBAPIError) as ex:
+            raise CliError(f"cannot open the data directory {config.data_dir}: {_reason(ex)}") from ex
+        if args.command == "serve":
+            return _serve(app, config)
+        return _superuser(app, args)
     except CliError as ex:
         print(f"Error: {ex}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
-    return 0
+
+
+def _reason(ex: BaseException) -> str:
+    if isinstance(ex, OSError) and ex.strerror:
+        return ex.strerror
+    if isinstance(ex, DBAPIError):
+        return str(ex.orig)
+    return str(ex)
+
+
+def _check_address(config: Config) -> None:
+    try:
+        _host, port = config.host_port()
+    except ValueError as ex:
+        raise CliError(f"invalid --http address {config.http!r} (expected host:port)") from ex
+    if not 0 <= port <= 65535:
+        raise CliError(f"invalid --http address {config.http!r} (port out of range)")
 
 
 def _default_app(config: Config) -> PyBase:
@@ -102,19 +141,19 @@ def _default_app(config: Config) -> PyBase:
 
 def _serve(app: PyBase, config: Config) -> int:
     logging.basicConfig(level=logging.DEBUG if config.dev else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        config.host_port()
-    except ValueError as ex:
-        raise CliError(f"invalid --http address {config.http!r}") from ex
 
     def ready(server: Any) -> None:
+        # NOTE: before the banner: a supervisor may signal as soon as it sees it, and the server
+        # installs its own handlers only once its loop starts.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: server.stop())
         base = f"http://{server.host}:{server.port}"
         print(f"Server started at {base}\n├─ REST API:  {base}/api/\n└─ Dashboard: {base}/_/", flush=True)
 
     try:
         app.serve(on_ready=ready)
-    except OSError as ex:
-        raise CliError(f"cannot listen on {config.http}: {ex.strerror or ex}") from ex
+    except (OSError, OverflowError) as ex:
+        raise CliError(f"cannot listen on {config.http}: {_reason(ex)}") from ex
     return 0
 
 
@@ -122,7 +161,6 @@ def _superuser(app: PyBase, args: argparse.Namespace) -> int:
     from pybase.core.collections import SUPERUSERS
     from pybase.core.errors import NotFoundError, ValidationError
 
-    app.bootstrap()
     core = app.core
     col = core.find_collection(SUPERUSERS)
     action, email = args.action, args.email
@@ -130,9 +168,11 @@ def _superuser(app: PyBase, args: argparse.Namespace) -> int:
         existing = core.records.find_first(col, email=email)
         if action == "delete":
             if existing is None:
-                raise CliError(f"superuser {email} does not exist")
+                # NOTE: PocketBase treats this as done (exit 0), so scripts can delete idempotently.
+                print(f'superuser "{email}" is missing or already deleted')
+                return 0
             core.delete(existing)
-            print(f"Successfully deleted superuser {email}!")
+            print(f'Successfully deleted superuser "{email}"!')
             return 0
         if action == "create" and existing is not None:
             raise CliError(f"superuser {email} already exists")
@@ -148,6 +188,10 @@ def _superuser(app: PyBase, args: argparse.Namespace) -> int:
         raise CliError(str(ex)) from ex
     finally:
         core.db.close()
-    verb = {"create": "created", "upsert": "saved", "update": "updated"}[action]
-    print(f"Successfully {verb} superuser {email}!")
+    message = {
+        "create": f'Successfully created new superuser "{email}"!',
+        "upsert": f'Successfully saved superuser "{email}"!',
+        "update": f'Successfully changed superuser "{email}" password!',
+    }[action]
+    print(message)
     return 0

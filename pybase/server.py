@@ -11,7 +11,10 @@ from typing import Any
 
 from waitress import create_server
 from waitress.channel import HTTPChannel
-from waitress.task import ErrorTask
+from waitress.task import ErrorTask, WSGITask
+
+from pybase.apis.errors import CLOSE_CONNECTION_ENV
+from pybase.apis.middleware import SECURITY_HEADERS
 
 log = logging.getLogger("pybase.server")
 
@@ -33,14 +36,24 @@ class _JsonErrorTask(ErrorTask):
         body = orjson.dumps({"data": {}, "message": message, "status": status})
         self.status = f"{status} {getattr(ex, 'reason', '')}".strip()
         self.response_headers.extend(
-            [("Content-Type", "application/json"), ("Content-Length", str(len(body))), ("Connection", "close")]
+            [("Content-Type", "application/json"), ("Content-Length", str(len(body))), *SECURITY_HEADERS]
         )
         self.set_close_on_finish()
         self.content_length = len(body)
         self.write(body)
 
 
+class _WsgiTask(WSGITask):
+    """Closes the connection after the response when the app asked for it (413s)."""
+
+    def build_response_header(self) -> bytes:
+        if self.environ is not None and self.environ.get(CLOSE_CONNECTION_ENV):
+            self.set_close_on_finish()
+        return bytes(super().build_response_header())
+
+
 class _Channel(HTTPChannel):
+    task_class = _WsgiTask
     error_task_class = _JsonErrorTask
 
 
@@ -58,7 +71,7 @@ class Server:
             asyncore_use_poll=True,
             max_request_body_size=MAX_REQUEST_BODY,
             clear_untrusted_proxy_headers=True,
-            ident="pybase",
+            ident="",  # NOTE: PocketBase sends no Server header.
         )
         self.server.channel_class = _Channel
         self._stopping = threading.Event()
@@ -94,8 +107,10 @@ class Server:
         dispatcher = server.task_dispatcher
         while time.monotonic() < deadline:
             busy = dispatcher.active_count > 0 or bool(dispatcher.queue)
+            # NOTE: like Go's http.Server.Shutdown (PocketBase), a connection still receiving a
+            # request (``ch.request`` holds the partial one) is in flight too, not idle.
             pending = any(
-                getattr(ch, "total_outbufs_len", 0) or getattr(ch, "requests", None)
+                getattr(ch, "total_outbufs_len", 0) or getattr(ch, "requests", None) or getattr(ch, "request", None)
                 for ch in list(server._map.values())
             )
             if not busy and not pending:

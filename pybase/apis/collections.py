@@ -11,16 +11,30 @@ from pybase.apis.errors import bad_request, from_domain, not_found
 from pybase.apis.guards import require_superuser
 from pybase.apis.request_body import read_json
 from pybase.apis.serialize import apply_fields, dumps, parse_fields
-from pybase.core.collection_save import import_collections, truncate_collection
+from pybase.core.collection_save import SchemaChangeError, import_collections, truncate_collection
 from pybase.core.collections import Collection, apply_changes, new_collection, scaffolds
 from pybase.core.errors import BadRequestError, PyBaseError, ValidationError
-from pybase.core.events import CollectionRequestEvent, CollectionsImportRequestEvent, CollectionsListRequestEvent
+from pybase.core.events import (
+    CollectionRequestEvent,
+    CollectionsImportRequestEvent,
+    CollectionsListRequestEvent,
+)
+from pybase.core.fields import UnknownFieldType
 from pybase.core.record_query import parse_paging
-from pybase.tools.filter import FilterError, SimpleResolver, compile_filter, compile_sort, parse_sort
+from pybase.tools.filter import (
+    FilterError,
+    SimpleResolver,
+    compile_filter,
+    compile_sort,
+    parse_sort,
+)
 
 if TYPE_CHECKING:
     from pybase.core.app import App
 
+MSG_INVALID_TYPE_DATA = "Failed to load the collection type data due to invalid formatting."
+MSG_INVALID_FORMATTING = "Failed to load the submitted data due to invalid formatting."
+MSG_TRUNCATE_FAILED = "Failed to truncate collection (most likely due to required cascade delete record references)."
 _LIST_FIELDS = ("id", "created", "updated", "name", "system", "type")
 
 
@@ -32,6 +46,20 @@ def register(api: falcon.App, app: App) -> None:
     item = CollectionResource(app)
     api.add_route("/api/collections/{collection}", item)
     api.add_route("/api/collections/{collection}/truncate", item, suffix="truncate")
+
+
+_RULE_KEYS = ("listRule", "viewRule", "createRule", "updateRule", "deleteRule", "authRule", "manageRule")
+
+
+def _bad_shape(data: dict[str, Any]) -> bool:
+    """Whether a value has a JSON type Go could not bind into the collection struct."""
+    if not isinstance(data.get("fields") or [], list) or not all(isinstance(f, dict) for f in data.get("fields") or []):
+        return True
+    if not isinstance(data.get("indexes") or [], list) or not all(isinstance(i, str) for i in data.get("indexes") or []):
+        return True
+    if any(not isinstance(data[k], str | None) for k in (*_RULE_KEYS, "viewQuery", "id") if k in data):
+        return True
+    return "system" in data and not isinstance(data["system"], bool | None)
 
 
 def _write_json(resp: falcon.Response, data: Any, status: int = 200) -> None:
@@ -96,11 +124,18 @@ class CollectionsResource:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Create a collection and its table."""
-        data = read_json(req, invalid_message="Failed to load the collection type data due to invalid formatting.")
+        data = read_json(req, invalid_message=MSG_INVALID_TYPE_DATA)
+        # NOTE: PocketBase binds type and name first, then the rest; each step has its message.
+        if any(not isinstance(data.get(k), str | None) for k in ("type", "name")):
+            raise bad_request(MSG_INVALID_TYPE_DATA)
+        if _bad_shape(data):
+            raise bad_request(MSG_INVALID_FORMATTING)
         try:
             col = new_collection(data)
         except ValidationError as ex:
             raise from_domain(ex, "Failed to create collection.") from ex
+        except UnknownFieldType as ex:
+            raise bad_request(MSG_INVALID_FORMATTING) from ex
         col.registry = self.app.registry
         event = CollectionRequestEvent(self.app)
         event.request, event.response, event.collection, event.auth = req, resp, col, req.context.auth
@@ -110,6 +145,8 @@ class CollectionsResource:
                 saved = self.app.save_collection(e.collection)
             except ValidationError as ex:
                 raise from_domain(ex, "Failed to create collection.") from ex
+            except SchemaChangeError as ex:
+                raise bad_request(f"Failed to create collection. Raw error: \n{ex.message}.") from ex
             _write_json(resp, saved.to_json())
 
         self.app.hooks["onCollectionCreateRequest"].trigger(event, finalize)
@@ -144,12 +181,16 @@ class CollectionResource:
     def on_patch(self, req: falcon.Request, resp: falcon.Response, collection: str) -> None:
         """Update a collection (renames keep data; the table is altered in one transaction)."""
         old = self._find(collection)
-        data = read_json(req, invalid_message="Failed to load the submitted data due to invalid formatting.")
+        data = read_json(req, invalid_message=MSG_INVALID_FORMATTING)
+        if _bad_shape(data) or any(not isinstance(data.get(k), str | None) for k in ("type", "name")):
+            raise bad_request(MSG_INVALID_FORMATTING)
         col = old.clone()
         try:
             renames = apply_changes(col, {k: v for k, v in data.items() if k not in ("id", "type")})
         except ValidationError as ex:
             raise from_domain(ex, "Failed to update collection.") from ex
+        except UnknownFieldType as ex:
+            raise bad_request(MSG_INVALID_FORMATTING) from ex
         if "type" in data and data["type"] != old.type:
             col.type = data["type"] if isinstance(data["type"], str) else ""
         self._keep_system_fields(col, old)
@@ -159,6 +200,8 @@ class CollectionResource:
                 saved = self.app.save_collection(e.collection, old, renames)
             except ValidationError as ex:
                 raise from_domain(ex, "Failed to update collection.") from ex
+            except SchemaChangeError as ex:
+                raise bad_request(f"Failed to update collection. Raw error: \n{ex.message}.") from ex
             _write_json(resp, saved.to_json())
 
         self.app.hooks["onCollectionUpdateRequest"].trigger(self._event(req, resp, col), finalize)
@@ -190,10 +233,12 @@ class CollectionResource:
     def on_delete_truncate(self, req: falcon.Request, resp: falcon.Response, collection: str) -> None:
         """Delete every record of a collection."""
         col = self._find(collection)
+        if col.is_view:
+            raise bad_request("View collections cannot be truncated since they don't store their own records.")
         try:
             truncate_collection(self.app, col)
         except PyBaseError as ex:
-            raise bad_request(ex.message) from ex
+            raise bad_request(MSG_TRUNCATE_FAILED) from ex
         resp.status = 204
 
 
@@ -221,13 +266,12 @@ class ImportResource:
             try:
                 import_collections(self.app, e.collections_data or [], e.delete_missing)
             except PyBaseError as ex:
-                detail = ex.data if isinstance(ex, ValidationError) else {}
                 raise bad_request(
                     "Failed to import collections.",
                     {
                         "collections": {
                             "code": "validation_collections_import_failure",
-                            "message": f"Failed to import the collections configuration. Raw error:\n{ex.message} {detail}.",
+                            "message": f"Failed to import the collections configuration. Raw error:\n{ex.message.rstrip('.')}.",
                         }
                     },
                 ) from ex

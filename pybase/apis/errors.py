@@ -23,6 +23,10 @@ MSG_UNAUTHORIZED = "The request requires valid record authorization token."
 MSG_FORBIDDEN_RECORD = "The authorized record is not allowed to perform this action."
 MSG_SUPERUSERS_ONLY = "Only superusers can perform this action."
 MSG_TOO_LARGE = "Request entity too large."
+# NOTE: WSGI apps may not send hop-by-hop headers such as ``Connection`` (PEP 3333; waitress
+# refuses them with a 500). A 413 asks the server to close the connection through this WSGI
+# environ key instead, so the unread rest of an oversized upload is never parsed as a request.
+CLOSE_CONNECTION_ENV = "pybase.close_connection"
 
 
 class ApiError(Exception):
@@ -89,22 +93,22 @@ def from_domain(ex: core_errors.PyBaseError, message: str | None = None) -> ApiE
     return ApiError(status, text, ex.data)
 
 
-def _write(resp: falcon.Response, error: ApiError) -> None:
+def _write(req: falcon.Request, resp: falcon.Response, error: ApiError) -> None:
     resp.status = error.status
     resp.content_type = "application/json"
     resp.data = orjson.dumps(error.to_json())
     if error.status == 413:
-        resp.set_header("Connection", "close")
+        req.env[CLOSE_CONNECTION_ENV] = True
 
 
 def handle_api_error(req: falcon.Request, resp: falcon.Response, ex: ApiError, params: Any) -> None:
     """ApiError -> its JSON body."""
-    _write(resp, ex)
+    _write(req, resp, ex)
 
 
 def handle_domain_error(req: falcon.Request, resp: falcon.Response, ex: core_errors.PyBaseError, params: Any) -> None:
     """Domain errors raised by core -> 400/401/403/404/429."""
-    _write(resp, from_domain(ex))
+    _write(req, resp, from_domain(ex))
 
 
 def handle_http_error(req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPError, params: Any) -> None:
@@ -113,16 +117,16 @@ def handle_http_error(req: falcon.Request, resp: falcon.Response, ex: falcon.HTT
     if status in (404, 405):
         # NOTE: PocketBase answers unknown GET paths from its static handler ("File not
         # found.") and never answers 405: a wrong method is just an unknown route.
-        message = MSG_FILE_NOT_FOUND if req.method in ("GET", "HEAD") and status == 404 else MSG_NOT_FOUND
-        _write(resp, ApiError(404, message))
+        message = MSG_FILE_NOT_FOUND if req.method in ("GET", "HEAD") else MSG_NOT_FOUND
+        _write(req, resp, ApiError(404, message))
         return
     if status == 413:
-        _write(resp, ApiError(413, MSG_TOO_LARGE))
+        _write(req, resp, ApiError(413, MSG_TOO_LARGE))
         return
     if 400 <= status < 500:
-        _write(resp, ApiError(status, MSG_GENERIC if status == 400 else (ex.title or MSG_GENERIC)))
+        _write(req, resp, ApiError(status, MSG_GENERIC if status == 400 else (ex.title or MSG_GENERIC)))
         return
-    _write(resp, ApiError(status, MSG_GENERIC))
+    _write(req, resp, ApiError(status, MSG_GENERIC))
 
 
 def handle_unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any) -> None:
@@ -131,7 +135,7 @@ def handle_unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception,
         handle_http_error(req, resp, ex, params)
         return
     log.exception("unhandled error on %s %s", req.method, req.path)
-    _write(resp, ApiError(500, MSG_GENERIC))
+    _write(req, resp, ApiError(500, MSG_GENERIC))
 
 
 def install(app: falcon.App) -> None:

@@ -10,9 +10,15 @@ from pybase.apis.errors import ApiError, bad_request, not_found, unauthorized
 from pybase.apis.request_body import read_body, request_info
 from pybase.apis.serialize import apply_fields, dumps, parse_fields, record_to_json
 from pybase.core import record_access
-from pybase.core.auth import authenticate_password, new_auth_token, token_claims
+from pybase.core.auth import (
+    find_by_identity,
+    is_refreshable,
+    new_auth_token,
+    strip_bearer,
+    token_claims,
+)
 from pybase.core.collections import Collection
-from pybase.core.errors import BadRequestError, FieldError, required
+from pybase.core.errors import FieldError, required
 from pybase.core.events import (
     RecordAuthRefreshRequestEvent,
     RecordAuthRequestEvent,
@@ -27,6 +33,8 @@ if TYPE_CHECKING:
 
 MSG_LOAD_FAILED = "An error occurred while loading the submitted data."
 MSG_VALIDATION = "An error occurred while validating the submitted data."
+MSG_MISSING_COLLECTION = "Missing or invalid collection context."
+MSG_MISSING_AUTH_COLLECTION = "Missing or invalid auth collection context."
 
 
 def register(api: falcon.App, app: App) -> None:
@@ -43,23 +51,26 @@ class RecordAuthResource:
     def __init__(self, app: App) -> None:
         self.app = app
 
-    def _auth_collection(self, name: str, message: str = "Missing or invalid auth collection context.") -> Collection:
+    def _collection(self, name: str) -> Collection:
         col = self.app.registry.find(name)
-        if col is None or not col.is_auth:
-            raise not_found(message)
+        if col is None:
+            raise not_found(MSG_MISSING_COLLECTION)
+        return col
+
+    def _auth_collection(self, name: str) -> Collection:
+        col = self._collection(name)
+        if not col.is_auth:
+            raise not_found(MSG_MISSING_AUTH_COLLECTION)
         return col
 
     def on_get_methods(self, req: falcon.Request, resp: falcon.Response, collection: str) -> None:
         """Which sign-in methods the collection offers."""
-        col = self.app.registry.find(collection)
-        if col is None:
-            raise not_found("Missing or invalid collection context.")
-        if not col.is_auth:
-            raise not_found("Missing or invalid auth collection context.")
+        col = self._auth_collection(collection)
         password = col.auth.get("passwordAuth", {})
         mfa, otp = col.auth.get("mfa", {}), col.auth.get("otp", {})
-        identity = list(password.get("identityFields") or [])
         enabled = bool(password.get("enabled"))
+        # NOTE: PocketBase lists no identity fields while password auth is disabled.
+        identity = list(password.get("identityFields") or []) if enabled else []
         data = {
             "password": {"identityFields": identity, "enabled": enabled},
             "oauth2": {"providers": [], "enabled": False},
@@ -75,12 +86,18 @@ class RecordAuthResource:
     def on_post_password(self, req: falcon.Request, resp: falcon.Response, collection: str) -> None:
         """Email (or another identity field) + password sign-in."""
         col = self._auth_collection(collection)
-        data, _files = read_body(req, invalid_message=MSG_LOAD_FAILED)
         password_auth = col.auth.get("passwordAuth", {})
         if not password_auth.get("enabled"):
             raise ApiError(403, "The collection is not configured to allow password authentication.")
+        # NOTE: like PocketBase's BindBody, an empty body is an empty form whatever its type.
+        data: dict[str, Any] = {}
+        if req.content_length:
+            data, _files = read_body(req, invalid_message=MSG_LOAD_FAILED, require_type=True)
         identity, password = data.get("identity"), data.get("password")
         identity_field = data.get("identityField") or ""
+        if any(v is not None and not isinstance(v, str) for v in (identity, password, identity_field)):
+            # NOTE: Go fails to decode a number into the form's string fields.
+            raise bad_request(MSG_LOAD_FAILED)
         errors: dict[str, Any] = {}
         if not isinstance(identity, str) or not identity:
             errors["identity"] = required().to_json()
@@ -94,10 +111,10 @@ class RecordAuthResource:
         event = RecordAuthWithPasswordRequestEvent(self.app)
         event.request, event.response, event.collection = req, resp, col
         event.identity, event.identity_field, event.password = identity, identity_field, password
-        try:
-            event.record = authenticate_password(self.app.records, col, identity, password, identity_field)
-        except BadRequestError:
-            event.record = None
+        # NOTE: as in PocketBase, hooks see the record found by identity (the password is not
+        # checked yet) and the finalizer checks the password once, so bcrypt runs once per sign-in.
+        fields = [identity_field] if identity_field else (password_auth.get("identityFields") or ["email"])
+        event.record = find_by_identity(self.app.records, col, identity, fields)
 
         def finalize(e: RecordAuthWithPasswordRequestEvent) -> None:
             if e.record is None or not e.record.validate_password(e.password):
@@ -108,22 +125,21 @@ class RecordAuthResource:
 
     def on_post_refresh(self, req: falcon.Request, resp: falcon.Response, collection: str) -> None:
         """A new token for the signed-in record of this collection."""
-        col = self._auth_collection(collection)
+        col = self._collection(collection)
         auth = req.context.auth
         if auth is None:
             raise unauthorized()
         if auth.collection.id != col.id:
-            raise ApiError(403, f"The request requires auth record from {col.name} collection.")
-        claims = token_claims(req.get_header("Authorization") or "")
+            # NOTE: PocketBase names the token's collection here, not the route's.
+            raise ApiError(403, f"The request requires auth record from {auth.collection.name} collection.")
+        header = req.get_header("Authorization") or ""
         info = request_info(req)
         event = RecordAuthRefreshRequestEvent(self.app)
         event.request, event.response, event.collection, event.record, event.auth = req, resp, col, auth, auth
-        refreshable = claims.get("refreshable", True) is not False
+        # NOTE: a token whose refreshable claim is false or missing comes back unchanged.
+        current = None if is_refreshable(token_claims(header)) else strip_bearer(header)
         self.app.hooks["onRecordAuthRefreshRequest"].trigger(
-            event,
-            lambda e: self._auth_response(
-                req, resp, e.record, info, "", token=None if refreshable else (req.get_header("Authorization") or "").removeprefix("Bearer ").strip()
-            ),
+            event, lambda e: self._auth_response(req, resp, e.record, info, "", token=current)
         )
 
     def _auth_response(self, req: falcon.Request, resp: falcon.Response, record: Record, info: RequestInfo, method: str, token: str | None = None) -> None:

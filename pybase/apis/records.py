@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 MSG_MISSING_COLLECTION = "Missing collection context."
 MSG_MISSING_COLLECTION_CREATE = "Missing or invalid collection context."
+MSG_UNSUPPORTED_TYPE = "Unsupported collection type."
 MSG_DELETE_REFERENCED = (
     "Failed to delete record. Make sure that the record is not part of a required relation reference."
 )
@@ -52,6 +53,8 @@ def parse_bool_param(value: str | None) -> bool:
 def record_body_limit(collection: Collection) -> int:
     """PocketBase's limit for record writes: 32 MiB plus each file/json/editor allowance."""
     extra = 0
+    if collection.is_view:
+        return DEFAULT_BODY_LIMIT
     for field in collection.fields:
         if field.type == "file":
             extra += (getattr(field, "maxSize", 0) or 5 << 20) * max(getattr(field, "maxSelect", 0) or 1, 1)
@@ -83,6 +86,7 @@ class RecordsResource:
 
     def _respond(self, req: falcon.Request, resp: falcon.Response, records: list[Record], info: RequestInfo, status: int = 200) -> list[dict[str, Any]]:
         expand = req.get_param("expand") or ""
+        expanded = bool(expand) and bool(records) and _expands_a_relation(self.app, records[0].collection, expand)
         if expand:
             expand_records(self.app, records, expand, info)
         enrich = self.app.hooks["onRecordEnrich"]
@@ -92,7 +96,7 @@ class RecordsResource:
                 event = RecordEnrichEvent(self.app, record)
                 event.request_info = info
                 enrich.trigger(event)
-            out.append(record_to_json(record, info, expand_requested=bool(expand)))
+            out.append(record_to_json(record, info, expand_requested=expanded))
         return out
 
     def _write_one(self, req: falcon.Request, resp: falcon.Response, record: Record, info: RequestInfo, status: int = 200) -> None:
@@ -163,7 +167,7 @@ class RecordsResource:
         """Create a record (createRule, checked inside the write transaction)."""
         col = self._collection(collection, MSG_MISSING_COLLECTION_CREATE)
         if col.is_view:
-            raise bad_request("View collections don't support create operations.")
+            raise bad_request(MSG_UNSUPPORTED_TYPE)
         data, files = read_body(req, require_type=True)
         info = request_info(req, data)
         rule = col.rules["createRule"]
@@ -191,9 +195,9 @@ class RecordsResource:
 
     def on_patch_item(self, req: falcon.Request, resp: falcon.Response, collection: str, record_id: str) -> None:
         """Update a record (updateRule)."""
-        col = self._collection(collection)
+        col = self._collection(collection, MSG_MISSING_COLLECTION_CREATE)
         if col.is_view:
-            raise bad_request("View collections don't support update operations.")
+            raise bad_request(MSG_UNSUPPORTED_TYPE)
         data, files = read_body(req, require_type=True)
         info = request_info(req, data)
         rule = col.rules["updateRule"]
@@ -225,7 +229,7 @@ class RecordsResource:
         """Delete a record (deleteRule), cascading or refusing on relations."""
         col = self._collection(collection)
         if col.is_view:
-            raise bad_request("View collections don't support delete operations.")
+            raise bad_request(MSG_UNSUPPORTED_TYPE)
         info = request_info(req)
         rule = col.rules["deleteRule"]
         if rule is None and not info.is_superuser:
@@ -248,6 +252,22 @@ class RecordsResource:
             resp.status = 204
 
         self.app.hooks["onRecordDeleteRequest"].trigger(event, finalize)
+
+
+def _expands_a_relation(app: App, collection: Collection, expand: str) -> bool:
+    # NOTE: PocketBase adds an (even empty) "expand" object only when some requested path
+    # starts with a real relation (direct or ``<collection>_via_<field>``); unknown paths add nothing.
+    for path in expand.split(","):
+        name = path.strip().split(".")[0].strip()
+        field = collection.field(name)
+        if field is not None and field.type == "relation":
+            return True
+        source_name, sep, field_name = name.partition("_via_")
+        source = app.registry.find(source_name) if sep else None
+        back = source.field(field_name) if source is not None else None
+        if back is not None and back.type == "relation" and getattr(back, "collectionId", "") == collection.id:
+            return True
+    return False
 
 
 def _with_file_names(data: dict[str, Any], files: dict[str, list[Any]]) -> dict[str, Any]:

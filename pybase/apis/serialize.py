@@ -52,7 +52,7 @@ def parse_fields(raw: str | None) -> dict[str, Any] | None:
     if not raw or not raw.strip():
         return None
     tree: dict[str, Any] = {}
-    for part in raw.split(","):
+    for part in _split_top_level(raw):
         part = part.strip()
         if not part:
             continue
@@ -72,6 +72,25 @@ def parse_fields(raw: str | None) -> dict[str, Any] | None:
     return tree
 
 
+def _split_top_level(raw: str) -> list[str]:
+    # NOTE: commas inside a modifier's parentheses (``excerpt(10,true)``) do not separate fields.
+    parts: list[str] = []
+    depth = 0
+    current: list[str] = []
+    for char in raw:
+        if char == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+            continue
+        if char == "(":
+            depth += 1
+        elif char == ")" and depth:
+            depth -= 1
+        current.append(char)
+    parts.append("".join(current))
+    return parts
+
+
 def apply_fields(data: Any, tree: dict[str, Any] | None) -> Any:
     """Keep only the selected keys (recursively, ``*`` meaning every key at that level)."""
     if tree is None:
@@ -83,7 +102,7 @@ def apply_fields(data: Any, tree: dict[str, Any] | None) -> Any:
     out: dict[str, Any] = {}
     star = tree.get("*")
     if star is not None:
-        out.update({k: v for k, v in data.items() if k != "expand" or "expand" in tree})
+        out.update(data)
     for key, sub in tree.items():
         if key == "*" or key not in data:
             continue

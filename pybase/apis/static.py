@@ -16,10 +16,13 @@ if TYPE_CHECKING:
 
 def register(api: falcon.App, app: App, *, dashboard_dir: str | None, public_dir: str | None, index_fallback: bool = True) -> None:
     """Mount the dashboard, the public folder and the catch-all 404."""
+    # NOTE: Falcon tries the most recently added sink first, so the catch-all goes in first.
+    public = public_dir if public_dir and os.path.isdir(public_dir) else None
+    api.add_sink(StaticSink(public, "/", index_fallback=index_fallback), prefix="/")
     if dashboard_dir and os.path.isdir(dashboard_dir):
+        cache = "no-store" if app.dev else "max-age=1209600, stale-while-revalidate=86400"
         api.add_route("/_", RedirectResource("/_/"))
-        api.add_sink(StaticSink(dashboard_dir, "/_/", index_fallback=True, cache="no-store" if app.dev else "max-age=1209600, stale-while-revalidate=86400"), prefix="/_/")
-    api.add_sink(StaticSink(public_dir if public_dir and os.path.isdir(public_dir) else None, "/", index_fallback=index_fallback), prefix="/")
+        api.add_sink(StaticSink(dashboard_dir, "/_/", index_fallback=True, cache=cache), prefix="/_/")
 
 
 class RedirectResource:

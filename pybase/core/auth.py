@@ -66,9 +66,7 @@ def find_record_by_token(
     token: str, token_type: str, registry: CollectionRegistry, records: RecordStore
 ) -> Record | None:
     """The auth record a valid, unexpired token of ``token_type`` belongs to; else None."""
-    token = token.strip()
-    if token[:7].lower() == "bearer ":
-        token = token[7:].strip()
+    token = strip_bearer(token)
     if not token:
         return None
     try:
@@ -96,23 +94,40 @@ def find_record_by_token(
     return record
 
 
+def strip_bearer(header: str) -> str:
+    """The token of an ``Authorization`` value; the ``Bearer `` scheme prefix is optional."""
+    # NOTE: like PocketBase, only the header value is trimmed: "Bearer  <token>" (two spaces)
+    # leaves a space in front of the token and fails.
+    token = header.strip()
+    if token[:7].lower() == "bearer ":
+        token = token[7:]
+    return token
+
+
 def token_claims(token: str) -> dict[str, Any]:
     """The unverified claims of a token (for flags such as ``refreshable``)."""
     try:
-        return dict(jwt.decode(token.removeprefix("Bearer ").strip(), options={"verify_signature": False}))
+        return dict(jwt.decode(strip_bearer(token), options={"verify_signature": False}))
     except jwt.PyJWTError:
         return {}
 
 
+def is_refreshable(claims: dict[str, Any]) -> bool:
+    """Whether the ``refreshable`` claim is truthy (Go's ``cast.ToBool``; missing is false)."""
+    value = claims.get("refreshable")
+    if isinstance(value, str):
+        return value.strip() in ("1", "t", "T", "true", "TRUE", "True")
+    return bool(value) if isinstance(value, bool | int | float) else False
+
+
 def find_by_identity(records: RecordStore, record_collection: Any, identity: str, fields: list[str]) -> Record | None:
     """The auth record whose identity field (email by default) equals ``identity``."""
+    # NOTE: an exact match, emails included: PocketBase refuses "ADMIN@example.com" for
+    # "admin@example.com" (probed on 0.40.6).
     for name in fields:
         if record_collection.field(name) is None:
             continue
-        value = identity.lower() if name == "email" else identity
-        record = records.find_first(record_collection, **{name: value})
-        if record is None and name == "email":
-            record = records.find_first(record_collection, **{name: identity})
+        record = records.find_first(record_collection, **{name: identity})
         if record is not None:
             return record
     return None

@@ -11,6 +11,8 @@ from sqlalchemy.exc import DBAPIError
 
 from pybase.core.collections import (
     Collection,
+    apply_changes,
+    ensure_unique_generated_id,
     new_collection,
     retarget_indexes,
     touch,
@@ -18,13 +20,17 @@ from pybase.core.collections import (
 )
 from pybase.core.errors import BadRequestError, FieldError, ValidationError
 from pybase.core.events import CollectionEvent, ModelEvent
-from pybase.core.fields import new_field
+from pybase.core.fields import UnknownFieldType, new_field
 from pybase.core.view_schema import infer_view_fields
 from pybase.store import schema_sync
 from pybase.store.schema import collections_table
 
 if TYPE_CHECKING:
     from pybase.core.app import App
+
+
+class SchemaChangeError(BadRequestError):
+    """SQLite refused the table change (e.g. a dropped column a view still uses)."""
 
 
 def save_collection(app: App, col: Collection, old: Collection | None, renames: dict[str, str] | None = None) -> Collection:
@@ -36,6 +42,8 @@ def save_collection(app: App, col: Collection, old: Collection | None, renames: 
 
     def action(e: CollectionEvent) -> Any:
         with app.db.write() as conn:
+            if old is None:
+                ensure_unique_generated_id(col)
             if col.is_view:
                 col.fields = infer_view_fields(app, col, conn)
             touch(col, creating=old is None)
@@ -56,6 +64,7 @@ def save_collection(app: App, col: Collection, old: Collection | None, renames: 
                 lambda me: hooks[f"onCollection{title}Execute"].trigger(CollectionEvent(app, col), execute),
             )
             app.registry.reload()
+            _reload_on_rollback(app)
         return None
 
     _run(app, col, verb, lambda: hooks[f"onModel{title}"].trigger(
@@ -64,15 +73,25 @@ def save_collection(app: App, col: Collection, old: Collection | None, renames: 
     return app.registry.find(col.id) or col
 
 
-def delete_collection(app: App, col: Collection) -> None:
-    """Delete a collection and its table (refused for system or referenced collections)."""
+def _reload_on_rollback(app: App) -> None:
+    # NOTE: the registry was reloaded from the uncommitted transaction; if an outer step (an
+    # import, a cascade) rolls it back, the registry must forget the change too.
+    app.db.on_commit(lambda: None, on_rollback=app.registry.reload)
+
+
+def delete_collection(app: App, col: Collection, *, integrity_checks: bool = True) -> None:
+    """Delete a collection and its table (refused for system or referenced collections).
+
+    ``integrity_checks=False`` (imports with deleteMissing) skips the reference check, as
+    PocketBase does; whatever is still referenced fails the validation of the imported set.
+    """
     hooks = app.hooks
 
     def action(e: CollectionEvent) -> Any:
         if col.system:
             raise BadRequestError("Failed to delete collection.")
         refs = [c for c, _ in app.registry.referencing(col.id) if c.id != col.id]
-        if refs:
+        if refs and integrity_checks:
             raise BadRequestError(
                 f"Failed to delete collection probably due to existing reference in {refs[0].name}."
             )
@@ -91,6 +110,7 @@ def delete_collection(app: App, col: Collection) -> None:
                 lambda me: hooks["onCollectionDeleteExecute"].trigger(CollectionEvent(app, col), execute),
             )
             app.registry.reload()
+            _reload_on_rollback(app)
         return None
 
     _run(app, col, "delete", lambda: hooks["onModelDelete"].trigger(
@@ -114,45 +134,63 @@ def truncate_collection(app: App, col: Collection) -> None:
 
 
 def import_collections(app: App, items: list[dict[str, Any]], delete_missing: bool) -> None:
-    """Create or replace every listed collection in one transaction."""
+    """Create or replace every listed collection in one transaction (PocketBase's ImportCollections).
+
+    Existing collections (matched by id, then name) keep the fields the import leaves out unless
+    ``delete_missing``; with it, unlisted non-system collections are deleted first.
+    """
     with app.db.write():
-        imported_ids: set[str] = set()
+        planned: list[tuple[dict[str, Any], Collection | None]] = []
         for data in items:
             if not isinstance(data, dict):
-                raise ValidationError({"collections": FieldError("validation_collections_import_failure", "Invalid collection data.")})
-            existing = app.registry.find(str(data.get("id") or "")) or app.registry.find(str(data.get("name") or ""))
-            if existing is None:
-                col = new_collection(data)
-                if not col.field("id") and col.type != "view":
-                    col.fields.append(new_field({"type": "text", "name": "id", **_id_defaults()}))
-                saved = save_collection(app, col, None)
-            else:
-                col = existing.clone()
-                from pybase.core.collections import apply_changes
-
-                renames = apply_changes(col, {k: v for k, v in data.items() if k != "id"})
-                if col.is_auth:
-                    _restore_system_fields(col, existing)
-                saved = save_collection(app, col, existing, renames)
-            imported_ids.add(saved.id)
+                raise BadRequestError("invalid collection data - expected an object")
+            identifier = str(data.get("id") or "") or str(data.get("name") or "")
+            planned.append((data, app.registry.find(identifier)))
         if delete_missing:
+            kept = {existing.id for _, existing in planned if existing is not None}
+            kept |= {str(data.get("id")) for data, _ in planned if data.get("id")}
             for col in app.registry.all():
-                if col.id not in imported_ids and not col.system:
-                    delete_collection(app, col)
+                if col.id not in kept and not col.system:
+                    delete_collection(app, col, integrity_checks=False)
+        # NOTE: views last, so the collections they select from exist first.
+        planned.sort(key=lambda item: str(item[0].get("type") or (item[1].type if item[1] else "")) == "view")
+        for data, existing in planned:
+            existing = app.registry.find(existing.id) if existing is not None else None
+            _import_one(app, data, existing, delete_missing)
 
 
-def _id_defaults() -> dict[str, Any]:
-    from pybase.core.collections import id_field
+def _import_one(app: App, data: dict[str, Any], existing: Collection | None, delete_missing: bool) -> Collection:
+    try:
+        if existing is None:
+            col = new_collection(data)
+            if not _lists_field(data, "id") and col.type != "view":
+                # NOTE: as PocketBase, an omitted id field is appended at the end, not prepended.
+                col.fields = [f for f in col.fields if f.name != "id"] + [f for f in col.fields if f.name == "id"]
+                col.invalidate()
+            return save_collection(app, col, None)
+        col = existing.clone()
+        changes = {k: v for k, v in data.items() if k != "id"}
+        if delete_missing and changes.get("fields") is None:
+            changes["fields"] = []
+        renames = apply_changes(col, changes)
+        present = {f.id for f in col.fields}
+        for field in existing.fields:
+            if field.id not in present and (field.system or not delete_missing):
+                col.fields.append(new_field(field.to_json()))
+        col.invalidate()
+        return save_collection(app, col, existing, renames)
+    except UnknownFieldType as ex:
+        raise BadRequestError(f"missing or unknown field type {ex}") from ex
+    except ValidationError as ex:
+        name = str(data.get("name") or (existing.name if existing else ""))
+        cid = existing.id if existing else str(data.get("id") or "")
+        detail = orjson.dumps(ex.data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
+        raise BadRequestError(f'Data validations failed for collection "{name}" ({cid}):\n{detail}') from ex
 
-    return {k: v for k, v in id_field().items() if k not in ("type", "name")}
 
-
-def _restore_system_fields(col: Collection, old: Collection) -> None:
-    names = {f.name for f in col.fields}
-    for field in old.fields:
-        if field.system and field.name not in names:
-            col.fields.append(new_field(field.to_json()))
-    col.invalidate()
+def _lists_field(data: dict[str, Any], name: str) -> bool:
+    fields = data.get("fields")
+    return isinstance(fields, list) and any(isinstance(f, dict) and f.get("name") == name for f in fields)
 
 
 def _run(app: App, col: Collection, verb: str, run: Callable[[], Any]) -> None:
@@ -183,7 +221,8 @@ def _execute(app: App, conn: Any, col: Collection, old: Collection | None, renam
             if col.is_view:
                 schema_sync.create_view(conn, col.name, col.view_query)
             else:
-                schema_sync.create_table(conn, schema_sync.TableSpec(col.name, col.table, col.parsed_indexes()))
+                schema_sync.create_table(conn, schema_sync.TableSpec(col.name, col.table, []))
+                _create_indexes(conn, col)
             return
         conn.execute(update(collections_table).where(collections_table.c.id == old.id).values(row))
         if col.is_view:
@@ -191,10 +230,11 @@ def _execute(app: App, conn: Any, col: Collection, old: Collection | None, renam
             schema_sync.create_view(conn, col.name, col.view_query)
             return
         _sync_table(conn, col, old, renames)
+    except schema_sync.SchemaSyncError as ex:
+        # NOTE: PocketBase reports SQL failures of a schema change as a raw error (no field data).
+        raise SchemaChangeError(ex.message) from ex
     except DBAPIError as ex:
-        raise ValidationError(
-            {"indexes": FieldError("validation_invalid_index_expression", f"Failed to apply the schema change - {ex.orig}.")}
-        ) from ex
+        raise SchemaChangeError(schema_sync.sqlite_error_text(ex.orig)) from ex
 
 
 def _sync_table(conn: Any, col: Collection, old: Collection, renames: dict[str, str]) -> None:
@@ -207,25 +247,24 @@ def _sync_table(conn: Any, col: Collection, old: Collection, renames: dict[str, 
             converted.append((field.name, field.is_multi()))
     old_columns = [f.name for f in old.fields]
     keep_renames = dict(renames)
-    schema_sync.sync_table(conn, old.name, old_columns, schema_sync.TableSpec(col.name, col.table, []), keep_renames)
+    schema_sync.sync_table(
+        conn, old.name, old_columns, schema_sync.TableSpec(col.name, col.table, []), keep_renames, [f.name for f in col.fields]
+    )
     for name, to_multi in converted:
-        _convert_cardinality(conn, col, name, to_multi)
-    schema_sync.create_indexes(conn, schema_sync.TableSpec(col.name, col.table, col.parsed_indexes()))
+        schema_sync.convert_cardinality(conn, col.name, col.table.c[name], to_multi)
+    _create_indexes(conn, col)
 
 
-def _convert_cardinality(conn: Any, col: Collection, name: str, to_multi: bool) -> None:
-    table = col.table
-    column = table.c[name]
-    rows = conn.execute(table.select().with_only_columns(table.c.id, column)).all()
-    for record_id, value in rows:
-        if to_multi:
-            if isinstance(value, str) and value.startswith("["):
-                continue
-            new_value = orjson.dumps([value] if value else []).decode()
-        else:
-            try:
-                items = orjson.loads(value) if isinstance(value, str) and value.startswith("[") else value
-            except orjson.JSONDecodeError:
-                items = value
-            new_value = (items[-1] if items else "") if isinstance(items, list) else (items or "")
-        conn.execute(update(table).where(table.c.id == record_id).values({name: new_value}))
+def _create_indexes(conn: Any, col: Collection) -> None:
+    """Create each index; SQLite's refusals (duplicate values...) become per-index validation errors."""
+    errors: dict[str, Any] = {}
+    for position, index in enumerate(col.parsed_indexes()):
+        try:
+            schema_sync.create_indexes(conn, schema_sync.TableSpec(col.name, col.table, [index]))
+        except DBAPIError as ex:
+            errors[str(position)] = FieldError(
+                "validation_invalid_index_expression",
+                f"Failed to create index {index.name} - {schema_sync.sqlite_error_text(ex.orig)}.",
+            )
+    if errors:
+        raise ValidationError({"indexes": errors})

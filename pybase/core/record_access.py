@@ -1,122 +1,341 @@
-"""API rules as SQL: list/view conditions, write checks and sort terms for one request."""
+"""API rules and list parameters as SQL: what one request may see, filter, sort and write.
+
+Rules are compiled with hidden fields allowed (as PocketBase does); the ``filter``/``sort``
+parameters allow them to superusers only, and for other callers every collection a relation
+reaches must be listable by them. Each result is a :class:`RecordQuery`: WHERE conditions,
+ORDER BY terms and the resolvers whose joins they need, applied to a SELECT by the record store.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, literal, select
+from sqlalchemy.exc import DatabaseError
 
-from pybase.core.errors import BadRequestError, PyBaseError
+from pybase.core.errors import BadRequestError, ForbiddenError, PyBaseError
 from pybase.core.field_resolver import RecordFieldResolver
+from pybase.core.field_resolver_sql import Join, apply_joins
 from pybase.core.request_info import RequestInfo
 from pybase.store.dialect import insertion_order
-from pybase.tools.filter import FilterError, compile_filter, compile_sort, parse_filter, parse_sort
+from pybase.tools.filter import (
+    FilterError,
+    bind_value,
+    compile_filter,
+    compile_sort,
+    parse_filter,
+    parse_sort,
+)
+from pybase.tools.security import random_string
 
 if TYPE_CHECKING:
+    from sqlalchemy import Select
+
     from pybase.core.app import App
     from pybase.core.collections import Collection
     from pybase.core.records import Record
+
+# NOTE: PocketBase refuses these in a non-superuser's filter/sort by a plain substring check.
+SUPERUSER_ONLY_FILTER_FIELDS = ("@collection.", "@request.")
+EXPAND_CONTEXT = "expand"
 
 
 class RuleFailed(PyBaseError):
     """A create/update rule did not match the record as it would be saved."""
 
 
-def _compile(collection: Collection, info: RequestInfo | None, text: str, *, rule: bool = True) -> ColumnElement[bool]:
+@dataclasses.dataclass
+class RecordQuery:
+    """What a request adds to a SELECT over a collection: conditions, sort and their joins."""
+
+    where: list[ColumnElement[bool]] = dataclasses.field(default_factory=list)
+    order_by: list[Any] = dataclasses.field(default_factory=list)
+    resolvers: list[RecordFieldResolver] = dataclasses.field(default_factory=list)
+
+    @property
+    def distinct(self) -> bool:
+        """Whether joins may repeat rows (so SELECTs need DISTINCT and counts COUNT(DISTINCT))."""
+        return any(resolver.has_joins for resolver in self.resolvers)
+
+    def merge(self, other: RecordQuery | None) -> RecordQuery:
+        """This query plus ``other``'s conditions, sort terms and resolvers."""
+        if other is None:
+            return self
+        resolvers = self.resolvers + [r for r in other.resolvers if r not in self.resolvers]
+        return RecordQuery(self.where + other.where, self.order_by + other.order_by, resolvers)
+
+    def apply(self, stmt: Select[Any], base: Any) -> Select[Any]:
+        """Add the conditions and the joins to ``stmt`` selecting from ``base`` (no ORDER BY)."""
+        joins: list[Join] = []
+        for resolver in self.resolvers:
+            resolver_joins, conditions = resolver.collect()
+            joins.extend(resolver_joins)
+            stmt = stmt.where(*conditions) if conditions else stmt
+        if joins:
+            stmt = stmt.select_from(apply_joins(base, joins)).distinct()
+        return stmt.where(*self.where) if self.where else stmt
+
+
+def _parse(text: str, *, rule: bool) -> Any:
+    # NOTE: PocketBase caps only list filters at 3500 characters; rules are not capped.
+    return parse_filter(text, max_length=None) if rule else parse_filter(text)
+
+
+def _resolver(
+    collection: Collection, info: RequestInfo | None, *, allow_hidden: bool = True, suffix: str = ""
+) -> RecordFieldResolver:
+    return RecordFieldResolver(collection, info, allow_hidden=allow_hidden, join_suffix=suffix)
+
+
+def _compile(resolver: RecordFieldResolver, text: str, *, rule: bool = True) -> ColumnElement[bool]:
     try:
-        # NOTE: PocketBase caps only list filters at 3500 characters; rules are not capped.
-        node = parse_filter(text, max_length=None) if rule else parse_filter(text)
-        return compile_filter(node, RecordFieldResolver(collection, info))
+        return compile_filter(_parse(text, rule=rule), resolver)
     except FilterError as ex:
         raise BadRequestError() from ex
 
 
-def rule_condition(app: App, collection: Collection, info: RequestInfo, rule: str | None) -> ColumnElement[bool] | None:
-    """The WHERE condition a rule adds for this caller (None: no restriction)."""
+def rule_query(collection: Collection, info: RequestInfo | None, rule: str) -> RecordQuery:
+    """The rule as a query (rules may use hidden fields and any collection)."""
+    resolver = _resolver(collection, info)
+    condition = _compile(resolver, rule)
+    return RecordQuery([condition], [], [resolver])
+
+
+def rule_condition(
+    app: App, collection: Collection, info: RequestInfo, rule: str | None
+) -> RecordQuery | None:
+    """What a view/update/delete rule adds for this caller (None: no restriction)."""
     if info.is_superuser or rule is None or rule.strip() == "":
         return None
-    return _compile(collection, info, rule)
+    return rule_query(collection, info, rule)
+
+
+def check_filter_fields(info: RequestInfo, *params: str | None) -> None:
+    """403 when a non-superuser's filter or sort mentions ``@collection.`` or ``@request.``."""
+    if info.is_superuser:
+        return
+    for value in params:
+        for marker in SUPERUSER_ONLY_FILTER_FIELDS:
+            if value and marker in value:
+                raise ForbiddenError(f"Only superusers can filter by {marker}")
+
+
+def list_query(
+    app: App,
+    collection: Collection,
+    info: RequestInfo,
+    rule: str | None,
+    filter_text: str | None,
+    sort_text: str | None,
+) -> RecordQuery:
+    """The listRule (unless superuser), the ``filter`` and the ``sort``, sharing their joins."""
+    check_filter_fields(info, filter_text, sort_text)
+    resolver = _resolver(collection, info)
+    query = RecordQuery(resolvers=[resolver])
+    if not info.is_superuser and rule:
+        query.where.append(_compile(resolver, rule))
+    resolver.allow_hidden = info.is_superuser
+    if filter_text and filter_text.strip():
+        query.where.append(_compile(resolver, filter_text, rule=False))
+    query.order_by = _sort(collection, resolver, sort_text)
+    _collect(resolver)
+    return query
+
+
+def filter_query(
+    collection: Collection,
+    filter_text: str | None,
+    sort_text: str | None = None,
+    info: RequestInfo | None = None,
+) -> RecordQuery:
+    """A filter and sort from trusted code (JS hooks' findRecordsByFilter, realtime).
+
+    Hidden fields are allowed and joined collections' listRules are not applied, as for rules.
+    Apply with ``query.apply(select(table), table).order_by(*query.order_by)``.
+    """
+    resolver = _resolver(collection, info)
+    query = RecordQuery(resolvers=[resolver])
+    if filter_text and filter_text.strip():
+        query.where.append(_compile(resolver, filter_text, rule=False))
+    query.order_by = _sort(collection, resolver, sort_text)
+    _collect(resolver)
+    return query
 
 
 def list_conditions(
     app: App, collection: Collection, info: RequestInfo, rule: str | None, filter_text: str | None
-) -> list[ColumnElement[bool]]:
-    """WHERE conditions of a list request: the listRule (unless superuser) and the filter."""
-    out = []
-    condition = rule_condition(app, collection, info, rule)
-    if condition is not None:
-        out.append(condition)
-    if filter_text and filter_text.strip():
-        out.append(_compile(collection, info, filter_text, rule=False))
-    return out
+) -> RecordQuery:
+    """The WHERE part of a list request (the listRule unless superuser, and the filter).
+
+    Prefer :func:`list_query`, which also shares the joins of the sort.
+    """
+    return list_query(app, collection, info, rule, filter_text, None)
 
 
-def sort_terms(app: App, collection: Collection, info: RequestInfo, sort: str | None) -> list[Any]:
-    """ORDER BY terms for the ``sort`` parameter."""
+def sort_terms(
+    app: App, collection: Collection, info: RequestInfo, sort: str | None
+) -> RecordQuery:
+    """The ORDER BY part of a list request (own joins, aliased apart from the filter's)."""
+    check_filter_fields(info, sort)
+    resolver = _resolver(collection, info, allow_hidden=info.is_superuser, suffix="__s")
+    terms = _sort(collection, resolver, sort)
+    _collect(resolver)
+    return RecordQuery([], terms, [resolver])
+
+
+def _collect(resolver: RecordFieldResolver) -> None:
+    """Build the joined collections' listRules now, so their errors are a 400 before any hook."""
+    try:
+        resolver.collect()
+    except FilterError as ex:
+        raise BadRequestError() from ex
+
+
+def _sort(collection: Collection, resolver: RecordFieldResolver, sort: str | None) -> list[Any]:
     if not sort:
         return []
     try:
         fields = parse_sort(sort)
         rowid = None if collection.is_view else insertion_order(collection.table)
-        return compile_sort(fields, RecordFieldResolver(collection, info), rowid=rowid)
+        return compile_sort(fields, resolver, rowid=rowid)
     except FilterError as ex:
         raise BadRequestError() from ex
 
 
-def write_check(app: App, collection: Collection, info: RequestInfo, rule: str | None) -> Callable[[Any, Record], None] | None:
-    """A check run inside the write transaction after the row is written: the rule must match it."""
+def _matching_ids(
+    app: App,
+    collection: Collection,
+    ids: Iterable[str],
+    query: RecordQuery | None,
+    conn: Any = None,
+) -> set[str]:
+    table = collection.table
+    wanted = list(ids)
+    stmt = select(table.c.id).where(
+        table.c.id.in_(wanted) if len(wanted) != 1 else table.c.id == wanted[0]
+    )
+    if query is not None:
+        stmt = query.apply(stmt, table)
+    try:
+        if conn is not None:
+            return {row[0] for row in conn.execute(stmt)}
+        with app.db.read() as read_conn:
+            return {row[0] for row in read_conn.execute(stmt)}
+    except DatabaseError:
+        return set()
+
+
+def write_check(
+    app: App, collection: Collection, info: RequestInfo, rule: str | None
+) -> Callable[[Any, Record], None] | None:
+    """The createRule check, run inside the write transaction (a failure rolls the write back).
+
+    As in PocketBase the rule sees the submitted record as a one-row CTE named apart from the
+    collection (``verified`` forced to false), so back-relations to the collection itself do
+    not match it. Raises BadRequestError at once if the rule does not compile.
+    """
     if info.is_superuser or rule is None or rule.strip() == "":
         return None
-    condition = _compile(collection, info, rule)
-    table = collection.table
+    _parse_or_400(rule)
 
     def check(conn: Any, record: Record) -> None:
-        found = conn.execute(select(table.c.id).where(table.c.id == record.id).where(condition)).first()
+        suffix = "__pb_create__" + random_string(6, "abcdefghijklmnopqrstuvwxyz0123456789")
+        values = []
+        for field in collection.fields:
+            value = field.to_db(record.get(field.name))
+            if field.name == "verified" and collection.is_auth:
+                value = False
+            values.append(
+                bind_value(value).label(field.name)
+                if value is not None
+                else literal(None).label(field.name)
+            )
+        dummy = select(*values).cte(collection.name + suffix)
+        resolver = RecordFieldResolver(
+            collection,
+            info,
+            allow_hidden=True,
+            base=dummy,
+            source=dummy,
+            base_id=collection.id + suffix,
+        )
+        try:
+            condition = compile_filter(_parse(rule, rule=True), resolver)
+        except FilterError as ex:
+            raise RuleFailed("Failed to create record.") from ex
+        stmt = RecordQuery([condition], [], [resolver]).apply(
+            select(literal(1)).select_from(dummy), dummy
+        )
+        try:
+            found = conn.execute(stmt.limit(1)).first()
+        except DatabaseError as ex:
+            raise RuleFailed("Failed to create record.") from ex
         if found is None:
             raise RuleFailed("Failed to create record.")
 
     return check
 
 
+def _parse_or_400(rule: str) -> None:
+    try:
+        _parse(rule, rule=True)
+    except FilterError as ex:
+        raise BadRequestError("Failed to create record.") from ex
+
+
 def is_manager(app: App, collection: Collection, info: RequestInfo, record: Record) -> bool:
-    """Whether the caller may manage ``record`` (superuser, or manageRule matches)."""
+    """Whether the caller may manage ``record`` (superuser, or a non-empty manageRule matches)."""
     if info.is_superuser:
         return True
-    if not collection.is_auth:
+    if not collection.is_auth or info.auth is None:
         return False
     rule = collection.rule("manageRule")
-    if rule is None or info.auth is None:
+    if rule is None or rule.strip() == "":
         return False
-    condition = None if rule.strip() == "" else _compile(collection, info, rule)
     try:
-        app.records.find_by_id(collection, record.id, condition)
-    except PyBaseError:
+        query = rule_query(collection, info, rule)
+    except BadRequestError:
         return False
-    return True
+    return bool(_matching_ids(app, collection, [record.id], query))
 
 
 def can_view(app: App, collection: Collection, info: RequestInfo, ids: list[str]) -> set[str]:
-    """The subset of ``ids`` the caller may view in ``collection`` (its viewRule)."""
+    """The subset of ``ids`` the caller may view in ``collection`` (its viewRule, as expand does)."""
+    if not ids:
+        return set()
     if info.is_superuser:
         return set(ids)
     rule = collection.rules["viewRule"]
     if rule is None:
         return set()
-    table = collection.table
-    query = select(table.c.id).where(table.c.id.in_(ids))
+    query = None
     if rule.strip():
-        query = query.where(_compile(collection, info, rule))
-    with app.db.read() as conn:
-        return {row[0] for row in conn.execute(query)}
+        try:
+            query = rule_query(collection, dataclasses.replace(info, context=EXPAND_CONTEXT), rule)
+        except BadRequestError:
+            return set()
+    return _matching_ids(app, collection, ids, query)
 
 
-def can_view_with_rule(app: App, collection: Collection, info: RequestInfo, record: Record, rule: str) -> bool:
+def can_view_with_rule(
+    app: App, collection: Collection, info: RequestInfo, record: Record, rule: str
+) -> bool:
     """Whether ``record`` matches ``rule`` for the caller (used for authRule and manageRule)."""
     if rule.strip() == "":
         return True
     try:
-        app.records.find_by_id(collection, record.id, _compile(collection, info, rule))
-    except PyBaseError:
+        query = rule_query(collection, info, rule)
+    except BadRequestError:
         return False
-    return True
+    return bool(_matching_ids(app, collection, [record.id], query))
+
+
+def can_access(app: App, record: Record, info: RequestInfo, rule: str | None) -> bool:
+    """PocketBase's ``CanAccessRecord``: whether ``rule`` lets the caller see ``record``."""
+    if info.is_superuser:
+        return True
+    if rule is None:
+        return False
+    return can_view_with_rule(app, record.collection, info, record, rule)

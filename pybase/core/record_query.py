@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, distinct, func, select
+from sqlalchemy.exc import DatabaseError
 
 from pybase.core.errors import BadRequestError, NotFoundError
 from pybase.core.records import Record
@@ -15,6 +16,7 @@ from pybase.store.dialect import insertion_order
 if TYPE_CHECKING:
     from pybase.core.collection_registry import CollectionRegistry
     from pybase.core.collections import Collection
+    from pybase.core.record_access import RecordQuery
     from pybase.store.db import Database
 
 DEFAULT_PER_PAGE = 30
@@ -47,15 +49,22 @@ class RecordStore:
         return col
 
     def find_by_id(
-        self, collection: Collection, record_id: str, where: ColumnElement[bool] | None = None
+        self,
+        collection: Collection,
+        record_id: str,
+        where: ColumnElement[bool] | RecordQuery | None = None,
     ) -> Record:
-        """One record by id (optionally also matching ``where``) or NotFoundError."""
+        """One record by id (optionally also matching ``where``, e.g. a rule) or NotFoundError."""
         table = collection.table
-        query = select(table).where(table.c.id == record_id).limit(1)
+        query = select(table).where(table.c.id == record_id)
         if where is not None:
-            query = query.where(where)
-        with self.db.read() as conn:
-            row = conn.execute(query).first()
+            query = _apply(query, table, where)
+        try:
+            with self.db.read() as conn:
+                row = conn.execute(query.limit(1)).first()
+        except DatabaseError as ex:
+            # NOTE: a rule that fails in SQL (e.g. a bad JSON path) hides the record, as in PocketBase.
+            raise NotFoundError() from ex
         if row is None:
             raise NotFoundError()
         return Record.from_row(collection, row, self)
@@ -97,31 +106,43 @@ class RecordStore:
         self,
         collection: Collection,
         *,
-        where: Sequence[ColumnElement[bool]] = (),
-        order_by: Sequence[Any] = (),
+        where: Sequence[ColumnElement[bool]] | RecordQuery = (),
+        order_by: Sequence[Any] | RecordQuery = (),
         page: int = 1,
         per_page: int = DEFAULT_PER_PAGE,
         skip_total: bool = False,
+        query: RecordQuery | None = None,
     ) -> Page:
-        """A page of records; totals are -1 when ``skip_total``."""
+        """A page of records; totals are -1 when ``skip_total``.
+
+        ``where``/``order_by`` may be plain clauses or ``RecordQuery`` objects (from
+        ``record_access``), whose joins are applied with DISTINCT; ``query`` is one more.
+        """
         table = collection.table
-        query = select(table)
-        for clause in where:
-            query = query.where(clause)
-        if order_by:
-            query = query.order_by(*order_by)
+        combined, clauses, terms = _combine(query, where, order_by)
+
+        def filtered(stmt: Any) -> Any:
+            if combined is not None:
+                stmt = combined.apply(stmt, table)
+            return stmt.where(*clauses) if clauses else stmt
+
+        rows_query = filtered(select(table))
+        if terms:
+            rows_query = rows_query.order_by(*terms)
         elif not collection.is_view:
-            query = query.order_by(insertion_order(table))
-        query = query.limit(per_page).offset((page - 1) * per_page)
-        with self.db.read() as conn:
-            rows = conn.execute(query).all()
-            if skip_total:
+            rows_query = rows_query.order_by(insertion_order(table))
+        rows_query = rows_query.limit(per_page).offset((page - 1) * per_page)
+        try:
+            with self.db.read() as conn:
+                rows = conn.execute(rows_query).all()
                 total = -1
-            else:
-                count_query = select(func.count()).select_from(table)
-                for clause in where:
-                    count_query = count_query.where(clause)
-                total = conn.execute(count_query).scalar_one()
+                if not skip_total:
+                    total = int(
+                        conn.execute(filtered(_count_select(collection, combined))).scalar_one()
+                    )
+        except DatabaseError as ex:
+            # NOTE: PocketBase answers 400 for any failure while running a list query.
+            raise BadRequestError() from ex
         records = [Record.from_row(collection, row, self) for row in rows]
         total_pages = -1 if skip_total else (total + per_page - 1) // per_page
         return Page(page, per_page, total, total_pages, records)
@@ -134,6 +155,38 @@ class RecordStore:
             query = query.where(where)
         with self.db.read() as conn:
             return int(conn.execute(query).scalar_one())
+
+
+def _apply(stmt: Any, table: Any, where: Any) -> Any:
+    if hasattr(where, "apply"):
+        return where.apply(stmt, table)
+    return stmt.where(where)
+
+
+def _combine(
+    query: RecordQuery | None, where: Any, order_by: Any
+) -> tuple[RecordQuery | None, list[Any], list[Any]]:
+    """Split list arguments into one RecordQuery plus plain WHERE/ORDER BY clauses."""
+    combined = query
+    clauses: list[Any] = []
+    terms: list[Any] = []
+    for part, plain in ((where, clauses), (order_by, terms)):
+        if hasattr(part, "apply"):
+            combined = part if combined is None else combined.merge(part)
+        else:
+            plain.extend(part)
+    if combined is not None:
+        terms = list(combined.order_by) + terms
+    return combined, clauses, terms
+
+
+def _count_select(collection: Collection, query: RecordQuery | None) -> Any:
+    """``COUNT(*)``, or ``COUNT(DISTINCT rowid)`` when joins may repeat rows (as PocketBase)."""
+    table = collection.table
+    if query is None or not query.distinct:
+        return select(func.count()).select_from(table)
+    key = table.c.id if collection.is_view else insertion_order(table)
+    return select(func.count(distinct(key))).select_from(table)
 
 
 def parse_paging(page: str | None, per_page: str | None) -> tuple[int, int]:

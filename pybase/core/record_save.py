@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from pybase.core.errors import BadRequestError, FieldError, PyBaseError, ValidationError
+from pybase.core.errors import (
+    BadRequestError,
+    FieldError,
+    NotFoundError,
+    PyBaseError,
+    ValidationError,
+)
 from pybase.core.events import ModelEvent, RecordEvent
 from pybase.core.fields.text import generate_from_pattern
 from pybase.core.records import Record, hash_password
@@ -63,7 +69,11 @@ def delete_record(app: App, record: Record, *, _depth: int = 0) -> None:
             _handle_references(app, e.record, _depth)
 
             def execute(_: RecordEvent) -> Any:
-                conn.execute(delete(e.record.collection.table).where(e.record.collection.table.c.id == e.record.id))
+                table = e.record.collection.table
+                result = conn.execute(delete(table).where(table.c.id == e.record.id))
+                if result.rowcount == 0:
+                    # NOTE: deleted by a concurrent request since it was loaded: report it once.
+                    raise NotFoundError()
                 return None
 
             def model_exec(me: ModelEvent) -> Any:
@@ -161,7 +171,10 @@ def _execute(conn: Any, record: Record, verb: str) -> None:
             conn.execute(insert(table).values(values))
         else:
             changed = {k: v for k, v in values.items() if k != "id"}
-            conn.execute(update(table).where(table.c.id == record.original_id).values(changed))
+            result = conn.execute(update(table).where(table.c.id == record.original_id).values(changed))
+            if result.rowcount == 0:
+                # NOTE: deleted by a concurrent request since it was loaded.
+                raise NotFoundError()
     except IntegrityError as ex:
         if record.store is not None and record.store.db.is_unique_violation(ex):
             columns = record.store.db.unique_violation_columns(ex)

@@ -1,8 +1,9 @@
-"""Fields of a view collection, inferred from its SELECT query."""
+"""Fields of a view collection, inferred from its SELECT query (after PocketBase's ``core/view.go``)."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import DBAPIError
@@ -10,71 +11,211 @@ from sqlalchemy.exc import DBAPIError
 from pybase.core.errors import FieldError, ValidationError, required
 from pybase.core.fields import Field, new_field
 from pybase.store.schema import raw_select
+from pybase.store.schema_sync import sqlite_error_text
 from pybase.tools.security import random_string
 
 if TYPE_CHECKING:
     from pybase.core.app import App
     from pybase.core.collections import Collection
 
-_FROM_RE = re.compile(r"\b(?:FROM|JOIN)\s+[`\"\[]?(\w+)", re.IGNORECASE)
-_COUNT_RE = re.compile(r"\bcount\s*\(", re.IGNORECASE)
+_JOIN_RE = re.compile(
+    r"\s+(full\s+outer\s+join|left\s+outer\s+join|right\s+outer\s+join|full\s+join|cross\s+join"
+    r"|inner\s+join|outer\s+join|left\s+join|right\s+join|join)\s+?",
+    re.IGNORECASE | re.MULTILINE,
+)
+_DISCARD_RE = re.compile(r"\s+(where|group\s+by|having|order|limit|with)\s+?", re.IGNORECASE | re.MULTILINE)
+_COMMENTS_RE = re.compile(r"(/\*[\s\S]*?\*/)|(--.+$)", re.MULTILINE)
+_CAST_RE = re.compile(r"^cast\s*\(.*\s+as\s+(\w+)\s*\)$", re.IGNORECASE | re.DOTALL)
+_QUOTES = {"'": "'", '"': '"', "`": "`", "[": "]"}
 
 
-def check_view_query(query: str) -> str:
-    """One SELECT statement (a trailing semicolon is dropped) or a ValidationError."""
-    stripped = query.strip().rstrip(";").strip()
-    if not re.match(r"^(SELECT|WITH)\b", stripped, re.IGNORECASE) or ";" in stripped:
-        raise ValidationError(
-            {"viewQuery": FieldError("validation_invalid_view_query", "Invalid query - only a single SELECT statement is allowed.")}
-        )
+@dataclass
+class _Identifier:
+    original: str
+    alias: str
+
+
+def _split(text: str, separators: str) -> list[str]:
+    """Split on separator chars outside quotes and parentheses (PocketBase's tokenizer)."""
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
+    quote = ""
+    for char in text:
+        if quote:
+            current.append(char)
+            if char == quote:
+                quote = ""
+            continue
+        if char in _QUOTES:
+            quote = _QUOTES[char]
+        elif char == "(":
+            depth += 1
+        elif char == ")" and depth:
+            depth -= 1
+        elif char in separators and depth == 0:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def check_view_query(col: Collection, query: str) -> str:
+    """The query without surrounding spaces and semicolons; one statement only."""
+    stripped = query.strip().strip(";")
+    if len(_split(stripped, ";")) > 1:
+        raise _query_error(col, "multiple statements are not supported")
     return stripped
+
+
+def _trim_identifier(raw: str, extra: str = "") -> str:
+    return ".".join(part.strip("`\"[];" + extra) for part in raw.split("."))
+
+
+def _identifiers(raw: str) -> list[_Identifier]:
+    out: list[_Identifier] = []
+    for item in _split(raw, ","):
+        parts = _split(item, " \n\t")
+        if len(parts) == 3 and parts[1].lower() == "as":
+            original, alias = parts[0], parts[2]
+        elif len(parts) == 2:
+            original, alias = parts
+        elif len(parts) == 1:
+            original, alias = parts[0], parts[0].split(".")[-1]
+        else:
+            continue
+        out.append(_Identifier(_trim_identifier(original), _trim_identifier(alias, "'")))
+    return out
+
+
+def _parse(query: str) -> tuple[list[_Identifier], list[_Identifier]]:
+    """The selected columns and the FROM/JOIN tables of a SELECT."""
+    text = _COMMENTS_RE.sub(" ", query.strip().strip(";"))
+    text = _JOIN_RE.sub(" __pb_join__ ", text)
+    text = _DISCARD_RE.sub(" __pb_discard__ ", text)
+    sections: dict[str, list[str]] = {"select": [], "from": [], "join": []}
+    active: str | None = None
+    skip = False
+    for token in _split(text, " \n\t"):
+        lowered = token.lower()
+        if lowered in ("select", "from"):
+            skip, active = False, lowered
+        elif lowered == "distinct":
+            continue
+        elif lowered == "__pb_join__":
+            if active == "join":
+                sections["join"].append(",")
+            skip, active = False, "join"
+        elif lowered == "__pb_discard__":
+            skip = True
+        else:
+            if active == "join" and lowered == "on":
+                skip = True
+            if not skip and active is not None:
+                sections[active].append(token)
+    tables = _identifiers(" ".join(sections["from"])) + _identifiers(" ".join(sections["join"]))
+    return _identifiers(" ".join(sections["select"])), tables
+
+
+def _default_field(name: str) -> dict[str, Any]:
+    if name == "id":
+        return {"type": "text", "name": "id", "system": True, "required": True, "primaryKey": True, "pattern": "^[a-z0-9]+$"}
+    return {"type": "json", "name": name, "maxSize": 1}
+
+
+def _suggested_fields(app: App, query: str) -> dict[str, dict[str, Any]]:
+    columns, tables = _parse(query)
+    collections = {}
+    for table in tables:
+        if "(" in table.alias or "(" in table.original:
+            continue
+        found = app.registry.find(table.original)
+        if found is not None and found.name == table.original:
+            collections[table.alias] = found
+    main_alias = tables[0].alias if tables else ""
+    out: dict[str, dict[str, Any]] = {}
+    for col in columns:
+        lowered = col.original.lower()
+        if col.alias == "id":
+            out[col.alias] = _default_field("id")
+            continue
+        if lowered.startswith("count("):
+            out[col.alias] = {"type": "number", "name": col.alias, "onlyInt": True}
+            continue
+        if lowered.startswith("total("):
+            out[col.alias] = {"type": "number", "name": col.alias}
+            continue
+        cast = _CAST_RE.match(lowered)
+        cast_type = {"real": "number", "decimal": "number", "numeric": "number", "text": "text", "boolean": "bool", "bool": "bool"}
+        if cast and cast.group(1) in cast_type:
+            out[col.alias] = {"type": cast_type[cast.group(1)], "name": col.alias}
+            continue
+        parts = col.original.split(".")
+        field_name = parts[1] if len(parts) == 2 else parts[0]
+        source = collections.get(parts[0] if len(parts) == 2 else main_alias)
+        field = next((f for f in source.fields if f.name.lower() == field_name.lower()), None) if source else None
+        if source is None or field is None:
+            out[col.alias] = _default_field(col.alias)
+        elif field_name.lower() == "id":
+            # NOTE: another collection's id column is a reference to it.
+            out[col.alias] = {"type": "relation", "name": col.alias, "maxSelect": 1, "collectionId": source.id}
+        else:
+            data = field.to_json()
+            data.update(id="_clone_" + random_string(4), name=col.alias)
+            out[col.alias] = data
+    return out
+
+
+def _query_error(col: Collection, message: str, fields_error: FieldError | None = None) -> ValidationError:
+    errors: dict[str, Any] = {"viewQuery": FieldError("validation_invalid_view_query", f"Invalid query - {message}.")}
+    if fields_error is not None:
+        errors["fields"] = fields_error
+    elif not col.fields:
+        errors["fields"] = required()
+    return ValidationError(errors)
+
+
+def _columns(conn: Any, col: Collection, query: str) -> list[str]:
+    """The view's column names, found the way PocketBase does: through a temporary view."""
+    temp = "_temp_" + random_string(6)
+    try:
+        conn.execute(raw_select(f"CREATE VIEW `{temp}` AS SELECT * FROM ({query})"))
+        try:
+            return list(conn.execute(raw_select(f"SELECT * FROM `{temp}` LIMIT 0")).keys())
+        finally:
+            conn.execute(raw_select(f"DROP VIEW IF EXISTS `{temp}`"))
+    except DBAPIError as ex:
+        raise _query_error(col, sqlite_error_text(ex.orig)) from ex
 
 
 def infer_view_fields(app: App, col: Collection, conn: Any) -> list[Field]:
     """Run the query with no rows to learn its columns, then match them to source fields."""
     if not col.view_query.strip():
-        raise ValidationError({"viewQuery": required()})
-    query = check_view_query(col.view_query)
+        raise ValidationError({"viewQuery": required(), **({"fields": required()} if not col.fields else {})})
+    query = check_view_query(col, col.view_query)
     col.view_query = query
-    try:
-        result = conn.execute(raw_select(f"SELECT * FROM ({query}) LIMIT 0"))
-        columns = list(result.keys())
-    except DBAPIError as ex:
-        raise ValidationError(
-            {"viewQuery": FieldError("validation_invalid_view_query", f"Invalid query - {ex.orig}.")}
-        ) from ex
-    if "id" not in columns:
-        raise ValidationError(
-            {
-                "viewQuery": FieldError(
-                    "validation_invalid_view_query",
-                    "Invalid query - missing required id column (you can use `(ROW_NUMBER() OVER()) as id` if you don't have one).",
-                )
-            }
+    if any(c.alias == "*" for c in _parse(query)[0]):
+        raise _query_error(
+            col, "wildcard columns (*) are not supported - manually type the collection field names you want the view query to have"
         )
-    sources = [app.registry.find(name) for name in _FROM_RE.findall(query)]
-    source_fields: dict[str, Field] = {}
-    for source in sources:
-        if source is None:
-            continue
-        for field in source.fields:
-            source_fields.setdefault(field.name, field)
+    columns = _columns(conn, col, query)
+    if "id" not in columns:
+        raise _query_error(
+            col,
+            "missing required id column (you can use `(ROW_NUMBER() OVER()) as id` if you don't have one)",
+            FieldError("validation_missing_primary_key", 'Missing or invalid "id" PK field.'),
+        )
+    suggested = _suggested_fields(app, query)
     previous = {f.name: f for f in col.fields}
     fields: list[Field] = []
     for name in columns:
-        if name == "id":
-            fields.append(new_field({"type": "text", "name": "id", "id": "text3208210256", "system": True,
-                                     "primaryKey": True, "required": True}))
-            continue
-        source = source_fields.get(name)
-        if source is not None and source.type != "password":
-            data = source.to_json()
-            data["system"] = False
-        elif _COUNT_RE.search(query) and name.lower().startswith(("count", "total")):
-            data = {"type": "number", "name": name, "onlyInt": True}
-        else:
-            data = {"type": "json", "name": name, "maxSize": 1}
+        data = suggested.get(name) or _default_field(name)
         kept = previous.get(name)
-        data["id"] = kept.id if kept is not None and kept.type == data["type"] else f"_clone_{random_string(4)}"
-        fields.append(new_field(data))
+        if kept is not None and kept.type == data["type"] and kept.id.startswith("_clone_") and data.get("id", "").startswith("_clone_"):
+            data["id"] = kept.id  # NOTE: keep clone ids stable across saves of the same view
+        field = new_field(data)
+        field.ensure_id()
+        fields.append(field)
     return fields

@@ -6,10 +6,11 @@ fails half-way leaves nothing behind.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Column, Connection, Table, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import CreateColumn, CreateIndex, CreateTable
 
 from pybase.store.schema import build_index, check_identifier, raw_select
@@ -23,6 +24,34 @@ class TableSpec:
     name: str
     table: Table
     indexes: list[dbutils.Index] = field(default_factory=list)
+
+
+# NOTE: SQLite's sqlite3_errstr() text for the primary result codes, which PocketBase's driver
+# prefixes to every error message ("SQL logic error: no such column: x (1)").
+_ERRSTR = {1: "SQL logic error", 5: "database is locked", 6: "database table is locked", 19: "constraint failed"}
+
+
+class SchemaSyncError(Exception):
+    """A table change SQLite refused, worded as PocketBase words it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _alter(conn: Connection, sql: str, what: str) -> None:
+    try:
+        conn.exec_driver_sql(sql)
+    except DBAPIError as ex:
+        raise SchemaSyncError(f"failed to {what} - {sqlite_error_text(ex.orig)}") from ex
+
+
+def sqlite_error_text(error: BaseException | None) -> str:
+    """A DB-API error worded as PocketBase reports SQLite errors."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if not isinstance(code, int):
+        return str(error)
+    return f"{_ERRSTR.get(code & 0xFF, 'SQL logic error')}: {error} ({code})"
 
 
 def _q(conn: Connection, name: str) -> str:
@@ -77,11 +106,13 @@ def sync_table(
     old_columns: Iterable[str],
     new: TableSpec,
     renames: Mapping[str, str],
+    add_order: Sequence[str] = (),
 ) -> None:
     """Alter ``old_name`` into ``new``: rename table/columns, drop and add columns, indexes.
 
     ``renames`` maps an old column name to its new name; columns of the old table that are
-    neither kept nor renamed are dropped, new ones are added with their defaults.
+    neither kept nor renamed are dropped, new ones are added with their defaults, in
+    ``add_order`` (the collection's field order) when given.
     """
     drop_indexes(conn, old_name)
     if old_name != new.name:
@@ -94,28 +125,64 @@ def sync_table(
     old = list(old_columns)
     for col in old:
         if col not in renames and col not in new_columns:
-            conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN {_q(conn, col)}")
+            _alter(conn, f"ALTER TABLE {table} DROP COLUMN {_q(conn, col)}", f"drop column {col}")
     # NOTE: two steps so swapped names (a->b, b->a) never collide.
     pending = {o: n for o, n in renames.items() if o != n and o in old}
     for index, old_col in enumerate(pending):
-        conn.exec_driver_sql(
-            f"ALTER TABLE {table} RENAME COLUMN {_q(conn, old_col)} TO {_q(conn, f'_pb_tmp_{index}')}"
+        _alter(
+            conn,
+            f"ALTER TABLE {table} RENAME COLUMN {_q(conn, old_col)} TO {_q(conn, f'_pb_tmp_{index}')}",
+            f"rename column {old_col}",
         )
     for index, new_col in enumerate(pending.values()):
         conn.exec_driver_sql(
             f"ALTER TABLE {table} RENAME COLUMN {_q(conn, f'_pb_tmp_{index}')} TO {_q(conn, new_col)}"
         )
     existing = {renames.get(c, c) for c in old if c in renames or c in new_columns}
-    for column in new.table.columns:
+    rank = {name: index for index, name in enumerate(add_order)}
+    for column in sorted(new.table.columns, key=lambda c: rank.get(c.name, len(rank))):
         if column.name not in existing:
             add_column(conn, new.name, column)
     create_indexes(conn, new)
 
 
+def convert_cardinality(conn: Connection, table_name: str, column: Column, to_multi: bool) -> None:  # type: ignore[type-arg]
+    """Recreate a single<->multi value column with its new type, converting the values.
+
+    Same steps and SQL as PocketBase: the column is renamed aside, re-added (so it moves to the
+    end with the new type and default), filled from the old values and the old one dropped.
+    Views are dropped for the duration, because SQLite refuses to alter columns they use.
+    """
+    views = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'view' AND sql IS NOT NULL")).all()
+    for name, _sql in views:
+        conn.exec_driver_sql(f"DROP VIEW IF EXISTS {_q(conn, name)}")
+    table = _q(conn, table_name)
+    new = _q(conn, column.name)
+    old = _q(conn, f"_{column.name}_pb_old")
+    conn.exec_driver_sql(f"ALTER TABLE {table} RENAME COLUMN {new} TO {old}")
+    add_column(conn, table_name, column)
+    if to_multi:
+        value = (
+            f"CASE WHEN COALESCE({old}, '') = '' THEN '[]' ELSE (CASE WHEN json_valid({old}) AND "
+            f"json_type({old}) == 'array' THEN {old} ELSE json_array({old}) END) END"
+        )
+    else:
+        # NOTE: multi -> single keeps only the last element, as PocketBase does.
+        value = (
+            f"CASE WHEN COALESCE({old}, '[]') = '[]' THEN '' ELSE (CASE WHEN json_valid({old}) AND "
+            f"json_type({old}) == 'array' THEN COALESCE(json_extract({old}, '$[#-1]'), '') ELSE {old} END) END"
+        )
+    conn.exec_driver_sql(f"UPDATE {table} SET {new} = ({value})")
+    conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN {old}")
+    for _name, sql in views:
+        # SECURITY: the stored SQL of views this database already had, replayed verbatim.
+        conn.exec_driver_sql(sql)
+
+
 def add_column(conn: Connection, table_name: str, column: Column) -> None:  # type: ignore[type-arg]
     """``ALTER TABLE ... ADD COLUMN`` rendered by the dialect from a Column definition."""
     ddl = CreateColumn(column).compile(dialect=conn.dialect)
-    conn.exec_driver_sql(f"ALTER TABLE {_q(conn, table_name)} ADD COLUMN {ddl}")
+    _alter(conn, f"ALTER TABLE {_q(conn, table_name)} ADD COLUMN {ddl}", f"add column {column.name}")
 
 
 def table_columns(conn: Connection, table_name: str) -> list[str]:

@@ -33,6 +33,12 @@ class Event:
         return ()
 
 
+def _new_id(taken: set[str]) -> str:
+    while (hid := f"h{next(_ids)}") in taken:
+        pass
+    return hid
+
+
 E = TypeVar("E", bound=Event)
 Handler = Callable[[E], Any]
 
@@ -62,10 +68,13 @@ class Hook(Generic[E]):
         priority: int = 0,
         tags: Iterable[str] = (),
     ) -> str:
-        """Add a handler (replacing one with the same id) and return its id."""
-        hid = id or f"h{next(_ids)}"
-        binding = _Binding(priority, next(_ids), hid, func, frozenset(tags))
+        """Add a handler (replacing one with the same id, in its place) and return its id."""
         with self._lock:
+            hid = id or _new_id({b.id for b in self._bindings})
+            # NOTE: as in PocketBase's Hook.Bind, a replaced handler keeps its registration
+            # order among handlers of equal priority.
+            seq = next((b.seq for b in self._bindings if b.id == hid), None)
+            binding = _Binding(priority, seq if seq is not None else next(_ids), hid, func, frozenset(tags))
             kept = [b for b in self._bindings if b.id != hid]
             self._bindings = tuple(sorted([*kept, binding]))
         return hid

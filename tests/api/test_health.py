@@ -13,6 +13,10 @@ SCENARIOS = [
     Scenario("unknown POST path", "POST", "/api/nope", expected_status=404, expected_content=['"message":"The requested resource wasn\'t found."']),
     Scenario("wrong method is a 404, never 405", "PUT", "/api/health", expected_status=404, expected_content=['"status":404']),
     Scenario("trailing slash is another path", "GET", "/api/health/", expected_status=404, expected_content=['"File not found."']),
+    Scenario("the dashboard is served at /_/", "GET", "/_/", expected_content=["<!doctype html>"]),
+    Scenario("dashboard SPA paths fall back to its index", "GET", "/_/collections/posts", expected_content=["<!doctype html>"]),
+    Scenario("dashboard never serves files outside its folder", "GET", "/_/../pyproject.toml", expected_status=404),
+    Scenario("POST to the dashboard is an unknown route", "POST", "/_/", expected_status=404, expected_content=['"The requested resource wasn\'t found."']),
     Scenario("CORS preflight", "OPTIONS", "/api/collections/posts/records", headers={"Origin": "http://x.test", "Access-Control-Request-Method": "POST"}, expected_status=204),
 ]
 

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from pybase.core.errors import FieldError
 from pybase.core.fields.base import Field
 from pybase.tools.types import now_string
 
 if TYPE_CHECKING:
+    from pybase.core.collections import Collection
     from pybase.core.records import Record
 
 
 class AutodateField(Field):
     """Set to the current time on create (``onCreate``) and/or update (``onUpdate``)."""
 
+    onCreate: bool
+    onUpdate: bool
+
     type = "autodate"
-    options = {"onCreate": True, "onUpdate": False}
+    options: ClassVar[dict[str, Any]] = {"onCreate": True, "onUpdate": False}
     has_help_required = False
+
+    def validate_settings(self, collection: Collection) -> dict[str, FieldError]:
+        if self.onCreate or self.onUpdate:
+            return {}
+        message = "Either onCreate or onUpdate must be enabled."
+        return {"onCreate": FieldError("validation_required", message), "onUpdate": FieldError("validation_required", message)}
 
     def prepare(self, raw: Any, record: Record) -> Any:
         # NOTE: submitted values are ignored, as in PocketBase.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import Boolean, Column, text
 
@@ -17,7 +17,7 @@ class BoolField(Field):
     """True or false; ``required`` means it must be true."""
 
     type = "bool"
-    options: dict[str, Any] = {}
+    options: ClassVar[dict[str, Any]] = {}
 
     def column(self) -> Column:  # type: ignore[type-arg]
         return Column(self.name, Boolean, nullable=False, server_default=text("FALSE"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pybase.core.errors import FieldError, required
 from pybase.core.fields.base import Field, to_string
@@ -21,8 +21,11 @@ def normalize_date(raw: Any) -> str:
 class DateField(Field):
     """A UTC date-time with optional bounds."""
 
+    max: str
+    min: str
+
     type = "date"
-    options = {"max": "", "min": ""}
+    options: ClassVar[dict[str, Any]] = {"max": "", "min": ""}
 
     def coerce_option(self, key: str, value: Any, default: Any) -> Any:
         return normalize_date(value) if value else ""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pybase.core.errors import FieldError, required
 from pybase.core.fields.base import Field, is_empty
@@ -16,8 +16,11 @@ DEFAULT_MAX_SIZE = 5 << 20
 class EditorField(Field):
     """HTML text up to ``maxSize`` bytes."""
 
+    convertURLs: bool
+    maxSize: int
+
     type = "editor"
-    options = {"convertURLs": False, "maxSize": 0}
+    options: ClassVar[dict[str, Any]] = {"convertURLs": False, "maxSize": 0}
 
     def validate_value(self, record: Record) -> None:
         value = record.get(self.name) or ""

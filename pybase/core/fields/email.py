@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pybase.core.errors import FieldError, required
 from pybase.core.fields.base import Field
@@ -30,8 +30,11 @@ def check_domain(domain: str, only: list[str], exclude: list[str], code: str) ->
 class EmailField(Field):
     """An email address, optionally limited to some domains."""
 
+    exceptDomains: list[str]
+    onlyDomains: list[str]
+
     type = "email"
-    options = {"exceptDomains": [], "onlyDomains": []}
+    options: ClassVar[dict[str, Any]] = {"exceptDomains": [], "onlyDomains": []}
 
     def validate_value(self, record: Record) -> None:
         value = record.get(self.name) or ""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pybase.core.errors import FieldError, required
 from pybase.core.fields.multi import MultiValueField
@@ -16,8 +16,13 @@ DEFAULT_MAX_SIZE = 5 << 20
 class FileField(MultiValueField):
     """Names of files stored for the record."""
 
+    maxSize: int
+    mimeTypes: list[str]
+    protected: bool
+    thumbs: list[str]
+
     type = "file"
-    options = {
+    options: ClassVar[dict[str, Any]] = {
         "maxSelect": 0,
         "maxSize": 0,
         "mimeTypes": [],

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
-from sqlalchemy import JSON, Column, Text, text
+from sqlalchemy import Column
 
 from pybase.core.errors import FieldError, required
-from pybase.core.fields.base import Field, json_number, to_float
+from pybase.core.fields.base import Field, JSONText, json_number, to_float
 
 if TYPE_CHECKING:
     from pybase.core.records import Record
@@ -20,14 +20,15 @@ class GeoPointField(Field):
     """A longitude/latitude pair."""
 
     type = "geoPoint"
-    options: dict[str, Any] = {}
+    options: ClassVar[dict[str, Any]] = {}
 
     def column(self) -> Column:  # type: ignore[type-arg]
         return Column(
             self.name,
-            JSON().with_variant(Text, "sqlite"),
+            JSONText(),
             nullable=False,
-            server_default=text("""'{"lon":0,"lat":0}'"""),
+            # NOTE: a plain string, not text(): ":0" would be read as a bind parameter.
+            server_default='{"lon":0,"lat":0}',
         )
 
     def zero(self) -> Any:

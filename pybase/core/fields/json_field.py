@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
-from sqlalchemy import JSON, Column, Text
+from sqlalchemy import Column
 
 from pybase.core.errors import FieldError, required
-from pybase.core.fields.base import Field, is_empty
+from pybase.core.fields.base import Field, JSONText, is_empty
 
 if TYPE_CHECKING:
     from pybase.core.records import Record
@@ -19,11 +19,13 @@ DEFAULT_MAX_SIZE = 1 << 20
 class JSONField(Field):
     """Any JSON value, stored as JSON text (NULL when unset)."""
 
+    maxSize: int
+
     type = "json"
-    options = {"maxSize": 0}
+    options: ClassVar[dict[str, Any]] = {"maxSize": 0}
 
     def column(self) -> Column:  # type: ignore[type-arg]
-        return Column(self.name, JSON().with_variant(Text, "sqlite"), nullable=True)
+        return Column(self.name, JSONText(), nullable=True)
 
     def zero(self) -> Any:
         return None

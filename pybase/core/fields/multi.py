@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import JSON, Column, Text, text
+from sqlalchemy import Column, Text, text
 
 from pybase.core.errors import FieldError
-from pybase.core.fields.base import Field, to_string_list
+from pybase.core.fields.base import Field, JSONText, to_string_list
 
 if TYPE_CHECKING:
     from pybase.core.records import Record
@@ -25,7 +25,7 @@ class MultiValueField(Field):
 
     def column(self) -> Column:  # type: ignore[type-arg]
         if self.is_multi():
-            return Column(self.name, JSON().with_variant(Text, "sqlite"), nullable=False, server_default=text("'[]'"))
+            return Column(self.name, JSONText(), nullable=False, server_default=text("'[]'"))
         return Column(self.name, Text, nullable=False, server_default=text("''"))
 
     def zero(self) -> Any:

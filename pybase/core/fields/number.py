@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import Column, Numeric, text
 
@@ -17,8 +17,12 @@ if TYPE_CHECKING:
 class NumberField(Field):
     """A float (or integer with ``onlyInt``) with optional bounds."""
 
+    max: float | None
+    min: float | None
+    onlyInt: bool
+
     type = "number"
-    options = {"max": None, "min": None, "onlyInt": False}
+    options: ClassVar[dict[str, Any]] = {"max": None, "min": None, "onlyInt": False}
 
     def coerce_option(self, key: str, value: Any, default: Any) -> Any:
         if key in ("min", "max"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pybase.core.errors import FieldError, required
 from pybase.core.fields.base import Field, to_string
@@ -17,8 +17,13 @@ BCRYPT_MAX_BYTES = 72
 class PasswordField(Field):
     """A write-only secret; the record keeps the hash and, until saved, the plain value."""
 
+    cost: int
+    max: int
+    min: int
+    pattern: str
+
     type = "password"
-    options = {"cost": 0, "max": 0, "min": 0, "pattern": ""}
+    options: ClassVar[dict[str, Any]] = {"cost": 0, "max": 0, "min": 0, "pattern": ""}
 
     def prepare(self, raw: Any, record: Record) -> Any:
         plain = to_string(raw)
@@ -35,19 +40,14 @@ class PasswordField(Field):
             if self.required:
                 raise required()
             return
-        if self.min and len(plain) < self.min:
-            raise FieldError(
-                "validation_min_text_constraint",
-                f"Must be at least {self.min} character(s).",
-                {"min": self.min},
-            )
-        limit = min(self.max or BCRYPT_MAX_BYTES - 1, BCRYPT_MAX_BYTES - 1)
-        if len(plain.encode()) > limit:
-            raise FieldError(
-                "validation_max_text_constraint",
-                f"Must be no more than {limit} character(s).",
-                {"max": limit},
-            )
+        # NOTE: as PocketBase: lengths count characters, the default cap is bcrypt's 71 and
+        # neither error carries params.
+        length = len(plain)
+        if self.min and length < self.min:
+            raise FieldError("validation_min_text_constraint", f"Must be at least {self.min} character(s).")
+        limit = self.max if self.max > 0 else BCRYPT_MAX_BYTES - 1
+        if length > limit:
+            raise FieldError("validation_max_text_constraint", f"Must be less than {limit} character(s).")
         if self.pattern:
             import re
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pybase.core.errors import FieldError, required
 from pybase.core.fields.multi import MultiValueField
@@ -15,13 +15,25 @@ if TYPE_CHECKING:
 class SelectField(MultiValueField):
     """Values from ``values``; a list when ``maxSelect`` > 1."""
 
+    values: list[str]
+
     type = "select"
-    options = {"maxSelect": 0, "values": []}
+    options: ClassVar[dict[str, Any]] = {"maxSelect": 0, "values": []}
 
     def validate_settings(self, collection: Collection) -> dict[str, FieldError]:
+        errors: dict[str, FieldError] = {}
         if not self.values:
-            return {"values": required()}
-        return {}
+            errors["values"] = required()
+        limit = max(len(self.values), 1)
+        if (self.maxSelect or 0) < 0:
+            errors["maxSelect"] = FieldError(
+                "validation_min_greater_equal_than_required", "Must be no less than 0.", {"threshold": 0}
+            )
+        elif (self.maxSelect or 0) > limit:
+            errors["maxSelect"] = FieldError(
+                "validation_max_less_equal_than_required", f"Must be no greater than {limit}.", {"threshold": limit}
+            )
+        return errors
 
     def validate_value(self, record: Record) -> None:
         values = self.values_of(record)

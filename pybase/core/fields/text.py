@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import Column, Text, text
 
@@ -22,8 +22,14 @@ DEFAULT_MAX_LENGTH = 5000
 class TextField(Field):
     """Plain text with length and pattern rules."""
 
+    autogeneratePattern: str
+    max: int
+    min: int
+    pattern: str
+    primaryKey: bool
+
     type = "text"
-    options = {
+    options: ClassVar[dict[str, Any]] = {
         "autogeneratePattern": "",
         "max": 0,
         "min": 0,
@@ -33,7 +39,9 @@ class TextField(Field):
 
     def column(self) -> Column:  # type: ignore[type-arg]
         if self.primaryKey:
-            return Column(self.name, Text, primary_key=True, nullable=False)
+            return Column(
+                self.name, Text, primary_key=True, nullable=False, server_default=text("('r'||lower(hex(randomblob(7))))")
+            )
         return Column(self.name, Text, nullable=False, server_default=text("''"))
 
     def validate_settings(self, collection: Collection) -> dict[str, FieldError]:
@@ -121,7 +129,7 @@ def _pattern_parts(pattern: str) -> tuple[tuple[str, int], ...]:
 
 
 def _expand_class(spec: str) -> str:
-    chars = []
+    chars: list[str] = []
     i = 0
     while i < len(spec):
         if i + 2 < len(spec) and spec[i + 1] == "-":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from pybase.core.errors import FieldError, required
@@ -27,8 +27,11 @@ def is_url(value: str) -> bool:
 class URLField(Field):
     """A URL, optionally limited to some domains."""
 
+    exceptDomains: list[str]
+    onlyDomains: list[str]
+
     type = "url"
-    options = {"exceptDomains": [], "onlyDomains": []}
+    options: ClassVar[dict[str, Any]] = {"exceptDomains": [], "onlyDomains": []}
 
     def validate_value(self, record: Record) -> None:
         value = record.get(self.name) or ""

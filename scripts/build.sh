@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Build the one-file binary dist/pybase with PyInstaller (spec: build.spec).
+#
+# Uses the virtualenv .venv (created if missing; override with PYTHON=/path/to/python to build
+# with another interpreter) and installs pybase with its "build" extra (PyInstaller) when
+# something is missing. Safe to run again: it rebuilds dist/pybase in place.
+# Build your own binary: PYBASE_ENTRY=myapp.py PYBASE_NAME=myapp scripts/build.sh (see build.spec).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
+
+if [[ -n "${PYTHON:-}" ]]; then
+    py="$PYTHON"
+else
+    if [[ ! -x .venv/bin/python ]]; then
+        echo "==> creating .venv"
+        python3 -m venv .venv
+    fi
+    py=.venv/bin/python
+fi
+
+if ! "$py" -c 'import PyInstaller, falcon, waitress, sqlalchemy, quickjs, bcrypt, jwt, orjson, watchdog, itsdangerous' 2>/dev/null; then
+    echo "==> installing pybase and PyInstaller into $("$py" -c 'import sys; print(sys.prefix)')"
+    "$py" -m pip install --quiet -e '.[build]'
+fi
+
+name="${PYBASE_NAME:-pybase}"
+echo "==> building dist/$name with PyInstaller $("$py" -m PyInstaller --version)"
+"$py" -m PyInstaller --noconfirm --log-level WARN --distpath dist --workpath build build.spec
+test -x "dist/$name"
+if [[ -z "${PYBASE_ENTRY:-}" ]]; then
+    echo "==> built dist/$name ($(du -h "dist/$name" | cut -f1)): $("dist/$name" version)"
+else
+    echo "==> built dist/$name ($(du -h "dist/$name" | cut -f1)) from $PYBASE_ENTRY"
+fi

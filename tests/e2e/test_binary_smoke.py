@@ -1,0 +1,173 @@
+"""Smoke test of the one-file binary ``dist/pybase`` as a user runs it.
+
+``scripts/test.sh`` builds the binary (``scripts/build.sh``) and then runs this test, so in CI it
+always runs; it is skipped only when ``dist/pybase`` has not been built.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+BINARY = ROOT / "dist" / "pybase"
+EMAIL = "smoke@example.com"
+PASSWORD = "smoke-password-123"
+
+pytestmark = [
+    pytest.mark.skipif(not BINARY.is_file(), reason="dist/pybase is not built (scripts/build.sh builds it)"),
+    pytest.mark.timeout(300),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Served:
+    """``./pybase serve`` running in the background, its output in a log file."""
+
+    def __init__(self, binary: Path, cwd: Path, log: Path) -> None:
+        self.port = _free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        with log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                [str(binary), "serve", "--http", f"127.0.0.1:{self.port}"],
+                cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                # NOTE: a one-file binary is two processes (the bootloader and the Python
+                # child it forwards signals to); its own session lets cleanup kill both.
+                start_new_session=True,
+            )
+
+    def output(self) -> str:
+        """What the server printed so far."""
+        return self.log.read_text(errors="replace")
+
+    def wait_healthy(self, timeout: float = 60) -> None:
+        """Poll /api/health until it answers (the one-file binary unpacks itself first)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"pybase serve exited with {self.proc.returncode}:\n{self.output()}")
+            try:
+                if requests.get(self.base_url + "/api/health", timeout=2).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.2)
+        pytest.fail(f"pybase serve was not healthy after {timeout}s:\n{self.output()}")
+
+    def request(self, method: str, path: str, token: str = "", **kwargs: Any) -> requests.Response:
+        """An HTTP request to the server, authenticated when ``token`` is given."""
+        headers = {"Authorization": token} if token else {}
+        return requests.request(method, self.base_url + path, headers=headers, timeout=30, **kwargs)
+
+    def superuser_token(self) -> str:
+        """Authenticate as the smoke superuser."""
+        resp = self.request(
+            "POST", "/api/collections/_superusers/auth-with-password", json={"identity": EMAIL, "password": PASSWORD}
+        )
+        assert resp.status_code == 200, resp.text
+        return str(resp.json()["token"])
+
+    def terminate(self) -> int:
+        """SIGTERM and wait for the exit code."""
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            pytest.fail(f"pybase serve did not stop within 30s of SIGTERM:\n{self.output()}")
+
+    def kill(self) -> None:
+        """Make sure the bootloader and its Python child are gone (test cleanup)."""
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait()
+
+
+@pytest.fixture
+def install_dir(tmp_path: Path) -> Iterator[Path]:
+    """The binary copied alone into a fresh folder, as a user would download it."""
+    folder = tmp_path / "app"
+    folder.mkdir()
+    shutil.copy2(BINARY, folder / "pybase")
+    os.chmod(folder / "pybase", 0o755)
+    yield folder
+
+
+def _run(binary: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(binary), *args], cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_binary_smoke(install_dir: Path, tmp_path: Path) -> None:
+    binary = install_dir / "pybase"
+    # NOTE: run from another working directory: the data dir must follow the binary, not the cwd.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    version = _run(binary, "version", cwd=elsewhere)
+    assert version.returncode == 0, version.stderr
+    assert version.stdout.startswith("pybase version "), version.stdout
+
+    upsert = _run(binary, "superuser", "upsert", EMAIL, PASSWORD, cwd=elsewhere)
+    assert upsert.returncode == 0, upsert.stdout + upsert.stderr
+    assert (install_dir / "pb_data").is_dir(), "pb_data was not created beside the binary"
+    assert not (elsewhere / "pb_data").exists(), "pb_data was created in the working directory"
+
+    served = Served(binary, elsewhere, tmp_path / "serve1.log")
+    try:
+        served.wait_healthy()
+        token = served.superuser_token()
+
+        resp = served.request(
+            "POST", "/api/collections", token,
+            json={"name": "smoke", "type": "base", "fields": [{"name": "title", "type": "text", "required": True}]},
+        )
+        assert resp.status_code == 200, resp.text
+        resp = served.request("POST", "/api/collections/smoke/records", token, json={"title": "hello"})
+        assert resp.status_code == 200, resp.text
+        record_id = resp.json()["id"]
+
+        resp = served.request("GET", "/api/collections/smoke/records", token)
+        assert resp.status_code == 200, resp.text
+        assert [r["id"] for r in resp.json()["items"]] == [record_id]
+
+        resp = served.request("GET", "/_/")
+        assert resp.status_code == 200, f"/_/ answered {resp.status_code}: {resp.text[:200]}"
+        assert resp.headers["Content-Type"].startswith("text/html")
+        assert resp.content == (ROOT / "dashboard_static" / "index.html").read_bytes()
+
+        assert served.terminate() == 0, served.output()
+        assert "Server started at" in served.output()
+    finally:
+        served.kill()
+
+    # Restart on the same data dir: what was written is still there.
+    served = Served(binary, elsewhere, tmp_path / "serve2.log")
+    try:
+        served.wait_healthy()
+        resp = served.request("GET", f"/api/collections/smoke/records/{record_id}", served.superuser_token())
+        assert resp.status_code == 200, resp.text
+        assert resp.json()["title"] == "hello"
+        assert served.terminate() == 0, served.output()
+    finally:
+        served.kill()

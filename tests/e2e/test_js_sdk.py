@@ -1,0 +1,49 @@
+"""The official PocketBase JS SDK (npm ``pocketbase``) against a real pybase: ``sdk_test.mjs``."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.testapp import PASSWORD, SUPERUSER_EMAIL, start_server
+
+E2E_DIR = Path(__file__).resolve().parent
+SDK_INSTALLED = (E2E_DIR / "node_modules" / "pocketbase" / "package.json").is_file()
+NODE = shutil.which("node")
+
+
+def _require_node() -> str:
+    # NOTE: scripts/test.sh installs node_modules; in CI a missing SDK is a failure, not a skip.
+    reason = None
+    if NODE is None:
+        reason = "node is not installed"
+    elif not SDK_INSTALLED:
+        reason = "the pocketbase SDK is not installed (run scripts/test.sh or `npm ci` in tests/e2e)"
+    if reason is None:
+        assert NODE is not None
+        return NODE
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def test_js_sdk(tmp_path: Path) -> None:
+    node = _require_node()
+    srv = start_server(tmp_path, None)
+    try:
+        su = srv.app.new_record("_superusers", {"email": SUPERUSER_EMAIL})
+        su.set_password_plain("password", PASSWORD)
+        srv.app.save(su)
+        proc = subprocess.run(
+            [node, "sdk_test.mjs", srv.base_url, SUPERUSER_EMAIL, PASSWORD],
+            cwd=E2E_DIR, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+        )
+    finally:
+        srv.stop()
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output
+    assert output.rstrip().endswith(" passed, 0 failed"), output
