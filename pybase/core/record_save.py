@@ -8,10 +8,11 @@ Update and delete follow the same shape. The built-in action is always the last 
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from pybase.core.errors import (
@@ -28,6 +29,8 @@ from pybase.store.dialect import json_array_contains
 
 if TYPE_CHECKING:
     from pybase.core.app import App
+    from pybase.core.collections import Collection
+    from pybase.store.db import Database, Prepared
 
 MAX_CASCADE_DEPTH = 32
 
@@ -168,7 +171,11 @@ def _execute(conn: Any, record: Record, verb: str) -> None:
     values = {f.name: f.to_db(record.get(f.name)) for f in collection.fields}
     try:
         if verb == "create":
-            conn.execute(insert(table).values(values))
+            db = record.store.db if record.store is not None else None
+            if db is None:
+                conn.execute(insert(table).values(values))
+            else:
+                db.run(_insert_statement(db, collection), values)
         else:
             changed = {k: v for k, v in values.items() if k != "id"}
             result = conn.execute(update(table).where(table.c.id == record.original_id).values(changed))
@@ -182,6 +189,19 @@ def _execute(conn: Any, record: Record, verb: str) -> None:
                 {c: FieldError("validation_not_unique", "Value must be unique.") for c in columns or ["id"]}
             ) from ex
         raise
+
+
+_inserts: weakref.WeakKeyDictionary[Collection, Prepared] = weakref.WeakKeyDictionary()
+
+
+def _insert_statement(db: Database, collection: Collection) -> Prepared:
+    # PERF: one compiled INSERT per collection version (a changed collection is a new object).
+    prepared = _inserts.get(collection)
+    if prepared is None:
+        table = collection.table
+        prepared = db.prepare(insert(table).values({c.name: bindparam(c.name) for c in table.columns}))
+        _inserts[collection] = prepared
+    return prepared
 
 
 def _handle_references(app: App, record: Record, depth: int) -> None:

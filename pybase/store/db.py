@@ -147,7 +147,12 @@ class Database:
         tx = getattr(self._local, "tx", None)
         if tx is None:
             raise RuntimeError("prepared writes need an open write transaction")
-        cursor = tx.conn.connection.driver_connection.execute(prepared.sql, prepared.args(params))
+        args = prepared.args(params)
+        try:
+            cursor = tx.conn.connection.driver_connection.execute(prepared.sql, args)
+        except sqlite3.IntegrityError as ex:
+            # NOTE: the same exception type SQLAlchemy raises, so callers handle one kind.
+            raise IntegrityError(prepared.sql, args, ex) from ex
         return int(cursor.rowcount)
 
     def _thread_reader(self) -> sqlite3.Connection:
