@@ -17,6 +17,8 @@ from pybase.apis.errors import CLOSE_CONNECTION_ENV
 from pybase.apis.middleware import SECURITY_HEADERS
 
 log = logging.getLogger("pybase.server")
+# NOTE: waitress logs a warning per queued task under load; the queue is normal operation here.
+logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 DRAIN_SECONDS = 10.0
 # NOTE: waitress refuses bodies over this size from the headers alone, before buffering them;
