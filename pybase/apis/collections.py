@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import falcon
-from sqlalchemy import literal_column
 
 from pybase.apis.errors import bad_request, from_domain, not_found
 from pybase.apis.guards import require_superuser
 from pybase.apis.request_body import read_json
 from pybase.apis.serialize import apply_fields, dumps, parse_fields
+from pybase.core.collection_query import filter_collections
 from pybase.core.collection_save import SchemaChangeError, import_collections, truncate_collection
 from pybase.core.collections import Collection, apply_changes, new_collection, scaffolds
 from pybase.core.errors import BadRequestError, PyBaseError, ValidationError
@@ -21,13 +21,6 @@ from pybase.core.events import (
 )
 from pybase.core.fields import UnknownFieldType
 from pybase.core.record_query import parse_paging
-from pybase.tools.filter import (
-    FilterError,
-    SimpleResolver,
-    compile_filter,
-    compile_sort,
-    parse_sort,
-)
 
 if TYPE_CHECKING:
     from pybase.core.app import App
@@ -35,7 +28,6 @@ if TYPE_CHECKING:
 MSG_INVALID_TYPE_DATA = "Failed to load the collection type data due to invalid formatting."
 MSG_INVALID_FORMATTING = "Failed to load the submitted data due to invalid formatting."
 MSG_TRUNCATE_FAILED = "Failed to truncate collection (most likely due to required cascade delete record references)."
-_LIST_FIELDS = ("id", "created", "updated", "name", "system", "type")
 
 
 def register(api: falcon.App, app: App) -> None:
@@ -81,7 +73,10 @@ class CollectionsResource:
         collections = self.app.registry.all()
         filter_text, sort = req.get_param("filter"), req.get_param("sort")
         if filter_text or sort:
-            collections = self._filtered(collections, filter_text, sort)
+            try:
+                collections = filter_collections(self.app, filter_text, sort)
+            except BadRequestError as ex:
+                raise bad_request() from ex
         total = len(collections)
         event = CollectionsListRequestEvent(self.app)
         event.request, event.response, event.auth = req, resp, req.context.auth
@@ -100,27 +95,6 @@ class CollectionsResource:
             _write_json(resp, e.result)
 
         self.app.hooks["onCollectionsListRequest"].trigger(event, finalize)
-
-    def _filtered(self, collections: list[Collection], filter_text: str | None, sort: str | None) -> list[Collection]:
-        from pybase.store.schema import collections_table as table
-
-        resolver = SimpleResolver({name: table.c[name] for name in _LIST_FIELDS})
-        from sqlalchemy import select
-
-        query = select(table.c.id)
-        try:
-            if filter_text:
-                query = query.where(compile_filter(filter_text, resolver))
-            if sort:
-                query = query.order_by(*compile_sort(parse_sort(sort), resolver, rowid=literal_column("rowid")))
-            else:
-                query = query.order_by(literal_column("rowid"))
-        except FilterError as ex:
-            raise bad_request() from ex
-        with self.app.db.read() as conn:
-            ids = [row[0] for row in conn.execute(query)]
-        by_id = {c.id: c for c in collections}
-        return [by_id[i] for i in ids if i in by_id]
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Create a collection and its table."""
