@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +27,7 @@ class PyBase:
         self.config = config or Config(**options)
         self.core = App(self.config.data_dir, dev=self.config.dev)
         self.server: Server | None = None
+        self.jsvm: Any = None  # pybase.jsvm.JsRuntime when a hooks folder exists
         self._routes: list[tuple[str, str, Callable[..., Any]]] = []
 
     # ---- hooks -------------------------------------------------------------------------
@@ -49,7 +51,20 @@ class PyBase:
     # ---- lifecycle ---------------------------------------------------------------------
 
     def bootstrap(self) -> None:
-        """Open the data dir and create what a first start creates."""
+        """Load the JS hooks (if any), then open the data dir and create what a first start creates."""
+        if self.jsvm is None and os.path.isdir(self.config.hooks_dir):
+            # NOTE: hooks load before the core bootstraps so JS onBootstrap handlers fire (as PB).
+            from pybase.jsvm import JsRuntime
+
+            self.jsvm = JsRuntime(
+                self.core,
+                self.config.hooks_dir,
+                self.config.hooks_runtime_dir,
+                pool_size=getattr(self.config, "hooks_pool", 15),
+                timeout=getattr(self.config, "hooks_timeout", 30.0),
+                memory_limit=getattr(self.config, "hooks_memory_limit", 256 << 20),
+            )
+            self.jsvm.load()
         if not self.core.bootstrapped:
             self.core.bootstrap()
 
@@ -63,6 +78,8 @@ class PyBase:
         )
         for method, path, fn in self._routes:
             api.add_route(path, _FunctionResource(method, fn))
+        if self.jsvm is not None:
+            api.add_middleware(self.jsvm.middleware)
         return api
 
     def serve(self, *, on_ready: Callable[[Server], None] | None = None, install_signals: bool = True) -> None:
@@ -80,9 +97,17 @@ class PyBase:
                 on_ready(self.server)
             self.server.serve_forever(install_signals=install_signals)
 
+        watcher = None
+        if self.jsvm is not None and getattr(self.config, "hooks_watch", True):
+            from pybase.jsvm import HooksWatcher
+
+            watcher = HooksWatcher(self.jsvm)
+            watcher.start()
         try:
             self.core.hooks["onServe"].trigger(event, run)
         finally:
+            if watcher is not None:
+                watcher.stop()
             self.core.terminate()
 
     def start(self, argv: list[str] | None = None) -> int:

@@ -1,0 +1,411 @@
+// The JS surface pb_hooks see. Evaluated once in every context (the loader and each executor),
+// after errors.js. Everything crosses to Python through one callable, __py(op, argsJson), that
+// answers JSON text: {"v": value} or {"e": {m, s, t, r}}. Python objects (records, collections,
+// events) cross as {"$h": handle, "$t": type} and become the proxies below. See README.md.
+(function (g) {
+  "use strict";
+
+  const py = g.__py;
+  delete g.__py;
+
+  // ---- the bridge -------------------------------------------------------------------------
+
+  let handles = new Map(); // handle -> proxy, for the current invocation
+
+  function revive(key, value) {
+    if (value !== null && typeof value === "object" && value.$h !== undefined) {
+      return proxyOf(value);
+    }
+    return value;
+  }
+
+  // Proxies cross as {"$h": n}; JSON.stringify alone would call their toJSON() instead.
+  function encode(value) {
+    if (value === null || typeof value !== "object") return value;
+    if (value.__h !== undefined) return { $h: value.__h };
+    if (Array.isArray(value)) return value.map(encode);
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return value;
+    const out = {};
+    for (const key of Object.keys(value)) out[key] = encode(value[key]);
+    return out;
+  }
+
+  function call(op, ...args) {
+    const out = JSON.parse(py(op, JSON.stringify(args.map(encode))), revive);
+    if (out.e !== undefined) {
+      throw new g.PyError(out.e.m, out.e.s, out.e.t, out.e.r);
+    }
+    return out.v;
+  }
+
+  function proxyOf(v) {
+    let p = handles.get(v.$h);
+    if (p !== undefined) {
+      return p;
+    }
+    if (v.$t === "r") {
+      p = Object.create(Record.prototype);
+    } else if (v.$t === "c") {
+      p = Object.create(Collection.prototype);
+      Object.assign(p, v.d);
+      if (Array.isArray(p.fields)) {
+        const fields = p.fields;
+        Object.defineProperty(fields, "getByName", {
+          value: (name) => fields.find((f) => f.name === name) || null,
+        });
+      }
+    } else {
+      p = {};
+    }
+    Object.defineProperty(p, "__h", { value: v.$h });
+    handles.set(v.$h, p);
+    return p;
+  }
+
+  // ---- records and collections ------------------------------------------------------------
+
+  class Record {
+    constructor(collection, data) {
+      return call("record.new", collection, data === undefined ? null : data);
+    }
+    get id() { return call("record.get", this, "id"); }
+    set id(value) { call("record.set", this, "id", value); }
+    get(name) { return call("record.get", this, name); }
+    set(name, value) { call("record.set", this, name, value); }
+    load(data) { call("record.load", this, data); }
+    getString(name) { return call("record.cast", this, name, "string"); }
+    getInt(name) { return call("record.cast", this, name, "int"); }
+    getFloat(name) { return call("record.cast", this, name, "float"); }
+    getBool(name) { return call("record.cast", this, name, "bool"); }
+    getStringSlice(name) { return call("record.cast", this, name, "strings"); }
+    collection() { return call("record.collection", this); }
+    tableName() { return this.collection().name; }
+    isNew() { return call("record.isNew", this); }
+    original() { return call("record.original", this); }
+    fresh() { return call("record.clone", this); }
+    clone() { return call("record.clone", this); }
+    email() { return this.getString("email"); }
+    setEmail(value) { this.set("email", value); }
+    emailVisibility() { return this.getBool("emailVisibility"); }
+    setEmailVisibility(value) { this.set("emailVisibility", !!value); }
+    verified() { return this.getBool("verified"); }
+    setVerified(value) { this.set("verified", !!value); }
+    tokenKey() { return this.getString("tokenKey"); }
+    setPassword(plain) { call("record.setPassword", this, plain); }
+    validatePassword(plain) { return call("record.validatePassword", this, plain); }
+    isSuperuser() { return this.collection().name === "_superusers"; }
+    publicExport() { return call("record.export", this); }
+    toJSON() { return call("record.export", this); }
+  }
+
+  class Collection {
+    constructor() {
+      throw new Error("new Collection() is not supported yet");
+    }
+    isAuth() { return this.type === "auth"; }
+    isBase() { return this.type === "base"; }
+    isView() { return this.type === "view"; }
+  }
+
+  class DynamicModel {
+    constructor(shape) { Object.assign(this, shape || {}); }
+  }
+
+  class Middleware {
+    constructor(fn, priority, id) {
+      this.fn = fn;
+      this.priority = priority || 0;
+      this.id = id || "";
+    }
+  }
+
+  // ---- events -----------------------------------------------------------------------------
+
+  const EVENT_METHODS = {
+    next() { call("ev.next", this); },
+    json(status, data) {
+      call("res.write", this, "json", status, JSON.stringify(data === undefined ? null : data));
+    },
+    string(status, text) { call("res.write", this, "string", status, String(text)); },
+    html(status, html) { call("res.write", this, "html", status, String(html)); },
+    noContent(status) { call("res.write", this, "none", status || 204, ""); },
+    redirect(status, url) { call("res.write", this, "redirect", status, String(url)); },
+    blob(status, contentType, bytes) { call("res.blob", this, status, contentType, toBytes(bytes)); },
+    requestInfo() { return call("req.info", this); },
+    bindBody(target) {
+      Object.assign(target, call("req.body", this));
+      return null;
+    },
+    hasSuperuserAuth() { return call("req.isSuperuser", this); },
+    realIP() { return call("req.snapshot", this).remoteAddr; },
+    isTLS() { return call("req.snapshot", this).scheme === "https"; },
+    get(key) { return call("ev.store", this, "get", key, null); },
+    set(key, value) { call("ev.store", this, "set", key, value); },
+  };
+
+  // The snapshot (method, headers, query...) costs a bridge call: it is fetched on first use;
+  // route path values come with the invocation.
+  function makeRequest(ev, params) {
+    let info = null;
+    const snap = () => info || (info = call("req.snapshot", ev));
+    return {
+      get method() { return snap().method; },
+      get host() { return snap().host; },
+      get remoteAddr() { return snap().remoteAddr; },
+      get url() {
+        const i = snap();
+        return {
+          path: i.path,
+          rawQuery: i.rawQuery,
+          query() { return { get: (k) => (i.query[k] === undefined ? "" : i.query[k]), has: (k) => k in i.query }; },
+          string() { return i.path + (i.rawQuery ? "?" + i.rawQuery : ""); },
+        };
+      },
+      header: { get: (name) => snap().headers[String(name).toLowerCase()] || "" },
+      pathValue(name) {
+        const v = (params || snap().params)[name];
+        return v === undefined ? "" : v;
+      },
+    };
+  }
+
+  function makeResponse(ev) {
+    const header = {
+      set: (name, value) => call("res.header", ev, "set", name, value),
+      add: (name, value) => call("res.header", ev, "add", name, value),
+      get: (name) => call("res.header", ev, "get", name, null),
+      del: (name) => call("res.header", ev, "del", name, null),
+    };
+    return { header: () => header };
+  }
+
+  function makeEvent(h, params) {
+    const target = { __h: h };
+    const proxy = new Proxy(target, {
+      get(t, prop) {
+        if (typeof prop !== "string" || prop === "toJSON" || prop === "then") {
+          return undefined;
+        }
+        if (prop === "__h") return t.__h;
+        if (Object.prototype.hasOwnProperty.call(EVENT_METHODS, prop)) return EVENT_METHODS[prop];
+        if (prop === "app") return g.$app;
+        if (prop === "request") return t.request || (t.request = makeRequest(proxy, params));
+        if (prop === "response") return t.response || (t.response = makeResponse(proxy));
+        return call("ev.get", proxy, prop);
+      },
+      set(t, prop, value) {
+        call("ev.set", proxy, String(prop), value);
+        return true;
+      },
+    });
+    return proxy;
+  }
+
+  // ---- globals ----------------------------------------------------------------------------
+
+  function toBytes(value) {
+    if (value === null || value === undefined) return [];
+    if (typeof value === "string") return { $text: value };
+    if (value instanceof ArrayBuffer) return Array.from(new Uint8Array(value));
+    if (ArrayBuffer.isView(value)) return Array.from(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
+    return Array.from(value);
+  }
+
+  function toString(value) {
+    if (value === null || value === undefined) return "";
+    if (typeof value === "string") return value;
+    if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value);
+    if (Array.isArray(value) || value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
+      return call("bytes.toString", toBytes(value));
+    }
+    return JSON.stringify(value);
+  }
+
+  function format(args) {
+    return args
+      .map((a) => (typeof a === "string" ? a : a instanceof Error ? String(a) : safeJSON(a)))
+      .join(" ");
+  }
+
+  function safeJSON(value) {
+    try {
+      const text = JSON.stringify(value);
+      return text === undefined ? String(value) : text;
+    } catch (err) {
+      return String(value);
+    }
+  }
+
+  const logAt = (level) => (...args) => call("log", level, format(args));
+  g.console = {
+    log: logAt("info"), info: logAt("info"), warn: logAt("warning"),
+    error: logAt("error"), debug: logAt("debug"),
+  };
+
+  const appCall = (name) => (...args) => call("app." + name, ...args);
+  const logger = {
+    debug: (msg, ...kv) => call("log", "debug", format([msg, ...kv])),
+    info: (msg, ...kv) => call("log", "info", format([msg, ...kv])),
+    warn: (msg, ...kv) => call("log", "warning", format([msg, ...kv])),
+    error: (msg, ...kv) => call("log", "error", format([msg, ...kv])),
+  };
+  g.$app = {
+    findRecordById: appCall("findRecordById"),
+    findRecordsByIds: appCall("findRecordsByIds"),
+    findFirstRecordByData: appCall("findFirstRecordByData"),
+    findFirstRecordByFilter: appCall("findFirstRecordByFilter"),
+    findRecordsByFilter: appCall("findRecordsByFilter"),
+    countRecords: appCall("countRecords"),
+    findCollectionByNameOrId: appCall("findCollectionByNameOrId"),
+    findCachedCollectionByNameOrId: appCall("findCollectionByNameOrId"),
+    findAuthRecordByEmail: appCall("findAuthRecordByEmail"),
+    save: appCall("save"),
+    saveNoValidate: appCall("saveNoValidate"),
+    delete: appCall("delete"),
+    isDev: appCall("isDev"),
+    dataDir: appCall("dataDir"),
+    logger: () => logger,
+    // NOTE: runs fn without a transaction until core exposes one (issue 4).
+    runInTransaction(fn) { return fn(g.$app); },
+  };
+
+  g.$dbx = {
+    hashExp: (values) => ({ $dbx: "hash", values: values }),
+  };
+
+  const sec = (name) => (...args) => call("security." + name, ...args);
+  g.$security = {
+    randomString: sec("randomString"),
+    randomStringWithAlphabet: sec("randomStringWithAlphabet"),
+    md5: sec("md5"),
+    sha256: sec("sha256"),
+    sha512: sec("sha512"),
+    hs256: sec("hs256"),
+    hs512: sec("hs512"),
+    equal: sec("equal"),
+  };
+
+  const builtin = (name) => (...args) => ({ $builtin: name, args: args });
+  g.$apis = {
+    requireAuth: builtin("requireAuth"),
+    requireSuperuserAuth: builtin("requireSuperuserAuth"),
+    requireGuestOnly: builtin("requireGuestOnly"),
+    requireSuperuserOrOwnerAuth: builtin("requireSuperuserOrOwnerAuth"),
+  };
+
+  g.Record = Record;
+  g.Collection = Collection;
+  g.DynamicModel = DynamicModel;
+  g.Middleware = Middleware;
+  g.toString = toString;
+  g.readerToString = toString;
+  g.sleep = (ms) => call("sleep", Number(ms) || 0);
+
+  // ---- require (CommonJS) -----------------------------------------------------------------
+
+  let modules = {};
+
+  function makeRequire(baseDir) {
+    return function require(path) {
+      const m = call("require.resolve", String(path), baseDir);
+      const cached = modules[m.path];
+      if (cached !== undefined) return cached.exports;
+      const module = { exports: {}, id: m.path, filename: m.path };
+      modules[m.path] = module;
+      if (m.json) {
+        module.exports = JSON.parse(m.src);
+        return module.exports;
+      }
+      const fn = (0, eval)("(function (exports, require, module, __filename, __dirname) {" + m.src + "\n})");
+      fn.call(module.exports, module.exports, makeRequire(m.dir), module, m.path, m.dir);
+      return module.exports;
+    };
+  }
+  g.require = makeRequire("");
+
+  // ---- registration (loader) and invocation (executors) -----------------------------------
+
+  let loaderMode = false;
+  const registrations = [];
+
+  function sourceOf(fn, what) {
+    if (typeof fn === "string") return fn;
+    if (typeof fn !== "function") throw new TypeError(what + " must be a function");
+    return fn.toString();
+  }
+
+  function register(entry) {
+    if (!loaderMode) {
+      throw new Error("hooks and routes can only be registered at load time (top level of a *.pb.js file)");
+    }
+    entry.file = g.__file || "";
+    registrations.push(entry);
+  }
+
+  function middlewareOf(m) {
+    if (m instanceof Middleware) {
+      if (m.fn && m.fn.$builtin) return { builtin: m.fn.$builtin, args: m.fn.args, priority: m.priority, id: m.id };
+      return { src: sourceOf(m.fn, "Middleware"), priority: m.priority, id: m.id };
+    }
+    if (m && m.$builtin) return { builtin: m.$builtin, args: m.args, priority: 0, id: "" };
+    return { src: sourceOf(m, "middleware"), priority: 0, id: "" };
+  }
+
+  g.routerAdd = function (method, path, handler, ...middlewares) {
+    register({
+      kind: "route", method: String(method), path: String(path),
+      src: sourceOf(handler, "handler"), middlewares: middlewares.map(middlewareOf),
+    });
+  };
+
+  g.routerUse = function (...middlewares) {
+    register({ kind: "use", middlewares: middlewares.map(middlewareOf) });
+  };
+
+  function describe(err) {
+    if (err instanceof g.PyError) return { ref: err.__pyref };
+    if (err instanceof g.ApiError) {
+      return { api: { status: err.status, message: err.message, data: err.data } };
+    }
+    if (err instanceof Error) return { js: { name: err.name, message: err.message, stack: err.stack || "" } };
+    return { js: { name: "Error", message: String(err), stack: "" } };
+  }
+
+  const compiled = new Map();
+
+  g.__setup = function (cfg) {
+    loaderMode = !!cfg.loader;
+    g.__hooks = cfg.hooksDir;
+    for (const name of cfg.hooks) {
+      g[name] = function (handler, ...tags) {
+        register({ kind: "hook", name: name, tags: tags.map(String), src: sourceOf(handler, "handler") });
+      };
+    }
+  };
+
+  g.__registrations = () => JSON.stringify(registrations);
+
+  g.__compile = function (hid, src) {
+    compiled.set(hid, (0, eval)("(" + src + "\n)"));
+  };
+
+  g.__invoke = function (hid, evh, paramsJson) {
+    try {
+      const params = paramsJson ? JSON.parse(paramsJson) : null;
+      const res = compiled.get(hid).call(undefined, makeEvent(evh, params));
+      if (res instanceof Error) throw res;
+      return "";
+    } catch (err) {
+      return JSON.stringify(describe(err));
+    } finally {
+      handles = new Map();
+    }
+  };
+
+  // A new generation of hooks was loaded: drop compiled handlers and cached modules.
+  g.__reset = function () {
+    compiled.clear();
+    modules = {};
+  };
+})(globalThis);

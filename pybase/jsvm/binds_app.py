@@ -1,0 +1,174 @@
+"""``$app`` for JS: finders (by id, data or filter), counts and saves, over the core app."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from sqlalchemy import and_, select
+
+from pybase.core.collections import Collection
+from pybase.core.errors import BadRequestError, NotFoundError
+from pybase.core.field_resolver import RecordFieldResolver
+from pybase.core.records import Record
+from pybase.store.dialect import insertion_order
+from pybase.tools.filter import FilterError, compile_filter, compile_sort, parse_filter, parse_sort
+
+if TYPE_CHECKING:
+    from pybase.jsvm.pool import Executor
+
+_PARAM_RE = re.compile(r"\{:(\w+)\}")
+
+
+def collection_of(ex: Executor, value: Any) -> Collection:
+    """The collection ``value`` names (name or id), or ``value`` itself when it is one."""
+    if isinstance(value, Collection):
+        return value
+    return ex.runtime.app.find_collection(str(value))
+
+
+def _literal(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    text = value if isinstance(value, str) else orjson.dumps(value).decode()
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _where(col: Collection, text: str, params: Any) -> Any:
+    if not text or not str(text).strip():
+        return None
+    bound = dict(params) if isinstance(params, dict) else {}
+    source = _PARAM_RE.sub(lambda m: _literal(bound.get(m.group(1))), str(text))
+    try:
+        return compile_filter(parse_filter(source, max_length=None), RecordFieldResolver(col, None, allow_hidden=True))
+    except FilterError as ex:
+        raise BadRequestError(f"invalid filter: {ex}") from ex
+
+
+def _find(ex: Executor, collection: Any, text: str, sort: str, limit: int, offset: int, params: Any) -> list[Record]:
+    app = ex.runtime.app
+    col = collection_of(ex, collection)
+    stmt = select(col.table)
+    where = _where(col, text, params)
+    if where is not None:
+        stmt = stmt.where(where)
+    rowid = None if col.is_view else insertion_order(col.table)
+    if sort:
+        try:
+            stmt = stmt.order_by(*compile_sort(parse_sort(sort), RecordFieldResolver(col, None, allow_hidden=True), rowid=rowid))
+        except FilterError as ex_:
+            raise BadRequestError(f"invalid sort: {ex_}") from ex_
+    elif rowid is not None:
+        stmt = stmt.order_by(rowid)
+    if limit and int(limit) > 0:
+        stmt = stmt.limit(int(limit))
+    if offset and int(offset) > 0:
+        stmt = stmt.offset(int(offset)) if limit else stmt.limit(-1).offset(int(offset))
+    with app.db.read() as conn:
+        rows = conn.execute(stmt).all()
+    return [Record.from_row(col, row, app.records) for row in rows]
+
+
+def app_find_record_by_id(ex: Executor, collection: Any, record_id: Any) -> Record:
+    return ex.runtime.app.find_record_by_id(collection_of(ex, collection), str(record_id))
+
+
+def app_find_records_by_ids(ex: Executor, collection: Any, ids: Any) -> list[Record]:
+    return ex.runtime.app.records.find_many(collection_of(ex, collection), [str(i) for i in ids or ()])
+
+
+def app_find_first_record_by_data(ex: Executor, collection: Any, key: str, value: Any) -> Record:
+    col = collection_of(ex, collection)
+    if col.field(key) is None:
+        raise BadRequestError(f"unknown field {key!r}")
+    record = ex.runtime.app.records.find_first(col, **{key: value})
+    if record is None:
+        raise NotFoundError()
+    return record
+
+
+def app_find_first_record_by_filter(ex: Executor, collection: Any, text: str, params: Any = None) -> Record:
+    found = _find(ex, collection, text, "", 1, 0, params)
+    if not found:
+        raise NotFoundError()
+    return found[0]
+
+
+def app_find_records_by_filter(
+    ex: Executor, collection: Any, text: str, sort: str = "", limit: int = 0, offset: int = 0, params: Any = None
+) -> list[Record]:
+    return _find(ex, collection, text, sort or "", limit or 0, offset or 0, params)
+
+
+def app_count_records(ex: Executor, collection: Any, *exprs: Any) -> int:
+    col = collection_of(ex, collection)
+    clauses = []
+    for expr in exprs:
+        if isinstance(expr, str):
+            where = _where(col, expr, None)
+            if where is not None:
+                clauses.append(where)
+        elif isinstance(expr, dict) and expr.get("$dbx") == "hash":
+            for key, value in (expr.get("values") or {}).items():
+                if col.field(key) is None:
+                    raise BadRequestError(f"unknown field {key!r}")
+                clauses.append(col.table.c[key] == value)
+        elif expr is not None:
+            raise BadRequestError("countRecords accepts filter strings and $dbx.hashExp() only")
+    return ex.runtime.app.records.count(col, and_(*clauses) if clauses else None)
+
+
+def app_find_collection(ex: Executor, name: Any) -> Collection:
+    return ex.runtime.app.find_collection(str(name))
+
+
+def app_find_auth_record_by_email(ex: Executor, collection: Any, email: Any) -> Record:
+    return ex.runtime.app.find_auth_record_by_email(collection_of(ex, collection), str(email))
+
+
+def _record(model: Any) -> Record:
+    if not isinstance(model, Record):
+        raise BadRequestError("only records can be saved or deleted from JS for now")
+    return model
+
+
+def app_save(ex: Executor, model: Any) -> None:
+    ex.runtime.app.save(_record(model))
+
+
+def app_save_no_validate(ex: Executor, model: Any) -> None:
+    ex.runtime.app.save(_record(model), validate=False)
+
+
+def app_delete(ex: Executor, model: Any) -> None:
+    ex.runtime.app.delete(_record(model))
+
+
+def app_is_dev(ex: Executor) -> bool:
+    return bool(ex.runtime.app.dev)
+
+
+def app_data_dir(ex: Executor) -> str:
+    return ex.runtime.app.data_dir
+
+
+OPS_APP = {
+    "app.findRecordById": app_find_record_by_id,
+    "app.findRecordsByIds": app_find_records_by_ids,
+    "app.findFirstRecordByData": app_find_first_record_by_data,
+    "app.findFirstRecordByFilter": app_find_first_record_by_filter,
+    "app.findRecordsByFilter": app_find_records_by_filter,
+    "app.countRecords": app_count_records,
+    "app.findCollectionByNameOrId": app_find_collection,
+    "app.findAuthRecordByEmail": app_find_auth_record_by_email,
+    "app.save": app_save,
+    "app.saveNoValidate": app_save_no_validate,
+    "app.delete": app_delete,
+    "app.isDev": app_is_dev,
+    "app.dataDir": app_data_dir,
+}

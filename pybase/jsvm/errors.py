@@ -1,0 +1,104 @@
+"""How errors cross the JS boundary, both ways.
+
+JS -> Python: a thrown ``ApiError`` (or ``BadRequestError``...) becomes
+:class:`pybase.apis.errors.ApiError` with PocketBase's normalised message and "safe" data; a
+rethrown pybase error is raised again unchanged; any other JS error becomes a 400 with the generic
+message, as PocketBase's ``ToApiError`` does, and is logged with its JS stack.
+Python -> JS: an exception inside a bridge call is kept by reference and described to JS, which
+throws a ``PyError`` (QuickJS cannot carry a Python exception through JS by itself).
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from pybase.apis.errors import ApiError
+from pybase.core import errors as core_errors
+
+log = logging.getLogger("pybase.jsvm")
+
+_DOMAIN_STATUS: tuple[tuple[type[core_errors.PyBaseError], int], ...] = (
+    (core_errors.ValidationError, 400),
+    (core_errors.NotFoundError, 404),
+    (core_errors.ForbiddenError, 403),
+    (core_errors.UnauthorizedError, 401),
+    (core_errors.TooManyRequestsError, 429),
+    (core_errors.BadRequestError, 400),
+)
+
+
+class HookTimeout(ApiError):
+    """A JS handler ran past its wall-clock limit and was interrupted (answers 500)."""
+
+    def __init__(self, where: str, seconds: float) -> None:
+        super().__init__(500)
+        self.where = where
+        self.seconds = seconds
+
+
+def sentenize(text: str) -> str:
+    """Upper-case the first letter and end with a period (PocketBase's message normalisation)."""
+    text = text.strip()
+    if not text:
+        return ""
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".?!" else text + "."
+
+
+def safe_data(data: Any) -> dict[str, Any]:
+    """Only field errors reach the client: ``{code, message}`` per key, nested maps kept."""
+    if not isinstance(data, dict):
+        return {}
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict) and value.get("$verr"):
+            out[key] = {"code": str(value.get("code", "")), "message": sentenize(str(value.get("message", "")))}
+        elif isinstance(value, dict):
+            out[key] = safe_data(value)
+        else:
+            out[key] = {"code": "validation_invalid_value", "message": "Invalid value."}
+    return out
+
+
+def api_error(status: Any, message: Any, data: Any) -> ApiError:
+    """A JS ``ApiError`` as the Python one."""
+    try:
+        code = int(status)
+    except (TypeError, ValueError):
+        code = 400
+    if not 100 <= code <= 599:
+        code = 400
+    text = str(message or "")
+    if not text:
+        try:
+            text = HTTPStatus(code).phrase
+        except ValueError:
+            text = ""
+    return ApiError(code, sentenize(text), safe_data(data))
+
+
+def describe(ex: BaseException) -> dict[str, Any]:
+    """What JS learns about a Python exception: message, HTTP status if known, type name."""
+    status = 0
+    message = str(ex)
+    if isinstance(ex, ApiError):
+        status, message = ex.status, ex.message
+    elif isinstance(ex, core_errors.PyBaseError):
+        message = ex.message
+        status = next((s for cls, s in _DOMAIN_STATUS if isinstance(ex, cls)), 400)
+    return {"m": message, "s": status, "t": type(ex).__name__}
+
+
+def from_js(err: dict[str, Any], kept: dict[int, BaseException], where: str) -> BaseException:
+    """The exception to raise for an error description returned by ``__invoke``."""
+    if "ref" in err and err["ref"] in kept:
+        return kept[err["ref"]]
+    if "api" in err:
+        api = err["api"]
+        return api_error(api.get("status"), api.get("message"), api.get("data"))
+    js = err.get("js") or {}
+    stack = "\n".join(str(js.get("stack", "")).splitlines()[:12])
+    log.warning("JS error in %s: %s: %s\n%s", where, js.get("name"), js.get("message"), stack)
+    return ApiError(400)

@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""JS hooks benchmark: a routerAdd JSON route vs the same route in Python, creates with and
+without a JS onRecordCreate hook (req/s with wrk), and 1/2/4 concurrent CPU-bound JS requests.
+
+    python scripts/bench/js_route.py [--duration 5] [--connections 16]
+
+The server runs in a subprocess (``--serve``) so wrk and the client don't share its GIL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+
+HOOKS = r"""
+routerAdd("GET", "/js/hello/{name}", (e) => {
+  return e.json(200, { message: "Hello " + e.request.pathValue("name"), n: 42 });
+});
+
+routerAdd("GET", "/js/fib/{n}", (e) => {
+  const fib = (n) => (n < 2 ? n : fib(n - 1) + fib(n - 2));
+  return e.json(200, { fib: fib(parseInt(e.request.pathValue("n"))) });
+});
+
+onRecordCreate((e) => {
+  e.record.set("title", e.record.getString("title") + " js");
+  e.next();
+}, "jsposts");
+"""
+
+
+def serve(data_dir: str, port: int) -> None:
+    """Run the benchmark server (child process)."""
+    sys.path.insert(0, str(ROOT))
+    import orjson
+
+    if os.environ.get("PYBASE_SWITCH_INTERVAL"):
+        sys.setswitchinterval(float(os.environ["PYBASE_SWITCH_INTERVAL"]))
+
+    from pybase.app import PyBase
+    from pybase.config import Config
+    from pybase.core.collections import new_collection
+
+    app = PyBase(Config(data_dir=data_dir, http=f"127.0.0.1:{port}"))
+
+    @app.route("GET", "/py/hello/{name}")
+    def hello(req, resp, name):  # type: ignore[no-untyped-def]
+        resp.content_type = "application/json"
+        resp.data = orjson.dumps({"message": "Hello " + name, "n": 42})
+
+    app.bootstrap()
+    for name in ("pyposts", "jsposts"):
+        if app.core.registry.find(name) is None:
+            app.core.save_collection(new_collection({
+                "name": name, "createRule": "", "listRule": "", "viewRule": "",
+                "fields": [{"name": "title", "type": "text"}, {"name": "views", "type": "number"}],
+            }))
+    app.serve(install_signals=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wrk(url: str, duration: int, connections: int, script: str | None = None) -> float:
+    cmd = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{duration}s", url]
+    if script:
+        cmd[1:1] = ["-s", script]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise RuntimeError(f"{url}: {errors.group(1)} failed responses\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+
+
+def timed_concurrent(base: str, n: int, fib: int) -> float:
+    with ThreadPoolExecutor(n) as pool:
+        started = time.perf_counter()
+        codes = list(pool.map(lambda _: requests.get(f"{base}/js/fib/{fib}", timeout=120).status_code, range(n)))
+        elapsed = time.perf_counter() - started
+    assert codes == [200] * n, codes
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=5)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--fib", type=int, default=29)
+    parser.add_argument("--serve", nargs=2, metavar=("DATA_DIR", "PORT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve[0], int(args.serve[1]))
+        return 0
+    if shutil.which("wrk") is None:
+        print("wrk not found (apt-get install wrk)", file=sys.stderr)
+        return 1
+
+    work = Path(tempfile.mkdtemp(prefix="pybase-jsbench-"))
+    (work / "pb_hooks").mkdir()
+    (work / "pb_hooks" / "bench.pb.js").write_text(HOOKS)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = open(work / "server.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--serve", str(work / "pb_data"), str(port)],
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"{base}/js/hello/x", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError(f"server did not start, see {work / 'server.log'}")
+            time.sleep(0.2)
+        assert requests.get(f"{base}/js/hello/x").json() == requests.get(f"{base}/py/hello/x").json()
+
+        results: dict[str, float] = {}
+        for name, url, script in (
+            ("py_route", f"{base}/py/hello/world", None),
+            ("js_route", f"{base}/js/hello/world", None),
+            ("create_no_hook", f"{base}/api/collections/pyposts/records", str(HERE / "create.lua")),
+            ("create_js_hook", f"{base}/api/collections/jsposts/records", str(HERE / "create.lua")),
+        ):
+            wrk(url, 1, args.connections, script)  # warm up
+            results[name] = wrk(url, args.duration, args.connections, script)
+            print(f"{name:16} {results[name]:9.0f} req/s", flush=True)
+        print(f"js/py route ratio  {results['js_route'] / results['py_route']:.2f}")
+        print(f"create hook ratio  {results['create_js_hook'] / results['create_no_hook']:.2f}")
+
+        timed_concurrent(base, 4, 20)  # warm every context
+        single = min(timed_concurrent(base, 1, args.fib) for _ in range(3))
+        two = min(timed_concurrent(base, 2, args.fib) for _ in range(2))
+        four = min(timed_concurrent(base, 4, args.fib) for _ in range(2))
+        print(f"fib({args.fib}) in a hook: 1 request {single:.2f} s, 2 concurrent {two:.2f} s, 4 concurrent {four:.2f} s"
+              f" (4 = {four / single:.2f} x one, {four / two:.2f} x two; cores: {os.cpu_count()})")
+        results.update({"fib_single_s": single, "fib_two_s": two, "fib_four_s": four})
+        print(json.dumps(results))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,152 @@
+"""JS event hooks: request hooks, model hooks with tag filters, onBootstrap, routerUse."""
+
+from __future__ import annotations
+
+from tests.jsvm.conftest import HooksServerFactory
+from tests.testapp import POST1_ID
+
+
+def test_create_request_hook_alters_a_field(hooks_server: HooksServerFactory):
+    srv = hooks_server(["records.pb.js"])
+    r = srv.request("POST", "/api/collections/posts/records", json={"title": "Hello"})
+    assert r.status_code == 200
+    assert r.json()["title"] == "Hello via js"
+    assert srv.app.find_record_by_id("posts", r.json()["id"]).get("title") == "Hello via js"
+
+
+def test_create_request_hook_rejects_with_bad_request(hooks_server: HooksServerFactory):
+    srv = hooks_server(["records.pb.js"])
+    before = srv.app.records.count(srv.app.find_collection("posts"))
+    r = srv.request("POST", "/api/collections/posts/records", json={"title": "forbidden"})
+    assert r.status_code == 400
+    assert r.json() == {
+        "status": 400,
+        "message": "Titles like this are not allowed.",
+        "data": {"title": {"code": "no_way", "message": "Nope."}},
+    }
+    assert srv.app.records.count(srv.app.find_collection("posts")) == before
+    assert srv.events["onRecordCreate"] == 0
+
+
+def test_model_hook_runs_only_for_its_collection_tag(hooks_server: HooksServerFactory):
+    srv = hooks_server(["records.pb.js"])
+    comment = srv.request("POST", "/api/collections/comments/records", json={"message": "hi", "post": POST1_ID})
+    assert comment.status_code == 200 and comment.json()["message"] == "hi (checked)"
+    post = srv.request("POST", "/api/collections/posts/records", json={"title": "Plain"})
+    assert post.status_code == 200 and post.json()["title"] == "Plain via js"
+    assert srv.events["onRecordCreate"] == 2
+
+
+def test_code_after_next_sees_the_saved_record(hooks_server: HooksServerFactory):
+    srv = hooks_server({
+        "after.pb.js": """
+onRecordCreateRequest((e) => {
+  e.next();
+  // after the built-in action: the record is saved and the response written
+  e.response.header().set("X-Saved-Id", e.record.id);
+  e.response.header().set("X-Was-New", String(e.record.isNew()));
+}, "posts");
+""",
+    })
+    r = srv.request("POST", "/api/collections/posts/records", json={"title": "After next"})
+    assert r.status_code == 200
+    assert r.headers["X-Saved-Id"] == r.json()["id"]
+    assert r.headers["X-Was-New"] == "false"
+
+
+def test_hook_that_does_not_call_next_stops_the_chain(hooks_server: HooksServerFactory):
+    srv = hooks_server({
+        "stop.pb.js": """
+onRecordViewRequest((e) => {
+  return e.json(200, { intercepted: e.record.id, by: e.collection.name });
+}, "posts");
+""",
+    })
+    r = srv.request("GET", f"/api/collections/posts/records/{POST1_ID}")
+    assert r.json() == {"intercepted": POST1_ID, "by": "posts"}
+
+
+def test_on_bootstrap_runs_after_the_core_is_ready(hooks_server: HooksServerFactory):
+    srv = hooks_server({
+        "boot.pb.js": """
+onBootstrap((e) => {
+  e.next();
+  const record = new Record($app.findCollectionByNameOrId("locked"), { title: "from bootstrap" });
+  $app.save(record);
+});
+""",
+    })
+    locked = srv.app.find_collection("locked")
+    assert srv.app.records.find_first(locked, title="from bootstrap") is not None
+
+
+def test_router_use_wraps_js_routes_and_runs_before_pybase_routes(hooks_server: HooksServerFactory):
+    srv = hooks_server({
+        "use.pb.js": """
+routerUse((e) => {
+  if (e.request.header.get("X-Block") === "1") {
+    throw new ForbiddenError("blocked by middleware");
+  }
+  e.response.header().set("X-Mw", "yes");
+  e.next();
+});
+routerAdd("GET", "/ping", (e) => e.string(200, "pong"));
+""",
+    })
+    ping = srv.request("GET", "/ping")
+    assert (ping.text, ping.headers["X-Mw"]) == ("pong", "yes")
+    health = srv.request("GET", "/api/health")
+    assert health.status_code == 200 and health.headers["X-Mw"] == "yes"
+    blocked = srv.request("GET", "/api/health", headers={"X-Block": "1"})
+    assert (blocked.status_code, blocked.json()["message"]) == (403, "Blocked by middleware.")
+
+
+def test_handlers_cannot_see_file_level_variables(hooks_server: HooksServerFactory):
+    srv = hooks_server({
+        "scope.pb.js": """
+const secret = "file level";
+routerAdd("GET", "/scope", (e) => e.json(200, { seen: typeof secret }));
+""",
+    })
+    assert srv.request("GET", "/scope").json() == {"seen": "undefined"}
+
+
+def test_auth_record_passwords_from_js(hooks_server: HooksServerFactory):
+    srv = hooks_server({
+        "pw.pb.js": """
+routerAdd("POST", "/signup", (e) => {
+  const body = e.requestInfo().body;
+  const user = new Record($app.findCollectionByNameOrId("users"), { email: body.email, name: "JS" });
+  user.setPassword(body.password);
+  $app.save(user);
+  const found = $app.findAuthRecordByEmail("users", body.email);
+  return e.json(200, {
+    ok: found.validatePassword(body.password),
+    wrong: found.validatePassword("nope"),
+    email: found.email(),
+    collection: found.collection().name,
+  });
+});
+""",
+    })
+    r = srv.request("POST", "/signup", json={"email": "js@example.com", "password": "secret-pass-123"})
+    assert r.json() == {"ok": True, "wrong": False, "email": "js@example.com", "collection": "users"}
+    login = srv.request(
+        "POST", "/api/collections/users/auth-with-password", json={"identity": "js@example.com", "password": "secret-pass-123"}
+    )
+    assert login.status_code == 200
+
+
+def test_memory_limit_per_context(hooks_server: HooksServerFactory):
+    srv = hooks_server({
+        "mem.pb.js": """
+routerAdd("GET", "/hog", (e) => {
+  const chunks = [];
+  while (true) chunks.push(new Array(100000).fill(7));
+});
+routerAdd("GET", "/ok", (e) => e.json(200, { ok: true }));
+""",
+    }, memory_limit=16 << 20)
+    r = srv.request("GET", "/hog")
+    assert r.status_code in (400, 500)
+    assert srv.request("GET", "/ok").json() == {"ok": True}
