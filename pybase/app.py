@@ -60,9 +60,9 @@ class PyBase:
                 self.core,
                 self.config.hooks_dir,
                 self.config.hooks_runtime_dir,
-                pool_size=getattr(self.config, "hooks_pool", 15),
-                timeout=getattr(self.config, "hooks_timeout", 30.0),
-                memory_limit=getattr(self.config, "hooks_memory_limit", 256 << 20),
+                pool_size=self.config.hooks_pool,
+                timeout=self.config.hooks_timeout,
+                memory_limit=self.config.hooks_memory_limit,
             )
             self.jsvm.load()
         if not self.core.bootstrapped:
@@ -98,7 +98,7 @@ class PyBase:
             self.server.serve_forever(install_signals=install_signals)
 
         watcher = None
-        if self.jsvm is not None and getattr(self.config, "hooks_watch", True):
+        if self.jsvm is not None and self.config.hooks_watch:
             from pybase.jsvm import HooksWatcher
 
             watcher = HooksWatcher(self.jsvm)

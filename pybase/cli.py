@@ -28,6 +28,15 @@ class _Parser(argparse.ArgumentParser):
         raise CliError(message)
 
 
+def _bool_flag(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "t", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "f", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {value!r}")
+
+
 def _add_common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     # NOTE: the flags are global as in PocketBase (``pybase --dir x serve`` and ``pybase serve
     # --dir x`` both work); on subcommands their default is SUPPRESS so an absent flag does not
@@ -40,6 +49,11 @@ def _add_common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     parser.add_argument("--hooksDir", default=default(""), help="the JS hooks directory (default: beside the data dir)")
     parser.add_argument("--migrationsDir", default=default(""), help="the migrations directory (default: beside the data dir)")
     parser.add_argument("--publicDir", default=default(""), help="static files served at / (default: beside the data dir)")
+    parser.add_argument("--hooksPool", type=int, default=default(15), help="number of prewarmed JS contexts for pb_hooks (default 15)")
+    parser.add_argument(
+        "--hooksWatch", type=_bool_flag, default=default(True), metavar="BOOL",
+        help="reload pb_hooks when a file changes (default true)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,6 +108,8 @@ def main(argv: list[str] | None = None, app_factory: Callable[[Config], PyBase] 
             migrations_dir=args.migrationsDir,
             public_dir=args.publicDir,
             dev=args.dev,
+            hooks_pool=max(1, args.hooksPool),
+            hooks_watch=args.hooksWatch,
             **({"http": args.http, "origins": [o.strip() for o in args.origins.split(",") if o.strip()]} if args.command == "serve" else {}),
         )
         if args.command == "serve":

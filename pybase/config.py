@@ -46,6 +46,14 @@ class Config:
     http: str = DEFAULT_HTTP
     dev: bool = False
     origins: list[str] = field(default_factory=lambda: ["*"])
+    #: prewarmed JS contexts (PocketBase's --hooksPool)
+    hooks_pool: int = 15
+    #: reload pb_hooks when a file changes (PocketBase's --hooksWatch)
+    hooks_watch: bool = True
+    #: wall-clock seconds one JS handler call may run before it is interrupted
+    hooks_timeout: float = 30.0
+    #: memory limit of each JS context, in bytes
+    hooks_memory_limit: int = 256 << 20
 
     def __post_init__(self) -> None:
         if not self.data_dir:

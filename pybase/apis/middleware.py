@@ -90,6 +90,8 @@ class BodyLimitMiddleware:
         self.default = default
 
     def process_resource(self, req: falcon.Request, resp: falcon.Response, resource: Any, params: dict[str, Any]) -> None:
+        # NOTE: hooks read path values (e.request.pathValue) from the request context.
+        req.context.path_params = dict(params)
         length = req.content_length
         if not length:
             return

@@ -35,7 +35,8 @@ def register(api: falcon.App, app: App) -> None:
     """Mount the records routes."""
     resource = RecordsResource(app)
     api.add_route("/api/collections/{collection}/records", resource)
-    api.add_route("/api/collections/{collection}/records/{record_id}", resource, suffix="item")
+    # NOTE: path parameter names are PocketBase's, since hooks read them (e.request.pathValue("id")).
+    api.add_route("/api/collections/{collection}/records/{id}", resource, suffix="item")
 
 
 def parse_bool_param(value: str | None) -> bool:
@@ -143,7 +144,7 @@ class RecordsResource:
 
         self.app.hooks["onRecordsListRequest"].trigger(event, finalize)
 
-    def on_get_item(self, req: falcon.Request, resp: falcon.Response, collection: str, record_id: str) -> None:
+    def on_get_item(self, req: falcon.Request, resp: falcon.Response, collection: str, id: str) -> None:  # noqa: A002
         """View one record (viewRule)."""
         col = self._collection(collection)
         info = request_info(req)
@@ -154,7 +155,7 @@ class RecordsResource:
             where = record_access.rule_condition(self.app, col, info, rule)
         except BadRequestError as ex:
             raise not_found() from ex
-        record = self.app.records.find_by_id(col, record_id, where)
+        record = self.app.records.find_by_id(col, id, where)
         event = RecordRequestEvent(self.app)
         event.request, event.response, event.collection, event.record, event.auth = req, resp, col, record, info.auth
         self.app.hooks["onRecordViewRequest"].trigger(
@@ -193,7 +194,7 @@ class RecordsResource:
 
         self.app.hooks["onRecordCreateRequest"].trigger(event, finalize)
 
-    def on_patch_item(self, req: falcon.Request, resp: falcon.Response, collection: str, record_id: str) -> None:
+    def on_patch_item(self, req: falcon.Request, resp: falcon.Response, collection: str, id: str) -> None:  # noqa: A002
         """Update a record (updateRule)."""
         col = self._collection(collection, MSG_MISSING_COLLECTION_CREATE)
         if col.is_view:
@@ -207,7 +208,7 @@ class RecordsResource:
             where = record_access.rule_condition(self.app, col, info, rule)
         except BadRequestError as ex:
             raise not_found() from ex
-        record = self.app.records.find_by_id(col, record_id, where)
+        record = self.app.records.find_by_id(col, id, where)
         is_manager = record_access.is_manager(self.app, col, info, record)
         try:
             load_submitted(record, _with_file_names(data, files), is_superuser=info.is_superuser, is_manager=is_manager)
@@ -225,7 +226,7 @@ class RecordsResource:
 
         self.app.hooks["onRecordUpdateRequest"].trigger(event, finalize)
 
-    def on_delete_item(self, req: falcon.Request, resp: falcon.Response, collection: str, record_id: str) -> None:
+    def on_delete_item(self, req: falcon.Request, resp: falcon.Response, collection: str, id: str) -> None:  # noqa: A002
         """Delete a record (deleteRule), cascading or refusing on relations."""
         col = self._collection(collection)
         if col.is_view:
@@ -238,7 +239,7 @@ class RecordsResource:
             where = record_access.rule_condition(self.app, col, info, rule)
         except BadRequestError as ex:
             raise not_found() from ex
-        record = self.app.records.find_by_id(col, record_id, where)
+        record = self.app.records.find_by_id(col, id, where)
         event = RecordRequestEvent(self.app)
         event.request, event.response, event.collection, event.record, event.auth = req, resp, col, record, info.auth
 

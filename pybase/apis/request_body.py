@@ -82,7 +82,12 @@ def _read_multipart(req: falcon.Request, invalid_message: str) -> tuple[dict[str
 
 
 def request_info(req: falcon.Request, body: dict[str, Any] | None = None, context: str = "default") -> RequestInfo:
-    """Snapshot of the request for rules (headers lowercased with ``-`` as ``_``)."""
+    """Snapshot of the request for rules (headers lowercased with ``-`` as ``_``).
+
+    Kept on ``req.context.request_info`` so hooks (``e.requestInfo()``) see the same body.
+    """
     headers = {k.lower().replace("-", "_"): v for k, v in req.headers.items()}
     query = {k: (v[-1] if isinstance(v, list) else v) for k, v in req.params.items()}
-    return RequestInfo(req.method, query, headers, body or {}, req.context.auth, context)
+    info = RequestInfo(req.method, query, headers, body or {}, req.context.auth, context)
+    req.context.request_info = info
+    return info

@@ -154,10 +154,6 @@ class RecordFieldResolver:
         registry = base.registry
         return registry.find(id_or_name) if registry is not None else None
 
-    def id_of(self, collection: Collection) -> str:
-        """The id relations must point to for ``collection`` to be reached by a back-relation."""
-        return self.base_id if collection is self.collection else collection.id
-
     def join(
         self, alias: str, make: Any, on: Any = None, collection: Collection | None = None
     ) -> FromClause:
@@ -471,7 +467,9 @@ class _Runner:
             return False
         if field.hidden and not self.r.allow_hidden:
             raise FilterError(f"non-filterable back relation field {field.name!r}")
-        if getattr(field, "collectionId", "") != self.r.id_of(self.collection):
+        # NOTE: only the base row itself may carry another id (the createRule's dummy record).
+        expected = self.r.base_id if self.table is self.r.base else self.collection.id
+        if getattr(field, "collectionId", "") != expected:
             self.missing(f"invalid collection reference of a back relation field {field.name!r}")
             return False
         name = columnify(field.name)

@@ -190,7 +190,7 @@ def req_snapshot(ex: Executor, event: Any) -> dict[str, Any]:
         "rawQuery": req.query_string,
         "query": {k: (v[-1] if isinstance(v, list) else v) for k, v in req.params.items()},
         "headers": {k.lower(): v for k, v in req.headers.items()},
-        "params": getattr(event, "params", None) or {},
+        "params": getattr(event, "params", None) or getattr(req.context, "path_params", None) or {},
         "host": req.host,
         "remoteAddr": req.remote_addr,
         "scheme": req.scheme,

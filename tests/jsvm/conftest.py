@@ -43,12 +43,14 @@ def start_hooks_server(
     if template is not None:
         shutil.copytree(template, data_dir)
     config = Config(
-        data_dir=str(data_dir), http="127.0.0.1:0", public_dir=str(tmp_path / "pb_public"), hooks_dir=str(hooks_dir)
+        data_dir=str(data_dir),
+        http="127.0.0.1:0",
+        public_dir=str(tmp_path / "pb_public"),
+        hooks_dir=str(hooks_dir),
+        hooks_timeout=timeout,
+        hooks_pool=pool_size,
+        hooks_memory_limit=memory_limit,
     )
-    # NOTE: Config has no hooks settings yet (see the jsvm report); PyBase reads them with getattr.
-    config.hooks_timeout = timeout  # type: ignore[attr-defined]
-    config.hooks_pool = pool_size  # type: ignore[attr-defined]
-    config.hooks_memory_limit = memory_limit  # type: ignore[attr-defined]
     pybase = PyBase(config)
     pybase.bootstrap()
     server = pybase.serve_in_thread()

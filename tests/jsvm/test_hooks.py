@@ -150,3 +150,19 @@ routerAdd("GET", "/ok", (e) => e.json(200, { ok: true }));
     r = srv.request("GET", "/hog")
     assert r.status_code in (400, 500)
     assert srv.request("GET", "/ok").json() == {"ok": True}
+
+
+REQUEST_INFO_HOOK = """
+onRecordUpdateRequest((e) => {
+    const info = e.requestInfo();
+    e.record.set("title", info.body.title + " " + e.request.pathValue("id") + " " + info.method);
+    e.next();
+}, "posts");
+"""
+
+
+def test_record_request_hooks_see_the_body_and_path_values(hooks_server: HooksServerFactory):
+    srv = hooks_server({"info.pb.js": REQUEST_INFO_HOOK})
+    r = srv.request("PATCH", f"/api/collections/posts/records/{POST1_ID}", json={"title": "Changed"})
+    assert r.status_code == 200, r.text
+    assert r.json()["title"] == f"Changed {POST1_ID} PATCH"
