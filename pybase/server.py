@@ -21,6 +21,9 @@ log = logging.getLogger("pybase.server")
 logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 DRAIN_SECONDS = 10.0
+# PERF: waitress serves keep-alive connections far slower once they outnumber its threads
+# (measured: 16 connections on 2 threads 280 req/s, on 16+ threads 3,000 req/s on /api/health).
+DEFAULT_THREADS = 32
 # NOTE: waitress refuses bodies over this size from the headers alone, before buffering them;
 # per-route limits below it are checked by the body-limit middleware.
 MAX_REQUEST_BODY = 256 << 20
@@ -62,7 +65,7 @@ class _Channel(HTTPChannel):
 class Server:
     """One waitress server with a graceful stop."""
 
-    def __init__(self, wsgi_app: Callable[..., Any], host: str, port: int, *, threads: int = 8) -> None:
+    def __init__(self, wsgi_app: Callable[..., Any], host: str, port: int, *, threads: int = DEFAULT_THREADS) -> None:
         self.server = create_server(
             wsgi_app,
             host=host,

@@ -118,8 +118,7 @@ class RecordsResource:
         page, per_page = parse_paging(req.get_param("page"), req.get_param("perPage"))
         skip_total = parse_bool_param(req.get_param("skipTotal"))
         try:
-            where = record_access.list_conditions(self.app, col, info, rule, req.get_param("filter"))
-            order_by = record_access.sort_terms(self.app, col, info, req.get_param("sort"))
+            query = record_access.list_query(self.app, col, info, rule, req.get_param("filter"), req.get_param("sort"))
         except BadRequestError as ex:
             raise bad_request() from ex
         event = RecordsListRequestEvent(self.app)
@@ -127,7 +126,7 @@ class RecordsResource:
 
         def finalize(e: RecordsListRequestEvent) -> None:
             result = self.app.records.list_page(
-                col, where=where, order_by=order_by, page=page, per_page=per_page, skip_total=skip_total
+                col, query=query, page=page, per_page=per_page, skip_total=skip_total
             )
             e.records = result.records
             items = self._respond(req, resp, e.records, info)

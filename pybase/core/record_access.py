@@ -59,6 +59,13 @@ class RecordQuery:
         """Whether joins may repeat rows (so SELECTs need DISTINCT and counts COUNT(DISTINCT))."""
         return any(resolver.has_joins for resolver in self.resolvers)
 
+    @property
+    def is_empty(self) -> bool:
+        """Whether the query adds nothing (no condition, sort or join)."""
+        return not self.where and not self.order_by and not any(
+            resolver.has_joins or resolver.collect()[1] for resolver in self.resolvers
+        )
+
     def merge(self, other: RecordQuery | None) -> RecordQuery:
         """This query plus ``other``'s conditions, sort terms and resolvers."""
         if other is None:

@@ -127,6 +127,8 @@ class RecordStore:
         """
         table = collection.table
         combined, clauses, terms = _combine(query, where, order_by)
+        if combined is not None and combined.is_empty:
+            combined = None
         if combined is None and not clauses and not terms and not collection.is_view:
             return self._plain_page(collection, page, per_page, skip_total)
 

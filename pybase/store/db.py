@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.pool import QueuePool, StaticPool
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 log = logging.getLogger("pybase.db")
 
@@ -42,18 +42,18 @@ def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
 class Database:
     """One database file: a read pool, a single writer and after-commit callbacks."""
 
-    def __init__(self, path: str, *, read_pool_size: int = 8) -> None:
+    def __init__(self, path: str, *, read_pool_size: int = 64) -> None:
         self.path = path
         os.makedirs(os.path.dirname(os.path.abspath(path)) or ".", exist_ok=True)
         url = f"sqlite:///{path}"
         connect_args = {"check_same_thread": False}
         # PERF: reads run in autocommit (no BEGIN round trip); WAL gives each statement a
         # consistent snapshot and readers never wait for the writer.
+        # PERF: one connection per thread (waitress threads are long-lived), never reopened.
         self.read_engine: Engine = create_engine(
             url,
-            poolclass=QueuePool,
+            poolclass=SingletonThreadPool,
             pool_size=read_pool_size,
-            max_overflow=32,
             connect_args=connect_args,
         )
         self.write_engine: Engine = create_engine(url, poolclass=StaticPool, connect_args=connect_args)
