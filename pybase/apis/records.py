@@ -15,7 +15,7 @@ from pybase.core.collections import Collection
 from pybase.core.errors import BadRequestError, NotFoundError, PyBaseError, ValidationError
 from pybase.core.events import RecordEnrichEvent, RecordRequestEvent, RecordsListRequestEvent
 from pybase.core.record_expand import expand_records
-from pybase.core.record_form import load_submitted
+from pybase.core.record_form import load_submitted, rule_body
 from pybase.core.record_query import parse_paging
 from pybase.core.records import Record
 from pybase.core.request_info import RequestInfo
@@ -87,7 +87,6 @@ class RecordsResource:
 
     def _respond(self, req: falcon.Request, resp: falcon.Response, records: list[Record], info: RequestInfo, status: int = 200) -> list[dict[str, Any]]:
         expand = req.get_param("expand") or ""
-        expanded = bool(expand) and bool(records) and _expands_a_relation(self.app, records[0].collection, expand)
         if expand:
             expand_records(self.app, records, expand, info)
         enrich = self.app.hooks["onRecordEnrich"]
@@ -97,7 +96,7 @@ class RecordsResource:
                 event = RecordEnrichEvent(self.app, record)
                 event.request_info = info
                 enrich.trigger(event)
-            out.append(record_to_json(record, info, expand_requested=expanded))
+            out.append(record_to_json(record, info))
         return out
 
     def _write_one(self, req: falcon.Request, resp: falcon.Response, record: Record, info: RequestInfo, status: int = 200) -> None:
@@ -174,6 +173,7 @@ class RecordsResource:
         if rule is None and not info.is_superuser:
             raise ApiError(403, MSG_SUPERUSERS_ONLY)
         record = self.app.new_record(col)
+        info.body = rule_body(record, data, is_superuser=info.is_superuser)
         try:
             load_submitted(record, _with_file_names(data, files), is_superuser=info.is_superuser)
         except ValidationError as ex:
@@ -203,11 +203,15 @@ class RecordsResource:
         rule = col.rules["updateRule"]
         if rule is None and not info.is_superuser:
             raise ApiError(403, MSG_SUPERUSERS_ONLY)
-        try:
-            where = record_access.rule_condition(self.app, col, info, rule)
-        except BadRequestError as ex:
-            raise not_found() from ex
-        record = self.app.records.find_by_id(col, id, where)
+        record = self.app.records.find_by_id(col, id)
+        if rule and not info.is_superuser:
+            # NOTE: the updateRule sees @request.body with modifiers resolved (as PocketBase).
+            info.body = rule_body(record, data)
+            try:
+                where = record_access.rule_condition(self.app, col, info, rule)
+            except BadRequestError as ex:
+                raise not_found() from ex
+            record = self.app.records.find_by_id(col, id, where)
         is_manager = record_access.is_manager(self.app, col, info, record)
         try:
             load_submitted(record, _with_file_names(data, files), is_superuser=info.is_superuser, is_manager=is_manager)
@@ -252,22 +256,6 @@ class RecordsResource:
             resp.status = 204
 
         self.app.hooks["onRecordDeleteRequest"].trigger(event, finalize)
-
-
-def _expands_a_relation(app: App, collection: Collection, expand: str) -> bool:
-    # NOTE: PocketBase adds an (even empty) "expand" object only when some requested path
-    # starts with a real relation (direct or ``<collection>_via_<field>``); unknown paths add nothing.
-    for path in expand.split(","):
-        name = path.strip().split(".")[0].strip()
-        field = collection.field(name)
-        if field is not None and field.type == "relation":
-            return True
-        source_name, sep, field_name = name.partition("_via_")
-        source = app.registry.find(source_name) if sep else None
-        back = source.field(field_name) if source is not None else None
-        if back is not None and back.type == "relation" and getattr(back, "collectionId", "") == collection.id:
-            return True
-    return False
 
 
 def _with_file_names(data: dict[str, Any], files: dict[str, list[Any]]) -> dict[str, Any]:

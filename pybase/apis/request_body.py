@@ -87,7 +87,8 @@ def request_info(req: falcon.Request, body: dict[str, Any] | None = None, contex
     Kept on ``req.context.request_info`` so hooks (``e.requestInfo()``) see the same body.
     """
     headers = {k.lower().replace("-", "_"): v for k, v in req.headers.items()}
-    query = {k: (v[-1] if isinstance(v, list) else v) for k, v in req.params.items()}
+    # NOTE: the first value of a repeated query key, as PocketBase (Go's url.Values.Get).
+    query = {k: (v[0] if isinstance(v, list) else v) for k, v in req.params.items()}
     info = RequestInfo(req.method, query, headers, body or {}, req.context.auth, context)
     req.context.request_info = info
     return info

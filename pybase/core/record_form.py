@@ -82,3 +82,39 @@ def _check_password_change(record: Record, data: dict[str, Any], privileged: boo
         elif not record.validate_password(str(old)):
             errors[OLD_PASSWORD] = FieldError("validation_invalid_old_password", "Missing or invalid old password.")
     return errors
+
+
+def rule_body(record: Record, data: dict[str, Any], *, is_superuser: bool = False) -> dict[str, Any]:
+    """``@request.body`` as API rules see it (as PocketBase): ``field+``/``+field``/``field-``
+    resolved against ``record``'s current values into the new value under the plain name, and
+    hidden fields dropped for non-superusers. ``record`` is not changed."""
+    collection = record.collection
+    scratch = Record(collection, store=record.store)
+    scratch.data = dict(record.data)
+    body: dict[str, Any] = {}
+    modifiers: list[tuple[str, str, Any]] = []
+    for key, value in data.items():
+        if key.startswith("+"):
+            modifiers.append((key[1:], "^", value))
+        elif key.endswith(("+", "-")) and collection.field(key[:-1]) is not None:
+            modifiers.append((key[:-1], key[-1], value))
+        else:
+            field = collection.field(key)
+            if field is not None and field.hidden and not is_superuser and field.type != "password":
+                continue
+            body[key] = value
+            if field is not None and field.type != "password":
+                try:
+                    scratch.set(key, field.prepare(value, scratch))
+                except FieldError:
+                    pass
+    for name, modifier, value in modifiers:
+        field = collection.field(name)
+        if field is None or (field.hidden and not is_superuser):
+            continue
+        try:
+            scratch.set(name, field.apply_modifier(modifier, value, scratch))
+        except FieldError:
+            continue
+        body[name] = field.export(scratch.get(name))
+    return body

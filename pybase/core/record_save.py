@@ -44,8 +44,8 @@ def save_record(
 ) -> Record:
     """Create or update ``record`` through the full hook pipeline.
 
-    ``check(conn, record)`` runs inside the write transaction after the row is written (API
-    rules); raising there rolls the whole save back.
+    ``check(conn, record)`` runs inside the write transaction after validation, before the
+    row is written (API rules); raising there rolls the whole save back.
     """
     verb = "create" if record.is_new else "update"
     hooks = app.hooks
@@ -139,6 +139,9 @@ def _write(
             token_field = collection.field("tokenKey")
             pattern = getattr(token_field, "autogeneratePattern", "") or "[a-zA-Z0-9]{50}"
             record.set("tokenKey", generate_from_pattern(pattern))
+        if check is not None:
+            # NOTE: before the write (as PocketBase), so the rule never sees the new row itself.
+            check(conn, record)
 
         def execute(_: RecordEvent) -> Any:
             _execute(conn, record, verb)
@@ -148,8 +151,6 @@ def _write(
             return hooks[f"onRecord{verb.title()}Execute"].trigger(RecordEvent(app, me.model), execute)
 
         hooks[f"onModel{verb.title()}Execute"].trigger(ModelEvent(app, record), model_exec)
-        if check is not None:
-            check(conn, record)
     app.db.on_commit(record.mark_saved)
 
 

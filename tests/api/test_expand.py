@@ -115,10 +115,8 @@ CASES: list[tuple[str, str, Any]] = [
     ("su", "/api/collections/locked/records?expand=post.author", [{"@": "L1", "post": {"@": "P1", "author": "U1"}}]),
 ]  # fmt: skip
 
-# NOTE: PocketBase prints no "expand" key when every requested path failed; apis/records.py
-# still decides that from the path names (see the issue 3 report: pass expand_requested=False
-# and let record_expand's truthy Expand mark the records whose expansion ran).
-KNOWN_DIFFERENCES: list[tuple[str, str, Any]] = [
+# NOTE: PocketBase prints no "expand" key when every requested path failed.
+NO_EXPAND_KEY_CASES: list[tuple[str, str, Any]] = [
     ("su", f"{P1_URL}?expand=author.nope", "P1"),
     ("anon", f"{P1_URL}?expand=locked_via_post", "P1"),
 ]
@@ -142,9 +140,8 @@ def test_expand(dataset: Client, who: str, url: str, expected: Any) -> None:
     assert summarise(resp.json()) == expected
 
 
-@pytest.mark.xfail(reason="apis/records.py decides the expand key itself", strict=False)
-@pytest.mark.parametrize(("who", "url", "expected"), KNOWN_DIFFERENCES, ids=[u for _, u, _ in KNOWN_DIFFERENCES])
-def test_expand_known_difference(dataset: Client, who: str, url: str, expected: Any) -> None:
+@pytest.mark.parametrize(("who", "url", "expected"), NO_EXPAND_KEY_CASES, ids=[u for _, u, _ in NO_EXPAND_KEY_CASES])
+def test_no_expand_key_when_every_path_failed(dataset: Client, who: str, url: str, expected: Any) -> None:
     assert summarise(dataset.request("GET", url, who=WHO[who]).json()) == expected
 
 
@@ -193,9 +190,9 @@ def test_expand_matches_pocketbase(dataset: Client) -> None:
     differences = []
     with run_pocketbase(binary) as url:
         pocketbase = build_dataset(url)
-        for who, path, _ in CASES + KNOWN_DIFFERENCES:
+        for who, path, _ in CASES + NO_EXPAND_KEY_CASES:
             ours = _normalised(dataset.request("GET", path, who=WHO[who]).json())
             theirs = _normalised(pocketbase.request("GET", path, who=WHO[who]).json())
             if ours != theirs:
                 differences.append(path)
-    assert differences == [p for _, p, _ in KNOWN_DIFFERENCES]
+    assert differences == []

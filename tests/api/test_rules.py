@@ -215,10 +215,11 @@ CASES = _cases()
 # NOTE: pybase checks the createRule after the INSERT (inside the same transaction), so
 # `@collection.notes` also sees the new row; PocketBase checks before it. Needs the check to
 # run before the insert (record_save), see the issue 3 report.
-KNOWN_DIFFERENCES: list[RuleCase] = [
+# NOTE: these two need the record pipeline (rule before the INSERT, body modifiers resolved).
+PIPELINE_CASES: list[RuleCase] = [
     RuleCase("@collection createRule, new title", "createRule", "@collection.notes.title ?= @request.body.title",
              "create", "anon", 400, body={"title": "zzz"}),
-    # NOTE: PocketBase applies `count+` before the rule sees @request.body (records.py passes the raw body).
+    # NOTE: PocketBase applies `count+` before the rule sees @request.body.
     RuleCase("modifier seen as the new value", "updateRule", "@request.body.count > 2", "update", "anon", 200,
              target=N1, body={"count+": 2}),
 ]  # fmt: skip
@@ -309,9 +310,8 @@ def test_rule_case(notes: Client, case: RuleCase) -> None:
     assert run_rule_case(notes, case) == []
 
 
-@pytest.mark.xfail(reason="needs changes outside the query-language files (see KNOWN_DIFFERENCES)", strict=False)
-@pytest.mark.parametrize("case", KNOWN_DIFFERENCES, ids=lambda case: case.name)
-def test_known_difference(notes: Client, case: RuleCase) -> None:
+@pytest.mark.parametrize("case", PIPELINE_CASES, ids=lambda case: case.name)
+def test_pipeline_rule_cases(notes: Client, case: RuleCase) -> None:
     assert run_rule_case(notes, case) == []
 
 
@@ -322,5 +322,5 @@ def test_rule_cases_match_pocketbase() -> None:
     with run_pocketbase(binary) as url:
         client = build_dataset(url)
         build_notes(client)
-        problems = {case.name: run_rule_case(client, case) for case in CASES + KNOWN_DIFFERENCES}
+        problems = {case.name: run_rule_case(client, case) for case in CASES + PIPELINE_CASES}
     assert {name: p for name, p in problems.items() if p} == {}
