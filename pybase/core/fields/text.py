@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -11,6 +10,7 @@ from sqlalchemy import Column, Text, text
 
 from pybase.core.errors import FieldError, required
 from pybase.core.fields.base import Field, to_string
+from pybase.tools.security import random_string
 
 if TYPE_CHECKING:
     from pybase.core.collections import Collection
@@ -143,7 +143,4 @@ def _expand_class(spec: str) -> str:
 
 def generate_from_pattern(pattern: str) -> str:
     """A random string matching a simple pattern such as ``[a-z0-9]{15}``."""
-    return "".join(
-        "".join(secrets.choice(alphabet) for _ in range(count))
-        for alphabet, count in _pattern_parts(pattern)
-    )
+    return "".join(random_string(count, alphabet) for alphabet, count in _pattern_parts(pattern))
