@@ -23,6 +23,8 @@
   function encode(value) {
     if (value === null || typeof value !== "object") return value;
     if (value.__h !== undefined) return { $h: value.__h };
+    // A collection made in JS (new Collection) crosses by id, or by name before its first save.
+    if (value instanceof Collection) return value.id || value.name || "";
     if (Array.isArray(value)) return value.map(encode);
     const proto = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) return value;
@@ -49,12 +51,7 @@
     } else if (v.$t === "c") {
       p = Object.create(Collection.prototype);
       Object.assign(p, v.d);
-      if (Array.isArray(p.fields)) {
-        const fields = p.fields;
-        Object.defineProperty(fields, "getByName", {
-          value: (name) => fields.find((f) => f.name === name) || null,
-        });
-      }
+      fieldList(p.fields);
     } else {
       p = {};
     }
@@ -99,17 +96,53 @@
     toJSON() { return call("record.export", this); }
   }
 
+  // A collection is a plain snapshot of its JSON; $app.save(collection) sends it back whole.
   class Collection {
-    constructor() {
-      throw new Error("new Collection() is not supported yet");
+    constructor(data) {
+      Object.assign(this, { type: "base", fields: [], indexes: [] }, plain(data || {}));
+      fieldList(this.fields);
     }
     isAuth() { return this.type === "auth"; }
     isBase() { return this.type === "base"; }
     isView() { return this.type === "view"; }
+    tableName() { return this.name; }
+  }
+
+  function fieldList(fields) {
+    if (!Array.isArray(fields) || fields.getByName) return;
+    const hidden = (name, value) => Object.defineProperty(fields, name, { value: value });
+    hidden("getByName", (name) => fields.find((f) => f.name === name) || null);
+    hidden("getById", (id) => fields.find((f) => f.id === id) || null);
+    hidden("add", (...items) => {
+      for (const item of items) {
+        const at = fields.findIndex((f) => (item.id && f.id === item.id) || (!item.id && f.name === item.name));
+        if (at >= 0) fields[at] = Object.assign({ id: fields[at].id }, plain(item));
+        else fields.push(plain(item));
+      }
+    });
+    hidden("removeByName", (name) => {
+      const at = fields.findIndex((f) => f.name === name);
+      if (at >= 0) fields.splice(at, 1);
+    });
+    hidden("removeById", (id) => {
+      const at = fields.findIndex((f) => f.id === id);
+      if (at >= 0) fields.splice(at, 1);
+    });
+  }
+
+  // Own enumerable data only (no proxies' hidden handles, no helper methods).
+  function plain(value) {
+    return JSON.parse(JSON.stringify(value === undefined ? null : value));
   }
 
   class DynamicModel {
     constructor(shape) { Object.assign(this, shape || {}); }
+  }
+
+  function arrayOf(model) {
+    const list = [];
+    Object.defineProperty(list, "__model", { value: model });
+    return list;
   }
 
   class Middleware {
@@ -244,6 +277,63 @@
   };
 
   const appCall = (name) => (...args) => call("app." + name, ...args);
+  const isCollection = (m) => m instanceof Collection;
+  function saveCollection(model) {
+    const saved = call("app.saveCollection", plain(model));
+    Object.assign(model, saved);
+    fieldList(model.fields);
+    return null;
+  }
+
+  // dbx-style raw queries: {:name} placeholders, bound by name; results fill DynamicModels.
+  class Query {
+    constructor(sql) { this.sql = String(sql); this.params = {}; }
+    bind(params) { Object.assign(this.params, params || {}); return this; }
+    execute() {
+      const r = call("db.query", this.sql, this.params, "execute");
+      return { rowsAffected: () => r.rowsAffected, lastInsertId: () => r.lastInsertId };
+    }
+    one(target) {
+      const row = call("db.query", this.sql, this.params, "one");
+      return fillModel(target === undefined ? {} : target, row);
+    }
+    all(target) {
+      const rows = call("db.query", this.sql, this.params, "all");
+      const list = Array.isArray(target) ? target : [];
+      const model = list.__model;
+      list.length = 0;
+      for (const row of rows) list.push(fillModel(model ? cloneModel(model) : {}, row));
+      return list;
+    }
+  }
+
+  function cloneModel(model) {
+    return Object.assign(Object.create(Object.getPrototypeOf(model)), plain(model));
+  }
+
+  function coerce(zero, value) {
+    if (typeof zero === "string") return value === null || value === undefined ? "" : String(value);
+    if (typeof zero === "number") return Number(value) || 0;
+    if (typeof zero === "boolean") return value === true || value === 1 || value === "1" || value === "true";
+    if (zero !== null && typeof zero === "object" && typeof value === "string") {
+      try { return JSON.parse(value); } catch (err) { return Array.isArray(zero) ? [] : {}; }
+    }
+    return value;
+  }
+
+  function fillModel(target, row) {
+    if (target instanceof Record) {
+      target.load(row);
+      return target;
+    }
+    const keys = Object.keys(target);
+    if (keys.length === 0) return Object.assign(target, row);
+    for (const key of keys) {
+      if (Object.prototype.hasOwnProperty.call(row, key)) target[key] = coerce(target[key], row[key]);
+    }
+    return target;
+  }
+  const database = { newQuery: (sql) => new Query(sql) };
   const logger = {
     debug: (msg, ...kv) => call("log", "debug", format([msg, ...kv])),
     info: (msg, ...kv) => call("log", "info", format([msg, ...kv])),
@@ -260,30 +350,27 @@
     findCollectionByNameOrId: appCall("findCollectionByNameOrId"),
     findCachedCollectionByNameOrId: appCall("findCollectionByNameOrId"),
     findAuthRecordByEmail: appCall("findAuthRecordByEmail"),
-    save: appCall("save"),
-    saveNoValidate: appCall("saveNoValidate"),
-    delete: appCall("delete"),
+    findAllRecords: appCall("findAllRecords"),
+    save: (model) => (isCollection(model) ? saveCollection(model) : call("app.save", model)),
+    saveNoValidate: (model) => (isCollection(model) ? saveCollection(model) : call("app.saveNoValidate", model)),
+    delete: (model) => (isCollection(model) ? call("app.deleteCollection", model.id || model.name) : call("app.delete", model)),
     isDev: appCall("isDev"),
     dataDir: appCall("dataDir"),
     logger: () => logger,
-    // NOTE: runs fn without a transaction until core exposes one (issue 4).
-    runInTransaction(fn) { return fn(g.$app); },
-  };
-
-  g.$dbx = {
-    hashExp: (values) => ({ $dbx: "hash", values: values }),
-  };
-
-  const sec = (name) => (...args) => call("security." + name, ...args);
-  g.$security = {
-    randomString: sec("randomString"),
-    randomStringWithAlphabet: sec("randomStringWithAlphabet"),
-    md5: sec("md5"),
-    sha256: sec("sha256"),
-    sha512: sec("sha512"),
-    hs256: sec("hs256"),
-    hs512: sec("hs512"),
-    equal: sec("equal"),
+    db: () => database,
+    // A real write transaction on this thread: everything fn does through $app joins it; a
+    // throw rolls it back (the exception goes on), a return commits it.
+    runInTransaction(fn) {
+      call("tx.begin");
+      let ok = false;
+      try {
+        const result = fn(g.$app);
+        ok = true;
+        return result;
+      } finally {
+        call("tx.end", ok);
+      }
+    },
   };
 
   const builtin = (name) => (...args) => ({ $builtin: name, args: args });
@@ -297,9 +384,13 @@
   g.Record = Record;
   g.Collection = Collection;
   g.DynamicModel = DynamicModel;
+  g.arrayOf = arrayOf;
   g.Middleware = Middleware;
   g.toString = toString;
-  g.readerToString = toString;
+  g.readerToString = (value, maxBytes) => {
+    const text = toString(value);
+    return maxBytes > 0 && text.length > maxBytes ? text.slice(0, maxBytes) : text;
+  };
   g.sleep = (ms) => call("sleep", Number(ms) || 0);
 
   // ---- require (CommonJS) -----------------------------------------------------------------
@@ -363,6 +454,20 @@
     register({ kind: "use", middlewares: middlewares.map(middlewareOf) });
   };
 
+  // At load time cron jobs are registrations (swapped in with the rest on reload); inside a
+  // handler they change the scheduler at once, as PocketBase's.
+  g.cronAdd = function (id, expr, handler) {
+    const src = sourceOf(handler, "cron handler");
+    call("cron.validate", String(expr));
+    if (loaderMode) register({ kind: "cron", name: String(id), expression: String(expr), src: src });
+    else call("cron.add", String(id), String(expr), src);
+  };
+
+  g.cronRemove = function (id) {
+    if (loaderMode) register({ kind: "cronRemove", name: String(id) });
+    else call("cron.remove", String(id));
+  };
+
   function describe(err) {
     if (err instanceof g.PyError) return { ref: err.__pyref };
     if (err instanceof g.ApiError) {
@@ -385,6 +490,9 @@
   };
 
   g.__registrations = () => JSON.stringify(registrations);
+
+  // For binds.js (evaluated next), which removes it.
+  g.__bridge = { call: call, toBytes: toBytes, toString: toString, plain: plain, Record: Record, fieldList: fieldList };
 
   g.__compile = function (hid, src) {
     compiled.set(hid, (0, eval)("(" + src + "\n)"));

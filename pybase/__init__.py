@@ -1,8 +1,13 @@
-"""pybase: a PocketBase-compatible backend you can also use as a Python framework."""
+"""pybase: a PocketBase-compatible backend you can also use as a Python framework.
 
-from pybase.app import VERSION as __version__
-from pybase.app import PyBase
+``PyBase`` is the app (hooks as ``app.on_<hook>``, ``app.route``, ``app.cron``,
+``app.migration``, ``app.start()``); ``RouteEvent`` is what route handlers receive; handlers
+raise ``ApiError`` to answer an error. See README, "Use pybase as a Python framework".
+"""
+
 from pybase.apis.errors import ApiError
+from pybase.app import VERSION as __version__
+from pybase.app import PyBase, RouteEvent
 from pybase.config import Config
 
-__all__ = ["ApiError", "Config", "PyBase", "__version__"]
+__all__ = ["ApiError", "Config", "PyBase", "RouteEvent", "__version__"]

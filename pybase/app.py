@@ -1,52 +1,249 @@
-"""``PyBase``: the framework surface. Wires config, the core app, the HTTP layer and the server."""
+"""``PyBase``: the framework surface. Wires config, the core app, the HTTP layer and the server.
+
+Use it as a framework (see README, "Use pybase as a Python framework")::
+
+    import pybase
+
+    app = pybase.PyBase()
+
+    @app.on_record_create("posts")          # any hook of core/app_hooks.py, optional tags
+    def stamp(e):
+        e.record.set("title", e.record.get("title").strip())
+        return e.next()
+
+    @app.route("GET", "/hello/{name}")      # PocketBase's path patterns
+    def hello(e):
+        return e.json(200, {"message": "Hello " + e.request.path_value("name")})
+
+    @app.cron("tick", "*/5 * * * *")
+    def tick():
+        ...
+
+    if __name__ == "__main__":
+        raise SystemExit(app.start())      # the pybase CLI: serve, superuser, migrate...
+
+Nothing touches the data dir until the app bootstraps, so ``start(["serve", "--dir", x])``
+serves ``x`` with every hook, route, cron and migration registered before.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import logging
 import os
+import re
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import falcon
+import orjson
 
 from pybase.apis import create_wsgi_app
+from pybase.apis.errors import ApiError
+from pybase.apis.middleware import DEFAULT_BODY_LIMIT
+from pybase.apis.request_body import read_body, request_info
+from pybase.apis.serialize import record_to_json
 from pybase.config import Config
 from pybase.core.app import App
-from pybase.core.app_hooks import BY_NAME
-from pybase.core.events import ServeEvent
+from pybase.core.app_hooks import BY_NAME, HOOKS
+from pybase.core.collections import Collection
+from pybase.core.events import RequestEvent, ServeEvent
+from pybase.core.records import Record
+from pybase.core.request_info import RequestInfo
 from pybase.server import Server
+from pybase.store.migrations import Migration
+from pybase.tools.hook import Hook
+
+if TYPE_CHECKING:
+    from pybase.migrations import Migrations
 
 log = logging.getLogger("pybase")
 
 VERSION = "0.1.0"
 
+#: the hooks by Python attribute name (``on_record_create``) -> JS name (``onRecordCreate``)
+_JS_NAMES = {spec.name: spec.js_name for spec in HOOKS}
+
 
 class PyBase:
-    """One pybase instance: ``PyBase(config)``, bind hooks and routes, then ``start()``/``serve()``."""
+    """One pybase instance: ``PyBase(config)`` or ``PyBase(data_dir=..., ...)``, bind, then ``start()``.
+
+    Hooks are ``app.on_<hook>`` (decorators, or ``.bind(fn, id=, priority=, tags=)``), routes
+    ``app.route``, cron jobs ``app.cron`` and code migrations ``app.migration``; all of them are
+    kept when ``start()``'s command line picks another data dir.
+    """
 
     def __init__(self, config: Config | None = None, **options: Any) -> None:
         self.config = config or Config(**options)
-        self.core = App(self.config.data_dir, dev=self.config.dev)
+        #: the options given explicitly; the command line of start() overrides only those it sets
+        self.options: dict[str, Any] = dict(options) if config is None else _explicit_options(config)
         self.server: Server | None = None
         self.jsvm: Any = None  # pybase.jsvm.JsRuntime when a hooks folder exists
-        self._routes: list[tuple[str, str, Callable[..., Any]]] = []
+        #: ``routerAdd``-like routes in Python, in registration order
+        self.routes: list[PyRoute] = []
+        #: cron jobs by id: ``(expression, fn)``, handed to the scheduler when the core exists
+        self.crons: dict[str, tuple[str, Callable[[], Any]]] = {}
+        #: migrations registered in code (``app.migration``)
+        self.code_migrations: list[Migration] = []
+        self._core: App | None = None
+        # NOTE: hooks bound before the core exists wait here; the core adopts them when made.
+        self._staged: dict[str, Hook[Any]] = {spec.js_name: Hook(spec.js_name) for spec in HOOKS}
 
-    # ---- hooks -------------------------------------------------------------------------
+    # ---- the core app ------------------------------------------------------------------
+
+    @property
+    def core(self) -> App:
+        """The core app (database, collections, records, hooks), made on first use."""
+        if self._core is None:
+            self._core = self._new_core(self._staged)
+            self._staged = {}
+        return self._core
+
+    def _new_core(self, hooks: dict[str, Hook[Any]]) -> App:
+        core = App(self.config.data_dir, dev=self.config.dev)
+        for name, hook in hooks.items():
+            _copy_bindings(hook, core.hooks[name])
+        if self.crons:
+            from pybase.apis.crons import scheduler
+
+            cron = scheduler(core)
+            for job_id, (expr, fn) in self.crons.items():
+                cron.add(job_id, expr, fn)
+        return core
+
+    def hook(self, name: str) -> Hook[Any]:
+        """A hook by Python (``on_record_create``) or JS (``onRecordCreate``) name."""
+        js_name = _JS_NAMES.get(name, name)
+        if self._core is not None:
+            return self._core.hooks[js_name]
+        return self._staged[js_name]
+
+    # ---- hooks, routes, crons, migrations ----------------------------------------------
 
     def __getattr__(self, name: str) -> Any:
         # NOTE: every hook of core/app_hooks.py is reachable as app.on_xxx, usable as a
         # decorator with optional tags: @app.on_record_create("posts").
         if name in BY_NAME:
-            return _HookDecorator(getattr(self.core, name))
-        raise AttributeError(name)
+            return HookDecorator(self, _JS_NAMES[name])
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
-    def route(self, method: str, path: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        """Register a custom route handler ``fn(req, resp, **params)`` (Falcon request/response)."""
+    def __dir__(self) -> Iterable[str]:
+        return [*super().__dir__(), *_JS_NAMES]
+
+    def route(self, method: str, path: str, *middlewares: Callable[[Any], Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Register ``handler(e)`` for ``method`` (``"*"`` for any) and a PocketBase path pattern.
+
+        ``path`` may hold ``{name}``, a final ``{rest...}`` and ``{$}``. ``e`` is a
+        :class:`RouteEvent`: ``e.request.path_value("name")``, ``e.request_info()``,
+        ``e.auth``, ``e.json(status, data)``... Middlewares are ``fn(e)`` that call
+        ``e.next()`` to go on (``PyBase.require_auth()``...). A handler returning a dict or a
+        list without writing a response answers it as JSON with status 200. A handler taking
+        two arguments gets the Falcon objects instead: ``handler(req, resp, **path_values)``.
+        """
+        from pybase.jsvm.router import compile_pattern
+
+        pattern, names, _literal = compile_pattern(path)
+        verb = method.strip().upper()
 
         def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
-            self._routes.append((method.upper(), path, fn))
+            chain: Hook[Any] = Hook(path)
+            for middleware in middlewares:
+                chain.bind(middleware)
+            method_key = "" if verb in ("", "*", "ANY") else verb
+            self.routes.append(PyRoute(method_key, path, pattern, names, chain, fn, _takes_falcon_objects(fn)))
             return fn
 
         return decorator
+
+    @staticmethod
+    def require_auth(*collections: str) -> Callable[[Any], Any]:
+        """Route middleware: 401 without auth, 403 for auth records of other collections."""
+        from pybase.jsvm.router import require_auth
+
+        return require_auth(*collections)
+
+    @staticmethod
+    def require_superuser_auth() -> Callable[[Any], Any]:
+        """Route middleware: superusers only."""
+        from pybase.jsvm.router import require_superuser_auth
+
+        return require_superuser_auth()
+
+    @staticmethod
+    def require_guest_only() -> Callable[[Any], Any]:
+        """Route middleware: refuses authenticated callers."""
+        from pybase.jsvm.router import require_guest_only
+
+        return require_guest_only()
+
+    def cron(self, job_id: str, expression: str) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
+        """Register ``fn()`` to run on a schedule (5 cron fields or ``@hourly``...; UTC).
+
+        Listed in ``GET /api/crons`` and runnable with ``POST /api/crons/{id}``, as ``cronAdd``.
+        """
+        from pybase.tools.cron import parse_expression
+
+        parse_expression(expression)  # NOTE: a bad expression fails here, at import time
+
+        def decorator(fn: Callable[[], Any]) -> Callable[[], Any]:
+            self.crons[str(job_id)] = (expression, fn)
+            if self._core is not None:
+                from pybase.apis.crons import scheduler
+
+                scheduler(self._core).add(str(job_id), expression, fn)
+            return fn
+
+        return decorator
+
+    def cron_remove(self, job_id: str) -> None:
+        """Unregister a cron job added with :meth:`cron`."""
+        self.crons.pop(str(job_id), None)
+        if self._core is not None:
+            from pybase.apis.crons import scheduler
+
+            scheduler(self._core).remove(str(job_id))
+
+    def migration(self, file: str, up: Callable[[App], Any] | None, down: Callable[[App], Any] | None = None) -> Migration:
+        """Register a migration in code, run in ``file``'s place among the ``pb_migrations`` files.
+
+        ``up(app)``/``down(app)`` get the core app inside the migration's transaction.
+        """
+        migration = Migration(file, up, down)
+        self.code_migrations.append(migration)
+        return migration
+
+    def migrations(self) -> Migrations:
+        """This app's migrations (``pb_migrations`` files and code ones); close it after use."""
+        from pybase.migrations import Migrations
+
+        return Migrations(
+            self.core,
+            self.config.migrations_dir,
+            hooks_dir=self.config.hooks_dir,
+            runtime_dir=self.config.hooks_runtime_dir,
+            memory_limit=self.config.hooks_memory_limit,
+            registered=self.code_migrations,
+        )
+
+    def run_migrations(self) -> list[str]:
+        """Apply the pending migrations, then (``automigrate``) record API collection changes as files.
+
+        ``serve`` does this after bootstrap and before listening, as PocketBase; returns the
+        applied files and raises :class:`pybase.store.migrations.MigrationError` on a failure.
+        """
+        self.bootstrap()
+        with self.migrations() as migrations:
+            applied = migrations.up()
+        for file in applied:
+            log.info("applied migration %s", file)
+        if self.config.automigrate:
+            from pybase.migrations import automigrate
+
+            automigrate.bind(self.core, self.config.migrations_dir)
+        return applied
 
     # ---- lifecycle ---------------------------------------------------------------------
 
@@ -76,15 +273,15 @@ class PyBase:
             public_dir=self.config.public_dir,
             origins=self.config.origins,
         )
-        for method, path, fn in self._routes:
-            api.add_route(path, _FunctionResource(method, fn))
+        if self.routes:
+            api.add_middleware(PyRoutesMiddleware(self))
         if self.jsvm is not None:
             api.add_middleware(self.jsvm.middleware)
         return api
 
     def serve(self, *, on_ready: Callable[[Server], None] | None = None, install_signals: bool = True) -> None:
-        """Bootstrap, fire onServe, serve until stopped, then terminate cleanly."""
-        self.bootstrap()
+        """Bootstrap, apply migrations, fire onServe, serve until stopped, then terminate cleanly."""
+        self.run_migrations()
         host, port = self.config.host_port()
         wsgi = self.wsgi()
         self.server = Server(wsgi, host, port)
@@ -103,22 +300,34 @@ class PyBase:
 
             watcher = HooksWatcher(self.jsvm)
             watcher.start()
+        # NOTE: as PocketBase's __pbCronStart__, the scheduler starts as the server does.
+        from pybase.apis.crons import scheduler
+
+        cron = scheduler(self.core)
+        cron.start()
         try:
             self.core.hooks["onServe"].trigger(event, run)
         finally:
+            cron.stop()
             if watcher is not None:
                 watcher.stop()
             self.core.terminate()
 
     def start(self, argv: list[str] | None = None) -> int:
-        """Run the command line (``serve``, ``superuser``...) against this app."""
+        """Run the command line (``serve``, ``superuser``, ``migrate``...) against this app.
+
+        Flags given on the command line win over the options given to ``PyBase(...)``; hooks,
+        routes, crons and migrations registered before are kept whatever ``--dir`` says.
+        """
         from pybase.cli import main
 
-        return main(argv, app_factory=lambda config: self._reconfigure(config))
+        return main(argv, app_factory=self._reconfigure, options=self.options)
 
     def _reconfigure(self, config: Config) -> PyBase:
         self.config = config
-        self.core = App(config.data_dir, dev=config.dev) if self.core.data_dir != config.data_dir else self.core
+        old = self._core
+        if old is not None and (old.data_dir != config.data_dir or old.dev != config.dev) and not old.bootstrapped:
+            self._core = self._new_core(old.hooks)
         return self
 
     def stop(self) -> None:
@@ -142,19 +351,47 @@ class PyBase:
         return holder["server"]
 
 
-class _HookDecorator:
-    """``app.on_x`` as a decorator (``@app.on_x`` or ``@app.on_x("posts")``) or the Hook itself."""
+def _copy_bindings(source: Hook[Any], target: Hook[Any]) -> None:
+    """Bind every handler of ``source`` on ``target`` (same ids, priorities, tags and order)."""
+    # TODO: a public Hook.bindings() in tools/hook.py would avoid reading _bindings (issue 4).
+    for binding in source._bindings:
+        target.bind(binding.func, id=binding.id, priority=binding.priority, tags=binding.tags)
 
-    def __init__(self, hook: Any) -> None:
-        self.hook = hook
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if len(args) == 1 and callable(args[0]) and not kwargs:
-            self.hook.bind(args[0])
+def _explicit_options(config: Config) -> dict[str, Any]:
+    """The settings of ``config`` that differ from what the defaults would give."""
+    defaults = Config(data_dir=config.data_dir)
+    out = {f.name: getattr(config, f.name) for f in dataclasses.fields(Config) if getattr(config, f.name) != getattr(defaults, f.name)}
+    if config.data_dir != Config().data_dir:
+        out["data_dir"] = config.data_dir
+    return out
+
+
+class HookDecorator:
+    """``app.on_x``: a decorator (``@app.on_x``, ``@app.on_x("posts", priority=5)``) or the hook.
+
+    Also ``app.on_x.bind(fn, id=..., priority=..., tags=...)``, ``.unbind(id)``, ``.trigger(e)``.
+    A handler receives the event and must call ``e.next()`` to go on (the built-in action is the
+    chain's last link); tags filter by collection name or id.
+    """
+
+    def __init__(self, app: PyBase, js_name: str) -> None:
+        self._app = app
+        self._js_name = js_name
+
+    @property
+    def hook(self) -> Hook[Any]:
+        """The hook itself (resolved now: before the core exists it is a staging hook)."""
+        return self._app.hook(self._js_name)
+
+    def __call__(self, *args: Any, id: str | None = None, priority: int = 0, tags: Iterable[str] = ()) -> Any:
+        if len(args) == 1 and callable(args[0]) and not isinstance(args[0], str):
+            self.hook.bind(args[0], id=id, priority=priority, tags=tags)
             return args[0]
+        all_tags = [*_flatten(args), *tags]
 
         def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
-            self.hook.bind(fn, tags=args, **kwargs)
+            self.hook.bind(fn, id=id, priority=priority, tags=all_tags)
             return fn
 
         return decorator
@@ -163,8 +400,270 @@ class _HookDecorator:
         return getattr(self.hook, name)
 
 
-class _FunctionResource:
-    """Adapts a plain function to a Falcon resource for one method."""
+def _flatten(values: Iterable[Any]) -> list[str]:
+    out: list[str] = []
+    for value in values:
+        if isinstance(value, list | tuple | set | frozenset):
+            out.extend(str(v) for v in value)
+        else:
+            out.append(str(value))
+    return out
 
-    def __init__(self, method: str, fn: Callable[..., Any]) -> None:
-        setattr(self, f"on_{method.lower()}", fn)
+
+# ---- Python routes ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PyRoute:
+    """One ``app.route``: method ("" for any), pattern, middlewares chain and handler."""
+
+    method: str
+    path: str
+    pattern: re.Pattern[str]
+    names: list[str]
+    chain: Hook[Any]
+    handler: Callable[..., Any]
+    #: ``handler(req, resp, **path_values)`` with the Falcon objects (the first form pybase had)
+    falcon_style: bool = False
+
+
+def _takes_falcon_objects(fn: Callable[..., Any]) -> bool:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty]
+    return len(positional) >= 2
+
+
+class PyRoutesMiddleware:
+    """Answers requests matching an ``app.route`` before Falcon routes them (as JS routes are)."""
+
+    def __init__(self, app: PyBase) -> None:
+        self.app = app
+
+    def match(self, method: str, path: str) -> tuple[PyRoute, dict[str, str]] | None:
+        """The route for a request and its path values."""
+        methods = (method, "GET", "") if method == "HEAD" else (method, "")
+        for route in self.app.routes:
+            if route.method in methods:
+                found = route.pattern.match(path)
+                if found is not None:
+                    return route, dict(zip(route.names, found.groups(), strict=False))
+        return None
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        if req.method == "OPTIONS":
+            return
+        found = self.match(req.method, req.path)
+        if found is None:
+            return
+        route, params = found
+        if req.content_length and req.content_length > DEFAULT_BODY_LIMIT:
+            raise ApiError(413)
+        event = RouteEvent(self.app.core, req, resp, params)
+        resp.status = 200
+
+        def handle(e: RouteEvent) -> Any:
+            if route.falcon_style:
+                route.handler(req, resp, **params)
+                return None
+            result = route.handler(e)
+            if not e.written and isinstance(result, dict | list):
+                e.json(200, result)
+            return None
+
+        try:
+            route.chain.trigger(event, handle)
+        finally:
+            resp.complete = True
+
+
+class RouteRequest:
+    """The request of a route event (``raw`` is the Falcon request)."""
+
+    def __init__(self, raw: falcon.Request, params: dict[str, str]) -> None:
+        self.raw = raw
+        self.params = params
+
+    @property
+    def method(self) -> str:
+        """``GET``, ``POST``..."""
+        return str(self.raw.method)
+
+    @property
+    def path(self) -> str:
+        """The URL path."""
+        return str(self.raw.path)
+
+    @property
+    def url(self) -> str:
+        """The full URL."""
+        return str(self.raw.url)
+
+    @property
+    def query(self) -> dict[str, str]:
+        """Query parameters (the last value of repeated ones)."""
+        return {k: (v[-1] if isinstance(v, list) else v) for k, v in self.raw.params.items()}
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Headers with lower-case names."""
+        return {k.lower(): v for k, v in self.raw.headers.items()}
+
+    @property
+    def remote_addr(self) -> str:
+        """The peer address."""
+        return str(self.raw.remote_addr or "")
+
+    def header(self, name: str) -> str:
+        """One header ("" when missing)."""
+        return str(self.raw.get_header(name) or "")
+
+    def path_value(self, name: str) -> str:
+        """A ``{name}`` of the route's path ("" when missing)."""
+        return self.params.get(name, "")
+
+
+class RouteResponse:
+    """The response of a route event (``raw`` is the Falcon response)."""
+
+    def __init__(self, raw: falcon.Response) -> None:
+        self.raw = raw
+
+    @property
+    def status(self) -> int:
+        """The status code."""
+        return int(str(self.raw.status).split()[0])
+
+    def set_header(self, name: str, value: Any) -> None:
+        """Set (replace) a header."""
+        self.raw.set_header(name, str(value))
+
+    def add_header(self, name: str, value: Any) -> None:
+        """Add one more value to a header."""
+        self.raw.append_header(name, str(value))
+
+    def get_header(self, name: str) -> str:
+        """A header already set ("" when none)."""
+        return str(self.raw.get_header(name) or "")
+
+    def del_header(self, name: str) -> None:
+        """Remove a header."""
+        self.raw.delete_header(name)
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, Record):
+        return record_to_json(obj, None)
+    if isinstance(obj, Collection):
+        return obj.to_json()
+    if isinstance(obj, RequestInfo):
+        return {"method": obj.method, "query": obj.query, "headers": obj.headers, "body": obj.body, "auth": obj.auth, "context": obj.context}
+    if isinstance(obj, set | frozenset | tuple):
+        return list(obj)
+    raise TypeError(f"cannot serialize {type(obj).__name__}")
+
+
+class RouteEvent(RequestEvent):
+    """What a Python route handler and its middlewares receive (JS's request event, in Python).
+
+    ``e.app`` is the core app, ``e.auth`` the authenticated record or None, ``e.request`` /
+    ``e.response`` wrap the Falcon objects (``.raw``), ``e.params`` the path values.
+    """
+
+    def __init__(self, app: App, req: falcon.Request, resp: falcon.Response, params: dict[str, str]) -> None:
+        super().__init__(app)
+        self.request = RouteRequest(req, params)
+        self.response = RouteResponse(resp)
+        self.auth: Record | None = getattr(req.context, "auth", None)
+        self.params = params
+        self.written = False
+        self._store: dict[str, Any] = {}
+
+    # ---- reading -----------------------------------------------------------------------
+
+    def request_info(self) -> RequestInfo:
+        """Method, query, headers, body and auth, as API rules see them (``@request.*``)."""
+        info = getattr(self.request.raw.context, "request_info", None)
+        return info if info is not None else request_info(self.request.raw, self.body())
+
+    def body(self) -> dict[str, Any]:
+        """The submitted JSON, form or multipart fields (read once)."""
+        ctx = self.request.raw.context
+        info = getattr(ctx, "request_info", None)
+        if info is not None:
+            return dict(info.body)
+        body = getattr(ctx, "route_body", None)
+        if body is None:
+            body, _files = read_body(self.request.raw)
+            ctx.route_body = body
+        return dict(body)
+
+    def bind_body(self, target: Any = None) -> Any:
+        """The body copied into ``target`` (a dict, or an object's attributes); returns it."""
+        body = self.body()
+        if target is None:
+            return body
+        if isinstance(target, dict):
+            target.update(body)
+        else:
+            for key, value in body.items():
+                setattr(target, key, value)
+        return target
+
+    def has_superuser_auth(self) -> bool:
+        """Whether the caller is a superuser."""
+        return self.auth is not None and self.auth.is_superuser()
+
+    def real_ip(self) -> str:
+        """The client's address."""
+        return self.request.remote_addr
+
+    def is_tls(self) -> bool:
+        """Whether the request came over HTTPS."""
+        return self.request.raw.scheme == "https"
+
+    def get(self, key: str) -> Any:
+        """A value stored on this request with :meth:`set`."""
+        return self._store.get(key)
+
+    def set(self, key: str, value: Any) -> None:
+        """Keep a value for the rest of this request (middlewares -> handler)."""
+        self._store[key] = value
+
+    # ---- writing -----------------------------------------------------------------------
+
+    def _write(self, status: int, content_type: str | None, data: bytes) -> None:
+        resp = self.response.raw
+        resp.status = int(status)
+        if content_type:
+            resp.content_type = content_type
+        resp.data = data
+        self.written = True
+
+    def json(self, status: int, data: Any) -> None:
+        """Answer ``data`` as JSON (records and collections as the API shows them)."""
+        self._write(status, "application/json", orjson.dumps(data, default=_json_default, option=orjson.OPT_NON_STR_KEYS))
+
+    def string(self, status: int, text: str) -> None:
+        """Answer plain text."""
+        self._write(status, "text/plain; charset=utf-8", str(text).encode())
+
+    def html(self, status: int, html: str) -> None:
+        """Answer HTML."""
+        self._write(status, "text/html; charset=utf-8", str(html).encode())
+
+    def blob(self, status: int, content_type: str, data: bytes) -> None:
+        """Answer raw bytes."""
+        self._write(status, content_type or "application/octet-stream", bytes(data))
+
+    def no_content(self, status: int = 204) -> None:
+        """Answer with no body."""
+        self._write(status, None, b"")
+
+    def redirect(self, status: int, url: str) -> None:
+        """Redirect (``status`` 3xx) to ``url``."""
+        self.response.raw.status = int(status)
+        self.response.raw.location = str(url)
+        self.written = True

@@ -1,4 +1,4 @@
-"""The command line: ``serve``, ``superuser``, ``version``. Parses, calls the app, maps errors to exit codes."""
+"""The command line: ``serve``, ``superuser``, ``migrate``, ``version``. Parses, calls the app, maps errors to exit codes."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import DBAPIError
 
 from pybase.config import DEFAULT_HTTP, Config
+from pybase.store.migrations import MigrationError
 
 if TYPE_CHECKING:
     from pybase.app import PyBase
@@ -37,23 +38,42 @@ def _bool_flag(value: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true or false, got {value!r}")
 
 
-def _add_common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+def _add_common(parser: argparse.ArgumentParser) -> None:
     # NOTE: the flags are global as in PocketBase (``pybase --dir x serve`` and ``pybase serve
-    # --dir x`` both work); on subcommands their default is SUPPRESS so an absent flag does not
-    # overwrite a value given before the command.
-    def default(value: Any) -> Any:
-        return argparse.SUPPRESS if suppress else value
-
-    parser.add_argument("--dir", default=default(""), help="the data directory (default: pb_data beside the binary or in the working directory)")
-    parser.add_argument("--dev", action="store_true", default=default(False), help="log more, serve the dashboard without caching")
-    parser.add_argument("--hooksDir", default=default(""), help="the JS hooks directory (default: beside the data dir)")
-    parser.add_argument("--migrationsDir", default=default(""), help="the migrations directory (default: beside the data dir)")
-    parser.add_argument("--publicDir", default=default(""), help="static files served at / (default: beside the data dir)")
-    parser.add_argument("--hooksPool", type=int, default=default(15), help="number of prewarmed JS contexts for pb_hooks (default 15)")
+    # --dir x`` both work). Every default is SUPPRESS: only flags actually given reach the
+    # Config, so options given to ``PyBase(...)`` hold unless the command line overrides them.
+    s = argparse.SUPPRESS
+    parser.add_argument("--dir", default=s, help="the data directory (default: pb_data beside the binary or in the working directory)")
+    parser.add_argument("--dev", action="store_true", default=s, help="log more, serve the dashboard without caching")
+    parser.add_argument("--hooksDir", default=s, help="the JS hooks directory (default: beside the data dir)")
+    parser.add_argument("--migrationsDir", default=s, help="the migrations directory (default: beside the data dir)")
+    parser.add_argument("--publicDir", default=s, help="static files served at / (default: beside the data dir)")
+    parser.add_argument("--hooksPool", type=int, default=s, help="number of prewarmed JS contexts for pb_hooks (default 15)")
     parser.add_argument(
-        "--hooksWatch", type=_bool_flag, default=default(True), metavar="BOOL",
+        "--hooksWatch", type=_bool_flag, default=s, metavar="BOOL",
         help="reload pb_hooks when a file changes (default true)",
     )
+    parser.add_argument(
+        "--automigrate", type=_bool_flag, default=s, metavar="BOOL",
+        help="write a pb_migrations file when a collection changes through the API (default true)",
+    )
+
+
+#: command-line flag -> Config field
+_FLAG_FIELDS = {
+    "dir": "data_dir", "dev": "dev", "hooksDir": "hooks_dir", "migrationsDir": "migrations_dir",
+    "publicDir": "public_dir", "hooksPool": "hooks_pool", "hooksWatch": "hooks_watch",
+    "automigrate": "automigrate", "http": "http", "origins": "origins",
+}
+
+MIGRATE_HELP = """\
+actions:
+  up             apply every migration not applied yet (the default)
+  down [n]       revert the last n applied migrations (default 1; -1: all)
+  create NAME    write a blank migration pb_migrations/<unix ts>_<name>.js
+  collections    write a migration with a snapshot of every collection
+  history-sync   forget applied migrations whose files are gone
+"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,14 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog="pybase", description="A PocketBase-compatible backend in one file.")
     parser.add_argument("-v", "--version", action="version", version=f"pybase version {VERSION}")
-    _add_common(parser, suppress=False)
+    _add_common(parser)
     common = argparse.ArgumentParser(add_help=False)
-    _add_common(common, suppress=True)
+    _add_common(common)
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
 
     serve = sub.add_parser("serve", parents=[common], help="start the web server")
-    serve.add_argument("--http", default=DEFAULT_HTTP, help=f"TCP address to listen on (default {DEFAULT_HTTP})")
-    serve.add_argument("--origins", default="*", help="CORS allowed origins, comma separated (default *)")
+    serve.add_argument("--http", default=argparse.SUPPRESS, help=f"TCP address to listen on (default {DEFAULT_HTTP})")
+    serve.add_argument("--origins", default=argparse.SUPPRESS, help="CORS allowed origins, comma separated (default *)")
 
     su = sub.add_parser("superuser", parents=[common], help="manage superusers")
     su_sub = su.add_subparsers(dest="action", parser_class=_Parser, metavar="ACTION")
@@ -83,12 +103,35 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("email")
         if needs_password:
             p.add_argument("password")
+
+    migrate = sub.add_parser(
+        "migrate", parents=[common], help="apply or revert migrations, write migration files",
+        epilog=MIGRATE_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    migrate.add_argument("action", nargs="?", default="up", metavar="ACTION", help="up, down, create, collections or history-sync")
+    migrate.add_argument("args", nargs="*", metavar="ARG", help="the action's argument (down: a count, create: a name)")
     sub.add_parser("version", help="print the version")
     return parser
 
 
-def main(argv: list[str] | None = None, app_factory: Callable[[Config], PyBase] | None = None) -> int:
-    """Entry point of the ``pybase`` command; returns the exit code."""
+def _config(args: argparse.Namespace, options: dict[str, Any] | None) -> Config:
+    given = {field: getattr(args, flag) for flag, field in _FLAG_FIELDS.items() if hasattr(args, flag)}
+    if "hooks_pool" in given:
+        given["hooks_pool"] = max(1, given["hooks_pool"])
+    if "origins" in given:
+        given["origins"] = [o.strip() for o in given["origins"].split(",") if o.strip()]
+    return Config(**{**(options or {}), **given})
+
+
+def main(
+    argv: list[str] | None = None,
+    app_factory: Callable[[Config], PyBase] | None = None,
+    options: dict[str, Any] | None = None,
+) -> int:
+    """Entry point of the ``pybase`` command; returns the exit code.
+
+    ``options`` are Config settings the command line may override (``PyBase(...)``'s own).
+    """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -102,16 +145,7 @@ def main(argv: list[str] | None = None, app_factory: Callable[[Config], PyBase] 
             return 0
         if args.command == "superuser" and not args.action:
             raise CliError("missing superuser action (create, upsert, update, delete)")
-        config = Config(
-            data_dir=args.dir,
-            hooks_dir=args.hooksDir,
-            migrations_dir=args.migrationsDir,
-            public_dir=args.publicDir,
-            dev=args.dev,
-            hooks_pool=max(1, args.hooksPool),
-            hooks_watch=args.hooksWatch,
-            **({"http": args.http, "origins": [o.strip() for o in args.origins.split(",") if o.strip()]} if args.command == "serve" else {}),
-        )
+        config = _config(args, options)
         if args.command == "serve":
             _check_address(config)
         if os.path.exists(config.data_dir) and not os.path.isdir(config.data_dir):
@@ -124,6 +158,8 @@ def main(argv: list[str] | None = None, app_factory: Callable[[Config], PyBase] 
             raise CliError(f"cannot open the data directory {config.data_dir}: {_reason(ex)}") from ex
         if args.command == "serve":
             return _serve(app, config)
+        if args.command == "migrate":
+            return _migrate(app, args.action, args.args)
         return _superuser(app, args)
     except CliError as ex:
         print(f"Error: {ex}", file=sys.stderr)
@@ -166,6 +202,11 @@ def _serve(app: PyBase, config: Config) -> int:
         base = f"http://{server.host}:{server.port}"
         print(f"Server started at {base}\n├─ REST API:  {base}/api/\n└─ Dashboard: {base}/_/", flush=True)
 
+    try:
+        # NOTE: as PocketBase, pending migrations are applied after bootstrap, before serving.
+        app.run_migrations()
+    except MigrationError as ex:
+        raise CliError(str(ex)) from ex
     try:
         app.serve(on_ready=ready)
     except (OSError, OverflowError) as ex:
@@ -211,3 +252,79 @@ def _superuser(app: PyBase, args: argparse.Namespace) -> int:
     }[action]
     print(message)
     return 0
+
+
+def _confirm(message: str) -> bool:
+    """PocketBase's yes/no prompt (default no), asked only when stdin is a terminal.
+
+    NOTE: PocketBase also reads an answer from a non-terminal stdin (an empty one cancels);
+    pybase goes ahead there so scripts and CI can run ``migrate down``/``create``.
+    """
+    if not sys.stdin.isatty():
+        return True
+    print(f"{message} (y/N) ", end="", file=sys.stderr, flush=True)
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+
+def _migrate(app: PyBase, action: str, rest: list[str]) -> int:
+    migrations = app.migrations()
+    try:
+        if action == "up":
+            try:
+                applied = migrations.up()
+            except MigrationError as ex:
+                for file in ex.done:
+                    print(f"Applied {file}")
+                raise CliError(str(ex)) from ex
+            for file in applied:
+                print(f"Applied {file}")
+            if not applied:
+                print("No new migrations to apply.")
+        elif action == "down":
+            _migrate_down(migrations, rest)
+        elif action in ("create", "collections"):
+            if action == "create" and not rest:
+                raise CliError("missing migration file name")
+            name = rest[0] if action == "create" else "collections_snapshot"
+            path = migrations.path_for(name)
+            if not _confirm(f'Do you really want to create migration "{path}"?'):
+                print("The command has been cancelled")
+                return 0
+            content = None if action == "create" else migrations.snapshot_content()
+            migrations.write(path, content)
+            print(f'Successfully created file "{path}"')
+        elif action == "history-sync":
+            migrations.history_sync()
+            print("The _migrations table was synced with the available migrations.")
+        else:
+            raise CliError(f'unsupported command: "{action}"')
+    except ValueError as ex:
+        raise CliError(str(ex)) from ex
+    finally:
+        migrations.close()
+        app.core.db.close()
+    return 0
+
+
+def _migrate_down(migrations: Any, rest: list[str]) -> None:
+    try:
+        count = int(rest[0]) if rest else 1
+    except ValueError as ex:
+        raise CliError(f"invalid number of migrations to revert: {rest[0]!r}") from ex
+    runner = migrations.runner()
+    names = runner.last_applied(count if count >= 0 else len(runner.migrations))
+    if not names:
+        print("No migrations to revert.")
+        return
+    listing = "\n".join(names)
+    if not _confirm(f"\n{listing}\nDo you really want to revert the last {len(names)} applied migration(s)?"):
+        print("The command has been cancelled")
+        return
+    try:
+        reverted = migrations.down(count)
+    except MigrationError as ex:
+        for file in ex.done:
+            print(f"Reverted {file}")
+        raise CliError(str(ex)) from ex
+    for file in reverted:
+        print(f"Reverted {file}")

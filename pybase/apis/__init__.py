@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import falcon
 
-from pybase.apis import collections, errors, health, record_auth, records, static
+from pybase.apis import collections, crons, errors, health, record_auth, records, static
 from pybase.apis.middleware import (
     AuthMiddleware,
     BodyLimitMiddleware,
@@ -43,5 +43,6 @@ def create_wsgi_app(
     collections.register(api, app)
     records.register(api, app)
     record_auth.register(api, app)
+    crons.register(api, app)
     static.register(api, app, dashboard_dir=dashboard_dir, public_dir=public_dir)
     return api

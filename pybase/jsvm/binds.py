@@ -8,8 +8,6 @@ described to JS, which throws it as a ``PyError`` (see ``errors.py``).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import os
 import re
@@ -27,7 +25,11 @@ from pybase.core.records import Record
 from pybase.core.request_info import RequestInfo
 from pybase.jsvm import errors
 from pybase.jsvm.binds_app import OPS_APP, collection_of
-from pybase.tools import security
+from pybase.jsvm.binds_db import OPS_DB
+from pybase.jsvm.binds_security import OPS_SECURITY
+from pybase.jsvm.binds_sys import OPS_SYS
+from pybase.jsvm.template import TemplateError, render_sources
+from pybase.tools.cron import CronError, parse_expression
 
 if TYPE_CHECKING:
     from pybase.jsvm.pool import Executor
@@ -382,22 +384,6 @@ def record_export(ex: Executor, record: Record) -> dict[str, Any]:
 # ---- $security, console, require, helpers ----------------------------------------------------
 
 
-def _text(value: Any) -> bytes:
-    return ("" if value is None else str(value)).encode()
-
-
-OPS_SECURITY: dict[str, Callable[..., Any]] = {
-    "security.randomString": lambda ex, n: security.random_string(int(n)),
-    "security.randomStringWithAlphabet": lambda ex, n, alphabet: security.random_string(int(n), str(alphabet)),
-    "security.md5": lambda ex, text: hashlib.md5(_text(text)).hexdigest(),  # noqa: S324 - PB's API
-    "security.sha256": lambda ex, text: hashlib.sha256(_text(text)).hexdigest(),
-    "security.sha512": lambda ex, text: hashlib.sha512(_text(text)).hexdigest(),
-    "security.hs256": lambda ex, text, secret: hmac.new(_text(secret), _text(text), hashlib.sha256).hexdigest(),
-    "security.hs512": lambda ex, text, secret: hmac.new(_text(secret), _text(text), hashlib.sha512).hexdigest(),
-    "security.equal": lambda ex, a, b: security.equal("" if a is None else str(a), "" if b is None else str(b)),
-}
-
-
 def console(ex: Executor, level: str, message: str) -> None:
     console_log.log(_LEVELS.get(level, logging.INFO), "%s", message)
 
@@ -410,6 +396,42 @@ def sleep(ex: Executor, ms: Any) -> None:
 
 def bytes_to_string(ex: Executor, data: Any) -> str:
     return _bytes(data).decode("utf-8", "replace")
+
+
+def bytes_from_string(ex: Executor, text: Any) -> bytes:
+    return ("" if text is None else str(text)).encode()
+
+
+def template_render(ex: Executor, files: Any, strings: Any, data: Any) -> str:
+    sources = [str(s) for s in strings or ()]
+    for path in files or ():
+        try:
+            with open(str(path), encoding="utf-8") as fh:
+                sources.append(fh.read())
+        except OSError as ex_:
+            raise BadRequestError(f"template: {ex_.strerror or ex_}: {path}") from ex_
+    try:
+        return render_sources(sources, data)
+    except TemplateError as ex_:
+        raise BadRequestError(f"template: {ex_}") from ex_
+
+
+def cron_validate(ex: Executor, expr: Any) -> None:
+    try:
+        parse_expression(str(expr))
+    except CronError as ex_:
+        raise BadRequestError(str(ex_)) from ex_
+
+
+def cron_add(ex: Executor, job_id: Any, expr: Any, source: Any) -> None:
+    try:
+        ex.runtime.add_cron_source(str(job_id), str(expr), str(source))
+    except CronError as ex_:
+        raise BadRequestError(str(ex_)) from ex_
+
+
+def cron_remove(ex: Executor, job_id: Any) -> None:
+    ex.runtime.remove_cron(str(job_id))
 
 
 def require_resolve(ex: Executor, path: str, base_dir: str) -> dict[str, Any]:
@@ -455,9 +477,16 @@ OPS: dict[str, Callable[..., Any]] = {
     "record.validatePassword": record_validate_password,
     "record.export": record_export,
     **OPS_APP,
+    **OPS_DB,
     **OPS_SECURITY,
+    **OPS_SYS,
     "log": console,
     "sleep": sleep,
     "bytes.toString": bytes_to_string,
+    "bytes.fromString": bytes_from_string,
+    "template.render": template_render,
+    "cron.validate": cron_validate,
+    "cron.add": cron_add,
+    "cron.remove": cron_remove,
     "require.resolve": require_resolve,
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -12,6 +13,7 @@ from pybase.core.collections import Collection
 from pybase.core.errors import BadRequestError, NotFoundError
 from pybase.core.field_resolver import RecordFieldResolver
 from pybase.core.records import Record
+from pybase.jsvm.binds_db import where_clauses
 from pybase.store.dialect import insertion_order
 from pybase.tools.filter import FilterError, compile_filter, compile_sort, parse_filter, parse_sort
 
@@ -105,21 +107,14 @@ def app_find_records_by_filter(
     return _find(ex, collection, text, sort or "", limit or 0, offset or 0, params)
 
 
+def filter_clause(col: Collection, text: str) -> Any:
+    """A filter-language string (no params) as a clause on ``col``, or None when blank."""
+    return _where(col, text, None)
+
+
 def app_count_records(ex: Executor, collection: Any, *exprs: Any) -> int:
     col = collection_of(ex, collection)
-    clauses = []
-    for expr in exprs:
-        if isinstance(expr, str):
-            where = _where(col, expr, None)
-            if where is not None:
-                clauses.append(where)
-        elif isinstance(expr, dict) and expr.get("$dbx") == "hash":
-            for key, value in (expr.get("values") or {}).items():
-                if col.field(key) is None:
-                    raise BadRequestError(f"unknown field {key!r}")
-                clauses.append(col.table.c[key] == value)
-        elif expr is not None:
-            raise BadRequestError("countRecords accepts filter strings and $dbx.hashExp() only")
+    clauses = where_clauses(col.table, exprs, lambda text: filter_clause(col, text))
     return ex.runtime.app.records.count(col, and_(*clauses) if clauses else None)
 
 
@@ -157,7 +152,7 @@ def app_data_dir(ex: Executor) -> str:
     return ex.runtime.app.data_dir
 
 
-OPS_APP = {
+OPS_APP: dict[str, Callable[..., Any]] = {
     "app.findRecordById": app_find_record_by_id,
     "app.findRecordsByIds": app_find_records_by_ids,
     "app.findFirstRecordByData": app_find_first_record_by_data,

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 HOOK_FILE_RE = re.compile(r"^.*\.pb\.js$")
 _LINE_RE = re.compile(r"<input>:(\d+)")
+_FRAME_RE = re.compile(r"at (\S+) \(<input>(?::(\d+))?\)")
 _handler_ids = itertools.count(1)
 
 
@@ -51,16 +52,17 @@ class MiddlewareSpec:
 
 @dataclass(frozen=True)
 class Registration:
-    """One ``onX(...)``, ``routerAdd(...)`` or ``routerUse(...)`` call of a hooks file."""
+    """One ``onX(...)``, ``routerAdd(...)``, ``routerUse(...)`` or ``cronAdd/cronRemove`` call."""
 
-    kind: str  # "hook" | "route" | "use"
-    name: str = ""  # JS hook name for hooks
+    kind: str  # "hook" | "route" | "use" | "cron" | "cronRemove"
+    name: str = ""  # JS hook name for hooks, job id for crons
     tags: tuple[str, ...] = ()
     handler: Handler | None = None
     method: str = ""
     path: str = ""
     middlewares: tuple[MiddlewareSpec, ...] = field(default=())
     file: str = ""
+    expression: str = ""  # cron expression for "cron"
 
 
 def hook_files(hooks_dir: str) -> list[str]:
@@ -70,6 +72,11 @@ def hook_files(hooks_dir: str) -> list[str]:
     except FileNotFoundError:
         return []
     return sorted(n for n in names if HOOK_FILE_RE.match(n) and os.path.isfile(os.path.join(hooks_dir, n)))
+
+
+def new_handler(source: str, where: str) -> Handler:
+    """A handler with a fresh id (its compiled form is cached per executor under that id)."""
+    return Handler(next(_handler_ids), source, where)
 
 
 def _handler(source: str, where: str) -> Handler:
@@ -96,12 +103,24 @@ def _registration(data: dict[str, Any]) -> Registration:
             "route", handler=_handler(data["src"], where), method=data["method"], path=data["path"],
             middlewares=mws, file=file,
         )
+    if kind == "cron":
+        where = f"{file} cron {data['name']}"
+        return Registration("cron", data["name"], handler=_handler(data["src"], where), expression=data["expression"], file=file)
+    if kind == "cronRemove":
+        return Registration("cronRemove", data["name"], file=file)
     where = f"{file} routerUse"
     mws = tuple(_middleware(m, where) for m in data.get("middlewares") or ())
     return Registration("use", middlewares=mws, file=file)
 
 
 def _error_line(text: str) -> int:
+    # NOTE: the runtime files and the hooks file are all "<input>" to QuickJS. When the stack
+    # ends with the wrapper's "<eval>" frame, the frame just before it is the file's top-level
+    # line that led to the error (frames above it may be prelude code); a syntax error has no
+    # frames but its own position.
+    frames = _FRAME_RE.findall(text)
+    if len(frames) >= 2 and frames[-1][0] == "<eval>" and frames[-2][1]:
+        return int(frames[-2][1])
     match = _LINE_RE.search(text)
     return int(match.group(1)) if match else 0
 

@@ -19,7 +19,7 @@ import orjson
 import quickjs
 
 from pybase.apis.errors import ApiError
-from pybase.jsvm import binds, errors
+from pybase.jsvm import binds, binds_db, errors
 
 if TYPE_CHECKING:
     from pybase.jsvm.runtime import JsRuntime
@@ -48,6 +48,7 @@ class Executor:
         self.scope = binds.Scope()
         self.generation = runtime.generation
         self.compiled: set[int] = set()
+        self.transactions: list[Any] = []  # write transactions opened by $app.runInTransaction
         self.broken = False
         self.ctx.add_callable("__py", self._dispatch)
         for source in runtime.sources:
@@ -76,6 +77,8 @@ class Executor:
         finally:
             if token:
                 self.runtime.guard.stop(token)
+            if self.transactions:
+                binds_db.unwind_transactions(self)
 
     def run(self, handler: Handler, event: Any) -> None:
         """Run ``handler(event)``; JS errors come back as Python exceptions."""
@@ -104,6 +107,9 @@ class Executor:
         finally:
             if token:
                 runtime.guard.stop(token)
+            if self.transactions:
+                # NOTE: an interrupted handler never reached its runInTransaction's end.
+                binds_db.unwind_transactions(self)
             self.scope = binds.Scope()
         if out:
             raise errors.from_js(orjson.loads(out), scope.kept, handler.where)

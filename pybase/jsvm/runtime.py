@@ -16,7 +16,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pybase.core.app_hooks import HOOKS
-from pybase.jsvm import loader
+from pybase.jsvm import loader, typings
+from pybase.jsvm.crons import JsCrons
 from pybase.jsvm.guard import Guard
 from pybase.jsvm.loader import LoadError, Registration
 from pybase.jsvm.pool import Handler, Pool
@@ -31,7 +32,8 @@ DEFAULT_POOL_SIZE = 15  # PocketBase's --hooksPool default
 DEFAULT_TIMEOUT = 30.0  # seconds of wall-clock time per JS call
 DEFAULT_MEMORY_LIMIT = 256 << 20  # bytes per context
 DEFAULT_STACK_SIZE = 1 << 20  # bytes of native stack per context (about 3000 JS frames)
-RUNTIME_FILES = ("errors.js", "prelude.js")
+RUNTIME_FILES = ("errors.js", "prelude.js", "binds.js")
+TYPES_FILE = "types.d.ts"
 
 
 class JsRuntime:
@@ -54,6 +56,7 @@ class JsRuntime:
         self.memory_limit = memory_limit
         self.stack_size = stack_size
         self.js_hook_names = [spec.js_name for spec in HOOKS if spec.js]
+        self.runtime_dir = runtime_dir
         self.sources = [_read(os.path.join(runtime_dir, name)) for name in RUNTIME_FILES]
         self.guard = Guard()
         self.generation = 0
@@ -62,6 +65,8 @@ class JsRuntime:
         self.last_error: LoadError | None = None
         self._bound: list[tuple[str, str]] = []
         self._reload_lock = threading.Lock()
+        self.crons = JsCrons(self)
+        self._typed = False
         self.pool = Pool(self, pool_size)
         self.middleware = RouterMiddleware(self)
 
@@ -70,6 +75,9 @@ class JsRuntime:
     def load(self) -> bool:
         """(Re)load every hooks file; on failure log file and line and keep the current hooks."""
         with self._reload_lock:
+            if not self._typed:
+                self._typed = True
+                typings.install(self.app.data_dir, self.hooks_dir, os.path.join(self.runtime_dir, TYPES_FILE))
             try:
                 registrations = loader.load(self)
                 routes = RouteTable(self, registrations)
@@ -100,6 +108,17 @@ class JsRuntime:
         self._bound = bound
         for name, hook_id in old:
             self.app.hooks[name].unbind(hook_id)
+        self.crons.swap(registrations)
+
+    # ---- cron jobs (cronAdd/cronRemove) -------------------------------------------------
+
+    def add_cron_source(self, job_id: str, expr: str, source: str) -> None:
+        """``cronAdd`` called inside a handler: schedule at once."""
+        self.crons.add(job_id, expr, loader.new_handler(source, f"cron {job_id}"))
+
+    def remove_cron(self, job_id: str) -> None:
+        """``cronRemove`` called inside a handler."""
+        self.crons.remove(job_id)
 
     def _hook_handler(self, handler: Handler, generation: int) -> Callable[[Any], Any]:
         def run(e: Any) -> Any:
@@ -118,6 +137,7 @@ class JsRuntime:
             self._bound = []
             self.generation += 1
             self.routes = RouteTable(self, [])
+            self.crons.swap([])
             self.guard.close()
 
 

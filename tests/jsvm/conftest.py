@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import http.server
+import json
 import shutil
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -76,3 +80,79 @@ def hooks_server(tmp_path: Path, fixture_data: Path) -> Iterator[HooksServerFact
     yield start
     for srv in started:
         srv.stop()
+
+
+# ---- a loopback HTTP server for $http.send ---------------------------------------------------
+
+
+class _LoopbackHandler(http.server.BaseHTTPRequestHandler):
+    """Answers a few fixed paths; every request is recorded on the server."""
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+        return
+
+    def _send(self, status: int, body: bytes, content_type: str = "application/json", headers: dict | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in (headers or {}).items():
+            for item in value if isinstance(value, list) else [value]:
+                self.send_header(key, item)
+        try:
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (the timeout test)
+
+    def _handle(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        seen = {"method": self.command, "path": self.path, "headers": dict(self.headers.items()), "body": body.decode("latin-1")}
+        self.server.requests.append(seen)  # type: ignore[attr-defined]
+        path = self.path.split("?", 1)[0]
+        if path == "/json":
+            self._send(200, json.dumps({"hello": "world", "n": 2**40, "list": [1, 2]}).encode())
+        elif path == "/echo":
+            self._send(201, json.dumps(seen).encode(), headers={"X-Echo": "yes"})
+        elif path == "/cookies":
+            self._send(200, b"ok", "text/plain", {"Set-Cookie": ["a=1; Path=/; HttpOnly", "b=two; Max-Age=60"]})
+        elif path == "/bytes":
+            self._send(200, bytes([0, 1, 2, 254, 255]), "application/octet-stream")
+        elif path == "/slow":
+            time.sleep(2)
+            self._send(200, b"late", "text/plain")
+        else:
+            self._send(404, json.dumps({"message": "missing"}).encode())
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
+
+
+class LoopbackServer:
+    """A tiny threaded http.server on 127.0.0.1 (``url``, ``requests`` seen)."""
+
+    def __init__(self) -> None:
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _LoopbackHandler)
+        self.httpd.daemon_threads = True
+        self.httpd.requests = []  # type: ignore[attr-defined]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    @property
+    def requests(self) -> list[dict]:
+        return self.httpd.requests  # type: ignore[attr-defined,no-any-return]
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def loopback() -> Iterator[LoopbackServer]:
+    """A loopback HTTP server for $http.send tests."""
+    srv = LoopbackServer()
+    yield srv
+    srv.close()

@@ -1,0 +1,203 @@
+"""``$security`` for JS: hashes, random strings, JWTs and AES-GCM, as PocketBase's tools/security."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import importlib
+import re
+import secrets
+import time
+import warnings
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import jwt
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from pybase.core.errors import BadRequestError
+from pybase.tools import security
+
+# NOTE: the stdlib's own regex parser (public as sre_parse until 3.11, deprecated since).
+sre_parse: Any = importlib.import_module("re._parser")
+sre_constants: Any = importlib.import_module("re._constants")
+
+if TYPE_CHECKING:
+    from pybase.jsvm.pool import Executor
+
+# NOTE: PocketBase accepts any HMAC key length for $security JWTs; PyJWT >= 2.10 warns on short ones.
+_SHORT_KEY_WARNING = getattr(getattr(jwt, "warnings", None), "InsecureKeyLengthWarning", None)
+if _SHORT_KEY_WARNING is not None:
+    warnings.filterwarnings("ignore", category=_SHORT_KEY_WARNING)
+
+GCM_NONCE_SIZE = 12  # Go's cipher.NewGCM default nonce size
+MAX_REPEAT = 6  # PocketBase's defaultMaxRepeat for unbounded regex repeats
+_ANY_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+_CATEGORY_CHARS = {
+    sre_constants.CATEGORY_DIGIT: "0123456789",
+    sre_constants.CATEGORY_WORD: _ANY_CHARS + "_",
+    sre_constants.CATEGORY_SPACE: " \t\n\r\f\v",
+}
+
+
+def _text(value: Any) -> bytes:
+    return ("" if value is None else str(value)).encode()
+
+
+def _str(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+# ---- JWT -------------------------------------------------------------------------------------
+
+
+def create_jwt(ex: Executor, payload: Any, secret: Any, duration: Any) -> str:
+    """An HS256 token whose ``exp`` is now + ``duration`` seconds (payload keys win, as PB)."""
+    claims: dict[str, Any] = {"exp": int(time.time()) + int(float(duration or 0))}
+    if isinstance(payload, dict):
+        claims.update(payload)
+    return jwt.encode(claims, _str(secret), algorithm="HS256")
+
+
+def parse_unverified_jwt(ex: Executor, token: Any) -> dict[str, Any]:
+    """The claims of a token without checking its signature (exp, nbf and iat are checked)."""
+    options: Any = {"verify_signature": False, "verify_exp": True, "verify_nbf": True, "verify_iat": True}
+    try:
+        claims = jwt.decode(_str(token), options=options, algorithms=["HS256", "HS384", "HS512", "RS256", "ES256"])
+    except jwt.PyJWTError as ex_:
+        raise BadRequestError(f"invalid token: {ex_}") from ex_
+    return dict(claims)
+
+
+def parse_jwt(ex: Executor, token: Any, secret: Any) -> dict[str, Any]:
+    """The claims of an HS256 token signed with ``secret`` (and not expired)."""
+    try:
+        claims = jwt.decode(_str(token), _str(secret), algorithms=["HS256"])
+    except jwt.PyJWTError as ex_:
+        raise BadRequestError(f"invalid token: {ex_}") from ex_
+    return dict(claims)
+
+
+# ---- AES-256-GCM -----------------------------------------------------------------------------
+
+
+def _cipher(key: Any) -> AESGCM:
+    raw = _text(key)
+    if len(raw) not in (16, 24, 32):
+        raise BadRequestError(f"crypto/aes: invalid key size {len(raw)} (use a 32 characters key)")
+    return AESGCM(raw)
+
+
+def encrypt(ex: Executor, data: Any, key: Any) -> str:
+    """base64(nonce + ciphertext + tag): the format of PocketBase's ``security.Encrypt``."""
+    nonce = secrets.token_bytes(GCM_NONCE_SIZE)
+    plain = bytes(int(b) & 0xFF for b in data) if isinstance(data, list) else _text(data)
+    return base64.b64encode(nonce + _cipher(key).encrypt(nonce, plain, None)).decode()
+
+
+def decrypt(ex: Executor, cipher_text: Any, key: Any) -> str:
+    """The text :func:`encrypt` (or PocketBase) encrypted with ``key``."""
+    aes = _cipher(key)
+    try:
+        raw = base64.b64decode(_str(cipher_text), validate=True)
+    except (binascii.Error, ValueError) as ex_:
+        raise BadRequestError("illegal base64 data") from ex_
+    if len(raw) < GCM_NONCE_SIZE:
+        raise BadRequestError("cipher: message authentication failed")
+    try:
+        plain = aes.decrypt(raw[:GCM_NONCE_SIZE], raw[GCM_NONCE_SIZE:], None)
+    except InvalidTag as ex_:
+        raise BadRequestError("cipher: message authentication failed") from ex_
+    return plain.decode("utf-8", "replace")
+
+
+# ---- random strings by regex -----------------------------------------------------------------
+
+
+def random_string_by_regex(ex: Executor, pattern: Any, flags: Any = None) -> str:
+    """A random string matching ``pattern`` (unbounded repeats stop at 6, as PocketBase)."""
+    try:
+        parsed = sre_parse.parse(_str(pattern))
+    except re.error as ex_:
+        raise BadRequestError(f"invalid regex pattern: {ex_}") from ex_
+    out: list[str] = []
+    _write(parsed, out)
+    return "".join(out)
+
+
+def _pick(chars: str) -> str:
+    if not chars:
+        raise BadRequestError("unsupported regex pattern (empty character class)")
+    return chars[secrets.randbelow(len(chars))]
+
+
+def _class_chars(items: list[Any]) -> str:
+    negate = False
+    chars: list[str] = []
+    for op, arg in items:
+        if op is sre_constants.NEGATE:
+            negate = True
+        elif op is sre_constants.LITERAL:
+            chars.append(chr(arg))
+        elif op is sre_constants.RANGE:
+            chars.extend(chr(c) for c in range(arg[0], arg[1] + 1))
+        elif op is sre_constants.CATEGORY and arg in _CATEGORY_CHARS:
+            chars.extend(_CATEGORY_CHARS[arg])
+        else:
+            raise BadRequestError(f"unsupported regex class item {op}")
+    if negate:
+        excluded = set(chars)
+        return "".join(c for c in _ANY_CHARS if c not in excluded)
+    return "".join(dict.fromkeys(chars))
+
+
+def _write(parsed: Any, out: list[str]) -> None:
+    for op, arg in parsed:
+        if op is sre_constants.LITERAL:
+            out.append(chr(arg))
+        elif op is sre_constants.NOT_LITERAL:
+            out.append(_pick(_ANY_CHARS.replace(chr(arg), "")))
+        elif op is sre_constants.ANY:
+            out.append(_pick(_ANY_CHARS))
+        elif op is sre_constants.IN:
+            out.append(_pick(_class_chars(list(arg))))
+        elif op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT, getattr(sre_constants, "POSSESSIVE_REPEAT", None)):
+            low, high, sub = arg
+            high = MAX_REPEAT if high == sre_constants.MAXREPEAT else high
+            high = max(high, low)
+            for _ in range(low + (secrets.randbelow(high - low + 1) if high > low else 0)):
+                _write(sub, out)
+        elif op is sre_constants.SUBPATTERN:
+            _write(arg[-1], out)
+        elif op is getattr(sre_constants, "ATOMIC_GROUP", None):
+            _write(arg, out)
+        elif op is sre_constants.BRANCH:
+            branches = arg[1]
+            _write(branches[secrets.randbelow(len(branches))], out)
+        elif op is sre_constants.AT:
+            continue  # anchors produce nothing
+        elif op is sre_constants.CATEGORY:
+            out.append(_pick(_CATEGORY_CHARS.get(arg, "")))
+        else:
+            raise BadRequestError(f"unsupported regex pattern operator {op}")
+
+
+OPS_SECURITY: dict[str, Callable[..., Any]] = {
+    "security.randomString": lambda ex, n: security.random_string(int(n)),
+    "security.randomStringWithAlphabet": lambda ex, n, alphabet: security.random_string(int(n), str(alphabet)),
+    "security.randomStringByRegex": random_string_by_regex,
+    "security.md5": lambda ex, text: hashlib.md5(_text(text)).hexdigest(),  # noqa: S324 - PB's API
+    "security.sha256": lambda ex, text: hashlib.sha256(_text(text)).hexdigest(),
+    "security.sha512": lambda ex, text: hashlib.sha512(_text(text)).hexdigest(),
+    "security.hs256": lambda ex, text, secret: hmac.new(_text(secret), _text(text), hashlib.sha256).hexdigest(),
+    "security.hs512": lambda ex, text, secret: hmac.new(_text(secret), _text(text), hashlib.sha512).hexdigest(),
+    "security.equal": lambda ex, a, b: security.equal(_str(a), _str(b)),
+    "security.createJWT": create_jwt,
+    "security.parseUnverifiedJWT": parse_unverified_jwt,
+    "security.parseJWT": parse_jwt,
+    "security.encrypt": encrypt,
+    "security.decrypt": decrypt,
+}
