@@ -285,6 +285,7 @@ class PyBase:
         host, port = self.config.host_port()
         wsgi = self.wsgi()
         self.server = Server(wsgi, host, port)
+        self._bind_body_cap(self.server)
         event = ServeEvent(self.core)
         event.router, event.server = wsgi, self.server
 
@@ -312,6 +313,21 @@ class PyBase:
             if watcher is not None:
                 watcher.stop()
             self.core.terminate()
+
+    def _bind_body_cap(self, server: Server) -> None:
+        # NOTE: the server refuses a body larger than any route accepts before buffering it;
+        # the per-route limit (32 MiB, more for record writes) is checked by the middleware.
+        from pybase.apis.middleware import DEFAULT_BODY_LIMIT
+        from pybase.apis.records import record_body_limit
+
+        def update(e: Any = None) -> Any:
+            limits = [record_body_limit(c) for c in self.core.registry.all() if not c.is_view]
+            server.set_max_body(max([DEFAULT_BODY_LIMIT, *limits]))
+            return e.next() if e is not None else None
+
+        update()
+        for verb in ("Create", "Update", "Delete"):
+            self.core.hooks[f"onCollectionAfter{verb}Success"].bind(update, id="__pybaseBodyCap__")
 
     def start(self, argv: list[str] | None = None) -> int:
         """Run the command line (``serve``, ``superuser``, ``migrate``...) against this app.

@@ -81,6 +81,10 @@ class Server:
         self.server.channel_class = _Channel
         self._stopping = threading.Event()
 
+    def set_max_body(self, size: int) -> None:
+        """Refuse larger bodies from the headers alone, before reading them (413)."""
+        self.server.adj.max_request_body_size = max(int(size), 1)
+
     @property
     def port(self) -> int:
         """The port actually bound (useful with port 0)."""

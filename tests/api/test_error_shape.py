@@ -191,6 +191,37 @@ def test_body_over_the_server_cap_is_refused_from_the_headers(server):
     assert headers["x-content-type-options"] == "nosniff"
 
 
+def test_body_over_every_route_limit_is_refused_before_it_is_read(server):
+    # NOTE: the cap follows the largest route limit (the posts collection's record writes), so
+    # 1 byte more is refused from the headers alone, without the body ever being sent.
+    from pybase.apis.records import record_body_limit
+
+    largest = max(record_body_limit(c) for c in server.app.registry.all() if not c.is_view)
+    request = (
+        "POST /api/collections/posts/records HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {largest + 1}\r\n\r\n"
+    ).encode()
+    status, headers, body = _raw(server, request)
+    assert status == 413
+    assert body == b'{"data":{},"message":"Request entity too large.","status":413}'
+
+
+def test_body_cap_follows_collection_changes(server):
+    from pybase.apis.records import record_body_limit
+
+    token = server.token("superuser")
+    created = server.request(
+        "POST", "/api/collections", headers={"Authorization": token},
+        json={"name": "big", "fields": [{"name": "doc", "type": "json", "maxSize": 300 << 20}]},
+    )
+    assert created.status_code == 200, created.text
+    limit = record_body_limit(server.app.find_collection("big"))
+    assert server.pybase.server.server.adj.max_request_body_size == limit
+    deleted = server.request("DELETE", "/api/collections/big", headers={"Authorization": token})
+    assert deleted.status_code == 204
+    assert server.pybase.server.server.adj.max_request_body_size < limit
+
+
 def test_malformed_http_is_answered_in_the_error_shape(server):
     request = b"POST /api/collections/posts/records HTTP/1.1\r\nHost: localhost\r\nContent-Length: abc\r\n\r\n"
     status, headers, body = _raw(server, request)
