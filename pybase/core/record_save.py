@@ -94,18 +94,19 @@ def delete_record(app: App, record: Record, *, _depth: int = 0) -> None:
 def _run_with_after_hooks(app: App, record: Record, verb: str, run: Callable[[], Any]) -> None:
     hooks = app.hooks
     title = verb.title()
+
+    def after_error(ex: BaseException) -> None:
+        me = ModelEvent(app, record)
+        me.error = ex
+        re = RecordEvent(app, record)
+        re.error = ex
+        hooks[f"onModelAfter{title}Error"].trigger(me, lambda _e: hooks[f"onRecordAfter{title}Error"].trigger(re))
+
     try:
         with app.db.write():
             run()
-    except BaseException as ex:
-        if isinstance(ex, Exception):
-            me = ModelEvent(app, record, error=ex)
-            me.error = ex
-            re = RecordEvent(app, record)
-            re.error = ex
-            hooks[f"onModelAfter{title}Error"].trigger(
-                me, lambda _e: hooks[f"onRecordAfter{title}Error"].trigger(re)
-            )
+    except Exception as ex:
+        after_error(ex)
         raise
 
     def after_success() -> None:
@@ -114,7 +115,9 @@ def _run_with_after_hooks(app: App, record: Record, verb: str, run: Callable[[],
             lambda _e: hooks[f"onRecordAfter{title}Success"].trigger(RecordEvent(app, record)),
         )
 
-    app.db.on_commit(after_success)
+    # NOTE: inside an outer transaction (runInTransaction, cascades) the outcome is known only
+    # when it ends: success hooks after its commit, error hooks after its rollback (as PocketBase).
+    app.db.on_commit(after_success, on_rollback=lambda: after_error(RuntimeError("transaction rolled back")))
 
 
 def _write(

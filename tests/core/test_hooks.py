@@ -331,3 +331,34 @@ def test_a_request_hook_can_change_the_record_before_save(server):
     resp = server.request("POST", "/api/collections/posts/records", json={"title": "quiet words"})
     assert resp.status_code == 200, resp.text
     assert resp.json()["title"] == "QUIET WORDS"
+
+
+def test_saves_inside_a_rolled_back_transaction_fire_the_error_hooks_after_it(tmp_path):
+    from collections import Counter
+
+    from pybase.core.app import App
+    from pybase.core.collections import new_collection
+
+    app = App(str(tmp_path / "pb_data"))
+    app.bootstrap()
+    col = app.save_collection(new_collection({"name": "notes", "fields": [{"name": "title", "type": "text"}]}))
+    fired: Counter[str] = Counter()
+    for name in ("onRecordAfterCreateSuccess", "onRecordAfterCreateError"):
+        app.hooks[name].bind(lambda e, name=name: (fired.update([name]), e.next())[1])
+
+    class Abort(Exception):
+        pass
+
+    try:
+        with app.db.write():
+            app.save(app.new_record(col, {"title": "kept?"}))
+            assert fired == Counter()  # nothing is known until the outer transaction ends
+            raise Abort
+    except Abort:
+        pass
+    assert fired == Counter({"onRecordAfterCreateError": 1})
+    assert app.records.count(col) == 0
+    with app.db.write():
+        app.save(app.new_record(col, {"title": "kept"}))
+    assert fired["onRecordAfterCreateSuccess"] == 1
+    app.db.close()
