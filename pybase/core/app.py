@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from typing import Any
 
 from pybase.core import collection_save, record_save
 from pybase.core.app_hooks import HOOKS
 from pybase.core.collection_registry import CollectionRegistry
 from pybase.core.collections import Collection, new_collection
+from pybase.core.cron_jobs import new_scheduler
 from pybase.core.errors import NotFoundError
 from pybase.core.events import BootstrapEvent, TerminateEvent
 from pybase.core.fields import new_field
@@ -18,6 +20,7 @@ from pybase.core.records import Record
 from pybase.core.system_collections import system_collections
 from pybase.store.db import Database
 from pybase.store.schema import create_system_tables
+from pybase.tools.cron import Cron
 from pybase.tools.hook import Hook
 
 log = logging.getLogger("pybase")
@@ -38,6 +41,17 @@ class App:
             self.hooks[spec.js_name] = hook
             setattr(self, spec.name, hook)
         self.bootstrapped = False
+        self._cron: Cron | None = None
+        self._cron_lock = threading.Lock()
+
+    @property
+    def cron(self) -> Cron:
+        """The cron scheduler (made on first use, with PocketBase's built-in jobs)."""
+        if self._cron is None:
+            with self._cron_lock:
+                if self._cron is None:
+                    self._cron = new_scheduler(self)
+        return self._cron
 
     # ---- lifecycle ---------------------------------------------------------------------
 

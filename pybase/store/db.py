@@ -123,6 +123,11 @@ class Database:
         if on_rollback is not None:
             tx.after_rollback.append(on_rollback)
 
+    def optimize(self) -> None:
+        """Let the database refresh its query planner statistics (through the writer)."""
+        with self.write() as conn:
+            conn.exec_driver_sql("PRAGMA optimize")
+
     # ---- prepared statements (hot paths) -----------------------------------------------
 
     def prepare(self, stmt: Any) -> Prepared:

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from pybase.apis.crons import delete_expired, optimize_db, scheduler
+from pybase.apis.crons import scheduler
+from pybase.core.cron_jobs import delete_expired
 from pybase.tools.types import format_datetime, now
 from tests.jsvm.conftest import HooksServerFactory
 from tests.testapp import USER1_ID
@@ -149,7 +150,7 @@ def test_builtin_cleanup_deletes_expired_otps_and_mfas_only(srv):
 
 
 def test_builtin_db_optimize_runs(srv):
-    optimize_db(srv.app)
+    srv.app.db.optimize()
     assert scheduler(srv.app).get("__pbDBOptimize__") is not None
     assert srv.request("POST", "/api/crons/__pbDBOptimize__", headers=_su(srv)).status_code == 204
 
