@@ -34,13 +34,7 @@ def load_submitted(
             plain[key] = value
     for name, value in plain.items():
         field = collection.field(name)
-        if field is None or field.type == "autodate":
-            continue
-        if field.hidden and not is_superuser and field.type != "password":
-            continue
-        if collection.is_auth and name in _MANAGED_AUTH_FIELDS and not (is_superuser or is_manager):
-            continue
-        if name == "tokenKey" and not is_superuser:
+        if field is None or not _settable(record, field, is_superuser, is_manager):
             continue
         if name == "id" and not record.is_new:
             if value != record.original_id:
@@ -62,6 +56,17 @@ def load_submitted(
         errors.update(_check_password_change(record, data, is_superuser or is_manager))
     if errors:
         raise ValidationError(errors)
+
+
+def _settable(record: Record, field: Any, is_superuser: bool, is_manager: bool) -> bool:
+    """Whether a plain submitted value for ``field`` is applied for this caller."""
+    if field.type == "autodate":
+        return False
+    if field.hidden and not is_superuser and field.type != "password":
+        return False
+    if record.collection.is_auth and field.name in _MANAGED_AUTH_FIELDS and not (is_superuser or is_manager):
+        return False
+    return not (field.name == "tokenKey" and not is_superuser)
 
 
 def _check_password_change(record: Record, data: dict[str, Any], privileged: bool) -> dict[str, FieldError]:

@@ -63,7 +63,7 @@ class Record:
         # PERF: positional access with per-collection converters; this runs for every row.
         record = cls.__new__(cls)
         record.collection = collection
-        data = {name: convert(value) for (name, convert), value in zip(collection.row_converters(), row)}
+        data = {name: convert(value) for (name, convert), value in zip(collection.row_converters(), row, strict=True)}
         record.data = data
         record.is_new = False
         record.original = data.copy()
