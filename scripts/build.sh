@@ -27,7 +27,7 @@ fi
 
 name="${PYBASE_NAME:-pybase}"
 echo "==> building dist/$name with PyInstaller $("$py" -m PyInstaller --version)"
-"$py" -m PyInstaller --noconfirm --log-level WARN --distpath dist --workpath build build.spec
+"$py" -m PyInstaller --noconfirm --log-level WARN --distpath dist --workpath "build/$name" build.spec
 test -x "dist/$name"
 if [[ -z "${PYBASE_ENTRY:-}" ]]; then
     echo "==> built dist/$name ($(du -h "dist/$name" | cut -f1)): $("dist/$name" version)"
