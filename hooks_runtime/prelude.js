@@ -356,6 +356,8 @@
     delete: (model) => (isCollection(model) ? call("app.deleteCollection", model.id || model.name) : call("app.delete", model)),
     isDev: appCall("isDev"),
     dataDir: appCall("dataDir"),
+    // PocketBase's default settings (pybase has no settings storage yet), as a plain object.
+    settings: appCall("settings"),
     logger: () => logger,
     db: () => database,
     // A real write transaction on this thread: everything fn does through $app joins it; a
@@ -379,6 +381,8 @@
     requireSuperuserAuth: builtin("requireSuperuserAuth"),
     requireGuestOnly: builtin("requireGuestOnly"),
     requireSuperuserOrOwnerAuth: builtin("requireSuperuserOrOwnerAuth"),
+    // A route handler (not a middleware): routerAdd("GET", "/{path...}", $apis.static(dir, true)).
+    static: (dir, indexFallback) => ({ $builtin: "static", args: [String(dir), !!indexFallback] }),
   };
 
   g.Record = Record;
@@ -444,10 +448,14 @@
   }
 
   g.routerAdd = function (method, path, handler, ...middlewares) {
-    register({
-      kind: "route", method: String(method), path: String(path),
-      src: sourceOf(handler, "handler"), middlewares: middlewares.map(middlewareOf),
-    });
+    const entry = { kind: "route", method: String(method), path: String(path), middlewares: middlewares.map(middlewareOf) };
+    if (handler && handler.$builtin) {
+      entry.builtin = handler.$builtin;
+      entry.args = handler.args;
+    } else {
+      entry.src = sourceOf(handler, "handler");
+    }
+    register(entry);
   };
 
   g.routerUse = function (...middlewares) {

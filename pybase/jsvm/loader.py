@@ -63,6 +63,8 @@ class Registration:
     middlewares: tuple[MiddlewareSpec, ...] = field(default=())
     file: str = ""
     expression: str = ""  # cron expression for "cron"
+    builtin: str = ""  # a route answered by a pybase handler ($apis.static) instead of JS
+    args: tuple[Any, ...] = ()  # the built-in handler's arguments
 
 
 def hook_files(hooks_dir: str) -> list[str]:
@@ -99,6 +101,11 @@ def _registration(data: dict[str, Any]) -> Registration:
     if kind == "route":
         where = f"{file} {data['method']} {data['path']}"
         mws = tuple(_middleware(m, where + " middleware") for m in data.get("middlewares") or ())
+        if data.get("builtin"):
+            return Registration(
+                "route", method=data["method"], path=data["path"], middlewares=mws, file=file,
+                builtin=str(data["builtin"]), args=tuple(data.get("args") or ()),
+            )
         return Registration(
             "route", handler=_handler(data["src"], where), method=data["method"], path=data["path"],
             middlewares=mws, file=file,

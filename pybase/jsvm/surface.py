@@ -61,6 +61,7 @@ GLOBALS: tuple[JsGlobal, ...] = (
         "delete(model: Record | Collection): void",
         "isDev(): boolean",
         "dataDir(): string",
+        "settings(): Settings",
         "logger(): Logger",
         "db(): DbBuilder",
         "runInTransaction<T>(fn: (txApp: PocketBaseApp) => T): T",
@@ -93,7 +94,8 @@ GLOBALS: tuple[JsGlobal, ...] = (
     JsGlobal("$apis", "object", "Apis", _m(
         "requireAuth(...collections: string[]): Middleware", "requireSuperuserAuth(): Middleware",
         "requireGuestOnly(): Middleware", "requireSuperuserOrOwnerAuth(param?: string): Middleware",
-    )),
+        "static(dir: string, indexFallback?: boolean): (e: RequestEvent) => void",
+    ), "Built-in middlewares, and static(dir, indexFallback): a routerAdd handler serving the files of dir (relative to pb_hooks' parent) by the {path...} path value."),
     JsGlobal("__hooks", "value", "string", (), "The absolute path of the pb_hooks folder."),
     # ---- binds.js
     JsGlobal("$security", "object", "Security", _m(
@@ -206,6 +208,27 @@ interface DirEntry {
 }
 interface Template {
   render(data?: any): string;
+}
+interface S3Config {
+  enabled: boolean;
+  bucket: string;
+  region: string;
+  endpoint: string;
+  accessKey: string;
+  secret: string;
+  forcePathStyle: boolean;
+}
+/** PocketBase's settings; pybase has no settings storage yet: $app.settings() answers the defaults. */
+interface Settings {
+  meta: {appName: string, appURL: string, senderName: string, senderAddress: string, hideControls: boolean, accentColor: string};
+  smtp: {enabled: boolean, host: string, port: number, username: string, password: string, authMethod: string, tls: boolean, localName: string};
+  s3: S3Config;
+  backups: {cron: string, cronMaxKeep: number, s3: S3Config};
+  batch: {enabled: boolean, maxRequests: number, timeout: number, maxBodySize: number};
+  rateLimits: {enabled: boolean, excludedIPs: string[], rules: Array<{label: string, audience: string, duration: number, maxRequests: number}>};
+  trustedProxy: {headers: string[], useLeftmostIP: boolean};
+  logs: {maxDays: number, minLevel: number, logIP: boolean, logAuthId: boolean, maxDataSize: number};
+  superuserIPs: string[];
 }
 interface HookRequestInfo {
   method: string;

@@ -112,6 +112,19 @@ def install_dir(tmp_path: Path) -> Iterator[Path]:
     yield folder
 
 
+# JS hooks beside pb_data (the default pb_hooks folder), as a user drops them next to the binary.
+SMOKE_HOOKS = """
+routerAdd("GET", "/smoke/hello/{name}", (e) => {
+  return e.json(200, {hello: e.request.pathValue("name"), appName: $app.settings().meta.appName});
+});
+routerAdd("GET", "/smoke/site/{path...}", $apis.static("site", false));
+onRecordCreateRequest((e) => {
+  e.record.set("title", e.record.getString("title") + " (hooked)");
+  e.next();
+}, "smoke");
+"""
+
+
 def _run(binary: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(binary), *args], cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120
@@ -133,10 +146,23 @@ def test_binary_smoke(install_dir: Path, tmp_path: Path) -> None:
     assert (install_dir / "pb_data").is_dir(), "pb_data was not created beside the binary"
     assert not (elsewhere / "pb_data").exists(), "pb_data was created in the working directory"
 
+    (install_dir / "pb_hooks").mkdir()
+    (install_dir / "pb_hooks" / "smoke.pb.js").write_text(SMOKE_HOOKS, encoding="utf-8")
+    (install_dir / "site").mkdir()
+    (install_dir / "site" / "hi.txt").write_text("static hi", encoding="utf-8")
+
     served = Served(binary, elsewhere, tmp_path / "serve1.log")
     try:
         served.wait_healthy()
         token = served.superuser_token()
+
+        # the JS runtime works inside the binary: a route, $apis.static and a record hook
+        resp = served.request("GET", "/smoke/hello/binary")
+        assert resp.status_code == 200, f"{resp.status_code} {resp.text}\n{served.output()}"
+        assert resp.json() == {"hello": "binary", "appName": "Acme"}
+        resp = served.request("GET", "/smoke/site/hi.txt")
+        assert (resp.status_code, resp.text) == (200, "static hi"), resp.text
+        assert served.request("GET", "/smoke/site/missing.txt").status_code == 404
 
         resp = served.request(
             "POST", "/api/collections", token,
@@ -145,6 +171,7 @@ def test_binary_smoke(install_dir: Path, tmp_path: Path) -> None:
         assert resp.status_code == 200, resp.text
         resp = served.request("POST", "/api/collections/smoke/records", token, json={"title": "hello"})
         assert resp.status_code == 200, resp.text
+        assert resp.json()["title"] == "hello (hooked)", "onRecordCreateRequest did not run"
         record_id = resp.json()["id"]
 
         resp = served.request("GET", "/api/collections/smoke/records", token)
@@ -167,7 +194,7 @@ def test_binary_smoke(install_dir: Path, tmp_path: Path) -> None:
         served.wait_healthy()
         resp = served.request("GET", f"/api/collections/smoke/records/{record_id}", served.superuser_token())
         assert resp.status_code == 200, resp.text
-        assert resp.json()["title"] == "hello"
+        assert resp.json()["title"] == "hello (hooked)"
         assert served.terminate() == 0, served.output()
     finally:
         served.kill()

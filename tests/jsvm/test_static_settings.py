@@ -1,0 +1,139 @@
+"""$apis.static(dir, indexFallback) as a routerAdd handler, and $app.settings()."""
+
+from __future__ import annotations
+
+import http.client
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.jsvm.conftest import HooksServerFactory
+
+STATIC_HOOKS = """
+routerAdd("GET", "/site/{path...}", $apis.static("site", false));
+routerAdd("GET", "/spa/{path...}", $apis.static("site", true));
+routerAdd("GET", "/abs/{path...}", $apis.static(__ABS__, false));
+routerAdd("GET", "/guarded/{path...}", $apis.static("site", false), $apis.requireAuth());
+"""
+
+NOT_FOUND = {"data": {}, "message": "File not found.", "status": 404}
+
+
+def _raw_get(base_url: str, path: str) -> tuple[int, bytes]:
+    """A GET with the path sent as is (requests would normalise ``..`` away)."""
+    url = urlsplit(base_url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def static_srv(hooks_server: HooksServerFactory, tmp_path: Path):
+    site = tmp_path / "site"
+    (site / "css").mkdir(parents=True)
+    (site / "docs").mkdir()
+    (site / "index.html").write_text("<h1>index</h1>")
+    (site / "css" / "app.css").write_text("body{}")
+    (site / "app.js").write_text("let a = 1;")
+    (site / "data.json").write_text('{"a":1}')
+    (site / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (site / "blob.unknownext").write_bytes(b"\x00\x01")
+    (site / "docs" / "index.html").write_text("<h1>docs</h1>")
+    (tmp_path / "secret.txt").write_text("top secret")
+    os.symlink(tmp_path / "secret.txt", site / "leak.txt")
+    os.symlink(tmp_path, site / "outside")
+    (site / "inner.txt").write_text("inner")
+    os.symlink(site / "inner.txt", site / "alias.txt")  # a symlink staying inside is fine
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "a.txt").write_text("absolute")
+    return hooks_server({"static.pb.js": STATIC_HOOKS.replace("__ABS__", repr(str(other)))})
+
+
+def test_static_serves_files_with_their_content_type(static_srv):
+    cases = {
+        "/site/index.html": ("text/html; charset=utf-8", b"<h1>index</h1>"),
+        "/site/css/app.css": ("text/css; charset=utf-8", b"body{}"),
+        "/site/app.js": ("text/javascript; charset=utf-8", b"let a = 1;"),
+        "/site/data.json": ("application/json", b'{"a":1}'),
+        "/site/logo.png": ("image/png", b"\x89PNG\r\n\x1a\n"),
+        "/site/blob.unknownext": ("application/octet-stream", b"\x00\x01"),
+        "/site/alias.txt": ("text/plain; charset=utf-8", b"inner"),
+        "/abs/a.txt": ("text/plain; charset=utf-8", b"absolute"),
+    }
+    for path, (content_type, body) in cases.items():
+        r = static_srv.request("GET", path)
+        assert (r.status_code, r.headers["content-type"], r.content) == (200, content_type, body), path
+
+
+def test_static_directories_answer_their_index(static_srv):
+    assert static_srv.request("GET", "/site/").text == "<h1>index</h1>"
+    assert static_srv.request("GET", "/site/docs/").text == "<h1>docs</h1>"
+    r = static_srv.request("GET", "/site/docs", allow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (301, "/site/docs/")
+
+
+def test_static_missing_file_is_a_pocketbase_404_or_the_index(static_srv):
+    r = static_srv.request("GET", "/site/nope.html")
+    assert (r.status_code, r.json()) == (404, NOT_FOUND)
+    r = static_srv.request("GET", "/spa/some/client/route")
+    assert (r.status_code, r.headers["content-type"], r.text) == (200, "text/html; charset=utf-8", "<h1>index</h1>")
+    assert static_srv.request("GET", "/spa/app.js").text == "let a = 1;"
+
+
+def test_static_never_serves_outside_its_directory(static_srv):
+    for path in ("/site/../secret.txt", "/site/%2e%2e/secret.txt", "/site/css/../../secret.txt", "/site/..%2fsecret.txt"):
+        status, body = _raw_get(static_srv.base_url, path)
+        assert b"top secret" not in body, path
+        assert status == 404, path
+    for path in ("/site/leak.txt", "/site/outside/secret.txt"):
+        r = static_srv.request("GET", path)
+        assert (r.status_code, r.json()) == (404, NOT_FOUND), path
+    # with the fallback, an escape answers the index, never the file
+    status, body = _raw_get(static_srv.base_url, "/spa/../secret.txt")
+    assert b"top secret" not in body
+    r = static_srv.request("GET", "/spa/leak.txt")
+    assert (r.status_code, r.text) == (200, "<h1>index</h1>")
+
+
+def test_static_keeps_route_middlewares(static_srv):
+    assert static_srv.request("GET", "/guarded/index.html").status_code == 401
+    r = static_srv.request("GET", "/guarded/index.html", headers={"Authorization": static_srv.token("user1")})
+    assert (r.status_code, r.text) == (200, "<h1>index</h1>")
+
+
+SETTINGS_HOOKS = """
+routerAdd("GET", "/settings", (e) => {
+  const s = $app.settings();
+  s.meta.appName = "changed";  // a plain copy: changing it changes nothing
+  return e.json(200, {first: s, again: e.app.settings().meta.appName, dev: $app.isDev()});
+});
+"""
+
+
+def test_app_settings_are_pocketbase_defaults(hooks_server: HooksServerFactory):
+    srv = hooks_server({"settings.pb.js": SETTINGS_HOOKS})
+    body = srv.request("GET", "/settings").json()
+    s = body["first"]
+    assert body["again"] == "Acme"
+    assert isinstance(body["dev"], bool)
+    assert s["meta"] == {
+        "appName": "changed", "appURL": "http://localhost:8090", "senderName": "Support",
+        "senderAddress": "support@example.com", "hideControls": False, "accentColor": "#1055c9",
+    }
+    assert set(s) == {"meta", "smtp", "s3", "backups", "batch", "rateLimits", "trustedProxy", "logs", "superuserIPs"}
+    assert (s["smtp"]["enabled"], s["smtp"]["host"], s["smtp"]["port"]) == (False, "smtp.example.com", 587)
+    assert s["backups"]["cronMaxKeep"] == 3 and s["backups"]["s3"]["enabled"] is False
+    assert s["batch"] == {"enabled": False, "maxRequests": 50, "timeout": 3, "maxBodySize": 0}
+    assert [(r["label"], r["maxRequests"], r["duration"]) for r in s["rateLimits"]["rules"]] == [
+        ("*:auth", 2, 3), ("*:create", 20, 5), ("/api/batch", 3, 1), ("/api/", 300, 10),
+    ]
+    assert s["trustedProxy"] == {"headers": [], "useLeftmostIP": False}
+    assert s["logs"]["maxDays"] == 5 and s["logs"]["logIP"] is True
+    assert s["superuserIPs"] == []
