@@ -1,60 +1,43 @@
 #!/usr/bin/env python3
-"""Benchmark pybase against the real PocketBase with wrk (list, view, create), optionally profiling pybase.
+"""Benchmark pybase against the real PocketBase with wrk, optionally profiling pybase.
 
-Each server gets a free loopback port and a fresh temp data dir, a superuser, the same ``posts``
-collection and the same seeded records (identical ids and values). The servers run one at a
-time: start, seed, measure every scenario, stop; then the next one. See README.md.
+Scenarios: list, view, create on ``posts``; filtered (filter + sort on an indexed field),
+expand2 (comments?expand=post.author) and authrule (a listRule with @request.auth.id and a
+relation, requested with user tokens). Each server gets a free loopback port and a fresh temp
+data dir, a superuser, the same collections and the same seeded records (identical ids and
+values; see bench_data.py). Only one server is under load at a time. See README.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
-import concurrent.futures
 import datetime as dt
 import json
 import os
 import platform
-import random
 import re
 import shutil
 import signal
 import socket
-import string
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import requests
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_data as bd  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 DEFAULT_PB = "/tmp/pbbin/pocketbase"
 EMAIL = "bench@example.com"
 PASSWORD = "bench-password-123"
-COLLECTION = "posts"
-SCENARIOS = ("list", "view", "create")
-ID_CHARS = string.ascii_lowercase + string.digits
-
-COLLECTION_BODY = {
-    "name": COLLECTION,
-    "type": "base",
-    "listRule": "",
-    "viewRule": "",
-    "createRule": "",
-    "fields": [
-        {"name": "title", "type": "text"},
-        {"name": "views", "type": "number"},
-        {"name": "published", "type": "bool"},
-        {"name": "body", "type": "text"},
-        {"name": "created", "type": "autodate", "onCreate": True},
-        {"name": "updated", "type": "autodate", "onCreate": True, "onUpdate": True},
-    ],
-}
+SCENARIOS = bd.SCENARIOS
 
 
 # ---- servers ---------------------------------------------------------------------------------
@@ -78,6 +61,7 @@ class ServerProc:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = self.root / "server.log"
+        self.tokens_file = self.root / "tokens.txt"  # user auth tokens for the authrule scenario
         self.proc: subprocess.Popen[bytes] | None = None
 
     def create_superuser(self) -> None:
@@ -133,82 +117,7 @@ class ServerProc:
 
 
 def auth_token(base: str) -> str:
-    r = requests.post(
-        base + "/api/collections/_superusers/auth-with-password",
-        json={"identity": EMAIL, "password": PASSWORD}, timeout=30,
-    )
-    r.raise_for_status()
-    return str(r.json()["token"])
-
-
-def create_collection(base: str, token: str) -> None:
-    r = requests.post(base + "/api/collections", json=COLLECTION_BODY, headers={"Authorization": token}, timeout=30)
-    if r.status_code != 200:
-        raise RuntimeError(f"create collection failed: {r.status_code} {r.text[:500]}")
-
-
-# ---- seeding ---------------------------------------------------------------------------------
-
-
-def make_records(n: int, seed: int = 1234) -> list[dict[str, Any]]:
-    """``n`` deterministic records with client-chosen ids, so both servers hold the same data."""
-    rnd = random.Random(seed)
-    ids: set[str] = set()
-    out = []
-    words = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor".split()
-    for i in range(n):
-        while True:
-            rid = "".join(rnd.choice(ID_CHARS) for _ in range(15))
-            if rid not in ids:
-                ids.add(rid)
-                break
-        out.append({
-            "id": rid,
-            "title": f"Post {i} " + " ".join(rnd.choice(words) for _ in range(4)),
-            "views": rnd.randint(0, 100_000),
-            "published": i % 3 != 0,
-            "body": " ".join(rnd.choice(words) for _ in range(30)),
-        })
-    return out
-
-
-def seed(base: str, records: list[dict[str, Any]], workers: int) -> float:
-    """Create ``records`` with concurrent HTTP creates; returns seconds taken."""
-    local = threading.local()
-    url = f"{base}/api/collections/{COLLECTION}/records"
-
-    def create(rec: dict[str, Any]) -> None:
-        s = getattr(local, "s", None)
-        if s is None:
-            s = local.s = requests.Session()
-        for attempt in range(5):
-            try:
-                r = s.post(url, json=rec, timeout=60)
-            except requests.RequestException:
-                if attempt == 4:
-                    raise
-                time.sleep(0.2)
-                continue
-            if r.status_code == 200:
-                return
-            if r.status_code < 500 and r.status_code != 429:
-                raise RuntimeError(f"seed create failed: {r.status_code} {r.text[:300]}")
-            time.sleep(0.2)
-        raise RuntimeError(f"seed create kept failing: {r.status_code} {r.text[:300]}")
-
-    t0 = time.monotonic()
-    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-        for fut in concurrent.futures.as_completed([pool.submit(create, r) for r in records]):
-            fut.result()
-    return time.monotonic() - t0
-
-
-def check_count(base: str, expected: int) -> None:
-    r = requests.get(f"{base}/api/collections/{COLLECTION}/records", params={"perPage": 1}, timeout=30)
-    r.raise_for_status()
-    total = r.json()["totalItems"]
-    if total != expected:
-        raise RuntimeError(f"expected {expected} records, server has {total}")
+    return bd.auth_with_password(base, "_superusers", EMAIL, PASSWORD)
 
 
 # ---- wrk -------------------------------------------------------------------------------------
@@ -239,16 +148,14 @@ def parse_wrk(out: str) -> dict[str, Any]:
     return res
 
 
-def scenario_cmd(name: str, base: str, ids_file: Path, threads: int, conns: int, seconds: float) -> list[str]:
-    url = f"{base}/api/collections/{COLLECTION}/records"
+def scenario_cmd(name: str, srv: ServerProc, ids_file: Path, threads: int, conns: int, seconds: float) -> list[str]:
+    url, extra = bd.scenario_request(name, srv.base, ids_file, srv.tokens_file)
     cmd = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{max(1, round(seconds))}s", "--latency", "--timeout", "10s"]
-    if name == "list":
-        return [*cmd, url]
-    if name == "view":
-        return [*cmd, "-s", str(HERE / "view.lua"), url, "--", str(ids_file)]
-    if name == "create":
-        return [*cmd, "-s", str(HERE / "create.lua"), url]
-    raise ValueError(name)
+    # wrk takes the script before the URL and the script's arguments after "--".
+    if "--" in extra:
+        i = extra.index("--")
+        return [*cmd, *extra[:i], url, *extra[i:]]
+    return [*cmd, *extra, url]
 
 
 def run_wrk(cmd: list[str]) -> dict[str, Any]:
@@ -338,7 +245,7 @@ def profile_scenario(srv: ServerProc, name: str, ids_file: Path, args: argparse.
     spy = subprocess.Popen([*base_cmd, "--format", "raw", "-o", str(raw)], stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE, text=True)
     time.sleep(0.5)
-    wrk_res = run_wrk(scenario_cmd(name, srv.base, ids_file, args.threads, args.connections, seconds))
+    wrk_res = run_wrk(scenario_cmd(name, srv, ids_file, args.threads, args.connections, seconds))
     try:
         _, err = spy.communicate(timeout=seconds + 60)
     except subprocess.TimeoutExpired:
@@ -364,26 +271,40 @@ def profile_scenario(srv: ServerProc, name: str, ids_file: Path, args: argparse.
 # ---- main ------------------------------------------------------------------------------------
 
 
-def prepare(srv: ServerProc, records: list[dict[str, Any]], args: argparse.Namespace) -> float:
-    """Superuser, start, collection, seed; returns the seeding seconds."""
+def prepare(srv: ServerProc, data: bd.Dataset, args: argparse.Namespace) -> dict[str, Any]:
+    """Superuser, start, collections, seed, user tokens, result checks; returns seeding facts."""
+    def log(msg: str) -> None:
+        print(f"[{srv.name}] {msg}", flush=True)
+
     srv.create_superuser()
     srv.start()
-    create_collection(srv.base, auth_token(srv.base))
-    took = seed(srv.base, records, args.seed_workers)
-    check_count(srv.base, len(records))
-    print(f"[{srv.name}] seeded {len(records)} records in {took:.1f}s ({len(records) / took:.0f}/s)", flush=True)
-    return round(took, 2)
+    token = auth_token(srv.base)
+    bd.create_collections(srv.base, token)
+    took = bd.seed_all(srv.base, data, args.seed_workers, token, log)
+    tokens = bd.user_tokens(srv.base, data)
+    srv.tokens_file.write_text("\n".join(tokens) + "\n")
+    index = bd.index_exists(srv.data_dir)
+    if index is not True:
+        log(f"WARNING: index idx_posts_views {'missing' if index is False else 'not checked'} in data.db")
+    checks = {}
+    for name in args.scenarios:
+        problem = bd.check_scenario(name, srv.base, data, tokens)
+        if name in bd.NEW_SCENARIOS:
+            checks[name] = problem or "ok"
+            if problem:
+                log(f"WARNING: {name} response differs from the data set: {problem}")
+    return {"seed_seconds": round(took, 2), "views_index": index, "checks": checks}
 
 
 def measure(srv: ServerProc, name: str, ids_file: Path, args: argparse.Namespace, warmup: bool) -> dict[str, Any]:
     if warmup and args.warmup > 0:
-        run_wrk(scenario_cmd(name, srv.base, ids_file, args.threads, args.connections, args.warmup))
+        run_wrk(scenario_cmd(name, srv, ids_file, args.threads, args.connections, args.warmup))
     cpu0 = srv.cpu_seconds()
-    res = run_wrk(scenario_cmd(name, srv.base, ids_file, args.threads, args.connections, args.duration))
+    res = run_wrk(scenario_cmd(name, srv, ids_file, args.threads, args.connections, args.duration))
     # Server CPU per request: much less sensitive than req/s to other load on a shared machine.
     res["cpu_ms_per_req"] = round(1000 * (srv.cpu_seconds() - cpu0) / res["requests"], 4) if res["requests"] else None
     bad = f"  non-2xx={res['non_2xx']} sock_err={res['socket_errors']}" if res["non_2xx"] or res["socket_errors"] else ""
-    print(f"[{srv.name}] {name:6s} {res['rps']:10.1f} req/s  p99 {res['p99_ms']:.2f} ms  "
+    print(f"[{srv.name}] {name:8s} {res['rps']:10.1f} req/s  p99 {res['p99_ms']:.2f} ms  "
           f"cpu {res['cpu_ms_per_req']} ms/req{bad}", flush=True)
     return res
 
@@ -396,7 +317,7 @@ def best(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return res
 
 
-def run_all(servers: list[ServerProc], records: list[dict[str, Any]], ids_file: Path, args: argparse.Namespace,
+def run_all(servers: list[ServerProc], data: bd.Dataset, ids_file: Path, args: argparse.Namespace,
             profile_dir: Path | None) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
     """Benchmark every server; only one is ever under load.
 
@@ -419,7 +340,7 @@ def run_all(servers: list[ServerProc], records: list[dict[str, Any]], ids_file: 
     if args.mode == "sequential":
         for srv in servers:
             try:
-                measured[srv.name]["_seed_seconds"] = prepare(srv, records, args)
+                measured[srv.name]["_setup"] = prepare(srv, data, args)
                 for name in args.scenarios:
                     for i in range(args.repeat):
                         runs[srv.name, name].append(measure(srv, name, ids_file, args, warmup=i == 0))
@@ -428,7 +349,7 @@ def run_all(servers: list[ServerProc], records: list[dict[str, Any]], ids_file: 
                 srv.stop()
     else:
         for srv in servers:
-            measured[srv.name]["_seed_seconds"] = prepare(srv, records, args)
+            measured[srv.name]["_setup"] = prepare(srv, data, args)
         for name in args.scenarios:
             for i in range(args.repeat):
                 for srv in servers if i % 2 == 0 else servers[::-1]:
@@ -474,7 +395,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--quick", action="store_true", help="3s runs, 1s warm-up, 2,000 records: a smoke check")
     ap.add_argument("--pb", default=os.environ.get("PB_BIN", DEFAULT_PB), help=f"PocketBase binary (default {DEFAULT_PB})")
     ap.add_argument("--pybase", default=shutil.which("pybase") or "pybase", help="pybase command")
-    ap.add_argument("--records", type=int, default=None, help="records to seed (default 10000; 2000 with --quick)")
+    ap.add_argument("--records", type=int, default=None, help="posts to seed (default 10000; 2000 with --quick)")
+    ap.add_argument("--users", type=int, default=None, help="users to seed for expand2/authrule (default 200; 50 with --quick)")
+    ap.add_argument("--comments", type=int, default=None, help="comments to seed for expand2 (default 5000; 1000 with --quick)")
+    ap.add_argument("--notes", type=int, default=None, help="notes to seed for authrule (default 5000; 1000 with --quick)")
     ap.add_argument("--duration", type=float, default=None, help="seconds per wrk run (default 10; 3 with --quick)")
     ap.add_argument("--warmup", type=float, default=None, help="seconds of warm-up per scenario (default 3; 1 with --quick)")
     ap.add_argument("--mode", choices=("interleave", "sequential"), default="interleave",
@@ -484,7 +408,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     ap.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     ap.add_argument("--seed-workers", type=int, default=16, help="concurrent seeding clients (default 16)")
-    ap.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma list of list,view,create")
+    ap.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma list of " + ",".join(SCENARIOS) + " (default all)")
     ap.add_argument("--only", choices=("pocketbase", "pybase"), help="benchmark one server only")
     ap.add_argument("--profile", nargs="?", const="list,view", default="",
                     help="after benchmarking pybase, sample it with py-spy during these scenarios (default list,view)")
@@ -497,6 +421,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = ap.parse_args(argv)
 
     args.records = args.records or (2000 if args.quick else 10_000)
+    args.users = args.users or (50 if args.quick else 200)
+    args.comments = args.comments or (1000 if args.quick else 5000)
+    args.notes = args.notes or (1000 if args.quick else 5000)
     args.duration = args.duration or (3.0 if args.quick else 10.0)
     args.warmup = args.warmup if args.warmup is not None else (1.0 if args.quick else 3.0)
     args.profile_seconds = args.profile_seconds or (4.0 if args.quick else 10.0)
@@ -505,6 +432,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     for s in args.scenarios + args.profile:
         if s not in SCENARIOS:
             ap.error(f"unknown scenario {s!r}")
+    args.scenarios = sorted(set(args.scenarios), key=SCENARIOS.index)  # create last
     if not shutil.which("wrk"):
         ap.error("wrk is not installed (scripts/bench/run.sh installs it)")
     if args.profile and not shutil.which("py-spy"):
@@ -533,17 +461,18 @@ def build_rows(measured: dict[str, dict[str, Any]], scenarios: list[str]) -> lis
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    records = make_records(args.records)
+    data = bd.make_dataset(args.records, args.users, args.comments, args.notes, args.scenarios + args.profile)
     work = Path(tempfile.mkdtemp(prefix="pybase-bench-"))
     ids_file = work / "ids.txt"
-    ids_file.write_text("\n".join(r["id"] for r in records) + "\n")
+    ids_file.write_text("\n".join(r["id"] for r in data.posts) + "\n")
     profile_dir = work / "profiles" if args.profile else None
     if profile_dir:
         profile_dir.mkdir()
     load = os.getloadavg()[0]
     if load > 0.5:
         print(f"warning: load average is {load:.2f} before starting; results will be noisy", flush=True)
-    print(f"work dir {work}; {args.records} records; wrk -t{args.threads} -c{args.connections} "
+    print(f"work dir {work}; {len(data.posts)} posts, {len(data.users)} users, {len(data.comments)} comments, "
+          f"{len(data.notes)} notes; wrk -t{args.threads} -c{args.connections} "
           f"-d{args.duration:.0f}s --latency (warm-up {args.warmup:.0f}s)", flush=True)
 
     servers = []
@@ -552,7 +481,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.only != "pocketbase":
         servers.append(ServerProc("pybase", [args.pybase], work))
     try:
-        measured, profiles = run_all(servers, records, ids_file, args, profile_dir)
+        measured, profiles = run_all(servers, data, ids_file, args, profile_dir)
     finally:
         for srv in servers:
             srv.stop()
@@ -562,6 +491,10 @@ def main(argv: list[str] | None = None) -> int:
     rows = build_rows(measured, args.scenarios)
     print()
     print(fmt_table(rows))
+    for server, m in measured.items():
+        for name, verdict in m.get("_setup", {}).get("checks", {}).items():
+            if verdict != "ok":
+                print(f"WARNING: {server} {name} answered differently from the data set: {verdict}")
     for name, prof in profiles.items():
         print_profile(name, prof)
     if profile_dir:
@@ -570,14 +503,17 @@ def main(argv: list[str] | None = None) -> int:
     out = {
         "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "quick": args.quick,
-        "records": args.records,
+        "records": {"posts": len(data.posts), "users": len(data.users), "comments": len(data.comments),
+                    "notes": len(data.notes)},
         "wrk": {"threads": args.threads, "connections": args.connections, "duration_s": args.duration,
                 "warmup_s": args.warmup},
         "repeat": args.repeat,
         "mode": args.mode,
         "machine": {"cpus": os.cpu_count(), "loadavg_at_start": round(load, 2), "python": platform.python_version(),
                     "platform": platform.platform()},
-        "seed_seconds": {k: v.get("_seed_seconds") for k, v in measured.items()},
+        "seed_seconds": {k: v.get("_setup", {}).get("seed_seconds") for k, v in measured.items()},
+        "views_index": {k: v.get("_setup", {}).get("views_index") for k, v in measured.items()},
+        "checks": {k: v.get("_setup", {}).get("checks") for k, v in measured.items()},
         "results": rows,
     }
     if profiles:
