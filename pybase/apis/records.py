@@ -85,6 +85,22 @@ class RecordsResource:
             raise not_found(message)
         return col
 
+    def _find_allowed(self, col: Collection, info: RequestInfo, rule_key: str, record_id: str) -> Record:
+        """The record if the rule lets the caller reach it: 403 for a null rule, else 404."""
+        rule = col.rules[rule_key]
+        if rule is None and not info.is_superuser:
+            raise ApiError(403, MSG_SUPERUSERS_ONLY)
+        try:
+            where = record_access.rule_condition(self.app, col, info, rule)
+        except BadRequestError as ex:
+            raise not_found() from ex
+        return self.app.records.find_by_id(col, record_id, where)
+
+    def _event(self, req: falcon.Request, resp: falcon.Response, col: Collection, record: Record, info: RequestInfo) -> RecordRequestEvent:
+        event = RecordRequestEvent(self.app)
+        event.request, event.response, event.collection, event.record, event.auth = req, resp, col, record, info.auth
+        return event
+
     def _respond(self, req: falcon.Request, resp: falcon.Response, records: list[Record], info: RequestInfo, status: int = 200) -> list[dict[str, Any]]:
         expand = req.get_param("expand") or ""
         if expand:
@@ -146,16 +162,8 @@ class RecordsResource:
         """View one record (viewRule)."""
         col = self._collection(collection)
         info = request_info(req)
-        rule = col.rules["viewRule"]
-        if rule is None and not info.is_superuser:
-            raise ApiError(403, MSG_SUPERUSERS_ONLY)
-        try:
-            where = record_access.rule_condition(self.app, col, info, rule)
-        except BadRequestError as ex:
-            raise not_found() from ex
-        record = self.app.records.find_by_id(col, id, where)
-        event = RecordRequestEvent(self.app)
-        event.request, event.response, event.collection, event.record, event.auth = req, resp, col, record, info.auth
+        record = self._find_allowed(col, info, "viewRule", id)
+        event = self._event(req, resp, col, record, info)
         self.app.hooks["onRecordViewRequest"].trigger(
             event, lambda e: self._write_one(req, resp, e.record, info)
         )
@@ -179,8 +187,7 @@ class RecordsResource:
             load_submitted(record, _with_file_names(data, files), is_superuser=info.is_superuser)
         except ValidationError as ex:
             raise from_domain(ex, "Failed to create record.") from ex
-        event = RecordRequestEvent(self.app)
-        event.request, event.response, event.collection, event.record, event.auth = req, resp, col, record, info.auth
+        event = self._event(req, resp, col, record, info)
 
         def finalize(e: RecordRequestEvent) -> None:
             check = None if info.is_superuser else record_access.write_check(self.app, col, info, rule)
@@ -218,8 +225,7 @@ class RecordsResource:
             load_submitted(record, _with_file_names(data, files), is_superuser=info.is_superuser, is_manager=is_manager)
         except ValidationError as ex:
             raise from_domain(ex, "Failed to update record.") from ex
-        event = RecordRequestEvent(self.app)
-        event.request, event.response, event.collection, event.record, event.auth = req, resp, col, record, info.auth
+        event = self._event(req, resp, col, record, info)
 
         def finalize(e: RecordRequestEvent) -> None:
             try:
@@ -236,16 +242,8 @@ class RecordsResource:
         if col.is_view:
             raise bad_request(MSG_UNSUPPORTED_TYPE)
         info = request_info(req)
-        rule = col.rules["deleteRule"]
-        if rule is None and not info.is_superuser:
-            raise ApiError(403, MSG_SUPERUSERS_ONLY)
-        try:
-            where = record_access.rule_condition(self.app, col, info, rule)
-        except BadRequestError as ex:
-            raise not_found() from ex
-        record = self.app.records.find_by_id(col, id, where)
-        event = RecordRequestEvent(self.app)
-        event.request, event.response, event.collection, event.record, event.auth = req, resp, col, record, info.auth
+        record = self._find_allowed(col, info, "deleteRule", id)
+        event = self._event(req, resp, col, record, info)
 
         def finalize(e: RecordRequestEvent) -> None:
             try:
