@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from sqlalchemy import and_, select
 
+from pybase.core import record_access
 from pybase.core.collections import Collection
 from pybase.core.errors import BadRequestError, NotFoundError
 from pybase.core.field_resolver import RecordFieldResolver
 from pybase.core.records import Record
 from pybase.jsvm.binds_db import where_clauses
 from pybase.store.dialect import insertion_order
-from pybase.tools.filter import FilterError, compile_filter, compile_sort, parse_filter, parse_sort
+from pybase.tools.filter import FilterError, compile_filter, parse_filter
 
 if TYPE_CHECKING:
     from pybase.jsvm.pool import Executor
@@ -55,16 +56,17 @@ def _where(col: Collection, text: str, params: Any) -> Any:
 def _find(ex: Executor, collection: Any, text: str, sort: str, limit: int, offset: int, params: Any) -> list[Record]:
     app = ex.runtime.app
     col = collection_of(ex, collection)
-    stmt = select(col.table)
-    where = _where(col, text, params)
-    if where is not None:
-        stmt = stmt.where(where)
+    bound = dict(params) if isinstance(params, dict) else {}
+    source = _PARAM_RE.sub(lambda m: _literal(bound.get(m.group(1))), str(text or ""))
+    try:
+        # NOTE: through record_access so relation paths get their joins (and DISTINCT).
+        query = record_access.filter_query(col, source, sort or None)
+    except (FilterError, BadRequestError) as ex_:
+        raise BadRequestError(f"invalid filter or sort: {ex_}") from ex_
+    stmt = query.apply(select(col.table), col.table)
     rowid = None if col.is_view else insertion_order(col.table)
-    if sort:
-        try:
-            stmt = stmt.order_by(*compile_sort(parse_sort(sort), RecordFieldResolver(col, None, allow_hidden=True), rowid=rowid))
-        except FilterError as ex_:
-            raise BadRequestError(f"invalid sort: {ex_}") from ex_
+    if query.order_by:
+        stmt = stmt.order_by(*query.order_by)
     elif rowid is not None:
         stmt = stmt.order_by(rowid)
     if limit and int(limit) > 0:

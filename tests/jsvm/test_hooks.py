@@ -166,3 +166,19 @@ def test_record_request_hooks_see_the_body_and_path_values(hooks_server: HooksSe
     r = srv.request("PATCH", f"/api/collections/posts/records/{POST1_ID}", json={"title": "Changed"})
     assert r.status_code == 200, r.text
     assert r.json()["title"] == f"Changed {POST1_ID} PATCH"
+
+
+RELATION_FILTER_ROUTE = """
+routerAdd("GET", "/by-author", (e) => {
+    const titles = $app.findRecordsByFilter("posts", "author.name = {:name}", "title", 10, 0, { name: "User Two" })
+        .map((r) => r.get("title"));
+    return e.json(200, { titles });
+});
+"""
+
+
+def test_find_records_by_filter_follows_relations(hooks_server: HooksServerFactory):
+    srv = hooks_server({"rel.pb.js": RELATION_FILTER_ROUTE})
+    r = srv.request("GET", "/by-author")
+    assert r.status_code == 200, r.text
+    assert r.json() == {"titles": ["Second post"]}
