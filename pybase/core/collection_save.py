@@ -9,6 +9,7 @@ import orjson
 from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import DBAPIError
 
+from pybase.core.collection_validate import validate_collection
 from pybase.core.collections import (
     Collection,
     apply_changes,
@@ -16,7 +17,6 @@ from pybase.core.collections import (
     new_collection,
     retarget_indexes,
     touch,
-    validate_collection,
 )
 from pybase.core.errors import BadRequestError, FieldError, ValidationError
 from pybase.core.events import CollectionEvent, ModelEvent
