@@ -7,7 +7,8 @@ raise ``ApiError`` to answer an error. See README, "Use pybase as a Python frame
 
 from pybase.apis.errors import ApiError
 from pybase.app import VERSION as __version__
-from pybase.app import PyBase, RouteEvent
+from pybase.app import PyBase
 from pybase.config import Config
+from pybase.routes import RouteEvent
 
 __all__ = ["ApiError", "Config", "PyBase", "RouteEvent", "__version__"]
