@@ -96,6 +96,20 @@ class RecordsResource:
             raise not_found() from ex
         return self.app.records.find_by_id(col, record_id, where)
 
+    def _write_request(
+        self, req: falcon.Request, collection: str, rule_key: str
+    ) -> tuple[Collection, dict[str, Any], dict[str, list[Any]], RequestInfo, str | None]:
+        """Collection, body, files, request info and rule of a create/update (403 for a null rule)."""
+        col = self._collection(collection, MSG_MISSING_COLLECTION_CREATE)
+        if col.is_view:
+            raise bad_request(MSG_UNSUPPORTED_TYPE)
+        data, files = read_body(req, require_type=True)
+        info = request_info(req, data)
+        rule = col.rules[rule_key]
+        if rule is None and not info.is_superuser:
+            raise ApiError(403, MSG_SUPERUSERS_ONLY)
+        return col, data, files, info, rule
+
     def _event(self, req: falcon.Request, resp: falcon.Response, col: Collection, record: Record, info: RequestInfo) -> RecordRequestEvent:
         event = RecordRequestEvent(self.app)
         event.request, event.response, event.collection, event.record, event.auth = req, resp, col, record, info.auth
@@ -172,14 +186,7 @@ class RecordsResource:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, collection: str) -> None:
         """Create a record (createRule, checked inside the write transaction)."""
-        col = self._collection(collection, MSG_MISSING_COLLECTION_CREATE)
-        if col.is_view:
-            raise bad_request(MSG_UNSUPPORTED_TYPE)
-        data, files = read_body(req, require_type=True)
-        info = request_info(req, data)
-        rule = col.rules["createRule"]
-        if rule is None and not info.is_superuser:
-            raise ApiError(403, MSG_SUPERUSERS_ONLY)
+        col, data, files, info, rule = self._write_request(req, collection, "createRule")
         record = self.app.new_record(col)
         if rule and not info.is_superuser:
             info.body = rule_body(record, data)
@@ -203,14 +210,7 @@ class RecordsResource:
 
     def on_patch_item(self, req: falcon.Request, resp: falcon.Response, collection: str, id: str) -> None:  # noqa: A002
         """Update a record (updateRule)."""
-        col = self._collection(collection, MSG_MISSING_COLLECTION_CREATE)
-        if col.is_view:
-            raise bad_request(MSG_UNSUPPORTED_TYPE)
-        data, files = read_body(req, require_type=True)
-        info = request_info(req, data)
-        rule = col.rules["updateRule"]
-        if rule is None and not info.is_superuser:
-            raise ApiError(403, MSG_SUPERUSERS_ONLY)
+        col, data, files, info, rule = self._write_request(req, collection, "updateRule")
         record = self.app.records.find_by_id(col, id)
         if rule and not info.is_superuser:
             # NOTE: the updateRule sees @request.body with modifiers resolved (as PocketBase).

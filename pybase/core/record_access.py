@@ -144,11 +144,7 @@ def list_query(
     if not info.is_superuser and rule:
         query.where.append(_compile(resolver, rule))
     resolver.allow_hidden = info.is_superuser
-    if filter_text and filter_text.strip():
-        query.where.append(_compile(resolver, filter_text, rule=False))
-    query.order_by = _sort(collection, resolver, sort_text)
-    _collect(resolver)
-    return query
+    return _add_filter_and_sort(collection, resolver, query, filter_text, sort_text)
 
 
 def filter_query(
@@ -163,7 +159,16 @@ def filter_query(
     Apply with ``query.apply(select(table), table).order_by(*query.order_by)``.
     """
     resolver = _resolver(collection, info)
-    query = RecordQuery(resolvers=[resolver])
+    return _add_filter_and_sort(collection, resolver, RecordQuery(resolvers=[resolver]), filter_text, sort_text)
+
+
+def _add_filter_and_sort(
+    collection: Collection,
+    resolver: RecordFieldResolver,
+    query: RecordQuery,
+    filter_text: str | None,
+    sort_text: str | None,
+) -> RecordQuery:
     if filter_text and filter_text.strip():
         query.where.append(_compile(resolver, filter_text, rule=False))
     query.order_by = _sort(collection, resolver, sort_text)
