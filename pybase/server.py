@@ -1,4 +1,8 @@
-"""Waitress wiring: listen, serve until SIGINT/SIGTERM, drain in-flight requests, close cleanly."""
+"""Waitress wiring: listen, serve until SIGINT/SIGTERM, drain in-flight requests, close cleanly.
+
+Requests run on waitress's I/O loop thread unless they may block (see :class:`DispatchPolicy`);
+the rest go to waitress's worker threads as usual.
+"""
 
 from __future__ import annotations
 
@@ -21,8 +25,7 @@ log = logging.getLogger("pybase.server")
 logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 DRAIN_SECONDS = 10.0
-# PERF: waitress serves keep-alive connections far slower once they outnumber its threads
-# (measured: 16 connections on 2 threads 280 req/s, on 16+ threads 3,000 req/s on /api/health).
+# NOTE: the worker threads serve only what the loop thread hands off (slow or blocking routes).
 DEFAULT_THREADS = 32
 # NOTE: waitress refuses bodies over this size from the headers alone, before buffering them;
 # per-route limits below it are checked by the body-limit middleware.
@@ -57,9 +60,127 @@ class _WsgiTask(WSGITask):
         return bytes(super().build_response_header())
 
 
+# Routes that wait on something slow by design run on the worker threads: bcrypt (password
+# sign-in, password reset), mail, OAuth2 providers, streams, whole-file and whole-database work.
+_OFFLOAD_PREFIXES = (
+    "/api/realtime", "/api/backups", "/api/batch", "/api/files/", "/api/settings/test/",
+    "/api/collections/import",
+)
+_OFFLOAD_ACTIONS = frozenset({
+    "auth-with-password", "auth-with-otp", "auth-with-oauth2", "request-otp",
+    "request-password-reset", "confirm-password-reset", "request-verification",
+    "confirm-verification", "request-email-change", "confirm-email-change",
+})
+INLINE_BODY_MAX = 64 << 10
+INLINE_SLOW_SECONDS = 0.02
+SLOW_STRIKES = 3  # slow runs in a row that hand a route off...
+SLOW_STRIKE_AT_ONCE = 10  # ...or one run this many times slower
+OFFLOAD_COOLDOWN_SECONDS = 30.0
+MAX_OFFLOAD_COOLDOWN_SECONDS = 3600.0
+_MAX_TRACKED_ROUTES = 4096
+
+
+class DispatchPolicy:
+    """Decides, per request, between the I/O loop thread and the worker threads.
+
+    PERF: in one CPython process, handing every request to a worker thread costs more than most
+    requests themselves: GIL handoffs between the loop and 16+ busy workers cut list throughput
+    3x and create 7x (scripts/bench, 16 connections). Quick requests therefore run inline on the
+    loop thread. Routes that block by design are always handed off. A route whose inline runs
+    took longer than ``slow_seconds`` several times in a row (once is a GC pause or a WAL
+    checkpoint), or once far longer, is handed off for a cooldown that doubles each time it is
+    found slow again (a JS hook calling $http, a bcrypt hash on an auth record create...), so one
+    slow route cannot stall the others for long. Only the loop thread calls it.
+    """
+
+    def __init__(self, *, slow_seconds: float = INLINE_SLOW_SECONDS, cooldown: float = OFFLOAD_COOLDOWN_SECONDS) -> None:
+        self.slow_seconds = slow_seconds
+        self.cooldown = cooldown
+        self._offloaded_until: dict[str, float] = {}
+        self._cooldowns: dict[str, float] = {}  # routes found slow, until they run quick again
+        self._strikes: dict[str, int] = {}  # slow inline runs in a row
+
+    @staticmethod
+    def route_key(method: str, path: str) -> str:
+        """Method and the first four path segments: one key per collection's records routes."""
+        return method + " " + "/".join(path.split("/", 5)[:5])
+
+    def runs_inline(self, method: str, path: str, content_length: int, accept: str) -> bool:
+        if not path.startswith("/api/") or path.startswith(_OFFLOAD_PREFIXES):
+            return False
+        if content_length > INLINE_BODY_MAX or "text/event-stream" in accept:
+            return False
+        if path.rsplit("/", 1)[-1] in _OFFLOAD_ACTIONS:
+            return False
+        if not self._offloaded_until:
+            return True
+        key = self.route_key(method, path)
+        until = self._offloaded_until.get(key)
+        if until is None:
+            return True
+        if until > time.monotonic():
+            return False
+        del self._offloaded_until[key]
+        return True
+
+    def ran_inline(self, method: str, path: str, seconds: float) -> None:
+        """Report an inline run; a slow one sends its route to the worker threads for a while."""
+        if seconds < self.slow_seconds:
+            if self._strikes or self._cooldowns:
+                key = self.route_key(method, path)
+                self._strikes.pop(key, None)
+                self._cooldowns.pop(key, None)
+            return
+        key = self.route_key(method, path)
+        if len(self._cooldowns) + len(self._strikes) >= _MAX_TRACKED_ROUTES:
+            self._cooldowns.clear()
+            self._offloaded_until.clear()
+            self._strikes.clear()
+        strikes = self._strikes.get(key, 0) + 1
+        if strikes < SLOW_STRIKES and seconds < self.slow_seconds * SLOW_STRIKE_AT_ONCE:
+            self._strikes[key] = strikes
+            return
+        self._strikes.pop(key, None)
+        previous = self._cooldowns.get(key)
+        cooldown = min(previous * 2, MAX_OFFLOAD_COOLDOWN_SECONDS) if previous else self.cooldown
+        self._cooldowns[key] = cooldown
+        self._offloaded_until[key] = time.monotonic() + cooldown
+        log.info("%s %s took %.0f ms on the loop thread: served by worker threads for %.0f s",
+                 method, path, seconds * 1000, cooldown)
+
+    def is_offloaded(self, method: str, path: str) -> bool:
+        """Whether the route is in its cooldown (for tests and diagnostics)."""
+        return self._offloaded_until.get(self.route_key(method, path), 0.0) > time.monotonic()
+
+    def cooldown_of(self, method: str, path: str) -> float:
+        """The route's current cooldown in seconds (0 when it runs inline)."""
+        return self._cooldowns.get(self.route_key(method, path), 0.0)
+
+
 class _Channel(HTTPChannel):
     task_class = _WsgiTask
     error_task_class = _JsonErrorTask
+    inline_pending = False
+
+    def handle_read(self) -> None:
+        super().handle_read()
+        # NOTE: received() holds requests_lock while it queues a request, so the inline run
+        # happens here, after it returns; service() queues the next pipelined request itself.
+        while self.inline_pending and self.connected:
+            self.inline_pending = False
+            request = self.requests[0]
+            started = time.perf_counter()
+            self.service()
+            self.server.dispatch.ran_inline(request.command, request.path, time.perf_counter() - started)
+        if self.total_outbufs_len and not self.requests:
+            # Send now rather than on the loop's next pass.
+            self._flush_exception(self._flush_some)
+
+    def _flush_outbufs_below_high_watermark(self) -> None:
+        # NOTE: waitress waits for the loop thread to drain a large backlog; on the loop
+        # thread itself that would never end, so the buffer (file-backed past 1 MB) grows.
+        if not self.server.on_loop_thread():
+            super()._flush_outbufs_below_high_watermark()
 
 
 class Server:
@@ -79,6 +200,32 @@ class Server:
             ident="",  # NOTE: PocketBase sends no Server header.
         )
         self.server.channel_class = _Channel
+        self.dispatch = DispatchPolicy()
+        self._loop_thread: int | None = None
+        waitress_server = self.server
+        queue_task = waitress_server.add_task
+        pull_trigger = waitress_server.pull_trigger
+
+        def on_loop_thread() -> bool:
+            return threading.get_ident() == self._loop_thread
+
+        def add_task(channel: _Channel) -> None:
+            request = channel.requests[0]
+            if on_loop_thread() and self.dispatch.runs_inline(
+                request.command, request.path, request.content_length, request.headers.get("ACCEPT", "")
+            ):
+                channel.inline_pending = True
+            else:
+                queue_task(channel)
+
+        def wake_loop() -> None:
+            if not on_loop_thread():
+                pull_trigger()
+
+        waitress_server.dispatch = self.dispatch
+        waitress_server.on_loop_thread = on_loop_thread
+        waitress_server.add_task = add_task
+        waitress_server.pull_trigger = wake_loop
         self._stopping = threading.Event()
 
     def set_max_body(self, size: int) -> None:
@@ -103,6 +250,7 @@ class Server:
         from waitress import wasyncore
 
         server = self.server
+        self._loop_thread = threading.get_ident()
         while not self._stopping.is_set():
             wasyncore.loop(timeout=0.2, map=server._map, use_poll=True, count=1)
         # Stop accepting, let running requests finish and flush their responses.

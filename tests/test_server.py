@@ -1,0 +1,153 @@
+"""The server's dispatch: quick requests on waitress's loop thread, blocking ones on its workers.
+
+A real server on loopback with Python routes that report the thread they ran on. The checks are
+about behaviour, never timing: a blocked route must not stop other requests from being answered
+(the blocked handler waits for an event the test sets only after the other answer arrived).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+import pybase
+from pybase.server import INLINE_BODY_MAX, DispatchPolicy
+
+TIMEOUT = 10
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[pybase.PyBase, Any, str, dict[str, Any]]]:
+    app = pybase.PyBase(data_dir=str(tmp_path / "pb_data"), http="127.0.0.1:0")
+    state: dict[str, Any] = {"release": threading.Event(), "entered": threading.Event()}
+
+    @app.route("GET", "/api/where")
+    def where(e):
+        return {"thread": threading.current_thread().name}
+
+    @app.route("POST", "/api/where")
+    def where_post(e):
+        return {"thread": threading.current_thread().name, "size": len(e.request_info().body.get("blob", ""))}
+
+    @app.route("GET", "/api/blocking")
+    def blocking(e):
+        # The first call only sleeps far past the slow threshold; later ones wait for the test.
+        if state.setdefault("calls", 0) == 0:
+            threading.Event().wait(DispatchPolicy().slow_seconds * 12)
+        else:
+            state["entered"].set()
+            state["release"].wait(TIMEOUT)
+        state["calls"] += 1
+        return {"thread": threading.current_thread().name}
+
+    @app.route("GET", "/api/big/{size}")
+    def big(e):
+        return {"blob": "x" * int(e.request.path_value("size"))}
+
+    server = app.serve_in_thread()
+    try:
+        yield app, server, f"http://127.0.0.1:{server.port}", state
+    finally:
+        state["release"].set()
+        app.stop()
+
+
+def _thread(base: str, path: str = "/api/where") -> str:
+    res = requests.get(base + path, timeout=TIMEOUT)
+    assert res.status_code == 200, res.text
+    return str(res.json()["thread"])
+
+
+def test_quick_requests_run_on_the_loop_thread(served):
+    _app, _server, base, _state = served
+    loop = _thread(base)
+    assert not loop.startswith("waitress"), loop
+    assert {_thread(base) for _ in range(5)} == {loop}
+
+
+def test_large_bodies_and_blocking_actions_go_to_worker_threads(served):
+    _app, server, base, _state = served
+    res = requests.post(base + "/api/where", json={"blob": "y" * (INLINE_BODY_MAX + 1)}, timeout=TIMEOUT)
+    assert res.status_code == 200 and res.json()["size"] == INLINE_BODY_MAX + 1
+    assert res.json()["thread"].startswith("waitress"), res.json()
+    small = requests.post(base + "/api/where", json={"blob": "y"}, timeout=TIMEOUT).json()
+    assert not small["thread"].startswith("waitress"), small
+    policy = server.dispatch
+    assert not policy.runs_inline("POST", "/api/collections/users/auth-with-password", 10, "*/*")
+    assert not policy.runs_inline("GET", "/api/realtime", 0, "*/*")
+    assert not policy.runs_inline("GET", "/api/files/c/r/a.png", 0, "*/*")
+    assert not policy.runs_inline("GET", "/_/", 0, "*/*")
+    assert not policy.runs_inline("GET", "/api/anything", 0, "text/event-stream")
+    assert policy.runs_inline("GET", "/api/collections/posts/records", 0, "*/*")
+
+
+def test_a_slow_route_moves_to_worker_threads_and_stops_blocking_others(served):
+    _app, server, base, state = served
+    first = _thread(base, "/api/blocking")  # slow, inline: the policy notices
+    assert not first.startswith("waitress"), first
+    assert server.dispatch.is_offloaded("GET", "/api/blocking")
+    assert not server.dispatch.is_offloaded("GET", "/api/where")
+    with ThreadPoolExecutor(1) as pool:
+        blocked = pool.submit(_thread, base, "/api/blocking")
+        assert state["entered"].wait(TIMEOUT), "the blocking route never started"
+        # The blocked handler holds a worker thread; the loop still answers everyone else.
+        assert not _thread(base).startswith("waitress")
+        assert requests.get(base + "/api/health", timeout=TIMEOUT).status_code == 200
+        state["release"].set()
+        assert blocked.result(TIMEOUT).startswith("waitress")
+
+
+def test_one_slow_run_is_forgiven_three_in_a_row_are_not():
+    policy = DispatchPolicy(slow_seconds=0.01, cooldown=60.0)
+    for _ in range(5):  # a GC pause or WAL checkpoint now and then
+        policy.ran_inline("POST", "/api/collections/posts/records", 0.05)
+        policy.ran_inline("POST", "/api/collections/posts/records", 0.001)
+    assert policy.runs_inline("POST", "/api/collections/posts/records", 0, "")
+    for _ in range(3):
+        policy.ran_inline("POST", "/api/collections/posts/records", 0.05)
+    assert not policy.runs_inline("POST", "/api/collections/posts/records", 0, "")
+
+
+def test_offload_cooldown_grows_while_a_route_stays_slow():
+    policy = DispatchPolicy(slow_seconds=0.01, cooldown=0.0)
+    assert policy.runs_inline("GET", "/api/x/1", 0, "")
+    policy.ran_inline("GET", "/api/x/1", 0.001)
+    assert not policy.is_offloaded("GET", "/api/x/1")
+    policy = DispatchPolicy(slow_seconds=0.01, cooldown=60.0)
+    policy.ran_inline("GET", "/api/collections/posts/records/abc", 0.5)
+    # One key per collection's records routes and method: the list is the same route here.
+    assert not policy.runs_inline("GET", "/api/collections/posts/records", 0, "")
+    assert policy.runs_inline("GET", "/api/collections/other/records", 0, "")
+    assert policy.runs_inline("POST", "/api/collections/posts/records", 0, "")
+    first = policy.cooldown_of("GET", "/api/collections/posts/records")
+    policy.ran_inline("GET", "/api/collections/posts/records", 0.5)
+    assert policy.cooldown_of("GET", "/api/collections/posts/records") == 2 * first
+
+
+def test_a_response_larger_than_the_high_watermark_is_sent_whole_from_the_loop(served):
+    _app, server, base, _state = served
+    # NOTE: waitress makes a writer wait for the loop to drain a backlog over this mark; on the
+    # loop thread itself that wait would never end.
+    server.server.adj.outbuf_high_watermark = 64 << 10
+    size = 3 << 20
+    res = requests.get(f"{base}/api/big/{size}", timeout=TIMEOUT)
+    assert res.status_code == 200 and len(res.json()["blob"]) == size
+
+
+def test_pipelined_requests_are_answered_in_order(served):
+    _app, server, _base, _state = served
+    with socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT) as sock:
+        request = b"GET /api/big/%d HTTP/1.1\r\nHost: x\r\n\r\n"
+        sock.sendall(request % 3 + request % 5 + b"GET /api/where HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    assert data.count(b"HTTP/1.1 200") == 3
+    assert data.index(b'"xxx"') < data.index(b'"xxxxx"') < data.index(b'"thread"')
