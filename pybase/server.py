@@ -16,6 +16,7 @@ from typing import Any
 from waitress import create_server
 from waitress.channel import HTTPChannel
 from waitress.task import ErrorTask, WSGITask
+from waitress.wasyncore import ExitNow
 
 from pybase.apis.errors import CLOSE_CONNECTION_ENV
 from pybase.apis.middleware import SECURITY_HEADERS
@@ -74,8 +75,9 @@ _OFFLOAD_ACTIONS = frozenset({
 INLINE_BODY_MAX = 64 << 10
 INLINE_SLOW_SECONDS = 0.02
 SLOW_STRIKES = 3  # slow runs in a row that hand a route off...
-SLOW_STRIKE_AT_ONCE = 10  # ...or one run this many times slower
+SLOW_STRIKE_AT_ONCE = 5  # ...or one run this many times slower
 OFFLOAD_COOLDOWN_SECONDS = 30.0
+STALL_SECONDS = 0.25  # an inline request holding the loop this long makes the loop move
 MAX_OFFLOAD_COOLDOWN_SECONDS = 3600.0
 _MAX_TRACKED_ROUTES = 4096
 
@@ -88,7 +90,7 @@ class DispatchPolicy:
     3x and create 7x (scripts/bench, 16 connections). Quick requests therefore run inline on the
     loop thread. Routes that block by design are always handed off. A route whose inline runs
     took longer than ``slow_seconds`` several times in a row (once is a GC pause or a WAL
-    checkpoint), or once far longer, is handed off for a cooldown that doubles each time it is
+    checkpoint), or once five times longer, is handed off for a cooldown that doubles each time it is
     found slow again (a JS hook calling $http, a bcrypt hash on an auth record create...), so one
     slow route cannot stall the others for long. Only the loop thread calls it.
     """
@@ -161,17 +163,25 @@ class _Channel(HTTPChannel):
     task_class = _WsgiTask
     error_task_class = _JsonErrorTask
     inline_pending = False
+    owner: Server
 
     def handle_read(self) -> None:
         super().handle_read()
         # NOTE: received() holds requests_lock while it queues a request, so the inline run
         # happens here, after it returns; service() queues the next pipelined request itself.
+        owner = self.owner
         while self.inline_pending and self.connected:
             self.inline_pending = False
             request = self.requests[0]
-            started = time.perf_counter()
+            started = owner.inline_begin()
             self.service()
-            self.server.dispatch.ran_inline(request.command, request.path, time.perf_counter() - started)
+            owner.dispatch.ran_inline(request.command, request.path, time.perf_counter() - started)
+            still_loop = owner.inline_end()
+            if not still_loop:
+                # The watchdog gave the loop to another thread while this request ran: this
+                # thread is a worker now. Let the new loop send the answer; leave the poll pass.
+                self.server.pull_trigger()
+                raise ExitNow
         if self.total_outbufs_len and not self.requests:
             # Send now rather than on the loop's next pass.
             self._flush_exception(self._flush_some)
@@ -179,12 +189,18 @@ class _Channel(HTTPChannel):
     def _flush_outbufs_below_high_watermark(self) -> None:
         # NOTE: waitress waits for the loop thread to drain a large backlog; on the loop
         # thread itself that would never end, so the buffer (file-backed past 1 MB) grows.
-        if not self.server.on_loop_thread():
+        if not self.owner.on_loop_thread():
             super()._flush_outbufs_below_high_watermark()
 
 
 class Server:
-    """One waitress server with a graceful stop."""
+    """One waitress server with a graceful stop.
+
+    Quick requests run on the thread that polls the sockets (the loop thread). A watchdog hands
+    the loop to a fresh thread when a request holds it longer than ``STALL_SECONDS`` (a hook
+    waiting on the network, even on this very server), so a stalled request never stops the
+    others; the stalled thread finishes its request as a worker and retires.
+    """
 
     def __init__(self, wsgi_app: Callable[..., Any], host: str, port: int, *, threads: int = DEFAULT_THREADS) -> None:
         self.server = create_server(
@@ -199,19 +215,23 @@ class Server:
             clear_untrusted_proxy_headers=True,
             ident="",  # NOTE: PocketBase sends no Server header.
         )
-        self.server.channel_class = _Channel
+        # Channels reach their Server through their class (waitress builds them).
+        self.server.channel_class = type("Channel", (_Channel,), {"owner": self})
         self.dispatch = DispatchPolicy()
+        self.handovers = 0  # loop handovers so far (diagnostics, tests)
+        self._stopping = threading.Event()
+        self._owner_lock = threading.Lock()
         self._loop_thread: int | None = None
+        self._drained = threading.Event()
+        self._inline_started = 0.0  # when the loop thread's current inline request began
+        self._stalled = 0  # requests still running on threads that lost the loop
         waitress_server = self.server
         queue_task = waitress_server.add_task
         pull_trigger = waitress_server.pull_trigger
 
-        def on_loop_thread() -> bool:
-            return threading.get_ident() == self._loop_thread
-
         def add_task(channel: _Channel) -> None:
             request = channel.requests[0]
-            if on_loop_thread() and self.dispatch.runs_inline(
+            if self.on_loop_thread() and self.dispatch.runs_inline(
                 request.command, request.path, request.content_length, request.headers.get("ACCEPT", "")
             ):
                 channel.inline_pending = True
@@ -219,14 +239,11 @@ class Server:
                 queue_task(channel)
 
         def wake_loop() -> None:
-            if not on_loop_thread():
+            if not self.on_loop_thread():
                 pull_trigger()
 
-        waitress_server.dispatch = self.dispatch
-        waitress_server.on_loop_thread = on_loop_thread
         waitress_server.add_task = add_task
         waitress_server.pull_trigger = wake_loop
-        self._stopping = threading.Event()
 
     def set_max_body(self, size: int) -> None:
         """Refuse larger bodies from the headers alone, before reading them (413)."""
@@ -242,18 +259,78 @@ class Server:
         """The host bound."""
         return str(self.server.effective_host)
 
+    # ---- the loop thread ------------------------------------------------------------------------
+
+    def on_loop_thread(self) -> bool:
+        return threading.get_ident() == self._loop_thread
+
+    def inline_begin(self) -> float:
+        started = time.perf_counter()
+        self._inline_started = started
+        return started
+
+    def inline_end(self) -> bool:
+        """End an inline request; False when this thread lost the loop meanwhile."""
+        with self._owner_lock:
+            if threading.get_ident() == self._loop_thread:
+                self._inline_started = 0.0
+                return True
+            self._stalled -= 1
+            return False
+
+    def _become_loop(self) -> None:
+        with self._owner_lock:
+            self._loop_thread = threading.get_ident()
+            self._inline_started = 0.0
+
+    def _run_loop(self) -> None:
+        """Poll and serve until stopping, then drain; or until this thread hands the loop over."""
+        from waitress import wasyncore
+
+        self._become_loop()
+        server = self.server
+        while not self._stopping.is_set() and self.on_loop_thread():
+            try:
+                wasyncore.loop(timeout=0.2, map=server._map, use_poll=True, count=1)
+            except ExitNow:
+                return
+        if self.on_loop_thread():
+            try:
+                self._drain()
+            finally:
+                self._drained.set()
+
+    def _watch_loop(self) -> None:
+        """Give the loop to a new thread when an inline request holds it too long."""
+        while not self._stopping.wait(STALL_SECONDS / 2):
+            with self._owner_lock:
+                started = self._inline_started
+                if not started or time.perf_counter() - started < STALL_SECONDS or self._stopping.is_set():
+                    continue
+                self._loop_thread = None
+                self._inline_started = 0.0
+                self._stalled += 1
+                self.handovers += 1
+                name = f"pybase-loop-{self.handovers}"
+            log.warning("a request held the loop thread for %.0f ms: the loop moves to %s",
+                        (time.perf_counter() - started) * 1000, name)
+            threading.Thread(target=self._run_loop, name=name, daemon=True).start()
+
     def serve_forever(self, *, install_signals: bool = True) -> None:
         """Serve until :meth:`stop` (or SIGINT/SIGTERM), then drain in-flight requests."""
         if install_signals:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, lambda *_: self.stop())
+        threading.Thread(target=self._watch_loop, name="pybase-loop-watchdog", daemon=True).start()
+        self._run_loop()
+        # NOTE: when this thread handed the loop over, the thread holding it drains.
+        self._drained.wait()
+
+    def _drain(self) -> None:
+        """Stop accepting, let running requests finish and flush their responses, close."""
         from waitress import wasyncore
 
         server = self.server
-        self._loop_thread = threading.get_ident()
-        while not self._stopping.is_set():
-            wasyncore.loop(timeout=0.2, map=server._map, use_poll=True, count=1)
-        # Stop accepting, let running requests finish and flush their responses.
         server.accepting = False
         try:
             server.del_channel()
@@ -263,7 +340,7 @@ class Server:
         deadline = time.monotonic() + DRAIN_SECONDS
         dispatcher = server.task_dispatcher
         while time.monotonic() < deadline:
-            busy = dispatcher.active_count > 0 or bool(dispatcher.queue)
+            busy = dispatcher.active_count > 0 or bool(dispatcher.queue) or self._stalled > 0
             # NOTE: like Go's http.Server.Shutdown (PocketBase), a connection still receiving a
             # request (``ch.request`` holds the partial one) is in flight too, not idle.
             pending = any(
@@ -283,3 +360,7 @@ class Server:
     def stop(self) -> None:
         """Ask the serving loop to stop (safe from signal handlers and other threads)."""
         self._stopping.set()
+
+    def wait_stopped(self, timeout: float | None = None) -> bool:
+        """Wait until the server has drained and closed; False on timeout."""
+        return self._drained.wait(timeout)

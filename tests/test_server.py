@@ -40,7 +40,7 @@ def served(tmp_path: Path) -> Iterator[tuple[pybase.PyBase, Any, str, dict[str, 
     def blocking(e):
         # The first call only sleeps far past the slow threshold; later ones wait for the test.
         if state.setdefault("calls", 0) == 0:
-            threading.Event().wait(DispatchPolicy().slow_seconds * 12)
+            threading.Event().wait(DispatchPolicy().slow_seconds * 7)
         else:
             state["entered"].set()
             state["release"].wait(TIMEOUT)
@@ -107,11 +107,11 @@ def test_a_slow_route_moves_to_worker_threads_and_stops_blocking_others(served):
 def test_one_slow_run_is_forgiven_three_in_a_row_are_not():
     policy = DispatchPolicy(slow_seconds=0.01, cooldown=60.0)
     for _ in range(5):  # a GC pause or WAL checkpoint now and then
-        policy.ran_inline("POST", "/api/collections/posts/records", 0.05)
+        policy.ran_inline("POST", "/api/collections/posts/records", 0.03)
         policy.ran_inline("POST", "/api/collections/posts/records", 0.001)
     assert policy.runs_inline("POST", "/api/collections/posts/records", 0, "")
     for _ in range(3):
-        policy.ran_inline("POST", "/api/collections/posts/records", 0.05)
+        policy.ran_inline("POST", "/api/collections/posts/records", 0.03)
     assert not policy.runs_inline("POST", "/api/collections/posts/records", 0, "")
 
 
@@ -151,3 +151,61 @@ def test_pipelined_requests_are_answered_in_order(served):
             data += chunk
     assert data.count(b"HTTP/1.1 200") == 3
     assert data.index(b'"xxx"') < data.index(b'"xxxxx"') < data.index(b'"thread"')
+
+
+def test_a_request_stalling_the_loop_hands_it_to_a_new_thread(tmp_path):
+    """A route calling back into its own server deadlocks a single loop; the watchdog moves it."""
+    app = pybase.PyBase(data_dir=str(tmp_path / "pb_data"), http="127.0.0.1:0")
+    base: dict[str, str] = {}
+
+    @app.route("GET", "/api/calls-itself")
+    def calls_itself(e):
+        inner = requests.get(base["url"] + "/api/where-inner", timeout=TIMEOUT)
+        return {"inner": inner.json()["thread"], "outer": threading.current_thread().name}
+
+    @app.route("GET", "/api/where-inner")
+    def where_inner(e):
+        return {"thread": threading.current_thread().name}
+
+    server = app.serve_in_thread()
+    base["url"] = f"http://127.0.0.1:{server.port}"
+    try:
+        res = requests.get(base["url"] + "/api/calls-itself", timeout=TIMEOUT)
+        assert res.status_code == 200, res.text
+        body = res.json()
+        assert server.handovers == 1
+        assert body["inner"] == "pybase-loop-1" and body["outer"] != body["inner"]
+        # The new loop keeps serving inline, and the route is handed off from now on.
+        assert _thread(base["url"], "/api/where-inner") == "pybase-loop-1"
+        again = requests.get(base["url"] + "/api/calls-itself", timeout=TIMEOUT).json()
+        assert again["outer"].startswith("waitress") and again["inner"] == "pybase-loop-1"
+        assert server.handovers == 1
+    finally:
+        app.stop()
+
+
+def test_stopping_after_a_handover_drains_the_stalled_request(tmp_path):
+    app = pybase.PyBase(data_dir=str(tmp_path / "pb_data"), http="127.0.0.1:0")
+    entered, release = threading.Event(), threading.Event()
+
+    @app.route("GET", "/api/hold")
+    def hold(e):
+        entered.set()
+        release.wait(TIMEOUT)
+        return {"held": True}
+
+    server = app.serve_in_thread()
+    url = f"http://127.0.0.1:{server.port}"
+    with ThreadPoolExecutor(1) as pool:
+        held = pool.submit(requests.get, url + "/api/hold", timeout=TIMEOUT)
+        assert entered.wait(TIMEOUT)
+        while server.handovers == 0:  # the watchdog moves the loop off the stalled thread
+            threading.Event().wait(0.05)
+        assert requests.get(url + "/api/health", timeout=TIMEOUT).status_code == 200
+        app.stop()
+        release.set()
+        res = held.result(TIMEOUT)
+    assert res.status_code == 200 and res.json() == {"held": True}
+    assert server.wait_stopped(TIMEOUT)
+    with pytest.raises(requests.ConnectionError):
+        requests.get(url + "/api/health", timeout=TIMEOUT)
