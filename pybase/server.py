@@ -90,9 +90,10 @@ class DispatchPolicy:
     3x and create 7x (scripts/bench, 16 connections). Quick requests therefore run inline on the
     loop thread. Routes that block by design are always handed off. A route whose inline runs
     took longer than ``slow_seconds`` several times in a row (once is a GC pause or a WAL
-    checkpoint), or once five times longer, is handed off for a cooldown that doubles each time it is
-    found slow again (a JS hook calling $http, a bcrypt hash on an auth record create...), so one
-    slow route cannot stall the others for long. Only the loop thread calls it.
+    checkpoint), or once five times longer, is handed off for a cooldown that doubles each time
+    it is found slow again (a JS hook calling $http, a bcrypt hash on an auth record create...),
+    so one slow route cannot stall the others for long. The loop thread calls it (and a thread
+    that just lost the loop, once), so it keeps to single dict operations and takes no lock.
     """
 
     def __init__(self, *, slow_seconds: float = INLINE_SLOW_SECONDS, cooldown: float = OFFLOAD_COOLDOWN_SECONDS) -> None:
@@ -122,7 +123,7 @@ class DispatchPolicy:
             return True
         if until > time.monotonic():
             return False
-        del self._offloaded_until[key]
+        self._offloaded_until.pop(key, None)
         return True
 
     def ran_inline(self, method: str, path: str, seconds: float) -> None:
