@@ -78,6 +78,7 @@ SLOW_STRIKES = 3  # slow runs in a row that hand a route off...
 SLOW_STRIKE_AT_ONCE = 5  # ...or one run this many times slower
 OFFLOAD_COOLDOWN_SECONDS = 30.0
 STALL_SECONDS = 0.25  # an inline request holding the loop this long makes the loop move
+MAX_STALLED = 8  # threads still finishing a request after giving the loop away
 MAX_OFFLOAD_COOLDOWN_SECONDS = 3600.0
 _MAX_TRACKED_ROUTES = 4096
 
@@ -151,6 +152,12 @@ class DispatchPolicy:
         log.info("%s %s took %.0f ms on the loop thread: served by worker threads for %.0f s",
                  method, path, seconds * 1000, cooldown)
 
+    def stalled(self, route: str) -> None:
+        """A request of ``route`` stalled the loop: hand the route off now, not when it ends."""
+        cooldown = self._cooldowns.get(route) or self.cooldown
+        self._cooldowns[route] = cooldown
+        self._offloaded_until[route] = time.monotonic() + cooldown
+
     def is_offloaded(self, method: str, path: str) -> bool:
         """Whether the route is in its cooldown (for tests and diagnostics)."""
         return self._offloaded_until.get(self.route_key(method, path), 0.0) > time.monotonic()
@@ -170,22 +177,36 @@ class _Channel(HTTPChannel):
         super().handle_read()
         # NOTE: received() holds requests_lock while it queues a request, so the inline run
         # happens here, after it returns; service() queues the next pipelined request itself.
-        owner = self.owner
         while self.inline_pending and self.connected:
             self.inline_pending = False
-            request = self.requests[0]
-            started = owner.inline_begin()
-            self.service()
-            owner.dispatch.ran_inline(request.command, request.path, time.perf_counter() - started)
-            still_loop = owner.inline_end()
-            if not still_loop:
+            if not self._serve_inline():
                 # The watchdog gave the loop to another thread while this request ran: this
-                # thread is a worker now. Let the new loop send the answer; leave the poll pass.
+                # thread is a worker now. A pipelined request it took goes to the workers, the
+                # new loop sends the answer, and this thread leaves the poll pass.
+                if self.inline_pending:
+                    self.inline_pending = False
+                    self.server.task_dispatcher.add_task(self)
                 self.server.pull_trigger()
                 raise ExitNow
         if self.total_outbufs_len and not self.requests:
             # Send now rather than on the loop's next pass.
             self._flush_exception(self._flush_some)
+
+    def _serve_inline(self) -> bool:
+        """Serve the first request here; False when this thread lost the loop meanwhile."""
+        owner = self.owner
+        request = self.requests[0]
+        key = DispatchPolicy.route_key(request.command, request.path)
+        started = owner.inline_begin(key)
+        try:
+            self.service()
+        except BaseException:
+            if owner.inline_end():
+                raise
+            log.exception("request failed after the loop moved on")
+            return False
+        owner.dispatch.ran_inline(request.command, request.path, time.perf_counter() - started)
+        return owner.inline_end()
 
     def _flush_outbufs_below_high_watermark(self) -> None:
         # NOTE: waitress waits for the loop thread to drain a large backlog; on the loop
@@ -200,7 +221,9 @@ class Server:
     Quick requests run on the thread that polls the sockets (the loop thread). A watchdog hands
     the loop to a fresh thread when a request holds it longer than ``STALL_SECONDS`` (a hook
     waiting on the network, even on this very server), so a stalled request never stops the
-    others; the stalled thread finishes its request as a worker and retires.
+    others; the stalled thread finishes its request as a worker and retires. Its route goes to
+    the worker threads from then on, so a burst of slow requests costs one handover, and at
+    most ``MAX_STALLED`` threads are ever left behind at once.
     """
 
     def __init__(self, wsgi_app: Callable[..., Any], host: str, port: int, *, threads: int = DEFAULT_THREADS) -> None:
@@ -224,7 +247,10 @@ class Server:
         self._owner_lock = threading.Lock()
         self._loop_thread: int | None = None
         self._drained = threading.Event()
+        self._closed = False  # the drain closed the sockets (and the trigger pipe)
+        self._failure: BaseException | None = None
         self._inline_started = 0.0  # when the loop thread's current inline request began
+        self._inline_route = ""  # and its route key
         self._stalled = 0  # requests still running on threads that lost the loop
         waitress_server = self.server
         queue_task = waitress_server.add_task
@@ -232,16 +258,26 @@ class Server:
 
         def add_task(channel: _Channel) -> None:
             request = channel.requests[0]
-            if self.on_loop_thread() and self.dispatch.runs_inline(
-                request.command, request.path, request.content_length, request.headers.get("ACCEPT", "")
+            # NOTE: a request waitress refused (bad headers, 413...) may lack a method and path;
+            # a chunked body's size is unknown here (content_length stays 0).
+            if (
+                request.error is None
+                and not request.chunked
+                and self.on_loop_thread()
+                and self.dispatch.runs_inline(
+                    request.command, request.path, request.content_length, request.headers.get("ACCEPT", "")
+                )
             ):
                 channel.inline_pending = True
             else:
                 queue_task(channel)
 
         def wake_loop() -> None:
-            if not self.on_loop_thread():
-                pull_trigger()
+            if self.on_loop_thread():
+                return
+            with self._owner_lock:  # NOTE: the drain closes the pipe; its fd may be reused
+                if not self._closed:
+                    pull_trigger()
 
         waitress_server.add_task = add_task
         waitress_server.pull_trigger = wake_loop
@@ -265,8 +301,9 @@ class Server:
     def on_loop_thread(self) -> bool:
         return threading.get_ident() == self._loop_thread
 
-    def inline_begin(self) -> float:
+    def inline_begin(self, route: str) -> float:
         started = time.perf_counter()
+        self._inline_route = route
         self._inline_started = started
         return started
 
@@ -290,31 +327,39 @@ class Server:
 
         self._become_loop()
         server = self.server
-        while not self._stopping.is_set() and self.on_loop_thread():
-            try:
+        try:
+            while not self._stopping.is_set() and self.on_loop_thread():
                 wasyncore.loop(timeout=0.2, map=server._map, use_poll=True, count=1)
-            except ExitNow:
-                return
-        if self.on_loop_thread():
-            try:
+            if self.on_loop_thread():
                 self._drain()
-            finally:
                 self._drained.set()
+        except ExitNow:
+            return  # the loop moved to another thread, which serves (and drains) from now on
+        except BaseException as ex:
+            # NOTE: the loop may run on a thread of ours; stop and let serve_forever raise.
+            log.exception("the server loop failed")
+            self._failure = ex
+            self._stopping.set()
+            with self._owner_lock:
+                self._closed = True
+            self._drained.set()
 
     def _watch_loop(self) -> None:
         """Give the loop to a new thread when an inline request holds it too long."""
-        while not self._stopping.wait(STALL_SECONDS / 2):
+        while not self._drained.wait(STALL_SECONDS / 2):
             with self._owner_lock:
                 started = self._inline_started
-                if not started or time.perf_counter() - started < STALL_SECONDS or self._stopping.is_set():
+                if not started or time.perf_counter() - started < STALL_SECONDS or self._stalled >= MAX_STALLED:
                     continue
                 self._loop_thread = None
                 self._inline_started = 0.0
                 self._stalled += 1
                 self.handovers += 1
+                route = self._inline_route
                 name = f"pybase-loop-{self.handovers}"
-            log.warning("a request held the loop thread for %.0f ms: the loop moves to %s",
-                        (time.perf_counter() - started) * 1000, name)
+            self.dispatch.stalled(route)
+            log.warning("%s held the loop thread for %.0f ms: the loop moves to %s",
+                        route, (time.perf_counter() - started) * 1000, name)
             threading.Thread(target=self._run_loop, name=name, daemon=True).start()
 
     def serve_forever(self, *, install_signals: bool = True) -> None:
@@ -326,6 +371,8 @@ class Server:
         self._run_loop()
         # NOTE: when this thread handed the loop over, the thread holding it drains.
         self._drained.wait()
+        if self._failure is not None:
+            raise self._failure
 
     def _drain(self) -> None:
         """Stop accepting, let running requests finish and flush their responses, close."""
@@ -352,9 +399,12 @@ class Server:
                 break
             wasyncore.loop(timeout=0.05, map=server._map, use_poll=True, count=1)
         dispatcher.shutdown(cancel_pending=True, timeout=2)
+        with self._owner_lock:
+            self._closed = True
         for channel in list(server._map.values()):
             try:
-                channel.close()
+                # NOTE: handle_close also wakes a worker waiting for its backlog to drain.
+                channel.handle_close() if isinstance(channel, HTTPChannel) else channel.close()
             except OSError:
                 pass
 

@@ -209,3 +209,47 @@ def test_stopping_after_a_handover_drains_the_stalled_request(tmp_path):
     assert server.wait_stopped(TIMEOUT)
     with pytest.raises(requests.ConnectionError):
         requests.get(url + "/api/health", timeout=TIMEOUT)
+
+
+def test_a_malformed_request_still_gets_the_json_400(served):
+    _app, server, _base, _state = served
+    with socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT) as sock:
+        sock.sendall(b"GET /api/where HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n")
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 400") and b'"status":400' in body, data
+
+
+def test_a_large_chunked_body_goes_to_a_worker_thread(served):
+    _app, _server, base, _state = served
+    # A generator body is sent chunked: waitress knows no Content-Length for it.
+    parts = iter([b'{"blob":"', b"z" * (INLINE_BODY_MAX + 1), b'"}'])
+    res = requests.post(base + "/api/where", data=parts, headers={"Content-Type": "application/json"}, timeout=TIMEOUT)
+    assert res.status_code == 200 and res.json()["size"] == INLINE_BODY_MAX + 1
+    assert res.json()["thread"].startswith("waitress"), res.json()
+
+
+def test_a_burst_of_stalling_requests_costs_one_handover(tmp_path):
+    app = pybase.PyBase(data_dir=str(tmp_path / "pb_data"), http="127.0.0.1:0")
+    burst = 4
+    all_in = threading.Barrier(burst + 1)
+
+    @app.route("GET", "/api/wait-for-all")
+    def wait_for_all(e):
+        all_in.wait(TIMEOUT)  # only returns once every request of the burst runs at once
+        return {"thread": threading.current_thread().name}
+
+    server = app.serve_in_thread()
+    url = f"http://127.0.0.1:{server.port}/api/wait-for-all"
+    try:
+        with ThreadPoolExecutor(burst) as pool:
+            futures = [pool.submit(requests.get, url, timeout=TIMEOUT) for _ in range(burst)]
+            all_in.wait(TIMEOUT)
+            threads = [f.result(TIMEOUT).json()["thread"] for f in futures]
+        assert server.handovers == 1
+        assert sum(not t.startswith("waitress") for t in threads) == 1, threads
+    finally:
+        app.stop()
+    assert server.wait_stopped(TIMEOUT)
