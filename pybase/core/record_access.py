@@ -159,7 +159,8 @@ def filter_query(
     Apply with ``query.apply(select(table), table).order_by(*query.order_by)``.
     """
     resolver = _resolver(collection, info)
-    return _add_filter_and_sort(collection, resolver, RecordQuery(resolvers=[resolver]), filter_text, sort_text)
+    query = RecordQuery(resolvers=[resolver])
+    return _add_filter_and_sort(collection, resolver, query, filter_text, sort_text, capped=False)
 
 
 def _add_filter_and_sort(
@@ -168,9 +169,12 @@ def _add_filter_and_sort(
     query: RecordQuery,
     filter_text: str | None,
     sort_text: str | None,
+    *,
+    capped: bool = True,
 ) -> RecordQuery:
     if filter_text and filter_text.strip():
-        query.where.append(_compile(resolver, filter_text, rule=False))
+        # NOTE: only request filters are capped in length (rule=False); trusted code's are not.
+        query.where.append(_compile(resolver, filter_text, rule=not capped))
     query.order_by = _sort(collection, resolver, sort_text)
     _collect(resolver)
     return query

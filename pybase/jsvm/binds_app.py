@@ -7,16 +7,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import and_, select
+from sqlalchemy import and_, select, true
 
 from pybase.core import record_access
 from pybase.core.collections import Collection
 from pybase.core.errors import BadRequestError, NotFoundError
-from pybase.core.field_resolver import RecordFieldResolver
 from pybase.core.records import Record
 from pybase.jsvm.binds_db import where_clauses
 from pybase.store.dialect import insertion_order
-from pybase.tools.filter import FilterError, compile_filter, parse_filter
+from pybase.tools.filter import FilterError
 
 if TYPE_CHECKING:
     from pybase.jsvm.pool import Executor
@@ -48,9 +47,15 @@ def _where(col: Collection, text: str, params: Any) -> Any:
     bound = dict(params) if isinstance(params, dict) else {}
     source = _PARAM_RE.sub(lambda m: _literal(bound.get(m.group(1))), str(text))
     try:
-        return compile_filter(parse_filter(source, max_length=None), RecordFieldResolver(col, None, allow_hidden=True))
-    except FilterError as ex:
-        raise BadRequestError(f"invalid filter: {ex}") from ex
+        query = record_access.filter_query(col, source)
+    except (FilterError, BadRequestError) as ex:
+        raise BadRequestError(f"invalid filter: {ex.__cause__ or ex}") from ex
+    stmt = query.apply(select(col.table.c.id), col.table)
+    if not query.distinct:
+        return stmt.whereclause if stmt.whereclause is not None else true()
+    # NOTE: relation paths need joins: match the ids the joined query finds, so the clause
+    # combines with $dbx expressions over the bare table.
+    return col.table.c.id.in_(stmt.correlate(None))
 
 
 def _find(ex: Executor, collection: Any, text: str, sort: str, limit: int, offset: int, params: Any) -> list[Record]:

@@ -67,6 +67,9 @@ routerAdd("GET", "/find-all", (e) => {
     exp: titles($app.findAllRecords("posts", $dbx.exp("views > {:v}", { v: 5 }), $dbx.not($dbx.like("title", "Second")))),
     inOr: titles($app.findAllRecords("posts", $dbx.or($dbx.in("id", "post3aaaaaaaaaa"), $dbx.between("views", 500, 700)))),
     count: $app.countRecords("posts", $dbx.notIn("id", "post1aaaaaaaaaa"), "views > 0"),
+    relCount: $app.countRecords("posts", "author.name = 'User Two'"),
+    relAll: titles($app.findAllRecords("posts", $dbx.hashExp({ published: true }), "editors.name ?= 'User Two'")),
+    backRel: $app.countRecords("posts", "comments_via_post.message = 'hello'"),
   });
 });
 
@@ -193,6 +196,10 @@ def test_find_all_records_with_dbx_expressions(srv):
         "exp": ["First post"],
         "inOr": ["Second post", "Third post"],
         "count": 1,
+        # Filter text with relation paths gets its joins (as in findRecordsByFilter).
+        "relCount": 1,
+        "relAll": ["First post"],
+        "backRel": 1,
     }
 
 
