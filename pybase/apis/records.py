@@ -185,7 +185,7 @@ class RecordsResource:
     # ---- create / update / delete ------------------------------------------------------
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, collection: str) -> None:
-        """Create a record (createRule, checked inside the write transaction)."""
+        """Create a record (createRule checked before the request hooks, as PocketBase)."""
         col, data, files, info, rule = self._write_request(req, collection, "createRule")
         record = self.app.new_record(col)
         if rule and not info.is_superuser:
@@ -194,11 +194,19 @@ class RecordsResource:
             load_submitted(record, _with_file_names(data, files), is_superuser=info.is_superuser)
         except ValidationError as ex:
             raise from_domain(ex, "Failed to create record.") from ex
+        rule_check = record_access.write_check(self.app, col, info, rule)
+        check = None if rule_check is None else rule_check.frozen(record)
+        if check is not None:
+            try:
+                with self.app.db.read() as conn:
+                    check(conn, record)
+            except record_access.RuleFailed as ex:
+                raise bad_request("Failed to create record.") from ex
         event = self._event(req, resp, col, record, info)
 
         def finalize(e: RecordRequestEvent) -> None:
-            check = None if info.is_superuser else record_access.write_check(self.app, col, info, rule)
             try:
+                # NOTE: the same check again inside the write, against concurrent writes.
                 self.app.save_checked(e.record, check)
             except ValidationError as ex:
                 raise from_domain(ex, "Failed to create record.") from ex

@@ -243,20 +243,34 @@ def _matching_ids(
         return set()
 
 
-def write_check(
-    app: App, collection: Collection, info: RequestInfo, rule: str | None
-) -> Callable[[Any, Record], None] | None:
-    """The createRule check, run inside the write transaction (a failure rolls the write back).
+class CreateRuleCheck:
+    """The createRule over a record to create, run on a connection (RuleFailed when refused).
 
     As in PocketBase the rule sees the submitted record as a one-row CTE named apart from the
     collection (``verified`` forced to false), so back-relations to the collection itself do
-    not match it. Raises BadRequestError at once if the rule does not compile.
+    not match it.
     """
-    if info.is_superuser or rule is None or rule.strip() == "":
-        return None
-    _parse_or_400(rule)
 
-    def check(conn: Any, record: Record) -> None:
+    def __init__(self, collection: Collection, info: RequestInfo, rule: str) -> None:
+        self.collection = collection
+        self.info = info
+        self.rule = rule
+
+    def __call__(self, conn: Any, record: Record) -> None:
+        self._run(conn, self._statement(record))
+
+    def frozen(self, record: Record) -> Callable[[Any, Record], None]:
+        """The check over ``record``'s values now, whatever the record becomes later.
+
+        PocketBase checks a copy taken before the request hooks run; running the frozen check
+        again inside the write transaction keeps that answer and closes the race with
+        concurrent writes (a rule counting other records).
+        """
+        stmt = self._statement(record)
+        return lambda conn, _record: self._run(conn, stmt)
+
+    def _statement(self, record: Record) -> Any:
+        collection = self.collection
         suffix = "__pb_create__" + random_string(6, "abcdefghijklmnopqrstuvwxyz0123456789")
         values = []
         for field in collection.fields:
@@ -271,19 +285,20 @@ def write_check(
         dummy = select(*values).cte(collection.name + suffix)
         resolver = RecordFieldResolver(
             collection,
-            info,
+            self.info,
             allow_hidden=True,
             base=dummy,
             source=dummy,
             base_id=collection.id + suffix,
         )
         try:
-            condition = compile_filter(_parse(rule, rule=True), resolver)
+            condition = compile_filter(_parse(self.rule, rule=True), resolver)
         except FilterError as ex:
             raise RuleFailed("Failed to create record.") from ex
-        stmt = RecordQuery([condition], [], [resolver]).apply(
-            select(literal(1)).select_from(dummy), dummy
-        )
+        return RecordQuery([condition], [], [resolver]).apply(select(literal(1)).select_from(dummy), dummy)
+
+    @staticmethod
+    def _run(conn: Any, stmt: Any) -> None:
         try:
             found = conn.execute(stmt.limit(1)).first()
         except DatabaseError as ex:
@@ -291,7 +306,16 @@ def write_check(
         if found is None:
             raise RuleFailed("Failed to create record.")
 
-    return check
+
+def write_check(app: App, collection: Collection, info: RequestInfo, rule: str | None) -> CreateRuleCheck | None:
+    """The createRule check, or None when nothing is to check (superuser, empty rule).
+
+    Raises BadRequestError at once if the rule does not compile.
+    """
+    if info.is_superuser or rule is None or rule.strip() == "":
+        return None
+    _parse_or_400(rule)
+    return CreateRuleCheck(collection, info, rule)
 
 
 def _parse_or_400(rule: str) -> None:

@@ -47,6 +47,18 @@ def _events(verb: str, *, enrich: bool = True) -> dict[str, int]:
 
 
 CREATE_EVENTS = _events("create")
+
+
+def _hook_sets_owner(owner: str):
+    def bind(server):
+        def set_owner(e):
+            e.record.set("owner", owner)
+            return e.next()
+
+        server.app.hooks["onRecordCreateRequest"].bind(set_owner)
+
+    return bind
+
 UPDATE_EVENTS = _events("update")
 DELETE_EVENTS = _events("delete", enrich=False)
 CREATE_INVALID_EVENTS = {"onRecordCreateRequest": 1, "onModelCreate": 1, "onRecordCreate": 1, "onModelValidate": 1,
@@ -218,12 +230,22 @@ CREATE_SCENARIOS = [
              expected_status=403, expected_content=[SUPERUSERS_ONLY]),
     Scenario("null createRule as superuser", "POST", "/api/collections/locked/records", body={"title": "x"}, headers=SU,
              expected_content=['"title":"x"'], after=count_is("locked", 2)),
+    # NOTE: as PocketBase, the createRule is checked before the request hooks: none fires.
     Scenario("owner rule: anonymous cannot create", "POST", "/api/collections/owned/records", body={"title": "x", "owner": USER1_ID},
-             expected_status=400, expected_content=[CREATE_FAILED, '"data":{}'], after=count_is("owned", 1)),
+             expected_status=400, expected_content=[CREATE_FAILED, '"data":{}'], expected_events={"*": 0},
+             after=count_is("owned", 1)),
     Scenario("owner rule: a user creates its own record", "POST", "/api/collections/owned/records", body={"title": "x", "owner": USER1_ID},
              headers={"Authorization": "USER1"}, expected_content=[f'"owner":"{USER1_ID}"'], after=count_is("owned", 2)),
     Scenario("owner rule: a user cannot create for another", "POST", "/api/collections/owned/records", body={"title": "x", "owner": USER2_ID},
-             headers={"Authorization": "USER1"}, expected_status=400, expected_content=[CREATE_FAILED], after=count_is("owned", 1)),
+             headers={"Authorization": "USER1"}, expected_status=400, expected_content=[CREATE_FAILED], expected_events={"*": 0},
+             after=count_is("owned", 1)),
+    # The rule sees the record as submitted: a request hook changing it afterwards is not re-judged.
+    Scenario("owner rule: a request hook may change the owner after the check", "POST", "/api/collections/owned/records",
+             body={"title": "x", "owner": USER1_ID}, headers={"Authorization": "USER1"}, before=_hook_sets_owner(USER2_ID),
+             expected_content=[f'"owner":"{USER2_ID}"'], after=count_is("owned", 2)),
+    Scenario("owner rule: a request hook cannot rescue a refused record", "POST", "/api/collections/owned/records",
+             body={"title": "x", "owner": USER2_ID}, headers={"Authorization": "USER1"}, before=_hook_sets_owner(USER1_ID),
+             expected_status=400, expected_content=[CREATE_FAILED], after=count_is("owned", 1)),
 ]
 
 
