@@ -65,7 +65,7 @@ class _WsgiTask(WSGITask):
 # sign-in, password reset), mail, OAuth2 providers, streams, whole-file and whole-database work.
 _OFFLOAD_PREFIXES = (
     "/api/realtime", "/api/backups", "/api/batch", "/api/files/", "/api/settings/test/",
-    "/api/collections/import",
+    "/api/collections/import", "/_/",
 )
 _OFFLOAD_ACTIONS = frozenset({
     "auth-with-password", "auth-with-otp", "auth-with-oauth2", "request-otp",
@@ -110,8 +110,10 @@ class DispatchPolicy:
         return method + " " + "/".join(path.split("/", 5)[:5])
 
     def runs_inline(self, method: str, path: str, content_length: int, accept: str) -> bool:
-        if not path.startswith("/api/") or path.startswith(_OFFLOAD_PREFIXES):
+        if path.startswith(_OFFLOAD_PREFIXES):
             return False
+        if not path.startswith("/api/") and "." in path.rsplit("/", 1)[-1]:
+            return False  # pb_public files, which may be large
         if content_length > INLINE_BODY_MAX or "text/event-stream" in accept:
             return False
         if path.rsplit("/", 1)[-1] in _OFFLOAD_ACTIONS:
@@ -275,9 +277,10 @@ class Server:
         def wake_loop() -> None:
             if self.on_loop_thread():
                 return
-            with self._owner_lock:  # NOTE: the drain closes the pipe; its fd may be reused
-                if not self._closed:
-                    pull_trigger()
+            # NOTE: not after the drain closed the pipe (its fd may be reused). No lock here: one
+            # held across the write's GIL release made every worker queue behind it (10x slower).
+            if not self._closed:
+                pull_trigger()
 
         waitress_server.add_task = add_task
         waitress_server.pull_trigger = wake_loop

@@ -84,6 +84,8 @@ def test_large_bodies_and_blocking_actions_go_to_worker_threads(served):
     assert not policy.runs_inline("GET", "/api/realtime", 0, "*/*")
     assert not policy.runs_inline("GET", "/api/files/c/r/a.png", 0, "*/*")
     assert not policy.runs_inline("GET", "/_/", 0, "*/*")
+    assert not policy.runs_inline("GET", "/assets/app.js", 0, "*/*")  # pb_public files may be large
+    assert policy.runs_inline("GET", "/hello/world", 0, "*/*")  # a custom route
     assert not policy.runs_inline("GET", "/api/anything", 0, "text/event-stream")
     assert policy.runs_inline("GET", "/api/collections/posts/records", 0, "*/*")
 

@@ -14,6 +14,7 @@ import quickjs
 
 from pybase.jsvm.guard import Guard
 from pybase.jsvm.router import PatternError, compile_pattern
+from pybase.server import DispatchPolicy
 from tests.jsvm.conftest import HooksServerFactory
 
 LIVE_V1 = 'routerAdd("GET", "/live", (e) => e.json(200, { v: 1 }));\n'
@@ -63,6 +64,10 @@ def test_guard_interrupts_only_the_watched_context():
 
 def test_cpu_bound_handlers_run_at_the_same_moment(hooks_server: HooksServerFactory):
     srv = hooks_server(["runaway.pb.js"], pool_size=4)
+    # NOTE: quick requests run one at a time on the server's loop thread; a route found slow
+    # runs on the worker threads, where JS handlers overlap. Send this one there from the start.
+    assert srv.pybase.server is not None
+    srv.pybase.server.dispatch.stalled(DispatchPolicy.route_key("GET", "/fib/27"))
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda _: srv.request("GET", "/fib/27").json(), range(4)))
     assert [r["fib"] for r in results] == [196418] * 4
