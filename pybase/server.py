@@ -74,8 +74,7 @@ _OFFLOAD_ACTIONS = frozenset({
 })
 INLINE_BODY_MAX = 64 << 10
 INLINE_SLOW_SECONDS = 0.02
-SLOW_STRIKES = 3  # slow runs in a row that hand a route off...
-SLOW_STRIKE_AT_ONCE = 5  # ...or one run this many times slower
+SLOW_STRIKES = 3  # slow runs in a row that hand a route off (one is a GC pause, a checkpoint...)
 OFFLOAD_COOLDOWN_SECONDS = 30.0
 STALL_SECONDS = 0.25  # an inline request holding the loop this long makes the loop move
 MAX_STALLED = 8  # threads still finishing a request after giving the loop away
@@ -90,11 +89,11 @@ class DispatchPolicy:
     requests themselves: GIL handoffs between the loop and 16+ busy workers cut list throughput
     3x and create 7x (scripts/bench, 16 connections). Quick requests therefore run inline on the
     loop thread. Routes that block by design are always handed off. A route whose inline runs
-    took longer than ``slow_seconds`` several times in a row (once is a GC pause or a WAL
-    checkpoint), or once five times longer, is handed off for a cooldown that doubles each time
-    it is found slow again (a JS hook calling $http, a bcrypt hash on an auth record create...),
-    so one slow route cannot stall the others for long. The loop thread calls it (and a thread
-    that just lost the loop, once), so it keeps to single dict operations and takes no lock.
+    took longer than ``slow_seconds`` (or stalled the loop, see :class:`Server`) several times
+    in a row is handed off for a cooldown that doubles each time it is found slow again (a JS
+    hook calling $http, a bcrypt hash on an auth record create...). One slow run is forgiven:
+    a GC pause or a WAL checkpoint must not send a busy route to the slow path for long. The
+    loop thread and the watchdog call it, so it keeps to single dict operations and no lock.
     """
 
     def __init__(self, *, slow_seconds: float = INLINE_SLOW_SECONDS, cooldown: float = OFFLOAD_COOLDOWN_SECONDS) -> None:
@@ -130,35 +129,37 @@ class DispatchPolicy:
         return True
 
     def ran_inline(self, method: str, path: str, seconds: float) -> None:
-        """Report an inline run; a slow one sends its route to the worker threads for a while."""
+        """Report an inline run; slow runs in a row send the route to the workers for a while."""
         if seconds < self.slow_seconds:
             if self._strikes or self._cooldowns:
                 key = self.route_key(method, path)
                 self._strikes.pop(key, None)
                 self._cooldowns.pop(key, None)
             return
-        key = self.route_key(method, path)
+        self.strike(self.route_key(method, path), f"{method} {path} took {seconds * 1000:.0f} ms")
+
+    def strike(self, key: str, why: str) -> None:
+        """Count a slow inline run (or a stall) of route ``key``; the last strike hands it off."""
         if len(self._cooldowns) + len(self._strikes) >= _MAX_TRACKED_ROUTES:
             self._cooldowns.clear()
             self._offloaded_until.clear()
             self._strikes.clear()
         strikes = self._strikes.get(key, 0) + 1
-        if strikes < SLOW_STRIKES and seconds < self.slow_seconds * SLOW_STRIKE_AT_ONCE:
+        if strikes < SLOW_STRIKES:
             self._strikes[key] = strikes
             return
         self._strikes.pop(key, None)
+        cooldown = self.offload(key)
+        log.info("%s on the loop thread, %d times in a row: served by worker threads for %.0f s",
+                 why, SLOW_STRIKES, cooldown)
+
+    def offload(self, key: str) -> float:
+        """Send route ``key`` to the worker threads now; returns its cooldown in seconds."""
         previous = self._cooldowns.get(key)
         cooldown = min(previous * 2, MAX_OFFLOAD_COOLDOWN_SECONDS) if previous else self.cooldown
         self._cooldowns[key] = cooldown
         self._offloaded_until[key] = time.monotonic() + cooldown
-        log.info("%s %s took %.0f ms on the loop thread: served by worker threads for %.0f s",
-                 method, path, seconds * 1000, cooldown)
-
-    def stalled(self, route: str) -> None:
-        """A request of ``route`` stalled the loop: hand the route off now, not when it ends."""
-        cooldown = self._cooldowns.get(route) or self.cooldown
-        self._cooldowns[route] = cooldown
-        self._offloaded_until[route] = time.monotonic() + cooldown
+        return cooldown
 
     def is_offloaded(self, method: str, path: str) -> bool:
         """Whether the route is in its cooldown (for tests and diagnostics)."""
@@ -207,8 +208,11 @@ class _Channel(HTTPChannel):
                 raise
             log.exception("request failed after the loop moved on")
             return False
-        owner.dispatch.ran_inline(request.command, request.path, time.perf_counter() - started)
-        return owner.inline_end()
+        seconds = time.perf_counter() - started
+        if not owner.inline_end():
+            return False  # the watchdog counted this run as a stall
+        owner.dispatch.ran_inline(request.command, request.path, seconds)
+        return True
 
     def _flush_outbufs_below_high_watermark(self) -> None:
         # NOTE: waitress waits for the loop thread to drain a large backlog; on the loop
@@ -360,7 +364,7 @@ class Server:
                 self.handovers += 1
                 route = self._inline_route
                 name = f"pybase-loop-{self.handovers}"
-            self.dispatch.stalled(route)
+            self.dispatch.strike(route, f"{route} stalled")
             log.warning("%s held the loop thread for %.0f ms: the loop moves to %s",
                         route, (time.perf_counter() - started) * 1000, name)
             threading.Thread(target=self._run_loop, name=name, daemon=True).start()

@@ -67,7 +67,7 @@ def test_cpu_bound_handlers_run_at_the_same_moment(hooks_server: HooksServerFact
     # NOTE: quick requests run one at a time on the server's loop thread; a route found slow
     # runs on the worker threads, where JS handlers overlap. Send this one there from the start.
     assert srv.pybase.server is not None
-    srv.pybase.server.dispatch.stalled(DispatchPolicy.route_key("GET", "/fib/27"))
+    srv.pybase.server.dispatch.offload(DispatchPolicy.route_key("GET", "/fib/27"))
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda _: srv.request("GET", "/fib/27").json(), range(4)))
     assert [r["fib"] for r in results] == [196418] * 4
