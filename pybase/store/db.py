@@ -23,6 +23,11 @@ from sqlalchemy.pool import SingletonThreadPool, StaticPool
 log = logging.getLogger("pybase.db")
 
 BUSY_TIMEOUT_MS = 10_000
+# PERF: the writer never checkpoints the WAL itself: SQLite's automatic checkpoint (every 1,000
+# pages) made one write in ~400 take 20 ms or more (copy + fsync) instead of 0.13 ms. A
+# background thread does it instead, once the WAL is past this many bytes.
+CHECKPOINT_WAL_BYTES = 4 << 20
+CHECKPOINT_EVERY_COMMITS = 64  # how often a commit asks the checkpointer to look
 
 
 def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
@@ -37,6 +42,64 @@ def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
     cur.execute("PRAGMA temp_store = MEMORY")
     cur.execute("PRAGMA cache_size = -16000")
     cur.close()
+
+
+def _no_autocheckpoint(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+    dbapi_conn.execute("PRAGMA wal_autocheckpoint = 0")
+
+
+class _Checkpointer:
+    """Checkpoints the WAL on its own thread and connection, off the writers' path.
+
+    A PASSIVE checkpoint copies most of the WAL back while writes go on; a second one, holding
+    the write lock, copies the few pages written meanwhile (a millisecond or two), so that the
+    next write restarts the WAL from its start instead of growing it.
+    """
+
+    def __init__(self, path: str, write_lock: threading.RLock) -> None:
+        self.path = path
+        self.write_lock = write_lock
+        self.wal_path = path + "-wal"
+        self._wanted = threading.Event()
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def poke(self) -> None:
+        """Ask for a look at the WAL's size (cheap; called every few commits)."""
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None and not self._closed:
+                    self._thread = threading.Thread(target=self._run, name="pybase-checkpoint", daemon=True)
+                    self._thread.start()
+        self._wanted.set()
+
+    def _run(self) -> None:
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            while True:
+                self._wanted.wait()
+                self._wanted.clear()
+                if self._closed:
+                    return
+                try:
+                    if os.path.getsize(self.wal_path) >= CHECKPOINT_WAL_BYTES:
+                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                        with self.write_lock:
+                            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except (OSError, sqlite3.Error) as ex:  # pragma: no cover - retried on the next poke
+                    log.warning("WAL checkpoint failed: %s", ex)
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+        self._wanted.set()
+        if thread is not None:
+            thread.join(10)
 
 
 class Database:
@@ -59,7 +122,10 @@ class Database:
         self.write_engine: Engine = create_engine(url, poolclass=StaticPool, connect_args=connect_args)
         for engine in (self.read_engine, self.write_engine):
             event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(self.write_engine, "connect", _no_autocheckpoint)
         self._write_lock = threading.RLock()
+        self._checkpointer = _Checkpointer(path, self._write_lock)
+        self._commits = 0
         self._local = threading.local()
         self._writer: Connection | None = None
 
@@ -110,6 +176,9 @@ class Database:
                 raise
             self._local.tx = None
             _reset(conn)
+            self._commits += 1
+            if self._commits % CHECKPOINT_EVERY_COMMITS == 0:
+                self._checkpointer.poke()
         for callback in tx.after_commit:
             _run_callback(callback)
 
@@ -181,6 +250,7 @@ class Database:
 
     def close(self) -> None:
         """Checkpoint the WAL and release every connection."""
+        self._checkpointer.close()
         with self._write_lock:
             with self._readers_lock:
                 for raw in self._readers:

@@ -1,0 +1,79 @@
+"""The storage layer on a real SQLite file: the serialized writer and WAL checkpoints."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from pybase.store import db as db_module
+from pybase.store.db import Database
+
+
+@pytest.fixture
+def database(tmp_path: Path):
+    database = Database(str(tmp_path / "data.db"))
+    with database.write() as conn:
+        conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)"))
+    yield database
+    database.close()
+
+
+def _wait_for(check, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.02)
+
+
+def test_the_writer_leaves_checkpoints_to_the_background_thread(database: Database, monkeypatch):
+    monkeypatch.setattr(db_module, "CHECKPOINT_WAL_BYTES", 64 << 10)
+    monkeypatch.setattr(db_module, "CHECKPOINT_EVERY_COMMITS", 8)
+    with database.write() as conn:
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+    wal = Path(database.path + "-wal")
+    body = "x" * 2000
+    for i in range(400):  # ~1 MB of WAL without checkpoints
+        with database.write() as conn:
+            conn.execute(text("INSERT INTO t (body) VALUES (:b)"), {"b": f"{i}{body}"})
+    # The WAL restarts from its start once checkpointed instead of holding every write (~3 MB).
+    def restarted() -> bool:
+        with database.write() as conn:
+            conn.execute(text("INSERT INTO t (body) VALUES ('one more')"))
+        return wal.stat().st_size < 600 << 10
+
+    _wait_for(restarted)
+    assert any(t.name == "pybase-checkpoint" for t in threading.enumerate())
+    with database.read() as conn:
+        assert conn.execute(text("SELECT count(*) FROM t WHERE body != 'one more'")).scalar() == 400
+
+
+def test_checkpoints_never_lose_concurrent_writes(database: Database, monkeypatch):
+    monkeypatch.setattr(db_module, "CHECKPOINT_WAL_BYTES", 16 << 10)
+    monkeypatch.setattr(db_module, "CHECKPOINT_EVERY_COMMITS", 2)
+    writers, per_writer = 4, 100
+
+    def write(n: int) -> None:
+        for i in range(per_writer):
+            with database.write() as conn:
+                conn.execute(text("INSERT INTO t (body) VALUES (:b)"), {"b": f"{n}-{i}" + "y" * 500})
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    database.close()
+    # A fresh connection on the file sees every committed row after close's final checkpoint.
+    reopened = Database(database.path)
+    try:
+        with reopened.read() as conn:
+            assert conn.execute(text("SELECT count(*) FROM t")).scalar() == writers * per_writer
+    finally:
+        reopened.close()
+    assert not os.path.exists(database.path + "-wal") or os.path.getsize(database.path + "-wal") == 0
