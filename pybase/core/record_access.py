@@ -342,7 +342,11 @@ def is_manager(app: App, collection: Collection, info: RequestInfo, record: Reco
 
 
 def can_view(app: App, collection: Collection, info: RequestInfo, ids: list[str]) -> set[str]:
-    """The subset of ``ids`` the caller may view in ``collection`` (its viewRule, as expand does)."""
+    """The subset of ``ids`` the caller may view in ``collection`` (its viewRule, as expand does).
+
+    Without a rule to apply (superuser, empty rule) every id is returned, existing or not: the
+    caller fetches the records anyway.
+    """
     if not ids:
         return set()
     if info.is_superuser:
@@ -350,12 +354,12 @@ def can_view(app: App, collection: Collection, info: RequestInfo, ids: list[str]
     rule = collection.rules["viewRule"]
     if rule is None:
         return set()
-    query = None
-    if rule.strip():
-        try:
-            query = rule_query(collection, dataclasses.replace(info, context=EXPAND_CONTEXT), rule)
-        except BadRequestError:
-            return set()
+    if not rule.strip():
+        return set(ids)  # PERF: one query less per expanded level
+    try:
+        query = rule_query(collection, dataclasses.replace(info, context=EXPAND_CONTEXT), rule)
+    except BadRequestError:
+        return set()
     return _matching_ids(app, collection, ids, query)
 
 

@@ -311,3 +311,13 @@ def test_manage_rule_is_never_empty(app: App) -> None:
     users.auth["manageRule"] = "id = @request.auth.id"
     assert record_access.is_manager(app, users, info(app, "user1"), user1)
     assert record_access.is_manager(app, users, info(app, "superuser"), user1)
+
+
+def test_find_many_keeps_the_order_asked_and_skips_missing_ids(app: App) -> None:
+    posts = app.find_collection("posts")
+    found = app.records.find_many(posts, [POST3_ID, "missing", POST1_ID, "it's \"odd\"", POST2_ID, POST1_ID])
+    assert [r.id for r in found] == [POST3_ID, POST1_ID, POST2_ID, POST1_ID]
+    assert found[1].get("title") == "First post"
+    assert app.records.find_many(posts, []) == []
+    many = [POST1_ID] + [f"x{i:014d}" for i in range(2000)]  # one bound value, any count
+    assert [r.id for r in app.records.find_many(posts, many)] == [POST1_ID]
