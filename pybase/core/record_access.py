@@ -277,6 +277,10 @@ class CreateRuleCheck:
             value = field.to_db(record.get(field.name))
             if field.name == "verified" and collection.is_auth:
                 value = False
+            elif field.name == "id" and not value:
+                value = "__temp_id__" + suffix  # as PocketBase: the id is not generated yet
+            elif field.type == "password" and not value and record.password_plain(field.name):
+                value = "__pending_hash__" + suffix  # hashed on save; PocketBase hashes on set
             values.append(
                 bind_value(value).label(field.name)
                 if value is not None

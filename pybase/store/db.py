@@ -12,6 +12,7 @@ import logging
 import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -28,6 +29,7 @@ BUSY_TIMEOUT_MS = 10_000
 # background thread does it instead, once the WAL is past this many bytes.
 CHECKPOINT_WAL_BYTES = 4 << 20
 CHECKPOINT_EVERY_COMMITS = 64  # how often a commit asks the checkpointer to look
+_PAGE_SIZE = 4096  # SQLite's default page size (WAL frames are one page each)
 
 
 def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
@@ -53,52 +55,69 @@ class _Checkpointer:
 
     A PASSIVE checkpoint copies most of the WAL back while writes go on; a second one, holding
     the write lock, copies the few pages written meanwhile (a millisecond or two), so that the
-    next write restarts the WAL from its start instead of growing it.
+    next write restarts the WAL from its start instead of growing it. The thread starts on the
+    first poke, again after close() or a fork, and stops on close() or when the Database is
+    garbage-collected.
     """
 
     def __init__(self, path: str, write_lock: threading.RLock) -> None:
         self.path = path
         self.write_lock = write_lock
         self.wal_path = path + "-wal"
-        self._wanted = threading.Event()
-        self._closed = False
-        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._wanted = threading.Event()
+        self._stop = threading.Event()
 
     def poke(self) -> None:
         """Ask for a look at the WAL's size (cheap; called every few commits)."""
-        if self._thread is None:
+        thread = self._thread
+        if thread is None or not thread.is_alive():
             with self._lock:
-                if self._thread is None and not self._closed:
-                    self._thread = threading.Thread(target=self._run, name="pybase-checkpoint", daemon=True)
-                    self._thread.start()
+                thread = self._thread
+                if thread is None or not thread.is_alive():
+                    self._wanted, self._stop = threading.Event(), threading.Event()
+                    thread = threading.Thread(
+                        target=self._run, args=(self._wanted, self._stop), name="pybase-checkpoint", daemon=True
+                    )
+                    self._thread = thread
+                    thread.start()
         self._wanted.set()
 
-    def _run(self) -> None:
+    def _run(self, wanted: threading.Event, stop: threading.Event) -> None:
         conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             while True:
-                self._wanted.wait()
-                self._wanted.clear()
-                if self._closed:
+                wanted.wait()
+                wanted.clear()
+                if stop.is_set():
                     return
                 try:
-                    if os.path.getsize(self.wal_path) >= CHECKPOINT_WAL_BYTES:
-                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                        with self.write_lock:
+                    # NOTE: the WAL file keeps its size when SQLite restarts it (truncating it
+                    # cost the writer 17 ms), so its size only says a checkpoint may be due...
+                    if os.path.getsize(self.wal_path) < CHECKPOINT_WAL_BYTES:
+                        continue
+                    _busy, frames, _copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    # ...and the frame count says whether it was; only then hold the writers.
+                    # NOTE: bounded wait: whoever holds the lock may be closing us.
+                    if frames * _PAGE_SIZE >= CHECKPOINT_WAL_BYTES and self.write_lock.acquire(timeout=1):
+                        try:
                             conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                        finally:
+                            self.write_lock.release()
                 except (OSError, sqlite3.Error) as ex:  # pragma: no cover - retried on the next poke
                     log.warning("WAL checkpoint failed: %s", ex)
         finally:
             conn.close()
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
+        """Stop the thread (a later poke starts a new one)."""
         with self._lock:
-            self._closed = True
-            thread = self._thread
-        self._wanted.set()
-        if thread is not None:
+            thread, self._thread = self._thread, None
+            self._stop.set()
+            self._wanted.set()
+        if wait and thread is not None and thread is not threading.current_thread():
             thread.join(10)
 
 
@@ -125,6 +144,8 @@ class Database:
         event.listen(self.write_engine, "connect", _no_autocheckpoint)
         self._write_lock = threading.RLock()
         self._checkpointer = _Checkpointer(path, self._write_lock)
+        # NOTE: a Database dropped without close() must not leave its thread behind.
+        weakref.finalize(self, self._checkpointer.close, False)
         self._commits = 0
         self._local = threading.local()
         self._writer: Connection | None = None

@@ -321,3 +321,20 @@ def test_find_many_keeps_the_order_asked_and_skips_missing_ids(app: App) -> None
     assert app.records.find_many(posts, []) == []
     many = [POST1_ID] + [f"x{i:014d}" for i in range(2000)]  # one bound value, any count
     assert [r.id for r in app.records.find_many(posts, many)] == [POST1_ID]
+
+
+def test_create_rule_sees_a_temporary_id_and_the_pending_password(app: App) -> None:
+    # As PocketBase: the checked copy gets a temporary id, and the password is already set.
+    posts = app.find_collection("posts")
+    record = app.new_record("posts", {"title": "t"})
+    check = record_access.write_check(app, posts, info(app, "user1"), "id != '' && title = 't'")
+    assert check is not None
+    with app.db.read() as conn:
+        check.frozen(record)(conn, record)
+    users = app.find_collection("users")
+    user = app.new_record("users", {"email": "new@example.com"})
+    users.field("password").prepare("12345678", user)
+    check = record_access.write_check(app, users, info(app), "password != ''")
+    assert check is not None
+    with app.db.read() as conn:
+        check.frozen(user)(conn, user)

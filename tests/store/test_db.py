@@ -77,3 +77,33 @@ def test_checkpoints_never_lose_concurrent_writes(database: Database, monkeypatc
     finally:
         reopened.close()
     assert not os.path.exists(database.path + "-wal") or os.path.getsize(database.path + "-wal") == 0
+
+
+def _checkpoint_threads() -> int:
+    return sum(1 for t in threading.enumerate() if t.name == "pybase-checkpoint" and t.is_alive())
+
+
+def test_checkpoints_resume_after_close_and_stop_with_a_dropped_database(tmp_path: Path, monkeypatch):
+    import gc
+
+    monkeypatch.setattr(db_module, "CHECKPOINT_WAL_BYTES", 64 << 10)
+    monkeypatch.setattr(db_module, "CHECKPOINT_EVERY_COMMITS", 4)
+    before = _checkpoint_threads()
+    database = Database(str(tmp_path / "reused.db"))
+    with database.write() as conn:
+        conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)"))
+    database.close()
+    # Used again after close() (the CLI's start() does this): checkpoints start again.
+    wal = Path(database.path + "-wal")
+
+    def write_and_check() -> bool:
+        for _ in range(50):
+            with database.write() as conn:
+                conn.execute(text("INSERT INTO t (body) VALUES (:b)"), {"b": "z" * 2000})
+        return wal.stat().st_size < 2 << 20
+
+    _wait_for(write_and_check)
+    assert _checkpoint_threads() == before + 1
+    del database, conn
+    gc.collect()
+    _wait_for(lambda: _checkpoint_threads() == before)  # no thread left behind a dropped Database
