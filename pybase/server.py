@@ -199,8 +199,7 @@ class _Channel(HTTPChannel):
         """Serve the first request here; False when this thread lost the loop meanwhile."""
         owner = self.owner
         request = self.requests[0]
-        key = DispatchPolicy.route_key(request.command, request.path)
-        started = owner.inline_begin(key)
+        started = owner.inline_begin(request.command, request.path)
         try:
             self.service()
         except BaseException:
@@ -256,7 +255,7 @@ class Server:
         self._closed = False  # the drain closed the sockets (and the trigger pipe)
         self._failure: BaseException | None = None
         self._inline_started = 0.0  # when the loop thread's current inline request began
-        self._inline_route = ""  # and its route key
+        self._inline_request = ("", "")  # and its method and path
         self._stalled = 0  # requests still running on threads that lost the loop
         waitress_server = self.server
         queue_task = waitress_server.add_task
@@ -308,9 +307,9 @@ class Server:
     def on_loop_thread(self) -> bool:
         return threading.get_ident() == self._loop_thread
 
-    def inline_begin(self, route: str) -> float:
+    def inline_begin(self, method: str, path: str) -> float:
         started = time.perf_counter()
-        self._inline_route = route
+        self._inline_request = (method, path)
         self._inline_started = started
         return started
 
@@ -362,7 +361,7 @@ class Server:
                 self._inline_started = 0.0
                 self._stalled += 1
                 self.handovers += 1
-                route = self._inline_route
+                route = DispatchPolicy.route_key(*self._inline_request)
                 name = f"pybase-loop-{self.handovers}"
             self.dispatch.strike(route, f"{route} stalled")
             log.warning("%s held the loop thread for %.0f ms: the loop moves to %s",

@@ -75,7 +75,7 @@ def test_hello_example_runs_its_route_hook_cron_and_migration(tmp_path):
     check_hello([sys.executable, str(HELLO)], tmp_path)
 
 
-@pytest.mark.skipif(not HELLO_BINARY.is_file(), reason="dist/hello is not built (see build.spec)")
+@pytest.mark.skipif(not HELLO_BINARY.is_file(), reason="dist/hello is not built yet: scripts/test.sh builds it, then runs this test")
 @pytest.mark.timeout(300)
 def test_hello_example_built_as_one_binary(tmp_path):
     check_hello([str(HELLO_BINARY)], tmp_path)

@@ -41,11 +41,16 @@ def _literal(value: Any) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+def _with_params(text: Any, params: Any) -> str:
+    """The filter text with its ``{:name}`` placeholders replaced by literals of ``params``."""
+    bound = dict(params) if isinstance(params, dict) else {}
+    return _PARAM_RE.sub(lambda m: _literal(bound.get(m.group(1))), str(text or ""))
+
+
 def _where(col: Collection, text: str, params: Any) -> Any:
     if not text or not str(text).strip():
         return None
-    bound = dict(params) if isinstance(params, dict) else {}
-    source = _PARAM_RE.sub(lambda m: _literal(bound.get(m.group(1))), str(text))
+    source = _with_params(text, params)
     try:
         query = record_access.filter_query(col, source)
     except (FilterError, BadRequestError) as ex:
@@ -61,8 +66,7 @@ def _where(col: Collection, text: str, params: Any) -> Any:
 def _find(ex: Executor, collection: Any, text: str, sort: str, limit: int, offset: int, params: Any) -> list[Record]:
     app = ex.runtime.app
     col = collection_of(ex, collection)
-    bound = dict(params) if isinstance(params, dict) else {}
-    source = _PARAM_RE.sub(lambda m: _literal(bound.get(m.group(1))), str(text or ""))
+    source = _with_params(text, params)
     try:
         # NOTE: through record_access so relation paths get their joins (and DISTINCT).
         query = record_access.filter_query(col, source, sort or None)

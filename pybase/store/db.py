@@ -29,7 +29,6 @@ BUSY_TIMEOUT_MS = 10_000
 # background thread does it instead, once the WAL is past this many bytes.
 CHECKPOINT_WAL_BYTES = 4 << 20
 CHECKPOINT_EVERY_COMMITS = 64  # how often a commit asks the checkpointer to look
-_PAGE_SIZE = 4096  # SQLite's default page size (WAL frames are one page each)
 
 
 def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
@@ -88,6 +87,7 @@ class _Checkpointer:
         conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            page_size = conn.execute("PRAGMA page_size").fetchone()[0]  # a WAL frame holds one page
             while True:
                 wanted.wait()
                 wanted.clear()
@@ -101,7 +101,7 @@ class _Checkpointer:
                     _busy, frames, _copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                     # ...and the frame count says whether it was; only then hold the writers.
                     # NOTE: bounded wait: whoever holds the lock may be closing us.
-                    if frames * _PAGE_SIZE >= CHECKPOINT_WAL_BYTES and self.write_lock.acquire(timeout=1):
+                    if frames * page_size >= CHECKPOINT_WAL_BYTES and self.write_lock.acquire(timeout=1):
                         try:
                             conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                         finally:
