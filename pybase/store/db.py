@@ -29,6 +29,7 @@ BUSY_TIMEOUT_MS = 10_000
 # background thread does it instead, once the WAL is past this many bytes.
 CHECKPOINT_WAL_BYTES = 4 << 20
 CHECKPOINT_EVERY_COMMITS = 64  # how often a commit asks the checkpointer to look
+JOURNAL_SIZE_LIMIT = 200_000_000
 
 
 def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
@@ -38,6 +39,8 @@ def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA journal_mode = WAL")
+    # NOTE: as PocketBase: a WAL grown by a huge transaction is cut back after its restart.
+    cur.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
     cur.execute("PRAGMA foreign_keys = ON")
     cur.execute("PRAGMA synchronous = NORMAL")
     cur.execute("PRAGMA temp_store = MEMORY")
@@ -52,21 +55,25 @@ def _no_autocheckpoint(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
 class _Checkpointer:
     """Checkpoints the WAL on its own thread and connection, off the writers' path.
 
-    A PASSIVE checkpoint copies most of the WAL back while writes go on; a second one, holding
-    the write lock, copies the few pages written meanwhile (a millisecond or two), so that the
-    next write restarts the WAL from its start instead of growing it. The thread starts on the
-    first poke, again after close() or a fork, and stops on close() or when the Database is
-    garbage-collected.
+    A PASSIVE checkpoint copies most of the WAL back while writes go on. When frames written
+    meanwhile keep it from completing, the thread leaves the rest to the writer: the next commit
+    runs a second PASSIVE checkpoint on its own connection while it still holds the write lock
+    (the few pages left, a millisecond or two), so that the following write restarts the WAL
+    from its start instead of growing it. NOTE: the writer does it rather than this thread
+    taking the write lock, because a busy writer re-takes an unfair lock first and starved it.
+    The thread starts on the first poke, again after close() or a fork, and stops on close() or
+    when the Database is garbage-collected.
     """
 
-    def __init__(self, path: str, write_lock: threading.RLock) -> None:
+    def __init__(self, path: str) -> None:
         self.path = path
-        self.write_lock = write_lock
         self.wal_path = path + "-wal"
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._wanted = threading.Event()
         self._stop = threading.Event()
+        #: set by the thread when the writer should finish a checkpoint (read without a lock)
+        self.finish_due = False
 
     def poke(self) -> None:
         """Ask for a look at the WAL's size (cheap; called every few commits)."""
@@ -83,6 +90,14 @@ class _Checkpointer:
                     thread.start()
         self._wanted.set()
 
+    def finish(self, raw: sqlite3.Connection) -> None:
+        """Complete a checkpoint on the writer's connection (the caller holds the write lock)."""
+        self.finish_due = False
+        try:
+            raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error as ex:  # pragma: no cover - retried after the next poke
+            log.warning("WAL checkpoint failed: %s", ex)
+
     def _run(self, wanted: threading.Event, stop: threading.Event) -> None:
         conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         try:
@@ -94,18 +109,14 @@ class _Checkpointer:
                 if stop.is_set():
                     return
                 try:
-                    # NOTE: the WAL file keeps its size when SQLite restarts it (truncating it
-                    # cost the writer 17 ms), so its size only says a checkpoint may be due...
+                    # NOTE: the WAL file may keep its size when SQLite restarts it, so its size
+                    # only says a checkpoint may be due...
                     if os.path.getsize(self.wal_path) < CHECKPOINT_WAL_BYTES:
                         continue
-                    _busy, frames, _copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                    # ...and the frame count says whether it was; only then hold the writers.
-                    # NOTE: bounded wait: whoever holds the lock may be closing us.
-                    if frames * page_size >= CHECKPOINT_WAL_BYTES and self.write_lock.acquire(timeout=1):
-                        try:
-                            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                        finally:
-                            self.write_lock.release()
+                    _busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    # ...and the frame count says whether it was.
+                    if frames * page_size >= CHECKPOINT_WAL_BYTES and copied < frames:
+                        self.finish_due = True
                 except (OSError, sqlite3.Error) as ex:  # pragma: no cover - retried on the next poke
                     log.warning("WAL checkpoint failed: %s", ex)
         finally:
@@ -143,7 +154,7 @@ class Database:
             event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(self.write_engine, "connect", _no_autocheckpoint)
         self._write_lock = threading.RLock()
-        self._checkpointer = _Checkpointer(path, self._write_lock)
+        self._checkpointer = _Checkpointer(path)
         # NOTE: a Database dropped without close() must not leave its thread behind.
         weakref.finalize(self, self._checkpointer.close, False)
         self._commits = 0
@@ -198,6 +209,8 @@ class Database:
             self._local.tx = None
             _reset(conn)
             self._commits += 1
+            if self._checkpointer.finish_due:
+                self._checkpointer.finish(raw)
             if self._commits % CHECKPOINT_EVERY_COMMITS == 0:
                 self._checkpointer.poke()
         for callback in tx.after_commit:
