@@ -14,6 +14,7 @@ from pybase.core import record_access
 from pybase.core.collections import Collection
 from pybase.core.errors import BadRequestError, NotFoundError, PyBaseError, ValidationError
 from pybase.core.events import RecordEnrichEvent, RecordRequestEvent, RecordsListRequestEvent
+from pybase.core.fields.password import can_hash
 from pybase.core.record_expand import expand_records
 from pybase.core.record_form import load_submitted, rule_body
 from pybase.core.record_query import parse_paging
@@ -194,6 +195,9 @@ class RecordsResource:
             load_submitted(record, _with_file_names(data, files), is_superuser=info.is_superuser)
         except ValidationError as ex:
             raise from_domain(ex, "Failed to create record.") from ex
+        if not info.is_superuser and not all(can_hash(p) for p in record.pending_passwords().values()):
+            # NOTE: as PocketBase, whose createRule copy of the record fails to hash it.
+            raise bad_request("Failed to create record.")
         rule_check = record_access.write_check(self.app, col, info, rule)
         check = None if rule_check is None else rule_check.frozen(record)
         if check is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -10,6 +11,7 @@ import orjson
 
 from pybase.apis.errors import MSG_GENERIC, ApiError, bad_request
 from pybase.core.request_info import RequestInfo
+from pybase.tools.cast import infer_value
 
 JSON_PAYLOAD_KEY = "@jsonPayload"
 
@@ -28,45 +30,58 @@ def read_json(req: falcon.Request, *, invalid_message: str = MSG_GENERIC, allow_
     return data
 
 
-def read_body(req: falcon.Request, *, invalid_message: str = MSG_GENERIC, require_type: bool = False) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+def read_body(
+    req: falcon.Request, *, invalid_message: str = MSG_GENERIC, require_type: bool = False, infer: bool = True
+) -> tuple[dict[str, Any], dict[str, list[Any]]]:
     """Submitted data and uploaded files from JSON, multipart or urlencoded bodies.
 
-    Multipart may carry a JSON object in ``@jsonPayload`` that is merged into the fields.
+    Multipart may carry a JSON object in ``@jsonPayload`` that is merged into the fields. Form
+    values are typed as PocketBase reads them into a map (``infer``: "true" -> True, "5" -> 5.0);
+    pass ``infer=False`` where PocketBase binds the form to typed fields instead.
     """
+    cast = infer_value if infer else _as_is
     content_type = (req.content_type or "").split(";")[0].strip().lower()
     if content_type in ("application/json", ""):
         if content_type == "" and require_type and req.content_length:
             raise bad_request("Unsupported Content-Type.")
         return read_json(req, invalid_message=invalid_message), {}
     if content_type == "multipart/form-data":
-        return _read_multipart(req, invalid_message)
+        return _read_multipart(req, invalid_message, cast)
     if content_type == "application/x-www-form-urlencoded":
         text = req.bounded_stream.read().decode("utf-8", "replace")
         parsed = parse_qs(text, keep_blank_values=True)
-        return {k: v[0] if len(v) == 1 else v for k, v in parsed.items()}, {}
+        return {k: cast(v[0]) if len(v) == 1 else [cast(i) for i in v] for k, v in parsed.items()}, {}
     if require_type:
         raise bad_request("Unsupported Content-Type.")
     return read_json(req, invalid_message=invalid_message), {}
 
 
-def _read_multipart(req: falcon.Request, invalid_message: str) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+def _as_is(value: str) -> Any:
+    return value
+
+
+def _read_multipart(
+    req: falcon.Request, invalid_message: str, cast: Callable[[str], Any]
+) -> tuple[dict[str, Any], dict[str, list[Any]]]:
     data: dict[str, Any] = {}
     files: dict[str, list[Any]] = {}
+    payloads: list[dict[str, Any]] = []
     try:
         form = req.get_media()
         for part in form:
             if part.filename:
                 files.setdefault(part.name, []).append((part.filename, part.stream.read()))
                 continue
-            value = part.get_text()
+            text = part.get_text()
             if part.name == JSON_PAYLOAD_KEY:
                 try:
-                    payload = orjson.loads(value or "{}")
+                    payload = orjson.loads(text or "{}")
                 except orjson.JSONDecodeError as ex:
                     raise bad_request(invalid_message) from ex
                 if isinstance(payload, dict):
-                    data.update(payload)
+                    payloads.append(payload)
                 continue
+            value = cast(text)
             if part.name in data:
                 current = data[part.name]
                 data[part.name] = [*current, value] if isinstance(current, list) else [current, value]
@@ -78,6 +93,9 @@ def _read_multipart(req: falcon.Request, invalid_message: str) -> tuple[dict[str
         if isinstance(ex, ApiError):
             raise
         raise bad_request(invalid_message) from ex
+    # NOTE: as PocketBase, @jsonPayload is read after the other parts and wins over them.
+    for payload in payloads:
+        data.update(payload)
     return data, files
 
 

@@ -22,8 +22,17 @@ def record_to_json(
     collection = record.collection
     superuser = info is not None and info.is_superuser
     out: dict[str, Any] = {"collectionId": collection.id, "collectionName": collection.name}
+    is_auth = collection.is_auth
     for field in collection.fields:
-        if field.type == "password" or (field.hidden and (field.name == "tokenKey" or not superuser)):
+        if field.hidden and not superuser:
+            continue
+        if field.type == "password":
+            # NOTE: as PocketBase: a visible password field reads as ""; an auth collection's
+            # own password and tokenKey never leave the server.
+            if not (is_auth and field.name == "password"):
+                out[field.name] = ""
+            continue
+        if is_auth and field.name == "tokenKey":
             continue
         out[field.name] = field.export(record.data.get(field.name))
     if collection.is_auth and not (show_email or superuser or record.get("emailVisibility")):

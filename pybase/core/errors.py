@@ -27,10 +27,19 @@ class FieldError(Exception):
 
     def to_json(self) -> dict[str, Any]:
         """Wire form: ``{"code", "message"}`` plus ``params`` when present."""
-        out: dict[str, Any] = {"code": self.code, "message": self.message}
+        out: dict[str, Any] = {"code": self.code, "message": sentenize(self.message)}
         if self.params:
             out["params"] = self.params
         return out
+
+
+def sentenize(message: str) -> str:
+    """A message as PocketBase words it: trimmed, capitalised, ending in punctuation."""
+    message = message.strip()
+    if not message:
+        return ""
+    message = message[0].upper() + message[1:]
+    return message if message[-1] in ".?!" else message + "."
 
 
 class ValidationError(PyBaseError):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -11,6 +10,7 @@ from sqlalchemy import Column, Text, text
 from sqlalchemy.types import UserDefinedType
 
 from pybase.core.errors import FieldError, required
+from pybase.tools.cast import to_string
 from pybase.tools.security import crc32_checksum
 
 if TYPE_CHECKING:
@@ -160,60 +160,6 @@ def is_empty(value: Any) -> bool:
         return value == 0
     if isinstance(value, str | list | dict | tuple):
         return len(value) == 0
-    return False
-
-
-def to_string(raw: Any) -> str:
-    """Cast like Go's cast.ToString: scalars become text, anything else blank."""
-    if raw is None:
-        return ""
-    if isinstance(raw, str):
-        return raw
-    if isinstance(raw, bool):
-        return "true" if raw else "false"
-    if isinstance(raw, int):
-        return str(raw)
-    if isinstance(raw, float):
-        return format_number(raw)
-    if isinstance(raw, bytes):
-        return raw.decode("utf-8", "replace")
-    return ""
-
-
-def format_number(value: float) -> str:
-    """Go-like shortest number text: 12.0 -> "12", 1.5 -> "1.5"."""
-    if math.isfinite(value) and value.is_integer() and abs(value) < 1e21:
-        return str(int(value))
-    return repr(value)
-
-
-def to_float(raw: Any) -> float:
-    """Cast like Go's cast.ToFloat64: unparsable input becomes 0."""
-    if raw is None:
-        return 0.0
-    if isinstance(raw, bool):
-        return 1.0 if raw else 0.0
-    if isinstance(raw, int | float):
-        return float(raw)
-    if isinstance(raw, str):
-        try:
-            return float(raw.strip())
-        except ValueError:
-            return 0.0
-    return 0.0
-
-
-_TRUE = {"1", "t", "T", "TRUE", "true", "True"}
-
-
-def to_bool(raw: Any) -> bool:
-    """Cast like Go's cast.ToBool: "true"/"1"/non-zero numbers are true."""
-    if isinstance(raw, bool):
-        return raw
-    if isinstance(raw, int | float):
-        return raw != 0
-    if isinstance(raw, str):
-        return raw.strip() in _TRUE
     return False
 
 

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from sqlalchemy import Boolean, Column, text
 
 from pybase.core.errors import required
-from pybase.core.fields.base import Field, to_bool
+from pybase.core.fields.base import Field
+from pybase.tools.cast import to_bool
 
 if TYPE_CHECKING:
     from pybase.core.records import Record

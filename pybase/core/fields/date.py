@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pybase.core.errors import FieldError, required
-from pybase.core.fields.base import Field, to_string
+from pybase.core.fields.base import Field
+from pybase.tools.cast import to_string
 from pybase.tools.types import format_datetime, parse_datetime
 
 if TYPE_CHECKING:
@@ -39,11 +40,36 @@ class DateField(Field):
             if self.required:
                 raise required()
             return
+        # NOTE: PocketBase's generic min/max errors, the threshold shown as Go prints a time.
         if self.min and value < self.min:
             raise FieldError(
-                "validation_min_date_constraint", f"Must be no earlier than {self.min}.", {"min": self.min}
+                "validation_min_greater_equal_than_required",
+                f"Must be no less than {_go_time(self.min)}.",
+                {"threshold": _rfc3339(self.min)},
             )
         if self.max and value > self.max:
             raise FieldError(
-                "validation_max_date_constraint", f"Must be no later than {self.max}.", {"max": self.max}
+                "validation_max_less_equal_than_required",
+                f"Must be no greater than {_go_time(self.max)}.",
+                {"threshold": _rfc3339(self.max)},
             )
+
+
+def _fraction(value: str) -> tuple[str, str]:
+    """``("2024-01-01", "10:00:00.5")`` from a stored ``2024-01-01 10:00:00.500Z``."""
+    day, _, clock = value.rstrip("Z").partition(" ")
+    whole, _, millis = clock.partition(".")
+    millis = millis.rstrip("0")
+    return day, whole + ("." + millis if millis else "")
+
+
+def _go_time(value: str) -> str:
+    """Go's ``time.Time.String()`` of a UTC date: ``2024-01-01 10:00:00.5 +0000 UTC``."""
+    day, clock = _fraction(value)
+    return f"{day} {clock} +0000 UTC"
+
+
+def _rfc3339(value: str) -> str:
+    """A UTC date as Go's JSON encodes a ``time.Time`` (RFC 3339, shortest fraction)."""
+    day, clock = _fraction(value)
+    return f"{day}T{clock}Z"

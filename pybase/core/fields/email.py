@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pybase.core.errors import FieldError, required
 from pybase.core.fields.base import Field
+from pybase.tools.validators import is_email
 
 if TYPE_CHECKING:
     from pybase.core.records import Record
 
-# NOTE: the same shape ozzo-validation's is.EmailFormat accepts (no display names).
-EMAIL_RE = re.compile(
-    r"^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
-    r"(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$"
-)
 
 
-def check_domain(domain: str, only: list[str], exclude: list[str], code: str) -> None:
-    """Raise when ``domain`` is excluded or not in a non-empty allow-list."""
-    domain = domain.lower()
-    if only and domain not in [d.lower() for d in only]:
-        raise FieldError(code, "Domain is not allowed.")
-    if exclude and domain in [d.lower() for d in exclude]:
-        raise FieldError(code, "Domain is not allowed.")
+def check_domain(domain: str, only: list[str], exclude: list[str], code: str, message: str) -> None:
+    """Raise when ``domain`` is excluded or not in a non-empty allow-list (exact, as PocketBase)."""
+    if (only and domain not in only) or (exclude and domain in exclude):
+        raise FieldError(code, message)
 
 
 class EmailField(Field):
@@ -42,9 +34,9 @@ class EmailField(Field):
             if self.required:
                 raise required()
             return
-        if len(value) > 255 or not EMAIL_RE.match(value):
+        if not is_email(value):
             raise FieldError("validation_is_email", "Must be a valid email address.")
         check_domain(
             value.rsplit("@", 1)[1], self.onlyDomains, self.exceptDomains,
-            "validation_email_domain_not_allowed",
+            "validation_email_domain_not_allowed", "Email domain is not allowed.",
         )

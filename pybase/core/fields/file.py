@@ -40,11 +40,16 @@ class FileField(MultiValueField):
                 raise required()
             return
         old = record.original_values(self.name)
-        new_names = [v for v in values if v not in old]
+        # NOTE: as PocketBase, each invalid name is shown cut to 250 bytes.
+        new_names = [v.encode()[:250].decode(errors="ignore") for v in values if v not in old]
         if new_names:
             raise FieldError(
                 "validation_invalid_file",
                 f"Invalid new files: [{' '.join(new_names)}].",
                 {"invalidFiles": new_names},
             )
-        self.check_max_select(values)
+        limit = max(self.maxSelect or 0, 1)
+        if len(values) > limit:
+            raise FieldError(
+                "validation_too_many_files", f"The maximum allowed files is {limit}", {"maxSelect": limit}
+            )

@@ -8,7 +8,7 @@ import orjson
 from sqlalchemy import Column
 
 from pybase.core.errors import FieldError, required
-from pybase.core.fields.base import Field, JSONText, json_number, to_float
+from pybase.core.fields.base import Field, JSONText, json_number
 
 if TYPE_CHECKING:
     from pybase.core.records import Record
@@ -68,6 +68,16 @@ class GeoPointField(Field):
 
 
 def _point(raw: Any) -> dict[str, Any]:
+    # NOTE: as PocketBase (Go's JSON decoding into two float64s): a coordinate that is not a
+    # number makes the whole point zero.
     if not isinstance(raw, dict):
         return dict(ZERO)
-    return {"lon": json_number(to_float(raw.get("lon"))), "lat": json_number(to_float(raw.get("lat")))}
+    point = dict(ZERO)
+    for key in ("lon", "lat"):
+        value = raw.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return dict(ZERO)  # a decoding error: PocketBase keeps the zero point
+        point[key] = json_number(float(value))
+    return point

@@ -8,12 +8,14 @@ import orjson
 from sqlalchemy import Column
 
 from pybase.core.errors import FieldError, required
-from pybase.core.fields.base import Field, JSONText, is_empty
+from pybase.core.fields.base import Field, JSONText
 
 if TYPE_CHECKING:
     from pybase.core.records import Record
 
 DEFAULT_MAX_SIZE = 1 << 20
+_LITERALS: dict[str, Any] = {"null": None, "true": True, "false": False}
+_JSON_STARTS = frozenset('0123456789-"[{')
 
 
 class JSONField(Field):
@@ -46,20 +48,25 @@ class JSONField(Field):
         return orjson.dumps(value).decode()
 
     def prepare(self, raw: Any, record: Record) -> Any:
-        # NOTE: text that is valid JSON is parsed (form submissions send JSON as text);
-        # any other text is kept as a JSON string, as PocketBase does.
+        # NOTE: as PocketBase (so JSON and form submissions agree): "null", "true", "false" and
+        # valid JSON text starting with a digit, "-", a quote, "[" or "{" are parsed; any other
+        # text is kept as a JSON string.
         if isinstance(raw, str):
-            try:
-                return orjson.loads(raw)
-            except orjson.JSONDecodeError:
-                return raw
+            if raw in _LITERALS:
+                return _LITERALS[raw]
+            if raw and (raw[0] in _JSON_STARTS):
+                try:
+                    return orjson.loads(raw)
+                except orjson.JSONDecodeError:
+                    return raw
+            return raw
         if isinstance(raw, bytes):
             return self.prepare(raw.decode("utf-8", "replace"), record)
         return raw
 
     def validate_value(self, record: Record) -> None:
         value = record.get(self.name)
-        if is_empty(value):
+        if value is None or value == "" or value == [] or value == {}:
             if self.required:
                 raise required()
             return

@@ -8,10 +8,21 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from sqlalchemy import Column, Numeric, text
 
 from pybase.core.errors import FieldError, required
-from pybase.core.fields.base import Field, format_number, json_number, to_float
+from pybase.core.fields.base import Field, json_number
+from pybase.tools.cast import format_number, to_float
 
 if TYPE_CHECKING:
     from pybase.core.records import Record
+
+
+INT64_MIN = -(2**63)
+
+
+def _is_int64(value: float) -> bool:
+    """Whether ``value == float64(int64(value))`` in Go (out of range converts to MinInt64)."""
+    if INT64_MIN <= value < 2**63:
+        return value == int(value)
+    return value == INT64_MIN
 
 
 class NumberField(Field):
@@ -59,9 +70,11 @@ class NumberField(Field):
         if isinstance(value, float) and not math.isfinite(value):
             raise FieldError("validation_not_a_number", "The submitted number is not properly formatted.")
         if value == 0:
+            # NOTE: as PocketBase, a zero value skips every constraint but required.
             if self.required:
                 raise required()
-        if self.onlyInt and float(value) != int(value):
+            return
+        if self.onlyInt and not _is_int64(float(value)):
             raise FieldError("validation_only_int_constraint", "Decimal numbers are not allowed.")
         if self.min is not None and value < self.min:
             raise FieldError(

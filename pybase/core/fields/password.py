@@ -5,13 +5,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pybase.core.errors import FieldError, required
-from pybase.core.fields.base import Field, to_string
+from pybase.core.fields.base import Field
+from pybase.tools.cast import to_string
+from pybase.tools.validators import matches
 
 if TYPE_CHECKING:
     from pybase.core.records import Record
 
 #: bcrypt only reads the first 72 bytes
 BCRYPT_MAX_BYTES = 72
+
+
+def can_hash(plain: str) -> bool:
+    """Whether bcrypt takes ``plain`` whole (72 bytes at most)."""
+    return len(plain.encode()) <= BCRYPT_MAX_BYTES
 
 
 class PasswordField(Field):
@@ -40,6 +47,9 @@ class PasswordField(Field):
             if self.required:
                 raise required()
             return
+        if not can_hash(plain):
+            # NOTE: as PocketBase, where bcrypt refuses it before any length rule runs.
+            raise FieldError("validation_invalid_value", "Invalid value.")
         # NOTE: as PocketBase: lengths count characters, the default cap is bcrypt's 71 and
         # neither error carries params.
         length = len(plain)
@@ -49,7 +59,5 @@ class PasswordField(Field):
         if length > limit:
             raise FieldError("validation_max_text_constraint", f"Must be less than {limit} character(s).")
         if self.pattern:
-            import re
-
-            if not re.search(self.pattern, plain):
+            if not matches(self.pattern, plain):
                 raise FieldError("validation_invalid_format", "Invalid value format.")

@@ -41,7 +41,7 @@ class SelectField(MultiValueField):
             if self.required:
                 raise required()
             return
+        self.check_max_select(values)
         for value in values:
             if value not in self.values:
-                raise FieldError("validation_invalid_value", f"Invalid value {value}.", {"value": value})
-        self.check_max_select(values)
+                raise FieldError("validation_invalid_value", f"Invalid value {value}", {"value": value})

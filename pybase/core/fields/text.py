@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from sqlalchemy import Column, Text, text
 
 from pybase.core.errors import FieldError, required
-from pybase.core.fields.base import Field, to_string
+from pybase.core.fields.base import Field
+from pybase.tools.cast import to_string
 from pybase.tools.security import random_string
+from pybase.tools.validators import is_regex, matches
 
 if TYPE_CHECKING:
     from pybase.core.collections import Collection
@@ -48,11 +50,8 @@ class TextField(Field):
         errors: dict[str, FieldError] = {}
         for key in ("pattern", "autogeneratePattern"):
             value = getattr(self, key)
-            if value:
-                try:
-                    re.compile(value)
-                except re.error:
-                    errors[key] = FieldError("validation_invalid_regex", "Invalid regex pattern.")
+            if value and not is_regex(value):
+                errors[key] = FieldError("validation_invalid_regex", "Invalid regex pattern.")
         if self.autogeneratePattern and key not in errors:
             try:
                 generate_from_pattern(self.autogeneratePattern)
@@ -74,7 +73,7 @@ class TextField(Field):
         return to_string(raw)
 
     def before_save(self, record: Record) -> None:
-        if self.autogeneratePattern and record.get(self.name) == "":
+        if self.autogeneratePattern and record.is_new and record.get(self.name) == "":
             record.set(self.name, generate_from_pattern(self.autogeneratePattern))
 
     def validate_value(self, record: Record) -> None:
@@ -100,13 +99,8 @@ class TextField(Field):
                 f"Must be no more than {limit} character(s).",
                 {"max": limit},
             )
-        if self.pattern and not _compiled(self.pattern).search(value):
+        if self.pattern and not matches(self.pattern, value):
             raise FieldError("validation_invalid_format", "Invalid value format.")
-
-
-@lru_cache(maxsize=256)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
 
 
 _CLASS_RE = re.compile(r"\[([^\]]+)\](?:\{(\d+)\})?|([^\[\\{}()|*+?.^$])")

@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import urlsplit
 
 from pybase.core.errors import FieldError, required
 from pybase.core.fields.base import Field
 from pybase.core.fields.email import check_domain
+from pybase.tools.validators import is_url, url_host
 
 if TYPE_CHECKING:
     from pybase.core.records import Record
-
-
-def is_url(value: str) -> bool:
-    """An absolute URL with a scheme and a host, without spaces."""
-    if not value or any(c.isspace() for c in value):
-        return False
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return False
-    return bool(parts.scheme and parts.netloc and parts.hostname)
 
 
 class URLField(Field):
@@ -41,7 +30,8 @@ class URLField(Field):
             return
         if not is_url(value):
             raise FieldError("validation_invalid_url", "Must be a valid url.")
+        # NOTE: as PocketBase: the host as Go's url.Parse sees it, with its port.
         check_domain(
-            urlsplit(value).hostname or "", self.onlyDomains, self.exceptDomains,
-            "validation_url_domain_not_allowed",
+            url_host(value) or "", self.onlyDomains, self.exceptDomains,
+            "validation_url_domain_not_allowed", "Url domain is not allowed.",
         )

@@ -1,0 +1,223 @@
+"""The differential harness: the same requests to pybase and to the real PocketBase, compared.
+
+Both servers start from fresh, identical data dirs (a superuser ``admin@example.com``). A
+:class:`Request` is sent to each; the answers are normalised (generated ids, dates near now,
+tokens and secrets) and their status codes and JSON bodies compared exactly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+import requests
+
+from tests import testapp
+from tests.data.filter_cases import (
+    PASSWORD,
+    SUPERUSER_EMAIL,
+    add_superuser,
+    pocketbase_binary,
+    run_pocketbase,
+)
+
+ID_RE = re.compile(r"^[a-z0-9]{15}$")
+DATE_RE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z$")
+JWT_RE = re.compile(r"^eyJ[\w-]+\.[\w-]+\.[\w-]+$")
+# Values that differ between any two servers by design: they are compared by shape only.
+SECRET_KEYS = frozenset({"token", "secret", "tokenKey"})
+NEAR_NOW = timedelta(days=1)
+
+
+@dataclasses.dataclass(frozen=True)
+class Request:
+    """One HTTP request as a case sends it to both servers.
+
+    ``json`` is sent as a JSON body, ``form`` (a list of name/value pairs, values str or
+    ``(filename, bytes, content type)``) as multipart/form-data and ``raw`` as given with
+    ``content_type``. ``who`` is ``superuser``, ``anon`` or a name given to :meth:`Target.login`.
+    """
+
+    method: str
+    path: str
+    json: Any = None
+    form: tuple[tuple[str, Any], ...] | None = None
+    raw: bytes | None = None
+    content_type: str | None = None
+    who: str = "superuser"
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclasses.dataclass
+class Answer:
+    """A normalised answer: status and JSON body (or the text when it is not JSON)."""
+
+    status: int
+    body: Any
+
+    def __str__(self) -> str:
+        return f"{self.status} {orjson.dumps(self.body, option=orjson.OPT_SORT_KEYS).decode()[:1500]}"
+
+
+class Target:
+    """One server under test, with a keep-alive session and the auth tokens of its callers."""
+
+    def __init__(self, name: str, base_url: str) -> None:
+        self.name = name
+        self.base_url = base_url.rstrip("/")
+        self.session = requests.Session()
+        self.tokens: dict[str, str] = {}
+
+    def login(self, who: str, collection: str, identity: str, password: str = PASSWORD) -> None:
+        """Sign in and keep the token under ``who``."""
+        resp = self.session.post(
+            f"{self.base_url}/api/collections/{collection}/auth-with-password",
+            json={"identity": identity, "password": password},
+            timeout=30,
+        )
+        if resp.status_code != 200:
+            raise AssertionError(f"{self.name}: sign-in of {identity} failed: {resp.status_code} {resp.text}")
+        self.tokens[who] = resp.json()["token"]
+
+    def send(self, req: Request) -> requests.Response:
+        """Send ``req`` as its caller."""
+        headers = dict(req.headers)
+        if req.who != "anon" and "Authorization" not in headers:
+            headers["Authorization"] = self.tokens[req.who]
+        kwargs: dict[str, Any] = {"headers": headers, "timeout": 60}
+        if req.raw is not None:
+            kwargs["data"] = req.raw
+            if req.content_type is not None:
+                headers["Content-Type"] = req.content_type
+        elif req.form is not None:
+            kwargs["files"] = [
+                (name, value if isinstance(value, tuple) else (None, value)) for name, value in req.form
+            ]
+        elif req.json is not None:
+            kwargs["data"] = orjson.dumps(req.json)
+            headers["Content-Type"] = "application/json"
+        return self.session.request(req.method, self.base_url + req.path, **kwargs)
+
+    def ask(self, req: Request) -> Answer:
+        """Send ``req`` and normalise the answer."""
+        return normalise(self.send(req))
+
+    def ok(self, method: str, path: str, json: Any = None) -> Any:
+        """A superuser request that must succeed (case setup); returns the JSON body."""
+        resp = self.send(Request(method, path, json=json))
+        if resp.status_code >= 300:
+            raise AssertionError(f"{self.name}: {method} {path}: {resp.status_code} {resp.text[:800]}")
+        return resp.json() if resp.content else None
+
+
+def normalise(resp: requests.Response) -> Answer:
+    """Status and body with the values that differ by design replaced by placeholders."""
+    if not resp.content:
+        return Answer(resp.status_code, None)
+    try:
+        body = orjson.loads(resp.content)
+    except orjson.JSONDecodeError:
+        return Answer(resp.status_code, {"<text>": resp.text[:200]})
+    generated: dict[str, str] = {}
+    _collect_ids(body, generated)
+    return Answer(resp.status_code, _replace(body, generated, datetime.now(UTC)))
+
+
+def _collect_ids(value: Any, generated: dict[str, str]) -> None:
+    """Generated record ids, numbered by first appearance ("id" keys only)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "id" and isinstance(item, str) and ID_RE.match(item) and not item.startswith("fix"):
+                generated.setdefault(item, f"<id{len(generated) + 1}>")
+            _collect_ids(item, generated)
+    elif isinstance(value, list):
+        for item in value:
+            _collect_ids(item, generated)
+
+
+def _replace(value: Any, generated: dict[str, str], now: datetime, key: str = "") -> Any:
+    if isinstance(value, dict):
+        return {k: _replace(v, generated, now, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace(v, generated, now, key) for v in value]
+    if isinstance(value, str):
+        if key in SECRET_KEYS and value:
+            return "<secret>"
+        if value in generated:
+            return generated[value]
+        if JWT_RE.match(value):
+            return "<jwt>"
+        if DATE_RE.match(value):
+            when = datetime.strptime(value, "%Y-%m-%d %H:%M:%S.%fZ").replace(tzinfo=UTC)
+            if abs(when - now) < NEAR_NOW:
+                return "<now>"
+    return value
+
+
+# ---- the two servers -----------------------------------------------------------------------
+
+PB_REQUIRED_IN_CI = "CI"
+
+
+def pocketbase_or_skip() -> str:
+    """The PocketBase binary; on CI its absence is a failure, elsewhere a skip."""
+    import pytest
+
+    binary = pocketbase_binary()
+    if binary is None:
+        if os.environ.get(PB_REQUIRED_IN_CI):
+            pytest.fail("the conformance suite needs PYBASE_PB_BINARY (scripts/test.sh installs it)")
+        pytest.skip("set PYBASE_PB_BINARY to a PocketBase 0.40 binary (scripts/test.sh does)")
+    return binary
+
+
+@dataclasses.dataclass
+class Pair:
+    """The real PocketBase and pybase, each signed in as the superuser."""
+
+    pb: Target
+    py: Target
+
+    @property
+    def targets(self) -> tuple[Target, Target]:
+        """Both servers, PocketBase first."""
+        return (self.pb, self.py)
+
+    def ok(self, method: str, path: str, json: Any = None) -> tuple[Any, Any]:
+        """A setup request that must succeed on both; the two JSON bodies."""
+        return self.pb.ok(method, path, json), self.py.ok(method, path, json)
+
+    def ask(self, req: Request) -> tuple[Answer, Answer]:
+        """The normalised answers of PocketBase and pybase to ``req``."""
+        return self.pb.ask(req), self.py.ask(req)
+
+
+@contextlib.contextmanager
+def running_pair() -> Iterator[Pair]:
+    """Start PocketBase and pybase on fresh data dirs; stop both afterwards."""
+    binary = pocketbase_or_skip()
+    with tempfile.TemporaryDirectory(prefix="pybase_conformance_") as tmp, run_pocketbase(binary) as pb_url:
+        server = testapp.start_server(Path(tmp), None)
+        try:
+            add_superuser(server)
+            pair = Pair(Target("PocketBase", pb_url), Target("pybase", server.base_url))
+            for target in pair.targets:
+                target.login("superuser", "_superusers", SUPERUSER_EMAIL)
+            yield pair
+        finally:
+            server.stop()
+
+
+def difference(pb: Answer, py: Answer) -> str | None:
+    """A readable description of how the answers differ, or None when they are the same."""
+    if pb.status == py.status and pb.body == py.body:
+        return None
+    return f"\n  PocketBase: {pb}\n  pybase:     {py}"
