@@ -211,7 +211,8 @@ def _insert_statement(db: Database, collection: Collection) -> Prepared:
 def _handle_references(app: App, record: Record, depth: int) -> None:
     if depth > MAX_CASCADE_DEPTH:
         raise BadRequestError("Too many nested cascade deletes.")
-    for other, field_name in app.registry.referencing(record.collection.id):
+    # NOTE: collections in name order, as PocketBase (its cascade fires in a stable order).
+    for other, field_name in sorted(app.registry.referencing(record.collection.id), key=lambda ref: ref[0].name):
         if other.is_view:
             continue
         field = other.field(field_name)
@@ -226,10 +227,12 @@ def _handle_references(app: App, record: Record, depth: int) -> None:
             ref = Record.from_row(other, row, app.records)
             if ref.collection.id == record.collection.id and ref.id == record.id:
                 continue
-            if getattr(field, "cascadeDelete", False):
+            remaining = [v for v in field.values_of(ref) if v != record.id]
+            # NOTE: as PocketBase, a cascade deletes the referencing record only when no other
+            # id is left in it; a multi-relation just loses the deleted id.
+            if getattr(field, "cascadeDelete", False) and not remaining:
                 delete_record(app, ref, _depth=depth + 1)
                 continue
-            remaining = [v for v in field.values_of(ref) if v != record.id]
             if field.required and not remaining:
                 raise BadRequestError(
                     "The record cannot be deleted because it is part of a required reference in another record."

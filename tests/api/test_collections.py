@@ -197,7 +197,7 @@ CREATE_SCENARIOS = [
            after=lambda s, r: len(r.json()["fields"]) == 2 or pytest.fail(r.text)),
     create_invalid("two field names that differ only in case", {"name": "x4d", "fields": [{"id": "f1", "name": "a", "type": "text"},
                                                                          {"id": "f2", "name": "A", "type": "text"}]},
-                   '"fields":{"2":{"name":{"code":"validation_duplicated_field_name","message":"Duplicated or invalid field name A"'),
+                   '"fields":{"2":{"name":{"code":"validation_duplicated_field_name","message":"Duplicated or invalid field name A."'),
     create_invalid("invalid index SQL", {"name": "x5", "fields": [{"name": "a", "type": "text"}], "indexes": ["CREATE INDEX nope"]},
                    '"indexes":{"0":{"code":"validation_invalid_index_expression","message":"Invalid CREATE INDEX expression."}}'),
     create_invalid("an index on an unknown column", {"name": "x5b", "fields": [{"name": "a", "type": "text"}],
