@@ -1,29 +1,41 @@
-"""Run the conformance cases outside pytest and print each difference: ``python -m tests.conformance [substring]``."""
+"""Run conformance cases outside pytest and print each difference.
+
+``python -m tests.conformance [fields|query|generic ...] [-k substring]``
+"""
 
 from __future__ import annotations
 
-import sys
+import argparse
 
-from tests.conformance import cases_fields
+from tests.conformance import cases_fields, cases_generic, cases_query
 from tests.conformance.harness import difference, running_pair
 
+TABLES = {"fields": cases_fields, "query": cases_query, "generic": cases_generic}
 
-def main(argv: list[str]) -> int:
-    wanted = argv[1] if len(argv) > 1 else ""
-    differ = 0
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.conformance")
+    parser.add_argument("tables", nargs="*", default=list(TABLES))
+    parser.add_argument("-k", default="", help="only cases whose name contains this")
+    args = parser.parse_args()
+    differ = total = 0
     with running_pair() as pair:
-        cases_fields.setup(pair)
-        for case in cases_fields.build_cases():
-            if wanted not in case.name:
-                continue
-            cases_fields.prepare(pair, case)
-            diff = difference(*(case.mask(answer) for answer in pair.ask(case.request)))
-            if diff:
-                differ += 1
-                print(f"{case.name}{diff}")
-    print(f"{differ} differences")
+        for name in args.tables:
+            module = TABLES[name]
+            module.setup(pair)
+            for case in module.build_cases():
+                if args.k not in case.name:
+                    continue
+                if hasattr(module, "prepare"):
+                    module.prepare(pair, case)
+                total += 1
+                diff = difference(*(case.mask(answer) for answer in pair.ask(case.request)))
+                if diff:
+                    differ += 1
+                    print(f"{case.name}{diff}")
+    print(f"{differ} differences in {total} cases")
     return 1 if differ else 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv))
+    raise SystemExit(main())

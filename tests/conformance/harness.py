@@ -185,6 +185,14 @@ class Pair:
 
     pb: Target
     py: Target
+    prepared: set[str] = dataclasses.field(default_factory=set)
+
+    def first_time(self, data_set: str) -> bool:
+        """True once per data set: a table's setup runs once however many tests share the pair."""
+        if data_set in self.prepared:
+            return False
+        self.prepared.add(data_set)
+        return True
 
     @property
     def targets(self) -> tuple[Target, Target]:
