@@ -8,7 +8,7 @@ import falcon
 
 from pybase.apis.errors import bad_request, from_domain, not_found
 from pybase.apis.guards import require_superuser
-from pybase.apis.request_body import read_json
+from pybase.apis.request_body import read_body, read_json
 from pybase.apis.serialize import apply_fields, dumps, parse_fields
 from pybase.core.collection_query import filter_collections
 from pybase.core.collection_save import SchemaChangeError, import_collections, truncate_collection
@@ -98,7 +98,7 @@ class CollectionsResource:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Create a collection and its table."""
-        data = read_json(req, invalid_message=MSG_INVALID_TYPE_DATA)
+        data = _read_collection_body(req, MSG_INVALID_TYPE_DATA, xml_message=MSG_INVALID_FORMATTING)
         # NOTE: PocketBase binds type and name first, then the rest; each step has its message.
         if any(not isinstance(data.get(k), str | None) for k in ("type", "name")):
             raise bad_request(MSG_INVALID_TYPE_DATA)
@@ -155,7 +155,7 @@ class CollectionResource:
     def on_patch(self, req: falcon.Request, resp: falcon.Response, collection: str) -> None:
         """Update a collection (renames keep data; the table is altered in one transaction)."""
         old = self._find(collection)
-        data = read_json(req, invalid_message=MSG_INVALID_FORMATTING)
+        data = _read_collection_body(req, MSG_INVALID_FORMATTING, xml_message=None)
         if _bad_shape(data) or any(not isinstance(data.get(k), str | None) for k in ("type", "name")):
             raise bad_request(MSG_INVALID_FORMATTING)
         col = old.clone()
@@ -263,4 +263,9 @@ class ScaffoldsResource:
         _write_json(resp, scaffolds())
 
 
-
+def _read_collection_body(req: falcon.Request, message: str, *, xml_message: str | None) -> dict[str, Any]:
+    """A collection body: JSON or a form bound to the collection's keys (values kept as text)."""
+    data, _files = read_body(
+        req, invalid_message=message, require_type=True, infer=False, unsupported_message=message, xml_message=xml_message
+    )
+    return data

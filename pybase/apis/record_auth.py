@@ -92,7 +92,7 @@ class RecordAuthResource:
         # NOTE: like PocketBase's BindBody, an empty body is an empty form whatever its type.
         data: dict[str, Any] = {}
         if req.content_length:
-            data, _files = read_body(req, invalid_message=MSG_LOAD_FAILED, require_type=True, infer=False)
+            data, _files = read_body(req, invalid_message=MSG_LOAD_FAILED, require_type=True, infer=False, xml_message=None)
         identity, password = data.get("identity"), data.get("password")
         identity_field = data.get("identityField") or ""
         if any(v is not None and not isinstance(v, str) for v in (identity, password, identity_field)):

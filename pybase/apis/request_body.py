@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
@@ -14,45 +15,90 @@ from pybase.core.request_info import RequestInfo
 from pybase.tools.cast import infer_value
 
 JSON_PAYLOAD_KEY = "@jsonPayload"
+MSG_UNSUPPORTED_TYPE = "Unsupported Content-Type."
+
+
+def decode_json(raw: bytes) -> Any:
+    """The first JSON value of ``raw``, as Go's ``json.Decoder.Decode`` reads a request body.
+
+    Trailing data after the value is ignored; ValueError when there is no valid value.
+    """
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        pass
+    # PERF: the slow path only for bodies orjson refuses (trailing data, deep nesting...).
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as ex:
+        raise ValueError("invalid UTF-8 in the JSON body") from ex
+    stripped = text.lstrip(" \t\r\n")
+    try:
+        value, _end = json.JSONDecoder().raw_decode(stripped)
+    except (ValueError, RecursionError) as ex:
+        raise ValueError("invalid JSON body") from ex
+    return value
 
 
 def read_json(req: falcon.Request, *, invalid_message: str = MSG_GENERIC, allow_array: bool = False) -> Any:
-    """The JSON body ({} when empty); 400 with ``invalid_message`` when malformed."""
+    """The JSON body as PocketBase binds it into a map; 400 with ``invalid_message`` when malformed.
+
+    NOTE: as PocketBase: only an empty body means no data (whitespace is a malformed body) and
+    ``null`` binds nothing.
+    """
     raw = req.bounded_stream.read()
-    if not raw or not raw.strip():
+    if not raw:
         return {}
     try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as ex:
+        data = decode_json(raw)
+    except ValueError as ex:
         raise bad_request(invalid_message) from ex
+    if data is None:
+        return {}
     if not isinstance(data, dict) and not allow_array:
         raise bad_request(invalid_message)
     return data
 
 
 def read_body(
-    req: falcon.Request, *, invalid_message: str = MSG_GENERIC, require_type: bool = False, infer: bool = True
+    req: falcon.Request,
+    *,
+    invalid_message: str = MSG_GENERIC,
+    require_type: bool = False,
+    infer: bool = True,
+    unsupported_message: str = MSG_UNSUPPORTED_TYPE,
+    xml_message: str | None = MSG_GENERIC,
 ) -> tuple[dict[str, Any], dict[str, list[Any]]]:
-    """Submitted data and uploaded files from JSON, multipart or urlencoded bodies.
+    """Submitted data and uploaded files, read by content type as PocketBase's BindBody does.
 
-    Multipart may carry a JSON object in ``@jsonPayload`` that is merged into the fields. Form
-    values are typed as PocketBase reads them into a map (``infer``: "true" -> True, "5" -> 5.0);
-    pass ``infer=False`` where PocketBase binds the form to typed fields instead.
+    JSON, multipart (which may carry a JSON object in ``@jsonPayload``, merged over the other
+    parts) and urlencoded bodies. Form values are typed as PocketBase reads them into a map
+    (``infer``: "true" -> True, "5" -> 5.0); pass ``infer=False`` where PocketBase binds the
+    form to typed fields instead. With ``require_type`` any other content type is refused with
+    ``unsupported_message`` (as PocketBase); without it, such a body is read as JSON.
+
+    PocketBase decodes XML bodies into its target: into a map that fails (``xml_message``), into
+    a struct it binds nothing (``xml_message=None``). pybase reads no XML either way.
     """
     cast = infer_value if infer else _as_is
-    content_type = (req.content_type or "").split(";")[0].strip().lower()
-    if content_type in ("application/json", ""):
-        if content_type == "" and require_type and req.content_length:
-            raise bad_request("Unsupported Content-Type.")
+    # NOTE: prefixes matched as PocketBase matches them: case-sensitive, parameters allowed.
+    content_type = req.get_header("Content-Type") or ""
+    if content_type.startswith("application/json"):
         return read_json(req, invalid_message=invalid_message), {}
-    if content_type == "multipart/form-data":
+    if content_type.startswith("multipart/form-data"):
         return _read_multipart(req, invalid_message, cast)
-    if content_type == "application/x-www-form-urlencoded":
+    if content_type.startswith("application/x-www-form-urlencoded"):
         text = req.bounded_stream.read().decode("utf-8", "replace")
         parsed = parse_qs(text, keep_blank_values=True)
         return {k: cast(v[0]) if len(v) == 1 else [cast(i) for i in v] for k, v in parsed.items()}, {}
     if require_type:
-        raise bad_request("Unsupported Content-Type.")
+        if not req.bounded_stream.read():
+            return {}, {}  # NOTE: an empty body binds nothing, whatever its type
+        if not content_type.startswith(("text/xml", "application/xml")):
+            raise bad_request(unsupported_message)
+        if xml_message is not None:
+            raise bad_request(xml_message)
+        return {}, {}
     return read_json(req, invalid_message=invalid_message), {}
 
 
