@@ -41,13 +41,12 @@ def register(api: falcon.App, app: App) -> None:
 
 
 def parse_bool_param(value: str | None) -> bool:
-    """``skipTotal``-style flags: 1/0/true/false (400 for anything else)."""
+    """``skipTotal``-style flags as Go's ``strconv.ParseBool`` reads them (400 for anything else)."""
     if value in (None, ""):
         return False
-    lowered = value.lower()
-    if lowered in ("1", "true", "t"):
+    if value in ("1", "t", "T", "TRUE", "true", "True"):
         return True
-    if lowered in ("0", "false", "f"):
+    if value in ("0", "f", "F", "FALSE", "false", "False"):
         return False
     raise bad_request()
 

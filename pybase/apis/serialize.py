@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import orjson
 
+from pybase.apis.errors import bad_request
 from pybase.core.records import Record
 from pybase.core.request_info import RequestInfo
-
-_EXCERPT_RE = re.compile(r"^(?P<name>[^:]+):excerpt\((?P<max>\d+)(?:\s*,\s*(?P<ellipsis>true|false|1|0))?\)$")
-_TAG_RE = re.compile(r"<[^>]*>")
-_SPACE_RE = re.compile(r"\s+")
+from pybase.tools import picker
+from pybase.tools.picker import Modifier
 
 
 def record_to_json(
@@ -56,84 +54,17 @@ def record_to_json(
 # ---- fields= ---------------------------------------------------------------------------------
 
 
-def parse_fields(raw: str | None) -> dict[str, Any] | None:
-    """``a,b,expand.rel.c,d:excerpt(10,true)`` as a tree; None means everything."""
-    if not raw or not raw.strip():
-        return None
-    tree: dict[str, Any] = {}
-    for part in _split_top_level(raw):
-        part = part.strip()
-        if not part:
-            continue
-        path = part.split(".")
-        node = tree
-        for key in path[:-1]:
-            node = node.setdefault(key, {})
-            if not isinstance(node, dict):
-                break
-        else:
-            leaf = path[-1]
-            match = _EXCERPT_RE.match(leaf)
-            if match:
-                node[match["name"]] = ("excerpt", int(match["max"]), match["ellipsis"] in ("true", "1"))
-            else:
-                node.setdefault(leaf, {})
-    return tree
+def parse_fields(raw: str | None) -> dict[str, Modifier | None]:
+    """The ``fields`` query parameter; 400 as PocketBase when it cannot be parsed."""
+    try:
+        return picker.parse_fields(raw)
+    except picker.FieldsError as ex:
+        raise bad_request() from ex
 
 
-def _split_top_level(raw: str) -> list[str]:
-    # NOTE: commas inside a modifier's parentheses (``excerpt(10,true)``) do not separate fields.
-    parts: list[str] = []
-    depth = 0
-    current: list[str] = []
-    for char in raw:
-        if char == "," and depth == 0:
-            parts.append("".join(current))
-            current = []
-            continue
-        if char == "(":
-            depth += 1
-        elif char == ")" and depth:
-            depth -= 1
-        current.append(char)
-    parts.append("".join(current))
-    return parts
-
-
-def apply_fields(data: Any, tree: dict[str, Any] | None) -> Any:
-    """Keep only the selected keys (recursively, ``*`` meaning every key at that level)."""
-    if tree is None:
-        return data
-    if isinstance(data, list):
-        return [apply_fields(item, tree) for item in data]
-    if not isinstance(data, dict):
-        return data
-    out: dict[str, Any] = {}
-    star = tree.get("*")
-    if star is not None:
-        out.update(data)
-    for key, sub in tree.items():
-        if key == "*" or key not in data:
-            continue
-        value = data[key]
-        if isinstance(sub, tuple):
-            out[key] = excerpt(value, sub[1], sub[2])
-        elif sub:
-            out[key] = apply_fields(value, sub)
-        else:
-            out[key] = value
-    return out
-
-
-def excerpt(value: Any, limit: int, ellipsis: bool) -> Any:
-    """Plain text of ``value`` (tags stripped, spaces collapsed) cut to ``limit`` characters."""
-    if not isinstance(value, str):
-        return value
-    plain = _SPACE_RE.sub(" ", _TAG_RE.sub(" ", value)).strip()
-    if len(plain) <= limit:
-        return plain
-    cut = plain[:limit].rstrip()
-    return cut + "..." if ellipsis else cut
+def apply_fields(data: Any, fields: dict[str, Modifier | None]) -> Any:
+    """Keep only the selected keys (all when ``fields`` is empty)."""
+    return picker.pick(data, fields)
 
 
 def dumps(data: Any) -> bytes:

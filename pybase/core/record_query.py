@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -236,13 +237,23 @@ def _count_select(collection: Collection, query: RecordQuery | None) -> Any:
     return select(func.count(distinct(key))).select_from(table)
 
 
+_ATOI_RE = re.compile(r"[+-]?[0-9]+")
+
+
+def _go_atoi(text: str) -> int:
+    """An int64 as Go's ``strconv.Atoi`` reads it (sign and ASCII digits only), else 400."""
+    if not _ATOI_RE.fullmatch(text):
+        raise BadRequestError()
+    value = int(text)
+    if not -(2**63) <= value < 2**63:
+        raise BadRequestError()
+    return value
+
+
 def parse_paging(page: str | None, per_page: str | None) -> tuple[int, int]:
     """PocketBase's paging rules: defaults, clamping, 400 for text that is not a number."""
-    try:
-        page_n = int(page) if page not in (None, "") else 1
-        per_n = int(per_page) if per_page not in (None, "") else DEFAULT_PER_PAGE
-    except ValueError as ex:
-        raise BadRequestError() from ex
+    page_n = _go_atoi(page) if page not in (None, "") else 1
+    per_n = _go_atoi(per_page) if per_page not in (None, "") else DEFAULT_PER_PAGE
     if page_n < 1:
         page_n = 1
     if per_n <= 0:
