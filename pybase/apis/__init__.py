@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import falcon
 
@@ -11,6 +11,7 @@ from pybase.apis.middleware import (
     AuthMiddleware,
     BodyLimitMiddleware,
     CorsMiddleware,
+    RoutingMiddleware,
     SecurityHeadersMiddleware,
 )
 
@@ -26,8 +27,9 @@ def create_wsgi_app(
     origins: list[str] | None = None,
 ) -> falcon.App:
     """The WSGI app: middleware in PocketBase's order, then one ``register`` per API area."""
-    api = falcon.App(
+    api = _App(
         middleware=[
+            RoutingMiddleware(),
             CorsMiddleware(origins),
             AuthMiddleware(app),
             SecurityHeadersMiddleware(),
@@ -46,3 +48,14 @@ def create_wsgi_app(
     crons.register(api, app)
     static.register(api, app, dashboard_dir=dashboard_dir, public_dir=public_dir)
     return api
+
+
+class _App(falcon.App):
+    """Falcon's app with HEAD answered by every GET route (without the body), as Go's router."""
+
+    def add_route(self, uri_template: str, resource: object, **kwargs: Any) -> None:
+        suffix = kwargs.get("suffix")
+        get, head = ("on_get", "on_head") if not suffix else (f"on_get_{suffix}", f"on_head_{suffix}")
+        if hasattr(resource, get) and not hasattr(resource, head):
+            setattr(resource, head, getattr(resource, get))
+        super().add_route(uri_template, resource, **kwargs)

@@ -1,8 +1,13 @@
-"""Global middleware, in PocketBase's order: CORS, auth token, security headers, body limit."""
+"""Global middleware, in PocketBase's order: CORS, auth token, security headers, body limit.
+
+Routing comes first: :class:`RoutingMiddleware` makes Falcon's route matching behave as Go's
+``http.ServeMux`` does for PocketBase.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote
 
 import falcon
 
@@ -20,6 +25,31 @@ SECURITY_HEADERS = (
     ("X-Frame-Options", "SAMEORIGIN"),
     ("Cross-Origin-Opener-Policy", "same-origin"),
 )
+
+
+class RoutingMiddleware:
+    """Route matching as PocketBase's router does it.
+
+    - ``%2F`` inside a path segment stays part of that segment (``/records/a%2Fb`` is the
+      record ``a/b``), where the WSGI path arrives already decoded;
+    - a path value is never empty: ``/records/`` is no record route but an unknown path.
+    """
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        raw = req.env.get("REQUEST_URI") or ""
+        raw_path = raw.split("?", 1)[0]
+        if "%2f" in raw_path.lower():
+            # NOTE: each segment decoded, then re-quoted so that Falcon sees no extra "/".
+            req.path = "/".join(quote(unquote(part), safe="") for part in raw_path.split("/"))
+            req.context.quoted_segments = True
+
+    def process_resource(self, req: falcon.Request, resp: falcon.Response, resource: Any, params: dict[str, Any]) -> None:
+        if getattr(req.context, "quoted_segments", False):
+            for key, value in params.items():
+                if isinstance(value, str):
+                    params[key] = unquote(value)
+        if resource is not None and any(value == "" for value in params.values()):
+            raise falcon.HTTPNotFound()
 
 
 class CorsMiddleware:
