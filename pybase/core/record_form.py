@@ -53,7 +53,11 @@ def load_submitted(
         except FieldError as ex:
             errors[name] = ex
     if collection.is_auth:
-        errors.update(_check_password_change(record, data, is_superuser or is_manager))
+        # NOTE: as PocketBase's record form: its own checks (the password trio) come first and,
+        # when they fail, are the only errors reported.
+        form_errors = _check_password_change(record, data, is_superuser or is_manager)
+        if form_errors:
+            raise ValidationError(form_errors)
     if errors:
         raise ValidationError(errors)
 
@@ -70,23 +74,39 @@ def _settable(record: Record, field: Any, is_superuser: bool, is_manager: bool) 
 
 
 def _check_password_change(record: Record, data: dict[str, Any], privileged: bool) -> dict[str, FieldError]:
+    """PocketBase's password, passwordConfirm and oldPassword rules for an auth record form."""
+    password = _form_string(data.get("password"))
+    confirm = _form_string(data.get(PASSWORD_CONFIRM))
+    old = _form_string(data.get(OLD_PASSWORD))
+    plain = record.password_plain("password") or ""
+    if plain and plain != password:
+        return {}  # NOTE: a password set by code, not by the form: nothing to confirm
     errors: dict[str, FieldError] = {}
-    if "password" not in data:
-        return errors
-    new_password = record.password_plain("password") or ""
-    confirm = data.get(PASSWORD_CONFIRM)
-    if confirm is None or str(confirm) == "":
-        if new_password:
-            errors[PASSWORD_CONFIRM] = required()
-    elif str(confirm) != new_password:
+    if not password and (record.is_new or confirm or old):
+        errors["password"] = required()
+    if not confirm and (record.is_new or password or old):
+        errors[PASSWORD_CONFIRM] = required()
+    elif confirm != password:
         errors[PASSWORD_CONFIRM] = FieldError("validation_values_mismatch", "Values don't match.")
-    if not record.is_new and not privileged:
-        old = data.get(OLD_PASSWORD)
-        if old is None or str(old) == "":
+    if not record.is_new and not privileged and (password or confirm):
+        if not old:
             errors[OLD_PASSWORD] = required()
-        elif not record.validate_password(str(old)):
+        elif not record.validate_password(old):
             errors[OLD_PASSWORD] = FieldError("validation_invalid_old_password", "Missing or invalid old password.")
     return errors
+
+
+def _form_string(value: Any) -> str:
+    """A submitted value as the form's string field holds it (Go's ``cast.ToString``)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e21 else repr(value)
+    return ""
 
 
 def rule_body(record: Record, data: dict[str, Any], *, is_superuser: bool = False) -> dict[str, Any]:

@@ -69,15 +69,12 @@ class GeoPointField(Field):
 
 def _point(raw: Any) -> dict[str, Any]:
     # NOTE: as PocketBase (Go's JSON decoding into two float64s): a coordinate that is not a
-    # number makes the whole point zero.
+    # number stays zero; the decoder goes on with the other one.
     if not isinstance(raw, dict):
         return dict(ZERO)
     point = dict(ZERO)
     for key in ("lon", "lat"):
         value = raw.get(key)
-        if value is None:
-            continue
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            return dict(ZERO)  # a decoding error: PocketBase keeps the zero point
-        point[key] = json_number(float(value))
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            point[key] = json_number(float(value))
     return point
