@@ -3,7 +3,9 @@
 
 Scenarios: list, view, create on ``posts``; filtered (filter + sort on an indexed field),
 expand2 (comments?expand=post.author) and authrule (a listRule with @request.auth.id and a
-relation, requested with user tokens). Each server gets a free loopback port and a fresh temp
+relation, requested with user tokens); create_auth, update_owner and delete_owner (writes by
+users through createRule ``@request.auth.id != ''`` and update/deleteRule
+``owner = @request.auth.id`` on ``tasks``). Each server gets a free loopback port and a fresh temp
 data dir, a superuser, the same collections and the same seeded records (identical ids and
 values; see bench_data.py). Only one server is under load at a time. See README.md.
 """
@@ -62,6 +64,7 @@ class ServerProc:
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = self.root / "server.log"
         self.tokens_file = self.root / "tokens.txt"  # user auth tokens for the authrule scenario
+        self.pool_next = 0  # delete_owner: pool lines used by earlier runs
         self.proc: subprocess.Popen[bytes] | None = None
 
     def create_superuser(self) -> None:
@@ -145,11 +148,15 @@ def parse_wrk(out: str) -> dict[str, Any]:
     res["non_2xx"] = int(m[1]) if m else 0
     m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     res["socket_errors"] = sum(int(x) for x in m.groups()) if m else 0
+    m = re.search(r"^pool_next=(\d+)", out, re.M)
+    if m:
+        res["pool_next"] = int(m[1])
     return res
 
 
 def scenario_cmd(name: str, srv: ServerProc, ids_file: Path, threads: int, conns: int, seconds: float) -> list[str]:
-    url, extra = bd.scenario_request(name, srv.base, ids_file, srv.tokens_file)
+    url, extra = bd.scenario_request(name, srv.base, ids_file, srv.tokens_file, pool_offset=srv.pool_next,
+                                     threads=threads)
     cmd = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{max(1, round(seconds))}s", "--latency", "--timeout", "10s"]
     # wrk takes the script before the URL and the script's arguments after "--".
     if "--" in extra:
@@ -158,11 +165,32 @@ def scenario_cmd(name: str, srv: ServerProc, ids_file: Path, threads: int, conns
     return [*cmd, *extra, url]
 
 
-def run_wrk(cmd: list[str]) -> dict[str, Any]:
+def run_wrk(cmd: list[str], srv: ServerProc | None = None) -> dict[str, Any]:
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     if proc.returncode != 0:
         raise RuntimeError(f"wrk failed ({proc.returncode}): {proc.stderr}\n{proc.stdout}")
-    return parse_wrk(proc.stdout)
+    res = parse_wrk(proc.stdout)
+    if srv is not None and "pool_next" in res:
+        srv.pool_next = res["pool_next"]  # delete_owner: the next run deletes the records after these
+    return res
+
+
+def seed_pool(srv: ServerProc, data: bd.Dataset, token: str, args: argparse.Namespace) -> tuple[float, set[str]]:
+    """Create delete_owner's records with wrk (fast: ~100k of them); returns seconds and the ids there.
+
+    Requests cut short when a wrk run ends may leave a few records out: only the ids the server
+    lists afterwards go into the pool file.
+    """
+    seed_file = srv.root / "pool_seed.txt"
+    seed_file.write_text("".join(f"{t['id']} {t['owner']}\n" for t in data.pool))
+    url = f"{srv.base}/api/collections/tasks/records"
+    t0 = time.monotonic()
+    # NOTE: past the end of the file the script sends health checks, so over-long runs are harmless.
+    seconds = max(2, round(len(data.pool) / 1500) + 2)
+    run_wrk(["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s", "--timeout", "10s",
+             "-s", str(HERE / "seed_pool.lua"), url, "--", str(seed_file), token, str(args.threads)])
+    ids = bd.list_ids(srv.base, "tasks", token, "title ~ 'pool task'")
+    return time.monotonic() - t0, ids
 
 
 # ---- profiling -------------------------------------------------------------------------------
@@ -245,7 +273,7 @@ def profile_scenario(srv: ServerProc, name: str, ids_file: Path, args: argparse.
     spy = subprocess.Popen([*base_cmd, "--format", "raw", "-o", str(raw)], stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE, text=True)
     time.sleep(0.5)
-    wrk_res = run_wrk(scenario_cmd(name, srv, ids_file, args.threads, args.connections, seconds))
+    wrk_res = run_wrk(scenario_cmd(name, srv, ids_file, args.threads, args.connections, seconds), srv)
     try:
         _, err = spy.communicate(timeout=seconds + 60)
     except subprocess.TimeoutExpired:
@@ -283,6 +311,11 @@ def prepare(srv: ServerProc, data: bd.Dataset, args: argparse.Namespace) -> dict
     took = bd.seed_all(srv.base, data, args.seed_workers, token, log)
     tokens = bd.user_tokens(srv.base, data)
     srv.tokens_file.write_text("\n".join(tokens) + "\n")
+    pool_ids: set[str] = set()
+    if data.pool:
+        pool_took, pool_ids = seed_pool(srv, data, token, args)
+        log(f"seeded {len(pool_ids)} of {len(data.pool)} delete_owner tasks with wrk in {pool_took:.1f}s")
+    bd.write_owner_files(srv.tokens_file, data, tokens, pool_ids)
     index = bd.index_exists(srv.data_dir)
     if index is not True:
         log(f"WARNING: index idx_posts_views {'missing' if index is False else 'not checked'} in data.db")
@@ -298,13 +331,13 @@ def prepare(srv: ServerProc, data: bd.Dataset, args: argparse.Namespace) -> dict
 
 def measure(srv: ServerProc, name: str, ids_file: Path, args: argparse.Namespace, warmup: bool) -> dict[str, Any]:
     if warmup and args.warmup > 0:
-        run_wrk(scenario_cmd(name, srv, ids_file, args.threads, args.connections, args.warmup))
+        run_wrk(scenario_cmd(name, srv, ids_file, args.threads, args.connections, args.warmup), srv)
     cpu0 = srv.cpu_seconds()
-    res = run_wrk(scenario_cmd(name, srv, ids_file, args.threads, args.connections, args.duration))
+    res = run_wrk(scenario_cmd(name, srv, ids_file, args.threads, args.connections, args.duration), srv)
     # Server CPU per request: much less sensitive than req/s to other load on a shared machine.
     res["cpu_ms_per_req"] = round(1000 * (srv.cpu_seconds() - cpu0) / res["requests"], 4) if res["requests"] else None
     bad = f"  non-2xx={res['non_2xx']} sock_err={res['socket_errors']}" if res["non_2xx"] or res["socket_errors"] else ""
-    print(f"[{srv.name}] {name:8s} {res['rps']:10.1f} req/s  p99 {res['p99_ms']:.2f} ms  "
+    print(f"[{srv.name}] {name:12s} {res['rps']:10.1f} req/s  p99 {res['p99_ms']:.2f} ms  "
           f"cpu {res['cpu_ms_per_req']} ms/req{bad}", flush=True)
     return res
 
@@ -362,11 +395,11 @@ def run_all(servers: list[ServerProc], data: bd.Dataset, ids_file: Path, args: a
 
 
 def fmt_table(rows: list[dict[str, Any]]) -> str:
-    head = f"{'scenario':<8} | {'PB req/s':>10} | {'PB p99':>9} | {'pybase req/s':>12} | {'pybase p99':>10} | {'ratio':>6}"
+    head = f"{'scenario':<12} | {'PB req/s':>10} | {'PB p99':>9} | {'pybase req/s':>12} | {'pybase p99':>10} | {'ratio':>6}"
     lines = [head, "-" * len(head)]
     for r in rows:
         lines.append(
-            f"{r['scenario']:<8} | {r['pb_rps']:>10.1f} | {r['pb_p99_ms']:>7.2f}ms | {r['pybase_rps']:>12.1f} | "
+            f"{r['scenario']:<12} | {r['pb_rps']:>10.1f} | {r['pb_p99_ms']:>7.2f}ms | {r['pybase_rps']:>12.1f} | "
             f"{r['pybase_p99_ms']:>8.2f}ms | {r['ratio']:>5.2f}x"
         )
     lines.append("")
@@ -374,7 +407,7 @@ def fmt_table(rows: list[dict[str, Any]]) -> str:
     for r in rows:
         pb_c, py_c = r["pb_cpu_ms_per_req"], r["pybase_cpu_ms_per_req"]
         rel = f"  pybase uses {py_c / pb_c:.1f}x PB's CPU" if pb_c and py_c else ""
-        lines.append(f"  {r['scenario']:<8} PB {pb_c if pb_c is not None else '-'}  pybase {py_c if py_c is not None else '-'}{rel}")
+        lines.append(f"  {r['scenario']:<12} PB {pb_c if pb_c is not None else '-'}  pybase {py_c if py_c is not None else '-'}{rel}")
     return "\n".join(lines)
 
 
@@ -399,6 +432,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--users", type=int, default=None, help="users to seed for expand2/authrule (default 200; 50 with --quick)")
     ap.add_argument("--comments", type=int, default=None, help="comments to seed for expand2 (default 5000; 1000 with --quick)")
     ap.add_argument("--notes", type=int, default=None, help="notes to seed for authrule (default 5000; 1000 with --quick)")
+    ap.add_argument("--pool", type=int, default=None,
+                    help="delete_owner records seeded per server (default: 4,500/s over every delete_owner run)")
     ap.add_argument("--duration", type=float, default=None, help="seconds per wrk run (default 10; 3 with --quick)")
     ap.add_argument("--warmup", type=float, default=None, help="seconds of warm-up per scenario (default 3; 1 with --quick)")
     ap.add_argument("--mode", choices=("interleave", "sequential"), default="interleave",
@@ -432,7 +467,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     for s in args.scenarios + args.profile:
         if s not in SCENARIOS:
             ap.error(f"unknown scenario {s!r}")
-    args.scenarios = sorted(set(args.scenarios), key=SCENARIOS.index)  # create last
+    args.scenarios = sorted(set(args.scenarios), key=SCENARIOS.index)  # creates last
+    if args.pool is None:
+        # NOTE: each record is deleted once; a pool used up shows as 404s (an invalid run).
+        runs = args.warmup + args.repeat * args.duration + (args.profile_seconds if "delete_owner" in args.profile else 0)
+        args.pool = int(4500 * (runs + 1))
     if not shutil.which("wrk"):
         ap.error("wrk is not installed (scripts/bench/run.sh installs it)")
     if args.profile and not shutil.which("py-spy"):
@@ -461,7 +500,8 @@ def build_rows(measured: dict[str, dict[str, Any]], scenarios: list[str]) -> lis
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    data = bd.make_dataset(args.records, args.users, args.comments, args.notes, args.scenarios + args.profile)
+    data = bd.make_dataset(args.records, args.users, args.comments, args.notes, args.scenarios + args.profile,
+                           n_pool=args.pool)
     work = Path(tempfile.mkdtemp(prefix="pybase-bench-"))
     ids_file = work / "ids.txt"
     ids_file.write_text("\n".join(r["id"] for r in data.posts) + "\n")
@@ -472,7 +512,7 @@ def main(argv: list[str] | None = None) -> int:
     if load > 0.5:
         print(f"warning: load average is {load:.2f} before starting; results will be noisy", flush=True)
     print(f"work dir {work}; {len(data.posts)} posts, {len(data.users)} users, {len(data.comments)} comments, "
-          f"{len(data.notes)} notes; wrk -t{args.threads} -c{args.connections} "
+          f"{len(data.notes)} notes, {len(data.tasks)} tasks, {len(data.pool)} delete_owner tasks; wrk -t{args.threads} -c{args.connections} "
           f"-d{args.duration:.0f}s --latency (warm-up {args.warmup:.0f}s)", flush=True)
 
     servers = []
@@ -504,7 +544,7 @@ def main(argv: list[str] | None = None) -> int:
         "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "quick": args.quick,
         "records": {"posts": len(data.posts), "users": len(data.users), "comments": len(data.comments),
-                    "notes": len(data.notes)},
+                    "notes": len(data.notes), "tasks": len(data.tasks), "delete_pool": len(data.pool)},
         "wrk": {"threads": args.threads, "connections": args.connections, "duration_s": args.duration,
                 "warmup_s": args.warmup},
         "repeat": args.repeat,

@@ -11,6 +11,8 @@ Collections (created on both servers):
 - ``posts``: title, views, published, body, author -> users; ``CREATE INDEX idx_posts_views``.
 - ``comments``: message, post -> posts (rules ``""``).
 - ``notes``: title, owner -> users; list/view rule uses ``@request.auth.id`` and ``owner.name``.
+- ``tasks``: title, done, owner -> users; createRule ``@request.auth.id != ''``, list/view/update/
+  delete rules ``owner = @request.auth.id`` (the rule-checked write scenarios).
 """
 
 from __future__ import annotations
@@ -30,9 +32,11 @@ import requests
 
 HERE = Path(__file__).resolve().parent
 COLLECTION = "posts"
-NEW_SCENARIOS = ("filtered", "expand2", "authrule")
-# Run order: create adds posts, so it always comes last (the others see the seeded data only).
-SCENARIOS = ("list", "view", *NEW_SCENARIOS, "create")
+WRITE_SCENARIOS = ("update_owner", "delete_owner", "create_auth")
+NEW_SCENARIOS = ("filtered", "expand2", "authrule", *WRITE_SCENARIOS)
+# Run order: the creates add records, so they always come last (the others see the seeded data
+# only); delete_owner deletes only its own pool.
+SCENARIOS = ("list", "view", "filtered", "expand2", "authrule", *WRITE_SCENARIOS, "create")
 ID_CHARS = string.ascii_lowercase + string.digits
 USER_PASSWORD = "user-password-123"
 VIEWS_INDEX = "CREATE INDEX `idx_posts_views` ON `posts` (`views`)"
@@ -40,6 +44,9 @@ FILTER = "(views > 500 && published = true)"
 NOTES_RULE = "owner = @request.auth.id || owner.name = @request.auth.name"
 TOKEN_USERS = 8  # users that log in for the authrule scenario (wrk picks one token per request)
 NAME_GROUPS = 50  # user names repeat every 50 users, so owner.name matches other users' notes too
+OWNER_RULE = "owner = @request.auth.id"
+AUTH_CREATE_RULE = "@request.auth.id != ''"
+TASKS_PER_TOKEN_USER = 100  # update_owner's records: each token user owns this many tasks
 
 AUTODATES = [
     {"name": "created", "type": "autodate", "onCreate": True},
@@ -85,6 +92,19 @@ def notes_body(users_id: str) -> dict[str, Any]:
     }
 
 
+def tasks_body(users_id: str) -> dict[str, Any]:
+    return {
+        "name": "tasks", "type": "base", "listRule": OWNER_RULE, "viewRule": OWNER_RULE,
+        "createRule": AUTH_CREATE_RULE, "updateRule": OWNER_RULE, "deleteRule": OWNER_RULE,
+        "fields": [
+            {"name": "title", "type": "text"},
+            {"name": "done", "type": "bool"},
+            {"name": "owner", "type": "relation", "collectionId": users_id, "maxSelect": 1},
+            *AUTODATES,
+        ],
+    }
+
+
 # ---- data set --------------------------------------------------------------------------------
 
 
@@ -94,6 +114,8 @@ class Dataset:
     users: list[dict[str, Any]] = field(default_factory=list)
     comments: list[dict[str, Any]] = field(default_factory=list)
     notes: list[dict[str, Any]] = field(default_factory=list)
+    tasks: list[dict[str, Any]] = field(default_factory=list)  # owned by the token users (update_owner)
+    pool: list[dict[str, Any]] = field(default_factory=list)  # delete_owner's records (seeded with wrk)
 
     def token_users(self) -> list[dict[str, Any]]:
         if not self.users:
@@ -105,14 +127,16 @@ class Dataset:
 def needs(scenarios: list[str]) -> dict[str, bool]:
     """Which collections must be seeded for these scenarios (posts always are)."""
     return {
-        "users": "expand2" in scenarios or "authrule" in scenarios,
+        "users": "expand2" in scenarios or "authrule" in scenarios or any(s in WRITE_SCENARIOS for s in scenarios),
         "comments": "expand2" in scenarios,
         "notes": "authrule" in scenarios,
+        "tasks": "update_owner" in scenarios or "delete_owner" in scenarios,
+        "pool": "delete_owner" in scenarios,
     }
 
 
 def make_dataset(n_posts: int, n_users: int, n_comments: int, n_notes: int, scenarios: list[str],
-                 seed: int = 1234) -> Dataset:
+                 seed: int = 1234, n_pool: int = 0) -> Dataset:
     """Deterministic records with client-chosen ids, so both servers hold the same data."""
     need = needs(scenarios)
     rnd = random.Random(seed)
@@ -156,7 +180,17 @@ def make_dataset(n_posts: int, n_users: int, n_comments: int, n_notes: int, scen
         {"id": new_id(), "title": f"Note {i} " + text(5), "owner": rnd.choice(users)["id"]}
         for i in range(n_notes if need["notes"] and users else 0)
     ]
-    return Dataset(posts=posts, users=users, comments=comments, notes=notes)
+    data = Dataset(posts=posts, users=users, comments=comments, notes=notes)
+    owners = [u["id"] for u in data.token_users()]
+    if need["tasks"] and owners:
+        data.tasks = [
+            {"id": new_id(), "title": f"Task {i} " + text(3), "done": False, "owner": owners[i % len(owners)]}
+            for i in range(TASKS_PER_TOKEN_USER * len(owners))
+        ]
+    if need["pool"] and owners:
+        # NOTE: plain numbered ids (15 chars, valid ones) keep generating 100k of them quick.
+        data.pool = [{"id": f"pool{i:011d}", "owner": rnd.choice(owners)} for i in range(n_pool)]
+    return data
 
 
 # ---- HTTP setup and seeding ------------------------------------------------------------------
@@ -186,6 +220,8 @@ def create_collections(base: str, token: str) -> None:
            "create comments")
     _check(requests.post(f"{base}/api/collections", json=notes_body(users_id), headers=h, timeout=30),
            "create notes")
+    _check(requests.post(f"{base}/api/collections", json=tasks_body(users_id), headers=h, timeout=30),
+           "create tasks")
 
 
 def seed(base: str, collection: str, records: list[dict[str, Any]], workers: int,
@@ -237,7 +273,8 @@ def seed_all(base: str, data: Dataset, workers: int, token: str, log: Any) -> fl
     total = 0.0
     # posts and comments go in anonymously (createRule ""), as before; users and notes as superuser.
     for coll, recs, tok in (("users", data.users, token), (COLLECTION, data.posts, None),
-                            ("comments", data.comments, None), ("notes", data.notes, token)):
+                            ("comments", data.comments, None), ("notes", data.notes, token),
+                            ("tasks", data.tasks, token)):
         if not recs:
             continue
         took = seed(base, coll, recs, workers, tok)
@@ -268,9 +305,48 @@ def index_exists(data_dir: Path, name: str = "idx_posts_views") -> bool | None:
 # ---- scenarios -------------------------------------------------------------------------------
 
 
-def scenario_request(name: str, base: str, ids_file: Path, tokens_file: Path) -> tuple[str, list[str]]:
+def owned_file(tokens_file: Path) -> Path:
+    """update_owner's "<task id> <owner's token>" lines (beside the token file)."""
+    return tokens_file.with_name("owned.txt")
+
+
+def pool_file(tokens_file: Path) -> Path:
+    """delete_owner's "<task id> <owner's token>" lines, the records seeded on that server."""
+    return tokens_file.with_name("pool.txt")
+
+
+def write_owner_files(tokens_file: Path, data: Dataset, tokens: list[str], pool_ids: set[str]) -> None:
+    """The files the owner scenarios' lua scripts read (tokens in token_users() order)."""
+    token_of = {u["id"]: t for u, t in zip(data.token_users(), tokens, strict=True)}
+    owned_file(tokens_file).write_text("".join(f"{t['id']} {token_of[t['owner']]}\n" for t in data.tasks))
+    pool_file(tokens_file).write_text(
+        "".join(f"{t['id']} {token_of[t['owner']]}\n" for t in data.pool if t["id"] in pool_ids)
+    )
+
+
+def list_ids(base: str, collection: str, token: str, filter_text: str = "") -> set[str]:
+    """Every record id of a collection (superuser token), a page of 1,000 at a time."""
+    ids: set[str] = set()
+    page = 1
+    with requests.Session() as s:
+        s.headers["Authorization"] = token
+        while True:
+            params: dict[str, Any] = {"page": page, "perPage": 1000, "fields": "id", "skipTotal": 1}
+            if filter_text:
+                params["filter"] = filter_text
+            items = _check(s.get(f"{base}/api/collections/{collection}/records", params=params, timeout=60),
+                           f"list {collection} ids")["items"]
+            ids.update(it["id"] for it in items)
+            if len(items) < 1000:
+                return ids
+            page += 1
+
+
+def scenario_request(name: str, base: str, ids_file: Path, tokens_file: Path, *, pool_offset: int = 0,
+                     threads: int = 2) -> tuple[str, list[str]]:
     """(URL, extra wrk args such as ``-s script ... -- args``) of one scenario."""
     posts = f"{base}/api/collections/{COLLECTION}/records"
+    tasks = f"{base}/api/collections/tasks/records"
     if name == "list":
         return posts, []
     if name == "view":
@@ -284,6 +360,13 @@ def scenario_request(name: str, base: str, ids_file: Path, tokens_file: Path) ->
         return f"{base}/api/collections/comments/records?expand=post.author", []
     if name == "authrule":
         return f"{base}/api/collections/notes/records", ["-s", str(HERE / "auth.lua"), "--", str(tokens_file)]
+    if name == "create_auth":
+        return tasks, ["-s", str(HERE / "create_auth.lua"), "--", str(tokens_file)]
+    if name == "update_owner":
+        return tasks, ["-s", str(HERE / "update_owner.lua"), "--", str(owned_file(tokens_file))]
+    if name == "delete_owner":
+        return tasks, ["-s", str(HERE / "delete_owner.lua"), "--", str(pool_file(tokens_file)), str(pool_offset),
+                       str(threads)]
     raise ValueError(name)
 
 
@@ -291,6 +374,8 @@ def check_scenario(name: str, base: str, data: Dataset, tokens: list[str]) -> st
     """One request of a new scenario, checked against the data set; returns a problem or None."""
     if name not in NEW_SCENARIOS:
         return None
+    if name in WRITE_SCENARIOS:
+        return check_write_scenario(name, base, data, tokens)
     url, _ = scenario_request(name, base, Path("-"), Path("-"))
     if name == "filtered":
         body = requests.get(url, timeout=30).json()
@@ -324,4 +409,48 @@ def check_scenario(name: str, base: str, data: Dataset, tokens: list[str]) -> st
     anon = requests.get(url, timeout=30).json().get("totalItems")
     if anon != 0:
         problems.append(f"anonymous sees {anon} notes (want 0)")
+    return "; ".join(problems) or None
+
+
+def check_write_scenario(name: str, base: str, data: Dataset, tokens: list[str]) -> str | None:
+    """The rule-checked writes: the rule lets the owner (or any user) in and keeps others out.
+
+    Runs before the measurements; changes one task's title and adds one task (create_auth).
+    """
+    url = f"{base}/api/collections/tasks/records"
+    users = data.token_users()
+    if len(users) < 2:
+        return "needs at least 2 token users"
+    problems = []
+
+    def expect(what: str, r: requests.Response, status: int) -> dict[str, Any]:
+        if r.status_code != status:
+            problems.append(f"{what}: {r.status_code} (want {status}) {r.text[:120]}")
+            return {}
+        return r.json() if r.content else {}
+
+    if name == "create_auth":
+        expect("anonymous create", requests.post(url, json={"title": "anon"}, timeout=30), 400)
+        body = expect("user create", requests.post(url, json={"title": "check"}, headers={"Authorization": tokens[0]},
+                                                   timeout=30), 200)
+        if body and (body.get("title") != "check" or body.get("owner") != ""):
+            problems.append(f"user create answered {body}")
+        return "; ".join(problems) or None
+    task = data.tasks[0]
+    owner = next(i for i, u in enumerate(users) if u["id"] == task["owner"])
+    other = tokens[(owner + 1) % len(tokens)]
+    item = f"{url}/{task['id']}"
+    if name == "update_owner":
+        expect("anonymous update", requests.patch(item, json={"title": "x"}, timeout=30), 404)
+        expect("other user's update", requests.patch(item, json={"title": "x"}, headers={"Authorization": other},
+                                                     timeout=30), 404)
+        body = expect("owner's update", requests.patch(item, json={"title": "checked"},
+                                                       headers={"Authorization": tokens[owner]}, timeout=30), 200)
+        if body and (body.get("title") != "checked" or body.get("owner") != task["owner"]):
+            problems.append(f"owner's update answered {body}")
+        return "; ".join(problems) or None
+    # delete_owner: refused (404) for others; the owner's deletes are the measurement itself.
+    expect("anonymous delete", requests.delete(item, timeout=30), 404)
+    expect("other user's delete", requests.delete(item, headers={"Authorization": other}, timeout=30), 404)
+    expect("task still there", requests.get(item, headers={"Authorization": tokens[owner]}, timeout=30), 200)
     return "; ".join(problems) or None

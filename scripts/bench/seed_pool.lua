@@ -1,0 +1,38 @@
+-- Seed the delete_owner pool fast: POST each "<record id> <owner id>" line of a file once, as the
+-- superuser, thread t of n taking lines t+1, t+1+n, ...; past the end, cheap health checks.
+-- usage: wrk ... -s seed_pool.lua <base>/api/collections/tasks/records -- /path/pool_seed.txt <token> <threads>
+local tid_counter = 0
+
+function setup(thread)
+  thread:set("tid", tid_counter)
+  tid_counter = tid_counter + 1
+end
+
+local ids, owners = {}, {}
+local token = ""
+local next_line, step = 1, 1
+
+function init(args)
+  for line in io.lines(args[1]) do
+    local id, owner = line:match("^(%S+)%s+(%S+)$")
+    if id then
+      ids[#ids + 1] = id
+      owners[#owners + 1] = owner
+    end
+  end
+  token = args[2]
+  step = tonumber(args[3] or "1")
+  next_line = tid + 1
+end
+
+function request()
+  local i = next_line
+  next_line = next_line + step
+  if i > #ids then
+    return wrk.format("GET", "/api/health")
+  end
+  return wrk.format("POST", wrk.path, {
+    ["Authorization"] = token,
+    ["Content-Type"] = "application/json",
+  }, '{"id":"' .. ids[i] .. '","title":"pool task ' .. i .. '","owner":"' .. owners[i] .. '"}')
+end
