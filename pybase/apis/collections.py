@@ -155,7 +155,8 @@ class CollectionResource:
     def on_patch(self, req: falcon.Request, resp: falcon.Response, collection: str) -> None:
         """Update a collection (renames keep data; the table is altered in one transaction)."""
         old = self._find(collection)
-        data = _read_collection_body(req, MSG_INVALID_FORMATTING, xml_message=None)
+        # NOTE: a JSON null resets the collection PocketBase binds into: its name goes blank.
+        data = _read_collection_body(req, MSG_INVALID_FORMATTING, xml_message=None, null_binds={"name": ""})
         if _bad_shape(data) or any(not isinstance(data.get(k), str | None) for k in ("type", "name")):
             raise bad_request(MSG_INVALID_FORMATTING)
         col = old.clone()
@@ -263,9 +264,17 @@ class ScaffoldsResource:
         _write_json(resp, scaffolds())
 
 
-def _read_collection_body(req: falcon.Request, message: str, *, xml_message: str | None) -> dict[str, Any]:
+def _read_collection_body(
+    req: falcon.Request, message: str, *, xml_message: str | None, null_binds: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """A collection body: JSON or a form bound to the collection's keys (values kept as text)."""
     data, _files = read_body(
-        req, invalid_message=message, require_type=True, infer=False, unsupported_message=message, xml_message=xml_message
+        req,
+        invalid_message=message,
+        require_type=True,
+        infer=False,
+        unsupported_message=message,
+        xml_message=xml_message,
+        null_binds=null_binds,
     )
     return data

@@ -7,10 +7,14 @@ from typing import TYPE_CHECKING
 import falcon
 import orjson
 
+from pybase.apis.guards import is_superuser
+
 if TYPE_CHECKING:
     from pybase.core.app import App
 
 _BODY = orjson.dumps({"message": "API is healthy.", "code": 200, "data": {}})
+# Headers that tell a superuser the server probably runs behind a proxy (as PocketBase's list).
+PROXY_HEADERS = ("CF-Connecting-IP", "Fly-Client-IP")
 
 
 def register(api: falcon.App, app: App) -> None:
@@ -22,9 +26,14 @@ class HealthResource:
     """Liveness check, answered without touching the database."""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        """``{"message": "API is healthy.", "code": 200, "data": {}}``."""
+        """``{"message": "API is healthy.", "code": 200, "data": {}}``; superusers get more data."""
         resp.content_type = "application/json"
-        resp.data = _BODY
+        if not is_superuser(req):
+            resp.data = _BODY
+            return
+        proxy_header = next((name for name in PROXY_HEADERS if req.get_header(name)), "")
+        data = {"canBackup": True, "realIP": req.remote_addr or "", "possibleProxyHeader": proxy_header}
+        resp.data = orjson.dumps({"message": "API is healthy.", "code": 200, "data": data})
 
     def on_head(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Same status and headers, no body."""

@@ -40,11 +40,13 @@ def decode_json(raw: bytes) -> Any:
     return value
 
 
-def read_json(req: falcon.Request, *, invalid_message: str = MSG_GENERIC, allow_array: bool = False) -> Any:
+def read_json(
+    req: falcon.Request, *, invalid_message: str = MSG_GENERIC, allow_array: bool = False, null_binds: dict[str, Any] | None = None
+) -> Any:
     """The JSON body as PocketBase binds it into a map; 400 with ``invalid_message`` when malformed.
 
     NOTE: as PocketBase: only an empty body means no data (whitespace is a malformed body) and
-    ``null`` binds nothing.
+    ``null`` binds nothing, or ``null_binds`` where the target resets itself on a null.
     """
     raw = req.bounded_stream.read()
     if not raw:
@@ -54,7 +56,7 @@ def read_json(req: falcon.Request, *, invalid_message: str = MSG_GENERIC, allow_
     except ValueError as ex:
         raise bad_request(invalid_message) from ex
     if data is None:
-        return {}
+        return dict(null_binds or {})
     if not isinstance(data, dict) and not allow_array:
         raise bad_request(invalid_message)
     return data
@@ -68,6 +70,7 @@ def read_body(
     infer: bool = True,
     unsupported_message: str = MSG_UNSUPPORTED_TYPE,
     xml_message: str | None = MSG_GENERIC,
+    null_binds: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], dict[str, list[Any]]]:
     """Submitted data and uploaded files, read by content type as PocketBase's BindBody does.
 
@@ -84,7 +87,7 @@ def read_body(
     # NOTE: prefixes matched as PocketBase matches them: case-sensitive, parameters allowed.
     content_type = req.get_header("Content-Type") or ""
     if content_type.startswith("application/json"):
-        return read_json(req, invalid_message=invalid_message), {}
+        return read_json(req, invalid_message=invalid_message, null_binds=null_binds), {}
     if content_type.startswith("multipart/form-data"):
         return _read_multipart(req, invalid_message, cast)
     if content_type.startswith("application/x-www-form-urlencoded"):

@@ -32,6 +32,8 @@ from tests.data.filter_cases import (
 ID_RE = re.compile(r"^[a-z0-9]{15}$")
 DATE_RE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z$")
 JWT_RE = re.compile(r"^eyJ[\w-]+\.[\w-]+\.[\w-]+$")
+# Index names that end in a random suffix (system indexes of a scaffold or a new auth collection).
+RANDOM_INDEX_RE = re.compile(r"(INDEX `idx_\w+?_)[a-z0-9]{10}`")
 # Values that differ between any two servers by design: they are compared by shape only.
 SECRET_KEYS = frozenset({"token", "secret", "tokenKey"})
 NEAR_NOW = timedelta(days=1)
@@ -155,6 +157,8 @@ def _replace(value: Any, generated: dict[str, str], now: datetime, key: str = ""
             return generated[value]
         if JWT_RE.match(value):
             return "<jwt>"
+        if value.startswith("CREATE "):
+            return RANDOM_INDEX_RE.sub(r"\1<random>`", value)
         if DATE_RE.match(value):
             when = datetime.strptime(value, "%Y-%m-%d %H:%M:%S.%fZ").replace(tzinfo=UTC)
             if abs(when - now) < NEAR_NOW:
