@@ -24,6 +24,7 @@ from pybase.core.fields import UnknownFieldType, new_field
 from pybase.core.view_schema import infer_view_fields
 from pybase.store import schema_sync
 from pybase.store.schema import collections_table
+from pybase.tools import dbutils
 
 if TYPE_CHECKING:
     from pybase.core.app import App
@@ -261,6 +262,11 @@ def _create_indexes(conn: Any, col: Collection) -> None:
     for position, index in enumerate(col.parsed_indexes()):
         try:
             schema_sync.create_indexes(conn, schema_sync.TableSpec(col.name, col.table, [index]))
+        except dbutils.IndexRefused as ex:
+            errors[str(position)] = FieldError(
+                "validation_invalid_index_expression",
+                f"Failed to create index {index.name} - SQL logic error: {ex.message} ({ex.code}).",
+            )
         except DBAPIError as ex:
             errors[str(position)] = FieldError(
                 "validation_invalid_index_expression",

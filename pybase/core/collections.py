@@ -217,8 +217,8 @@ class Collection:
         return converters
 
     def parsed_indexes(self) -> list[dbutils.Index]:
-        """The index definitions, parsed."""
-        return [dbutils.parse_index(sql) for sql in self.indexes]
+        """The index definitions that parse (a saved collection's always do)."""
+        return [dbutils.parse_index(sql) for sql in self.indexes if index_parses(sql)]
 
     def invalidate(self) -> None:
         """Drop cached derived state after an in-place change."""
@@ -480,7 +480,8 @@ def index_parses(sql: str) -> bool:
 
 
 def retarget_indexes(col: Collection) -> None:
-    """Point every index at the collection's current table name (after a rename)."""
+    """Point every index at the collection's current table name (after a rename), as PocketBase
+    does: an index naming another table is written back from its parsed parts."""
     out = []
     for sql in col.indexes:
         try:
@@ -488,12 +489,7 @@ def retarget_indexes(col: Collection) -> None:
         except dbutils.IndexParseError:
             out.append(sql)
             continue
-        if parsed.table != col.name:
-            out.append(
-                dbutils.Index(parsed.name, col.name, parsed.unique, parsed.columns, parsed.where).build()
-            )
-        else:
-            out.append(sql)
+        out.append(sql if parsed.table == col.name else parsed.with_table(col.name).build())
     col.indexes = out
 
 

@@ -8,17 +8,12 @@ from collections.abc import Iterable
 from sqlalchemy import (
     Boolean,
     Column,
-    ColumnElement,
     Connection,
-    Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
-    and_,
-    collate,
-    literal,
     text,
 )
 from sqlalchemy.sql.elements import TextClause
@@ -84,44 +79,13 @@ def build_table(name: str, columns: Iterable[Column]) -> Table:  # type: ignore[
     return Table(check_identifier(name), MetaData(), *columns)
 
 
-def build_index(table: Table, spec: dbutils.Index) -> Index:
-    """Turn a parsed index definition into a SQLAlchemy ``Index`` on ``table``."""
-    exprs: list[ColumnElement] = []  # type: ignore[type-arg]
-    for col in spec.columns:
-        if col.name not in table.c:
-            raise ValueError(f"unknown index column {col.name!r}")
-        expr: ColumnElement = table.c[col.name]  # type: ignore[type-arg]
-        if col.collate:
-            expr = collate(expr, check_identifier(col.collate))
-        if col.sort == "DESC":
-            expr = expr.desc()
-        exprs.append(expr)
-    where: ColumnElement[bool] | None = None
-    if spec.where:
-        terms = [_where_term(table, term) for term in spec.where]
-        where = and_(*terms) if len(terms) > 1 else terms[0]
-    kwargs = {"sqlite_where": where, "postgresql_where": where} if where is not None else {}
-    return Index(check_identifier(spec.name), *exprs, unique=spec.unique, **kwargs)
+def create_index_sql(table: Table, spec: dbutils.Index) -> str:
+    """The ``CREATE INDEX`` statement for ``spec`` on ``table``.
 
-
-def _where_term(table: Table, term: dbutils.WhereTerm) -> ColumnElement[bool]:
-    if term.column not in table.c:
-        raise ValueError(f"unknown index column {term.column!r}")
-    col = table.c[term.column]
-    if term.op == "IS NULL":
-        return col.is_(None)
-    if term.op == "IS NOT NULL":
-        return col.is_not(None)
-    value = literal(term.value, literal_execute=True)
-    ops = {
-        "=": col == value,
-        "!=": col != value,
-        ">": col > value,
-        ">=": col >= value,
-        "<": col < value,
-        "<=": col <= value,
-    }
-    return ops[term.op]
+    SECURITY: the statement is rendered from the checked AST of the definition (see
+    :mod:`pybase.tools.dbutils`), on the checked table name, never from the stored text.
+    """
+    return spec.create_sql(check_identifier(table.name), table.c.keys())
 
 
 def raw_select(sql: str) -> TextClause:

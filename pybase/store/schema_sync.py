@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Column, Connection, Table, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.schema import CreateColumn, CreateIndex, CreateTable
+from sqlalchemy.schema import CreateColumn, CreateTable
 
-from pybase.store.schema import build_index, check_identifier, raw_select
+from pybase.store.schema import check_identifier, create_index_sql, raw_select
 from pybase.tools import dbutils
 
 
@@ -65,9 +65,9 @@ def create_table(conn: Connection, spec: TableSpec) -> None:
 
 
 def create_indexes(conn: Connection, spec: TableSpec) -> None:
-    """Create every index of ``spec``."""
+    """Create every index of ``spec``; an index SQLite would refuse raises ``dbutils.IndexRefused``."""
     for index in spec.indexes:
-        conn.execute(CreateIndex(build_index(spec.table, index)))
+        conn.exec_driver_sql(create_index_sql(spec.table, index))
 
 
 def drop_indexes(conn: Connection, table_name: str) -> None:

@@ -1,37 +1,180 @@
-"""Parse the ``CREATE [UNIQUE] INDEX`` strings collections carry into a structured form.
+"""Parse the ``CREATE [UNIQUE] INDEX`` strings collections carry, with sqlglot (SQLite dialect).
 
-Collections store their indexes as SQL text (as PocketBase does). We never execute that text:
-it is parsed here into names, columns and a small WHERE grammar, and the storage layer rebuilds
-the index with SQLAlchemy from the parsed parts.
+Collections store their indexes as SQL text, as PocketBase does. That text is never executed as
+given: it is parsed to an AST, every node is checked against an allowlist (column references,
+literals, deterministic SQLite functions, comparison, boolean and arithmetic operators, CAST,
+CASE, COLLATE, ASC/DESC; no subqueries, parameters or other statements), and the statement the
+database runs is rendered from that AST with the table name set by the caller.
+
+Two kinds of refusal mirror PocketBase: text that is not one ``CREATE INDEX`` statement is an
+:class:`IndexParseError` ("Invalid CREATE INDEX expression."); a well-formed index that SQLite
+would refuse (an unknown column or function, a subquery...) is an :class:`IndexRefused` worded as
+SQLite words it, because PocketBase reports SQLite's own error for those.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 
-_IDENT = r'(?:`[^`]+`|"[^"]+"|\[[^\]]+\]|[A-Za-z_][A-Za-z0-9_]*)'
-_INDEX_RE = re.compile(
-    rf"^\s*CREATE\s+(?P<unique>UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?"
-    rf"(?:(?P<schema>{_IDENT})\s*\.\s*)?(?P<name>{_IDENT})\s+ON\s+(?P<table>{_IDENT})\s*"
-    rf"\((?P<columns>.+?)\)\s*(?:WHERE\s+(?P<where>.+?))?\s*;?\s*$",
-    re.IGNORECASE | re.DOTALL,
-)
-_COLUMN_RE = re.compile(
-    rf"^\s*(?P<name>{_IDENT})(?:\s+COLLATE\s+(?P<collate>[A-Za-z_]+))?"
-    rf"(?:\s+(?P<sort>ASC|DESC))?\s*$",
-    re.IGNORECASE,
-)
-_WHERE_TERM_RE = re.compile(
-    rf"^\s*(?P<col>{_IDENT})\s*(?:(?P<op>!=|<>|>=|<=|=|>|<)\s*(?P<lit>'(?:[^']|'')*'|-?\d+(?:\.\d+)?|TRUE|FALSE)"
-    rf"|(?P<isnull>IS\s+(?:NOT\s+)?NULL))\s*$",
-    re.IGNORECASE,
-)
-_AND_SPLIT_RE = re.compile(r"\s+AND\s+", re.IGNORECASE)
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+from sqlglot.tokens import Token, TokenType
+
+DIALECT = "sqlite"
+
+# NOTE: SQLite's extended result code for an unknown collation (SQLITE_ERROR_MISSING_COLLSEQ).
+MISSING_COLLATION = 257
+_COLLATIONS = frozenset({"binary", "nocase", "rtrim"})
+
+# Deterministic SQLite functions an index may use, by the name the rendered SQL calls them.
+_FUNCTIONS = frozenset({
+    # core
+    "abs", "char", "coalesce", "concat", "concat_ws", "format", "glob", "hex", "ifnull", "iif",
+    "instr", "length", "like", "likelihood", "likely", "lower", "ltrim", "max", "min", "nullif",
+    "octet_length", "printf", "quote", "replace", "round", "rtrim", "sign", "substr",
+    "substring", "trim", "typeof", "unhex", "unicode", "unlikely", "upper", "zeroblob",
+    # date and time (SQLite itself refuses 'now' in an index when it meets a row)
+    "date", "time", "datetime", "julianday", "unixepoch", "strftime", "timediff",
+    # json
+    "json", "jsonb", "json_array", "json_array_length", "json_extract", "json_insert", "json_object",
+    "json_patch", "json_quote", "json_remove", "json_replace", "json_set", "json_type", "json_valid",
+    # math
+    "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "ceil", "ceiling", "cos", "cosh",
+    "degrees", "exp", "floor", "ln", "log", "log10", "log2", "mod", "pi", "pow", "power",
+    "radians", "sin", "sinh", "sqrt", "tan", "tanh", "trunc",
+})  # fmt: skip
+_NON_DETERMINISTIC = frozenset({"random", "randomblob", "changes", "total_changes", "last_insert_rowid"})
+
+# Node types an index expression may contain besides function calls.
+_NODES: tuple[type[exp.Expression], ...] = (
+    exp.Column, exp.Identifier, exp.Literal, exp.Null, exp.Boolean, exp.HexString, exp.Paren,
+    exp.Tuple, exp.Neg, exp.Not, exp.BitwiseNot, exp.And, exp.Or, exp.EQ, exp.NEQ, exp.GT, exp.GTE,
+    exp.LT, exp.LTE, exp.Is, exp.NullSafeEQ, exp.NullSafeNEQ, exp.Like, exp.Glob, exp.Escape,
+    exp.In, exp.Between, exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.DPipe, exp.BitwiseAnd,
+    exp.BitwiseOr, exp.BitwiseXor, exp.BitwiseLeftShift, exp.BitwiseRightShift, exp.Collate,
+    exp.Var, exp.Cast, exp.DataType, exp.DataTypeParam, exp.Case, exp.If, exp.JSONExtract,
+    exp.JSONExtractScalar, exp.JSONPath, exp.JSONPathRoot, exp.JSONPathKey, exp.JSONPathSubscript,
+)  # fmt: skip
+
+_TRANSPARENT = (exp.TsOrDsToTimestamp,)
+_CALL_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+
+_IDENTIFIER_TOKENS = frozenset({TokenType.VAR, TokenType.IDENTIFIER})
 
 
 class IndexParseError(ValueError):
-    """The index definition is outside the grammar we accept."""
+    """The text is not one ``CREATE [UNIQUE] INDEX`` statement in the grammar we accept."""
+
+
+class IndexRefused(ValueError):
+    """A well-formed index SQLite would refuse; ``message`` and ``code`` as SQLite reports them."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+@dataclass(frozen=True)
+class IndexColumn:
+    """One indexed column: an identifier or an expression's source text, collation, direction."""
+
+    name: str
+    collate: str = ""
+    sort: str = ""
+    expression: bool = False
+
+
+@dataclass(frozen=True)
+class Index:
+    """A parsed, checked index definition.
+
+    ``columns`` and ``where`` keep the source text (PocketBase stores and compares that text);
+    the checked AST behind them is what :meth:`create_sql` renders.
+    """
+
+    name: str
+    table: str
+    unique: bool
+    columns: tuple[IndexColumn, ...]
+    where: str = ""
+    optional: bool = False
+    tree: exp.Create = dataclasses.field(default_factory=lambda: exp.Create(), compare=False, repr=False)
+    # source offsets of the "double-quoted" identifiers (SQLite reads one naming no column as a string)
+    double_quoted: frozenset[int] = dataclasses.field(default=frozenset(), compare=False, repr=False)
+    #: why SQLite would refuse the index whatever its table (raised by create_sql)
+    refusal: IndexRefused | None = dataclasses.field(default=None, compare=False, repr=False)
+
+    def build(self) -> str:
+        """The definition as PocketBase writes it back (after renaming the table, for example)."""
+        sql = "CREATE UNIQUE INDEX " if self.unique else "CREATE INDEX "
+        if self.optional:
+            sql += "IF NOT EXISTS "
+        parts = []
+        for col in self.columns:
+            part = col.name if col.expression else f"`{col.name}`"
+            if col.collate:
+                part += f" COLLATE {col.collate}"
+            if col.sort:
+                part += f" {col.sort}"
+            parts.append(part)
+        body = "\n  " + ",\n  ".join(parts) + "\n" if len(parts) > 1 else "".join(parts)
+        sql += f"`{self.name}` ON `{self.table}` ({body})"
+        if self.where:
+            sql += f" WHERE {self.where}"
+        return sql
+
+    def with_table(self, table: str) -> Index:
+        """The same index on another table."""
+        return dataclasses.replace(self, table=table)
+
+    def definition(self) -> str:
+        """The definition without its names, to find two indexes that are the same."""
+        return dataclasses.replace(self, name="validator", table="validator").build()
+
+    def create_sql(self, table: str, columns: Iterable[str]) -> str:
+        """The ``CREATE INDEX`` statement to run on ``table``, rendered from the checked AST.
+
+        ``columns`` are the table's columns: a reference to any other column is refused as
+        SQLite would refuse it, and a double-quoted name that is no column becomes a string
+        literal (SQLite's reading of such a name, which PocketBase's SQLite applies too).
+        """
+        if self.refusal is not None:
+            raise self.refusal
+        known = {c.lower() for c in columns}
+        tree = self.tree.copy()
+        tree.set("comments", None)
+        index = tree.this
+        index.set("this", exp.to_identifier(self.name, quoted=True))
+        index.set("table", exp.Table(this=exp.to_identifier(table, quoted=True)))
+        params = index.args["params"]
+        parts: list[exp.Expression] = list(params.args.get("columns") or [])
+        where = params.args.get("where")
+        if where is not None:
+            parts.append(where)
+        for part in parts:
+            for column in list(part.find_all(exp.Column)):
+                name = column.name
+                if name.lower() in known:
+                    continue
+                if column.this.meta.get("start") in self.double_quoted:
+                    column.replace(exp.Literal.string(name))
+                    continue
+                raise IndexRefused(f"no such column: {name}")
+        sql = tree.sql(dialect=DIALECT, comments=False)
+        # NOTE: the rendered text must read back as the same tree, so nothing is lost or added.
+        if _parse_one(sql) != tree:
+            raise IndexParseError("the index does not render back to itself")
+        return sql
+
+    def column_names(self) -> list[str]:
+        """Every column name the index refers to (in its columns, then in its WHERE)."""
+        return [c.name for c in self.tree.find_all(exp.Column)]
 
 
 def unquote(identifier: str) -> str:
@@ -41,121 +184,164 @@ def unquote(identifier: str) -> str:
     return identifier
 
 
-@dataclass(frozen=True)
-class IndexColumn:
-    """One indexed column with optional collation and direction."""
-
-    name: str
-    collate: str = ""
-    sort: str = ""
+def _parse_one(sql: str) -> exp.Expression | None:
+    statements = [s for s in sqlglot.parse(sql, read=DIALECT) if s is not None]
+    return statements[0] if len(statements) == 1 else None
 
 
-@dataclass(frozen=True)
-class WhereTerm:
-    """``column op literal`` or ``column IS [NOT] NULL`` in a partial index."""
-
-    column: str
-    op: str
-    value: str | int | float | bool | None = None
-
-
-@dataclass(frozen=True)
-class Index:
-    """A parsed index definition."""
-
-    name: str
-    table: str
-    unique: bool
-    columns: tuple[IndexColumn, ...]
-    where: tuple[WhereTerm, ...] = field(default=())
-
-    def build(self) -> str:
-        """Render back to canonical SQL text (for storing in the collection)."""
-        cols = []
-        for col in self.columns:
-            part = f"`{col.name}`"
-            if col.collate:
-                part += f" COLLATE {col.collate}"
-            if col.sort:
-                part += f" {col.sort}"
-            cols.append(part)
-        sql = f"CREATE {'UNIQUE ' if self.unique else ''}INDEX `{self.name}` ON `{self.table}` ({', '.join(cols)})"
-        if self.where:
-            sql += " WHERE " + " AND ".join(_render_term(t) for t in self.where)
-        return sql
-
-
-def _render_term(term: WhereTerm) -> str:
-    if term.op in ("IS NULL", "IS NOT NULL"):
-        return f"`{term.column}` {term.op}"
-    value = term.value
-    if isinstance(value, bool):
-        lit = "TRUE" if value else "FALSE"
-    elif isinstance(value, str):
-        lit = "'" + value.replace("'", "''") + "'"
-    else:
-        lit = str(value)
-    return f"`{term.column}` {term.op} {lit}"
-
-
-def _parse_literal(text: str) -> str | int | float | bool:
-    upper = text.upper()
-    if upper in ("TRUE", "FALSE"):
-        return upper == "TRUE"
-    if text.startswith("'"):
-        return text[1:-1].replace("''", "'")
-    return float(text) if "." in text else int(text)
-
-
-def _split_columns(text: str) -> list[str]:
-    parts, depth, current = [], 0, ""
-    for ch in text:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        if ch == "," and depth == 0:
-            parts.append(current)
-            current = ""
-        else:
-            current += ch
-    parts.append(current)
-    return parts
-
-
+@functools.lru_cache(maxsize=2048)
 def parse_index(sql: str) -> Index:
-    """Parse one index definition or raise :class:`IndexParseError`."""
-    match = _INDEX_RE.match(sql or "")
-    if not match:
-        raise IndexParseError("invalid index definition")
-    columns = []
-    for raw in _split_columns(match["columns"]):
-        col = _COLUMN_RE.match(raw)
-        if not col:
-            raise IndexParseError(f"unsupported index column {raw.strip()!r}")
-        columns.append(
-            IndexColumn(
-                unquote(col["name"]),
-                (col["collate"] or "").upper(),
-                (col["sort"] or "").upper(),
-            )
-        )
-    where: list[WhereTerm] = []
-    if match["where"]:
-        for raw in _AND_SPLIT_RE.split(match["where"].strip()):
-            term = _WHERE_TERM_RE.match(raw.strip().strip("()"))
-            if not term:
-                raise IndexParseError(f"unsupported index condition {raw.strip()!r}")
-            if term["isnull"]:
-                op = "IS NOT NULL" if "NOT" in term["isnull"].upper() else "IS NULL"
-                where.append(WhereTerm(unquote(term["col"]), op))
-            else:
-                op = "!=" if term["op"] == "<>" else term["op"]
-                where.append(WhereTerm(unquote(term["col"]), op, _parse_literal(term["lit"])))
-    return Index(
-        name=unquote(match["name"]),
-        table=unquote(match["table"]),
-        unique=bool(match["unique"]),
-        columns=tuple(columns),
-        where=tuple(where),
+    """Parse and check one index definition.
+
+    Raises :class:`IndexParseError` for text outside the grammar. An index SQLite would refuse
+    whatever the table (a subquery, a parameter, an unknown function or collation) parses, with
+    the :class:`IndexRefused` that :meth:`Index.create_sql` raises kept in ``refusal``: as in
+    PocketBase, that refusal comes after the checks of names and definitions.
+    """
+    try:
+        tokens = sqlglot.tokenize(sql or "", read=DIALECT)
+        tree = _parse_one(sql or "")
+    except SqlglotError as ex:
+        raise IndexParseError("invalid index definition") from ex
+    if not isinstance(tree, exp.Create) or tree.args.get("kind") != "INDEX" or not isinstance(tree.this, exp.Index):
+        raise IndexParseError("not a CREATE INDEX statement")
+    head, name, columns, where = _split(sql, tokens)
+    if tree.this.name != name:
+        raise IndexParseError("invalid index name")
+    params = tree.this.args.get("params")
+    ordered = list(params.args.get("columns") or []) if params is not None else []
+    if not ordered or len(ordered) != len(columns):
+        raise IndexParseError("invalid index columns")
+    _check_shape(tree, params)
+    refusal = None
+    try:
+        for item in ordered:
+            _check_expression(item.this, "index expressions")
+        where_node = params.args.get("where")
+        if where_node is not None:
+            _check_expression(where_node.this, "partial index WHERE clauses")
+    except IndexRefused as ex:
+        refusal = ex
+    double_quoted = frozenset(
+        node.meta["start"]
+        for node in tree.find_all(exp.Identifier)
+        if node.quoted and "start" in node.meta and sql[node.meta["start"]] == '"'
     )
+    unique = any(t.token_type == TokenType.UNIQUE for t in head)
+    optional = any(t.token_type == TokenType.EXISTS for t in head)
+    if bool(tree.args.get("unique")) != unique or bool(tree.args.get("exists")) != optional:
+        raise IndexParseError("invalid index head")
+    return Index(
+        name=name,
+        table=tree.this.args["table"].name,
+        unique=unique,
+        columns=tuple(_column(sql, part) for part in columns),
+        where=_text(sql, where) if where else "",
+        optional=optional,
+        tree=tree,
+        double_quoted=double_quoted,
+        refusal=refusal,
+    )
+
+
+def _split(sql: str, tokens: list[Token]) -> tuple[list[Token], str, list[list[Token]], list[Token]]:
+    """The head tokens, the index name, the tokens of each column and of the WHERE clause."""
+    while tokens and tokens[-1].token_type == TokenType.SEMICOLON:
+        tokens = tokens[:-1]
+    on = next((i for i, t in enumerate(tokens) if t.token_type == TokenType.ON), -1)
+    if on < 3 or tokens[on - 1].token_type not in _IDENTIFIER_TOKENS or tokens[on - 2].token_type == TokenType.DOT:
+        raise IndexParseError("missing index name")
+    head, name = tokens[: on - 1], tokens[on - 1].text
+    start = next((i for i in range(on + 1, len(tokens)) if tokens[i].token_type == TokenType.L_PAREN), -1)
+    if start < 0:
+        raise IndexParseError("missing index columns")
+    columns: list[list[Token]] = [[]]
+    depth, end = 0, -1
+    for i in range(start, len(tokens)):
+        kind = tokens[i].token_type
+        if kind == TokenType.L_PAREN:
+            depth += 1
+            if depth == 1:
+                continue
+        elif kind == TokenType.R_PAREN:
+            depth -= 1
+            if depth == 0:
+                end = i
+                break
+        if depth == 1 and kind == TokenType.COMMA:
+            columns.append([])
+        else:
+            columns[-1].append(tokens[i])
+    if end < 0 or any(not part for part in columns):
+        raise IndexParseError("invalid index columns")
+    rest = tokens[end + 1 :]
+    if rest and rest[0].token_type != TokenType.WHERE or len(rest) == 1:
+        raise IndexParseError("unexpected text after the index columns")
+    return head, name, columns, rest[1:]
+
+
+def _text(sql: str, tokens: list[Token]) -> str:
+    return sql[tokens[0].start : tokens[-1].end + 1]
+
+
+def _column(sql: str, tokens: list[Token]) -> IndexColumn:
+    sort = collate = ""
+    if tokens[-1].token_type in (TokenType.ASC, TokenType.DESC) and len(tokens) > 1:
+        sort, tokens = tokens[-1].text.upper(), tokens[:-1]
+    if len(tokens) > 2 and tokens[-2].token_type == TokenType.COLLATE:
+        collate, tokens = _text(sql, tokens[-1:]), tokens[:-2]
+    if len(tokens) == 1 and tokens[0].token_type in _IDENTIFIER_TOKENS:
+        return IndexColumn(tokens[0].text, collate, sort)
+    return IndexColumn(_text(sql, tokens), collate, sort, expression=True)
+
+
+def _check_shape(tree: exp.Create, params: exp.Expression) -> None:
+    """Nothing beyond name, table, columns and WHERE (no USING, INCLUDE, storage options...)."""
+    extra = {k for k, v in tree.args.items() if v and k not in ("this", "kind", "unique", "exists")}
+    extra |= {k for k, v in tree.this.args.items() if v and k not in ("this", "table", "unique", "params")}
+    extra |= {k for k, v in params.args.items() if v and k not in ("columns", "where")}
+    if extra:
+        raise IndexParseError(f"unsupported index parts: {sorted(extra)}")
+    for item in params.args.get("columns") or []:
+        if not isinstance(item, exp.Ordered) or item.args.get("with_fill"):
+            raise IndexParseError("invalid index column")
+
+
+def _check_expression(node: exp.Expression, where: str) -> None:
+    """Refuse any node outside the allowlist, worded as SQLite refuses what it refuses too."""
+    for child in node.walk():
+        if isinstance(child, exp.Subquery | exp.Select | exp.Query | exp.Exists):
+            raise IndexRefused(f"subqueries prohibited in {where}")
+        if isinstance(child, exp.Placeholder | exp.Parameter):
+            raise IndexRefused(f"parameters prohibited in {where}")
+        if isinstance(child, exp.In) and (child.args.get("query") or child.args.get("unnest") or child.args.get("field")):
+            raise IndexRefused(f"subqueries prohibited in {where}")
+        if isinstance(child, exp.Column) and (child.args.get("table") or child.args.get("db")):
+            raise IndexParseError("qualified column names are not supported")
+        if isinstance(child, exp.Collate):
+            collation = child.expression.name
+            if collation.lower() not in _COLLATIONS:
+                raise IndexRefused(f"no such collation sequence: {collation}", MISSING_COLLATION)
+        if isinstance(child, _NODES):
+            continue
+        if isinstance(child, exp.Func):
+            _check_function(child, where)
+            continue
+        raise IndexParseError(f"unsupported index expression {type(child).__name__}")
+
+
+def _check_function(node: exp.Func, where: str) -> None:
+    """A call is checked by the name the rendered SQL gives it, so what runs is what is allowed."""
+    called = _CALL_RE.match(node.sql(dialect=DIALECT, comments=False))
+    if called is None:
+        # sqlglot's own wrappers that render as their argument (strftime's time argument)
+        if isinstance(node, _TRANSPARENT):
+            return
+        raise IndexParseError(f"unsupported index expression {type(node).__name__}")
+    name = called[1].lower()
+    if name in _NON_DETERMINISTIC:
+        raise IndexRefused(f"non-deterministic functions prohibited in {where}")
+    if isinstance(node, exp.AggFunc):
+        raise IndexRefused(f"misuse of aggregate function {name}()")
+    if name not in _FUNCTIONS:
+        raise IndexRefused(f"no such function: {node.name if isinstance(node, exp.Anonymous) else name.upper()}")

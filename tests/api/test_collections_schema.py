@@ -280,6 +280,60 @@ SCENARIOS = [
         body={"indexes": [UNIQUE_TITLE, "CREATE UNIQUE INDEX idx_posts_contact ON posts (contact) WHERE contact != ''"]},
         after=check(lambda s: "WHERE" in index_sql(s, "posts")["idx_posts_contact"] or pytest.fail()),
     ),
+    Scenario(
+        "an expression index, collation, DESC, IF NOT EXISTS and a partial WHERE with a \"\" literal", "PATCH",
+        "/api/collections/posts", headers=SU,
+        body={"indexes": [UNIQUE_TITLE, "CREATE INDEX idx_posts_lower ON posts (lower(title))",
+                          'create unique index if not exists idx_posts_multi on posts (contact collate nocase desc, views) where contact != ""']},
+        expected_content=['"CREATE INDEX idx_posts_lower ON posts (lower(title))"'],
+        after=_all(
+            check(lambda s: "LOWER(title)" in index_sql(s, "posts")["idx_posts_lower"] or pytest.fail(str(index_sql(s, "posts")))),
+            check(lambda s: "WHERE contact <> ''" in index_sql(s, "posts")["idx_posts_multi"] or pytest.fail(str(index_sql(s, "posts")))),
+            # the "" literal is a string (SQLite's reading): an empty contact may repeat, a set one may not
+            check(lambda s: [s.request("POST", "/api/collections/posts/records", headers={"Authorization": s.token("superuser")},
+                                       json={"title": t, "contact": c}).status_code
+                             for t, c in (("xx1", ""), ("xx2", ""), ("xx3", "a@b.cd"), ("xx4", "A@b.cd"))]
+                  == [200, 200, 200, 400] or pytest.fail()),
+        ),
+    ),
+    Scenario(
+        "an index on another table name is rewritten onto the collection", "PATCH", "/api/collections/posts", headers=SU,
+        body={"indexes": [UNIQUE_TITLE, "CREATE INDEX idx_posts_x ON elsewhere (lower(title), views DESC) WHERE views > 1"]},
+        expected_content=['"CREATE INDEX `idx_posts_x` ON `posts` (\\n  lower(title),\\n  `views` DESC\\n) WHERE views > 1"'],
+        after=check(lambda s: "idx_posts_x" in index_sql(s, "posts") or pytest.fail()),
+    ),
+    *(
+        Scenario(
+            f"an index SQLite refuses: {label}", "PATCH", "/api/collections/posts", headers=SU,
+            body={"indexes": [UNIQUE_TITLE, f"CREATE INDEX idx_bad ON posts {tail}"]}, expected_status=400,
+            expected_content=[UPDATE_FAILED, '"indexes":{"1":{"code":"validation_invalid_index_expression","message":"Failed to create index '
+                              f'idx_bad - SQL logic error: {message}."}}}}'],
+            after=check(lambda s: "idx_bad" not in str(s.app.find_collection("posts").indexes) or pytest.fail()),
+        )
+        for label, tail, message in [
+            ("unknown function", "(foo(title))", "no such function: foo (1)"),
+            ("non-deterministic function", "(random())", "non-deterministic functions prohibited in index expressions (1)"),
+            ("subquery", "(title) WHERE title IN (SELECT id FROM users)", "subqueries prohibited in partial index WHERE clauses (1)"),
+            ("parameter", "(title) WHERE title = ?", "parameters prohibited in partial index WHERE clauses (1)"),
+            ("unknown collation", "(title COLLATE foo)", "no such collation sequence: foo (257)"),
+            ("backquoted unknown column", "(title) WHERE title != `x`", "no such column: x (1)"),
+            ("extension loading", "(load_extension('x'))", "no such function: load_extension (1)"),
+        ]
+    ),
+    *(
+        Scenario(
+            f"not an index definition: {label}", "PATCH", "/api/collections/posts", headers=SU,
+            body={"indexes": [UNIQUE_TITLE, sql]}, expected_status=400,
+            expected_content=[UPDATE_FAILED, '"indexes":{"1":{"code":"validation_invalid_index_expression","message":"Invalid CREATE INDEX expression."}}'],
+        )
+        for label, sql in [
+            ("two statements", "CREATE INDEX idx_a ON posts (title); DROP TABLE posts"),
+            ("a table", "CREATE TABLE x (a)"),
+            ("no name", "CREATE INDEX ON posts (title)"),
+            ("no columns", "CREATE INDEX idx_a ON posts ()"),
+            ("garbage", "garbage"),
+        ]
+    ),
 ]
 
 
