@@ -201,8 +201,7 @@ class RecordsResource:
         check = None if rule_check is None else rule_check.frozen(record)
         if check is not None:
             try:
-                with self.app.db.read() as conn:
-                    check(conn, record)
+                record_access.run_check(self.app, check, record)
             except record_access.RuleFailed as ex:
                 raise bad_request("Failed to create record.") from ex
         event = self._event(req, resp, col, record, info)

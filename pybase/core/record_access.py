@@ -9,6 +9,7 @@ ORDER BY terms and the resolvers whose joins they need, applied to a SELECT by t
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,7 @@ from pybase.tools.filter import (
     parse_filter,
     parse_sort,
 )
+from pybase.tools.filter.static import NotStatic, evaluate_static, is_static
 from pybase.tools.security import random_string
 
 if TYPE_CHECKING:
@@ -40,6 +42,9 @@ if TYPE_CHECKING:
 # NOTE: PocketBase refuses these in a non-superuser's filter/sort by a plain substring check.
 SUPERUSER_ONLY_FILTER_FIELDS = ("@collection.", "@request.")
 EXPAND_CONTEXT = "expand"
+# NOTE: PocketBase adds 6 random characters to the createRule's CTE name; a fixed name keeps
+# the statement text the same for every request, so it is compiled once (SQLAlchemy's cache).
+CREATE_CTE_SUFFIX = "__pb_create__"
 
 
 class RuleFailed(PyBaseError):
@@ -110,13 +115,29 @@ def rule_query(collection: Collection, info: RequestInfo | None, rule: str) -> R
     return RecordQuery([condition], [], [resolver])
 
 
+def static_answer(resolver: RecordFieldResolver, condition: ColumnElement[bool]) -> bool | None:
+    """The condition's answer when it reads no row (only ``@request.*`` values), else None.
+
+    PERF: such a rule (``@request.auth.id != ''``) is answered without SQL.
+    """
+    if resolver.has_joins or not is_static(condition):
+        return None
+    try:
+        return evaluate_static(condition)
+    except NotStatic:
+        return None
+
+
 def rule_condition(
     app: App, collection: Collection, info: RequestInfo, rule: str | None
 ) -> RecordQuery | None:
     """What a view/update/delete rule adds for this caller (None: no restriction)."""
     if info.is_superuser or rule is None or rule.strip() == "":
         return None
-    return rule_query(collection, info, rule)
+    query = rule_query(collection, info, rule)
+    if static_answer(query.resolvers[0], query.where[0]) is True:
+        return None  # the same rows as without the rule, and no SQL to run
+    return query
 
 
 def check_filter_fields(info: RequestInfo, *params: str | None) -> None:
@@ -142,7 +163,9 @@ def list_query(
     resolver = _resolver(collection, info)
     query = RecordQuery(resolvers=[resolver])
     if not info.is_superuser and rule:
-        query.where.append(_compile(resolver, rule))
+        condition = _compile(resolver, rule)
+        if static_answer(resolver, condition) is not True:
+            query.where.append(condition)
     resolver.allow_hidden = info.is_superuser
     return _add_filter_and_sort(collection, resolver, query, filter_text, sort_text)
 
@@ -257,6 +280,10 @@ class CreateRuleCheck:
         self.rule = rule
 
     def __call__(self, conn: Any, record: Record) -> None:
+        static = self._static()
+        if static is not None:
+            StaticCheck(static)(conn, record)
+            return
         self._run(conn, self._statement(record))
 
     def frozen(self, record: Record) -> Callable[[Any, Record], None]:
@@ -264,21 +291,46 @@ class CreateRuleCheck:
 
         PocketBase checks a copy taken before the request hooks run; running the frozen check
         again inside the write transaction keeps that answer and closes the race with
-        concurrent writes (a rule counting other records).
+        concurrent writes (a rule counting other records). A rule reading only ``@request.*``
+        values is answered here, once, without SQL (a :class:`StaticCheck`).
         """
+        static = self._static()
+        if static is not None:
+            return StaticCheck(static)
         stmt = self._statement(record)
         return lambda conn, _record: self._run(conn, stmt)
 
+    def _static(self) -> bool | None:
+        """The rule's answer when it reads no record value (None: it needs SQL)."""
+        known = _not_static.get(self.collection)
+        if known is not None and self.rule in known:
+            return None
+        resolver = RecordFieldResolver(self.collection, self.info, allow_hidden=True)
+        try:
+            answer = static_answer(resolver, compile_filter(_parse(self.rule, rule=True), resolver))
+        except FilterError:
+            answer = None  # reported by the SQL path, as before
+        if answer is None:
+            # NOTE: only "needs SQL" is remembered (per collection version): an answer depends
+            # on the request, and trying again costs a compile while SQL would cost more.
+            if known is None:
+                known = _not_static[self.collection] = set()
+            if len(known) < 64:
+                known.add(self.rule)
+        return answer
+
     def _statement(self, record: Record) -> Any:
         collection = self.collection
-        suffix = "__pb_create__" + random_string(6, "abcdefghijklmnopqrstuvwxyz0123456789")
+        # NOTE: only the temporary id (a bound value) is random, as in PocketBase.
+        suffix = CREATE_CTE_SUFFIX
+        temp_id = "__temp_id__" + suffix + random_string(6, "abcdefghijklmnopqrstuvwxyz0123456789")
         values = []
         for field in collection.fields:
             value = field.to_db(record.get(field.name))
             if field.name == "verified" and collection.is_auth:
                 value = False
             elif field.name == "id" and not value:
-                value = "__temp_id__" + suffix  # as PocketBase: the id is not generated yet
+                value = temp_id  # as PocketBase: the id is not generated yet
             elif field.type == "password" and not value and record.password_plain(field.name):
                 value = "__pending_hash__" + suffix  # hashed on save; PocketBase hashes on set
             values.append(
@@ -309,6 +361,31 @@ class CreateRuleCheck:
             raise RuleFailed("Failed to create record.") from ex
         if found is None:
             raise RuleFailed("Failed to create record.")
+
+
+_not_static: weakref.WeakKeyDictionary[Collection, set[str]] = weakref.WeakKeyDictionary()
+
+
+class StaticCheck:
+    """A createRule answered without SQL: passes, or raises RuleFailed (the connection is unused)."""
+
+    __slots__ = ("passed",)
+
+    def __init__(self, passed: bool) -> None:
+        self.passed = passed
+
+    def __call__(self, conn: Any, record: Record) -> None:
+        if not self.passed:
+            raise RuleFailed("Failed to create record.")
+
+
+def run_check(app: App, check: Callable[[Any, Record], None], record: Record) -> None:
+    """Run a frozen createRule check on a read connection (none for a :class:`StaticCheck`)."""
+    if isinstance(check, StaticCheck):
+        check(None, record)
+        return
+    with app.db.read() as conn:
+        check(conn, record)
 
 
 def write_check(app: App, collection: Collection, info: RequestInfo, rule: str | None) -> CreateRuleCheck | None:

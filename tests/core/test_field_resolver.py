@@ -338,3 +338,30 @@ def test_create_rule_sees_a_temporary_id_and_the_pending_password(app: App) -> N
     assert check is not None
     with app.db.read() as conn:
         check.frozen(user)(conn, user)
+
+
+def test_rules_reading_only_the_request_need_no_sql(app: App) -> None:
+    posts = app.find_collection("posts")
+    record = app.new_record("posts", {"title": "t"})
+    rule = "@request.auth.id != '' && @request.body.title = 't'"
+    check = record_access.write_check(app, posts, info(app, "user1", body={"title": "t"}), rule)
+    assert check is not None
+    frozen = check.frozen(record)
+    assert isinstance(frozen, record_access.StaticCheck) and frozen.passed
+    frozen(None, record)  # no connection needed
+    refused = record_access.write_check(app, posts, info(app, body={"title": "t"}), rule)
+    assert refused is not None
+    with pytest.raises(record_access.RuleFailed):
+        refused.frozen(record)(None, record)
+    # a rule reading the record needs SQL, and its statement is the same for every request
+    check = record_access.write_check(app, posts, info(app, "user1"), "title = 't' && @request.auth.id != ''")
+    assert check is not None
+    assert not isinstance(check.frozen(record), record_access.StaticCheck)
+    other = app.new_record("posts", {"title": "u"})
+    dialect = app.db.read_engine.dialect
+    assert str(check._statement(record).compile(dialect=dialect)) == str(check._statement(other).compile(dialect=dialect))
+    # view/update/delete rules: a static true adds nothing, a static false still finds nothing
+    assert record_access.rule_condition(app, posts, info(app, "user1"), "@request.auth.id != ''") is None
+    where = record_access.rule_condition(app, posts, info(app), "@request.auth.id != ''")
+    with pytest.raises(NotFoundError):
+        app.records.find_by_id(posts, POST1_ID, where)
