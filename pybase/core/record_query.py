@@ -93,12 +93,9 @@ class RecordStore:
         if col is None:
             return False
         unique = set(ids)
-        table = col.table
-        with self.db.read() as conn:
-            count = conn.execute(
-                select(func.count()).select_from(table).where(table.c.id.in_(list(unique)))
-            ).scalar_one()
-        return count == len(unique)
+        # PERF: a statement compiled once per collection version (relation fields on every save).
+        rows = self.db.fetch(self._statements(col).count_ids, {"ids": orjson.dumps(list(unique)).decode()})
+        return int(rows[0][0]) == len(unique)
 
     def find_first(self, collection: Collection, **values: Any) -> Record | None:
         """The first record whose fields equal ``values``."""
@@ -188,7 +185,7 @@ class RecordStore:
 class _Statements:
     """The hot read statements of one collection version, compiled once."""
 
-    __slots__ = ("by_id", "many", "page", "count")
+    __slots__ = ("by_id", "many", "page", "count", "count_ids")
 
     def __init__(self, db: Database, collection: Collection) -> None:
         table = collection.table
@@ -198,6 +195,7 @@ class _Statements:
             select(table).order_by(insertion_order(table)).limit(bindparam("limit")).offset(bindparam("offset"))
         )
         self.count = db.prepare(select(func.count()).select_from(table))
+        self.count_ids = db.prepare(select(func.count()).select_from(table).where(in_json_list(table.c.id, "ids")))
 
 
 # NOTE: keyed by the collection object: a changed collection is a new object, so stale

@@ -72,9 +72,14 @@ def delete_record(app: App, record: Record, *, _depth: int = 0) -> None:
             _handle_references(app, e.record, _depth)
 
             def execute(_: RecordEvent) -> Any:
-                table = e.record.collection.table
-                result = conn.execute(delete(table).where(table.c.id == e.record.id))
-                if result.rowcount == 0:
+                collection = e.record.collection
+                if e.record.store is not None:
+                    db = e.record.store.db
+                    rowcount = db.run(_delete_statement(db, collection), {"id": e.record.id})
+                else:
+                    table = collection.table
+                    rowcount = conn.execute(delete(table).where(table.c.id == e.record.id)).rowcount
+                if rowcount == 0:
                     # NOTE: deleted by a concurrent request since it was loaded: report it once.
                     raise NotFoundError()
                 return None
@@ -181,9 +186,14 @@ def _execute(conn: Any, record: Record, verb: str) -> None:
             else:
                 db.run(_insert_statement(db, collection), values)
         else:
-            changed = {k: v for k, v in values.items() if k != "id"}
-            result = conn.execute(update(table).where(table.c.id == record.original_id).values(changed))
-            if result.rowcount == 0:
+            db = record.store.db if record.store is not None else None
+            if db is None:
+                changed = {k: v for k, v in values.items() if k != "id"}
+                rowcount = conn.execute(update(table).where(table.c.id == record.original_id).values(changed)).rowcount
+            else:
+                values[_ORIGINAL_ID] = record.original_id
+                rowcount = db.run(_update_statement(db, collection), values)
+            if rowcount == 0:
                 # NOTE: deleted by a concurrent request since it was loaded.
                 raise NotFoundError()
     except IntegrityError as ex:
@@ -196,6 +206,9 @@ def _execute(conn: Any, record: Record, verb: str) -> None:
 
 
 _inserts: weakref.WeakKeyDictionary[Collection, Prepared] = weakref.WeakKeyDictionary()
+_updates: weakref.WeakKeyDictionary[Collection, Prepared] = weakref.WeakKeyDictionary()
+_deletes: weakref.WeakKeyDictionary[Collection, Prepared] = weakref.WeakKeyDictionary()
+_ORIGINAL_ID = "__pb_original_id"
 
 
 def _insert_statement(db: Database, collection: Collection) -> Prepared:
@@ -205,6 +218,26 @@ def _insert_statement(db: Database, collection: Collection) -> Prepared:
         table = collection.table
         prepared = db.prepare(insert(table).values({c.name: bindparam(c.name) for c in table.columns}))
         _inserts[collection] = prepared
+    return prepared
+
+
+def _update_statement(db: Database, collection: Collection) -> Prepared:
+    # PERF: every column but the id set from named values, the row found by its original id.
+    prepared = _updates.get(collection)
+    if prepared is None:
+        table = collection.table
+        stmt = update(table).where(table.c.id == bindparam(_ORIGINAL_ID))
+        prepared = db.prepare(stmt.values({c.name: bindparam(c.name) for c in table.columns if c.name != "id"}))
+        _updates[collection] = prepared
+    return prepared
+
+
+def _delete_statement(db: Database, collection: Collection) -> Prepared:
+    prepared = _deletes.get(collection)
+    if prepared is None:
+        table = collection.table
+        prepared = db.prepare(delete(table).where(table.c.id == bindparam("id")))
+        _deletes[collection] = prepared
     return prepared
 
 
