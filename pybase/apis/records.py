@@ -15,6 +15,7 @@ from pybase.core.collections import Collection
 from pybase.core.errors import BadRequestError, NotFoundError, PyBaseError, ValidationError
 from pybase.core.events import RecordEnrichEvent, RecordRequestEvent, RecordsListRequestEvent
 from pybase.core.fields.password import can_hash
+from pybase.core.record_access_prepared import find_with_rule
 from pybase.core.record_expand import expand_records
 from pybase.core.record_form import load_submitted, rule_body
 from pybase.core.record_query import parse_paging
@@ -91,10 +92,9 @@ class RecordsResource:
         if rule is None and not info.is_superuser:
             raise ApiError(403, MSG_SUPERUSERS_ONLY)
         try:
-            where = record_access.rule_condition(self.app, col, info, rule)
+            return find_with_rule(self.app, col, info, rule, record_id)
         except BadRequestError as ex:
             raise not_found() from ex
-        return self.app.records.find_by_id(col, record_id, where)
 
     def _write_request(
         self, req: falcon.Request, collection: str, rule_key: str
@@ -226,10 +226,9 @@ class RecordsResource:
             # NOTE: the updateRule sees @request.body with modifiers resolved (as PocketBase).
             info.body = rule_body(record, data)
             try:
-                where = record_access.rule_condition(self.app, col, info, rule)
+                record = find_with_rule(self.app, col, info, rule, id)
             except BadRequestError as ex:
                 raise not_found() from ex
-            record = self.app.records.find_by_id(col, id, where)
         is_manager = record_access.is_manager(self.app, col, info, record)
         try:
             load_submitted(record, _with_file_names(data, files), is_superuser=info.is_superuser, is_manager=is_manager)

@@ -365,3 +365,40 @@ def test_rules_reading_only_the_request_need_no_sql(app: App) -> None:
     where = record_access.rule_condition(app, posts, info(app), "@request.auth.id != ''")
     with pytest.raises(NotFoundError):
         app.records.find_by_id(posts, POST1_ID, where)
+
+
+@pytest.mark.parametrize("rule", [
+    "author = @request.auth.id",
+    "author = @request.auth.id || editors ?= @request.auth.id",
+    "editors = @request.auth.id",
+    "author.email = @request.auth.email && @request.auth.verified = false",
+    "@request.auth.id != '' && views > 5",
+    "@request.method = 'PATCH' && author != @request.auth.id",
+    "@request.auth.collectionName = 'users' && author.name != ''",
+    "author = @request.auth.id && title ~ 'post'",  # LIKE: the general path
+    "@request.auth.id = ''",  # reads no row: the general path
+])
+def test_rule_lookups_compiled_once_answer_as_the_general_path(app: App, rule: str) -> None:
+    from pybase.core.record_access_prepared import find_allowed, find_with_rule
+
+    posts = app.find_collection("posts")
+    for who in (None, "user1", "user2"):
+        for method in ("GET", "PATCH"):
+            request = info(app, who, method=method)
+            for record_id in (POST1_ID, POST2_ID, POST3_ID, "missing"):
+                where = record_access.rule_condition(app, posts, request, rule)
+                try:
+                    want = app.records.find_by_id(posts, record_id, where).id
+                except NotFoundError:
+                    want = None
+                try:
+                    got = find_with_rule(app, posts, request, rule, record_id).id
+                except NotFoundError:
+                    got = None
+                assert got == want, (who, method, record_id)
+    prepared = "~" not in rule and rule != "@request.auth.id = ''"
+    try:
+        found = find_allowed(app, posts, info(app, "user1"), rule, POST1_ID)
+    except NotFoundError:
+        found = True
+    assert (found is not None) == prepared
