@@ -11,6 +11,7 @@ from pybase.apis.request_body import read_body, request_info
 from pybase.apis.serialize import apply_fields, dumps, parse_fields, record_to_json
 from pybase.core import record_access
 from pybase.core.auth import (
+    dummy_password_check,
     find_by_identity,
     is_refreshable,
     new_auth_token,
@@ -35,6 +36,17 @@ MSG_LOAD_FAILED = "An error occurred while loading the submitted data."
 MSG_VALIDATION = "An error occurred while validating the submitted data."
 MSG_MISSING_COLLECTION = "Missing or invalid collection context."
 MSG_MISSING_AUTH_COLLECTION = "Missing or invalid auth collection context."
+MSG_AUTH_RULE = "The request doesn't satisfy the collection requirements to authenticate."
+#: the sign-in form's cap on identity, password and identityField (characters, as PocketBase)
+MAX_FORM_LENGTH = 255
+
+
+def _too_long() -> FieldError:
+    return FieldError(
+        "validation_length_out_of_range",
+        f"The length must be between 1 and {MAX_FORM_LENGTH}.",
+        {"max": MAX_FORM_LENGTH, "min": 1},
+    )
 
 
 def register(api: falcon.App, app: App) -> None:
@@ -99,14 +111,18 @@ class RecordAuthResource:
             # NOTE: Go fails to decode a number into the form's string fields.
             raise bad_request(MSG_LOAD_FAILED)
         errors: dict[str, Any] = {}
-        if not isinstance(identity, str) or not identity:
-            errors["identity"] = required().to_json()
-        if not isinstance(password, str) or not password:
-            errors["password"] = required().to_json()
-        if identity_field and identity_field not in (password_auth.get("identityFields") or []):
+        for name, value in (("identity", identity), ("password", password)):
+            if not isinstance(value, str) or not value:
+                errors[name] = required().to_json()
+            elif len(value) > MAX_FORM_LENGTH:
+                errors[name] = _too_long().to_json()
+        if len(identity_field) > MAX_FORM_LENGTH:
+            errors["identityField"] = _too_long().to_json()
+        elif identity_field and identity_field not in (password_auth.get("identityFields") or []):
             errors["identityField"] = FieldError("validation_in_invalid", "Must be a valid value.").to_json()
         if errors:
-            raise bad_request(MSG_VALIDATION, errors)
+            # NOTE: keys sorted, as Go writes a map.
+            raise bad_request(MSG_VALIDATION, dict(sorted(errors.items())))
         info = request_info(req, data, context="password")
         event = RecordAuthWithPasswordRequestEvent(self.app)
         event.request, event.response, event.collection = req, resp, col
@@ -117,7 +133,12 @@ class RecordAuthResource:
         event.record = find_by_identity(self.app.records, col, identity, fields)
 
         def finalize(e: RecordAuthWithPasswordRequestEvent) -> None:
-            if e.record is None or not e.record.validate_password(e.password):
+            if e.record is None:
+                # SECURITY: as slow as a wrong password, so the timing does not tell which
+                # identities exist.
+                dummy_password_check(e.password)
+                raise bad_request("Failed to authenticate.")
+            if not e.record.validate_password(e.password):
                 raise bad_request("Failed to authenticate.")
             self._auth_response(req, resp, e.record, info, "password")
 
@@ -144,14 +165,10 @@ class RecordAuthResource:
 
     def _auth_response(self, req: falcon.Request, resp: falcon.Response, record: Record, info: RequestInfo, method: str, token: str | None = None) -> None:
         col = record.collection
-        if method and not info.is_superuser and col.rule("authRule") is None:
-            raise ApiError(403, "The request doesn't satisfy the collection requirements to authenticate.")
-        if method:
-            rule = col.rule("authRule")
-            if rule:
-                allowed = record_access.can_view_with_rule(self.app, col, info, record, rule)
-                if not allowed:
-                    raise ApiError(403, "The request doesn't satisfy the collection requirements to authenticate.")
+        # NOTE: as PocketBase, a refresh checks the authRule too: a record that no longer passes
+        # it (banned by a field the rule reads, or the rule set to superusers only) gets no token.
+        if not record_access.can_access(self.app, record, info, col.rule("authRule")):
+            raise ApiError(403, MSG_AUTH_RULE)
         event = RecordAuthRequestEvent(self.app)
         event.request, event.response, event.collection, event.record = req, resp, col, record
         event.auth_method = method

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -12,9 +14,12 @@ import orjson
 from jwt.utils import base64url_decode
 
 from pybase.core.errors import BadRequestError
+from pybase.core.records import check_password, hash_password
+from pybase.tools.security import random_string
 
 if TYPE_CHECKING:
     from pybase.core.collection_registry import CollectionRegistry
+    from pybase.core.collections import Collection
     from pybase.core.record_query import RecordStore
     from pybase.core.records import Record
 
@@ -200,6 +205,37 @@ def authenticate_password(
     if identity_field:
         fields = [identity_field]
     record = find_by_identity(records, collection, identity, fields)
-    if record is None or not record.validate_password(password):
+    if record is None:
+        dummy_password_check(password)
+        raise BadRequestError("Failed to authenticate.")
+    if not record.validate_password(password):
         raise BadRequestError("Failed to authenticate.")
     return record
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    # A hash of a random password nobody knows, at the cost real passwords are hashed with.
+    return hash_password(secrets.token_urlsafe(32))
+
+
+def dummy_password_check(password: str) -> None:
+    """Spend one bcrypt check's time on nothing (a sign-in whose identity matched no record).
+
+    SECURITY: without it an unknown identity fails in about a millisecond and a known one with a
+    wrong password in about 60 ms, which tells an attacker which accounts exist.
+    """
+    check_password(password, _dummy_hash())
+
+
+def rotate_auth_secret_on_rule_change(collection: Collection, old: Collection | None) -> None:
+    """A new ``authToken`` secret when an auth collection's ``authRule`` changes (as PocketBase).
+
+    Tokens issued under the old rule stop verifying, so a rule tightened to lock users out is not
+    undone by sessions that were already open. A null rule and an empty one count as the same.
+    """
+    if old is None or not collection.is_auth:
+        return
+    if (collection.rule("authRule") or "") == (old.rule("authRule") or ""):
+        return
+    collection.auth["authToken"] = {**collection.token_option("authToken"), "secret": random_string(50)}

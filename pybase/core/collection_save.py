@@ -9,6 +9,7 @@ import orjson
 from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import DBAPIError
 
+from pybase.core.auth import rotate_auth_secret_on_rule_change
 from pybase.core.collection_validate import validate_collection
 from pybase.core.collections import (
     Collection,
@@ -57,6 +58,7 @@ def save_collection(app: App, col: Collection, old: Collection | None, renames: 
             )
 
             def execute(_: CollectionEvent) -> Any:
+                rotate_auth_secret_on_rule_change(col, old)
                 _execute(app, conn, col, old, renames or {})
                 return None
 
