@@ -92,7 +92,7 @@ class PyBase:
         return self._core
 
     def _new_core(self, hooks: dict[str, Hook[Any]]) -> App:
-        core = App(self.config.data_dir, dev=self.config.dev)
+        core = App(self.config.data_dir, dev=self.config.dev, query_timeout=self.config.query_timeout)
         for name, hook in hooks.items():
             _copy_bindings(hook, core.hooks[name])
         if self.crons:

@@ -57,13 +57,17 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         "--automigrate", type=_bool_flag, default=s, metavar="BOOL",
         help="write a pb_migrations file when a collection changes through the API (default true)",
     )
+    parser.add_argument(
+        "--queryTimeout", type=int, default=s, metavar="SECONDS",
+        help="stop a request's SQL statement after this many seconds (default 30)",
+    )
 
 
 #: command-line flag -> Config field
 _FLAG_FIELDS = {
     "dir": "data_dir", "dev": "dev", "hooksDir": "hooks_dir", "migrationsDir": "migrations_dir",
     "publicDir": "public_dir", "hooksPool": "hooks_pool", "hooksWatch": "hooks_watch",
-    "automigrate": "automigrate", "http": "http", "origins": "origins",
+    "automigrate": "automigrate", "http": "http", "origins": "origins", "queryTimeout": "query_timeout",
 }
 
 MIGRATE_HELP = """\

@@ -56,6 +56,8 @@ class Config:
     hooks_memory_limit: int = 256 << 20
     #: write a pb_migrations file when a collection changes through the API (PocketBase's --automigrate)
     automigrate: bool = True
+    #: seconds one SQL statement of a request may run (PocketBase's --queryTimeout)
+    query_timeout: float = 30.0
 
     def __post_init__(self) -> None:
         if not self.data_dir:

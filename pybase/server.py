@@ -15,7 +15,7 @@ from typing import Any
 
 from waitress import create_server
 from waitress.channel import HTTPChannel
-from waitress.task import ErrorTask, WSGITask
+from waitress.task import ErrorTask, ThreadedTaskDispatcher, WSGITask
 from waitress.wasyncore import ExitNow
 
 from pybase.apis.errors import CLOSE_CONNECTION_ENV
@@ -28,6 +28,16 @@ logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 DRAIN_SECONDS = 10.0
 # NOTE: the worker threads serve only what the loop thread hands off (slow or blocking routes).
 DEFAULT_THREADS = 32
+# Routes found slow (and, while the loop is stalled, routes never seen quick) run on a pool of
+# their own, so however many of them pile up, sign-in and the other routes keep their threads.
+SLOW_LANE_THREADS = 16
+# Idle and half-sent connections: as PocketBase's http.Server (ReadHeaderTimeout 1 min,
+# ReadTimeout and IdleTimeout 5 min). Up to CONNECTION_LIMIT are held (poll, not select).
+CONNECTION_LIMIT = 10_000
+IDLE_SECONDS = 300
+HEADER_SECONDS = 60
+REQUEST_SECONDS = 300
+CLEANUP_INTERVAL = 5
 # NOTE: waitress refuses bodies over this size from the headers alone, before buffering them;
 # per-route limits below it are checked by the body-limit middleware.
 MAX_REQUEST_BODY = 256 << 20
@@ -82,6 +92,9 @@ MAX_OFFLOAD_COOLDOWN_SECONDS = 3600.0
 _MAX_TRACKED_ROUTES = 4096
 
 
+INLINE, WORKERS, SLOW_LANE = "inline", "workers", "slow"
+
+
 class DispatchPolicy:
     """Decides, per request, between the I/O loop thread and the worker threads.
 
@@ -102,6 +115,7 @@ class DispatchPolicy:
         self._offloaded_until: dict[str, float] = {}
         self._cooldowns: dict[str, float] = {}  # routes found slow, until they run quick again
         self._strikes: dict[str, int] = {}  # slow inline runs in a row
+        self._quick: dict[str, None] = {}  # routes that ran quick inline (trusted while stalled)
 
     @staticmethod
     def route_key(method: str, path: str) -> str:
@@ -109,30 +123,43 @@ class DispatchPolicy:
         return method + " " + "/".join(path.split("/", 5)[:5])
 
     def runs_inline(self, method: str, path: str, content_length: int, accept: str) -> bool:
+        return self.lane(method, path, content_length, accept) == INLINE
+
+    def lane(self, method: str, path: str, content_length: int, accept: str, *, stalled: bool = False) -> str:
+        """Where a request runs: inline on the loop, on the workers, or in the slow lane.
+
+        While the loop is stalled (``stalled``) only routes known to be quick run inline: the
+        rest may be the same slow work under another name (``/posts``, ``/Posts``...).
+        """
         if path.startswith(_OFFLOAD_PREFIXES):
-            return False
+            return WORKERS
         if not path.startswith("/api/") and "." in path.rsplit("/", 1)[-1]:
-            return False  # pb_public files, which may be large
+            return WORKERS  # pb_public files, which may be large
         if content_length > INLINE_BODY_MAX or "text/event-stream" in accept:
-            return False
+            return WORKERS
         if path.rsplit("/", 1)[-1] in _OFFLOAD_ACTIONS:
-            return False
-        if not self._offloaded_until:
-            return True
+            return WORKERS
+        if not self._offloaded_until and not stalled:
+            return INLINE
         key = self.route_key(method, path)
         until = self._offloaded_until.get(key)
-        if until is None:
-            return True
-        if until > time.monotonic():
-            return False
-        self._offloaded_until.pop(key, None)
-        return True
+        if until is not None:
+            if until > time.monotonic():
+                return SLOW_LANE
+            self._offloaded_until.pop(key, None)
+        if stalled and key not in self._quick:
+            return SLOW_LANE
+        return INLINE
 
     def ran_inline(self, method: str, path: str, seconds: float) -> None:
         """Report an inline run; slow runs in a row send the route to the workers for a while."""
         if seconds < self.slow_seconds:
+            key = self.route_key(method, path)
+            if key not in self._quick:
+                if len(self._quick) >= _MAX_TRACKED_ROUTES:
+                    self._quick.clear()
+                self._quick[key] = None
             if self._strikes or self._cooldowns:
-                key = self.route_key(method, path)
                 self._strikes.pop(key, None)
                 self._cooldowns.pop(key, None)
             return
@@ -140,6 +167,7 @@ class DispatchPolicy:
 
     def strike(self, key: str, why: str) -> None:
         """Count a slow inline run (or a stall) of route ``key``; the last strike hands it off."""
+        self._quick.pop(key, None)  # NOTE: no longer trusted to run inline while the loop is stalled
         if len(self._cooldowns) + len(self._strikes) >= _MAX_TRACKED_ROUTES:
             self._cooldowns.clear()
             self._offloaded_until.clear()
@@ -175,6 +203,13 @@ class _Channel(HTTPChannel):
     error_task_class = _JsonErrorTask
     inline_pending = False
     owner: Server
+
+    request_began = 0.0  # when the request being received sent its first bytes
+
+    def received(self, data: bytes) -> bool:
+        if self.request is None and data:
+            self.request_began = time.monotonic()
+        return bool(super().received(data))
 
     def handle_read(self) -> None:
         super().handle_read()
@@ -237,8 +272,11 @@ class Server:
             host=host,
             port=port,
             threads=threads,
-            channel_timeout=300,
-            connection_limit=1000,
+            channel_timeout=IDLE_SECONDS,
+            cleanup_interval=CLEANUP_INTERVAL,
+            connection_limit=_connection_limit(),
+            # NOTE: read while a request runs, so a client that leaves is seen (its query stops).
+            channel_request_lookahead=1,
             asyncore_use_poll=True,
             max_request_body_size=MAX_REQUEST_BODY,
             clear_untrusted_proxy_headers=True,
@@ -247,6 +285,9 @@ class Server:
         # Channels reach their Server through their class (waitress builds them).
         self.server.channel_class = type("Channel", (_Channel,), {"owner": self})
         self.dispatch = DispatchPolicy()
+        self.slow_lane = ThreadedTaskDispatcher()
+        self.slow_lane.set_thread_count(SLOW_LANE_THREADS)
+        self.server.maintenance = self._maintenance
         self.handovers = 0  # loop handovers so far (diagnostics, tests)
         self._stopping = threading.Event()
         self._owner_lock = threading.Lock()
@@ -265,15 +306,19 @@ class Server:
             request = channel.requests[0]
             # NOTE: a request waitress refused (bad headers, 413...) may lack a method and path;
             # a chunked body's size is unknown here (content_length stays 0).
-            if (
-                request.error is None
-                and not request.chunked
-                and self.on_loop_thread()
-                and self.dispatch.runs_inline(
-                    request.command, request.path, request.content_length, request.headers.get("ACCEPT", "")
+            lane = WORKERS
+            if request.error is None:
+                lane = self.dispatch.lane(
+                    request.command, request.path, request.content_length, request.headers.get("ACCEPT", ""),
+                    stalled=self._stalled > 0,
                 )
-            ):
+                # NOTE: with every stall slot taken, nothing more may risk holding the loop.
+                if lane == INLINE and (request.chunked or not self.on_loop_thread() or self._stalled >= MAX_STALLED - 1):
+                    lane = WORKERS
+            if lane == INLINE:
                 channel.inline_pending = True
+            elif lane == SLOW_LANE:
+                self.slow_lane.add_task(channel)
             else:
                 queue_task(channel)
 
@@ -287,6 +332,23 @@ class Server:
 
         waitress_server.add_task = add_task
         waitress_server.pull_trigger = wake_loop
+
+    def _maintenance(self, now: float) -> None:
+        """Close idle connections, and those sending a request too slowly (slowloris)."""
+        server = self.server
+        idle_cutoff = now - server.adj.channel_timeout
+        began_cutoff = time.monotonic()
+        for channel in list(server.active_channels.values()):
+            if channel.requests:
+                continue
+            partial = channel.request
+            if partial is None:
+                if channel.last_activity < idle_cutoff:
+                    channel.will_close = True
+                continue
+            took = began_cutoff - getattr(channel, "request_began", began_cutoff)
+            if took > (REQUEST_SECONDS if partial.headers_finished else HEADER_SECONDS):
+                channel.will_close = True
 
     def set_max_body(self, size: int) -> None:
         """Refuse larger bodies from the headers alone, before reading them (413)."""
@@ -374,9 +436,11 @@ class Server:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, lambda *_: self.stop())
         threading.Thread(target=self._watch_loop, name="pybase-loop-watchdog", daemon=True).start()
-        self._run_loop()
-        # NOTE: when this thread handed the loop over, the thread holding it drains.
-        self._drained.wait()
+        # NOTE: the loop runs on a thread of its own: a request it serves may sit in C code (a
+        # query) for a while, and the main thread must stay free to take SIGTERM at once.
+        threading.Thread(target=self._run_loop, name="pybase-loop-0", daemon=True).start()
+        while not self._drained.wait(0.5):
+            pass
         if self._failure is not None:
             raise self._failure
 
@@ -393,8 +457,9 @@ class Server:
             pass
         deadline = time.monotonic() + DRAIN_SECONDS
         dispatcher = server.task_dispatcher
+        lanes = (dispatcher, self.slow_lane)
         while time.monotonic() < deadline:
-            busy = dispatcher.active_count > 0 or bool(dispatcher.queue) or self._stalled > 0
+            busy = any(lane.active_count > 0 or bool(lane.queue) for lane in lanes) or self._stalled > 0
             # NOTE: like Go's http.Server.Shutdown (PocketBase), a connection still receiving a
             # request (``ch.request`` holds the partial one) is in flight too, not idle.
             pending = any(
@@ -404,7 +469,8 @@ class Server:
             if not busy and not pending:
                 break
             wasyncore.loop(timeout=0.05, map=server._map, use_poll=True, count=1)
-        dispatcher.shutdown(cancel_pending=True, timeout=2)
+        for lane in lanes:
+            lane.shutdown(cancel_pending=True, timeout=1)
         with self._owner_lock:
             self._closed = True
         for channel in list(server._map.values()):
@@ -421,3 +487,22 @@ class Server:
     def wait_stopped(self, timeout: float | None = None) -> bool:
         """Wait until the server has drained and closed; False on timeout."""
         return self._drained.wait(timeout)
+
+
+def _connection_limit() -> int:
+    """CONNECTION_LIMIT, or what the open-files limit allows (raised to its hard cap first)."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        wanted = CONNECTION_LIMIT + 512
+        if soft != resource.RLIM_INFINITY and soft < wanted:
+            raised = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+            soft = raised
+    except (ImportError, ValueError, OSError):  # pragma: no cover - not POSIX, or not allowed
+        return 1000
+    if soft == resource.RLIM_INFINITY:
+        return CONNECTION_LIMIT
+    # NOTE: room for the database files, logs and the worker threads' own descriptors.
+    return max(100, min(CONNECTION_LIMIT, soft - 512))

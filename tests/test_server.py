@@ -190,7 +190,8 @@ def test_a_request_stalling_the_loop_hands_it_to_a_new_thread(tmp_path):
         assert res.status_code == 200, res.text
         body = res.json()
         assert server.handovers == 1
-        assert body["inner"] == "pybase-loop-1" and body["outer"] != body["inner"]
+        # NOTE: while the loop is stalled, a route never seen quick runs off the loop.
+        assert body["inner"] != body["outer"]
         # The new loop keeps serving inline, and the route is handed off from now on.
         assert _thread(base["url"], "/api/where-inner") == "pybase-loop-1"
         # Each stall counts as a slow run: after a few the route goes to the workers.
@@ -250,7 +251,7 @@ def test_a_large_chunked_body_goes_to_a_worker_thread(served):
     assert res.json()["thread"].startswith("waitress"), res.json()
 
 
-def test_a_burst_of_stalling_requests_costs_a_few_handovers(tmp_path):
+def test_a_burst_of_stalling_requests_costs_one_handover(tmp_path):
     app = pybase.PyBase(data_dir=str(tmp_path / "pb_data"), http="127.0.0.1:0")
     burst = SLOW_STRIKES + 2
     all_in = threading.Barrier(burst + 1)
@@ -267,9 +268,10 @@ def test_a_burst_of_stalling_requests_costs_a_few_handovers(tmp_path):
             futures = [pool.submit(requests.get, url, timeout=TIMEOUT) for _ in range(burst)]
             all_in.wait(TIMEOUT)
             threads = [f.result(TIMEOUT).json()["thread"] for f in futures]
-        # Each stall hands the loop over and counts; the last strike sends the rest to workers.
-        assert server.handovers == SLOW_STRIKES
-        assert sum(not t.startswith("waitress") for t in threads) == SLOW_STRIKES, threads
+        # The first stall hands the loop over; while it lasts, a route never seen quick runs in
+        # the slow lane, so the rest of the burst costs no more handovers.
+        assert server.handovers == 1
+        assert sum(not t.startswith("waitress") for t in threads) == 1, threads
     finally:
         app.stop()
     assert server.wait_stopped(TIMEOUT)

@@ -13,6 +13,7 @@ from pybase.apis.middleware import (
     CorsMiddleware,
     RoutingMiddleware,
     SecurityHeadersMiddleware,
+    StatementLimitMiddleware,
 )
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ def create_wsgi_app(
     api = _App(
         middleware=[
             RoutingMiddleware(),
+            StatementLimitMiddleware(app.query_timeout),
             CorsMiddleware(origins),
             AuthMiddleware(app),
             SecurityHeadersMiddleware(),

@@ -13,6 +13,8 @@ import falcon
 import orjson
 
 from pybase.core import errors as core_errors
+from pybase.store import statement_limit
+from pybase.store.db import TransactionLostError
 
 log = logging.getLogger("pybase.apis")
 
@@ -133,6 +135,10 @@ def handle_unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception,
     """Anything else: log the traceback, answer a bare 500."""
     if isinstance(ex, falcon.HTTPError):
         handle_http_error(req, resp, ex, params)
+        return
+    if statement_limit.is_interrupted(ex) or isinstance(ex, TransactionLostError):
+        # NOTE: as PocketBase: a query over the time limit (or whose client left) is a 400.
+        _write(req, resp, ApiError(400, MSG_GENERIC))
         return
     log.exception("unhandled error on %s %s", req.method, req.path)
     _write(req, resp, ApiError(500, MSG_GENERIC))

@@ -13,6 +13,7 @@ import falcon
 
 from pybase.apis.errors import ApiError
 from pybase.core.auth import TOKEN_AUTH, find_record_by_token
+from pybase.store import statement_limit
 
 if TYPE_CHECKING:
     from pybase.core.app import App
@@ -50,6 +51,25 @@ class RoutingMiddleware:
                     params[key] = unquote(value)
         if resource is not None and any(value == "" for value in params.values()):
             raise falcon.HTTPNotFound()
+
+
+class StatementLimitMiddleware:
+    """Every SQL statement a request runs stops after ``seconds`` or when its client goes away.
+
+    NOTE: waitress tells a gone client only with ``channel_request_lookahead`` >= 1 (the server
+    sets it): the socket is read, and its EOF seen, while the request runs.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        req.context.statement_limit = statement_limit.begin(self.seconds, req.env.get("waitress.client_disconnected"))
+
+    def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any, req_succeeded: bool) -> None:
+        previous = getattr(req.context, "statement_limit", None)
+        if previous is not None:
+            statement_limit.end(previous)
 
 
 class CorsMiddleware:

@@ -20,6 +20,7 @@ from pybase.core.records import Record
 from pybase.core.system_collections import system_collections
 from pybase.store.db import Database
 from pybase.store.schema import create_system_tables
+from pybase.store.statement_limit import DEFAULT_SECONDS as DEFAULT_QUERY_TIMEOUT
 from pybase.tools.cron import Cron
 from pybase.tools.hook import Hook
 
@@ -29,9 +30,11 @@ log = logging.getLogger("pybase")
 class App:
     """Everything a pybase instance owns; handed to every layer above ``core``."""
 
-    def __init__(self, data_dir: str, *, dev: bool = False) -> None:
+    def __init__(self, data_dir: str, *, dev: bool = False, query_timeout: float = DEFAULT_QUERY_TIMEOUT) -> None:
         self.data_dir = os.path.abspath(data_dir)
         self.dev = dev
+        #: seconds one SQL statement of a request may run (PocketBase's --queryTimeout)
+        self.query_timeout = query_timeout
         self.db = Database(os.path.join(self.data_dir, "data.db"))
         self.registry = CollectionRegistry(self.db)
         self.records = RecordStore(self.db, self.registry)

@@ -21,6 +21,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
+from pybase.store import statement_limit
+
 log = logging.getLogger("pybase.db")
 
 BUSY_TIMEOUT_MS = 10_000
@@ -46,6 +48,17 @@ def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
     cur.execute("PRAGMA temp_store = MEMORY")
     cur.execute("PRAGMA cache_size = -16000")
     cur.close()
+
+
+def _statement_starts(*_args: Any) -> None:
+    statement_limit.statement_starts()
+
+
+class TransactionLostError(OperationalError):
+    """SQLite ended the write transaction itself (an interrupted statement rolled it back)."""
+
+    def __init__(self) -> None:
+        super().__init__("write transaction", None, sqlite3.OperationalError("the write transaction was rolled back"))
 
 
 def _no_autocheckpoint(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
@@ -150,15 +163,23 @@ class Database:
             connect_args=connect_args,
         )
         self.write_engine: Engine = create_engine(url, poolclass=StaticPool, connect_args=connect_args)
+        # Set by close(): statements still running stop (a runaway one would hold the writer).
+        self._closing = threading.Event()
+        self._local = threading.local()
+        # NOTE: listeners close over parts of self, never self: SQLAlchemy's event registry
+        # would keep a dropped Database (and its checkpoint thread) alive.
+        closing, local = self._closing, self._local
         for engine in (self.read_engine, self.write_engine):
             event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "connect", lambda raw, _record: statement_limit.install(raw, closing))
+            event.listen(engine, "before_cursor_execute", _statement_starts)
+        event.listen(self.write_engine, "before_cursor_execute", lambda *_args: _check_write_tx(local))
         event.listen(self.write_engine, "connect", _no_autocheckpoint)
         self._write_lock = threading.RLock()
         self._checkpointer = _Checkpointer(path)
         # NOTE: a Database dropped without close() must not leave its thread behind.
         weakref.finalize(self, self._checkpointer.close, False)
         self._commits = 0
-        self._local = threading.local()
         self._writer: Connection | None = None
 
     # ---- transactions -------------------------------------------------------------------
@@ -196,6 +217,8 @@ class Database:
             self._local.tx = tx
             try:
                 yield conn
+                if not raw.in_transaction:
+                    raise TransactionLostError()
                 raw.commit()
             except BaseException:
                 try:
@@ -244,8 +267,10 @@ class Database:
     def fetch(self, prepared: Prepared, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         """Rows of a prepared SELECT (inside a write transaction, on its connection)."""
         args = prepared.args(params)
+        statement_limit.statement_starts()
         tx = getattr(self._local, "tx", None)
         if tx is not None:
+            _check_write_tx(self._local)
             return tx.conn.connection.driver_connection.execute(prepared.sql, args).fetchall()  # type: ignore[no-any-return]
         raw = self._thread_reader()
         return raw.execute(prepared.sql, args).fetchall()
@@ -256,6 +281,8 @@ class Database:
         if tx is None:
             raise RuntimeError("prepared writes need an open write transaction")
         args = prepared.args(params)
+        statement_limit.statement_starts()
+        _check_write_tx(self._local)
         try:
             cursor = tx.conn.connection.driver_connection.execute(prepared.sql, args)
         except sqlite3.IntegrityError as ex:
@@ -268,6 +295,7 @@ class Database:
         if raw is None:
             raw = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             _sqlite_pragmas(raw, None)
+            statement_limit.install(raw, self._closing)
             self._local.reader = raw
             with self._readers_lock:
                 self._readers.append(raw)
@@ -284,8 +312,10 @@ class Database:
 
     def close(self) -> None:
         """Checkpoint the WAL and release every connection."""
+        self._closing.set()
         self._checkpointer.close()
         with self._write_lock:
+            self._closing.clear()  # NOTE: nothing else runs now; the final checkpoint may take long
             with self._readers_lock:
                 for raw in self._readers:
                     try:
@@ -328,6 +358,17 @@ class Database:
             text("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")
         )
         return {row[0] for row in rows}
+
+
+def _check_write_tx(local: threading.local) -> None:
+    """Refuse statements in a write transaction that SQLite already rolled back.
+
+    NOTE: an interrupted statement can make SQLite roll back the whole transaction; what runs
+    after it would otherwise commit on its own, one statement at a time.
+    """
+    tx = getattr(local, "tx", None)
+    if tx is not None and not tx.conn.connection.driver_connection.in_transaction:
+        raise TransactionLostError()
 
 
 class _WriteTx:
