@@ -20,7 +20,7 @@ from pybase.core.events import (
     CollectionsListRequestEvent,
 )
 from pybase.core.fields import UnknownFieldType
-from pybase.core.record_query import parse_paging
+from pybase.core.record_query import page_offset, parse_paging
 
 if TYPE_CHECKING:
     from pybase.core.app import App
@@ -80,7 +80,8 @@ class CollectionsResource:
         total = len(collections)
         event = CollectionsListRequestEvent(self.app)
         event.request, event.response, event.auth = req, resp, req.context.auth
-        event.collections = collections[(page - 1) * per_page : page * per_page]
+        offset = page_offset(page, per_page)
+        event.collections = collections[offset : offset + per_page]
 
         def finalize(e: CollectionsListRequestEvent) -> None:
             items = apply_fields([c.to_json() for c in e.collections or []], parse_fields(req.get_param("fields")))

@@ -140,7 +140,7 @@ class RecordStore:
             rows_query = rows_query.order_by(*terms)
         elif not collection.is_view:
             rows_query = rows_query.order_by(insertion_order(table))
-        rows_query = rows_query.limit(per_page).offset((page - 1) * per_page)
+        rows_query = rows_query.limit(per_page).offset(page_offset(page, per_page))
         try:
             with self.db.read() as conn:
                 rows = conn.execute(rows_query).all()
@@ -160,7 +160,7 @@ class RecordStore:
         # PERF: an unfiltered list in creation order (the most common list) uses statements
         # compiled once per collection version.
         statements = self._statements(collection)
-        rows = self.db.fetch(statements.page, {"limit": per_page, "offset": (page - 1) * per_page})
+        rows = self.db.fetch(statements.page, {"limit": per_page, "offset": page_offset(page, per_page)})
         total = -1 if skip_total else int(self.db.fetch(statements.count)[0][0])
         records = [Record.from_row(collection, row, self) for row in rows]
         total_pages = -1 if skip_total else (total + per_page - 1) // per_page
@@ -246,6 +246,17 @@ def _go_atoi(text: str) -> int:
     if not -(2**63) <= value < 2**63:
         raise BadRequestError()
     return value
+
+
+def page_offset(page: int, per_page: int) -> int:
+    """The rows a page skips, as PocketBase computes them: an int64 product that wraps around,
+    and no OFFSET at all when it is not positive.
+
+    NOTE: so ``page=9223372036854775807`` answers the first page, as PocketBase does (a plain
+    product overflows SQLite's INTEGER).
+    """
+    offset = (per_page * (page - 1) + 2**63) % 2**64 - 2**63
+    return max(offset, 0)
 
 
 def parse_paging(page: str | None, per_page: str | None) -> tuple[int, int]:

@@ -80,6 +80,11 @@ LIST_SCENARIOS = [
     Scenario("filter on an unknown field", "GET", "/api/collections?filter=nope=1", headers=SU, expected_status=400),
     Scenario("sort on an unknown field", "GET", "/api/collections?sort=nope", headers=SU, expected_status=400),
     Scenario("text page", "GET", "/api/collections?page=abc", headers=SU, expected_status=400),
+    # NOTE: as PocketBase, the offset wraps around as an int64 and a negative one is no offset.
+    Scenario("the largest page answers the first collections", "GET", "/api/collections?page=9223372036854775807&perPage=4",
+             headers=SU, expected_content=['"page":9223372036854775807'],
+             after=names_in_order("_mfas", "_otps", "_externalAuths", "_authOrigins")),
+    Scenario("a page past int64", "GET", "/api/collections?page=9223372036854775808", headers=SU, expected_status=400),
     Scenario("anonymous", "GET", "/api/collections", expected_status=401, expected_content=[UNAUTHORIZED], expected_events={"*": 0}),
     Scenario("garbage token", "GET", "/api/collections", headers={"Authorization": "garbage"}, expected_status=401,
              expected_content=[UNAUTHORIZED]),
