@@ -8,7 +8,6 @@ trailing ``/`` matching the whole subtree, and ``{$}`` for "exactly this path".
 
 from __future__ import annotations
 
-import mimetypes
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -19,6 +18,7 @@ import falcon
 
 from pybase.apis.errors import MSG_FORBIDDEN_RECORD, MSG_SUPERUSERS_ONLY, ApiError, unauthorized
 from pybase.apis.middleware import DEFAULT_BODY_LIMIT
+from pybase.apis.static import StaticDir
 from pybase.core.events import RequestEvent
 from pybase.jsvm.loader import MiddlewareSpec, Registration
 from pybase.jsvm.pool import Handler
@@ -258,92 +258,20 @@ BUILTINS: dict[str, Callable[..., Callable[[Any], Any]]] = {
 # ---- built-in route handlers ($apis.static) --------------------------------------------------
 
 STATIC_WILDCARD = "path"
-INDEX_PAGE = "index.html"
-MSG_FILE_NOT_FOUND = "File not found."
-# Go's mime.TypeByExtension answers these (Python's table differs or lacks them).
-_MIME_OVERRIDES = {
-    ".js": "text/javascript; charset=utf-8",
-    ".mjs": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".html": "text/html; charset=utf-8",
-    ".htm": "text/html; charset=utf-8",
-    ".json": "application/json",
-    ".svg": "image/svg+xml",
-    ".wasm": "application/wasm",
-    ".webp": "image/webp",
-    ".avif": "image/avif",
-    ".xml": "text/xml; charset=utf-8",
-    ".txt": "text/plain; charset=utf-8",
-    ".md": "text/markdown; charset=utf-8",
-}
-
-
-def content_type_of(path: str) -> str:
-    """The Content-Type of a file by its extension (Go's table first), else octet-stream."""
-    ext = os.path.splitext(path)[1].lower()
-    if ext in _MIME_OVERRIDES:
-        return _MIME_OVERRIDES[ext]
-    guessed, _ = mimetypes.guess_type("x" + ext)
-    if guessed is None:
-        return "application/octet-stream"
-    return guessed + "; charset=utf-8" if guessed.startswith("text/") else guessed
-
-
-def _inside(root: str, path: str) -> str | None:
-    """``path`` resolved (symlinks too) when it stays inside ``root`` (already resolved)."""
-    real = os.path.realpath(path)
-    if real != root and not real.startswith(root + os.sep):
-        return None
-    return real
 
 
 def static_handler(base_dir: str, directory: str = "", index_fallback: bool = False) -> Callable[[Any], Any]:
     """``$apis.static(dir, indexFallback)``: files of ``dir`` by the ``{path...}`` path value.
 
-    As PocketBase's ``apis.Static``: ``dir`` relative to pb_hooks' parent (or absolute); a
-    directory answers its ``index.html`` (a 301 to the path with a trailing ``/`` first); a
-    missing file answers ``dir/index.html`` when ``index_fallback``, else PocketBase's 404 JSON.
-    Nothing outside ``dir`` is ever served: ``..`` segments and symlinks leading out are refused.
+    As PocketBase's ``apis.Static`` (see :class:`pybase.apis.static.StaticDir`); ``dir`` is
+    relative to pb_hooks' parent, or absolute.
     """
-    root_given = directory if os.path.isabs(directory) else os.path.join(base_dir, directory)
-
-    def serve(e: Any, name: str) -> bool:
-        root = os.path.realpath(root_given)
-        real = _inside(root, os.path.join(root, name)) if name != "." else root
-        if real is None:
-            return False
-        if os.path.isdir(real):
-            real = _inside(root, os.path.join(real, INDEX_PAGE))
-            if real is None:
-                return False
-        if not os.path.isfile(real):
-            return False
-        try:
-            with open(real, "rb") as fh:
-                data = fh.read()
-        except OSError:
-            return False
-        e.response.status = 200
-        e.response.content_type = content_type_of(real)
-        e.response.data = data  # Falcon drops the body of a HEAD answer itself
-        return True
+    root = directory if os.path.isabs(directory) else os.path.join(base_dir, directory)
+    files = StaticDir(root, index_fallback=index_fallback)
 
     def handler(e: Any) -> Any:
-        raw = (getattr(e, "params", {}) or {}).get(STATIC_WILDCARD, "")
-        name = os.path.normpath("/" + raw.replace("\\", "/")).lstrip("/") or "."
-        escapes = ".." in raw.replace("\\", "/").split("/")
-        if not escapes:
-            root = os.path.realpath(root_given)
-            real = os.path.join(root, name)
-            if name != "." and os.path.isdir(real) and not e.request.path.endswith("/") and _inside(root, real):
-                e.response.status = 301
-                e.response.location = "/" + e.request.path.lstrip("/") + "/"
-                return None
-            if serve(e, name):
-                return None
-        if index_fallback and name != INDEX_PAGE and serve(e, INDEX_PAGE):
-            return None
-        raise ApiError(404, MSG_FILE_NOT_FOUND)
+        files.serve(e.request, e.response, (getattr(e, "params", {}) or {}).get(STATIC_WILDCARD, ""))
+        return None
 
     return handler
 
