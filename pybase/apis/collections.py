@@ -19,7 +19,7 @@ from pybase.core.events import (
     CollectionsImportRequestEvent,
     CollectionsListRequestEvent,
 )
-from pybase.core.fields import UnknownFieldType
+from pybase.core.fields import FIELD_TYPES, UnknownFieldType
 from pybase.core.record_query import page_offset, parse_paging
 
 if TYPE_CHECKING:
@@ -47,6 +47,10 @@ def _bad_shape(data: dict[str, Any]) -> bool:
     """Whether a value has a JSON type Go could not bind into the collection struct."""
     if not isinstance(data.get("fields") or [], list) or not all(isinstance(f, dict) for f in data.get("fields") or []):
         return True
+    for field in data.get("fields") or []:
+        cls = FIELD_TYPES.get(field.get("type")) if isinstance(field.get("type"), str) else None
+        if cls is not None and not all(cls.accepts_json(key, value) for key, value in field.items()):
+            return True
     if not isinstance(data.get("indexes") or [], list) or not all(isinstance(i, str) for i in data.get("indexes") or []):
         return True
     if any(not isinstance(data[k], str | None) for k in (*_RULE_KEYS, "viewQuery", "id") if k in data):
@@ -106,7 +110,7 @@ class CollectionsResource:
         if _bad_shape(data):
             raise bad_request(MSG_INVALID_FORMATTING)
         try:
-            col = new_collection(data)
+            col = new_collection(data, system_fields_first=False)
         except ValidationError as ex:
             raise from_domain(ex, "Failed to create collection.") from ex
         except UnknownFieldType as ex:
@@ -184,13 +188,17 @@ class CollectionResource:
 
     @staticmethod
     def _keep_system_fields(col: Collection, old: Collection) -> None:
-        # NOTE: as PocketBase: removing a system field is ignored; it comes back at the end.
+        # NOTE: as PocketBase: removing a system field is ignored; it comes back at the end
+        # (the id field at the start).
         from pybase.core.fields import new_field
 
         names = {f.id for f in col.fields}
         for field in old.fields:
             if field.system and field.id not in names:
-                col.fields.append(new_field(field.to_json()))
+                if field.name == "id" and not col.is_view:
+                    col.fields.insert(0, new_field(field.to_json()))
+                else:
+                    col.fields.append(new_field(field.to_json()))
         col.invalidate()
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, collection: str) -> None:

@@ -90,9 +90,9 @@ def _check_rule(col: Collection, old: Collection | None, key: str) -> FieldError
         return None if value is None else FieldError("validation_nil", "Must be blank.")
     if old is not None and old.system and key in RULES and value != old.rule(key):
         return FieldError("validation_collection_system_rule_change", "System collection API rule cannot be changed.")
-    # NOTE: only new or changed rules are compiled, so a rule saved earlier never blocks an
-    # unrelated change of its collection.
-    if not value or (old is not None and old.rule(key) == value):
+    # NOTE: every rule is compiled again, as PocketBase does: removing or renaming a field a
+    # rule still uses is refused.
+    if not value:
         return None
     from pybase.core.field_resolver import RecordFieldResolver
     from pybase.tools.filter import FilterError, compile_filter
@@ -130,16 +130,33 @@ def _validate_fields(col: Collection, old: Collection | None) -> Any:
                 return FieldError("validation_system_field_change", "System fields cannot be deleted or renamed.")
     errors: dict[str, Any] = {}
     for index, field in enumerate(col.fields):
-        ferr: dict[str, Any] = {}
-        name_error = _check_field_name(field.name)
-        if name_error is not None:
-            ferr["name"] = name_error
-        elif col.is_auth and field.name in _RESERVED_AUTH_KEYS:
-            ferr["name"] = FieldError("validation_reserved_field_name", "The field name is reserved and cannot be used.")
-        ferr.update(field.validate_settings(col))
+        ferr = _field_errors(col, field)
         if ferr:
             errors[str(index)] = ferr
     return errors
+
+
+def _field_errors(col: Collection, field: Any) -> dict[str, Any]:
+    """One field's settings errors, keyed by setting (the first failing rule of each)."""
+    ferr: dict[str, Any] = {}
+    if not field.id:
+        ferr["id"] = required()
+    elif len(field.id) > 100:
+        ferr["id"] = _length(1, 100)
+    name_error = _check_field_name(field.name)
+    if name_error is not None:
+        ferr["name"] = name_error
+    elif col.is_auth and field.name in _RESERVED_AUTH_KEYS:
+        ferr["name"] = FieldError("validation_reserved_field_name", "The field name is reserved and cannot be used.")
+    if len(field.help) > 300:
+        ferr["help"] = _length(1, 300)
+    for key, problem in field.validate_settings(col).items():
+        ferr.setdefault(key, problem)
+    return ferr
+
+
+def _length(low: int, high: int) -> FieldError:
+    return FieldError("validation_length_out_of_range", f"The length must be between {low} and {high}.", {"min": low, "max": high})
 
 
 def _check_field_name(name: str) -> FieldError | None:

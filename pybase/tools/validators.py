@@ -41,6 +41,43 @@ def is_regex(pattern: str) -> bool:
     return True
 
 
+# RE2's error texts -> the error codes of Go's regexp/syntax (the same parser, other words)
+_GO_REGEX_CODES = {
+    "missing ]": "missing closing ]",
+    "missing )": "missing closing )",
+    "unexpected )": "unexpected )",
+    "invalid perl operator": "invalid or unsupported Perl syntax",
+    "invalid escape sequence": "invalid escape sequence",
+    "no argument for repetition operator": "missing argument to repetition operator",
+    "bad repetition operator": "invalid nested repetition operator",
+    "invalid repetition size": "invalid repeat count",
+    "invalid character class range": "invalid character class range",
+    "invalid character class": "invalid character class",
+    "invalid named capture group": "invalid named capture",
+    "invalid UTF-8": "invalid UTF-8",
+    "pattern too large - compile failed": "expression too large",
+}
+
+
+def regex_error(pattern: str) -> str | None:
+    """Why Go's ``regexp.Compile`` refuses ``pattern``, in its words (None when accepted).
+
+    Go writes ``error parsing regexp: <code>: `<fragment>```; PocketBase shows it with a capital
+    first letter and a final period.
+    """
+    try:
+        go_regex(pattern)
+    except InvalidRegex as ex:
+        text = str(ex)
+        if text.startswith("b'") or text.startswith('b"'):
+            text = text[2:-1].encode().decode("unicode_escape")
+        code, _, fragment = text.partition(": ")
+        if code == "trailing \\":
+            return "Error parsing regexp: trailing backslash at end of expression: ``."
+        return f"Error parsing regexp: {_GO_REGEX_CODES.get(code, code)}: `{fragment}`."
+    return None
+
+
 def matches(pattern: str, value: str) -> bool:
     """Whether ``value`` contains a match of ``pattern`` (Go's ``MatchString``)."""
     return go_regex(pattern).search(value) is not None

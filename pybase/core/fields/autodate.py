@@ -20,7 +20,8 @@ class AutodateField(Field):
     onUpdate: bool
 
     type = "autodate"
-    options: ClassVar[dict[str, Any]] = {"onCreate": True, "onUpdate": False}
+    # NOTE: both off unless set, as the zero values of PocketBase's struct (which refuses that).
+    options: ClassVar[dict[str, Any]] = {"onCreate": False, "onUpdate": False}
     has_help_required = False
 
     def validate_settings(self, collection: Collection) -> dict[str, FieldError]:

@@ -73,6 +73,24 @@ class Field:
             return value if isinstance(value, str) else default
         return value
 
+    @classmethod
+    def accepts_json(cls, key: str, value: Any) -> bool:
+        """Whether PocketBase's Go struct for this field type can bind ``value`` into ``key``.
+
+        A JSON value of another type (a string for an integer, ``1.5`` for an integer, a number
+        for a string...) fails the whole request body there; ``null`` leaves the zero value.
+        Unknown keys are ignored.
+        """
+        if value is None:
+            return True
+        if key in ("id", "name", "type") or (key == "help" and cls.has_help_required):
+            return isinstance(value, str)
+        if key in ("system", "hidden", "presentable") or (key == "required" and cls.has_help_required):
+            return isinstance(value, bool)
+        if key not in cls.options:
+            return True
+        return _fits(cls.options[key], value)
+
     def ensure_id(self) -> None:
         """Give the field PocketBase's id form ``<type><crc32 of name>`` when it has none."""
         if not self.id:
@@ -190,3 +208,46 @@ def json_number(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return int(value)
     return value
+
+
+def _fits(default: Any, value: Any) -> bool:
+    """Whether ``value`` has the JSON type of a setting whose default is ``default``."""
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(default, str):
+        return isinstance(value, str)
+    if isinstance(default, list):
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+    if default is None:  # a nullable number
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return True
+
+
+#: the largest integer a JSON number holds exactly (PocketBase's maxSafeJSONInt)
+MAX_SAFE_INT = 2**53 - 1
+
+
+def no_less_than(threshold: Any) -> FieldError:
+    """ozzo-validation's ``Min`` error."""
+    return FieldError(
+        "validation_min_greater_equal_than_required", f"Must be no less than {threshold}.", {"threshold": threshold}
+    )
+
+
+def no_greater_than(threshold: Any) -> FieldError:
+    """ozzo-validation's ``Max`` error."""
+    return FieldError(
+        "validation_max_less_equal_than_required", f"Must be no greater than {threshold}.", {"threshold": threshold}
+    )
+
+
+def check_range(errors: dict[str, Any], key: str, value: Any, low: Any, high: Any) -> None:
+    """ozzo-validation's ``Min(low), Max(high)`` on a setting: zero values are not checked."""
+    if not value or key in errors:
+        return
+    if low is not None and value < low:
+        errors[key] = no_less_than(low)
+    elif high is not None and value > high:
+        errors[key] = no_greater_than(high)

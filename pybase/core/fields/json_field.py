@@ -8,9 +8,10 @@ import orjson
 from sqlalchemy import Column
 
 from pybase.core.errors import FieldError, required
-from pybase.core.fields.base import Field, JSONText
+from pybase.core.fields.base import MAX_SAFE_INT, Field, JSONText, check_range
 
 if TYPE_CHECKING:
+    from pybase.core.collections import Collection
     from pybase.core.records import Record
 
 DEFAULT_MAX_SIZE = 1 << 20
@@ -63,6 +64,11 @@ class JSONField(Field):
         if isinstance(raw, bytes):
             return self.prepare(raw.decode("utf-8", "replace"), record)
         return raw
+
+    def validate_settings(self, collection: Collection) -> dict[str, Any]:
+        errors: dict[str, Any] = {}
+        check_range(errors, "maxSize", self.maxSize, 0, MAX_SAFE_INT)
+        return errors
 
     def validate_value(self, record: Record) -> None:
         value = record.get(self.name)

@@ -12,6 +12,7 @@ from pybase.core.fields.base import Field, json_number
 from pybase.tools.cast import format_number, to_float
 
 if TYPE_CHECKING:
+    from pybase.core.collections import Collection
     from pybase.core.records import Record
 
 
@@ -41,6 +42,18 @@ class NumberField(Field):
                 return None
             return json_number(to_float(value))
         return super().coerce_option(key, value, default)
+
+    def validate_settings(self, collection: Collection) -> dict[str, Any]:
+        errors: dict[str, Any] = {}
+        for key in ("min", "max"):
+            value = getattr(self, key)
+            if self.onlyInt and value is not None and not float(value).is_integer():
+                errors[key] = FieldError("validation_only_int_constraint", "Decimal numbers are not allowed.")
+        if "max" not in errors and self.min is not None and self.max is not None and self.max < self.min:
+            errors["max"] = FieldError(
+                "validation_min_number_constraint", f"Must be greater or equal than {format_number(self.min)}.", {"min": self.min}
+            )
+        return errors
 
     def column(self) -> Column:  # type: ignore[type-arg]
         return Column(self.name, Numeric(asdecimal=False), nullable=False, server_default=text("0"))

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pybase.core.errors import FieldError, required
-from pybase.core.fields.base import Field
+from pybase.core.fields.base import Field, check_range
 from pybase.tools.cast import to_string
-from pybase.tools.validators import matches
+from pybase.tools.validators import matches, regex_error
 
 if TYPE_CHECKING:
+    from pybase.core.collections import Collection
     from pybase.core.records import Record
 
 #: bcrypt only reads the first 72 bytes
@@ -36,6 +37,16 @@ class PasswordField(Field):
         plain = to_string(raw)
         record.set_password_plain(self.name, plain)
         return record.get(self.name)
+
+    def validate_settings(self, collection: Collection) -> dict[str, Any]:
+        errors: dict[str, Any] = {}
+        check_range(errors, "min", self.min, 1, 71)
+        check_range(errors, "max", self.max, self.min, 71)
+        check_range(errors, "cost", self.cost, 4, 31)  # bcrypt's MinCost, MaxCost
+        problem = regex_error(self.pattern) if self.pattern else None
+        if problem:
+            errors["pattern"] = FieldError("validation_invalid_regex", problem)
+        return errors
 
     def validate_value(self, record: Record) -> None:
         plain = record.password_plain(self.name)

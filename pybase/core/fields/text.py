@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from sqlalchemy import Column, Text, text
 
 from pybase.core.errors import FieldError, required
-from pybase.core.fields.base import Field
+from pybase.core.fields.base import MAX_SAFE_INT, Field, check_range
 from pybase.tools.cast import to_string
 from pybase.tools.security import random_string
-from pybase.tools.validators import is_regex, matches
+from pybase.tools.validators import matches, regex_error
 
 if TYPE_CHECKING:
     from pybase.core.collections import Collection
@@ -46,27 +46,32 @@ class TextField(Field):
             )
         return Column(self.name, Text, nullable=False, server_default=text("''"))
 
-    def validate_settings(self, collection: Collection) -> dict[str, FieldError]:
-        errors: dict[str, FieldError] = {}
+    def validate_settings(self, collection: Collection) -> dict[str, Any]:
+        errors: dict[str, Any] = {}
+        if self.primaryKey:
+            if self.name != "id":
+                errors["name"] = FieldError("validation_in_invalid", 'The primary key must be named "id".')
+            if sum(1 for f in collection.fields if isinstance(f, TextField) and f.primaryKey) > 1:
+                errors["primaryKey"] = FieldError(
+                    "validation_unsupported_composite_pk", "Composite PKs are not supported and the collection must have only 1 PK."
+                )
+            if not self.pattern:
+                errors["pattern"] = required()
+            if self.hidden:
+                errors["hidden"] = FieldError("validation_empty", "Must be blank.")
+            if not self.required:
+                errors["required"] = required()
+        check_range(errors, "min", self.min, 0, MAX_SAFE_INT)
+        check_range(errors, "max", self.max, self.min, MAX_SAFE_INT)
         for key in ("pattern", "autogeneratePattern"):
-            value = getattr(self, key)
-            if value and not is_regex(value):
-                errors[key] = FieldError("validation_invalid_regex", "Invalid regex pattern.")
-        if self.autogeneratePattern and key not in errors:
+            problem = regex_error(getattr(self, key)) if getattr(self, key) and key not in errors else None
+            if problem:
+                errors[key] = FieldError("validation_invalid_regex", problem)
+        if self.autogeneratePattern and "autogeneratePattern" not in errors:
             try:
                 generate_from_pattern(self.autogeneratePattern)
-            except ValueError:
-                errors["autogeneratePattern"] = FieldError(
-                    "validation_invalid_regex", "Unsupported autogenerate pattern."
-                )
-        if self.min < 0:
-            errors["min"] = FieldError("validation_min_greater_equal_than_required", "Must be no less than 0.")
-        if self.max and self.max < self.min:
-            errors["max"] = FieldError(
-                "validation_min_greater_equal_than_required",
-                f"Must be no less than {self.min}.",
-                {"threshold": self.min},
-            )
+            except ValueError as ex:
+                errors["autogeneratePattern"] = FieldError("validation_invalid_autogenerate_pattern", str(ex))
         return errors
 
     def prepare(self, raw: Any, record: Record) -> Any:

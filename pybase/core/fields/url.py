@@ -6,10 +6,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pybase.core.errors import FieldError, required
 from pybase.core.fields.base import Field
-from pybase.core.fields.email import check_domain
+from pybase.core.fields.email import check_domain, domain_lists_errors
 from pybase.tools.validators import is_url, url_host
 
 if TYPE_CHECKING:
+    from pybase.core.collections import Collection
     from pybase.core.records import Record
 
 
@@ -21,6 +22,9 @@ class URLField(Field):
 
     type = "url"
     options: ClassVar[dict[str, Any]] = {"exceptDomains": [], "onlyDomains": []}
+
+    def validate_settings(self, collection: Collection) -> dict[str, Any]:
+        return domain_lists_errors(self.onlyDomains, self.exceptDomains)
 
     def validate_value(self, record: Record) -> None:
         value = record.get(self.name) or ""
