@@ -120,10 +120,13 @@ def _go_int(text: str) -> int:
     sign = -1 if text.startswith("-") else 1
     try:
         if len(digits) > 1 and digits[0] == "0" and digits[1] not in "xXbBoO":
-            return sign * int(digits[1:].replace("_", "") or "0", 8)
-        return sign * int(digits, 0)
+            value = sign * int(digits[1:].replace("_", "") or "0", 8)
+        else:
+            value = sign * int(digits, 0)
     except ValueError:
         return 0
+    # NOTE: Go's ParseInt refuses what does not fit an int64, and cast turns that into 0.
+    return value if -(2**63) <= value < 2**63 else 0
 
 
 def excerpt(value: Any, limit: int, ellipsis: bool) -> Any:

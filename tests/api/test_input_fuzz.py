@@ -86,6 +86,14 @@ def test_paging_never_fails(served: testapp.TestServer, page: str | None, per_pa
     assert collections.json()["page"] == want_page
 
 
+@FUZZ
+@given(limit=st.one_of(st.integers(-(2**70), 2**70), near_edges))
+def test_excerpt_limits_are_go_ints(served: testapp.TestServer, limit: int) -> None:
+    resp = served.request("GET", POSTS, params={"fields": f"title:excerpt({limit},true)"})
+    # as PocketBase: a limit past int64 reads as 0, and 0 or less is refused
+    assert resp.status_code == (200 if 0 < limit < INT64 else 400), resp.text[:300]
+
+
 # ---- static paths -----------------------------------------------------------------------------
 
 # Segments a hostile client likes, already written as they go on the wire.
