@@ -20,7 +20,7 @@ else
     py=.venv/bin/python
 fi
 
-if ! "$py" -c 'import PyInstaller, falcon, waitress, sqlalchemy, quickjs, bcrypt, jwt, orjson, watchdog, itsdangerous' 2>/dev/null; then
+if ! "$py" -c 'import PyInstaller, falcon, waitress, sqlalchemy, quickjs, bcrypt, jwt, orjson, watchdog, itsdangerous, sqlglot' 2>/dev/null; then
     echo "==> installing pybase and PyInstaller into $("$py" -c 'import sys; print(sys.prefix)')"
     "$py" -m pip install --quiet -e '.[build]'
 fi
