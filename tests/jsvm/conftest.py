@@ -28,6 +28,7 @@ def start_hooks_server(
     timeout: float = 30.0,
     pool_size: int = 4,
     memory_limit: int = 64 << 20,
+    query_timeout: float = 30.0,
 ) -> TestServer:
     """Like ``tests.testapp.start_server``, with a pb_hooks folder and the JS runtime's limits.
 
@@ -54,6 +55,7 @@ def start_hooks_server(
         hooks_timeout=timeout,
         hooks_pool=pool_size,
         hooks_memory_limit=memory_limit,
+        query_timeout=query_timeout,
     )
     pybase = PyBase(config)
     pybase.bootstrap()

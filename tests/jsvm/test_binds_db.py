@@ -223,3 +223,45 @@ def test_invalid_collection_reaches_js_as_a_validation_error(srv):
 
 def test_unmarshal_into_records_and_objects(srv):
     assert srv.request("POST", "/unmarshal").json() == {"title": "from unmarshal", "obj": {"a": 2, "keep": True, "b": [1]}}
+
+
+RUNAWAY_JS = """
+routerAdd("GET", "/runaway-read", (e) => {
+  const SPIN = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000000) ";
+  $app.db().newQuery(SPIN + "SELECT count(*) AS n FROM c").one({});
+  e.json(200, {});
+});
+
+routerAdd("POST", "/runaway-write", (e) => {
+  const SPIN = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000000) ";
+  let caught = "";
+  try {
+    $app.runInTransaction((txApp) => {
+      txApp.db().newQuery("INSERT INTO posts (id, title) VALUES ('runawaybefore01', 'before')").execute();
+      try {
+        txApp.db().newQuery("INSERT INTO posts (id, title) " + SPIN + "SELECT 'spin' || x, 'spin' || x FROM c").execute();
+      } catch (err) {
+        caught = String(err.message || err);
+      }
+      // SQLite rolled the whole transaction back: this must not commit on its own.
+      txApp.db().newQuery("INSERT INTO posts (id, title) VALUES ('runawayafter001', 'after')").execute();
+    });
+  } catch (err) {
+    return e.json(400, { caught: caught });
+  }
+  return e.json(200, { caught: caught });
+});
+"""
+
+
+def test_hook_queries_stop_at_the_statement_time_limit(hooks_server: HooksServerFactory) -> None:
+    server = hooks_server({"runaway.pb.js": RUNAWAY_JS}, query_timeout=0.5)
+    assert server.request("GET", "/runaway-read").status_code == 400
+    resp = server.request("POST", "/runaway-write")
+    assert resp.status_code == 400 and resp.json() == {"caught": "interrupted"}, resp.text
+    # Nothing of the stopped transaction was kept: not the row before, not the row after.
+    su = {"Authorization": server.token("superuser")}
+    for rid in ("runawaybefore01", "runawayafter001"):
+        assert server.request("GET", f"/api/collections/posts/records/{rid}", headers=su).status_code == 404
+    spin = server.request("GET", "/api/collections/posts/records?filter=title~'spin%25'&perPage=1", headers=su)
+    assert spin.json()["totalItems"] == 0
