@@ -51,7 +51,8 @@ class CollectionRegistry:
 
     def reserved_table_names(self) -> set[str]:
         """Names taken by internal tables."""
-        return {name.lower() for name in metadata.tables} | {"sqlite_master", "sqlite_sequence"}
+        # NOTE: not sqlite_master and co.: as in PocketBase, SQLite itself refuses those names.
+        return {name.lower() for name in metadata.tables}
 
     def referencing(self, collection_id: str) -> list[tuple[Collection, str]]:
         """(collection, relation field name) pairs pointing at ``collection_id``."""

@@ -32,7 +32,7 @@ TOKEN_OPTIONS = {
 SUPERUSERS = "_superusers"
 SUPERUSERS_ID = "pbc_3142635823"
 USERS_ID = "_pb_users_auth_"
-COLLECTION_NAME_RE = re.compile(r"^\w+$")
+COLLECTION_NAME_RE = re.compile(r"^\w+$", re.ASCII)  # Go's \w is ASCII only
 # NOTE: fields auth collections must keep, with the type each must have.
 AUTH_SYSTEM_FIELDS = {
     "id": "text",

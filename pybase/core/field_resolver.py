@@ -47,6 +47,7 @@ from pybase.tools.filter import (
     ResolvedField,
     bind_value,
     compile_filter,
+    go_quote,
     parse_filter,
 )
 
@@ -120,7 +121,7 @@ class RecordFieldResolver:
     def resolve(self, identifier: str) -> ResolvedField | None:
         """Map an identifier to SQL or a static value; raises FilterError when it is invalid."""
         if not any(pattern.fullmatch(identifier) for pattern in _ALLOWED_IDENTIFIERS):
-            raise FilterError(f"failed to resolve field {identifier!r}")
+            raise FilterError(f"failed to resolve field {go_quote(identifier)}")
         return _Runner(self, identifier).run()
 
     def update_query(self, stmt: Select[Any]) -> Select[Any]:
@@ -164,13 +165,13 @@ class RecordFieldResolver:
         if collection is not None and not self.allow_hidden:
             if collection.rules["listRule"] is None:
                 raise FilterError(
-                    f"{collection.name!r} fields can be accessed only when allowHiddenFields "
+                    f"{go_quote(collection.name)} fields can be accessed only when allowHiddenFields "
                     "is enabled or by superusers"
                 )
         existing = self._joins.get(alias)
         target = make()
         if existing is not None and existing.target is not target:
-            raise FilterError(f"the join alias {alias!r} is already used for another source")
+            raise FilterError(f"the join alias {go_quote(alias)} is already used for another source")
         self._joins[alias] = Join(target, on(target) if on is not None else None)
         if collection is not None and not self.allow_hidden:
             self._rule_joins[alias] = (collection, target)
@@ -267,11 +268,11 @@ class _Runner:
 
     def collection_field(self) -> ResolvedField | None:
         if len(self.props) < 3:
-            raise FilterError(f"invalid @collection field path in {self.identifier!r}")
+            raise FilterError(f"invalid @collection field path in {go_quote(self.identifier)}")
         name, _, alias = self.props[1].partition(":")
         collection = self.r.load(name)
         if collection is None:
-            raise FilterError(f"failed to load collection {self.props[1]!r}")
+            raise FilterError(f"failed to load collection {go_quote(self.props[1])} from field path {go_quote(self.identifier)}")
         prefix = f"__collection_alias_{alias}" if alias else f"__collection_{collection.name}"
         self.alias = columnify(prefix) + self.r.join_suffix
         self.with_multi = True
@@ -341,12 +342,12 @@ class _Runner:
 
     def body_length(self, field: Field) -> ResolvedField:
         if not field.multi_capable:
-            raise FilterError(f"field {field.name!r} doesn't support multivalue operations")
+            raise FilterError(f"field {go_quote(field.name)} doesn't support multivalue operations")
         return ResolvedField.column(bind_value(len(request_values.to_items(self._body(field)))))
 
     def body_each(self, field: Field) -> ResolvedField:
         if not field.multi_capable:
-            raise FilterError(f"field {field.name!r} doesn't support multivalue operations")
+            raise FilterError(f"field {go_quote(field.name)} doesn't support multivalue operations")
         raw = request_values.go_json(request_values.to_items(self._body(field)))
         alias = "__dataEach_je_" + columnify(field.name) + self.r.join_suffix
         items = self.r.join(alias, lambda: json_each_value(raw, alias))
@@ -362,7 +363,7 @@ class _Runner:
     def body_relation(self, field: Field) -> ResolvedField | None:
         target = self.r.load(getattr(field, "collectionId", ""))
         if target is None:
-            raise FilterError(f"failed to load collection of data field {field.name!r}")
+            raise FilterError(f"failed to load collection of data field {go_quote(field.name)}")
         ids = _unique_strings(self._body(field))
         if not ids:
             return ResolvedField.null()
@@ -392,7 +393,7 @@ class _Runner:
                 return self.finalize(prop)
             field = self.collection.field(prop)
             if field is not None and field.hidden and not self.r.allow_hidden:
-                raise FilterError(f"non-filterable field {prop!r}")
+                raise FilterError(f"non-filterable field {go_quote(prop)}")
             if field is not None and field.type in ("json", "geoPoint"):
                 path = json_path(self.props[index + 1 :])
                 name = field.name
@@ -402,23 +403,23 @@ class _Runner:
                     null_fallback=NullFallback.DISABLED,
                 )
             if index >= MAX_NESTED_RELATIONS:
-                raise FilterError(f"max nested relations reached for field {prop!r}")
+                raise FilterError(f"max nested relations reached for field {go_quote(prop)}")
             if field is None:
                 if not self.back_relation(prop):
                     return ResolvedField.null()
                 continue
             if field.type != "relation":
-                raise FilterError(f"field {prop!r} is not a valid relation")
+                raise FilterError(f"field {go_quote(prop)} is not a valid relation")
             # NOTE: `rel.id` of a single relation is the relation column itself (no join).
             if not field.is_multi() and index == total - 2 and self.props[index + 1] == "id":
                 return self.finalize(field.name)
             self.relation(field)
-        raise FilterError(f"failed to resolve field {self.identifier!r}")
+        raise FilterError(f"failed to resolve field {go_quote(self.identifier)}")
 
     def relation(self, field: Field) -> None:
         target = self.r.load(getattr(field, "collectionId", ""))
         if target is None:
-            raise FilterError(f"failed to load field {field.name!r} collection")
+            raise FilterError(f"failed to load field {go_quote(field.name)} collection")
         name = columnify(field.name)
         column = self.table.c[field.name]
         alias = f"{self.alias}_{name}{self.r.join_suffix}"
@@ -455,22 +456,22 @@ class _Runner:
         """Join ``<collection>_via_<field>``; False when it resolves to NULL."""
         match = _VIA_RE.fullmatch(prop)
         if match is None:
-            self.missing(f"failed to resolve field {prop!r}")
+            self.missing(f"failed to resolve field {go_quote(prop)}")
             return False
         back = self.r.load(match[1])
         if back is None:
-            self.missing(f"failed to load back relation field {prop!r} collection")
+            self.missing(f"failed to load back relation field {go_quote(prop)} collection")
             return False
         field = back.field(match[2])
         if field is None or field.type != "relation":
-            self.missing(f"missing or invalid back relation field {match[2]!r}")
+            self.missing(f"missing or invalid back relation field {go_quote(match[2])}")
             return False
         if field.hidden and not self.r.allow_hidden:
-            raise FilterError(f"non-filterable back relation field {field.name!r}")
+            raise FilterError(f"non-filterable back relation field {go_quote(field.name)}")
         # NOTE: only the base row itself may carry another id (the createRule's dummy record).
         expected = self.r.base_id if self.table is self.r.base else self.collection.id
         if getattr(field, "collectionId", "") != expected:
-            self.missing(f"invalid collection reference of a back relation field {field.name!r}")
+            self.missing(f"invalid collection reference of a back relation field {go_quote(field.name)}")
             return False
         name = columnify(field.name)
         alias = f"{self.alias}_{columnify(prop)}{self.r.join_suffix}"
@@ -501,9 +502,9 @@ class _Runner:
         name, modifier = split_modifier(prop)
         field = self.collection.field(name)
         if field is None:
-            return self.missing(f"unknown field {name!r}")
+            return self.missing(f"unknown field {go_quote(name)}")
         if field.hidden and not self.r.allow_hidden:
-            raise FilterError(f"non-filterable field {name!r}")
+            raise FilterError(f"non-filterable field {go_quote(name)}")
         column = self.table.c[field.name]
         table = self.table
 

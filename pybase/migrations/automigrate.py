@@ -10,12 +10,15 @@ change already made), in the same transaction as its writing.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pybase.migrations import next_timestamp, templates
 from pybase.store.migrations import record_applied
+
+log = logging.getLogger("pybase.automigrate")
 
 if TYPE_CHECKING:
     from pybase.core.app import App
@@ -51,7 +54,12 @@ def _handler(core: App, migrations_dir: str, action: str) -> Callable[[Any], Any
             return result
         changed = old if new is None or action == "updated" else new
         assert changed is not None
-        write(core, migrations_dir, f"{action}_{normalize_name(changed.name)}", content)
+        try:
+            write(core, migrations_dir, f"{action}_{normalize_name(changed.name)}", content)
+        except OSError as ex:
+            # NOTE: as PocketBase, a migration file that cannot be written (a 255 character
+            # collection name makes too long a file name) is logged; the change stands.
+            log.error("failed to save automigrate file: %s", ex)
         return result
 
     return handler

@@ -20,7 +20,8 @@ from sqlalchemy.sql.elements import TextClause
 
 from pybase.tools import dbutils
 
-IDENTIFIER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# NOTE: names as PocketBase allows them (^\w+$, ASCII: digits first too); always quoted in SQL.
+IDENTIFIER_RE = re.compile(r"^[A-Za-z0-9_]+$")
 
 metadata = MetaData()
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from pybase.core.collections import Collection
     from pybase.core.records import Record
 
-FIELD_NAME_RE = re.compile(r"^\w+$")
+FIELD_NAME_RE = re.compile(r"^\w+$", re.ASCII)  # Go's \w is ASCII only
 
 
 class JSONText(UserDefinedType):  # type: ignore[type-arg]

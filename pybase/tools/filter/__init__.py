@@ -7,7 +7,7 @@ Typical use::
 """
 
 from pybase.tools.filter.compiler import MACROS, Clock, compile_filter, like_pattern
-from pybase.tools.filter.lexer import FilterError, Lexer, Token, TokenKind, tokenize
+from pybase.tools.filter.lexer import FilterError, Lexer, Token, TokenKind, go_quote, tokenize
 from pybase.tools.filter.parser import (
     MAX_FILTER_EXPRESSIONS,
     MAX_FILTER_LENGTH,
@@ -71,6 +71,7 @@ __all__ = [
     "bind_value",
     "compile_filter",
     "compile_sort",
+    "go_quote",
     "iter_expressions",
     "json_path_of",
     "like_pattern",

@@ -13,7 +13,7 @@ from sqlalchemy.sql.elements import BinaryExpression, BindParameter, ColumnEleme
 from sqlalchemy.sql.visitors import ExternallyTraversible, replacement_traverse
 
 from pybase.tools import types
-from pybase.tools.filter.lexer import FilterError
+from pybase.tools.filter.lexer import FilterError, go_quote
 from pybase.tools.filter.parser import (
     And,
     Expr,
@@ -340,7 +340,7 @@ class _Compiler:
             return ResolvedField.null()
         if keyword in ("true", "false"):
             return ResolvedField.boolean(keyword == "true")
-        raise FilterError(f"invalid {side} operand {node.name!r}: {reason}", node.position)
+        raise FilterError(f"invalid {side} operand {go_quote(node.name)} - {reason}", node.position)
 
     def now(self) -> datetime:
         """The clock's time in UTC, read once per compilation."""
@@ -356,7 +356,7 @@ class _Compiler:
             return self.geo_distance(node)
         if node.name == "strftime":
             return self.strftime(node)
-        raise FilterError(f"unknown function {node.name!r}", node.position)
+        raise FilterError(f"unknown function {go_quote(node.name)}", node.position)
 
     def geo_distance(self, node: Function) -> ResolvedField:
         """``geoDistance(lonA, latA, lonB, latB)``: Haversine distance in km."""

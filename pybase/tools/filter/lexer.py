@@ -38,6 +38,26 @@ _SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
+def go_quote(value: object) -> str:
+    """``value`` as Go's ``%q`` writes it in PocketBase's error messages (double quotes)."""
+    text = str(value)
+    out = []
+    for ch in text:
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        elif not ch.isprintable():
+            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 0x80 else f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
 class FilterError(ValueError):
     """An invalid filter or sort expression, with the character position of the problem."""
 
@@ -146,7 +166,7 @@ class Lexer:
             elif ch in _JOIN_CHARS:
                 return self._scan_operator(_JOIN_RE, JOIN_OPERATORS, TokenKind.JOIN)
             else:
-                raise FilterError(f"unexpected character {ch!r}", self._pos)
+                raise FilterError(f"unexpected character {go_quote(ch)}", self._pos)
         return None
 
     def _skip_whitespace(self) -> None:
@@ -169,7 +189,7 @@ class Lexer:
         assert match is not None
         literal = match.group()
         if literal not in valid:
-            raise FilterError(f"invalid {kind.value} operator {literal!r}", start)
+            raise FilterError(f"invalid {kind.value} operator {go_quote(literal)}", start)
         self._pos = match.end()
         return Token(kind, literal, start, self._pos)
 
@@ -179,7 +199,7 @@ class Lexer:
         assert match is not None
         literal = match.group()
         if literal == "-" or literal.endswith("."):
-            raise FilterError(f"invalid number {literal!r}", start)
+            raise FilterError(f"invalid number {go_quote(literal)}", start)
         self._pos = match.end()
         return Token(TokenKind.NUMBER, literal, start, self._pos)
 
@@ -204,11 +224,11 @@ class Lexer:
                     f"max nested function arguments reached (max: {MAX_FUNCTION_DEPTH})", start
                 )
             if not _is_valid_identifier(name):
-                raise FilterError(f"invalid function name {name!r}", start)
+                raise FilterError(f"invalid function name {go_quote(name)}", start)
             self._pos = pos
             return self._scan_function_args(name, start, depth)
         if not _is_valid_identifier(name):
-            raise FilterError(f"invalid identifier {name!r}", start)
+            raise FilterError(f"invalid identifier {go_quote(name)}", start)
         self._pos = pos
         return Token(TokenKind.IDENTIFIER, name, start, pos)
 
@@ -219,7 +239,7 @@ class Lexer:
         expect_comma = False
         while True:
             if pos >= end:
-                raise FilterError(f"invalid or incomplete function {name!r} (expected ')')", start)
+                raise FilterError(f"invalid or incomplete function {go_quote(name)} (expected ')')", start)
             ch = text[pos]
             if ch == ")":
                 pos += 1
@@ -231,12 +251,12 @@ class Lexer:
                 self._skip_comment()
             elif ch == ",":
                 if not expect_comma:
-                    raise FilterError(f"unexpected comma in function {name!r}", pos)
+                    raise FilterError(f"unexpected comma in function {go_quote(name)}", pos)
                 expect_comma = False
                 self._pos = pos + 1
             elif expect_comma:
                 raise FilterError(
-                    f"expected comma after the last argument in function {name!r}", pos
+                    f"expected comma after the last argument in function {go_quote(name)}", pos
                 )
             else:
                 args.append(self._scan_argument(ch, name, depth))
@@ -252,7 +272,7 @@ class Lexer:
             return self._scan_number()
         if ch in _QUOTES:
             return self._scan_text()
-        raise FilterError(f"unsupported argument character {ch!r} in function {name!r}", self._pos)
+        raise FilterError(f"unsupported argument character {go_quote(ch)} in function {go_quote(name)}", self._pos)
 
     def _scan_group(self) -> Token:
         text, start, end = self._text, self._pos, self._end

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TypeAlias
 
-from pybase.tools.filter.lexer import FilterError, Lexer, Token, TokenKind
+from pybase.tools.filter.lexer import FilterError, Lexer, Token, TokenKind, go_quote
 
 MAX_FILTER_LENGTH = 3500
 """Longest accepted filter, in UTF-8 bytes (PocketBase's ``search.MaxFilterLength``)."""
@@ -151,7 +151,7 @@ def _operand(token: Token) -> Operand:
 def _describe(token: Token) -> str:
     if token.kind is TokenKind.GROUP:
         return "a parenthesised group"
-    return f"{token.value!r} ({token.kind.value})"
+    return f"{go_quote(token.value)} ({token.kind.value})"
 
 
 class _Parser:

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import func
 from sqlalchemy.sql.elements import ColumnElement
 
-from pybase.tools.filter.lexer import FilterError
+from pybase.tools.filter.lexer import FilterError, go_quote
 from pybase.tools.filter.resolver import Resolver
 
 MAX_SORT_EXPRESSIONS = 8
@@ -74,7 +74,7 @@ def compile_sort(
                 resolved = None
             # NOTE: static values and NULL cannot order rows; PocketBase rejects them too.
             if resolved is None or resolved.params or resolved.keyword is not None:
-                raise FilterError(f"invalid sort field {field.name!r}", 0)
+                raise FilterError(f"invalid sort field {go_quote(field.name)}", 0)
             column = resolved.expression
         clauses.append(column.desc() if field.descending else column.asc())
     return clauses
