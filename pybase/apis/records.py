@@ -15,7 +15,6 @@ from pybase.core.collections import Collection
 from pybase.core.errors import BadRequestError, NotFoundError, PyBaseError, ValidationError
 from pybase.core.events import RecordEnrichEvent, RecordRequestEvent, RecordsListRequestEvent
 from pybase.core.fields.password import can_hash
-from pybase.core.record_access_prepared import find_with_rule
 from pybase.core.record_expand import expand_records
 from pybase.core.record_form import load_submitted, rule_body
 from pybase.core.record_query import parse_paging
@@ -92,7 +91,7 @@ class RecordsResource:
         if rule is None and not info.is_superuser:
             raise ApiError(403, MSG_SUPERUSERS_ONLY)
         try:
-            return find_with_rule(self.app, col, info, rule, record_id)
+            return record_access.find_with_rule(self.app, col, info, rule, record_id)
         except BadRequestError as ex:
             raise not_found() from ex
 
@@ -226,7 +225,7 @@ class RecordsResource:
             # NOTE: the updateRule sees @request.body with modifiers resolved (as PocketBase).
             info.body = rule_body(record, data)
             try:
-                record = find_with_rule(self.app, col, info, rule, id)
+                record = record_access.find_with_rule(self.app, col, info, rule, id)
             except BadRequestError as ex:
                 raise not_found() from ex
         is_manager = record_access.is_manager(self.app, col, info, record)

@@ -19,6 +19,13 @@ from sqlalchemy.exc import DatabaseError
 from pybase.core.errors import BadRequestError, ForbiddenError, PyBaseError
 from pybase.core.field_resolver import RecordFieldResolver
 from pybase.core.field_resolver_sql import Join, apply_joins
+from pybase.core.record_access_prepared import (
+    CREATE_CTE_SUFFIX,
+    PreparedCheck,
+    create_source,
+    find_allowed,
+    template,
+)
 from pybase.core.request_info import RequestInfo
 from pybase.store.dialect import insertion_order
 from pybase.tools.filter import (
@@ -38,13 +45,11 @@ if TYPE_CHECKING:
     from pybase.core.app import App
     from pybase.core.collections import Collection
     from pybase.core.records import Record
+    from pybase.store.db import Database
 
 # NOTE: PocketBase refuses these in a non-superuser's filter/sort by a plain substring check.
 SUPERUSER_ONLY_FILTER_FIELDS = ("@collection.", "@request.")
 EXPAND_CONTEXT = "expand"
-# NOTE: PocketBase adds 6 random characters to the createRule's CTE name; a fixed name keeps
-# the statement text the same for every request, so it is compiled once (SQLAlchemy's cache).
-CREATE_CTE_SUFFIX = "__pb_create__"
 
 
 class RuleFailed(PyBaseError):
@@ -126,6 +131,20 @@ def static_answer(resolver: RecordFieldResolver, condition: ColumnElement[bool])
         return evaluate_static(condition)
     except NotStatic:
         return None
+
+
+def find_with_rule(app: App, collection: Collection, info: RequestInfo, rule: str | None, record_id: str) -> Record:
+    """``record_id`` if the view/update/delete ``rule`` lets the caller reach it.
+
+    NotFoundError when it is missing or hidden; BadRequestError when the rule does not compile
+    (as :func:`rule_condition`). A null rule is the caller's to refuse.
+    """
+    if rule is not None and rule.strip() and not info.is_superuser:
+        found = find_allowed(app, collection, info, rule, record_id)
+        if found is not None:
+            return found
+    where = rule_condition(app, collection, info, rule)
+    return app.records.find_by_id(collection, record_id, where)
 
 
 def rule_condition(
@@ -274,17 +293,14 @@ class CreateRuleCheck:
     not match it.
     """
 
-    def __init__(self, collection: Collection, info: RequestInfo, rule: str) -> None:
+    def __init__(self, collection: Collection, info: RequestInfo, rule: str, db: Database | None = None) -> None:
         self.collection = collection
         self.info = info
         self.rule = rule
+        self.db = db
 
     def __call__(self, conn: Any, record: Record) -> None:
-        static = self._static()
-        if static is not None:
-            StaticCheck(static)(conn, record)
-            return
-        self._run(conn, self._statement(record))
+        self.frozen(record)(conn, record)
 
     def frozen(self, record: Record) -> Callable[[Any, Record], None]:
         """The check over ``record``'s values now, whatever the record becomes later.
@@ -293,7 +309,19 @@ class CreateRuleCheck:
         again inside the write transaction keeps that answer and closes the race with
         concurrent writes (a rule counting other records). A rule reading only ``@request.*``
         values is answered here, once, without SQL (a :class:`StaticCheck`).
+
+        PERF: a rule reading only plain request values runs a statement compiled once per
+        collection version (a :class:`PreparedCheck`); others are compiled here.
         """
+        if self.db is not None:
+            found = template(self.db, self.collection, self.info, self.rule, "create")
+            if found is not None:
+                tpl, params = found
+                if tpl.prepared is None:
+                    return StaticCheck(tpl.answer(params))
+                for index, value in enumerate(self._values(record)):
+                    params[f"__pb_f{index}"] = value
+                return PreparedCheck(self.db, tpl.prepared, params, RuleFailed)
         static = self._static()
         if static is not None:
             return StaticCheck(static)
@@ -319,26 +347,30 @@ class CreateRuleCheck:
                 known.add(self.rule)
         return answer
 
-    def _statement(self, record: Record) -> Any:
+    def _values(self, record: Record) -> list[Any]:
+        """The record's values as the rule sees them (database form), in field order."""
         collection = self.collection
-        # NOTE: only the temporary id (a bound value) is random, as in PocketBase.
         suffix = CREATE_CTE_SUFFIX
-        temp_id = "__temp_id__" + suffix + random_string(6, "abcdefghijklmnopqrstuvwxyz0123456789")
         values = []
         for field in collection.fields:
             value = field.to_db(record.get(field.name))
             if field.name == "verified" and collection.is_auth:
                 value = False
             elif field.name == "id" and not value:
-                value = temp_id  # as PocketBase: the id is not generated yet
+                # NOTE: as PocketBase, the id is not generated yet: a temporary one, the only
+                # random part (a bound value, so the statement text stays the same).
+                value = "__temp_id__" + suffix + random_string(6, "abcdefghijklmnopqrstuvwxyz0123456789")
             elif field.type == "password" and not value and record.password_plain(field.name):
                 value = "__pending_hash__" + suffix  # hashed on save; PocketBase hashes on set
-            values.append(
-                bind_value(value).label(field.name)
-                if value is not None
-                else literal(None).label(field.name)
-            )
-        dummy = select(*values).cte(collection.name + suffix)
+            values.append(value)
+        return values
+
+    def _statement(self, record: Record) -> Any:
+        collection = self.collection
+        suffix = CREATE_CTE_SUFFIX
+        dummy = create_source(
+            collection, [bind_value(v) if v is not None else literal(None) for v in self._values(record)]
+        )
         resolver = RecordFieldResolver(
             collection,
             self.info,
@@ -380,8 +412,8 @@ class StaticCheck:
 
 
 def run_check(app: App, check: Callable[[Any, Record], None], record: Record) -> None:
-    """Run a frozen createRule check on a read connection (none for a :class:`StaticCheck`)."""
-    if isinstance(check, StaticCheck):
+    """Run a frozen createRule check on a read connection (none needed by compiled ones)."""
+    if isinstance(check, StaticCheck | PreparedCheck):
         check(None, record)
         return
     with app.db.read() as conn:
@@ -396,7 +428,7 @@ def write_check(app: App, collection: Collection, info: RequestInfo, rule: str |
     if info.is_superuser or rule is None or rule.strip() == "":
         return None
     _parse_or_400(rule)
-    return CreateRuleCheck(collection, info, rule)
+    return CreateRuleCheck(collection, info, rule, app.db)
 
 
 def _parse_or_400(rule: str) -> None:

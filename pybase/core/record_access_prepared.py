@@ -1,27 +1,28 @@
-"""View/update/delete rule lookups as statements compiled once per collection version.
+"""API rules compiled once per collection version, with the request's values bound per request.
 
-``find_by_id`` with a rule builds the rule's SQL for every request because the rule reads
-request values (``owner = @request.auth.id``). For rules whose request values are plain
-scalars bound as they are (``@request.auth.<id, email, verified...>``, ``@request.method``,
-``@request.context``), compared with ``=``, ``!=``, ``<``, ``<=``, ``>``, ``>=`` (any-item
-forms too) and no macro or function, the SQL depends only on the *shape* of those values
-(NULL, empty or not, Python type): it is compiled once per collection version, rule and shape
-with the values as named parameters, and each request binds its own. Other rules take the
-general path (:func:`pybase.core.record_access.rule_condition`).
+A rule reads request values (``owner = @request.auth.id``), so compiling it for each request
+costs more than running it. For rules whose request values are plain scalars bound as they are
+(``@request.auth.<id, email, verified...>``, ``@request.method``, ``@request.context``,
+``@request.body|query|headers.<name>``), compared with ``=``, ``!=``, ``<``, ``<=``, ``>``,
+``>=`` (any-item forms too) and with no macro or function, the SQL depends only on the *shape*
+of those values (NULL, empty or not, Python type). Such a rule is compiled once per collection
+version, rule and shape into a :class:`RuleTemplate` with the values as named parameters; each
+request binds its own. Other rules take the general path in :mod:`record_access`.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import weakref
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, literal, select
 
 from pybase.core.errors import NotFoundError
 from pybase.core.field_resolver import RecordFieldResolver
 from pybase.core.field_resolver_request import PLAIN_AUTH_FIELDS
-from pybase.core.record_access import RecordQuery, rule_condition
+from pybase.core.field_resolver_sql import apply_joins
 from pybase.core.records import Record
 from pybase.tools.filter import (
     MACROS,
@@ -33,32 +34,52 @@ from pybase.tools.filter import (
     iter_expressions,
     parse_filter,
 )
-from pybase.tools.filter.static import is_static
+from pybase.tools.filter.static import evaluate_static, is_static
 
 if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement, FromClause, Select
+
     from pybase.core.app import App
     from pybase.core.collections import Collection
     from pybase.core.request_info import RequestInfo
-    from pybase.store.db import Prepared
+    from pybase.store.db import Database, Prepared
 
 # NOTE: no LIKE (``~`` turns the value into a pattern while compiling) and no functions.
 _PLAIN_OPERATORS = frozenset({"=", "!=", ">", ">=", "<", "<=", "?=", "?!=", "?>", "?>=", "?<", "?<="})
 _PLAIN_REQUEST = frozenset({"@request.method", "@request.context"} | {f"@request.auth.{f}" for f in PLAIN_AUTH_FIELDS})
+# one key below body/query/headers, no modifier: a value looked up as it is (a relation's
+# ``@request.body.author.name`` or ``:isset`` take the general path)
+_PLAIN_REQUEST_KEY = re.compile(r"@request\.(?:body|query|headers)\.\w+", re.ASCII)
 _ID_PARAM = "__pb_rule_id"
 _MAX_PER_COLLECTION = 256
+# NOTE: PocketBase adds 6 random characters to the createRule's CTE name; a fixed one keeps
+# the statement text the same for every request.
+CREATE_CTE_SUFFIX = "__pb_create__"
 
 # collection version -> rule -> the request identifiers it reads (None: not eligible)
 _eligible: weakref.WeakKeyDictionary[Collection, dict[str, tuple[str, ...] | None]] = weakref.WeakKeyDictionary()
-# collection version -> (rule, shape) -> the compiled lookup (None: answered without SQL)
-_compiled: weakref.WeakKeyDictionary[Collection, dict[tuple[Any, ...], _Lookup]] = weakref.WeakKeyDictionary()
+# collection version -> (kind, rule, context, shape) -> template
+_templates: weakref.WeakKeyDictionary[Collection, dict[tuple[Any, ...], RuleTemplate]] = weakref.WeakKeyDictionary()
 
 
-class _Lookup:
-    __slots__ = ("prepared", "names")
+class RuleTemplate:
+    """One rule compiled for one shape of request values.
 
-    def __init__(self, prepared: Prepared | None, names: dict[str, str]) -> None:
-        self.prepared = prepared  # None: the general path (a rule reading no row, say)
-        self.names = names  # request identifier -> parameter name
+    ``condition`` is set when the rule reads no row (answered by :meth:`answer`, no SQL);
+    otherwise ``prepared`` is the statement. ``names`` maps request identifiers to parameters.
+    """
+
+    __slots__ = ("condition", "prepared", "names")
+
+    def __init__(self, condition: ColumnElement[bool] | None, prepared: Prepared | None, names: dict[str, str]) -> None:
+        self.condition = condition
+        self.prepared = prepared
+        self.names = names
+
+    def answer(self, params: dict[str, Any]) -> bool:
+        """The answer of a rule that reads no row, for these request values."""
+        assert self.condition is not None
+        return evaluate_static(self.condition, params)
 
 
 def request_identifiers(collection: Collection, rule: str) -> tuple[str, ...] | None:
@@ -92,7 +113,7 @@ def _scan(node: Any) -> tuple[str, ...] | None:
             if name in MACROS or (name.startswith("@") and not name.startswith(("@request.", "@collection."))):
                 return None
             if name.startswith("@request."):
-                if name not in _PLAIN_REQUEST:
+                if name not in _PLAIN_REQUEST and not _PLAIN_REQUEST_KEY.fullmatch(name):
                     return None
                 if name not in names:
                     names.append(name)
@@ -107,8 +128,10 @@ def _shape(resolved: ResolvedField) -> tuple[Any, ...]:
 class _TemplateResolver(RecordFieldResolver):
     """Resolves the request identifiers to named parameters (their values as compiled defaults)."""
 
-    def __init__(self, collection: Collection, info: RequestInfo, values: dict[str, ResolvedField]) -> None:
-        super().__init__(collection, info, allow_hidden=True)
+    def __init__(
+        self, collection: Collection, info: RequestInfo, values: dict[str, ResolvedField], **kwargs: Any
+    ) -> None:
+        super().__init__(collection, info, allow_hidden=True, **kwargs)
         self.values: dict[str, ResolvedField] = {}
         self.names: dict[str, str] = {}
         for index, (name, resolved) in enumerate(values.items()):
@@ -128,75 +151,112 @@ class _TemplateResolver(RecordFieldResolver):
         return found if found is not None else super().resolve(identifier)
 
 
+def template(
+    db: Database, collection: Collection, info: RequestInfo, rule: str, kind: str
+) -> tuple[RuleTemplate, dict[str, Any]] | None:
+    """The compiled ``rule`` (``kind``: "find" by id or "create" over a CTE) and this request's
+    parameters; None when the rule needs the general path."""
+    names = request_identifiers(collection, rule)
+    if names is None:
+        return None
+    resolver = RecordFieldResolver(collection, info, allow_hidden=True)
+    values: dict[str, ResolvedField] = {}
+    try:
+        for name in names:
+            resolved = resolver.resolve(name)
+            if resolved is None:
+                return None
+            values[name] = resolved
+    except FilterError:
+        return None
+    key = (kind, rule, info.context, tuple(_shape(v) for v in values.values()))
+    cache = _templates.get(collection)
+    if cache is None:
+        cache = _templates[collection] = {}
+    found = cache.get(key)
+    if found is None:
+        try:
+            found = _compile(db, collection, info, rule, values, kind)
+        except FilterError:
+            return None
+        if len(cache) >= _MAX_PER_COLLECTION:
+            cache.clear()
+        cache[key] = found
+    params = {param: values[name].params[0].value for name, param in found.names.items()}
+    return found, params
+
+
+def _compile(
+    db: Database, collection: Collection, info: RequestInfo, rule: str, values: dict[str, ResolvedField], kind: str
+) -> RuleTemplate:
+    if kind == "create":
+        dummy = create_source(collection, [bindparam(f"__pb_f{i}") for i in range(len(collection.fields))])
+        resolver = _TemplateResolver(collection, info, values, base=dummy, source=dummy,
+                                     base_id=collection.id + CREATE_CTE_SUFFIX)
+        base: FromClause = dummy
+        stmt: Select[Any] = select(literal(1)).select_from(dummy)
+    else:
+        resolver = _TemplateResolver(collection, info, values)
+        base = collection.table
+        stmt = select(base).where(base.c.id == bindparam(_ID_PARAM))
+    condition = compile_filter(parse_filter(rule, max_length=None), resolver)
+    joins, conditions = resolver.collect()
+    if not joins and not conditions and is_static(condition):
+        return RuleTemplate(condition, None, resolver.names)
+    if conditions:
+        stmt = stmt.where(*conditions)
+    if joins:
+        stmt = stmt.select_from(apply_joins(base, joins)).distinct()
+    return RuleTemplate(None, db.prepare(stmt.where(condition).limit(1)), resolver.names)
+
+
+def create_source(collection: Collection, values: list[Any]) -> Any:
+    """The one-row CTE a createRule sees: each field's value (bound) under its name."""
+    labelled = [value.label(field.name) for field, value in zip(collection.fields, values, strict=True)]
+    return select(*labelled).cte(collection.name + CREATE_CTE_SUFFIX)
+
+
 def find_allowed(app: App, collection: Collection, info: RequestInfo, rule: str, record_id: str) -> Record | None:
     """The record if ``rule`` lets the caller reach it, through a compiled-once statement.
 
     Returns None when the rule needs the general path; raises NotFoundError when the record
     is missing or the rule hides it.
     """
-    names = request_identifiers(collection, rule)
-    if names is None:
+    found = template(app.db, collection, info, rule, "find")
+    if found is None:
         return None
-    resolver = RecordFieldResolver(collection, info, allow_hidden=True)
+    tpl, params = found
+    if tpl.prepared is None:
+        if not tpl.answer(params):
+            raise NotFoundError()
+        return app.records.find_by_id(collection, record_id)
+    params[_ID_PARAM] = record_id
     try:
-        values = {name: resolver.resolve(name) for name in names}
-    except FilterError:
-        return None
-    if any(v is None for v in values.values()):
-        return None
-    resolved: dict[str, ResolvedField] = values  # type: ignore[assignment]
-    key = (rule, info.context, tuple(_shape(v) for v in resolved.values()))
-    cache = _compiled.get(collection)
-    if cache is None:
-        cache = _compiled[collection] = {}
-    lookup = cache.get(key)
-    if lookup is None:
-        try:
-            lookup = _compile(app, collection, info, rule, resolved)
-        except FilterError:
-            return None
-        if len(cache) >= _MAX_PER_COLLECTION:
-            cache.clear()
-        cache[key] = lookup
-    store = app.records
-    if lookup.prepared is None:
-        return None
-    params: dict[str, Any] = {_ID_PARAM: record_id}
-    for name, param in lookup.names.items():
-        params[param] = resolved[name].params[0].value
-    try:
-        rows = app.db.fetch(lookup.prepared, params)
+        rows = app.db.fetch(tpl.prepared, params)
     except sqlite3.Error as ex:
         # NOTE: a rule that fails in SQL hides the record, as in PocketBase.
         raise NotFoundError() from ex
     if not rows:
         raise NotFoundError()
-    return Record.from_row(collection, rows[0], store)
+    return Record.from_row(collection, rows[0], app.records)
 
 
-def _compile(
-    app: App, collection: Collection, info: RequestInfo, rule: str, values: dict[str, ResolvedField]
-) -> _Lookup:
-    resolver = _TemplateResolver(collection, info, values)
-    condition = compile_filter(parse_filter(rule, max_length=None), resolver)
-    if not resolver.has_joins and is_static(condition):
-        # NOTE: its answer depends on the values themselves: rule_condition answers it.
-        return _Lookup(None, {})
-    table = collection.table
-    query = RecordQuery([condition], [], [resolver])
-    stmt = query.apply(select(table).where(table.c.id == bindparam(_ID_PARAM)), table).limit(1)
-    return _Lookup(app.db.prepare(stmt), resolver.names)
+class PreparedCheck:
+    """A createRule over frozen record values, run as a compiled-once statement."""
 
+    __slots__ = ("db", "prepared", "params", "failed")
 
-def find_with_rule(app: App, collection: Collection, info: RequestInfo, rule: str | None, record_id: str) -> Record:
-    """``record_id`` if the view/update/delete ``rule`` lets the caller reach it.
+    def __init__(self, db: Database, prepared: Prepared, params: dict[str, Any], failed: type[Exception]) -> None:
+        self.db = db
+        self.prepared = prepared
+        self.params = params
+        self.failed = failed
 
-    NotFoundError when it is missing or hidden; BadRequestError when the rule does not compile
-    (as :func:`pybase.core.record_access.rule_condition`). A null rule is the caller's to refuse.
-    """
-    if rule is not None and rule.strip() and not info.is_superuser:
-        found = find_allowed(app, collection, info, rule, record_id)
-        if found is not None:
-            return found
-    where = rule_condition(app, collection, info, rule)
-    return app.records.find_by_id(collection, record_id, where)
+    def __call__(self, conn: Any, record: Record) -> None:
+        # NOTE: inside a write transaction the fetch runs on its connection, like ``conn``.
+        try:
+            rows = self.db.fetch(self.prepared, self.params)
+        except sqlite3.Error as ex:
+            raise self.failed("Failed to create record.") from ex
+        if not rows:
+            raise self.failed("Failed to create record.")

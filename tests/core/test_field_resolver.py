@@ -376,15 +376,18 @@ def test_rules_reading_only_the_request_need_no_sql(app: App) -> None:
     "@request.method = 'PATCH' && author != @request.auth.id",
     "@request.auth.collectionName = 'users' && author.name != ''",
     "author = @request.auth.id && title ~ 'post'",  # LIKE: the general path
-    "@request.auth.id = ''",  # reads no row: the general path
+    "@request.auth.id = ''",  # reads no row: answered without SQL
+    "@request.query.q = 'x' || @request.headers.x_y != '' || author = @request.body.author",
 ])
 def test_rule_lookups_compiled_once_answer_as_the_general_path(app: App, rule: str) -> None:
-    from pybase.core.record_access_prepared import find_allowed, find_with_rule
+    from pybase.core.record_access import find_with_rule
+    from pybase.core.record_access_prepared import find_allowed
 
     posts = app.find_collection("posts")
     for who in (None, "user1", "user2"):
         for method in ("GET", "PATCH"):
-            request = info(app, who, method=method)
+            request = info(app, who, method=method, query={"q": "x" if method == "GET" else ""},
+                           headers={"x_y": who or ""}, body={"author": USER2_ID} if who == "user2" else {})
             for record_id in (POST1_ID, POST2_ID, POST3_ID, "missing"):
                 where = record_access.rule_condition(app, posts, request, rule)
                 try:
@@ -396,9 +399,43 @@ def test_rule_lookups_compiled_once_answer_as_the_general_path(app: App, rule: s
                 except NotFoundError:
                     got = None
                 assert got == want, (who, method, record_id)
-    prepared = "~" not in rule and rule != "@request.auth.id = ''"
+    prepared = "~" not in rule
     try:
         found = find_allowed(app, posts, info(app, "user1"), rule, POST1_ID)
     except NotFoundError:
         found = True
     assert (found is not None) == prepared
+
+
+@pytest.mark.parametrize("rule", [
+    "@request.auth.id != '' && owner = @request.auth.id",
+    "owner = @request.body.owner && title != ''",
+    "@request.auth.verified = true || title = @request.query.t",
+    "owner.name = 'User One' && @request.method = 'POST'",
+    "@request.auth.id != ''",
+    "owner.email != @request.auth.email",
+    "title ~ 't' && owner = @request.auth.id",  # LIKE: the general path
+])
+def test_create_rules_compiled_once_answer_as_the_general_path(app: App, rule: str) -> None:
+    owned = app.find_collection("owned")
+    for who in (None, "user1", "user2"):
+        for owner in ("", USER1_ID, USER2_ID):
+            for title in ("", "t"):
+                request = info(app, who, method="POST", body={"owner": owner, "title": title}, query={"t": title})
+                record = app.new_record("owned", {"title": title, "owner": owner})
+                general = record_access.CreateRuleCheck(owned, request, rule)  # no db: compiled per request
+                compiled = record_access.write_check(app, owned, request, rule)
+                assert compiled is not None
+                answers = []
+                for check in (general, compiled):
+                    try:
+                        record_access.run_check(app, check.frozen(record), record)
+                        answers.append(True)
+                    except record_access.RuleFailed:
+                        answers.append(False)
+                assert answers[0] == answers[1], (who, owner, title)
+    record = app.new_record("owned", {"title": "t", "owner": USER1_ID})
+    frozen = record_access.write_check(app, owned, info(app, "user1"), rule).frozen(record)  # type: ignore[union-attr]
+    kind = (record_access.StaticCheck if rule == "@request.auth.id != ''"
+            else record_access.PreparedCheck if "~" not in rule else None)
+    assert (type(frozen) is kind) if kind else not isinstance(frozen, record_access.StaticCheck | record_access.PreparedCheck)

@@ -50,19 +50,22 @@ def is_static(condition: ClauseElement) -> bool:
     return not getattr(condition, "_from_objects", True)
 
 
-def evaluate_static(condition: ClauseElement) -> bool:
-    """Whether SQLite would find ``condition`` true (NULL counts as false, as in WHERE)."""
-    return _eval(condition) == 1
+def evaluate_static(condition: ClauseElement, params: dict[str, Any] | None = None) -> bool:
+    """Whether SQLite would find ``condition`` true (NULL counts as false, as in WHERE).
+
+    ``params`` overrides the values of named bound parameters (a condition compiled once).
+    """
+    return _eval(condition, params or {}) == 1
 
 
-def _value(node: ClauseElement) -> Any:
+def _value(node: ClauseElement, params: dict[str, Any]) -> Any:
     """A scalar operand as SQLite sees it: None, int, float or str (bools become 0/1)."""
     if isinstance(node, Grouping):
-        return _value(node.element)
+        return _value(node.element, params)
     if isinstance(node, BindParameter):
         if node.callable is not None:
             raise NotStatic("callable parameter")
-        value = node.value
+        value = params[node.key] if node.key in params else node.value
         if isinstance(value, float) and math.isnan(value):
             return None  # NOTE: SQLite binds NaN as NULL
         if value is None or isinstance(value, str | float):
@@ -76,7 +79,7 @@ def _value(node: ClauseElement) -> Any:
         return 1
     if isinstance(node, False_):
         return 0
-    return _eval(node)
+    return _eval(node, params)
 
 
 def _class(value: Any) -> int:
@@ -94,41 +97,41 @@ def _compare(left: Any, right: Any) -> int:
     return (left > right) - (left < right)
 
 
-def _eval(node: ClauseElement) -> int | None:
+def _eval(node: ClauseElement, params: dict[str, Any]) -> int | None:
     """1 (true), 0 (false) or None (NULL)."""
     if isinstance(node, Grouping):
-        return _eval(node.element)
+        return _eval(node.element, params)
     if isinstance(node, True_ | False_ | Null):
-        return _value(node)  # type: ignore[no-any-return]
+        return _value(node, params)  # type: ignore[no-any-return]
     if isinstance(node, BooleanClauseList):
-        return _logic(node)
+        return _logic(node, params)
     if isinstance(node, AsBoolean):
         # NOTE: what and_()/or_() make of TRUE/FALSE alone (SQLite: ``1 = 1``, ``0 = 1``).
         if isinstance(node.element, BindParameter):
             raise NotStatic("value as a boolean")
-        inner = _eval(node.element)
+        inner = _eval(node.element, params)
         if node.operator is operators.is_false:
             return None if inner is None else 1 - inner
         return inner
     if isinstance(node, UnaryExpression):
         if node.operator is operators.inv and node.modifier is None:
-            inner = _eval(node.element)
+            inner = _eval(node.element, params)
             return None if inner is None else 1 - inner
         raise NotStatic("unary")
     if isinstance(node, BinaryExpression):
-        return _binary(node)
+        return _binary(node, params)
     if isinstance(node, BindParameter):
         # NOTE: a bare value as a condition: SQLite tests it as a number.
-        value = _value(node)
+        value = _value(node, params)
         if isinstance(value, str):
             raise NotStatic("text as a condition")
         return None if value is None else int(value != 0)
     raise NotStatic(type(node).__name__)
 
 
-def _logic(node: BooleanClauseList) -> int | None:
+def _logic(node: BooleanClauseList, params: dict[str, Any]) -> int | None:
     """AND/OR in SQL's three-valued logic."""
-    results = [_eval(c) for c in node.clauses]
+    results = [_eval(c, params) for c in node.clauses]
     if node.operator is operators.and_:
         if 0 in results:
             return 0
@@ -140,13 +143,13 @@ def _logic(node: BooleanClauseList) -> int | None:
     raise NotStatic("clause list")
 
 
-def _binary(node: BinaryExpression[Any]) -> int | None:
+def _binary(node: BinaryExpression[Any], params: dict[str, Any]) -> int | None:
     op = node.operator
     if node.modifiers:
         raise NotStatic("modifiers")
     if op in _EQUALITY:
         null_safe, negate = _EQUALITY[op]
-        left, right = _value(node.left), _value(node.right)
+        left, right = _value(node.left, params), _value(node.right, params)
         if left is None or right is None:
             if not null_safe:
                 return None
@@ -155,7 +158,7 @@ def _binary(node: BinaryExpression[Any]) -> int | None:
             equal = _compare(left, right) == 0
         return int(equal != negate)
     if op in _ORDER:
-        left, right = _value(node.left), _value(node.right)
+        left, right = _value(node.left, params), _value(node.right, params)
         if left is None or right is None:
             return None
         return int(op(_compare(left, right), 0))
