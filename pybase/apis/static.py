@@ -173,14 +173,18 @@ class StaticDir:
 
 
 class RedirectResource:
-    """A permanent redirect (``/_`` -> ``/_/``)."""
+    """``/_`` -> ``/_/``, as Go's router answers a subtree root asked without its slash (a 307
+    keeping the query string)."""
 
     def __init__(self, location: str) -> None:
         self.location = location
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Redirect."""
-        raise falcon.HTTPMovedPermanently(self.location)
+        query = req.query_string
+        raise falcon.HTTPTemporaryRedirect(self.location + ("?" + query if query else ""))
+
+    on_head = on_get
 
 
 def _static_request(req: falcon.Request) -> None:

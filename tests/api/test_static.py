@@ -165,6 +165,13 @@ def test_dashboard_headers(server, path, status, entry_page):
         assert body == FILE_NOT_FOUND
 
 
+@pytest.mark.parametrize("path,location", [("/_", "/_/"), ("/_?a=1&b=%20", "/_/?a=1&b=%20")])
+def test_dashboard_root_without_slash_redirects(server, path, location):
+    # NOTE: as PocketBase 0.40.6 (Go's router): a 307 that keeps the query.
+    code, headers, _ = raw_request(server.base_url, "GET", path)
+    assert (code, headers["location"]) == (307, location)
+
+
 def test_dashboard_assets_are_cached(tmp_path, fixture_data, monkeypatch):
     dashboard = tmp_path / "dashboard"
     (dashboard / "assets").mkdir(parents=True)
