@@ -15,8 +15,13 @@ BCRYPT_COST = 10
 
 
 def hash_password(plain: str) -> str:
-    """bcrypt hash at PocketBase's cost (10)."""
-    return bcrypt.hashpw(plain.encode()[:72], bcrypt.gensalt(BCRYPT_COST)).decode()
+    """bcrypt hash at PocketBase's cost (10); a password over bcrypt's 72 bytes is an error."""
+    secret = plain.encode()
+    if len(secret) > 72:
+        # NOTE: as Go's bcrypt, never cut silently (the field validator refuses it first; this
+        # guards saves that skip validation).
+        raise ValueError("bcrypt: password length exceeds 72 bytes")
+    return bcrypt.hashpw(secret, bcrypt.gensalt(BCRYPT_COST)).decode()
 
 
 def check_password(plain: str, hashed: str) -> bool:

@@ -237,3 +237,12 @@ LONG_INPUT_SCENARIOS = [
 @pytest.mark.parametrize("scenario", LONG_INPUT_SCENARIOS, ids=str)
 def test_long_passwords_and_identities(server, scenario):
     run(server, scenario)
+
+
+def test_a_save_without_validation_never_cuts_a_long_password(server):
+    record = server.app.find_record_by_id("users", USER1_ID)
+    record.set_password_plain("password", E72 + "x")
+    with pytest.raises(ValueError, match="72 bytes"):
+        server.app.save(record, validate=False)
+    login = server.request("POST", USERS_PASSWORD_URL, json={"identity": USER1_EMAIL, "password": PASSWORD})
+    assert login.status_code == 200, login.text
