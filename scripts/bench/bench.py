@@ -342,9 +342,18 @@ def measure(srv: ServerProc, name: str, ids_file: Path, args: argparse.Namespace
     return res
 
 
+def _errors(run: dict[str, Any]) -> int:
+    return int(run.get("non_2xx", 0)) + int(run.get("socket_errors", 0))
+
+
 def best(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Best of --repeat: the least disturbed run (the others' req/s kept for reference)."""
-    res = dict(max(runs, key=lambda r: r["rps"]))
+    """Best of --repeat: the least disturbed valid run (the others' req/s kept for reference).
+
+    A run with non-2xx answers or socket errors is not a measurement: it is kept only when no
+    run was clean, and the table flags it.
+    """
+    clean = [r for r in runs if not _errors(r)]
+    res = dict(max(clean or runs, key=lambda r: r["rps"]))
     if len(runs) > 1:
         res["all_rps"] = [r["rps"] for r in runs]
     return res
@@ -398,9 +407,11 @@ def fmt_table(rows: list[dict[str, Any]]) -> str:
     head = f"{'scenario':<12} | {'PB req/s':>10} | {'PB p99':>9} | {'pybase req/s':>12} | {'pybase p99':>10} | {'ratio':>6}"
     lines = [head, "-" * len(head)]
     for r in rows:
+        bad = [name for name in ("pocketbase", "pybase") if _errors(r.get(name) or {})]
         lines.append(
             f"{r['scenario']:<12} | {r['pb_rps']:>10.1f} | {r['pb_p99_ms']:>7.2f}ms | {r['pybase_rps']:>12.1f} | "
             f"{r['pybase_p99_ms']:>8.2f}ms | {r['ratio']:>5.2f}x"
+            + (f"  INVALID: errors on {', '.join(bad)}" if bad else "")
         )
     lines.append("")
     lines.append("server CPU per request (ms; lower is better, robust to other load on the machine):")
