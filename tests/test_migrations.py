@@ -395,7 +395,9 @@ def test_automigrate_writes_a_file_per_api_change_that_rebuilds_the_collections(
         "fields": [{"name": "title", "type": "text", "required": True},
                    {"name": "tags", "type": "relation", "collectionId": tags_id, "maxSelect": 3}],
     })
-    call("POST", "/api/collections", {"name": "members", "type": "auth", "fields": [{"name": "nick", "type": "text"}]})
+    # NOTE: an identity field needs a single column UNIQUE index (as in PocketBase)
+    call("POST", "/api/collections", {"name": "members", "type": "auth", "fields": [{"name": "nick", "type": "text"}],
+                                      "indexes": ["CREATE UNIQUE INDEX idx_members_nick ON members (nick)"]})
     posts = pb.core.find_collection("posts").to_json()
     title = next(f for f in posts["fields"] if f["name"] == "title")
     call("PATCH", "/api/collections/posts", {

@@ -12,6 +12,7 @@ from pybase.apis.request_body import read_body, read_json
 from pybase.apis.serialize import apply_fields, dumps, parse_fields
 from pybase.core.collection_query import filter_collections
 from pybase.core.collection_save import SchemaChangeError, import_collections, truncate_collection
+from pybase.core.collection_validate_auth import AUTH_OPTIONS_SHAPE, binds
 from pybase.core.collections import Collection, apply_changes, new_collection, scaffolds
 from pybase.core.errors import BadRequestError, PyBaseError, ValidationError
 from pybase.core.events import (
@@ -46,6 +47,8 @@ _RULE_KEYS = ("listRule", "viewRule", "createRule", "updateRule", "deleteRule", 
 def _bad_shape(data: dict[str, Any]) -> bool:
     """Whether a value has a JSON type Go could not bind into the collection struct."""
     if not isinstance(data.get("fields") or [], list) or not all(isinstance(f, dict) for f in data.get("fields") or []):
+        return True
+    if not binds(AUTH_OPTIONS_SHAPE, {k: v for k, v in data.items() if k in AUTH_OPTIONS_SHAPE}):
         return True
     for field in data.get("fields") or []:
         cls = FIELD_TYPES.get(field.get("type")) if isinstance(field.get("type"), str) else None

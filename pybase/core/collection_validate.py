@@ -48,12 +48,10 @@ def validate_collection(col: Collection, old: Collection | None) -> None:
         if rule_error is not None:
             errors[key] = rule_error
     if col.is_auth:
-        identity = col.auth.get("passwordAuth", {}).get("identityFields") or []
-        for name in identity:
-            if col.field(name) is None:
-                errors["passwordAuth"] = {
-                    "identityFields": FieldError("validation_missing_field", f"Invalid or missing field {name}", {"fieldName": name})
-                }
+        from pybase.core.collection_validate_auth import validate_auth_options
+
+        for key, problem in validate_auth_options(col, lambda rule: _compile_rule(col, rule)).items():
+            errors.setdefault(key, problem)
     if col.is_view and not col.view_query.strip():
         errors["viewQuery"] = required()
     if errors:
@@ -94,6 +92,10 @@ def _check_rule(col: Collection, old: Collection | None, key: str) -> FieldError
     # rule still uses is refused.
     if not value:
         return None
+    return _compile_rule(col, value)
+
+
+def _compile_rule(col: Collection, value: str) -> FieldError | None:
     from pybase.core.field_resolver import RecordFieldResolver
     from pybase.tools.filter import FilterError, compile_filter
 
