@@ -288,5 +288,6 @@ def _read_collection_body(
         unsupported_message=message,
         xml_message=xml_message,
         null_binds=null_binds,
+        numbers_in_range=False,  # NOTE: a struct target: values of unknown keys are skipped
     )
     return data

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
@@ -18,10 +19,12 @@ JSON_PAYLOAD_KEY = "@jsonPayload"
 MSG_UNSUPPORTED_TYPE = "Unsupported Content-Type."
 
 
-def decode_json(raw: bytes) -> Any:
+def decode_json(raw: bytes, *, numbers_in_range: bool = True) -> Any:
     """The first JSON value of ``raw``, as Go's ``json.Decoder.Decode`` reads a request body.
 
-    Trailing data after the value is ignored; ValueError when there is no valid value.
+    Trailing data after the value is ignored; ValueError when there is no valid value. Numbers
+    past float64 are errors unless ``numbers_in_range`` is False (Go decoding into a struct skips
+    the values of keys it does not know).
     """
     try:
         return orjson.loads(raw)
@@ -34,14 +37,43 @@ def decode_json(raw: bytes) -> Any:
         raise ValueError("invalid UTF-8 in the JSON body") from ex
     stripped = text.lstrip(" \t\r\n")
     try:
-        value, _end = json.JSONDecoder().raw_decode(stripped)
+        value, _end = (_GO_JSON if numbers_in_range else _LENIENT_JSON).raw_decode(stripped)
     except (ValueError, RecursionError) as ex:
         raise ValueError("invalid JSON body") from ex
     return value
 
 
+def _go_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError("number out of range")  # NOTE: Go's decoder refuses 1e999
+    return value
+
+
+def _go_int(text: str) -> int:
+    value = int(text)
+    try:
+        float(value)
+    except OverflowError as ex:
+        raise ValueError("number out of range") from ex  # NOTE: past float64, as Go's decoder
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"invalid JSON value {name}")  # NaN and Infinity are not JSON
+
+
+_GO_JSON = json.JSONDecoder(parse_float=_go_float, parse_int=_go_int, parse_constant=_no_constant)
+_LENIENT_JSON = json.JSONDecoder(parse_constant=_no_constant)
+
+
 def read_json(
-    req: falcon.Request, *, invalid_message: str = MSG_GENERIC, allow_array: bool = False, null_binds: dict[str, Any] | None = None
+    req: falcon.Request,
+    *,
+    invalid_message: str = MSG_GENERIC,
+    allow_array: bool = False,
+    null_binds: dict[str, Any] | None = None,
+    numbers_in_range: bool = True,
 ) -> Any:
     """The JSON body as PocketBase binds it into a map; 400 with ``invalid_message`` when malformed.
 
@@ -52,7 +84,7 @@ def read_json(
     if not raw:
         return {}
     try:
-        data = decode_json(raw)
+        data = decode_json(raw, numbers_in_range=numbers_in_range)
     except ValueError as ex:
         raise bad_request(invalid_message) from ex
     if data is None:
@@ -71,6 +103,7 @@ def read_body(
     unsupported_message: str = MSG_UNSUPPORTED_TYPE,
     xml_message: str | None = MSG_GENERIC,
     null_binds: dict[str, Any] | None = None,
+    numbers_in_range: bool = True,
 ) -> tuple[dict[str, Any], dict[str, list[Any]]]:
     """Submitted data and uploaded files, read by content type as PocketBase's BindBody does.
 
@@ -87,7 +120,7 @@ def read_body(
     # NOTE: prefixes matched as PocketBase matches them: case-sensitive, parameters allowed.
     content_type = req.get_header("Content-Type") or ""
     if content_type.startswith("application/json"):
-        return read_json(req, invalid_message=invalid_message, null_binds=null_binds), {}
+        return read_json(req, invalid_message=invalid_message, null_binds=null_binds, numbers_in_range=numbers_in_range), {}
     if content_type.startswith("multipart/form-data"):
         return _read_multipart(req, invalid_message, cast)
     if content_type.startswith("application/x-www-form-urlencoded"):

@@ -179,6 +179,8 @@ def list_query(
 ) -> RecordQuery:
     """The listRule (unless superuser), the ``filter`` and the ``sort``, sharing their joins."""
     check_filter_fields(info, filter_text, sort_text)
+    if filter_text and "\x00" in filter_text:
+        raise BadRequestError()  # NOTE: as PocketBase: a NUL anywhere in a filter is refused
     resolver = _resolver(collection, info)
     query = RecordQuery(resolvers=[resolver])
     if not info.is_superuser and rule:

@@ -41,6 +41,12 @@ BAD_BODIES: list[tuple[str, bytes, str | None]] = [
     ("json with charset", b'{"title":"x"}', "application/json; charset=utf-8"),
     ("xml", b"<title>x</title>", "application/xml"),
     ("deep nesting", b'{"meta":' + b"[" * 5000 + b"]" * 5000 + b"}", JSON),
+    ("number past float64", b'{"n":1e999}', JSON),
+    ("negative number past float64", b'{"meta":-1e999}', JSON),
+    ("integer past float64", b'{"n":1' + b"0" * 400 + b"}", JSON),
+    ("NaN", b'{"n":NaN}', JSON),
+    ("Infinity", b'{"meta":Infinity}', JSON),
+    ("big integer", b'{"n":123456789012345678901234567890}', JSON),
 ]  # fmt: skip
 
 ROUTES: list[tuple[str, str]] = [

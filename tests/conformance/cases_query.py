@@ -51,6 +51,7 @@ FILTERS = [
     "title !~ 'o'", "title ?~ 'o'", "id = @request.auth.id", "@request.query.x = ''", "x" * 4000,
     "title = 'a'; DROP TABLE users", "n > 1 --", "/* */ n > 1", "strftime('%Y', created) = '2026'",
     "geoDistance(0,0,0,0) < 1", "title = 'ünï'", "n >= 0 && n <= 3", "n in (1,2)", "rel = ''", "rel != ''",
+    "title = '\x00'", "title ~ '\x00'", "title = 'a\x00b' || n > 0",
 ]  # fmt: skip
 
 PAGES = ["", "1", "2", "0", "-1", "abc", "1.5", "999999", " 1", "1e2", "2147483648", "0x1"]
