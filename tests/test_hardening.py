@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -141,19 +142,57 @@ def test_a_runaway_statement_stops_at_the_time_limit(tmp_path: Path) -> None:
         assert health_ok(server.base)
 
 
-def test_abandoned_runaway_requests_neither_freeze_the_server_nor_run_on(tmp_path: Path) -> None:
+def create_owned_posts(base: str, count: int = 1000) -> None:
+    """A public ``posts`` collection whose ``count`` records all belong to one user."""
+    su = {"Authorization": superuser_token(base)}
+    users = requests.get(f"{base}/api/collections/users", headers=su, timeout=30).json()
+    body = {
+        "name": "posts", "type": "base", "listRule": "", "viewRule": "",
+        "fields": [
+            {"name": "title", "type": "text"},
+            {"name": "owner", "type": "relation", "collectionId": users["id"], "maxSelect": 1},
+        ],
+    }  # fmt: skip
+    assert requests.post(f"{base}/api/collections", json=body, headers=su, timeout=30).status_code == 200
+    user = {"email": "owner@example.com", "password": PASSWORD, "passwordConfirm": PASSWORD}
+    owner = requests.post(f"{base}/api/collections/users/records", json=user, headers=su, timeout=30).json()["id"]
+
+    def create(i: int) -> int:
+        post = {"title": f"post {i}", "owner": owner}
+        return requests.post(f"{base}/api/collections/posts/records", json=post, headers=su, timeout=30).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        assert set(pool.map(create, range(count))) == {200}
+
+
+# name -> (setup, collection, query, whether each request is a runaway). NOTE: the relation
+# chain took minutes when the issue was filed; its SQL now answers in milliseconds, so it only
+# has to leave the server answering.
+ATTACKS = {
+    "relation chain filter": (
+        create_owned_posts, "posts",
+        "?perPage=1&filter=owner.posts_via_owner.owner.posts_via_owner.title%20%3F~%20%27zzz%27", False,
+    ),
+    "recursive view": (create_spin_view, "spin", "?perPage=1", True),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("attack", list(ATTACKS))
+def test_abandoned_runaway_requests_neither_freeze_the_server_nor_run_on(tmp_path: Path, attack: str) -> None:
     """The attack from the hardening issue: nine abandoned requests under case variants."""
+    prepare, collection, query, runaway = ATTACKS[attack]
     with serve(tmp_path) as server:  # the default 30 s limit: only the clients leaving stop them
-        create_spin_view(server.base)
+        prepare(server.base)
         with ExitStack() as stack:
-            for name in case_variants("spin", 9):
-                stack.callback(raw_request(server.base, f"/api/collections/{name}/records?perPage=1").close)
+            for name in case_variants(collection, 9):
+                stack.callback(raw_request(server.base, f"/api/collections/{name}/records{query}").close)
             started = time.monotonic()
             while time.monotonic() - started < 1.0:
                 assert health_ok(server.base)  # while the nine run
                 time.sleep(0.1)
-        # The clients left: their statements stop soon after, not after 30 s.
-        assert server.wait_log(STOPPED, count=9, timeout=15), server.log.read_text()[-3000:]
+        if runaway:
+            # The clients left: their statements stop soon after, not after 30 s.
+            assert server.wait_log(STOPPED, count=9, timeout=15), server.log.read_text()[-3000:]
         for _ in range(5):
             assert health_ok(server.base)
 
