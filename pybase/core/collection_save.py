@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -105,6 +106,8 @@ def delete_collection(app: App, col: Collection, *, integrity_checks: bool = Tru
                     schema_sync.drop_view(conn, col.name)
                 else:
                     schema_sync.drop_table(conn, col.name)
+                    if integrity_checks:
+                        _check_dependent_views(app, conn, col)
                 conn.execute(delete(collections_table).where(collections_table.c.id == col.id))
                 return None
 
@@ -119,6 +122,18 @@ def delete_collection(app: App, col: Collection, *, integrity_checks: bool = Tru
     _run(app, col, "delete", lambda: hooks["onModelDelete"].trigger(
         ModelEvent(app, col), lambda me: hooks["onCollectionDelete"].trigger(CollectionEvent(app, col), action)
     ))
+
+
+def _check_dependent_views(app: App, conn: Any, col: Collection) -> None:
+    """As PocketBase (which saves the dependent views again): a view still selecting from the
+    dropped table fails the delete."""
+    for view in app.registry.all():
+        if not view.is_view or not re.search(rf"\b{re.escape(col.name)}\b", view.view_query, re.IGNORECASE):
+            continue
+        try:
+            schema_sync.check_view(conn, view.name)
+        except DBAPIError as ex:
+            raise BadRequestError("Failed to delete collection.") from ex
 
 
 def truncate_collection(app: App, col: Collection) -> None:

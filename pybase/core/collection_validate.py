@@ -16,6 +16,7 @@ from pybase.core.collections import (
 from pybase.core.errors import FieldError, ValidationError, required
 from pybase.core.fields.base import FIELD_NAME_RE
 from pybase.tools import dbutils
+from pybase.tools.filter import go_quote
 
 # NOTE: names a field cannot take (filter literals and the record JSON's own keys).
 _EXCLUDED_FIELD_NAMES = ("null", "true", "false", "_rowid_", "collectionId", "collectionName", "expand")
@@ -54,8 +55,27 @@ def validate_collection(col: Collection, old: Collection | None) -> None:
             errors.setdefault(key, problem)
     if col.is_view and not col.view_query.strip():
         errors["viewQuery"] = required()
+    elif col.is_view and isinstance(field_errors, dict) and field_errors and "code" not in field_errors:
+        errors["viewQuery"] = _view_field_error(col, field_errors)
     if errors:
         raise ValidationError(errors)
+
+
+def _view_field_error(col: Collection, field_errors: dict[str, Any]) -> FieldError:
+    """PocketBase checks the fields a view query yields: the first invalid one fails the query,
+    its errors written as ozzo-validation prints them (``name: must be in a valid format``)."""
+    index = min(int(key) for key in field_errors)
+    problems = field_errors[str(index)]
+    printed = "; ".join(
+        f"{key}: {_ozzo_text(problem)}" for key, problem in sorted(problems.items()) if isinstance(problem, FieldError)
+    )
+    name = go_quote(col.fields[index].name)
+    return FieldError("validation_invalid_view_query", f"Invalid query - invalid field {name} ({index}): {printed}.")
+
+
+def _ozzo_text(problem: FieldError) -> str:
+    text = problem.message.rstrip(".")
+    return text[:1].lower() + text[1:]
 
 
 def _check_name(col: Collection, old: Collection | None) -> FieldError | None:

@@ -242,6 +242,12 @@ class Collection:
             for key, value in self.auth.items():
                 if key in TOKEN_OPTIONS:
                     out[key] = {"duration": value.get("duration", TOKEN_OPTIONS[key])}
+                elif key == "oauth2" and isinstance(value, dict):
+                    # NOTE: provider client secrets are never sent back (as PocketBase).
+                    out[key] = copy.deepcopy(value)
+                    out[key]["providers"] = [
+                        {k: v for k, v in p.items() if k != "clientSecret"} for p in value.get("providers") or [] if isinstance(p, dict)
+                    ]
                 else:
                     out[key] = copy.deepcopy(value)
         return out
@@ -396,11 +402,50 @@ def _apply_auth_options(col: Collection, data: dict[str, Any]) -> None:
             continue
         current = col.auth.get(key)
         if isinstance(current, dict):
-            merged = copy.deepcopy(current)
-            merged.update(copy.deepcopy(value))
+            merged = _go_merge(current, value)
             if key in TOKEN_OPTIONS and not merged.get("secret"):
                 merged["secret"] = current.get("secret") or random_string(50)
+            if key == "oauth2":
+                merged["providers"] = [_provider(p) for p in merged.get("providers") or []]
             col.auth[key] = merged
+
+
+def _go_merge(current: dict[str, Any], value: dict[str, Any]) -> dict[str, Any]:
+    """``value`` unmarshalled onto ``current`` as Go does: nested objects merge, lists are
+    replaced, null leaves a non-list value as it was."""
+    merged = copy.deepcopy(current)
+    for key, item in value.items():
+        if isinstance(item, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _go_merge(merged[key], item)
+        elif item is None and not isinstance(merged.get(key), list):
+            continue
+        else:
+            merged[key] = copy.deepcopy(item) if item is not None else []
+    return merged
+
+
+_PROVIDER_KEYS = ("name", "clientId", "clientSecret", "authURL", "tokenURL", "userInfoURL", "displayName")
+
+
+def _provider(raw: Any) -> dict[str, Any]:
+    """An OAuth2 provider config with every key PocketBase's struct has."""
+    item = raw if isinstance(raw, dict) else {}
+    out: dict[str, Any] = {"pkce": item.get("pkce")}
+    out.update({key: item.get(key) or "" for key in _PROVIDER_KEYS})
+    out["extra"] = copy.deepcopy(item.get("extra")) or {}
+    return out
+
+
+def unset_missing_mapped_fields(col: Collection) -> None:
+    """PocketBase's ``unsetMissingOAuth2MappedFields``: a mapped field naming no field is cleared."""
+    oauth2 = col.auth.get("oauth2")
+    if not isinstance(oauth2, dict):
+        return
+    mapped = oauth2.get("mappedFields") if isinstance(oauth2.get("mappedFields"), dict) else {}
+    oauth2["mappedFields"] = {
+        key: (mapped.get(key) or "") if col.field(mapped.get(key) or "") is not None else ""
+        for key in ("id", "name", "username", "avatarURL")
+    }
 
 
 def _apply_fields(col: Collection, raw_fields: Any) -> tuple[dict[str, str], dict[str, Any]]:
@@ -568,6 +613,8 @@ def touch(col: Collection, *, creating: bool) -> None:
     """Set ``created``/``updated`` and the system defaults for a save (PocketBase's
     ``onCollectionSave``: timestamps, then :func:`init_default_fields`)."""
     init_default_fields(col)
+    if col.is_auth:
+        unset_missing_mapped_fields(col)
     stamp = now_string()
     if creating and not col.created:
         col.created = stamp

@@ -27,6 +27,11 @@ _DISCARD_RE = re.compile(r"\s+(where|group\s+by|having|order|limit|with)\s+?", r
 _COMMENTS_RE = re.compile(r"(/\*[\s\S]*?\*/)|(--.+$)", re.MULTILINE)
 _CAST_RE = re.compile(r"^cast\s*\(.*\s+as\s+(\w+)\s*\)$", re.IGNORECASE | re.DOTALL)
 _QUOTES = {"'": "'", '"': '"', "`": "`", "[": "]"}
+_CAST_FIELDS: dict[str, dict[str, Any]] = {
+    "real": {"type": "number"}, "decimal": {"type": "number"}, "numeric": {"type": "number"},
+    "int": {"type": "number", "onlyInt": True}, "integer": {"type": "number", "onlyInt": True},
+    "text": {"type": "text"}, "boolean": {"type": "bool"}, "bool": {"type": "bool"},
+}  # fmt: skip
 
 
 @dataclass
@@ -74,18 +79,24 @@ def _trim_identifier(raw: str, extra: str = "") -> str:
     return ".".join(part.strip("`\"[];" + extra) for part in raw.split("."))
 
 
+class ViewQueryError(ValueError):
+    """A select list or FROM clause PocketBase's identifier parser refuses."""
+
+
 def _identifiers(raw: str) -> list[_Identifier]:
     out: list[_Identifier] = []
     for item in _split(raw, ","):
         parts = _split(item, " \n\t")
-        if len(parts) == 3 and parts[1].lower() == "as":
+        if len(parts) == 3:
+            if parts[1].lower() != "as":
+                raise ViewQueryError(f'invalid identifier part - expected "as", got {parts[1]}')
             original, alias = parts[0], parts[2]
         elif len(parts) == 2:
             original, alias = parts
         elif len(parts) == 1:
             original, alias = parts[0], parts[0].split(".")[-1]
         else:
-            continue
+            raise ViewQueryError(f"invalid identifier parts [{' '.join(parts)}]")
         out.append(_Identifier(_trim_identifier(original), _trim_identifier(alias, "'")))
     return out
 
@@ -148,9 +159,8 @@ def _suggested_fields(app: App, query: str) -> dict[str, dict[str, Any]]:
             out[col.alias] = {"type": "number", "name": col.alias}
             continue
         cast = _CAST_RE.match(lowered)
-        cast_type = {"real": "number", "decimal": "number", "numeric": "number", "text": "text", "boolean": "bool", "bool": "bool"}
-        if cast and cast.group(1) in cast_type:
-            out[col.alias] = {"type": cast_type[cast.group(1)], "name": col.alias}
+        if cast and cast.group(1) in _CAST_FIELDS:
+            out[col.alias] = {**_CAST_FIELDS[cast.group(1)], "name": col.alias}
             continue
         parts = col.original.split(".")
         field_name = parts[1] if len(parts) == 2 else parts[0]
@@ -169,11 +179,9 @@ def _suggested_fields(app: App, query: str) -> dict[str, dict[str, Any]]:
 
 
 def _query_error(col: Collection, message: str, fields_error: FieldError | None = None) -> ValidationError:
+    # NOTE: the fields of a view come from its query: none when the query fails (even on update).
     errors: dict[str, Any] = {"viewQuery": FieldError("validation_invalid_view_query", f"Invalid query - {message}.")}
-    if fields_error is not None:
-        errors["fields"] = fields_error
-    elif not col.fields:
-        errors["fields"] = required()
+    errors["fields"] = fields_error if fields_error is not None else required()
     return ValidationError(errors)
 
 
@@ -193,10 +201,14 @@ def _columns(conn: Any, col: Collection, query: str) -> list[str]:
 def infer_view_fields(app: App, col: Collection, conn: Any) -> list[Field]:
     """Run the query with no rows to learn its columns, then match them to source fields."""
     if not col.view_query.strip():
-        raise ValidationError({"viewQuery": required(), **({"fields": required()} if not col.fields else {})})
+        raise ValidationError({"viewQuery": required(), "fields": required()})
+    # NOTE: the query is stored as given (a trailing semicolon too), as PocketBase does.
     query = check_view_query(col, col.view_query)
-    col.view_query = query
-    if any(c.alias == "*" for c in _parse(query)[0]):
+    try:
+        selected = _parse(query)[0]
+    except ViewQueryError as ex:
+        raise _query_error(col, str(ex)) from ex
+    if any(c.alias == "*" for c in selected):
         raise _query_error(
             col, "wildcard columns (*) are not supported - manually type the collection field names you want the view query to have"
         )

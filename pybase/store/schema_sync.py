@@ -91,8 +91,15 @@ def drop_table(conn: Connection, name: str) -> None:
 def create_view(conn: Connection, name: str, select_sql: str) -> None:
     """Create (or replace) a view collection's SQL view."""
     drop_view(conn, name)
+    # NOTE: a view query is stored as written; a trailing semicolon cannot sit in the subquery.
+    select_sql = select_sql.strip().rstrip(";").rstrip()
     # SECURITY: see raw_select(); the name is a checked identifier quoted by the dialect.
     conn.execute(text(f"CREATE VIEW {_q(conn, name)} AS SELECT * FROM ({raw_select(select_sql).text})"))
+
+
+def check_view(conn: Connection, name: str) -> None:
+    """Read no rows from a view: SQLite raises when a table or column it selects is gone."""
+    conn.exec_driver_sql(f"SELECT * FROM {_q(conn, name)} LIMIT 0").close()
 
 
 def drop_view(conn: Connection, name: str) -> None:
