@@ -185,10 +185,20 @@ def seed_pool(srv: ServerProc, data: bd.Dataset, token: str, args: argparse.Name
     seed_file.write_text("".join(f"{t['id']} {t['owner']}\n" for t in data.pool))
     url = f"{srv.base}/api/collections/tasks/records"
     t0 = time.monotonic()
-    # NOTE: past the end of the file the script sends health checks, so over-long runs are harmless.
-    seconds = max(2, round(len(data.pool) / 1500) + 2)
-    run_wrk(["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s", "--timeout", "10s",
-             "-s", str(HERE / "seed_pool.lua"), url, "--", str(seed_file), token, str(args.threads)])
+    # NOTE: runs of a few seconds, each going on where the last stopped; past the end of the file
+    # the script sends health checks, so an over-long last run is harmless.
+    offset, rate = 0, 2000.0
+    while offset < len(data.pool):
+        seconds = max(1, min(8, round((len(data.pool) - offset) / rate)))
+        started = time.monotonic()
+        res = run_wrk(["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s", "--timeout", "10s",
+                       "-s", str(HERE / "seed_pool.lua"), url, "--", str(seed_file), token, str(args.threads),
+                       str(offset)])
+        done = res.get("pool_next", offset) - offset
+        if done <= 0:
+            raise RuntimeError(f"seeding the delete_owner pool made no progress on {srv.name}")
+        offset += done
+        rate = max(200.0, done / max(time.monotonic() - started, 0.1))
     ids = bd.list_ids(srv.base, "tasks", token, "title ~ 'pool task'")
     return time.monotonic() - t0, ids
 

@@ -1,16 +1,20 @@
 -- Seed the delete_owner pool fast: POST each "<record id> <owner id>" line of a file once, as the
--- superuser, thread t of n taking lines t+1, t+1+n, ...; past the end, cheap health checks.
--- usage: wrk ... -s seed_pool.lua <base>/api/collections/tasks/records -- /path/pool_seed.txt <token> <threads>
+-- superuser, thread t of n taking lines offset+t+1, offset+t+1+n, ...; past the end, cheap health
+-- checks. done() prints "pool_next=<k>" (lines used so far) so the next run goes on from there.
+-- usage: wrk ... -s seed_pool.lua <base>/api/collections/tasks/records -- /path/pool_seed.txt <token> <threads> <offset>
+local threads = {}
 local tid_counter = 0
 
 function setup(thread)
   thread:set("tid", tid_counter)
   tid_counter = tid_counter + 1
+  threads[#threads + 1] = thread
 end
 
 local ids, owners = {}, {}
 local token = ""
-local next_line, step = 1, 1
+local step = 1
+next_line = 1
 
 function init(args)
   for line in io.lines(args[1]) do
@@ -22,7 +26,7 @@ function init(args)
   end
   token = args[2]
   step = tonumber(args[3] or "1")
-  next_line = tid + 1
+  next_line = tonumber(args[4] or "0") + tid + 1
 end
 
 function request()
@@ -35,4 +39,13 @@ function request()
     ["Authorization"] = token,
     ["Content-Type"] = "application/json",
   }, '{"id":"' .. ids[i] .. '","title":"pool task ' .. i .. '","owner":"' .. owners[i] .. '"}')
+end
+
+function done(summary, latency, requests)
+  local hi = 0
+  for _, t in ipairs(threads) do
+    local k = t:get("next_line")
+    if k > hi then hi = k end
+  end
+  io.write(string.format("pool_next=%d\n", hi - 1))
 end
