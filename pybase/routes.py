@@ -12,7 +12,7 @@ import falcon
 import orjson
 
 from pybase.apis.errors import ApiError
-from pybase.apis.middleware import DEFAULT_BODY_LIMIT
+from pybase.apis.middleware import DEFAULT_BODY_LIMIT, path_values
 from pybase.apis.request_body import read_body, request_info
 from pybase.apis.serialize import record_to_json
 from pybase.core.app import App
@@ -69,6 +69,7 @@ class PyRoutesMiddleware:
         if found is None:
             return
         route, params = found
+        params = path_values(req, params)
         if req.content_length and req.content_length > DEFAULT_BODY_LIMIT:
             raise ApiError(413)
         event = RouteEvent(self.app.core, req, resp, params)

@@ -201,6 +201,8 @@ def test_route_event_reads_the_request_and_writes_responses(served):
     app, base = served
     hello = requests.get(f"{base}/hello/world", timeout=10)
     assert hello.status_code == 200 and hello.json() == {"message": "Hello world", "missing": ""}
+    # NOTE: as Go's router: an encoded slash stays inside its path value.
+    assert requests.get(f"{base}/hello/a%2Fb", timeout=10).json()["message"] == "Hello a/b"
     user = app.core.find_auth_record_by_email("users", "u@example.com")
     echo = requests.post(f"{base}/echo?q=1", json={"a": [1, 2], "big": 2**53}, headers={"Authorization": new_auth_token(user), "X-Probe": "p"}, timeout=10)
     assert echo.status_code == 201 and echo.headers["X-Seen"] == "p"

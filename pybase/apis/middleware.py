@@ -28,6 +28,13 @@ SECURITY_HEADERS = (
 )
 
 
+def path_values(req: falcon.Request, values: dict[str, Any]) -> dict[str, Any]:
+    """Path values as the client meant them (``a%2Fb`` is ``a/b``); see RoutingMiddleware."""
+    if not getattr(req.context, "quoted_segments", False):
+        return values
+    return {key: unquote(value) if isinstance(value, str) else value for key, value in values.items()}
+
+
 class RoutingMiddleware:
     """Route matching as PocketBase's router does it.
 
@@ -45,10 +52,7 @@ class RoutingMiddleware:
             req.context.quoted_segments = True
 
     def process_resource(self, req: falcon.Request, resp: falcon.Response, resource: Any, params: dict[str, Any]) -> None:
-        if getattr(req.context, "quoted_segments", False):
-            for key, value in params.items():
-                if isinstance(value, str):
-                    params[key] = unquote(value)
+        params.update(path_values(req, params))
         if resource is not None and any(value == "" for value in params.values()):
             raise falcon.HTTPNotFound()
 

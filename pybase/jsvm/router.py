@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import falcon
 
 from pybase.apis.errors import MSG_FORBIDDEN_RECORD, MSG_SUPERUSERS_ONLY, ApiError, unauthorized
-from pybase.apis.middleware import DEFAULT_BODY_LIMIT
+from pybase.apis.middleware import DEFAULT_BODY_LIMIT, path_values
 from pybase.apis.static import StaticDir
 from pybase.core.events import RequestEvent
 from pybase.jsvm.loader import MiddlewareSpec, Registration
@@ -172,6 +172,7 @@ class RouterMiddleware:
                 self._global_only(table, req, resp)
             return
         route, params = found
+        params = path_values(req, params)
         if req.content_length and req.content_length > DEFAULT_BODY_LIMIT:
             raise ApiError(413)
         event = RouteEvent(self.runtime.app, req, resp, params)

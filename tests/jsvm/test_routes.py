@@ -20,6 +20,8 @@ def test_json_route_with_path_params_and_query(srv):
     assert r.status_code == 200
     assert r.headers["content-type"] == "application/json"
     assert r.json() == {"message": "Hello world", "q": "yes"}
+    # NOTE: as Go's router: an encoded slash stays inside its path value.
+    assert srv.request("GET", "/hello/a%2Fb").json()["message"] == "Hello a/b"
 
 
 def test_rest_wildcard_takes_the_remaining_path(srv):
