@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 import falcon
 
-from pybase.apis import collections, crons, errors, health, record_auth, records, static
+from pybase.apis import collections, crons, errors, health, logs, record_auth, records, static
 from pybase.apis.middleware import (
+    ActivityLogMiddleware,
     AuthMiddleware,
     BodyLimitMiddleware,
     CorsMiddleware,
@@ -31,6 +32,7 @@ def create_wsgi_app(
     api = _App(
         middleware=[
             RoutingMiddleware(),
+            ActivityLogMiddleware(app),
             StatementLimitMiddleware(app.query_timeout),
             CorsMiddleware(origins),
             AuthMiddleware(app),
@@ -48,6 +50,7 @@ def create_wsgi_app(
     records.register(api, app)
     record_auth.register(api, app)
     crons.register(api, app)
+    logs.register(api, app)
     static.register(api, app, dashboard_dir=dashboard_dir, public_dir=public_dir)
     return api
 

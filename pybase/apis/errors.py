@@ -96,6 +96,7 @@ def from_domain(ex: core_errors.PyBaseError, message: str | None = None) -> ApiE
 
 
 def _write(req: falcon.Request, resp: falcon.Response, error: ApiError) -> None:
+    req.context.api_error = error  # NOTE: the request log records it
     resp.status = error.status
     resp.content_type = "application/json"
     resp.data = orjson.dumps(error.to_json())

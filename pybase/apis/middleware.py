@@ -6,6 +6,7 @@ Routing comes first: :class:`RoutingMiddleware` makes Falcon's route matching be
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
@@ -13,6 +14,7 @@ import falcon
 
 from pybase.apis.errors import ApiError
 from pybase.core.auth import TOKEN_AUTH, find_record_by_token
+from pybase.core.logs import ERROR, INFO
 from pybase.store import statement_limit
 
 if TYPE_CHECKING:
@@ -55,6 +57,70 @@ class RoutingMiddleware:
         params.update(path_values(req, params))
         if resource is not None and any(value == "" for value in params.values()):
             raise falcon.HTTPNotFound()
+
+
+class ActivityLogMiddleware:
+    """Every request logged into ``_logs`` (PocketBase's activity logger), off the request path.
+
+    Entries are queued; the log store's thread writes them in batches. Failed requests log at
+    the error level with the error's message and details; ``req.context.skip_success_log`` (the
+    logs routes set it) keeps successful ones out.
+    """
+
+    def __init__(self, app: App) -> None:
+        self.logs = app.logs
+        self.settings = app.log_settings
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        req.context.log_started = time.perf_counter()
+
+    def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any, req_succeeded: bool) -> None:
+        started = getattr(req.context, "log_started", None)
+        if started is None:
+            return
+        error = getattr(req.context, "api_error", None)
+        level = ERROR if error is not None else INFO
+        if error is None and getattr(req.context, "skip_success_log", False):
+            return
+        if not self.logs.accepts(level):
+            return
+        settings = self.settings()
+        uri = req.env.get("REQUEST_URI") or req.relative_uri
+        data: dict[str, Any] = {
+            "type": "request",
+            "execTime": (time.perf_counter() - started) * 1000,
+            "url": _cut(uri, 3000),
+            "method": _cut(req.method.upper(), 50),
+            "status": _status_code(resp),
+            "referer": _cut(req.get_header("Referer") or "", 2000),
+            "userAgent": _cut(req.user_agent or "", 2000),
+        }
+        if error is not None:
+            data["error"] = error.message
+            cause = error.__cause__
+            data["details"] = error.data or (str(cause) if cause is not None else None)
+        auth = getattr(req.context, "auth", None)
+        data["auth"] = auth.collection.name if auth is not None else ""
+        if auth is not None and settings.log_auth_id:
+            data["authId"] = auth.id
+        if settings.log_ip:
+            data["userIP"] = req.remote_addr or ""
+            data["remoteIP"] = req.remote_addr or ""
+        self.logs.add(level, f"{data['method']} {unquote(data['url'])}", data)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text[:limit] + "..." if len(text) > limit else text
+
+
+def _status_code(resp: falcon.Response) -> int:
+    status = resp.status
+    if isinstance(status, int):
+        return status
+    try:
+        return int(str(status).split(" ", 1)[0])
+    except ValueError:
+        return 0
 
 
 class StatementLimitMiddleware:

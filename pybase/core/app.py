@@ -15,6 +15,7 @@ from pybase.core.cron_jobs import new_scheduler
 from pybase.core.errors import NotFoundError
 from pybase.core.events import BootstrapEvent, TerminateEvent
 from pybase.core.fields import new_field
+from pybase.core.logs import Logger, LogSettings, LogStore
 from pybase.core.record_query import RecordStore
 from pybase.core.records import Record
 from pybase.core.system_collections import system_collections
@@ -38,6 +39,8 @@ class App:
         self.db = Database(os.path.join(self.data_dir, "data.db"))
         self.registry = CollectionRegistry(self.db)
         self.records = RecordStore(self.db, self.registry)
+        self.logs = LogStore(self.data_dir, self.log_settings)
+        self._logger = Logger(self.logs)
         self.hooks: dict[str, Hook[Any]] = {}
         for spec in HOOKS:
             hook: Hook[Any] = Hook(spec.js_name)
@@ -56,6 +59,14 @@ class App:
                     self._cron = new_scheduler(self)
         return self._cron
 
+    def logger(self) -> Logger:
+        """The app logger (PocketBase's ``app.Logger()``): entries land in ``_logs``."""
+        return self._logger
+
+    def log_settings(self) -> LogSettings:
+        """The ``logs`` settings in force."""
+        return LogSettings()
+
     # ---- lifecycle ---------------------------------------------------------------------
 
     def bootstrap(self) -> None:
@@ -67,6 +78,7 @@ class App:
                 create_system_tables(conn)
             self.registry.reload()
             self._ensure_system_collections()
+            self.logs.open()
             self.bootstrapped = True
 
         self.hooks["onBootstrap"].trigger(BootstrapEvent(self), finalize)
@@ -75,7 +87,11 @@ class App:
         """Fire onTerminate and close the database."""
         event = TerminateEvent(self)
         event.is_restart = is_restart
-        self.hooks["onTerminate"].trigger(event, lambda _e: self.db.close())
+        def finalize(_e: TerminateEvent) -> None:
+            self.logs.close()
+            self.db.close()
+
+        self.hooks["onTerminate"].trigger(event, finalize)
 
     def _ensure_system_collections(self) -> None:
         for data in system_collections():

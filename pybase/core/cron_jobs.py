@@ -1,7 +1,7 @@
 """The app's cron scheduler with PocketBase's built-in jobs.
 
 ``__pbDBOptimize__`` (database optimize), ``__pbMFACleanup__`` and ``__pbOTPCleanup__``
-(expired ``_mfas``/``_otps`` rows). ``__pbLogsCleanup__`` is left out until pybase keeps logs.
+(expired ``_mfas``/``_otps`` rows), ``__pbLogsCleanup__`` (logs past ``logs.maxDays``).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ def new_scheduler(app: App) -> Cron:
     cron.add("__pbDBOptimize__", "0 0 * * *", app.db.optimize)
     cron.add("__pbMFACleanup__", "0 * * * *", lambda: delete_expired(app, "_mfas", "mfa", 600))
     cron.add("__pbOTPCleanup__", "0 * * * *", lambda: delete_expired(app, "_otps", "otp", 180))
+    cron.add("__pbLogsCleanup__", "0 */6 * * *", app.logs.delete_expired)
     return cron
 
 

@@ -17,6 +17,7 @@ BUILTIN = [
     {"id": "__pbDBOptimize__", "expression": "0 0 * * *"},
     {"id": "__pbMFACleanup__", "expression": "0 * * * *"},
     {"id": "__pbOTPCleanup__", "expression": "0 * * * *"},
+    {"id": "__pbLogsCleanup__", "expression": "0 */6 * * *"},
 ]
 
 CRONS_JS = """
@@ -79,7 +80,7 @@ def test_crons_list_has_js_jobs_sorted_then_builtins(srv):
         {"id": "boom", "expression": "0 0 1 1 *"},
         {"id": "zz-report", "expression": "*/5 * * * *"},
         # __pbOTPCleanup__ was removed by cronRemove() in the hooks file
-        BUILTIN[0], BUILTIN[1],
+        BUILTIN[0], BUILTIN[1], BUILTIN[3],
     ]
 
 
@@ -117,7 +118,8 @@ def test_reload_swaps_js_jobs_and_restores_removed_builtins(srv):
         fh.write('cronAdd("only-one", "0 3 * * *", () => {});\n')
     assert runtime.load()
     jobs = srv.request("GET", "/api/crons", headers=_su(srv)).json()
-    assert jobs == [{"id": "only-one", "expression": "0 3 * * *"}, *BUILTIN]
+    # NOTE: a restored built-in job goes last, as in PocketBase's job list (a slice, appended to).
+    assert jobs == [{"id": "only-one", "expression": "0 3 * * *"}, BUILTIN[0], BUILTIN[1], BUILTIN[3], BUILTIN[2]]
 
 
 def test_invalid_cron_expression_fails_the_load_with_file_and_line(hooks_server: HooksServerFactory):

@@ -1,0 +1,240 @@
+"""The ``_logs`` table in ``auxiliary.db``, written in batches off the request path.
+
+As PocketBase: entries wait in memory and a writer thread stores them every few seconds, or at
+once when a batch is full, in one transaction. The queue is bounded: when the disk cannot keep
+up, the oldest waiting entries are dropped (and counted) rather than growing memory.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import (
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    delete,
+    func,
+    literal_column,
+    select,
+    text,
+)
+
+from pybase.core.errors import BadRequestError
+from pybase.store.db import Database
+from pybase.store.dialect import insertion_order
+from pybase.tools.filter import (
+    FilterError,
+    SimpleResolver,
+    compile_filter,
+    compile_sort,
+    parse_sort,
+)
+from pybase.tools.security import random_id
+from pybase.tools.types import format_datetime, now
+
+log = logging.getLogger("pybase.logs")
+
+FLUSH_SECONDS = 3.0  # PocketBase's ticker
+BATCH_SIZE = 200  # PocketBase's batch size
+MAX_PENDING = 20_000  # entries held while the disk is slow; older ones are dropped past this
+FILTER_FIELDS = ("id", "created", "level", "message", "data")
+
+_metadata = MetaData()
+logs_table = Table(
+    "_logs",
+    _metadata,
+    Column("id", Text, primary_key=True),
+    Column("level", Integer, nullable=False, server_default=text("0")),
+    Column("message", Text, nullable=False, server_default=text("''")),
+    Column("data", Text, nullable=False, server_default=text("'{}'")),
+    Column("created", Text, nullable=False),
+    Index("idx_logs_level", "level"),
+    Index("idx_logs_message", "message"),
+    Index("idx_logs_created_hour", func.strftime("%Y-%m-%d %H:00:00", literal_column("created"))),
+)
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    """The ``logs`` section of the settings (PocketBase's defaults)."""
+
+    max_days: int = 5
+    min_level: int = 0
+    log_ip: bool = True
+    log_auth_id: bool = False
+
+
+class LogStore:
+    """Request and app logs: queued, written in batches, listed, counted per hour, expired."""
+
+    def __init__(self, data_dir: str, settings: Callable[[], LogSettings] = LogSettings) -> None:
+        self.path = os.path.join(data_dir, "auxiliary.db")
+        self.settings = settings
+        self.dropped = 0  # entries dropped because the queue was full
+        self._db: Database | None = None
+        self._pending: collections.deque[dict[str, Any]] = collections.deque()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()  # one batch written at a time
+        self._thread: threading.Thread | None = None
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Create the table (if needed) and start the writer thread."""
+        if self._db is None:
+            self._db = Database(self.path, read_pool_size=8)
+            with self._db.write() as conn:
+                _metadata.create_all(conn)
+        if self._thread is None or not self._thread.is_alive():
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="pybase-logs", daemon=True)
+            self._thread.start()
+
+    def close(self) -> None:
+        """Write what waits, stop the writer and close the database."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=10)
+        self._thread = None
+        self.flush()
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self.open()
+        assert self._db is not None
+        return self._db
+
+    # ---- writing -----------------------------------------------------------------------------
+
+    def accepts(self, level: int) -> bool:
+        """Whether an entry of ``level`` would be kept (logs on, level at least the minimum)."""
+        settings = self.settings()
+        return settings.max_days > 0 and level >= settings.min_level
+
+    def add(self, level: int, message: str, data: dict[str, Any]) -> None:
+        """Queue one entry (cheap: the writer thread stores it)."""
+        if not self.accepts(level):
+            return
+        pending = self._pending
+        pending.append({"level": level, "message": message, "data": data, "created": format_datetime(now())})
+        if len(pending) > MAX_PENDING:
+            pending.popleft()
+            self.dropped += 1
+        if len(pending) >= BATCH_SIZE:
+            self._wake.set()
+
+    def flush(self) -> int:
+        """Write every waiting entry now; returns how many were written."""
+        written = 0
+        with self._lock:
+            while self._pending:
+                batch = []
+                while self._pending and len(batch) < BATCH_SIZE * 5:
+                    batch.append(self._pending.popleft())
+                rows = [
+                    {**entry, "id": random_id(), "data": orjson.dumps(entry["data"], default=str).decode()}
+                    for entry in batch
+                ]
+                try:
+                    with self.db.write() as conn:
+                        conn.execute(logs_table.insert(), rows)
+                except Exception:  # noqa: BLE001 - logs must never take the server down
+                    log.exception("failed to write %d log entries", len(rows))
+                    continue
+                written += len(rows)
+        return written
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(FLUSH_SECONDS)
+            self._wake.clear()
+            self.flush()
+
+    # ---- reading -----------------------------------------------------------------------------
+
+    def _resolver(self) -> SimpleResolver:
+        return SimpleResolver({name: logs_table.c[name] for name in FILTER_FIELDS}, json_columns=("data",))
+
+    def _where(self, filter_text: str | None) -> list[Any]:
+        if not filter_text:
+            return []
+        try:
+            return [compile_filter(filter_text, self._resolver())]
+        except FilterError as ex:
+            raise BadRequestError() from ex
+
+    def list(
+        self, filter_text: str | None, sort_text: str | None, *, limit: int, offset: int, total: bool
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Entries matching the filter in the given order, and their total (-1 unless ``total``)."""
+        where = self._where(filter_text)
+        query = select(logs_table).where(*where)
+        try:
+            if sort_text:
+                query = query.order_by(*compile_sort(parse_sort(sort_text), self._resolver(), rowid=insertion_order(logs_table)))
+        except FilterError as ex:
+            raise BadRequestError() from ex
+        query = query.limit(limit).offset(offset)
+        with self.db.read() as conn:
+            rows = conn.execute(query).mappings().all()
+            count = int(conn.execute(select(func.count()).select_from(logs_table).where(*where)).scalar_one()) if total else -1
+        return [_entry(row) for row in rows], count
+
+    def find(self, log_id: str) -> dict[str, Any] | None:
+        """One entry by id."""
+        with self.db.read() as conn:
+            row = conn.execute(select(logs_table).where(logs_table.c.id == log_id).limit(1)).mappings().first()
+        return _entry(row) if row is not None else None
+
+    def stats(self, filter_text: str | None) -> list[dict[str, Any]]:
+        """Entries counted per hour: ``[{"date": "2026-01-02 15:00:00.000Z", "total": 3}]``."""
+        hour = func.strftime("%Y-%m-%d %H:00:00", logs_table.c.created).label("date")
+        query = select(func.count(logs_table.c.id).label("total"), hour).where(*self._where(filter_text)).group_by(hour)
+        with self.db.read() as conn:
+            rows = conn.execute(query).all()
+        return [{"date": f"{date}.000Z", "total": int(total)} for total, date in rows]
+
+    # ---- expiry ------------------------------------------------------------------------------
+
+    def delete_expired(self) -> int:
+        """Delete entries older than ``maxDays`` or below ``minLevel`` (PocketBase's cleanup)."""
+        settings = self.settings()
+        cutoff = format_datetime(now() - timedelta(days=settings.max_days))
+        with self.db.write() as conn:
+            result = conn.execute(
+                delete(logs_table).where((logs_table.c.created <= cutoff) | (logs_table.c.level < settings.min_level))
+            )
+        return int(result.rowcount or 0)
+
+    def delete_all(self) -> None:
+        """Delete every entry (``DELETE /api/logs``)."""
+        with self._lock:
+            self._pending.clear()
+            with self.db.write() as conn:
+                conn.execute(delete(logs_table))
+
+
+def _entry(row: Any) -> dict[str, Any]:
+    try:
+        data = orjson.loads(row["data"] or "{}")
+    except orjson.JSONDecodeError:
+        data = {}
+    return {"id": row["id"], "created": row["created"], "level": row["level"], "message": row["message"], "data": data}

@@ -1,0 +1,132 @@
+"""Request logs in ``auxiliary.db`` and ``/api/logs`` (list, view, stats, delete)."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from typing import Any
+
+import pytest
+
+from pybase.core.logs import ERROR, INFO, WARN
+from tests.scenarios import Scenario, run
+from tests import testapp
+
+
+def _flushed(server: testapp.TestServer) -> None:
+    server.pybase.core.logs.flush()
+
+
+def _seed(server: testapp.TestServer) -> None:
+    """A few requests (one failing) and two app log entries, written to the table."""
+    server.request("GET", "/api/collections/posts/records?perPage=1", headers={"User-Agent": "seed-agent", "Referer": "http://ref.test/"})
+    server.request("GET", "/api/collections/nope/records")
+    logger = server.pybase.core.logger()
+    logger.info("hello from python", "k", 1, extra="x")
+    logger.with_(job="import").warn("careful", step=2)
+    _flushed(server)
+
+
+def _first_id(server: testapp.TestServer) -> str:
+    _seed(server)
+    return str(server.pybase.core.logs.list(None, "-@rowid", limit=1, offset=0, total=False)[0][0]["id"])
+
+
+SCENARIOS = [
+    Scenario("guests may not list logs", "GET", "/api/logs", expected_status=401,
+             expected_content=['"message":"The request requires valid record authorization token."']),
+    Scenario("users may not list logs", "GET", "/api/logs", headers={"Authorization": "USER1"}, expected_status=403),
+    Scenario("superusers list the logs", "GET", "/api/logs?sort=-@rowid&perPage=50", headers={"Authorization": "SUPERUSER"},
+             before=_seed, expected_content=['"page":1', '"perPage":50', '"message":"GET /api/collections/posts/records?perPage=1"',
+                                             '"type":"request"', '"userAgent":"seed-agent"', '"referer":"http://ref.test/"',
+                                             '"status":404', '"level":8', '"message":"hello from python"', '"extra":"x"',
+                                             '"job":"import"', '"level":4']),
+    Scenario("filter on a data path", "GET", "/api/logs?filter=data.status%3D404", headers={"Authorization": "SUPERUSER"},
+             before=_seed, expected_content=['"totalItems":1', '"status":404', '"error":"Missing collection context."'],
+             not_expected_content=['"status":200']),
+    Scenario("filter on level and message", "GET", "/api/logs?filter=level%3E%3D4%20%26%26%20message~%27careful%27",
+             headers={"Authorization": "SUPERUSER"}, before=_seed, expected_content=['"totalItems":1', '"step":2']),
+    Scenario("an invalid filter is a 400", "GET", "/api/logs?filter=nope%3D1", headers={"Authorization": "SUPERUSER"},
+             expected_status=400, expected_content=['"message":"Something went wrong while processing your request."']),
+    Scenario("an invalid sort is a 400", "GET", "/api/logs?sort=nope", headers={"Authorization": "SUPERUSER"}, expected_status=400),
+    Scenario("bad paging is a 400", "GET", "/api/logs?page=abc", headers={"Authorization": "SUPERUSER"}, expected_status=400),
+    Scenario("skipTotal", "GET", "/api/logs?skipTotal=1", headers={"Authorization": "SUPERUSER"}, before=_seed,
+             expected_content=['"totalItems":-1', '"totalPages":-1']),
+    Scenario("fields", "GET", "/api/logs?fields=id,level&perPage=1", headers={"Authorization": "SUPERUSER"}, before=_seed,
+             not_expected_content=['"message"', '"data"']),
+    Scenario("stats per hour", "GET", "/api/logs/stats", headers={"Authorization": "SUPERUSER"}, before=_seed,
+             expected_content=['"total":', ':00:00.000Z"']),
+    Scenario("stats with an invalid filter", "GET", "/api/logs/stats?filter=(", headers={"Authorization": "SUPERUSER"}, expected_status=400),
+    Scenario("stats for guests", "GET", "/api/logs/stats", expected_status=401),
+    Scenario("an unknown log is a 404", "GET", "/api/logs/nope", headers={"Authorization": "SUPERUSER"}, expected_status=404,
+             expected_content=['"message":"The requested resource wasn\'t found."']),
+    Scenario("one log for a user", "GET", "/api/logs/nope", headers={"Authorization": "USER1"}, expected_status=403),
+    Scenario("delete for guests", "DELETE", "/api/logs", expected_status=401),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=str)
+def test_logs_api(server: testapp.TestServer, scenario: Scenario) -> None:
+    run(server, scenario)
+
+
+def test_one_log_by_id(server: testapp.TestServer) -> None:
+    log_id = _first_id(server)
+    su = {"Authorization": server.token("superuser")}
+    resp = server.request("GET", f"/api/logs/{log_id}", headers=su)
+    assert resp.status_code == 200
+    assert set(resp.json()) == {"id", "created", "level", "message", "data"}
+
+
+def test_delete_empties_the_logs(server: testapp.TestServer) -> None:
+    _seed(server)
+    su = {"Authorization": server.token("superuser")}
+    assert server.request("DELETE", "/api/logs", headers=su).status_code == 204
+    _flushed(server)
+    assert server.request("GET", "/api/logs", headers=su).json()["totalItems"] == 0
+
+
+def test_entries_are_written_off_the_request_path_within_seconds(server: testapp.TestServer) -> None:
+    server.request("GET", "/api/health?probe=written-later")
+    db = server.pybase.core.logs.path
+    deadline = time.monotonic() + 15  # the writer flushes every 3 s
+    found: list[Any] = []
+    while time.monotonic() < deadline and not found:
+        with sqlite3.connect(db) as conn:
+            found = conn.execute("SELECT level, message FROM _logs WHERE message LIKE '%written-later%'").fetchall()
+        time.sleep(0.2)
+    assert found == [(INFO, "GET /api/health?probe=written-later")]
+
+
+def test_successful_log_reads_are_not_logged_but_failures_are(server: testapp.TestServer) -> None:
+    su = {"Authorization": server.token("superuser")}
+    server.request("GET", "/api/logs", headers=su)
+    server.request("GET", "/api/logs")  # 401
+    _flushed(server)
+    messages = [item["message"] for item in server.pybase.core.logs.list(None, None, limit=100, offset=0, total=False)[0]]
+    assert messages.count("GET /api/logs") == 1
+
+
+def test_expired_and_low_level_entries_are_deleted(server: testapp.TestServer) -> None:
+    logs = server.pybase.core.logs
+    logs.add(ERROR, "recent", {})
+    logs.add(WARN, "old", {})
+    logs.flush()
+    with sqlite3.connect(logs.path) as conn:
+        conn.execute("UPDATE _logs SET created = '2000-01-01 00:00:00.000Z' WHERE message = 'old'")
+    assert logs.delete_expired() == 1
+    remaining = [e["message"] for e in logs.list(None, None, limit=100, offset=0, total=False)[0]]
+    assert "recent" in remaining and "old" not in remaining
+
+
+def test_a_full_queue_drops_the_oldest_entries(server: testapp.TestServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pybase.core.logs import store
+
+    monkeypatch.setattr(store, "MAX_PENDING", 10)
+    monkeypatch.setattr(store, "BATCH_SIZE", 1000)
+    logs = server.pybase.core.logs
+    logs.flush()
+    before = logs.dropped
+    for i in range(25):
+        logs.add(INFO, f"burst {i}", {})
+    assert logs.dropped - before >= 15
