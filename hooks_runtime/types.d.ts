@@ -57,7 +57,7 @@ interface S3Config {
   secret: string;
   forcePathStyle: boolean;
 }
-/** PocketBase's settings; pybase has no settings storage yet: $app.settings() answers the defaults. */
+/** PocketBase's settings: $app.settings() answers a plain copy of the live ones. */
 interface Settings {
   meta: {appName: string, appURL: string, senderName: string, senderAddress: string, hideControls: boolean, accentColor: string};
   smtp: {enabled: boolean, host: string, port: number, username: string, password: string, authMethod: string, tls: boolean, localName: string};
@@ -97,6 +97,11 @@ interface TerminateEvent extends AppEvent {
 
 /** App events of areas that carry no extra fields yet (mailer, backups, settings). */
 interface GenericAppEvent extends AppEvent {
+}
+
+/** The live settings are being replaced; ``settings`` is the new state (it can be altered). */
+interface SettingsReloadEvent extends AppEvent {
+  settings: Settings | null;
 }
 
 /** A low-level save/delete of a record or collection; tags are its table name. */
@@ -140,6 +145,17 @@ interface RequestEvent extends AppEvent {
   get(key: string): any;
   set(key: string, value: any): void;
   auth: RecordModel | null;
+}
+
+/** The settings view request; ``settings`` (a copy) is what the answer shows. */
+interface SettingsListRequestEvent extends RequestEvent {
+  settings: Settings | null;
+}
+
+/** The settings update request: ``old_settings`` and the bound, not yet saved, ``new_settings``. */
+interface SettingsUpdateRequestEvent extends RequestEvent {
+  newSettings: Settings | null;
+  oldSettings: Settings | null;
 }
 
 /** A request about one record of a collection; tags are the collection id and name. */
@@ -199,7 +215,7 @@ declare function onBootstrap(handler: (e: BootstrapEvent) => void): void;
 declare function onTerminate(handler: (e: TerminateEvent) => void): void;
 declare function onBackupCreate(handler: (e: GenericAppEvent) => void): void;
 declare function onBackupRestore(handler: (e: GenericAppEvent) => void): void;
-declare function onSettingsReload(handler: (e: GenericAppEvent) => void): void;
+declare function onSettingsReload(handler: (e: SettingsReloadEvent) => void): void;
 declare function onModelValidate(handler: (e: ModelEvent) => void, ...tags: string[]): void;
 declare function onModelCreate(handler: (e: ModelEvent) => void, ...tags: string[]): void;
 declare function onModelCreateExecute(handler: (e: ModelEvent) => void, ...tags: string[]): void;
@@ -249,8 +265,8 @@ declare function onMailerRecordOTPSend(handler: (e: GenericAppEvent) => void, ..
 declare function onRealtimeConnectRequest(handler: (e: RequestEvent) => void): void;
 declare function onRealtimeSubscribeRequest(handler: (e: RequestEvent) => void): void;
 declare function onRealtimeMessageSend(handler: (e: RequestEvent) => void): void;
-declare function onSettingsListRequest(handler: (e: RequestEvent) => void): void;
-declare function onSettingsUpdateRequest(handler: (e: RequestEvent) => void): void;
+declare function onSettingsListRequest(handler: (e: SettingsListRequestEvent) => void): void;
+declare function onSettingsUpdateRequest(handler: (e: SettingsUpdateRequestEvent) => void): void;
 declare function onFileDownloadRequest(handler: (e: GenericRequestEvent) => void, ...tags: string[]): void;
 declare function onFileTokenRequest(handler: (e: GenericRequestEvent) => void, ...tags: string[]): void;
 declare function onRecordAuthRequest(handler: (e: RecordAuthRequestEvent) => void, ...tags: string[]): void;

@@ -92,7 +92,12 @@ class PyBase:
         return self._core
 
     def _new_core(self, hooks: dict[str, Hook[Any]]) -> App:
-        core = App(self.config.data_dir, dev=self.config.dev, query_timeout=self.config.query_timeout)
+        core = App(
+            self.config.data_dir,
+            dev=self.config.dev,
+            query_timeout=self.config.query_timeout,
+            encryption_env=self.config.encryption_env,
+        )
         for name, hook in hooks.items():
             _copy_bindings(hook, core.hooks[name])
         if self.crons:
@@ -330,7 +335,9 @@ class PyBase:
     def _reconfigure(self, config: Config) -> PyBase:
         self.config = config
         old = self._core
-        if old is not None and (old.data_dir != config.data_dir or old.dev != config.dev) and not old.bootstrapped:
+        if old is not None and (
+            old.data_dir != config.data_dir or old.dev != config.dev or old.settings_store.encryption_env != config.encryption_env
+        ) and not old.bootstrapped:
             self._core = self._new_core(old.hooks)
         return self
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import DBAPIError
 
 from pybase.config import DEFAULT_HTTP, Config
+from pybase.core.settings import SettingsLoadError
 from pybase.store.migrations import MigrationError
 
 if TYPE_CHECKING:
@@ -61,6 +62,10 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         "--queryTimeout", type=int, default=s, metavar="SECONDS",
         help="stop a request's SQL statement after this many seconds (default 30)",
     )
+    parser.add_argument(
+        "--encryptionEnv", default=s, metavar="NAME",
+        help="the environment variable whose value (32 characters) encrypts the stored settings (default none)",
+    )
 
 
 #: command-line flag -> Config field
@@ -68,6 +73,7 @@ _FLAG_FIELDS = {
     "dir": "data_dir", "dev": "dev", "hooksDir": "hooks_dir", "migrationsDir": "migrations_dir",
     "publicDir": "public_dir", "hooksPool": "hooks_pool", "hooksWatch": "hooks_watch",
     "automigrate": "automigrate", "http": "http", "origins": "origins", "queryTimeout": "query_timeout",
+    "encryptionEnv": "encryption_env",
 }
 
 MIGRATE_HELP = """\
@@ -160,6 +166,8 @@ def main(
             app.bootstrap()
         except (OSError, DBAPIError) as ex:
             raise CliError(f"cannot open the data directory {config.data_dir}: {_reason(ex)}") from ex
+        except SettingsLoadError as ex:
+            raise CliError(f"cannot load the settings: {ex.message}") from ex
         if args.command == "serve":
             return _serve(app, config)
         if args.command == "migrate":

@@ -58,6 +58,8 @@ class Config:
     automigrate: bool = True
     #: seconds one SQL statement of a request may run (PocketBase's --queryTimeout)
     query_timeout: float = 30.0
+    #: the environment variable holding the settings' encryption key (PocketBase's --encryptionEnv)
+    encryption_env: str = ""
 
     def __post_init__(self) -> None:
         if not self.data_dir:

@@ -6,7 +6,17 @@ from typing import TYPE_CHECKING, Any
 
 import falcon
 
-from pybase.apis import collections, crons, errors, health, logs, record_auth, records, static
+from pybase.apis import (
+    collections,
+    crons,
+    errors,
+    health,
+    logs,
+    record_auth,
+    records,
+    settings,
+    static,
+)
 from pybase.apis.middleware import (
     ActivityLogMiddleware,
     AuthMiddleware,
@@ -51,6 +61,7 @@ def create_wsgi_app(
     record_auth.register(api, app)
     crons.register(api, app)
     logs.register(api, app)
+    settings.register(api, app)
     static.register(api, app, dashboard_dir=dashboard_dir, public_dir=public_dir)
     return api
 

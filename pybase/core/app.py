@@ -18,6 +18,7 @@ from pybase.core.fields import new_field
 from pybase.core.logs import Logger, LogSettings, LogStore
 from pybase.core.record_query import RecordStore
 from pybase.core.records import Record
+from pybase.core.settings import Settings, SettingsStore
 from pybase.core.system_collections import system_collections
 from pybase.store.db import Database
 from pybase.store.schema import create_system_tables
@@ -31,7 +32,14 @@ log = logging.getLogger("pybase")
 class App:
     """Everything a pybase instance owns; handed to every layer above ``core``."""
 
-    def __init__(self, data_dir: str, *, dev: bool = False, query_timeout: float = DEFAULT_QUERY_TIMEOUT) -> None:
+    def __init__(
+        self,
+        data_dir: str,
+        *,
+        dev: bool = False,
+        query_timeout: float = DEFAULT_QUERY_TIMEOUT,
+        encryption_env: str = "",
+    ) -> None:
         self.data_dir = os.path.abspath(data_dir)
         self.dev = dev
         #: seconds one SQL statement of a request may run (PocketBase's --queryTimeout)
@@ -46,6 +54,8 @@ class App:
             hook: Hook[Any] = Hook(spec.js_name)
             self.hooks[spec.js_name] = hook
             setattr(self, spec.name, hook)
+        #: the live settings, stored in ``_params`` (encrypted with the key in $encryption_env)
+        self.settings_store = SettingsStore(self, encryption_env)
         self.bootstrapped = False
         self._cron: Cron | None = None
         self._cron_lock = threading.Lock()
@@ -76,6 +86,7 @@ class App:
         def finalize(_: BootstrapEvent) -> None:
             with self.db.write() as conn:
                 create_system_tables(conn)
+            self.settings_store.reload()
             self.registry.reload()
             self._ensure_system_collections()
             self.logs.open()
@@ -104,6 +115,20 @@ class App:
             col.fields.extend(new_field(f) for f in extra)
             col.invalidate()
             collection_save.save_collection(self, col, None)
+
+    # ---- settings ----------------------------------------------------------------------
+
+    def settings(self) -> Settings:
+        """A copy of the live settings (``settings["meta"]["appName"]``, ``settings.get("smtp.host")``)."""
+        return self.settings_store.current()
+
+    def save_settings(self, settings: Settings) -> Settings:
+        """Validate, store and reload ``settings`` (onSettingsReload fires); ValidationError when invalid."""
+        return self.settings_store.save(settings)
+
+    def reload_settings(self) -> None:
+        """Read the stored settings again (after a change made outside the app)."""
+        self.settings_store.reload()
 
     # ---- collections -------------------------------------------------------------------
 

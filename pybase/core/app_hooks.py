@@ -52,7 +52,7 @@ HOOKS: tuple[HookSpec, ...] = (
     HookSpec("onTerminate", events.TerminateEvent, False, "app"),
     HookSpec("onBackupCreate", events.GenericAppEvent, False, "backups"),
     HookSpec("onBackupRestore", events.GenericAppEvent, False, "backups"),
-    HookSpec("onSettingsReload", events.GenericAppEvent, False, "settings"),
+    HookSpec("onSettingsReload", events.SettingsReloadEvent, False, "settings"),
     # models (records and collections alike; tags are table names)
     HookSpec("onModelValidate", events.ModelEvent, True, "model"),
     *_crud("Model", events.ModelEvent, True, "model"),
@@ -75,8 +75,8 @@ HOOKS: tuple[HookSpec, ...] = (
     HookSpec("onRealtimeSubscribeRequest", events.RequestEvent, False, "realtime"),
     HookSpec("onRealtimeMessageSend", events.RequestEvent, False, "realtime"),
     # settings API
-    HookSpec("onSettingsListRequest", events.RequestEvent, False, "settings"),
-    HookSpec("onSettingsUpdateRequest", events.RequestEvent, False, "settings"),
+    HookSpec("onSettingsListRequest", events.SettingsListRequestEvent, False, "settings"),
+    HookSpec("onSettingsUpdateRequest", events.SettingsUpdateRequestEvent, False, "settings"),
     # files API
     HookSpec("onFileDownloadRequest", _G, True, "files"),
     HookSpec("onFileTokenRequest", _G, True, "files"),

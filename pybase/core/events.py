@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from pybase.core.app import App
     from pybase.core.collections import Collection
     from pybase.core.records import Record
+    from pybase.core.settings import Settings
 
 
 class AppEvent(Event):
@@ -154,3 +155,22 @@ class GenericRequestEvent(RecordRequestEvent):
 
 class GenericAppEvent(AppEvent):
     """App events of areas that carry no extra fields yet (mailer, backups, settings)."""
+
+
+class SettingsReloadEvent(AppEvent):
+    """The live settings are being replaced; ``settings`` is the new state (it can be altered)."""
+
+    settings: Settings | None = None
+
+
+class SettingsListRequestEvent(RequestEvent):
+    """The settings view request; ``settings`` (a copy) is what the answer shows."""
+
+    settings: Settings | None = None
+
+
+class SettingsUpdateRequestEvent(RequestEvent):
+    """The settings update request: ``old_settings`` and the bound, not yet saved, ``new_settings``."""
+
+    old_settings: Settings | None = None
+    new_settings: Settings | None = None

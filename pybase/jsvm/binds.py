@@ -23,6 +23,7 @@ from pybase.core.collections import Collection
 from pybase.core.errors import BadRequestError, FieldError, NotFoundError
 from pybase.core.records import Record
 from pybase.core.request_info import RequestInfo
+from pybase.core.settings import Settings
 from pybase.jsvm import errors
 from pybase.jsvm.binds_app import OPS_APP, collection_of
 from pybase.jsvm.binds_db import OPS_DB
@@ -100,6 +101,10 @@ def _encoder(scope: Scope) -> Callable[[Any], Any]:
             return snap
         if isinstance(obj, RequestInfo):
             return _info_json(obj)
+        if isinstance(obj, Settings):
+            # NOTE: a plain copy; a hook changes settings by assigning the whole object back
+            # (e.newSettings = s), not by changing a nested property in place.
+            return obj.to_dict()
         if isinstance(obj, bytes | bytearray):
             return list(obj)
         if isinstance(obj, set | frozenset | tuple):
@@ -388,6 +393,11 @@ def console(ex: Executor, level: str, message: str) -> None:
     console_log.log(_LEVELS.get(level, logging.INFO), "%s", message)
 
 
+def app_log(ex: Executor, level: Any, message: Any, attrs: Any) -> None:
+    """``$app.logger().info(msg, "key", value, ...)``: an entry in ``_logs`` with its attributes."""
+    ex.runtime.app.logger().log(int(level or 0), "" if message is None else str(message), *(attrs or []))
+
+
 def sleep(ex: Executor, ms: Any) -> None:
     seconds = max(0.0, float(ms or 0) / 1000.0)
     # NOTE: the guard interrupts the handler as soon as it is back in JS; don't sleep past that.
@@ -481,6 +491,7 @@ OPS: dict[str, Callable[..., Any]] = {
     **OPS_SECURITY,
     **OPS_SYS,
     "log": console,
+    "app.log": app_log,
     "sleep": sleep,
     "bytes.toString": bytes_to_string,
     "bytes.fromString": bytes_from_string,

@@ -163,47 +163,13 @@ def app_data_dir(ex: Executor) -> str:
     return ex.runtime.app.data_dir
 
 
-def _s3_defaults() -> dict[str, Any]:
-    return {"enabled": False, "bucket": "", "region": "", "endpoint": "", "accessKey": "", "secret": "", "forcePathStyle": False}
-
-
-def default_settings() -> dict[str, Any]:
-    """PocketBase 0.40's default settings, in the JSON shape of ``GET /api/settings``.
-
-    pybase has no settings storage yet, so ``$app.settings()`` always answers these defaults
-    (a fresh plain object each call: changing it changes nothing). Unlike the API, the
-    write-only ``smtp.password`` and ``s3.secret`` are present (empty), as on PocketBase's struct.
-    """
-    return {
-        "meta": {
-            "appName": "Acme", "appURL": "http://localhost:8090", "senderName": "Support",
-            "senderAddress": "support@example.com", "hideControls": False, "accentColor": "#1055c9",
-        },
-        "smtp": {
-            "enabled": False, "host": "smtp.example.com", "port": 587, "username": "", "password": "",
-            "authMethod": "", "tls": False, "localName": "",
-        },
-        "s3": _s3_defaults(),
-        "backups": {"cron": "", "cronMaxKeep": 3, "s3": _s3_defaults()},
-        "batch": {"enabled": False, "maxRequests": 50, "timeout": 3, "maxBodySize": 0},
-        "rateLimits": {
-            "enabled": False,
-            "excludedIPs": [],
-            "rules": [
-                {"label": "*:auth", "audience": "", "duration": 3, "maxRequests": 2},
-                {"label": "*:create", "audience": "", "duration": 5, "maxRequests": 20},
-                {"label": "/api/batch", "audience": "", "duration": 1, "maxRequests": 3},
-                {"label": "/api/", "audience": "", "duration": 10, "maxRequests": 300},
-            ],
-        },
-        "trustedProxy": {"headers": [], "useLeftmostIP": False},
-        "logs": {"maxDays": 5, "minLevel": 0, "logIP": True, "logAuthId": False, "maxDataSize": 0},
-        "superuserIPs": [],
-    }
-
-
 def app_settings(ex: Executor) -> dict[str, Any]:
-    return default_settings()
+    """The live settings as a plain object (a copy: changing it changes nothing).
+
+    Unlike the API, the write-only ``smtp.password`` and ``s3.secret`` are present, as on
+    PocketBase's struct.
+    """
+    return ex.runtime.app.settings().to_dict()
 
 
 OPS_APP: dict[str, Callable[..., Any]] = {

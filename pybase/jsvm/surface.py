@@ -218,7 +218,7 @@ interface S3Config {
   secret: string;
   forcePathStyle: boolean;
 }
-/** PocketBase's settings; pybase has no settings storage yet: $app.settings() answers the defaults. */
+/** PocketBase's settings: $app.settings() answers a plain copy of the live ones. */
 interface Settings {
   meta: {appName: string, appURL: string, senderName: string, senderAddress: string, hideControls: boolean, accentColor: string};
   smtp: {enabled: boolean, host: string, port: number, username: string, password: string, authMethod: string, tls: boolean, localName: string};

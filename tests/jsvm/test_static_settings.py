@@ -137,3 +137,56 @@ def test_app_settings_are_pocketbase_defaults(hooks_server: HooksServerFactory):
     assert s["trustedProxy"] == {"headers": [], "useLeftmostIP": False}
     assert s["logs"]["maxDays"] == 5 and s["logs"]["logIP"] is True
     assert s["superuserIPs"] == []
+
+
+LIVE_SETTINGS_HOOKS = """
+routerAdd("GET", "/live-settings", (e) => {
+  const s = $app.settings();
+  return e.json(200, {appName: s.meta.appName, password: s.smtp.password, maxDays: s.logs.maxDays});
+});
+
+onSettingsListRequest((e) => {
+  const s = e.settings;
+  s.meta.senderName = "Shown by JS";
+  e.settings = s;  // a plain copy: assigned back whole
+  e.next();
+});
+
+onSettingsUpdateRequest((e) => {
+  if (e.newSettings.meta.appName === "Refused by JS") {
+    throw new BadRequestError("no such name");
+  }
+  const s = e.newSettings;
+  s.logs.maxDays = 9;
+  e.newSettings = s;
+  e.next();
+});
+
+onSettingsReload((e) => {
+  const s = e.settings;
+  if (s.meta.appName === "Reload me") {
+    s.meta.accentColor = "#000000";
+    e.settings = s;
+  }
+  e.next();
+});
+"""
+
+
+def test_js_sees_the_live_settings_and_its_hooks_fire(hooks_server: HooksServerFactory):
+    srv = hooks_server({"live.pb.js": LIVE_SETTINGS_HOOKS})
+    su = {"Authorization": srv.token("superuser")}
+    assert srv.request("GET", "/live-settings").json() == {"appName": "Acme", "password": "", "maxDays": 5}
+    srv.events.clear()
+    r = srv.request("PATCH", "/api/settings", json={"meta": {"appName": "Reload me"}, "smtp": {"password": "pw"}}, headers=su)
+    assert r.status_code == 200, r.text
+    assert (r.json()["logs"]["maxDays"], r.json()["meta"]["accentColor"]) == (9, "#000000")
+    assert (srv.events["onSettingsUpdateRequest"], srv.events["onSettingsReload"]) == (1, 1)
+    # $app.settings() in a JS route sees the PATCH (secrets included, as on PocketBase's struct)
+    assert srv.request("GET", "/live-settings").json() == {"appName": "Reload me", "password": "pw", "maxDays": 9}
+    listed = srv.request("GET", "/api/settings", headers=su).json()
+    assert (listed["meta"]["senderName"], listed["meta"]["appName"]) == ("Shown by JS", "Reload me")
+    assert srv.app.settings()["meta"]["senderName"] == "Support", "the list hook changes the answer only"
+    r = srv.request("PATCH", "/api/settings", json={"meta": {"appName": "Refused by JS"}}, headers=su)
+    assert (r.status_code, r.json()["message"]) == (400, "No such name.")
+    assert srv.app.settings()["meta"]["appName"] == "Reload me"

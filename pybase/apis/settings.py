@@ -1,0 +1,224 @@
+"""``/api/settings``: view and update the app settings, test the S3 and mail setup (superusers only).
+
+- ``GET   /api/settings``             -> the settings, write-only secrets left out
+- ``PATCH /api/settings``             -> bind the body onto the settings, validate, save; the new settings
+- ``POST  /api/settings/test/s3``     -> ``{filesystem: "storage"|"backups"}``; 204 or 400
+- ``POST  /api/settings/test/email``  -> ``{email, template, collection?}``; 204 or 400
+
+NOTE: the S3 and mail tests validate their bodies as PocketBase does, then answer PocketBase's
+"not enabled" / "no sendmail" errors: the S3 client comes with the files issue and the mailer
+with the auth issue, which complete these two routes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+import falcon
+
+from pybase.apis.errors import ApiError, bad_request, from_domain
+from pybase.apis.guards import require_superuser
+from pybase.apis.serialize import apply_fields, dumps, parse_fields
+from pybase.core.errors import FieldError, PyBaseError, ValidationError, required
+from pybase.core.events import SettingsListRequestEvent, SettingsUpdateRequestEvent
+from pybase.core.settings import SHAPE, BindError, Settings, bind_form, bind_value, decode_body
+from pybase.tools.validators import is_email
+
+if TYPE_CHECKING:
+    from pybase.core.app import App
+
+MSG_LOAD_FAILED = "An error occurred while loading the submitted data."
+MSG_SAVE_FAILED = "An error occurred while saving the new settings."
+MSG_S3_FAILED = "Failed to test the S3 filesystem."
+MSG_EMAIL_FAILED = "Failed to send the test email."
+
+S3_FILESYSTEMS = ("storage", "backups")
+EMAIL_TEMPLATES = ("verification", "password-reset", "email-change", "otp", "login-alert")
+
+
+def register(api: falcon.App, app: App) -> None:
+    """Mount the settings routes (all superuser-only)."""
+    api.add_route("/api/settings", SettingsResource(app))
+    api.add_route("/api/settings/test/s3", TestS3Resource(app))
+    api.add_route("/api/settings/test/email", TestEmailResource(app))
+
+
+def _write_json(req: falcon.Request, resp: falcon.Response, data: Any) -> None:
+    resp.status = 200
+    resp.content_type = "application/json"
+    resp.data = dumps(apply_fields(data, parse_fields(req.get_param("fields"))))
+
+
+def _settings_json(value: Any) -> Any:
+    """The API form of what a hook left in the event (a Settings, or a plain dict from JS)."""
+    if isinstance(value, Settings):
+        return value.to_json()
+    if isinstance(value, dict):
+        return Settings(value).to_json()
+    return value
+
+
+def read_struct_body(req: falcon.Request, shape: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """The body bound onto ``current`` as PocketBase's BindBody fills a struct of ``shape``.
+
+    JSON, urlencoded and multipart bodies bind; an empty or XML body binds nothing; any other
+    content type is a 400. A JSON ``null`` body raises ``TypeError`` (PocketBase answers a 500).
+    """
+    content_type = req.get_header("Content-Type") or ""
+    try:
+        if content_type.startswith("multipart/form-data"):
+            return bind_form(current, _multipart_form(req), shape)
+        raw = req.bounded_stream.read()
+        if not raw or content_type.startswith(("text/xml", "application/xml")):
+            return current
+        if content_type.startswith("application/x-www-form-urlencoded"):
+            return bind_form(current, parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True), shape)
+        if not content_type.startswith("application/json"):
+            raise BindError("unsupported content type")
+        body = decode_body(raw)
+        if body is None:
+            raise TypeError("null body")
+        if not isinstance(body, dict):
+            raise BindError("the body must be a JSON object")
+        out: dict[str, Any] = bind_value(current, body, shape)
+    except BindError as ex:
+        raise bad_request(MSG_LOAD_FAILED) from ex
+    return out
+
+
+def _multipart_form(req: falcon.Request) -> dict[str, list[str]]:
+    form: dict[str, list[str]] = {}
+    try:
+        for part in req.get_media():
+            if part.filename:
+                part.stream.read()
+                continue
+            form.setdefault(part.name, []).append(part.get_text() or "")
+    except falcon.HTTPError as ex:
+        raise BindError("malformed multipart body") from ex
+    return form
+
+
+@falcon.before(require_superuser)
+class SettingsResource:
+    """The app settings."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """The live settings, secrets left out (onSettingsListRequest can alter ``e.settings``)."""
+        event = SettingsListRequestEvent(self.app)
+        event.request, event.response, event.auth = req, resp, req.context.auth
+        event.settings = self.app.settings()
+        self.app.hooks["onSettingsListRequest"].trigger(
+            event, lambda e: _write_json(req, resp, _settings_json(e.settings))
+        )
+
+    def on_patch(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Bind the body onto a copy of the settings, then validate, save and answer the new ones."""
+        old = self.app.settings()
+        try:
+            data = read_struct_body(req, SHAPE, old.to_dict())
+        except TypeError as ex:
+            # NOTE: as PocketBase 0.40, whose handler fails on a JSON null body.
+            raise ApiError(500) from ex
+        event = SettingsUpdateRequestEvent(self.app)
+        event.request, event.response, event.auth = req, resp, req.context.auth
+        event.old_settings, event.new_settings = old, Settings(data)
+
+        def finalize(e: SettingsUpdateRequestEvent) -> None:
+            new = e.new_settings if isinstance(e.new_settings, Settings) else Settings(e.new_settings)
+            try:
+                saved = self.app.save_settings(new)
+            except ValidationError as ex:
+                raise from_domain(ex, MSG_SAVE_FAILED) from ex
+            except PyBaseError as ex:
+                raise bad_request(MSG_SAVE_FAILED) from ex
+            _write_json(req, resp, saved.to_json())
+
+        self.app.hooks["onSettingsUpdateRequest"].trigger(event, finalize)
+
+
+def _form_errors(fields: dict[str, FieldError | None]) -> dict[str, Any]:
+    return {name: error for name, error in fields.items() if error is not None}
+
+
+@falcon.before(require_superuser)
+class TestS3Resource:
+    """Check that an S3 storage (files or backups) is reachable with the saved settings."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """``{filesystem}`` -> 204 once a test file was written and deleted, or 400."""
+        body = _read_form(req, {"filesystem": "str"})
+        filesystem = body["filesystem"]
+        error = required() if not filesystem else None
+        if error is None and filesystem not in S3_FILESYSTEMS:
+            error = FieldError("validation_in_invalid", "Must be a valid value.")
+        if error is not None:
+            raise ValidationError({"filesystem": error}, MSG_S3_FAILED)
+        settings = self.app.settings()
+        config = settings["backups"]["s3"] if filesystem == "backups" else settings["s3"]
+        if not config["enabled"]:
+            raise bad_request(f"{MSG_S3_FAILED} Raw error: \nS3 storage filesystem is not enabled.")
+        # NOTE: the S3 client comes with the files issue, which completes this test.
+        raise bad_request(f"{MSG_S3_FAILED} Raw error: \nfailed to initialize the S3 filesystem: not supported by pybase yet.")
+
+
+@falcon.before(require_superuser)
+class TestEmailResource:
+    """Send a test email of one of the auth templates."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """``{email, template, collection?}`` -> 204 once sent, or 400."""
+        body = _read_form(req, {"email": "str", "template": "str", "collection": "str"})
+        email, template, collection = body["email"], body["template"], body["collection"]
+        errors = _form_errors({
+            "collection": self._collection_error(collection),
+            "email": _email_error(email),
+            "template": required() if not template else (
+                None if template in EMAIL_TEMPLATES else FieldError("validation_in_invalid", "Must be a valid value.")
+            ),
+        })  # fmt: skip
+        if errors:
+            raise ValidationError(errors, MSG_EMAIL_FAILED)
+        # NOTE: the mailer (SMTP and sendmail) comes with the auth issue, which completes this test.
+        reason = "failed to locate a sendmail executable path."
+        if self.app.settings()["smtp"]["enabled"]:
+            reason = "SMTP mail is not supported by pybase yet."
+        raise bad_request(f"{MSG_EMAIL_FAILED} Raw error: \n{reason}")
+
+    def _collection_error(self, name: str) -> FieldError | None:
+        if not name:
+            return None
+        if len(name) > 255:
+            return FieldError("validation_length_out_of_range", "The length must be between 1 and 255.", {"max": 255, "min": 1})
+        col = self.app.registry.find(name)
+        if col is None or not col.is_auth:
+            return FieldError("validation_invalid_auth_collection", "Must be a valid auth collection id or name.")
+        return None
+
+
+def _email_error(email: str) -> FieldError | None:
+    if not email:
+        return required()
+    if len(email) > 255:
+        return FieldError("validation_length_out_of_range", "The length must be between 1 and 255.", {"max": 255, "min": 1})
+    if not is_email(email):
+        return FieldError("validation_is_email", "Must be a valid email address.")
+    return None
+
+
+def _read_form(req: falcon.Request, shape: dict[str, Any]) -> dict[str, Any]:
+    blank = {name: "" for name in shape}
+    try:
+        return read_struct_body(req, shape, blank)
+    except TypeError:
+        return blank

@@ -1,0 +1,134 @@
+"""The settings' persistence: one ``_params`` row (id ``settings``), optionally encrypted.
+
+As PocketBase: the value is the settings' JSON, or, when the environment variable named by
+``--encryptionEnv`` holds a key, that JSON encrypted with AES-GCM (``tools/encrypt.py``). Loading
+tries plain JSON first and decrypts only when that fails, so a data dir can move from plain to
+encrypted (the next save encrypts) and a PocketBase data dir reads as is. An app with no stored
+settings saves its defaults on bootstrap.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from sqlalchemy import insert, select, update
+
+from pybase.core.errors import PyBaseError, ValidationError
+from pybase.core.events import SettingsReloadEvent
+from pybase.core.settings.model import Settings
+from pybase.core.settings.validation import validate
+from pybase.store.schema import params_table
+from pybase.tools.encrypt import EncryptionError, decrypt, encrypt
+from pybase.tools.types import now_string
+
+if TYPE_CHECKING:
+    from pybase.core.app import App
+
+PARAM_ID = "settings"
+
+
+class SettingsLoadError(PyBaseError):
+    """The stored settings cannot be read (bad data, or encrypted without the right key)."""
+
+
+class SettingsStore:
+    """The live settings of one app: read from the database, validated and written back."""
+
+    def __init__(self, app: App, encryption_env: str = "") -> None:
+        self.app = app
+        #: the name of the environment variable holding the encryption key ("" for none)
+        self.encryption_env = encryption_env
+        self._current = Settings()
+        self._lock = threading.Lock()
+
+    def encryption_key(self) -> str:
+        """The key from the environment ("" when none is configured or the variable is empty)."""
+        return os.environ.get(self.encryption_env, "") if self.encryption_env else ""
+
+    def current(self) -> Settings:
+        """A copy of the live settings."""
+        with self._lock:
+            return self._current.clone()
+
+    def reload(self) -> None:
+        """Read the stored settings and make them live (firing onSettingsReload).
+
+        With nothing stored yet the live settings (the defaults on a new app) are saved first.
+        """
+        with self.app.db.read() as conn:
+            row = conn.execute(select(params_table.c.value).where(params_table.c.id == PARAM_ID)).first()
+        if row is None:
+            self._write(self.current(), insert_row=True)
+            with self.app.db.read() as conn:
+                row = conn.execute(select(params_table.c.value).where(params_table.c.id == PARAM_ID)).first()
+            if row is None:  # pragma: no cover - the row was just written
+                raise SettingsLoadError("the settings were not saved")
+        stored = self._decode(row[0])
+        event = SettingsReloadEvent(self.app)
+        event.settings = Settings(stored)
+
+        def finalize(e: SettingsReloadEvent) -> None:
+            with self._lock:
+                self._current = e.settings.clone() if isinstance(e.settings, Settings) else Settings(e.settings)
+
+        self.app.hooks["onSettingsReload"].trigger(event, finalize)
+
+    def save(self, settings: Settings) -> Settings:
+        """Validate ``settings``, store them and make them live; returns a copy of the live ones.
+
+        ValidationError (nested per section and field) when invalid.
+        """
+        errors = validate(settings.data)
+        if errors:
+            raise ValidationError(errors)
+        # NOTE: as PocketBase 0.40: a blank S3 secret keeps the stored one (answers never show
+        # it, so a client sending the settings back must not erase it); the SMTP password does not.
+        settings = settings.clone()
+        current = self.current()
+        for new, old in ((settings["s3"], current["s3"]), (settings["backups"]["s3"], current["backups"]["s3"])):
+            if not new["secret"]:
+                new["secret"] = old["secret"]
+        self._write(settings, insert_row=False)
+        self.reload()
+        return self.current()
+
+    # ---- encoding -----------------------------------------------------------------------
+
+    def _write(self, settings: Settings, *, insert_row: bool) -> None:
+        encoded = orjson.dumps(settings.to_db())
+        key = self.encryption_key()
+        if key:
+            try:
+                value = encrypt(encoded, key)
+            except EncryptionError as ex:
+                raise PyBaseError(f"failed to encrypt the settings: {ex}") from ex
+        else:
+            value = encoded.decode()
+        now = now_string()
+        with self.app.db.write() as conn:
+            exists = conn.execute(select(params_table.c.id).where(params_table.c.id == PARAM_ID)).first()
+            if exists is None:
+                conn.execute(insert(params_table).values(id=PARAM_ID, value=value, created=now, updated=now))
+            elif not insert_row:
+                conn.execute(update(params_table).where(params_table.c.id == PARAM_ID).values(value=value, updated=now))
+
+    def _decode(self, raw: Any) -> dict[str, Any]:
+        data = raw.encode() if isinstance(raw, str) else bytes(raw or b"")
+        try:
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            value = None
+        if not isinstance(value, dict):
+            key = self.encryption_key()
+            if not key:
+                raise SettingsLoadError(f"invalid settings db data or missing encryption key {self.encryption_env!r}")
+            try:
+                value = orjson.loads(decrypt(data.decode("ascii", "replace"), key))
+            except (EncryptionError, orjson.JSONDecodeError) as ex:
+                raise SettingsLoadError(f"cannot decrypt the stored settings: {ex}") from ex
+            if not isinstance(value, dict):
+                raise SettingsLoadError("invalid settings db data")
+        return value

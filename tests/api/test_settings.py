@@ -1,0 +1,260 @@
+"""Settings API: who may read and change them, hooks, secrets, persistence and encryption.
+
+The field-by-field validation is compared with PocketBase in tests/conformance/test_settings.py;
+these scenarios check what the conformance table cannot: the hooks fired, what lands in
+``_params``, restarts, and ``--encryptionEnv``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from pybase.app import PyBase
+from pybase.config import Config
+from pybase.core.auth import new_auth_token
+from pybase.core.errors import ValidationError
+from pybase.core.settings import Settings
+from pybase.tools.encrypt import decrypt, encrypt
+from tests import testapp
+from tests.scenarios import Scenario, run
+from tests.testapp import SUPERUSER_EMAIL
+
+SU = {"Authorization": "SUPERUSER"}
+USER = {"Authorization": "USER1"}
+UNAUTHORIZED = '"message":"The request requires valid record authorization token."'
+FORBIDDEN = '"message":"The authorized record is not allowed to perform this action."'
+SAVE_FAILED = '"message":"An error occurred while saving the new settings."'
+KEY = "0123456789abcdef0123456789abcdef"
+KEY_ENV = "PYBASE_TEST_SETTINGS_KEY"
+
+
+def stored_value(data_dir: Path) -> bytes | str:
+    with sqlite3.connect(data_dir / "data.db") as conn:
+        return conn.execute("SELECT value FROM _params WHERE id = 'settings'").fetchone()[0]
+
+
+def stored(server: testapp.TestServer) -> dict:
+    return json.loads(stored_value(Path(server.app.data_dir)))
+
+
+def check_stored(**expected):
+    """After-check: dotted paths of the stored (plain) settings."""
+
+    def check(server, resp):
+        data = stored(server)
+        for path, value in expected.items():
+            node = data
+            for part in path.split("__"):
+                node = node[part]
+            assert node == value, f"{path}: {node!r}"
+
+    return check
+
+
+def patch_first(body: dict):
+    def before(server):
+        resp = server.request("PATCH", "/api/settings", json=body, headers={"Authorization": server.token("superuser")})
+        assert resp.status_code == 200, resp.text
+
+    return before
+
+
+SCENARIOS = [
+    Scenario("view as guest", "GET", "/api/settings", expected_status=401, expected_content=[UNAUTHORIZED],
+             expected_events={"*": 0}),
+    Scenario("view as user", "GET", "/api/settings", headers=USER, expected_status=403, expected_content=[FORBIDDEN],
+             expected_events={"*": 0}),
+    Scenario("view as superuser", "GET", "/api/settings", headers=SU,
+             expected_content=['"appName":"Acme"', '"rateLimits":{', '"superuserIPs":[]', '"maxDataSize":0'],
+             not_expected_content=['"password"', '"secret"'],
+             expected_events={"onSettingsListRequest": 1, "*": 0}),
+    Scenario("view with fields", "GET", "/api/settings?fields=meta.appName", headers=SU,
+             expected_content=['{"meta":{"appName":"Acme"}}'], expected_events={"onSettingsListRequest": 1}),
+    Scenario("update as guest", "PATCH", "/api/settings", body={"meta": {"appName": "x"}}, expected_status=401,
+             expected_events={"*": 0}, after=check_stored(meta__appName="Acme")),
+    Scenario("update as user", "PATCH", "/api/settings", body={"meta": {"appName": "x"}}, headers=USER,
+             expected_status=403, expected_events={"*": 0}, after=check_stored(meta__appName="Acme")),
+    Scenario("update", "PATCH", "/api/settings", headers=SU,
+             body={"meta": {"appName": "Renamed"}, "smtp": {"password": "pw", "host": "mail.example.com"}},
+             expected_content=['"appName":"Renamed"', '"host":"mail.example.com"'], not_expected_content=['"password"'],
+             expected_events={"onSettingsUpdateRequest": 1, "onSettingsReload": 1, "*": 0},
+             after=check_stored(meta__appName="Renamed", smtp__password="pw", meta__senderName="Support")),
+    Scenario("update invalid", "PATCH", "/api/settings", headers=SU,
+             body={"meta": {"appName": ""}, "rateLimits": {"rules": [{"label": "!"}]}},
+             expected_status=400,
+             expected_content=[SAVE_FAILED, '"meta":{"appName":{"code":"validation_required"',
+                               '"rules":{"0":{"duration":{"code":"validation_required"'],
+             expected_events={"onSettingsUpdateRequest": 1, "onSettingsReload": 0},
+             after=check_stored(meta__appName="Acme")),
+    Scenario("update with a bad type", "PATCH", "/api/settings", headers=SU, body={"smtp": {"port": "25"}},
+             expected_status=400, expected_content=['"message":"An error occurred while loading the submitted data."'],
+             expected_events={"*": 0}),
+    Scenario("secrets kept when left out", "PATCH", "/api/settings", headers=SU, body={"meta": {"appName": "Other"}},
+             before=patch_first({"smtp": {"password": "pw"}, "s3": {"secret": "s3-secret"}, "backups": {"s3": {"secret": "b"}}}),
+             not_expected_content=['"password"', '"secret"'],
+             after=check_stored(smtp__password="pw", s3__secret="s3-secret", backups__s3__secret="b")),
+    Scenario("blank S3 secret keeps the stored one", "PATCH", "/api/settings", headers=SU,
+             body={"s3": {"secret": ""}, "smtp": {"password": ""}},
+             before=patch_first({"smtp": {"password": "pw"}, "s3": {"secret": "s3-secret"}}),
+             after=check_stored(smtp__password="", s3__secret="s3-secret")),
+    Scenario("test s3 not enabled", "POST", "/api/settings/test/s3", headers=SU, body={"filesystem": "storage"},
+             expected_status=400, expected_content=["S3 storage filesystem is not enabled."]),
+    Scenario("test s3 as user", "POST", "/api/settings/test/s3", headers=USER, body={"filesystem": "storage"},
+             expected_status=403),
+    Scenario("test email invalid", "POST", "/api/settings/test/email", headers=SU, body={"email": "x"},
+             expected_status=400,
+             expected_content=['"message":"Failed to send the test email."', '"email":{"code":"validation_is_email"',
+                               '"template":{"code":"validation_required"']),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=str)
+def test_settings_api(server, scenario):
+    run(server, scenario)
+
+
+def test_python_hooks_see_and_change_the_settings(server):
+    seen: dict = {}
+
+    def on_update(e):
+        seen["old"] = e.old_settings["meta"]["appName"]
+        e.new_settings["meta"]["senderName"] = "Set by a hook"
+        return e.next()
+
+    def on_list(e):
+        e.settings["meta"]["appName"] = "Shown, not stored"
+        return e.next()
+
+    def on_reload(e):
+        seen["reloaded"] = e.settings["meta"]["appName"]
+        return e.next()
+
+    app = server.app
+    app.on_settings_update_request.bind(on_update)
+    app.on_settings_list_request.bind(on_list)
+    app.on_settings_reload.bind(on_reload)
+    su = {"Authorization": server.token("superuser")}
+    resp = server.request("PATCH", "/api/settings", json={"meta": {"appName": "New"}}, headers=su)
+    assert resp.status_code == 200
+    assert resp.json()["meta"]["senderName"] == "Set by a hook"
+    assert seen == {"old": "Acme", "reloaded": "New"}
+    assert server.request("GET", "/api/settings", headers=su).json()["meta"]["appName"] == "Shown, not stored"
+    assert app.settings()["meta"]["appName"] == "New"
+
+
+def test_python_api_reads_and_saves_the_live_settings(server):
+    app = server.app
+    settings = app.settings()
+    assert isinstance(settings, Settings) and settings.get("smtp.port") == 587
+    settings["meta"]["appName"] = "Changed in place"
+    assert app.settings().get("meta.appName") == "Acme", "a copy: changing it changes nothing"
+    settings["batch"]["maxBodySize"] = -1
+    with pytest.raises(ValidationError) as info:
+        app.save_settings(settings)
+    assert info.value.data == {"batch": {"maxBodySize": {
+        "code": "validation_min_greater_equal_than_required", "message": "Must be no less than 0.", "params": {"threshold": 0},
+    }}}  # fmt: skip
+    settings["batch"]["maxBodySize"] = 10
+    saved = app.save_settings(settings)
+    assert saved.get("meta.appName") == "Changed in place" and app.settings().get("batch.maxBodySize") == 10
+    su = {"Authorization": server.token("superuser")}
+    assert server.request("GET", "/api/settings", headers=su).json()["batch"]["maxBodySize"] == 10
+
+
+# ---- persistence and encryption ---------------------------------------------------------------
+
+
+def _serve(data_dir: Path, encryption_env: str = "") -> testapp.TestServer:
+    pybase = PyBase(Config(data_dir=str(data_dir), http="127.0.0.1:0", encryption_env=encryption_env))
+    pybase.bootstrap()
+    server = pybase.serve_in_thread()
+    return testapp.TestServer(pybase, f"http://127.0.0.1:{server.port}")
+
+
+def _superuser_token(server: testapp.TestServer) -> str:
+    record = server.app.records.find_first(server.app.find_collection("_superusers"), email=SUPERUSER_EMAIL)
+    return new_auth_token(record)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, fixture_data: Path) -> Path:
+    target = tmp_path / "pb_data"
+    shutil.copytree(fixture_data, target)
+    return target
+
+
+def test_settings_survive_a_restart(data_dir: Path):
+    server = _serve(data_dir)
+    try:
+        su = {"Authorization": _superuser_token(server)}
+        body = {"meta": {"appName": "Persisted"}, "smtp": {"password": "pw"}, "batch": {"enabled": True}}
+        assert server.request("PATCH", "/api/settings", json=body, headers=su).status_code == 200
+    finally:
+        server.stop()
+    server = _serve(data_dir)
+    try:
+        su = {"Authorization": _superuser_token(server)}
+        data = server.request("GET", "/api/settings", headers=su).json()
+        assert (data["meta"]["appName"], data["batch"]["enabled"]) == ("Persisted", True)
+        assert server.app.settings()["smtp"]["password"] == "pw"
+    finally:
+        server.stop()
+
+
+def test_encrypted_settings(data_dir: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv(KEY_ENV, KEY)
+    server = _serve(data_dir, KEY_ENV)
+    try:
+        su = {"Authorization": _superuser_token(server)}
+        body = {"meta": {"appName": "Encrypted"}, "smtp": {"password": "top-secret"}}
+        assert server.request("PATCH", "/api/settings", json=body, headers=su).status_code == 200
+    finally:
+        server.stop()
+    raw = stored_value(data_dir)
+    raw_text = raw.decode() if isinstance(raw, bytes) else raw
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(raw_text)
+    assert b"top-secret" not in base64.b64decode(raw_text)
+    assert json.loads(decrypt(raw_text, KEY))["smtp"]["password"] == "top-secret", "PocketBase's format: base64(nonce|sealed)"
+    # the same key reads it back through the API after a restart
+    server = _serve(data_dir, KEY_ENV)
+    try:
+        su = {"Authorization": _superuser_token(server)}
+        assert server.request("GET", "/api/settings", headers=su).json()["meta"]["appName"] == "Encrypted"
+        assert server.app.settings()["smtp"]["password"] == "top-secret"
+    finally:
+        server.stop()
+    # without the key the stored settings cannot be read: the app refuses to start
+    monkeypatch.delenv(KEY_ENV)
+    pybase = PyBase(Config(data_dir=str(data_dir), http="127.0.0.1:0", encryption_env=KEY_ENV))
+    with pytest.raises(Exception, match="missing encryption key"):
+        pybase.bootstrap()
+    pybase.core.db.close()
+
+
+def test_plain_settings_are_encrypted_on_the_next_save(data_dir: Path, monkeypatch: pytest.MonkeyPatch):
+    server = _serve(data_dir)
+    server.stop()
+    assert json.loads(stored_value(data_dir))["meta"]["appName"] == "Acme"
+    monkeypatch.setenv(KEY_ENV, KEY)
+    server = _serve(data_dir, KEY_ENV)
+    try:
+        su = {"Authorization": _superuser_token(server)}
+        assert server.request("PATCH", "/api/settings", json={"meta": {"appName": "Now encrypted"}}, headers=su).status_code == 200
+    finally:
+        server.stop()
+    raw = stored_value(data_dir)
+    assert json.loads(decrypt(raw.decode() if isinstance(raw, bytes) else raw, KEY))["meta"]["appName"] == "Now encrypted"
+
+
+def test_a_value_encrypted_as_pocketbase_does_decrypts():
+    token = encrypt(b'{"a":1}', KEY)
+    raw = base64.b64decode(token)
+    assert len(raw) == 12 + len(b'{"a":1}') + 16  # nonce, ciphertext, GCM tag
+    assert decrypt(token, KEY) == b'{"a":1}'
