@@ -334,12 +334,16 @@
     return target;
   }
   const database = { newQuery: (sql) => new Query(sql) };
-  const logger = {
-    debug: (msg, ...kv) => call("log", "debug", format([msg, ...kv])),
-    info: (msg, ...kv) => call("log", "info", format([msg, ...kv])),
-    warn: (msg, ...kv) => call("log", "warning", format([msg, ...kv])),
-    error: (msg, ...kv) => call("log", "error", format([msg, ...kv])),
-  };
+  // $app.logger(): PocketBase's slog logger; entries land in _logs with their key/value attributes.
+  const newLogger = (attrs) => ({
+    debug: (msg, ...kv) => call("app.log", -4, msg, attrs.concat(kv)),
+    info: (msg, ...kv) => call("app.log", 0, msg, attrs.concat(kv)),
+    warn: (msg, ...kv) => call("app.log", 4, msg, attrs.concat(kv)),
+    error: (msg, ...kv) => call("app.log", 8, msg, attrs.concat(kv)),
+    with: (...kv) => newLogger(attrs.concat(kv)),
+    withGroup: () => newLogger(attrs),
+  });
+  const logger = newLogger([]);
   g.$app = {
     findRecordById: appCall("findRecordById"),
     findRecordsByIds: appCall("findRecordsByIds"),
