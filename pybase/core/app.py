@@ -47,6 +47,7 @@ class App:
         self.db = Database(os.path.join(self.data_dir, "data.db"))
         self.registry = CollectionRegistry(self.db)
         self.records = RecordStore(self.db, self.registry)
+        self._log_settings: tuple[Any, LogSettings] | None = None
         self.logs = LogStore(self.data_dir, self.log_settings)
         self._logger = Logger(self.logs)
         self.hooks: dict[str, Hook[Any]] = {}
@@ -56,6 +57,7 @@ class App:
             setattr(self, spec.name, hook)
         #: the live settings, stored in ``_params`` (encrypted with the key in $encryption_env)
         self.settings_store = SettingsStore(self, encryption_env)
+        self.hooks["onSettingsReload"].bind(self._logs_on_settings_reload, id="__pbAppLoggerOnSettingsReload__", priority=-999)
         self.bootstrapped = False
         self._cron: Cron | None = None
         self._cron_lock = threading.Lock()
@@ -74,8 +76,31 @@ class App:
         return self._logger
 
     def log_settings(self) -> LogSettings:
-        """The ``logs`` settings in force."""
-        return LogSettings()
+        """The ``logs`` settings in force (derived once per settings reload)."""
+        live = self.settings_store.live()
+        cached = self._log_settings
+        if cached is not None and cached[0] is live:
+            return cached[1]
+        logs = live.get("logs") or {}
+        derived = LogSettings(
+            max_days=int(logs.get("maxDays", 5) or 0),
+            min_level=int(logs.get("minLevel", 0) or 0),
+            log_ip=bool(logs.get("logIP", True)),
+            log_auth_id=bool(logs.get("logAuthId", False)),
+        )
+        self._log_settings = (live, derived)
+        return derived
+
+    def _logs_on_settings_reload(self, e: Any) -> Any:
+        # NOTE: as PocketBase: entries the new logs settings would not keep are deleted.
+        result = e.next()
+        if self.bootstrapped:
+            try:
+                self.logs.flush()  # what waits was accepted under the old settings
+                self.logs.delete_expired()
+            except Exception:  # noqa: BLE001 - a settings change must not fail on the logs
+                log.exception("failed to clean up the logs after a settings change")
+        return result
 
     # ---- lifecycle ---------------------------------------------------------------------
 

@@ -130,3 +130,33 @@ def test_a_full_queue_drops_the_oldest_entries(server: testapp.TestServer, monke
     for i in range(25):
         logs.add(INFO, f"burst {i}", {})
     assert logs.dropped - before >= 15
+
+
+def _patch_logs(server: testapp.TestServer, **logs: Any) -> None:
+    su = {"Authorization": server.token("superuser")}
+    resp = server.request("PATCH", "/api/settings", json={"logs": logs}, headers=su)
+    assert resp.status_code == 200, resp.text
+
+
+def _messages(server: testapp.TestServer) -> list[str]:
+    server.pybase.core.logs.flush()
+    return [e["message"] for e in server.pybase.core.logs.list(None, None, limit=500, offset=0, total=False)[0]]
+
+
+def test_logs_settings_decide_what_is_kept(server: testapp.TestServer) -> None:
+    server.request("GET", "/api/health?step=1")
+    _patch_logs(server, minLevel=8)  # only errors from now on; lower entries already kept go
+    server.request("GET", "/api/health?step=2")
+    server.request("GET", "/api/collections/nope/records?step=3")
+    messages = _messages(server)
+    assert "GET /api/health?step=1" not in messages and "GET /api/health?step=2" not in messages
+    assert "GET /api/collections/nope/records?step=3" in messages
+    _patch_logs(server, minLevel=0, logIP=False, logAuthId=True)
+    server.request("GET", "/api/health?step=4", headers={"Authorization": server.token("user1")})
+    server.pybase.core.logs.flush()
+    entry = server.pybase.core.logs.list("message~'step=4'", None, limit=1, offset=0, total=False)[0][0]
+    assert "userIP" not in entry["data"] and "remoteIP" not in entry["data"]
+    assert entry["data"]["auth"] == "users" and entry["data"]["authId"]
+    _patch_logs(server, maxDays=0)  # logs off
+    server.request("GET", "/api/health?step=5")
+    assert "GET /api/health?step=5" not in _messages(server)

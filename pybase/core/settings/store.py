@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from pybase.core.app import App
 
 PARAM_ID = "settings"
+SYSTEM_HOOK_ID = "__pbSettingsSystemHook__"
 
 
 class SettingsLoadError(PyBaseError):
@@ -43,6 +44,7 @@ class SettingsStore:
         self.encryption_env = encryption_env
         self._current = Settings()
         self._lock = threading.Lock()
+        app.hooks["onCollectionUpdate"].bind(self._on_collection_update, id=SYSTEM_HOOK_ID, priority=99)
 
     def encryption_key(self) -> str:
         """The key from the environment ("" when none is configured or the variable is empty)."""
@@ -52,6 +54,14 @@ class SettingsStore:
         """A copy of the live settings."""
         with self._lock:
             return self._current.clone()
+
+    def live(self) -> Settings:
+        """The live settings object itself, not a copy: read it, never change it.
+
+        PERF: for hot paths (the request log reads ``logs`` on every request); a reload
+        replaces the object, so a caller may cache what it derives from it by identity.
+        """
+        return self._current
 
     def reload(self) -> None:
         """Read the stored settings and make them live (firing onSettingsReload).
@@ -94,6 +104,23 @@ class SettingsStore:
         self._write(settings, insert_row=False)
         self.reload()
         return self.current()
+
+    def _on_collection_update(self, e: Any) -> Any:
+        """A renamed collection keeps its rate-limit rules: ``old:tag`` labels become ``new:tag``."""
+        old = self.app.registry.find(e.collection.id)
+        old_name = old.name if old is not None else ""
+        result = e.next()
+        new_name = e.collection.name
+        if old_name and old_name != new_name:
+            settings = self.current()
+            changed = False
+            for rule in settings["rateLimits"]["rules"]:
+                if rule["label"].startswith(old_name + ":"):
+                    rule["label"] = new_name + ":" + rule["label"][len(old_name) + 1 :]
+                    changed = True
+            if changed:
+                self.save(settings)
+        return result
 
     # ---- encoding -----------------------------------------------------------------------
 
