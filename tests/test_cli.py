@@ -177,6 +177,19 @@ def test_a_corrupt_database_fails_clearly(tmp_path):
     assert_clean_failure(cli("superuser", "create", "a@example.com", PASSWORD, "--dir", str(data), cwd=tmp_path), "not a database")
 
 
+def test_encryption_env_encrypts_the_stored_settings(tmp_path):
+    data = tmp_path / "data"
+    key_env = {**ENV, "PB_SETTINGS_KEY": "0123456789abcdef0123456789abcdef"}
+    args = [sys.executable, "-m", "pybase", "superuser", "upsert", "a@example.com", PASSWORD, "--dir", str(data)]
+    first = subprocess.run([*args, "--encryptionEnv", "PB_SETTINGS_KEY"], cwd=tmp_path, env=key_env, capture_output=True, text=True, timeout=60)
+    assert first.returncode == 0, first.stderr
+    with sqlite3.connect(data / "data.db") as conn:
+        value = conn.execute("SELECT value FROM _params WHERE id = 'settings'").fetchone()[0]
+    assert "appName" not in str(value)
+    # the same data dir without the key: a clear error, not a traceback
+    assert_clean_failure(cli("superuser", "upsert", "a@example.com", PASSWORD, "--dir", str(data), cwd=tmp_path), "missing encryption key")
+
+
 def test_a_port_in_use_fails_clearly(tmp_path):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -11,6 +11,7 @@ import base64
 import json
 import shutil
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from pybase.core.errors import ValidationError
 from pybase.core.settings import Settings
 from pybase.tools.encrypt import decrypt, encrypt
 from tests import testapp
+from tests.data.filter_cases import pocketbase_binary
 from tests.scenarios import Scenario, run
 from tests.testapp import SUPERUSER_EMAIL
 
@@ -167,6 +169,19 @@ def test_python_api_reads_and_saves_the_live_settings(server):
     assert server.request("GET", "/api/settings", headers=su).json()["batch"]["maxBodySize"] == 10
 
 
+def test_renaming_a_collection_renames_its_rate_limit_rules(server):
+    su = {"Authorization": server.token("superuser")}
+    rules = [
+        {"label": "posts:create", "duration": 1, "maxRequests": 5},
+        {"label": "postsx:list", "duration": 1, "maxRequests": 5},
+        {"label": "*:auth", "duration": 1, "maxRequests": 5},
+    ]
+    assert server.request("PATCH", "/api/settings", json={"rateLimits": {"rules": rules}}, headers=su).status_code == 200
+    assert server.request("PATCH", "/api/collections/posts", json={"name": "articles"}, headers=su).status_code == 200
+    labels = [r["label"] for r in server.request("GET", "/api/settings", headers=su).json()["rateLimits"]["rules"]]
+    assert labels == ["articles:create", "postsx:list", "*:auth"]
+
+
 # ---- persistence and encryption ---------------------------------------------------------------
 
 
@@ -258,3 +273,36 @@ def test_a_value_encrypted_as_pocketbase_does_decrypts():
     raw = base64.b64decode(token)
     assert len(raw) == 12 + len(b'{"a":1}') + 16  # nonce, ciphertext, GCM tag
     assert decrypt(token, KEY) == b'{"a":1}'
+
+
+def test_encrypted_settings_move_between_pocketbase_and_pybase(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A data dir whose settings PocketBase encrypted reads in pybase, and the other way round."""
+    binary = pocketbase_binary()
+    if binary is None:
+        pytest.skip("set PYBASE_PB_BINARY to a PocketBase 0.40 binary")
+    monkeypatch.setenv(KEY_ENV, KEY)
+    pb_dir = tmp_path / "from_pb" / "pb_data"
+    pb_dir.parent.mkdir()
+    subprocess.run(
+        [binary, "superuser", "upsert", SUPERUSER_EMAIL, "1234567890", "--dir", str(pb_dir), "--encryptionEnv", KEY_ENV],
+        check=True, capture_output=True, cwd=pb_dir.parent, timeout=60,
+    )  # fmt: skip
+    raw = stored_value(pb_dir)
+    assert json.loads(decrypt(raw.decode() if isinstance(raw, bytes) else raw, KEY))["meta"]["appName"] == "Acme"
+    app = PyBase(Config(data_dir=str(pb_dir), encryption_env=KEY_ENV))
+    app.bootstrap()
+    settings = app.core.settings()
+    assert settings["meta"]["appName"] == "Acme"
+    settings["meta"]["appName"] = "Written by pybase"
+    settings["smtp"]["password"] = "pw"
+    app.core.save_settings(settings)
+    app.core.terminate()
+    # PocketBase reads pybase's encrypted value back (its "superuser upsert" loads the settings first)
+    result = subprocess.run(
+        [binary, "superuser", "upsert", "b@example.com", "1234567890", "--dir", str(pb_dir), "--encryptionEnv", KEY_ENV],
+        capture_output=True, cwd=pb_dir.parent, timeout=60, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    raw = stored_value(pb_dir)
+    data = json.loads(decrypt(raw.decode() if isinstance(raw, bytes) else raw, KEY))
+    assert (data["meta"]["appName"], data["smtp"]["password"]) == ("Written by pybase", "pw")
