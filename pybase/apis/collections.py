@@ -167,6 +167,9 @@ class CollectionResource:
         data = _read_collection_body(req, MSG_INVALID_FORMATTING, xml_message=None, null_binds={"name": ""})
         if _bad_shape(data) or any(not isinstance(data.get(k), str | None) for k in ("type", "name")):
             raise bad_request(MSG_INVALID_FORMATTING)
+        if isinstance(data.get("id"), str) and data["id"] != old.id:
+            # NOTE: PocketBase binds the new id and then finds no collection to update.
+            raise not_found()
         col = old.clone()
         try:
             renames = apply_changes(col, {k: v for k, v in data.items() if k not in ("id", "type")})
@@ -176,7 +179,6 @@ class CollectionResource:
             raise bad_request(MSG_INVALID_FORMATTING) from ex
         if "type" in data and data["type"] != old.type:
             col.type = data["type"] if isinstance(data["type"], str) else ""
-        self._keep_system_fields(col, old)
 
         def finalize(e: CollectionRequestEvent) -> None:
             try:
@@ -188,21 +190,6 @@ class CollectionResource:
             _write_json(resp, saved.to_json())
 
         self.app.hooks["onCollectionUpdateRequest"].trigger(self._event(req, resp, col), finalize)
-
-    @staticmethod
-    def _keep_system_fields(col: Collection, old: Collection) -> None:
-        # NOTE: as PocketBase: removing a system field is ignored; it comes back at the end
-        # (the id field at the start).
-        from pybase.core.fields import new_field
-
-        names = {f.id for f in col.fields}
-        for field in old.fields:
-            if field.system and field.id not in names:
-                if field.name == "id" and not col.is_view:
-                    col.fields.insert(0, new_field(field.to_json()))
-                else:
-                    col.fields.append(new_field(field.to_json()))
-        col.invalidate()
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, collection: str) -> None:
         """Delete a collection (refused when system or referenced)."""

@@ -26,16 +26,7 @@ _VIA = FieldError("validation_found_via", 'The value cannot contain "_via_".')
 
 def validate_collection(col: Collection, old: Collection | None) -> None:
     """Check a collection about to be saved; raise :class:`ValidationError` listing problems."""
-    errors: dict[str, Any] = {}
-    if col.type not in TYPES:
-        errors["type"] = FieldError("validation_in_invalid", "Must be a valid value.")
-    elif old is not None and old.type != col.type:
-        errors["type"] = FieldError("validation_collection_type_change", "Collection type cannot be changed.")
-    name_error = _check_name(col, old)
-    if name_error is not None:
-        errors["name"] = name_error
-    if old is None and col.registry is not None and col.id and col.registry.find(col.id) is not None:
-        errors["id"] = FieldError("validation_collection_id_exists", "Collection id already exists.")
+    errors = _head_errors(col, old)
     field_errors = _validate_fields(col, old)
     if field_errors:
         errors["fields"] = field_errors
@@ -61,6 +52,24 @@ def validate_collection(col: Collection, old: Collection | None) -> None:
         raise ValidationError(errors)
 
 
+def _head_errors(col: Collection, old: Collection | None) -> dict[str, Any]:
+    """Errors of the type, name, id and system flag."""
+    errors: dict[str, Any] = {}
+    if col.type not in TYPES:
+        errors["type"] = FieldError("validation_in_invalid", "Must be a valid value.")
+    elif old is not None and old.type != col.type:
+        errors["type"] = FieldError("validation_collection_type_change", "Collection type cannot be changed.")
+    name_error = _check_name(col, old)
+    if name_error is not None:
+        errors["name"] = name_error
+    id_error = _check_id(col, old)
+    if id_error is not None:
+        errors["id"] = id_error
+    if old is not None and col.system != old.system:
+        errors["system"] = FieldError("validation_collection_system_flag_change", "System collection state cannot be changed.")
+    return errors
+
+
 def _view_field_error(col: Collection, field_errors: dict[str, Any]) -> FieldError:
     """PocketBase checks the fields a view query yields: the first invalid one fails the query,
     its errors written as ozzo-validation prints them (``name: must be in a valid format``)."""
@@ -76,6 +85,21 @@ def _view_field_error(col: Collection, field_errors: dict[str, Any]) -> FieldErr
 def _ozzo_text(problem: FieldError) -> str:
     text = problem.message.rstrip(".")
     return text[:1].lower() + text[1:]
+
+
+def _check_id(col: Collection, old: Collection | None) -> FieldError | None:
+    """A new collection's id: 1-100 word characters, not taken (PocketBase's rules)."""
+    if old is not None:
+        return None
+    if not col.id:
+        return required()
+    if len(col.id) > 100:
+        return _length(1, 100)
+    if not COLLECTION_NAME_RE.match(col.id):
+        return FieldError("validation_match_invalid", "Must be in a valid format.")
+    if col.registry is not None and any(other.id == col.id for other in col.registry.all()):
+        return FieldError("validation_invalid_or_existing_id", "The model id is invalid or already exists.")
+    return None
 
 
 def _check_name(col: Collection, old: Collection | None) -> FieldError | None:
@@ -150,6 +174,14 @@ def _validate_fields(col: Collection, old: Collection | None) -> Any:
             kept = new_by_id.get(field.id)
             if field.system and (kept is None or kept.name != field.name):
                 return FieldError("validation_system_field_change", "System fields cannot be deleted or renamed.")
+        old_by_id = {f.id: f for f in old.fields}
+        changed = {
+            str(index): FieldError("validation_field_type_change", "Field type cannot be changed.")
+            for index, field in enumerate(col.fields)
+            if field.id in old_by_id and old_by_id[field.id].type != field.type
+        }
+        if changed:
+            return changed
     errors: dict[str, Any] = {}
     for index, field in enumerate(col.fields):
         ferr = _field_errors(col, field)

@@ -349,8 +349,8 @@ def apply_changes(col: Collection, data: dict[str, Any], *, creating: bool = Fal
         col.id = data["id"]
     if "name" in data:
         col.name = data["name"] if isinstance(data["name"], str) else ""
-    if "system" in data and creating:
-        col.system = bool(data["system"])
+    if "system" in data and isinstance(data["system"], bool):
+        col.system = data["system"]
     for key in RULES:
         if key in data:
             col.rules[key] = _rule(data[key])
@@ -366,7 +366,8 @@ def apply_changes(col: Collection, data: dict[str, Any], *, creating: bool = Fal
         _apply_auth_options(col, data)
     renames: dict[str, str] = {}
     if "fields" in data:
-        renames, field_errors = _apply_fields(col, data["fields"])
+        # NOTE: null resets the list as [] does (Go calls the list's UnmarshalJSON with null).
+        renames, field_errors = _apply_fields(col, [] if data["fields"] is None else data["fields"])
         if field_errors:
             errors["fields"] = field_errors
     if errors:
@@ -449,36 +450,23 @@ def unset_missing_mapped_fields(col: Collection) -> None:
 
 
 def _apply_fields(col: Collection, raw_fields: Any) -> tuple[dict[str, str], dict[str, Any]]:
-    """Merge submitted field definitions; raises :class:`UnknownFieldType` for an unknown type."""
+    """Replace the fields with the submitted definitions; raises :class:`UnknownFieldType`.
+
+    As PocketBase's ``FieldsList.UnmarshalJSON``: the list is rebuilt from the submitted JSON
+    alone (a field keeps none of its earlier settings), each entry added as ``FieldsList.add``
+    does. A field whose id (given, or derived from type and name) is an earlier field's is that
+    field: its column is kept, renamed when its name changed.
+    """
     if not isinstance(raw_fields, list):
         return {}, {"code": "validation_invalid_value", "message": "Must be a list of fields."}
     old_by_id = {f.id: f for f in col.fields if f.id}
-    old_by_name = {f.name: f for f in col.fields}
     new_fields: list[Field] = []
     errors: dict[str, Any] = {}
-    renames: dict[str, str] = {}
     for index, raw in enumerate(raw_fields):
         if not isinstance(raw, dict):
             errors[str(index)] = {"type": required().to_json()}
             continue
-        existing = old_by_id.get(raw.get("id") or "") or (
-            old_by_name.get(raw.get("name") or "") if not raw.get("id") else None
-        )
-        merged = existing.to_json() if existing else {}
-        if existing is not None:
-            # NOTE: as Go's json.Unmarshal into the existing field: null leaves a bool, number
-            # or string setting as it was (it empties only lists and nullable numbers).
-            nullable = {k for k, v in type(existing).options.items() if v is None}
-            raw = {k: v for k, v in raw.items() if v is not None or k in nullable or isinstance(merged.get(k), list)}
-        merged.update(raw)
-        if existing is not None and existing.type != merged.get("type"):
-            errors[str(index)] = FieldError("validation_field_type_change", "Field type cannot be changed.")
-            continue
-        field = new_field(merged)
-        if existing is not None:
-            field.system = existing.system
-            if existing.name != field.name:
-                renames[existing.name] = field.name
+        field = new_field(raw)
         # NOTE: as PocketBase's FieldsList.add: an entry without an id replaces an earlier one of
         # the same name (keeping its id), an entry with an id replaces the one with that id.
         if raw.get("id"):
@@ -498,6 +486,11 @@ def _apply_fields(col: Collection, raw_fields: Any) -> tuple[dict[str, str], dic
                     break
                 field.id = f"{base}{suffix}"
         new_fields.append(field)
+    renames: dict[str, str] = {}
+    for field in new_fields:
+        old = old_by_id.get(field.id)
+        if old is not None and old.name != field.name and old.type == field.type:
+            renames[old.name] = field.name
     if not errors:
         col.fields = new_fields
     return renames, errors
@@ -533,9 +526,12 @@ def init_default_fields(col: Collection) -> None:
     if col.is_view:
         return
     col.invalidate()
-    pk = col.field("id")
+    pk = next((f for f in col.fields if f.name == "id"), None)
     if pk is None or pk.type != "text":
-        col.fields = [new_field(id_field()), *col.fields]
+        default = new_field(id_field())
+        # NOTE: as NewFieldsList(default, fields...): a field with the default's id replaces it.
+        same = [f for f in col.fields if f.id == default.id]
+        col.fields = [same[0], *(f for f in col.fields if f is not same[0])] if same else [default, *col.fields]
     else:
         pk.system = pk.required = pk.primaryKey = True  # type: ignore[attr-defined]
         pk.hidden = False

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from sqlalchemy import func
 
-from pybase.tools.filter import FilterError, ResolvedField
+from pybase.tools.filter import FilterError, ResolvedField, go_quote
 
 if TYPE_CHECKING:
     from pybase.core.collections import Collection
@@ -44,7 +44,7 @@ def split_modifier(prop: str) -> tuple[str, str]:
     if len(parts) != 2:
         return prop, ""
     if parts[1] not in MODIFIERS:
-        raise FilterError(f"unknown modifier in {prop!r}")
+        raise FilterError(f"unknown modifier in {go_quote(prop)}")
     return parts[0], parts[1]
 
 

@@ -246,8 +246,8 @@ def parse_index(sql: str) -> Index:
 
 def _split(sql: str, tokens: list[Token]) -> tuple[list[Token], str, list[list[Token]], list[Token]]:
     """The head tokens, the index name, the tokens of each column and of the WHERE clause."""
-    while tokens and tokens[-1].token_type == TokenType.SEMICOLON:
-        tokens = tokens[:-1]
+    if any(t.token_type == TokenType.SEMICOLON for t in tokens):
+        raise IndexParseError("a semicolon is not part of an index definition")
     on = next((i for i, t in enumerate(tokens) if t.token_type == TokenType.ON), -1)
     if on < 3 or tokens[on - 1].token_type not in _IDENTIFIER_TOKENS or tokens[on - 2].token_type == TokenType.DOT:
         raise IndexParseError("missing index name")
@@ -341,6 +341,8 @@ def _check_function(node: exp.Func, where: str) -> None:
     name = called[1].lower()
     if name in _NON_DETERMINISTIC:
         raise IndexRefused(f"non-deterministic functions prohibited in {where}")
+    if name == "load_extension":
+        raise IndexRefused("unsafe use of load_extension()")
     if isinstance(node, exp.AggFunc):
         raise IndexRefused(f"misuse of aggregate function {name}()")
     if name not in _FUNCTIONS:

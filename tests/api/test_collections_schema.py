@@ -317,7 +317,7 @@ SCENARIOS = [
             ("parameter", "(title) WHERE title = ?", "parameters prohibited in partial index WHERE clauses (1)"),
             ("unknown collation", "(title COLLATE foo)", "no such collation sequence: foo (257)"),
             ("backquoted unknown column", "(title) WHERE title != `x`", "no such column: x (1)"),
-            ("extension loading", "(load_extension('x'))", "no such function: load_extension (1)"),
+            ("extension loading", "(load_extension('x'))", "unsafe use of load_extension() (1)"),
         ]
     ),
     *(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -108,21 +109,33 @@ class TextField(Field):
             raise FieldError("validation_invalid_format", "Invalid value format.")
 
 
-_CLASS_RE = re.compile(r"\[([^\]]+)\](?:\{(\d+)\})?|([^\[\\{}()|*+?.^$])")
+_CLASS_RE = re.compile(
+    r"(?:\[([^\]]+)\]|([^\[\\{}()|*+?.^$]))(?:\{(\d+)(,(\d*))?\}|([*+?]))?"
+)
+# NOTE: as PocketBase's RandomStringByRegex: an unbounded repetition (*, +, {n,}) stops at 6.
+_DEFAULT_MAX_REPEAT = 6
+
 
 
 @lru_cache(maxsize=64)
-def _pattern_parts(pattern: str) -> tuple[tuple[str, int], ...]:
-    parts: list[tuple[str, int]] = []
+def _pattern_parts(pattern: str) -> tuple[tuple[str, int, int], ...]:
+    """(alphabet, min count, max count) for each part of a simple pattern."""
+    parts: list[tuple[str, int, int]] = []
     pos = 0
     while pos < len(pattern):
         match = _CLASS_RE.match(pattern, pos)
         if not match:
             raise ValueError(f"unsupported pattern {pattern!r}")
-        if match.group(1):
-            parts.append((_expand_class(match.group(1)), int(match.group(2) or 1)))
-        else:
-            parts.append((match.group(3), 1))
+        alphabet = _expand_class(match.group(1)) if match.group(1) else match.group(2)
+        low, high = 1, 1
+        if match.group(3):
+            low = int(match.group(3))
+            high = low if not match.group(4) else (int(match.group(5)) if match.group(5) else max(low, _DEFAULT_MAX_REPEAT))
+        elif match.group(6):
+            low, high = {"*": (0, _DEFAULT_MAX_REPEAT), "+": (1, _DEFAULT_MAX_REPEAT), "?": (0, 1)}[match.group(6)]
+        if high < low:
+            raise ValueError(f"invalid repeat count in {pattern!r}")
+        parts.append((alphabet, low, high))
         pos = match.end()
     return tuple(parts)
 
@@ -142,4 +155,6 @@ def _expand_class(spec: str) -> str:
 
 def generate_from_pattern(pattern: str) -> str:
     """A random string matching a simple pattern such as ``[a-z0-9]{15}``."""
-    return "".join(random_string(count, alphabet) for alphabet, count in _pattern_parts(pattern))
+    return "".join(
+        random_string(low + secrets.randbelow(high - low + 1), alphabet) for alphabet, low, high in _pattern_parts(pattern)
+    )
