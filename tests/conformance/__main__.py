@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import argparse
 
-from tests.conformance import cases_fields, cases_generic, cases_query
+from tests.conformance import cases_collections, cases_fields, cases_generic, cases_query
 from tests.conformance import cases_settings
 from tests.conformance.harness import difference, running_pair
 
-TABLES = {"fields": cases_fields, "query": cases_query, "generic": cases_generic}
+TABLES = {
+    "fields": cases_fields, "query": cases_query, "generic": cases_generic, "collections": cases_collections,
+}
 TABLES["settings"] = cases_settings
 
 

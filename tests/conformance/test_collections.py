@@ -1,0 +1,31 @@
+"""Collection create/update: field options, renames, removals, indexes, names, system fields,
+view queries and auth options, identical to PocketBase."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conformance import cases_collections
+from tests.conformance.harness import Pair, difference
+from tests.conformance.known import explain
+
+CASES = cases_collections.build_cases()
+
+
+@pytest.fixture(scope="module")
+def collections_pair(pair: Pair) -> Pair:
+    """The pair (each case sets up its own collections)."""
+    cases_collections.setup(pair)
+    return pair
+
+
+def test_the_table_is_large() -> None:
+    assert len(CASES) >= 1000
+    assert {case.request.method for case in CASES} == {"POST", "PATCH", "DELETE"}
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
+def test_collection_write(collections_pair: Pair, case: cases_collections.CollectionCase) -> None:
+    cases_collections.prepare(collections_pair, case)
+    pb, py = (case.mask(answer) for answer in collections_pair.ask(case.request))
+    explain(case.name, pb, py, difference(pb, py))
