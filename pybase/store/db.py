@@ -290,6 +290,16 @@ class Database:
             raise IntegrityError(prepared.sql, args, ex) from ex
         return int(cursor.rowcount)
 
+    def run_many(self, prepared: Prepared, rows: list[tuple[Any, ...]]) -> None:
+        """Execute a prepared write once per row (positional, in ``prepared.names`` order),
+        inside the current write transaction."""
+        tx = getattr(self._local, "tx", None)
+        if tx is None:
+            raise RuntimeError("prepared writes need an open write transaction")
+        statement_limit.statement_starts()
+        _check_write_tx(self._local)
+        tx.conn.connection.driver_connection.executemany(prepared.sql, rows)
+
     def _thread_reader(self) -> sqlite3.Connection:
         raw = getattr(self._local, "reader", None)
         if raw is None:
