@@ -360,7 +360,7 @@
     delete: (model) => (isCollection(model) ? call("app.deleteCollection", model.id || model.name) : call("app.delete", model)),
     isDev: appCall("isDev"),
     dataDir: appCall("dataDir"),
-    // PocketBase's default settings (pybase has no settings storage yet), as a plain object.
+    // A plain copy of the live settings; change it and $app.save(it) to store new settings.
     settings: appCall("settings"),
     logger: () => logger,
     db: () => database,

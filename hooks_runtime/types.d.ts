@@ -57,7 +57,7 @@ interface S3Config {
   secret: string;
   forcePathStyle: boolean;
 }
-/** PocketBase's settings: $app.settings() answers a plain copy of the live ones. */
+/** PocketBase's settings: $app.settings() answers a plain copy of the live ones; $app.save(copy) stores a changed copy. */
 interface Settings {
   meta: {appName: string, appURL: string, senderName: string, senderAddress: string, hideControls: boolean, accentColor: string};
   smtp: {enabled: boolean, host: string, port: number, username: string, password: string, authMethod: string, tls: boolean, localName: string};
@@ -374,7 +374,7 @@ interface PocketBaseApp {
   findCachedCollectionByNameOrId(nameOrId: string): Collection;
   findAuthRecordByEmail(collection: string | Collection, email: string): RecordModel;
   findAllRecords(collection: string | Collection, ...exprs: Array<DbxExpression | string>): RecordModel[];
-  save(model: RecordModel | Collection): void;
+  save(model: RecordModel | Collection | Settings): void;
   saveNoValidate(model: RecordModel | Collection): void;
   delete(model: RecordModel | Collection): void;
   isDev(): boolean;

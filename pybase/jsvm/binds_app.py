@@ -13,6 +13,7 @@ from pybase.core import record_access
 from pybase.core.collections import Collection
 from pybase.core.errors import BadRequestError, NotFoundError
 from pybase.core.records import Record
+from pybase.core.settings import SHAPE, Settings
 from pybase.jsvm.binds_db import where_clauses
 from pybase.store.dialect import insertion_order
 from pybase.tools.filter import FilterError
@@ -143,7 +144,21 @@ def _record(model: Any) -> Record:
     return model
 
 
+def _as_settings(model: Any) -> Settings | None:
+    """The settings a plain object holds (a ``$app.settings()`` copy), or None for other models."""
+    if not isinstance(model, dict) or not set(SHAPE) <= set(model):
+        return None
+    settings = Settings()
+    settings.bind(model)
+    return settings
+
+
 def app_save(ex: Executor, model: Any) -> None:
+    settings = _as_settings(model)
+    if settings is not None:
+        # NOTE: as PocketBase's $app.save($app.settings()): validated, stored, reloaded.
+        ex.runtime.app.save_settings(settings)
+        return
     ex.runtime.app.save(_record(model))
 
 

@@ -56,7 +56,7 @@ GLOBALS: tuple[JsGlobal, ...] = (
         "findCachedCollectionByNameOrId(nameOrId: string): Collection",
         "findAuthRecordByEmail(collection: string | Collection, email: string): Record",
         "findAllRecords(collection: string | Collection, ...exprs: Array<DbxExpression | string>): Record[]",
-        "save(model: Record | Collection): void",
+        "save(model: Record | Collection | Settings): void",
         "saveNoValidate(model: Record | Collection): void",
         "delete(model: Record | Collection): void",
         "isDev(): boolean",
@@ -218,7 +218,7 @@ interface S3Config {
   secret: string;
   forcePathStyle: boolean;
 }
-/** PocketBase's settings: $app.settings() answers a plain copy of the live ones. */
+/** PocketBase's settings: $app.settings() answers a plain copy of the live ones; $app.save(copy) stores a changed copy. */
 interface Settings {
   meta: {appName: string, appURL: string, senderName: string, senderAddress: string, hideControls: boolean, accentColor: string};
   smtp: {enabled: boolean, host: string, port: number, username: string, password: string, authMethod: string, tls: boolean, localName: string};

@@ -190,3 +190,30 @@ def test_js_sees_the_live_settings_and_its_hooks_fire(hooks_server: HooksServerF
     r = srv.request("PATCH", "/api/settings", json={"meta": {"appName": "Refused by JS"}}, headers=su)
     assert (r.status_code, r.json()["message"]) == (400, "No such name.")
     assert srv.app.settings()["meta"]["appName"] == "Reload me"
+
+
+SAVE_SETTINGS_HOOKS = """
+routerAdd("POST", "/rename-app", (e) => {
+  const s = $app.settings();
+  s.meta.appName = e.requestInfo().body.name;
+  try {
+    $app.save(s);
+  } catch (err) {
+    return e.json(400, {error: String(err.message || err)});
+  }
+  return e.json(200, {appName: $app.settings().meta.appName, password: $app.settings().smtp.password});
+});
+"""
+
+
+def test_js_saves_a_changed_settings_copy(hooks_server: HooksServerFactory):
+    srv = hooks_server({"save.pb.js": SAVE_SETTINGS_HOOKS})
+    su = {"Authorization": srv.token("superuser")}
+    assert srv.request("PATCH", "/api/settings", json={"smtp": {"password": "kept"}}, headers=su).status_code == 200
+    srv.events.clear()
+    r = srv.request("POST", "/rename-app", json={"name": "From JS"})
+    assert r.json() == {"appName": "From JS", "password": "kept"}
+    assert srv.events["onSettingsReload"] == 1
+    assert srv.request("GET", "/api/settings", headers=su).json()["meta"]["appName"] == "From JS"
+    r = srv.request("POST", "/rename-app", json={"name": ""})
+    assert r.status_code == 400 and srv.app.settings()["meta"]["appName"] == "From JS"
