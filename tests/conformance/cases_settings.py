@@ -55,7 +55,7 @@ DEFAULTS: dict[str, Any] = {
 #: rules generous enough that switching rate limits on never limits the run itself
 SAFE_RULES = [{"label": "/api/", "audience": "", "duration": 1, "maxRequests": 100000}]
 S3_ON = {"enabled": True, "bucket": "b", "region": "r", "endpoint": "https://s3.example.com", "accessKey": "k", "secret": "s"}
-WHO = ("anon", "s_user", "superuser")
+WHO = ("anon", "s_user", "superuser", "garbage")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -251,6 +251,8 @@ RAW_BODIES: list[tuple[str, bytes, str | None]] = [
     ("multipart with a file", b'--b\r\nContent-Disposition: form-data; name="meta.appName"; filename="a.txt"\r\n\r\nfile\r\n--b--\r\n', "multipart/form-data; boundary=b"),
     ("empty text plain", b"", "text/plain"),
     ("deep unknown", b'{"x":' + b"[" * 500 + b"]" * 500 + b"}", JSON),
+    ("very deep unknown", b'{"x":' + b"[" * 5000 + b"]" * 5000 + b"}", JSON),
+    ("big body", b'{"meta":{"appName":"Big"},"pad":"' + b"x" * 3_000_000 + b'"}', JSON),
 ]  # fmt: skip
 
 
@@ -309,6 +311,11 @@ def _list_cases(b: _Builder) -> None:
         b.patch(f"trustedProxy.headers {label}", {"trustedProxy": {"headers": value}})
     for label, value in RULES:
         b.patch(f"rateLimits.rules {label}", {"rateLimits": {"rules": value}})
+    valid_rule = {"label": "tag", "audience": "", "duration": 1, "maxRequests": 1}
+    for field in valid_rule:
+        values = INT_VALUES if field in ("duration", "maxRequests") else [("empty", ""), ("long", "a" * 300), *STR_WRONG]
+        for label, value in values:
+            b.patch(f"rateLimits.rules.0.{field} {label}", {"rateLimits": {"rules": [{**valid_rule, field: value}]}})
     b.patch("rateLimits enabled with no rules", {"rateLimits": {"enabled": True, "rules": []}})
     b.patch("rateLimits enabled with null rules", {"rateLimits": {"enabled": True, "rules": None}})
     b.patch("rateLimits enabled with safe rules", {"rateLimits": {"enabled": True, "rules": SAFE_RULES}})
@@ -367,6 +374,9 @@ def _access_cases(b: _Builder) -> None:
     for method in ("POST", "PUT", "DELETE"):
         b.add(f"{method} settings", Request(method, SETTINGS, json={}))
     b.add("GET test s3", Request("GET", TEST_S3))
+    b.add("HEAD settings", Request("HEAD", SETTINGS))
+    b.add("HEAD settings as anon", Request("HEAD", SETTINGS, who="anon"))
+    b.add("GET settings with a query", Request("GET", SETTINGS + "?x=1&fields="))
     b.add("GET settings/", Request("GET", SETTINGS + "/"))
     b.add("GET with fields", Request("GET", SETTINGS + "?fields=meta,smtp.host"))
     b.add("GET with fields star", Request("GET", SETTINGS + "?fields=meta.*"))
@@ -428,6 +438,7 @@ def setup(pair: Pair) -> None:
             "email": USER_EMAIL, "password": USER_PASSWORD, "passwordConfirm": USER_PASSWORD,
         })  # fmt: skip
         target.login("s_user", "users", USER_EMAIL, USER_PASSWORD)
+        target.tokens["garbage"] = "not-a-token"
 
 
 def prepare(pair: Pair, case: SettingsCase) -> None:
