@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import falcon
 
 from pybase.apis import (
+    batch,
     collections,
     crons,
     errors,
@@ -61,6 +62,7 @@ def create_wsgi_app(
     record_auth.register(api, app)
     crons.register(api, app)
     logs.register(api, app)
+    batch.register(api, app)
     settings.register(api, app)
     static.register(api, app, dashboard_dir=dashboard_dir, public_dir=public_dir)
     return api

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from pybase.core.app import App
 
 DEFAULT_BODY_LIMIT = 32 << 20
+SUB_REQUEST_ENV = "pybase.batch"  # a batch's sub-request (apis/batch.py)
 
 SECURITY_HEADERS = (
     ("X-XSS-Protection", "1; mode=block"),
@@ -72,6 +73,8 @@ class ActivityLogMiddleware:
         self.settings = app.log_settings
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        if req.env.get(SUB_REQUEST_ENV):
+            return  # NOTE: as PocketBase: a batch is one logged request
         req.context.log_started = time.perf_counter()
 
     def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any, req_succeeded: bool) -> None:

@@ -16,6 +16,9 @@ from pybase.core.request_info import RequestInfo
 from pybase.tools.cast import infer_value
 
 JSON_PAYLOAD_KEY = "@jsonPayload"
+# Set by the server on a request made on the caller's behalf (a batch's sub-request): the value of
+# @request.context in its rules.
+REQUEST_CONTEXT_ENV = "pybase.request_context"
 MSG_UNSUPPORTED_TYPE = "Unsupported Content-Type."
 
 
@@ -189,6 +192,8 @@ def request_info(req: falcon.Request, body: dict[str, Any] | None = None, contex
     headers = {k.lower().replace("-", "_"): v for k, v in req.headers.items()}
     # NOTE: the first value of a repeated query key, as PocketBase (Go's url.Values.Get).
     query = {k: (v[0] if isinstance(v, list) else v) for k, v in req.params.items()}
+    if context == "default":
+        context = req.env.get(REQUEST_CONTEXT_ENV, context)
     info = RequestInfo(req.method, query, headers, body or {}, req.context.auth, context)
     req.context.request_info = info
     return info

@@ -8,13 +8,14 @@ from __future__ import annotations
 import argparse
 
 from tests.conformance import cases_collections, cases_fields, cases_generic, cases_query
-from tests.conformance import cases_settings
+from tests.conformance import cases_batch, cases_settings
 from tests.conformance.harness import difference, running_pair
 
 TABLES = {
     "fields": cases_fields, "query": cases_query, "generic": cases_generic, "collections": cases_collections,
 }
 TABLES["settings"] = cases_settings
+TABLES["batch"] = cases_batch
 
 
 def main() -> int:

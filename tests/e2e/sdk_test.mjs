@@ -151,6 +151,33 @@ check('duplicate collection name is a 400 with the field error', async () => {
     assert.ok(err.response.data.name?.code, JSON.stringify(err.response));
 });
 
+check('settings and createBatch: all or nothing', async () => {
+    const settings = await pb.settings.update({ batch: { enabled: true, maxRequests: 10 } });
+    assert.equal(settings.batch.enabled, true);
+    const ok = pb.createBatch();
+    ok.collection('sdk_posts').create({ title: 'batch one', views: 1 });
+    ok.collection('sdk_posts').upsert({ id: 'sdkbatch0000002', title: 'batch two', views: 2 });
+    const results = await ok.send();
+    assert.deepEqual(results.map((r) => r.status), [200, 200]);
+    assert.equal(results[1].body.id, 'sdkbatch0000002');
+    const failing = pb.createBatch();
+    failing.collection('sdk_posts').update('sdkbatch0000002', { title: 'changed' });
+    failing.collection('sdk_posts').create({ views: 3 }); // no title: refused
+    const err = await rejects(() => failing.send());
+    assert.equal(err.status, 400);
+    assert.equal(err.response.data.requests['1'].code, 'batch_request_failed');
+    assert.equal((await pb.collection('sdk_posts').getOne('sdkbatch0000002')).title, 'batch two');
+});
+
+check('logs list the requests', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 3500)); // the log writer's batch interval
+    const logs = await pb.logs.getList(1, 5, { filter: "data.url ~ '/api/batch'", sort: '-@rowid' });
+    assert.ok(logs.items.length >= 1, JSON.stringify(logs));
+    assert.equal(logs.items[0].data.method, 'POST');
+    const stats = await pb.logs.getStats();
+    assert.ok(stats.length >= 1 && stats[0].total >= 1, JSON.stringify(stats));
+});
+
 let passed = 0;
 let failed = 0;
 for (const [name, fn] of checks) {

@@ -1,0 +1,92 @@
+"""``POST /api/batch``: one transaction of record writes, each checked as a single request."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from tests import testapp
+from tests.api.test_records_write import count_is
+from tests.scenarios import Scenario, run
+from tests.testapp import POST1_ID
+
+POSTS = "/api/collections/posts/records"
+
+
+def _enable(**batch: Any):
+    def before(server: testapp.TestServer) -> None:
+        settings = server.pybase.core.settings()
+        settings["batch"] = {**settings["batch"], "enabled": True, "maxRequests": 5, **batch}
+        server.pybase.core.save_settings(settings)
+
+    return before
+
+
+def _create(title: str, **extra: Any) -> dict[str, Any]:
+    return {"method": "POST", "url": POSTS, "body": {"title": title, **extra}}
+
+
+SCENARIOS = [
+    Scenario("off by default", "POST", "/api/batch", body={"requests": [_create("Batch one")]}, expected_status=403,
+             expected_content=['"message":"Batch requests are not allowed."'], after=count_is("posts", 3)),
+    Scenario("malformed JSON", "POST", "/api/batch", body="{", headers={"Content-Type": "application/json"},
+             before=_enable(), expected_status=400, expected_content=['"message":"Failed to read the submitted batch data."']),
+    Scenario("no requests", "POST", "/api/batch", body={"requests": []}, before=_enable(), expected_status=400,
+             expected_content=['"requests":{"code":"validation_required"']),
+    Scenario("too many requests", "POST", "/api/batch", body={"requests": [_create(f"Post {i}") for i in range(6)]},
+             before=_enable(), expected_status=400, expected_content=['"code":"validation_length_too_long"']),
+    Scenario("wrong types", "POST", "/api/batch", body={"requests": [{"method": 1, "url": POSTS}]}, before=_enable(),
+             expected_status=400, expected_content=['"message":"Failed to read the submitted batch data."']),
+    Scenario("creates, an update and a delete in one transaction", "POST", "/api/batch", before=_enable(),
+             body={"requests": [
+                 _create("Batch one", id="batchpost000001"), _create("Batch two", id="batchpost000002"),
+                 {"method": "PATCH", "url": f"{POSTS}/batchpost000001?fields=id,title", "body": {"title": "Batch changed"}},
+                 {"method": "DELETE", "url": f"{POSTS}/batchpost000002"},
+             ]},
+             expected_content=['"status":200', '"title":"Batch changed"', '"status":204', '"body":null'],
+             expected_events={"onBatchRequest": 1, "onRecordCreateRequest": 2, "onRecordUpdateRequest": 1,
+                              "onRecordDeleteRequest": 1, "onRecordAfterCreateSuccess": 2},
+             after=count_is("posts", 4)),
+    Scenario("the third fails: nothing is written", "POST", "/api/batch", before=_enable(),
+             body={"requests": [_create("Batch one"), {"method": "PATCH", "url": f"{POSTS}/{POST1_ID}", "body": {"views": 7}}, _create("x")]},
+             expected_status=400,
+             expected_content=['"message":"Batch transaction failed."', '"2":{"code":"batch_request_failed"',
+                               '"response":{"data":{"title":{"code":"validation_min_text_constraint"'],
+             expected_events={"onRecordAfterCreateSuccess": 0, "onRecordAfterUpdateSuccess": 0},
+             after=count_is("posts", 3)),
+    Scenario("a rule refuses one", "POST", "/api/batch", before=_enable(),
+             body={"requests": [{"method": "POST", "url": "/api/collections/locked/records", "body": {"title": "x"}}]},
+             expected_status=400, expected_content=['"0":{"code":"batch_request_failed"', '"status":403']),
+    Scenario("body over batch.maxBodySize", "POST", "/api/batch", before=_enable(maxBodySize=100),
+             body={"requests": [_create("x" * 200)]}, expected_status=413),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=str)
+def test_batch(server: testapp.TestServer, scenario: Scenario) -> None:
+    run(server, scenario)
+
+
+def test_a_batch_over_its_timeout_is_rolled_back(server: testapp.TestServer) -> None:
+    _enable(timeout=1)(server)
+
+    def slow(e: Any) -> Any:
+        time.sleep(0.6)
+        return e.next()
+
+    server.pybase.core.hooks["onRecordCreateRequest"].bind(slow)
+    resp = server.request("POST", "/api/batch", json={"requests": [_create(f"Slow {i}") for i in range(3)]})
+    assert resp.status_code == 400 and resp.json()["message"] == "Batch transaction failed."
+    count_is("posts", 3)(server, resp)
+
+
+def test_the_batch_is_one_logged_request(server: testapp.TestServer) -> None:
+    _enable()(server)
+    server.request("POST", "/api/batch", json={"requests": [_create("Logged once one"), _create("Logged once two")]})
+    logs = server.pybase.core.logs
+    logs.flush()
+    messages = [e["message"] for e in logs.list(None, None, limit=100, offset=0, total=False)[0]]
+    assert messages.count("POST /api/batch") == 1
+    assert "POST /api/collections/posts/records" not in messages
