@@ -29,6 +29,7 @@ from pybase.tools.filter import (
     FilterError,
     Function,
     Identifier,
+    NullFallback,
     ResolvedField,
     compile_filter,
     iter_expressions,
@@ -159,6 +160,65 @@ def template(
     names = request_identifiers(collection, rule)
     if names is None:
         return None
+    request = request_values(collection, info, names)
+    if request is None:
+        return None
+    shapes, values = request
+    key = (kind, rule, info.context, shapes)
+    cache = _templates.get(collection)
+    if cache is None:
+        cache = _templates[collection] = {}
+    found = cache.get(key)
+    if found is None:
+        resolved = _resolve_all(collection, info, names)
+        if resolved is None:
+            return None
+        try:
+            found = _compile(db, collection, info, rule, resolved, kind)
+        except FilterError:
+            return None
+        if len(cache) >= _MAX_PER_COLLECTION:
+            cache.clear()
+        cache[key] = found
+    params = {param: values[name] for name, param in found.names.items()}
+    return found, params
+
+
+# The shape of a non-empty text value bound as it is (what ``@request.auth.id`` resolves to).
+_TEXT_SHAPE = (None, NullFallback.AUTO, True, ((str, False),))
+
+
+def request_values(
+    collection: Collection, info: RequestInfo, names: tuple[str, ...]
+) -> tuple[tuple[Any, ...], dict[str, Any]] | None:
+    """The shapes and values of the request identifiers ``names`` (None: one does not resolve).
+
+    PERF: ``@request.auth.id`` of a signed-in caller, by far the most common, is read directly
+    (its id, always non-empty text); the others go through the resolver.
+    """
+    shapes: list[Any] = []
+    values: dict[str, Any] = {}
+    resolver: RecordFieldResolver | None = None
+    for name in names:
+        auth = info.auth
+        if name == "@request.auth.id" and auth is not None and isinstance(auth.id, str) and auth.id:
+            shapes.append(_TEXT_SHAPE)
+            values[name] = auth.id
+            continue
+        if resolver is None:
+            resolver = RecordFieldResolver(collection, info, allow_hidden=True)
+        try:
+            resolved = resolver.resolve(name)
+        except FilterError:
+            return None
+        if resolved is None:
+            return None
+        shapes.append(_shape(resolved))
+        values[name] = resolved.params[0].value if resolved.params else None
+    return tuple(shapes), values
+
+
+def _resolve_all(collection: Collection, info: RequestInfo, names: tuple[str, ...]) -> dict[str, ResolvedField] | None:
     resolver = RecordFieldResolver(collection, info, allow_hidden=True)
     values: dict[str, ResolvedField] = {}
     try:
@@ -169,21 +229,7 @@ def template(
             values[name] = resolved
     except FilterError:
         return None
-    key = (kind, rule, info.context, tuple(_shape(v) for v in values.values()))
-    cache = _templates.get(collection)
-    if cache is None:
-        cache = _templates[collection] = {}
-    found = cache.get(key)
-    if found is None:
-        try:
-            found = _compile(db, collection, info, rule, values, kind)
-        except FilterError:
-            return None
-        if len(cache) >= _MAX_PER_COLLECTION:
-            cache.clear()
-        cache[key] = found
-    params = {param: values[name].params[0].value for name, param in found.names.items()}
-    return found, params
+    return values
 
 
 def _compile(

@@ -439,3 +439,16 @@ def test_create_rules_compiled_once_answer_as_the_general_path(app: App, rule: s
     kind = (record_access.StaticCheck if rule == "@request.auth.id != ''"
             else record_access.PreparedCheck if "~" not in rule else None)
     assert (type(frozen) is kind) if kind else not isinstance(frozen, record_access.StaticCheck | record_access.PreparedCheck)
+
+
+def test_request_values_read_directly_match_the_resolver(app: App) -> None:
+    from pybase.core import record_access_prepared as prepared
+
+    posts = app.find_collection("posts")
+    names = ("@request.auth.id",)
+    for who in ("user1", "user2", "superuser"):
+        request = info(app, who)
+        resolved = RecordFieldResolver(posts, request, allow_hidden=True).resolve(names[0])
+        assert resolved is not None
+        found = prepared.request_values(posts, request, names)
+        assert found == ((prepared._shape(resolved),), {names[0]: resolved.params[0].value})
