@@ -4,6 +4,8 @@
 - ``PATCH /api/settings``             -> bind the body onto the settings, validate, save; the new settings
 - ``POST  /api/settings/test/s3``     -> ``{filesystem: "storage"|"backups"}``; 204 or 400
 - ``POST  /api/settings/test/email``  -> ``{email, template, collection?}``; 204 or 400
+- ``POST  /api/settings/apple/generate-client-secret`` -> ``{secret}``: the ES256 JWT Apple's
+  OAuth2 wants as client secret, from ``{clientId, teamId, keyId, privateKey, duration}``
 
 NOTE: the S3 and mail tests validate their bodies as PocketBase does, then answer PocketBase's
 "not enabled" / "no sendmail" errors: the S3 client comes with the files issue and the mailer
@@ -12,10 +14,18 @@ with the auth issue, which complete these two routes.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
+import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import falcon
+import jwt
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from pybase.apis.errors import ApiError, bad_request, from_domain
 from pybase.apis.guards import require_superuser
@@ -23,7 +33,7 @@ from pybase.apis.serialize import apply_fields, dumps, parse_fields
 from pybase.core.errors import FieldError, PyBaseError, ValidationError, required
 from pybase.core.events import SettingsListRequestEvent, SettingsUpdateRequestEvent
 from pybase.core.settings import SHAPE, BindError, Settings, bind_form, bind_value, decode_body
-from pybase.tools.validators import is_email
+from pybase.tools.validators import is_email, matches
 
 if TYPE_CHECKING:
     from pybase.core.app import App
@@ -42,6 +52,7 @@ def register(api: falcon.App, app: App) -> None:
     api.add_route("/api/settings", SettingsResource(app))
     api.add_route("/api/settings/test/s3", TestS3Resource(app))
     api.add_route("/api/settings/test/email", TestEmailResource(app))
+    api.add_route("/api/settings/apple/generate-client-secret", AppleClientSecretResource())
 
 
 def _write_json(req: falcon.Request, resp: falcon.Response, data: Any) -> None:
@@ -222,3 +233,90 @@ def _read_form(req: falcon.Request, shape: dict[str, Any]) -> dict[str, Any]:
         return read_struct_body(req, shape, blank)
     except TypeError:
         return blank
+
+
+# ---- Apple OAuth2 client secret --------------------------------------------------------------
+
+MSG_APPLE_INVALID = "Invalid client secret data."
+MSG_APPLE_FAILED = "Failed to generate client secret."
+APPLE_MAX_DURATION = 15777000  # seconds (about 6 months): Apple's own limit
+APPLE_AUDIENCE = "https://appleid.apple.com"
+_PRIVATE_KEY_RE = r"(?m)-----BEGIN PRIVATE KEY----[\s\S]+-----END PRIVATE KEY-----"
+_APPLE_SHAPE = {"clientId": "str", "teamId": "str", "keyId": "str", "privateKey": "str", "duration": "int"}
+
+
+@falcon.before(require_superuser)
+class AppleClientSecretResource:
+    """Sign an Apple "Sign in with Apple" client secret."""
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """``{clientId, teamId, keyId, privateKey, duration}`` -> ``{"secret": "<ES256 JWT>"}``."""
+        form = _read_form(req, _APPLE_SHAPE)
+        errors = _form_errors({
+            "clientId": required() if not form["clientId"] else None,
+            "teamId": _exact_length(form["teamId"], 10),
+            "keyId": _exact_length(form["keyId"], 10),
+            "privateKey": required() if not form["privateKey"] else (
+                None if matches(_PRIVATE_KEY_RE, form["privateKey"])
+                else FieldError("validation_match_invalid", "Must be in a valid format.")
+            ),
+            "duration": _duration_error(form["duration"]),
+        })  # fmt: skip
+        if errors:
+            raise ValidationError(errors, MSG_APPLE_INVALID)
+        try:
+            key = _ec_private_key(form["privateKey"].strip())
+        except ValueError as ex:
+            raise bad_request(f"{MSG_APPLE_FAILED} Raw error: \n{ex}.") from ex
+        now = int(time.time())
+        claims = {
+            "iss": form["teamId"], "sub": form["clientId"], "aud": [APPLE_AUDIENCE],
+            "exp": now + form["duration"], "iat": now,
+        }  # fmt: skip
+        secret = jwt.encode(claims, key, algorithm="ES256", headers={"kid": form["keyId"]})
+        _write_json(req, resp, {"secret": secret})
+
+
+def _exact_length(value: str, size: int) -> FieldError | None:
+    if not value:
+        return required()
+    if len(value) != size:
+        return FieldError("validation_length_invalid", f"The length must be exactly {size}.", {"max": size, "min": size})
+    return None
+
+
+def _duration_error(value: int) -> FieldError | None:
+    if not value:
+        return required()
+    if value < 1:
+        return FieldError("validation_min_greater_equal_than_required", "Must be no less than 1.", {"threshold": 1})
+    if value > APPLE_MAX_DURATION:
+        return FieldError(
+            "validation_max_less_equal_than_required",
+            f"Must be no greater than {APPLE_MAX_DURATION}.",
+            {"threshold": APPLE_MAX_DURATION},
+        )
+    return None
+
+
+_PEM_BLOCK_RE = re.compile(r"^-----BEGIN ([^\n]*)-----\s*?\n(.*?)^-----END \1-----", re.MULTILINE | re.DOTALL)
+
+
+def _ec_private_key(pem: str) -> ec.EllipticCurvePrivateKey:
+    """The EC key of the first PEM block (SEC 1 or PKCS #8); ValueError in the words of Go's JWT library."""
+    block = _PEM_BLOCK_RE.search(pem)
+    der = None
+    if block is not None:
+        try:
+            der = base64.b64decode("".join(block.group(2).split()), validate=True)
+        except (binascii.Error, ValueError):
+            der = None
+    if der is None:
+        raise ValueError("invalid key: Key must be a PEM encoded PKCS1 or PKCS8 key")
+    try:
+        key = serialization.load_der_private_key(der, password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm) as ex:
+        raise ValueError("x509: failed to parse private key") from ex
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise ValueError("key is not a valid ECDSA private key")
+    return key

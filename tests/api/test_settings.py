@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+import jwt
 import pytest
 
 from pybase.app import PyBase
@@ -306,3 +307,19 @@ def test_encrypted_settings_move_between_pocketbase_and_pybase(tmp_path: Path, m
     raw = stored_value(pb_dir)
     data = json.loads(decrypt(raw.decode() if isinstance(raw, bytes) else raw, KEY))
     assert (data["meta"]["appName"], data["smtp"]["password"]) == ("Written by pybase", "pw")
+
+
+def test_apple_client_secret_is_an_es256_jwt_apple_accepts(server):
+    from cryptography.hazmat.primitives import serialization
+
+    from tests.conformance.cases_settings import APPLE_OK, EC_KEY
+
+    resp = server.request(
+        "POST", "/api/settings/apple/generate-client-secret", json=APPLE_OK, headers={"Authorization": server.token("superuser")}
+    )
+    assert resp.status_code == 200, resp.text
+    secret = resp.json()["secret"]
+    public = serialization.load_pem_private_key(EC_KEY.encode(), password=None).public_key()
+    claims = jwt.decode(secret, public, algorithms=["ES256"], audience="https://appleid.apple.com")
+    assert (claims["iss"], claims["sub"], claims["exp"] - claims["iat"]) == ("ABCDE12345", "com.example.app", 3600)
+    assert jwt.get_unverified_header(secret) == {"alg": "ES256", "kid": "KEY1234567", "typ": "JWT"}

@@ -416,7 +416,54 @@ def _test_route_cases(b: _Builder) -> None:
         b.add(f"POST test email body {label}", Request("POST", TEST_EMAIL, raw=raw, content_type=content_type))
 
 
-GROUPS = [_access_cases, _field_cases, _section_cases, _secret_cases, _body_cases, _test_route_cases]
+# Throwaway keys made for these cases only (P-256 EC and 1024-bit RSA, PKCS #8).
+EC_KEY = """-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgZCbaRjfxLIr5t22W
+vYbqp7a+0l6XI2JhkgPYceEZ266hRANCAASwVuxaUhUIj2l3SpmN1mBm/YGyifrJ
+LS6TVN726Ow6PX7JYp1J1d8MtkRHJLFDea+oopMJV4PVsf8W9b/4i4dA
+-----END PRIVATE KEY-----"""
+RSA_KEY = """-----BEGIN PRIVATE KEY-----
+MIICeAIBADANBgkqhkiG9w0BAQEFAASCAmIwggJeAgEAAoGBAMUEj0WJQ9/nW5FV
+Wr+jgHxDVJCjzPKPKBdrW0JflPUVdoDGtM+9/VtFtiXh7dl48PXsDd9+JzlK8KcP
+/QzFUJSKRxyOCc0ltVuGHKtDUdU5a+7JGlT6HXxhwCBdwUf79ahouB62sGwNB4Qd
+Z90RUH5JnRq0Uq4P0bgibl4PzTm/AgMBAAECgYEAgFjWFRC1HPoVVvpp4gpbu5gJ
+USjEbQgBsDAKBZVK7taKmp3YULWOhZVGcitazZ/SKgMbjosadmJxoAP0cAti0Btt
+8/GsB3Ge9IusTYpNX8Rd7/57vz3f9f2Ovi1qxBtQu8PqXZv+HckgL/dDziOD/wpK
+TCv6XutIfvQnQFAVG2ECQQD6HZY1sLQWg8D8xxUrRkt9EX9jb6k4J2ir+CUKAZEI
+9AhpS0iMBTAaV3Jf7Bgo7tf7ReF1DR5ezEKrCctmvHtXAkEAyacsC5LJRsy8OynO
+nC7UvL0hN3lM2kxmBCiX6/9ooH6BqlCcCarsd6u1pHgH+QzJ5cJ66lnSq7AxKo6O
+IZ2b2QJABYer74n1oV3OYYhhTnCicKR3ZZJtcmFkrhCxePQp6cHDgdh5RSdENgDi
+9X351sXZHqQf5P+iQURQ4Qk5Zw8ZxwJBALXM9qO0gaxH9sfsKC6c9gT3ClRmEsiY
+qjzDkDwfN2fCxgoTxKnepHQ7pXaTFLUPN5LiJEjWFF3famQww6lA2/kCQQDB2CFN
+FaI+q72g7ZukmIWDb/H6ZUEmy3cUTNwH6/B21JJs00RkI3rDEJr89ArtoN9xF+aP
+CLdEWAduN6PnzlKu
+-----END PRIVATE KEY-----"""
+APPLE = "/api/settings/apple/generate-client-secret"
+APPLE_OK = {"clientId": "com.example.app", "teamId": "ABCDE12345", "keyId": "KEY1234567", "privateKey": EC_KEY, "duration": 3600}
+
+
+def _apple_cases(b: _Builder) -> None:
+    bodies: list[tuple[str, Any]] = [
+        ("valid", APPLE_OK), ("empty object", {}), ("max duration", {**APPLE_OK, "duration": 15777000}),
+        ("duration past max", {**APPLE_OK, "duration": 15777001}), ("duration zero", {**APPLE_OK, "duration": 0}),
+        ("negative duration", {**APPLE_OK, "duration": -1}), ("float duration", {**APPLE_OK, "duration": 1.5}),
+        ("string duration", {**APPLE_OK, "duration": "60"}), ("short team", {**APPLE_OK, "teamId": "ABC"}),
+        ("long key id", {**APPLE_OK, "keyId": "K" * 11}), ("number client", {**APPLE_OK, "clientId": 1}),
+        ("rsa key", {**APPLE_OK, "privateKey": RSA_KEY}), ("key with spaces", {**APPLE_OK, "privateKey": "  \n" + EC_KEY + "\n  "}),
+        ("no pem", {**APPLE_OK, "privateKey": "not a key"}),
+        ("garbage pem", {**APPLE_OK, "privateKey": "-----BEGIN PRIVATE KEY-----\nnot base64!\n-----END PRIVATE KEY-----"}),
+        ("ec header", {**APPLE_OK, "privateKey": EC_KEY.replace("PRIVATE KEY", "EC PRIVATE KEY")}),
+        ("text before", {**APPLE_OK, "privateKey": "junk\n" + EC_KEY}),
+    ]  # fmt: skip
+    for label, body in bodies:
+        b.add(f"POST apple secret {label}", Request("POST", APPLE, json=body))
+    for who in ("anon", "s_user"):
+        b.add(f"POST apple secret as {who}", Request("POST", APPLE, json=APPLE_OK, who=who))
+    for label, raw, content_type in RAW_BODIES[:8]:
+        b.add(f"POST apple secret body {label}", Request("POST", APPLE, raw=raw, content_type=content_type))
+
+
+GROUPS = [_access_cases, _field_cases, _section_cases, _secret_cases, _body_cases, _test_route_cases, _apple_cases]
 
 
 def build_cases() -> list[SettingsCase]:
