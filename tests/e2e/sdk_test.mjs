@@ -169,6 +169,23 @@ check('settings and createBatch: all or nothing', async () => {
     assert.equal((await pb.collection('sdk_posts').getOne('sdkbatch0000002')).title, 'batch two');
 });
 
+check('settings service: getAll, update, tests and Apple secret', async () => {
+    const all = await pb.settings.getAll();
+    assert.equal(all.meta.appName, 'Acme');
+    assert.equal(all.smtp.password, undefined); // write-only
+    const updated = await pb.settings.update({ meta: { appName: 'SDK app' }, smtp: { password: 'pw' } });
+    assert.equal(updated.meta.appName, 'SDK app');
+    assert.equal(updated.smtp.password, undefined);
+    const bad = await rejects(() => pb.settings.update({ meta: { appName: '' } }));
+    assert.equal(bad.response.data.meta.appName.code, 'validation_required');
+    const s3 = await rejects(() => pb.settings.testS3('storage'));
+    assert.match(s3.response.message, /S3 storage filesystem is not enabled/);
+    const mail = await rejects(() => pb.settings.testEmail('_superusers', 'not-an-email', 'verification'));
+    assert.equal(mail.response.data.email.code, 'validation_is_email');
+    const apple = await rejects(() => pb.settings.generateAppleClientSecret('id', 'short', 'short', 'key', 60));
+    assert.equal(apple.response.data.teamId.code, 'validation_length_invalid');
+});
+
 check('logs list the requests', async () => {
     await new Promise((resolve) => setTimeout(resolve, 3500)); // the log writer's batch interval
     const logs = await pb.logs.getList(1, 5, { filter: "data.url ~ '/api/batch'", sort: '-@rowid' });
