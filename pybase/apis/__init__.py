@@ -27,6 +27,7 @@ from pybase.apis.middleware import (
     SecurityHeadersMiddleware,
     StatementLimitMiddleware,
 )
+from pybase.apis.ratelimit import RateLimitMiddleware
 
 if TYPE_CHECKING:
     from pybase.core.app import App
@@ -47,6 +48,7 @@ def create_wsgi_app(
             StatementLimitMiddleware(app.query_timeout),
             CorsMiddleware(origins),
             AuthMiddleware(app),
+            RateLimitMiddleware(app),
             SecurityHeadersMiddleware(),
             BodyLimitMiddleware(),
         ],

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import falcon
 
 from pybase.apis.errors import ApiError, bad_request, not_found, unauthorized
+from pybase.apis.ratelimit import check_collection
 from pybase.apis.request_body import read_body, request_info
 from pybase.apis.serialize import apply_fields, dumps, parse_fields, record_to_json
 from pybase.core import record_access
@@ -78,6 +79,7 @@ class RecordAuthResource:
     def on_get_methods(self, req: falcon.Request, resp: falcon.Response, collection: str) -> None:
         """Which sign-in methods the collection offers."""
         col = self._auth_collection(collection)
+        check_collection(req, col, "listAuthMethods")
         password = col.auth.get("passwordAuth", {})
         mfa, otp = col.auth.get("mfa", {}), col.auth.get("otp", {})
         enabled = bool(password.get("enabled"))
@@ -98,6 +100,7 @@ class RecordAuthResource:
     def on_post_password(self, req: falcon.Request, resp: falcon.Response, collection: str) -> None:
         """Email (or another identity field) + password sign-in."""
         col = self._auth_collection(collection)
+        check_collection(req, col, "authWithPassword", "auth")
         password_auth = col.auth.get("passwordAuth", {})
         if not password_auth.get("enabled"):
             raise ApiError(403, "The collection is not configured to allow password authentication.")
@@ -147,6 +150,7 @@ class RecordAuthResource:
     def on_post_refresh(self, req: falcon.Request, resp: falcon.Response, collection: str) -> None:
         """A new token for the signed-in record of this collection."""
         col = self._collection(collection)
+        check_collection(req, col, "authRefresh")
         auth = req.context.auth
         if auth is None:
             raise unauthorized()

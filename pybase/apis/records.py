@@ -8,6 +8,7 @@ import falcon
 
 from pybase.apis.errors import MSG_SUPERUSERS_ONLY, ApiError, bad_request, from_domain, not_found
 from pybase.apis.middleware import DEFAULT_BODY_LIMIT
+from pybase.apis.ratelimit import check_collection
 from pybase.apis.request_body import read_body, request_info
 from pybase.apis.serialize import apply_fields, dumps, parse_fields, record_to_json
 from pybase.core import record_access
@@ -100,6 +101,7 @@ class RecordsResource:
     ) -> tuple[Collection, dict[str, Any], dict[str, list[Any]], RequestInfo, str | None]:
         """Collection, body, files, request info and rule of a create/update (403 for a null rule)."""
         col = self._collection(collection, MSG_MISSING_COLLECTION_CREATE)
+        check_collection(req, col, "create" if rule_key == "createRule" else "update")
         if col.is_view:
             raise bad_request(MSG_UNSUPPORTED_TYPE)
         data, files = read_body(req, require_type=True)
@@ -139,6 +141,7 @@ class RecordsResource:
     def on_get(self, req: falcon.Request, resp: falcon.Response, collection: str) -> None:
         """List records (listRule, filter, sort, paging)."""
         col = self._collection(collection)
+        check_collection(req, col, "list")
         info = request_info(req)
         rule = col.rules["listRule"]
         if rule is None and not info.is_superuser:
@@ -174,6 +177,7 @@ class RecordsResource:
     def on_get_item(self, req: falcon.Request, resp: falcon.Response, collection: str, id: str) -> None:  # noqa: A002
         """View one record (viewRule)."""
         col = self._collection(collection)
+        check_collection(req, col, "view")
         info = request_info(req)
         record = self._find_allowed(col, info, "viewRule", id)
         event = self._event(req, resp, col, record, info)
@@ -247,6 +251,7 @@ class RecordsResource:
     def on_delete_item(self, req: falcon.Request, resp: falcon.Response, collection: str, id: str) -> None:  # noqa: A002
         """Delete a record (deleteRule), cascading or refusing on relations."""
         col = self._collection(collection)
+        check_collection(req, col, "delete")
         if col.is_view:
             raise bad_request(MSG_UNSUPPORTED_TYPE)
         info = request_info(req)

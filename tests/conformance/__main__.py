@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 
 from tests.conformance import cases_collections, cases_fields, cases_generic, cases_query
-from tests.conformance import cases_batch, cases_settings
+from tests.conformance import cases_batch, cases_ratelimit, cases_settings
 from tests.conformance.harness import difference, running_pair
 
 TABLES = {
@@ -16,6 +16,7 @@ TABLES = {
 }
 TABLES["settings"] = cases_settings
 TABLES["batch"] = cases_batch
+TABLES["ratelimit"] = cases_ratelimit
 
 
 def main() -> int:
@@ -38,6 +39,8 @@ def main() -> int:
                 if diff:
                     differ += 1
                     print(f"{case.name}{diff}")
+            if hasattr(module, "teardown"):
+                module.teardown(pair)
     print(f"{differ} differences in {total} cases")
     return 1 if differ else 0
 
