@@ -16,7 +16,19 @@
     if (value !== null && typeof value === "object" && value.$h !== undefined) {
       return proxyOf(value);
     }
+    if (value !== null && typeof value === "object" && value.$s !== undefined) {
+      return settingsOf(value.$s);
+    }
     return value;
+  }
+
+  // Settings cross as a plain copy of their data, with PocketBase's model methods (not
+  // enumerable, so JSON.stringify and $app.save see only the data).
+  function settingsOf(data) {
+    const s = Object.assign({}, data);
+    Object.defineProperty(s, "tableName", { value: () => "_params" });
+    Object.defineProperty(s, "pk", { value: () => "settings" });
+    return s;
   }
 
   // Proxies cross as {"$h": n}; JSON.stringify alone would call their toJSON() instead.

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from pybase.apis.errors import ApiError, bad_request, from_domain
 from pybase.apis.guards import require_superuser
 from pybase.apis.serialize import apply_fields, dumps, parse_fields
-from pybase.core.errors import FieldError, PyBaseError, ValidationError, required
+from pybase.core.errors import FieldError, ValidationError, required
 from pybase.core.events import SettingsListRequestEvent, SettingsUpdateRequestEvent
 from pybase.core.settings import SHAPE, BindError, Settings, bind_form, bind_value, decode_body
 from pybase.tools.validators import is_email, matches
@@ -145,7 +145,7 @@ class SettingsResource:
                 saved = self.app.save_settings(new)
             except ValidationError as ex:
                 raise from_domain(ex, MSG_SAVE_FAILED) from ex
-            except PyBaseError as ex:
+            except Exception as ex:  # noqa: BLE001 - as PocketBase: any failure of the save is this 400
                 raise bad_request(MSG_SAVE_FAILED) from ex
             _write_json(req, resp, saved.to_json())
 

@@ -178,13 +178,13 @@ def app_data_dir(ex: Executor) -> str:
     return ex.runtime.app.data_dir
 
 
-def app_settings(ex: Executor) -> dict[str, Any]:
-    """The live settings as a plain object (a copy: changing it changes nothing).
+def app_settings(ex: Executor) -> Settings:
+    """The live settings, as a plain object in JS (a copy: changing it changes nothing until saved).
 
     Unlike the API, the write-only ``smtp.password`` and ``s3.secret`` are present, as on
     PocketBase's struct.
     """
-    return ex.runtime.app.settings().to_dict()
+    return ex.runtime.app.settings()
 
 
 OPS_APP: dict[str, Callable[..., Any]] = {

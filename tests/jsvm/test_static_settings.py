@@ -217,3 +217,32 @@ def test_js_saves_a_changed_settings_copy(hooks_server: HooksServerFactory):
     assert srv.request("GET", "/api/settings", headers=su).json()["meta"]["appName"] == "From JS"
     r = srv.request("POST", "/rename-app", json={"name": ""})
     assert r.status_code == 400 and srv.app.settings()["meta"]["appName"] == "From JS"
+
+
+MODEL_HOOKS = """
+onModelUpdate((e) => {
+  // an untagged handler sees settings saves too, as on PocketBase
+  if (e.model.tableName() === "_params" && e.model.meta.appName === "Refused by a model hook") {
+    throw new BadRequestError("refused");
+  }
+  e.next();
+});
+
+onModelAfterUpdateSuccess((e) => {
+  $app.logger().info("settings saved", "pk", e.model.pk(), "appName", e.model.meta.appName);
+  e.next();
+}, "_params");
+"""
+
+
+def test_js_model_hooks_see_settings_saves(hooks_server: HooksServerFactory):
+    srv = hooks_server({"model.pb.js": MODEL_HOOKS})
+    su = {"Authorization": srv.token("superuser")}
+    srv.events.clear()
+    r = srv.request("PATCH", "/api/settings", json={"meta": {"appName": "Saved"}}, headers=su)
+    assert r.status_code == 200, r.text
+    assert (srv.events["onModelUpdate"], srv.events["onModelAfterUpdateSuccess"]) == (1, 1)
+    r = srv.request("PATCH", "/api/settings", json={"meta": {"appName": "Refused by a model hook"}}, headers=su)
+    assert r.json() == {"data": {}, "message": "An error occurred while saving the new settings.", "status": 400}
+    assert srv.app.settings()["meta"]["appName"] == "Saved"
+    assert srv.events["onModelAfterUpdateError"] == 1

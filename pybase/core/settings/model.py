@@ -57,6 +57,16 @@ class Settings:
     def __repr__(self) -> str:
         return f"Settings({self.to_json()!r})"
 
+    @staticmethod
+    def table_name() -> str:
+        """Where settings live (model hooks are tagged with it, as PocketBase's ``_params``)."""
+        return "_params"
+
+    @staticmethod
+    def pk() -> str:
+        """The ``_params`` row id."""
+        return "settings"
+
     def get(self, path: str, default: Any = None) -> Any:
         """A value by dotted path (``"meta.appName"``, ``"backups.s3.bucket"``)."""
         value: Any = self.data

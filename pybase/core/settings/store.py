@@ -17,9 +17,9 @@ import orjson
 from sqlalchemy import insert, select, update
 
 from pybase.core.errors import PyBaseError, ValidationError
-from pybase.core.events import SettingsReloadEvent
+from pybase.core.events import ModelEvent, SettingsReloadEvent
 from pybase.core.settings.model import Settings
-from pybase.core.settings.validation import validate
+from pybase.core.settings.validation import validate as validate_settings
 from pybase.store.schema import params_table
 from pybase.tools.encrypt import EncryptionError, decrypt, encrypt
 from pybase.tools.types import now_string
@@ -66,14 +66,13 @@ class SettingsStore:
     def reload(self) -> None:
         """Read the stored settings and make them live (firing onSettingsReload).
 
-        With nothing stored yet the live settings (the defaults on a new app) are saved first.
+        With nothing stored yet the live settings (the defaults on a new app) are saved first,
+        through the model create hooks (tag ``_params``).
         """
-        with self.app.db.read() as conn:
-            row = conn.execute(select(params_table.c.value).where(params_table.c.id == PARAM_ID)).first()
+        row = self._read_row()
         if row is None:
-            self._write(self.current(), insert_row=True)
-            with self.app.db.read() as conn:
-                row = conn.execute(select(params_table.c.value).where(params_table.c.id == PARAM_ID)).first()
+            self._save_through_hooks(self.current(), creating=True)
+            row = self._read_row()
             if row is None:  # pragma: no cover - the row was just written
                 raise SettingsLoadError("the settings were not saved")
         stored = self._decode(row[0])
@@ -89,21 +88,52 @@ class SettingsStore:
     def save(self, settings: Settings) -> Settings:
         """Validate ``settings``, store them and make them live; returns a copy of the live ones.
 
-        ValidationError (nested per section and field) when invalid.
+        As PocketBase's ``app.Save(settings)``: onModelUpdate -> onModelValidate ->
+        onModelUpdateExecute -> onModelAfterUpdateSuccess (or ...Error), tagged ``_params``, then
+        the reload (onSettingsReload). ValidationError (nested per section and field) when invalid.
         """
-        errors = validate(settings.data)
-        if errors:
-            raise ValidationError(errors)
-        # NOTE: as PocketBase 0.40: a blank S3 secret keeps the stored one (answers never show
-        # it, so a client sending the settings back must not erase it); the SMTP password does not.
-        settings = settings.clone()
-        current = self.current()
-        for new, old in ((settings["s3"], current["s3"]), (settings["backups"]["s3"], current["backups"]["s3"])):
-            if not new["secret"]:
-                new["secret"] = old["secret"]
-        self._write(settings, insert_row=False)
+        self._save_through_hooks(settings, creating=False)
         self.reload()
         return self.current()
+
+    def _read_row(self) -> Any:
+        with self.app.db.read() as conn:
+            return conn.execute(select(params_table.c.value).where(params_table.c.id == PARAM_ID)).first()
+
+    def _save_through_hooks(self, settings: Settings, *, creating: bool) -> None:
+        hooks = self.app.hooks
+        verb = "Create" if creating else "Update"
+
+        def validate(_e: Any) -> None:
+            errors = validate_settings(settings.data)
+            if errors:
+                raise ValidationError(errors)
+
+        def execute(_e: Any) -> None:
+            self._write(self._with_kept_secrets(settings), insert_row=creating)
+
+        def action(_e: Any) -> None:
+            hooks["onModelValidate"].trigger(ModelEvent(self.app, settings), validate)
+            hooks[f"onModel{verb}Execute"].trigger(ModelEvent(self.app, settings), execute)
+
+        try:
+            hooks[f"onModel{verb}"].trigger(ModelEvent(self.app, settings), action)
+        except Exception as ex:
+            failed = ModelEvent(self.app, settings)
+            failed.error = ex
+            hooks[f"onModelAfter{verb}Error"].trigger(failed)
+            raise
+        hooks[f"onModelAfter{verb}Success"].trigger(ModelEvent(self.app, settings))
+
+    def _with_kept_secrets(self, settings: Settings) -> Settings:
+        # NOTE: as PocketBase 0.40: a blank S3 secret keeps the stored one (answers never show
+        # it, so a client sending the settings back must not erase it); the SMTP password does not.
+        out = settings.clone()
+        current = self.current()
+        for new, old in ((out["s3"], current["s3"]), (out["backups"]["s3"], current["backups"]["s3"])):
+            if not new["secret"]:
+                new["secret"] = old["secret"]
+        return out
 
     def _on_collection_update(self, e: Any) -> Any:
         """A renamed collection keeps its rate-limit rules: ``old:tag`` labels become ``new:tag``."""
