@@ -183,7 +183,7 @@
       return null;
     },
     hasSuperuserAuth() { return call("req.isSuperuser", this); },
-    realIP() { return call("req.snapshot", this).remoteAddr; },
+    realIP() { return call("req.snapshot", this).realIP; },
     isTLS() { return call("req.snapshot", this).scheme === "https"; },
     get(key) { return call("ev.store", this, "get", key, null); },
     set(key, value) { call("ev.store", this, "set", key, value); },

@@ -11,6 +11,7 @@ from typing import Any
 import falcon
 import orjson
 
+from pybase.apis.client_ip import real_ip
 from pybase.apis.errors import ApiError
 from pybase.apis.middleware import DEFAULT_BODY_LIMIT, path_values
 from pybase.apis.request_body import read_body, request_info
@@ -228,8 +229,8 @@ class RouteEvent(RequestEvent):
         return self.auth is not None and self.auth.is_superuser()
 
     def real_ip(self) -> str:
-        """The client's address."""
-        return self.request.remote_addr
+        """The client's address (through the trusted proxy headers, when configured)."""
+        return real_ip(self.request.raw)
 
     def is_tls(self) -> bool:
         """Whether the request came over HTTPS."""

@@ -279,7 +279,8 @@ class Server:
             channel_request_lookahead=1,
             asyncore_use_poll=True,
             max_request_body_size=MAX_REQUEST_BODY,
-            clear_untrusted_proxy_headers=True,
+            # NOTE: proxy headers reach the app, which trusts only settings.trustedProxy.headers.
+            clear_untrusted_proxy_headers=False,
             ident="",  # NOTE: PocketBase sends no Server header.
         )
         # Channels reach their Server through their class (waitress builds them).

@@ -18,6 +18,7 @@ from pybase.apis import (
     settings,
     static,
 )
+from pybase.apis.client_ip import ClientIpMiddleware
 from pybase.apis.middleware import (
     ActivityLogMiddleware,
     AuthMiddleware,
@@ -44,6 +45,7 @@ def create_wsgi_app(
     api = _App(
         middleware=[
             RoutingMiddleware(),
+            ClientIpMiddleware(app),
             ActivityLogMiddleware(app),
             StatementLimitMiddleware(app.query_timeout),
             CorsMiddleware(origins),

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import falcon
 import orjson
 
+from pybase.apis.client_ip import real_ip
 from pybase.apis.guards import is_superuser
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ class HealthResource:
             resp.data = _BODY
             return
         proxy_header = next((name for name in PROXY_HEADERS if req.get_header(name)), "")
-        data = {"canBackup": True, "realIP": req.remote_addr or "", "possibleProxyHeader": proxy_header}
+        data = {"canBackup": True, "realIP": real_ip(req), "possibleProxyHeader": proxy_header}
         resp.data = orjson.dumps({"message": "API is healthy.", "code": 200, "data": data})
 
     def on_head(self, req: falcon.Request, resp: falcon.Response) -> None:

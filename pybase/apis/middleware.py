@@ -12,6 +12,7 @@ from urllib.parse import quote, unquote
 
 import falcon
 
+from pybase.apis.client_ip import real_ip
 from pybase.apis.errors import ApiError
 from pybase.core.auth import TOKEN_AUTH, find_record_by_token
 from pybase.core.logs import ERROR, INFO
@@ -107,7 +108,7 @@ class ActivityLogMiddleware:
         if auth is not None and settings.log_auth_id:
             data["authId"] = auth.id
         if settings.log_ip:
-            data["userIP"] = req.remote_addr or ""
+            data["userIP"] = real_ip(req)
             data["remoteIP"] = req.remote_addr or ""
         self.logs.add(level, f"{data['method']} {unquote(data['url'])}", data)
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import falcon
 
+from pybase.apis.client_ip import real_ip
 from pybase.apis.errors import ApiError
 from pybase.apis.middleware import SUB_REQUEST_ENV
 from pybase.tools.ratelimit import RateLimiter, ip_in_list
@@ -99,7 +100,7 @@ class RateLimits:
         return (
             not config.enabled
             or (auth is not None and auth.collection.is_superusers)
-            or ip_in_list(req.remote_addr or "", list(config.excluded))
+            or ip_in_list(real_ip(req), list(config.excluded))
         )
 
     def _consume(self, req: falcon.Request, rule: Rule, bucket: str) -> None:
@@ -111,7 +112,7 @@ class RateLimits:
             with self._lock:
                 limiter = self._limiters.setdefault(bucket, RateLimiter(rule.max_requests, rule.duration))
             self._schedule_cleanup()
-        key = req.remote_addr or ""
+        key = real_ip(req)
         if key and not limiter.allow(key):
             raise ApiError(429)
 

@@ -1,0 +1,60 @@
+"""The client's IP: from ``settings.trustedProxy`` headers when configured, else the peer's.
+
+As PocketBase's ``RealIP``: each configured header in order, its last occurrence, split on
+commas, the rightmost valid IP (or the leftmost with ``useLeftmostIP``); the peer address when
+none gives one. Only trust these headers behind a proxy that sets them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import TYPE_CHECKING, Any
+
+import falcon
+
+if TYPE_CHECKING:
+    from pybase.core.app import App
+
+
+def real_ip(req: falcon.Request) -> str:
+    """The client's IP for this request (see :class:`ClientIpMiddleware`)."""
+    ip = getattr(req.context, "real_ip", None)
+    return ip if ip is not None else (req.remote_addr or "")
+
+
+class ClientIpMiddleware:
+    """Resolves ``req.context.real_ip`` once per request."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self._seen: Any = None
+        self._headers: tuple[str, ...] = ()
+        self._leftmost = False
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        live = self.app.settings_store.live()
+        if live is not self._seen:
+            proxy = live.get("trustedProxy") or {}
+            self._headers = tuple(str(h) for h in proxy.get("headers") or () if h)
+            self._leftmost = bool(proxy.get("useLeftmostIP"))
+            self._seen = live
+        req.context.real_ip = self._from_headers(req) if self._headers else (req.remote_addr or "")
+
+    def _from_headers(self, req: falcon.Request) -> str:
+        for name in self._headers:
+            values = req.get_header(name, default=None)
+            if not values:
+                continue
+            # NOTE: Go's Header.Values: the last occurrence; WSGI joins repeats with ", ".
+            parts = [p.strip() for p in values.split(",")]
+            for part in parts if self._leftmost else reversed(parts):
+                try:
+                    return _expanded(ipaddress.ip_address(part))
+                except ValueError:
+                    continue
+        return req.remote_addr or ""
+
+
+def _expanded(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    """Go's ``Addr.StringExpanded``: IPv6 written in full, IPv4 as usual."""
+    return address.exploded if address.version == 6 else str(address)
