@@ -20,11 +20,14 @@ PROXY_HEADERS = ("CF-Connecting-IP", "Fly-Client-IP")
 
 def register(api: falcon.App, app: App) -> None:
     """Mount the health route."""
-    api.add_route("/api/health", HealthResource())
+    api.add_route("/api/health", HealthResource(app))
 
 
 class HealthResource:
     """Liveness check, answered without touching the database."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """``{"message": "API is healthy.", "code": 200, "data": {}}``; superusers get more data."""
@@ -32,7 +35,8 @@ class HealthResource:
         if not is_superuser(req):
             resp.data = _BODY
             return
-        proxy_header = next((name for name in PROXY_HEADERS if req.get_header(name)), "")
+        trusted = self.app.settings_store.live().get("trustedProxy.headers") or []
+        proxy_header = next((name for name in (*trusted, *PROXY_HEADERS) if req.get_header(name)), "")
         data = {"canBackup": True, "realIP": real_ip(req), "possibleProxyHeader": proxy_header}
         resp.data = orjson.dumps({"message": "API is healthy.", "code": 200, "data": data})
 
