@@ -266,6 +266,7 @@ class PyBase:
             dashboard_dir=self.config.dashboard_dir,
             public_dir=self.config.public_dir,
             origins=self.config.origins,
+            index_fallback=self.config.index_fallback,
         )
         if self.routes:
             api.add_middleware(PyRoutesMiddleware(self))

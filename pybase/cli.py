@@ -73,6 +73,7 @@ _FLAG_FIELDS = {
     "dir": "data_dir", "dev": "dev", "hooksDir": "hooks_dir", "migrationsDir": "migrations_dir",
     "publicDir": "public_dir", "hooksPool": "hooks_pool", "hooksWatch": "hooks_watch",
     "automigrate": "automigrate", "http": "http", "origins": "origins", "queryTimeout": "query_timeout",
+    "indexFallback": "index_fallback",
     "encryptionEnv": "encryption_env",
 }
 
@@ -100,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", parents=[common], help="start the web server")
     serve.add_argument("--http", default=argparse.SUPPRESS, help=f"TCP address to listen on (default {DEFAULT_HTTP})")
     serve.add_argument("--origins", default=argparse.SUPPRESS, help="CORS allowed origins, comma separated (default *)")
+    serve.add_argument(
+        "--indexFallback", type=_bool_flag, default=argparse.SUPPRESS, metavar="BOOL",
+        help="answer unknown pb_public paths with its index.html (default true)",
+    )
 
     su = sub.add_parser("superuser", parents=[common], help="manage superusers")
     su_sub = su.add_subparsers(dest="action", parser_class=_Parser, metavar="ACTION")

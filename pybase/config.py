@@ -58,6 +58,8 @@ class Config:
     automigrate: bool = True
     #: seconds one SQL statement of a request may run (PocketBase's --queryTimeout)
     query_timeout: float = 30.0
+    #: answer unknown pb_public paths with its index.html (PocketBase's --indexFallback)
+    index_fallback: bool = True
     #: the environment variable holding the settings' encryption key (PocketBase's --encryptionEnv)
     encryption_env: str = ""
 

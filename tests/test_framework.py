@@ -314,3 +314,19 @@ def test_a_slow_route_does_not_block_others(served):
     assert time.monotonic() - started < 0.8
     thread.join(10)
     assert result == {"slow": True}
+
+
+@pytest.mark.parametrize("fallback,expected", [(True, 200), (False, 404)])
+def test_index_fallback_flag_for_pb_public(tmp_path: Path, fallback: bool, expected: int) -> None:
+    public = tmp_path / "pb_public"
+    public.mkdir()
+    (public / "index.html").write_text("<p>spa</p>")
+    app = pybase.PyBase(Config(data_dir=str(tmp_path / "pb_data"), http="127.0.0.1:0", public_dir=str(public)))
+    app.config.index_fallback = fallback  # what --indexFallback sets
+    served = app.serve_in_thread()
+    try:
+        resp = requests.get(f"http://127.0.0.1:{served.port}/some/client/route", timeout=10)
+        assert resp.status_code == expected
+        assert requests.get(f"http://127.0.0.1:{served.port}/index.html", allow_redirects=False, timeout=10).status_code in (200, 301)
+    finally:
+        app.stop()

@@ -40,6 +40,7 @@ def create_wsgi_app(
     dashboard_dir: str | None = None,
     public_dir: str | None = None,
     origins: list[str] | None = None,
+    index_fallback: bool = True,
 ) -> falcon.App:
     """The WSGI app: middleware in PocketBase's order, then one ``register`` per API area."""
     api = _App(
@@ -68,7 +69,7 @@ def create_wsgi_app(
     logs.register(api, app)
     batch.register(api, app)
     settings.register(api, app)
-    static.register(api, app, dashboard_dir=dashboard_dir, public_dir=public_dir)
+    static.register(api, app, dashboard_dir=dashboard_dir, public_dir=public_dir, index_fallback=index_fallback)
     return api
 
 
