@@ -325,3 +325,25 @@ def test_apple_client_secret_is_an_es256_jwt_apple_accepts(server):
     claims = jwt.decode(secret, public, algorithms=["ES256"], audience="https://appleid.apple.com")
     assert (claims["iss"], claims["sub"], claims["exp"] - claims["iat"]) == ("ABCDE12345", "com.example.app", 3600)
     assert jwt.get_unverified_header(secret) == {"alg": "ES256", "kid": "KEY1234567", "typ": "JWT"}
+
+
+def test_a_js_migration_changes_the_settings(tmp_path: Path):
+    """PocketBase's usual migration: app.settings(), change, app.save(settings)."""
+    migrations = tmp_path / "pb_migrations"
+    migrations.mkdir()
+    (migrations / "1700000000_settings.js").write_text(
+        "migrate((app) => {\n"
+        "  const s = app.settings();\n"
+        "  s.meta.appName = 'From a migration';\n"
+        "  s.batch.enabled = true;\n"
+        "  app.save(s);\n"
+        "});\n"
+    )
+    app = PyBase(Config(data_dir=str(tmp_path / "pb_data"), migrations_dir=str(migrations), hooks_dir=str(tmp_path / "none")))
+    try:
+        assert app.run_migrations() == ["1700000000_settings.js"]
+        settings = app.core.settings()
+        assert (settings["meta"]["appName"], settings["batch"]["enabled"]) == ("From a migration", True)
+    finally:
+        app.core.terminate()
+    assert stored_value(tmp_path / "pb_data") and json.loads(stored_value(tmp_path / "pb_data"))["batch"]["enabled"] is True
