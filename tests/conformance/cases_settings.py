@@ -296,6 +296,20 @@ def _number_cases(b: _Builder) -> None:
     for label, value in INT_VALUES:
         b.patch(f"backups.cronMaxKeep {label} with a cron", {"backups": {"cron": "0 0 1 1 *", "cronMaxKeep": value}})
     _list_cases(b)
+    _backups_s3_cases(b)
+
+
+def _backups_s3_cases(b: _Builder) -> None:
+    """The backups' own S3 section: every field, alone and with the section enabled."""
+    for field, values in STRINGS["s3"].items():
+        for label, value in [*values, *STR_WRONG]:
+            b.patch(f"backups.s3.{field} {label}", {"backups": {"s3": {field: value}}})
+            b.patch(f"backups.s3.{field} {label} when enabled", {"backups": {"s3": {**S3_ON, field: value}}})
+    for field in ("enabled", "forcePathStyle"):
+        for label, value in BOOL_VALUES:
+            b.patch(f"backups.s3.{field} {label}", {"backups": {"s3": {field: value}}})
+    for label, value in BOOL_VALUES:
+        b.patch(f"rateLimits.enabled {label}", {"rateLimits": {"enabled": value, "rules": SAFE_RULES}})
 
 
 def _list_cases(b: _Builder) -> None:
