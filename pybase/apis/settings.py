@@ -77,6 +77,8 @@ def read_struct_body(req: falcon.Request, shape: dict[str, Any], current: dict[s
     content type is a 400. A JSON ``null`` body raises ``TypeError`` (PocketBase answers a 500).
     """
     content_type = req.get_header("Content-Type") or ""
+    if req.content_length == 0:
+        return current  # NOTE: as PocketBase, an empty body binds nothing, whatever its type
     try:
         if content_type.startswith("multipart/form-data"):
             return bind_form(current, _multipart_form(req), shape)

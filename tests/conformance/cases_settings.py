@@ -250,6 +250,8 @@ RAW_BODIES: list[tuple[str, bytes, str | None]] = [
     ("multipart broken", b"--b\r\nContent-Disposition: form-data; name=\"meta.appName\"\r\n\r\nx", "multipart/form-data; boundary=b"),
     ("multipart with a file", b'--b\r\nContent-Disposition: form-data; name="meta.appName"; filename="a.txt"\r\n\r\nfile\r\n--b--\r\n', "multipart/form-data; boundary=b"),
     ("empty text plain", b"", "text/plain"),
+    ("empty multipart", b"", "multipart/form-data; boundary=b"), ("empty urlencoded", b"", "application/x-www-form-urlencoded"),
+    ("multipart without boundary", b"--b\r\n", "multipart/form-data"),
     ("deep unknown", b'{"x":' + b"[" * 500 + b"]" * 500 + b"}", JSON),
     ("very deep unknown", b'{"x":' + b"[" * 5000 + b"]" * 5000 + b"}", JSON),
     ("big body", b'{"meta":{"appName":"Big"},"pad":"' + b"x" * 3_000_000 + b'"}', JSON),
