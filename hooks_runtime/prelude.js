@@ -28,6 +28,14 @@
     const s = Object.assign({}, data);
     Object.defineProperty(s, "tableName", { value: () => "_params" });
     Object.defineProperty(s, "pk", { value: () => "settings" });
+    // JSON.stringify (e.json(200, s) too) leaves the write-only secrets out, as PocketBase.
+    Object.defineProperty(s, "toJSON", { value: function () {
+      const out = JSON.parse(JSON.stringify(Object.assign({}, this)));
+      if (out.smtp) delete out.smtp.password;
+      if (out.s3) delete out.s3.secret;
+      if (out.backups && out.backups.s3) delete out.backups.s3.secret;
+      return out;
+    } });
     return s;
   }
 

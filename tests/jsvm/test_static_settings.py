@@ -145,6 +145,8 @@ routerAdd("GET", "/live-settings", (e) => {
   return e.json(200, {appName: s.meta.appName, password: s.smtp.password, maxDays: s.logs.maxDays});
 });
 
+routerAdd("GET", "/settings-json", (e) => e.json(200, $app.settings()));
+
 onSettingsListRequest((e) => {
   const s = e.settings;
   s.meta.senderName = "Shown by JS";
@@ -184,6 +186,8 @@ def test_js_sees_the_live_settings_and_its_hooks_fire(hooks_server: HooksServerF
     assert (srv.events["onSettingsUpdateRequest"], srv.events["onSettingsReload"]) == (1, 1)
     # $app.settings() in a JS route sees the PATCH (secrets included, as on PocketBase's struct)
     assert srv.request("GET", "/live-settings").json() == {"appName": "Reload me", "password": "pw", "maxDays": 9}
+    as_json = srv.request("GET", "/settings-json").json()  # serialised, secrets are left out (as PocketBase)
+    assert as_json["meta"]["appName"] == "Reload me" and "password" not in as_json["smtp"] and "secret" not in as_json["s3"]
     listed = srv.request("GET", "/api/settings", headers=su).json()
     assert (listed["meta"]["senderName"], listed["meta"]["appName"]) == ("Shown by JS", "Reload me")
     assert srv.app.settings()["meta"]["senderName"] == "Support", "the list hook changes the answer only"
