@@ -229,6 +229,9 @@ interface Settings {
   trustedProxy: {headers: string[], useLeftmostIP: boolean};
   logs: {maxDays: number, minLevel: number, logIP: boolean, logAuthId: boolean, maxDataSize: number};
   superuserIPs: string[];
+  /** "_params": settings saves fire the model hooks with this tag. */
+  tableName(): string;
+  pk(): string;
 }
 interface HookRequestInfo {
   method: string;
