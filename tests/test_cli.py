@@ -188,6 +188,12 @@ def test_encryption_env_encrypts_the_stored_settings(tmp_path):
     assert "appName" not in str(value)
     # the same data dir without the key: a clear error, not a traceback
     assert_clean_failure(cli("superuser", "upsert", "a@example.com", PASSWORD, "--dir", str(data), cwd=tmp_path), "missing encryption key")
+    # a key of the wrong size (AES takes 16, 24 or 32 bytes) fails clearly too
+    bad = subprocess.run(
+        [*args[:-2], "--dir", str(tmp_path / "other"), "--encryptionEnv", "PB_SETTINGS_KEY"],
+        cwd=tmp_path, env={**ENV, "PB_SETTINGS_KEY": "short"}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert_clean_failure(bad, "invalid key size")
 
 
 def test_a_port_in_use_fails_clearly(tmp_path):

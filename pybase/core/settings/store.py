@@ -32,7 +32,7 @@ SYSTEM_HOOK_ID = "__pbSettingsSystemHook__"
 
 
 class SettingsLoadError(PyBaseError):
-    """The stored settings cannot be read (bad data, or encrypted without the right key)."""
+    """The stored settings cannot be read or written (bad data, a missing or invalid key)."""
 
 
 class SettingsStore:
@@ -161,7 +161,7 @@ class SettingsStore:
             try:
                 value = encrypt(encoded, key)
             except EncryptionError as ex:
-                raise PyBaseError(f"failed to encrypt the settings: {ex}") from ex
+                raise SettingsLoadError(f"failed to encrypt the settings: {ex}") from ex
         else:
             value = encoded.decode()
         now = now_string()
