@@ -181,7 +181,7 @@ class SettingsStore:
         if not isinstance(value, dict):
             key = self.encryption_key()
             if not key:
-                raise SettingsLoadError(f"invalid settings db data or missing encryption key {self.encryption_env!r}")
+                raise SettingsLoadError(f"invalid settings db data or missing encryption key \"{self.encryption_env}\"")
             try:
                 value = orjson.loads(decrypt(data.decode("ascii", "replace"), key))
             except (EncryptionError, orjson.JSONDecodeError) as ex:
