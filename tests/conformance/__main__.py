@@ -1,22 +1,27 @@
 """Run conformance cases outside pytest and print each difference.
 
-``python -m tests.conformance [fields|query|generic ...] [-k substring]``
+``python -m tests.conformance [fields|query|generic|collections|settings|batch|ratelimit ...] [-k substring]``
 """
 
 from __future__ import annotations
 
 import argparse
 
-from tests.conformance import cases_collections, cases_fields, cases_generic, cases_query
-from tests.conformance import cases_batch, cases_ratelimit, cases_settings
+from tests.conformance import (
+    cases_batch,
+    cases_collections,
+    cases_fields,
+    cases_generic,
+    cases_query,
+    cases_ratelimit,
+    cases_settings,
+)
 from tests.conformance.harness import difference, running_pair
 
 TABLES = {
     "fields": cases_fields, "query": cases_query, "generic": cases_generic, "collections": cases_collections,
+    "settings": cases_settings, "batch": cases_batch, "ratelimit": cases_ratelimit,
 }
-TABLES["settings"] = cases_settings
-TABLES["batch"] = cases_batch
-TABLES["ratelimit"] = cases_ratelimit
 
 
 def main() -> int:

@@ -50,7 +50,8 @@ log = logging.getLogger("pybase.logs")
 
 FLUSH_SECONDS = 3.0  # PocketBase's ticker
 BATCH_SIZE = 200  # PocketBase's batch size
-MAX_PENDING = 20_000  # entries held while the disk is slow; older ones are dropped past this
+MAX_PENDING = 20_000
+MAX_KEEP_DAYS = 36_500  # entries held while the disk is slow; older ones are dropped past this
 FILTER_FIELDS = ("id", "created", "level", "message", "data")
 
 _metadata = MetaData()
@@ -229,7 +230,8 @@ class LogStore:
     def delete_expired(self) -> int:
         """Delete entries older than ``maxDays`` or below ``minLevel`` (PocketBase's cleanup)."""
         settings = self.settings()
-        cutoff = format_datetime(now() - timedelta(days=settings.max_days))
+        # NOTE: maxDays may be up to 2^53-1 (as PocketBase): past ~100 years nothing is old enough.
+        cutoff = format_datetime(now() - timedelta(days=min(settings.max_days, MAX_KEEP_DAYS)))
         with self.db.write() as conn:
             result = conn.execute(
                 delete(logs_table).where((logs_table.c.created <= cutoff) | (logs_table.c.level < settings.min_level))
