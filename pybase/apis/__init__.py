@@ -18,7 +18,7 @@ from pybase.apis import (
     settings,
     static,
 )
-from pybase.apis.client_ip import ClientIpMiddleware
+from pybase.apis.client_ip import ClientIpMiddleware, SuperuserIpsMiddleware
 from pybase.apis.middleware import (
     ActivityLogMiddleware,
     AuthMiddleware,
@@ -51,6 +51,7 @@ def create_wsgi_app(
             StatementLimitMiddleware(app.query_timeout),
             CorsMiddleware(origins),
             AuthMiddleware(app),
+            SuperuserIpsMiddleware(app),
             RateLimitMiddleware(app),
             SecurityHeadersMiddleware(),
             BodyLimitMiddleware(),

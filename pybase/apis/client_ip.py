@@ -12,14 +12,36 @@ from typing import TYPE_CHECKING, Any
 
 import falcon
 
+from pybase.apis.errors import ApiError
+from pybase.tools.ratelimit import ip_in_list
+
 if TYPE_CHECKING:
     from pybase.core.app import App
+
+
+def check_superuser_ip(app: App, req: falcon.Request) -> None:
+    """403 when ``settings.superuserIPs`` lists addresses and this request comes from none."""
+    allowed = app.settings_store.live().get("superuserIPs") or []
+    if allowed and not ip_in_list(real_ip(req), list(allowed)):
+        raise ApiError(403)
 
 
 def real_ip(req: falcon.Request) -> str:
     """The client's IP for this request (see :class:`ClientIpMiddleware`)."""
     ip = getattr(req.context, "real_ip", None)
     return ip if ip is not None else (req.remote_addr or "")
+
+
+class SuperuserIpsMiddleware:
+    """Superusers only from ``settings.superuserIPs`` (when it lists any), as PocketBase."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        auth = req.context.auth
+        if auth is not None and auth.collection.is_superusers:
+            check_superuser_ip(self.app, req)
 
 
 class ClientIpMiddleware:

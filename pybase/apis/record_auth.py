@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import falcon
 
+from pybase.apis.client_ip import check_superuser_ip
 from pybase.apis.errors import ApiError, bad_request, not_found, unauthorized
 from pybase.apis.ratelimit import check_collection
 from pybase.apis.request_body import read_body, request_info
@@ -169,6 +170,8 @@ class RecordAuthResource:
 
     def _auth_response(self, req: falcon.Request, resp: falcon.Response, record: Record, info: RequestInfo, method: str, token: str | None = None) -> None:
         col = record.collection
+        if col.is_superusers:
+            check_superuser_ip(self.app, req)
         # NOTE: as PocketBase, a refresh checks the authRule too: a record that no longer passes
         # it (banned by a field the rule reads, or the rule set to superusers only) gets no token.
         if not record_access.can_access(self.app, record, info, col.rule("authRule")):

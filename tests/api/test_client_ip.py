@@ -51,3 +51,19 @@ def test_logs_and_rate_limits_use_the_real_ip(server: testapp.TestServer) -> Non
     logs.flush()
     entry = logs.list("data.status = 429", None, limit=1, offset=0, total=False)[0][0]
     assert entry["data"]["userIP"] == "10.0.0.1" and entry["data"]["remoteIP"] == "127.0.0.1"
+
+
+def test_superusers_only_from_the_listed_ips(server: testapp.TestServer) -> None:
+    su = {"Authorization": server.token("superuser")}
+    settings = server.pybase.core.settings()
+    settings["superuserIPs"] = ["10.0.0.0/8"]
+    server.pybase.core.save_settings(settings)
+    refused = server.request("GET", "/api/collections", headers=su)
+    assert refused.status_code == 403
+    assert refused.json()["message"] == "You are not allowed to perform this request."
+    login = {"identity": testapp.SUPERUSER_EMAIL, "password": testapp.PASSWORD}
+    assert server.request("POST", "/api/collections/_superusers/auth-with-password", json=login).status_code == 403
+    # Users are not affected; a proxy-given address in the list lets the superuser in.
+    assert server.request("GET", "/api/collections/posts/records", headers={"Authorization": server.token("user1")}).status_code == 200
+    _proxy(server, headers=["X-Real-IP"])
+    assert server.request("GET", "/api/collections", headers={**su, "X-Real-IP": "10.1.2.3"}).status_code == 200
