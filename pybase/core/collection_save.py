@@ -47,7 +47,8 @@ def save_collection(app: App, col: Collection, old: Collection | None, renames: 
         with app.db.write() as conn:
             if old is None:
                 ensure_unique_generated_id(col)
-            if col.is_view:
+            if col.is_view and (old is None or old.is_view):
+                # NOTE: a collection turned into a view fails validation on its type change.
                 col.fields = infer_view_fields(app, col, conn)
             touch(col, creating=old is None)
             retarget_indexes(col)

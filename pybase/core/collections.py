@@ -360,7 +360,7 @@ def apply_changes(col: Collection, data: dict[str, Any], *, creating: bool = Fal
             col.indexes = list(indexes)
         else:
             errors["indexes"] = FieldError("validation_invalid_indexes", "Invalid indexes list.")
-    if col.is_view and "viewQuery" in data:
+    if "viewQuery" in data:  # NOTE: bound whatever the type, as into PocketBase's struct
         col.view_query = data["viewQuery"] if isinstance(data["viewQuery"], str) else ""
     if col.is_auth:
         _apply_auth_options(col, data)

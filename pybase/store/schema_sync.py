@@ -130,8 +130,10 @@ def sync_table(
     table = _q(conn, new.name)
     new_columns = {c.name for c in new.table.columns}
     old = list(old_columns)
+    # NOTE: a kept column is one not renamed whose name no renamed column takes over.
+    targets = {n for o, n in renames.items() if o != n and o in old}
     for col in old:
-        if col not in renames and col not in new_columns:
+        if col not in renames and (col not in new_columns or col in targets):
             _alter(conn, f"ALTER TABLE {table} DROP COLUMN {_q(conn, col)}", f"drop column {col}")
     # NOTE: two steps so swapped names (a->b, b->a) never collide.
     pending = {o: n for o, n in renames.items() if o != n and o in old}
@@ -145,7 +147,7 @@ def sync_table(
         conn.exec_driver_sql(
             f"ALTER TABLE {table} RENAME COLUMN {_q(conn, f'_pb_tmp_{index}')} TO {_q(conn, new_col)}"
         )
-    existing = {renames.get(c, c) for c in old if c in renames or c in new_columns}
+    existing = {renames.get(c, c) for c in old if c in renames or (c in new_columns and c not in targets)}
     rank = {name: index for index, name in enumerate(add_order)}
     for column in sorted(new.table.columns, key=lambda c: rank.get(c.name, len(rank))):
         if column.name not in existing:

@@ -700,7 +700,117 @@ def _fill(value: Any, c: str) -> Any:
     return value
 
 
-GROUPS: list[Callable[[_Builder], None]] = [_field_cases, _name_cases, _rule_cases, _index_cases, _system_cases, _view_cases, _auth_cases]
+def _records(c: str, *bodies: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    return [("POST", f"{COLLECTIONS}/{c}/records", body) for body in bodies]
+
+
+def _change_cases(b: _Builder) -> None:
+    """Schema changes of collections holding records, and changes that combine several parts."""
+    text = {"id": "text_t", "name": "t", "type": "text"}
+    num = {"id": "number_n", "name": "n", "type": "number"}
+    multi = {"id": "select_s", "name": "s", "type": "select", "values": ["a", "b", "c"], "maxSelect": 3}
+    single = {**multi, "maxSelect": 1}
+    c = b.next_name()
+    b.update("select multi to single with values", c, {"fields": [text, single]},
+             _post({"name": c, "fields": [text, multi]}), *_records(c, {"s": ["a", "b"]}, {"s": ["c"]}, {}))
+    c = b.next_name()
+    b.update("select single to multi with values", c, {"fields": [text, multi]},
+             _post({"name": c, "fields": [text, single]}), *_records(c, {"s": "a"}, {}))
+    c = b.next_name()
+    b.update("rename field and its index together", c,
+             {"fields": [{**text, "name": "u"}], "indexes": [f"CREATE INDEX idx_{c} ON {c} (u)"]},
+             _post({"name": c, "fields": [text], "indexes": [f"CREATE INDEX idx_{c} ON {c} (t)"]}), *_records(c, {"t": "x"}))
+    c = b.next_name()
+    b.update("rename collection with expression and partial indexes", c, {"name": f"{c}_r"},
+             _post({"name": c, "fields": [text, num], "indexes": [f"CREATE INDEX idx_{c}_a ON {c} (lower(t))",
+                                                                 f"CREATE UNIQUE INDEX idx_{c}_b ON {c} (t) WHERE n > 1"]}))
+    c = b.next_name()
+    b.update("rename collection and field with a rule", c, {"name": f"{c}_r", "listRule": "u = 'x'", "fields": [{**text, "name": "u"}]},
+             _post({"name": c, "listRule": "t = 'x'", "fields": [text]}))
+    c = b.next_name()
+    b.update("add a field first", c, {"fields": [num, text]}, _post({"name": c, "fields": [text]}))
+    c = b.next_name()
+    b.update("reorder fields", c, {"fields": [num, {"id": "text3208210256", "name": "id", "type": "text", "primaryKey": True,
+                                                    "pattern": "^[a-z0-9]+$", "autogeneratePattern": "[a-z0-9]{15}", "min": 15,
+                                                    "max": 15, "required": True, "system": True}, text]},
+             _post({"name": c, "fields": [text, num]}))
+    c = b.next_name()
+    b.update("remove every field", c, {"fields": []}, _post({"name": c, "fields": [text, num]}), *_records(c, {"t": "x", "n": 2}))
+    c = b.next_name()
+    b.update("field without type", c, {"fields": [{"id": "text_t", "name": "t"}]}, _post({"name": c, "fields": [text]}))
+    c = b.next_name()
+    b.update("field given by id only keeps nothing", c, {"fields": [{"id": "text_t", "type": "text"}]}, _post({"name": c, "fields": [text]}))
+    c = b.next_name()
+    b.update("rename to a removed field's name", c, {"fields": [{**num, "name": "t"}]}, _post({"name": c, "fields": [text, num]}))
+    c = b.next_name()
+    b.update("unique index over a renamed column", c, {"fields": [{**text, "name": "u"}], "indexes": [f"CREATE UNIQUE INDEX idx_{c} ON {c} (u)"]},
+             _post({"name": c, "fields": [text]}), *_records(c, {"t": "x"}, {"t": "x"}))
+    c = b.next_name()
+    b.update("expression unique index over duplicates", c, {"indexes": [f"CREATE UNIQUE INDEX idx_{c} ON {c} (lower(t))"]},
+             _post({"name": c, "fields": [text]}), *_records(c, {"t": "X"}, {"t": "x"}))
+    c = b.next_name()
+    b.update("collate unique index over duplicates", c, {"indexes": [f"CREATE UNIQUE INDEX idx_{c} ON {c} (t COLLATE NOCASE)"]},
+             _post({"name": c, "fields": [text]}), *_records(c, {"t": "X"}, {"t": "x"}))
+    c = b.next_name()
+    b.update("base to view", c, {"type": "view", "viewQuery": "SELECT id FROM _superusers"}, _post({"name": c}))
+    c = b.next_name()
+    b.update("view to base", c, {"type": "base"}, _post({"name": c, "type": "view", "viewQuery": "SELECT id FROM _superusers"}))
+    # relations
+    c = b.next_name()
+    b.create("relation to itself", {"id": f"self_{c}", "name": c, "fields": [{"name": "parent", "type": "relation", "collectionId": f"self_{c}", "maxSelect": 1}]})
+    c = b.next_name()
+    b.create("relation to superusers", {"name": c, "fields": [{"name": "owner", "type": "relation", "collectionId": "pbc_3142635823", "maxSelect": 1}]})
+    c = b.next_name()
+    b.create("relation to superusers by name", {"name": c, "fields": [{"name": "owner", "type": "relation", "collectionId": "_superusers", "maxSelect": 1}]})
+    c = b.next_name()
+    step, tid = _target(c)
+    b.create("relation required with cascade", {"name": c, "fields": [{"name": "r", "type": "relation", "collectionId": tid, "maxSelect": 3,
+                                                                     "minSelect": 1, "required": True, "cascadeDelete": True}]}, step)
+    c = b.next_name()
+    step, tid = _target(c)
+    b.update("relation single to multi with values", c, {"fields": [{"id": "relation_r", "name": "r", "type": "relation", "collectionId": tid, "maxSelect": 5}]},
+             step, _post({"name": c, "fields": [{"id": "relation_r", "name": "r", "type": "relation", "collectionId": tid, "maxSelect": 1}]}))
+    # autodate system-like fields
+    c = b.next_name()
+    b.create("autodate created and updated", {"name": c, "fields": [
+        {"name": "created", "type": "autodate", "onCreate": True}, {"name": "updated", "type": "autodate", "onCreate": True, "onUpdate": True}]})
+    c = b.next_name()
+    b.update("autodate switch off create", c, {"fields": [{"id": "autodate_a", "name": "a", "type": "autodate", "onCreate": False, "onUpdate": True}]},
+             _post({"name": c, "fields": [{"id": "autodate_a", "name": "a", "type": "autodate", "onCreate": True}]}))
+    c = b.next_name()
+    b.update("superusers created onUpdate", "_superusers", {"fields": [{"id": "autodate2990389176", "name": "created", "type": "autodate",
+                                                                         "onCreate": True, "onUpdate": True, "system": True}]})
+    # id field variants
+    for label, options in [("bad pattern", {"pattern": "["}), ("min above max", {"min": 20, "max": 10}),
+                           ("autogenerate within pattern", {"pattern": "^[a-z]+$", "autogeneratePattern": "[a-z]{10}", "min": 10, "max": 10}),
+                           ("no pattern", {"pattern": ""}), ("presentable", {"presentable": True}), ("help", {"help": "the key"})]:
+        c = b.next_name()
+        b.create(f"id field {label}", {"name": c, "fields": [{"name": "id", "type": "text", "primaryKey": True, "required": True,
+                                                            "pattern": "^[a-z0-9]+$", **options}]})
+    # rules over other collections and the auth record
+    rules = [("auth field", "@request.auth.email != ''"), ("auth collection", "@request.auth.collectionName = 'users'"),
+             ("collection alias", "@collection.{c}_t:x.title = title"), ("back relation", "{c}_via_rel.title ?= 'x'"),
+             ("each modifier", "tags:each = 'a'"), ("length modifier", "tags:length > 1"), ("isset", "@request.body.title:isset = true"),
+             ("changed", "@request.body.title:changed = false"), ("request method", "@request.method = 'GET'"),
+             ("headers", "@request.headers.x_token = '1'"), ("context", "@request.context = 'default'"),
+             ("strftime", "strftime('%Y', created) = '2024'"), ("geo", "geoDistance(1, 2, 3, 4) < 5"), ("null", "title = null"),
+             ("nested parentheses", "((title = 'a') || (title = 'b')) && created != ''"), ("like", "title ~ 'x%'"),
+             ("relation title", "rel.title != ''"), ("hidden via relation", "rel.id != ''"), ("unknown back relation", "nope_via_rel.id = 1"),
+             ("any of unknown", "nope ?= 1")]
+    for label, rule in rules:
+        c = b.next_name()
+        step, tid = _target(c)
+        back = _post({"name": f"{c}_b", "fields": [{"name": "rel", "type": "relation", "collectionId": f"x_{c}", "maxSelect": 1},
+                                                   {"name": "title", "type": "text"}]})
+        fields = [{"name": "title", "type": "text"}, {"name": "tags", "type": "select", "values": ["a", "b"], "maxSelect": 2},
+                  {"name": "rel", "type": "relation", "collectionId": tid, "maxSelect": 1}, {"name": "created", "type": "autodate", "onCreate": True}]
+        b.update(f"rule {label}", c, {"listRule": rule.replace("{c}", c) if "_via_" not in rule else rule.replace("{c}", f"{c}_b")},
+                 step, _post({"id": f"x_{c}", "name": c, "fields": fields}), back)
+
+
+GROUPS: list[Callable[[_Builder], None]] = [
+    _field_cases, _name_cases, _rule_cases, _index_cases, _system_cases, _view_cases, _auth_cases, _change_cases,
+]
 
 
 def build_cases() -> list[CollectionCase]:
