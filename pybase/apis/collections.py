@@ -54,7 +54,7 @@ def _bad_shape(data: dict[str, Any]) -> bool:
         cls = FIELD_TYPES.get(field.get("type")) if isinstance(field.get("type"), str) else None
         if cls is not None and not all(cls.accepts_json(key, value) for key, value in field.items()):
             return True
-    if not isinstance(data.get("indexes") or [], list) or not all(isinstance(i, str) for i in data.get("indexes") or []):
+    if not isinstance(data.get("indexes") or [], list) or not all(isinstance(i, str | None) for i in data.get("indexes") or []):
         return True
     if any(not isinstance(data[k], str | None) for k in (*_RULE_KEYS, "viewQuery", "id") if k in data):
         return True
@@ -177,7 +177,7 @@ class CollectionResource:
             raise from_domain(ex, "Failed to update collection.") from ex
         except UnknownFieldType as ex:
             raise bad_request(MSG_INVALID_FORMATTING) from ex
-        if "type" in data and data["type"] != old.type:
+        if data.get("type") is not None and data["type"] != old.type:
             col.type = data["type"] if isinstance(data["type"], str) else ""
 
         def finalize(e: CollectionRequestEvent) -> None:

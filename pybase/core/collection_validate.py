@@ -134,6 +134,8 @@ def _check_rule(col: Collection, old: Collection | None, key: str) -> FieldError
         return FieldError("validation_collection_system_rule_change", "System collection API rule cannot be changed.")
     # NOTE: every rule is compiled again, as PocketBase does: removing or renaming a field a
     # rule still uses is refused.
+    if key == "manageRule" and value == "":
+        return FieldError("validation_nil_or_not_empty_required", "Cannot be blank.")
     if not value:
         return None
     return _compile_rule(col, value)

@@ -13,6 +13,7 @@ from typing import Any
 from pybase.core.collections import TOKEN_OPTIONS, Collection
 from pybase.core.errors import FieldError, required
 from pybase.core.fields.base import check_range
+from pybase.tools.validators import is_url
 
 TEMPLATES = ("verificationTemplate", "resetPasswordTemplate", "confirmEmailChangeTemplate")
 MAX_TOKEN_DURATION = 94670856  # ~3 years
@@ -150,6 +151,9 @@ def _providers(providers: list[Any]) -> dict[str, Any]:
         for key in ("clientId", "clientSecret"):
             if not item.get(key):
                 problems[key] = required()
+        for key in ("authURL", "tokenURL", "userInfoURL"):
+            if item.get(key) and not is_url(item[key]):
+                problems[key] = FieldError("validation_is_url", "Must be a valid URL.")
         if problems:
             errors[str(index)] = problems
     if errors:

@@ -14,7 +14,7 @@ from pybase.core.fields import FIELD_TYPES, Field, new_field
 from pybase.store.schema import build_table
 from pybase.tools import dbutils
 from pybase.tools.security import crc32_checksum, random_string
-from pybase.tools.types import now_string
+from pybase.tools.types import format_datetime, now_string, parse_datetime
 
 if TYPE_CHECKING:
     from pybase.core.collection_registry import CollectionRegistry
@@ -349,15 +349,19 @@ def apply_changes(col: Collection, data: dict[str, Any], *, creating: bool = Fal
         col.id = data["id"]
     if "name" in data:
         col.name = data["name"] if isinstance(data["name"], str) else ""
+    if not creating and isinstance(data.get("created"), str):
+        # NOTE: as PocketBase, an update binds the given creation date (a create sets it to now).
+        col.created = normalize_datetime(data["created"])
     if "system" in data and isinstance(data["system"], bool):
         col.system = data["system"]
     for key in RULES:
         if key in data:
             col.rules[key] = _rule(data[key])
     if "indexes" in data:
-        indexes = data["indexes"]
-        if isinstance(indexes, list) and all(isinstance(i, str) for i in indexes):
-            col.indexes = list(indexes)
+        # NOTE: null binds as an empty list, a null item as an empty definition (Go's decoding).
+        indexes = [] if data["indexes"] is None else data["indexes"]
+        if isinstance(indexes, list) and all(isinstance(i, str | None) for i in indexes):
+            col.indexes = [i or "" for i in indexes]
         else:
             errors["indexes"] = FieldError("validation_invalid_indexes", "Invalid indexes list.")
     if "viewQuery" in data:  # NOTE: bound whatever the type, as into PocketBase's struct
@@ -598,6 +602,12 @@ def retarget_indexes(col: Collection) -> None:
             continue
         out.append(sql if parsed.table == col.name else parsed.with_table(col.name).build())
     col.indexes = out
+
+
+def normalize_datetime(raw: str) -> str:
+    """A date as PocketBase's DateTime binds it: its format when it parses, else empty."""
+    parsed = parse_datetime(raw)
+    return format_datetime(parsed) if parsed else ""
 
 
 def field_types() -> list[str]:

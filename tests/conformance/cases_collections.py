@@ -808,8 +808,67 @@ def _change_cases(b: _Builder) -> None:
                  step, _post({"id": f"x_{c}", "name": c, "fields": fields}), back)
 
 
+AUTH_MORE: list[tuple[str, dict[str, Any]]] = [
+    ("mfa with otp and password", {"mfa": {"enabled": True, "duration": 600, "rule": "title = 'x'"},
+                                   "otp": {"enabled": True, "duration": 300, "length": 6}}),
+    ("mfa bad rule with otp", {"mfa": {"enabled": True, "duration": 600, "rule": "nope = 1"}, "otp": {"enabled": True, "duration": 300, "length": 6}}),
+    ("mfa with oauth2", {"mfa": {"enabled": True, "duration": 600}, "oauth2": {"enabled": True}}),
+    ("oauth2 duplicate providers", {"oauth2": {"enabled": True, "providers": [
+        {"name": "github", "clientId": "a", "clientSecret": "b"}, {"name": "github", "clientId": "c", "clientSecret": "d"}]}}),
+    ("oauth2 bad auth url", {"oauth2": {"enabled": True, "providers": [
+        {"name": "oidc", "clientId": "a", "clientSecret": "b", "authURL": "not a url"}]}}),
+    ("oauth2 disabled with bad provider", {"oauth2": {"enabled": False, "providers": [{"name": "nope"}]}}),
+    ("oauth2 provider extra", {"oauth2": {"enabled": True, "providers": [
+        {"name": "google", "clientId": "a", "clientSecret": "b", "displayName": "G", "pkce": True, "extra": {"k": 1}}]}}),
+    ("identity partial unique index", {"passwordAuth": {"enabled": True, "identityFields": ["title"]},
+                                       "indexes": ["CREATE UNIQUE INDEX idx_{c}_t ON {c} (title) WHERE title != ''"]}),
+    ("identity duplicate", {"passwordAuth": {"enabled": True, "identityFields": ["email", "email"]}}),
+    ("identity disabled unknown", {"passwordAuth": {"enabled": False, "identityFields": ["nope"]}}),
+    ("hidden email", {"fields": [{"name": "email", "type": "email", "hidden": True, "system": True}]}),
+    ("email only domains", {"fields": [{"name": "email", "type": "email", "onlyDomains": ["example.com"], "system": True}]}),
+    ("password options", {"fields": [{"name": "password", "type": "password", "min": 10, "max": 50, "cost": 12, "pattern": "[0-9]"}]}),
+    ("tokenKey options", {"fields": [{"name": "tokenKey", "type": "text", "min": 10, "autogeneratePattern": "[a-z]{20}"}]}),
+    ("token secret long", {"fileToken": {"duration": 100, "secret": "s" * 300}}),
+    ("otp long duration", {"otp": {"enabled": True, "duration": 100000, "length": 6}}),
+    ("templates custom", {"resetPasswordTemplate": {"subject": "R", "body": "{TOKEN}"}, "authAlert": {"enabled": False,
+                          "emailTemplate": {"subject": "A", "body": "B"}}}),
+    ("manage rule empty", {"manageRule": ""}),
+    ("auth rule number", {"authRule": 5}),
+    ("mapped fields string", {"oauth2": {"mappedFields": "x"}}),
+    ("mfa duration string", {"mfa": {"duration": "600"}}),
+]
+
+
+def _more_auth_cases(b: _Builder) -> None:
+    for label, options in AUTH_MORE:
+        c = b.next_name()
+        body: dict[str, Any] = {"name": c, "type": "auth", "fields": [{"name": "title", "type": "text"}]}
+        for key, value in options.items():
+            body[key] = _fill(value, c)
+        b.create(f"auth more {label}", body)
+        if "fields" in options:
+            continue
+        c = b.next_name()
+        b.update(f"update auth more {label}", c, {k: _fill(v, c) for k, v in options.items()},
+                 _post({"name": c, "type": "auth", "fields": [{"name": "title", "type": "text"}]}))
+    # the system flag of a user field, and collection-level JSON types
+    c = b.next_name()
+    b.update("remove a field flagged system", c, {"fields": []}, _post({"name": c, "fields": [{"name": "f", "type": "text", "system": True}]}))
+    c = b.next_name()
+    b.update("rename a field flagged system", c, {"fields": [{"id": "text_f", "name": "g", "type": "text", "system": True}]},
+             _post({"name": c, "fields": [{"id": "text_f", "name": "f", "type": "text", "system": True}]}))
+    for label, body in [("indexes null", {"indexes": None}), ("indexes with null", {"indexes": [None]}), ("fields with null", {"fields": [None]}),
+                        ("rule object", {"listRule": {"a": 1}}), ("name null", {"name": None}), ("system string", {"system": "true"}),
+                        ("type null", {"type": None}), ("view query on base", {"viewQuery": "SELECT 1"}), ("unknown key", {"nope": 1}),
+                        ("created given", {"created": "2020-01-01 00:00:00.000Z"}), ("fields as object", {"fields": {"0": {"name": "x"}}})]:
+        c = b.next_name()
+        b.update(f"update {label}", c, body, _post({"name": c, "fields": [{"name": "f", "type": "text"}], "indexes": [f"CREATE INDEX idx_{c} ON {c} (f)"]}))
+        c = b.next_name()
+        b.create(f"create {label}", {"name": c, "fields": [{"name": "f", "type": "text"}], **body})
+
+
 GROUPS: list[Callable[[_Builder], None]] = [
-    _field_cases, _name_cases, _rule_cases, _index_cases, _system_cases, _view_cases, _auth_cases, _change_cases,
+    _field_cases, _name_cases, _rule_cases, _index_cases, _system_cases, _view_cases, _auth_cases, _change_cases, _more_auth_cases,
 ]
 
 
