@@ -336,7 +336,7 @@ def prepare(srv: ServerProc, data: bd.Dataset, args: argparse.Namespace) -> dict
             checks[name] = problem or "ok"
             if problem:
                 log(f"WARNING: {name} response differs from the data set: {problem}")
-    return {"seed_seconds": round(took, 2), "views_index": index, "checks": checks}
+    return {"seed_seconds": round(took, 2), "views_index": index, "checks": checks, "delete_pool": len(pool_ids)}
 
 
 def measure(srv: ServerProc, name: str, ids_file: Path, args: argparse.Namespace, warmup: bool) -> dict[str, Any]:
@@ -574,6 +574,7 @@ def main(argv: list[str] | None = None) -> int:
                     "platform": platform.platform()},
         "seed_seconds": {k: v.get("_setup", {}).get("seed_seconds") for k, v in measured.items()},
         "views_index": {k: v.get("_setup", {}).get("views_index") for k, v in measured.items()},
+        "delete_pool_seeded": {k: v.get("_setup", {}).get("delete_pool") for k, v in measured.items()},
         "checks": {k: v.get("_setup", {}).get("checks") for k, v in measured.items()},
         "results": rows,
     }

@@ -1,6 +1,6 @@
 -- Seed the delete_owner pool fast: POST each "<record id> <owner id>" line of a file once, as the
 -- superuser, thread t of n taking lines offset+t+1, offset+t+1+n, ...; past the end, cheap health
--- checks. done() prints "pool_next=<k>" (lines used so far) so the next run goes on from there.
+-- checks. done() prints "pool_next=<k>" (lines every thread got past) so the next run goes on from there.
 -- usage: wrk ... -s seed_pool.lua <base>/api/collections/tasks/records -- /path/pool_seed.txt <token> <threads> <offset>
 local threads = {}
 local tid_counter = 0
@@ -42,10 +42,12 @@ function request()
 end
 
 function done(summary, latency, requests)
-  local hi = 0
+  -- NOTE: the slowest thread's position: the next run posts again what faster threads did past
+  -- it (duplicate ids, refused) rather than leaving gaps.
+  local lo = nil
   for _, t in ipairs(threads) do
     local k = t:get("next_line")
-    if k > hi then hi = k end
+    if lo == nil or k < lo then lo = k end
   end
-  io.write(string.format("pool_next=%d\n", hi - 1))
+  io.write(string.format("pool_next=%d\n", (lo or 1) - 1))
 end
