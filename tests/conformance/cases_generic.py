@@ -40,13 +40,15 @@ BAD_BODIES: list[tuple[str, bytes, str | None]] = [
     ("multipart with a broken body", b"--b\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nx", "multipart/form-data; boundary=b"),
     ("json with charset", b'{"title":"x"}', "application/json; charset=utf-8"),
     ("xml", b"<title>x</title>", "application/xml"),
-    ("deep nesting", b'{"meta":' + b"[" * 5000 + b"]" * 5000 + b"}", JSON),
     ("number past float64", b'{"n":1e999}', JSON),
     ("negative number past float64", b'{"meta":-1e999}', JSON),
     ("integer past float64", b'{"n":1' + b"0" * 400 + b"}", JSON),
     ("NaN", b'{"n":NaN}', JSON),
     ("Infinity", b'{"meta":Infinity}', JSON),
     ("big integer", b'{"n":123456789012345678901234567890}', JSON),
+    # NOTE: last: PocketBase keeps this body and pybase refuses it (known.py), so the record
+    # differs for the cases after it.
+    ("deep nesting", b'{"meta":' + b"[" * 5000 + b"]" * 5000 + b"}", JSON),
 ]  # fmt: skip
 
 ROUTES: list[tuple[str, str]] = [
