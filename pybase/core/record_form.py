@@ -6,6 +6,7 @@ from typing import Any
 
 from pybase.core.errors import FieldError, ValidationError, required
 from pybase.core.records import Record
+from pybase.tools.cast import to_string
 
 PASSWORD_CONFIRM = "passwordConfirm"
 OLD_PASSWORD = "oldPassword"
@@ -75,9 +76,9 @@ def _settable(record: Record, field: Any, is_superuser: bool, is_manager: bool) 
 
 def _check_password_change(record: Record, data: dict[str, Any], privileged: bool) -> dict[str, FieldError]:
     """PocketBase's password, passwordConfirm and oldPassword rules for an auth record form."""
-    password = _form_string(data.get("password"))
-    confirm = _form_string(data.get(PASSWORD_CONFIRM))
-    old = _form_string(data.get(OLD_PASSWORD))
+    password = to_string(data.get("password"))
+    confirm = to_string(data.get(PASSWORD_CONFIRM))
+    old = to_string(data.get(OLD_PASSWORD))
     plain = record.password_plain("password") or ""
     if plain and plain != password:
         return {}  # NOTE: a password set by code, not by the form: nothing to confirm
@@ -94,19 +95,6 @@ def _check_password_change(record: Record, data: dict[str, Any], privileged: boo
         elif not record.validate_password(old):
             errors[OLD_PASSWORD] = FieldError("validation_invalid_old_password", "Missing or invalid old password.")
     return errors
-
-
-def _form_string(value: Any) -> str:
-    """A submitted value as the form's string field holds it (Go's ``cast.ToString``)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e21 else repr(value)
-    return ""
 
 
 def rule_body(record: Record, data: dict[str, Any], *, is_superuser: bool = False) -> dict[str, Any]:
