@@ -35,7 +35,7 @@ from pybase.tools.filter import (
     iter_expressions,
     parse_filter,
 )
-from pybase.tools.filter.static import evaluate_static, is_static
+from pybase.tools.filter.static import NotStatic, evaluate_static, is_static
 
 if TYPE_CHECKING:
     from sqlalchemy import ColumnElement, FromClause, Select
@@ -248,7 +248,11 @@ def _compile(
     condition = compile_filter(parse_filter(rule, max_length=None), resolver)
     joins, conditions = resolver.collect()
     if not joins and not conditions and is_static(condition):
-        return RuleTemplate(condition, None, resolver.names)
+        try:
+            evaluate_static(condition)
+            return RuleTemplate(condition, None, resolver.names)
+        except NotStatic:
+            pass  # SQL this evaluator does not model: SQLite answers it
     if conditions:
         stmt = stmt.where(*conditions)
     if joins:
