@@ -49,7 +49,13 @@ def save_collection(app: App, col: Collection, old: Collection | None, renames: 
                 ensure_unique_generated_id(col)
             if col.is_view and (old is None or old.is_view):
                 # NOTE: a collection turned into a view fails validation on its type change.
-                col.fields = infer_view_fields(app, col, conn)
+                # A failing query leaves the view without fields and its errors join the
+                # others (its rules are still checked), as PocketBase's validator does.
+                try:
+                    col.fields = infer_view_fields(app, col, conn)
+                except ValidationError as ex:
+                    col.fields = []
+                    col.view_errors = ex.errors
             touch(col, creating=old is None)
             retarget_indexes(col)
             hooks["onModelValidate"].trigger(

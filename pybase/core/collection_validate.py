@@ -44,7 +44,9 @@ def validate_collection(col: Collection, old: Collection | None) -> None:
 
         for key, problem in validate_auth_options(col, lambda rule: _compile_rule(col, rule)).items():
             errors.setdefault(key, problem)
-    if col.is_view and not col.view_query.strip():
+    if col.view_errors:
+        errors.update(col.view_errors)
+    elif col.is_view and not col.view_query.strip():
         errors["viewQuery"] = required()
     elif col.is_view and isinstance(field_errors, dict) and field_errors and "code" not in field_errors:
         errors["viewQuery"] = _view_field_error(col, field_errors)
@@ -143,7 +145,14 @@ def _check_rule(col: Collection, old: Collection | None, key: str) -> FieldError
 
 def _compile_rule(col: Collection, value: str) -> FieldError | None:
     from pybase.core.field_resolver import RecordFieldResolver
+    from pybase.store.schema import IDENTIFIER_RE
     from pybase.tools.filter import FilterError, compile_filter
+
+    if not IDENTIFIER_RE.match(col.name):
+        # NOTE: an invalid name is reported on its own; the rule is checked on a stand-in table.
+        col = col.clone()
+        col.name = "_rule_check"
+        col.invalidate()
 
     try:
         compile_filter(value, RecordFieldResolver(col, None, allow_hidden=True))

@@ -867,8 +867,36 @@ def _more_auth_cases(b: _Builder) -> None:
         b.create(f"create {label}", {"name": c, "fields": [{"name": "f", "type": "text"}], **body})
 
 
+def _combined_cases(b: _Builder) -> None:
+    """Several problems in one body: which are reported together, which stop the others."""
+    bad_field = {"name": "f", "type": "text", "min": -1}
+    bad_index = "CREATE INDEX idx_{c} ON {c} (nope)"
+    bodies: list[tuple[str, dict[str, Any]]] = [
+        ("name, field, rule and index", {"name": "a b", "fields": [bad_field], "listRule": "nope = 1", "indexes": ["garbage"]}),
+        ("field and failing index", {"fields": [bad_field], "indexes": [bad_index]}),
+        ("rule and failing index", {"fields": [{"name": "f", "type": "text"}], "listRule": "nope = 1", "indexes": [bad_index]}),
+        ("two bad fields", {"fields": [bad_field, {"name": "g", "type": "number", "onlyInt": True, "min": 1.5}]}),
+        ("duplicate names and bad option", {"fields": [bad_field, {"name": "f", "type": "text"}]}),
+        ("two failing indexes and a good one", {"fields": [{"name": "f", "type": "text"}],
+                                                "indexes": ["CREATE INDEX idx_{c}_a ON {c} (f)", bad_index, "CREATE INDEX idx_{c}_c ON {c} (nope2)"]}),
+        ("all rules bad", {"fields": [{"name": "f", "type": "text"}], **dict.fromkeys(RULE_KEYS, "nope = 1")}),
+        ("type and name", {"type": "nope", "name": ""}),
+        ("view with bad query and rule", {"type": "view", "viewQuery": "SELECT nope", "listRule": "nope = 1"}),
+        ("view with create rule and bad query", {"type": "view", "viewQuery": "SELECT id FROM nope_x", "createRule": ""}),
+    ]
+    for label, body in bodies:
+        c = b.next_name()
+        b.create(f"combined {label}", {"name": c, **_fill(body, c)})
+        c = b.next_name()
+        changes = {k: v for k, v in _fill(body, c).items() if k != "type"}
+        setup = _post({"name": c, "type": body.get("type", "base"), **({"viewQuery": "SELECT id FROM _superusers"} if body.get("type") == "view" else {})})
+        if body.get("type") != "nope":
+            b.update(f"update combined {label}", c, changes, setup)
+
+
 GROUPS: list[Callable[[_Builder], None]] = [
     _field_cases, _name_cases, _rule_cases, _index_cases, _system_cases, _view_cases, _auth_cases, _change_cases, _more_auth_cases,
+    _combined_cases,
 ]
 
 
