@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,6 +27,10 @@ from sqlglot.errors import SqlglotError
 from sqlglot.tokens import Token, TokenType
 
 DIALECT = "sqlite"
+
+# NOTE: sqlglot warns through its logger about text it cannot parse ("falling back to parsing
+# as a Command"); for user-written definitions that is an answer, not a server log line.
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 # NOTE: SQLite's extended result code for an unknown collation (SQLITE_ERROR_MISSING_COLLSEQ).
 MISSING_COLLATION = 257

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pybase.tools.dbutils import IndexColumn, IndexParseError, IndexRefused, parse_index
 
@@ -124,3 +126,33 @@ def test_identifier_quotes_are_escaped():
     index = parse_index('CREATE INDEX `a"b` ON posts (title)')
     assert index.name == 'a"b'
     assert 'INDEX "a""b"' in index.create_sql("t", COLUMNS)
+
+
+_PIECES = ["CREATE", "UNIQUE", "INDEX", "IF", "NOT", "EXISTS", "idx", "ON", "t", "(", ")", ",", "title", "views", "WHERE", "=",
+           "!=", "'x'", '"y"', "`z`", "[w]", "COLLATE", "NOCASE", "DESC", "lower", "SELECT", "1", ";", "AND", "NULL", "IS", "IN",
+           "+", "?", ":p", ".", "main", "CAST", "AS", "INTEGER", "CASE", "WHEN", "END", "--c\n", "/*", "*/", "x'00'", "->>",
+           "OVER", "USING", "NULLS", "WITH", "DROP", "TABLE"]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=20), st.booleans())
+def test_any_text_is_parsed_or_refused(pieces, with_head):
+    """Whatever the text, the answer is an Index or IndexParseError, and a parsed index renders
+    SQL that SQLite accepts or refuses with an error (never a crash)."""
+    text = " ".join((["CREATE", "INDEX", "idx", "ON", "t", "("] if with_head else []) + pieces)
+    try:
+        index = parse_index(text)
+    except IndexParseError:
+        return
+    index.build()
+    try:
+        sql = index.create_sql("t", COLUMNS)
+    except (IndexParseError, IndexRefused):
+        return
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (id TEXT, title TEXT, views NUMERIC, contact TEXT)")
+    try:
+        conn.execute(sql)
+    except sqlite3.Error:
+        pass
+    assert not conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name != 't'").fetchone()[0]
