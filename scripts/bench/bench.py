@@ -318,6 +318,10 @@ def prepare(srv: ServerProc, data: bd.Dataset, args: argparse.Namespace) -> dict
     srv.start()
     token = auth_token(srv.base)
     bd.create_collections(srv.base, token)
+    if args.logs == "off":
+        # NOTE: request logs on is both servers' default; off measures what logging costs.
+        resp = requests.patch(f"{srv.base}/api/settings", json={"logs": {"maxDays": 0}}, headers={"Authorization": token}, timeout=30)
+        resp.raise_for_status()
     took = bd.seed_all(srv.base, data, args.seed_workers, token, log)
     tokens = bd.user_tokens(srv.base, data)
     srv.tokens_file.write_text("\n".join(tokens) + "\n")
@@ -466,6 +470,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--seed-workers", type=int, default=16, help="concurrent seeding clients (default 16)")
     ap.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma list of " + ",".join(SCENARIOS) + " (default all)")
     ap.add_argument("--only", choices=("pocketbase", "pybase"), help="benchmark one server only")
+    ap.add_argument("--logs", choices=("on", "off"), default="on", help="request logs (settings.logs.maxDays; default on, as PocketBase)")
     ap.add_argument("--profile", nargs="?", const="list,view", default="",
                     help="after benchmarking pybase, sample it with py-spy during these scenarios (default list,view)")
     ap.add_argument("--profile-seconds", type=float, default=None, help="seconds per profiled run (default 10; 4 with --quick)")
