@@ -177,18 +177,6 @@ class Index:
             raise IndexParseError("the index does not render back to itself")
         return sql
 
-    def column_names(self) -> list[str]:
-        """Every column name the index refers to (in its columns, then in its WHERE)."""
-        return [c.name for c in self.tree.find_all(exp.Column)]
-
-
-def unquote(identifier: str) -> str:
-    """Strip SQL identifier quotes: `x`, "x" or [x]."""
-    if len(identifier) >= 2 and identifier[0] + identifier[-1] in ("``", '""', "[]"):
-        return identifier[1:-1]
-    return identifier
-
-
 def _parse_one(sql: str) -> exp.Expression | None:
     statements = [s for s in sqlglot.parse(sql, read=DIALECT) if s is not None]
     return statements[0] if len(statements) == 1 else None
