@@ -239,6 +239,24 @@ CREATE_SCENARIOS = [
     create_invalid("a forged token", {"name": "forged"}, UNAUTHORIZED, status=401, headers={"Authorization": FORGED_USER1}),
     create_invalid("anonymous", {"name": "anon"}, UNAUTHORIZED, status=401, headers={}, expected_events={"*": 0}),
     create_invalid("a user", {"name": "usr"}, FORBIDDEN, status=403, headers=USER),
+    # NOTE: rows probed on PocketBase 0.40.6 (tests/conformance/cases_collections.py holds them all).
+    create_invalid("a field setting of another JSON type", {"name": "typed", "fields": [{"name": "f", "type": "text", "min": 1.5}]},
+                   '"message":"Failed to load the submitted data due to invalid formatting."'),
+    create_invalid("a negative maxSize", {"name": "sized", "fields": [{"name": "f", "type": "json", "maxSize": -1}]}, CREATE_FAILED,
+                   '"maxSize":{"code":"validation_min_greater_equal_than_required","message":"Must be no less than 0.","params":{"threshold":0}}'),
+    create_invalid("a pattern Go's regexp refuses", {"name": "pat", "fields": [{"name": "f", "type": "text", "pattern": "(?=a)"}]},
+                   '"message":"Error parsing regexp: invalid or unsupported Perl syntax: `(?=`."'),
+    create_invalid("an identity field without a unique index",
+                   {"name": "ids", "type": "auth", "fields": [{"name": "nick", "type": "text"}],
+                    "passwordAuth": {"enabled": True, "identityFields": ["nick"]}},
+                   '"identityFields":{"code":"validation_missing_unique_constraint","message":"The field nick doesn\'t have a UNIQUE constraint."'),
+    create_invalid("MFA with one auth method", {"name": "mfa1", "type": "auth", "mfa": {"enabled": True, "duration": 600}},
+                   '"mfa":{"enabled":{"code":"validation_mfa_not_enough_auths"'),
+    create_invalid("a short token secret", {"name": "sec", "type": "auth", "authToken": {"duration": 100, "secret": "short"}},
+                   '"authToken":{"secret":{"code":"validation_length_out_of_range"'),
+    create("an expression index is kept as written", {"name": "expr", "fields": [{"name": "title", "type": "text"}],
+                                                      "indexes": ["CREATE INDEX idx_expr ON expr (lower(title)) WHERE title != \"\""]},
+           expected_content=['"indexes":["CREATE INDEX idx_expr ON expr (lower(title)) WHERE title != \\"\\""]']),
 ]
 
 
