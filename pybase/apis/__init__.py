@@ -24,6 +24,7 @@ from pybase.apis.middleware import (
     AuthMiddleware,
     BodyLimitMiddleware,
     CorsMiddleware,
+    GzipMiddleware,
     RoutingMiddleware,
     SecurityHeadersMiddleware,
     StatementLimitMiddleware,
@@ -45,6 +46,7 @@ def create_wsgi_app(
     """The WSGI app: middleware in PocketBase's order, then one ``register`` per API area."""
     api = _App(
         middleware=[
+            GzipMiddleware(),  # NOTE: first, so its process_response runs last, on the final body
             RoutingMiddleware(),
             ClientIpMiddleware(app),
             ActivityLogMiddleware(app),

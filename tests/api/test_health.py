@@ -33,3 +33,16 @@ def test_security_headers(server):
     assert resp.headers["Cross-Origin-Opener-Policy"] == "same-origin"
     assert resp.headers["Access-Control-Allow-Origin"] == "*"
     assert resp.headers["Content-Type"] == "application/json"
+
+
+def test_large_text_answers_are_gzipped_for_clients_that_accept_it(server):
+    su = {"Authorization": server.token("superuser")}
+    plain = server.request("GET", "/api/collections", headers={**su, "Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in plain.headers
+    zipped = server.request("GET", "/api/collections", headers={**su, "Accept-Encoding": "gzip, deflate"})
+    assert zipped.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in zipped.headers["Vary"]
+    assert zipped.json() == plain.json()  # requests decodes it
+    small = server.request("GET", "/api/health", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in small.headers  # under 1 KB: sent as it is
+    head = server.request("HEAD", "/api/collections", headers={**su, "Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in head.headers
