@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import falcon
 
 from pybase.apis import (
+    backups,
     batch,
     collections,
     crons,
@@ -71,6 +72,7 @@ def create_wsgi_app(
     crons.register(api, app)
     logs.register(api, app)
     batch.register(api, app)
+    backups.register(api, app)
     settings.register(api, app)
     static.register(api, app, dashboard_dir=dashboard_dir, public_dir=public_dir, index_fallback=index_fallback)
     return api

@@ -37,7 +37,7 @@ class HealthResource:
             return
         trusted = self.app.settings_store.live().get("trustedProxy.headers") or []
         proxy_header = next((name for name in (*trusted, *PROXY_HEADERS) if req.get_header(name)), "")
-        data = {"canBackup": True, "realIP": real_ip(req), "possibleProxyHeader": proxy_header}
+        data = {"canBackup": self.app.backups.active is None, "realIP": real_ip(req), "possibleProxyHeader": proxy_header}
         resp.data = orjson.dumps({"message": "API is healthy.", "code": 200, "data": data})
 
     def on_head(self, req: falcon.Request, resp: falcon.Response) -> None:

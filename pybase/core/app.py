@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import threading
 from typing import Any
 
 from pybase.core import collection_save, record_save
 from pybase.core.app_hooks import HOOKS
+from pybase.core.backups import BackupStore
+from pybase.core.backups.store import TEMP_DIR
 from pybase.core.collection_registry import CollectionRegistry
 from pybase.core.collections import Collection, new_collection
 from pybase.core.cron_jobs import new_scheduler
@@ -49,6 +52,7 @@ class App:
         self.records = RecordStore(self.db, self.registry)
         self._log_settings: tuple[Any, LogSettings] | None = None
         self.logs = LogStore(self.data_dir, self.log_settings)
+        self.backups = BackupStore(self)
         self._logger = Logger(self.logs)
         self.hooks: dict[str, Hook[Any]] = {}
         for spec in HOOKS:
@@ -92,9 +96,11 @@ class App:
         return derived
 
     def _logs_on_settings_reload(self, e: Any) -> Any:
-        # NOTE: as PocketBase: entries the new logs settings would not keep are deleted.
+        # NOTE: as PocketBase: entries the new logs settings would not keep are deleted, and the
+        # automatic backups follow the new backups.cron.
         result = e.next()
         if self.bootstrapped:
+            self.backups.load_schedule()
             try:
                 self.logs.flush()  # what waits was accepted under the old settings
                 self.logs.delete_expired()
@@ -107,6 +113,8 @@ class App:
     def bootstrap(self) -> None:
         """Open the database, create system tables and collections, load the registry."""
         os.makedirs(self.data_dir, exist_ok=True)
+        # NOTE: as PocketBase: what an interrupted backup left behind goes at every start.
+        shutil.rmtree(os.path.join(self.data_dir, TEMP_DIR), ignore_errors=True)
 
         def finalize(_: BootstrapEvent) -> None:
             with self.db.write() as conn:
@@ -115,6 +123,7 @@ class App:
             self.registry.reload()
             self._ensure_system_collections()
             self.logs.open()
+            self.backups.load_schedule()
             self.bootstrapped = True
 
         self.hooks["onBootstrap"].trigger(BootstrapEvent(self), finalize)

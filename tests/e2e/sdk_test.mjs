@@ -195,6 +195,18 @@ check('logs list the requests', async () => {
     assert.ok(stats.length >= 1 && stats[0].total >= 1, JSON.stringify(stats));
 });
 
+check('backups: create, list, download with a file token, delete', async () => {
+    await pb.backups.create('sdk_backup.zip');
+    const list = await pb.backups.getFullList();
+    assert.ok(list.some((b) => b.key === 'sdk_backup.zip' && b.size > 0), JSON.stringify(list));
+    const token = await pb.files.getToken();
+    const resp = await fetch(pb.backups.getDownloadURL(token, 'sdk_backup.zip'));
+    assert.equal(resp.status, 200);
+    assert.equal((await resp.arrayBuffer()).byteLength, list.find((b) => b.key === 'sdk_backup.zip').size);
+    await pb.backups.delete('sdk_backup.zip');
+    assert.equal((await pb.backups.getFullList()).length, list.length - 1);
+});
+
 let passed = 0;
 let failed = 0;
 for (const [name, fn] of checks) {

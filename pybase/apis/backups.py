@@ -1,0 +1,150 @@
+"""``/api/backups`` (superusers) and ``POST /api/files/token``.
+
+- ``GET    /api/backups``                 -> ``[{"key", "size", "modified"}]``
+- ``POST   /api/backups``                 -> 204 once the backup ``{"name"?}`` is written
+- ``POST   /api/backups/upload``          -> 204 (multipart ``file``, a zip archive)
+- ``GET    /api/backups/{key}?token=``    -> the archive, for a superuser's file token
+- ``DELETE /api/backups/{key}``           -> 204
+- ``POST   /api/backups/{key}/restore``   -> not supported by pybase yet (400, says so)
+- ``POST   /api/files/token``             -> ``{"token"}``: a short-lived file token of the caller
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import falcon
+import orjson
+
+from pybase.apis.errors import ApiError, bad_request, unauthorized
+from pybase.apis.guards import require_superuser
+from pybase.apis.request_body import read_body
+from pybase.core.auth import TOKEN_FILE, find_record_by_token, new_token
+from pybase.core.errors import FieldError, ValidationError
+
+if TYPE_CHECKING:
+    from pybase.core.app import App
+
+NAME_RE = re.compile(r"^[a-z0-9_-]+\.zip$")
+MAX_NAME = 150
+MSG_LOAD = "An error occurred while loading the submitted data."
+MSG_VALIDATE = "An error occurred while validating the submitted data."
+MSG_FORBIDDEN = "Insufficient permissions to access the resource."
+MSG_BUSY = "Try again later - another backup/restore process has already been started"
+MSG_NO_RESTORE = "Restoring a backup is not supported by pybase yet: stop pybase and unzip the archive into pb_data."
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def register(api: falcon.App, app: App) -> None:
+    """Mount the backups routes and the file token route."""
+    backups = BackupsResource(app)
+    api.add_route("/api/backups", backups)
+    api.add_route("/api/backups/upload", backups, suffix="upload")
+    api.add_route("/api/backups/{key}", BackupFileResource(app))
+    api.add_route("/api/backups/{key}/restore", backups, suffix="restore")
+    api.add_route("/api/files/token", FileTokenResource(app))
+
+
+@falcon.before(require_superuser)
+class BackupsResource:
+    """List, create, upload and restore."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """The backups."""
+        resp.content_type = "application/json"
+        resp.data = orjson.dumps(self.app.backups.list())
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Take a backup now."""
+        if self.app.backups.active is not None:
+            raise bad_request(MSG_BUSY)
+        data, _files = read_body(req, invalid_message=MSG_LOAD, require_type=True, infer=False, xml_message=None)
+        name = data.get("name")
+        if name is not None and not isinstance(name, str):
+            raise bad_request(MSG_LOAD)
+        name = name or ""
+        error = None
+        if name and len(name) > MAX_NAME:
+            error = FieldError("validation_length_out_of_range", f"The length must be between 1 and {MAX_NAME}.", {"max": MAX_NAME, "min": 1})
+        elif name and not NAME_RE.fullmatch(name):
+            error = FieldError("validation_match_invalid", "Must be in a valid format.")
+        elif name and self.app.backups.exists(name):
+            error = FieldError("validation_backup_name_exists", "The backup file name is invalid or already exists.")
+        if error is not None:
+            raise ValidationError({"name": error}, MSG_VALIDATE)
+        self.app.backups.create(name)
+        resp.status = 204
+
+    def on_post_upload(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Store an uploaded backup archive."""
+        _data, files = read_body(req, invalid_message=MSG_LOAD, require_type=True, infer=False)
+        uploaded = (files.get("file") or [None])[0]
+        error = None
+        if uploaded is None:
+            error = FieldError("validation_required", "Cannot be blank.")
+        else:
+            filename, content = uploaded
+            if not content.startswith(ZIP_MAGIC):
+                error = FieldError(
+                    "validation_invalid_mime_type", "The uploaded file must be one of the allowed MIME types: application/zip."
+                )
+            elif not NAME_RE.fullmatch(filename or "") or self.app.backups.exists(filename):
+                error = FieldError("validation_backup_name_exists", "Backup file with the specified name already exists.")
+        if error is not None:
+            raise ValidationError({"file": error}, MSG_VALIDATE)
+        assert uploaded is not None
+        self.app.backups.save_upload(uploaded[0], uploaded[1])
+        resp.status = 204
+
+    def on_post_restore(self, req: falcon.Request, resp: falcon.Response, key: str) -> None:
+        """Not yet: say so plainly."""
+        if self.app.backups.active is not None:
+            raise bad_request(MSG_BUSY + ".")
+        if not self.app.backups.exists(key):
+            raise bad_request("Missing or invalid backup file.")
+        raise bad_request(MSG_NO_RESTORE)
+
+
+class BackupFileResource:
+    """Download (with a superuser's file token) and delete one backup."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, key: str) -> None:
+        """The archive, as an attachment."""
+        record = find_record_by_token(req.get_param("token") or "", TOKEN_FILE, self.app.registry, self.app.records)
+        if record is None or not record.collection.is_superusers:
+            raise ApiError(403, MSG_FORBIDDEN)
+        path = self.app.backups.path(key)
+        if path is None:
+            raise ApiError(404, "The requested resource wasn't found.")
+        resp.content_type = "application/zip"
+        resp.set_header("Content-Disposition", f'attachment; filename="{key}"')
+        with open(path, "rb") as handle:
+            resp.data = handle.read()
+
+    @falcon.before(require_superuser)
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, key: str) -> None:
+        """Delete it."""
+        self.app.backups.delete(key)
+        resp.status = 204
+
+
+class FileTokenResource:
+    """``POST /api/files/token``: a file token for the signed-in record (protected files, backups)."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """``{"token": ...}``."""
+        auth: Any = req.context.auth
+        if auth is None:
+            raise unauthorized()
+        resp.content_type = "application/json"
+        resp.data = orjson.dumps({"token": new_token(auth, TOKEN_FILE)})

@@ -1,0 +1,217 @@
+"""Create, list and delete backups of ``pb_data`` (zip archives in ``pb_data/backups``).
+
+A backup is taken while the app keeps running: each SQLite database is copied with SQLite's
+online backup API (a consistent snapshot even under concurrent writes, unlike a file copy of
+a WAL database), and the other files of ``pb_data`` are added as they are. One backup or
+restore runs at a time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import shutil
+import sqlite3
+import tempfile
+import threading
+import zipfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from pybase.core.errors import BadRequestError
+from pybase.core.events import AppEvent
+from pybase.tools.types import format_datetime
+
+if TYPE_CHECKING:
+    from pybase.core.app import App
+
+log = logging.getLogger("pybase.backups")
+
+BACKUPS_DIR = "backups"
+AUTO_PREFIX = "@auto_pb_backup_"
+AUTO_JOB = "__pbAutoBackup__"
+TEMP_DIR = ".pb_temp_to_delete"  # as PocketBase: emptied at every start
+DATABASES = ("data.db", "auxiliary.db")
+# What a backup leaves out (PocketBase's list, plus the live databases' side files).
+EXCLUDED = frozenset({BACKUPS_DIR, TEMP_DIR, ".pb_notify", ".autocert_cache", "lost+found"})
+_SIDE_FILE_RE = re.compile(r"^(?:data|auxiliary)\.db(?:-wal|-shm|-journal)$")
+
+
+class BackupBusyError(BadRequestError):
+    """Another backup or restore is running."""
+
+    default_message = "Try again later - another backup/restore process has already been started."
+
+
+class BackupEvent(AppEvent):
+    """``onBackupCreate``: ``name`` of the archive and the ``exclude`` list (changeable)."""
+
+    name: str = ""
+    exclude: list[str] | None = None
+
+
+class BackupStore:
+    """The backups folder of one app."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.dir = os.path.join(app.data_dir, BACKUPS_DIR)
+        self._lock = threading.Lock()
+        self.active: str | None = None  # the backup being made or restored
+
+    # ---- reading -------------------------------------------------------------------------
+
+    def list(self) -> list[dict[str, Any]]:
+        """``[{"key", "size", "modified"}]`` in key order."""
+        if not os.path.isdir(self.dir):
+            return []
+        out = []
+        for key in sorted(os.listdir(self.dir)):
+            path = os.path.join(self.dir, key)
+            if not os.path.isfile(path):
+                continue
+            stat = os.stat(path)
+            modified = format_datetime(datetime.fromtimestamp(stat.st_mtime, UTC))
+            out.append({"key": key, "size": stat.st_size, "modified": modified})
+        return out
+
+    def path(self, key: str) -> str | None:
+        """The file of backup ``key`` (None when there is none, or the key is no plain name)."""
+        if not key or os.path.basename(key) != key or key.startswith("."):
+            return None
+        path = os.path.join(self.dir, key)
+        return path if os.path.isfile(path) else None
+
+    def exists(self, key: str) -> bool:
+        return self.path(key) is not None
+
+    # ---- writing -------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _activity(self, name: str) -> Iterator[None]:
+        with self._lock:
+            if self.active is not None:
+                raise BackupBusyError()
+            self.active = name
+        try:
+            yield
+        finally:
+            self.active = None
+
+    def create(self, name: str = "") -> str:
+        """Take a backup now (``onBackupCreate`` fires); returns its key."""
+        with self._activity(name or "?"):
+            event = BackupEvent(self.app)
+            event.name = name
+            event.exclude = sorted(EXCLUDED)
+
+            def finalize(e: BackupEvent) -> None:
+                e.name = e.name or generate_name(self.app, "pb_backup_")
+                self.active = e.name
+                self._write(e.name, set(e.exclude or ()))
+
+            self.app.hooks["onBackupCreate"].trigger(event, finalize)
+            return event.name
+
+    def _write(self, name: str, exclude: set[str]) -> None:
+        os.makedirs(self.dir, exist_ok=True)
+        temp_root = os.path.join(self.app.data_dir, TEMP_DIR)
+        os.makedirs(temp_root, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=temp_root, prefix="pb_backup_") as work:
+            for db_name in DATABASES:
+                source = os.path.join(self.app.data_dir, db_name)
+                if os.path.exists(source):
+                    _snapshot(source, os.path.join(work, db_name))
+            archive = os.path.join(work, "archive.zip")
+            with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+                for db_name in DATABASES:
+                    snapshot = os.path.join(work, db_name)
+                    if os.path.exists(snapshot):
+                        zf.write(snapshot, db_name)
+                for path, arcname in _data_files(self.app.data_dir, exclude):
+                    zf.write(path, arcname)
+            # NOTE: moved in whole, so a listed backup is always a complete one.
+            shutil.move(archive, os.path.join(self.dir, name))
+
+    def save_upload(self, name: str, data: bytes) -> None:
+        """Store an uploaded archive as ``name``."""
+        os.makedirs(self.dir, exist_ok=True)
+        temp = os.path.join(self.dir, f".{name}.upload")
+        with open(temp, "wb") as handle:
+            handle.write(data)
+        os.replace(temp, os.path.join(self.dir, name))
+
+    def delete(self, key: str) -> None:
+        """Delete backup ``key``; BadRequestError when it is in use or missing."""
+        if key and key == self.active:
+            raise BadRequestError("The backup is currently being used and cannot be deleted.")
+        path = self.path(key)
+        if path is None:
+            raise BadRequestError(f"Invalid or already deleted backup file. Raw error: \nno such backup {key!r}")
+        os.remove(path)
+
+
+    # ---- scheduled backups ---------------------------------------------------------------
+
+    def load_schedule(self) -> None:
+        """(Re)schedule the automatic backups from ``settings.backups.cron`` ("" for none)."""
+        expression = str(self.app.settings_store.live().get("backups.cron") or "")
+        cron = self.app.cron
+        cron.remove(AUTO_JOB)
+        if expression:
+            cron.add(AUTO_JOB, expression, self.run_scheduled)
+
+    def run_scheduled(self) -> None:
+        """One automatic backup, then only the newest ``backups.cronMaxKeep`` of them are kept."""
+        name = generate_name(self.app, AUTO_PREFIX)
+        try:
+            self.create(name)
+        except Exception:  # noqa: BLE001 - a failed scheduled backup must not stop the scheduler
+            log.exception("[Backup cron] failed to create backup %s", name)
+        keep = int(self.app.settings_store.live().get("backups.cronMaxKeep") or 0)
+        if keep <= 0:
+            return  # no limit
+        autos = sorted((b for b in self.list() if b["key"].startswith(AUTO_PREFIX)), key=lambda b: b["modified"], reverse=True)
+        for old in autos[keep:]:
+            try:
+                self.delete(old["key"])
+            except BadRequestError:
+                log.exception("[Backup cron] failed to remove old backup %s", old["key"])
+
+
+def _snapshot(source: str, target: str) -> None:
+    """A consistent copy of a live SQLite database (online backup API)."""
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    dst = sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
+def _data_files(data_dir: str, exclude: set[str]) -> Iterator[tuple[str, str]]:
+    """Every other file of ``pb_data`` with its path inside the archive."""
+    for root, dirs, files in os.walk(data_dir):
+        rel_root = os.path.relpath(root, data_dir)
+        if rel_root == ".":
+            dirs[:] = [d for d in dirs if d not in exclude]
+            files = [f for f in files if f not in exclude and f not in DATABASES and not _SIDE_FILE_RE.match(f)]
+        for name in files:
+            path = os.path.join(root, name)
+            yield path, os.path.normpath(os.path.join(rel_root, name))
+
+
+def generate_name(app: App, prefix: str) -> str:
+    """``<prefix><app name in snake case>_<UTC timestamp>.zip``, as PocketBase names backups."""
+    app_name = snake_case(str(app.settings_store.live().get("meta.appName") or ""))[:50]
+    return f"{prefix}{app_name}_{datetime.now(UTC).strftime('%Y%m%d%H%M%S')}.zip"
+
+
+def snake_case(text: str) -> str:
+    """``My App-Name`` -> ``my_app_name``."""
+    text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text)
+    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").lower()
