@@ -224,11 +224,25 @@ def _serve(app: PyBase, config: Config) -> int:
         app.run_migrations()
     except MigrationError as ex:
         raise CliError(str(ex)) from ex
+    # NOTE: a backup restore stops the server, swaps pb_data, and starts this process again.
+    app.core.restart = app.stop
     try:
         app.serve(on_ready=ready)
     except (OSError, OverflowError) as ex:
         raise CliError(f"cannot listen on {config.http}: {_reason(ex)}") from ex
+    if app.core.backups.pending_restore is not None:
+        app.core.backups.swap_in()
+        _restart_process()
     return 0
+
+
+def _restart_process() -> None:
+    """Replace this process with a fresh run of the same command line."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if getattr(sys, "frozen", False):
+        os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
+    os.execv(sys.executable, list(sys.orig_argv))
 
 
 def _superuser(app: PyBase, args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -88,3 +89,36 @@ def test_kill_9_during_concurrent_creates_loses_no_acknowledged_write(tmp_path: 
             page += 1
     missing = set(acknowledged) - stored
     assert not missing, f"{len(missing)} acknowledged creates lost, e.g. {sorted(missing)[:5]}"
+
+
+def test_restore_brings_the_data_back_and_restarts_the_process(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with serve(tmp_path, "--http", f"127.0.0.1:{port}") as server:
+        base = f"http://127.0.0.1:{port}"
+        su = {"Authorization": superuser_token(base)}
+        body = {"name": "notes", "type": "base", "listRule": "", "fields": [{"name": "t", "type": "text"}]}
+        assert requests.post(f"{base}/api/collections", json=body, headers=su, timeout=30).status_code == 200
+        for text in ("kept one", "kept two"):
+            requests.post(f"{base}/api/collections/notes/records", json={"t": text}, headers=su, timeout=30).raise_for_status()
+        assert requests.post(f"{base}/api/backups", json={"name": "before.zip"}, headers=su, timeout=60).status_code == 204
+        requests.post(f"{base}/api/collections/notes/records", json={"t": "after the backup"}, headers=su, timeout=30).raise_for_status()
+        pid = server.proc.pid
+        assert requests.post(f"{base}/api/backups/before.zip/restore", headers=su, timeout=30).status_code == 204
+        deadline = time.monotonic() + 60
+        texts: list[str] = []
+        while time.monotonic() < deadline:
+            try:
+                resp = requests.get(f"{base}/api/collections/notes/records?sort=t", timeout=2)
+                texts = [r["t"] for r in resp.json()["items"]]
+                if texts == ["kept one", "kept two"]:
+                    break
+            except (requests.RequestException, ValueError):
+                pass
+            time.sleep(0.2)
+        assert texts == ["kept one", "kept two"], server.log.read_text()[-2000:]
+        assert server.proc.pid == pid and server.proc.poll() is None  # the same process, started again
+        # the backups themselves survive the restore
+        su = {"Authorization": superuser_token(base)}
+        assert [b["key"] for b in requests.get(f"{base}/api/backups", headers=su, timeout=30).json()] == ["before.zip"]

@@ -5,13 +5,16 @@
 - ``POST   /api/backups/upload``          -> 204 (multipart ``file``, a zip archive)
 - ``GET    /api/backups/{key}?token=``    -> the archive, for a superuser's file token
 - ``DELETE /api/backups/{key}``           -> 204
-- ``POST   /api/backups/{key}/restore``   -> not supported by pybase yet (400, says so)
+- ``POST   /api/backups/{key}/restore``   -> 204, then pybase restarts on the restored data
 - ``POST   /api/files/token``             -> ``{"token"}``: a short-lived file token of the caller
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 import falcon
@@ -26,13 +29,15 @@ from pybase.core.errors import FieldError, ValidationError
 if TYPE_CHECKING:
     from pybase.core.app import App
 
+log = logging.getLogger("pybase.backups")
+
 NAME_RE = re.compile(r"^[a-z0-9_-]+\.zip$")
 MAX_NAME = 150
 MSG_LOAD = "An error occurred while loading the submitted data."
 MSG_VALIDATE = "An error occurred while validating the submitted data."
 MSG_FORBIDDEN = "Insufficient permissions to access the resource."
 MSG_BUSY = "Try again later - another backup/restore process has already been started"
-MSG_NO_RESTORE = "Restoring a backup is not supported by pybase yet: stop pybase and unzip the archive into pb_data."
+MSG_NO_RESTART = "Restoring a backup needs pybase started by its command line (pybase serve)."
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 
 
@@ -101,12 +106,23 @@ class BackupsResource:
         resp.status = 204
 
     def on_post_restore(self, req: falcon.Request, resp: falcon.Response, key: str) -> None:
-        """Not yet: say so plainly."""
+        """Restore in the background (the process restarts on the restored data): 204."""
         if self.app.backups.active is not None:
             raise bad_request(MSG_BUSY + ".")
         if not self.app.backups.exists(key):
             raise bad_request("Missing or invalid backup file.")
-        raise bad_request(MSG_NO_RESTORE)
+        if self.app.restart is None:
+            raise bad_request(MSG_NO_RESTART)
+
+        def restore() -> None:
+            time.sleep(1)  # NOTE: as PocketBase: the answer goes out first
+            try:
+                self.app.backups.restore(key)
+            except Exception:  # noqa: BLE001 - logged; the app keeps serving the old data
+                log.exception("failed to restore backup %s", key)
+
+        threading.Thread(target=restore, name="pybase-restore", daemon=True).start()
+        resp.status = 204
 
 
 class BackupFileResource:

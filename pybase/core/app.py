@@ -6,6 +6,7 @@ import logging
 import os
 import shutil
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from pybase.core import collection_save, record_save
@@ -53,6 +54,8 @@ class App:
         self._log_settings: tuple[Any, LogSettings] | None = None
         self.logs = LogStore(self.data_dir, self.log_settings)
         self.backups = BackupStore(self)
+        #: stops serving so that the process starts again (set by ``pybase serve``; None elsewhere)
+        self.restart: Callable[[], None] | None = None
         self._logger = Logger(self.logs)
         self.hooks: dict[str, Hook[Any]] = {}
         for spec in HOOKS:

@@ -154,6 +154,58 @@ class BackupStore:
         os.remove(path)
 
 
+    # ---- restore -------------------------------------------------------------------------
+
+    def restore(self, key: str) -> None:
+        """Unpack backup ``key`` and ask the app to restart on it (``onBackupRestore`` fires).
+
+        The running process cannot swap its open databases, so (as PocketBase) it stops serving,
+        the archive's files replace ``pb_data`` (the old ones go to the temp folder, emptied at
+        the next start) and the process starts again on them: see :meth:`swap_in`.
+        """
+        if self.app.restart is None:
+            raise BadRequestError("Restoring a backup needs pybase started by its command line (pybase serve).")
+        with self._activity(key):
+            path = self.path(key)
+            if path is None:
+                raise BadRequestError("Missing or invalid backup file.")
+            event = BackupEvent(self.app)
+            event.name = key
+            event.exclude = sorted(EXCLUDED)
+
+            def finalize(e: BackupEvent) -> None:
+                temp_root = os.path.join(self.app.data_dir, TEMP_DIR)
+                os.makedirs(temp_root, exist_ok=True)
+                extracted = tempfile.mkdtemp(dir=temp_root, prefix="pb_restore_")
+                with zipfile.ZipFile(self.path(e.name) or path) as zf:
+                    _safe_extract(zf, extracted)
+                if not os.path.isfile(os.path.join(extracted, "data.db")):
+                    shutil.rmtree(extracted, ignore_errors=True)
+                    raise BadRequestError("The backup archive has no data.db.")
+                self.pending_restore = (extracted, set(e.exclude or ()))
+
+            self.app.hooks["onBackupRestore"].trigger(event, finalize)
+        assert self.app.restart is not None
+        self.app.restart()
+
+    pending_restore: tuple[str, set[str]] | None = None
+
+    def swap_in(self) -> None:
+        """Replace ``pb_data`` with the unpacked backup (the app must be closed)."""
+        if self.pending_restore is None:
+            return
+        extracted, exclude = self.pending_restore
+        self.pending_restore = None
+        data_dir = self.app.data_dir
+        old = tempfile.mkdtemp(dir=os.path.join(data_dir, TEMP_DIR), prefix="pb_replaced_")
+        for name in os.listdir(data_dir):
+            if name not in exclude:
+                shutil.move(os.path.join(data_dir, name), os.path.join(old, name))
+        for name in os.listdir(extracted):
+            if name not in exclude:
+                shutil.move(os.path.join(extracted, name), os.path.join(data_dir, name))
+        log.info("restored pb_data from a backup (the replaced files are in %s until the next start)", old)
+
     # ---- scheduled backups ---------------------------------------------------------------
 
     def load_schedule(self) -> None:
@@ -180,6 +232,16 @@ class BackupStore:
                 self.delete(old["key"])
             except BadRequestError:
                 log.exception("[Backup cron] failed to remove old backup %s", old["key"])
+
+
+def _safe_extract(zf: zipfile.ZipFile, target: str) -> None:
+    """Extract every member inside ``target`` (SECURITY: no absolute paths or ``..``)."""
+    root = os.path.realpath(target)
+    for member in zf.infolist():
+        dest = os.path.realpath(os.path.join(root, member.filename))
+        if dest != root and not dest.startswith(root + os.sep):
+            raise BadRequestError(f"Invalid backup archive entry {member.filename!r}.")
+    zf.extractall(root)
 
 
 def _snapshot(source: str, target: str) -> None:
