@@ -318,6 +318,10 @@ def prepare(srv: ServerProc, data: bd.Dataset, args: argparse.Namespace) -> dict
     srv.start()
     token = auth_token(srv.base)
     bd.create_collections(srv.base, token)
+    # Seeding goes through /api/batch (both servers have it off by default).
+    resp = requests.patch(f"{srv.base}/api/settings", json={"batch": {"enabled": True, "maxRequests": 100, "timeout": 60}},
+                          headers={"Authorization": token}, timeout=30)
+    resp.raise_for_status()
     if args.logs == "off":
         # NOTE: request logs on is both servers' default; off measures what logging costs.
         resp = requests.patch(f"{srv.base}/api/settings", json={"logs": {"maxDays": 0}}, headers={"Authorization": token}, timeout=30)
