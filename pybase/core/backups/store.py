@@ -16,6 +16,7 @@ import shutil
 import sqlite3
 import tempfile
 import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -117,6 +118,8 @@ class BackupStore:
             return event.name
 
     def _write(self, name: str, exclude: set[str]) -> None:
+        started = time.monotonic()
+        log.info("backup %s: started", name)
         os.makedirs(self.dir, exist_ok=True)
         temp_root = os.path.join(self.app.data_dir, TEMP_DIR)
         os.makedirs(temp_root, exist_ok=True)
@@ -131,10 +134,14 @@ class BackupStore:
                     snapshot = os.path.join(work, db_name)
                     if os.path.exists(snapshot):
                         zf.write(snapshot, db_name)
-                for path, arcname in _data_files(self.app.data_dir, exclude):
+                for count, (path, arcname) in enumerate(_data_files(self.app.data_dir, exclude), 1):
                     zf.write(path, arcname)
+                    if count % 1000 == 0:
+                        log.info("backup %s: %d files archived", name, count)
             # NOTE: moved in whole, so a listed backup is always a complete one.
             shutil.move(archive, os.path.join(self.dir, name))
+        size = os.path.getsize(os.path.join(self.dir, name))
+        log.info("backup %s: done in %.1f s (%d bytes)", name, time.monotonic() - started, size)
 
     def save_upload(self, name: str, data: bytes) -> None:
         """Store an uploaded archive as ``name``."""
@@ -177,12 +184,14 @@ class BackupStore:
                 temp_root = os.path.join(self.app.data_dir, TEMP_DIR)
                 os.makedirs(temp_root, exist_ok=True)
                 extracted = tempfile.mkdtemp(dir=temp_root, prefix="pb_restore_")
+                log.info("restore %s: unpacking", e.name)
                 with zipfile.ZipFile(self.path(e.name) or path) as zf:
                     _safe_extract(zf, extracted)
                 if not os.path.isfile(os.path.join(extracted, "data.db")):
                     shutil.rmtree(extracted, ignore_errors=True)
                     raise BadRequestError("The backup archive has no data.db.")
                 self.pending_restore = (extracted, set(e.exclude or ()))
+                log.info("restore %s: unpacked; stopping to restart on it", e.name)
 
             self.app.hooks["onBackupRestore"].trigger(event, finalize)
         assert self.app.restart is not None
