@@ -103,7 +103,7 @@ class App:
         # automatic backups follow the new backups.cron.
         result = e.next()
         if self.bootstrapped:
-            self.backups.load_schedule()
+            self.backups.load_schedule()  # NOTE: never raises: a bad expression is logged
             try:
                 self.logs.flush()  # what waits was accepted under the old settings
                 self.logs.delete_expired()

@@ -222,8 +222,13 @@ class BackupStore:
         expression = str(self.app.settings_store.live().get("backups.cron") or "")
         cron = self.app.cron
         cron.remove(AUTO_JOB)
-        if expression:
+        if not expression:
+            return
+        try:
             cron.add(AUTO_JOB, expression, self.run_scheduled)
+        except ValueError as ex:
+            # NOTE: as PocketBase, an expression the scheduler cannot take only goes unscheduled.
+            log.warning("backups.cron %r is not scheduled: %s", expression, ex)
 
     def run_scheduled(self) -> None:
         """One automatic backup, then only the newest ``backups.cronMaxKeep`` of them are kept."""
