@@ -10,6 +10,7 @@ thread, so a slow job never delays the others or the next tick.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -33,6 +34,9 @@ MACROS = {
 DEFAULT_INTERVAL = 60.0  # seconds between ticks: the smallest schedule step is one minute
 
 
+_PLUS_RE = re.compile(r"\+(?=\d)")
+
+
 class CronError(ValueError):
     """An invalid job id or cron expression."""
 
@@ -45,7 +49,8 @@ def parse_expression(expr: str) -> str:
     if len(parts) != 5:
         # NOTE: 6/7-field forms (seconds, years) are refused: the minimum interval is 1 minute.
         raise CronError(f"invalid cron expression {expr!r}: expected 5 fields or a macro")
-    normalized = " ".join(parts)
+    # NOTE: PocketBase reads each number with Go's Atoi, which takes a leading "+" ("+5").
+    normalized = " ".join(_PLUS_RE.sub("", part) for part in parts)
     if not croniter.is_valid(normalized):
         raise CronError(f"invalid cron expression {expr!r}")
     return normalized

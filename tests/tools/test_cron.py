@@ -142,3 +142,10 @@ def test_stop_waits_for_running_jobs():
     cron.run_now("slow")
     cron.stop(wait=5)
     assert finished.is_set()
+
+
+def test_numbers_may_carry_a_plus_sign_as_in_pocketbase():
+    from pybase.tools.cron import parse_expression
+
+    assert parse_expression("+5 0 1 1 *") == "5 0 1 1 *"
+    assert parse_expression("0-+30/+5 * * * *") == "0-30/5 * * * *"
