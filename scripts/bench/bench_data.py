@@ -230,42 +230,11 @@ def seed(base: str, collection: str, records: list[dict[str, Any]], workers: int
     """Create ``records`` through ``/api/batch`` (BATCH_SIZE per request, concurrently), or with
     single concurrent creates where batch requests are off; returns seconds taken."""
     local = threading.local()
-    url = f"{base}/api/collections/{collection}/records"
     headers = {"Authorization": token} if token else {}
     chunks = [records[i : i + BATCH_SIZE] for i in range(0, len(records), BATCH_SIZE)]
 
-    def send_batch(chunk: list[dict[str, Any]]) -> bool:
-        s = getattr(local, "s", None)
-        if s is None:
-            s = local.s = requests.Session()
-            s.headers.update(headers)
-        body = {"requests": [{"method": "POST", "url": f"/api/collections/{collection}/records", "body": r} for r in chunk]}
-        for attempt in range(5):
-            try:
-                r = s.post(f"{base}/api/batch", json=body, timeout=120)
-            except requests.RequestException:
-                if attempt == 4:
-                    raise
-                time.sleep(0.2)
-                continue
-            if r.status_code == 200:
-                return True
-            if r.status_code == 403:
-                return False  # batch requests are off on this server
-            if r.status_code < 500 and r.status_code != 429:
-                raise RuntimeError(f"seed {collection} batch failed: {r.status_code} {r.text[:300]}")
-            time.sleep(0.2)
-        raise RuntimeError(f"seed {collection} batch kept failing")
-
-    t0 = time.monotonic()
-    if chunks and send_batch(chunks[0]):
-        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-            for fut in concurrent.futures.as_completed([pool.submit(send_batch, c) for c in chunks[1:]]):
-                if not fut.result():
-                    raise RuntimeError(f"seed {collection}: batch requests were turned off midway")
-        return time.monotonic() - t0
-
-    def create(rec: dict[str, Any]) -> None:
+    def post(path: str, body: Any, what: str, refused_ok: bool = False) -> bool:
+        """POST with retries on 5xx/429/network errors; False on a 403 when ``refused_ok``."""
         s = getattr(local, "s", None)
         if s is None:
             s = local.s = requests.Session()
@@ -273,22 +242,35 @@ def seed(base: str, collection: str, records: list[dict[str, Any]], workers: int
         r = None
         for attempt in range(5):
             try:
-                r = s.post(url, json=rec, timeout=60)
+                r = s.post(base + path, json=body, timeout=120)
             except requests.RequestException:
                 if attempt == 4:
                     raise
                 time.sleep(0.2)
                 continue
             if r.status_code == 200:
-                return
+                return True
+            if r.status_code == 403 and refused_ok:
+                return False
             if r.status_code < 500 and r.status_code != 429:
-                raise RuntimeError(f"seed {collection} create failed: {r.status_code} {r.text[:300]}")
+                raise RuntimeError(f"seed {collection} {what} failed: {r.status_code} {r.text[:300]}")
             time.sleep(0.2)
-        raise RuntimeError(f"seed {collection} create kept failing: {r and r.status_code} {r and r.text[:300]}")
+        raise RuntimeError(f"seed {collection} {what} kept failing: {r and r.status_code} {r and r.text[:300]}")
 
+    def send_batch(chunk: list[dict[str, Any]]) -> bool:
+        body = {"requests": [{"method": "POST", "url": path, "body": r} for r in chunk]}
+        return post("/api/batch", body, "batch", refused_ok=True)  # 403: batch requests are off
+
+    path = f"/api/collections/{collection}/records"
+    t0 = time.monotonic()
+    if chunks and send_batch(chunks[0]):
+        jobs = [(send_batch, c) for c in chunks[1:]]
+    else:
+        jobs = [(lambda rec: post(path, rec, "create"), r) for r in records]
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-        for fut in concurrent.futures.as_completed([pool.submit(create, r) for r in records]):
-            fut.result()
+        for fut in concurrent.futures.as_completed([pool.submit(fn, arg) for fn, arg in jobs]):
+            if not fut.result():
+                raise RuntimeError(f"seed {collection}: batch requests were turned off midway")
     return time.monotonic() - t0
 
 
