@@ -1,6 +1,6 @@
 // The utility bindings: $security, $dbx, $http, $os, $filepath, $template, FormData, unmarshal,
-// toBytes. Evaluated after prelude.js, whose bridge it borrows (and hides). Python side:
-// pybase/jsvm/binds_security.py, binds_sys.py, binds_db.py, template.py. See README.md.
+// toBytes. Evaluated after prelude.js, whose bridge it borrows (and hides). Python side: one
+// module per global in pybase/jsvm/binds/ (security.py, dbx.py, http.py, os.py...). See README.md.
 (function (g) {
   "use strict";
 

@@ -19,7 +19,8 @@ import orjson
 import quickjs
 
 from pybase.apis.errors import ApiError
-from pybase.jsvm import binds, binds_db, errors
+from pybase.jsvm import binds, errors
+from pybase.jsvm.binds import app as binds_app
 
 if TYPE_CHECKING:
     from pybase.jsvm.runtime import JsRuntime
@@ -78,7 +79,7 @@ class Executor:
             if token:
                 self.runtime.guard.stop(token)
             if self.transactions:
-                binds_db.unwind_transactions(self)
+                binds_app.unwind_transactions(self)
 
     def run(self, handler: Handler, event: Any) -> None:
         """Run ``handler(event)``; JS errors come back as Python exceptions."""
@@ -109,7 +110,7 @@ class Executor:
                 runtime.guard.stop(token)
             if self.transactions:
                 # NOTE: an interrupted handler never reached its runInTransaction's end.
-                binds_db.unwind_transactions(self)
+                binds_app.unwind_transactions(self)
             self.scope = binds.Scope()
         if out:
             raise errors.from_js(orjson.loads(out), scope.kept, handler.where)

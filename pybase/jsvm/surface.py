@@ -1,8 +1,17 @@
 """The JS surface of ``pb_hooks``, declared once: every global and its members, with TS types.
 
-``hooks_runtime/*.js`` installs these globals (plus one ``onXxx`` per JS hook of
-``core/app_hooks.py``); ``typings.py`` turns this list into ``types.d.ts``; a test compares the
-globals a real context has with this list, so the runtime and its typings cannot drift apart.
+This table is the one place a JS name is declared. From it:
+
+- ``typings.py`` writes ``types.d.ts``;
+- ``binds/__init__.py`` registers the bridge operations of the modules named in ``impl``
+  (``pybase/jsvm/binds/<impl>.py``; the JS half lives in ``hooks_runtime/<js>``);
+- ``tests/jsvm/test_surface.py`` checks a real context installs exactly these globals and
+  members (plus one ``onXxx`` per JS hook of ``core/app_hooks.py``), and
+  ``tests/jsvm/test_parity.py`` checks them against PocketBase's own jsvm typings.
+
+To add a global: declare it here (with its ``impl`` module and ``js`` file), write
+``binds/<impl>.py`` with an ``OPS`` dict and the JS in ``hooks_runtime/<js>``, then run
+``scripts/gen_jstypes.py``.
 """
 
 from __future__ import annotations
@@ -20,6 +29,8 @@ class JsGlobal:
     ts: str  # object: its interface name; function: "(args): ret"; class: constructor args; value: type
     members: tuple[tuple[str, str], ...] = ()  # (name, TS member declaration)
     doc: str = ""
+    impl: tuple[str, ...] = ()  # modules of pybase/jsvm/binds/ with its bridge operations
+    js: str = "prelude.js"  # the hooks_runtime/ file that installs it
 
 
 def _m(*decls: str) -> tuple[tuple[str, str], ...]:
@@ -31,20 +42,20 @@ _ERR = "(message?: string, data?: any)"
 
 GLOBALS: tuple[JsGlobal, ...] = (
     # ---- errors.js
-    JsGlobal("ApiError", "class", "(status?: number, message?: string, data?: any)", (), "An error answered with its status, message and data."),
-    JsGlobal("BadRequestError", "class", _ERR, (), "400 error."),
-    JsGlobal("UnauthorizedError", "class", _ERR, (), "401 error."),
-    JsGlobal("ForbiddenError", "class", _ERR, (), "403 error."),
-    JsGlobal("NotFoundError", "class", _ERR, (), "404 error."),
-    JsGlobal("TooManyRequestsError", "class", _ERR, (), "429 error."),
-    JsGlobal("InternalServerError", "class", _ERR, (), "500 error."),
-    JsGlobal("ValidationError", "class", "(code?: string, message?: string)", _m("toJSON(): any"), "A field error inside an ApiError's data."),
-    JsGlobal("PyError", "class", "(message: string, status?: number, type?: string, ref?: number)", (), "An error raised by pybase while JS called into it."),
+    JsGlobal("ApiError", "class", "(status?: number, message?: string, data?: any)", (), "An error answered with its status, message and data.", js="errors.js"),
+    JsGlobal("BadRequestError", "class", _ERR, (), "400 error.", js="errors.js"),
+    JsGlobal("UnauthorizedError", "class", _ERR, (), "401 error.", js="errors.js"),
+    JsGlobal("ForbiddenError", "class", _ERR, (), "403 error.", js="errors.js"),
+    JsGlobal("NotFoundError", "class", _ERR, (), "404 error.", js="errors.js"),
+    JsGlobal("TooManyRequestsError", "class", _ERR, (), "429 error.", js="errors.js"),
+    JsGlobal("InternalServerError", "class", _ERR, (), "500 error.", js="errors.js"),
+    JsGlobal("ValidationError", "class", "(code?: string, message?: string)", _m("toJSON(): any"), "A field error inside an ApiError's data.", js="errors.js"),
+    JsGlobal("PyError", "class", "(message: string, status?: number, type?: string, ref?: number)", (), "An error raised by pybase while JS called into it.", js="errors.js"),
     # ---- prelude.js
     JsGlobal("console", "object", "Console", _m(
         "log(...args: any[]): void", "info(...args: any[]): void", "warn(...args: any[]): void",
         "error(...args: any[]): void", "debug(...args: any[]): void",
-    ), "Logs to the server log (logger pybase.jsvm.console)."),
+    ), "Logs to the server log (logger pybase.jsvm.console).", impl=("console",)),
     JsGlobal("$app", "object", "PocketBaseApp", _m(
         "findRecordById(collection: string | Collection, id: string): Record",
         "findRecordsByIds(collection: string | Collection, ids: string[]): Record[]",
@@ -65,7 +76,7 @@ GLOBALS: tuple[JsGlobal, ...] = (
         "logger(): Logger",
         "db(): DbBuilder",
         "runInTransaction<T>(fn: (txApp: PocketBaseApp) => T): T",
-    ), "The app (PocketBase's core.App subset)."),
+    ), "The app (PocketBase's core.App subset).", impl=("app", "collection", "dbx")),
     JsGlobal("Record", "class", "(collection: string | Collection, data?: {[key: string]: any})", _m(
         "get id(): string", "get(name: string): any", "set(name: string, value: any): void",
         "load(data: {[key: string]: any}): void", "getString(name: string): string",
@@ -76,21 +87,21 @@ GLOBALS: tuple[JsGlobal, ...] = (
         "verified(): boolean", "setVerified(verified: boolean): void", "tokenKey(): string",
         "setPassword(password: string): void", "validatePassword(password: string): boolean",
         "isSuperuser(): boolean", "publicExport(): {[key: string]: any}", "toJSON(): {[key: string]: any}",
-    ), "A record of a collection."),
+    ), "A record of a collection.", impl=("record",)),
     JsGlobal("Collection", "class", "(data?: {[key: string]: any})", _m(
         "isAuth(): boolean", "isBase(): boolean", "isView(): boolean", "tableName(): string",
-    ), "A collection: a plain copy of its JSON (id, name, type, fields, indexes, rules...)."),
+    ), "A collection: a plain copy of its JSON (id, name, type, fields, indexes, rules...).", impl=("collection",)),
     JsGlobal("DynamicModel", "class", "(shape?: {[key: string]: any})", (), "A row shape for $app.db() queries."),
     JsGlobal("Middleware", "class", "(fn: (e: RequestEvent) => void, priority?: number, id?: string)", (), "A route middleware with a priority and id."),
     JsGlobal("arrayOf", "function", "<T>(model: T): T[]"),
-    JsGlobal("toString", "function", "(value: any, maxBytes?: number): string"),
-    JsGlobal("readerToString", "function", "(value: any, maxBytes?: number): string"),
-    JsGlobal("sleep", "function", "(milliseconds: number): void"),
-    JsGlobal("require", "function", "(path: string): any", (), "CommonJS require (relative to the requiring module, or pb_hooks)."),
+    JsGlobal("toString", "function", "(value: any, maxBytes?: number): string", impl=("helpers",)),
+    JsGlobal("readerToString", "function", "(value: any, maxBytes?: number): string", impl=("helpers",)),
+    JsGlobal("sleep", "function", "(milliseconds: number): void", impl=("helpers",)),
+    JsGlobal("require", "function", "(path: string): any", (), "CommonJS require (relative to the requiring module, or pb_hooks).", impl=("require",)),
     JsGlobal("routerAdd", "function", "(method: string, path: string, handler: (e: RequestEvent) => void, ...middlewares: Array<Middleware | ((e: RequestEvent) => void)>): void"),
     JsGlobal("routerUse", "function", "(...middlewares: Array<Middleware | ((e: RequestEvent) => void)>): void"),
-    JsGlobal("cronAdd", "function", "(id: string, expression: string, handler: () => void): void", (), "Schedules a job (5-field cron expression or @hourly-style macro)."),
-    JsGlobal("cronRemove", "function", "(id: string): void"),
+    JsGlobal("cronAdd", "function", "(id: string, expression: string, handler: () => void): void", (), "Schedules a job (5-field cron expression or @hourly-style macro).", impl=("cron",)),
+    JsGlobal("cronRemove", "function", "(id: string): void", impl=("cron",)),
     JsGlobal("$apis", "object", "Apis", _m(
         "requireAuth(...collections: string[]): Middleware", "requireSuperuserAuth(): Middleware",
         "requireGuestOnly(): Middleware", "requireSuperuserOrOwnerAuth(param?: string): Middleware",
@@ -112,7 +123,7 @@ GLOBALS: tuple[JsGlobal, ...] = (
         "parseJWT(token: string, verificationKey: string): {[key: string]: any}",
         "encrypt(data: string | number[], key: string): string",
         "decrypt(cipherText: string, key: string): string",
-    )),
+    ), impl=("security",), js="binds.js"),
     JsGlobal("$dbx", "object", "Dbx", _m(
         "exp(sql: string, params?: {[key: string]: any}): DbxExpression",
         "hashExp(values: {[key: string]: any}): DbxExpression",
@@ -123,10 +134,10 @@ GLOBALS: tuple[JsGlobal, ...] = (
         "notLike(column: string, ...values: string[]): DbxExpression", "orNotLike(column: string, ...values: string[]): DbxExpression",
         "exists(expr: DbxExpression): DbxExpression", "notExists(expr: DbxExpression): DbxExpression",
         "between(column: string, from: any, to: any): DbxExpression", "notBetween(column: string, from: any, to: any): DbxExpression",
-    )),
+    ), impl=("dbx",), js="binds.js"),
     JsGlobal("$http", "object", "Http", _m(
         "send(config: {url: string, method?: string, body?: string | number[] | FormData, headers?: {[key: string]: string}, timeout?: number, data?: any}): HttpResponse",
-    )),
+    ), impl=("http",), js="binds.js"),
     JsGlobal("$os", "object", "OS", _m(
         "args: string[]", "getenv(key: string): string", "exec(name: string, ...args: string[]): Cmd",
         "cmd(name: string, ...args: string[]): Cmd", "readFile(path: string): number[]",
@@ -135,7 +146,7 @@ GLOBALS: tuple[JsGlobal, ...] = (
         "mkdir(path: string, perm?: number): void", "mkdirAll(path: string, perm?: number): void",
         "remove(path: string): void", "removeAll(path: string): void", "rename(oldPath: string, newPath: string): void",
         "truncate(path: string, size: number): void", "tempDir(): string", "getwd(): string",
-    )),
+    ), impl=("os",), js="binds.js"),
     JsGlobal("$filepath", "object", "Filepath", _m(
         "base(path: string): string", "clean(path: string): string", "dir(path: string): string",
         "ext(path: string): string", "join(...elems: string[]): string", "abs(path: string): string",
@@ -143,17 +154,17 @@ GLOBALS: tuple[JsGlobal, ...] = (
         "split(path: string): [string, string]", "splitList(path: string): string[]",
         "toSlash(path: string): string", "fromSlash(path: string): string",
         "match(pattern: string, name: string): boolean", "glob(pattern: string): string[]",
-    )),
+    ), impl=("filepath",), js="binds.js"),
     JsGlobal("$template", "object", "TemplateRegistry", _m(
         "loadFiles(...filenames: string[]): Template", "loadString(...sources: string[]): Template",
-    ), "Go html/template subset (see hooks_runtime/README.md)."),
+    ), "Go html/template subset (see hooks_runtime/README.md).", impl=("template",), js="binds.js"),
     JsGlobal("FormData", "class", "()", _m(
         "append(key: string, value: string): void", "set(key: string, value: string): void",
         "delete(key: string): void", "get(key: string): string | null", "getAll(key: string): string[]",
         "has(key: string): boolean", "keys(): string[]", "values(): string[]", "entries(): Array<[string, string]>",
-    )),
-    JsGlobal("unmarshal", "function", "(data: any, target: any): void"),
-    JsGlobal("toBytes", "function", "(value: any): number[]"),
+    ), js="binds.js"),
+    JsGlobal("unmarshal", "function", "(data: any, target: any): void", js="binds.js"),
+    JsGlobal("toBytes", "function", "(value: any): number[]", impl=("helpers",), js="binds.js"),
 )
 
 # Globals the runtime uses internally (never for hooks).
@@ -264,3 +275,12 @@ REQUEST_EVENT_MEMBERS = _m(
 )
 
 BY_NAME = {g.name: g for g in GLOBALS}
+
+# Modules of pybase/jsvm/binds/ behind no global: the ``e`` of every hook and route handler.
+IMPL_WITHOUT_GLOBAL = ("event",)
+
+
+def impl_modules() -> tuple[str, ...]:
+    """Every binds module the surface names, in declaration order (each once)."""
+    names = [name for g in GLOBALS for name in g.impl] + list(IMPL_WITHOUT_GLOBAL)
+    return tuple(dict.fromkeys(names))

@@ -185,7 +185,7 @@ def _write(parsed: Any, out: list[str]) -> None:
             raise BadRequestError(f"unsupported regex pattern operator {op}")
 
 
-OPS_SECURITY: dict[str, Callable[..., Any]] = {
+OPS: dict[str, Callable[..., Any]] = {
     "security.randomString": lambda ex, n: security.random_string(int(n)),
     "security.randomStringWithAlphabet": lambda ex, n, alphabet: security.random_string(int(n), str(alphabet)),
     "security.randomStringByRegex": random_string_by_regex,

@@ -1,4 +1,4 @@
-"""Raw queries, dbx expressions, transactions and collection writes for JS (``$app.db()``...).
+"""``$dbx`` expressions and ``$app.db()`` queries for JS.
 
 SQL written by a hook runs through SQLAlchemy ``text()`` with bound parameters only: dbx's
 ``{:name}`` placeholders become bind parameters, ``[[column]]`` and ``{{table}}`` become quoted
@@ -7,35 +7,37 @@ identifiers, and every other colon is escaped so it can never be read as a param
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pybase.jsvm.pool import Executor
 import itertools
 import re
-from collections.abc import Callable
-from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, cast
+from typing import cast
 
-from sqlalchemy import and_, false, literal_column, not_, or_, select, text, true
+from sqlalchemy import and_, false, literal_column, not_, or_, text, true
 from sqlalchemy.exc import DBAPIError, StatementError
 
-from pybase.core.collections import apply_changes, new_collection
 from pybase.core.errors import BadRequestError, NotFoundError
-from pybase.core.fields import UnknownFieldType, new_field
-from pybase.core.records import Record
-from pybase.store.dialect import insertion_order
 
 if TYPE_CHECKING:
     from sqlalchemy import ColumnElement, Table
 
-    from pybase.jsvm.pool import Executor
 
 _SQL_TOKEN_RE = re.compile(r"\{:(\w+)\}|\[\[([\w.]+)\]\]|\{\{([\w.]+)\}\}|:")
+
+
 _IDENT_RE = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)?$")
+
+
 _READ_RE = re.compile(r"^\s*(select|with|values|explain)\b", re.I)
+
+
 _LIKE_ESCAPE = "\\"
+
+
 _param_ids = itertools.count(1)
-
-
-class _Rollback(Exception):
-    """Thrown into a write transaction to roll it back (a JS error ended runInTransaction)."""
 
 
 def _quote(name: str) -> str:
@@ -147,9 +149,6 @@ def where_clauses(table: Table, exprs: tuple[Any, ...], filter_clause: Any) -> l
     return [c for c in clauses if c is not None]
 
 
-# ---- $app.db().newQuery() --------------------------------------------------------------------
-
-
 def db_query(ex: Executor, sql: Any, params: Any, mode: str) -> Any:
     """Run a dbx-style query: ``one`` (a row or 404), ``all`` (rows) or ``execute``."""
     db = ex.runtime.app.db
@@ -175,98 +174,6 @@ def db_query(ex: Executor, sql: Any, params: Any, mode: str) -> Any:
     return rows
 
 
-def find_all_records(ex: Executor, collection: Any, *exprs: Any) -> list[Record]:
-    """``$app.findAllRecords(collection, ...dbxExpressions)`` in insertion order."""
-    from pybase.jsvm.binds_app import collection_of, filter_clause
-
-    app = ex.runtime.app
-    col = collection_of(ex, collection)
-    stmt = select(col.table)
-    clauses = where_clauses(col.table, exprs, lambda text_: filter_clause(col, text_))
-    if clauses:
-        stmt = stmt.where(*clauses)
-    if not col.is_view:
-        stmt = stmt.order_by(insertion_order(col.table))
-    try:
-        with app.db.read() as conn:
-            rows = conn.execute(stmt).all()
-    except (DBAPIError, StatementError) as ex_:
-        raise BadRequestError(str(getattr(ex_, "orig", None) or ex_)) from ex_
-    return [Record.from_row(col, row, app.records) for row in rows]
-
-
-# ---- transactions ----------------------------------------------------------------------------
-
-
-def tx_begin(ex: Executor) -> None:
-    """Open (or join) the write transaction on this thread for ``$app.runInTransaction``."""
-    manager: AbstractContextManager[Any] = ex.runtime.app.db.write()
-    manager.__enter__()
-    ex.transactions.append(manager)
-
-
-def tx_end(ex: Executor, ok: Any) -> None:
-    """Commit (``ok``) or roll back the innermost transaction opened by :func:`tx_begin`."""
-    if not ex.transactions:
-        raise BadRequestError("no transaction to end")
-    manager = ex.transactions.pop()
-    if ok:
-        manager.__exit__(None, None, None)
-    else:
-        error = _Rollback()
-        manager.__exit__(type(error), error, None)
-
-
-def unwind_transactions(ex: Executor) -> None:
-    """Roll back whatever an interrupted handler left open (innermost first)."""
-    while ex.transactions:
-        manager = ex.transactions.pop()
-        error = _Rollback()
-        try:
-            manager.__exit__(type(error), error, None)
-        except Exception:  # noqa: BLE001, S110 - the rollback itself is best effort
-            pass
-
-
-# ---- collections -----------------------------------------------------------------------------
-
-
-def save_collection(ex: Executor, data: Any) -> dict[str, Any]:
-    """Create or update a collection from its JSON (as the collections API would)."""
-    app = ex.runtime.app
-    if not isinstance(data, dict):
-        raise BadRequestError("expected a collection")
-    existing = app.registry.find(str(data["id"])) if data.get("id") else None
-    try:
-        if existing is None:
-            col = new_collection(data)
-            col.registry = app.registry
-            saved = app.save_collection(col)
-        else:
-            col = existing.clone()
-            skip = ("id", "type", "created", "updated", "system")
-            renames = apply_changes(col, {k: v for k, v in data.items() if k not in skip})
-            present = {f.id for f in col.fields}
-            # NOTE: as the collections API: system fields left out of the list come back.
-            col.fields.extend(new_field(f.to_json()) for f in existing.fields if f.system and f.id not in present)
-            col.invalidate()
-            saved = app.save_collection(col, existing, renames)
-    except UnknownFieldType as ex_:
-        raise BadRequestError(f"unknown field type {ex_}") from ex_
-    return saved.to_json()
-
-
-def delete_collection(ex: Executor, id_or_name: Any) -> None:
-    """Delete a collection by id or name."""
-    app = ex.runtime.app
-    app.delete_collection(app.find_collection(str(id_or_name)))
-
-
-OPS_DB: dict[str, Callable[..., Any]] = {
+OPS: dict[str, Callable[..., Any]] = {
     "db.query": db_query,
-    "app.findAllRecords": find_all_records,
-    "app.saveCollection": save_collection,
-    "app.deleteCollection": delete_collection,
-    "tx.begin": tx_begin,
-    "tx.end": tx_end,
 }

@@ -1,34 +1,30 @@
-"""``$app`` for JS: finders (by id, data or filter), counts and saves, over the core app."""
+"""``$app`` for JS: finders (by id, data or filter), counts, saves and deletes, settings, the logger and transactions."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+if TYPE_CHECKING:
+    from pybase.jsvm.pool import Executor
+import re
+from contextlib import AbstractContextManager
+
 import orjson
 from sqlalchemy import and_, select, true
+from sqlalchemy.exc import DBAPIError, StatementError
 
 from pybase.core import record_access
 from pybase.core.collections import Collection
 from pybase.core.errors import BadRequestError, NotFoundError
 from pybase.core.records import Record
 from pybase.core.settings import SHAPE, Settings
-from pybase.jsvm.binds_db import where_clauses
+from pybase.jsvm.binds.collection import collection_of
+from pybase.jsvm.binds.dbx import where_clauses
 from pybase.store.dialect import insertion_order
 from pybase.tools.filter import FilterError
 
-if TYPE_CHECKING:
-    from pybase.jsvm.pool import Executor
-
 _PARAM_RE = re.compile(r"\{:(\w+)\}")
-
-
-def collection_of(ex: Executor, value: Any) -> Collection:
-    """The collection ``value`` names (name or id), or ``value`` itself when it is one."""
-    if isinstance(value, Collection):
-        return value
-    return ex.runtime.app.find_collection(str(value))
 
 
 def _literal(value: Any) -> str:
@@ -187,7 +183,64 @@ def app_settings(ex: Executor) -> Settings:
     return ex.runtime.app.settings()
 
 
-OPS_APP: dict[str, Callable[..., Any]] = {
+def app_log(ex: Executor, level: Any, message: Any, attrs: Any) -> None:
+    """``$app.logger().info(msg, "key", value, ...)``: an entry in ``_logs`` with its attributes."""
+    ex.runtime.app.logger().log(int(level or 0), "" if message is None else str(message), *(attrs or []))
+
+
+def find_all_records(ex: Executor, collection: Any, *exprs: Any) -> list[Record]:
+    """``$app.findAllRecords(collection, ...dbxExpressions)`` in insertion order."""
+    app = ex.runtime.app
+    col = collection_of(ex, collection)
+    stmt = select(col.table)
+    clauses = where_clauses(col.table, exprs, lambda text_: filter_clause(col, text_))
+    if clauses:
+        stmt = stmt.where(*clauses)
+    if not col.is_view:
+        stmt = stmt.order_by(insertion_order(col.table))
+    try:
+        with app.db.read() as conn:
+            rows = conn.execute(stmt).all()
+    except (DBAPIError, StatementError) as ex_:
+        raise BadRequestError(str(getattr(ex_, "orig", None) or ex_)) from ex_
+    return [Record.from_row(col, row, app.records) for row in rows]
+
+
+class _Rollback(Exception):
+    """Thrown into a write transaction to roll it back (a JS error ended runInTransaction)."""
+
+
+def tx_begin(ex: Executor) -> None:
+    """Open (or join) the write transaction on this thread for ``$app.runInTransaction``."""
+    manager: AbstractContextManager[Any] = ex.runtime.app.db.write()
+    manager.__enter__()
+    ex.transactions.append(manager)
+
+
+def tx_end(ex: Executor, ok: Any) -> None:
+    """Commit (``ok``) or roll back the innermost transaction opened by :func:`tx_begin`."""
+    if not ex.transactions:
+        raise BadRequestError("no transaction to end")
+    manager = ex.transactions.pop()
+    if ok:
+        manager.__exit__(None, None, None)
+    else:
+        error = _Rollback()
+        manager.__exit__(type(error), error, None)
+
+
+def unwind_transactions(ex: Executor) -> None:
+    """Roll back whatever an interrupted handler left open (innermost first)."""
+    while ex.transactions:
+        manager = ex.transactions.pop()
+        error = _Rollback()
+        try:
+            manager.__exit__(type(error), error, None)
+        except Exception:  # noqa: BLE001, S110 - the rollback itself is best effort
+            pass
+
+
+OPS: dict[str, Callable[..., Any]] = {
     "app.findRecordById": app_find_record_by_id,
     "app.findRecordsByIds": app_find_records_by_ids,
     "app.findFirstRecordByData": app_find_first_record_by_data,
@@ -196,10 +249,14 @@ OPS_APP: dict[str, Callable[..., Any]] = {
     "app.countRecords": app_count_records,
     "app.findCollectionByNameOrId": app_find_collection,
     "app.findAuthRecordByEmail": app_find_auth_record_by_email,
+    "app.findAllRecords": find_all_records,
     "app.save": app_save,
     "app.saveNoValidate": app_save_no_validate,
     "app.delete": app_delete,
     "app.isDev": app_is_dev,
     "app.dataDir": app_data_dir,
     "app.settings": app_settings,
+    "app.log": app_log,
+    "tx.begin": tx_begin,
+    "tx.end": tx_end,
 }

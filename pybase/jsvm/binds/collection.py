@@ -1,0 +1,56 @@
+"""``Collection`` for JS: collections from names or ids, and whole-collection saves and deletes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pybase.jsvm.pool import Executor
+from pybase.core.collections import Collection, apply_changes, new_collection
+from pybase.core.errors import BadRequestError
+from pybase.core.fields import UnknownFieldType, new_field
+
+
+def collection_of(ex: Executor, value: Any) -> Collection:
+    """The collection ``value`` names (name or id), or ``value`` itself when it is one."""
+    if isinstance(value, Collection):
+        return value
+    return ex.runtime.app.find_collection(str(value))
+
+
+def save_collection(ex: Executor, data: Any) -> dict[str, Any]:
+    """Create or update a collection from its JSON (as the collections API would)."""
+    app = ex.runtime.app
+    if not isinstance(data, dict):
+        raise BadRequestError("expected a collection")
+    existing = app.registry.find(str(data["id"])) if data.get("id") else None
+    try:
+        if existing is None:
+            col = new_collection(data)
+            col.registry = app.registry
+            saved = app.save_collection(col)
+        else:
+            col = existing.clone()
+            skip = ("id", "type", "created", "updated", "system")
+            renames = apply_changes(col, {k: v for k, v in data.items() if k not in skip})
+            present = {f.id for f in col.fields}
+            # NOTE: as the collections API: system fields left out of the list come back.
+            col.fields.extend(new_field(f.to_json()) for f in existing.fields if f.system and f.id not in present)
+            col.invalidate()
+            saved = app.save_collection(col, existing, renames)
+    except UnknownFieldType as ex_:
+        raise BadRequestError(f"unknown field type {ex_}") from ex_
+    return saved.to_json()
+
+
+def delete_collection(ex: Executor, id_or_name: Any) -> None:
+    """Delete a collection by id or name."""
+    app = ex.runtime.app
+    app.delete_collection(app.find_collection(str(id_or_name)))
+
+
+OPS: dict[str, Callable[..., Any]] = {
+    "app.saveCollection": save_collection,
+    "app.deleteCollection": delete_collection,
+}
