@@ -4,8 +4,7 @@
 (function (g) {
   "use strict";
 
-  const bridge = g.__bridge;
-  delete g.__bridge;
+  const bridge = g.__bridge; // hidden by __setup, once every runtime file has run
   const call = bridge.call;
   const toBytes = bridge.toBytes;
   const plain = bridge.plain;

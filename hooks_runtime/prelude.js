@@ -512,6 +512,7 @@
   const compiled = new Map();
 
   g.__setup = function (cfg) {
+    delete g.__bridge; // every runtime file (surface.runtime_files()) has taken it by now
     loaderMode = !!cfg.loader;
     g.__hooks = cfg.hooksDir;
     for (const name of cfg.hooks) {
@@ -523,7 +524,7 @@
 
   g.__registrations = () => JSON.stringify(registrations);
 
-  // For binds.js (evaluated next), which removes it.
+  // For the runtime files evaluated after this one (binds.js...); __setup removes it.
   g.__bridge = { call: call, toBytes: toBytes, toString: toString, plain: plain, Record: Record, fieldList: fieldList };
 
   g.__compile = function (hid, src) {

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pybase.core.app_hooks import HOOKS
-from pybase.jsvm import loader, typings
+from pybase.jsvm import loader, surface, typings
 from pybase.jsvm.crons import JsCrons
 from pybase.jsvm.guard import Guard
 from pybase.jsvm.loader import LoadError, Registration
@@ -32,7 +32,7 @@ DEFAULT_POOL_SIZE = 15  # PocketBase's --hooksPool default
 DEFAULT_TIMEOUT = 30.0  # seconds of wall-clock time per JS call
 DEFAULT_MEMORY_LIMIT = 256 << 20  # bytes per context
 DEFAULT_STACK_SIZE = 1 << 20  # bytes of native stack per context (about 3000 JS frames)
-RUNTIME_FILES = ("errors.js", "prelude.js", "binds.js")
+RUNTIME_FILES = surface.runtime_files()
 TYPES_FILE = "types.d.ts"
 
 

@@ -284,3 +284,9 @@ def impl_modules() -> tuple[str, ...]:
     """Every binds module the surface names, in declaration order (each once)."""
     names = [name for g in GLOBALS for name in g.impl] + list(IMPL_WITHOUT_GLOBAL)
     return tuple(dict.fromkeys(names))
+
+
+def runtime_files() -> tuple[str, ...]:
+    """The ``hooks_runtime/`` files every context evaluates, in order: errors.js, prelude.js
+    (the bridge), then each file the table names, in declaration order."""
+    return tuple(dict.fromkeys(["errors.js", "prelude.js"] + [g.js for g in GLOBALS]))
