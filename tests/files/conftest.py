@@ -1,0 +1,93 @@
+"""Fixtures of the files tests: a collection with file fields, served on local storage and on
+S3 (moto's server mode on loopback, a real S3 HTTP endpoint started here)."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.s3_server import make_bucket, moto_endpoint, s3_settings
+from tests.testapp import TestServer, start_server
+
+__all__ = ["make_bucket", "moto_endpoint", "s3_settings"]
+
+
+def png(width: int, height: int, rgb: tuple[int, int, int] = (255, 0, 0)) -> bytes:
+    """A real PNG image of one colour."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    row = b"\x00" + bytes(rgb) * width
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b"")
+
+
+DOCS_FIELDS: list[dict[str, Any]] = [
+    {"name": "title", "type": "text"},
+    {"name": "one", "type": "file", "maxSelect": 1, "maxSize": 100000, "thumbs": ["50x50", "20x0", "0x20", "30x30t", "30x30b", "30x30f"]},
+    {"name": "many", "type": "file", "maxSelect": 3, "mimeTypes": ["image/png", "text/plain"]},
+    {"name": "secret", "type": "file", "maxSelect": 1, "protected": True},
+    {"name": "owner", "type": "relation", "collectionId": "_pb_users_auth_", "maxSelect": 1},
+]
+
+
+class FilesEnv:
+    """A server with the ``docs`` collection, on local storage or S3."""
+
+    def __init__(self, server: TestServer, backend: str, s3: Any = None, bucket: str = "") -> None:
+        self.server = server
+        self.backend = backend
+        self.s3 = s3
+        self.bucket = bucket
+        self.su = {"Authorization": server.token("superuser")}
+
+    def keys(self, prefix: str = "") -> list[str]:
+        """Every stored key (files only, no local sidecars)."""
+        if self.backend == "s3":
+            answer = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=prefix)
+            return sorted(o["Key"] for o in answer.get("Contents") or [])
+        return sorted(self.server.app.files.local.list(prefix))
+
+    def create(self, files: list[tuple[str, tuple[str, bytes, str]]], data: dict[str, Any] | None = None, **kw: Any) -> Any:
+        return self.server.request("POST", "/api/collections/docs/records", files=files, data=data or {}, **kw)
+
+    def file_url(self, record: dict[str, Any], name: str) -> str:
+        return f"/api/files/docs/{record['id']}/{name}"
+
+
+@pytest.fixture(params=["local", "s3"])
+def env(request: pytest.FixtureRequest, tmp_path: Path, fixture_data: Path) -> Iterator[FilesEnv]:
+    """The docs collection on each backend."""
+    server = start_server(tmp_path, fixture_data)
+    try:
+        su = {"Authorization": server.token("superuser")}
+        answer = server.request("POST", "/api/collections", headers=su, json={
+            "name": "docs", "type": "base", "listRule": "", "viewRule": "", "createRule": "", "updateRule": "",
+            "deleteRule": "", "fields": DOCS_FIELDS,
+        })  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        s3 = bucket = None
+        if request.param == "s3":
+            endpoint = request.getfixturevalue("moto_endpoint")
+            bucket = f"b{tmp_path.name.lower().replace('_', '-')[-40:]}".strip("-")
+            s3 = make_bucket(endpoint, bucket)
+            answer = server.request("PATCH", "/api/settings", headers=su, json={"s3": s3_settings(endpoint, bucket)})
+            assert answer.status_code == 200, answer.text
+        yield FilesEnv(server, request.param, s3, bucket or "")
+    finally:
+        server.stop()
+
+
+def text_file(name: str, content: bytes = b"hello") -> tuple[str, bytes, str]:
+    return (name, content, "text/plain")
+
+
+def image_file(name: str = "photo.png", width: int = 80, height: int = 40) -> tuple[str, bytes, str]:
+    return (name, png(width, height), "image/png")
+
