@@ -21,6 +21,15 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class JsType:
+    """A type hooks get values of but never name (no global): ``$app.logger()``, ``$app.db()``..."""
+
+    name: str
+    members: tuple[tuple[str, str], ...]
+    doc: str = ""
+
+
+@dataclass(frozen=True)
 class JsGlobal:
     """One global: an object (with members), a function, a class (with members) or a value."""
 
@@ -173,21 +182,6 @@ INTERNAL = frozenset({"__setup", "__registrations", "__compile", "__invoke", "__
 # Helper types referenced above, verbatim TypeScript.
 HELPER_TYPES = """\
 type DbxExpression = {$dbx: string, [key: string]: any};
-interface Logger {
-  debug(msg: string, ...args: any[]): void;
-  info(msg: string, ...args: any[]): void;
-  warn(msg: string, ...args: any[]): void;
-  error(msg: string, ...args: any[]): void;
-}
-interface DbQuery {
-  bind(params: {[key: string]: any}): DbQuery;
-  one<T>(model?: T): T;
-  all<T>(models?: T[]): T[];
-  execute(): {rowsAffected(): number, lastInsertId(): number};
-}
-interface DbBuilder {
-  newQuery(sql: string): DbQuery;
-}
 interface HttpResponse {
   statusCode: number;
   headers: {[key: string]: string[]};
@@ -244,22 +238,35 @@ interface Settings {
   tableName(): string;
   pk(): string;
 }
-interface HookRequestInfo {
-  method: string;
-  query: {[key: string]: any};
-  headers: {[key: string]: string};
-  body: {[key: string]: any};
-  auth: Record | null;
-  context: string;
-}
 """
+
+# Types of values hooks get (no global of their own).
+TYPES: tuple[JsType, ...] = (
+    JsType("Logger", _m(
+        "debug(msg: string, ...args: any[]): void", "info(msg: string, ...args: any[]): void",
+        "warn(msg: string, ...args: any[]): void", "error(msg: string, ...args: any[]): void",
+        "with(...args: any[]): Logger", "withGroup(name: string): Logger",
+    ), "$app.logger(): entries land in _logs with their key/value attributes."),
+    JsType("Query", _m(
+        "bind(params: {[key: string]: any}): Query", "one<T>(model?: T): T", "all<T>(models?: T[]): T[]",
+        "execute(): {rowsAffected(): number, lastInsertId(): number}",
+    ), "A raw SQL query ($app.db().newQuery(sql)); {:name} placeholders are bound parameters."),
+    JsType("DbBuilder", _m(
+        "newQuery(sql: string): Query",
+    ), "$app.db()."),
+    JsType("RequestInfo", _m(
+        "method: string", "query: {[key: string]: any}", "headers: {[key: string]: string}",
+        "body: {[key: string]: any}", "auth: Record | null", "context: string",
+    ), "The request data rules see (@request.*)."),
+)
+TYPES_BY_NAME = {t.name: t for t in TYPES}
 
 # Members of every event (``e``) and of request events, as the prelude's event proxies offer.
 EVENT_MEMBERS = _m("app: PocketBaseApp", "next(): void")
 REQUEST_EVENT_MEMBERS = _m(
     "request: {method: string, host: string, remoteAddr: string, url: {path: string, rawQuery: string, query(): {get(key: string): string, has(key: string): boolean}, string(): string}, header: {get(name: string): string}, pathValue(name: string): string}",
     "response: {header(): {set(name: string, value: string): void, add(name: string, value: string): void, get(name: string): string, del(name: string): void}}",
-    "requestInfo(): HookRequestInfo",
+    "requestInfo(): RequestInfo",
     "bindBody(target: any): void",
     "json(status: number, data: any): void",
     "string(status: number, text: string): void",
@@ -274,10 +281,22 @@ REQUEST_EVENT_MEMBERS = _m(
     "set(key: string, value: any): void",
 )
 
+# Fields of request events the typings derive from core/events.py (listed for the parity test).
+REQUEST_EVENT_FIELDS = _m("auth: Record | null")
+
 BY_NAME = {g.name: g for g in GLOBALS}
 
 # Modules of pybase/jsvm/binds/ behind no global: the ``e`` of every hook and route handler.
 IMPL_WITHOUT_GLOBAL = ("event",)
+
+
+def declared_names() -> set[str]:
+    """Every declared JS name: ``global``, ``global.member`` and ``Type.member`` (the parity test's side)."""
+    names = {g.name for g in GLOBALS}
+    names |= {f"{g.name}.{m}" for g in GLOBALS for m, _ in g.members}
+    names |= {f"{t.name}.{m}" for t in TYPES for m, _ in t.members}
+    names |= {f"RequestEvent.{m}" for m, _ in EVENT_MEMBERS + REQUEST_EVENT_MEMBERS + REQUEST_EVENT_FIELDS}
+    return names
 
 
 def impl_modules() -> tuple[str, ...]:
@@ -290,3 +309,158 @@ def runtime_files() -> tuple[str, ...]:
     """The ``hooks_runtime/`` files every context evaluates, in order: errors.js, prelude.js
     (the bridge), then each file the table names, in declaration order."""
     return tuple(dict.fromkeys(["errors.js", "prelude.js"] + [g.js for g in GLOBALS]))
+
+
+# ---- what PocketBase's jsvm has and pybase deliberately doesn't ------------------------------
+# Keys are PocketBase's names (``global``, ``global.member``, ``Type.member``, as in
+# tests/data/pb_jsvm_surface.json); tests/jsvm/test_parity.py checks every PocketBase name is
+# declared above or listed here, and that nothing listed here is declared above.
+
+_REALTIME = "pending issue #11 (realtime): the subscriptions broker and its messages come with it"
+_AUTH = "pending issue #12 (auth): mail, OAuth2, OTP, MFA and auth origins come with it"
+_FILES = "pending issue #13 (files): file uploads, storage and file tokens come with it"
+_BACKUPS = "pending issue #10 (operations): backups and request logs from JS come with it"
+_GO_SQL = "Go database/sql plumbing (scanning rows, driver values, hooks on the Go query); JS gets plain values"
+_GO_CTX = "Go context.Context plumbing: pybase has no cancellation contexts; use the method without it"
+_GO_JSON = "Go JSON (un)marshalling: in JS use JSON.stringify / JSON.parse (toJSON is there)"
+_GO_CLI = "the Go CLI and process lifecycle belong to the pybase command, not to hooks"
+_MIGRATIONS = "PocketBase's system migrations are Go code; pybase runs them itself at start"
+_SCHEMA_DDL = "schema changes go through collections ($app.save(collection)) so pybase's registry stays in sync"
+
+
+def _absent(reason: str, *names: str) -> dict[str, str]:
+    return dict.fromkeys(names, reason)
+
+
+ABSENT: dict[str, str] = {
+    **_absent(_REALTIME, "$app.subscriptionsBroker", "SubscriptionMessage"),
+    **_absent(
+        _AUTH, "$mails", "$mails.sendRecordAuthAlert", "$mails.sendRecordChangeEmail", "$mails.sendRecordOTP",
+        "$mails.sendRecordPasswordReset", "$mails.sendRecordVerification", "$app.newMailClient", "MailerMessage",
+        "$app.deleteAllAuthOriginsByRecord", "$app.deleteAllExternalAuthsByRecord", "$app.deleteAllMFAsByRecord",
+        "$app.deleteAllOTPsByRecord", "$app.deleteExpiredMFAs", "$app.deleteExpiredOTPs",
+        "$app.findAllAuthOriginsByCollection", "$app.findAllAuthOriginsByRecord", "$app.findAllExternalAuthsByCollection",
+        "$app.findAllExternalAuthsByRecord", "$app.findAllMFAsByCollection", "$app.findAllMFAsByRecord",
+        "$app.findAllOTPsByCollection", "$app.findAllOTPsByRecord", "$app.findAuthOriginById",
+        "$app.findAuthOriginByRecordAndFingerprint", "$app.findFirstExternalAuthByExpr", "$app.findMFAById",
+        "$app.findOTPById", "AppleClientSecretCreateForm", "TestEmailSendForm",
+    ),
+    **_absent(
+        _FILES, "$filesystem", "$filesystem.fileFromBytes", "$filesystem.fileFromMultipart", "$filesystem.fileFromPath",
+        "$filesystem.fileFromURL", "$filesystem.local", "$filesystem.s3", "$app.newFilesystem", "$app.newBackupsFilesystem",
+        "$app.findRecordByViewFile", "Record.baseFilesPath", "Record.findFileFieldByFile", "Record.getUnsavedFiles",
+        "Record.getUploadedFiles", "Record.newFileToken", "Collection.baseFilesPath", "RequestEvent.fileFS",
+        "TestS3FilesystemForm", "RecordUpsertForm",
+    ),
+    **_absent(
+        _BACKUPS, "$app.createBackup", "$app.restoreBackup", "$app.deleteOldLogs", "$app.findLogById", "$app.logsStats",
+        "$app.logQuery", "$app.auxModelQuery",
+    ),
+    **_absent(
+        _GO_SQL, "Query.close", "Query.execLogFunc", "Query.fieldMapper", "Query.lastError", "Query.logFunc",
+        "Query.perfFunc", "Query.prepare", "Query.queryLogFunc", "Query.rows", "Query.withAllHook", "Query.withExecHook",
+        "Query.withOneHook", "SelectQuery.fieldMapper", "SelectQuery.tableMapper", "SelectQuery.rows",
+        "SelectQuery.withBuildHook", "SelectQuery.info", "SelectQuery.model", "DbBuilder.model", "DbBuilder.queryBuilder",
+        "DbBuilder.generatePlaceholder", "DateTime.scan", "DateTime.value", "FieldsList.scan", "FieldsList.value",
+        "Record.postScan", "Collection.postScan", "$app.txInfo", "$app.store", "$app.modelQuery",
+    ),
+    **_absent(
+        _GO_CTX, "Query.context", "Query.withContext", "SelectQuery.context", "SelectQuery.withContext",
+        "Logger.debugContext", "Logger.infoContext", "Logger.warnContext", "Logger.errorContext", "Logger.handler",
+        "Logger.logAttrs", "Context",
+    ),
+    **_absent(
+        _GO_JSON, "Record.marshalJSON", "Record.unmarshalJSON", "Collection.marshalJSON", "Collection.unmarshalJSON",
+        "DateTime.marshalJSON", "DateTime.unmarshalJSON", "FieldsList.marshalJSON", "FieldsList.unmarshalJSON",
+        "FieldsList.addMarshaledJSON", "FieldsList.addMarshaledJSONAt", "$app.importCollectionsByMarshaledJSON",
+    ),
+    **_absent(
+        _GO_CLI, "Command", "$app.bootstrap", "$app.resetBootstrapState", "$app.restart", "$os.exit",
+    ),
+    **_absent(_MIGRATIONS, "$app.runAllMigrations", "$app.runAppMigrations", "$app.runSystemMigrations"),
+    **_absent(
+        _SCHEMA_DDL, "DbBuilder.addColumn", "DbBuilder.addForeignKey", "DbBuilder.addPrimaryKey", "DbBuilder.alterColumn",
+        "DbBuilder.dropForeignKey", "DbBuilder.dropPrimaryKey", "DbBuilder.renameColumn", "$app.syncRecordTableSchema",
+        "$app.createViewFields", "$app.dryRunView", "$app.saveView", "$app.deleteView",
+    ),
+    "$os.dirFS": "Go io/fs values: $apis.static takes a folder path instead",
+    "$os.openRoot": "Go os.Root (a Go 1.24 sandboxed file tree); use $os/$filepath with your own path checks",
+    "$os.openInRoot": "Go os.Root (a Go 1.24 sandboxed file tree); use $os/$filepath with your own path checks",
+    "$filepath.walk": "takes a Go callback over fs.FileInfo; use $os.readDir recursively",
+    "$filepath.walkDir": "takes a Go callback over fs.DirEntry; use $os.readDir recursively",
+    "Timezone": "Go time.Location: pybase's DateTime is always UTC, as PocketBase stores dates",
+    "Cookie": "Go http.Cookie: set cookies with e.response.header().add('Set-Cookie', ...)",
+    "RequestEvent.fileFS": _FILES,
+    "RequestEvent.flush": "Go http.Flusher: pybase answers whole responses (waitress buffers them)",
+    "RequestEvent.stream": "streamed Go io.Reader bodies: answer with e.blob(...) or e.string(...)",
+    "RequestEvent.setCookie": "takes a Go http.Cookie: use e.response.header().add('Set-Cookie', ...)",
+    "Record.hookTags": "Go hook tags of the save: in JS the tags are the ones you passed to onRecordXxx(fn, ...tags)",
+    "Record.getGeoPoint": "pending: geoPoint fields come back as {lon, lat} from record.get()",
+    "Collection.integrityChecks": "PocketBase's internal switch to skip collection checks while it syncs its own schema",
+    "Collection.string": "Go fmt.Stringer: use JSON.stringify(collection)",
+    "FieldsList.string": "Go fmt.Stringer: use JSON.stringify(collection.fields)",
+    "FieldsList.clone": "collections are plain copies in JS already: JSON.parse(JSON.stringify(fields))",
+    "DateTime.time": "Go time.Time: use the DateTime methods (unix(), string(), add...) or new Date(dt.string())",
+    "SelectQuery.selectOption": "a MySQL-style SELECT option (SQL_CALC_FOUND_ROWS); SQLite has none",
+    "SelectQuery.preFragment": "Go-level raw SQL fragment hooks: write the query with newQuery(sql)",
+    "SelectQuery.postFragment": "Go-level raw SQL fragment hooks: write the query with newQuery(sql)",
+    "Logger.enabled": "slog handler levels: every level is logged to _logs, filtered by the logs settings",
+    "$app.auxNonconcurrentDB": "pybase has one connection pool per database, so there is only $app.auxDB()",
+    "$app.auxConcurrentDB": "pybase has one connection pool per database, so there is only $app.auxDB()",
+    "$app.auxSave": "aux models are log entries: use $app.logger() to write them",
+    "$app.auxSaveNoValidate": "aux models are log entries: use $app.logger() to write them",
+    "$app.auxSaveWithContext": "aux models are log entries: use $app.logger() to write them",
+    "$app.auxSaveNoValidateWithContext": "aux models are log entries: use $app.logger() to write them",
+    "$app.auxDelete": "aux models are log entries, pruned by the logs settings (logs.maxDays)",
+    "$app.auxDeleteWithContext": "aux models are log entries, pruned by the logs settings (logs.maxDays)",
+    "$app.auxRunInTransaction": "aux models are log entries, written by pybase's own log writer",
+}
+
+# NOTE: the rest of issue #14's list, removed entry by entry as each lands.
+_PENDING14 = "pending issue #14 (JS surface): not built in pybase yet"
+ABSENT.update(_absent(
+    _PENDING14,
+    "$apis.bodyLimit", "$apis.enrichRecord", "$apis.enrichRecords", "$apis.gzip", "$apis.recordAuthResponse",
+    "$apis.skipSuccessActivityLog", "$app.auxDB", "$app.auxHasTable", "$app.auxVacuum",
+    "$app.canAccessRecord", "$app.collectionQuery", "$app.concurrentDB", "$app.deleteTable",
+    "$app.deleteWithContext", "$app.encryptionEnv", "$app.expandRecord", "$app.expandRecords",
+    "$app.findAllCollections", "$app.findAuthRecordByToken", "$app.findCachedCollectionReferences",
+    "$app.findCollectionReferences", "$app.hasTable", "$app.importCollections", "$app.isBootstrapped",
+    "$app.isCollectionNameUnique", "$app.isTransactional", "$app.nonconcurrentDB", "$app.recordQuery",
+    "$app.reloadCachedCollections", "$app.reloadSettings", "$app.saveNoValidateWithContext",
+    "$app.saveWithContext", "$app.tableColumns", "$app.tableIndexes", "$app.tableInfo",
+    "$app.truncateCollection", "$app.unsafeWithoutHooks", "$app.vacuum", "$app.validate",
+    "$app.validateWithContext", "AutodateField", "BoolField", "Collection.addIndex", "Collection.dbExport",
+    "Collection.getIndex", "Collection.removeIndex", "DateField", "DateTime", "DateTime.add",
+    "DateTime.addDate", "DateTime.after", "DateTime.before", "DateTime.compare", "DateTime.equal",
+    "DateTime.isZero", "DateTime.string", "DateTime.sub", "DateTime.unix", "DbBuilder.createIndex",
+    "DbBuilder.createTable", "DbBuilder.createUniqueIndex", "DbBuilder.delete", "DbBuilder.dropColumn",
+    "DbBuilder.dropIndex", "DbBuilder.dropTable", "DbBuilder.insert", "DbBuilder.quote",
+    "DbBuilder.quoteSimpleColumnName", "DbBuilder.quoteSimpleTableName", "DbBuilder.renameTable",
+    "DbBuilder.select", "DbBuilder.truncateTable", "DbBuilder.update", "DbBuilder.upsert", "EditorField",
+    "EmailField", "Field", "FieldsList", "FieldsList.add", "FieldsList.addAt", "FieldsList.asMap",
+    "FieldsList.fieldNames", "FieldsList.getById", "FieldsList.getByName", "FieldsList.removeById",
+    "FieldsList.removeByName", "FileField", "GeoPointField", "JSONField", "Logger.log", "NumberField",
+    "PasswordField", "Query.column", "Query.params", "Query.row", "Query.sql", "Record.customData",
+    "Record.dbExport", "Record.expand", "Record.expandedAll", "Record.expandedOne", "Record.fieldsData",
+    "Record.getDateTime", "Record.getRaw", "Record.hide", "Record.ignoreEmailVisibility",
+    "Record.ignoreUnchangedFields", "Record.lastSavedPK", "Record.markAsNew", "Record.markAsNotNew",
+    "Record.mergeExpand", "Record.newAuthToken", "Record.newEmailChangeToken", "Record.newPasswordResetToken",
+    "Record.newStaticAuthToken", "Record.newVerificationToken", "Record.pk", "Record.refreshTokenKey",
+    "Record.replaceModifiers", "Record.setExpand", "Record.setIfFieldExists", "Record.setRandomPassword",
+    "Record.setRaw", "Record.setTokenKey", "Record.unhide", "Record.unmarshalJSONField",
+    "Record.withCustomData", "RelationField", "RequestEvent.badRequestError", "RequestEvent.error",
+    "RequestEvent.findUploadedFiles", "RequestEvent.forbiddenError", "RequestEvent.getAll",
+    "RequestEvent.internalServerError", "RequestEvent.notFoundError", "RequestEvent.remoteIP",
+    "RequestEvent.setAll", "RequestEvent.status", "RequestEvent.tooManyRequestsError",
+    "RequestEvent.unauthorizedError", "RequestEvent.written", "RequestEvent.xml", "RequestInfo",
+    "RequestInfo.clone", "RequestInfo.hasSuperuserAuth", "SelectField", "SelectQuery.all",
+    "SelectQuery.andBind", "SelectQuery.andGroupBy", "SelectQuery.andHaving", "SelectQuery.andOrderBy",
+    "SelectQuery.andSelect", "SelectQuery.andWhere", "SelectQuery.bind", "SelectQuery.build",
+    "SelectQuery.column", "SelectQuery.distinct", "SelectQuery.from", "SelectQuery.groupBy",
+    "SelectQuery.having", "SelectQuery.innerJoin", "SelectQuery.join", "SelectQuery.leftJoin",
+    "SelectQuery.limit", "SelectQuery.offset", "SelectQuery.one", "SelectQuery.orHaving",
+    "SelectQuery.orWhere", "SelectQuery.orderBy", "SelectQuery.rightJoin", "SelectQuery.row",
+    "SelectQuery.select", "SelectQuery.union", "SelectQuery.unionAll", "SelectQuery.where", "TextField",
+    "URLField", "migrate", "nullArray", "nullBool", "nullFloat", "nullInt", "nullObject", "nullString",
+))

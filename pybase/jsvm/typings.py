@@ -124,6 +124,11 @@ def _hooks() -> str:
     return "\n".join(out) + "\n"
 
 
+def _type(t: surface.JsType) -> str:
+    members = "".join(f"  {decl};\n" for _, decl in t.members)
+    return f"{_doc(t.doc)}interface {t.name} {{\n{members}}}\n"
+
+
 def _global(g: surface.JsGlobal) -> str:
     doc = _doc(g.doc)
     if g.kind == "function":
@@ -153,6 +158,7 @@ def generate() -> str:
     body = "".join([
         "// ---- helper types\n",
         surface.HELPER_TYPES,
+        "".join(_type(t) for t in surface.TYPES),
         "\n// ---- events (the `e` of each hook)\n\n",
         _event_interfaces(),
         "\n// ---- app hooks (core/app_hooks.py)\n\n",

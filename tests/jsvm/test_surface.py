@@ -82,3 +82,25 @@ def test_types_file_goes_to_pb_data_and_empty_hooks_files_get_the_reference(hook
     assert (hooks / "empty.pb.js").read_text() == '/// <reference path="../pb_data/types.d.ts" />\n\n'
     assert (hooks / "full.pb.js").read_text() == "// mine\n"
     assert srv.pybase.jsvm.last_error is None
+
+
+# Values of these types, made in a real context: their members must be the declared ones.
+_TYPE_SAMPLES = {
+    "Logger": "$app.logger()",
+    "DbBuilder": "$app.db()",
+    "Query": "$app.db().newQuery('SELECT 1')",
+}
+
+
+@pytest.mark.parametrize("type_name", sorted(_TYPE_SAMPLES))
+def test_members_of_each_type_match_the_declaration(executor, type_name):
+    sample = _TYPE_SAMPLES[type_name]
+    script = (
+        f"(function () {{ const v = {sample}; const names = new Set(Object.keys(v));"
+        " let p = Object.getPrototypeOf(v);"
+        " while (p && p !== Object.prototype) { Object.getOwnPropertyNames(p).forEach((n) => n !== 'constructor' && names.add(n)); p = Object.getPrototypeOf(p); }"
+        " return JSON.stringify([...names].filter((n) => typeof v[n] === 'function')); })()"
+    )
+    actual = set(json.loads(executor.ctx.eval(script)))
+    declared = {name for name, decl in surface.TYPES_BY_NAME[type_name].members if "(" in decl.split(":")[0]}
+    assert actual == declared
