@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from waitress.wasyncore import ExitNow
 
 from pybase.apis.errors import CLOSE_CONNECTION_ENV
 from pybase.apis.middleware import SECURITY_HEADERS
+from pybase.apis.realtime_streams import HIJACK_ENV
 
 log = logging.getLogger("pybase.server")
 # NOTE: waitress logs a warning per queued task under load; the queue is normal operation here.
@@ -63,12 +65,37 @@ class _JsonErrorTask(ErrorTask):
 
 
 class _WsgiTask(WSGITask):
-    """Closes the connection after the response when the app asked for it (413s)."""
+    """Closes the connection after the response when the app asked for it (413s), and hands
+    the socket over when the app asked for that (``HIJACK_ENV``: realtime streams)."""
+
+    _adopt: Callable[[socket.socket, bytes, bool], None] | None = None
+
+    def get_environment(self) -> dict[str, Any]:
+        environ: dict[str, Any] = super().get_environment()
+        environ[HIJACK_ENV] = self._hijack
+        return environ
+
+    def _hijack(self, adopt: Callable[[socket.socket, bytes, bool], None]) -> None:
+        self._adopt = adopt
 
     def build_response_header(self) -> bytes:
         if self.environ is not None and self.environ.get(CLOSE_CONNECTION_ENV):
             self.set_close_on_finish()
         return bytes(super().build_response_header())
+
+    def finish(self) -> None:
+        adopt = self._adopt
+        if adopt is None or self.wrote_header or not self.complete:
+            super().finish()
+            return
+        # NOTE: the head is not written here: the new owner sends it first, then the events.
+        self.wrote_header = True  # NOTE: before the head is built: no "Connection: close" (as Go)
+        head = self.build_response_header()
+        chunked, self.chunked_response = self.chunked_response, False
+        self.close_on_finish = True
+        channel = self.channel
+        if isinstance(channel, _Channel):
+            channel.hand_over(adopt, head, chunked)
 
 
 # Routes that wait on something slow by design run on the worker threads: bcrypt (password
@@ -247,6 +274,43 @@ class _Channel(HTTPChannel):
             return False  # the watchdog counted this run as a stall
         owner.dispatch.ran_inline(request.command, request.path, seconds)
         return True
+
+    handed_over = False
+
+    def hand_over(self, adopt: Callable[[socket.socket, bytes, bool], None], head: bytes, chunked: bool) -> None:
+        """Give this connection's socket to ``adopt``; waitress forgets it (called by the task).
+
+        NOTE: runs on the thread serving the request; the flag makes the loop thread leave the
+        socket alone from now on, and the map entry goes so the next poll pass skips it.
+        """
+        sock = self.socket
+        self.handed_over = True
+        self.connected = False
+        server = self.server
+        fileno = self._fileno
+        if self._map.get(fileno) is self:
+            del self._map[fileno]
+        if server.active_channels.get(fileno) is self:
+            del server.active_channels[fileno]
+        try:
+            adopt(sock, head, chunked)
+        except Exception:  # noqa: BLE001 - the stream's owner failed: close the socket
+            log.exception("handing a stream over failed")
+            sock.close()
+
+    def readable(self) -> bool:
+        return not self.handed_over and bool(super().readable())
+
+    def writable(self) -> bool:
+        return not self.handed_over and bool(super().writable())
+
+    def handle_close(self) -> None:
+        if not self.handed_over:
+            super().handle_close()
+
+    def close(self) -> None:
+        if not self.handed_over:
+            super().close()
 
     def _flush_outbufs_below_high_watermark(self) -> None:
         # NOTE: waitress waits for the loop thread to drain a large backlog; on the loop

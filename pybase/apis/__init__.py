@@ -14,6 +14,7 @@ from pybase.apis import (
     errors,
     health,
     logs,
+    realtime,
     record_auth,
     records,
     settings,
@@ -71,6 +72,7 @@ def create_wsgi_app(
     record_auth.register(api, app)
     crons.register(api, app)
     logs.register(api, app)
+    realtime.register(api, app)
     batch.register(api, app)
     backups.register(api, app)
     settings.register(api, app)

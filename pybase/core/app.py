@@ -20,6 +20,7 @@ from pybase.core.errors import NotFoundError
 from pybase.core.events import BootstrapEvent, TerminateEvent
 from pybase.core.fields import new_field
 from pybase.core.logs import Logger, LogSettings, LogStore
+from pybase.core.realtime import EventBus, InProcessBus, SubscriptionsBroker
 from pybase.core.record_query import RecordStore
 from pybase.core.records import Record
 from pybase.core.settings import Settings, SettingsStore
@@ -65,6 +66,9 @@ class App:
         #: the live settings, stored in ``_params`` (encrypted with the key in $encryption_env)
         self.settings_store = SettingsStore(self, encryption_env)
         self.hooks["onSettingsReload"].bind(self._logs_on_settings_reload, id="__pbAppLoggerOnSettingsReload__", priority=-999)
+        self._broker = SubscriptionsBroker()
+        #: committed record changes on their way to the realtime streams (one per process today)
+        self.event_bus: EventBus = InProcessBus()
         self.bootstrapped = False
         self._cron: Cron | None = None
         self._cron_lock = threading.Lock()
@@ -81,6 +85,10 @@ class App:
     def logger(self) -> Logger:
         """The app logger (PocketBase's ``app.Logger()``): entries land in ``_logs``."""
         return self._logger
+
+    def subscriptions_broker(self) -> SubscriptionsBroker:
+        """The realtime clients of this process (PocketBase's ``app.SubscriptionsBroker()``)."""
+        return self._broker
 
     def log_settings(self) -> LogSettings:
         """The ``logs`` settings in force (derived once per settings reload)."""

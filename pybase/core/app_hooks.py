@@ -71,9 +71,9 @@ HOOKS: tuple[HookSpec, ...] = (
     HookSpec("onMailerRecordEmailChangeSend", events.GenericAppEvent, True, "mailer"),
     HookSpec("onMailerRecordOTPSend", events.GenericAppEvent, True, "mailer"),
     # realtime
-    HookSpec("onRealtimeConnectRequest", events.RequestEvent, False, "realtime"),
-    HookSpec("onRealtimeSubscribeRequest", events.RequestEvent, False, "realtime"),
-    HookSpec("onRealtimeMessageSend", events.RequestEvent, False, "realtime"),
+    HookSpec("onRealtimeConnectRequest", events.RealtimeConnectRequestEvent, False, "realtime"),
+    HookSpec("onRealtimeSubscribeRequest", events.RealtimeSubscribeRequestEvent, False, "realtime"),
+    HookSpec("onRealtimeMessageSend", events.RealtimeMessageEvent, False, "realtime"),
     # settings API
     HookSpec("onSettingsListRequest", events.SettingsListRequestEvent, False, "settings"),
     HookSpec("onSettingsUpdateRequest", events.SettingsUpdateRequestEvent, False, "settings"),

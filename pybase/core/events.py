@@ -174,3 +174,24 @@ class SettingsUpdateRequestEvent(RequestEvent):
 
     old_settings: Settings | None = None
     new_settings: Settings | None = None
+
+
+class RealtimeConnectRequestEvent(RequestEvent):
+    """A client opens its event stream; ``idle_timeout`` (seconds) may be changed by a hook."""
+
+    client: Any = None
+    idle_timeout: float = 300.0
+
+
+class RealtimeSubscribeRequestEvent(RequestEvent):
+    """A client sets its topics; ``subscriptions`` is the new list (a hook may change it)."""
+
+    client: Any = None
+    subscriptions: list[str] | None = None
+
+
+class RealtimeMessageEvent(RequestEvent):
+    """A message is about to be written to a client's stream (``message`` may be replaced)."""
+
+    client: Any = None
+    message: Any = None

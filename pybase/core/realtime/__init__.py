@@ -1,0 +1,22 @@
+"""Realtime: clients and their topics, the event bus, and which change reaches whom.
+
+The SSE transport lives in the HTTP layer (``pybase.apis.realtime``); nothing here knows
+about sockets.
+"""
+
+from pybase.core.realtime.broadcast import RecordBroadcaster, can_receive
+from pybase.core.realtime.broker import SubscriptionsBroker
+from pybase.core.realtime.bus import EventBus, InProcessBus, RecordChange
+from pybase.core.realtime.client import (
+    AUTH_KEY,
+    IP_KEY,
+    Client,
+    Message,
+    SubscriptionOptions,
+    Transport,
+)
+
+__all__ = [
+    "AUTH_KEY", "IP_KEY", "Client", "EventBus", "InProcessBus", "Message", "RecordBroadcaster",
+    "RecordChange", "SubscriptionOptions", "SubscriptionsBroker", "Transport", "can_receive",
+]

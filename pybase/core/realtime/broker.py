@@ -1,0 +1,105 @@
+"""The registry of realtime clients (PocketBase's ``SubscriptionsBroker``), indexed by topic."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+
+from pybase.core.realtime.client import Client, Message, Transport
+
+
+class SubscriptionsBroker:
+    """Every connected client by id, and the clients of each topic's collection part.
+
+    PERF: a record change looks at the clients subscribed to its collection only (by name or
+    id), not at every connected client.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._clients: dict[str, Client] = {}
+        self._by_base: defaultdict[str, set[Client]] = defaultdict(set)
+        self._bases: dict[str, set[str]] = {}  # client id -> the bases it is indexed under
+
+    def register(self, client: Client) -> None:
+        client.on_topics_changed = self._reindex
+        with self._lock:
+            self._clients[client.id] = client
+        self._reindex(client)
+
+    def unregister(self, client_id: str) -> Client | None:
+        """Remove and discard a client; returns it (None when unknown)."""
+        with self._lock:
+            client = self._clients.pop(client_id, None)
+            if client is None:
+                return None
+            for base in self._bases.pop(client_id, ()):
+                members = self._by_base.get(base)
+                if members is not None:
+                    members.discard(client)
+                    if not members:
+                        del self._by_base[base]
+        client.on_topics_changed = None
+        client.discard()
+        return client
+
+    def client_by_id(self, client_id: str) -> Client | None:
+        with self._lock:
+            return self._clients.get(client_id)
+
+    def clients(self) -> dict[str, Client]:
+        """A copy of the id -> client map."""
+        with self._lock:
+            return dict(self._clients)
+
+    def total_clients(self) -> int:
+        with self._lock:
+            return len(self._clients)
+
+    def chunked_clients(self, size: int) -> list[list[Client]]:
+        clients = list(self.clients().values())
+        size = max(1, int(size))
+        return [clients[i : i + size] for i in range(0, len(clients), size)]
+
+    def subscribers(self, *bases: str) -> list[Client]:
+        """Clients with at least one topic whose collection part is one of ``bases``."""
+        with self._lock:
+            found: set[Client] = set()
+            for base in bases:
+                found |= self._by_base.get(base, set())
+            return list(found)
+
+    def send(self, topic: str, data: bytes) -> int:
+        """Send a custom message to every client subscribed to exactly ``topic``; returns how many."""
+        batch = [(c, Message(topic, data)) for c in self.subscribers(topic.split("/", 1)[0].split("?", 1)[0]) if c.has_subscription(topic)]
+        self.deliver(batch)
+        return len(batch)
+
+    def deliver(self, batch: list[tuple[Client, Message]]) -> None:
+        """Hand many messages over at once, one call per transport."""
+        by_transport: dict[Transport | None, list[tuple[Client, Message]]] = {}
+        for client, message in batch:
+            if not client.discarded:
+                by_transport.setdefault(client.transport, []).append((client, message))
+        for transport, items in by_transport.items():
+            if transport is None:
+                for client, message in items:
+                    client.send(message)
+            else:
+                transport.deliver(items)
+
+    def _reindex(self, client: Client) -> None:
+        bases = client.topic_bases()
+        with self._lock:
+            if client.id not in self._clients:
+                return
+            old = self._bases.get(client.id, set())
+            for base in old - bases:
+                members = self._by_base.get(base)
+                if members is not None:
+                    members.discard(client)
+                    if not members:
+                        del self._by_base[base]
+            for base in bases - old:
+                self._by_base[base].add(client)
+            self._bases[client.id] = bases

@@ -1,0 +1,100 @@
+"""One publish/subscribe interface between "a record change committed" and the streams.
+
+Every change reaches the realtime streams through an :class:`EventBus`. The one here is
+in-process: a queue and one thread, so changes fan out in commit order and off the request
+thread. A bus between processes or nodes implements the same two methods; the access checks
+(``broadcast``) and the SSE transport (the HTTP layer) do not change.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from pybase.core.realtime.client import Client, Message
+    from pybase.core.records import Record
+
+log = logging.getLogger("pybase.realtime")
+
+
+@dataclass
+class RecordChange:
+    """A committed create, update or delete of ``record`` (a snapshot of it).
+
+    ``prepared`` holds a delete's messages, made while the row still existed (rules may read it
+    or rows a cascade removes in the same transaction). A bus that crosses processes carries
+    the snapshot; the receiving side then checks access against it.
+    """
+
+    action: str
+    record: Record
+    prepared: list[tuple[Client, Message]] | None = field(default=None, repr=False)
+
+
+class EventBus(Protocol):
+    def publish(self, change: RecordChange) -> None:
+        """Announce a committed change (never raises, never blocks on subscribers)."""
+
+    def subscribe(self, handler: Callable[[RecordChange], Any]) -> None:
+        """Deliver every change published from now on to ``handler`` (on the bus's thread)."""
+
+    def close(self) -> None:
+        """Stop delivering; changes published afterwards are dropped."""
+
+
+_STOP = object()
+
+
+class InProcessBus:
+    """The bus of one process: a queue drained by one daemon thread."""
+
+    def __init__(self) -> None:
+        self._handlers: list[Callable[[RecordChange], Any]] = []
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def subscribe(self, handler: Callable[[RecordChange], Any]) -> None:
+        with self._lock:
+            self._handlers.append(handler)
+            if self._thread is None and not self._closed:
+                self._thread = threading.Thread(target=self._run, name="pybase-realtime-bus", daemon=True)
+                self._thread.start()
+
+    def publish(self, change: RecordChange) -> None:
+        if not self._closed and self._handlers:
+            self._queue.put(change)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+        self._queue.put(_STOP)
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5)
+
+    def drain(self, timeout: float = 5.0) -> bool:
+        """Wait until every change published so far was handled (tests, shutdown)."""
+        done = threading.Event()
+        self._queue.put(done)
+        return done.wait(timeout)
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                return
+            if isinstance(item, threading.Event):
+                item.set()
+                continue
+            for handler in list(self._handlers):
+                try:
+                    handler(item)
+                except Exception:  # noqa: BLE001 - one bad change must not stop the bus
+                    log.exception("realtime: failed to handle a %s of %s", item.action, item.record.id)
