@@ -1,44 +1,39 @@
-"""Record auth routes: auth-methods, auth-with-password, auth-refresh."""
+"""Record auth routes: auth-methods, auth-with-password, auth-refresh; the other methods' modules."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 import falcon
+import orjson
 
-from pybase.apis.client_ip import check_superuser_ip
+from pybase.apis import record_auth_impersonate, record_auth_otp
 from pybase.apis.errors import ApiError, bad_request, not_found, unauthorized
 from pybase.apis.ratelimit import check_collection
+from pybase.apis.record_auth_response import (
+    MSG_LOAD_FAILED,
+    MSG_MISSING_AUTH_COLLECTION,
+    MSG_MISSING_COLLECTION,
+    MSG_VALIDATION,
+    auth_response,
+)
 from pybase.apis.request_body import read_body, request_info
-from pybase.apis.serialize import apply_fields, dumps, parse_fields, record_to_json
-from pybase.core import record_access
+from pybase.apis.serialize import apply_fields, parse_fields
 from pybase.core.auth import (
     dummy_password_check,
     find_by_identity,
     is_refreshable,
-    new_auth_token,
     strip_bearer,
     token_claims,
 )
 from pybase.core.collections import Collection
 from pybase.core.errors import FieldError, required
-from pybase.core.events import (
-    RecordAuthRefreshRequestEvent,
-    RecordAuthRequestEvent,
-    RecordAuthWithPasswordRequestEvent,
-)
-from pybase.core.record_expand import expand_records
-from pybase.core.records import Record
-from pybase.core.request_info import RequestInfo
+from pybase.core.events import RecordAuthRefreshRequestEvent, RecordAuthWithPasswordRequestEvent
+from pybase.core.oauth2 import auth_methods
 
 if TYPE_CHECKING:
     from pybase.core.app import App
 
-MSG_LOAD_FAILED = "An error occurred while loading the submitted data."
-MSG_VALIDATION = "An error occurred while validating the submitted data."
-MSG_MISSING_COLLECTION = "Missing or invalid collection context."
-MSG_MISSING_AUTH_COLLECTION = "Missing or invalid auth collection context."
-MSG_AUTH_RULE = "The request doesn't satisfy the collection requirements to authenticate."
 #: the sign-in form's cap on identity, password and identityField (characters, as PocketBase)
 MAX_FORM_LENGTH = 255
 
@@ -52,11 +47,15 @@ def _too_long() -> FieldError:
 
 
 def register(api: falcon.App, app: App) -> None:
-    """Mount the auth routes of auth collections."""
+    """Mount the auth routes of auth collections (each sign-in method in its own module)."""
     resource = RecordAuthResource(app)
     api.add_route("/api/collections/{collection}/auth-methods", resource, suffix="methods")
     api.add_route("/api/collections/{collection}/auth-with-password", resource, suffix="password")
     api.add_route("/api/collections/{collection}/auth-refresh", resource, suffix="refresh")
+    # request-otp, auth-with-otp
+    record_auth_otp.register(api, app)
+    # impersonate/{id}
+    record_auth_impersonate.register(api, app)
 
 
 class RecordAuthResource:
@@ -81,22 +80,10 @@ class RecordAuthResource:
         """Which sign-in methods the collection offers."""
         col = self._auth_collection(collection)
         check_collection(req, col, "listAuthMethods")
-        password = col.auth.get("passwordAuth", {})
-        mfa, otp = col.auth.get("mfa", {}), col.auth.get("otp", {})
-        enabled = bool(password.get("enabled"))
-        # NOTE: PocketBase lists no identity fields while password auth is disabled.
-        identity = list(password.get("identityFields") or []) if enabled else []
-        data = {
-            "password": {"identityFields": identity, "enabled": enabled},
-            "oauth2": {"providers": [], "enabled": False},
-            "mfa": {"enabled": bool(mfa.get("enabled")), "duration": mfa.get("duration", 0) if mfa.get("enabled") else 0},
-            "otp": {"enabled": bool(otp.get("enabled")), "duration": otp.get("duration", 0) if otp.get("enabled") else 0},
-            "authProviders": [],
-            "usernamePassword": enabled and "username" in identity,
-            "emailPassword": enabled and "email" in identity,
-        }
+        data = auth_methods(col)
         resp.content_type = "application/json"
-        resp.data = dumps(apply_fields(data, parse_fields(req.get_param("fields"))))
+        # NOTE: in PocketBase's struct order, not sorted as maps are.
+        resp.data = orjson.dumps(apply_fields(data, parse_fields(req.get_param("fields"))))
 
     def on_post_password(self, req: falcon.Request, resp: falcon.Response, collection: str) -> None:
         """Email (or another identity field) + password sign-in."""
@@ -144,7 +131,7 @@ class RecordAuthResource:
                 raise bad_request("Failed to authenticate.")
             if not e.record.validate_password(e.password):
                 raise bad_request("Failed to authenticate.")
-            self._auth_response(req, resp, e.record, info, "password")
+            auth_response(self.app, req, resp, e.record, info, "password")
 
         self.app.hooks["onRecordAuthWithPasswordRequest"].trigger(event, finalize)
 
@@ -165,35 +152,6 @@ class RecordAuthResource:
         # NOTE: a token whose refreshable claim is false or missing comes back unchanged.
         current = None if is_refreshable(token_claims(header)) else strip_bearer(header)
         self.app.hooks["onRecordAuthRefreshRequest"].trigger(
-            event, lambda e: self._auth_response(req, resp, e.record, info, "", token=current)
+            event, lambda e: auth_response(self.app, req, resp, e.record, info, "", token=current)
         )
 
-    def _auth_response(self, req: falcon.Request, resp: falcon.Response, record: Record, info: RequestInfo, method: str, token: str | None = None) -> None:
-        col = record.collection
-        if col.is_superusers:
-            check_superuser_ip(self.app, req)
-        # NOTE: as PocketBase, a refresh checks the authRule too: a record that no longer passes
-        # it (banned by a field the rule reads, or the rule set to superusers only) gets no token.
-        if not record_access.can_access(self.app, record, info, col.rule("authRule")):
-            raise ApiError(403, MSG_AUTH_RULE)
-        event = RecordAuthRequestEvent(self.app)
-        event.request, event.response, event.collection, event.record = req, resp, col, record
-        event.auth_method = method
-        event.token = token or new_auth_token(record)
-
-        def finalize(e: RecordAuthRequestEvent) -> None:
-            expand = req.get_param("expand") or ""
-            viewer = RequestInfo(info.method, info.query, info.headers, info.body, e.record, info.context)
-            if expand:
-                expand_records(self.app, [e.record], expand, viewer)
-            body: dict[str, Any] = {
-                "record": record_to_json(e.record, viewer, show_email=True, expand_requested=bool(expand)),
-                "token": e.token,
-            }
-            if e.meta:
-                body["meta"] = e.meta
-            fields = parse_fields(req.get_param("fields"))
-            resp.content_type = "application/json"
-            resp.data = dumps(apply_fields(body, fields))
-
-        self.app.hooks["onRecordAuthRequest"].trigger(event, finalize)

@@ -85,10 +85,10 @@ HOOKS: tuple[HookSpec, ...] = (
     HookSpec(
         "onRecordAuthWithPasswordRequest", events.RecordAuthWithPasswordRequestEvent, True, "auth"
     ),
-    HookSpec("onRecordAuthWithOAuth2Request", _G, True, "auth"),
+    HookSpec("onRecordAuthWithOAuth2Request", events.RecordAuthWithOAuth2RequestEvent, True, "auth"),
     HookSpec("onRecordAuthRefreshRequest", events.RecordAuthRefreshRequestEvent, True, "auth"),
-    HookSpec("onRecordAuthWithOTPRequest", _G, True, "auth"),
-    HookSpec("onRecordRequestOTPRequest", _G, True, "auth"),
+    HookSpec("onRecordAuthWithOTPRequest", events.RecordAuthWithOTPRequestEvent, True, "auth"),
+    HookSpec("onRecordRequestOTPRequest", events.RecordCreateOTPRequestEvent, True, "auth"),
     HookSpec("onRecordRequestPasswordResetRequest", _G, True, "auth"),
     HookSpec("onRecordConfirmPasswordResetRequest", _G, True, "auth"),
     HookSpec("onRecordRequestVerificationRequest", _G, True, "auth"),

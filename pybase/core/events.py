@@ -149,6 +149,32 @@ class RecordAuthRefreshRequestEvent(RecordRequestEvent):
     """An auth-refresh request."""
 
 
+class RecordCreateOTPRequestEvent(RecordRequestEvent):
+    """A request-otp request; ``record`` is None for an unknown email, ``password`` the new code."""
+
+    password: str = ""
+
+
+class RecordAuthWithOTPRequestEvent(RecordRequestEvent):
+    """An auth-with-otp request whose code checked out; ``otp`` is the ``_otps`` record."""
+
+    otp: Record | None = None
+
+
+class RecordAuthWithOAuth2RequestEvent(RecordRequestEvent):
+    """An auth-with-oauth2 request after the code exchange.
+
+    ``record`` is the linked or matching auth record (None when one is to be created),
+    ``oauth2_user`` the provider account, ``create_data`` the submitted ``createData``.
+    """
+
+    provider_name: str = ""
+    provider_client: Any = None
+    oauth2_user: Any = None
+    create_data: dict[str, Any] | None = None
+    is_new_record: bool = False
+
+
 class GenericRequestEvent(RecordRequestEvent):
     """Request events of areas that carry no extra fields yet (files, realtime, mail...)."""
 
