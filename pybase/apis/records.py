@@ -9,7 +9,7 @@ import falcon
 from pybase.apis.errors import MSG_SUPERUSERS_ONLY, ApiError, bad_request, from_domain, not_found
 from pybase.apis.middleware import DEFAULT_BODY_LIMIT
 from pybase.apis.ratelimit import check_collection
-from pybase.apis.request_body import read_body, request_info
+from pybase.apis.request_body import SUB_REQUEST_FILES_ENV, UploadTarget, read_body, request_info
 from pybase.apis.serialize import apply_fields, dumps, parse_fields, record_to_json
 from pybase.core import record_access
 from pybase.core.collections import Collection
@@ -104,7 +104,12 @@ class RecordsResource:
         check_collection(req, col, "create" if rule_key == "createRule" else "update")
         if col.is_view:
             raise bad_request(MSG_UNSUPPORTED_TYPE)
-        data, files = read_body(req, require_type=True)
+        try:
+            data, files = read_body(req, require_type=True, uploads=_upload_target(self.app, col))
+            files = req.env.get(SUB_REQUEST_FILES_ENV) or files
+        except ValidationError as ex:
+            verb = "create" if rule_key == "createRule" else "update"
+            raise from_domain(ex, f"Failed to {verb} record.") from ex
         info = request_info(req, data)
         rule = col.rules[rule_key]
         if rule is None and not info.is_superuser:
@@ -270,12 +275,23 @@ class RecordsResource:
         self.app.hooks["onRecordDeleteRequest"].trigger(event, finalize)
 
 
+def _upload_target(app: App, col: Collection) -> UploadTarget:
+    """Where a record write's uploads are streamed, with each file field's size limit."""
+    limits = {f.name: f.max_size() for f in col.fields if f.type == "file"}
+    return UploadTarget(app.files.temp_dir, limits)
+
+
 def _with_file_names(data: dict[str, Any], files: dict[str, list[Any]]) -> dict[str, Any]:
-    # NOTE: uploads are stored by the files area (a later issue); until then an uploaded file
-    # is reported as an invalid new file rather than silently dropped.
+    """The submitted values with the uploads added (PocketBase binds both into one map).
+
+    A file part under ``field``, ``field+``, ``+field`` or ``field-`` joins the plain values
+    given under the same key; an upload under an unknown key is ignored as an unknown field.
+    """
     if not files:
         return data
     merged = dict(data)
-    for name, items in files.items():
-        merged[name] = [filename for filename, _content in items]
+    for key, uploads in files.items():
+        current = merged.get(key)
+        given = [] if current in (None, "") else (list(current) if isinstance(current, list) else [current])
+        merged[key] = given + list(uploads)
     return merged

@@ -456,6 +456,44 @@ def is_manager(app: App, collection: Collection, info: RequestInfo, record: Reco
     return bool(_matching_ids(app, collection, [record.id], query))
 
 
+def managed_ids(app: App, collection: Collection, info: RequestInfo, ids: list[str]) -> set[str]:
+    """The subset of ``ids`` whose records the caller manages through the collection's manageRule.
+
+    As PocketBase, a manager sees these records' emails whatever their ``emailVisibility``.
+    """
+    if not ids or not collection.is_auth or info.auth is None:
+        return set()
+    rule = collection.rule("manageRule")
+    if rule is None or rule.strip() == "":
+        return set()
+    try:
+        query = rule_query(collection, info, rule)
+    except BadRequestError:
+        return set()
+    return _matching_ids(app, collection, ids, query)
+
+
+def is_manager_of_new(app: App, collection: Collection, info: RequestInfo, record: Record) -> bool:
+    """Whether the caller may manage a record being created (its manageRule over the new values).
+
+    As PocketBase, the rule sees the submitted record as the createRule does, ``verified``
+    forced to false, so a rule reading ``verified`` cannot be satisfied by the body itself.
+    """
+    if info.is_superuser:
+        return True
+    if not collection.is_auth or info.auth is None:
+        return False
+    rule = collection.rule("manageRule")
+    if rule is None or rule.strip() == "":
+        return False
+    try:
+        _parse(rule, rule=True)
+        run_check(app, CreateRuleCheck(collection, info, rule).frozen(record), record)
+    except (FilterError, RuleFailed, BadRequestError):
+        return False
+    return True
+
+
 def can_view(app: App, collection: Collection, info: RequestInfo, ids: list[str]) -> set[str]:
     """The subset of ``ids`` the caller may view in ``collection`` (its viewRule, as expand does).
 

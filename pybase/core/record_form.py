@@ -10,18 +10,42 @@ from pybase.tools.cast import to_string
 
 PASSWORD_CONFIRM = "passwordConfirm"
 OLD_PASSWORD = "oldPassword"
-# Fields only a superuser (or a manager, via manageRule) may set on auth records.
-_MANAGED_AUTH_FIELDS = ("verified",)
+MSG_MISMATCH = "Values don't match."
 
 
-def load_submitted(
-    record: Record,
-    data: dict[str, Any],
-    *,
-    is_superuser: bool = False,
-    is_manager: bool = False,
-) -> None:
-    """Apply a request body to ``record``; raise ValidationError for what cannot be applied."""
+class AuthForm:
+    """What a request body asked of a record: the values applied, the errors left to report.
+
+    As PocketBase's record form, the auth checks (``email`` and ``verified`` kept unless the
+    caller may manage the record, the password trio) are reported first and, when they fail,
+    alone; field errors come after them.
+    """
+
+    __slots__ = ("data", "field_errors")
+
+    def __init__(self, data: dict[str, Any], field_errors: dict[str, FieldError]) -> None:
+        self.data = data
+        self.field_errors = field_errors
+
+    def validate(self, record: Record, *, privileged: bool) -> None:
+        """Raise ValidationError for what the caller may not ask or what could not be applied.
+
+        ``privileged`` is a superuser or a caller passing the collection's ``manageRule``.
+        """
+        if record.collection.is_auth:
+            errors = check_managed_fields(record, privileged=privileged)
+            errors.update(_check_password_change(record, self.data, privileged))
+            if errors:
+                raise ValidationError(dict(sorted(errors.items())))
+        if self.field_errors:
+            raise ValidationError(self.field_errors)
+
+
+def load_submitted(record: Record, data: dict[str, Any], *, is_superuser: bool = False) -> AuthForm:
+    """Apply a request body to ``record``; the returned form reports what cannot be applied.
+
+    Nothing is raised here: call :meth:`AuthForm.validate` once the caller's access is known.
+    """
     collection = record.collection
     errors: dict[str, FieldError] = {}
     plain: dict[str, Any] = {}
@@ -35,7 +59,7 @@ def load_submitted(
             plain[key] = value
     for name, value in plain.items():
         field = collection.field(name)
-        if field is None or not _settable(record, field, is_superuser, is_manager):
+        if field is None or not _settable(field, is_superuser):
             continue
         if name == "id" and not record.is_new:
             if value != record.original_id:
@@ -53,25 +77,33 @@ def load_submitted(
             record.set(name, field.apply_modifier(modifier, value, record))
         except FieldError as ex:
             errors[name] = ex
-    if collection.is_auth:
-        # NOTE: as PocketBase's record form: its own checks (the password trio) come first and,
-        # when they fail, are the only errors reported.
-        form_errors = _check_password_change(record, data, is_superuser or is_manager)
-        if form_errors:
-            raise ValidationError(form_errors)
-    if errors:
-        raise ValidationError(errors)
+    return AuthForm(data, errors)
 
 
-def _settable(record: Record, field: Any, is_superuser: bool, is_manager: bool) -> bool:
+def _settable(field: Any, is_superuser: bool) -> bool:
     """Whether a plain submitted value for ``field`` is applied for this caller."""
     if field.type == "autodate":
         return False
-    if field.hidden and not is_superuser and field.type != "password":
-        return False
-    if record.collection.is_auth and field.name in _MANAGED_AUTH_FIELDS and not (is_superuser or is_manager):
-        return False
-    return not (field.name == "tokenKey" and not is_superuser)
+    # NOTE: as PocketBase, hidden fields (tokenKey included) are dropped from a non-superuser's
+    # body, the auth password excepted.
+    return not (field.hidden and not is_superuser and field.type != "password")
+
+
+def check_managed_fields(record: Record, *, privileged: bool) -> dict[str, FieldError]:
+    """PocketBase's manage-only auth fields: ``email`` (on update) and ``verified`` unchanged.
+
+    SECURITY: without it any user could give their account someone else's email or mark it
+    verified. Runs again in the request finalizers, so a request hook changing ``e.record``
+    meets the same check.
+    """
+    if privileged or not record.collection.is_auth:
+        return {}
+    errors: dict[str, FieldError] = {}
+    if not record.is_new and record.get("email") != record.original.get("email"):
+        errors["email"] = FieldError("validation_values_mismatch", MSG_MISMATCH)
+    if bool(record.get("verified")) != bool(record.original.get("verified")):
+        errors["verified"] = FieldError("validation_values_mismatch", MSG_MISMATCH)
+    return errors
 
 
 def _check_password_change(record: Record, data: dict[str, Any], privileged: bool) -> dict[str, FieldError]:
@@ -88,7 +120,7 @@ def _check_password_change(record: Record, data: dict[str, Any], privileged: boo
     if not confirm and (record.is_new or password or old):
         errors[PASSWORD_CONFIRM] = required()
     elif confirm != password:
-        errors[PASSWORD_CONFIRM] = FieldError("validation_values_mismatch", "Values don't match.")
+        errors[PASSWORD_CONFIRM] = FieldError("validation_values_mismatch", MSG_MISMATCH)
     if not record.is_new and not privileged and (password or confirm):
         if not old:
             errors[OLD_PASSWORD] = required()

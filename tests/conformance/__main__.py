@@ -1,6 +1,6 @@
 """Run conformance cases outside pytest and print each difference.
 
-``python -m tests.conformance [fields|query|generic|collections|settings|batch|ratelimit ...] [-k substring]``
+``python -m tests.conformance [authfields|fields|query|generic|collections|settings|batch|ratelimit ...] [-k substring]``
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 
 from tests.conformance import (
+    cases_auth_fields,
     cases_batch,
     cases_collections,
     cases_fields,
@@ -19,6 +20,7 @@ from tests.conformance import (
 from tests.conformance.harness import difference, running_pair
 
 TABLES = {
+    "authfields": cases_auth_fields,
     "fields": cases_fields, "query": cases_query, "generic": cases_generic, "collections": cases_collections,
     "settings": cases_settings, "batch": cases_batch, "ratelimit": cases_ratelimit,
 }
