@@ -12,6 +12,7 @@ from pybase.apis import (
     collections,
     crons,
     errors,
+    files,
     health,
     logs,
     realtime,
@@ -49,6 +50,7 @@ def create_wsgi_app(
     api = _App(
         middleware=[
             GzipMiddleware(),  # NOTE: first, so its process_response runs last, on the final body
+            files.UploadsCleanupMiddleware(),
             RoutingMiddleware(),
             ClientIpMiddleware(app),
             ActivityLogMiddleware(app),
@@ -75,6 +77,7 @@ def create_wsgi_app(
     realtime.register(api, app)
     batch.register(api, app)
     backups.register(api, app)
+    files.register(api, app)
     settings.register(api, app)
     static.register(api, app, dashboard_dir=dashboard_dir, public_dir=public_dir, index_fallback=index_fallback)
     return api

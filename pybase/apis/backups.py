@@ -1,4 +1,4 @@
-"""``/api/backups`` (superusers) and ``POST /api/files/token``.
+"""``/api/backups`` (superusers; the file token they need comes from ``POST /api/files/token``).
 
 - ``GET    /api/backups``                 -> ``[{"key", "size", "modified"}]``
 - ``POST   /api/backups``                 -> 204 once the backup ``{"name"?}`` is written
@@ -6,7 +6,6 @@
 - ``GET    /api/backups/{key}?token=``    -> the archive, for a superuser's file token
 - ``DELETE /api/backups/{key}``           -> 204
 - ``POST   /api/backups/{key}/restore``   -> 204, then pybase restarts on the restored data
-- ``POST   /api/files/token``             -> ``{"token"}``: a short-lived file token of the caller
 """
 
 from __future__ import annotations
@@ -15,15 +14,15 @@ import logging
 import re
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import falcon
 import orjson
 
-from pybase.apis.errors import ApiError, bad_request, unauthorized
+from pybase.apis.errors import ApiError, bad_request
 from pybase.apis.guards import require_superuser
 from pybase.apis.request_body import read_body
-from pybase.core.auth import TOKEN_FILE, find_record_by_token, new_token
+from pybase.core.auth import TOKEN_FILE, find_record_by_token
 from pybase.core.errors import FieldError, ValidationError
 
 if TYPE_CHECKING:
@@ -42,13 +41,12 @@ ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 
 
 def register(api: falcon.App, app: App) -> None:
-    """Mount the backups routes and the file token route."""
+    """Mount the backups routes."""
     backups = BackupsResource(app)
     api.add_route("/api/backups", backups)
     api.add_route("/api/backups/upload", backups, suffix="upload")
     api.add_route("/api/backups/{key}", BackupFileResource(app))
     api.add_route("/api/backups/{key}/restore", backups, suffix="restore")
-    api.add_route("/api/files/token", FileTokenResource(app))
 
 
 @falcon.before(require_superuser)
@@ -150,17 +148,3 @@ class BackupFileResource:
         self.app.backups.delete(key)
         resp.status = 204
 
-
-class FileTokenResource:
-    """``POST /api/files/token``: a file token for the signed-in record (protected files, backups)."""
-
-    def __init__(self, app: App) -> None:
-        self.app = app
-
-    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        """``{"token": ...}``."""
-        auth: Any = req.context.auth
-        if auth is None:
-            raise unauthorized()
-        resp.content_type = "application/json"
-        resp.data = orjson.dumps({"token": new_token(auth, TOKEN_FILE)})

@@ -23,7 +23,12 @@ import orjson
 
 from pybase.apis.errors import MSG_GENERIC, ApiError, bad_request
 from pybase.apis.middleware import SUB_REQUEST_ENV
-from pybase.apis.request_body import REQUEST_CONTEXT_ENV, read_body
+from pybase.apis.request_body import (
+    REQUEST_CONTEXT_ENV,
+    SUB_REQUEST_FILES_ENV,
+    UploadTarget,
+    read_body,
+)
 from pybase.core.errors import FieldError, NotFoundError, ValidationError
 from pybase.core.events import RequestEvent
 
@@ -89,25 +94,27 @@ class BatchResource:
         max_body = int(settings.get("maxBodySize") or 0) or DEFAULT_MAX_BODY
         if req.content_length and req.content_length > max_body:
             raise ApiError(413)
-        requests = _read_requests(req)
+        requests, files = _read_requests(req, self.app.files.temp_dir)
         _validate(requests, max_requests)
         event = BatchRequestEvent(self.app)
         event.request, event.response, event.auth, event.batch = req, resp, req.context.auth, requests
 
         def finalize(e: BatchRequestEvent) -> None:
-            results = self._run(req, e.batch or [], timeout)
+            results = self._run(req, e.batch or [], timeout, files)
             resp.content_type = "application/json"
             resp.data = orjson.dumps(results)
 
         self.app.hooks["onBatchRequest"].trigger(event, finalize)
 
-    def _run(self, req: falcon.Request, batch: list[dict[str, Any]], timeout: float) -> list[dict[str, Any]]:
+    def _run(
+        self, req: falcon.Request, batch: list[dict[str, Any]], timeout: float, files: dict[int, dict[str, list[Any]]]
+    ) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout
         results: list[dict[str, Any]] = []
         try:
             with self.app.db.write():
                 for index, sub in enumerate(batch):
-                    status, body = self._send(req, sub, index)
+                    status, body = self._send(req, sub, index, files.get(index))
                     if status >= 400:
                         raise _SubRequestFailed(index, status, body)
                     results.append({"status": status, "body": body})
@@ -121,7 +128,9 @@ class BatchResource:
             raise ApiError(400, MSG_FAILED) from ex
         return results
 
-    def _send(self, req: falcon.Request, sub: dict[str, Any], index: int) -> tuple[int, Any]:
+    def _send(
+        self, req: falcon.Request, sub: dict[str, Any], index: int, files: dict[str, list[Any]] | None = None
+    ) -> tuple[int, Any]:
         """One sub-request through the app, as the caller; its status and JSON body."""
         method = str(sub.get("method") or "").upper()
         url = str(sub.get("url") or "")
@@ -148,6 +157,8 @@ class BatchResource:
             "wsgi.input": io.BytesIO(payload), "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(payload)),
             "REQUEST_URI": url, REQUEST_CONTEXT_ENV: "batch", SUB_REQUEST_ENV: True,
         })  # fmt: skip
+        if files:
+            environ[SUB_REQUEST_FILES_ENV] = files
         started: list[str] = []
 
         def start_response(status: str, _headers: list[tuple[str, str]], _exc: Any = None) -> Any:
@@ -188,12 +199,24 @@ class BatchResource:
         return "POST", f"/api/collections/{collection}/records{query}"
 
 
-def _read_requests(req: falcon.Request) -> list[dict[str, Any]]:
-    """The ``requests`` list, bound as PocketBase binds it (wrong shapes fail to read)."""
-    data, _files = read_body(req, invalid_message=MSG_READ_FAILED, require_type=True, infer=False, xml_message=MSG_READ_FAILED)
+def _read_requests(req: falcon.Request, temp_dir: str) -> tuple[list[dict[str, Any]], dict[int, dict[str, list[Any]]]]:
+    """The ``requests`` list, bound as PocketBase binds it (wrong shapes fail to read), and the
+    uploads of each sub-request (multipart parts named ``requests.<index>.<field>``)."""
+    try:
+        data, uploads = read_body(
+            req, invalid_message=MSG_READ_FAILED, require_type=True, infer=False, xml_message=MSG_READ_FAILED,
+            uploads=UploadTarget(temp_dir),
+        )  # fmt: skip
+    except ValidationError as ex:
+        raise bad_request(MSG_READ_FAILED) from ex
+    files: dict[int, dict[str, list[Any]]] = {}
+    for key, items in uploads.items():
+        prefix, index, field = (key.split(".", 2) + ["", ""])[:3]
+        if prefix == "requests" and index.isdigit() and field:
+            files.setdefault(int(index), {})[field] = items
     requests = data.get("requests")
     if requests is None:
-        return []
+        return [], files
     if not isinstance(requests, list):
         raise bad_request(MSG_READ_FAILED)
     for sub in requests:
@@ -204,7 +227,7 @@ def _read_requests(req: falcon.Request) -> list[dict[str, Any]]:
                 raise bad_request(MSG_READ_FAILED)
         if any(not isinstance(v, str) for v in (sub.get("headers") or {}).values()):
             raise bad_request(MSG_READ_FAILED)
-    return requests
+    return requests, files
 
 
 def _validate(requests: list[dict[str, Any]], max_requests: int) -> None:

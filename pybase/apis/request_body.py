@@ -12,14 +12,19 @@ import falcon
 import orjson
 
 from pybase.apis.errors import MSG_GENERIC, ApiError, bad_request
+from pybase.core.errors import ValidationError
+from pybase.core.fields.file import size_limit_error
 from pybase.core.request_info import RequestInfo
 from pybase.tools.cast import infer_value
+from pybase.tools.filesystem.file import File, FileTooLarge
 
 JSON_PAYLOAD_KEY = "@jsonPayload"
 # Set by the server on a request made on the caller's behalf (a batch's sub-request): the value of
 # @request.context in its rules.
 REQUEST_CONTEXT_ENV = "pybase.request_context"
 MSG_UNSUPPORTED_TYPE = "Unsupported Content-Type."
+# Set by the batch on a sub-request: the uploads sent for it (``{field: [File, ...]}``).
+SUB_REQUEST_FILES_ENV = "pybase.sub_request_files"
 
 
 def decode_json(raw: bytes, *, numbers_in_range: bool = True) -> Any:
@@ -107,8 +112,13 @@ def read_body(
     xml_message: str | None = MSG_GENERIC,
     null_binds: dict[str, Any] | None = None,
     numbers_in_range: bool = True,
+    uploads: UploadTarget | None = None,
 ) -> tuple[dict[str, Any], dict[str, list[Any]]]:
     """Submitted data and uploaded files, read by content type as PocketBase's BindBody does.
+
+    Files are ``(filename, bytes)`` pairs, or with ``uploads``, :class:`File` objects streamed
+    into temp files (removed when the request is answered), each refused as soon as it passes
+    its field's size limit.
 
     JSON, multipart (which may carry a JSON object in ``@jsonPayload``, merged over the other
     parts) and urlencoded bodies. Form values are typed as PocketBase reads them into a map
@@ -125,7 +135,7 @@ def read_body(
     if content_type.startswith("application/json"):
         return read_json(req, invalid_message=invalid_message, null_binds=null_binds, numbers_in_range=numbers_in_range), {}
     if content_type.startswith("multipart/form-data"):
-        return _read_multipart(req, invalid_message, cast)
+        return _read_multipart(req, invalid_message, cast, uploads)
     if content_type.startswith("application/x-www-form-urlencoded"):
         text = req.bounded_stream.read().decode("utf-8", "replace")
         parsed = parse_qs(text, keep_blank_values=True)
@@ -145,8 +155,31 @@ def _as_is(value: str) -> Any:
     return value
 
 
+class UploadTarget:
+    """Where uploads of a request are streamed to, and each field's size limit."""
+
+    def __init__(self, temp_dir: str, limits: dict[str, int] | None = None) -> None:
+        self.temp_dir = temp_dir
+        self.limits = limits or {}
+
+    def receive(self, req: falcon.Request, name: str, filename: str, stream: Any) -> File:
+        """Stream one file part into a temp file (ValidationError past the field's limit)."""
+        # NOTE: as Go's multipart reader, only the last path element of the name is kept.
+        original = filename.rsplit("/", 1)[-1]
+        limit = self.limits.get(name.rstrip("+-").lstrip("+"))
+        try:
+            upload = File.from_stream(stream, original, self.temp_dir, limit=limit)
+        except FileTooLarge as ex:
+            raise ValidationError({name: size_limit_error(ex.original_name, ex.limit)}) from ex
+        uploads = getattr(req.context, "uploads", None)
+        if uploads is None:
+            uploads = req.context.uploads = []
+        uploads.append(upload)
+        return upload
+
+
 def _read_multipart(
-    req: falcon.Request, invalid_message: str, cast: Callable[[str], Any]
+    req: falcon.Request, invalid_message: str, cast: Callable[[str], Any], uploads: UploadTarget | None = None
 ) -> tuple[dict[str, Any], dict[str, list[Any]]]:
     data: dict[str, Any] = {}
     files: dict[str, list[Any]] = {}
@@ -155,6 +188,9 @@ def _read_multipart(
         form = req.get_media()
         for part in form:
             if part.filename:
+                if uploads is not None:
+                    files.setdefault(part.name, []).append(uploads.receive(req, part.name, part.filename, part.stream))
+                    continue
                 files.setdefault(part.name, []).append((part.filename, part.stream.read()))
                 continue
             text = part.get_text()

@@ -7,9 +7,9 @@
 - ``POST  /api/settings/apple/generate-client-secret`` -> ``{secret}``: the ES256 JWT Apple's
   OAuth2 wants as client secret, from ``{clientId, teamId, keyId, privateKey, duration}``
 
-NOTE: the S3 and mail tests validate their bodies as PocketBase does, then answer PocketBase's
-"not enabled" / "no sendmail" errors: the S3 client comes with the files issue and the mailer
-with the auth issue, which complete these two routes.
+NOTE: the S3 test uploads a test object to the saved bucket and deletes its prefix, as PocketBase.
+The mail test validates its body as PocketBase does, then answers PocketBase's "no sendmail"
+error: the mailer comes with the auth issue, which completes that route.
 """
 
 from __future__ import annotations
@@ -178,8 +178,20 @@ class TestS3Resource:
         config = settings["backups"]["s3"] if filesystem == "backups" else settings["s3"]
         if not config["enabled"]:
             raise bad_request(f"{MSG_S3_FAILED} Raw error: \nS3 storage filesystem is not enabled.")
-        # NOTE: the S3 client comes with the files issue, which completes this test.
-        raise bad_request(f"{MSG_S3_FAILED} Raw error: \nfailed to initialize the S3 filesystem: not supported by pybase yet.")
+        from pybase.tools.filesystem import StorageError
+        from pybase.tools.filesystem.s3 import S3Storage
+
+        try:
+            storage = S3Storage.from_settings(config)
+        except (StorageError, ValueError) as ex:
+            raise bad_request(f"{MSG_S3_FAILED} Raw error: \nfailed to initialize the S3 filesystem: {ex}") from ex
+        try:
+            storage.check()
+        except StorageError as ex:
+            raise bad_request(f"{MSG_S3_FAILED} Raw error: \n{ex}") from ex
+        finally:
+            storage.close()
+        resp.status = 204
 
 
 @falcon.before(require_superuser)

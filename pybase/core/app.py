@@ -19,6 +19,7 @@ from pybase.core.cron_jobs import new_scheduler
 from pybase.core.errors import NotFoundError
 from pybase.core.events import BootstrapEvent, TerminateEvent
 from pybase.core.fields import new_field
+from pybase.core.files import FilesService
 from pybase.core.logs import Logger, LogSettings, LogStore
 from pybase.core.realtime import EventBus, InProcessBus, SubscriptionsBroker
 from pybase.core.record_query import RecordStore
@@ -55,6 +56,8 @@ class App:
         self._log_settings: tuple[Any, LogSettings] | None = None
         self.logs = LogStore(self.data_dir, self.log_settings)
         self.backups = BackupStore(self)
+        #: record files: local pb_data/storage or the S3 bucket of the settings
+        self.files = FilesService(self)
         #: stops serving so that the process starts again (set by ``pybase serve``; None elsewhere)
         self.restart: Callable[[], None] | None = None
         self._logger = Logger(self.logs)

@@ -116,6 +116,9 @@ def delete_collection(app: App, col: Collection, *, integrity_checks: bool = Tru
                     if integrity_checks:
                         _check_dependent_views(app, conn, col)
                 conn.execute(delete(collections_table).where(collections_table.c.id == col.id))
+                if not col.is_view:
+                    # NOTE: as PocketBase, the collection's stored files go once it is gone.
+                    app.db.on_commit(lambda: app.files.delete_collection_files(col.id))
                 return None
 
             hooks["onModelDeleteExecute"].trigger(

@@ -88,6 +88,10 @@ def delete_record(app: App, record: Record, *, _depth: int = 0) -> None:
                 return hooks["onRecordDeleteExecute"].trigger(RecordEvent(app, me.model), execute)
 
             hooks["onModelDeleteExecute"].trigger(ModelEvent(app, e.record), model_exec)
+            if any(f.type == "file" for f in e.record.collection.fields):
+                # NOTE: the files go only once the deletion (and any cascade) has committed.
+                base = f"{e.record.collection.id}/{e.record.id}"
+                app.db.on_commit(lambda: app.files.delete_record_files(base))
         return None
 
     def model_final(me: ModelEvent) -> Any:
@@ -152,7 +156,11 @@ def _write(
             check(conn, record)
 
         def execute(_: RecordEvent) -> Any:
-            _execute(conn, record, verb)
+            file_fields = [f for f in collection.fields if f.type == "file"]
+            if not file_fields:
+                _execute(conn, record, verb)
+                return None
+            _execute_with_files(app, conn, record, verb, file_fields)
             return None
 
         def model_exec(me: ModelEvent) -> Any:
@@ -160,6 +168,30 @@ def _write(
 
         hooks[f"onModel{verb.title()}Execute"].trigger(ModelEvent(app, record), model_exec)
     app.db.on_commit(record.mark_saved)
+
+
+def _execute_with_files(app: App, conn: Any, record: Record, verb: str, file_fields: list[Any]) -> None:
+    """The row write with the record's files: new uploads stored first (and deleted again if
+    the transaction rolls back), replaced and removed files deleted once it commits."""
+    files = app.files
+    uploaded = files.store_uploads(record)
+    if uploaded:
+        storage = files.storage()
+        app.db.on_commit(_noop, on_rollback=lambda: files.delete_keys(uploaded, storage))
+    _execute(conn, record, verb)
+    removed: list[str] = []
+    for field in file_fields:
+        names = field.names_of(record)
+        removed += [n for n in record.original_values(field.name) if n not in names]
+        if field.uploads_of(record):
+            record.set(field.name, field.export(record.get(field.name)))
+    if removed:
+        base = f"{record.collection.id}/{record.original_id or record.id}"
+        app.db.on_commit(lambda: files.delete_names(base, removed))
+
+
+def _noop() -> None:
+    return None
 
 
 def validate_record(record: Record) -> None:

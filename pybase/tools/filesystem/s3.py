@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC
 from typing import Any, BinaryIO
 
 import boto3
@@ -108,7 +109,7 @@ class S3Storage:
             raise StorageError(str(ex)) from ex
         return Attributes(
             int(head.get("ContentLength") or 0),
-            head["LastModified"],
+            head["LastModified"].astimezone(UTC),
             head.get("ContentType") or "application/octet-stream",
             dict(head.get("Metadata") or {}),
         )
@@ -173,17 +174,21 @@ class S3Storage:
             raise StorageError(str(ex)) from ex
 
     def check(self) -> None:
-        """Write, read back and delete a small test object (as PocketBase's S3 test)."""
+        """Upload a test object, then delete its prefix (listing and deleting work too)."""
         import io
         import secrets
 
-        key = f"pb_settings_test_{secrets.token_hex(6)}.txt"
+        prefix = "pb_settings_test_" + secrets.token_hex(3)[:5]
         try:
-            self.client.head_bucket(Bucket=self.bucket)
-            self.client.upload_fileobj(io.BytesIO(b"test"), self.bucket, key, Config=_TRANSFER)
-            self.client.delete_object(Bucket=self.bucket, Key=key)
-        except (BotoCoreError, ClientError, ValueError) as ex:
-            raise StorageError(str(ex)) from ex
+            self.put(prefix + "/test.txt", io.BytesIO(b"test"), "text/plain; charset=utf-8")
+        except (StorageError, ValueError) as ex:
+            raise StorageError(f"failed to upload a test file: {ex}") from ex
+        try:
+            failed = self.delete_prefix(prefix)
+        except StorageError as ex:
+            raise StorageError(f"failed to delete a test file: {ex}") from ex
+        if failed:
+            raise StorageError(f"failed to delete a test file: {failed[0]}")
 
     def close(self) -> None:
         self.client.close()
