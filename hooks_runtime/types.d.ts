@@ -66,16 +66,70 @@ interface Logger {
   with(...args: any[]): Logger;
   withGroup(name: string): Logger;
 }
-/** A raw SQL query ($app.db().newQuery(sql)); {:name} placeholders are bound parameters. */
+/** A SQL query ($app.db().newQuery(sql), or built); {:name} placeholders are bound parameters; execute() runs every statement of the text. */
 interface Query {
   bind(params: {[key: string]: any}): Query;
   one<T>(model?: T): T;
   all<T>(models?: T[]): T[];
   execute(): {rowsAffected(): number, lastInsertId(): number};
+  row(): any[];
+  column(): any[];
+  sql(): string;
+  params(): {[key: string]: any};
 }
-/** $app.db(). */
+/** dbx's query builder ($app.db().select(...), $app.recordQuery(c), $app.collectionQuery()). */
+interface SelectQuery {
+  select(...columns: string[]): SelectQuery;
+  andSelect(...columns: string[]): SelectQuery;
+  distinct(distinct?: boolean): SelectQuery;
+  from(...tables: string[]): SelectQuery;
+  where(expr: DbxExpression): SelectQuery;
+  andWhere(expr: DbxExpression): SelectQuery;
+  orWhere(expr: DbxExpression): SelectQuery;
+  join(type: string, table: string, on?: DbxExpression): SelectQuery;
+  innerJoin(table: string, on?: DbxExpression): SelectQuery;
+  leftJoin(table: string, on?: DbxExpression): SelectQuery;
+  rightJoin(table: string, on?: DbxExpression): SelectQuery;
+  orderBy(...columns: string[]): SelectQuery;
+  andOrderBy(...columns: string[]): SelectQuery;
+  groupBy(...columns: string[]): SelectQuery;
+  andGroupBy(...columns: string[]): SelectQuery;
+  having(expr: DbxExpression): SelectQuery;
+  andHaving(expr: DbxExpression): SelectQuery;
+  orHaving(expr: DbxExpression): SelectQuery;
+  limit(n: number): SelectQuery;
+  offset(n: number): SelectQuery;
+  bind(params: {[key: string]: any}): SelectQuery;
+  andBind(params: {[key: string]: any}): SelectQuery;
+  union(query: SelectQuery | Query): SelectQuery;
+  unionAll(query: SelectQuery | Query): SelectQuery;
+  build(): Query;
+  one<T>(model?: T): T;
+  all<T>(models?: T[]): T[];
+  row(): any[];
+  column(): any[];
+}
+/** $app.db() (data.db) and $app.auxDB() (auxiliary.db): dbx's builder. */
 interface DbBuilder {
   newQuery(sql: string): Query;
+  select(...columns: string[]): SelectQuery;
+  insert(table: string, columns: {[key: string]: any}): Query;
+  upsert(table: string, columns: {[key: string]: any}, ...constraints: string[]): Query;
+  update(table: string, columns: {[key: string]: any}, where?: DbxExpression): Query;
+  delete(table: string, where?: DbxExpression): Query;
+  createTable(table: string, columns: {[key: string]: string}, ...options: string[]): Query;
+  dropTable(table: string): Query;
+  truncateTable(table: string): Query;
+  renameTable(oldName: string, newName: string): Query;
+  dropColumn(table: string, column: string): Query;
+  createIndex(table: string, name: string, ...columns: string[]): Query;
+  createUniqueIndex(table: string, name: string, ...columns: string[]): Query;
+  dropIndex(table: string, name: string): Query;
+  quote(text: string): string;
+  quoteSimpleTableName(name: string): string;
+  quoteSimpleColumnName(name: string): string;
+  quoteTableName(name: string): string;
+  quoteColumnName(name: string): string;
 }
 /** The request data rules see (@request.*). */
 interface RequestInfo {
@@ -428,6 +482,38 @@ interface PocketBaseApp {
   settings(): Settings;
   logger(): Logger;
   db(): DbBuilder;
+  concurrentDB(): DbBuilder;
+  nonconcurrentDB(): DbBuilder;
+  auxDB(): DbBuilder;
+  hasTable(name: string): boolean;
+  auxHasTable(name: string): boolean;
+  tableColumns(table: string): string[];
+  tableInfo(table: string): Array<{pk: number, index: number, name: string, type: string, notNull: boolean, defaultValue: any}>;
+  tableIndexes(table: string): {[name: string]: string};
+  deleteTable(table: string): void;
+  vacuum(): void;
+  auxVacuum(): void;
+  recordQuery(collection: string | Collection): SelectQuery;
+  collectionQuery(): SelectQuery;
+  findAllCollections(...types: string[]): Collection[];
+  isCollectionNameUnique(name: string, ...excludeIds: string[]): boolean;
+  importCollections(collections: Array<{[key: string]: any}>, deleteMissing?: boolean): void;
+  reloadCachedCollections(): void;
+  reloadSettings(): void;
+  truncateCollection(collection: string | Collection): void;
+  findAuthRecordByToken(token: string, ...validTypes: string[]): RecordModel;
+  expandRecord(record: RecordModel, expands: string[]): {[path: string]: string};
+  expandRecords(records: RecordModel[], expands: string[]): {[path: string]: string};
+  canAccessRecord(record: RecordModel, requestInfo: RequestInfo, accessRule: string | null): boolean;
+  isBootstrapped(): boolean;
+  isTransactional(): boolean;
+  encryptionEnv(): string;
+  validate(model: RecordModel): void;
+  saveWithContext(ctx: any, model: RecordModel | Collection | Settings): void;
+  saveNoValidateWithContext(ctx: any, model: RecordModel | Collection): void;
+  deleteWithContext(ctx: any, model: RecordModel | Collection): void;
+  validateWithContext(ctx: any, model: RecordModel): void;
+  unsafeWithoutHooks(): PocketBaseApp;
   runInTransaction<T>(fn: (txApp: PocketBaseApp) => T): T;
 }
 /** The app (PocketBase's core.App subset). */

@@ -29,6 +29,14 @@ _DOMAIN_STATUS: tuple[tuple[type[core_errors.PyBaseError], int], ...] = (
 )
 
 
+class NoRows(core_errors.NotFoundError):
+    """Go's ``sql.ErrNoRows`` as JS sees it (a finder found nothing): its message in JS, and a plain
+    404 when a handler lets it through, as PocketBase's ToApiError answers it."""
+
+    def __init__(self) -> None:
+        super().__init__("sql: no rows in result set")
+
+
 class HookTimeout(ApiError):
     """A JS handler ran past its wall-clock limit and was interrupted (answers 500)."""
 
@@ -88,13 +96,15 @@ def describe(ex: BaseException) -> dict[str, Any]:
     elif isinstance(ex, core_errors.PyBaseError):
         message = ex.message
         status = next((s for cls, s in _DOMAIN_STATUS if isinstance(ex, cls)), 400)
-    return {"m": message, "s": status, "t": type(ex).__name__}
+    kind = "NotFoundError" if isinstance(ex, NoRows) else type(ex).__name__
+    return {"m": message, "s": status, "t": kind}
 
 
 def from_js(err: dict[str, Any], kept: dict[int, BaseException], where: str) -> BaseException:
     """The exception to raise for an error description returned by ``__invoke``."""
     if "ref" in err and err["ref"] in kept:
-        return kept[err["ref"]]
+        kept_ex = kept[err["ref"]]
+        return core_errors.NotFoundError() if isinstance(kept_ex, NoRows) else kept_ex
     if "api" in err:
         api = err["api"]
         return api_error(api.get("status"), api.get("message"), api.get("data"))

@@ -89,6 +89,7 @@ _TYPE_SAMPLES = {
     "Logger": "$app.logger()",
     "DbBuilder": "$app.db()",
     "Query": "$app.db().newQuery('SELECT 1')",
+    "SelectQuery": "$app.db().select('id')",
 }
 
 

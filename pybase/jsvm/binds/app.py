@@ -2,27 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from pybase.jsvm.pool import Executor
 import re
+from collections.abc import Callable
 from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import and_, select, true
 from sqlalchemy.exc import DBAPIError, StatementError
 
-from pybase.core import record_access
-from pybase.core.collections import Collection
+from pybase.core import record_access, record_save
+from pybase.core.app_hooks import HOOKS
+from pybase.core.auth import find_record_by_token
+from pybase.core.collection_save import import_collections
+from pybase.core.collections import SUPERUSERS, Collection
 from pybase.core.errors import BadRequestError, NotFoundError
+from pybase.core.record_access import can_access
+from pybase.core.record_expand import expand_records
 from pybase.core.records import Record
+from pybase.core.request_info import RequestInfo
 from pybase.core.settings import SHAPE, Settings
 from pybase.jsvm.binds.collection import collection_of
-from pybase.jsvm.binds.dbx import where_clauses
+from pybase.jsvm.binds.dbx import run_statement, where_clauses
+from pybase.jsvm.errors import NoRows
 from pybase.store.dialect import insertion_order
 from pybase.tools.filter import FilterError
+from pybase.tools.hook import Hook
+
+if TYPE_CHECKING:
+    from pybase.core.app import App
+    from pybase.jsvm.pool import Executor
 
 _PARAM_RE = re.compile(r"\{:(\w+)\}")
 
@@ -149,21 +158,166 @@ def _as_settings(model: Any) -> Settings | None:
     return settings
 
 
-def app_save(ex: Executor, model: Any) -> None:
+class WithoutHooks:
+    """The app as ``$app.unsafeWithoutHooks()`` sees it: the same, with hooks that bind nothing."""
+
+    def __init__(self, app: App) -> None:
+        self._app = app
+        self.hooks = {spec.js_name: Hook(spec.js_name) for spec in HOOKS}
+        for spec in HOOKS:
+            setattr(self, spec.name, self.hooks[spec.js_name])
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._app, name)
+
+
+def _target(ex: Executor, options: Any) -> Any:
+    app = ex.runtime.app
+    if isinstance(options, dict) and options.get("hooks") is False:
+        return WithoutHooks(app)
+    return app
+
+
+def app_save(ex: Executor, model: Any, options: Any = None) -> None:
     settings = _as_settings(model)
     if settings is not None:
         # NOTE: as PocketBase's $app.save($app.settings()): validated, stored, reloaded.
         ex.runtime.app.save_settings(settings)
         return
-    ex.runtime.app.save(_record(model))
+    record_save.save_record(_target(ex, options), _record(model))
 
 
-def app_save_no_validate(ex: Executor, model: Any) -> None:
-    ex.runtime.app.save(_record(model), validate=False)
+def app_save_no_validate(ex: Executor, model: Any, options: Any = None) -> None:
+    record_save.save_record(_target(ex, options), _record(model), validate=False)
 
 
-def app_delete(ex: Executor, model: Any) -> None:
-    ex.runtime.app.delete(_record(model))
+def app_delete(ex: Executor, model: Any, options: Any = None) -> None:
+    record_save.delete_record(_target(ex, options), _record(model))
+
+
+def app_validate(ex: Executor, model: Any) -> None:
+    """``$app.validate(record)``: the record's field validation, nothing saved."""
+    record_save.validate_record(_record(model))
+
+
+def app_collection_name(ex: Executor, collection: Any) -> str:
+    return collection_of(ex, collection).name
+
+
+def app_find_all_collections(ex: Executor, types: Any) -> list[Collection]:
+    wanted = {str(t) for t in types or ()}
+    return [c for c in ex.runtime.app.registry.all() if not wanted or c.type in wanted]
+
+
+def app_is_collection_name_unique(ex: Executor, name: Any, exclude: Any) -> bool:
+    skip = {str(i) for i in exclude or ()}
+    lowered = str(name or "").lower()
+    return not any(c.name.lower() == lowered and c.id not in skip for c in ex.runtime.app.registry.all())
+
+
+def app_import_collections(ex: Executor, items: Any, delete_missing: Any) -> None:
+    if not isinstance(items, list):
+        raise BadRequestError("importCollections expects a list of collections")
+    import_collections(ex.runtime.app, items, bool(delete_missing))
+
+
+def app_reload_cached_collections(ex: Executor) -> None:
+    ex.runtime.app.registry.reload()
+
+
+def app_reload_settings(ex: Executor) -> None:
+    ex.runtime.app.reload_settings()
+
+
+def app_truncate_collection(ex: Executor, collection: Any) -> None:
+    """Delete every record of a collection, one by one through the hooks, in one transaction."""
+    app = ex.runtime.app
+    col = collection_of(ex, collection)
+    if col.is_view:
+        raise BadRequestError("view collections cannot be truncated since they don't have their own table.")
+    with app.db.write():
+        for record in find_all_records(ex, col):
+            app.delete(record)
+
+
+def app_find_auth_record_by_token(ex: Executor, token: Any, types: Any) -> Record:
+    app = ex.runtime.app
+    for token_type in [str(t) for t in types or ()] or ["auth"]:
+        record = find_record_by_token(str(token or ""), token_type, app.registry, app.records)
+        if record is not None:
+            return record
+    raise NotFoundError("invalid or expired token")
+
+
+def _superuser_info(app: App) -> RequestInfo:
+    superusers = app.find_collection(SUPERUSERS)
+    return RequestInfo(method="GET", query={}, headers={}, auth=Record(superusers, store=app.records))
+
+
+def app_expand_records(ex: Executor, records: Any, expands: Any) -> dict[str, str]:
+    """Expand relations of records (one collection) in place, without rules; the failed paths."""
+    app = ex.runtime.app
+    items = [r for r in records or () if isinstance(r, Record)]
+    paths = [str(p) for p in (expands if isinstance(expands, list) else [expands]) if p]
+    if not items or not paths:
+        return {}
+    return expand_records(app, items, ",".join(paths), _superuser_info(app))
+
+
+def info_from(ex: Executor, data: Any) -> RequestInfo:
+    """A request info from its JS shape (``e.requestInfo()`` or a plain object)."""
+    if isinstance(data, RequestInfo):
+        return data
+    data = data if isinstance(data, dict) else {}
+    auth = data.get("auth")
+    return RequestInfo(
+        method=str(data.get("method") or ""), query=dict(data.get("query") or {}), headers=dict(data.get("headers") or {}),
+        body=dict(data.get("body") or {}), auth=auth if isinstance(auth, Record) else None,
+        context=str(data.get("context") or "default"),
+    )
+
+
+def app_can_access_record(ex: Executor, record: Any, info: Any, rule: Any) -> bool:
+    return can_access(ex.runtime.app, _record(record), info_from(ex, info), None if rule is None else str(rule))
+
+
+def app_is_bootstrapped(ex: Executor) -> bool:
+    return bool(ex.runtime.app.bootstrapped)
+
+
+def app_is_transactional(ex: Executor) -> bool:
+    return ex.runtime.app.db.in_write()
+
+
+def app_encryption_env(ex: Executor) -> str:
+    return ex.runtime.app.settings_store.encryption_env
+
+
+def db_models(ex: Executor, spec: Any, mode: str, options: Any) -> Any:
+    """``recordQuery(...)``/``collectionQuery()`` results: records (or collections), one or all."""
+    app = ex.runtime.app
+    rows = run_statement(ex, spec, "one" if mode == "one" else "all", None)
+    rows = [rows] if mode == "one" else rows
+    if options.get("model") == "collection":
+        found = [app.registry.find(str(r.get("id") or "")) for r in rows]
+        models: list[Any] = [c for c in found if c is not None]
+    else:
+        col = collection_of(ex, options.get("collection"))
+        models = [_record_from(col, row, app) for row in rows]
+    if mode == "one":
+        if not models:
+            raise NoRows()
+        return models[0]
+    return models
+
+
+def _record_from(col: Collection, row: dict[str, Any], app: App) -> Record:
+    names = [name for name, _ in col.row_converters()]
+    record = Record.from_row(col, [row.get(name) for name in names], app.records)
+    for key, value in row.items():
+        if key not in record.data:
+            record.extra[key] = value
+    return record
 
 
 def app_is_dev(ex: Executor) -> bool:
@@ -240,15 +394,44 @@ def unwind_transactions(ex: Executor) -> None:
             pass
 
 
+def _no_rows(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A finder whose "not found" JS sees as PocketBase's (``sql: no rows in result set``)."""
+
+    def run(*args: Any) -> Any:
+        try:
+            return fn(*args)
+        except NotFoundError as ex:
+            if isinstance(ex, NoRows):
+                raise
+            raise NoRows() from ex
+
+    return run
+
+
 OPS: dict[str, Callable[..., Any]] = {
-    "app.findRecordById": app_find_record_by_id,
+    "app.findRecordById": _no_rows(app_find_record_by_id),
+    "app.validate": app_validate,
+    "app.collectionName": app_collection_name,
+    "app.findAllCollections": app_find_all_collections,
+    "app.isCollectionNameUnique": app_is_collection_name_unique,
+    "app.importCollections": app_import_collections,
+    "app.reloadCachedCollections": app_reload_cached_collections,
+    "app.reloadSettings": app_reload_settings,
+    "app.truncateCollection": app_truncate_collection,
+    "app.findAuthRecordByToken": app_find_auth_record_by_token,
+    "app.expandRecords": app_expand_records,
+    "app.canAccessRecord": app_can_access_record,
+    "app.isBootstrapped": app_is_bootstrapped,
+    "app.isTransactional": app_is_transactional,
+    "app.encryptionEnv": app_encryption_env,
+    "db.models": db_models,
     "app.findRecordsByIds": app_find_records_by_ids,
-    "app.findFirstRecordByData": app_find_first_record_by_data,
-    "app.findFirstRecordByFilter": app_find_first_record_by_filter,
+    "app.findFirstRecordByData": _no_rows(app_find_first_record_by_data),
+    "app.findFirstRecordByFilter": _no_rows(app_find_first_record_by_filter),
     "app.findRecordsByFilter": app_find_records_by_filter,
     "app.countRecords": app_count_records,
-    "app.findCollectionByNameOrId": app_find_collection,
-    "app.findAuthRecordByEmail": app_find_auth_record_by_email,
+    "app.findCollectionByNameOrId": _no_rows(app_find_collection),
+    "app.findAuthRecordByEmail": _no_rows(app_find_auth_record_by_email),
     "app.findAllRecords": find_all_records,
     "app.save": app_save,
     "app.saveNoValidate": app_save_no_validate,

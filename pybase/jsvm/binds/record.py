@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from pybase.jsvm.pool import Executor
 import orjson
 
 from pybase.apis.serialize import record_to_json
@@ -14,6 +12,9 @@ from pybase.core.collections import Collection
 from pybase.core.errors import BadRequestError, FieldError
 from pybase.core.records import Record
 from pybase.jsvm.binds.collection import collection_of
+
+if TYPE_CHECKING:
+    from pybase.jsvm.pool import Executor
 
 
 def _set_value(record: Record, name: str, value: Any) -> None:
@@ -132,7 +133,17 @@ def record_export(ex: Executor, record: Record) -> dict[str, Any]:
     return record_to_json(record, None)
 
 
+def record_assign(ex: Executor, target: Record, found: Record) -> None:
+    """Make ``target`` the record ``found`` (a query's ``.one(record)`` scans into its target)."""
+    if not isinstance(target, Record) or not isinstance(found, Record):
+        raise BadRequestError("expected records")
+    for slot in Record.__slots__:
+        value = getattr(found, slot)
+        setattr(target, slot, value.copy() if isinstance(value, dict) else value)
+
+
 OPS: dict[str, Callable[..., Any]] = {
+    "record.assign": record_assign,
     "record.new": record_new,
     "record.load": record_load,
     "record.get": record_get,
