@@ -17,7 +17,7 @@ from pybase.core.errors import BadRequestError, NotFoundError, PyBaseError, Vali
 from pybase.core.events import RecordEnrichEvent, RecordRequestEvent, RecordsListRequestEvent
 from pybase.core.fields.password import can_hash
 from pybase.core.record_expand import expand_records
-from pybase.core.record_form import load_submitted, rule_body
+from pybase.core.record_form import check_managed_fields, load_submitted, rule_body
 from pybase.core.record_query import parse_paging
 from pybase.core.records import Record
 from pybase.core.request_info import RequestInfo
@@ -126,13 +126,16 @@ class RecordsResource:
         if expand:
             expand_records(self.app, records, expand, info)
         enrich = self.app.hooks["onRecordEnrich"]
+        managed: set[str] = set()
+        if records and not info.is_superuser:
+            managed = record_access.managed_ids(self.app, records[0].collection, info, [r.id for r in records])
         out = []
         for record in records:
             if enrich.length():
                 event = RecordEnrichEvent(self.app, record)
                 event.request_info = info
                 enrich.trigger(event)
-            out.append(record_to_json(record, info))
+            out.append(record_to_json(record, info, show_email=record.id in managed))
         return out
 
     def _write_one(self, req: falcon.Request, resp: falcon.Response, record: Record, info: RequestInfo, status: int = 200) -> None:
@@ -198,8 +201,10 @@ class RecordsResource:
         record = self.app.new_record(col)
         if rule and not info.is_superuser:
             info.body = rule_body(record, data)
+        form = load_submitted(record, _with_file_names(data, files), is_superuser=info.is_superuser)
+        privileged = record_access.is_manager_of_new(self.app, col, info, record)
         try:
-            load_submitted(record, _with_file_names(data, files), is_superuser=info.is_superuser)
+            form.validate(record, privileged=privileged)
         except ValidationError as ex:
             raise from_domain(ex, "Failed to create record.") from ex
         if not info.is_superuser and not all(can_hash(p) for p in record.pending_passwords().values()):
@@ -216,6 +221,7 @@ class RecordsResource:
 
         def finalize(e: RecordRequestEvent) -> None:
             try:
+                _check_managed(e.record, privileged)
                 # NOTE: the same check again inside the write, against concurrent writes.
                 self.app.save_checked(e.record, check)
             except ValidationError as ex:
@@ -237,15 +243,17 @@ class RecordsResource:
                 record = record_access.find_with_rule(self.app, col, info, rule, id)
             except BadRequestError as ex:
                 raise not_found() from ex
-        is_manager = record_access.is_manager(self.app, col, info, record)
+        form = load_submitted(record, _with_file_names(data, files), is_superuser=info.is_superuser)
+        privileged = record_access.is_manager(self.app, col, info, record)
         try:
-            load_submitted(record, _with_file_names(data, files), is_superuser=info.is_superuser, is_manager=is_manager)
+            form.validate(record, privileged=privileged)
         except ValidationError as ex:
             raise from_domain(ex, "Failed to update record.") from ex
         event = self._event(req, resp, col, record, info)
 
         def finalize(e: RecordRequestEvent) -> None:
             try:
+                _check_managed(e.record, privileged)
                 self.app.save(e.record)
             except ValidationError as ex:
                 raise from_domain(ex, "Failed to update record.") from ex
@@ -273,6 +281,13 @@ class RecordsResource:
             resp.status = 204
 
         self.app.hooks["onRecordDeleteRequest"].trigger(event, finalize)
+
+
+def _check_managed(record: Record, privileged: bool) -> None:
+    """The manage-only auth fields again, after the request hooks (which may change them)."""
+    errors = check_managed_fields(record, privileged=privileged)
+    if errors:
+        raise ValidationError(errors)
 
 
 def _upload_target(app: App, col: Collection) -> UploadTarget:
