@@ -20,10 +20,12 @@ import falcon
 import orjson
 
 from pybase.apis.errors import ApiError, bad_request
+from pybase.apis.files import serve
 from pybase.apis.guards import require_superuser
-from pybase.apis.request_body import read_body
+from pybase.apis.request_body import UploadTarget, read_body
 from pybase.core.auth import TOKEN_FILE, find_record_by_token
 from pybase.core.errors import FieldError, ValidationError
+from pybase.tools.filesystem import StorageError
 
 if TYPE_CHECKING:
     from pybase.core.app import App
@@ -84,14 +86,16 @@ class BackupsResource:
 
     def on_post_upload(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Store an uploaded backup archive."""
-        _data, files = read_body(req, invalid_message=MSG_LOAD, require_type=True, infer=False)
+        _data, files = read_body(
+            req, invalid_message=MSG_LOAD, require_type=True, infer=False, uploads=UploadTarget(self.app.files.temp_dir)
+        )
         uploaded = (files.get("file") or [None])[0]
         error = None
         if uploaded is None:
             error = FieldError("validation_required", "Cannot be blank.")
         else:
-            filename, content = uploaded
-            if not content.startswith(ZIP_MAGIC):
+            filename = uploaded.original_name
+            if not uploaded.head.startswith(ZIP_MAGIC):
                 error = FieldError(
                     "validation_invalid_mime_type", "The uploaded file must be one of the allowed MIME types: application/zip."
                 )
@@ -100,7 +104,7 @@ class BackupsResource:
         if error is not None:
             raise ValidationError({"file": error}, MSG_VALIDATE)
         assert uploaded is not None
-        self.app.backups.save_upload(uploaded[0], uploaded[1])
+        self.app.backups.save_upload(uploaded.original_name, uploaded.path)
         resp.status = 204
 
     def on_post_restore(self, req: falcon.Request, resp: falcon.Response, key: str) -> None:
@@ -134,13 +138,14 @@ class BackupFileResource:
         record = find_record_by_token(req.get_param("token") or "", TOKEN_FILE, self.app.registry, self.app.records)
         if record is None or not record.collection.is_superusers:
             raise ApiError(403, MSG_FORBIDDEN)
-        path = self.app.backups.path(key)
-        if path is None:
+        if not self.app.backups.exists(key):
             raise ApiError(404, "The requested resource wasn't found.")
         resp.content_type = "application/zip"
         resp.set_header("Content-Disposition", f'attachment; filename="{key}"')
-        with open(path, "rb") as handle:
-            resp.data = handle.read()
+        try:
+            serve(req, resp, self.app.backups.storage(), key, key)  # NOTE: streamed, ranges allowed
+        except StorageError as ex:
+            raise ApiError(404, "The requested resource wasn't found.") from ex
 
     @falcon.before(require_superuser)
     def on_delete(self, req: falcon.Request, resp: falcon.Response, key: str) -> None:

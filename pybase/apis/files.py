@@ -25,7 +25,7 @@ from pybase.core.errors import NotFoundError
 from pybase.core.files import record_dir, thumb_key
 from pybase.core.files.events import FileDownloadRequestEvent, FileTokenRequestEvent
 from pybase.core.request_info import RequestInfo
-from pybase.tools.filesystem import FileNotFound, StorageError
+from pybase.tools.filesystem import Attributes, FileNotFound, StorageError
 from pybase.tools.filesystem.thumbs import IMAGE_TYPES, ThumbError, make_thumb
 
 if TYPE_CHECKING:
@@ -135,7 +135,7 @@ class FileDownloadResource:
         base = record_dir(record)
         original = f"{base}/{filename}"
         try:
-            storage = files.locate(original)
+            storage, original_attrs = files.locate(original)
         except (FileNotFound, StorageError) as ex:
             raise not_found() from ex
         event = FileDownloadRequestEvent(self.app)
@@ -144,10 +144,7 @@ class FileDownloadResource:
         event.served_path, event.served_name = original, filename
         size = req.get_param("thumb") or ""
         if size and (size in DEFAULT_THUMB_SIZES or size in field.thumbs):
-            try:
-                attrs = storage.attributes(original)
-            except (FileNotFound, StorageError) as ex:
-                raise not_found() from ex
+            attrs = original_attrs
             if attrs.content_type in IMAGE_TYPES:
                 thumb = thumb_key(base, filename, size)
                 try:
@@ -161,9 +158,14 @@ class FileDownloadResource:
         req.context.files_served = True
 
         def finalize(e: FileDownloadRequestEvent) -> None:
-            target = storage if e.served_path in (original, thumb_key(base, filename, size)) else files.storage()
             try:
-                serve(req, resp, target, e.served_path, e.served_name)
+                if e.served_path == original:
+                    serve(req, resp, storage, original, e.served_name, original_attrs)
+                elif e.served_path == thumb_key(base, filename, size):
+                    serve(req, resp, storage, e.served_path, e.served_name)
+                else:
+                    target, attrs = files.locate(e.served_path)
+                    serve(req, resp, target, e.served_path, e.served_name, attrs)
             except (FileNotFound, StorageError) as ex:
                 raise not_found() from ex
 
@@ -225,10 +227,13 @@ def _ip_allowed(req: falcon.Request, allowed: list[str]) -> bool:
     return False
 
 
-def serve(req: falcon.Request, resp: falcon.Response, storage: Storage, key: str, name: str) -> None:
+def serve(
+    req: falcon.Request, resp: falcon.Response, storage: Storage, key: str, name: str, attrs: Attributes | None = None
+) -> None:
     """Send a stored file as PocketBase (Go's ServeContent): type, disposition, caching headers,
     Last-Modified / If-Modified-Since and single byte ranges, streamed from storage."""
-    attrs = storage.attributes(key)
+    if attrs is None:
+        attrs = storage.attributes(key)
     force = (req.get_param("download") or "").lower() in ("1", "t", "true")
     real_type = attrs.content_type
     disposition = "inline" if not force and real_type in INLINE_TYPES else "attachment"

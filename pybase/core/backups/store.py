@@ -1,4 +1,5 @@
-"""Create, list and delete backups of ``pb_data`` (zip archives in ``pb_data/backups``).
+"""Create, list and delete backups of ``pb_data`` (zip archives in ``pb_data/backups``, or in
+the S3 bucket of settings ``backups.s3`` when it is enabled).
 
 A backup is taken while the app keeps running: each SQLite database is copied with SQLite's
 online backup API (a consistent snapshot even under concurrent writes, unlike a file copy of
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from pybase.core.errors import BadRequestError
 from pybase.core.events import AppEvent
+from pybase.tools.filesystem import FileNotFound, LocalStorage, Storage, StorageError
 from pybase.tools.types import format_datetime
 
 if TYPE_CHECKING:
@@ -65,29 +67,38 @@ class BackupStore:
 
     # ---- reading -------------------------------------------------------------------------
 
+    def storage(self) -> Storage:
+        """Where the archives are: ``pb_data/backups`` or the ``backups.s3`` bucket."""
+        s3 = self.app.settings_store.live().get("backups.s3") or {}
+        if s3.get("enabled"):
+            return self.app.files.s3_storage(s3)
+        return LocalStorage(self.dir)
+
     def list(self) -> list[dict[str, Any]]:
         """``[{"key", "size", "modified"}]`` in key order."""
-        if not os.path.isdir(self.dir):
+        storage = self.storage()
+        if storage.kind == "local" and not os.path.isdir(self.dir):
             return []
         out = []
-        for key in sorted(os.listdir(self.dir)):
-            path = os.path.join(self.dir, key)
-            if not os.path.isfile(path):
+        for key in sorted(storage.list("")):
+            if "/" in key or key.startswith("."):
                 continue
-            stat = os.stat(path)
-            modified = format_datetime(datetime.fromtimestamp(stat.st_mtime, UTC))
-            out.append({"key": key, "size": stat.st_size, "modified": modified})
+            try:
+                attrs = storage.attributes(key)
+            except FileNotFound:
+                continue
+            modified = format_datetime(attrs.modified.astimezone(UTC))
+            out.append({"key": key, "size": attrs.size, "modified": modified})
         return out
 
-    def path(self, key: str) -> str | None:
-        """The file of backup ``key`` (None when there is none, or the key is no plain name)."""
-        if not key or os.path.basename(key) != key or key.startswith("."):
-            return None
-        path = os.path.join(self.dir, key)
-        return path if os.path.isfile(path) else None
-
     def exists(self, key: str) -> bool:
-        return self.path(key) is not None
+        """Whether backup ``key`` exists (False for a key that is no plain name)."""
+        if not _plain(key):
+            return False
+        try:
+            return self.storage().exists(key)
+        except StorageError:
+            return False
 
     # ---- writing -------------------------------------------------------------------------
 
@@ -138,27 +149,25 @@ class BackupStore:
                     zf.write(path, arcname)
                     if count % 1000 == 0:
                         log.info("backup %s: %d files archived", name, count)
-            # NOTE: moved in whole, so a listed backup is always a complete one.
-            shutil.move(archive, os.path.join(self.dir, name))
-        size = os.path.getsize(os.path.join(self.dir, name))
+            size = os.path.getsize(archive)
+            # NOTE: stored in whole (moved, or uploaded), so a listed backup is always complete.
+            self.storage().put_path(name, archive, "application/zip")
         log.info("backup %s: done in %.1f s (%d bytes)", name, time.monotonic() - started, size)
 
-    def save_upload(self, name: str, data: bytes) -> None:
-        """Store an uploaded archive as ``name``."""
-        os.makedirs(self.dir, exist_ok=True)
-        temp = os.path.join(self.dir, f".{name}.upload")
-        with open(temp, "wb") as handle:
-            handle.write(data)
-        os.replace(temp, os.path.join(self.dir, name))
+    def save_upload(self, name: str, path: str) -> None:
+        """Store an uploaded archive (a temp file at ``path``, which may be moved) as ``name``."""
+        self.storage().put_path(name, path, "application/zip")
 
     def delete(self, key: str) -> None:
         """Delete backup ``key``; BadRequestError when it is in use or missing."""
         if key and key == self.active:
             raise BadRequestError("The backup is currently being used and cannot be deleted.")
-        path = self.path(key)
-        if path is None:
+        if not self.exists(key):
             raise BadRequestError(f"Invalid or already deleted backup file. Raw error: \nno such backup {key!r}")
-        os.remove(path)
+        try:
+            self.storage().delete(key)
+        except StorageError as ex:
+            raise BadRequestError(f"Invalid or already deleted backup file. Raw error: \n{ex}") from ex
 
 
     # ---- restore -------------------------------------------------------------------------
@@ -173,8 +182,7 @@ class BackupStore:
         if self.app.restart is None:
             raise BadRequestError("Restoring a backup needs pybase started by its command line (pybase serve).")
         with self._activity(key):
-            path = self.path(key)
-            if path is None:
+            if not self.exists(key):
                 raise BadRequestError("Missing or invalid backup file.")
             event = BackupEvent(self.app)
             event.name = key
@@ -185,7 +193,7 @@ class BackupStore:
                 os.makedirs(temp_root, exist_ok=True)
                 extracted = tempfile.mkdtemp(dir=temp_root, prefix="pb_restore_")
                 log.info("restore %s: unpacking", e.name)
-                with zipfile.ZipFile(self.path(e.name) or path) as zf:
+                with self._local_copy(e.name if self.exists(e.name) else key, temp_root) as archive, zipfile.ZipFile(archive) as zf:
                     _safe_extract(zf, extracted)
                 if not os.path.isfile(os.path.join(extracted, "data.db")):
                     shutil.rmtree(extracted, ignore_errors=True)
@@ -198,6 +206,27 @@ class BackupStore:
         self.app.restart()
 
     pending_restore: tuple[str, set[str]] | None = None
+
+    @contextlib.contextmanager
+    def _local_copy(self, key: str, temp_root: str) -> Iterator[str]:
+        """A local path of backup ``key`` (downloaded to a temp file from S3, streamed)."""
+        storage = self.storage()
+        if isinstance(storage, LocalStorage):
+            yield os.path.join(self.dir, key)
+            return
+        fd, path = tempfile.mkstemp(dir=temp_root, prefix="pb_restore_", suffix=".zip")
+        try:
+            reader = storage.open(key)
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    for chunk in reader:
+                        out.write(chunk)
+            finally:
+                reader.close()
+            yield path
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
 
     def swap_in(self) -> None:
         """Replace ``pb_data`` with the unpacked backup (the app must be closed)."""
@@ -246,6 +275,10 @@ class BackupStore:
                 self.delete(old["key"])
             except BadRequestError:
                 log.exception("[Backup cron] failed to remove old backup %s", old["key"])
+
+
+def _plain(key: str) -> bool:
+    return bool(key) and os.path.basename(key) == key and not key.startswith(".") and not key.endswith(".attrs")
 
 
 def _safe_extract(zf: zipfile.ZipFile, target: str) -> None:

@@ -8,7 +8,14 @@ import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from pybase.tools.filesystem import File, FileNotFound, LocalStorage, Storage, StorageError
+from pybase.tools.filesystem import (
+    Attributes,
+    File,
+    FileNotFound,
+    LocalStorage,
+    Storage,
+    StorageError,
+)
 
 if TYPE_CHECKING:
     from pybase.core.app import App
@@ -41,7 +48,7 @@ class FilesService:
     def __init__(self, app: App) -> None:
         self.app = app
         self.local = LocalStorage(os.path.join(app.data_dir, STORAGE_DIR))
-        self._s3: tuple[tuple[Any, ...], Storage] | None = None
+        self._s3: dict[tuple[Any, ...], Storage] = {}
         self._lock = threading.Lock()
 
     @property
@@ -61,37 +68,44 @@ class FilesService:
 
         key = _s3_key(s3)
         with self._lock:
-            if self._s3 is not None and self._s3[0] == key:
-                return self._s3[1]
-            storage = S3Storage.from_settings(s3)
-            self._s3 = (key, storage)
+            storage = self._s3.get(key)
+            if storage is None:
+                if len(self._s3) >= 4:  # NOTE: settings changed: the older clients go
+                    for old in self._s3.values():
+                        old.close()
+                    self._s3.clear()
+                storage = self._s3[key] = S3Storage.from_settings(s3)
             return storage
 
     def storage(self) -> Storage:
         """The storage new files go to."""
-        s3 = self.app.settings().get("s3") or {}
+        s3 = self.app.settings_store.live().get("s3") or {}
         if s3.get("enabled"):
             return self.s3_storage(s3)
         return self.local
 
     def _fallback(self) -> Storage | None:
-        s3 = self.app.settings().get("s3") or {}
+        s3 = self.app.settings_store.live().get("s3") or {}
         if s3.get("enabled"):
             return self.local
         if s3.get("bucket"):
             return self.s3_storage(s3)
         return None
 
-    def locate(self, key: str) -> Storage:
-        """The storage holding ``key``: the active one, else the other backend; FileNotFound."""
+    def locate(self, key: str) -> tuple[Storage, Attributes]:
+        """The storage holding ``key`` (the active one, else the other backend) and the file's
+        attributes; FileNotFound."""
         active = self.storage()
-        if active.exists(key):
-            return active
+        try:
+            return active, active.attributes(key)
+        except FileNotFound:
+            pass
         other = self._fallback()
         if other is not None:
             try:
-                if other.exists(key):
-                    return other
+                return other, other.attributes(key)
+            except FileNotFound:
+                pass
             except StorageError:
                 log.warning("fallback storage unavailable while looking for %s", key, exc_info=True)
         raise FileNotFound(key)
@@ -171,6 +185,6 @@ class FilesService:
     def close(self) -> None:
         """Release the S3 client."""
         with self._lock:
-            if self._s3 is not None:
-                self._s3[1].close()
-                self._s3 = None
+            for storage in self._s3.values():
+                storage.close()
+            self._s3.clear()
