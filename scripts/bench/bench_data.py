@@ -33,10 +33,10 @@ import requests
 HERE = Path(__file__).resolve().parent
 COLLECTION = "posts"
 WRITE_SCENARIOS = ("update_owner", "delete_owner", "create_auth")
-NEW_SCENARIOS = ("filtered", "expand2", "authrule", *WRITE_SCENARIOS)
+NEW_SCENARIOS = ("filtered", "expand2", "authrule", "auth_password", *WRITE_SCENARIOS)
 # Run order: the creates add records, so they always come last (the others see the seeded data
 # only); delete_owner deletes only its own pool.
-SCENARIOS = ("list", "view", "filtered", "expand2", "authrule", *WRITE_SCENARIOS, "create")
+SCENARIOS = ("list", "view", "filtered", "expand2", "authrule", "auth_password", *WRITE_SCENARIOS, "create")
 ID_CHARS = string.ascii_lowercase + string.digits
 USER_PASSWORD = "user-password-123"
 VIEWS_INDEX = "CREATE INDEX `idx_posts_views` ON `posts` (`views`)"
@@ -128,7 +128,7 @@ class Dataset:
 def needs(scenarios: list[str]) -> dict[str, bool]:
     """Which collections must be seeded for these scenarios (posts always are)."""
     return {
-        "users": "expand2" in scenarios or "authrule" in scenarios or any(s in WRITE_SCENARIOS for s in scenarios),
+        "users": any(s in ("expand2", "authrule", "auth_password", *WRITE_SCENARIOS) for s in scenarios),
         "comments": "expand2" in scenarios,
         "notes": "authrule" in scenarios,
         "tasks": "update_owner" in scenarios or "delete_owner" in scenarios,
@@ -330,8 +330,14 @@ def pool_file(tokens_file: Path) -> Path:
     return tokens_file.with_name("pool.txt")
 
 
+def identities_file(tokens_file: Path) -> Path:
+    """auth_password's emails (the token users, who all have USER_PASSWORD)."""
+    return tokens_file.with_name("identities.txt")
+
+
 def write_owner_files(tokens_file: Path, data: Dataset, tokens: list[str], pool_ids: set[str]) -> None:
     """The files the owner scenarios' lua scripts read (tokens in token_users() order)."""
+    identities_file(tokens_file).write_text("".join(u["email"] + "\n" for u in data.token_users()))
     token_of = {u["id"]: t for u, t in zip(data.token_users(), tokens, strict=True)}
     owned_file(tokens_file).write_text("".join(f"{t['id']} {token_of[t['owner']]}\n" for t in data.tasks))
     pool_file(tokens_file).write_text(
@@ -377,6 +383,9 @@ def scenario_request(name: str, base: str, ids_file: Path, tokens_file: Path, *,
         return f"{base}/api/collections/notes/records", ["-s", str(HERE / "auth.lua"), "--", str(tokens_file)]
     if name == "create_auth":
         return tasks, ["-s", str(HERE / "create_auth.lua"), "--", str(tokens_file)]
+    if name == "auth_password":
+        return (f"{base}/api/collections/users/auth-with-password",
+                ["-s", str(HERE / "auth_password.lua"), "--", str(identities_file(tokens_file)), USER_PASSWORD])
     if name == "update_owner":
         return tasks, ["-s", str(HERE / "update_owner.lua"), "--", str(owned_file(tokens_file))]
     if name == "delete_owner":
@@ -392,6 +401,13 @@ def check_scenario(name: str, base: str, data: Dataset, tokens: list[str]) -> st
     if name in WRITE_SCENARIOS:
         return check_write_scenario(name, base, data, tokens)
     url, _ = scenario_request(name, base, Path("-"), Path("-"))
+    if name == "auth_password":
+        user = data.token_users()[0]
+        ok = requests.post(url, json={"identity": user["email"], "password": USER_PASSWORD}, timeout=30)
+        wrong = requests.post(url, json={"identity": user["email"], "password": "wrong-password"}, timeout=30)
+        if ok.status_code != 200 or ok.json().get("record", {}).get("id") != user["id"] or wrong.status_code != 400:
+            return f"sign-in answered {ok.status_code}, wrong password {wrong.status_code}"
+        return None
     if name == "filtered":
         body = requests.get(url, timeout=30).json()
         match = sorted((p["views"] for p in data.posts if p["views"] > 500 and p["published"]), reverse=True)
