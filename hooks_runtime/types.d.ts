@@ -190,6 +190,18 @@ interface CollectionEvent extends AppEvent {
   error: Error | null;
 }
 
+/** A message about to be sent: ``mailer`` sends it, ``message`` can be altered or replaced. */
+interface MailerEvent extends AppEvent {
+  mailer: any;
+  message: any;
+}
+
+/** An auth mail about ``record``; ``meta`` holds its token, code or alert info. */
+interface MailerRecordEvent extends MailerEvent {
+  meta: {[key: string]: any} | null;
+  record: RecordModel | null;
+}
+
 /** An HTTP request: ``request``/``response`` are the transport's own objects. */
 interface RequestEvent extends AppEvent {
   request: {method: string, host: string, remoteAddr: string, url: {path: string, rawQuery: string, query(): {get(key: string): string, has(key: string): boolean}, string(): string}, header: {get(name: string): string}, pathValue(name: string): string};
@@ -286,6 +298,15 @@ interface RecordCreateOTPRequestEvent extends RecordRequestEvent {
   password: string;
 }
 
+/** request-verification, request-password-reset and the confirm requests of the email flows. */
+interface RecordEmailRequestEvent extends RecordRequestEvent {
+}
+
+/** request-email-change and confirm-email-change: ``new_email`` is the address asked for. */
+interface RecordEmailChangeRequestEvent extends RecordRequestEvent {
+  newEmail: string;
+}
+
 /** The records list request; ``records`` and ``result`` can be altered. */
 interface RecordsListRequestEvent extends RecordRequestEvent {
   records: Array<RecordModel> | null;
@@ -356,12 +377,12 @@ declare function onCollectionDelete(handler: (e: CollectionEvent) => void, ...ta
 declare function onCollectionDeleteExecute(handler: (e: CollectionEvent) => void, ...tags: string[]): void;
 declare function onCollectionAfterDeleteSuccess(handler: (e: CollectionEvent) => void, ...tags: string[]): void;
 declare function onCollectionAfterDeleteError(handler: (e: CollectionEvent) => void, ...tags: string[]): void;
-declare function onMailerSend(handler: (e: GenericAppEvent) => void): void;
-declare function onMailerRecordAuthAlertSend(handler: (e: GenericAppEvent) => void, ...tags: string[]): void;
-declare function onMailerRecordPasswordResetSend(handler: (e: GenericAppEvent) => void, ...tags: string[]): void;
-declare function onMailerRecordVerificationSend(handler: (e: GenericAppEvent) => void, ...tags: string[]): void;
-declare function onMailerRecordEmailChangeSend(handler: (e: GenericAppEvent) => void, ...tags: string[]): void;
-declare function onMailerRecordOTPSend(handler: (e: GenericAppEvent) => void, ...tags: string[]): void;
+declare function onMailerSend(handler: (e: MailerEvent) => void): void;
+declare function onMailerRecordAuthAlertSend(handler: (e: MailerRecordEvent) => void, ...tags: string[]): void;
+declare function onMailerRecordPasswordResetSend(handler: (e: MailerRecordEvent) => void, ...tags: string[]): void;
+declare function onMailerRecordVerificationSend(handler: (e: MailerRecordEvent) => void, ...tags: string[]): void;
+declare function onMailerRecordEmailChangeSend(handler: (e: MailerRecordEvent) => void, ...tags: string[]): void;
+declare function onMailerRecordOTPSend(handler: (e: MailerRecordEvent) => void, ...tags: string[]): void;
 declare function onRealtimeConnectRequest(handler: (e: RealtimeConnectRequestEvent) => void): void;
 declare function onRealtimeSubscribeRequest(handler: (e: RealtimeSubscribeRequestEvent) => void): void;
 declare function onRealtimeMessageSend(handler: (e: RealtimeMessageEvent) => void): void;
@@ -375,12 +396,12 @@ declare function onRecordAuthWithOAuth2Request(handler: (e: RecordAuthWithOAuth2
 declare function onRecordAuthRefreshRequest(handler: (e: RecordAuthRefreshRequestEvent) => void, ...tags: string[]): void;
 declare function onRecordAuthWithOTPRequest(handler: (e: RecordAuthWithOTPRequestEvent) => void, ...tags: string[]): void;
 declare function onRecordRequestOTPRequest(handler: (e: RecordCreateOTPRequestEvent) => void, ...tags: string[]): void;
-declare function onRecordRequestPasswordResetRequest(handler: (e: GenericRequestEvent) => void, ...tags: string[]): void;
-declare function onRecordConfirmPasswordResetRequest(handler: (e: GenericRequestEvent) => void, ...tags: string[]): void;
-declare function onRecordRequestVerificationRequest(handler: (e: GenericRequestEvent) => void, ...tags: string[]): void;
-declare function onRecordConfirmVerificationRequest(handler: (e: GenericRequestEvent) => void, ...tags: string[]): void;
-declare function onRecordRequestEmailChangeRequest(handler: (e: GenericRequestEvent) => void, ...tags: string[]): void;
-declare function onRecordConfirmEmailChangeRequest(handler: (e: GenericRequestEvent) => void, ...tags: string[]): void;
+declare function onRecordRequestPasswordResetRequest(handler: (e: RecordEmailRequestEvent) => void, ...tags: string[]): void;
+declare function onRecordConfirmPasswordResetRequest(handler: (e: RecordEmailRequestEvent) => void, ...tags: string[]): void;
+declare function onRecordRequestVerificationRequest(handler: (e: RecordEmailRequestEvent) => void, ...tags: string[]): void;
+declare function onRecordConfirmVerificationRequest(handler: (e: RecordEmailRequestEvent) => void, ...tags: string[]): void;
+declare function onRecordRequestEmailChangeRequest(handler: (e: RecordEmailChangeRequestEvent) => void, ...tags: string[]): void;
+declare function onRecordConfirmEmailChangeRequest(handler: (e: RecordEmailChangeRequestEvent) => void, ...tags: string[]): void;
 declare function onRecordsListRequest(handler: (e: RecordsListRequestEvent) => void, ...tags: string[]): void;
 declare function onRecordViewRequest(handler: (e: RecordRequestEvent) => void, ...tags: string[]): void;
 declare function onRecordCreateRequest(handler: (e: RecordRequestEvent) => void, ...tags: string[]): void;

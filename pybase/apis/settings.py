@@ -32,6 +32,8 @@ from pybase.apis.guards import require_superuser
 from pybase.apis.serialize import apply_fields, dumps, parse_fields
 from pybase.core.errors import FieldError, ValidationError, required
 from pybase.core.events import SettingsListRequestEvent, SettingsUpdateRequestEvent
+from pybase.core.mail import MailError
+from pybase.core.mail.record_mails import send_test_email
 from pybase.core.settings import SHAPE, BindError, Settings, bind_form, bind_value, decode_body
 from pybase.tools.validators import is_email, matches
 
@@ -214,11 +216,12 @@ class TestEmailResource:
         })  # fmt: skip
         if errors:
             raise ValidationError(errors, MSG_EMAIL_FAILED)
-        # NOTE: the mailer (SMTP and sendmail) comes with the auth issue, which completes this test.
-        reason = "failed to locate a sendmail executable path."
-        if self.app.settings()["smtp"]["enabled"]:
-            reason = "SMTP mail is not supported by pybase yet."
-        raise bad_request(f"{MSG_EMAIL_FAILED} Raw error: \n{reason}")
+        # NOTE: sent now, not in the background: as PocketBase, the answer reports a failure.
+        try:
+            send_test_email(self.app, email, template, collection)
+        except MailError as ex:
+            raise bad_request(f"{MSG_EMAIL_FAILED} Raw error: \n{ex}") from ex
+        resp.status = falcon.HTTP_204
 
     def _collection_error(self, name: str) -> FieldError | None:
         if not name:

@@ -221,3 +221,38 @@ class RealtimeMessageEvent(RequestEvent):
 
     client: Any = None
     message: Any = None
+
+
+class MailerEvent(AppEvent):
+    """A message about to be sent: ``mailer`` sends it, ``message`` can be altered or replaced."""
+
+    mailer: Any = None
+    message: Any = None
+
+
+class MailerRecordEvent(MailerEvent):
+    """An auth mail about ``record``; ``meta`` holds its token, code or alert info.
+
+    Tags are the record's collection id and name.
+    """
+
+    record: Record | None = None
+    meta: dict[str, Any] | None = None
+
+    def tags(self) -> Iterable[str]:
+        if self.record is None:
+            return ()
+        return (self.record.collection.id, self.record.collection.name)
+
+
+class RecordEmailRequestEvent(RecordRequestEvent):
+    """request-verification, request-password-reset and the confirm requests of the email flows.
+
+    ``record`` is the auth record the email or token belongs to.
+    """
+
+
+class RecordEmailChangeRequestEvent(RecordRequestEvent):
+    """request-email-change and confirm-email-change: ``new_email`` is the address asked for."""
+
+    new_email: str = ""
