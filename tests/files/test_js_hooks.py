@@ -1,0 +1,43 @@
+"""The files hooks in JS: onFileDownloadRequest and onFileTokenRequest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.files.conftest import DOCS_FIELDS, text_file
+from tests.jsvm.conftest import start_hooks_server
+from tests.testapp import fixture_dir
+
+HOOKS = """
+onFileDownloadRequest((e) => {
+  e.response.header().set("X-Served", e.servedName + "|" + e.record.id + "|" + e.collection.name);
+  e.servedName = "renamed_" + e.servedName;
+  e.next();
+}, "docs");
+
+onFileTokenRequest((e) => {
+  e.token = "js-" + e.record.collection().name;
+  e.next();
+});
+"""
+
+
+def test_js_file_hooks(tmp_path: Path) -> None:
+    template = fixture_dir(tmp_path / "fixture")
+    srv = start_hooks_server(tmp_path / "srv", template, {"files.pb.js": HOOKS})
+    try:
+        su = {"Authorization": srv.token("superuser")}
+        answer = srv.request("POST", "/api/collections", headers=su, json={
+            "name": "docs", "type": "base", "listRule": "", "viewRule": "", "createRule": "", "fields": DOCS_FIELDS,
+        })  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        record = srv.request("POST", "/api/collections/docs/records", files=[("many", text_file("notes.txt"))]).json()
+        name = record["many"][0]
+        answer = srv.request("GET", f"/api/files/docs/{record['id']}/{name}")
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["X-Served"] == f"{name}|{record['id']}|docs"
+        assert answer.headers["Content-Disposition"] == f'attachment; filename="renamed_{name}"'
+        token = srv.request("POST", "/api/files/token", headers=su).json()
+        assert token == {"token": "js-_superusers"}
+    finally:
+        srv.stop()
