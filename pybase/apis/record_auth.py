@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import falcon
 import orjson
 
-from pybase.apis import record_auth_impersonate, record_auth_otp
+from pybase.apis import record_auth_impersonate, record_auth_oauth2, record_auth_otp
 from pybase.apis.errors import ApiError, bad_request, not_found, unauthorized
 from pybase.apis.ratelimit import check_collection
 from pybase.apis.record_auth_response import (
@@ -54,6 +54,8 @@ def register(api: falcon.App, app: App) -> None:
     api.add_route("/api/collections/{collection}/auth-refresh", resource, suffix="refresh")
     # request-otp, auth-with-otp
     record_auth_otp.register(api, app)
+    # auth-with-oauth2, /api/oauth2-redirect
+    record_auth_oauth2.register(api, app)
     # impersonate/{id}
     record_auth_impersonate.register(api, app)
 
