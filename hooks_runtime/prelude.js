@@ -19,8 +19,83 @@
     if (value !== null && typeof value === "object" && value.$s !== undefined) {
       return settingsOf(value.$s);
     }
+    if (value !== null && typeof value === "object" && value.$dt !== undefined) {
+      return new DateTime(value.$dt);
+    }
     return value;
   }
+
+  // ---- dates --------------------------------------------------------------------------------
+
+  // PocketBase's DateTime (always UTC, millisecond precision). "" is the zero value.
+  const PB_DATE_RE = /^(\d{4}-\d\d-\d\d)(?:[ T](\d\d:\d\d(?::\d\d(?:\.\d+)?)?))?\s*(Z|[+-]\d\d:?\d\d)?$/;
+  const GO_ZERO_UNIX = -62135596800;
+
+  function isoOf(text) {
+    const m = PB_DATE_RE.exec(String(text).trim());
+    if (!m) return null;
+    let zone = m[3] || "Z";
+    if (zone !== "Z" && zone.indexOf(":") < 0) zone = zone.slice(0, 3) + ":" + zone.slice(3);
+    return m[1] + "T" + (m[2] || "00:00:00") + zone;
+  }
+
+  function parseMs(value) {
+    if (value === undefined) return Date.now();
+    if (value === null || value === "") return null;
+    if (value instanceof DateTime) return value.__ms;
+    if (value instanceof NativeDate) return value.getTime();
+    if (typeof value === "number") return value;
+    const iso = isoOf(value);
+    const ms = iso !== null ? NativeDate.parse(iso) : NativeDate.parse(String(value));
+    if (Number.isNaN(ms)) throw new Error("invalid datetime value " + JSON.stringify(String(value)));
+    return ms;
+  }
+
+  const pad = (n, w) => String(n).padStart(w || 2, "0");
+
+  class DateTime {
+    constructor(value) { Object.defineProperty(this, "__ms", { value: parseMs(value) }); }
+    string() {
+      if (this.__ms === null) return "";
+      const d = new NativeDate(this.__ms);
+      return d.getUTCFullYear() + "-" + pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()) + " " +
+        pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + ":" + pad(d.getUTCSeconds()) + "." +
+        pad(d.getUTCMilliseconds(), 3) + "Z";
+    }
+    toString() { return this.string(); }
+    toJSON() { return this.string(); }
+    [Symbol.toPrimitive](hint) { return hint === "number" ? (this.__ms === null ? NaN : this.__ms) : this.string(); }
+    isZero() { return this.__ms === null; }
+    unix() { return this.__ms === null ? GO_ZERO_UNIX : Math.floor(this.__ms / 1000); }
+    // Go durations are nanoseconds.
+    add(duration) { return new DateTime((this.__ms || 0) + Math.trunc(Number(duration) / 1e6)); }
+    sub(u) { return ((this.__ms || 0) - (new DateTime(u).__ms || 0)) * 1e6; }
+    addDate(years, months, days) {
+      const d = new NativeDate(this.__ms || 0);
+      d.setUTCFullYear(d.getUTCFullYear() + (years | 0), d.getUTCMonth() + (months | 0), d.getUTCDate() + (days | 0));
+      return new DateTime(d.getTime());
+    }
+    after(u) { return (this.__ms || 0) > (new DateTime(u).__ms || 0); }
+    before(u) { return (this.__ms || 0) < (new DateTime(u).__ms || 0); }
+    equal(u) { return this.__ms === new DateTime(u).__ms; }
+    compare(u) { const a = this.__ms || 0; const b = new DateTime(u).__ms || 0; return a < b ? -1 : a > b ? 1 : 0; }
+  }
+
+  // QuickJS's Date doesn't read PocketBase's "2006-01-02 15:04:05.000Z": Date and Date.parse
+  // get it (and DateTime values) through, everything else as before.
+  const NativeDate = g.Date;
+  const nativeParse = NativeDate.parse;
+  const fixDate = (v) => (v instanceof DateTime ? (v.__ms === null ? NaN : v.__ms) : (typeof v === "string" && isoOf(v)) || v);
+  function PBDate(...args) {
+    if (!new.target) return NativeDate();
+    if (args.length === 1) args[0] = fixDate(args[0]);
+    return Reflect.construct(NativeDate, args, new.target === PBDate ? NativeDate : new.target);
+  }
+  PBDate.prototype = NativeDate.prototype;
+  PBDate.now = NativeDate.now;
+  PBDate.UTC = NativeDate.UTC;
+  PBDate.parse = (s) => nativeParse(fixDate(s));
+  g.Date = PBDate;
 
   // Settings cross as a plain copy of their data, with PocketBase's model methods (not
   // enumerable, so JSON.stringify and $app.save see only the data).
@@ -61,6 +136,9 @@
     return out.v;
   }
 
+  // Prototypes of the other handle types, by their "$t" (files that add a type register it).
+  const protos = {};
+
   function proxyOf(v) {
     let p = handles.get(v.$h);
     if (p !== undefined) {
@@ -72,6 +150,8 @@
       p = Object.create(Collection.prototype);
       Object.assign(p, v.d);
       fieldList(p.fields);
+    } else if (protos[v.$t] !== undefined) {
+      p = Object.create(protos[v.$t]);
     } else {
       p = {};
     }
@@ -116,6 +196,41 @@
     isSuperuser() { return this.collection().name === "_superusers"; }
     publicExport() { return call("record.export", this); }
     toJSON() { return call("record.export", this); }
+    getDateTime(name) { const v = this.get(name); return v instanceof DateTime ? v : new DateTime(v === null || v === undefined ? "" : v); }
+    getRaw(name) { return call("record.raw", this, "get", name); }
+    setRaw(name, value) { call("record.raw", this, "set", name, value); }
+    setIfFieldExists(name, value) { call("record.raw", this, "setIfFieldExists", name, value); }
+    fieldsData() { return call("record.data", this, "fields"); }
+    customData() { return call("record.data", this, "custom"); }
+    hide(...names) { call("record.visibility", this, names, false); return this; }
+    unhide(...names) { call("record.visibility", this, names, true); return this; }
+    withCustomData(state) { call("record.exportOption", this, "customData", state); return this; }
+    ignoreEmailVisibility(state) { call("record.exportOption", this, "emailVisibility", state); return this; }
+    markAsNew() { call("record.mark", this, true); }
+    markAsNotNew() { call("record.mark", this, false); }
+    pk() { return this.id; }
+    lastSavedPK() { return call("record.lastSavedPK", this); }
+    expand() { return call("record.expand", this); }
+    setExpand(expand) { call("record.setExpand", this, expand || {}, false); }
+    mergeExpand(expand) { call("record.setExpand", this, expand || {}, true); }
+    expandedOne(name) { return call("record.expanded", this, name, true); }
+    expandedAll(name) { return call("record.expanded", this, name, false); }
+    // Fills result (a DynamicModel or plain object) from a JSON field's value.
+    unmarshalJSONField(name, result) {
+      const value = this.get(name);
+      if (result === null || typeof result !== "object") throw new TypeError("unmarshalJSONField: the result must be an object");
+      if (value !== null && typeof value === "object" && !Array.isArray(value)) fillModel(result, value);
+      return null;
+    }
+    setTokenKey(key) { this.set("tokenKey", key); }
+    refreshTokenKey() { call("record.refreshTokenKey", this); }
+    setRandomPassword() { return call("record.setRandomPassword", this); }
+    newAuthToken() { return call("record.token", this, "auth"); }
+    newStaticAuthToken(duration) { return call("record.token", this, "staticAuth", Number(duration) || 0); }
+    newVerificationToken() { return call("record.token", this, "verification"); }
+    newPasswordResetToken() { return call("record.token", this, "passwordReset"); }
+    newEmailChangeToken(newEmail) { return call("record.token", this, "emailChange", String(newEmail)); }
+    replaceModifiers(data) { return call("record.replaceModifiers", this, data || {}); }
   }
 
   // A collection is a plain snapshot of its JSON; $app.save(collection) sends it back whole.
@@ -608,6 +723,7 @@
   };
 
   g.Record = Record;
+  g.DateTime = DateTime;
   g.Collection = Collection;
   g.DynamicModel = DynamicModel;
   g.arrayOf = arrayOf;
@@ -723,7 +839,7 @@
   g.__registrations = () => JSON.stringify(registrations);
 
   // For the runtime files evaluated after this one (binds.js...); __setup removes it.
-  g.__bridge = { call: call, toBytes: toBytes, toString: toString, plain: plain, Record: Record, fieldList: fieldList };
+  g.__bridge = { call: call, toBytes: toBytes, toString: toString, plain: plain, Record: Record, fieldList: fieldList, protos: protos };
 
   g.__compile = function (hid, src) {
     compiled.set(hid, (0, eval)("(" + src + "\n)"));

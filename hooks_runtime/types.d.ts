@@ -140,6 +140,29 @@ interface RequestInfo {
   auth: RecordModel | null;
   context: string;
 }
+/** $app.subscriptionsBroker(): the realtime clients of this process. */
+interface SubscriptionsBroker {
+  clients(): {[clientId: string]: RealtimeClient};
+  clientById(id: string): RealtimeClient;
+  totalClients(): number;
+  chunkedClients(chunkSize: number): RealtimeClient[][];
+  register(client: RealtimeClient): void;
+  unregister(clientId: string): void;
+}
+/** A realtime (SSE) client: e.client in the realtime hooks, or from the broker. */
+interface RealtimeClient {
+  id(): string;
+  subscriptions(...prefixes: string[]): {[topic: string]: {query: {[key: string]: string}, headers: {[key: string]: string}}};
+  subscribe(...topics: string[]): void;
+  unsubscribe(...topics: string[]): void;
+  hasSubscription(topic: string): boolean;
+  get(key: string): any;
+  set(key: string, value: any): void;
+  unset(key: string): void;
+  send(message: SubscriptionMessage): void;
+  discard(): void;
+  isDiscarded(): boolean;
+}
 
 // ---- events (the `e` of each hook)
 
@@ -536,11 +559,12 @@ interface PocketBaseApp {
   validateWithContext(ctx: any, model: RecordModel): void;
   unsafeWithoutHooks(): PocketBaseApp;
   runInTransaction<T>(fn: (txApp: PocketBaseApp) => T): T;
+  subscriptionsBroker(): SubscriptionsBroker;
 }
 /** The app (PocketBase's core.App subset). */
 declare var $app: PocketBaseApp;
 
-/** A record of a collection. */
+/** A record of a collection. Date fields read as DateTime values. */
 interface RecordModel {
   get id(): string;
   get(name: string): any;
@@ -569,12 +593,59 @@ interface RecordModel {
   isSuperuser(): boolean;
   publicExport(): {[key: string]: any};
   toJSON(): {[key: string]: any};
+  getDateTime(name: string): DateTime;
+  getRaw(name: string): any;
+  setRaw(name: string, value: any): void;
+  setIfFieldExists(name: string, value: any): void;
+  fieldsData(): {[key: string]: any};
+  customData(): {[key: string]: any};
+  hide(...names: string[]): RecordModel;
+  unhide(...names: string[]): RecordModel;
+  withCustomData(state: boolean): RecordModel;
+  ignoreEmailVisibility(state: boolean): RecordModel;
+  markAsNew(): void;
+  markAsNotNew(): void;
+  pk(): string;
+  lastSavedPK(): string;
+  expand(): {[key: string]: RecordModel | RecordModel[]};
+  setExpand(expand: {[key: string]: RecordModel | RecordModel[]}): void;
+  mergeExpand(expand: {[key: string]: RecordModel | RecordModel[]}): void;
+  expandedOne(relation: string): RecordModel | null;
+  expandedAll(relation: string): RecordModel[];
+  unmarshalJSONField(name: string, result: any): void;
+  setTokenKey(key: string): void;
+  refreshTokenKey(): void;
+  setRandomPassword(): string;
+  newAuthToken(): string;
+  newStaticAuthToken(duration: number): string;
+  newVerificationToken(): string;
+  newPasswordResetToken(): string;
+  newEmailChangeToken(newEmail: string): string;
+  replaceModifiers(data: {[key: string]: any}): {[key: string]: any};
   [key: string]: any;
 }
 declare const Record: {
   new(collection: string | Collection, data?: {[key: string]: any}): RecordModel;
   prototype: RecordModel;
 };
+
+/** PocketBase's DateTime: UTC, '2006-01-02 15:04:05.000Z' as text (also what Date now parses); durations in nanoseconds as Go's. */
+declare class DateTime {
+  constructor(date?: string | number | DateTime);
+  string(): string;
+  toString(): string;
+  toJSON(): string;
+  isZero(): boolean;
+  unix(): number;
+  add(duration: number): DateTime;
+  sub(u: DateTime): number;
+  addDate(years: number, months: number, days: number): DateTime;
+  after(u: DateTime): boolean;
+  before(u: DateTime): boolean;
+  equal(u: DateTime): boolean;
+  compare(u: DateTime): number;
+  [key: string]: any;
+}
 
 /** A collection: a plain copy of its JSON (id, name, type, fields, indexes, rules...). */
 declare class Collection {
@@ -737,3 +808,9 @@ interface FormData {
 declare function unmarshal(data: any, target: any): void;
 
 declare function toBytes(value: any): number[];
+
+/** A realtime message: send it with client.send(message); data is text or bytes. */
+declare class SubscriptionMessage {
+  constructor(data?: {name?: string, data?: string | number[]});
+  [key: string]: any;
+}

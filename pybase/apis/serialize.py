@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 
 from pybase.apis.errors import bad_request
-from pybase.core.records import Record
+from pybase.core.records import ExportOptions, Record
 from pybase.core.request_info import RequestInfo
 from pybase.tools import picker
 from pybase.tools.picker import Modifier
@@ -21,8 +21,11 @@ def record_to_json(
     superuser = info is not None and info.is_superuser
     out: dict[str, Any] = {"collectionId": collection.id, "collectionName": collection.name}
     is_auth = collection.is_auth
+    opts = record.export
+    shown = opts.visibility if opts is not None else {}
     for field in collection.fields:
-        if field.hidden and not superuser:
+        visible = shown.get(field.name)
+        if visible is False or (visible is None and field.hidden and not superuser):
             continue
         if field.type == "password":
             # NOTE: as PocketBase: a visible password field reads as ""; an auth collection's
@@ -33,12 +36,16 @@ def record_to_json(
         if is_auth and field.name == "tokenKey":
             continue
         out[field.name] = field.export(record.data.get(field.name))
-    if collection.is_auth and not (show_email or superuser or record.get("emailVisibility")):
+    if collection.is_auth and not (
+        show_email or superuser or record.get("emailVisibility") or (opts is not None and opts.ignore_email_visibility)
+    ):
         auth = info.auth if info is not None else None
         if auth is None or auth.id != record.id or auth.collection.id != collection.id:
             out.pop("email", None)
-    for key, value in record.extra.items():
-        out[key] = value
+    if opts is not None:
+        _apply_export_options(record, opts, out)
+        if opts.visibility.get("expand") is False:
+            return out
     if record.expand or expand_requested:
         out["expand"] = {
             key: (
@@ -49,6 +56,17 @@ def record_to_json(
             for key, value in record.expand.items()
         }
     return out
+
+
+def _apply_export_options(record: Record, opts: ExportOptions, out: dict[str, Any]) -> None:
+    # NOTE: as PocketBase's PublicExport: keys that are not fields only with WithCustomData(true).
+    if opts.custom_data:
+        for key, value in record.extra.items():
+            if opts.visibility.get(key, True):
+                out[key] = value
+    for key in ("collectionId", "collectionName"):
+        if opts.visibility.get(key) is False:
+            out.pop(key, None)
 
 
 # ---- fields= ---------------------------------------------------------------------------------

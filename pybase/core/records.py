@@ -34,12 +34,26 @@ def check_password(plain: str, hashed: str) -> bool:
         return False
 
 
+class ExportOptions:
+    """A record's own export settings (PocketBase's Hide/Unhide, WithCustomData, IgnoreEmailVisibility)."""
+
+    __slots__ = ("visibility", "custom_data", "ignore_email_visibility")
+
+    def __init__(self) -> None:
+        #: field (or key) name -> shown; overrides the field's ``hidden`` for everyone
+        self.visibility: dict[str, bool] = {}
+        #: export the keys that are not fields (``record.extra``)
+        self.custom_data = False
+        #: export an auth record's email whatever its emailVisibility
+        self.ignore_email_visibility = False
+
+
 class Record:
     """A record of ``collection``; ``data`` maps field names to in-memory values."""
 
     __slots__ = (
         "collection", "data", "is_new", "original", "original_id", "store", "expand",
-        "_plain_passwords", "extra",
+        "_plain_passwords", "extra", "export",
     )
 
     def __init__(
@@ -57,6 +71,8 @@ class Record:
         self.store = store
         self.expand: dict[str, Any] = {}
         self.extra: dict[str, Any] = {}
+        #: how this record shows in exports, when changed (see :class:`ExportOptions`)
+        self.export: ExportOptions | None = None
         self._plain_passwords: dict[str, str] = {}
         if data:
             for key, value in data.items():
@@ -76,6 +92,7 @@ class Record:
         record.store = store
         record.expand = {}
         record.extra = {}
+        record.export = None
         record._plain_passwords = {}
         return record
 

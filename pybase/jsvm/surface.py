@@ -114,6 +114,7 @@ GLOBALS: tuple[JsGlobal, ...] = (
         "validateWithContext(ctx: any, model: Record): void",
         "unsafeWithoutHooks(): PocketBaseApp",
         "runInTransaction<T>(fn: (txApp: PocketBaseApp) => T): T",
+        "subscriptionsBroker(): SubscriptionsBroker",
     ), "The app (PocketBase's core.App subset).", impl=("app", "collection", "dbx")),
     JsGlobal("Record", "class", "(collection: string | Collection, data?: {[key: string]: any})", _m(
         "get id(): string", "get(name: string): any", "set(name: string, value: any): void",
@@ -125,7 +126,27 @@ GLOBALS: tuple[JsGlobal, ...] = (
         "verified(): boolean", "setVerified(verified: boolean): void", "tokenKey(): string",
         "setPassword(password: string): void", "validatePassword(password: string): boolean",
         "isSuperuser(): boolean", "publicExport(): {[key: string]: any}", "toJSON(): {[key: string]: any}",
-    ), "A record of a collection.", impl=("record",)),
+        "getDateTime(name: string): DateTime", "getRaw(name: string): any", "setRaw(name: string, value: any): void",
+        "setIfFieldExists(name: string, value: any): void", "fieldsData(): {[key: string]: any}",
+        "customData(): {[key: string]: any}", "hide(...names: string[]): Record", "unhide(...names: string[]): Record",
+        "withCustomData(state: boolean): Record", "ignoreEmailVisibility(state: boolean): Record",
+        "markAsNew(): void", "markAsNotNew(): void", "pk(): string", "lastSavedPK(): string",
+        "expand(): {[key: string]: Record | Record[]}", "setExpand(expand: {[key: string]: Record | Record[]}): void",
+        "mergeExpand(expand: {[key: string]: Record | Record[]}): void",
+        "expandedOne(relation: string): Record | null", "expandedAll(relation: string): Record[]",
+        "unmarshalJSONField(name: string, result: any): void", "setTokenKey(key: string): void",
+        "refreshTokenKey(): void", "setRandomPassword(): string", "newAuthToken(): string",
+        "newStaticAuthToken(duration: number): string", "newVerificationToken(): string",
+        "newPasswordResetToken(): string", "newEmailChangeToken(newEmail: string): string",
+        "replaceModifiers(data: {[key: string]: any}): {[key: string]: any}",
+    ), "A record of a collection. Date fields read as DateTime values.", impl=("record",)),
+    JsGlobal("DateTime", "class", "(date?: string | number | DateTime)", _m(
+        "string(): string", "toString(): string", "toJSON(): string", "isZero(): boolean", "unix(): number",
+        "add(duration: number): DateTime", "sub(u: DateTime): number",
+        "addDate(years: number, months: number, days: number): DateTime",
+        "after(u: DateTime): boolean", "before(u: DateTime): boolean", "equal(u: DateTime): boolean",
+        "compare(u: DateTime): number",
+    ), "PocketBase's DateTime: UTC, '2006-01-02 15:04:05.000Z' as text (also what Date now parses); durations in nanoseconds as Go's."),
     JsGlobal("Collection", "class", "(data?: {[key: string]: any})", _m(
         "isAuth(): boolean", "isBase(): boolean", "isView(): boolean", "tableName(): string",
     ), "A collection: a plain copy of its JSON (id, name, type, fields, indexes, rules...).", impl=("collection",)),
@@ -203,6 +224,8 @@ GLOBALS: tuple[JsGlobal, ...] = (
     ), js="binds.js"),
     JsGlobal("unmarshal", "function", "(data: any, target: any): void", js="binds.js"),
     JsGlobal("toBytes", "function", "(value: any): number[]", impl=("helpers",), js="binds.js"),
+    # ---- realtime.js
+    JsGlobal("SubscriptionMessage", "class", "(data?: {name?: string, data?: string | number[]})", (), "A realtime message: send it with client.send(message); data is text or bytes.", impl=("realtime",), js="realtime.js"),
 )
 
 # Globals the runtime uses internally (never for hooks).
@@ -320,6 +343,18 @@ TYPES: tuple[JsType, ...] = (
         "method: string", "query: {[key: string]: any}", "headers: {[key: string]: string}",
         "body: {[key: string]: any}", "auth: Record | null", "context: string",
     ), "The request data rules see (@request.*)."),
+    JsType("SubscriptionsBroker", _m(
+        "clients(): {[clientId: string]: RealtimeClient}", "clientById(id: string): RealtimeClient",
+        "totalClients(): number", "chunkedClients(chunkSize: number): RealtimeClient[][]",
+        "register(client: RealtimeClient): void", "unregister(clientId: string): void",
+    ), "$app.subscriptionsBroker(): the realtime clients of this process."),
+    JsType("RealtimeClient", _m(
+        "id(): string", "subscriptions(...prefixes: string[]): {[topic: string]: {query: {[key: string]: string}, headers: {[key: string]: string}}}",
+        "subscribe(...topics: string[]): void", "unsubscribe(...topics: string[]): void",
+        "hasSubscription(topic: string): boolean", "get(key: string): any", "set(key: string, value: any): void",
+        "unset(key: string): void", "send(message: SubscriptionMessage): void", "discard(): void",
+        "isDiscarded(): boolean",
+    ), "A realtime (SSE) client: e.client in the realtime hooks, or from the broker."),
 )
 TYPES_BY_NAME = {t.name: t for t in TYPES}
 
@@ -378,7 +413,6 @@ def runtime_files() -> tuple[str, ...]:
 # tests/data/pb_jsvm_surface.json); tests/jsvm/test_parity.py checks every PocketBase name is
 # declared above or listed here, and that nothing listed here is declared above.
 
-_REALTIME = "pending issue #11 (realtime): the subscriptions broker and its messages come with it"
 _AUTH = "pending issue #12 (auth): mail, OAuth2, OTP, MFA and auth origins come with it"
 _FILES = "pending issue #13 (files): file uploads, storage and file tokens come with it"
 _BACKUPS = "pending issue #10 (operations): backups and request logs from JS come with it"
@@ -395,7 +429,6 @@ def _absent(reason: str, *names: str) -> dict[str, str]:
 
 
 ABSENT: dict[str, str] = {
-    **_absent(_REALTIME, "$app.subscriptionsBroker", "SubscriptionMessage"),
     **_absent(
         _AUTH, "$mails", "$mails.sendRecordAuthAlert", "$mails.sendRecordChangeEmail", "$mails.sendRecordOTP",
         "$mails.sendRecordPasswordReset", "$mails.sendRecordVerification", "$app.newMailClient", "MailerMessage",
@@ -456,6 +489,8 @@ ABSENT: dict[str, str] = {
     "RequestEvent.flush": "Go http.Flusher: pybase answers whole responses (waitress buffers them)",
     "RequestEvent.stream": "streamed Go io.Reader bodies: answer with e.blob(...) or e.string(...)",
     "RequestEvent.setCookie": "takes a Go http.Cookie: use e.response.header().add('Set-Cookie', ...)",
+    "Record.ignoreUnchangedFields": "pybase validates every field of a record on save",
+    "Record.dbExport": "the stored column values are pybase's own business: use fieldsData() or publicExport()",
     "Record.hookTags": "Go hook tags of the save: in JS the tags are the ones you passed to onRecordXxx(fn, ...tags)",
     "Record.getGeoPoint": "pending: geoPoint fields come back as {lon, lat} from record.get()",
     "Collection.integrityChecks": "PocketBase's internal switch to skip collection checks while it syncs its own schema",
@@ -486,25 +521,15 @@ ABSENT.update(_absent(
     _PENDING14,
     "$apis.bodyLimit", "$apis.enrichRecord", "$apis.enrichRecords", "$apis.gzip", "$apis.recordAuthResponse",
     "$apis.skipSuccessActivityLog", "AutodateField", "BoolField", "Collection.addIndex",
-    "Collection.dbExport", "Collection.getIndex", "Collection.removeIndex", "DateField", "DateTime",
-    "DateTime.add", "DateTime.addDate", "DateTime.after", "DateTime.before", "DateTime.compare",
-    "DateTime.equal", "DateTime.isZero", "DateTime.string", "DateTime.sub", "DateTime.unix", "EditorField",
+    "Collection.dbExport", "Collection.getIndex", "Collection.removeIndex", "DateField", "EditorField",
     "EmailField", "Field", "FieldsList", "FieldsList.add", "FieldsList.addAt", "FieldsList.asMap",
     "FieldsList.fieldNames", "FieldsList.getById", "FieldsList.getByName", "FieldsList.removeById",
     "FieldsList.removeByName", "FileField", "GeoPointField", "JSONField", "Logger.log", "NumberField",
-    "PasswordField", "Record.customData", "Record.dbExport", "Record.expand", "Record.expandedAll",
-    "Record.expandedOne", "Record.fieldsData", "Record.getDateTime", "Record.getRaw", "Record.hide",
-    "Record.ignoreEmailVisibility", "Record.ignoreUnchangedFields", "Record.lastSavedPK", "Record.markAsNew",
-    "Record.markAsNotNew", "Record.mergeExpand", "Record.newAuthToken", "Record.newEmailChangeToken",
-    "Record.newPasswordResetToken", "Record.newStaticAuthToken", "Record.newVerificationToken", "Record.pk",
-    "Record.refreshTokenKey", "Record.replaceModifiers", "Record.setExpand", "Record.setIfFieldExists",
-    "Record.setRandomPassword", "Record.setRaw", "Record.setTokenKey", "Record.unhide",
-    "Record.unmarshalJSONField", "Record.withCustomData", "RelationField", "RequestEvent.badRequestError",
-    "RequestEvent.error", "RequestEvent.findUploadedFiles", "RequestEvent.forbiddenError",
-    "RequestEvent.getAll", "RequestEvent.internalServerError", "RequestEvent.notFoundError",
-    "RequestEvent.remoteIP", "RequestEvent.setAll", "RequestEvent.status",
-    "RequestEvent.tooManyRequestsError", "RequestEvent.unauthorizedError", "RequestEvent.written",
-    "RequestEvent.xml", "RequestInfo", "RequestInfo.clone", "RequestInfo.hasSuperuserAuth", "SelectField",
-    "TextField", "URLField", "migrate", "nullArray", "nullBool", "nullFloat", "nullInt", "nullObject",
-    "nullString",
+    "PasswordField", "RelationField", "RequestEvent.badRequestError", "RequestEvent.error",
+    "RequestEvent.findUploadedFiles", "RequestEvent.forbiddenError", "RequestEvent.getAll",
+    "RequestEvent.internalServerError", "RequestEvent.notFoundError", "RequestEvent.remoteIP",
+    "RequestEvent.setAll", "RequestEvent.status", "RequestEvent.tooManyRequestsError",
+    "RequestEvent.unauthorizedError", "RequestEvent.written", "RequestEvent.xml", "RequestInfo",
+    "RequestInfo.clone", "RequestInfo.hasSuperuserAuth", "SelectField", "TextField", "URLField", "migrate",
+    "nullArray", "nullBool", "nullFloat", "nullInt", "nullObject", "nullString",
 ))

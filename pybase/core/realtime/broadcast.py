@@ -48,6 +48,7 @@ def fresh_copy(record: Record) -> Record:
     copy.store = record.store
     copy.expand = {}
     copy.extra = {}
+    copy.export = None
     copy._plain_passwords = {}
     return copy
 

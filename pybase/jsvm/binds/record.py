@@ -8,10 +8,18 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from pybase.apis.serialize import record_to_json
+from pybase.core.auth import (
+    TOKEN_EMAIL_CHANGE,
+    TOKEN_PASSWORD_RESET,
+    TOKEN_VERIFICATION,
+    new_auth_token,
+    new_token,
+)
 from pybase.core.collections import Collection
 from pybase.core.errors import BadRequestError, FieldError
-from pybase.core.records import Record
+from pybase.core.records import ExportOptions, Record
 from pybase.jsvm.binds.collection import collection_of
+from pybase.tools import security
 
 if TYPE_CHECKING:
     from pybase.jsvm.pool import Executor
@@ -52,7 +60,18 @@ def record_load(ex: Executor, record: Record, data: Any) -> None:
             _set_value(record, key, value)
 
 
+_DATE_TYPES = frozenset({"date", "autodate"})
+
+
 def record_get(ex: Executor, record: Record, name: str) -> Any:
+    field = record.collection.field(name)
+    if field is not None and field.type in _DATE_TYPES:
+        # NOTE: as PocketBase, date fields reach JS as DateTime values (prelude's revive).
+        return {"$dt": field.export(record.get(name)) or ""}
+    return _value(record, name)
+
+
+def _value(record: Record, name: str) -> Any:
     field = record.collection.field(name)
     if field is not None:
         return field.export(record.get(name))
@@ -78,7 +97,7 @@ def _to_string(value: Any) -> str:
 
 
 def record_cast(ex: Executor, record: Record, name: str, kind: str) -> Any:
-    value = record_get(ex, record, name)
+    value = _value(record, name)
     if kind == "string":
         return _to_string(value)
     if kind == "bool":
@@ -142,7 +161,146 @@ def record_assign(ex: Executor, target: Record, found: Record) -> None:
         setattr(target, slot, value.copy() if isinstance(value, dict) else value)
 
 
+def _options(record: Record) -> ExportOptions:
+    if record.export is None:
+        record.export = ExportOptions()
+    return record.export
+
+
+def record_visibility(ex: Executor, record: Record, names: Any, shown: Any) -> None:
+    """``hide(...names)`` / ``unhide(...names)``."""
+    visibility = _options(record).visibility
+    for name in names or ():
+        visibility[str(name)] = bool(shown)
+
+
+def record_export_option(ex: Executor, record: Record, option: str, state: Any) -> None:
+    """``withCustomData(state)`` / ``ignoreEmailVisibility(state)``."""
+    opts = _options(record)
+    if option == "customData":
+        opts.custom_data = bool(state)
+    elif option == "emailVisibility":
+        opts.ignore_email_visibility = bool(state)
+    else:
+        raise BadRequestError(f"unknown export option {option!r}")
+
+
+def record_data(ex: Executor, record: Record, which: str) -> dict[str, Any]:
+    """``fieldsData()`` (every field, exported form) or ``customData()`` (the other keys)."""
+    if which == "custom":
+        return dict(record.extra)
+    return {f.name: f.export(record.get(f.name)) for f in record.collection.fields}
+
+
+def record_raw(ex: Executor, record: Record, action: str, name: str, value: Any = None) -> Any:
+    """``getRaw``/``setRaw``/``setIfFieldExists``: values as stored, no field normalisation."""
+    if action == "get":
+        if name in record.data:
+            return record.data[name]
+        return record.extra.get(name)
+    if action == "setIfFieldExists":
+        if record.collection.field(name) is not None:
+            _set_value(record, name, value)
+        return None
+    if record.collection.field(name) is not None:
+        record.data[name] = value
+    else:
+        record.extra[name] = value
+    return None
+
+
+def record_mark(ex: Executor, record: Record, new: Any) -> None:
+    """``markAsNew()`` / ``markAsNotNew()`` (a record without an id stays new, as PocketBase's)."""
+    record.is_new = bool(new) or not record.id
+    if not record.is_new:
+        record.original = dict(record.data)
+        record.original_id = record.id
+
+
+def record_last_saved_pk(ex: Executor, record: Record) -> str:
+    return "" if record.is_new else (record.original_id or record.id)
+
+
+def record_expand_get(ex: Executor, record: Record) -> dict[str, Any]:
+    return dict(record.expand)
+
+
+def record_expand_set(ex: Executor, record: Record, expand: Any, merge: Any) -> None:
+    """``setExpand(map)`` / ``mergeExpand(map)`` (records or lists of records per key)."""
+    items = expand if isinstance(expand, dict) else {}
+    if not merge:
+        record.expand = {}
+    for key, value in items.items():
+        record.expand[str(key)] = value
+
+
+def record_expanded(ex: Executor, record: Record, name: str, one: Any) -> Any:
+    """``expandedOne(rel)`` (a record or null) / ``expandedAll(rel)`` (a list)."""
+    value = record.expand.get(str(name))
+    items = value if isinstance(value, list) else ([] if value is None else [value])
+    if one:
+        return items[0] if items else None
+    return items
+
+
+def record_token(ex: Executor, record: Record, kind: str, arg: Any = None) -> str:
+    """``newAuthToken()``, ``newStaticAuthToken(duration)`` and the other tokens of auth records."""
+    if not record.collection.is_auth:
+        raise BadRequestError("the record is not from an auth collection")
+    if kind == "auth":
+        return new_auth_token(record)
+    if kind == "staticAuth":
+        # NOTE: the argument is a Go time.Duration (nanoseconds); 0 means the collection's.
+        seconds = int(float(arg or 0) / 1e9)
+        return new_auth_token(record, refreshable=False, duration=seconds if seconds > 0 else None)
+    if kind == "verification":
+        return new_token(record, TOKEN_VERIFICATION, {"email": record.email})
+    if kind == "passwordReset":
+        return new_token(record, TOKEN_PASSWORD_RESET, {"email": record.email})
+    if kind == "emailChange":
+        return new_token(record, TOKEN_EMAIL_CHANGE, {"email": record.email, "newEmail": str(arg or "")})
+    raise BadRequestError(f"unknown token kind {kind!r}")
+
+
+def record_refresh_token_key(ex: Executor, record: Record) -> None:
+    _set_value(record, "tokenKey", security.random_string(50))
+
+
+def record_set_random_password(ex: Executor, record: Record) -> str:
+    plain = security.random_string(30)
+    _set_value(record, "password", plain)
+    return plain
+
+
+def record_replace_modifiers(ex: Executor, record: Record, data: Any) -> dict[str, Any]:
+    """``replaceModifiers(data)``: ``field+``/``+field``/``field-`` keys replaced by the value they
+    would leave (the record is not changed)."""
+    out: dict[str, Any] = {}
+    copy = record_clone(ex, record)
+    for key, value in (data if isinstance(data, dict) else {}).items():
+        base = key[:-1] if key.endswith(("+", "-")) else (key[1:] if key.startswith("+") else key)
+        if base == key or copy.collection.field(base) is None:
+            out[key] = value
+            continue
+        _set_value(copy, key, value)
+        out[base] = _value(copy, base)
+    return out
+
+
 OPS: dict[str, Callable[..., Any]] = {
+    "record.visibility": record_visibility,
+    "record.exportOption": record_export_option,
+    "record.data": record_data,
+    "record.raw": record_raw,
+    "record.mark": record_mark,
+    "record.lastSavedPK": record_last_saved_pk,
+    "record.expand": record_expand_get,
+    "record.setExpand": record_expand_set,
+    "record.expanded": record_expanded,
+    "record.token": record_token,
+    "record.refreshTokenKey": record_refresh_token_key,
+    "record.setRandomPassword": record_set_random_password,
+    "record.replaceModifiers": record_replace_modifiers,
     "record.assign": record_assign,
     "record.new": record_new,
     "record.load": record_load,
