@@ -24,12 +24,14 @@ from pybase.core.auth import TOKEN_FILE, find_record_by_token, new_token
 from pybase.core.errors import NotFoundError
 from pybase.core.files import record_dir, thumb_key
 from pybase.core.files.events import FileDownloadRequestEvent, FileTokenRequestEvent
+from pybase.core.files.service import find_view_file_record
 from pybase.core.request_info import RequestInfo
 from pybase.tools.filesystem import Attributes, FileNotFound, StorageError
 from pybase.tools.filesystem.thumbs import IMAGE_TYPES, ThumbError, make_thumb
 
 if TYPE_CHECKING:
     from pybase.core.app import App
+    from pybase.core.collections import Collection
     from pybase.core.records import Record
     from pybase.tools.filesystem import Storage
 
@@ -118,21 +120,8 @@ class FileDownloadResource:
         if col is None:
             raise not_found(MSG_MISSING_COLLECTION)
         check_collection(req, col, "file")
-        if not recordId:
-            raise not_found()
-        try:
-            record = self.app.records.find_by_id(col, recordId)
-        except NotFoundError as ex:
-            raise not_found() from ex
-        field = next(
-            (f for f in col.fields if f.type == "file" and filename in f.names_of(record)), None
-        )
-        if field is None:
-            raise not_found()
-        if field.protected and not self._may_access(req, record):
-            raise not_found()
+        record, field, base = self._find(req, col, recordId, filename)
         files = self.app.files
-        base = record_dir(record)
         original = f"{base}/{filename}"
         try:
             storage, original_attrs = files.locate(original)
@@ -170,6 +159,28 @@ class FileDownloadResource:
                 raise not_found() from ex
 
         self.app.hooks["onFileDownloadRequest"].trigger(event, finalize)
+
+    def _find(self, req: falcon.Request, col: Collection, record_id: str, filename: str) -> tuple[Record, Any, str]:
+        """The record, its file field holding ``filename`` and the key prefix of the file; 404
+        when any is missing or a protected file is not the caller's to see."""
+        if not record_id:
+            raise not_found()
+        try:
+            record = self.app.records.find_by_id(col, record_id)
+        except NotFoundError as ex:
+            raise not_found() from ex
+        field = next((f for f in col.fields if f.type == "file" and filename in f.names_of(record)), None)
+        if field is None:
+            raise not_found()
+        if field.protected and not self._may_access(req, record):
+            raise not_found()
+        if not col.is_view:
+            return record, field, record_dir(record)
+        # NOTE: a view's files are those of the record it shows them from.
+        source = find_view_file_record(self.app, col, field.name, filename)
+        if source is None:
+            raise not_found()
+        return record, field, record_dir(source)
 
     def _may_access(self, req: falcon.Request, record: Record) -> bool:
         """A protected file: the file token's record must pass the view rule."""

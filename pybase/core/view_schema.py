@@ -130,6 +130,29 @@ def _parse(query: str) -> tuple[list[_Identifier], list[_Identifier]]:
     return _identifiers(" ".join(sections["select"])), tables
 
 
+def column_source(app: App, query: str, alias: str) -> tuple[Collection, str] | None:
+    """The collection and field a view query's column ``alias`` is selected from (None when it
+    is computed, or comes from no known collection)."""
+    columns, tables = _parse(query)
+    collections = {}
+    for table in tables:
+        if "(" in table.alias or "(" in table.original:
+            continue
+        found = app.registry.find(table.original)
+        if found is not None and found.name == table.original:
+            collections[table.alias] = found
+    main_alias = tables[0].alias if tables else ""
+    for col in columns:
+        if col.alias != alias:
+            continue
+        parts = col.original.split(".")
+        field_name = parts[1] if len(parts) == 2 else parts[0]
+        source = collections.get(parts[0] if len(parts) == 2 else main_alias)
+        field = next((f for f in source.fields if f.name.lower() == field_name.lower()), None) if source else None
+        return (source, field.name) if source is not None and field is not None else None
+    return None
+
+
 def _default_field(name: str) -> dict[str, Any]:
     if name == "id":
         return {"type": "text", "name": "id", "system": True, "required": True, "primaryKey": True, "pattern": "^[a-z0-9]+$"}

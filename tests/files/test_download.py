@@ -156,3 +156,17 @@ def test_download_and_token_hooks(env: FilesEnv, doc: dict[str, Any]) -> None:
     assert token == {"token": "from-hook"}
     assert env.server.events["onFileDownloadRequest"] == 1
     assert env.server.events["onFileTokenRequest"] == 1
+
+
+def test_files_of_a_view_are_served_from_their_record(env: FilesEnv, doc: dict[str, Any]) -> None:
+    body = {"name": "docs_view", "type": "view", "listRule": "", "viewRule": "",
+            "viewQuery": "SELECT d.id, d.title, d.one AS picture, d.many FROM docs d"}  # fmt: skip
+    answer = env.server.request("POST", "/api/collections", headers=env.su, json=body)
+    assert answer.status_code == 200, answer.text
+    row = env.server.request("GET", f"/api/collections/docs_view/records/{doc['id']}").json()
+    assert row["picture"] == doc["one"]
+    answer = env.server.request("GET", f"/api/files/docs_view/{doc['id']}/{doc['one']}?thumb=50x50")
+    assert answer.status_code == 200 and answer.headers["Content-Type"] == "image/png"
+    answer = env.server.request("GET", f"/api/files/docs_view/{doc['id']}/{doc['many'][0]}")
+    assert answer.status_code == 200 and answer.content == b"0123456789" * 100
+    assert env.server.request("GET", f"/api/files/docs_view/{doc['id']}/nope.txt").status_code == 404

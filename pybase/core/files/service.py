@@ -188,3 +188,35 @@ class FilesService:
             for storage in self._s3.values():
                 storage.close()
             self._s3.clear()
+
+
+MAX_VIEW_DEPTH = 5
+
+
+def find_view_file_record(app: App, view: Any, field_name: str, filename: str) -> Record | None:
+    """The record of a base collection that stores the file a view's ``field_name`` shows
+    (views of views followed up to 5 levels), as PocketBase's FindRecordByViewFile."""
+    from sqlalchemy import select
+
+    from pybase.core.records import Record
+    from pybase.core.view_schema import column_source
+    from pybase.store.dialect import json_array_contains
+
+    for _level in range(MAX_VIEW_DEPTH):
+        source = column_source(app, view.view_query, field_name)
+        if source is None:
+            return None
+        collection, name = source
+        if collection.is_view:
+            view, field_name = collection, name
+            continue
+        field = collection.field(name)
+        if field is None or field.type != "file":
+            return None
+        column = collection.table.c[name]
+        match = json_array_contains(column, filename) if field.is_multi() else column == filename
+        with app.db.read() as conn:
+            row = conn.execute(select(collection.table).where(match).limit(1)).first()
+        return None if row is None else Record.from_row(collection, row, app.records)
+    return None
+
