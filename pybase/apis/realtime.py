@@ -6,6 +6,7 @@ the wire: the stream's response, the subscribe form and the SSE transport.
 
 from __future__ import annotations
 
+import logging
 import socket
 from typing import TYPE_CHECKING, Any
 
@@ -29,10 +30,12 @@ from pybase.core.events import (
     RealtimeMessageEvent,
     RealtimeSubscribeRequestEvent,
 )
-from pybase.core.realtime import AUTH_KEY, IP_KEY, Client, Message, RecordBroadcaster
+from pybase.core.realtime import AUTH_KEY, IP_KEY, Client, Message, RecordBroadcaster, as_message
 
 if TYPE_CHECKING:
     from pybase.core.app import App
+
+log = logging.getLogger("pybase.realtime")
 
 MSG_MISSING_CLIENT = "Missing or invalid client id."
 MSG_INVALID_CLIENT = "Invalid realtime client."
@@ -63,8 +66,9 @@ class Realtime:
         event.client, event.message = client, message
         sent: list[Message] = []
         try:
-            hook.trigger(event, lambda e: sent.append(e.message))
+            hook.trigger(event, lambda e: sent.append(as_message(e.message)))
         except Exception:  # noqa: BLE001 - as PocketBase: a failing hook drops the message
+            log.exception("realtime: onRealtimeMessageSend failed; the message to %s is dropped", client.id)
             return None
         return sent[0] if sent else None
 

@@ -114,6 +114,12 @@ class SseClient:
         )
 
     def close(self) -> None:
+        # NOTE: shutdown first: a close() alone leaves the socket open while the reader thread
+        # sits in recv() on it, and the server would never see the client leave.
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         try:
             self.sock.close()
         except OSError:

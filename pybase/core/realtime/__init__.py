@@ -14,9 +14,10 @@ from pybase.core.realtime.client import (
     Message,
     SubscriptionOptions,
     Transport,
+    as_message,
 )
 
 __all__ = [
     "AUTH_KEY", "IP_KEY", "Client", "EventBus", "InProcessBus", "Message", "RecordBroadcaster",
-    "RecordChange", "SubscriptionOptions", "SubscriptionsBroker", "Transport", "can_receive",
+    "RecordChange", "SubscriptionOptions", "SubscriptionsBroker", "Transport", "as_message", "can_receive",
 ]

@@ -30,6 +30,22 @@ class Message:
     data: bytes
 
 
+def as_message(value: Any) -> Message:
+    """A message from a hook: a Message, or ``{name, data}`` with data as text or bytes."""
+    if isinstance(value, Message):
+        return value
+    if not isinstance(value, dict):
+        raise TypeError("a realtime message needs a name and data")
+    data = value.get("data")
+    if isinstance(data, list):
+        raw = bytes(int(b) & 0xFF for b in data)
+    elif isinstance(data, bytes | bytearray):
+        raw = bytes(data)
+    else:
+        raw = ("" if data is None else str(data)).encode()
+    return Message(str(value.get("name") or ""), raw)
+
+
 @dataclass(frozen=True)
 class SubscriptionOptions:
     """The ``?options={"query":{...},"headers":{...}}`` of a topic, as strings."""

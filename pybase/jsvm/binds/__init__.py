@@ -21,6 +21,8 @@ import orjson
 
 from pybase.core.collections import Collection
 from pybase.core.errors import BadRequestError
+from pybase.core.realtime import Client as RealtimeClient
+from pybase.core.realtime import Message as RealtimeMessage
 from pybase.core.records import Record
 from pybase.core.request_info import RequestInfo
 from pybase.core.settings import Settings
@@ -89,6 +91,10 @@ def _encoder(scope: Scope) -> Callable[[Any], Any]:
             return snap
         if isinstance(obj, RequestInfo):
             return info_json(obj)
+        if isinstance(obj, RealtimeClient):
+            return {"$h": scope.put(obj), "$t": "rc"}
+        if isinstance(obj, RealtimeMessage):
+            return {"name": obj.name, "data": list(obj.data)}
         if isinstance(obj, Settings):
             # NOTE: a plain copy (with tableName()/pk() in JS: prelude's settingsOf); a hook
             # changes settings by assigning the whole object back (e.newSettings = s).
