@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from tests.jsvm.conftest import HooksServerFactory
+from tests.mailbox import Mailbox, html_of, mailbox  # noqa: F401 - fixture
 from tests.oauth2_provider import OAuth2Provider
 from tests.testapp import USER1_EMAIL, USER1_ID
 
@@ -39,10 +40,12 @@ onRecordAuthRequest((e) => {
 """
 
 
-def test_otp_hooks_from_js(hooks_server: HooksServerFactory):
+def test_otp_hooks_from_js(hooks_server: HooksServerFactory, mailbox: Mailbox):
     srv = hooks_server({"auth.pb.js": AUTH_HOOKS})
+    mailbox.configure(srv)
     srv.request("PATCH", "/api/collections/users", headers={"Authorization": srv.token("superuser")}, json={"otp": {"enabled": True}})
     otp_id = srv.request("POST", "/api/collections/users/request-otp", json={"email": USER1_EMAIL}).json()["otpId"]
+    assert "<strong>123456</strong>" in html_of(mailbox.wait_for(1)[0])  # the code the hook chose was mailed
     resp = srv.request("POST", "/api/collections/users/auth-with-otp", json={"otpId": otp_id, "password": "123456"})
     assert resp.status_code == 200, resp.text
     assert resp.json()["record"]["id"] == USER1_ID
