@@ -97,7 +97,9 @@ class OTPResource:
         def finalize(e: RecordCreateOTPRequestEvent) -> None:
             resp.content_type = "application/json"
             if e.record is None:
-                # SECURITY: the same answer as for a known email (no account enumeration).
+                # SECURITY: the same answer as for a known email (no account enumeration), after
+                # the same bcrypt work a new code costs, so the timing does not tell either.
+                otps.spend_hash_time(e.password)
                 resp.data = b'{"otpId":"' + random_id().encode() + b'"}'
                 return
             # NOTE: as PocketBase, outside dev mode a flood of requests gets the last code again.

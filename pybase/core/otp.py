@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from pybase.core.errors import NotFoundError
 from pybase.core.mail import send_in_background
 from pybase.core.mail.record_mails import send_record_otp
+from pybase.core.records import hash_password
 from pybase.tools.ratelimit import RateLimiter
 from pybase.tools.security import random_string
 from pybase.tools.types import now, parse_datetime
@@ -80,6 +81,11 @@ def reusable(app: App, auth_record: Record) -> Record | None:
     otps = find_by_record(app, auth_record)
     recent = sum(1 for otp in otps if not has_expired(otp, duration))
     return otps[0] if recent > MAX_RECENT_OTPS else None
+
+
+def spend_hash_time(password: str) -> None:
+    """Hash ``password`` for nothing: the cost of storing a new code, spent for an unknown email."""
+    hash_password(password)
 
 
 def validate_password(otp: Record, password: str) -> bool:
