@@ -4,7 +4,8 @@ The SSE transport lives in the HTTP layer (``pybase.apis.realtime``); nothing he
 about sockets.
 """
 
-from pybase.core.realtime.broadcast import RecordBroadcaster, can_receive
+from pybase.core.realtime.access import can_receive
+from pybase.core.realtime.broadcast import RecordBroadcaster
 from pybase.core.realtime.broker import SubscriptionsBroker
 from pybase.core.realtime.bus import EventBus, InProcessBus, RecordChange
 from pybase.core.realtime.client import (

@@ -14,12 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from pybase.core.errors import NotFoundError, PyBaseError
 from pybase.core.events import RecordEnrichEvent
+from pybase.core.realtime.access import can_receive
 from pybase.core.realtime.bus import EventBus, RecordChange
 from pybase.core.realtime.client import AUTH_KEY, Client, Message, SubscriptionOptions
-from pybase.core.record_access import _matching_ids, is_manager, list_query
-from pybase.core.record_access_prepared import find_allowed
 from pybase.core.record_expand import expand_records
 from pybase.core.records import Record
 from pybase.core.request_info import RequestInfo
@@ -56,29 +54,6 @@ def fresh_copy(record: Record) -> Record:
 def request_info(client: Client, options: SubscriptionOptions) -> RequestInfo:
     """What rules see for a subscription: its options' query and headers, the client's auth."""
     return RequestInfo("GET", dict(options.query), dict(options.headers), {}, client.get(AUTH_KEY), REALTIME_CONTEXT)
-
-
-def can_receive(app: App, record: Record, info: RequestInfo, rule: str | None, conn: Any = None) -> bool:
-    """Whether a subscription may see ``record``: the rule (PocketBase's CanAccessRecord), then
-    the subscription's own ``filter``. ``conn`` reads outside the current transaction (deletes)."""
-    superuser = info.is_superuser
-    if rule is None and not superuser:
-        return False
-    filter_text = info.query.get("filter") or None
-    if not filter_text and (superuser or not (rule or "").strip()):
-        return True
-    collection = record.collection
-    if not filter_text and conn is None:
-        try:
-            if find_allowed(app, collection, info, rule or "", record.id) is not None:
-                return True
-        except NotFoundError:
-            return False
-    try:
-        query = list_query(app, collection, info, rule, filter_text, None)
-    except PyBaseError:
-        return False  # a filter that does not compile, or one only superusers may write
-    return bool(_matching_ids(app, collection, [record.id], query, conn))
 
 
 def _same_auth(a: Any, b: Any) -> bool:
@@ -237,7 +212,10 @@ class RecordBroadcaster:
             enrich.trigger(event)
         show_email = False
         if copy.collection.is_auth:
-            show_email = _same_auth(info.auth, copy) or is_manager(self.app, copy.collection, info, copy)
+            manage = copy.collection.rule("manageRule")
+            show_email = _same_auth(info.auth, copy) or info.is_superuser or (
+                info.auth is not None and bool((manage or "").strip()) and can_receive(self.app, copy, info, manage, conn)
+            )
         data: Any = self.export(copy, info, show_email)
         raw_fields = options.query.get("fields", "")
         if raw_fields:

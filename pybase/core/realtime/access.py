@@ -1,0 +1,88 @@
+"""Whether a subscription may see a record change: its rule and filter over the changed record.
+
+The record is checked as it was written (a snapshot), not as the table holds it when the event
+goes out: a later write (or a delete) of the same record must not change who hears about an
+earlier one, and a bus between processes can carry the snapshot. As in PocketBase's createRule,
+the snapshot is a one-row CTE beside the tables, so rules that join other records read them
+as they are now.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import literal, select
+from sqlalchemy.exc import DatabaseError
+
+from pybase.core.field_resolver import RecordFieldResolver
+from pybase.core.record_access import (
+    SUPERUSER_ONLY_FILTER_FIELDS,
+    CreateRuleCheck,
+    RecordQuery,
+    RuleFailed,
+    _parse,
+    run_check,
+)
+from pybase.core.record_access_prepared import CREATE_CTE_SUFFIX, create_source
+from pybase.tools.filter import FilterError, bind_value, compile_filter
+
+if TYPE_CHECKING:
+    from pybase.core.app import App
+    from pybase.core.records import Record
+    from pybase.core.request_info import RequestInfo
+
+
+class SnapshotCheck(CreateRuleCheck):
+    """A rule (or a subscription's filter) over a record's values as they were written."""
+
+    def __init__(self, record: Record, info: RequestInfo, text: str, *, db: Any = None, allow_hidden: bool = True, is_filter: bool = False) -> None:
+        super().__init__(record.collection, info, text, db)
+        self.allow_hidden = allow_hidden
+        self.is_filter = is_filter
+
+    def _values(self, record: Record) -> list[Any]:
+        return [field.to_db(record.get(field.name)) for field in self.collection.fields]
+
+    def statement(self, record: Record) -> Any:
+        collection = self.collection
+        source = create_source(collection, [bind_value(v) if v is not None else literal(None) for v in self._values(record)])
+        resolver = RecordFieldResolver(
+            collection, self.info, allow_hidden=self.allow_hidden, base=source, source=source,
+            base_id=collection.id + CREATE_CTE_SUFFIX,
+        )
+        condition = compile_filter(_parse(self.rule, rule=not self.is_filter), resolver)
+        return RecordQuery([condition], [], [resolver]).apply(select(literal(1)).select_from(source), source)
+
+
+def can_receive(app: App, record: Record, info: RequestInfo, rule: str | None, conn: Any = None) -> bool:
+    """PocketBase's realtime access check: the list/view ``rule`` (superusers pass), then the
+    subscription's own ``filter`` (hidden fields only for superusers). ``conn`` runs the checks
+    on a given connection (a delete's, read outside its transaction)."""
+    superuser = info.is_superuser
+    if rule is None and not superuser:
+        return False
+    filter_text = info.query.get("filter") or ""
+    checks: list[SnapshotCheck] = []
+    if not superuser and (rule or "").strip():
+        checks.append(SnapshotCheck(record, info, rule or "", db=app.db if conn is None else None))
+    if filter_text.strip():
+        if not superuser and any(marker in filter_text for marker in SUPERUSER_ONLY_FILTER_FIELDS):
+            return False  # NOTE: as PocketBase, which refuses such a filter to anyone else
+        checks.append(SnapshotCheck(record, info, filter_text, allow_hidden=superuser, is_filter=True))
+    for check in checks:
+        try:
+            if check.is_filter or conn is not None:
+                stmt = check.statement(record)
+                executor = conn
+                if executor is None:
+                    with app.db.read() as read_conn:
+                        found = read_conn.execute(stmt.limit(1)).first()
+                else:
+                    found = executor.execute(stmt.limit(1)).first()
+                if found is None:
+                    return False
+            else:
+                run_check(app, check.frozen(record), record)
+        except (RuleFailed, FilterError, DatabaseError):
+            return False
+    return True

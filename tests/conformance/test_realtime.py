@@ -1,0 +1,27 @@
+"""Realtime events per caller and topic, identical to PocketBase's (see cases_realtime.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conformance import cases_realtime
+from tests.conformance.harness import Answer, Pair, difference
+from tests.conformance.known import explain
+
+CASES = cases_realtime.build_cases()
+
+
+@pytest.fixture(scope="module")
+def realtime_run(pair: Pair) -> cases_realtime.RealtimeRun:
+    run = cases_realtime.RealtimeRun(pair)
+    if pair.first_time("realtime"):
+        run.setup()
+    run.run()
+    return run
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_realtime_events(realtime_run: cases_realtime.RealtimeRun, case: str) -> None:
+    pb = Answer(200, realtime_run.received["PocketBase"][case])
+    py = Answer(200, realtime_run.received["pybase"][case])
+    explain(f"realtime {case}", pb, py, difference(pb, py))
