@@ -132,7 +132,7 @@ class OAuth2Resource:
 
         def finalize(e: RecordAuthWithOAuth2RequestEvent) -> None:
             try:
-                oauth2.submit(self.app, e, link, lambda payload: self._create(req, col.name, payload))
+                oauth2.submit(self.app, e, link, lambda payload, files: self._create(req, col.name, payload, files))
             except (ApiError, falcon.HTTPError):
                 raise
             except PyBaseError as ex:
@@ -157,20 +157,22 @@ class OAuth2Resource:
             return None, self.app.records.find_first(col, email=user.email)
         return None, None
 
-    def _create(self, req: falcon.Request, collection: str, payload: dict[str, Any]) -> Record:
+    def _create(
+        self, req: falcon.Request, collection: str, payload: dict[str, Any], files: dict[str, list[tuple[str, bytes]]],
+    ) -> Record:
         """Create the record through the records API, as the caller (rules and hooks apply)."""
         if "password" not in payload:
             # NOTE: as PocketBase, an OAuth2 sign-up gets a random password unless one was sent.
             secret = random_string(30)
             payload = {**payload, "password": secret, "passwordConfirm": secret}
-        body = orjson.dumps(payload)
+        body, content_type = _multipart(payload, files) if files else (orjson.dumps(payload), "application/json")
         headers = {k: v for k, v in req.headers.items() if k not in ("CONTENT-TYPE", "CONTENT-LENGTH")}
         path = f"/api/collections/{collection}/records"
         environ = falcon.testing.create_environ(
             method="POST", path=path, headers=headers, body=b"", host=req.host, remote_addr=req.remote_addr,
         )  # fmt: skip
         environ.update({
-            "wsgi.input": io.BytesIO(body), "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body)),
+            "wsgi.input": io.BytesIO(body), "CONTENT_TYPE": content_type, "CONTENT_LENGTH": str(len(body)),
             "REQUEST_URI": path, REQUEST_CONTEXT_ENV: "oauth2", SUB_REQUEST_ENV: True,
         })  # fmt: skip
         started: list[str] = []
@@ -200,6 +202,23 @@ class OAuth2Resource:
             return self.app.records.find_by_id(self.app.find_collection(collection), str(answer.get("id") or ""))
         except NotFoundError as ex:
             raise bad_request("Failed to authenticate.") from ex
+
+
+def _multipart(payload: dict[str, Any], files: dict[str, list[tuple[str, bytes]]]) -> tuple[bytes, str]:
+    """A multipart body: the fields as ``@jsonPayload`` (as the SDK sends them) and the files."""
+    boundary = "pbOAuth2" + random_string(24)
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="@jsonPayload"\r\n\r\n'.encode()
+        + orjson.dumps(payload) + b"\r\n"
+    ]
+    for field, items in files.items():
+        for name, data in items:
+            safe = name.replace('"', "").replace("\r", "").replace("\n", "") or "file"
+            head = (f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{safe}"\r\n'
+                    "Content-Type: application/octet-stream\r\n\r\n")  # fmt: skip
+            parts.append(head.encode() + data + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 # Apple sends the user's name only with its first redirect; kept briefly for auth-with-oauth2.

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pybase.core.errors import BadRequestError
 from pybase.tools.oauth2 import AuthUser, Provider, new_provider
 from pybase.tools.oauth2.base import s256_challenge
+from pybase.tools.safe_http import download
 from pybase.tools.security import random_string
 from pybase.tools.validators import matches
 
@@ -84,6 +86,10 @@ def auth_methods(collection: Collection) -> dict[str, Any]:
 
 
 EXTERNAL_AUTHS = "_externalAuths"
+#: the most of an avatar that is downloaded (PocketBase's default body limit)
+AVATAR_MAX_BYTES = 32 << 20
+
+log = logging.getLogger("pybase")
 
 
 def find_external_auth(app: App, collection: Collection, provider: str, provider_id: str) -> Record | None:
@@ -116,12 +122,13 @@ def _can_assign_username(app: App, collection: Collection, name: str, username: 
     return app.records.find_first(collection, **{name: username}) is None
 
 
-def new_record_payload(app: App, event: RecordAuthWithOAuth2RequestEvent) -> dict[str, Any]:
-    """The create body for a first sign-in: ``createData`` plus the provider's mapped fields.
+def new_record_payload(app: App, event: RecordAuthWithOAuth2RequestEvent) -> tuple[dict[str, Any], dict[str, list[tuple[str, bytes]]]]:
+    """The create body and files for a first sign-in: ``createData`` plus the mapped fields.
 
-    TODO(#12): an avatar URL mapped to a file field is not downloaded yet (PocketBase does,
-    through a client that refuses private addresses); it is left empty.
+    An avatar URL mapped to a file field is downloaded (through a client that refuses this
+    machine's networks, as PocketBase); a failed download leaves the field empty.
     """
+    files: dict[str, list[tuple[str, bytes]]] = {}
     col = event.collection
     user: AuthUser = event.oauth2_user
     assert col is not None
@@ -139,28 +146,35 @@ def new_record_payload(app: App, event: RecordAuthWithOAuth2RequestEvent) -> dic
     target = mapped.get("avatarURL") or ""
     if target and target not in payload and user.avatar_url:
         field = col.field(target)
-        if field is not None and field.type != "file":
+        if field is not None and field.type == "file":
+            try:
+                files[target] = [download(user.avatar_url, max_bytes=AVATAR_MAX_BYTES)[::-1]]
+            except Exception as ex:  # noqa: BLE001 - the sign-in goes on without it, as PocketBase
+                log.warning("failed to retrieve OAuth2 avatar %s: %s", user.avatar_url, ex)
+        elif field is not None:
             payload[target] = user.avatar_url
-    return payload
+    return payload, files
 
 
 def submit(
     app: App, event: RecordAuthWithOAuth2RequestEvent, link: Record | None,
-    create_record: Callable[[dict[str, Any]], Record],
+    create_record: Callable[[dict[str, Any], dict[str, list[tuple[str, bytes]]]], Record],
 ) -> None:
     """Create or update the auth record of an OAuth2 sign-in and link the account (one transaction).
 
-    ``create_record`` creates a record from a request body as the records API would.
+    ``create_record(body, files)`` creates a record from a request body as the records API would.
     """
     col = event.collection
     user: AuthUser = event.oauth2_user
     assert col is not None
+    if event.record is None and col.is_superusers:
+        # SECURITY: superusers never sign up through OAuth2.
+        raise BadRequestError("Failed to authenticate.")
+    # NOTE: the avatar is fetched before the write starts, not while holding the writer.
+    new = new_record_payload(app, event) if event.record is None else None
     with app.db.write():
-        if event.record is None:
-            if col.is_superusers:
-                # SECURITY: superusers never sign up through OAuth2.
-                raise BadRequestError("Failed to authenticate.")
-            event.record = create_record(new_record_payload(app, event))
+        if new is not None:
+            event.record = create_record(*new)
             if event.record.email == user.email and not event.record.get("verified"):
                 event.record.set("verified", True)
                 app.save(event.record)

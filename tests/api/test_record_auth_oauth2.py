@@ -5,12 +5,18 @@ Bodies and messages follow PocketBase 0.40.6 run against the same test server.
 
 from __future__ import annotations
 
+import http.server
+import io
 import logging
+import socket
+import threading
 from collections.abc import Iterator
 
 import pytest
+from PIL import Image
 from sqlalchemy import text
 
+from pybase.tools.safe_http import is_public_ip
 from tests.oauth2_provider import OAuth2Provider
 from tests.realtime.sse import SseClient
 from tests.scenarios import Scenario, run
@@ -248,3 +254,86 @@ def test_redirect_forwards_the_code_to_the_subscribed_client(server, provider):
 def test_redirect_without_a_subscribed_client_fails(server, query):
     resp = server.request("GET", "/api/oauth2-redirect" + query, allow_redirects=False)
     assert resp.status_code == 307 and resp.headers["Location"] == "../_/#/auth/oauth2-redirect-failure"
+
+
+# ---- avatars: downloaded into a mapped file field, never from this machine's networks ---------
+
+
+class _Avatar(http.server.BaseHTTPRequestHandler):
+    body = b""
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args) -> None:
+        return
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4), (200, 10, 10)).save(out, "PNG")
+    return out.getvalue()
+
+
+def _serve_avatar(host: str) -> http.server.ThreadingHTTPServer:
+    _Avatar.body = _png()
+    srv = http.server.ThreadingHTTPServer((host, 0), _Avatar)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+def _outbound_address() -> str:
+    """This machine's address towards the internet (no packet is sent)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.connect(("8.8.8.8", 53))
+        except OSError:
+            return ""
+        return sock.getsockname()[0]
+
+
+def test_a_loopback_avatar_url_is_not_fetched(server, provider):
+    enable_oauth2(server, provider)
+    avatar = _serve_avatar("127.0.0.1")
+    try:
+        provider.user = {**provider.user, "picture": f"http://127.0.0.1:{avatar.server_port}/me.png"}
+        resp = sign_in(server, provider)
+    finally:
+        avatar.shutdown()
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["record"]["avatar"] == "" and resp.json()["meta"]["avatarURL"].endswith("/me.png")
+
+
+def test_an_avatar_is_downloaded_into_the_mapped_file_field(server, provider):
+    address = _outbound_address()
+    if not is_public_ip(address):
+        pytest.skip(f"no address of this machine passes the public-address check ({address!r})")
+    enable_oauth2(server, provider)
+    avatar = _serve_avatar(address)
+    try:
+        provider.user = {**provider.user, "picture": f"http://{address}:{avatar.server_port}/pics/me.png"}
+        resp = sign_in(server, provider)
+    finally:
+        avatar.shutdown()
+    assert resp.status_code == 200, resp.text
+    record = resp.json()["record"]
+    assert record["avatar"].startswith("me") and record["avatar"].endswith(".png")
+    file = server.request("GET", f"/api/files/users/{record['id']}/{record['avatar']}")
+    assert file.status_code == 200 and file.content == _Avatar.body
+
+
+def test_an_avatar_url_mapped_to_a_text_field_is_stored_as_text(server, provider):
+    headers = {"Authorization": server.token("superuser")}
+    resp = server.request("PATCH", "/api/collections/users", headers=headers, json={
+        "fields": [*server.request("GET", "/api/collections/users", headers=headers).json()["fields"],
+                   {"name": "picture", "type": "url"}],
+        "oauth2": {"enabled": True, "providers": [provider.provider_config()], "mappedFields": {"avatarURL": "picture"}},
+    })
+    assert resp.status_code == 200, resp.text
+    provider.user = {**provider.user, "picture": "https://example.com/me.png"}
+    resp = sign_in(server, provider)
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["record"]["picture"] == "https://example.com/me.png"
