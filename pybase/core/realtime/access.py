@@ -9,6 +9,7 @@ as they are now.
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import literal, select
@@ -28,8 +29,38 @@ from pybase.tools.filter import FilterError, bind_value, compile_filter
 
 if TYPE_CHECKING:
     from pybase.core.app import App
+    from pybase.core.collections import Collection
     from pybase.core.records import Record
     from pybase.core.request_info import RequestInfo
+
+
+# collection version -> (filter, superuser) -> whether the filter compiles for such a caller
+_FILTERS_OK: weakref.WeakKeyDictionary[Collection, dict[tuple[str, bool], bool]] = weakref.WeakKeyDictionary()
+_MAX_FILTERS = 1024
+
+
+def _filter_compiles(collection: Collection, info: RequestInfo, text: str) -> bool:
+    """Whether a subscription's filter compiles for the caller (hidden fields only for superusers).
+
+    PERF: answered once per collection version and filter; the check itself then goes through
+    the compiled-once statements of the rules (a filter is checked as a rule would be).
+    """
+    key = (text, info.is_superuser)
+    known = _FILTERS_OK.get(collection)
+    if known is None:
+        known = _FILTERS_OK[collection] = {}
+    ok = known.get(key)
+    if ok is None:
+        try:
+            resolver = RecordFieldResolver(collection, info, allow_hidden=info.is_superuser)
+            compile_filter(_parse(text, rule=False), resolver)
+            ok = True
+        except FilterError:
+            ok = False
+        if len(known) >= _MAX_FILTERS:
+            known.clear()
+        known[key] = ok
+    return ok
 
 
 class SnapshotCheck(CreateRuleCheck):
@@ -68,10 +99,12 @@ def can_receive(app: App, record: Record, info: RequestInfo, rule: str | None, c
     if filter_text.strip():
         if not superuser and any(marker in filter_text for marker in SUPERUSER_ONLY_FILTER_FIELDS):
             return False  # NOTE: as PocketBase, which refuses such a filter to anyone else
-        checks.append(SnapshotCheck(record, info, filter_text, allow_hidden=superuser, is_filter=True))
+        checks.append(SnapshotCheck(record, info, filter_text, db=app.db if conn is None else None, allow_hidden=superuser, is_filter=True))
     for check in checks:
+        if check.is_filter and not _filter_compiles(record.collection, info, check.rule):
+            return False
         try:
-            if check.is_filter or conn is not None:
+            if conn is not None:
                 stmt = check.statement(record)
                 executor = conn
                 if executor is None:
