@@ -13,10 +13,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from pybase.tools.filesystem.base import CHUNK, Attributes, FileNotFound, StorageError, check_key
 
-# NOTE: memory per upload is about max_concurrency x multipart_chunksize: 2 x 8 MiB.
+# NOTE: memory per transfer is bounded by the parts held at once: 2 x 5 MiB, S3's smallest part
+# (boto3 holds up to 10 parts of 8 MiB by default, read ahead of the network).
 _TRANSFER = TransferConfig(
-    multipart_threshold=8 << 20, multipart_chunksize=8 << 20, max_concurrency=2, io_chunksize=CHUNK
+    multipart_threshold=8 << 20, multipart_chunksize=5 << 20, max_concurrency=2, io_chunksize=CHUNK
 )
+_TRANSFER.max_in_memory_upload_chunks = 2
+_TRANSFER.max_in_memory_download_chunks = 2
 _NOT_FOUND = ("404", "NoSuchKey", "NotFound")
 
 
@@ -96,8 +99,15 @@ class S3Storage:
             raise StorageError(str(ex)) from ex
 
     def put_path(self, key: str, path: str, content_type: str, metadata: dict[str, str] | None = None) -> None:
-        with open(path, "rb") as fh:
-            self.put(key, fh, content_type, metadata)
+        check_key(key)
+        extra: dict[str, Any] = {"ContentType": content_type}
+        if metadata:
+            extra["Metadata"] = {k: _ascii(v) for k, v in metadata.items()}
+        try:
+            # PERF: parts are read from the file as they are sent, not buffered ahead.
+            self.client.upload_file(path, self.bucket, key, ExtraArgs=extra, Config=_TRANSFER)
+        except (BotoCoreError, ClientError) as ex:
+            raise StorageError(str(ex)) from ex
 
     def attributes(self, key: str) -> Attributes:
         check_key(key)
