@@ -356,3 +356,22 @@ def test_shutdown_closes_streams_cleanly(tmp_path: Any, fixture_data: Any) -> No
     assert client.next(10) is None
     assert client.closed.is_set()
     client.close()
+
+
+def test_python_code_sends_custom_messages_to_a_topic_or_a_client(server: TestServer, clients: Any) -> None:
+    from pybase.core.realtime import Message
+
+    broker = server.app.subscriptions_broker()
+    listener, other = clients(), clients()
+    assert listener.subscribe("custom", "@oauth2").status_code == 204
+    assert other.subscribe("posts/*").status_code == 204
+    assert broker.send("custom", b'{"hello":"world"}') == 1
+    event = listener.next(5)
+    assert event is not None and (event.name, event.data, event.id) == ("custom", {"hello": "world"}, listener.client_id)
+    # the OAuth2 popup flow: the redirect handler finds the client by id and sends on @oauth2
+    client = broker.client_by_id(listener.client_id)
+    assert client is not None and client.has_subscription("@oauth2")
+    client.send(Message("@oauth2", b'{"state":"' + client.id.encode() + b'","code":"abc"}'))
+    event = listener.next(5)
+    assert event is not None and event.name == "@oauth2" and event.data["code"] == "abc"
+    other.expect_none(0.3)
