@@ -166,7 +166,8 @@ class OAuth2Resource:
             secret = random_string(30)
             payload = {**payload, "password": secret, "passwordConfirm": secret}
         body, content_type = _multipart(payload, files) if files else (orjson.dumps(payload), "application/json")
-        headers = {k: v for k, v in req.headers.items() if k not in ("CONTENT-TYPE", "CONTENT-LENGTH")}
+        # NOTE: no Accept-Encoding: the answer is read here, never gzipped.
+        headers = {k: v for k, v in req.headers.items() if k not in ("CONTENT-TYPE", "CONTENT-LENGTH", "ACCEPT-ENCODING")}
         path = f"/api/collections/{collection}/records"
         environ = falcon.testing.create_environ(
             method="POST", path=path, headers=headers, body=b"", host=req.host, remote_addr=req.remote_addr,

@@ -337,3 +337,19 @@ def test_an_avatar_url_mapped_to_a_text_field_is_stored_as_text(server, provider
     resp = sign_in(server, provider)
     assert resp.status_code == 200, resp.text
     assert resp.json()["record"]["picture"] == "https://example.com/me.png"
+
+
+def test_a_large_new_record_with_a_gzip_accepting_client(server, provider):
+    headers = {"Authorization": server.token("superuser")}
+    fields = server.request("GET", "/api/collections/users", headers=headers).json()["fields"]
+    resp = server.request("PATCH", "/api/collections/users", headers=headers, json={
+        "fields": [*fields, {"name": "bio", "type": "text", "max": 5000}],
+        "oauth2": {"enabled": True, "providers": [provider.provider_config()]},
+    })
+    assert resp.status_code == 200, resp.text
+    code, verifier = start_sign_in(server, provider)
+    resp = server.request("POST", URL, headers={"Accept-Encoding": "gzip"}, json={
+        "provider": "oidc", "code": code, "codeVerifier": verifier, "redirectURL": REDIRECT, "createData": {"bio": "b" * 3000},
+    })
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["record"]["bio"] == "b" * 3000
