@@ -22,8 +22,26 @@
     if (value !== null && typeof value === "object" && value.$dt !== undefined) {
       return new DateTime(value.$dt);
     }
+    if (value !== null && typeof value === "object" && value.$ri !== undefined) {
+      return infoOf(value.$ri);
+    }
     return value;
   }
+
+  // A request info (e.requestInfo(), onRecordEnrich's e.requestInfo, new RequestInfo({...})):
+  // its data, with PocketBase's methods (not enumerable: JSON sees the data only).
+  class RequestInfo {
+    constructor(data) {
+      Object.assign(this, { method: "", query: {}, headers: {}, body: {}, auth: null, context: "default" }, data || {});
+    }
+    hasSuperuserAuth() { return !!(this.auth && typeof this.auth.isSuperuser === "function" && this.auth.isSuperuser()); }
+    clone() {
+      return new RequestInfo(Object.assign({}, this, {
+        query: Object.assign({}, this.query), headers: Object.assign({}, this.headers), body: Object.assign({}, this.body),
+      }));
+    }
+  }
+  const infoOf = (data) => new RequestInfo(data);
 
   // ---- dates --------------------------------------------------------------------------------
 
@@ -292,26 +310,58 @@
 
   // ---- events -----------------------------------------------------------------------------
 
+  const nullUndefined = (key, value) => (value === undefined ? null : value);
+
   const EVENT_METHODS = {
     next() { call("ev.next", this); },
+    // As PocketBase (Go's encoder over JS values): undefined properties are written as null.
     json(status, data) {
-      call("res.write", this, "json", status, JSON.stringify(data === undefined ? null : data));
+      call("res.write", this, "json", status, JSON.stringify(data === undefined ? null : data, nullUndefined));
     },
     string(status, text) { call("res.write", this, "string", status, String(text)); },
     html(status, html) { call("res.write", this, "html", status, String(html)); },
     noContent(status) { call("res.write", this, "none", status || 204, ""); },
     redirect(status, url) { call("res.write", this, "redirect", status, String(url)); },
     blob(status, contentType, bytes) { call("res.blob", this, status, contentType, toBytes(bytes)); },
+    xml(status, data) { call("res.write", this, "xml", status, String(data)); },
     requestInfo() { return call("req.info", this); },
+    // Into a model with fields (a DynamicModel...), values take the type of each field's zero
+    // value; into an empty object, the data as read (form values typed as PocketBase's map).
     bindBody(target) {
-      Object.assign(target, call("req.body", this));
+      if (target === null || typeof target !== "object") throw new TypeError("bindBody: the target must be an object");
+      if (target instanceof Record) {
+        target.load(call("req.body", this, true));
+        return null;
+      }
+      const keys = Object.keys(target);
+      if (keys.length === 0) {
+        Object.assign(target, call("req.body", this, true));
+        return null;
+      }
+      const raw = call("req.body", this, false);
+      for (const key of keys) {
+        if (Object.prototype.hasOwnProperty.call(raw, key)) target[key] = coerce(target[key], raw[key]);
+      }
       return null;
     },
     hasSuperuserAuth() { return call("req.isSuperuser", this); },
     realIP() { return call("req.snapshot", this).realIP; },
+    remoteIP() { return call("req.snapshot", this).remoteAddr; },
     isTLS() { return call("req.snapshot", this).scheme === "https"; },
+    status() { return call("res.state", this).status; },
+    written() { return call("res.state", this).written; },
     get(key) { return call("ev.store", this, "get", key, null); },
     set(key, value) { call("ev.store", this, "set", key, value); },
+    getAll() { return call("ev.store", this, "getAll", "", null); },
+    setAll(values) { call("ev.store", this, "setAll", "", values || {}); },
+    // PocketBase's error helpers: return (not throw) the error, as e.badRequestError(...) does.
+    error(status, message, data) { return new g.ApiError(status, message, data); },
+    badRequestError(message, data) { return new g.BadRequestError(message, data); },
+    notFoundError(message, data) { return new g.NotFoundError(message, data); },
+    forbiddenError(message, data) { return new g.ForbiddenError(message, data); },
+    unauthorizedError(message, data) { return new g.UnauthorizedError(message, data); },
+    tooManyRequestsError(message, data) { return new g.TooManyRequestsError(message, data); },
+    internalServerError(message, data) { return new g.InternalServerError(message, data); },
   };
 
   // The snapshot (method, headers, query...) costs a bridge call: it is fetched on first use;
@@ -319,7 +369,10 @@
   function makeRequest(ev, params) {
     let info = null;
     const snap = () => info || (info = call("req.snapshot", ev));
+    // e.request.body: a reader; toString(e.request.body) reads the body as sent.
+    const body = { __reader: () => call("req.rawBody", ev) };
     return {
+      body: body,
       get method() { return snap().method; },
       get host() { return snap().host; },
       get remoteAddr() { return snap().remoteAddr; },
@@ -350,7 +403,7 @@
     return { header: () => header };
   }
 
-  function makeEvent(h, params) {
+  function makeEvent(h, params, isRequest) {
     const target = { __h: h };
     const proxy = new Proxy(target, {
       get(t, prop) {
@@ -358,6 +411,8 @@
           return undefined;
         }
         if (prop === "__h") return t.__h;
+        // onRecordEnrich's requestInfo is data (PocketBase's field); request events' a method.
+        if (prop === "requestInfo" && !isRequest) return call("ev.get", proxy, prop);
         if (Object.prototype.hasOwnProperty.call(EVENT_METHODS, prop)) return EVENT_METHODS[prop];
         if (prop === "app") return g.$app;
         if (prop === "request") return t.request || (t.request = makeRequest(proxy, params));
@@ -384,6 +439,7 @@
 
   function toString(value) {
     if (value === null || value === undefined) return "";
+    if (typeof value.__reader === "function") return value.__reader();
     if (typeof value === "string") return value;
     if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value);
     if (Array.isArray(value) || value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
@@ -724,6 +780,7 @@
 
   g.Record = Record;
   g.DateTime = DateTime;
+  g.RequestInfo = RequestInfo;
   g.Collection = Collection;
   g.DynamicModel = DynamicModel;
   g.arrayOf = arrayOf;
@@ -845,10 +902,10 @@
     compiled.set(hid, (0, eval)("(" + src + "\n)"));
   };
 
-  g.__invoke = function (hid, evh, paramsJson) {
+  g.__invoke = function (hid, evh, paramsJson, isRequest) {
     try {
       const params = paramsJson ? JSON.parse(paramsJson) : null;
-      const res = compiled.get(hid).call(undefined, makeEvent(evh, params));
+      const res = compiled.get(hid).call(undefined, makeEvent(evh, params, isRequest));
       if (res instanceof Error) throw res;
       return "";
     } catch (err) {

@@ -227,10 +227,23 @@ interface MailerRecordEvent extends MailerEvent {
 
 /** An HTTP request: ``request``/``response`` are the transport's own objects. */
 interface RequestEvent extends AppEvent {
-  request: {method: string, host: string, remoteAddr: string, url: {path: string, rawQuery: string, query(): {get(key: string): string, has(key: string): boolean}, string(): string}, header: {get(name: string): string}, pathValue(name: string): string};
+  request: {method: string, host: string, remoteAddr: string, body: any, url: {path: string, rawQuery: string, query(): {get(key: string): string, has(key: string): boolean}, string(): string}, header: {get(name: string): string}, pathValue(name: string): string};
   response: {header(): {set(name: string, value: string): void, add(name: string, value: string): void, get(name: string): string, del(name: string): void}};
   requestInfo(): RequestInfo;
   bindBody(target: any): void;
+  xml(status: number, text: string): void;
+  remoteIP(): string;
+  status(): number;
+  written(): boolean;
+  getAll(): {[key: string]: any};
+  setAll(values: {[key: string]: any}): void;
+  error(status: number, message?: string, data?: any): ApiError;
+  badRequestError(message?: string, data?: any): BadRequestError;
+  notFoundError(message?: string, data?: any): NotFoundError;
+  forbiddenError(message?: string, data?: any): ForbiddenError;
+  unauthorizedError(message?: string, data?: any): UnauthorizedError;
+  tooManyRequestsError(message?: string, data?: any): TooManyRequestsError;
+  internalServerError(message?: string, data?: any): InternalServerError;
   json(status: number, data: any): void;
   string(status: number, text: string): void;
   html(status: number, html: string): void;
@@ -644,6 +657,14 @@ declare class DateTime {
   before(u: DateTime): boolean;
   equal(u: DateTime): boolean;
   compare(u: DateTime): number;
+  [key: string]: any;
+}
+
+/** The request data rules see (@request.*): method, query, headers, body, auth, context. */
+declare class RequestInfo {
+  constructor(data?: {[key: string]: any});
+  hasSuperuserAuth(): boolean;
+  clone(): RequestInfo;
   [key: string]: any;
 }
 

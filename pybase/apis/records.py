@@ -162,21 +162,24 @@ class RecordsResource:
             raise bad_request() from ex
         event = RecordsListRequestEvent(self.app)
         event.request, event.response, event.collection, event.auth = req, resp, col, info.auth
+        # NOTE: as PocketBase, the page is fetched before the hooks: they see (and may change)
+        # e.records and e.result; the default behaviour enriches and writes them.
+        result = self.app.records.list_page(col, query=query, page=page, per_page=per_page, skip_total=skip_total)
+        event.records = result.records
+        event.result = {
+            "page": result.page,
+            "perPage": result.per_page,
+            "totalItems": result.total_items,
+            "totalPages": result.total_pages,
+            "items": result.records,
+        }
 
         def finalize(e: RecordsListRequestEvent) -> None:
-            result = self.app.records.list_page(
-                col, query=query, page=page, per_page=per_page, skip_total=skip_total
-            )
-            e.records = result.records
-            items = self._respond(req, resp, e.records, info)
+            items = self._respond(req, resp, list(e.records or ()), info)
             fields = parse_fields(req.get_param("fields"))
-            e.result = {
-                "items": apply_fields(items, fields),
-                "page": result.page,
-                "perPage": result.per_page,
-                "totalItems": result.total_items,
-                "totalPages": result.total_pages,
-            }
+            shown = dict(e.result) if isinstance(e.result, dict) else {}
+            shown["items"] = apply_fields(items, fields)
+            e.result = shown
             resp.content_type = "application/json"
             resp.data = dumps(e.result)
 

@@ -19,6 +19,7 @@ import orjson
 import quickjs
 
 from pybase.apis.errors import ApiError
+from pybase.core.events import RequestEvent
 from pybase.jsvm import binds, errors
 from pybase.jsvm.binds import app as binds_app
 
@@ -95,7 +96,10 @@ class Executor:
                 self._compile(handler.hid, handler.source)
                 self.compiled.add(handler.hid)
             params = getattr(event, "params", None)
-            out = self._invoke(handler.hid, scope.put(event), orjson.dumps(params).decode() if params else "")
+            out = self._invoke(
+                handler.hid, scope.put(event), orjson.dumps(params).decode() if params else "",
+                isinstance(event, RequestEvent),
+            )
         except quickjs.JSException as ex:
             self.broken = True  # NOTE: an interrupted context is dropped, not reused
             fired = runtime.guard.stop(token)

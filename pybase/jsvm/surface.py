@@ -147,6 +147,9 @@ GLOBALS: tuple[JsGlobal, ...] = (
         "after(u: DateTime): boolean", "before(u: DateTime): boolean", "equal(u: DateTime): boolean",
         "compare(u: DateTime): number",
     ), "PocketBase's DateTime: UTC, '2006-01-02 15:04:05.000Z' as text (also what Date now parses); durations in nanoseconds as Go's."),
+    JsGlobal("RequestInfo", "class", "(data?: {[key: string]: any})", _m(
+        "hasSuperuserAuth(): boolean", "clone(): RequestInfo",
+    ), "The request data rules see (@request.*): method, query, headers, body, auth, context."),
     JsGlobal("Collection", "class", "(data?: {[key: string]: any})", _m(
         "isAuth(): boolean", "isBase(): boolean", "isView(): boolean", "tableName(): string",
     ), "A collection: a plain copy of its JSON (id, name, type, fields, indexes, rules...).", impl=("collection",)),
@@ -361,10 +364,23 @@ TYPES_BY_NAME = {t.name: t for t in TYPES}
 # Members of every event (``e``) and of request events, as the prelude's event proxies offer.
 EVENT_MEMBERS = _m("app: PocketBaseApp", "next(): void")
 REQUEST_EVENT_MEMBERS = _m(
-    "request: {method: string, host: string, remoteAddr: string, url: {path: string, rawQuery: string, query(): {get(key: string): string, has(key: string): boolean}, string(): string}, header: {get(name: string): string}, pathValue(name: string): string}",
+    "request: {method: string, host: string, remoteAddr: string, body: any, url: {path: string, rawQuery: string, query(): {get(key: string): string, has(key: string): boolean}, string(): string}, header: {get(name: string): string}, pathValue(name: string): string}",
     "response: {header(): {set(name: string, value: string): void, add(name: string, value: string): void, get(name: string): string, del(name: string): void}}",
     "requestInfo(): RequestInfo",
     "bindBody(target: any): void",
+    "xml(status: number, text: string): void",
+    "remoteIP(): string",
+    "status(): number",
+    "written(): boolean",
+    "getAll(): {[key: string]: any}",
+    "setAll(values: {[key: string]: any}): void",
+    "error(status: number, message?: string, data?: any): ApiError",
+    "badRequestError(message?: string, data?: any): BadRequestError",
+    "notFoundError(message?: string, data?: any): NotFoundError",
+    "forbiddenError(message?: string, data?: any): ForbiddenError",
+    "unauthorizedError(message?: string, data?: any): UnauthorizedError",
+    "tooManyRequestsError(message?: string, data?: any): TooManyRequestsError",
+    "internalServerError(message?: string, data?: any): InternalServerError",
     "json(status: number, data: any): void",
     "string(status: number, text: string): void",
     "html(status: number, html: string): void",
@@ -525,11 +541,6 @@ ABSENT.update(_absent(
     "EmailField", "Field", "FieldsList", "FieldsList.add", "FieldsList.addAt", "FieldsList.asMap",
     "FieldsList.fieldNames", "FieldsList.getById", "FieldsList.getByName", "FieldsList.removeById",
     "FieldsList.removeByName", "FileField", "GeoPointField", "JSONField", "Logger.log", "NumberField",
-    "PasswordField", "RelationField", "RequestEvent.badRequestError", "RequestEvent.error",
-    "RequestEvent.findUploadedFiles", "RequestEvent.forbiddenError", "RequestEvent.getAll",
-    "RequestEvent.internalServerError", "RequestEvent.notFoundError", "RequestEvent.remoteIP",
-    "RequestEvent.setAll", "RequestEvent.status", "RequestEvent.tooManyRequestsError",
-    "RequestEvent.unauthorizedError", "RequestEvent.written", "RequestEvent.xml", "RequestInfo",
-    "RequestInfo.clone", "RequestInfo.hasSuperuserAuth", "SelectField", "TextField", "URLField", "migrate",
-    "nullArray", "nullBool", "nullFloat", "nullInt", "nullObject", "nullString",
+    "PasswordField", "RelationField", "RequestEvent.findUploadedFiles", "SelectField", "TextField",
+    "URLField", "migrate", "nullArray", "nullBool", "nullFloat", "nullInt", "nullObject", "nullString",
 ))

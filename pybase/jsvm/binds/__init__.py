@@ -90,7 +90,7 @@ def _encoder(scope: Scope) -> Callable[[Any], Any]:
                 snap = scope.snapshots[id(obj)] = {"$h": scope.put(obj), "$t": "c", "d": obj.to_json()}
             return snap
         if isinstance(obj, RequestInfo):
-            return info_json(obj)
+            return {"$ri": info_json(obj)}
         if isinstance(obj, RealtimeClient):
             return {"$h": scope.put(obj), "$t": "rc"}
         if isinstance(obj, RealtimeMessage):

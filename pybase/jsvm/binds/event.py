@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
-if TYPE_CHECKING:
-    from pybase.jsvm.pool import Executor
-import re
+import orjson
 
 from pybase.apis.client_ip import real_ip
-from pybase.apis.request_body import read_body, request_info
+from pybase.apis.request_body import decode_json, read_body, request_info
+from pybase.apis.serialize import apply_fields, dumps, parse_fields
 from pybase.core.collections import Collection
 from pybase.core.errors import BadRequestError
 from pybase.core.records import Record
 from pybase.core.request_info import RequestInfo
+from pybase.tools.cast import infer_value
+
+if TYPE_CHECKING:
+    from pybase.jsvm.pool import Executor
 
 _CAMEL_RE = re.compile(r"(?<!^)(?=[A-Z])")
 
@@ -31,6 +36,8 @@ def _attr(prop: str) -> str:
 
 def ev_get(ex: Executor, event: Any, prop: str) -> Any:
     value = getattr(event, _attr(prop), None)
+    if isinstance(value, RequestInfo):
+        return info_wire(value)
     return None if callable(value) and not isinstance(value, Record | Collection) else value
 
 
@@ -43,9 +50,16 @@ def ev_next(ex: Executor, event: Any) -> None:
 
 
 def ev_store(ex: Executor, event: Any, action: str, key: str, value: Any) -> Any:
+    """``e.get/set/getAll/setAll``: values handlers pass along the chain."""
     store = event.__dict__.setdefault("_jsvm_store", {})
     if action == "set":
         store[key] = value
+        return None
+    if action == "getAll":
+        return dict(store)
+    if action == "setAll":
+        store.clear()
+        store.update(value if isinstance(value, dict) else {})
         return None
     return store.get(key)
 
@@ -57,16 +71,41 @@ def _request(event: Any) -> Any:
     return req
 
 
-def _body(event: Any) -> dict[str, Any]:
+def _raw(req: Any) -> bytes:
+    """The request body as sent (read once, kept on the request)."""
+    raw = getattr(req.context, "jsvm_raw", None)
+    if raw is None:
+        raw = req.context.jsvm_raw = req.bounded_stream.read()
+    return bytes(raw)
+
+
+def _body(event: Any, typed: bool = True) -> dict[str, Any]:
+    """The submitted data; ``typed``: form values as PocketBase reads them into a map ("5" -> 5)."""
     req = _request(event)
     info = getattr(req.context, "request_info", None)
     if info is not None:
         return dict(info.body)
-    body = getattr(req.context, "jsvm_body", None)
-    if body is None:
-        body, _files = read_body(req)
-        req.context.jsvm_body = body
-    return dict(body)
+    content_type = req.get_header("Content-Type") or ""
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        parsed = parse_qs(_raw(req).decode("utf-8", "replace"), keep_blank_values=True)
+        cast = infer_value if typed else str
+        return {k: cast(v[0]) if len(v) == 1 else [cast(i) for i in v] for k, v in parsed.items()}
+    if content_type.startswith("multipart/form-data"):
+        body = getattr(req.context, "jsvm_body", None)
+        if body is None:
+            body, _files = read_body(req)
+            req.context.jsvm_body = body
+        return dict(body)
+    raw = _raw(req)
+    if not raw.strip():
+        return {}
+    try:
+        data = decode_json(raw)
+    except ValueError as ex:
+        raise BadRequestError("Something went wrong while processing your request.") from ex
+    if not isinstance(data, dict):
+        raise BadRequestError("Something went wrong while processing your request.")
+    return data
 
 
 def info_json(info: RequestInfo) -> dict[str, Any]:
@@ -82,7 +121,8 @@ def req_snapshot(ex: Executor, event: Any) -> dict[str, Any]:
         "method": req.method,
         "path": req.path,
         "rawQuery": req.query_string,
-        "query": {k: (v[-1] if isinstance(v, list) else v) for k, v in req.params.items()},
+        # NOTE: as Go's url.Values.Get: the first value of a repeated key.
+        "query": {k: (v[0] if isinstance(v, list) else v) for k, v in req.params.items()},
         "headers": {k.lower(): v for k, v in req.headers.items()},
         "params": getattr(event, "params", None) or getattr(req.context, "path_params", None) or {},
         "host": req.host,
@@ -92,16 +132,30 @@ def req_snapshot(ex: Executor, event: Any) -> dict[str, Any]:
     }
 
 
+def info_wire(info: RequestInfo) -> dict[str, Any]:
+    """A request info as it crosses to JS (prelude's RequestInfo; orjson would flatten the dataclass)."""
+    return {"$ri": info_json(info)}
+
+
 def req_info(ex: Executor, event: Any) -> dict[str, Any]:
     req = _request(event)
     info = getattr(req.context, "request_info", None)
     if info is None:
         info = request_info(req, _body(event))
-    return info_json(info)
+    return info_wire(info)
 
 
-def req_body(ex: Executor, event: Any) -> dict[str, Any]:
-    return _body(event)
+def req_body(ex: Executor, event: Any, typed: Any = True) -> dict[str, Any]:
+    return _body(event, bool(typed))
+
+
+def req_raw_body(ex: Executor, event: Any) -> str:
+    """``toString(e.request.body)``: the body as sent."""
+    req = _request(event)
+    raw = getattr(req.context, "jsvm_raw", None)
+    if raw is None and getattr(req.context, "request_info", None) is not None:
+        return ""  # NOTE: already read by pybase (as PocketBase's body reader, once consumed)
+    return _raw(req).decode("utf-8", "replace")
 
 
 def req_is_superuser(ex: Executor, event: Any) -> bool:
@@ -113,20 +167,38 @@ _CONTENT_TYPES = {
     "json": "application/json",
     "string": "text/plain; charset=utf-8",
     "html": "text/html; charset=utf-8",
+    "xml": "application/xml; charset=utf-8",
 }
 
 
 def res_write(ex: Executor, event: Any, kind: str, status: Any, payload: str) -> None:
     resp = event.response
     resp.status = int(status)
+    event.__dict__["_jsvm_written"] = True
     if kind == "redirect":
+        # NOTE: as PocketBase's e.Redirect: a Location header and no body (nor content type).
         resp.location = payload
+        resp.content_type = None
+        resp.data = b""
         return
     if kind == "none":
         resp.data = b""
         return
+    if kind == "json":
+        fields = event.request.get_param("fields") if getattr(event, "request", None) is not None else None
+        if fields:
+            # NOTE: as PocketBase's e.JSON: the ?fields= picker applies to every JSON answer.
+            payload = dumps(apply_fields(orjson.loads(payload), parse_fields(fields))).decode()
     resp.content_type = _CONTENT_TYPES[kind]
     resp.data = payload.encode()
+
+
+def res_state(ex: Executor, event: Any) -> dict[str, Any]:
+    """``e.status()`` and ``e.written()``."""
+    written = bool(event.__dict__.get("_jsvm_written"))
+    status = str(getattr(event.response, "status", "") or "")
+    code = int(status.split()[0]) if written and status[:3].isdigit() else 0
+    return {"status": code, "written": written}
 
 
 def _bytes(data: Any) -> bytes:
@@ -138,6 +210,7 @@ def _bytes(data: Any) -> bytes:
 def res_blob(ex: Executor, event: Any, status: Any, content_type: str, data: Any) -> None:
     resp = event.response
     resp.status = int(status)
+    event.__dict__["_jsvm_written"] = True
     resp.content_type = content_type or "application/octet-stream"
     resp.data = _bytes(data)
 
@@ -163,6 +236,8 @@ OPS: dict[str, Callable[..., Any]] = {
     "req.snapshot": req_snapshot,
     "req.info": req_info,
     "req.body": req_body,
+    "req.rawBody": req_raw_body,
+    "res.state": res_state,
     "req.isSuperuser": req_is_superuser,
     "res.write": res_write,
     "res.blob": res_blob,
