@@ -7,7 +7,12 @@ from typing import TYPE_CHECKING, Any
 import falcon
 import orjson
 
-from pybase.apis import record_auth_impersonate, record_auth_oauth2, record_auth_otp
+from pybase.apis import (
+    record_auth_email,
+    record_auth_impersonate,
+    record_auth_oauth2,
+    record_auth_otp,
+)
 from pybase.apis.errors import ApiError, bad_request, not_found, unauthorized
 from pybase.apis.ratelimit import check_collection
 from pybase.apis.record_auth_response import (
@@ -58,6 +63,7 @@ def register(api: falcon.App, app: App) -> None:
     record_auth_oauth2.register(api, app)
     # impersonate/{id}
     record_auth_impersonate.register(api, app)
+    record_auth_email.register(api, app)
 
 
 class RecordAuthResource:

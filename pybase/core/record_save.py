@@ -147,7 +147,7 @@ def _write(
         pending = record.pending_passwords()
         for name, plain in pending.items():
             record.set(name, hash_password(plain) if plain else "")
-        if collection.is_auth and "password" in pending and not record.is_new:
+        if collection.is_auth and not record.is_new and _renews_token_key(record, pending):
             token_field = collection.field("tokenKey")
             pattern = getattr(token_field, "autogeneratePattern", "") or "[a-zA-Z0-9]{50}"
             record.set("tokenKey", generate_from_pattern(pattern))
@@ -192,6 +192,16 @@ def _execute_with_files(app: App, conn: Any, record: Record, verb: str, file_fie
 
 def _noop() -> None:
     return None
+
+
+def _renews_token_key(record: Record, pending: dict[str, str]) -> bool:
+    """Whether a saved auth record gets a new tokenKey (so every token issued before dies).
+
+    As PocketBase: on a password or email change, unless the save sets a tokenKey itself.
+    """
+    if record.get("tokenKey") != record.original.get("tokenKey"):
+        return False
+    return "password" in pending or record.get("email") != record.original.get("email")
 
 
 def validate_record(record: Record) -> None:
