@@ -1,4 +1,4 @@
-"""The files hooks in JS: onFileDownloadRequest and onFileTokenRequest."""
+"""The files hooks in JS: onFileDownloadRequest, onFileTokenRequest, and uploads seen by record hooks."""
 
 from __future__ import annotations
 
@@ -12,6 +12,12 @@ HOOKS = """
 onFileDownloadRequest((e) => {
   e.response.header().set("X-Served", e.servedName + "|" + e.record.id + "|" + e.collection.name);
   e.servedName = "renamed_" + e.servedName;
+  e.next();
+}, "docs");
+
+onRecordCreateRequest((e) => {
+  const uploads = e.record.get("many");
+  e.response.header().set("X-Uploads", uploads.map((f) => f.originalName + ":" + f.size + ":" + f.name.startsWith("notes_")).join(","));
   e.next();
 }, "docs");
 
@@ -31,7 +37,9 @@ def test_js_file_hooks(tmp_path: Path) -> None:
             "name": "docs", "type": "base", "listRule": "", "viewRule": "", "createRule": "", "fields": DOCS_FIELDS,
         })  # fmt: skip
         assert answer.status_code == 200, answer.text
-        record = srv.request("POST", "/api/collections/docs/records", files=[("many", text_file("notes.txt"))]).json()
+        answer = srv.request("POST", "/api/collections/docs/records", files=[("many", text_file("notes.txt"))])
+        assert answer.headers["X-Uploads"] == "notes.txt:5:true"
+        record = answer.json()
         name = record["many"][0]
         answer = srv.request("GET", f"/api/files/docs/{record['id']}/{name}")
         assert answer.status_code == 200, answer.text

@@ -28,6 +28,7 @@ from pybase.core.request_info import RequestInfo
 from pybase.core.settings import Settings
 from pybase.jsvm import errors, surface
 from pybase.jsvm.binds.event import info_json
+from pybase.tools.filesystem import File
 
 if TYPE_CHECKING:
     from pybase.jsvm.pool import Executor
@@ -91,6 +92,9 @@ def _encoder(scope: Scope) -> Callable[[Any], Any]:
             return snap
         if isinstance(obj, RequestInfo):
             return {"$ri": info_json(obj)}
+        if isinstance(obj, File):
+            # NOTE: an upload not stored yet, as PocketBase's filesystem.File reads in JS.
+            return obj.as_map()
         if isinstance(obj, RealtimeClient):
             return {"$h": scope.put(obj), "$t": "rc"}
         if isinstance(obj, RealtimeMessage):

@@ -68,6 +68,9 @@ def record_get(ex: Executor, record: Record, name: str) -> Any:
     if field is not None and field.type in _DATE_TYPES:
         # NOTE: as PocketBase, date fields reach JS as DateTime values (prelude's revive).
         return {"$dt": field.export(record.get(name)) or ""}
+    if field is not None and field.type == "file":
+        # NOTE: as PocketBase, uploads not stored yet read as files ({name, originalName, size}).
+        return record.get(name)
     return _value(record, name)
 
 
