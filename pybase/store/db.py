@@ -181,6 +181,10 @@ class Database:
         weakref.finalize(self, self._checkpointer.close, False)
         self._commits = 0
         self._writer: Connection | None = None
+        #: set by share_with_processes(): writes of other processes queue on it
+        self.process_lock: Any = None
+        #: whether this process pokes the WAL checkpointer (one process of several does)
+        self.checkpoints = True
 
     # ---- transactions -------------------------------------------------------------------
 
@@ -213,31 +217,59 @@ class Database:
             # the prepared statements use, so a write costs two round trips, not six.
             raw = conn.connection.driver_connection
             tx = _WriteTx(conn)
-            raw.execute("BEGIN IMMEDIATE")
-            self._local.tx = tx
+            process_lock = self.process_lock
+            if process_lock is not None:
+                process_lock.acquire()
             try:
-                yield conn
-                if not raw.in_transaction:
-                    raise TransactionLostError()
-                raw.commit()
-            except BaseException:
+                raw.execute("BEGIN IMMEDIATE")
+                self._local.tx = tx
                 try:
-                    raw.rollback()
-                finally:
-                    self._local.tx = None
-                    _reset(conn)
-                for callback in tx.after_rollback:
+                    yield conn
+                    if not raw.in_transaction:
+                        raise TransactionLostError()
+                    raw.commit()
+                except BaseException:
+                    try:
+                        raw.rollback()
+                    finally:
+                        self._local.tx = None
+                        _reset(conn)
+                    for callback in tx.after_rollback:
+                        _run_callback(callback)
+                    raise
+                self._local.tx = None
+                _reset(conn)
+                # NOTE: still under the locks: what must follow commits in their order (the
+                # realtime bus, shared counters) happens before the next write can begin.
+                for callback in tx.committed_locked:
                     _run_callback(callback)
-                raise
-            self._local.tx = None
-            _reset(conn)
-            self._commits += 1
-            if self._checkpointer.finish_due:
-                self._checkpointer.finish(raw)
-            if self._commits % CHECKPOINT_EVERY_COMMITS == 0:
-                self._checkpointer.poke()
+                self._commits += 1
+                if self._checkpointer.finish_due:
+                    self._checkpointer.finish(raw)
+                if self.checkpoints and self._commits % CHECKPOINT_EVERY_COMMITS == 0:
+                    self._checkpointer.poke()
+            finally:
+                if process_lock is not None:
+                    process_lock.release()
         for callback in tx.after_commit:
             _run_callback(callback)
+
+    def on_commit_locked(self, callback: Callable[[], Any]) -> None:
+        """Run ``callback`` right after the current write commits, before the next write can
+        begin (in commit order, across processes too). It must be quick and must not write."""
+        tx = getattr(self._local, "tx", None)
+        if tx is None:
+            callback()
+            return
+        tx.committed_locked.append(callback)
+
+    def share_with_processes(self, lock_path: str, *, checkpoints: bool) -> None:
+        """Queue this process's writes with other processes' (a file lock before BEGIN);
+        ``checkpoints``: whether this process runs the WAL checkpoints (one process should)."""
+        from pybase.store.shared import ProcessLock
+
+        self.process_lock = ProcessLock(lock_path)
+        self.checkpoints = checkpoints
 
     def on_commit(self, callback: Callable[[], Any], on_rollback: Callable[[], Any] | None = None) -> None:
         """Run ``callback`` after the current write commits (at once when none is open)."""
@@ -382,12 +414,13 @@ def _check_write_tx(local: threading.local) -> None:
 
 
 class _WriteTx:
-    __slots__ = ("conn", "after_commit", "after_rollback")
+    __slots__ = ("conn", "after_commit", "after_rollback", "committed_locked")
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.after_commit: list[Callable[[], Any]] = []
         self.after_rollback: list[Callable[[], Any]] = []
+        self.committed_locked: list[Callable[[], Any]] = []
 
 
 def _reset(conn: Connection) -> None:

@@ -75,24 +75,30 @@ class RecordBroadcaster:
 
     def bind(self) -> None:
         hooks = self.app.hooks
-        hooks["onModelAfterCreateSuccess"].bind(self._after_create, id="__pbRealtimeCreate__", priority=-99)
-        hooks["onModelAfterUpdateSuccess"].bind(self._after_update, id="__pbRealtimeUpdate__", priority=-99)
+        # NOTE: published right after the commit, still under the write lock (in commit order,
+        # across processes too); nothing is published for a write that rolls back.
+        hooks["onModelCreateExecute"].bind(self._executed("create"), id="__pbRealtimeCreate__", priority=-99)
+        hooks["onModelUpdateExecute"].bind(self._executed("update"), id="__pbRealtimeUpdate__", priority=-99)
         hooks["onModelDelete"].bind(self._before_delete, id="__pbRealtimeDeleteDry__", priority=99)
-        hooks["onModelAfterDeleteSuccess"].bind(self._after_delete, id="__pbRealtimeDelete__", priority=-99)
+        hooks["onModelDeleteExecute"].bind(self._executed("delete"), id="__pbRealtimeDelete__", priority=-99)
         hooks["onModelAfterDeleteError"].bind(self._delete_failed, id="__pbRealtimeDeleteError__", priority=-99)
         hooks["onCollectionUpdate"].bind(self._collection_update, id="__pbRealtimeCollectionUpdate__", priority=-99)
         hooks["onCollectionAfterDeleteSuccess"].bind(self._collection_deleted, id="__pbRealtimeCollectionDelete__", priority=-99)
         self.bus.subscribe(self.handle)
 
-    def _after_create(self, e: Any) -> Any:
-        if isinstance(e.model, Record):
-            self.bus.publish(RecordChange("create", fresh_copy(e.model)))
-        return e.next()
+    def _executed(self, action: str) -> Callable[[Any], Any]:
+        def handler(e: Any) -> Any:
+            result = e.next()
+            record = e.model
+            if isinstance(record, Record):
+                change = RecordChange(action, fresh_copy(record))
+                if action == "delete":
+                    with self._lock:
+                        change.prepared = self._pending_deletes.pop((record.collection.id, record.id), None)
+                self.app.db.on_commit_locked(lambda: self.bus.publish(change))
+            return result
 
-    def _after_update(self, e: Any) -> Any:
-        if isinstance(e.model, Record):
-            self.bus.publish(RecordChange("update", fresh_copy(e.model)))
-        return e.next()
+        return handler
 
     def _before_delete(self, e: Any) -> Any:
         record = e.model
@@ -108,14 +114,6 @@ class RecordBroadcaster:
                 messages = []
             with self._lock:
                 self._pending_deletes[(record.collection.id, record.id)] = messages
-        return e.next()
-
-    def _after_delete(self, e: Any) -> Any:
-        record = e.model
-        if isinstance(record, Record):
-            with self._lock:
-                prepared = self._pending_deletes.pop((record.collection.id, record.id), [])
-            self.bus.publish(RecordChange("delete", fresh_copy(record), prepared))
         return e.next()
 
     def _delete_failed(self, e: Any) -> Any:

@@ -15,6 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from pybase.store.shared import REALTIME_SEQ, SharedCounters
+from pybase.tools.pubsub import HubClient
+
 if TYPE_CHECKING:
     from pybase.core.realtime.client import Client, Message
     from pybase.core.records import Record
@@ -98,3 +101,49 @@ class InProcessBus:
                     handler(item)
                 except Exception:  # noqa: BLE001 - one bad change must not stop the bus
                     log.exception("realtime: failed to handle a %s of %s", item.action, item.record.id)
+
+
+class ProcessBus(InProcessBus):
+    """The bus of one worker among several: every change goes through the supervisor's hub.
+
+    A change is numbered while its commit still holds the cross-process write lock, so the
+    numbers follow commit order; the hub sends every change back to every worker (this one
+    too) in that order, and each worker delivers to its own streams what arrives. A change of
+    another worker arrives as its collection id and row; this worker checks access against it.
+    """
+
+    def __init__(self, address: str, counters: SharedCounters, resolve: Callable[[str, list[Any]], Record | None]) -> None:
+        super().__init__()
+        self.counters = counters
+        self.resolve = resolve
+        self._mine: dict[int, RecordChange] = {}
+        self._mine_lock = threading.Lock()
+        self.client = HubClient(address, self._arrived)
+
+    def publish(self, change: RecordChange) -> None:
+        if self._closed or not self._handlers:
+            return
+        # NOTE: called under the write lock (Database.on_commit_locked): numbers in commit order.
+        seq = self.counters.bump(REALTIME_SEQ)
+        record = change.record
+        row = [field.to_db(record.get(field.name)) for field in record.collection.fields]
+        with self._mine_lock:
+            self._mine[seq] = change
+        self.client.send({"t": "change", "s": seq, "a": change.action, "c": record.collection.id, "r": row})
+
+    def _arrived(self, frame: dict[str, Any]) -> None:
+        if frame.get("t") != "change":
+            return
+        seq = int(frame["s"])
+        with self._mine_lock:
+            change = self._mine.pop(seq, None)
+        if change is None:
+            record = self.resolve(str(frame.get("c", "")), list(frame.get("r") or []))
+            if record is None:
+                return
+            change = RecordChange(str(frame.get("a", "")), record)
+        self._queue.put(change)
+
+    def close(self) -> None:
+        super().close()
+        self.client.close()

@@ -1,0 +1,81 @@
+"""What the worker processes of one data dir share: a write lock and a few counters.
+
+Several ``pybase serve --workers N`` processes write one SQLite file. SQLite's own busy handler
+sleeps between retries (1, 2, 5 ... 100 ms) and a release never wakes it, so queued writers
+waited up to a second (../shared/research/sqlite-multiprocess.md). :class:`ProcessLock` queues
+them in the kernel instead (``flock`` before ``BEGIN IMMEDIATE``): a release wakes the next.
+
+:class:`SharedCounters` is one page of a file mapped by every process: reading a counter is a
+memory read, so a request can check "did another process change the collections?" for free.
+Counters are only changed by a process holding the write lock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import mmap
+import os
+import struct
+import threading
+
+_SLOT = struct.Struct("<Q")
+#: counter slots of the shared page
+GENERATION = 0  # collections, settings: bumped on every change of either
+REALTIME_SEQ = 1  # realtime changes published so far (the bus orders them by it)
+_SLOTS = 8
+
+
+class ProcessLock:
+    """An exclusive lock between processes (``flock`` on a file beside the database)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        self._local = threading.local()
+
+    def acquire(self) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def release(self) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def try_acquire(self) -> bool:
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            return False
+
+    def close(self) -> None:
+        try:
+            os.close(self._fd)
+        except OSError:
+            pass
+
+
+class SharedCounters:
+    """A page of 64-bit counters shared by every process that maps ``path``."""
+
+    def __init__(self, path: str) -> None:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if os.fstat(fd).st_size < mmap.PAGESIZE:
+                os.ftruncate(fd, mmap.PAGESIZE)
+            self._map = mmap.mmap(fd, mmap.PAGESIZE)
+        finally:
+            os.close(fd)
+
+    def get(self, slot: int) -> int:
+        return int(_SLOT.unpack_from(self._map, slot * _SLOT.size)[0])
+
+    def bump(self, slot: int) -> int:
+        """Add one (the caller holds the write lock); returns the new value."""
+        value = self.get(slot) + 1
+        _SLOT.pack_into(self._map, slot * _SLOT.size, value)
+        return value
+
+    def close(self) -> None:
+        try:
+            self._map.close()
+        except (BufferError, ValueError):
+            pass

@@ -1,0 +1,198 @@
+"""Length-prefixed JSON frames over Unix sockets: a relay hub and its clients.
+
+The hub (in the supervisor process) relays ``change`` frames to every connected client in the
+order of their ``s`` sequence numbers: publishers take the numbers in commit order, but frames
+from different publishers may reach the hub in another order. A missing number (a publisher
+died between taking it and sending) is skipped after :data:`GAP_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import socket
+import struct
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+log = logging.getLogger("pybase.pubsub")
+
+_LEN = struct.Struct("!I")
+MAX_FRAME = 64 << 20
+GAP_SECONDS = 0.05
+
+
+def encode(frame: dict[str, Any]) -> bytes:
+    body = orjson.dumps(frame, default=str)
+    return _LEN.pack(len(body)) + body
+
+
+class FrameReader:
+    """Splits a byte stream into decoded frames."""
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+
+    def feed(self, data: bytes) -> list[dict[str, Any]]:
+        self._buf += data
+        frames = []
+        while len(self._buf) >= _LEN.size:
+            (size,) = _LEN.unpack_from(self._buf)
+            if size > MAX_FRAME:
+                raise ValueError("frame too large")
+            if len(self._buf) < _LEN.size + size:
+                break
+            body = bytes(self._buf[_LEN.size : _LEN.size + size])
+            del self._buf[: _LEN.size + size]
+            frames.append(orjson.loads(body))
+        return frames
+
+
+class Hub:
+    """The relay: call :meth:`on_readable` when the selector says so; no threads of its own."""
+
+    def __init__(self, address: str, next_seq: int) -> None:
+        self.address = address
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(address)
+        self.listener.listen(64)
+        self.listener.setblocking(False)
+        self.clients: dict[socket.socket, FrameReader] = {}
+        self.next_seq = next_seq
+        self._held: dict[int, tuple[float, dict[str, Any]]] = {}
+        #: called with (client socket, frame) for frames that are not changes (hello, ready...)
+        self.on_frame: Callable[[socket.socket, dict[str, Any]], None] = lambda _s, _f: None
+        self.on_closed: Callable[[socket.socket], None] = lambda _s: None
+
+    def accept(self) -> socket.socket | None:
+        try:
+            conn, _ = self.listener.accept()
+        except BlockingIOError:
+            return None
+        conn.settimeout(2.0)  # NOTE: a client that stops reading is dropped, not waited for
+        self.clients[conn] = FrameReader()
+        return conn
+
+    def on_readable(self, conn: socket.socket) -> bool:
+        """Read what ``conn`` sent; False when it closed."""
+        try:
+            data = conn.recv(1 << 20)
+        except OSError:
+            data = b""
+        if not data:
+            self.drop(conn)
+            return False
+        try:
+            frames = self.clients[conn].feed(data)
+        except ValueError:
+            self.drop(conn)
+            return False
+        for frame in frames:
+            if frame.get("t") == "change":
+                self._change(frame)
+            else:
+                self.on_frame(conn, frame)
+        return True
+
+    def drop(self, conn: socket.socket) -> None:
+        if self.clients.pop(conn, None) is not None:
+            self.on_closed(conn)
+        with contextlib.suppress(OSError):
+            conn.close()
+
+    def _change(self, frame: dict[str, Any]) -> None:
+        seq = int(frame.get("s", 0))
+        if seq < self.next_seq:
+            self._relay(frame)  # NOTE: late after its gap was skipped: better late than never
+            return
+        self._held[seq] = (time.monotonic(), frame)
+        self._release()
+
+    def _release(self) -> None:
+        while self.next_seq in self._held:
+            _, frame = self._held.pop(self.next_seq)
+            self._relay(frame)
+            self.next_seq += 1
+
+    def tick(self) -> None:
+        """Skip a sequence number missing for too long (call a few times a second)."""
+        if not self._held:
+            return
+        oldest = min(self._held)
+        if time.monotonic() - self._held[oldest][0] > GAP_SECONDS:
+            log.warning("realtime bus: change %d never arrived; skipped", self.next_seq)
+            self.next_seq = oldest
+            self._release()
+
+    def _relay(self, frame: dict[str, Any]) -> None:
+        data = encode(frame)
+        for conn in list(self.clients):
+            try:
+                conn.sendall(data)
+            except OSError:
+                self.drop(conn)
+
+    def close(self) -> None:
+        for conn in list(self.clients):
+            self.drop(conn)
+        with contextlib.suppress(OSError):
+            self.listener.close()
+
+
+class HubClient:
+    """A connection to the hub: frames out through a sender thread, frames in to ``on_frame``."""
+
+    def __init__(self, address: str, on_frame: Callable[[dict[str, Any]], None]) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(address)
+        self.on_frame = on_frame
+        self._out: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self.closed = threading.Event()
+        threading.Thread(target=self._send_loop, name="pybase-bus-send", daemon=True).start()
+        threading.Thread(target=self._recv_loop, name="pybase-bus-recv", daemon=True).start()
+
+    def send(self, frame: dict[str, Any]) -> None:
+        """Queue a frame (never blocks: the sender thread writes it)."""
+        if not self.closed.is_set():
+            self._out.put(encode(frame))
+
+    def _send_loop(self) -> None:
+        while True:
+            data = self._out.get()
+            if data is None:
+                return
+            try:
+                self.sock.sendall(data)
+            except OSError:
+                self.closed.set()
+                return
+
+    def _recv_loop(self) -> None:
+        reader = FrameReader()
+        try:
+            while True:
+                data = self.sock.recv(1 << 20)
+                if not data:
+                    break
+                for frame in reader.feed(data):
+                    try:
+                        self.on_frame(frame)
+                    except Exception:  # noqa: BLE001 - one bad frame must not stop the bus
+                        log.exception("bus frame handler failed")
+        except (OSError, ValueError):
+            pass
+        finally:
+            self.closed.set()
+
+    def close(self) -> None:
+        self.closed.set()
+        self._out.put(None)
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(OSError):
+            self.sock.close()
