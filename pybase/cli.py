@@ -218,6 +218,7 @@ def _serve(app: PyBase, config: Config) -> int:
             signal.signal(sig, lambda *_: server.stop())
         base = f"http://{server.host}:{server.port}"
         print(f"Server started at {base}\n├─ REST API:  {base}/api/\n└─ Dashboard: {base}/_/", flush=True)
+        _print_installer_link(app, config, base)
 
     try:
         # NOTE: as PocketBase, pending migrations are applied after bootstrap, before serving.
@@ -234,6 +235,23 @@ def _serve(app: PyBase, config: Config) -> int:
         app.core.backups.swap_in()
         _restart_process()
     return 0
+
+
+def _print_installer_link(app: PyBase, config: Config, base: str) -> None:
+    """As PocketBase: with no superuser yet, a one-time link to create one in the dashboard."""
+    from pybase.core.installer import installer_url
+
+    if not os.path.isdir(config.dashboard_dir):
+        print(f"You can create your first superuser by running: {sys.argv[0]} superuser upsert EMAIL PASS", flush=True)
+        return
+    url = installer_url(app.core, base)
+    if url is None:
+        return
+    print(
+        "\n(!) Launch the URL below in the browser to create your first superuser account:\n"
+        f"{url}\n(you can also create your first superuser by running: {sys.argv[0]} superuser upsert EMAIL PASS)\n",
+        flush=True,
+    )
 
 
 def _restart_process() -> None:

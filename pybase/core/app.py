@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from pybase.core import auth_refs, collection_save, record_save
+from pybase.core import auth_refs, collection_save, installer, record_save
 from pybase.core.app_hooks import HOOKS
 from pybase.core.backups import BackupStore
 from pybase.core.backups.store import TEMP_DIR
@@ -70,6 +70,7 @@ class App:
         self.settings_store = SettingsStore(self, encryption_env)
         self.hooks["onSettingsReload"].bind(self._logs_on_settings_reload, id="__pbAppLoggerOnSettingsReload__", priority=-999)
         auth_refs.register(self)
+        installer.register(self)
         self._broker = SubscriptionsBroker()
         #: committed record changes on their way to the realtime streams (one per process today)
         self.event_bus: EventBus = InProcessBus()
