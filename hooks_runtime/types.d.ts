@@ -57,6 +57,13 @@ interface Settings {
   tableName(): string;
   pk(): string;
 }
+/** A file not stored yet (an upload, or from $filesystem); stored when its record is saved. */
+interface FilesystemFile {
+  name: string;
+  originalName: string;
+  size: number;
+  toJSON(): {name: string, originalName: string, size: number};
+}
 /** $app.logger(): entries land in _logs with their key/value attributes. */
 interface Logger {
   debug(msg: string, ...args: any[]): void;
@@ -767,6 +774,15 @@ interface Http {
   send(config: {url: string, method?: string, body?: string | number[] | FormData, headers?: {[key: string]: string}, timeout?: number, data?: any}): HttpResponse;
 }
 declare var $http: Http;
+
+/** Files to attach to records: record.set('docs', file), record.set('docs+', file); stored on save. */
+interface Filesystem {
+  fileFromBytes(data: string | number[], name: string): FilesystemFile;
+  fileFromPath(path: string): FilesystemFile;
+  fileFromURL(url: string, secTimeout?: number): FilesystemFile;
+}
+/** Files to attach to records: record.set('docs', file), record.set('docs+', file); stored on save. */
+declare var $filesystem: Filesystem;
 
 interface OS {
   args: string[];

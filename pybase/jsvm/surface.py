@@ -200,6 +200,11 @@ GLOBALS: tuple[JsGlobal, ...] = (
     JsGlobal("$http", "object", "Http", _m(
         "send(config: {url: string, method?: string, body?: string | number[] | FormData, headers?: {[key: string]: string}, timeout?: number, data?: any}): HttpResponse",
     ), impl=("http",), js="binds.js"),
+    JsGlobal("$filesystem", "object", "Filesystem", _m(
+        "fileFromBytes(data: string | number[], name: string): FilesystemFile", "fileFromPath(path: string): FilesystemFile",
+        "fileFromURL(url: string, secTimeout?: number): FilesystemFile",
+    ), "Files to attach to records: record.set('docs', file), record.set('docs+', file); stored on save.",
+        impl=("filesystem",), js="binds/filesystem.js"),
     JsGlobal("$os", "object", "OS", _m(
         "args: string[]", "getenv(key: string): string", "exec(name: string, ...args: string[]): Cmd",
         "cmd(name: string, ...args: string[]): Cmd", "readFile(path: string): number[]",
@@ -297,6 +302,8 @@ interface Settings {
 
 # Types of values hooks get (no global of their own).
 TYPES: tuple[JsType, ...] = (
+    JsType("FilesystemFile", _m("name: string", "originalName: string", "size: number", "toJSON(): {name: string, originalName: string, size: number}"),
+           "A file not stored yet (an upload, or from $filesystem); stored when its record is saved."),
     JsType("Logger", _m(
         "debug(msg: string, ...args: any[]): void", "info(msg: string, ...args: any[]): void",
         "warn(msg: string, ...args: any[]): void", "error(msg: string, ...args: any[]): void",
@@ -430,7 +437,7 @@ def runtime_files() -> tuple[str, ...]:
 # declared above or listed here, and that nothing listed here is declared above.
 
 _AUTH = "pending issue #12 (auth): mail, OAuth2, OTP, MFA and auth origins come with it"
-_FILES = "pending issue #13 (files): file uploads, storage and file tokens come with it"
+_FILES = "not in pybase's JS yet: uploads reach hooks in e.record; $filesystem makes files from bytes, paths and URLs"
 _BACKUPS = "pending issue #10 (operations): backups and request logs from JS come with it"
 _GO_SQL = "Go database/sql plumbing (scanning rows, driver values, hooks on the Go query); JS gets plain values"
 _GO_CTX = "Go context.Context plumbing: pybase has no cancellation contexts; use the method without it"
@@ -457,8 +464,7 @@ ABSENT: dict[str, str] = {
         "$app.findOTPById", "AppleClientSecretCreateForm", "TestEmailSendForm",
     ),
     **_absent(
-        _FILES, "$filesystem", "$filesystem.fileFromBytes", "$filesystem.fileFromMultipart", "$filesystem.fileFromPath",
-        "$filesystem.fileFromURL", "$filesystem.local", "$filesystem.s3", "$app.newFilesystem", "$app.newBackupsFilesystem",
+        _FILES, "$filesystem.fileFromMultipart", "$filesystem.local", "$filesystem.s3", "$app.newFilesystem", "$app.newBackupsFilesystem",
         "$app.findRecordByViewFile", "Record.baseFilesPath", "Record.findFileFieldByFile", "Record.getUnsavedFiles",
         "Record.getUploadedFiles", "Record.newFileToken", "Collection.baseFilesPath", "RequestEvent.fileFS",
         "TestS3FilesystemForm", "RecordUpsertForm",

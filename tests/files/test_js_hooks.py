@@ -1,4 +1,5 @@
-"""The files hooks in JS: onFileDownloadRequest, onFileTokenRequest, and uploads seen by record hooks."""
+"""The files hooks in JS (onFileDownloadRequest, onFileTokenRequest), uploads seen by record hooks, and
+``$filesystem`` files attached by hooks."""
 
 from __future__ import annotations
 
@@ -18,6 +19,16 @@ onFileDownloadRequest((e) => {
 onRecordCreateRequest((e) => {
   const uploads = e.record.get("many");
   e.response.header().set("X-Uploads", uploads.map((f) => f.originalName + ":" + f.size + ":" + f.name.startsWith("notes_")).join(","));
+  e.next();
+}, "docs");
+
+onRecordCreateRequest((e) => {
+  if (e.record.get("title") === "from js") {
+    const file = $filesystem.fileFromBytes("made in a hook", "hook.txt");
+    e.record.set("many+", file);
+    e.record.set("one", $filesystem.fileFromPath(e.requestInfo().body.path));
+    e.response.header().set("X-File", JSON.stringify(file));
+  }
   e.next();
 }, "docs");
 
@@ -45,6 +56,16 @@ def test_js_file_hooks(tmp_path: Path) -> None:
         assert answer.status_code == 200, answer.text
         assert answer.headers["X-Served"] == f"{name}|{record['id']}|docs"
         assert answer.headers["Content-Disposition"] == f'attachment; filename="renamed_{name}"'
+        source = tmp_path / "on_disk.txt"
+        source.write_bytes(b"from the disk")
+        answer = srv.request("POST", "/api/collections/docs/records", json={"title": "from js", "path": str(source)})
+        assert answer.status_code == 200, answer.text
+        made = answer.json()
+        assert made["many"][0].startswith("hook_") and made["one"].startswith("on_disk_")
+        assert answer.headers["X-File"] == '{"name":"%s","originalName":"hook.txt","size":14}' % made["many"][0]
+        url = f"/api/files/docs/{made['id']}"
+        assert srv.request("GET", f"{url}/{made['many'][0]}").content == b"made in a hook"
+        assert srv.request("GET", f"{url}/{made['one']}").content == b"from the disk"
         token = srv.request("POST", "/api/files/token", headers=su).json()
         assert token == {"token": "js-_superusers"}
     finally:

@@ -93,8 +93,8 @@ def _encoder(scope: Scope) -> Callable[[Any], Any]:
         if isinstance(obj, RequestInfo):
             return {"$ri": info_json(obj)}
         if isinstance(obj, File):
-            # NOTE: an upload not stored yet, as PocketBase's filesystem.File reads in JS.
-            return obj.as_map()
+            # NOTE: an upload not stored yet (prelude's protos.f: name, originalName, size).
+            return {"$h": scope.put(obj), "$t": "f"}
         if isinstance(obj, RealtimeClient):
             return {"$h": scope.put(obj), "$t": "rc"}
         if isinstance(obj, RealtimeMessage):
