@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.files.conftest import DOCS_FIELDS, text_file
@@ -62,7 +63,7 @@ def test_js_file_hooks(tmp_path: Path) -> None:
         assert answer.status_code == 200, answer.text
         made = answer.json()
         assert made["many"][0].startswith("hook_") and made["one"].startswith("on_disk_")
-        assert answer.headers["X-File"] == '{"name":"%s","originalName":"hook.txt","size":14}' % made["many"][0]
+        assert json.loads(answer.headers["X-File"]) == {"name": made["many"][0], "originalName": "hook.txt", "size": 14}
         url = f"/api/files/docs/{made['id']}"
         assert srv.request("GET", f"{url}/{made['many'][0]}").content == b"made in a hook"
         assert srv.request("GET", f"{url}/{made['one']}").content == b"from the disk"

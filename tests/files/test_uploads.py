@@ -210,3 +210,12 @@ def test_batch_uploads_and_rollback(env: FilesEnv) -> None:
     answer = env.server.request("POST", "/api/batch", files=files[:2])
     assert answer.status_code == 400
     assert env.keys() == before
+
+
+def test_no_temp_file_is_left_after_uploads(env: FilesEnv) -> None:
+    from pathlib import Path
+
+    record = env.create([("many", text_file("a.txt")), ("one", image_file())]).json()
+    env.server.request("PATCH", f"/api/collections/docs/records/{record['id']}", files=[("many+", text_file("b.txt"))])
+    env.create([("one", ("big.bin", b"x" * 100001, "application/octet-stream"))])
+    assert list(Path(env.server.app.files.temp_dir).glob("*")) == []

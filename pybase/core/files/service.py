@@ -128,6 +128,7 @@ class FilesService:
                 meta = {METADATA_ORIGINAL_NAME: upload.original_name[:255]}
                 storage.put_path(key, upload.path, upload.content_type, meta)
                 done.append(key)
+                upload.discard()  # NOTE: moved (local) or copied (S3): the temp file goes now
         except BaseException:
             self.delete_keys(done, storage)
             raise
