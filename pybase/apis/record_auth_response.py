@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 import falcon
 
-from pybase.apis.client_ip import check_superuser_ip
+from pybase.apis.client_ip import check_superuser_ip, real_ip
 from pybase.apis.errors import ApiError
 from pybase.apis.serialize import apply_fields, dumps, parse_fields, record_to_json
-from pybase.core import mfa, record_access
+from pybase.core import auth_origins, mfa, record_access
 from pybase.core.auth import new_auth_token
 from pybase.core.events import RecordAuthRequestEvent
 from pybase.core.record_expand import expand_records
@@ -18,6 +19,8 @@ from pybase.core.request_info import RequestInfo
 
 if TYPE_CHECKING:
     from pybase.core.app import App
+
+log = logging.getLogger("pybase")
 
 MSG_LOAD_FAILED = "An error occurred while loading the submitted data."
 MSG_VALIDATION = "An error occurred while validating the submitted data."
@@ -56,6 +59,11 @@ def auth_response(
             resp.content_type = "application/json"
             resp.data = b'{"mfaId":"' + mfa_id.encode() + b'"}'
             return
+        if e.auth_method:
+            try:
+                auth_origins.track_sign_in(app, e.record, real_ip(req), req.user_agent or "")
+            except Exception:  # noqa: BLE001 - as PocketBase, a failed alert does not fail the sign-in
+                log.warning("failed to record the auth origin of %s", e.record.id, exc_info=True)
         expand = req.get_param("expand") or ""
         viewer = RequestInfo(info.method, info.query, info.headers, info.body, e.record, info.context)
         if expand:

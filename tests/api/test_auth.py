@@ -30,7 +30,13 @@ AUTH_METHODS_BODY = (
     '"oauth2":{"enabled":false,"providers":[]},"otp":{"duration":0,"enabled":false},'
     '"password":{"enabled":true,"identityFields":["email"]},"usernamePassword":false}'
 )
-AUTH_EVENTS = {"onRecordAuthWithPasswordRequest": 1, "onRecordAuthRequest": 1, "*": 0}
+# NOTE: as PocketBase's tests, a sign-in also saves the client's _authOrigins row (first sign-in:
+# no alert mail).
+ORIGIN_EVENTS = {name: 1 for name in (
+    "onModelCreate", "onModelCreateExecute", "onModelAfterCreateSuccess", "onModelValidate",
+    "onRecordCreate", "onRecordCreateExecute", "onRecordAfterCreateSuccess", "onRecordValidate",
+)}  # fmt: skip
+AUTH_EVENTS = {"onRecordAuthWithPasswordRequest": 1, "onRecordAuthRequest": 1, **ORIGIN_EVENTS, "*": 0}
 REFRESH_EVENTS = {"onRecordAuthRefreshRequest": 1, "onRecordAuthRequest": 1, "*": 0}
 NO_EVENTS = {"*": 0}
 

@@ -37,6 +37,8 @@ DATE_RE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z$")
 JWT_RE = re.compile(r"^eyJ[\w-]+\.[\w-]+\.[\w-]+$")
 # Index names that end in a random suffix (system indexes of a scaffold or a new auth collection).
 RANDOM_INDEX_RE = re.compile(r"(INDEX `idx_\w+?_)[a-z0-9]{10}`")
+# Keys holding generated record ids (recordRef: the superuser's own id in _authOrigins rows).
+ID_KEYS = frozenset({"id", "recordRef"})
 # Values that differ between any two servers by design: they are compared by shape only.
 SECRET_KEYS = frozenset({"token", "secret", "tokenKey"})
 NEAR_NOW = timedelta(days=1)
@@ -137,10 +139,10 @@ def normalise(resp: requests.Response) -> Answer:
 
 
 def _collect_ids(value: Any, generated: dict[str, str]) -> None:
-    """Generated record ids, numbered by first appearance ("id" keys only)."""
+    """Generated record ids, numbered by first appearance (``ID_KEYS`` only)."""
     if isinstance(value, dict):
         for key, item in value.items():
-            if key == "id" and isinstance(item, str) and ID_RE.match(item) and not FIXED_ID_RE.match(item):
+            if key in ID_KEYS and isinstance(item, str) and ID_RE.match(item) and not FIXED_ID_RE.match(item):
                 generated.setdefault(item, f"<id{len(generated) + 1}>")
             _collect_ids(item, generated)
     elif isinstance(value, list):

@@ -20,10 +20,6 @@ KNOWN.update({f"{route} body deep nesting as superuser": _DEEP_JSON for route in
     "POST /api/collections", "PATCH /api/collections/g_items",
 )})  # fmt: skip
 KNOWN["PATCH body very deep unknown"] = _DEEP_JSON  # settings: even under a key PocketBase skips
-# PocketBase records an auth origin (and mails a new-device alert) on every sign-in; that comes
-# with the auth flows and mail (issue #12), so pybase lists none yet.
-_NO_AUTH_ORIGINS = "pybase does not record auth origins yet (#12)"
-KNOWN.update({f"GET /api/collections/_authOrigins/records as {who}": _NO_AUTH_ORIGINS for who in ("user", "superuser", "bearer")})
 
 
 def explain(name: str, pb: Answer, py: Answer, diff: str | None) -> None:
