@@ -147,7 +147,9 @@
   }
 
   function call(op, ...args) {
-    const out = JSON.parse(py(op, JSON.stringify(args.map(encode))), revive);
+    const text = py(op, JSON.stringify(args.map(encode)));
+    // PERF: the reviver runs for every value; most answers carry no object to revive.
+    const out = text.indexOf('"$') < 0 ? JSON.parse(text) : JSON.parse(text, revive);
     if (out.e !== undefined) {
       throw new g.PyError(out.e.m, out.e.s, out.e.t, out.e.r);
     }
@@ -310,14 +312,26 @@
 
   // ---- events -----------------------------------------------------------------------------
 
-  const nullUndefined = (key, value) => (value === undefined ? null : value);
+  // A value for e.json: pybase objects by handle, toJSON() applied, undefined as null.
+  function encodeJson(value) {
+    if (value === undefined || value === null) return null;
+    if (typeof value !== "object") return typeof value === "function" ? null : value;
+    if (value.__h !== undefined) return { $h: value.__h };
+    if (typeof value.toJSON === "function") return encodeJson(value.toJSON());
+    if (Array.isArray(value)) return value.map(encodeJson);
+    const out = {};
+    for (const key of Object.keys(value)) {
+      const item = value[key];
+      if (typeof item !== "function") out[key] = encodeJson(item);
+    }
+    return out;
+  }
 
   const EVENT_METHODS = {
     next() { call("ev.next", this); },
-    // As PocketBase (Go's encoder over JS values): undefined properties are written as null.
-    json(status, data) {
-      call("res.write", this, "json", status, JSON.stringify(data === undefined ? null : data, nullUndefined));
-    },
+    // Serialised by pybase (records and collections by handle, without a round trip each), keys
+    // sorted and undefined properties written as null, as PocketBase's Go encoder does.
+    json(status, data) { call("res.json", this, status, encodeJson(data)); },
     string(status, text) { call("res.write", this, "string", status, String(text)); },
     html(status, html) { call("res.write", this, "html", status, String(html)); },
     noContent(status) { call("res.write", this, "none", status || 204, ""); },

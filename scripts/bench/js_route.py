@@ -3,8 +3,14 @@
 without a JS onRecordCreate hook (req/s with wrk), and 1/2/4 concurrent CPU-bound JS requests.
 
     python scripts/bench/js_route.py [--duration 5] [--connections 16]
+    python scripts/bench/js_route.py --vs-pocketbase [--pb PATH]   # the same hooks on both
 
 The server runs in a subprocess (``--serve``) so wrk and the client don't share its GIL.
+
+``--vs-pocketbase`` runs one hooks folder and one migration on pybase and on the real PocketBase
+(``--pb``, default ``$PYBASE_PB_BINARY``, then ``.venv/bin/pocketbase``), each one process, and
+compares a route doing ``$app.findRecordById`` and answering the record as JSON (``js_find``)
+and a plain JSON route (``js_hello``): req/s of each and pybase/PocketBase.
 """
 
 from __future__ import annotations
@@ -37,11 +43,35 @@ routerAdd("GET", "/js/fib/{n}", (e) => {
   return e.json(200, { fib: fib(parseInt(e.request.pathValue("n"))) });
 });
 
+routerAdd("GET", "/js/record/{id}", (e) => {
+  const record = $app.findRecordById("jsbench", e.request.pathValue("id"));
+  return e.json(200, record);
+});
+
 onRecordCreate((e) => {
   e.record.set("title", e.record.getString("title") + " js");
   e.next();
 }, "jsposts");
 """
+
+
+# The collection and record the js_find route reads (a migration: both servers run it).
+MIGRATION = r"""
+migrate((app) => {
+  const c = new Collection({ type: "base", name: "jsbench", listRule: "", viewRule: "",
+    fields: [{ name: "title", type: "text" }, { name: "views", type: "number" }, { name: "published", type: "bool" },
+             { name: "body", type: "text" }, { name: "created", type: "autodate", onCreate: true }] });
+  app.save(c);
+  const r = new Record(c);
+  r.set("id", "fixbench0000001");
+  r.set("title", "A benchmark record");
+  r.set("views", 123);
+  r.set("published", true);
+  r.set("body", "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor.");
+  app.save(r);
+});
+"""
+RECORD_PATH = "/js/record/fixbench0000001"
 
 
 def serve(data_dir: str, port: int) -> None:
@@ -64,6 +94,7 @@ def serve(data_dir: str, port: int) -> None:
         resp.data = orjson.dumps({"message": "Hello " + name, "n": 42})
 
     app.bootstrap()
+    app.run_migrations()
     for name in ("pyposts", "jsposts"):
         if app.core.registry.find(name) is None:
             app.core.save_collection(new_collection({
@@ -99,11 +130,74 @@ def timed_concurrent(base: str, n: int, fib: int) -> float:
     return elapsed
 
 
+def _wait(url: str, proc: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            raise RuntimeError(f"{what} did not start")
+        time.sleep(0.2)
+
+
+def vs_pocketbase(pb: str, duration: int, connections: int, repeat: int) -> dict[str, float]:
+    """The same hooks and migration on pybase and PocketBase (one process each); req/s and ratios."""
+    results: dict[str, float] = {}
+    work = Path(tempfile.mkdtemp(prefix="pybase-jsbench-pb-"))
+    try:
+        for name in ("pybase", "pocketbase"):
+            root = work / name
+            (root / "pb_hooks").mkdir(parents=True)
+            (root / "pb_migrations").mkdir()
+            (root / "pb_hooks" / "bench.pb.js").write_text(HOOKS)
+            (root / "pb_migrations" / "1700000000_jsbench.js").write_text(MIGRATION)
+        py_port, pb_port = free_port(), free_port()
+        procs = {
+            "pybase": subprocess.Popen(
+                [sys.executable, __file__, "--serve", str(work / "pybase" / "pb_data"), str(py_port)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)},
+            ),
+            "pocketbase": subprocess.Popen(
+                [pb, "serve", "--http", f"127.0.0.1:{pb_port}", "--dir", str(work / "pocketbase" / "pb_data"),
+                 "--hooksDir", str(work / "pocketbase" / "pb_hooks"),
+                 "--migrationsDir", str(work / "pocketbase" / "pb_migrations")],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            ),
+        }
+        bases = {"pybase": f"http://127.0.0.1:{py_port}", "pocketbase": f"http://127.0.0.1:{pb_port}"}
+        try:
+            for name, base in bases.items():
+                _wait(base + RECORD_PATH, procs[name], name)
+            a, b = (requests.get(bases[n] + RECORD_PATH).json() for n in ("pybase", "pocketbase"))
+            assert {k: v for k, v in a.items() if k != "created"} == {k: v for k, v in b.items() if k != "created"}, (a, b)
+            for scenario, path in (("js_find", RECORD_PATH), ("js_hello", "/js/hello/world")):
+                for name, base in bases.items():
+                    wrk(base + path, 1, connections)  # warm up
+                    results[f"{scenario}_{name}"] = max(wrk(base + path, duration, connections) for _ in range(repeat))
+                ratio = results[f"{scenario}_pybase"] / results[f"{scenario}_pocketbase"]
+                results[f"{scenario}_ratio"] = ratio
+                print(f"{scenario:9} pybase {results[f'{scenario}_pybase']:8.0f} req/s   PocketBase "
+                      f"{results[f'{scenario}_pocketbase']:8.0f} req/s   pybase/PocketBase {ratio:.2f}x", flush=True)
+        finally:
+            for proc in procs.values():
+                proc.terminate()
+                proc.wait(timeout=30)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return results
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--fib", type=int, default=29)
+    parser.add_argument("--vs-pocketbase", action="store_true", help="compare js_find/js_hello with PocketBase")
+    parser.add_argument("--pb", default=os.environ.get("PYBASE_PB_BINARY") or str(ROOT / ".venv" / "bin" / "pocketbase"))
+    parser.add_argument("--repeat", type=int, default=1, help="best of N runs per scenario (--vs-pocketbase)")
     parser.add_argument("--serve", nargs=2, metavar=("DATA_DIR", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -112,6 +206,9 @@ def main() -> int:
     if shutil.which("wrk") is None:
         print("wrk not found (apt-get install wrk)", file=sys.stderr)
         return 1
+    if args.vs_pocketbase:
+        print(json.dumps(vs_pocketbase(args.pb, args.duration, args.connections, args.repeat)))
+        return 0
 
     work = Path(tempfile.mkdtemp(prefix="pybase-jsbench-"))
     (work / "pb_hooks").mkdir()

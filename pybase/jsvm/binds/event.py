@@ -11,7 +11,7 @@ import orjson
 
 from pybase.apis.client_ip import real_ip
 from pybase.apis.request_body import decode_json, read_body, request_info
-from pybase.apis.serialize import apply_fields, dumps, parse_fields
+from pybase.apis.serialize import apply_fields, dumps, parse_fields, record_to_json
 from pybase.core.collections import Collection
 from pybase.core.errors import BadRequestError
 from pybase.core.records import Record
@@ -193,6 +193,28 @@ def res_write(ex: Executor, event: Any, kind: str, status: Any, payload: str) ->
     resp.data = payload.encode()
 
 
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, Record):
+        return record_to_json(obj, None)
+    if isinstance(obj, Collection):
+        return obj.to_json()
+    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
+
+
+def res_json(ex: Executor, event: Any, status: Any, data: Any) -> None:
+    """``e.json(status, data)``: records and collections as their public JSON, keys sorted (as
+    Go's encoder writes maps), and the ``?fields=`` picker applied, as PocketBase's e.JSON."""
+    resp = event.response
+    resp.status = int(status)
+    event.__dict__["_jsvm_written"] = True
+    request = getattr(event, "request", None)
+    fields = request.get_param("fields") if request is not None else None
+    if fields:
+        data = apply_fields(orjson.loads(orjson.dumps(data, default=_json_default)), parse_fields(fields))
+    resp.content_type = "application/json"
+    resp.data = orjson.dumps(data, default=_json_default, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+
+
 def res_state(ex: Executor, event: Any) -> dict[str, Any]:
     """``e.status()`` and ``e.written()``."""
     written = bool(event.__dict__.get("_jsvm_written"))
@@ -238,6 +260,7 @@ OPS: dict[str, Callable[..., Any]] = {
     "req.body": req_body,
     "req.rawBody": req_raw_body,
     "res.state": res_state,
+    "res.json": res_json,
     "req.isSuperuser": req_is_superuser,
     "res.write": res_write,
     "res.blob": res_blob,
