@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import threading
 from datetime import UTC, datetime
@@ -207,14 +208,10 @@ class FileDownloadResource:
                     return
                 reader = storage.open(original)
                 try:
-                    import io
-
                     # NOTE: images are decoded whole by Pillow anyway; the source is read once.
                     data, out_type = make_thumb(io.BytesIO(reader.read()), size, content_type)
                 finally:
                     reader.close()
-                import io
-
                 storage.put(thumb, io.BytesIO(data), out_type)
             finally:
                 with self._locks_guard:
