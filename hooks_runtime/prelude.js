@@ -788,6 +788,14 @@
     requireSuperuserAuth: builtin("requireSuperuserAuth"),
     requireGuestOnly: builtin("requireGuestOnly"),
     requireSuperuserOrOwnerAuth: builtin("requireSuperuserOrOwnerAuth"),
+    bodyLimit: builtin("bodyLimit"),
+    gzip: builtin("gzip"),
+    skipSuccessActivityLog: builtin("skipSuccessActivityLog"),
+    recordAuthResponse: (e, record, authMethod, meta) => {
+      call("apis.recordAuthResponse", e, record, authMethod || "", meta === undefined ? null : meta);
+    },
+    enrichRecord: (e, record, ...defaultExpands) => { call("apis.enrichRecords", e, [record], defaultExpands); },
+    enrichRecords: (e, records, ...defaultExpands) => { call("apis.enrichRecords", e, records || [], defaultExpands); },
     // A route handler (not a middleware): routerAdd("GET", "/{path...}", $apis.static(dir, true)).
     static: (dir, indexFallback) => ({ $builtin: "static", args: [String(dir), !!indexFallback] }),
   };

@@ -64,6 +64,15 @@ interface FilesystemFile {
   size: number;
   toJSON(): {name: string, originalName: string, size: number};
 }
+/** The app's mail client for the current smtp settings (through the onMailerSend hook). */
+interface MailClient {
+  send(message: MailerMessage | {[key: string]: any}): void;
+}
+/** A mailbox: {address, name}. */
+interface MailAddress {
+  address: string;
+  name?: string;
+}
 /** $app.logger(): entries land in _logs with their key/value attributes. */
 interface Logger {
   debug(msg: string, ...args: any[]): void;
@@ -580,6 +589,7 @@ interface PocketBaseApp {
   unsafeWithoutHooks(): PocketBaseApp;
   runInTransaction<T>(fn: (txApp: PocketBaseApp) => T): T;
   subscriptionsBroker(): SubscriptionsBroker;
+  newMailClient(): MailClient;
 }
 /** The app (PocketBase's core.App subset). */
 declare var $app: PocketBaseApp;
@@ -724,6 +734,12 @@ interface Apis {
   requireGuestOnly(): Middleware;
   requireSuperuserOrOwnerAuth(param?: string): Middleware;
   static(dir: string, indexFallback?: boolean): (e: RequestEvent) => void;
+  bodyLimit(limitBytes: number): Middleware;
+  gzip(): Middleware;
+  skipSuccessActivityLog(): Middleware;
+  recordAuthResponse(e: RequestEvent, authRecord: RecordModel, authMethod: string, meta?: any): void;
+  enrichRecord(e: RequestEvent, record: RecordModel, ...defaultExpands: string[]): void;
+  enrichRecords(e: RequestEvent, records: RecordModel[], ...defaultExpands: string[]): void;
 }
 /** Built-in middlewares, and static(dir, indexFallback): a routerAdd handler serving the files of dir (relative to pb_hooks' parent) by the {path...} path value. */
 declare var $apis: Apis;
@@ -783,6 +799,33 @@ interface Filesystem {
 }
 /** Files to attach to records: record.set('docs', file), record.set('docs+', file); stored on save. */
 declare var $filesystem: Filesystem;
+
+/** The auth mails of a record, from its collection's templates (sent at once; errors throw). */
+interface Mails {
+  sendRecordVerification(app: PocketBaseApp, record: RecordModel): void;
+  sendRecordPasswordReset(app: PocketBaseApp, record: RecordModel): void;
+  sendRecordChangeEmail(app: PocketBaseApp, record: RecordModel, newEmail: string): void;
+  sendRecordOTP(app: PocketBaseApp, record: RecordModel, otpId: string, password: string): void;
+  sendRecordAuthAlert(app: PocketBaseApp, record: RecordModel, info: string): void;
+}
+/** The auth mails of a record, from its collection's templates (sent at once; errors throw). */
+declare var $mails: Mails;
+
+/** A mail: send it with $app.newMailClient().send(message); e.message of the mailer hooks is one. */
+declare class MailerMessage {
+  constructor(data?: {from?: MailAddress, to?: MailAddress[], cc?: MailAddress[], bcc?: MailAddress[], subject?: string, html?: string, text?: string, headers?: {[key: string]: string}, attachments?: {[name: string]: string | number[]}});
+  from: MailAddress;
+  to: MailAddress[];
+  cc: MailAddress[];
+  bcc: MailAddress[];
+  subject: string;
+  html: string;
+  text: string;
+  headers: {[key: string]: string};
+  attachments: string[];
+  toJSON(): {[key: string]: any};
+  [key: string]: any;
+}
 
 interface OS {
   args: string[];

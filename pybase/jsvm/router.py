@@ -90,6 +90,7 @@ class Route:
     names: list[str]
     chain: Hook[Any]
     handler: Handler | Callable[[Any], Any]  # JS source, or a built-in handler ($apis.static)
+    body_limit: int = DEFAULT_BODY_LIMIT  # bytes ($apis.bodyLimit(n) among its middlewares sets it)
 
 
 class RouteTable:
@@ -116,7 +117,10 @@ class RouteTable:
                 if factory is None:
                     raise PatternError(f"unknown built-in route handler {reg.builtin!r}")
                 handler = factory(os.path.dirname(runtime.hooks_dir), *reg.args)
-            route = Route(method, reg.path, pattern, names, self._chain([*self.uses, *reg.middlewares], reg.path), handler)
+            specs = [*self.uses, *reg.middlewares]
+            limits = [int(s.args[0] or 0) for s in specs if s.builtin == "bodyLimit" and s.args]
+            limit = limits[-1] if limits and limits[-1] > 0 else DEFAULT_BODY_LIMIT
+            route = Route(method, reg.path, pattern, names, self._chain(specs, reg.path), handler, limit)
             if literal is not None:
                 self.exact.setdefault((method, literal), route)
             else:
@@ -173,7 +177,7 @@ class RouterMiddleware:
             return
         route, params = found
         params = path_values(req, params)
-        if req.content_length and req.content_length > DEFAULT_BODY_LIMIT:
+        if req.content_length and req.content_length > route.body_limit:
             raise ApiError(413)
         event = RouteEvent(self.runtime.app, req, resp, params)
         resp.status = 200
@@ -248,7 +252,38 @@ def require_superuser_or_owner_auth(param: str = "id") -> Callable[[Any], Any]:
     return middleware
 
 
+def body_limit(limit: Any = 0) -> Callable[[Any], Any]:
+    """413 for a body over ``limit`` bytes (the route's limit instead of the default 32 MB)."""
+    size = int(limit or 0)
+
+    def middleware(e: Any) -> Any:
+        length = e.request.content_length or 0
+        if size > 0 and length > size:
+            raise ApiError(413)
+        return e.next()
+
+    return middleware
+
+
+def gzip() -> Callable[[Any], Any]:
+    """``$apis.gzip()``: pybase already compresses text answers for clients that accept gzip."""
+    return lambda e: e.next()
+
+
+def skip_success_activity_log() -> Callable[[Any], Any]:
+    """Successful requests of the route are not written to the request log (errors still are)."""
+
+    def middleware(e: Any) -> Any:
+        e.request.context.skip_success_log = True
+        return e.next()
+
+    return middleware
+
+
 BUILTINS: dict[str, Callable[..., Callable[[Any], Any]]] = {
+    "bodyLimit": body_limit,
+    "gzip": gzip,
+    "skipSuccessActivityLog": skip_success_activity_log,
     "requireAuth": require_auth,
     "requireSuperuserAuth": require_superuser_auth,
     "requireGuestOnly": require_guest_only,

@@ -115,6 +115,7 @@ GLOBALS: tuple[JsGlobal, ...] = (
         "unsafeWithoutHooks(): PocketBaseApp",
         "runInTransaction<T>(fn: (txApp: PocketBaseApp) => T): T",
         "subscriptionsBroker(): SubscriptionsBroker",
+        "newMailClient(): MailClient",
     ), "The app (PocketBase's core.App subset).", impl=("app", "collection", "dbx")),
     JsGlobal("Record", "class", "(collection: string | Collection, data?: {[key: string]: any})", _m(
         "get id(): string", "get(name: string): any", "set(name: string, value: any): void",
@@ -168,7 +169,11 @@ GLOBALS: tuple[JsGlobal, ...] = (
         "requireAuth(...collections: string[]): Middleware", "requireSuperuserAuth(): Middleware",
         "requireGuestOnly(): Middleware", "requireSuperuserOrOwnerAuth(param?: string): Middleware",
         "static(dir: string, indexFallback?: boolean): (e: RequestEvent) => void",
-    ), "Built-in middlewares, and static(dir, indexFallback): a routerAdd handler serving the files of dir (relative to pb_hooks' parent) by the {path...} path value."),
+        "bodyLimit(limitBytes: number): Middleware", "gzip(): Middleware", "skipSuccessActivityLog(): Middleware",
+        "recordAuthResponse(e: RequestEvent, authRecord: Record, authMethod: string, meta?: any): void",
+        "enrichRecord(e: RequestEvent, record: Record, ...defaultExpands: string[]): void",
+        "enrichRecords(e: RequestEvent, records: Record[], ...defaultExpands: string[]): void",
+    ), "Built-in middlewares, and static(dir, indexFallback): a routerAdd handler serving the files of dir (relative to pb_hooks' parent) by the {path...} path value.", impl=("apis",)),
     JsGlobal("__hooks", "value", "string", (), "The absolute path of the pb_hooks folder."),
     # ---- binds.js
     JsGlobal("$security", "object", "Security", _m(
@@ -205,6 +210,19 @@ GLOBALS: tuple[JsGlobal, ...] = (
         "fileFromURL(url: string, secTimeout?: number): FilesystemFile",
     ), "Files to attach to records: record.set('docs', file), record.set('docs+', file); stored on save.",
         impl=("filesystem",), js="binds/filesystem.js"),
+    JsGlobal("$mails", "object", "Mails", _m(
+        "sendRecordVerification(app: PocketBaseApp, record: Record): void",
+        "sendRecordPasswordReset(app: PocketBaseApp, record: Record): void",
+        "sendRecordChangeEmail(app: PocketBaseApp, record: Record, newEmail: string): void",
+        "sendRecordOTP(app: PocketBaseApp, record: Record, otpId: string, password: string): void",
+        "sendRecordAuthAlert(app: PocketBaseApp, record: Record, info: string): void",
+    ), "The auth mails of a record, from its collection's templates (sent at once; errors throw).",
+        impl=("mail",), js="binds/mail.js"),
+    JsGlobal("MailerMessage", "class", "(data?: {from?: MailAddress, to?: MailAddress[], cc?: MailAddress[], bcc?: MailAddress[], subject?: string, html?: string, text?: string, headers?: {[key: string]: string}, attachments?: {[name: string]: string | number[]}})", _m(
+        "from: MailAddress", "to: MailAddress[]", "cc: MailAddress[]", "bcc: MailAddress[]", "subject: string",
+        "html: string", "text: string", "headers: {[key: string]: string}", "attachments: string[]",
+        "toJSON(): {[key: string]: any}",
+    ), "A mail: send it with $app.newMailClient().send(message); e.message of the mailer hooks is one.", js="binds/mail.js"),
     JsGlobal("$os", "object", "OS", _m(
         "args: string[]", "getenv(key: string): string", "exec(name: string, ...args: string[]): Cmd",
         "cmd(name: string, ...args: string[]): Cmd", "readFile(path: string): number[]",
@@ -304,6 +322,9 @@ interface Settings {
 TYPES: tuple[JsType, ...] = (
     JsType("FilesystemFile", _m("name: string", "originalName: string", "size: number", "toJSON(): {name: string, originalName: string, size: number}"),
            "A file not stored yet (an upload, or from $filesystem); stored when its record is saved."),
+    JsType("MailClient", _m("send(message: MailerMessage | {[key: string]: any}): void"),
+           "The app's mail client for the current smtp settings (through the onMailerSend hook)."),
+    JsType("MailAddress", _m("address: string", "name?: string"), "A mailbox: {address, name}."),
     JsType("Logger", _m(
         "debug(msg: string, ...args: any[]): void", "info(msg: string, ...args: any[]): void",
         "warn(msg: string, ...args: any[]): void", "error(msg: string, ...args: any[]): void",
@@ -453,9 +474,7 @@ def _absent(reason: str, *names: str) -> dict[str, str]:
 
 ABSENT: dict[str, str] = {
     **_absent(
-        _AUTH, "$mails", "$mails.sendRecordAuthAlert", "$mails.sendRecordChangeEmail", "$mails.sendRecordOTP",
-        "$mails.sendRecordPasswordReset", "$mails.sendRecordVerification", "$app.newMailClient", "MailerMessage",
-        "$app.deleteAllAuthOriginsByRecord", "$app.deleteAllExternalAuthsByRecord", "$app.deleteAllMFAsByRecord",
+        _AUTH, "$app.deleteAllAuthOriginsByRecord", "$app.deleteAllExternalAuthsByRecord", "$app.deleteAllMFAsByRecord",
         "$app.deleteAllOTPsByRecord", "$app.deleteExpiredMFAs", "$app.deleteExpiredOTPs",
         "$app.findAllAuthOriginsByCollection", "$app.findAllAuthOriginsByRecord", "$app.findAllExternalAuthsByCollection",
         "$app.findAllExternalAuthsByRecord", "$app.findAllMFAsByCollection", "$app.findAllMFAsByRecord",
@@ -541,12 +560,11 @@ ABSENT: dict[str, str] = {
 _PENDING14 = "pending issue #14 (JS surface): not built in pybase yet"
 ABSENT.update(_absent(
     _PENDING14,
-    "$apis.bodyLimit", "$apis.enrichRecord", "$apis.enrichRecords", "$apis.gzip", "$apis.recordAuthResponse",
-    "$apis.skipSuccessActivityLog", "AutodateField", "BoolField", "Collection.addIndex",
-    "Collection.dbExport", "Collection.getIndex", "Collection.removeIndex", "DateField", "EditorField",
-    "EmailField", "Field", "FieldsList", "FieldsList.add", "FieldsList.addAt", "FieldsList.asMap",
-    "FieldsList.fieldNames", "FieldsList.getById", "FieldsList.getByName", "FieldsList.removeById",
-    "FieldsList.removeByName", "FileField", "GeoPointField", "JSONField", "Logger.log", "NumberField",
-    "PasswordField", "RelationField", "RequestEvent.findUploadedFiles", "SelectField", "TextField",
-    "URLField", "migrate", "nullArray", "nullBool", "nullFloat", "nullInt", "nullObject", "nullString",
+    "AutodateField", "BoolField", "Collection.addIndex", "Collection.dbExport", "Collection.getIndex",
+    "Collection.removeIndex", "DateField", "EditorField", "EmailField", "Field", "FieldsList",
+    "FieldsList.add", "FieldsList.addAt", "FieldsList.asMap", "FieldsList.fieldNames", "FieldsList.getById",
+    "FieldsList.getByName", "FieldsList.removeById", "FieldsList.removeByName", "FileField", "GeoPointField",
+    "JSONField", "Logger.log", "NumberField", "PasswordField", "RelationField",
+    "RequestEvent.findUploadedFiles", "SelectField", "TextField", "URLField", "migrate", "nullArray",
+    "nullBool", "nullFloat", "nullInt", "nullObject", "nullString",
 ))
