@@ -21,6 +21,8 @@ import orjson
 
 from pybase.core.collections import Collection
 from pybase.core.errors import BadRequestError
+from pybase.core.mail import AppMailer
+from pybase.core.mail import Message as MailMessage
 from pybase.core.realtime import Client as RealtimeClient
 from pybase.core.realtime import Message as RealtimeMessage
 from pybase.core.records import Record
@@ -95,6 +97,11 @@ def _encoder(scope: Scope) -> Callable[[Any], Any]:
         if isinstance(obj, File):
             # NOTE: an upload not stored yet (prelude's protos.f: name, originalName, size).
             return {"$h": scope.put(obj), "$t": "f"}
+        if isinstance(obj, MailMessage):
+            # NOTE: live, not a copy: hooks change the mail that goes out (binds/mail.js).
+            return {"$h": scope.put(obj), "$t": "mm"}
+        if isinstance(obj, AppMailer):
+            return {"$h": scope.put(obj), "$t": "mc"}
         if isinstance(obj, RealtimeClient):
             return {"$h": scope.put(obj), "$t": "rc"}
         if isinstance(obj, RealtimeMessage):
