@@ -278,8 +278,19 @@ class PyBase:
         """Bootstrap, apply migrations, fire onServe, serve until stopped, then terminate cleanly."""
         self.run_migrations()
         host, port = self.config.host_port()
+        from pybase.workers import worker_context
+
+        ctx = worker_context()
+        runtime = None
+        if ctx is not None:
+            from pybase.workers.worker import WorkerRuntime, die_with_parent
+
+            die_with_parent()
+            runtime = WorkerRuntime(self.core, ctx)  # NOTE: before wsgi(): it sets the event bus
         wsgi = self.wsgi()
-        self.server = Server(wsgi, host, port)
+        served: Any = wsgi if runtime is None else runtime.wrap(wsgi)
+        sockets = [ctx.listen_socket()] if ctx is not None else None
+        self.server = Server(served, host, port, sockets=sockets)
         self._bind_body_cap(self.server)
         event = ServeEvent(self.core)
         event.router, event.server = wsgi, self.server
@@ -288,6 +299,8 @@ class PyBase:
             assert self.server is not None
             if on_ready is not None:
                 on_ready(self.server)
+            if runtime is not None:
+                runtime.ready()
             self.server.serve_forever(install_signals=install_signals)
 
         watcher = None
@@ -300,7 +313,11 @@ class PyBase:
         from pybase.apis.crons import scheduler
 
         cron = scheduler(self.core)
-        cron.start()
+        if runtime is None:
+            cron.start()
+        else:
+            runtime.when_leader(cron.start)  # NOTE: crons run in one worker only
+            runtime.start()
         try:
             self.core.hooks["onServe"].trigger(event, run)
         finally:
@@ -308,6 +325,8 @@ class PyBase:
             if watcher is not None:
                 watcher.stop()
             self.core.terminate()
+            if runtime is not None:
+                runtime.close()
 
     def _bind_body_cap(self, server: Server) -> None:
         # NOTE: the server refuses a body larger than any route accepts before buffering it;

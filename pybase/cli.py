@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from pybase.config import DEFAULT_HTTP, Config
 from pybase.core.settings import SettingsLoadError
 from pybase.store.migrations import MigrationError
+from pybase.workers import worker_context
 
 if TYPE_CHECKING:
     from pybase.app import PyBase
@@ -74,7 +75,7 @@ _FLAG_FIELDS = {
     "publicDir": "public_dir", "hooksPool": "hooks_pool", "hooksWatch": "hooks_watch",
     "automigrate": "automigrate", "http": "http", "origins": "origins", "queryTimeout": "query_timeout",
     "indexFallback": "index_fallback",
-    "encryptionEnv": "encryption_env",
+    "encryptionEnv": "encryption_env", "workers": "workers",
 }
 
 MIGRATE_HELP = """\
@@ -101,6 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", parents=[common], help="start the web server")
     serve.add_argument("--http", default=argparse.SUPPRESS, help=f"TCP address to listen on (default {DEFAULT_HTTP})")
     serve.add_argument("--origins", default=argparse.SUPPRESS, help="CORS allowed origins, comma separated (default *)")
+    serve.add_argument(
+        "--workers", type=int, default=argparse.SUPPRESS, metavar="N",
+        help="worker processes sharing the port and the data (default 1: this process alone)",
+    )
     serve.add_argument(
         "--indexFallback", type=_bool_flag, default=argparse.SUPPRESS, metavar="BOOL",
         help="answer unknown pb_public paths with its index.html (default true)",
@@ -165,6 +170,8 @@ def main(
             _check_address(config)
         if os.path.exists(config.data_dir) and not os.path.isdir(config.data_dir):
             raise CliError(f"the data directory {config.data_dir} is not a directory")
+        if args.command == "serve" and config.workers > 1 and worker_context() is None:
+            return _supervise(config)
         factory = app_factory or _default_app
         try:
             app = factory(config)
@@ -208,6 +215,18 @@ def _default_app(config: Config) -> PyBase:
     return PyBase(config)
 
 
+def _supervise(config: Config) -> int:
+    """``serve --workers N``: this process supervises N workers running this same command."""
+    from pybase.workers.supervisor import supervise
+
+    logging.basicConfig(level=logging.DEBUG if config.dev else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    host, port = config.host_port()
+    try:
+        return supervise(host, port, config.workers, config.data_dir)
+    except OSError as ex:
+        raise CliError(f"cannot listen on {config.http}: {_reason(ex)}") from ex
+
+
 def _serve(app: PyBase, config: Config) -> int:
     logging.basicConfig(level=logging.DEBUG if config.dev else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -216,6 +235,8 @@ def _serve(app: PyBase, config: Config) -> int:
         # installs its own handlers only once its loop starts.
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: server.stop())
+        if worker_context() is not None:
+            return  # NOTE: the supervisor prints the banner once the first worker serves
         base = f"http://{server.host}:{server.port}"
         print(f"Server started at {base}\n├─ REST API:  {base}/api/\n└─ Dashboard: {base}/_/", flush=True)
         _print_installer_link(app, config, base)

@@ -330,11 +330,15 @@ class Server:
     most ``MAX_STALLED`` threads are ever left behind at once.
     """
 
-    def __init__(self, wsgi_app: Callable[..., Any], host: str, port: int, *, threads: int = DEFAULT_THREADS) -> None:
+    def __init__(
+        self, wsgi_app: Callable[..., Any], host: str, port: int, *, threads: int = DEFAULT_THREADS,
+        sockets: list[socket.socket] | None = None,
+    ) -> None:
+        # NOTE: ``sockets``: already listening (a worker's, inherited from its supervisor).
+        listen: dict[str, Any] = {"sockets": sockets} if sockets else {"host": host, "port": port}
         self.server = create_server(
             wsgi_app,
-            host=host,
-            port=port,
+            **listen,
             threads=threads,
             channel_timeout=IDLE_SECONDS,
             cleanup_interval=CLEANUP_INTERVAL,

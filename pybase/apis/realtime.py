@@ -112,7 +112,7 @@ class RealtimeResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         req.context.skip_success_log = True  # NOTE: as PocketBase: streams are not logged
-        client = Client()
+        client = self.realtime.broker.new_client()
         client.set(IP_KEY, real_ip(req))
         event = RealtimeConnectRequestEvent(self.app)
         event.request, event.response, event.auth = req, resp, req.context.auth
@@ -147,32 +147,15 @@ class RealtimeResource:
         self.app.hooks["onRealtimeConnectRequest"].trigger(event, finalize)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        data, _files = read_body(req, infer=False)
-        client_id = data.get("clientId", "")
-        topics = data.get("subscriptions")
-        if not isinstance(client_id, str) or not (topics is None or isinstance(topics, list)):
-            raise bad_request()
-        topics = topics or []
-        if not all(isinstance(t, str) for t in topics):
-            raise bad_request()
-        errors: dict[str, Any] = {}
-        if not client_id:
-            errors["clientId"] = required().to_json()
-        elif len(client_id) > MAX_CLIENT_ID:
-            errors["clientId"] = _length_error("validation_length_out_of_range", f"The length must be between 1 and {MAX_CLIENT_ID}.", 1, MAX_CLIENT_ID)
-        if len(topics) > MAX_TOPICS:
-            errors["subscriptions"] = _length_error("validation_length_too_long", f"The length must be no more than {MAX_TOPICS}.", 0, MAX_TOPICS)
-        else:
-            long = {
-                str(i): _length_error("validation_length_too_long", f"The length must be no more than {MAX_TOPIC_LENGTH}.", 0, MAX_TOPIC_LENGTH)
-                for i, t in enumerate(topics)
-                if len(t) > MAX_TOPIC_LENGTH
-            }
-            if long:
-                errors["subscriptions"] = long
-        if errors:
-            raise bad_request(data=errors)
-        client = self.realtime.broker.client_by_id(client_id)
+        client_id, topics = _read_form(req)
+        broker = self.realtime.broker
+        client = broker.client_by_id(client_id)
+        remote = None
+        if client is None and broker.remote is not None and broker.remote.owner(client_id) is not None:
+            # NOTE: with several workers the stream may be held by another one: ask it.
+            found = _remote_lookup(broker.remote, client_id)
+            if found is not None:
+                client, remote = _RemoteClient(client_id, found, self.app), broker.remote
         if client is None:
             raise not_found(MSG_MISSING_CLIENT)
         # NOTE: as PocketBase: another IP may not take over a client (against guessed ids)...
@@ -190,14 +173,79 @@ class RealtimeResource:
         request_info(req)
 
         def finalize(e: RealtimeSubscribeRequestEvent) -> None:
+            topics = list(e.subscriptions or [])
+            if remote is not None:
+                auth_ref = [e.auth.collection.id, e.auth.id] if e.auth is not None else None
+                if not _remote_apply(remote, client_id, auth_ref, topics):
+                    raise not_found(MSG_MISSING_CLIENT)
+                resp.status = falcon.HTTP_204
+                return
             if e.auth is None:
                 e.client.unset(AUTH_KEY)
             else:
                 e.client.set(AUTH_KEY, e.auth)
-            e.client.set_subscriptions(list(e.subscriptions or []))
+            e.client.set_subscriptions(topics)
             resp.status = falcon.HTTP_204
 
         self.app.hooks["onRealtimeSubscribeRequest"].trigger(event, finalize)
+
+
+def _read_form(req: falcon.Request) -> tuple[str, list[str]]:
+    """The subscribe form, checked as PocketBase checks it."""
+    data, _files = read_body(req, infer=False)
+    client_id = data.get("clientId", "")
+    topics = data.get("subscriptions")
+    if not isinstance(client_id, str) or not (topics is None or isinstance(topics, list)):
+        raise bad_request()
+    topics = topics or []
+    if not all(isinstance(t, str) for t in topics):
+        raise bad_request()
+    errors: dict[str, Any] = {}
+    if not client_id:
+        errors["clientId"] = required().to_json()
+    elif len(client_id) > MAX_CLIENT_ID:
+        errors["clientId"] = _length_error("validation_length_out_of_range", f"The length must be between 1 and {MAX_CLIENT_ID}.", 1, MAX_CLIENT_ID)
+    if len(topics) > MAX_TOPICS:
+        errors["subscriptions"] = _length_error("validation_length_too_long", f"The length must be no more than {MAX_TOPICS}.", 0, MAX_TOPICS)
+    else:
+        long = {
+            str(i): _length_error("validation_length_too_long", f"The length must be no more than {MAX_TOPIC_LENGTH}.", 0, MAX_TOPIC_LENGTH)
+            for i, t in enumerate(topics)
+            if len(t) > MAX_TOPIC_LENGTH
+        }
+        if long:
+            errors["subscriptions"] = long
+    if errors:
+        raise bad_request(data=errors)
+    return client_id, topics
+
+
+class _RemoteClient(Client):
+    """A client held by another worker, as the subscribe hook sees it (its ip and auth)."""
+
+    def __init__(self, client_id: str, found: dict[str, Any], app: App) -> None:
+        super().__init__(client_id)
+        self.set(IP_KEY, found.get("ip") or "")
+        ref = found.get("auth")
+        if ref:
+            try:
+                self.set(AUTH_KEY, app.find_record_by_id(str(ref[0]), str(ref[1])))
+            except Exception:  # noqa: BLE001 - a deleted auth record: the client is a guest
+                pass
+
+
+def _remote_lookup(remote: Any, client_id: str) -> dict[str, Any] | None:
+    try:
+        return remote.lookup(client_id)  # type: ignore[no-any-return]
+    except TimeoutError:
+        return None
+
+
+def _remote_apply(remote: Any, client_id: str, auth: list[str] | None, topics: list[str]) -> bool:
+    try:
+        return bool(remote.apply(client_id, auth, topics))
+    except TimeoutError:
+        return False
 
 
 def _length_error(code: str, message: str, low: int, high: int) -> dict[str, Any]:

@@ -63,6 +63,7 @@ class Hub:
         self.listener.listen(64)
         self.listener.setblocking(False)
         self.clients: dict[socket.socket, FrameReader] = {}
+        self.names: dict[str, socket.socket] = {}  # from each client's "hello" frame
         self.next_seq = next_seq
         self._held: dict[int, tuple[float, dict[str, Any]]] = {}
         #: called with (client socket, frame) for frames that are not changes (hello, ready...)
@@ -93,13 +94,31 @@ class Hub:
             self.drop(conn)
             return False
         for frame in frames:
-            if frame.get("t") == "change":
+            kind = frame.get("t")
+            if kind == "change":
                 self._change(frame)
+            elif "to" in frame:
+                self._route(frame)
             else:
+                if kind == "hello" and "name" in frame:
+                    self.names[str(frame["name"])] = conn
                 self.on_frame(conn, frame)
         return True
 
+    def _route(self, frame: dict[str, Any]) -> None:
+        """A frame for one client (by the name it said hello with); dropped when unknown."""
+        conn = self.names.get(str(frame["to"]))
+        if conn is None:
+            return
+        try:
+            conn.sendall(encode(frame))
+        except OSError:
+            self.drop(conn)
+
     def drop(self, conn: socket.socket) -> None:
+        for name, known in list(self.names.items()):
+            if known is conn:
+                del self.names[name]
         if self.clients.pop(conn, None) is not None:
             self.on_closed(conn)
         with contextlib.suppress(OSError):
@@ -147,10 +166,16 @@ class Hub:
 class HubClient:
     """A connection to the hub: frames out through a sender thread, frames in to ``on_frame``."""
 
-    def __init__(self, address: str, on_frame: Callable[[dict[str, Any]], None]) -> None:
+    def __init__(self, address: str, on_frame: Callable[[dict[str, Any]], None], name: str = "") -> None:
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.connect(address)
+        self.name = name
         self.on_frame = on_frame
+        #: answers "call" frames addressed to this client: (frame) -> reply body
+        self.on_call: Callable[[dict[str, Any]], Any] = lambda _f: None
+        self._calls: dict[int, tuple[threading.Event, list[Any]]] = {}
+        self._call_ids = iter(range(1, 1 << 62))
+        self._calls_lock = threading.Lock()
         self._out: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self.closed = threading.Event()
         threading.Thread(target=self._send_loop, name="pybase-bus-send", daemon=True).start()
@@ -160,6 +185,40 @@ class HubClient:
         """Queue a frame (never blocks: the sender thread writes it)."""
         if not self.closed.is_set():
             self._out.put(encode(frame))
+
+    def call(self, to: str, body: Any, timeout: float = 5.0) -> Any:
+        """Ask client ``to`` (by name) and wait for its answer; TimeoutError when none comes."""
+        done = threading.Event()
+        slot: list[Any] = []
+        with self._calls_lock:
+            call_id = next(self._call_ids)
+            self._calls[call_id] = (done, slot)
+        try:
+            self.send({"t": "call", "to": to, "from": self.name, "id": call_id, "body": body})
+            if not done.wait(timeout):
+                raise TimeoutError(f"no answer from {to}")
+            return slot[0]
+        finally:
+            with self._calls_lock:
+                self._calls.pop(call_id, None)
+
+    def _dispatch(self, frame: dict[str, Any]) -> None:
+        kind = frame.get("t")
+        if kind == "call":
+            try:
+                answer = self.on_call(frame.get("body"))
+            except Exception:  # noqa: BLE001 - the caller gets an empty answer, not a hang
+                log.exception("bus call failed")
+                answer = None
+            self.send({"t": "reply", "to": frame.get("from"), "id": frame.get("id"), "body": answer})
+        elif kind == "reply":
+            with self._calls_lock:
+                waiting = self._calls.get(int(frame.get("id", 0)))
+            if waiting is not None:
+                waiting[1].append(frame.get("body"))
+                waiting[0].set()
+        else:
+            self.on_frame(frame)
 
     def _send_loop(self) -> None:
         while True:
@@ -181,7 +240,7 @@ class HubClient:
                     break
                 for frame in reader.feed(data):
                     try:
-                        self.on_frame(frame)
+                        self._dispatch(frame)
                     except Exception:  # noqa: BLE001 - one bad frame must not stop the bus
                         log.exception("bus frame handler failed")
         except (OSError, ValueError):

@@ -108,6 +108,10 @@ class LogStore:
             self._thread = threading.Thread(target=self._run, name="pybase-logs", daemon=True)
             self._thread.start()
 
+    def database(self) -> Database | None:
+        """The auxiliary database (None until opened)."""
+        return self._db
+
     def close(self) -> None:
         """Write what waits, stop the writer and close the database."""
         self._stop.set()

@@ -4,8 +4,23 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from typing import Any, Protocol
 
-from pybase.core.realtime.client import Client, Message, Transport
+from pybase.core.realtime.client import CLIENT_ID_LENGTH, Client, Message, Transport
+from pybase.tools.security import random_string
+
+
+class RemoteClients(Protocol):
+    """The clients of the other worker processes (their streams are held there)."""
+
+    def owner(self, client_id: str) -> str | None:
+        """The name of the worker holding ``client_id`` when it is another one, else None."""
+
+    def lookup(self, client_id: str) -> dict[str, Any] | None:
+        """``{"ip", "auth": [collectionId, recordId] | None}`` of a remote client; None when unknown."""
+
+    def apply(self, client_id: str, auth: list[str] | None, topics: list[str]) -> bool:
+        """Set a remote client's auth and topics; False when it is gone."""
 
 
 class SubscriptionsBroker:
@@ -20,6 +35,14 @@ class SubscriptionsBroker:
         self._clients: dict[str, Client] = {}
         self._by_base: defaultdict[str, set[Client]] = defaultdict(set)
         self._bases: dict[str, set[str]] = {}  # client id -> the bases it is indexed under
+        #: the first characters of this process's client ids (names the worker holding a client)
+        self.id_prefix = ""
+        #: the clients of the other workers (None when this process serves alone)
+        self.remote: RemoteClients | None = None
+
+    def new_client(self) -> Client:
+        """A client with a fresh id (carrying this worker's name when there are several)."""
+        return Client(self.id_prefix + random_string(CLIENT_ID_LENGTH - len(self.id_prefix)))
 
     def register(self, client: Client) -> None:
         client.on_topics_changed = self._reindex

@@ -112,13 +112,15 @@ class ProcessBus(InProcessBus):
     another worker arrives as its collection id and row; this worker checks access against it.
     """
 
-    def __init__(self, address: str, counters: SharedCounters, resolve: Callable[[str, list[Any]], Record | None]) -> None:
+    def __init__(
+        self, address: str, counters: SharedCounters, resolve: Callable[[str, list[Any]], Record | None], name: str = "",
+    ) -> None:
         super().__init__()
         self.counters = counters
         self.resolve = resolve
         self._mine: dict[int, RecordChange] = {}
         self._mine_lock = threading.Lock()
-        self.client = HubClient(address, self._arrived)
+        self.client = HubClient(address, self._arrived, name)
 
     def publish(self, change: RecordChange) -> None:
         if self._closed or not self._handlers:

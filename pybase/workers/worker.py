@@ -1,0 +1,233 @@
+"""The worker side: what a process started by the supervisor sets up before it serves."""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pybase.core.realtime import AUTH_KEY, IP_KEY
+from pybase.core.realtime.bus import ProcessBus
+from pybase.core.records import Record
+from pybase.store.shared import GENERATION, ProcessLock, SharedCounters
+
+if TYPE_CHECKING:
+    from pybase.core.app import App
+
+log = logging.getLogger("pybase.workers")
+
+INDEX_ENV = "PYBASE_WORKER"
+NAME_ENV = "PYBASE_WORKER_NAME"  # unique among the live workers; starts this worker's client ids
+COUNT_ENV = "PYBASE_WORKERS"
+LISTEN_FD_ENV = "PYBASE_LISTEN_FD"
+BUS_ENV = "PYBASE_BUS"
+LEADER_RETRY_SECONDS = 1.0
+CALL_SECONDS = 5.0  # how long a subscribe request waits for the worker holding the client
+
+WRITE_LOCK_FILE = ".pybase_write.lock"
+AUX_WRITE_LOCK_FILE = ".pybase_aux_write.lock"
+LEADER_LOCK_FILE = ".pybase_leader.lock"
+SHARED_FILE = ".pybase_shared"
+
+
+@dataclass(frozen=True)
+class WorkerContext:
+    """What the supervisor told this worker through its environment."""
+
+    index: int
+    name: str
+    count: int
+    listen_fd: int
+    bus_address: str
+
+    def listen_socket(self) -> socket.socket:
+        """The supervisor's listening socket (inherited)."""
+        return socket.socket(fileno=self.listen_fd)
+
+
+def worker_context() -> WorkerContext | None:
+    """This process's worker context, or None when it is not a supervised worker."""
+    index = os.environ.get(INDEX_ENV)
+    if index is None:
+        return None
+    return WorkerContext(
+        index=int(index),
+        name=os.environ.get(NAME_ENV, ""),
+        count=int(os.environ.get(COUNT_ENV, "1")),
+        listen_fd=int(os.environ[LISTEN_FD_ENV]),
+        bus_address="\0" + os.environ[BUS_ENV][1:],
+    )
+
+
+def die_with_parent() -> None:
+    """Get SIGTERM when the supervisor goes (Linux), so no worker outlives it."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+
+
+class _RemoteClients:
+    """The broker's view of the other workers' clients: asked through the supervisor's hub."""
+
+    def __init__(self, bus: ProcessBus, name: str) -> None:
+        self.bus = bus
+        self.name = name
+
+    def owner(self, client_id: str) -> str | None:
+        owner = client_id[: len(self.name)]
+        return owner if self.name and owner != self.name else None
+
+    def lookup(self, client_id: str) -> dict[str, Any] | None:
+        owner = self.owner(client_id)
+        if owner is None:
+            return None
+        found = self.bus.client.call(owner, {"op": "lookup", "client": client_id}, CALL_SECONDS)
+        return found if isinstance(found, dict) else None
+
+    def apply(self, client_id: str, auth: list[str] | None, topics: list[str]) -> bool:
+        owner = self.owner(client_id)
+        if owner is None:
+            return False
+        return bool(self.bus.client.call(owner, {"op": "apply", "client": client_id, "auth": auth, "topics": topics}, CALL_SECONDS))
+
+
+class WorkerRuntime:
+    """The shared parts of one worker: write locks, the generation counter, the bus, leadership."""
+
+    def __init__(self, app: App, ctx: WorkerContext) -> None:
+        self.app = app
+        self.ctx = ctx
+        data = app.data_dir
+        self.counters = SharedCounters(os.path.join(data, SHARED_FILE))
+        app.db.share_with_processes(os.path.join(data, WRITE_LOCK_FILE), checkpoints=False)
+        aux = app.logs.database()
+        if aux is not None:
+            aux.share_with_processes(os.path.join(data, AUX_WRITE_LOCK_FILE), checkpoints=False)
+        self._seen = self.counters.get(GENERATION)
+        self._refresh_lock = threading.Lock()
+        self.leader = False
+        self._leader_lock = ProcessLock(os.path.join(data, LEADER_LOCK_FILE))
+        self._on_leader: list[Callable[[], Any]] = []
+        self._stop = threading.Event()
+        for verb in ("Create", "Update", "Delete"):
+            app.hooks[f"onModel{verb}Execute"].bind(self._bump_on_change, id="__pybaseWorkerGeneration__", priority=-98)
+        bus = ProcessBus(ctx.bus_address, self.counters, self._resolve, ctx.name)
+        bus.client.on_call = self._answer
+        bus.client.send({"t": "hello", "name": ctx.name, "pid": os.getpid(), "w": ctx.index})
+        app.event_bus = bus
+        broker = app.subscriptions_broker()
+        broker.id_prefix = ctx.name
+        broker.remote = _RemoteClients(bus, ctx.name)
+
+    # ---- realtime clients held here, asked for by the other workers -----------------------------
+
+    def _answer(self, body: Any) -> Any:
+        """A subscribe request another worker took for a client of this one (its bus thread)."""
+        if not isinstance(body, dict):
+            return None
+        client = self.app.subscriptions_broker().client_by_id(str(body.get("client", "")))
+        if client is None:
+            return None
+        if body.get("op") == "lookup":
+            auth = client.get(AUTH_KEY)
+            return {"ip": client.get(IP_KEY) or "", "auth": [auth.collection.id, auth.id] if auth is not None else None}
+        if body.get("op") == "apply":
+            ref = body.get("auth")
+            if ref:
+                self.refresh_if_stale()
+                try:
+                    client.set(AUTH_KEY, self.app.find_record_by_id(str(ref[0]), str(ref[1])))
+                except Exception:  # noqa: BLE001 - deleted meanwhile: a guest
+                    client.unset(AUTH_KEY)
+            else:
+                client.unset(AUTH_KEY)
+            client.set_subscriptions([str(t) for t in body.get("topics") or []])
+            return True
+        return None
+
+    # ---- collections and settings changed elsewhere --------------------------------------------
+
+    def _bump_on_change(self, e: Any) -> Any:
+        result = e.next()
+        if not isinstance(e.model, Record):  # a collection or the settings
+            self.app.db.on_commit_locked(self._bump)
+        return result
+
+    def _bump(self) -> None:
+        self._seen = self.counters.bump(GENERATION)
+
+    def refresh_if_stale(self) -> None:
+        """Reload collections and settings when another worker changed them (a memory read)."""
+        if self.counters.get(GENERATION) == self._seen:
+            return
+        with self._refresh_lock:
+            current = self.counters.get(GENERATION)
+            if current == self._seen:
+                return
+            self.app.registry.reload()
+            self.app.settings_store.reload()
+            self._seen = current
+
+    def _resolve(self, collection_id: str, row: list[Any]) -> Record | None:
+        self.refresh_if_stale()
+        collection = self.app.registry.find(collection_id)
+        if collection is None or len(row) != len(collection.fields):
+            return None
+        return Record.from_row(collection, row, self.app.records)
+
+    def wrap(self, wsgi: Callable[..., Any]) -> Callable[..., Any]:
+        """The WSGI app, checking first whether another worker changed collections or settings."""
+        refresh = self.refresh_if_stale
+
+        def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+            refresh()
+            return wsgi(environ, start_response)
+
+        return app
+
+    def ready(self) -> None:
+        """Tell the supervisor this worker serves."""
+        bus = self.app.event_bus
+        if isinstance(bus, ProcessBus):
+            bus.client.send({"t": "ready", "pid": os.getpid()})
+
+    # ---- leadership (crons, WAL checkpoints) ----------------------------------------------------
+
+    def when_leader(self, callback: Callable[[], Any]) -> None:
+        """Run ``callback`` once this worker leads (now, or when the leader before it goes)."""
+        self._on_leader.append(callback)
+        if self.leader:
+            callback()
+
+    def start(self) -> None:
+        if not self._try_lead():
+            threading.Thread(target=self._wait_to_lead, name="pybase-leader-wait", daemon=True).start()
+
+    def _try_lead(self) -> bool:
+        if not self._leader_lock.try_acquire():
+            return False
+        self.leader = True
+        self.app.db.checkpoints = True
+        log.info("worker %d (pid %d) runs the crons and WAL checkpoints", self.ctx.index, os.getpid())
+        for callback in self._on_leader:
+            callback()
+        return True
+
+    def _wait_to_lead(self) -> None:
+        while not self._stop.wait(LEADER_RETRY_SECONDS):
+            if self._try_lead():
+                return
+
+    def close(self) -> None:
+        self._stop.set()
+        self.app.event_bus.close()
+        self._leader_lock.close()
+        self.counters.close()
