@@ -734,6 +734,12 @@ interface Apis {
   requireGuestOnly(): Middleware;
   requireSuperuserOrOwnerAuth(param?: string): Middleware;
   static(dir: string, indexFallback?: boolean): (e: RequestEvent) => void;
+  bodyLimit(limitBytes: number): Middleware;
+  gzip(): Middleware;
+  skipSuccessActivityLog(): Middleware;
+  recordAuthResponse(e: RequestEvent, authRecord: RecordModel, authMethod: string, meta?: any): void;
+  enrichRecord(e: RequestEvent, record: RecordModel, ...defaultExpands: string[]): void;
+  enrichRecords(e: RequestEvent, records: RecordModel[], ...defaultExpands: string[]): void;
 }
 /** Built-in middlewares, and static(dir, indexFallback): a routerAdd handler serving the files of dir (relative to pb_hooks' parent) by the {path...} path value. */
 declare var $apis: Apis;

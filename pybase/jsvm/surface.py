@@ -169,7 +169,11 @@ GLOBALS: tuple[JsGlobal, ...] = (
         "requireAuth(...collections: string[]): Middleware", "requireSuperuserAuth(): Middleware",
         "requireGuestOnly(): Middleware", "requireSuperuserOrOwnerAuth(param?: string): Middleware",
         "static(dir: string, indexFallback?: boolean): (e: RequestEvent) => void",
-    ), "Built-in middlewares, and static(dir, indexFallback): a routerAdd handler serving the files of dir (relative to pb_hooks' parent) by the {path...} path value."),
+        "bodyLimit(limitBytes: number): Middleware", "gzip(): Middleware", "skipSuccessActivityLog(): Middleware",
+        "recordAuthResponse(e: RequestEvent, authRecord: Record, authMethod: string, meta?: any): void",
+        "enrichRecord(e: RequestEvent, record: Record, ...defaultExpands: string[]): void",
+        "enrichRecords(e: RequestEvent, records: Record[], ...defaultExpands: string[]): void",
+    ), "Built-in middlewares, and static(dir, indexFallback): a routerAdd handler serving the files of dir (relative to pb_hooks' parent) by the {path...} path value.", impl=("apis",)),
     JsGlobal("__hooks", "value", "string", (), "The absolute path of the pb_hooks folder."),
     # ---- binds.js
     JsGlobal("$security", "object", "Security", _m(
@@ -556,12 +560,11 @@ ABSENT: dict[str, str] = {
 _PENDING14 = "pending issue #14 (JS surface): not built in pybase yet"
 ABSENT.update(_absent(
     _PENDING14,
-    "$apis.bodyLimit", "$apis.enrichRecord", "$apis.enrichRecords", "$apis.gzip", "$apis.recordAuthResponse",
-    "$apis.skipSuccessActivityLog", "AutodateField", "BoolField", "Collection.addIndex",
-    "Collection.dbExport", "Collection.getIndex", "Collection.removeIndex", "DateField", "EditorField",
-    "EmailField", "Field", "FieldsList", "FieldsList.add", "FieldsList.addAt", "FieldsList.asMap",
-    "FieldsList.fieldNames", "FieldsList.getById", "FieldsList.getByName", "FieldsList.removeById",
-    "FieldsList.removeByName", "FileField", "GeoPointField", "JSONField", "Logger.log", "NumberField",
-    "PasswordField", "RelationField", "RequestEvent.findUploadedFiles", "SelectField", "TextField",
-    "URLField", "migrate", "nullArray", "nullBool", "nullFloat", "nullInt", "nullObject", "nullString",
+    "AutodateField", "BoolField", "Collection.addIndex", "Collection.dbExport", "Collection.getIndex",
+    "Collection.removeIndex", "DateField", "EditorField", "EmailField", "Field", "FieldsList",
+    "FieldsList.add", "FieldsList.addAt", "FieldsList.asMap", "FieldsList.fieldNames", "FieldsList.getById",
+    "FieldsList.getByName", "FieldsList.removeById", "FieldsList.removeByName", "FileField", "GeoPointField",
+    "JSONField", "Logger.log", "NumberField", "PasswordField", "RelationField",
+    "RequestEvent.findUploadedFiles", "SelectField", "TextField", "URLField", "migrate", "nullArray",
+    "nullBool", "nullFloat", "nullInt", "nullObject", "nullString",
 ))
