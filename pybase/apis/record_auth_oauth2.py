@@ -18,6 +18,7 @@ from pybase.apis.ratelimit import check_collection
 from pybase.apis.record_auth_response import (
     MSG_LOAD_FAILED,
     MSG_MISSING_AUTH_COLLECTION,
+    MSG_MISSING_COLLECTION,
     auth_response,
 )
 from pybase.apis.request_body import REQUEST_CONTEXT_ENV, read_body, request_info
@@ -94,7 +95,10 @@ class OAuth2Resource:
     def on_post(self, req: falcon.Request, resp: falcon.Response, collection: str) -> None:
         """Exchange the code, find or create the record, link the account, answer a token."""
         col = self.app.registry.find(collection)
-        if col is None or not col.is_auth:
+        if col is None:
+            # NOTE: as PocketBase, whose collection rate limiter answers an unknown collection first.
+            raise not_found(MSG_MISSING_COLLECTION)
+        if not col.is_auth:
             raise not_found(MSG_MISSING_AUTH_COLLECTION)
         check_collection(req, col, "authWithOAuth2", "auth")
         if not (col.auth.get("oauth2") or {}).get("enabled"):

@@ -13,6 +13,7 @@ from pybase.apis.ratelimit import check_collection
 from pybase.apis.record_auth_response import (
     MSG_LOAD_FAILED,
     MSG_MISSING_AUTH_COLLECTION,
+    MSG_MISSING_COLLECTION,
     MSG_VALIDATION,
     auth_response,
 )
@@ -72,7 +73,10 @@ class OTPResource:
 
     def _collection(self, name: str) -> Collection:
         col = self.app.registry.find(name)
-        if col is None or not col.is_auth:
+        if col is None:
+            # NOTE: as PocketBase, whose collection rate limiter answers an unknown collection first.
+            raise not_found(MSG_MISSING_COLLECTION)
+        if not col.is_auth:
             raise not_found(MSG_MISSING_AUTH_COLLECTION)
         if not otps.otp_options(col).get("enabled"):
             raise ApiError(403, MSG_DISABLED)

@@ -58,7 +58,7 @@ REQUEST_SCENARIOS = [
     Scenario("OTP disabled", "POST", REQUEST_URL, body={"email": USER1_EMAIL}, expected_status=403,
              expected_content=['"message":"The collection is not configured to allow OTP authentication."'], expected_events={"*": 0}),
     Scenario("unknown collection", "POST", "/api/collections/nope/request-otp", body={"email": USER1_EMAIL}, before=enable_otp,
-             expected_status=404, expected_content=['"message":"Missing or invalid auth collection context."']),
+             expected_status=404, expected_content=['"message":"Missing or invalid collection context."']),
     Scenario("base collection", "POST", "/api/collections/posts/request-otp", body={"email": USER1_EMAIL}, before=enable_otp,
              expected_status=404, expected_content=['"message":"Missing or invalid auth collection context."']),
     Scenario("missing email", "POST", REQUEST_URL, body={}, before=enable_otp, expected_status=400,
