@@ -201,3 +201,24 @@ def test_a_stalled_smtp_server_does_not_hold_the_answer(server: testapp.TestServ
     assert not mailbox.messages
     mailbox.release()
     assert "confirm-password-reset" in html_of(mailbox.wait_for(1)[0])
+
+
+def test_only_verified_users_sign_in_through_the_auth_rule(server: testapp.TestServer, mailbox: Mailbox) -> None:
+    """PocketBase's "onlyVerified": an authRule reading ``verified``, passed once the mailed link is followed."""
+    mailbox.configure(server)
+    resp = server.request("PATCH", USERS, json={"authRule": "verified = true"}, headers={"Authorization": server.token("superuser")})
+    assert resp.status_code == 200, resp.text
+    _new_user(server, "fresh@example.com")
+    refused = _sign_in(server, "fresh@example.com")
+    assert (refused.status_code, refused.json()["message"]) == (403, "The request doesn't satisfy the collection requirements to authenticate.")
+    seen: list[str] = []
+
+    def confirm_hook(e: Any) -> Any:
+        seen.append(e.record.email)
+        return e.next()
+
+    server.app.hooks["onRecordConfirmVerificationRequest"].bind(confirm_hook)
+    assert _post(server, "request-verification", {"email": "fresh@example.com"}).status_code == 204
+    assert _post(server, "confirm-verification", {"token": token_in(mailbox.wait_for(1)[0])}).status_code == 204
+    assert seen == ["fresh@example.com"]
+    assert _sign_in(server, "fresh@example.com").status_code == 200
