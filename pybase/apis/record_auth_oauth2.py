@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -127,7 +129,7 @@ class OAuth2Resource:
             log.debug("OAuth2 user fetch failed: %s", ex)
             raise bad_request("Failed to fetch OAuth2 user.") from ex
         if name == "apple" and not user.name:
-            user.name = _apple_names.pop(code, "")
+            user.name = _take_apple_name(code)
         link, record = self._find_record(col, name, user, fallback)
         event = RecordAuthWithOAuth2RequestEvent(self.app)
         event.request, event.response, event.collection, event.auth = req, resp, col, auth
@@ -226,10 +228,12 @@ def _multipart(payload: dict[str, Any], files: dict[str, list[tuple[str, bytes]]
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
-# Apple sends the user's name only with its first redirect; kept briefly for auth-with-oauth2.
-# TODO(#12): expire entries after a minute, as PocketBase; bounded in size meanwhile.
-_apple_names: dict[str, str] = {}
+# Apple sends the user's name only with its first redirect; kept a minute for auth-with-oauth2
+# (PocketBase keeps it in its app store the same way).
+APPLE_NAME_SECONDS = 60
 _APPLE_NAMES_MAX = 1000
+_apple_names: dict[str, tuple[float, str]] = {}
+_apple_lock = threading.Lock()
 
 
 def _store_apple_name(code: str, raw: str) -> None:
@@ -241,10 +245,23 @@ def _store_apple_name(code: str, raw: str) -> None:
     if not isinstance(name, dict) or len(code) > 1000:
         return
     full = f"{name.get('firstName') or ''} {name.get('lastName') or ''}"[:150].strip()
-    if full:
+    if not full:
+        return
+    now = time.monotonic()
+    with _apple_lock:
+        for key in [k for k, (at, _) in _apple_names.items() if now - at > APPLE_NAME_SECONDS]:
+            del _apple_names[key]
         if len(_apple_names) >= _APPLE_NAMES_MAX:
             _apple_names.pop(next(iter(_apple_names)))
-        _apple_names[code] = full
+        _apple_names[code] = (now, full)
+
+
+def _take_apple_name(code: str) -> str:
+    with _apple_lock:
+        found = _apple_names.pop(code, None)
+    if found is None or time.monotonic() - found[0] > APPLE_NAME_SECONDS:
+        return ""
+    return found[1]
 
 
 class OAuth2RedirectResource:

@@ -353,3 +353,22 @@ def test_a_large_new_record_with_a_gzip_accepting_client(server, provider):
     })
     assert resp.status_code == 200, resp.text
     assert resp.json()["record"]["bio"] == "b" * 3000
+
+
+def test_apple_form_post_redirect_keeps_the_name_for_the_sign_in(server):
+    from pybase.apis import record_auth_oauth2
+
+    client = SseClient(server.base_url)
+    try:
+        client.subscribe("@oauth2")
+        user = '{"name":{"firstName":"Ada","lastName":"Lovelace"},"email":"ada@example.com"}'
+        resp = server.request("POST", "/api/oauth2-redirect", allow_redirects=False,
+                              data={"state": client.client_id, "code": "apple-code-1", "user": user})
+        assert resp.status_code == 303 and resp.headers["Location"] == "../_/#/auth/oauth2-redirect-success"
+        event = client.next(5)
+        assert event is not None and event.data == {"state": client.client_id, "code": "apple-code-1"}
+    finally:
+        client.close()
+    # auth-with-oauth2 (provider apple) takes it once
+    assert record_auth_oauth2._take_apple_name("apple-code-1") == "Ada Lovelace"
+    assert record_auth_oauth2._take_apple_name("apple-code-1") == ""
