@@ -184,3 +184,27 @@ def test_message_mime_parts() -> None:
     assert mime["Subject"] == "Grüße"
     assert str(mime.get_body(("plain",)).get_content()).strip() == "Hello there (http://x.test/a)\n\nBye & thanks"
     assert "Hello <a href" in mime.get_body(("html",)).get_content()
+
+
+@pytest.mark.skipif(find_sendmail() is not None, reason="this machine has its own sendmail")
+def test_sendmail_fallback_without_smtp(server: testapp.TestServer, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SMTP off: the message goes to a ``sendmail`` program (here a script on PATH that keeps it)."""
+    import email
+    import email.policy
+    import os
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    out = tmp_path / "sent.eml"
+    script = bin_dir / "sendmail"
+    script.write_text(f'#!/bin/sh\necho "$@" > {tmp_path / "args"}\ncat > {out}\n')
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+    body = {"email": "someone@example.com", "template": "password-reset"}
+    resp = server.request("POST", TEST_EMAIL, json=body, headers=_su(server))
+    assert resp.status_code == 204, resp.text
+    message = email.message_from_bytes(out.read_bytes(), policy=email.policy.default)
+    # NOTE: "Acme" is PocketBase's default app name
+    assert message["To"] == "someone@example.com" and message["Subject"] == "Reset your Acme password"
+    assert "confirm-password-reset/eyJ" in html_of(message)  # type: ignore[arg-type]
+    assert (tmp_path / "args").read_text().split() == ["-i", "--", "someone@example.com"]
