@@ -28,6 +28,7 @@ log = logging.getLogger("pybase.server")
 logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 DRAIN_SECONDS = 10.0
+ACCEPTED_GRACE_SECONDS = 1.0  # a connection this young may still be sending its first request
 # NOTE: the worker threads serve only what the loop thread hands off (slow or blocking routes).
 DEFAULT_THREADS = 32
 # Routes found slow (and, while the loop is stalled, routes never seen quick) run on a pool of
@@ -531,8 +532,12 @@ class Server:
             busy = any(lane.active_count > 0 or bool(lane.queue) for lane in lanes) or self._stalled > 0
             # NOTE: like Go's http.Server.Shutdown (PocketBase), a connection still receiving a
             # request (``ch.request`` holds the partial one) is in flight too, not idle.
+            # NOTE: so is one accepted a moment ago whose request has not arrived yet (with
+            # several workers on one socket, connections keep coming until the drain begins).
+            young = time.time() - ACCEPTED_GRACE_SECONDS
             pending = any(
                 getattr(ch, "total_outbufs_len", 0) or getattr(ch, "requests", None) or getattr(ch, "request", None)
+                or getattr(ch, "creation_time", 0) > young
                 for ch in list(server._map.values())
             )
             if not busy and not pending:

@@ -1,0 +1,193 @@
+"""``pybase serve --workers 2``: real processes sharing one port and one SQLite file."""
+
+from __future__ import annotations
+
+import re
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.realtime.sse import SseClient
+from tests.test_hardening import Served, serve, superuser_token
+
+HOOK = 'routerAdd("GET", "/version", (e) => e.json(200, { v: VERSION }));\n'
+
+
+@pytest.fixture
+def two(tmp_path: Path) -> Iterator[Served]:
+    hooks = tmp_path / "pb_hooks"
+    hooks.mkdir()
+    (hooks / "version.pb.js").write_text(HOOK.replace("VERSION", "1"))
+    with serve(tmp_path, "--workers", "2", "--hooksDir", str(hooks)) as server:
+        _wait_for_workers(server, 2)
+        yield server
+
+
+def _worker_pids(server: Served) -> set[int]:
+    return {int(p) for p in re.findall(r"worker \d \(pid (\d+)\) serves", server.log.read_text())}
+
+
+def _wait_for_workers(server: Served, count: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while len(re.findall(r"worker \d \(pid \d+\) serves", server.log.read_text())) < count:
+        assert time.monotonic() < deadline, server.log.read_text()
+        time.sleep(0.1)
+
+
+def _notes(server: Served) -> dict[str, str]:
+    su = {"Authorization": superuser_token(server.base)}
+    body = {"name": "notes", "type": "base", "listRule": "", "viewRule": "", "createRule": "", "fields": [{"name": "t", "type": "text"}]}
+    assert requests.post(f"{server.base}/api/collections", json=body, headers=su, timeout=30).status_code == 200
+    return su
+
+
+def _clients_on_both_workers(base: str) -> list[SseClient]:
+    """Streams until both workers hold at least one (a client id starts with its worker's name)."""
+    clients: list[SseClient] = []
+    for _ in range(60):
+        clients.append(SseClient(base))
+        if len({c.client_id[:2] for c in clients}) == 2:
+            return clients
+    raise AssertionError("every stream landed on one worker")
+
+
+def test_a_collection_created_through_one_worker_is_seen_by_every_worker(two: Served) -> None:
+    _notes(two)
+    # new connections spread over both workers; none may miss the new collection
+    for _ in range(20):
+        resp = requests.get(f"{two.base}/api/collections/notes/records", headers={"Connection": "close"}, timeout=30)
+        assert resp.status_code == 200, resp.text
+
+
+def test_concurrent_writes_through_every_worker_all_land(two: Served) -> None:
+    _notes(two)
+    acknowledged: list[str] = []
+    failures: list[str] = []
+
+    def writer(n: int) -> None:
+        for i in range(40):
+            # NOTE: a new connection each time, so writes come through both workers
+            resp = requests.post(f"{two.base}/api/collections/notes/records", json={"t": f"{n}-{i}"}, headers={"Connection": "close"}, timeout=60)
+            if resp.status_code == 200:
+                acknowledged.append(resp.json()["id"])
+            else:
+                failures.append(resp.text)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures, failures[:3]
+    assert "database is locked" not in two.log.read_text()
+    listed = requests.get(f"{two.base}/api/collections/notes/records?perPage=500&fields=id", timeout=30).json()
+    assert listed["totalItems"] == 240
+    assert {r["id"] for r in listed["items"]} == set(acknowledged)
+
+
+def test_a_realtime_event_written_through_one_worker_reaches_subscribers_of_both(two: Served) -> None:
+    _notes(two)
+    clients = _clients_on_both_workers(two.base)
+    try:
+        for client in clients:
+            # NOTE: the subscribe request may reach the other worker: it is passed to the holder
+            assert client.subscribe("notes/*").status_code == 204
+        for i in range(6):
+            requests.post(f"{two.base}/api/collections/notes/records", json={"t": f"e{i}"}, headers={"Connection": "close"}, timeout=30).raise_for_status()
+        for client in clients:
+            got = [client.next(10).data["record"]["t"] for _ in range(6)]
+            assert got == [f"e{i}" for i in range(6)]  # every event, in commit order
+        # an unknown client id on either worker is still a 404
+        for _ in range(4):
+            resp = requests.post(f"{two.base}/api/realtime", json={"clientId": "zz" + "x" * 38}, headers={"Connection": "close"}, timeout=30)
+            assert resp.status_code == 404
+    finally:
+        for client in clients:
+            client.close()
+
+
+def test_one_worker_leads_the_crons(two: Served) -> None:
+    assert len(re.findall(r"runs the crons", two.log.read_text())) == 1
+
+
+def test_a_killed_worker_is_restarted_while_the_other_serves(two: Served) -> None:
+    pids = _worker_pids(two)
+    victim = sorted(pids)[0]
+    failures: list[int] = []
+    stop = threading.Event()
+
+    def traffic() -> None:
+        while not stop.is_set():
+            try:
+                status = requests.get(f"{two.base}/api/health", headers={"Connection": "close"}, timeout=10).status_code
+            except requests.RequestException:
+                status = 0
+            if status != 200:
+                failures.append(status)
+
+    thread = threading.Thread(target=traffic)
+    thread.start()
+    try:
+        import os
+
+        os.kill(victim, signal.SIGKILL)
+        _wait_for_workers(two, 3)  # the replacement serves
+    finally:
+        stop.set()
+        thread.join()
+    assert f"pid {victim}) exited" in two.log.read_text()
+    assert not failures, failures[:5]
+
+
+def test_sigterm_drains_every_worker_and_exits_0(two: Served) -> None:
+    _notes(two)
+    two.proc.send_signal(signal.SIGTERM)
+    assert two.proc.wait(60) == 0
+    for pid in _worker_pids(two):
+        with pytest.raises(ProcessLookupError):
+            import os
+
+            os.kill(pid, 0)
+
+
+def test_hooks_reload_in_every_worker_and_sighup_replaces_them_without_a_refused_request(two: Served, tmp_path: Path) -> None:
+    (tmp_path / "pb_hooks" / "version.pb.js").write_text(HOOK.replace("VERSION", "2"))
+    deadline = time.monotonic() + 20
+    while True:
+        seen = {requests.get(f"{two.base}/version", headers={"Connection": "close"}, timeout=10).json()["v"] for _ in range(12)}
+        if seen == {2}:
+            break
+        assert time.monotonic() < deadline, seen
+        time.sleep(0.2)
+    failures: list[int] = []
+    stop = threading.Event()
+
+    def traffic() -> None:
+        while not stop.is_set():
+            try:
+                status = requests.get(f"{two.base}/version", headers={"Connection": "close"}, timeout=10).status_code
+            except requests.RequestException:
+                status = 0
+            if status != 200:
+                failures.append(status)
+
+    thread = threading.Thread(target=traffic)
+    thread.start()
+    try:
+        before = _worker_pids(two)
+        two.proc.send_signal(signal.SIGHUP)
+        _wait_for_workers(two, 4)  # two new workers serve
+        deadline = time.monotonic() + 30
+        while "replacing the workers" not in two.log.read_text() or len(_worker_pids(two) - before) < 2:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        time.sleep(1)
+    finally:
+        stop.set()
+        thread.join()
+    assert not failures, failures[:5]
