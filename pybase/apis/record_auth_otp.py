@@ -103,7 +103,7 @@ class OTPResource:
             if e.record is None:
                 # SECURITY: the same answer as for a known email (no account enumeration), after
                 # the same bcrypt work a new code costs, so the timing does not tell either.
-                otps.spend_hash_time(e.password)
+                otps.spend_hash_time(self.app, e.password)
                 resp.data = b'{"otpId":"' + random_id().encode() + b'"}'
                 return
             # NOTE: as PocketBase, outside dev mode a flood of requests gets the last code again.

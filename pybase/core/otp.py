@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from pybase.core.errors import NotFoundError
 from pybase.core.mail import send_in_background
 from pybase.core.mail.record_mails import send_record_otp
-from pybase.core.records import hash_password
+from pybase.core.records import BCRYPT_COST, hash_password
 from pybase.tools.ratelimit import RateLimiter
 from pybase.tools.security import random_string
 from pybase.tools.types import now, parse_datetime
@@ -83,9 +83,10 @@ def reusable(app: App, auth_record: Record) -> Record | None:
     return otps[0] if recent > MAX_RECENT_OTPS else None
 
 
-def spend_hash_time(password: str) -> None:
+def spend_hash_time(app: App, password: str) -> None:
     """Hash ``password`` for nothing: the cost of storing a new code, spent for an unknown email."""
-    hash_password(password)
+    field = app.find_collection(OTPS).field("password")
+    hash_password(password, getattr(field, "cost", 0) or BCRYPT_COST)
 
 
 def validate_password(otp: Record, password: str) -> bool:

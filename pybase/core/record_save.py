@@ -24,7 +24,7 @@ from pybase.core.errors import (
 )
 from pybase.core.events import ModelEvent, RecordEvent
 from pybase.core.fields.text import generate_from_pattern
-from pybase.core.records import Record, hash_password
+from pybase.core.records import BCRYPT_COST, Record, hash_password
 from pybase.store.dialect import json_array_contains
 
 if TYPE_CHECKING:
@@ -146,7 +146,9 @@ def _write(
             )
         pending = record.pending_passwords()
         for name, plain in pending.items():
-            record.set(name, hash_password(plain) if plain else "")
+            # NOTE: at the field's bcrypt cost when it sets one (8 for _otps), as PocketBase.
+            cost = getattr(collection.field(name), "cost", 0) or BCRYPT_COST
+            record.set(name, hash_password(plain, cost) if plain else "")
         if collection.is_auth and not record.is_new and _renews_token_key(record, pending):
             token_field = collection.field("tokenKey")
             pattern = getattr(token_field, "autogeneratePattern", "") or "[a-zA-Z0-9]{50}"

@@ -14,14 +14,14 @@ if TYPE_CHECKING:
 BCRYPT_COST = 10
 
 
-def hash_password(plain: str) -> str:
-    """bcrypt hash at PocketBase's cost (10); a password over bcrypt's 72 bytes is an error."""
+def hash_password(plain: str, cost: int = BCRYPT_COST) -> str:
+    """bcrypt hash (PocketBase's default cost 10); a password over bcrypt's 72 bytes is an error."""
     secret = plain.encode()
     if len(secret) > 72:
         # NOTE: as Go's bcrypt, never cut silently (the field validator refuses it first; this
         # guards saves that skip validation).
         raise ValueError("bcrypt: password length exceeds 72 bytes")
-    return bcrypt.hashpw(secret, bcrypt.gensalt(BCRYPT_COST)).decode()
+    return bcrypt.hashpw(secret, bcrypt.gensalt(cost)).decode()
 
 
 def check_password(plain: str, hashed: str) -> bool:

@@ -164,3 +164,12 @@ def test_unverified_record_is_verified_by_a_code_sent_to_its_email(server, mailb
     # without MFA the pre-set password no longer works (pre-hijacking guard)
     assert server.request("POST", "/api/collections/users/auth-with-password",
                           json={"identity": USER1_EMAIL, "password": "1234567890"}).status_code == 400
+
+
+def test_codes_are_hashed_at_the_otps_field_cost(server, mailbox):
+    enable_otp(server)
+    request_code(server, mailbox)
+    (row,) = otps(server)
+    assert row["password"].startswith("$2") and row["password"].split("$")[2] == "08"  # _otps' password cost, as PocketBase
+    user = server.app.find_record_by_id("users", USER1_ID)
+    assert user.get("password").split("$")[2] == "10"  # the default cost elsewhere
