@@ -173,3 +173,13 @@ def test_codes_are_hashed_at_the_otps_field_cost(server, mailbox):
     assert row["password"].startswith("$2") and row["password"].split("$")[2] == "08"  # _otps' password cost, as PocketBase
     user = server.app.find_record_by_id("users", USER1_ID)
     assert user.get("password").split("$")[2] == "10"  # the default cost elsewhere
+
+
+def test_a_flood_of_requests_gets_the_last_code_again(server, mailbox):
+    enable_otp(server)
+    ids = [request_code(server, mailbox)[0] for _ in range(10)]
+    sent = len(mailbox.messages)
+    resp = server.request("POST", REQUEST_URL, json={"email": USER1_EMAIL})
+    assert resp.status_code == 200 and resp.json()["otpId"] in ids  # PocketBase: the newest of the recent ones
+    assert len(otps(server)) == 10
+    assert mail_queue(server.app).wait_idle(10) and len(mailbox.messages) == sent  # no new code, no new mail
