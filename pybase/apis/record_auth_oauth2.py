@@ -27,7 +27,7 @@ from pybase.apis.request_body import REQUEST_CONTEXT_ENV, read_body, request_inf
 from pybase.core import oauth2
 from pybase.core.errors import FieldError, NotFoundError, PyBaseError, required
 from pybase.core.events import RecordAuthWithOAuth2RequestEvent
-from pybase.core.realtime import Message
+from pybase.core.realtime import IP_KEY, Message
 from pybase.tools.oauth2 import OAuth2Error
 from pybase.tools.security import random_string
 
@@ -293,7 +293,7 @@ class OAuth2RedirectResource:
             return _redirect(req, resp, REDIRECT_FAILURE)
         try:
             # SECURITY: the browser that finished the sign-in must be the one that subscribed.
-            ip = client.get("pbRealtimeClientIP")
+            ip = client.get(IP_KEY)
             if ip and ip != real_ip(req):
                 return _redirect(req, resp, REDIRECT_FAILURE)
             if data.get("user") and code and not error:
