@@ -110,7 +110,10 @@ class RateLimits:
         limiter = self._limiters.get(bucket)
         if limiter is None:
             with self._lock:
-                limiter = self._limiters.setdefault(bucket, RateLimiter(rule.max_requests, rule.duration))
+                # NOTE: with several worker processes the counts are shared (app.rate_windows).
+                limiter = self._limiters.setdefault(
+                    bucket, RateLimiter(rule.max_requests, rule.duration, shared=self.app.rate_windows, name=bucket),
+                )
             self._schedule_cleanup()
         key = real_ip(req)
         if key and not limiter.allow(key):

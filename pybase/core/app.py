@@ -72,6 +72,8 @@ class App:
         auth_refs.register(self)
         installer.register(self)
         self._broker = SubscriptionsBroker()
+        #: rate-limit windows counted with the other worker processes (None: this process alone)
+        self.rate_windows: Any = None
         #: committed record changes on their way to the realtime streams (one per process today)
         self.event_bus: EventBus = InProcessBus()
         self.bootstrapped = False

@@ -79,3 +79,69 @@ class SharedCounters:
             self._map.close()
         except (BufferError, ValueError):
             pass
+
+
+_WINDOW = struct.Struct("<QqqI4x")  # key hash, window start, window end (unix s), requests left
+_WINDOW_SLOTS = 8192
+_PROBES = 16
+
+
+class SharedWindows:
+    """Fixed-window request counts shared by every worker (rate limits that hold in total).
+
+    An open-addressing table of :data:`_WINDOW_SLOTS` windows in a mapped file, changed under a
+    file lock. A window is found by its key's hash; a full neighbourhood reuses the window that
+    ended first (a client forgotten early gets a fresh window, as after ``clean``).
+    """
+
+    def __init__(self, path: str) -> None:
+        size = _WINDOW.size * _WINDOW_SLOTS
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if os.fstat(fd).st_size < size:
+                os.ftruncate(fd, size)
+            self._map = mmap.mmap(fd, size)
+        finally:
+            os.close(fd)
+        self._lock = ProcessLock(path + ".lock")
+        self._thread_lock = threading.Lock()
+
+    def allow(self, key: str, max_requests: int, seconds: int, now: int) -> bool:
+        """Count one request of ``key``; False when its window has none left (as RateLimiter)."""
+        import hashlib
+
+        wanted = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little") | 1
+        with self._thread_lock:
+            self._lock.acquire()
+            try:
+                return self._allow(wanted, max_requests, seconds, now)
+            finally:
+                self._lock.release()
+
+    def _allow(self, wanted: int, max_requests: int, seconds: int, now: int) -> bool:
+        free = oldest = -1
+        oldest_end = 0
+        home = wanted % _WINDOW_SLOTS
+        for probe in range(_PROBES):
+            slot = (home + probe) % _WINDOW_SLOTS
+            found, start, end, left = _WINDOW.unpack_from(self._map, slot * _WINDOW.size)
+            if found == wanted:
+                if now - start >= seconds:
+                    start, left = now, max_requests
+                allowed = left > 0
+                _WINDOW.pack_into(self._map, slot * _WINDOW.size, wanted, start, start + seconds, max(left - 1, 0))
+                return allowed
+            if found == 0 and free < 0:
+                free = slot
+            elif oldest < 0 or end < oldest_end:
+                oldest, oldest_end = slot, end
+        slot = free if free >= 0 else oldest
+        _WINDOW.pack_into(self._map, slot * _WINDOW.size, wanted, now, now + seconds, max(max_requests - 1, 0))
+        return max_requests > 0
+
+    def close(self) -> None:
+        self._lock.close()
+        try:
+            self._map.close()
+        except (BufferError, ValueError):
+            pass

@@ -10,21 +10,35 @@ from __future__ import annotations
 import ipaddress
 import threading
 import time
+from typing import Protocol
+
+
+class SharedCounts(Protocol):
+    """Windows counted together with other processes (see ``pybase.store.shared.SharedWindows``)."""
+
+    def allow(self, key: str, max_requests: int, seconds: int, now: int) -> bool: ...
 
 
 class RateLimiter:
     """Counts requests per client key in fixed windows."""
 
-    def __init__(self, max_requests: int, seconds: int, forget_after: int = 1800) -> None:
+    def __init__(
+        self, max_requests: int, seconds: int, forget_after: int = 1800, *, shared: SharedCounts | None = None, name: str = "",
+    ) -> None:
         self.max_requests = max_requests
         self.seconds = seconds
         self.forget_after = forget_after
         self._clients: dict[str, list[int]] = {}  # key -> [window start, requests left]
         self._lock = threading.Lock()
+        #: counts kept with other processes (worker processes of one server), under ``name``
+        self.shared = shared
+        self.name = name
 
     def allow(self, key: str) -> bool:
         """Count one request of ``key``; False when its window has none left."""
         now = int(time.time())
+        if self.shared is not None:
+            return self.shared.allow(self.name + "\x00" + key, self.max_requests, self.seconds, now)
         with self._lock:
             client = self._clients.get(key)
             if client is None:

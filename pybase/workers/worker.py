@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pybase.core.realtime import AUTH_KEY, IP_KEY
 from pybase.core.realtime.bus import ProcessBus
 from pybase.core.records import Record
-from pybase.store.shared import GENERATION, ProcessLock, SharedCounters
+from pybase.store.shared import GENERATION, ProcessLock, SharedCounters, SharedWindows
 
 if TYPE_CHECKING:
     from pybase.core.app import App
@@ -34,6 +34,7 @@ WRITE_LOCK_FILE = ".pybase_write.lock"
 AUX_WRITE_LOCK_FILE = ".pybase_aux_write.lock"
 LEADER_LOCK_FILE = ".pybase_leader.lock"
 SHARED_FILE = ".pybase_shared"
+RATE_LIMIT_FILE = ".pybase_ratelimits"
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ class WorkerRuntime:
         aux = app.logs.database()
         if aux is not None:
             aux.share_with_processes(os.path.join(data, AUX_WRITE_LOCK_FILE), checkpoints=False)
+        app.rate_windows = SharedWindows(os.path.join(data, RATE_LIMIT_FILE))
         self._seen = self.counters.get(GENERATION)
         self._refresh_lock = threading.Lock()
         self.leader = False

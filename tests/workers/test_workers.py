@@ -191,3 +191,25 @@ def test_hooks_reload_in_every_worker_and_sighup_replaces_them_without_a_refused
         stop.set()
         thread.join()
     assert not failures, failures[:5]
+
+
+def test_rate_limits_hold_in_total_across_workers_and_logs_reach_one_database(two: Served) -> None:
+    su = _notes(two)
+    settings = {"rateLimits": {"enabled": True, "rules": [
+        {"label": "GET /api/collections/notes/records", "maxRequests": 7, "duration": 60},
+    ]}}
+    assert requests.patch(f"{two.base}/api/settings", json=settings, headers=su, timeout=30).status_code == 200
+    statuses = [
+        requests.get(f"{two.base}/api/collections/notes/records", headers={"Connection": "close"}, timeout=30).status_code
+        for _ in range(20)
+    ]
+    assert statuses.count(200) == 7 and statuses.count(429) == 13, statuses
+    # every worker's request log lands in the one auxiliary.db
+    deadline = time.monotonic() + 15
+    while True:
+        logs = requests.get(f"{two.base}/api/logs", params={"filter": "data.status = 429", "perPage": 50}, headers=su, timeout=30).json()
+        if logs.get("totalItems") == 13:
+            break
+        assert time.monotonic() < deadline, logs
+        time.sleep(0.5)
+    assert "database is locked" not in two.log.read_text()
