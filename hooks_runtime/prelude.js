@@ -262,7 +262,25 @@
     isAuth() { return this.type === "auth"; }
     isBase() { return this.type === "base"; }
     isView() { return this.type === "view"; }
-    tableName() { return this.name; }
+    tableName() { return "_collections"; }
+    addIndex(name, unique, columnsExpr, optWhereExpr) {
+      this.removeIndex(name);
+      this.indexes = this.indexes || [];
+      this.indexes.push("CREATE " + (unique ? "UNIQUE " : "") + "INDEX `" + name + "` ON `" + this.name + "` (" +
+        columnsExpr + ")" + (optWhereExpr ? " WHERE " + optWhereExpr : ""));
+    }
+    removeIndex(name) {
+      const at = (this.indexes || []).findIndex((idx) => indexName(idx).toLowerCase() === String(name).toLowerCase());
+      if (at >= 0) this.indexes.splice(at, 1);
+    }
+    getIndex(name) {
+      return (this.indexes || []).find((idx) => indexName(idx).toLowerCase() === String(name).toLowerCase()) || "";
+    }
+  }
+  // The name of an index from its CREATE INDEX statement.
+  function indexName(sql) {
+    const m = /INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?[`"\[]?([\w.]+?)[`"\]]?\s+ON\b/i.exec(String(sql));
+    return m ? m[1].replace(/^\w+\./, "") : "";
   }
 
   function fieldList(fields) {
@@ -485,8 +503,17 @@
 
   const appCall = (name) => (...args) => call("app." + name, ...args);
   const isCollection = (m) => m instanceof Collection;
+  // A rule set to undefined is nil in PocketBase's struct (superusers only): null, not left out.
+  const RULE_KEYS = ["listRule", "viewRule", "createRule", "updateRule", "deleteRule", "authRule", "manageRule"];
+  function withNullRules(model) {
+    const data = plain(model);
+    for (const key of RULE_KEYS) {
+      if (Object.prototype.hasOwnProperty.call(model, key) && model[key] === undefined) data[key] = null;
+    }
+    return data;
+  }
   function saveCollection(model) {
-    const saved = call("app.saveCollection", plain(model));
+    const saved = call("app.saveCollection", withNullRules(model));
     Object.assign(model, saved);
     fieldList(model.fields);
     return null;

@@ -692,6 +692,9 @@ declare class Collection {
   isBase(): boolean;
   isView(): boolean;
   tableName(): string;
+  addIndex(name: string, unique: boolean, columnsExpr: string, optWhereExpr?: string): void;
+  removeIndex(name: string): void;
+  getIndex(name: string): string;
   [key: string]: any;
 }
 

@@ -36,8 +36,14 @@ class SchemaChangeError(BadRequestError):
     """SQLite refused the table change (e.g. a dropped column a view still uses)."""
 
 
-def save_collection(app: App, col: Collection, old: Collection | None, renames: dict[str, str] | None = None) -> Collection:
-    """Create (``old`` is None) or update a collection and its table through the hooks."""
+def save_collection(
+    app: App, col: Collection, old: Collection | None, renames: dict[str, str] | None = None, *, validate: bool = True
+) -> Collection:
+    """Create (``old`` is None) or update a collection and its table through the hooks.
+
+    ``validate=False`` skips the validation step (PocketBase's SaveNoValidate: an import checks
+    every collection once all of them are saved).
+    """
     verb = "create" if old is None else "update"
     title = verb.title()
     hooks = app.hooks
@@ -58,12 +64,13 @@ def save_collection(app: App, col: Collection, old: Collection | None, renames: 
                     col.view_errors = ex.errors
             touch(col, creating=old is None)
             retarget_indexes(col)
-            hooks["onModelValidate"].trigger(
-                ModelEvent(app, col),
-                lambda me: hooks["onCollectionValidate"].trigger(
-                    CollectionEvent(app, col), lambda ce: validate_collection(ce.collection, old)
-                ),
-            )
+            if validate:
+                hooks["onModelValidate"].trigger(
+                    ModelEvent(app, col),
+                    lambda me: hooks["onCollectionValidate"].trigger(
+                        CollectionEvent(app, col), lambda ce: validate_collection(ce.collection, old)
+                    ),
+                )
 
             def execute(_: CollectionEvent) -> Any:
                 rotate_auth_secret_on_rule_change(col, old)
@@ -182,20 +189,37 @@ def import_collections(app: App, items: list[dict[str, Any]], delete_missing: bo
                     delete_collection(app, col, integrity_checks=False)
         # NOTE: views last, so the collections they select from exist first.
         planned.sort(key=lambda item: str(item[0].get("type") or (item[1].type if item[1] else "")) == "view")
+        # NOTE: as PocketBase, every collection is saved first and validated after, so a relation
+        # may point at a collection listed later in the same import.
+        saved: list[tuple[dict[str, Any], Collection, Collection | None]] = []
         for data, existing in planned:
             existing = app.registry.find(existing.id) if existing is not None else None
-            _import_one(app, data, existing, delete_missing)
+            col = _import_one(app, data, existing, delete_missing, validate=False)
+            saved.append((data, col, existing))
+        for data, col, existing in saved:
+            current = app.registry.find(col.id) or col
+            current.registry = app.registry
+            try:
+                validate_collection(current, existing if existing is not None else current)
+            except ValidationError as ex:
+                raise _import_error(data, existing, ex) from ex
 
 
-def _import_one(app: App, data: dict[str, Any], existing: Collection | None, delete_missing: bool) -> Collection:
+def _import_error(data: dict[str, Any], existing: Collection | None, ex: ValidationError) -> BadRequestError:
+    name = str(data.get("name") or (existing.name if existing else ""))
+    cid = existing.id if existing else str(data.get("id") or "")
+    detail = orjson.dumps(ex.data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
+    return BadRequestError(f'Data validations failed for collection "{name}" ({cid}):\n{detail}')
+
+
+def _import_one(
+    app: App, data: dict[str, Any], existing: Collection | None, delete_missing: bool, *, validate: bool = True
+) -> Collection:
     try:
         if existing is None:
-            col = new_collection(data)
-            if not _lists_field(data, "id") and col.type != "view":
-                # NOTE: as PocketBase, an omitted id field is appended at the end, not prepended.
-                col.fields = [f for f in col.fields if f.name != "id"] + [f for f in col.fields if f.name == "id"]
-                col.invalidate()
-            return save_collection(app, col, None)
+            # NOTE: a new collection gets its omitted id field first (checked on PocketBase 0.40.6);
+            # an existing one keeps its system fields, appended after the imported ones (below).
+            return save_collection(app, new_collection(data), None, validate=validate)
         col = existing.clone()
         changes = {k: v for k, v in data.items() if k != "id"}
         if delete_missing and changes.get("fields") is None:
@@ -206,19 +230,11 @@ def _import_one(app: App, data: dict[str, Any], existing: Collection | None, del
             if field.id not in present and (field.system or not delete_missing):
                 col.fields.append(new_field(field.to_json()))
         col.invalidate()
-        return save_collection(app, col, existing, renames)
+        return save_collection(app, col, existing, renames, validate=validate)
     except UnknownFieldType as ex:
         raise BadRequestError(f"missing or unknown field type {ex}") from ex
     except ValidationError as ex:
-        name = str(data.get("name") or (existing.name if existing else ""))
-        cid = existing.id if existing else str(data.get("id") or "")
-        detail = orjson.dumps(ex.data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
-        raise BadRequestError(f'Data validations failed for collection "{name}" ({cid}):\n{detail}') from ex
-
-
-def _lists_field(data: dict[str, Any], name: str) -> bool:
-    fields = data.get("fields")
-    return isinstance(fields, list) and any(isinstance(f, dict) and f.get("name") == name for f in fields)
+        raise _import_error(data, existing, ex) from ex
 
 
 def _run(app: App, col: Collection, verb: str, run: Callable[[], Any]) -> None:

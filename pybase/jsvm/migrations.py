@@ -152,6 +152,24 @@ GLUE = r"""
     isBase() { return this.type === "base"; }
     isView() { return this.type === "view"; }
     tableName() { return "_collections"; }
+    addIndex(name, unique, columnsExpr, optWhereExpr) {
+      this.removeIndex(name);
+      this.indexes = this.indexes || [];
+      this.indexes.push("CREATE " + (unique ? "UNIQUE " : "") + "INDEX `" + name + "` ON `" + this.name + "` (" +
+        columnsExpr + ")" + (optWhereExpr ? " WHERE " + optWhereExpr : ""));
+    }
+    removeIndex(name) {
+      const at = (this.indexes || []).findIndex((idx) => indexName(idx).toLowerCase() === String(name).toLowerCase());
+      if (at >= 0) this.indexes.splice(at, 1);
+    }
+    getIndex(name) {
+      return (this.indexes || []).find((idx) => indexName(idx).toLowerCase() === String(name).toLowerCase()) || "";
+    }
+  }
+  // The name of an index from its CREATE INDEX statement.
+  function indexName(sql) {
+    const m = /INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?[`"\[]?([\w.]+?)[`"\]]?\s+ON\b/i.exec(String(sql));
+    return m ? m[1].replace(/^\w+\./, "") : "";
   }
   const collectionFrom = (data) => load(prepare(Object.create(Collection.prototype)), data);
 
@@ -185,9 +203,18 @@ GLUE = r"""
     app[key] = typeof value === "function" ? (...args) => value.apply(base, args.map(unwrap)) : value;
   }
   const findCollection = (id) => collectionFrom(call("collection.find", unwrap(id)));
+  // A rule set to undefined is nil in PocketBase's struct (superusers only): null, not left out.
+  const RULE_KEYS = ["listRule", "viewRule", "createRule", "updateRule", "deleteRule", "authRule", "manageRule"];
+  function withNullRules(model) {
+    const data = plain(model);
+    for (const key of RULE_KEYS) {
+      if (Object.prototype.hasOwnProperty.call(model, key) && model[key] === undefined) data[key] = null;
+    }
+    return data;
+  }
   function saveModel(model, validate) {
     if (model instanceof Collection) {
-      load(model, call("collection.save", plain(model)));
+      load(model, call("collection.save", withNullRules(model)));
       return null;
     }
     return validate ? base.save(model) : base.saveNoValidate(model);
@@ -350,14 +377,23 @@ def _new_collection(data: Any) -> Collection:
     if not isinstance(data, dict):
         raise BadRequestError("a collection must be an object")
     try:
-        return new_collection(data)
+        # NOTE: as PocketBase's new Collection(data): a given field list replaces the system
+        # fields, which the save puts back (id first, the others after the given ones).
+        return new_collection(data, system_fields_first=not isinstance(data.get("fields"), list))
     except UnknownFieldType as ex:
         raise BadRequestError(f"missing or unknown field type {ex}") from ex
 
 
 def collection_new(app: App, data: Any) -> dict[str, Any]:
-    """``new Collection(data)``: the JSON of a new collection with PocketBase's defaults."""
-    return _new_collection(data).to_json()
+    """``new Collection(data)``: the JSON of a new collection with PocketBase's defaults.
+
+    As PocketBase's, a given field list replaces the system fields until the collection is saved.
+    """
+    out = _new_collection(data).to_json()
+    if isinstance(data, dict) and isinstance(data.get("fields"), list):
+        given = {f.get("name") for f in data["fields"] if isinstance(f, dict)}
+        out["fields"] = [f for f in out["fields"] if f.get("name") in given]
+    return out
 
 
 def collection_find(app: App, id_or_name: Any) -> dict[str, Any]:

@@ -153,6 +153,8 @@ GLOBALS: tuple[JsGlobal, ...] = (
     ), "The request data rules see (@request.*): method, query, headers, body, auth, context."),
     JsGlobal("Collection", "class", "(data?: {[key: string]: any})", _m(
         "isAuth(): boolean", "isBase(): boolean", "isView(): boolean", "tableName(): string",
+        "addIndex(name: string, unique: boolean, columnsExpr: string, optWhereExpr?: string): void",
+        "removeIndex(name: string): void", "getIndex(name: string): string",
     ), "A collection: a plain copy of its JSON (id, name, type, fields, indexes, rules...).", impl=("collection",)),
     JsGlobal("DynamicModel", "class", "(shape?: {[key: string]: any})", (), "A row shape for $app.db() queries."),
     JsGlobal("Middleware", "class", "(fn: (e: RequestEvent) => void, priority?: number, id?: string)", (), "A route middleware with a priority and id."),
@@ -560,11 +562,10 @@ ABSENT: dict[str, str] = {
 _PENDING14 = "pending issue #14 (JS surface): not built in pybase yet"
 ABSENT.update(_absent(
     _PENDING14,
-    "AutodateField", "BoolField", "Collection.addIndex", "Collection.dbExport", "Collection.getIndex",
-    "Collection.removeIndex", "DateField", "EditorField", "EmailField", "Field", "FieldsList",
-    "FieldsList.add", "FieldsList.addAt", "FieldsList.asMap", "FieldsList.fieldNames", "FieldsList.getById",
-    "FieldsList.getByName", "FieldsList.removeById", "FieldsList.removeByName", "FileField", "GeoPointField",
-    "JSONField", "Logger.log", "NumberField", "PasswordField", "RelationField",
+    "AutodateField", "BoolField", "Collection.dbExport", "DateField", "EditorField", "EmailField", "Field",
+    "FieldsList", "FieldsList.add", "FieldsList.addAt", "FieldsList.asMap", "FieldsList.fieldNames",
+    "FieldsList.getById", "FieldsList.getByName", "FieldsList.removeById", "FieldsList.removeByName",
+    "FileField", "GeoPointField", "JSONField", "Logger.log", "NumberField", "PasswordField", "RelationField",
     "RequestEvent.findUploadedFiles", "SelectField", "TextField", "URLField", "migrate", "nullArray",
     "nullBool", "nullFloat", "nullInt", "nullObject", "nullString",
 ))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -150,6 +151,20 @@ def _check_expect(item: dict[str, Any], answer: Answer, raw: requests.Response) 
     return None
 
 
+_CLONE_ID_RE = re.compile(r"^_clone_[A-Za-z0-9]{4}$")
+
+
+def _random_ids(value: Any) -> Any:
+    """Ids both servers pick at random by design (a view field cloned from its source column)."""
+    if isinstance(value, dict):
+        return {k: _random_ids(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_random_ids(v) for v in value]
+    if isinstance(value, str) and _CLONE_ID_RE.match(value):
+        return "<clone id>"
+    return value
+
+
 def _ask(target: Target, item: dict[str, Any]) -> tuple[Answer, requests.Response]:
     """Send a case request (redirects not followed) and normalise the answer."""
     req = _request(item)
@@ -164,7 +179,7 @@ def _ask(target: Target, item: dict[str, Any]) -> tuple[Answer, requests.Respons
     elif req.json is not None:
         kwargs["json"] = req.json
     raw = target.session.request(req.method, target.base_url + req.path, **kwargs)
-    answer = normalise(raw)
+    answer = Answer(raw.status_code, _random_ids(normalise(raw).body))
     if item.get("compareContentType"):
         answer = Answer(answer.status, {"body": answer.body, "contentType": raw.headers.get("Content-Type")})
     return answer, raw

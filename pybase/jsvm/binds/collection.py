@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from pybase.jsvm.pool import Executor
 from pybase.core.collections import Collection, apply_changes, new_collection
 from pybase.core.errors import BadRequestError
 from pybase.core.fields import UnknownFieldType, new_field
+
+if TYPE_CHECKING:
+    from pybase.jsvm.pool import Executor
 
 
 def collection_of(ex: Executor, value: Any) -> Collection:
@@ -27,7 +28,9 @@ def save_collection(ex: Executor, data: Any) -> dict[str, Any]:
     existing = app.registry.find(str(data["id"])) if data.get("id") else None
     try:
         if existing is None:
-            col = new_collection(data)
+            # NOTE: as PocketBase's new Collection(data): a given field list replaces the system
+            # fields, which the save puts back (id first, the others after the given ones).
+            col = new_collection(data, system_fields_first=not isinstance(data.get("fields"), list))
             col.registry = app.registry
             saved = app.save_collection(col)
         else:
