@@ -287,6 +287,8 @@ class PyBase:
 
             die_with_parent()
             runtime = WorkerRuntime(self.core, ctx)  # NOTE: before wsgi(): it sets the event bus
+            if self.core.restart is not None:
+                self.core.restart = lambda stop=self.core.restart: runtime.restart_all(stop)
         wsgi = self.wsgi()
         served: Any = wsgi if runtime is None else runtime.wrap(wsgi)
         sockets = [ctx.listen_socket()] if ctx is not None else None

@@ -253,6 +253,14 @@ def _serve(app: PyBase, config: Config) -> int:
     except (OSError, OverflowError) as ex:
         raise CliError(f"cannot listen on {config.http}: {_reason(ex)}") from ex
     if app.core.backups.pending_restore is not None:
+        if worker_context() is not None:
+            # NOTE: a worker restores once the others are gone; the supervisor restarts them all.
+            from pybase.workers.worker import wait_alone
+
+            if not wait_alone(app.core.data_dir):
+                raise CliError("the other workers did not stop: the backup was not restored")
+            app.core.backups.swap_in()
+            return 0
         app.core.backups.swap_in()
         _restart_process()
     return 0

@@ -72,6 +72,7 @@ class Supervisor:
         self.rolling: list[int] = []  # indexes still to replace (SIGHUP)
         self.replacing: Worker | None = None  # the new worker of the index being replaced
         self.next_name = 0
+        self.exclusive: int | None = None  # the pid of a worker restoring a backup alone
 
     # ---- start ----------------------------------------------------------------------------------
 
@@ -180,6 +181,16 @@ class Supervisor:
         elif frame.get("t") == "ready":
             worker.ready = True
             log.info("worker %d (pid %d) serves", worker.index, worker.proc.pid)
+        elif frame.get("t") == "exclusive" and self.exclusive is None:
+            # A backup restore: every other worker stops; all start again once it is done.
+            self.exclusive = worker.proc.pid
+            self.rolling, self.pending_restarts = [], {}
+            log.info("worker %d (pid %d) restores a backup: stopping the others", worker.index, worker.proc.pid)
+            for other in self.workers.values():
+                if other is not worker:
+                    other.retiring = True
+                    with contextlib.suppress(ProcessLookupError):
+                        other.proc.send_signal(signal.SIGTERM)
 
     def _conn_closed(self, conn: socket.socket) -> None:
         with contextlib.suppress(KeyError, ValueError):
@@ -191,6 +202,10 @@ class Supervisor:
             if code is None:
                 continue
             del self.workers[pid]
+            if pid == self.exclusive:
+                self.exclusive = None
+                log.info("backup restored (worker exited with %s): starting the workers again", code)
+                continue
             if self.stopping or worker.retiring:
                 continue
             lived = time.monotonic() - worker.started
@@ -200,11 +215,21 @@ class Supervisor:
             self.pending_restarts[worker.index] = time.monotonic() + pause
 
     def _maintain(self) -> None:
+        if self.exclusive is not None:
+            return
         now = time.monotonic()
         for index, when in list(self.pending_restarts.items()):
             if when <= now:
                 del self.pending_restarts[index]
                 self._spawn(index)
+        live = [w for w in self.workers.values() if not w.retiring]
+        if not live and not self.pending_restarts:
+            self._spawn(0)  # NOTE: after a restore: one first (it applies migrations), then the rest
+        elif any(w.ready for w in live):
+            present = {w.index for w in live} | set(self.pending_restarts) | set(self.rolling)
+            for index in range(self.count):
+                if index not in present:
+                    self._spawn(index)
         self._roll()
 
     # ---- SIGHUP: one by one ---------------------------------------------------------------------

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import fcntl
 import logging
 import os
 import signal
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -35,6 +38,7 @@ AUX_WRITE_LOCK_FILE = ".pybase_aux_write.lock"
 LEADER_LOCK_FILE = ".pybase_leader.lock"
 SHARED_FILE = ".pybase_shared"
 RATE_LIMIT_FILE = ".pybase_ratelimits"
+ALIVE_LOCK_FILE = ".pybase_alive.lock"  # every worker holds it shared while it runs
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,24 @@ def worker_context() -> WorkerContext | None:
         listen_fd=int(os.environ[LISTEN_FD_ENV]),
         bus_address="\0" + os.environ[BUS_ENV][1:],
     )
+
+
+def wait_alone(data_dir: str, timeout: float = 60.0) -> bool:
+    """Wait until no other worker of ``data_dir`` runs (after this one's :meth:`close`)."""
+    fd = os.open(os.path.join(data_dir, ALIVE_LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o600)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                return True
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    return False
+                time.sleep(0.05)
+    finally:
+        os.close(fd)
 
 
 def die_with_parent() -> None:
@@ -113,6 +135,8 @@ class WorkerRuntime:
         if aux is not None:
             aux.share_with_processes(os.path.join(data, AUX_WRITE_LOCK_FILE), checkpoints=False)
         app.rate_windows = SharedWindows(os.path.join(data, RATE_LIMIT_FILE))
+        self._alive = os.open(os.path.join(data, ALIVE_LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._alive, fcntl.LOCK_SH)
         self._seen = self.counters.get(GENERATION)
         self._refresh_lock = threading.Lock()
         self.leader = False
@@ -228,8 +252,19 @@ class WorkerRuntime:
             if self._try_lead():
                 return
 
+    def restart_all(self, stop: Callable[[], Any]) -> None:
+        """A backup restore: the supervisor stops the other workers, this one stops serving; the
+        restore then waits until it is alone (:func:`wait_alone`) and the supervisor starts
+        every worker again on the restored data."""
+        bus = self.app.event_bus
+        if isinstance(bus, ProcessBus):
+            bus.client.send({"t": "exclusive", "pid": os.getpid()})
+        stop()
+
     def close(self) -> None:
         self._stop.set()
+        with contextlib.suppress(OSError):
+            os.close(self._alive)  # NOTE: releases this worker's shared lock
         self.app.event_bus.close()
         self._leader_lock.close()
         self.counters.close()

@@ -213,3 +213,27 @@ def test_rate_limits_hold_in_total_across_workers_and_logs_reach_one_database(tw
         assert time.monotonic() < deadline, logs
         time.sleep(0.5)
     assert "database is locked" not in two.log.read_text()
+
+
+def test_a_backup_restore_stops_every_worker_and_starts_them_on_the_restored_data(two: Served) -> None:
+    su = _notes(two)
+    for text in ("kept one", "kept two"):
+        requests.post(f"{two.base}/api/collections/notes/records", json={"t": text}, timeout=30).raise_for_status()
+    assert requests.post(f"{two.base}/api/backups", json={"name": "before.zip"}, headers=su, timeout=60).status_code == 204
+    requests.post(f"{two.base}/api/collections/notes/records", json={"t": "after the backup"}, timeout=30).raise_for_status()
+    before = _worker_pids(two)
+    assert requests.post(f"{two.base}/api/backups/before.zip/restore", headers=su, timeout=30).status_code == 204
+    deadline = time.monotonic() + 90
+    while True:
+        texts: set[tuple[str, ...]] = set()
+        try:
+            for _ in range(8):
+                resp = requests.get(f"{two.base}/api/collections/notes/records?sort=t", headers={"Connection": "close"}, timeout=5)
+                texts.add(tuple(r["t"] for r in resp.json()["items"]))
+        except (requests.RequestException, ValueError, KeyError):
+            texts = set()
+        if texts == {("kept one", "kept two")} and len(_worker_pids(two) - before) >= 2:
+            break
+        assert time.monotonic() < deadline, (texts, two.log.read_text()[-3000:])
+        time.sleep(0.3)
+    assert two.proc.poll() is None  # the supervisor kept running

@@ -40,6 +40,8 @@ TEMP_DIR = ".pb_temp_to_delete"  # as PocketBase: emptied at every start
 DATABASES = ("data.db", "auxiliary.db")
 # What a backup leaves out (PocketBase's list, plus the live databases' side files).
 EXCLUDED = frozenset({BACKUPS_DIR, TEMP_DIR, ".pb_notify", ".autocert_cache", "lost+found"})
+# Files of the running worker processes (locks, shared counters): never archived nor replaced.
+RUNTIME_PREFIX = ".pybase_"
 _SIDE_FILE_RE = re.compile(r"^(?:data|auxiliary)\.db(?:-wal|-shm|-journal)$")
 
 
@@ -237,10 +239,10 @@ class BackupStore:
         data_dir = self.app.data_dir
         old = tempfile.mkdtemp(dir=os.path.join(data_dir, TEMP_DIR), prefix="pb_replaced_")
         for name in os.listdir(data_dir):
-            if name not in exclude:
+            if name not in exclude and not name.startswith(RUNTIME_PREFIX):
                 shutil.move(os.path.join(data_dir, name), os.path.join(old, name))
         for name in os.listdir(extracted):
-            if name not in exclude:
+            if name not in exclude and not name.startswith(RUNTIME_PREFIX):
                 shutil.move(os.path.join(extracted, name), os.path.join(data_dir, name))
         log.info("restored pb_data from a backup (the replaced files are in %s until the next start)", old)
 
@@ -308,7 +310,10 @@ def _data_files(data_dir: str, exclude: set[str]) -> Iterator[tuple[str, str]]:
         rel_root = os.path.relpath(root, data_dir)
         if rel_root == ".":
             dirs[:] = [d for d in dirs if d not in exclude]
-            files = [f for f in files if f not in exclude and f not in DATABASES and not _SIDE_FILE_RE.match(f)]
+            files = [
+                f for f in files
+                if f not in exclude and f not in DATABASES and not _SIDE_FILE_RE.match(f) and not f.startswith(RUNTIME_PREFIX)
+            ]
         for name in files:
             path = os.path.join(root, name)
             yield path, os.path.normpath(os.path.join(rel_root, name))
