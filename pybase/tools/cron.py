@@ -79,8 +79,8 @@ class Job:
             log.exception("cron job %r failed", self.id)
 
     def to_json(self) -> dict[str, str]:
-        """``{"id", "expression"}`` as ``GET /api/crons`` lists it."""
-        return {"id": self.id, "expression": self.expression}
+        """``{"id", "expression"}`` as ``GET /api/crons`` lists it (a macro shows expanded, as PocketBase)."""
+        return {"id": self.id, "expression": MACROS.get(self.expression.strip(), self.expression)}
 
 
 class Cron:

@@ -76,7 +76,7 @@ def test_crons_list_has_js_jobs_sorted_then_builtins(srv):
     r = srv.request("GET", "/api/crons", headers=_su(srv))
     assert r.status_code == 200
     assert r.json() == [
-        {"id": "aa-hourly", "expression": "@hourly"},
+        {"id": "aa-hourly", "expression": "0 * * * *"},  # NOTE: expanded, as PocketBase lists it
         {"id": "boom", "expression": "0 0 1 1 *"},
         {"id": "zz-report", "expression": "*/5 * * * *"},
         # __pbOTPCleanup__ was removed by cronRemove() in the hooks file
