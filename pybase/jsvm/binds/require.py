@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from pybase.core.errors import NotFoundError
+
 if TYPE_CHECKING:
     from pybase.jsvm.pool import Executor
-import os
-
-from pybase.core.errors import NotFoundError
 
 
 def require_resolve(ex: Executor, path: str, base_dir: str) -> dict[str, Any]:
@@ -17,7 +17,9 @@ def require_resolve(ex: Executor, path: str, base_dir: str) -> dict[str, Any]:
     if os.path.isabs(path):
         candidates = [path]
     elif path.startswith(("./", "../")):
-        candidates = [os.path.join(base_dir or hooks_dir, path)]
+        # NOTE: as PocketBase, a relative path at the top of a hooks file is relative to the
+        # working directory; pybase also looks in pb_hooks. Inside a module: to that module.
+        candidates = [os.path.join(base_dir, path)] if base_dir else [os.path.join(os.getcwd(), path), os.path.join(hooks_dir, path)]
     else:
         candidates = [os.path.join(hooks_dir, path), os.path.join(hooks_dir, "node_modules", path)]
     for candidate in candidates:
