@@ -33,7 +33,16 @@ import requests
 
 from pybase.app import PyBase
 from pybase.config import Config
-from tests.conformance.harness import Answer, Request, Target, difference, normalise, pocketbase_or_skip
+from tests.conformance.harness import (
+    FIXED_ID_RE,
+    ID_RE,
+    Answer,
+    Request,
+    Target,
+    difference,
+    normalise,
+    pocketbase_or_skip,
+)
 from tests.data.filter_cases import PASSWORD, SUPERUSER_EMAIL, _free_port, pocketbase_binary
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -155,13 +164,16 @@ _CLONE_ID_RE = re.compile(r"^_clone_[A-Za-z0-9]{4}$")
 
 
 def _random_ids(value: Any) -> Any:
-    """Ids both servers pick at random by design (a view field cloned from its source column)."""
+    """Ids both servers pick at random by design (a view field cloned from its source column,
+    generated record ids wherever they appear)."""
     if isinstance(value, dict):
         return {k: _random_ids(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_random_ids(v) for v in value]
     if isinstance(value, str) and _CLONE_ID_RE.match(value):
         return "<clone id>"
+    if isinstance(value, str) and ID_RE.match(value) and not FIXED_ID_RE.match(value):
+        return "<generated id>"  # NOTE: also outside "id" keys (relation values)
     return value
 
 
