@@ -21,6 +21,8 @@ log = logging.getLogger("pybase.mail")
 WORKERS = 2
 #: jobs waiting at most; past that a mail is dropped and logged rather than memory growing
 MAX_WAITING = 10_000
+#: seconds a worker waits for work before its thread ends (a later mail starts a new one)
+IDLE_SECONDS = 30.0
 
 
 class MailQueue:
@@ -52,15 +54,23 @@ class MailQueue:
             return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
     def _start(self) -> None:
-        self._threads = [t for t in self._threads if t.is_alive()]
+        # NOTE: called with the lock held; a worker leaves this list (under the same lock) only
+        # when the queue is empty, so a job put after this call always has a worker.
         while len(self._threads) < self._workers:
             thread = threading.Thread(target=self._run, name=f"pybase-mail-{len(self._threads)}", daemon=True)
-            thread.start()
             self._threads.append(thread)
+            thread.start()
 
     def _run(self) -> None:
         while True:
-            what, job = self._jobs.get()
+            try:
+                what, job = self._jobs.get(timeout=IDLE_SECONDS)
+            except queue.Empty:
+                with self._lock:
+                    if self._jobs.empty():
+                        self._threads.remove(threading.current_thread())
+                        return
+                continue
             try:
                 job()
             except Exception:
