@@ -254,9 +254,10 @@
   }
 
   // A collection is a plain snapshot of its JSON; $app.save(collection) sends it back whole.
+  // new Collection(data) has PocketBase's defaults (system fields when no field list is given).
   class Collection {
     constructor(data) {
-      Object.assign(this, { type: "base", fields: [], indexes: [] }, plain(data || {}));
+      Object.assign(this, call("collection.new", plain(data || {})));
       fieldList(this.fields);
     }
     isAuth() { return this.type === "auth"; }
@@ -283,27 +284,70 @@
     return m ? m[1].replace(/^\w+\./, "") : "";
   }
 
-  function fieldList(fields) {
-    if (!Array.isArray(fields) || fields.getByName) return;
-    const hidden = (name, value) => Object.defineProperty(fields, name, { value: value });
-    hidden("getByName", (name) => fields.find((f) => f.name === name) || null);
-    hidden("getById", (id) => fields.find((f) => f.id === id) || null);
-    hidden("add", (...items) => {
-      for (const item of items) {
-        const at = fields.findIndex((f) => (item.id && f.id === item.id) || (!item.id && f.name === item.name));
-        if (at >= 0) fields[at] = Object.assign({ id: fields[at].id }, plain(item));
-        else fields.push(plain(item));
-      }
-    });
-    hidden("removeByName", (name) => {
-      const at = fields.findIndex((f) => f.name === name);
-      if (at >= 0) fields.splice(at, 1);
-    });
-    hidden("removeById", (id) => {
-      const at = fields.findIndex((f) => f.id === id);
-      if (at >= 0) fields.splice(at, 1);
-    });
+  // PocketBase's FieldsList on a collection's plain "fields" array (methods not enumerable, so
+  // JSON sees the fields only). add: an explicit id replaces the field with that id, no id the
+  // field with that name (keeping its id); a negative position replaces in place or appends.
+  function addField(list, pos, field) {
+    let byName = false;
+    let inPlace = false;
+    if (pos < 0) { inPlace = true; pos = list.length; } else if (pos > list.length) { pos = list.length; }
+    if (!field.id) {
+      byName = true;
+      const base = call("field.defaultId", field.type, field.name || "");
+      let id = base;
+      for (let i = 2; i < 1000 && list.some((f) => f.id === id); i++) id = base + i;
+      field.id = id;
+    }
+    for (let i = 0; i < list.length; i++) {
+      const same = byName ? (field.name && list[i].name === field.name) : list[i].id === field.id;
+      if (!same) continue;
+      if (byName) field.id = list[i].id;
+      if (inPlace) { list[i] = field; return; }
+      list.splice(i, 1);
+      if (pos > list.length) pos = list.length;
+      break;
+    }
+    list.splice(pos, 0, field);
   }
+
+  const FIELDS_LIST_METHODS = {
+    getById(id) { return this.find((f) => f.id === id) || null; },
+    getByName(name) { return this.find((f) => f.name === name) || null; },
+    removeById(id) { const i = this.findIndex((f) => f.id === id); if (i >= 0) this.splice(i, 1); },
+    removeByName(name) { const i = this.findIndex((f) => f.name === name); if (i >= 0) this.splice(i, 1); },
+    fieldNames() { return this.map((f) => f.name); },
+    asMap() { const out = {}; for (const f of this) out[f.name] = f; return out; },
+    add(...items) { for (const f of items) addField(this, -1, plain(f)); },
+    addAt(pos, ...items) {
+      const total = this.length;
+      items.forEach((f, i) => addField(this, pos < 0 ? -1 : (pos > total ? total + i : pos + i), plain(f)));
+    },
+  };
+
+  function fieldList(fields) {
+    if (!Array.isArray(fields) || fields.getByName) return fields;
+    for (const key of Object.keys(FIELDS_LIST_METHODS)) Object.defineProperty(fields, key, { value: FIELDS_LIST_METHODS[key] });
+    return fields;
+  }
+
+  // new Field({...}) / new TextField({...})...: a field's full JSON with PocketBase's defaults.
+  class Field {
+    constructor(data) { Object.assign(this, call("field.new", plain(data || {}))); }
+  }
+  const FIELD_TYPES = {
+    TextField: "text", NumberField: "number", BoolField: "bool", EmailField: "email", URLField: "url",
+    EditorField: "editor", DateField: "date", AutodateField: "autodate", SelectField: "select",
+    JSONField: "json", FileField: "file", RelationField: "relation", PasswordField: "password",
+    GeoPointField: "geoPoint",
+  };
+  for (const name of Object.keys(FIELD_TYPES)) {
+    const type = FIELD_TYPES[name];
+    g[name] = class extends Field {
+      constructor(data) { super(Object.assign({}, plain(data || {}), { type: type })); }
+    };
+  }
+  g.Field = Field;
+  g.FieldsList = (items) => fieldList((Array.isArray(items) ? items : []).map((f) => plain(f)));
 
   // Own enumerable data only (no proxies' hidden handles, no helper methods).
   function plain(value) {
@@ -714,6 +758,7 @@
     info: (msg, ...kv) => call("app.log", 0, msg, attrs.concat(kv)),
     warn: (msg, ...kv) => call("app.log", 4, msg, attrs.concat(kv)),
     error: (msg, ...kv) => call("app.log", 8, msg, attrs.concat(kv)),
+    log: (level, msg, ...kv) => call("app.log", Number(level) || 0, msg, attrs.concat(kv)),
     with: (...kv) => newLogger(attrs.concat(kv)),
     withGroup: () => newLogger(attrs),
   });
@@ -840,6 +885,13 @@
     return maxBytes > 0 && text.length > maxBytes ? text.slice(0, maxBytes) : text;
   };
   g.sleep = (ms) => call("sleep", Number(ms) || 0);
+  // PocketBase's null* helpers for DynamicModel shapes (Go pointers; zero values in JS).
+  g.nullString = () => "";
+  g.nullInt = () => 0;
+  g.nullFloat = () => 0;
+  g.nullBool = () => false;
+  g.nullArray = () => [];
+  g.nullObject = () => jsonMap({});
 
   // ---- require (CommonJS) -----------------------------------------------------------------
 

@@ -81,6 +81,7 @@ interface Logger {
   error(msg: string, ...args: any[]): void;
   with(...args: any[]): Logger;
   withGroup(name: string): Logger;
+  log(level: number, msg: string, ...args: any[]): void;
 }
 /** A SQL query ($app.db().newQuery(sql), or built); {:name} placeholders are bound parameters; execute() runs every statement of the text. */
 interface Query {
@@ -178,6 +179,17 @@ interface RealtimeClient {
   send(message: SubscriptionMessage): void;
   discard(): void;
   isDiscarded(): boolean;
+}
+/** collection.fields: a plain array of field JSON with PocketBase's FieldsList methods. */
+interface FieldsList {
+  getById(id: string): {[key: string]: any} | null;
+  getByName(name: string): {[key: string]: any} | null;
+  removeById(id: string): void;
+  removeByName(name: string): void;
+  fieldNames(): string[];
+  asMap(): {[name: string]: {[key: string]: any}};
+  add(...fields: Array<{[key: string]: any}>): void;
+  addAt(pos: number, ...fields: Array<{[key: string]: any}>): void;
 }
 
 // ---- events (the `e` of each hook)
@@ -697,6 +709,98 @@ declare class Collection {
   getIndex(name: string): string;
   [key: string]: any;
 }
+
+/** A collection field (its full JSON, with PocketBase's defaults). */
+declare class Field {
+  constructor(data?: {[key: string]: any});
+  [key: string]: any;
+}
+
+declare class TextField {
+  constructor(data?: {[key: string]: any});
+  [key: string]: any;
+}
+
+declare class NumberField {
+  constructor(data?: {[key: string]: any});
+  [key: string]: any;
+}
+
+declare class BoolField {
+  constructor(data?: {[key: string]: any});
+  [key: string]: any;
+}
+
+declare class EmailField {
+  constructor(data?: {[key: string]: any});
+  [key: string]: any;
+}
+
+declare class URLField {
+  constructor(data?: {[key: string]: any});
+  [key: string]: any;
+}
+
+declare class EditorField {
+  constructor(data?: {[key: string]: any});
+  [key: string]: any;
+}
+
+declare class DateField {
+  constructor(data?: {[key: string]: any});
+  [key: string]: any;
+}
+
+declare class AutodateField {
+  constructor(data?: {[key: string]: any});
+  [key: string]: any;
+}
+
+declare class SelectField {
+  constructor(data?: {[key: string]: any});
+  [key: string]: any;
+}
+
+declare class JSONField {
+  constructor(data?: {[key: string]: any});
+  [key: string]: any;
+}
+
+declare class FileField {
+  constructor(data?: {[key: string]: any});
+  [key: string]: any;
+}
+
+declare class RelationField {
+  constructor(data?: {[key: string]: any});
+  [key: string]: any;
+}
+
+declare class PasswordField {
+  constructor(data?: {[key: string]: any});
+  [key: string]: any;
+}
+
+declare class GeoPointField {
+  constructor(data?: {[key: string]: any});
+  [key: string]: any;
+}
+
+/** A fields array with PocketBase's FieldsList methods. */
+declare function FieldsList(fields?: Array<{[key: string]: any}>): FieldsList;
+
+/** PocketBase's null* helpers for DynamicModel shapes: zero values in JS. */
+declare function nullString(): string;
+
+declare function nullInt(): number;
+
+declare function nullFloat(): number;
+
+declare function nullBool(): boolean;
+
+declare function nullArray(): any[];
+
+declare function nullObject(): {get(key: string): any, set(key: string, value: any): void};
 
 /** A row shape for $app.db() queries. */
 declare class DynamicModel {

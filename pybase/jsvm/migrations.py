@@ -27,12 +27,12 @@ import quickjs
 from pybase.core.collection_save import import_collections
 from pybase.core.collections import Collection, apply_changes, new_collection
 from pybase.core.errors import BadRequestError
-from pybase.core.fields import UnknownFieldType, new_field
+from pybase.core.fields import UnknownFieldType
 from pybase.jsvm import errors
+from pybase.jsvm.binds.collection import default_field_id, new_collection_json, new_field_json
 from pybase.jsvm.errors import HookTimeout
 from pybase.jsvm.pool import Executor, Handler
 from pybase.jsvm.runtime import JsRuntime
-from pybase.tools.security import crc32_checksum
 
 if TYPE_CHECKING:
     from pybase.core.app import App
@@ -389,11 +389,7 @@ def collection_new(app: App, data: Any) -> dict[str, Any]:
 
     As PocketBase's, a given field list replaces the system fields until the collection is saved.
     """
-    out = _new_collection(data).to_json()
-    if isinstance(data, dict) and isinstance(data.get("fields"), list):
-        given = {f.get("name") for f in data["fields"] if isinstance(f, dict)}
-        out["fields"] = [f for f in out["fields"] if f.get("name") in given]
-    return out
+    return new_collection_json(data)
 
 
 def collection_find(app: App, id_or_name: Any) -> dict[str, Any]:
@@ -437,18 +433,13 @@ def collections_import(app: App, items: Any, delete_missing: Any) -> None:
 
 
 def field_new(app: App, data: Any) -> dict[str, Any]:
-    """``new Field(data)``: the field's full JSON (id left empty when not given)."""
-    if not isinstance(data, dict):
-        raise BadRequestError("a field must be an object")
-    try:
-        return new_field(data).to_json()
-    except UnknownFieldType as ex:
-        raise BadRequestError(f"missing or unknown field type {ex}") from ex
+    """``new Field(data)``."""
+    return new_field_json(data)
 
 
 def field_default_id(app: App, ftype: Any, name: Any) -> str:
     """PocketBase's default field id: type + crc32 of the name."""
-    return f"{ftype}{crc32_checksum(str(name or ''))}"
+    return default_field_id(ftype, name)
 
 
 OPS: dict[str, Callable[..., Any]] = {

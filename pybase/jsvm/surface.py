@@ -156,6 +156,28 @@ GLOBALS: tuple[JsGlobal, ...] = (
         "addIndex(name: string, unique: boolean, columnsExpr: string, optWhereExpr?: string): void",
         "removeIndex(name: string): void", "getIndex(name: string): string",
     ), "A collection: a plain copy of its JSON (id, name, type, fields, indexes, rules...).", impl=("collection",)),
+    JsGlobal("Field", "class", "(data?: {[key: string]: any})", (), "A collection field (its full JSON, with PocketBase's defaults).", impl=("collection",)),
+    JsGlobal("TextField", "class", "(data?: {[key: string]: any})", (), "", impl=("collection",)),
+    JsGlobal("NumberField", "class", "(data?: {[key: string]: any})", (), "", impl=("collection",)),
+    JsGlobal("BoolField", "class", "(data?: {[key: string]: any})", (), "", impl=("collection",)),
+    JsGlobal("EmailField", "class", "(data?: {[key: string]: any})", (), "", impl=("collection",)),
+    JsGlobal("URLField", "class", "(data?: {[key: string]: any})", (), "", impl=("collection",)),
+    JsGlobal("EditorField", "class", "(data?: {[key: string]: any})", (), "", impl=("collection",)),
+    JsGlobal("DateField", "class", "(data?: {[key: string]: any})", (), "", impl=("collection",)),
+    JsGlobal("AutodateField", "class", "(data?: {[key: string]: any})", (), "", impl=("collection",)),
+    JsGlobal("SelectField", "class", "(data?: {[key: string]: any})", (), "", impl=("collection",)),
+    JsGlobal("JSONField", "class", "(data?: {[key: string]: any})", (), "", impl=("collection",)),
+    JsGlobal("FileField", "class", "(data?: {[key: string]: any})", (), "", impl=("collection",)),
+    JsGlobal("RelationField", "class", "(data?: {[key: string]: any})", (), "", impl=("collection",)),
+    JsGlobal("PasswordField", "class", "(data?: {[key: string]: any})", (), "", impl=("collection",)),
+    JsGlobal("GeoPointField", "class", "(data?: {[key: string]: any})", (), "", impl=("collection",)),
+    JsGlobal("FieldsList", "function", "(fields?: Array<{[key: string]: any}>): FieldsList", (), "A fields array with PocketBase's FieldsList methods."),
+    JsGlobal("nullString", "function", "(): string", (), "PocketBase's null* helpers for DynamicModel shapes: zero values in JS."),
+    JsGlobal("nullInt", "function", "(): number"),
+    JsGlobal("nullFloat", "function", "(): number"),
+    JsGlobal("nullBool", "function", "(): boolean"),
+    JsGlobal("nullArray", "function", "(): any[]"),
+    JsGlobal("nullObject", "function", "(): {get(key: string): any, set(key: string, value: any): void}"),
     JsGlobal("DynamicModel", "class", "(shape?: {[key: string]: any})", (), "A row shape for $app.db() queries."),
     JsGlobal("Middleware", "class", "(fn: (e: RequestEvent) => void, priority?: number, id?: string)", (), "A route middleware with a priority and id."),
     JsGlobal("arrayOf", "function", "<T>(model: T): T[]"),
@@ -331,6 +353,7 @@ TYPES: tuple[JsType, ...] = (
         "debug(msg: string, ...args: any[]): void", "info(msg: string, ...args: any[]): void",
         "warn(msg: string, ...args: any[]): void", "error(msg: string, ...args: any[]): void",
         "with(...args: any[]): Logger", "withGroup(name: string): Logger",
+        "log(level: number, msg: string, ...args: any[]): void",
     ), "$app.logger(): entries land in _logs with their key/value attributes."),
     JsType("Query", _m(
         "bind(params: {[key: string]: any}): Query", "one<T>(model?: T): T", "all<T>(models?: T[]): T[]",
@@ -388,6 +411,14 @@ TYPES: tuple[JsType, ...] = (
         "unset(key: string): void", "send(message: SubscriptionMessage): void", "discard(): void",
         "isDiscarded(): boolean",
     ), "A realtime (SSE) client: e.client in the realtime hooks, or from the broker."),
+)
+TYPES += (
+    JsType("FieldsList", _m(
+        "getById(id: string): {[key: string]: any} | null", "getByName(name: string): {[key: string]: any} | null",
+        "removeById(id: string): void", "removeByName(name: string): void", "fieldNames(): string[]",
+        "asMap(): {[name: string]: {[key: string]: any}}", "add(...fields: Array<{[key: string]: any}>): void",
+        "addAt(pos: number, ...fields: Array<{[key: string]: any}>): void",
+    ), "collection.fields: a plain array of field JSON with PocketBase's FieldsList methods."),
 )
 TYPES_BY_NAME = {t.name: t for t in TYPES}
 
@@ -532,6 +563,9 @@ ABSENT: dict[str, str] = {
     "RequestEvent.flush": "Go http.Flusher: pybase answers whole responses (waitress buffers them)",
     "RequestEvent.stream": "streamed Go io.Reader bodies: answer with e.blob(...) or e.string(...)",
     "RequestEvent.setCookie": "takes a Go http.Cookie: use e.response.header().add('Set-Cookie', ...)",
+    "migrate": "a pb_migrations-only global: pybase defines it in migration files, as PocketBase",
+    "RequestEvent.findUploadedFiles": _FILES,
+    "Collection.dbExport": "the stored column values are pybase's own business: use JSON.stringify(collection)",
     "Record.ignoreUnchangedFields": "pybase validates every field of a record on save",
     "Record.dbExport": "the stored column values are pybase's own business: use fieldsData() or publicExport()",
     "Record.hookTags": "Go hook tags of the save: in JS the tags are the ones you passed to onRecordXxx(fn, ...tags)",
@@ -557,15 +591,3 @@ ABSENT: dict[str, str] = {
     "$app.auxDeleteWithContext": "aux models are log entries, pruned by the logs settings (logs.maxDays)",
     "$app.auxRunInTransaction": "aux models are log entries, written by pybase's own log writer",
 }
-
-# NOTE: the rest of issue #14's list, removed entry by entry as each lands.
-_PENDING14 = "pending issue #14 (JS surface): not built in pybase yet"
-ABSENT.update(_absent(
-    _PENDING14,
-    "AutodateField", "BoolField", "Collection.dbExport", "DateField", "EditorField", "EmailField", "Field",
-    "FieldsList", "FieldsList.add", "FieldsList.addAt", "FieldsList.asMap", "FieldsList.fieldNames",
-    "FieldsList.getById", "FieldsList.getByName", "FieldsList.removeById", "FieldsList.removeByName",
-    "FileField", "GeoPointField", "JSONField", "Logger.log", "NumberField", "PasswordField", "RelationField",
-    "RequestEvent.findUploadedFiles", "SelectField", "TextField", "URLField", "migrate", "nullArray",
-    "nullBool", "nullFloat", "nullInt", "nullObject", "nullString",
-))

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from pybase.core.collections import Collection, apply_changes, new_collection
 from pybase.core.errors import BadRequestError
 from pybase.core.fields import UnknownFieldType, new_field
+from pybase.tools.security import crc32_checksum
 
 if TYPE_CHECKING:
     from pybase.jsvm.pool import Executor
@@ -53,7 +54,45 @@ def delete_collection(ex: Executor, id_or_name: Any) -> None:
     app.delete_collection(app.find_collection(str(id_or_name)))
 
 
+def new_collection_json(data: Any) -> dict[str, Any]:
+    """``new Collection(data)``: the JSON of a new collection with PocketBase's defaults.
+
+    As PocketBase's (``NewCollection`` then the data unmarshalled over it): without a field list
+    it has the system fields of its type; a given field list replaces them until the save puts
+    them back (id first, the others after the given ones).
+    """
+    if not isinstance(data, dict):
+        raise BadRequestError("a collection must be an object")
+    given = data.get("fields")
+    try:
+        out = new_collection(data, system_fields_first=not isinstance(given, list)).to_json()
+    except UnknownFieldType as ex:
+        raise BadRequestError(f"missing or unknown field type {ex}") from ex
+    if isinstance(given, list):
+        names = {f.get("name") for f in given if isinstance(f, dict)}
+        out["fields"] = [f for f in out["fields"] if f.get("name") in names]
+    return out
+
+
+def new_field_json(data: Any) -> dict[str, Any]:
+    """``new Field(data)``: the field's full JSON (id left empty when not given)."""
+    if not isinstance(data, dict):
+        raise BadRequestError("a field must be an object")
+    try:
+        return new_field(data).to_json()
+    except UnknownFieldType as ex:
+        raise BadRequestError(f"missing or unknown field type {ex}") from ex
+
+
+def default_field_id(ftype: Any, name: Any) -> str:
+    """PocketBase's default field id: type + crc32 of the name."""
+    return f"{ftype}{crc32_checksum(str(name or ''))}"
+
+
 OPS: dict[str, Callable[..., Any]] = {
+    "collection.new": lambda ex, data: new_collection_json(data),
+    "field.new": lambda ex, data: new_field_json(data),
+    "field.defaultId": lambda ex, ftype, name: default_field_id(ftype, name),
     "app.saveCollection": save_collection,
     "app.deleteCollection": delete_collection,
 }
