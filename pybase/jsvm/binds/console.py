@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pybase.jsvm.pool import Executor
-import logging
 
 console_log = logging.getLogger("pybase.jsvm.console")
 
@@ -16,6 +17,11 @@ _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARN
 
 
 def console(ex: Executor, level: str, message: str) -> None:
+    if not console_log.hasHandlers():
+        # NOTE: before the server configures logging (top-level code of the hooks files,
+        # onBootstrap), console output still reaches the terminal, as PocketBase's does.
+        print(message, file=sys.stderr, flush=True)
+        return
     console_log.log(_LEVELS.get(level, logging.INFO), "%s", message)
 
 
