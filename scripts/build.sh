@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build the one-file binary dist/pybase with PyInstaller (spec: build.spec).
+# Build the one-file binary dist/pybase with PyInstaller (spec: build.spec), after the dashboard
+# (scripts/build_dashboard.sh) when node is available.
 #
 # Uses the virtualenv .venv (created if missing; override with PYTHON=/path/to/python to build
 # with another interpreter) and installs pybase with its "build" extra (PyInstaller) when
@@ -23,6 +24,13 @@ fi
 if ! "$py" -c 'import PyInstaller, falcon, waitress, sqlalchemy, quickjs, bcrypt, jwt, orjson, watchdog, itsdangerous, sqlglot' 2>/dev/null; then
     echo "==> installing pybase and PyInstaller into $("$py" -c 'import sys; print(sys.prefix)')"
     "$py" -m pip install --quiet -e '.[build]'
+fi
+
+# The dashboard is rebuilt from dashboard/ when node is there; else the committed build is packed.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+    scripts/build_dashboard.sh
+else
+    echo "==> node is missing: packing the committed dashboard_static/ as it is"
 fi
 
 name="${PYBASE_NAME:-pybase}"

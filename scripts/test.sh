@@ -2,7 +2,9 @@
 # The one command that checks everything, from a clean clone: scripts/test.sh [pytest args]
 #
 #   1. .venv (python3 -m venv) with pybase installed editable plus its test and build extras
-#   2. the official PocketBase JS SDK for the e2e tests (npm ci in tests/e2e)
+#   2. the official PocketBase JS SDK for the e2e tests (npm ci in tests/e2e); the dashboard's
+#      npm deps (npm ci in dashboard/) with a check that the committed dashboard_static/ is
+#      its sources' build; Debian's chromium for the dashboard's browser test (apt-get, as root)
 #   3. ruff check pybase
 #   4. lint-imports (the layer contracts in pyproject.toml)
 #   5. pytest over tests/, all but the binary smoke test (extra arguments go to this run)
@@ -58,6 +60,20 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 fi
 echo "node $(node --version), npm $(npm --version)"
 npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error
+
+step "dashboard (npm ci in dashboard/; the committed dashboard_static/ checked against its sources)"
+DASHBOARD_NPM_CI=1 scripts/build_dashboard.sh --check
+
+step "chromium for the dashboard's browser test (Debian's package)"
+if ! command -v chromium >/dev/null; then
+    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+    else
+        echo "chromium is missing and cannot be installed here: tests/e2e/test_dashboard.py will skip (fail under CI)" >&2
+    fi
+fi
+command -v chromium >/dev/null && chromium --version 2>/dev/null | head -n 1 || true
 
 step "ruff check pybase"
 .venv/bin/ruff check pybase

@@ -258,6 +258,8 @@ def test_serve_prints_where_it_listens_and_answers(tmp_path):
 
 
 def test_serve_banner_names_api_and_dashboard(tmp_path):
+    # NOTE: with a superuser, so no installer link (tests/test_installer.py) follows the banner
+    assert cli("superuser", "upsert", "admin@example.com", PASSWORD, "--dir", str(tmp_path / "data"), cwd=tmp_path).returncode == 0
     server = served(tmp_path, "--dir", str(tmp_path / "data"))
     with server as (proc, base):
         assert server.banner.splitlines() == [

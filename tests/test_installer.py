@@ -21,8 +21,8 @@ from tests.test_cli import PASSWORD, cli, served
 LINK = re.compile(r"(http://127\.0\.0\.1:\d+)/_/#/pbinstall/([\w-]+\.[\w-]+\.[\w-]+)")
 
 
-def _serve_until_link(tmp_path, data):
-    server = served(tmp_path, "--dir", str(data))
+def _serve_until_link(tmp_path, data, *extra):
+    server = served(tmp_path, "--dir", str(data), *extra)
     proc, base = server.__enter__()
     text = server.banner
     deadline = time.monotonic() + 30
@@ -108,3 +108,4 @@ def test_the_link_is_reprinted_until_a_superuser_exists(tmp_path):
             server.__exit__(None, None, None)
     # the same installer account both times (one record, not one per start)
     assert _claims(tokens[0])["id"] == _claims(tokens[1])["id"]
+

@@ -1,0 +1,414 @@
+// Collections: the sidebar list, the collection editor (fields, rules, indexes, view query) and
+// the records of the selected collection.
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { apiErrors, pb } from "../pb.js";
+import { navigate } from "../router.js";
+import { Confirm, Empty, ErrorBox, Field, Icon, Loader, Modal, toast, useSaveShortcut } from "../ui.jsx";
+import { RecordsView } from "./records.jsx";
+
+export const FIELD_TYPES = ["text", "editor", "number", "bool", "email", "url", "date", "autodate", "select", "file", "relation", "json", "geoPoint", "password"];
+const SYSTEM_AUTH_FIELDS = new Set(["password", "tokenKey", "email", "emailVisibility", "verified"]);
+const RULES = [
+  ["listRule", "List/Search rule"],
+  ["viewRule", "View rule"],
+  ["createRule", "Create rule"],
+  ["updateRule", "Update rule"],
+  ["deleteRule", "Delete rule"],
+];
+
+export function CollectionsPage({ route }) {
+  const [collections, setCollections] = useState(null);
+  const [error, setError] = useState("");
+  const [search, setSearch] = useState("");
+  const [editing, setEditing] = useState(null); // null | "new" | collection
+  const [showSystem, setShowSystem] = useState(false);
+  const selectedName = route.path[1];
+
+  const load = async () => {
+    try {
+      const list = await pb.collections.getFullList({ sort: "name" });
+      setCollections(list);
+      setError("");
+      return list;
+    } catch (err) {
+      setError(apiErrors(err).message);
+      return [];
+    }
+  };
+  useEffect(() => {
+    load();
+  }, []);
+
+  const selected = collections?.find((c) => c.name === selectedName || c.id === selectedName);
+  useEffect(() => {
+    if (collections && !selected) {
+      const first = collections.find((c) => !c.system) || collections[0];
+      if (first) navigate(`collections/${first.name}`);
+    }
+  }, [collections, selected]);
+
+  const visible = (collections || []).filter((c) => (showSystem || !c.system || c.name === selectedName) && c.name.toLowerCase().includes(search.toLowerCase()));
+
+  return (
+    <div class="split">
+      <aside class="side-panel" aria-label="Collections">
+        <div class="side-search">
+          <Icon name="search" size={16} />
+          <input type="search" placeholder="Search collections" value={search} onInput={(e) => setSearch(e.target.value)} aria-label="Search collections" />
+        </div>
+        {collections === null ? <Loader /> : (
+          <ul class="side-list">
+            {visible.map((c) => (
+              <li key={c.id}>
+                <a href={`#/collections/${encodeURIComponent(c.name)}`} class={`side-item ${selected?.id === c.id ? "active" : ""}`} aria-current={selected?.id === c.id ? "page" : undefined}>
+                  <Icon name={c.type === "auth" ? "shield" : c.type === "view" ? "search" : "database"} size={16} />
+                  <span class="side-item-name">{c.name}</span>
+                </a>
+              </li>
+            ))}
+            {!visible.length && <li class="muted pad">No collections found.</li>}
+          </ul>
+        )}
+        <label class="check small pad-x">
+          <input type="checkbox" checked={showSystem} onChange={(e) => setShowSystem(e.target.checked)} /> Show system collections
+        </label>
+        <button type="button" class="btn primary block" onClick={() => setEditing("new")}><Icon name="plus" /> New collection</button>
+      </aside>
+      <section class="content">
+        <ErrorBox message={error} />
+        {collections && !collections.length && <Empty title="No collections yet">Create your first collection to start storing records.</Empty>}
+        {selected && (
+          <RecordsView key={selected.id} collection={selected} collections={collections} route={route} onEditCollection={() => setEditing(selected)} />
+        )}
+      </section>
+      {editing && (
+        <CollectionEditor
+          collection={editing === "new" ? null : editing}
+          collections={collections || []}
+          onClose={() => setEditing(null)}
+          onSaved={async (saved) => {
+            setEditing(null);
+            await load();
+            navigate(`collections/${saved.name}`);
+          }}
+          onDeleted={async () => {
+            setEditing(null);
+            await load();
+            navigate("collections");
+          }}
+        />
+      )}
+    </div>
+  );
+}
+
+function newField(type) {
+  const field = { name: "", type, required: false, hidden: false, presentable: false, system: false };
+  if (type === "select") Object.assign(field, { values: [], maxSelect: 1 });
+  if (type === "relation") Object.assign(field, { collectionId: "", maxSelect: 1, cascadeDelete: false });
+  if (type === "file") Object.assign(field, { maxSelect: 1, maxSize: 0, mimeTypes: [], thumbs: [], protected: false });
+  if (type === "autodate") Object.assign(field, { onCreate: true, onUpdate: false });
+  if (type === "number") Object.assign(field, { onlyInt: false });
+  return field;
+}
+
+function blankCollection(type) {
+  return {
+    name: "",
+    type,
+    fields: [],
+    indexes: [],
+    listRule: null,
+    viewRule: null,
+    createRule: null,
+    updateRule: null,
+    deleteRule: null,
+    viewQuery: type === "view" ? "SELECT id, created FROM " : undefined,
+  };
+}
+
+function commaList(value) {
+  return (value || []).join(", ");
+}
+function parseCommaList(text) {
+  return text.split(",").map((s) => s.trim()).filter(Boolean);
+}
+function numOrUndef(v) {
+  return v === "" || v == null ? undefined : Number(v);
+}
+
+function FieldOptions({ field, update, collections, errors, prefix }) {
+  const err = (k) => errors[`${prefix}.${k}`];
+  const num = (key, label) => (
+    <Field label={label} error={err(key)} inline>
+      <input type="number" value={field[key] ?? ""} onInput={(e) => update({ [key]: numOrUndef(e.target.value) })} />
+    </Field>
+  );
+  const flag = (key, label) => (
+    <label class="check"><input type="checkbox" checked={!!field[key]} onChange={(e) => update({ [key]: e.target.checked })} /> {label}</label>
+  );
+  switch (field.type) {
+    case "text":
+      return <div class="opts">{num("min", "Min length")}{num("max", "Max length")}
+        <Field label="Pattern" error={err("pattern")} inline><input value={field.pattern || ""} onInput={(e) => update({ pattern: e.target.value })} placeholder="^[a-z]+$" /></Field></div>;
+    case "editor":
+      return <div class="opts">{num("maxSize", "Max size (bytes)")}{flag("convertURLs", "Convert URLs")}</div>;
+    case "number":
+      return <div class="opts">{num("min", "Min")}{num("max", "Max")}{flag("onlyInt", "Integers only")}</div>;
+    case "email":
+    case "url":
+      return <div class="opts">
+        <Field label="Only domains" error={err("onlyDomains")} inline><input value={commaList(field.onlyDomains)} onChange={(e) => update({ onlyDomains: parseCommaList(e.target.value) })} placeholder="example.com, …" /></Field>
+        <Field label="Except domains" error={err("exceptDomains")} inline><input value={commaList(field.exceptDomains)} onChange={(e) => update({ exceptDomains: parseCommaList(e.target.value) })} /></Field></div>;
+    case "date":
+      return <div class="opts">
+        <Field label="Min" error={err("min")} inline><input value={field.min || ""} onInput={(e) => update({ min: e.target.value })} placeholder="2024-01-01 00:00:00.000Z" /></Field>
+        <Field label="Max" error={err("max")} inline><input value={field.max || ""} onInput={(e) => update({ max: e.target.value })} /></Field></div>;
+    case "autodate":
+      return <div class="opts">{flag("onCreate", "Set on create")}{flag("onUpdate", "Set on update")}</div>;
+    case "select":
+      return <div class="opts">
+        <Field label="Values" error={err("values")} inline hint="Comma separated"><input value={commaList(field.values)} onChange={(e) => update({ values: parseCommaList(e.target.value) })} placeholder="draft, published" /></Field>
+        {num("maxSelect", "Max select")}</div>;
+    case "relation":
+      return <div class="opts">
+        <Field label="Collection" error={err("collectionId")} inline>
+          <select value={field.collectionId} onChange={(e) => update({ collectionId: e.target.value })}>
+            <option value="">Select a collection</option>
+            {collections.filter((c) => c.type !== "view" || true).map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
+          </select>
+        </Field>
+        {num("minSelect", "Min select")}{num("maxSelect", "Max select")}{flag("cascadeDelete", "Cascade delete")}</div>;
+    case "file":
+      return <div class="opts">
+        {num("maxSelect", "Max files")}{num("maxSize", "Max size (bytes)")}
+        <Field label="MIME types" error={err("mimeTypes")} inline><input value={commaList(field.mimeTypes)} onChange={(e) => update({ mimeTypes: parseCommaList(e.target.value) })} placeholder="image/png, image/jpeg" /></Field>
+        <Field label="Thumb sizes" error={err("thumbs")} inline><input value={commaList(field.thumbs)} onChange={(e) => update({ thumbs: parseCommaList(e.target.value) })} placeholder="100x100, 0x300" /></Field>
+        {flag("protected", "Protected")}</div>;
+    case "json":
+      return <div class="opts">{num("maxSize", "Max size (bytes)")}</div>;
+    case "password":
+      return <div class="opts">{num("min", "Min length")}{num("max", "Max length")}</div>;
+    default:
+      return null;
+  }
+}
+
+function FieldRow({ field, index, count, update, remove, move, collections, errors }) {
+  const prefix = `fields.${index}`;
+  const [open, setOpen] = useState(!field.id);
+  const locked = field.system;
+  return (
+    <div class={`field-row ${errors[`${prefix}.name`] ? "has-error" : ""}`} data-testid="field-row">
+      <div class="field-row-main">
+        <span class="badge">{field.type}</span>
+        <input class="grow" aria-label="Field name" placeholder="Field name" value={field.name} disabled={locked} onInput={(e) => update({ name: e.target.value })} />
+        <label class="check small"><input type="checkbox" checked={!!field.required} onChange={(e) => update({ required: e.target.checked })} /> Nonempty</label>
+        <label class="check small"><input type="checkbox" checked={!!field.hidden} onChange={(e) => update({ hidden: e.target.checked })} /> Hidden</label>
+        <button type="button" class="btn icon-btn ghost" onClick={() => move(-1)} disabled={index === 0} aria-label="Move up"><Icon name="up" size={16} /></button>
+        <button type="button" class="btn icon-btn ghost" onClick={() => move(1)} disabled={index === count - 1} aria-label="Move down"><Icon name="down" size={16} /></button>
+        <button type="button" class="btn icon-btn ghost" onClick={() => setOpen(!open)} aria-expanded={open} aria-label="Options"><Icon name="settings" size={16} /></button>
+        {!locked && <button type="button" class="btn icon-btn ghost" onClick={remove} aria-label={`Remove field ${field.name}`}><Icon name="trash" size={16} /></button>}
+      </div>
+      {errors[`${prefix}.name`] && <small class="error-text" role="alert">{errors[`${prefix}.name`]}</small>}
+      {open && <FieldOptions field={field} update={update} collections={collections} errors={errors} prefix={prefix} />}
+      {Object.entries(errors).filter(([k]) => k.startsWith(prefix + ".") && k !== `${prefix}.name` && !["min", "max", "pattern", "values", "collectionId", "mimeTypes", "thumbs", "onlyDomains", "exceptDomains"].some((o) => k === `${prefix}.${o}`)).map(([k, v]) => (
+        <small key={k} class="error-text" role="alert">{k.slice(prefix.length + 1)}: {v}</small>
+      ))}
+    </div>
+  );
+}
+
+function RuleInput({ name, label, value, onChange, error, fields }) {
+  const locked = value === null || value === undefined;
+  return (
+    <div class={`rule ${error ? "has-error" : ""}`}>
+      <div class="rule-head">
+        <span class="field-label">{label}</span>
+        <button type="button" class="btn ghost sm" onClick={() => onChange(locked ? "" : null)} aria-label={locked ? `Unlock ${label}` : `Lock ${label}`}>
+          <Icon name={locked ? "unlock" : "lock"} size={14} /> {locked ? "Unlock" : "Set to superusers only"}
+        </button>
+      </div>
+      {locked ? (
+        <div class="rule-locked muted">Only superusers can perform this action.</div>
+      ) : (
+        <>
+          <textarea class="code" rows={2} name={name} spellcheck={false} value={value} list={`${name}-hints`}
+            placeholder='Leave empty to allow everyone, e.g. @request.auth.id != "" && status = "published"'
+            onInput={(e) => onChange(e.target.value)} aria-label={label} />
+          <small class="hint">Fields: {fields.join(", ") || "none"}; also <code>@request.auth.*</code>, <code>@request.body.*</code>, <code>@collection.NAME.*</code></small>
+        </>
+      )}
+      {error && <small class="error-text" role="alert">{error}</small>}
+    </div>
+  );
+}
+
+export function CollectionEditor({ collection, collections, onClose, onSaved, onDeleted }) {
+  const isNew = !collection;
+  const [data, setData] = useState(() => (isNew ? blankCollection("base") : JSON.parse(JSON.stringify(collection))));
+  const [tab, setTab] = useState("fields");
+  const [errors, setErrors] = useState({ message: "", fields: {} });
+  const [busy, setBusy] = useState(false);
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const [newType, setNewType] = useState("text");
+
+  const set = (patch) => setData((d) => ({ ...d, ...patch }));
+  const setType = (type) => {
+    if (!isNew) return;
+    setData((d) => ({ ...blankCollection(type), name: d.name, fields: type === "view" ? [] : d.fields.filter((f) => !f.system) }));
+  };
+  const updateField = (i, patch) => setData((d) => ({ ...d, fields: d.fields.map((f, j) => (j === i ? { ...f, ...patch } : f)) }));
+  const moveField = (i, delta) => setData((d) => {
+    const fields = [...d.fields];
+    const j = i + delta;
+    if (j < 0 || j >= fields.length) return d;
+    [fields[i], fields[j]] = [fields[j], fields[i]];
+    return { ...d, fields };
+  });
+
+  const save = async () => {
+    if (busy) return;
+    setBusy(true);
+    setErrors({ message: "", fields: {} });
+    const body = { ...data };
+    if (body.type !== "view") delete body.viewQuery;
+    try {
+      const saved = isNew ? await pb.collections.create(body) : await pb.collections.update(collection.id, body);
+      toast(isNew ? `Created collection "${saved.name}".` : `Saved collection "${saved.name}".`);
+      onSaved(saved);
+    } catch (err) {
+      const e = apiErrors(err);
+      setErrors(e);
+      const keys = Object.keys(e.fields);
+      if (keys.some((k) => k.endsWith("Rule"))) setTab("rules");
+      else if (keys.some((k) => k.startsWith("indexes"))) setTab("indexes");
+      else if (keys.some((k) => k.startsWith("fields") || k === "viewQuery")) setTab("fields");
+      setBusy(false);
+    }
+  };
+  useSaveShortcut(save);
+
+  const fieldNames = useMemo(() => ["id", ...data.fields.map((f) => f.name).filter((n) => n && n !== "id")], [data.fields]);
+  const userFields = data.fields.map((f, i) => [f, i]).filter(([f]) => !(f.name === "id" && f.system));
+  const err = errors.fields;
+  const rules = data.type === "auth" ? [...RULES, ["manageRule", "Manage rule"]] : RULES;
+
+  return (
+    <Modal wide title={isNew ? "New collection" : `Edit collection ${collection.name}`} onClose={onClose} testid="collection-editor"
+      footer={<>
+        {!isNew && !collection.system && <button type="button" class="btn danger ghost" onClick={() => setConfirmDelete(true)}><Icon name="trash" /> Delete</button>}
+        <div class="grow" />
+        <button type="button" class="btn ghost" onClick={onClose}>Cancel</button>
+        <button type="button" class="btn primary" onClick={save} disabled={busy}>{busy ? "Saving…" : isNew ? "Create" : "Save changes"}</button>
+      </>}>
+      <form onSubmit={(e) => { e.preventDefault(); save(); }} class="stack">
+        <ErrorBox message={errors.message && Object.keys(err).length === 0 ? errors.message : Object.keys(err).length ? "Please fix the errors below." : ""} />
+        <div class="row">
+          <Field label="Name" error={err.name}>
+            <input name="name" required value={data.name} disabled={collection?.system} onInput={(e) => set({ name: e.target.value })} placeholder="posts" autofocus />
+          </Field>
+          <Field label="Type">
+            <select value={data.type} disabled={!isNew} onChange={(e) => setType(e.target.value)} name="type">
+              <option value="base">Base</option>
+              <option value="auth">Auth</option>
+              <option value="view">View</option>
+            </select>
+          </Field>
+        </div>
+        <div class="tabs" role="tablist">
+          {[["fields", data.type === "view" ? "Query" : "Fields"], ["rules", "API rules"], ...(data.type === "view" ? [] : [["indexes", "Indexes"]]), ...(data.type === "auth" ? [["auth", "Auth options"]] : [])].map(([id, label]) => (
+            <button key={id} type="button" role="tab" aria-selected={tab === id} class={`tab ${tab === id ? "active" : ""}`} onClick={() => setTab(id)}>{label}</button>
+          ))}
+        </div>
+        {tab === "fields" && data.type === "view" && (
+          <div class="stack">
+            <Field label="Select query" error={err.viewQuery} hint="The fields are inferred from the query's columns; it must return an id column.">
+              <textarea class="code" rows={6} name="viewQuery" spellcheck={false} value={data.viewQuery || ""} onInput={(e) => set({ viewQuery: e.target.value })} />
+            </Field>
+            {!!data.fields.length && <p class="muted">Inferred fields: {data.fields.map((f) => `${f.name} (${f.type})`).join(", ")}</p>}
+          </div>
+        )}
+        {tab === "fields" && data.type !== "view" && (
+          <div class="stack">
+            {userFields.map(([f, i]) => (
+              <FieldRow key={f.id || `new-${i}`} field={f} index={i} count={data.fields.length} errors={err} collections={collections}
+                update={(patch) => updateField(i, patch)}
+                remove={() => setData((d) => ({ ...d, fields: d.fields.filter((_, j) => j !== i) }))}
+                move={(delta) => moveField(i, delta)} />
+            ))}
+            <div class="row add-field">
+              <select aria-label="New field type" value={newType} onChange={(e) => setNewType(e.target.value)}>
+                {FIELD_TYPES.map((t) => <option key={t} value={t}>{t}</option>)}
+              </select>
+              <button type="button" class="btn" onClick={() => setData((d) => ({ ...d, fields: [...d.fields, newField(newType)] }))}><Icon name="plus" /> Add field</button>
+            </div>
+          </div>
+        )}
+        {tab === "rules" && (
+          <div class="stack">
+            {rules.map(([key, label]) => (
+              <RuleInput key={key} name={key} label={label} value={data[key]} error={err[key]} fields={fieldNames} onChange={(v) => set({ [key]: v })} />
+            ))}
+          </div>
+        )}
+        {tab === "indexes" && (
+          <div class="stack">
+            {(data.indexes || []).map((idx, i) => (
+              <div class="row" key={i}>
+                <input class="code grow" value={idx} aria-label={`Index ${i + 1}`} onInput={(e) => set({ indexes: data.indexes.map((x, j) => (j === i ? e.target.value : x)) })} />
+                <button type="button" class="btn icon-btn ghost" aria-label="Remove index" onClick={() => set({ indexes: data.indexes.filter((_, j) => j !== i) })}><Icon name="trash" size={16} /></button>
+              </div>
+            ))}
+            {Object.entries(err).filter(([k]) => k.startsWith("indexes")).map(([k, v]) => <small key={k} class="error-text" role="alert">{k}: {v}</small>)}
+            {!data.indexes?.length && <p class="muted">No indexes.</p>}
+            <button type="button" class="btn" onClick={() => set({ indexes: [...(data.indexes || []), `CREATE INDEX \`idx_${data.name || "name"}_\` ON \`${data.name || "name"}\` (\`\`)`] })}><Icon name="plus" /> Add index</button>
+          </div>
+        )}
+        {tab === "auth" && <AuthOptions data={data} set={set} err={err} />}
+      </form>
+      {confirmDelete && (
+        <Confirm title={`Delete collection ${collection.name}?`} typed={collection.name}
+          message="All of its records and files will be deleted. This cannot be undone."
+          onClose={() => setConfirmDelete(false)}
+          onConfirm={async () => {
+            try {
+              await pb.collections.delete(collection.id);
+              toast(`Deleted collection "${collection.name}".`);
+              onDeleted();
+            } catch (e) {
+              toast(apiErrors(e).message, "error");
+              throw e;
+            }
+          }} />
+      )}
+    </Modal>
+  );
+}
+
+function AuthOptions({ data, set, err }) {
+  const toggle = (group, key, label) => (
+    <label class="check"><input type="checkbox" checked={!!data[group]?.[key]} onChange={(e) => set({ [group]: { ...(data[group] || {}), [key]: e.target.checked } })} /> {label}</label>
+  );
+  const duration = (key, label) => (
+    <Field label={label} error={err[`${key}.duration`]} inline>
+      <input type="number" min="0" value={data[key]?.duration ?? ""} onInput={(e) => set({ [key]: { ...(data[key] || {}), duration: Number(e.target.value) } })} />
+    </Field>
+  );
+  return (
+    <div class="stack">
+      {toggle("passwordAuth", "enabled", "Identity/password sign-in")}
+      {toggle("otp", "enabled", "One-time password (OTP) sign-in")}
+      {toggle("mfa", "enabled", "Multi-factor authentication (MFA)")}
+      {toggle("oauth2", "enabled", "OAuth2 sign-in (providers are set up through the API)")}
+      <div class="opts">
+        {duration("authToken", "Auth token duration (s)")}
+        {duration("verificationToken", "Verification token duration (s)")}
+        {duration("passwordResetToken", "Password reset token duration (s)")}
+        {duration("fileToken", "File token duration (s)")}
+      </div>
+    </div>
+  );
+}
+
+export { SYSTEM_AUTH_FIELDS };

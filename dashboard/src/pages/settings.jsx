@@ -1,0 +1,432 @@
+// Settings: application, mail (+ test mail), files storage (S3 + test), backups, crons, rate limits.
+import { useEffect, useState } from "preact/hooks";
+import { apiErrors, pb } from "../pb.js";
+import { navigate } from "../router.js";
+import { Confirm, Empty, ErrorBox, Field, Icon, Loader, Modal, formatDate, formatSize, toast, useSaveShortcut } from "../ui.jsx";
+
+const SECTIONS = [
+  ["application", "Application", "home"],
+  ["mail", "Mail settings", "mail"],
+  ["storage", "Files storage", "cloud"],
+  ["backups", "Backups", "archive"],
+  ["crons", "Crons", "clock"],
+  ["ratelimits", "Rate limits", "shield"],
+];
+
+export function SettingsPage({ route }) {
+  const section = route.path[1] || "application";
+  const page = {
+    application: <ApplicationSettings />,
+    mail: <MailSettings />,
+    storage: <StorageSettings />,
+    backups: <BackupsSettings />,
+    crons: <CronsSettings />,
+    ratelimits: <RateLimitSettings />,
+  }[section];
+  if (!page) {
+    navigate("settings/application");
+    return null;
+  }
+  return (
+    <div class="split">
+      <aside class="side-panel" aria-label="Settings">
+        <ul class="side-list">
+          {SECTIONS.map(([id, label, icon]) => (
+            <li key={id}>
+              <a href={`#/settings/${id}`} class={`side-item ${section === id ? "active" : ""}`} aria-current={section === id ? "page" : undefined}>
+                <Icon name={icon} size={16} /><span class="side-item-name">{label}</span>
+              </a>
+            </li>
+          ))}
+        </ul>
+      </aside>
+      <section class="content">{page}</section>
+    </div>
+  );
+}
+
+/** Loads the settings, keeps an editable copy, saves the changed top-level keys. */
+function useSettings(keys) {
+  const [settings, setSettings] = useState(null);
+  const [original, setOriginal] = useState(null);
+  const [errors, setErrors] = useState({ message: "", fields: {} });
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    pb.settings.getAll().then((s) => {
+      setSettings(s);
+      setOriginal(JSON.stringify(s));
+    }, (err) => setErrors(apiErrors(err)));
+  }, []);
+  const set = (group, patch) => setSettings((s) => ({ ...s, [group]: { ...s[group], ...patch } }));
+  const changed = settings && original !== JSON.stringify(settings);
+  const save = async () => {
+    if (!settings || busy) return;
+    setBusy(true);
+    setErrors({ message: "", fields: {} });
+    try {
+      const body = Object.fromEntries(keys.map((k) => [k, settings[k]]));
+      const saved = await pb.settings.update(body);
+      setSettings(saved);
+      setOriginal(JSON.stringify(saved));
+      toast("Settings saved.");
+    } catch (err) {
+      setErrors(apiErrors(err));
+    }
+    setBusy(false);
+  };
+  useSaveShortcut(save);
+  return { settings, set, save, errors, busy, changed };
+}
+
+function SaveBar({ state }) {
+  return (
+    <div class="save-bar">
+      <button type="submit" class="btn primary" disabled={!state.changed || state.busy}>{state.busy ? "Saving…" : "Save changes"}</button>
+    </div>
+  );
+}
+
+function SettingsForm({ title, state, children }) {
+  return (
+    <form class="stack narrow" onSubmit={(e) => { e.preventDefault(); state.save(); }}>
+      <h1>{title}</h1>
+      <ErrorBox message={state.errors.message} />
+      {state.settings === null ? <Loader /> : children}
+      {state.settings && <SaveBar state={state} />}
+    </form>
+  );
+}
+
+function ApplicationSettings() {
+  const state = useSettings(["meta", "trustedProxy", "batch"]);
+  const s = state.settings;
+  const e = state.errors.fields;
+  return (
+    <SettingsForm title="Application" state={state}>
+      {s && <>
+        <Field label="Application name" error={e["meta.appName"]}>
+          <input name="appName" required value={s.meta.appName} onInput={(ev) => state.set("meta", { appName: ev.target.value })} />
+        </Field>
+        <Field label="Application URL" error={e["meta.appURL"]}>
+          <input name="appURL" type="url" required value={s.meta.appURL} onInput={(ev) => state.set("meta", { appURL: ev.target.value })} />
+        </Field>
+        <label class="check"><input type="checkbox" checked={!!s.meta.hideControls} onChange={(ev) => state.set("meta", { hideControls: ev.target.checked })} /> Hide collection create and edit controls</label>
+        <label class="check"><input type="checkbox" checked={!!s.batch?.enabled} onChange={(ev) => state.set("batch", { enabled: ev.target.checked })} /> Enable the batch API</label>
+      </>}
+    </SettingsForm>
+  );
+}
+
+function MailSettings() {
+  const state = useSettings(["meta", "smtp"]);
+  const s = state.settings;
+  const e = state.errors.fields;
+  const [testing, setTesting] = useState(false);
+  return (
+    <>
+      <SettingsForm title="Mail settings" state={state}>
+        {s && <>
+          <div class="row">
+            <Field label="Sender name" error={e["meta.senderName"]}><input name="senderName" value={s.meta.senderName} onInput={(ev) => state.set("meta", { senderName: ev.target.value })} /></Field>
+            <Field label="Sender address" error={e["meta.senderAddress"]}><input name="senderAddress" type="email" value={s.meta.senderAddress} onInput={(ev) => state.set("meta", { senderAddress: ev.target.value })} /></Field>
+          </div>
+          <label class="check"><input type="checkbox" name="smtpEnabled" checked={!!s.smtp.enabled} onChange={(ev) => state.set("smtp", { enabled: ev.target.checked })} /> Use an SMTP mail server</label>
+          {s.smtp.enabled && <>
+            <div class="row">
+              <Field label="SMTP host" error={e["smtp.host"]}><input name="smtpHost" value={s.smtp.host} onInput={(ev) => state.set("smtp", { host: ev.target.value })} /></Field>
+              <Field label="Port" error={e["smtp.port"]}><input name="smtpPort" type="number" value={s.smtp.port} onInput={(ev) => state.set("smtp", { port: Number(ev.target.value) })} /></Field>
+            </div>
+            <div class="row">
+              <Field label="Username" error={e["smtp.username"]}><input name="smtpUsername" autocomplete="off" value={s.smtp.username} onInput={(ev) => state.set("smtp", { username: ev.target.value })} /></Field>
+              <Field label="Password" error={e["smtp.password"]}><input name="smtpPassword" type="password" autocomplete="new-password" placeholder="Unchanged" value={s.smtp.password || ""} onInput={(ev) => state.set("smtp", { password: ev.target.value })} /></Field>
+            </div>
+            <div class="row">
+              <Field label="TLS encryption"><select value={String(!!s.smtp.tls)} onChange={(ev) => state.set("smtp", { tls: ev.target.value === "true" })}><option value="false">Auto (StartTLS)</option><option value="true">Always</option></select></Field>
+              <Field label="Auth method"><select value={s.smtp.authMethod || "PLAIN"} onChange={(ev) => state.set("smtp", { authMethod: ev.target.value })}><option>PLAIN</option><option>LOGIN</option></select></Field>
+            </div>
+          </>}
+        </>}
+      </SettingsForm>
+      {s && <div class="narrow"><button type="button" class="btn" onClick={() => setTesting(true)}><Icon name="mail" /> Send a test email</button></div>}
+      {testing && <TestEmail onClose={() => setTesting(false)} />}
+    </>
+  );
+}
+
+function TestEmail({ onClose }) {
+  const [email, setEmail] = useState(pb.authStore.record?.email || "");
+  const [template, setTemplate] = useState("verification");
+  const [error, setError] = useState("");
+  const [busy, setBusy] = useState(false);
+  const send = async () => {
+    setBusy(true);
+    setError("");
+    try {
+      await pb.settings.testEmail("_superusers", email, template);
+      toast("Test email sent.");
+      onClose();
+    } catch (err) {
+      setError(apiErrors(err).message);
+      setBusy(false);
+    }
+  };
+  return (
+    <Modal title="Send a test email" onClose={onClose} footer={<>
+      <button type="button" class="btn ghost" onClick={onClose}>Close</button>
+      <button type="button" class="btn primary" disabled={busy} onClick={send}>{busy ? "Sending…" : "Send"}</button>
+    </>}>
+      <div class="stack">
+        <ErrorBox message={error} />
+        <Field label="Template">
+          <select value={template} onChange={(e) => setTemplate(e.target.value)}>
+            <option value="verification">Verification</option>
+            <option value="password-reset">Password reset</option>
+            <option value="email-change">Email change</option>
+            <option value="otp">OTP</option>
+            <option value="login-alert">Login alert</option>
+          </select>
+        </Field>
+        <Field label="To email address"><input type="email" value={email} onInput={(e) => setEmail(e.target.value)} /></Field>
+      </div>
+    </Modal>
+  );
+}
+
+function S3Fields({ s3, set, errors, prefix }) {
+  return <>
+    <div class="row">
+      <Field label="Endpoint" error={errors[`${prefix}.endpoint`]}><input name="s3Endpoint" value={s3.endpoint} onInput={(e) => set({ endpoint: e.target.value })} /></Field>
+      <Field label="Bucket" error={errors[`${prefix}.bucket`]}><input name="s3Bucket" value={s3.bucket} onInput={(e) => set({ bucket: e.target.value })} /></Field>
+    </div>
+    <div class="row">
+      <Field label="Region" error={errors[`${prefix}.region`]}><input name="s3Region" value={s3.region} onInput={(e) => set({ region: e.target.value })} /></Field>
+      <Field label="Access key" error={errors[`${prefix}.accessKey`]}><input name="s3AccessKey" autocomplete="off" value={s3.accessKey} onInput={(e) => set({ accessKey: e.target.value })} /></Field>
+      <Field label="Secret" error={errors[`${prefix}.secret`]}><input name="s3Secret" type="password" autocomplete="new-password" placeholder="Unchanged" value={s3.secret || ""} onInput={(e) => set({ secret: e.target.value })} /></Field>
+    </div>
+    <label class="check"><input type="checkbox" checked={!!s3.forcePathStyle} onChange={(e) => set({ forcePathStyle: e.target.checked })} /> Force path-style addressing</label>
+  </>;
+}
+
+function StorageSettings() {
+  const state = useSettings(["s3"]);
+  const s = state.settings;
+  const [testing, setTesting] = useState(false);
+  const test = async () => {
+    setTesting(true);
+    try {
+      await pb.settings.testS3("storage");
+      toast("S3 connection succeeded.");
+    } catch (err) {
+      toast(apiErrors(err).message, "error");
+    }
+    setTesting(false);
+  };
+  return (
+    <>
+      <SettingsForm title="Files storage" state={state}>
+        {s && <>
+          <p class="muted">Files are stored in <code>pb_data/storage</code> unless an S3 compatible storage is set.</p>
+          <label class="check"><input type="checkbox" name="s3Enabled" checked={!!s.s3.enabled} onChange={(e) => state.set("s3", { enabled: e.target.checked })} /> Use S3 storage</label>
+          {s.s3.enabled && <S3Fields s3={s.s3} set={(p) => state.set("s3", p)} errors={state.errors.fields} prefix="s3" />}
+        </>}
+      </SettingsForm>
+      {s?.s3.enabled && !state.changed && <div class="narrow"><button type="button" class="btn" disabled={testing} onClick={test}>{testing ? "Testing…" : "Test the S3 connection"}</button></div>}
+    </>
+  );
+}
+
+function BackupsSettings() {
+  const [backups, setBackups] = useState(null);
+  const [error, setError] = useState("");
+  const [creating, setCreating] = useState(false);
+  const [name, setName] = useState("");
+  const [confirm, setConfirm] = useState(null); // {action, key}
+  const state = useSettings(["backups"]);
+  const load = async () => {
+    try {
+      const list = await pb.backups.getFullList();
+      list.sort((a, b) => (a.modified < b.modified ? 1 : -1));
+      setBackups(list);
+      setError("");
+    } catch (err) {
+      setError(apiErrors(err).message);
+      setBackups([]);
+    }
+  };
+  useEffect(() => {
+    load();
+  }, []);
+  const create = async (e) => {
+    e.preventDefault();
+    setCreating(true);
+    try {
+      await pb.backups.create(name.trim());
+      toast("Backup created.");
+      setName("");
+      await load();
+    } catch (err) {
+      toast(apiErrors(err).message, "error");
+    }
+    setCreating(false);
+  };
+  const download = async (key) => {
+    try {
+      const token = await pb.files.getToken();
+      window.location.href = pb.backups.getDownloadURL(token, key);
+    } catch (err) {
+      toast(apiErrors(err).message, "error");
+    }
+  };
+  return (
+    <div class="stack narrow">
+      <header class="page-header">
+        <div class="title"><h1>Backups</h1><button type="button" class="btn icon-btn ghost" onClick={load} aria-label="Refresh" title="Refresh"><Icon name="refresh" /></button></div>
+      </header>
+      <ErrorBox message={error} />
+      <form class="row" onSubmit={create}>
+        <input class="grow" name="backupName" aria-label="Backup name" placeholder="Name (optional), e.g. before_upgrade.zip" value={name} onInput={(e) => setName(e.target.value)} />
+        <button type="submit" class="btn primary" disabled={creating}>{creating ? "Creating backup…" : "Create backup"}</button>
+      </form>
+      {backups === null ? <Loader /> : backups.length === 0 ? <Empty title="No backups yet" /> : (
+        <ul class="list" data-testid="backups-list">
+          {backups.map((b) => (
+            <li key={b.key} class="list-item">
+              <Icon name="archive" />
+              <span class="grow"><strong>{b.key}</strong> <span class="muted small">{formatSize(b.size)} · {formatDate(b.modified)}</span></span>
+              <button type="button" class="btn ghost sm" onClick={() => download(b.key)} aria-label={`Download ${b.key}`}><Icon name="download" size={16} /></button>
+              <button type="button" class="btn ghost sm" onClick={() => setConfirm({ action: "restore", key: b.key })}>Restore</button>
+              <button type="button" class="btn ghost sm" onClick={() => setConfirm({ action: "delete", key: b.key })} aria-label={`Delete ${b.key}`}><Icon name="trash" size={16} /></button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {state.settings && (
+        <form class="stack card" onSubmit={(e) => { e.preventDefault(); state.save(); }}>
+          <h2>Scheduled backups</h2>
+          <ErrorBox message={state.errors.message} />
+          <div class="row">
+            <Field label="Cron expression" error={state.errors.fields["backups.cron"]} hint="e.g. 0 0 * * * (every day at midnight UTC); empty to turn off">
+              <input name="backupsCron" value={state.settings.backups.cron} onInput={(e) => state.set("backups", { cron: e.target.value })} />
+            </Field>
+            <Field label="Keep at most" error={state.errors.fields["backups.cronMaxKeep"]}>
+              <input name="backupsMaxKeep" type="number" min="1" value={state.settings.backups.cronMaxKeep} onInput={(e) => state.set("backups", { cronMaxKeep: Number(e.target.value) })} />
+            </Field>
+          </div>
+          <SaveBar state={state} />
+        </form>
+      )}
+      {confirm?.action === "delete" && (
+        <Confirm title={`Delete ${confirm.key}?`} message="The backup file will be deleted." onClose={() => setConfirm(null)}
+          onConfirm={async () => {
+            try {
+              await pb.backups.delete(confirm.key);
+              toast(`Deleted ${confirm.key}.`);
+              await load();
+            } catch (err) {
+              toast(apiErrors(err).message, "error");
+              throw err;
+            }
+          }} />
+      )}
+      {confirm?.action === "restore" && (
+        <Confirm title={`Restore ${confirm.key}?`} typed={confirm.key} confirmText="Restore"
+          message="All current data (records, settings, superusers) will be replaced with the backup's and the server restarts."
+          onClose={() => setConfirm(null)}
+          onConfirm={async () => {
+            try {
+              await pb.backups.restore(confirm.key);
+              toast("Restoring the backup: the page reloads when the server is back.", "info");
+              // the server restarts with the restored data: reload once it answers again
+              await new Promise((resolve) => setTimeout(resolve, 1500));
+              for (let i = 0; i < 120; i++) {
+                try {
+                  await pb.health.check({ requestKey: null });
+                  break;
+                } catch {
+                  await new Promise((resolve) => setTimeout(resolve, 500));
+                }
+              }
+              window.location.reload();
+            } catch (err) {
+              toast(apiErrors(err).message, "error");
+              throw err;
+            }
+          }} />
+      )}
+    </div>
+  );
+}
+
+function CronsSettings() {
+  const [crons, setCrons] = useState(null);
+  const [error, setError] = useState("");
+  const [running, setRunning] = useState({});
+  const load = async () => {
+    try {
+      setCrons(await pb.crons.getFullList());
+    } catch (err) {
+      setError(apiErrors(err).message);
+      setCrons([]);
+    }
+  };
+  useEffect(() => {
+    load();
+  }, []);
+  const run = async (id) => {
+    setRunning((r) => ({ ...r, [id]: true }));
+    try {
+      await pb.crons.run(id);
+      toast(`Started "${id}".`);
+    } catch (err) {
+      toast(apiErrors(err).message, "error");
+    }
+    setRunning((r) => ({ ...r, [id]: false }));
+  };
+  return (
+    <div class="stack narrow">
+      <h1>Crons</h1>
+      <ErrorBox message={error} />
+      {crons === null ? <Loader /> : crons.length === 0 ? <Empty title="No cron jobs registered">Cron jobs are registered from hooks (<code>cronAdd</code>) or Python code.</Empty> : (
+        <ul class="list" data-testid="crons-list">
+          {crons.map((c) => (
+            <li key={c.id} class="list-item">
+              <code class="grow">{c.id}</code>
+              <code class="muted">{c.expression}</code>
+              <button type="button" class="btn ghost sm" disabled={running[c.id]} onClick={() => run(c.id)} aria-label={`Run ${c.id}`}><Icon name="play" size={16} /> Run</button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+function RateLimitSettings() {
+  const state = useSettings(["rateLimits"]);
+  const s = state.settings;
+  const e = state.errors.fields;
+  const rules = s?.rateLimits?.rules || [];
+  const setRule = (i, patch) => state.set("rateLimits", { rules: rules.map((r, j) => (j === i ? { ...r, ...patch } : r)) });
+  return (
+    <SettingsForm title="Rate limits" state={state}>
+      {s && <>
+        <label class="check"><input type="checkbox" checked={!!s.rateLimits.enabled} onChange={(ev) => state.set("rateLimits", { enabled: ev.target.checked })} /> Enable rate limiting</label>
+        <table class="table compact">
+          <thead><tr><th>Label</th><th>Max requests</th><th>Interval (s)</th><th>Audience</th><th /></tr></thead>
+          <tbody>
+            {rules.map((r, i) => (
+              <tr key={i}>
+                <td><input aria-label="Label" value={r.label} onInput={(ev) => setRule(i, { label: ev.target.value })} placeholder="/api/ or *:create" />{e[`rateLimits.rules.${i}.label`] && <small class="error-text">{e[`rateLimits.rules.${i}.label`]}</small>}</td>
+                <td><input aria-label="Max requests" type="number" value={r.maxRequests} onInput={(ev) => setRule(i, { maxRequests: Number(ev.target.value) })} /></td>
+                <td><input aria-label="Interval" type="number" value={r.duration} onInput={(ev) => setRule(i, { duration: Number(ev.target.value) })} /></td>
+                <td><select aria-label="Audience" value={r.audience || ""} onChange={(ev) => setRule(i, { audience: ev.target.value })}><option value="">All</option><option value="@guest">Guests</option><option value="@auth">Authenticated</option></select></td>
+                <td><button type="button" class="btn icon-btn ghost" aria-label="Remove rule" onClick={() => state.set("rateLimits", { rules: rules.filter((_, j) => j !== i) })}><Icon name="trash" size={16} /></button></td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <button type="button" class="btn" onClick={() => state.set("rateLimits", { rules: [...rules, { label: "", maxRequests: 300, duration: 10, audience: "" }] })}><Icon name="plus" /> Add rule</button>
+      </>}
+    </SettingsForm>
+  );
+}
