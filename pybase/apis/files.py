@@ -161,6 +161,9 @@ class FileDownloadResource:
 
         self.app.hooks["onFileDownloadRequest"].trigger(event, finalize)
 
+    # NOTE: as PocketBase (Go's router serves HEAD with the GET route): headers, no body.
+    on_head = on_get
+
     def _find(self, req: falcon.Request, col: Collection, record_id: str, filename: str) -> tuple[Record, Any, str]:
         """The record, its file field holding ``filename`` and the key prefix of the file; 404
         when any is missing or a protected file is not the caller's to see."""
@@ -274,7 +277,7 @@ def serve(
         resp.set_header("Content-Range", f"bytes {start}-{start + length - 1}/{total}")
     resp.content_length = length
     if req.method == "HEAD" or length == 0:
-        resp.data = b""
+        resp.data = None
         resp.content_length = length
         return
     reader = storage.open(key, start, length)

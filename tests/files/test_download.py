@@ -170,3 +170,18 @@ def test_files_of_a_view_are_served_from_their_record(env: FilesEnv, doc: dict[s
     answer = env.server.request("GET", f"/api/files/docs_view/{doc['id']}/{doc['many'][0]}")
     assert answer.status_code == 200 and answer.content == b"0123456789" * 100
     assert env.server.request("GET", f"/api/files/docs_view/{doc['id']}/nope.txt").status_code == 404
+
+
+def test_head_answers_the_headers_only(env: FilesEnv, doc: dict[str, Any]) -> None:
+    answer = env.server.request("HEAD", env.file_url(doc, doc["many"][0]))
+    assert answer.status_code == 200
+    assert answer.headers["Content-Length"] == "1000"
+    assert answer.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert answer.content == b""
+
+
+def test_an_empty_file(env: FilesEnv) -> None:
+    record = env.create([("one", ("empty.txt", b"", "text/plain"))]).json()
+    answer = env.server.request("GET", env.file_url(record, record["one"]))
+    assert answer.status_code == 200 and answer.content == b""
+    assert answer.headers["Content-Length"] == "0"
