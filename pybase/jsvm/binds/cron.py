@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from pybase.jsvm.pool import Executor
 from pybase.core.errors import BadRequestError
 from pybase.tools.cron import CronError, parse_expression
+
+if TYPE_CHECKING:
+    from pybase.jsvm.pool import Executor
 
 
 def cron_validate(ex: Executor, expr: Any) -> None:

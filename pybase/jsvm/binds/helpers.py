@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from pybase.jsvm.binds.event import _bytes
+
 if TYPE_CHECKING:
     from pybase.jsvm.pool import Executor
-import time
-
-from pybase.jsvm.binds.event import _bytes
 
 
 def sleep(ex: Executor, ms: Any) -> None:

@@ -15,11 +15,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pybase.core.errors import BadRequestError
+from pybase.jsvm.binds.http import _bytes, _limit
 
 if TYPE_CHECKING:
     from pybase.jsvm.pool import Executor
-
-from pybase.jsvm.binds.http import _bytes, _limit
 
 # ---- $os -------------------------------------------------------------------------------------
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from pybase.jsvm.pool import Executor
 from pybase.core.errors import BadRequestError
 from pybase.jsvm.template import TemplateError, render_sources
+
+if TYPE_CHECKING:
+    from pybase.jsvm.pool import Executor
 
 
 def template_render(ex: Executor, files: Any, strings: Any, data: Any) -> str:
