@@ -70,6 +70,8 @@ class PyBase:
         #: the options given explicitly; the command line of start() overrides only those it sets
         self.options: dict[str, Any] = dict(options) if config is None else _explicit_options(config)
         self.server: Server | None = None
+        #: set while serving as one of several worker processes (pybase.workers)
+        self.worker_runtime: Any = None
         self.jsvm: Any = None  # pybase.jsvm.JsRuntime when a hooks folder exists
         #: ``routerAdd``-like routes in Python, in registration order
         self.routes: list[PyRoute] = []
@@ -287,6 +289,7 @@ class PyBase:
 
             die_with_parent()
             runtime = WorkerRuntime(self.core, ctx)  # NOTE: before wsgi(): it sets the event bus
+            self.worker_runtime = runtime
             if self.core.restart is not None:
                 self.core.restart = lambda stop=self.core.restart: runtime.restart_all(stop)
         wsgi = self.wsgi()

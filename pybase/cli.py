@@ -104,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--origins", default=argparse.SUPPRESS, help="CORS allowed origins, comma separated (default *)")
     serve.add_argument(
         "--workers", type=int, default=argparse.SUPPRESS, metavar="N",
-        help="worker processes sharing the port and the data (default 1: this process alone)",
+        help="worker processes sharing the port and the data (default: the CPUs this process may use; 1: serve alone)",
     )
     serve.add_argument(
         "--indexFallback", type=_bool_flag, default=argparse.SUPPRESS, metavar="BOOL",
@@ -134,8 +134,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def default_workers() -> int:
+    """The CPUs this process may use (``--workers`` default)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def _config(args: argparse.Namespace, options: dict[str, Any] | None) -> Config:
     given = {field: getattr(args, flag) for flag, field in _FLAG_FIELDS.items() if hasattr(args, flag)}
+    if args.command == "serve" and "workers" not in given and "workers" not in (options or {}):
+        given["workers"] = default_workers()
+    if "workers" in given:
+        given["workers"] = max(1, int(given["workers"]))
     if "hooks_pool" in given:
         given["hooks_pool"] = max(1, given["hooks_pool"])
     if "origins" in given:
@@ -235,9 +247,15 @@ def _serve(app: PyBase, config: Config) -> int:
         # installs its own handlers only once its loop starts.
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: server.stop())
-        if worker_context() is not None:
-            return  # NOTE: the supervisor prints the banner once the first worker serves
         base = f"http://{server.host}:{server.port}"
+        context = worker_context()
+        if context is not None:
+            # NOTE: the supervisor prints the banner once every worker serves; then worker 0
+            # prints the installer link (as after the banner of a single process).
+            runtime = app.worker_runtime
+            if context.index == 0 and runtime is not None:
+                runtime.after_banner(lambda: _print_installer_link(app, config, base))
+            return
         print(f"Server started at {base}\n├─ REST API:  {base}/api/\n└─ Dashboard: {base}/_/", flush=True)
         _print_installer_link(app, config, base)
 

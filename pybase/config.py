@@ -62,7 +62,8 @@ class Config:
     index_fallback: bool = True
     #: the environment variable holding the settings' encryption key (PocketBase's --encryptionEnv)
     encryption_env: str = ""
-    #: worker processes serving the port (1: this process serves alone)
+    #: worker processes serving the port (1: this process serves alone); ``pybase serve``
+    #: defaults to the CPUs it may use (cli.default_workers)
     workers: int = 1
 
     def __post_init__(self) -> None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pybase.store.shared import REALTIME_SEQ, SharedCounters
-from pybase.tools.pubsub import Hub
+from pybase.tools.pubsub import Hub, encode
 from pybase.tools.security import ALPHANUMERIC
 from pybase.workers.worker import (
     BUS_ENV,
@@ -103,12 +103,21 @@ class Supervisor:
                     return first.proc.returncode or 1
                 if self.stopping:
                     return self._stop_all()
+            for index in range(1, self.count):
+                self._spawn(index)
+            # NOTE: the banner once every worker serves (or after READY_SECONDS): full capacity.
+            deadline = time.monotonic() + READY_SECONDS
+            while not self.stopping and time.monotonic() < deadline and not all(w.ready for w in self.workers.values()):
+                self._poll(0.05)
+                self._maintain()
             host, port = self.sock.getsockname()[:2]
             base = f"http://{host}:{port}"
             print(f"Server started at {base}\n├─ REST API:  {base}/api/\n└─ Dashboard: {base}/_/", flush=True)
-            log.info("%d workers (pids: supervisor %d)", self.count, os.getpid())
-            for index in range(1, self.count):
-                self._spawn(index)
+            log.info("%d workers (supervisor pid %d)", self.count, os.getpid())
+            for worker in self.workers.values():
+                if worker.conn is not None:
+                    with contextlib.suppress(OSError):
+                        worker.conn.sendall(encode({"t": "announce"}))
             while not self.stopping:
                 self._poll(0.05)
                 self._maintain()

@@ -147,6 +147,8 @@ class WorkerRuntime:
             app.hooks[f"onModel{verb}Execute"].bind(self._bump_on_change, id="__pybaseWorkerGeneration__", priority=-98)
         bus = ProcessBus(ctx.bus_address, self.counters, self._resolve, ctx.name)
         bus.client.on_call = self._answer
+        bus.on_other_frame = self._supervisor_frame
+        self._after_banner: list[Callable[[], Any]] = []
         bus.client.send({"t": "hello", "name": ctx.name, "pid": os.getpid(), "w": ctx.index})
         app.event_bus = bus
         broker = app.subscriptions_broker()
@@ -218,6 +220,16 @@ class WorkerRuntime:
             return wsgi(environ, start_response)
 
         return app
+
+    def after_banner(self, callback: Callable[[], Any]) -> None:
+        """Run ``callback`` once the supervisor printed the banner (it says so on the bus)."""
+        self._after_banner.append(callback)
+
+    def _supervisor_frame(self, frame: dict[str, Any]) -> None:
+        if frame.get("t") == "announce":
+            callbacks, self._after_banner = self._after_banner, []
+            for callback in callbacks:
+                callback()
 
     def ready(self) -> None:
         """Tell the supervisor this worker serves."""

@@ -120,6 +120,8 @@ class ProcessBus(InProcessBus):
         self.resolve = resolve
         self._mine: dict[int, RecordChange] = {}
         self._mine_lock = threading.Lock()
+        #: frames that are not changes (from the supervisor: "announce"...)
+        self.on_other_frame: Callable[[dict[str, Any]], Any] = lambda _frame: None
         self.client = HubClient(address, self._arrived, name)
 
     def publish(self, change: RecordChange) -> None:
@@ -135,6 +137,7 @@ class ProcessBus(InProcessBus):
 
     def _arrived(self, frame: dict[str, Any]) -> None:
         if frame.get("t") != "change":
+            self.on_other_frame(frame)
             return
         seq = int(frame["s"])
         with self._mine_lock:
