@@ -145,7 +145,8 @@ class BatchResource:
             method, url = self._upsert(match, body)
         path, _, query = url.partition("?")
         payload = orjson.dumps(body)
-        headers = {k: v for k, v in req.headers.items() if k not in ("CONTENT-TYPE", "CONTENT-LENGTH")}
+        # NOTE: not the caller's Accept-Encoding either: a sub-answer is read here, never gzipped.
+        headers = {k: v for k, v in req.headers.items() if k not in ("CONTENT-TYPE", "CONTENT-LENGTH", "ACCEPT-ENCODING")}
         for key, value in (sub.get("headers") or {}).items():
             if str(key).lower() != "authorization":  # NOTE: the batch's auth is every sub-request's
                 headers[str(key).upper()] = str(value)

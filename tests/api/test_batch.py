@@ -90,3 +90,14 @@ def test_the_batch_is_one_logged_request(server: testapp.TestServer) -> None:
     messages = [e["message"] for e in logs.list(None, None, limit=100, offset=0, total=False)[0]]
     assert messages.count("POST /api/batch") == 1
     assert "POST /api/collections/posts/records" not in messages
+
+
+def test_large_sub_answers_come_back_as_json_when_the_caller_accepts_gzip(server: testapp.TestServer) -> None:
+    _enable()(server)
+    body = "<p>" + "long text " * 300 + "</p>"  # each answer well over the gzip threshold
+    resp = server.request(
+        "POST", "/api/batch", headers={"Accept-Encoding": "gzip"},
+        json={"requests": [_create("Big one", body=body), _create("Big two", body=body)]},
+    )
+    assert resp.status_code == 200, resp.text
+    assert [item["body"]["body"] for item in resp.json()] == [body, body]
