@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from pybase.core.errors import BadRequestError
 from pybase.tools.oauth2 import AuthUser, Provider, new_provider
 from pybase.tools.oauth2.base import s256_challenge
-from pybase.tools.safe_http import download
 from pybase.tools.security import random_string
 from pybase.tools.validators import matches
 
@@ -148,6 +147,8 @@ def new_record_payload(app: App, event: RecordAuthWithOAuth2RequestEvent) -> tup
         field = col.field(target)
         if field is not None and field.type == "file":
             try:
+                from pybase.tools.safe_http import download  # PERF: requests only when used
+
                 files[target] = [download(user.avatar_url, max_bytes=AVATAR_MAX_BYTES)[::-1]]
             except Exception as ex:  # noqa: BLE001 - the sign-in goes on without it, as PocketBase
                 log.warning("failed to retrieve OAuth2 avatar %s: %s", user.avatar_url, ex)

@@ -8,11 +8,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlencode
 
 import orjson
-from authlib.integrations.requests_client import OAuth2Session
+
+if TYPE_CHECKING:
+    from authlib.integrations.requests_client import OAuth2Session
 
 #: seconds an exchange or user info request may take (PocketBase's 30 s context)
 HTTP_TIMEOUT = 30
@@ -128,6 +130,9 @@ class Provider:
 
     def session(self, token: dict[str, Any] | None = None) -> OAuth2Session:
         """An authlib client session for this provider."""
+        # PERF: authlib and requests (~28 MB) load on the first sign-in, not in every worker.
+        from authlib.integrations.requests_client import OAuth2Session
+
         return OAuth2Session(
             self.client_id, self.client_secret, redirect_uri=self.redirect_url or None, token=token,
             scope=" ".join(self.scopes) or None,
