@@ -54,9 +54,10 @@ def free_port() -> int:
 class ServerProc:
     """One server process (PocketBase or pybase) on its own port and temp data dir."""
 
-    def __init__(self, name: str, exe: list[str], workdir: Path) -> None:
+    def __init__(self, name: str, exe: list[str], workdir: Path, serve_args: list[str] | None = None) -> None:
         self.name = name
         self.exe = exe
+        self.serve_args = serve_args or []
         self.root = workdir / name  # PocketBase writes <dir>/../pb_migrations: keep parents apart
         self.data_dir = self.root / "pb_data"
         self.root.mkdir(parents=True, exist_ok=True)
@@ -76,7 +77,7 @@ class ServerProc:
     def start(self) -> None:
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [*self.exe, "serve", "--http", f"127.0.0.1:{self.port}", "--dir", str(self.data_dir)],
+            [*self.exe, "serve", "--http", f"127.0.0.1:{self.port}", "--dir", str(self.data_dir), *self.serve_args],
             cwd=self.root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         log.close()
@@ -102,15 +103,45 @@ class ServerProc:
             self.proc.kill()
             self.proc.wait(timeout=10)
 
-    def cpu_seconds(self) -> float:
-        """User+system CPU time the server process has used so far (Linux /proc)."""
+    def pids(self) -> list[int]:
+        """The server process and its descendants (pybase's worker processes)."""
         if self.proc is None:
-            return 0.0
-        try:
-            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            return []
+        parents: dict[int, int] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                parents[int(stat.parent.name)] = int(fields[1])
+            except (OSError, ValueError, IndexError):
+                continue
+        found, frontier = [self.proc.pid], [self.proc.pid]
+        while frontier:
+            frontier = [pid for pid, parent in parents.items() if parent in frontier]
+            found += frontier
+        return found
+
+    def cpu_seconds(self) -> float:
+        """User+system CPU time the server's processes have used so far (Linux /proc)."""
+        total = 0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
+
+    def rss_mb(self) -> float:
+        """Resident memory of the server's processes together (MB)."""
+        total = 0
+        for pid in self.pids():
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+            except OSError:
+                continue
+        return total / 1024
 
     def log_tail(self, n: int = 30) -> str:
         try:
@@ -457,6 +488,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--quick", action="store_true", help="3s runs, 1s warm-up, 2,000 records: a smoke check")
     ap.add_argument("--pb", default=os.environ.get("PB_BIN", DEFAULT_PB), help=f"PocketBase binary (default {DEFAULT_PB})")
     ap.add_argument("--pybase", default=shutil.which("pybase") or "pybase", help="pybase command")
+    ap.add_argument("--pybase-args", default="", help='extra flags for "pybase serve", e.g. "--workers 1" (default: one worker per CPU)')
     ap.add_argument("--records", type=int, default=None, help="posts to seed (default 10000; 2000 with --quick)")
     ap.add_argument("--users", type=int, default=None, help="users to seed for expand2/authrule (default 200; 50 with --quick)")
     ap.add_argument("--comments", type=int, default=None, help="comments to seed for expand2 (default 5000; 1000 with --quick)")
@@ -549,7 +581,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.only != "pybase":
         servers.append(ServerProc("pocketbase", [args.pb], work))
     if args.only != "pocketbase":
-        servers.append(ServerProc("pybase", [args.pybase], work))
+        servers.append(ServerProc("pybase", [*args.pybase.split()], work, serve_args=args.pybase_args.split()))
     try:
         measured, profiles = run_all(servers, data, ids_file, args, profile_dir)
     finally:
