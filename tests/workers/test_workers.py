@@ -237,3 +237,44 @@ def test_a_backup_restore_stops_every_worker_and_starts_them_on_the_restored_dat
         assert time.monotonic() < deadline, (texts, two.log.read_text()[-3000:])
         time.sleep(0.3)
     assert two.proc.poll() is None  # the supervisor kept running
+
+
+FRAMEWORK_APP = """
+import os, sys
+from pybase.app import PyBase
+
+app = PyBase()
+
+@app.route("GET", "/api/pid")
+def pid(req, resp):
+    resp.media = {"pid": os.getpid()}
+
+sys.exit(app.start(sys.argv[1:]))
+"""
+
+
+def test_a_framework_app_runs_as_several_workers(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    launcher = tmp_path / "app.py"
+    launcher.write_text(FRAMEWORK_APP)
+    out = tmp_path / "out.log"
+    with open(out, "w") as stdout, open(tmp_path / "err.log", "w") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, str(launcher), "serve", "--http", "127.0.0.1:0", "--workers", "2"],
+            cwd=tmp_path, stdout=stdout, stderr=stderr, text=True,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 90
+            while not (match := re.search(r"Server started at (http://127\.0\.0\.1:\d+)", out.read_text())):
+                assert time.monotonic() < deadline and proc.poll() is None, (tmp_path / "err.log").read_text()
+                time.sleep(0.1)
+            base = match.group(1)
+            pids = {requests.get(f"{base}/api/pid", headers={"Connection": "close"}, timeout=10).json()["pid"] for _ in range(40)}
+            assert len(pids) == 2 and proc.pid not in pids
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(60) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
