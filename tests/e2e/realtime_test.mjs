@@ -2,7 +2,7 @@
 //
 // Usage: node realtime_test.mjs <baseUrl> <email> <password>
 // Run by tests/e2e/test_js_sdk_realtime.py against the test fixture (posts, owned, users user1/user2
-// with password 1234567890; the server closes idle streams after 1 s so reconnects are seen).
+// with password 1234567890; the server closes idle streams after 3 s so reconnects are seen).
 // The closing line is "N passed, M failed"; the exit code is 1 when anything failed.
 
 import assert from 'node:assert/strict';
@@ -119,7 +119,7 @@ check('the SDK reconnects after the idle timeout and resubscribes', async () => 
     const got = collector();
     await pb.collection('posts').subscribe('*', got.cb);
     const firstId = pb.realtime.clientId;
-    await sleep(2500); // the server closes idle streams after 1 s
+    await sleep(4500); // the server closes idle streams after 3 s
     let until = Date.now() + 10000;
     while ((pb.realtime.clientId === firstId || !pb.realtime.isConnected) && Date.now() < until) await sleep(100);
     assert.notEqual(pb.realtime.clientId, firstId);

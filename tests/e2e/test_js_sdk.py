@@ -31,19 +31,25 @@ def _require_node() -> str:
     pytest.skip(reason)
 
 
-def test_js_sdk(tmp_path: Path) -> None:
+def run_node_checks(script: str, *args: str) -> str:
+    """Run a node script of checks in tests/e2e; it must end with "N passed, 0 failed"."""
     node = _require_node()
+    proc = subprocess.run(
+        [node, script, *args], cwd=E2E_DIR, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output
+    assert output.rstrip().endswith(" passed, 0 failed"), output
+    return output
+
+
+def test_js_sdk(tmp_path: Path) -> None:
+    _require_node()
     srv = start_server(tmp_path, None)
     try:
         su = srv.app.new_record("_superusers", {"email": SUPERUSER_EMAIL})
         su.set_password_plain("password", PASSWORD)
         srv.app.save(su)
-        proc = subprocess.run(
-            [node, "sdk_test.mjs", srv.base_url, SUPERUSER_EMAIL, PASSWORD],
-            cwd=E2E_DIR, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
-        )
+        run_node_checks("sdk_test.mjs", srv.base_url, SUPERUSER_EMAIL, PASSWORD)
     finally:
         srv.stop()
-    output = proc.stdout + proc.stderr
-    assert proc.returncode == 0, output
-    assert output.rstrip().endswith(" passed, 0 failed"), output

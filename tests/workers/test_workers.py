@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import signal
 import threading
@@ -37,6 +39,30 @@ def _wait_for_workers(server: Served, count: int, timeout: float = 60) -> None:
     while len(re.findall(r"worker \d \(pid \d+\) serves", server.log.read_text())) < count:
         assert time.monotonic() < deadline, server.log.read_text()
         time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def _traffic(url: str) -> Iterator[list[int]]:
+    """Requests on new connections to ``url`` while the block runs; yields the failed statuses."""
+    failures: list[int] = []
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.is_set():
+            try:
+                status = requests.get(url, headers={"Connection": "close"}, timeout=10).status_code
+            except requests.RequestException:
+                status = 0
+            if status != 200:
+                failures.append(status)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        yield failures
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _notes(server: Served) -> dict[str, str]:
@@ -116,30 +142,10 @@ def test_one_worker_leads_the_crons(two: Served) -> None:
 
 
 def test_a_killed_worker_is_restarted_while_the_other_serves(two: Served) -> None:
-    pids = _worker_pids(two)
-    victim = sorted(pids)[0]
-    failures: list[int] = []
-    stop = threading.Event()
-
-    def traffic() -> None:
-        while not stop.is_set():
-            try:
-                status = requests.get(f"{two.base}/api/health", headers={"Connection": "close"}, timeout=10).status_code
-            except requests.RequestException:
-                status = 0
-            if status != 200:
-                failures.append(status)
-
-    thread = threading.Thread(target=traffic)
-    thread.start()
-    try:
-        import os
-
+    victim = sorted(_worker_pids(two))[0]
+    with _traffic(f"{two.base}/api/health") as failures:
         os.kill(victim, signal.SIGKILL)
         _wait_for_workers(two, 3)  # the replacement serves
-    finally:
-        stop.set()
-        thread.join()
     assert f"pid {victim}) exited" in two.log.read_text()
     assert not failures, failures[:5]
 
@@ -150,8 +156,6 @@ def test_sigterm_drains_every_worker_and_exits_0(two: Served) -> None:
     assert two.proc.wait(60) == 0
     for pid in _worker_pids(two):
         with pytest.raises(ProcessLookupError):
-            import os
-
             os.kill(pid, 0)
 
 
@@ -164,21 +168,7 @@ def test_hooks_reload_in_every_worker_and_sighup_replaces_them_without_a_refused
             break
         assert time.monotonic() < deadline, seen
         time.sleep(0.2)
-    failures: list[int] = []
-    stop = threading.Event()
-
-    def traffic() -> None:
-        while not stop.is_set():
-            try:
-                status = requests.get(f"{two.base}/version", headers={"Connection": "close"}, timeout=10).status_code
-            except requests.RequestException:
-                status = 0
-            if status != 200:
-                failures.append(status)
-
-    thread = threading.Thread(target=traffic)
-    thread.start()
-    try:
+    with _traffic(f"{two.base}/version") as failures:
         before = _worker_pids(two)
         two.proc.send_signal(signal.SIGHUP)
         _wait_for_workers(two, 4)  # two new workers serve
@@ -187,9 +177,6 @@ def test_hooks_reload_in_every_worker_and_sighup_replaces_them_without_a_refused
             assert time.monotonic() < deadline
             time.sleep(0.1)
         time.sleep(1)
-    finally:
-        stop.set()
-        thread.join()
     assert not failures, failures[:5]
 
 
