@@ -208,3 +208,19 @@ def test_sendmail_fallback_without_smtp(server: testapp.TestServer, tmp_path: An
     assert message["To"] == "someone@example.com" and message["Subject"] == "Reset your Acme password"
     assert "confirm-password-reset/eyJ" in html_of(message)  # type: ignore[arg-type]
     assert (tmp_path / "args").read_text().split() == ["-i", "--", "someone@example.com"]
+
+
+def test_record_placeholders_are_escaped_as_pocketbase(server: testapp.TestServer, mailbox: Mailbox) -> None:
+    """``{RECORD:*}`` values are HTML-escaped as Go's html.EscapeString (``'`` -> ``&#39;``)."""
+    mailbox.configure(server)
+    template = {"subject": "Hi {RECORD:name}", "body": "<p>{RECORD:name} / {RECORD:verified}</p>"}
+    resp = server.request("PATCH", "/api/collections/users", json={"verificationTemplate": template}, headers=_su(server))
+    assert resp.status_code == 200, resp.text
+    col = server.app.find_collection("users")
+    record = server.app.new_record(col, {"email": "o@example.com", "name": "O'Neil <b>"})
+    from pybase.core.mail.record_mails import send_record_verification
+
+    send_record_verification(server.app, record)
+    (message,) = mailbox.wait_for(1)
+    assert message["Subject"] == "Hi O&#39;Neil &lt;b&gt;"
+    assert "<p>O&#39;Neil &lt;b&gt; / false</p>" in html_of(message)

@@ -37,6 +37,18 @@ onRecordRequestEmailChangeRequest((e) => {
     e.next();
 }, "users");
 
+routerAdd("POST", "/mail-client-test", (e) => {
+    // a hook may send another mail through the event's own client
+    const client = $app.newMailClient();
+    client.send({from: {address: "plain@acme.test"}, to: [{address: "y@example.com"}], subject: "plain object", html: "<p>x</p>"});
+    return e.noContent(204);
+});
+
+onMailerRecordVerificationSend((e) => {
+    e.mailer.send(new MailerMessage({from: e.message.from, to: [{address: "copy@example.com"}], subject: "copy", html: e.message.html}));
+    e.next();
+}, "users");
+
 routerAdd("POST", "/mail-test", (e) => {
     const message = new MailerMessage({
         from: {address: "js@acme.test", name: "JS"},
@@ -60,9 +72,13 @@ def test_mail_from_js(hooks_server: HooksServerFactory, mailbox: Mailbox) -> Non
     assert resp.status_code == 200, resp.text
     # the same message object went through onMailerSend, which changed its subject
     assert resp.json() == {"subject": "from js [js]", "to": [{"address": "x@example.com", "name": ""}], "isMessage": True}
-    first, second = mailbox.wait_for(2)
+    first, *others = mailbox.wait_for(3)
     assert first["Subject"] == "from js [js]" and first["From"] == "JS <js@acme.test>" and first["Cc"] == "cc@example.com"
-    assert second["Subject"] == "Verify your Acme email [js]" and second["To"] == USER1_EMAIL
+    # the verification mail, and the copy its onMailerRecordVerificationSend handler sent with e.mailer
+    by_subject = {m["Subject"]: m for m in others}
+    assert by_subject["Verify your Acme email [js]"]["To"] == USER1_EMAIL
+    copy = by_subject["copy [js]"]
+    assert copy["To"] == "copy@example.com" and "confirm-verification/eyJ" in html_of(copy)
 
 
 def test_mailer_and_request_hooks_from_js(hooks_server: HooksServerFactory, mailbox: Mailbox) -> None:
@@ -81,3 +97,11 @@ def test_mailer_and_request_hooks_from_js(hooks_server: HooksServerFactory, mail
     assert (resp.status_code, resp.json()["message"]) == (400, "Not that one.")
     record = srv.app.find_record_by_id("users", USER1_ID)
     assert record.email == USER1_EMAIL
+
+
+def test_a_plain_object_message(hooks_server: HooksServerFactory, mailbox: Mailbox) -> None:
+    srv = hooks_server({"mail.pb.js": MAIL_HOOKS})
+    mailbox.configure(srv)
+    assert srv.request("POST", "/mail-client-test").status_code == 204
+    (message,) = mailbox.wait_for(1)
+    assert message["Subject"] == "plain object [js]" and message["From"] == "plain@acme.test"

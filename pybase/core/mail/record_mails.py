@@ -8,7 +8,6 @@ raise MailError: request handlers run them through :func:`send_in_background`.
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -86,7 +85,7 @@ def send_record_otp(app: App, record: Record, otp_id: str, password: str, after:
 
 def send_record_auth_alert(app: App, record: Record, info: str) -> None:
     """Mail a new-location sign-in alert; ``info`` describes the client (escaped here)."""
-    info = html.escape(info)
+    info = templates.escape(info)
     template = (record.collection.auth.get("authAlert") or {}).get("emailTemplate") or {}
     _send(app, "onMailerRecordAuthAlertSend", record, template, record.email,
           {templates.PLACEHOLDER_ALERT_INFO: info}, {"info": info})  # fmt: skip

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from typing import TYPE_CHECKING, Any
 
 from pybase.tools.cast import to_string
@@ -66,8 +65,16 @@ def record_placeholders(app: App, record: Record, extra: dict[str, Any] | None =
             continue
         exported = field.export(record.get(field.name))
         text = _go_string(exported)
-        values[key] = text if field.type in _RAW_TYPES else html.escape(text)
+        values[key] = text if field.type in _RAW_TYPES else escape(text)
     return values
+
+
+_GO_ESCAPES = str.maketrans({"&": "&amp;", "'": "&#39;", "<": "&lt;", ">": "&gt;", '"': "&#34;"})
+
+
+def escape(text: str) -> str:
+    """HTML-escape as Go's ``html.EscapeString`` (so mails read as PocketBase's, byte for byte)."""
+    return text.translate(_GO_ESCAPES)
 
 
 def _go_string(value: Any) -> str:
