@@ -39,13 +39,13 @@ def _free_port() -> int:
 class Served:
     """``./pybase serve`` running in the background, its output in a log file."""
 
-    def __init__(self, binary: Path, cwd: Path, log: Path) -> None:
+    def __init__(self, binary: Path, cwd: Path, log: Path, *args: str) -> None:
         self.port = _free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log = log
         with log.open("wb") as out:
             self.proc = subprocess.Popen(
-                [str(binary), "serve", "--http", f"127.0.0.1:{self.port}"],
+                [str(binary), "serve", "--http", f"127.0.0.1:{self.port}", *args],
                 cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                 # NOTE: a one-file binary is two processes (the bootloader and the Python
                 # child it forwards signals to); its own session lets cleanup kill both.
@@ -188,13 +188,36 @@ def test_binary_smoke(install_dir: Path, tmp_path: Path) -> None:
     finally:
         served.kill()
 
-    # Restart on the same data dir: what was written is still there.
-    served = Served(binary, elsewhere, tmp_path / "serve2.log")
-    try:
-        served.wait_healthy()
-        resp = served.request("GET", f"/api/collections/smoke/records/{record_id}", served.superuser_token())
-        assert resp.status_code == 200, resp.text
-        assert resp.json()["title"] == "hello (hooked)"
-        assert served.terminate() == 0, served.output()
-    finally:
-        served.kill()
+    # Restart on the same data dir: what was written is still there. Then a backup restore, by
+    # the worker processes (the default) and by a single process (which starts itself again).
+    for run, args in enumerate(((), ("--workers", "1")), start=2):
+        served = Served(binary, elsewhere, tmp_path / f"serve{run}.log", *args)
+        try:
+            served.wait_healthy()
+            token = served.superuser_token()
+            resp = served.request("GET", f"/api/collections/smoke/records/{record_id}", token)
+            assert resp.status_code == 200, resp.text
+            assert resp.json()["title"] == "hello (hooked)"
+            _restore_round_trip(served, token, record_id, f"smoke{run}.zip")
+            assert served.terminate() == 0, served.output()
+        finally:
+            served.kill()
+
+
+def _restore_round_trip(served: Served, token: str, record_id: str, name: str) -> None:
+    """Back up, write one more record, restore: the data is back as it was in the backup."""
+    assert served.request("POST", "/api/backups", token, json={"name": name}).status_code == 204
+    assert served.request("POST", "/api/collections/smoke/records", token, json={"title": "after"}).status_code == 200
+    assert served.request("POST", f"/api/backups/{name}/restore", token).status_code == 204
+    deadline = time.monotonic() + 90
+    ids: list[str] = []
+    while time.monotonic() < deadline:
+        try:
+            resp = served.request("GET", "/api/collections/smoke/records", served.superuser_token())
+            ids = [r["id"] for r in resp.json()["items"]]
+            if ids == [record_id]:
+                return
+        except (requests.RequestException, ValueError, KeyError, AssertionError):
+            pass
+        time.sleep(0.3)
+    pytest.fail(f"the restore did not bring the data back ({ids}):\n{served.output()}")
