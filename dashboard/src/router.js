@@ -13,6 +13,8 @@ export function useRoute() {
   useEffect(() => {
     const onChange = () => setRoute(parseHash());
     window.addEventListener("hashchange", onChange);
+    // NOTE: a navigate() during the first render may change the hash before this listener exists
+    onChange();
     return () => window.removeEventListener("hashchange", onChange);
   }, []);
   return route;

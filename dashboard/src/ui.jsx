@@ -1,5 +1,5 @@
 // Shared building blocks: icons, toasts, modal, confirm, form fields, empty and loading states.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 
 const ICONS = {
   database: "M12 3c4.4 0 8 1.3 8 3v12c0 1.7-3.6 3-8 3s-8-1.3-8-3V6c0-1.7 3.6-3 8-3zm8 9c0 1.7-3.6 3-8 3s-8-1.3-8-3M20 6c0 1.7-3.6 3-8 3S4 7.7 4 6",
@@ -69,25 +69,26 @@ export function Toasts() {
 // ---- modal and confirm --------------------------------------------------------------------
 export function Modal({ title, onClose, children, footer, wide, testid }) {
   const ref = useRef(null);
-  useEffect(() => {
-    const previous = document.activeElement;
-    const first = ref.current?.querySelector("input:not([type=hidden]):not([disabled]), textarea, select, button.primary");
-    first?.focus();
-    const onKey = (e) => {
-      if (e.key === "Escape") {
-        e.stopPropagation();
-        onClose();
-      }
-    };
-    window.addEventListener("keydown", onKey);
-    return () => {
-      window.removeEventListener("keydown", onKey);
-      previous?.focus?.();
-    };
+  const previous = useRef(null);
+  // NOTE: focus moves in as the dialog mounts (a layout effect), never later: a user (or a
+  // test) already typing into one of its fields keeps the focus.
+  useLayoutEffect(() => {
+    previous.current = document.activeElement;
+    if (!ref.current?.contains(document.activeElement)) {
+      const first = ref.current?.querySelector("input:not([type=hidden]):not([disabled]), textarea, select, button.primary");
+      (first || ref.current)?.focus();
+    }
+    return () => previous.current?.focus?.();
   }, []);
+  const onKeyDown = (e) => {
+    if (e.key === "Escape") {
+      e.stopPropagation();
+      onClose();
+    }
+  };
   return (
-    <div class="overlay" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
-      <div class={`modal ${wide ? "modal-wide" : ""}`} role="dialog" aria-modal="true" aria-label={title} ref={ref} data-testid={testid}>
+    <div class="overlay" onMouseDown={(e) => e.target === e.currentTarget && onClose()} onKeyDown={onKeyDown}>
+      <div class={`modal ${wide ? "modal-wide" : ""}`} role="dialog" aria-modal="true" aria-label={title} ref={ref} data-testid={testid} tabIndex={-1}>
         <header class="modal-header">
           <h2>{title}</h2>
           <button type="button" class="btn icon-btn ghost" onClick={onClose} aria-label="Close"><Icon name="close" /></button>

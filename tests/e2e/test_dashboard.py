@@ -31,6 +31,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.mailbox import mailbox  # noqa: F401 - fixture
+
 REPO = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""), "PYTHONUNBUFFERED": "1"}
 EMAIL = "admin@example.com"
@@ -372,10 +374,13 @@ def test_dashboard_end_to_end(tmp_path: Path) -> None:
             # a request after the restore (the logs written before it went with the old data);
             # request logs are written in batches: refresh until it is there
             assert _api(server, "GET", "/api/collections/posts/records").status_code == 403
-            deadline = time.monotonic() + 30
-            while not logs.locator("tbody tr").count() and time.monotonic() < deadline:
+            for _ in range(60):
+                with page.expect_response(lambda r: "/api/logs?" in r.url):
+                    page.get_by_role("button", name="Refresh").click()
+                page.wait_for_timeout(100)
+                if logs.locator("tbody tr").count():
+                    break
                 time.sleep(0.5)
-                page.get_by_role("button", name="Refresh").click()
             expect(logs.locator("tbody tr").first).to_contain_text("/api/collections/posts/records")
             shot(page, "logs")
             logs.locator("tbody tr").first.click()
@@ -396,6 +401,42 @@ def test_dashboard_end_to_end(tmp_path: Path) -> None:
             assert _api(server, "GET", "/api/settings", token).json()["meta"]["appName"] == "E2E app"
             shot(page, "settings")
 
+            # ---- duplicate a collection; choose the columns shown ---------------------------------
+            page.goto(f"{server.base}/_/#/collections/posts")
+            page.get_by_role("button", name="Edit collection").click()
+            page.get_by_test_id("collection-editor").get_by_role("button", name="Duplicate").click()
+            editor = page.get_by_role("dialog", name="Duplicate collection")
+            expect(editor.get_by_label("Name", exact=True)).to_have_value("posts_duplicate")
+            editor.get_by_role("button", name="Create", exact=True).click()
+            expect(page).to_have_url(re.compile(r"#/collections/posts_duplicate"))
+            copy = _api(server, "GET", "/api/collections/posts_duplicate", token).json()
+            assert [f["name"] for f in copy["fields"]] == [f["name"] for f in schema["fields"]]
+            assert copy["id"] != schema["id"]
+            page.get_by_role("link", name="posts", exact=True).click()
+            expect(table.get_by_role("columnheader", name="meta")).to_be_visible()
+            page.get_by_role("button", name="Columns").click()
+            page.get_by_role("group", name="Shown columns").get_by_label("meta").uncheck()
+            expect(table.get_by_role("columnheader", name="meta")).to_be_hidden()
+            page.reload()
+            expect(table.get_by_role("columnheader", name="title")).to_be_visible()
+            expect(table.get_by_role("columnheader", name="meta")).to_be_hidden()
+
+            # ---- export and import collections --------------------------------------------------
+            page.goto(f"{server.base}/_/#/settings/export")
+            expect(page.get_by_label("Collections JSON")).to_have_value(re.compile(r'"name": "posts_duplicate"'))
+            page.goto(f"{server.base}/_/#/settings/import")
+            page.get_by_label("Collections JSON").fill("[{not json")
+            expect(page.get_by_text("Invalid JSON.")).to_be_visible()
+            page.get_by_label("Collections JSON").fill('[{"name": "imported", "type": "base", "fields": [{"name": "label", "type": "text"}]}]')
+            page.get_by_role("button", name="Review").click()
+            review = page.get_by_test_id("import-review")
+            expect(review).to_contain_text("Added imported")
+            review.get_by_role("button", name="Confirm and import").click()
+            expect(page.get_by_text("Collections imported.")).to_be_visible()
+            imported = _api(server, "GET", "/api/collections/imported", token)
+            assert imported.status_code == 200 and [f["name"] for f in imported.json()["fields"]][-1] == "label"
+            assert _api(server, "GET", "/api/collections/posts", token).status_code == 200
+
             # ---- the session survives a reload; sign out; sign in again -------------------------------
             page.goto(f"{server.base}/_/#/collections/posts")
             page.reload()
@@ -411,7 +452,7 @@ def test_dashboard_end_to_end(tmp_path: Path) -> None:
             page.get_by_role("button", name="Sign in").click()
             expect(page).to_have_url(re.compile(r"#/collections/"))
             page.reload()
-            expect(page.get_by_role("link", name="posts")).to_be_visible()
+            expect(page.get_by_role("link", name="posts", exact=True)).to_be_visible()
             browser.close()
     finally:
         server.stop()
@@ -419,3 +460,45 @@ def test_dashboard_end_to_end(tmp_path: Path) -> None:
     # are logged by the browser as "Failed to load resource"; anything else is a bug.
     unexpected = [e for e in console_errors if "Failed to load resource" not in e]
     assert not unexpected, unexpected
+
+
+def test_dashboard_sign_in_with_mfa(tmp_path: Path, mailbox) -> None:
+    """A superuser under MFA signs in with the password, then the code mailed to them."""
+    executable = _require_browser()
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.api.test_record_auth_otp import code_in
+    from tests.testapp import start_server
+
+    srv = start_server(tmp_path, None)
+    try:
+        su = srv.app.new_record("_superusers", {"email": EMAIL})
+        su.set_password_plain("password", PASSWORD)
+        srv.app.save(su)
+        mailbox.configure(srv)
+        token = requests.post(f"{srv.base_url}/api/collections/_superusers/auth-with-password",
+                              json={"identity": EMAIL, "password": PASSWORD}, timeout=10).json()["token"]
+        res = requests.patch(f"{srv.base_url}/api/collections/_superusers", headers={"Authorization": token},
+                             json={"otp": {"enabled": True, "length": 6}, "mfa": {"enabled": True}}, timeout=10)
+        assert res.status_code == 200, res.text
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=executable, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+            page = browser.new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(f"{srv.base_url}/_/")
+            expect(page.get_by_role("heading", name="Superuser sign in")).to_be_visible()
+            page.get_by_label("Email").fill(EMAIL)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            expect(page.get_by_text(f"Enter the code sent to {EMAIL}.")).to_be_visible()
+            code = code_in(mailbox.wait_for(1)[0])
+            page.get_by_label("One-time code").fill("000000" if code != "000000" else "111111")
+            page.get_by_role("button", name="Verify code").click()
+            expect(page.locator(".alert-error")).to_be_visible()
+            page.get_by_label("One-time code").fill(code)
+            page.get_by_role("button", name="Verify code").click()
+            expect(page).to_have_url(re.compile(r"#/collections/"))
+            expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+            browser.close()
+    finally:
+        srv.stop()

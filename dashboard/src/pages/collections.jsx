@@ -83,7 +83,10 @@ export function CollectionsPage({ route }) {
       </section>
       {editing && (
         <CollectionEditor
-          collection={editing === "new" ? null : editing}
+          key={editing === "new" ? "new" : editing.id || "duplicate"}
+          collection={editing === "new" || !editing.id ? null : editing}
+          template={editing !== "new" && !editing.id ? editing : null}
+          onDuplicate={(copy) => setEditing(copy)}
           collections={collections || []}
           onClose={() => setEditing(null)}
           onSaved={async (saved) => {
@@ -244,9 +247,29 @@ function RuleInput({ name, label, value, onChange, error, fields }) {
   );
 }
 
-export function CollectionEditor({ collection, collections, onClose, onSaved, onDeleted }) {
+/** A copy of a collection to create: new name, no ids, its own index names. */
+export function duplicateOf(collection) {
+  const copy = JSON.parse(JSON.stringify(collection));
+  const name = `${collection.name}_duplicate`;
+  delete copy.id;
+  delete copy.created;
+  delete copy.updated;
+  copy.system = false;
+  copy.name = name;
+  copy.fields = copy.fields.map((f) => {
+    const field = { ...f };
+    delete field.id;
+    return field;
+  });
+  copy.indexes = (copy.indexes || []).map((idx) => idx
+    .replace(/INDEX\s+(IF NOT EXISTS\s+)?[`"]?(\w+)[`"]?/i, (m, ine, n) => `INDEX ${ine || ""}\`${n}_duplicate\``)
+    .replace(new RegExp(`ON\\s+[\`"]?${collection.name}[\`"]?`, "i"), `ON \`${name}\``));
+  return copy;
+}
+
+export function CollectionEditor({ collection, template, collections, onClose, onSaved, onDeleted, onDuplicate }) {
   const isNew = !collection;
-  const [data, setData] = useState(() => (isNew ? blankCollection("base") : JSON.parse(JSON.stringify(collection))));
+  const [data, setData] = useState(() => (isNew ? template || blankCollection("base") : JSON.parse(JSON.stringify(collection))));
   const [tab, setTab] = useState("fields");
   const [errors, setErrors] = useState({ message: "", fields: {} });
   const [busy, setBusy] = useState(false);
@@ -295,9 +318,10 @@ export function CollectionEditor({ collection, collections, onClose, onSaved, on
   const rules = data.type === "auth" ? [...RULES, ["manageRule", "Manage rule"]] : RULES;
 
   return (
-    <Modal wide title={isNew ? "New collection" : `Edit collection ${collection.name}`} onClose={onClose} testid="collection-editor"
+    <Modal wide title={isNew ? (template ? "Duplicate collection" : "New collection") : `Edit collection ${collection.name}`} onClose={onClose} testid="collection-editor"
       footer={<>
         {!isNew && !collection.system && <button type="button" class="btn danger ghost" onClick={() => setConfirmDelete(true)}><Icon name="trash" /> Delete</button>}
+        {!isNew && !collection.system && <button type="button" class="btn ghost" onClick={() => onDuplicate(duplicateOf(collection))}><Icon name="copy" /> Duplicate</button>}
         <div class="grow" />
         <button type="button" class="btn ghost" onClick={onClose}>Cancel</button>
         <button type="button" class="btn primary" onClick={save} disabled={busy}>{busy ? "Saving…" : isNew ? "Create" : "Save changes"}</button>

@@ -1,6 +1,6 @@
 // Logs: the request chart (/api/logs/stats), the list with a filter, and a log's details.
 import { Fragment } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { apiErrors, pb } from "../pb.js";
 import { setQuery } from "../router.js";
 import { Empty, ErrorBox, Icon, Loader, Modal, Pagination, formatDate } from "../ui.jsx";
@@ -40,16 +40,20 @@ export function LogsPage({ route }) {
   const [error, setError] = useState("");
   const [detail, setDetail] = useState(null);
 
+  const loadSeq = useRef(0);
   const load = async () => {
+    const seq = ++loadSeq.current;
     try {
       const [list, st] = await Promise.all([
         pb.logs.getList(page, 50, { filter: applied, sort: "-created" }),
         pb.logs.getStats({ filter: applied }),
       ]);
+      if (seq !== loadSeq.current) return;
       setResult(list);
       setStats(st);
       setError("");
     } catch (err) {
+      if (seq !== loadSeq.current) return;
       setError(apiErrors(err).message);
       setResult((r) => r || { items: [], page: 1, totalPages: 0, totalItems: 0 });
     }

@@ -88,15 +88,35 @@ export function RecordsView({ collection, collections, route, onEditCollection }
   const [confirmBulk, setConfirmBulk] = useState(false);
   const filterRef = useRef(null);
   const reloadTimer = useRef(null);
-  const columns = columnsOf(collection);
+  const hiddenKey = `pb_hidden_columns_${collection.id}`;
+  const [hidden, setHidden] = useState(() => {
+    try {
+      return JSON.parse(localStorage.getItem(hiddenKey) || "[]");
+    } catch {
+      return [];
+    }
+  });
+  const [chooser, setChooser] = useState(false);
+  const toggleColumn = (name) => {
+    const next = hidden.includes(name) ? hidden.filter((n) => n !== name) : [...hidden, name];
+    setHidden(next);
+    localStorage.setItem(hiddenKey, JSON.stringify(next));
+  };
+  const allColumns = columnsOf(collection);
+  const columns = allColumns.filter((f) => !hidden.includes(f.name));
 
+  const loadSeq = useRef(0);
   const load = async () => {
+    // NOTE: answers may come back out of order (a realtime reload, a new filter): the last asked wins
+    const seq = ++loadSeq.current;
     setLoading(true);
     try {
       const res = await pb.collection(collection.name).getList(page, PER_PAGE, { sort, filter: appliedFilter });
+      if (seq !== loadSeq.current) return;
       setResult(res);
       setError("");
     } catch (err) {
+      if (seq !== loadSeq.current) return;
       setError(apiErrors(err).message);
       setResult((r) => r || { items: [], page: 1, totalPages: 0, totalItems: 0 });
     }
@@ -164,7 +184,19 @@ export function RecordsView({ collection, collections, route, onEditCollection }
           <button type="button" class="btn icon-btn ghost" onClick={onEditCollection} aria-label="Edit collection" title="Edit collection"><Icon name="settings" /></button>
           <button type="button" class="btn icon-btn ghost" onClick={load} aria-label="Refresh" title="Refresh"><Icon name="refresh" /></button>
         </div>
-        {collection.type !== "view" && <button type="button" class="btn primary" onClick={() => setEditing("new")}><Icon name="plus" /> New record</button>}
+        <div class="title">
+          <div class="popover-anchor">
+            <button type="button" class="btn ghost" aria-expanded={chooser} onClick={() => setChooser(!chooser)}>Columns</button>
+            {chooser && (
+              <div class="popover" role="group" aria-label="Shown columns" onKeyDown={(e) => e.key === "Escape" && setChooser(false)}>
+                {allColumns.map((f) => (
+                  <label class="check" key={f.name}><input type="checkbox" checked={!hidden.includes(f.name)} onChange={() => toggleColumn(f.name)} /> {f.name}</label>
+                ))}
+              </div>
+            )}
+          </div>
+          {collection.type !== "view" && <button type="button" class="btn primary" onClick={() => setEditing("new")}><Icon name="plus" /> New record</button>}
+        </div>
       </header>
       <form class="filter-bar" onSubmit={(e) => { e.preventDefault(); update({ filter: filter.trim(), page: "1" }); }}>
         <Icon name="search" size={16} />

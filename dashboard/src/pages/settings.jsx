@@ -11,6 +11,8 @@ const SECTIONS = [
   ["backups", "Backups", "archive"],
   ["crons", "Crons", "clock"],
   ["ratelimits", "Rate limits", "shield"],
+  ["export", "Export collections", "download"],
+  ["import", "Import collections", "up"],
 ];
 
 export function SettingsPage({ route }) {
@@ -22,6 +24,8 @@ export function SettingsPage({ route }) {
     backups: <BackupsSettings />,
     crons: <CronsSettings />,
     ratelimits: <RateLimitSettings />,
+    export: <ExportCollections />,
+    import: <ImportCollections />,
   }[section];
   if (!page) {
     navigate("settings/application");
@@ -428,5 +432,123 @@ function RateLimitSettings() {
         <button type="button" class="btn" onClick={() => state.set("rateLimits", { rules: [...rules, { label: "", maxRequests: 300, duration: 10, audience: "" }] })}><Icon name="plus" /> Add rule</button>
       </>}
     </SettingsForm>
+  );
+}
+
+function exportable(collections) {
+  return collections.map((c) => {
+    const copy = { ...c };
+    delete copy.created;
+    delete copy.updated;
+    return copy;
+  });
+}
+
+function ExportCollections() {
+  const [json, setJson] = useState(null);
+  const [error, setError] = useState("");
+  useEffect(() => {
+    pb.collections.getFullList({ sort: "created" }).then((list) => setJson(JSON.stringify(exportable(list), null, 2)), (err) => setError(apiErrors(err).message));
+  }, []);
+  const download = () => {
+    const url = URL.createObjectURL(new Blob([json], { type: "application/json" }));
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = "pb_schema.json";
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  };
+  return (
+    <div class="stack narrow">
+      <h1>Export collections</h1>
+      <p class="muted">The collections' configuration, to import in another pybase or PocketBase.</p>
+      <ErrorBox message={error} />
+      {json === null ? <Loader /> : <>
+        <textarea class="code" rows={18} readOnly aria-label="Collections JSON" value={json} />
+        <div class="row">
+          <button type="button" class="btn primary" onClick={download}><Icon name="download" /> Download as JSON</button>
+          <button type="button" class="btn" onClick={() => navigator.clipboard?.writeText(json).then(() => toast("Copied."))}><Icon name="copy" /> Copy</button>
+        </div>
+      </>}
+    </div>
+  );
+}
+
+function ImportCollections() {
+  const [raw, setRaw] = useState("");
+  const [current, setCurrent] = useState(null);
+  const [deleteMissing, setDeleteMissing] = useState(false);
+  const [review, setReview] = useState(null);
+  const [errors, setErrors] = useState({ message: "", fields: {} });
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    pb.collections.getFullList().then(setCurrent, (err) => setErrors(apiErrors(err)));
+  }, []);
+  let parsed = null;
+  let parseError = "";
+  if (raw.trim()) {
+    try {
+      parsed = JSON.parse(raw);
+      if (!Array.isArray(parsed) || parsed.some((c) => !c || typeof c !== "object" || !c.name)) {
+        parsed = null;
+        parseError = "Expected a JSON array of collections, each with a name.";
+      }
+    } catch {
+      parseError = "Invalid JSON.";
+    }
+  }
+  const plan = () => {
+    const byKey = (c) => current.find((o) => (c.id && o.id === c.id) || o.name === c.name);
+    const added = parsed.filter((c) => !byKey(c)).map((c) => c.name);
+    const changed = parsed.filter((c) => byKey(c)).map((c) => c.name);
+    const deleted = deleteMissing ? current.filter((o) => !o.system && !parsed.some((c) => (c.id && c.id === o.id) || c.name === o.name)).map((o) => o.name) : [];
+    return { added, changed, deleted };
+  };
+  const submit = async () => {
+    setBusy(true);
+    setErrors({ message: "", fields: {} });
+    try {
+      await pb.collections.import(parsed, deleteMissing);
+      toast("Collections imported.");
+      setReview(null);
+      setRaw("");
+      setCurrent(await pb.collections.getFullList());
+    } catch (err) {
+      setErrors(apiErrors(err));
+      setReview(null);
+    }
+    setBusy(false);
+  };
+  return (
+    <div class="stack narrow">
+      <h1>Import collections</h1>
+      <ErrorBox message={errors.message} />
+      {Object.entries(errors.fields).map(([k, v]) => <small key={k} class="error-text" role="alert">{k}: {v}</small>)}
+      <div class="field">
+        <label class="field-control">
+          <span class="field-label">Collections JSON</span>
+          <textarea class="code" rows={14} value={raw} onInput={(e) => setRaw(e.target.value)} spellcheck={false} placeholder='[{"name": "posts", "type": "base", "fields": [...]}]' />
+        </label>
+        <label class="btn ghost sm" style="align-self: flex-start">
+          Load from a JSON file
+          <input type="file" accept=".json,application/json" hidden onChange={(e) => e.target.files[0]?.text().then(setRaw)} />
+        </label>
+        {parseError && <small class="error-text" role="alert">{parseError}</small>}
+      </div>
+      <label class="check"><input type="checkbox" checked={deleteMissing} onChange={(e) => setDeleteMissing(e.target.checked)} /> Delete the collections (and their records) missing from the import</label>
+      <div><button type="button" class="btn primary" disabled={!parsed || !current} onClick={() => setReview(plan())}>Review</button></div>
+      {review && (
+        <Modal title="Review the import" onClose={() => setReview(null)} testid="import-review" footer={<>
+          <button type="button" class="btn ghost" onClick={() => setReview(null)}>Cancel</button>
+          <button type="button" class="btn primary" disabled={busy} onClick={submit}>{busy ? "Importing…" : "Confirm and import"}</button>
+        </>}>
+          <ul class="list">
+            {review.added.map((n) => <li class="list-item" key={`a-${n}`}><span class="pill pill-on">Added</span> {n}</li>)}
+            {review.changed.map((n) => <li class="list-item" key={`c-${n}`}><span class="pill">Changed</span> {n}</li>)}
+            {review.deleted.map((n) => <li class="list-item" key={`d-${n}`}><span class="level level-ERROR">Deleted</span> {n}</li>)}
+          </ul>
+        </Modal>
+      )}
+    </div>
   );
 }
