@@ -502,3 +502,65 @@ def test_dashboard_sign_in_with_mfa(tmp_path: Path, mailbox) -> None:
             browser.close()
     finally:
         srv.stop()
+
+
+def test_dashboard_auth_options_templates_and_backup_upload(tmp_path: Path) -> None:
+    """Auth collection options and mail templates saved from the editor; a backup zip uploaded."""
+    executable = _require_browser()
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.testapp import start_server
+
+    srv = start_server(tmp_path, None)
+    try:
+        su = srv.app.new_record("_superusers", {"email": EMAIL})
+        su.set_password_plain("password", PASSWORD)
+        srv.app.save(su)
+        token = requests.post(f"{srv.base_url}/api/collections/_superusers/auth-with-password",
+                              json={"identity": EMAIL, "password": PASSWORD}, timeout=10).json()["token"]
+        headers = {"Authorization": token}
+        # a backup zip to upload: made by the server, downloaded, then deleted there
+        assert requests.post(f"{srv.base_url}/api/backups", json={"name": "made_here.zip"}, headers=headers, timeout=60).status_code == 204
+        file_token = requests.post(f"{srv.base_url}/api/files/token", headers=headers, timeout=10).json()["token"]
+        archive = requests.get(f"{srv.base_url}/api/backups/made_here.zip", params={"token": file_token}, timeout=60)
+        assert archive.status_code == 200 and archive.content[:2] == b"PK"
+        assert requests.delete(f"{srv.base_url}/api/backups/made_here.zip", headers=headers, timeout=10).status_code == 204
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=executable, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+            page = browser.new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(f"{srv.base_url}/_/#/login")
+            page.get_by_label("Email").fill(EMAIL)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            expect(page).to_have_url(re.compile(r"#/collections/users"))
+            page.get_by_role("button", name="Edit collection").click()
+            editor = page.get_by_test_id("collection-editor")
+            editor.get_by_role("tab", name="Auth options").click()
+            editor.get_by_label("One-time password (OTP) sign-in").check()
+            editor.get_by_label("OTP length").fill("8")
+            editor.get_by_role("button", name="Verification template").click()
+            editor.get_by_label("Verification subject").fill("Welcome to {APP_NAME}")
+            editor.get_by_role("button", name="Save changes").click()
+            expect(editor).to_be_hidden()
+            users = requests.get(f"{srv.base_url}/api/collections/users", headers=headers, timeout=10).json()
+            assert users["otp"]["enabled"] is True and users["otp"]["length"] == 8
+            assert users["verificationTemplate"]["subject"] == "Welcome to {APP_NAME}"
+            # an empty subject is refused: the error shows under it, the editor stays open
+            page.get_by_role("button", name="Edit collection").click()
+            editor.get_by_role("tab", name="Auth options").click()
+            editor.get_by_role("button", name="Verification template").click()
+            editor.get_by_label("Verification subject").fill("")
+            editor.get_by_role("button", name="Save changes").click()
+            expect(editor.locator(".field.has-error .error-text")).to_be_visible()
+            editor.get_by_role("button", name="Cancel").click()
+
+            page.goto(f"{srv.base_url}/_/#/settings/backups")
+            expect(page.get_by_text("No backups yet")).to_be_visible()
+            page.get_by_label("Upload a backup").set_input_files({"name": "uploaded.zip", "mimeType": "application/zip", "buffer": archive.content})
+            expect(page.get_by_test_id("backups-list").get_by_text("uploaded.zip")).to_be_visible()
+            browser.close()
+        listed = requests.get(f"{srv.base_url}/api/backups", headers=headers, timeout=10).json()
+        assert [b["key"] for b in listed] == ["uploaded.zip"]
+    finally:
+        srv.stop()

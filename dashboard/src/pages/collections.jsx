@@ -429,8 +429,62 @@ function AuthOptions({ data, set, err }) {
         {duration("authToken", "Auth token duration (s)")}
         {duration("verificationToken", "Verification token duration (s)")}
         {duration("passwordResetToken", "Password reset token duration (s)")}
+        {duration("emailChangeToken", "Email change token duration (s)")}
         {duration("fileToken", "File token duration (s)")}
       </div>
+      {data.otp?.enabled && (
+        <div class="opts">
+          <Field label="OTP duration (s)" error={err["otp.duration"]} inline>
+            <input type="number" min="0" value={data.otp.duration ?? ""} onInput={(e) => set({ otp: { ...data.otp, duration: Number(e.target.value) } })} />
+          </Field>
+          <Field label="OTP length" error={err["otp.length"]} inline>
+            <input type="number" min="0" value={data.otp.length ?? ""} onInput={(e) => set({ otp: { ...data.otp, length: Number(e.target.value) } })} />
+          </Field>
+        </div>
+      )}
+      {data.mfa?.enabled && (
+        <Field label="MFA rule" error={err["mfa.rule"]} hint="Leave empty to require MFA for every record.">
+          <input class="code" value={data.mfa.rule || ""} onInput={(e) => set({ mfa: { ...data.mfa, rule: e.target.value } })} />
+        </Field>
+      )}
+      <h3 class="section-title">Email templates</h3>
+      <p class="muted small">Placeholders: <code>{"{APP_NAME}"}</code>, <code>{"{APP_URL}"}</code>, <code>{"{TOKEN}"}</code>, <code>{"{OTP}"}</code>, <code>{"{RECORD:<field>}"}</code>.</p>
+      {TEMPLATES.map(([path, label]) => <TemplateEditor key={path} path={path} label={label} data={data} set={set} err={err} />)}
+    </div>
+  );
+}
+
+const TEMPLATES = [
+  ["verificationTemplate", "Verification"],
+  ["resetPasswordTemplate", "Password reset"],
+  ["confirmEmailChangeTemplate", "Email change confirmation"],
+  ["otp.emailTemplate", "One-time password"],
+  ["authAlert.emailTemplate", "Login alert"],
+];
+
+function TemplateEditor({ path, label, data, set, err }) {
+  const [open, setOpen] = useState(false);
+  const [group, key] = path.includes(".") ? path.split(".") : [null, path];
+  const template = (group ? data[group]?.[key] : data[key]) || { subject: "", body: "" };
+  const update = (patch) => {
+    const next = { ...template, ...patch };
+    if (group) set({ [group]: { ...(data[group] || {}), [key]: next } });
+    else set({ [key]: next });
+  };
+  const hasError = err[`${path}.subject`] || err[`${path}.body`];
+  return (
+    <div class={`field-row ${hasError ? "has-error" : ""}`}>
+      <button type="button" class="btn ghost" aria-expanded={open || !!hasError} onClick={() => setOpen(!open)}>{label} template</button>
+      {(open || hasError) && (
+        <div class="stack">
+          <Field label={`${label} subject`} error={err[`${path}.subject`]}>
+            <input value={template.subject} onInput={(e) => update({ subject: e.target.value })} />
+          </Field>
+          <Field label={`${label} body (HTML)`} error={err[`${path}.body`]}>
+            <textarea class="code" rows={6} value={template.body} onInput={(e) => update({ body: e.target.value })} />
+          </Field>
+        </div>
+      )}
     </div>
   );
 }

@@ -291,6 +291,22 @@ function BackupsSettings() {
         <input class="grow" name="backupName" aria-label="Backup name" placeholder="Name (optional), e.g. before_upgrade.zip" value={name} onInput={(e) => setName(e.target.value)} />
         <button type="submit" class="btn primary" disabled={creating}>{creating ? "Creating backup…" : "Create backup"}</button>
       </form>
+      <label class="btn ghost sm" style="align-self: flex-start">
+        <Icon name="up" size={16} /> Upload a backup (.zip)
+        <input type="file" accept=".zip,application/zip" hidden aria-label="Upload a backup" onChange={async (e) => {
+          const file = e.target.files[0];
+          e.target.value = "";
+          if (!file) return;
+          try {
+            await pb.backups.upload({ file });
+            toast(`Uploaded ${file.name}.`);
+            await load();
+          } catch (err) {
+            const { message, fields } = apiErrors(err);
+            toast(fields.file || message, "error");
+          }
+        }} />
+      </label>
       {backups === null ? <Loader /> : backups.length === 0 ? <Empty title="No backups yet" /> : (
         <ul class="list" data-testid="backups-list">
           {backups.map((b) => (
