@@ -16,6 +16,7 @@ from pybase.config import DEFAULT_HTTP, Config
 from pybase.core.settings import SettingsLoadError
 from pybase.store.migrations import MigrationError
 from pybase.workers import worker_context
+from pybase.workers.context import SUPERVISE_ENV
 
 if TYPE_CHECKING:
     from pybase.app import PyBase
@@ -164,6 +165,10 @@ def main(
 
     ``options`` are Config settings the command line may override (``PyBase(...)``'s own).
     """
+    if os.environ.get(SUPERVISE_ENV):
+        from pybase.workers.supervisor import main_from_env
+
+        return main_from_env()  # NOTE: a framework app started again as the supervisor
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -228,15 +233,13 @@ def _default_app(config: Config) -> PyBase:
 
 
 def _supervise(config: Config) -> int:
-    """``serve --workers N``: this process supervises N workers running this same command."""
-    from pybase.workers.supervisor import supervise
+    """``serve --workers N``: this process becomes the supervisor of N workers running this
+    same command (it starts itself again, light, with the plan in its environment)."""
+    from pybase.workers.supervisor import become_supervisor
 
-    logging.basicConfig(level=logging.DEBUG if config.dev else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     host, port = config.host_port()
-    try:
-        return supervise(host, port, config.workers, config.data_dir)
-    except OSError as ex:
-        raise CliError(f"cannot listen on {config.http}: {_reason(ex)}") from ex
+    become_supervisor(host, port, config.workers, config.data_dir, config.dev)
+    return 0  # pragma: no cover - exec does not return
 
 
 def _serve(app: PyBase, config: Config) -> int:

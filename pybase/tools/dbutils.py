@@ -16,15 +16,38 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib
 import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-import sqlglot
-from sqlglot import exp
-from sqlglot.errors import SqlglotError
-from sqlglot.tokens import Token, TokenType
+if TYPE_CHECKING:
+    from sqlglot.tokens import Token
+
+
+class _Lazy:
+    """A module (or one of its attributes) imported on first use.
+
+    PERF: sqlglot costs ~14 MB per process and is needed only when an index definition is
+    parsed (a collection saved or validated), not to serve: every worker process gains.
+    """
+
+    def __init__(self, module: str, attribute: str = "") -> None:
+        self._module, self._attribute = module, attribute
+
+    def __getattr__(self, name: str) -> Any:
+        target: Any = importlib.import_module(self._module)
+        if self._attribute:
+            target = getattr(target, self._attribute)
+        return getattr(target, name)
+
+
+sqlglot: Any = _Lazy("sqlglot")
+exp: Any = _Lazy("sqlglot.expressions")
+_errors: Any = _Lazy("sqlglot.errors")
+TokenType: Any = _Lazy("sqlglot.tokens", "TokenType")
 
 DIALECT = "sqlite"
 
@@ -55,8 +78,10 @@ _FUNCTIONS = frozenset({
 })  # fmt: skip
 _NON_DETERMINISTIC = frozenset({"random", "randomblob", "changes", "total_changes", "last_insert_rowid"})
 
-# Node types an index expression may contain besides function calls.
-_NODES: tuple[type[exp.Expression], ...] = (
+@functools.cache
+def _nodes() -> tuple[type, ...]:
+    """Node types an index expression may contain besides function calls."""
+    return (
     exp.Column, exp.Identifier, exp.Literal, exp.Null, exp.Boolean, exp.HexString, exp.Paren,
     exp.Tuple, exp.Neg, exp.Not, exp.BitwiseNot, exp.And, exp.Or, exp.EQ, exp.NEQ, exp.GT, exp.GTE,
     exp.LT, exp.LTE, exp.Is, exp.NullSafeEQ, exp.NullSafeNEQ, exp.Like, exp.Glob, exp.Escape,
@@ -64,12 +89,20 @@ _NODES: tuple[type[exp.Expression], ...] = (
     exp.BitwiseOr, exp.BitwiseXor, exp.BitwiseLeftShift, exp.BitwiseRightShift, exp.Collate,
     exp.Var, exp.Cast, exp.DataType, exp.DataTypeParam, exp.Case, exp.If, exp.JSONExtract,
     exp.JSONExtractScalar, exp.JSONPath, exp.JSONPathRoot, exp.JSONPathKey, exp.JSONPathSubscript,
-)  # fmt: skip
+    )  # fmt: skip
 
-_TRANSPARENT = (exp.TsOrDsToTimestamp,)
+
+@functools.cache
+def _transparent() -> tuple[type, ...]:
+    return (exp.TsOrDsToTimestamp,)
+
+
 _CALL_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 
-_IDENTIFIER_TOKENS = frozenset({TokenType.VAR, TokenType.IDENTIFIER})
+
+@functools.cache
+def _identifier_tokens() -> frozenset[Any]:
+    return frozenset({TokenType.VAR, TokenType.IDENTIFIER})
 
 
 class IndexParseError(ValueError):
@@ -194,7 +227,7 @@ def parse_index(sql: str) -> Index:
     try:
         tokens = sqlglot.tokenize(sql or "", read=DIALECT)
         tree = _parse_one(sql or "")
-    except SqlglotError as ex:
+    except _errors.SqlglotError as ex:
         raise IndexParseError("invalid index definition") from ex
     if not isinstance(tree, exp.Create) or tree.args.get("kind") != "INDEX" or not isinstance(tree.this, exp.Index):
         raise IndexParseError("not a CREATE INDEX statement")
@@ -242,7 +275,7 @@ def _split(sql: str, tokens: list[Token]) -> tuple[list[Token], str, list[list[T
     if any(t.token_type == TokenType.SEMICOLON for t in tokens):
         raise IndexParseError("a semicolon is not part of an index definition")
     on = next((i for i, t in enumerate(tokens) if t.token_type == TokenType.ON), -1)
-    if on < 3 or tokens[on - 1].token_type not in _IDENTIFIER_TOKENS or tokens[on - 2].token_type == TokenType.DOT:
+    if on < 3 or tokens[on - 1].token_type not in _identifier_tokens() or tokens[on - 2].token_type == TokenType.DOT:
         raise IndexParseError("missing index name")
     head, name = tokens[: on - 1], tokens[on - 1].text
     start = next((i for i in range(on + 1, len(tokens)) if tokens[i].token_type == TokenType.L_PAREN), -1)
@@ -283,7 +316,7 @@ def _column(sql: str, tokens: list[Token]) -> IndexColumn:
         sort, tokens = tokens[-1].text.upper(), tokens[:-1]
     if len(tokens) > 2 and tokens[-2].token_type == TokenType.COLLATE:
         collate, tokens = _text(sql, tokens[-1:]), tokens[:-2]
-    if len(tokens) == 1 and tokens[0].token_type in _IDENTIFIER_TOKENS:
+    if len(tokens) == 1 and tokens[0].token_type in _identifier_tokens():
         return IndexColumn(tokens[0].text, collate, sort)
     return IndexColumn(_text(sql, tokens), collate, sort, expression=True)
 
@@ -315,7 +348,7 @@ def _check_expression(node: exp.Expression, where: str) -> None:
             collation = child.expression.name
             if collation.lower() not in _COLLATIONS:
                 raise IndexRefused(f"no such collation sequence: {collation}", MISSING_COLLATION)
-        if isinstance(child, _NODES):
+        if isinstance(child, _nodes()):
             continue
         if isinstance(child, exp.Func):
             _check_function(child, where)
@@ -328,7 +361,7 @@ def _check_function(node: exp.Func, where: str) -> None:
     called = _CALL_RE.match(node.sql(dialect=DIALECT, comments=False))
     if called is None:
         # sqlglot's own wrappers that render as their argument (strftime's time argument)
-        if isinstance(node, _TRANSPARENT):
+        if isinstance(node, _transparent()):
             return
         raise IndexParseError(f"unsupported index expression {type(node).__name__}")
     name = called[1].lower()

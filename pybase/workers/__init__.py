@@ -16,6 +16,6 @@ Workers are started as new processes, not forked: nothing of the supervisor's st
 SQLite connections) is inherited, and a rolling restart (SIGHUP) runs the binary now on disk.
 """
 
-from pybase.workers.worker import WorkerContext, worker_context
+from pybase.workers.context import WorkerContext, worker_context
 
 __all__ = ["WorkerContext", "worker_context"]

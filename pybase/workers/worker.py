@@ -8,66 +8,32 @@ import fcntl
 import logging
 import os
 import signal
-import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pybase.core.realtime import AUTH_KEY, IP_KEY
 from pybase.core.realtime.bus import ProcessBus
 from pybase.core.records import Record
 from pybase.store.shared import GENERATION, ProcessLock, SharedCounters, SharedWindows
+from pybase.workers.context import (
+    ALIVE_LOCK_FILE,
+    AUX_WRITE_LOCK_FILE,
+    LEADER_LOCK_FILE,
+    RATE_LIMIT_FILE,
+    SHARED_FILE,
+    WRITE_LOCK_FILE,
+    WorkerContext,
+)
 
 if TYPE_CHECKING:
     from pybase.core.app import App
 
 log = logging.getLogger("pybase.workers")
 
-INDEX_ENV = "PYBASE_WORKER"
-NAME_ENV = "PYBASE_WORKER_NAME"  # unique among the live workers; starts this worker's client ids
-COUNT_ENV = "PYBASE_WORKERS"
-LISTEN_FD_ENV = "PYBASE_LISTEN_FD"
-BUS_ENV = "PYBASE_BUS"
 LEADER_RETRY_SECONDS = 1.0
 CALL_SECONDS = 5.0  # how long a subscribe request waits for the worker holding the client
-
-WRITE_LOCK_FILE = ".pybase_write.lock"
-AUX_WRITE_LOCK_FILE = ".pybase_aux_write.lock"
-LEADER_LOCK_FILE = ".pybase_leader.lock"
-SHARED_FILE = ".pybase_shared"
-RATE_LIMIT_FILE = ".pybase_ratelimits"
-ALIVE_LOCK_FILE = ".pybase_alive.lock"  # every worker holds it shared while it runs
-
-
-@dataclass(frozen=True)
-class WorkerContext:
-    """What the supervisor told this worker through its environment."""
-
-    index: int
-    name: str
-    count: int
-    listen_fd: int
-    bus_address: str
-
-    def listen_socket(self) -> socket.socket:
-        """The supervisor's listening socket (inherited)."""
-        return socket.socket(fileno=self.listen_fd)
-
-
-def worker_context() -> WorkerContext | None:
-    """This process's worker context, or None when it is not a supervised worker."""
-    index = os.environ.get(INDEX_ENV)
-    if index is None:
-        return None
-    return WorkerContext(
-        index=int(index),
-        name=os.environ.get(NAME_ENV, ""),
-        count=int(os.environ.get(COUNT_ENV, "1")),
-        listen_fd=int(os.environ[LISTEN_FD_ENV]),
-        bus_address="\0" + os.environ[BUS_ENV][1:],
-    )
 
 
 def wait_alone(data_dir: str, timeout: float = 60.0) -> bool:
