@@ -36,7 +36,7 @@ WRITE_SCENARIOS = ("update_owner", "delete_owner", "create_auth")
 NEW_SCENARIOS = ("filtered", "expand2", "authrule", "auth_password", *WRITE_SCENARIOS)
 # Run order: the creates add records, so they always come last (the others see the seeded data
 # only); delete_owner deletes only its own pool.
-SCENARIOS = ("list", "view", "filtered", "expand2", "authrule", "auth_password", *WRITE_SCENARIOS, "create")
+SCENARIOS = ("health", "list", "view", "filtered", "expand2", "authrule", "auth_password", *WRITE_SCENARIOS, "create")
 ID_CHARS = string.ascii_lowercase + string.digits
 USER_PASSWORD = "user-password-123"
 VIEWS_INDEX = "CREATE INDEX `idx_posts_views` ON `posts` (`views`)"
@@ -368,6 +368,8 @@ def scenario_request(name: str, base: str, ids_file: Path, tokens_file: Path, *,
     """(URL, extra wrk args such as ``-s script ... -- args``) of one scenario."""
     posts = f"{base}/api/collections/{COLLECTION}/records"
     tasks = f"{base}/api/collections/tasks/records"
+    if name == "health":
+        return f"{base}/api/health", []
     if name == "list":
         return posts, []
     if name == "view":
