@@ -1,6 +1,6 @@
 // Collections: the sidebar list, the collection editor (fields, rules, indexes, view query) and
 // the records of the selected collection.
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { apiErrors, pb } from "../pb.js";
 import { navigate } from "../router.js";
 import { Confirm, Empty, ErrorBox, Field, Icon, Loader, Modal, toast, useSaveShortcut } from "../ui.jsx";
@@ -222,8 +222,36 @@ function FieldRow({ field, index, count, update, remove, move, collections, erro
   );
 }
 
-function RuleInput({ name, label, value, onChange, error, fields }) {
+/** Every path a rule may name: the collection's fields, @request.*, @collection.NAME.* */
+export function rulePaths(fieldNames, collections) {
+  const authFields = ["id", "email", "verified", "collectionName", "collectionId"];
+  const paths = [...fieldNames];
+  paths.push("@request.method", "@request.context", "@request.query.", "@request.headers.");
+  for (const f of authFields) paths.push(`@request.auth.${f}`);
+  for (const f of fieldNames) paths.push(`@request.body.${f}`, `@request.body.${f}:isset`, `@request.body.${f}:changed`);
+  for (const c of collections) for (const f of c.fields || []) paths.push(`@collection.${c.name}.${f.name}`);
+  return [...new Set(paths)];
+}
+
+function RuleInput({ name, label, value, onChange, error, fields, collections }) {
   const locked = value === null || value === undefined;
+  const ref = useRef(null);
+  const [word, setWord] = useState("");
+  const paths = useMemo(() => rulePaths(fields, collections || []), [fields, collections]);
+  const suggestions = word ? paths.filter((p) => p.startsWith(word) && p !== word).slice(0, 8) : [];
+  const track = (el) => setWord((el.value.slice(0, el.selectionStart).match(/[@\w.:]+$/) || [""])[0]);
+  const insert = (path) => {
+    const el = ref.current;
+    const caret = el.selectionStart;
+    const before = el.value.slice(0, caret - word.length);
+    const next = before + path + el.value.slice(caret);
+    onChange(next);
+    setWord("");
+    requestAnimationFrame(() => {
+      el.focus();
+      el.selectionStart = el.selectionEnd = before.length + path.length;
+    });
+  };
   return (
     <div class={`rule ${error ? "has-error" : ""}`}>
       <div class="rule-head">
@@ -236,10 +264,32 @@ function RuleInput({ name, label, value, onChange, error, fields }) {
         <div class="rule-locked muted">Only superusers can perform this action.</div>
       ) : (
         <>
-          <textarea class="code" rows={2} name={name} spellcheck={false} value={value} list={`${name}-hints`}
+          <textarea ref={ref} class="code" rows={2} name={name} spellcheck={false} value={value}
             placeholder='Leave empty to allow everyone, e.g. @request.auth.id != "" && status = "published"'
-            onInput={(e) => onChange(e.target.value)} aria-label={label} />
-          <small class="hint">Fields: {fields.join(", ") || "none"}; also <code>@request.auth.*</code>, <code>@request.body.*</code>, <code>@collection.NAME.*</code></small>
+            onInput={(e) => { onChange(e.target.value); track(e.target); }}
+            onKeyDown={(e) => {
+              if (e.key === "ArrowDown" && suggestions.length) {
+                e.preventDefault();
+                e.currentTarget.parentElement.querySelector(".suggestions button")?.focus();
+              } else if (e.key === "Escape" && suggestions.length) {
+                e.stopPropagation();
+                setWord("");
+              }
+            }}
+            aria-label={label} aria-autocomplete="list" />
+          {suggestions.length > 0 && (
+            <div class="suggestions" role="listbox" aria-label={`${label} suggestions`}
+              onKeyDown={(e) => {
+                const items = [...e.currentTarget.querySelectorAll("button")];
+                const i = items.indexOf(document.activeElement);
+                if (e.key === "ArrowDown") { e.preventDefault(); items[Math.min(i + 1, items.length - 1)]?.focus(); }
+                if (e.key === "ArrowUp") { e.preventDefault(); i <= 0 ? ref.current.focus() : items[i - 1].focus(); }
+                if (e.key === "Escape") { e.stopPropagation(); setWord(""); ref.current.focus(); }
+              }}>
+              {suggestions.map((p) => <button type="button" role="option" key={p} class="suggestion code" onClick={() => insert(p)}>{p}</button>)}
+            </div>
+          )}
+          <small class="hint">Type a field name, <code>@request.</code> or <code>@collection.</code> for suggestions (↓ to pick).</small>
         </>
       )}
       {error && <small class="error-text" role="alert">{error}</small>}
@@ -372,7 +422,7 @@ export function CollectionEditor({ collection, template, collections, onClose, o
         {tab === "rules" && (
           <div class="stack">
             {rules.map(([key, label]) => (
-              <RuleInput key={key} name={key} label={label} value={data[key]} error={err[key]} fields={fieldNames} onChange={(v) => set({ [key]: v })} />
+              <RuleInput key={key} name={key} label={label} value={data[key]} error={err[key]} fields={fieldNames} collections={collections} onChange={(v) => set({ [key]: v })} />
             ))}
           </div>
         )}
