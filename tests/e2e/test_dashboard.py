@@ -562,6 +562,31 @@ def test_dashboard_auth_options_templates_and_backup_upload(tmp_path: Path) -> N
             expect(editor.locator(".field.has-error .error-text")).to_be_visible()
             editor.get_by_role("button", name="Cancel").click()
 
+            # OAuth2: a provider needs its secret (shown inline); a later save keeps it
+            page.get_by_role("button", name="Edit collection").click()
+            editor.get_by_role("tab", name="Auth options").click()
+            editor.get_by_label("OAuth2 sign-in").check()
+            editor.get_by_label("New OAuth2 provider").select_option("github")
+            editor.get_by_role("button", name="Add provider").click()
+            editor.get_by_label("github client ID").fill("gh-client")
+            editor.get_by_role("button", name="Save changes").click()
+            expect(editor.get_by_test_id("oauth2-provider").locator(".error-text")).to_be_visible()
+            editor.get_by_label("github client secret").fill("gh-secret")
+            editor.get_by_role("button", name="Save changes").click()
+            expect(editor).to_be_hidden()
+            users = requests.get(f"{srv.base_url}/api/collections/users", headers=headers, timeout=10).json()
+            assert users["oauth2"]["enabled"] is True
+            assert [(p["name"], p["clientId"]) for p in users["oauth2"]["providers"]] == [("github", "gh-client")]
+            page.get_by_role("button", name="Edit collection").click()
+            editor.get_by_role("tab", name="Auth options").click()
+            editor.get_by_label("OTP length").fill("7")
+            editor.get_by_role("button", name="Save changes").click()
+            expect(editor).to_be_hidden()
+            users = requests.get(f"{srv.base_url}/api/collections/users", headers=headers, timeout=10).json()
+            assert users["otp"]["length"] == 7 and [p["name"] for p in users["oauth2"]["providers"]] == ["github"]
+            methods = requests.get(f"{srv.base_url}/api/collections/users/auth-methods", timeout=10).json()
+            assert [p["name"] for p in methods["oauth2"]["providers"]] == ["github"]
+
             page.goto(f"{srv.base_url}/_/#/settings/backups")
             expect(page.get_by_text("No backups yet")).to_be_visible()
             page.get_by_label("Upload a backup").set_input_files({"name": "uploaded.zip", "mimeType": "application/zip", "buffer": archive.content})

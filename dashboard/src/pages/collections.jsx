@@ -346,6 +346,12 @@ export function CollectionEditor({ collection, template, collections, onClose, o
     setErrors({ message: "", fields: {} });
     const body = { ...data };
     if (body.type !== "view") delete body.viewQuery;
+    // NOTE: client secrets are never sent back; unchanged providers are left out, so the
+    // server keeps them with their secrets
+    if (body.oauth2 && !isNew && JSON.stringify(body.oauth2.providers || []) === JSON.stringify(collection.oauth2?.providers || [])) {
+      body.oauth2 = { ...body.oauth2 };
+      delete body.oauth2.providers;
+    }
     try {
       const saved = isNew ? await pb.collections.create(body) : await pb.collections.update(collection.id, body);
       toast(isNew ? `Created collection "${saved.name}".` : `Saved collection "${saved.name}".`);
@@ -474,7 +480,7 @@ function AuthOptions({ data, set, err }) {
       {toggle("passwordAuth", "enabled", "Identity/password sign-in")}
       {toggle("otp", "enabled", "One-time password (OTP) sign-in")}
       {toggle("mfa", "enabled", "Multi-factor authentication (MFA)")}
-      {toggle("oauth2", "enabled", "OAuth2 sign-in (providers are set up through the API)")}
+      {toggle("oauth2", "enabled", "OAuth2 sign-in")}
       <div class="opts">
         {duration("authToken", "Auth token duration (s)")}
         {duration("verificationToken", "Verification token duration (s)")}
@@ -482,6 +488,7 @@ function AuthOptions({ data, set, err }) {
         {duration("emailChangeToken", "Email change token duration (s)")}
         {duration("fileToken", "File token duration (s)")}
       </div>
+      {data.oauth2?.enabled && <OAuth2Providers data={data} set={set} err={err} />}
       {data.otp?.enabled && (
         <div class="opts">
           <Field label="OTP duration (s)" error={err["otp.duration"]} inline>
@@ -540,3 +547,51 @@ function TemplateEditor({ path, label, data, set, err }) {
 }
 
 export { SYSTEM_AUTH_FIELDS };
+
+const PROVIDERS = ["google", "github", "gitlab", "discord", "microsoft", "apple", "facebook", "oidc", "oidc2", "oidc3"];
+
+function OAuth2Providers({ data, set, err }) {
+  const providers = data.oauth2?.providers || [];
+  const [adding, setAdding] = useState("google");
+  const update = (list) => set({ oauth2: { ...data.oauth2, providers: list } });
+  const change = (i, patch) => update(providers.map((p, j) => (j === i ? { ...p, ...patch } : p)));
+  const free = PROVIDERS.filter((n) => !providers.some((p) => p.name === n));
+  return (
+    <div class="stack">
+      <h3 class="section-title">OAuth2 providers</h3>
+      {providers.length > 0 && <p class="muted small">Client secrets are never shown: changing any provider needs every provider's secret again.</p>}
+      {providers.map((p, i) => {
+        const e = (k) => err[`oauth2.providers.${i}.${k}`];
+        return (
+          <div class="field-row" key={p.name} data-testid="oauth2-provider">
+            <div class="field-row-main">
+              <span class="badge">{p.name}</span>
+              <span class="grow" />
+              <button type="button" class="btn icon-btn ghost" aria-label={`Remove provider ${p.name}`} onClick={() => update(providers.filter((_, j) => j !== i))}><Icon name="trash" size={16} /></button>
+            </div>
+            <div class="opts">
+              <Field label={`${p.name} client ID`} error={e("clientId")} inline><input value={p.clientId || ""} onInput={(ev) => change(i, { clientId: ev.target.value })} /></Field>
+              <Field label={`${p.name} client secret`} error={e("clientSecret")} inline><input type="password" autocomplete="new-password" value={p.clientSecret || ""} onInput={(ev) => change(i, { clientSecret: ev.target.value })} /></Field>
+              <Field label={`${p.name} display name`} error={e("displayName")} inline><input value={p.displayName || ""} onInput={(ev) => change(i, { displayName: ev.target.value })} /></Field>
+            </div>
+            {p.name.startsWith("oidc") && (
+              <div class="opts">
+                <Field label={`${p.name} auth URL`} error={e("authURL")} inline><input type="url" value={p.authURL || ""} onInput={(ev) => change(i, { authURL: ev.target.value })} /></Field>
+                <Field label={`${p.name} token URL`} error={e("tokenURL")} inline><input type="url" value={p.tokenURL || ""} onInput={(ev) => change(i, { tokenURL: ev.target.value })} /></Field>
+                <Field label={`${p.name} user info URL`} error={e("userInfoURL")} inline><input type="url" value={p.userInfoURL || ""} onInput={(ev) => change(i, { userInfoURL: ev.target.value })} /></Field>
+              </div>
+            )}
+          </div>
+        );
+      })}
+      {free.length > 0 && (
+        <div class="row add-field">
+          <select aria-label="New OAuth2 provider" value={adding} onChange={(ev) => setAdding(ev.target.value)}>
+            {free.map((n) => <option key={n} value={n}>{n}</option>)}
+          </select>
+          <button type="button" class="btn" onClick={() => update([...providers, { name: free.includes(adding) ? adding : free[0], clientId: "", clientSecret: "" }])}><Icon name="plus" /> Add provider</button>
+        </div>
+      )}
+    </div>
+  );
+}
