@@ -1,4 +1,4 @@
-// The utility bindings: $security, $dbx, $http, $os, $filepath, $template, FormData, unmarshal,
+// The utility bindings: $security, $http, $os, $filepath, $template, FormData, unmarshal,
 // toBytes. Evaluated after prelude.js, whose bridge it borrows (and hides). Python side: one
 // module per global in pybase/jsvm/binds/ (security.py, dbx.py, http.py, os.py...). See README.md.
 (function (g) {
@@ -31,27 +31,6 @@
     parseJWT: sec("parseJWT"),
     encrypt: (data, key) => call("security.encrypt", typeof data === "string" ? data : toBytes(data), key),
     decrypt: sec("decrypt"),
-  };
-
-  // ---- $dbx (expressions for countRecords / findAllRecords) ---------------------------------
-
-  const exp = (kind, extra) => Object.assign({ $dbx: kind }, extra);
-  g.$dbx = {
-    exp: (sql, params) => exp("exp", { sql: String(sql), params: params || {} }),
-    hashExp: (values) => exp("hash", { values: values || {} }),
-    not: (item) => exp("not", { item: item }),
-    and: (...items) => exp("and", { items: items }),
-    or: (...items) => exp("or", { items: items }),
-    in: (col, ...values) => exp("in", { col: String(col), values: values }),
-    notIn: (col, ...values) => exp("notIn", { col: String(col), values: values }),
-    like: (col, ...values) => exp("like", { col: String(col), values: values }),
-    orLike: (col, ...values) => exp("orLike", { col: String(col), values: values }),
-    notLike: (col, ...values) => exp("notLike", { col: String(col), values: values }),
-    orNotLike: (col, ...values) => exp("orNotLike", { col: String(col), values: values }),
-    exists: (item) => exp("exists", { item: item }),
-    notExists: (item) => exp("notExists", { item: item }),
-    between: (col, from, to) => exp("between", { col: String(col), from: from, to: to }),
-    notBetween: (col, from, to) => exp("notBetween", { col: String(col), from: from, to: to }),
   };
 
   // ---- $http --------------------------------------------------------------------------------

@@ -563,124 +563,6 @@
     return null;
   }
 
-  // dbx-style queries. A query is a plain description ({kind: "sql" | "select" | "insert"...})
-  // rendered and run by pybase/jsvm/binds/dbx.py; {:name} placeholders are bound by name.
-  // Results fill DynamicModels (or plain objects); record and collection queries fill models.
-  class Query {
-    constructor(spec, opts) {
-      Object.defineProperty(this, "__spec", { value: typeof spec === "string" ? { kind: "sql", sql: spec, params: {} } : spec });
-      Object.defineProperty(this, "__opts", { value: opts || {} });
-    }
-    bind(params) { this.__spec.params = Object.assign({}, params || {}); return this; }
-    sql() { return call("db.query", this.__spec, null, "sql", this.__opts).sql; }
-    params() { return Object.assign({}, this.__spec.params || {}); }
-    execute() {
-      const r = call("db.query", this.__spec, null, "execute", this.__opts);
-      return { rowsAffected: () => r.rowsAffected, lastInsertId: () => r.lastInsertId };
-    }
-    one(target) { return fetchOne(this.__spec, this.__opts, target); }
-    all(target) { return fetchAll(this.__spec, this.__opts, target); }
-    row() { return call("db.query", this.__spec, null, "row", this.__opts); }
-    column() { return call("db.query", this.__spec, null, "column", this.__opts); }
-  }
-
-  function fetchOne(spec, opts, target) {
-    if (opts.model) {
-      const found = call("db.models", spec, "one", opts);
-      return assignModel(target, found);
-    }
-    const row = call("db.query", spec, null, "one", opts);
-    return fillModel(target === undefined ? {} : target, row);
-  }
-
-  function fetchAll(spec, opts, target) {
-    const list = Array.isArray(target) ? target : [];
-    if (opts.model) {
-      const found = call("db.models", spec, "all", opts);
-      list.length = 0;
-      for (const item of found) list.push(item);
-      return list;
-    }
-    const rows = call("db.query", spec, null, "all", opts);
-    const model = list.__model;
-    list.length = 0;
-    for (const row of rows) list.push(fillModel(model ? cloneModel(model) : {}, row));
-    return list;
-  }
-
-  // recordQuery(...).one(record) / collectionQuery().one(collection): the found model's state
-  // goes into the target (PocketBase scans into it); without a target the found one is returned.
-  function assignModel(target, found) {
-    if (target === undefined || target === null) return found;
-    if (target instanceof Record && found instanceof Record) {
-      if (target.__h === undefined) {
-        Object.defineProperty(target, "__h", { value: found.__h });
-        handles.set(found.__h, target);
-      } else {
-        call("record.assign", target, found);
-      }
-      return target;
-    }
-    if (found instanceof Collection) {
-      for (const key of Object.keys(target)) delete target[key];
-      Object.assign(target, plain(found));
-      fieldList(target.fields);
-      if (target.__h === undefined && found.__h !== undefined) Object.defineProperty(target, "__h", { value: found.__h });
-      return target;
-    }
-    return fillModel(target, found);
-  }
-
-  const SELECT_FIELDS = ["select", "from", "joins", "orderBy", "groupBy", "unions"];
-
-  class SelectQuery {
-    constructor(opts, cols) {
-      const spec = { kind: "select", select: cols || [], distinct: false, from: [], joins: [], where: null,
-                     orderBy: [], groupBy: [], having: null, limit: null, offset: null, unions: [], params: {} };
-      Object.defineProperty(this, "__spec", { value: spec });
-      Object.defineProperty(this, "__opts", { value: opts || {} });
-    }
-    select(...cols) { this.__spec.select = cols.map(String); return this; }
-    andSelect(...cols) { this.__spec.select.push(...cols.map(String)); return this; }
-    distinct(v) { this.__spec.distinct = v === undefined ? true : !!v; return this; }
-    from(...tables) { this.__spec.from = tables.map(String); return this; }
-    where(e) { this.__spec.where = e || null; return this; }
-    andWhere(e) { this.__spec.where = combine(this.__spec.where, "and", e); return this; }
-    orWhere(e) { this.__spec.where = combine(this.__spec.where, "or", e); return this; }
-    join(type, table, on) { this.__spec.joins.push({ type: String(type), table: String(table), on: on || null }); return this; }
-    innerJoin(table, on) { return this.join("INNER JOIN", table, on); }
-    leftJoin(table, on) { return this.join("LEFT JOIN", table, on); }
-    rightJoin(table, on) { return this.join("RIGHT JOIN", table, on); }
-    orderBy(...cols) { this.__spec.orderBy = cols.map(String); return this; }
-    andOrderBy(...cols) { this.__spec.orderBy.push(...cols.map(String)); return this; }
-    groupBy(...cols) { this.__spec.groupBy = cols.map(String); return this; }
-    andGroupBy(...cols) { this.__spec.groupBy.push(...cols.map(String)); return this; }
-    having(e) { this.__spec.having = e || null; return this; }
-    andHaving(e) { this.__spec.having = combine(this.__spec.having, "and", e); return this; }
-    orHaving(e) { this.__spec.having = combine(this.__spec.having, "or", e); return this; }
-    limit(n) { this.__spec.limit = Number(n); return this; }
-    offset(n) { this.__spec.offset = Number(n); return this; }
-    bind(params) { this.__spec.params = Object.assign({}, params || {}); return this; }
-    andBind(params) { Object.assign(this.__spec.params, params || {}); return this; }
-    union(q) { this.__spec.unions.push({ all: false, query: q.__spec }); return this; }
-    unionAll(q) { this.__spec.unions.push({ all: true, query: q.__spec }); return this; }
-    build() { return new Query(JSON.parse(JSON.stringify(this.__spec)), this.__opts); }
-    one(target) { return fetchOne(this.__spec, this.__opts, target); }
-    all(target) { return fetchAll(this.__spec, this.__opts, target); }
-    row() { return call("db.query", this.__spec, null, "row", this.__opts); }
-    column() { return call("db.query", this.__spec, null, "column", this.__opts); }
-  }
-
-  function combine(current, op, e) {
-    if (!e) return current;
-    if (!current) return e;
-    return { $dbx: op, items: [current, e] };
-  }
-
-  function cloneModel(model) {
-    return Object.assign(Object.create(Object.getPrototypeOf(model)), plain(model));
-  }
-
   // An object (JSON) value of a DynamicModel: PocketBase's JSON map, with .get(key).
   function jsonMap(value) {
     if (value !== null && typeof value === "object" && !Array.isArray(value) && !value.get) {
@@ -717,41 +599,6 @@
     return target;
   }
 
-  const statement = (opts, kind) => (...args) => new Query({ kind: kind, args: args, params: {} }, opts);
-  const quoteSimple = (name) => (String(name) === "*" || /^".*"$/.test(String(name)) ? String(name) : '"' + String(name).replace(/"/g, '""') + '"');
-  const quoteTable = (name) => (/[({]/.test(String(name)) ? String(name) : String(name).split(".").map(quoteSimple).join("."));
-  function quoteColumn(name) {
-    const s = String(name);
-    if (/\(|\{\{|\[\[/.test(s)) return s;
-    const at = s.lastIndexOf(".");
-    return at < 0 ? quoteSimple(s) : quoteTable(s.slice(0, at)) + "." + quoteSimple(s.slice(at + 1));
-  }
-  // $app.db() / $app.auxDB(): dbx's builder.
-  function newBuilder(opts) {
-    return {
-      newQuery: (sql) => new Query(String(sql), opts),
-      select: (...cols) => new SelectQuery(opts, cols.map(String)),
-      insert: statement(opts, "insert"),
-      upsert: statement(opts, "upsert"),
-      update: statement(opts, "update"),
-      delete: statement(opts, "delete"),
-      createTable: statement(opts, "createTable"),
-      dropTable: statement(opts, "dropTable"),
-      truncateTable: statement(opts, "truncateTable"),
-      renameTable: statement(opts, "renameTable"),
-      dropColumn: statement(opts, "dropColumn"),
-      createIndex: statement(opts, "createIndex"),
-      createUniqueIndex: statement(opts, "createUniqueIndex"),
-      dropIndex: statement(opts, "dropIndex"),
-      quote: (s) => "'" + String(s).replace(/'/g, "''") + "'",
-      quoteSimpleTableName: quoteSimple,
-      quoteSimpleColumnName: quoteSimple,
-      quoteTableName: quoteTable,
-      quoteColumnName: quoteColumn,
-    };
-  }
-  const database = newBuilder({});
-  const auxDatabase = newBuilder({ aux: true });
   // $app.logger(): PocketBase's slog logger; entries land in _logs with their key/value attributes.
   const newLogger = (attrs) => ({
     debug: (msg, ...kv) => call("app.log", -4, msg, attrs.concat(kv)),
@@ -782,24 +629,13 @@
     // A plain copy of the live settings; change it and $app.save(it) to store new settings.
     settings: appCall("settings"),
     logger: () => logger,
-    db: () => database,
-    concurrentDB: () => database,
-    nonconcurrentDB: () => database,
-    auxDB: () => auxDatabase,
     hasTable: (name) => call("db.hasTable", name),
     auxHasTable: (name) => call("db.hasTable", name, { aux: true }),
     tableColumns: (name) => call("db.tableInfo", name, "columns"),
     tableInfo: (name) => call("db.tableInfo", name, "info"),
     tableIndexes: (name) => call("db.tableInfo", name, "indexes"),
-    deleteTable: (name) => { database.dropTable(name).execute(); },
     vacuum: () => call("db.vacuum"),
     auxVacuum: () => call("db.vacuum", { aux: true }),
-    // dbx select queries whose rows become records (or collections): .one(record) / .all(arrayOf(record)).
-    recordQuery(collection) {
-      const name = call("app.collectionName", collection);
-      return new SelectQuery({ model: "record", collection: name }, ["{{" + name + "}}.*"]).from(name);
-    },
-    collectionQuery: () => new SelectQuery({ model: "collection" }, ["{{_collections}}.*"]).from("_collections"),
     findAllCollections: (...types) => call("app.findAllCollections", types),
     isCollectionNameUnique: (name, ...excludeIds) => call("app.isCollectionNameUnique", name, excludeIds),
     importCollections: (list, deleteMissing) => { call("app.importCollections", plain(list || []), !!deleteMissing); },
@@ -997,7 +833,16 @@
   g.__registrations = () => JSON.stringify(registrations);
 
   // For the runtime files evaluated after this one (binds.js...); __setup removes it.
-  g.__bridge = { call: call, toBytes: toBytes, toString: toString, plain: plain, Record: Record, fieldList: fieldList, protos: protos };
+  // A model found by a query takes over a target made in JS (new Record()): same handle.
+  function adopt(target, found) {
+    Object.defineProperty(target, "__h", { value: found.__h });
+    handles.set(found.__h, target);
+    return target;
+  }
+  g.__bridge = {
+    call: call, toBytes: toBytes, toString: toString, plain: plain, Record: Record, fieldList: fieldList, protos: protos,
+    Collection: Collection, fillModel: fillModel, adopt: adopt,
+  };
 
   g.__compile = function (hid, src) {
     compiled.set(hid, (0, eval)("(" + src + "\n)"));

@@ -225,7 +225,7 @@ GLOBALS: tuple[JsGlobal, ...] = (
         "notLike(column: string, ...values: string[]): DbxExpression", "orNotLike(column: string, ...values: string[]): DbxExpression",
         "exists(expr: DbxExpression): DbxExpression", "notExists(expr: DbxExpression): DbxExpression",
         "between(column: string, from: any, to: any): DbxExpression", "notBetween(column: string, from: any, to: any): DbxExpression",
-    ), impl=("dbx",), js="binds.js"),
+    ), impl=("dbx",), js="binds/dbx.js"),
     JsGlobal("$http", "object", "Http", _m(
         "send(config: {url: string, method?: string, body?: string | number[] | FormData, headers?: {[key: string]: string}, timeout?: number, data?: any}): HttpResponse",
     ), impl=("http",), js="binds.js"),
