@@ -587,6 +587,16 @@ def test_dashboard_auth_options_templates_and_backup_upload(tmp_path: Path) -> N
             methods = requests.get(f"{srv.base_url}/api/collections/users/auth-methods", timeout=10).json()
             assert [p["name"] for p in methods["oauth2"]["providers"]] == ["github"]
 
+            page.goto(f"{srv.base_url}/_/#/logs")
+            page.get_by_role("button", name="Logs settings").click()
+            dialog = page.get_by_test_id("logs-settings")
+            dialog.get_by_label("Max days retention").fill("3")
+            dialog.get_by_label("Log the IP addresses").uncheck()
+            dialog.get_by_role("button", name="Save changes").click()
+            expect(dialog).to_be_hidden()
+            logs_settings = requests.get(f"{srv.base_url}/api/settings", headers=headers, timeout=10).json()["logs"]
+            assert logs_settings["maxDays"] == 3 and logs_settings["logIP"] is False
+
             page.goto(f"{srv.base_url}/_/#/settings/backups")
             expect(page.get_by_text("No backups yet")).to_be_visible()
             page.get_by_label("Upload a backup").set_input_files({"name": "uploaded.zip", "mimeType": "application/zip", "buffer": archive.content})

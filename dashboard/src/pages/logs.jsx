@@ -3,7 +3,7 @@ import { Fragment } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { apiErrors, pb } from "../pb.js";
 import { setQuery } from "../router.js";
-import { Empty, ErrorBox, Icon, Loader, Modal, Pagination, formatDate } from "../ui.jsx";
+import { Empty, ErrorBox, Field, Icon, Loader, Modal, Pagination, formatDate, toast } from "../ui.jsx";
 
 const LEVELS = { "-4": "DEBUG", 0: "INFO", 4: "WARN", 8: "ERROR" };
 
@@ -39,6 +39,7 @@ export function LogsPage({ route }) {
   const [stats, setStats] = useState(null);
   const [error, setError] = useState("");
   const [detail, setDetail] = useState(null);
+  const [showSettings, setShowSettings] = useState(false);
 
   const loadSeq = useRef(0);
   const load = async () => {
@@ -69,7 +70,9 @@ export function LogsPage({ route }) {
           <h1>Logs</h1>
           <button type="button" class="btn icon-btn ghost" onClick={load} aria-label="Refresh" title="Refresh"><Icon name="refresh" /></button>
         </div>
+        <button type="button" class="btn ghost" onClick={() => setShowSettings(true)}><Icon name="settings" /> Logs settings</button>
       </header>
+      {showSettings && <LogsSettings onClose={() => setShowSettings(false)} />}
       <form class="filter-bar" onSubmit={(e) => { e.preventDefault(); setQuery({ filter: filter.trim(), page: "1" }); }}>
         <Icon name="search" size={16} />
         <input type="search" class="code" name="filter" aria-label="Filter logs" value={filter} onInput={(e) => setFilter(e.target.value)}
@@ -112,5 +115,48 @@ export function LogsPage({ route }) {
         </Modal>
       )}
     </section>
+  );
+}
+
+function LogsSettings({ onClose }) {
+  const [logs, setLogs] = useState(null);
+  const [errors, setErrors] = useState({ message: "", fields: {} });
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    pb.settings.getAll({ fields: "logs" }).then((s) => setLogs(s.logs), (err) => setErrors(apiErrors(err)));
+  }, []);
+  const save = async () => {
+    setBusy(true);
+    try {
+      await pb.settings.update({ logs });
+      toast("Logs settings saved.");
+      onClose();
+    } catch (err) {
+      setErrors(apiErrors(err));
+      setBusy(false);
+    }
+  };
+  const set = (patch) => setLogs({ ...logs, ...patch });
+  return (
+    <Modal title="Logs settings" onClose={onClose} testid="logs-settings" footer={<>
+      <button type="button" class="btn ghost" onClick={onClose}>Cancel</button>
+      <button type="button" class="btn primary" disabled={busy || !logs} onClick={save}>{busy ? "Saving…" : "Save changes"}</button>
+    </>}>
+      <ErrorBox message={errors.message} />
+      {!logs ? <Loader /> : (
+        <div class="stack">
+          <Field label="Max days retention" error={errors.fields["logs.maxDays"]} hint="0 turns the logs off.">
+            <input type="number" min="0" value={logs.maxDays} onInput={(e) => set({ maxDays: Number(e.target.value) })} />
+          </Field>
+          <Field label="Min log level" error={errors.fields["logs.minLevel"]}>
+            <select value={String(logs.minLevel)} onChange={(e) => set({ minLevel: Number(e.target.value) })}>
+              <option value="-4">DEBUG (-4)</option><option value="0">INFO (0)</option><option value="4">WARN (4)</option><option value="8">ERROR (8)</option>
+            </select>
+          </Field>
+          <label class="check"><input type="checkbox" checked={!!logs.logIP} onChange={(e) => set({ logIP: e.target.checked })} /> Log the IP addresses</label>
+          <label class="check"><input type="checkbox" checked={!!logs.logAuthId} onChange={(e) => set({ logAuthId: e.target.checked })} /> Log the auth record ids</label>
+        </div>
+      )}
+    </Modal>
   );
 }
