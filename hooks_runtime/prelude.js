@@ -524,27 +524,6 @@
     return JSON.stringify(value);
   }
 
-  function format(args) {
-    return args
-      .map((a) => (typeof a === "string" ? a : a instanceof Error ? String(a) : safeJSON(a)))
-      .join(" ");
-  }
-
-  function safeJSON(value) {
-    try {
-      const text = JSON.stringify(value);
-      return text === undefined ? String(value) : text;
-    } catch (err) {
-      return String(value);
-    }
-  }
-
-  const logAt = (level) => (...args) => call("log", level, format(args));
-  g.console = {
-    log: logAt("info"), info: logAt("info"), warn: logAt("warning"),
-    error: logAt("error"), debug: logAt("debug"),
-  };
-
   const appCall = (name) => (...args) => call("app." + name, ...args);
   const isCollection = (m) => m instanceof Collection;
   // A rule set to undefined is nil in PocketBase's struct (superusers only): null, not left out.
@@ -689,24 +668,6 @@
     return { method: info.method || "", query: info.query || {}, headers: info.headers || {},
              body: info.body || {}, auth: info.auth || null, context: info.context || "default" };
   }
-
-  const builtin = (name) => (...args) => ({ $builtin: name, args: args });
-  g.$apis = {
-    requireAuth: builtin("requireAuth"),
-    requireSuperuserAuth: builtin("requireSuperuserAuth"),
-    requireGuestOnly: builtin("requireGuestOnly"),
-    requireSuperuserOrOwnerAuth: builtin("requireSuperuserOrOwnerAuth"),
-    bodyLimit: builtin("bodyLimit"),
-    gzip: builtin("gzip"),
-    skipSuccessActivityLog: builtin("skipSuccessActivityLog"),
-    recordAuthResponse: (e, record, authMethod, meta) => {
-      call("apis.recordAuthResponse", e, record, authMethod || "", meta === undefined ? null : meta);
-    },
-    enrichRecord: (e, record, ...defaultExpands) => { call("apis.enrichRecords", e, [record], defaultExpands); },
-    enrichRecords: (e, records, ...defaultExpands) => { call("apis.enrichRecords", e, records || [], defaultExpands); },
-    // A route handler (not a middleware): routerAdd("GET", "/{path...}", $apis.static(dir, true)).
-    static: (dir, indexFallback) => ({ $builtin: "static", args: [String(dir), !!indexFallback] }),
-  };
 
   g.Record = Record;
   g.DateTime = DateTime;

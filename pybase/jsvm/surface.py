@@ -64,7 +64,7 @@ GLOBALS: tuple[JsGlobal, ...] = (
     JsGlobal("console", "object", "Console", _m(
         "log(...args: any[]): void", "info(...args: any[]): void", "warn(...args: any[]): void",
         "error(...args: any[]): void", "debug(...args: any[]): void",
-    ), "Logs to the server log (logger pybase.jsvm.console).", impl=("console",)),
+    ), "Logs to the server log (logger pybase.jsvm.console).", impl=("console",), js="binds/console.js"),
     JsGlobal("$app", "object", "PocketBaseApp", _m(
         "findRecordById(collection: string | Collection, id: string): Record",
         "findRecordsByIds(collection: string | Collection, ids: string[]): Record[]",
@@ -197,7 +197,7 @@ GLOBALS: tuple[JsGlobal, ...] = (
         "recordAuthResponse(e: RequestEvent, authRecord: Record, authMethod: string, meta?: any): void",
         "enrichRecord(e: RequestEvent, record: Record, ...defaultExpands: string[]): void",
         "enrichRecords(e: RequestEvent, records: Record[], ...defaultExpands: string[]): void",
-    ), "Built-in middlewares, and static(dir, indexFallback): a routerAdd handler serving the files of dir (relative to pb_hooks' parent) by the {path...} path value.", impl=("apis",)),
+    ), "Built-in middlewares, and static(dir, indexFallback): a routerAdd handler serving the files of dir (relative to pb_hooks' parent) by the {path...} path value.", impl=("apis",), js="binds/apis.js"),
     JsGlobal("__hooks", "value", "string", (), "The absolute path of the pb_hooks folder."),
     # ---- binds.js
     JsGlobal("$security", "object", "Security", _m(
