@@ -460,6 +460,14 @@ def test_dashboard_end_to_end(tmp_path: Path) -> None:
             expect(page).to_have_url(re.compile(r"#/collections/"))
             page.reload()
             expect(page.get_by_role("link", name="posts", exact=True)).to_be_visible()
+
+            # ---- a phone-sized screen: the same screens, stacked -----------------------------------
+            page.set_viewport_size({"width": 390, "height": 844})
+            page.get_by_role("link", name="posts", exact=True).click()
+            expect(page.get_by_role("button", name="New record")).to_be_in_viewport()
+            expect(page.get_by_role("link", name="Settings")).to_be_in_viewport()
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
+            shot(page, "mobile")
             browser.close()
     finally:
         server.stop()
