@@ -6,7 +6,9 @@ import "./style.css";
 import { isSignedIn, pb } from "./pb.js";
 import { navigate, useRoute } from "./router.js";
 import { Icon, Toasts } from "./ui.jsx";
-import { InstallerPage, LoginPage } from "./pages/auth.jsx";
+import {
+  ConfirmEmailChangePage, ConfirmPasswordResetPage, ConfirmVerificationPage, InstallerPage, LoginPage, OAuth2RedirectPage, RequestPasswordResetPage,
+} from "./pages/auth.jsx";
 import { CollectionsPage } from "./pages/collections.jsx";
 import { LogsPage } from "./pages/logs.jsx";
 import { SettingsPage } from "./pages/settings.jsx";
@@ -53,6 +55,16 @@ function App() {
   const [first] = route.path;
 
   if (first === "pbinstall") return <InstallerPage token={route.path[1] || ""} />;
+  // public pages: the auth mails' links and the OAuth2 redirect (any auth collection's users)
+  if (first === "auth") {
+    const [, page, token = ""] = route.path;
+    if (page === "confirm-verification") return <ConfirmVerificationPage token={token} />;
+    if (page === "confirm-password-reset") return <ConfirmPasswordResetPage token={token} />;
+    if (page === "confirm-email-change") return <ConfirmEmailChangePage token={token} />;
+    if (page === "oauth2-redirect-success") return <OAuth2RedirectPage success />;
+    if (page === "oauth2-redirect-failure") return <OAuth2RedirectPage success={false} />;
+  }
+  if (first === "request-password-reset" && !isSignedIn()) return <RequestPasswordResetPage />;
   if (!isSignedIn()) {
     if (first !== "login") {
       navigate("login");

@@ -614,3 +614,77 @@ def test_dashboard_auth_options_templates_and_backup_upload(tmp_path: Path) -> N
         assert [b["key"] for b in listed] == ["uploaded.zip"]
     finally:
         srv.stop()
+
+
+def test_dashboard_pages_the_auth_mails_link_to(tmp_path: Path, mailbox) -> None:
+    """The default mail templates link to /_/#/auth/...: verification, password reset, email change."""
+    executable = _require_browser()
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.mailbox import html_of
+    from tests.testapp import start_server
+
+    def link_in(message) -> str:
+        found = re.search(r'href="([^"]*/_/#/auth/[^"]+)"', html_of(message))
+        assert found, html_of(message)[:500]
+        return found.group(1)
+
+    srv = start_server(tmp_path, None)
+    try:
+        for collection, email in (("_superusers", EMAIL), ("users", "user@example.com")):
+            record = srv.app.new_record(collection, {"email": email})
+            record.set_password_plain("password", PASSWORD)
+            srv.app.save(record)
+        mailbox.configure(srv, appURL=srv.base_url)
+        users = f"{srv.base_url}/api/collections/users"
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=executable, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+            page = browser.new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+
+            assert requests.post(f"{users}/request-verification", json={"email": "user@example.com"}, timeout=10).status_code == 204
+            page.goto(link_in(mailbox.wait_for(1)[0]))
+            expect(page.get_by_role("heading", name="Email verified")).to_be_visible()
+            auth = requests.post(f"{users}/auth-with-password", json={"identity": "user@example.com", "password": PASSWORD}, timeout=10).json()
+            assert auth["record"]["verified"] is True
+
+            assert requests.post(f"{users}/request-password-reset", json={"email": "user@example.com"}, timeout=10).status_code == 204
+            page.goto(link_in(mailbox.wait_for(2)[1]))
+            page.get_by_label("New password", exact=True).fill("a-new-password-1")
+            page.get_by_label("New password confirm").fill("a-new-password-2")
+            page.get_by_role("button", name="Set new password").click()
+            expect(page.locator(".field.has-error .error-text")).to_be_visible()
+            page.get_by_label("New password confirm").fill("a-new-password-1")
+            page.get_by_role("button", name="Set new password").click()
+            expect(page.get_by_role("heading", name="Password changed")).to_be_visible()
+            auth = requests.post(f"{users}/auth-with-password", json={"identity": "user@example.com", "password": "a-new-password-1"}, timeout=10)
+            assert auth.status_code == 200, auth.text
+
+            change = requests.post(f"{users}/request-email-change", json={"newEmail": "renamed@example.com"},
+                                   headers={"Authorization": auth.json()["token"]}, timeout=10)
+            assert change.status_code == 204, change.text
+            page.goto(link_in(mailbox.wait_for(3)[2]))
+            expect(page.get_by_text("Change your email to renamed@example.com.")).to_be_visible()
+            page.get_by_label("Your password").fill("a-new-password-1")
+            page.get_by_role("button", name="Confirm new email").click()
+            expect(page.get_by_role("heading", name="Email changed")).to_be_visible()
+            auth = requests.post(f"{users}/auth-with-password", json={"identity": "renamed@example.com", "password": "a-new-password-1"}, timeout=10)
+            assert auth.status_code == 200, auth.text
+
+            page.goto(f"{srv.base_url}/_/#/auth/oauth2-redirect-success")
+            expect(page.get_by_role("heading", name="Authentication completed")).to_be_visible()
+            page.goto(f"{srv.base_url}/_/#/auth/oauth2-redirect-failure")
+            expect(page.get_by_role("heading", name="Authentication failed")).to_be_visible()
+            page.goto(f"{srv.base_url}/_/#/auth/confirm-password-reset/not-a-token")
+            expect(page.get_by_role("heading", name="Invalid or expired link")).to_be_visible()
+
+            # a superuser's forgotten password, from the sign-in page
+            page.goto(f"{srv.base_url}/_/#/login")
+            page.get_by_role("link", name="Forgotten password?").click()
+            page.get_by_label("Email").fill(EMAIL)
+            page.get_by_role("button", name="Send the reset link").click()
+            expect(page.get_by_text(f"If {EMAIL} is a superuser's, a reset link is on its way.")).to_be_visible()
+            assert "/_/#/auth/confirm-password-reset/" in link_in(mailbox.wait_for(4)[3])
+            browser.close()
+    finally:
+        srv.stop()

@@ -1,6 +1,6 @@
 // First run installer, sign in (password, then OTP when MFA asks for it).
 import { getTokenPayload, isTokenExpired } from "pocketbase";
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { apiErrors, pb, SUPERUSERS } from "../pb.js";
 import { navigate } from "../router.js";
 import { ErrorBox, Field, toast } from "../ui.jsx";
@@ -129,7 +129,151 @@ export function LoginPage() {
         {step === "otp" && (
           <button type="button" class="btn ghost block" onClick={() => { setStep("password"); setError(""); }}>Back</button>
         )}
+        {step === "password" && <a class="btn ghost block" href="#/request-password-reset">Forgotten password?</a>}
       </form>
+    </Card>
+  );
+}
+
+// ---- public pages the auth mails and the OAuth2 redirect link to (any auth collection) ------
+
+function collectionOf(token) {
+  const payload = getTokenPayload(token);
+  return payload?.collectionId || "";
+}
+
+function TokenCheck({ token, children }) {
+  if (!collectionOf(token) || isTokenExpired(token)) {
+    return (
+      <Card title="Invalid or expired link" subtitle="This link is invalid or has expired. Ask for a new one.">
+        <span />
+      </Card>
+    );
+  }
+  return children;
+}
+
+export function ConfirmVerificationPage({ token }) {
+  const [state, setState] = useState("pending"); // pending | done | failed
+  const [error, setError] = useState("");
+  const run = async () => {
+    try {
+      await pb.collection(collectionOf(token)).confirmVerification(token);
+      setState("done");
+    } catch (err) {
+      setError(apiErrors(err).message);
+      setState("failed");
+    }
+  };
+  useEffect(() => {
+    if (collectionOf(token) && !isTokenExpired(token)) run();
+  }, [token]);
+  return (
+    <TokenCheck token={token}>
+      {state === "done" ? <Card title="Email verified" subtitle="Your email address is verified. You can close this window." />
+        : state === "failed" ? <Card title="Verification failed" subtitle={error || "The link is invalid or has expired."} />
+          : <Card title="Verifying your email…" />}
+    </TokenCheck>
+  );
+}
+
+export function ConfirmPasswordResetPage({ token }) {
+  const [form, setForm] = useState({ password: "", passwordConfirm: "" });
+  const [errors, setErrors] = useState({ message: "", fields: {} });
+  const [done, setDone] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e) => {
+    e.preventDefault();
+    setBusy(true);
+    try {
+      await pb.collection(collectionOf(token)).confirmPasswordReset(token, form.password, form.passwordConfirm);
+      setDone(true);
+    } catch (err) {
+      setErrors(apiErrors(err));
+    }
+    setBusy(false);
+  };
+  if (done) return <Card title="Password changed" subtitle="You can sign in with your new password now." />;
+  return (
+    <TokenCheck token={token}>
+      <Card title="Reset your password">
+        <form class="stack" onSubmit={submit}>
+          <ErrorBox message={Object.keys(errors.fields).length ? "" : errors.message} />
+          <Field label="New password" error={errors.fields.password}>
+            <input type="password" name="password" autocomplete="new-password" required value={form.password} onInput={(e) => setForm({ ...form, password: e.target.value })} autofocus />
+          </Field>
+          <Field label="New password confirm" error={errors.fields.passwordConfirm}>
+            <input type="password" name="passwordConfirm" autocomplete="new-password" required value={form.passwordConfirm} onInput={(e) => setForm({ ...form, passwordConfirm: e.target.value })} />
+          </Field>
+          <button class="btn primary block" type="submit" disabled={busy}>{busy ? "Saving…" : "Set new password"}</button>
+        </form>
+      </Card>
+    </TokenCheck>
+  );
+}
+
+export function ConfirmEmailChangePage({ token }) {
+  const [password, setPassword] = useState("");
+  const [errors, setErrors] = useState({ message: "", fields: {} });
+  const [done, setDone] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const newEmail = getTokenPayload(token)?.newEmail || "";
+  const submit = async (e) => {
+    e.preventDefault();
+    setBusy(true);
+    try {
+      await pb.collection(collectionOf(token)).confirmEmailChange(token, password);
+      setDone(true);
+    } catch (err) {
+      setErrors(apiErrors(err));
+    }
+    setBusy(false);
+  };
+  if (done) return <Card title="Email changed" subtitle={`Your email is now ${newEmail}. You can sign in with it.`} />;
+  return (
+    <TokenCheck token={token}>
+      <Card title="Confirm your new email" subtitle={newEmail ? `Change your email to ${newEmail}.` : undefined}>
+        <form class="stack" onSubmit={submit}>
+          <ErrorBox message={Object.keys(errors.fields).length ? "" : errors.message} />
+          <Field label="Your password" error={errors.fields.password}>
+            <input type="password" name="password" autocomplete="current-password" required value={password} onInput={(e) => setPassword(e.target.value)} autofocus />
+          </Field>
+          <button class="btn primary block" type="submit" disabled={busy}>{busy ? "Confirming…" : "Confirm new email"}</button>
+        </form>
+      </Card>
+    </TokenCheck>
+  );
+}
+
+export function OAuth2RedirectPage({ success }) {
+  return success
+    ? <Card title="Authentication completed" subtitle="You can close this window and go back to the app." />
+    : <Card title="Authentication failed" subtitle="The sign-in did not complete. Close this window and try again." />;
+}
+
+export function RequestPasswordResetPage() {
+  const [email, setEmail] = useState("");
+  const [sent, setSent] = useState(false);
+  const [error, setError] = useState("");
+  const submit = async (e) => {
+    e.preventDefault();
+    try {
+      await pb.collection(SUPERUSERS).requestPasswordReset(email);
+      setSent(true);
+    } catch (err) {
+      setError(apiErrors(err).message);
+    }
+  };
+  return (
+    <Card title="Forgotten password" subtitle={sent ? `If ${email} is a superuser's, a reset link is on its way.` : "We'll email you a link to set a new password."}>
+      {!sent && (
+        <form class="stack" onSubmit={submit}>
+          <ErrorBox message={error} />
+          <Field label="Email"><input type="email" required value={email} onInput={(e) => setEmail(e.target.value)} autofocus /></Field>
+          <button class="btn primary block" type="submit">Send the reset link</button>
+        </form>
+      )}
+      <a class="btn ghost block" href="#/login">Back to sign in</a>
     </Card>
   );
 }
