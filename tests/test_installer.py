@@ -14,6 +14,7 @@ import re
 import signal
 import time
 
+import pytest
 import requests
 
 from tests.test_cli import PASSWORD, cli, served
@@ -109,3 +110,23 @@ def test_the_link_is_reprinted_until_a_superuser_exists(tmp_path):
     # the same installer account both times (one record, not one per start)
     assert _claims(tokens[0])["id"] == _claims(tokens[1])["id"]
 
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_the_link_is_printed_once_and_works_with_any_worker_count(tmp_path, workers):
+    data = tmp_path / "data"
+    server, base, text = _serve_until_link(tmp_path, data, "--workers", workers)
+    try:
+        token = LINK.search(text).group(2)
+        body = {"email": "first@example.com", "password": PASSWORD, "passwordConfirm": PASSWORD}
+        created = requests.post(f"{base}/api/collections/_superusers/records", json=body, headers={"Authorization": token}, timeout=10)
+        assert created.status_code == 200, created.text
+        server.proc.send_signal(signal.SIGTERM)
+        rest = server.proc.stdout.read()
+        assert server.proc.wait(30) == 0
+    finally:
+        server.__exit__(None, None, None)
+    output = text + rest
+    assert output.count("pbinstall") == 1, output
+    # as PocketBase: the banner first, then the link
+    assert output.index("Server started at") < output.index("pbinstall"), output
