@@ -247,7 +247,7 @@ def test_dashboard_end_to_end(tmp_path: Path) -> None:
                 if published:
                     form.locator("input[name=published]").check()
                 form.locator("select[name=status]").select_option("published" if published else "draft")
-                form.locator("textarea[name=meta]").fill('{"n": %s}' % views)
+                form.locator("textarea[name=meta]").fill(f'{{"n": {views}}}')
                 form.get_by_role("button", name="Create", exact=True).click()
                 expect(form).to_be_hidden()
                 expect(table.get_by_text(title, exact=True)).to_be_visible()
@@ -477,7 +477,7 @@ def test_dashboard_end_to_end(tmp_path: Path) -> None:
     assert not unexpected, unexpected
 
 
-def test_dashboard_sign_in_with_mfa(tmp_path: Path, mailbox) -> None:
+def test_dashboard_sign_in_with_mfa(tmp_path: Path, mailbox) -> None:  # noqa: F811 - the fixture
     """A superuser under MFA signs in with the password, then the code mailed to them."""
     executable = _require_browser()
     from playwright.sync_api import expect, sync_playwright
@@ -616,7 +616,7 @@ def test_dashboard_auth_options_templates_and_backup_upload(tmp_path: Path) -> N
         srv.stop()
 
 
-def test_dashboard_pages_the_auth_mails_link_to(tmp_path: Path, mailbox) -> None:
+def test_dashboard_pages_the_auth_mails_link_to(tmp_path: Path, mailbox) -> None:  # noqa: F811 - the fixture
     """The default mail templates link to /_/#/auth/...: verification, password reset, email change."""
     executable = _require_browser()
     from playwright.sync_api import expect, sync_playwright
