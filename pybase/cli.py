@@ -190,6 +190,9 @@ def main(
         if args.command == "serve" and config.workers > 1 and worker_context() is None:
             return _supervise(config)
         factory = app_factory or _default_app
+        if args.command == "serve":
+            # NOTE: before the hooks load, so what JS prints while bootstrapping reaches the log.
+            _configure_logging(config)
         try:
             app = factory(config)
             app.bootstrap()
@@ -242,8 +245,12 @@ def _supervise(config: Config) -> int:
     return 0  # pragma: no cover - exec does not return
 
 
-def _serve(app: PyBase, config: Config) -> int:
+def _configure_logging(config: Config) -> None:
     logging.basicConfig(level=logging.DEBUG if config.dev else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _serve(app: PyBase, config: Config) -> int:
+    _configure_logging(config)
 
     def ready(server: Any) -> None:
         # NOTE: before the banner: a supervisor may signal as soon as it sees it, and the server

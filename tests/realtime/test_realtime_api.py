@@ -72,7 +72,7 @@ def test_a_client_that_leaves_is_unregistered(server: TestServer, clients: Any) 
     client = clients()
     broker = realtime_of(server.app).broker
     client.close()
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 20  # NOTE: generous: a loaded machine delays the loop's wake-up
     while broker.client_by_id(client.client_id) is not None and time.monotonic() < deadline:
         time.sleep(0.02)
     assert broker.client_by_id(client.client_id) is None
