@@ -32,6 +32,7 @@ import pytest
 import requests
 
 from tests.mailbox import mailbox  # noqa: F401 - fixture
+from tests.s3_server import moto_endpoint  # noqa: F401 - fixture
 
 REPO = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""), "PYTHONUNBUFFERED": "1"}
@@ -686,5 +687,70 @@ def test_dashboard_pages_the_auth_mails_link_to(tmp_path: Path, mailbox) -> None
             expect(page.get_by_text(f"If {EMAIL} is a superuser's, a reset link is on its way.")).to_be_visible()
             assert "/_/#/auth/confirm-password-reset/" in link_in(mailbox.wait_for(4)[3])
             browser.close()
+    finally:
+        srv.stop()
+
+
+def test_dashboard_mail_and_storage_settings(tmp_path: Path, mailbox, moto_endpoint) -> None:  # noqa: F811 - fixtures
+    """SMTP settings and a test mail to a real SMTP server; S3 settings tested against moto's S3."""
+    executable = _require_browser()
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.s3_server import make_bucket
+    from tests.testapp import start_server
+
+    make_bucket(moto_endpoint, "dashboard-files")
+    srv = start_server(tmp_path, None)
+    try:
+        su = srv.app.new_record("_superusers", {"email": EMAIL})
+        su.set_password_plain("password", PASSWORD)
+        srv.app.save(su)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=executable, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+            page = browser.new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(f"{srv.base_url}/_/#/login")
+            page.get_by_label("Email").fill(EMAIL)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            expect(page).to_have_url(re.compile(r"#/collections/"))
+
+            page.goto(f"{srv.base_url}/_/#/settings/mail")
+            page.get_by_label("Sender address").fill("support@acme.test")
+            page.get_by_label("Use an SMTP mail server").check()
+            page.get_by_label("SMTP host").fill("127.0.0.1")
+            page.get_by_label("Port").fill(str(mailbox.port))
+            page.get_by_role("button", name="Save changes").click()
+            expect(page.get_by_text("Settings saved.")).to_be_visible()
+            page.get_by_role("button", name="Send a test email").click()
+            page.get_by_label("To email address").fill("someone@example.com")
+            page.get_by_role("button", name="Send", exact=True).click()
+            expect(page.get_by_text("Test email sent.")).to_be_visible()
+            message = mailbox.wait_for(1)[0]
+            assert message["To"] == "someone@example.com" and "support@acme.test" in message["From"]
+
+            page.goto(f"{srv.base_url}/_/#/settings/storage")
+            page.get_by_label("Use S3 storage").check()
+            page.get_by_label("Endpoint").fill(moto_endpoint)
+            page.get_by_label("Bucket").fill("dashboard-files")
+            page.get_by_label("Region").fill("us-east-1")
+            page.get_by_label("Access key").fill("testing")
+            page.get_by_label("Secret").fill("testing")
+            page.get_by_label("Force path-style addressing").check()
+            page.get_by_role("button", name="Save changes").click()
+            expect(page.get_by_text("Settings saved.")).to_be_visible()
+            page.get_by_role("button", name="Test the S3 connection").click()
+            expect(page.get_by_text("S3 connection succeeded.")).to_be_visible()
+            page.get_by_label("Bucket").fill("no-such-bucket")
+            with page.expect_response(lambda r: "/api/settings" in r.url and r.request.method == "PATCH") as saved:
+                page.get_by_role("button", name="Save changes").click()
+            assert saved.value.status == 200
+            page.get_by_role("button", name="Test the S3 connection").click()
+            expect(page.locator(".toast-error")).to_be_visible()
+            browser.close()
+        token = requests.post(f"{srv.base_url}/api/collections/_superusers/auth-with-password",
+                              json={"identity": EMAIL, "password": PASSWORD}, timeout=10).json()["token"]
+        s3 = requests.get(f"{srv.base_url}/api/settings", headers={"Authorization": token}, timeout=10).json()["s3"]
+        assert s3["enabled"] is True and s3["bucket"] == "no-such-bucket" and s3["endpoint"] == moto_endpoint
     finally:
         srv.stop()

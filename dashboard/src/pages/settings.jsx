@@ -332,7 +332,26 @@ function BackupsSettings() {
               <input name="backupsMaxKeep" type="number" min="1" value={state.settings.backups.cronMaxKeep} onInput={(e) => state.set("backups", { cronMaxKeep: Number(e.target.value) })} />
             </Field>
           </div>
-          <SaveBar state={state} />
+          <label class="check"><input type="checkbox" name="backupsS3" checked={!!state.settings.backups.s3?.enabled}
+            onChange={(e) => state.set("backups", { s3: { ...state.settings.backups.s3, enabled: e.target.checked } })} /> Store backups in S3 storage</label>
+          {state.settings.backups.s3?.enabled && (
+            <S3Fields s3={state.settings.backups.s3} errors={state.errors.fields} prefix="backups.s3"
+              set={(p) => state.set("backups", { s3: { ...state.settings.backups.s3, ...p } })} />
+          )}
+          <div class="row">
+            {state.settings.backups.s3?.enabled && !state.changed && (
+              <button type="button" class="btn" onClick={async () => {
+                try {
+                  await pb.settings.testS3("backups");
+                  toast("S3 connection succeeded.");
+                } catch (err) {
+                  toast(apiErrors(err).message, "error");
+                }
+              }}>Test the S3 connection</button>
+            )}
+            <span class="grow" />
+            <SaveBar state={state} />
+          </div>
         </form>
       )}
       {confirm?.action === "delete" && (
