@@ -262,16 +262,20 @@ def test_dashboard_end_to_end(tmp_path: Path) -> None:
             expect(form.get_by_text("Invalid JSON.")).to_be_visible()
             form.get_by_role("button", name="Cancel").click()
 
-            # ---- edit --------------------------------------------------------------------------
-            table.get_by_text("beta", exact=True).click()
+            # ---- edit, by keyboard: Enter opens a row, Ctrl+S saves ---------------------------------
+            table.locator("tbody tr", has_text="beta").focus()
+            page.keyboard.press("Enter")
             form = page.get_by_test_id("record-editor")
             form.locator("input[name=title]").fill("beta edited")
             form.locator("input[name=views]").fill("12")
-            form.get_by_role("button", name="Save changes").click()
+            page.keyboard.press("Control+s")
             expect(form).to_be_hidden()
             expect(table.get_by_text("beta edited", exact=True)).to_be_visible()
 
-            # ---- filter --------------------------------------------------------------------------
+            # ---- filter ("/" focuses it) ------------------------------------------------------------
+            page.locator("body").click(position={"x": 5, "y": 400})
+            page.keyboard.press("/")
+            expect(page.get_by_label("Filter")).to_be_focused()
             page.get_by_label("Filter").fill("views > 5")
             page.get_by_label("Filter").press("Enter")
             expect(table.locator("tbody tr")).to_have_count(2)
@@ -400,7 +404,11 @@ def test_dashboard_end_to_end(tmp_path: Path) -> None:
 
             # ---- crons and settings screens answer ------------------------------------------------
             page.goto(f"{server.base}/_/#/settings/crons")
-            expect(page.get_by_test_id("crons-list")).to_be_visible()
+            crons = page.get_by_test_id("crons-list")
+            expect(crons).to_be_visible()
+            first_cron = crons.locator(".list-item code").first.inner_text()
+            crons.get_by_role("button", name=f"Run {first_cron}").click()
+            expect(page.get_by_text(f'Started "{first_cron}".')).to_be_visible()
             page.goto(f"{server.base}/_/#/settings/application")
             expect(page.get_by_label("Application name")).to_have_value(re.compile(r".+"))
             page.get_by_label("Application name").fill("E2E app")

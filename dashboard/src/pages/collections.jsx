@@ -153,7 +153,9 @@ function FieldOptions({ field, update, collections, errors, prefix }) {
   switch (field.type) {
     case "text":
       return <div class="opts">{num("min", "Min length")}{num("max", "Max length")}
-        <Field label="Pattern" error={err("pattern")} inline><input value={field.pattern || ""} onInput={(e) => update({ pattern: e.target.value })} placeholder="^[a-z]+$" /></Field></div>;
+        <Field label="Pattern" error={err("pattern")} inline><input value={field.pattern || ""} onInput={(e) => update({ pattern: e.target.value })} placeholder="^[a-z]+$" /></Field>
+        <Field label="Autogenerate pattern" error={err("autogeneratePattern")} inline><input value={field.autogeneratePattern || ""} onInput={(e) => update({ autogeneratePattern: e.target.value })} placeholder="[a-z0-9]{15}" /></Field>
+        {flag("presentable", "Presentable")}</div>;
     case "editor":
       return <div class="opts">{num("maxSize", "Max size (bytes)")}{flag("convertURLs", "Convert URLs")}</div>;
     case "number":
@@ -191,7 +193,8 @@ function FieldOptions({ field, update, collections, errors, prefix }) {
     case "json":
       return <div class="opts">{num("maxSize", "Max size (bytes)")}</div>;
     case "password":
-      return <div class="opts">{num("min", "Min length")}{num("max", "Max length")}</div>;
+      return <div class="opts">{num("min", "Min length")}{num("max", "Max length")}{num("cost", "Bcrypt cost")}
+        <Field label="Pattern" error={err("pattern")} inline><input value={field.pattern || ""} onInput={(e) => update({ pattern: e.target.value })} /></Field></div>;
     default:
       return null;
   }
