@@ -92,3 +92,13 @@ class _App(falcon.App):
         if hasattr(resource, get) and not hasattr(resource, head):
             setattr(resource, head, getattr(resource, get))
         super().add_route(uri_template, resource, **kwargs)
+
+    def __call__(self, env: dict[str, Any], start_response: Any) -> Any:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            # NOTE: as Go's router: a redirect without a body has no Content-Type (falcon adds its
+            # default media type to every answer but 204/304).
+            if status[:1] == "3" and ("content-length", "0") in headers:
+                headers = [h for h in headers if h[0] != "content-type"]
+            return start_response(status, headers, exc_info)
+
+        return super().__call__(env, start)
