@@ -1,5 +1,5 @@
 // Settings: application, mail (+ test mail), files storage (S3 + test), backups, crons, rate limits.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { apiErrors, pb } from "../pb.js";
 import { navigate } from "../router.js";
 import { Confirm, Empty, ErrorBox, Field, Icon, Loader, Modal, formatDate, formatSize, toast, useSaveShortcut } from "../ui.jsx";
@@ -55,6 +55,7 @@ function useSettings(keys) {
   const [original, setOriginal] = useState(null);
   const [errors, setErrors] = useState({ message: "", fields: {} });
   const [busy, setBusy] = useState(false);
+  const saving = useRef(false);
   useEffect(() => {
     pb.settings.getAll().then((s) => {
       setSettings(s);
@@ -64,7 +65,9 @@ function useSettings(keys) {
   const set = (group, patch) => setSettings((s) => ({ ...s, [group]: { ...s[group], ...patch } }));
   const changed = settings && original !== JSON.stringify(settings);
   const save = async () => {
-    if (!settings || busy) return;
+    // NOTE: a ref, not the state: two submits in one tick must not both save
+    if (!settings || saving.current) return;
+    saving.current = true;
     setBusy(true);
     setErrors({ message: "", fields: {} });
     try {
@@ -76,6 +79,7 @@ function useSettings(keys) {
     } catch (err) {
       setErrors(apiErrors(err));
     }
+    saving.current = false;
     setBusy(false);
   };
   useSaveShortcut(save);
