@@ -170,11 +170,16 @@ class WorkerRuntime:
             self.app.settings_store.reload()
             self._seen = current
 
-    def _resolve(self, collection_id: str, row: list[Any]) -> Record | None:
+    def _resolve(self, collection_id: str, values: dict[str, Any]) -> Record | None:
+        """A record another worker wrote, from its values by field name (database form)."""
         self.refresh_if_stale()
         collection = self.app.registry.find(collection_id)
-        if collection is None or len(row) != len(collection.fields):
+        if collection is None:
             return None
+        try:
+            row = [values[column.name] for column in collection.table.columns]
+        except KeyError:
+            return None  # NOTE: written under another version of the collection
         return Record.from_row(collection, row, self.app.records)
 
     def wrap(self, wsgi: Callable[..., Any]) -> Callable[..., Any]:

@@ -67,7 +67,9 @@ def _traffic(url: str) -> Iterator[list[int]]:
 
 def _notes(server: Served) -> dict[str, str]:
     su = {"Authorization": superuser_token(server.base)}
-    body = {"name": "notes", "type": "base", "listRule": "", "viewRule": "", "createRule": "", "fields": [{"name": "t", "type": "text"}]}
+    # NOTE: "body" sorts before "id" and "t": the table's column order is not the fields' order.
+    body = {"name": "notes", "type": "base", "listRule": "", "viewRule": "", "createRule": "",
+            "fields": [{"name": "t", "type": "text"}, {"name": "body", "type": "text"}]}
     assert requests.post(f"{server.base}/api/collections", json=body, headers=su, timeout=30).status_code == 200
     return su
 
@@ -124,10 +126,14 @@ def test_a_realtime_event_written_through_one_worker_reaches_subscribers_of_both
             # NOTE: the subscribe request may reach the other worker: it is passed to the holder
             assert client.subscribe("notes/*").status_code == 204
         for i in range(6):
-            requests.post(f"{two.base}/api/collections/notes/records", json={"t": f"e{i}"}, headers={"Connection": "close"}, timeout=30).raise_for_status()
+            requests.post(
+                f"{two.base}/api/collections/notes/records", json={"t": f"e{i}", "body": f"b{i}"},
+                headers={"Connection": "close"}, timeout=30,
+            ).raise_for_status()
         for client in clients:
-            got = [client.next(10).data["record"]["t"] for _ in range(6)]
-            assert got == [f"e{i}" for i in range(6)]  # every event, in commit order
+            got = [client.next(10).data["record"] for _ in range(6)]
+            # every event, in commit order, with its values in their fields
+            assert [(r["t"], r["body"]) for r in got] == [(f"e{i}", f"b{i}") for i in range(6)]
         # an unknown client id on either worker is still a 404
         for _ in range(4):
             resp = requests.post(f"{two.base}/api/realtime", json={"clientId": "zz" + "x" * 38}, headers={"Connection": "close"}, timeout=30)

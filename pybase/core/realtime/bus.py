@@ -113,7 +113,7 @@ class ProcessBus(InProcessBus):
     """
 
     def __init__(
-        self, address: str, counters: SharedCounters, resolve: Callable[[str, list[Any]], Record | None], name: str = "",
+        self, address: str, counters: SharedCounters, resolve: Callable[[str, dict[str, Any]], Record | None], name: str = "",
     ) -> None:
         super().__init__()
         self.counters = counters
@@ -130,7 +130,8 @@ class ProcessBus(InProcessBus):
         # NOTE: called under the write lock (Database.on_commit_locked): numbers in commit order.
         seq = self.counters.bump(REALTIME_SEQ)
         record = change.record
-        row = [field.to_db(record.get(field.name)) for field in record.collection.fields]
+        # NOTE: by field name: the receiving side lays them out in its table's column order.
+        row = {field.name: field.to_db(record.get(field.name)) for field in record.collection.fields}
         with self._mine_lock:
             self._mine[seq] = change
         self.client.send({"t": "change", "s": seq, "a": change.action, "c": record.collection.id, "r": row})
@@ -143,8 +144,9 @@ class ProcessBus(InProcessBus):
         with self._mine_lock:
             change = self._mine.pop(seq, None)
         if change is None:
-            record = self.resolve(str(frame.get("c", "")), list(frame.get("r") or []))
+            record = self.resolve(str(frame.get("c", "")), dict(frame.get("r") or {}))
             if record is None:
+                log.warning("realtime bus: change %d of collection %s not resolved here; dropped", seq, frame.get("c"))
                 return
             change = RecordChange(str(frame.get("a", "")), record)
         self._queue.put(change)
