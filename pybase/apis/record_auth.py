@@ -17,10 +17,10 @@ from pybase.apis.errors import ApiError, bad_request, not_found, unauthorized
 from pybase.apis.ratelimit import check_collection
 from pybase.apis.record_auth_response import (
     MSG_LOAD_FAILED,
-    MSG_MISSING_AUTH_COLLECTION,
     MSG_MISSING_COLLECTION,
     MSG_VALIDATION,
     auth_response,
+    find_auth_collection,
 )
 from pybase.apis.request_body import read_body, request_info
 from pybase.apis.serialize import apply_fields, parse_fields
@@ -79,10 +79,7 @@ class RecordAuthResource:
         return col
 
     def _auth_collection(self, name: str) -> Collection:
-        col = self._collection(name)
-        if not col.is_auth:
-            raise not_found(MSG_MISSING_AUTH_COLLECTION)
-        return col
+        return find_auth_collection(self.app, name)
 
     def on_get_methods(self, req: falcon.Request, resp: falcon.Response, collection: str) -> None:
         """Which sign-in methods the collection offers."""

@@ -17,6 +17,12 @@ import falcon
 
 from pybase.apis.errors import ApiError, bad_request, not_found, unauthorized
 from pybase.apis.ratelimit import check_collection
+from pybase.apis.record_auth_response import (
+    MSG_LOAD_FAILED,
+    MSG_MISSING_COLLECTION,
+    MSG_VALIDATION,
+    find_auth_collection,
+)
 from pybase.apis.request_body import read_body
 from pybase.core.auth import (
     TOKEN_EMAIL_CHANGE,
@@ -43,10 +49,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pybase")
 
-MSG_LOAD_FAILED = "An error occurred while loading the submitted data."
-MSG_VALIDATION = "An error occurred while validating the submitted data."
-MSG_MISSING_COLLECTION = "Missing or invalid collection context."
-MSG_MISSING_AUTH_COLLECTION = "Missing or invalid auth collection context."
 MSG_SUPERUSERS_VERIFIED = "All superusers are verified by default."
 MSG_SUPERUSERS_EMAIL = "All superusers can change their emails directly."
 MSG_PASSWORD_DISABLED = "The collection is not configured to allow password authentication."
@@ -173,13 +175,7 @@ class RecordEmailFlowsResource:
         self.app = app
 
     def _collection(self, name: str) -> Collection:
-        # NOTE: as PocketBase, whose rate limiter looks the collection up first.
-        col = self.app.registry.find(name)
-        if col is None:
-            raise not_found(MSG_MISSING_COLLECTION)
-        if not col.is_auth:
-            raise not_found(MSG_MISSING_AUTH_COLLECTION)
-        return col
+        return find_auth_collection(self.app, name)
 
     def _event(self, cls: type[Any], req: falcon.Request, resp: falcon.Response, col: Collection, record: Record | None) -> Any:
         event = cls(self.app)

@@ -8,14 +8,13 @@ from typing import TYPE_CHECKING, Any
 import falcon
 
 from pybase.apis.client_ip import real_ip
-from pybase.apis.errors import ApiError, bad_request, not_found
+from pybase.apis.errors import ApiError, bad_request
 from pybase.apis.ratelimit import check_collection
 from pybase.apis.record_auth_response import (
     MSG_LOAD_FAILED,
-    MSG_MISSING_AUTH_COLLECTION,
-    MSG_MISSING_COLLECTION,
     MSG_VALIDATION,
     auth_response,
+    find_auth_collection,
 )
 from pybase.apis.request_body import read_body, request_info
 from pybase.core import otp as otps
@@ -72,12 +71,7 @@ class OTPResource:
         self.app = app
 
     def _collection(self, name: str) -> Collection:
-        col = self.app.registry.find(name)
-        if col is None:
-            # NOTE: as PocketBase, whose collection rate limiter answers an unknown collection first.
-            raise not_found(MSG_MISSING_COLLECTION)
-        if not col.is_auth:
-            raise not_found(MSG_MISSING_AUTH_COLLECTION)
+        col = find_auth_collection(self.app, name)
         if not otps.otp_options(col).get("enabled"):
             raise ApiError(403, MSG_DISABLED)
         return col

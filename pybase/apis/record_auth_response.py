@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import falcon
 
 from pybase.apis.client_ip import check_superuser_ip, real_ip
-from pybase.apis.errors import ApiError
+from pybase.apis.errors import ApiError, not_found
 from pybase.apis.serialize import apply_fields, dumps, parse_fields, record_to_json
 from pybase.core import auth_origins, mfa, record_access
 from pybase.core.auth import new_auth_token
@@ -19,6 +19,7 @@ from pybase.core.request_info import RequestInfo
 
 if TYPE_CHECKING:
     from pybase.core.app import App
+    from pybase.core.collections import Collection
 
 log = logging.getLogger("pybase")
 
@@ -27,6 +28,16 @@ MSG_VALIDATION = "An error occurred while validating the submitted data."
 MSG_MISSING_COLLECTION = "Missing or invalid collection context."
 MSG_MISSING_AUTH_COLLECTION = "Missing or invalid auth collection context."
 MSG_AUTH_RULE = "The request doesn't satisfy the collection requirements to authenticate."
+
+
+def find_auth_collection(app: App, name: str) -> Collection:
+    """The auth collection ``name`` (id or name) of an auth route, or PocketBase's 404s."""
+    col = app.registry.find(name)
+    if col is None:
+        raise not_found(MSG_MISSING_COLLECTION)
+    if not col.is_auth:
+        raise not_found(MSG_MISSING_AUTH_COLLECTION)
+    return col
 
 
 def auth_response(
