@@ -10,7 +10,6 @@ everything back and the answer names it. Sub-requests may be ``POST .../records`
 
 from __future__ import annotations
 
-import io
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -18,17 +17,15 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 import falcon
-import falcon.testing
 import orjson
 
 from pybase.apis.errors import MSG_GENERIC, ApiError, bad_request
-from pybase.apis.middleware import SUB_REQUEST_ENV
 from pybase.apis.request_body import (
-    REQUEST_CONTEXT_ENV,
     SUB_REQUEST_FILES_ENV,
     UploadTarget,
     read_body,
 )
+from pybase.apis.sub_request import call_self
 from pybase.core.errors import FieldError, NotFoundError, ValidationError
 from pybase.core.events import RequestEvent
 
@@ -143,37 +140,15 @@ class BatchResource:
             return (400 if index == 0 else 500), None
         if match.re is _UPSERT:
             method, url = self._upsert(match, body)
-        path, _, query = url.partition("?")
-        payload = orjson.dumps(body)
-        # NOTE: not the caller's Accept-Encoding either: a sub-answer is read here, never gzipped.
-        headers = {k: v for k, v in req.headers.items() if k not in ("CONTENT-TYPE", "CONTENT-LENGTH", "ACCEPT-ENCODING")}
-        for key, value in (sub.get("headers") or {}).items():
-            if str(key).lower() != "authorization":  # NOTE: the batch's auth is every sub-request's
-                headers[str(key).upper()] = str(value)
-        environ = falcon.testing.create_environ(
-            method=method, path=unquote(path), query_string=query, headers=headers, body=b"",
-            host=req.host, remote_addr=req.remote_addr,
+        headers = {
+            str(key).upper(): str(value) for key, value in (sub.get("headers") or {}).items()
+            # NOTE: the batch's auth is every sub-request's
+            if str(key).lower() != "authorization"
+        }  # fmt: skip
+        status, raw = call_self(
+            self.wsgi, req, method, url, orjson.dumps(body), "application/json", context="batch", headers=headers,
+            environ_extra={SUB_REQUEST_FILES_ENV: files} if files else None,
         )  # fmt: skip
-        environ.update({
-            "wsgi.input": io.BytesIO(payload), "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(payload)),
-            "REQUEST_URI": url, REQUEST_CONTEXT_ENV: "batch", SUB_REQUEST_ENV: True,
-        })  # fmt: skip
-        if files:
-            environ[SUB_REQUEST_FILES_ENV] = files
-        started: list[str] = []
-
-        def start_response(status: str, _headers: list[tuple[str, str]], _exc: Any = None) -> Any:
-            started.append(status)
-            return lambda _data: None
-
-        chunks = self.wsgi(environ, start_response)
-        try:
-            raw = b"".join(chunks)
-        finally:
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()
-        status = int(started[0].split(" ", 1)[0]) if started else 500
         try:
             parsed = orjson.loads(raw) if raw else None
         except orjson.JSONDecodeError:

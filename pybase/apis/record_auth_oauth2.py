@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import logging
 import threading
 import time
@@ -10,12 +9,10 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import falcon
-import falcon.testing
 import orjson
 
 from pybase.apis.client_ip import real_ip
 from pybase.apis.errors import ApiError, bad_request, not_found
-from pybase.apis.middleware import SUB_REQUEST_ENV
 from pybase.apis.ratelimit import check_collection
 from pybase.apis.record_auth_response import (
     MSG_LOAD_FAILED,
@@ -23,7 +20,8 @@ from pybase.apis.record_auth_response import (
     MSG_MISSING_COLLECTION,
     auth_response,
 )
-from pybase.apis.request_body import REQUEST_CONTEXT_ENV, read_body, request_info
+from pybase.apis.request_body import read_body, request_info
+from pybase.apis.sub_request import call_self
 from pybase.core import oauth2
 from pybase.core.errors import FieldError, NotFoundError, PyBaseError, required
 from pybase.core.events import RecordAuthWithOAuth2RequestEvent
@@ -172,30 +170,9 @@ class OAuth2Resource:
             secret = random_string(30)
             payload = {**payload, "password": secret, "passwordConfirm": secret}
         body, content_type = _multipart(payload, files) if files else (orjson.dumps(payload), "application/json")
-        # NOTE: no Accept-Encoding: the answer is read here, never gzipped.
-        headers = {k: v for k, v in req.headers.items() if k not in ("CONTENT-TYPE", "CONTENT-LENGTH", "ACCEPT-ENCODING")}
-        path = f"/api/collections/{collection}/records"
-        environ = falcon.testing.create_environ(
-            method="POST", path=path, headers=headers, body=b"", host=req.host, remote_addr=req.remote_addr,
+        status, raw = call_self(
+            self.wsgi, req, "POST", f"/api/collections/{collection}/records", body, content_type, context="oauth2",
         )  # fmt: skip
-        environ.update({
-            "wsgi.input": io.BytesIO(body), "CONTENT_TYPE": content_type, "CONTENT_LENGTH": str(len(body)),
-            "REQUEST_URI": path, REQUEST_CONTEXT_ENV: "oauth2", SUB_REQUEST_ENV: True,
-        })  # fmt: skip
-        started: list[str] = []
-
-        def start_response(status: str, _headers: list[tuple[str, str]], _exc: Any = None) -> Any:
-            started.append(status)
-            return lambda _data: None
-
-        chunks = self.wsgi(environ, start_response)
-        try:
-            raw = b"".join(chunks)
-        finally:
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()
-        status = int(started[0].split(" ", 1)[0]) if started else 500
         try:
             answer = orjson.loads(raw) if raw else {}
         except orjson.JSONDecodeError:
