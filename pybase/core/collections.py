@@ -409,6 +409,8 @@ def _apply_auth_options(col: Collection, data: dict[str, Any]) -> None:
             continue
         current = col.auth.get(key)
         if isinstance(current, dict):
+            if key == "oauth2" and isinstance(value.get("providers"), list):
+                value = {**value, "providers": _merge_providers(current.get("providers"), value["providers"])}
             merged = _go_merge(current, value)
             if key in TOKEN_OPTIONS and not merged.get("secret"):
                 merged["secret"] = current.get("secret") or random_string(50)
@@ -429,6 +431,28 @@ def _go_merge(current: dict[str, Any], value: dict[str, Any]) -> dict[str, Any]:
         else:
             merged[key] = copy.deepcopy(item) if item is not None else []
     return merged
+
+
+def _merge_providers(stored: Any, submitted: list[Any]) -> list[Any]:
+    """Each submitted provider laid over the stored one of the same name, as PocketBase 0.40.6:
+    the keys it leaves out keep their stored values (so the client secret, which is never sent
+    back, survives an update that re-sends the providers), ``extra`` merges key by key, and a
+    null or empty value still clears (a blank clientSecret stays an error)."""
+    by_name = {p.get("name"): p for p in stored or [] if isinstance(p, dict) and p.get("name")}
+    out: list[Any] = []
+    for item in submitted:
+        base = by_name.get(item.get("name")) if isinstance(item, dict) and isinstance(item.get("name"), str) else None
+        if base is None:
+            out.append(item)
+            continue
+        merged = copy.deepcopy(base)
+        for key, value in item.items():
+            if key == "extra" and isinstance(value, dict):
+                merged["extra"] = {**(merged.get("extra") or {}), **copy.deepcopy(value)}
+            else:
+                merged[key] = copy.deepcopy(value)
+        out.append(merged)
+    return out
 
 
 _PROVIDER_KEYS = ("name", "clientId", "clientSecret", "authURL", "tokenURL", "userInfoURL", "displayName")
