@@ -16,7 +16,7 @@ from pybase.config import DEFAULT_HTTP, Config
 from pybase.core.settings import SettingsLoadError
 from pybase.store.migrations import MigrationError
 from pybase.workers import worker_context
-from pybase.workers.context import SUPERVISE_ENV
+from pybase.workers.context import MAX_WORKERS, SUPERVISE_ENV
 
 if TYPE_CHECKING:
     from pybase.app import PyBase
@@ -138,9 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
 def default_workers() -> int:
     """The CPUs this process may use (``--workers`` default)."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
+        cpus = os.cpu_count() or 1
+    return min(max(1, cpus), MAX_WORKERS)
 
 
 def _config(args: argparse.Namespace, options: dict[str, Any] | None) -> Config:
@@ -148,7 +149,7 @@ def _config(args: argparse.Namespace, options: dict[str, Any] | None) -> Config:
     if args.command == "serve" and "workers" not in given and "workers" not in (options or {}):
         given["workers"] = default_workers()
     if "workers" in given:
-        given["workers"] = max(1, int(given["workers"]))
+        given["workers"] = min(max(1, int(given["workers"])), MAX_WORKERS)
     if "hooks_pool" in given:
         given["hooks_pool"] = max(1, given["hooks_pool"])
     if "origins" in given:

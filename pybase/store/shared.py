@@ -7,7 +7,8 @@ them in the kernel instead (``flock`` before ``BEGIN IMMEDIATE``): a release wak
 
 :class:`SharedCounters` is one page of a file mapped by every process: reading a counter is a
 memory read, so a request can check "did another process change the collections?" for free.
-Counters are only changed by a process holding the write lock.
+Counters are only changed by a process holding the write lock, except the realtime client
+counts: one slot per live worker, each written by its worker alone.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ _SLOT = struct.Struct("<Q")
 #: counter slots of the shared page
 GENERATION = 0  # collections, settings: bumped on every change of either
 REALTIME_SEQ = 1  # realtime changes published so far (the bus orders them by it)
-_SLOTS = 8
+CLIENT_SLOTS = 8  # from here: the realtime clients each live worker holds (one slot per worker)
+MAX_CLIENT_SLOTS = 256
 
 
 class ProcessLock:
@@ -73,6 +75,14 @@ class SharedCounters:
         value = self.get(slot) + 1
         _SLOT.pack_into(self._map, slot * _SLOT.size, value)
         return value
+
+    def set(self, slot: int, value: int) -> None:
+        """Write ``slot`` (its one writer: the lock holder, or the worker that owns it)."""
+        _SLOT.pack_into(self._map, slot * _SLOT.size, value)
+
+    def total(self, first: int, count: int) -> int:
+        """The sum of ``count`` slots from ``first`` (one read of them all)."""
+        return sum(struct.unpack_from(f"<{count}Q", self._map, first * _SLOT.size))
 
     def close(self) -> None:
         try:

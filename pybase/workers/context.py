@@ -7,7 +7,9 @@ import os
 import socket
 from dataclasses import dataclass
 
+MAX_WORKERS = 64  # each worker is a whole Python process; past this, more is not faster
 INDEX_ENV = "PYBASE_WORKER"
+SLOT_ENV = "PYBASE_WORKER_SLOT"  # unique among the live workers; where it counts its realtime clients
 NAME_ENV = "PYBASE_WORKER_NAME"  # unique among the live workers; starts this worker's client ids
 COUNT_ENV = "PYBASE_WORKERS"
 LISTEN_FD_ENV = "PYBASE_LISTEN_FD"
@@ -32,6 +34,7 @@ class WorkerContext:
     count: int
     listen_fd: int
     bus_address: str
+    slot: int = 0
 
     def listen_socket(self) -> socket.socket:
         """The supervisor's listening socket (inherited)."""
@@ -49,4 +52,5 @@ def worker_context() -> WorkerContext | None:
         count=int(os.environ.get(COUNT_ENV, "1")),
         listen_fd=int(os.environ[LISTEN_FD_ENV]),
         bus_address="\0" + os.environ[BUS_ENV][1:],
+        slot=int(os.environ.get(SLOT_ENV, index)),
     )

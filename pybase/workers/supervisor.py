@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from pybase.store.shared import REALTIME_SEQ, SharedCounters
+from pybase.store.shared import CLIENT_SLOTS, MAX_CLIENT_SLOTS, REALTIME_SEQ, SharedCounters
 from pybase.tools.pubsub import Hub, encode
 from pybase.tools.security import ALPHANUMERIC
 from pybase.workers.context import (
@@ -34,6 +34,7 @@ from pybase.workers.context import (
     LISTEN_FD_ENV,
     NAME_ENV,
     SHARED_FILE,
+    SLOT_ENV,
     SUPERVISE_ENV,
 )
 
@@ -49,6 +50,7 @@ class Worker:
     index: int
     name: str
     proc: subprocess.Popen[bytes]
+    slot: int = 0  # where it counts its realtime clients in the shared page
     started: float = field(default_factory=time.monotonic)
     ready: bool = False
     retiring: bool = False  # replaced (SIGHUP): its exit is expected
@@ -82,10 +84,11 @@ class Supervisor:
         os.makedirs(self.data_dir, exist_ok=True)
         self.sock = socket.create_server((self.host, self.port), backlog=2048)
         self.sock.set_inheritable(True)
-        counters = SharedCounters(os.path.join(self.data_dir, SHARED_FILE))
+        self.counters = counters = SharedCounters(os.path.join(self.data_dir, SHARED_FILE))
+        for slot in range(MAX_CLIENT_SLOTS):  # NOTE: what a server stopped before left behind
+            counters.set(CLIENT_SLOTS + slot, 0)
         self.bus_address = f"\0pybase-bus-{os.getpid()}-{secrets.token_hex(6)}"
         self.hub = Hub(self.bus_address, counters.get(REALTIME_SEQ) + 1)
-        counters.close()
         self.hub.on_frame = self._frame
         self.hub.on_closed = self._conn_closed
         self.selector = selectors.DefaultSelector()
@@ -127,18 +130,21 @@ class Supervisor:
         finally:
             self.hub.close()
             self.sock.close()
+            self.counters.close()
 
     def _spawn(self, index: int) -> Worker:
         name = self._free_name()
+        used = {w.slot for w in self.workers.values()}
+        slot = next(s for s in range(MAX_CLIENT_SLOTS) if s not in used)
         env = dict(os.environ)
         env.update({
-            INDEX_ENV: str(index), NAME_ENV: name, COUNT_ENV: str(self.count), LISTEN_FD_ENV: str(self.sock.fileno()),
+            INDEX_ENV: str(index), SLOT_ENV: str(slot), NAME_ENV: name, COUNT_ENV: str(self.count), LISTEN_FD_ENV: str(self.sock.fileno()),
             BUS_ENV: "@" + self.bus_address[1:],  # NOTE: an abstract socket name; "@" for the NUL
         })
         proc = subprocess.Popen(worker_command(), env=env, pass_fds=(self.sock.fileno(),), stdin=subprocess.DEVNULL)
-        worker = Worker(index, name, proc)
+        worker = Worker(index, name, proc, slot)
         self.workers[proc.pid] = worker
-        log.info("worker %d started (pid %d)", index, proc.pid)
+        log.info("worker %d started (pid %d, client ids %s...)", index, proc.pid, name)
         return worker
 
     def _free_name(self) -> str:
@@ -213,6 +219,7 @@ class Supervisor:
             if code is None:
                 continue
             del self.workers[pid]
+            self.counters.set(CLIENT_SLOTS + worker.slot, 0)  # NOTE: its clients went with it
             if pid == self.exclusive:
                 self.exclusive = None
                 log.info("backup restored (worker exited with %s): starting the workers again", code)

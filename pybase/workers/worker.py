@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pybase.core.realtime import AUTH_KEY, IP_KEY
 from pybase.core.realtime.bus import ProcessBus
 from pybase.core.records import Record
-from pybase.store.shared import GENERATION, ProcessLock, SharedCounters, SharedWindows
+from pybase.store.shared import CLIENT_SLOTS, GENERATION, ProcessLock, SharedCounters, SharedWindows
 from pybase.workers.context import (
     ALIVE_LOCK_FILE,
     AUX_WRITE_LOCK_FILE,
@@ -120,6 +120,19 @@ class WorkerRuntime:
         broker = app.subscriptions_broker()
         broker.id_prefix = ctx.name
         broker.remote = _RemoteClients(bus, ctx.name)
+        self._clients_slot = CLIENT_SLOTS + ctx.slot
+        self._clients_held = 0
+        self._clients_lock = threading.Lock()
+        self.counters.set(self._clients_slot, 0)
+        broker.on_clients_changed = self._clients_changed
+
+    def _clients_changed(self, delta: int) -> None:
+        """Count this worker's realtime clients in its slot of the shared page: the bus
+        publishes a change only while some worker holds a client. Written before the client's
+        stream starts, so a change committed after it subscribed is never skipped."""
+        with self._clients_lock:
+            self._clients_held = max(self._clients_held + delta, 0)
+            self.counters.set(self._clients_slot, self._clients_held)
 
     # ---- realtime clients held here, asked for by the other workers -----------------------------
 

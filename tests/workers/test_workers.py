@@ -8,12 +8,14 @@ import re
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
+from pybase.store.shared import CLIENT_SLOTS, MAX_CLIENT_SLOTS, REALTIME_SEQ, SharedCounters
+from pybase.workers.context import SHARED_FILE
 from tests.realtime.sse import SseClient
 from tests.test_hardening import Served, serve, superuser_token
 
@@ -141,6 +143,54 @@ def test_a_realtime_event_written_through_one_worker_reaches_subscribers_of_both
     finally:
         for client in clients:
             client.close()
+
+
+def _shared_page(tmp_path: Path) -> tuple[int, int]:
+    """(changes relayed so far, realtime clients held by all workers) from the workers' shared page."""
+    counters = SharedCounters(str(tmp_path / "pb_data" / SHARED_FILE))
+    try:
+        return counters.get(REALTIME_SEQ), counters.total(CLIENT_SLOTS, MAX_CLIENT_SLOTS)
+    finally:
+        counters.close()
+
+
+def _until(check: Callable[[], bool], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def test_writes_are_relayed_between_workers_only_while_some_worker_holds_a_realtime_client(two: Served, tmp_path: Path) -> None:
+    _notes(two)
+
+    def write(text: str) -> None:
+        requests.post(f"{two.base}/api/collections/notes/records", json={"t": text}, headers={"Connection": "close"}, timeout=30).raise_for_status()
+
+    for i in range(4):
+        write(f"quiet{i}")
+    assert _shared_page(tmp_path) == (0, 0)  # nobody listens: nothing crossed the hub
+
+    clients = _clients_on_both_workers(two.base)
+    try:
+        assert _shared_page(tmp_path)[1] == len(clients)
+        for client in clients:
+            assert client.subscribe("notes/*").status_code == 204
+        write("heard")
+        assert _shared_page(tmp_path)[0] == 1
+        for client in clients:
+            assert client.next(10).data["record"]["t"] == "heard"
+
+        # a worker killed with its clients: the supervisor clears its count
+        name = clients[0].client_id[:2]
+        victim = int(re.findall(rf"worker \d started \(pid (\d+), client ids {name}", two.log.read_text())[-1])
+        os.kill(victim, signal.SIGKILL)
+        _until(lambda: f"pid {victim}) exited" in two.log.read_text())
+        _until(lambda: _shared_page(tmp_path)[1] == sum(1 for c in clients if c.client_id[:2] != name))
+    finally:
+        for client in clients:
+            client.close()
+    _until(lambda: _shared_page(tmp_path)[1] == 0)  # closed streams are counted out
 
 
 def test_one_worker_leads_the_crons(two: Served) -> None:

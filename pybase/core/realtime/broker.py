@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from pybase.core.realtime.client import CLIENT_ID_LENGTH, Client, Message, Transport
@@ -39,6 +40,8 @@ class SubscriptionsBroker:
         self.id_prefix = ""
         #: the clients of the other workers (None when this process serves alone)
         self.remote: RemoteClients | None = None
+        #: told +1 / -1 as clients come and go (workers keep a count across processes with it)
+        self.on_clients_changed: Callable[[int], Any] | None = None
 
     def new_client(self) -> Client:
         """A client with a fresh id (carrying this worker's name when there are several)."""
@@ -47,8 +50,11 @@ class SubscriptionsBroker:
     def register(self, client: Client) -> None:
         client.on_topics_changed = self._reindex
         with self._lock:
+            added = client.id not in self._clients
             self._clients[client.id] = client
         self._reindex(client)
+        if added and self.on_clients_changed is not None:
+            self.on_clients_changed(1)
 
     def unregister(self, client_id: str) -> Client | None:
         """Remove and discard a client; returns it (None when unknown)."""
@@ -62,6 +68,8 @@ class SubscriptionsBroker:
                     members.discard(client)
                     if not members:
                         del self._by_base[base]
+        if self.on_clients_changed is not None:
+            self.on_clients_changed(-1)
         client.on_topics_changed = None
         client.discard()
         return client

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from pybase.store.shared import REALTIME_SEQ, SharedCounters
+from pybase.store.shared import CLIENT_SLOTS, MAX_CLIENT_SLOTS, REALTIME_SEQ, SharedCounters
 from pybase.tools.pubsub import HubClient
 
 if TYPE_CHECKING:
@@ -126,6 +126,11 @@ class ProcessBus(InProcessBus):
 
     def publish(self, change: RecordChange) -> None:
         if self._closed or not self._handlers:
+            return
+        if not self.counters.total(CLIENT_SLOTS, MAX_CLIENT_SLOTS):
+            # PERF: no worker holds a realtime client, so nobody is told: skip the relay of
+            # every write through three processes (a client counts from its connect, before it
+            # can subscribe, so no subscriber misses a change committed after subscribing).
             return
         # NOTE: called under the write lock (Database.on_commit_locked): numbers in commit order.
         seq = self.counters.bump(REALTIME_SEQ)
