@@ -1,15 +1,21 @@
-"""``python -m pybase``: the same CLI as the ``pybase`` command."""
+"""``python -m pybase`` and the ``pybase`` command: the same CLI."""
 
 import os
 import sys
 
-if os.environ.get("PYBASE_SUPERVISE"):
-    # NOTE: ``serve --workers N`` started this process again as the supervisor: it needs little
-    # of pybase, so it loads little (pybase.workers.context.SUPERVISE_ENV).
-    from pybase.workers.supervisor import main_from_env
 
-    sys.exit(main_from_env())
+def main() -> int:
+    if os.environ.get("PYBASE_SUPERVISE"):
+        # NOTE: ``serve --workers N`` started this process again as the supervisor: it needs
+        # little of pybase, so it loads little (pybase.workers.context.SUPERVISE_ENV). Checked
+        # before the CLI is imported, which loads all of pybase.
+        from pybase.workers.supervisor import main_from_env
 
-from pybase.cli import main
+        return main_from_env()
+    from pybase.cli import main as cli_main
 
-sys.exit(main())
+    return cli_main()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
