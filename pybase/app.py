@@ -99,6 +99,7 @@ class PyBase:
             dev=self.config.dev,
             query_timeout=self.config.query_timeout,
             encryption_env=self.config.encryption_env,
+            database_url=self.config.database_url,
         )
         for name, hook in hooks.items():
             _copy_bindings(hook, core.hooks[name])

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from pybase.config import DEFAULT_HTTP, Config
 from pybase.core.settings import SettingsLoadError
+from pybase.store.db_postgres import redacted
 from pybase.store.migrations import MigrationError
 from pybase.workers import worker_context
 from pybase.workers.context import MAX_WORKERS, SUPERVISE_ENV
@@ -65,6 +66,11 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         help="stop a request's SQL statement after this many seconds (default 30)",
     )
     parser.add_argument(
+        "--db", default=s, metavar="URL",
+        help="the data database: postgres://user:pass@host:port/db (default: pb_data/data.db, SQLite; "
+        "also read from PYBASE_DATABASE_URL)",
+    )
+    parser.add_argument(
         "--encryptionEnv", default=s, metavar="NAME",
         help="the environment variable whose value (32 characters) encrypts the stored settings (default none)",
     )
@@ -76,7 +82,7 @@ _FLAG_FIELDS = {
     "publicDir": "public_dir", "hooksPool": "hooks_pool", "hooksWatch": "hooks_watch",
     "automigrate": "automigrate", "http": "http", "origins": "origins", "queryTimeout": "query_timeout",
     "indexFallback": "index_fallback",
-    "encryptionEnv": "encryption_env", "workers": "workers",
+    "encryptionEnv": "encryption_env", "workers": "workers", "db": "database_url",
 }
 
 MIGRATE_HELP = """\
@@ -194,13 +200,7 @@ def main(
         if args.command == "serve":
             # NOTE: before the hooks load, so what JS prints while bootstrapping reaches the log.
             _configure_logging(config)
-        try:
-            app = factory(config)
-            app.bootstrap()
-        except (OSError, DBAPIError) as ex:
-            raise CliError(f"cannot open the data directory {config.data_dir}: {_reason(ex)}") from ex
-        except SettingsLoadError as ex:
-            raise CliError(f"cannot load the settings: {ex.message}") from ex
+        app = _open(factory, config)
         if args.command == "serve":
             return _serve(app, config)
         if args.command == "migrate":
@@ -211,6 +211,24 @@ def main(
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _open(factory: Callable[[Config], PyBase], config: Config) -> PyBase:
+    """Make and bootstrap the app; what fails is said as a CliError."""
+    try:
+        app = factory(config)
+        app.bootstrap()
+    except (OSError, DBAPIError) as ex:
+        if config.database_url and isinstance(ex, DBAPIError):
+            raise CliError(f"cannot open the database {redacted(config.database_url)}: {_reason(ex)}") from ex
+        raise CliError(f"cannot open the data directory {config.data_dir}: {_reason(ex)}") from ex
+    except ValueError as ex:
+        if not config.database_url:
+            raise
+        raise CliError(str(ex)) from ex
+    except SettingsLoadError as ex:
+        raise CliError(f"cannot load the settings: {ex.message}") from ex
+    return app
 
 
 def _reason(ex: BaseException) -> str:

@@ -65,6 +65,9 @@ class Config:
     #: worker processes serving the port (1: this process serves alone); ``pybase serve``
     #: defaults to the CPUs it may use (cli.default_workers)
     workers: int = 1
+    #: the data database: empty for pb_data/data.db (SQLite), or ``postgres://user:pass@host:port/db``
+    #: (``--db``, or the PYBASE_DATABASE_URL environment variable)
+    database_url: str = field(default_factory=lambda: os.environ.get("PYBASE_DATABASE_URL", ""))
 
     def __post_init__(self) -> None:
         if not self.data_dir:

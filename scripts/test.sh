@@ -4,7 +4,8 @@
 #   1. .venv (python3 -m venv) with pybase installed editable plus its test and build extras
 #   2. the official PocketBase JS SDK for the e2e tests (npm ci in tests/e2e); the dashboard's
 #      npm deps (npm ci in dashboard/) with a check that the committed dashboard_static/ is
-#      its sources' build; Debian's chromium for the dashboard's browser test (apt-get, as root)
+#      its sources' build; Debian's chromium for the dashboard's browser test and Debian's
+#      postgresql for the tests run on both databases (apt-get, as root)
 #   3. ruff check pybase
 #   4. lint-imports (the layer contracts in pyproject.toml)
 #   5. pytest over tests/, all but the binary smoke test (extra arguments go to this run)
@@ -74,6 +75,17 @@ if ! command -v chromium >/dev/null; then
     fi
 fi
 command -v chromium >/dev/null && chromium --version 2>/dev/null | head -n 1 || true
+
+step "postgres for the tests that run on both databases (Debian's postgresql)"
+if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+    else
+        echo "postgres (initdb, pg_ctl) is missing and cannot be installed here: the Postgres runs will skip (fail under CI)" >&2
+    fi
+fi
+ls -d /usr/lib/postgresql/*/bin 2>/dev/null | head -n 1 || true
 
 step "ruff check pybase"
 .venv/bin/ruff check pybase

@@ -1,4 +1,8 @@
-"""Shared fixtures: the generated fixture data dir and a real server per test."""
+"""Shared fixtures: the generated fixture data dir and a real server per test.
+
+Modules marked ``pytest.mark.both_backends`` run each test twice: on SQLite (the default) and
+on a real Postgres (tests/pg.py), through the ``backend`` fixture the server fixtures use.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,74 @@ from pathlib import Path
 
 import pytest
 
-from tests.testapp import TestServer, fixture_dir, start_server
+from tests.pg import PostgresServer, start_postgres
+from tests.testapp import TestServer, build_fixture, fixture_dir, start_server
+
+BACKENDS = ("sqlite", "postgres")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "both_backends: run the module's tests on SQLite and on Postgres")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_backends"):
+        metafunc.parametrize("backend", BACKENDS, indirect=True, scope="module")
+
+
+@pytest.fixture(scope="module")
+def backend(request: pytest.FixtureRequest) -> str:
+    """The data database of the servers: ``sqlite``, or ``postgres`` in both_backends modules."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+class Databases:
+    """Hands out Postgres databases (the server starts on first use), empty or the fixture's."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self._factory = tmp_path_factory
+        self._server: PostgresServer | None = None
+        self._fixture: tuple[Path, str] | None = None
+
+    @property
+    def server(self) -> PostgresServer:
+        if self._server is None:
+            self._server = start_postgres()
+        return self._server
+
+    def new(self, backend: str) -> str:
+        """A fresh empty database for ``backend`` ("" for SQLite: the data dir's data.db)."""
+        return self.server.new_database() if backend == "postgres" else ""
+
+    def fixture(self) -> tuple[Path, str]:
+        """The fixture data dir and its Postgres database, built once (a template)."""
+        if self._fixture is None:
+            url = self.server.new_database()
+            path = self._factory.mktemp("fixture_pg") / "fixture_pb_data"
+            build_fixture(path, url)
+            self._fixture = (path, url.rsplit("/", 1)[1])
+        return self._fixture
+
+    def copy_of_fixture(self) -> tuple[Path, str]:
+        """A new database holding the fixture's data, and the fixture data dir."""
+        path, name = self.fixture()
+        return path, self.server.new_database(template=name)
+
+    def drop(self, url: str) -> None:
+        if url and self._server is not None:
+            self._server.drop_database(url)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    """Postgres databases for the both_backends modules (one server per session)."""
+    found = Databases(tmp_path_factory)
+    yield found
+    found.stop()
 
 
 @pytest.fixture(scope="session")
@@ -17,16 +88,23 @@ def fixture_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def server(tmp_path: Path, fixture_data: Path) -> Iterator[TestServer]:
+def server(tmp_path: Path, fixture_data: Path, backend: str, databases: Databases) -> Iterator[TestServer]:
     """A real pybase serving a private copy of the fixture data."""
-    srv = start_server(tmp_path, fixture_data)
+    url = ""
+    template = fixture_data
+    if backend == "postgres":
+        template, url = databases.copy_of_fixture()
+    srv = start_server(tmp_path, template, url)
     yield srv
     srv.stop()
+    databases.drop(url)
 
 
 @pytest.fixture
-def empty_server(tmp_path: Path) -> Iterator[TestServer]:
+def empty_server(tmp_path: Path, backend: str, databases: Databases) -> Iterator[TestServer]:
     """A real pybase on a brand-new data dir."""
-    srv = start_server(tmp_path, None)
+    url = databases.new(backend)
+    srv = start_server(tmp_path, None, url)
     yield srv
     srv.stop()
+    databases.drop(url)

@@ -91,9 +91,10 @@ def _collections() -> list[dict[str, Any]]:
     ]
 
 
-def build_fixture(data_dir: Path) -> None:
-    """Create the fixture data dir from scratch (deterministic ids, real bcrypt hashes)."""
-    app = App(str(data_dir))
+def build_fixture(data_dir: Path, database_url: str = "") -> None:
+    """Create the fixture data dir from scratch (deterministic ids, real bcrypt hashes); with
+    ``database_url``, the data goes to that Postgres database."""
+    app = App(str(data_dir), database_url=database_url)
     app.bootstrap()
     su = app.new_record("_superusers", {"email": SUPERUSER_EMAIL})
     su.set_password_plain("password", PASSWORD)
@@ -169,12 +170,20 @@ def fixture_dir(cache_root: Path) -> Path:
     return path
 
 
-def start_server(tmp_path: Path, template: Path | None) -> TestServer:
-    """Copy the fixture (or start empty), serve it on a free port, count every hook."""
+def start_server(tmp_path: Path, template: Path | None, database_url: str = "") -> TestServer:
+    """Copy the fixture (or start empty), serve it on a free port, count every hook; with
+    ``database_url``, the data database is that Postgres database (a copy of the fixture's)."""
     data_dir = tmp_path / "pb_data"
     if template is not None:
         shutil.copytree(template, data_dir)
-    pybase = PyBase(Config(data_dir=str(data_dir), http="127.0.0.1:0", public_dir=str(tmp_path / "pb_public")))
+    pybase = PyBase(
+        Config(
+            data_dir=str(data_dir),
+            http="127.0.0.1:0",
+            public_dir=str(tmp_path / "pb_public"),
+            database_url=database_url,
+        )
+    )
     pybase.bootstrap()
     server = pybase.serve_in_thread()
     test_server = TestServer(pybase, f"http://127.0.0.1:{server.port}")

@@ -27,12 +27,22 @@ from pybase.core.records import Record
 from pybase.core.settings import Settings, SettingsStore
 from pybase.core.system_collections import system_collections
 from pybase.store.db import Database
+from pybase.store.db_postgres import PostgresDatabase, is_postgres_url
 from pybase.store.schema import create_system_tables
 from pybase.store.statement_limit import DEFAULT_SECONDS as DEFAULT_QUERY_TIMEOUT
 from pybase.tools.cron import Cron
 from pybase.tools.hook import Hook
 
 log = logging.getLogger("pybase")
+
+
+def open_database(data_dir: str, url: str) -> Database | PostgresDatabase:
+    """``data_dir``/data.db, or the Postgres database ``url`` names (``postgres://...``)."""
+    if not url:
+        return Database(os.path.join(data_dir, "data.db"))
+    if is_postgres_url(url):
+        return PostgresDatabase(url)
+    raise ValueError(f"unsupported database URL (expected postgres://...): {url.split(':', 1)[0]}://...")
 
 
 class App:
@@ -45,12 +55,15 @@ class App:
         dev: bool = False,
         query_timeout: float = DEFAULT_QUERY_TIMEOUT,
         encryption_env: str = "",
+        database_url: str = "",
     ) -> None:
         self.data_dir = os.path.abspath(data_dir)
         self.dev = dev
         #: seconds one SQL statement of a request may run (PocketBase's --queryTimeout)
         self.query_timeout = query_timeout
-        self.db = Database(os.path.join(self.data_dir, "data.db"))
+        #: the data database: pb_data/data.db, or the Postgres database of ``database_url``
+        self.database_url = database_url
+        self.db: Any = open_database(self.data_dir, database_url)
         self.registry = CollectionRegistry(self.db)
         self.records = RecordStore(self.db, self.registry)
         self._log_settings: tuple[Any, LogSettings] | None = None
@@ -135,6 +148,8 @@ class App:
         shutil.rmtree(os.path.join(self.data_dir, TEMP_DIR), ignore_errors=True)
 
         def finalize(_: BootstrapEvent) -> None:
+            if isinstance(self.db, PostgresDatabase):
+                self.db.install_helpers()
             with self.db.write() as conn:
                 create_system_tables(conn)
             self.settings_store.reload()

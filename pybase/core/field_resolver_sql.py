@@ -14,11 +14,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import case, false, func, select, true
+from sqlalchemy import select, true
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause, Select
 
-from pybase.tools.filter import bind_value
+from pybase.store.dialect import json_items, json_items_length, json_value_at
 
 _COLUMNIFY_RE = re.compile(r"[^\w.*\-@#]+", re.ASCII)
 _GO_INT_RE = re.compile(r"[+-]?\d+", re.ASCII)
@@ -61,26 +61,14 @@ def columnify(text: str) -> str:
     return _COLUMNIFY_RE.sub("", text)
 
 
-def _is_array(column: ColumnElement[Any]) -> ColumnElement[bool]:
-    # NOTE: json_type() fails on text that is not JSON, hence the guard through CASE.
-    return case(
-        (func.json_valid(column), func.json_type(column) == bind_value("array")), else_=false()
-    )
-
-
 def json_each(column: ColumnElement[Any], alias: str) -> FromClause:
     """``json_each`` over ``column`` (a JSON array, or any other value as a one-item array)."""
-    items = case((_is_array(column), column), else_=func.json_array(column))
-    return func.json_each(items).table_valued("value").alias(alias)
+    return json_items(column).table_valued("value").alias(alias)
 
 
 def json_array_length(column: ColumnElement[Any]) -> ColumnElement[Any]:
     """Item count of ``column``: 0 for ``''``/NULL, 1 for a non-array value."""
-    single = case(
-        ((column == bind_value("")) | column.is_(None), func.json_array()),
-        else_=func.json_array(column),
-    )
-    return func.json_array_length(case((_is_array(column), column), else_=single))
+    return json_items_length(column)
 
 
 def json_path(parts: Iterable[str]) -> str:
@@ -96,14 +84,7 @@ def json_path(parts: Iterable[str]) -> str:
 
 def json_extract(column: ColumnElement[Any], path: str) -> ColumnElement[Any]:
     """``json_extract`` at ``path`` that also works on columns holding non-JSON text."""
-    if path and not path.startswith("["):
-        path = "." + path
-    return case(
-        (func.json_valid(column), func.json_extract(column, bind_value("$" + path))),
-        else_=func.json_extract(
-            func.json_object(bind_value("pb"), column), bind_value("$.pb" + path)
-        ),
-    )
+    return json_value_at(column, path)
 
 
 @dataclass

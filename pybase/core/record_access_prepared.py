@@ -13,7 +13,6 @@ request binds its own. Other rules take the general path in :mod:`record_access`
 from __future__ import annotations
 
 import re
-import sqlite3
 import weakref
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +23,7 @@ from pybase.core.field_resolver import RecordFieldResolver
 from pybase.core.field_resolver_request import PLAIN_AUTH_FIELDS
 from pybase.core.field_resolver_sql import apply_joins
 from pybase.core.records import Record
+from pybase.store.db import DB_ERRORS
 from pybase.tools.filter import (
     MACROS,
     FilterError,
@@ -283,7 +283,7 @@ def find_allowed(app: App, collection: Collection, info: RequestInfo, rule: str,
     params[_ID_PARAM] = record_id
     try:
         rows = app.db.fetch(tpl.prepared, params)
-    except sqlite3.Error as ex:
+    except DB_ERRORS as ex:
         # NOTE: a rule that fails in SQL hides the record, as in PocketBase.
         raise NotFoundError() from ex
     if not rows:
@@ -306,7 +306,7 @@ class PreparedCheck:
         # NOTE: inside a write transaction the fetch runs on its connection, like ``conn``.
         try:
             rows = self.db.fetch(self.prepared, self.params)
-        except sqlite3.Error as ex:
+        except DB_ERRORS as ex:
             raise self.failed("Failed to create record.") from ex
         if not rows:
             raise self.failed("Failed to create record.")

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from pybase.core.errors import FieldError, ValidationError, required
 from pybase.core.fields import Field, new_field
-from pybase.store.schema import raw_select
+from pybase.store import schema_sync
 from pybase.store.schema_sync import sqlite_error_text
 from pybase.tools.security import random_string
 
@@ -212,11 +212,11 @@ def _columns(conn: Any, col: Collection, query: str) -> list[str]:
     """The view's column names, found the way PocketBase does: through a temporary view."""
     temp = "_temp_" + random_string(6)
     try:
-        conn.execute(raw_select(f"CREATE VIEW `{temp}` AS SELECT * FROM ({query})"))
+        schema_sync.create_view(conn, temp, query)
         try:
-            return list(conn.execute(raw_select(f"SELECT * FROM `{temp}` LIMIT 0")).keys())
+            return schema_sync.table_columns(conn, temp)
         finally:
-            conn.execute(raw_select(f"DROP VIEW IF EXISTS `{temp}`"))
+            schema_sync.drop_view(conn, temp)
     except DBAPIError as ex:
         raise _query_error(col, sqlite_error_text(ex.orig)) from ex
 

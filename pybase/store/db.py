@@ -18,10 +18,11 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from pybase.store import statement_limit
+from pybase.store.dialect import SQLITE
 
 log = logging.getLogger("pybase.db")
 
@@ -52,6 +53,11 @@ def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
 
 def _statement_starts(*_args: Any) -> None:
     statement_limit.statement_starts()
+
+
+#: what a failing statement raises, whichever the database: the drivers' own errors (prepared
+#: statements on SQLite) or SQLAlchemy's wrappers of them
+DB_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, DBAPIError)
 
 
 class TransactionLostError(OperationalError):
@@ -147,6 +153,9 @@ class _Checkpointer:
 
 class Database:
     """One database file: a read pool, a single writer and after-commit callbacks."""
+
+    #: what differs per database outside query expressions (see dialect.py)
+    dialect = SQLITE
 
     def __init__(self, path: str, *, read_pool_size: int = 64) -> None:
         self.path = path

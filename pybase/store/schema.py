@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Connection,
@@ -18,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import TextClause
 
+from pybase.store.dialect import dialect_of
 from pybase.tools import dbutils
 
 # NOTE: names as PocketBase allows them (^\w+$, ASCII: digits first too); always quoted in SQL.
@@ -59,13 +61,18 @@ migrations_table = Table(
     "_migrations",
     metadata,
     Column("file", String(255), primary_key=True, nullable=False),
-    Column("applied", Integer, nullable=False),
+    # NOTE: microseconds: past 32 bits, which only Postgres's INTEGER minds.
+    Column("applied", Integer().with_variant(BigInteger(), "postgresql"), nullable=False),
 )
 
 
 def create_system_tables(conn: Connection) -> None:
     """Create the system tables when missing."""
     metadata.create_all(conn, checkfirst=True)
+    quote = conn.dialect.identifier_preparer.quote
+    for table in metadata.sorted_tables:
+        for sql in dialect_of(conn).extra_table_ddl(quote(table.name)):
+            conn.exec_driver_sql(sql)
 
 
 def check_identifier(name: str) -> str:
@@ -80,13 +87,13 @@ def build_table(name: str, columns: Iterable[Column]) -> Table:  # type: ignore[
     return Table(check_identifier(name), MetaData(), *columns)
 
 
-def create_index_sql(table: Table, spec: dbutils.Index) -> str:
+def create_index_sql(table: Table, spec: dbutils.Index, dialect: str = "sqlite") -> str:
     """The ``CREATE INDEX`` statement for ``spec`` on ``table``.
 
     SECURITY: the statement is rendered from the checked AST of the definition (see
     :mod:`pybase.tools.dbutils`), on the checked table name, never from the stored text.
     """
-    return spec.create_sql(check_identifier(table.name), table.c.keys())
+    return spec.create_sql(check_identifier(table.name), table.c.keys(), "postgres" if dialect == "postgresql" else "sqlite")
 
 
 def raw_select(sql: str) -> TextClause:

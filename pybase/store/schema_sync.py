@@ -13,6 +13,7 @@ from sqlalchemy import Column, Connection, Table, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import CreateColumn, CreateTable
 
+from pybase.store.dialect import ROWID_COLUMN, dialect_of
 from pybase.store.schema import check_identifier, create_index_sql, raw_select
 from pybase.tools import dbutils
 
@@ -61,25 +62,20 @@ def _q(conn: Connection, name: str) -> str:
 def create_table(conn: Connection, spec: TableSpec) -> None:
     """Create a collection table and its indexes."""
     conn.execute(CreateTable(spec.table))
+    for sql in dialect_of(conn).extra_table_ddl(_q(conn, spec.name)):
+        conn.exec_driver_sql(sql)
     create_indexes(conn, spec)
 
 
 def create_indexes(conn: Connection, spec: TableSpec) -> None:
     """Create every index of ``spec``; an index SQLite would refuse raises ``dbutils.IndexRefused``."""
     for index in spec.indexes:
-        conn.exec_driver_sql(create_index_sql(spec.table, index))
+        conn.exec_driver_sql(create_index_sql(spec.table, index, conn.dialect.name))
 
 
 def drop_indexes(conn: Connection, table_name: str) -> None:
     """Drop the user indexes of a table (not the implicit ones behind constraints)."""
-    rows = conn.execute(
-        text(
-            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = :t "
-            "AND sql IS NOT NULL"
-        ),
-        {"t": table_name},
-    ).all()
-    for (name,) in rows:
+    for name in dialect_of(conn).index_names(conn, table_name):
         conn.exec_driver_sql(f"DROP INDEX IF EXISTS {_q(conn, name)}")
 
 
@@ -94,7 +90,8 @@ def create_view(conn: Connection, name: str, select_sql: str) -> None:
     # NOTE: a view query is stored as written; a trailing semicolon cannot sit in the subquery.
     select_sql = select_sql.strip().rstrip(";").rstrip()
     # SECURITY: see raw_select(); the name is a checked identifier quoted by the dialect.
-    conn.execute(text(f"CREATE VIEW {_q(conn, name)} AS SELECT * FROM ({raw_select(select_sql).text})"))
+    body = dialect_of(conn).view_body(raw_select(select_sql).text)
+    conn.execute(text(f"CREATE VIEW {_q(conn, name)} AS {body}"))
 
 
 def check_view(conn: Connection, name: str) -> None:
@@ -162,7 +159,8 @@ def convert_cardinality(conn: Connection, table_name: str, column: Column, to_mu
     end with the new type and default), filled from the old values and the old one dropped.
     Views are dropped for the duration, because SQLite refuses to alter columns they use.
     """
-    views = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'view' AND sql IS NOT NULL")).all()
+    dialect = dialect_of(conn)
+    views = dialect.views(conn)
     for name, _sql in views:
         conn.exec_driver_sql(f"DROP VIEW IF EXISTS {_q(conn, name)}")
     table = _q(conn, table_name)
@@ -170,17 +168,7 @@ def convert_cardinality(conn: Connection, table_name: str, column: Column, to_mu
     old = _q(conn, f"_{column.name}_pb_old")
     conn.exec_driver_sql(f"ALTER TABLE {table} RENAME COLUMN {new} TO {old}")
     add_column(conn, table_name, column)
-    if to_multi:
-        value = (
-            f"CASE WHEN COALESCE({old}, '') = '' THEN '[]' ELSE (CASE WHEN json_valid({old}) AND "
-            f"json_type({old}) == 'array' THEN {old} ELSE json_array({old}) END) END"
-        )
-    else:
-        # NOTE: multi -> single keeps only the last element, as PocketBase does.
-        value = (
-            f"CASE WHEN COALESCE({old}, '[]') = '[]' THEN '' ELSE (CASE WHEN json_valid({old}) AND "
-            f"json_type({old}) == 'array' THEN COALESCE(json_extract({old}, '$[#-1]'), '') ELSE {old} END) END"
-        )
+    value = dialect.cardinality_value(old, to_multi)
     conn.exec_driver_sql(f"UPDATE {table} SET {new} = ({value})")
     conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN {old}")
     for _name, sql in views:
@@ -197,4 +185,4 @@ def add_column(conn: Connection, table_name: str, column: Column) -> None:  # ty
 def table_columns(conn: Connection, table_name: str) -> list[str]:
     """Column names of a table or view, in order."""
     rows = conn.exec_driver_sql(f"SELECT * FROM {_q(conn, table_name)} LIMIT 0")
-    return list(rows.keys())
+    return [name for name in rows.keys() if name != ROWID_COLUMN]

@@ -175,8 +175,9 @@ class Index:
         """The definition without its names, to find two indexes that are the same."""
         return dataclasses.replace(self, name="validator", table="validator").build()
 
-    def create_sql(self, table: str, columns: Iterable[str]) -> str:
-        """The ``CREATE INDEX`` statement to run on ``table``, rendered from the checked AST.
+    def create_sql(self, table: str, columns: Iterable[str], dialect: str = DIALECT) -> str:
+        """The ``CREATE INDEX`` statement to run on ``table``, rendered from the checked AST
+        in sqlglot's ``dialect`` (``postgres``: SQLite's ``COLLATE NOCASE`` becomes ``LOWER()``).
 
         ``columns`` are the table's columns: a reference to any other column is refused as
         SQLite would refuse it, and a double-quoted name that is no column becomes a string
@@ -204,6 +205,11 @@ class Index:
                     column.replace(exp.Literal.string(name))
                     continue
                 raise IndexRefused(f"no such column: {name}")
+        if dialect != DIALECT:
+            for collate in list(tree.find_all(exp.Collate)):
+                if collate.expression.name.lower() == "nocase":
+                    collate.replace(exp.Lower(this=collate.this))
+            return tree.sql(dialect=dialect, comments=False, identify=True)
         sql = tree.sql(dialect=DIALECT, comments=False)
         # NOTE: the rendered text must read back as the same tree, so nothing is lost or added.
         if _parse_one(sql) != tree:

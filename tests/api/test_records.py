@@ -13,6 +13,8 @@ import pytest
 from tests.scenarios import Scenario, run
 from tests.testapp import LOCKED1_ID, OWNED1_ID, POST1_ID, POST2_ID, POST3_ID, USER1_ID, USER2_ID
 
+pytestmark = pytest.mark.both_backends
+
 POSTS = "/api/collections/posts/records"
 LOCKED = "/api/collections/locked/records"
 OWNED = "/api/collections/owned/records"
@@ -201,7 +203,7 @@ def _make_view(server):
         "POST", "/api/collections",
         headers={"Authorization": server.token("superuser")},
         json={"name": "post_views", "type": "view", "listRule": "", "viewRule": "",
-              "viewQuery": "SELECT id, title, views FROM posts WHERE published = 1"},
+              "viewQuery": "SELECT id, title, views FROM posts WHERE published = TRUE"},
     )
     assert resp.status_code == 200, resp.text
 

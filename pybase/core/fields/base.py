@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
 from sqlalchemy import Column, Text, text
-from sqlalchemy.types import UserDefinedType
 
 from pybase.core.errors import FieldError, required
 from pybase.tools.cast import to_string
@@ -18,15 +17,6 @@ if TYPE_CHECKING:
     from pybase.core.records import Record
 
 FIELD_NAME_RE = re.compile(r"^\w+$", re.ASCII)  # Go's \w is ASCII only
-
-
-class JSONText(UserDefinedType):  # type: ignore[type-arg]
-    """A column declared ``JSON`` (as PocketBase declares it) holding JSON text pybase encodes itself."""
-
-    cache_ok = True
-
-    def get_col_spec(self, **kw: Any) -> str:
-        return "JSON"
 
 COMMON_KEYS = ("id", "name", "type", "system", "hidden", "presentable")
 

@@ -8,7 +8,8 @@ import orjson
 from sqlalchemy import Column
 
 from pybase.core.errors import FieldError, required
-from pybase.core.fields.base import Field, JSONText, json_number
+from pybase.core.fields.base import Field, json_number
+from pybase.store.dialect import JSONText
 
 if TYPE_CHECKING:
     from pybase.core.records import Record

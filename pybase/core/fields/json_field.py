@@ -8,7 +8,8 @@ import orjson
 from sqlalchemy import Column
 
 from pybase.core.errors import FieldError, required
-from pybase.core.fields.base import MAX_SAFE_INT, Field, JSONText, check_range
+from pybase.core.fields.base import MAX_SAFE_INT, Field, check_range
+from pybase.store.dialect import JSONText
 
 if TYPE_CHECKING:
     from pybase.core.collections import Collection

@@ -8,7 +8,8 @@ import orjson
 from sqlalchemy import Column, Text, text
 
 from pybase.core.errors import FieldError
-from pybase.core.fields.base import Field, JSONText, to_string_list
+from pybase.core.fields.base import Field, to_string_list
+from pybase.store.dialect import JSONText
 
 if TYPE_CHECKING:
     from pybase.core.records import Record

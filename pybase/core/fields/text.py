@@ -11,6 +11,7 @@ from sqlalchemy import Column, Text, text
 
 from pybase.core.errors import FieldError, required
 from pybase.core.fields.base import MAX_SAFE_INT, Field, check_range
+from pybase.store.dialect import random_record_id
 from pybase.tools.cast import to_string
 from pybase.tools.security import random_string
 from pybase.tools.validators import matches, regex_error
@@ -43,7 +44,7 @@ class TextField(Field):
     def column(self) -> Column:  # type: ignore[type-arg]
         if self.primaryKey:
             return Column(
-                self.name, Text, primary_key=True, nullable=False, server_default=text("('r'||lower(hex(randomblob(7))))")
+                self.name, Text, primary_key=True, nullable=False, server_default=random_record_id()
             )
         return Column(self.name, Text, nullable=False, server_default=text("''"))
 
