@@ -28,6 +28,10 @@ const ICONS = {
   home: "M4 11 12 4l8 7v9h-5v-6H9v6H4z",
   menu: "M4 6h16M4 12h16M4 18h16",
   copy: "M8 8h12v12H8zM4 16V4h12",
+  calendar: "M4 6h16v14H4zM4 10h16M8 3v5M16 3v5",
+  left: "M15 5l-7 7 7 7",
+  right: "M9 5l7 7-7 7",
+  help: "M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM9.5 9.5a2.5 2.5 0 1 1 3.5 2.3c-.6.3-1 .9-1 1.6V14M12 17.5v.01",
 };
 
 export function Icon({ name, size = 18, title }) {
@@ -132,13 +136,19 @@ export function Confirm({ title = "Are you sure?", message, confirmText = "Delet
 }
 
 // ---- form bits ----------------------------------------------------------------------------
-export function Field({ label, error, hint, children, inline }) {
+/**
+ * A labelled form field with its hint or error. `group` wraps a widget of several controls
+ * (a picker, file list, coordinates) in a named group instead of a <label>, which would name
+ * only its first control.
+ */
+export function Field({ label, error, hint, children, inline, group, groupLabel }) {
+  const Wrap = group ? "div" : "label";
   return (
     <div class={`field ${inline ? "field-inline" : ""} ${error ? "has-error" : ""}`}>
-      <label class="field-control">
+      <Wrap class="field-control" role={group ? "group" : undefined} aria-label={group ? groupLabel : undefined}>
         <span class="field-label">{label}</span>
         {children}
-      </label>
+      </Wrap>
       {hint && !error && <small class="hint">{hint}</small>}
       {error && <small class="error-text" role="alert">{error}</small>}
     </div>
@@ -163,14 +173,21 @@ export function Loader({ label = "Loading…" }) {
   return <div class="loader" role="status"><span class="spinner" aria-hidden="true" />{label}</div>;
 }
 
-export function Pagination({ page, totalPages, totalItems, onPage }) {
-  if (!totalItems) return null;
+/**
+ * Previous/next through pages. With a known total it shows "N total" and "Page p of n"; without
+ * one (a list asked with skipTotal, its count not back yet) Next is offered while a page is full.
+ */
+export function Pagination({ page, totalPages, totalItems, onPage, hasMore }) {
+  const known = totalItems != null && totalItems >= 0;
+  if (known && !totalItems) return null;
+  if (!known && page <= 1 && !hasMore) return null;
+  const canNext = known ? page < totalPages : !!hasMore;
   return (
     <nav class="pagination" aria-label="Pagination">
-      <span class="muted">{totalItems} total</span>
+      <span class="muted">{known ? `${totalItems} total` : ""}</span>
       <button type="button" class="btn ghost sm" disabled={page <= 1} onClick={() => onPage(page - 1)}>Previous</button>
-      <span>Page {page} of {Math.max(totalPages, 1)}</span>
-      <button type="button" class="btn ghost sm" disabled={page >= totalPages} onClick={() => onPage(page + 1)}>Next</button>
+      <span>Page {page}{known ? ` of ${Math.max(totalPages, 1)}` : ""}</span>
+      <button type="button" class="btn ghost sm" disabled={!canNext} onClick={() => onPage(page + 1)}>Next</button>
     </nav>
   );
 }

@@ -138,6 +138,31 @@ def _superuser_token(server: Server) -> str:
     return res.json()["token"]
 
 
+def _fill_rich_inputs(page, form, expect, related_id: str) -> None:
+    """The date picker by keyboard (UTC, seconds kept), the JSON editor, a geo point, the relation picker."""
+    form.get_by_label("publishedAt", exact=True).fill("2024-02-28 23:59:58")
+    form.get_by_label("publishedAt", exact=True).press("Enter")
+    expect(form.get_by_label("publishedAt", exact=True)).to_have_value("2024-02-28 23:59:58.000Z")
+    form.get_by_role("button", name="Pick publishedAt").click()
+    expect(form.get_by_role("button", name="28 February 2024")).to_be_focused()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")
+    expect(form.get_by_label("publishedAt", exact=True)).to_have_value("2024-02-29 23:59:58.000Z")
+    form.locator("textarea[name=meta]").fill('{\n  "n": 3,\n  "tags": ["a",]\n}')
+    expect(form.get_by_test_id("json-meta")).to_contain_text("Line 3, column 16")
+    form.locator("textarea[name=meta]").fill('{"n":3,"tags":["a"]}')
+    form.get_by_test_id("json-meta").get_by_role("button", name="Format").click()
+    expect(form.locator("textarea[name=meta]")).to_have_value('{\n  "n": 3,\n  "tags": [\n    "a"\n  ]\n}')
+    form.get_by_label("place longitude").fill("23.32")
+    form.get_by_label("place latitude").fill("42.69")
+    form.get_by_role("button", name="Pick from users").click()
+    form.get_by_label("Search users").fill("bo")
+    picker = form.get_by_test_id("picker-author")
+    expect(picker.get_by_role("option")).to_have_count(1)
+    picker.get_by_role("button", name=re.compile("^bob@example.com")).click()
+    expect(form.locator(".relation .chip", has_text=related_id)).to_be_visible()
+
+
 def test_dashboard_end_to_end(tmp_path: Path) -> None:
     executable = _require_browser()
     from playwright.sync_api import expect, sync_playwright
@@ -198,6 +223,7 @@ def test_dashboard_end_to_end(tmp_path: Path) -> None:
                 ("json", "meta", {}),
                 ("relation", "author", {"Collection": "users"}),
                 ("file", "cover", {"Max files": "1", "Thumb sizes": "100x100", "MIME types": "image/png"}),
+                ("geoPoint", "place", {}),
             ]
             for ftype, name, options in fields:
                 editor.get_by_label("New field type").select_option(ftype)
@@ -226,6 +252,13 @@ def test_dashboard_end_to_end(tmp_path: Path) -> None:
             editor.get_by_role("button", name="Create", exact=True).click()
             # the rule's error is shown inline, on its tab
             expect(editor.locator(".rule.has-error .error-text")).to_be_visible()
+            # the syntax help lists this collection's fields, the request paths, modifiers and macros
+            editor.get_by_role("button", name="Syntax help").click()
+            expect(editor.get_by_test_id("rule-help")).to_contain_text(re.compile(
+                r"publishedAt.*@request\.body\.\*.*@collection\.NAME\.field.*\?=.*@todayStart.*:isset.*:each.*:lower.*geoDistance\(", re.S))
+            editor.get_by_role("textbox", name="List/Search rule").fill("")
+            editor.get_by_role("textbox", name="List/Search rule").press_sequentially("status:l")
+            expect(editor.get_by_role("option", name="status:lower", exact=True)).to_be_visible()
             editor.get_by_role("textbox", name="List/Search rule").fill("published = true")
             shot(page, "collection-editor")
             editor.get_by_role("button", name="Create", exact=True).click()
@@ -238,6 +271,28 @@ def test_dashboard_end_to_end(tmp_path: Path) -> None:
             cover = next(f for f in schema["fields"] if f["name"] == "cover")
             assert cover["thumbs"] == ["100x100"] and cover["mimeTypes"] == ["image/png"]
 
+            # ---- an auth record with its password (users), then a relation picked by search -----------
+            page.get_by_role("link", name="users", exact=True).click()
+            page.get_by_role("button", name="New record").first.click()
+            form = page.get_by_test_id("record-editor")
+            form.locator("input[name=email]").fill("carol@example.com")
+            form.locator("input[name=name]").fill("Carol")
+            form.locator("input[name=password]").fill("a-long-password")
+            form.locator("input[name=passwordConfirm]").fill("another-password")
+            form.get_by_role("button", name="Create", exact=True).click()
+            expect(form.locator(".field.has-error .error-text")).to_be_visible()
+            form.locator("input[name=passwordConfirm]").fill("a-long-password")
+            form.get_by_role("button", name="Create", exact=True).click()
+            expect(form).to_be_hidden()
+            signed = _api(server, "POST", "/api/collections/users/auth-with-password", json={"identity": "carol@example.com", "password": "a-long-password"})
+            assert signed.status_code == 200, signed.text
+            user = {"password": "a-long-password", "passwordConfirm": "a-long-password"}
+            assert _api(server, "POST", "/api/collections/users/records", token, json={**user, "email": "dave@example.com", "name": "Dave"}).ok
+            assert _api(server, "POST", "/api/collections/users/records", token, json={**user, "email": "bob@example.com", "name": "Bob"}).ok
+            bob_id = _api(server, "GET", "/api/collections/users/records?filter=name='Bob'", token).json()["items"][0]["id"]
+            page.get_by_role("link", name="posts", exact=True).click()
+            expect(page.get_by_role("heading", name="posts")).to_be_visible()
+
             # ---- add records -----------------------------------------------------------------
             table = page.get_by_test_id("records-table")
             for title, views, published in [("alpha", "3", True), ("beta", "10", False), ("gamma", "7", True)]:
@@ -249,10 +304,15 @@ def test_dashboard_end_to_end(tmp_path: Path) -> None:
                     form.locator("input[name=published]").check()
                 form.locator("select[name=status]").select_option("published" if published else "draft")
                 form.locator("textarea[name=meta]").fill(f'{{"n": {views}}}')
+                if title == "alpha":
+                    _fill_rich_inputs(page, form, expect, bob_id)
                 form.get_by_role("button", name="Create", exact=True).click()
                 expect(form).to_be_hidden()
                 expect(table.get_by_text(title, exact=True)).to_be_visible()
             expect(table.locator("tbody tr")).to_have_count(3)
+            alpha = _api(server, "GET", "/api/collections/posts/records?filter=title='alpha'", token).json()["items"][0]
+            assert alpha["publishedAt"] == "2024-02-29 23:59:58.000Z" and alpha["author"] == bob_id
+            assert alpha["place"] == {"lon": 23.32, "lat": 42.69} and alpha["meta"] == {"n": 3, "tags": ["a"]}
 
             # a bad value: the API's error shows under the field
             page.get_by_role("button", name="New record").first.click()
@@ -358,9 +418,11 @@ def test_dashboard_end_to_end(tmp_path: Path) -> None:
             backups.locator(".list-item", has_text="e2e_backup.zip").get_by_role("button", name="Restore").click()
             confirm = page.get_by_test_id("confirm")
             confirm.get_by_role("textbox").fill("e2e_backup.zip")
-            # the page reloads itself once the restarted server answers
+            # a progress panel while the server restores and restarts; the page reloads itself once
+            # the restarted server answers
             with page.expect_event("load", timeout=90000):
                 confirm.get_by_role("button", name="Restore").click()
+                expect(page.get_by_test_id("progress")).to_contain_text("Restoring e2e_backup.zip")
             server.wait_healthy()
             deadline = time.monotonic() + 60
             titles_now: list[str] = []
@@ -416,6 +478,38 @@ def test_dashboard_end_to_end(tmp_path: Path) -> None:
             expect(page.get_by_text("Settings saved.")).to_be_visible()
             assert _api(server, "GET", "/api/settings", token).json()["meta"]["appName"] == "E2E app"
             shot(page, "settings")
+            # trusted proxy headers, the batch API's limits, the superuser IP allowlist (a bad IP first)
+            page.get_by_label("Trusted proxy headers").fill("X-Forwarded-For, X-Real-IP")
+            page.get_by_label("Max requests in a batch").fill("20")
+            page.get_by_label("Allowed superuser IPs").fill("127.0.0.1, not-an-ip")
+            page.get_by_role("button", name="Save changes").click()
+            expect(page.locator(".field.has-error .error-text")).to_be_visible()
+            page.get_by_label("Allowed superuser IPs").fill("127.0.0.1, ::1")
+            with page.expect_response(lambda r: "/api/settings" in r.url and r.request.method == "PATCH") as saved:
+                page.get_by_role("button", name="Save changes").click()
+            assert saved.value.status == 200
+            settings = _api(server, "GET", "/api/settings", token).json()
+            assert settings["trustedProxy"] == {"headers": ["X-Forwarded-For", "X-Real-IP"], "useLeftmostIP": False}
+            assert settings["superuserIPs"] == ["127.0.0.1", "::1"] and settings["batch"]["maxRequests"] == 20
+            # rate limits: a rule added, an excluded IP, enforced on the API
+            page.get_by_role("link", name="Rate limits").click()
+            page.get_by_label("Enable rate limiting").check()
+            page.get_by_role("button", name="Add rule").click()
+            page.get_by_label("Label", exact=True).last.fill("GET /api/health")
+            page.get_by_label("Max requests", exact=True).last.fill("1")
+            page.get_by_label("Interval", exact=True).last.fill("60")
+            page.get_by_label("Audience", exact=True).last.select_option("@guest")
+            page.get_by_label("Excluded IPs").fill("10.0.0.0/8")
+            with page.expect_response(lambda r: "/api/settings" in r.url and r.request.method == "PATCH") as saved:
+                page.get_by_role("button", name="Save changes").click()
+            assert saved.value.status == 200
+            limits = _api(server, "GET", "/api/settings", token).json()["rateLimits"]
+            assert limits["enabled"] is True and limits["excludedIPs"] == ["10.0.0.0/8"]
+            assert limits["rules"][-1] == {"label": "GET /api/health", "maxRequests": 1, "duration": 60, "audience": "@guest"}
+            assert [_api(server, "GET", "/api/health").status_code for _ in range(2)] == [200, 429]
+            page.get_by_label("Enable rate limiting").uncheck()
+            with page.expect_response(lambda r: "/api/settings" in r.url and r.request.method == "PATCH"):
+                page.get_by_role("button", name="Save changes").click()
 
             # ---- duplicate a collection; choose the columns shown ---------------------------------
             page.goto(f"{server.base}/_/#/collections/posts")
@@ -436,6 +530,27 @@ def test_dashboard_end_to_end(tmp_path: Path) -> None:
             page.reload()
             expect(table.get_by_role("columnheader", name="title")).to_be_visible()
             expect(table.get_by_role("columnheader", name="meta")).to_be_hidden()
+
+            # ---- a view collection: its query, the inferred fields, its records ------------------------
+            page.get_by_role("button", name="New collection").click()
+            editor = page.get_by_test_id("collection-editor")
+            editor.get_by_label("Name", exact=True).fill("post_views")
+            editor.locator("select[name=type]").select_option("view")
+            editor.get_by_label("Select query").fill("SELECT id, title, views FROM nosuchtable")
+            editor.get_by_role("button", name="Create", exact=True).click()
+            expect(editor.locator(".field.has-error .error-text")).to_be_visible()
+            editor.get_by_label("Select query").fill("SELECT id, title, views, place FROM posts")
+            editor.get_by_role("button", name="Create", exact=True).click()
+            expect(editor).to_be_hidden()
+            expect(page).to_have_url(re.compile(r"#/collections/post_views"))
+            expect(table.locator("tbody tr")).to_have_count(1)
+            expect(table.get_by_text("alpha", exact=True)).to_be_visible()
+            expect(page.get_by_role("button", name="New record")).to_have_count(0)
+            page.get_by_role("button", name="Edit collection").click()
+            expect(editor).to_contain_text("Inferred fields: id (text), title (text), views (number), place (geoPoint)")
+            editor.get_by_role("button", name="Cancel").click()
+            view = _api(server, "GET", "/api/collections/post_views", token).json()
+            assert view["type"] == "view" and [f["name"] for f in view["fields"]] == ["id", "title", "views", "place"]
 
             # ---- export and import collections --------------------------------------------------
             page.goto(f"{server.base}/_/#/settings/export")
@@ -563,12 +678,19 @@ def test_dashboard_auth_options_templates_and_backup_upload(tmp_path: Path) -> N
             editor.get_by_role("tab", name="Auth options").click()
             editor.get_by_label("One-time password (OTP) sign-in").check()
             editor.get_by_label("OTP length").fill("8")
+            editor.get_by_label("OTP duration (s)").fill("120")
+            editor.get_by_label("Multi-factor authentication (MFA)").check()
+            editor.get_by_label("MFA rule").fill("nosuchfield = 1")
+            editor.get_by_role("button", name="Save changes").click()
+            expect(editor.locator(".field.has-error .error-text")).to_be_visible()
+            editor.get_by_label("MFA rule").fill("verified = true")
             editor.get_by_role("button", name="Verification template").click()
             editor.get_by_label("Verification subject").fill("Welcome to {APP_NAME}")
             editor.get_by_role("button", name="Save changes").click()
             expect(editor).to_be_hidden()
             users = requests.get(f"{srv.base_url}/api/collections/users", headers=headers, timeout=10).json()
-            assert users["otp"]["enabled"] is True and users["otp"]["length"] == 8
+            assert users["otp"]["enabled"] is True and users["otp"]["length"] == 8 and users["otp"]["duration"] == 120
+            assert users["mfa"]["enabled"] is True and users["mfa"]["rule"] == "verified = true"
             assert users["verificationTemplate"]["subject"] == "Welcome to {APP_NAME}"
             # an empty subject is refused: the error shows under it, the editor stays open
             page.get_by_role("button", name="Edit collection").click()

@@ -5,6 +5,7 @@ import { apiErrors, pb } from "../pb.js";
 import { navigate } from "../router.js";
 import { Confirm, Empty, ErrorBox, Field, Icon, Loader, Modal, toast, useSaveShortcut } from "../ui.jsx";
 import { RecordsView } from "./records.jsx";
+import { RuleHelp, RuleInput } from "./rules.jsx";
 
 export const FIELD_TYPES = ["text", "editor", "number", "bool", "email", "url", "date", "autodate", "select", "file", "relation", "json", "geoPoint", "password"];
 const SYSTEM_AUTH_FIELDS = new Set(["password", "tokenKey", "email", "emailVisibility", "verified"]);
@@ -225,81 +226,6 @@ function FieldRow({ field, index, count, update, remove, move, collections, erro
   );
 }
 
-/** Every path a rule may name: the collection's fields, @request.*, @collection.NAME.* */
-export function rulePaths(fieldNames, collections) {
-  const authFields = ["id", "email", "verified", "collectionName", "collectionId"];
-  const paths = [...fieldNames];
-  paths.push("@request.method", "@request.context", "@request.query.", "@request.headers.");
-  for (const f of authFields) paths.push(`@request.auth.${f}`);
-  for (const f of fieldNames) paths.push(`@request.body.${f}`, `@request.body.${f}:isset`, `@request.body.${f}:changed`);
-  for (const c of collections) for (const f of c.fields || []) paths.push(`@collection.${c.name}.${f.name}`);
-  return [...new Set(paths)];
-}
-
-function RuleInput({ name, label, value, onChange, error, fields, collections }) {
-  const locked = value === null || value === undefined;
-  const ref = useRef(null);
-  const [word, setWord] = useState("");
-  const paths = useMemo(() => rulePaths(fields, collections || []), [fields, collections]);
-  const suggestions = word ? paths.filter((p) => p.startsWith(word) && p !== word).slice(0, 8) : [];
-  const track = (el) => setWord((el.value.slice(0, el.selectionStart).match(/[@\w.:]+$/) || [""])[0]);
-  const insert = (path) => {
-    const el = ref.current;
-    const caret = el.selectionStart;
-    const before = el.value.slice(0, caret - word.length);
-    const next = before + path + el.value.slice(caret);
-    onChange(next);
-    setWord("");
-    requestAnimationFrame(() => {
-      el.focus();
-      el.selectionStart = el.selectionEnd = before.length + path.length;
-    });
-  };
-  return (
-    <div class={`rule ${error ? "has-error" : ""}`}>
-      <div class="rule-head">
-        <span class="field-label">{label}</span>
-        <button type="button" class="btn ghost sm" onClick={() => onChange(locked ? "" : null)} aria-label={locked ? `Unlock ${label}` : `Lock ${label}`}>
-          <Icon name={locked ? "unlock" : "lock"} size={14} /> {locked ? "Unlock" : "Set to superusers only"}
-        </button>
-      </div>
-      {locked ? (
-        <div class="rule-locked muted">Only superusers can perform this action.</div>
-      ) : (
-        <>
-          <textarea ref={ref} class="code" rows={2} name={name} spellcheck={false} value={value}
-            placeholder='Leave empty to allow everyone, e.g. @request.auth.id != "" && status = "published"'
-            onInput={(e) => { onChange(e.target.value); track(e.target); }}
-            onKeyDown={(e) => {
-              if (e.key === "ArrowDown" && suggestions.length) {
-                e.preventDefault();
-                e.currentTarget.parentElement.querySelector(".suggestions button")?.focus();
-              } else if (e.key === "Escape" && suggestions.length) {
-                e.stopPropagation();
-                setWord("");
-              }
-            }}
-            aria-label={label} aria-autocomplete="list" />
-          {suggestions.length > 0 && (
-            <div class="suggestions" role="listbox" aria-label={`${label} suggestions`}
-              onKeyDown={(e) => {
-                const items = [...e.currentTarget.querySelectorAll("button")];
-                const i = items.indexOf(document.activeElement);
-                if (e.key === "ArrowDown") { e.preventDefault(); items[Math.min(i + 1, items.length - 1)]?.focus(); }
-                if (e.key === "ArrowUp") { e.preventDefault(); i <= 0 ? ref.current.focus() : items[i - 1].focus(); }
-                if (e.key === "Escape") { e.stopPropagation(); setWord(""); ref.current.focus(); }
-              }}>
-              {suggestions.map((p) => <button type="button" role="option" key={p} class="suggestion code" onClick={() => insert(p)}>{p}</button>)}
-            </div>
-          )}
-          <small class="hint">Type a field name, <code>@request.</code> or <code>@collection.</code> for suggestions (↓ to pick).</small>
-        </>
-      )}
-      {error && <small class="error-text" role="alert">{error}</small>}
-    </div>
-  );
-}
-
 /** A copy of a collection to create: new name, no ids, its own index names. */
 export function duplicateOf(collection) {
   const copy = JSON.parse(JSON.stringify(collection));
@@ -349,11 +275,18 @@ export function CollectionEditor({ collection, template, collections, onClose, o
     setErrors({ message: "", fields: {} });
     const body = { ...data };
     if (body.type !== "view") delete body.viewQuery;
-    // NOTE: client secrets are never sent back; unchanged providers are left out, so the
-    // server keeps them with their secrets
-    if (body.oauth2 && !isNew && JSON.stringify(body.oauth2.providers || []) === JSON.stringify(collection.oauth2?.providers || [])) {
-      body.oauth2 = { ...body.oauth2 };
-      delete body.oauth2.providers;
+    // NOTE: client secrets are never answered; a stored provider sent without one keeps its
+    // secret (the server lays it over the stored provider of the same name, as PocketBase)
+    if (body.oauth2?.providers && !isNew) {
+      const stored = new Set((collection.oauth2?.providers || []).map((p) => p.name));
+      body.oauth2 = {
+        ...body.oauth2,
+        providers: body.oauth2.providers.map((p) => {
+          if (!stored.has(p.name) || p.clientSecret) return p;
+          const { clientSecret, ...rest } = p;
+          return rest;
+        }),
+      };
     }
     try {
       const saved = isNew ? await pb.collections.create(body) : await pb.collections.update(collection.id, body);
@@ -371,7 +304,8 @@ export function CollectionEditor({ collection, template, collections, onClose, o
   };
   useSaveShortcut(save);
 
-  const fieldNames = useMemo(() => ["id", ...data.fields.map((f) => f.name).filter((n) => n && n !== "id")], [data.fields]);
+  const ruleFields = useMemo(() => [{ name: "id", type: "text" }, ...data.fields.filter((f) => f.name && f.name !== "id")], [data.fields]);
+  const [help, setHelp] = useState(false);
   const userFields = data.fields.map((f, i) => [f, i]).filter(([f]) => !(f.name === "id" && f.system));
   const err = errors.fields;
   const rules = data.type === "auth" ? [...RULES, ["manageRule", "Manage rule"]] : RULES;
@@ -429,10 +363,21 @@ export function CollectionEditor({ collection, template, collections, onClose, o
           </div>
         )}
         {tab === "rules" && (
-          <div class="stack">
-            {rules.map(([key, label]) => (
-              <RuleInput key={key} name={key} label={label} value={data[key]} error={err[key]} fields={fieldNames} collections={collections} onChange={(v) => set({ [key]: v })} />
-            ))}
+          <div class={help ? "rules-with-help" : ""}>
+            <div class="stack">
+              <div class="row rules-bar">
+                <span class="muted small grow">Type a field name, <code>@request.</code>, <code>@collection.</code> or <code>@</code> for suggestions (↓ to pick).</span>
+                <button type="button" class="btn ghost sm" aria-expanded={help} onClick={() => setHelp(!help)}><Icon name="help" size={16} /> {help ? "Hide syntax help" : "Syntax help"}</button>
+              </div>
+              {rules.map(([key, label]) => (
+                <RuleInput key={key} name={key} label={label} value={data[key]} error={err[key]} fields={ruleFields} collections={collections}
+                  onChange={(v) => {
+                    set({ [key]: v });
+                    if (err[key]) setErrors((e) => ({ ...e, fields: Object.fromEntries(Object.entries(e.fields).filter(([k]) => k !== key)) }));
+                  }} />
+              ))}
+            </div>
+            {help && <RuleHelp fields={ruleFields} collections={collections} collectionName={data.name} />}
           </div>
         )}
         {tab === "indexes" && (
@@ -448,7 +393,7 @@ export function CollectionEditor({ collection, template, collections, onClose, o
             <button type="button" class="btn" onClick={() => set({ indexes: [...(data.indexes || []), `CREATE INDEX \`idx_${data.name || "name"}_\` ON \`${data.name || "name"}\` (\`\`)`] })}><Icon name="plus" /> Add index</button>
           </div>
         )}
-        {tab === "auth" && <AuthOptions data={data} set={set} err={err} />}
+        {tab === "auth" && <AuthOptions data={data} set={set} err={err} storedProviders={(collection?.oauth2?.providers || []).map((p) => p.name)} />}
       </form>
       {confirmDelete && (
         <Confirm title={`Delete collection ${collection.name}?`} typed={collection.name}
@@ -469,7 +414,7 @@ export function CollectionEditor({ collection, template, collections, onClose, o
   );
 }
 
-function AuthOptions({ data, set, err }) {
+function AuthOptions({ data, set, err, storedProviders }) {
   const toggle = (group, key, label) => (
     <label class="check"><input type="checkbox" checked={!!data[group]?.[key]} onChange={(e) => set({ [group]: { ...(data[group] || {}), [key]: e.target.checked } })} /> {label}</label>
   );
@@ -491,7 +436,7 @@ function AuthOptions({ data, set, err }) {
         {duration("emailChangeToken", "Email change token duration (s)")}
         {duration("fileToken", "File token duration (s)")}
       </div>
-      {data.oauth2?.enabled && <OAuth2Providers data={data} set={set} err={err} />}
+      {data.oauth2?.enabled && <OAuth2Providers data={data} set={set} err={err} storedProviders={storedProviders} />}
       {data.otp?.enabled && (
         <div class="opts">
           <Field label="OTP duration (s)" error={err["otp.duration"]} inline>
@@ -553,7 +498,8 @@ export { SYSTEM_AUTH_FIELDS };
 
 const PROVIDERS = ["google", "github", "gitlab", "discord", "microsoft", "apple", "facebook", "oidc", "oidc2", "oidc3"];
 
-function OAuth2Providers({ data, set, err }) {
+function OAuth2Providers({ data, set, err, storedProviders }) {
+  const collectionHas = (name) => storedProviders.includes(name);
   const providers = data.oauth2?.providers || [];
   const [adding, setAdding] = useState("google");
   const update = (list) => set({ oauth2: { ...data.oauth2, providers: list } });
@@ -562,7 +508,7 @@ function OAuth2Providers({ data, set, err }) {
   return (
     <div class="stack">
       <h3 class="section-title">OAuth2 providers</h3>
-      {providers.length > 0 && <p class="muted small">Client secrets are never shown: changing any provider needs every provider's secret again.</p>}
+      {providers.length > 0 && <p class="muted small">Client secrets are never shown: leave a saved provider's secret empty to keep it.</p>}
       {providers.map((p, i) => {
         const e = (k) => err[`oauth2.providers.${i}.${k}`];
         return (
@@ -574,7 +520,7 @@ function OAuth2Providers({ data, set, err }) {
             </div>
             <div class="opts">
               <Field label={`${p.name} client ID`} error={e("clientId")} inline><input value={p.clientId || ""} onInput={(ev) => change(i, { clientId: ev.target.value })} /></Field>
-              <Field label={`${p.name} client secret`} error={e("clientSecret")} inline><input type="password" autocomplete="new-password" value={p.clientSecret || ""} onInput={(ev) => change(i, { clientSecret: ev.target.value })} /></Field>
+              <Field label={`${p.name} client secret`} error={e("clientSecret")} inline><input type="password" autocomplete="new-password" placeholder={collectionHas(p.name) ? "Unchanged" : ""} value={p.clientSecret || ""} onInput={(ev) => change(i, { clientSecret: ev.target.value })} /></Field>
               <Field label={`${p.name} display name`} error={e("displayName")} inline><input value={p.displayName || ""} onInput={(ev) => change(i, { displayName: ev.target.value })} /></Field>
             </div>
             {p.name.startsWith("oidc") && (

@@ -3,6 +3,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { apiErrors, pb } from "../pb.js";
 import { setQuery } from "../router.js";
+import { DateTimePicker, JsonEditor, jsonError } from "../inputs.jsx";
 import { Confirm, Empty, ErrorBox, Field, Icon, Loader, Modal, Pagination, formatDate, formatSize, toast, useSaveShortcut } from "../ui.jsx";
 
 const PER_PAGE = 30;
@@ -105,26 +106,43 @@ export function RecordsView({ collection, collections, route, onEditCollection }
   const allColumns = columnsOf(collection);
   const columns = allColumns.filter((f) => !hidden.includes(f.name));
 
+  // PERF: a page is asked with skipTotal (no COUNT over the whole collection per page, sort or
+  // realtime reload); the total is counted apart, once per collection and filter, and again
+  // after a change (a count of 100,000 rows is the slow part of a list request).
   const loadSeq = useRef(0);
-  const load = async () => {
+  const [total, setTotal] = useState(null); // {key, count}
+  const countKey = `${collection.id}|${appliedFilter}`;
+  const countSeq = useRef(0);
+  const count = async () => {
+    const seq = ++countSeq.current;
+    try {
+      const res = await pb.collection(collection.name).getList(1, 1, { filter: appliedFilter, fields: "id" });
+      if (seq === countSeq.current) setTotal({ key: countKey, count: res.totalItems });
+    } catch {
+      if (seq === countSeq.current) setTotal(null);
+    }
+  };
+  const load = async ({ recount = false } = {}) => {
     // NOTE: answers may come back out of order (a realtime reload, a new filter): the last asked wins
     const seq = ++loadSeq.current;
     setLoading(true);
+    if (recount || total?.key !== countKey) count();
     try {
-      const res = await pb.collection(collection.name).getList(page, PER_PAGE, { sort, filter: appliedFilter });
+      const res = await pb.collection(collection.name).getList(page, PER_PAGE, { sort, filter: appliedFilter, skipTotal: true });
       if (seq !== loadSeq.current) return;
       setResult(res);
       setError("");
     } catch (err) {
       if (seq !== loadSeq.current) return;
       setError(apiErrors(err).message);
-      setResult((r) => r || { items: [], page: 1, totalPages: 0, totalItems: 0 });
+      setResult((r) => r || { items: [], page: 1, totalPages: -1, totalItems: -1 });
     }
     setLoading(false);
   };
   useEffect(() => {
     load();
   }, [collection.id, sort, page, appliedFilter]);
+  const reload = () => load({ recount: true });
 
   // live updates: any change in this collection reloads the page shown (debounced)
   useEffect(() => {
@@ -133,7 +151,7 @@ export function RecordsView({ collection, collections, route, onEditCollection }
     let closed = false;
     pb.collection(collection.name).subscribe("*", () => {
       clearTimeout(reloadTimer.current);
-      reloadTimer.current = setTimeout(() => loadRef.current(), 150);
+      reloadTimer.current = setTimeout(() => loadRef.current({ recount: true }), 150);
     }).then((fn) => (closed ? fn() : (unsubscribe = fn)), () => {});
     return () => {
       closed = true;
@@ -172,7 +190,7 @@ export function RecordsView({ collection, collections, route, onEditCollection }
       toast(apiErrors(err).message, "error");
     }
     setSelected({});
-    load();
+    reload();
   };
 
   return (
@@ -182,7 +200,7 @@ export function RecordsView({ collection, collections, route, onEditCollection }
           <h1>{collection.name}</h1>
           <span class="badge">{collection.type}</span>
           <button type="button" class="btn icon-btn ghost" onClick={onEditCollection} aria-label="Edit collection" title="Edit collection"><Icon name="settings" /></button>
-          <button type="button" class="btn icon-btn ghost" onClick={load} aria-label="Refresh" title="Refresh"><Icon name="refresh" /></button>
+          <button type="button" class="btn icon-btn ghost" onClick={reload} aria-label="Refresh" title="Refresh"><Icon name="refresh" /></button>
         </div>
         <div class="title">
           <div class="popover-anchor">
@@ -255,10 +273,13 @@ export function RecordsView({ collection, collections, route, onEditCollection }
           )}
         </div>
       )}
-      {result && <Pagination page={result.page} totalPages={result.totalPages} totalItems={result.totalItems} onPage={(p) => update({ page: String(p) })} />}
+      {result && (
+        <Pagination page={page} totalItems={total?.key === countKey ? total.count : null} hasMore={items.length === PER_PAGE}
+          totalPages={total?.key === countKey ? Math.ceil(total.count / PER_PAGE) : null} shown={items.length} onPage={(p) => update({ page: String(p) })} />
+      )}
       {editing && (
         <RecordEditor collection={collection} collections={collections} record={editing === "new" ? null : editing}
-          onClose={() => setEditing(null)} onSaved={() => { setEditing(null); load(); }} />
+          onClose={() => setEditing(null)} onSaved={() => { setEditing(null); reload(); }} />
       )}
       {confirmBulk && (
         <Confirm title={`Delete ${selectedIds.length} record(s)?`} message="The selected records and their files will be deleted." onClose={() => setConfirmBulk(false)} onConfirm={bulkDelete} />
@@ -269,14 +290,6 @@ export function RecordsView({ collection, collections, route, onEditCollection }
 
 // ---- the record editor ----------------------------------------------------------------------
 
-function toLocalInput(value) {
-  if (!value) return "";
-  return String(value).replace(" ", "T").slice(0, 16);
-}
-function fromLocalInput(value) {
-  return value ? value.replace("T", " ") + ":00.000Z" : "";
-}
-
 function RelationPicker({ field, value, onChange, collections }) {
   const target = collections.find((c) => c.id === field.collectionId);
   const multiple = (field.maxSelect || 1) > 1;
@@ -285,7 +298,7 @@ function RelationPicker({ field, value, onChange, collections }) {
   const [options, setOptions] = useState([]);
   const [open, setOpen] = useState(false);
   const label = (r) => {
-    const shown = target?.fields.find((f) => f.presentable) || target?.fields.find((f) => ["text", "email"].includes(f.type) && f.name !== "id");
+    const shown = target?.fields.find((f) => f.presentable) || target?.fields.find((f) => ["text", "email"].includes(f.type) && f.name !== "id" && !f.hidden);
     return shown && r[shown.name] ? `${r[shown.name]} (${r.id})` : r.id;
   };
   useEffect(() => {
@@ -425,6 +438,7 @@ export function RecordEditor({ collection, collections, record, onClose, onSaved
       }
       if (f.type === "json") {
         if (value.trim() === "") body[f.name] = null;
+        else if (jsonError(value)) fieldErrors[f.name] = "Invalid JSON.";
         else {
           try {
             body[f.name] = JSON.parse(value);
@@ -469,11 +483,11 @@ export function RecordEditor({ collection, collections, record, onClose, onSaved
       case "url":
         return <input type="url" name={f.name} value={value || ""} onInput={(e) => set(f.name, e.target.value)} />;
       case "date":
-        return <input type="datetime-local" name={f.name} value={toLocalInput(value)} onInput={(e) => set(f.name, fromLocalInput(e.target.value))} />;
+        return <DateTimePicker name={f.name} label={f.name} value={value || ""} onChange={(v) => set(f.name, v)} />;
       case "editor":
         return <textarea name={f.name} rows={5} value={value || ""} onInput={(e) => set(f.name, e.target.value)} />;
       case "json":
-        return <textarea class="code" name={f.name} rows={5} spellcheck={false} value={value} onInput={(e) => set(f.name, e.target.value)} placeholder="null" />;
+        return <JsonEditor name={f.name} label={f.name} value={value} onChange={(v) => set(f.name, v)} rows={5} />;
       case "select":
         return multiple ? (
           <select name={f.name} multiple value={value || []} onChange={(e) => set(f.name, [...e.target.selectedOptions].map((o) => o.value))}>
@@ -520,10 +534,14 @@ export function RecordEditor({ collection, collections, record, onClose, onSaved
       </>}>
       <form class="stack" onSubmit={(e) => { e.preventDefault(); save(); }}>
         <ErrorBox message={errors.message && !Object.keys(errors.fields).length ? errors.message : ""} />
+        {Object.entries(errors.fields).filter(([k]) => k !== "passwordConfirm" && !fields.some((f) => f.name === k)).map(([k, v]) => (
+          <small key={k} class="error-text" role="alert">{k}: {v}</small>
+        ))}
         {showJson && <pre class="code json-view">{JSON.stringify(record, null, 2)}</pre>}
         {fields.map((f) => (
           f.type === "bool" ? <div key={f.name}>{input(f)}{errors.fields[f.name] && <small class="error-text" role="alert">{errors.fields[f.name]}</small>}</div> : (
-            <Field key={f.name} label={<>{f.name}{f.required && <span class="req" aria-label="required">*</span>} <span class="muted small">{f.type}</span></>} error={errors.fields[f.name]}>
+            <Field key={f.name} group={["relation", "file", "geoPoint"].includes(f.type)} groupLabel={f.name} label={<>{f.name}{f.required && <span class="req" aria-label="required">*</span>} <span class="muted small">{f.type}</span></>}
+              error={errors.fields[f.name] || (f.type === "password" && errors.fields.passwordConfirm ? `Confirm: ${errors.fields.passwordConfirm}` : "")}>
               {input(f)}
             </Field>
           )

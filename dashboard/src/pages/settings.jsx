@@ -63,6 +63,7 @@ function useSettings(keys) {
     }, (err) => setErrors(apiErrors(err)));
   }, []);
   const set = (group, patch) => setSettings((s) => ({ ...s, [group]: { ...s[group], ...patch } }));
+  const setTop = (key, value) => setSettings((s) => ({ ...s, [key]: value }));
   const changed = settings && original !== JSON.stringify(settings);
   const save = async () => {
     // NOTE: a ref, not the state: two submits in one tick must not both save
@@ -83,7 +84,7 @@ function useSettings(keys) {
     setBusy(false);
   };
   useSaveShortcut(save);
-  return { settings, set, save, errors, busy, changed };
+  return { settings, set, setTop, save, errors, busy, changed };
 }
 
 function SaveBar({ state }) {
@@ -105,10 +106,21 @@ function SettingsForm({ title, state, children }) {
   );
 }
 
+/** A comma separated list input kept as an array ("a, b" <-> ["a", "b"]). */
+function ListInput({ value, onChange, ...props }) {
+  const [text, setText] = useState((value || []).join(", "));
+  useEffect(() => {
+    if ((value || []).join(", ") !== text.split(",").map((v) => v.trim()).filter(Boolean).join(", ")) setText((value || []).join(", "));
+  }, [value]);
+  return <input {...props} value={text} onInput={(e) => { setText(e.target.value); onChange(e.target.value.split(",").map((v) => v.trim()).filter(Boolean)); }} />;
+}
+
 function ApplicationSettings() {
-  const state = useSettings(["meta", "trustedProxy", "batch"]);
+  const state = useSettings(["meta", "trustedProxy", "batch", "superuserIPs"]);
   const s = state.settings;
   const e = state.errors.fields;
+  const proxy = s?.trustedProxy || { headers: [], useLeftmostIP: false };
+  const batch = s?.batch || {};
   return (
     <SettingsForm title="Application" state={state}>
       {s && <>
@@ -119,7 +131,46 @@ function ApplicationSettings() {
           <input name="appURL" type="url" required value={s.meta.appURL} onInput={(ev) => state.set("meta", { appURL: ev.target.value })} />
         </Field>
         <label class="check"><input type="checkbox" checked={!!s.meta.hideControls} onChange={(ev) => state.set("meta", { hideControls: ev.target.checked })} /> Hide collection create and edit controls</label>
-        <label class="check"><input type="checkbox" checked={!!s.batch?.enabled} onChange={(ev) => state.set("batch", { enabled: ev.target.checked })} /> Enable the batch API</label>
+
+        <section class="stack card" aria-label="User IP proxy headers">
+          <h2>User IP proxy headers</h2>
+          <p class="muted small">Behind a reverse proxy, the client's IP comes from a header the proxy sets. Name the headers
+            only if a trusted proxy always sets (or overwrites) them, or clients can fake their IP (rate limits, logs, superuser IPs).</p>
+          <Field label="Trusted proxy headers" error={e["trustedProxy.headers"]} hint="Comma separated, e.g. X-Forwarded-For, X-Real-IP, CF-Connecting-IP; empty: the connection's address">
+            <ListInput name="proxyHeaders" value={proxy.headers} onChange={(headers) => state.set("trustedProxy", { headers })} placeholder="X-Forwarded-For" />
+          </Field>
+          <Field label="IP taken from a header with several" inline>
+            <select name="useLeftmostIP" value={proxy.useLeftmostIP ? "left" : "right"} onChange={(ev) => state.set("trustedProxy", { useLeftmostIP: ev.target.value === "left" })}>
+              <option value="right">Rightmost (the address your proxy saw; recommended)</option>
+              <option value="left">Leftmost (the original client, as sent by the client)</option>
+            </select>
+          </Field>
+        </section>
+
+        <section class="stack card" aria-label="Batch API">
+          <h2>Batch API</h2>
+          <label class="check"><input type="checkbox" checked={!!batch.enabled} onChange={(ev) => state.set("batch", { enabled: ev.target.checked })} /> Enable the batch API</label>
+          <div class="row">
+            <Field label="Max requests in a batch" error={e["batch.maxRequests"]}>
+              <input name="batchMaxRequests" type="number" min="0" value={batch.maxRequests ?? ""} onInput={(ev) => state.set("batch", { maxRequests: Number(ev.target.value) })} />
+            </Field>
+            <Field label="Timeout (s)" error={e["batch.timeout"]}>
+              <input name="batchTimeout" type="number" min="0" value={batch.timeout ?? ""} onInput={(ev) => state.set("batch", { timeout: Number(ev.target.value) })} />
+            </Field>
+            <Field label="Max body size (bytes)" error={e["batch.maxBodySize"]} hint="0: the default (128 MB)">
+              <input name="batchMaxBodySize" type="number" min="0" value={batch.maxBodySize ?? ""} onInput={(ev) => state.set("batch", { maxBodySize: Number(ev.target.value) })} />
+            </Field>
+          </div>
+        </section>
+
+        <section class="stack card" aria-label="Superuser IPs">
+          <h2>Superuser IPs</h2>
+          <p class="muted small">When set, superusers can act only from these IP addresses or CIDR ranges (everything else about the API is unchanged).
+            Include your own address, or this dashboard locks you out until the list is cleared from the command line.</p>
+          <Field label="Allowed superuser IPs" error={e.superuserIPs || Object.entries(e).find(([k]) => k.startsWith("superuserIPs."))?.[1]} hint="Comma separated, e.g. 127.0.0.1, 10.0.0.0/8; empty: any IP">
+            <ListInput name="superuserIPs" value={s.superuserIPs} onChange={(ips) => state.setTop("superuserIPs", ips)} placeholder="127.0.0.1, ::1" />
+          </Field>
+        </section>
       </>}
     </SettingsForm>
   );
@@ -151,6 +202,7 @@ function MailSettings() {
             <div class="row">
               <Field label="TLS encryption"><select value={String(!!s.smtp.tls)} onChange={(ev) => state.set("smtp", { tls: ev.target.value === "true" })}><option value="false">Auto (StartTLS)</option><option value="true">Always</option></select></Field>
               <Field label="Auth method"><select value={s.smtp.authMethod || "PLAIN"} onChange={(ev) => state.set("smtp", { authMethod: ev.target.value })}><option>PLAIN</option><option>LOGIN</option></select></Field>
+              <Field label="HELO domain" error={e["smtp.localName"]} hint="Empty: localhost"><input name="smtpLocalName" value={s.smtp.localName || ""} onInput={(ev) => state.set("smtp", { localName: ev.target.value })} /></Field>
             </div>
           </>}
         </>}
@@ -249,6 +301,7 @@ function BackupsSettings() {
   const [creating, setCreating] = useState(false);
   const [name, setName] = useState("");
   const [confirm, setConfirm] = useState(null); // {action, key}
+  const [restoring, setRestoring] = useState(null); // the backup's name while the server restores it
   const state = useSettings(["backups"]);
   const load = async () => {
     try {
@@ -378,26 +431,92 @@ function BackupsSettings() {
           onConfirm={async () => {
             try {
               await pb.backups.restore(confirm.key);
-              toast("Restoring the backup: the page reloads when the server is back.", "info");
-              // the server restarts with the restored data: reload once it answers again
-              await new Promise((resolve) => setTimeout(resolve, 1500));
-              for (let i = 0; i < 120; i++) {
-                try {
-                  await pb.health.check({ requestKey: null });
-                  break;
-                } catch {
-                  await new Promise((resolve) => setTimeout(resolve, 500));
-                }
-              }
-              window.location.reload();
+              setRestoring(confirm.key);
             } catch (err) {
               toast(apiErrors(err).message, "error");
               throw err;
             }
           }} />
       )}
+      {restoring && <RestoreProgress name={restoring} />}
+      {creating && <Progress title="Creating the backup" steps={["Archiving the data and the uploaded files…"]} />}
     </div>
   );
+}
+
+/** Seconds since mount, ticking. */
+function useElapsed() {
+  const [start] = useState(() => Date.now());
+  const [, tick] = useState(0);
+  useEffect(() => {
+    const timer = setInterval(() => tick((n) => n + 1), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  return Math.floor((Date.now() - start) / 1000);
+}
+
+/** A blocking progress panel: what is going on, for how long. */
+function Progress({ title, steps, step = 0, error }) {
+  const elapsed = useElapsed();
+  return (
+    <div class="overlay" role="alertdialog" aria-modal="true" aria-label={title} data-testid="progress">
+      <div class="modal progress-panel">
+        <header class="modal-header"><h2>{title}</h2></header>
+        <div class="modal-body stack">
+          <ol class="progress-steps">
+            {steps.map((text, i) => (
+              <li key={text} class={i < step ? "done" : i === step ? "current" : ""}>
+                {i === step && !error ? <span class="spinner" aria-hidden="true" /> : <span class="step-mark" aria-hidden="true">{i < step ? "✓" : ""}</span>}
+                {text}
+              </li>
+            ))}
+          </ol>
+          {error ? <ErrorBox message={error} /> : <p class="muted small" aria-live="off">{elapsed} s</p>}
+        </div>
+      </div>
+    </div>
+  );
+}
+
+/**
+ * After POST /api/backups/{key}/restore: the server swaps pb_data and restarts its process. Wait
+ * for it to go away (or a few seconds), then for /api/health to answer again, then reload.
+ */
+function RestoreProgress({ name }) {
+  const [step, setStep] = useState(0);
+  const [error, setError] = useState("");
+  useEffect(() => {
+    let stop = false;
+    const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+    const healthy = async () => {
+      try {
+        await pb.health.check({ requestKey: null });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    (async () => {
+      // the restore answers 204 before the restart: a few seconds for the server to go down
+      for (let i = 0; i < 10 && !stop && (await healthy()); i++) await sleep(300);
+      if (stop) return;
+      setStep(1);
+      for (let i = 0; i < 240 && !stop; i++) {
+        if (await healthy()) {
+          setStep(2);
+          window.location.reload();
+          return;
+        }
+        await sleep(500);
+      }
+      if (!stop) setError("The server did not come back within two minutes: check its log, then reload this page.");
+    })();
+    return () => {
+      stop = true;
+    };
+  }, []);
+  return <Progress title={`Restoring ${name}`} step={step} error={error}
+    steps={["Replacing the data with the backup's…", "Waiting for the server to restart…", "Reconnected: reloading the dashboard…"]} />;
 }
 
 function CronsSettings() {
@@ -454,6 +573,9 @@ function RateLimitSettings() {
     <SettingsForm title="Rate limits" state={state}>
       {s && <>
         <label class="check"><input type="checkbox" checked={!!s.rateLimits.enabled} onChange={(ev) => state.set("rateLimits", { enabled: ev.target.checked })} /> Enable rate limiting</label>
+        <p class="muted small">A label is a path (<code>/api/batch</code>), a path prefix ending in <code>/</code> (<code>/api/</code>), a method and path
+          (<code>POST /api/batch</code>), or a collection action: <code>users:create</code>, <code>*:list</code>, <code>*:view</code>, <code>*:update</code>,
+          <code>*:delete</code>, <code>*:auth</code> (every sign-in), <code>*:authWithPassword</code>… Superusers are never limited.</p>
         <table class="table compact">
           <thead><tr><th>Label</th><th>Max requests</th><th>Interval (s)</th><th>Audience</th><th /></tr></thead>
           <tbody>
@@ -469,6 +591,9 @@ function RateLimitSettings() {
           </tbody>
         </table>
         <button type="button" class="btn" onClick={() => state.set("rateLimits", { rules: [...rules, { label: "", maxRequests: 300, duration: 10, audience: "" }] })}><Icon name="plus" /> Add rule</button>
+        <Field label="Excluded IPs" error={e["rateLimits.excludedIPs"] || Object.entries(e).find(([k]) => k.startsWith("rateLimits.excludedIPs."))?.[1]} hint="Comma separated IPs or CIDR ranges never rate limited">
+          <ListInput name="excludedIPs" value={s.rateLimits.excludedIPs} onChange={(excludedIPs) => state.set("rateLimits", { excludedIPs })} placeholder="10.0.0.0/8" />
+        </Field>
       </>}
     </SettingsForm>
   );
