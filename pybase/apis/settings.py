@@ -22,10 +22,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import falcon
-import jwt
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from pybase.apis.errors import ApiError, bad_request, from_domain
 from pybase.apis.guards import require_superuser
@@ -290,6 +286,8 @@ class AppleClientSecretResource:
             "iss": form["teamId"], "sub": form["clientId"], "aud": [APPLE_AUDIENCE],
             "exp": now + form["duration"], "iat": now,
         }  # fmt: skip
+        import jwt  # NOTE: lazily: it loads the cryptography bindings (~14 MB per process)
+
         secret = jwt.encode(claims, key, algorithm="ES256", headers={"kid": form["keyId"]})
         _write_json(req, resp, {"secret": secret})
 
@@ -319,8 +317,12 @@ def _duration_error(value: int) -> FieldError | None:
 _PEM_BLOCK_RE = re.compile(r"^-----BEGIN ([^\n]*)-----\s*?\n(.*?)^-----END \1-----", re.MULTILINE | re.DOTALL)
 
 
-def _ec_private_key(pem: str) -> ec.EllipticCurvePrivateKey:
+def _ec_private_key(pem: str) -> Any:
     """The EC key of the first PEM block (SEC 1 or PKCS #8); ValueError in the words of Go's JWT library."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     block = _PEM_BLOCK_RE.search(pem)
     der = None
     if block is not None:

@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import unquote
 
 import falcon
-import falcon.testing
 
 from pybase.apis.middleware import SUB_REQUEST_ENV
 from pybase.apis.request_body import REQUEST_CONTEXT_ENV
@@ -38,6 +37,8 @@ def call_self(
     path = unquote(path)  # NOTE: as a server hands the app its path (``%2F`` included)
     sent = {k: v for k, v in req.headers.items() if k not in _NOT_PASSED}
     sent.update(headers or {})
+    import falcon.testing  # NOTE: on first use: it loads unittest too (~2 MB in every worker)
+
     environ = falcon.testing.create_environ(
         method=method, path=path, query_string=query, headers=sent, body=b"", host=req.host, remote_addr=req.remote_addr,
     )  # fmt: skip

@@ -1,7 +1,14 @@
-"""Auth tokens (PocketBase's HS256 JWTs) and the password sign-in check."""
+"""Auth tokens (PocketBase's HS256 JWTs) and the password sign-in check.
+
+PERF: the tokens pybase itself signs and checks (HS256 with PocketBase's plain header) are made
+and verified here with hmac; PyJWT is imported only for other tokens. Importing PyJWT loads
+the ``cryptography`` bindings (~14 MB in every worker process) for algorithms these never use.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import hashlib
 import hmac
@@ -9,9 +16,7 @@ import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
-import jwt
 import orjson
-from jwt.utils import base64url_decode
 
 from pybase.core.errors import BadRequestError
 from pybase.core.records import check_password, hash_password
@@ -55,7 +60,7 @@ def new_auth_token(record: Record, *, refreshable: bool = True, duration: int | 
         "refreshable": refreshable,
         "type": TOKEN_AUTH,
     }
-    return jwt.encode(claims, signing_key(record, TOKEN_AUTH), algorithm="HS256")
+    return sign_hs256(claims, signing_key(record, TOKEN_AUTH))
 
 
 def new_token(record: Record, token_type: str, extra: dict[str, Any] | None = None) -> str:
@@ -68,11 +73,33 @@ def new_token(record: Record, token_type: str, extra: dict[str, Any] | None = No
         "type": token_type,
         **(extra or {}),
     }
-    return jwt.encode(claims, signing_key(record, token_type), algorithm="HS256")
+    return sign_hs256(claims, signing_key(record, token_type))
 
 
 # The header PocketBase (and PyJWT) write on HS256 tokens, as encoded.
 _HS256_HEADER = b'{"alg":"HS256","typ":"JWT"}'
+
+
+def _b64url(raw: bytes) -> bytes:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=")
+
+
+def base64url_decode(raw: bytes) -> bytes:
+    """Unpadded base64url, as JWTs carry it; ValueError when it is not."""
+    try:
+        return base64.urlsafe_b64decode(raw + b"=" * (-len(raw) % 4))
+    except binascii.Error as ex:
+        raise ValueError(str(ex)) from ex
+
+
+_HS256_PREFIX = _b64url(_HS256_HEADER) + b"."
+
+
+def sign_hs256(claims: dict[str, Any], key: str) -> str:
+    """An HS256 JWT of ``claims`` (compact JSON in their order), as PyJWT's ``encode`` makes it."""
+    signing_input = _HS256_PREFIX + _b64url(orjson.dumps(claims))
+    signature = hmac.new(key.encode(), signing_input, hashlib.sha256).digest()
+    return (signing_input + b"." + _b64url(signature)).decode("ascii")
 # Claims PyJWT checks beyond ``exp`` (a token carrying one takes the PyJWT path).
 _CHECKED_CLAIMS = frozenset({"iat", "nbf", "aud", "iss", "sub", "jti"})
 
@@ -131,6 +158,8 @@ def find_record_by_token(
     if fast is not None:
         claims = fast.claims
     else:
+        import jwt  # NOTE: lazily: see the module docstring
+
         try:
             claims = jwt.decode(token, options={"verify_signature": False})
         except jwt.PyJWTError:
@@ -170,6 +199,11 @@ def strip_bearer(header: str) -> str:
 
 def token_claims(token: str) -> dict[str, Any]:
     """The unverified claims of a token (for flags such as ``refreshable``)."""
+    fast = _FastToken.parse(strip_bearer(token))
+    if fast is not None:
+        return dict(fast.claims)
+    import jwt  # NOTE: lazily: see the module docstring
+
     try:
         return dict(jwt.decode(strip_bearer(token), options={"verify_signature": False}))
     except jwt.PyJWTError:

