@@ -15,3 +15,23 @@ def test_every_python_package_is_listed_in_pyproject():
     }
     missing = sorted(on_disk - listed)
     assert not missing, f"add to [tool.setuptools] packages in pyproject.toml: {missing}"
+
+
+def test_a_served_app_loads_no_crypto_bindings_until_needed(tmp_path: Path) -> None:
+    """Every worker process pays for what it imports: PyJWT pulls in the cryptography bindings
+    (~14 MB), which only rare paths need (RS256/ES256 tokens, settings encryption)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from pybase.app import PyBase\n"
+        f"app = PyBase(data_dir={str(tmp_path / 'pb_data')!r})\n"
+        "app.bootstrap()\n"
+        "app.wsgi()\n"
+        "loaded = sorted(m for m in ('jwt', 'cryptography', 'unittest') if m in sys.modules)\n"
+        "print(','.join(loaded))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "", done.stdout
