@@ -4,13 +4,16 @@ without a JS onRecordCreate hook (req/s with wrk), and 1/2/4 concurrent CPU-boun
 
     python scripts/bench/js_route.py [--duration 5] [--connections 16]
     python scripts/bench/js_route.py --vs-pocketbase [--pb PATH]   # the same hooks on both
+    python scripts/bench/js_route.py --vs-pocketbase --workers 2   # pybase serve --workers 2
 
 The server runs in a subprocess (``--serve``) so wrk and the client don't share its GIL.
 
 ``--vs-pocketbase`` runs one hooks folder and one migration on pybase and on the real PocketBase
 (``--pb``, default ``$PYBASE_PB_BINARY``, then ``.venv/bin/pocketbase``), each one process, and
 compares a route doing ``$app.findRecordById`` and answering the record as JSON (``js_find``)
-and a plain JSON route (``js_hello``): req/s of each and pybase/PocketBase.
+and a plain JSON route (``js_hello``): req/s of each and pybase/PocketBase. With ``--workers N``
+pybase is the ``pybase serve --workers N`` command (every worker loads the hooks) instead of one
+process of this script.
 """
 
 from __future__ import annotations
@@ -143,7 +146,7 @@ def _wait(url: str, proc: subprocess.Popen[bytes], what: str) -> None:
         time.sleep(0.2)
 
 
-def vs_pocketbase(pb: str, duration: int, connections: int, repeat: int) -> dict[str, float]:
+def vs_pocketbase(pb: str, duration: int, connections: int, repeat: int, workers: int = 0) -> dict[str, float]:
     """The same hooks and migration on pybase and PocketBase (one process each); req/s and ratios."""
     results: dict[str, float] = {}
     work = Path(tempfile.mkdtemp(prefix="pybase-jsbench-pb-"))
@@ -155,10 +158,15 @@ def vs_pocketbase(pb: str, duration: int, connections: int, repeat: int) -> dict
             (root / "pb_hooks" / "bench.pb.js").write_text(HOOKS)
             (root / "pb_migrations" / "1700000000_jsbench.js").write_text(MIGRATION)
         py_port, pb_port = free_port(), free_port()
+        pybase_cmd = [sys.executable, __file__, "--serve", str(work / "pybase" / "pb_data"), str(py_port)]
+        if workers:
+            pybase_cmd = [sys.executable, "-m", "pybase", "serve", "--http", f"127.0.0.1:{py_port}",
+                          "--dir", str(work / "pybase" / "pb_data"), "--hooksDir", str(work / "pybase" / "pb_hooks"),
+                          "--migrationsDir", str(work / "pybase" / "pb_migrations"), "--workers", str(workers)]
         procs = {
             "pybase": subprocess.Popen(
-                [sys.executable, __file__, "--serve", str(work / "pybase" / "pb_data"), str(py_port)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                pybase_cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=work,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
             ),
             "pocketbase": subprocess.Popen(
                 [pb, "serve", "--http", f"127.0.0.1:{pb_port}", "--dir", str(work / "pocketbase" / "pb_data"),
@@ -198,6 +206,7 @@ def main() -> int:
     parser.add_argument("--vs-pocketbase", action="store_true", help="compare js_find/js_hello with PocketBase")
     parser.add_argument("--pb", default=os.environ.get("PYBASE_PB_BINARY") or str(ROOT / ".venv" / "bin" / "pocketbase"))
     parser.add_argument("--repeat", type=int, default=1, help="best of N runs per scenario (--vs-pocketbase)")
+    parser.add_argument("--workers", type=int, default=0, help="--vs-pocketbase: run `pybase serve --workers N`")
     parser.add_argument("--serve", nargs=2, metavar=("DATA_DIR", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -207,7 +216,7 @@ def main() -> int:
         print("wrk not found (apt-get install wrk)", file=sys.stderr)
         return 1
     if args.vs_pocketbase:
-        print(json.dumps(vs_pocketbase(args.pb, args.duration, args.connections, args.repeat)))
+        print(json.dumps(vs_pocketbase(args.pb, args.duration, args.connections, args.repeat, args.workers)))
         return 0
 
     work = Path(tempfile.mkdtemp(prefix="pybase-jsbench-"))
