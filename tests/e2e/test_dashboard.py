@@ -326,6 +326,8 @@ def test_dashboard_end_to_end(tmp_path: Path) -> None:
             table.locator("tbody tr", has_text="beta").focus()
             page.keyboard.press("Enter")
             form = page.get_by_test_id("record-editor")
+            form.get_by_role("button", name="JSON").click()
+            expect(form.locator(".json-view")).to_contain_text('"title": "beta"')
             form.locator("input[name=title]").fill("beta edited")
             form.locator("input[name=views]").fill("12")
             page.keyboard.press("Control+s")
@@ -436,6 +438,19 @@ def test_dashboard_end_to_end(tmp_path: Path) -> None:
                     pass
                 time.sleep(0.3)
             assert titles_now == ["alpha"], server.output()
+            # the backups page again (reloaded): schedule, download and delete a backup
+            backups = page.get_by_test_id("backups-list")
+            page.get_by_label("Cron expression").fill("0 3 * * *")
+            with page.expect_response(lambda r: "/api/settings" in r.url and r.request.method == "PATCH") as saved:
+                page.get_by_role("button", name="Save changes").click()
+            assert saved.value.status == 200 and _api(server, "GET", "/api/settings", token).json()["backups"]["cron"] == "0 3 * * *"
+            with page.expect_download() as download:
+                page.get_by_role("button", name="Download e2e_backup.zip").click()
+            assert download.value.suggested_filename == "e2e_backup.zip"
+            page.get_by_role("button", name="Delete e2e_backup.zip").click()
+            page.get_by_test_id("confirm").get_by_role("button", name="Delete").click()
+            expect(page.get_by_text("No backups yet")).to_be_visible()
+            assert _api(server, "GET", "/api/backups", token).json() == []
 
             # ---- logs: chart, list with a filter, details ------------------------------------------
             page.goto(f"{server.base}/_/#/logs")
@@ -522,6 +537,27 @@ def test_dashboard_end_to_end(tmp_path: Path) -> None:
             copy = _api(server, "GET", "/api/collections/posts_duplicate", token).json()
             assert [f["name"] for f in copy["fields"]] == [f["name"] for f in schema["fields"]]
             assert copy["id"] != schema["id"]
+            # its fields renamed, reordered and removed, an index added; then the collection deleted
+            page.get_by_role("button", name="Edit collection").click()
+            editor = page.get_by_test_id("collection-editor")
+            editor.get_by_label("Field name").nth(1).fill("hits")
+            editor.get_by_test_id("field-row").nth(3).get_by_role("button", name="Move up").click()
+            editor.get_by_role("button", name="Remove field meta").click()
+            editor.get_by_role("tab", name="Indexes").click()
+            editor.get_by_role("button", name="Add index").click()
+            editor.get_by_label("Index 1").fill("CREATE INDEX idx_dup_hits ON posts_duplicate (hits)")
+            editor.get_by_role("button", name="Save changes").click()
+            expect(editor).to_be_hidden()
+            copy = _api(server, "GET", "/api/collections/posts_duplicate", token).json()
+            assert [f["name"] for f in copy["fields"]] == ["id", "title", "hits", "status", "published", "publishedAt", "author", "cover", "place"]
+            assert any("idx_dup_hits" in idx for idx in copy["indexes"]), copy["indexes"]
+            page.get_by_role("button", name="Edit collection").click()
+            editor.get_by_role("button", name="Delete").click()
+            confirm = page.get_by_test_id("confirm")
+            confirm.get_by_role("textbox").fill("posts_duplicate")
+            confirm.get_by_role("button", name="Delete").click()
+            expect(page.get_by_role("link", name="posts_duplicate", exact=True)).to_have_count(0)
+            assert _api(server, "GET", "/api/collections/posts_duplicate", token).status_code == 404
             page.get_by_role("link", name="posts", exact=True).click()
             expect(table.get_by_role("columnheader", name="meta")).to_be_visible()
             page.get_by_role("button", name="Columns").click()
@@ -554,7 +590,7 @@ def test_dashboard_end_to_end(tmp_path: Path) -> None:
 
             # ---- export and import collections --------------------------------------------------
             page.goto(f"{server.base}/_/#/settings/export")
-            expect(page.get_by_label("Collections JSON")).to_have_value(re.compile(r'"name": "posts_duplicate"'))
+            expect(page.get_by_label("Collections JSON")).to_have_value(re.compile(r'"name": "post_views"'))
             page.goto(f"{server.base}/_/#/settings/import")
             page.get_by_label("Collections JSON").fill("[{not json")
             expect(page.get_by_text("Invalid JSON.")).to_be_visible()
@@ -684,13 +720,14 @@ def test_dashboard_auth_options_templates_and_backup_upload(tmp_path: Path) -> N
             editor.get_by_role("button", name="Save changes").click()
             expect(editor.locator(".field.has-error .error-text")).to_be_visible()
             editor.get_by_label("MFA rule").fill("verified = true")
+            editor.get_by_label("Auth token duration (s)").fill("3600")
             editor.get_by_role("button", name="Verification template").click()
             editor.get_by_label("Verification subject").fill("Welcome to {APP_NAME}")
             editor.get_by_role("button", name="Save changes").click()
             expect(editor).to_be_hidden()
             users = requests.get(f"{srv.base_url}/api/collections/users", headers=headers, timeout=10).json()
             assert users["otp"]["enabled"] is True and users["otp"]["length"] == 8 and users["otp"]["duration"] == 120
-            assert users["mfa"]["enabled"] is True and users["mfa"]["rule"] == "verified = true"
+            assert users["mfa"]["enabled"] is True and users["mfa"]["rule"] == "verified = true" and users["authToken"]["duration"] == 3600
             assert users["verificationTemplate"]["subject"] == "Welcome to {APP_NAME}"
             # an empty subject is refused: the error shows under it, the editor stays open
             page.get_by_role("button", name="Edit collection").click()
