@@ -306,6 +306,11 @@ def test_dashboard_end_to_end(tmp_path: Path) -> None:
                 form.locator("textarea[name=meta]").fill(f'{{"n": {views}}}')
                 if title == "alpha":
                     _fill_rich_inputs(page, form, expect, bob_id)
+                    form.get_by_role("button", name="Pick publishedAt").click()
+                    form.locator("textarea[name=meta]").scroll_into_view_if_needed()
+                    shot(page, "record-inputs")
+                    page.keyboard.press("Escape")
+                    expect(form.locator(".datepicker-pop")).to_be_hidden()
                 form.get_by_role("button", name="Create", exact=True).click()
                 expect(form).to_be_hidden()
                 expect(table.get_by_text(title, exact=True)).to_be_visible()

@@ -166,7 +166,7 @@ function ApplicationSettings() {
         <section class="stack card" aria-label="Superuser IPs">
           <h2>Superuser IPs</h2>
           <p class="muted small">When set, superusers can act only from these IP addresses or CIDR ranges (everything else about the API is unchanged).
-            Include your own address, or this dashboard locks you out until the list is cleared from the command line.</p>
+            Include your own address (as pybase sees it, after the proxy headers above): a superuser's request from any other address is refused with 403, this dashboard's included.</p>
           <Field label="Allowed superuser IPs" error={e.superuserIPs || Object.entries(e).find(([k]) => k.startsWith("superuserIPs."))?.[1]} hint="Comma separated, e.g. 127.0.0.1, 10.0.0.0/8; empty: any IP">
             <ListInput name="superuserIPs" value={s.superuserIPs} onChange={(ips) => state.setTop("superuserIPs", ips)} placeholder="127.0.0.1, ::1" />
           </Field>
