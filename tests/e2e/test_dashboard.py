@@ -140,6 +140,7 @@ def _superuser_token(server: Server) -> str:
 
 def _fill_rich_inputs(page, form, expect, related_id: str) -> None:
     """The date picker by keyboard (UTC, seconds kept), the JSON editor, a geo point, the relation picker."""
+    expect(form.get_by_text("When it went out")).to_be_visible()
     form.get_by_label("publishedAt", exact=True).fill("2024-02-28 23:59:58")
     form.get_by_label("publishedAt", exact=True).press("Enter")
     expect(form.get_by_label("publishedAt", exact=True)).to_have_value("2024-02-28 23:59:58.000Z")
@@ -219,7 +220,7 @@ def test_dashboard_end_to_end(tmp_path: Path) -> None:
                 ("number", "views", {}),
                 ("bool", "published", {}),
                 ("select", "status", {"Values": "draft, published"}),
-                ("date", "publishedAt", {}),
+                ("date", "publishedAt", {"Help text": "When it went out", "Min date": "2000-01-01"}),
                 ("json", "meta", {}),
                 ("relation", "author", {"Collection": "users"}),
                 ("file", "cover", {"Max files": "1", "Thumb sizes": "100x100", "MIME types": "image/png"}),
@@ -231,7 +232,7 @@ def test_dashboard_end_to_end(tmp_path: Path) -> None:
                 row = editor.get_by_test_id("field-row").last
                 row.get_by_label("Field name").fill(name)
                 for label, value in options.items():
-                    target = row.get_by_label(label)
+                    target = row.get_by_role("textbox", name=label, exact=True) if label == "Min date" else row.get_by_label(label)
                     if label == "Collection":
                         target.select_option(label=value)
                     else:
@@ -270,6 +271,8 @@ def test_dashboard_end_to_end(tmp_path: Path) -> None:
             assert schema["listRule"] == "published = true" and schema["viewRule"] == "" and schema["createRule"] is None
             cover = next(f for f in schema["fields"] if f["name"] == "cover")
             assert cover["thumbs"] == ["100x100"] and cover["mimeTypes"] == ["image/png"]
+            published_at = next(f for f in schema["fields"] if f["name"] == "publishedAt")
+            assert published_at["min"] == "2000-01-01 00:00:00.000Z" and published_at["help"] == "When it went out"
 
             # ---- an auth record with its password (users), then a relation picked by search -----------
             page.get_by_role("link", name="users", exact=True).click()

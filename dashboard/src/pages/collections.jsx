@@ -6,6 +6,7 @@ import { navigate } from "../router.js";
 import { Confirm, Empty, ErrorBox, Field, Icon, Loader, Modal, toast, useSaveShortcut } from "../ui.jsx";
 import { RecordsView } from "./records.jsx";
 import { RuleHelp, RuleInput } from "./rules.jsx";
+import { DateTimePicker } from "../inputs.jsx";
 
 export const FIELD_TYPES = ["text", "editor", "number", "bool", "email", "url", "date", "autodate", "select", "file", "relation", "json", "geoPoint", "password"];
 const SYSTEM_AUTH_FIELDS = new Set(["password", "tokenKey", "email", "emailVisibility", "verified"]);
@@ -168,8 +169,8 @@ function FieldOptions({ field, update, collections, errors, prefix }) {
         <Field label="Except domains" error={err("exceptDomains")} inline><input value={commaList(field.exceptDomains)} onChange={(e) => update({ exceptDomains: parseCommaList(e.target.value) })} /></Field></div>;
     case "date":
       return <div class="opts">
-        <Field label="Min" error={err("min")} inline><input value={field.min || ""} onInput={(e) => update({ min: e.target.value })} placeholder="2024-01-01 00:00:00.000Z" /></Field>
-        <Field label="Max" error={err("max")} inline><input value={field.max || ""} onInput={(e) => update({ max: e.target.value })} /></Field></div>;
+        <Field label="Min" error={err("min")} inline group groupLabel="Min date"><DateTimePicker label="Min date" value={field.min || ""} onChange={(v) => update({ min: v })} /></Field>
+        <Field label="Max" error={err("max")} inline group groupLabel="Max date"><DateTimePicker label="Max date" value={field.max || ""} onChange={(v) => update({ max: v })} /></Field></div>;
     case "autodate":
       return <div class="opts">{flag("onCreate", "Set on create")}{flag("onUpdate", "Set on update")}</div>;
     case "select":
@@ -219,7 +220,12 @@ function FieldRow({ field, index, count, update, remove, move, collections, erro
       </div>
       {errors[`${prefix}.name`] && <small class="error-text" role="alert">{errors[`${prefix}.name`]}</small>}
       {open && <FieldOptions field={field} update={update} collections={collections} errors={errors} prefix={prefix} />}
-      {Object.entries(errors).filter(([k]) => k.startsWith(prefix + ".") && k !== `${prefix}.name` && !["min", "max", "pattern", "values", "collectionId", "mimeTypes", "thumbs", "onlyDomains", "exceptDomains"].some((o) => k === `${prefix}.${o}`)).map(([k, v]) => (
+      {open && field.type !== "autodate" && (
+        <Field label="Help text" error={errors[`${prefix}.help`]} hint="Shown under the field in the record form.">
+          <input aria-label={`${field.name || "Field"} help text`} value={field.help || ""} onInput={(e) => update({ help: e.target.value })} />
+        </Field>
+      )}
+      {Object.entries(errors).filter(([k]) => k.startsWith(prefix + ".") && k !== `${prefix}.name` && !["min", "max", "pattern", "values", "collectionId", "mimeTypes", "thumbs", "onlyDomains", "exceptDomains", "help"].some((o) => k === `${prefix}.${o}`)).map(([k, v]) => (
         <small key={k} class="error-text" role="alert">{k.slice(prefix.length + 1)}: {v}</small>
       ))}
     </div>

@@ -541,6 +541,7 @@ export function RecordEditor({ collection, collections, record, onClose, onSaved
         {fields.map((f) => (
           f.type === "bool" ? <div key={f.name}>{input(f)}{errors.fields[f.name] && <small class="error-text" role="alert">{errors.fields[f.name]}</small>}</div> : (
             <Field key={f.name} group={["relation", "file", "geoPoint"].includes(f.type)} groupLabel={f.name} label={<>{f.name}{f.required && <span class="req" aria-label="required">*</span>} <span class="muted small">{f.type}</span></>}
+              hint={f.help || undefined}
               error={errors.fields[f.name] || (f.type === "password" && errors.fields.passwordConfirm ? `Confirm: ${errors.fields.passwordConfirm}` : "")}>
               {input(f)}
             </Field>
