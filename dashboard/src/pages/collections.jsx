@@ -42,12 +42,19 @@ export function CollectionsPage({ route }) {
   }, []);
 
   const selected = collections?.find((c) => c.name === selectedName || c.id === selectedName);
+  // a collection named in the URL but not in the list (made elsewhere since): ask the list again
+  // once before falling back to the first collection
+  const refreshedFor = useRef(null);
   useEffect(() => {
-    if (collections && !selected) {
-      const first = collections.find((c) => !c.system) || collections[0];
-      if (first) navigate(`collections/${first.name}`);
+    if (!collections || selected) return;
+    if (selectedName && refreshedFor.current !== selectedName) {
+      refreshedFor.current = selectedName;
+      load();
+      return;
     }
-  }, [collections, selected]);
+    const first = collections.find((c) => !c.system) || collections[0];
+    if (first) navigate(`collections/${first.name}`);
+  }, [collections, selected, selectedName]);
 
   const visible = (collections || []).filter((c) => (showSystem || !c.system || c.name === selectedName) && c.name.toLowerCase().includes(search.toLowerCase()));
 
