@@ -1,4 +1,4 @@
-"""The command line: ``serve``, ``superuser``, ``migrate``, ``version``. Parses, calls the app, maps errors to exit codes."""
+"""The command line: ``serve``, ``superuser``, ``migrate``, ``db copy``, ``version``. Parses, calls the app, maps errors to exit codes."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pybase.core.settings import SettingsLoadError
 from pybase.store.db_postgres import redacted
 from pybase.store.migrations import MigrationError
 from pybase.workers import worker_context
-from pybase.workers.context import MAX_WORKERS, SUPERVISE_ENV
+from pybase.workers.context import MAX_WORKERS, SUPERVISE_ENV, ClusterError
 
 if TYPE_CHECKING:
     from pybase.app import PyBase
@@ -137,6 +137,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     migrate.add_argument("action", nargs="?", default="up", metavar="ACTION", help="up, down, create, collections or history-sync")
     migrate.add_argument("args", nargs="*", metavar="ARG", help="the action's argument (down: a count, create: a name)")
+    db = sub.add_parser("db", parents=[common], help="move the app's data to another database")
+    db_sub = db.add_subparsers(dest="action", parser_class=_Parser, metavar="ACTION")
+    copy = db_sub.add_parser(
+        "copy", parents=[common], help="copy the SQLite app of --dir to a Postgres database",
+        description="Copy the app of --dir (pb_data/data.db: collections, records, auth, settings, "
+        "migrations history) to an empty Postgres database, in one transaction, with a count check. "
+        "Record files stay in their storage.",
+    )
+    copy.add_argument("--to", required=True, metavar="URL", help="the target: postgres://user:pass@host:port/db")
+    copy.add_argument("--force", action="store_true", help="replace a pybase app already in the target database")
+    copy.add_argument("--logs", action="store_true", help="copy the logs of auxiliary.db too")
+    copy.add_argument(
+        "--dry-run", action="store_true",
+        help="check everything (target, schema, view queries, indexes) and write nothing",
+    )
     sub.add_parser("version", help="print the version")
     return parser
 
@@ -190,6 +205,8 @@ def main(
         if args.command == "superuser" and not args.action:
             raise CliError("missing superuser action (create, upsert, update, delete)")
         config = _config(args, options)
+        if args.command == "db":
+            return _db(args, config)
         if args.command == "serve":
             _check_address(config)
         if os.path.exists(config.data_dir) and not os.path.isdir(config.data_dir):
@@ -299,6 +316,8 @@ def _serve(app: PyBase, config: Config) -> int:
         app.serve(on_ready=ready)
     except (OSError, OverflowError) as ex:
         raise CliError(f"cannot listen on {config.http}: {_reason(ex)}") from ex
+    except ClusterError as ex:
+        raise CliError(str(ex)) from ex
     if app.core.backups.pending_restore is not None:
         if worker_context() is not None:
             # NOTE: a worker restores once the others are gone; the supervisor restarts them all.
@@ -376,6 +395,40 @@ def _superuser(app: PyBase, args: argparse.Namespace) -> int:
         "update": f'Successfully changed superuser "{email}" password!',
     }[action]
     print(message)
+    return 0
+
+
+def _db(args: argparse.Namespace, config: Config) -> int:
+    """``db copy``: the SQLite app of --dir copied to Postgres; exit 1 when the counts differ."""
+    from pybase.core.db_copy import CopyError, copy_to_postgres
+    from pybase.tools.progress import ProgressBar
+
+    if args.action != "copy":
+        raise CliError("missing db action (copy)")
+    bar = ProgressBar(sys.stderr)
+    try:
+        report = copy_to_postgres(
+            config.data_dir, args.to, force=args.force, logs=args.logs, dry_run=args.dry_run, progress=bar.update
+        )
+    except CopyError as ex:
+        raise CliError(str(ex)) from ex
+    if report.skipped:
+        print(f"Not copied (not collections of this app): {', '.join(report.skipped)}", file=sys.stderr)
+    if report.dry_run:
+        print(f"Dry run: {redacted(args.to)} can take this app ({sum(c.source for c in report.tables):,} rows); nothing was written.")
+        return 0
+    width = max(len(c.name) for c in report.tables + report.views)
+    print(f"{'table':<{width}}  {'sqlite':>10}  {'postgres':>10}")
+    for count in report.tables + report.views:
+        kind = " (view)" if count in report.views else ""
+        status = "" if count.ok else "  MISMATCH"
+        print(f"{count.name:<{width}}  {count.source:>10,}  {count.target:>10,}{kind}{status}")
+    for note in report.notes:
+        print(f"Note: {note}")
+    if report.mismatches:
+        print("Error: the row counts differ (see MISMATCH above)", file=sys.stderr)
+        return 1
+    print(f"Copied {report.rows:,} rows to {redacted(args.to)} in {report.seconds:.1f}s; the counts match.")
     return 0
 
 

@@ -1,0 +1,380 @@
+"""``pybase db copy --to postgres://...`` (issue 17), run for real as ``python -m pybase``.
+
+A populated SQLite app (built through the HTTP API of a real server: auth users with passwords,
+json, multi-select, single and multi relations, files, geo points, dates, a view collection,
+changed settings, migrations history, logs) is copied to the real Postgres of tests/pg.py, then a
+pybase served on that Postgres must answer as the SQLite one does, record by record: lists,
+filters, expands, views, settings, sign-in with the old passwords, tokens issued before the move,
+files. Then the refusals: a bad URL, an unreachable server, a target that already holds an app,
+a table pybase did not create, a view query Postgres cannot run (named before anything is
+written).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from tests.conftest import Databases
+from tests.test_cli import ENV
+from tests.testapp import PASSWORD, SUPERUSER_EMAIL, start_server
+from tests.testapp import TestServer as Served
+
+USERS = [("ada@example.com", "Ada"), ("bob@example.com", "Bob"), ("cy@example.com", "Cy")]
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+    b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m pybase <args>``, output captured."""
+    return subprocess.run([sys.executable, "-m", "pybase", *args], cwd=cwd, env=ENV, capture_output=True, text=True, timeout=180)
+
+
+def pg_tables(url: str) -> set[str]:
+    """Tables and views of the target's public schema."""
+    with psycopg.connect(url.replace("postgres://", "postgresql://")) as conn:
+        rows = conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+        ).fetchall()
+    return {row[0] for row in rows}
+
+
+def pg_rows(url: str, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of one query on the target."""
+    with psycopg.connect(url.replace("postgres://", "postgresql://")) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def _ok(response: Any) -> Any:
+    assert response.status_code in (200, 204), (response.status_code, response.text)
+    return response.json() if response.status_code == 200 else None
+
+
+def _populate(srv: Served) -> None:
+    """Collections, records, files, a view and settings, all through the API."""
+    su = srv.app.new_record("_superusers", {"email": SUPERUSER_EMAIL})
+    su.set_password_plain("password", PASSWORD)
+    srv.app.save(su)
+    headers = {"Authorization": srv.token("superuser")}
+    users = []
+    for email, name in USERS:
+        users.append(
+            _ok(srv.request("POST", "/api/collections/users/records", headers=headers,
+                            json={"email": email, "name": name, "password": PASSWORD, "passwordConfirm": PASSWORD,
+                                  "verified": True}))
+        )
+    users_id = srv.app.find_collection("users").id
+    _ok(srv.request("POST", "/api/collections", headers=headers, json={
+        "name": "posts", "type": "base",
+        "listRule": "", "viewRule": "",
+        "fields": [
+            {"name": "title", "type": "text", "required": True},
+            {"name": "views", "type": "number"},
+            {"name": "published", "type": "bool"},
+            {"name": "tags", "type": "select", "maxSelect": 3, "values": ["a", "b", "c"]},
+            {"name": "meta", "type": "json"},
+            {"name": "author", "type": "relation", "collectionId": users_id, "maxSelect": 1},
+            {"name": "editors", "type": "relation", "collectionId": users_id, "maxSelect": 5},
+            {"name": "cover", "type": "file", "maxSelect": 1, "maxSize": 1 << 20},
+            {"name": "where", "type": "geoPoint"},
+            {"name": "due", "type": "date"},
+            {"name": "created", "type": "autodate", "onCreate": True},
+        ],
+        "indexes": ["CREATE INDEX idx_posts_title ON posts (title)",
+                    "CREATE UNIQUE INDEX idx_posts_due ON posts (due) WHERE due != ''"],
+    }))
+    for i in range(24):
+        data = {
+            "title": f"Post {i}",
+            "views": i * 7.5 if i % 3 else i,
+            "published": i % 2 == 0,
+            "tags": json.dumps(["a", "b", "c"][: i % 4]),
+            "meta": json.dumps({"n": i, "nested": {"k": [i, str(i)]}, "b": i % 2 == 0} if i % 5 else None),
+            "author": users[i % 3]["id"],
+            "editors": json.dumps([u["id"] for u in users[: i % 4]]),
+            "where": json.dumps({"lon": 2.35 + i, "lat": 48.85 - i / 10}),
+            "due": f"2030-01-{i + 1:02d} 10:00:00.000Z" if i % 4 else "",
+        }
+        files = {"cover": (f"cover{i}.png", PNG, "image/png")} if i % 6 == 0 else None
+        _ok(srv.request("POST", "/api/collections/posts/records", headers=headers, data=data, files=files))
+    _ok(srv.request("POST", "/api/collections", headers=headers, json={
+        "name": "popular", "type": "view", "listRule": "", "viewRule": "",
+        "viewQuery": "SELECT id, title, views, author FROM posts WHERE views > 50",
+    }))
+    _ok(srv.request("POST", "/api/collections", headers=headers, json={
+        "name": "per_author", "type": "view", "listRule": "", "viewRule": "",
+        "viewQuery": "SELECT author AS id, count(*) AS total, max(views) AS top FROM posts GROUP BY author",
+    }))
+    _ok(srv.request("PATCH", "/api/settings", headers=headers, json={
+        "meta": {"appName": "Copied app", "appURL": "https://copied.example.com"},
+        "logs": {"maxDays": 9},
+    }))
+    srv.app.logs.flush()
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """A populated app on SQLite, served (the copies are made while it serves)."""
+    srv = start_server(tmp_path_factory.mktemp("source"), None)
+    _populate(srv)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def copied(source: Served, databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, str, subprocess.CompletedProcess[str]]]:
+    """The source copied to a fresh Postgres database (with its logs), and a pybase served on it
+    with the source's file storage copied beside it."""
+    url = databases.server.new_database()
+    result = cli("db", "copy", "--dir", source.app.data_dir, "--to", url, "--logs", cwd=tmp_path_factory.mktemp("cwd"))
+    assert result.returncode == 0, result.stderr
+    root = tmp_path_factory.mktemp("target")
+    shutil.copytree(Path(source.app.data_dir) / "storage", root / "pb_data" / "storage")
+    srv = start_server(root, None, url)
+    yield srv, url, result
+    srv.stop()
+    databases.drop(url)
+
+
+# ---- the copy ---------------------------------------------------------------------------------
+
+
+def test_copy_reports_counts_and_progress(source: Served, copied: Any) -> None:
+    _srv, _url, result = copied
+    out = result.stdout
+    assert "the counts match" in out
+    for table, count in (("posts", 24), ("users", 3), ("_superusers", 1), ("_collections", None), ("_logs", None)):
+        line = next(line for line in out.splitlines() if line.split() and line.split()[0] == table)
+        numbers = [part.replace(",", "") for part in line.split()[1:3]]
+        assert numbers[0] == numbers[1], line
+        if count is not None:
+            assert int(numbers[0]) == count, line
+    assert "popular" in out and "(view)" in out
+    assert "record files were not copied" in out and "storage" in out
+    # NOTE: not a terminal: one progress line per table, when it is done
+    assert "posts" in result.stderr and "24/24" in result.stderr
+
+
+def test_system_tables_rows_equal(source: Served, copied: Any) -> None:
+    _srv, url, _result = copied
+    with sqlite3.connect(Path(source.app.data_dir) / "data.db") as conn:
+        for table, key in (("_collections", "id"), ("_params", "id"), ("_migrations", "file"), ("_superusers", "id"),
+                           ("users", "id"), ("_authOrigins", "id"), ("_externalAuths", "id"), ("_mfas", "id"), ("_otps", "id")):
+            columns = [row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')]
+            names = ", ".join(f'"{c}"' for c in columns)
+            want = conn.execute(f'SELECT {names} FROM "{table}" ORDER BY "{key}"').fetchall()
+            got = pg_rows(url, f'SELECT {names} FROM "{table}" ORDER BY "{key}" COLLATE "C"')
+            assert [tuple(int(v) if isinstance(v, bool) else v for v in row) for row in got] == want, table
+        assert conn.execute("SELECT count(*) FROM _migrations").fetchone()[0] > 0
+    # the insertion order is kept (the Postgres identity column follows SQLite's rowids)
+    with sqlite3.connect(Path(source.app.data_dir) / "data.db") as conn:
+        want_order = [row[0] for row in conn.execute("SELECT id FROM posts ORDER BY rowid")]
+    assert [row[0] for row in pg_rows(url, 'SELECT id FROM posts ORDER BY "_rowid_"')] == want_order
+
+
+LISTS = [
+    "/api/collections/posts/records?perPage=100&sort=id",
+    "/api/collections/posts/records?perPage=100&sort=-views,id&filter=" + "views > 50",
+    "/api/collections/posts/records?perPage=100&sort=id&filter=published = true",
+    "/api/collections/posts/records?perPage=100&sort=id&filter=tags ?= 'b'",
+    "/api/collections/posts/records?perPage=100&sort=id&filter=author.name = 'Bob'",
+    "/api/collections/posts/records?perPage=100&sort=id&filter=meta.n > 10",
+    "/api/collections/posts/records?perPage=100&sort=id&filter=title ~ 'post 1'",
+    "/api/collections/posts/records?perPage=100&sort=due,id&filter=due != ''",
+    "/api/collections/posts/records?perPage=100&sort=id&expand=author,editors",
+    "/api/collections/posts/records?perPage=5&page=3&sort=created,id",
+    "/api/collections/users/records?sort=email",
+    "/api/collections/popular/records?sort=id",
+    "/api/collections/per_author/records?sort=id",
+    "/api/collections?perPage=100&sort=name",
+    "/api/settings",
+]
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_api_answers_equal(source: Served, copied: Any, path: str) -> None:
+    srv, _url, _result = copied
+    headers_src = {"Authorization": source.token("superuser")}
+    headers_dst = {"Authorization": srv.token("superuser")}
+    want = source.request("GET", path, headers=headers_src)
+    got = srv.request("GET", path, headers=headers_dst)
+    assert want.status_code == 200, want.text
+    assert got.status_code == want.status_code, got.text
+    assert got.json() == want.json()
+
+
+def test_each_record_equal(source: Served, copied: Any) -> None:
+    srv, _url, _result = copied
+    headers = {"Authorization": source.token("superuser")}
+    records = source.request("GET", "/api/collections/posts/records?perPage=100", headers=headers).json()["items"]
+    assert len(records) == 24
+    for record in records:
+        got = srv.request("GET", f"/api/collections/posts/records/{record['id']}", headers={"Authorization": srv.token("superuser")})
+        assert got.json() == record
+
+
+def test_sign_in_with_old_password_and_old_token(source: Served, copied: Any) -> None:
+    srv, _url, _result = copied
+    for email, name in USERS:
+        before = source.request("POST", "/api/collections/users/auth-with-password", json={"identity": email, "password": PASSWORD})
+        after = srv.request("POST", "/api/collections/users/auth-with-password", json={"identity": email, "password": PASSWORD})
+        assert after.status_code == 200, after.text
+        assert after.json()["record"] == before.json()["record"]
+        assert after.json()["record"]["name"] == name
+        # a token issued before the move is still good (same tokenKey and collection secret)
+        refreshed = srv.request("POST", "/api/collections/users/auth-refresh", headers={"Authorization": before.json()["token"]})
+        assert refreshed.status_code == 200, refreshed.text
+    wrong = srv.request("POST", "/api/collections/users/auth-with-password", json={"identity": USERS[0][0], "password": "nope-nope-nope"})
+    assert wrong.status_code == 400
+    su = srv.request("POST", "/api/collections/_superusers/auth-with-password", json={"identity": SUPERUSER_EMAIL, "password": PASSWORD})
+    assert su.status_code == 200, su.text
+
+
+def test_files_served_from_the_copied_storage(source: Served, copied: Any) -> None:
+    srv, _url, _result = copied
+    items = srv.request("GET", "/api/collections/posts/records?perPage=100&filter=cover != ''").json()["items"]
+    assert len(items) == 4
+    for item in items:
+        got = srv.request("GET", f"/api/files/posts/{item['id']}/{item['cover']}")
+        assert got.status_code == 200 and got.content == PNG
+
+
+def test_copied_app_keeps_working(copied: Any) -> None:
+    srv, _url, _result = copied
+    headers = {"Authorization": srv.token("superuser")}
+    created = srv.request("POST", "/api/collections/posts/records", headers=headers, json={"title": "After the move", "views": 99})
+    assert created.status_code == 200, created.text
+    popular = srv.request("GET", "/api/collections/popular/records?perPage=100").json()
+    assert created.json()["id"] in {item["id"] for item in popular["items"]}
+    dup = srv.request("POST", "/api/collections/posts/records", headers=headers, json={"title": "x", "due": "2030-01-02 10:00:00.000Z"})
+    assert dup.status_code == 400  # the unique index came along
+    srv.request("DELETE", f"/api/collections/posts/records/{created.json()['id']}", headers=headers)
+
+
+def test_logs_copied(source: Served, copied: Any) -> None:
+    _srv, url, result = copied
+    line = next(line for line in result.stdout.splitlines() if line.startswith("_logs "))
+    copied_count = int(line.split()[2].replace(",", ""))
+    got = pg_rows(url, 'SELECT id, level, message, data, created FROM "_logs"')
+    assert len(got) == copied_count > 0
+    # NOTE: the source keeps logging its own requests; what was copied is among its rows
+    with sqlite3.connect(Path(source.app.data_dir) / "auxiliary.db") as conn:
+        want = set(conn.execute("SELECT id, level, message, data, created FROM _logs").fetchall())
+    assert set(got) <= want
+
+
+# ---- refusals ---------------------------------------------------------------------------------
+
+
+def test_dry_run_writes_nothing(source: Served, databases: Databases, tmp_path: Path) -> None:
+    url = databases.server.new_database()
+    result = cli("db", "copy", "--dir", source.app.data_dir, "--to", url, "--dry-run", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "nothing was written" in result.stdout
+    assert pg_tables(url) == set()
+    databases.drop(url)
+
+
+def test_existing_app_refused_then_forced(source: Served, copied: Any, databases: Databases, tmp_path: Path) -> None:
+    url = databases.server.new_database()
+    first = cli("db", "copy", "--dir", source.app.data_dir, "--to", url, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    again = cli("db", "copy", "--dir", source.app.data_dir, "--to", url, cwd=tmp_path)
+    assert again.returncode == 2
+    assert "already holds a pybase app" in again.stderr and "--force" in again.stderr
+    assert "Traceback" not in again.stderr
+    pg_rows(url, "SELECT 1")  # still reachable, untouched
+    with psycopg.connect(url.replace("postgres://", "postgresql://"), autocommit=True) as conn:
+        conn.execute("DELETE FROM posts WHERE title = 'Post 3'")
+        conn.execute("CREATE TABLE keep_me (x int)")
+    forced = cli("db", "copy", "--dir", source.app.data_dir, "--to", url, "--force", cwd=tmp_path)
+    assert forced.returncode == 0, forced.stderr
+    assert "--force: replaced" in forced.stdout
+    assert pg_rows(url, "SELECT count(*) FROM posts")[0][0] == 24
+    assert "keep_me" in pg_tables(url)  # what pybase did not create stays
+    databases.drop(url)
+
+
+def test_foreign_table_named_like_a_collection_refused(source: Served, databases: Databases, tmp_path: Path) -> None:
+    url = databases.server.new_database()
+    with psycopg.connect(url.replace("postgres://", "postgresql://"), autocommit=True) as conn:
+        conn.execute("CREATE TABLE posts (x int)")
+    for extra in ([], ["--force"]):
+        result = cli("db", "copy", "--dir", source.app.data_dir, "--to", url, *extra, cwd=tmp_path)
+        assert result.returncode == 2
+        assert "tables pybase did not create" in result.stderr and "posts" in result.stderr
+    assert pg_tables(url) == {"posts"}
+    databases.drop(url)
+
+
+def test_view_that_cannot_be_carried_over_named_before_any_write(databases: Databases, tmp_path: Path) -> None:
+    srv = start_server(tmp_path / "app", None)
+    try:
+        su = srv.app.new_record("_superusers", {"email": SUPERUSER_EMAIL})
+        su.set_password_plain("password", PASSWORD)
+        srv.app.save(su)
+        headers = {"Authorization": srv.token("superuser")}
+        _ok(srv.request("POST", "/api/collections", headers=headers, json={
+            "name": "notes", "type": "base", "fields": [{"name": "body", "type": "text"}]}))
+        _ok(srv.request("POST", "/api/collections/notes/records", headers=headers, json={"body": "hi"}))
+        # SQLite's julianday() has no Postgres counterpart (and sqlglot leaves it as it is)
+        _ok(srv.request("POST", "/api/collections", headers=headers, json={
+            "name": "note_ages", "type": "view",
+            "viewQuery": "SELECT id, julianday(body) AS age FROM notes"}))
+    finally:
+        srv.stop()
+    url = databases.server.new_database()
+    result = cli("db", "copy", "--dir", str(tmp_path / "app" / "pb_data"), "--to", url, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "note_ages" in result.stderr and "julianday" in result.stderr
+    assert "cannot be carried over" in result.stderr and "nothing was written" in result.stderr
+    assert "notes " not in result.stderr  # no progress: no row was copied
+    assert pg_tables(url) == set()
+    databases.drop(url)
+
+
+BAD_INPUT = [
+    ("not a postgres URL", ["--to", "mysql://u:p@127.0.0.1/db"], "must be a Postgres URL"),
+    ("a plain path", ["--to", "/tmp/data.db"], "must be a Postgres URL"),
+    ("unreachable server", ["--to", "postgres://u:secret@127.0.0.1:1/db"], "cannot connect to postgres://u:***@127.0.0.1:1/db"),
+    ("no --to", [], "the following arguments are required: --to"),
+]
+
+
+@pytest.mark.parametrize(("name", "args", "message"), BAD_INPUT, ids=[row[0] for row in BAD_INPUT])
+def test_bad_input(source: Served, tmp_path: Path, name: str, args: list[str], message: str) -> None:
+    result = cli("db", "copy", "--dir", source.app.data_dir, *args, cwd=tmp_path)
+    assert result.returncode == 2, result
+    assert message in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "secret" not in result.stderr
+
+
+def test_missing_app_not_an_app_and_wrong_password(source: Served, databases: Databases, tmp_path: Path) -> None:
+    url = databases.server.new_database()
+    result = cli("db", "copy", "--dir", str(tmp_path / "nothing"), "--to", url, cwd=tmp_path)
+    assert result.returncode == 2 and "no pybase app in" in result.stderr
+    (tmp_path / "app").mkdir()
+    sqlite3.connect(tmp_path / "app" / "data.db").execute("CREATE TABLE _collections (id TEXT)").connection.close()
+    result = cli("db", "copy", "--dir", str(tmp_path / "app"), "--to", url, cwd=tmp_path)
+    assert result.returncode == 2 and "is not a pybase database (no _params, _migrations table)" in result.stderr
+    wrong = url.replace("pybase:pybase@", "pybase:wrong@")
+    result = cli("db", "copy", "--dir", source.app.data_dir, "--to", wrong, cwd=tmp_path)
+    assert result.returncode == 2 and "cannot connect to" in result.stderr and "password authentication failed" in result.stderr
+    assert ":wrong@" not in result.stderr
+    result = cli("db", "--dir", str(tmp_path / "app"), cwd=tmp_path)
+    assert result.returncode == 2 and "missing db action" in result.stderr
+    assert pg_tables(url) == set()
+    databases.drop(url)
