@@ -284,7 +284,7 @@ class PyBase:
         from pybase.workers import worker_context
 
         ctx = worker_context()
-        runtime = None
+        runtime: Any = None
         if ctx is not None:
             from pybase.workers.worker import WorkerRuntime, die_with_parent
 
@@ -293,6 +293,12 @@ class PyBase:
             self.worker_runtime = runtime
             if self.core.restart is not None:
                 self.core.restart = lambda stop=self.core.restart: runtime.restart_all(stop)
+        elif self.core.database_url:
+            from pybase.workers.cluster import ClusterRuntime
+
+            # NOTE: every process serving a Postgres database is a node of its cluster.
+            runtime = ClusterRuntime(self.core)
+            self.worker_runtime = runtime
         wsgi = self.wsgi()
         served: Any = wsgi if runtime is None else runtime.wrap(wsgi)
         sockets = [ctx.listen_socket()] if ctx is not None else None

@@ -318,6 +318,8 @@ def _serve(app: PyBase, config: Config) -> int:
         raise CliError(f"cannot listen on {config.http}: {_reason(ex)}") from ex
     except ClusterError as ex:
         raise CliError(str(ex)) from ex
+    except ClusterError as ex:
+        raise CliError(str(ex)) from ex
     if app.core.backups.pending_restore is not None:
         if worker_context() is not None:
             # NOTE: a worker restores once the others are gone; the supervisor restarts them all.

@@ -25,6 +25,10 @@ RATE_LIMIT_FILE = ".pybase_ratelimits"
 ALIVE_LOCK_FILE = ".pybase_alive.lock"  # every worker holds it shared while it runs
 
 
+class ClusterError(RuntimeError):
+    """A node of a Postgres cluster must not run as configured (said at start, before serving)."""
+
+
 @dataclass(frozen=True)
 class WorkerContext:
     """What the supervisor told this worker through its environment."""

@@ -29,6 +29,7 @@ from pybase.workers.context import (
 
 if TYPE_CHECKING:
     from pybase.core.app import App
+    from pybase.workers.cluster import ClusterRuntime
 
 log = logging.getLogger("pybase.workers")
 
@@ -109,9 +110,15 @@ class WorkerRuntime:
         self._leader_lock = ProcessLock(os.path.join(data, LEADER_LOCK_FILE))
         self._on_leader: list[Callable[[], Any]] = []
         self._stop = threading.Event()
-        for verb in ("Create", "Update", "Delete"):
-            app.hooks[f"onModel{verb}Execute"].bind(self._bump_on_change, id="__pybaseWorkerGeneration__", priority=-98)
+        #: on Postgres every worker is a node of the database's cluster (pybase.workers.cluster):
+        #: changes, cache invalidation, subscribe requests and leadership go through Postgres; the
+        #: supervisor's hub only carries the workers' lifecycle
+        self.cluster: ClusterRuntime | None = None
+        if not app.database_url:
+            for verb in ("Create", "Update", "Delete"):
+                app.hooks[f"onModel{verb}Execute"].bind(self._bump_on_change, id="__pybaseWorkerGeneration__", priority=-98)
         bus = ProcessBus(ctx.bus_address, self.counters, self._resolve, ctx.name)
+        self.hub_bus = bus
         bus.client.on_call = self._answer
         bus.on_other_frame = self._supervisor_frame
         self._after_banner: list[Callable[[], Any]] = []
@@ -125,6 +132,10 @@ class WorkerRuntime:
         self._clients_lock = threading.Lock()
         self.counters.set(self._clients_slot, 0)
         broker.on_clients_changed = self._clients_changed
+        if app.database_url:
+            from pybase.workers.cluster import ClusterRuntime
+
+            self.cluster = ClusterRuntime(app)
 
     def _clients_changed(self, delta: int) -> None:
         """Count this worker's realtime clients in its slot of the shared page: the bus
@@ -173,6 +184,9 @@ class WorkerRuntime:
 
     def refresh_if_stale(self) -> None:
         """Reload collections and settings when another worker changed them (a memory read)."""
+        if self.cluster is not None:
+            self.cluster.refresh_if_stale()
+            return
         if self.counters.get(GENERATION) == self._seen:
             return
         with self._refresh_lock:
@@ -217,19 +231,23 @@ class WorkerRuntime:
 
     def ready(self) -> None:
         """Tell the supervisor this worker serves."""
-        bus = self.app.event_bus
-        if isinstance(bus, ProcessBus):
-            bus.client.send({"t": "ready", "pid": os.getpid()})
+        self.hub_bus.client.send({"t": "ready", "pid": os.getpid()})
 
     # ---- leadership (crons, WAL checkpoints) ----------------------------------------------------
 
     def when_leader(self, callback: Callable[[], Any]) -> None:
         """Run ``callback`` once this worker leads (now, or when the leader before it goes)."""
+        if self.cluster is not None:
+            self.cluster.when_leader(callback)
+            return
         self._on_leader.append(callback)
         if self.leader:
             callback()
 
     def start(self) -> None:
+        if self.cluster is not None:
+            self.cluster.start()
+            return
         if not self._try_lead():
             threading.Thread(target=self._wait_to_lead, name="pybase-leader-wait", daemon=True).start()
 
@@ -252,15 +270,15 @@ class WorkerRuntime:
         """A backup restore: the supervisor stops the other workers, this one stops serving; the
         restore then waits until it is alone (:func:`wait_alone`) and the supervisor starts
         every worker again on the restored data."""
-        bus = self.app.event_bus
-        if isinstance(bus, ProcessBus):
-            bus.client.send({"t": "exclusive", "pid": os.getpid()})
+        self.hub_bus.client.send({"t": "exclusive", "pid": os.getpid()})
         stop()
 
     def close(self) -> None:
         self._stop.set()
         with contextlib.suppress(OSError):
             os.close(self._alive)  # NOTE: releases this worker's shared lock
-        self.app.event_bus.close()
+        if self.cluster is not None:
+            self.cluster.close()
+        self.hub_bus.close()
         self._leader_lock.close()
         self.counters.close()

@@ -95,7 +95,11 @@ class RecordBroadcaster:
                 if action == "delete":
                     with self._lock:
                         change.prepared = self._pending_deletes.pop((record.collection.id, record.id), None)
-                self.app.db.on_commit_locked(lambda: self.bus.publish(change))
+                # NOTE: a bus between nodes (Postgres NOTIFY) sends it inside the transaction,
+                # so it is delivered on commit only and in commit order.
+                in_transaction = getattr(self.bus, "publish_in_transaction", None)
+                if in_transaction is None or not in_transaction(change):
+                    self.app.db.on_commit_locked(lambda: self.bus.publish(change))
             return result
 
         return handler

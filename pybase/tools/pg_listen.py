@@ -1,0 +1,96 @@
+"""Postgres LISTEN on a dedicated connection, notifications handed over in arrival order.
+
+Postgres delivers the notifications of committed transactions in commit order to every
+session listening on their channel; :class:`Listener` keeps one such session per process and
+calls ``on_notify(channel, payload)`` for each, on its own thread, in that order. A lost
+connection is opened again (``on_reconnect`` is told: what was sent meanwhile is lost).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+log = logging.getLogger("pybase.cluster")
+
+RECONNECT_SECONDS = 1.0
+POLL_SECONDS = 0.5
+
+
+def libpq_url(url: str) -> str:
+    """``postgres://`` / ``postgresql+psycopg://`` as the ``postgresql://`` libpq reads."""
+    _scheme, _, rest = url.partition("://")
+    return "postgresql://" + rest
+
+
+def connect(url: str, application_name: str = "pybase") -> Any:
+    """A new autocommit psycopg connection to ``url``."""
+    import psycopg
+
+    return psycopg.connect(libpq_url(url), autocommit=True, application_name=application_name)
+
+
+class Listener:
+    """One connection listening on ``channels``; notifications go to ``on_notify`` in order."""
+
+    def __init__(
+        self,
+        url: str,
+        channels: list[str],
+        on_notify: Callable[[str, str], Any],
+        on_reconnect: Callable[[], Any] | None = None,
+        name: str = "pybase-listen",
+    ) -> None:
+        self.url = url
+        self.channels = list(channels)
+        self.on_notify = on_notify
+        self.on_reconnect = on_reconnect
+        self._stop = threading.Event()
+        self._conn: Any = self._open()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def _open(self) -> Any:
+        conn = connect(self.url, "pybase-listen")
+        for channel in self.channels:
+            conn.execute(f'LISTEN "{channel}"')
+        return conn
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            conn = self._conn
+            try:
+                if conn is None:
+                    conn = self._conn = self._open()
+                    log.warning("cluster: LISTEN connection open again; notifications sent meanwhile were lost")
+                    if self.on_reconnect is not None:
+                        self.on_reconnect()
+                for notify in conn.notifies(timeout=POLL_SECONDS):
+                    try:
+                        self.on_notify(notify.channel, notify.payload)
+                    except Exception:  # noqa: BLE001 - one bad notification must not stop the others
+                        log.exception("cluster: failed to handle a notification on %s", notify.channel)
+                    if self._stop.is_set():
+                        break
+            except Exception as ex:  # noqa: BLE001 - the connection broke: open it again
+                if self._stop.is_set():
+                    return
+                log.warning("cluster: LISTEN connection lost (%s); opening it again", ex)
+                self._close_conn()
+                self._stop.wait(RECONNECT_SECONDS)
+
+    def _close_conn(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout=POLL_SECONDS * 4)
+        self._close_conn()

@@ -1,0 +1,324 @@
+"""Several nodes on one Postgres (``pybase serve --db postgres://...`` on many processes/machines).
+
+Every process serving a Postgres database is a node of the cluster of that database; nothing
+needs configuring. Each node keeps two connections of its own:
+
+- a LISTEN connection (:class:`pybase.tools.pg_listen.Listener`): record changes
+  (``pybase_changes``, :mod:`pybase.core.realtime.bus_postgres`), "collections or settings
+  changed" (``pybase_generation``: a local counter is bumped, the next request reloads, as
+  between workers), and calls addressed to this node (``pybase_node_<id>``: a realtime
+  subscribe request taken by another node for a client whose stream this node holds);
+- a lock connection holding advisory locks: a shared one saying "a node with this file
+  storage runs" (a second storage refuses to start while the files are local) and, on the
+  leader, the leader lock (crons run on one node; its death frees the lock and another node
+  takes over within :data:`LEADER_RETRY_SECONDS`).
+
+Rate limits stay per node (see README "Outgrowing one box" for why); with ``--workers N``
+each worker is a node, and the workers of one machine still share their rate-limit windows.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import socket
+import threading
+import zlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from pybase.core.errors import ValidationError
+from pybase.core.realtime import AUTH_KEY, IP_KEY
+from pybase.core.realtime.bus_postgres import CHANGES_CHANNEL, PostgresBus
+from pybase.core.records import Record
+from pybase.store.notify import create_spill_table, notify, received
+from pybase.tools.pg_listen import Listener, connect
+from pybase.tools.security import random_string
+from pybase.workers.context import ClusterError
+
+if TYPE_CHECKING:
+    from pybase.core.app import App
+
+__all__ = ["ClusterError", "ClusterRuntime"]
+
+log = logging.getLogger("pybase.cluster")
+
+GENERATION_CHANNEL = "pybase_generation"
+NODE_CHANNEL = "pybase_node_"
+NODE_ID_LENGTH = 8
+LEADER_KEY = 7246600  # pg_try_advisory_lock: the node running the crons
+STORAGE_KEY = 7246601  # pg_advisory_lock_shared(STORAGE_KEY, <storage>): a node per file storage
+LEADER_RETRY_SECONDS = 1.0
+CALL_SECONDS = 5.0
+
+_LIVE_STORAGES = (
+    "SELECT count(DISTINCT objid) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+    "AND classid::bigint = %s AND objsubid = 2 AND objid::bigint <> %s "
+    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
+
+
+def storage_id(data_dir: str) -> int:
+    """Which local file storage a node has: this machine's ``data_dir`` (workers share it)."""
+    return zlib.crc32(f"{socket.gethostname()}:{os.path.abspath(data_dir)}".encode()) & 0x7FFFFFFF
+
+
+def local_storage_message(others: int) -> str:
+    return (
+        f"{others} other pybase node(s) with another data directory serve this Postgres database, and file "
+        "storage is local (pb_data/storage): the nodes would not see each other's files. Turn on S3 storage "
+        "in the settings (Settings > Files storage) before starting more nodes, or run one node."
+    )
+
+
+class _NodeClients:
+    """The broker's view of the clients other nodes hold (a client id starts with its node's id)."""
+
+    def __init__(self, runtime: ClusterRuntime) -> None:
+        self.runtime = runtime
+
+    def owner(self, client_id: str) -> str | None:
+        owner = client_id[:NODE_ID_LENGTH]
+        return owner if len(client_id) > NODE_ID_LENGTH and owner != self.runtime.node else None
+
+    def lookup(self, client_id: str) -> dict[str, Any] | None:
+        owner = self.owner(client_id)
+        if owner is None:
+            return None
+        found = self.runtime.call(owner, {"op": "lookup", "client": client_id})
+        return found if isinstance(found, dict) else None
+
+    def apply(self, client_id: str, auth: list[str] | None, topics: list[str]) -> bool:
+        owner = self.owner(client_id)
+        if owner is None:
+            return False
+        return bool(self.runtime.call(owner, {"op": "apply", "client": client_id, "auth": auth, "topics": topics}))
+
+
+class ClusterRuntime:
+    """This process as one node of the database's cluster; see the module docstring."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        db = app.db
+        self.node = random_string(NODE_ID_LENGTH, "abcdefghijklmnopqrstuvwxyz0123456789")
+        with db.write() as conn:
+            create_spill_table(conn)
+        self._generation = 0
+        self._seen = 0
+        self._refresh_lock = threading.Lock()
+        self._calls: dict[int, list[Any]] = {}
+        self._call_ids = itertools.count(1)
+        self._stop = threading.Event()
+        self.leader = False
+        self._on_leader: list[Callable[[], Any]] = []
+        self._lock_conn_lock = threading.Lock()
+        self._lock_conn: Any = connect(db.url, f"pybase-node-{self.node}")
+        self.storage = storage_id(app.data_dir)
+        try:
+            self._join()
+        except BaseException:
+            self._lock_conn.close()
+            raise
+        for verb in ("Create", "Update", "Delete"):
+            app.hooks[f"onModel{verb}Execute"].bind(self._changed, id="__pybaseClusterGeneration__", priority=-98)
+        app.hooks["onSettingsUpdateRequest"].bind(self._check_settings, id="__pybaseClusterStorage__", priority=-99)
+        self.bus = PostgresBus(db, self.node, self._resolve)
+        app.event_bus = self.bus
+        broker = app.subscriptions_broker()
+        broker.id_prefix = self.node
+        broker.remote = _NodeClients(self)
+        self.listener = Listener(
+            db.url, [CHANGES_CHANNEL, GENERATION_CHANNEL, NODE_CHANNEL + self.node], self._notified, self._reconnected,
+        )
+
+    # ---- joining: one file storage unless it is S3 ------------------------------------------------
+
+    def _s3_on(self) -> bool:
+        return bool((self.app.settings_store.live().get("s3") or {}).get("enabled"))
+
+    def other_storages(self) -> int:
+        """How many other local file storages (data dirs) have a node serving right now."""
+        with self._lock_conn_lock:
+            row = self._lock_conn.execute(_LIVE_STORAGES, (STORAGE_KEY, self.storage)).fetchone()
+        return int(row[0]) if row else 0
+
+    def _join(self) -> None:
+        with self._lock_conn_lock:
+            self._lock_conn.execute("SELECT pg_advisory_lock_shared(%s, %s)", (STORAGE_KEY, self.storage))
+        others = self.other_storages()
+        if others and not self._s3_on():
+            raise ClusterError(local_storage_message(others))
+        if others:
+            log.info("cluster: node %s joins %d other node(s) (file storage: S3)", self.node, others)
+
+    def _check_settings(self, e: Any) -> Any:
+        new = e.new_settings
+        s3 = (new.get("s3") if new is not None else None) or {}
+        if not s3.get("enabled") and self._s3_on():
+            others = self.other_storages()
+            if others:
+                raise ValidationError(
+                    {"s3": {"enabled": {"code": "validation_cluster_storage", "message": local_storage_message(others)}}},
+                )
+        return e.next()
+
+    # ---- collections and settings changed on another node --------------------------------------
+
+    def _changed(self, e: Any) -> Any:
+        result = e.next()
+        if not isinstance(e.model, Record):  # a collection or the settings
+            with self.app.db.write() as conn:  # NOTE: joins the transaction: sent on commit only
+                notify(conn, GENERATION_CHANNEL, self.node)
+        return result
+
+    def refresh_if_stale(self) -> None:
+        """Reload collections and settings when another node changed them (a memory read)."""
+        if self._generation == self._seen:
+            return
+        with self._refresh_lock:
+            current = self._generation
+            if current == self._seen:
+                return
+            self.app.registry.reload()
+            self.app.settings_store.reload()
+            self._seen = current
+
+    def _reconnected(self) -> None:
+        self._generation += 1  # NOTE: a change may have been missed while disconnected
+
+    def _resolve(self, collection_id: str, values: dict[str, Any]) -> Record | None:
+        """A record another node wrote, from its values by field name (database form)."""
+        self.refresh_if_stale()
+        collection = self.app.registry.find(collection_id)
+        if collection is None:
+            return None
+        try:
+            row = [values[column.name] for column in collection.table.columns]
+        except KeyError:
+            return None  # NOTE: written under another version of the collection
+        return Record.from_row(collection, row, self.app.records)
+
+    def wrap(self, wsgi: Callable[..., Any]) -> Callable[..., Any]:
+        """The WSGI app, checking first whether another node changed collections or settings."""
+        refresh = self.refresh_if_stale
+
+        def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+            refresh()
+            return wsgi(environ, start_response)
+
+        return app
+
+    # ---- notifications ------------------------------------------------------------------------------
+
+    def _notified(self, channel: str, payload: str) -> None:
+        if channel == GENERATION_CHANNEL:
+            if payload != self.node:
+                self._generation += 1
+            return
+        if payload.startswith("@"):
+            with self.app.db.read_engine.connect() as conn:
+                text = received(conn, payload)
+            if text is None:
+                log.warning("cluster: a spilled notification on %s was pruned before it was read", channel)
+                return
+            payload = text
+        frame = orjson.loads(payload)
+        if channel == CHANGES_CHANNEL:
+            self.bus.arrived(frame)
+        elif frame.get("t") == "call":
+            answer = self._answer(frame.get("b"))
+            self._send(NODE_CHANNEL + str(frame.get("from", "")), {"t": "reply", "id": frame.get("id"), "b": answer})
+        elif frame.get("t") == "reply":
+            waiting = self._calls.get(int(frame.get("id") or 0))
+            if waiting is not None:
+                waiting[1] = frame.get("b")
+                waiting[0].set()
+
+    def _send(self, channel: str, frame: dict[str, Any]) -> None:
+        with self.app.db.read_engine.connect() as conn:  # NOTE: autocommit: sent at once
+            notify(conn, channel, orjson.dumps(frame, default=str).decode())
+
+    def call(self, node: str, body: Any, timeout: float = CALL_SECONDS) -> Any:
+        """Ask ``node`` (a realtime client it holds); None when it does not answer in time."""
+        call_id = next(self._call_ids)
+        waiting: list[Any] = [threading.Event(), None]
+        self._calls[call_id] = waiting
+        try:
+            self._send(NODE_CHANNEL + node, {"t": "call", "id": call_id, "from": self.node, "b": body})
+            waiting[0].wait(timeout)
+            return waiting[1]
+        finally:
+            self._calls.pop(call_id, None)
+
+    def _answer(self, body: Any) -> Any:
+        """A subscribe request another node took for a client whose stream this node holds."""
+        if not isinstance(body, dict):
+            return None
+        client = self.app.subscriptions_broker().client_by_id(str(body.get("client", "")))
+        if client is None:
+            return None
+        if body.get("op") == "lookup":
+            auth = client.get(AUTH_KEY)
+            return {"ip": client.get(IP_KEY) or "", "auth": [auth.collection.id, auth.id] if auth is not None else None}
+        if body.get("op") == "apply":
+            ref = body.get("auth")
+            if ref:
+                self.refresh_if_stale()
+                try:
+                    client.set(AUTH_KEY, self.app.find_record_by_id(str(ref[0]), str(ref[1])))
+                except Exception:  # noqa: BLE001 - deleted meanwhile: a guest
+                    client.unset(AUTH_KEY)
+            else:
+                client.unset(AUTH_KEY)
+            client.set_subscriptions([str(t) for t in body.get("topics") or []])
+            return True
+        return None
+
+    # ---- leadership (crons) ---------------------------------------------------------------------
+
+    def when_leader(self, callback: Callable[[], Any]) -> None:
+        """Run ``callback`` once this node leads (now, or when the leader before it goes)."""
+        self._on_leader.append(callback)
+        if self.leader:
+            callback()
+
+    def start(self) -> None:
+        if not self._try_lead():
+            threading.Thread(target=self._wait_to_lead, name="pybase-leader-wait", daemon=True).start()
+
+    def _try_lead(self) -> bool:
+        try:
+            with self._lock_conn_lock:
+                row = self._lock_conn.execute("SELECT pg_try_advisory_lock(%s)", (LEADER_KEY,)).fetchone()
+        except Exception as ex:  # noqa: BLE001 - Postgres away: try again later
+            log.warning("cluster: cannot ask for the leader lock: %s", ex)
+            return False
+        if not row or not row[0]:
+            return False
+        self.leader = True
+        log.info("cluster: node %s (pid %d) runs the crons", self.node, os.getpid())
+        for callback in self._on_leader:
+            callback()
+        return True
+
+    def _wait_to_lead(self) -> None:
+        while not self._stop.wait(LEADER_RETRY_SECONDS):
+            if self._try_lead():
+                return
+
+    def ready(self) -> None:
+        """Nothing to tell: a node has no supervisor."""
+
+    def close(self) -> None:
+        self._stop.set()
+        self.listener.close()
+        self.bus.close()
+        with self._lock_conn_lock:
+            try:
+                self._lock_conn.close()  # NOTE: frees the leader and storage locks
+            except Exception:  # noqa: BLE001
+                pass

@@ -1,0 +1,263 @@
+"""Three ``pybase serve --db postgres://...`` processes on one Postgres and one S3 (issue #17).
+
+The nodes are real processes on loopback ports, each with its own pb_data (as on three
+machines); the Postgres server is tests/pg.py's, the S3 endpoint moto's. One module-scoped
+cluster serves every test, in file order: what the earlier tests left is what the later ones see.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.realtime.sse import SseClient
+from tests.s3_server import make_bucket, moto_endpoint, s3_settings  # noqa: F401 - the fixture
+from tests.test_hardening import EMAIL, ENV, PASSWORD, Served, _wait_banner
+
+BUCKET = "pybase-cluster"
+
+
+class Cluster:
+    """The nodes of one Postgres database, started one by one."""
+
+    def __init__(self, root: Path, url: str) -> None:
+        self.root = root
+        self.url = url
+        self.nodes: list[Served] = []
+        self._files: list[Any] = []
+
+    def start(self, name: str, *, check: bool = True) -> Served | subprocess.CompletedProcess[str]:
+        """A node with its own data dir (as another machine would have)."""
+        home = self.root / name
+        home.mkdir(exist_ok=True)
+        data = home / "pb_data"
+        args = ["--http", "127.0.0.1:0", "--dir", str(data), "--db", self.url, "--workers", "1"]
+        if not check:
+            return subprocess.run(
+                [sys.executable, "-m", "pybase", "serve", *args], cwd=home, env=ENV, capture_output=True, text=True, timeout=60,
+            )
+        log = home / "server.log"
+        err, out = open(log, "w"), open(home / "stdout.log", "w+")  # noqa: SIM115 - closed in stop()
+        self._files += [err, out]
+        proc = subprocess.Popen([sys.executable, "-m", "pybase", "serve", *args], cwd=home, env=ENV, stdout=out, stderr=err, text=True)
+        node = Served(proc, _wait_banner(home / "stdout.log", proc), log)
+        self.nodes.append(node)
+        return node
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            if node.proc.poll() is None:
+                node.proc.kill()
+            node.proc.wait(10)
+        for handle in self._files:
+            handle.close()
+
+
+def _token(base: str) -> dict[str, str]:
+    resp = requests.post(
+        f"{base}/api/collections/_superusers/auth-with-password", json={"identity": EMAIL, "password": PASSWORD}, timeout=30
+    )
+    assert resp.status_code == 200, resp.text
+    return {"Authorization": resp.json()["token"]}
+
+
+def _eventually(check: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory, databases: Any, moto_endpoint: str) -> Iterator[Cluster]:  # noqa: F811
+    url = databases.server.new_database()
+    root = tmp_path_factory.mktemp("cluster")
+    subprocess.run(
+        [sys.executable, "-m", "pybase", "superuser", "upsert", EMAIL, PASSWORD, "--dir", str(root / "n1" / "pb_data"), "--db", url],
+        env=ENV, check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    found = Cluster(root, url)
+    try:
+        yield found
+    finally:
+        found.stop()
+        databases.drop(url)
+
+
+def test_a_second_node_with_local_file_storage_refuses_to_start(cluster: Cluster) -> None:
+    first = cluster.start("n1")
+    assert isinstance(first, Served)
+    refused = cluster.start("refused", check=False)
+    assert isinstance(refused, subprocess.CompletedProcess)
+    assert refused.returncode != 0
+    assert "file storage is local" in refused.stderr and "S3" in refused.stderr, refused.stderr
+
+
+def test_with_s3_storage_three_nodes_serve(cluster: Cluster, moto_endpoint: str) -> None:  # noqa: F811
+    first = cluster.nodes[0]
+    make_bucket(moto_endpoint, BUCKET)
+    su = _token(first.base)
+    resp = requests.patch(f"{first.base}/api/settings", json={"s3": s3_settings(moto_endpoint, BUCKET)}, headers=su, timeout=30)
+    assert resp.status_code == 200, resp.text
+    cluster.start("n2")
+    cluster.start("n3")
+    for node in cluster.nodes:
+        assert requests.get(f"{node.base}/api/health", timeout=10).status_code == 200
+    # NOTE: while other nodes run, S3 cannot be turned off (their files would split).
+    resp = requests.patch(f"{first.base}/api/settings", json={"s3": {"enabled": False}}, headers=su, timeout=30)
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["data"]["s3"]["enabled"]["code"] == "validation_cluster_storage"
+
+
+def test_a_collection_made_on_one_node_is_seen_by_the_others(cluster: Cluster) -> None:
+    n1, n2, n3 = cluster.nodes
+    body = {"name": "notes", "type": "base", "listRule": "", "viewRule": "", "createRule": "", "updateRule": "",
+            "fields": [{"name": "t", "type": "text", "max": 100000}, {"name": "n", "type": "number"},
+                       {"name": "doc", "type": "file", "maxSelect": 1}]}  # fmt: skip
+    resp = requests.post(f"{n3.base}/api/collections", json=body, headers=_token(n3.base), timeout=30)
+    assert resp.status_code == 200, resp.text
+    for node in (n1, n2):
+        # NOTE: the other nodes learn it by a notification (a millisecond or so after the commit).
+        assert _eventually(lambda node=node: requests.get(f"{node.base}/api/collections/notes/records", timeout=10).status_code == 200)
+    # a field added on n1: a record written with it through n2 right after
+    fields = [*resp.json()["fields"], {"name": "extra", "type": "text"}]
+    resp = requests.patch(f"{n1.base}/api/collections/notes", json={"fields": fields}, headers=_token(n1.base), timeout=30)
+    assert resp.status_code == 200, resp.text
+    assert _eventually(
+        lambda: requests.post(f"{n2.base}/api/collections/notes/records", json={"extra": "x"}, timeout=10).json().get("extra") == "x"
+    )
+
+
+def test_a_file_uploaded_on_one_node_is_served_by_another(cluster: Cluster) -> None:
+    n1, n2, _n3 = cluster.nodes
+    resp = requests.post(f"{n1.base}/api/collections/notes/records", files={"doc": ("a.txt", b"hello cluster")}, timeout=30)
+    assert resp.status_code == 200, resp.text
+    record = resp.json()
+    got = requests.get(f"{n2.base}/api/files/notes/{record['id']}/{record['doc']}", timeout=30)
+    assert got.status_code == 200 and got.content == b"hello cluster"
+
+
+def test_realtime_across_nodes_in_commit_order(cluster: Cluster) -> None:
+    n1, n2, n3 = cluster.nodes
+    stream = SseClient(n2.base)
+    try:
+        # NOTE: the subscribe request lands on another node than the stream's (as behind a load
+        # balancer): it is forwarded to n2 through Postgres.
+        resp = requests.post(f"{n1.base}/api/realtime", json={"clientId": stream.client_id, "subscriptions": ["notes/*"]}, timeout=10)
+        assert resp.status_code == 204, resp.text
+        created = requests.post(f"{n3.base}/api/collections/notes/records", json={"t": "from n3", "n": 0}, timeout=10).json()
+        event = stream.next(10)
+        assert event is not None and event.name == "notes/*"
+        assert event.data["action"] == "create" and event.data["record"]["id"] == created["id"]
+        # updates of one record through every node, one after the other: delivered in that order
+        for i in range(1, 10):
+            node = cluster.nodes[i % 3]
+            resp = requests.patch(f"{node.base}/api/collections/notes/records/{created['id']}", json={"n": i}, timeout=10)
+            assert resp.status_code == 200, resp.text
+        seen = [stream.next(10).data["record"]["n"] for _ in range(1, 10)]
+        assert seen == list(range(1, 10))
+        # a row past NOTIFY's 8000 bytes travels through the spill table
+        big = "x" * 20000
+        requests.post(f"{n1.base}/api/collections/notes/records", json={"t": big}, timeout=10).raise_for_status()
+        event = stream.next(10)
+        assert event.data["record"]["t"] == big
+        # the subscription itself can be read back where the stream is
+        resp = requests.post(f"{n3.base}/api/realtime", json={"clientId": stream.client_id, "subscriptions": []}, timeout=10)
+        assert resp.status_code == 204
+        requests.post(f"{n1.base}/api/collections/notes/records", json={"t": "unseen"}, timeout=10).raise_for_status()
+        stream.expect_none(0.5)
+    finally:
+        stream.close()
+
+
+def test_a_subscribe_request_for_an_unknown_client_is_404(cluster: Cluster) -> None:
+    n1 = cluster.nodes[0]
+    resp = requests.post(f"{n1.base}/api/realtime", json={"clientId": "zzzzzzzzmissing00000000000000000000000000", "subscriptions": []}, timeout=30)
+    assert resp.status_code == 404, resp.text
+
+
+def _leaders(cluster: Cluster) -> list[Served]:
+    return [node for node in cluster.nodes if node.log_count("runs the crons")]
+
+
+def test_one_node_runs_the_crons(cluster: Cluster) -> None:
+    assert len(_leaders(cluster)) == 1
+
+
+def test_a_node_killed_under_load_loses_nothing_acknowledged(cluster: Cluster) -> None:
+    leader = _leaders(cluster)[0]
+    survivors = [node for node in cluster.nodes if node is not leader]
+    acknowledged: list[str] = []
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def write(worker: int) -> None:
+        i = 0
+        while not stop.is_set():
+            node = cluster.nodes[(worker + i) % 3]
+            i += 1
+            try:
+                resp = requests.post(f"{node.base}/api/collections/notes/records", json={"t": f"load {worker}-{i}"}, timeout=10)
+            except requests.RequestException:
+                continue  # NOTE: the killed node: not acknowledged
+            if resp.status_code == 200:
+                acknowledged.append(resp.json()["id"])
+            elif node is not leader:
+                failures.append(f"{resp.status_code} {resp.text[:200]}")
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(3)]
+    for thread in threads:
+        thread.start()
+    try:
+        assert _eventually(lambda: len(acknowledged) >= 30, 30)
+        leader.proc.send_signal(signal.SIGKILL)
+        leader.proc.wait(10)
+        count = len(acknowledged)
+        assert _eventually(lambda: len(acknowledged) >= count + 30, 30)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert not failures, failures[:5]
+    # every acknowledged record is there, read through each surviving node
+    for node in survivors:
+        ids: set[str] = set()
+        page = 1
+        while True:
+            resp = requests.get(
+                f"{node.base}/api/collections/notes/records", params={"perPage": 500, "page": page, "fields": "id"}, timeout=30
+            ).json()
+            ids |= {item["id"] for item in resp["items"]}
+            if page >= resp["totalPages"]:
+                break
+            page += 1
+        missing = set(acknowledged) - ids
+        assert not missing, sorted(missing)[:5]
+    # the crons moved to a surviving node
+    assert _eventually(lambda: any(node.log_count("runs the crons") for node in survivors), 15)
+
+
+def test_realtime_still_flows_between_the_survivors(cluster: Cluster) -> None:
+    alive = [node for node in cluster.nodes if node.proc.poll() is None]
+    assert len(alive) == 2
+    a, b = alive
+    stream = SseClient(a.base)
+    try:
+        assert stream.subscribe("notes/*").status_code == 204
+        requests.post(f"{b.base}/api/collections/notes/records", json={"t": "after"}, timeout=10).raise_for_status()
+        event = stream.next(10)
+        assert event.data["record"]["t"] == "after"
+    finally:
+        stream.close()
+
