@@ -51,13 +51,59 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def process_tree(root: int) -> list[int]:
+    """``root`` and its descendants (Linux /proc)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    found, frontier = [root], [root]
+    while frontier:
+        frontier = [pid for pid, parent in parents.items() if parent in frontier]
+        found += frontier
+    return found
+
+
+def postgres_cpu_seconds(root: str) -> float:
+    """CPU time of a Postgres server (postmaster, live backends, and backends that exited)."""
+    try:
+        postmaster = int(Path(root, "data", "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError):
+        return 0.0
+    total = 0
+    for pid in process_tree(postmaster):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+        if pid == postmaster:
+            total += int(fields[13]) + int(fields[14])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def start_throwaway_postgres() -> Any:
+    """A Postgres server in a temp dir on a loopback port, as the tests start one (tests/pg.py)."""
+    sys.path.insert(0, str(HERE.parents[1]))
+    from tests.pg import start_postgres
+
+    return start_postgres()
+
+
 class ServerProc:
     """One server process (PocketBase or pybase) on its own port and temp data dir."""
 
-    def __init__(self, name: str, exe: list[str], workdir: Path, serve_args: list[str] | None = None) -> None:
+    def __init__(self, name: str, exe: list[str], workdir: Path, serve_args: list[str] | None = None,
+                 db_url: str = "", db_root: str = "") -> None:
         self.name = name
         self.exe = exe
         self.serve_args = serve_args or []
+        #: pybase on Postgres: the database URL (--db) and the Postgres server's directory (its CPU)
+        self.db_url = db_url
+        self.db_root = db_root
+        self.db_args = ["--db", db_url] if db_url else []
         self.root = workdir / name  # PocketBase writes <dir>/../pb_migrations: keep parents apart
         self.data_dir = self.root / "pb_data"
         self.root.mkdir(parents=True, exist_ok=True)
@@ -70,14 +116,15 @@ class ServerProc:
 
     def create_superuser(self) -> None:
         subprocess.run(
-            [*self.exe, "superuser", "upsert", EMAIL, PASSWORD, "--dir", str(self.data_dir)],
+            [*self.exe, "superuser", "upsert", EMAIL, PASSWORD, "--dir", str(self.data_dir), *self.db_args],
             check=True, cwd=self.root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120,
         )
 
     def start(self) -> None:
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [*self.exe, "serve", "--http", f"127.0.0.1:{self.port}", "--dir", str(self.data_dir), *self.serve_args],
+            [*self.exe, "serve", "--http", f"127.0.0.1:{self.port}", "--dir", str(self.data_dir), *self.serve_args,
+             *self.db_args],
             cwd=self.root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         log.close()
@@ -130,6 +177,10 @@ class ServerProc:
                 continue
             total += int(fields[11]) + int(fields[12])
         return total / os.sysconf("SC_CLK_TCK")
+
+    def db_cpu_seconds(self) -> float:
+        """CPU time of the Postgres server this pybase uses (0 for SQLite)."""
+        return postgres_cpu_seconds(self.db_root) if self.db_root else 0.0
 
     def rss_mb(self) -> float:
         """Resident memory of the server's processes together (MB)."""
@@ -365,7 +416,7 @@ def prepare(srv: ServerProc, data: bd.Dataset, args: argparse.Namespace) -> dict
         pool_took, pool_ids = seed_pool(srv, data, token, args)
         log(f"seeded {len(pool_ids)} of {len(data.pool)} delete_owner tasks with wrk in {pool_took:.1f}s")
     bd.write_owner_files(srv.tokens_file, data, tokens, pool_ids)
-    index = bd.index_exists(srv.data_dir)
+    index = pg_index_exists(srv.db_url) if srv.db_url else bd.index_exists(srv.data_dir)
     if index is not True:
         log(f"WARNING: index idx_posts_views {'missing' if index is False else 'not checked'} in data.db")
     checks = {}
@@ -378,16 +429,32 @@ def prepare(srv: ServerProc, data: bd.Dataset, args: argparse.Namespace) -> dict
     return {"seed_seconds": round(took, 2), "views_index": index, "checks": checks, "delete_pool": len(pool_ids)}
 
 
+def pg_index_exists(url: str, name: str = "idx_posts_views") -> bool | None:
+    """Whether the Postgres database has the index (None when it can't be read)."""
+    try:
+        import psycopg
+
+        with psycopg.connect(url.replace("postgres://", "postgresql://", 1)) as conn:
+            return conn.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", (name,)).fetchone() is not None
+    except Exception:  # noqa: BLE001 - a check only
+        return None
+
+
 def measure(srv: ServerProc, name: str, ids_file: Path, args: argparse.Namespace, warmup: bool) -> dict[str, Any]:
     if warmup and args.warmup > 0:
         run_wrk(scenario_cmd(name, srv, ids_file, args.threads, args.connections, args.warmup), srv)
-    cpu0 = srv.cpu_seconds()
+    cpu0, db0 = srv.cpu_seconds(), srv.db_cpu_seconds()
     res = run_wrk(scenario_cmd(name, srv, ids_file, args.threads, args.connections, args.duration), srv)
     # Server CPU per request: much less sensitive than req/s to other load on a shared machine.
     res["cpu_ms_per_req"] = round(1000 * (srv.cpu_seconds() - cpu0) / res["requests"], 4) if res["requests"] else None
+    db = ""
+    if srv.db_root:
+        # NOTE: pybase on Postgres: the database's own CPU per request, apart (it would be on another box)
+        res["db_cpu_ms_per_req"] = round(1000 * (srv.db_cpu_seconds() - db0) / res["requests"], 4) if res["requests"] else None
+        db = f" + postgres {res['db_cpu_ms_per_req']} ms/req"
     bad = f"  non-2xx={res['non_2xx']} sock_err={res['socket_errors']}" if res["non_2xx"] or res["socket_errors"] else ""
     print(f"[{srv.name}] {name:12s} {res['rps']:10.1f} req/s  p99 {res['p99_ms']:.2f} ms  "
-          f"cpu {res['cpu_ms_per_req']} ms/req{bad}", flush=True)
+          f"cpu {res['cpu_ms_per_req']} ms/req{db}{bad}", flush=True)
     return res
 
 
@@ -464,6 +531,8 @@ def idle_memory(srv: ServerProc, when: str, measured: dict[str, dict[str, Any]])
 
 
 def fmt_table(rows: list[dict[str, Any]]) -> str:
+    if any(r.get("pybase_pg") for r in rows):
+        return fmt_table_pg(rows)
     head = f"{'scenario':<12} | {'PB req/s':>10} | {'PB p99':>9} | {'pybase req/s':>12} | {'pybase p99':>10} | {'ratio':>6}"
     lines = [head, "-" * len(head)]
     for r in rows:
@@ -480,6 +549,37 @@ def fmt_table(rows: list[dict[str, Any]]) -> str:
         rel = f"  pybase uses {py_c / pb_c:.1f}x PB's CPU" if pb_c and py_c else ""
         lines.append(f"  {r['scenario']:<12} PB {pb_c if pb_c is not None else '-'}  pybase {py_c if py_c is not None else '-'}{rel}")
     return "\n".join(lines)
+
+
+def fmt_table_pg(rows: list[dict[str, Any]]) -> str:
+    """PocketBase, pybase on SQLite and pybase on Postgres side by side."""
+    head = (f"{'scenario':<12} | {'PB req/s':>9} | {'SQLite req/s':>12} | {'PG req/s':>9} | {'PG/SQLite':>9} | {'PG/PB':>6}"
+            f" | {'PB p99':>8} | {'SQLite p99':>10} | {'PG p99':>8}")
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        pg = r.get("pybase_pg") or {}
+        pg_rps = pg.get("rps", 0.0)
+        bad = [name for name in ("pocketbase", "pybase", "pybase_pg") if _errors(r.get(name) or {})]
+        lines.append(
+            f"{r['scenario']:<12} | {r['pb_rps']:>9.1f} | {r['pybase_rps']:>12.1f} | {pg_rps:>9.1f} | "
+            f"{(pg_rps / r['pybase_rps'] if r['pybase_rps'] else 0):>8.2f}x | {(pg_rps / r['pb_rps'] if r['pb_rps'] else 0):>5.2f}x"
+            f" | {r['pb_p99_ms']:>6.2f}ms | {r['pybase_p99_ms']:>8.2f}ms | {pg.get('p99_ms') or 0:>6.2f}ms"
+            + (f"  INVALID: errors on {', '.join(bad)}" if bad else "")
+        )
+    lines.append("")
+    lines.append("CPU per request (ms; lower is better, robust to other load on the machine):")
+    lines.append(f"  {'scenario':<12} {'PB':>8} {'SQLite':>8} {'PG pybase':>10} {'Postgres':>9} {'PG total':>9}")
+    for r in rows:
+        pg = r.get("pybase_pg") or {}
+        py_pg, db = pg.get("cpu_ms_per_req"), pg.get("db_cpu_ms_per_req")
+        total = round(py_pg + db, 4) if py_pg is not None and db is not None else None
+        lines.append(f"  {r['scenario']:<12} {_num(r['pb_cpu_ms_per_req']):>8} {_num(r['pybase_cpu_ms_per_req']):>8} "
+                     f"{_num(py_pg):>10} {_num(db):>9} {_num(total):>9}")
+    return "\n".join(lines)
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 def print_profile(name: str, prof: dict[str, Any]) -> None:
@@ -526,6 +626,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--top", type=int, default=10, help="hotspots to report")
     ap.add_argument("--out", default=str(RESULTS / "latest.json"), help="JSON results file")
     ap.add_argument("--keep", action="store_true", help="keep the temp data dirs")
+    ap.add_argument("--postgres", action="store_true",
+                    help="also run pybase on Postgres (serve --db ...; a throwaway server started as tests/pg.py does, "
+                         "or --postgres-url), beside pybase on SQLite")
+    ap.add_argument("--postgres-url", default="", metavar="URL",
+                    help="with --postgres: an existing, empty Postgres database instead of a throwaway server")
     args = ap.parse_args(argv)
 
     args.records = args.records or (2000 if args.quick else 10_000)
@@ -568,7 +673,32 @@ def build_rows(measured: dict[str, dict[str, Any]], scenarios: list[str]) -> lis
             "pb_cpu_ms_per_req": pb.get("cpu_ms_per_req"), "pybase_cpu_ms_per_req": py.get("cpu_ms_per_req"),
             "pocketbase": pb, "pybase": py,
         })
+        pg = measured.get("pybase_pg", {}).get(name)
+        if pg:
+            rows[-1].update({
+                "pybase_pg": pg, "pybase_pg_rps": pg.get("rps", 0.0),
+                "pg_vs_sqlite": round(pg.get("rps", 0.0) / py_rps, 3) if py_rps else 0.0,
+                "pg_vs_pb": round(pg.get("rps", 0.0) / pb_rps, 3) if pb_rps else 0.0,
+            })
     return rows
+
+
+def make_servers(args: argparse.Namespace, work: Path) -> tuple[list[ServerProc], Any]:
+    """The servers to measure, and the throwaway Postgres started for pybase_pg (or None)."""
+    servers = []
+    if args.only != "pybase":
+        servers.append(ServerProc("pocketbase", [args.pb], work))
+    if args.only != "pocketbase":
+        servers.append(ServerProc("pybase", [*args.pybase.split()], work, serve_args=args.pybase_args.split()))
+    postgres = None
+    if args.postgres and args.only != "pocketbase":
+        url, root = args.postgres_url, ""
+        if not url:
+            postgres = start_throwaway_postgres()
+            url, root = postgres.new_database(), postgres.root
+        servers.append(ServerProc("pybase_pg", [*args.pybase.split()], work, serve_args=args.pybase_args.split(),
+                                  db_url=url, db_root=root))
+    return servers, postgres
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -588,16 +718,14 @@ def main(argv: list[str] | None = None) -> int:
           f"{len(data.notes)} notes, {len(data.tasks)} tasks, {len(data.pool)} delete_owner tasks; wrk -t{args.threads} -c{args.connections} "
           f"-d{args.duration:.0f}s --latency (warm-up {args.warmup:.0f}s)", flush=True)
 
-    servers = []
-    if args.only != "pybase":
-        servers.append(ServerProc("pocketbase", [args.pb], work))
-    if args.only != "pocketbase":
-        servers.append(ServerProc("pybase", [*args.pybase.split()], work, serve_args=args.pybase_args.split()))
+    servers, postgres = make_servers(args, work)
     try:
         measured, profiles = run_all(servers, data, ids_file, args, profile_dir)
     finally:
         for srv in servers:
             srv.stop()
+        if postgres is not None:
+            postgres.stop()
         if not args.keep and not args.profile:
             shutil.rmtree(work, ignore_errors=True)
 
@@ -633,6 +761,8 @@ def main(argv: list[str] | None = None) -> int:
         "checks": {k: v.get("_setup", {}).get("checks") for k, v in measured.items()},
         "results": rows,
         "rss_idle_mb": memory,
+        "pybase_args": args.pybase_args,
+        "postgres": bool(args.postgres),
     }
     if profiles:
         out["profile"] = {k: {kk: vv for kk, vv in v.items() if kk not in ("raw", "svg")} for k, v in profiles.items()}
