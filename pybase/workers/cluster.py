@@ -6,10 +6,13 @@ needs configuring. Each node keeps two connections of its own:
 - a LISTEN connection (:class:`pybase.tools.pg_listen.Listener`): record changes
   (``pybase_changes``, :mod:`pybase.core.realtime.bus_postgres`), "collections or settings
   changed" (``pybase_generation``: a local counter is bumped, the next request reloads, as
-  between workers), and calls addressed to this node (``pybase_node_<id>``: a realtime
-  subscribe request taken by another node for a client whose stream this node holds);
-- a lock connection holding advisory locks: a shared one saying "a node with this file
-  storage runs" (a second storage refuses to start while the files are local) and, on the
+  between workers; the changing node answers only once every other live node confirmed, so
+  the next request anywhere sees the change), and messages addressed to this node
+  (``pybase_node_<id>``: confirmations, and realtime subscribe requests taken by another node
+  for a client whose stream this node holds);
+- a lock connection holding advisory locks: "this node is alive", "a node runs" (counted),
+  "a node with this file storage runs" (a second storage refuses to start while the files
+  are local) and, on the
   leader, the leader lock (crons run on one node; its death frees the lock and another node
   takes over within :data:`LEADER_RETRY_SECONDS`).
 
@@ -24,6 +27,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import zlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -51,9 +55,23 @@ NODE_CHANNEL = "pybase_node_"
 NODE_ID_LENGTH = 8
 LEADER_KEY = 7246600  # pg_try_advisory_lock: the node running the crons
 STORAGE_KEY = 7246601  # pg_advisory_lock_shared(STORAGE_KEY, <storage>): a node per file storage
+NODES_KEY = 7246602  # pg_advisory_lock_shared(NODES_KEY, 0): held by every live node
+NODE_KEY = 7246603  # pg_advisory_lock(NODE_KEY, <node id's crc>): this node is alive
 LEADER_RETRY_SECONDS = 1.0
 CALL_SECONDS = 5.0
+#: how long a collection or settings change waits for the other nodes to say they saw it
+ACK_SECONDS = 2.0
 
+_LIVE_NODES = (
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+    "AND classid::bigint = %s AND objid = 0 AND objsubid = 2 "
+    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
+_NODE_ALIVE = (
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+    "AND classid::bigint = %s AND objid::bigint = %s AND objsubid = 2 "
+    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
 _LIVE_STORAGES = (
     "SELECT count(DISTINCT objid) FROM pg_locks WHERE locktype = 'advisory' AND granted "
     "AND classid::bigint = %s AND objsubid = 2 AND objid::bigint <> %s "
@@ -63,7 +81,11 @@ _LIVE_STORAGES = (
 
 def storage_id(data_dir: str) -> int:
     """Which local file storage a node has: this machine's ``data_dir`` (workers share it)."""
-    return zlib.crc32(f"{socket.gethostname()}:{os.path.abspath(data_dir)}".encode()) & 0x7FFFFFFF
+    return _crc(f"{socket.gethostname()}:{os.path.abspath(data_dir)}")
+
+
+def _crc(text: str) -> int:
+    return zlib.crc32(text.encode()) & 0x7FFFFFFF
 
 
 def local_storage_message(others: int) -> str:
@@ -112,6 +134,7 @@ class ClusterRuntime:
         self._refresh_lock = threading.Lock()
         self._calls: dict[int, list[Any]] = {}
         self._call_ids = itertools.count(1)
+        self._acks: dict[int, list[Any]] = {}
         self._stop = threading.Event()
         self.leader = False
         self._on_leader: list[Callable[[], Any]] = []
@@ -134,6 +157,13 @@ class ClusterRuntime:
         self.listener = Listener(
             db.url, [CHANGES_CHANNEL, GENERATION_CHANNEL, NODE_CHANNEL + self.node], self._notified, self._reconnected,
         )
+        # NOTE: listening from here on; what changed between this node's bootstrap and now is
+        # read by its first request, and the others reload what this node's migrations changed.
+        self._generation += 1
+        with self._lock_conn_lock:
+            self._lock_conn.execute("SELECT pg_advisory_lock_shared(%s, 0)", (NODES_KEY,))
+            self._lock_conn.execute("SELECT pg_advisory_lock(%s, %s)", (NODE_KEY, _crc(self.node)))
+            self._lock_conn.execute("SELECT pg_notify(%s, %s)", (GENERATION_CHANNEL, f"{self.node}:0"))
 
     # ---- joining: one file storage unless it is S3 ------------------------------------------------
 
@@ -168,12 +198,42 @@ class ClusterRuntime:
 
     # ---- collections and settings changed on another node --------------------------------------
 
+    def live_nodes(self) -> int:
+        """How many nodes (this one included) serve the database right now."""
+        with self._lock_conn_lock:
+            row = self._lock_conn.execute(_LIVE_NODES, (NODES_KEY,)).fetchone()
+        return int(row[0]) if row else 1
+
     def _changed(self, e: Any) -> Any:
         result = e.next()
         if not isinstance(e.model, Record):  # a collection or the settings
+            token = next(self._call_ids)
+            self._acks[token] = [threading.Event(), 0]
             with self.app.db.write() as conn:  # NOTE: joins the transaction: sent on commit only
-                notify(conn, GENERATION_CHANNEL, self.node)
+                notify(conn, GENERATION_CHANNEL, f"{self.node}:{token}")
+            self.app.db.on_commit(lambda: self._await_acks(token), on_rollback=lambda: self._acks.pop(token, None))
         return result
+
+    def _await_acks(self, token: int) -> None:
+        """Wait (after the commit, before the answer) until every other node saw the change, so
+        that the next request, whichever node it reaches, reloads first."""
+        waiting = self._acks.get(token)
+        if waiting is None:
+            return
+        try:
+            expected = self.live_nodes() - 1
+            deadline = time.monotonic() + ACK_SECONDS
+            while waiting[1] < expected:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    log.warning("cluster: %d of %d nodes did not confirm a collection/settings change in time", expected - waiting[1], expected)
+                    return
+                waiting[0].wait(left)
+                waiting[0].clear()
+        except Exception:  # noqa: BLE001 - the change is committed: never fail the request for this
+            log.exception("cluster: failed to wait for the other nodes")
+        finally:
+            self._acks.pop(token, None)
 
     def refresh_if_stale(self) -> None:
         """Reload collections and settings when another node changed them (a memory read)."""
@@ -216,8 +276,11 @@ class ClusterRuntime:
 
     def _notified(self, channel: str, payload: str) -> None:
         if channel == GENERATION_CHANNEL:
-            if payload != self.node:
+            node, _, token = payload.partition(":")
+            if node != self.node:
                 self._generation += 1
+                if token and token != "0":
+                    self._send(NODE_CHANNEL + node, {"t": "ack", "id": int(token)})
             return
         if payload.startswith("@"):
             with self.app.db.read_engine.connect() as conn:
@@ -232,6 +295,11 @@ class ClusterRuntime:
         elif frame.get("t") == "call":
             answer = self._answer(frame.get("b"))
             self._send(NODE_CHANNEL + str(frame.get("from", "")), {"t": "reply", "id": frame.get("id"), "b": answer})
+        elif frame.get("t") == "ack":
+            waiting = self._acks.get(int(frame.get("id") or 0))
+            if waiting is not None:
+                waiting[1] += 1
+                waiting[0].set()
         elif frame.get("t") == "reply":
             waiting = self._calls.get(int(frame.get("id") or 0))
             if waiting is not None:
@@ -242,8 +310,16 @@ class ClusterRuntime:
         with self.app.db.read_engine.connect() as conn:  # NOTE: autocommit: sent at once
             notify(conn, channel, orjson.dumps(frame, default=str).decode())
 
+    def alive(self, node: str) -> bool:
+        """Whether ``node`` serves right now."""
+        with self._lock_conn_lock:
+            row = self._lock_conn.execute(_NODE_ALIVE, (NODE_KEY, _crc(node))).fetchone()
+        return bool(row and row[0])
+
     def call(self, node: str, body: Any, timeout: float = CALL_SECONDS) -> Any:
-        """Ask ``node`` (a realtime client it holds); None when it does not answer in time."""
+        """Ask ``node`` (a realtime client it holds); None when it is gone or does not answer in time."""
+        if not self.alive(node):
+            return None
         call_id = next(self._call_ids)
         waiting: list[Any] = [threading.Event(), None]
         self._calls[call_id] = waiting
