@@ -729,12 +729,25 @@ def test_dashboard_auth_options_templates_and_backup_upload(tmp_path: Path) -> N
             expect(editor.locator(".field.has-error .error-text")).to_be_visible()
             editor.get_by_label("MFA rule").fill("verified = true")
             editor.get_by_label("Auth token duration (s)").fill("3600")
+            editor.get_by_label("MFA duration (s)").fill("900")
+            editor.get_by_label("Identity fields").fill("email, name")
+            editor.get_by_label("Send a login alert email").uncheck()
             editor.get_by_role("button", name="Verification template").click()
             editor.get_by_label("Verification subject").fill("Welcome to {APP_NAME}")
+            editor.get_by_role("button", name="Save changes").click()
+            # a name identity needs a unique index: the error shows, then the index is added
+            expect(editor.get_by_label("Identity fields").locator("xpath=ancestor::div[contains(@class, 'field')][1]")).to_have_class(re.compile("has-error"))
+            editor.get_by_role("tab", name="Indexes").click()
+            editor.get_by_role("button", name="Add index").click()
+            editor.get_by_label("Index 3").fill("CREATE UNIQUE INDEX idx_users_name ON users (name) WHERE name != ''")
+            editor.get_by_role("tab", name="API rules").click()
+            editor.get_by_role("textbox", name="Auth rule").fill("verified = true")
             editor.get_by_role("button", name="Save changes").click()
             expect(editor).to_be_hidden()
             users = requests.get(f"{srv.base_url}/api/collections/users", headers=headers, timeout=10).json()
             assert users["otp"]["enabled"] is True and users["otp"]["length"] == 8 and users["otp"]["duration"] == 120
+            assert users["passwordAuth"]["identityFields"] == ["email", "name"] and users["authAlert"]["enabled"] is False
+            assert users["authRule"] == "verified = true" and users["mfa"]["duration"] == 900
             assert users["mfa"]["enabled"] is True and users["mfa"]["rule"] == "verified = true" and users["authToken"]["duration"] == 3600
             assert users["verificationTemplate"]["subject"] == "Welcome to {APP_NAME}"
             # an empty subject is refused: the error shows under it, the editor stays open
@@ -756,11 +769,13 @@ def test_dashboard_auth_options_templates_and_backup_upload(tmp_path: Path) -> N
             editor.get_by_role("button", name="Save changes").click()
             expect(editor.get_by_test_id("oauth2-provider").locator(".error-text")).to_be_visible()
             editor.get_by_label("github client secret").fill("gh-secret")
+            editor.get_by_label("OAuth2 name field").select_option("name")
             editor.get_by_role("button", name="Save changes").click()
             expect(editor).to_be_hidden()
             users = requests.get(f"{srv.base_url}/api/collections/users", headers=headers, timeout=10).json()
             assert users["oauth2"]["enabled"] is True
             assert [(p["name"], p["clientId"]) for p in users["oauth2"]["providers"]] == [("github", "gh-client")]
+            assert users["oauth2"]["mappedFields"]["name"] == "name"
             page.get_by_role("button", name="Edit collection").click()
             editor.get_by_role("tab", name="Auth options").click()
             editor.get_by_label("OTP length").fill("7")
@@ -768,6 +783,8 @@ def test_dashboard_auth_options_templates_and_backup_upload(tmp_path: Path) -> N
             expect(editor).to_be_hidden()
             users = requests.get(f"{srv.base_url}/api/collections/users", headers=headers, timeout=10).json()
             assert users["otp"]["length"] == 7 and [p["name"] for p in users["oauth2"]["providers"]] == ["github"]
+            # the secret, never shown, was not sent again and is kept
+            assert srv.app.find_collection("users").auth["oauth2"]["providers"][0]["clientSecret"] == "gh-secret"
             methods = requests.get(f"{srv.base_url}/api/collections/users/auth-methods", timeout=10).json()
             assert [p["name"] for p in methods["oauth2"]["providers"]] == ["github"]
 

@@ -321,7 +321,7 @@ export function CollectionEditor({ collection, template, collections, onClose, o
   const [help, setHelp] = useState(false);
   const userFields = data.fields.map((f, i) => [f, i]).filter(([f]) => !(f.name === "id" && f.system));
   const err = errors.fields;
-  const rules = data.type === "auth" ? [...RULES, ["manageRule", "Manage rule"]] : RULES;
+  const rules = data.type === "auth" ? [...RULES, ["authRule", "Auth rule"], ["manageRule", "Manage rule"]] : RULES;
 
   return (
     <Modal wide title={isNew ? (template ? "Duplicate collection" : "New collection") : `Edit collection ${collection.name}`} onClose={onClose} testid="collection-editor"
@@ -439,6 +439,12 @@ function AuthOptions({ data, set, err, storedProviders }) {
   return (
     <div class="stack">
       {toggle("passwordAuth", "enabled", "Identity/password sign-in")}
+      {data.passwordAuth?.enabled && (
+        <Field label="Identity fields" error={err["passwordAuth.identityFields"]} hint="Comma separated; each must have a unique index (email has one), e.g. email, username">
+          <input class="code" name="identityFields" value={commaList(data.passwordAuth.identityFields)}
+            onChange={(e) => set({ passwordAuth: { ...data.passwordAuth, identityFields: parseCommaList(e.target.value) } })} />
+        </Field>
+      )}
       {toggle("otp", "enabled", "One-time password (OTP) sign-in")}
       {toggle("mfa", "enabled", "Multi-factor authentication (MFA)")}
       {toggle("oauth2", "enabled", "OAuth2 sign-in")}
@@ -461,10 +467,16 @@ function AuthOptions({ data, set, err, storedProviders }) {
         </div>
       )}
       {data.mfa?.enabled && (
-        <Field label="MFA rule" error={err["mfa.rule"]} hint="Leave empty to require MFA for every record.">
-          <input class="code" value={data.mfa.rule || ""} onInput={(e) => set({ mfa: { ...data.mfa, rule: e.target.value } })} />
-        </Field>
+        <div class="row">
+          <Field label="MFA rule" error={err["mfa.rule"]} hint="The records that must pass a second method; empty: every record.">
+            <input class="code" value={data.mfa.rule || ""} onInput={(e) => set({ mfa: { ...data.mfa, rule: e.target.value } })} />
+          </Field>
+          <Field label="MFA duration (s)" error={err["mfa.duration"]} hint="How long the first method's success waits for the second.">
+            <input type="number" min="0" value={data.mfa.duration ?? ""} onInput={(e) => set({ mfa: { ...data.mfa, duration: Number(e.target.value) } })} />
+          </Field>
+        </div>
       )}
+      {toggle("authAlert", "enabled", "Send a login alert email on a sign-in from a new location")}
       <h3 class="section-title">Email templates</h3>
       <p class="muted small">Placeholders: <code>{"{APP_NAME}"}</code>, <code>{"{APP_URL}"}</code>, <code>{"{TOKEN}"}</code>, <code>{"{OTP}"}</code>, <code>{"{RECORD:<field>}"}</code>.</p>
       {TEMPLATES.map(([path, label]) => <TemplateEditor key={path} path={path} label={label} data={data} set={set} err={err} />)}
@@ -546,6 +558,18 @@ function OAuth2Providers({ data, set, err, storedProviders }) {
           </div>
         );
       })}
+      <h3 class="section-title">Fields filled from the provider's profile</h3>
+      <div class="opts">
+        {[["name", "Name"], ["avatarURL", "Avatar"], ["username", "Username"], ["id", "Provider id"]].map(([key, label]) => (
+          <Field key={key} label={`OAuth2 ${label.toLowerCase()} field`} error={err[`oauth2.mappedFields.${key}`]} inline>
+            <select value={data.oauth2?.mappedFields?.[key] || ""} onChange={(ev) => set({ oauth2: { ...data.oauth2, mappedFields: { ...(data.oauth2?.mappedFields || {}), [key]: ev.target.value } } })}>
+              <option value="">Not mapped</option>
+              {(data.fields || []).filter((f) => f.name && !["id", "password", "tokenKey", "email", "emailVisibility", "verified"].includes(f.name) && (key === "avatarURL" ? ["file", "url", "text"] : ["text", "editor", "url", "email"]).includes(f.type))
+                .map((f) => <option key={f.name} value={f.name}>{f.name}</option>)}
+            </select>
+          </Field>
+        ))}
+      </div>
       {free.length > 0 && (
         <div class="row add-field">
           <select aria-label="New OAuth2 provider" value={adding} onChange={(ev) => setAdding(ev.target.value)}>

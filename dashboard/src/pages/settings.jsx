@@ -302,6 +302,7 @@ function BackupsSettings() {
   const [name, setName] = useState("");
   const [confirm, setConfirm] = useState(null); // {action, key}
   const [restoring, setRestoring] = useState(null); // the backup's name while the server restores it
+  const [uploading, setUploading] = useState("");
   const state = useSettings(["backups"]);
   const load = async () => {
     try {
@@ -354,6 +355,7 @@ function BackupsSettings() {
           const file = e.target.files[0];
           e.target.value = "";
           if (!file) return;
+          setUploading(file.name);
           try {
             await pb.backups.upload({ file });
             toast(`Uploaded ${file.name}.`);
@@ -362,6 +364,7 @@ function BackupsSettings() {
             const { message, fields } = apiErrors(err);
             toast(fields.file || message, "error");
           }
+          setUploading("");
         }} />
       </label>
       {backups === null ? <Loader /> : backups.length === 0 ? <Empty title="No backups yet" /> : (
@@ -440,6 +443,7 @@ function BackupsSettings() {
       )}
       {restoring && <RestoreProgress name={restoring} />}
       {creating && <Progress title="Creating the backup" steps={["Archiving the data and the uploaded files…"]} />}
+      {uploading && <Progress title={`Uploading ${uploading}`} steps={["Sending the archive and checking it…"]} />}
     </div>
   );
 }
