@@ -161,8 +161,7 @@ class ClusterRuntime:
         # read by its first request, and the others reload what this node's migrations changed.
         self._generation += 1
         with self._lock_conn_lock:
-            self._lock_conn.execute("SELECT pg_advisory_lock_shared(%s, 0)", (NODES_KEY,))
-            self._lock_conn.execute("SELECT pg_advisory_lock(%s, %s)", (NODE_KEY, _crc(self.node)))
+            self._take_node_locks(self._lock_conn)
             self._lock_conn.execute("SELECT pg_notify(%s, %s)", (GENERATION_CHANNEL, f"{self.node}:0"))
 
     # ---- joining: one file storage unless it is S3 ------------------------------------------------
@@ -197,6 +196,28 @@ class ClusterRuntime:
         return e.next()
 
     # ---- collections and settings changed on another node --------------------------------------
+
+    def _take_node_locks(self, conn: Any) -> None:
+        conn.execute("SELECT pg_advisory_lock_shared(%s, 0)", (NODES_KEY,))
+        conn.execute("SELECT pg_advisory_lock(%s, %s)", (NODE_KEY, _crc(self.node)))
+
+    def _reopen_lock_conn(self, reason: BaseException) -> None:
+        """The lock connection broke: its locks are gone (another node may lead now)."""
+        if self.leader:
+            self.leader = False
+            log.error("cluster: node %s lost its Postgres lock connection (%s); its crons stop", self.node, reason)
+            self.app.cron.stop(wait=0)
+        else:
+            log.warning("cluster: node %s lost its Postgres lock connection (%s)", self.node, reason)
+        with self._lock_conn_lock:
+            try:
+                self._lock_conn.close()
+            except Exception:  # noqa: BLE001
+                pass
+            conn = connect(self.app.db.url, f"pybase-node-{self.node}")
+            conn.execute("SELECT pg_advisory_lock_shared(%s, %s)", (STORAGE_KEY, self.storage))
+            self._take_node_locks(conn)
+            self._lock_conn = conn
 
     def live_nodes(self) -> int:
         """How many nodes (this one included) serve the database right now."""
@@ -311,9 +332,12 @@ class ClusterRuntime:
             notify(conn, channel, orjson.dumps(frame, default=str).decode())
 
     def alive(self, node: str) -> bool:
-        """Whether ``node`` serves right now."""
-        with self._lock_conn_lock:
-            row = self._lock_conn.execute(_NODE_ALIVE, (NODE_KEY, _crc(node))).fetchone()
+        """Whether ``node`` serves right now (as far as this node can tell)."""
+        try:
+            with self._lock_conn_lock:
+                row = self._lock_conn.execute(_NODE_ALIVE, (NODE_KEY, _crc(node))).fetchone()
+        except Exception:  # noqa: BLE001 - the lock connection broke: the keeper reopens it
+            return False
         return bool(row and row[0])
 
     def call(self, node: str, body: Any, timeout: float = CALL_SECONDS) -> Any:
@@ -363,8 +387,8 @@ class ClusterRuntime:
             callback()
 
     def start(self) -> None:
-        if not self._try_lead():
-            threading.Thread(target=self._wait_to_lead, name="pybase-leader-wait", daemon=True).start()
+        self._try_lead()
+        threading.Thread(target=self._keep, name="pybase-cluster-keeper", daemon=True).start()
 
     def _try_lead(self) -> bool:
         try:
@@ -381,10 +405,22 @@ class ClusterRuntime:
             callback()
         return True
 
-    def _wait_to_lead(self) -> None:
+    def _keep(self) -> None:
+        """Every second: check the lock connection (reopen it when broken), and try to lead."""
         while not self._stop.wait(LEADER_RETRY_SECONDS):
-            if self._try_lead():
-                return
+            try:
+                with self._lock_conn_lock:
+                    self._lock_conn.execute("SELECT 1")
+            except Exception as ex:  # noqa: BLE001 - broken: its locks are gone
+                if self._stop.is_set():
+                    return
+                try:
+                    self._reopen_lock_conn(ex)
+                except Exception as again:  # noqa: BLE001 - Postgres away: next round
+                    log.warning("cluster: cannot reach Postgres: %s", again)
+                continue
+            if not self.leader:
+                self._try_lead()
 
     def ready(self) -> None:
         """Nothing to tell: a node has no supervisor."""

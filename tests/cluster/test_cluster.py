@@ -7,6 +7,7 @@ cluster serves every test, in file order: what the earlier tests left is what th
 
 from __future__ import annotations
 
+import queue
 import signal
 import subprocess
 import sys
@@ -282,3 +283,35 @@ def test_with_two_workers_each_worker_is_a_node(cluster: Cluster) -> None:
     finally:
         for stream in streams:
             stream.close()
+
+
+def test_connections_cut_by_postgres_come_back(cluster: Cluster) -> None:
+    import psycopg
+
+    alive = [node for node in cluster.nodes if node.proc.poll() is None]
+    leads_before = sum(node.log_count("runs the crons") for node in alive)
+    with psycopg.connect(cluster.url.replace("postgres://", "postgresql://"), autocommit=True) as admin:
+        cut = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND application_name LIKE 'pybase-%%' AND pid <> pg_backend_pid()"
+        ).fetchone()
+    assert cut is not None and cut[0] >= 2 * len(alive)
+    # the leader lost its lock with its connection: its crons stop, and a node leads again
+    assert _eventually(lambda: any(node.log_count("lost its Postgres lock connection") for node in alive), 15)
+    assert _eventually(lambda: sum(node.log_count("runs the crons") for node in alive) > leads_before, 15)
+    # realtime flows again once the LISTEN connections are back
+    a, b = alive[0], alive[1]
+    stream = SseClient(a.base)
+    try:
+        assert stream.subscribe("notes/*").status_code == 204
+
+        def delivered() -> bool:
+            requests.post(f"{b.base}/api/collections/notes/records", json={"t": "again"}, timeout=10).raise_for_status()
+            try:
+                return stream.next(0.5).data["record"]["t"] == "again"
+            except queue.Empty:
+                return False
+
+        assert _eventually(delivered, 20)
+    finally:
+        stream.close()
