@@ -378,3 +378,71 @@ def test_missing_app_not_an_app_and_wrong_password(source: Served, databases: Da
     assert result.returncode == 2 and "missing db action" in result.stderr
     assert pg_tables(url) == set()
     databases.drop(url)
+
+
+# ---- a PocketBase 0.40 data dir --------------------------------------------------------------
+
+
+def test_pocketbase_data_dir_copied(databases: Databases, tmp_path: Path) -> None:
+    """The real PocketBase's pb_data moves to Postgres too, and pybase serves it as PocketBase did."""
+    import socket
+    import time
+
+    import requests
+
+    from tests.conformance.harness import pocketbase_or_skip
+
+    binary = pocketbase_or_skip()
+    data_dir = tmp_path / "pb" / "pb_data"
+    subprocess.run([binary, "superuser", "upsert", SUPERUSER_EMAIL, PASSWORD, "--dir", str(data_dir)], check=True,
+                   capture_output=True, timeout=60)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    pb = subprocess.Popen([binary, "serve", "--dir", str(data_dir), "--http", f"127.0.0.1:{port}"],
+                          cwd=tmp_path / "pb", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                requests.get(base + "/api/health", timeout=1)
+                break
+            except requests.RequestException:
+                time.sleep(0.05)
+        token = requests.post(base + "/api/collections/_superusers/auth-with-password",
+                              json={"identity": SUPERUSER_EMAIL, "password": PASSWORD}, timeout=30).json()["token"]
+        headers = {"Authorization": token}
+        users_id = _ok(requests.get(base + "/api/collections/users", headers=headers, timeout=30))["id"]
+        _ok(requests.post(base + "/api/collections", headers=headers, timeout=30, json={
+            "name": "posts", "type": "base", "listRule": "", "viewRule": "",
+            "fields": [{"name": "title", "type": "text"}, {"name": "n", "type": "number"}, {"name": "ok", "type": "bool"},
+                       {"name": "tags", "type": "select", "maxSelect": 2, "values": ["a", "b"]}, {"name": "meta", "type": "json"},
+                       {"name": "author", "type": "relation", "collectionId": users_id, "maxSelect": 1},
+                       {"name": "where", "type": "geoPoint"}]}))
+        user = _ok(requests.post(base + "/api/collections/users/records", headers=headers, timeout=30, json={
+            "email": "u@example.com", "password": PASSWORD, "passwordConfirm": PASSWORD, "name": "U"}))
+        for i in range(6):
+            _ok(requests.post(base + "/api/collections/posts/records", headers=headers, timeout=30, json={
+                "title": f"t{i}", "n": i * 1.5, "ok": i % 2 == 0, "tags": ["a", "b"][: i % 3],
+                "meta": {"i": i} if i % 2 else None, "author": user["id"], "where": {"lon": i, "lat": -i}}))
+        _ok(requests.post(base + "/api/collections", headers=headers, timeout=30, json={
+            "name": "big", "type": "view", "listRule": "", "viewQuery": "SELECT id, title FROM posts WHERE n > 2"}))
+        paths = ["/api/collections/posts/records?sort=title&expand=author", "/api/collections/posts/records?filter=n>2&sort=-n",
+                 "/api/collections/big/records?sort=title"]
+        want = {path: requests.get(base + path, headers=headers, timeout=30).json() for path in paths}
+    finally:
+        pb.terminate()
+        pb.wait(30)
+    url = databases.server.new_database()
+    result = cli("db", "copy", "--dir", str(data_dir), "--to", url, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "the counts match" in result.stdout
+    srv = start_server(tmp_path / "py", None, url)
+    try:
+        for path in paths:
+            assert srv.request("GET", path, headers={"Authorization": srv.token("superuser")}).json() == want[path], path
+        signed = srv.request("POST", "/api/collections/users/auth-with-password", json={"identity": "u@example.com", "password": PASSWORD})
+        assert signed.status_code == 200 and signed.json()["record"]["id"] == user["id"]
+    finally:
+        srv.stop()
+        databases.drop(url)
