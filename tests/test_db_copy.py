@@ -446,3 +446,22 @@ def test_pocketbase_data_dir_copied(databases: Databases, tmp_path: Path) -> Non
     finally:
         srv.stop()
         databases.drop(url)
+
+
+def test_value_postgres_cannot_hold_named_and_nothing_committed(databases: Databases, tmp_path: Path) -> None:
+    from pybase.core.app import App
+    from pybase.core.collections import new_collection
+
+    app = App(str(tmp_path / "pb_data"))
+    app.bootstrap()
+    app.save_collection(new_collection({"name": "notes", "type": "base", "fields": [{"name": "body", "type": "text"}]}))
+    app.save(app.new_record("notes", {"body": "fine"}))
+    app.save(app.new_record("notes", {"body": "a NUL \x00 inside"}))  # SQLite keeps it; Postgres text cannot
+    app.db.close()
+    app.logs.close()
+    url = databases.server.new_database()
+    result = cli("db", "copy", "--dir", str(tmp_path / "pb_data"), "--to", url, cwd=tmp_path)
+    assert result.returncode == 2, result
+    assert "copying 'notes' failed (nothing was committed)" in result.stderr and "0x00" in result.stderr
+    assert pg_tables(url) == set()
+    databases.drop(url)

@@ -553,14 +553,20 @@ def _copy_rows(conn: Connection, source: sqlite3.Connection, job: _TableJob, tot
     done = 0
     if progress is not None:
         progress(job.name, 0, total)
-    with raw.cursor() as cursor:  # type: ignore[union-attr]
-        with cursor.copy(f"COPY {_quote(job.name)} ({columns}) FROM STDIN") as copy:
-            for rows in _read(source, job):
-                for row in rows:
-                    copy.write_row([convert(value) for convert, value in zip(converters, row, strict=True)])
-                done += len(rows)
-                if progress is not None:
-                    progress(job.name, min(done, total), total)
+    import psycopg
+
+    try:
+        with raw.cursor() as cursor:  # type: ignore[union-attr]
+            with cursor.copy(f"COPY {_quote(job.name)} ({columns}) FROM STDIN") as copy:
+                for rows in _read(source, job):
+                    for row in rows:
+                        copy.write_row([convert(value) for convert, value in zip(converters, row, strict=True)])
+                    done += len(rows)
+                    if progress is not None:
+                        progress(job.name, min(done, total), total)
+    except (psycopg.Error, sqlite3.Error) as ex:
+        # NOTE: e.g. a NUL character in a text value, which Postgres text cannot hold
+        raise CopyError(f"copying {job.name!r} failed (nothing was committed): {_reason(ex)}") from ex
     if progress is not None and done != total:
         progress(job.name, total, total)
 
