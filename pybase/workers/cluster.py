@@ -51,12 +51,16 @@ __all__ = ["ClusterError", "ClusterRuntime"]
 log = logging.getLogger("pybase.cluster")
 
 GENERATION_CHANNEL = "pybase_generation"
+PRESENCE_CHANNEL = "pybase_presence"
 NODE_CHANNEL = "pybase_node_"
 NODE_ID_LENGTH = 8
 LEADER_KEY = 7246600  # pg_try_advisory_lock: the node running the crons
 STORAGE_KEY = 7246601  # pg_advisory_lock_shared(STORAGE_KEY, <storage>): a node per file storage
 NODES_KEY = 7246602  # pg_advisory_lock_shared(NODES_KEY, 0): held by every live node
 NODE_KEY = 7246603  # pg_advisory_lock(NODE_KEY, <node id's crc>): this node is alive
+LISTENERS_KEY = 7246604  # pg_advisory_lock_shared(LISTENERS_KEY, <node id's crc>): it has realtime clients
+#: how long a presence announcement counts before the lock table alone says who has clients
+PRESENCE_GRACE_SECONDS = 5.0
 LEADER_RETRY_SECONDS = 1.0
 CALL_SECONDS = 5.0
 #: how long a collection or settings change waits for the other nodes to say they saw it
@@ -70,6 +74,11 @@ _LIVE_NODES = (
 _NODE_ALIVE = (
     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
     "AND classid::bigint = %s AND objid::bigint = %s AND objsubid = 2 "
+    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
+_LISTENERS = (
+    "SELECT DISTINCT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND granted "
+    "AND classid::bigint = %s AND objsubid = 2 "
     "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
 )
 _LIVE_STORAGES = (
@@ -135,6 +144,14 @@ class ClusterRuntime:
         self._calls: dict[int, list[Any]] = {}
         self._call_ids = itertools.count(1)
         self._acks: dict[int, list[Any]] = {}
+        #: the nodes (crc of their id) holding realtime clients: changes are sent only while
+        #: there is one (the lock table, refreshed every second, plus recent announcements)
+        self._listening: set[int] = set()
+        self._announced: dict[int, float] = {}
+        self._clients = 0
+        self._presence_lock = threading.Lock()
+        self._listening_lock = threading.Lock()
+        self._presence_held = False
         self._stop = threading.Event()
         self.leader = False
         self._on_leader: list[Callable[[], Any]] = []
@@ -150,12 +167,16 @@ class ClusterRuntime:
             app.hooks[f"onModel{verb}Execute"].bind(self._changed, id="__pybaseClusterGeneration__", priority=-98)
         app.hooks["onSettingsUpdateRequest"].bind(self._check_settings, id="__pybaseClusterStorage__", priority=-99)
         self.bus = PostgresBus(db, self.node, self._resolve)
+        self.bus.should_publish = lambda: bool(self._listening)
         app.event_bus = self.bus
         broker = app.subscriptions_broker()
         broker.id_prefix = self.node
         broker.remote = _NodeClients(self)
+        self._clients_before = broker.on_clients_changed
+        broker.on_clients_changed = self._clients_changed
         self.listener = Listener(
-            db.url, [CHANGES_CHANNEL, GENERATION_CHANNEL, NODE_CHANNEL + self.node], self._notified, self._reconnected,
+            db.url, [CHANGES_CHANNEL, GENERATION_CHANNEL, PRESENCE_CHANNEL, NODE_CHANNEL + self.node],
+            self._notified, self._reconnected,
         )
         # NOTE: listening from here on; what changed between this node's bootstrap and now is
         # read by its first request, and the others reload what this node's migrations changed.
@@ -163,6 +184,7 @@ class ClusterRuntime:
         with self._lock_conn_lock:
             self._take_node_locks(self._lock_conn)
             self._lock_conn.execute("SELECT pg_notify(%s, %s)", (GENERATION_CHANNEL, f"{self.node}:0"))
+        self._refresh_listening()
 
     # ---- joining: one file storage unless it is S3 ------------------------------------------------
 
@@ -217,7 +239,59 @@ class ClusterRuntime:
             conn = connect(self.app.db.url, f"pybase-node-{self.node}")
             conn.execute("SELECT pg_advisory_lock_shared(%s, %s)", (STORAGE_KEY, self.storage))
             self._take_node_locks(conn)
+            if self._presence_held:
+                conn.execute("SELECT pg_advisory_lock_shared(%s, %s)", (LISTENERS_KEY, _crc(self.node)))
             self._lock_conn = conn
+
+    # ---- presence: send changes only while some node has a realtime client ---------------------
+
+    def _clients_changed(self, delta: int) -> None:
+        """A client came or went. The first one of this node is announced, and its stream
+        starts only once every other node confirmed: no change committed after it subscribed
+        is skipped for want of listeners."""
+        if self._clients_before is not None:
+            self._clients_before(delta)
+        with self._presence_lock:
+            self._clients = max(self._clients + delta, 0)
+            if self._clients and not self._presence_held:
+                me = _crc(self.node)
+                self._heard(me)
+                token = next(self._call_ids)
+                self._acks[token] = [threading.Event(), 0]
+                try:
+                    with self._lock_conn_lock:
+                        self._lock_conn.execute("SELECT pg_advisory_lock_shared(%s, %s)", (LISTENERS_KEY, me))
+                        self._lock_conn.execute("SELECT pg_notify(%s, %s)", (PRESENCE_CHANNEL, f"{self.node}:{token}:{me}"))
+                    self._presence_held = True
+                except Exception:  # noqa: BLE001 - the keeper reopens the connection; it takes it again
+                    log.exception("cluster: failed to announce this node's realtime clients")
+                    self._acks.pop(token, None)
+                    return
+                self._await_acks(token)
+            elif not self._clients and self._presence_held:
+                try:
+                    with self._lock_conn_lock:
+                        self._lock_conn.execute("SELECT pg_advisory_unlock_shared(%s, %s)", (LISTENERS_KEY, _crc(self.node)))
+                except Exception:  # noqa: BLE001 - a broken connection released it anyway
+                    pass
+                self._presence_held = False
+
+    def _refresh_listening(self) -> None:
+        """Who has realtime clients: the lock table, and announcements too recent to be trusted
+        absent from it."""
+        with self._lock_conn_lock:
+            rows = self._lock_conn.execute(_LISTENERS, (LISTENERS_KEY,)).fetchall()
+        with self._listening_lock:
+            now = time.monotonic()
+            for crc, when in list(self._announced.items()):
+                if now - when > PRESENCE_GRACE_SECONDS:
+                    del self._announced[crc]
+            self._listening = {int(row[0]) for row in rows} | set(self._announced)
+
+    def _heard(self, crc: int) -> None:
+        with self._listening_lock:
+            self._announced[crc] = time.monotonic()
+            self._listening = self._listening | {crc}
 
     def live_nodes(self) -> int:
         """How many nodes (this one included) serve the database right now."""
@@ -247,7 +321,7 @@ class ClusterRuntime:
             while waiting[1] < expected:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    log.warning("cluster: %d of %d nodes did not confirm a collection/settings change in time", expected - waiting[1], expected)
+                    log.warning("cluster: %d of %d nodes did not confirm an announcement in time", expected - waiting[1], expected)
                     return
                 waiting[0].wait(left)
                 waiting[0].clear()
@@ -296,6 +370,13 @@ class ClusterRuntime:
     # ---- notifications ------------------------------------------------------------------------------
 
     def _notified(self, channel: str, payload: str) -> None:
+        if channel == PRESENCE_CHANNEL:
+            node, _, rest = payload.partition(":")
+            token, _, crc = rest.partition(":")
+            self._heard(int(crc))
+            if node != self.node:
+                self._send(NODE_CHANNEL + node, {"t": "ack", "id": int(token)})
+            return
         if channel == GENERATION_CHANNEL:
             node, _, token = payload.partition(":")
             if node != self.node:
@@ -421,6 +502,10 @@ class ClusterRuntime:
                 continue
             if not self.leader:
                 self._try_lead()
+            try:
+                self._refresh_listening()
+            except Exception:  # noqa: BLE001 - next round
+                self._listening = self._listening | {0}  # NOTE: unsure who listens: send
 
     def ready(self) -> None:
         """Nothing to tell: a node has no supervisor."""

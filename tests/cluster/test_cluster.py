@@ -149,6 +149,30 @@ def test_a_file_uploaded_on_one_node_is_served_by_another(cluster: Cluster) -> N
     assert got.status_code == 200 and got.content == b"hello cluster"
 
 
+def test_changes_are_sent_only_while_some_node_has_a_realtime_client(cluster: Cluster) -> None:
+    import psycopg
+
+    n1, n2, _n3 = cluster.nodes
+    with psycopg.connect(cluster.url.replace("postgres://", "postgresql://"), autocommit=True) as listen:
+        listen.execute("LISTEN pybase_changes")
+
+        def sent() -> int:
+            requests.post(f"{n1.base}/api/collections/notes/records", json={"t": "quiet?"}, timeout=10).raise_for_status()
+            return len(list(listen.notifies(timeout=0.3)))
+
+        assert _eventually(lambda: sent() == 0, 15)  # nobody holds a stream: no NOTIFY
+        stream = SseClient(n2.base)
+        try:
+            # NOTE: n2's first client was announced and confirmed by every node before its stream
+            # started: the very first write after the subscription is sent.
+            assert stream.subscribe("notes/*").status_code == 204
+            assert sent() == 1
+            assert stream.next(10).data["record"]["t"] == "quiet?"
+        finally:
+            stream.close()
+        assert _eventually(lambda: sent() == 0, 15)  # the stream gone, silence again
+
+
 def test_realtime_across_nodes_in_commit_order(cluster: Cluster) -> None:
     n1, n2, n3 = cluster.nodes
     stream = SseClient(n2.base)

@@ -41,10 +41,12 @@ class PostgresBus(InProcessBus):
         self._seq = itertools.count(1)
         self._mine: dict[int, RecordChange] = {}
         self._mine_lock = threading.Lock()
+        #: whether any node has a realtime client (nobody to tell otherwise)
+        self.should_publish: Callable[[], bool] = lambda: True
 
     def publish_in_transaction(self, change: RecordChange) -> bool:
         """Send ``change`` with the current write transaction; False when none is open."""
-        if self._closed or not self._handlers:
+        if self._closed or not self._handlers or not self.should_publish():
             return True
         if not self.db.in_write():
             return False
@@ -56,7 +58,7 @@ class PostgresBus(InProcessBus):
 
     def publish(self, change: RecordChange) -> None:
         """A change already committed (outside a transaction): sent on its own."""
-        if self._closed or not self._handlers:
+        if self._closed or not self._handlers or not self.should_publish():
             return
         if self.publish_in_transaction(change):
             return
