@@ -94,6 +94,45 @@ def realtime_latency(a: str, b: str, writes: int) -> None:
         print(f"  realtime {label}: create request start -> event: {_ms(latencies)}")
 
 
+def create_cost(a: str, b: str, count: int) -> None:
+    """Creates on A with no realtime client anywhere (no NOTIFY) and with one stream on B."""
+    session = requests.Session()
+
+    def run() -> float:
+        start = time.perf_counter()
+        for i in range(count):
+            session.post(f"{a}/api/collections/bench/records", json={"t": f"c{i}"}, timeout=10).raise_for_status()
+        return (time.perf_counter() - start) / count
+
+    def run_parallel() -> float:
+        """Creates per second, 8 clients, half on A and half on B."""
+
+        def client(base: str) -> None:
+            own = requests.Session()
+            for i in range(count // 4):
+                own.post(f"{base}/api/collections/bench/records", json={"t": f"p{i}"}, timeout=30).raise_for_status()
+
+        threads = [threading.Thread(target=client, args=(base,)) for base in (a, b) * 4]
+        start = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return (count // 4) * 8 / (time.perf_counter() - start)
+
+    time.sleep(2)  # NOTE: the streams of before are gone from the presence table
+    quiet, quiet_parallel = min(run(), run()), max(run_parallel(), run_parallel())
+    stream = SseClient(b)
+    stream.subscribe("other/*").raise_for_status()
+    try:
+        told, told_parallel = min(run(), run()), max(run_parallel(), run_parallel())
+    finally:
+        stream.close()
+    print(f"  create request on A, one at a time: {quiet * 1000:.2f} ms with no realtime client anywhere (no NOTIFY), "
+          f"{told * 1000:.2f} ms with a client on B (NOTIFY, both nodes decode each change)")
+    print(f"  creates, 8 clients over A and B: {quiet_parallel:.0f}/s with no realtime client, {told_parallel:.0f}/s with one")
+
+
 def collection_propagation(a: str, b: str, rounds: int) -> None:
     su = _su(a)
     waits, makes, first_try = [], [], 0
@@ -200,6 +239,7 @@ def main() -> int:
         time.sleep(0.5)
         print(f"two nodes on one Postgres ({pg.url('...')}), fsync on:")
         realtime_latency(a, b, args.writes)
+        create_cost(a, b, args.writes)
         collection_propagation(a, b, 20)
         notify_cost(url, 1000)
         ratelimit_cost(url, a, 1000)
