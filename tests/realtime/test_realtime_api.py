@@ -16,6 +16,8 @@ from tests.realtime.sse import SseClient
 from tests.scenarios import compact
 from tests.testapp import POST1_ID, USER1_ID, USER2_ID, TestServer
 
+pytestmark = pytest.mark.both_backends
+
 PB_ERROR = "Something went wrong while processing your request."
 
 
