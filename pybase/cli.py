@@ -318,8 +318,6 @@ def _serve(app: PyBase, config: Config) -> int:
         raise CliError(f"cannot listen on {config.http}: {_reason(ex)}") from ex
     except ClusterError as ex:
         raise CliError(str(ex)) from ex
-    except ClusterError as ex:
-        raise CliError(str(ex)) from ex
     if app.core.backups.pending_restore is not None:
         if worker_context() is not None:
             # NOTE: a worker restores once the others are gone; the supervisor restarts them all.
@@ -478,6 +476,10 @@ def _migrate(app: PyBase, action: str, rest: list[str]) -> int:
             print("The _migrations table was synced with the available migrations.")
         else:
             raise CliError(f'unsupported command: "{action}"')
+        if action in ("up", "down") and app.config.database_url:
+            from pybase.workers.cluster import announce_change
+
+            announce_change(app.core.db)  # NOTE: nodes serving this database reload
     except ValueError as ex:
         raise CliError(str(ex)) from ex
     finally:

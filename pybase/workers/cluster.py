@@ -46,7 +46,7 @@ from pybase.workers.context import ClusterError
 if TYPE_CHECKING:
     from pybase.core.app import App
 
-__all__ = ["ClusterError", "ClusterRuntime"]
+__all__ = ["ClusterError", "ClusterRuntime", "announce_change"]
 
 log = logging.getLogger("pybase.cluster")
 
@@ -103,6 +103,13 @@ def local_storage_message(others: int) -> str:
         "storage is local (pb_data/storage): the nodes would not see each other's files. Turn on S3 storage "
         "in the settings (Settings > Files storage) before starting more nodes, or run one node."
     )
+
+
+def announce_change(db: Any) -> None:
+    """Tell the nodes serving ``db`` that collections or settings changed outside them (``pybase
+    migrate`` run beside a live cluster): each reloads before its next request."""
+    with db.write() as conn:
+        notify(conn, GENERATION_CHANNEL, "cli:0")
 
 
 class _NodeClients:
