@@ -3,6 +3,8 @@
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import "./style.css";
+import { applyStoredAccent } from "./accent.js";
+import { setMeta, useMeta } from "./appmeta.js";
 import { isSignedIn, pb } from "./pb.js";
 import { navigate, useRoute } from "./router.js";
 import { Icon, Toasts } from "./ui.jsx";
@@ -15,9 +17,9 @@ import { SettingsPage } from "./pages/settings.jsx";
 
 function Shell({ route, children }) {
   const section = route.path[0] || "collections";
-  const [appName, setAppName] = useState("pybase");
+  const appName = useMeta().appName || "pybase";
   useEffect(() => {
-    pb.settings.getAll({ fields: "meta.appName" }).then((s) => setAppName(s?.meta?.appName || "pybase"), () => {});
+    pb.settings.getAll({ fields: "meta.appName,meta.accentColor,meta.hideControls" }).then((s) => s?.meta && setMeta(s.meta), () => {});
   }, []);
   const signOut = () => {
     pb.authStore.clear();
@@ -86,6 +88,8 @@ function App() {
   }
   return <Shell route={route}>{page}</Shell>;
 }
+
+applyStoredAccent();
 
 // Keep the session fresh: a valid stored token is refreshed once at start (a revoked one signs out).
 if (isSignedIn()) {

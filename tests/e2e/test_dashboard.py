@@ -962,10 +962,29 @@ def test_dashboard_mail_and_storage_settings(tmp_path: Path, mailbox, moto_endpo
             assert saved.value.status == 200
             page.get_by_role("button", name="Test the S3 connection").click()
             expect(page.locator(".toast-error")).to_be_visible()
+
+            # the accent color recolors the dashboard; hidden controls hide collection create and edit
+            page.goto(f"{srv.base_url}/_/#/settings/application")
+            page.locator("input[name=accentColor]").fill("#7c3aed")
+            page.get_by_label("Hide collection create and edit controls").check()
+            with page.expect_response(lambda r: "/api/settings" in r.url and r.request.method == "PATCH") as saved:
+                page.get_by_role("button", name="Save changes").click()
+            assert saved.value.status == 200
+            primary = "getComputedStyle(document.documentElement).getPropertyValue('--primary').trim()"
+            assert page.evaluate(primary) == "rgb(124 58 237)"
+            page.get_by_role("link", name="Collections", exact=True).click()
+            expect(page.get_by_role("heading", name="users")).to_be_visible()
+            expect(page.get_by_role("button", name="New collection")).to_have_count(0)
+            expect(page.get_by_role("button", name="Edit collection")).to_have_count(0)
+            page.reload()
+            expect(page.get_by_role("heading", name="users")).to_be_visible()
+            assert page.evaluate(primary) == "rgb(124 58 237)"
             browser.close()
         token = requests.post(f"{srv.base_url}/api/collections/_superusers/auth-with-password",
                               json={"identity": EMAIL, "password": PASSWORD}, timeout=10).json()["token"]
         s3 = requests.get(f"{srv.base_url}/api/settings", headers={"Authorization": token}, timeout=10).json()["s3"]
         assert s3["enabled"] is True and s3["bucket"] == "no-such-bucket" and s3["endpoint"] == moto_endpoint
+        meta = requests.get(f"{srv.base_url}/api/settings", headers={"Authorization": token}, timeout=10).json()["meta"]
+        assert meta["accentColor"] == "#7c3aed" and meta["hideControls"] is True
     finally:
         srv.stop()

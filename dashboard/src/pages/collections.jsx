@@ -1,6 +1,7 @@
 // Collections: the sidebar list, the collection editor (fields, rules, indexes, view query) and
 // the records of the selected collection.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useMeta } from "../appmeta.js";
 import { apiErrors, pb } from "../pb.js";
 import { navigate } from "../router.js";
 import { Confirm, Empty, ErrorBox, Field, Icon, Loader, Modal, toast, useSaveShortcut } from "../ui.jsx";
@@ -25,6 +26,7 @@ export function CollectionsPage({ route }) {
   const [editing, setEditing] = useState(null); // null | "new" | collection
   const [showSystem, setShowSystem] = useState(false);
   const selectedName = route.path[1];
+  const { hideControls } = useMeta();
 
   const load = async () => {
     try {
@@ -81,13 +83,13 @@ export function CollectionsPage({ route }) {
         <label class="check small pad-x">
           <input type="checkbox" checked={showSystem} onChange={(e) => setShowSystem(e.target.checked)} /> Show system collections
         </label>
-        <button type="button" class="btn primary block" onClick={() => setEditing("new")}><Icon name="plus" /> New collection</button>
+        {!hideControls && <button type="button" class="btn primary block" onClick={() => setEditing("new")}><Icon name="plus" /> New collection</button>}
       </aside>
       <section class="content">
         <ErrorBox message={error} />
         {collections && !collections.length && <Empty title="No collections yet">Create your first collection to start storing records.</Empty>}
         {selected && (
-          <RecordsView key={selected.id} collection={selected} collections={collections} route={route} onEditCollection={() => setEditing(selected)} />
+          <RecordsView key={selected.id} collection={selected} collections={collections} route={route} onEditCollection={hideControls ? null : () => setEditing(selected)} />
         )}
       </section>
       {editing && (
@@ -386,7 +388,12 @@ export function CollectionEditor({ collection, template, collections, onClose, o
                 <RuleInput key={key} name={key} label={label} value={data[key]} error={err[key]} fields={ruleFields} collections={collections}
                   onChange={(v) => {
                     set({ [key]: v });
-                    if (err[key]) setErrors((e) => ({ ...e, fields: Object.fromEntries(Object.entries(e.fields).filter(([k]) => k !== key)) }));
+                    if (err[key]) {
+                      setErrors((e) => {
+                        const fields = Object.fromEntries(Object.entries(e.fields).filter(([k]) => k !== key));
+                        return { message: Object.keys(fields).length ? e.message : "", fields };
+                      });
+                    }
                   }} />
               ))}
             </div>

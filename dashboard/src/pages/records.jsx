@@ -199,7 +199,7 @@ export function RecordsView({ collection, collections, route, onEditCollection }
         <div class="title">
           <h1>{collection.name}</h1>
           <span class="badge">{collection.type}</span>
-          <button type="button" class="btn icon-btn ghost" onClick={onEditCollection} aria-label="Edit collection" title="Edit collection"><Icon name="settings" /></button>
+          {onEditCollection && <button type="button" class="btn icon-btn ghost" onClick={onEditCollection} aria-label="Edit collection" title="Edit collection"><Icon name="settings" /></button>}
           <button type="button" class="btn icon-btn ghost" onClick={reload} aria-label="Refresh" title="Refresh"><Icon name="refresh" /></button>
         </div>
         <div class="title">
@@ -547,7 +547,9 @@ export function RecordEditor({ collection, collections, record, onClose, onSaved
             </Field>
           )
         ))}
-        {!isNew && <p class="muted small">Created {formatDate(record.created)} · Updated {formatDate(record.updated)}</p>}
+        {!isNew && (record.created || record.updated) && (
+          <p class="muted small">{[record.created && `Created ${formatDate(record.created)}`, record.updated && `Updated ${formatDate(record.updated)}`].filter(Boolean).join(" · ")}</p>
+        )}
       </form>
       {confirmDelete && (
         <Confirm title="Delete this record?" message={`Record ${record.id} will be deleted.`} onClose={() => setConfirmDelete(false)}

@@ -1,5 +1,6 @@
 // Settings: application, mail (+ test mail), files storage (S3 + test), backups, crons, rate limits.
 import { useEffect, useRef, useState } from "preact/hooks";
+import { setMeta } from "../appmeta.js";
 import { apiErrors, pb } from "../pb.js";
 import { navigate } from "../router.js";
 import { Confirm, Empty, ErrorBox, Field, Icon, Loader, Modal, formatDate, formatSize, toast, useSaveShortcut } from "../ui.jsx";
@@ -76,6 +77,7 @@ function useSettings(keys) {
       const saved = await pb.settings.update(body);
       setSettings(saved);
       setOriginal(JSON.stringify(saved));
+      if (saved?.meta) setMeta(saved.meta);
       toast("Settings saved.");
     } catch (err) {
       setErrors(apiErrors(err));
@@ -129,6 +131,13 @@ function ApplicationSettings() {
         </Field>
         <Field label="Application URL" error={e["meta.appURL"]}>
           <input name="appURL" type="url" required value={s.meta.appURL} onInput={(ev) => state.set("meta", { appURL: ev.target.value })} />
+        </Field>
+        <Field label="Accent color" error={e["meta.accentColor"]} hint="The dashboard's buttons, links and selections.">
+          <span class="row color-row">
+            <input type="color" aria-label="Accent color picker" value={/^#[0-9a-f]{6}$/i.test(s.meta.accentColor || "") ? s.meta.accentColor : "#1055c9"}
+              onInput={(ev) => state.set("meta", { accentColor: ev.target.value })} />
+            <input name="accentColor" class="code" value={s.meta.accentColor || ""} onInput={(ev) => state.set("meta", { accentColor: ev.target.value })} placeholder="#1055c9" />
+          </span>
         </Field>
         <label class="check"><input type="checkbox" checked={!!s.meta.hideControls} onChange={(ev) => state.set("meta", { hideControls: ev.target.checked })} /> Hide collection create and edit controls</label>
 
