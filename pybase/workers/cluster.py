@@ -519,10 +519,12 @@ class ClusterRuntime:
 
     def close(self) -> None:
         self._stop.set()
-        self.listener.close()
-        self.bus.close()
         with self._lock_conn_lock:
             try:
-                self._lock_conn.close()  # NOTE: frees the leader and storage locks
+                # NOTE: first: frees the leader lock, and the others stop counting this node
+                # (waiting for its confirmations) before it stops listening.
+                self._lock_conn.close()
             except Exception:  # noqa: BLE001
                 pass
+        self.listener.close()
+        self.bus.close()
