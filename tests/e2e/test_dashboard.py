@@ -971,7 +971,7 @@ def test_dashboard_mail_and_storage_settings(tmp_path: Path, mailbox, moto_endpo
                 page.get_by_role("button", name="Save changes").click()
             assert saved.value.status == 200
             primary = "getComputedStyle(document.documentElement).getPropertyValue('--primary').trim()"
-            assert page.evaluate(primary) == "rgb(124 58 237)"
+            page.wait_for_function(f"{primary} === 'rgb(124 58 237)'")
             page.get_by_role("link", name="Collections", exact=True).click()
             expect(page.get_by_role("heading", name="users")).to_be_visible()
             expect(page.get_by_role("button", name="New collection")).to_have_count(0)

@@ -301,8 +301,11 @@ function RelationPicker({ field, value, onChange, collections }) {
     const shown = target?.fields.find((f) => f.presentable) || target?.fields.find((f) => ["text", "email"].includes(f.type) && f.name !== "id" && !f.hidden);
     return shown && r[shown.name] ? `${r[shown.name]} (${r.id})` : r.id;
   };
+  const searchSeq = useRef(0);
   useEffect(() => {
     if (!open || !target) return undefined;
+    // NOTE: an earlier search may answer after a later one: only the last asked is shown
+    const seq = ++searchSeq.current;
     const timer = setTimeout(async () => {
       const textFields = target.fields.filter((f) => ["text", "email", "url"].includes(f.type) && !f.hidden).map((f) => f.name);
       const filter = search.trim()
@@ -310,9 +313,9 @@ function RelationPicker({ field, value, onChange, collections }) {
         : "";
       try {
         const res = await pb.collection(target.name).getList(1, 20, { filter, skipTotal: true });
-        setOptions(res.items);
+        if (seq === searchSeq.current) setOptions(res.items);
       } catch {
-        setOptions([]);
+        if (seq === searchSeq.current) setOptions([]);
       }
     }, 200);
     return () => clearTimeout(timer);
