@@ -13,7 +13,14 @@ function columnsOf(collection) {
   return collection.fields.filter((f) => !HIDDEN_COLUMNS.has(f.name) && f.type !== "password");
 }
 
-function Cell({ record, field, collection }) {
+/** A related record's label: its presentable field, else its first visible text or email field, else its id. */
+export function relatedLabel(record, collections) {
+  const target = collections?.find((c) => c.id === record.collectionId);
+  const shown = target?.fields.find((f) => f.presentable) || target?.fields.find((f) => ["text", "email"].includes(f.type) && f.name !== "id" && !f.hidden);
+  return shown && record[shown.name] ? String(record[shown.name]) : record.id;
+}
+
+function Cell({ record, field, collection, collections }) {
   const value = record[field.name];
   if (value === undefined || value === null || value === "" || (Array.isArray(value) && !value.length)) return <span class="muted">—</span>;
   switch (field.type) {
@@ -33,8 +40,18 @@ function Cell({ record, field, collection }) {
       return <span class="nowrap">{formatDate(value)}</span>;
     case "json":
       return <code class="truncate">{JSON.stringify(value)}</code>;
+    case "relation": {
+      const expanded = [].concat(record.expand?.[field.name] || []);
+      return (
+        <span class="chips">
+          {(Array.isArray(value) ? value : [value]).map((v) => {
+            const rel = expanded.find((r) => r.id === v);
+            return <span class="chip" key={v} title={v}>{rel ? relatedLabel(rel, collections) : v}</span>;
+          })}
+        </span>
+      );
+    }
     case "select":
-    case "relation":
       return <span class="chips">{(Array.isArray(value) ? value : [value]).map((v) => <span class="chip" key={v}>{v}</span>)}</span>;
     case "geoPoint":
       return <code>{value.lon}, {value.lat}</code>;
@@ -128,7 +145,9 @@ export function RecordsView({ collection, collections, route, onEditCollection }
     setLoading(true);
     if (recount || total?.key !== countKey) count();
     try {
-      const res = await pb.collection(collection.name).getList(page, PER_PAGE, { sort, filter: appliedFilter, skipTotal: true });
+      // the shown relations are expanded for their labels (30 records: one query per relation field)
+      const expand = allColumns.filter((f) => f.type === "relation").map((f) => f.name).join(",");
+      const res = await pb.collection(collection.name).getList(page, PER_PAGE, { sort, filter: appliedFilter, skipTotal: true, expand: expand || undefined });
       if (seq !== loadSeq.current) return;
       setResult(res);
       setError("");
@@ -260,7 +279,7 @@ export function RecordsView({ collection, collections, route, onEditCollection }
                     {collection.type !== "view" && <input type="checkbox" aria-label={`Select ${record.id}`} checked={!!selected[record.id]}
                       onChange={(e) => setSelected({ ...selected, [record.id]: e.target.checked })} />}
                   </td>
-                  {columns.map((f) => <td key={f.name}><Cell record={record} field={f} collection={collection} /></td>)}
+                  {columns.map((f) => <td key={f.name}><Cell record={record} field={f} collection={collection} collections={collections} /></td>)}
                 </tr>
               ))}
             </tbody>
@@ -290,7 +309,7 @@ export function RecordsView({ collection, collections, route, onEditCollection }
 
 // ---- the record editor ----------------------------------------------------------------------
 
-function RelationPicker({ field, value, onChange, collections }) {
+function RelationPicker({ field, value, onChange, collections, known = [] }) {
   const target = collections.find((c) => c.id === field.collectionId);
   const multiple = (field.maxSelect || 1) > 1;
   const ids = (Array.isArray(value) ? value : value ? [value] : []);
@@ -298,9 +317,11 @@ function RelationPicker({ field, value, onChange, collections }) {
   const [options, setOptions] = useState([]);
   const [open, setOpen] = useState(false);
   const label = (r) => {
-    const shown = target?.fields.find((f) => f.presentable) || target?.fields.find((f) => ["text", "email"].includes(f.type) && f.name !== "id" && !f.hidden);
-    return shown && r[shown.name] ? `${r[shown.name]} (${r.id})` : r.id;
+    const text = relatedLabel(r, collections);
+    return text === r.id ? r.id : `${text} (${r.id})`;
   };
+  // labels of the chosen records: the expanded ones of the record, then those picked here
+  const [seen, setSeen] = useState(() => Object.fromEntries(known.map((r) => [r.id, relatedLabel(r, collections)])));
   const searchSeq = useRef(0);
   useEffect(() => {
     if (!open || !target) return undefined;
@@ -321,6 +342,8 @@ function RelationPicker({ field, value, onChange, collections }) {
     return () => clearTimeout(timer);
   }, [search, open, target?.id]);
   const pick = (id) => {
+    const chosen = options.find((r) => r.id === id);
+    if (chosen) setSeen((m) => ({ ...m, [id]: relatedLabel(chosen, collections) }));
     if (multiple) onChange(ids.includes(id) ? ids.filter((x) => x !== id) : [...ids, id]);
     else {
       onChange(id);
@@ -332,7 +355,7 @@ function RelationPicker({ field, value, onChange, collections }) {
     <div class="relation">
       <div class="chips">
         {ids.map((id) => (
-          <span class="chip" key={id}>{id}
+          <span class="chip" key={id} title={id}>{seen[id] || id}
             <button type="button" class="chip-x" aria-label={`Remove ${id}`} onClick={() => onChange(multiple ? ids.filter((x) => x !== id) : "")}>×</button>
           </span>
         ))}
@@ -503,7 +526,7 @@ export function RecordEditor({ collection, collections, record, onClose, onSaved
           </select>
         );
       case "relation":
-        return <RelationPicker field={f} value={value} collections={collections} onChange={(v) => set(f.name, v)} />;
+        return <RelationPicker field={f} value={value} collections={collections} known={[].concat(record?.expand?.[f.name] || [])} onChange={(v) => set(f.name, v)} />;
       case "file":
         return <FileInput field={f} record={record} kept={kept[f.name] || []} added={added[f.name] || []}
           setKept={(v) => setKeptAll({ ...kept, [f.name]: v })} setAdded={(v) => setAddedAll({ ...added, [f.name]: v })} />;
