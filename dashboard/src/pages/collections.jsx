@@ -528,7 +528,10 @@ function TemplateEditor({ path, label, data, set, err }) {
 
 export { SYSTEM_AUTH_FIELDS };
 
-const PROVIDERS = ["google", "github", "gitlab", "discord", "microsoft", "apple", "facebook", "oidc", "oidc2", "oidc3"];
+// The OAuth2 providers PocketBase 0.40 knows by name (pybase's OAUTH2_PROVIDERS).
+const PROVIDERS = ["apple", "bitbucket", "box", "discord", "facebook", "gitea", "gitee", "github", "gitlab", "google", "instagram2",
+  "kakao", "lark", "linear", "livechat", "mailcow", "microsoft", "monday", "notion", "oidc", "oidc2", "oidc3",
+  "patreon", "planningcenter", "spotify", "strava", "trakt", "twitch", "twitter", "vk", "wakatime", "yandex"];
 
 function OAuth2Providers({ data, set, err, storedProviders }) {
   const collectionHas = (name) => storedProviders.includes(name);
@@ -555,7 +558,7 @@ function OAuth2Providers({ data, set, err, storedProviders }) {
               <Field label={`${p.name} client secret`} error={e("clientSecret")} inline><input type="password" autocomplete="new-password" placeholder={collectionHas(p.name) ? "Unchanged" : ""} value={p.clientSecret || ""} onInput={(ev) => change(i, { clientSecret: ev.target.value })} /></Field>
               <Field label={`${p.name} display name`} error={e("displayName")} inline><input value={p.displayName || ""} onInput={(ev) => change(i, { displayName: ev.target.value })} /></Field>
             </div>
-            {p.name.startsWith("oidc") && (
+            {(p.name.startsWith("oidc") || ["gitea", "gitlab", "mailcow", "microsoft"].includes(p.name)) && (
               <div class="opts">
                 <Field label={`${p.name} auth URL`} error={e("authURL")} inline><input type="url" value={p.authURL || ""} onInput={(ev) => change(i, { authURL: ev.target.value })} /></Field>
                 <Field label={`${p.name} token URL`} error={e("tokenURL")} inline><input type="url" value={p.tokenURL || ""} onInput={(ev) => change(i, { tokenURL: ev.target.value })} /></Field>
