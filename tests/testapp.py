@@ -8,12 +8,14 @@ waitress server on ``127.0.0.1:<free port>`` and a counter bound on every hook.
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 import requests
 
 from pybase.app import PyBase
@@ -124,6 +126,7 @@ def build_fixture(data_dir: Path, database_url: str = "") -> None:
     ]
     for name, values in rows:
         app.save(app.new_record(name, values))
+    app.logs.close()
     app.db.close()
 
 
@@ -152,6 +155,26 @@ class TestServer:
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         """An HTTP request to this server."""
         return requests.request(method, self.base_url + path, timeout=30, **kwargs)
+
+    def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        """Rows straight from the data database on a connection of its own (what a restart
+        would see). ``sql`` is SQLite's (`name` quoting, ``?`` parameters); on Postgres the
+        quotes and placeholders are respelt, values come back as Postgres gives them."""
+        url = self.app.database_url
+        if not url:
+            with sqlite3.connect(Path(self.app.data_dir) / "data.db") as conn:
+                return conn.execute(sql, params).fetchall()
+        import psycopg
+        from psycopg.adapt import Loader
+
+        class CompactJson(Loader):
+            # NOTE: JSONB as the compact text pybase writes (SQLite keeps that text as is).
+            def load(self, data: Any) -> str:
+                return orjson.dumps(orjson.loads(bytes(data))).decode()
+
+        with psycopg.connect(url.replace("postgres://", "postgresql://", 1)) as conn:
+            conn.adapters.register_loader("jsonb", CompactJson)
+            return [tuple(r) for r in conn.execute(sql.replace("`", '"').replace("?", "%s"), params).fetchall()]
 
     def stop(self) -> None:
         """Stop serving and close the database."""
@@ -187,6 +210,10 @@ def start_server(tmp_path: Path, template: Path | None, database_url: str = "") 
     pybase.bootstrap()
     server = pybase.serve_in_thread()
     test_server = TestServer(pybase, f"http://127.0.0.1:{server.port}")
+    if database_url:
+        # NOTE: on Postgres the first request of a node reloads what other nodes may have
+        # changed since its bootstrap (workers/cluster.py); done here, before counting hooks.
+        test_server.request("GET", "/api/health")
     for spec in HOOKS:
         pybase.core.hooks[spec.js_name].bind(_counter(test_server.events, spec.js_name), priority=-99999)
     return test_server

@@ -67,7 +67,7 @@ class App:
         self.registry = CollectionRegistry(self.db)
         self.records = RecordStore(self.db, self.registry)
         self._log_settings: tuple[Any, LogSettings] | None = None
-        self.logs = LogStore(self.data_dir, self.log_settings)
+        self.logs = LogStore(self.data_dir, self.log_settings, database_url)
         self.backups = BackupStore(self)
         #: record files: local pb_data/storage or the S3 bucket of the settings
         self.files = FilesService(self)

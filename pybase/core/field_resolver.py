@@ -41,6 +41,7 @@ from pybase.core.field_resolver_sql import (
     json_extract,
     json_path,
 )
+from pybase.store.dialect import json_text_items
 from pybase.tools.filter import (
     FilterError,
     NullFallback,
@@ -544,7 +545,7 @@ class _Runner:
 
 def json_each_value(raw_json: str, alias: str) -> FromClause:
     """``json_each(:json)`` over a bound JSON array."""
-    return func.json_each(bind_value(raw_json)).table_valued("value").alias(alias)
+    return json_text_items(bind_value(raw_json)).table_valued("value").alias(alias)
 
 
 def _values_of(owner: FromClause, column: str, alias: str) -> Any:

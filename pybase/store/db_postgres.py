@@ -9,6 +9,7 @@ untyped and Postgres reads them as the column they meet, as SQLite's affinity do
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -59,6 +60,24 @@ def _on_connect(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.adapters.register_loader("numeric", FloatLoader)
 
 
+MAX_IDENTIFIER = 63
+
+
+def _short_identifiers(dialect: Any) -> None:
+    """Names past Postgres's 63 bytes (the field resolver's join aliases) shortened with a hash
+    of the whole name, so two long names sharing a prefix never collide once truncated."""
+    preparer = dialect.identifier_preparer
+    quote = preparer.quote
+
+    def short_quote(ident: str, force: Any = None) -> str:
+        if len(ident.encode()) > MAX_IDENTIFIER:
+            digest = hashlib.sha1(ident.encode()).hexdigest()[:12]
+            ident = ident.encode()[: MAX_IDENTIFIER - 13].decode(errors="ignore") + "_" + digest
+        return str(quote(ident))
+
+    preparer.quote = short_quote
+
+
 class PostgresDatabase:
     """One Postgres database: a read pool, a single writer per process, after-commit callbacks."""
 
@@ -77,6 +96,7 @@ class PostgresDatabase:
             # NOTE: no "::VARCHAR" on parameters: an untyped string meets a numeric or boolean
             # column as Postgres casts it, where a typed one fails ("numeric = character varying").
             engine.dialect.bind_typing = BindTyping.NONE
+            _short_identifiers(engine.dialect)
             event.listen(engine, "connect", _on_connect)
         self._local = threading.local()
         self._write_lock = threading.RLock()

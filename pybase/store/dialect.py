@@ -17,9 +17,14 @@ import re
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Connection,
+    Float,
     Integer,
+    Numeric,
+    Select,
+    String,
     Text,
     bindparam,
     case,
@@ -32,7 +37,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import operators
-from sqlalchemy.sql.elements import BinaryExpression
+from sqlalchemy.sql.compiler import OPERATORS
+from sqlalchemy.sql.elements import (
+    BinaryExpression,
+    BindParameter,
+    CollectionAggregate,
+    ColumnClause,
+    False_,
+    Grouping,
+    Null,
+    True_,
+    UnaryExpression,
+)
 from sqlalchemy.sql.functions import Function, FunctionElement
 from sqlalchemy.types import UserDefinedType
 
@@ -230,19 +246,21 @@ def json_array_contains(column: ColumnElement[Any], value: Any) -> ColumnElement
     return exists(select(items.c.value).where(items.c.value == value))
 
 
-class _json_param_items(FunctionElement):  # type: ignore[type-arg]  # noqa: N801
+class json_text_items(FunctionElement):  # type: ignore[type-arg]  # noqa: N801 - SQL function style
+    """The items (``value``) of a JSON array given as text (a bound parameter)."""
+
     inherit_cache = True
     name = "json_param_items"
 
 
-@compiles(_json_param_items)
-def _param_items_sqlite(element: _json_param_items, compiler: Any, **kw: Any) -> str:
+@compiles(json_text_items)
+def _param_items_sqlite(element: json_text_items, compiler: Any, **kw: Any) -> str:
     (param,) = element.clauses
     return f"json_each({compiler.process(param, **kw)})"
 
 
-@compiles(_json_param_items, "postgresql")
-def _param_items_pg(element: _json_param_items, compiler: Any, **kw: Any) -> str:
+@compiles(json_text_items, "postgresql")
+def _param_items_pg(element: json_text_items, compiler: Any, **kw: Any) -> str:
     (param,) = element.clauses
     return f"jsonb_array_elements_text(CAST({compiler.process(param, **kw)} AS jsonb))"
 
@@ -250,7 +268,7 @@ def _param_items_pg(element: _json_param_items, compiler: Any, **kw: Any) -> str
 def in_json_list(column_: ColumnElement[Any], param: str) -> ColumnElement[bool]:
     """``column_`` is one of the values of the JSON array bound as ``param`` (one parameter for
     any number of values, so the statement compiles once)."""
-    items = _json_param_items(bindparam(param, type_=Text())).table_valued("value").alias()
+    items = json_text_items(bindparam(param, type_=Text())).table_valued("value").alias()
     return column_.in_(select(items.c.value))
 
 
@@ -268,13 +286,109 @@ def json_array_length(column: ColumnElement[Any]) -> ColumnElement[int]:
 _PG_FUNCTIONS = {"strftime": "pb_strftime", "json_extract": "pb_json_extract"}
 
 
+_NUMERIC_FUNCTIONS = frozenset({"radians", "degrees", "cos", "sin", "tan", "acos", "asin", "atan", "sqrt", "abs"})
+
+
 @compiles(Function, "postgresql")
 def _function_pg(element: Function, compiler: Any, **kw: Any) -> str:  # type: ignore[type-arg]
-    helper = _PG_FUNCTIONS.get(element.name.lower())
-    if helper is None:
-        return str(compiler.visit_function(element, **kw))
-    args = ", ".join(f"CAST({compiler.process(arg, **kw)} AS text)" for arg in element.clauses)
-    return f"{helper}({args})"
+    name = element.name.lower()
+    helper = _PG_FUNCTIONS.get(name)
+    if helper is not None:
+        args = ", ".join(f"CAST({compiler.process(arg, **kw)} AS text)" for arg in element.clauses)
+        return f"{helper}({args})"
+    if name == "coalesce":
+        clauses = list(element.clauses)
+        kinds = {_kind(arg) for arg in clauses}
+        if len(kinds - {"null"}) > 1:
+            # NOTE: SQLite's COALESCE(number, '') mixes types; here every value is read as text.
+            args = ", ".join(_as_text(compiler, arg, **kw) for arg in clauses)
+            return f"COALESCE({args})"
+    if name in _NUMERIC_FUNCTIONS:
+        args = ", ".join(_as_number(compiler, arg, **kw) for arg in element.clauses)
+        return f"{name}({args})"
+    return str(compiler.visit_function(element, **kw))
+
+
+# ---- SQLite's loose typing, spelt for Postgres ----------------------------------------------
+
+_COMPARISONS = frozenset(
+    {
+        operators.eq, operators.ne, operators.lt, operators.le, operators.gt, operators.ge,
+        operators.is_distinct_from, operators.is_not_distinct_from,
+    }
+)
+
+
+def _kind(element: Any) -> str:
+    """How SQLite would see a value's type: num, bool, json, text, null or loose (unknown)."""
+    if isinstance(element, Null):
+        return "null"
+    if isinstance(element, True_ | False_):
+        return "bool"
+    if isinstance(element, Grouping):
+        return _kind(element.element)
+    sql_type = getattr(element, "type", None)
+    if isinstance(sql_type, Boolean):
+        return "bool"
+    if isinstance(sql_type, Numeric | Float | Integer):
+        return "num"
+    if isinstance(sql_type, JSONText):
+        return "json"
+    if isinstance(sql_type, String):
+        return "text"
+    return "loose"
+
+
+def _is_column(element: Any) -> bool:
+    return isinstance(element, ColumnClause) and not isinstance(element, BindParameter)
+
+
+def _as_text(compiler: Any, element: Any, **kw: Any) -> str:
+    sql = compiler.process(element, **kw)
+    kind = _kind(element)
+    if kind in ("text", "null", "loose"):
+        return str(sql)
+    if kind == "bool":
+        return f"CAST(CAST({sql} AS int) AS text)"
+    return f"CAST({sql} AS text)"
+
+
+def _as_number(compiler: Any, element: Any, **kw: Any) -> str:
+    sql = compiler.process(element, **kw)
+    kind = _kind(element)
+    if kind in ("num", "null"):
+        return str(sql)
+    if kind == "bool":
+        return f"CAST({sql} AS int)"
+    return f"pb_num(CAST({sql} AS text))"
+
+
+def _comparison_pg(element: BinaryExpression[Any], compiler: Any, **kw: Any) -> str | None:
+    """A comparison between values of different kinds, as SQLite compares them (None: as is).
+
+    Numbers meet numbers (a text that reads as a number is one; one that does not is NULL
+    here), except that a text column compared with a number compares as text (SQLite's TEXT
+    affinity); booleans are 0/1; JSON columns compare as their text.
+    """
+    left, right = element.left, element.right
+    if isinstance(left, CollectionAggregate) or isinstance(right, CollectionAggregate):
+        return None  # NOTE: x = ANY(array): Postgres's own (the driver's reflection queries)
+    kinds = (_kind(left), _kind(right))
+    if kinds[0] == kinds[1] or "null" in kinds or {"text", "loose"} >= set(kinds):
+        return None
+    if kinds in (("bool", "num"), ("num", "bool")) or "json" not in kinds and "bool" not in kinds and "num" not in kinds:
+        sides = (_as_number(compiler, left, **kw), _as_number(compiler, right, **kw))
+    elif "num" in kinds or "bool" in kinds:
+        other = right if kinds[0] in ("num", "bool") else left
+        other_kind = kinds[1] if other is right else kinds[0]
+        if other_kind == "text" and _is_column(other) or other_kind == "json":
+            sides = (_as_text(compiler, left, **kw), _as_text(compiler, right, **kw))
+        else:
+            sides = (_as_number(compiler, left, **kw), _as_number(compiler, right, **kw))
+    else:  # json against text or loose
+        sides = (_as_text(compiler, left, **kw), _as_text(compiler, right, **kw))
+    opstring = OPERATORS[element.operator]
+    return f"{sides[0]}{opstring}{sides[1]}"
 
 
 @compiles(BinaryExpression, "postgresql")
@@ -283,15 +397,94 @@ def _binary_pg(element: BinaryExpression[Any], compiler: Any, **kw: Any) -> str:
     if op is operators.like_op or op is operators.not_like_op:
         # NOTE: SQLite's LIKE ignores case (ASCII) and reads any value as text; ILIKE over
         # text casts does the same here.
-        left = compiler.process(element.left, **kw)
-        right = compiler.process(element.right, **kw)
+        left = _as_text(compiler, element.left, **kw)
+        right = _as_text(compiler, element.right, **kw)
         escape = (element.modifiers or {}).get("escape")
         word = "ILIKE" if op is operators.like_op else "NOT ILIKE"
         sql = f"CAST({left} AS text) {word} CAST({right} AS text)"
         if escape:
             sql += " ESCAPE " + compiler.render_literal_value(escape, Text())
         return sql
+    if op in _COMPARISONS:
+        mixed = _comparison_pg(element, compiler, **kw)
+        if mixed is not None:
+            return mixed
     return str(compiler.visit_binary(element, **kw))
+
+
+@compiles(Select, "postgresql")
+def _select_pg(element: Select[Any], compiler: Any, **kw: Any) -> str:
+    order = element._order_by_clauses
+    if not order:
+        return str(compiler.visit_select(element, **kw))
+    if element._distinct and not element._distinct_on:
+        # NOTE: Postgres refuses ORDER BY terms outside a DISTINCT select list (SQLite takes
+        # any row's value): the same rows as GROUP BY every selected column, each ordered by
+        # its group's first value in the sort's direction.
+        grouped = element._generate()
+        grouped._distinct = False
+        grouped = grouped.group_by(*element.selected_columns).order_by(None).order_by(
+            *(_aggregate_order(clause) for clause in order)
+        )
+        return str(compiler.process(grouped, **kw))
+    if all(_has_nulls_order(clause) for clause in order):
+        return str(compiler.visit_select(element, **kw))
+    # NOTE: SQLite sorts NULL first ascending and last descending; Postgres the other way.
+    sorted_nulls = element.order_by(None).order_by(*(_sqlite_nulls(clause) for clause in order))
+    return str(compiler.visit_select(sorted_nulls, **kw))
+
+
+def _direction(clause: Any) -> tuple[Any, bool]:
+    if isinstance(clause, UnaryExpression) and clause.modifier in (operators.desc_op, operators.asc_op):
+        return clause.element, clause.modifier is operators.desc_op
+    return clause, False
+
+
+def _has_nulls_order(clause: Any) -> bool:
+    return isinstance(clause, UnaryExpression) and clause.modifier in (operators.nulls_first_op, operators.nulls_last_op)
+
+
+def _sqlite_nulls(clause: Any) -> Any:
+    if _has_nulls_order(clause):
+        return clause
+    value, descending = _direction(clause)
+    return value.desc().nulls_last() if descending else value.asc().nulls_first()
+
+
+def _aggregate_order(clause: Any) -> Any:
+    value, descending = _direction(clause)
+    if isinstance(value, UnaryExpression) and value.modifier in (operators.nulls_first_op, operators.nulls_last_op):
+        value = value.element
+        value, descending = _direction(value)
+    if isinstance(value, Function) and value.name.lower() == "random":
+        return value
+    if descending:
+        return func.max(value).desc().nulls_last()
+    return func.min(value).asc().nulls_first()
+
+
+class hour_of(FunctionElement):  # type: ignore[type-arg]  # noqa: N801 - SQL function style
+    """``YYYY-MM-DD HH:00:00`` of a PocketBase date text (the logs' stats per hour).
+
+    SQLite: ``strftime`` (as the logs' hour index is written); Postgres: the text's first 13
+    characters (one expression text, so GROUP BY matches the select list).
+    """
+
+    type = Text()
+    inherit_cache = True
+    name = "hour_of"
+
+
+@compiles(hour_of)
+def _hour_sqlite(element: hour_of, compiler: Any, **kw: Any) -> str:
+    (column,) = element.clauses
+    return str(compiler.process(func.strftime(literal("%Y-%m-%d %H:00:00", Text()), column), **kw))
+
+
+@compiles(hour_of, "postgresql")
+def _hour_pg(element: hour_of, compiler: Any, **kw: Any) -> str:
+    (column,) = element.clauses
+    return f"(substr({compiler.process(column, **kw)}, 1, 13) || ':00:00')"
 
 
 def strftime(*args: Any) -> ColumnElement[Any]:
@@ -489,6 +682,15 @@ BEGIN
         END IF;
     END LOOP;
     RETURN result;
+END $$;
+
+CREATE OR REPLACE FUNCTION pb_num(value text) RETURNS double precision
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF value IS NULL OR value !~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$' THEN RETURN NULL; END IF;
+    RETURN CAST(value AS double precision);
+EXCEPTION WHEN others THEN
+    RETURN NULL;
 END $$;
 
 CREATE OR REPLACE FUNCTION pb_json_path(path text) RETURNS text[]

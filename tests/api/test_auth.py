@@ -30,6 +30,8 @@ AUTH_METHODS_BODY = (
     '"oauth2":{"enabled":false,"providers":[]},"otp":{"duration":0,"enabled":false},'
     '"password":{"enabled":true,"identityFields":["email"]},"usernamePassword":false}'
 )
+pytestmark = pytest.mark.both_backends
+
 # NOTE: as PocketBase's tests, a sign-in also saves the client's _authOrigins row (first sign-in:
 # no alert mail).
 ORIGIN_EVENTS = {name: 1 for name in (

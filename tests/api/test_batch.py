@@ -12,6 +12,8 @@ from tests.api.test_records_write import count_is
 from tests.scenarios import Scenario, run
 from tests.testapp import POST1_ID
 
+pytestmark = pytest.mark.both_backends
+
 POSTS = "/api/collections/posts/records"
 
 

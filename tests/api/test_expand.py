@@ -25,6 +25,8 @@ from tests.data.filter_cases import (
     run_pocketbase,
 )
 
+pytestmark = pytest.mark.both_backends
+
 POSTS = "/api/collections/posts/records"
 ID_NAMES = {v: k for k, v in NAMES.items()} | {"locked000000001": "L1"}
 NEW_COMMENT = "newcomment00001"
@@ -123,14 +125,16 @@ NO_EXPAND_KEY_CASES: list[tuple[str, str, Any]] = [
 
 
 @pytest.fixture(scope="module")
-def dataset(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
+def dataset(tmp_path_factory: pytest.TempPathFactory, backend: str, databases: Any) -> Iterator[Client]:
     """A pybase with the filter data set."""
-    server = testapp.start_server(tmp_path_factory.mktemp("expand"), None)
+    url = databases.new(backend)
+    server = testapp.start_server(tmp_path_factory.mktemp("expand"), None, url)
     try:
         add_superuser(server)
         yield build_dataset(server.base_url)
     finally:
         server.stop()
+        databases.drop(url)
 
 
 @pytest.mark.parametrize(("who", "url", "expected"), CASES, ids=[f"{w} {u}" for w, u, _ in CASES])

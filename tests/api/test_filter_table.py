@@ -9,6 +9,7 @@ With ``PYBASE_PB_BINARY`` pointing at a PocketBase 0.40 binary, the cases marked
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -24,16 +25,20 @@ from tests.data.filter_cases import (
     run_pocketbase,
 )
 
+pytestmark = pytest.mark.both_backends
+
 
 @pytest.fixture(scope="module")
-def dataset(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
+def dataset(tmp_path_factory: pytest.TempPathFactory, backend: str, databases: Any) -> Iterator[Client]:
     """A pybase holding the filter data set (read-only for these tests)."""
-    server = testapp.start_server(tmp_path_factory.mktemp("filter_table"), None)
+    url = databases.new(backend)
+    server = testapp.start_server(tmp_path_factory.mktemp("filter_table"), None, url)
     try:
         add_superuser(server)
         yield build_dataset(server.base_url)
     finally:
         server.stop()
+        databases.drop(url)
 
 
 def test_table_is_large_and_mixed() -> None:

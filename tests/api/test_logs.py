@@ -12,6 +12,8 @@ from pybase.core.logs import ERROR, INFO, WARN
 from tests.scenarios import Scenario, run
 from tests import testapp
 
+pytestmark = pytest.mark.both_backends
+
 
 def _flushed(server: testapp.TestServer) -> None:
     server.pybase.core.logs.flush()
@@ -86,14 +88,26 @@ def test_delete_empties_the_logs(server: testapp.TestServer) -> None:
     assert server.request("GET", "/api/logs", headers=su).json()["totalItems"] == 0
 
 
+def _logs_sql(server: testapp.TestServer, sql: str) -> list[Any]:
+    """Run ``sql`` on the logs' own database, on a connection of its own (auxiliary.db, or
+    the Postgres database the data is in)."""
+    url = server.app.database_url
+    if not url:
+        with sqlite3.connect(server.pybase.core.logs.path) as conn:
+            return conn.execute(sql).fetchall()
+    import psycopg
+
+    with psycopg.connect(url.replace("postgres://", "postgresql://", 1)) as conn:
+        cursor = conn.execute(sql.replace("%", "%%"))
+        return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
+
+
 def test_entries_are_written_off_the_request_path_within_seconds(server: testapp.TestServer) -> None:
     server.request("GET", "/api/health?probe=written-later")
-    db = server.pybase.core.logs.path
     deadline = time.monotonic() + 15  # the writer flushes every 3 s
     found: list[Any] = []
     while time.monotonic() < deadline and not found:
-        with sqlite3.connect(db) as conn:
-            found = conn.execute("SELECT level, message FROM _logs WHERE message LIKE '%written-later%'").fetchall()
+        found = _logs_sql(server, "SELECT level, message FROM _logs WHERE message LIKE '%written-later%'")
         time.sleep(0.2)
     assert found == [(INFO, "GET /api/health?probe=written-later")]
 
@@ -112,8 +126,7 @@ def test_expired_and_low_level_entries_are_deleted(server: testapp.TestServer) -
     logs.add(ERROR, "recent", {})
     logs.add(WARN, "old", {})
     logs.flush()
-    with sqlite3.connect(logs.path) as conn:
-        conn.execute("UPDATE _logs SET created = '2000-01-01 00:00:00.000Z' WHERE message = 'old'")
+    _logs_sql(server, "UPDATE _logs SET created = '2000-01-01 00:00:00.000Z' WHERE message = 'old'")
     assert logs.delete_expired() == 1
     remaining = [e["message"] for e in logs.list(None, None, limit=100, offset=0, total=False)[0]]
     assert "recent" in remaining and "old" not in remaining

@@ -6,9 +6,6 @@ write is followed by a "loses nothing" check that reads the SQLite file directly
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
-
 import pytest
 from urllib3 import encode_multipart_formdata
 
@@ -24,6 +21,8 @@ from tests.testapp import (
     USER1_ID,
     USER2_ID,
 )
+
+pytestmark = pytest.mark.both_backends
 
 POSTS = "/api/collections/posts/records"
 GENERIC_400 = '"message":"Something went wrong while processing your request."'
@@ -67,9 +66,8 @@ UPDATE_INVALID_EVENTS = {k.replace("Create", "Update"): v for k, v in CREATE_INV
 
 
 def rows(server, sql: str, *params):
-    """Rows straight from the SQLite file (what a restart would see)."""
-    with sqlite3.connect(Path(server.app.data_dir) / "data.db") as conn:
-        return conn.execute(sql, params).fetchall()
+    """Rows straight from the data database (what a restart would see)."""
+    return server.rows(sql, *params)
 
 
 def count_is(table: str, expected: int):

@@ -33,6 +33,8 @@ from tests.data.filter_cases import (
     run_pocketbase,
 )
 
+pytestmark = pytest.mark.both_backends
+
 NOTE_NAMES = {"N1": N1, "N2": N2, "N3": N3}
 NEW = "newnote00000001"
 SUPERUSERS_ONLY = "Only superusers can perform this action."
@@ -286,9 +288,10 @@ def _check_and_restore(client: Client, case: RuleCase, status: int) -> list[str]
 
 
 @pytest.fixture(scope="module")
-def notes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
+def notes(tmp_path_factory: pytest.TempPathFactory, backend: str, databases: Any) -> Iterator[Client]:
     """A pybase with the filter data set and ``notes``."""
-    server = testapp.start_server(tmp_path_factory.mktemp("rules"), None)
+    url = databases.new(backend)
+    server = testapp.start_server(tmp_path_factory.mktemp("rules"), None, url)
     try:
         add_superuser(server)
         client = build_dataset(server.base_url)
@@ -296,6 +299,7 @@ def notes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
         yield client
     finally:
         server.stop()
+        databases.drop(url)
 
 
 def test_every_operation_and_caller_is_covered() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import Column, Numeric, text
+from sqlalchemy import Column, Double, Numeric, text
 
 from pybase.core.errors import FieldError, required
 from pybase.core.fields.base import Field, json_number
@@ -56,7 +56,9 @@ class NumberField(Field):
         return errors
 
     def column(self) -> Column:  # type: ignore[type-arg]
-        return Column(self.name, Numeric(asdecimal=False), nullable=False, server_default=text("0"))
+        # NOTE: float64 as PocketBase's numbers; Postgres's NUMERIC would keep each value's scale.
+        number = Numeric(asdecimal=False).with_variant(Double(asdecimal=False), "postgresql")
+        return Column(self.name, number, nullable=False, server_default=text("0"))
 
     def zero(self) -> Any:
         return 0

@@ -1,5 +1,10 @@
 """The ``_logs`` table in ``auxiliary.db``, written in batches off the request path.
 
+With the data on Postgres (``--db``), ``_logs`` is a table of that same database instead: every
+node of a cluster writes and lists the same logs, and one database holds the whole app (a dump
+or a ``db copy`` carries everything). It has its own connections and writer, so logging never
+waits for the data writes.
+
 As PocketBase: entries wait in memory and a writer thread stores them every few seconds, or at
 once when a batch is full, in one transaction. The queue is bounded: when the disk cannot keep
 up, the oldest waiting entries are dropped (and counted) rather than growing memory.
@@ -36,7 +41,8 @@ from sqlalchemy import (
 
 from pybase.core.errors import BadRequestError
 from pybase.store.db import Database, Prepared
-from pybase.store.dialect import insertion_order
+from pybase.store.db_postgres import PostgresDatabase
+from pybase.store.dialect import POSTGRES, hour_of, insertion_order
 from pybase.tools.filter import (
     FilterError,
     SimpleResolver,
@@ -81,14 +87,28 @@ class LogSettings:
     log_auth_id: bool = False
 
 
+def postgres_logs_table() -> Table:
+    """``_logs`` for Postgres: the same columns; its hour index is over the text's first 13
+    characters (SQLite's strftime() cannot index there), its insertion order a ``_rowid_``."""
+    table = Table("_logs", MetaData(), *(column._copy() for column in logs_table.columns))
+    Index("idx_logs_level", table.c.level)
+    Index("idx_logs_message", table.c.message)
+    Index("idx_logs_created", table.c.created)
+    return table
+
+
 class LogStore:
     """Request and app logs: queued, written in batches, listed, counted per hour, expired."""
 
-    def __init__(self, data_dir: str, settings: Callable[[], LogSettings] = LogSettings) -> None:
+    def __init__(
+        self, data_dir: str, settings: Callable[[], LogSettings] = LogSettings, database_url: str = ""
+    ) -> None:
         self.path = os.path.join(data_dir, "auxiliary.db")
+        #: the Postgres database holding ``_logs`` (empty: auxiliary.db)
+        self.database_url = database_url
         self.settings = settings
         self.dropped = 0  # entries dropped because the queue was full
-        self._db: Database | None = None
+        self._db: Any = None
         self._pending: collections.deque[tuple[int, str, dict[str, Any], float]] = collections.deque()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -100,16 +120,23 @@ class LogStore:
     def open(self) -> None:
         """Create the table (if needed) and start the writer thread."""
         if self._db is None:
-            self._db = Database(self.path, read_pool_size=8)
-            with self._db.write() as conn:
-                _metadata.create_all(conn)
+            if self.database_url:
+                self._db = PostgresDatabase(self.database_url, read_pool_size=4)
+                with self._db.write() as conn:
+                    postgres_logs_table().create(conn, checkfirst=True)
+                    for sql in POSTGRES.extra_table_ddl('"_logs"'):
+                        conn.exec_driver_sql(sql)
+            else:
+                self._db = Database(self.path, read_pool_size=8)
+                with self._db.write() as conn:
+                    _metadata.create_all(conn)
         if self._thread is None or not self._thread.is_alive():
             self._stop.clear()
             self._thread = threading.Thread(target=self._run, name="pybase-logs", daemon=True)
             self._thread.start()
 
-    def database(self) -> Database | None:
-        """The auxiliary database (None until opened)."""
+    def database(self) -> Any:
+        """The auxiliary database (None until opened): a ``Database``, or a ``PostgresDatabase``."""
         return self._db
 
     def close(self) -> None:
@@ -134,7 +161,7 @@ class LogStore:
         )  # fmt: skip
 
     @property
-    def db(self) -> Database:
+    def db(self) -> Any:
         if self._db is None:
             self.open()
         assert self._db is not None
@@ -225,7 +252,7 @@ class LogStore:
 
     def stats(self, filter_text: str | None) -> list[dict[str, Any]]:
         """Entries counted per hour: ``[{"date": "2026-01-02 15:00:00.000Z", "total": 3}]``."""
-        hour = func.strftime("%Y-%m-%d %H:00:00", logs_table.c.created).label("date")
+        hour = hour_of(logs_table.c.created).label("date")
         query = select(func.count(logs_table.c.id).label("total"), hour).where(*self._where(filter_text)).group_by(hour)
         with self.db.read() as conn:
             rows = conn.execute(query).all()
