@@ -2,10 +2,12 @@
 
 Modules marked ``pytest.mark.both_backends`` run each test twice: on SQLite (the default) and
 on a real Postgres (tests/pg.py), through the ``backend`` fixture the server fixtures use.
+``PYBASE_TEST_BACKENDS=sqlite`` (comma-separated) runs them on the listed databases only.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -15,7 +17,7 @@ import pytest
 from tests.pg import PostgresServer, start_postgres
 from tests.testapp import TestServer, build_fixture, fixture_dir, start_server
 
-BACKENDS = ("sqlite", "postgres")
+BACKENDS = tuple(b.strip() for b in os.environ.get("PYBASE_TEST_BACKENDS", "sqlite,postgres").split(",") if b.strip())
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -554,6 +554,16 @@ class SqliteDialect:
         return []
 
 
+_LOWER_RE = re.compile(r'^lower\((.*)\)$', re.IGNORECASE)
+
+
+class _Wrapped:
+    """A driver error as SQLAlchemy's wrapper holds it (``.orig``)."""
+
+    def __init__(self, orig: Any) -> None:
+        self.orig = orig
+
+
 class PostgresDialect(SqliteDialect):
     """What differs for Postgres outside query expressions."""
 
@@ -607,10 +617,26 @@ class PostgresDialect(SqliteDialect):
         # NOTE: "Key (col1, col2)=(...) already exists." in the error's detail.
         diag = getattr(getattr(ex, "orig", None), "diag", None)
         detail = getattr(diag, "message_detail", None) or ""
-        found = re.match(r"Key \((.*?)\)=", detail)
+        found = re.match(r"Key \((.*?)\)=\(", detail)
         if not found:
             return []
-        return [c.strip().strip('"') for c in found.group(1).split(",") if c.strip()]
+        # NOTE: an index over lower(x) (SQLite's COLLATE NOCASE) names x, as SQLite does.
+        return [_LOWER_RE.sub(r"\1", c.strip()).strip('"') for c in found.group(1).split(",") if c.strip()]
+
+    @staticmethod
+    def error_text(error: Any) -> str:
+        """A psycopg error in the words of the SQLite error PocketBase would report: a unique
+        violation as SQLite's (``constraint failed: UNIQUE constraint failed: t.c (2067)``),
+        others as Postgres's first line."""
+        diag = getattr(error, "diag", None)
+        if getattr(error, "sqlstate", None) == "23505":
+            table = getattr(diag, "table_name", None) or ""
+            names = PostgresDialect.unique_violation_columns(_Wrapped(error))
+            if names and table:
+                columns = ", ".join(f"{table}.{name}" for name in names)
+                return f"constraint failed: UNIQUE constraint failed: {columns} (2067)"
+        message = getattr(diag, "message_primary", None) or str(error).splitlines()[0]
+        return str(message)
 
     def cardinality_value(self, old: str, to_multi: bool) -> str:
         if to_multi:

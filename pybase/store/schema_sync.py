@@ -13,7 +13,7 @@ from sqlalchemy import Column, Connection, Table, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import CreateColumn, CreateTable
 
-from pybase.store.dialect import ROWID_COLUMN, dialect_of
+from pybase.store.dialect import POSTGRES, ROWID_COLUMN, dialect_of
 from pybase.store.schema import check_identifier, create_index_sql, raw_select
 from pybase.tools import dbutils
 
@@ -48,7 +48,9 @@ def _alter(conn: Connection, sql: str, what: str) -> None:
 
 
 def sqlite_error_text(error: BaseException | None) -> str:
-    """A DB-API error worded as PocketBase reports SQLite errors."""
+    """A DB-API error worded as PocketBase reports SQLite errors (Postgres's: see the dialect)."""
+    if getattr(error, "sqlstate", None) is not None:
+        return POSTGRES.error_text(error)
     code = getattr(error, "sqlite_errorcode", None)
     if not isinstance(code, int):
         return str(error)

@@ -1,0 +1,190 @@
+"""What only Postgres needs checking: collection schema changes applied to real typed tables,
+view queries translated from SQLite's SQL, SQLite-worded errors, and how pybase is pointed at
+a Postgres database (``--db``, ``PYBASE_DATABASE_URL``).
+
+The API suites marked ``both_backends`` cover records, filters, rules, expand, auth, batch and
+logs on both databases; these are the parts whose SQL is Postgres's own.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import testapp
+from tests.testapp import PASSWORD, POST1_ID, POST2_ID, POST3_ID, USER1_ID, start_server
+
+TestServer = testapp.TestServer
+
+pytestmark = pytest.mark.skipif(
+    "postgres" not in os.environ.get("PYBASE_TEST_BACKENDS", "postgres"), reason="PYBASE_TEST_BACKENDS leaves Postgres out"
+)
+
+
+@pytest.fixture
+def pg_server(tmp_path: Path, databases: Any) -> Iterator[TestServer]:
+    """A pybase whose data database is a fresh copy of the fixture's on Postgres."""
+    template, url = databases.copy_of_fixture()
+    srv = start_server(tmp_path, template, url)
+    yield srv
+    srv.stop()
+    databases.drop(url)
+
+
+def _su(server: TestServer) -> dict[str, str]:
+    return {"Authorization": server.token("superuser")}
+
+
+def _columns(server: TestServer, table: str) -> dict[str, str]:
+    rows = server.rows(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+        table,
+    )
+    return dict(rows)
+
+
+def _indexes(server: TestServer, table: str) -> dict[str, str]:
+    return dict(server.rows("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ?", table))
+
+
+def test_collections_are_typed_tables_with_their_indexes(pg_server: TestServer) -> None:
+    columns = _columns(pg_server, "posts")
+    assert columns["title"] == "text"
+    assert columns["views"] == "double precision"
+    assert columns["published"] == "boolean"
+    assert columns["tags"] == columns["editors"] == columns["meta"] == columns["location"] == "jsonb"
+    assert columns["author"] == "text"  # a single relation: the id as text
+    assert columns["_rowid_"] == "bigint"  # insertion order (SQLite's rowid)
+    indexes = _indexes(pg_server, "posts")
+    assert indexes["idx_posts_title"] == "CREATE UNIQUE INDEX idx_posts_title ON public.posts USING btree (title NULLS FIRST)"
+    assert indexes["idx_posts_views"] == "CREATE INDEX idx_posts_views ON public.posts USING btree (views NULLS FIRST)"
+
+
+def test_fields_renamed_dropped_added_and_converted_keep_the_data(pg_server: TestServer) -> None:
+    su = _su(pg_server)
+    fields = pg_server.request("GET", "/api/collections/posts", headers=su).json()["fields"]
+    for field in fields:
+        if field["name"] == "title":
+            field["name"] = "heading"
+        if field["name"] == "tags":
+            field["maxSelect"] = 1  # multi -> single keeps the last value, as PocketBase
+        if field["name"] == "author":
+            field["maxSelect"] = 3  # single -> multi wraps the value
+    fields = [f for f in fields if f["name"] != "body"]
+    fields.append({"name": "extra", "type": "text"})
+    resp = pg_server.request(
+        "PATCH", "/api/collections/posts", headers=su,
+        json={"fields": fields, "indexes": ["CREATE UNIQUE INDEX idx_posts_title ON posts (heading)",
+                                            "CREATE INDEX idx_posts_extra ON posts (extra)"]},
+    )  # fmt: skip
+    assert resp.status_code == 200, resp.text
+    columns = _columns(pg_server, "posts")
+    assert "title" not in columns and "body" not in columns
+    assert columns["heading"] == "text" and columns["extra"] == "text"
+    assert columns["tags"] == "text" and columns["author"] == "jsonb"
+    items = pg_server.request(
+        "GET", "/api/collections/posts/records?sort=@rowid&fields=id,heading,tags,author,extra", headers=su
+    ).json()["items"]
+    assert items == [
+        {"id": POST1_ID, "heading": "First post", "tags": "b", "author": [USER1_ID], "extra": ""},
+        {"id": POST2_ID, "heading": "Second post", "tags": "c", "author": ["user2aaaaaaaaaa"], "extra": ""},
+        {"id": POST3_ID, "heading": "Third post", "tags": "", "author": [], "extra": ""},
+    ]
+    assert set(_indexes(pg_server, "posts")) >= {"idx_posts_title", "idx_posts_extra"}
+
+
+def test_sqlite_index_spellings_are_translated(pg_server: TestServer) -> None:
+    resp = pg_server.request("PATCH", "/api/collections/posts", headers=_su(pg_server), json={"indexes": [
+        "CREATE UNIQUE INDEX `idx_posts_title` ON `posts` (`title` COLLATE NOCASE) WHERE `title` != ''",
+        "CREATE INDEX idx_posts_multi ON posts (status, views DESC)",
+    ]})  # fmt: skip
+    assert resp.status_code == 200, resp.text
+    indexes = _indexes(pg_server, "posts")
+    assert indexes["idx_posts_title"] == (
+        "CREATE UNIQUE INDEX idx_posts_title ON public.posts USING btree (lower(title) NULLS FIRST) WHERE (title <> ''::text)"
+    )
+    assert indexes["idx_posts_multi"] == "CREATE INDEX idx_posts_multi ON public.posts USING btree (status NULLS FIRST, views DESC NULLS LAST)"
+    # the case-insensitive unique index holds as SQLite's NOCASE one
+    dup = pg_server.request("POST", "/api/collections/posts/records", json={"title": "FIRST POST"})
+    assert dup.status_code == 400 and dup.json()["data"]["title"]["code"] == "validation_not_unique"
+
+
+def test_a_renamed_collection_keeps_its_records_and_rules(pg_server: TestServer) -> None:
+    su = _su(pg_server)
+    assert pg_server.request("PATCH", "/api/collections/posts", headers=su, json={"name": "articles"}).status_code == 200
+    resp = pg_server.request("GET", "/api/collections/articles/records?filter=title~'FIRST'")
+    assert [item["id"] for item in resp.json()["items"]] == [POST1_ID]
+
+
+def test_view_queries_written_for_sqlite_run_translated(pg_server: TestServer) -> None:
+    su = _su(pg_server)
+    query = (
+        "SELECT p.id, p.title, count(c.id) AS total FROM `posts` p LEFT JOIN comments c ON c.post = p.id "
+        "GROUP BY p.id, p.title"
+    )
+    resp = pg_server.request("POST", "/api/collections", headers=su,
+                             json={"name": "totals", "type": "view", "viewQuery": query, "listRule": ""})  # fmt: skip
+    assert resp.status_code == 200, resp.text
+    assert [f["name"] for f in resp.json()["fields"]] == ["id", "title", "total"]
+    items = pg_server.request("GET", "/api/collections/totals/records?sort=-total,title").json()["items"]
+    assert [(i["id"], i["total"]) for i in items] == [(POST1_ID, 1), (POST2_ID, 0), (POST3_ID, 0)]
+    # a query Postgres refuses is reported as the view query's error
+    bad = pg_server.request("POST", "/api/collections", headers=su,
+                            json={"name": "bad", "type": "view", "viewQuery": "SELECT id, nope FROM posts"})  # fmt: skip
+    assert bad.status_code == 400
+    assert bad.json()["data"]["viewQuery"]["code"] == "validation_invalid_view_query"
+    assert "nope" in bad.json()["data"]["viewQuery"]["message"]
+
+
+def test_a_unique_index_over_duplicates_is_refused_in_sqlite_words(pg_server: TestServer) -> None:
+    resp = pg_server.request("PATCH", "/api/collections/posts", headers=_su(pg_server),
+                             json={"indexes": ["CREATE UNIQUE INDEX idx_pub ON posts (published)"]})  # fmt: skip
+    assert resp.status_code == 400
+    message = resp.json()["data"]["indexes"]["0"]["message"]
+    assert message == "Failed to create index idx_pub - constraint failed: UNIQUE constraint failed: posts.published (2067)."
+
+
+def test_deleting_collections_drops_their_tables(pg_server: TestServer) -> None:
+    su = _su(pg_server)
+    assert pg_server.request("DELETE", "/api/collections/comments", headers=su).status_code == 204
+    assert pg_server.rows("SELECT count(*) FROM information_schema.tables WHERE table_name = 'comments'") == [(0,)]
+
+
+def test_settings_and_superusers_live_in_postgres(pg_server: TestServer) -> None:
+    su = _su(pg_server)
+    resp = pg_server.request("PATCH", "/api/settings", headers=su, json={"meta": {"appName": "On Postgres"}})
+    assert resp.status_code == 200, resp.text
+    stored = pg_server.rows("SELECT value FROM _params WHERE id = 'settings'")[0][0]
+    assert "On Postgres" in stored
+    auth = pg_server.request("POST", "/api/collections/_superusers/auth-with-password",
+                             json={"identity": "admin@example.com", "password": PASSWORD})  # fmt: skip
+    assert auth.status_code == 200
+    assert not (Path(pg_server.app.data_dir) / "data.db").exists() or pg_server.app.database_url
+
+
+def test_the_database_url_comes_from_the_flag_or_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pybase.cli import _config, build_parser
+
+    monkeypatch.setenv("PYBASE_DATABASE_URL", "postgres://u:p@127.0.0.1:5/from_env")
+    parser = build_parser()
+    assert _config(parser.parse_args(["serve"]), None).database_url.endswith("/from_env")
+    flagged = _config(parser.parse_args(["serve", "--db", "postgres://u:p@127.0.0.1:5/from_flag"]), None)
+    assert flagged.database_url.endswith("/from_flag")
+
+
+def test_an_unreachable_database_is_a_clear_error(tmp_path: Path, databases: Any) -> None:
+    port = databases.server.port
+    result = subprocess.run(
+        [sys.executable, "-m", "pybase", "serve", "--dir", str(tmp_path / "pb_data"), "--http", "127.0.0.1:0",
+         "--db", f"postgres://pybase:wrong-password@127.0.0.1:{port}/postgres"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "cannot open the database postgres://pybase:***@127.0.0.1" in result.stderr
+    assert "wrong-password" not in result.stderr
