@@ -264,7 +264,7 @@ def test_copied_app_keeps_working(copied: Any) -> None:
 
 
 def test_logs_copied(source: Served, copied: Any) -> None:
-    _srv, url, result = copied
+    srv, url, result = copied
     line = next(line for line in result.stdout.splitlines() if line.startswith("_logs "))
     copied_count = int(line.split()[2].replace(",", ""))
     got = set(pg_rows(url, 'SELECT id, level, message, data, created FROM "_logs"'))
@@ -273,6 +273,10 @@ def test_logs_copied(source: Served, copied: Any) -> None:
     with sqlite3.connect(Path(source.app.data_dir) / "auxiliary.db") as conn:
         want = set(conn.execute("SELECT id, level, message, data, created FROM _logs").fetchall())
     assert len(got & want) == copied_count > 0
+    # the node on Postgres lists them (its logs live in that database's _logs)
+    some_id = next(iter(got & want))[0]
+    listed = srv.request("GET", f"/api/logs/{some_id}", headers={"Authorization": srv.token("superuser")})
+    assert listed.status_code == 200, listed.text
 
 
 # ---- refusals ---------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ What is copied, row for row with the same ids: every collection (system ones too
 MFA, OTP, external auths, auth origins) with its table, columns, indexes and records (password
 hashes, token keys, file names), the settings (``_params``, as stored: an encrypted row stays
 encrypted) and the migrations history (``_migrations``); with ``logs``, the request and app logs
-of ``auxiliary.db``. Record files are not copied: they stay in the app's file storage.
+of ``auxiliary.db`` into the ``_logs`` table the nodes log to on Postgres. Record files are not
+copied: they stay in the app's file storage.
 
 How it stays safe:
 
@@ -36,14 +37,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Boolean, Column, Connection, Float, Index, Integer, MetaData, Numeric, Table
+from sqlalchemy import Boolean, Column, Connection, Float, Integer, Numeric, Table
 from sqlalchemy.exc import DBAPIError
 
 from pybase.core.collections import Collection
-from pybase.core.logs.store import logs_table
+from pybase.core.logs.store import logs_table, postgres_logs_table
 from pybase.store import schema_sync
 from pybase.store.db_postgres import PostgresDatabase, is_postgres_url, redacted
-from pybase.store.dialect import JSONText
+from pybase.store.dialect import JSONText, dialect_of
 from pybase.store.schema import (
     collections_table,
     create_system_tables,
@@ -462,7 +463,10 @@ def _prepare_target(
     target.install_helpers()  # NOTE: joins this transaction
     create_system_tables(conn)
     if any(job.source_db == "aux" for job in jobs):
-        _postgres_logs_table().create(conn, checkfirst=True)
+        # NOTE: the table the nodes keep their logs in (logs/store.py), with its insertion order
+        postgres_logs_table().create(conn, checkfirst=True)
+        for sql in dialect_of(conn).extra_table_ddl(_quote("_logs")):
+            conn.exec_driver_sql(sql)
 
 
 def _count_target(conn: Connection, report: CopyReport) -> None:
@@ -478,15 +482,6 @@ def _count_target(conn: Connection, report: CopyReport) -> None:
                 f"view collection {count.name!r} cannot be carried over: its query fails on the copied rows "
                 f"(nothing was committed): {_reason(ex)}"
             ) from ex
-
-
-def _postgres_logs_table() -> Table:
-    """``_logs`` for Postgres: the columns of auxiliary.db's, indexed without the SQLite
-    ``strftime`` expression (Postgres indexes only immutable functions)."""
-    table = Table("_logs", MetaData(), *(column._copy() for column in logs_table.columns))
-    Index("idx_logs_level", table.c.level)
-    Index("idx_logs_created", table.c.created)
-    return table
 
 
 def _mismatch_lines(report: CopyReport) -> str:
