@@ -469,3 +469,30 @@ def test_value_postgres_cannot_hold_named_and_nothing_committed(databases: Datab
     assert "copying 'notes' failed (nothing was committed)" in result.stderr and "0x00" in result.stderr
     assert pg_tables(url) == set()
     databases.drop(url)
+
+
+def test_encrypted_settings_carried_as_stored(databases: Databases, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pybase.core.app import App
+
+    monkeypatch.setenv("PYBASE_TEST_COPY_KEY", "k" * 32)
+    app = App(str(tmp_path / "pb_data"), encryption_env="PYBASE_TEST_COPY_KEY")
+    app.bootstrap()
+    settings = app.settings()
+    settings["meta"]["appName"] = "Encrypted app"
+    app.save_settings(settings)
+    app.db.close()
+    app.logs.close()
+    stored = sqlite3.connect(tmp_path / "pb_data" / "data.db").execute("SELECT value FROM _params WHERE id = 'settings'").fetchone()[0]
+    assert "Encrypted app" not in stored
+    url = databases.server.new_database()
+    result = cli("db", "copy", "--dir", str(tmp_path / "pb_data"), "--to", url, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "the settings are encrypted: start the nodes with the same --encryptionEnv variable" in result.stdout
+    assert pg_rows(url, "SELECT value FROM _params WHERE id = 'settings'")[0][0] == stored
+    target = App(str(tmp_path / "node"), encryption_env="PYBASE_TEST_COPY_KEY", database_url=url)
+    target.bootstrap()
+    try:
+        assert target.settings()["meta"]["appName"] == "Encrypted app"
+    finally:
+        target.terminate()
+    databases.drop(url)
