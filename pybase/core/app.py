@@ -36,12 +36,12 @@ from pybase.tools.hook import Hook
 log = logging.getLogger("pybase")
 
 
-def open_database(data_dir: str, url: str) -> Database | PostgresDatabase:
+def open_database(data_dir: str, url: str, query_timeout: float = 0.0) -> Database | PostgresDatabase:
     """``data_dir``/data.db, or the Postgres database ``url`` names (``postgres://...``)."""
     if not url:
         return Database(os.path.join(data_dir, "data.db"))
     if is_postgres_url(url):
-        return PostgresDatabase(url)
+        return PostgresDatabase(url, statement_seconds=query_timeout)
     raise ValueError(f"unsupported database URL (expected postgres://...): {url.split(':', 1)[0]}://...")
 
 
@@ -63,7 +63,7 @@ class App:
         self.query_timeout = query_timeout
         #: the data database: pb_data/data.db, or the Postgres database of ``database_url``
         self.database_url = database_url
-        self.db: Any = open_database(self.data_dir, database_url)
+        self.db: Any = open_database(self.data_dir, database_url, query_timeout)
         self.registry = CollectionRegistry(self.db)
         self.records = RecordStore(self.db, self.registry)
         self._log_settings: tuple[Any, LogSettings] | None = None

@@ -83,13 +83,18 @@ class PostgresDatabase:
 
     dialect: PostgresDialect = POSTGRES
 
-    def __init__(self, url: str, *, read_pool_size: int = 16) -> None:
+    def __init__(self, url: str, *, read_pool_size: int = 16, statement_seconds: float = 0.0) -> None:
         self.url = url
         self.path = redacted(url)
         engine_url = sqlalchemy_url(url)
+        # NOTE: --queryTimeout as Postgres's statement_timeout on the read connections (the
+        # requests' queries); SQLite's per-request limit and client-gone check have no
+        # counterpart here. Writes (migrations, imports) run unlimited, as on SQLite.
+        timeout_ms = int(max(statement_seconds, 0) * 1000)
+        read_args = {"options": f"-c statement_timeout={timeout_ms}"} if timeout_ms else {}
         self.read_engine: Engine = create_engine(
             engine_url, pool_size=read_pool_size, max_overflow=48, pool_pre_ping=False, paramstyle="format",
-            isolation_level="AUTOCOMMIT",
+            isolation_level="AUTOCOMMIT", connect_args=read_args,
         )
         self.write_engine: Engine = create_engine(engine_url, pool_size=1, max_overflow=4, paramstyle="format")
         for engine in (self.read_engine, self.write_engine):

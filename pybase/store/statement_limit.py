@@ -98,4 +98,7 @@ def limited(seconds: float, client_gone: Callable[[], bool] | None = None) -> It
 def is_interrupted(ex: BaseException) -> bool:
     """Whether ``ex`` (sqlite3's or SQLAlchemy's) is a statement this module stopped."""
     orig: Any = getattr(ex, "orig", ex)
-    return isinstance(orig, sqlite3.OperationalError) and str(orig) == "interrupted"
+    # NOTE: Postgres stops a statement past its statement_timeout itself (query_canceled).
+    return isinstance(orig, sqlite3.OperationalError) and str(orig) == "interrupted" or (
+        getattr(orig, "sqlstate", None) == "57014"
+    )

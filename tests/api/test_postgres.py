@@ -188,3 +188,21 @@ def test_an_unreachable_database_is_a_clear_error(tmp_path: Path, databases: Any
     assert result.returncode != 0
     assert "cannot open the database postgres://pybase:***@127.0.0.1" in result.stderr
     assert "wrong-password" not in result.stderr
+
+
+def test_query_timeout_is_the_statement_timeout_of_reads(pg_server: TestServer) -> None:
+    from sqlalchemy.exc import DBAPIError
+
+    from pybase.store import statement_limit
+    from pybase.store.db_postgres import PostgresDatabase
+
+    with pg_server.app.db.read() as conn:
+        assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == "30s"
+    db = PostgresDatabase(pg_server.app.database_url, statement_seconds=0.2)
+    try:
+        with pytest.raises(DBAPIError) as caught, db.read() as conn:
+            conn.exec_driver_sql("SELECT pg_sleep(5)")
+        # NOTE: answered as SQLite's interrupted statements are (a 400, not a 500)
+        assert statement_limit.is_interrupted(caught.value)
+    finally:
+        db.close()
