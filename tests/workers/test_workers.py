@@ -79,7 +79,7 @@ def _notes(server: Served) -> dict[str, str]:
 def _clients_on_both_workers(base: str) -> list[SseClient]:
     """Streams until both workers hold at least one (a client id starts with its worker's name)."""
     clients: list[SseClient] = []
-    for _ in range(60):
+    for _ in range(200):  # NOTE: on a busy machine one worker may win many accepts in a row
         clients.append(SseClient(base))
         if len({c.client_id[:2] for c in clients}) == 2:
             return clients
@@ -203,7 +203,9 @@ def test_a_killed_worker_is_restarted_while_the_other_serves(two: Served) -> Non
         os.kill(victim, signal.SIGKILL)
         _wait_for_workers(two, 3)  # the replacement serves
     assert f"pid {victim}) exited" in two.log.read_text()
-    assert not failures, failures[:5]
+    # NOTE: one request at a time: the one the killed worker was serving, if any, is lost with
+    # it (a connection reset); every other request is served by the other worker.
+    assert len(failures) <= 1, failures[:5]
 
 
 def test_sigterm_drains_every_worker_and_exits_0(two: Served) -> None:
@@ -314,7 +316,13 @@ def test_a_framework_app_runs_as_several_workers(tmp_path: Path) -> None:
                 assert time.monotonic() < deadline and proc.poll() is None, (tmp_path / "err.log").read_text()
                 time.sleep(0.1)
             base = match.group(1)
-            pids = {requests.get(f"{base}/api/pid", headers={"Connection": "close"}, timeout=10).json()["pid"] for _ in range(40)}
+            # NOTE: the kernel gives each new connection to whichever worker wakes first; on a
+            # busy machine one may win many times in a row, so ask until both answered.
+            pids: set[int] = set()
+            for _ in range(400):
+                pids.add(requests.get(f"{base}/api/pid", headers={"Connection": "close"}, timeout=10).json()["pid"])
+                if len(pids) == 2:
+                    break
             assert len(pids) == 2 and proc.pid not in pids
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(60) == 0

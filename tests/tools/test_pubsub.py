@@ -1,0 +1,101 @@
+"""The workers' relay hub: changes reach every client in sequence order, late ones waited for."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import selectors
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from pybase.tools.pubsub import GAP_SECONDS, Hub, HubClient, encode
+
+
+@pytest.fixture
+def hub() -> Iterator[Hub]:
+    """A hub served by a selector loop on a thread, as the supervisor serves it."""
+    hub = Hub(f"\0pybase-test-hub-{os.getpid()}-{time.monotonic_ns()}", 1)
+    selector = selectors.DefaultSelector()
+    selector.register(hub.listener, selectors.EVENT_READ, None)
+
+    def unregister(conn: socket.socket) -> None:
+        with contextlib.suppress(KeyError, ValueError):
+            selector.unregister(conn)
+
+    hub.on_closed = unregister
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            for key, _ in selector.select(0.01):
+                if key.data is None:
+                    conn = hub.accept()
+                    if conn is not None:
+                        selector.register(conn, selectors.EVENT_READ, conn)
+                else:
+                    hub.on_readable(key.data)
+            hub.tick()
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        yield hub
+    finally:
+        stop.set()
+        thread.join(5)
+        hub.close()
+
+
+def _publisher(hub: Hub) -> socket.socket:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(hub.address)
+    return sock
+
+
+def _change(seq: int) -> bytes:
+    return encode({"t": "change", "s": seq, "a": "create", "c": "col", "r": {"id": f"r{seq}"}})
+
+
+def _received(got: list[dict[str, Any]], count: int, timeout: float) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while len(got) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return [frame["s"] for frame in got]
+
+
+def test_a_change_late_from_a_busy_publisher_is_waited_for_and_order_kept(hub: Hub) -> None:
+    got: list[dict[str, Any]] = []
+    receiver = HubClient(hub.address, got.append, "rx")
+    slow, fast = _publisher(hub), _publisher(hub)
+    try:
+        fast.sendall(_change(2))
+        time.sleep(0.4)  # NOTE: far longer than the 50 ms the hub used to wait
+        assert got == []  # 2 is held while 1 is missing
+        slow.sendall(_change(1))
+        assert _received(got, 2, 10) == [1, 2]
+    finally:
+        receiver.close()
+        slow.close()
+        fast.close()
+
+
+def test_a_number_a_dead_publisher_took_is_skipped_once_its_connection_closed(hub: Hub) -> None:
+    got: list[dict[str, Any]] = []
+    receiver = HubClient(hub.address, got.append, "rx")
+    dead, live = _publisher(hub), _publisher(hub)
+    try:
+        live.sendall(_change(2))  # NOTE: 1 was taken by the publisher that dies without sending
+        time.sleep(0.1)
+        dead.close()
+        # skipped because the connection closed, well before the hang timeout
+        assert _received(got, 1, GAP_SECONDS / 2) == [2]
+        live.sendall(_change(3))
+        assert _received(got, 2, 10) == [2, 3]
+    finally:
+        receiver.close()
+        live.close()
