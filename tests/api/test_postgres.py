@@ -206,3 +206,9 @@ def test_query_timeout_is_the_statement_timeout_of_reads(pg_server: TestServer) 
         assert statement_limit.is_interrupted(caught.value)
     finally:
         db.close()
+
+
+def test_backups_are_refused_with_the_reason(pg_server: TestServer) -> None:
+    resp = pg_server.request("POST", "/api/backups", headers=_su(pg_server), json={"name": "x.zip"})
+    assert resp.status_code == 400
+    assert "back it up with Postgres's own tools" in resp.json()["message"]

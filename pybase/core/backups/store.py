@@ -38,6 +38,10 @@ AUTO_PREFIX = "@auto_pb_backup_"
 AUTO_JOB = "__pbAutoBackup__"
 TEMP_DIR = ".pb_temp_to_delete"  # as PocketBase: emptied at every start
 DATABASES = ("data.db", "auxiliary.db")
+POSTGRES_BACKUPS = (
+    "The data is in Postgres (--db): back it up with Postgres's own tools (pg_dump, or the "
+    "host's backups); pybase's backups archive SQLite data directories only."
+)
 # What a backup leaves out (PocketBase's list, plus the live databases' side files).
 EXCLUDED = frozenset({BACKUPS_DIR, TEMP_DIR, ".pb_notify", ".autocert_cache", "lost+found"})
 # Files of the running worker processes (locks, shared counters): never archived nor replaced.
@@ -115,8 +119,14 @@ class BackupStore:
         finally:
             self.active = None
 
+    def _refuse_postgres(self) -> None:
+        # NOTE: an archive of pb_data would hold none of the data: say so rather than make one.
+        if getattr(self.app, "database_url", ""):
+            raise BadRequestError(POSTGRES_BACKUPS)
+
     def create(self, name: str = "") -> str:
         """Take a backup now (``onBackupCreate`` fires); returns its key."""
+        self._refuse_postgres()
         with self._activity(name or "?"):
             event = BackupEvent(self.app)
             event.name = name
@@ -181,6 +191,7 @@ class BackupStore:
         the archive's files replace ``pb_data`` (the old ones go to the temp folder, emptied at
         the next start) and the process starts again on them: see :meth:`swap_in`.
         """
+        self._refuse_postgres()
         if self.app.restart is None:
             raise BadRequestError("Restoring a backup needs pybase started by its command line (pybase serve).")
         with self._activity(key):
