@@ -513,6 +513,31 @@ class SqliteDialect:
         ).all()
         return [row[0] for row in rows]
 
+    def has_table(self, conn: Connection, name: str) -> bool:
+        """Whether a table or view is named ``name`` (any case)."""
+        found = conn.execute(
+            text("SELECT count(*) FROM sqlite_master WHERE type IN ('table', 'view') AND name = :n COLLATE NOCASE"),
+            {"n": name},
+        ).scalar()
+        return bool(found)
+
+    def table_info(self, conn: Connection, name: str) -> list[dict[str, Any]]:
+        """The columns of a table: ``pk``, ``index``, ``name``, ``type``, ``notNull``, ``defaultValue``."""
+        quoted = conn.dialect.identifier_preparer.quote(name)
+        return [
+            {"pk": r._mapping["pk"], "index": r._mapping["cid"], "name": r._mapping["name"], "type": r._mapping["type"],
+             "notNull": bool(r._mapping["notnull"]), "defaultValue": r._mapping["dflt_value"]}
+            for r in conn.execute(text(f"PRAGMA table_info({quoted})"))
+        ]  # fmt: skip
+
+    def index_sql(self, conn: Connection, table: str) -> dict[str, str]:
+        """``name -> CREATE INDEX sql`` of the user indexes of ``table``."""
+        rows = conn.execute(
+            text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t AND sql IS NOT NULL"),
+            {"t": table},
+        )
+        return {r[0]: r[1] for r in rows}
+
     def views(self, conn: Connection) -> list[tuple[str, str]]:
         """``(name, CREATE VIEW sql)`` of every view."""
         rows = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'view' AND sql IS NOT NULL")).all()
@@ -587,6 +612,45 @@ class PostgresDialect(SqliteDialect):
             {"t": table},
         ).all()
         return [row[0] for row in rows]
+
+    def has_table(self, conn: Connection, name: str) -> bool:
+        found = conn.execute(
+            text(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() "
+                "AND lower(table_name) = lower(:n)"
+            ),
+            {"n": name},
+        ).scalar()
+        return bool(found)
+
+    def table_info(self, conn: Connection, name: str) -> list[dict[str, Any]]:
+        rows = conn.execute(
+            text(
+                "SELECT c.ordinal_position - 1 AS cid, c.column_name, upper(c.data_type), c.is_nullable = 'NO', "
+                "c.column_default, COALESCE((SELECT k.ordinal_position FROM information_schema.table_constraints t "
+                "JOIN information_schema.key_column_usage k ON k.constraint_name = t.constraint_name "
+                "AND k.table_schema = t.table_schema WHERE t.table_schema = c.table_schema "
+                "AND t.table_name = c.table_name AND t.constraint_type = 'PRIMARY KEY' "
+                "AND k.column_name = c.column_name), 0) FROM information_schema.columns c "
+                "WHERE c.table_schema = current_schema() AND c.table_name = :t AND c.column_name <> :rowid "
+                "ORDER BY c.ordinal_position"
+            ),
+            {"t": name, "rowid": ROWID_COLUMN},
+        )
+        return [
+            {"pk": pk, "index": cid, "name": column, "type": sql_type, "notNull": bool(not_null), "defaultValue": default}
+            for cid, column, sql_type, not_null, default, pk in rows
+        ]
+
+    def index_sql(self, conn: Connection, table: str) -> dict[str, str]:
+        rows = conn.execute(
+            text(
+                "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() "
+                "AND i.tablename = :t AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"
+            ),
+            {"t": table},
+        )
+        return {r[0]: r[1] for r in rows}
 
     def views(self, conn: Connection) -> list[tuple[str, str]]:
         rows = conn.execute(

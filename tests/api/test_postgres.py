@@ -212,3 +212,45 @@ def test_backups_are_refused_with_the_reason(pg_server: TestServer) -> None:
     resp = pg_server.request("POST", "/api/backups", headers=_su(pg_server), json={"name": "x.zip"})
     assert resp.status_code == 400
     assert "back it up with Postgres's own tools" in resp.json()["message"]
+
+
+JS_ON_POSTGRES = """
+routerAdd("GET", "/pg-js", (e) => {
+  const one = $app.db()
+    .newQuery("SELECT id, title, views, published FROM posts WHERE id = {:id}")
+    .bind({ id: "post1aaaaaaaaaa" })
+    .one(new DynamicModel({ id: "", title: "", views: 0, published: false }));
+  const quoted = $app.db().newQuery("SELECT [[title]] AS t FROM {{posts}} ORDER BY [[title]] LIMIT 1").one({});
+  const res = $app.db().newQuery("UPDATE posts SET views = views + {:n} WHERE views < 100").bind({ n: 1 }).execute();
+  const found = $app.findAllRecords("posts", $dbx.hashExp({ published: true }));
+  e.json(200, {
+    one: one, quoted: quoted, affected: res.rowsAffected(), found: found.map((r) => r.id).sort(),
+    hasPosts: $app.hasTable("POSTS"), hasNope: $app.hasTable("nope"),
+    columns: $app.tableColumns("locked"), indexes: Object.keys($app.tableIndexes("posts")).sort(),
+  });
+});
+"""
+
+
+def test_js_hooks_query_postgres(tmp_path: Path, databases: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.jsvm.conftest import start_hooks_server
+
+    template, url = databases.copy_of_fixture()
+    monkeypatch.setenv("PYBASE_DATABASE_URL", url)
+    srv = start_hooks_server(tmp_path, template, {"pg.pb.js": JS_ON_POSTGRES})
+    try:
+        resp = srv.request("GET", "/pg-js")
+        assert resp.status_code == 200, resp.text
+        assert resp.json() == {
+            "one": {"id": POST1_ID, "title": "First post", "views": 10, "published": True},
+            "quoted": {"t": "First post"},
+            "affected": 2,
+            "found": [POST1_ID, POST2_ID],
+            "hasPosts": True,
+            "hasNope": False,
+            "columns": ["id", "title"],
+            "indexes": ["idx_posts_title", "idx_posts_views"],
+        }
+    finally:
+        srv.stop()
+        databases.drop(url)

@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError, StatementError
 
 from pybase.core.errors import BadRequestError
 from pybase.jsvm.errors import NoRows
+from pybase.store.dialect import dialect_of
 
 if TYPE_CHECKING:
     from sqlalchemy import ColumnElement, Table
@@ -453,7 +454,8 @@ def run_statement(ex: Executor, spec: Any, mode: str, options: Any = None) -> An
                     result = conn.execute(text(statement), used)
                     affected += max(result.rowcount, 0)
                 if mode == "execute":
-                    last = result.lastrowid if result is not None else 0
+                    # NOTE: Postgres has no last rowid (0, as a Go driver without one reports).
+                    last = result.lastrowid if result is not None and db.dialect.name == "sqlite" else 0
                     return {"rowsAffected": affected, "lastInsertId": last or 0}
                 rows = [dict(r._mapping) for r in result] if result is not None and result.returns_rows else []
     except (DBAPIError, StatementError) as ex_:
@@ -479,36 +481,29 @@ def db_has_table(ex: Executor, name: Any, options: Any = None) -> bool:
     """``$app.hasTable(name)``: a table or view of that name exists."""
     db = _database(ex, options)
     with db.read() as conn:
-        found = conn.execute(
-            text("SELECT count(*) FROM sqlite_master WHERE type IN ('table', 'view') AND name = :n COLLATE NOCASE"),
-            {"n": str(name or "")},
-        ).scalar()
-    return bool(found)
+        return dialect_of(conn).has_table(conn, str(name or ""))
 
 
 def db_table_info(ex: Executor, name: Any, what: str) -> Any:
     """``$app.tableColumns/tableInfo/tableIndexes(table)``."""
     app = ex.runtime.app
-    table = quote_simple(str(name or ""))
+    table = str(name or "")
     with app.db.read() as conn:
+        dialect = dialect_of(conn)
         if what == "columns":
-            return [r._mapping["name"] for r in conn.execute(text(f"PRAGMA table_info({table})"))]
+            return [column["name"] for column in dialect.table_info(conn, table)]
         if what == "info":
-            return [
-                {"pk": r._mapping["pk"], "index": r._mapping["cid"], "name": r._mapping["name"], "type": r._mapping["type"],
-                 "notNull": bool(r._mapping["notnull"]), "defaultValue": r._mapping["dflt_value"]}
-                for r in conn.execute(text(f"PRAGMA table_info({table})"))
-            ]
-        rows = conn.execute(
-            text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t AND sql IS NOT NULL"),
-            {"t": str(name or "")},
-        )
-        return {r._mapping["name"]: r._mapping["sql"] for r in rows}
+            return dialect.table_info(conn, table)
+        return dialect.index_sql(conn, table)
 
 
 def db_vacuum(ex: Executor, options: Any = None) -> None:
     """``$app.vacuum()`` / ``$app.auxVacuum()``."""
     db = _database(ex, options)
+    if db.dialect.name != "sqlite":
+        with db.read() as read_conn:  # NOTE: autocommit, as VACUUM wants
+            read_conn.exec_driver_sql("VACUUM")
+        return
     # NOTE: VACUUM can't run inside a transaction: its own connection, as the CLI would.
     conn = sqlite3.connect(db.path, timeout=ex.runtime.timeout)
     try:
