@@ -62,9 +62,15 @@ class FilesEnv:
 
 
 @pytest.fixture(params=["local", "s3"])
-def env(request: pytest.FixtureRequest, tmp_path: Path, fixture_data: Path) -> Iterator[FilesEnv]:
-    """The docs collection on each backend."""
-    server = start_server(tmp_path, fixture_data)
+def env(
+    request: pytest.FixtureRequest, tmp_path: Path, fixture_data: Path, backend: str, databases: Any
+) -> Iterator[FilesEnv]:
+    """The docs collection on each file storage (and, in both_backends modules, each database)."""
+    url = ""
+    template = fixture_data
+    if backend == "postgres":
+        template, url = databases.copy_of_fixture()
+    server = start_server(tmp_path, template, url)
     try:
         su = {"Authorization": server.token("superuser")}
         answer = server.request("POST", "/api/collections", headers=su, json={
@@ -82,6 +88,7 @@ def env(request: pytest.FixtureRequest, tmp_path: Path, fixture_data: Path) -> I
         yield FilesEnv(server, request.param, s3, bucket or "")
     finally:
         server.stop()
+        databases.drop(url)
 
 
 def text_file(name: str, content: bytes = b"hello") -> tuple[str, bytes, str]:
