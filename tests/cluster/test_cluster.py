@@ -7,8 +7,11 @@ cluster serves every test, in file order: what the earlier tests left is what th
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -16,10 +19,12 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
+from tests.e2e.test_js_sdk import _require_node
 from tests.realtime.sse import SseClient
 from tests.s3_server import make_bucket, moto_endpoint, s3_settings  # noqa: F401 - the fixture
 from tests.test_hardening import EMAIL, ENV, PASSWORD, Served, _wait_banner
@@ -204,6 +209,60 @@ def test_realtime_across_nodes_in_commit_order(cluster: Cluster) -> None:
         stream.expect_none(0.5)
     finally:
         stream.close()
+
+
+class RoundRobin:
+    """A TCP balancer on loopback: each new connection goes to the next node (no stickiness)."""
+
+    def __init__(self, bases: list[str]) -> None:
+        self.targets = [(urlsplit(base).hostname or "", urlsplit(base).port or 0) for base in bases]
+        self.used: list[int] = []
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.base = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self._next = itertools.count()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            index = next(self._next) % len(self.targets)
+            self.used.append(index)
+            upstream = socket.create_connection(self.targets[index])
+            for src, dst in ((conn, upstream), (upstream, conn)):
+                threading.Thread(target=self._pipe, args=(src, dst), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_the_js_sdk_behind_a_balancer_without_sticky_sessions(cluster: Cluster) -> None:
+    node = _require_node()
+    balancer = RoundRobin([n.base for n in cluster.nodes])
+    try:
+        proc = subprocess.run(
+            [node, "sdk_realtime.mjs", balancer.base, EMAIL, PASSWORD], cwd=Path(__file__).parent,
+            capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+    finally:
+        balancer.close()
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0 and output.rstrip().endswith("1 passed, 0 failed"), output
+    assert len(set(balancer.used)) == 3, balancer.used
 
 
 def test_a_subscribe_request_for_an_unknown_client_is_404(cluster: Cluster) -> None:
