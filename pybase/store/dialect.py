@@ -50,6 +50,7 @@ from sqlalchemy.sql.elements import (
     UnaryExpression,
 )
 from sqlalchemy.sql.functions import Function, FunctionElement
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import UserDefinedType
 
 # ---- column types ---------------------------------------------------------------------------
@@ -104,7 +105,9 @@ ROWID_COLUMN = "_rowid_"
 class insertion_order_of(ColumnElement[Any]):  # noqa: N801 - SQL function style
     """Orders rows by insertion: SQLite's implicit ``rowid``, Postgres's ``_rowid_`` column."""
 
-    inherit_cache = False
+    # PERF: cacheable (statements holding it compile once): the table is its cache key.
+    inherit_cache = True
+    _traverse_internals = [("table", InternalTraversal.dp_clauseelement)]
     type = Integer()
 
     def __init__(self, table: Any) -> None:
