@@ -211,6 +211,30 @@ def test_realtime_across_nodes_in_commit_order(cluster: Cluster) -> None:
         stream.close()
 
 
+def test_a_new_token_secret_on_one_node_signs_out_the_streams_of_the_others(cluster: Cluster) -> None:
+    n1, n2, n3 = cluster.nodes
+    su = _token(n1.base)
+    body = {"name": "private", "type": "base", "listRule": "@request.auth.id != ''", "fields": [{"name": "t", "type": "text"}]}
+    assert requests.post(f"{n1.base}/api/collections", json=body, headers=su, timeout=30).status_code == 200
+    user = {"email": "u@example.com", "password": "1234567890", "passwordConfirm": "1234567890"}
+    assert requests.post(f"{n1.base}/api/collections/users/records", json=user, headers=su, timeout=30).status_code == 200
+    signed = requests.post(
+        f"{n2.base}/api/collections/users/auth-with-password", json={"identity": user["email"], "password": user["password"]}, timeout=30
+    )
+    assert signed.status_code == 200, signed.text
+    stream = SseClient(n2.base)
+    try:
+        assert stream.subscribe("private/*", token=signed.json()["token"]).status_code == 204
+        requests.post(f"{n3.base}/api/collections/private/records", json={"t": "one"}, headers=su, timeout=10).raise_for_status()
+        assert stream.next(10).data["record"]["t"] == "one"
+        resp = requests.patch(f"{n1.base}/api/collections/users", json={"authToken": {"secret": "s" * 50}}, headers=su, timeout=30)
+        assert resp.status_code == 200, resp.text
+        requests.post(f"{n3.base}/api/collections/private/records", json={"t": "two"}, headers=_token(n3.base), timeout=10).raise_for_status()
+        stream.expect_none(1.0)  # NOTE: n2's client is a guest now, as it would be on n1
+    finally:
+        stream.close()
+
+
 class RoundRobin:
     """A TCP balancer on loopback: each new connection goes to the next node (no stickiness)."""
 
