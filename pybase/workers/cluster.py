@@ -36,6 +36,7 @@ import orjson
 
 from pybase.core.errors import ValidationError
 from pybase.core.realtime import AUTH_KEY, IP_KEY
+from pybase.core.realtime.broadcast import auth_token_secrets, sign_out_changed_auth
 from pybase.core.realtime.bus_postgres import CHANGES_CHANNEL, PostgresBus
 from pybase.core.records import Record
 from pybase.store.notify import create_spill_table, notify, received
@@ -345,25 +346,11 @@ class ClusterRuntime:
             current = self._generation
             if current == self._seen:
                 return
-            before = self._auth_secrets()
+            before = auth_token_secrets(self.app)
             self.app.registry.reload()
             self.app.settings_store.reload()
             self._seen = current
-            after = self._auth_secrets()
-            self._sign_out({cid for cid, secret in before.items() if after.get(cid) != secret})
-
-    def _auth_secrets(self) -> dict[str, Any]:
-        return {c.id: c.token_option("authToken").get("secret") for c in self.app.registry.all() if c.is_auth}
-
-    def _sign_out(self, collection_ids: set[str]) -> None:
-        """An auth collection's token secret changed (or it went) on another node: this node's
-        realtime clients signed in with it become guests, as on the node that changed it."""
-        if not collection_ids:
-            return
-        for client in self.app.subscriptions_broker().clients().values():
-            auth = client.get(AUTH_KEY)
-            if auth is not None and auth.collection.id in collection_ids:
-                client.unset(AUTH_KEY)
+            sign_out_changed_auth(self.app, before)
 
     def _reconnected(self) -> None:
         self._generation += 1  # NOTE: a change may have been missed while disconnected

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pybase.core.realtime import AUTH_KEY, IP_KEY
+from pybase.core.realtime.broadcast import auth_token_secrets, sign_out_changed_auth
 from pybase.core.realtime.bus import ProcessBus
 from pybase.core.records import Record
 from pybase.store.shared import CLIENT_SLOTS, GENERATION, ProcessLock, SharedCounters, SharedWindows
@@ -193,9 +194,11 @@ class WorkerRuntime:
             current = self.counters.get(GENERATION)
             if current == self._seen:
                 return
+            before = auth_token_secrets(self.app)
             self.app.registry.reload()
             self.app.settings_store.reload()
             self._seen = current
+            sign_out_changed_auth(self.app, before)
 
     def _resolve(self, collection_id: str, values: dict[str, Any]) -> Record | None:
         """A record another worker wrote, from its values by field name (database form)."""

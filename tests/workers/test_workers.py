@@ -193,6 +193,33 @@ def test_writes_are_relayed_between_workers_only_while_some_worker_holds_a_realt
     _until(lambda: _shared_page(tmp_path)[1] == 0)  # closed streams are counted out
 
 
+def test_a_new_token_secret_signs_out_the_streams_of_every_worker(two: Served) -> None:
+    su = {"Authorization": superuser_token(two.base)}
+    body = {"name": "private", "type": "base", "listRule": "@request.auth.id != ''", "fields": [{"name": "t", "type": "text"}]}
+    assert requests.post(f"{two.base}/api/collections", json=body, headers=su, timeout=30).status_code == 200
+    user = {"email": "u@example.com", "password": "1234567890", "passwordConfirm": "1234567890"}
+    assert requests.post(f"{two.base}/api/collections/users/records", json=user, headers=su, timeout=30).status_code == 200
+    token = requests.post(
+        f"{two.base}/api/collections/users/auth-with-password", json={"identity": user["email"], "password": user["password"]}, timeout=30
+    ).json()["token"]
+    clients = _clients_on_both_workers(two.base)
+    try:
+        for client in clients:
+            assert client.subscribe("private/*", token=token).status_code == 204
+        requests.post(f"{two.base}/api/collections/private/records", json={"t": "one"}, headers=su, timeout=10).raise_for_status()
+        for client in clients:
+            assert client.next(10).data["record"]["t"] == "one"
+        # NOTE: the change lands on one worker; the streams of the other must hear of it too
+        resp = requests.patch(f"{two.base}/api/collections/users", json={"authToken": {"secret": "s" * 50}}, headers=su, timeout=30)
+        assert resp.status_code == 200, resp.text
+        requests.post(f"{two.base}/api/collections/private/records", json={"t": "two"}, headers=su, timeout=10).raise_for_status()
+        for client in clients:
+            client.expect_none(1.0)  # a guest now on both workers
+    finally:
+        for client in clients:
+            client.close()
+
+
 def test_one_worker_leads_the_crons(two: Served) -> None:
     assert len(re.findall(r"runs the crons", two.log.read_text())) == 1
 

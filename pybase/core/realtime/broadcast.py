@@ -56,6 +56,25 @@ def request_info(client: Client, options: SubscriptionOptions) -> RequestInfo:
     return RequestInfo("GET", dict(options.query), dict(options.headers), {}, client.get(AUTH_KEY), REALTIME_CONTEXT)
 
 
+def auth_token_secrets(app: App) -> dict[str, Any]:
+    """Each auth collection's auth token secret, by collection id (compare before and after a
+    reload of changes another process made)."""
+    return {c.id: c.token_option("authToken").get("secret") for c in app.registry.all() if c.is_auth}
+
+
+def sign_out_changed_auth(app: App, before: dict[str, Any]) -> None:
+    """Realtime clients signed in to an auth collection whose token secret changed (or which
+    went) since ``before`` become guests, as on the process that changed it."""
+    after = auth_token_secrets(app)
+    changed = {cid for cid, secret in before.items() if after.get(cid) != secret}
+    if not changed:
+        return
+    for client in app.subscriptions_broker().clients().values():
+        auth = client.get(AUTH_KEY)
+        if auth is not None and auth.collection.id in changed:
+            client.unset(AUTH_KEY)
+
+
 def _same_auth(a: Any, b: Any) -> bool:
     return a is not None and b is not None and a.id == b.id and a.collection.id == b.collection.id
 
