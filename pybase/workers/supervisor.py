@@ -144,7 +144,7 @@ class Supervisor:
         proc = subprocess.Popen(worker_command(), env=env, pass_fds=(self.sock.fileno(),), stdin=subprocess.DEVNULL)
         worker = Worker(index, name, proc, slot)
         self.workers[proc.pid] = worker
-        log.info("worker %d started (pid %d, client ids %s...)", index, proc.pid, name)
+        log.info("worker %d started (pid %d, name %s)", index, proc.pid, name)
         return worker
 
     def _free_name(self) -> str:

@@ -183,7 +183,7 @@ def test_writes_are_relayed_between_workers_only_while_some_worker_holds_a_realt
 
         # a worker killed with its clients: the supervisor clears its count
         name = clients[0].client_id[:2]
-        victim = int(re.findall(rf"worker \d started \(pid (\d+), client ids {name}", two.log.read_text())[-1])
+        victim = int(re.findall(rf"worker \d started \(pid (\d+), name {name}", two.log.read_text())[-1])
         os.kill(victim, signal.SIGKILL)
         _until(lambda: f"pid {victim}) exited" in two.log.read_text())
         _until(lambda: _shared_page(tmp_path)[1] == sum(1 for c in clients if c.client_id[:2] != name))
