@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -69,6 +70,20 @@ class PostgresBus(InProcessBus):
         except Exception:  # noqa: BLE001 - publish never raises
             self._forget(seq)
             log.exception("realtime bus: failed to send a %s of %s", change.action, change.record.id)
+
+    def drain(self, timeout: float = 5.0) -> bool:
+        """Wait until this node's changes sent so far came back through Postgres and were
+        handled (tests, shutdown): the in-process queue alone may not have them yet."""
+        deadline = time.monotonic() + timeout
+        with self._mine_lock:
+            waiting = set(self._mine)
+        while waiting:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
+            with self._mine_lock:
+                waiting &= self._mine.keys()
+        return super().drain(max(deadline - time.monotonic(), 0.1))
 
     def _remember(self, change: RecordChange) -> int:
         seq = next(self._seq)
