@@ -13,8 +13,6 @@ import pytest
 from tests.files.conftest import FilesEnv, image_file, text_file
 from tests.testapp import USER1_ID
 
-pytestmark = pytest.mark.both_backends
-
 NAME = re.compile(r"^[a-z0-9_]+_[a-z0-9]{10}\.[a-zA-Z]+$")
 
 
