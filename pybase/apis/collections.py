@@ -8,13 +8,14 @@ import falcon
 
 from pybase.apis.errors import bad_request, from_domain, not_found
 from pybase.apis.guards import require_superuser
+from pybase.apis.query_form import read_query
 from pybase.apis.request_body import read_body, read_json
-from pybase.apis.serialize import apply_fields, dumps, parse_fields
+from pybase.apis.serialize import apply_fields, dumps, parse_fields, record_to_json
 from pybase.core.collection_query import filter_collections
 from pybase.core.collection_save import SchemaChangeError, import_collections, truncate_collection
 from pybase.core.collection_validate_auth import AUTH_OPTIONS_SHAPE, binds
 from pybase.core.collections import Collection, apply_changes, new_collection, scaffolds
-from pybase.core.errors import BadRequestError, PyBaseError, ValidationError
+from pybase.core.errors import BadRequestError, PyBaseError, ValidationError, sentenize
 from pybase.core.events import (
     CollectionRequestEvent,
     CollectionsImportRequestEvent,
@@ -22,6 +23,8 @@ from pybase.core.events import (
 )
 from pybase.core.fields import FIELD_TYPES, UnknownFieldType
 from pybase.core.record_query import page_offset, parse_paging
+from pybase.core.view_schema import ViewQueryError, dry_run_view
+from pybase.tools.oauth2 import new_provider, provider_names
 
 if TYPE_CHECKING:
     from pybase.core.app import App
@@ -35,6 +38,8 @@ def register(api: falcon.App, app: App) -> None:
     """Mount the collections routes (all superuser-only)."""
     api.add_route("/api/collections", CollectionsResource(app))
     api.add_route("/api/collections/meta/scaffolds", ScaffoldsResource())
+    api.add_route("/api/collections/meta/oauth2-providers", OAuth2ProvidersResource())
+    api.add_route("/api/collections/meta/dry-run-view", DryRunViewResource(app))
     api.add_route("/api/collections/import", ImportResource(app))
     item = CollectionResource(app)
     api.add_route("/api/collections/{collection}", item)
@@ -261,6 +266,38 @@ class ScaffoldsResource:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Default JSON of a new collection of each type."""
         _write_json(resp, scaffolds())
+
+
+@falcon.before(require_superuser)
+class OAuth2ProvidersResource:
+    """``GET /api/collections/meta/oauth2-providers``: the OAuth2 providers pybase implements."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """``[{name, displayName, logo}]`` by PocketBase's order, then name.
+
+        NOTE: PocketBase answers each provider's SVG logo; those files are PocketBase's own, so
+        pybase answers an empty ``logo`` (the dashboard then shows the name alone).
+        """
+        providers = [(p.order, name, p.display_name) for name in provider_names() if (p := new_provider(name)) is not None]
+        _write_json(resp, [{"name": name, "displayName": display, "logo": ""} for _order, name, display in sorted(providers)])
+
+
+@falcon.before(require_superuser)
+class DryRunViewResource:
+    """``POST /api/collections/meta/dry-run-view``: the fields and sample records of a view query."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """``{"fields": [...], "sample": [up to 10 records]}`` for ``{"query": "SELECT ..."}``."""
+        query = read_query(req)
+        try:
+            fields, records = dry_run_view(self.app, query)
+        except ViewQueryError as ex:
+            raise bad_request(sentenize(f"Invalid view query. Raw error: \n{ex}")) from ex
+        # NOTE: the sample shows what any caller would see: hidden fields stay hidden.
+        _write_json(resp, {"fields": [f.to_json() for f in fields], "sample": [record_to_json(r, None) for r in records]})
 
 
 def _read_collection_body(

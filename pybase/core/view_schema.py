@@ -17,6 +17,7 @@ from pybase.tools.security import random_string
 if TYPE_CHECKING:
     from pybase.core.app import App
     from pybase.core.collections import Collection
+    from pybase.core.records import Record
 
 _JOIN_RE = re.compile(
     r"\s+(full\s+outer\s+join|left\s+outer\s+join|right\s+outer\s+join|full\s+join|cross\s+join"
@@ -208,7 +209,7 @@ def _query_error(col: Collection, message: str, fields_error: FieldError | None 
     return ValidationError(errors)
 
 
-def _columns(conn: Any, col: Collection, query: str) -> list[str]:
+def _columns(conn: Any, query: str) -> list[str]:
     """The view's column names, found the way PocketBase does: through a temporary view."""
     temp = "_temp_" + random_string(6)
     try:
@@ -218,7 +219,38 @@ def _columns(conn: Any, col: Collection, query: str) -> list[str]:
         finally:
             schema_sync.drop_view(conn, temp)
     except DBAPIError as ex:
-        raise _query_error(col, sqlite_error_text(ex.orig)) from ex
+        raise ViewQueryError(sqlite_error_text(ex.orig)) from ex
+
+
+class MissingIdError(ViewQueryError):
+    """The query selects no ``id`` column."""
+
+
+def view_fields(app: App, query: str, conn: Any, previous: list[Field] | None = None) -> list[Field]:
+    """The fields of a view with ``query`` (already checked by :func:`check_view_query`).
+
+    Raises :class:`ViewQueryError` with SQLite's (or the parser's) words when the query fails.
+    """
+    selected = _parse(query)[0]
+    if any(c.alias == "*" for c in selected):
+        raise ViewQueryError(
+            "wildcard columns (*) are not supported - manually type the collection field names you want the view query to have"
+        )
+    columns = _columns(conn, query)
+    if "id" not in columns:
+        raise MissingIdError("missing required id column (you can use `(ROW_NUMBER() OVER()) as id` if you don't have one)")
+    suggested = _suggested_fields(app, query)
+    kept_fields = {f.name: f for f in previous or []}
+    fields: list[Field] = []
+    for name in columns:
+        data = suggested.get(name) or _default_field(name)
+        kept = kept_fields.get(name)
+        if kept is not None and kept.type == data["type"] and kept.id.startswith("_clone_") and data.get("id", "").startswith("_clone_"):
+            data["id"] = kept.id  # NOTE: keep clone ids stable across saves of the same view
+        field = new_field(data)
+        field.ensure_id()
+        fields.append(field)
+    return fields
 
 
 def infer_view_fields(app: App, col: Collection, conn: Any) -> list[Field]:
@@ -228,29 +260,50 @@ def infer_view_fields(app: App, col: Collection, conn: Any) -> list[Field]:
     # NOTE: the query is stored as given (a trailing semicolon too), as PocketBase does.
     query = check_view_query(col, col.view_query)
     try:
-        selected = _parse(query)[0]
+        return view_fields(app, query, conn, col.fields)
+    except MissingIdError as ex:
+        raise _query_error(col, str(ex), FieldError("validation_missing_primary_key", 'Missing or invalid "id" PK field.')) from ex
     except ViewQueryError as ex:
         raise _query_error(col, str(ex)) from ex
-    if any(c.alias == "*" for c in selected):
-        raise _query_error(
-            col, "wildcard columns (*) are not supported - manually type the collection field names you want the view query to have"
-        )
-    columns = _columns(conn, col, query)
-    if "id" not in columns:
-        raise _query_error(
-            col,
-            "missing required id column (you can use `(ROW_NUMBER() OVER()) as id` if you don't have one)",
-            FieldError("validation_missing_primary_key", 'Missing or invalid "id" PK field.'),
-        )
-    suggested = _suggested_fields(app, query)
-    previous = {f.name: f for f in col.fields}
-    fields: list[Field] = []
-    for name in columns:
-        data = suggested.get(name) or _default_field(name)
-        kept = previous.get(name)
-        if kept is not None and kept.type == data["type"] and kept.id.startswith("_clone_") and data.get("id", "").startswith("_clone_"):
-            data["id"] = kept.id  # NOTE: keep clone ids stable across saves of the same view
-        field = new_field(data)
-        field.ensure_id()
-        fields.append(field)
-    return fields
+
+
+def dry_run_view(app: App, query: str, sample_size: int = 10) -> tuple[list[Field], list[Record]]:
+    """The fields a view collection with ``query`` would get and its first ``sample_size`` records.
+
+    Raises :class:`ViewQueryError` when the query is refused. The temporary views it needs are
+    created and dropped inside one write transaction, so nothing of them stays behind.
+    """
+    from pybase.core.collections import new_collection
+    from pybase.core.records import Record
+
+    stripped = query.strip().strip(";")
+    if len(_split(stripped, ";")) > 1:
+        raise ViewQueryError("multiple statements are not supported")
+    name = "temp_view_" + random_string(5)
+    with app.db.write() as conn:
+        fields = view_fields(app, stripped, conn)
+        temp = new_collection({"type": "view", "name": name, "viewQuery": stripped})
+        temp.fields = fields
+        temp.registry = app.registry
+        temp.invalidate()
+        try:
+            schema_sync.create_view(conn, name, stripped)
+            try:
+                rows = schema_sync.view_sample(conn, name, [c for c, _convert in temp.row_converters()], sample_size)
+            finally:
+                schema_sync.drop_view(conn, name)
+        except DBAPIError as ex:
+            raise ViewQueryError(f"failed to retrieve query records: {sqlite_error_text(ex.orig)}") from ex
+    records = [Record.from_row(temp, row) for row in rows]
+    for record in records:
+        # NOTE: as PocketBase normalizes a view's id: a number selected as id reads as text.
+        if record.data.get("id") is not None and not isinstance(record.data["id"], str):
+            record.data["id"] = str(record.data["id"])
+    ids: set[str] = set()
+    for record in records:
+        if not record.id:
+            raise ViewQueryError("the query could return records with empty or invalid ids")
+        if record.id in ids:
+            raise ViewQueryError("the query could return records with non-unique ids")
+        ids.add(record.id)
+    return fields, records

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Column, Connection, Table, text
 from sqlalchemy.exc import DBAPIError
@@ -99,6 +100,13 @@ def create_view(conn: Connection, name: str, select_sql: str) -> None:
 def check_view(conn: Connection, name: str) -> None:
     """Read no rows from a view: SQLite raises when a table or column it selects is gone."""
     conn.exec_driver_sql(f"SELECT * FROM {_q(conn, name)} LIMIT 0").close()
+
+
+def view_sample(conn: Connection, name: str, columns: list[str], limit: int) -> list[tuple[Any, ...]]:
+    """The first ``limit`` rows of a view, with ``columns`` in that order."""
+    # NOTE: the column names come from SQLite itself (any text): quoted, not checked.
+    names = ", ".join(conn.dialect.identifier_preparer.quote_identifier(c) for c in columns)
+    return [tuple(r) for r in conn.exec_driver_sql(f"SELECT {names} FROM {_q(conn, name)} LIMIT {int(limit)}")]
 
 
 def drop_view(conn: Connection, name: str) -> None:

@@ -74,6 +74,8 @@ class Provider:
 
     name: ClassVar[str] = ""
     default_display_name: ClassVar[str] = ""
+    #: where the provider sits in the superusers' list (PocketBase's order; lower first)
+    order: ClassVar[int] = 0
     default_pkce: ClassVar[bool] = True
     default_scopes: ClassVar[tuple[str, ...]] = ()
     default_auth_url: ClassVar[str] = ""

@@ -65,6 +65,7 @@ class Google(Provider):
     """Google (OpenID userinfo; the email only when Google says it is verified)."""
 
     default_display_name = "Google"
+    order = 2
     default_scopes = ("https://www.googleapis.com/auth/userinfo.profile", "https://www.googleapis.com/auth/userinfo.email")
     default_auth_url = "https://accounts.google.com/o/oauth2/v2/auth"
     default_token_url = "https://oauth2.googleapis.com/token"
@@ -82,6 +83,7 @@ class GitHub(Provider):
     """GitHub (the verified primary address comes from ``/user/emails``)."""
 
     default_display_name = "GitHub"
+    order = 7
     default_scopes = ("read:user", "user:email")
     default_auth_url = "https://github.com/login/oauth/authorize"
     default_token_url = "https://github.com/login/oauth/access_token"
@@ -110,6 +112,7 @@ class GitLab(Provider):
     """GitLab (the email only once the account is confirmed)."""
 
     default_display_name = "GitLab"
+    order = 8
     default_scopes = ("read_user",)
     default_auth_url = "https://gitlab.com/oauth/authorize"
     default_token_url = "https://gitlab.com/oauth/token"
@@ -130,6 +133,7 @@ class Discord(Provider):
     """Discord (avatar URL built from the avatar hash; the email only when verified)."""
 
     default_display_name = "Discord"
+    order = 12
     default_scopes = ("identify", "email")
     default_auth_url = "https://discord.com/api/oauth2/authorize"
     default_token_url = "https://discord.com/api/oauth2/token"
@@ -157,6 +161,7 @@ class Microsoft(Provider):
     """Microsoft Entra ID (Graph ``/me``; ``extra.idTokenEmailClaim`` picks an id_token claim)."""
 
     default_display_name = "Microsoft"
+    order = 3
     default_scopes = ("User.Read",)
     default_auth_url = "https://login.microsoftonline.com/common/oauth2/v2.0/authorize"
     default_token_url = "https://login.microsoftonline.com/common/oauth2/v2.0/token"
@@ -191,6 +196,7 @@ class Facebook(Provider):
     """Facebook (Graph ``/me`` with the large picture)."""
 
     default_display_name = "Facebook"
+    order = 5
     default_scopes = ("email",)
     default_auth_url = "https://www.facebook.com/v3.2/dialog/oauth"
     default_token_url = "https://graph.facebook.com/v3.2/oauth/access_token"
@@ -209,6 +215,7 @@ class OIDC(Provider):
     """A generic OpenID Connect provider with custom URLs (userinfo, or the id_token without one)."""
 
     default_display_name = "OIDC"
+    order = 99
     default_scopes = ("openid", "email", "profile")
 
     def fetch_raw_user_info(self, token: dict[str, Any]) -> bytes:
@@ -237,6 +244,7 @@ class Apple(Provider):
     """Sign in with Apple (the user is the verified id_token; the name arrives with the redirect)."""
 
     default_display_name = "Apple"
+    order = 1
     default_scopes = ("name", "email")
     default_auth_url = "https://appleid.apple.com/auth/authorize"
     default_token_url = "https://appleid.apple.com/auth/token"
