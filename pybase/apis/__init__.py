@@ -19,6 +19,7 @@ from pybase.apis import (
     record_auth,
     records,
     settings,
+    sql,
     static,
 )
 from pybase.apis.client_ip import ClientIpMiddleware, SuperuserIpsMiddleware
@@ -77,6 +78,7 @@ def create_wsgi_app(
     realtime.register(api, app)
     batch.register(api, app)
     backups.register(api, app)
+    sql.register(api, app)
     files.register(api, app)
     settings.register(api, app)
     static.register(api, app, dashboard_dir=dashboard_dir, public_dir=public_dir, index_fallback=index_fallback)
