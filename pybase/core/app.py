@@ -89,6 +89,9 @@ class App:
         self.rate_windows: Any = None
         #: committed record changes on their way to the realtime streams (one per process today)
         self.event_bus: EventBus = InProcessBus()
+        #: called inside a write that changed collections or settings outside their save
+        #: pipelines (``/api/sql``): worker processes and cluster nodes announce it here
+        self.on_schema_changed: list[Callable[[], Any]] = []
         self.bootstrapped = False
         self._cron: Cron | None = None
         self._cron_lock = threading.Lock()

@@ -95,8 +95,11 @@ def _write(app: App, query: str, result: SQLResult) -> None:
                 result.affected_rows = max(int(cur.rowcount), 0)
         finally:
             cur.close()
-        # NOTE: a statement may have changed collections or settings behind their caches.
+        # NOTE: a statement may have changed collections or settings behind their caches:
+        # this process reloads them, other worker processes and cluster nodes are told to.
         app.db.on_commit(_reload_caches(app))
+        for announce in app.on_schema_changed:
+            announce()
 
 
 def _reload_caches(app: App) -> Any:

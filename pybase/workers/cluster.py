@@ -173,6 +173,7 @@ class ClusterRuntime:
             raise
         for verb in ("Create", "Update", "Delete"):
             app.hooks[f"onModel{verb}Execute"].bind(self._changed, id="__pybaseClusterGeneration__", priority=-98)
+        app.on_schema_changed.append(self._announce)
         app.hooks["onSettingsUpdateRequest"].bind(self._check_settings, id="__pybaseClusterStorage__", priority=-99)
         self.bus = PostgresBus(db, self.node, self._resolve)
         self.bus.should_publish = lambda: bool(self._listening)
@@ -310,12 +311,16 @@ class ClusterRuntime:
     def _changed(self, e: Any) -> Any:
         result = e.next()
         if not isinstance(e.model, Record):  # a collection or the settings
-            token = next(self._call_ids)
-            self._acks[token] = [threading.Event(), 0]
-            with self.app.db.write() as conn:  # NOTE: joins the transaction: sent on commit only
-                notify(conn, GENERATION_CHANNEL, f"{self.node}:{token}")
-            self.app.db.on_commit(lambda: self._await_acks(token), on_rollback=lambda: self._acks.pop(token, None))
+            self._announce()
         return result
+
+    def _announce(self) -> None:
+        """Tell the other nodes, when the current write commits, to reload collections and settings."""
+        token = next(self._call_ids)
+        self._acks[token] = [threading.Event(), 0]
+        with self.app.db.write() as conn:  # NOTE: joins the transaction: sent on commit only
+            notify(conn, GENERATION_CHANNEL, f"{self.node}:{token}")
+        self.app.db.on_commit(lambda: self._await_acks(token), on_rollback=lambda: self._acks.pop(token, None))
 
     def _await_acks(self, token: int) -> None:
         """Wait (after the commit, before the answer) until every other node saw the change, so

@@ -118,6 +118,7 @@ class WorkerRuntime:
         if not app.database_url:
             for verb in ("Create", "Update", "Delete"):
                 app.hooks[f"onModel{verb}Execute"].bind(self._bump_on_change, id="__pybaseWorkerGeneration__", priority=-98)
+            app.on_schema_changed.append(lambda: app.db.on_commit_locked(self._bump))
         bus = ProcessBus(ctx.bus_address, self.counters, self._resolve, ctx.name)
         self.hub_bus = bus
         bus.client.on_call = self._answer
