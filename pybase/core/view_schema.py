@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import DBAPIError
 
+from pybase.core.collections import new_collection
 from pybase.core.errors import FieldError, ValidationError, required
 from pybase.core.fields import Field, new_field
+from pybase.core.records import Record
 from pybase.store import schema_sync
 from pybase.store.schema_sync import sqlite_error_text
 from pybase.tools.security import random_string
@@ -17,7 +19,6 @@ from pybase.tools.security import random_string
 if TYPE_CHECKING:
     from pybase.core.app import App
     from pybase.core.collections import Collection
-    from pybase.core.records import Record
 
 _JOIN_RE = re.compile(
     r"\s+(full\s+outer\s+join|left\s+outer\s+join|right\s+outer\s+join|full\s+join|cross\s+join"
@@ -273,9 +274,6 @@ def dry_run_view(app: App, query: str, sample_size: int = 10) -> tuple[list[Fiel
     Raises :class:`ViewQueryError` when the query is refused. The temporary views it needs are
     created and dropped inside one write transaction, so nothing of them stays behind.
     """
-    from pybase.core.collections import new_collection
-    from pybase.core.records import Record
-
     stripped = query.strip().strip(";")
     if len(_split(stripped, ";")) > 1:
         raise ViewQueryError("multiple statements are not supported")
