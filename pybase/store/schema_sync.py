@@ -30,7 +30,12 @@ class TableSpec:
 
 # NOTE: SQLite's sqlite3_errstr() text for the primary result codes, which PocketBase's driver
 # prefixes to every error message ("SQL logic error: no such column: x (1)").
-_ERRSTR = {1: "SQL logic error", 5: "database is locked", 6: "database table is locked", 19: "constraint failed"}
+# SQLite's sqlite3_errstr() of the primary result codes a statement can meet
+_ERRSTR = {
+    1: "SQL logic error", 4: "query aborted", 5: "database is locked", 6: "database table is locked", 7: "out of memory",
+    8: "attempt to write a readonly database", 9: "interrupted", 10: "disk I/O error", 11: "database disk image is malformed",
+    13: "database or disk is full", 18: "string or blob too big", 19: "constraint failed", 20: "datatype mismatch",
+}  # fmt: skip
 
 
 class SchemaSyncError(Exception):

@@ -78,7 +78,7 @@ SCENARIOS = [
     sql("no such table", "select 1 from nosuch", expected_status=400, expected_content=failed("SQL logic error: no such table: nosuch (1).")),
     sql("only spaces", "   ", expected_status=400, expected_content=failed("empty query.")),
     sql("a write without a write keyword is refused", "with x as (select 1) insert into t1 values (3, 'z')", before=make_table,
-        expected_status=400, expected_content=failed("SQL logic error: attempt to write a readonly database (8)."), after=table_made),
+        expected_status=400, expected_content=failed("attempt to write a readonly database: attempt to write a readonly database (8)."), after=table_made),
     sql("a BEGIN on a reader does not stay open", "begin", after=lambda s, r: s.request(
         "POST", SQL, json={"query": "select 1"}, headers={"Authorization": s.token("superuser")}).status_code == 200 or pytest.fail("x")),
     sql("empty JSON object", {}, expected_status=400, expected_content=[VALIDATION_FAILED, BLANK]),
@@ -142,3 +142,18 @@ def test_postgres_runs_postgres_sql(pg_server: testapp.TestServer) -> None:
     assert bad.status_code == 400 and bad.json()["message"].startswith("Failed to execute query. Raw error:\n")
     dry = pg_server.request("POST", "/api/collections/meta/dry-run-view", json={"query": "select id, name from users"}, headers=token)
     assert dry.status_code == 200 and len(dry.json()["sample"]) == 2, dry.text
+
+
+@pytest.mark.parametrize("query", [
+    "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c",
+    "create table t9 as with recursive c(x) as (select 1 union all select x + 1 from c) select x from c",
+])  # fmt: skip
+def test_a_statement_past_its_limit_is_stopped(server, monkeypatch, query):
+    monkeypatch.setattr("pybase.core.sql_console.MAX_SECONDS", 0.2)
+    token = {"Authorization": server.token("superuser")}
+    resp = server.request("POST", SQL, json={"query": query}, headers=token)
+    assert resp.status_code == 400
+    assert resp.json()["message"]== "Failed to execute query. Raw error:\ninterrupted: interrupted (9).", resp.text
+    # the reader and the writer serve the next statements
+    assert server.request("POST", SQL, json={"query": "create table t8 (a)"}, headers=token).status_code == 200
+    assert server.request("POST", SQL, json={"query": "select count(*) from t8"}, headers=token).json()["rows"] == [["0"]]
