@@ -789,6 +789,24 @@ def test_dashboard_auth_options_templates_and_backup_upload(tmp_path: Path) -> N
             assert srv.app.find_collection("users").auth["oauth2"]["providers"][0]["clientSecret"] == "gh-secret"
             methods = requests.get(f"{srv.base_url}/api/collections/users/auth-methods", timeout=10).json()
             assert [p["name"] for p in methods["oauth2"]["providers"]] == ["github"]
+            # an OpenID Connect provider with its JWKS URL, issuers and PKCE choice
+            page.get_by_role("button", name="Edit collection").click()
+            editor.get_by_role("tab", name="Auth options").click()
+            editor.get_by_label("New OAuth2 provider").select_option("oidc")
+            editor.get_by_role("button", name="Add provider").click()
+            editor.get_by_label("oidc client ID").fill("oidc-client")
+            editor.get_by_label("oidc client secret").fill("oidc-secret")
+            editor.get_by_label("oidc auth URL").fill("https://id.example.com/auth")
+            editor.get_by_label("oidc token URL").fill("https://id.example.com/token")
+            editor.get_by_label("oidc JWKS URL").fill("https://id.example.com/jwks")
+            editor.get_by_label("oidc issuers").fill("https://id.example.com, https://other.example.com")
+            editor.get_by_label("oidc PKCE").select_option("off")
+            editor.get_by_role("button", name="Save changes").click()
+            expect(editor).to_be_hidden()
+            users = requests.get(f"{srv.base_url}/api/collections/users", headers=headers, timeout=10).json()
+            oidc = next(p for p in users["oauth2"]["providers"] if p["name"] == "oidc")
+            assert oidc["extra"] == {"jwksURL": "https://id.example.com/jwks", "issuers": ["https://id.example.com", "https://other.example.com"]}
+            assert oidc["pkce"] is False and oidc["clientId"] == "oidc-client"
 
             # a collection of 65 records: pages of 30 asked with skipTotal, the total counted apart
             assert requests.post(f"{srv.base_url}/api/collections", headers=headers, timeout=10, json={

@@ -565,6 +565,23 @@ function OAuth2Providers({ data, set, err, storedProviders }) {
                 <Field label={`${p.name} user info URL`} error={e("userInfoURL")} inline><input type="url" value={p.userInfoURL || ""} onInput={(ev) => change(i, { userInfoURL: ev.target.value })} /></Field>
               </div>
             )}
+            {p.name.startsWith("oidc") && (
+              <div class="opts">
+                <Field label={`${p.name} JWKS URL`} error={e("extra.jwksURL") || e("extra")} hint="Checks the id_token's signature when there is no user info URL." inline>
+                  <input type="url" value={p.extra?.jwksURL || ""} onInput={(ev) => change(i, { extra: { ...(p.extra || {}), jwksURL: ev.target.value } })} />
+                </Field>
+                <Field label={`${p.name} issuers`} error={e("extra.issuers")} hint="Comma separated; the id_token's iss must be one of them." inline>
+                  <input value={(p.extra?.issuers || []).join(", ")} onInput={(ev) => change(i, { extra: { ...(p.extra || {}), issuers: ev.target.value.split(",").map((v) => v.trim()).filter(Boolean) } })} />
+                </Field>
+                <Field label={`${p.name} PKCE`} error={e("pkce")} inline>
+                  <select value={p.pkce === true ? "on" : p.pkce === false ? "off" : ""} onChange={(ev) => change(i, { pkce: ev.target.value === "" ? null : ev.target.value === "on" })}>
+                    <option value="">Provider default</option>
+                    <option value="on">On</option>
+                    <option value="off">Off</option>
+                  </select>
+                </Field>
+              </div>
+            )}
           </div>
         );
       })}
