@@ -14,6 +14,7 @@ import {
 import { CollectionsPage } from "./pages/collections.jsx";
 import { LogsPage } from "./pages/logs.jsx";
 import { SettingsPage } from "./pages/settings.jsx";
+import { SQLPage } from "./pages/sql.jsx";
 
 function Shell({ route, children }) {
   const section = route.path[0] || "collections";
@@ -37,6 +38,7 @@ function Shell({ route, children }) {
         <a class="brand" href="#/collections" title={appName}><img src="./favicon.svg" alt="" width="28" height="28" /><span>{appName}</span></a>
         {link("collections", "database", "Collections")}
         {link("logs", "logs", "Logs")}
+        {link("sql", "terminal", "SQL")}
         {link("settings", "settings", "Settings")}
         <div class="nav-spacer" />
         <div class="nav-user" title={pb.authStore.record?.email}>{pb.authStore.record?.email}</div>
@@ -82,6 +84,7 @@ function App() {
   if (first === "collections") page = <CollectionsPage route={route} />;
   else if (first === "logs") page = <LogsPage route={route} />;
   else if (first === "settings") page = <SettingsPage route={route} />;
+  else if (first === "sql") page = <SQLPage />;
   else {
     navigate("collections");
     return null;

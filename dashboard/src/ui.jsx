@@ -31,6 +31,7 @@ const ICONS = {
   calendar: "M4 6h16v14H4zM4 10h16M8 3v5M16 3v5",
   left: "M15 5l-7 7 7 7",
   right: "M9 5l7 7-7 7",
+  terminal: "M4 5h16v14H4zM7 9l3 3-3 3M12 15h5",
   help: "M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM9.5 9.5a2.5 2.5 0 1 1 3.5 2.3c-.6.3-1 .9-1 1.6V14M12 17.5v.01",
 };
 

@@ -807,7 +807,6 @@ def test_dashboard_auth_options_templates_and_backup_upload(tmp_path: Path) -> N
             oidc = next(p for p in users["oauth2"]["providers"] if p["name"] == "oidc")
             assert oidc["extra"] == {"jwksURL": "https://id.example.com/jwks", "issuers": ["https://id.example.com", "https://other.example.com"]}
             assert oidc["pkce"] is False and oidc["clientId"] == "oidc-client"
-
             # a collection of 65 records: pages of 30 asked with skipTotal, the total counted apart
             assert requests.post(f"{srv.base_url}/api/collections", headers=headers, timeout=10, json={
                 "name": "items", "fields": [{"name": "n", "type": "number"}]}).status_code == 200
@@ -826,6 +825,26 @@ def test_dashboard_auth_options_templates_and_backup_upload(tmp_path: Path) -> N
             lists = [u for u in asked if "perPage=30" in u]
             assert len(lists) == 2 and all("skipTotal=true" in u for u in lists), asked
             assert len([u for u in asked if "perPage=1&" in u or u.endswith("perPage=1")]) == 1, asked
+
+            # the SQL console: a read's rows (NULL shown apart), an error, a confirmed write
+            page.get_by_role("link", name="SQL").click()
+            query = page.get_by_label("SQL statement")
+            query.fill("SELECT n, NULL AS missing FROM items ORDER BY n LIMIT 3")
+            query.press("Control+Enter")
+            result = page.get_by_test_id("sql-result")
+            expect(result.locator("tbody tr")).to_have_count(3)
+            expect(result.locator("thead")).to_contain_text("missing")
+            expect(result.locator(".sql-null")).to_have_count(3)
+            expect(result.locator("tbody tr").first.locator("td").first).to_have_text("0")
+            query.fill("SELECT * FROM nosuchtable")
+            page.get_by_role("button", name="Run", exact=True).click()
+            expect(page.get_by_role("alert")).to_contain_text("no such table")
+            query.fill("UPDATE items SET n = 1000 WHERE n = 0")
+            page.get_by_role("button", name="Run", exact=True).click()
+            page.get_by_test_id("confirm").get_by_role("button", name="Run").click()
+            expect(page.get_by_test_id("sql-summary")).to_contain_text("1 row affected")
+            changed = requests.get(f"{srv.base_url}/api/collections/items/records", params={"filter": "n = 1000"}, headers=headers, timeout=10).json()
+            assert changed["totalItems"] == 1
 
             page.goto(f"{srv.base_url}/_/#/logs")
             page.get_by_role("button", name="Logs settings").click()
