@@ -28,8 +28,11 @@ import sys
 import time
 from pathlib import Path
 
+import jwt as pyjwt
 import pytest
 import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.mailbox import mailbox  # noqa: F401 - fixture
 from tests.s3_server import moto_endpoint  # noqa: F401 - fixture
@@ -807,6 +810,35 @@ def test_dashboard_auth_options_templates_and_backup_upload(tmp_path: Path) -> N
             oidc = next(p for p in users["oauth2"]["providers"] if p["name"] == "oidc")
             assert oidc["extra"] == {"jwksURL": "https://id.example.com/jwks", "issuers": ["https://id.example.com", "https://other.example.com"]}
             assert oidc["pkce"] is False and oidc["clientId"] == "oidc-client"
+            # Apple: the client secret generated from a private key (a bad key shows the error)
+            page.get_by_role("button", name="Edit collection").click()
+            editor.get_by_role("tab", name="Auth options").click()
+            editor.get_by_label("New OAuth2 provider").select_option("apple")
+            editor.get_by_role("button", name="Add provider").click()
+            editor.get_by_label("apple client ID").fill("com.example.web")
+            editor.get_by_role("button", name="Generate client secret").click()
+            apple = page.get_by_test_id("apple-secret")
+            expect(apple.get_by_label("Apple client ID")).to_have_value("com.example.web")
+            expect(apple.get_by_label("Duration (s)")).to_have_value("15777000")
+            apple.get_by_label("Apple team ID").fill("TEAM123456")
+            apple.get_by_label("Apple key ID").fill("KEY1234567")
+            apple.get_by_label("Private key").fill("-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----")
+            apple.get_by_role("button", name="Generate and set secret").click()
+            expect(apple.get_by_role("alert")).to_contain_text("Failed to generate client secret")
+            key = ec.generate_private_key(ec.SECP256R1())
+            pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+            apple.get_by_label("Private key").fill(pem)
+            apple.get_by_role("button", name="Generate and set secret").click()
+            expect(apple).to_be_hidden()
+            secret = editor.get_by_label("apple client secret").input_value()
+            claims = pyjwt.decode(secret, key.public_key(), algorithms=["ES256"], audience="https://appleid.apple.com")
+            assert claims["iss"] == "TEAM123456" and claims["sub"] == "com.example.web"
+            assert pyjwt.get_unverified_header(secret)["kid"] == "KEY1234567"
+            editor.get_by_role("button", name="Save changes").click()
+            expect(editor).to_be_hidden()
+            stored = next(p for p in srv.app.find_collection("users").auth["oauth2"]["providers"] if p["name"] == "apple")
+            assert stored["clientSecret"] == secret
+
             # a collection of 65 records: pages of 30 asked with skipTotal, the total counted apart
             assert requests.post(f"{srv.base_url}/api/collections", headers=headers, timeout=10, json={
                 "name": "items", "fields": [{"name": "n", "type": "number"}]}).status_code == 200

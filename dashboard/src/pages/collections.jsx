@@ -533,6 +533,54 @@ const PROVIDERS = ["apple", "bitbucket", "box", "discord", "facebook", "gitea", 
   "kakao", "lark", "linear", "livechat", "mailcow", "microsoft", "monday", "notion", "oidc", "oidc2", "oidc3",
   "patreon", "planningcenter", "spotify", "strava", "trakt", "twitch", "twitter", "vk", "wakatime", "yandex"];
 
+const APPLE_DEFAULT_DURATION = 15777000; // seconds, about 6 months: Apple's limit
+
+/** "Generate client secret" for the apple provider: an ES256 JWT signed by the server from a private key. */
+function AppleSecretButton({ clientId, onSecret }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <div class="row">
+      <button type="button" class="btn ghost sm" onClick={() => setOpen(true)}><Icon name="lock" size={16} /> Generate client secret</button>
+      {open && <AppleSecretForm clientId={clientId} onClose={() => setOpen(false)} onSecret={(secret) => { onSecret(secret); setOpen(false); }} />}
+    </div>
+  );
+}
+
+function AppleSecretForm({ clientId, onClose, onSecret }) {
+  const [form, setForm] = useState({ clientId, teamId: "", keyId: "", privateKey: "", duration: APPLE_DEFAULT_DURATION });
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState({ message: "", fields: {} });
+  const field = (key) => (ev) => setForm({ ...form, [key]: key === "duration" ? Number(ev.target.value) : ev.target.value });
+  const generate = async () => {
+    setBusy(true);
+    try {
+      const res = await pb.send("/api/settings/apple/generate-client-secret", { method: "POST", body: form });
+      toast("Client secret generated.");
+      onSecret(res.secret);
+    } catch (err) {
+      setError(apiErrors(err));
+      setBusy(false);
+    }
+  };
+  const fe = error.fields;
+  return (
+    <Modal title="Generate Apple client secret" onClose={onClose} testid="apple-secret"
+      footer={<>
+        <button type="button" class="btn ghost" onClick={onClose}>Cancel</button>
+        <button type="button" class="btn primary" disabled={busy} onClick={generate}>{busy ? "Generating…" : "Generate and set secret"}</button>
+      </>}>
+      <div class="stack">
+        <ErrorBox message={Object.keys(fe).length ? "" : error.message} />
+        <Field label="Apple client ID" error={fe.clientId} hint="The Services ID."><input value={form.clientId} onInput={field("clientId")} /></Field>
+        <Field label="Apple team ID" error={fe.teamId}><input value={form.teamId} onInput={field("teamId")} /></Field>
+        <Field label="Apple key ID" error={fe.keyId}><input value={form.keyId} onInput={field("keyId")} /></Field>
+        <Field label="Duration (s)" error={fe.duration} hint="At most 15777000 (about 6 months)."><input type="number" min="1" max={APPLE_DEFAULT_DURATION} value={form.duration} onInput={field("duration")} /></Field>
+        <Field label="Private key" error={fe.privateKey} hint="The .p8 file's PEM text."><textarea class="code" rows={6} placeholder="-----BEGIN PRIVATE KEY-----" value={form.privateKey} onInput={field("privateKey")} /></Field>
+      </div>
+    </Modal>
+  );
+}
+
 function OAuth2Providers({ data, set, err, storedProviders }) {
   const collectionHas = (name) => storedProviders.includes(name);
   const providers = data.oauth2?.providers || [];
@@ -558,6 +606,7 @@ function OAuth2Providers({ data, set, err, storedProviders }) {
               <Field label={`${p.name} client secret`} error={e("clientSecret")} inline><input type="password" autocomplete="new-password" placeholder={collectionHas(p.name) ? "Unchanged" : ""} value={p.clientSecret || ""} onInput={(ev) => change(i, { clientSecret: ev.target.value })} /></Field>
               <Field label={`${p.name} display name`} error={e("displayName")} inline><input value={p.displayName || ""} onInput={(ev) => change(i, { displayName: ev.target.value })} /></Field>
             </div>
+            {p.name === "apple" && <AppleSecretButton clientId={p.clientId || ""} onSecret={(secret) => change(i, { clientSecret: secret })} />}
             {(p.name.startsWith("oidc") || ["gitea", "gitlab", "mailcow", "microsoft"].includes(p.name)) && (
               <div class="opts">
                 <Field label={`${p.name} auth URL`} error={e("authURL")} inline><input type="url" value={p.authURL || ""} onInput={(ev) => change(i, { authURL: ev.target.value })} /></Field>
