@@ -35,8 +35,11 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from pybase.core.errors import ValidationError
-from pybase.core.realtime import AUTH_KEY, IP_KEY
-from pybase.core.realtime.broadcast import auth_token_secrets, sign_out_changed_auth
+from pybase.core.realtime.broadcast import (
+    answer_remote_request,
+    auth_token_secrets,
+    sign_out_changed_auth,
+)
 from pybase.core.realtime.bus_postgres import CHANGES_CHANNEL, PostgresBus
 from pybase.core.records import Record
 from pybase.store.notify import create_spill_table, notify, received
@@ -452,27 +455,7 @@ class ClusterRuntime:
 
     def _answer(self, body: Any) -> Any:
         """A subscribe request another node took for a client whose stream this node holds."""
-        if not isinstance(body, dict):
-            return None
-        client = self.app.subscriptions_broker().client_by_id(str(body.get("client", "")))
-        if client is None:
-            return None
-        if body.get("op") == "lookup":
-            auth = client.get(AUTH_KEY)
-            return {"ip": client.get(IP_KEY) or "", "auth": [auth.collection.id, auth.id] if auth is not None else None}
-        if body.get("op") == "apply":
-            ref = body.get("auth")
-            if ref:
-                self.refresh_if_stale()
-                try:
-                    client.set(AUTH_KEY, self.app.find_record_by_id(str(ref[0]), str(ref[1])))
-                except Exception:  # noqa: BLE001 - deleted meanwhile: a guest
-                    client.unset(AUTH_KEY)
-            else:
-                client.unset(AUTH_KEY)
-            client.set_subscriptions([str(t) for t in body.get("topics") or []])
-            return True
-        return None
+        return answer_remote_request(self.app, body, self.refresh_if_stale)
 
     # ---- leadership (crons) ---------------------------------------------------------------------
 

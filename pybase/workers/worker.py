@@ -13,8 +13,11 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from pybase.core.realtime import AUTH_KEY, IP_KEY
-from pybase.core.realtime.broadcast import auth_token_secrets, sign_out_changed_auth
+from pybase.core.realtime.broadcast import (
+    answer_remote_request,
+    auth_token_secrets,
+    sign_out_changed_auth,
+)
 from pybase.core.realtime.bus import ProcessBus
 from pybase.core.records import Record
 from pybase.store.shared import CLIENT_SLOTS, GENERATION, ProcessLock, SharedCounters, SharedWindows
@@ -151,27 +154,7 @@ class WorkerRuntime:
 
     def _answer(self, body: Any) -> Any:
         """A subscribe request another worker took for a client of this one (its bus thread)."""
-        if not isinstance(body, dict):
-            return None
-        client = self.app.subscriptions_broker().client_by_id(str(body.get("client", "")))
-        if client is None:
-            return None
-        if body.get("op") == "lookup":
-            auth = client.get(AUTH_KEY)
-            return {"ip": client.get(IP_KEY) or "", "auth": [auth.collection.id, auth.id] if auth is not None else None}
-        if body.get("op") == "apply":
-            ref = body.get("auth")
-            if ref:
-                self.refresh_if_stale()
-                try:
-                    client.set(AUTH_KEY, self.app.find_record_by_id(str(ref[0]), str(ref[1])))
-                except Exception:  # noqa: BLE001 - deleted meanwhile: a guest
-                    client.unset(AUTH_KEY)
-            else:
-                client.unset(AUTH_KEY)
-            client.set_subscriptions([str(t) for t in body.get("topics") or []])
-            return True
-        return None
+        return answer_remote_request(self.app, body, self.refresh_if_stale)
 
     # ---- collections and settings changed elsewhere --------------------------------------------
 
