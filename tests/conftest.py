@@ -7,17 +7,14 @@ on a real Postgres (tests/pg.py), through the ``backend`` fixture the server fix
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from tests.pg import PostgresServer, start_postgres
+from tests.pg import BACKENDS, PostgresServer, start_postgres
 from tests.testapp import TestServer, build_fixture, fixture_dir, start_server
-
-BACKENDS = tuple(b.strip() for b in os.environ.get("PYBASE_TEST_BACKENDS", "sqlite,postgres").split(",") if b.strip())
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -35,6 +35,11 @@ def find_binary(name: str) -> str | None:
             return path
     return None
 
+#: the databases the tests run on (``PYBASE_TEST_BACKENDS``, comma-separated; both by default)
+BACKENDS = tuple(b.strip() for b in os.environ.get("PYBASE_TEST_BACKENDS", "sqlite,postgres").split(",") if b.strip())
+#: for a Postgres-only test: it runs unless PYBASE_TEST_BACKENDS leaves Postgres out
+postgres_only = pytest.mark.skipif("postgres" not in BACKENDS, reason="PYBASE_TEST_BACKENDS leaves Postgres out")
+
 
 def _major(directory: str) -> int:
     try:

@@ -8,7 +8,6 @@ logs on both databases; these are the parts whose SQL is Postgres's own.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,13 +17,12 @@ from typing import Any
 import pytest
 
 from tests import testapp
+from tests.pg import postgres_only
 from tests.testapp import PASSWORD, POST1_ID, POST2_ID, POST3_ID, USER1_ID, start_server
 
 TestServer = testapp.TestServer
 
-pytestmark = pytest.mark.skipif(
-    "postgres" not in os.environ.get("PYBASE_TEST_BACKENDS", "postgres"), reason="PYBASE_TEST_BACKENDS leaves Postgres out"
-)
+pytestmark = postgres_only
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ tests/conformance/test_sql_meta.py compares them live)."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from tests.api.test_collections_meta import (
     VALIDATION_FAILED,
     auth_scenarios,
 )
+from tests.pg import postgres_only
 from tests.scenarios import Scenario, run
 from tests.testapp import USER1_ID, start_server
 
@@ -125,7 +125,7 @@ def pg_server(tmp_path: Path, databases) -> Iterator[testapp.TestServer]:
     databases.drop(url)
 
 
-@pytest.mark.skipif("postgres" not in os.environ.get("PYBASE_TEST_BACKENDS", "postgres"), reason="PYBASE_TEST_BACKENDS leaves Postgres out")
+@postgres_only
 def test_postgres_runs_postgres_sql(pg_server: testapp.TestServer) -> None:
     token = {"Authorization": pg_server.token("superuser")}
 
