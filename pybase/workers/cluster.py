@@ -37,8 +37,6 @@ import orjson
 from pybase.core.errors import ValidationError
 from pybase.core.realtime.broadcast import (
     answer_remote_request,
-    auth_token_secrets,
-    sign_out_changed_auth,
 )
 from pybase.core.realtime.bus_postgres import CHANGES_CHANNEL, PostgresBus
 from pybase.core.records import Record
@@ -46,6 +44,7 @@ from pybase.store.notify import create_spill_table, notify, received
 from pybase.tools.pg_listen import Listener, connect
 from pybase.tools.security import random_string
 from pybase.workers.context import ClusterError
+from pybase.workers.shared_state import SharedStateRuntime
 
 if TYPE_CHECKING:
     from pybase.core.app import App
@@ -140,7 +139,7 @@ class _NodeClients:
         return bool(self.runtime.call(owner, {"op": "apply", "client": client_id, "auth": auth, "topics": topics}))
 
 
-class ClusterRuntime:
+class ClusterRuntime(SharedStateRuntime):
     """This process as one node of the database's cluster; see the module docstring."""
 
     def __init__(self, app: App) -> None:
@@ -346,44 +345,12 @@ class ClusterRuntime:
         finally:
             self._acks.pop(token, None)
 
-    def refresh_if_stale(self) -> None:
-        """Reload collections and settings when another node changed them (a memory read)."""
-        if self._generation == self._seen:
-            return
-        with self._refresh_lock:
-            current = self._generation
-            if current == self._seen:
-                return
-            before = auth_token_secrets(self.app)
-            self.app.registry.reload()
-            self.app.settings_store.reload()
-            self._seen = current
-            sign_out_changed_auth(self.app, before)
+    def _generation_now(self) -> int:
+        # NOTE: bumped by the listener thread when another node announces a change
+        return self._generation
 
     def _reconnected(self) -> None:
         self._generation += 1  # NOTE: a change may have been missed while disconnected
-
-    def _resolve(self, collection_id: str, values: dict[str, Any]) -> Record | None:
-        """A record another node wrote, from its values by field name (database form)."""
-        self.refresh_if_stale()
-        collection = self.app.registry.find(collection_id)
-        if collection is None:
-            return None
-        try:
-            row = [values[column.name] for column in collection.table.columns]
-        except KeyError:
-            return None  # NOTE: written under another version of the collection
-        return Record.from_row(collection, row, self.app.records)
-
-    def wrap(self, wsgi: Callable[..., Any]) -> Callable[..., Any]:
-        """The WSGI app, checking first whether another node changed collections or settings."""
-        refresh = self.refresh_if_stale
-
-        def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-            refresh()
-            return wsgi(environ, start_response)
-
-        return app
 
     # ---- notifications ------------------------------------------------------------------------------
 

@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from pybase.core.realtime.broadcast import (
     answer_remote_request,
-    auth_token_secrets,
-    sign_out_changed_auth,
 )
 from pybase.core.realtime.bus import ProcessBus
 from pybase.core.records import Record
@@ -30,6 +28,7 @@ from pybase.workers.context import (
     WRITE_LOCK_FILE,
     WorkerContext,
 )
+from pybase.workers.shared_state import SharedStateRuntime
 
 if TYPE_CHECKING:
     from pybase.core.app import App
@@ -93,7 +92,7 @@ class _RemoteClients:
         return bool(self.bus.client.call(owner, {"op": "apply", "client": client_id, "auth": auth, "topics": topics}, CALL_SECONDS))
 
 
-class WorkerRuntime:
+class WorkerRuntime(SharedStateRuntime):
     """The shared parts of one worker: write locks, the generation counter, the bus, leadership."""
 
     def __init__(self, app: App, ctx: WorkerContext) -> None:
@@ -172,39 +171,10 @@ class WorkerRuntime:
         if self.cluster is not None:
             self.cluster.refresh_if_stale()
             return
-        if self.counters.get(GENERATION) == self._seen:
-            return
-        with self._refresh_lock:
-            current = self.counters.get(GENERATION)
-            if current == self._seen:
-                return
-            before = auth_token_secrets(self.app)
-            self.app.registry.reload()
-            self.app.settings_store.reload()
-            self._seen = current
-            sign_out_changed_auth(self.app, before)
+        super().refresh_if_stale()
 
-    def _resolve(self, collection_id: str, values: dict[str, Any]) -> Record | None:
-        """A record another worker wrote, from its values by field name (database form)."""
-        self.refresh_if_stale()
-        collection = self.app.registry.find(collection_id)
-        if collection is None:
-            return None
-        try:
-            row = [values[column.name] for column in collection.table.columns]
-        except KeyError:
-            return None  # NOTE: written under another version of the collection
-        return Record.from_row(collection, row, self.app.records)
-
-    def wrap(self, wsgi: Callable[..., Any]) -> Callable[..., Any]:
-        """The WSGI app, checking first whether another worker changed collections or settings."""
-        refresh = self.refresh_if_stale
-
-        def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-            refresh()
-            return wsgi(environ, start_response)
-
-        return app
+    def _generation_now(self) -> int:
+        return self.counters.get(GENERATION)
 
     def after_banner(self, callback: Callable[[], Any]) -> None:
         """Run ``callback`` once the supervisor printed the banner (it says so on the bus)."""
