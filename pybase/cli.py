@@ -479,7 +479,10 @@ def _migrate(app: PyBase, action: str, rest: list[str]) -> int:
         if action in ("up", "down") and app.config.database_url:
             from pybase.workers.cluster import announce_change
 
-            announce_change(app.core.db)  # NOTE: nodes serving this database reload
+            # NOTE: nodes serving this database reload; the command ends once they said so
+            confirmed, live = announce_change(app.core.db)
+            if live:
+                print(f"{confirmed} of {live} running node(s) confirmed they reload collections and settings.")
     except ValueError as ex:
         raise CliError(str(ex)) from ex
     finally:

@@ -22,6 +22,7 @@ each worker is a node, and the workers of one machine still share their rate-lim
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import os
@@ -108,11 +109,30 @@ def local_storage_message(others: int) -> str:
     )
 
 
-def announce_change(db: Any) -> None:
+def announce_change(db: Any, timeout: float = ACK_SECONDS) -> tuple[int, int]:
     """Tell the nodes serving ``db`` that collections or settings changed outside them (``pybase
-    migrate`` run beside a live cluster): each reloads before its next request."""
-    with db.write() as conn:
-        notify(conn, GENERATION_CHANNEL, "cli:0")
+    migrate`` run beside a live cluster) and wait, at most ``timeout`` seconds, until each said
+    it saw it (as a change through the API waits): their next request reloads first.
+
+    Returns (confirmed, live nodes)."""
+    sender = "cli" + random_string(NODE_ID_LENGTH - 3, "abcdefghijklmnopqrstuvwxyz0123456789")
+    with connect(db.url, f"pybase-cli-{sender}") as conn:
+        conn.execute(f'LISTEN "{NODE_CHANNEL}{sender}"')  # NOTE: before the announcement: no ack is missed
+        row = conn.execute(_LIVE_NODES, (NODES_KEY,)).fetchone()
+        expected = int(row[0]) if row else 0
+        conn.execute("SELECT pg_notify(%s, %s)", (GENERATION_CHANNEL, f"{sender}:1"))
+        confirmed = 0
+        deadline = time.monotonic() + timeout
+        while confirmed < expected:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                log.warning("cluster: %d of %d nodes did not confirm the announcement in time", expected - confirmed, expected)
+                break
+            for note in conn.notifies(timeout=left, stop_after=1):
+                with contextlib.suppress(ValueError):
+                    frame = orjson.loads(note.payload)
+                    confirmed += int(isinstance(frame, dict) and frame.get("t") == "ack")
+    return confirmed, expected
 
 
 class _NodeClients:

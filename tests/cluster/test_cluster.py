@@ -41,12 +41,14 @@ class Cluster:
         self.nodes: list[Served] = []
         self._files: list[Any] = []
 
-    def start(self, name: str, *, check: bool = True, workers: int = 1) -> Served | subprocess.CompletedProcess[str]:
+    def start(
+        self, name: str, *, check: bool = True, workers: int = 1, extra: tuple[str, ...] = (),
+    ) -> Served | subprocess.CompletedProcess[str]:
         """A node with its own data dir (as another machine would have)."""
         home = self.root / name
         home.mkdir(exist_ok=True)
         data = home / "pb_data"
-        args = ["--http", "127.0.0.1:0", "--dir", str(data), "--db", self.url, "--workers", str(workers)]
+        args = ["--http", "127.0.0.1:0", "--dir", str(data), "--db", self.url, "--workers", str(workers), *extra]
         if not check:
             return subprocess.run(
                 [sys.executable, "-m", "pybase", "serve", *args], cwd=home, env=ENV, capture_output=True, text=True, timeout=60,
