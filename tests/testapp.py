@@ -176,6 +176,17 @@ class TestServer:
             conn.adapters.register_loader("jsonb", CompactJson)
             return [tuple(r) for r in conn.execute(sql.replace("`", '"').replace("?", "%s"), params).fetchall()]
 
+    def table_names(self) -> set[str]:
+        """The tables and views of the data database (either backend)."""
+        with self.app.db.read() as conn:
+            return self.app.db.dialect.table_names(conn)
+
+    def index_sql(self, table: str) -> dict[str, str]:
+        """``name -> CREATE INDEX sql`` of the user indexes of ``table``, as the database keeps
+        them (SQLite: as written; Postgres: its own spelling)."""
+        with self.app.db.read() as conn:
+            return self.app.db.dialect.index_sql(conn, table)
+
     def stop(self) -> None:
         """Stop serving and close the database."""
         self.pybase.stop()

@@ -220,7 +220,7 @@ def _columns(conn: Any, query: str) -> list[str]:
         finally:
             schema_sync.drop_view(conn, temp)
     except DBAPIError as ex:
-        raise ViewQueryError(sqlite_error_text(ex.orig)) from ex
+        raise ViewQueryError(sqlite_error_text(ex.orig, in_view=True)) from ex
 
 
 class MissingIdError(ViewQueryError):
@@ -291,7 +291,7 @@ def dry_run_view(app: App, query: str, sample_size: int = 10) -> tuple[list[Fiel
             finally:
                 schema_sync.drop_view(conn, name)
         except DBAPIError as ex:
-            raise ViewQueryError(f"failed to retrieve query records: {sqlite_error_text(ex.orig)}") from ex
+            raise ViewQueryError(f"failed to retrieve query records: {sqlite_error_text(ex.orig, in_view=True)}") from ex
     records = [Record.from_row(temp, row) for row in rows]
     for record in records:
         # NOTE: as PocketBase normalizes a view's id: a number selected as id reads as text.

@@ -14,6 +14,7 @@ violation, the words of an error) are methods of :class:`SqliteDialect` and
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import (
@@ -37,12 +38,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import operators
-from sqlalchemy.sql.compiler import OPERATORS
 from sqlalchemy.sql.elements import (
     BinaryExpression,
     BindParameter,
     CollectionAggregate,
     ColumnClause,
+    ExpressionClauseList,
     False_,
     Grouping,
     Null,
@@ -69,6 +70,16 @@ class JSONText(UserDefinedType):  # type: ignore[type-arg]
 @compiles(JSONText, "postgresql")
 def _jsontext_pg(_element: Any, _compiler: Any, **_kw: Any) -> str:
     return "JSONB"
+
+
+class JSONValue(UserDefinedType):  # type: ignore[type-arg]
+    """The type of a value read from JSON (``json_value_at``, a JSON column's items): its class
+    is known per row only. Postgres carries it as jsonb (a number or a string: SQLite's view)."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "JSONB"
 
 
 def _is_json_column(element: Any) -> bool:
@@ -218,6 +229,7 @@ class json_value_at(FunctionElement):  # type: ignore[type-arg]  # noqa: N801
 
     inherit_cache = True
     name = "json_value_at"
+    type = JSONValue()
 
     def __init__(self, column: Any, path: str) -> None:
         if path and not path.startswith("["):
@@ -240,7 +252,7 @@ def _json_value_sqlite(element: json_value_at, compiler: Any, **kw: Any) -> str:
 @compiles(json_value_at, "postgresql")
 def _json_value_pg(element: json_value_at, compiler: Any, **kw: Any) -> str:
     column, path = element.clauses
-    return f"pb_json_extract({compiler.process(column, **kw)}, CAST({compiler.process(path, **kw)} AS text))"
+    return f"pb_json_value({compiler.process(column, **kw)}, CAST({compiler.process(path, **kw)} AS text))"
 
 
 def json_array_contains(column: ColumnElement[Any], value: Any) -> ColumnElement[bool]:
@@ -297,15 +309,14 @@ def _function_pg(element: Function, compiler: Any, **kw: Any) -> str:  # type: i
     name = element.name.lower()
     helper = _PG_FUNCTIONS.get(name)
     if helper is not None:
-        args = ", ".join(f"CAST({compiler.process(arg, **kw)} AS text)" for arg in element.clauses)
+        args = ", ".join(f"CAST({_as_text(compiler, arg, **kw)} AS text)" for arg in element.clauses)
         return f"{helper}({args})"
     if name == "coalesce":
-        clauses = list(element.clauses)
-        kinds = {_kind(arg) for arg in clauses}
-        if len(kinds - {"null"}) > 1:
-            # NOTE: SQLite's COALESCE(number, '') mixes types; here every value is read as text.
-            args = ", ".join(_as_text(compiler, arg, **kw) for arg in clauses)
-            return f"COALESCE({args})"
+        value = _val(compiler, element, **kw)
+        if value.cls == "dyn":
+            # NOTE: SQLite's COALESCE(number, '') mixes types; outside a comparison, read as text.
+            return _text_sql(value)
+        return value.sql
     if name in _NUMERIC_FUNCTIONS:
         args = ", ".join(_as_number(compiler, arg, **kw) for arg in element.clauses)
         return f"{name}({args})"
@@ -313,6 +324,16 @@ def _function_pg(element: Function, compiler: Any, **kw: Any) -> str:  # type: i
 
 
 # ---- SQLite's loose typing, spelt for Postgres ----------------------------------------------
+#
+# SQLite compares values by their storage class at run time (NULL < numbers < text) after
+# applying an affinity taken from the operands' expressions: a column declared NUMERIC,
+# BOOLEAN or JSON gives the other side numeric affinity (text that reads as a number becomes
+# one), a TEXT column gives an operand without affinity text affinity (a number becomes its
+# text); parameters, literals and function results have none. Postgres is strictly typed, so
+# each operand is described here by its class (static: num, bool, text, null; or dyn: a value
+# whose class is known per row only, carried as a jsonb number or string) and its affinity,
+# and the comparison is spelt to give SQLite's answer. Operands of one static class compare
+# natively (indexes keep working); anything dynamic goes through pb_cmp.
 
 _COMPARISONS = frozenset(
     {
@@ -322,92 +343,215 @@ _COMPARISONS = frozenset(
 )
 
 
-def _kind(element: Any) -> str:
-    """How SQLite would see a value's type: num, bool, json, text, null or loose (unknown)."""
+@dataclass(frozen=True)
+class _Val:
+    """One operand as SQLite sees it: SQL, class (num, bool, text, dyn, null) and affinity."""
+
+    sql: str
+    cls: str
+    aff: str = "none"
+    real: bool = False  # a REAL parameter (its text keeps ".0")
+    to_number: bool = False  # text that numeric affinity turns into a number when it reads as one
+
+
+def _val(compiler: Any, element: Any, **kw: Any) -> _Val:
     if isinstance(element, Null):
-        return "null"
+        return _Val("NULL", "null")
     if isinstance(element, True_ | False_):
-        return "bool"
+        return _Val("true" if isinstance(element, True_) else "false", "bool")
     if isinstance(element, Grouping):
-        return _kind(element.element)
+        inner = _val(compiler, element.element, **kw)
+        return replace(inner, sql=f"({inner.sql})")
+    if isinstance(element, Function) and element.name.lower() == "coalesce":
+        args = [_val(compiler, arg, **kw) for arg in element.clauses]
+        classes = {("num" if arg.cls == "bool" else arg.cls) for arg in args} - {"null"}
+        if len(classes) <= 1 and "dyn" not in classes:
+            kind = classes.pop() if classes else "null"
+            sqls = [_num_sql(arg) if kind == "num" else arg.sql for arg in args]
+            return _Val(f"COALESCE({', '.join(sqls)})", kind)
+        return _Val(f"COALESCE({', '.join(_jsonb(arg) for arg in args)})", "dyn")
+    sql = str(compiler.process(element, **kw))
     sql_type = getattr(element, "type", None)
-    if isinstance(sql_type, Boolean):
-        return "bool"
-    if isinstance(sql_type, Numeric | Float | Integer):
-        return "num"
+    is_column = isinstance(element, ColumnClause) and not isinstance(element, BindParameter)
+    affinity = "none"
     if isinstance(sql_type, JSONText):
-        return "json"
-    if isinstance(sql_type, String):
-        return "text"
-    return "loose"
+        # NOTE: a JSON column holds a number (stored as one under its NUMERIC affinity) or
+        # its JSON text.
+        return _Val(f"pb_stored_json({sql})", "dyn", "numeric" if is_column else "none")
+    if isinstance(sql_type, JSONValue):
+        return _Val(sql, "dyn")
+    if isinstance(sql_type, Boolean):
+        return _Val(sql, "bool", "numeric" if is_column else "none")
+    if isinstance(sql_type, Numeric | Float | Integer):
+        if is_column:
+            affinity = "numeric"
+        real = isinstance(element, BindParameter) and isinstance(sql_type, Float)
+        return _Val(sql, "num", affinity, real=real)
+    if is_column and isinstance(sql_type, String):
+        return _Val(sql, "text", "text")
+    # NOTE: a parameter gets its type (Postgres cannot guess it inside CASE or a function).
+    return _Val(f"CAST({sql} AS text)", "text")
 
 
-def _is_column(element: Any) -> bool:
-    return isinstance(element, ColumnClause) and not isinstance(element, BindParameter)
+def _num_sql(value: _Val) -> str:
+    return f"CAST({value.sql} AS int)" if value.cls == "bool" else value.sql
 
 
-def _as_text(compiler: Any, element: Any, **kw: Any) -> str:
-    sql = compiler.process(element, **kw)
-    kind = _kind(element)
-    if kind in ("text", "null", "loose"):
-        return str(sql)
-    if kind == "bool":
-        return f"CAST(CAST({sql} AS int) AS text)"
-    return f"CAST({sql} AS text)"
+def _jsonb(value: _Val) -> str:
+    """The operand as a jsonb number or string (NULL stays NULL)."""
+    if value.cls == "null":
+        return "CAST(NULL AS jsonb)"
+    if value.cls == "dyn":
+        return value.sql
+    if value.cls in ("num", "bool"):
+        return f"to_jsonb(CAST({_num_sql(value)} AS double precision))"
+    if value.to_number:
+        return f"pb_numeric_affinity(to_jsonb(CAST({value.sql} AS text)))"
+    return f"to_jsonb(CAST({value.sql} AS text))"
 
 
-def _as_number(compiler: Any, element: Any, **kw: Any) -> str:
-    sql = compiler.process(element, **kw)
-    kind = _kind(element)
-    if kind in ("num", "null"):
-        return str(sql)
-    if kind == "bool":
-        return f"CAST({sql} AS int)"
-    return f"pb_num(CAST({sql} AS text))"
+def _text_sql(value: _Val) -> str:
+    """The operand as SQLite's text of it (numbers as SQLite prints them, JSON values unquoted)."""
+    if value.cls == "text":
+        return value.sql
+    if value.cls == "null":
+        return "CAST(NULL AS text)"
+    if value.cls == "dyn":
+        return f"pb_text({value.sql})"
+    real = "true" if value.real else "false"
+    return f"pb_num_text(CAST({_num_sql(value)} AS double precision), {real})"
+
+
+def _with_affinity(value: _Val, affinity: str) -> _Val:
+    if affinity == "numeric":
+        if value.cls == "text":
+            return replace(value, to_number=True)
+        if value.cls == "dyn":
+            return replace(value, sql=f"pb_numeric_affinity({value.sql})")
+        return value
+    if value.cls in ("num", "bool", "dyn"):
+        return _Val(_text_sql(value), "text")
+    return value
+
+
+_OPS = {
+    operators.eq: "=", operators.ne: "<>", operators.lt: "<", operators.le: "<=", operators.gt: ">",
+    operators.ge: ">=",
+}
+# NOTE: a number sorts before any text: the answer of `number op text` (swapped: `text op number`).
+_NUMBER_FIRST = {"=": False, "<>": True, "<": True, "<=": True, ">": False, ">=": False}
+_SWAPPED = {"=": "=", "<>": "<>", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+
+def _null_safe(op: Any, a: str, b: str, compare: str) -> str:
+    """``compare`` (a comparison of a and b) with IS [NOT] DISTINCT FROM's handling of NULL."""
+    if op is operators.is_distinct_from:
+        return f"(CASE WHEN ({a}) IS NULL OR ({b}) IS NULL THEN ({a}) IS NULL <> (({b}) IS NULL) ELSE NOT ({compare}) END)"
+    return f"(CASE WHEN ({a}) IS NULL OR ({b}) IS NULL THEN ({a}) IS NULL AND ({b}) IS NULL ELSE {compare} END)"
+
+
+def _constant(op: Any, a: _Val, b: _Val, number_first: bool) -> str:
+    """A number against a text: the answer is known, NULL aside (``number_first``: a is the number)."""
+    word = "=" if op in (operators.is_distinct_from, operators.is_not_distinct_from) else _OPS[op]
+    answer = _NUMBER_FIRST[word if number_first else _SWAPPED[word]]
+    if op is operators.is_distinct_from:
+        return f"NOT (({a.sql}) IS NULL AND ({b.sql}) IS NULL)"
+    if op is operators.is_not_distinct_from:
+        return f"(({a.sql}) IS NULL AND ({b.sql}) IS NULL)"
+    return f"(CASE WHEN ({a.sql}) IS NULL OR ({b.sql}) IS NULL THEN NULL ELSE {'true' if answer else 'false'} END)"
+
+
+def _native(op: Any, a: str, b: str) -> str:
+    if op is operators.is_distinct_from:
+        return f"{a} IS DISTINCT FROM {b}"
+    if op is operators.is_not_distinct_from:
+        return f"{a} IS NOT DISTINCT FROM {b}"
+    return f"{a} {_OPS[op]} {b}"
 
 
 def _comparison_pg(element: BinaryExpression[Any], compiler: Any, **kw: Any) -> str | None:
-    """A comparison between values of different kinds, as SQLite compares them (None: as is).
-
-    Numbers meet numbers (a text that reads as a number is one; one that does not is NULL
-    here), except that a text column compared with a number compares as text (SQLite's TEXT
-    affinity); booleans are 0/1; JSON columns compare as their text.
-    """
+    """A comparison as SQLite makes it (None: Postgres's own is the same)."""
     left, right = element.left, element.right
     if isinstance(left, CollectionAggregate) or isinstance(right, CollectionAggregate):
         return None  # NOTE: x = ANY(array): Postgres's own (the driver's reflection queries)
-    kinds = (_kind(left), _kind(right))
-    if kinds[0] == kinds[1] or "null" in kinds or {"text", "loose"} >= set(kinds):
+    op = element.operator
+    a, b = _val(compiler, left, **kw), _val(compiler, right, **kw)
+    if "null" in (a.cls, b.cls):
         return None
-    if kinds in (("bool", "num"), ("num", "bool")) or "json" not in kinds and "bool" not in kinds and "num" not in kinds:
-        sides = (_as_number(compiler, left, **kw), _as_number(compiler, right, **kw))
-    elif "num" in kinds or "bool" in kinds:
-        other = right if kinds[0] in ("num", "bool") else left
-        other_kind = kinds[1] if other is right else kinds[0]
-        if other_kind == "text" and _is_column(other) or other_kind == "json":
-            sides = (_as_text(compiler, left, **kw), _as_text(compiler, right, **kw))
-        else:
-            sides = (_as_number(compiler, left, **kw), _as_number(compiler, right, **kw))
-    else:  # json against text or loose
-        sides = (_as_text(compiler, left, **kw), _as_text(compiler, right, **kw))
-    opstring = OPERATORS[element.operator]
-    return f"{sides[0]}{opstring}{sides[1]}"
+    if a.aff == "numeric" and b.aff != "numeric":
+        b = _with_affinity(b, "numeric")
+    elif b.aff == "numeric" and a.aff != "numeric":
+        a = _with_affinity(a, "numeric")
+    elif a.aff == "text" and b.aff == "none":
+        b = _with_affinity(b, "text")
+    elif b.aff == "text" and a.aff == "none":
+        a = _with_affinity(a, "text")
+    if "dyn" in (a.cls, b.cls):
+        ja, jb = _jsonb(a), _jsonb(b)
+        if op in (operators.is_distinct_from, operators.is_not_distinct_from):
+            return _null_safe(op, ja, jb, f"pb_cmp({ja}, {jb}) = 0")
+        return f"pb_cmp({ja}, {jb}) {_OPS[op]} 0"
+    if a.cls == b.cls == "bool":
+        return _native(op, a.sql, b.sql)
+    numbers = ("num", "bool")
+    if a.cls in numbers and b.cls in numbers:
+        return _native(op, _num_sql(a), _num_sql(b))
+    if a.cls == b.cls == "text":
+        return _native(op, a.sql, b.sql)
+    number, other = (a, b) if a.cls in numbers else (b, a)
+    if other.to_number:
+        # NOTE: text meeting numeric affinity: compared as a number when it reads as one.
+        converted = f"pb_num({other.sql})"
+        sides = (_num_sql(a), converted) if number is a else (converted, _num_sql(b))
+        return f"(CASE WHEN {converted} IS NOT NULL THEN {_native(op, *sides)} ELSE {_constant(op, a, b, number is a)} END)"
+    return _constant(op, a, b, number is a)
+
+
+def _as_text(compiler: Any, element: Any, **kw: Any) -> str:
+    """``element`` as SQLite's text of it (for LIKE, COALESCE over mixed values, strftime)."""
+    return _text_sql(_val(compiler, element, **kw))
+
+
+def _as_number(compiler: Any, element: Any, **kw: Any) -> str:
+    value = _val(compiler, element, **kw)
+    if value.cls in ("num", "bool"):
+        return _num_sql(value)
+    if value.cls == "null":
+        return value.sql
+    return f"pb_num({_text_sql(value)})"
+
+
+_ASCII_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _ascii_lower(sql: str) -> str:
+    # NOTE: SQLite's LIKE folds the case of ASCII letters only, whatever Postgres's locale.
+    return f"translate({sql}, '{_ASCII_UPPER}', '{_ASCII_UPPER.lower()}')"
+
+
+@compiles(ExpressionClauseList, "postgresql")
+def _clause_list_pg(element: ExpressionClauseList[Any], compiler: Any, **kw: Any) -> str:
+    if element.operator is operators.concat_op:
+        # NOTE: SQLite's || reads any value as text (true as 1).
+        return " || ".join(_as_text(compiler, clause, **kw) for clause in element.clauses)
+    return str(compiler.visit_expression_clauselist(element, **kw))
 
 
 @compiles(BinaryExpression, "postgresql")
 def _binary_pg(element: BinaryExpression[Any], compiler: Any, **kw: Any) -> str:
     op = element.operator
     if op is operators.like_op or op is operators.not_like_op:
-        # NOTE: SQLite's LIKE ignores case (ASCII) and reads any value as text; ILIKE over
-        # text casts does the same here.
-        left = _as_text(compiler, element.left, **kw)
-        right = _as_text(compiler, element.right, **kw)
+        # NOTE: SQLite's LIKE reads any value as text and ignores the case of ASCII letters.
+        left = _ascii_lower(_as_text(compiler, element.left, **kw))
+        right = _ascii_lower(_as_text(compiler, element.right, **kw))
         escape = (element.modifiers or {}).get("escape")
-        word = "ILIKE" if op is operators.like_op else "NOT ILIKE"
-        sql = f"CAST({left} AS text) {word} CAST({right} AS text)"
+        word = "LIKE" if op is operators.like_op else "NOT LIKE"
+        sql = f"{left} {word} {right}"
         if escape:
             sql += " ESCAPE " + compiler.render_literal_value(escape, Text())
         return sql
+    if op is operators.concat_op:
+        return f"{_as_text(compiler, element.left, **kw)} || {_as_text(compiler, element.right, **kw)}"
     if op in _COMPARISONS:
         mixed = _comparison_pg(element, compiler, **kw)
         if mixed is not None:
@@ -415,11 +559,46 @@ def _binary_pg(element: BinaryExpression[Any], compiler: Any, **kw: Any) -> str:
     return str(compiler.visit_binary(element, **kw))
 
 
+class json_class_rank(FunctionElement):  # type: ignore[type-arg]  # noqa: N801 - SQL function style
+    """0 for a number, 1 for a text, NULL for NULL: the first key of a sort by a JSON value
+    (jsonb sorts strings before numbers; SQLite sorts numbers first)."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "json_class_rank"
+
+
+@compiles(json_class_rank, "postgresql")
+def _class_rank_pg(element: json_class_rank, compiler: Any, **kw: Any) -> str:
+    (value,) = element.clauses
+    sql = compiler.process(value, **kw)
+    return f"(CASE WHEN {sql} IS NULL THEN NULL WHEN jsonb_typeof({sql}) = 'number' THEN 0 ELSE 1 END)"
+
+
+def _json_sort_keys(order: Any) -> list[Any]:
+    """Each sort by a JSON value preceded by its class rank (numbers before text, as SQLite)."""
+    keys: list[Any] = []
+    for clause in order:
+        value = clause
+        while isinstance(value, UnaryExpression) and value.modifier is not None:
+            value = value.element
+        if isinstance(getattr(value, "type", None), JSONValue):
+            _, descending = _direction(clause)
+            rank = json_class_rank(value)
+            keys.append(rank.desc() if descending else rank.asc())
+        keys.append(clause)
+    return keys
+
+
 @compiles(Select, "postgresql")
 def _select_pg(element: Select[Any], compiler: Any, **kw: Any) -> str:
     order = element._order_by_clauses
     if not order:
         return str(compiler.visit_select(element, **kw))
+    expanded = _json_sort_keys(order)
+    if len(expanded) != len(order):
+        element = element.order_by(None).order_by(*expanded)
+        order = element._order_by_clauses
     if element._distinct and not element._distinct_on:
         # NOTE: Postgres refuses ORDER BY terms outside a DISTINCT select list (SQLite takes
         # any row's value): the same rows as GROUP BY every selected column, each ordered by
@@ -461,9 +640,38 @@ def _aggregate_order(clause: Any) -> Any:
         value, descending = _direction(value)
     if isinstance(value, Function) and value.name.lower() == "random":
         return value
+    if isinstance(getattr(value, "type", None), JSONValue):
+        return _greatest_json(value).desc().nulls_last() if descending else _least_json(value).asc().nulls_first()
     if descending:
         return func.max(value).desc().nulls_last()
     return func.min(value).asc().nulls_first()
+
+
+class _least_json(FunctionElement):  # type: ignore[type-arg]  # noqa: N801 - SQL function style
+    """The first JSON value of a group in SQLite's order (Postgres has no min/max for jsonb)."""
+
+    type = JSONValue()
+    inherit_cache = True
+    name = "least_json"
+    direction = "ASC"
+
+
+class _greatest_json(_least_json):  # noqa: N801
+    """The last JSON value of a group in SQLite's order."""
+
+    inherit_cache = True
+    name = "greatest_json"
+    direction = "DESC"
+
+
+@compiles(_least_json, "postgresql")
+@compiles(_greatest_json, "postgresql")
+def _first_json_pg(element: _least_json, compiler: Any, **kw: Any) -> str:
+    (value,) = element.clauses
+    sql = compiler.process(value, **kw)
+    rank = f"(CASE WHEN jsonb_typeof({sql}) = 'number' THEN 0 ELSE 1 END)"
+    way = element.direction
+    return f"(array_agg({sql} ORDER BY {rank} {way}, {sql} {way}))[1]"
 
 
 class hour_of(FunctionElement):  # type: ignore[type-arg]  # noqa: N801 - SQL function style
@@ -583,6 +791,21 @@ class SqliteDialect:
 
 
 _LOWER_RE = re.compile(r'^lower\((.*)\)$', re.IGNORECASE)
+_FIRST_WORD_RE = re.compile(r"\s*([A-Za-z_]\w*)")
+# the words a view's query may start with inside SQLite's FROM (...), and the statements it
+# cannot (SQLite answers: near "DELETE": syntax error)
+_QUERY_STARTS = frozenset({"SELECT", "WITH", "VALUES"})
+_STATEMENT_STARTS = frozenset({"DELETE", "UPDATE", "INSERT", "DROP", "CREATE", "ALTER", "COMMIT", "BEGIN", "ROLLBACK"})
+# (sqlstate, Postgres's message, SQLite's words for it) for the errors a query written for
+# SQLite meets most (view queries, index expressions): answered as PocketBase answers them.
+_SQLITE_WORDS = (
+    ("42P01", re.compile(r'relation "(.+)" does not exist'), "no such table: {}"),
+    ("42703", re.compile(r'column "?(.+?)"? does not exist'), "no such column: {}"),
+    ("42702", re.compile(r'column reference "(.+)" is ambiguous'), "ambiguous column name: {}"),
+    ("42883", re.compile(r'function (\w+)\(.*\) does not exist'), "no such function: {}"),
+    ("42601", re.compile(r'syntax error at or near "(.+)"'), 'near "{}": syntax error'),
+    ("42601", re.compile(r'syntax error at end of input'), "incomplete input"),
+)
 
 
 class _Wrapped:
@@ -669,6 +892,18 @@ class PostgresDialect(SqliteDialect):
         # alias on a subquery in FROM.
         import sqlglot
 
+        first = _FIRST_WORD_RE.match(select_sql)
+        if first and first.group(1).upper() not in _QUERY_STARTS:
+            if first.group(1).upper() in _STATEMENT_STARTS:
+                # NOTE: SQLite stops at such a word inside FROM (...); Postgres would read
+                # some of them as a table name and fail further on.
+                from psycopg import errors
+                from sqlalchemy.exc import ProgrammingError
+
+                error = errors.SyntaxError(f'syntax error at or near "{first.group(1)}"')
+                raise ProgrammingError(select_sql, None, error)
+            # NOTE: SQLite reads FROM (name alias) as a table: so does FROM name alias.
+            return f"SELECT * FROM {select_sql}"
         try:
             translated = sqlglot.transpile(select_sql, read="sqlite", write="postgres", identify=True)[0]
         except sqlglot.errors.SqlglotError:
@@ -691,19 +926,29 @@ class PostgresDialect(SqliteDialect):
         return [_LOWER_RE.sub(r"\1", c.strip()).strip('"') for c in found.group(1).split(",") if c.strip()]
 
     @staticmethod
-    def error_text(error: Any) -> str:
+    def error_text(error: Any, in_view: bool = False) -> str:
         """A psycopg error in the words of the SQLite error PocketBase would report: a unique
         violation as SQLite's (``constraint failed: UNIQUE constraint failed: t.c (2067)``),
-        others as Postgres's first line."""
+        unknown tables, columns and functions, ambiguous columns and syntax errors as SQLite
+        words them (``in_view``: raised by a view's query, where SQLite names a missing table
+        with its schema, ``main.x``), others as Postgres's first line."""
         diag = getattr(error, "diag", None)
-        if getattr(error, "sqlstate", None) == "23505":
+        state = getattr(error, "sqlstate", None)
+        if state == "23505":
             table = getattr(diag, "table_name", None) or ""
             names = PostgresDialect.unique_violation_columns(_Wrapped(error))
             if names and table:
                 columns = ", ".join(f"{table}.{name}" for name in names)
                 return f"constraint failed: UNIQUE constraint failed: {columns} (2067)"
-        message = getattr(diag, "message_primary", None) or str(error).splitlines()[0]
-        return str(message)
+        message = str(getattr(diag, "message_primary", None) or str(error).splitlines()[0])
+        for sqlstate, pattern, words in _SQLITE_WORDS:
+            found = pattern.fullmatch(message) if state == sqlstate else None
+            if found:
+                name = found.group(1) if found.groups() else ""
+                if sqlstate == "42P01" and in_view and "." not in name:
+                    name = f"main.{name}"
+                return f"SQL logic error: {words.format(name)} (1)"
+        return message
 
     def cardinality_value(self, old: str, to_multi: bool) -> str:
         if to_multi:
@@ -790,6 +1035,65 @@ CREATE OR REPLACE FUNCTION pb_json_path(path text) RETURNS text[]
 LANGUAGE sql IMMUTABLE AS $$
     SELECT COALESCE(array_agg(COALESCE(m[1], m[2]) ORDER BY n), '{}')
     FROM regexp_matches(substr(path, 2), '\[(-?[0-9]+)\]|\.?([^.\[\]]+)', 'g') WITH ORDINALITY AS t(m, n)
+$$;
+
+-- A JSON value as SQLite's json_extract gives it, as a jsonb number or string: true/false as
+-- 1/0, null as NULL, an array or object as its JSON text.
+CREATE OR REPLACE FUNCTION pb_value(v jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE jsonb_typeof(v) WHEN 'number' THEN v WHEN 'string' THEN v
+        WHEN 'boolean' THEN CASE WHEN v = 'true'::jsonb THEN '1'::jsonb ELSE '0'::jsonb END
+        WHEN 'null' THEN NULL ELSE to_jsonb(v::text) END
+$$;
+
+-- A JSON column's value as SQLite stores it: a number as one (NUMERIC affinity), else its text.
+CREATE OR REPLACE FUNCTION pb_stored_json(v jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN jsonb_typeof(v) = 'number' THEN v ELSE to_jsonb(v::text) END
+$$;
+
+CREATE OR REPLACE FUNCTION pb_json_value(doc jsonb, path text) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$ SELECT pb_value(doc #> pb_json_path(path)) $$;
+
+CREATE OR REPLACE FUNCTION pb_json_value(doc text, path text) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    RETURN pb_json_value(CAST(doc AS jsonb), path);
+EXCEPTION WHEN others THEN
+    RETURN pb_json_value(to_jsonb(doc), path);
+END $$;
+
+-- Numeric affinity: a string that reads as a number becomes that number.
+CREATE OR REPLACE FUNCTION pb_numeric_affinity(v jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN jsonb_typeof(v) = 'string' AND pb_num(v #>> '{}') IS NOT NULL
+        THEN to_jsonb(pb_num(v #>> '{}')) ELSE v END
+$$;
+
+-- A number as SQLite prints it: integers bare, REAL values (is_real) with at least one decimal.
+CREATE OR REPLACE FUNCTION pb_num_text(value double precision, is_real boolean) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN value = trunc(value) AND abs(value) < 9.2e18
+        THEN CAST(CAST(value AS bigint) AS text) || CASE WHEN is_real THEN '.0' ELSE '' END
+        ELSE CAST(value AS text) END
+$$;
+
+-- SQLite's text of a jsonb number or string.
+CREATE OR REPLACE FUNCTION pb_text(v jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$ SELECT v #>> '{}' $$;
+
+-- SQLite's comparison of two values (jsonb numbers or strings): numbers before text.
+CREATE OR REPLACE FUNCTION pb_cmp(a jsonb, b jsonb) RETURNS int
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE
+        WHEN a IS NULL OR b IS NULL THEN NULL
+        WHEN jsonb_typeof(a) = 'number' AND jsonb_typeof(b) = 'number' THEN
+            CASE WHEN CAST(a AS numeric) < CAST(b AS numeric) THEN -1
+                 WHEN CAST(a AS numeric) > CAST(b AS numeric) THEN 1 ELSE 0 END
+        WHEN jsonb_typeof(a) = 'number' THEN -1
+        WHEN jsonb_typeof(b) = 'number' THEN 1
+        WHEN (a #>> '{}') < (b #>> '{}') THEN -1
+        WHEN (a #>> '{}') > (b #>> '{}') THEN 1 ELSE 0 END
 $$;
 
 CREATE OR REPLACE FUNCTION pb_json_extract(doc jsonb, path text) RETURNS text

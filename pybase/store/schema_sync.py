@@ -53,10 +53,11 @@ def _alter(conn: Connection, sql: str, what: str) -> None:
         raise SchemaSyncError(f"failed to {what} - {sqlite_error_text(ex.orig)}") from ex
 
 
-def sqlite_error_text(error: BaseException | None) -> str:
-    """A DB-API error worded as PocketBase reports SQLite errors (Postgres's: see the dialect)."""
+def sqlite_error_text(error: BaseException | None, in_view: bool = False) -> str:
+    """A DB-API error worded as PocketBase reports SQLite errors (Postgres's: see the dialect;
+    ``in_view``: raised by a view's query)."""
     if getattr(error, "sqlstate", None) is not None:
-        return POSTGRES.error_text(error)
+        return POSTGRES.error_text(error, in_view)
     code = getattr(error, "sqlite_errorcode", None)
     if not isinstance(code, int):
         return str(error)

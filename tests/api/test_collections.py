@@ -6,7 +6,6 @@ Expected bodies follow tests/data/pb_reference/collections_crud.json and system_
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from pathlib import Path
 
@@ -15,6 +14,8 @@ import pytest
 
 from tests.scenarios import Scenario, run
 from tests.testapp import LOCKED1_ID, USER1_ID
+
+pytestmark = pytest.mark.both_backends
 
 REFERENCE = Path(__file__).parents[1] / "data" / "pb_reference"
 SU = {"Authorization": "SUPERUSER"}
@@ -31,8 +32,7 @@ FIXTURE_COLLECTIONS = 10  # 4 system auth helpers + _superusers + users + posts,
 
 
 def rows(server, sql: str, *params):
-    with sqlite3.connect(Path(server.app.data_dir) / "data.db") as conn:
-        return conn.execute(sql, params).fetchall()
+    return server.rows(sql, *params)
 
 
 def collections_count(expected: int):
@@ -44,8 +44,8 @@ def collections_count(expected: int):
 
 def table_exists(name: str, exists: bool = True):
     def check(server, resp):
-        found = rows(server, "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name = ?", name)
-        assert bool(found) == exists, f"{name} exists={bool(found)}"
+        found = name in server.table_names()
+        assert found == exists, f"{name} exists={found}"
 
     return check
 
@@ -179,7 +179,7 @@ CREATE_SCENARIOS = [
                                                         {"name": "body", "type": "text"}],
                                              "indexes": ["CREATE INDEX idx_notes_owner ON notes (owner)"]},
            expected_content=['"viewRule":"owner = @request.auth.id"', '"indexes":["CREATE INDEX idx_notes_owner ON notes (owner)"]'],
-           after=lambda s, r: rows(s, "SELECT name FROM sqlite_master WHERE name = 'idx_notes_owner'") or pytest.fail("no index")),
+           after=lambda s, r: "idx_notes_owner" in s.index_sql("notes") or pytest.fail("no index")),
     create_invalid("missing name", {"type": "base", "fields": []}, CREATE_FAILED, '"name":{"code":"validation_required","message":"Cannot be blank."}'),
     create_invalid("empty body", {}, CREATE_FAILED, '"name":{"code":"validation_required"'),
     create_invalid("a duplicate name", {"name": "posts"}, '"name":{"code":"validation_collection_name_exists",'
@@ -537,7 +537,7 @@ def test_truncate_view_collection(server):
     assert resp.json()["message"] == "View collections cannot be truncated since they don't store their own records."
     resp = server.request("DELETE", "/api/collections/pv", headers=su)
     assert resp.status_code == 204
-    assert rows(server, "SELECT name FROM sqlite_master WHERE name = 'pv'") == []
+    assert "pv" not in server.table_names()
 
 
 def imported(name: str, body, **kwargs) -> Scenario:
