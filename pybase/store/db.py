@@ -13,16 +13,17 @@ import os
 import sqlite3
 import threading
 import weakref
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from pybase.store import statement_limit
+from pybase.store.db_base import BaseDatabase, Prepared, WriteTx, reset
 from pybase.store.dialect import SQLITE
+
+__all__ = ["DB_ERRORS", "Database", "Prepared", "TransactionLostError"]
 
 log = logging.getLogger("pybase.db")
 
@@ -157,13 +158,14 @@ class _Checkpointer:
             thread.join(10)
 
 
-class Database:
+class Database(BaseDatabase):
     """One database file: a read pool, a single writer and after-commit callbacks."""
 
     #: what differs per database outside query expressions (see dialect.py)
     dialect = SQLITE
 
     def __init__(self, path: str, *, read_pool_size: int = 64) -> None:
+        super().__init__()
         self.path = path
         os.makedirs(os.path.dirname(os.path.abspath(path)) or ".", exist_ok=True)
         url = f"sqlite:///{path}"
@@ -171,16 +173,15 @@ class Database:
         # PERF: reads run in autocommit (no BEGIN round trip); WAL gives each statement a
         # consistent snapshot and readers never wait for the writer.
         # PERF: one connection per thread (waitress threads are long-lived), never reopened.
-        self.read_engine: Engine = create_engine(
+        self.read_engine = create_engine(
             url,
             poolclass=SingletonThreadPool,
             pool_size=read_pool_size,
             connect_args=connect_args,
         )
-        self.write_engine: Engine = create_engine(url, poolclass=StaticPool, connect_args=connect_args)
+        self.write_engine = create_engine(url, poolclass=StaticPool, connect_args=connect_args)
         # Set by close(): statements still running stop (a runaway one would hold the writer).
         self._closing = threading.Event()
-        self._local = threading.local()
         # NOTE: listeners close over parts of self, never self: SQLAlchemy's event registry
         # would keep a dropped Database (and its checkpoint thread) alive.
         closing, local = self._closing, self._local
@@ -190,111 +191,38 @@ class Database:
             event.listen(engine, "before_cursor_execute", _statement_starts)
         event.listen(self.write_engine, "before_cursor_execute", lambda *_args: _check_write_tx(local))
         event.listen(self.write_engine, "connect", _no_autocheckpoint)
-        self._write_lock = threading.RLock()
         self._checkpointer = _Checkpointer(path)
         # NOTE: a Database dropped without close() must not leave its thread behind.
         weakref.finalize(self, self._checkpointer.close, False)
         self._commits = 0
-        self._writer: Connection | None = None
-        #: set by share_with_processes(): writes of other processes queue on it
-        self.process_lock: Any = None
-        #: whether this process pokes the WAL checkpointer (one process of several does)
-        self.checkpoints = True
 
-    # ---- transactions -------------------------------------------------------------------
+    # ---- transactions (the plumbing is BaseDatabase.write) --------------------------------
 
-    def in_write(self) -> bool:
-        """True when the calling thread is inside a write transaction."""
-        return getattr(self._local, "tx", None) is not None
+    # PERF: BEGIN/COMMIT go straight to the driver connection both SQLAlchemy and the
+    # prepared statements use, so a write costs two round trips, not six.
 
-    @contextmanager
-    def read(self) -> Iterator[Connection]:
-        """A connection for reading; inside a write transaction, that transaction's one."""
-        tx = getattr(self._local, "tx", None)
-        if tx is not None:
-            yield tx.conn
-            return
-        with self.read_engine.connect() as conn:
-            yield conn
+    def _begin(self, tx: WriteTx) -> None:
+        tx.raw.execute("BEGIN IMMEDIATE")
 
-    @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """Run a block in the single write transaction; nested calls join the outer one."""
-        tx = getattr(self._local, "tx", None)
-        if tx is not None:
-            yield tx.conn
-            return
-        with self._write_lock:
-            if self._writer is None:
-                self._writer = self.write_engine.connect()
-            conn = self._writer
-            # PERF: BEGIN/COMMIT go straight to the driver connection both SQLAlchemy and
-            # the prepared statements use, so a write costs two round trips, not six.
-            raw = conn.connection.driver_connection
-            tx = _WriteTx(conn)
-            process_lock = self.process_lock
-            if process_lock is not None:
-                process_lock.acquire()
-            try:
-                raw.execute("BEGIN IMMEDIATE")
-                self._local.tx = tx
-                try:
-                    yield conn
-                    if not raw.in_transaction:
-                        raise TransactionLostError()
-                    raw.commit()
-                except BaseException:
-                    try:
-                        raw.rollback()
-                    finally:
-                        self._local.tx = None
-                        _reset(conn)
-                    for callback in tx.after_rollback:
-                        _run_callback(callback)
-                    raise
-                self._local.tx = None
-                _reset(conn)
-                # NOTE: still under the locks: what must follow commits in their order (the
-                # realtime bus, shared counters) happens before the next write can begin.
-                for callback in tx.committed_locked:
-                    _run_callback(callback)
-                self._commits += 1
-                if self._checkpointer.finish_due:
-                    self._checkpointer.finish(raw)
-                if self.checkpoints and self._commits % CHECKPOINT_EVERY_COMMITS == 0:
-                    self._checkpointer.poke()
-            finally:
-                if process_lock is not None:
-                    process_lock.release()
-        for callback in tx.after_commit:
-            _run_callback(callback)
+    def _commit(self, tx: WriteTx) -> None:
+        raw = tx.raw
+        if not raw.in_transaction:
+            raise TransactionLostError()
+        raw.commit()
+        reset(tx.conn)
 
-    def on_commit_locked(self, callback: Callable[[], Any]) -> None:
-        """Run ``callback`` right after the current write commits, before the next write can
-        begin (in commit order, across processes too). It must be quick and must not write."""
-        tx = getattr(self._local, "tx", None)
-        if tx is None:
-            callback()
-            return
-        tx.committed_locked.append(callback)
+    def _rollback(self, tx: WriteTx) -> None:
+        try:
+            tx.raw.rollback()
+        finally:
+            reset(tx.conn)
 
-    def share_with_processes(self, lock_path: str, *, checkpoints: bool) -> None:
-        """Queue this process's writes with other processes' (a file lock before BEGIN);
-        ``checkpoints``: whether this process runs the WAL checkpoints (one process should)."""
-        from pybase.store.shared import ProcessLock
-
-        self.process_lock = ProcessLock(lock_path)
-        self.checkpoints = checkpoints
-
-    def on_commit(self, callback: Callable[[], Any], on_rollback: Callable[[], Any] | None = None) -> None:
-        """Run ``callback`` after the current write commits (at once when none is open)."""
-        tx = getattr(self._local, "tx", None)
-        if tx is None:
-            callback()
-            return
-        tx.after_commit.append(callback)
-        if on_rollback is not None:
-            tx.after_rollback.append(on_rollback)
+    def _committed(self, tx: WriteTx) -> None:
+        self._commits += 1
+        if self._checkpointer.finish_due:
+            self._checkpointer.finish(tx.raw)
+        if self.checkpoints and self._commits % CHECKPOINT_EVERY_COMMITS == 0:
+            self._checkpointer.poke()
 
     def optimize(self) -> None:
         """Let the database refresh its query planner statistics (through the writer)."""
@@ -303,14 +231,6 @@ class Database:
 
     # ---- prepared statements (hot paths) -----------------------------------------------
 
-    def prepare(self, stmt: Any) -> Prepared:
-        """Compile a SQLAlchemy statement once; run it many times with :meth:`fetch`/:meth:`run`."""
-        compiled = stmt.compile(dialect=self.read_engine.dialect)
-        names = list(compiled.positiontup or [])
-        defaults = {key: bind.value for key, bind in compiled.binds.items()}
-        columns = [c[0] for c in compiled._result_columns] if getattr(compiled, "_result_columns", None) else []
-        return Prepared(str(compiled), names, defaults, columns)
-
     def fetch(self, prepared: Prepared, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         """Rows of a prepared SELECT (inside a write transaction, on its connection)."""
         args = prepared.args(params)
@@ -318,7 +238,7 @@ class Database:
         tx = getattr(self._local, "tx", None)
         if tx is not None:
             _check_write_tx(self._local)
-            return tx.conn.connection.driver_connection.execute(prepared.sql, args).fetchall()  # type: ignore[no-any-return]
+            return tx.raw.execute(prepared.sql, args).fetchall()  # type: ignore[no-any-return]
         raw = self._thread_reader()
         return raw.execute(prepared.sql, args).fetchall()
 
@@ -331,7 +251,7 @@ class Database:
         statement_limit.statement_starts()
         _check_write_tx(self._local)
         try:
-            cursor = tx.conn.connection.driver_connection.execute(prepared.sql, args)
+            cursor = tx.raw.execute(prepared.sql, args)
         except sqlite3.IntegrityError as ex:
             # NOTE: the same exception type SQLAlchemy raises, so callers handle one kind.
             raise IntegrityError(prepared.sql, args, ex) from ex
@@ -345,7 +265,7 @@ class Database:
             raise RuntimeError("prepared writes need an open write transaction")
         statement_limit.statement_starts()
         _check_write_tx(self._local)
-        tx.conn.connection.driver_connection.executemany(prepared.sql, rows)
+        tx.raw.executemany(prepared.sql, rows)
 
     def _thread_reader(self) -> sqlite3.Connection:
         raw = getattr(self._local, "reader", None)
@@ -424,48 +344,5 @@ def _check_write_tx(local: threading.local) -> None:
     after it would otherwise commit on its own, one statement at a time.
     """
     tx = getattr(local, "tx", None)
-    if tx is not None and not tx.conn.connection.driver_connection.in_transaction:
+    if tx is not None and not tx.raw.in_transaction:
         raise TransactionLostError()
-
-
-class _WriteTx:
-    __slots__ = ("conn", "after_commit", "after_rollback", "committed_locked")
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self.after_commit: list[Callable[[], Any]] = []
-        self.after_rollback: list[Callable[[], Any]] = []
-        self.committed_locked: list[Callable[[], Any]] = []
-
-
-def _reset(conn: Connection) -> None:
-    # NOTE: SQLAlchemy auto-began its own bookkeeping transaction; end it (the driver
-    # transaction is already committed or rolled back, so this issues nothing).
-    if conn.in_transaction():
-        conn.rollback()
-
-
-class Prepared:
-    """A statement compiled once: SQL text plus the order of its bound parameters."""
-
-    __slots__ = ("sql", "names", "defaults", "columns")
-
-    def __init__(self, sql: str, names: list[str], defaults: dict[str, Any], columns: list[str]) -> None:
-        self.sql = sql
-        self.names = names
-        self.defaults = defaults
-        self.columns = columns
-
-    def args(self, params: dict[str, Any] | None) -> tuple[Any, ...]:
-        """Positional arguments for the driver, from named ``params`` and compiled defaults."""
-        if params is None:
-            return tuple(self.defaults[n] for n in self.names)
-        defaults = self.defaults
-        return tuple(params[n] if n in params else defaults[n] for n in self.names)
-
-
-def _run_callback(callback: Callable[[], Any]) -> None:
-    try:
-        callback()
-    except Exception:
-        log.exception("after-transaction callback failed")

@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+import psycopg
+from sqlalchemy import Connection, create_engine, event, text
 from sqlalchemy.engine.interfaces import BindTyping
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from pybase.store import statement_limit
-from pybase.store.db import Prepared, _run_callback, _WriteTx
+from pybase.store.db_base import BaseDatabase, Prepared, WriteTx, reset
 from pybase.store.dialect import POSTGRES, POSTGRES_HELPERS, PostgresDialect
 
 log = logging.getLogger("pybase.db")
@@ -78,12 +77,13 @@ def _short_identifiers(dialect: Any) -> None:
     preparer.quote = short_quote
 
 
-class PostgresDatabase:
+class PostgresDatabase(BaseDatabase):
     """One Postgres database: a read pool, a single writer per process, after-commit callbacks."""
 
     dialect: PostgresDialect = POSTGRES
 
     def __init__(self, url: str, *, read_pool_size: int = 16, statement_seconds: float = 0.0) -> None:
+        super().__init__()
         self.url = url
         self.path = redacted(url)
         engine_url = sqlalchemy_url(url)
@@ -92,21 +92,19 @@ class PostgresDatabase:
         # counterpart here. Writes (migrations, imports) run unlimited, as on SQLite.
         timeout_ms = int(max(statement_seconds, 0) * 1000)
         read_args = {"options": f"-c statement_timeout={timeout_ms}"} if timeout_ms else {}
-        self.read_engine: Engine = create_engine(
+        self.read_engine = create_engine(
             engine_url, pool_size=read_pool_size, max_overflow=48, pool_pre_ping=False, paramstyle="format",
             isolation_level="AUTOCOMMIT", connect_args=read_args,
         )
-        self.write_engine: Engine = create_engine(engine_url, pool_size=1, max_overflow=4, paramstyle="format")
+        self.write_engine = create_engine(engine_url, pool_size=1, max_overflow=4, paramstyle="format")
         for engine in (self.read_engine, self.write_engine):
             # NOTE: no "::VARCHAR" on parameters: an untyped string meets a numeric or boolean
             # column as Postgres casts it, where a typed one fails ("numeric = character varying").
             engine.dialect.bind_typing = BindTyping.NONE
             _short_identifiers(engine.dialect)
             event.listen(engine, "connect", _on_connect)
-        self._local = threading.local()
-        self._write_lock = threading.RLock()
-        self._writer: Connection | None = None
-        self.process_lock: Any = None
+        cargs, cparams = self.read_engine.dialect.create_connect_args(self.read_engine.url)
+        self._readers = _Readers(lambda: _connect_reader(cargs, {**cparams, **read_args}), keep=read_pool_size)
         self.checkpoints = False
         self._helpers_installed = False
 
@@ -122,61 +120,33 @@ class PostgresDatabase:
             raw.execute(POSTGRES_HELPERS)
         self._helpers_installed = True
 
-    # ---- transactions -------------------------------------------------------------------
+    # ---- transactions (the plumbing is BaseDatabase.write) --------------------------------
 
-    def in_write(self) -> bool:
-        """True when the calling thread is inside a write transaction."""
-        return getattr(self._local, "tx", None) is not None
+    # PERF: COMMIT and ROLLBACK go straight to the driver connection (psycopg itself sends
+    # BEGIN before the transaction's first statement); through SQLAlchemy's Transaction they
+    # cost this process ~30 us more a write.
 
-    @contextmanager
-    def read(self) -> Iterator[Connection]:
-        """A connection for reading; inside a write transaction, that transaction's one."""
-        tx = getattr(self._local, "tx", None)
-        if tx is not None:
-            yield tx.conn
+    def _begin(self, tx: WriteTx) -> None:
+        return None
+
+    def _commit(self, tx: WriteTx) -> None:
+        try:
+            tx.raw.commit()
+        except psycopg.Error as ex:
+            raise _wrapped(ex, "COMMIT", None) from ex
+        reset(tx.conn)
+
+    def _rollback(self, tx: WriteTx) -> None:
+        raw = tx.raw
+        try:
+            raw.rollback()
+        except psycopg.Error:  # pragma: no cover - the connection is gone
+            self._drop_writer()
             return
-        with self.read_engine.connect() as conn:
-            yield conn
-
-    @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """Run a block in the single write transaction; nested calls join the outer one."""
-        tx = getattr(self._local, "tx", None)
-        if tx is not None:
-            yield tx.conn
+        if raw.broken:  # pragma: no cover
+            self._drop_writer()
             return
-        with self._write_lock:
-            if self._writer is None:
-                self._writer = self.write_engine.connect()
-            conn = self._writer
-            tx = _WriteTx(conn)
-            process_lock = self.process_lock
-            if process_lock is not None:
-                process_lock.acquire()
-            try:
-                transaction = conn.begin()
-                self._local.tx = tx
-                try:
-                    yield conn
-                    transaction.commit()
-                except BaseException:
-                    try:
-                        transaction.rollback()
-                    except DBAPIError:  # pragma: no cover - the connection is gone
-                        self._drop_writer()
-                    finally:
-                        self._local.tx = None
-                    for callback in tx.after_rollback:
-                        _run_callback(callback)
-                    raise
-                self._local.tx = None
-                for callback in tx.committed_locked:
-                    _run_callback(callback)
-            finally:
-                if process_lock is not None:
-                    process_lock.release()
-        for callback in tx.after_commit:
-            _run_callback(callback)
+        reset(tx.conn)
 
     def _drop_writer(self) -> None:
         writer, self._writer = self._writer, None
@@ -186,29 +156,9 @@ class PostgresDatabase:
             except DBAPIError:  # pragma: no cover
                 pass
 
-    def on_commit_locked(self, callback: Callable[[], Any]) -> None:
-        """Run ``callback`` right after the current write commits, before the next write begins."""
-        tx = getattr(self._local, "tx", None)
-        if tx is None:
-            callback()
-            return
-        tx.committed_locked.append(callback)
-
-    def on_commit(self, callback: Callable[[], Any], on_rollback: Callable[[], Any] | None = None) -> None:
-        """Run ``callback`` after the current write commits (at once when none is open)."""
-        tx = getattr(self._local, "tx", None)
-        if tx is None:
-            callback()
-            return
-        tx.after_commit.append(callback)
-        if on_rollback is not None:
-            tx.after_rollback.append(on_rollback)
-
     def share_with_processes(self, lock_path: str, *, checkpoints: bool) -> None:
         """Queue this process's writes with other processes' (a file lock before BEGIN)."""
-        from pybase.store.shared import ProcessLock
-
-        self.process_lock = ProcessLock(lock_path)
+        super().share_with_processes(lock_path, checkpoints=False)
 
     def optimize(self) -> None:
         """Refresh the planner statistics."""
@@ -216,27 +166,33 @@ class PostgresDatabase:
             conn.exec_driver_sql("ANALYZE")
 
     # ---- prepared statements --------------------------------------------------------------
-
-    def prepare(self, stmt: Any) -> Prepared:
-        """Compile a SQLAlchemy statement once; run it many times with :meth:`fetch`/:meth:`run`."""
-        compiled = stmt.compile(dialect=self.read_engine.dialect)
-        names = list(compiled.positiontup or [])
-        defaults = {key: bind.value for key, bind in compiled.binds.items()}
-        columns = [c[0] for c in compiled._result_columns] if getattr(compiled, "_result_columns", None) else []
-        return Prepared(str(compiled), names, defaults, columns)
+    # PERF: straight on psycopg connections and cursors, as SQLite's run on the driver: through
+    # SQLAlchemy (exec_driver_sql, its pool checkout, its result, begin_nested's compiled
+    # SAVEPOINT clauses) a create cost this process ~0.5 ms more (scripts/bench/write_cpu.py).
 
     def fetch(self, prepared: Prepared, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         """Rows of a prepared SELECT (inside a write transaction, on its connection)."""
         args = prepared.args(params)
         statement_limit.statement_starts()
         tx = getattr(self._local, "tx", None)
+        if tx is not None:
+            cursor = tx.cursor
+            if cursor is None:
+                cursor = tx.cursor = tx.raw.cursor()
+            try:
+                cursor.execute(prepared.sql, args)
+                return cursor.fetchall()  # type: ignore[no-any-return]
+            except psycopg.Error as ex:
+                raise _wrapped(ex, prepared.sql, args) from ex
+        readers = self._readers
+        raw, cursor = readers.take()
         try:
-            if tx is not None:
-                return tx.conn.exec_driver_sql(prepared.sql, args).all()  # type: ignore[return-value]
-            with self.read_engine.connect() as conn:
-                return conn.exec_driver_sql(prepared.sql, args).all()  # type: ignore[return-value]
-        except DBAPIError:
-            raise
+            cursor.execute(prepared.sql, args)
+            return cursor.fetchall()  # type: ignore[no-any-return]
+        except psycopg.Error as ex:
+            raise _wrapped(ex, prepared.sql, args) from ex
+        finally:
+            readers.give(raw, cursor)
 
     def run(self, prepared: Prepared, params: dict[str, Any] | None = None) -> int:
         """Execute a prepared write inside the current write transaction; returns rowcount."""
@@ -245,11 +201,30 @@ class PostgresDatabase:
             raise RuntimeError("prepared writes need an open write transaction")
         args = prepared.args(params)
         statement_limit.statement_starts()
+        cursor = tx.cursor
+        if cursor is None:
+            cursor = tx.cursor = tx.raw.cursor()
         # NOTE: a savepoint, so that a failed statement (a unique violation the caller turns
         # into a validation error) leaves the transaction usable, as on SQLite.
-        with tx.conn.begin_nested():
-            result = tx.conn.exec_driver_sql(prepared.sql, args)
-        return int(result.rowcount)
+        try:
+            cursor.execute(_SAVEPOINT)
+        except psycopg.Error as ex:
+            raise _wrapped(ex, _SAVEPOINT, None) from ex
+        try:
+            cursor.execute(prepared.sql, args)
+            rowcount = cursor.rowcount
+        except psycopg.Error as ex:
+            try:
+                cursor.execute(_ROLLBACK_TO)
+                cursor.execute(_RELEASE)
+            except psycopg.Error:  # pragma: no cover - the connection is gone
+                pass
+            raise _wrapped(ex, prepared.sql, args) from ex
+        try:
+            cursor.execute(_RELEASE)
+        except psycopg.Error as ex:  # pragma: no cover - the connection is gone
+            raise _wrapped(ex, _RELEASE, None) from ex
+        return int(rowcount)
 
     def run_many(self, prepared: Prepared, rows: list[tuple[Any, ...]]) -> None:
         """Execute a prepared write once per row, inside the current write transaction."""
@@ -257,7 +232,13 @@ class PostgresDatabase:
         if tx is None:
             raise RuntimeError("prepared writes need an open write transaction")
         statement_limit.statement_starts()
-        tx.conn.exec_driver_sql(prepared.sql, rows)  # type: ignore[arg-type]
+        cursor = tx.cursor
+        if cursor is None:
+            cursor = tx.cursor = tx.raw.cursor()
+        try:
+            cursor.executemany(prepared.sql, rows)
+        except psycopg.Error as ex:
+            raise _wrapped(ex, prepared.sql, rows) from ex
 
     def close(self) -> None:
         """Release every connection."""
@@ -265,6 +246,7 @@ class PostgresDatabase:
             if self._writer is not None:
                 self._writer.close()
                 self._writer = None
+            self._readers.close()
             self.read_engine.dispose()
             self.write_engine.dispose()
 
@@ -281,6 +263,54 @@ class PostgresDatabase:
     def table_names(self, conn: Connection) -> set[str]:
         """Names of the tables and views in the database."""
         return self.dialect.table_names(conn)
+
+
+_SAVEPOINT = "SAVEPOINT pybase_run"
+_ROLLBACK_TO = "ROLLBACK TO SAVEPOINT pybase_run"
+_RELEASE = "RELEASE SAVEPOINT pybase_run"
+
+
+def _wrapped(ex: psycopg.Error, statement: str, params: Any) -> BaseException:
+    """A driver error as SQLAlchemy would raise it (IntegrityError, OperationalError...), so
+    that callers handle one kind whether a statement ran through SQLAlchemy or not."""
+    return DBAPIError.instance(statement, params, ex, psycopg.Error)
+
+
+def _connect_reader(cargs: list[Any], cparams: dict[str, Any]) -> psycopg.Connection[Any]:
+    raw = psycopg.Connection.connect(*cargs, autocommit=True, **cparams)
+    _on_connect(raw, None)
+    return raw
+
+
+class _Readers:
+    """Idle autocommit driver connections (each with its cursor) for the prepared reads made
+    outside a write; a connection is opened when none is idle, at most ``keep`` are kept."""
+
+    def __init__(self, connect: Callable[[], psycopg.Connection[Any]], *, keep: int) -> None:
+        self._connect = connect
+        self._keep = keep
+        self._idle: list[tuple[psycopg.Connection[Any], psycopg.Cursor[Any]]] = []
+
+    def take(self) -> tuple[psycopg.Connection[Any], psycopg.Cursor[Any]]:
+        try:
+            return self._idle.pop()  # NOTE: atomic under the GIL
+        except IndexError:
+            raw = self._connect()
+            return raw, raw.cursor()
+
+    def give(self, raw: psycopg.Connection[Any], cursor: psycopg.Cursor[Any]) -> None:
+        if raw.closed or raw.broken or len(self._idle) >= self._keep:
+            raw.close()
+            return
+        self._idle.append((raw, cursor))
+
+    def close(self) -> None:
+        while True:
+            try:
+                raw, _cursor = self._idle.pop()
+            except IndexError:
+                return
+            raw.close()
 
 
 def check_connection(url: str) -> None:

@@ -1,0 +1,143 @@
+"""The data database's contract on SQLite and on Postgres alike: prepared statements, the write
+transaction's plumbing (db_base.py) and what a failed statement leaves behind."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import bindparam, column, insert, select, table, text, update
+from sqlalchemy.exc import IntegrityError
+
+from pybase.store import statement_limit
+from pybase.store.db import DB_ERRORS, Database
+from pybase.store.db_postgres import PostgresDatabase
+from tests.pg import BACKENDS
+
+T = table("t", column("id"), column("body"))
+
+
+@pytest.fixture(params=BACKENDS)
+def database(request: pytest.FixtureRequest, tmp_path: Path, databases: Any) -> Iterator[Any]:
+    url = databases.new(request.param)
+    db: Any = PostgresDatabase(url) if url else Database(str(tmp_path / "data.db"))
+    with db.write() as conn:
+        conn.execute(text("CREATE TABLE t (id TEXT PRIMARY KEY, body TEXT)"))
+        conn.execute(text("CREATE UNIQUE INDEX idx_t_body ON t (body)"))
+    yield db
+    db.close()
+    databases.drop(url)
+
+
+def _insert(db: Any) -> Any:
+    return db.prepare(insert(T).values(id=bindparam("id"), body=bindparam("body")))
+
+
+def _bodies(db: Any) -> list[tuple[Any, ...]]:
+    return db.fetch(db.prepare(select(T.c.id, T.c.body).order_by(T.c.id)))
+
+
+def test_prepared_writes_and_reads_give_plain_rows(database: Any) -> None:
+    ins = _insert(database)
+    with database.write():
+        assert database.run(ins, {"id": "a", "body": "one"}) == 1
+        # NOTE: inside the write, reads see its rows
+        assert _bodies(database) == [("a", "one")]
+    assert _bodies(database) == [("a", "one")]
+    assert type(_bodies(database)[0]) is tuple
+    with database.write():
+        changed = database.run(database.prepare(update(T).where(T.c.id == bindparam("id")).values(body="two")), {"id": "a"})
+    assert changed == 1 and _bodies(database) == [("a", "two")]
+
+
+def test_a_unique_violation_leaves_the_write_transaction_usable(database: Any) -> None:
+    ins = _insert(database)
+    with database.write():
+        database.run(ins, {"id": "a", "body": "one"})
+        with pytest.raises(IntegrityError) as caught:
+            database.run(ins, {"id": "b", "body": "one"})
+        assert database.is_unique_violation(caught.value)
+        assert database.unique_violation_columns(caught.value) == ["body"]
+        # NOTE: as on SQLite, the failed statement alone is undone; the transaction goes on
+        database.run(ins, {"id": "c", "body": "three"})
+        assert _bodies(database) == [("a", "one"), ("c", "three")]
+    assert _bodies(database) == [("a", "one"), ("c", "three")]
+
+
+def test_a_failed_write_rolls_back_and_runs_only_the_rollback_callbacks(database: Any) -> None:
+    seen: list[str] = []
+    with pytest.raises(RuntimeError), database.write():
+        database.run(_insert(database), {"id": "a", "body": "one"})
+        database.on_commit(lambda: seen.append("commit"), on_rollback=lambda: seen.append("rollback"))
+        database.on_commit_locked(lambda: seen.append("locked"))
+        raise RuntimeError("boom")
+    assert seen == ["rollback"] and _bodies(database) == []
+    assert not database.in_write()
+    with database.write():
+        database.on_commit(lambda: seen.append("commit"), on_rollback=lambda: seen.append("rollback"))
+        database.on_commit_locked(lambda: seen.append("locked"))
+        with database.write():  # NOTE: a nested write joins the outer one
+            database.run(_insert(database), {"id": "b", "body": "two"})
+    assert seen == ["rollback", "locked", "commit"] and _bodies(database) == [("b", "two")]
+
+
+def test_a_failing_prepared_read_raises_a_database_error(database: Any) -> None:
+    bad = database.prepare(select(column("nope")).select_from(T))
+    with pytest.raises(DB_ERRORS):
+        database.fetch(bad)
+    # NOTE: the connection it ran on serves the next read
+    assert _bodies(database) == []
+    with database.write():
+        with pytest.raises(DB_ERRORS):
+            database.fetch(bad)
+
+
+@pytest.mark.skipif("postgres" not in BACKENDS, reason="PYBASE_TEST_BACKENDS leaves Postgres out")
+def test_postgres_readers_cut_by_the_server_are_replaced(databases: Any) -> None:
+    url = databases.new("postgres")
+    db = PostgresDatabase(url)
+    try:
+        query = db.prepare(select(text("pg_backend_pid()")))
+        first = db.fetch(query)[0][0]
+        with db.read() as conn:
+            conn.exec_driver_sql("SELECT pg_terminate_backend(%s)", (first,))
+        with pytest.raises(DB_ERRORS):
+            db.fetch(query)
+        assert db.fetch(query)[0][0] != first
+    finally:
+        db.close()
+        databases.drop(url)
+
+
+@pytest.mark.skipif("postgres" not in BACKENDS, reason="PYBASE_TEST_BACKENDS leaves Postgres out")
+def test_postgres_writer_cut_by_the_server_is_replaced(databases: Any) -> None:
+    url = databases.new("postgres")
+    db = PostgresDatabase(url)
+    try:
+        pid = db.prepare(select(text("pg_backend_pid()")))
+        with db.write():
+            first = db.fetch(pid)[0][0]
+        with db.read() as conn:
+            conn.exec_driver_sql("SELECT pg_terminate_backend(%s)", (first,))
+        with pytest.raises(DB_ERRORS), db.write():
+            db.fetch(pid)
+        with db.write():
+            assert db.fetch(pid)[0][0] != first
+    finally:
+        db.close()
+        databases.drop(url)
+
+
+@pytest.mark.skipif("postgres" not in BACKENDS, reason="PYBASE_TEST_BACKENDS leaves Postgres out")
+def test_postgres_prepared_reads_keep_the_statement_timeout(databases: Any) -> None:
+    url = databases.new("postgres")
+    db = PostgresDatabase(url, statement_seconds=0.2)
+    try:
+        with pytest.raises(DB_ERRORS) as caught:
+            db.fetch(db.prepare(select(text("pg_sleep(5)"))))
+        assert statement_limit.is_interrupted(caught.value)
+    finally:
+        db.close()
+        databases.drop(url)
