@@ -7,6 +7,8 @@ from typing import Any
 import orjson
 
 from pybase.apis.errors import bad_request
+from pybase.core.collections import Collection
+from pybase.core.fields.base import Field
 from pybase.core.records import ExportOptions, Record
 from pybase.core.request_info import RequestInfo
 from pybase.tools import picker
@@ -20,22 +22,15 @@ def record_to_json(
     collection = record.collection
     superuser = info is not None and info.is_superuser
     out: dict[str, Any] = {"collectionId": collection.id, "collectionName": collection.name}
-    is_auth = collection.is_auth
     opts = record.export
-    shown = opts.visibility if opts is not None else {}
-    for field in collection.fields:
-        visible = shown.get(field.name)
-        if visible is False or (visible is None and field.hidden and not superuser):
-            continue
-        if field.type == "password":
-            # NOTE: as PocketBase: a visible password field reads as ""; an auth collection's
-            # own password and tokenKey never leave the server.
-            if not (is_auth and field.name == "password"):
-                out[field.name] = ""
-            continue
-        if is_auth and field.name == "tokenKey":
-            continue
-        out[field.name] = field.export(record.data.get(field.name))
+    if opts is None:
+        # PERF: the common case reads a plan made once per collection version (see _export_plan).
+        names, fixups = collection.derived(("export", superuser), _superuser_plan if superuser else _plan)
+        out.update(zip(names, map(record.data.get, names), strict=True))
+        for name, export in fixups:
+            out[name] = "" if export is None else export(out[name])
+    else:
+        _export_fields(record, opts, superuser, out)
     if collection.is_auth and not (
         show_email or superuser or record.get("emailVisibility") or (opts is not None and opts.ignore_email_visibility)
     ):
@@ -56,6 +51,54 @@ def record_to_json(
             for key, value in record.expand.items()
         }
     return out
+
+
+def _export_fields(record: Record, opts: ExportOptions, superuser: bool, out: dict[str, Any]) -> None:
+    """The fields of a record with its own export options (hidden/unhidden per field)."""
+    is_auth = record.collection.is_auth
+    shown = opts.visibility
+    for field in record.collection.fields:
+        visible = shown.get(field.name)
+        if visible is False or (visible is None and field.hidden and not superuser):
+            continue
+        if field.type == "password":
+            # NOTE: as PocketBase: a visible password field reads as ""; an auth collection's
+            # own password and tokenKey never leave the server.
+            if not (is_auth and field.name == "password"):
+                out[field.name] = ""
+            continue
+        if is_auth and field.name == "tokenKey":
+            continue
+        out[field.name] = field.export(record.data.get(field.name))
+
+
+def _export_plan(collection: Collection, superuser: bool) -> tuple[tuple[str, ...], tuple[tuple[str, Any], ...]]:
+    """(the names shown in field order, (name, export or None for "") of those not shown as stored)."""
+    names: list[str] = []
+    fixups: list[tuple[str, Any]] = []
+    for field in collection.fields:
+        if field.hidden and not superuser:
+            continue
+        if field.type == "password":
+            # NOTE: as in _export_fields: a visible password field reads as "".
+            if not (collection.is_auth and field.name == "password"):
+                names.append(field.name)
+                fixups.append((field.name, None))
+            continue
+        if collection.is_auth and field.name == "tokenKey":
+            continue
+        names.append(field.name)
+        if type(field).export is not Field.export:
+            fixups.append((field.name, field.export))
+    return tuple(names), tuple(fixups)
+
+
+def _plan(collection: Collection) -> Any:
+    return _export_plan(collection, False)
+
+
+def _superuser_plan(collection: Collection) -> Any:
+    return _export_plan(collection, True)
 
 
 def _apply_export_options(record: Record, opts: ExportOptions, out: dict[str, Any]) -> None:

@@ -17,6 +17,8 @@ from pybase.tools.security import crc32_checksum, random_string
 from pybase.tools.types import format_datetime, now_string, parse_datetime
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pybase.core.collection_registry import CollectionRegistry
 
 TYPES = ("base", "auth", "view")
@@ -164,6 +166,7 @@ class Collection:
         self._table: Table | None = None
         self._fields_by_name: dict[str, Field] | None = None
         self._row_converters: list[tuple[str, Any]] | None = None
+        self._derived: dict[Any, Any] = {}
 
     # ---- lookups -----------------------------------------------------------------------
 
@@ -218,6 +221,18 @@ class Collection:
             converters = self._row_converters = [(c.name, by_name[c.name].from_db) for c in self.table.columns]
         return converters
 
+    def derived(self, key: Any, build: Callable[[Collection], Any]) -> Any:
+        """State derived from this collection version (row layouts, export plans), built once.
+
+        PERF: the per-row code reads plans made once per collection version instead of
+        walking the fields for every record; :meth:`invalidate` drops them.
+        """
+        try:
+            return self._derived[key]
+        except KeyError:
+            value = self._derived[key] = build(self)
+            return value
+
     def parsed_indexes(self) -> list[dbutils.Index]:
         """The index definitions that parse (a saved collection's always do)."""
         return [dbutils.parse_index(sql) for sql in self.indexes if index_parses(sql)]
@@ -227,6 +242,7 @@ class Collection:
         self._table = None
         self._fields_by_name = None
         self._row_converters = None
+        self._derived = {}
 
     # ---- serialization -----------------------------------------------------------------
 

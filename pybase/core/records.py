@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import bcrypt
 
 from pybase.core.collections import Collection
+from pybase.core.fields.base import Field
 
 if TYPE_CHECKING:
     from pybase.core.record_query import RecordStore
@@ -32,6 +33,15 @@ def check_password(plain: str, hashed: str) -> bool:
         return bcrypt.checkpw(plain.encode()[:72], hashed.encode())
     except ValueError:
         return False
+
+
+def _row_layout(collection: Collection) -> tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[str, Any], ...]]:
+    """(column names, names read as stored but NULL -> "", (name, converter) of the others)."""
+    names = tuple(name for name, _convert in collection.row_converters())
+    by_name = {f.name: f for f in collection.fields}
+    plain = tuple(n for n in names if type(by_name[n]).from_db is Field.from_db)
+    converters = tuple((n, by_name[n].from_db) for n in names if n not in plain)
+    return names, plain, converters
 
 
 class ExportOptions:
@@ -84,7 +94,14 @@ class Record:
         # PERF: positional access with per-collection converters; this runs for every row.
         record = cls.__new__(cls)
         record.collection = collection
-        data = {name: convert(value) for (name, convert), value in zip(collection.row_converters(), row, strict=True)}
+        names, plain, converters = collection.derived("row_layout", _row_layout)
+        data = dict(zip(names, row, strict=True))
+        if None in row:
+            for name in plain:
+                if data[name] is None:
+                    data[name] = ""
+        for name, convert in converters:
+            data[name] = convert(data[name])
         record.data = data
         record.is_new = False
         record.original = data.copy()
