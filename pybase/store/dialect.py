@@ -575,6 +575,20 @@ def _class_rank_pg(element: json_class_rank, compiler: Any, **kw: Any) -> str:
     return f"(CASE WHEN {sql} IS NULL THEN NULL WHEN jsonb_typeof({sql}) = 'number' THEN 0 ELSE 1 END)"
 
 
+class stored_json(FunctionElement):  # type: ignore[type-arg]  # noqa: N801 - SQL function style
+    """A JSON column's value as SQLite stores it (a number, else its JSON text)."""
+
+    type = JSONValue()
+    inherit_cache = True
+    name = "pb_stored_json"
+
+
+@compiles(stored_json, "postgresql")
+def _stored_json_pg(element: stored_json, compiler: Any, **kw: Any) -> str:
+    (value,) = element.clauses
+    return f"pb_stored_json({compiler.process(value, **kw)})"
+
+
 def _json_sort_keys(order: Any) -> list[Any]:
     """Each sort by a JSON value preceded by its class rank (numbers before text, as SQLite)."""
     keys: list[Any] = []
@@ -582,8 +596,12 @@ def _json_sort_keys(order: Any) -> list[Any]:
         value = clause
         while isinstance(value, UnaryExpression) and value.modifier is not None:
             value = value.element
+        _, descending = _direction(clause)
+        if _is_json_column(value):
+            # NOTE: a JSON column sorts by what SQLite stores: a number, or its JSON text.
+            value = stored_json(value)
+            clause = value.desc() if descending else value.asc()
         if isinstance(getattr(value, "type", None), JSONValue):
-            _, descending = _direction(clause)
             rank = json_class_rank(value)
             keys.append(rank.desc() if descending else rank.asc())
         keys.append(clause)
@@ -596,7 +614,7 @@ def _select_pg(element: Select[Any], compiler: Any, **kw: Any) -> str:
     if not order:
         return str(compiler.visit_select(element, **kw))
     expanded = _json_sort_keys(order)
-    if len(expanded) != len(order):
+    if any(a is not b for a, b in zip(expanded, order, strict=False)) or len(expanded) != len(order):
         element = element.order_by(None).order_by(*expanded)
         order = element._order_by_clauses
     if element._distinct and not element._distinct_on:
@@ -642,6 +660,8 @@ def _aggregate_order(clause: Any) -> Any:
         return value
     if isinstance(getattr(value, "type", None), JSONValue):
         return _greatest_json(value).desc().nulls_last() if descending else _least_json(value).asc().nulls_first()
+    if isinstance(getattr(value, "type", None), Boolean):
+        return func.bool_or(value).desc().nulls_last() if descending else func.bool_and(value).asc().nulls_first()
     if descending:
         return func.max(value).desc().nulls_last()
     return func.min(value).asc().nulls_first()
@@ -796,6 +816,7 @@ _FIRST_WORD_RE = re.compile(r"\s*([A-Za-z_]\w*)")
 # cannot (SQLite answers: near "DELETE": syntax error)
 _QUERY_STARTS = frozenset({"SELECT", "WITH", "VALUES"})
 _STATEMENT_STARTS = frozenset({"DELETE", "UPDATE", "INSERT", "DROP", "CREATE", "ALTER", "COMMIT", "BEGIN", "ROLLBACK"})
+_VIEW_DEPENDS_RE = re.compile(r'view "?([^" ]+)"? depends on column "?([^" ]+)"?')
 # (sqlstate, Postgres's message, SQLite's words for it) for the errors a query written for
 # SQLite meets most (view queries, index expressions): answered as PocketBase answers them.
 _SQLITE_WORDS = (
@@ -941,6 +962,10 @@ class PostgresDialect(SqliteDialect):
                 columns = ", ".join(f"{table}.{name}" for name in names)
                 return f"constraint failed: UNIQUE constraint failed: {columns} (2067)"
         message = str(getattr(diag, "message_primary", None) or str(error).splitlines()[0])
+        view = _VIEW_DEPENDS_RE.match(getattr(diag, "message_detail", None) or "") if state == "2BP01" else None
+        if view:
+            # NOTE: SQLite drops the column, then finds the view broken
+            return f"SQL logic error: error in view {view.group(1)} after drop column: no such column: {view.group(2)} (1)"
         for sqlstate, pattern, words in _SQLITE_WORDS:
             found = pattern.fullmatch(message) if state == sqlstate else None
             if found:
