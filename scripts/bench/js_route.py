@@ -10,8 +10,10 @@ The server runs in a subprocess (``--serve``) so wrk and the client don't share 
 
 ``--vs-pocketbase`` runs one hooks folder and one migration on pybase and on the real PocketBase
 (``--pb``, default ``$PYBASE_PB_BINARY``, then ``.venv/bin/pocketbase``), each one process, and
-compares a route doing ``$app.findRecordById`` and answering the record as JSON (``js_find``)
-and a plain JSON route (``js_hello``): req/s of each and pybase/PocketBase. With ``--workers N``
+compares a route doing ``$app.findRecordById`` and answering the record as JSON (``js_find``),
+one answering ``$app.findRecordsByFilter`` (20 of 60 records, ``js_filter``) and a plain JSON
+route (``js_hello``): req/s of each and pybase/PocketBase. ``js_cpu.py`` measures the CPU time
+per request of the same routes (A/B between source trees). With ``--workers N``
 pybase is the ``pybase serve --workers N`` command (every worker loads the hooks) instead of one
 process of this script.
 """
@@ -51,6 +53,11 @@ routerAdd("GET", "/js/record/{id}", (e) => {
   return e.json(200, record);
 });
 
+routerAdd("GET", "/js/records", (e) => {
+  const records = $app.findRecordsByFilter("jsbench", "published = true && views > {:min}", "-views", 20, 0, { min: 10 });
+  return e.json(200, records);
+});
+
 onRecordCreate((e) => {
   e.record.set("title", e.record.getString("title") + " js");
   e.next();
@@ -58,7 +65,7 @@ onRecordCreate((e) => {
 """
 
 
-# The collection and record the js_find route reads (a migration: both servers run it).
+# The collection and records the js_find and js_filter routes read (a migration: both servers run it).
 MIGRATION = r"""
 migrate((app) => {
   const c = new Collection({ type: "base", name: "jsbench", listRule: "", viewRule: "",
@@ -72,9 +79,19 @@ migrate((app) => {
   r.set("published", true);
   r.set("body", "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor.");
   app.save(r);
+  for (let i = 2; i <= 60; i++) {
+    const more = new Record(c);
+    more.set("id", "fixbench" + String(i).padStart(7, "0"));
+    more.set("title", "Benchmark record " + i);
+    more.set("views", i * 7);
+    more.set("published", i % 2 === 0);
+    more.set("body", "Record number " + i + " of the filter benchmark.");
+    app.save(more);
+  }
 });
 """
 RECORD_PATH = "/js/record/fixbench0000001"
+FILTER_PATH = "/js/records"  # 20 of the 30 published records, by views descending
 
 
 def serve(data_dir: str, port: int) -> None:
@@ -181,7 +198,10 @@ def vs_pocketbase(pb: str, duration: int, connections: int, repeat: int, workers
                 _wait(base + RECORD_PATH, procs[name], name)
             a, b = (requests.get(bases[n] + RECORD_PATH).json() for n in ("pybase", "pocketbase"))
             assert {k: v for k, v in a.items() if k != "created"} == {k: v for k, v in b.items() if k != "created"}, (a, b)
-            for scenario, path in (("js_find", RECORD_PATH), ("js_hello", "/js/hello/world")):
+            a, b = ([{k: v for k, v in r.items() if k != "created"} for r in requests.get(bases[n] + FILTER_PATH).json()]
+                    for n in ("pybase", "pocketbase"))
+            assert a == b and len(a) == 20, (a, b)
+            for scenario, path in (("js_find", RECORD_PATH), ("js_filter", FILTER_PATH), ("js_hello", "/js/hello/world")):
                 for name, base in bases.items():
                     wrk(base + path, 1, connections)  # warm up
                     results[f"{scenario}_{name}"] = max(wrk(base + path, duration, connections) for _ in range(repeat))
@@ -203,7 +223,7 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--fib", type=int, default=29)
-    parser.add_argument("--vs-pocketbase", action="store_true", help="compare js_find/js_hello with PocketBase")
+    parser.add_argument("--vs-pocketbase", action="store_true", help="compare js_find/js_filter/js_hello with PocketBase")
     parser.add_argument("--pb", default=os.environ.get("PYBASE_PB_BINARY") or str(ROOT / ".venv" / "bin" / "pocketbase"))
     parser.add_argument("--repeat", type=int, default=1, help="best of N runs per scenario (--vs-pocketbase)")
     parser.add_argument("--workers", type=int, default=0, help="--vs-pocketbase: run `pybase serve --workers N`")

@@ -182,3 +182,42 @@ def test_find_records_by_filter_follows_relations(hooks_server: HooksServerFacto
     r = srv.request("GET", "/by-author")
     assert r.status_code == 200, r.text
     assert r.json() == {"titles": ["Second post"]}
+
+
+REPEATED_FILTER_ROUTE = """
+routerAdd("GET", "/filtered/{min}", (e) => {
+    const min = parseInt(e.request.pathValue("min"));
+    const rows = $app.findRecordsByFilter("posts", "views > {:min}", "title", 10, 0, { min: min });
+    const recent = $app.findRecordsByFilter("posts", "created <= @now && views > 0", "title", 10, 0);
+    return e.json(200, {
+        titles: rows.map((r) => r.get("title")),
+        subtitles: rows.map((r) => r.get("subtitle")),
+        recent: recent.map((r) => r.get("title")),
+    });
+});
+"""
+
+
+def test_find_records_by_filter_called_again_reads_the_data_and_schema_of_now(hooks_server: HooksServerFactory):
+    # The statement of a repeated filter is compiled once: new rows, other parameters, a
+    # changed collection and the datetime macros must still answer as on the first call.
+    srv = hooks_server({"filtered.pb.js": REPEATED_FILTER_ROUTE})
+    first = srv.request("GET", "/filtered/5").json()
+    assert first == {"titles": ["First post", "Second post"], "subtitles": [None, None],
+                     "recent": ["First post", "Second post"]}
+    assert srv.request("GET", "/filtered/5").json() == first
+
+    created = srv.request("POST", "/api/collections/posts/records", json={"title": "Fourth post", "views": 50})
+    assert created.status_code == 200, created.text
+    assert srv.request("GET", "/filtered/5").json()["titles"] == ["First post", "Fourth post", "Second post"]
+    assert srv.request("GET", "/filtered/20").json()["titles"] == ["Fourth post", "Second post"]
+    assert srv.request("GET", "/filtered/5").json()["recent"] == ["First post", "Fourth post", "Second post"]
+
+    su = {"Authorization": srv.token("superuser")}
+    posts = srv.request("GET", "/api/collections/posts", headers=su).json()
+    fields = [*posts["fields"], {"name": "subtitle", "type": "text"}]
+    r = srv.request("PATCH", "/api/collections/posts", json={"fields": fields}, headers=su)
+    assert r.status_code == 200, r.text
+    r = srv.request("PATCH", f"/api/collections/posts/records/{POST1_ID}", json={"subtitle": "sub"}, headers=su)
+    assert r.status_code == 200, r.text
+    assert srv.request("GET", "/filtered/5").json()["subtitles"] == ["sub", "", ""]

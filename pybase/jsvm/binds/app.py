@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,7 @@ from pybase.core.settings import SHAPE, Settings
 from pybase.jsvm.binds.collection import collection_of
 from pybase.jsvm.binds.dbx import run_statement, where_clauses
 from pybase.jsvm.errors import NoRows
+from pybase.store.db import DB_ERRORS
 from pybase.store.dialect import insertion_order
 from pybase.tools.filter import FilterError
 from pybase.tools.hook import Hook
@@ -32,6 +34,7 @@ from pybase.tools.hook import Hook
 if TYPE_CHECKING:
     from pybase.core.app import App
     from pybase.jsvm.pool import Executor
+    from pybase.store.db import Prepared
 
 _PARAM_RE = re.compile(r"\{:(\w+)\}")
 
@@ -73,6 +76,22 @@ def _find(ex: Executor, collection: Any, text: str, sort: str, limit: int, offse
     app = ex.runtime.app
     col = collection_of(ex, collection)
     source = _with_params(text, params)
+    limit = int(limit or 0)
+    offset = int(offset or 0)
+    # PERF: a finder called with the same filter again (a route's, on every request) runs the
+    # statement compiled the first time; filter parsing and SQL compiling cost more than the query.
+    key = (source, sort, limit, offset)
+    statements = _find_statements.get(col)
+    if statements is None:
+        statements = _find_statements[col] = {}
+    prepared = statements.get(key)
+    if prepared is not None:
+        try:
+            rows = app.db.fetch(prepared)
+        except DB_ERRORS:
+            pass  # NOTE: the general path below runs it again and raises its usual error
+        else:
+            return [Record.from_row(col, row, app.records) for row in rows]
     try:
         # NOTE: through record_access so relation paths get their joins (and DISTINCT).
         query = record_access.filter_query(col, source, sort or None)
@@ -84,13 +103,35 @@ def _find(ex: Executor, collection: Any, text: str, sort: str, limit: int, offse
         stmt = stmt.order_by(*query.order_by)
     elif rowid is not None:
         stmt = stmt.order_by(rowid)
-    if limit and int(limit) > 0:
-        stmt = stmt.limit(int(limit))
-    if offset and int(offset) > 0:
-        stmt = stmt.offset(int(offset)) if limit else stmt.limit(-1).offset(int(offset))
+    if limit > 0:
+        stmt = stmt.limit(limit)
+    if offset > 0:
+        stmt = stmt.offset(offset) if limit else stmt.limit(-1).offset(offset)
     with app.db.read() as conn:
         rows = conn.execute(stmt).all()
+    if prepared is None and _reusable(source):
+        _remember(statements, key, app.db.prepare(stmt))
     return [Record.from_row(col, row, app.records) for row in rows]
+
+
+# NOTE: keyed by the collection object: a changed collection is a new one (as record_query's cache).
+_find_statements: weakref.WeakKeyDictionary[Collection, dict[tuple[Any, ...], Prepared]] = weakref.WeakKeyDictionary()
+_MAX_FIND_STATEMENTS = 64  # per collection version: filters whose {:params} change every call don't pile up
+# the @ identifiers whose SQL is the same at every call (the datetime macros are not, @request has no values here)
+_STABLE_AT_RE = re.compile(r"@collection\.")
+
+
+def _reusable(source: str) -> bool:
+    """Whether the SQL of a filter depends on its text alone (no macro such as ``@now``)."""
+    return "@" not in _STABLE_AT_RE.sub("", source)
+
+
+def _remember(statements: dict[tuple[Any, ...], Prepared], key: tuple[Any, ...], prepared: Prepared) -> None:
+    if "POSTCOMPILE" in prepared.sql:
+        return  # NOTE: expanding parameters are rendered by SQLAlchemy at run time
+    while len(statements) >= _MAX_FIND_STATEMENTS:
+        statements.pop(next(iter(statements)), None)
+    statements[key] = prepared
 
 
 def app_find_record_by_id(ex: Executor, collection: Any, record_id: Any) -> Record:
