@@ -6,6 +6,7 @@
 - ``GET    /api/backups/{key}?token=``    -> the archive, for a superuser's file token
 - ``DELETE /api/backups/{key}``           -> 204
 - ``POST   /api/backups/{key}/restore``   -> 204, then pybase restarts on the restored data
+  (on Postgres the database is replaced in place first; see ``core/backups/postgres.py``)
 """
 
 from __future__ import annotations
@@ -113,7 +114,8 @@ class BackupsResource:
             raise bad_request(MSG_BUSY + ".")
         if not self.app.backups.exists(key):
             raise bad_request("Missing or invalid backup file.")
-        if self.app.restart is None:
+        self.app.backups.check_restorable(key)  # NOTE: a wrong archive answers 400 now, not in the background
+        if self.app.restart is None and not self.app.backups.on_postgres:
             raise bad_request(MSG_NO_RESTART)
 
         def restore() -> None:

@@ -115,12 +115,16 @@ def copy_to_postgres(
     logs: bool = False,
     dry_run: bool = False,
     progress: Progress | None = None,
+    database: PostgresDatabase | None = None,
 ) -> CopyReport:
     """Copy the app in ``data_dir`` to the Postgres database ``url``; see the module docstring.
 
     Raises CopyError (nothing committed) when the input is wrong, the target is not usable, a
     view or index cannot be carried over, or the counts differ before the commit. ``dry_run``
     does every check, creates the schema and views, then rolls back without copying rows.
+    ``database``: the open database of ``url`` to write through (a running app's, for a backup
+    restore: its writes queue meanwhile, and a write transaction open on the calling thread
+    is joined, so the caller commits); by default one is opened and closed.
     """
     started = time.perf_counter()
     if not is_postgres_url(url):
@@ -155,11 +159,12 @@ def copy_to_postgres(
                 report.views.append(TableCount(view.name, _count(source, view.name)))
             except sqlite3.Error as ex:
                 raise CopyError(f"view collection {view.name!r} fails on SQLite itself: {ex}") from ex
-        target = _open_target(url)
+        target = _open_target(url) if database is None else database
         try:
             _copy(source, aux, target, collections, jobs, views, report, force=force, progress=progress)
         finally:
-            target.close()
+            if database is None:
+                target.close()
     finally:
         source.close()
         if aux is not None:
@@ -353,7 +358,7 @@ def _json_converter(column: Column[Any]) -> Callable[[Any], Any]:
 # ---- target ---------------------------------------------------------------------------------
 
 
-def _reason(ex: BaseException) -> str:
+def reason(ex: BaseException) -> str:
     orig = getattr(ex, "orig", None) or ex
     text = str(orig).strip()
     return text.splitlines()[0] if text else type(orig).__name__
@@ -365,18 +370,26 @@ def _open_target(url: str) -> PostgresDatabase:
         with target.read_engine.connect() as conn:
             conn.exec_driver_sql("SELECT 1")
     except DBAPIError as ex:
-        raise CopyError(f"cannot connect to {redacted(url)}: {_reason(ex)}") from ex
+        raise CopyError(f"cannot connect to {redacted(url)}: {reason(ex)}") from ex
     except Exception as ex:  # noqa: BLE001 - a URL the driver cannot even parse
         raise CopyError(f"cannot connect to {redacted(url)}: {ex}") from ex
     return target
 
 
-def _target_pybase_tables(conn: Connection, existing: set[str]) -> tuple[list[str], list[str]]:
+def drop_pybase_tables(conn: Connection, views: list[str], tables: list[str]) -> None:
+    """Drop a pybase app's views (the later ones first: one may read another), then its tables."""
+    for name in reversed(views):
+        conn.exec_driver_sql(f"DROP VIEW IF EXISTS {_quote(name)}")
+    for name in tables:
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_quote(name)}")
+
+
+def target_pybase_tables(conn: Connection, existing: set[str]) -> tuple[list[str], list[str]]:
     """(views, tables) a pybase app created in the target: its collections and system tables."""
     views: list[str] = []
     tables = [name for name in ("_collections", "_params", "_migrations", "_logs") if name in existing]
     if "_collections" in existing:
-        for name, kind in conn.exec_driver_sql('SELECT "name", "type" FROM "_collections"').all():
+        for name, kind in conn.exec_driver_sql('SELECT "name", "type" FROM "_collections" ORDER BY "_rowid_"').all():
             if name in existing:
                 (views if kind == "view" else tables).append(name)
     return views, tables
@@ -406,7 +419,7 @@ def _copy(
                 if job.collection is not None:
                     schema_sync.create_table(conn, schema_sync.TableSpec(job.name, job.table, []))
             _check_indexes(conn, collections)
-            _create_views(conn, views)
+            create_views(conn, views)
             if report.dry_run:
                 raise _DryRun()
             for job in jobs:
@@ -414,14 +427,14 @@ def _copy(
                 assert reader is not None
                 _copy_rows(conn, reader, job, by_name[job.name].source, progress)
                 report.rows += by_name[job.name].source
-            _create_indexes(conn, collections)
+            create_indexes(conn, collections)
             _count_target(conn, report)
             if report.mismatches:
                 raise CopyError("the row counts differ (nothing was committed):\n" + _mismatch_lines(report))
     except _DryRun:
         return
     except DBAPIError as ex:
-        raise CopyError(f"the copy failed (nothing was committed): {_reason(ex)}") from ex
+        raise CopyError(f"the copy failed (nothing was committed): {reason(ex)}") from ex
     # NOTE: the count check again, once committed, as a new connection (a node) sees it.
     with target.read() as conn:
         for count in report.tables + report.views:
@@ -438,7 +451,7 @@ def _prepare_target(
     """Refuse a target in use (or, with ``force``, drop the pybase app there), then create the
     helper functions and the system tables."""
     existing = target.dialect.table_names(conn)
-    pybase_views, pybase_tables = _target_pybase_tables(conn, existing)
+    pybase_views, pybase_tables = target_pybase_tables(conn, existing)
     wanted = {job.name for job in jobs} | {view.name for view in views}
     foreign = sorted(name for name in wanted & existing if name not in pybase_views + pybase_tables)
     if foreign:
@@ -452,10 +465,7 @@ def _prepare_target(
             f"the target database already holds a pybase app ({count} collections); "
             "use --force to replace it (its pybase tables are dropped and rebuilt, in one transaction)"
         )
-    for name in pybase_views:
-        conn.exec_driver_sql(f"DROP VIEW IF EXISTS {_quote(name)}")
-    for name in pybase_tables:
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_quote(name)}")
+    drop_pybase_tables(conn, pybase_views, pybase_tables)
     if pybase_views or pybase_tables:
         report.notes.append(
             f"--force: replaced {len(pybase_tables)} tables and {len(pybase_views)} views of the pybase app that was there"
@@ -480,7 +490,7 @@ def _count_target(conn: Connection, report: CopyReport) -> None:
         except DBAPIError as ex:
             raise CopyError(
                 f"view collection {count.name!r} cannot be carried over: its query fails on the copied rows "
-                f"(nothing was committed): {_reason(ex)}"
+                f"(nothing was committed): {reason(ex)}"
             ) from ex
 
 
@@ -504,12 +514,12 @@ def _check_indexes(conn: Connection, collections: list[Collection]) -> None:
                     schema_sync.create_indexes(conn, schema_sync.TableSpec(col.name, col.table, [index]))
                     savepoint.rollback()
             except Exception as ex:  # noqa: BLE001 - dbutils.IndexRefused or the driver's error
-                problems.append(f"collection {col.name!r}, index {index.name}: {_reason(ex)}")
+                problems.append(f"collection {col.name!r}, index {index.name}: {reason(ex)}")
     if problems:
         raise CopyError("indexes that cannot be carried over (nothing was written):\n  " + "\n  ".join(problems))
 
 
-def _create_indexes(conn: Connection, collections: list[Collection]) -> None:
+def create_indexes(conn: Connection, collections: list[Collection]) -> None:
     for col in collections:
         if col.is_view:
             continue
@@ -520,11 +530,11 @@ def _create_indexes(conn: Connection, collections: list[Collection]) -> None:
             except DBAPIError as ex:
                 raise CopyError(
                     f"collection {col.name!r}: the index {index.name} cannot be built on the copied rows "
-                    f"(nothing was committed): {_reason(ex)}"
+                    f"(nothing was committed): {reason(ex)}"
                 ) from ex
 
 
-def _create_views(conn: Connection, views: list[Collection]) -> None:
+def create_views(conn: Connection, views: list[Collection]) -> None:
     """Create every view collection's view (SQLite's query translated); name each one refused."""
     problems = []
     for view in views:
@@ -533,7 +543,7 @@ def _create_views(conn: Connection, views: list[Collection]) -> None:
                 schema_sync.create_view(conn, view.name, view.view_query)
                 schema_sync.check_view(conn, view.name)
         except DBAPIError as ex:
-            problems.append(f"{view.name}: {_reason(ex)}\n    query: {' '.join(view.view_query.split())}")
+            problems.append(f"{view.name}: {reason(ex)}\n    query: {' '.join(view.view_query.split())}")
     if problems:
         raise CopyError(
             "view collections that cannot be carried over to Postgres (nothing was written):\n  "
@@ -561,7 +571,7 @@ def _copy_rows(conn: Connection, source: sqlite3.Connection, job: _TableJob, tot
                         progress(job.name, min(done, total), total)
     except (psycopg.Error, sqlite3.Error) as ex:
         # NOTE: e.g. a NUL character in a text value, which Postgres text cannot hold
-        raise CopyError(f"copying {job.name!r} failed (nothing was committed): {_reason(ex)}") from ex
+        raise CopyError(f"copying {job.name!r} failed (nothing was committed): {reason(ex)}") from ex
     if progress is not None and done != total:
         progress(job.name, total, total)
 

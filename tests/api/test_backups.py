@@ -1,4 +1,5 @@
-"""``/api/backups`` and ``POST /api/files/token``: backups of a live pb_data."""
+"""``/api/backups`` and ``POST /api/files/token``: backups of a live pb_data, on SQLite and on
+Postgres (a dump of its tables in the archive: tests/api/test_backups_postgres.py restores them)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,16 @@ import time
 import zipfile
 from pathlib import Path
 
+import orjson
 import pytest
 
 from tests import testapp
 from tests.scenarios import Scenario, run
 
+pytestmark = pytest.mark.both_backends
+
 SU = {"Authorization": "SUPERUSER"}
+PG_MANIFEST = "pb_postgres/manifest.json"
 
 
 def _backup(name: str):
@@ -24,6 +29,23 @@ def _backup(name: str):
     return before
 
 
+def _archive(name: str, members: dict[str, bytes] | None = None, raw: bytes | None = None):
+    """Put an archive straight into the backups folder (as a restore of it would find it)."""
+
+    def before(server: testapp.TestServer) -> None:
+        folder = Path(server.app.data_dir) / "backups"
+        folder.mkdir(exist_ok=True)
+        if raw is not None:
+            (folder / name).write_bytes(raw)
+            return
+        with zipfile.ZipFile(folder / name, "w") as zf:
+            for member, data in (members or {}).items():
+                zf.writestr(member, data)
+
+    return before
+
+
+POSTGRES_DUMP = {PG_MANIFEST: orjson.dumps({"kind": "pybase-postgres", "format": 1, "tables": []})}
 SCENARIOS = [
     Scenario("guests may not list", "GET", "/api/backups", expected_status=401),
     Scenario("users may not list", "GET", "/api/backups", headers={"Authorization": "USER1"}, expected_status=403),
@@ -48,17 +70,72 @@ SCENARIOS = [
     Scenario("delete as a guest", "DELETE", "/api/backups/b1.zip", expected_status=401),
     Scenario("download without a token", "GET", "/api/backups/b1.zip", before=_backup("b1.zip"), expected_status=403,
              expected_content=['"message":"Insufficient permissions to access the resource."']),
-    Scenario("restore needs the command line's process", "POST", "/api/backups/b1.zip/restore", headers=SU,
-             before=_backup("b1.zip"), expected_status=400, expected_content=["needs pybase started by its command line"]),
     Scenario("restore of a missing backup", "POST", "/api/backups/nope.zip/restore", headers=SU, expected_status=400,
              expected_content=['"message":"Missing or invalid backup file."']),
+    Scenario("restore of a key that is a path", "POST", "/api/backups/..%2Fdata.db/restore", headers=SU, expected_status=400,
+             expected_content=['"message":"Missing or invalid backup file."']),
+    Scenario("restore as a guest", "POST", "/api/backups/b1.zip/restore", before=_backup("b1.zip"), expected_status=401),
+    Scenario("restore as a user", "POST", "/api/backups/b1.zip/restore", headers={"Authorization": "USER1"},
+             before=_backup("b1.zip"), expected_status=403),
+    Scenario("restore of a corrupt zip", "POST", "/api/backups/bad.zip/restore", headers=SU,
+             before=_archive("bad.zip", raw=b"PK\x03\x04 not really a zip"), expected_status=400,
+             expected_content=['"message":"The backup file is not a valid zip archive:'], expected_events={"onBackupRestore": 0}),
+    Scenario("delete as a user", "DELETE", "/api/backups/b1.zip", headers={"Authorization": "USER1"}, before=_backup("b1.zip"),
+             expected_status=403),
+    Scenario("download of an unknown key with a forged token", "GET", "/api/backups/nope.zip?token=eyJhbGciOiJIUzI1NiJ9.e30.x",
+             expected_status=403),
     Scenario("file token for guests", "POST", "/api/files/token", expected_status=401),
     Scenario("file token for a user", "POST", "/api/files/token", headers={"Authorization": "USER1"}, expected_content=['"token":"eyJ']),
 ]  # fmt: skip
 
 
+SQLITE_SCENARIOS = [
+    Scenario("restore needs the command line's process", "POST", "/api/backups/b1.zip/restore", headers=SU,
+             before=_backup("b1.zip"), expected_status=400, expected_content=["needs pybase started by its command line"]),
+    Scenario("restore of a zip without data.db", "POST", "/api/backups/empty.zip/restore", headers=SU,
+             before=_archive("empty.zip", {"storage/x.txt": b"x"}), expected_status=400,
+             expected_content=['"message":"The backup archive has no data.db."']),
+    Scenario("restore of a Postgres backup into SQLite", "POST", "/api/backups/pg.zip/restore", headers=SU,
+             before=_archive("pg.zip", POSTGRES_DUMP), expected_status=400,
+             expected_content=['"message":"The backup holds a Postgres database', "only into a pybase app whose data is in Postgres"]),
+]  # fmt: skip
+
+
+def _restored(server: testapp.TestServer, _resp: object) -> None:
+    """Wait for the restore the answer started in the background (it sleeps 1 s first)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.events["onBackupRestore"] and server.app.backups.active is None:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the restore did not finish")
+
+
+POSTGRES_SCENARIOS = [
+    Scenario("restore in place", "POST", "/api/backups/b1.zip/restore", headers=SU, before=_backup("b1.zip"),
+             expected_status=204, after=_restored),
+    Scenario("restore of a zip with neither data.db nor a dump", "POST", "/api/backups/empty.zip/restore", headers=SU,
+             before=_archive("empty.zip", {"storage/x.txt": b"x"}), expected_status=400,
+             expected_content=['"message":"The backup archive has neither a data.db nor a Postgres dump']),
+]  # fmt: skip
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=str)
 def test_backups(server: testapp.TestServer, scenario: Scenario) -> None:
+    run(server, scenario)
+
+
+@pytest.mark.parametrize("scenario", SQLITE_SCENARIOS, ids=str)
+def test_backups_on_sqlite(server: testapp.TestServer, backend: str, scenario: Scenario) -> None:
+    if backend != "sqlite":
+        pytest.skip("SQLite's answers")
+    run(server, scenario)
+
+
+@pytest.mark.parametrize("scenario", POSTGRES_SCENARIOS, ids=str)
+def test_backups_on_postgres(server: testapp.TestServer, backend: str, scenario: Scenario) -> None:
+    if backend != "postgres":
+        pytest.skip("Postgres's answers")
     run(server, scenario)
 
 
@@ -73,7 +150,12 @@ def test_download_with_a_superuser_file_token(server: testapp.TestServer) -> Non
     assert server.request("GET", f"/api/backups/dl.zip?token={user_token}").status_code == 403
     resp = server.request("GET", f"/api/backups/dl.zip?token={_file_token(server, 'superuser')}")
     assert resp.status_code == 200 and resp.headers["Content-Disposition"] == 'attachment; filename="dl.zip"'
-    assert "data.db" in zipfile.ZipFile(io.BytesIO(resp.content)).namelist()
+    names = zipfile.ZipFile(io.BytesIO(resp.content)).namelist()
+    if server.app.database_url:
+        assert PG_MANIFEST in names and "data.db" not in names
+    else:
+        assert "data.db" in names and PG_MANIFEST not in names
+    assert server.request("GET", f"/api/backups/nope.zip?token={_file_token(server, 'superuser')}").status_code == 404
 
 
 def test_upload(server: testapp.TestServer) -> None:
@@ -121,15 +203,35 @@ def test_a_backup_taken_during_concurrent_writes_is_consistent(server: testapp.T
     with zipfile.ZipFile(Path(app.data_dir) / "backups" / "live.zip") as zf:
         zf.extractall(tmp_path / "restored")
         names = zf.namelist()
-    assert "data.db" in names and "auxiliary.db" in names
     assert not any(n.endswith(("-wal", "-shm")) or n.startswith("backups/") for n in names)
-    with sqlite3.connect(tmp_path / "restored" / "data.db") as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        rows = {r[0]: r[1] for r in conn.execute("SELECT id, title FROM posts WHERE id LIKE 'bkp%'")}
+    if app.database_url:
+        rows = _dumped_posts(tmp_path / "restored")
+    else:
+        assert "data.db" in names and "auxiliary.db" in names
+        with sqlite3.connect(tmp_path / "restored" / "data.db") as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            rows = {r[0]: r[1] for r in conn.execute("SELECT id, title FROM posts WHERE id LIKE 'bkp%'")}
     # a prefix of the creates, each row whole
     assert 30 <= len(rows) <= during + 1
     assert set(rows) == set(created[: len(rows)])
     assert all(rows[rid] == f"Backup run {int(rid[3:])}" for rid in rows)
+
+
+def _dumped_posts(root: Path) -> dict[str, str]:
+    """id -> title of the posts in a Postgres backup's dump (COPY's text format), checked
+    against the manifest's row count."""
+    manifest = orjson.loads((root / PG_MANIFEST).read_bytes())
+    entry = next(t for t in manifest["tables"] if t["name"] == "posts")
+    lines = (root / entry["file"]).read_text().splitlines()
+    assert len(lines) == entry["rows"]
+    at_id, at_title = entry["columns"].index("id"), entry["columns"].index("title")
+    rows = {}
+    for line in lines:
+        values = line.split("\t")
+        assert len(values) == len(entry["columns"])
+        if values[at_id].startswith("bkp"):
+            rows[values[at_id]] = values[at_title]
+    return rows
 
 
 def test_one_backup_at_a_time(server: testapp.TestServer) -> None:

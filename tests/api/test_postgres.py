@@ -206,12 +206,6 @@ def test_query_timeout_is_the_statement_timeout_of_reads(pg_server: TestServer) 
         db.close()
 
 
-def test_backups_are_refused_with_the_reason(pg_server: TestServer) -> None:
-    resp = pg_server.request("POST", "/api/backups", headers=_su(pg_server), json={"name": "x.zip"})
-    assert resp.status_code == 400
-    assert "back it up with Postgres's own tools" in resp.json()["message"]
-
-
 JS_ON_POSTGRES = """
 routerAdd("GET", "/pg-js", (e) => {
   const one = $app.db()

@@ -3,8 +3,9 @@ the S3 bucket of settings ``backups.s3`` when it is enabled).
 
 A backup is taken while the app keeps running: each SQLite database is copied with SQLite's
 online backup API (a consistent snapshot even under concurrent writes, unlike a file copy of
-a WAL database), and the other files of ``pb_data`` are added as they are. One backup or
-restore runs at a time.
+a WAL database), and the other files of ``pb_data`` are added as they are. With the data in
+Postgres (``--db``), the archive holds a dump of its tables instead (see
+:mod:`pybase.core.backups.postgres`). One backup or restore runs at a time.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from pybase.core.backups import postgres
 from pybase.core.errors import BadRequestError
 from pybase.core.events import AppEvent
 from pybase.tools.filesystem import FileNotFound, LocalStorage, Storage, StorageError
@@ -38,10 +40,12 @@ AUTO_PREFIX = "@auto_pb_backup_"
 AUTO_JOB = "__pbAutoBackup__"
 TEMP_DIR = ".pb_temp_to_delete"  # as PocketBase: emptied at every start
 DATABASES = ("data.db", "auxiliary.db")
-POSTGRES_BACKUPS = (
-    "The data is in Postgres (--db): back it up with Postgres's own tools (pg_dump, or the "
-    "host's backups); pybase's backups archive SQLite data directories only."
+#: a Postgres backup restored into an app on SQLite
+POSTGRES_INTO_SQLITE = (
+    "The backup holds a Postgres database (made by pybase serving --db postgres://...): it can be "
+    "restored only into a pybase app whose data is in Postgres."
 )
+NO_DATA = f"The backup archive has neither a data.db nor a Postgres dump ({postgres.MANIFEST})."
 # What a backup leaves out (PocketBase's list, plus the live databases' side files).
 EXCLUDED = frozenset({BACKUPS_DIR, TEMP_DIR, ".pb_notify", ".autocert_cache", "lost+found"})
 # Files of the running worker processes (locks, shared counters): never archived nor replaced.
@@ -119,14 +123,13 @@ class BackupStore:
         finally:
             self.active = None
 
-    def _refuse_postgres(self) -> None:
-        # NOTE: an archive of pb_data would hold none of the data: say so rather than make one.
-        if getattr(self.app, "database_url", ""):
-            raise BadRequestError(POSTGRES_BACKUPS)
+    @property
+    def on_postgres(self) -> bool:
+        """Whether the app's data is in Postgres (backups dump it; restores replace it in place)."""
+        return bool(getattr(self.app, "database_url", ""))
 
     def create(self, name: str = "") -> str:
         """Take a backup now (``onBackupCreate`` fires); returns its key."""
-        self._refuse_postgres()
         with self._activity(name or "?"):
             event = BackupEvent(self.app)
             event.name = name
@@ -147,12 +150,15 @@ class BackupStore:
         temp_root = os.path.join(self.app.data_dir, TEMP_DIR)
         os.makedirs(temp_root, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=temp_root, prefix="pb_backup_") as work:
-            for db_name in DATABASES:
+            for db_name in () if self.on_postgres else DATABASES:
                 source = os.path.join(self.app.data_dir, db_name)
                 if os.path.exists(source):
                     _snapshot(source, os.path.join(work, db_name))
             archive = os.path.join(work, "archive.zip")
             with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+                if self.on_postgres:
+                    manifest = postgres.write_dump(self.app, zf)
+                    log.info("backup %s: %d Postgres tables dumped", name, len(manifest["tables"]))
                 for db_name in DATABASES:
                     snapshot = os.path.join(work, db_name)
                     if os.path.exists(snapshot):
@@ -190,9 +196,14 @@ class BackupStore:
         The running process cannot swap its open databases, so (as PocketBase) it stops serving,
         the archive's files replace ``pb_data`` (the old ones go to the temp folder, emptied at
         the next start) and the process starts again on them: see :meth:`swap_in`.
+
+        With the data in Postgres, the database is replaced in place first, in one transaction
+        (a Postgres dump, or the ``data.db`` of a SQLite backup, PocketBase's included, copied
+        over); nothing is changed when that fails. Every other node and worker reloads the
+        collections and settings; this process restarts as on SQLite, or, when it was not
+        started by ``pybase serve`` (embedded, tests), reloads them and swaps the files in place.
         """
-        self._refuse_postgres()
-        if self.app.restart is None:
+        if self.app.restart is None and not self.on_postgres:
             raise BadRequestError("Restoring a backup needs pybase started by its command line (pybase serve).")
         with self._activity(key):
             if not self.exists(key):
@@ -206,17 +217,59 @@ class BackupStore:
                 os.makedirs(temp_root, exist_ok=True)
                 extracted = tempfile.mkdtemp(dir=temp_root, prefix="pb_restore_")
                 log.info("restore %s: unpacking", e.name)
-                with self._local_copy(e.name if self.exists(e.name) else key, temp_root) as archive, zipfile.ZipFile(archive) as zf:
-                    _safe_extract(zf, extracted)
-                if not os.path.isfile(os.path.join(extracted, "data.db")):
+                try:
+                    with self._local_copy(e.name if self.exists(e.name) else key, temp_root) as archive:
+                        names = _archive_names(archive)
+                        self._check_kind(names)
+                        with zipfile.ZipFile(archive) as zf:
+                            _safe_extract(zf, extracted)
+                    exclude = set(e.exclude or ())
+                    if self.on_postgres:
+                        self._restore_database(e.name, names, extracted)
+                        # NOTE: a data.db left in pb_data (before a db copy) is no part of it.
+                        exclude |= {n for n in os.listdir(self.app.data_dir) if n in DATABASES or _SIDE_FILE_RE.match(n)}
+                except BaseException:
                     shutil.rmtree(extracted, ignore_errors=True)
-                    raise BadRequestError("The backup archive has no data.db.")
-                self.pending_restore = (extracted, set(e.exclude or ()))
+                    raise
+                self.pending_restore = (extracted, exclude)
                 log.info("restore %s: unpacked; stopping to restart on it", e.name)
 
             self.app.hooks["onBackupRestore"].trigger(event, finalize)
-        assert self.app.restart is not None
+        if self.app.restart is None:
+            # NOTE: on Postgres only (see above): the data is in; the files follow in place.
+            self.swap_in()
+            return
         self.app.restart()
+
+    def _restore_database(self, name: str, names: list[str], extracted: str) -> None:
+        """Replace the Postgres data by the unpacked archive's, then drop its database files."""
+        kind = postgres.archive_kind(names)
+        if kind == "postgres":
+            log.info("restore %s: replacing the Postgres tables", name)
+            postgres.restore_dump(self.app, extracted)
+            shutil.rmtree(os.path.join(extracted, postgres.DUMP_DIR), ignore_errors=True)
+        elif kind == "sqlite":
+            log.info("restore %s: copying its SQLite data.db into Postgres", name)
+            postgres.restore_sqlite(self.app, extracted)
+        for db_name in os.listdir(extracted):
+            if db_name in DATABASES or _SIDE_FILE_RE.match(db_name):
+                os.remove(os.path.join(extracted, db_name))
+
+    def check_restorable(self, key: str) -> None:
+        """Refuse before restoring (a 400 at once, not a failure in the background) an archive
+        that is no zip or holds data of the other kind; only for local archives (an S3 one is
+        checked as it is restored)."""
+        storage = self.storage()
+        if not isinstance(storage, LocalStorage) or not _plain(key):
+            return
+        self._check_kind(_archive_names(os.path.join(self.dir, key)))
+
+    def _check_kind(self, names: list[str]) -> None:
+        kind = postgres.archive_kind(names)
+        if kind == "postgres" and not self.on_postgres:
+            raise BadRequestError(POSTGRES_INTO_SQLITE)
+        if not kind:
+            raise BadRequestError("The backup archive has no data.db." if not self.on_postgres else NO_DATA)
 
     pending_restore: tuple[str, set[str]] | None = None
 
@@ -292,6 +345,15 @@ class BackupStore:
 
 def _plain(key: str) -> bool:
     return bool(key) and os.path.basename(key) == key and not key.startswith(".") and not key.endswith(".attrs")
+
+
+def _archive_names(path: str) -> list[str]:
+    """The member names of the zip archive at ``path``; BadRequestError when it is no zip."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return zf.namelist()
+    except (zipfile.BadZipFile, OSError) as ex:
+        raise BadRequestError(f"The backup file is not a valid zip archive: {ex}.") from ex
 
 
 def _safe_extract(zf: zipfile.ZipFile, target: str) -> None:

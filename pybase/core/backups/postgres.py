@@ -1,0 +1,290 @@
+"""Backups of an app whose data is in Postgres (``--db``): a logical dump inside the zip.
+
+No ``pg_dump`` is needed (nor may its version differ from the server's): the dump is made
+in-process, in one ``REPEATABLE READ READ ONLY`` transaction (one snapshot of every table,
+while the app keeps writing), each pybase table streamed with ``COPY (SELECT ...) TO STDOUT``
+in insertion order into a member of the archive, beside the files of ``pb_data`` as a SQLite
+backup holds them. The archive says what it is in :data:`MANIFEST`::
+
+    pb_postgres/manifest.json   {"kind": "pybase-postgres", "format": 1, "postgres": "15.4",
+                                 "tables": [{"name", "file", "columns", "rows"}, ...]}
+    pb_postgres/<table>.copy    the rows of one table, in COPY's text format
+    storage/...                 the other files of pb_data
+
+What is dumped: the system tables ``_params`` (settings, as stored: encrypted stays encrypted),
+``_migrations`` and ``_collections``, every collection's table (system collections too:
+superusers, external auths, MFAs, OTPs, auth origins) and the ``_logs`` of the nodes (a
+SQLite backup holds auxiliary.db, its logs, alike). Views are not: their collections recreate them.
+
+A restore runs in ONE write transaction of the app (its other writes queue, the other nodes'
+wait on the tables' locks): pybase's tables are dropped, the system tables created, the rows
+of ``_collections`` copied back and every collection's table built from them (the schema sync
+that builds typed tables), then the rows, the indexes and the views, and every table's row
+count is checked against the manifest. Anything failing rolls the whole of it back.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import zipfile
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from sqlalchemy import Connection, Table, select
+from sqlalchemy.exc import DBAPIError
+
+from pybase.core.collections import Collection
+from pybase.core.db_copy import (
+    CopyError,
+    copy_to_postgres,
+    create_indexes,
+    create_views,
+    drop_pybase_tables,
+    reason,
+    target_pybase_tables,
+)
+from pybase.core.errors import BadRequestError
+from pybase.core.logs.store import postgres_logs_table
+from pybase.store import schema_sync
+from pybase.store.dialect import POSTGRES, ROWID_COLUMN, insertion_order
+from pybase.store.schema import (
+    collections_table,
+    create_system_tables,
+    migrations_table,
+    params_table,
+)
+
+if TYPE_CHECKING:
+    from pybase.core.app import App
+
+log = logging.getLogger("pybase.backups")
+
+DUMP_DIR = "pb_postgres"
+MANIFEST = f"{DUMP_DIR}/manifest.json"
+KIND = "pybase-postgres"
+FORMAT = 1
+#: bytes read from a dumped table's file and written to COPY at a time
+CHUNK = 1 << 20
+LOGS = "_logs"
+SYSTEM_TABLES: dict[str, Table] = {"_params": params_table, "_migrations": migrations_table, "_collections": collections_table}
+
+
+class DumpError(BadRequestError):
+    """A Postgres backup that cannot be restored (nothing was changed); the message says why."""
+
+
+def archive_kind(names: list[str]) -> str:
+    """What an archive holds, from its member names: ``postgres`` (a pybase dump of Postgres),
+    ``sqlite`` (a ``data.db``: pybase on SQLite, or PocketBase), or ``""`` (neither)."""
+    if MANIFEST in names:
+        return "postgres"
+    if "data.db" in names:
+        return "sqlite"
+    return ""
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# ---- dump -----------------------------------------------------------------------------------
+
+
+def write_dump(app: App, zf: zipfile.ZipFile) -> dict[str, Any]:
+    """Dump every pybase table of the app's Postgres database into ``zf``; returns the manifest."""
+    db = app.db
+    with db.write_engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        with conn.begin():
+            conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
+            # NOTE: the first read takes the snapshot every table is read in.
+            rows = conn.execute(select(collections_table).order_by(insertion_order(collections_table))).all()
+            collections = [Collection.from_row(row) for row in rows]
+            existing = POSTGRES.table_names(conn)
+            tables: list[tuple[str, Table]] = [(name, table) for name, table in SYSTEM_TABLES.items()]
+            if LOGS in existing:
+                tables.append((LOGS, postgres_logs_table()))
+            tables += [(col.name, col.table) for col in collections if not col.is_view]
+            missing = [name for name, _table in tables if name not in existing]
+            if missing:
+                raise BadRequestError(f"Failed to create the backup: the table(s) {', '.join(missing)} are missing in Postgres.")
+            # NOTE: as pg_dump: no table can be dropped or altered while it is read (a change
+            # waits for the end of the dump).
+            conn.exec_driver_sql("LOCK TABLE " + ", ".join(_quote(name) for name, _t in tables) + " IN ACCESS SHARE MODE")
+            entries = [_dump_table(conn, zf, name, table) for name, table in tables]
+            version = conn.exec_driver_sql("SHOW server_version").scalar()
+    manifest = {"kind": KIND, "format": FORMAT, "postgres": str(version), "tables": entries}
+    zf.writestr(MANIFEST, orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+    return manifest
+
+
+def _dump_table(conn: Connection, zf: zipfile.ZipFile, name: str, table: Table) -> dict[str, Any]:
+    have = {column["name"] for column in POSTGRES.table_info(conn, name)}
+    # NOTE: the columns the table is (re)built with on restore; one a table holds besides is left.
+    columns = [column.name for column in table.columns if column.name in have]
+    listed = ", ".join(_quote(c) for c in columns)
+    member = f"{DUMP_DIR}/{name}.copy"
+    rows = 0
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cursor, zf.open(member, "w", force_zip64=True) as out:  # type: ignore[union-attr]
+        sql = f"COPY (SELECT {listed} FROM {_quote(name)} ORDER BY {_quote(ROWID_COLUMN)}) TO STDOUT"
+        with cursor.copy(sql) as copy:
+            for chunk in copy:
+                data = bytes(chunk)
+                # NOTE: COPY's text format ends each row with a newline and escapes those in values.
+                rows += data.count(b"\n")
+                out.write(data)
+    return {"name": name, "file": member, "columns": columns, "rows": rows}
+
+
+# ---- restore --------------------------------------------------------------------------------
+
+
+def read_manifest(root: str) -> dict[str, Any]:
+    """The manifest of an unpacked Postgres backup in ``root``, checked; DumpError otherwise."""
+    try:
+        with open(os.path.join(root, MANIFEST), "rb") as handle:
+            manifest = orjson.loads(handle.read())
+    except (OSError, orjson.JSONDecodeError) as ex:
+        raise DumpError(f"The backup's {MANIFEST} cannot be read: {ex}") from ex
+    if not isinstance(manifest, dict) or manifest.get("kind") != KIND:
+        raise DumpError(f"The backup's {MANIFEST} is not a pybase Postgres dump.")
+    if manifest.get("format") != FORMAT:
+        raise DumpError(f"The backup's dump format {manifest.get('format')!r} is not known to this pybase (it reads {FORMAT}).")
+    tables = manifest.get("tables")
+    if not isinstance(tables, list) or not all(_valid_entry(t) for t in tables):
+        raise DumpError(f"The backup's {MANIFEST} lists its tables wrongly.")
+    names = [t["name"] for t in tables]
+    for name in SYSTEM_TABLES:
+        if name not in names:
+            raise DumpError(f"The backup has no {name} table.")
+    for entry in tables:
+        path = os.path.join(root, entry["file"])
+        if os.path.dirname(entry["file"]) != DUMP_DIR or not os.path.isfile(path):
+            raise DumpError(f"The backup lacks the rows of {entry['name']} ({entry['file']}).")
+    return manifest
+
+
+def _valid_entry(entry: Any) -> bool:
+    return (
+        isinstance(entry, dict)
+        and isinstance(entry.get("name"), str)
+        and isinstance(entry.get("file"), str)
+        and isinstance(entry.get("rows"), int)
+        and isinstance(entry.get("columns"), list)
+        and all(isinstance(c, str) for c in entry["columns"])
+    )
+
+
+def restore_dump(app: App, root: str) -> None:
+    """Replace the app's Postgres data by the dump unpacked in ``root``, in one transaction.
+
+    Inside that transaction the other nodes and worker processes are told to reload (they do
+    once it commits); this process reloads its collections and settings on commit. Raises
+    DumpError (the database untouched) when the dump is wrong or Postgres refuses a row.
+    """
+    manifest = read_manifest(root)
+    entries = {entry["name"]: entry for entry in manifest["tables"]}
+    db = app.db
+    try:
+        with db.write() as conn:
+            _replace(app, conn, root, entries)
+    except DBAPIError as ex:
+        raise DumpError(f"Failed to restore the backup (nothing was changed): {reason(ex)}") from ex
+
+
+def _replace(app: App, conn: Connection, root: str, entries: dict[str, dict[str, Any]]) -> None:
+    existing = POSTGRES.table_names(conn)
+    views, tables = target_pybase_tables(conn, existing)
+    drop_pybase_tables(conn, views, tables)
+    create_system_tables(conn)
+    logs = postgres_logs_table()
+    logs.create(conn, checkfirst=True)
+    for sql in POSTGRES.extra_table_ddl(_quote(LOGS)):
+        conn.exec_driver_sql(sql)
+    for name, table in [*SYSTEM_TABLES.items(), (LOGS, logs)]:
+        if name in entries:
+            _copy_in(conn, root, entries[name], table)
+    rows = conn.execute(select(collections_table).order_by(insertion_order(collections_table))).all()
+    try:
+        collections = [Collection.from_row(row) for row in rows]
+    except (ValueError, KeyError, TypeError, orjson.JSONDecodeError) as ex:
+        raise DumpError(f"The backup's collections cannot be read: {ex}") from ex
+    by_name = {col.name: col for col in collections if not col.is_view}
+    unknown = sorted(set(entries) - set(SYSTEM_TABLES) - {LOGS} - set(by_name))
+    if unknown:
+        raise DumpError(f"The backup holds rows of table(s) no collection of it declares: {', '.join(unknown)}.")
+    lacking = sorted(set(by_name) - set(entries))
+    if lacking:
+        raise DumpError(f"The backup lacks the rows of the collection(s) {', '.join(lacking)}.")
+    for col in by_name.values():
+        schema_sync.create_table(conn, schema_sync.TableSpec(col.name, col.table, []))
+    for col in by_name.values():
+        _copy_in(conn, root, entries[col.name], col.table)
+    _rebuild(conn, collections)
+    for name, entry in entries.items():
+        count = int(conn.exec_driver_sql(f"SELECT count(*) FROM {_quote(name)}").scalar() or 0)
+        if count != entry["rows"]:
+            raise DumpError(f"The restored table {name} holds {count} rows where the backup lists {entry['rows']}.")
+    for announce in app.on_schema_changed:
+        announce()  # NOTE: the other nodes and workers reload once this commits
+    app.db.on_commit(lambda: _reload(app))
+
+
+def _rebuild(conn: Connection, collections: list[Collection]) -> None:
+    try:
+        create_indexes(conn, collections)
+        create_views(conn, [col for col in collections if col.is_view])
+    except CopyError as ex:
+        raise DumpError(f"Failed to restore the backup (nothing was changed): {ex}") from ex
+
+
+def _copy_in(conn: Connection, root: str, entry: dict[str, Any], table: Table) -> None:
+    columns = entry["columns"]
+    unknown = [c for c in columns if c not in table.c]
+    if unknown:
+        raise DumpError(f"The backup's table {entry['name']} has column(s) its collection does not declare: {', '.join(unknown)}.")
+    if not columns:
+        return
+    raw = conn.connection.driver_connection
+    listed = ", ".join(_quote(c) for c in columns)
+    import psycopg
+
+    try:
+        with raw.cursor() as cursor, open(os.path.join(root, entry["file"]), "rb") as source:  # type: ignore[union-attr]
+            with cursor.copy(f"COPY {_quote(entry['name'])} ({listed}) FROM STDIN") as copy:
+                for chunk in iter(lambda: source.read(CHUNK), b""):
+                    copy.write(chunk)
+    except psycopg.Error as ex:
+        raise DumpError(f"Failed to restore the rows of {entry['name']} (nothing was changed): {reason(ex)}") from ex
+
+
+def _reload(app: App) -> None:
+    from pybase.core.realtime.broadcast import auth_token_secrets, sign_out_changed_auth
+
+    before = auth_token_secrets(app)
+    app.registry.reload()
+    app.settings_store.reload()
+    sign_out_changed_auth(app, before)
+
+
+def restore_sqlite(app: App, root: str) -> None:
+    """Replace the app's Postgres data by the ``data.db`` (and logs of ``auxiliary.db``) of a
+    SQLite backup unpacked in ``root`` (pybase's or PocketBase's), through ``pybase db copy``'s
+    machinery, in one transaction of the app's writer; DumpError (nothing changed) when it fails."""
+    db = app.db
+    try:
+        with db.write() as conn:
+            copy_to_postgres(root, app.database_url, force=True, logs=True, database=db)
+            logs = postgres_logs_table()
+            logs.create(conn, checkfirst=True)  # NOTE: none in the archive: the nodes log there
+            for sql in POSTGRES.extra_table_ddl(_quote(LOGS)):
+                conn.exec_driver_sql(sql)
+            for announce in app.on_schema_changed:
+                announce()
+            db.on_commit(lambda: _reload(app))
+    except CopyError as ex:
+        raise DumpError(f"Failed to restore the SQLite backup into Postgres (nothing was changed): {ex}") from ex
+    except DBAPIError as ex:
+        raise DumpError(f"Failed to restore the SQLite backup into Postgres (nothing was changed): {reason(ex)}") from ex

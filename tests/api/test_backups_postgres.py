@@ -1,0 +1,369 @@
+"""Backups of an app on Postgres restored (issue #17): a dump of every table, made while the
+app runs, put back in one transaction (nothing changes when any part fails), the record files
+beside it; a SQLite backup (pybase's or PocketBase's data.db) copied in; the other nodes of
+the database reload; backups in S3.
+
+tests/api/test_backups.py runs the API's scenarios on both databases.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import sqlite3
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from pybase.app import PyBase
+from pybase.config import Config
+from pybase.core.errors import BadRequestError
+from tests import testapp
+from tests.pg import postgres_only
+from tests.s3_server import make_bucket, moto_endpoint, s3_settings  # noqa: F401 - the fixture
+from tests.testapp import (
+    COMMENT1_ID,
+    PASSWORD,
+    POST1_ID,
+    POST2_ID,
+    POST3_ID,
+    USER1_EMAIL,
+    USER1_ID,
+    USER2_ID,
+    start_server,
+)
+
+pytestmark = postgres_only
+
+PG_MANIFEST = "pb_postgres/manifest.json"
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6300010000050001a5f645400000000049454e44ae426082"
+)
+
+
+@pytest.fixture
+def pg(tmp_path: Path, databases: Any) -> Iterator[testapp.TestServer]:
+    """A pybase on a fresh Postgres copy of the fixture."""
+    template, url = databases.copy_of_fixture()
+    srv = start_server(tmp_path, template, url)
+    yield srv
+    srv.stop()
+    databases.drop(url)
+
+
+def _su(server: testapp.TestServer) -> dict[str, str]:
+    return {"Authorization": server.token("superuser")}
+
+
+def _everything(server: testapp.TestServer) -> dict[str, Any]:
+    """Every collection and every record of every base and auth collection, in the order the
+    API lists them (insertion order), as a superuser sees them."""
+    su = _su(server)
+    collections = server.request("GET", "/api/collections?perPage=500&sort=name", headers=su).json()["items"]
+    out: dict[str, Any] = {"collections": sorted(collections, key=lambda c: c["name"])}
+    for col in collections:
+        if col["type"] == "view":
+            continue
+        resp = server.request("GET", f"/api/collections/{col['name']}/records?perPage=500", headers=su)
+        assert resp.status_code == 200, resp.text
+        out[col["name"]] = resp.json()["items"]
+    settings = server.request("GET", "/api/settings", headers=su).json()
+    out["appName"] = settings["meta"]["appName"]
+    return out
+
+
+def _populate(server: testapp.TestServer) -> dict[str, Any]:
+    """Records with relations, JSON, a file, a new user; a view collection; a settings change."""
+    su = _su(server)
+    resp = server.request(
+        "POST", "/api/collections/posts/records", headers=su,
+        data={"title": "With a file", "views": "7", "meta": '{"nested": {"a": [1, 2, "x\\ty"]}, "line": "one\\ntwo"}',
+              "author": USER1_ID, "body": "tab\there, newline\nthere, backslash \\ end", "score": "1.5"},
+        files={"cover": ("pic.png", PNG, "image/png")},
+    )  # fmt: skip
+    assert resp.status_code == 200, resp.text
+    post = resp.json()
+    user = {"email": "new@example.com", "password": PASSWORD, "passwordConfirm": PASSWORD, "name": "New Person"}
+    created = server.request("POST", "/api/collections/users/records", json=user)
+    assert created.status_code == 200, created.text
+    comment = {"message": "on the third post", "post": POST3_ID}
+    assert server.request("POST", "/api/collections/comments/records", json=comment).status_code == 200
+    view = {"name": "post_titles", "type": "view", "listRule": "", "viewQuery": "SELECT id, title, views FROM posts"}
+    assert server.request("POST", "/api/collections", json=view, headers=su).status_code == 200
+    settings = server.request("PATCH", "/api/settings", json={"meta": {"appName": "Before The Backup"}}, headers=su)
+    assert settings.status_code == 200, settings.text
+    return post
+
+
+def _change_everything(server: testapp.TestServer, post: dict[str, Any]) -> None:
+    su = _su(server)
+    assert server.request("PATCH", f"/api/collections/posts/records/{POST1_ID}", json={"title": "Changed title"}).status_code == 200
+    assert server.request("DELETE", f"/api/collections/comments/records/{COMMENT1_ID}").status_code == 204
+    assert server.request("DELETE", f"/api/collections/posts/records/{post['id']}", headers=su).status_code == 204
+    assert server.request("POST", "/api/collections/posts/records", json={"title": "After the backup"}).status_code == 200
+    assert server.request("DELETE", "/api/collections/locked", headers=su).status_code == 204
+    field = {"fields": [*server.request("GET", "/api/collections/owned", headers=su).json()["fields"], {"name": "extra", "type": "text"}]}
+    assert server.request("PATCH", "/api/collections/owned", json=field, headers=su).status_code == 200
+    assert server.request("PATCH", "/api/settings", json={"meta": {"appName": "After"}}, headers=su).status_code == 200
+    users = server.request("GET", "/api/collections/users/records?filter=email='new@example.com'", headers=su).json()["items"]
+    for user in users or [{"id": USER2_ID}]:
+        assert server.request("DELETE", f"/api/collections/users/records/{user['id']}", headers=su).status_code == 204
+
+
+def _wait_restored(server: testapp.TestServer) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.events["onBackupRestore"] and server.app.backups.active is None:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the restore did not finish")
+
+
+def _sign_in(server: testapp.TestServer, email: str) -> int:
+    body = {"identity": email, "password": PASSWORD}
+    return server.request("POST", "/api/collections/users/auth-with-password", json=body).status_code
+
+
+def test_a_backup_restored_brings_back_every_record_file_and_setting(pg: testapp.TestServer) -> None:
+    post = _populate(pg)
+    before = _everything(pg)
+    su = _su(pg)
+    assert pg.request("POST", "/api/backups", json={"name": "round.zip"}, headers=su).status_code == 204
+    with zipfile.ZipFile(Path(pg.app.data_dir) / "backups" / "round.zip") as zf:
+        names = zf.namelist()
+        manifest = orjson.loads(zf.read(PG_MANIFEST))
+    assert f"storage/{post['collectionId']}/{post['id']}/{post['cover']}" in names
+    dumped = {t["name"]: t["rows"] for t in manifest["tables"]}
+    assert {"_params", "_migrations", "_collections", "_logs", "_superusers", "users", "posts", "comments", "_mfas"} <= set(dumped)
+    assert "post_titles" not in dumped and dumped["posts"] == 4 and dumped["users"] == 3
+    _change_everything(pg, post)
+    assert _everything(pg) != before
+    resp = pg.request("POST", "/api/backups/round.zip/restore", headers=su)
+    assert resp.status_code == 204, resp.text
+    _wait_restored(pg)
+    after = _everything(pg)
+    for key in before:
+        assert after[key] == before[key], key
+    # the file is back and served, the new user signs in again, the views and indexes work
+    file = pg.request("GET", f"/api/files/posts/{post['id']}/{post['cover']}")
+    assert file.status_code == 200 and file.content == PNG
+    assert _sign_in(pg, "new@example.com") == 200 and _sign_in(pg, USER1_EMAIL) == 200
+    assert pg.request("GET", "/api/collections/post_titles/records").json()["totalItems"] == 4
+    assert "idx_posts_title" in pg.index_sql("posts")
+    dup = pg.request("POST", "/api/collections/posts/records", json={"title": "First post"})
+    assert dup.status_code == 400 and dup.json()["data"]["title"]["code"] == "validation_not_unique"
+    # new rows go after the restored ones (insertion order kept)
+    assert pg.request("POST", "/api/collections/posts/records", json={"title": "After the restore"}).status_code == 200
+    titles = [p["title"] for p in pg.request("GET", "/api/collections/posts/records").json()["items"]]
+    assert titles == [p["title"] for p in before["posts"]] + ["After the restore"]
+    # the backups themselves are kept
+    assert [b["key"] for b in pg.request("GET", "/api/backups", headers=_su(pg)).json()] == ["round.zip"]
+
+
+def _rewrite(archive: Path, target: Path, change: dict[str, bytes | None]) -> None:
+    """A copy of ``archive`` with members replaced (None: removed)."""
+    with zipfile.ZipFile(archive) as src, zipfile.ZipFile(target, "w") as dst:
+        for item in src.infolist():
+            if item.filename in change:
+                continue
+            dst.writestr(item, src.read(item.filename))
+        for name, data in change.items():
+            if data is not None:
+                dst.writestr(name, data)
+
+
+def _manifest_with(archive: Path, edit: Any) -> bytes:
+    with zipfile.ZipFile(archive) as zf:
+        manifest = orjson.loads(zf.read(PG_MANIFEST))
+    edit(manifest)
+    return orjson.dumps(manifest)
+
+
+def _posts_rows(archive: Path) -> bytes:
+    with zipfile.ZipFile(archive) as zf:
+        return zf.read("pb_postgres/posts.copy")
+
+
+BROKEN: list[tuple[str, Any, str]] = [
+    ("a row Postgres refuses (text in a number column)",
+     lambda a: {"pb_postgres/posts.copy": _posts_rows(a).replace(b"\t10\t", b"\tten\t", 1)}, "invalid input syntax"),
+    ("a row with a column missing", lambda a: {"pb_postgres/posts.copy": _posts_rows(a) + b"onlyone\n"}, "missing data"),
+    ("a duplicated row (a unique id)", lambda a: {"pb_postgres/posts.copy": _posts_rows(a) + _posts_rows(a).splitlines(True)[0]},
+     "duplicate key"),
+    ("a row count that differs from the manifest",
+     lambda a: {PG_MANIFEST: _manifest_with(a, lambda m: [t.update(rows=t["rows"] + 1) for t in m["tables"] if t["name"] == "posts"])},
+     "holds 3 rows where the backup lists 4"),
+    ("a table file missing", lambda a: {"pb_postgres/comments.copy": None}, "lacks the rows of comments"),
+    ("a collection without its rows",
+     lambda a: {PG_MANIFEST: _manifest_with(a, lambda m: m.update(tables=[t for t in m["tables"] if t["name"] != "owned"]))},
+     "lacks the rows of the collection(s) owned"),
+    ("a column its collection does not declare",
+     lambda a: {PG_MANIFEST: _manifest_with(a, lambda m: [t["columns"].append("nope") for t in m["tables"] if t["name"] == "locked"])},
+     "column(s) its collection does not declare: nope"),
+    ("a manifest of another format", lambda a: {PG_MANIFEST: _manifest_with(a, lambda m: m.update(format=99))}, "format 99"),
+    ("a manifest that is not JSON", lambda a: {PG_MANIFEST: b"{nope"}, "cannot be read"),
+    ("no _collections table", lambda a: {PG_MANIFEST: _manifest_with(
+        a, lambda m: m.update(tables=[t for t in m["tables"] if t["name"] != "_collections"]))}, "has no _collections table"),
+    ("a view that no longer works", lambda a: {"pb_postgres/_collections.copy": _posts_view_broken(a)}, "post_titles"),
+]  # fmt: skip
+
+
+def _posts_view_broken(archive: Path) -> bytes:
+    with zipfile.ZipFile(archive) as zf:
+        rows = zf.read("pb_postgres/_collections.copy")
+    return rows.replace(b"SELECT id, title, views FROM posts", b"SELECT id, title, nothere FROM posts")
+
+
+@pytest.mark.parametrize(("name", "change", "message"), BROKEN, ids=[b[0] for b in BROKEN])
+def test_a_restore_that_fails_changes_nothing(pg: testapp.TestServer, tmp_path: Path, name: str, change: Any, message: str) -> None:
+    su = _su(pg)
+    view = {"name": "post_titles", "type": "view", "listRule": "", "viewQuery": "SELECT id, title, views FROM posts"}
+    assert pg.request("POST", "/api/collections", json=view, headers=su).status_code == 200
+    pg.app.backups.create("good.zip")
+    folder = Path(pg.app.data_dir) / "backups"
+    _rewrite(folder / "good.zip", folder / "broken.zip", change(folder / "good.zip"))
+    # what the database holds now differs from the backup
+    assert pg.request("PATCH", f"/api/collections/posts/records/{POST2_ID}", json={"title": "Kept title"}).status_code == 200
+    pg.request("POST", "/api/collections/posts/records", data={"title": "Kept file"}, files={"cover": ("k.png", PNG, "image/png")})
+    before = _everything(pg)
+    tables = pg.table_names()
+    with pytest.raises(BadRequestError) as caught:
+        pg.app.backups.restore("broken.zip")
+    assert message in caught.value.message
+    assert pg.app.backups.active is None and pg.app.backups.pending_restore is None
+    assert _everything(pg) == before and pg.table_names() == tables
+    kept = next(p for p in before["posts"] if p["title"] == "Kept file")
+    assert pg.request("GET", f"/api/files/posts/{kept['id']}/{kept['cover']}").content == PNG
+    # the app keeps writing, and the good backup still restores
+    assert pg.request("POST", "/api/collections/posts/records", json={"title": "Still writable"}).status_code == 200
+    pg.app.backups.restore("good.zip")
+    assert pg.request("GET", f"/api/collections/posts/records/{POST2_ID}").json()["title"] == "Second post"
+    assert not [p for p in _everything(pg)["posts"] if p["title"] in ("Kept file", "Still writable")]
+
+
+def test_a_corrupt_archive_changes_nothing(pg: testapp.TestServer) -> None:
+    folder = Path(pg.app.data_dir) / "backups"
+    folder.mkdir(exist_ok=True)
+    pg.app.backups.create("good.zip")
+    good = (folder / "good.zip").read_bytes()
+    (folder / "cut.zip").write_bytes(good[: len(good) // 2])
+    before = _everything(pg)
+    with pytest.raises(BadRequestError) as caught:
+        pg.app.backups.restore("cut.zip")
+    assert "not a valid zip archive" in caught.value.message
+    resp = pg.request("POST", "/api/backups/cut.zip/restore", headers=_su(pg))
+    assert resp.status_code == 400 and "not a valid zip archive" in resp.json()["message"]
+    assert _everything(pg) == before
+
+
+def _sqlite_backup(fixture_data: Path, tmp_path: Path) -> bytes:
+    """A backup of the SQLite fixture app, as pybase on SQLite makes it (data.db, auxiliary.db)."""
+    from pybase.core.app import App
+
+    data = tmp_path / "sqlite_app"
+    shutil.copytree(fixture_data, data)
+    app = App(str(data))
+    app.bootstrap()
+    try:
+        app.backups.create("sqlite.zip")
+    finally:
+        app.terminate()
+    return (data / "backups" / "sqlite.zip").read_bytes()
+
+
+def test_a_sqlite_backup_is_copied_into_postgres(pg: testapp.TestServer, fixture_data: Path, tmp_path: Path) -> None:
+    archive = _sqlite_backup(fixture_data, tmp_path)
+    sqlite_server = start_server(tmp_path / "sqlite", fixture_data)
+    try:
+        expected = _everything(sqlite_server)  # what the API answers on SQLite
+    finally:
+        sqlite_server.stop()
+    assert "data.db" in zipfile.ZipFile(io.BytesIO(archive)).namelist()
+    su = _su(pg)
+    up = pg.request("POST", "/api/backups/upload", headers=su, files={"file": ("sqlite.zip", archive, "application/zip")})
+    assert up.status_code == 204, up.text
+    _change_everything(pg, pg.request("GET", f"/api/collections/posts/records/{POST2_ID}").json())
+    resp = pg.request("POST", "/api/backups/sqlite.zip/restore", headers=su)
+    assert resp.status_code == 204, resp.text
+    _wait_restored(pg)
+    after = _everything(pg)
+    assert after == expected
+    assert _sign_in(pg, USER1_EMAIL) == 200
+    assert "data.db" not in [p.name for p in Path(pg.app.data_dir).iterdir()]
+    with pg.app.db.read() as conn:
+        # still a Postgres app: typed tables, its logs table
+        assert pg.app.db.dialect.has_table(conn, "_logs")
+
+
+def test_a_sqlite_backup_that_cannot_be_copied_changes_nothing(pg: testapp.TestServer, fixture_data: Path, tmp_path: Path) -> None:
+    data = tmp_path / "broken_sqlite"
+    shutil.copytree(fixture_data, data)
+    conn = sqlite3.connect(data / "data.db")
+    conn.execute("DROP TABLE comments")  # a collection without its table
+    conn.commit()
+    conn.close()  # NOTE: the last connection out writes the WAL into data.db
+    folder = Path(pg.app.data_dir) / "backups"
+    folder.mkdir(exist_ok=True)
+    with zipfile.ZipFile(folder / "broken.zip", "w") as zf:
+        zf.write(data / "data.db", "data.db")
+    before = _everything(pg)
+    with pytest.raises(BadRequestError) as caught:
+        pg.app.backups.restore("broken.zip")
+    assert "collection 'comments' has no table" in caught.value.message
+    assert _everything(pg) == before
+
+
+def test_a_restore_on_one_node_reloads_the_others(pg: testapp.TestServer) -> None:
+    """A second node (in this process, on the same database and data dir): after a restore on
+    the first, its very next requests see the restored collections, records and settings."""
+    other = PyBase(Config(data_dir=pg.app.data_dir, http="127.0.0.1:0", database_url=pg.app.database_url))
+    other.bootstrap()
+    node = testapp.TestServer(other, f"http://127.0.0.1:{other.serve_in_thread().port}")
+    try:
+        su = _su(pg)
+        assert node.request("PATCH", "/api/settings", json={"meta": {"appName": "Backed Up"}}, headers=su).status_code == 200
+        pg.app.backups.create("nodes.zip")
+        _change_everything(pg, pg.request("GET", f"/api/collections/posts/records/{POST2_ID}").json())
+        assert node.request("GET", "/api/collections/locked/records", headers=su).status_code == 404
+        assert node.request("GET", "/api/settings", headers=su).json()["meta"]["appName"] == "After"
+        pg.app.backups.restore("nodes.zip")
+        assert node.request("GET", "/api/collections/locked/records", headers=su).json()["totalItems"] == 1
+        assert node.request("GET", "/api/settings", headers=su).json()["meta"]["appName"] == "Backed Up"
+        assert "extra" not in node.request("GET", "/api/collections/owned", headers=su).text
+        assert node.request("GET", f"/api/collections/posts/records/{POST1_ID}").json()["title"] == "First post"
+        assert _sign_in(node, USER1_EMAIL) == 200
+        assert node.request("POST", "/api/collections/locked/records", json={"title": "x"}, headers=su).status_code == 200
+    finally:
+        node.stop()
+
+
+def test_backups_in_s3(pg: testapp.TestServer, moto_endpoint: str) -> None:  # noqa: F811
+    su = _su(pg)
+    client = make_bucket(moto_endpoint, "pg-backups")
+    body = {"backups": {"s3": s3_settings(moto_endpoint, "pg-backups")}, "meta": {"appName": "In S3"}}
+    assert pg.request("PATCH", "/api/settings", headers=su, json=body).status_code == 200
+    assert pg.request("POST", "/api/backups", headers=su, json={"name": "s3.zip"}).status_code == 204
+    assert [o["Key"] for o in client.list_objects_v2(Bucket="pg-backups")["Contents"]] == ["s3.zip"]
+    token = pg.request("POST", "/api/files/token", headers=su).json()["token"]
+    archive = pg.request("GET", f"/api/backups/s3.zip?token={token}")
+    assert archive.status_code == 200 and PG_MANIFEST in zipfile.ZipFile(io.BytesIO(archive.content)).namelist()
+    assert pg.request("PATCH", f"/api/collections/posts/records/{POST1_ID}", json={"title": "Changed"}).status_code == 200
+    assert pg.request("POST", "/api/backups/s3.zip/restore", headers=su).status_code == 204
+    _wait_restored(pg)
+    assert pg.request("GET", f"/api/collections/posts/records/{POST1_ID}").json()["title"] == "First post"
+    assert pg.request("GET", "/api/settings", headers=_su(pg)).json()["meta"]["appName"] == "In S3"
+
+
+def test_scheduled_backups_dump_postgres(pg: testapp.TestServer) -> None:
+    backups = pg.app.backups
+    backups.run_scheduled()
+    autos = [b["key"] for b in backups.list() if b["key"].startswith("@auto_pb_backup_")]
+    assert len(autos) == 1
+    with zipfile.ZipFile(Path(pg.app.data_dir) / "backups" / autos[0]) as zf:
+        assert PG_MANIFEST in zf.namelist()
