@@ -157,7 +157,7 @@ interface RequestInfo {
   auth: RecordModel | null;
   context: string;
 }
-/** $app.subscriptionsBroker(): the realtime clients of this process. */
+/** $app.subscriptionsBroker(): the realtime clients of every worker and node (those of the others are snapshots that forward send, discard and topic changes). */
 interface SubscriptionsBroker {
   clients(): {[clientId: string]: RealtimeClient};
   clientById(id: string): RealtimeClient;

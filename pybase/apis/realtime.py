@@ -31,6 +31,7 @@ from pybase.core.events import (
     RealtimeSubscribeRequestEvent,
 )
 from pybase.core.realtime import AUTH_KEY, IP_KEY, Client, Message, RecordBroadcaster, as_message
+from pybase.core.realtime.remote import RemoteClient
 
 if TYPE_CHECKING:
     from pybase.core.app import App
@@ -75,7 +76,7 @@ class Realtime:
     def _terminate(self, e: Any) -> Any:
         self.app.event_bus.close()
         self.streams.shutdown()
-        for client in list(self.broker.clients()):
+        for client in list(self.broker.local_clients()):
             self.broker.unregister(client)
         return e.next()
 
@@ -148,14 +149,9 @@ class RealtimeResource:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         client_id, topics = _read_form(req)
-        broker = self.realtime.broker
-        client = broker.client_by_id(client_id)
-        remote = None
-        if client is None and broker.remote is not None and broker.remote.owner(client_id) is not None:
-            # NOTE: with several workers the stream may be held by another one: ask it.
-            found = _remote_lookup(broker.remote, client_id)
-            if found is not None:
-                client, remote = _RemoteClient(client_id, found, self.app), broker.remote
+        # NOTE: with several workers or nodes the stream may be held by another one: the
+        # broker asks it (a RemoteClient).
+        client = self.realtime.broker.client_by_id(client_id)
         if client is None:
             raise not_found(MSG_MISSING_CLIENT)
         # NOTE: as PocketBase: another IP may not take over a client (against guessed ids)...
@@ -174,9 +170,9 @@ class RealtimeResource:
 
         def finalize(e: RealtimeSubscribeRequestEvent) -> None:
             topics = list(e.subscriptions or [])
-            if remote is not None:
+            if isinstance(e.client, RemoteClient):
                 auth_ref = [e.auth.collection.id, e.auth.id] if e.auth is not None else None
-                if not _remote_apply(remote, client_id, auth_ref, topics):
+                if not e.client.apply(auth_ref, topics):
                     raise not_found(MSG_MISSING_CLIENT)
                 resp.status = falcon.HTTP_204
                 return
@@ -218,34 +214,6 @@ def _read_form(req: falcon.Request) -> tuple[str, list[str]]:
     if errors:
         raise bad_request(data=errors)
     return client_id, topics
-
-
-class _RemoteClient(Client):
-    """A client held by another worker, as the subscribe hook sees it (its ip and auth)."""
-
-    def __init__(self, client_id: str, found: dict[str, Any], app: App) -> None:
-        super().__init__(client_id)
-        self.set(IP_KEY, found.get("ip") or "")
-        ref = found.get("auth")
-        if ref:
-            try:
-                self.set(AUTH_KEY, app.find_record_by_id(str(ref[0]), str(ref[1])))
-            except Exception:  # noqa: BLE001 - a deleted auth record: the client is a guest
-                pass
-
-
-def _remote_lookup(remote: Any, client_id: str) -> dict[str, Any] | None:
-    try:
-        return remote.lookup(client_id)  # type: ignore[no-any-return]
-    except TimeoutError:
-        return None
-
-
-def _remote_apply(remote: Any, client_id: str, auth: list[str] | None, topics: list[str]) -> bool:
-    try:
-        return bool(remote.apply(client_id, auth, topics))
-    except TimeoutError:
-        return False
 
 
 def _length_error(code: str, message: str, low: int, high: int) -> dict[str, Any]:

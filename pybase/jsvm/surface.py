@@ -403,7 +403,7 @@ TYPES: tuple[JsType, ...] = (
         "clients(): {[clientId: string]: RealtimeClient}", "clientById(id: string): RealtimeClient",
         "totalClients(): number", "chunkedClients(chunkSize: number): RealtimeClient[][]",
         "register(client: RealtimeClient): void", "unregister(clientId: string): void",
-    ), "$app.subscriptionsBroker(): the realtime clients of this process."),
+    ), "$app.subscriptionsBroker(): the realtime clients of every worker and node (those of the others are snapshots that forward send, discard and topic changes)."),
     JsType("RealtimeClient", _m(
         "id(): string", "subscriptions(...prefixes: string[]): {[topic: string]: {query: {[key: string]: string}, headers: {[key: string]: string}}}",
         "subscribe(...topics: string[]): void", "unsubscribe(...topics: string[]): void",

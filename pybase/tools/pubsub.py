@@ -112,10 +112,22 @@ class Hub:
         return True
 
     def _route(self, frame: dict[str, Any]) -> None:
-        """A frame for one client (by the name it said hello with); dropped when unknown."""
-        conn = self.names.get(str(frame["to"]))
-        if conn is None:
+        """A frame for one client (by the name it said hello with; dropped when unknown), or
+        with ``to: "*"`` for every other one (the sender is told first how many got it)."""
+        to = str(frame["to"])
+        if to != "*":
+            conn = self.names.get(to)
+            if conn is not None:
+                self._send(conn, frame)
             return
+        sender = self.names.get(str(frame.get("from", "")))
+        targets = [conn for conn in self.names.values() if conn is not sender]
+        if sender is not None:
+            self._send(sender, {"t": "fanout", "id": frame.get("id"), "n": len(targets)})
+        for conn in targets:
+            self._send(conn, frame)
+
+    def _send(self, conn: socket.socket, frame: dict[str, Any]) -> None:
         try:
             conn.sendall(encode(frame))
         except OSError:
@@ -186,6 +198,7 @@ class HubClient:
         self._calls: dict[int, tuple[threading.Event, list[Any]]] = {}
         self._call_ids = iter(range(1, 1 << 62))
         self._calls_lock = threading.Lock()
+        self._fanouts: set[int] = set()  # the calls of call_all
         self._out: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self.closed = threading.Event()
         threading.Thread(target=self._send_loop, name="pybase-bus-send", daemon=True).start()
@@ -212,21 +225,56 @@ class HubClient:
             with self._calls_lock:
                 self._calls.pop(call_id, None)
 
+    def post(self, to: str, body: Any) -> None:
+        """Tell client ``to`` (by name) without waiting: its ``on_call`` gets ``body``, its
+        answer is dropped. Posts to one client arrive in the order they were made."""
+        self.send({"t": "post", "to": to, "from": self.name, "body": body})
+
+    def call_all(self, body: Any, timeout: float = 5.0) -> list[Any]:
+        """Ask every other client; the answers that came within ``timeout``."""
+        done = threading.Event()
+        slot: list[Any] = [None]  # NOTE: [how many were asked (the hub says), answers...]
+        with self._calls_lock:
+            call_id = next(self._call_ids)
+            self._calls[call_id] = (done, slot)
+            self._fanouts.add(call_id)
+        try:
+            self.send({"t": "call", "to": "*", "from": self.name, "id": call_id, "body": body})
+            done.wait(timeout)
+            with self._calls_lock:
+                return list(slot[1:])
+        finally:
+            with self._calls_lock:
+                self._calls.pop(call_id, None)
+                self._fanouts.discard(call_id)
+
     def _dispatch(self, frame: dict[str, Any]) -> None:
         kind = frame.get("t")
-        if kind == "call":
+        if kind in ("call", "post"):
             try:
                 answer = self.on_call(frame.get("body"))
             except Exception:  # noqa: BLE001 - the caller gets an empty answer, not a hang
                 log.exception("bus call failed")
                 answer = None
-            self.send({"t": "reply", "to": frame.get("from"), "id": frame.get("id"), "body": answer})
-        elif kind == "reply":
+            if kind == "call":
+                self.send({"t": "reply", "to": frame.get("from"), "id": frame.get("id"), "body": answer})
+        elif kind in ("reply", "fanout"):
+            call_id = int(frame.get("id") or 0)
             with self._calls_lock:
-                waiting = self._calls.get(int(frame.get("id", 0)))
-            if waiting is not None:
-                waiting[1].append(frame.get("body"))
-                waiting[0].set()
+                waiting = self._calls.get(call_id)
+                if waiting is None:
+                    return
+                done, slot = waiting
+                if call_id not in self._fanouts:
+                    slot.append(frame.get("body"))
+                    done.set()
+                    return
+                if kind == "fanout":
+                    slot[0] = int(frame.get("n") or 0)
+                else:
+                    slot.append(frame.get("body"))
+                if slot[0] is not None and len(slot) - 1 >= slot[0]:
+                    done.set()
         else:
             self.on_frame(frame)
 

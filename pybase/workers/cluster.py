@@ -36,10 +36,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from pybase.core.errors import ValidationError
-from pybase.core.realtime.broadcast import (
-    answer_remote_request,
-)
 from pybase.core.realtime.bus_postgres import CHANGES_CHANNEL, PostgresBus
+from pybase.core.realtime.remote import RemoteClients, answer_remote_request
 from pybase.core.records import Record
 from pybase.store.notify import create_spill_table, notify, received
 from pybase.tools.pg_listen import Listener, connect
@@ -56,6 +54,7 @@ log = logging.getLogger("pybase.cluster")
 
 GENERATION_CHANNEL = "pybase_generation"
 PRESENCE_CHANNEL = "pybase_presence"
+ALL_CHANNEL = "pybase_all"  # a question to every node (who holds which realtime client)
 NODE_CHANNEL = "pybase_node_"
 NODE_ID_LENGTH = 8
 LEADER_KEY = 7246600  # pg_try_advisory_lock: the node running the crons
@@ -135,8 +134,8 @@ def announce_change(db: Any, timeout: float = ACK_SECONDS) -> tuple[int, int]:
     return confirmed, expected
 
 
-class _NodeClients:
-    """The broker's view of the clients other nodes hold (a client id starts with its node's id)."""
+class _NodePeers:
+    """The other nodes, through Postgres (a client id starts with its node's id)."""
 
     def __init__(self, runtime: ClusterRuntime) -> None:
         self.runtime = runtime
@@ -145,18 +144,14 @@ class _NodeClients:
         owner = client_id[:NODE_ID_LENGTH]
         return owner if len(client_id) > NODE_ID_LENGTH and owner != self.runtime.node else None
 
-    def lookup(self, client_id: str) -> dict[str, Any] | None:
-        owner = self.owner(client_id)
-        if owner is None:
-            return None
-        found = self.runtime.call(owner, {"op": "lookup", "client": client_id})
-        return found if isinstance(found, dict) else None
+    def call(self, owner: str, body: Any) -> Any:
+        return self.runtime.call(owner, body)
 
-    def apply(self, client_id: str, auth: list[str] | None, topics: list[str]) -> bool:
-        owner = self.owner(client_id)
-        if owner is None:
-            return False
-        return bool(self.runtime.call(owner, {"op": "apply", "client": client_id, "auth": auth, "topics": topics}))
+    def post(self, owner: str, body: Any) -> None:
+        self.runtime._send(NODE_CHANNEL + owner, {"t": "post", "b": body})
+
+    def call_all(self, body: Any, timeout: float) -> list[Any]:
+        return self.runtime.call_all(body, timeout)
 
 
 class ClusterRuntime(SharedStateRuntime):
@@ -172,6 +167,7 @@ class ClusterRuntime(SharedStateRuntime):
         self._seen = 0
         self._refresh_lock = threading.Lock()
         self._calls: dict[int, list[Any]] = {}
+        self._gathers: dict[int, list[Any]] = {}  # call_all: [event, answers]
         self._call_ids = itertools.count(1)
         self._acks: dict[int, list[Any]] = {}
         #: the nodes (crc of their id) holding realtime clients: changes are sent only while
@@ -202,11 +198,11 @@ class ClusterRuntime(SharedStateRuntime):
         app.event_bus = self.bus
         broker = app.subscriptions_broker()
         broker.id_prefix = self.node
-        broker.remote = _NodeClients(self)
+        broker.remote = RemoteClients(_NodePeers(self), app.find_record_by_id)
         self._clients_before = broker.on_clients_changed
         broker.on_clients_changed = self._clients_changed
         self.listener = Listener(
-            db.url, [CHANGES_CHANNEL, GENERATION_CHANNEL, PRESENCE_CHANNEL, NODE_CHANNEL + self.node],
+            db.url, [CHANGES_CHANNEL, GENERATION_CHANNEL, PRESENCE_CHANNEL, ALL_CHANNEL, NODE_CHANNEL + self.node],
             self._notified, self._reconnected,
         )
         # NOTE: listening from here on; what changed between this node's bootstrap and now is
@@ -399,19 +395,33 @@ class ClusterRuntime(SharedStateRuntime):
         frame = orjson.loads(payload)
         if channel == CHANGES_CHANNEL:
             self.bus.arrived(frame)
-        elif frame.get("t") == "call":
+        else:
+            self._node_frame(frame)
+
+    def _node_frame(self, frame: dict[str, Any]) -> None:
+        """A message to this node (or to every node): a question, an answer, a confirmation."""
+        if frame.get("t") == "call":
+            if frame.get("from") == self.node:
+                return  # NOTE: this node's own question to every node
             answer = self._answer(frame.get("b"))
             self._send(NODE_CHANNEL + str(frame.get("from", "")), {"t": "reply", "id": frame.get("id"), "b": answer})
+        elif frame.get("t") == "post":
+            self._answer(frame.get("b"))
         elif frame.get("t") == "ack":
             waiting = self._acks.get(int(frame.get("id") or 0))
             if waiting is not None:
                 waiting[1] += 1
                 waiting[0].set()
         elif frame.get("t") == "reply":
-            waiting = self._calls.get(int(frame.get("id") or 0))
+            call_id = int(frame.get("id") or 0)
+            waiting = self._calls.get(call_id)
             if waiting is not None:
                 waiting[1] = frame.get("b")
                 waiting[0].set()
+            gathering = self._gathers.get(call_id)
+            if gathering is not None:
+                gathering[1].append(frame.get("b"))
+                gathering[0].set()
 
     def _send(self, channel: str, frame: dict[str, Any]) -> None:
         with self.app.db.read_engine.connect() as conn:  # NOTE: autocommit: sent at once
@@ -440,8 +450,30 @@ class ClusterRuntime(SharedStateRuntime):
         finally:
             self._calls.pop(call_id, None)
 
+    def call_all(self, body: Any, timeout: float) -> list[Any]:
+        """Ask every other live node; the answers that came within ``timeout``."""
+        expected = self.live_nodes() - 1
+        if expected <= 0:
+            return []
+        call_id = next(self._call_ids)
+        gathering: list[Any] = [threading.Event(), []]
+        self._gathers[call_id] = gathering
+        try:
+            self._send(ALL_CHANNEL, {"t": "call", "id": call_id, "from": self.node, "b": body})
+            deadline = time.monotonic() + timeout
+            while len(gathering[1]) < expected:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    log.warning("cluster: %d of %d nodes did not answer in time", expected - len(gathering[1]), expected)
+                    break
+                gathering[0].wait(left)
+                gathering[0].clear()
+            return list(gathering[1])
+        finally:
+            self._gathers.pop(call_id, None)
+
     def _answer(self, body: Any) -> Any:
-        """A subscribe request another node took for a client whose stream this node holds."""
+        """What another node asks or tells about the realtime clients this node holds."""
         return answer_remote_request(self.app, body, self.refresh_if_stale)
 
     # ---- leadership (crons) ---------------------------------------------------------------------

@@ -13,10 +13,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from pybase.core.realtime.broadcast import (
-    answer_remote_request,
-)
 from pybase.core.realtime.bus import ProcessBus
+from pybase.core.realtime.remote import RemoteClients, answer_remote_request
 from pybase.core.records import Record
 from pybase.store.shared import CLIENT_SLOTS, GENERATION, ProcessLock, SharedCounters, SharedWindows
 from pybase.workers.context import (
@@ -67,8 +65,8 @@ def die_with_parent() -> None:
         pass
 
 
-class _RemoteClients:
-    """The broker's view of the other workers' clients: asked through the supervisor's hub."""
+class _WorkerPeers:
+    """The other workers, through the supervisor's hub (a worker's name starts its client ids)."""
 
     def __init__(self, bus: ProcessBus, name: str) -> None:
         self.bus = bus
@@ -78,18 +76,17 @@ class _RemoteClients:
         owner = client_id[: len(self.name)]
         return owner if self.name and owner != self.name else None
 
-    def lookup(self, client_id: str) -> dict[str, Any] | None:
-        owner = self.owner(client_id)
-        if owner is None:
+    def call(self, owner: str, body: Any) -> Any:
+        try:
+            return self.bus.client.call(owner, body, CALL_SECONDS)
+        except TimeoutError:
             return None
-        found = self.bus.client.call(owner, {"op": "lookup", "client": client_id}, CALL_SECONDS)
-        return found if isinstance(found, dict) else None
 
-    def apply(self, client_id: str, auth: list[str] | None, topics: list[str]) -> bool:
-        owner = self.owner(client_id)
-        if owner is None:
-            return False
-        return bool(self.bus.client.call(owner, {"op": "apply", "client": client_id, "auth": auth, "topics": topics}, CALL_SECONDS))
+    def post(self, owner: str, body: Any) -> None:
+        self.bus.client.post(owner, body)
+
+    def call_all(self, body: Any, timeout: float) -> list[Any]:
+        return self.bus.client.call_all(body, timeout)
 
 
 class WorkerRuntime(SharedStateRuntime):
@@ -130,7 +127,7 @@ class WorkerRuntime(SharedStateRuntime):
         app.event_bus = bus
         broker = app.subscriptions_broker()
         broker.id_prefix = ctx.name
-        broker.remote = _RemoteClients(bus, ctx.name)
+        broker.remote = RemoteClients(_WorkerPeers(bus, ctx.name), app.find_record_by_id)
         self._clients_slot = CLIENT_SLOTS + ctx.slot
         self._clients_held = 0
         self._clients_lock = threading.Lock()

@@ -16,8 +16,10 @@ import pytest
 import requests
 
 from tests.cluster.test_cluster import BUCKET, Cluster, _token
+from tests.realtime.sse import SseClient
 from tests.s3_server import make_bucket, moto_endpoint, s3_settings  # noqa: F401 - the fixture
 from tests.test_hardening import EMAIL, ENV, PASSWORD, Served
+from tests.workers.test_workers import BROKER_HOOK
 
 
 class Pair:
@@ -33,6 +35,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory, databases: Any, moto_endpoint
     root = tmp_path_factory.mktemp("pair")
     hooks = root / "pb_hooks"  # NOTE: one folder both nodes load (as a shared volume would be)
     hooks.mkdir()
+    (hooks / "broker.pb.js").write_text(BROKER_HOOK)
     subprocess.run(
         [sys.executable, "-m", "pybase", "superuser", "upsert", EMAIL, PASSWORD, "--dir", str(root / "n1" / "pb_data"), "--db", url],
         env=ENV, check=True, capture_output=True, timeout=60,
@@ -76,3 +79,32 @@ def test_migrate_ends_once_every_node_confirmed_it_reloads(pair: Pair) -> None:
     # NOTE: confirmed: the very next request of either node reloads first (no waiting here)
     for node in (pair.n1, pair.n2):
         assert requests.get(f"{node.base}/api/collections/migrated/records", timeout=10).status_code == 200
+
+
+def test_a_hook_message_reaches_the_clients_of_every_node(pair: Pair) -> None:
+    streams = [SseClient(pair.n1.base), SseClient(pair.n2.base)]
+    try:
+        for stream in streams:
+            assert stream.subscribe("news").status_code == 204
+        ids = sorted(stream.client_id for stream in streams)
+        for node in (pair.n1, pair.n2):
+            # the hook lists the clients of both nodes and sends to each
+            resp = requests.post(f"{node.base}/broker/send/news", timeout=30)
+            assert resp.status_code == 200 and resp.json() == {"ids": ids, "total": 2}, resp.text
+            for stream in streams:
+                event = stream.next(10)
+                assert (event.name, event.data) == ("news", {"text": "to all"})
+        # one client by id, through the node that does not hold its stream
+        for node, stream in ((pair.n1, streams[1]), (pair.n2, streams[0])):
+            resp = requests.post(f"{node.base}/broker/one/{stream.client_id}", timeout=30)
+            assert resp.status_code == 200 and resp.json() == {"topics": ["news"], "ip": "127.0.0.1"}, resp.text
+            event = stream.next(10)
+            assert (event.name, event.data) == ("direct", {"to": stream.client_id})
+        streams[0].expect_none(0.3)
+        # an id no node holds: PocketBase's error
+        resp = requests.post(f"{pair.n1.base}/broker/one/{streams[1].client_id[:8]}{'x' * 32}", timeout=30)
+        assert resp.status_code == 400, resp.text
+    finally:
+        for stream in streams:
+            stream.close()
+

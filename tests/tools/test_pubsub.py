@@ -99,3 +99,41 @@ def test_a_number_a_dead_publisher_took_is_skipped_once_its_connection_closed(hu
     finally:
         receiver.close()
         live.close()
+
+
+def _named(hub: Hub, name: str, answer: Any) -> tuple[HubClient, list[Any]]:
+    """A client that said hello as ``name``, answering calls with ``answer(body)``."""
+    told: list[Any] = []
+    client = HubClient(hub.address, lambda _frame: None, name)
+    client.on_call = lambda body: (told.append(body), answer(body))[1]
+    client.send({"t": "hello", "name": name})
+    deadline = time.monotonic() + 5
+    while name not in hub.names:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    return client, told
+
+
+def test_a_call_to_every_other_client_gathers_their_answers_and_a_post_is_told_in_order(hub: Hub) -> None:
+    asker, _ = _named(hub, "w0", lambda body: "not me")
+    one, told_one = _named(hub, "w1", lambda body: ["w1", body])
+    two, _ = _named(hub, "w2", lambda body: ["w2", body])
+    try:
+        answers = asker.call_all({"op": "list"}, timeout=5)
+        assert sorted(answers) == [["w1", {"op": "list"}], ["w2", {"op": "list"}]]
+        for i in range(20):
+            asker.post("w1", {"n": i})
+        deadline = time.monotonic() + 5
+        while len(told_one) < 21:
+            assert time.monotonic() < deadline, told_one
+            time.sleep(0.01)
+        assert told_one[1:] == [{"n": i} for i in range(20)]
+        two.close()
+        deadline = time.monotonic() + 5
+        while "w2" in hub.names:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert asker.call_all({"op": "count"}, timeout=5) == [["w1", {"op": "count"}]]
+    finally:
+        for client in (asker, one, two):
+            client.close()

@@ -20,6 +20,29 @@ from tests.realtime.sse import SseClient
 from tests.test_hardening import Served, serve, superuser_token
 
 HOOK = 'routerAdd("GET", "/version", (e) => e.json(200, { v: VERSION }));\n'
+#: custom realtime messages from a hook: to every subscriber of a topic, and to one client by id
+BROKER_HOOK = r"""
+routerAdd("POST", "/broker/send/{topic}", (e) => {
+  const topic = e.request.pathValue("topic");
+  const message = new SubscriptionMessage({ name: topic, data: JSON.stringify({ text: "to all" }) });
+  const broker = $app.subscriptionsBroker();
+  const clients = broker.clients();
+  const ids = [];
+  for (let id in clients) {
+    if (clients[id].hasSubscription(topic)) {
+      clients[id].send(message);
+      ids.push(id);
+    }
+  }
+  return e.json(200, { ids: ids.sort(), total: broker.totalClients() });
+});
+
+routerAdd("POST", "/broker/one/{id}", (e) => {
+  const client = $app.subscriptionsBroker().clientById(e.request.pathValue("id"));
+  client.send(new SubscriptionMessage({ name: "direct", data: JSON.stringify({ to: client.id() }) }));
+  return e.json(200, { topics: Object.keys(client.subscriptions()), ip: client.get("pbRealtimeClientIP") });
+});
+"""
 
 
 @pytest.fixture
@@ -27,6 +50,7 @@ def two(tmp_path: Path) -> Iterator[Served]:
     hooks = tmp_path / "pb_hooks"
     hooks.mkdir()
     (hooks / "version.pb.js").write_text(HOOK.replace("VERSION", "1"))
+    (hooks / "broker.pb.js").write_text(BROKER_HOOK)
     with serve(tmp_path, "--workers", "2", "--hooksDir", str(hooks)) as server:
         _wait_for_workers(server, 2)
         yield server
@@ -140,6 +164,34 @@ def test_a_realtime_event_written_through_one_worker_reaches_subscribers_of_both
         for _ in range(4):
             resp = requests.post(f"{two.base}/api/realtime", json={"clientId": "zz" + "x" * 38}, headers={"Connection": "close"}, timeout=30)
             assert resp.status_code == 404
+    finally:
+        for client in clients:
+            client.close()
+
+
+def test_a_hook_message_reaches_the_clients_of_every_worker(two: Served) -> None:
+    clients = _clients_on_both_workers(two.base)
+    try:
+        for client in clients:
+            assert client.subscribe("news").status_code == 204
+        ids = sorted(client.client_id for client in clients)
+        for i in range(4):
+            # NOTE: new connections: the hook runs on either worker, and lists both workers' clients
+            resp = requests.post(f"{two.base}/broker/send/news", headers={"Connection": "close"}, timeout=30)
+            assert resp.status_code == 200, resp.text
+            assert resp.json() == {"ids": ids, "total": len(clients)}, i
+        for client in clients:
+            for _ in range(4):
+                event = client.next(10)
+                assert (event.name, event.data) == ("news", {"text": "to all"})
+        # one client by id, from whichever worker takes the request
+        for client in clients:
+            for _ in range(3):
+                resp = requests.post(f"{two.base}/broker/one/{client.client_id}", headers={"Connection": "close"}, timeout=30)
+                assert resp.status_code == 200, resp.text
+                assert resp.json() == {"topics": ["news"], "ip": "127.0.0.1"}
+                event = client.next(10)
+                assert (event.name, event.data) == ("direct", {"to": client.client_id})
     finally:
         for client in clients:
             client.close()
@@ -321,6 +373,11 @@ app = PyBase()
 def pid(req, resp):
     resp.media = {"pid": os.getpid()}
 
+@app.route("POST", "/api/shout/{topic}")
+def shout(req, resp, topic):
+    # a custom realtime message to every client subscribed to the topic, whichever worker holds it
+    resp.media = {"sent": app.core.subscriptions_broker().send(topic, b'{"from":"python"}')}
+
 sys.exit(app.start(sys.argv[1:]))
 """
 
@@ -351,6 +408,18 @@ def test_a_framework_app_runs_as_several_workers(tmp_path: Path) -> None:
                 if len(pids) == 2:
                     break
             assert len(pids) == 2 and proc.pid not in pids
+            clients = _clients_on_both_workers(base)
+            try:
+                for client in clients:
+                    assert client.subscribe("shout").status_code == 204
+                resp = requests.post(f"{base}/api/shout/shout", headers={"Connection": "close"}, timeout=30)
+                assert resp.status_code == 200 and resp.json() == {"sent": len(clients)}, resp.text
+                for client in clients:
+                    event = client.next(10)
+                    assert (event.name, event.data) == ("shout", {"from": "python"})
+            finally:
+                for client in clients:
+                    client.close()
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(60) == 0
         finally:

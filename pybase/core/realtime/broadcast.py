@@ -17,7 +17,7 @@ import orjson
 from pybase.core.events import RecordEnrichEvent
 from pybase.core.realtime.access import can_receive
 from pybase.core.realtime.bus import EventBus, RecordChange
-from pybase.core.realtime.client import AUTH_KEY, IP_KEY, Client, Message, SubscriptionOptions
+from pybase.core.realtime.client import AUTH_KEY, Client, Message, SubscriptionOptions
 from pybase.core.record_expand import expand_records
 from pybase.core.records import Record
 from pybase.core.request_info import RequestInfo
@@ -69,37 +69,10 @@ def sign_out_changed_auth(app: App, before: dict[str, Any]) -> None:
     changed = {cid for cid, secret in before.items() if after.get(cid) != secret}
     if not changed:
         return
-    for client in app.subscriptions_broker().clients().values():
+    for client in app.subscriptions_broker().local_clients().values():
         auth = client.get(AUTH_KEY)
         if auth is not None and auth.collection.id in changed:
             client.unset(AUTH_KEY)
-
-
-def answer_remote_request(app: App, body: Any, refresh: Callable[[], Any]) -> Any:
-    """The holder's side of a subscribe request another process took for one of its clients
-    (``lookup``: the client's IP and auth; ``apply``: set its auth and topics). ``refresh``
-    reloads collections changed elsewhere before the auth record is read."""
-    if not isinstance(body, dict):
-        return None
-    client = app.subscriptions_broker().client_by_id(str(body.get("client", "")))
-    if client is None:
-        return None
-    if body.get("op") == "lookup":
-        auth = client.get(AUTH_KEY)
-        return {"ip": client.get(IP_KEY) or "", "auth": [auth.collection.id, auth.id] if auth is not None else None}
-    if body.get("op") == "apply":
-        ref = body.get("auth")
-        if ref:
-            refresh()
-            try:
-                client.set(AUTH_KEY, app.find_record_by_id(str(ref[0]), str(ref[1])))
-            except Exception:  # noqa: BLE001 - deleted meanwhile: a guest
-                client.unset(AUTH_KEY)
-        else:
-            client.unset(AUTH_KEY)
-        client.set_subscriptions([str(t) for t in body.get("topics") or []])
-        return True
-    return None
 
 
 def _same_auth(a: Any, b: Any) -> bool:
@@ -278,7 +251,7 @@ class RecordBroadcaster:
 
     def _refresh_auth(self, record: Record) -> None:
         """A changed auth record: its clients keep the new state, or lose it on a new tokenKey."""
-        for client in self.broker.clients().values():
+        for client in self.broker.local_clients().values():
             auth = client.get(AUTH_KEY)
             if _same_auth(auth, record):
                 if auth.get("tokenKey") != record.get("tokenKey"):
@@ -288,7 +261,7 @@ class RecordBroadcaster:
 
     def unset_auth(self, matches: Callable[[Any], bool]) -> None:
         """Make every client whose auth ``matches`` a guest again (its stream stays open)."""
-        for client in self.broker.clients().values():
+        for client in self.broker.local_clients().values():
             auth = client.get(AUTH_KEY)
             if auth is not None and matches(auth):
                 client.unset(AUTH_KEY)

@@ -5,27 +5,21 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from pybase.core.realtime.client import CLIENT_ID_LENGTH, Client, Message, Transport
 from pybase.tools.security import random_string
 
-
-class RemoteClients(Protocol):
-    """The clients of the other worker processes (their streams are held there)."""
-
-    def owner(self, client_id: str) -> str | None:
-        """The name of the worker holding ``client_id`` when it is another one, else None."""
-
-    def lookup(self, client_id: str) -> dict[str, Any] | None:
-        """``{"ip", "auth": [collectionId, recordId] | None}`` of a remote client; None when unknown."""
-
-    def apply(self, client_id: str, auth: list[str] | None, topics: list[str]) -> bool:
-        """Set a remote client's auth and topics; False when it is gone."""
+if TYPE_CHECKING:
+    from pybase.core.realtime.remote import RemoteClients
 
 
 class SubscriptionsBroker:
     """Every connected client by id, and the clients of each topic's collection part.
+
+    With several processes serving the app (``remote`` set), ``clients()``, ``client_by_id()``,
+    ``total_clients()``, ``chunked_clients()`` and ``send()`` take in the clients the others hold
+    (see :mod:`pybase.core.realtime.remote`); the ``local_*`` methods only this process's.
 
     PERF: a record change looks at the clients subscribed to its collection only (by name or
     id), not at every connected client.
@@ -74,18 +68,38 @@ class SubscriptionsBroker:
         client.discard()
         return client
 
-    def client_by_id(self, client_id: str) -> Client | None:
+    def local_client(self, client_id: str) -> Client | None:
+        """The client of this id whose stream this process holds."""
         with self._lock:
             return self._clients.get(client_id)
 
-    def clients(self) -> dict[str, Client]:
-        """A copy of the id -> client map."""
+    def local_clients(self) -> dict[str, Client]:
+        """A copy of the id -> client map of this process."""
         with self._lock:
             return dict(self._clients)
 
-    def total_clients(self) -> int:
+    def total_local_clients(self) -> int:
         with self._lock:
             return len(self._clients)
+
+    def client_by_id(self, client_id: str) -> Client | None:
+        """The client of this id, wherever its stream is held (None when unknown)."""
+        client = self.local_client(client_id)
+        if client is None and self.remote is not None and self.remote.owner(client_id) is not None:
+            client = self.remote.client(client_id)
+        return client
+
+    def clients(self) -> dict[str, Client]:
+        """Every client by id (with other processes: theirs too, as they answered)."""
+        found = self.local_clients()
+        if self.remote is not None:
+            for client in self.remote.clients():
+                found.setdefault(client.id, client)
+        return found
+
+    def total_clients(self) -> int:
+        total = self.total_local_clients()
+        return total + self.remote.count() if self.remote is not None else total
 
     def chunked_clients(self, size: int) -> list[list[Client]]:
         clients = list(self.clients().values())
@@ -101,8 +115,14 @@ class SubscriptionsBroker:
             return list(found)
 
     def send(self, topic: str, data: bytes) -> int:
-        """Send a custom message to every client subscribed to exactly ``topic``; returns how many."""
-        batch = [(c, Message(topic, data)) for c in self.subscribers(topic.split("/", 1)[0].split("?", 1)[0]) if c.has_subscription(topic)]
+        """Send a custom message to every client subscribed to exactly ``topic`` (those of the
+        other processes too); returns how many."""
+        sent = self.send_local(topic, Message(topic, data))
+        return sent + self.remote.send_topic(topic, Message(topic, data)) if self.remote is not None else sent
+
+    def send_local(self, topic: str, message: Message) -> int:
+        """Send ``message`` to this process's clients subscribed to exactly ``topic``; how many."""
+        batch = [(c, message) for c in self.subscribers(topic.split("/", 1)[0].split("?", 1)[0]) if c.has_subscription(topic)]
         self.deliver(batch)
         return len(batch)
 
