@@ -47,13 +47,15 @@ class Listener:
         self.channels = list(channels)
         self.on_notify = on_notify
         self.on_reconnect = on_reconnect
+        #: the thread's name, and the connection's application_name (pg_stat_activity shows it)
+        self.name = name
         self._stop = threading.Event()
         self._conn: Any = self._open()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
     def _open(self) -> Any:
-        conn = connect(self.url, "pybase-listen")
+        conn = connect(self.url, self.name)
         for channel in self.channels:
             conn.execute(f'LISTEN "{channel}"')
         return conn

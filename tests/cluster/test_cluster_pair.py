@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ import pytest
 import requests
 
 from tests.cluster.test_cluster import BUCKET, Cluster, _token
+from tests.e2e.test_js_sdk import _require_node
 from tests.realtime.sse import SseClient
 from tests.s3_server import make_bucket, moto_endpoint, s3_settings  # noqa: F401 - the fixture
 from tests.test_hardening import EMAIL, ENV, PASSWORD, Served
@@ -108,3 +111,84 @@ def test_a_hook_message_reaches_the_clients_of_every_node(pair: Pair) -> None:
         for stream in streams:
             stream.close()
 
+
+def _collection(pair: Pair, name: str) -> None:
+    body = {"name": name, "type": "base", "listRule": "", "viewRule": "", "createRule": "", "fields": [{"name": "t", "type": "text"}]}
+    resp = requests.post(f"{pair.n1.base}/api/collections", json=body, headers=_token(pair.n1.base), timeout=30)
+    assert resp.status_code == 200, resp.text
+
+
+def _cut_listen_connection(url: str, node: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url.replace("postgres://", "postgresql://"), autocommit=True) as admin:
+        cut = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s", (f"pybase-listen-{node}",)
+        ).fetchone()
+    assert cut == (1,)
+
+
+def test_a_node_whose_listen_connection_was_cut_closes_its_streams_and_serves_new_ones(pair: Pair) -> None:
+    _collection(pair, "cut")
+    stream = SseClient(pair.n2.base)
+    stop = threading.Event()
+    written: list[str] = []
+
+    def write() -> None:  # NOTE: writes go on through the other node while n2 is cut off
+        while not stop.is_set():
+            resp = requests.post(f"{pair.n1.base}/api/collections/cut/records", json={"t": "during"}, timeout=10)
+            written.append(resp.json()["id"])
+            time.sleep(0.02)
+
+    writer = threading.Thread(target=write)
+    try:
+        assert stream.subscribe("cut/*").status_code == 204
+        closed_before = pair.n2.log_count("realtime stream(s)")
+        writer.start()
+        _cut_listen_connection(pair.cluster.url, stream.client_id[:8])
+        # the stream gets some changes (those before the cut), then n2 closes it once it listens
+        # again: what was written meanwhile is missing, and the client is told by the close
+        got: list[str] = []
+        deadline = time.monotonic() + 30
+        while (event := stream.next(20)) is not None:
+            got.append(event.data["record"]["id"])
+            assert time.monotonic() < deadline, "the stream stayed open"
+        assert got == written[: len(got)]
+        assert pair.n2.log_count("realtime stream(s)") == closed_before + 1
+    finally:
+        stop.set()
+        if writer.is_alive():
+            writer.join()
+        stream.close()
+    # a new stream on n2 gets the changes again
+    again = SseClient(pair.n2.base)
+    try:
+        assert again.subscribe("cut/*").status_code == 204
+        made = requests.post(f"{pair.n1.base}/api/collections/cut/records", json={"t": "after"}, timeout=10).json()
+        assert again.next(10).data["record"]["id"] == made["id"]
+    finally:
+        again.close()
+
+
+def test_the_js_sdk_connects_again_to_a_node_whose_listen_connection_was_cut(pair: Pair) -> None:
+    node = _require_node()
+    _collection(pair, "cutsdk")
+    proc = subprocess.Popen(
+        [node, "sdk_reconnect.mjs", pair.n2.base, pair.n1.base, EMAIL, PASSWORD, "cutsdk"], cwd=Path(__file__).parent,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        ready = proc.stdout.readline()
+        assert ready.startswith("ready "), ready + proc.stdout.read()
+        closed_before = pair.n2.log_count("realtime stream(s)")
+        _cut_listen_connection(pair.cluster.url, ready.split()[1][:8])
+        assert pair.n2.wait_log("realtime stream(s)", closed_before + 1)
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        output = proc.stdout.read()
+        assert proc.wait(60) == 0 and output.rstrip().endswith("1 passed, 0 failed"), output
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
