@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import io
 import shutil
+import socket
 import sqlite3
+import subprocess
+import sys
 import time
 import zipfile
 from collections.abc import Iterator
@@ -19,6 +22,7 @@ from typing import Any
 
 import orjson
 import pytest
+import requests
 
 from pybase.app import PyBase
 from pybase.config import Config
@@ -26,6 +30,7 @@ from pybase.core.errors import BadRequestError
 from tests import testapp
 from tests.pg import postgres_only
 from tests.s3_server import make_bucket, moto_endpoint, s3_settings  # noqa: F401 - the fixture
+from tests.test_hardening import EMAIL, ENV, _wait_banner
 from tests.testapp import (
     COMMENT1_ID,
     PASSWORD,
@@ -367,3 +372,59 @@ def test_scheduled_backups_dump_postgres(pg: testapp.TestServer) -> None:
     assert len(autos) == 1
     with zipfile.ZipFile(Path(pg.app.data_dir) / "backups" / autos[0]) as zf:
         assert PG_MANIFEST in zf.namelist()
+
+
+def test_a_served_app_restores_and_restarts(tmp_path: Path, databases: Any) -> None:
+    """``pybase serve --db ... --workers 2``: the restore replaces the tables, then both workers
+    stop and start again on the restored data (as on SQLite)."""
+    url = databases.server.new_database()
+    data = tmp_path / "pb_data"
+    subprocess.run(
+        [sys.executable, "-m", "pybase", "superuser", "upsert", EMAIL, PASSWORD, "--dir", str(data), "--db", url],
+        env=ENV, check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    args = ["serve", "--http", f"127.0.0.1:{port}", "--dir", str(data), "--db", url, "--workers", "2"]
+    with open(tmp_path / "server.log", "w") as err, open(tmp_path / "stdout.log", "w+") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "pybase", *args], cwd=tmp_path, env=ENV, stdout=out, stderr=err, text=True)
+        try:
+            base = _wait_banner(tmp_path / "stdout.log", proc)
+            auth = requests.post(f"{base}/api/collections/_superusers/auth-with-password",
+                                 json={"identity": EMAIL, "password": PASSWORD}, timeout=30)  # fmt: skip
+            su = {"Authorization": auth.json()["token"]}
+            body = {"name": "notes", "type": "base", "listRule": "", "createRule": "", "fields": [{"name": "t", "type": "text"}]}
+            assert requests.post(f"{base}/api/collections", json=body, headers=su, timeout=30).status_code == 200
+            for text in ("kept one", "kept two"):
+                requests.post(f"{base}/api/collections/notes/records", json={"t": text}, timeout=30).raise_for_status()
+            assert requests.post(f"{base}/api/backups", json={"name": "before.zip"}, headers=su, timeout=60).status_code == 204
+            requests.post(f"{base}/api/collections/notes/records", json={"t": "after the backup"}, timeout=30).raise_for_status()
+            assert requests.post(f"{base}/api/backups/before.zip/restore", headers=su, timeout=30).status_code == 204
+            deadline = time.monotonic() + 90
+            texts: list[str] = []
+            while time.monotonic() < deadline:
+                try:
+                    resp = requests.get(f"{base}/api/collections/notes/records?sort=t", headers={"Connection": "close"}, timeout=5)
+                    texts = [r["t"] for r in resp.json()["items"]]
+                    if texts == ["kept one", "kept two"]:
+                        break
+                except (requests.RequestException, ValueError, KeyError):
+                    pass
+                time.sleep(0.2)
+            assert texts == ["kept one", "kept two"], (tmp_path / "server.log").read_text()[-3000:]
+            assert proc.poll() is None
+            assert (tmp_path / "server.log").read_text().count("replacing the Postgres tables") == 1
+            # every worker serves the restored data, and writes go on
+            statuses = {requests.get(f"{base}/api/collections/notes/records", headers={"Connection": "close"}, timeout=30).json()["totalItems"]
+                        for _ in range(10)}  # fmt: skip
+            assert statuses == {2}
+            assert requests.post(f"{base}/api/collections/notes/records", json={"t": "new"}, timeout=30).status_code == 200
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+            databases.drop(url)
