@@ -192,3 +192,31 @@ def test_the_js_sdk_connects_again_to_a_node_whose_listen_connection_was_cut(pai
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_hooks_in_a_folder_both_nodes_load_are_reloaded_by_each(pair: Pair) -> None:
+    # NOTE: nothing of pb_hooks travels through Postgres: each node watches the folder it loads
+    # (here one folder for both, as on one machine; on several machines, the same files deployed
+    # to each) and reloads on its own within about 0.1 s of a change.
+    def version(node: Served) -> Any:
+        resp = requests.get(f"{node.base}/api/later", timeout=10)
+        return resp.json().get("v") if resp.status_code == 200 else None
+
+    def everywhere(expected: int) -> bool:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if all(version(node) == expected for node in (pair.n1, pair.n2)):
+                return True
+            time.sleep(0.1)
+        return False
+
+    hook = pair.hooks / "later.pb.js"
+    hook.write_text('routerAdd("GET", "/api/later", (e) => e.json(200, { v: 1 }));\n')
+    assert everywhere(1)
+    hook.write_text('routerAdd("GET", "/api/later", (e) => e.json(200, { v: 2 }));\n')
+    assert everywhere(2)
+    hook.unlink()
+    deadline = time.monotonic() + 20
+    while any(requests.get(f"{node.base}/api/later", timeout=10).status_code != 404 for node in (pair.n1, pair.n2)):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
