@@ -428,3 +428,46 @@ def test_a_served_app_restores_and_restarts(tmp_path: Path, databases: Any) -> N
                 proc.kill()
                 proc.wait(10)
             databases.drop(url)
+
+
+def test_a_pocketbase_backup_moves_into_postgres(pg: testapp.TestServer) -> None:
+    """A backup made by the real PocketBase 0.40 (its data.db) restored into pybase on Postgres:
+    collections, records, files and passwords carry over."""
+    from tests.conformance.harness import pocketbase_or_skip
+    from tests.data.filter_cases import run_pocketbase
+
+    binary = pocketbase_or_skip()
+    with run_pocketbase(binary) as base:
+        auth = requests.post(f"{base}/api/collections/_superusers/auth-with-password",
+                             json={"identity": EMAIL, "password": PASSWORD}, timeout=30)  # fmt: skip
+        su = {"Authorization": auth.json()["token"]}
+        users = requests.get(f"{base}/api/collections/users", headers=su, timeout=30).json()
+        body = {"name": "notes", "type": "base", "listRule": "", "viewRule": "",
+                "fields": [{"name": "t", "type": "text"}, {"name": "n", "type": "number"}, {"name": "ok", "type": "bool"},
+                           {"name": "data", "type": "json"}, {"name": "doc", "type": "file", "maxSelect": 1},
+                           {"name": "owner", "type": "relation", "collectionId": users["id"], "maxSelect": 1}],
+                "indexes": ["CREATE UNIQUE INDEX idx_notes_t ON notes (t)"]}  # fmt: skip
+        assert requests.post(f"{base}/api/collections", json=body, headers=su, timeout=30).status_code == 200
+        user = {"email": "pbuser@example.com", "password": PASSWORD, "passwordConfirm": PASSWORD, "name": "From PocketBase"}
+        owner = requests.post(f"{base}/api/collections/users/records", json=user, headers=su, timeout=30).json()
+        made = requests.post(
+            f"{base}/api/collections/notes/records", headers=su, timeout=30,
+            data={"t": "from pocketbase", "n": "2.5", "ok": "true", "data": '{"a": [1, "two"]}', "owner": owner["id"]},
+            files={"doc": ("doc.png", PNG, "image/png")},
+        ).json()  # fmt: skip
+        assert requests.post(f"{base}/api/backups", json={"name": "pb.zip"}, headers=su, timeout=60).status_code == 204
+        token = requests.post(f"{base}/api/files/token", headers=su, timeout=30).json()["token"]
+        archive = requests.get(f"{base}/api/backups/pb.zip?token={token}", timeout=60).content
+        expected = requests.get(f"{base}/api/collections/notes/records", headers=su, timeout=30).json()["items"]
+    mine = _su(pg)
+    up = pg.request("POST", "/api/backups/upload", headers=mine, files={"file": ("pb.zip", archive, "application/zip")})
+    assert up.status_code == 204, up.text
+    assert pg.request("POST", "/api/backups/pb.zip/restore", headers=mine).status_code == 204
+    _wait_restored(pg)
+    su = {"Authorization": pg.request("POST", "/api/collections/_superusers/auth-with-password",
+                                       json={"identity": EMAIL, "password": PASSWORD}).json()["token"]}  # fmt: skip
+    got = pg.request("GET", "/api/collections/notes/records", headers=su).json()["items"]
+    assert got == expected
+    assert pg.request("GET", f"/api/files/notes/{made['id']}/{made['doc']}").content == PNG
+    assert _sign_in(pg, "pbuser@example.com") == 200
+    assert pg.request("GET", "/api/collections/posts", headers=su).status_code == 404  # the fixture's data is gone
