@@ -925,8 +925,15 @@ class PostgresDialect(SqliteDialect):
                 raise ProgrammingError(select_sql, None, error)
             # NOTE: SQLite reads FROM (name alias) as a table: so does FROM name alias.
             return f"SELECT * FROM {select_sql}"
+        from sqlglot import exp
+
         try:
-            translated = sqlglot.transpile(select_sql, read="sqlite", write="postgres", identify=True)[0]
+            tree = sqlglot.parse_one(select_sql, read="sqlite")
+            # NOTE: SQLite lets a subquery in FROM go unnamed, Postgres 15 does not.
+            for number, sub in enumerate(tree.find_all(exp.Subquery)):
+                if not sub.alias and isinstance(sub.parent, (exp.From, exp.Join)):
+                    sub.set("alias", exp.TableAlias(this=exp.to_identifier(f"_pb_sub{number}")))
+            translated = tree.sql(dialect="postgres", identify=True)
         except sqlglot.errors.SqlglotError:
             translated = select_sql  # NOTE: Postgres then names the problem itself
         return f"SELECT * FROM ({translated}) AS _pb_view"

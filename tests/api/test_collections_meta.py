@@ -5,15 +5,15 @@ Answers checked against PocketBase 0.40.6 (tests/conformance/test_sql_meta.py co
 
 from __future__ import annotations
 
-import sqlite3
 import time
-from pathlib import Path
 
 import jwt
 import pytest
 
 from tests.scenarios import Scenario, run
 from tests.testapp import USER1_ID
+
+pytestmark = pytest.mark.both_backends
 
 SU = {"Authorization": "SUPERUSER"}
 USER = {"Authorization": "USER1"}
@@ -55,8 +55,7 @@ def sample_size(expected: int):
 
 
 def no_temp_views(server, resp):
-    with sqlite3.connect(Path(server.app.data_dir) / "data.db") as conn:
-        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'")]
+    names = server.table_names()
     assert not [n for n in names if n.startswith(("temp_view_", "_temp_"))], names
 
 
