@@ -130,6 +130,26 @@ def build_fixture(data_dir: Path, database_url: str = "") -> None:
     app.db.close()
 
 
+def data_rows(data_dir: Path, database_url: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Rows of the data database of ``data_dir`` (or of ``database_url`` on Postgres), on a
+    connection of its own. ``sql`` is SQLite's (`name` quoting, ``?`` parameters); on Postgres the
+    quotes and placeholders are respelt, values come back as Postgres gives them."""
+    if not database_url:
+        with sqlite3.connect(data_dir / "data.db") as conn:
+            return conn.execute(sql, params).fetchall()
+    import psycopg
+    from psycopg.adapt import Loader
+
+    class CompactJson(Loader):
+        # NOTE: JSONB as the compact text pybase writes (SQLite keeps that text as is).
+        def load(self, data: Any) -> str:
+            return orjson.dumps(orjson.loads(bytes(data))).decode()
+
+    with psycopg.connect(database_url.replace("postgres://", "postgresql://", 1)) as conn:
+        conn.adapters.register_loader("jsonb", CompactJson)
+        return [tuple(r) for r in conn.execute(sql.replace("`", '"').replace("?", "%s"), params).fetchall()]
+
+
 @dataclass
 class TestServer:
     """A running pybase on loopback with counters on every hook."""
@@ -158,23 +178,8 @@ class TestServer:
 
     def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         """Rows straight from the data database on a connection of its own (what a restart
-        would see). ``sql`` is SQLite's (`name` quoting, ``?`` parameters); on Postgres the
-        quotes and placeholders are respelt, values come back as Postgres gives them."""
-        url = self.app.database_url
-        if not url:
-            with sqlite3.connect(Path(self.app.data_dir) / "data.db") as conn:
-                return conn.execute(sql, params).fetchall()
-        import psycopg
-        from psycopg.adapt import Loader
-
-        class CompactJson(Loader):
-            # NOTE: JSONB as the compact text pybase writes (SQLite keeps that text as is).
-            def load(self, data: Any) -> str:
-                return orjson.dumps(orjson.loads(bytes(data))).decode()
-
-        with psycopg.connect(url.replace("postgres://", "postgresql://", 1)) as conn:
-            conn.adapters.register_loader("jsonb", CompactJson)
-            return [tuple(r) for r in conn.execute(sql.replace("`", '"').replace("?", "%s"), params).fetchall()]
+        would see); see :func:`data_rows`."""
+        return data_rows(Path(self.app.data_dir), self.app.database_url, sql, *params)
 
     def table_names(self) -> set[str]:
         """The tables and views of the data database (either backend)."""

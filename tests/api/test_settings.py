@@ -10,9 +10,10 @@ from __future__ import annotations
 import base64
 import json
 import shutil
-import sqlite3
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import jwt
 import pytest
@@ -26,7 +27,9 @@ from pybase.tools.encrypt import decrypt, encrypt
 from tests import testapp
 from tests.data.filter_cases import pocketbase_binary
 from tests.scenarios import Scenario, run
-from tests.testapp import SUPERUSER_EMAIL
+from tests.testapp import SUPERUSER_EMAIL, data_rows
+
+pytestmark = pytest.mark.both_backends
 
 SU = {"Authorization": "SUPERUSER"}
 USER = {"Authorization": "USER1"}
@@ -37,13 +40,12 @@ KEY = "0123456789abcdef0123456789abcdef"
 KEY_ENV = "PYBASE_TEST_SETTINGS_KEY"
 
 
-def stored_value(data_dir: Path) -> bytes | str:
-    with sqlite3.connect(data_dir / "data.db") as conn:
-        return conn.execute("SELECT value FROM _params WHERE id = 'settings'").fetchone()[0]
+def stored_value(data_dir: Path, database_url: str = "") -> bytes | str:
+    return data_rows(data_dir, database_url, "SELECT value FROM _params WHERE id = 'settings'")[0][0]
 
 
 def stored(server: testapp.TestServer) -> dict:
-    return json.loads(stored_value(Path(server.app.data_dir)))
+    return json.loads(stored_value(Path(server.app.data_dir), server.app.database_url))
 
 
 def check_stored(**expected):
@@ -188,8 +190,8 @@ def test_renaming_a_collection_renames_its_rate_limit_rules(server):
 # ---- persistence and encryption ---------------------------------------------------------------
 
 
-def _serve(data_dir: Path, encryption_env: str = "") -> testapp.TestServer:
-    pybase = PyBase(Config(data_dir=str(data_dir), http="127.0.0.1:0", encryption_env=encryption_env))
+def _serve(data_dir: Path, encryption_env: str = "", database_url: str = "") -> testapp.TestServer:
+    pybase = PyBase(Config(data_dir=str(data_dir), http="127.0.0.1:0", encryption_env=encryption_env, database_url=database_url))
     pybase.bootstrap()
     server = pybase.serve_in_thread()
     return testapp.TestServer(pybase, f"http://127.0.0.1:{server.port}")
@@ -201,21 +203,25 @@ def _superuser_token(server: testapp.TestServer) -> str:
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path, fixture_data: Path) -> Path:
+def stored_app(tmp_path: Path, fixture_data: Path, backend: str, databases: Any) -> Iterator[tuple[Path, str]]:
+    """A copy of the fixture data dir and, on Postgres, of its database (not served)."""
+    template, url = (databases.copy_of_fixture() if backend == "postgres" else (fixture_data, ""))
     target = tmp_path / "pb_data"
-    shutil.copytree(fixture_data, target)
-    return target
+    shutil.copytree(template, target)
+    yield target, url
+    databases.drop(url)
 
 
-def test_settings_survive_a_restart(data_dir: Path):
-    server = _serve(data_dir)
+def test_settings_survive_a_restart(stored_app: tuple[Path, str]):
+    data_dir, url = stored_app
+    server = _serve(data_dir, database_url=url)
     try:
         su = {"Authorization": _superuser_token(server)}
         body = {"meta": {"appName": "Persisted"}, "smtp": {"password": "pw"}, "batch": {"enabled": True}}
         assert server.request("PATCH", "/api/settings", json=body, headers=su).status_code == 200
     finally:
         server.stop()
-    server = _serve(data_dir)
+    server = _serve(data_dir, database_url=url)
     try:
         su = {"Authorization": _superuser_token(server)}
         data = server.request("GET", "/api/settings", headers=su).json()
@@ -225,23 +231,24 @@ def test_settings_survive_a_restart(data_dir: Path):
         server.stop()
 
 
-def test_encrypted_settings(data_dir: Path, monkeypatch: pytest.MonkeyPatch):
+def test_encrypted_settings(stored_app: tuple[Path, str], monkeypatch: pytest.MonkeyPatch):
+    data_dir, url = stored_app
     monkeypatch.setenv(KEY_ENV, KEY)
-    server = _serve(data_dir, KEY_ENV)
+    server = _serve(data_dir, KEY_ENV, url)
     try:
         su = {"Authorization": _superuser_token(server)}
         body = {"meta": {"appName": "Encrypted"}, "smtp": {"password": "top-secret"}}
         assert server.request("PATCH", "/api/settings", json=body, headers=su).status_code == 200
     finally:
         server.stop()
-    raw = stored_value(data_dir)
+    raw = stored_value(data_dir, url)
     raw_text = raw.decode() if isinstance(raw, bytes) else raw
     with pytest.raises(json.JSONDecodeError):
         json.loads(raw_text)
     assert b"top-secret" not in base64.b64decode(raw_text)
     assert json.loads(decrypt(raw_text, KEY))["smtp"]["password"] == "top-secret", "PocketBase's format: base64(nonce|sealed)"
     # the same key reads it back through the API after a restart
-    server = _serve(data_dir, KEY_ENV)
+    server = _serve(data_dir, KEY_ENV, url)
     try:
         su = {"Authorization": _superuser_token(server)}
         assert server.request("GET", "/api/settings", headers=su).json()["meta"]["appName"] == "Encrypted"
@@ -250,24 +257,25 @@ def test_encrypted_settings(data_dir: Path, monkeypatch: pytest.MonkeyPatch):
         server.stop()
     # without the key the stored settings cannot be read: the app refuses to start
     monkeypatch.delenv(KEY_ENV)
-    pybase = PyBase(Config(data_dir=str(data_dir), http="127.0.0.1:0", encryption_env=KEY_ENV))
+    pybase = PyBase(Config(data_dir=str(data_dir), http="127.0.0.1:0", encryption_env=KEY_ENV, database_url=url))
     with pytest.raises(Exception, match="missing encryption key"):
         pybase.bootstrap()
     pybase.core.db.close()
 
 
-def test_plain_settings_are_encrypted_on_the_next_save(data_dir: Path, monkeypatch: pytest.MonkeyPatch):
-    server = _serve(data_dir)
+def test_plain_settings_are_encrypted_on_the_next_save(stored_app: tuple[Path, str], monkeypatch: pytest.MonkeyPatch):
+    data_dir, url = stored_app
+    server = _serve(data_dir, database_url=url)
     server.stop()
-    assert json.loads(stored_value(data_dir))["meta"]["appName"] == "Acme"
+    assert json.loads(stored_value(data_dir, url))["meta"]["appName"] == "Acme"
     monkeypatch.setenv(KEY_ENV, KEY)
-    server = _serve(data_dir, KEY_ENV)
+    server = _serve(data_dir, KEY_ENV, url)
     try:
         su = {"Authorization": _superuser_token(server)}
         assert server.request("PATCH", "/api/settings", json={"meta": {"appName": "Now encrypted"}}, headers=su).status_code == 200
     finally:
         server.stop()
-    raw = stored_value(data_dir)
+    raw = stored_value(data_dir, url)
     assert json.loads(decrypt(raw.decode() if isinstance(raw, bytes) else raw, KEY))["meta"]["appName"] == "Now encrypted"
 
 
