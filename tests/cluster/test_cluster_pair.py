@@ -107,6 +107,16 @@ def test_a_hook_message_reaches_the_clients_of_every_node(pair: Pair) -> None:
         # an id no node holds: PocketBase's error
         resp = requests.post(f"{pair.n1.base}/broker/one/{streams[1].client_id[:8]}{'x' * 32}", timeout=30)
         assert resp.status_code == 400, resp.text
+        # unregistered through the other node: its stream ends where it is held
+        assert requests.delete(f"{pair.n1.base}/broker/one/{streams[1].client_id}", timeout=30).status_code == 204
+        assert streams[1].next(10) is None
+
+        def listed() -> Any:
+            return requests.post(f"{pair.n2.base}/broker/send/news", timeout=30).json()
+
+        deadline = time.monotonic() + 10  # NOTE: n2 unregisters it as the stream's end is handled
+        while (found := listed()) != {"ids": [streams[0].client_id], "total": 1}:
+            assert time.monotonic() < deadline, found
     finally:
         for stream in streams:
             stream.close()
@@ -220,3 +230,22 @@ def test_hooks_in_a_folder_both_nodes_load_are_reloaded_by_each(pair: Pair) -> N
     while any(requests.get(f"{node.base}/api/later", timeout=10).status_code != 404 for node in (pair.n1, pair.n2)):
         assert time.monotonic() < deadline
         time.sleep(0.1)
+
+
+def test_the_oauth2_redirect_reaches_the_stream_another_node_holds(pair: Pair) -> None:
+    # NOTE: the SDK's popup flow: its stream subscribes to @oauth2 on one node, the provider
+    # redirects the browser to whichever node the balancer picks
+    stream = SseClient(pair.n2.base)
+    try:
+        assert stream.subscribe("@oauth2").status_code == 204
+        url = f"{pair.n1.base}/api/oauth2-redirect?state={stream.client_id}&code=abc"
+        resp = requests.get(url, allow_redirects=False, timeout=30)
+        assert resp.status_code == 307 and resp.headers["Location"] == "../_/#/auth/oauth2-redirect-success", resp.text
+        event = stream.next(10)
+        assert (event.name, event.data) == ("@oauth2", {"state": stream.client_id, "code": "abc"})
+        # the client was unsubscribed from @oauth2 on n2: a second redirect fails
+        again = requests.get(url, allow_redirects=False, timeout=30)
+        assert again.headers["Location"] == "../_/#/auth/oauth2-redirect-failure"
+        stream.expect_none(0.3)
+    finally:
+        stream.close()

@@ -42,6 +42,11 @@ routerAdd("POST", "/broker/one/{id}", (e) => {
   client.send(new SubscriptionMessage({ name: "direct", data: JSON.stringify({ to: client.id() }) }));
   return e.json(200, { topics: Object.keys(client.subscriptions()), ip: client.get("pbRealtimeClientIP") });
 });
+
+routerAdd("DELETE", "/broker/one/{id}", (e) => {
+  $app.subscriptionsBroker().unregister(e.request.pathValue("id"));
+  return e.noContent(204);
+});
 """
 
 
@@ -192,6 +197,11 @@ def test_a_hook_message_reaches_the_clients_of_every_worker(two: Served) -> None
                 assert resp.json() == {"topics": ["news"], "ip": "127.0.0.1"}
                 event = client.next(10)
                 assert (event.name, event.data) == ("direct", {"to": client.client_id})
+        # unregistered from either worker: the stream ends where it is held
+        for client in clients[:2]:
+            resp = requests.delete(f"{two.base}/broker/one/{client.client_id}", headers={"Connection": "close"}, timeout=30)
+            assert resp.status_code == 204, resp.text
+            assert client.next(10) is None
     finally:
         for client in clients:
             client.close()

@@ -51,10 +51,13 @@ class SubscriptionsBroker:
             self.on_clients_changed(1)
 
     def unregister(self, client_id: str) -> Client | None:
-        """Remove and discard a client; returns it (None when unknown)."""
+        """Remove and discard a client; returns it (None when unknown or held by another process)."""
         with self._lock:
             client = self._clients.pop(client_id, None)
             if client is None:
+                if self.remote is not None and self.remote.owner(client_id) is not None:
+                    # NOTE: another process holds it: there, it is discarded, and unregistered as its stream ends
+                    self.remote.post(client_id, {"op": "discard"})
                 return None
             for base in self._bases.pop(client_id, ()):
                 members = self._by_base.get(base)
