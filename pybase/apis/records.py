@@ -157,14 +157,16 @@ class RecordsResource:
         page, per_page = parse_paging(req.get_param("page"), req.get_param("perPage"))
         skip_total = parse_bool_param(req.get_param("skipTotal"))
         try:
-            query = record_access.list_query(self.app, col, info, rule, req.get_param("filter"), req.get_param("sort"))
+            result = record_access.list_records(
+                self.app, col, info, rule, req.get_param("filter"), req.get_param("sort"),
+                page=page, per_page=per_page, skip_total=skip_total,
+            )
         except BadRequestError as ex:
             raise bad_request() from ex
         event = RecordsListRequestEvent(self.app)
         event.request, event.response, event.collection, event.auth = req, resp, col, info.auth
         # NOTE: as PocketBase, the page is fetched before the hooks: they see (and may change)
         # e.records and e.result; the default behaviour enriches and writes them.
-        result = self.app.records.list_page(col, query=query, page=page, per_page=per_page, skip_total=skip_total)
         event.records = result.records
         event.result = {
             "page": result.page,

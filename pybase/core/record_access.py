@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
     from pybase.core.app import App
     from pybase.core.collections import Collection
+    from pybase.core.record_query import ListPlan, Page
     from pybase.core.records import Record
     from pybase.store.db import Database
 
@@ -189,6 +190,50 @@ def list_query(
             query.where.append(condition)
     resolver.allow_hidden = info.is_superuser
     return _add_filter_and_sort(collection, resolver, query, filter_text, sort_text)
+
+
+def list_records(
+    app: App,
+    collection: Collection,
+    info: RequestInfo,
+    rule: str | None,
+    filter_text: str | None,
+    sort_text: str | None,
+    *,
+    page: int,
+    per_page: int,
+    skip_total: bool,
+) -> Page:
+    """A page of a list request: :func:`list_query` run by ``app.records.list_page``.
+
+    PERF: a list whose SQL depends on nothing but its texts (no ``@`` identifier or macro in
+    the rule it gets, its filter or its sort, and no other collection joined) is compiled once
+    per collection version and caller kind; later requests only bind the page.
+    """
+    applied_rule = rule if rule and not info.is_superuser else None
+    key = None
+    if not any("@" in text for text in (applied_rule, filter_text, sort_text) if text):
+        key = (applied_rule, filter_text or "", sort_text or "", info.is_superuser)
+        plans = _list_plans.get(collection)
+        plan = plans.get(key) if plans is not None else None
+        if plan is not None:
+            # NOTE: no "@" in the texts: nothing for check_filter_fields to refuse.
+            return app.records.run_list_plan(collection, plan, page, per_page, skip_total)
+    query = list_query(app, collection, info, rule, filter_text, sort_text)
+    if key is not None and not query.is_empty and not query.distinct:
+        plan = app.records.list_plan(collection, query)
+        if plan is not None:
+            plans = _list_plans.setdefault(collection, {})
+            if len(plans) >= MAX_LIST_PLANS:
+                plans.clear()
+            plans[key] = plan
+            return app.records.run_list_plan(collection, plan, page, per_page, skip_total)
+    return app.records.list_page(collection, query=query, page=page, per_page=per_page, skip_total=skip_total)
+
+
+#: compiled list queries per collection version (see list_records)
+_list_plans: weakref.WeakKeyDictionary[Collection, dict[tuple[Any, ...], ListPlan]] = weakref.WeakKeyDictionary()
+MAX_LIST_PLANS = 256
 
 
 def filter_query(

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DatabaseError
 
 from pybase.core.errors import BadRequestError, NotFoundError
 from pybase.core.records import Record
+from pybase.store.db import DB_ERRORS
 from pybase.store.dialect import in_json_list, insertion_order
 
 if TYPE_CHECKING:
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from pybase.core.collections import Collection
     from pybase.core.record_access import RecordQuery
     from pybase.store.db import Database
+    from pybase.store.db_base import Prepared
 
 DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 1000
@@ -123,35 +125,46 @@ class RecordStore:
         ``where``/``order_by`` may be plain clauses or ``RecordQuery`` objects (from
         ``record_access``), whose joins are applied with DISTINCT; ``query`` is one more.
         """
-        table = collection.table
         combined, clauses, terms = _combine(query, where, order_by)
         if combined is not None and combined.is_empty:
             combined = None
         if combined is None and not clauses and not terms and not collection.is_view:
             return self._plain_page(collection, page, per_page, skip_total)
-
-        def filtered(stmt: Any) -> Any:
-            if combined is not None:
-                stmt = combined.apply(stmt, table)
-            return stmt.where(*clauses) if clauses else stmt
-
-        rows_query = filtered(select(table))
-        if terms:
-            rows_query = rows_query.order_by(*terms)
-        elif not collection.is_view:
-            rows_query = rows_query.order_by(insertion_order(table))
-        rows_query = rows_query.limit(per_page).offset(page_offset(page, per_page))
+        rows_query, count_query = _list_statements(
+            collection, combined, clauses, terms, per_page, page_offset(page, per_page)
+        )
         try:
             with self.db.read() as conn:
                 rows = conn.execute(rows_query).all()
                 total = -1
                 if not skip_total:
-                    total = int(
-                        conn.execute(filtered(_count_select(collection, combined))).scalar_one()
-                    )
+                    total = int(conn.execute(count_query).scalar_one())
         except DatabaseError as ex:
             # NOTE: PocketBase answers 400 for any failure while running a list query.
             raise BadRequestError() from ex
+        records = [Record.from_row(collection, row, self) for row in rows]
+        total_pages = -1 if skip_total else (total + per_page - 1) // per_page
+        return Page(page, per_page, total, total_pages, records)
+
+    def list_plan(self, collection: Collection, query: RecordQuery) -> ListPlan | None:
+        """The list ``query`` compiled once, its page bound at each run (:meth:`run_list_plan`);
+        None when it cannot be (a list of values expanded at run time)."""
+        combined = None if query.is_empty else query
+        rows_query, count_query = _list_statements(
+            collection, combined, [], list(query.order_by), bindparam("limit"), bindparam("offset")
+        )
+        plan = ListPlan(_prepare(self.db, rows_query), _prepare(self.db, count_query))
+        if plan.rows is None or plan.count is None:
+            return None
+        return plan
+
+    def run_list_plan(self, collection: Collection, plan: ListPlan, page: int, per_page: int, skip_total: bool) -> Page:
+        """A page of a compiled list (as :meth:`list_page` answers it)."""
+        try:
+            rows = self.db.fetch(plan.rows, {"limit": per_page, "offset": page_offset(page, per_page)})
+            total = -1 if skip_total else int(self.db.fetch(plan.count)[0][0])
+        except DB_ERRORS as ex:
+            raise BadRequestError() from ex  # NOTE: as list_page
         records = [Record.from_row(collection, row, self) for row in rows]
         total_pages = -1 if skip_total else (total + per_page - 1) // per_page
         return Page(page, per_page, total, total_pages, records)
@@ -224,6 +237,48 @@ def _combine(
     if combined is not None:
         terms = list(combined.order_by) + terms
     return combined, clauses, terms
+
+
+class ListPlan:
+    """The page and count statements of one list query, compiled once (see RecordStore.list_plan)."""
+
+    __slots__ = ("rows", "count")
+
+    def __init__(self, rows: Prepared | None, count: Prepared | None) -> None:
+        self.rows = rows
+        self.count = count
+
+
+def _prepare(db: Database, stmt: Any) -> Prepared | None:
+    """``db.prepare`` with the types' bind processors applied to the compiled values; None when
+    the SQL is only complete at run time (expanding IN lists)."""
+    prepared = db.prepare(stmt)
+    if "POSTCOMPILE" in prepared.sql:
+        return None
+    processors = stmt.compile(dialect=db.read_engine.dialect)._bind_processors
+    for name, process in processors.items():
+        if name in prepared.defaults and prepared.defaults[name] is not None:
+            prepared.defaults[name] = process(prepared.defaults[name])
+    return prepared
+
+
+def _list_statements(
+    collection: Collection, combined: RecordQuery | None, clauses: list[Any], terms: list[Any], limit: Any, offset: Any
+) -> tuple[Any, Any]:
+    """The page and count SELECTs of a list: filtered, sorted (else in insertion order)."""
+    table = collection.table
+
+    def filtered(stmt: Any) -> Any:
+        if combined is not None:
+            stmt = combined.apply(stmt, table)
+        return stmt.where(*clauses) if clauses else stmt
+
+    rows_query = filtered(select(table))
+    if terms:
+        rows_query = rows_query.order_by(*terms)
+    elif not collection.is_view:
+        rows_query = rows_query.order_by(insertion_order(table))
+    return rows_query.limit(limit).offset(offset), filtered(_count_select(collection, combined))
 
 
 def _count_select(collection: Collection, query: RecordQuery | None) -> Any:
