@@ -444,6 +444,18 @@ def _confirm(message: str) -> bool:
     return sys.stdin.readline().strip().lower() in ("y", "yes")
 
 
+def _announce_to_nodes(app: PyBase) -> None:
+    """Nodes serving this Postgres database reload collections and settings; the command ends
+    once they said so (a SQLite app has none)."""
+    if not app.config.database_url:
+        return
+    from pybase.workers.cluster import announce_change
+
+    confirmed, live = announce_change(app.core.db)
+    if live:
+        print(f"{confirmed} of {live} running node(s) confirmed they reload collections and settings.")
+
+
 def _migrate(app: PyBase, action: str, rest: list[str]) -> int:
     migrations = app.migrations()
     try:
@@ -453,6 +465,8 @@ def _migrate(app: PyBase, action: str, rest: list[str]) -> int:
             except MigrationError as ex:
                 for file in ex.done:
                     print(f"Applied {file}")
+                if ex.done:
+                    _announce_to_nodes(app)  # NOTE: the ones applied before the failure count too
                 raise CliError(str(ex)) from ex
             for file in applied:
                 print(f"Applied {file}")
@@ -476,13 +490,8 @@ def _migrate(app: PyBase, action: str, rest: list[str]) -> int:
             print("The _migrations table was synced with the available migrations.")
         else:
             raise CliError(f'unsupported command: "{action}"')
-        if action in ("up", "down") and app.config.database_url:
-            from pybase.workers.cluster import announce_change
-
-            # NOTE: nodes serving this database reload; the command ends once they said so
-            confirmed, live = announce_change(app.core.db)
-            if live:
-                print(f"{confirmed} of {live} running node(s) confirmed they reload collections and settings.")
+        if action in ("up", "down"):
+            _announce_to_nodes(app)
     except ValueError as ex:
         raise CliError(str(ex)) from ex
     finally:

@@ -249,3 +249,19 @@ def test_the_oauth2_redirect_reaches_the_stream_another_node_holds(pair: Pair) -
         stream.expect_none(0.3)
     finally:
         stream.close()
+
+
+def test_migrations_applied_before_a_failing_one_are_announced_too(pair: Pair) -> None:
+    migrations = pair.cluster.root / "pb_migrations_partial"
+    migrations.mkdir()
+    (migrations / "1700000100_partial.js").write_text(MIGRATION.replace('"migrated"', '"partial"'))
+    (migrations / "1700000200_broken.js").write_text('migrate((app) => { throw new Error("broken on purpose"); });\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "pybase", "migrate", "up", "--dir", str(pair.cluster.root / "cli" / "pb_data"),
+         "--db", pair.cluster.url, "--migrationsDir", str(migrations)],
+        env=ENV, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode != 0 and "broken on purpose" in done.stderr, done.stderr
+    assert "Applied 1700000100_partial.js" in done.stdout and "2 of 2 running node(s) confirmed" in done.stdout, done.stdout
+    for node in (pair.n1, pair.n2):
+        assert requests.get(f"{node.base}/api/collections/partial/records", timeout=10).status_code == 200
