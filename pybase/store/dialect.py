@@ -370,6 +370,10 @@ def _val(compiler: Any, element: Any, **kw: Any) -> _Val:
             sqls = [_num_sql(arg) if kind == "num" else arg.sql for arg in args]
             return _Val(f"COALESCE({', '.join(sqls)})", kind)
         return _Val(f"COALESCE({', '.join(_jsonb(arg) for arg in args)})", "dyn")
+    if isinstance(element, Function) and element.name.lower() == "json_extract":
+        # NOTE: the generic query builders' json_extract: a JSON value, known per row only.
+        doc, path = (_as_text(compiler, arg, **kw) for arg in element.clauses)
+        return _Val(f"pb_json_value({doc}, {path})", "dyn")
     sql = str(compiler.process(element, **kw))
     sql_type = getattr(element, "type", None)
     is_column = isinstance(element, ColumnClause) and not isinstance(element, BindParameter)
@@ -1069,19 +1073,25 @@ LANGUAGE sql IMMUTABLE AS $$
     FROM regexp_matches(substr(path, 2), '\[(-?[0-9]+)\]|\.?([^.\[\]]+)', 'g') WITH ORDINALITY AS t(m, n)
 $$;
 
+-- JSON text without the blanks jsonb prints after , and : (SQLite's json() has none).
+CREATE OR REPLACE FUNCTION pb_minified(v jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT regexp_replace(v::text, '("(?:[^"\\]|\\.)*")|(,) |(:) ', '\1\2\3', 'g')
+$$;
+
 -- A JSON value as SQLite's json_extract gives it, as a jsonb number or string: true/false as
 -- 1/0, null as NULL, an array or object as its JSON text.
 CREATE OR REPLACE FUNCTION pb_value(v jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE jsonb_typeof(v) WHEN 'number' THEN v WHEN 'string' THEN v
         WHEN 'boolean' THEN CASE WHEN v = 'true'::jsonb THEN '1'::jsonb ELSE '0'::jsonb END
-        WHEN 'null' THEN NULL ELSE to_jsonb(v::text) END
+        WHEN 'null' THEN NULL ELSE to_jsonb(pb_minified(v)) END
 $$;
 
 -- A JSON column's value as SQLite stores it: a number as one (NUMERIC affinity), else its text.
 CREATE OR REPLACE FUNCTION pb_stored_json(v jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN jsonb_typeof(v) = 'number' THEN v ELSE to_jsonb(v::text) END
+    SELECT CASE WHEN jsonb_typeof(v) = 'number' THEN v ELSE to_jsonb(pb_minified(v)) END
 $$;
 
 CREATE OR REPLACE FUNCTION pb_json_value(doc jsonb, path text) RETURNS jsonb
