@@ -2,7 +2,8 @@
 
 Whatever ``filter``, ``sort``, ``fields`` and ``expand`` hold, the answer is never a 500, a
 refused filter is a 400/403 with PocketBase's error shape, and a list never returns a row its
-listRule hides from the caller (``notes`` lets a user see only the notes it owns).
+listRule hides from the caller (``notes`` lets a user see only the notes it owns). On SQLite
+and on Postgres.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from tests.data.filter_cases import (
     build_dataset,
     build_notes,
 )
+
+pytestmark = pytest.mark.both_backends
 
 POSTS = "/api/collections/posts/records"
 OWNER_RULE = "owner = @request.auth.id"
@@ -104,9 +107,10 @@ callers = st.sampled_from(["su", "anon", "u1", "u2"])
 
 
 @pytest.fixture(scope="module")
-def dataset(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
+def dataset(tmp_path_factory: pytest.TempPathFactory, backend: str, databases: Any) -> Iterator[Client]:
     """The filter data set plus ``notes`` guarded by OWNER_RULE for list and view."""
-    server = testapp.start_server(tmp_path_factory.mktemp("fuzz"), None)
+    url = databases.new(backend)
+    server = testapp.start_server(tmp_path_factory.mktemp("fuzz"), None, url)
     try:
         add_superuser(server)
         client = build_dataset(server.base_url)
@@ -115,6 +119,7 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
         yield client
     finally:
         server.stop()
+        databases.drop(url)
 
 
 def list_records(client: Client, url: str, who: str, **params: str) -> Any:
