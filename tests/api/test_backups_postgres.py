@@ -14,6 +14,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import psycopg
 import pytest
 import requests
 
@@ -471,3 +473,37 @@ def test_a_pocketbase_backup_moves_into_postgres(pg: testapp.TestServer) -> None
     assert pg.request("GET", f"/api/files/notes/{made['id']}/{made['doc']}").content == PNG
     assert _sign_in(pg, "pbuser@example.com") == 200
     assert pg.request("GET", "/api/collections/posts", headers=su).status_code == 404  # the fixture's data is gone
+
+
+def test_a_restore_meeting_a_deadlock_tries_again(pg: testapp.TestServer, caplog: pytest.LogCaptureFixture) -> None:
+    """Another node's transaction holds a table the restore waits for, then waits for one the
+    restore holds: Postgres ends one side (the restore, which waited first); it tries again."""
+    pg.app.backups.create("dl.zip")
+    other = psycopg.connect(pg.app.database_url.replace("postgres://", "postgresql://", 1))
+    try:
+        other.execute("UPDATE posts SET views = views WHERE id = %s", (POST1_ID,))  # holds posts
+        failures: list[BaseException] = []
+
+        def restore() -> None:
+            try:
+                pg.app.backups.restore("dl.zip")
+            except BaseException as ex:  # noqa: BLE001 - reported below
+                failures.append(ex)
+
+        with caplog.at_level("WARNING", logger="pybase.backups"):
+            thread = threading.Thread(target=restore)
+            thread.start()
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:  # the restore waits for posts, holding _params
+                waiting = pg.rows("SELECT count(*) FROM pg_locks WHERE NOT granted")[0][0]
+                if waiting:
+                    break
+                time.sleep(0.05)
+            other.execute("UPDATE _params SET updated = updated")  # waits for the restore: a deadlock
+            other.commit()
+            thread.join(60)
+        assert not thread.is_alive() and not failures, failures
+        assert "a deadlock with another node's transaction; trying again (1)" in caplog.text
+    finally:
+        other.close()
+    assert pg.request("GET", f"/api/collections/posts/records/{POST1_ID}").json()["title"] == "First post"

@@ -67,6 +67,9 @@ FORMAT = 1
 #: bytes read from a dumped table's file and written to COPY at a time
 CHUNK = 1 << 20
 LOGS = "_logs"
+#: tries of a restore that meets a deadlock with another node's transaction
+ATTEMPTS = 3
+DEADLOCK = "40P01"
 SYSTEM_TABLES: dict[str, Table] = {"_params": params_table, "_migrations": migrations_table, "_collections": collections_table}
 
 
@@ -187,16 +190,37 @@ def restore_dump(app: App, root: str) -> None:
     manifest = read_manifest(root)
     entries = {entry["name"]: entry for entry in manifest["tables"]}
     db = app.db
-    try:
-        with db.write() as conn:
-            _replace(app, conn, root, entries)
-    except DBAPIError as ex:
-        raise DumpError(f"Failed to restore the backup (nothing was changed): {reason(ex)}") from ex
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            with db.write() as conn:
+                _replace(app, conn, root, entries)
+            return
+        except (DBAPIError, DumpError) as ex:
+            if _deadlocked(ex) and attempt < ATTEMPTS:
+                log.warning("restore: a deadlock with another node's transaction; trying again (%d)", attempt)
+                continue
+            if isinstance(ex, DumpError):
+                raise
+            raise DumpError(f"Failed to restore the backup (nothing was changed): {reason(ex)}") from ex
+
+
+def _deadlocked(ex: BaseException) -> bool:
+    """Whether Postgres ended the transaction as one side of a deadlock (another node wrote)."""
+    seen: BaseException | None = ex
+    while seen is not None:
+        if getattr(getattr(seen, "orig", seen), "sqlstate", None) == DEADLOCK:
+            return True
+        seen = seen.__cause__
+    return False
 
 
 def _replace(app: App, conn: Connection, root: str, entries: dict[str, dict[str, Any]]) -> None:
     existing = POSTGRES.table_names(conn)
     views, tables = target_pybase_tables(conn, existing)
+    if views or tables:
+        # NOTE: every lock at once, before any change: a deadlock with a write of another
+        # node is less likely than taking each table's as it is dropped (and is retried).
+        conn.exec_driver_sql("LOCK TABLE " + ", ".join(_quote(n) for n in [*tables, *views]) + " IN ACCESS EXCLUSIVE MODE")
     drop_pybase_tables(conn, views, tables)
     create_system_tables(conn)
     logs = postgres_logs_table()
