@@ -1,7 +1,8 @@
 // The JS surface pb_hooks see. Evaluated once in every context (the loader and each executor),
-// after errors.js. Everything crosses to Python through one callable, __py(op, argsJson), that
-// answers JSON text: {"v": value} or {"e": {m, s, t, r}}. Python objects (records, collections,
-// events) cross as {"$h": handle, "$t": type} and become the proxies below. See README.md.
+// after errors.js. Everything crosses to Python through one callable, __py(op, kinds, ...args)
+// (see call below), that answers JSON text, {"v": value} or {"e": {m, s, t, r}}, or a letter and
+// a simple value. Python objects (records, collections, events) cross as {"$h": handle, "$t":
+// type} and become the proxies below. See README.md.
 (function (g) {
   "use strict";
 
@@ -146,8 +147,44 @@
     return out;
   }
 
+  // PERF: JSON.stringify costs QuickJS more than most calls (microseconds even for two
+  // strings): strings, booleans, null/undefined and int32 numbers cross as they are, pybase
+  // objects as their handle, anything else as JSON text of its own, each with a kind letter
+  // (v, h or j) in the call's second argument (binds.dispatch reads them back).
   function call(op, ...args) {
-    const text = py(op, JSON.stringify(args.map(encode)));
+    let kinds = "";
+    const direct = [op, ""];
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      const type = typeof a;
+      if (type === "string" || type === "boolean" || a === null || a === undefined ||
+          (type === "number" && (a | 0) === a && (a !== 0 || 1 / a > 0))) {
+        kinds += "v";
+        direct.push(a === undefined ? null : a);
+      } else if (type === "object" && a.__h !== undefined) {
+        kinds += "h";
+        direct.push(a.__h);
+      } else {
+        kinds += "j";
+        const text = JSON.stringify(encode(a));
+        direct.push(text === undefined ? "null" : text);
+      }
+    }
+    direct[1] = kinds;
+    return answerOf(py.apply(undefined, direct));
+  }
+
+  // A call's answer: a letter and a value for the simple ones (binds._answer), else JSON.
+  function answerOf(text) {
+    switch (text.charCodeAt(0)) {
+      case 110: return null; // n
+      case 116: return true; // t
+      case 102: return false; // f
+      case 115: return text.slice(1); // s
+      case 114: return proxyOf({ $h: Number(text.slice(1)), $t: "r" }); // r
+      case 82: return text.slice(1).split(",").map((h) => proxyOf({ $h: Number(h), $t: "r" })); // R
+      default: break;
+    }
     // PERF: the reviver runs for every value; most answers carry no object to revive.
     const out = text.indexOf('"$') < 0 ? JSON.parse(text) : JSON.parse(text, revive);
     if (out.e !== undefined) {
@@ -393,7 +430,10 @@
     next() { call("ev.next", this); },
     // Serialised by pybase (records and collections by handle, without a round trip each), keys
     // sorted and undefined properties written as null, as PocketBase's Go encoder does.
-    json(status, data) { call("res.json", this, status, encodeJson(data)); },
+    json(status, data) {
+      const one = data !== null && typeof data === "object" && data.__h !== undefined; // a record...: its handle
+      call("res.json", this, status, one ? data : encodeJson(data));
+    },
     string(status, text) { call("res.write", this, "string", status, String(text)); },
     html(status, html) { call("res.write", this, "html", status, String(html)); },
     noContent(status) { call("res.write", this, "none", status || 204, ""); },
@@ -440,33 +480,51 @@
     internalServerError(message, data) { return new g.InternalServerError(message, data); },
   };
 
-  // The snapshot (method, headers, query...) costs a bridge call: it is fetched on first use;
-  // route path values come with the invocation.
-  function makeRequest(ev, params) {
-    let info = null;
-    const snap = () => info || (info = call("req.snapshot", ev));
+  // e.request. The snapshot (method, headers, query...) costs a bridge call: it is fetched on
+  // first use; route path values come with the invocation. PERF: one object per request, its
+  // methods on the prototype (keys are symbols: JSON and Object.keys don't see them).
+  const EV = Symbol("event");
+  const PARAMS = Symbol("params");
+  const SNAP = Symbol("snapshot");
+  const BODY = Symbol("body");
+  const HEADER = Symbol("header");
+  const IS_REQUEST = Symbol("isRequest");
+
+  class HookRequest {
+    constructor(ev, params) {
+      this[EV] = ev;
+      this[PARAMS] = params;
+      this[SNAP] = null;
+    }
+    get method() { return snapshotOf(this).method; }
+    get host() { return snapshotOf(this).host; }
+    get remoteAddr() { return snapshotOf(this).remoteAddr; }
+    get url() {
+      const i = snapshotOf(this);
+      return {
+        path: i.path,
+        rawQuery: i.rawQuery,
+        query() { return { get: (k) => (i.query[k] === undefined ? "" : i.query[k]), has: (k) => k in i.query }; },
+        string() { return i.path + (i.rawQuery ? "?" + i.rawQuery : ""); },
+      };
+    }
     // e.request.body: a reader; toString(e.request.body) reads the body as sent.
-    const body = { __reader: () => call("req.rawBody", ev) };
-    return {
-      body: body,
-      get method() { return snap().method; },
-      get host() { return snap().host; },
-      get remoteAddr() { return snap().remoteAddr; },
-      get url() {
-        const i = snap();
-        return {
-          path: i.path,
-          rawQuery: i.rawQuery,
-          query() { return { get: (k) => (i.query[k] === undefined ? "" : i.query[k]), has: (k) => k in i.query }; },
-          string() { return i.path + (i.rawQuery ? "?" + i.rawQuery : ""); },
-        };
-      },
-      header: { get: (name) => snap().headers[String(name).toLowerCase()] || "" },
-      pathValue(name) {
-        const v = (params || snap().params)[name];
-        return v === undefined ? "" : v;
-      },
-    };
+    get body() {
+      const ev = this[EV];
+      return this[BODY] || (this[BODY] = { __reader: () => call("req.rawBody", ev) });
+    }
+    get header() {
+      const req = this;
+      return this[HEADER] || (this[HEADER] = { get: (name) => snapshotOf(req).headers[String(name).toLowerCase()] || "" });
+    }
+    pathValue(name) {
+      const v = (this[PARAMS] || snapshotOf(this).params)[name];
+      return v === undefined ? "" : v;
+    }
+  }
+
+  function snapshotOf(req) {
+    return req[SNAP] || (req[SNAP] = call("req.snapshot", req[EV]));
   }
 
   function makeResponse(ev) {
@@ -479,28 +537,33 @@
     return { header: () => header };
   }
 
+  // The event is a proxy: known methods here, any other property read from (or written to) the
+  // Python event. PERF: one handler object for every event (the target holds what differs).
+  const EVENT_TRAPS = {
+    get(t, prop, proxy) {
+      if (typeof prop !== "string" || prop === "toJSON" || prop === "then") {
+        return undefined;
+      }
+      if (prop === "__h") return t.__h;
+      // onRecordEnrich's requestInfo is data (PocketBase's field); request events' a method.
+      if (prop === "requestInfo" && !t[IS_REQUEST]) return call("ev.get", proxy, prop);
+      if (Object.prototype.hasOwnProperty.call(EVENT_METHODS, prop)) return EVENT_METHODS[prop];
+      if (prop === "app") return g.$app;
+      if (prop === "request") return t.request || (t.request = new HookRequest(proxy, t[PARAMS]));
+      if (prop === "response") return t.response || (t.response = makeResponse(proxy));
+      return call("ev.get", proxy, prop);
+    },
+    set(t, prop, value, proxy) {
+      call("ev.set", proxy, String(prop), value);
+      return true;
+    },
+  };
+
   function makeEvent(h, params, isRequest) {
     const target = { __h: h };
-    const proxy = new Proxy(target, {
-      get(t, prop) {
-        if (typeof prop !== "string" || prop === "toJSON" || prop === "then") {
-          return undefined;
-        }
-        if (prop === "__h") return t.__h;
-        // onRecordEnrich's requestInfo is data (PocketBase's field); request events' a method.
-        if (prop === "requestInfo" && !isRequest) return call("ev.get", proxy, prop);
-        if (Object.prototype.hasOwnProperty.call(EVENT_METHODS, prop)) return EVENT_METHODS[prop];
-        if (prop === "app") return g.$app;
-        if (prop === "request") return t.request || (t.request = makeRequest(proxy, params));
-        if (prop === "response") return t.response || (t.response = makeResponse(proxy));
-        return call("ev.get", proxy, prop);
-      },
-      set(t, prop, value) {
-        call("ev.set", proxy, String(prop), value);
-        return true;
-      },
-    });
-    return proxy;
+    target[PARAMS] = params;
+    target[IS_REQUEST] = isRequest;
+    return new Proxy(target, EVENT_TRAPS);
   }
 
   // ---- globals ----------------------------------------------------------------------------

@@ -61,8 +61,8 @@ class Executor:
         self._invoke = self.ctx.get("__invoke")
         self._reset = self.ctx.get("__reset")
 
-    def _dispatch(self, op: str, args_json: str) -> str:
-        return binds.dispatch(self, op, args_json)
+    def _dispatch(self, op: str, kinds: str, *args: Any) -> str:
+        return binds.dispatch(self, op, kinds, *args)
 
     def eval_guarded(self, source: str, where: str) -> Any:
         """Evaluate top-level code (the loader) under the guard; JS errors propagate."""

@@ -1,12 +1,13 @@
-"""The Python side of the JS surface: one dispatcher, ``__py(op, argsJson)``, and its operations.
+"""The Python side of the JS surface: one dispatcher, ``__py(op, kinds, ...args)``, and its operations.
 
 One module per JS global or class (``app`` for ``$app``, ``record`` for ``Record``, ``dbx`` for
 ``$dbx`` and ``$app.db()``, ``event`` for the ``e`` of every handler...), each with an ``OPS``
 table of the bridge operations it implements. Which module implements which name is declared
 once, in ``jsvm/surface.py`` (``impl``); :data:`OPS` is assembled from the modules named there.
 
-Every operation takes decoded JSON arguments (``{"$h": n}`` becomes the Python object behind
-handle ``n``) and returns a JSON-able value; records and collections go back to JS as handles.
+Every operation takes decoded arguments (JSON, where ``{"$h": n}`` becomes the Python object
+behind handle ``n``; strings, booleans, nulls and handles also cross as they are) and returns a
+JSON-able value; records and collections go back to JS as handles.
 Nothing raises across the boundary: an exception is kept by the call's :class:`Scope` and
 described to JS, which throws it as a ``PyError`` (see ``errors.py``).
 """
@@ -72,14 +73,17 @@ class Scope:
 
 # ---- encoding --------------------------------------------------------------------------------
 
+_CONTAINERS = (list, dict)
+
 
 def _decode(scope: Scope, value: Any) -> Any:
-    if isinstance(value, list):
-        return [_decode(scope, v) for v in value]
-    if isinstance(value, dict):
+    # PERF: scalars are left as they are without a call each.
+    if type(value) is list:
+        return [_decode(scope, v) if type(v) in _CONTAINERS else v for v in value]
+    if type(value) is dict:
         if "$h" in value and len(value) == 1:
             return scope.get(value["$h"])
-        return {k: _decode(scope, v) for k, v in value.items()}
+        return {k: _decode(scope, v) if type(v) in _CONTAINERS else v for k, v in value.items()}
     return value
 
 
@@ -121,16 +125,49 @@ def _encoder(scope: Scope) -> Callable[[Any], Any]:
     return default
 
 
-def dispatch(executor: Executor, op: str, args_json: str) -> str:
-    """Run one bridge operation for JS; always answers JSON text, never raises."""
+def _args(scope: Scope, kinds: str, args: tuple[Any, ...]) -> list[Any]:
+    """The arguments of a call as they crossed, with a kind letter each: ``v`` a string, boolean,
+    null or int32 number, ``h`` the handle of a pybase object, ``j`` JSON text of anything else
+    (where ``{"$h": n}`` is the object behind handle ``n``)."""
+    out = []
+    for kind, arg in zip(kinds, args, strict=True):
+        if kind == "v":
+            out.append(arg)
+        elif kind == "h":
+            out.append(scope.get(arg))
+        else:
+            value = orjson.loads(arg)
+            out.append(_decode(scope, value) if '"$h"' in arg else value)
+    return out
+
+
+def _answer(scope: Scope, value: Any) -> str:
+    """A call's value for JS: JSON text ``{"v": ...}``, or for the common simple values a letter
+    and the value (prelude's ``call``): ``n`` null, ``t``/``f`` booleans, ``s`` + a string,
+    ``r`` + the handle of a record, ``R`` + the handles of a non-empty list of records."""
+    if value is None:
+        return "n"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if type(value) is str:
+        return "s" + value
+    if isinstance(value, Record):
+        return "r" + str(scope.put(value))
+    if type(value) is list and value and all(isinstance(v, Record) for v in value):
+        return "R" + ",".join([str(scope.put(v)) for v in value])
+    return orjson.dumps({"v": value}, default=_encoder(scope), option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def dispatch(executor: Executor, op: str, kinds: str, *args: Any) -> str:
+    """Run one bridge operation for JS; always answers text (see :func:`_answer`), never raises."""
     scope = executor.scope
     try:
         func = OPS.get(op)
         if func is None:
             raise BadRequestError(f"unknown bridge operation {op!r}")
-        args = _decode(scope, orjson.loads(args_json))
-        value = func(executor, *args)
-        return orjson.dumps({"v": value}, default=_encoder(scope), option=orjson.OPT_NON_STR_KEYS).decode()
+        return _answer(scope, func(executor, *_args(scope, kinds, args)))
     except Exception as ex:  # noqa: BLE001 - every error must reach JS as a value (quickjs.md)
         described = errors.describe(ex)
         described["r"] = scope.keep(ex)
