@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from pybase.config import DEFAULT_HTTP, Config
 from pybase.core.settings import SettingsLoadError
-from pybase.store.db_postgres import redacted
+from pybase.store.database_url import redacted
 from pybase.store.migrations import MigrationError
 from pybase.workers import worker_context
 from pybase.workers.context import MAX_WORKERS, SUPERVISE_ENV, ClusterError

@@ -7,7 +7,7 @@ import os
 import shutil
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pybase.core import auth_refs, collection_save, installer, record_save
 from pybase.core.app_hooks import HOOKS
@@ -26,12 +26,15 @@ from pybase.core.record_query import RecordStore
 from pybase.core.records import Record
 from pybase.core.settings import Settings, SettingsStore
 from pybase.core.system_collections import system_collections
+from pybase.store.database_url import is_postgres_url
 from pybase.store.db import Database
-from pybase.store.db_postgres import PostgresDatabase, is_postgres_url
 from pybase.store.schema import create_system_tables
 from pybase.store.statement_limit import DEFAULT_SECONDS as DEFAULT_QUERY_TIMEOUT
 from pybase.tools.cron import Cron
 from pybase.tools.hook import Hook
+
+if TYPE_CHECKING:
+    from pybase.store.db_postgres import PostgresDatabase
 
 log = logging.getLogger("pybase")
 
@@ -41,6 +44,9 @@ def open_database(data_dir: str, url: str, query_timeout: float = 0.0) -> Databa
     if not url:
         return Database(os.path.join(data_dir, "data.db"))
     if is_postgres_url(url):
+        # NOTE: psycopg is imported only for Postgres
+        from pybase.store.db_postgres import PostgresDatabase
+
         return PostgresDatabase(url, statement_seconds=query_timeout)
     raise ValueError(f"unsupported database URL (expected postgres://...): {url.split(':', 1)[0]}://...")
 
@@ -151,7 +157,7 @@ class App:
         shutil.rmtree(os.path.join(self.data_dir, TEMP_DIR), ignore_errors=True)
 
         def finalize(_: BootstrapEvent) -> None:
-            if isinstance(self.db, PostgresDatabase):
+            if self.db.dialect.name == "postgresql":
                 self.db.install_helpers()
             with self.db.write() as conn:
                 create_system_tables(conn)

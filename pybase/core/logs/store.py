@@ -41,7 +41,6 @@ from sqlalchemy import (
 
 from pybase.core.errors import BadRequestError
 from pybase.store.db import Database, Prepared
-from pybase.store.db_postgres import PostgresDatabase
 from pybase.store.dialect import POSTGRES, hour_of, insertion_order
 from pybase.tools.filter import (
     FilterError,
@@ -121,6 +120,9 @@ class LogStore:
         """Create the table (if needed) and start the writer thread."""
         if self._db is None:
             if self.database_url:
+                # NOTE: psycopg is imported only for Postgres
+                from pybase.store.db_postgres import PostgresDatabase
+
                 self._db = PostgresDatabase(self.database_url, read_pool_size=4)
                 with self._db.write() as conn:
                     postgres_logs_table().create(conn, checkfirst=True)
