@@ -66,6 +66,25 @@ def test_a_unique_violation_leaves_the_write_transaction_usable(database: Any) -
     assert _bodies(database) == [("a", "one"), ("c", "three")]
 
 
+def test_a_failing_first_statement_leaves_the_write_transaction_usable(database: Any) -> None:
+    ins = _insert(database)
+    with database.write():
+        database.run(ins, {"id": "a", "body": "one"})
+    seen: list[str] = []
+    with database.write():
+        database.on_commit(lambda: seen.append("commit"), on_rollback=lambda: seen.append("rollback"))
+        assert _bodies(database) == [("a", "one")]
+        with pytest.raises(IntegrityError) as caught:
+            database.run(ins, {"id": "b", "body": "one"})
+        assert database.unique_violation_columns(caught.value) == ["body"]
+        database.run(ins, {"id": "c", "body": "three"})
+        with pytest.raises(IntegrityError):
+            database.run(ins, {"id": "d", "body": "three"})
+        database.run(ins, {"id": "e", "body": "five"})
+    assert seen == ["commit"]
+    assert _bodies(database) == [("a", "one"), ("c", "three"), ("e", "five")]
+
+
 def test_a_failed_write_rolls_back_and_runs_only_the_rollback_callbacks(database: Any) -> None:
     seen: list[str] = []
     with pytest.raises(RuntimeError), database.write():
