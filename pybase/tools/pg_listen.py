@@ -3,13 +3,15 @@
 Postgres delivers the notifications of committed transactions in commit order to every
 session listening on their channel; :class:`Listener` keeps one such session per process and
 calls ``on_notify(channel, payload)`` for each, on its own thread, in that order. A lost
-connection is opened again (``on_reconnect`` is told: what was sent meanwhile is lost).
+connection is opened again; ``on_reconnect(seconds)`` is told for how long it may have missed
+notifications (what was sent meanwhile never comes), before the ones sent since are handed over.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -40,7 +42,7 @@ class Listener:
         url: str,
         channels: list[str],
         on_notify: Callable[[str, str], Any],
-        on_reconnect: Callable[[], Any] | None = None,
+        on_reconnect: Callable[[float], Any] | None = None,
         name: str = "pybase-listen",
     ) -> None:
         self.url = url
@@ -50,6 +52,8 @@ class Listener:
         #: the thread's name, and the connection's application_name (pg_stat_activity shows it)
         self.name = name
         self._stop = threading.Event()
+        #: when the connection last answered (a poll ended, or a notification came)
+        self._last_ok = time.monotonic()
         self._conn: Any = self._open()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
@@ -66,16 +70,20 @@ class Listener:
             try:
                 if conn is None:
                     conn = self._conn = self._open()
-                    log.warning("cluster: LISTEN connection open again; notifications sent meanwhile were lost")
+                    missed = time.monotonic() - self._last_ok
+                    log.warning("cluster: LISTEN connection open again; notifications of the last %.1f s were lost", missed)
                     if self.on_reconnect is not None:
-                        self.on_reconnect()
+                        self.on_reconnect(missed)
+                    self._last_ok = time.monotonic()
                 for notify in conn.notifies(timeout=POLL_SECONDS):
+                    self._last_ok = time.monotonic()
                     try:
                         self.on_notify(notify.channel, notify.payload)
                     except Exception:  # noqa: BLE001 - one bad notification must not stop the others
                         log.exception("cluster: failed to handle a notification on %s", notify.channel)
                     if self._stop.is_set():
                         break
+                self._last_ok = time.monotonic()
             except Exception as ex:  # noqa: BLE001 - the connection broke: open it again
                 if self._stop.is_set():
                     return

@@ -68,6 +68,9 @@ LEADER_RETRY_SECONDS = 1.0
 CALL_SECONDS = 5.0
 #: how long a collection or settings change waits for the other nodes to say they saw it
 ACK_SECONDS = 2.0
+#: a node cut off catches up on the changes of its cut and this much before (a change commits
+#: a little after it is kept by its sender, and the cut is seen a little after it happened)
+CATCH_UP_MARGIN_SECONDS = 5.0
 
 _LIVE_NODES = (
     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
@@ -134,6 +137,36 @@ def announce_change(db: Any, timeout: float = ACK_SECONDS) -> tuple[int, int]:
     return confirmed, expected
 
 
+def ask_every_node(db: Any, sender: str, body: Any, timeout: float = ACK_SECONDS) -> list[Any] | None:
+    """Ask every live node but the one ``sender`` starts with, on a connection of its own (the
+    asking node's listener may be busy); their answers, or None when some did not answer in time."""
+    with connect(db.url, f"pybase-ask-{sender}") as conn:
+        conn.execute(f'LISTEN "{NODE_CHANNEL}{sender}"')  # NOTE: before the question: no answer is missed
+        row = conn.execute(_LIVE_NODES, (NODES_KEY,)).fetchone()
+        expected = (int(row[0]) if row else 0) - 1
+        if expected <= 0:
+            return []
+        question = orjson.dumps({"t": "call", "id": 1, "from": sender, "b": body}).decode()
+        with db.read_engine.connect() as send:  # NOTE: autocommit: sent at once
+            notify(send, ALL_CHANNEL, question)
+        answers: list[Any] = []
+        deadline = time.monotonic() + timeout
+        while len(answers) < expected:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                log.warning("cluster: %d of %d nodes did not answer in time", expected - len(answers), expected)
+                return None
+            for note in conn.notifies(timeout=left, stop_after=1):
+                payload = note.payload
+                if payload.startswith("@"):
+                    with db.read_engine.connect() as read:
+                        payload = received(read, payload) or "{}"
+                frame = orjson.loads(payload)
+                if isinstance(frame, dict) and frame.get("t") == "reply":
+                    answers.append(frame.get("b"))
+        return answers
+
+
 class _NodePeers:
     """The other nodes, through Postgres (a client id starts with its node's id)."""
 
@@ -168,6 +201,9 @@ class ClusterRuntime(SharedStateRuntime):
         self._refresh_lock = threading.Lock()
         self._calls: dict[int, list[Any]] = {}
         self._gathers: dict[int, list[Any]] = {}  # call_all: [event, answers]
+        #: changes arriving while this node catches up after a cut (None when it does not)
+        self._held: list[dict[str, Any]] | None = None
+        self._held_lock = threading.Lock()
         self._call_ids = itertools.count(1)
         self._acks: dict[int, list[Any]] = {}
         #: the nodes (crc of their id) holding realtime clients: changes are sent only while
@@ -365,21 +401,52 @@ class ClusterRuntime(SharedStateRuntime):
         # NOTE: bumped by the listener thread when another node announces a change
         return self._generation
 
-    def _reconnected(self) -> None:
-        """The LISTEN connection is back: what was sent while it was down never came.
+    def _reconnected(self, missed: float) -> None:
+        """The LISTEN connection is back: what was sent in the last ``missed`` seconds may never
+        have come (the listener's thread).
 
-        Collections and settings are read again. The realtime streams held here are closed:
-        the SDK reconnects and subscribes again, and its PB_CONNECT tells the app to read what
-        it may have missed, as after any dropped connection. (Keeping every change in a table
-        to replay after a cut would cost each write ~0.13 ms more, 0.24 -> 0.36 ms for a
-        one-row transaction in scripts/bench/cluster.py, for an event that should be rare.)
+        Collections and settings are read again. Record changes: every node keeps what it sent
+        in the last minute (in memory, see :mod:`pybase.core.realtime.bus_postgres`); a thread
+        asks each for theirs and hands this node's streams those it never received, oldest
+        first, while the changes arriving meanwhile wait (the listener goes on answering the
+        other nodes, which may be catching up too). When a node does not answer or no longer
+        has them all (a longer cut), the realtime streams held at the reconnection are closed
+        instead: the SDK reconnects and subscribes again, and its PB_CONNECT tells the app to
+        read what it may have missed, as after any dropped connection. (Keeping changes in a
+        table instead would cost each write ~0.13 ms more: 0.24 -> 0.36 ms for a one-row
+        transaction in scripts/bench/cluster.py.)
         """
         self._generation += 1
-        clients = list(self.app.subscriptions_broker().local_clients().values())
-        if clients:
-            log.warning("cluster: node %s closes its %d realtime stream(s): changes sent while it was cut off are lost", self.node, len(clients))
-        for client in clients:
-            client.discard()
+        held_then = list(self.app.subscriptions_broker().local_clients().values())
+        with self._held_lock:
+            if self._held is None:
+                self._held = []
+        threading.Thread(
+            target=self._catch_up, args=(missed, held_then), name="pybase-cluster-catch-up", daemon=True,
+        ).start()
+
+    def _catch_up(self, missed: float, clients: list[Any]) -> None:
+        within = missed + CATCH_UP_MARGIN_SECONDS
+        caught_up = None
+        try:
+            mine = self.bus.recent(within)
+            if mine is not None and self.bus.knows_received(within):
+                answers = ask_every_node(self.app.db, f"{self.node}r", {"op": "recent", "within": within})
+                if answers is not None and all(isinstance(answer, list) for answer in answers):
+                    caught_up = self.bus.replay([*mine, *(entry for answer in answers for entry in answer)])
+        except Exception:  # noqa: BLE001 - Postgres away again: the streams are closed
+            log.exception("cluster: node %s failed to catch up", self.node)
+        if caught_up is not None:
+            log.warning("cluster: node %s caught up on %d change(s) it missed while cut off (%.1f s)", self.node, caught_up, missed)
+        else:
+            if clients:
+                log.warning("cluster: node %s closes its %d realtime stream(s): changes sent while it was cut off are lost", self.node, len(clients))
+            for client in clients:
+                client.discard()
+        with self._held_lock:
+            held, self._held = self._held or [], None
+            for frame in held:
+                self.bus.arrived(frame)
 
     # ---- notifications ------------------------------------------------------------------------------
 
@@ -407,6 +474,10 @@ class ClusterRuntime(SharedStateRuntime):
             payload = text
         frame = orjson.loads(payload)
         if channel == CHANGES_CHANNEL:
+            with self._held_lock:
+                if self._held is not None:  # NOTE: catching up: after the older ones
+                    self._held.append(frame)
+                    return
             self.bus.arrived(frame)
         else:
             self._node_frame(frame)
@@ -414,7 +485,7 @@ class ClusterRuntime(SharedStateRuntime):
     def _node_frame(self, frame: dict[str, Any]) -> None:
         """A message to this node (or to every node): a question, an answer, a confirmation."""
         if frame.get("t") == "call":
-            if frame.get("from") == self.node:
+            if str(frame.get("from", "")).startswith(self.node):
                 return  # NOTE: this node's own question to every node
             answer = self._answer(frame.get("b"))
             self._send(NODE_CHANNEL + str(frame.get("from", "")), {"t": "reply", "id": frame.get("id"), "b": answer})
@@ -486,7 +557,10 @@ class ClusterRuntime(SharedStateRuntime):
             self._gathers.pop(call_id, None)
 
     def _answer(self, body: Any) -> Any:
-        """What another node asks or tells about the realtime clients this node holds."""
+        """What another node asks or tells: about the realtime clients this node holds, or the
+        changes it sent lately (for a node that was cut off)."""
+        if isinstance(body, dict) and body.get("op") == "recent":
+            return self.bus.recent(float(body.get("within") or 0))
         return answer_remote_request(self.app, body, self.refresh_if_stale)
 
     # ---- leadership (crons) ---------------------------------------------------------------------

@@ -6,6 +6,12 @@ delivers it only if that transaction commits, and to every listening node (this 
 commit order. Each node hands what arrives to its own streams; a change of another node comes
 as its collection id and row values by field name, and the receiving node checks access
 against it, as :class:`~pybase.core.realtime.bus.ProcessBus` does between workers.
+
+A node whose LISTEN connection broke misses what was sent until it listens again. So each node
+keeps the changes it sent in the last :data:`KEEP_SECONDS` (memory only: nothing more is written
+per change), and remembers which ones it received; after a cut it gathers the others' (and its
+own) recent changes and hands over those it never received (:meth:`PostgresBus.recent`,
+:meth:`PostgresBus.replay`; the cluster runtime asks the nodes).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import itertools
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +36,11 @@ log = logging.getLogger("pybase.realtime")
 
 CHANGES_CHANNEL = "pybase_changes"
 _MINE_LIMIT = 100_000  # changes of this node waiting for their notification (lost ones pruned)
+#: how long a node keeps the changes it sent, and remembers those it received, for a node that
+#: was cut off to catch up
+KEEP_SECONDS = 60.0
+KEEP_LIMIT = 50_000  # changes kept, and (twice as many) changes remembered as received
+KEEP_BYTES = 32 << 20  # payload bytes kept
 
 
 class PostgresBus(InProcessBus):
@@ -44,6 +56,14 @@ class PostgresBus(InProcessBus):
         self._mine_lock = threading.Lock()
         #: whether any node has a realtime client (nobody to tell otherwise)
         self.should_publish: Callable[[], bool] = lambda: True
+        self._kept: deque[tuple[float, float, str]] = deque()  # (monotonic, wall clock, payload) sent
+        self._kept_bytes = 0
+        #: when the newest change dropped before KEEP_SECONDS (for KEEP_LIMIT or KEEP_BYTES) was
+        #: sent, and was received: a catch-up over that time cannot be complete
+        self._kept_dropped = self._heard_dropped = float("-inf")
+        self._heard: set[tuple[str, int]] = set()  # (node, seq) received
+        self._heard_order: deque[tuple[float, tuple[str, int]]] = deque()
+        self._keep_lock = threading.Lock()
 
     def publish_in_transaction(self, change: RecordChange) -> bool:
         """Send ``change`` with the current write transaction; False when none is open."""
@@ -52,9 +72,10 @@ class PostgresBus(InProcessBus):
         if not self.db.in_write():
             return False
         seq = self._remember(change)
+        payload = self._payload(seq, change)
         with self.db.write() as conn:
-            notify(conn, CHANGES_CHANNEL, self._payload(seq, change))
-        self.db.on_commit(_nothing, on_rollback=lambda: self._forget(seq))
+            notify(conn, CHANGES_CHANNEL, payload)
+        self.db.on_commit(lambda: self._keep(payload), on_rollback=lambda: self._forget(seq))
         return True
 
     def publish(self, change: RecordChange) -> None:
@@ -64,12 +85,15 @@ class PostgresBus(InProcessBus):
         if self.publish_in_transaction(change):
             return
         seq = self._remember(change)
+        payload = self._payload(seq, change)
         try:
             with self.db.read_engine.connect() as conn:  # NOTE: autocommit: sent at once
-                notify(conn, CHANGES_CHANNEL, self._payload(seq, change))
+                notify(conn, CHANGES_CHANNEL, payload)
         except Exception:  # noqa: BLE001 - publish never raises
             self._forget(seq)
             log.exception("realtime bus: failed to send a %s of %s", change.action, change.record.id)
+            return
+        self._keep(payload)
 
     def drain(self, timeout: float = 5.0) -> bool:
         """Wait until this node's changes sent so far came back through Postgres and were
@@ -105,10 +129,72 @@ class PostgresBus(InProcessBus):
         frame = {"n": self.node, "s": seq, "a": change.action, "c": record.collection.id, "r": row}
         return orjson.dumps(frame, default=str).decode()
 
-    def arrived(self, frame: dict[str, Any]) -> None:
-        """A change notification (the listener's thread, in commit order)."""
+    # ---- catching up after a cut ------------------------------------------------------------
+
+    def _keep(self, payload: str) -> None:
+        """A change of this node committed: kept for a while for nodes that missed it."""
+        now = time.monotonic()
+        with self._keep_lock:
+            self._kept.append((now, time.time(), payload))
+            self._kept_bytes += len(payload)
+            while self._kept and (
+                now - self._kept[0][0] > KEEP_SECONDS or len(self._kept) > KEEP_LIMIT or self._kept_bytes > KEEP_BYTES
+            ):
+                when, _wall, old = self._kept.popleft()
+                self._kept_bytes -= len(old)
+                if now - when <= KEEP_SECONDS:
+                    self._kept_dropped = max(self._kept_dropped, when)
+
+    def knows_received(self, within: float) -> bool:
+        """Whether this node still knows every change it received in the last ``within`` seconds."""
+        with self._keep_lock:
+            return within <= KEEP_SECONDS and self._heard_dropped < time.monotonic() - within
+
+    def recent(self, within: float) -> list[list[Any]] | None:
+        """This node's changes of the last ``within`` seconds as ``[wall clock, payload]``; None
+        when it no longer has them all."""
+        since = time.monotonic() - within
+        with self._keep_lock:
+            if within > KEEP_SECONDS or self._kept_dropped >= since:
+                return None
+            return [[wall, payload] for when, wall, payload in self._kept if when >= since]
+
+    def _heard_now(self, key: tuple[str, int]) -> bool:
+        """Note a change as received; False when it already was."""
+        now = time.monotonic()
+        with self._keep_lock:
+            if key in self._heard:
+                return False
+            self._heard.add(key)
+            self._heard_order.append((now, key))
+            while self._heard_order and (now - self._heard_order[0][0] > KEEP_SECONDS * 2 or len(self._heard_order) > KEEP_LIMIT * 2):
+                when, old = self._heard_order.popleft()
+                self._heard.discard(old)
+                if now - when <= KEEP_SECONDS:
+                    self._heard_dropped = max(self._heard_dropped, when)
+            return True
+
+    def replay(self, entries: list[list[Any]]) -> int:
+        """Hand over the changes among ``entries`` (``[wall clock, payload]`` of every node)
+        never received here, oldest first; how many."""
+        handed = 0
+        for _wall, payload in sorted(entries, key=lambda entry: float(entry[0])):
+            try:
+                frame = orjson.loads(payload)
+            except orjson.JSONDecodeError:
+                continue
+            if self.arrived(frame):
+                handed += 1
+        return handed
+
+    def arrived(self, frame: dict[str, Any]) -> bool:
+        """A change notification (the listener's thread, in commit order); False when it was
+        received already (a replay after a cut overlaps what came before and after)."""
+        seq = int(frame.get("s") or 0)
+        if seq and not self._heard_now((str(frame.get("n", "")), seq)):
+            return False
         if self._closed or not self._handlers:
-            return
+            return True
         change = None
         if frame.get("n") == self.node:
             with self._mine_lock:
@@ -117,10 +203,7 @@ class PostgresBus(InProcessBus):
             record = self.resolve(str(frame.get("c", "")), dict(frame.get("r") or {}))
             if record is None:
                 log.warning("realtime bus: a change of collection %s not resolved here; dropped", frame.get("c"))
-                return
+                return True
             change = RecordChange(str(frame.get("a", "")), record)
         self._queue.put(change)
-
-
-def _nothing() -> None:
-    return None
+        return True
