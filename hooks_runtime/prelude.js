@@ -149,8 +149,8 @@
 
   // PERF: JSON.stringify costs QuickJS more than most calls (microseconds even for two
   // strings): strings, booleans, null/undefined and int32 numbers cross as they are, pybase
-  // objects as their handle, anything else as JSON text of its own, each with a kind letter
-  // (v, h or j) in the call's second argument (binds.dispatch reads them back).
+  // objects as their handle (lists of them as their handles), anything else as JSON text of its
+  // own, each with a kind letter (v, h, H or j) in the call's second argument (binds._args).
   function call(op, ...args) {
     let kinds = "";
     const direct = [op, ""];
@@ -164,6 +164,9 @@
       } else if (type === "object" && a.__h !== undefined) {
         kinds += "h";
         direct.push(a.__h);
+      } else if (Array.isArray(a) && a.length > 0 && a.every(isHandle)) {
+        kinds += "H"; // a list of records...: their handles
+        direct.push(a.map((item) => item.__h).join(","));
       } else {
         kinds += "j";
         const text = JSON.stringify(encode(a));
@@ -173,6 +176,8 @@
     direct[1] = kinds;
     return answerOf(py.apply(undefined, direct));
   }
+
+  const isHandle = (item) => item !== null && typeof item === "object" && item.__h !== undefined;
 
   // A call's answer: a letter and a value for the simple ones (binds._answer), else JSON.
   function answerOf(text) {
@@ -212,10 +217,12 @@
     } else {
       p = {};
     }
-    Object.defineProperty(p, "__h", { value: v.$h });
+    HANDLE.value = v.$h;
+    Object.defineProperty(p, "__h", HANDLE);
     handles.set(v.$h, p);
     return p;
   }
+  const HANDLE = { value: 0 }; // PERF: one descriptor for every proxy's (non-enumerable) handle
 
   // ---- records and collections ------------------------------------------------------------
 
@@ -431,8 +438,9 @@
     // Serialised by pybase (records and collections by handle, without a round trip each), keys
     // sorted and undefined properties written as null, as PocketBase's Go encoder does.
     json(status, data) {
-      const one = data !== null && typeof data === "object" && data.__h !== undefined; // a record...: its handle
-      call("res.json", this, status, one ? data : encodeJson(data));
+      // a record or a list of records...: by handle
+      const handles = isHandle(data) || (Array.isArray(data) && data.length > 0 && data.every(isHandle));
+      call("res.json", this, status, handles ? data : encodeJson(data));
     },
     string(status, text) { call("res.write", this, "string", status, String(text)); },
     html(status, html) { call("res.write", this, "html", status, String(html)); },

@@ -221,3 +221,37 @@ def test_find_records_by_filter_called_again_reads_the_data_and_schema_of_now(ho
     r = srv.request("PATCH", f"/api/collections/posts/records/{POST1_ID}", json={"subtitle": "sub"}, headers=su)
     assert r.status_code == 200, r.text
     assert srv.request("GET", "/filtered/5").json()["subtitles"] == ["sub", "", ""]
+
+
+ROUND_TRIP_ROUTE = """
+routerAdd("GET", "/round-trip", (e) => {
+    const post = $app.findRecordById("posts", "post1aaaaaaaaaa");
+    const back = (value) => { e.set("k", value); return e.get("k"); };
+    const list = back([post, $app.findRecordById("posts", "post2aaaaaaaaaa")]);
+    const held = back({ post: post, n: 1 });
+    return e.json(200, {
+        text: back("h\\u00e9llo \\u2713 \\ud83d\\ude00"), empty: back(""), int: back(42), big: back(Math.pow(2, 40)),
+        float: back(1.5), negZero: Object.is(back(-0), 0), yes: back(true), no: back(false),
+        nil: back(null), undef: back(undefined), none: back([]), nested: back({ a: [1, "x", null] }),
+        list: list.map((r) => r.get("title")), same: list[0] === post, held: held.post.get("title"), heldN: held.n,
+        records: [post],
+    });
+});
+"""
+
+
+def test_values_cross_to_python_and_back_unchanged(hooks_server: HooksServerFactory):
+    # Strings, booleans, null and int32 numbers cross as they are, records by handle, the rest
+    # as JSON; simple answers come back without JSON: each kind keeps its value and type.
+    srv = hooks_server({"trip.pb.js": ROUND_TRIP_ROUTE})
+    r = srv.request("GET", "/round-trip")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    records = body.pop("records")
+    assert body == {
+        "text": "h\u00e9llo \u2713 \U0001f600", "empty": "", "int": 42, "big": 2**40, "float": 1.5, "negZero": True,
+        "yes": True, "no": False, "nil": None, "undef": None, "none": [], "nested": {"a": [1, "x", None]},
+        "list": ["First post", "Second post"], "same": True, "held": "First post", "heldN": 1,
+    }
+    assert [rec["id"] for rec in records] == [POST1_ID]
+    assert "secret" not in records[0]

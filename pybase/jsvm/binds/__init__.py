@@ -127,7 +127,8 @@ def _encoder(scope: Scope) -> Callable[[Any], Any]:
 
 def _args(scope: Scope, kinds: str, args: tuple[Any, ...]) -> list[Any]:
     """The arguments of a call as they crossed, with a kind letter each: ``v`` a string, boolean,
-    null or int32 number, ``h`` the handle of a pybase object, ``j`` JSON text of anything else
+    null or int32 number, ``h`` the handle of a pybase object, ``H`` the handles of a list of
+    them (comma separated), ``j`` JSON text of anything else
     (where ``{"$h": n}`` is the object behind handle ``n``)."""
     out = []
     for kind, arg in zip(kinds, args, strict=True):
@@ -135,6 +136,8 @@ def _args(scope: Scope, kinds: str, args: tuple[Any, ...]) -> list[Any]:
             out.append(arg)
         elif kind == "h":
             out.append(scope.get(arg))
+        elif kind == "H":
+            out.append([scope.get(int(h)) for h in arg.split(",")])
         else:
             value = orjson.loads(arg)
             out.append(_decode(scope, value) if '"$h"' in arg else value)
