@@ -126,16 +126,17 @@ class RecordsResource:
         if expand:
             expand_records(self.app, records, expand, info)
         enrich = self.app.hooks["onRecordEnrich"]
+        enriching = enrich.length() > 0
         managed: set[str] = set()
-        if records and not info.is_superuser:
+        if records and not info.is_superuser and records[0].collection.is_auth:
             managed = record_access.managed_ids(self.app, records[0].collection, info, [r.id for r in records])
         out = []
         for record in records:
-            if enrich.length():
+            if enriching:
                 event = RecordEnrichEvent(self.app, record)
                 event.request_info = info
                 enrich.trigger(event)
-            out.append(record_to_json(record, info, show_email=record.id in managed))
+            out.append(record_to_json(record, info, show_email=bool(managed) and record.id in managed))
         return out
 
     def _write_one(self, req: falcon.Request, resp: falcon.Response, record: Record, info: RequestInfo, status: int = 200) -> None:

@@ -130,4 +130,8 @@ def apply_fields(data: Any, fields: dict[str, Modifier | None]) -> Any:
 
 def dumps(data: Any) -> bytes:
     """JSON bytes with sorted keys, as PocketBase's Go maps come out."""
-    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    try:
+        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        # PERF: keys that are not strings (from hooks) are rare and slow every dict down
+        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)

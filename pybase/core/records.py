@@ -92,8 +92,6 @@ class Record:
     def from_row(cls, collection: Collection, row: Any, store: RecordStore | None = None) -> Record:
         """A stored record from a ``select(collection.table)`` row (columns in table order)."""
         # PERF: positional access with per-collection converters; this runs for every row.
-        record = cls.__new__(cls)
-        record.collection = collection
         names, plain, converters = collection.derived("row_layout", _row_layout)
         data = dict(zip(names, row, strict=True))
         if None in row:
@@ -102,6 +100,8 @@ class Record:
                     data[name] = ""
         for name, convert in converters:
             data[name] = convert(data[name])
+        record = cls.__new__(cls)
+        record.collection = collection
         record.data = data
         record.is_new = False
         record.original = data.copy()

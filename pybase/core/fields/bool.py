@@ -27,7 +27,8 @@ class BoolField(Field):
         return False
 
     def from_db(self, raw: Any) -> Any:
-        return to_bool(raw)
+        # PERF: stored as 0/1; the other forms (views, imports) through to_bool
+        return raw != 0 if type(raw) is int else to_bool(raw)
 
     def prepare(self, raw: Any, record: Record) -> Any:
         return to_bool(raw)
