@@ -496,7 +496,6 @@
   const SNAP = Symbol("snapshot");
   const BODY = Symbol("body");
   const HEADER = Symbol("header");
-  const IS_REQUEST = Symbol("isRequest");
 
   class HookRequest {
     constructor(ev, params) {
@@ -545,33 +544,43 @@
     return { header: () => header };
   }
 
-  // The event is a proxy: known methods here, any other property read from (or written to) the
-  // Python event. PERF: one handler object for every event (the target holds what differs).
-  const EVENT_TRAPS = {
-    get(t, prop, proxy) {
+  // An event: its methods and e.app/e.request/e.response on a prototype, every other property
+  // read from (or written to) the Python event by the proxy at the end of the prototype chain.
+  // PERF: a method, e.request or the handle costs no proxy trap (a trap is a JS call).
+  const EVENT_FALLBACK = new Proxy(Object.create(null), {
+    get(t, prop, ev) {
       if (typeof prop !== "string" || prop === "toJSON" || prop === "then") {
         return undefined;
       }
-      if (prop === "__h") return t.__h;
-      // onRecordEnrich's requestInfo is data (PocketBase's field); request events' a method.
-      if (prop === "requestInfo" && !t[IS_REQUEST]) return call("ev.get", proxy, prop);
-      if (Object.prototype.hasOwnProperty.call(EVENT_METHODS, prop)) return EVENT_METHODS[prop];
-      if (prop === "app") return g.$app;
-      if (prop === "request") return t.request || (t.request = new HookRequest(proxy, t[PARAMS]));
-      if (prop === "response") return t.response || (t.response = makeResponse(proxy));
-      return call("ev.get", proxy, prop);
+      return call("ev.get", ev, prop);
     },
-    set(t, prop, value, proxy) {
-      call("ev.set", proxy, String(prop), value);
+    set(t, prop, value, ev) {
+      call("ev.set", ev, String(prop), value);
       return true;
     },
-  };
+  });
+  const REQUEST = Symbol("request");
+  const RESPONSE = Symbol("response");
+
+  function eventProto(methods) {
+    const proto = Object.create(EVENT_FALLBACK);
+    for (const name of Object.keys(methods)) Object.defineProperty(proto, name, { value: methods[name], writable: true });
+    Object.defineProperty(proto, "app", { get() { return g.$app; } });
+    Object.defineProperty(proto, "request", {
+      get() { return this[REQUEST] || (this[REQUEST] = new HookRequest(this, this[PARAMS])); },
+    });
+    Object.defineProperty(proto, "response", {
+      get() { return this[RESPONSE] || (this[RESPONSE] = makeResponse(this)); },
+    });
+    return proto;
+  }
+  // onRecordEnrich's requestInfo is data (PocketBase's field); request events' a method.
+  const REQUEST_EVENT = eventProto(EVENT_METHODS);
+  const OTHER_EVENT = eventProto(Object.fromEntries(Object.entries(EVENT_METHODS).filter(([k]) => k !== "requestInfo")));
 
   function makeEvent(h, params, isRequest) {
-    const target = { __h: h };
-    target[PARAMS] = params;
-    target[IS_REQUEST] = isRequest;
-    return new Proxy(target, EVENT_TRAPS);
+    // NOTE: a literal defines its keys (an assignment would reach the proxy's set trap).
+    return { __proto__: isRequest ? REQUEST_EVENT : OTHER_EVENT, __h: h, [PARAMS]: params, [REQUEST]: null, [RESPONSE]: null };
   }
 
   // ---- globals ----------------------------------------------------------------------------
