@@ -11,6 +11,7 @@ pybase source tree (a ``git archive`` of an older commit, say) run as ``python -
 figure is the median of ``--repeat`` runs, in microseconds of CPU per request. The routes are
 those of ``js_route.py`` (``js_find``: ``$app.findRecordById`` answered as JSON; ``js_hello``) plus
 ``js_filter``: ``$app.findRecordsByFilter`` of 20 records answered as a JSON list.
+``--pocketbase PATH`` adds the real PocketBase with the same hooks (its CPU per request too).
 """
 
 from __future__ import annotations
@@ -78,7 +79,11 @@ def wait(url: str, proc: subprocess.Popen[bytes]) -> None:
         time.sleep(0.3)
 
 
-def start(root: Path, work: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
+def start(root: Path, work: Path, port: int, workers: int, pocketbase: str = "") -> subprocess.Popen[bytes]:
+    if pocketbase:
+        cmd = [pocketbase, "serve", "--http", f"127.0.0.1:{port}", "--dir", str(work / "pb_data"),
+               "--hooksDir", str(work / "pb_hooks"), "--migrationsDir", str(work / "pb_migrations"), "--hooksWatch=false"]
+        return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     cmd = [sys.executable, "-m", "pybase", "serve", "--http", f"127.0.0.1:{port}", "--dir", str(work / "pb_data"),
            "--hooksDir", str(work / "pb_hooks"), "--migrationsDir", str(work / "pb_migrations"), "--hooksWatch", "false", "--workers", str(workers)]
     return subprocess.Popen(cmd, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -100,9 +105,12 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=1, help="pybase serve --workers N (CPU of all processes)")
+    parser.add_argument("--pocketbase", metavar="PATH", help="also measure this PocketBase binary (last column)")
     parser.add_argument("--routes", default=",".join(ROUTES), help="comma separated: " + ", ".join(ROUTES))
     args = parser.parse_args()
     roots = [r.resolve() for r in (args.root or [HERE.parents[1]])]
+    if args.pocketbase:
+        roots.append(Path(args.pocketbase).resolve())
     routes = [r for r in args.routes.split(",") if r]
     work = Path(tempfile.mkdtemp(prefix="pybase-jscpu-"))
     procs: dict[int, subprocess.Popen[bytes]] = {}
@@ -115,7 +123,8 @@ def main() -> int:
             (folder / "pb_hooks" / "bench.pb.js").write_text(HOOKS)
             (folder / "pb_migrations" / "1700000000_jsbench.js").write_text(MIGRATION)
             port = free_port()
-            procs[index] = start(root, folder, port, args.workers)
+            pb = str(root) if args.pocketbase and index == len(roots) - 1 else ""
+            procs[index] = start(root, folder, port, args.workers, pb)
             bases[index] = f"http://127.0.0.1:{port}"
             wait(bases[index] + RECORD_PATH, procs[index])
         answers = [{r: _without_created(requests.get(bases[i] + ROUTES[r]).json()) for r in routes} for i in range(len(roots))]
