@@ -14,6 +14,8 @@ from pybase.core import records as records_module
 from tests.scenarios import Scenario, compact, run
 from tests.testapp import PASSWORD, SUPERUSER_EMAIL, USER1_EMAIL, USER1_ID
 
+pytestmark = pytest.mark.both_backends
+
 USERS_URL = "/api/collections/users"
 USERS_PASSWORD_URL = f"{USERS_URL}/auth-with-password"
 USERS_REFRESH_URL = f"{USERS_URL}/auth-refresh"

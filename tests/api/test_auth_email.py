@@ -20,6 +20,8 @@ from tests import testapp
 from tests.mailbox import Mailbox, html_of, mailbox, token_in  # noqa: F401 - fixture
 from tests.testapp import PASSWORD, USER1_EMAIL, USER1_ID
 
+pytestmark = pytest.mark.both_backends
+
 USERS = "/api/collections/users"
 NEW_PASSWORD = "a-new-password-1"
 INVALID_TOKEN = {"token": {"code": "validation_invalid_token", "message": "Invalid or expired token."}}

@@ -18,6 +18,8 @@ from tests import testapp
 from tests.scenarios import Scenario, run
 from tests.testapp import PASSWORD, USER1_EMAIL, USER1_ID, USER2_ID
 
+pytestmark = pytest.mark.both_backends
+
 USERS = "/api/collections/users"
 RECORDS = f"{USERS}/records"
 USER1_URL = f"{RECORDS}/{USER1_ID}"

@@ -13,6 +13,8 @@ from pybase.tools.oauth2.base import s256_challenge
 from tests.scenarios import Scenario, run
 from tests.testapp import USER1_ID
 
+pytestmark = pytest.mark.both_backends
+
 URL = f"/api/collections/users/impersonate/{USER1_ID}"
 LOAD = '"message":"An error occurred while loading the submitted data."'
 EVENTS = {"onRecordAuthRequest": 1, "*": 0}

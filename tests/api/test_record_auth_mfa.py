@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
 
 from tests.api.test_record_auth_otp import AUTH_URL as OTP_URL
 from tests.api.test_record_auth_otp import request_code
 from tests.mailbox import mailbox  # noqa: F401 - fixture
 from tests.testapp import PASSWORD, USER1_EMAIL, USER1_ID, USER2_EMAIL
+
+pytestmark = pytest.mark.both_backends
 
 PASSWORD_URL = "/api/collections/users/auth-with-password"
 

@@ -22,6 +22,8 @@ from tests.realtime.sse import SseClient
 from tests.scenarios import Scenario, run
 from tests.testapp import USER1_EMAIL, USER1_ID
 
+pytestmark = pytest.mark.both_backends
+
 URL = "/api/collections/users/auth-with-oauth2"
 REDIRECT = "http://localhost/cb"
 LOAD = '"message":"An error occurred while loading the submitted data."'
@@ -62,7 +64,7 @@ def sign_in(server, provider: OAuth2Provider, **body):
 
 def links(server) -> list[dict]:
     with server.app.db.read() as conn:
-        return [dict(r._mapping) for r in conn.execute(text("SELECT * FROM _externalAuths"))]
+        return [dict(r._mapping) for r in conn.execute(text("SELECT * FROM \"_externalAuths\""))]
 
 
 def test_first_sign_in_creates_the_user_then_finds_it(server, provider):

@@ -12,6 +12,8 @@ from tests.mailbox import Mailbox, html_of, mailbox  # noqa: F401 - fixture
 from tests.scenarios import Scenario, run
 from tests.testapp import USER1_EMAIL, USER1_ID
 
+pytestmark = pytest.mark.both_backends
+
 REQUEST_URL = "/api/collections/users/request-otp"
 AUTH_URL = "/api/collections/users/auth-with-otp"
 LOAD = '"message":"An error occurred while loading the submitted data."'
