@@ -1032,21 +1032,64 @@ DECLARE
     result text := '';
     i int := 1;
     code text;
+    modifier text;
+    parts text[];
+    first boolean := true;
 BEGIN
-    IF fmt IS NULL OR cardinality(modifiers) > 0 THEN RETURN NULL; END IF;
-    moment := pb_to_timestamp(value);
+    IF fmt IS NULL THEN RETURN NULL; END IF;
+    IF cardinality(modifiers) > 0 AND lower(trim(modifiers[1])) = 'unixepoch' THEN
+        IF pb_num(value) IS NULL THEN RETURN NULL; END IF;
+        moment := to_timestamp(pb_num(value)) AT TIME ZONE 'UTC';
+    ELSE
+        moment := pb_to_timestamp(value);
+    END IF;
     IF moment IS NULL THEN RETURN NULL; END IF;
+    -- NOTE: SQLite's modifiers, those with a meaning in UTC (PocketBase's times are UTC).
+    FOREACH modifier IN ARRAY modifiers LOOP
+        modifier := lower(trim(modifier));
+        IF first AND modifier = 'unixepoch' THEN
+            NULL;
+        ELSIF modifier IN ('utc', 'localtime', 'auto', 'subsec', 'subsecond') THEN
+            NULL;
+        ELSIF modifier IN ('start of day', 'start of month', 'start of year') THEN
+            moment := date_trunc(substr(modifier, 10), moment);
+        ELSIF modifier ~ '^weekday [0-6]$' THEN
+            moment := date_trunc('day', moment) + ((CAST(substr(modifier, 9) AS int)
+                - CAST(extract(dow FROM moment) AS int) + 7) % 7) * interval '1 day'
+                + (moment - date_trunc('day', moment));
+        ELSIF modifier ~ '^[-+]?[0-9]+(\.[0-9]+)? +(day|hour|minute|second|month|year)s?$' THEN
+            parts := regexp_match(modifier, '^([-+]?[0-9]+(?:\.[0-9]+)?) +([a-z]+?)s?$');
+            moment := moment + CAST(parts[1] AS double precision) * CAST('1 ' || parts[2] AS interval);
+        ELSE
+            RETURN NULL;
+        END IF;
+        first := false;
+    END LOOP;
     WHILE i <= length(fmt) LOOP
         IF substr(fmt, i, 1) = '%' AND i < length(fmt) THEN
             code := substr(fmt, i + 1, 1);
             result := result || CASE code
-                WHEN 'Y' THEN to_char(moment, 'YYYY') WHEN 'm' THEN to_char(moment, 'MM')
+                WHEN 'Y' THEN CASE WHEN moment < timestamp '0001-01-01' THEN
+                    '-' || lpad(CAST(-CAST(extract(year FROM moment) AS int) - 1 AS text), 4, '0')
+                    ELSE to_char(moment, 'YYYY') END
+                WHEN 'm' THEN to_char(moment, 'MM')
                 WHEN 'd' THEN to_char(moment, 'DD') WHEN 'H' THEN to_char(moment, 'HH24')
                 WHEN 'M' THEN to_char(moment, 'MI') WHEN 'S' THEN to_char(moment, 'SS')
                 WHEN 'f' THEN to_char(moment, 'SS.MS') WHEN 'j' THEN to_char(moment, 'DDD')
                 WHEN 'w' THEN CAST(extract(dow FROM moment) AS int)::text
                 WHEN 's' THEN CAST(floor(extract(epoch FROM moment)) AS bigint)::text
                 WHEN 'J' THEN CAST(extract(julian FROM moment) AS text)
+                WHEN 'e' THEN lpad(to_char(moment, 'FMDD'), 2) WHEN 'F' THEN to_char(moment, 'YYYY-MM-DD')
+                WHEN 'G' THEN to_char(moment, 'IYYY') WHEN 'g' THEN to_char(moment, 'IY')
+                WHEN 'V' THEN to_char(moment, 'IW') WHEN 'u' THEN to_char(moment, 'ID')
+                WHEN 'I' THEN to_char(moment, 'HH12') WHEN 'k' THEN lpad(to_char(moment, 'FMHH24'), 2)
+                WHEN 'l' THEN lpad(to_char(moment, 'FMHH12'), 2) WHEN 'p' THEN to_char(moment, 'AM')
+                WHEN 'P' THEN lower(to_char(moment, 'AM')) WHEN 'R' THEN to_char(moment, 'HH24:MI')
+                WHEN 'T' THEN to_char(moment, 'HH24:MI:SS')
+                WHEN 'W' THEN lpad(CAST((CAST(extract(doy FROM moment) AS int) + 6
+                    - (CAST(extract(dow FROM moment) AS int) + 6) % 7) / 7 AS text), 2, '0')
+                WHEN 'U' THEN lpad(CAST((CAST(extract(doy FROM moment) AS int) + 6
+                    - CAST(extract(dow FROM moment) AS int)) / 7 AS text), 2, '0')
                 WHEN '%' THEN '%' ELSE NULL END;
             IF result IS NULL THEN RETURN NULL; END IF;
             i := i + 2;
@@ -1056,6 +1099,8 @@ BEGIN
         END IF;
     END LOOP;
     RETURN result;
+EXCEPTION WHEN others THEN
+    RETURN NULL;  -- NOTE: as SQLite: a time out of range has no text
 END $$;
 
 CREATE OR REPLACE FUNCTION pb_num(value text) RETURNS double precision
@@ -1112,17 +1157,48 @@ LANGUAGE sql IMMUTABLE AS $$
         THEN to_jsonb(pb_num(v #>> '{}')) ELSE v END
 $$;
 
--- A number as SQLite prints it: integers bare, REAL values (is_real) with at least one decimal.
+-- A REAL as SQLite prints it (printf "%!.15g": 15 significant digits, always a decimal point).
+CREATE OR REPLACE FUNCTION pb_real_text(value double precision) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    exponent int;
+    digits text;
+BEGIN
+    IF value IS NULL THEN RETURN NULL; END IF;
+    IF value = 0 THEN RETURN '0.0'; END IF;
+    IF value = 'Infinity' THEN RETURN 'Inf'; END IF;
+    IF value = '-Infinity' THEN RETURN '-Inf'; END IF;
+    exponent := floor(log(abs(CAST(value AS numeric))));
+    IF round(abs(CAST(value AS numeric)) / power(10::numeric, exponent), 14) >= 10 THEN
+        exponent := exponent + 1;
+    END IF;
+    IF exponent < -4 OR exponent >= 15 THEN
+        digits := rtrim(CAST(round(CAST(value AS numeric) / power(10::numeric, exponent), 14) AS text), '0');
+        IF right(digits, 1) = '.' THEN digits := digits || '0'; END IF;
+        RETURN digits || 'e' || CASE WHEN exponent < 0 THEN '-' ELSE '+' END || lpad(CAST(abs(exponent) AS text), 2, '0');
+    END IF;
+    digits := rtrim(CAST(round(CAST(value AS numeric), 14 - exponent) AS text), '0');
+    IF right(digits, 1) = '.' THEN digits := digits || '0'; END IF;
+    IF position('.' IN digits) = 0 THEN digits := digits || '.0'; END IF;
+    RETURN digits;
+END $$;
+
+-- A number as SQLite prints it: an INTEGER bare, a REAL (is_real, or past 64 bits) as %!.15g.
 CREATE OR REPLACE FUNCTION pb_num_text(value double precision, is_real boolean) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN value = trunc(value) AND abs(value) < 9.2e18
-        THEN CAST(CAST(value AS bigint) AS text) || CASE WHEN is_real THEN '.0' ELSE '' END
-        ELSE CAST(value AS text) END
+    SELECT CASE WHEN NOT is_real AND value = trunc(value) AND abs(value) < 9.2e18
+        THEN CAST(CAST(value AS bigint) AS text) ELSE pb_real_text(value) END
 $$;
 
--- SQLite's text of a jsonb number or string.
+-- SQLite's text of a jsonb number or string (a JSON number with a fraction, an exponent or
+-- past 64 bits is a REAL there).
 CREATE OR REPLACE FUNCTION pb_text(v jsonb) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$ SELECT v #>> '{}' $$;
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN jsonb_typeof(v) = 'number' THEN
+        CASE WHEN (v #>> '{}') ~ '^-?[0-9]{1,18}$' THEN v #>> '{}'
+             ELSE pb_real_text(CAST(v #>> '{}' AS double precision)) END
+        ELSE v #>> '{}' END
+$$;
 
 -- SQLite's comparison of two values (jsonb numbers or strings): numbers before text.
 CREATE OR REPLACE FUNCTION pb_cmp(a jsonb, b jsonb) RETURNS int

@@ -47,7 +47,9 @@ class JSONField(Field):
     def to_db(self, value: Any) -> Any:
         if value is None:
             return None
-        return orjson.dumps(value).decode()
+        # NOTE: objects stored with their keys sorted, as PocketBase stores them (Go marshals
+        # maps so): sorting by the field or matching its text agrees with PocketBase.
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
     def prepare(self, raw: Any, record: Record) -> Any:
         # NOTE: as PocketBase (so JSON and form submissions agree): "null", "true", "false" and
