@@ -34,7 +34,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import Boolean, Column, Connection, Float, Integer, Numeric, Table
@@ -43,7 +43,7 @@ from sqlalchemy.exc import DBAPIError
 from pybase.core.collections import Collection
 from pybase.core.logs.store import logs_table, postgres_logs_table
 from pybase.store import schema_sync
-from pybase.store.db_postgres import PostgresDatabase, is_postgres_url, redacted
+from pybase.store.database_url import is_postgres_url, redacted
 from pybase.store.dialect import JSONText, dialect_of
 from pybase.store.schema import (
     collections_table,
@@ -51,6 +51,9 @@ from pybase.store.schema import (
     migrations_table,
     params_table,
 )
+
+if TYPE_CHECKING:
+    from pybase.store.db_postgres import PostgresDatabase
 
 #: rows read from SQLite and written to COPY at a time
 BATCH_ROWS = 5000
@@ -365,6 +368,9 @@ def reason(ex: BaseException) -> str:
 
 
 def _open_target(url: str) -> PostgresDatabase:
+    # NOTE: psycopg is imported only here: the backups import this module in every app
+    from pybase.store.db_postgres import PostgresDatabase
+
     try:
         target = PostgresDatabase(url, read_pool_size=2)
         with target.read_engine.connect() as conn:

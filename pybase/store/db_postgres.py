@@ -13,7 +13,6 @@ import hashlib
 import logging
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 import psycopg
 from sqlalchemy import Connection, create_engine, event, text
@@ -21,32 +20,11 @@ from sqlalchemy.engine.interfaces import BindTyping
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from pybase.store import statement_limit
+from pybase.store.database_url import redacted, sqlalchemy_url
 from pybase.store.db_base import BaseDatabase, Prepared, WriteTx, reset
 from pybase.store.dialect import POSTGRES, POSTGRES_HELPERS, PostgresDialect
 
 log = logging.getLogger("pybase.db")
-
-POSTGRES_SCHEMES = ("postgres", "postgresql", "postgresql+psycopg")
-
-
-def is_postgres_url(url: str) -> bool:
-    """Whether ``url`` names a Postgres database."""
-    return urlsplit(url).scheme in POSTGRES_SCHEMES
-
-
-def sqlalchemy_url(url: str) -> str:
-    """``postgres://...`` as SQLAlchemy's psycopg 3 URL."""
-    _scheme, _, rest = url.partition("://")
-    return "postgresql+psycopg://" + rest
-
-
-def redacted(url: str) -> str:
-    """``url`` without its password (for messages)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(":" + parts.password + "@", ":***@", 1)
-    return parts._replace(netloc=netloc).geturl()
 
 
 def _on_connect(dbapi_conn: Any, _record: Any) -> None:
