@@ -12,6 +12,7 @@ Scenarios:
   create_auth  POST tasks as a signed-in user; createRule ``@request.auth.id != ''``
   create_rel   POST items as a superuser: text with a UNIQUE index, json, relation to users
   update_owner PATCH a task the user owns; updateRule ``owner = @request.auth.id``
+  view         GET a task the user owns (a read, for comparison); viewRule as updateRule
 
 ``--profile BACKEND`` runs cProfile over one more block of one scenario and prints the top
 functions (cumulative and self) with their call counts.
@@ -47,7 +48,7 @@ from pybase.core.auth import new_auth_token  # noqa: E402
 from pybase.core.collections import new_collection  # noqa: E402
 from tests.pg import start_postgres  # noqa: E402
 
-SCENARIOS = ("create_auth", "create_rel", "update_owner")
+SCENARIOS = ("create_auth", "create_rel", "update_owner", "view")
 
 
 class Side:
@@ -105,12 +106,11 @@ class Side:
         for scenario in SCENARIOS:
             self.block(scenario, 30)
 
-    def request(self, method: str, path: str, token: str, body: dict[str, Any]) -> dict[str, Any]:
-        data = orjson.dumps(body)
-        environ = create_environ(
-            path=path, method=method, body=data,
-            headers={"Authorization": token, "Content-Type": "application/json"},
-        )
+    def request(self, method: str, path: str, token: str, body: dict[str, Any] | None) -> dict[str, Any]:
+        headers = {"Authorization": token}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        environ = create_environ(path=path, method=method, body=orjson.dumps(body) if body is not None else b"", headers=headers)
         status: list[str] = []
         chunks = self.wsgi(environ, lambda s, _h, _e=None: status.append(s))
         out = b"".join(chunks)
@@ -129,6 +129,8 @@ class Side:
         elif scenario == "create_rel":
             self.request("POST", "/api/collections/items/records", self.su_token,
                          {"slug": f"item-{n}", "meta": {"n": n, "tags": ["a", "b"]}, "author": self.user_id})
+        elif scenario == "view":
+            self.request("GET", f"/api/collections/tasks/records/{self.owned[n % len(self.owned)]}", self.user_token, None)
         else:
             rid = self.owned[n % len(self.owned)]
             self.request("PATCH", f"/api/collections/tasks/records/{rid}", self.user_token,
@@ -179,7 +181,7 @@ def main() -> int:
                         stats = pstats.Stats(profiler, stream=out)
                         stats.sort_stats(key).print_stats(args.top)
                         print(f"==== {side.name} {scenario} by {key} ({args.requests} requests)")
-                        print(out.getvalue()[-12000:])
+                        print(out.getvalue())
                 return 0
             figures: dict[tuple[str, str], list[float]] = {}
             for round_no in range(args.rounds):
