@@ -1078,7 +1078,9 @@ BEGIN
                 WHEN 'f' THEN to_char(moment, 'SS.MS') WHEN 'j' THEN to_char(moment, 'DDD')
                 WHEN 'w' THEN CAST(extract(dow FROM moment) AS int)::text
                 WHEN 's' THEN CAST(floor(extract(epoch FROM moment)) AS bigint)::text
-                WHEN 'J' THEN CAST(extract(julian FROM moment) AS text)
+                -- NOTE: Postgres's Julian days start at midnight, SQLite's (astronomers') at noon
+                WHEN 'J' THEN rtrim(rtrim(CAST(round(CAST(extract(julian FROM moment) AS numeric) - 0.5,
+                    16 - length(CAST(CAST(floor(extract(julian FROM moment)) AS bigint) AS text))) AS text), '0'), '.')
                 WHEN 'e' THEN lpad(to_char(moment, 'FMDD'), 2) WHEN 'F' THEN to_char(moment, 'YYYY-MM-DD')
                 WHEN 'G' THEN to_char(moment, 'IYYY') WHEN 'g' THEN to_char(moment, 'IY')
                 WHEN 'V' THEN to_char(moment, 'IW') WHEN 'u' THEN to_char(moment, 'ID')
@@ -1118,11 +1120,25 @@ LANGUAGE sql IMMUTABLE AS $$
     FROM regexp_matches(substr(path, 2), '\[(-?[0-9]+)\]|\.?([^.\[\]]+)', 'g') WITH ORDINALITY AS t(m, n)
 $$;
 
--- JSON text without the blanks jsonb prints after , and : (SQLite's json() has none).
+-- JSON text as pybase stores it in SQLite: compact, object keys in byte order (jsonb prints
+-- blanks after , and : and orders keys by length first).
 CREATE OR REPLACE FUNCTION pb_minified(v jsonb) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT regexp_replace(v::text, '("(?:[^"\\]|\\.)*")|(,) |(:) ', '\1\2\3', 'g')
-$$;
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    kind text := jsonb_typeof(v);
+    result text;
+BEGIN
+    IF kind = 'object' THEN
+        SELECT '{' || COALESCE(string_agg(CAST(to_jsonb(e.key) AS text) || ':' || pb_minified(e.value), ','
+            ORDER BY e.key COLLATE "C"), '') || '}' INTO result FROM jsonb_each(v) AS e;
+        RETURN result;
+    ELSIF kind = 'array' THEN
+        SELECT '[' || COALESCE(string_agg(pb_minified(e.value), ',' ORDER BY e.n), '') || ']' INTO result
+        FROM jsonb_array_elements(v) WITH ORDINALITY AS e(value, n);
+        RETURN result;
+    END IF;
+    RETURN v::text;
+END $$;
 
 -- A JSON value as SQLite's json_extract gives it, as a jsonb number or string: true/false as
 -- 1/0, null as NULL, an array or object as its JSON text.
