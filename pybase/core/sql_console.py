@@ -86,6 +86,8 @@ def _write(app: App, query: str, result: SQLResult) -> None:
         raw = conn.connection.driver_connection
         cur = raw.cursor()
         try:
+            if conn.dialect.name != "sqlite":
+                _postgres_limit(raw, cur)
             statement_limit.statement_starts()
             cur.execute(query)
             if conn.dialect.name == "sqlite":
@@ -102,6 +104,16 @@ def _write(app: App, query: str, result: SQLResult) -> None:
             announce()
 
 
+def _postgres_limit(raw: Any, cur: Any) -> bool:
+    """Limit the next statement to ``MAX_SECONDS`` on Postgres; True when the caller must
+    ``RESET statement_timeout`` afterwards (an autocommit reader, outside a transaction)."""
+    # NOTE: SQLite's statements are stopped by statement_limit; Postgres stops its own past
+    # statement_timeout (in the writer's transaction: SET LOCAL, gone with it).
+    in_transaction = int(raw.info.transaction_status) != 0  # NOTE: psycopg's TransactionStatus.IDLE
+    cur.execute(f"SET {'LOCAL ' if in_transaction else ''}statement_timeout = {max(int(MAX_SECONDS * 1000), 1)}")
+    return not in_transaction
+
+
 def _reload_caches(app: App) -> Any:
     def reload() -> None:
         app.registry.reload()
@@ -114,11 +126,14 @@ def _read(app: App, query: str, result: SQLResult, max_rows: int) -> None:
     with app.db.read() as conn:
         raw = conn.connection.driver_connection
         sqlite = conn.dialect.name == "sqlite"
+        reset = False
         types = _sqlite_declared_types(raw, query) if sqlite else {}
         cur = raw.cursor()
         try:
             if sqlite:
                 raw.execute("PRAGMA query_only = ON")
+            else:
+                reset = _postgres_limit(raw, cur)
             statement_limit.statement_starts()
             cur.execute(query)
             description = cur.description or []
@@ -136,6 +151,8 @@ def _read(app: App, query: str, result: SQLResult, max_rows: int) -> None:
                 raw.execute("PRAGMA query_only = OFF")
             elif not getattr(raw, "autocommit", True):
                 raw.rollback()
+            if reset:
+                raw.execute("RESET statement_timeout")
 
 
 def _sqlite_declared_types(raw: Any, query: str) -> dict[int, str]:

@@ -824,12 +824,14 @@ _VIEW_DEPENDS_RE = re.compile(r'view "?([^" ]+)"? depends on column "?([^" ]+)"?
 # (sqlstate, Postgres's message, SQLite's words for it) for the errors a query written for
 # SQLite meets most (view queries, index expressions): answered as PocketBase answers them.
 _SQLITE_WORDS = (
-    ("42P01", re.compile(r'relation "(.+)" does not exist'), "no such table: {}"),
-    ("42703", re.compile(r'column "?(.+?)"? does not exist'), "no such column: {}"),
-    ("42702", re.compile(r'column reference "(.+)" is ambiguous'), "ambiguous column name: {}"),
-    ("42883", re.compile(r'function (\w+)\(.*\) does not exist'), "no such function: {}"),
-    ("42601", re.compile(r'syntax error at or near "(.+)"'), 'near "{}": syntax error'),
-    ("42601", re.compile(r'syntax error at end of input'), "incomplete input"),
+    ("42P01", re.compile(r'relation "(.+)" does not exist'), "SQL logic error: no such table: {} (1)"),
+    ("42703", re.compile(r'column "?(.+?)"? does not exist'), "SQL logic error: no such column: {} (1)"),
+    ("42702", re.compile(r'column reference "(.+)" is ambiguous'), "SQL logic error: ambiguous column name: {} (1)"),
+    ("42883", re.compile(r'function (\w+)\(.*\) does not exist'), "SQL logic error: no such function: {} (1)"),
+    ("42601", re.compile(r'syntax error at or near "(.+)"'), 'SQL logic error: near "{}": syntax error (1)'),
+    ("42601", re.compile(r'syntax error at end of input'), "SQL logic error: incomplete input (1)"),
+    # NOTE: a statement past its time limit (statement_timeout), as SQLite's interrupted one
+    ("57014", re.compile(r'canceling statement due to statement timeout'), "interrupted: interrupted (9)"),
 )
 
 
@@ -983,7 +985,7 @@ class PostgresDialect(SqliteDialect):
                 name = found.group(1) if found.groups() else ""
                 if sqlstate == "42P01" and in_view and "." not in name:
                     name = f"main.{name}"
-                return f"SQL logic error: {words.format(name)} (1)"
+                return words.format(name)
         return message
 
     def cardinality_value(self, old: str, to_multi: bool) -> str:
