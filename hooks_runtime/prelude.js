@@ -8,6 +8,7 @@
 
   const py = g.__py;
   delete g.__py;
+  const DateTime = g.DateTime; // dates.js, evaluated before this file
 
   // ---- the bridge -------------------------------------------------------------------------
 
@@ -43,78 +44,6 @@
     }
   }
   const infoOf = (data) => new RequestInfo(data);
-
-  // ---- dates --------------------------------------------------------------------------------
-
-  // PocketBase's DateTime (always UTC, millisecond precision). "" is the zero value.
-  const PB_DATE_RE = /^(\d{4}-\d\d-\d\d)(?:[ T](\d\d:\d\d(?::\d\d(?:\.\d+)?)?))?\s*(Z|[+-]\d\d:?\d\d)?$/;
-  const GO_ZERO_UNIX = -62135596800;
-
-  function isoOf(text) {
-    const m = PB_DATE_RE.exec(String(text).trim());
-    if (!m) return null;
-    let zone = m[3] || "Z";
-    if (zone !== "Z" && zone.indexOf(":") < 0) zone = zone.slice(0, 3) + ":" + zone.slice(3);
-    return m[1] + "T" + (m[2] || "00:00:00") + zone;
-  }
-
-  function parseMs(value) {
-    if (value === undefined) return Date.now();
-    if (value === null || value === "") return null;
-    if (value instanceof DateTime) return value.__ms;
-    if (value instanceof NativeDate) return value.getTime();
-    if (typeof value === "number") return value;
-    const iso = isoOf(value);
-    const ms = iso !== null ? NativeDate.parse(iso) : NativeDate.parse(String(value));
-    if (Number.isNaN(ms)) throw new Error("invalid datetime value " + JSON.stringify(String(value)));
-    return ms;
-  }
-
-  const pad = (n, w) => String(n).padStart(w || 2, "0");
-
-  class DateTime {
-    constructor(value) { Object.defineProperty(this, "__ms", { value: parseMs(value) }); }
-    string() {
-      if (this.__ms === null) return "";
-      const d = new NativeDate(this.__ms);
-      return d.getUTCFullYear() + "-" + pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()) + " " +
-        pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + ":" + pad(d.getUTCSeconds()) + "." +
-        pad(d.getUTCMilliseconds(), 3) + "Z";
-    }
-    toString() { return this.string(); }
-    toJSON() { return this.string(); }
-    [Symbol.toPrimitive](hint) { return hint === "number" ? (this.__ms === null ? NaN : this.__ms) : this.string(); }
-    isZero() { return this.__ms === null; }
-    unix() { return this.__ms === null ? GO_ZERO_UNIX : Math.floor(this.__ms / 1000); }
-    // Go durations are nanoseconds.
-    add(duration) { return new DateTime((this.__ms || 0) + Math.trunc(Number(duration) / 1e6)); }
-    sub(u) { return ((this.__ms || 0) - (new DateTime(u).__ms || 0)) * 1e6; }
-    addDate(years, months, days) {
-      const d = new NativeDate(this.__ms || 0);
-      d.setUTCFullYear(d.getUTCFullYear() + (years | 0), d.getUTCMonth() + (months | 0), d.getUTCDate() + (days | 0));
-      return new DateTime(d.getTime());
-    }
-    after(u) { return (this.__ms || 0) > (new DateTime(u).__ms || 0); }
-    before(u) { return (this.__ms || 0) < (new DateTime(u).__ms || 0); }
-    equal(u) { return this.__ms === new DateTime(u).__ms; }
-    compare(u) { const a = this.__ms || 0; const b = new DateTime(u).__ms || 0; return a < b ? -1 : a > b ? 1 : 0; }
-  }
-
-  // QuickJS's Date doesn't read PocketBase's "2006-01-02 15:04:05.000Z": Date and Date.parse
-  // get it (and DateTime values) through, everything else as before.
-  const NativeDate = g.Date;
-  const nativeParse = NativeDate.parse;
-  const fixDate = (v) => (v instanceof DateTime ? (v.__ms === null ? NaN : v.__ms) : (typeof v === "string" && isoOf(v)) || v);
-  function PBDate(...args) {
-    if (!new.target) return NativeDate();
-    if (args.length === 1) args[0] = fixDate(args[0]);
-    return Reflect.construct(NativeDate, args, new.target === PBDate ? NativeDate : new.target);
-  }
-  PBDate.prototype = NativeDate.prototype;
-  PBDate.now = NativeDate.now;
-  PBDate.UTC = NativeDate.UTC;
-  PBDate.parse = (s) => nativeParse(fixDate(s));
-  g.Date = PBDate;
 
   // Settings cross as a plain copy of their data, with PocketBase's model methods (not
   // enumerable, so JSON.stringify and $app.save see only the data).
@@ -604,24 +533,6 @@
     return JSON.stringify(value);
   }
 
-  const appCall = (name) => (...args) => call("app." + name, ...args);
-  const isCollection = (m) => m instanceof Collection;
-  // A rule set to undefined is nil in PocketBase's struct (superusers only): null, not left out.
-  const RULE_KEYS = ["listRule", "viewRule", "createRule", "updateRule", "deleteRule", "authRule", "manageRule"];
-  function withNullRules(model) {
-    const data = plain(model);
-    for (const key of RULE_KEYS) {
-      if (Object.prototype.hasOwnProperty.call(model, key) && model[key] === undefined) data[key] = null;
-    }
-    return data;
-  }
-  function saveCollection(model) {
-    const saved = call("app.saveCollection", withNullRules(model));
-    Object.assign(model, saved);
-    fieldList(model.fields);
-    return null;
-  }
-
   // An object (JSON) value of a DynamicModel: PocketBase's JSON map, with .get(key).
   function jsonMap(value) {
     if (value !== null && typeof value === "object" && !Array.isArray(value) && !value.get) {
@@ -658,99 +569,7 @@
     return target;
   }
 
-  // $app.logger(): PocketBase's slog logger; entries land in _logs with their key/value attributes.
-  const newLogger = (attrs) => ({
-    debug: (msg, ...kv) => call("app.log", -4, msg, attrs.concat(kv)),
-    info: (msg, ...kv) => call("app.log", 0, msg, attrs.concat(kv)),
-    warn: (msg, ...kv) => call("app.log", 4, msg, attrs.concat(kv)),
-    error: (msg, ...kv) => call("app.log", 8, msg, attrs.concat(kv)),
-    log: (level, msg, ...kv) => call("app.log", Number(level) || 0, msg, attrs.concat(kv)),
-    with: (...kv) => newLogger(attrs.concat(kv)),
-    withGroup: () => newLogger(attrs),
-  });
-  const logger = newLogger([]);
-  g.$app = {
-    findRecordById: appCall("findRecordById"),
-    findRecordsByIds: appCall("findRecordsByIds"),
-    findFirstRecordByData: appCall("findFirstRecordByData"),
-    findFirstRecordByFilter: appCall("findFirstRecordByFilter"),
-    findRecordsByFilter: appCall("findRecordsByFilter"),
-    countRecords: appCall("countRecords"),
-    findCollectionByNameOrId: appCall("findCollectionByNameOrId"),
-    findCachedCollectionByNameOrId: appCall("findCollectionByNameOrId"),
-    findAuthRecordByEmail: appCall("findAuthRecordByEmail"),
-    findAllRecords: appCall("findAllRecords"),
-    save: (model) => (isCollection(model) ? saveCollection(model) : call("app.save", model)),
-    saveNoValidate: (model) => (isCollection(model) ? saveCollection(model) : call("app.saveNoValidate", model)),
-    delete: (model) => (isCollection(model) ? call("app.deleteCollection", model.id || model.name) : call("app.delete", model)),
-    isDev: appCall("isDev"),
-    dataDir: appCall("dataDir"),
-    // A plain copy of the live settings; change it and $app.save(it) to store new settings.
-    settings: appCall("settings"),
-    logger: () => logger,
-    hasTable: (name) => call("db.hasTable", name),
-    auxHasTable: (name) => call("db.hasTable", name, { aux: true }),
-    tableColumns: (name) => call("db.tableInfo", name, "columns"),
-    tableInfo: (name) => call("db.tableInfo", name, "info"),
-    tableIndexes: (name) => call("db.tableInfo", name, "indexes"),
-    vacuum: () => call("db.vacuum"),
-    auxVacuum: () => call("db.vacuum", { aux: true }),
-    findAllCollections: (...types) => call("app.findAllCollections", types),
-    isCollectionNameUnique: (name, ...excludeIds) => call("app.isCollectionNameUnique", name, excludeIds),
-    importCollections: (list, deleteMissing) => { call("app.importCollections", plain(list || []), !!deleteMissing); },
-    reloadCachedCollections: appCall("reloadCachedCollections"),
-    reloadSettings: appCall("reloadSettings"),
-    truncateCollection: appCall("truncateCollection"),
-    findAuthRecordByToken: (token, ...types) => call("app.findAuthRecordByToken", token, types),
-    // Expands relations in place without access rules (PocketBase's nil fetch func); answers
-    // the failed paths ({path: error message}). A custom fetch function is not supported.
-    expandRecord: (record, expands) => call("app.expandRecords", [record], expands || []),
-    expandRecords: (records, expands) => call("app.expandRecords", records || [], expands || []),
-    canAccessRecord: (record, info, rule) => call("app.canAccessRecord", record, info ? plainInfo(info) : null, rule === undefined ? null : rule),
-    isBootstrapped: appCall("isBootstrapped"),
-    isTransactional: appCall("isTransactional"),
-    encryptionEnv: appCall("encryptionEnv"),
-    validate: (model) => call("app.validate", model),
-    // A write transaction on this thread: everything fn does through $app joins it; a throw
-    // rolls it back (the exception goes on), a return commits it.
-    runInTransaction(fn) {
-      call("tx.begin");
-      let ok = false;
-      try {
-        const result = fn(g.$app);
-        ok = true;
-        return result;
-      } finally {
-        call("tx.end", ok);
-      }
-    },
-  };
-  // Go's XxxWithContext variants: pybase has no cancellation contexts, the context is ignored.
-  g.$app.saveWithContext = (ctx, model) => g.$app.save(model);
-  g.$app.saveNoValidateWithContext = (ctx, model) => g.$app.saveNoValidate(model);
-  g.$app.deleteWithContext = (ctx, model) => g.$app.delete(model);
-  g.$app.validateWithContext = (ctx, model) => g.$app.validate(model);
-  // A copy of $app whose saves and deletes fire no hooks (the default behaviour only).
-  g.$app.unsafeWithoutHooks = function () {
-    const bare = Object.assign({}, g.$app);
-    bare.save = (model) => (isCollection(model) ? saveCollection(model) : call("app.save", model, { hooks: false }));
-    bare.saveNoValidate = (model) => (isCollection(model) ? saveCollection(model) : call("app.saveNoValidate", model, { hooks: false }));
-    bare.delete = (model) => (isCollection(model) ? call("app.deleteCollection", model.id || model.name) : call("app.delete", model, { hooks: false }));
-    bare.saveWithContext = (ctx, model) => bare.save(model);
-    bare.saveNoValidateWithContext = (ctx, model) => bare.saveNoValidate(model);
-    bare.deleteWithContext = (ctx, model) => bare.delete(model);
-    bare.unsafeWithoutHooks = () => bare;
-    return bare;
-  };
-
-  // A request info (e.requestInfo(), or a plain object of the same shape) as pybase reads it.
-  function plainInfo(info) {
-    return { method: info.method || "", query: info.query || {}, headers: info.headers || {},
-             body: info.body || {}, auth: info.auth || null, context: info.context || "default" };
-  }
-
   g.Record = Record;
-  g.DateTime = DateTime;
   g.RequestInfo = RequestInfo;
   g.Collection = Collection;
   g.DynamicModel = DynamicModel;

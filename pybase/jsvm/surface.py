@@ -116,7 +116,7 @@ GLOBALS: tuple[JsGlobal, ...] = (
         "runInTransaction<T>(fn: (txApp: PocketBaseApp) => T): T",
         "subscriptionsBroker(): SubscriptionsBroker",
         "newMailClient(): MailClient",
-    ), "The app (PocketBase's core.App subset).", impl=("app", "collection", "dbx")),
+    ), "The app (PocketBase's core.App subset).", impl=("app", "collection", "dbx"), js="binds/app.js"),
     JsGlobal("Record", "class", "(collection: string | Collection, data?: {[key: string]: any})", _m(
         "get id(): string", "get(name: string): any", "set(name: string, value: any): void",
         "load(data: {[key: string]: any}): void", "getString(name: string): string",
@@ -147,7 +147,7 @@ GLOBALS: tuple[JsGlobal, ...] = (
         "addDate(years: number, months: number, days: number): DateTime",
         "after(u: DateTime): boolean", "before(u: DateTime): boolean", "equal(u: DateTime): boolean",
         "compare(u: DateTime): number",
-    ), "PocketBase's DateTime: UTC, '2006-01-02 15:04:05.000Z' as text (also what Date now parses); durations in nanoseconds as Go's."),
+    ), "PocketBase's DateTime: UTC, '2006-01-02 15:04:05.000Z' as text (also what Date now parses); durations in nanoseconds as Go's.", js="dates.js"),
     JsGlobal("RequestInfo", "class", "(data?: {[key: string]: any})", _m(
         "hasSuperuserAuth(): boolean", "clone(): RequestInfo",
     ), "The request data rules see (@request.*): method, query, headers, body, auth, context."),
@@ -480,9 +480,9 @@ def impl_modules() -> tuple[str, ...]:
 
 
 def runtime_files() -> tuple[str, ...]:
-    """The ``hooks_runtime/`` files every context evaluates, in order: errors.js, prelude.js
-    (the bridge), then each file the table names, in declaration order."""
-    return tuple(dict.fromkeys(["errors.js", "prelude.js"] + [g.js for g in GLOBALS]))
+    """The ``hooks_runtime/`` files every context evaluates, in order: errors.js, dates.js,
+    prelude.js (the bridge), then each file the table names, in declaration order."""
+    return tuple(dict.fromkeys(["errors.js", "dates.js", "prelude.js"] + [g.js for g in GLOBALS]))
 
 
 # ---- what PocketBase's jsvm has and pybase deliberately doesn't ------------------------------
