@@ -26,6 +26,10 @@ from pybase.migrations import automigrate, snakecase, templates
 from pybase.store.migrations import MigrationError
 from tests.test_cli import cli, served
 
+# NOTE: the tests with an app (or served_app) run on SQLite and on Postgres; the command-line
+# ones on SQLite.
+pytestmark = pytest.mark.both_backends
+
 PASSWORD = "1234567890"
 
 
@@ -40,10 +44,13 @@ def new_app(root: Path, **options: Any) -> PyBase:
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[PyBase]:
-    pb = new_app(tmp_path)
+def app(tmp_path: Path, backend: str, databases: Any) -> Iterator[PyBase]:
+    """A bootstrapped app on SQLite, or on a fresh Postgres database (both_backends)."""
+    url = databases.new(backend)
+    pb = new_app(tmp_path, database_url=url)
     yield pb
     pb.core.db.close()
+    databases.drop(url)
 
 
 def put(app: PyBase, name: str, source: str) -> Path:
@@ -56,9 +63,9 @@ def put(app: PyBase, name: str, source: str) -> Path:
 
 
 def history(app: PyBase) -> list[str]:
-    """The ``_migrations`` files, oldest first."""
-    with sqlite3.connect(Path(app.config.data_dir) / "data.db") as conn:
-        return [row[0] for row in conn.execute("SELECT file FROM _migrations ORDER BY applied, file")]
+    """The ``_migrations`` files, oldest first (either database)."""
+    with app.core.db.read() as conn:
+        return [row[0] for row in conn.exec_driver_sql('SELECT file FROM "_migrations" ORDER BY applied, file')]
 
 
 def up(app: PyBase) -> list[str]:
@@ -203,8 +210,8 @@ def test_a_failing_migration_rolls_back_alone_and_stops_the_run(app, case):
     assert message in str(info.value)
     assert info.value.file == file and info.value.done == ["1700000001_a.js"]
     assert names(app) == {"a"}  # "b" rolled back (table and registry), "c" never ran
-    with sqlite3.connect(Path(app.config.data_dir) / "data.db") as conn:
-        assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'b'").fetchone()[0] == 0
+    with app.core.db.read() as conn:
+        assert "b" not in app.core.db.dialect.table_names(conn)
     assert history(app) == ["1700000001_a.js"]
 
     broken.unlink()
@@ -369,9 +376,10 @@ def test_serve_applies_pending_migrations_before_listening_and_refuses_to_start_
 
 
 @pytest.fixture
-def served_app(tmp_path: Path) -> Iterator[tuple[PyBase, str, dict[str, str]]]:
+def served_app(tmp_path: Path, backend: str, databases: Any) -> Iterator[tuple[PyBase, str, dict[str, str]]]:
     """An in-process server with automigrate on, and a superuser's auth header."""
-    pb = PyBase(Config(data_dir=str(tmp_path / "pb_data"), http="127.0.0.1:0"))
+    url = databases.new(backend)
+    pb = PyBase(Config(data_dir=str(tmp_path / "pb_data"), http="127.0.0.1:0", database_url=url))
     pb.bootstrap()
     su = pb.core.new_record("_superusers", {"email": "admin@example.com"})
     su.set_password_plain("password", PASSWORD)
@@ -380,9 +388,10 @@ def served_app(tmp_path: Path) -> Iterator[tuple[PyBase, str, dict[str, str]]]:
     server = pb.serve_in_thread()
     yield pb, f"http://127.0.0.1:{server.port}", {"Authorization": new_auth_token(su)}
     pb.stop()
+    databases.drop(url)
 
 
-def test_automigrate_writes_a_file_per_api_change_that_rebuilds_the_collections(served_app, tmp_path):
+def test_automigrate_writes_a_file_per_api_change_that_rebuilds_the_collections(served_app, tmp_path, backend, databases):
     pb, base, auth = served_app
     folder = Path(pb.config.migrations_dir)
 
@@ -427,8 +436,9 @@ def test_automigrate_writes_a_file_per_api_change_that_rebuilds_the_collections(
     assert '"secret"' not in "".join(text.values())
     assert "app.delete(collection)" in text[files[7]]
 
-    # the same files rebuild the same collections on a fresh data dir
-    fresh = new_app(tmp_path / "fresh")
+    # the same files rebuild the same collections on a fresh data dir (and database)
+    fresh_url = databases.new(backend)
+    fresh = new_app(tmp_path / "fresh", database_url=fresh_url)
     Path(fresh.config.migrations_dir).mkdir(parents=True)
     for f in files:
         shutil.copy(folder / f, fresh.config.migrations_dir)
@@ -442,6 +452,7 @@ def test_automigrate_writes_a_file_per_api_change_that_rebuilds_the_collections(
     assert down(fresh, 2) == [files[4], files[3]]
     assert [f.name for f in fresh.core.find_collection("posts").fields] == ["id", "title", "tags"]
     fresh.core.db.close()
+    databases.drop(fresh_url)
 
 
 def test_automigrate_can_be_turned_off_and_ignores_changes_made_in_code(tmp_path):
