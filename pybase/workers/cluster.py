@@ -431,22 +431,27 @@ class ClusterRuntime(SharedStateRuntime):
         try:
             mine = self.bus.recent(within)
             if mine is not None and self.bus.knows_received(within):
-                answers = ask_every_node(self.app.db, f"{self.node}r", {"op": "recent", "within": within})
+                answers = ask_every_node(self.app.db, f"{self.node}r", {"op": "recent", "within": within}, CALL_SECONDS)
                 if answers is not None and all(isinstance(answer, list) for answer in answers):
                     caught_up = self.bus.replay([*mine, *(entry for answer in answers for entry in answer)])
         except Exception:  # noqa: BLE001 - Postgres away again: the streams are closed
             log.exception("cluster: node %s failed to catch up", self.node)
-        if caught_up is not None:
-            log.warning("cluster: node %s caught up on %d change(s) it missed while cut off (%.1f s)", self.node, caught_up, missed)
-        else:
-            if clients:
-                log.warning("cluster: node %s closes its %d realtime stream(s): changes sent while it was cut off are lost", self.node, len(clients))
-            for client in clients:
-                client.discard()
-        with self._held_lock:
-            held, self._held = self._held or [], None
-            for frame in held:
-                self.bus.arrived(frame)
+        try:
+            if caught_up is not None:
+                log.warning("cluster: node %s caught up on %d change(s) it missed while cut off (%.1f s)", self.node, caught_up, missed)
+            else:
+                if clients:
+                    log.warning("cluster: node %s closes its %d realtime stream(s): changes sent while it was cut off are lost", self.node, len(clients))
+                for client in clients:
+                    client.discard()
+        finally:
+            with self._held_lock:
+                held, self._held = self._held or [], None
+                for frame in held:
+                    try:
+                        self.bus.arrived(frame)
+                    except Exception:  # noqa: BLE001 - as the listener: one bad change must not stop the others
+                        log.exception("cluster: failed to handle a change held while catching up")
 
     # ---- notifications ------------------------------------------------------------------------------
 
