@@ -10,9 +10,12 @@ import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 
 from tests.testapp import POST1_ID
+
+pytestmark = pytest.mark.both_backends
 
 WRITERS = 16
 CREATES_PER_WRITER = 25

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -29,13 +30,15 @@ ATOI = re.compile(r"[+-]?[0-9]+")
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory, fixture_data: Path) -> Iterator[testapp.TestServer]:
-    """The fixture data with a pb_public folder, shared by every example."""
+def served(tmp_path_factory: pytest.TempPathFactory, fixture_data: Path, backend: str, databases: Any) -> Iterator[testapp.TestServer]:
+    """The fixture data with a pb_public folder, shared by every example (paging: on each database)."""
     tmp_path = tmp_path_factory.mktemp("input_fuzz")
     make_public(tmp_path)
-    srv = testapp.start_server(tmp_path, fixture_data)
+    template, url = databases.copy_of_fixture() if backend == "postgres" else (fixture_data, "")
+    srv = testapp.start_server(tmp_path, template, url)
     yield srv
     srv.stop()
+    databases.drop(url)
 
 
 # ---- page / perPage ---------------------------------------------------------------------------
@@ -66,6 +69,7 @@ integer_text = st.one_of(
 paging_text = st.one_of(integer_text, integer_text, st.text(max_size=12), st.none())
 
 
+@pytest.mark.both_backends
 @FUZZ
 @given(page=paging_text, per_page=paging_text)
 def test_paging_never_fails(served: testapp.TestServer, page: str | None, per_page: str | None) -> None:
