@@ -27,7 +27,7 @@ from pybase.core.record_access_prepared import (
     template,
 )
 from pybase.core.request_info import RequestInfo
-from pybase.store.dialect import insertion_order
+from pybase.store.dialect import insertion_order, with_tie_break
 from pybase.tools.filter import (
     FilterError,
     bind_value,
@@ -304,7 +304,8 @@ def _sort(collection: Collection, resolver: RecordFieldResolver, sort: str | Non
     try:
         fields = parse_sort(sort)
         rowid = None if collection.is_view else insertion_order(collection.table)
-        return compile_sort(fields, resolver, rowid=rowid)
+        order = compile_sort(fields, resolver, rowid=rowid)
+        return order if collection.is_view else with_tie_break(order, collection.table)
     except FilterError as ex:
         raise BadRequestError() from ex
 

@@ -152,6 +152,37 @@ def insertion_order(table: Any) -> ColumnElement[Any]:
     return insertion_order_of(table)
 
 
+class tie_break(insertion_order_of):  # noqa: N801 - SQL function style
+    """The last key of a sorted list: rows the sort leaves equal in insertion order, where
+    SQLite leaves them (its scans and indexes end with the rowid). Postgres gives no order to
+    ties, so there it is the ``_rowid_`` column; SQLite's statement goes without it."""
+
+    inherit_cache = True
+
+
+def with_tie_break(order: list[Any], table: Any) -> list[Any]:
+    """``order`` ending with :class:`tie_break` (unless it is empty or random)."""
+    if not order or any(isinstance(term, Function) and term.name.lower() == "random" for term in order):
+        return order
+    return [*order, tie_break(table).asc()]
+
+
+def _without_tie_break(element: Select[Any]) -> Select[Any] | None:
+    order = element._order_by_clauses
+    if not order:
+        return None
+    kept = [term for term in order if not isinstance(_direction(term)[0], tie_break)]
+    if len(kept) == len(order):
+        return None
+    return element._generate().order_by(None).order_by(*kept) if kept else element._generate().order_by(None)
+
+
+@compiles(Select)
+def _select_sqlite(element: Select[Any], compiler: Any, **kw: Any) -> str:
+    stripped = _without_tie_break(element)
+    return str(compiler.visit_select(stripped if stripped is not None else element, **kw))
+
+
 # ---- JSON -----------------------------------------------------------------------------------
 
 
