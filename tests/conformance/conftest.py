@@ -1,16 +1,48 @@
-"""One PocketBase and one pybase for the whole conformance suite."""
+"""One PocketBase and one pybase per database for the whole conformance suite.
+
+A module marked ``both_backends`` compares PocketBase with pybase on SQLite, then with pybase
+on Postgres (tests/conftest.py parametrises its ``backend``); the others with SQLite only.
+Each pair starts on first use and lives for the session, so modules share it as before.
+"""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from tests.conformance.harness import Pair, running_pair
 
 
+class Pairs:
+    """The pairs started so far, one per database, stopped at the end of the session."""
+
+    def __init__(self, databases: Any) -> None:
+        self._databases = databases
+        self._stack = contextlib.ExitStack()
+        self._pairs: dict[str, Pair] = {}
+
+    def get(self, backend: str) -> Pair:
+        if backend not in self._pairs:
+            url = self._databases.new(backend)
+            self._pairs[backend] = self._stack.enter_context(running_pair(url))
+        return self._pairs[backend]
+
+    def close(self) -> None:
+        self._stack.close()
+
+
 @pytest.fixture(scope="session")
-def pair() -> Iterator[Pair]:
-    """Both servers, fresh, signed in as the superuser."""
-    with running_pair() as both:
-        yield both
+def pairs(databases: Any) -> Iterator[Pairs]:
+    """The pairs of the session (started lazily)."""
+    found = Pairs(databases)
+    yield found
+    found.close()
+
+
+@pytest.fixture(scope="module")
+def pair(pairs: Pairs, backend: str) -> Pair:
+    """Both servers, fresh, signed in as the superuser; pybase on ``backend``."""
+    return pairs.get(backend)

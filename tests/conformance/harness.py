@@ -218,11 +218,12 @@ class Pair:
 
 
 @contextlib.contextmanager
-def running_pair() -> Iterator[Pair]:
-    """Start PocketBase and pybase on fresh data dirs; stop both afterwards."""
+def running_pair(database_url: str = "") -> Iterator[Pair]:
+    """Start PocketBase and pybase on fresh data dirs; stop both afterwards. With
+    ``database_url``, pybase keeps its data in that (empty) Postgres database."""
     binary = pocketbase_or_skip()
     with tempfile.TemporaryDirectory(prefix="pybase_conformance_") as tmp, run_pocketbase(binary) as pb_url:
-        server = testapp.start_server(Path(tmp), None)
+        server = testapp.start_server(Path(tmp), None, database_url)
         try:
             add_superuser(server)
             pair = Pair(Target("PocketBase", pb_url), Target("pybase", server.base_url))
