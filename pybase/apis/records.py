@@ -241,14 +241,21 @@ class RecordsResource:
     def on_patch_item(self, req: falcon.Request, resp: falcon.Response, collection: str, id: str) -> None:  # noqa: A002
         """Update a record (updateRule)."""
         col, data, files, info, rule = self._write_request(req, collection, "updateRule")
-        record = self.app.records.find_by_id(col, id)
         if rule and not info.is_superuser:
-            # NOTE: the updateRule sees @request.body with modifiers resolved (as PocketBase).
-            info.body = rule_body(record, data)
+            # NOTE: the updateRule sees @request.body with modifiers resolved (as PocketBase)
+            # against the stored record; PERF: a rule that never reads the body is checked
+            # first and its record resolves them (one read fewer: a round trip on Postgres).
+            reads_body = "@request.body" in rule
+            if reads_body:
+                info.body = rule_body(self.app.records.find_by_id(col, id), data)
             try:
                 record = record_access.find_with_rule(self.app, col, info, rule, id)
             except BadRequestError as ex:
                 raise not_found() from ex
+            if not reads_body:
+                info.body = rule_body(record, data)
+        else:
+            record = self.app.records.find_by_id(col, id)
         form = load_submitted(record, _with_file_names(data, files), is_superuser=info.is_superuser)
         privileged = record_access.is_manager(self.app, col, info, record)
         try:

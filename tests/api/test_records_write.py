@@ -309,6 +309,9 @@ UPDATE_SCENARIOS = [
              headers={"Authorization": "USER2"}, expected_status=404, after=row_is("owned", OWNED1_ID, title="mine")),
     Scenario("owner rule: the owner updates", "PATCH", f"/api/collections/owned/records/{OWNED1_ID}", body={"title": "x"},
              headers={"Authorization": "USER1"}, expected_content=['"title":"x"'], after=row_is("owned", OWNED1_ID, title="x")),
+    Scenario("owner rule: an unknown record is 404", "PATCH", "/api/collections/owned/records/nope123456789ab",
+             body={"title": "x"}, headers={"Authorization": "USER1"}, expected_status=404, expected_content=[NOT_FOUND],
+             expected_events={"*": 0}),
 ]
 
 
