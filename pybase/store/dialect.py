@@ -420,7 +420,9 @@ def _val(compiler: Any, element: Any, **kw: Any) -> _Val:
     if isinstance(sql_type, Numeric | Float | Integer):
         if is_column:
             affinity = "numeric"
-        real = isinstance(element, BindParameter) and isinstance(sql_type, Float)
+        # NOTE: a REAL prints with a decimal point ("0.0"): Float parameters and computed
+        # values (geoDistance); a NUMERIC column stores whole numbers as integers.
+        real = not is_column and isinstance(sql_type, Float)
         return _Val(sql, "num", affinity, real=real)
     if is_column and isinstance(sql_type, String):
         return _Val(sql, "text", "text")

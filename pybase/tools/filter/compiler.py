@@ -7,7 +7,21 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Boolean, and_, exists, false, func, literal, not_, null, or_, select, true
+from sqlalchemy import (
+    Boolean,
+    Float,
+    and_,
+    exists,
+    false,
+    func,
+    literal,
+    not_,
+    null,
+    or_,
+    select,
+    true,
+    type_coerce,
+)
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter, ColumnElement
 from sqlalchemy.sql.visitors import ExternallyTraversible, replacement_traverse
@@ -381,7 +395,8 @@ class _Compiler:
             + func.sin(radians(lat_a)) * func.sin(radians(lat_b))
         )
         return ResolvedField(
-            distance,
+            # NOTE: a REAL (as SQLite's acos() makes it): text meeting it reads "0.0", not "0".
+            type_coerce(distance, Float()),
             params=tuple(param for operand in resolved for param in operand.params),
             null_fallback=NullFallback.DISABLED,
         )
