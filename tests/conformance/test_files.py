@@ -11,6 +11,8 @@ from tests.conformance.harness import Answer, Pair, Request, Target
 from tests.conformance.known import explain
 from tests.files.conftest import png
 
+pytestmark = pytest.mark.both_backends
+
 COLLECTION = "conf_files"
 RECORD = "fileconf0000001"
 FIELDS: list[dict[str, Any]] = [

@@ -12,6 +12,8 @@ import pytest
 from tests.conformance import cases_generic
 from tests.conformance.harness import Answer, Pair, Request, difference
 
+pytestmark = pytest.mark.both_backends
+
 SQL = "/api/sql"
 DRY_RUN = "/api/collections/meta/dry-run-view"
 PROVIDERS = "/api/collections/meta/oauth2-providers"
@@ -58,6 +60,14 @@ for _path, _label in ((SQL, "sql"), (DRY_RUN, "dry-run")):
 CASES += [(f"sql {q[:60]}", _request(SQL, {"query": q})) for q in SQL_QUERIES]
 CASES += [(f"dry-run {q[:60]}", _request(DRY_RUN, {"query": q})) for q in VIEW_QUERIES]
 CASES += [(f"providers as {who}", Request("GET", PROVIDERS, who=who)) for who in ("anon", "user", "forged", "garbage")]
+
+# NOTE: on Postgres /api/sql runs Postgres's SQL (its types, names and errors: see
+# tests/api/test_sql.py), and rows selected without ORDER BY come in another order.
+UNORDERED = "dry-run select (ROW_NUMBER() OVER()) as id, name from _collections"
+
+
+def POSTGRES_SKIP(case: str) -> bool:  # noqa: N802 - read by conftest.py
+    return case.startswith("sql ") or case == UNORDERED
 
 
 def _mask(value: Any, key: str = "") -> Any:
