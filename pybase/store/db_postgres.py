@@ -65,16 +65,19 @@ class PostgresDatabase(BaseDatabase):
         self.url = url
         self.path = redacted(url)
         engine_url = sqlalchemy_url(url)
-        # NOTE: --queryTimeout as Postgres's statement_timeout on the read connections (the
-        # requests' queries); SQLite's per-request limit and client-gone check have no
-        # counterpart here. Writes (migrations, imports) run unlimited, as on SQLite.
-        timeout_ms = int(max(statement_seconds, 0) * 1000)
+        # NOTE: --queryTimeout as Postgres's statement_timeout on every connection, so a
+        # request's runaway write cannot hold the writer either; a write transaction outside a
+        # request (migrations, imports, crons) lifts it (_begin), as SQLite runs them unlimited.
+        # SQLite's client-gone check has no counterpart here.
+        timeout_ms = self.statement_ms = int(max(statement_seconds, 0) * 1000)
         read_args = {"options": f"-c statement_timeout={timeout_ms}"} if timeout_ms else {}
         self.read_engine = create_engine(
             engine_url, pool_size=read_pool_size, max_overflow=48, pool_pre_ping=False, paramstyle="format",
             isolation_level="AUTOCOMMIT", connect_args=read_args,
         )
-        self.write_engine = create_engine(engine_url, pool_size=1, max_overflow=4, paramstyle="format")
+        self.write_engine = create_engine(
+            engine_url, pool_size=1, max_overflow=4, paramstyle="format", connect_args=read_args
+        )
         for engine in (self.read_engine, self.write_engine):
             # NOTE: no "::VARCHAR" on parameters: an untyped string meets a numeric or boolean
             # column as Postgres casts it, where a typed one fails ("numeric = character varying").
@@ -105,7 +108,12 @@ class PostgresDatabase(BaseDatabase):
     # cost this process ~30 us more a write.
 
     def _begin(self, tx: WriteTx) -> None:
-        return None
+        if self.statement_ms and not statement_limit.seconds_in_force():
+            # NOTE: starts the transaction (psycopg sends BEGIN first); only outside requests.
+            try:
+                tx.raw.execute("SET LOCAL statement_timeout = 0")
+            except psycopg.Error as ex:
+                raise _wrapped(ex, "SET LOCAL statement_timeout = 0", None) from ex
 
     def _commit(self, tx: WriteTx) -> None:
         try:

@@ -65,6 +65,11 @@ def install(raw: sqlite3.Connection, closing: threading.Event) -> None:
     raw.set_progress_handler(check, CHECK_EVERY_STEPS)
 
 
+def seconds_in_force() -> float:
+    """The limit on this thread's statements (0: unlimited, outside a request)."""
+    return _limit.seconds
+
+
 def statement_starts() -> None:
     """Mark the start of a statement on this thread (its limit counts from here)."""
     _limit.started = _monotonic()

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,6 +30,7 @@ def start_hooks_server(
     pool_size: int = 4,
     memory_limit: int = 64 << 20,
     query_timeout: float = 30.0,
+    database_url: str = "",
 ) -> TestServer:
     """Like ``tests.testapp.start_server``, with a pb_hooks folder and the JS runtime's limits.
 
@@ -56,6 +58,7 @@ def start_hooks_server(
         hooks_pool=pool_size,
         hooks_memory_limit=memory_limit,
         query_timeout=query_timeout,
+        database_url=database_url,
     )
     pybase = PyBase(config)
     pybase.bootstrap()
@@ -70,18 +73,26 @@ HooksServerFactory = Callable[..., TestServer]
 
 
 @pytest.fixture
-def hooks_server(tmp_path: Path, fixture_data: Path) -> Iterator[HooksServerFactory]:
-    """``hooks_server(files, timeout=...)`` starts a server on a copy of the fixture data."""
+def hooks_server(tmp_path: Path, fixture_data: Path, backend: str, databases: Any) -> Iterator[HooksServerFactory]:
+    """``hooks_server(files, timeout=...)`` starts a server on a copy of the fixture data (on
+    Postgres too in both_backends modules)."""
     started: list[TestServer] = []
+    urls: list[str] = []
 
     def start(files: dict[str, str] | list[str], **options: float) -> TestServer:
-        srv = start_hooks_server(tmp_path, fixture_data, files, **options)  # type: ignore[arg-type]
+        template, url = fixture_data, ""
+        if backend == "postgres":
+            template, url = databases.copy_of_fixture()
+            urls.append(url)
+        srv = start_hooks_server(tmp_path, template, files, database_url=url, **options)  # type: ignore[arg-type]
         started.append(srv)
         return srv
 
     yield start
     for srv in started:
         srv.stop()
+    for url in urls:
+        databases.drop(url)
 
 
 # ---- a loopback HTTP server for $http.send ---------------------------------------------------

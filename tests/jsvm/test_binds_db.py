@@ -10,6 +10,9 @@ import pytest
 from tests.jsvm.conftest import HooksServerFactory
 from tests.testapp import POST1_ID, POST2_ID, POST3_ID
 
+# NOTE: $app.db(), the record finders, transactions and collections from JS on both databases
+pytestmark = pytest.mark.both_backends
+
 DB_JS = """
 routerAdd("POST", "/tx/{mode}", (e) => {
   const mode = e.request.pathValue("mode");
@@ -47,7 +50,7 @@ routerAdd("GET", "/query", (e) => {
   const injected = $app.db()
     .newQuery("SELECT count(*) AS n FROM posts WHERE title = {:t}")
     .bind({ t: "x' OR '1'='1" }).one(new DynamicModel({ n: 0 }));
-  const colons = $app.db().newQuery("SELECT strftime('%H:%M', '2024-01-01 10:20:00') AS hm, [[title]] AS t FROM {{posts}} LIMIT 1").one({});
+  const colons = $app.db().newQuery("SELECT __HM__ AS hm, [[title]] AS t FROM {{posts}} LIMIT 1").one({});
   let missing = "";
   try { $app.db().newQuery("SELECT id FROM posts WHERE id = 'nope'").one({}); } catch (err) { missing = err.message; }
   e.json(200, { one: one, rows: rows, injected: injected.n, colons: colons, missing: missing,
@@ -119,9 +122,16 @@ routerAdd("POST", "/unmarshal", (e) => {
 """
 
 
+# raw SQL is the database's own: a time formatted with colons inside a literal, per database
+HOUR_MINUTE = {
+    "sqlite": "strftime('%H:%M', '2024-01-01 10:20:00')",
+    "postgres": "to_char(timestamp '2024-01-01 10:20:00', 'HH24:MI')",
+}
+
+
 @pytest.fixture
-def srv(hooks_server: HooksServerFactory):
-    return hooks_server({"db.pb.js": DB_JS}, timeout=3.0)
+def srv(hooks_server: HooksServerFactory, backend: str):
+    return hooks_server({"db.pb.js": DB_JS.replace("__HM__", HOUR_MINUTE[backend])}, timeout=3.0)
 
 
 def _titles(srv, name="locked"):
@@ -254,11 +264,15 @@ routerAdd("POST", "/runaway-write", (e) => {
 """
 
 
-def test_hook_queries_stop_at_the_statement_time_limit(hooks_server: HooksServerFactory) -> None:
+#: what the stopped statement raises in JS
+STOPPED = {"sqlite": "interrupted", "postgres": "canceling statement due to statement timeout"}
+
+
+def test_hook_queries_stop_at_the_statement_time_limit(hooks_server: HooksServerFactory, backend: str) -> None:
     server = hooks_server({"runaway.pb.js": RUNAWAY_JS}, query_timeout=0.5)
     assert server.request("GET", "/runaway-read").status_code == 400
     resp = server.request("POST", "/runaway-write")
-    assert resp.status_code == 400 and resp.json() == {"caught": "interrupted"}, resp.text
+    assert resp.status_code == 400 and resp.json() == {"caught": STOPPED[backend]}, resp.text
     # Nothing of the stopped transaction was kept: not the row before, not the row after.
     su = {"Authorization": server.token("superuser")}
     for rid in ("runawaybefore01", "runawayafter001"):

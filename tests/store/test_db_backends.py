@@ -160,3 +160,23 @@ def test_postgres_prepared_reads_keep_the_statement_timeout(databases: Any) -> N
     finally:
         db.close()
         databases.drop(url)
+
+
+@pytest.mark.skipif("postgres" not in BACKENDS, reason="PYBASE_TEST_BACKENDS leaves Postgres out")
+def test_postgres_writes_in_a_request_stop_at_the_query_timeout_and_others_run_unlimited(databases: Any) -> None:
+    """A request's runaway write must not hold the one writer (the server would stop writing);
+    migrations, imports and crons run outside requests, unlimited as on SQLite."""
+    url = databases.new("postgres")
+    db = PostgresDatabase(url, statement_seconds=0.2)
+    try:
+        with db.write() as conn:  # outside a request
+            conn.exec_driver_sql("SELECT pg_sleep(0.4)")
+        with statement_limit.limited(0.2), pytest.raises(DB_ERRORS) as caught:
+            with db.write() as conn:
+                conn.exec_driver_sql("SELECT pg_sleep(2)")
+        assert statement_limit.is_interrupted(caught.value)
+        with statement_limit.limited(0.2), db.write() as conn:  # the writer is usable again
+            assert conn.exec_driver_sql("SELECT 1").scalar() == 1
+    finally:
+        db.close()
+        databases.drop(url)
