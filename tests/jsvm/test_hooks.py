@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.jsvm.conftest import HooksServerFactory
 from tests.testapp import POST1_ID
+
+# NOTE: record, collection and request hooks on both databases
+pytestmark = pytest.mark.both_backends
 
 
 def test_create_request_hook_alters_a_field(hooks_server: HooksServerFactory):

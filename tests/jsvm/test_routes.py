@@ -7,6 +7,9 @@ import pytest
 from tests.jsvm.conftest import HooksServerFactory
 from tests.testapp import POST1_ID, USER1_ID
 
+# NOTE: routes reading and writing records on both databases
+pytestmark = pytest.mark.both_backends
+
 ROUTE_FILES = ["routes.pb.js", "modules.pb.js", "errors.pb.js", "values.pb.js"]
 
 
