@@ -24,6 +24,9 @@ from pybase.tools.cron import CronError
 
 PASSWORD = "1234567890"
 
+# NOTE: the tests with a served app run on SQLite and on Postgres
+pytestmark = pytest.mark.both_backends
+
 
 # ---- hooks -------------------------------------------------------------------------------------
 
@@ -120,9 +123,11 @@ def test_options_given_to_pybase_hold_unless_the_command_line_sets_them(tmp_path
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[pybase.PyBase, str]]:
-    """An app with Python routes, a posts collection, a user and a superuser, served on loopback."""
-    app = pybase.PyBase(Config(data_dir=str(tmp_path / "pb_data"), http="127.0.0.1:0"))
+def served(tmp_path: Path, backend: str, databases: Any) -> Iterator[tuple[pybase.PyBase, str]]:
+    """An app with Python routes, a posts collection, a user and a superuser, served on loopback
+    (on either database: the tests using it run on both)."""
+    url = databases.new(backend)
+    app = pybase.PyBase(Config(data_dir=str(tmp_path / "pb_data"), http="127.0.0.1:0", database_url=url))
 
     @app.route("GET", "/hello/{name}")
     def hello(e):
@@ -195,6 +200,7 @@ def served(tmp_path: Path) -> Iterator[tuple[pybase.PyBase, str]]:
     server = app.serve_in_thread()
     yield app, f"http://127.0.0.1:{server.port}"
     app.stop()
+    databases.drop(url)
 
 
 def test_route_event_reads_the_request_and_writes_responses(served):
