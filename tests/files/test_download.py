@@ -11,6 +11,9 @@ import pytest
 from tests.files.conftest import FilesEnv, image_file, text_file
 from tests.testapp import USER1_ID
 
+# NOTE: uploads, downloads and thumbs on both databases (and both storages)
+pytestmark = pytest.mark.both_backends
+
 
 @pytest.fixture
 def doc(env: FilesEnv) -> dict[str, Any]:

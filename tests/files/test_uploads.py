@@ -13,6 +13,9 @@ import pytest
 from tests.files.conftest import FilesEnv, image_file, text_file
 from tests.testapp import USER1_ID
 
+# NOTE: uploads, downloads and thumbs on both databases (and both storages)
+pytestmark = pytest.mark.both_backends
+
 NAME = re.compile(r"^[a-z0-9_]+_[a-z0-9]{10}\.[a-zA-Z]+$")
 
 
