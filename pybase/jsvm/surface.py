@@ -481,8 +481,9 @@ def impl_modules() -> tuple[str, ...]:
 
 def runtime_files() -> tuple[str, ...]:
     """The ``hooks_runtime/`` files every context evaluates, in order: errors.js, dates.js,
-    prelude.js (the bridge), then each file the table names, in declaration order."""
-    return tuple(dict.fromkeys(["errors.js", "dates.js", "prelude.js"] + [g.js for g in GLOBALS]))
+    prelude.js (the bridge), events.js (the ``e`` of handlers), then each file the table names,
+    in declaration order."""
+    return tuple(dict.fromkeys(["errors.js", "dates.js", "prelude.js", "events.js"] + [g.js for g in GLOBALS]))
 
 
 # ---- what PocketBase's jsvm has and pybase deliberately doesn't ------------------------------
