@@ -119,7 +119,10 @@ def delete_collection(app: App, col: Collection, *, integrity_checks: bool = Tru
                 if col.is_view:
                     schema_sync.drop_view(conn, col.name)
                 else:
-                    schema_sync.drop_table(conn, col.name)
+                    try:
+                        schema_sync.drop_table(conn, col.name)
+                    except schema_sync.TableInUseError as ex:
+                        raise BadRequestError("Failed to delete collection.") from ex
                     if integrity_checks:
                         _check_dependent_views(app, conn, col)
                 conn.execute(delete(collections_table).where(collections_table.c.id == col.id))

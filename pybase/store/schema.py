@@ -60,7 +60,9 @@ params_table = Table(
 migrations_table = Table(
     "_migrations",
     metadata,
-    Column("file", String(255), primary_key=True, nullable=False),
+    # NOTE: SQLite does not hold a file name to 255 characters, Postgres would (a migration
+    # named after a collection of a long name).
+    Column("file", String(255).with_variant(Text(), "postgresql"), primary_key=True, nullable=False),
     # NOTE: microseconds: past 32 bits, which only Postgres's INTEGER minds.
     Column("applied", Integer().with_variant(BigInteger(), "postgresql"), nullable=False),
 )

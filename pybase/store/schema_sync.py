@@ -79,7 +79,11 @@ def create_table(conn: Connection, spec: TableSpec) -> None:
 def create_indexes(conn: Connection, spec: TableSpec) -> None:
     """Create every index of ``spec``; an index SQLite would refuse raises ``dbutils.IndexRefused``."""
     for index in spec.indexes:
-        conn.exec_driver_sql(create_index_sql(spec.table, index, conn.dialect.name))
+        sql = create_index_sql(spec.table, index, conn.dialect.name)
+        if conn.dialect.name == "postgresql":
+            # NOTE: psycopg reads % as a placeholder even without parameters (LIKE 'a%').
+            sql = sql.replace("%", "%%")
+        conn.exec_driver_sql(sql)
 
 
 def drop_indexes(conn: Connection, table_name: str) -> None:
@@ -88,9 +92,19 @@ def drop_indexes(conn: Connection, table_name: str) -> None:
         conn.exec_driver_sql(f"DROP INDEX IF EXISTS {_q(conn, name)}")
 
 
+class TableInUseError(SchemaSyncError):
+    """A table a view still selects from (Postgres refuses to drop it; SQLite leaves the view
+    broken, which PocketBase then finds)."""
+
+
 def drop_table(conn: Connection, name: str) -> None:
-    """Drop a collection table."""
-    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_q(conn, name)}")
+    """Drop a collection table; :class:`TableInUseError` when a view depends on it (Postgres)."""
+    try:
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_q(conn, name)}")
+    except DBAPIError as ex:
+        if getattr(ex.orig, "sqlstate", None) == "2BP01":  # NOTE: Postgres's dependent_objects_still_exist
+            raise TableInUseError(sqlite_error_text(ex.orig)) from ex
+        raise
 
 
 def create_view(conn: Connection, name: str, select_sql: str) -> None:
