@@ -302,6 +302,9 @@ def _sync_table(conn: Any, col: Collection, old: Collection, renames: dict[str, 
     _create_indexes(conn, col)
 
 
+_UNIQUE_FAILED = "constraint failed: UNIQUE constraint failed:"
+
+
 def _create_indexes(conn: Any, col: Collection) -> None:
     """Create each index; SQLite's refusals (duplicate values...) become per-index validation errors."""
     errors: dict[str, Any] = {}
@@ -314,9 +317,12 @@ def _create_indexes(conn: Any, col: Collection) -> None:
                 f"Failed to create index {index.name} - SQL logic error: {ex.message} ({ex.code}).",
             )
         except DBAPIError as ex:
+            message = schema_sync.sqlite_error_text(ex.orig)
+            if message.startswith(_UNIQUE_FAILED) and any(c.expression for c in index.columns):
+                # NOTE: SQLite names an expression index's duplicates by the index (Postgres by its expression)
+                message = f"{_UNIQUE_FAILED} index '{index.name}' (2067)"
             errors[str(position)] = FieldError(
-                "validation_invalid_index_expression",
-                f"Failed to create index {index.name} - {schema_sync.sqlite_error_text(ex.orig)}.",
+                "validation_invalid_index_expression", f"Failed to create index {index.name} - {message}."
             )
     if errors:
         raise ValidationError({"indexes": errors})
