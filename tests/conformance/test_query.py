@@ -8,6 +8,8 @@ from tests.conformance import cases_query
 from tests.conformance.harness import Pair, difference
 from tests.conformance.known import explain
 
+pytestmark = pytest.mark.both_backends
+
 CASES = cases_query.build_cases()
 
 
