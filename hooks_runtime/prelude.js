@@ -1,8 +1,9 @@
 // The JS surface pb_hooks see. Evaluated once in every context (the loader and each executor),
-// after errors.js. Everything crosses to Python through one callable, __py(op, kinds, ...args)
-// (see call below), that answers JSON text, {"v": value} or {"e": {m, s, t, r}}, or a letter and
-// a simple value. Python objects (records, collections, events) cross as {"$h": handle, "$t":
-// type} and become the proxies below. See README.md.
+// after errors.js and dates.js; events.js and the files of surface.GLOBALS follow. Everything
+// crosses to Python through one callable, __py(op, kinds, ...args) (see call below), that
+// answers JSON text, {"v": value} or {"e": {m, s, t, r}}, or a letter and a simple value. Python
+// objects (records, collections, events) cross as {"$h": handle, "$t": type} and become the
+// proxies below. See README.md.
 (function (g) {
   "use strict";
 
