@@ -180,3 +180,25 @@ def test_postgres_writes_in_a_request_stop_at_the_query_timeout_and_others_run_u
     finally:
         db.close()
         databases.drop(url)
+
+
+@pytest.mark.skipif("postgres" not in BACKENDS, reason="PYBASE_TEST_BACKENDS leaves Postgres out")
+def test_postgres_prepared_reads_at_once_borrow_from_the_read_pool(databases: Any) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = databases.new("postgres")
+    db = PostgresDatabase(url, read_pool_size=4)  # NOTE: one connection of the readers' own
+    try:
+        slow = db.prepare(select(text("pg_backend_pid()"), text("pg_sleep(0.2)")))
+        with ThreadPoolExecutor(6) as pool:
+            pids = list(pool.map(lambda _: db.fetch(slow)[0][0], range(6)))
+        assert all(isinstance(pid, int) for pid in pids)
+        with db.read() as conn:
+            held = conn.exec_driver_sql(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            ).scalar()
+        # NOTE: the readers' own one and what the read pool keeps (4), whatever ran at once
+        assert held is not None and held <= 5
+    finally:
+        db.close()
+        databases.drop(url)
