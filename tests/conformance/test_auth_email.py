@@ -11,6 +11,8 @@ from tests.conformance.harness import Pair, difference
 from tests.conformance.known import explain
 from tests.mailbox import Mailbox
 
+pytestmark = pytest.mark.both_backends
+
 CASES = cases_auth_email.build_cases()
 
 

@@ -13,6 +13,8 @@ CASES = cases_auth_fields.build_cases()
 # NOTE: the setup signs up and signs in ~100 users on both servers (bcrypt each time): 40 s on
 # a busy 2-core machine, charged to the first case; the default 120 s limit was hit once with
 # the suite running in two processes beside other work.
+# PERF: SQLite only: its cost is bcrypt (setup ~230 s on Postgres on a loaded machine), not SQL;
+# tests/api/test_auth_fields.py runs the same rules on both databases.
 pytestmark = pytest.mark.timeout(600)
 
 

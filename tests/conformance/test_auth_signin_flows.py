@@ -19,6 +19,8 @@ from tests.conformance.known import explain
 from tests.mailbox import Mailbox, html_of
 from tests.oauth2_provider import OAuth2Provider
 
+pytestmark = pytest.mark.both_backends
+
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
 COLLECTION = "sf_users"

@@ -8,6 +8,10 @@ from tests.conformance import cases_fields
 from tests.conformance.harness import Pair, difference
 from tests.conformance.known import explain
 
+pytestmark = pytest.mark.both_backends
+# PERF: on Postgres one case in POSTGRES_EVERY (by name; conftest.py), for CI time
+POSTGRES_EVERY = 20
+
 CASES = cases_fields.build_cases()
 
 

@@ -9,6 +9,10 @@ from tests.conformance import cases_settings
 from tests.conformance.harness import Pair, difference
 from tests.conformance.known import explain
 
+pytestmark = pytest.mark.both_backends
+# PERF: on Postgres one case in POSTGRES_EVERY (by name; conftest.py), for CI time
+POSTGRES_EVERY = 4
+
 CASES = cases_settings.build_cases()
 
 
