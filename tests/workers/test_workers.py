@@ -207,6 +207,23 @@ def test_a_hook_message_reaches_the_clients_of_every_worker(two: Served) -> None
             client.close()
 
 
+def test_the_oauth2_redirect_reaches_the_stream_of_either_worker(two: Served) -> None:
+    clients = _clients_on_both_workers(two.base)
+    try:
+        for client in clients:
+            assert client.subscribe("@oauth2").status_code == 204
+        for client in clients:
+            # NOTE: a new connection: the redirect lands on either worker, the stream's or the other
+            url = f"{two.base}/api/oauth2-redirect?state={client.client_id}&code=abc"
+            resp = requests.get(url, headers={"Connection": "close"}, allow_redirects=False, timeout=30)
+            assert resp.status_code == 307 and resp.headers["Location"] == "../_/#/auth/oauth2-redirect-success", resp.text
+            event = client.next(10)
+            assert (event.name, event.data) == ("@oauth2", {"state": client.client_id, "code": "abc"})
+    finally:
+        for client in clients:
+            client.close()
+
+
 def _shared_page(tmp_path: Path) -> tuple[int, int]:
     """(changes relayed so far, realtime clients held by all workers) from the workers' shared page."""
     counters = SharedCounters(str(tmp_path / "pb_data" / SHARED_FILE))
