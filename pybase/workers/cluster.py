@@ -9,7 +9,9 @@ needs configuring. Each node keeps two connections of its own:
   between workers; the changing node answers only once every other live node confirmed, so
   the next request anywhere sees the change), and messages addressed to this node
   (``pybase_node_<id>``: confirmations, and realtime subscribe requests taken by another node
-  for a client whose stream this node holds);
+  for a client whose stream this node holds, or hooks' messages to it), and questions to every
+  node (``pybase_all``: which realtime clients each holds, what changes each sent lately for a
+  node that was cut off and catches up, see :meth:`ClusterRuntime._reconnected`);
 - a lock connection holding advisory locks: "this node is alive", "a node runs" (counted),
   "a node with this file storage runs" (a second storage refuses to start while the files
   are local) and, on the
