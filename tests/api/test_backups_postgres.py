@@ -495,10 +495,14 @@ def test_a_restore_meeting_a_deadlock_tries_again(pg: testapp.TestServer, caplog
             thread.start()
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:  # the restore waits for posts, holding _params
-                waiting = pg.rows("SELECT count(*) FROM pg_locks WHERE NOT granted")[0][0]
+                waiting = pg.rows(
+                    "SELECT count(*) FROM pg_locks WHERE NOT granted AND mode = 'AccessExclusiveLock' "
+                    "AND relation = 'posts'::regclass AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                )[0][0]
                 if waiting:
                     break
                 time.sleep(0.05)
+            assert waiting, "the restore never waited for the posts table"
             other.execute("UPDATE _params SET updated = updated")  # waits for the restore: a deadlock
             other.commit()
             thread.join(60)
