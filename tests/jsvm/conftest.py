@@ -58,7 +58,8 @@ def start_hooks_server(
         hooks_pool=pool_size,
         hooks_memory_limit=memory_limit,
         query_timeout=query_timeout,
-        database_url=database_url,
+        # NOTE: without one, PYBASE_DATABASE_URL (Config's default) still applies
+        **({"database_url": database_url} if database_url else {}),
     )
     pybase = PyBase(config)
     pybase.bootstrap()
