@@ -3,10 +3,17 @@
 Modules marked ``pytest.mark.both_backends`` run each test twice: on SQLite (the default) and
 on a real Postgres (tests/pg.py), through the ``backend`` fixture the server fixtures use.
 ``PYBASE_TEST_BACKENDS=sqlite`` (comma-separated) runs them on the listed databases only.
+
+PERF: on Postgres a module may run a deterministic part of its cases (CI time): its
+``POSTGRES_EVERY = n`` keeps the cases whose name hashes to 0 modulo n, and its
+``POSTGRES_SKIP(name)`` leaves out cases answered the Postgres way by design or not yet alike.
+``PYBASE_TEST_PG_ALL=1`` runs every case.
 """
 
 from __future__ import annotations
 
+import os
+import zlib
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -24,6 +31,28 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_backends"):
         metafunc.parametrize("backend", BACKENDS, indirect=True, scope="module")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    everything = os.environ.get("PYBASE_TEST_PG_ALL") == "1"
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        case = callspec.id.removeprefix("postgres-") if callspec is not None else ""
+        module = getattr(item, "module", None)
+        if callspec is None or callspec.params.get("backend") != "postgres" or module is None:
+            kept.append(item)
+            continue
+        skip = getattr(module, "POSTGRES_SKIP", None)
+        every = 1 if everything else int(getattr(module, "POSTGRES_EVERY", 1))
+        if (skip is not None and skip(case)) or zlib.crc32(case.encode()) % every:
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,8 @@ from tests.scenarios import Scenario, run
 from tests.testapp import PASSWORD, USER1_EMAIL, USER1_ID, USER2_ID
 
 pytestmark = pytest.mark.both_backends
+# PERF: on Postgres one case in POSTGRES_EVERY (by name; tests/conftest.py), for CI time
+POSTGRES_EVERY = 2
 
 USERS = "/api/collections/users"
 RECORDS = f"{USERS}/records"

@@ -16,6 +16,8 @@ from tests.scenarios import Scenario, run
 from tests.testapp import LOCKED1_ID, USER1_ID
 
 pytestmark = pytest.mark.both_backends
+# PERF: on Postgres one case in POSTGRES_EVERY (by name; tests/conftest.py), for CI time
+POSTGRES_EVERY = 3
 
 REFERENCE = Path(__file__).parents[1] / "data" / "pb_reference"
 SU = {"Authorization": "SUPERUSER"}

@@ -23,6 +23,8 @@ from tests.scenarios import Scenario, run
 from tests.testapp import USER1_EMAIL, USER1_ID
 
 pytestmark = pytest.mark.both_backends
+# PERF: on Postgres one case in POSTGRES_EVERY (by name; tests/conftest.py), for CI time
+POSTGRES_EVERY = 2
 
 URL = "/api/collections/users/auth-with-oauth2"
 REDIRECT = "http://localhost/cb"

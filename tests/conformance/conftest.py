@@ -4,17 +4,13 @@ A module marked ``both_backends`` compares PocketBase with pybase on SQLite, the
 on Postgres (tests/conftest.py parametrises its ``backend``); the others with SQLite only.
 Each pair starts on first use and lives for the session, so modules share it as before.
 
-PERF: on Postgres a module may run a deterministic part of its table (CI time): its
-``POSTGRES_EVERY = n`` keeps the cases whose name hashes to 0 modulo n, and its
-``POSTGRES_SKIP(name)`` leaves out cases answered the Postgres way by design (``/api/sql``).
-``PYBASE_CONFORMANCE_PG_ALL=1`` runs every case.
+PERF: on Postgres a module may run a deterministic part of its table (``POSTGRES_EVERY``,
+``POSTGRES_SKIP``: see tests/conftest.py).
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -54,24 +50,3 @@ def pair(pairs: Pairs, backend: str) -> Pair:
     """Both servers, fresh, signed in as the superuser; pybase on ``backend``."""
     return pairs.get(backend)
 
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    everything = os.environ.get("PYBASE_CONFORMANCE_PG_ALL") == "1"
-    kept: list[pytest.Item] = []
-    dropped: list[pytest.Item] = []
-    for item in items:
-        callspec = getattr(item, "callspec", None)
-        case = callspec.id.removeprefix("postgres-") if callspec is not None else ""
-        module = getattr(item, "module", None)
-        if callspec is None or callspec.params.get("backend") != "postgres" or module is None:
-            kept.append(item)
-            continue
-        skip = getattr(module, "POSTGRES_SKIP", None)
-        every = 1 if everything else int(getattr(module, "POSTGRES_EVERY", 1))
-        if (skip is not None and skip(case)) or zlib.crc32(case.encode()) % every:
-            dropped.append(item)
-        else:
-            kept.append(item)
-    if dropped:
-        config.hook.pytest_deselected(items=dropped)
-        items[:] = kept
