@@ -166,8 +166,11 @@ def main() -> int:
         url = pg.new_database()
     with tempfile.TemporaryDirectory(prefix="pybase-write-cpu-") as tmp:
         root = Path(tmp)
-        sides = [Side("sqlite", root), Side("postgres", root, url)]
+        sides: list[Side] = []
         try:
+            # NOTE: inside the try: a failing setup still stops the throwaway Postgres
+            sides.append(Side("sqlite", root))
+            sides.append(Side("postgres", root, url))
             print(f"load average at start: {os.getloadavg()[0]:.2f}", flush=True)
             if args.profile:
                 side = sides[0] if args.profile == "sqlite" else sides[1]
