@@ -24,6 +24,7 @@ from pybase.core.field_resolver_request import PLAIN_AUTH_FIELDS
 from pybase.core.field_resolver_sql import apply_joins
 from pybase.core.records import Record
 from pybase.store.db import DB_ERRORS
+from pybase.store.dialect import stored_as
 from pybase.tools.filter import (
     MACROS,
     FilterError,
@@ -262,7 +263,11 @@ def _compile(
 
 def create_source(collection: Collection, values: list[Any]) -> Any:
     """The one-row CTE a createRule sees: each field's value (bound) under its name."""
-    labelled = [value.label(field.name) for field, value in zip(collection.fields, values, strict=True)]
+    # NOTE: each value typed as its field's column, so that the SQL reads it as the table's
+    labelled = [
+        stored_as(value, field.column().type).label(field.name)
+        for field, value in zip(collection.fields, values, strict=True)
+    ]
     return select(*labelled).cte(collection.name + CREATE_CTE_SUFFIX)
 
 

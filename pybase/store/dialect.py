@@ -29,6 +29,7 @@ from sqlalchemy import (
     Text,
     bindparam,
     case,
+    cast,
     exists,
     false,
     func,
@@ -105,6 +106,30 @@ def _random_id_sqlite(_element: Any, _compiler: Any, **_kw: Any) -> str:
 @compiles(random_record_id, "postgresql")
 def _random_id_pg(_element: Any, _compiler: Any, **_kw: Any) -> str:
     return "('r'||substr(md5(random()::text || clock_timestamp()::text), 1, 14))"
+
+
+class stored_as(FunctionElement):  # type: ignore[type-arg]  # noqa: N801 - SQL function style
+    """A bound value as a column of ``type_`` holds it (the one-row CTE of a record about to be
+    written, which create rules and realtime filters read): the value itself on SQLite (as
+    PocketBase binds it), ``CAST(value AS type)`` on Postgres, whose parameters carry no type
+    (there ``views > 10`` compared a number as text and JSON functions met text)."""
+
+    inherit_cache = True
+    name = "stored_as"
+
+    def __init__(self, value: Any, type_: Any) -> None:
+        super().__init__(value)
+        self.type = type_
+
+
+@compiles(stored_as)
+def _stored_as_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(next(iter(element.clauses)), **kw))
+
+
+@compiles(stored_as, "postgresql")
+def _stored_as_pg(element: Any, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(cast(next(iter(element.clauses)), element.type), **kw))
 
 
 # ---- insertion order ------------------------------------------------------------------------
