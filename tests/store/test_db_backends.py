@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from pybase.store import statement_limit
 from pybase.store.db import DB_ERRORS, Database
 from pybase.store.db_postgres import PostgresDatabase
-from tests.pg import BACKENDS
+from tests.pg import BACKENDS, postgres_only
 
 T = table("t", column("id"), column("body"))
 
@@ -113,7 +113,7 @@ def test_a_failing_prepared_read_raises_a_database_error(database: Any) -> None:
             database.fetch(bad)
 
 
-@pytest.mark.skipif("postgres" not in BACKENDS, reason="PYBASE_TEST_BACKENDS leaves Postgres out")
+@postgres_only
 def test_postgres_readers_cut_by_the_server_are_replaced(databases: Any) -> None:
     url = databases.new("postgres")
     db = PostgresDatabase(url)
@@ -130,7 +130,7 @@ def test_postgres_readers_cut_by_the_server_are_replaced(databases: Any) -> None
         databases.drop(url)
 
 
-@pytest.mark.skipif("postgres" not in BACKENDS, reason="PYBASE_TEST_BACKENDS leaves Postgres out")
+@postgres_only
 def test_postgres_writer_cut_by_the_server_is_replaced(databases: Any) -> None:
     url = databases.new("postgres")
     db = PostgresDatabase(url)
@@ -149,7 +149,7 @@ def test_postgres_writer_cut_by_the_server_is_replaced(databases: Any) -> None:
         databases.drop(url)
 
 
-@pytest.mark.skipif("postgres" not in BACKENDS, reason="PYBASE_TEST_BACKENDS leaves Postgres out")
+@postgres_only
 def test_postgres_prepared_reads_keep_the_statement_timeout(databases: Any) -> None:
     url = databases.new("postgres")
     db = PostgresDatabase(url, statement_seconds=0.2)
@@ -162,7 +162,7 @@ def test_postgres_prepared_reads_keep_the_statement_timeout(databases: Any) -> N
         databases.drop(url)
 
 
-@pytest.mark.skipif("postgres" not in BACKENDS, reason="PYBASE_TEST_BACKENDS leaves Postgres out")
+@postgres_only
 def test_postgres_writes_in_a_request_stop_at_the_query_timeout_and_others_run_unlimited(databases: Any) -> None:
     """A request's runaway write must not hold the one writer (the server would stop writing);
     migrations, imports and crons run outside requests, unlimited as on SQLite."""
@@ -182,7 +182,7 @@ def test_postgres_writes_in_a_request_stop_at_the_query_timeout_and_others_run_u
         databases.drop(url)
 
 
-@pytest.mark.skipif("postgres" not in BACKENDS, reason="PYBASE_TEST_BACKENDS leaves Postgres out")
+@postgres_only
 def test_postgres_prepared_reads_at_once_borrow_from_the_read_pool(databases: Any) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
