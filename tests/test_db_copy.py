@@ -454,7 +454,7 @@ def test_pocketbase_data_dir_copied(databases: Databases, tmp_path: Path) -> Non
 
 def test_value_postgres_cannot_hold_named_and_nothing_committed(databases: Databases, tmp_path: Path) -> None:
     from pybase.core.app import App
-    from pybase.core.collections import new_collection
+    from pybase.core.collection_bind import new_collection
 
     app = App(str(tmp_path / "pb_data"))
     app.bootstrap()

@@ -19,7 +19,7 @@ import pybase
 from pybase.apis.errors import ApiError
 from pybase.config import Config
 from pybase.core.auth import new_auth_token
-from pybase.core.collections import new_collection
+from pybase.core.collection_bind import new_collection
 from pybase.tools.cron import CronError
 
 PASSWORD = "1234567890"

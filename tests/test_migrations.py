@@ -192,7 +192,7 @@ BROKEN = {
     "js syntax error": ("1700000002_b.js", 'migrate((app) => {\n  const x = ;\n});\n', "1700000002_b.js:2: SyntaxError"),
     "js validation error": ("1700000002_b.js", 'migrate((app) => {\n  app.save(new Collection({ name: "b" }));\n  app.save(new Collection({ name: "bad name" }));\n});\n',
                             "validation_match_invalid"),
-    "python exception": ("1700000002_b.py", "def up(app):\n    from pybase.core.collections import new_collection\n    app.save_collection(new_collection({'name': 'b'}))\n    raise RuntimeError('kaput')\n",
+    "python exception": ("1700000002_b.py", "def up(app):\n    from pybase.core.collection_bind import new_collection\n    app.save_collection(new_collection({'name': 'b'}))\n    raise RuntimeError('kaput')\n",
                          "failed to apply migration 1700000002_b.py: kaput"),
     "python without up or down": ("1700000002_b.py", "x = 1\n", "defines neither up(app) nor down(app)"),
 }
@@ -469,7 +469,7 @@ def test_automigrate_can_be_turned_off_and_ignores_changes_made_in_code(tmp_path
         assert resp.status_code == 200, resp.text
         assert not Path(pb.config.migrations_dir).exists()
         automigrate.bind(pb.core, pb.config.migrations_dir)
-        from pybase.core.collections import new_collection
+        from pybase.core.collection_bind import new_collection
 
         pb.core.save_collection(new_collection({"name": "from_code"}))  # not a request: no file
         assert not Path(pb.config.migrations_dir).exists()

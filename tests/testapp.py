@@ -23,7 +23,7 @@ from pybase.config import Config
 from pybase.core.app import App
 from pybase.core.app_hooks import HOOKS
 from pybase.core.auth import new_auth_token
-from pybase.core.collections import new_collection
+from pybase.core.collection_bind import new_collection
 
 SUPERUSER_EMAIL = "admin@example.com"
 USER1_EMAIL = "user1@example.com"

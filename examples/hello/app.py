@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 
 import pybase
-from pybase.core.collections import new_collection
+from pybase.core.collection_bind import new_collection
 
 log = logging.getLogger("hello")
 

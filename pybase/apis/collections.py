@@ -11,10 +11,12 @@ from pybase.apis.guards import require_superuser
 from pybase.apis.query_form import read_query
 from pybase.apis.request_body import read_body, read_json
 from pybase.apis.serialize import apply_fields, dumps, parse_fields, record_to_json
+from pybase.core.collection_bind import apply_changes, new_collection
+from pybase.core.collection_defaults import scaffolds
 from pybase.core.collection_query import filter_collections
 from pybase.core.collection_save import SchemaChangeError, import_collections, truncate_collection
 from pybase.core.collection_validate_auth import AUTH_OPTIONS_SHAPE, binds
-from pybase.core.collections import Collection, apply_changes, new_collection, scaffolds
+from pybase.core.collections import Collection
 from pybase.core.errors import BadRequestError, PyBaseError, ValidationError, sentenize
 from pybase.core.events import (
     CollectionRequestEvent,

@@ -13,8 +13,9 @@ from pybase.core import auth_refs, collection_save, installer, record_save
 from pybase.core.app_hooks import HOOKS
 from pybase.core.backups import BackupStore
 from pybase.core.backups.store import TEMP_DIR
+from pybase.core.collection_bind import new_collection
 from pybase.core.collection_registry import CollectionRegistry
-from pybase.core.collections import Collection, new_collection
+from pybase.core.collections import Collection
 from pybase.core.cron_jobs import new_scheduler
 from pybase.core.errors import NotFoundError
 from pybase.core.events import BootstrapEvent, TerminateEvent

@@ -11,15 +11,10 @@ from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import DBAPIError
 
 from pybase.core.auth import rotate_auth_secret_on_rule_change
+from pybase.core.collection_bind import apply_changes, new_collection
+from pybase.core.collection_defaults import ensure_unique_generated_id, touch
 from pybase.core.collection_validate import validate_collection
-from pybase.core.collections import (
-    Collection,
-    apply_changes,
-    ensure_unique_generated_id,
-    new_collection,
-    retarget_indexes,
-    touch,
-)
+from pybase.core.collections import Collection, retarget_indexes
 from pybase.core.errors import BadRequestError, FieldError, ValidationError
 from pybase.core.events import CollectionEvent, ModelEvent
 from pybase.core.fields import UnknownFieldType, new_field

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pybase.core.collections import (
-    SUPERUSERS,
-    SUPERUSERS_ID,
-    USERS_ID,
-    autodate_fields,
-    id_field,
-)
+from pybase.core.collection_defaults import autodate_fields, id_field
+from pybase.core.collections import SUPERUSERS, SUPERUSERS_ID, USERS_ID
 
 _OWNER_RULE = (
     "@request.auth.id != '' && recordRef = @request.auth.id && "

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import DBAPIError
 
-from pybase.core.collections import new_collection
+from pybase.core.collection_bind import new_collection
 from pybase.core.errors import FieldError, ValidationError, required
 from pybase.core.fields import Field, new_field
 from pybase.core.records import Record

@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import quickjs
 
+from pybase.core.collection_bind import apply_changes, new_collection
 from pybase.core.collection_save import import_collections
-from pybase.core.collections import Collection, apply_changes, new_collection
+from pybase.core.collections import Collection
 from pybase.core.errors import BadRequestError
 from pybase.core.fields import UnknownFieldType
 from pybase.jsvm import errors

@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from pybase.core.app import App  # noqa: E402
-from pybase.core.collections import new_collection  # noqa: E402
+from pybase.core.collection_bind import new_collection  # noqa: E402
 from tests.pg import start_postgres  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"

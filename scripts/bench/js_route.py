@@ -104,7 +104,7 @@ def serve(data_dir: str, port: int) -> None:
 
     from pybase.app import PyBase
     from pybase.config import Config
-    from pybase.core.collections import new_collection
+    from pybase.core.collection_bind import new_collection
 
     app = PyBase(Config(data_dir=data_dir, http=f"127.0.0.1:{port}"))
 

@@ -45,7 +45,7 @@ from falcon.testing import create_environ  # noqa: E402
 from pybase.app import PyBase  # noqa: E402
 from pybase.config import Config  # noqa: E402
 from pybase.core.auth import new_auth_token  # noqa: E402
-from pybase.core.collections import new_collection  # noqa: E402
+from pybase.core.collection_bind import new_collection  # noqa: E402
 from tests.pg import start_postgres  # noqa: E402
 
 SCENARIOS = ("create_auth", "create_rel", "update_owner", "view")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from urllib3 import encode_multipart_formdata
 
-from pybase.core.collections import new_collection
+from pybase.core.collection_bind import new_collection
 from tests.scenarios import Scenario, run
 from tests.testapp import (
     COMMENT1_ID,

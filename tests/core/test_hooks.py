@@ -337,7 +337,7 @@ def test_saves_inside_a_rolled_back_transaction_fire_the_error_hooks_after_it(tm
     from collections import Counter
 
     from pybase.core.app import App
-    from pybase.core.collections import new_collection
+    from pybase.core.collection_bind import new_collection
 
     app = App(str(tmp_path / "pb_data"))
     app.bootstrap()

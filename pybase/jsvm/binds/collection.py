@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from pybase.core.collections import Collection, apply_changes, new_collection
+from pybase.core.collection_bind import apply_changes, new_collection
+from pybase.core.collections import Collection
 from pybase.core.errors import BadRequestError
 from pybase.core.fields import UnknownFieldType, new_field
 from pybase.tools.security import crc32_checksum
