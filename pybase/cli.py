@@ -449,7 +449,7 @@ def _announce_to_nodes(app: PyBase) -> None:
     once they said so (a SQLite app has none)."""
     if not app.config.database_url:
         return
-    from pybase.workers.cluster import announce_change
+    from pybase.workers.cluster_calls import announce_change
 
     confirmed, live = announce_change(app.core.db)
     if live:

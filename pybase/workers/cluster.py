@@ -24,14 +24,11 @@ each worker is a node, and the workers of one machine still share their rate-lim
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import logging
 import os
-import socket
 import threading
 import time
-import zlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -44,129 +41,40 @@ from pybase.core.records import Record
 from pybase.store.notify import create_spill_table, notify, received
 from pybase.tools.pg_listen import Listener, connect
 from pybase.tools.security import random_string
+from pybase.workers.cluster_calls import ask_every_node
+from pybase.workers.cluster_protocol import (
+    ACK_SECONDS,
+    ALL_CHANNEL,
+    CALL_SECONDS,
+    CATCH_UP_MARGIN_SECONDS,
+    GENERATION_CHANNEL,
+    LEADER_KEY,
+    LEADER_RETRY_SECONDS,
+    LISTENERS_KEY,
+    LISTENERS_SQL,
+    LIVE_NODES_SQL,
+    LIVE_STORAGES_SQL,
+    NODE_ALIVE_SQL,
+    NODE_CHANNEL,
+    NODE_ID_LENGTH,
+    NODE_KEY,
+    NODES_KEY,
+    PRESENCE_CHANNEL,
+    PRESENCE_GRACE_SECONDS,
+    STORAGE_KEY,
+    local_storage_message,
+    node_crc,
+    storage_id,
+)
 from pybase.workers.context import ClusterError
 from pybase.workers.shared_state import SharedStateRuntime
 
 if TYPE_CHECKING:
     from pybase.core.app import App
 
-__all__ = ["ClusterError", "ClusterRuntime", "announce_change"]
+__all__ = ["ClusterError", "ClusterRuntime"]
 
 log = logging.getLogger("pybase.cluster")
-
-GENERATION_CHANNEL = "pybase_generation"
-PRESENCE_CHANNEL = "pybase_presence"
-ALL_CHANNEL = "pybase_all"  # a question to every node (who holds which realtime client)
-NODE_CHANNEL = "pybase_node_"
-NODE_ID_LENGTH = 8
-LEADER_KEY = 7246600  # pg_try_advisory_lock: the node running the crons
-STORAGE_KEY = 7246601  # pg_advisory_lock_shared(STORAGE_KEY, <storage>): a node per file storage
-NODES_KEY = 7246602  # pg_advisory_lock_shared(NODES_KEY, 0): held by every live node
-NODE_KEY = 7246603  # pg_advisory_lock(NODE_KEY, <node id's crc>): this node is alive
-LISTENERS_KEY = 7246604  # pg_advisory_lock_shared(LISTENERS_KEY, <node id's crc>): it has realtime clients
-#: how long a presence announcement counts before the lock table alone says who has clients
-PRESENCE_GRACE_SECONDS = 5.0
-LEADER_RETRY_SECONDS = 1.0
-CALL_SECONDS = 5.0
-#: how long a collection or settings change waits for the other nodes to say they saw it
-ACK_SECONDS = 2.0
-#: a node cut off catches up on the changes of its cut and this much before (a change commits
-#: a little after it is kept by its sender, and the cut is seen a little after it happened)
-CATCH_UP_MARGIN_SECONDS = 5.0
-
-_LIVE_NODES = (
-    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-    "AND classid::bigint = %s AND objid = 0 AND objsubid = 2 "
-    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-)
-_NODE_ALIVE = (
-    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-    "AND classid::bigint = %s AND objid::bigint = %s AND objsubid = 2 "
-    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-)
-_LISTENERS = (
-    "SELECT DISTINCT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND granted "
-    "AND classid::bigint = %s AND objsubid = 2 "
-    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-)
-_LIVE_STORAGES = (
-    "SELECT count(DISTINCT objid) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-    "AND classid::bigint = %s AND objsubid = 2 AND objid::bigint <> %s "
-    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-)
-
-
-def storage_id(data_dir: str) -> int:
-    """Which local file storage a node has: this machine's ``data_dir`` (workers share it)."""
-    return _crc(f"{socket.gethostname()}:{os.path.abspath(data_dir)}")
-
-
-def _crc(text: str) -> int:
-    return zlib.crc32(text.encode()) & 0x7FFFFFFF
-
-
-def local_storage_message(others: int) -> str:
-    return (
-        f"{others} other pybase node(s) with another data directory serve this Postgres database, and file "
-        "storage is local (pb_data/storage): the nodes would not see each other's files. Turn on S3 storage "
-        "in the settings (Settings > Files storage) before starting more nodes, or run one node."
-    )
-
-
-def announce_change(db: Any, timeout: float = ACK_SECONDS) -> tuple[int, int]:
-    """Tell the nodes serving ``db`` that collections or settings changed outside them (``pybase
-    migrate`` run beside a live cluster) and wait, at most ``timeout`` seconds, until each said
-    it saw it (as a change through the API waits): their next request reloads first.
-
-    Returns (confirmed, live nodes)."""
-    sender = "cli" + random_string(NODE_ID_LENGTH - 3, "abcdefghijklmnopqrstuvwxyz0123456789")
-    with connect(db.url, f"pybase-cli-{sender}") as conn:
-        conn.execute(f'LISTEN "{NODE_CHANNEL}{sender}"')  # NOTE: before the announcement: no ack is missed
-        row = conn.execute(_LIVE_NODES, (NODES_KEY,)).fetchone()
-        expected = int(row[0]) if row else 0
-        conn.execute("SELECT pg_notify(%s, %s)", (GENERATION_CHANNEL, f"{sender}:1"))
-        confirmed = 0
-        deadline = time.monotonic() + timeout
-        while confirmed < expected:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                log.warning("cluster: %d of %d nodes did not confirm the announcement in time", expected - confirmed, expected)
-                break
-            for note in conn.notifies(timeout=left, stop_after=1):
-                with contextlib.suppress(ValueError):
-                    frame = orjson.loads(note.payload)
-                    confirmed += int(isinstance(frame, dict) and frame.get("t") == "ack")
-    return confirmed, expected
-
-
-def ask_every_node(db: Any, sender: str, body: Any, timeout: float = ACK_SECONDS) -> list[Any] | None:
-    """Ask every live node but the one ``sender`` starts with, on a connection of its own (the
-    asking node's listener may be busy); their answers, or None when some did not answer in time."""
-    with connect(db.url, f"pybase-ask-{sender}") as conn:
-        conn.execute(f'LISTEN "{NODE_CHANNEL}{sender}"')  # NOTE: before the question: no answer is missed
-        row = conn.execute(_LIVE_NODES, (NODES_KEY,)).fetchone()
-        expected = (int(row[0]) if row else 0) - 1
-        if expected <= 0:
-            return []
-        question = orjson.dumps({"t": "call", "id": 1, "from": sender, "b": body}).decode()
-        with db.read_engine.connect() as send:  # NOTE: autocommit: sent at once
-            notify(send, ALL_CHANNEL, question)
-        answers: list[Any] = []
-        deadline = time.monotonic() + timeout
-        while len(answers) < expected:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                log.warning("cluster: %d of %d nodes did not answer in time", expected - len(answers), expected)
-                return None
-            for note in conn.notifies(timeout=left, stop_after=1):
-                payload = note.payload
-                if payload.startswith("@"):
-                    with db.read_engine.connect() as read:
-                        payload = received(read, payload) or "{}"
-                frame = orjson.loads(payload)
-                if isinstance(frame, dict) and frame.get("t") == "reply":
-                    answers.append(frame.get("b"))
-        return answers
 
 
 class _NodePeers:
@@ -259,7 +167,7 @@ class ClusterRuntime(SharedStateRuntime):
     def other_storages(self) -> int:
         """How many other local file storages (data dirs) have a node serving right now."""
         with self._lock_conn_lock:
-            row = self._lock_conn.execute(_LIVE_STORAGES, (STORAGE_KEY, self.storage)).fetchone()
+            row = self._lock_conn.execute(LIVE_STORAGES_SQL, (STORAGE_KEY, self.storage)).fetchone()
         return int(row[0]) if row else 0
 
     def _join(self) -> None:
@@ -286,7 +194,7 @@ class ClusterRuntime(SharedStateRuntime):
 
     def _take_node_locks(self, conn: Any) -> None:
         conn.execute("SELECT pg_advisory_lock_shared(%s, 0)", (NODES_KEY,))
-        conn.execute("SELECT pg_advisory_lock(%s, %s)", (NODE_KEY, _crc(self.node)))
+        conn.execute("SELECT pg_advisory_lock(%s, %s)", (NODE_KEY, node_crc(self.node)))
 
     def _reopen_lock_conn(self, reason: BaseException) -> None:
         """The lock connection broke: its locks are gone (another node may lead now)."""
@@ -305,7 +213,7 @@ class ClusterRuntime(SharedStateRuntime):
             conn.execute("SELECT pg_advisory_lock_shared(%s, %s)", (STORAGE_KEY, self.storage))
             self._take_node_locks(conn)
             if self._presence_held:
-                conn.execute("SELECT pg_advisory_lock_shared(%s, %s)", (LISTENERS_KEY, _crc(self.node)))
+                conn.execute("SELECT pg_advisory_lock_shared(%s, %s)", (LISTENERS_KEY, node_crc(self.node)))
             self._lock_conn = conn
 
     # ---- presence: send changes only while some node has a realtime client ---------------------
@@ -319,7 +227,7 @@ class ClusterRuntime(SharedStateRuntime):
         with self._presence_lock:
             self._clients = max(self._clients + delta, 0)
             if self._clients and not self._presence_held:
-                me = _crc(self.node)
+                me = node_crc(self.node)
                 self._heard(me)
                 token = next(self._call_ids)
                 self._acks[token] = [threading.Event(), 0]
@@ -336,7 +244,7 @@ class ClusterRuntime(SharedStateRuntime):
             elif not self._clients and self._presence_held:
                 try:
                     with self._lock_conn_lock:
-                        self._lock_conn.execute("SELECT pg_advisory_unlock_shared(%s, %s)", (LISTENERS_KEY, _crc(self.node)))
+                        self._lock_conn.execute("SELECT pg_advisory_unlock_shared(%s, %s)", (LISTENERS_KEY, node_crc(self.node)))
                 except Exception:  # noqa: BLE001 - a broken connection released it anyway
                     pass
                 self._presence_held = False
@@ -345,7 +253,7 @@ class ClusterRuntime(SharedStateRuntime):
         """Who has realtime clients: the lock table, and announcements too recent to be trusted
         absent from it."""
         with self._lock_conn_lock:
-            rows = self._lock_conn.execute(_LISTENERS, (LISTENERS_KEY,)).fetchall()
+            rows = self._lock_conn.execute(LISTENERS_SQL, (LISTENERS_KEY,)).fetchall()
         with self._listening_lock:
             now = time.monotonic()
             for crc, when in list(self._announced.items()):
@@ -361,7 +269,7 @@ class ClusterRuntime(SharedStateRuntime):
     def live_nodes(self) -> int:
         """How many nodes (this one included) serve the database right now."""
         with self._lock_conn_lock:
-            row = self._lock_conn.execute(_LIVE_NODES, (NODES_KEY,)).fetchone()
+            row = self._lock_conn.execute(LIVE_NODES_SQL, (NODES_KEY,)).fetchone()
         return int(row[0]) if row else 1
 
     def _changed(self, e: Any) -> Any:
@@ -522,7 +430,7 @@ class ClusterRuntime(SharedStateRuntime):
         """Whether ``node`` serves right now (as far as this node can tell)."""
         try:
             with self._lock_conn_lock:
-                row = self._lock_conn.execute(_NODE_ALIVE, (NODE_KEY, _crc(node))).fetchone()
+                row = self._lock_conn.execute(NODE_ALIVE_SQL, (NODE_KEY, node_crc(node))).fetchone()
         except Exception:  # noqa: BLE001 - the lock connection broke: the keeper reopens it
             return False
         return bool(row and row[0])

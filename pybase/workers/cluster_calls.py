@@ -1,0 +1,82 @@
+"""Questions to a cluster's nodes on a connection of one's own: from outside any node (``pybase
+migrate`` beside a live cluster), or from a node whose listener may be busy (catching up)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from typing import Any
+
+import orjson
+
+from pybase.store.notify import notify, received
+from pybase.tools.pg_listen import connect
+from pybase.tools.security import random_string
+from pybase.workers.cluster_protocol import (
+    ACK_SECONDS,
+    ALL_CHANNEL,
+    GENERATION_CHANNEL,
+    LIVE_NODES_SQL,
+    NODE_CHANNEL,
+    NODE_ID_LENGTH,
+    NODES_KEY,
+)
+
+log = logging.getLogger("pybase.cluster")
+
+
+def announce_change(db: Any, timeout: float = ACK_SECONDS) -> tuple[int, int]:
+    """Tell the nodes serving ``db`` that collections or settings changed outside them (``pybase
+    migrate`` run beside a live cluster) and wait, at most ``timeout`` seconds, until each said
+    it saw it (as a change through the API waits): their next request reloads first.
+
+    Returns (confirmed, live nodes)."""
+    sender = "cli" + random_string(NODE_ID_LENGTH - 3, "abcdefghijklmnopqrstuvwxyz0123456789")
+    with connect(db.url, f"pybase-cli-{sender}") as conn:
+        conn.execute(f'LISTEN "{NODE_CHANNEL}{sender}"')  # NOTE: before the announcement: no ack is missed
+        row = conn.execute(LIVE_NODES_SQL, (NODES_KEY,)).fetchone()
+        expected = int(row[0]) if row else 0
+        conn.execute("SELECT pg_notify(%s, %s)", (GENERATION_CHANNEL, f"{sender}:1"))
+        confirmed = 0
+        deadline = time.monotonic() + timeout
+        while confirmed < expected:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                log.warning("cluster: %d of %d nodes did not confirm the announcement in time", expected - confirmed, expected)
+                break
+            for note in conn.notifies(timeout=left, stop_after=1):
+                with contextlib.suppress(ValueError):
+                    frame = orjson.loads(note.payload)
+                    confirmed += int(isinstance(frame, dict) and frame.get("t") == "ack")
+    return confirmed, expected
+
+
+def ask_every_node(db: Any, sender: str, body: Any, timeout: float = ACK_SECONDS) -> list[Any] | None:
+    """Ask every live node but the one ``sender`` starts with, on a connection of its own (the
+    asking node's listener may be busy); their answers, or None when some did not answer in time."""
+    with connect(db.url, f"pybase-ask-{sender}") as conn:
+        conn.execute(f'LISTEN "{NODE_CHANNEL}{sender}"')  # NOTE: before the question: no answer is missed
+        row = conn.execute(LIVE_NODES_SQL, (NODES_KEY,)).fetchone()
+        expected = (int(row[0]) if row else 0) - 1
+        if expected <= 0:
+            return []
+        question = orjson.dumps({"t": "call", "id": 1, "from": sender, "b": body}).decode()
+        with db.read_engine.connect() as send:  # NOTE: autocommit: sent at once
+            notify(send, ALL_CHANNEL, question)
+        answers: list[Any] = []
+        deadline = time.monotonic() + timeout
+        while len(answers) < expected:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                log.warning("cluster: %d of %d nodes did not answer in time", expected - len(answers), expected)
+                return None
+            for note in conn.notifies(timeout=left, stop_after=1):
+                payload = note.payload
+                if payload.startswith("@"):
+                    with db.read_engine.connect() as read:
+                        payload = received(read, payload) or "{}"
+                frame = orjson.loads(payload)
+                if isinstance(frame, dict) and frame.get("t") == "reply":
+                    answers.append(frame.get("b"))
+        return answers
