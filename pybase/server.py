@@ -11,6 +11,7 @@ import signal
 import socket
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -392,11 +393,7 @@ class _Channel(HTTPChannel):
             del self._map[fileno]
         if server.active_channels.get(fileno) is self:
             del server.active_channels[fileno]
-        try:
-            adopt(sock, head, chunked)
-        except Exception:  # noqa: BLE001 - the stream's owner failed: close the socket
-            log.exception("handing a stream over failed")
-            sock.close()
+        self.owner.adopt_between_passes(lambda: adopt(sock, head, chunked), sock)
 
     def readable(self) -> bool:
         return not self.handed_over and bool(super().readable())
@@ -467,6 +464,7 @@ class Server:
         self._inline_started = 0.0  # when the loop thread's current inline request began
         self._inline_request = ("", "")  # and its method and path
         self._stalled = 0  # requests still running on threads that lost the loop
+        self._adoptions: deque[tuple[Callable[[], None], socket.socket]] = deque()  # streams to hand over
         waitress_server = self.server
         queue_task = waitress_server.add_task
         pull_trigger = waitress_server.pull_trigger
@@ -519,6 +517,37 @@ class Server:
             if took > (REQUEST_SECONDS if partial.headers_finished else HEADER_SECONDS):
                 channel.will_close = True
 
+    def adopt_between_passes(self, adopt: Callable[[], None], sock: socket.socket) -> None:
+        """Run ``adopt`` (a stream's new owner takes ``sock``) once the loop's poll pass ends.
+
+        NOTE: the new owner may close the socket at any time, and the kernel gives its number to
+        the next connection accepted. A poll pass that registered the old socket reports it
+        (POLLNVAL once closed) and waitress looks the number up in its map: the NEW connection
+        was closed with its request unread: a reset (1 in 5 right after a realtime client left).
+        Out of the map and handed over between passes, the number is never in a pass's results.
+        """
+        with self._owner_lock:
+            queued = not self._closed
+            if queued:
+                self._adoptions.append((adopt, sock))
+        if queued:
+            self.server.pull_trigger()  # NOTE: ends a pass waiting in poll (a no-op on the loop thread)
+        else:
+            self._adopt(adopt, sock)  # no loop polls any more
+
+    def _adopt_pending(self) -> None:
+        adoptions = self._adoptions
+        while adoptions:
+            self._adopt(*adoptions.popleft())
+
+    @staticmethod
+    def _adopt(adopt: Callable[[], None], sock: socket.socket) -> None:
+        try:
+            adopt()
+        except Exception:  # noqa: BLE001 - the stream's owner failed: close the socket
+            log.exception("handing a stream over failed")
+            sock.close()
+
     def set_max_body(self, size: int) -> None:
         """Refuse larger bodies from the headers alone, before reading them (413)."""
         self.server.adj.max_request_body_size = max(int(size), 1)
@@ -567,6 +596,8 @@ class Server:
         try:
             while not self._stopping.is_set() and self.on_loop_thread():
                 wasyncore.loop(timeout=0.2, map=server._map, use_poll=True, count=1)
+                if self._adoptions and self.on_loop_thread():
+                    self._adopt_pending()
             if self.on_loop_thread():
                 self._drain()
                 self._drained.set()
@@ -579,6 +610,7 @@ class Server:
             self._stopping.set()
             with self._owner_lock:
                 self._closed = True
+            self._adopt_pending()
             self._drained.set()
 
     def _watch_loop(self) -> None:
@@ -642,10 +674,12 @@ class Server:
             if not busy and not pending:
                 break
             wasyncore.loop(timeout=0.05, map=server._map, use_poll=True, count=1)
+            self._adopt_pending()
         for lane in lanes:
             lane.shutdown(cancel_pending=True, timeout=1)
         with self._owner_lock:
             self._closed = True
+        self._adopt_pending()
         for channel in list(server._map.values()):
             try:
                 # NOTE: handle_close also wakes a worker waiting for its backlog to drain.
