@@ -15,8 +15,7 @@ import socket
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,83 +23,19 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from tests.cluster.nodes import Cluster, eventually, new_cluster, superuser_headers
 from tests.e2e.test_js_sdk import _require_node
 from tests.realtime.sse import SseClient
 from tests.s3_server import make_bucket, moto_endpoint, s3_settings  # noqa: F401 - the fixture
-from tests.test_hardening import EMAIL, ENV, PASSWORD, Served, _wait_banner
+from tests.test_hardening import EMAIL, ENV, PASSWORD, Served
 
 BUCKET = "pybase-cluster"
 
 
-class Cluster:
-    """The nodes of one Postgres database, started one by one."""
-
-    def __init__(self, root: Path, url: str) -> None:
-        self.root = root
-        self.url = url
-        self.nodes: list[Served] = []
-        self._files: list[Any] = []
-
-    def start(
-        self, name: str, *, check: bool = True, workers: int = 1, extra: tuple[str, ...] = (),
-    ) -> Served | subprocess.CompletedProcess[str]:
-        """A node with its own data dir (as another machine would have)."""
-        home = self.root / name
-        home.mkdir(exist_ok=True)
-        data = home / "pb_data"
-        args = ["--http", "127.0.0.1:0", "--dir", str(data), "--db", self.url, "--workers", str(workers), *extra]
-        if not check:
-            return subprocess.run(
-                [sys.executable, "-m", "pybase", "serve", *args], cwd=home, env=ENV, capture_output=True, text=True, timeout=60,
-            )
-        log = home / "server.log"
-        err, out = open(log, "w"), open(home / "stdout.log", "w+")  # noqa: SIM115 - closed in stop()
-        self._files += [err, out]
-        proc = subprocess.Popen([sys.executable, "-m", "pybase", "serve", *args], cwd=home, env=ENV, stdout=out, stderr=err, text=True)
-        node = Served(proc, _wait_banner(home / "stdout.log", proc), log)
-        self.nodes.append(node)
-        return node
-
-    def stop(self) -> None:
-        for node in self.nodes:
-            if node.proc.poll() is None:
-                node.proc.kill()
-            node.proc.wait(10)
-        for handle in self._files:
-            handle.close()
-
-
-def _token(base: str) -> dict[str, str]:
-    resp = requests.post(
-        f"{base}/api/collections/_superusers/auth-with-password", json={"identity": EMAIL, "password": PASSWORD}, timeout=30
-    )
-    assert resp.status_code == 200, resp.text
-    return {"Authorization": resp.json()["token"]}
-
-
-def _eventually(check: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory, databases: Any, moto_endpoint: str) -> Iterator[Cluster]:  # noqa: F811
-    url = databases.server.new_database()
-    root = tmp_path_factory.mktemp("cluster")
-    subprocess.run(
-        [sys.executable, "-m", "pybase", "superuser", "upsert", EMAIL, PASSWORD, "--dir", str(root / "n1" / "pb_data"), "--db", url],
-        env=ENV, check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
-    found = Cluster(root, url)
-    try:
+    with new_cluster(tmp_path_factory.mktemp("cluster"), databases) as found:
         yield found
-    finally:
-        found.stop()
-        databases.drop(url)
 
 
 def test_a_second_node_with_local_file_storage_refuses_to_start(cluster: Cluster) -> None:
@@ -115,7 +50,7 @@ def test_a_second_node_with_local_file_storage_refuses_to_start(cluster: Cluster
 def test_with_s3_storage_three_nodes_serve(cluster: Cluster, moto_endpoint: str) -> None:  # noqa: F811
     first = cluster.nodes[0]
     make_bucket(moto_endpoint, BUCKET)
-    su = _token(first.base)
+    su = superuser_headers(first.base)
     resp = requests.patch(f"{first.base}/api/settings", json={"s3": s3_settings(moto_endpoint, BUCKET)}, headers=su, timeout=30)
     assert resp.status_code == 200, resp.text
     cluster.start("n2")
@@ -133,7 +68,7 @@ def test_a_collection_made_on_one_node_is_seen_by_the_others(cluster: Cluster) -
     body = {"name": "notes", "type": "base", "listRule": "", "viewRule": "", "createRule": "", "updateRule": "",
             "fields": [{"name": "t", "type": "text", "max": 100000}, {"name": "n", "type": "number"},
                        {"name": "doc", "type": "file", "maxSelect": 1}]}  # fmt: skip
-    resp = requests.post(f"{n3.base}/api/collections", json=body, headers=_token(n3.base), timeout=30)
+    resp = requests.post(f"{n3.base}/api/collections", json=body, headers=superuser_headers(n3.base), timeout=30)
     assert resp.status_code == 200, resp.text
     # NOTE: n3 answered once every other node had confirmed the change's notification: their
     # very next request reloads the collections first.
@@ -141,7 +76,7 @@ def test_a_collection_made_on_one_node_is_seen_by_the_others(cluster: Cluster) -
         assert requests.get(f"{node.base}/api/collections/notes/records", timeout=10).status_code == 200
     # a field added on n1: a record written with it through n2 right after
     fields = [*resp.json()["fields"], {"name": "extra", "type": "text"}]
-    resp = requests.patch(f"{n1.base}/api/collections/notes", json={"fields": fields}, headers=_token(n1.base), timeout=30)
+    resp = requests.patch(f"{n1.base}/api/collections/notes", json={"fields": fields}, headers=superuser_headers(n1.base), timeout=30)
     assert resp.status_code == 200, resp.text
     resp = requests.post(f"{n2.base}/api/collections/notes/records", json={"extra": "x"}, timeout=10)
     assert resp.status_code == 200 and resp.json()["extra"] == "x", resp.text
@@ -167,7 +102,7 @@ def test_changes_are_sent_only_while_some_node_has_a_realtime_client(cluster: Cl
             requests.post(f"{n1.base}/api/collections/notes/records", json={"t": "quiet?"}, timeout=10).raise_for_status()
             return len(list(listen.notifies(timeout=0.3)))
 
-        assert _eventually(lambda: sent() == 0, 15)  # nobody holds a stream: no NOTIFY
+        assert eventually(lambda: sent() == 0, 15)  # nobody holds a stream: no NOTIFY
         stream = SseClient(n2.base)
         try:
             # NOTE: n2's first client was announced and confirmed by every node before its stream
@@ -177,7 +112,7 @@ def test_changes_are_sent_only_while_some_node_has_a_realtime_client(cluster: Cl
             assert stream.next(10).data["record"]["t"] == "quiet?"
         finally:
             stream.close()
-        assert _eventually(lambda: sent() == 0, 15)  # the stream gone, silence again
+        assert eventually(lambda: sent() == 0, 15)  # the stream gone, silence again
 
 
 def test_realtime_across_nodes_in_commit_order(cluster: Cluster) -> None:
@@ -215,7 +150,7 @@ def test_realtime_across_nodes_in_commit_order(cluster: Cluster) -> None:
 
 def test_a_new_token_secret_on_one_node_signs_out_the_streams_of_the_others(cluster: Cluster) -> None:
     n1, n2, n3 = cluster.nodes
-    su = _token(n1.base)
+    su = superuser_headers(n1.base)
     body = {"name": "private", "type": "base", "listRule": "@request.auth.id != ''", "fields": [{"name": "t", "type": "text"}]}
     assert requests.post(f"{n1.base}/api/collections", json=body, headers=su, timeout=30).status_code == 200
     user = {"email": "u@example.com", "password": "1234567890", "passwordConfirm": "1234567890"}
@@ -231,7 +166,7 @@ def test_a_new_token_secret_on_one_node_signs_out_the_streams_of_the_others(clus
         assert stream.next(10).data["record"]["t"] == "one"
         resp = requests.patch(f"{n1.base}/api/collections/users", json={"authToken": {"secret": "s" * 50}}, headers=su, timeout=30)
         assert resp.status_code == 200, resp.text
-        requests.post(f"{n3.base}/api/collections/private/records", json={"t": "two"}, headers=_token(n3.base), timeout=10).raise_for_status()
+        requests.post(f"{n3.base}/api/collections/private/records", json={"t": "two"}, headers=superuser_headers(n3.base), timeout=10).raise_for_status()
         stream.expect_none(1.0)  # NOTE: n2's client is a guest now, as it would be on n1
     finally:
         stream.close()
@@ -330,11 +265,11 @@ def test_a_node_killed_under_load_loses_nothing_acknowledged(cluster: Cluster) -
     for thread in threads:
         thread.start()
     try:
-        assert _eventually(lambda: len(acknowledged) >= 30, 30)
+        assert eventually(lambda: len(acknowledged) >= 30, 30)
         leader.proc.send_signal(signal.SIGKILL)
         leader.proc.wait(10)
         count = len(acknowledged)
-        assert _eventually(lambda: len(acknowledged) >= count + 30, 30)
+        assert eventually(lambda: len(acknowledged) >= count + 30, 30)
     finally:
         stop.set()
         for thread in threads:
@@ -355,7 +290,7 @@ def test_a_node_killed_under_load_loses_nothing_acknowledged(cluster: Cluster) -
         missing = set(acknowledged) - ids
         assert not missing, sorted(missing)[:5]
     # the crons moved to a surviving node
-    assert _eventually(lambda: any(node.log_count("runs the crons") for node in survivors), 15)
+    assert eventually(lambda: any(node.log_count("runs the crons") for node in survivors), 15)
 
 
 def test_realtime_still_flows_between_the_survivors(cluster: Cluster) -> None:
@@ -406,8 +341,8 @@ def test_connections_cut_by_postgres_come_back(cluster: Cluster) -> None:
         ).fetchone()
     assert cut is not None and cut[0] >= 2 * len(alive)
     # the leader lost its lock with its connection: its crons stop, and a node leads again
-    assert _eventually(lambda: any(node.log_count("lost its Postgres lock connection") for node in alive), 15)
-    assert _eventually(lambda: sum(node.log_count("runs the crons") for node in alive) > leads_before, 15)
+    assert eventually(lambda: any(node.log_count("lost its Postgres lock connection") for node in alive), 15)
+    assert eventually(lambda: sum(node.log_count("runs the crons") for node in alive) > leads_before, 15)
     # realtime flows again once the LISTEN connections are back
     a, b = alive[0], alive[1]
     stream = SseClient(a.base)
@@ -421,7 +356,7 @@ def test_connections_cut_by_postgres_come_back(cluster: Cluster) -> None:
             except queue.Empty:
                 return False
 
-        assert _eventually(delivered, 20)
+        assert eventually(delivered, 20)
     finally:
         stream.close()
 
@@ -454,4 +389,4 @@ def test_a_migration_run_beside_the_cluster_reaches_every_node(cluster: Cluster)
             return resp.status_code == 200 and resp.json()["items"][0]["t"] == "from a migration"
 
         # NOTE: the command announces the change as it ends; the nodes get it within milliseconds.
-        assert _eventually(served, 10)
+        assert eventually(served, 10)

@@ -5,8 +5,6 @@ data, the other one reloads collections, records and settings without a restart 
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,26 +13,17 @@ from typing import Any
 import pytest
 import requests
 
-from tests.cluster.test_cluster import Cluster, _eventually, _token
+from tests.cluster.nodes import Cluster, eventually, new_cluster, superuser_headers
 from tests.s3_server import make_bucket, moto_endpoint, s3_settings  # noqa: F401 - the fixture
-from tests.test_hardening import EMAIL, ENV, PASSWORD, Served
+from tests.test_hardening import Served
 
 BUCKET = "pybase-cluster-backups"
 
 
 @pytest.fixture
 def cluster(tmp_path: Path, databases: Any) -> Iterator[Cluster]:
-    url = databases.server.new_database()
-    subprocess.run(
-        [sys.executable, "-m", "pybase", "superuser", "upsert", EMAIL, PASSWORD, "--dir", str(tmp_path / "n1" / "pb_data"), "--db", url],
-        env=ENV, check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
-    found = Cluster(tmp_path, url)
-    try:
+    with new_cluster(tmp_path, databases) as found:
         yield found
-    finally:
-        found.stop()
-        databases.drop(url)
 
 
 def _restarted_base(node: Served, home: Path, before: str) -> str:
@@ -53,7 +42,7 @@ def test_a_restore_on_one_node_is_seen_by_the_other(cluster: Cluster, moto_endpo
     n1 = cluster.start("n1")
     assert isinstance(n1, Served)
     make_bucket(moto_endpoint, BUCKET)
-    su = _token(n1.base)
+    su = superuser_headers(n1.base)
     settings = {"s3": s3_settings(moto_endpoint, BUCKET), "backups": {"s3": s3_settings(moto_endpoint, BUCKET)},
                 "meta": {"appName": "Backed Up"}}  # fmt: skip
     assert requests.patch(f"{n1.base}/api/settings", json=settings, headers=su, timeout=30).status_code == 200
@@ -61,7 +50,7 @@ def test_a_restore_on_one_node_is_seen_by_the_other(cluster: Cluster, moto_endpo
     assert isinstance(n2, Served)
     body = {"name": "notes", "type": "base", "listRule": "", "viewRule": "", "createRule": "",
             "fields": [{"name": "t", "type": "text"}]}  # fmt: skip
-    assert requests.post(f"{n2.base}/api/collections", json=body, headers=_token(n2.base), timeout=30).status_code == 200
+    assert requests.post(f"{n2.base}/api/collections", json=body, headers=superuser_headers(n2.base), timeout=30).status_code == 200
     for text in ("kept one", "kept two"):
         requests.post(f"{n2.base}/api/collections/notes/records", json={"t": text}, timeout=30).raise_for_status()
     assert requests.post(f"{n1.base}/api/backups", json={"name": "cluster.zip"}, headers=su, timeout=60).status_code == 204
@@ -71,7 +60,7 @@ def test_a_restore_on_one_node_is_seen_by_the_other(cluster: Cluster, moto_endpo
     assert requests.patch(f"{n1.base}/api/settings", json={"meta": {"appName": "After"}}, headers=su, timeout=30).status_code == 200
     assert requests.get(f"{n2.base}/api/collections/notes/records", timeout=30).status_code == 403
     # the backup is in S3: the other node lists it and restores it
-    su2 = _token(n2.base)
+    su2 = superuser_headers(n2.base)
     assert [b["key"] for b in requests.get(f"{n2.base}/api/backups", headers=su2, timeout=30).json()] == ["cluster.zip"]
     n2_base = n2.base
     assert requests.post(f"{n2.base}/api/backups/cluster.zip/restore", headers=su2, timeout=30).status_code == 204
@@ -81,12 +70,12 @@ def test_a_restore_on_one_node_is_seen_by_the_other(cluster: Cluster, moto_endpo
         return resp.status_code == 200 and [r["t"] for r in resp.json()["items"]] == ["kept one", "kept two"]
 
     # NOTE: n1 is not restarted: it reloads the rule (403 -> 200) and reads the restored rows
-    assert _eventually(n1_sees_the_backup, timeout=60), n2.log.read_text()[-3000:]
-    assert requests.get(f"{n1.base}/api/settings", headers=_token(n1.base), timeout=30).json()["meta"]["appName"] == "Backed Up"
+    assert eventually(n1_sees_the_backup, timeout=60), n2.log.read_text()[-3000:]
+    assert requests.get(f"{n1.base}/api/settings", headers=superuser_headers(n1.base), timeout=30).json()["meta"]["appName"] == "Backed Up"
     assert n1.log_count("replacing the Postgres tables") == 0 and n2.log_count("replacing the Postgres tables") == 1
     assert (cluster.root / "n1" / "stdout.log").read_text().count("Server started at") == 1 and n1.proc.poll() is None
     new_base = _restarted_base(n2, cluster.root / "n2", n2_base)
     resp = requests.get(f"{new_base}/api/collections/notes/records?sort=t", timeout=30)
     assert [r["t"] for r in resp.json()["items"]] == ["kept one", "kept two"]
     assert requests.post(f"{new_base}/api/collections/notes/records", json={"t": "new"}, timeout=30).status_code == 200
-    assert _eventually(lambda: requests.get(f"{n1.base}/api/collections/notes/records", timeout=30).json()["totalItems"] == 3)
+    assert eventually(lambda: requests.get(f"{n1.base}/api/collections/notes/records", timeout=30).json()["totalItems"] == 3)

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.cluster.test_cluster import BUCKET, Cluster, _token
+from tests.cluster.nodes import Cluster, new_cluster, superuser_headers
+from tests.cluster.test_cluster import BUCKET
 from tests.e2e.test_js_sdk import _require_node
 from tests.realtime.sse import SseClient
 from tests.s3_server import make_bucket, moto_endpoint, s3_settings  # noqa: F401 - the fixture
@@ -35,29 +36,20 @@ class Pair:
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory, databases: Any, moto_endpoint: str) -> Iterator[Pair]:  # noqa: F811
-    url = databases.server.new_database()
     root = tmp_path_factory.mktemp("pair")
     hooks = root / "pb_hooks"  # NOTE: one folder both nodes load (as a shared volume would be)
     hooks.mkdir()
     (hooks / "broker.pb.js").write_text(BROKER_HOOK)
-    subprocess.run(
-        [sys.executable, "-m", "pybase", "superuser", "upsert", EMAIL, PASSWORD, "--dir", str(root / "n1" / "pb_data"), "--db", url],
-        env=ENV, check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
-    cluster = Cluster(root, url)
-    try:
+    with new_cluster(root, databases) as cluster:
         first = cluster.start("n1", extra=("--hooksDir", str(hooks)))
         assert isinstance(first, Served)
         make_bucket(moto_endpoint, BUCKET)
         resp = requests.patch(
-            f"{first.base}/api/settings", json={"s3": s3_settings(moto_endpoint, BUCKET)}, headers=_token(first.base), timeout=30
+            f"{first.base}/api/settings", json={"s3": s3_settings(moto_endpoint, BUCKET)}, headers=superuser_headers(first.base), timeout=30
         )
         assert resp.status_code == 200, resp.text
         cluster.start("n2", extra=("--hooksDir", str(hooks)))
         yield Pair(cluster, hooks)
-    finally:
-        cluster.stop()
-        databases.drop(url)
 
 
 MIGRATION = """
@@ -124,7 +116,7 @@ def test_a_hook_message_reaches_the_clients_of_every_node(pair: Pair) -> None:
 
 
 def _collection(pair: Pair, name: str) -> None:
-    su = _token(pair.n1.base)
+    su = superuser_headers(pair.n1.base)
     if requests.get(f"{pair.n1.base}/api/collections/{name}", headers=su, timeout=30).status_code == 200:
         return  # NOTE: made by an earlier test of the module
     body = {"name": name, "type": "base", "listRule": "", "viewRule": "", "createRule": "", "fields": [{"name": "t", "type": "text"}]}

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,25 +10,16 @@ from typing import Any
 import pytest
 import requests
 
-from tests.cluster.test_cluster import Cluster, _token
-from tests.test_hardening import EMAIL, ENV, PASSWORD, Served
+from tests.cluster.nodes import new_cluster, superuser_headers
+from tests.test_hardening import Served
 
 
 @pytest.fixture
 def node(tmp_path: Path, databases: Any) -> Iterator[Served]:
-    url = databases.server.new_database()
-    subprocess.run(
-        [sys.executable, "-m", "pybase", "superuser", "upsert", EMAIL, PASSWORD, "--dir", str(tmp_path / "n1" / "pb_data"), "--db", url],
-        env=ENV, check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
-    cluster = Cluster(tmp_path, url)
-    try:
+    with new_cluster(tmp_path, databases) as cluster:
         started = cluster.start("n1", workers=2)
         assert isinstance(started, Served)
         yield started
-    finally:
-        cluster.stop()
-        databases.drop(url)
 
 
 def _list_statuses(base: str) -> set[int]:
@@ -40,7 +29,7 @@ def _list_statuses(base: str) -> set[int]:
 
 
 def test_a_rule_changed_through_sql_holds_on_every_node(node: Served) -> None:
-    su = _token(node.base)
+    su = superuser_headers(node.base)
     body = {"name": "notes", "type": "base", "fields": [{"name": "t", "type": "text"}]}  # superusers-only list
     assert requests.post(f"{node.base}/api/collections", json=body, headers=su, timeout=30).status_code == 200
     assert _list_statuses(node.base) == {403}
