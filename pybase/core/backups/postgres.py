@@ -35,9 +35,8 @@ from sqlalchemy import Connection, Table, select
 from sqlalchemy.exc import DBAPIError
 
 from pybase.core.collections import Collection
-from pybase.core.db_copy import (
-    CopyError,
-    copy_to_postgres,
+from pybase.core.db_copy import CopyError, copy_to_postgres
+from pybase.core.db_copy_target import (
     create_indexes,
     create_views,
     drop_pybase_tables,
