@@ -84,21 +84,25 @@ class ActivityLogMiddleware:
         if started is None:
             return
         error = getattr(req.context, "api_error", None)
-        level = ERROR if error is not None else INFO
-        if error is None and getattr(req.context, "skip_success_log", False):
-            return
-        if not self.logs.accepts(level):
-            return
+        if error is None:
+            if getattr(req.context, "skip_success_log", False):
+                return
+            level = INFO
+        else:
+            level = ERROR
         settings = self.settings()
-        uri = req.env.get("REQUEST_URI") or req.relative_uri
+        if settings.max_days <= 0 or level < settings.min_level:
+            return  # NOTE: as LogStore.accepts, from the settings already read
+        env = req.env
+        uri = env.get("REQUEST_URI") or req.relative_uri
         data: dict[str, Any] = {
             "type": "request",
             "execTime": (time.perf_counter() - started) * 1000,
             "url": _cut(uri, 3000),
             "method": _cut(req.method.upper(), 50),
             "status": _status_code(resp),
-            "referer": _cut(req.get_header("Referer") or "", 2000),
-            "userAgent": _cut(req.user_agent or "", 2000),
+            "referer": _cut(env.get("HTTP_REFERER", ""), 2000),
+            "userAgent": _cut(env.get("HTTP_USER_AGENT", ""), 2000),
         }
         if error is not None:
             data["error"] = error.message
@@ -111,7 +115,8 @@ class ActivityLogMiddleware:
         if settings.log_ip:
             data["userIP"] = real_ip(req)
             data["remoteIP"] = req.remote_addr or ""
-        self.logs.add(level, f"{data['method']} {unquote(data['url'])}", data)
+        url = data["url"]
+        self.logs.queue(level, f"{data['method']} {unquote(url) if '%' in url else url}", data)
 
 
 def _cut(text: str, limit: int) -> str:

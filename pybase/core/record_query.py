@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -28,15 +27,32 @@ DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 1000
 
 
-@dataclass
 class Page:
-    """One page of a list: records plus PocketBase's paging numbers."""
+    """One page of a list: its rows, read as records on first use, plus PocketBase's paging numbers.
 
-    page: int
-    per_page: int
-    total_items: int
-    total_pages: int
-    records: list[Record]
+    PERF: a list answered without hooks exports the rows straight (apis/serialize.rows_to_json)
+    and never builds the records.
+    """
+
+    __slots__ = ("page", "per_page", "total_items", "total_pages", "collection", "rows", "_store", "_records")
+
+    def __init__(
+        self, page: int, per_page: int, total_items: int, total_pages: int,
+        collection: Collection, rows: Sequence[Any], store: RecordStore | None,
+    ) -> None:  # fmt: skip
+        self.page, self.per_page, self.total_items, self.total_pages = page, per_page, total_items, total_pages
+        self.collection = collection
+        #: the rows of ``select(collection.table)``, in table column order
+        self.rows = rows
+        self._store = store
+        self._records: list[Record] | None = None
+
+    @property
+    def records(self) -> list[Record]:
+        """The rows as records (built once)."""
+        if self._records is None:
+            self._records = [Record.from_row(self.collection, row, self._store) for row in self.rows]
+        return self._records
 
 
 class RecordStore:
@@ -145,9 +161,8 @@ class RecordStore:
         except DatabaseError as ex:
             # NOTE: PocketBase answers 400 for any failure while running a list query.
             raise BadRequestError() from ex
-        records = [Record.from_row(collection, row, self) for row in rows]
         total_pages = -1 if skip_total else (total + per_page - 1) // per_page
-        return Page(page, per_page, total, total_pages, records)
+        return Page(page, per_page, total, total_pages, collection, rows, self)
 
     def list_plan(self, collection: Collection, query: RecordQuery) -> ListPlan | None:
         """The list ``query`` compiled once, its page bound at each run (:meth:`run_list_plan`);
@@ -168,9 +183,8 @@ class RecordStore:
             total = -1 if skip_total else int(self.db.fetch(plan.count)[0][0])
         except DB_ERRORS as ex:
             raise BadRequestError() from ex  # NOTE: as list_page
-        records = [Record.from_row(collection, row, self) for row in rows]
         total_pages = -1 if skip_total else (total + per_page - 1) // per_page
-        return Page(page, per_page, total, total_pages, records)
+        return Page(page, per_page, total, total_pages, collection, rows, self)
 
     def _plain_page(self, collection: Collection, page: int, per_page: int, skip_total: bool) -> Page:
         # PERF: an unfiltered list in creation order (the most common list) uses statements
@@ -178,9 +192,8 @@ class RecordStore:
         statements = self._statements(collection)
         rows = self.db.fetch(statements.page, {"limit": per_page, "offset": page_offset(page, per_page)})
         total = -1 if skip_total else int(self.db.fetch(statements.count)[0][0])
-        records = [Record.from_row(collection, row, self) for row in rows]
         total_pages = -1 if skip_total else (total + per_page - 1) // per_page
-        return Page(page, per_page, total, total_pages, records)
+        return Page(page, per_page, total, total_pages, collection, rows, self)
 
     def _statements(self, collection: Collection) -> _Statements:
         statements = _statement_cache.get(collection)

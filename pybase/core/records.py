@@ -35,8 +35,13 @@ def check_password(plain: str, hashed: str) -> bool:
         return False
 
 
+def row_layout(collection: Collection) -> tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[str, Any], ...]]:
+    """How a row of ``select(collection.table)`` reads as field values, made once per collection
+    version: (column names, names read as stored but NULL -> "", (name, converter) of the others)."""
+    return collection.derived("row_layout", _row_layout)
+
+
 def _row_layout(collection: Collection) -> tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[str, Any], ...]]:
-    """(column names, names read as stored but NULL -> "", (name, converter) of the others)."""
     names = tuple(name for name, _convert in collection.row_converters())
     by_name = {f.name: f for f in collection.fields}
     plain = tuple(n for n in names if type(by_name[n]).from_db is Field.from_db)
@@ -92,7 +97,7 @@ class Record:
     def from_row(cls, collection: Collection, row: Any, store: RecordStore | None = None) -> Record:
         """A stored record from a ``select(collection.table)`` row (columns in table order)."""
         # PERF: positional access with per-collection converters; this runs for every row.
-        names, plain, converters = collection.derived("row_layout", _row_layout)
+        names, plain, converters = row_layout(collection)
         data = dict(zip(names, row, strict=True))
         if None in row:
             for name in plain:
