@@ -5,9 +5,7 @@
   "use strict";
 
   const bridge = g.__bridge; // hidden by __setup, once every runtime file has run
-  const call = bridge.call;
-  const toBytes = bridge.toBytes;
-  const plain = bridge.plain;
+  const { call, toBytes, plain } = bridge;
 
   const op = (prefix) => (name) => (...args) => call(prefix + name, ...args);
 

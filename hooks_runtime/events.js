@@ -6,11 +6,7 @@
   "use strict";
 
   const bridge = g.__bridge; // hidden by __setup, once every runtime file has run
-  const call = bridge.call;
-  const toBytes = bridge.toBytes;
-  const coerce = bridge.coerce;
-  const isHandle = bridge.isHandle;
-  const Record = bridge.Record;
+  const { call, toBytes, coerce, isHandle, Record } = bridge;
 
   // A value for e.json: pybase objects by handle, toJSON() applied, undefined as null.
   function encodeJson(value) {

@@ -4,11 +4,7 @@
 (function (g) {
   "use strict";
 
-  const bridge = g.__bridge; // hidden by __setup, once every runtime file has run
-  const call = bridge.call;
-  const plain = bridge.plain;
-  const fieldList = bridge.fieldList;
-  const Collection = bridge.Collection;
+  const { call, plain, fieldList, Collection } = g.__bridge; // hidden by __setup, once every runtime file has run
 
   const appCall = (name) => (...args) => call("app." + name, ...args);
   const isCollection = (m) => m instanceof Collection;

@@ -5,14 +5,7 @@
 (function (g) {
   "use strict";
 
-  const bridge = g.__bridge; // hidden by __setup, once every runtime file has run
-  const call = bridge.call;
-  const plain = bridge.plain;
-  const Record = bridge.Record;
-  const Collection = bridge.Collection;
-  const fieldList = bridge.fieldList;
-  const fillModel = bridge.fillModel;
-  const adopt = bridge.adopt;
+  const { call, plain, Record, Collection, fieldList, fillModel, adopt } = g.__bridge; // hidden by __setup, once every runtime file has run
 
   // ---- $dbx (expressions for countRecords / findAllRecords) ---------------------------------
 
