@@ -8,6 +8,10 @@ from tests.conformance import cases_realtime
 from tests.conformance.harness import Answer, Pair, difference
 from tests.conformance.known import explain
 
+pytestmark = pytest.mark.both_backends
+# NOTE: every case on Postgres too: the cases share one run (one SSE client per case, the same
+# writes), so a sample would cost about as much; the run takes ~4-5 s on either database.
+
 CASES = cases_realtime.build_cases()
 
 
