@@ -496,3 +496,110 @@ def test_encrypted_settings_carried_as_stored(databases: Databases, tmp_path: Pa
     finally:
         target.terminate()
     databases.drop(url)
+
+
+# ---- tables made with SQL (a migration's $app.db().newQuery("CREATE TABLE ..."), an app's own) ----
+
+RAW_SQLITE = [
+    # SQLite's rowid key, a text default, a real, a blob, a boolean with 0, a date as text, an untyped column
+    "CREATE TABLE notes (id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL DEFAULT 'untitled', "
+    "score REAL, data BLOB, flag BOOLEAN DEFAULT 0, at DATETIME DEFAULT CURRENT_TIMESTAMP, anything, "
+    "UNIQUE (title, score), CHECK (score >= 0))",
+    "CREATE INDEX notes_title_nocase ON notes (title COLLATE NOCASE) WHERE score > 1",
+    # a key of two columns without a rowid, a foreign key
+    "CREATE TABLE note_tags (note INTEGER NOT NULL REFERENCES notes (id) ON DELETE CASCADE, tag TEXT NOT NULL, "
+    "PRIMARY KEY (note, tag)) WITHOUT ROWID",
+    'CREATE TABLE "odd name" ("a b" TEXT, n NUMERIC)',
+    "INSERT INTO notes (title, score, data, flag, at, anything) VALUES "
+    "('first', 1.5, x'00ff10', 1, '2030-01-02 03:04:05', 7), "
+    "('tab\there, newline\nthere', 0, NULL, 0, NULL, 'text'), ('big', 2.5, NULL, 0, NULL, 9007199254740993)",
+    "DELETE FROM notes WHERE title = 'big'",  # AUTOINCREMENT: the next id is 4, not 3
+    "INSERT INTO note_tags VALUES (1, 'b'), (1, 'a'), (2, 'c')",
+    "INSERT INTO \"odd name\" VALUES ('x', 1.25), (NULL, NULL)",
+]
+
+
+def _app_with_raw_tables(tmp_path: Path, *statements: str) -> Path:
+    """A pybase SQLite app with one collection and tables made with SQL (as a migration makes them)."""
+    from pybase.core.app import App
+    from pybase.core.collection_bind import new_collection
+
+    app = App(str(tmp_path / "pb_data"))
+    app.bootstrap()
+    app.save_collection(new_collection({"name": "posts", "type": "base", "fields": [{"name": "title", "type": "text"}]}))
+    app.save(app.new_record("posts", {"title": "a post"}))
+    with app.db.write() as conn:
+        for sql in statements:
+            conn.exec_driver_sql(sql)
+    app.db.close()
+    app.logs.close()
+    return tmp_path / "pb_data"
+
+
+def test_tables_made_with_sql_are_carried_over(databases: Databases, tmp_path: Path) -> None:
+    data = _app_with_raw_tables(tmp_path, *RAW_SQLITE)
+    url = databases.server.new_database()
+    try:
+        result = cli("db", "copy", "--dir", str(data), "--to", url, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "the counts match" in result.stdout
+        assert "notes: its CHECK constraints are not carried over" in result.stdout
+        assert "Not copied" not in result.stderr
+        assert {"notes", "note_tags", "odd name", "posts"} <= pg_tables(url)
+        types = pg_rows(url, "SELECT column_name, data_type, is_nullable, column_default IS NOT NULL FROM information_schema.columns "
+                             "WHERE table_name = 'notes' ORDER BY ordinal_position")  # fmt: skip
+        assert types == [
+            ("id", "bigint", "NO", False), ("title", "text", "NO", True), ("score", "double precision", "YES", False),
+            ("data", "bytea", "YES", False), ("flag", "boolean", "YES", True), ("at", "text", "YES", True),
+            ("anything", "text", "YES", False),
+        ]  # fmt: skip
+        assert pg_rows(url, "SELECT id, title, score, data, flag, at, anything FROM notes ORDER BY id") == [
+            (1, "first", 1.5, b"\x00\xff\x10", True, "2030-01-02 03:04:05", "7"),
+            (2, "tab\there, newline\nthere", 0.0, None, False, None, "text"),
+        ]
+        assert pg_rows(url, "SELECT note, tag FROM note_tags ORDER BY note, tag") == [(1, "a"), (1, "b"), (2, "c")]
+        assert pg_rows(url, 'SELECT "a b", n FROM "odd name" ORDER BY "a b"') == [("x", 1.25), (None, None)]
+        # the key goes on after the copied rows (AUTOINCREMENT's highest, as SQLite would),
+        # the defaults, unique constraint, index and foreign key hold
+        with psycopg.connect(url.replace("postgres://", "postgresql://"), autocommit=True) as conn:
+            row = conn.execute("INSERT INTO notes (score) VALUES (3) RETURNING id, title, flag, at").fetchone()
+            assert row[:3] == (4, "untitled", False) and len(row[3]) == 19
+            with pytest.raises(psycopg.errors.UniqueViolation):
+                conn.execute("INSERT INTO notes (title, score) VALUES ('first', 1.5)")
+            with pytest.raises(psycopg.errors.ForeignKeyViolation):
+                conn.execute("INSERT INTO note_tags VALUES (99, 'x')")
+            conn.execute("DELETE FROM notes WHERE id = 1")
+            assert conn.execute("SELECT count(*) FROM note_tags").fetchone() == (1,)
+            index = conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'notes_title_nocase'").fetchone()[0]
+            assert "lower(title)" in index and "WHERE (score > (1)::double precision)" in index
+    finally:
+        databases.drop(url)
+
+
+RAW_REFUSED = [
+    ("a virtual table", ["CREATE VIRTUAL TABLE search USING fts5(body)", "INSERT INTO search VALUES ('hello')"],
+     "search: a virtual table (fts5)", "nothing was written"),
+    ("a value the column cannot take", ["CREATE TABLE counts (n INTEGER)", "INSERT INTO counts VALUES (1), ('many')"],
+     "copying 'counts' failed (nothing was committed)", "invalid input syntax for type bigint"),
+    ("a name too long for Postgres", [f"CREATE TABLE {'t' * 64} (x TEXT)"], f"{'t' * 64}: the name is longer than", "63 bytes"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "statements", "message", "reason"), RAW_REFUSED, ids=[r[0] for r in RAW_REFUSED])
+def test_a_table_made_with_sql_that_cannot_be_carried_over_is_named(
+    databases: Databases, tmp_path: Path, name: str, statements: list[str], message: str, reason: str
+) -> None:
+    data = _app_with_raw_tables(tmp_path, *statements)
+    url = databases.server.new_database()
+    try:
+        for extra in ([], ["--dry-run"]):
+            result = cli("db", "copy", "--dir", str(data), "--to", url, *extra, cwd=tmp_path)
+            if extra and "nothing was committed" in message:
+                assert result.returncode == 0, result.stderr  # NOTE: a dry run copies no row
+                continue
+            assert result.returncode == 2, result
+            assert message in result.stderr and reason in result.stderr, result.stderr
+            assert "Traceback" not in result.stderr
+        assert pg_tables(url) == set()
+    finally:
+        databases.drop(url)

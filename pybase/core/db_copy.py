@@ -4,8 +4,10 @@ What is copied, row for row with the same ids: every collection (system ones too
 MFA, OTP, external auths, auth origins) with its table, columns, indexes and records (password
 hashes, token keys, file names), the settings (``_params``, as stored: an encrypted row stays
 encrypted) and the migrations history (``_migrations``); with ``logs``, the request and app logs
-of ``auxiliary.db`` into the ``_logs`` table the nodes log to on Postgres. Record files are not
-copied: they stay in the app's file storage.
+of ``auxiliary.db`` into the ``_logs`` table the nodes log to on Postgres; the tables made with
+SQL (a migration's ``$app.db().newQuery("CREATE TABLE ...")``), their columns typed by SQLite's
+affinity, keys, unique constraints, indexes, foreign keys and rows (db_copy_tables.py). Record
+files are not copied: they stay in the app's file storage.
 
 How it stays safe:
 
@@ -16,7 +18,10 @@ How it stays safe:
 - The target is checked first: a database that already holds a pybase app is refused unless
   ``force`` (then its pybase tables are dropped and rebuilt, in that same transaction, so a
   failed copy keeps the old data); tables pybase did not create are never dropped: one named
-  like a collection of the app stops the copy.
+  like a collection of the app (or one of its tables made with SQL) stops the copy. A backup
+  restore (``replace_other_tables``) drops them: the database becomes the backup's.
+- Tables made with SQL: one that cannot be carried (a virtual table, a name Postgres would
+  cut, a definition Postgres refuses) is named before any row is written, as view collections.
 - View collections: their SQLite queries are translated (the dialect's sqlglot transpilation,
   as ``serve`` does) and created on the empty tables before any row is copied; one that
   Postgres refuses is named with its reason and nothing is committed. After the rows are in,
@@ -32,7 +37,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import Connection
@@ -64,7 +69,7 @@ from pybase.core.db_copy_target import (
     target_pybase_tables,
 )
 from pybase.core.logs.store import logs_table, postgres_logs_table
-from pybase.store import schema_sync
+from pybase.store import pg_tables, schema_sync
 from pybase.store.database_url import is_postgres_url
 from pybase.store.dialect import dialect_of
 from pybase.store.schema import create_system_tables
@@ -84,6 +89,7 @@ def copy_to_postgres(
     dry_run: bool = False,
     progress: Progress | None = None,
     database: PostgresDatabase | None = None,
+    replace_other_tables: bool = False,
 ) -> CopyReport:
     """Copy the app in ``data_dir`` to the Postgres database ``url``; see the module docstring.
 
@@ -93,6 +99,10 @@ def copy_to_postgres(
     ``database``: the open database of ``url`` to write through (a running app's, for a backup
     restore: its writes queue meanwhile, and a write transaction open on the calling thread
     is joined, so the caller commits); by default one is opened and closed.
+    ``replace_other_tables``: the target's tables that are not a pybase app's (made with SQL)
+    are dropped too, as the source's replace them (a backup restore: the database becomes the
+    backup's, as a restored data.db); by default they are kept and one named like a table of
+    the source stops the copy.
     """
     started = time.perf_counter()
     if not is_postgres_url(url):
@@ -129,7 +139,10 @@ def copy_to_postgres(
                 raise CopyError(f"view collection {view.name!r} fails on SQLite itself: {ex}") from ex
         target = open_target(url) if database is None else database
         try:
-            _copy(source, aux, target, collections, jobs, views, report, force=force, progress=progress)
+            _copy(
+                source, aux, target, collections, jobs, views, report,
+                force=force, progress=progress, replace_other_tables=replace_other_tables,
+            )  # fmt: skip
         finally:
             if database is None:
                 target.close()
@@ -157,14 +170,17 @@ def _copy(
     *,
     force: bool,
     progress: Progress | None,
+    replace_other_tables: bool,
 ) -> None:
     by_name = {count.name: count for count in report.tables}
+    raw = {job.name: job.definition for job in jobs if job.definition is not None}
     try:
         with target.write() as conn:
-            _prepare_target(conn, target, jobs, views, report, force=force)
+            _prepare_target(conn, target, jobs, views, report, force=force, replace_other_tables=replace_other_tables)
             for job in jobs:
                 if job.collection is not None:
                     schema_sync.create_table(conn, schema_sync.TableSpec(job.name, job.table, []))
+            _create_raw_tables(conn, raw)
             check_indexes(conn, collections)
             create_views(conn, views)
             if report.dry_run:
@@ -175,6 +191,7 @@ def _copy(
                 copy_rows(conn, reader, job, by_name[job.name].source, progress)
                 report.rows += by_name[job.name].source
             create_indexes(conn, collections)
+            _finish_raw_tables(conn, raw)
             count_target(conn, report)
             if report.mismatches:
                 raise CopyError("the row counts differ (nothing was committed):\n" + mismatch_lines(report))
@@ -192,13 +209,54 @@ def _copy(
         pass
 
 
+def _create_raw_tables(conn: Connection, definitions: dict[str, dict[str, Any]]) -> None:
+    """Create the tables made with SQL (empty, no foreign key yet); name every one Postgres
+    refuses, before any row is written."""
+    problems = []
+    for name, definition in definitions.items():
+        try:
+            with conn.begin_nested():
+                pg_tables.create_table(conn, name, definition)
+        except DBAPIError as ex:
+            problems.append(f"{name}: {reason(ex)}")
+    if problems:
+        raise CopyError(
+            "tables made with SQL that cannot be carried over to Postgres (nothing was written):\n  " + "\n  ".join(problems)
+        )
+
+
+def _finish_raw_tables(conn: Connection, definitions: dict[str, dict[str, Any]]) -> None:
+    """The indexes, foreign keys and key sequences of the tables made with SQL, rows in."""
+    try:
+        with conn.begin_nested():
+            pg_tables.finish_tables(conn, definitions)
+    except DBAPIError as ex:
+        raise CopyError(
+            f"the indexes or foreign keys of the tables made with SQL cannot be built on the copied rows "
+            f"(nothing was committed): {reason(ex)}"
+        ) from ex
+
+
 def _prepare_target(
-    conn: Connection, target: PostgresDatabase, jobs: list[TableJob], views: list[Collection], report: CopyReport, *, force: bool
+    conn: Connection,
+    target: PostgresDatabase,
+    jobs: list[TableJob],
+    views: list[Collection],
+    report: CopyReport,
+    *,
+    force: bool,
+    replace_other_tables: bool = False,
 ) -> None:
     """Refuse a target in use (or, with ``force``, drop the pybase app there), then create the
     helper functions and the system tables."""
     existing = target.dialect.table_names(conn)
     pybase_views, pybase_tables = target_pybase_tables(conn, existing)
+    if replace_other_tables:
+        others = pg_tables.other_tables(conn, set(pybase_tables) | set(pybase_views))
+        if others:
+            # NOTE: one statement: Postgres drops the foreign keys between them itself
+            conn.exec_driver_sql("DROP TABLE " + ", ".join(quote_name(name) for name in others))
+            existing -= set(others)
     wanted = {job.name for job in jobs} | {view.name for view in views}
     foreign = sorted(name for name in wanted & existing if name not in pybase_views + pybase_tables)
     if foreign:

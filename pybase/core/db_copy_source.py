@@ -9,10 +9,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Column, MetaData, Table
 
 from pybase.core.collections import Collection
 from pybase.core.db_copy_report import CopyError, CopyReport
+from pybase.core.db_copy_tables import raw_table_names, read_raw_tables
 from pybase.core.db_copy_values import converter_for
 from pybase.store.schema import collections_table, migrations_table, params_table
 
@@ -30,6 +31,10 @@ class TableJob:
     converters: list[Callable[[Any], Any]]
     collection: Collection | None = None
     source_db: str = "data"
+    #: a table made with SQL (no collection's): its Postgres definition (store/pg_tables.py)
+    definition: dict[str, Any] | None = None
+    #: the columns the rows are read in the order of (SQL, quoted), insertion order by default
+    order_by: str = "rowid"
 
 
 def open_source(path: str) -> sqlite3.Connection:
@@ -108,7 +113,11 @@ def table_jobs(conn: sqlite3.Connection, collections: list[Collection], report: 
     if problems:
         raise CopyError("the source app is not consistent:\n  " + "\n  ".join(problems))
     copied = {job.name for job in jobs} | {col.name for col in collections if col.is_view}
-    report.skipped = sorted(name for name in existing - copied if not name.startswith("_pb_"))
+    for raw in read_raw_tables(conn, raw_table_names(conn, copied)):
+        table = Table(raw.name, MetaData(), *(Column(name) for name in raw.columns))
+        order = "rowid" if raw.order_by == ["rowid"] else ", ".join(quote_name(c) for c in raw.order_by)
+        jobs.append(TableJob(raw.name, table, raw.columns, raw.converters, definition=raw.definition, order_by=order))
+        report.notes.extend(raw.notes)
     return jobs
 
 
@@ -133,7 +142,7 @@ def read_batches(conn: sqlite3.Connection, job: TableJob) -> Iterator[list[tuple
     """The rows of a job's table, :data:`BATCH_ROWS` at a time, in insertion order."""
     columns = ", ".join(quote_name(name) for name in job.columns)
     # NOTE: rowid order: the new table's identity column then keeps the insertion order.
-    cursor = conn.execute(f"SELECT {columns} FROM {quote_name(job.name)} ORDER BY rowid")
+    cursor = conn.execute(f"SELECT {columns} FROM {quote_name(job.name)} ORDER BY {job.order_by}")
     while True:
         rows = cursor.fetchmany(BATCH_ROWS)
         if not rows:

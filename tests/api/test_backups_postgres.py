@@ -511,3 +511,152 @@ def test_a_restore_meeting_a_deadlock_tries_again(pg: testapp.TestServer, caplog
     finally:
         other.close()
     assert pg.request("GET", f"/api/collections/posts/records/{POST1_ID}").json()["title"] == "First post"
+
+
+# ---- tables made with SQL (a migration's $app.db().newQuery("CREATE TABLE ..."), an app's own) ----
+
+RAW_TABLES = [
+    # a serial key, a default, a check, a unique pair, an array, JSONB, a partial expression index
+    "CREATE TABLE notes (id BIGSERIAL PRIMARY KEY, title TEXT NOT NULL DEFAULT 'untitled', "
+    "score NUMERIC(8, 2) CHECK (score >= 0), tags TEXT[], meta JSONB, at TIMESTAMPTZ NOT NULL DEFAULT now(), "
+    "UNIQUE (title, score))",
+    "CREATE INDEX notes_lower_title ON notes (lower(title)) WHERE score > 1",
+    # an identity key, a foreign key to the other table, a generated column
+    "CREATE TABLE note_links (id INT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+    "note BIGINT NOT NULL REFERENCES notes (id) ON DELETE CASCADE, label VARCHAR(20), "
+    "doubled INT GENERATED ALWAYS AS (id * 2) STORED)",
+    # an odd name, no key, a collation, bytes
+    'CREATE TABLE "Odd Name" ("a b" TEXT COLLATE "C", data BYTEA)',
+]
+RAW_ROWS = [
+    "INSERT INTO notes (title, score, tags, meta) VALUES ('first', 1.5, ARRAY['a', 'b'], '{\"k\": [1, \"x\"]}'), "
+    "('tab\there, newline\nthere, back\\slash', 0, NULL, NULL), ('no score', NULL, '{}', 'null')",
+    "INSERT INTO note_links (note, label) SELECT id, left('link of ' || title, 20) FROM notes ORDER BY id",
+    "INSERT INTO \"Odd Name\" VALUES ('x', '\\x00ff10'::bytea), (NULL, NULL)",
+]
+
+
+def _raw_state(server: testapp.TestServer) -> dict[str, Any]:
+    """The raw tables' definitions (as Postgres reads them back) and rows."""
+    from pybase.store import pg_tables
+
+    with server.app.db.read() as conn:
+        definitions = {name: pg_tables.read_definition(conn, name) for name in ("notes", "note_links", "Odd Name")}
+    rows = {
+        "notes": server.rows("SELECT id, title, score, tags, meta, at FROM notes ORDER BY id"),
+        "note_links": server.rows("SELECT id, note, label, doubled FROM note_links ORDER BY id"),
+        "Odd Name": server.rows('SELECT "a b", data FROM "Odd Name" ORDER BY "a b"'),
+    }
+    for definition in definitions.values():
+        for seq in definition["sequences"]:
+            seq.pop("last")  # NOTE: compared by what the next row gets
+            seq.pop("called")
+    return {"definitions": definitions, "rows": rows}
+
+
+def _run_sql(server: testapp.TestServer, *statements: str) -> None:
+    with server.app.db.write() as conn:
+        for sql in statements:
+            conn.exec_driver_sql(sql)
+
+
+def test_a_backup_carries_the_tables_made_with_sql(pg: testapp.TestServer) -> None:
+    _run_sql(pg, *RAW_TABLES, *RAW_ROWS)
+    before = _raw_state(pg)
+    records = _everything(pg)
+    pg.app.backups.create("raw.zip")
+    with zipfile.ZipFile(Path(pg.app.data_dir) / "backups" / "raw.zip") as zf:
+        manifest = orjson.loads(zf.read(PG_MANIFEST))
+    dumped = {t["name"]: t for t in manifest["tables"]}
+    assert {"notes", "note_links", "Odd Name"} <= set(dumped)
+    assert "_pybase_notify_spill" not in dumped  # the nodes' own machinery
+    assert dumped["notes"]["rows"] == 3 and dumped["note_links"]["rows"] == 3 and dumped["Odd Name"]["rows"] == 2
+    assert "doubled" not in dumped["note_links"]["columns"]  # computed again by Postgres
+    assert "definition" not in dumped["posts"]  # collections are rebuilt from _collections
+    # after the backup: a table dropped, rows changed, a table made
+    _run_sql(
+        pg, "DROP TABLE note_links", "UPDATE notes SET title = 'changed' WHERE title = 'first'",
+        "INSERT INTO notes (title) VALUES ('after the backup')", "CREATE TABLE later (x INT)",
+    )  # fmt: skip
+    pg.app.backups.restore("raw.zip")
+    assert _raw_state(pg) == before
+    assert _everything(pg) == records
+    assert "later" not in pg.table_names()  # as data.db on SQLite: the tables are the backup's
+    # the sequences go on after the restored rows, the constraints and indexes hold
+    _run_sql(pg, "INSERT INTO notes (title) VALUES ('next')", "INSERT INTO note_links (note) VALUES (1)")
+    assert pg.rows("SELECT id FROM notes WHERE title = 'next'") == [(4,)]
+    assert pg.rows("SELECT id, doubled FROM note_links WHERE label IS NULL") == [(4, 8)]
+    with pytest.raises(Exception, match="violates check constraint"):
+        _run_sql(pg, "INSERT INTO notes (title, score) VALUES ('negative', -1)")
+    with pytest.raises(Exception, match="violates foreign key constraint"):
+        _run_sql(pg, "INSERT INTO note_links (note) VALUES (999)")
+    _run_sql(pg, "DELETE FROM notes WHERE id = 1")
+    assert pg.rows("SELECT count(*) FROM note_links WHERE note = 1") == [(0,)]  # ON DELETE CASCADE
+    assert "notes_lower_title" in pg.index_sql("notes")
+
+
+def _with_raw_table(archive: Path, edit: Any) -> dict[str, bytes | None]:
+    def change(manifest: dict[str, Any]) -> None:
+        for entry in manifest["tables"]:
+            if entry["name"] == "notes":
+                edit(entry)
+
+    return {PG_MANIFEST: _manifest_with(archive, change)}
+
+
+RAW_BROKEN: list[tuple[str, Any, str]] = [
+    ("a type Postgres does not know",
+     lambda a: _with_raw_table(a, lambda e: e["definition"]["columns"][1].update(type="nosuchtype")), "notes"),
+    ("rows its check refuses",
+     lambda a: _with_raw_table(a, lambda e: e["definition"]["constraints"].append(
+         {"name": "never", "kind": "c", "sql": "CHECK (length(title) > 100)"})), "never"),
+    ("a table named like a collection", lambda a: _with_raw_table(a, lambda e: e.update(name="posts")), "posts"),
+    ("a definition of an unknown shape", lambda a: _with_raw_table(a, lambda e: e.update(definition={"columns": 1})),
+     "unknown shape"),
+    ("an index that is no CREATE INDEX",
+     lambda a: _with_raw_table(a, lambda e: e["definition"]["indexes"].append({"name": "x", "sql": "DROP TABLE posts"})),
+     "not a CREATE INDEX"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "change", "message"), RAW_BROKEN, ids=[b[0] for b in RAW_BROKEN])
+def test_a_restore_of_tables_made_with_sql_that_fails_changes_nothing(
+    pg: testapp.TestServer, name: str, change: Any, message: str
+) -> None:
+    _run_sql(pg, RAW_TABLES[0], RAW_ROWS[0])
+    pg.app.backups.create("good.zip")
+    folder = Path(pg.app.data_dir) / "backups"
+    _rewrite(folder / "good.zip", folder / "broken.zip", change(folder / "good.zip"))
+    _run_sql(pg, "UPDATE notes SET title = 'kept' WHERE title = 'first'")
+    before, tables = _everything(pg), pg.table_names()
+    rows = pg.rows("SELECT id, title FROM notes ORDER BY id")
+    with pytest.raises(BadRequestError) as caught:
+        pg.app.backups.restore("broken.zip")
+    assert message in caught.value.message
+    assert _everything(pg) == before and pg.table_names() == tables
+    assert pg.rows("SELECT id, title FROM notes ORDER BY id") == rows
+
+
+def test_a_sqlite_backup_brings_its_tables_made_with_sql(pg: testapp.TestServer, fixture_data: Path, tmp_path: Path) -> None:
+    data = tmp_path / "sqlite_app"
+    shutil.copytree(fixture_data, data)
+    conn = sqlite3.connect(data / "data.db")
+    conn.executescript(
+        "CREATE TABLE visits (id INTEGER PRIMARY KEY, page TEXT NOT NULL, at TEXT DEFAULT CURRENT_TIMESTAMP);"
+        "CREATE INDEX visits_page ON visits (page);"
+        "INSERT INTO visits (page) VALUES ('/'), ('/about');"
+    )
+    conn.commit()
+    conn.close()
+    folder = Path(pg.app.data_dir) / "backups"
+    folder.mkdir(exist_ok=True)
+    with zipfile.ZipFile(folder / "with_tables.zip", "w") as zf:
+        zf.write(data / "data.db", "data.db")
+    _run_sql(pg, "CREATE TABLE pg_only (x INT)", "CREATE TABLE visits (other TEXT)")
+    pg.app.backups.restore("with_tables.zip")
+    tables = pg.table_names()
+    assert "visits" in tables and "pg_only" not in tables  # the tables become the backup's
+    assert pg.rows("SELECT id, page FROM visits ORDER BY id") == [(1, "/"), (2, "/about")]
+    assert "visits_page" in pg.index_sql("visits")
+    _run_sql(pg, "INSERT INTO visits (page) VALUES ('/next')")
+    assert pg.rows("SELECT id FROM visits WHERE page = '/next'") == [(3,)]

@@ -13,14 +13,24 @@ backup holds them. The archive says what it is in :data:`MANIFEST`::
 
 What is dumped: the system tables ``_params`` (settings, as stored: encrypted stays encrypted),
 ``_migrations`` and ``_collections``, every collection's table (system collections too:
-superusers, external auths, MFAs, OTPs, auth origins) and the ``_logs`` of the nodes (a
-SQLite backup holds auxiliary.db, its logs, alike). Views are not: their collections recreate them.
+superusers, external auths, MFAs, OTPs, auth origins), the ``_logs`` of the nodes (a SQLite
+backup holds auxiliary.db, its logs, alike) and every other table of the schema (made with SQL:
+a migration's ``$app.db().newQuery("CREATE TABLE ...")``, a Python app's own; on SQLite they
+travel inside data.db): its manifest entry holds its ``definition`` (columns, types, defaults,
+keys, constraints, indexes, sequences: store/pg_tables.py). Views are not: the collections'
+recreate them (a view made with SQL is not carried). pybase's own ``_pybase_*`` tables are not.
 
 A restore runs in ONE write transaction of the app (its other writes queue, the other nodes'
 wait on the tables' locks): pybase's tables are dropped, the system tables created, the rows
 of ``_collections`` copied back and every collection's table built from them (the schema sync
 that builds typed tables), then the rows, the indexes and the views, and every table's row
-count is checked against the manifest. Anything failing rolls the whole of it back.
+count is checked against the manifest. Anything failing rolls the whole of it back. The tables
+made with SQL are rebuilt from their definitions (the target's own are dropped first, those
+the backup does not hold too: the tables become the backup's, as a restored data.db's are),
+then their rows, indexes, foreign keys and sequences.
+
+SECURITY: a definition is SQL run as is (types, defaults, constraints, indexes): restoring a
+backup is a superuser's act, who can run any SQL anyway (``POST /api/sql``).
 """
 
 from __future__ import annotations
@@ -45,9 +55,10 @@ from pybase.core.db_copy_target import (
 )
 from pybase.core.errors import BadRequestError
 from pybase.core.logs.store import postgres_logs_table
-from pybase.store import schema_sync
+from pybase.store import pg_tables, schema_sync
 from pybase.store.dialect import POSTGRES, ROWID_COLUMN, insertion_order
 from pybase.store.schema import (
+    IDENTIFIER_RE,
     collections_table,
     create_system_tables,
     migrations_table,
@@ -111,10 +122,21 @@ def write_dump(app: App, zf: zipfile.ZipFile) -> dict[str, Any]:
             missing = [name for name, _table in tables if name not in existing]
             if missing:
                 raise BadRequestError(f"Failed to create the backup: the table(s) {', '.join(missing)} are missing in Postgres.")
+            others = pg_tables.other_tables(conn, {name for name, _table in tables})
             # NOTE: as pg_dump: no table can be dropped or altered while it is read (a change
             # waits for the end of the dump).
-            conn.exec_driver_sql("LOCK TABLE " + ", ".join(_quote(name) for name, _t in tables) + " IN ACCESS SHARE MODE")
+            locked = [name for name, _t in tables] + others
+            conn.exec_driver_sql("LOCK TABLE " + ", ".join(_quote(name) for name in locked) + " IN ACCESS SHARE MODE")
             entries = [_dump_table(conn, zf, name, table) for name, table in tables]
+            files = {entry["file"].lower() for entry in entries}
+            for number, name in enumerate(others, 1):
+                definition = pg_tables.read_definition(conn, name)
+                member = f"{DUMP_DIR}/{name}.copy"
+                if not IDENTIFIER_RE.match(name) or member.lower() in files:
+                    member = f"{DUMP_DIR}/_table{number}.copy"  # NOTE: a name no file can have
+                files.add(member.lower())
+                entry = _dump_rows(conn, zf, name, pg_tables.copied_columns(definition), "", member)
+                entries.append({**entry, "definition": definition})
             version = conn.exec_driver_sql("SHOW server_version").scalar()
     manifest = {"kind": KIND, "format": FORMAT, "postgres": str(version), "tables": entries}
     zf.writestr(MANIFEST, orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
@@ -125,12 +147,15 @@ def _dump_table(conn: Connection, zf: zipfile.ZipFile, name: str, table: Table) 
     have = {column["name"] for column in POSTGRES.table_info(conn, name)}
     # NOTE: the columns the table is (re)built with on restore; one a table holds besides is left.
     columns = [column.name for column in table.columns if column.name in have]
+    return _dump_rows(conn, zf, name, columns, f" ORDER BY {_quote(ROWID_COLUMN)}", f"{DUMP_DIR}/{name}.copy")
+
+
+def _dump_rows(conn: Connection, zf: zipfile.ZipFile, name: str, columns: list[str], order: str, member: str) -> dict[str, Any]:
     listed = ", ".join(_quote(c) for c in columns)
-    member = f"{DUMP_DIR}/{name}.copy"
     rows = 0
     raw = conn.connection.driver_connection
     with raw.cursor() as cursor, zf.open(member, "w", force_zip64=True) as out:  # type: ignore[union-attr]
-        sql = f"COPY (SELECT {listed} FROM {_quote(name)} ORDER BY {_quote(ROWID_COLUMN)}) TO STDOUT"
+        sql = f"COPY (SELECT {listed} FROM {_quote(name)}{order}) TO STDOUT"
         with cursor.copy(sql) as copy:
             for chunk in copy:
                 data = bytes(chunk)
@@ -158,6 +183,15 @@ def read_manifest(root: str) -> dict[str, Any]:
     if not isinstance(tables, list) or not all(_valid_entry(t) for t in tables):
         raise DumpError(f"The backup's {MANIFEST} lists its tables wrongly.")
     names = [t["name"] for t in tables]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise DumpError(f"The backup lists the table(s) {', '.join(twice)} more than once.")
+    for entry in tables:
+        if "definition" in entry:
+            try:
+                pg_tables.check_definition(entry["definition"])
+            except pg_tables.TableDefinitionError as ex:
+                raise DumpError(f"The backup's table {entry['name']} has {ex}.") from ex
     for name in SYSTEM_TABLES:
         if name not in names:
             raise DumpError(f"The backup has no {name} table.")
@@ -216,11 +250,16 @@ def _deadlocked(ex: BaseException) -> bool:
 def _replace(app: App, conn: Connection, root: str, entries: dict[str, dict[str, Any]]) -> None:
     existing = POSTGRES.table_names(conn)
     views, tables = target_pybase_tables(conn, existing)
-    if views or tables:
+    others = pg_tables.other_tables(conn, set(tables) | set(views))
+    if views or tables or others:
         # NOTE: every lock at once, before any change: a deadlock with a write of another
         # node is less likely than taking each table's as it is dropped (and is retried).
-        conn.exec_driver_sql("LOCK TABLE " + ", ".join(_quote(n) for n in [*tables, *views]) + " IN ACCESS EXCLUSIVE MODE")
+        locked = [*tables, *views, *others]
+        conn.exec_driver_sql("LOCK TABLE " + ", ".join(_quote(n) for n in locked) + " IN ACCESS EXCLUSIVE MODE")
     drop_pybase_tables(conn, views, tables)
+    if others:
+        # NOTE: one statement: Postgres drops the foreign keys between them itself
+        conn.exec_driver_sql("DROP TABLE " + ", ".join(_quote(n) for n in others))
     create_system_tables(conn)
     logs = postgres_logs_table()
     logs.create(conn, checkfirst=True)
@@ -228,14 +267,18 @@ def _replace(app: App, conn: Connection, root: str, entries: dict[str, dict[str,
         conn.exec_driver_sql(sql)
     for name, table in [*SYSTEM_TABLES.items(), (LOGS, logs)]:
         if name in entries:
-            _copy_in(conn, root, entries[name], table)
+            _copy_in(conn, root, entries[name], table.c.keys())
     rows = conn.execute(select(collections_table).order_by(insertion_order(collections_table))).all()
     try:
         collections = [Collection.from_row(row) for row in rows]
     except (ValueError, KeyError, TypeError, orjson.JSONDecodeError) as ex:
         raise DumpError(f"The backup's collections cannot be read: {ex}") from ex
     by_name = {col.name: col for col in collections if not col.is_view}
-    unknown = sorted(set(entries) - set(SYSTEM_TABLES) - {LOGS} - set(by_name))
+    raw = {name: entry for name, entry in entries.items() if "definition" in entry}
+    clash = sorted(set(raw) & ({*SYSTEM_TABLES, LOGS} | {col.name for col in collections}))
+    if clash:
+        raise DumpError(f"The backup's table(s) made with SQL are named like pybase's: {', '.join(clash)}.")
+    unknown = sorted(set(entries) - set(raw) - set(SYSTEM_TABLES) - {LOGS} - set(by_name))
     if unknown:
         raise DumpError(f"The backup holds rows of table(s) no collection of it declares: {', '.join(unknown)}.")
     lacking = sorted(set(by_name) - set(entries))
@@ -244,7 +287,8 @@ def _replace(app: App, conn: Connection, root: str, entries: dict[str, dict[str,
     for col in by_name.values():
         schema_sync.create_table(conn, schema_sync.TableSpec(col.name, col.table, []))
     for col in by_name.values():
-        _copy_in(conn, root, entries[col.name], col.table)
+        _copy_in(conn, root, entries[col.name], col.table.c.keys())
+    _restore_raw_tables(conn, root, raw)
     _rebuild(conn, collections)
     for name, entry in entries.items():
         count = int(conn.exec_driver_sql(f"SELECT count(*) FROM {_quote(name)}").scalar() or 0)
@@ -263,11 +307,30 @@ def _rebuild(conn: Connection, collections: list[Collection]) -> None:
         raise DumpError(f"Failed to restore the backup (nothing was changed): {ex}") from ex
 
 
-def _copy_in(conn: Connection, root: str, entry: dict[str, Any], table: Table) -> None:
+def _restore_raw_tables(conn: Connection, root: str, raw: dict[str, dict[str, Any]]) -> None:
+    """The tables made with SQL: created from their definitions, filled, then their indexes,
+    foreign keys and sequences (one may point at another)."""
+    for name, entry in raw.items():
+        try:
+            with conn.begin_nested():
+                pg_tables.create_table(conn, name, entry["definition"])
+        except DBAPIError as ex:
+            raise DumpError(f"Failed to restore the table {name} (nothing was changed): {reason(ex)}") from ex
+        _copy_in(conn, root, entry, pg_tables.copied_columns(entry["definition"]), what="its definition")
+    try:
+        with conn.begin_nested():
+            pg_tables.finish_tables(conn, {name: entry["definition"] for name, entry in raw.items()})
+    except DBAPIError as ex:
+        raise DumpError(
+            f"Failed to restore the indexes or foreign keys of the tables made with SQL (nothing was changed): {reason(ex)}"
+        ) from ex
+
+
+def _copy_in(conn: Connection, root: str, entry: dict[str, Any], allowed: Any, what: str = "its collection") -> None:
     columns = entry["columns"]
-    unknown = [c for c in columns if c not in table.c]
+    unknown = [c for c in columns if c not in allowed]
     if unknown:
-        raise DumpError(f"The backup's table {entry['name']} has column(s) its collection does not declare: {', '.join(unknown)}.")
+        raise DumpError(f"The backup's table {entry['name']} has column(s) {what} does not declare: {', '.join(unknown)}.")
     if not columns:
         return
     raw = conn.connection.driver_connection
@@ -299,7 +362,7 @@ def restore_sqlite(app: App, root: str) -> None:
     db = app.db
     try:
         with db.write() as conn:
-            copy_to_postgres(root, app.database_url, force=True, logs=True, database=db)
+            copy_to_postgres(root, app.database_url, force=True, logs=True, database=db, replace_other_tables=True)
             logs = postgres_logs_table()
             logs.create(conn, checkfirst=True)  # NOTE: none in the archive: the nodes log there
             for sql in POSTGRES.extra_table_ddl(_quote(LOGS)):
