@@ -57,16 +57,19 @@ class Served:
 
 
 @contextmanager
-def serve(tmp_path: Path, *args: str) -> Iterator[Served]:
+def serve(tmp_path: Path, *args: str, database_url: str = "") -> Iterator[Served]:
+    """``pybase serve`` on ``tmp_path/pb_data`` with a superuser; with ``database_url``, its data
+    database is that Postgres database."""
     data = tmp_path / "pb_data"
+    db = ("--db", database_url) if database_url else ()
     subprocess.run(
-        [sys.executable, "-m", "pybase", "superuser", "upsert", EMAIL, PASSWORD, "--dir", str(data)],
+        [sys.executable, "-m", "pybase", "superuser", "upsert", EMAIL, PASSWORD, "--dir", str(data), *db],
         cwd=tmp_path, env=ENV, check=True, capture_output=True, timeout=60,
     )  # fmt: skip
     log = tmp_path / "server.log"
     with open(log, "w") as err, open(tmp_path / "stdout.log", "w+") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "pybase", "serve", "--http", "127.0.0.1:0", "--dir", str(data), *args],
+            [sys.executable, "-m", "pybase", "serve", "--http", "127.0.0.1:0", "--dir", str(data), *db, *args],
             cwd=tmp_path, env=ENV, stdout=out, stderr=err, text=True,
         )  # fmt: skip
         try:

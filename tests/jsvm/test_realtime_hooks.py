@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.realtime.sse import SseClient
+
+pytestmark = pytest.mark.both_backends
 
 HOOKS = r"""
 onRealtimeConnectRequest((e) => {
