@@ -303,6 +303,14 @@ def test_one_worker_leads_the_crons(two: Served) -> None:
     assert len(re.findall(r"runs the crons", two.log.read_text())) == 1
 
 
+def test_the_threads_of_a_worker_share_one_malloc_arena(two: Served) -> None:
+    """Memory: glibc's per-thread arenas each kept ~1 MB after a load (supervisor.MALLOC_ARENAS)."""
+    pids = _worker_pids(two)
+    assert len(pids) == 2
+    for pid in pids:
+        assert b"MALLOC_ARENA_MAX=2" in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+
+
 def test_a_killed_worker_is_restarted_while_the_other_serves(two: Served) -> None:
     victim = sorted(_worker_pids(two))[0]
     with _traffic(f"{two.base}/api/health") as failures:
