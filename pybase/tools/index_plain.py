@@ -254,8 +254,11 @@ def render_sqlite(index: PlainIndex, name: str, table: str, columns: list[str] |
     if index.optional:
         sql += "IF NOT EXISTS "
     sql += f"{_quote(name)} ON {_quote(table)}({', '.join(parts)})"
-    if index.conditions:
-        sql += " WHERE " + " AND ".join(
-            f"{_reference(c.column, known)} {c.operator} {c.literal}" for c in index.conditions
-        )
+    conditions = index.conditions
+    if conditions:
+        # NOTE: the unknown column reported is the one sqlglot meets first, walking the tree
+        # of ANDs breadth first: the last condition, back to the third, then the first two.
+        for condition in (*conditions[:1:-1], *conditions[:2]):
+            _reference(condition.column, known)
+        sql += " WHERE " + " AND ".join(f"{_reference(c.column, known)} {c.operator} {c.literal}" for c in conditions)
     return sql
