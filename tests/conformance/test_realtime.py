@@ -29,3 +29,21 @@ def test_realtime_events(realtime_run: cases_realtime.RealtimeRun, case: str) ->
     pb = Answer(200, realtime_run.received["PocketBase"][case])
     py = Answer(200, realtime_run.received["pybase"][case])
     explain(f"realtime {case}", pb, py, difference(pb, py))
+
+
+TX_CASES = cases_realtime.build_tx_cases()
+
+
+@pytest.fixture(scope="module")
+def transaction_run(pair: Pair, realtime_run: cases_realtime.RealtimeRun) -> cases_realtime.TransactionRun:
+    """After the main run (its collection and users; its clients closed)."""
+    run = cases_realtime.TransactionRun(pair)
+    run.run()
+    return run
+
+
+@pytest.mark.parametrize("case", TX_CASES)
+def test_realtime_events_of_one_transaction(transaction_run: cases_realtime.TransactionRun, case: str) -> None:
+    pb = Answer(200, transaction_run.received["PocketBase"][case])
+    py = Answer(200, transaction_run.received["pybase"][case])
+    explain(f"realtime transaction {case}", pb, py, difference(pb, py))

@@ -58,9 +58,6 @@ CASES = [
     ("update then delete, view rule", "owned", "-create,update,delete", [
         ("user1", "id", "", ALL), ("user2", "id", "", ()),
     ]),
-    ("create, update, delete in one transaction", "owned", "batch,create,update,delete", [
-        ("user1", "*", "", ALL), ("user1", "id", "", ALL), ("user2", "*", "", ()),
-    ]),
     ("an update handing the record over, then delete", "owned", "-create,update:owner,delete", [
         ("user1", "*", "", ()), ("user2", "*", "", ("update", "delete")), ("user2", "id", "", ("update", "delete")),
     ]),
