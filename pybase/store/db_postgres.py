@@ -24,6 +24,7 @@ from pybase.store import statement_limit
 from pybase.store.database_url import redacted, sqlalchemy_url
 from pybase.store.db_base import BaseDatabase, Prepared, WriteTx, reset
 from pybase.store.dialect import POSTGRES, POSTGRES_HELPERS, PostgresDialect
+from pybase.store.index_sql import INDEX_HELPERS
 
 log = logging.getLogger("pybase.db")
 
@@ -103,7 +104,7 @@ class PostgresDatabase(BaseDatabase):
             raw = conn.connection.driver_connection
             raw.execute("SELECT pg_advisory_xact_lock(7246591)")
             # NOTE: on the driver, without parameters: the functions' text holds "%" signs.
-            raw.execute(POSTGRES_HELPERS)
+            raw.execute(POSTGRES_HELPERS + INDEX_HELPERS)
         self._helpers_installed = True
 
     # ---- transactions (the plumbing is BaseDatabase.write) --------------------------------

@@ -881,8 +881,9 @@ class SqliteDialect:
         rows = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'view' AND sql IS NOT NULL")).all()
         return [(row[0], row[1]) for row in rows]
 
-    def view_body(self, select_sql: str) -> str:
-        """The body of ``CREATE VIEW x AS ...`` for a view collection's query."""
+    def view_body(self, select_sql: str, columns: list[str] | None = None) -> str:
+        """The body of ``CREATE VIEW x AS ...`` for a view collection's query (``columns``: the
+        names its columns take, where the query's own names are not all distinct)."""
         return f"SELECT * FROM ({select_sql})"
 
     @staticmethod
@@ -933,9 +934,47 @@ _SQLITE_WORDS = (
     ("42883", re.compile(r'function (\w+)\(.*\) does not exist'), "SQL logic error: no such function: {} (1)"),
     ("42601", re.compile(r'syntax error at or near "(.+)"'), 'SQL logic error: near "{}": syntax error (1)'),
     ("42601", re.compile(r'syntax error at end of input'), "SQL logic error: incomplete input (1)"),
+    # NOTE: SQLite's refusal of 'now' in an index, raised by pybase.store.index_sql's helpers
+    ("PB001", re.compile(r'(non-deterministic use of .+)'), "SQL logic error: {} (1)"),
     # NOTE: a statement past its time limit (statement_timeout), as SQLite's interrupted one
     ("57014", re.compile(r'canceling statement due to statement timeout'), "interrupted: interrupted (9)"),
 )
+
+
+def unique_column_names(names: list[str]) -> list[str]:
+    """The names SQLite gives a view's columns: a name met again (in any case) takes ``:1``,
+    ``:2``... in place of a ``:<digits>`` it ends with, until it is new."""
+    seen: set[str] = set()
+    out = []
+    for name in names:
+        count = 0
+        while name.lower() in seen:
+            count += 1
+            name = f"{re.sub(r':[0-9]+$', '', name)}:{count}"
+        seen.add(name.lower())
+        out.append(name)
+    return out
+
+
+def _truths_as_numbers(tree: Any) -> None:
+    """A truth a view's query selects (``a > b AS x``, ``TRUE``) as SQLite's 0/1, not Postgres's
+    boolean: the view reads alike on both databases. Only the columns the view shows: a
+    subquery's stay booleans for the conditions that use them."""
+    from sqlglot import exp
+
+    truths = (exp.Predicate, exp.Connector, exp.Not, exp.Boolean)
+    # NOTE: not a UNION's: its other SELECTs may hold booleans a number cannot meet
+    if isinstance(tree, exp.Select):
+        for item in tree.expressions:
+            value = item.this if isinstance(item, exp.Alias) else item
+            inner = value.unnest() if isinstance(value, exp.Paren) else value
+            if not isinstance(inner, truths):
+                continue
+            number = exp.Cast(this=exp.Paren(this=value.copy()), to=exp.DataType.build("int"))
+            if isinstance(item, exp.Alias):
+                item.set("this", number)
+            else:
+                item.replace(exp.Alias(this=number, alias=exp.to_identifier("?column?")))
 
 
 class _Wrapped:
@@ -1016,10 +1055,14 @@ class PostgresDialect(SqliteDialect):
         ).all()
         return [(row[0], f'CREATE VIEW "{row[0]}" AS {row[1]}') for row in rows]
 
-    def view_body(self, select_sql: str) -> str:
+    def view_body(self, select_sql: str, columns: list[str] | None = None) -> str:
         # NOTE: view queries are written for SQLite (as PocketBase's): translated by sqlglot,
         # every identifier quoted (pybase's columns keep their case); Postgres 15 wants an
-        # alias on a subquery in FROM.
+        # alias on a subquery in FROM. Postgres refuses a view of two columns of one name,
+        # which SQLite names apart (see unique_column_names): ``columns`` names them.
+        alias = "_pb_view"
+        if columns is not None:
+            alias += "(" + ", ".join('"' + name.replace('"', '""') + '"' for name in columns) + ")"
         import sqlglot
 
         first = _FIRST_WORD_RE.match(select_sql)
@@ -1042,10 +1085,11 @@ class PostgresDialect(SqliteDialect):
             for number, sub in enumerate(tree.find_all(exp.Subquery)):
                 if not sub.alias and isinstance(sub.parent, (exp.From, exp.Join)):
                     sub.set("alias", exp.TableAlias(this=exp.to_identifier(f"_pb_sub{number}")))
+            _truths_as_numbers(tree)
             translated = tree.sql(dialect="postgres", identify=True)
         except sqlglot.errors.SqlglotError:
             translated = select_sql  # NOTE: Postgres then names the problem itself
-        return f"SELECT * FROM ({translated}) AS _pb_view"
+        return f"SELECT * FROM ({translated}) AS {alias}"
 
     @staticmethod
     def is_unique_violation(ex: BaseException) -> bool:

@@ -95,7 +95,12 @@ def create_index_sql(table: Table, spec: dbutils.Index, dialect: str = "sqlite")
     SECURITY: the statement is rendered from the checked AST of the definition (see
     :mod:`pybase.tools.dbutils`), on the checked table name, never from the stored text.
     """
-    return spec.create_sql(check_identifier(table.name), table.c.keys(), "postgres" if dialect == "postgresql" else "sqlite")
+    check_identifier(table.name)
+    if dialect == "postgresql":
+        from pybase.store.index_sql import postgres_create_index
+
+        return postgres_create_index(spec, table)
+    return spec.create_sql(table.name, table.c.keys())
 
 
 def raw_select(sql: str) -> TextClause:

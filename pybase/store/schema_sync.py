@@ -14,7 +14,7 @@ from sqlalchemy import Column, Connection, Table, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import CreateColumn, CreateTable
 
-from pybase.store.dialect import POSTGRES, ROWID_COLUMN, dialect_of
+from pybase.store.dialect import POSTGRES, ROWID_COLUMN, dialect_of, unique_column_names
 from pybase.store.schema import check_identifier, create_index_sql, raw_select
 from pybase.tools import dbutils
 
@@ -68,8 +68,26 @@ def _q(conn: Connection, name: str) -> str:
     return conn.dialect.identifier_preparer.quote(check_identifier(name))
 
 
+# NOTE: SQLite keeps the names starting with sqlite_ (any case) for itself, and its schema
+# table answers to two of them: Postgres refuses them too, in SQLite's words, so an app that
+# runs on one database runs on the other.
+_SQLITE_PREFIX = "sqlite_"
+_SQLITE_SCHEMA_NAMES = frozenset({"sqlite_master", "sqlite_schema"})
+
+
+def check_object_name(conn: Connection, name: str, renaming: bool = False) -> None:
+    """Refuse on Postgres a table, view or index name SQLite refuses (``renaming``: the new name
+    of ``ALTER TABLE ... RENAME TO``, which first meets SQLite's own schema table)."""
+    if conn.dialect.name != "postgresql" or not name.lower().startswith(_SQLITE_PREFIX):
+        return
+    if renaming and name.lower() in _SQLITE_SCHEMA_NAMES:
+        raise SchemaSyncError(f"SQL logic error: there is already another table or index with this name: {name} (1)")
+    raise SchemaSyncError(f"SQL logic error: object name reserved for internal use: {name} (1)")
+
+
 def create_table(conn: Connection, spec: TableSpec) -> None:
     """Create a collection table and its indexes."""
+    check_object_name(conn, spec.name)
     conn.execute(CreateTable(spec.table))
     for sql in dialect_of(conn).extra_table_ddl(_q(conn, spec.name)):
         conn.exec_driver_sql(sql)
@@ -112,8 +130,16 @@ def create_view(conn: Connection, name: str, select_sql: str) -> None:
     drop_view(conn, name)
     # NOTE: a view query is stored as written; a trailing semicolon cannot sit in the subquery.
     select_sql = select_sql.strip().rstrip(";").rstrip()
+    check_object_name(conn, name)
     # SECURITY: see raw_select(); the name is a checked identifier quoted by the dialect.
-    body = dialect_of(conn).view_body(raw_select(select_sql).text)
+    dialect = dialect_of(conn)
+    body = dialect.view_body(raw_select(select_sql).text)
+    if dialect is POSTGRES:
+        # NOTE: Postgres refuses a view of two columns of one name: named apart as SQLite does
+        names = list(conn.execute(text(f"SELECT * FROM ({body}) AS _pb_probe LIMIT 0")).keys())
+        unique = unique_column_names(names)
+        if unique != names:
+            body = dialect.view_body(raw_select(select_sql).text, [n.replace(":", "\\:") for n in unique])
     conn.execute(text(f"CREATE VIEW {_q(conn, name)} AS {body}"))
 
 
@@ -150,6 +176,7 @@ def sync_table(
     """
     drop_indexes(conn, old_name)
     if old_name != new.name:
+        check_object_name(conn, new.name, renaming=True)
         # NOTE: case-only renames need a detour through a temp name in SQLite.
         temp = f"_pb_tmp_{new.name}"
         conn.exec_driver_sql(f"ALTER TABLE {_q(conn, old_name)} RENAME TO {_q(conn, temp)}")

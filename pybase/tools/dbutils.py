@@ -175,14 +175,11 @@ class Index:
         """The definition without its names, to find two indexes that are the same."""
         return dataclasses.replace(self, name="validator", table="validator").build()
 
-    def create_sql(self, table: str, columns: Iterable[str], dialect: str = DIALECT) -> str:
-        """The ``CREATE INDEX`` statement to run on ``table``, rendered from the checked AST
-        in sqlglot's ``dialect`` (``postgres``: SQLite's ``COLLATE NOCASE`` becomes ``LOWER()``).
-
-        ``columns`` are the table's columns: a reference to any other column is refused as
-        SQLite would refuse it, and a double-quoted name that is no column becomes a string
-        literal (SQLite's reading of such a name, which PocketBase's SQLite applies too).
-        """
+    def checked_tree(self, table: str, columns: Iterable[str]) -> exp.Create:
+        """A copy of the checked AST set on ``table``, every column reference checked against
+        ``columns`` (the table's columns): a reference to any other column is refused as SQLite
+        would refuse it, and a double-quoted name that is no column becomes a string literal
+        (SQLite's reading of such a name, which PocketBase's SQLite applies too)."""
         if self.refusal is not None:
             raise self.refusal
         known = {c.lower() for c in columns}
@@ -205,16 +202,18 @@ class Index:
                     column.replace(exp.Literal.string(name))
                     continue
                 raise IndexRefused(f"no such column: {name}")
-        if dialect != DIALECT:
-            for collate in list(tree.find_all(exp.Collate)):
-                if collate.expression.name.lower() == "nocase":
-                    collate.replace(exp.Lower(this=collate.this))
-            return tree.sql(dialect=dialect, comments=False, identify=True)
+        return tree
+
+    def create_sql(self, table: str, columns: Iterable[str]) -> str:
+        """The SQLite ``CREATE INDEX`` statement to run on ``table``, rendered from the checked
+        AST (see :meth:`checked_tree`; Postgres's rendering is pybase.store.index_sql's)."""
+        tree = self.checked_tree(table, columns)
         sql = tree.sql(dialect=DIALECT, comments=False)
         # NOTE: the rendered text must read back as the same tree, so nothing is lost or added.
         if _parse_one(sql) != tree:
             raise IndexParseError("the index does not render back to itself")
         return sql
+
 
 def _parse_one(sql: str) -> exp.Expression | None:
     statements = [s for s in sqlglot.parse(sql, read=DIALECT) if s is not None]

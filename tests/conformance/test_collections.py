@@ -13,21 +13,8 @@ pytestmark = pytest.mark.both_backends
 
 CASES = cases_collections.build_cases()
 
-# Not yet answered as PocketBase on Postgres (#17): index SQL written for SQLite that the
-# translation does not carry over yet, SQLite's own reserved names, and the column names SQLite
-# makes up for a view's duplicate columns.
-POSTGRES_DIFFERS = (
-    "named sqlite master", "to sqlite master", "named sqlite sequence", "to sqlite sequence", "index sqlite prefix name",
-    "index partial or not", "index unknown column upper", "index arithmetic", "index json extract", "index json arrow",
-    "index iif", "index date function", "index date now in where", "index where glob", "index where number",
-    "index where column only", "view duplicate column",
-)  # fmt: skip
 # PERF: on Postgres one case in POSTGRES_EVERY (by name; conftest.py), for CI time
 POSTGRES_EVERY = 4
-
-
-def POSTGRES_SKIP(case: str) -> bool:  # noqa: N802 - read by conftest.py
-    return any(name in case for name in POSTGRES_DIFFERS)
 
 
 @pytest.fixture(scope="module")
