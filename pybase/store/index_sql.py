@@ -44,8 +44,8 @@ _DATE_FUNCTIONS = {
     "date": ("%Y-%m-%d", TEXT), "time": ("%H:%M:%S", TEXT), "datetime": ("%Y-%m-%d %H:%M:%S", TEXT),
     "julianday": ("%J", NUM), "unixepoch": ("%s", NUM), "strftime": ("", TEXT),
 }  # fmt: skip
-_TEXT_FUNCTIONS = ("Lower", "Upper", "Trim", "Replace", "Hex")
-_NUMBER_FUNCTIONS = ("Abs", "Sign", "Ceil", "Floor", "Sqrt", "Ln", "Exp", "Pow", "Log")
+_TEXT_FUNCTIONS = ("Lower", "Upper", "Trim", "Replace")
+_NUMBER_FUNCTIONS = ("Abs", "Sign", "Ceil", "Floor", "Sqrt", "Ln", "Exp", "Pow")
 
 
 def reserved_index_name(name: str) -> dbutils.IndexRefused | None:
@@ -495,9 +495,71 @@ class _Translator:
 
     def _Anonymous(self, node: Any) -> tuple[Any, str]:  # noqa: N802
         name = str(node.this).lower()
+        args = list(node.expressions)
         if name in _DATE_FUNCTIONS:
-            return self._date(name, list(node.expressions))
+            return self._date(name, args)
+        if name in ("likely", "unlikely", "likelihood") and args:
+            return self.value(args[0])  # NOTE: hints to SQLite's planner, the value as is
+        if name == "quote" and len(args) == 1:
+            value, kind = self.plain(args[0])
+            if kind == NUM:
+                return _call("COALESCE", _call("pb_num_text", value, exp.Boolean(this=False)), exp.Literal.string("NULL")), TEXT
+            quoted = exp.DPipe(this=exp.DPipe(this=exp.Literal.string("'"), expression=_call(
+                "REPLACE", self._as_text(value, kind), exp.Literal.string("'"), exp.Literal.string("''"))),
+                expression=exp.Literal.string("'"))  # fmt: skip
+            return _call("COALESCE", quoted, exp.Literal.string("NULL")), TEXT
+        if name == "json" and len(args) == 1:
+            return _call("pb_minified", self._json_doc(args[0])), TEXT
+        if name == "json_valid" and len(args) == 1:
+            return _call("pb_json_valid", self.text(args[0])), NUM
+        if name == "json_quote" and len(args) == 1:
+            value, kind = self.plain(args[0])
+            return _call("pb_minified", self._as_json(value, kind)), TEXT
+        if name == "json_array_length" and args:
+            return _call("pb_json_array_length", self._json_doc(args[0]), *(self.text(a) for a in args[1:2])), NUM
         return self._call(node), ANY
+
+    def _json_doc(self, node: Any) -> Any:
+        """A JSON document as jsonb (a text is parsed, refused when malformed as SQLite refuses it)."""
+        value, kind = self.value(node)
+        if kind == JSONCOL:
+            return value
+        return exp.Cast(this=self._as_text(value, kind), to=exp.DataType.build("jsonb"))
+
+    def _JSONType(self, node: Any) -> tuple[Any, str]:  # noqa: N802 - json_type()
+        path = [self.text(node.expression)] if node.expression is not None else []
+        return _call("pb_json_type", self._json_doc(node.this), *path), TEXT
+
+    def _Concat(self, node: Any) -> tuple[Any, str]:  # noqa: N802 - concat(): NULL as ''
+        parts = [_call("COALESCE", self.text(arg), exp.Literal.string("")) for arg in node.expressions]
+        joined = parts[0]
+        for part in parts[1:]:
+            joined = exp.DPipe(this=joined, expression=part)
+        return exp.Paren(this=joined), TEXT
+
+    def _ConcatWs(self, node: Any) -> tuple[Any, str]:  # noqa: N802 - concat_ws(): NULLs left out
+        return _call("pb_concat_ws", *(self.text(arg) for arg in node.expressions)), TEXT
+
+    def _Hex(self, node: Any) -> tuple[Any, str]:  # noqa: N802
+        return _call("pb_hex", self.text(node.this)), TEXT
+
+    def _Typeof(self, node: Any) -> tuple[Any, str]:  # noqa: N802
+        value, kind = self.value(node.this)
+        null = exp.Is(this=value.copy(), expression=exp.Null())
+        if kind in (JSONV, JSONCOL):
+            return _call("COALESCE", _call("pb_json_type", self._as_json(value, kind)), exp.Literal.string("null")), TEXT
+        if kind == NUM:
+            other = exp.Case(ifs=[exp.If(this=exp.EQ(this=value.copy(), expression=_call("TRUNC", value.copy())),
+                                         true=exp.Literal.string("integer"))], default=exp.Literal.string("real"))
+        else:
+            other = exp.Literal.string("integer" if kind == BOOL else "text")
+        return exp.Paren(this=exp.Case(ifs=[exp.If(this=null, true=exp.Literal.string("null"))], default=other)), TEXT
+
+    def _Log(self, node: Any) -> tuple[Any, str]:  # noqa: N802 - log(x), log(b, x), log2(), log10()
+        if node.expression is None:
+            return exp.Log(this=self.number(node.this)), NUM
+        base, number = (exp.Cast(this=self.number(arg), to=exp.DataType.build("decimal")) for arg in (node.this, node.expression))
+        return exp.Cast(this=_call("LOG", base, number), to=exp.DataType.build("double")), NUM
 
     def _date(self, name: str, args: list[Any]) -> tuple[Any, str]:
         fmt, kind = _DATE_FUNCTIONS[name]
@@ -623,6 +685,39 @@ BEGIN
     END IF;
     RETURN pb_strftime(fmt, value, VARIADIC modifiers);
 END $$;
+
+-- SQLite's concat_ws(): NULLs left out.
+CREATE OR REPLACE FUNCTION pb_concat_ws(sep text, VARIADIC parts text[]) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$ SELECT array_to_string(parts, sep) $$;
+
+-- SQLite's hex() of a text: its UTF-8 bytes, upper case ('' for NULL).
+CREATE OR REPLACE FUNCTION pb_hex(value text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$ SELECT COALESCE(upper(encode(convert_to(value, 'UTF8'), 'hex')), '') $$;
+
+CREATE OR REPLACE FUNCTION pb_json_valid(doc text) RETURNS integer
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF doc IS NULL THEN RETURN NULL; END IF;
+    PERFORM CAST(doc AS jsonb);
+    RETURN 1;
+EXCEPTION WHEN others THEN
+    RETURN 0;
+END $$;
+
+-- SQLite's json_type(): its names of a JSON value's classes.
+CREATE OR REPLACE FUNCTION pb_json_type(doc jsonb, path text DEFAULT '$') RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE jsonb_typeof(doc #> pb_json_path(path))
+        WHEN 'string' THEN 'text' WHEN 'boolean' THEN doc #>> pb_json_path(path)
+        WHEN 'number' THEN CASE WHEN (doc #>> pb_json_path(path)) ~ '^-?[0-9]+$' THEN 'integer' ELSE 'real' END
+        ELSE jsonb_typeof(doc #> pb_json_path(path)) END
+$$;
+
+CREATE OR REPLACE FUNCTION pb_json_array_length(doc jsonb, path text DEFAULT '$') RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN jsonb_typeof(doc #> pb_json_path(path)) = 'array' THEN jsonb_array_length(doc #> pb_json_path(path))
+        WHEN doc #> pb_json_path(path) IS NULL THEN NULL ELSE 0 END
+$$;
 
 -- SQLite's -> : the JSON text of the value at a path.
 CREATE OR REPLACE FUNCTION pb_json_arrow(doc jsonb, path text) RETURNS text

@@ -97,6 +97,20 @@ CASES = [
         ({"title": "2024-01-01"}, OK), ({"title": "2025-01-01"}, OK), ({"title": "2024-06-01"}, TAKEN))),
     IndexCase("concat", "CREATE UNIQUE INDEX {i} ON {c} ((title || '-' || n))", (
         ({"title": "a", "n": 1}, OK), ({"title": "a-1", "n": 0}, OK), ({"title": "a", "n": 1.5}, OK), ({"title": "a", "n": 1}, TAKEN))),
+    IndexCase("typeof tells integers from texts", "CREATE UNIQUE INDEX {i} ON {c} (typeof(json_extract(meta, '$.a')), title)", (
+        ({"title": "a", "meta": {"a": 1}}, OK), ({"title": "a", "meta": {"a": "x"}}, OK), ({"title": "a", "meta": {"a": 1.5}}, OK),
+        ({"title": "a"}, OK), ({"title": "a", "meta": {"a": 2}}, TAKEN))),
+    IndexCase("json type", "CREATE UNIQUE INDEX {i} ON {c} (json_type(meta, '$.a'))", (
+        ({"meta": {"a": True}}, OK), ({"meta": {"a": False}}, OK), ({"meta": {"a": 1.5}}, OK), ({"meta": {"a": [1]}}, OK),
+        ({"meta": {"a": 2.5}}, TAKEN))),
+    IndexCase("json array length", "CREATE UNIQUE INDEX {i} ON {c} (json_array_length(meta))", (
+        ({"meta": [1, 2]}, OK), ({"meta": [3]}, OK), ({"meta": [4, 5]}, TAKEN))),
+    IndexCase("hex and quote", "CREATE UNIQUE INDEX {i} ON {c} (hex(title), quote(n))", (
+        ({"title": "é", "n": 1}, OK), ({"title": "é", "n": 1.5}, OK), ({"title": "e", "n": 1}, OK), ({"title": "é", "n": 1}, TAKEN))),
+    IndexCase("likely is its value", "CREATE UNIQUE INDEX {i} ON {c} (title) WHERE likely(n)", (
+        ({"title": "a", "n": 0}, OK), ({"title": "a", "n": 0}, OK), ({"title": "a", "n": 1}, OK), ({"title": "a", "n": 2}, TAKEN))),
+    IndexCase("log10", "CREATE UNIQUE INDEX {i} ON {c} (log10(n))", (
+        ({"n": 100}, OK), ({"n": 1000}, OK), ({"n": 100}, TAKEN))),
     IndexCase("cast as integer truncates", "CREATE UNIQUE INDEX {i} ON {c} (CAST(n AS INTEGER))", (
         ({"n": 1.4}, OK), ({"n": 1.6}, TAKEN), ({"n": 2}, OK))),
 ]  # fmt: skip
