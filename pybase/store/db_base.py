@@ -1,10 +1,10 @@
 """What both data databases (SQLite, Postgres) share: the write transaction's plumbing.
 
 One writer connection per process under a lock; nested ``write()`` calls join the open
-transaction; callbacks run after it commits (or rolls back), and some right after the commit,
-still under the locks, in commit order. A database says only how it begins, commits and rolls
-back a transaction on its driver connection (and what follows a commit), see
-:class:`BaseDatabase`.
+transaction; callbacks run right before it commits (inside it), after it commits (or rolls
+back), and some right after the commit, still under the locks, in commit order. A database
+says only how it begins, commits and rolls back a transaction on its driver connection (and
+what follows a commit), see :class:`BaseDatabase`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ log = logging.getLogger("pybase.db")
 class WriteTx:
     """The open write transaction of a thread: its connections and its callbacks."""
 
-    __slots__ = ("conn", "raw", "cursor", "after_commit", "after_rollback", "committed_locked")
+    __slots__ = (
+        "conn", "raw", "cursor", "before_commit", "after_commit", "after_rollback", "committed_locked", "state",
+    )
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -31,9 +33,12 @@ class WriteTx:
         self.raw: Any = conn.connection.driver_connection
         #: a driver cursor kept for the transaction (made on first use by the database)
         self.cursor: Any = None
+        self.before_commit: list[Callable[[], Any]] = []
         self.after_commit: list[Callable[[], Any]] = []
         self.after_rollback: list[Callable[[], Any]] = []
         self.committed_locked: list[Callable[[], Any]] = []
+        #: what the transaction's users keep for it (by key), gone with it
+        self.state: dict[str, Any] = {}
 
 
 class BaseDatabase:
@@ -104,6 +109,11 @@ class BaseDatabase:
                 self._local.tx = tx
                 try:
                     yield conn
+                    # NOTE: by index: a callback may add others (they run too)
+                    index = 0
+                    while index < len(tx.before_commit):
+                        tx.before_commit[index]()
+                        index += 1
                     self._commit(tx)
                 except BaseException:
                     try:
@@ -124,6 +134,20 @@ class BaseDatabase:
                     process_lock.release()
         for callback in tx.after_commit:
             run_callback(callback)
+
+    def on_before_commit(self, callback: Callable[[], Any]) -> bool:
+        """Run ``callback`` inside the current write transaction, right before it commits (it
+        may write; an error rolls the transaction back); False when none is open."""
+        tx = getattr(self._local, "tx", None)
+        if tx is None:
+            return False
+        tx.before_commit.append(callback)
+        return True
+
+    def transaction_state(self) -> dict[str, Any] | None:
+        """A dict kept for the current write transaction (None when none is open)."""
+        tx = getattr(self._local, "tx", None)
+        return None if tx is None else tx.state
 
     def on_commit_locked(self, callback: Callable[[], Any]) -> None:
         """Run ``callback`` right after the current write commits, before the next write can

@@ -168,9 +168,9 @@ def _normalise(name: str, data: Any) -> Any:
 
 # ---- one transaction ---------------------------------------------------------------------------
 # Changes made in one transaction (a batch), each checked per caller and subscription. PocketBase
-# checks them once the transaction commits, against the rows as they are then (a record created
-# and deleted in one batch reaches nobody but superusers and open rules); known.py says where
-# pybase, checking each change against the record as that change left it, differs.
+# checks creates and updates once the transaction commits, against the rows as they are then (a
+# record created and deleted in one batch reaches nobody but superusers and open rules), and
+# deletes against the row as committed before the transaction.
 TX_IDS = {"made_and_gone": "fixrtrec0000011", "made_then_hidden": "fixrtrec0000012", "changed_and_gone": "fixrtrec0000013"}
 TX_TOPICS = {
     "plain": "rtnotes/*",

@@ -36,12 +36,3 @@ _RT_COLLECTION_FILTER = "PocketBase's realtime filter check fails on @collection
 KNOWN.update({f"realtime superuser:{topic}-filter_superuser_only": _RT_COLLECTION_FILTER for topic in (
     "collection", "wildcard", "other_collection",
 )})  # fmt: skip
-# Changes of one transaction (a batch): PocketBase checks each create and update once the
-# transaction commits, against the row as it is then (a record created and deleted in the batch,
-# or changed so the rule no longer matches, reaches only superusers and open rules), and each
-# delete against the row as committed before the transaction; pybase checks each change against
-# the record as that change left it (core/realtime/access.py).
-_RT_TRANSACTION = "PocketBase checks a transaction's changes against the rows after its commit"
-KNOWN.update({f"realtime transaction {case}": _RT_TRANSACTION for case in (
-    "anon:plain", "anon:filter", "user1:plain", "user1:filter", "user1:record", "superuser:filter",
-)})  # fmt: skip

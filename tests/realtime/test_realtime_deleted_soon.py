@@ -1,5 +1,6 @@
 """A record deleted right after it was written: its create and update events still arrive,
-with the values it had at each change (issue #17).
+with the values it had at each change (issue #17); in one transaction, as PocketBase, its
+changes are checked against the row after the commit (deletes: before the transaction).
 
 The subscriber's access is checked against the record's values as of the change (a one-row
 snapshot, core/realtime/access.py), not against the table when the bus gets to it. To make
@@ -57,6 +58,17 @@ CASES = [
     ]),
     ("update then delete, view rule", "owned", "-create,update,delete", [
         ("user1", "id", "", ALL), ("user2", "id", "", ()),
+    ]),
+    # one transaction, as PocketBase: its creates and updates are checked against the row after
+    # the commit (none here: only superusers hear of them), its deletes against the row as
+    # committed before it (none when the transaction created it)
+    ("create, update, delete in one transaction", "owned", "batch,create,update,delete", [
+        ("user1", "*", "", ()), ("user1", "id", "", ()), ("superuser", "*", "", ALL),
+        ("superuser", "*", "title ~ 'gone'", ()),
+    ]),
+    ("update then delete in one transaction", "owned", "batch,-create,update,delete", [
+        ("user1", "*", "", ("delete",)), ("user1", "id", "", ("delete",)), ("user2", "*", "", ()),
+        ("superuser", "*", "", ALL),
     ]),
     ("an update handing the record over, then delete", "owned", "-create,update:owner,delete", [
         ("user1", "*", "", ()), ("user2", "*", "", ("update", "delete")), ("user2", "id", "", ("update", "delete")),

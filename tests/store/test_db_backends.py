@@ -102,6 +102,46 @@ def test_a_failed_write_rolls_back_and_runs_only_the_rollback_callbacks(database
     assert seen == ["rollback", "locked", "commit"] and _bodies(database) == [("b", "two")]
 
 
+def test_before_commit_callbacks_run_inside_the_transaction_in_order(database: Any) -> None:
+    ins = _insert(database)
+    seen: list[str] = []
+    assert database.on_before_commit(lambda: seen.append("none")) is False  # no transaction open
+    assert database.transaction_state() is None
+    with database.write():
+        database.transaction_state()["kept"] = 1
+
+        def first() -> None:
+            seen.append("first")
+            database.run(ins, {"id": "b", "body": "written before the commit"})  # it may write
+            database.on_before_commit(lambda: seen.append("added by first"))  # runs too
+
+        database.on_before_commit(first)
+        database.on_before_commit(lambda: seen.append("second"))
+        database.on_commit_locked(lambda: seen.append("locked"))
+        with database.write():  # NOTE: a nested write shares the transaction and its state
+            database.run(ins, {"id": "a", "body": "one"})
+            assert database.transaction_state() == {"kept": 1}
+        assert seen == []
+    assert seen == ["first", "second", "added by first", "locked"]
+    assert _bodies(database) == [("a", "one"), ("b", "written before the commit")]
+    with database.write():
+        assert database.transaction_state() == {}  # a new transaction, a new state
+
+
+def test_a_failing_before_commit_callback_rolls_the_transaction_back(database: Any) -> None:
+    seen: list[str] = []
+
+    def fail() -> None:
+        raise RuntimeError("refused")
+
+    with pytest.raises(RuntimeError), database.write():
+        database.run(_insert(database), {"id": "a", "body": "one"})
+        database.on_commit(lambda: seen.append("commit"), on_rollback=lambda: seen.append("rollback"))
+        database.on_before_commit(fail)
+    assert seen == ["rollback"] and _bodies(database) == []
+    assert not database.in_write()
+
+
 def test_a_failing_prepared_read_raises_a_database_error(database: Any) -> None:
     bad = database.prepare(select(column("nope")).select_from(T))
     with pytest.raises(DB_ERRORS):

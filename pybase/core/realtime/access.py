@@ -1,10 +1,12 @@
 """Whether a subscription may see a record change: its rule and filter over the changed record.
 
 The record is checked as it was written (a snapshot), not as the table holds it when the event
-goes out: a later write (or a delete) of the same record must not change who hears about an
-earlier one, and a bus between processes can carry the snapshot. As in PocketBase's createRule,
-the snapshot is a one-row CTE beside the tables, so rules that join other records read them
-as they are now.
+goes out: a later write (or a delete) of the same record in another transaction must not change
+who hears about an earlier one, and a bus between processes can carry the snapshot. Within one
+transaction, as PocketBase, the snapshot is the record as the commit leaves it (a delete's: as
+committed before it), or no row at all (``gone``; see broadcast.py). As in PocketBase's
+createRule, the snapshot is a one-row CTE beside the tables, so rules that join other records
+read them as they are now.
 """
 
 from __future__ import annotations
@@ -85,14 +87,18 @@ class SnapshotCheck(CreateRuleCheck):
         return RecordQuery([condition], [], [resolver]).apply(select(literal(1)).select_from(source), source)
 
 
-def can_receive(app: App, record: Record, info: RequestInfo, rule: str | None, conn: Any = None) -> bool:
+def can_receive(app: App, record: Record, info: RequestInfo, rule: str | None, conn: Any = None, *, gone: bool = False) -> bool:
     """PocketBase's realtime access check: the list/view ``rule`` (superusers pass), then the
     subscription's own ``filter`` (hidden fields only for superusers). ``conn`` runs the checks
-    on a given connection (a delete's, read outside its transaction)."""
+    on a given connection (a delete's, read outside its transaction). ``gone``: the row the
+    checks read is not there (a transaction's change of a record it also created or deleted):
+    as PocketBase, only what needs no row passes (superusers and an empty rule, no filter)."""
     superuser = info.is_superuser
     if rule is None and not superuser:
         return False
     filter_text = info.query.get("filter") or ""
+    if gone:
+        return (superuser or not (rule or "").strip()) and not filter_text.strip()
     checks: list[SnapshotCheck] = []
     if not superuser and (rule or "").strip():
         checks.append(SnapshotCheck(record, info, rule or "", db=app.db if conn is None else None))

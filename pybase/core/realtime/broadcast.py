@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from sqlalchemy import select
 
 from pybase.core.events import RecordEnrichEvent
 from pybase.core.realtime.access import can_receive
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("pybase.realtime")
 
 REALTIME_CONTEXT = "realtime"
+#: the transaction state keys of its record changes, and of each record's first change (see
+#: RecordBroadcaster._track)
+_TX_CHANGES, _TX_FIRST = "realtime.changes", "realtime.first"
 #: the record as the API shows it to a caller: (record, request info, show email) -> JSON-ready dict
 Export = Callable[[Record, RequestInfo, bool], dict[str, Any]]
 _VIEW, _LIST = "viewRule", "listRule"
@@ -87,7 +91,9 @@ class RecordBroadcaster:
         self.broker = broker
         self.bus = bus
         self.export = export
-        self._pending_deletes: dict[tuple[str, str], list[tuple[Client, Message]]] = {}
+        #: (collection id, record id) -> a delete's messages (None: no subscriber here) and how
+        #: its access checks see it (checked, gone), made before the row goes
+        self._pending_deletes: dict[tuple[str, str], tuple[list[tuple[Client, Message]] | None, Record | None, bool]] = {}
         self._lock = threading.Lock()
 
     # ---- publishing side ---------------------------------------------------------------------
@@ -113,7 +119,10 @@ class RecordBroadcaster:
                 change = RecordChange(action, fresh_copy(record))
                 if action == "delete":
                     with self._lock:
-                        change.prepared = self._pending_deletes.pop((record.collection.id, record.id), None)
+                        pending = self._pending_deletes.pop((record.collection.id, record.id), None)
+                    if pending is not None:
+                        change.prepared, change.checked, change.gone = pending
+                self._track(change)
                 # NOTE: a bus between nodes (Postgres NOTIFY) sends it inside the transaction,
                 # so it is delivered on commit only and in commit order.
                 in_transaction = getattr(self.bus, "publish_in_transaction", None)
@@ -123,20 +132,56 @@ class RecordBroadcaster:
 
         return handler
 
+    def _track(self, change: RecordChange) -> None:
+        """Note a change of the open write transaction (none: a change on its own); the first
+        one asks to be told before the commit, when the transaction's changes are all known."""
+        state = self.app.db.transaction_state()
+        if state is None:
+            return
+        changes = state.get(_TX_CHANGES)
+        if changes is None:
+            changes = state[_TX_CHANGES] = []
+            state[_TX_FIRST] = {}
+            self.app.db.on_before_commit(lambda: _checked_after_commit(changes))
+        changes.append(change)
+        state[_TX_FIRST].setdefault((change.record.collection.id, change.record.id), change)
+
+    def _delete_seen(self, record: Record) -> tuple[Record | None, bool]:
+        """How a delete's access checks see the record (checked, gone): as PocketBase, as it
+        was committed before the transaction; the record itself unless the transaction wrote it."""
+        state = self.app.db.transaction_state()
+        first = state.get(_TX_FIRST) if state is not None else None
+        earlier = first.get((record.collection.id, record.id)) if first else None
+        if earlier is None:
+            return None, False
+        if earlier.action == "create":
+            return None, True
+        table = record.collection.table
+        with self.app.db.read_engine.connect() as conn:  # NOTE: outside the transaction
+            row = conn.execute(select(table).where(table.c.id == record.id)).first()
+        if row is None:
+            return None, True
+        return Record.from_row(record.collection, row, self.app.records), False
+
     def _before_delete(self, e: Any) -> Any:
         record = e.model
-        if isinstance(record, Record) and self.broker.subscribers(record.collection.name, record.collection.id):
+        if isinstance(record, Record):
             # NOTE: as PocketBase, a delete's messages are made before the row goes (its rules
             # may read it), checked outside the transaction (a cascade may have removed a parent
             # the rule reads), and sent only once the delete commits.
+            messages: list[tuple[Client, Message]] | None = None
+            checked, gone = None, False
             try:
-                with self.app.db.read_engine.connect() as conn:
-                    messages = self.messages("delete", fresh_copy(record), conn)
+                checked, gone = self._delete_seen(record)
+                if self.broker.subscribers(record.collection.name, record.collection.id):
+                    with self.app.db.read_engine.connect() as conn:
+                        messages = self.messages("delete", fresh_copy(record), conn, checked, gone)
             except Exception:  # noqa: BLE001 - realtime must never fail a delete
                 log.exception("realtime: failed to prepare the delete of %s", record.id)
                 messages = []
-            with self._lock:
-                self._pending_deletes[(record.collection.id, record.id)] = messages
+            if messages is not None or checked is not None or gone:
+                with self._lock:
+                    self._pending_deletes[(record.collection.id, record.id)] = (messages, checked, gone)
         return e.next()
 
     def _delete_failed(self, e: Any) -> Any:
@@ -172,12 +217,17 @@ class RecordBroadcaster:
                 self._refresh_auth(record)
             elif change.action == "delete":
                 self.unset_auth(lambda auth: auth.id == record.id and auth.collection.id == record.collection.id)
-        batch = change.prepared if change.prepared is not None else self.messages(change.action, record)
+        batch = change.prepared
+        if batch is None:
+            batch = self.messages(change.action, record, None, change.checked, change.gone)
         if batch:
             self.broker.deliver(batch)
 
-    def messages(self, action: str, record: Record, conn: Any = None) -> list[tuple[Client, Message]]:
-        """The messages ``action`` on ``record`` makes for the subscribed clients."""
+    def messages(
+        self, action: str, record: Record, conn: Any = None, checked: Record | None = None, gone: bool = False
+    ) -> list[tuple[Client, Message]]:
+        """The messages ``action`` on ``record`` makes for the subscribed clients (access
+        checked against ``checked`` when given, or no row when ``gone``)."""
         collection = record.collection
         clients = self.broker.subscribers(collection.name, collection.id)
         if not clients:
@@ -206,7 +256,7 @@ class RecordBroadcaster:
         for (topic, _auth_key), members in groups.items():
             options, kind = options_of[topic]
             try:
-                data = self._payload(action, record, members[0], options, collection.rules[kind], conn)
+                data = self._payload(action, record, members[0], options, collection.rules[kind], conn, checked, gone)
             except Exception:  # noqa: BLE001 - one subscription's failure must not stop the others
                 log.exception("realtime: failed to build the %s message of %s for %s", action, record.id, topic)
                 continue
@@ -217,10 +267,12 @@ class RecordBroadcaster:
         return batch
 
     def _payload(
-        self, action: str, record: Record, client: Client, options: SubscriptionOptions, rule: str | None, conn: Any
+        self, action: str, record: Record, client: Client, options: SubscriptionOptions, rule: str | None, conn: Any,
+        checked: Record | None = None, gone: bool = False,
     ) -> bytes | None:
         info = request_info(client, options)
-        if not can_receive(self.app, record, info, rule, conn):
+        seen = checked if checked is not None else record
+        if not can_receive(self.app, seen, info, rule, conn, gone=gone):
             return None
         copy = fresh_copy(record)
         expand = options.query.get("expand", "")
@@ -235,7 +287,7 @@ class RecordBroadcaster:
         if copy.collection.is_auth:
             manage = copy.collection.rule("manageRule")
             show_email = _same_auth(info.auth, copy) or info.is_superuser or (
-                info.auth is not None and bool((manage or "").strip()) and can_receive(self.app, copy, info, manage, conn)
+                info.auth is not None and bool((manage or "").strip()) and can_receive(self.app, seen, info, manage, conn, gone=gone)
             )
         data: Any = self.export(copy, info, show_email)
         raw_fields = options.query.get("fields", "")
@@ -265,3 +317,20 @@ class RecordBroadcaster:
             auth = client.get(AUTH_KEY)
             if auth is not None and matches(auth):
                 client.unset(AUTH_KEY)
+
+
+def _checked_after_commit(changes: list[RecordChange]) -> None:
+    """As PocketBase, each create and update of a transaction is checked against the row as
+    the commit leaves it: the record's last change in the transaction, or no row when that is
+    a delete (deletes were settled before their row went: ``RecordBroadcaster._delete_seen``)."""
+    last: dict[tuple[str, str], RecordChange] = {}
+    for change in changes:
+        last[(change.record.collection.id, change.record.id)] = change
+    for change in changes:
+        if change.action == "delete":
+            continue
+        final = last[(change.record.collection.id, change.record.id)]
+        if final.action == "delete":
+            change.gone = True
+        elif final is not change:
+            change.checked = final.record

@@ -37,6 +37,38 @@ class RecordChange:
     action: str
     record: Record
     prepared: list[tuple[Client, Message]] | None = field(default=None, repr=False)
+    #: the record as access checks see it when not ``record``: as PocketBase, the changes of a
+    #: transaction are checked against the row after its commit (creates, updates) or as
+    #: committed before it (deletes); ``gone``: no such row (see access.can_receive)
+    checked: Record | None = field(default=None, repr=False)
+    gone: bool = False
+
+    def frame(self) -> dict[str, Any]:
+        """The change as another process receives it (rows by field name, database form)."""
+        record = self.record
+        found: dict[str, Any] = {"a": self.action, "c": record.collection.id, "r": row_of(record)}
+        if self.gone:
+            found["g"] = 1
+        elif self.checked is not None:
+            found["k"] = row_of(self.checked)
+        return found
+
+    @classmethod
+    def from_frame(cls, frame: dict[str, Any], resolve: Callable[[str, dict[str, Any]], Record | None]) -> RecordChange | None:
+        """The change a frame of :meth:`frame` describes (None when not resolved here)."""
+        collection_id = str(frame.get("c", ""))
+        record = resolve(collection_id, dict(frame.get("r") or {}))
+        if record is None:
+            return None
+        change = cls(str(frame.get("a", "")), record, gone=bool(frame.get("g")))
+        if frame.get("k"):
+            change.checked = resolve(collection_id, dict(frame["k"]))
+        return change
+
+
+def row_of(record: Record) -> dict[str, Any]:
+    # NOTE: by field name: the receiving side lays them out in its table's column order.
+    return {field.name: field.to_db(record.get(field.name)) for field in record.collection.fields}
 
 
 class EventBus(Protocol):
@@ -134,12 +166,9 @@ class ProcessBus(InProcessBus):
             return
         # NOTE: called under the write lock (Database.on_commit_locked): numbers in commit order.
         seq = self.counters.bump(REALTIME_SEQ)
-        record = change.record
-        # NOTE: by field name: the receiving side lays them out in its table's column order.
-        row = {field.name: field.to_db(record.get(field.name)) for field in record.collection.fields}
         with self._mine_lock:
             self._mine[seq] = change
-        self.client.send({"t": "change", "s": seq, "a": change.action, "c": record.collection.id, "r": row})
+        self.client.send({"t": "change", "s": seq, **change.frame()})
 
     def _arrived(self, frame: dict[str, Any]) -> None:
         if frame.get("t") != "change":
@@ -149,11 +178,10 @@ class ProcessBus(InProcessBus):
         with self._mine_lock:
             change = self._mine.pop(seq, None)
         if change is None:
-            record = self.resolve(str(frame.get("c", "")), dict(frame.get("r") or {}))
-            if record is None:
+            change = RecordChange.from_frame(frame, self.resolve)
+            if change is None:
                 log.warning("realtime bus: change %d of collection %s not resolved here; dropped", seq, frame.get("c"))
                 return
-            change = RecordChange(str(frame.get("a", "")), record)
         self._queue.put(change)
 
     def close(self) -> None:

@@ -1,9 +1,10 @@
 """The event bus of several nodes on one Postgres: changes travel as NOTIFY.
 
 A change is sent with ``NOTIFY`` inside the transaction that writes it (the broadcaster calls
-:meth:`PostgresBus.publish_in_transaction` from the record's execute hook), so Postgres
-delivers it only if that transaction commits, and to every listening node (this one too) in
-commit order. Each node hands what arrives to its own streams; a change of another node comes
+:meth:`PostgresBus.publish_in_transaction` from the record's execute hook; the notification
+goes out right before the commit, once the transaction's later changes of the same record are
+known), so Postgres delivers it only if that transaction commits, and to every listening node
+(this one too) in commit order. Each node hands what arrives to its own streams; a change of another node comes
 as its collection id and row values by field name, and the receiving node checks access
 against it, as :class:`~pybase.core.realtime.bus.ProcessBus` does between workers.
 
@@ -71,12 +72,17 @@ class PostgresBus(InProcessBus):
             return True
         if not self.db.in_write():
             return False
-        seq = self._remember(change)
-        payload = self._payload(seq, change)
-        with self.db.write() as conn:
-            notify(conn, CHANGES_CHANNEL, payload)
-        self.db.on_commit(lambda: self._keep(payload), on_rollback=lambda: self._forget(seq))
-        return True
+
+        def send() -> None:
+            # NOTE: right before the commit: the broadcaster has said by then how the access
+            # checks see the change (change.checked / change.gone)
+            seq = self._remember(change)
+            payload = self._payload(seq, change)
+            with self.db.write() as conn:
+                notify(conn, CHANGES_CHANNEL, payload)
+            self.db.on_commit(lambda: self._keep(payload), on_rollback=lambda: self._forget(seq))
+
+        return bool(self.db.on_before_commit(send))
 
     def publish(self, change: RecordChange) -> None:
         """A change already committed (outside a transaction): sent on its own."""
@@ -123,10 +129,7 @@ class PostgresBus(InProcessBus):
             self._mine.pop(seq, None)
 
     def _payload(self, seq: int, change: RecordChange) -> str:
-        record = change.record
-        # NOTE: by field name: the receiving side lays them out in its table's column order.
-        row = {field.name: field.to_db(record.get(field.name)) for field in record.collection.fields}
-        frame = {"n": self.node, "s": seq, "a": change.action, "c": record.collection.id, "r": row}
+        frame = {"n": self.node, "s": seq, **change.frame()}
         return orjson.dumps(frame, default=str).decode()
 
     # ---- catching up after a cut ------------------------------------------------------------
@@ -200,10 +203,9 @@ class PostgresBus(InProcessBus):
             with self._mine_lock:
                 change = self._mine.pop(int(frame.get("s") or 0), None)
         if change is None:
-            record = self.resolve(str(frame.get("c", "")), dict(frame.get("r") or {}))
-            if record is None:
+            change = RecordChange.from_frame(frame, self.resolve)
+            if change is None:
                 log.warning("realtime bus: a change of collection %s not resolved here; dropped", frame.get("c"))
                 return True
-            change = RecordChange(str(frame.get("a", "")), record)
         self._queue.put(change)
         return True
