@@ -174,6 +174,43 @@ def test_a_realtime_event_written_through_one_worker_reaches_subscribers_of_both
             client.close()
 
 
+def test_a_transactions_changes_are_checked_alike_on_every_worker(two: Served) -> None:
+    """As PocketBase: a batch's creates and updates checked against the row after the commit,
+    its deletes against the row as committed before (the other worker learns it from the frame)."""
+    su = {"Authorization": superuser_token(two.base)}
+    body = {"name": "gated", "type": "base", "listRule": "t != 'hidden'", "viewRule": "t != 'hidden'",
+            "fields": [{"name": "t", "type": "text"}]}
+    assert requests.post(f"{two.base}/api/collections", json=body, headers=su, timeout=30).status_code == 200
+    assert requests.patch(f"{two.base}/api/settings", json={"batch": {"enabled": True}}, headers=su, timeout=30).status_code == 200
+    path = "/api/collections/gated/records"
+    kept = requests.post(f"{two.base}{path}", json={"t": "kept"}, headers=su, timeout=30).json()["id"]
+    clients = _clients_on_both_workers(two.base)
+    try:
+        for client in clients:
+            assert client.subscribe("gated/*").status_code == 204
+        batches = [
+            [("POST", path, {"id": "gatedmadegone01", "t": "made"}), ("DELETE", f"{path}/gatedmadegone01", None)],
+            [("POST", path, {"id": "gatedhidden0001", "t": "shown"}), ("PATCH", f"{path}/gatedhidden0001", {"t": "hidden"})],
+            [("PATCH", f"{path}/{kept}", {"t": "hidden"}), ("DELETE", f"{path}/{kept}", None)],
+        ]
+        for requests_ in batches:
+            batch = [{"method": m, "url": u, **({"body": b} if b is not None else {})} for m, u, b in requests_]
+            resp = requests.post(f"{two.base}/api/batch", json={"requests": batch}, headers={**su, "Connection": "close"}, timeout=30)
+            assert resp.status_code == 200, resp.text
+        requests.post(f"{two.base}{path}", json={"t": "end"}, headers={**su, "Connection": "close"}, timeout=30).raise_for_status()
+        for client in clients:
+            got = []
+            while not got or got[-1] != ("create", "end"):
+                event = client.next(10)
+                assert event is not None
+                got.append((event.data["action"], event.data["record"]["t"]))
+            # only the delete of the record committed before its batch (shown as it left it)
+            assert got == [("delete", "hidden"), ("create", "end")], (client.client_id, got)
+    finally:
+        for client in clients:
+            client.close()
+
+
 def test_a_hook_message_reaches_the_clients_of_every_worker(two: Served) -> None:
     clients = _clients_on_both_workers(two.base)
     try:
