@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import zlib
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -64,16 +65,21 @@ def backend(request: pytest.FixtureRequest) -> str:
 class Databases:
     """Hands out Postgres databases (the server starts on first use), empty or the fixture's.
 
-    PERF: the next copy of the fixture database is made while a test runs, and used databases
-    are dropped in the background (Postgres works on the other core meanwhile).
+    PERF: the next copies of the fixture database (:data:`COPIES_AHEAD`) are made while tests
+    run, and used databases are dropped in the background, on a thread of their own (a copy
+    never waits behind a drop): Postgres works on the other core meanwhile.
     """
+
+    #: fixture copies made ahead of the tests that will take them
+    COPIES_AHEAD = 2
 
     def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
         self._factory = tmp_path_factory
         self._server: PostgresServer | None = None
         self._fixture: tuple[Path, str] | None = None
-        self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-databases")
-        self._next_copy: Future[str] | None = None
+        self._copies = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-copies")
+        self._drops = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-drops")
+        self._ready: deque[Future[str]] = deque()
 
     @property
     def server(self) -> PostgresServer:
@@ -97,17 +103,18 @@ class Databases:
     def copy_of_fixture(self) -> tuple[Path, str]:
         """A new database holding the fixture's data, and the fixture data dir."""
         path, name = self.fixture()
-        ready, self._next_copy = self._next_copy, None
-        url = ready.result() if ready is not None else self.server.new_database(template=name)
-        self._next_copy = self._background.submit(self.server.new_database, template=name)
-        return path, url
+        ready = self._ready.popleft() if self._ready else self._copies.submit(self.server.new_database, template=name)
+        while len(self._ready) < self.COPIES_AHEAD:
+            self._ready.append(self._copies.submit(self.server.new_database, template=name))
+        return path, ready.result()
 
     def drop(self, url: str) -> None:
         if url and self._server is not None:
-            self._background.submit(self._server.drop_database, url)
+            self._drops.submit(self._server.drop_database, url)
 
     def stop(self) -> None:
-        self._background.shutdown(wait=True)
+        self._copies.shutdown(wait=True)
+        self._drops.shutdown(wait=True)
         if self._server is not None:
             self._server.stop()
 
