@@ -22,8 +22,11 @@ from pybase.core.field_resolver_sql import Join, apply_joins
 from pybase.core.record_access_prepared import (
     CREATE_CTE_SUFFIX,
     PreparedCheck,
+    RuleValues,
+    TemplateResolver,
     create_source,
     find_allowed,
+    rule_values,
     template,
 )
 from pybase.core.request_info import RequestInfo
@@ -177,16 +180,24 @@ def list_query(
     rule: str | None,
     filter_text: str | None,
     sort_text: str | None,
+    *,
+    resolver: RecordFieldResolver | None = None,
 ) -> RecordQuery:
-    """The listRule (unless superuser), the ``filter`` and the ``sort``, sharing their joins."""
+    """The listRule (unless superuser), the ``filter`` and the ``sort``, sharing their joins.
+
+    ``resolver``: one giving the rule's request values as named parameters (a list plan's);
+    the rule then stays in the SQL even when it reads no row, since its answer is the request's.
+    """
     check_filter_fields(info, filter_text, sort_text)
     if filter_text and "\x00" in filter_text:
         raise BadRequestError()  # NOTE: as PocketBase: a NUL anywhere in a filter is refused
-    resolver = _resolver(collection, info)
+    bound = resolver is not None
+    if resolver is None:
+        resolver = _resolver(collection, info)
     query = RecordQuery(resolvers=[resolver])
     if not info.is_superuser and rule:
         condition = _compile(resolver, rule)
-        if static_answer(resolver, condition) is not True:
+        if bound or static_answer(resolver, condition) is not True:
             query.where.append(condition)
     resolver.allow_hidden = info.is_superuser
     return _add_filter_and_sort(collection, resolver, query, filter_text, sort_text)
@@ -208,31 +219,50 @@ def list_records(
 
     PERF: a list whose SQL depends on nothing but its texts (no ``@`` identifier or macro in
     the rule it gets, its filter or its sort, and no other collection joined) is compiled once
-    per collection version and caller kind; later requests only bind the page.
+    per collection version and caller kind; later requests only bind the page. So is one whose
+    rule reads plain request values (``owner = @request.auth.id``; see record_access_prepared):
+    compiled once per shape of those values, which each request binds with its page.
     """
     applied_rule = rule if rule and not info.is_superuser else None
-    key = None
-    if not any("@" in text for text in (applied_rule, filter_text, sort_text) if text):
-        key = (applied_rule, filter_text or "", sort_text or "", info.is_superuser)
-        plans = _list_plans.get(collection)
-        plan = plans.get(key) if plans is not None else None
-        if plan is not None:
-            # NOTE: no "@" in the texts: nothing for check_filter_fields to refuse.
-            return app.records.run_list_plan(collection, plan, page, per_page, skip_total)
-    query = list_query(app, collection, info, rule, filter_text, sort_text)
+    key: tuple[Any, ...] | None = None
+    values: RuleValues | None = None
+    if not any("@" in text for text in (filter_text, sort_text) if text):
+        if applied_rule is None or "@" not in applied_rule:
+            key = (applied_rule, filter_text or "", sort_text or "", info.is_superuser)
+        else:
+            values = rule_values(collection, info, applied_rule)
+            if values is not None:
+                key = (applied_rule, filter_text or "", sort_text or "", False, info.context, values.shapes)
+        if key is not None:
+            plans = _list_plans.get(collection)
+            found = plans.get(key) if plans is not None else None
+            if found is not None:
+                # NOTE: no "@" in the filter and sort: nothing for check_filter_fields to refuse.
+                plan, names = found
+                params = RuleValues.params(names, values.values) if values is not None else None
+                return app.records.run_list_plan(collection, plan, page, per_page, skip_total, params)
+    resolver = values.resolver(collection, info) if values is not None else None
+    if values is not None and resolver is None:
+        key = None
+    query = list_query(app, collection, info, rule, filter_text, sort_text, resolver=resolver)
     if key is not None and not query.is_empty and not query.distinct:
         plan = app.records.list_plan(collection, query)
         if plan is not None:
             plans = _list_plans.setdefault(collection, {})
             if len(plans) >= MAX_LIST_PLANS:
                 plans.clear()
-            plans[key] = plan
-            return app.records.run_list_plan(collection, plan, page, per_page, skip_total)
+            names = resolver.names if isinstance(resolver, TemplateResolver) else {}
+            plans[key] = (plan, names)
+            params = RuleValues.params(names, values.values) if values is not None else None
+            return app.records.run_list_plan(collection, plan, page, per_page, skip_total, params)
     return app.records.list_page(collection, query=query, page=page, per_page=per_page, skip_total=skip_total)
 
 
-#: compiled list queries per collection version (see list_records)
-_list_plans: weakref.WeakKeyDictionary[Collection, dict[tuple[Any, ...], ListPlan]] = weakref.WeakKeyDictionary()
+#: compiled list queries per collection version, with the parameters their request values
+#: take (see list_records)
+_list_plans: weakref.WeakKeyDictionary[Collection, dict[tuple[Any, ...], tuple[ListPlan, dict[str, str]]]] = (
+    weakref.WeakKeyDictionary()
+)
 MAX_LIST_PLANS = 256
 
 

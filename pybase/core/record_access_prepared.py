@@ -127,7 +127,7 @@ def _shape(resolved: ResolvedField) -> tuple[Any, ...]:
     return (resolved.keyword, resolved.null_fallback, resolved.multi_match is None, params)
 
 
-class _TemplateResolver(RecordFieldResolver):
+class TemplateResolver(RecordFieldResolver):
     """Resolves the request identifiers to named parameters (their values as compiled defaults)."""
 
     def __init__(
@@ -185,6 +185,44 @@ def template(
     return found, params
 
 
+class RuleValues:
+    """A rule's request values for one request, and what a plan compiled for them is keyed by."""
+
+    __slots__ = ("names", "shapes", "values")
+
+    def __init__(self, names: tuple[str, ...], shapes: tuple[Any, ...], values: dict[str, Any]) -> None:
+        self.names = names
+        self.shapes = shapes
+        self.values = values
+
+    def resolver(self, collection: Collection, info: RequestInfo) -> TemplateResolver | None:
+        """A resolver giving these values as named parameters (None: one does not resolve)."""
+        resolved = _resolve_all(collection, info, self.names)
+        if resolved is None:
+            return None
+        try:
+            return TemplateResolver(collection, info, resolved)
+        except FilterError:
+            return None
+
+    @staticmethod
+    def params(names: dict[str, str], values: dict[str, Any]) -> dict[str, Any]:
+        """The statement's parameters: each request identifier's value under its name."""
+        return {param: values[name] for name, param in names.items()}
+
+
+def rule_values(collection: Collection, info: RequestInfo, rule: str) -> RuleValues | None:
+    """The request values ``rule`` reads, when a statement compiled once for their shapes can
+    take them as parameters (see the module docstring); None: the rule takes the general path."""
+    names = request_identifiers(collection, rule)
+    if names is None:
+        return None
+    request = request_values(collection, info, names)
+    if request is None:
+        return None
+    return RuleValues(names, *request)
+
+
 # The shape of a non-empty text value bound as it is (what ``@request.auth.id`` resolves to).
 _TEXT_SHAPE = (None, NullFallback.AUTO, True, ((str, False),))
 
@@ -238,12 +276,12 @@ def _compile(
 ) -> RuleTemplate:
     if kind == "create":
         dummy = create_source(collection, [bindparam(f"__pb_f{i}") for i in range(len(collection.fields))])
-        resolver = _TemplateResolver(collection, info, values, base=dummy, source=dummy,
+        resolver = TemplateResolver(collection, info, values, base=dummy, source=dummy,
                                      base_id=collection.id + CREATE_CTE_SUFFIX)
         base: FromClause = dummy
         stmt: Select[Any] = select(literal(1)).select_from(dummy)
     else:
-        resolver = _TemplateResolver(collection, info, values)
+        resolver = TemplateResolver(collection, info, values)
         base = collection.table
         stmt = select(base).where(base.c.id == bindparam(_ID_PARAM))
     condition = compile_filter(parse_filter(rule, max_length=None), resolver)

@@ -176,11 +176,15 @@ class RecordStore:
             return None
         return plan
 
-    def run_list_plan(self, collection: Collection, plan: ListPlan, page: int, per_page: int, skip_total: bool) -> Page:
-        """A page of a compiled list (as :meth:`list_page` answers it)."""
+    def run_list_plan(
+        self, collection: Collection, plan: ListPlan, page: int, per_page: int, skip_total: bool,
+        params: dict[str, Any] | None = None,
+    ) -> Page:  # fmt: skip
+        """A page of a compiled list (as :meth:`list_page` answers it); ``params``: the values
+        its statements take besides the page (a rule's request values)."""
         try:
-            rows = self.db.fetch(plan.rows, {"limit": per_page, "offset": page_offset(page, per_page)})
-            total = -1 if skip_total else int(self.db.fetch(plan.count)[0][0])
+            rows = self.db.fetch(plan.rows, {**(params or {}), "limit": per_page, "offset": page_offset(page, per_page)})
+            total = -1 if skip_total else int(self.db.fetch(plan.count, params)[0][0])
         except DB_ERRORS as ex:
             raise BadRequestError() from ex  # NOTE: as list_page
         total_pages = -1 if skip_total else (total + per_page - 1) // per_page
