@@ -158,20 +158,16 @@ def template(
 ) -> tuple[RuleTemplate, dict[str, Any]] | None:
     """The compiled ``rule`` (``kind``: "find" by id or "create" over a CTE) and this request's
     parameters; None when the rule needs the general path."""
-    names = request_identifiers(collection, rule)
-    if names is None:
-        return None
-    request = request_values(collection, info, names)
+    request = rule_values(collection, info, rule)
     if request is None:
         return None
-    shapes, values = request
-    key = (kind, rule, info.context, shapes)
+    key = (kind, rule, info.context, request.shapes)
     cache = _templates.get(collection)
     if cache is None:
         cache = _templates[collection] = {}
     found = cache.get(key)
     if found is None:
-        resolved = _resolve_all(collection, info, names)
+        resolved = _resolve_all(collection, info, request.names)
         if resolved is None:
             return None
         try:
@@ -181,8 +177,7 @@ def template(
         if len(cache) >= _MAX_PER_COLLECTION:
             cache.clear()
         cache[key] = found
-    params = {param: values[name] for name, param in found.names.items()}
-    return found, params
+    return found, RuleValues.params(found.names, request.values)
 
 
 class RuleValues:

@@ -5,9 +5,6 @@ Every expected status and body below was checked against the PocketBase 0.40.6 b
 
 from __future__ import annotations
 
-import statistics
-import time
-
 import pytest
 
 from pybase.core import records as records_module
@@ -157,21 +154,6 @@ def test_unknown_identity_spends_one_bcrypt_check(server, monkeypatch):
         assert resp.status_code == 400 and compact(resp.text) == FAILED
         # one bcrypt check at the cost real passwords use, found or not
         assert len(calls) == 1 and calls[0].startswith(b"$2b$10$"), calls
-
-
-def test_unknown_and_known_identities_take_about_as_long(server):
-    def median_ms(identity: str) -> float:
-        times = []
-        for _ in range(5):
-            start = time.perf_counter()
-            resp = server.request("POST", SU_PASSWORD_URL, json={"identity": identity, "password": "wrong-password"})
-            times.append(time.perf_counter() - start)
-            assert resp.status_code == 400
-        return statistics.median(times) * 1000
-
-    known, unknown = median_ms(SUPERUSER_EMAIL), median_ms("nobody@example.com")
-    # NOTE: loose on purpose (a shared machine); before the fix unknown took ~2% of known.
-    assert unknown > known * 0.5, (known, unknown)
 
 
 # ---- long passwords and identities ---------------------------------------------------------------
