@@ -26,6 +26,7 @@ from pybase.core.events import ModelEvent, RecordEvent
 from pybase.core.fields.text import generate_from_pattern
 from pybase.core.records import BCRYPT_COST, Record, hash_password
 from pybase.store.dialect import json_array_contains
+from pybase.store.schema_sync import sqlite_error_text
 
 if TYPE_CHECKING:
     from pybase.core.app import App
@@ -246,6 +247,12 @@ def _execute(conn: Any, record: Record, verb: str) -> None:
             raise ValidationError(
                 {c: FieldError("validation_not_unique", "Value must be unique.") for c in columns or ["id"]}
             ) from ex
+        raise
+    except Exception as ex:
+        # NOTE: the driver's error itself (prepared statements) or SQLAlchemy's wrapper
+        if record.store is not None and record.store.db.dialect.is_refused_statement(ex):
+            # NOTE: as PocketBase: the write's 400 (an index expression failing on the row)
+            raise ValidationError({}, sqlite_error_text(getattr(ex, "orig", ex))) from ex
         raise
 
 

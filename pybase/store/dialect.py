@@ -894,6 +894,14 @@ class SqliteDialect:
         return isinstance(ex, IntegrityError) and "UNIQUE constraint failed" in str(ex.orig)
 
     @staticmethod
+    def is_refused_statement(ex: BaseException) -> bool:
+        """Whether ``ex`` is the database refusing what a write does (an index expression that
+        fails on the row, SQLite's 'now' in an index), not failing to run it (a lock, a lost
+        connection): PocketBase answers the first as the write's 400."""
+        code = getattr(getattr(ex, "orig", ex), "sqlite_errorcode", None)
+        return isinstance(code, int) and code & 0xFF == 1  # NOTE: SQLITE_ERROR
+
+    @staticmethod
     def unique_violation_columns(ex: BaseException) -> list[str]:
         """Column names named by a UNIQUE constraint failure."""
         message = str(getattr(ex, "orig", ex))
@@ -1094,6 +1102,12 @@ class PostgresDialect(SqliteDialect):
     @staticmethod
     def is_unique_violation(ex: BaseException) -> bool:
         return getattr(getattr(ex, "orig", None), "sqlstate", None) == "23505"
+
+    @staticmethod
+    def is_refused_statement(ex: BaseException) -> bool:
+        # NOTE: data exceptions (22), a function's own error (P0, PB: index_sql's helpers)
+        state = getattr(getattr(ex, "orig", ex), "sqlstate", None) or ""
+        return state[:2] in ("22", "P0", "PB")
 
     @staticmethod
     def unique_violation_columns(ex: BaseException) -> list[str]:
