@@ -39,3 +39,37 @@ def test_a_served_app_loads_no_crypto_bindings_until_needed(tmp_path: Path) -> N
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)
         assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "", done.stdout
+
+
+def test_collection_saves_and_requests_on_sqlite_load_no_sqlglot(tmp_path: Path) -> None:
+    """A worker that saved a base or auth collection (with plain indexes), created auth records
+    (their unique indexes are checked) and ran a batch loads neither sqlglot (~14 MB: a view or
+    an index expression needs it) nor falcon.testing's unittest (~3 MB)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        "from pathlib import Path\n"
+        "from tests.testapp import build_fixture, start_server\n"
+        f"tmp = Path({str(tmp_path)!r})\n"
+        "build_fixture(tmp / 'template')\n"
+        "srv = start_server(tmp, tmp / 'template')\n"
+        "su = {'Authorization': srv.token('superuser')}\n"
+        "def ok(method, path, body):\n"
+        "    r = srv.request(method, path, json=body, headers=su)\n"
+        "    assert r.status_code in (200, 204), r.text\n"
+        "ok('POST', '/api/collections', {'name': 'things', 'type': 'base', 'fields': [{'name': 'title', 'type': 'text'}],\n"
+        "   'indexes': ['CREATE UNIQUE INDEX `idx_things_title` ON `things` (`title` COLLATE NOCASE) WHERE `title` != \\'\\'']})\n"
+        "ok('POST', '/api/collections', {'name': 'members', 'type': 'auth', 'fields': []})\n"
+        "ok('POST', '/api/collections/members/records', {'email': 'a@example.com', 'password': 'pass12345678', 'passwordConfirm': 'pass12345678'})\n"
+        "ok('PATCH', '/api/settings', {'batch': {'enabled': True}})\n"
+        "ok('POST', '/api/batch', {'requests': [{'method': 'POST', 'url': '/api/collections/things/records', 'body': {'title': 'x'}}]})\n"
+        "srv.stop()\n"
+        "heavy = ('sqlglot', 'unittest')\n"
+        "print(','.join(sorted(m for m in heavy if m in sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "", done.stdout

@@ -23,6 +23,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pybase.tools import index_plain
+
 if TYPE_CHECKING:
     from sqlglot.tokens import Token
 
@@ -142,11 +144,15 @@ class Index:
     columns: tuple[IndexColumn, ...]
     where: str = ""
     optional: bool = False
-    tree: exp.Create = dataclasses.field(default_factory=lambda: exp.Create(), compare=False, repr=False)
+    #: the checked AST (None when read as a plain definition: built from ``source`` when needed)
+    tree: exp.Create | None = dataclasses.field(default=None, compare=False, repr=False)
     # source offsets of the "double-quoted" identifiers (SQLite reads one naming no column as a string)
     double_quoted: frozenset[int] = dataclasses.field(default=frozenset(), compare=False, repr=False)
     #: why SQLite would refuse the index whatever its table (raised by create_sql)
     refusal: IndexRefused | None = dataclasses.field(default=None, compare=False, repr=False)
+    #: the plain reading (pybase.tools.index_plain) that renders the SQLite statement without sqlglot
+    plain: index_plain.PlainIndex | None = dataclasses.field(default=None, compare=False, repr=False)
+    source: str = dataclasses.field(default="", compare=False, repr=False)
 
     def build(self) -> str:
         """The definition as PocketBase writes it back (after renaming the table, for example)."""
@@ -180,6 +186,9 @@ class Index:
         ``columns`` (the table's columns): a reference to any other column is refused as SQLite
         would refuse it, and a double-quoted name that is no column becomes a string literal
         (SQLite's reading of such a name, which PocketBase's SQLite applies too)."""
+        if self.tree is None:
+            full = parse_index_sqlglot(self.source)
+            return dataclasses.replace(full, name=self.name, table=self.table).checked_tree(table, columns)
         if self.refusal is not None:
             raise self.refusal
         known = {c.lower() for c in columns}
@@ -206,7 +215,15 @@ class Index:
 
     def create_sql(self, table: str, columns: Iterable[str]) -> str:
         """The SQLite ``CREATE INDEX`` statement to run on ``table``, rendered from the checked
-        AST (see :meth:`checked_tree`; Postgres's rendering is pybase.store.index_sql's)."""
+        AST (see :meth:`checked_tree`; Postgres's rendering is pybase.store.index_sql's).
+
+        PERF: a plain definition is rendered without sqlglot, as sqlglot renders it.
+        """
+        if self.plain is not None:
+            try:
+                return index_plain.render_sqlite(self.plain, self.name, table, list(columns))
+            except index_plain.UnknownColumn as ex:
+                raise IndexRefused(f"no such column: {ex.name}") from None
         tree = self.checked_tree(table, columns)
         sql = tree.sql(dialect=DIALECT, comments=False)
         # NOTE: the rendered text must read back as the same tree, so nothing is lost or added.
@@ -222,7 +239,28 @@ def _parse_one(sql: str) -> exp.Expression | None:
 
 @functools.lru_cache(maxsize=2048)
 def parse_index(sql: str) -> Index:
-    """Parse and check one index definition.
+    """Parse and check one index definition (see :func:`parse_index_sqlglot`).
+
+    PERF: a plain definition (pybase.tools.index_plain: PocketBase's own, the dashboard's) is
+    read without sqlglot, to the same :class:`Index`; sqlglot reads the others.
+    """
+    plain = index_plain.parse_plain(sql or "")
+    if plain is None:
+        return parse_index_sqlglot(sql)
+    return Index(
+        name=plain.name,
+        table=plain.table,
+        unique=plain.unique,
+        columns=tuple(IndexColumn(c.name.name, c.collate, c.sort) for c in plain.columns),
+        where=plain.where,
+        optional=plain.optional,
+        plain=plain,
+        source=sql,
+    )
+
+
+def parse_index_sqlglot(sql: str) -> Index:
+    """Parse and check one index definition with sqlglot.
 
     Raises :class:`IndexParseError` for text outside the grammar. An index SQLite would refuse
     whatever the table (a subquery, a parameter, an unknown function or collation) parses, with
