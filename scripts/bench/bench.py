@@ -184,15 +184,24 @@ class ServerProc:
 
     def rss_mb(self) -> float:
         """Resident memory of the server's processes together (MB)."""
-        total = 0
+        return self.memory_mb()["rss"]
+
+    def memory_mb(self) -> dict[str, float]:
+        """The server's processes together (MB): ``rss`` (VmRSS summed: pages two processes
+        share, libraries and the mmapped database file, count once per process) and ``pss``
+        (each shared page split between its processes: what the processes cost together)."""
+        rss = pss = 0
         for pid in self.pids():
             try:
                 for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                     if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
+                        rss += int(line.split()[1])
+                for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                    if line.startswith("Pss:"):
+                        pss += int(line.split()[1])
             except OSError:
                 continue
-        return total / 1024
+        return {"rss": round(rss / 1024, 1), "pss": round(pss / 1024, 1)}
 
     def log_tail(self, n: int = 30) -> str:
         try:
@@ -391,13 +400,16 @@ def profile_scenario(srv: ServerProc, name: str, ids_file: Path, args: argparse.
 # ---- main ------------------------------------------------------------------------------------
 
 
-def prepare(srv: ServerProc, data: bd.Dataset, args: argparse.Namespace) -> dict[str, Any]:
+def prepare(srv: ServerProc, data: bd.Dataset, args: argparse.Namespace,
+            measured: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """Superuser, start, collections, seed, user tokens, result checks; returns seeding facts."""
     def log(msg: str) -> None:
         print(f"[{srv.name}] {msg}", flush=True)
 
     srv.create_superuser()
     srv.start()
+    if measured is not None:
+        idle_memory(srv, "fresh", measured)
     token = auth_token(srv.base)
     bd.create_collections(srv.base, token)
     # Seeding goes through /api/batch (both servers have it off by default).
@@ -498,7 +510,7 @@ def run_all(servers: list[ServerProc], data: bd.Dataset, ids_file: Path, args: a
     if args.mode == "sequential":
         for srv in servers:
             try:
-                measured[srv.name]["_setup"] = prepare(srv, data, args)
+                measured[srv.name]["_setup"] = prepare(srv, data, args, measured)
                 idle_memory(srv, "seeded", measured)
                 for name in args.scenarios:
                     for i in range(args.repeat):
@@ -509,7 +521,7 @@ def run_all(servers: list[ServerProc], data: bd.Dataset, ids_file: Path, args: a
                 srv.stop()
     else:
         for srv in servers:
-            measured[srv.name]["_setup"] = prepare(srv, data, args)
+            measured[srv.name]["_setup"] = prepare(srv, data, args, measured)
             idle_memory(srv, "seeded", measured)
         for name in args.scenarios:
             for i in range(args.repeat):
@@ -527,7 +539,9 @@ def run_all(servers: list[ServerProc], data: bd.Dataset, ids_file: Path, args: a
 def idle_memory(srv: ServerProc, when: str, measured: dict[str, dict[str, Any]]) -> None:
     """Resident memory of all the server's processes once it has been idle for 2 s."""
     time.sleep(2)
-    measured[srv.name].setdefault("_rss_idle_mb", {})[when] = round(srv.rss_mb(), 1)
+    memory = srv.memory_mb()
+    measured[srv.name].setdefault("_rss_idle_mb", {})[when] = memory["rss"]
+    measured[srv.name].setdefault("_pss_idle_mb", {})[when] = memory["pss"]
 
 
 def fmt_table(rows: list[dict[str, Any]]) -> str:
@@ -737,8 +751,10 @@ def main(argv: list[str] | None = None) -> int:
             if verdict != "ok":
                 print(f"WARNING: {server} {name} answered differently from the data set: {verdict}")
     memory = {k: v.get("_rss_idle_mb") for k, v in measured.items()}
-    print("\nresident memory of all the server's processes, idle 2 s (MB): " + "; ".join(
-        f"{k} seeded {v.get('seeded')}, after the load {v.get('after_load')}" for k, v in memory.items() if v))
+    pss = {k: v.get("_pss_idle_mb") for k, v in measured.items()}
+    print("\nresident memory of all the server's processes, idle 2 s, RSS summed / PSS (MB): " + "; ".join(
+        f"{k} fresh {v.get('fresh')} / {pss[k].get('fresh')}, seeded {v.get('seeded')} / {pss[k].get('seeded')}, "
+        f"after the load {v.get('after_load')} / {pss[k].get('after_load')}" for k, v in memory.items() if v))
     for name, prof in profiles.items():
         print_profile(name, prof)
     if profile_dir:
@@ -761,6 +777,7 @@ def main(argv: list[str] | None = None) -> int:
         "checks": {k: v.get("_setup", {}).get("checks") for k, v in measured.items()},
         "results": rows,
         "rss_idle_mb": memory,
+        "pss_idle_mb": pss,
         "pybase_args": args.pybase_args,
         "postgres": bool(args.postgres),
     }
