@@ -881,9 +881,10 @@ class SqliteDialect:
         rows = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'view' AND sql IS NOT NULL")).all()
         return [(row[0], row[1]) for row in rows]
 
-    def view_body(self, select_sql: str, columns: list[str] | None = None) -> str:
+    def view_body(self, select_sql: str, columns: list[str] | None = None, spellings: Spellings | None = None) -> str:
         """The body of ``CREATE VIEW x AS ...`` for a view collection's query (``columns``: the
-        names its columns take, where the query's own names are not all distinct)."""
+        names its columns take, where the query's own names are not all distinct; ``spellings``:
+        the database's table and column names, see :meth:`PostgresDialect.spellings`)."""
         return f"SELECT * FROM ({select_sql})"
 
     @staticmethod
@@ -962,6 +963,36 @@ def unique_column_names(names: list[str]) -> list[str]:
         seen.add(name.lower())
         out.append(name)
     return out
+
+
+#: (tables, columns): a lower-case name -> the one spelling the database has for it
+Spellings = tuple[dict[str, str], dict[str, str]]
+
+
+def _respell(tree: Any, spellings: Spellings) -> None:
+    """Names in another case than the database's (``SELECT TITLE FROM Posts``: SQLite's names
+    ignore case, Postgres's quoted ones do not) spelled as the database spells them; a column
+    the view shows keeps the name written (SQLite names it so)."""
+    from sqlglot import exp
+
+    tables, columns = spellings
+    tables = dict(tables)
+    for alias in tree.find_all(exp.TableAlias):
+        if alias.name:
+            tables.setdefault(alias.name.lower(), alias.name)
+    if isinstance(tree, exp.Select):
+        for item in list(tree.expressions):
+            if isinstance(item, exp.Column) and columns.get(item.name.lower(), item.name) != item.name:
+                item.replace(exp.Alias(this=item.copy(), alias=exp.to_identifier(item.name)))
+    for node in list(tree.find_all(exp.Column, exp.Table)):
+        parts = [(node.args.get("this"), columns if isinstance(node, exp.Column) else tables)]
+        if isinstance(node, exp.Column):
+            parts.append((node.args.get("table"), tables))
+        for ident, known in parts:
+            if isinstance(ident, exp.Identifier):
+                spelled = known.get(ident.name.lower())
+                if spelled is not None and spelled != ident.name:
+                    ident.set("this", spelled)
 
 
 def _truths_as_numbers(tree: Any) -> None:
@@ -1063,7 +1094,7 @@ class PostgresDialect(SqliteDialect):
         ).all()
         return [(row[0], f'CREATE VIEW "{row[0]}" AS {row[1]}') for row in rows]
 
-    def view_body(self, select_sql: str, columns: list[str] | None = None) -> str:
+    def view_body(self, select_sql: str, columns: list[str] | None = None, spellings: Spellings | None = None) -> str:
         # NOTE: view queries are written for SQLite (as PocketBase's): translated by sqlglot,
         # every identifier quoted (pybase's columns keep their case); Postgres 15 wants an
         # alias on a subquery in FROM. Postgres refuses a view of two columns of one name,
@@ -1094,6 +1125,8 @@ class PostgresDialect(SqliteDialect):
                 if not sub.alias and isinstance(sub.parent, (exp.From, exp.Join)):
                     sub.set("alias", exp.TableAlias(this=exp.to_identifier(f"_pb_sub{number}")))
             _truths_as_numbers(tree)
+            if spellings is not None:
+                _respell(tree, spellings)
             translated = tree.sql(dialect="postgres", identify=True)
         except sqlglot.errors.SqlglotError:
             translated = select_sql  # NOTE: Postgres then names the problem itself
@@ -1102,6 +1135,23 @@ class PostgresDialect(SqliteDialect):
     @staticmethod
     def is_unique_violation(ex: BaseException) -> bool:
         return getattr(getattr(ex, "orig", None), "sqlstate", None) == "23505"
+
+    @staticmethod
+    def spellings(conn: Connection) -> Spellings:
+        """The tables' and columns' names of the database, by their lower case (a name spelt
+        two ways is left out: which one a query means is not known)."""
+        rows = conn.execute(text(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+        )).all()  # fmt: skip
+        tables: dict[str, set[str]] = {}
+        columns: dict[str, set[str]] = {}
+        for table, column in rows:
+            tables.setdefault(table.lower(), set()).add(table)
+            columns.setdefault(column.lower(), set()).add(column)
+        return (
+            {k: next(iter(v)) for k, v in tables.items() if len(v) == 1},
+            {k: next(iter(v)) for k, v in columns.items() if len(v) == 1},
+        )
 
     @staticmethod
     def is_refused_statement(ex: BaseException) -> bool:

@@ -133,13 +133,15 @@ def create_view(conn: Connection, name: str, select_sql: str) -> None:
     check_object_name(conn, name)
     # SECURITY: see raw_select(); the name is a checked identifier quoted by the dialect.
     dialect = dialect_of(conn)
-    body = dialect.view_body(raw_select(select_sql).text)
+    # NOTE: SQLite's names ignore case, Postgres's quoted ones do not: spelt as the database does
+    spellings = POSTGRES.spellings(conn) if dialect is POSTGRES else None
+    body = dialect.view_body(raw_select(select_sql).text, spellings=spellings)
     if dialect is POSTGRES:
         # NOTE: Postgres refuses a view of two columns of one name: named apart as SQLite does
         names = list(conn.execute(text(f"SELECT * FROM ({body}) AS _pb_probe LIMIT 0")).keys())
         unique = unique_column_names(names)
         if unique != names:
-            body = dialect.view_body(raw_select(select_sql).text, [n.replace(":", "\\:") for n in unique])
+            body = dialect.view_body(raw_select(select_sql).text, [n.replace(":", "\\:") for n in unique], spellings)
     conn.execute(text(f"CREATE VIEW {_q(conn, name)} AS {body}"))
 
 

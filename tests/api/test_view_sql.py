@@ -53,3 +53,14 @@ def test_columns_of_one_name_are_named_apart_as_in_sqlite(server: testapp.TestSe
                       "message": f'Invalid query - invalid field "{field}" ({position}): name: must be in a valid format.'},
     }  # fmt: skip
     assert "dupes" not in server.table_names()
+
+
+def test_names_in_another_case_than_the_tables_mean_the_same(server: testapp.TestServer) -> None:
+    """SQLite's names ignore case (Postgres's quoted ones do not): a view spelt loosely works on both."""
+    resp = _view(server, "loose", "SELECT P.id, TITLE AS t, P.Views, p.PUBLISHED AS pub FROM POSTS P WHERE p.Status != ''")
+    assert resp.status_code == 200, resp.text
+    assert [(f["name"], f["type"]) for f in resp.json()["fields"]] == [
+        ("id", "text"), ("t", "json"), ("Views", "json"), ("pub", "json")]  # as PocketBase types them
+    items = server.request("GET", "/api/collections/loose/records?sort=t", headers=_su(server)).json()["items"]
+    assert [(item["id"], item["t"], item["Views"], item["pub"]) for item in items] == [
+        (POST1_ID, "First post", 10, 1), (POST2_ID, "Second post", 600, 1)]  # fmt: skip
