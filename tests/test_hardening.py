@@ -23,7 +23,7 @@ import pytest
 import requests
 
 import pybase
-from pybase import server as server_module
+from pybase.server import serve as server_module
 
 REPO = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""), "PYTHONUNBUFFERED": "1"}

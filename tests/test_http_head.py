@@ -1,4 +1,4 @@
-"""pybase's response head (server.py) is byte for byte waitress's, for every case in a table.
+"""pybase's response head (pybase/server/connection.py) is byte for byte waitress's, for every case in a table.
 
 The head is built by pybase for speed (cached header names, one Date per second, one send for
 head and body); waitress's own builder is the reference, run on an identical task.
@@ -15,7 +15,7 @@ from waitress.adjustments import Adjustments
 from waitress.parser import HTTPRequestParser
 from waitress.task import WSGITask
 
-from pybase.server import _WsgiTask
+from pybase.server.connection import WsgiTask
 
 VERSIONS = ("1.0", "1.1")
 CONNECTIONS = ("", "keep-alive", "close", "Keep-Alive")
@@ -45,7 +45,7 @@ def _task(cls: type, version: str, connection: str, status: str, headers: list[t
     list(itertools.product(VERSIONS, CONNECTIONS, STATUSES, HEADER_SETS, IDENTS)),
 )
 def test_the_head_is_waitress_s(version: str, connection: str, status: str, headers: str, ident: str) -> None:
-    ours = _task(_WsgiTask, version, connection, status, HEADER_SETS[headers], ident)
+    ours = _task(WsgiTask, version, connection, status, HEADER_SETS[headers], ident)
     theirs = _task(WSGITask, version, connection, status, HEADER_SETS[headers], ident)
     assert ours.build_response_header() == WSGITask.build_response_header(theirs)
     assert (ours.close_on_finish, ours.chunked_response) == (theirs.close_on_finish, theirs.chunked_response)

@@ -1,4 +1,4 @@
-"""pybase's own response head and single-send write (server._WsgiTask) put the same bytes on the
+"""pybase's own response head and single-send write (server.WsgiTask) put the same bytes on the
 wire as waitress's own, on a served app: the same raw requests are sent with pybase's methods and
 then with waitress's (the reference, as in test_http_head.py) and the byte streams compared.
 
@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 from waitress.task import WSGITask
 
 from pybase.apis.errors import CLOSE_CONNECTION_ENV
-from pybase.server import _WsgiTask
+from pybase.server.connection import WsgiTask
 
 BIG = b"0123456789" * 30_000
 LAST = b"GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
@@ -44,7 +44,7 @@ def _exchange(server, payload: bytes, *, until: bytes | None = None) -> bytes:
     return re.sub(rb"(id:|clientId\":\")[A-Za-z0-9]+", rb"\1<id>", out) if until is not None else out
 
 
-def _waitress_head(self: _WsgiTask) -> bytes:
+def _waitress_head(self: WsgiTask) -> bytes:
     if self.environ is not None and self.environ.get(CLOSE_CONNECTION_ENV):
         self.set_close_on_finish()  # NOTE: pybase's own addition to waitress's head (413s)
     return bytes(WSGITask.build_response_header(self))
@@ -81,8 +81,8 @@ def test_the_wire_bytes_are_waitress_s(server, monkeypatch) -> None:
     realtime = get("/api/realtime")
     ours = [_exchange(server, payload) for payload in exchanges]
     ours_realtime = _exchange(server, realtime, until=b"\n\n\r\n")
-    monkeypatch.setattr(_WsgiTask, "write", WSGITask.write)
-    monkeypatch.setattr(_WsgiTask, "build_response_header", _waitress_head)
+    monkeypatch.setattr(WsgiTask, "write", WSGITask.write)
+    monkeypatch.setattr(WsgiTask, "build_response_header", _waitress_head)
     theirs = [_exchange(server, payload) for payload in exchanges]
     assert _exchange(server, realtime, until=b"\n\n\r\n") == ours_realtime
     for payload, mine, reference in zip(exchanges, ours, theirs, strict=True):
