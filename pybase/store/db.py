@@ -74,6 +74,26 @@ class TransactionLostError(OperationalError):
         super().__init__("write transaction", None, sqlite3.OperationalError("the write transaction was rolled back"))
 
 
+class _ThreadReader:
+    """A thread's read connection, held in the thread's locals: it goes when the thread ends."""
+
+    __slots__ = ("raw", "__weakref__")
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self.raw = raw
+
+
+def _forget_reader(readers: list[sqlite3.Connection], lock: threading.Lock, raw: sqlite3.Connection) -> None:
+    with lock:
+        if not any(r is raw for r in readers):
+            return  # the database was closed meanwhile
+        readers.remove(raw)
+    try:
+        raw.close()
+    except sqlite3.Error:  # pragma: no cover - a statement of another thread holds it
+        pass
+
+
 def _no_autocheckpoint(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
     dbapi_conn.execute("PRAGMA wal_autocheckpoint = 0")
 
@@ -268,15 +288,20 @@ class Database(BaseDatabase):
         tx.raw.executemany(prepared.sql, rows)
 
     def _thread_reader(self) -> sqlite3.Connection:
-        raw = getattr(self._local, "reader", None)
-        if raw is None:
+        holder = getattr(self._local, "reader", None)
+        if holder is None:
             raw = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             _sqlite_pragmas(raw, None)
             statement_limit.install(raw, self._closing)
-            self._local.reader = raw
-            with self._readers_lock:
-                self._readers.append(raw)
-        return raw
+            holder = self._local.reader = _ThreadReader(raw)
+            readers, lock = self._readers, self._readers_lock
+            with lock:
+                readers.append(raw)
+            # NOTE: a thread that ends (a loop thread that stalled and retired, a thread of an
+            # app's own) closes its connection: the list would keep it, its page cache and its
+            # mapping of the file, for the life of the process.
+            weakref.finalize(holder, _forget_reader, readers, lock, raw).atexit = False
+        return holder.raw
 
     _readers_lock = threading.Lock()
 

@@ -119,3 +119,29 @@ def test_checkpoints_resume_after_close_and_stop_with_a_dropped_database(tmp_pat
     del database, conn
     gc.collect()
     _wait_for(lambda: _checkpoint_threads() == before)  # no thread left behind a dropped Database
+
+
+def test_the_read_connection_of_a_thread_that_ends_is_closed(database: Database):
+    """A thread's reader goes with the thread (a loop thread that stalled and retired): the
+    process keeps no connection, page cache or file mapping per thread it ever had."""
+    from pybase.store.db_base import Prepared
+
+    select = Prepared("SELECT count(*) FROM t", [], {}, [])
+    assert database.fetch(select) == [(0,)]  # this thread's reader stays
+    kept = list(database._readers)
+    seen: list = []
+
+    def read() -> None:
+        assert database.fetch(select) == [(0,)]
+        seen.append(database._thread_reader())
+
+    for _ in range(3):
+        thread = threading.Thread(target=read)
+        thread.start()
+        thread.join()
+    assert len(seen) == 3 and all(raw not in kept for raw in seen)
+    _wait_for(lambda: database._readers == kept)
+    for raw in seen:
+        with pytest.raises(Exception, match="closed"):
+            raw.execute("SELECT 1")
+    assert database.fetch(select) == [(0,)]
