@@ -33,10 +33,11 @@ import requests
 HERE = Path(__file__).resolve().parent
 COLLECTION = "posts"
 WRITE_SCENARIOS = ("update_owner", "delete_owner", "create_auth")
-NEW_SCENARIOS = ("filtered", "expand2", "authrule", "auth_password", *WRITE_SCENARIOS)
+NEW_SCENARIOS = ("filtered", "expand2", "authrule", "list_owner", "auth_password", *WRITE_SCENARIOS)
 # Run order: the creates add records, so they always come last (the others see the seeded data
 # only); delete_owner deletes only its own pool.
-SCENARIOS = ("health", "list", "view", "filtered", "expand2", "authrule", "auth_password", *WRITE_SCENARIOS, "create")
+SCENARIOS = ("health", "list", "view", "filtered", "expand2", "authrule", "list_owner", "auth_password", *WRITE_SCENARIOS,
+             "create")
 ID_CHARS = string.ascii_lowercase + string.digits
 USER_PASSWORD = "user-password-123"
 VIEWS_INDEX = "CREATE INDEX `idx_posts_views` ON `posts` (`views`)"
@@ -128,10 +129,10 @@ class Dataset:
 def needs(scenarios: list[str]) -> dict[str, bool]:
     """Which collections must be seeded for these scenarios (posts always are)."""
     return {
-        "users": any(s in ("expand2", "authrule", "auth_password", *WRITE_SCENARIOS) for s in scenarios),
+        "users": any(s in ("expand2", "authrule", "list_owner", "auth_password", *WRITE_SCENARIOS) for s in scenarios),
         "comments": "expand2" in scenarios,
         "notes": "authrule" in scenarios,
-        "tasks": "update_owner" in scenarios or "delete_owner" in scenarios,
+        "tasks": any(s in ("list_owner", "update_owner", "delete_owner") for s in scenarios),
         "pool": "delete_owner" in scenarios,
     }
 
@@ -383,6 +384,8 @@ def scenario_request(name: str, base: str, ids_file: Path, tokens_file: Path, *,
         return f"{base}/api/collections/comments/records?expand=post.author", []
     if name == "authrule":
         return f"{base}/api/collections/notes/records", ["-s", str(HERE / "auth.lua"), "--", str(tokens_file)]
+    if name == "list_owner":
+        return tasks, ["-s", str(HERE / "auth.lua"), "--", str(tokens_file)]
     if name == "create_auth":
         return tasks, ["-s", str(HERE / "create_auth.lua"), "--", str(tokens_file)]
     if name == "auth_password":
@@ -431,6 +434,15 @@ def check_scenario(name: str, base: str, data: Dataset, tokens: list[str]) -> st
         if body.get("totalItems") != len(data.comments) or not items or bad:
             return f"totalItems {body.get('totalItems')} (want {len(data.comments)}), {bad}/{len(items)} items without post.author"
         return None
+    if name == "list_owner":
+        # each token user sees only its own tasks (update_owner's, and delete_owner's pool when seeded)
+        problems = []
+        for user, token in zip(data.token_users(), tokens, strict=True):
+            body = requests.get(f"{url}?perPage=1000", headers={"Authorization": token}, timeout=30).json()
+            owners = {it.get("owner") for it in body.get("items", [])}
+            if owners != {user["id"]} or body.get("totalItems", 0) < TASKS_PER_TOKEN_USER:
+                problems.append(f"{user['email']}: totalItems {body.get('totalItems')}, owners {sorted(owners)[:3]}")
+        return "; ".join(problems) or None
     # authrule: each token user sees its own notes and those of users with the same name.
     problems = []
     by_id = {u["id"]: u for u in data.users}
