@@ -435,14 +435,7 @@ def check_scenario(name: str, base: str, data: Dataset, tokens: list[str]) -> st
             return f"totalItems {body.get('totalItems')} (want {len(data.comments)}), {bad}/{len(items)} items without post.author"
         return None
     if name == "list_owner":
-        # each token user sees only its own tasks (update_owner's, and delete_owner's pool when seeded)
-        problems = []
-        for user, token in zip(data.token_users(), tokens, strict=True):
-            body = requests.get(f"{url}?perPage=1000", headers={"Authorization": token}, timeout=30).json()
-            owners = {it.get("owner") for it in body.get("items", [])}
-            if owners != {user["id"]} or body.get("totalItems", 0) < TASKS_PER_TOKEN_USER:
-                problems.append(f"{user['email']}: totalItems {body.get('totalItems')}, owners {sorted(owners)[:3]}")
-        return "; ".join(problems) or None
+        return check_list_owner(url, data, tokens)
     # authrule: each token user sees its own notes and those of users with the same name.
     problems = []
     by_id = {u["id"]: u for u in data.users}
@@ -454,6 +447,17 @@ def check_scenario(name: str, base: str, data: Dataset, tokens: list[str]) -> st
     anon = requests.get(url, timeout=30).json().get("totalItems")
     if anon != 0:
         problems.append(f"anonymous sees {anon} notes (want 0)")
+    return "; ".join(problems) or None
+
+
+def check_list_owner(url: str, data: Dataset, tokens: list[str]) -> str | None:
+    """Each token user sees only its own tasks (update_owner's, and delete_owner's pool when seeded)."""
+    problems = []
+    for user, token in zip(data.token_users(), tokens, strict=True):
+        body = requests.get(f"{url}?perPage=1000", headers={"Authorization": token}, timeout=30).json()
+        owners = {it.get("owner") for it in body.get("items", [])}
+        if owners != {user["id"]} or body.get("totalItems", 0) < TASKS_PER_TOKEN_USER:
+            problems.append(f"{user['email']}: totalItems {body.get('totalItems')}, owners {sorted(owners)[:3]}")
     return "; ".join(problems) or None
 
 
