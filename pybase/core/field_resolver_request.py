@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from sqlalchemy import func
 
+from pybase.tools.cast import parse_float
 from pybase.tools.filter import FilterError, ResolvedField, go_quote
 
 if TYPE_CHECKING:
@@ -27,9 +28,6 @@ PLAIN_AUTH_FIELDS = frozenset(
     {"id", "collectionId", "collectionName", "email", "emailVisibility", "verified"}
 )
 
-_GO_FLOAT_RE = re.compile(
-    r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|nan)", re.ASCII | re.IGNORECASE
-)
 _GO_INT_RE = re.compile(r"[+-]?\d+", re.ASCII)
 _INT64_MAX = 2**63 - 1
 
@@ -139,10 +137,10 @@ def static_field(data: dict[str, Any], path: list[str], collection: Collection) 
         return ResolvedField.boolean(found)
     if isinstance(value, str):
         field = collection.field(last)
-        if field is not None and field.type == "number" and _GO_FLOAT_RE.fullmatch(value):
-            number = float(value)
-            # NOTE: NaN/inf bind as NULL in SQLite either way.
-            value = number if math.isfinite(number) else None
+        number = parse_float(value) if field is not None and field.type == "number" else None
+        if number is not None:
+            # NOTE: as PocketBase: text strconv.ParseFloat reads (else kept); NaN binds as NULL.
+            value = None if math.isnan(number) else number
     elif isinstance(value, dict | list | tuple):
         value = go_json(value)
     if modifier not in ("", "lower"):

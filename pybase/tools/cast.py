@@ -12,9 +12,10 @@ import re
 from decimal import Decimal
 from typing import Any
 
-# strconv.ParseFloat's decimal syntax (base 10: no underscores), and its special values
-_DECIMAL_RE = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_HEX_RE = re.compile(r"[+-]?0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)[pP][+-]?\d+")
+# strconv.ParseFloat's decimal and hexadecimal syntax (underscores taken out first), and its
+# special values
+_DECIMAL_RE = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+_HEX_RE = re.compile(r"[+-]?0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)[pP][+-]?\d+", re.ASCII)
 _SPECIAL = {"inf": math.inf, "+inf": math.inf, "-inf": -math.inf, "infinity": math.inf,
             "+infinity": math.inf, "-infinity": -math.inf, "nan": math.nan}  # fmt: skip
 _TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
@@ -24,13 +25,40 @@ _NUMBER_CHARS_RE = re.compile(r"[\-.0-9]+")
 
 def parse_float(text: str) -> float | None:
     """``strconv.ParseFloat(text, 64)``: the number, or None on a syntax or range error."""
+    if "_" in text:
+        # NOTE: as Go's: underscores only between digits (or after a 0x prefix), then ignored.
+        if not _underscores_ok(text):
+            return None
+        text = text.replace("_", "")
     if _DECIMAL_RE.fullmatch(text):
         value = float(text)
         return None if math.isinf(value) else value
     if _HEX_RE.fullmatch(text):
-        value = float.fromhex(text)
+        try:
+            value = float.fromhex(text)
+        except OverflowError:
+            return None  # NOTE: Go's range error
         return None if math.isinf(value) else value
     return _SPECIAL.get(text.lower())
+
+
+def _underscores_ok(text: str) -> bool:
+    """Go's ``strconv.underscoreOK``: each ``_`` between two digits (a base prefix counts as one)."""
+    body = text[1:] if text[:1] in ("+", "-") else text
+    hexadecimal = body[:2].lower() == "0x"
+    saw = "0" if body[:2].lower() in ("0b", "0o", "0x") else "^"
+    for char in body[2:] if saw == "0" else body:
+        if char.isdigit() and char.isascii() or hexadecimal and char.lower() in "abcdef":
+            saw = "0"
+        elif char == "_":
+            if saw != "0":
+                return False
+            saw = "_"
+        elif saw == "_":
+            return False
+        else:
+            saw = "!"
+    return saw != "_"
 
 
 def to_float(raw: Any) -> float:
