@@ -270,16 +270,9 @@ class ListPlan:
 
 
 def _prepare(db: Database, stmt: Any) -> Prepared | None:
-    """``db.prepare`` with the types' bind processors applied to the compiled values; None when
-    the SQL is only complete at run time (expanding IN lists)."""
+    """``db.prepare``; None when the SQL is only complete at run time (expanding IN lists)."""
     prepared = db.prepare(stmt)
-    if "POSTCOMPILE" in prepared.sql:
-        return None
-    processors = stmt.compile(dialect=db.read_engine.dialect)._bind_processors
-    for name, process in processors.items():
-        if name in prepared.defaults and prepared.defaults[name] is not None:
-            prepared.defaults[name] = process(prepared.defaults[name])
-    return prepared
+    return None if "POSTCOMPILE" in prepared.sql else prepared
 
 
 def _list_statements(

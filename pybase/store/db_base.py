@@ -183,6 +183,11 @@ class BaseDatabase:
         compiled = stmt.compile(dialect=self.read_engine.dialect)
         names = list(compiled.positiontup or [])
         defaults = {key: bind.value for key, bind in compiled.binds.items()}
+        # NOTE: values compiled in go to the driver as SQLAlchemy would send them (a bool as
+        # 1/0 on SQLite, a date as text...); values given at run time are the caller's to shape.
+        for key, process in compiled._bind_processors.items():
+            if defaults.get(key) is not None:
+                defaults[key] = process(defaults[key])
         columns = [c[0] for c in compiled._result_columns] if getattr(compiled, "_result_columns", None) else []
         return Prepared(str(compiled), names, defaults, columns)
 
