@@ -501,10 +501,13 @@ def test_dashboard_end_to_end(tmp_path: Path) -> None:
             expect(page.get_by_text(f'Started "{first_cron}".')).to_be_visible()
             page.goto(f"{server.base}/_/#/settings/application")
             # NOTE: the stored name, not just any: a name typed before the form has loaded the
-            # settings is overwritten by them (and "Acme" was saved instead, once in CI)
+            # settings is overwritten by them (and "Acme" was saved instead, twice in CI): wait
+            # for the page's requests to settle, and for the typed name to stay in the field.
             stored = _api(server, "GET", "/api/settings", token).json()["meta"]["appName"]
             expect(page.get_by_label("Application name")).to_have_value(stored)
+            page.wait_for_load_state("networkidle")
             page.get_by_label("Application name").fill("E2E app")
+            expect(page.get_by_label("Application name")).to_have_value("E2E app")
             page.get_by_role("button", name="Save changes").click()
             expect(page.get_by_text("Settings saved.")).to_be_visible()
             assert _api(server, "GET", "/api/settings", token).json()["meta"]["appName"] == "E2E app"
