@@ -189,7 +189,8 @@ def test_events_of_a_record_deleted_right_after(
     nodes: list[tuple[TestServer, Gate]], where: str, name: str, collection: str, steps: str, subscribers: list[Any]
 ) -> None:
     if where == "other node" and len(nodes) == 1:
-        pytest.skip("one node on SQLite (workers of one machine: tests/workers)")
+        pytest.skip("a second node needs a shared Postgres database; on SQLite the processes sharing "
+                    "one app are workers, whose delivery tests/workers/test_workers.py covers")
     writer = nodes[0][0]
     listener, gate = nodes[-1] if where == "other node" else nodes[0]
     number = [c[0] for c in CASES].index(name) * len(WHERE) + WHERE.index(where)
