@@ -32,6 +32,7 @@ import dataclasses
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("pybase")
 
 VERSION = "0.1.0"
+
+#: how long ``PyBase.stop()`` waits for the server to stop (in-flight requests get
+#: ``Server``'s 10 s drain, then the logs are written and the database closed)
+STOP_TIMEOUT = 30.0
 
 #: the hooks by Python attribute name (``on_record_create``) -> JS name (``onRecordCreate``)
 _JS_NAMES = {spec.name: spec.js_name for spec in HOOKS}
@@ -80,6 +85,10 @@ class PyBase:
         #: migrations registered in code (``app.migration``)
         self.code_migrations: list[Migration] = []
         self._core: App | None = None
+        #: set once serve() has returned (None before the first serve)
+        self._stopped: threading.Event | None = None
+        self._serve_ident: int | None = None  # the thread running serve()
+        self._serve_thread: threading.Thread | None = None  # serve_in_thread's
         # NOTE: hooks bound before the core exists wait here; the core adopts them when made.
         self._staged: dict[str, Hook[Any]] = {spec.js_name: Hook(spec.js_name) for spec in HOOKS}
 
@@ -279,6 +288,14 @@ class PyBase:
 
     def serve(self, *, on_ready: Callable[[Server], None] | None = None, install_signals: bool = True) -> None:
         """Bootstrap, apply migrations, fire onServe, serve until stopped, then terminate cleanly."""
+        stopped = threading.Event()
+        self._stopped, self._serve_ident = stopped, threading.get_ident()
+        try:
+            self._serve(on_ready, install_signals)
+        finally:
+            stopped.set()
+
+    def _serve(self, on_ready: Callable[[Server], None] | None, install_signals: bool) -> None:
         self.run_migrations()
         host, port = self.config.host_port()
         from pybase.workers import worker_context
@@ -373,10 +390,39 @@ class PyBase:
             self._core = self._new_core(old.hooks)
         return self
 
-    def stop(self) -> None:
-        """Stop a running server."""
-        if self.server is not None:
-            self.server.stop()
+    def stop(self, timeout: float = STOP_TIMEOUT) -> bool:
+        """Stop a running server and return once it has stopped: requests in flight answered,
+        the listening socket closed, the server's threads ended, the cron jobs, hooks watcher
+        and cluster node stopped, the logs written and the database closed (``serve`` returned).
+
+        Waits up to ``timeout`` seconds (a warning is logged past it) and returns whether
+        everything stopped. Asked from a request of this server or from ``onServe`` (a backup
+        restore), it only asks: the server cannot wait for the request asking.
+        """
+        server = self.server
+        stopped = self._stopped
+        if server is None or stopped is None:
+            return True
+        server.stop()
+        if server.serving_here() or threading.get_ident() == self._serve_ident:
+            return False
+        deadline = time.monotonic() + timeout
+        done = stopped.wait(timeout)
+        left: list[str] = []
+        if done:
+            left = server.join(max(0.0, deadline - time.monotonic()))
+            thread = self._serve_thread
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(max(0.0, deadline - time.monotonic()))
+                if thread.is_alive():
+                    left.append(thread.name)
+        if not done or left:
+            log.warning(
+                "the server did not stop within %.0f s%s", timeout,
+                f" (still running: {', '.join(left)})" if left else " (serve() has not returned)",
+            )
+            return False
+        return True
 
     def serve_in_thread(self) -> Server:
         """Start serving on a background thread and return once listening (tests, embedding)."""
@@ -387,7 +433,10 @@ class PyBase:
             holder["server"] = server
             ready.set()
 
-        thread = threading.Thread(target=self.serve, kwargs={"on_ready": on_ready, "install_signals": False}, daemon=True)
+        thread = threading.Thread(
+            target=self.serve, kwargs={"on_ready": on_ready, "install_signals": False}, name="pybase-serve", daemon=True
+        )
+        self._serve_thread = thread
         thread.start()
         if not ready.wait(30):
             raise RuntimeError("server did not start")

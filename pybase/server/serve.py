@@ -53,6 +53,21 @@ CLEANUP_INTERVAL = 5
 MAX_REQUEST_BODY = 256 << 20
 
 
+class _Dispatcher(ThreadedTaskDispatcher):
+    """Waitress's worker threads, kept by thread so a stop can wait for them to end."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.started: list[threading.Thread] = []
+
+    def start_new_thread(self, target: Callable[[int], None], thread_no: int) -> None:
+        thread = threading.Thread(target=target, name=f"{self.name}-{thread_no}", args=(thread_no,), daemon=True)
+        self.started = [t for t in self.started if t.is_alive()]
+        self.started.append(thread)
+        thread.start()
+
+
 class Server:
     """One waitress server with a graceful stop.
 
@@ -70,9 +85,12 @@ class Server:
     ) -> None:
         # NOTE: ``sockets``: already listening (a worker's, inherited from its supervisor).
         listen: dict[str, Any] = {"sockets": sockets} if sockets else {"host": host, "port": port}
+        workers = _Dispatcher("waitress")
+        workers.set_thread_count(threads)
         self.server = create_server(
             wsgi_app,
             **listen,
+            _dispatcher=workers,
             threads=threads,
             channel_timeout=IDLE_SECONDS,
             cleanup_interval=CLEANUP_INTERVAL,
@@ -88,8 +106,9 @@ class Server:
         # Channels reach their Server through their class (waitress builds them).
         self.server.channel_class = type("Channel", (Channel,), {"owner": self})
         self.dispatch = DispatchPolicy()
-        self.slow_lane = ThreadedTaskDispatcher()
+        self.slow_lane = _Dispatcher("waitress")
         self.slow_lane.set_thread_count(SLOW_LANE_THREADS)
+        self._threads: list[threading.Thread] = []  # the loop threads and the watchdog
         self.server.maintenance = self._maintenance
         self.handovers = 0  # loop handovers so far (diagnostics, tests)
         self._stopping = threading.Event()
@@ -266,17 +285,23 @@ class Server:
             self.dispatch.strike(route, f"{route} stalled")
             log.warning("%s held the loop thread for %.0f ms: the loop moves to %s",
                         route, (time.perf_counter() - started) * 1000, name)
-            threading.Thread(target=self._run_loop, name=name, daemon=True).start()
+            self._start_thread(self._run_loop, name)
+
+    def _start_thread(self, target: Callable[[], None], name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        self._threads = [t for t in self._threads if t.is_alive()]
+        self._threads.append(thread)
+        thread.start()
 
     def serve_forever(self, *, install_signals: bool = True) -> None:
         """Serve until :meth:`stop` (or SIGINT/SIGTERM), then drain in-flight requests."""
         if install_signals:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, lambda *_: self.stop())
-        threading.Thread(target=self._watch_loop, name="pybase-loop-watchdog", daemon=True).start()
+        self._start_thread(self._watch_loop, "pybase-loop-watchdog")
         # NOTE: the loop runs on a thread of its own: a request it serves may sit in C code (a
         # query) for a while, and the main thread must stay free to take SIGTERM at once.
-        threading.Thread(target=self._run_loop, name="pybase-loop-0", daemon=True).start()
+        self._start_thread(self._run_loop, "pybase-loop-0")
         while not self._drained.wait(0.5):
             pass
         if self._failure is not None:
@@ -331,6 +356,26 @@ class Server:
     def wait_stopped(self, timeout: float | None = None) -> bool:
         """Wait until the server has drained and closed; False on timeout."""
         return self._drained.wait(timeout)
+
+    def _all_threads(self) -> list[threading.Thread]:
+        return [*self._threads, *self.server.task_dispatcher.started, *self.slow_lane.started]
+
+    def serving_here(self) -> bool:
+        """Whether the calling thread is one of this server's (serving a request, or the loop):
+        a stop asked from there cannot wait for the server to end."""
+        current = threading.current_thread()
+        return any(t is current for t in self._all_threads())
+
+    def join(self, timeout: float) -> list[str]:
+        """After the drain, wait up to ``timeout`` seconds for every thread of this server to
+        end; returns the names of those still running."""
+        deadline = time.monotonic() + timeout
+        threads = self._all_threads()
+        current = threading.current_thread()
+        for thread in threads:
+            if thread is not current:
+                thread.join(max(0.0, deadline - time.monotonic()))
+        return [t.name for t in threads if t.is_alive() and t is not current]
 
 
 def _connection_limit() -> int:
