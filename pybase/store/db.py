@@ -181,7 +181,7 @@ class _Checkpointer:
 class Database(BaseDatabase):
     """One database file: a read pool, a single writer and after-commit callbacks."""
 
-    #: what differs per database outside query expressions (see dialect.py)
+    #: what differs per database outside query expressions (see pybase.store.dialect)
     dialect = SQLITE
 
     def __init__(self, path: str, *, read_pool_size: int = 64) -> None:

@@ -1,0 +1,235 @@
+"""The SQL functions the Postgres renderings rely on (pb_*), created once per database by
+db_postgres."""
+
+# Functions the Postgres renderings above rely on, created once per database by db_postgres.
+POSTGRES_HELPERS = r"""
+CREATE OR REPLACE FUNCTION pb_to_timestamp(value text) RETURNS timestamp
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF value IS NULL OR value = '' THEN RETURN NULL; END IF;
+    IF value = 'now' THEN RETURN now() AT TIME ZONE 'UTC'; END IF;
+    IF value ~ '^-?[0-9]+(\.[0-9]+)?$' THEN
+        -- NOTE: as SQLite: a bare number is a Julian day number
+        RETURN timestamp '4714-11-24 12:00:00 BC' + CAST(value AS double precision) * interval '1 day';
+    END IF;
+    RETURN CAST(replace(replace(value, 'T', ' '), 'Z', '') AS timestamp);
+EXCEPTION WHEN others THEN
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION pb_strftime(fmt text, value text DEFAULT 'now', VARIADIC modifiers text[] DEFAULT '{}')
+RETURNS text LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    moment timestamp;
+    result text := '';
+    i int := 1;
+    code text;
+    modifier text;
+    parts text[];
+    first boolean := true;
+BEGIN
+    IF fmt IS NULL THEN RETURN NULL; END IF;
+    IF cardinality(modifiers) > 0 AND lower(trim(modifiers[1])) = 'unixepoch' THEN
+        IF pb_num(value) IS NULL THEN RETURN NULL; END IF;
+        moment := to_timestamp(pb_num(value)) AT TIME ZONE 'UTC';
+    ELSE
+        moment := pb_to_timestamp(value);
+    END IF;
+    IF moment IS NULL THEN RETURN NULL; END IF;
+    -- NOTE: SQLite's modifiers, those with a meaning in UTC (PocketBase's times are UTC).
+    FOREACH modifier IN ARRAY modifiers LOOP
+        modifier := lower(trim(modifier));
+        IF first AND modifier = 'unixepoch' THEN
+            NULL;
+        ELSIF modifier IN ('utc', 'localtime', 'auto', 'subsec', 'subsecond') THEN
+            NULL;
+        ELSIF modifier IN ('start of day', 'start of month', 'start of year') THEN
+            moment := date_trunc(substr(modifier, 10), moment);
+        ELSIF modifier ~ '^weekday [0-6]$' THEN
+            moment := date_trunc('day', moment) + ((CAST(substr(modifier, 9) AS int)
+                - CAST(extract(dow FROM moment) AS int) + 7) % 7) * interval '1 day'
+                + (moment - date_trunc('day', moment));
+        ELSIF modifier ~ '^[-+]?[0-9]+(\.[0-9]+)? +(day|hour|minute|second|month|year)s?$' THEN
+            parts := regexp_match(modifier, '^([-+]?[0-9]+(?:\.[0-9]+)?) +([a-z]+?)s?$');
+            moment := moment + CAST(parts[1] AS double precision) * CAST('1 ' || parts[2] AS interval);
+        ELSE
+            RETURN NULL;
+        END IF;
+        first := false;
+    END LOOP;
+    WHILE i <= length(fmt) LOOP
+        IF substr(fmt, i, 1) = '%' AND i < length(fmt) THEN
+            code := substr(fmt, i + 1, 1);
+            result := result || CASE code
+                WHEN 'Y' THEN CASE WHEN moment < timestamp '0001-01-01' THEN
+                    '-' || lpad(CAST(-CAST(extract(year FROM moment) AS int) - 1 AS text), 4, '0')
+                    ELSE to_char(moment, 'YYYY') END
+                WHEN 'm' THEN to_char(moment, 'MM')
+                WHEN 'd' THEN to_char(moment, 'DD') WHEN 'H' THEN to_char(moment, 'HH24')
+                WHEN 'M' THEN to_char(moment, 'MI') WHEN 'S' THEN to_char(moment, 'SS')
+                WHEN 'f' THEN to_char(moment, 'SS.MS') WHEN 'j' THEN to_char(moment, 'DDD')
+                WHEN 'w' THEN CAST(extract(dow FROM moment) AS int)::text
+                WHEN 's' THEN CAST(floor(extract(epoch FROM moment)) AS bigint)::text
+                -- NOTE: Postgres's Julian days start at midnight, SQLite's (astronomers') at noon
+                WHEN 'J' THEN rtrim(rtrim(CAST(round(CAST(extract(julian FROM moment) AS numeric) - 0.5,
+                    16 - length(CAST(CAST(floor(extract(julian FROM moment)) AS bigint) AS text))) AS text), '0'), '.')
+                WHEN 'e' THEN lpad(to_char(moment, 'FMDD'), 2) WHEN 'F' THEN to_char(moment, 'YYYY-MM-DD')
+                WHEN 'G' THEN to_char(moment, 'IYYY') WHEN 'g' THEN to_char(moment, 'IY')
+                WHEN 'V' THEN to_char(moment, 'IW') WHEN 'u' THEN to_char(moment, 'ID')
+                WHEN 'I' THEN to_char(moment, 'HH12') WHEN 'k' THEN lpad(to_char(moment, 'FMHH24'), 2)
+                WHEN 'l' THEN lpad(to_char(moment, 'FMHH12'), 2) WHEN 'p' THEN to_char(moment, 'AM')
+                WHEN 'P' THEN lower(to_char(moment, 'AM')) WHEN 'R' THEN to_char(moment, 'HH24:MI')
+                WHEN 'T' THEN to_char(moment, 'HH24:MI:SS')
+                WHEN 'W' THEN lpad(CAST((CAST(extract(doy FROM moment) AS int) + 6
+                    - (CAST(extract(dow FROM moment) AS int) + 6) % 7) / 7 AS text), 2, '0')
+                WHEN 'U' THEN lpad(CAST((CAST(extract(doy FROM moment) AS int) + 6
+                    - CAST(extract(dow FROM moment) AS int)) / 7 AS text), 2, '0')
+                WHEN '%' THEN '%' ELSE NULL END;
+            IF result IS NULL THEN RETURN NULL; END IF;
+            i := i + 2;
+        ELSE
+            result := result || substr(fmt, i, 1);
+            i := i + 1;
+        END IF;
+    END LOOP;
+    RETURN result;
+EXCEPTION WHEN others THEN
+    RETURN NULL;  -- NOTE: as SQLite: a time out of range has no text
+END $$;
+
+CREATE OR REPLACE FUNCTION pb_num(value text) RETURNS double precision
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF value IS NULL OR value !~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$' THEN RETURN NULL; END IF;
+    RETURN CAST(value AS double precision);
+EXCEPTION WHEN others THEN
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION pb_json_path(path text) RETURNS text[]
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT COALESCE(array_agg(COALESCE(m[1], m[2]) ORDER BY n), '{}')
+    FROM regexp_matches(substr(path, 2), '\[(-?[0-9]+)\]|\.?([^.\[\]]+)', 'g') WITH ORDINALITY AS t(m, n)
+$$;
+
+-- JSON text as pybase stores it in SQLite: compact, object keys in byte order (jsonb prints
+-- blanks after , and : and orders keys by length first).
+CREATE OR REPLACE FUNCTION pb_minified(v jsonb) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    kind text := jsonb_typeof(v);
+    result text;
+BEGIN
+    IF kind = 'object' THEN
+        SELECT '{' || COALESCE(string_agg(CAST(to_jsonb(e.key) AS text) || ':' || pb_minified(e.value), ','
+            ORDER BY e.key COLLATE "C"), '') || '}' INTO result FROM jsonb_each(v) AS e;
+        RETURN result;
+    ELSIF kind = 'array' THEN
+        SELECT '[' || COALESCE(string_agg(pb_minified(e.value), ',' ORDER BY e.n), '') || ']' INTO result
+        FROM jsonb_array_elements(v) WITH ORDINALITY AS e(value, n);
+        RETURN result;
+    END IF;
+    RETURN v::text;
+END $$;
+
+-- A JSON value as SQLite's json_extract gives it, as a jsonb number or string: true/false as
+-- 1/0, null as NULL, an array or object as its JSON text.
+CREATE OR REPLACE FUNCTION pb_value(v jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE jsonb_typeof(v) WHEN 'number' THEN v WHEN 'string' THEN v
+        WHEN 'boolean' THEN CASE WHEN v = 'true'::jsonb THEN '1'::jsonb ELSE '0'::jsonb END
+        WHEN 'null' THEN NULL ELSE to_jsonb(pb_minified(v)) END
+$$;
+
+-- A JSON column's value as SQLite stores it: a number as one (NUMERIC affinity), else its text.
+CREATE OR REPLACE FUNCTION pb_stored_json(v jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN jsonb_typeof(v) = 'number' THEN v ELSE to_jsonb(pb_minified(v)) END
+$$;
+
+CREATE OR REPLACE FUNCTION pb_json_value(doc jsonb, path text) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$ SELECT pb_value(doc #> pb_json_path(path)) $$;
+
+CREATE OR REPLACE FUNCTION pb_json_value(doc text, path text) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    RETURN pb_json_value(CAST(doc AS jsonb), path);
+EXCEPTION WHEN others THEN
+    RETURN pb_json_value(to_jsonb(doc), path);
+END $$;
+
+-- Numeric affinity: a string that reads as a number becomes that number.
+CREATE OR REPLACE FUNCTION pb_numeric_affinity(v jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN jsonb_typeof(v) = 'string' AND pb_num(v #>> '{}') IS NOT NULL
+        THEN to_jsonb(pb_num(v #>> '{}')) ELSE v END
+$$;
+
+-- A REAL as SQLite prints it (printf "%!.15g": 15 significant digits, always a decimal point).
+CREATE OR REPLACE FUNCTION pb_real_text(value double precision) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    exponent int;
+    digits text;
+BEGIN
+    IF value IS NULL THEN RETURN NULL; END IF;
+    IF value = 0 THEN RETURN '0.0'; END IF;
+    IF value = 'Infinity' THEN RETURN 'Inf'; END IF;
+    IF value = '-Infinity' THEN RETURN '-Inf'; END IF;
+    exponent := floor(log(abs(CAST(value AS numeric))));
+    IF round(abs(CAST(value AS numeric)) / power(10::numeric, exponent), 14) >= 10 THEN
+        exponent := exponent + 1;
+    END IF;
+    IF exponent < -4 OR exponent >= 15 THEN
+        digits := rtrim(CAST(round(CAST(value AS numeric) / power(10::numeric, exponent), 14) AS text), '0');
+        IF right(digits, 1) = '.' THEN digits := digits || '0'; END IF;
+        RETURN digits || 'e' || CASE WHEN exponent < 0 THEN '-' ELSE '+' END || lpad(CAST(abs(exponent) AS text), 2, '0');
+    END IF;
+    digits := rtrim(CAST(round(CAST(value AS numeric), 14 - exponent) AS text), '0');
+    IF right(digits, 1) = '.' THEN digits := digits || '0'; END IF;
+    IF position('.' IN digits) = 0 THEN digits := digits || '.0'; END IF;
+    RETURN digits;
+END $$;
+
+-- A number as SQLite prints it: an INTEGER bare, a REAL (is_real, or past 64 bits) as %!.15g.
+CREATE OR REPLACE FUNCTION pb_num_text(value double precision, is_real boolean) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN NOT is_real AND value = trunc(value) AND abs(value) < 9.2e18
+        THEN CAST(CAST(value AS bigint) AS text) ELSE pb_real_text(value) END
+$$;
+
+-- SQLite's text of a jsonb number or string (a JSON number with a fraction, an exponent or
+-- past 64 bits is a REAL there).
+CREATE OR REPLACE FUNCTION pb_text(v jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN jsonb_typeof(v) = 'number' THEN
+        CASE WHEN (v #>> '{}') ~ '^-?[0-9]{1,18}$' THEN v #>> '{}'
+             ELSE pb_real_text(CAST(v #>> '{}' AS double precision)) END
+        ELSE v #>> '{}' END
+$$;
+
+-- SQLite's comparison of two values (jsonb numbers or strings): numbers before text.
+CREATE OR REPLACE FUNCTION pb_cmp(a jsonb, b jsonb) RETURNS int
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE
+        WHEN a IS NULL OR b IS NULL THEN NULL
+        WHEN jsonb_typeof(a) = 'number' AND jsonb_typeof(b) = 'number' THEN
+            CASE WHEN CAST(a AS numeric) < CAST(b AS numeric) THEN -1
+                 WHEN CAST(a AS numeric) > CAST(b AS numeric) THEN 1 ELSE 0 END
+        WHEN jsonb_typeof(a) = 'number' THEN -1
+        WHEN jsonb_typeof(b) = 'number' THEN 1
+        WHEN (a #>> '{}') < (b #>> '{}') THEN -1
+        WHEN (a #>> '{}') > (b #>> '{}') THEN 1 ELSE 0 END
+$$;
+
+CREATE OR REPLACE FUNCTION pb_json_extract(doc jsonb, path text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$ SELECT doc #>> pb_json_path(path) $$;
+
+CREATE OR REPLACE FUNCTION pb_json_extract(doc text, path text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    RETURN pb_json_extract(CAST(doc AS jsonb), path);
+EXCEPTION WHEN others THEN
+    RETURN pb_json_extract(to_jsonb(doc), path);
+END $$;
+"""

@@ -1,0 +1,152 @@
+"""Sorts spelt for Postgres as SQLite sorts: JSON values (numbers before text), NULLs first
+ascending, DISTINCT with ORDER BY."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    Select,
+    func,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import (
+    UnaryExpression,
+)
+from sqlalchemy.sql.functions import Function, FunctionElement
+
+from pybase.store.dialect.constructs import JSONValue, _direction, _is_json_column
+
+
+class json_class_rank(FunctionElement):  # type: ignore[type-arg]  # noqa: N801 - SQL function style
+    """0 for a number, 1 for a text, NULL for NULL: the first key of a sort by a JSON value
+    (jsonb sorts strings before numbers; SQLite sorts numbers first)."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "json_class_rank"
+
+
+@compiles(json_class_rank, "postgresql")
+def _class_rank_pg(element: json_class_rank, compiler: Any, **kw: Any) -> str:
+    (value,) = element.clauses
+    sql = compiler.process(value, **kw)
+    return f"(CASE WHEN {sql} IS NULL THEN NULL WHEN jsonb_typeof({sql}) = 'number' THEN 0 ELSE 1 END)"
+
+
+class stored_json(FunctionElement):  # type: ignore[type-arg]  # noqa: N801 - SQL function style
+    """A JSON column's value as SQLite stores it (a number, else its JSON text)."""
+
+    type = JSONValue()
+    inherit_cache = True
+    name = "pb_stored_json"
+
+
+@compiles(stored_json, "postgresql")
+def _stored_json_pg(element: stored_json, compiler: Any, **kw: Any) -> str:
+    (value,) = element.clauses
+    return f"pb_stored_json({compiler.process(value, **kw)})"
+
+
+def _json_sort_keys(order: Any) -> list[Any]:
+    """Each sort by a JSON value preceded by its class rank (numbers before text, as SQLite)."""
+    keys: list[Any] = []
+    for clause in order:
+        value = clause
+        while isinstance(value, UnaryExpression) and value.modifier is not None:
+            value = value.element
+        _, descending = _direction(clause)
+        if _is_json_column(value):
+            # NOTE: a JSON column sorts by what SQLite stores: a number, or its JSON text.
+            value = stored_json(value)
+            clause = value.desc() if descending else value.asc()
+        if isinstance(getattr(value, "type", None), JSONValue):
+            rank = json_class_rank(value)
+            keys.append(rank.desc() if descending else rank.asc())
+        keys.append(clause)
+    return keys
+
+
+@compiles(Select, "postgresql")
+def _select_pg(element: Select[Any], compiler: Any, **kw: Any) -> str:
+    order = element._order_by_clauses
+    if not order:
+        return str(compiler.visit_select(element, **kw))
+    expanded = _json_sort_keys(order)
+    if any(a is not b for a, b in zip(expanded, order, strict=False)) or len(expanded) != len(order):
+        element = element.order_by(None).order_by(*expanded)
+        order = element._order_by_clauses
+    if element._distinct and not element._distinct_on:
+        # NOTE: Postgres refuses ORDER BY terms outside a DISTINCT select list (SQLite takes
+        # any row's value): the same rows as GROUP BY every selected column, each ordered by
+        # its group's first value in the sort's direction.
+        grouped = element._generate()
+        grouped._distinct = False
+        grouped = grouped.group_by(*element.selected_columns).order_by(None).order_by(
+            *(_aggregate_order(clause) for clause in order)
+        )
+        return str(compiler.process(grouped, **kw))
+    if all(_has_nulls_order(clause) for clause in order):
+        return str(compiler.visit_select(element, **kw))
+    # NOTE: SQLite sorts NULL first ascending and last descending; Postgres the other way.
+    sorted_nulls = element.order_by(None).order_by(*(_sqlite_nulls(clause) for clause in order))
+    return str(compiler.visit_select(sorted_nulls, **kw))
+
+
+
+def _has_nulls_order(clause: Any) -> bool:
+    return isinstance(clause, UnaryExpression) and clause.modifier in (operators.nulls_first_op, operators.nulls_last_op)
+
+
+def _sqlite_nulls(clause: Any) -> Any:
+    if _has_nulls_order(clause):
+        return clause
+    value, descending = _direction(clause)
+    return value.desc().nulls_last() if descending else value.asc().nulls_first()
+
+
+def _aggregate_order(clause: Any) -> Any:
+    value, descending = _direction(clause)
+    if isinstance(value, UnaryExpression) and value.modifier in (operators.nulls_first_op, operators.nulls_last_op):
+        value = value.element
+        value, descending = _direction(value)
+    if isinstance(value, Function) and value.name.lower() == "random":
+        return value
+    if isinstance(getattr(value, "type", None), JSONValue):
+        return _greatest_json(value).desc().nulls_last() if descending else _least_json(value).asc().nulls_first()
+    if isinstance(getattr(value, "type", None), Boolean):
+        return func.bool_or(value).desc().nulls_last() if descending else func.bool_and(value).asc().nulls_first()
+    if descending:
+        return func.max(value).desc().nulls_last()
+    return func.min(value).asc().nulls_first()
+
+
+class _least_json(FunctionElement):  # type: ignore[type-arg]  # noqa: N801 - SQL function style
+    """The first JSON value of a group in SQLite's order (Postgres has no min/max for jsonb)."""
+
+    type = JSONValue()
+    inherit_cache = True
+    name = "least_json"
+    direction = "ASC"
+
+
+class _greatest_json(_least_json):  # noqa: N801
+    """The last JSON value of a group in SQLite's order."""
+
+    inherit_cache = True
+    name = "greatest_json"
+    direction = "DESC"
+
+
+@compiles(_least_json, "postgresql")
+@compiles(_greatest_json, "postgresql")
+def _first_json_pg(element: _least_json, compiler: Any, **kw: Any) -> str:
+    (value,) = element.clauses
+    sql = compiler.process(value, **kw)
+    rank = f"(CASE WHEN jsonb_typeof({sql}) = 'number' THEN 0 ELSE 1 END)"
+    way = element.direction
+    return f"(array_agg({sql} ORDER BY {rank} {way}, {sql} {way}))[1]"
+

@@ -1,0 +1,283 @@
+"""The facts that differ per database outside query expressions: Postgres's."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    text,
+)
+
+from pybase.store.dialect.constructs import ROWID_COLUMN
+from pybase.store.dialect.sqlite import Spellings, SqliteDialect
+
+_LOWER_RE = re.compile(r'^lower\((.*)\)$', re.IGNORECASE)
+_FIRST_WORD_RE = re.compile(r"\s*([A-Za-z_]\w*)")
+# the words a view's query may start with inside SQLite's FROM (...), and the statements it
+# cannot (SQLite answers: near "DELETE": syntax error)
+_QUERY_STARTS = frozenset({"SELECT", "WITH", "VALUES"})
+_STATEMENT_STARTS = frozenset({"DELETE", "UPDATE", "INSERT", "DROP", "CREATE", "ALTER", "COMMIT", "BEGIN", "ROLLBACK"})
+_VIEW_DEPENDS_RE = re.compile(r'view "?([^" ]+)"? depends on column "?([^" ]+)"?')
+# (sqlstate, Postgres's message, SQLite's words for it) for the errors a query written for
+# SQLite meets most (view queries, index expressions): answered as PocketBase answers them.
+_SQLITE_WORDS = (
+    ("42P01", re.compile(r'relation "(.+)" does not exist'), "SQL logic error: no such table: {} (1)"),
+    ("42703", re.compile(r'column "?(.+?)"? does not exist'), "SQL logic error: no such column: {} (1)"),
+    ("42702", re.compile(r'column reference "(.+)" is ambiguous'), "SQL logic error: ambiguous column name: {} (1)"),
+    ("42883", re.compile(r'function (\w+)\(.*\) does not exist'), "SQL logic error: no such function: {} (1)"),
+    ("42601", re.compile(r'syntax error at or near "(.+)"'), 'SQL logic error: near "{}": syntax error (1)'),
+    ("42601", re.compile(r'syntax error at end of input'), "SQL logic error: incomplete input (1)"),
+    # NOTE: SQLite's refusal of 'now' in an index, raised by pybase.store.index_sql's helpers
+    ("PB001", re.compile(r'(non-deterministic use of .+)'), "SQL logic error: {} (1)"),
+    # NOTE: a statement past its time limit (statement_timeout), as SQLite's interrupted one
+    ("57014", re.compile(r'canceling statement due to statement timeout'), "interrupted: interrupted (9)"),
+)
+
+
+
+def _respell(tree: Any, spellings: Spellings) -> None:
+    """Names in another case than the database's (``SELECT TITLE FROM Posts``: SQLite's names
+    ignore case, Postgres's quoted ones do not) spelled as the database spells them; a column
+    the view shows keeps the name written (SQLite names it so)."""
+    from sqlglot import exp
+
+    tables, columns = spellings
+    tables = dict(tables)
+    for alias in tree.find_all(exp.TableAlias):
+        if alias.name:
+            tables.setdefault(alias.name.lower(), alias.name)
+    if isinstance(tree, exp.Select):
+        for item in list(tree.expressions):
+            if isinstance(item, exp.Column) and columns.get(item.name.lower(), item.name) != item.name:
+                item.replace(exp.Alias(this=item.copy(), alias=exp.to_identifier(item.name)))
+    for node in list(tree.find_all(exp.Column, exp.Table)):
+        parts = [(node.args.get("this"), columns if isinstance(node, exp.Column) else tables)]
+        if isinstance(node, exp.Column):
+            parts.append((node.args.get("table"), tables))
+        for ident, known in parts:
+            if isinstance(ident, exp.Identifier):
+                spelled = known.get(ident.name.lower())
+                if spelled is not None and spelled != ident.name:
+                    ident.set("this", spelled)
+
+
+def _truths_as_numbers(tree: Any) -> None:
+    """A truth a view's query selects (``a > b AS x``, ``TRUE``) as SQLite's 0/1, not Postgres's
+    boolean: the view reads alike on both databases. Only the columns the view shows: a
+    subquery's stay booleans for the conditions that use them."""
+    from sqlglot import exp
+
+    truths = (exp.Predicate, exp.Connector, exp.Not, exp.Boolean)
+    # NOTE: not a UNION's: its other SELECTs may hold booleans a number cannot meet
+    if isinstance(tree, exp.Select):
+        for item in tree.expressions:
+            value = item.this if isinstance(item, exp.Alias) else item
+            inner = value.unnest() if isinstance(value, exp.Paren) else value
+            if not isinstance(inner, truths):
+                continue
+            number = exp.Cast(this=exp.Paren(this=value.copy()), to=exp.DataType.build("int"))
+            if isinstance(item, exp.Alias):
+                item.set("this", number)
+            else:
+                item.replace(exp.Alias(this=number, alias=exp.to_identifier("?column?")))
+
+
+class _Wrapped:
+    """A driver error as SQLAlchemy's wrapper holds it (``.orig``)."""
+
+    def __init__(self, orig: Any) -> None:
+        self.orig = orig
+
+
+class PostgresDialect(SqliteDialect):
+    """What differs for Postgres outside query expressions."""
+
+    name = "postgresql"
+
+    def table_names(self, conn: Connection) -> set[str]:
+        rows = conn.execute(
+            text(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+                "AND table_type IN ('BASE TABLE', 'VIEW')"
+            )
+        )
+        return {row[0] for row in rows}
+
+    def index_names(self, conn: Connection, table: str) -> list[str]:
+        rows = conn.execute(
+            text(
+                "SELECT i.indexname FROM pg_indexes i WHERE i.schemaname = current_schema() AND i.tablename = :t "
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"
+            ),
+            {"t": table},
+        ).all()
+        return [row[0] for row in rows]
+
+    def has_table(self, conn: Connection, name: str) -> bool:
+        found = conn.execute(
+            text(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() "
+                "AND lower(table_name) = lower(:n)"
+            ),
+            {"n": name},
+        ).scalar()
+        return bool(found)
+
+    def table_info(self, conn: Connection, name: str) -> list[dict[str, Any]]:
+        rows = conn.execute(
+            text(
+                "SELECT c.ordinal_position - 1 AS cid, c.column_name, upper(c.data_type), c.is_nullable = 'NO', "
+                "c.column_default, COALESCE((SELECT k.ordinal_position FROM information_schema.table_constraints t "
+                "JOIN information_schema.key_column_usage k ON k.constraint_name = t.constraint_name "
+                "AND k.table_schema = t.table_schema WHERE t.table_schema = c.table_schema "
+                "AND t.table_name = c.table_name AND t.constraint_type = 'PRIMARY KEY' "
+                "AND k.column_name = c.column_name), 0) FROM information_schema.columns c "
+                "WHERE c.table_schema = current_schema() AND c.table_name = :t AND c.column_name <> :rowid "
+                "ORDER BY c.ordinal_position"
+            ),
+            {"t": name, "rowid": ROWID_COLUMN},
+        )
+        return [
+            {"pk": pk, "index": cid, "name": column, "type": sql_type, "notNull": bool(not_null), "defaultValue": default}
+            for cid, column, sql_type, not_null, default, pk in rows
+        ]
+
+    def index_sql(self, conn: Connection, table: str) -> dict[str, str]:
+        rows = conn.execute(
+            text(
+                "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() "
+                "AND i.tablename = :t AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"
+            ),
+            {"t": table},
+        )
+        return {r[0]: r[1] for r in rows}
+
+    def views(self, conn: Connection) -> list[tuple[str, str]]:
+        rows = conn.execute(
+            text(
+                "SELECT viewname, definition FROM pg_views WHERE schemaname = current_schema()"
+            )
+        ).all()
+        return [(row[0], f'CREATE VIEW "{row[0]}" AS {row[1]}') for row in rows]
+
+    def view_body(self, select_sql: str, columns: list[str] | None = None, spellings: Spellings | None = None) -> str:
+        # NOTE: view queries are written for SQLite (as PocketBase's): translated by sqlglot,
+        # every identifier quoted (pybase's columns keep their case); Postgres 15 wants an
+        # alias on a subquery in FROM. Postgres refuses a view of two columns of one name,
+        # which SQLite names apart (see unique_column_names): ``columns`` names them.
+        alias = "_pb_view"
+        if columns is not None:
+            alias += "(" + ", ".join('"' + name.replace('"', '""') + '"' for name in columns) + ")"
+        import sqlglot
+
+        first = _FIRST_WORD_RE.match(select_sql)
+        if first and first.group(1).upper() not in _QUERY_STARTS:
+            if first.group(1).upper() in _STATEMENT_STARTS:
+                # NOTE: SQLite stops at such a word inside FROM (...); Postgres would read
+                # some of them as a table name and fail further on.
+                from psycopg import errors
+                from sqlalchemy.exc import ProgrammingError
+
+                error = errors.SyntaxError(f'syntax error at or near "{first.group(1)}"')
+                raise ProgrammingError(select_sql, None, error)
+            # NOTE: SQLite reads FROM (name alias) as a table: so does FROM name alias.
+            return f"SELECT * FROM {select_sql}"
+        from sqlglot import exp
+
+        try:
+            tree = sqlglot.parse_one(select_sql, read="sqlite")
+            # NOTE: SQLite lets a subquery in FROM go unnamed, Postgres 15 does not.
+            for number, sub in enumerate(tree.find_all(exp.Subquery)):
+                if not sub.alias and isinstance(sub.parent, (exp.From, exp.Join)):
+                    sub.set("alias", exp.TableAlias(this=exp.to_identifier(f"_pb_sub{number}")))
+            _truths_as_numbers(tree)
+            if spellings is not None:
+                _respell(tree, spellings)
+            translated = tree.sql(dialect="postgres", identify=True)
+        except sqlglot.errors.SqlglotError:
+            translated = select_sql  # NOTE: Postgres then names the problem itself
+        return f"SELECT * FROM ({translated}) AS {alias}"
+
+    @staticmethod
+    def is_unique_violation(ex: BaseException) -> bool:
+        return getattr(getattr(ex, "orig", None), "sqlstate", None) == "23505"
+
+    @staticmethod
+    def spellings(conn: Connection) -> Spellings:
+        """The tables' and columns' names of the database, by their lower case (a name spelt
+        two ways is left out: which one a query means is not known)."""
+        rows = conn.execute(text(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+        )).all()  # fmt: skip
+        tables: dict[str, set[str]] = {}
+        columns: dict[str, set[str]] = {}
+        for table, column in rows:
+            tables.setdefault(table.lower(), set()).add(table)
+            columns.setdefault(column.lower(), set()).add(column)
+        return (
+            {k: next(iter(v)) for k, v in tables.items() if len(v) == 1},
+            {k: next(iter(v)) for k, v in columns.items() if len(v) == 1},
+        )
+
+    @staticmethod
+    def is_refused_statement(ex: BaseException) -> bool:
+        # NOTE: data exceptions (22), a function's own error (P0, PB: index_sql's helpers)
+        state = getattr(getattr(ex, "orig", ex), "sqlstate", None) or ""
+        return state[:2] in ("22", "P0", "PB")
+
+    @staticmethod
+    def unique_violation_columns(ex: BaseException) -> list[str]:
+        # NOTE: "Key (col1, col2)=(...) already exists." in the error's detail.
+        diag = getattr(getattr(ex, "orig", None), "diag", None)
+        detail = getattr(diag, "message_detail", None) or ""
+        found = re.match(r"Key \((.*?)\)=\(", detail)
+        if not found:
+            return []
+        # NOTE: an index over lower(x) (SQLite's COLLATE NOCASE) names x, as SQLite does.
+        return [_LOWER_RE.sub(r"\1", c.strip()).strip('"') for c in found.group(1).split(",") if c.strip()]
+
+    @staticmethod
+    def error_text(error: Any, in_view: bool = False) -> str:
+        """A psycopg error in the words of the SQLite error PocketBase would report: a unique
+        violation as SQLite's (``constraint failed: UNIQUE constraint failed: t.c (2067)``),
+        unknown tables, columns and functions, ambiguous columns and syntax errors as SQLite
+        words them (``in_view``: raised by a view's query, where SQLite names a missing table
+        with its schema, ``main.x``), others as Postgres's first line."""
+        diag = getattr(error, "diag", None)
+        state = getattr(error, "sqlstate", None)
+        if state == "23505":
+            table = getattr(diag, "table_name", None) or ""
+            names = PostgresDialect.unique_violation_columns(_Wrapped(error))
+            if names and table:
+                columns = ", ".join(f"{table}.{name}" for name in names)
+                return f"constraint failed: UNIQUE constraint failed: {columns} (2067)"
+        message = str(getattr(diag, "message_primary", None) or str(error).splitlines()[0])
+        view = _VIEW_DEPENDS_RE.match(getattr(diag, "message_detail", None) or "") if state == "2BP01" else None
+        if view:
+            # NOTE: SQLite drops the column, then finds the view broken
+            return f"SQL logic error: error in view {view.group(1)} after drop column: no such column: {view.group(2)} (1)"
+        for sqlstate, pattern, words in _SQLITE_WORDS:
+            found = pattern.fullmatch(message) if state == sqlstate else None
+            if found:
+                name = found.group(1) if found.groups() else ""
+                if sqlstate == "42P01" and in_view and "." not in name:
+                    name = f"main.{name}"
+                return words.format(name)
+        return message
+
+    def cardinality_value(self, old: str, to_multi: bool) -> str:
+        if to_multi:
+            return (
+                f"CASE WHEN COALESCE(CAST({old} AS text), '') = '' THEN '[]'::jsonb "
+                f"ELSE jsonb_build_array({old}) END"
+            )
+        return (
+            f"CASE WHEN {old} IS NULL OR jsonb_typeof({old}) <> 'array' OR jsonb_array_length({old}) = 0 "
+            f"THEN '' ELSE COALESCE({old} ->> -1, '') END"
+        )
+
+    def extra_table_ddl(self, quoted_table: str) -> list[str]:
+        return [f'ALTER TABLE {quoted_table} ADD COLUMN IF NOT EXISTS "{ROWID_COLUMN}" bigint GENERATED ALWAYS AS IDENTITY']
+

@@ -1,0 +1,125 @@
+"""The facts that differ per database outside query expressions: SQLite's (the base class)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    text,
+)
+
+#: (tables, columns): a lower-case name -> the one spelling the database has for it
+Spellings = tuple[dict[str, str], dict[str, str]]
+
+
+class SqliteDialect:
+    """What differs for SQLite outside query expressions."""
+
+    name = "sqlite"
+
+    def table_names(self, conn: Connection) -> set[str]:
+        """Names of the tables and views in the database."""
+        rows = conn.execute(text("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"))
+        return {row[0] for row in rows}
+
+    def index_names(self, conn: Connection, table: str) -> list[str]:
+        """The user indexes of ``table`` (not the implicit ones behind constraints)."""
+        rows = conn.execute(
+            text("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = :t AND sql IS NOT NULL"),
+            {"t": table},
+        ).all()
+        return [row[0] for row in rows]
+
+    def has_table(self, conn: Connection, name: str) -> bool:
+        """Whether a table or view is named ``name`` (any case)."""
+        found = conn.execute(
+            text("SELECT count(*) FROM sqlite_master WHERE type IN ('table', 'view') AND name = :n COLLATE NOCASE"),
+            {"n": name},
+        ).scalar()
+        return bool(found)
+
+    def table_info(self, conn: Connection, name: str) -> list[dict[str, Any]]:
+        """The columns of a table: ``pk``, ``index``, ``name``, ``type``, ``notNull``, ``defaultValue``."""
+        quoted = conn.dialect.identifier_preparer.quote(name)
+        return [
+            {"pk": r._mapping["pk"], "index": r._mapping["cid"], "name": r._mapping["name"], "type": r._mapping["type"],
+             "notNull": bool(r._mapping["notnull"]), "defaultValue": r._mapping["dflt_value"]}
+            for r in conn.execute(text(f"PRAGMA table_info({quoted})"))
+        ]  # fmt: skip
+
+    def index_sql(self, conn: Connection, table: str) -> dict[str, str]:
+        """``name -> CREATE INDEX sql`` of the user indexes of ``table``."""
+        rows = conn.execute(
+            text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t AND sql IS NOT NULL"),
+            {"t": table},
+        )
+        return {r[0]: r[1] for r in rows}
+
+    def views(self, conn: Connection) -> list[tuple[str, str]]:
+        """``(name, CREATE VIEW sql)`` of every view."""
+        rows = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'view' AND sql IS NOT NULL")).all()
+        return [(row[0], row[1]) for row in rows]
+
+    def view_body(self, select_sql: str, columns: list[str] | None = None, spellings: Spellings | None = None) -> str:
+        """The body of ``CREATE VIEW x AS ...`` for a view collection's query (``columns``: the
+        names its columns take, where the query's own names are not all distinct; ``spellings``:
+        the database's table and column names, see :meth:`PostgresDialect.spellings`)."""
+        return f"SELECT * FROM ({select_sql})"
+
+    @staticmethod
+    def is_unique_violation(ex: BaseException) -> bool:
+        """Whether ``ex`` is a UNIQUE constraint failure."""
+        from sqlalchemy.exc import IntegrityError
+
+        return isinstance(ex, IntegrityError) and "UNIQUE constraint failed" in str(ex.orig)
+
+    @staticmethod
+    def is_refused_statement(ex: BaseException) -> bool:
+        """Whether ``ex`` is the database refusing what a write does (an index expression that
+        fails on the row, SQLite's 'now' in an index), not failing to run it (a lock, a lost
+        connection): PocketBase answers the first as the write's 400."""
+        code = getattr(getattr(ex, "orig", ex), "sqlite_errorcode", None)
+        return isinstance(code, int) and code & 0xFF == 1  # NOTE: SQLITE_ERROR
+
+    @staticmethod
+    def unique_violation_columns(ex: BaseException) -> list[str]:
+        """Column names named by a UNIQUE constraint failure."""
+        message = str(getattr(ex, "orig", ex))
+        _, _, cols = message.partition("UNIQUE constraint failed:")
+        return [c.strip().split(".")[-1] for c in cols.split(",") if c.strip()]
+
+    def cardinality_value(self, old: str, to_multi: bool) -> str:
+        """The SQL converting a single<->multi value column's old values (PocketBase's SQL)."""
+        if to_multi:
+            return (
+                f"CASE WHEN COALESCE({old}, '') = '' THEN '[]' ELSE (CASE WHEN json_valid({old}) AND "
+                f"json_type({old}) == 'array' THEN {old} ELSE json_array({old}) END) END"
+            )
+        # NOTE: multi -> single keeps only the last element, as PocketBase does.
+        return (
+            f"CASE WHEN COALESCE({old}, '[]') = '[]' THEN '' ELSE (CASE WHEN json_valid({old}) AND "
+            f"json_type({old}) == 'array' THEN COALESCE(json_extract({old}, '$[#-1]'), '') ELSE {old} END) END"
+        )
+
+    def extra_table_ddl(self, quoted_table: str) -> list[str]:
+        """Statements run after ``CREATE TABLE`` of a collection (none: SQLite has rowid)."""
+        return []
+
+
+
+def unique_column_names(names: list[str]) -> list[str]:
+    """The names SQLite gives a view's columns: a name met again (in any case) takes ``:1``,
+    ``:2``... in place of a ``:<digits>`` it ends with, until it is new."""
+    seen: set[str] = set()
+    out = []
+    for name in names:
+        count = 0
+        while name.lower() in seen:
+            count += 1
+            name = f"{re.sub(r':[0-9]+$', '', name)}:{count}"
+        seen.add(name.lower())
+        out.append(name)
+    return out
+
