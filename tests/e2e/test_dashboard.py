@@ -1065,3 +1065,80 @@ def test_dashboard_mail_and_storage_settings(tmp_path: Path, mailbox, moto_endpo
         assert meta["accentColor"] == "#7c3aed" and meta["hideControls"] is True
     finally:
         srv.stop()
+
+
+def _held(page, routes: list, what: str) -> None:
+    """Wait until the page's request ``what`` is held by a route handler (bounded)."""
+    for _ in range(300):
+        if routes:
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(f"{what} was never sent")
+
+
+def test_dashboard_settings_keep_what_the_user_typed_when_an_answer_lands_late(tmp_path: Path) -> None:
+    """A settings answer landing late (held by ``page.route``) never replaces what was typed.
+
+    The form is not editable until the settings have loaded; an answer to a save that lands after
+    the user typed more keeps the newer text (still unsaved: Save stays on). Every settings form
+    (application, mail, storage, backups, rate limits) loads and saves through the same code.
+    """
+    executable = _require_browser()
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.testapp import start_server
+
+    srv = start_server(tmp_path, None)
+    try:
+        su = srv.app.new_record("_superusers", {"email": EMAIL})
+        su.set_password_plain("password", PASSWORD)
+        srv.app.save(su)
+        settings = srv.app.settings()
+        settings["meta"]["appName"] = "Stored name"
+        srv.app.save_settings(settings)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=executable, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+            page = browser.new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            expect.set_options(timeout=TIMEOUT_MS)
+            page.goto(f"{srv.base_url}/_/#/login")
+            page.get_by_label("Email").fill(EMAIL)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            expect(page).to_have_url(re.compile(r"#/collections/"))
+            name = page.get_by_label("Application name")
+
+            # the load held: nothing to type into until it lands, then the stored name
+            loads: list = []
+            page.route(re.compile(r"/api/settings$"), lambda route: loads.append(route) if route.request.method == "GET" else route.continue_())
+            page.goto(f"{srv.base_url}/_/#/settings/application")
+            _held(page, loads, "the settings load")
+            expect(page.get_by_text("Loading…")).to_be_visible()
+            expect(name).to_have_count(0)
+            loads.pop().continue_()
+            expect(name).to_have_value("Stored name")
+            page.unroute(re.compile(r"/api/settings$"))
+
+            # a save's answer held while more is typed: the newer text stays, still to be saved
+            saves: list = []
+            page.route(re.compile(r"/api/settings$"), lambda route: saves.append(route) if route.request.method == "PATCH" else route.continue_())
+            name.fill("Typed first")
+            page.get_by_role("button", name="Save changes").click()
+            _held(page, saves, "the save")
+            name.fill("Typed while saving")
+            saves.pop().continue_()
+            expect(page.get_by_text("Settings saved.")).to_be_visible()
+            assert srv.app.settings()["meta"]["appName"] == "Typed first"
+            expect(name).to_have_value("Typed while saving")
+            save = page.get_by_role("button", name="Save changes")
+            expect(save).to_be_enabled()
+            page.unroute(re.compile(r"/api/settings$"))
+            with page.expect_response(lambda r: "/api/settings" in r.url and r.request.method == "PATCH") as saved:
+                save.click()
+            assert saved.value.status == 200
+            assert srv.app.settings()["meta"]["appName"] == "Typed while saving"
+            expect(name).to_have_value("Typed while saving")
+            expect(save).to_be_disabled()
+            browser.close()
+    finally:
+        srv.stop()

@@ -50,21 +50,34 @@ export function SettingsPage({ route }) {
   );
 }
 
-/** Loads the settings, keeps an editable copy, saves the changed top-level keys. */
+/**
+ * Loads the settings, keeps an editable copy, saves the changed top-level keys.
+ *
+ * NOTE: what the server answers never replaces what the user typed: each edit is kept (as a
+ * change to apply) until a save that included it succeeds, and is applied again over whatever
+ * lands later (the load, or the answer of a save sent before the user typed more).
+ */
 function useSettings(keys) {
   const [settings, setSettings] = useState(null);
   const [original, setOriginal] = useState(null);
   const [errors, setErrors] = useState({ message: "", fields: {} });
   const [busy, setBusy] = useState(false);
   const saving = useRef(false);
+  const edits = useRef([]); // the user's changes not saved yet, oldest first
+  const landed = (fresh, unsaved) => {
+    edits.current = unsaved;
+    setOriginal(JSON.stringify(fresh));
+    setSettings(unsaved.reduce((s, edit) => edit(s), fresh));
+  };
   useEffect(() => {
-    pb.settings.getAll().then((s) => {
-      setSettings(s);
-      setOriginal(JSON.stringify(s));
-    }, (err) => setErrors(apiErrors(err)));
+    pb.settings.getAll().then((s) => landed(s, edits.current), (err) => setErrors(apiErrors(err)));
   }, []);
-  const set = (group, patch) => setSettings((s) => ({ ...s, [group]: { ...s[group], ...patch } }));
-  const setTop = (key, value) => setSettings((s) => ({ ...s, [key]: value }));
+  const edit = (change) => {
+    edits.current = [...edits.current, change];
+    setSettings((s) => (s ? change(s) : s));
+  };
+  const set = (group, patch) => edit((s) => ({ ...s, [group]: { ...s[group], ...patch } }));
+  const setTop = (key, value) => edit((s) => ({ ...s, [key]: value }));
   const changed = settings && original !== JSON.stringify(settings);
   const save = async () => {
     // NOTE: a ref, not the state: two submits in one tick must not both save
@@ -74,9 +87,10 @@ function useSettings(keys) {
     setErrors({ message: "", fields: {} });
     try {
       const body = Object.fromEntries(keys.map((k) => [k, settings[k]]));
+      const sent = edits.current.length;
       const saved = await pb.settings.update(body);
-      setSettings(saved);
-      setOriginal(JSON.stringify(saved));
+      // what was typed while the save was on its way stays (and is still to be saved)
+      landed(saved, edits.current.slice(sent));
       if (saved?.meta) setMeta(saved.meta);
       toast("Settings saved.");
     } catch (err) {
