@@ -19,7 +19,7 @@ here, node by node, with the types of the table's columns at hand, so that:
 
 Names SQLite keeps for itself (``sqlite_`` prefix) are refused in SQLite's words, so an app
 written on one database runs on the other. The helpers the translation calls are created with
-the dialect's (:data:`INDEX_HELPERS`, installed by db_postgres).
+the dialect's (:data:`INDEX_HELPERS`, pybase.store.index_sql_helpers; installed by db_postgres).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from sqlalchemy import Boolean, Table
 from sqlalchemy.types import Float, Integer, Numeric
 
 from pybase.store.dialect import ROWID_COLUMN, JSONText
+from pybase.store.index_sql_helpers import INDEX_HELPERS
 from pybase.tools import dbutils
 from pybase.tools.dbutils import exp
 
@@ -610,124 +611,4 @@ class _Translator:
         return self._call(node)
 
 
-# Functions the translations call, created with the dialect's (db_postgres).
-# NOTE: IMMUTABLE as an index requires; each is, for the values it is given.
-INDEX_HELPERS = r"""
--- SQLite's number of a text: the number it starts with, else 0 (NULL stays NULL).
-CREATE OR REPLACE FUNCTION pb_num_prefix(value text) RETURNS double precision
-LANGUAGE plpgsql IMMUTABLE AS $$
-DECLARE
-    found text;
-BEGIN
-    IF value IS NULL THEN RETURN NULL; END IF;
-    found := substring(value FROM '^\s*[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?');
-    IF found IS NULL THEN RETURN 0; END IF;
-    RETURN CAST(found AS double precision);
-EXCEPTION WHEN others THEN
-    RETURN 0;
-END $$;
-
--- SQLite's truth of a text: the number it starts with is not 0.
-CREATE OR REPLACE FUNCTION pb_truth(value text) RETURNS boolean
-LANGUAGE sql IMMUTABLE AS $$ SELECT pb_num_prefix(value) <> 0 $$;
-
--- A value as a jsonb number or string, for pb_cmp.
-CREATE OR REPLACE FUNCTION pb_sqlite_value(value text) RETURNS jsonb
-LANGUAGE sql IMMUTABLE AS $$ SELECT to_jsonb(value) $$;
-
-CREATE OR REPLACE FUNCTION pb_sqlite_value(value double precision) RETURNS jsonb
-LANGUAGE sql IMMUTABLE AS $$ SELECT to_jsonb(value) $$;
-
--- SQLite's GLOB: * any text, ? one character, [...] a class ([^...] its complement), case kept.
-CREATE OR REPLACE FUNCTION pb_glob(pattern text, value text) RETURNS boolean
-LANGUAGE plpgsql IMMUTABLE STRICT AS $$
-DECLARE
-    re text := '^';
-    i int := 1;
-    c text;
-    j int;
-BEGIN
-    WHILE i <= length(pattern) LOOP
-        c := substr(pattern, i, 1);
-        IF c = '*' THEN
-            re := re || '.*';
-        ELSIF c = '?' THEN
-            re := re || '.';
-        ELSIF c = '[' THEN
-            j := i + 1;
-            IF substr(pattern, j, 1) = '^' THEN j := j + 1; END IF;
-            IF substr(pattern, j, 1) = ']' THEN j := j + 1; END IF;
-            WHILE j <= length(pattern) AND substr(pattern, j, 1) <> ']' LOOP j := j + 1; END LOOP;
-            IF j > length(pattern) THEN RETURN false; END IF;
-            re := re || '[' || CASE WHEN substr(pattern, i + 1, 1) = '^' THEN '^' || replace(substr(pattern, i + 2, j - i - 2), '\', '\\')
-                ELSE replace(substr(pattern, i + 1, j - i - 1), '\', '\\') END || ']';
-            i := j;
-        ELSE
-            re := re || CASE WHEN position(c IN '.^$*+?()[]{}|\-') > 0 THEN '\' || c ELSE c END;
-        END IF;
-        i := i + 1;
-    END LOOP;
-    RETURN value ~ (re || '$');
-END $$;
-
--- SQLite's date functions in an index: 'now' is refused when met, as SQLite refuses it.
-CREATE OR REPLACE FUNCTION pb_nondeterministic(name text, anchor anyelement) RETURNS text
-LANGUAGE plpgsql IMMUTABLE AS $$
-BEGIN
-    RAISE EXCEPTION 'non-deterministic use of %() in an index', name USING ERRCODE = 'PB001';
-END $$;
-
-CREATE OR REPLACE FUNCTION pb_index_strftime(name text, fmt text, value text, VARIADIC modifiers text[] DEFAULT '{}')
-RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
-BEGIN
-    IF lower(value) = 'now' THEN
-        RAISE EXCEPTION 'non-deterministic use of %() in an index', name USING ERRCODE = 'PB001';
-    END IF;
-    RETURN pb_strftime(fmt, value, VARIADIC modifiers);
-END $$;
-
--- SQLite's concat_ws(): NULLs left out.
-CREATE OR REPLACE FUNCTION pb_concat_ws(sep text, VARIADIC parts text[]) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$ SELECT array_to_string(parts, sep) $$;
-
--- SQLite's hex() of a text: its UTF-8 bytes, upper case ('' for NULL).
-CREATE OR REPLACE FUNCTION pb_hex(value text) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$ SELECT COALESCE(upper(encode(convert_to(value, 'UTF8'), 'hex')), '') $$;
-
-CREATE OR REPLACE FUNCTION pb_json_valid(doc text) RETURNS integer
-LANGUAGE plpgsql IMMUTABLE AS $$
-BEGIN
-    IF doc IS NULL THEN RETURN NULL; END IF;
-    PERFORM CAST(doc AS jsonb);
-    RETURN 1;
-EXCEPTION WHEN others THEN
-    RETURN 0;
-END $$;
-
--- SQLite's json_type(): its names of a JSON value's classes.
-CREATE OR REPLACE FUNCTION pb_json_type(doc jsonb, path text DEFAULT '$') RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE jsonb_typeof(doc #> pb_json_path(path))
-        WHEN 'string' THEN 'text' WHEN 'boolean' THEN doc #>> pb_json_path(path)
-        WHEN 'number' THEN CASE WHEN (doc #>> pb_json_path(path)) ~ '^-?[0-9]+$' THEN 'integer' ELSE 'real' END
-        ELSE jsonb_typeof(doc #> pb_json_path(path)) END
-$$;
-
-CREATE OR REPLACE FUNCTION pb_json_array_length(doc jsonb, path text DEFAULT '$') RETURNS integer
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN jsonb_typeof(doc #> pb_json_path(path)) = 'array' THEN jsonb_array_length(doc #> pb_json_path(path))
-        WHEN doc #> pb_json_path(path) IS NULL THEN NULL ELSE 0 END
-$$;
-
--- SQLite's -> : the JSON text of the value at a path.
-CREATE OR REPLACE FUNCTION pb_json_arrow(doc jsonb, path text) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$ SELECT pb_minified(doc #> pb_json_path(path)) $$;
-
-CREATE OR REPLACE FUNCTION pb_json_arrow(doc text, path text) RETURNS text
-LANGUAGE plpgsql IMMUTABLE AS $$
-BEGIN
-    RETURN pb_json_arrow(CAST(doc AS jsonb), path);
-EXCEPTION WHEN others THEN
-    RETURN NULL;
-END $$;
-"""
+__all__ = ["INDEX_HELPERS", "postgres_create_index", "reserved_index_name"]
