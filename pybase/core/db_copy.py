@@ -69,7 +69,7 @@ from pybase.core.db_copy_target import (
     target_pybase_tables,
 )
 from pybase.core.logs.store import logs_table, postgres_logs_table
-from pybase.store import pg_tables, schema_sync
+from pybase.store import pg_objects, pg_tables, schema_sync
 from pybase.store.database_url import is_postgres_url
 from pybase.store.dialect import dialect_of
 from pybase.store.schema import create_system_tables
@@ -252,6 +252,7 @@ def _prepare_target(
     existing = target.dialect.table_names(conn)
     pybase_views, pybase_tables = target_pybase_tables(conn, existing)
     if replace_other_tables:
+        pg_objects.drop_views(conn, set(pybase_views))  # NOTE: first: one may read a table dropped below
         others = pg_tables.other_tables(conn, set(pybase_tables) | set(pybase_views))
         if others:
             # NOTE: one statement: Postgres drops the foreign keys between them itself
@@ -271,6 +272,8 @@ def _prepare_target(
             "use --force to replace it (its pybase tables are dropped and rebuilt, in one transaction)"
         )
     drop_pybase_tables(conn, pybase_views, pybase_tables)
+    if replace_other_tables:
+        pg_objects.drop_others(conn)  # NOTE: the types, functions and sequences made with SQL
     if pybase_views or pybase_tables:
         report.notes.append(
             f"--force: replaced {len(pybase_tables)} tables and {len(pybase_views)} views of the pybase app that was there"

@@ -6,7 +6,9 @@ carries them through :func:`read_definition` (columns with their types, defaults
 generated expressions and collations; primary key, unique, check, exclusion and foreign key
 constraints; the other indexes; the sequences of serial and identity columns with their
 current values) and :func:`create_table` / :func:`finish_tables` (the indexes, foreign keys and
-sequence values once the rows are in). Ordinary tables only: a partitioned one is not carried.
+sequence values once the rows are in). A partitioned table carries how it is partitioned
+(``partitionBy``) and holds no rows of its own; each partition carries its parent
+(``partitionOf``) and its bounds (``bound``), its rows, and only what the parent does not give it.
 
 A definition is plain JSON (it goes into a backup's manifest). Its SQL comes from Postgres
 itself (``format_type``, ``pg_get_expr``, ``pg_get_constraintdef``, ``pg_get_indexdef``), read
@@ -32,15 +34,44 @@ def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def run(conn: Connection, sql: str) -> None:
+    """Run one statement of SQL text on the connection's transaction, as is: through the
+    driver without parameters, so a ``%`` in it (a modulo, a name, a function's body) is
+    no placeholder. A refusal is raised as SQLAlchemy's DBAPIError, as other statements'."""
+    import psycopg
+    from sqlalchemy.exc import DBAPIError
+
+    raw = conn.connection.driver_connection
+    try:
+        raw.execute(sql)  # type: ignore[union-attr]
+    except psycopg.Error as ex:
+        raise DBAPIError(sql, None, ex) from ex
+
+
 def base_tables(conn: Connection) -> list[str]:
-    """Names of the ordinary tables of the current schema, in creation order (oid)."""
+    """Names of the tables of the current schema (partitioned ones and their partitions too),
+    in creation order (oid), a partition after its parent."""
     rows = conn.execute(
         text(
-            "SELECT c.relname FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace "
-            "AND c.relkind = 'r' AND NOT c.relispartition ORDER BY c.oid"
+            "SELECT c.relname, (SELECT p.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent "
+            "WHERE i.inhrelid = c.oid AND c.relispartition) FROM pg_class c "
+            "WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') ORDER BY c.oid"
         )
     ).all()
-    return [str(row[0]) for row in rows]
+    parents = {str(row[0]): row[1] for row in rows}
+    ordered: list[str] = []
+
+    def place(name: str) -> None:
+        if name in ordered:
+            return
+        parent = parents.get(name)
+        if parent is not None and parent in parents:
+            place(str(parent))
+        ordered.append(name)
+
+    for name in parents:
+        place(name)
+    return ordered
 
 
 def other_tables(conn: Connection, known: set[str]) -> list[str]:
@@ -84,7 +115,8 @@ def read_definition(conn: Connection, name: str) -> dict[str, Any]:
         for row in conn.execute(
             text(
                 "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conrelid = :oid AND contype IN ('p', 'u', 'c', 'f', 'x') ORDER BY oid"
+                "WHERE conrelid = :oid AND contype IN ('p', 'u', 'c', 'f', 'x') AND conislocal AND conparentid = 0 "
+                "ORDER BY oid"
             ),
             {"oid": oid},
         )
@@ -97,12 +129,13 @@ def read_definition(conn: Connection, name: str) -> dict[str, Any]:
         text(
             "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
             "WHERE i.indrelid = :oid AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid "
-            "AND k.conrelid = i.indrelid) ORDER BY i.indexrelid"
+            "AND k.conrelid = i.indrelid) AND NOT c.relispartition ORDER BY i.indexrelid"
         ),
         {"oid": oid},
     ):
-        # NOTE: Postgres names the table with its schema: rebuilt in the target's current one
-        sql = str(sql).replace(f" ON ONLY {qualified} ", f" ON ONLY {quote(name)} ", 1)
+        # NOTE: Postgres names the table with its schema: rebuilt in the target's current one;
+        # a partitioned table's index is built on its partitions too (theirs are not listed)
+        sql = str(sql).replace(f" ON ONLY {qualified} ", f" ON {quote(name)} ", 1)
         sql = sql.replace(f" ON {qualified} ", f" ON {quote(name)} ", 1)
         indexes.append({"name": index_name, "sql": sql})
     sequences = []
@@ -124,11 +157,27 @@ def read_definition(conn: Connection, name: str) -> dict[str, Any]:
             "column": column["name"], "name": spec[0], "type": spec[1], "increment": int(spec[2]), "start": int(spec[3]),
             "min": int(spec[4]), "max": int(spec[5]), "cycle": bool(spec[6]), "last": int(last), "called": bool(called),
         })  # fmt: skip
-    return {"columns": columns, "constraints": constraints, "indexes": indexes, "sequences": sequences}
+    definition = {"columns": columns, "constraints": constraints, "indexes": indexes, "sequences": sequences}
+    partitioning = conn.execute(
+        text(
+            "SELECT CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END, "
+            "CASE WHEN c.relispartition THEN (SELECT p.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent "
+            "WHERE i.inhrelid = c.oid) END, CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END "
+            "FROM pg_class c WHERE c.oid = :oid"
+        ),
+        {"oid": oid},
+    ).one()
+    for key, value in zip(("partitionBy", "partitionOf", "bound"), partitioning, strict=True):
+        if value:
+            definition[key] = str(value)
+    return definition
 
 
 def copied_columns(definition: dict[str, Any]) -> list[str]:
-    """The columns whose values a copy carries (not the generated ones: Postgres computes them)."""
+    """The columns whose values a copy carries (not the generated ones: Postgres computes them;
+    none of a partitioned table: its partitions hold its rows)."""
+    if definition.get("partitionBy"):
+        return []
     return [c["name"] for c in definition["columns"] if not c["generated"]]
 
 
@@ -154,6 +203,8 @@ def check_definition(definition: Any) -> None:
             and isinstance(s.get("cycle"), bool) and isinstance(s.get("called"), bool)
             for s in definition["sequences"]
         )
+        and all(isinstance(definition.get(k, ""), str) for k in ("partitionBy", "partitionOf", "bound"))
+        and bool(definition.get("partitionOf")) == bool(definition.get("bound"))
     )
     if not ok:
         raise TableDefinitionError("a table definition of an unknown shape")
@@ -171,12 +222,15 @@ def _sequence_options(seq: dict[str, Any]) -> str:
 
 def create_table(conn: Connection, name: str, definition: dict[str, Any]) -> None:
     """Create the table ``name`` (columns, sequences, every constraint but the foreign keys)."""
+    if definition.get("partitionOf"):
+        _create_partition(conn, name, definition)
+        return
     sequences = {seq["column"]: seq for seq in definition["sequences"]}
     for column in definition["columns"]:
         seq = sequences.get(column["name"])
         if seq is not None and not column["identity"]:
             # NOTE: a serial column's sequence, made first: its default names it
-            conn.exec_driver_sql(f"CREATE SEQUENCE {quote(seq['name'])} AS {seq['type']} {_sequence_options(seq)}")
+            run(conn, f"CREATE SEQUENCE {quote(seq['name'])} AS {seq['type']} {_sequence_options(seq)}")
     parts = []
     for column in definition["columns"]:
         part = f"{quote(column['name'])} {column['type']}"
@@ -196,11 +250,32 @@ def create_table(conn: Connection, name: str, definition: dict[str, Any]) -> Non
     for constraint in definition["constraints"]:
         if constraint["kind"] != "f":
             parts.append(f"CONSTRAINT {quote(constraint['name'])} {constraint['sql']}")
-    conn.exec_driver_sql(f"CREATE TABLE {quote(name)} ({', '.join(parts)})")
+    partitioned = f" PARTITION BY {definition['partitionBy']}" if definition.get("partitionBy") else ""
+    run(conn, f"CREATE TABLE {quote(name)} ({', '.join(parts)}){partitioned}")
     for column in definition["columns"]:
         seq = sequences.get(column["name"])
         if seq is not None and not column["identity"]:
-            conn.exec_driver_sql(f"ALTER SEQUENCE {quote(seq['name'])} OWNED BY {quote(name)}.{quote(column['name'])}")
+            run(conn, f"ALTER SEQUENCE {quote(seq['name'])} OWNED BY {quote(name)}.{quote(column['name'])}")
+
+
+def _create_partition(conn: Connection, name: str, definition: dict[str, Any]) -> None:
+    """A partition: its columns are its parent's; its own defaults, NOT NULLs and constraints
+    (those the parent does not give it) are added."""
+    parts = []
+    for column in definition["columns"]:
+        if column["generated"] or column["identity"]:
+            continue
+        options = f" DEFAULT {column['default']}" if column["default"] else ""
+        options += " NOT NULL" if column["notNull"] else ""
+        if options:
+            parts.append(f"{quote(column['name'])} WITH OPTIONS{options}")
+    for constraint in definition["constraints"]:
+        if constraint["kind"] != "f":
+            parts.append(f"CONSTRAINT {quote(constraint['name'])} {constraint['sql']}")
+    listed = f" ({', '.join(parts)})" if parts else ""
+    partitioned = f" PARTITION BY {definition['partitionBy']}" if definition.get("partitionBy") else ""
+    parent = quote(definition["partitionOf"])
+    run(conn, f"CREATE TABLE {quote(name)} PARTITION OF {parent}{listed} {definition['bound']}{partitioned}")
 
 
 def finish_tables(conn: Connection, definitions: dict[str, dict[str, Any]]) -> None:
@@ -208,11 +283,11 @@ def finish_tables(conn: Connection, definitions: dict[str, dict[str, Any]]) -> N
     on another table's unique index), then the sequences' values."""
     for definition in definitions.values():
         for index in definition["indexes"]:
-            conn.exec_driver_sql(index["sql"])
+            run(conn, index["sql"])
     for name, definition in definitions.items():
         for constraint in definition["constraints"]:
             if constraint["kind"] == "f":
-                conn.exec_driver_sql(f"ALTER TABLE {quote(name)} ADD CONSTRAINT {quote(constraint['name'])} {constraint['sql']}")
+                run(conn, f"ALTER TABLE {quote(name)} ADD CONSTRAINT {quote(constraint['name'])} {constraint['sql']}")
     for name, definition in definitions.items():
         for seq in definition["sequences"]:
             conn.execute(

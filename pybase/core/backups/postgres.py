@@ -17,8 +17,14 @@ superusers, external auths, MFAs, OTPs, auth origins), the ``_logs`` of the node
 backup holds auxiliary.db, its logs, alike) and every other table of the schema (made with SQL:
 a migration's ``$app.db().newQuery("CREATE TABLE ...")``, a Python app's own; on SQLite they
 travel inside data.db): its manifest entry holds its ``definition`` (columns, types, defaults,
-keys, constraints, indexes, sequences: store/pg_tables.py). Views are not: the collections'
-recreate them (a view made with SQL is not carried). pybase's own ``_pybase_*`` tables are not.
+keys, constraints, indexes, sequences; a partitioned table and its partitions: store/pg_tables.py).
+The manifest's ``objects`` are the other things made with SQL (store/pg_objects.py): enums,
+domains, composite and range types, sequences no column owns, functions and procedures, views
+and materialized views (a view collection's are not: the collections recreate them), triggers,
+each as the statements that make it again, in dependency order. Its ``warnings`` name what
+cannot be carried (an aggregate, a function in C, a rule, a policy, an extension...): logged
+too (the app's logs) when the backup is made and when it is restored. pybase's own
+``_pybase_*`` tables and ``pb_*`` functions are not dumped.
 
 A restore runs in ONE write transaction of the app (its other writes queue, the other nodes'
 wait on the tables' locks): pybase's tables are dropped, the system tables created, the rows
@@ -27,7 +33,10 @@ that builds typed tables), then the rows, the indexes and the views, and every t
 count is checked against the manifest. Anything failing rolls the whole of it back. The tables
 made with SQL are rebuilt from their definitions (the target's own are dropped first, those
 the backup does not hold too: the tables become the backup's, as a restored data.db's are),
-then their rows, indexes, foreign keys and sequences.
+then their rows, indexes, foreign keys and sequences. The other objects made with SQL are
+dropped with them and made again in their order: types, free sequences and functions before
+the tables, views once the rows are in, what reads a view collection after those, triggers last
+(copying the rows back fires none).
 
 SECURITY: a definition is SQL run as is (types, defaults, constraints, indexes): restoring a
 backup is a superuser's act, who can run any SQL anyway (``POST /api/sql``).
@@ -55,7 +64,7 @@ from pybase.core.db_copy_target import (
 )
 from pybase.core.errors import BadRequestError
 from pybase.core.logs.store import postgres_logs_table
-from pybase.store import pg_tables, schema_sync
+from pybase.store import pg_objects, pg_tables, schema_sync
 from pybase.store.dialect import POSTGRES, ROWID_COLUMN, insertion_order
 from pybase.store.schema import (
     IDENTIFIER_RE,
@@ -135,11 +144,28 @@ def write_dump(app: App, zf: zipfile.ZipFile) -> dict[str, Any]:
                 if not IDENTIFIER_RE.match(name) or member.lower() in files:
                     member = f"{DUMP_DIR}/_table{number}.copy"  # NOTE: a name no file can have
                 files.add(member.lower())
-                entry = _dump_rows(conn, zf, name, pg_tables.copied_columns(definition), "", member)
+                if definition.get("partitionBy"):
+                    # NOTE: no rows of its own (its partitions hold them): counted as a whole
+                    zf.writestr(member, b"")
+                    total = int(conn.exec_driver_sql(f"SELECT count(*) FROM {_quote(name)}").scalar() or 0)
+                    entry = {"name": name, "file": member, "columns": [], "rows": total}
+                else:
+                    # NOTE: ONLY: a table inheriting from it holds its own rows
+                    columns = pg_tables.copied_columns(definition)
+                    entry = _dump_rows(conn, zf, f"ONLY {_quote(name)}", columns, "", member, name)
                 entries.append({**entry, "definition": definition})
+            views = {col.name for col in collections if col.is_view}
+            objects, warnings = pg_objects.read_objects(conn, views)
             version = conn.exec_driver_sql("SHOW server_version").scalar()
-    manifest = {"kind": KIND, "format": FORMAT, "postgres": str(version), "tables": entries}
+    manifest = {
+        "kind": KIND, "format": FORMAT, "postgres": str(version), "tables": entries,
+        "objects": objects, "warnings": [f"not carried: {w}" for w in warnings],
+    }  # fmt: skip
     zf.writestr(MANIFEST, orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+    if warnings:
+        app.logger().warn(
+            "The backup does not carry some objects made with SQL", "notCarried", manifest["warnings"]
+        )
     return manifest
 
 
@@ -147,15 +173,18 @@ def _dump_table(conn: Connection, zf: zipfile.ZipFile, name: str, table: Table) 
     have = {column["name"] for column in POSTGRES.table_info(conn, name)}
     # NOTE: the columns the table is (re)built with on restore; one a table holds besides is left.
     columns = [column.name for column in table.columns if column.name in have]
-    return _dump_rows(conn, zf, name, columns, f" ORDER BY {_quote(ROWID_COLUMN)}", f"{DUMP_DIR}/{name}.copy")
+    return _dump_rows(conn, zf, _quote(name), columns, f" ORDER BY {_quote(ROWID_COLUMN)}", f"{DUMP_DIR}/{name}.copy", name)
 
 
-def _dump_rows(conn: Connection, zf: zipfile.ZipFile, name: str, columns: list[str], order: str, member: str) -> dict[str, Any]:
+def _dump_rows(
+    conn: Connection, zf: zipfile.ZipFile, source: str, columns: list[str], order: str, member: str, name: str
+) -> dict[str, Any]:
+    """COPY the rows of ``source`` (SQL: a quoted name, maybe after ONLY) into ``member``."""
     listed = ", ".join(_quote(c) for c in columns)
     rows = 0
     raw = conn.connection.driver_connection
     with raw.cursor() as cursor, zf.open(member, "w", force_zip64=True) as out:  # type: ignore[union-attr]
-        sql = f"COPY (SELECT {listed} FROM {_quote(name)}{order}) TO STDOUT"
+        sql = f"COPY (SELECT {listed} FROM {source}{order}) TO STDOUT"
         with cursor.copy(sql) as copy:
             for chunk in copy:
                 data = bytes(chunk)
@@ -192,6 +221,13 @@ def read_manifest(root: str) -> dict[str, Any]:
                 pg_tables.check_definition(entry["definition"])
             except pg_tables.TableDefinitionError as ex:
                 raise DumpError(f"The backup's table {entry['name']} has {ex}.") from ex
+    try:
+        pg_objects.check_objects(manifest.get("objects", []))
+    except pg_objects.ObjectsError as ex:
+        raise DumpError(f"The backup's objects made with SQL are wrong: {ex}.") from ex
+    warnings = manifest.get("warnings", [])
+    if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):
+        raise DumpError(f"The backup's {MANIFEST} lists its warnings wrongly.")
     for name in SYSTEM_TABLES:
         if name not in names:
             raise DumpError(f"The backup has no {name} table.")
@@ -222,11 +258,16 @@ def restore_dump(app: App, root: str) -> None:
     """
     manifest = read_manifest(root)
     entries = {entry["name"]: entry for entry in manifest["tables"]}
+    objects = manifest.get("objects", [])
     db = app.db
     for attempt in range(1, ATTEMPTS + 1):
         try:
             with db.write() as conn:
-                _replace(app, conn, root, entries)
+                _replace(app, conn, root, entries, objects)
+            if manifest.get("warnings"):
+                app.logger().warn(
+                    "The restored backup did not carry some objects made with SQL", "notCarried", manifest["warnings"]
+                )
             return
         except (DBAPIError, DumpError) as ex:
             if _deadlocked(ex) and attempt < ATTEMPTS:
@@ -247,7 +288,7 @@ def _deadlocked(ex: BaseException) -> bool:
     return False
 
 
-def _replace(app: App, conn: Connection, root: str, entries: dict[str, dict[str, Any]]) -> None:
+def _replace(app: App, conn: Connection, root: str, entries: dict[str, dict[str, Any]], objects: list[dict[str, Any]]) -> None:
     existing = POSTGRES.table_names(conn)
     views, tables = target_pybase_tables(conn, existing)
     others = pg_tables.other_tables(conn, set(tables) | set(views))
@@ -256,10 +297,12 @@ def _replace(app: App, conn: Connection, root: str, entries: dict[str, dict[str,
         # node is less likely than taking each table's as it is dropped (and is retried).
         locked = [*tables, *views, *others]
         conn.exec_driver_sql("LOCK TABLE " + ", ".join(_quote(n) for n in locked) + " IN ACCESS EXCLUSIVE MODE")
+    pg_objects.drop_views(conn, set(views))  # NOTE: first: one may read a table dropped below
     drop_pybase_tables(conn, views, tables)
     if others:
         # NOTE: one statement: Postgres drops the foreign keys between them itself
         conn.exec_driver_sql("DROP TABLE " + ", ".join(_quote(n) for n in others))
+    pg_objects.drop_others(conn)
     create_system_tables(conn)
     logs = postgres_logs_table()
     logs.create(conn, checkfirst=True)
@@ -288,8 +331,9 @@ def _replace(app: App, conn: Connection, root: str, entries: dict[str, dict[str,
         schema_sync.create_table(conn, schema_sync.TableSpec(col.name, col.table, []))
     for col in by_name.values():
         _copy_in(conn, root, entries[col.name], col.table.c.keys())
+    _create_objects(conn, objects, "before")
     _restore_raw_tables(conn, root, raw)
-    _rebuild(conn, collections)
+    _rebuild(conn, collections, objects)
     for name, entry in entries.items():
         count = int(conn.exec_driver_sql(f"SELECT count(*) FROM {_quote(name)}").scalar() or 0)
         if count != entry["rows"]:
@@ -299,12 +343,22 @@ def _replace(app: App, conn: Connection, root: str, entries: dict[str, dict[str,
     app.db.on_commit(lambda: _reload(app))
 
 
-def _rebuild(conn: Connection, collections: list[Collection]) -> None:
+def _rebuild(conn: Connection, collections: list[Collection], objects: list[dict[str, Any]]) -> None:
     try:
         create_indexes(conn, collections)
+        _create_objects(conn, objects, "after")
         create_views(conn, [col for col in collections if col.is_view])
+        _create_objects(conn, objects, "last")
     except CopyError as ex:
         raise DumpError(f"Failed to restore the backup (nothing was changed): {ex}") from ex
+
+
+def _create_objects(conn: Connection, objects: list[dict[str, Any]], phase: str) -> None:
+    """The objects made with SQL of a phase of the restore; DumpError names one refused."""
+    try:
+        pg_objects.create_objects(conn, objects, phase)
+    except pg_objects.ObjectRefused as ex:
+        raise DumpError(f"Failed to restore the {ex} (nothing was changed): {reason(ex.__cause__ or ex)}") from ex
 
 
 def _restore_raw_tables(conn: Connection, root: str, raw: dict[str, dict[str, Any]]) -> None:

@@ -1,0 +1,516 @@
+"""The other objects of pybase's Postgres schema made with SQL: types, sequences, functions,
+views and triggers, read from the catalog for a backup and rebuilt by its restore.
+
+A migration's ``$app.db().newQuery(...)`` or a Python app's own SQL can make, beside tables
+(:mod:`pybase.store.pg_tables`): enums, domains, composite and range types; sequences no
+column owns; functions and procedures in SQL, PL/pgSQL or another procedural language;
+views and materialized views (not a view collection's: those are rebuilt from the
+collections); triggers on any table or view. A backup carries each one as the statements
+that create it again, the SQL Postgres itself gives (``pg_get_functiondef``,
+``pg_get_viewdef``, ``pg_get_triggerdef``, ``pg_get_constraintdef``, ``format_type``), in an
+order where each comes after what it needs (the catalog's dependencies, ``pg_depend``), each
+with the phase of the restore it belongs to:
+
+- ``before``: before the tables (types, the sequences their defaults name, the functions);
+- ``after``: once the tables hold their rows (views, materialized views, a function or type
+  that needs a table);
+- ``last``: after the view collections' views (what reads one of them) and the triggers (after
+  the rows, so that copying the rows back fires none: pg_dump's order too).
+
+What cannot be carried is named, never silently left out: :func:`read_objects` returns those
+as warnings (an aggregate, a function in C, a base type, a rule, a row security policy, an
+extension and its objects, an event trigger, a foreign table, table inheritance...).
+
+The objects of an extension and pybase's own functions (the ``pb_*`` helpers its SQL calls,
+installed by every node) are neither carried nor dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
+
+from pybase.store.pg_tables import INTERNAL_PREFIX, quote, run
+
+#: the kinds of objects carried, and the statements each one's SQL may hold (a check of a
+#: backup's manifest: SQL run as is on restore, as a table's definition is)
+KINDS: dict[str, tuple[str, ...]] = {
+    "sequence": ("CREATE SEQUENCE ", "SELECT setval("),
+    "enum": ("CREATE TYPE ",),
+    "composite": ("CREATE TYPE ",),
+    "range": ("CREATE TYPE ",),
+    "domain": ("CREATE DOMAIN ", "ALTER DOMAIN "),
+    "function": ("CREATE OR REPLACE FUNCTION ", "CREATE OR REPLACE PROCEDURE "),
+    "view": ("CREATE VIEW ",),
+    "matview": ("CREATE MATERIALIZED VIEW ", "CREATE INDEX ", "CREATE UNIQUE INDEX "),
+    "trigger": ("CREATE TRIGGER ", "CREATE CONSTRAINT TRIGGER ", "ALTER TABLE "),
+}
+PHASES = ("before", "after", "last")
+#: procedural languages whose functions are carried (their text is the whole function)
+_NOT_CARRIED_LANGUAGES = ("c", "internal")
+_NS = "current_schema()::regnamespace"
+# NOTE: 'i': a part of another object (a range type's constructors), made and dropped with it
+_NOT_EXTENSION = (
+    "NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = {cat}::regclass AND e.objid = {oid} AND e.deptype IN ('e', 'i'))"
+)
+
+
+class ObjectsError(ValueError):
+    """A list of objects that is not one :func:`read_objects` writes."""
+
+
+class ObjectRefused(Exception):
+    """Postgres refused to create an object (``kind``, ``name``); the driver's error is the cause."""
+
+    def __init__(self, kind: str, name: str) -> None:
+        super().__init__(f"{kind} {name}")
+        self.kind = kind
+        self.name = name
+
+
+@cache
+def pybase_functions() -> frozenset[str]:
+    """The names of the SQL functions pybase installs itself (never an app's)."""
+    from pybase.store.dialect import POSTGRES_HELPERS
+    from pybase.store.index_sql import INDEX_HELPERS
+
+    found = re.findall(r"CREATE\s+(?:OR\s+REPLACE\s+)?FUNCTION\s+(\w+)", POSTGRES_HELPERS + INDEX_HELPERS, re.IGNORECASE)
+    return frozenset(name.lower() for name in found)
+
+
+def _not_extension(catalog: str, oid: str) -> str:
+    return _NOT_EXTENSION.format(cat=f"'{catalog}'", oid=oid)
+
+
+# ---- reading ---------------------------------------------------------------------------------
+
+
+class _Reader:
+    """One pass over the catalog of the current schema (in the caller's snapshot)."""
+
+    def __init__(self, conn: Connection, collection_views: set[str]) -> None:
+        self.conn = conn
+        self.collection_views = collection_views
+        self.schema = str(conn.execute(text("SELECT quote_ident(current_schema())")).scalar())
+        self.objects: dict[tuple[str, int], dict[str, Any]] = {}  # (catalog, oid) -> object
+        self.members: dict[tuple[str, int], tuple[str, int]] = {}  # a part's (catalog, oid) -> its object's key
+        self.warnings: list[str] = []
+
+    def rows(self, sql: str, **params: Any) -> list[Any]:
+        return list(self.conn.execute(text(sql), params).all())
+
+    def add(self, catalog: str, oid: int, kind: str, name: str, sql: list[str], *parts: tuple[str, int]) -> None:
+        key = (catalog, oid)
+        self.objects[key] = {"kind": kind, "name": name, "sql": sql, "oid": oid}
+        self.members[key] = key
+        for part in parts:
+            self.members[part] = key
+
+    # ---- types ---------------------------------------------------------------------------
+
+    def types(self) -> None:
+        for oid, name, kind, relid, _base, base_type, not_null, default, collation in self.rows(
+            "SELECT t.oid, t.typname, t.typtype, t.typrelid, t.typbasetype, format_type(t.typbasetype, t.typtypmod), "
+            "t.typnotnull, t.typdefault, CASE WHEN t.typtype = 'd' AND t.typcollation <> "
+            "(SELECT b.typcollation FROM pg_type b WHERE b.oid = t.typbasetype) "
+            "THEN (SELECT quote_ident(l.collname) FROM pg_collation l WHERE l.oid = t.typcollation) END "
+            f"FROM pg_type t WHERE t.typnamespace = {_NS} "
+            "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid "
+            "AND d.deptype IN ('e', 'i')) "
+            "AND (t.typrelid = 0 OR (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c') ORDER BY t.oid"
+        ):
+            oid, name = int(oid), str(name)
+            if kind == "e":
+                labels = [str(r[0]) for r in self.rows("SELECT enumlabel FROM pg_enum WHERE enumtypid = :o ORDER BY enumsortorder", o=oid)]
+                listed = ", ".join(_literal(label) for label in labels)
+                self.add("pg_type", oid, "enum", name, [f"CREATE TYPE {quote(name)} AS ENUM ({listed})"])
+            elif kind == "c":
+                attributes = [
+                    f"{quote(str(r[0]))} {r[1]}" + (f" COLLATE {r[2]}" if r[2] else "")
+                    for r in self.rows(
+                        "SELECT a.attname, format_type(a.atttypid, a.atttypmod), CASE WHEN a.attcollation <> t.typcollation "
+                        "THEN (SELECT quote_ident(l.collname) FROM pg_collation l WHERE l.oid = a.attcollation) END "
+                        "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+                        "WHERE a.attrelid = :r AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+                        r=int(relid),
+                    )
+                ]
+                sql = f"CREATE TYPE {quote(name)} AS ({', '.join(attributes)})"
+                self.add("pg_type", oid, "composite", name, [sql], ("pg_class", int(relid)))
+            elif kind == "d":
+                head = f"CREATE DOMAIN {quote(name)} AS {base_type}"
+                head += f" COLLATE {collation}" if collation else ""
+                head += f" DEFAULT {default}" if default is not None else ""
+                head += " NOT NULL" if not_null else ""
+                sql, parts = [head], []
+                for con_oid, con_name, definition in self.rows(
+                    "SELECT oid, conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE contypid = :o AND contype = 'c' "
+                    "ORDER BY oid",
+                    o=oid,
+                ):
+                    sql.append(f"ALTER DOMAIN {quote(name)} ADD CONSTRAINT {quote(str(con_name))} {definition}")
+                    parts.append(("pg_constraint", int(con_oid)))
+                self.add("pg_type", oid, "domain", name, sql, *parts)
+            elif kind == "r":
+                self._range(oid, name)
+            else:
+                what = {"b": "a base type (its input and output functions are in C)", "p": "a pseudo-type"}.get(
+                    str(kind), f"a type of kind {kind!r}"
+                )
+                self.warnings.append(f"type {name}: {what}")
+
+    def _range(self, oid: int, name: str) -> None:
+        subtype, collation, canonical, diff, multirange = self.rows(
+            "SELECT format_type(r.rngsubtype, NULL), CASE WHEN r.rngcollation <> 0 AND r.rngcollation <> "
+            "(SELECT s.typcollation FROM pg_type s WHERE s.oid = r.rngsubtype) "
+            "THEN (SELECT quote_ident(l.collname) FROM pg_collation l WHERE l.oid = r.rngcollation) END, "
+            "r.rngcanonical::oid, CASE WHEN r.rngsubdiff <> 0 THEN r.rngsubdiff::regproc::text END, "
+            "(SELECT quote_ident(m.typname) FROM pg_type m WHERE m.oid = r.rngmultitypid) "
+            "FROM pg_range r WHERE r.rngtypid = :o",
+            o=oid,
+        )[0]
+        if int(canonical):
+            self.warnings.append(f"type {name}: a range type with a canonical function (written in C)")
+            return
+        options = [f"SUBTYPE = {subtype}"]
+        options += [f"COLLATION = {collation}"] if collation else []
+        options += [f"SUBTYPE_DIFF = {diff}"] if diff else []
+        options += [f"MULTIRANGE_TYPE_NAME = {multirange}"] if multirange else []
+        self.add("pg_type", oid, "range", name, [f"CREATE TYPE {quote(name)} AS RANGE ({', '.join(options)})"])
+
+    # ---- sequences, functions --------------------------------------------------------------
+
+    def sequences(self) -> None:
+        for oid, name, kind, increment, start, low, high, cycle in self.rows(
+            "SELECT c.oid, c.relname, format_type(s.seqtypid, NULL), s.seqincrement, s.seqstart, s.seqmin, s.seqmax, "
+            "s.seqcycle FROM pg_class c JOIN pg_sequence s ON s.seqrelid = c.oid "
+            f"WHERE c.relnamespace = {_NS} AND c.relkind = 'S' AND {_not_extension('pg_class', 'c.oid')} "
+            "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid "
+            "AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')) ORDER BY c.oid"
+        ):
+            name = str(name)
+            if name.startswith(INTERNAL_PREFIX):
+                continue
+            last, called = self.rows(f"SELECT last_value, is_called FROM {quote(name)}")[0]
+            cycle_sql = "CYCLE" if cycle else "NO CYCLE"
+            sql = [
+                f"CREATE SEQUENCE {quote(name)} AS {kind} INCREMENT BY {int(increment)} MINVALUE {int(low)} "
+                f"MAXVALUE {int(high)} START WITH {int(start)} {cycle_sql}",
+                f"SELECT setval({_literal(quote(name))}, {int(last)}, {'true' if called else 'false'})",
+            ]
+            self.add("pg_class", int(oid), "sequence", name, sql)
+
+    def functions(self) -> None:
+        ours = pybase_functions()
+        for oid, name, prokind, language, signature in self.rows(
+            "SELECT p.oid, p.proname, p.prokind, l.lanname, p.oid::regprocedure::text FROM pg_proc p "
+            f"JOIN pg_language l ON l.oid = p.prolang WHERE p.pronamespace = {_NS} "
+            f"AND {_not_extension('pg_proc', 'p.oid')} ORDER BY p.oid"
+        ):
+            name = str(name)
+            if name.lower() in ours:
+                continue
+            if prokind == "a":
+                self.warnings.append(f"aggregate {signature}: aggregates are not carried")
+                continue
+            if prokind == "w" or language in _NOT_CARRIED_LANGUAGES:
+                self.warnings.append(f"function {signature}: written in {language} (a library of the server)")
+                continue
+            sql = str(self.rows("SELECT pg_get_functiondef(:o)", o=int(oid))[0][0]).strip()
+            # NOTE: Postgres names the function with its schema: rebuilt in the target's current one
+            for word in ("FUNCTION", "PROCEDURE"):
+                sql = sql.replace(f"CREATE OR REPLACE {word} {self.schema}.", f"CREATE OR REPLACE {word} ", 1)
+            self.add("pg_proc", int(oid), "function", str(signature), [sql])
+
+    # ---- views, triggers ---------------------------------------------------------------------
+
+    def views(self) -> None:
+        for oid, name, kind, options, populated in self.rows(
+            "SELECT c.oid, c.relname, c.relkind, array_to_string(c.reloptions, ', '), c.relispopulated FROM pg_class c "
+            f"WHERE c.relnamespace = {_NS} AND c.relkind IN ('v', 'm') AND {_not_extension('pg_class', 'c.oid')} "
+            "ORDER BY c.oid"
+        ):
+            name = str(name)
+            if name in self.collection_views or name.startswith(INTERNAL_PREFIX):
+                continue
+            query = str(self.rows("SELECT pg_get_viewdef(CAST(:o AS oid))", o=int(oid))[0][0]).strip().rstrip(";")
+            with_options = f" WITH ({options})" if options else ""
+            rules = [("pg_rewrite", int(r[0])) for r in self.rows("SELECT oid FROM pg_rewrite WHERE ev_class = :o", o=int(oid))]
+            if kind == "v":
+                self.add("pg_class", int(oid), "view", name, [f"CREATE VIEW {quote(name)}{with_options} AS {query}"], *rules)
+                continue
+            data = "WITH DATA" if populated else "WITH NO DATA"
+            sql = [f"CREATE MATERIALIZED VIEW {quote(name)}{with_options} AS {query} {data}"]
+            sql += self.indexes(int(oid), name)
+            self.add("pg_class", int(oid), "matview", name, sql, *rules)
+
+    def indexes(self, oid: int, name: str) -> list[str]:
+        qualified = f"{self.schema}.{quote(name)}"
+        found = []
+        for (sql,) in self.rows("SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = :o ORDER BY indexrelid", o=oid):
+            found.append(str(sql).replace(f" ON {qualified} ", f" ON {quote(name)} ", 1))
+        return found
+
+    def triggers(self) -> None:
+        for oid, name, table, sql, enabled in self.rows(
+            "SELECT t.oid, t.tgname, c.relname, pg_get_triggerdef(t.oid), t.tgenabled FROM pg_trigger t "
+            f"JOIN pg_class c ON c.oid = t.tgrelid WHERE c.relnamespace = {_NS} AND NOT t.tgisinternal "
+            f"AND t.tgparentid = 0 AND {_not_extension('pg_class', 'c.oid')} ORDER BY t.oid"
+        ):
+            table = str(table)
+            if table.startswith(INTERNAL_PREFIX):
+                continue
+            qualified = f"{self.schema}.{quote(table)}"
+            statements = [str(sql).replace(f" ON {qualified} ", f" ON {quote(table)} ", 1)]
+            toggle = {"D": "DISABLE", "R": "ENABLE REPLICA", "A": "ENABLE ALWAYS"}.get(str(enabled))
+            if toggle:
+                statements.append(f"ALTER TABLE {quote(table)} {toggle} TRIGGER {quote(str(name))}")
+            self.objects[("pg_trigger", int(oid))] = {
+                "kind": "trigger", "name": f"{name} on {table}", "sql": statements, "oid": int(oid),
+            }  # fmt: skip
+
+    # ---- what is not carried ---------------------------------------------------------------
+
+    def not_carried(self) -> None:
+        checks = [
+            ("SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY oid",
+             "extension {}: not carried, nor its objects (create it in the target database before restoring)"),
+            ("SELECT r.rulename || ' on ' || c.relname FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class "
+             f"WHERE c.relnamespace = {_NS} AND r.rulename <> '_RETURN' ORDER BY r.oid", "rule {}: rules are not carried"),
+            ("SELECT p.polname || ' on ' || c.relname FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid "
+             f"WHERE c.relnamespace = {_NS} ORDER BY p.oid", "row security policy {}: policies are not carried"),
+            (f"SELECT relname FROM pg_class WHERE relnamespace = {_NS} AND (relrowsecurity OR relforcerowsecurity) "
+             "ORDER BY oid", "table {}: its row level security (ENABLE ROW LEVEL SECURITY) is not carried"),
+            ("SELECT evtname FROM pg_event_trigger ORDER BY oid", "event trigger {}: event triggers are not carried"),
+            (f"SELECT relname FROM pg_class WHERE relnamespace = {_NS} AND relkind = 'f' ORDER BY oid",
+             "foreign table {}: foreign tables are not carried"),
+            ("SELECT c.relname || ' inherits ' || p.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+             f"JOIN pg_class p ON p.oid = i.inhparent WHERE c.relnamespace = {_NS} AND p.relkind = 'r' ORDER BY i.inhrelid",
+             "table {}: the inheritance is not carried (each table is, with its own rows)"),
+            (f"SELECT oprname || '(' || format_type(oprleft, NULL) || ', ' || format_type(oprright, NULL) || ')' "
+             f"FROM pg_operator WHERE oprnamespace = {_NS} AND {_not_extension('pg_operator', 'oid')} ORDER BY oid",
+             "operator {}: operators are not carried"),
+            (f"SELECT stxname FROM pg_statistic_ext WHERE stxnamespace = {_NS} ORDER BY oid",
+             "statistics object {}: extended statistics are not carried"),
+            (f"SELECT collname FROM pg_collation WHERE collnamespace = {_NS} AND {_not_extension('pg_collation', 'oid')} "
+             "ORDER BY oid", "collation {}: collations are not carried"),
+        ]  # fmt: skip
+        for sql, message in checks:
+            for (what,) in self.rows(sql):
+                self.warnings.append(message.format(what))
+
+    # ---- order ---------------------------------------------------------------------------
+
+    def ordered(self) -> list[dict[str, Any]]:
+        """The objects, each after what it needs, with its phase."""
+        needs: dict[tuple[str, int], set[tuple[str, int]]] = defaultdict(set)
+        phase: dict[tuple[str, int], int] = {}
+        catalogs: dict[str, list[int]] = defaultdict(list)
+        for catalog, oid in self.members:
+            catalogs[catalog].append(oid)
+        tables, collection_views = self._relations()
+        for catalog, oids in catalogs.items():
+            for objid, ref_catalog, ref in self.rows(
+                "SELECT d.objid, d.refclassid::regclass::text, d.refobjid FROM pg_depend d "
+                "WHERE d.classid = CAST(:c AS regclass) AND d.objid = ANY(:o) AND d.deptype IN ('n', 'a')",
+                c=catalog, o=oids,
+            ):
+                owner = self.members[(catalog, int(objid))]
+                target = self._resolve(str(ref_catalog), int(ref))
+                if target is not None and target != owner:
+                    needs[owner].add(target)
+                elif ref_catalog == "pg_class" and int(ref) in collection_views:
+                    phase[owner] = 2
+                elif ref_catalog == "pg_class" and int(ref) in tables:
+                    phase[owner] = max(phase.get(owner, 0), 1)
+                elif ref_catalog == "pg_type" and int(ref) in tables.values():
+                    phase[owner] = max(phase.get(owner, 0), 1)
+        for key, obj in self.objects.items():
+            if obj["kind"] in ("view", "matview"):
+                phase[key] = max(phase.get(key, 0), 1)
+            if obj["kind"] == "trigger":
+                phase[key] = 2
+        order = _topological(self.objects, needs)
+        for key in order:  # NOTE: what needs a later object is no earlier than it
+            for need in needs[key]:
+                phase[key] = max(phase.get(key, 0), phase.get(need, 0))
+        out = []
+        for key in order:
+            obj = dict(self.objects[key])
+            obj.pop("oid")
+            obj["phase"] = PHASES[phase.get(key, 0)]
+            out.append(obj)
+        return out
+
+    def _relations(self) -> tuple[dict[int, int], set[int]]:
+        """The tables of the schema (oid -> row type oid) and the view collections' views (oids)."""
+        tables = {
+            int(r[0]): int(r[1])
+            for r in self.rows(f"SELECT oid, reltype FROM pg_class WHERE relnamespace = {_NS} AND relkind IN ('r', 'p')")
+        }
+        views = {
+            int(r[0])
+            for r in self.rows(f"SELECT oid, relname FROM pg_class WHERE relnamespace = {_NS} AND relkind = 'v'")
+            if r[1] in self.collection_views
+        }
+        return tables, views
+
+    def _resolve(self, catalog: str, oid: int) -> tuple[str, int] | None:
+        """The carried object a dependency points at (an array type: its element's)."""
+        found = self.members.get((catalog, oid))
+        if found is None and catalog == "pg_type":
+            element = self.rows("SELECT typelem FROM pg_type WHERE oid = :o AND typelem <> 0 AND typcategory = 'A'", o=oid)
+            if element:
+                found = self.members.get(("pg_type", int(element[0][0])))
+        return found
+
+
+def _topological(objects: dict[tuple[str, int], dict[str, Any]], needs: dict[tuple[str, int], set[tuple[str, int]]]) -> list[tuple[str, int]]:
+    """The objects in creation order (oid order where nothing decides); a cycle keeps oid order."""
+    pending = sorted(objects, key=lambda key: (key[0] == "pg_trigger", key[1]))
+    done: set[tuple[str, int]] = set()
+    order: list[tuple[str, int]] = []
+    while pending:
+        ready = next((key for key in pending if needs[key] <= done | {key}), pending[0])
+        pending.remove(ready)
+        done.add(ready)
+        order.append(ready)
+    return order
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def read_objects(conn: Connection, collection_views: set[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The objects of the current schema made with SQL (JSON-ready, in creation order) and what
+    cannot be carried (one sentence each). ``collection_views``: the views pybase rebuilds."""
+    reader = _Reader(conn, collection_views)
+    reader.types()
+    reader.sequences()
+    reader.functions()
+    reader.views()
+    reader.triggers()
+    reader.not_carried()
+    return reader.ordered(), reader.warnings
+
+
+def check_objects(objects: Any) -> None:
+    """Raise ObjectsError unless ``objects`` has the shape :func:`read_objects` gives."""
+    if not isinstance(objects, list):
+        raise ObjectsError("a list of objects of an unknown shape")
+    for obj in objects:
+        ok = (
+            isinstance(obj, dict)
+            and obj.get("kind") in KINDS
+            and obj.get("phase") in PHASES
+            and isinstance(obj.get("name"), str)
+            and isinstance(obj.get("sql"), list)
+            and bool(obj["sql"])
+            and all(isinstance(s, str) for s in obj["sql"])
+        )
+        if not ok:
+            raise ObjectsError("an object of an unknown shape")
+        for sql in obj["sql"]:
+            if not sql.upper().startswith(tuple(prefix.upper() for prefix in KINDS[obj["kind"]])):
+                raise ObjectsError(f"{obj['kind']} {obj['name']}: a statement that is not one of {obj['kind']}")
+
+
+def create_objects(conn: Connection, objects: list[dict[str, Any]], phase: str) -> None:
+    """Create the objects of ``phase``, in their order (a function's body is checked when it
+    runs, as pg_dump restores them: it may name a table made later)."""
+    chosen = [obj for obj in objects if obj["phase"] == phase]
+    if not chosen:
+        return
+    conn.execute(text("SELECT set_config('check_function_bodies', 'off', true)"))
+    for obj in chosen:
+        try:
+            for sql in obj["sql"]:
+                run(conn, sql)
+        except DBAPIError as ex:
+            raise ObjectRefused(obj["kind"], obj["name"]) from ex
+    conn.execute(text("SELECT set_config('check_function_bodies', 'on', true)"))
+
+
+# ---- dropping (a restore: the database's objects become the backup's) ------------------------
+
+
+def drop_views(conn: Connection, collection_views: set[str]) -> None:
+    """Drop the views and materialized views made with SQL (a view collection's are pybase's)."""
+    for kind, word in (("m", "MATERIALIZED VIEW"), ("v", "VIEW")):
+        names = [
+            str(r[0])
+            for r in conn.execute(
+                text(
+                    f"SELECT c.relname FROM pg_class c WHERE c.relnamespace = {_NS} AND c.relkind = :k "
+                    f"AND {_not_extension('pg_class', 'c.oid')} ORDER BY c.oid"
+                ),
+                {"k": kind},
+            )
+            if r[0] not in collection_views and not str(r[0]).startswith(INTERNAL_PREFIX)
+        ]
+        if names:
+            # NOTE: CASCADE: a view collection reading one goes too (it is rebuilt)
+            run(conn, f"DROP {word} IF EXISTS {', '.join(quote(n) for n in names)} CASCADE")
+
+
+def drop_others(conn: Connection) -> None:
+    """Drop the sequences no column owns, the functions and the types made with SQL (once the
+    tables and views are gone: nothing of pybase's can need them)."""
+    sequences = [
+        str(r[0])
+        for r in conn.execute(
+            text(
+                f"SELECT c.relname FROM pg_class c WHERE c.relnamespace = {_NS} AND c.relkind = 'S' "
+                f"AND {_not_extension('pg_class', 'c.oid')} AND NOT EXISTS (SELECT 1 FROM pg_depend d "
+                "WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass "
+                "AND d.deptype IN ('a', 'i'))"
+            )
+        )
+        if not str(r[0]).startswith(INTERNAL_PREFIX)
+    ]
+    if sequences:
+        run(conn, f"DROP SEQUENCE {', '.join(quote(n) for n in sequences)} CASCADE")
+    ours = pybase_functions()
+    routines = [
+        str(r[1])
+        for r in conn.execute(
+            text(
+                f"SELECT p.proname, p.oid::regprocedure::text FROM pg_proc p WHERE p.pronamespace = {_NS} "
+                f"AND p.prokind IN ('f', 'p', 'w') AND {_not_extension('pg_proc', 'p.oid')}"
+            )
+        )
+        if str(r[0]).lower() not in ours
+    ]
+    if routines:
+        run(conn, f"DROP ROUTINE {', '.join(routines)} CASCADE")
+    aggregates = [
+        str(r[0])
+        for r in conn.execute(
+            text(
+                f"SELECT p.oid::regprocedure::text FROM pg_proc p WHERE p.pronamespace = {_NS} AND p.prokind = 'a' "
+                f"AND {_not_extension('pg_proc', 'p.oid')}"
+            )
+        )
+    ]
+    if aggregates:
+        run(conn, f"DROP AGGREGATE {', '.join(aggregates)} CASCADE")
+    for kind, word in (("d", "DOMAIN"), ("e', 'r', 'c", "TYPE")):
+        names = [
+            str(r[0])
+            for r in conn.execute(
+                text(
+                    f"SELECT t.typname FROM pg_type t WHERE t.typnamespace = {_NS} AND t.typtype IN ('{kind}') "
+                    "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid "
+                    "AND d.deptype IN ('e', 'i')) "
+                    "AND (t.typrelid = 0 OR (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c')"
+                )
+            )
+        ]
+        if names:
+            run(conn, f"DROP {word} IF EXISTS {', '.join(quote(n) for n in names)} CASCADE")
