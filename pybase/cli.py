@@ -85,6 +85,28 @@ _FLAG_FIELDS = {
     "encryptionEnv": "encryption_env", "workers": "workers", "db": "database_url",
 }
 
+COPY_HELP = """\
+what is copied:
+  collections (system ones too) with their tables, indexes and records; the settings (as
+  stored: encrypted stays encrypted); the migrations history; with --logs, the logs of
+  auxiliary.db; view collections (their queries translated, their row counts compared).
+  Tables made with SQL (a migration's CREATE TABLE): columns typed by SQLite's affinity,
+  keys (an INTEGER PRIMARY KEY as an identity column that goes on after the copied rows),
+  defaults, UNIQUE constraints, indexes, foreign keys, CHECK constraints and generated
+  columns (their expressions translated with SQLite's meaning; a VIRTUAL one is STORED in
+  Postgres, which computes the values), and their rows in insertion order.
+
+what stops the copy before anything is written (each one named, with the reason):
+  a view collection, index, CHECK constraint or generated column Postgres cannot take, a
+  virtual table (fts5...), a name longer than Postgres's 63 bytes, a target that already
+  holds a pybase app (without --force), or a table there named like one of this app's.
+
+output: a progress line per table on stderr, then each table's rows in SQLite and in
+  Postgres, counted again once committed from a new connection (exit status 1 when they
+  differ; a difference found before the commit rolls everything back).
+
+not copied: record files (they stay in pb_data/storage or the S3 bucket).
+"""
 MIGRATE_HELP = """\
 actions:
   up             apply every migration not applied yet (the default)
@@ -144,13 +166,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Copy the app of --dir (pb_data/data.db: collections, records, auth, settings, "
         "migrations history) to an empty Postgres database, in one transaction, with a count check. "
         "Record files stay in their storage.",
+        epilog=COPY_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     copy.add_argument("--to", required=True, metavar="URL", help="the target: postgres://user:pass@host:port/db")
     copy.add_argument("--force", action="store_true", help="replace a pybase app already in the target database")
     copy.add_argument("--logs", action="store_true", help="copy the logs of auxiliary.db too")
     copy.add_argument(
         "--dry-run", action="store_true",
-        help="check everything (target, schema, view queries, indexes) and write nothing",
+        help="check everything (target, schema, view queries, indexes, CHECK constraints, generated columns) and write nothing",
     )
     sub.add_parser("version", help="print the version")
     return parser

@@ -21,7 +21,9 @@ How it stays safe:
   like a collection of the app (or one of its tables made with SQL) stops the copy. A backup
   restore (``replace_other_tables``) drops them: the database becomes the backup's.
 - Tables made with SQL: one that cannot be carried (a virtual table, a name Postgres would
-  cut, a definition Postgres refuses) is named before any row is written, as view collections.
+  cut, a CHECK or generated column that cannot be translated, a definition Postgres refuses:
+  each CHECK and generated column is tried alone to name the one) is named before any row is
+  written, as view collections.
 - View collections: their SQLite queries are translated (the dialect's sqlglot transpilation,
   as ``serve`` does) and created on the empty tables before any row is copied; one that
   Postgres refuses is named with its reason and nothing is committed. After the rows are in,
@@ -44,6 +46,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
 from pybase.core.collections import Collection
+from pybase.core.db_copy_expressions import diagnose
 from pybase.core.db_copy_report import CopyError, CopyReport, Progress, TableCount, mismatch_lines
 from pybase.core.db_copy_source import (
     TableJob,
@@ -218,7 +221,8 @@ def _create_raw_tables(conn: Connection, definitions: dict[str, dict[str, Any]])
             with conn.begin_nested():
                 pg_tables.create_table(conn, name, definition)
         except DBAPIError as ex:
-            problems.append(f"{name}: {reason(ex)}")
+            # NOTE: which CHECK or generated column it is, when one is
+            problems.extend(diagnose(conn, name, definition) or [f"{name}: {reason(ex)}"])
     if problems:
         raise CopyError(
             "tables made with SQL that cannot be carried over to Postgres (nothing was written):\n  " + "\n  ".join(problems)

@@ -17,9 +17,13 @@ Postgres backup carries too):
 - rows in rowid order (a WITHOUT ROWID table's: its key's), each value as SQLite holds it:
   one the Postgres column cannot take stops the copy with the table's name.
 
+- CHECK constraints and generated columns, read from the CREATE TABLE text (SQLite keeps them
+  nowhere else) and translated with SQLite's meaning (db_copy_expressions.py): Postgres
+  computes a generated column's values, the copy does not carry them.
+
 What cannot be carried is named before anything is written (a virtual table, a name longer
-than Postgres's 63 bytes); CHECK constraints and generated columns' expressions are not read
-(SQLite keeps them only in the CREATE TABLE text): a note says so, the values are copied.
+than Postgres's 63 bytes, a CHECK or generation expression that cannot be translated, or that
+Postgres refuses when the table is made).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pybase.core.db_copy_expressions import ExpressionRefused, read_expressions
 from pybase.core.db_copy_report import CopyError
 
 #: Postgres's longest identifier, in bytes (a longer one is cut, silently)
@@ -186,20 +191,31 @@ def _read(conn: sqlite3.Connection, name: str) -> RawTable:
     columns = _columns(info, rowid_key)
     notes: list[str] = []
     generated = [row[1] for row in info if row[6] in (2, 3)]
-    if generated:
-        notes.append(f"table {name}: generated column(s) {', '.join(generated)} copied as plain columns")
-    if _CHECK.search(sql):
-        notes.append(f"table {name}: its CHECK constraints are not carried over (SQLite keeps them only in its CREATE TABLE)")
     constraints: list[dict[str, str]] = []
     if key_columns:
         constraints.append({"name": f"{name}_pkey"[:MAX_NAME_BYTES], "kind": "p",
                             "sql": f"PRIMARY KEY ({', '.join(_quote(c) for c in key_columns)})"})  # fmt: skip
+    if generated or _CHECK.search(sql):
+        try:
+            expressions = read_expressions(name, sql, {c["name"]: c["type"] for c in columns}, generated)
+        except ExpressionRefused as ex:
+            raise _Refused(str(ex)) from ex
+        for column in columns:
+            if column["name"] in expressions.generated:
+                column.update(generated="s", default=expressions.generated[column["name"]])
+        constraints += expressions.checks
+        if expressions.virtual:
+            notes.append(
+                f"table {name}: generated column(s) {', '.join(expressions.virtual)} are VIRTUAL in SQLite, "
+                "STORED in Postgres (the only kind Postgres 15 has; the values are the same)"
+            )
     indexes = _indexes(conn, name, constraints)
     constraints += _foreign_keys(conn, name)
     sequences = [_key_sequence(conn, name, rowid_key)] if rowid_key else []
     definition = {"columns": columns, "constraints": constraints, "indexes": indexes, "sequences": sequences}
     order = key_columns if without_rowid else ["rowid"]
-    return RawTable(name, definition, [c["name"] for c in columns], [_converter(c["type"]) for c in columns], order, notes)
+    copied = [c for c in columns if not c["generated"]]  # NOTE: Postgres computes the generated ones
+    return RawTable(name, definition, [c["name"] for c in copied], [_converter(c["type"]) for c in copied], order, notes)
 
 
 def _check_name(name: str, what: str) -> None:
