@@ -115,8 +115,10 @@ def read_definition(conn: Connection, name: str) -> dict[str, Any]:
         for row in conn.execute(
             text(
                 "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conrelid = :oid AND contype IN ('p', 'u', 'c', 'f', 'x') AND conislocal AND conparentid = 0 "
-                "ORDER BY oid"
+                "WHERE conrelid = :oid AND contype IN ('p', 'u', 'c', 'f', 'x') AND conparentid = 0 "
+                # NOTE: a partition's inherited constraints come from its parent; a table that
+                # inherits otherwise is rebuilt on its own, with them
+                "AND (conislocal OR NOT (SELECT relispartition FROM pg_class WHERE oid = :oid)) ORDER BY oid"
             ),
             {"oid": oid},
         )

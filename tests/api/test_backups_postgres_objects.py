@@ -70,7 +70,9 @@ OBJECTS = [
     "CREATE TRIGGER posts_audit AFTER INSERT OR UPDATE ON posts FOR EACH ROW EXECUTE FUNCTION audit_post()",
     "CREATE TRIGGER posts_audit_off AFTER DELETE ON posts FOR EACH ROW EXECUTE FUNCTION audit_post()",
     "ALTER TABLE posts DISABLE TRIGGER posts_audit_off",
-    # not carried: named in the manifest and the logs
+    # not carried: named in the manifest and the logs (the inheritance: each table is carried)
+    "CREATE TABLE base_things (a int CONSTRAINT a_positive CHECK (a > 0))",
+    "CREATE TABLE child_things (b text) INHERITS (base_things)",
     "CREATE AGGREGATE text_concat (text) (sfunc = textcat, stype = text, initcond = '')",
     "CREATE RULE audit_no_delete AS ON DELETE TO audit DO INSTEAD NOTHING",
 ]
@@ -82,8 +84,10 @@ ROWS = [
     "INSERT INTO measurements VALUES ('Oslo', '2024-03-01', 5), ('Oslo', '2023-03-01', 7), ('Rome', '2024-07-01', 30)",
     "INSERT INTO measurements (city, at) VALUES ('Rome', '2020-01-01')",
     "REFRESH MATERIALIZED VIEW reading_totals",
+    "INSERT INTO base_things VALUES (1)",
+    "INSERT INTO child_things VALUES (2, 'child')",
 ]
-TABLES = ("entries", "measurements", "measurements_2024", "measurements_rest", "audit")
+TABLES = ("entries", "measurements", "measurements_2024", "measurements_rest", "audit", "child_things")
 QUERIES = {
     "entries": "SELECT id, title, feeling::text, score, pair, home::text, span::text, ticket, loud FROM entries ORDER BY id",
     "measurements": "SELECT tableoid::regclass::text, city, at::text, reading FROM measurements ORDER BY city, at",
@@ -93,6 +97,7 @@ QUERIES = {
     "reading_totals": "SELECT city, total FROM reading_totals ORDER BY city",
     "audit": "SELECT what FROM audit ORDER BY what",
     "sequence": "SELECT last_value, is_called FROM ticket_numbers",
+    "child_things": "SELECT a, b FROM child_things",
 }
 
 
@@ -197,6 +202,7 @@ def test_a_backup_carries_the_objects_made_with_sql_into_a_fresh_database(
     # what cannot be carried is named, in the manifest and the logs
     assert any("aggregate text_concat(text)" in w for w in manifest["warnings"])
     assert any("rule audit_no_delete on audit" in w for w in manifest["warnings"])
+    assert any("table child_things inherits base_things: the inheritance is not carried" in w for w in manifest["warnings"])
     assert "text_concat" in caplog.text and "audit_no_delete" in caplog.text
     kinds = {(o["kind"], o["name"]): o["phase"] for o in manifest["objects"]}
     assert kinds[("enum", "mood")] == kinds[("function", "shout(text)")] == kinds[("sequence", "ticket_numbers")] == "before"
