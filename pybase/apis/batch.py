@@ -25,7 +25,7 @@ from pybase.apis.request_body import (
     UploadTarget,
     read_body,
 )
-from pybase.apis.sub_request import call_self
+from pybase.apis.sub_request import call_self, multipart_body
 from pybase.core.errors import FieldError, NotFoundError, ValidationError
 from pybase.core.events import RequestEvent
 
@@ -145,8 +145,9 @@ class BatchResource:
             # NOTE: the batch's auth is every sub-request's
             if str(key).lower() != "authorization"
         }  # fmt: skip
+        payload, content_type = multipart_body(body)
         status, raw = call_self(
-            self.wsgi, req, method, url, orjson.dumps(body), "application/json", context="batch", headers=headers,
+            self.wsgi, req, method, url, payload, content_type, context="batch", headers=headers,
             environ_extra={SUB_REQUEST_FILES_ENV: files} if files else None,
         )  # fmt: skip
         try:

@@ -217,6 +217,8 @@ class GzipMiddleware:
     def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any, req_succeeded: bool) -> None:
         if req.method == "HEAD" or "gzip" not in (req.get_header("Accept-Encoding") or ""):
             return
+        if req.env.get(SUB_REQUEST_ENV):
+            return  # NOTE: read by the request that made it (it carries its caller's Accept-Encoding)
         if resp.stream is not None or resp.get_header("Content-Encoding") or resp.get_header("Content-Range"):
             return
         content_type = resp.content_type or ""

@@ -21,7 +21,7 @@ from pybase.apis.record_auth_response import (
     auth_response,
 )
 from pybase.apis.request_body import read_body, request_info
-from pybase.apis.sub_request import call_self
+from pybase.apis.sub_request import call_self, multipart_body
 from pybase.core import oauth2
 from pybase.core.errors import FieldError, NotFoundError, PyBaseError, required
 from pybase.core.events import RecordAuthWithOAuth2RequestEvent
@@ -169,7 +169,7 @@ class OAuth2Resource:
             # NOTE: as PocketBase, an OAuth2 sign-up gets a random password unless one was sent.
             secret = random_string(30)
             payload = {**payload, "password": secret, "passwordConfirm": secret}
-        body, content_type = _multipart(payload, files) if files else (orjson.dumps(payload), "application/json")
+        body, content_type = multipart_body(payload, files)  # NOTE: as PocketBase, with or without files
         status, raw = call_self(
             self.wsgi, req, "POST", f"/api/collections/{collection}/records", body, content_type, context="oauth2",
         )  # fmt: skip
@@ -186,23 +186,6 @@ class OAuth2Resource:
             return self.app.records.find_by_id(self.app.find_collection(collection), str(answer.get("id") or ""))
         except NotFoundError as ex:
             raise bad_request("Failed to authenticate.") from ex
-
-
-def _multipart(payload: dict[str, Any], files: dict[str, list[tuple[str, bytes]]]) -> tuple[bytes, str]:
-    """A multipart body: the fields as ``@jsonPayload`` (as the SDK sends them) and the files."""
-    boundary = "pbOAuth2" + random_string(24)
-    parts = [
-        f'--{boundary}\r\nContent-Disposition: form-data; name="@jsonPayload"\r\n\r\n'.encode()
-        + orjson.dumps(payload) + b"\r\n"
-    ]
-    for field, items in files.items():
-        for name, data in items:
-            safe = name.replace('"', "").replace("\r", "").replace("\n", "") or "file"
-            head = (f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{safe}"\r\n'
-                    "Content-Type: application/octet-stream\r\n\r\n")  # fmt: skip
-            parts.append(head.encode() + data + b"\r\n")
-    parts.append(f"--{boundary}--\r\n".encode())
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 # Apple sends the user's name only with its first redirect; kept a minute for auth-with-oauth2

@@ -225,7 +225,8 @@ def request_info(req: falcon.Request, body: dict[str, Any] | None = None, contex
 
     Kept on ``req.context.request_info`` so hooks (``e.requestInfo()``) see the same body.
     """
-    headers = {k.lower().replace("-", "_"): v for k, v in req.headers.items()}
+    # NOTE: as Go's server (PocketBase), the Host header is the request's host, not a header.
+    headers = {k.lower().replace("-", "_"): v for k, v in req.headers.items() if k != "HOST"}
     # NOTE: the first value of a repeated query key, as PocketBase (Go's url.Values.Get).
     query = {k: (v[0] if isinstance(v, list) else v) for k, v in req.params.items()}
     if context == "default":

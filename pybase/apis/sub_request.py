@@ -1,26 +1,29 @@
 """Requests the API makes to itself (batch sub-requests, an OAuth2 sign-up's create).
 
 They go through the whole WSGI app, middlewares and hooks included, as a request from the
-caller: its headers (but not its Accept-Encoding: the answer is read here, never gzipped), its
-address and its auth.
+caller, as PocketBase's internal requests: the caller's headers (its User-Agent, or none when it
+sent none; its Accept-Encoding too, though the answer, read here, is never gzipped), the
+sub-request's own headers over them, its address and its auth; the body is multipart form data
+(the fields as ``@jsonPayload``), so rules and hooks see ``multipart/form-data`` as its type.
 """
 
 from __future__ import annotations
 
 import io
+import secrets
 import sys
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
 import falcon
+import orjson
 from falcon.constants import SINGLETON_HEADERS
 
 from pybase.apis.middleware import SUB_REQUEST_ENV
 from pybase.apis.request_body import REQUEST_CONTEXT_ENV
 
-_NOT_PASSED = ("CONTENT-TYPE", "CONTENT-LENGTH", "ACCEPT-ENCODING")
-_USER_AGENT = "falcon-client/" + falcon.__version__  # NOTE: as falcon.testing, when the caller sent none
+_NOT_PASSED = ("CONTENT-TYPE", "CONTENT-LENGTH")
 
 
 def _environ(method: str, path: str, query: str, headers: dict[str, str], host: str, remote_addr: str) -> dict[str, Any]:
@@ -47,8 +50,25 @@ def _environ(method: str, path: str, query: str, headers: dict[str, str], host: 
             environ[key] = value
         else:
             environ[key] += "," + value
-    environ.setdefault("HTTP_USER_AGENT", _USER_AGENT)
     return environ
+
+
+def multipart_body(payload: dict[str, Any], files: dict[str, list[tuple[str, bytes]]] | None = None) -> tuple[bytes, str]:
+    """A multipart body as PocketBase builds an internal request's: the fields as one
+    ``@jsonPayload`` part, then the files; and its Content-Type."""
+    boundary = secrets.token_hex(30)  # NOTE: as Go's multipart.Writer: 60 random hex digits
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="@jsonPayload"\r\n\r\n'.encode()
+        + orjson.dumps(payload) + b"\r\n"
+    ]
+    for field, items in (files or {}).items():
+        for name, data in items:
+            safe = name.replace('"', "").replace("\r", "").replace("\n", "") or "file"
+            head = (f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{safe}"\r\n'
+                    "Content-Type: application/octet-stream\r\n\r\n")  # fmt: skip
+            parts.append(head.encode() + data + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 def call_self(

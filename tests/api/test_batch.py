@@ -103,3 +103,42 @@ def test_large_sub_answers_come_back_as_json_when_the_caller_accepts_gzip(server
     )
     assert resp.status_code == 200, resp.text
     assert [item["body"]["body"] for item in resp.json()] == [body, body]
+
+
+def test_hooks_of_sub_requests_see_the_callers_request(server: testapp.TestServer) -> None:
+    """As PocketBase's: the batch request's headers (its User-Agent, or none), the sub-request's
+    own over them, its address, multipart form data; tests/conformance/test_batch_headers.py
+    compares what rules see with PocketBase's."""
+    import urllib3
+
+    from pybase.apis.client_ip import real_ip
+
+    _enable()(server)
+    seen: list[dict[str, Any]] = []
+
+    def look(e: Any) -> Any:
+        info = e.request.context.request_info  # what the rules saw
+        seen.append({
+            "ua": e.request.get_header("User-Agent"), "ip": real_ip(e.request), "remote": e.request.remote_addr,
+            "custom": e.request.get_header("X-Custom"), "type": e.request.content_type.split(";")[0],
+            "info_ua": info.headers.get("user_agent"), "info_custom": info.headers.get("x_custom"),
+        })  # fmt: skip
+        return e.next()
+
+    server.pybase.core.hooks["onRecordCreateRequest"].bind(look)
+    sub = _create("Hooked one")
+    resp = server.request("POST", "/api/batch", headers={"User-Agent": "ua-caller", "X-Custom": "c1"},
+                          json={"requests": [sub, {**sub, "body": {"title": "Hooked two"}, "headers": {"x-custom": "c2"}}]})
+    assert resp.status_code == 200, resp.text
+    resp = server.request("POST", "/api/batch", headers={"User-Agent": urllib3.util.SKIP_HEADER}, json={"requests": [_create("No agent")]})
+    assert resp.status_code == 200, resp.text
+    base = {"ip": "127.0.0.1", "remote": "127.0.0.1", "type": "multipart/form-data"}
+    assert seen == [
+        {**base, "ua": "ua-caller", "info_ua": "ua-caller", "custom": "c1", "info_custom": "c1"},
+        {**base, "ua": "ua-caller", "info_ua": "ua-caller", "custom": "c2", "info_custom": "c2"},
+        {**base, "ua": None, "info_ua": None, "custom": None, "info_custom": None},
+    ]
+    logs = server.pybase.core.logs
+    logs.flush()
+    batches = [e["data"] for e in logs.list(None, None, limit=100, offset=0, total=False)[0] if e["message"] == "POST /api/batch"]
+    assert sorted((d["userAgent"], d["remoteIP"], d["userIP"]) for d in batches) == [("", "127.0.0.1", "127.0.0.1"), ("ua-caller", "127.0.0.1", "127.0.0.1")]
