@@ -224,7 +224,10 @@ def _fields_by_name(collection: Collection) -> dict[str, Field]:
 
 def _table(collection: Collection) -> Table:
     # NOTE: PocketBase creates record tables with their columns in alphabetical order.
-    return build_table(collection.name, [f.column() for f in sorted(collection.fields, key=lambda f: f.name)])
+    table = build_table(collection.name, [f.column() for f in sorted(collection.fields, key=lambda f: f.name)])
+    if collection.is_view:
+        table.info["view"] = True  # NOTE: no insertion order (store.dialect: sorts over joins)
+    return table
 
 
 def _row_converters(collection: Collection) -> list[tuple[str, Any]]:

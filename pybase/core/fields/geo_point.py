@@ -9,7 +9,7 @@ from sqlalchemy import Column
 
 from pybase.core.errors import FieldError, required
 from pybase.core.fields.base import Field, json_number
-from pybase.store.dialect import JSONText
+from pybase.store.dialect import GeoPointText
 
 if TYPE_CHECKING:
     from pybase.core.records import Record
@@ -26,7 +26,7 @@ class GeoPointField(Field):
     def column(self) -> Column:  # type: ignore[type-arg]
         return Column(
             self.name,
-            JSONText(),
+            GeoPointText(),
             nullable=False,
             # NOTE: a plain string, not text(): ":0" would be read as a bind parameter.
             server_default='{"lon":0,"lat":0}',

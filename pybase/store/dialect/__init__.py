@@ -25,6 +25,7 @@ from sqlalchemy import Connection
 from pybase.store.dialect import pg_expressions, pg_order  # noqa: F401
 from pybase.store.dialect.constructs import (
     ROWID_COLUMN,
+    GeoPointText,
     JSONText,
     JSONValue,
     hour_of,
@@ -49,7 +50,7 @@ from pybase.store.dialect.postgres import PostgresDialect
 from pybase.store.dialect.sqlite import Spellings, SqliteDialect, unique_column_names
 
 __all__ = [
-    "POSTGRES", "POSTGRES_HELPERS", "ROWID_COLUMN", "SQLITE", "JSONText", "JSONValue", "PostgresDialect",
+    "POSTGRES", "POSTGRES_HELPERS", "ROWID_COLUMN", "SQLITE", "GeoPointText", "JSONText", "JSONValue", "PostgresDialect",
     "Spellings", "SqliteDialect", "dialect_of", "hour_of", "in_json_list", "insertion_order", "insertion_order_of",
     "json_array_contains", "json_array_length", "json_class_rank", "json_items", "json_items_length",
     "json_text_items", "json_value_at", "random_record_id", "stored_as", "stored_json", "strftime", "tie_break",

@@ -44,6 +44,13 @@ def _jsontext_pg(_element: Any, _compiler: Any, **_kw: Any) -> str:
     return "JSONB"
 
 
+class GeoPointText(JSONText):
+    """A geoPoint column: JSON text ``{"lon":x,"lat":y}`` with its keys in that order (as SQLite
+    holds it and sorts and compares it), where a jsonb object orders its keys by length first."""
+
+    cache_ok = True
+
+
 class JSONValue(UserDefinedType):  # type: ignore[type-arg]
     """The type of a value read from JSON (``json_value_at``, a JSON column's items): its class
     is known per row only. Postgres carries it as jsonb (a number or a string: SQLite's view)."""
@@ -217,7 +224,8 @@ def _pg_jsonb(compiler: Any, column: Any, **kw: Any) -> str:
 @compiles(json_items, "postgresql")
 def _json_items_pg(element: json_items, compiler: Any, **kw: Any) -> str:
     (column,) = element.clauses
-    return f"jsonb_array_elements_text({_pg_jsonb(compiler, column, **kw)})"
+    # NOTE: with the items' positions (``ordinality``): the order SQLite's json_each meets them
+    return f"jsonb_array_elements_text({_pg_jsonb(compiler, column, **kw)}) WITH ORDINALITY"
 
 
 class json_items_length(FunctionElement):  # type: ignore[type-arg]  # noqa: N801

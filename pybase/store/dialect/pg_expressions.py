@@ -29,7 +29,13 @@ from sqlalchemy.sql.elements import (
 )
 from sqlalchemy.sql.functions import Function
 
-from pybase.store.dialect.constructs import JSONText, JSONValue, _is_json_column, json_value_at
+from pybase.store.dialect.constructs import (
+    GeoPointText,
+    JSONText,
+    JSONValue,
+    _is_json_column,
+    json_value_at,
+)
 
 # ---- SQLite functions written by the generic query builders (tools/) -------------------------
 
@@ -126,9 +132,7 @@ def _val(compiler: Any, element: Any, **kw: Any) -> _Val:
     is_column = isinstance(element, ColumnClause) and not isinstance(element, BindParameter)
     affinity = "none"
     if isinstance(sql_type, JSONText):
-        # NOTE: a JSON column holds a number (stored as one under its NUMERIC affinity) or
-        # its JSON text.
-        return _Val(f"pb_stored_json({sql})", "dyn", "numeric" if is_column else "none")
+        return _json_column(sql, sql_type, is_column)
     if isinstance(sql_type, JSONValue):
         return _Val(sql, "dyn")
     if isinstance(sql_type, Boolean):
@@ -144,6 +148,15 @@ def _val(compiler: Any, element: Any, **kw: Any) -> _Val:
         return _Val(sql, "text", "text")
     # NOTE: a parameter gets its type (Postgres cannot guess it inside CASE or a function).
     return _Val(f"CAST({sql} AS text)", "text")
+
+
+def _json_column(sql: str, sql_type: JSONText, is_column: bool) -> _Val:
+    """A JSON column's value as SQLite holds it: a number (stored as one under the column's
+    NUMERIC affinity) or its JSON text (a geoPoint's with its keys lon, lat)."""
+    affinity = "numeric" if is_column else "none"
+    if isinstance(sql_type, GeoPointText):
+        return _Val(f"to_jsonb(pb_geo_text({sql}))", "dyn", affinity)
+    return _Val(f"pb_stored_json({sql})", "dyn", affinity)
 
 
 def _num_sql(value: _Val) -> str:

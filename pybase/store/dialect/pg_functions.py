@@ -3,16 +3,56 @@ db_postgres."""
 
 # Functions the Postgres renderings above rely on, created once per database by db_postgres.
 POSTGRES_HELPERS = r"""
+-- A time value as SQLite's date functions read it (NULL when they read none): 'now'; a date
+-- [-]YYYY-MM-DD, then blanks or T and a time; a time HH:MM[:SS[.fff]] alone (on 2000-01-01),
+-- either followed by Z or +-HH:MM; or a number (a Julian day number, 0 to 5373484.5). A day
+-- past its month's end runs on into the next month, as SQLite's arithmetic does.
 CREATE OR REPLACE FUNCTION pb_to_timestamp(value text) RETURNS timestamp
 LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    m text[];
+    y int := 2000; mo int := 1; d int := 1;
+    h int := 0; mi int := 0; s numeric := 0;
+    tz int := 0;
+    a int; b int;
+    jd_ms numeric;
+    number double precision;
 BEGIN
-    IF value IS NULL OR value = '' THEN RETURN NULL; END IF;
-    IF value = 'now' THEN RETURN now() AT TIME ZONE 'UTC'; END IF;
-    IF value ~ '^-?[0-9]+(\.[0-9]+)?$' THEN
-        -- NOTE: as SQLite: a bare number is a Julian day number
-        RETURN timestamp '4714-11-24 12:00:00 BC' + CAST(value AS double precision) * interval '1 day';
+    IF value IS NULL THEN RETURN NULL; END IF;
+    IF lower(value) = 'now' THEN RETURN now() AT TIME ZONE 'UTC'; END IF;
+    m := regexp_match(value, '^(?:(-?)([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[\s T]*|[\s T]*([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]+))?)?\s*(?:([Zz])|([-+])([0-9]{2}):([0-9]{2}))?\s*)|([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]+))?)?\s*(?:([Zz])|([-+])([0-9]{2}):([0-9]{2}))?\s*)$');
+    IF m IS NULL THEN
+        number := pb_num(value);
+        IF number IS NULL OR NOT (number >= 0 AND number < 5373484.5) THEN RETURN NULL; END IF;
+        jd_ms := floor(number * 86400000.0 + 0.5);
+        RETURN timestamp '4714-11-24 12:00:00 BC'
+            + make_interval(days => CAST(div(jd_ms, 86400000) AS int), secs => CAST(mod(jd_ms, 86400000) AS double precision) / 1000);
     END IF;
-    RETURN CAST(replace(replace(value, 'T', ' '), 'Z', '') AS timestamp);
+    IF m[2] IS NOT NULL THEN
+        y := CAST(m[2] AS int) * CASE WHEN m[1] = '-' THEN -1 ELSE 1 END;
+        mo := CAST(m[3] AS int); d := CAST(m[4] AS int);
+        IF mo < 1 OR mo > 12 OR d < 1 OR d > 31 THEN RETURN NULL; END IF;
+        m := m[5:12];
+    ELSE
+        m := m[13:20];
+    END IF;
+    IF m[1] IS NOT NULL THEN
+        h := CAST(m[1] AS int); mi := CAST(m[2] AS int); s := COALESCE(CAST(m[3] AS int), 0);
+        IF m[4] IS NOT NULL THEN s := s + CAST('0.' || m[4] AS numeric); END IF;
+        IF h > 24 OR mi > 59 OR s >= 60 THEN RETURN NULL; END IF;
+        IF m[6] IS NOT NULL THEN
+            IF CAST(m[7] AS int) > 14 OR CAST(m[8] AS int) > 59 THEN RETURN NULL; END IF;
+            tz := (CAST(m[7] AS int) * 60 + CAST(m[8] AS int)) * CASE WHEN m[6] = '-' THEN -1 ELSE 1 END;
+        END IF;
+    END IF;
+    -- NOTE: SQLite's Julian day arithmetic (C's integer division)
+    IF mo <= 2 THEN y := y - 1; mo := mo + 12; END IF;
+    a := trunc(y / 100.0); b := 2 - a + trunc(a / 4.0);
+    jd_ms := (trunc(36525 * (y + 4716) / 100.0) + trunc(306001 * (mo + 1) / 10000.0) + d + b - 1524.5) * 86400000
+        + h * 3600000 + mi * 60000 + floor(s * 1000 + 0.5) - tz * 60000;
+    IF jd_ms < 0 OR jd_ms > 464269060799999 THEN RETURN NULL; END IF;
+    RETURN timestamp '4714-11-24 12:00:00 BC'
+        + make_interval(days => CAST(div(jd_ms, 86400000) AS int), secs => CAST(mod(jd_ms, 86400000) AS double precision) / 1000);
 EXCEPTION WHEN others THEN
     RETURN NULL;
 END $$;
@@ -57,13 +97,17 @@ BEGIN
         END IF;
         first := false;
     END LOOP;
+    -- NOTE: as SQLite: a time outside Julian days 0 to 9999-12-31 has no text
+    IF moment < timestamp '4714-11-24 12:00:00 BC' OR moment >= timestamp '10000-01-01' THEN RETURN NULL; END IF;
     WHILE i <= length(fmt) LOOP
         IF substr(fmt, i, 1) = '%' AND i < length(fmt) THEN
             code := substr(fmt, i + 1, 1);
             result := result || CASE code
-                WHEN 'Y' THEN CASE WHEN moment < timestamp '0001-01-01' THEN
-                    '-' || lpad(CAST(-CAST(extract(year FROM moment) AS int) - 1 AS text), 4, '0')
-                    ELSE to_char(moment, 'YYYY') END
+                -- NOTE: printf("%04d") of the astronomical year (1 BC is 0000, 2 BC -001)
+                WHEN 'Y' THEN CASE WHEN moment >= timestamp '0001-01-01' THEN to_char(moment, 'YYYY')
+                    WHEN moment >= timestamp '0001-01-01 BC' THEN '0000'
+                    ELSE '-' || lpad(CAST(-CAST(extract(year FROM moment) AS int) - 1 AS text),
+                        greatest(3, length(CAST(-CAST(extract(year FROM moment) AS int) - 1 AS text))), '0') END
                 WHEN 'm' THEN to_char(moment, 'MM')
                 WHEN 'd' THEN to_char(moment, 'DD') WHEN 'H' THEN to_char(moment, 'HH24')
                 WHEN 'M' THEN to_char(moment, 'MI') WHEN 'S' THEN to_char(moment, 'SS')
@@ -97,13 +141,26 @@ EXCEPTION WHEN others THEN
     RETURN NULL;  -- NOTE: as SQLite: a time out of range has no text
 END $$;
 
+-- A text that reads as a number, as SQLite reads it (else NULL): out of a double's range, an
+-- infinity (or a zero, for a tiny one), as SQLite's strtod gives.
 CREATE OR REPLACE FUNCTION pb_num(value text) RETURNS double precision
 LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    parts text[];
+    magnitude numeric;
 BEGIN
     IF value IS NULL OR value !~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$' THEN RETURN NULL; END IF;
     RETURN CAST(value AS double precision);
 EXCEPTION WHEN others THEN
-    RETURN NULL;
+    -- NOTE: the power of ten of the first digit tells which end it is past
+    parts := regexp_match(value, '^\s*([-+]?)0*([0-9]*)\.?([0-9]*)(?:[eE]([-+]?[0-9]+))?\s*$');
+    IF parts IS NULL THEN RETURN NULL; END IF;
+    magnitude := COALESCE(CAST(parts[4] AS numeric), 0) + CASE WHEN parts[2] <> '' THEN length(parts[2]) - 1
+        ELSE -1 - (length(parts[3]) - length(ltrim(parts[3], '0'))) END;
+    IF magnitude < 0 THEN
+        RETURN CASE WHEN parts[1] = '-' THEN CAST('-0' AS double precision) ELSE 0 END;
+    END IF;
+    RETURN CASE WHEN parts[1] = '-' THEN CAST('-Infinity' AS double precision) ELSE CAST('Infinity' AS double precision) END;
 END $$;
 
 CREATE OR REPLACE FUNCTION pb_json_path(path text) RETURNS text[]
@@ -147,6 +204,12 @@ LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN jsonb_typeof(v) = 'number' THEN v ELSE to_jsonb(pb_minified(v)) END
 $$;
 
+-- A geoPoint's JSON text as SQLite holds it: lon first.
+CREATE OR REPLACE FUNCTION pb_geo_text(v jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT '{"lon":' || pb_minified(v -> 'lon') || ',"lat":' || pb_minified(v -> 'lat') || '}'
+$$;
+
 CREATE OR REPLACE FUNCTION pb_json_value(doc jsonb, path text) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$ SELECT pb_value(doc #> pb_json_path(path)) $$;
 
@@ -161,7 +224,8 @@ END $$;
 -- Numeric affinity: a string that reads as a number becomes that number.
 CREATE OR REPLACE FUNCTION pb_numeric_affinity(v jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN jsonb_typeof(v) = 'string' AND pb_num(v #>> '{}') IS NOT NULL
+    -- NOTE: not an infinity, which jsonb cannot hold (it stays text: after any number)
+    SELECT CASE WHEN jsonb_typeof(v) = 'string' AND abs(pb_num(v #>> '{}')) < CAST('Infinity' AS double precision)
         THEN to_jsonb(pb_num(v #>> '{}')) ELSE v END
 $$;
 

@@ -6,19 +6,33 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
+    Alias,
     Boolean,
     Integer,
+    Join,
     Select,
+    Table,
+    TableValuedAlias,
     func,
+    literal_column,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import (
+    ColumnClause,
     UnaryExpression,
 )
 from sqlalchemy.sql.functions import Function, FunctionElement
+from sqlalchemy.sql.visitors import iterate
 
-from pybase.store.dialect.constructs import JSONValue, _direction, _is_json_column
+from pybase.store.dialect.constructs import (
+    GeoPointText,
+    JSONValue,
+    _direction,
+    _is_json_column,
+    insertion_order,
+    json_items,
+)
 
 
 class json_class_rank(FunctionElement):  # type: ignore[type-arg]  # noqa: N801 - SQL function style
@@ -48,6 +62,8 @@ class stored_json(FunctionElement):  # type: ignore[type-arg]  # noqa: N801 - SQ
 @compiles(stored_json, "postgresql")
 def _stored_json_pg(element: stored_json, compiler: Any, **kw: Any) -> str:
     (value,) = element.clauses
+    if isinstance(getattr(value, "type", None), GeoPointText):
+        return f"to_jsonb(pb_geo_text({compiler.process(value, **kw)}))"
     return f"pb_stored_json({compiler.process(value, **kw)})"
 
 
@@ -80,13 +96,15 @@ def _select_pg(element: Select[Any], compiler: Any, **kw: Any) -> str:
         element = element.order_by(None).order_by(*expanded)
         order = element._order_by_clauses
     if element._distinct and not element._distinct_on:
-        # NOTE: Postgres refuses ORDER BY terms outside a DISTINCT select list (SQLite takes
-        # any row's value): the same rows as GROUP BY every selected column, each ordered by
-        # its group's first value in the sort's direction.
+        # NOTE: Postgres refuses ORDER BY terms outside a DISTINCT select list: the same
+        # rows as GROUP BY every selected column. SQLite keeps the first row its joins meet
+        # (the joined items in their order) and sorts by that row's values: so does the group,
+        # by the value of its first row in that order (a multi-valued field's first item).
+        scan = _scan_order(element)
         grouped = element._generate()
         grouped._distinct = False
         grouped = grouped.group_by(*element.selected_columns).order_by(None).order_by(
-            *(_aggregate_order(clause) for clause in order)
+            *(_aggregate_order(clause, scan) for clause in order)
         )
         return str(compiler.process(grouped, **kw))
     if all(_has_nulls_order(clause) for clause in order):
@@ -108,13 +126,69 @@ def _sqlite_nulls(clause: Any) -> Any:
     return value.desc().nulls_last() if descending else value.asc().nulls_first()
 
 
-def _aggregate_order(clause: Any) -> Any:
+def _scan_order(element: Select[Any]) -> list[Any]:
+    """The order in which SQLite's loops meet the rows of a join: for each joined source after
+    the first, a JSON array's items in array order, a table's rows in insertion order (a view's
+    or subquery's in none known)."""
+    leaves: list[Any] = []
+
+    def walk(source: Any) -> None:
+        if isinstance(source, Join):
+            walk(source.left)
+            walk(source.right)
+        else:
+            leaves.append(source)
+
+    for source in element._from_obj:
+        walk(source)
+    keys: list[Any] = []
+    used = {id(column) for column in iterate(element) if isinstance(column, ColumnClause)}
+    for leaf in leaves[1:]:
+        inner = getattr(leaf, "element", None)
+        while isinstance(inner, TableValuedAlias):
+            inner = inner.element
+        if isinstance(leaf, TableValuedAlias) and isinstance(inner, json_items):
+            keys.append(literal_column(f"{_quote(leaf.name)}.ordinality"))
+        elif isinstance(leaf, Alias) and isinstance(inner, Table) and not inner.info.get("view"):
+            # NOTE: SQLite looks a joined table's rows up through the automatic index it builds
+            # on the join's column, covering the columns the query reads: in their order
+            keys.extend(column for column in leaf.c if id(column) in used)
+            keys.append(insertion_order(leaf))
+    return keys
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class _first_value(FunctionElement):  # type: ignore[type-arg]  # noqa: N801 - SQL function style
+    """The value of a group's first row in scan order (``order``: the scan's keys)."""
+
+    inherit_cache = True
+    name = "first_value"
+
+    def __init__(self, value: Any, order: list[Any]) -> None:
+        super().__init__(value, *order)
+        self.type = value.type
+
+
+@compiles(_first_value, "postgresql")
+def _first_value_pg(element: _first_value, compiler: Any, **kw: Any) -> str:
+    value, *order = element.clauses
+    keys = ", ".join(f"{compiler.process(key, **kw)} NULLS FIRST" for key in order)
+    return f"(array_agg({compiler.process(value, **kw)} ORDER BY {keys}))[1]"
+
+
+def _aggregate_order(clause: Any, scan: list[Any]) -> Any:
     value, descending = _direction(clause)
     if isinstance(value, UnaryExpression) and value.modifier in (operators.nulls_first_op, operators.nulls_last_op):
         value = value.element
         value, descending = _direction(value)
     if isinstance(value, Function) and value.name.lower() == "random":
         return value
+    if scan:
+        first = _first_value(value, scan)
+        return first.desc().nulls_last() if descending else first.asc().nulls_first()
     if isinstance(getattr(value, "type", None), JSONValue):
         return _greatest_json(value).desc().nulls_last() if descending else _least_json(value).asc().nulls_first()
     if isinstance(getattr(value, "type", None), Boolean):
