@@ -1,8 +1,13 @@
 """Three ``pybase serve --db postgres://...`` processes on one Postgres and one S3 (issue #17).
 
 The nodes are real processes on loopback ports, each with its own pb_data (as on three
-machines); the Postgres server is tests/pg.py's, the S3 endpoint moto's. One module-scoped
-cluster serves every test, in file order: what the earlier tests left is what the later ones see.
+machines); the Postgres server is tests/pg.py's, the S3 endpoint moto's.
+
+PERF: the module shares one cluster (built by module-scoped fixtures as the tests first need
+it: n1, then S3 and n2/n3, then the ``notes`` collection); each test asks for the stage it
+needs, so any one of them runs alone (``-k``). Tests that change the cluster for the ones after
+them say so: the node killed under load leaves two survivors, which the later tests use
+(:func:`survivors` kills one itself when run without it).
 """
 
 from __future__ import annotations
@@ -32,56 +37,102 @@ from tests.test_hardening import EMAIL, ENV, PASSWORD, Served
 BUCKET = "pybase-cluster"
 
 
+def _notes_body(name: str) -> dict[str, Any]:
+    return {"name": name, "type": "base", "listRule": "", "viewRule": "", "createRule": "", "updateRule": "",
+            "fields": [{"name": "t", "type": "text", "max": 100000}, {"name": "n", "type": "number"},
+                       {"name": "doc", "type": "file", "maxSelect": 1}]}  # fmt: skip
+
+
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory, databases: Any, moto_endpoint: str) -> Iterator[Cluster]:  # noqa: F811
+def first_node(tmp_path_factory: pytest.TempPathFactory, databases: Any) -> Iterator[Cluster]:
+    """The module's cluster with its first node, n1, on local file storage."""
     with new_cluster(tmp_path_factory.mktemp("cluster"), databases) as found:
+        assert isinstance(found.start("n1"), Served)
         yield found
 
 
-def test_a_second_node_with_local_file_storage_refuses_to_start(cluster: Cluster) -> None:
-    first = cluster.start("n1")
-    assert isinstance(first, Served)
-    refused = cluster.start("refused", check=False)
+@pytest.fixture(scope="module")
+def cluster(first_node: Cluster, moto_endpoint: str) -> Cluster:  # noqa: F811
+    """The module's cluster on S3 with three nodes, n1, n2 and n3."""
+    first = first_node.nodes[0]
+    make_bucket(moto_endpoint, BUCKET)
+    resp = requests.patch(
+        f"{first.base}/api/settings", json={"s3": s3_settings(moto_endpoint, BUCKET)}, headers=superuser_headers(first.base), timeout=30
+    )
+    assert resp.status_code == 200, resp.text
+    first_node.start("n2")
+    first_node.start("n3")
+    return first_node
+
+
+@pytest.fixture(scope="module")
+def notes(cluster: Cluster) -> Cluster:
+    """The three-node cluster with the ``notes`` collection (made on n3)."""
+    n3 = cluster.nodes[2]
+    resp = requests.post(f"{n3.base}/api/collections", json=_notes_body("notes"), headers=superuser_headers(n3.base), timeout=30)
+    assert resp.status_code == 200, resp.text
+    return cluster
+
+
+@pytest.fixture
+def survivors(notes: Cluster) -> list[Served]:
+    """The nodes still alive after one was killed (by the load test, or here when it did not run)."""
+    alive = [node for node in notes.nodes if node.proc.poll() is None]
+    if len(alive) == 3:
+        alive[-1].proc.send_signal(signal.SIGKILL)
+        alive[-1].proc.wait(10)
+        alive = alive[:-1]
+    return alive
+
+
+@pytest.fixture
+def local_storage_cluster(request: pytest.FixtureRequest, tmp_path: Path, databases: Any) -> Iterator[Cluster]:
+    """A cluster whose first node still keeps files locally: the module's one while nothing
+    moved it to S3 yet (in file order), else a cluster of its own."""
+    shared: Cluster = request.getfixturevalue("first_node")
+    if len(shared.nodes) == 1:
+        yield shared
+        return
+    with new_cluster(tmp_path, databases) as own:
+        assert isinstance(own.start("n1"), Served)
+        yield own
+
+
+def test_a_second_node_with_local_file_storage_refuses_to_start(local_storage_cluster: Cluster) -> None:
+    refused = local_storage_cluster.start("refused", check=False)
     assert isinstance(refused, subprocess.CompletedProcess)
     assert refused.returncode != 0
     assert "file storage is local" in refused.stderr and "S3" in refused.stderr, refused.stderr
 
 
-def test_with_s3_storage_three_nodes_serve(cluster: Cluster, moto_endpoint: str) -> None:  # noqa: F811
+def test_with_s3_storage_three_nodes_serve(cluster: Cluster) -> None:
     first = cluster.nodes[0]
-    make_bucket(moto_endpoint, BUCKET)
-    su = superuser_headers(first.base)
-    resp = requests.patch(f"{first.base}/api/settings", json={"s3": s3_settings(moto_endpoint, BUCKET)}, headers=su, timeout=30)
-    assert resp.status_code == 200, resp.text
-    cluster.start("n2")
-    cluster.start("n3")
+    assert len(cluster.nodes) == 3
     for node in cluster.nodes:
         assert requests.get(f"{node.base}/api/health", timeout=10).status_code == 200
     # NOTE: while other nodes run, S3 cannot be turned off (their files would split).
-    resp = requests.patch(f"{first.base}/api/settings", json={"s3": {"enabled": False}}, headers=su, timeout=30)
+    resp = requests.patch(f"{first.base}/api/settings", json={"s3": {"enabled": False}}, headers=superuser_headers(first.base), timeout=30)
     assert resp.status_code == 400, resp.text
     assert resp.json()["data"]["s3"]["enabled"]["code"] == "validation_cluster_storage"
 
 
 def test_a_collection_made_on_one_node_is_seen_by_the_others(cluster: Cluster) -> None:
     n1, n2, n3 = cluster.nodes
-    body = {"name": "notes", "type": "base", "listRule": "", "viewRule": "", "createRule": "", "updateRule": "",
-            "fields": [{"name": "t", "type": "text", "max": 100000}, {"name": "n", "type": "number"},
-                       {"name": "doc", "type": "file", "maxSelect": 1}]}  # fmt: skip
-    resp = requests.post(f"{n3.base}/api/collections", json=body, headers=superuser_headers(n3.base), timeout=30)
+    resp = requests.post(f"{n3.base}/api/collections", json=_notes_body("seen"), headers=superuser_headers(n3.base), timeout=30)
     assert resp.status_code == 200, resp.text
     # NOTE: n3 answered once every other node had confirmed the change's notification: their
     # very next request reloads the collections first.
     for node in (n1, n2):
-        assert requests.get(f"{node.base}/api/collections/notes/records", timeout=10).status_code == 200
+        assert requests.get(f"{node.base}/api/collections/seen/records", timeout=10).status_code == 200
     # a field added on n1: a record written with it through n2 right after
     fields = [*resp.json()["fields"], {"name": "extra", "type": "text"}]
-    resp = requests.patch(f"{n1.base}/api/collections/notes", json={"fields": fields}, headers=superuser_headers(n1.base), timeout=30)
+    resp = requests.patch(f"{n1.base}/api/collections/seen", json={"fields": fields}, headers=superuser_headers(n1.base), timeout=30)
     assert resp.status_code == 200, resp.text
-    resp = requests.post(f"{n2.base}/api/collections/notes/records", json={"extra": "x"}, timeout=10)
+    resp = requests.post(f"{n2.base}/api/collections/seen/records", json={"extra": "x"}, timeout=10)
     assert resp.status_code == 200 and resp.json()["extra"] == "x", resp.text
 
 
+@pytest.mark.usefixtures("notes")
 def test_a_file_uploaded_on_one_node_is_served_by_another(cluster: Cluster) -> None:
     n1, n2, _n3 = cluster.nodes
     resp = requests.post(f"{n1.base}/api/collections/notes/records", files={"doc": ("a.txt", b"hello cluster")}, timeout=30)
@@ -91,6 +142,7 @@ def test_a_file_uploaded_on_one_node_is_served_by_another(cluster: Cluster) -> N
     assert got.status_code == 200 and got.content == b"hello cluster"
 
 
+@pytest.mark.usefixtures("notes")
 def test_changes_are_sent_only_while_some_node_has_a_realtime_client(cluster: Cluster) -> None:
     import psycopg
 
@@ -115,6 +167,7 @@ def test_changes_are_sent_only_while_some_node_has_a_realtime_client(cluster: Cl
         assert eventually(lambda: sent() == 0, 15)  # the stream gone, silence again
 
 
+@pytest.mark.usefixtures("notes")
 def test_realtime_across_nodes_in_commit_order(cluster: Cluster) -> None:
     n1, n2, n3 = cluster.nodes
     stream = SseClient(n2.base)
@@ -211,6 +264,7 @@ class RoundRobin:
         self.sock.close()
 
 
+@pytest.mark.usefixtures("notes")
 def test_the_js_sdk_behind_a_balancer_without_sticky_sessions(cluster: Cluster) -> None:
     node = _require_node()
     balancer = RoundRobin([n.base for n in cluster.nodes])
@@ -236,11 +290,19 @@ def _leaders(cluster: Cluster) -> list[Served]:
     return [node for node in cluster.nodes if node.log_count("runs the crons")]
 
 
+def _a_leader(nodes: list[Served]) -> bool:
+    """Whether some node leads (it logs so within a moment of starting)."""
+    return eventually(lambda: any(node.log_count("runs the crons") for node in nodes), 15)
+
+
 def test_one_node_runs_the_crons(cluster: Cluster) -> None:
+    assert _a_leader(cluster.nodes)
     assert len(_leaders(cluster)) == 1
 
 
+@pytest.mark.usefixtures("notes")
 def test_a_node_killed_under_load_loses_nothing_acknowledged(cluster: Cluster) -> None:
+    assert _a_leader(cluster.nodes)
     leader = _leaders(cluster)[0]
     survivors = [node for node in cluster.nodes if node is not leader]
     acknowledged: list[str] = []
@@ -293,10 +355,9 @@ def test_a_node_killed_under_load_loses_nothing_acknowledged(cluster: Cluster) -
     assert eventually(lambda: any(node.log_count("runs the crons") for node in survivors), 15)
 
 
-def test_realtime_still_flows_between_the_survivors(cluster: Cluster) -> None:
-    alive = [node for node in cluster.nodes if node.proc.poll() is None]
-    assert len(alive) == 2
-    a, b = alive
+def test_realtime_still_flows_between_the_survivors(survivors: list[Served]) -> None:
+    assert len(survivors) == 2
+    a, b = survivors
     stream = SseClient(a.base)
     try:
         assert stream.subscribe("notes/*").status_code == 204
@@ -308,6 +369,7 @@ def test_realtime_still_flows_between_the_survivors(cluster: Cluster) -> None:
 
 
 
+@pytest.mark.usefixtures("notes")
 def test_with_two_workers_each_worker_is_a_node(cluster: Cluster) -> None:
     survivor = next(node for node in cluster.nodes if node.proc.poll() is None)
     pair = cluster.start("n4", workers=2)
@@ -329,10 +391,12 @@ def test_with_two_workers_each_worker_is_a_node(cluster: Cluster) -> None:
             stream.close()
 
 
+@pytest.mark.usefixtures("notes")
 def test_connections_cut_by_postgres_come_back(cluster: Cluster) -> None:
     import psycopg
 
     alive = [node for node in cluster.nodes if node.proc.poll() is None]
+    assert _a_leader(alive)  # NOTE: run alone, right after the nodes start: one leads first
     leads_before = sum(node.log_count("runs the crons") for node in alive)
     with psycopg.connect(cluster.url.replace("postgres://", "postgresql://"), autocommit=True) as admin:
         cut = admin.execute(
