@@ -94,12 +94,15 @@ what is copied:
   keys (an INTEGER PRIMARY KEY as an identity column that goes on after the copied rows),
   defaults, UNIQUE constraints, indexes, foreign keys, CHECK constraints and generated
   columns (their expressions translated with SQLite's meaning; a VIRTUAL one is STORED in
-  Postgres, which computes the values), and their rows in insertion order.
+  Postgres, which computes the values), and their rows in insertion order. Views made with
+  SQL (translated as view collections are, their row counts compared). A trigger made with
+  SQL is named in a note, not carried: write it again as a PL/pgSQL trigger function.
 
 what stops the copy before anything is written (each one named, with the reason):
-  a view collection, index, CHECK constraint or generated column Postgres cannot take, a
-  virtual table (fts5...), a name longer than Postgres's 63 bytes, a target that already
-  holds a pybase app (without --force), or a table there named like one of this app's.
+  a view (collection or made with SQL), index, CHECK constraint or generated column Postgres
+  cannot take, a virtual table (fts5...), a name longer than Postgres's 63 bytes, a target
+  that already holds a pybase app (without --force), or a table there named like one of
+  this app's.
 
 output: a progress line per table on stderr, then each table's rows in SQLite and in
   Postgres, counted again once committed from a new connection (exit status 1 when they

@@ -122,3 +122,41 @@ def test_help_documents_what_is_carried(tmp_path: Path) -> None:
     for words in ("CHECK constraints and generated columns", "a VIRTUAL one is STORED", "before anything is written",
                   "a progress line per table", "counted again once committed", "record files"):  # fmt: skip
         assert words in text, words
+
+
+VIEWS = [
+    "CREATE VIEW cheap_items AS SELECT id, name, price FROM items WHERE price < 1",
+    "CREATE VIEW cheap_names (item_name) AS SELECT upper(name) FROM cheap_items",  # a view on a view, its columns named
+    "CREATE VIEW item_posts AS SELECT (SELECT count(*) FROM posts) AS posts, count(*) AS items FROM items",
+    "CREATE TRIGGER items_touch AFTER INSERT ON items BEGIN UPDATE items SET flag = 1 WHERE id = new.id; END",
+]
+
+
+def test_views_made_with_sql_are_carried_and_triggers_named(databases: Databases, tmp_path: Path) -> None:
+    data = _app_with_raw_tables(tmp_path, ITEMS, ROWS, *VIEWS)
+    url = databases.server.new_database()
+    try:
+        result = cli("db", "copy", "--dir", str(data), "--to", url, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        for view in ("cheap_items", "cheap_names", "item_posts"):
+            line = next(line for line in result.stdout.splitlines() if line.split() and line.split()[0] == view)
+            assert line.split()[1] == line.split()[2] and line.rstrip().endswith("(view)"), line
+            assert pg_rows(url, f"SELECT * FROM {view}") == _sqlite_rows(data, f"SELECT * FROM {view}")
+        assert pg_rows(url, "SELECT item_name FROM cheap_names") == [("FIG",)]
+        assert "trigger items_touch on items: not carried" in result.stdout
+    finally:
+        databases.drop(url)
+
+
+def test_a_view_made_with_sql_that_cannot_be_carried_is_named(databases: Databases, tmp_path: Path) -> None:
+    data = _app_with_raw_tables(tmp_path, ITEMS, ROWS, "CREATE VIEW counted AS SELECT changes() AS n FROM items")
+    url = databases.server.new_database()
+    try:
+        for extra in ([], ["--dry-run"]):
+            result = cli("db", "copy", "--dir", str(data), "--to", url, *extra, cwd=tmp_path)
+            assert result.returncode == 2, result
+            assert "views made with SQL that cannot be carried over to Postgres (nothing was written)" in result.stderr
+            assert "counted: " in result.stderr and "changes()" in result.stderr, result.stderr
+        assert pg_tables(url) == set()
+    finally:
+        databases.drop(url)

@@ -6,8 +6,10 @@ hashes, token keys, file names), the settings (``_params``, as stored: an encryp
 encrypted) and the migrations history (``_migrations``); with ``logs``, the request and app logs
 of ``auxiliary.db`` into the ``_logs`` table the nodes log to on Postgres; the tables made with
 SQL (a migration's ``$app.db().newQuery("CREATE TABLE ...")``), their columns typed by SQLite's
-affinity, keys, unique constraints, indexes, foreign keys and rows (db_copy_tables.py). Record
-files are not copied: they stay in the app's file storage.
+affinity, keys, unique constraints, indexes, foreign keys, CHECK constraints, generated columns
+and rows (db_copy_tables.py, db_copy_expressions.py); the views made with SQL (translated as view
+collections are, counted as they are); a trigger made with SQL is named in a note, not carried
+(its body is SQLite's SQL). Record files are not copied: they stay in the app's file storage.
 
 How it stays safe:
 
@@ -59,6 +61,7 @@ from pybase.core.db_copy_source import (
     table_job,
     table_jobs,
 )
+from pybase.core.db_copy_tables import raw_views, trigger_notes
 from pybase.core.db_copy_target import (
     check_indexes,
     copy_rows,
@@ -132,6 +135,8 @@ def copy_to_postgres(
                 aux.execute("BEGIN")
                 jobs.append(table_job("_logs", logs_table, source_columns(aux, "_logs"), source_db="aux"))
         views = [col for col in collections if col.is_view]
+        others = raw_views(source, {view.name for view in views})
+        report.notes.extend(trigger_notes(source))
         for job in jobs:
             conn = aux if job.source_db == "aux" else source
             report.tables.append(TableCount(job.name, source_count(conn, job.name)))
@@ -140,10 +145,15 @@ def copy_to_postgres(
                 report.views.append(TableCount(view.name, source_count(source, view.name)))
             except sqlite3.Error as ex:
                 raise CopyError(f"view collection {view.name!r} fails on SQLite itself: {ex}") from ex
+        for name, _query in others:
+            try:
+                report.views.append(TableCount(name, source_count(source, name)))
+            except sqlite3.Error as ex:
+                raise CopyError(f"view {name!r} (made with SQL) fails on SQLite itself: {ex}") from ex
         target = open_target(url) if database is None else database
         try:
             _copy(
-                source, aux, target, collections, jobs, views, report,
+                source, aux, target, collections, jobs, views, others, report,
                 force=force, progress=progress, replace_other_tables=replace_other_tables,
             )  # fmt: skip
         finally:
@@ -169,6 +179,7 @@ def _copy(
     collections: list[Collection],
     jobs: list[TableJob],
     views: list[Collection],
+    others: list[tuple[str, str]],
     report: CopyReport,
     *,
     force: bool,
@@ -179,13 +190,17 @@ def _copy(
     raw = {job.name: job.definition for job in jobs if job.definition is not None}
     try:
         with target.write() as conn:
-            _prepare_target(conn, target, jobs, views, report, force=force, replace_other_tables=replace_other_tables)
+            _prepare_target(
+                conn, target, jobs, views, report, force=force, replace_other_tables=replace_other_tables,
+                other_views=[name for name, _query in others],
+            )  # fmt: skip
             for job in jobs:
                 if job.collection is not None:
                     schema_sync.create_table(conn, schema_sync.TableSpec(job.name, job.table, []))
             _create_raw_tables(conn, raw)
             check_indexes(conn, collections)
             create_views(conn, views)
+            _create_raw_views(conn, others)
             if report.dry_run:
                 raise _DryRun()
             for job in jobs:
@@ -229,6 +244,23 @@ def _create_raw_tables(conn: Connection, definitions: dict[str, dict[str, Any]])
         )
 
 
+def _create_raw_views(conn: Connection, views: list[tuple[str, str]]) -> None:
+    """Create the views made with SQL (their SQLite queries translated as view collections'
+    are), in creation order; name every one Postgres refuses, before any row is written."""
+    problems = []
+    for name, query in views:
+        try:
+            with conn.begin_nested():
+                schema_sync.create_view(conn, name, query)
+                schema_sync.check_view(conn, name)
+        except DBAPIError as ex:
+            problems.append(f"{name}: {reason(ex)}\n    query: {' '.join(query.split())}")
+    if problems:
+        raise CopyError(
+            "views made with SQL that cannot be carried over to Postgres (nothing was written):\n  " + "\n  ".join(problems)
+        )
+
+
 def _finish_raw_tables(conn: Connection, definitions: dict[str, dict[str, Any]]) -> None:
     """The indexes, foreign keys and key sequences of the tables made with SQL, rows in."""
     try:
@@ -250,6 +282,7 @@ def _prepare_target(
     *,
     force: bool,
     replace_other_tables: bool = False,
+    other_views: list[str] | None = None,
 ) -> None:
     """Refuse a target in use (or, with ``force``, drop the pybase app there), then create the
     helper functions and the system tables."""
@@ -262,7 +295,7 @@ def _prepare_target(
             # NOTE: one statement: Postgres drops the foreign keys between them itself
             conn.exec_driver_sql("DROP TABLE " + ", ".join(quote_name(name) for name in others))
             existing -= set(others)
-    wanted = {job.name for job in jobs} | {view.name for view in views}
+    wanted = {job.name for job in jobs} | {view.name for view in views} | set(other_views or ())
     foreign = sorted(name for name in wanted & existing if name not in pybase_views + pybase_tables)
     if foreign:
         raise CopyError(

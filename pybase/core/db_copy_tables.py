@@ -290,3 +290,58 @@ def _key_sequence(conn: sqlite3.Connection, name: str, key: str) -> dict[str, An
     highest = max(int(last or 0), int(counted[0] if counted else 0))
     return {"column": key, "name": "", "type": "bigint", "increment": 1, "start": 1, "min": 1,
             "max": 9223372036854775807, "cycle": False, "last": max(highest, 1), "called": highest > 0}  # fmt: skip
+
+
+# ---- views and triggers made with SQL ----------------------------------------------------------
+
+
+def raw_views(conn: sqlite3.Connection, collection_views: set[str]) -> list[tuple[str, str]]:
+    """The views of the source made with SQL (not a view collection's), in creation order, as
+    (name, SQLite SELECT); CopyError names every one whose query cannot be read (before
+    anything is written). Postgres gets each through the view collections' translation."""
+    rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'view' ORDER BY rowid").fetchall()
+    found: list[tuple[str, str]] = []
+    problems: list[str] = []
+    for name, sql in rows:
+        if name in collection_views or name.startswith("_pb_") or name.lower().startswith("sqlite_"):
+            continue
+        try:
+            _check_name(name, "the name")
+            found.append((name, _view_query(sql or "")))
+        except _Refused as ex:
+            problems.append(f"{name}: {ex}")
+    if problems:
+        raise CopyError(
+            "views made with SQL that cannot be carried over to Postgres (nothing was written):\n  " + "\n  ".join(problems)
+        )
+    return found
+
+
+def _view_query(sql: str) -> str:
+    """The SELECT of SQLite's ``CREATE VIEW`` (a column list given as the select's aliases)."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(sql, read="sqlite")
+    except Exception as ex:  # noqa: BLE001 - sqlglot's parse errors
+        raise _Refused(f"its CREATE VIEW cannot be read: {ex}") from ex
+    query = tree.expression if isinstance(tree, exp.Create) else None
+    if not isinstance(query, exp.Query):
+        raise _Refused("its CREATE VIEW holds no SELECT that can be read")
+    if isinstance(tree.this, exp.Schema):
+        names = [column.name for column in tree.this.expressions]
+        if not isinstance(query, exp.Select) or len(names) != len(query.expressions):
+            raise _Refused("its column list names the columns of a compound SELECT")
+        query.set("expressions", [exp.alias_(e.unalias(), n, quoted=True) for e, n in zip(query.expressions, names, strict=True)])
+    return str(query.sql(dialect="sqlite"))
+
+
+def trigger_notes(conn: sqlite3.Connection) -> list[str]:
+    """One note per trigger made with SQL: not carried (its body is SQLite's SQL; Postgres runs
+    a trigger function, written again by hand)."""
+    rows = conn.execute("SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger' ORDER BY rowid").fetchall()
+    return [
+        f"trigger {name} on {table}: not carried (a Postgres trigger runs a function: write it again in PL/pgSQL)"
+        for name, table in rows
+    ]
