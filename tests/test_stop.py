@@ -104,6 +104,31 @@ def test_stop_asked_by_a_request_of_the_server_does_not_wait_for_itself(tmp_path
     databases.drop(url)
 
 
+def test_a_stop_past_its_timeout_says_so_and_a_later_one_finishes(tmp_path, backend, databases, caplog):
+    url = databases.new(backend)
+    app = PyBase(Config(data_dir=str(tmp_path / "pb_data"), http="127.0.0.1:0", database_url=url))
+    entered, release = threading.Event(), threading.Event()
+
+    @app.route("GET", "/api/hold")
+    def hold(e):
+        entered.set()
+        release.wait(60)
+        return {"held": True}
+
+    server = app.serve_in_thread()
+    with ThreadPoolExecutor(1) as pool:
+        held = pool.submit(requests.get, f"http://127.0.0.1:{server.port}/api/hold", timeout=60)
+        assert entered.wait(30)
+        with caplog.at_level(logging.WARNING, logger="pybase"):
+            assert app.stop(timeout=0.2) is False  # the held request keeps the drain going
+        assert any("did not stop within" in r.getMessage() for r in caplog.records)
+        release.set()
+        assert held.result(60).json() == {"held": True}  # NOTE: in-flight requests are answered
+    assert app.stop() is True
+    assert _port_is_closed(server.port)
+    databases.drop(url)
+
+
 def test_stop_before_any_serve_is_a_no_op(tmp_path):
     app = PyBase(Config(data_dir=str(tmp_path / "pb_data"), http="127.0.0.1:0"))
     assert app.stop() is True
