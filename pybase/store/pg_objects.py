@@ -79,7 +79,7 @@ def pybase_functions() -> frozenset[str]:
     from pybase.store.dialect import POSTGRES_HELPERS
     from pybase.store.index_sql import INDEX_HELPERS
 
-    found = re.findall(r"CREATE\s+(?:OR\s+REPLACE\s+)?FUNCTION\s+(\w+)", POSTGRES_HELPERS + INDEX_HELPERS, re.IGNORECASE)
+    found = re.findall(r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE|AGGREGATE)\s+(\w+)", POSTGRES_HELPERS + INDEX_HELPERS, re.IGNORECASE)
     return frozenset(name.lower() for name in found)
 
 
@@ -100,6 +100,7 @@ class _Reader:
         self.objects: dict[tuple[str, int], dict[str, Any]] = {}  # (catalog, oid) -> object
         self.members: dict[tuple[str, int], tuple[str, int]] = {}  # a part's (catalog, oid) -> its object's key
         self.warnings: list[str] = []
+        self._elements: dict[int, int] = {}  # an array type's oid -> its element type's (0: none)
 
     def rows(self, sql: str, **params: Any) -> list[Any]:
         return list(self.conn.execute(text(sql), params).all())
@@ -364,9 +365,10 @@ class _Reader:
         """The carried object a dependency points at (an array type: its element's)."""
         found = self.members.get((catalog, oid))
         if found is None and catalog == "pg_type":
-            element = self.rows("SELECT typelem FROM pg_type WHERE oid = :o AND typelem <> 0 AND typcategory = 'A'", o=oid)
-            if element:
-                found = self.members.get(("pg_type", int(element[0][0])))
+            if oid not in self._elements:
+                element = self.rows("SELECT typelem FROM pg_type WHERE oid = :o AND typcategory = 'A'", o=oid)
+                self._elements[oid] = int(element[0][0]) if element else 0
+            found = self.members.get(("pg_type", self._elements[oid]))
         return found
 
 
