@@ -352,6 +352,7 @@ class Server:
     def stop(self) -> None:
         """Ask the serving loop to stop (safe from signal handlers and other threads)."""
         self._stopping.set()
+        self.server.pull_trigger()  # NOTE: ends a poll pass at once (a no-op once the drain closed it)
 
     def wait_stopped(self, timeout: float | None = None) -> bool:
         """Wait until the server has drained and closed; False on timeout."""
