@@ -46,7 +46,10 @@ export function InstallerPage({ token }) {
       setBusy(false);
     }
   };
-  const set = (key) => (e) => setForm({ ...form, [key]: e.target.value });
+  const set = (key) => (e) => {
+    const { value } = e.target;
+    setForm((f) => ({ ...f, [key]: value }));
+  };
   return (
     <Card title="Create your superuser" subtitle="The first account of this pybase instance. It can manage everything.">
       <form onSubmit={submit} class="stack">
@@ -73,7 +76,10 @@ export function LoginPage() {
   const [otpId, setOtpId] = useState("");
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
-  const set = (key) => (e) => setForm({ ...form, [key]: e.target.value });
+  const set = (key) => (e) => {
+    const { value } = e.target;
+    setForm((f) => ({ ...f, [key]: value }));
+  };
 
   const requestOtp = async (mfa) => {
     const res = await pb.collection(SUPERUSERS).requestOTP(form.email);
@@ -200,10 +206,10 @@ export function ConfirmPasswordResetPage({ token }) {
         <form class="stack" onSubmit={submit}>
           <ErrorBox message={Object.keys(errors.fields).length ? "" : errors.message} />
           <Field label="New password" error={errors.fields.password}>
-            <input type="password" name="password" autocomplete="new-password" required value={form.password} onInput={(e) => setForm({ ...form, password: e.target.value })} autofocus />
+            <input type="password" name="password" autocomplete="new-password" required value={form.password} onInput={(e) => { const { value } = e.target; setForm((f) => ({ ...f, password: value })); }} autofocus />
           </Field>
           <Field label="New password confirm" error={errors.fields.passwordConfirm}>
-            <input type="password" name="passwordConfirm" autocomplete="new-password" required value={form.passwordConfirm} onInput={(e) => setForm({ ...form, passwordConfirm: e.target.value })} />
+            <input type="password" name="passwordConfirm" autocomplete="new-password" required value={form.passwordConfirm} onInput={(e) => { const { value } = e.target; setForm((f) => ({ ...f, passwordConfirm: value })); }} />
           </Field>
           <button class="btn primary block" type="submit" disabled={busy}>{busy ? "Saving…" : "Set new password"}</button>
         </form>

@@ -550,7 +550,10 @@ function AppleSecretForm({ clientId, onClose, onSecret }) {
   const [form, setForm] = useState({ clientId, teamId: "", keyId: "", privateKey: "", duration: APPLE_DEFAULT_DURATION });
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState({ message: "", fields: {} });
-  const field = (key) => (ev) => setForm({ ...form, [key]: key === "duration" ? Number(ev.target.value) : ev.target.value });
+  const field = (key) => (ev) => {
+    const value = key === "duration" ? Number(ev.target.value) : ev.target.value;
+    setForm((f) => ({ ...f, [key]: value }));
+  };
   const generate = async () => {
     setBusy(true);
     try {
