@@ -21,7 +21,8 @@ How it stays safe:
   ``force`` (then its pybase tables are dropped and rebuilt, in that same transaction, so a
   failed copy keeps the old data); tables pybase did not create are never dropped: one named
   like a collection of the app (or one of its tables made with SQL) stops the copy. A backup
-  restore (``replace_other_tables``) drops them: the database becomes the backup's.
+  restore (``replace_other_tables``) drops them, and the views, types, functions and sequences
+  made with SQL (store/pg_objects.py): the database becomes the backup's.
 - Tables made with SQL: one that cannot be carried (a virtual table, a name Postgres would
   cut, a CHECK or generated column that cannot be translated, a definition Postgres refuses:
   each CHECK and generated column is tried alone to name the one) is named before any row is
