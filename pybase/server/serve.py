@@ -352,7 +352,17 @@ class Server:
     def stop(self) -> None:
         """Ask the serving loop to stop (safe from signal handlers and other threads)."""
         self._stopping.set()
-        self.server.pull_trigger()  # NOTE: ends a poll pass at once (a no-op once the drain closed it)
+        # NOTE: ends the loop's poll pass at once. Under the lock the drain closes the pipe with,
+        # so never after (its number may belong to another file by then); bounded, as a signal
+        # handler may call this.
+        if self._owner_lock.acquire(timeout=1):
+            try:
+                if not self._closed:
+                    self.server.pull_trigger()
+            except OSError:
+                pass
+            finally:
+                self._owner_lock.release()
 
     def wait_stopped(self, timeout: float | None = None) -> bool:
         """Wait until the server has drained and closed; False on timeout."""
