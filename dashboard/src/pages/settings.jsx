@@ -529,7 +529,8 @@ function RestoreProgress({ name }) {
       if (stop) return;
       setStep(1);
       for (let i = 0; i < 240 && !stop; i++) {
-        if (await healthy()) {
+        // NOTE: the panel may be gone by the time the check answers: no reload then
+        if ((await healthy()) && !stop) {
           setStep(2);
           window.location.reload();
           return;
