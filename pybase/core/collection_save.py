@@ -18,7 +18,7 @@ from pybase.core.collections import Collection, retarget_indexes
 from pybase.core.errors import BadRequestError, FieldError, ValidationError
 from pybase.core.events import CollectionEvent, ModelEvent
 from pybase.core.fields import UnknownFieldType, new_field
-from pybase.core.view_schema import infer_view_fields
+from pybase.core.view_schema import infer_view_fields, json_fields
 from pybase.store import schema_sync
 from pybase.store.schema import collections_table
 from pybase.tools import dbutils
@@ -261,7 +261,7 @@ def _execute(app: App, conn: Any, col: Collection, old: Collection | None, renam
         if old is None:
             conn.execute(insert(collections_table).values(row))
             if col.is_view:
-                schema_sync.create_view(conn, col.name, col.view_query)
+                schema_sync.create_view(conn, col.name, col.view_query, json_fields(col))
             else:
                 schema_sync.create_table(conn, schema_sync.TableSpec(col.name, col.table, []))
                 _create_indexes(conn, col)
@@ -269,7 +269,7 @@ def _execute(app: App, conn: Any, col: Collection, old: Collection | None, renam
         conn.execute(update(collections_table).where(collections_table.c.id == old.id).values(row))
         if col.is_view:
             schema_sync.drop_view(conn, old.name)
-            schema_sync.create_view(conn, col.name, col.view_query)
+            schema_sync.create_view(conn, col.name, col.view_query, json_fields(col))
             return
         _sync_table(conn, col, old, renames)
     except schema_sync.SchemaSyncError as ex:

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from pybase.core.collections import Collection
 from pybase.core.db_copy_report import CopyError, CopyReport, Progress
 from pybase.core.db_copy_source import TableJob, quote_name, read_batches
+from pybase.core.view_schema import json_fields
 from pybase.store import schema_sync
 from pybase.store.database_url import redacted
 
@@ -121,7 +122,7 @@ def create_views(conn: Connection, views: list[Collection]) -> None:
     for view in views:
         try:
             with conn.begin_nested():
-                schema_sync.create_view(conn, view.name, view.view_query)
+                schema_sync.create_view(conn, view.name, view.view_query, json_fields(view))
                 schema_sync.check_view(conn, view.name)
         except DBAPIError as ex:
             problems.append(f"{view.name}: {reason(ex)}\n    query: {' '.join(view.view_query.split())}")

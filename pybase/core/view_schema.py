@@ -155,6 +155,11 @@ def column_source(app: App, query: str, alias: str) -> tuple[Collection, str] | 
     return None
 
 
+def json_fields(col: Collection) -> list[str]:
+    """The names of a view collection's json fields (its view makes them jsonb on Postgres)."""
+    return [f.name for f in col.fields if f.type == "json"]
+
+
 def _default_field(name: str) -> dict[str, Any]:
     if name == "id":
         return {"type": "text", "name": "id", "system": True, "required": True, "primaryKey": True, "pattern": "^[a-z0-9]+$"}
@@ -285,7 +290,7 @@ def dry_run_view(app: App, query: str, sample_size: int = 10) -> tuple[list[Fiel
         temp.registry = app.registry
         temp.invalidate()
         try:
-            schema_sync.create_view(conn, name, stripped)
+            schema_sync.create_view(conn, name, stripped, json_fields(temp))
             try:
                 rows = schema_sync.view_sample(conn, name, [c for c, _convert in temp.row_converters()], sample_size)
             finally:

@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import Boolean, Table
 from sqlalchemy.types import Float, Integer, Numeric
 
+from pybase.store import sqlite_functions
 from pybase.store.dialect import ROWID_COLUMN, JSONText
 from pybase.store.index_sql_helpers import INDEX_HELPERS
 from pybase.tools import dbutils
@@ -140,6 +141,7 @@ class _Translator:
         # a column any expression may reference so that Postgres never folds it at CREATE
         # INDEX time (a call that must fail only when it meets a row, as in SQLite)
         self.anchor = anchor
+        self.functions = _Arguments(self)
 
     # ---- the contexts ----------------------------------------------------------------------
 
@@ -235,6 +237,13 @@ class _Translator:
 
     def value(self, node: Any) -> tuple[Any, str]:
         """``node`` translated, with its value class."""
+        if isinstance(node, exp.Func):
+            try:
+                done = sqlite_functions.translate(node, self.functions)
+            except sqlite_functions.Refused as ex:
+                raise dbutils.IndexRefused(str(ex)) from ex
+            if done is not None:
+                return done
         handler: Callable[[Any], tuple[Any, str]] | None = None
         for cls in type(node).__mro__:
             handler = getattr(self, f"_{cls.__name__}", None)
@@ -609,6 +618,32 @@ class _Translator:
 
     def _generic(self, node: Any) -> Any:
         return self._call(node)
+
+
+class _Arguments(sqlite_functions.Converter):
+    """The arguments of SQLite's functions (pybase.store.sqlite_functions) in an index: their
+    classes are the translator's."""
+
+    def __init__(self, translate: _Translator) -> None:
+        self.translate = translate
+
+    def value(self, node: Any) -> Any:
+        return self.translate._as_json(*self.translate.value(node))
+
+    def json(self, node: Any) -> Any | None:
+        return self.translate.value(node)[0] if sqlite_functions.is_json_call(node) else None
+
+    def number(self, node: Any) -> Any:
+        value, kind = self.translate.plain(node)
+        if kind not in (NUM, TEXT):
+            value = exp.Cast(this=value, to=exp.DataType.build("text"))
+        return _call("pb_math_arg", value)
+
+    def real(self, node: Any) -> Any:
+        return self.translate.number(node)
+
+    def text(self, node: Any) -> Any:
+        return self.translate.text(node)
 
 
 __all__ = ["INDEX_HELPERS", "postgres_create_index", "reserved_index_name"]

@@ -3,6 +3,8 @@ created with the dialect's by db_postgres (:data:`INDEX_HELPERS`)."""
 
 from __future__ import annotations
 
+from pybase.store.sqlite_functions_sql import ALL_HELPERS
+
 # Functions the translations call, created with the dialect's (db_postgres).
 # NOTE: IMMUTABLE as an index requires; each is, for the values it is given.
 INDEX_HELPERS = r"""
@@ -124,3 +126,6 @@ EXCEPTION WHEN others THEN
     RETURN NULL;
 END $$;
 """
+
+# NOTE: SQLite's functions (printf, the JSON builders, math...) after the helpers they use
+INDEX_HELPERS += ALL_HELPERS

@@ -125,8 +125,10 @@ def drop_table(conn: Connection, name: str) -> None:
         raise
 
 
-def create_view(conn: Connection, name: str, select_sql: str) -> None:
-    """Create (or replace) a view collection's SQL view."""
+def create_view(conn: Connection, name: str, select_sql: str, json_columns: Iterable[str] = ()) -> None:
+    """Create (or replace) a view collection's SQL view. ``json_columns``: the columns the
+    collection has json fields for (on Postgres made jsonb, as PocketBase reads them from
+    SQLite, so filters and sorts on them work as on a json field's column)."""
     drop_view(conn, name)
     # NOTE: a view query is stored as written; a trailing semicolon cannot sit in the subquery.
     select_sql = select_sql.strip().rstrip(";").rstrip()
@@ -138,11 +140,22 @@ def create_view(conn: Connection, name: str, select_sql: str) -> None:
     body = dialect.view_body(raw_select(select_sql).text, spellings=spellings)
     if dialect is POSTGRES:
         # NOTE: Postgres refuses a view of two columns of one name: named apart as SQLite does
-        names = list(conn.execute(text(f"SELECT * FROM ({body}) AS _pb_probe LIMIT 0")).keys())
+        names = list(conn.execute(_statement(f"SELECT * FROM ({body}) AS _pb_probe LIMIT 0")).keys())
         unique = unique_column_names(names)
         if unique != names:
-            body = dialect.view_body(raw_select(select_sql).text, [n.replace(":", "\\:") for n in unique], spellings)
-    conn.execute(text(f"CREATE VIEW {_q(conn, name)} AS {body}"))
+            body = dialect.view_body(raw_select(select_sql).text, unique, spellings)
+        wanted = set(json_columns)
+        if wanted & set(unique):
+            # NOTE: a json field of a view over a number or a text (``n * 2 AS d``) reads jsonb
+            quote = conn.dialect.identifier_preparer.quote_identifier
+            shown = ", ".join(f"pb_view_json({quote(n)}) AS {quote(n)}" if n in wanted else quote(n) for n in unique)
+            body = f"SELECT {shown} FROM ({body}) AS _pb_json"
+    conn.execute(_statement(f"CREATE VIEW {_q(conn, name)} AS {body}"))
+
+
+def _statement(sql: str) -> Any:
+    """SQL text run as written: a colon in it (``'{"a":1}'``, ``title:1``) is no parameter."""
+    return text(sql.replace(":", "\\:"))
 
 
 def check_view(conn: Connection, name: str) -> None:

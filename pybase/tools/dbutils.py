@@ -91,6 +91,7 @@ def _nodes() -> tuple[type, ...]:
     exp.BitwiseOr, exp.BitwiseXor, exp.BitwiseLeftShift, exp.BitwiseRightShift, exp.Collate,
     exp.Var, exp.Cast, exp.DataType, exp.DataTypeParam, exp.Case, exp.If, exp.JSONExtract,
     exp.JSONExtractScalar, exp.JSONPath, exp.JSONPathRoot, exp.JSONPathKey, exp.JSONPathSubscript,
+    exp.JSONKeyValue,
     )  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import (
     text,
 )
 
+from pybase.store import sqlite_functions, view_sql
 from pybase.store.dialect.constructs import ROWID_COLUMN
 from pybase.store.dialect.sqlite import Spellings, SqliteDialect
 
@@ -61,27 +62,6 @@ def _respell(tree: Any, spellings: Spellings) -> None:
                 spelled = known.get(ident.name.lower())
                 if spelled is not None and spelled != ident.name:
                     ident.set("this", spelled)
-
-
-def _truths_as_numbers(tree: Any) -> None:
-    """A truth a view's query selects (``a > b AS x``, ``TRUE``) as SQLite's 0/1, not Postgres's
-    boolean: the view reads alike on both databases. Only the columns the view shows: a
-    subquery's stay booleans for the conditions that use them."""
-    from sqlglot import exp
-
-    truths = (exp.Predicate, exp.Connector, exp.Not, exp.Boolean)
-    # NOTE: not a UNION's: its other SELECTs may hold booleans a number cannot meet
-    if isinstance(tree, exp.Select):
-        for item in tree.expressions:
-            value = item.this if isinstance(item, exp.Alias) else item
-            inner = value.unnest() if isinstance(value, exp.Paren) else value
-            if not isinstance(inner, truths):
-                continue
-            number = exp.Cast(this=exp.Paren(this=value.copy()), to=exp.DataType.build("int"))
-            if isinstance(item, exp.Alias):
-                item.set("this", number)
-            else:
-                item.replace(exp.Alias(this=number, alias=exp.to_identifier("?column?")))
 
 
 class _Wrapped:
@@ -192,10 +172,16 @@ class PostgresDialect(SqliteDialect):
             for number, sub in enumerate(tree.find_all(exp.Subquery)):
                 if not sub.alias and isinstance(sub.parent, (exp.From, exp.Join)):
                     sub.set("alias", exp.TableAlias(this=exp.to_identifier(f"_pb_sub{number}")))
-            _truths_as_numbers(tree)
+            # NOTE: unnamed columns, truths and SQLite's functions read as on SQLite
+            view_sql.prepare(tree, select_sql)
             if spellings is not None:
                 _respell(tree, spellings)
             translated = tree.sql(dialect="postgres", identify=True)
+        except sqlite_functions.Refused as ex:
+            from psycopg import errors
+            from sqlalchemy.exc import ProgrammingError
+
+            raise ProgrammingError(select_sql, None, errors.FeatureNotSupported(str(ex))) from ex
         except sqlglot.errors.SqlglotError:
             translated = select_sql  # NOTE: Postgres then names the problem itself
         return f"SELECT * FROM ({translated}) AS {alias}"

@@ -1,0 +1,290 @@
+"""SQLite's functions, written in an index expression or a view query, as Postgres calls with
+SQLite's results (the Postgres functions are :mod:`pybase.store.sqlite_functions_sql`'s).
+
+Covered: printf()/format(), the JSON builders and editors (json(), json_array(), json_object(),
+json_set(), json_insert(), json_replace(), json_remove(), json_patch(), and in views
+json_group_array()/json_group_object()), timediff(), unhex(), zeroblob(), and the math
+functions, which give NULL out of their domain where Postgres raises.
+
+:func:`translate` rewrites one call, given a :class:`Converter` that turns an argument into
+what the Postgres functions take (the index translator knows its columns' types; a view's
+arguments are dispatched by Postgres on their types, :class:`ViewConverter`).
+:func:`translate_view` rewrites a whole view query.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pybase.tools.dbutils import exp
+
+NUM, TEXT = "num", "text"
+
+# sqlglot's node classes for SQLite's math functions -> the name pb_math() takes
+_MATH_NODES = {
+    "Sqrt": "sqrt", "Ln": "ln", "Exp": "exp", "Pow": "pow", "Acos": "acos", "Asin": "asin", "Atan": "atan",
+    "Atan2": "atan2", "Acosh": "acosh", "Asinh": "asinh", "Atanh": "atanh", "Cos": "cos", "Sin": "sin",
+    "Tan": "tan", "Cosh": "cosh", "Sinh": "sinh", "Tanh": "tanh", "Degrees": "degrees", "Radians": "radians",
+    "Ceil": "ceil", "Floor": "floor", "Trunc": "trunc", "Sign": "sign",
+}  # fmt: skip
+_MATH_NAMES = frozenset(_MATH_NODES.values()) | {"ceiling", "power", "log", "log2", "log10"}
+# the Postgres helpers whose result is JSON text (SQLite's JSON subtype: nested as JSON)
+JSON_HELPERS = frozenset({"pb_json", "pb_json_edit", "pb_json_patch", "pb_json_array_of", "pb_json_object_of"})
+# calls whose result SQLite nests as JSON (its JSON subtype), by the name written
+_JSON_CALLS = frozenset({"json", "json_array", "json_object", "json_set", "json_insert", "json_replace",
+                         "json_remove", "json_patch", "json_group_array", "json_group_object"})  # fmt: skip
+
+
+class Refused(ValueError):
+    """A call Postgres cannot answer as SQLite does; the message names the function and why."""
+
+
+def call(name: str, *args: Any) -> Any:
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def function_name(node: Any) -> str | None:
+    """The SQLite function ``node`` calls (lower case), for the calls this module translates."""
+    if isinstance(node, exp.Anonymous):
+        return str(node.this).lower()
+    kind = type(node).__name__
+    if kind in _MATH_NODES:
+        return _MATH_NODES[kind]
+    return {
+        "Log": "log", "Format": "format", "JSONObject": "json_object", "JSONSet": "json_set",
+        "JSONRemove": "json_remove", "Unhex": "unhex", "JSONArrayAgg": "json_group_array",
+        "JSONObjectAgg": "json_group_object",
+    }.get(kind)  # fmt: skip
+
+
+def arguments(node: Any) -> list[Any]:
+    """The arguments of a call as written."""
+    if isinstance(node, exp.JSONObject):
+        out: list[Any] = []
+        for pair in node.expressions:
+            out += [pair.this, pair.expression] if isinstance(pair, exp.JSONKeyValue) else [pair]
+        return out
+    if isinstance(node, exp.Log):
+        return [node.this] if node.expression is None else [node.this, node.expression]
+    args = [node.this] if isinstance(node.args.get("this"), exp.Expression) else []
+    args += list(node.expressions)
+    if isinstance(node.args.get("expression"), exp.Expression):
+        args.append(node.args["expression"])
+    return args
+
+
+def is_json_call(node: Any) -> bool:
+    """Whether SQLite gives ``node`` its JSON subtype (a JSON function's result)."""
+    while isinstance(node, exp.Paren):
+        node = node.this
+    name = function_name(node)
+    return name in _JSON_CALLS or isinstance(node, exp.JSONExtract)
+
+
+class Converter:
+    """Turns a call's argument into what the Postgres helpers take."""
+
+    def value(self, node: Any) -> Any:
+        """SQLite's value as a jsonb number or string (NULL stays NULL)."""
+        raise NotImplementedError
+
+    def json(self, node: Any) -> Any | None:
+        """The JSON text of an argument SQLite reads as JSON (None: a plain SQL value)."""
+        raise NotImplementedError
+
+    def number(self, node: Any) -> Any:
+        """The double a math function reads (NULL for a text that is no number)."""
+        raise NotImplementedError
+
+    def real(self, node: Any) -> Any:
+        """The double SQLite reads from any value (a text's leading number, else 0)."""
+        raise NotImplementedError
+
+    def text(self, node: Any) -> Any:
+        """SQLite's text of the value."""
+        raise NotImplementedError
+
+    def json_text(self, node: Any) -> Any:
+        """The argument as SQLite writes it into JSON."""
+        found = self.json(node)
+        if found is not None:
+            return call("COALESCE", found, exp.Literal.string("null"))
+        return call("pb_json_text", self.value(node))
+
+
+def translate(node: Any, conv: Converter, in_view: bool = False) -> tuple[Any, str] | None:
+    """``node`` as a Postgres expression with SQLite's result, and its value class; None when
+    this module does not translate it. Raises :class:`Refused`."""
+    name = function_name(node)
+    if name is None:
+        return None
+    args = arguments(node)
+    if name in _MATH_NAMES:
+        return _math(node, name, args, conv), NUM
+    if name in ("printf", "format"):
+        if not args:
+            return exp.Null(), TEXT
+        return call("pb_printf", conv.text(args[0]), *(conv.value(arg) for arg in args[1:])), TEXT
+    if name.startswith("json"):
+        json = _json(name, args, conv, in_view)
+        return (json, TEXT) if json is not None else None
+    if name == "timediff" and len(args) == 2:
+        return call("pb_timediff", conv.text(args[0]), conv.text(args[1])), TEXT
+    if name == "unhex" and args:
+        return call("pb_unhex", *(conv.text(arg) for arg in args[:2])), "blob"
+    if name == "zeroblob" and len(args) == 1:
+        if in_view:
+            raise Refused("zeroblob() is not supported in a view on Postgres: a view's field cannot hold a BLOB of zero bytes")
+        return call("pb_zeroblob", conv.number(args[0])), "blob"
+    return None
+
+
+def _json(name: str, args: list[Any], conv: Converter, in_view: bool) -> Any | None:
+    """The JSON builders and editors (their JSON text)."""
+    if name == "json" and len(args) == 1:
+        return call("pb_json", _doc(args[0], conv))
+    if name == "json_array":
+        return _joined("[", [conv.json_text(arg) for arg in args], "]")
+    if name == "json_object":
+        if len(args) % 2:
+            raise Refused("json_object() requires an even number of arguments")
+        pairs = [exp.DPipe(this=exp.DPipe(this=call("pb_json_label", conv.value(key), exp.Literal.string("json_object")),
+                                          expression=exp.Literal.string(":")), expression=conv.json_text(value))
+                 for key, value in zip(args[::2], args[1::2], strict=True)]  # fmt: skip
+        return _joined("{", pairs, "}")
+    if name in ("json_set", "json_insert", "json_replace", "json_remove") and args:
+        mode = name.removeprefix("json_")
+        edits = [conv.text(arg) if mode == "remove" or number % 2 == 0 else conv.json_text(arg)
+                 for number, arg in enumerate(args[1:])]  # fmt: skip
+        if mode != "remove" and len(edits) % 2:
+            raise Refused(f"{name}() needs an odd number of arguments")
+        return call("pb_json_edit", exp.Literal.string(mode), _doc(args[0], conv), *edits)
+    if name == "json_patch" and len(args) == 2:
+        return call("pb_json_patch", _doc(args[0], conv), _doc(args[1], conv))
+    if name in ("json_group_array", "json_group_object") and in_view:
+        return _aggregate(name, args, conv)
+    return None
+
+
+def _math(node: Any, name: str, args: list[Any], conv: Converter) -> Any:
+    if name == "ceiling":
+        name = "ceil"
+    if name == "power":
+        name = "pow"
+    if isinstance(node, exp.Log) and len(args) == 2:
+        base = args[0]
+        if isinstance(base, exp.Literal) and str(base.this) in ("2", "10") and not _written_log(node):
+            name, args = f"log{base.this}", args[1:]  # NOTE: log2(X), log10(X) as sqlglot reads them
+        else:
+            # NOTE: SQLite's log(B, X) reads any X as a number (a text's leading one), B as others
+            return call("pb_math", exp.Literal.string("log"), conv.number(base), conv.real(args[1]))
+    elif name == "log":
+        name = "log10"  # NOTE: SQLite's log(X) is the base-10 logarithm
+    return call("pb_math", exp.Literal.string(name), *(conv.number(arg) for arg in args[:2]))
+
+
+def _written_log(node: Any) -> bool:
+    """Whether a call sqlglot reads as Log(2, X) was written ``log(2, X)`` (not ``log2(X)``): its
+    name's place in the text is kept."""
+    meta = node.meta
+    return "start" in meta and "end" in meta and meta["end"] - meta["start"] + 1 == len("log")
+
+
+def _doc(node: Any, conv: Converter) -> Any:
+    found = conv.json(node)
+    return found if found is not None else conv.text(node)
+
+
+def _joined(start: str, parts: list[Any], end: str) -> Any:
+    joined: Any = exp.Literal.string(start)
+    for number, part in enumerate(parts):
+        if number:
+            joined = exp.DPipe(this=joined, expression=exp.Literal.string(","))
+        joined = exp.DPipe(this=joined, expression=part)
+    return exp.Paren(this=exp.DPipe(this=joined, expression=exp.Literal.string(end)))
+
+
+def _aggregate(name: str, args: list[Any], conv: Converter) -> Any:
+    if name == "json_group_array":
+        if len(args) != 1:
+            raise Refused("json_group_array() takes one argument")
+        item, empty, start, end = conv.json_text(args[0]), "[]", "[", "]"
+    else:
+        if len(args) != 2:
+            raise Refused("json_group_object() takes two arguments")
+        label = call("pb_json_label", conv.value(args[0]), exp.Literal.string("json_group_object"))
+        item = exp.DPipe(this=exp.DPipe(this=label, expression=exp.Literal.string(":")), expression=conv.json_text(args[1]))
+        empty, start, end = "{}", "{", "}"
+    listed = call("string_agg", item, exp.Literal.string(","))
+    wrapped = exp.DPipe(this=exp.DPipe(this=exp.Literal.string(start), expression=listed), expression=exp.Literal.string(end))
+    return call("COALESCE", wrapped, exp.Literal.string(empty))
+
+
+# ---- views --------------------------------------------------------------------------------
+
+
+class ViewConverter(Converter):
+    """A view's arguments: their Postgres types are not known here, Postgres picks the helper's
+    overload (``pb_sqlite_value``, ``pb_math_arg``) by the argument's type."""
+
+    def value(self, node: Any) -> Any:
+        if isinstance(node, exp.Null):
+            return exp.Null()
+        if _is_json_helper(node):
+            return call("pb_sqlite_value", exp.Cast(this=node, to=exp.DataType.build("text")))
+        return call("pb_sqlite_value", node)
+
+    def json(self, node: Any) -> Any | None:
+        return node if _is_json_helper(node) else None
+
+    def number(self, node: Any) -> Any:
+        if isinstance(node, exp.Null):
+            return exp.Cast(this=exp.Null(), to=exp.DataType.build("double"))
+        return call("pb_math_arg", node)
+
+    def real(self, node: Any) -> Any:
+        if isinstance(node, exp.Null):
+            return exp.Cast(this=exp.Null(), to=exp.DataType.build("double"))
+        return call("pb_real_arg", node)
+
+    def text(self, node: Any) -> Any:
+        if isinstance(node, exp.Literal) and node.is_string:
+            return node
+        if isinstance(node, exp.Null):
+            return exp.Cast(this=exp.Null(), to=exp.DataType.build("text"))
+        if _is_json_helper(node):
+            return node
+        return call("pb_text", self.value(node))
+
+
+def _is_json_helper(node: Any) -> bool:
+    """Whether a translated argument is JSON text (a JSON function's, translated)."""
+    while isinstance(node, exp.Expression):
+        # NOTE: json_array()/json_object() translate to text built with ||, marked so
+        if node.meta.get("pb_json") or (isinstance(node, exp.Anonymous) and str(node.this).lower() in JSON_HELPERS):
+            return True
+        if not isinstance(node, exp.Paren):
+            return False
+        node = node.this
+    return False
+
+
+def translate_view(tree: Any) -> None:
+    """Rewrite the SQLite functions of a parsed view query in place (its innermost calls
+    first, so that an argument is already translated when its call is)."""
+    conv = ViewConverter()
+
+    def visit(node: Any) -> None:
+        for child in list(node.iter_expressions()):
+            visit(child)
+        if not isinstance(node, exp.Func):
+            return
+        done = translate(node, conv, in_view=True)
+        if done is None:
+            return
+        result = done[0]
+        if function_name(node) in _JSON_CALLS:
+            result.meta["pb_json"] = True
+        node.replace(result)
+
+    visit(tree)

@@ -1,0 +1,154 @@
+"""A view query written for SQLite, made to read on Postgres as on SQLite (the parsed query,
+before the dialect renders it):
+
+- a column shown without a name is named as SQLite names it: after its text as written
+  (``views*2``, ``abs(n)``), ``columnN`` for TRUE/FALSE (Postgres would say ``?column?`` or
+  the function's name), so PocketBase's checks of field names answer alike;
+- a truth the view shows (``a > b``, ``TRUE``) is SQLite's 0/1, in every SELECT of a UNION
+  (and INTERSECT, EXCEPT) too;
+- SQLite's functions Postgres lacks or answers otherwise (:mod:`pybase.store.sqlite_functions`).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from pybase.store import sqlite_functions
+from pybase.tools.dbutils import exp, sqlglot
+
+# the select list of the query's SELECT ends at these words
+_LIST_ENDS = ("FROM", "UNION", "INTERSECT", "EXCEPT", "WHERE", "GROUP_BY", "HAVING", "ORDER_BY", "LIMIT", "WINDOW", "SEMICOLON")
+
+
+@functools.cache
+def _truths() -> tuple[type, ...]:
+    return (exp.Predicate, exp.Connector, exp.Not, exp.Boolean)
+
+
+def prepare(tree: Any, sql: str) -> None:
+    """Rewrite ``tree`` (``sql`` parsed) in place; raises :class:`sqlite_functions.Refused`."""
+    name_columns(tree, sql)
+    truths_as_numbers(tree)
+    sqlite_functions.translate_view(tree)
+
+
+def _first_select(tree: Any) -> Any:
+    while isinstance(tree, exp.SetOperation):
+        tree = tree.this
+    while isinstance(tree, exp.Subquery):
+        tree = tree.this
+    return tree if isinstance(tree, exp.Select) else None
+
+
+def _select_items(sql: str) -> list[str] | None:
+    """The text of each item of the query's select list (its first SELECT outside
+    parentheses), as written; None when it cannot be told."""
+    from sqlglot.tokens import TokenType
+
+    try:
+        tokens = sqlglot.tokenize(sql, read="sqlite")
+    except sqlglot.errors.SqlglotError:
+        return None
+    ends = {getattr(TokenType, name) for name in _LIST_ENDS}
+    depth, start = 0, None
+    for number, token in enumerate(tokens):
+        if token.token_type == TokenType.L_PAREN:
+            depth += 1
+        elif token.token_type == TokenType.R_PAREN:
+            depth -= 1
+        elif token.token_type == TokenType.SELECT and depth == 0:
+            start = number + 1
+            break
+    if start is None:
+        return None
+    while start < len(tokens) and tokens[start].token_type in (TokenType.DISTINCT, TokenType.ALL):
+        start += 1
+    items: list[list[Any]] = [[]]
+    for token in tokens[start:]:
+        if token.token_type in (TokenType.L_PAREN, TokenType.R_PAREN):
+            depth += 1 if token.token_type == TokenType.L_PAREN else -1
+        elif depth == 0 and token.token_type in ends:
+            break
+        elif depth == 0 and token.token_type == TokenType.COMMA:
+            items.append([])
+            continue
+        items[-1].append(token)
+    if any(not item for item in items):
+        return None
+    return [_span(sql, item[0], item[-1]) for item in items]
+
+
+def _span(sql: str, first: Any, last: Any) -> str:
+    return sql[first.start : last.end + 1]
+
+
+def name_columns(tree: Any, sql: str) -> None:
+    """Name the shown columns that have no name as SQLite names them."""
+    select = _first_select(tree)
+    if select is None:
+        return
+    items = _select_items(sql)
+    if items is None or len(items) != len(select.expressions):
+        return
+    for position, (item, text) in enumerate(zip(list(select.expressions), items, strict=True)):
+        if isinstance(item, exp.Alias | exp.Star):
+            continue
+        inner = item.unnest() if isinstance(item, exp.Paren) else item
+        if isinstance(inner, exp.Column):
+            continue  # NOTE: named after the column by both databases
+        name = f"column{position + 1}" if isinstance(inner, exp.Boolean) else text
+        item.replace(exp.Alias(this=item.copy(), alias=exp.to_identifier(name, quoted=True)))
+
+
+def _branches(tree: Any) -> list[Any]:
+    if isinstance(tree, exp.SetOperation):
+        return _branches(tree.this) + _branches(tree.expression)
+    if isinstance(tree, exp.Subquery):
+        return _branches(tree.this)
+    return [tree] if isinstance(tree, exp.Select) else []
+
+
+def truths_as_numbers(tree: Any) -> None:
+    """A truth a view's query shows (``a > b AS x``, ``TRUE``) as SQLite's 0/1, not Postgres's
+    boolean: the view reads alike on both databases. Only the columns the view shows: a
+    subquery's stay booleans for the conditions that use them. A UNION's (INTERSECT's,
+    EXCEPT's) columns hold no boolean at all, as in SQLite (``pb_truth_number``: a boolean as
+    0/1, else the value): one SELECT may show a truth where another shows a number."""
+    if isinstance(tree, exp.Select):
+        _numbers(tree, everything=False)
+    for found in [tree, *tree.find_all(exp.Subquery)]:
+        operation = found.this if isinstance(found, exp.Subquery) else found
+        if isinstance(operation, exp.SetOperation) and (found is tree or isinstance(found.parent, exp.From | exp.Join)):
+            for branch in _branches(operation):
+                _numbers(branch, everything=True)
+
+
+def _numbers(select: Any, everything: bool) -> None:
+    for item in list(select.expressions):
+        value = _value(item)
+        inner = _unwrapped(value)
+        if isinstance(inner, _truths()):
+            number = exp.Cast(this=exp.Paren(this=value.copy()), to=exp.DataType.build("int"))
+        elif everything and not isinstance(inner, exp.Literal | exp.Null | exp.Star) and not _is_star(inner):
+            number = sqlite_functions.call("pb_truth_number", value.copy())
+        else:
+            continue
+        if isinstance(item, exp.Alias):
+            item.set("this", number)
+        elif isinstance(inner, exp.Column):
+            item.replace(exp.Alias(this=number, alias=exp.to_identifier(inner.name)))
+        else:
+            item.replace(exp.Alias(this=number, alias=exp.to_identifier("?column?")))
+
+
+def _is_star(node: Any) -> bool:
+    return isinstance(node, exp.Column) and isinstance(node.this, exp.Star)
+
+
+def _value(item: Any) -> Any:
+    return item.this if isinstance(item, exp.Alias) else item
+
+
+def _unwrapped(value: Any) -> Any:
+    return value.unnest() if isinstance(value, exp.Paren) else value

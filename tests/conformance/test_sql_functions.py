@@ -1,0 +1,129 @@
+"""SQLite's functions in a view query answer as in PocketBase, on both databases: each case is a
+view ``SELECT id, <function of one argument class> AS v FROM <source>``, created on both
+servers, whose fields and records (or whose failure to list) are compared.
+
+The cases are a table: each function (math, printf/format, the JSON builders and editors,
+timediff, unhex) against each class of argument (a number column, a text column, a JSON
+column, NULL, a number out of the function's range, a number text, a JSON text). On Postgres
+the query is translated (pybase/store/sqlite_functions.py, view_sql.py).
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+
+from tests.conformance.harness import Answer, Pair, Request, difference
+from tests.conformance.known import explain
+
+pytestmark = pytest.mark.both_backends
+
+SOURCE = "fn_src"
+FIELDS = [{"name": "title", "type": "text"}, {"name": "n", "type": "number"}, {"name": "meta", "type": "json"},
+          {"name": "b", "type": "bool"}]  # fmt: skip
+ROWS = [
+    {"id": "fixfn0000000001", "title": "abc", "n": 4, "meta": {"a": 1, "b": "x"}, "b": True},
+    {"id": "fixfn0000000002", "title": "12.5xyz", "n": -2, "meta": [1, 2]},
+    {"id": "fixfn0000000003", "title": "", "n": 0, "meta": None},
+    {"id": "fixfn0000000004", "title": "héllo", "n": 1.5, "meta": "str"},
+    {"id": "fixfn0000000005", "title": '{"k":[1,2]}', "n": 0.25, "meta": 3.5},
+    {"id": "fixfn0000000006", "title": "2024-01-02 03:04:05.000Z", "n": 1e20, "meta": {"a": None}},
+    {"id": "fixfn0000000007", "title": "4142", "n": 2, "meta": {"z": [True, False]}},
+]  # fmt: skip
+
+# argument classes: (label, SQL)
+ARGS = [("number", "n"), ("text", "title"), ("json", "meta"), ("null", "NULL"), ("out of range", "-2"),
+        ("number text", "'4'"), ("json text", "'{\"a\":[1,2.50]}'")]  # fmt: skip
+# (label, expression of X)
+FUNCTIONS = [
+    ("sqrt", "sqrt(X)"), ("ln", "ln(X)"), ("log", "log(X)"), ("log2", "log2(X)"), ("log base", "log(2, X)"),
+    ("log of base", "log(X, 8)"), ("acos", "acos(X)"), ("asin", "asin(X)"), ("acosh", "acosh(X)"),
+    ("atanh", "atanh(X)"), ("exp", "exp(X)"), ("pow", "pow(X, 0.5)"), ("pow negative", "pow(X, -1)"),
+    ("ceil", "ceil(X)"), ("floor", "floor(X)"), ("sign", "sign(X)"), ("degrees", "degrees(X)"), ("cos", "cos(X)"),
+    ("atan2", "atan2(X, 1)"),
+    ("printf", "printf('%d|%s|%.2f|%5.1e|%x|%-3s|', X, X, X, X, X, X)"),
+    ("format", "format('%g|%q|%Q|%,d|%05.1f|%+i|%o', X, X, X, X, X, X, X)"), ("printf plain", "printf(X)"),
+    ("json", "json(X)"), ("json array", "json_array(X, 1, 'a', NULL)"), ("json object", "json_object('k', X, 'j', json('[1]'))"),
+    ("json nested", "json_array(json_object('k', X), json_array(X))"), ("json set", "json_set('{\"a\":1}', '$.b', X, '$.a', 2)"),
+    ("json insert", "json_insert('[1]', '$[#]', X)"), ("json replace", "json_replace('{\"a\":1,\"c\":2}', '$.a', X)"),
+    ("json set doc", "json_set(X, '$.z', 1)"), ("json remove", "json_remove(X, '$.a')"), ("json patch", "json_patch(X, '{\"a\":null,\"z\":1}')"),
+    ("json patch into", "json_patch('{\"a\":1}', X)"), ("timediff", "timediff(X, '2023-12-31 00:00:00')"), ("unhex", "unhex(X)"),
+]  # fmt: skip
+AGGREGATES = [("json group array", "json_group_array(X)"), ("json group object", "json_group_object(id, X)")]
+# functions pybase's SQLite (3.40) lacks; PocketBase's (3.53) and pybase on Postgres have them
+NEWER_SQLITE = ("timediff", "unhex")
+
+_INFINITY = "pybase on SQLite reads an infinity in a json field as null; PocketBase writes \"+Inf\""
+# case -> why pybase differs from PocketBase on that database (each must still differ)
+SQLITE_DIFFERS = {"exp of number": _INFINITY, "exp of text": _INFINITY, "pow negative of number": _INFINITY}
+POSTGRES_DIFFERS = {
+    "timediff of number": "a number is a Julian day: days before 4713 BC are out of Postgres's range (NULL)",
+    "timediff of number text": "a number is a Julian day: days before 4713 BC are out of Postgres's range (NULL)",
+    "timediff of json": "a number is a Julian day: days before 4713 BC are out of Postgres's range (NULL)",
+}
+
+CASES = [(f"{fname} of {aname}", expr.replace("X", arg)) for (fname, expr), (aname, arg) in itertools.product(FUNCTIONS, ARGS)]
+CASES += [(f"{fname} of {aname}", expr.replace("X", arg)) for (fname, expr), (aname, arg) in itertools.product(AGGREGATES, ARGS)]
+_names = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def functions_pair(pair: Pair) -> Pair:
+    """The pair with the source collection and its rows."""
+    if pair.first_time("sql functions"):
+        pair.ok("POST", "/api/collections", {"name": SOURCE, "fields": FIELDS})
+        for row in ROWS:
+            pair.ok("POST", f"/api/collections/{SOURCE}/records", row)
+    return pair
+
+
+def _query(label: str, expression: str) -> str:
+    if label.startswith("json group"):
+        return f"SELECT (CASE WHEN n > 1 THEN 'big' ELSE 'small' END) AS id, {expression} AS v FROM {SOURCE} GROUP BY 1"
+    return f"SELECT id, {expression} AS v FROM {SOURCE}"
+
+
+def _rounded(answer: Answer) -> Answer:
+    """Numbers to 12 significant digits: the last digits of a logarithm or a cosine differ
+    between C libraries (PocketBase's SQLite is Go's, pybase's the system's)."""
+
+    def rounded(value: Any) -> Any:
+        if isinstance(value, float):
+            return float(f"{value:.12g}")
+        if isinstance(value, dict):
+            return {k: rounded(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [rounded(v) for v in value]
+        return value
+
+    return Answer(answer.status, rounded(answer.body))
+
+
+def _fields(body: Any) -> Any:
+    return [(f["name"], f["type"]) for f in body["fields"]] if isinstance(body, dict) and "fields" in body else body
+
+
+@pytest.mark.parametrize(("label", "expression"), CASES, ids=[label for label, _ in CASES])
+def test_view_function(functions_pair: Pair, backend: str, label: str, expression: str) -> None:
+    if backend == "sqlite" and label.startswith(NEWER_SQLITE):
+        pytest.skip("pybase's SQLite (3.40) has no timediff()/unhex(); PocketBase's SQLite (3.53) has")
+    name = f"fn_v{next(_names)}"
+    create = Request("POST", "/api/collections", json={"name": name, "type": "view", "viewQuery": _query(label, expression)})
+    pb, py = functions_pair.ask(create)
+    listing = Request("GET", f"/api/collections/{name}/records?sort=id&perPage=50&fields=id,v")
+    if pb.status == 400 and "failed to retrieve query records" in str(pb.body):
+        # NOTE: PocketBase reads 10 records of a view when saving it (its dry run) and refuses
+        # the query when one fails; pybase refuses it when it is listed (both databases)
+        assert py.status == 400 or functions_pair.py.ask(listing).status == 400, difference(pb, py)
+        return
+    assert (pb.status, _fields(pb.body)) == (py.status, _fields(py.body)), difference(pb, py)
+    if pb.status != 200:
+        return
+    pb, py = (_rounded(answer) for answer in functions_pair.ask(listing))
+    why = (SQLITE_DIFFERS if backend == "sqlite" else POSTGRES_DIFFERS).get(label)
+    if why is not None:
+        assert difference(pb, py) is not None, f"pybase now answers as PocketBase; drop the entry: {why}"
+        pytest.xfail(why)
+    explain(f"sql function {label}", pb, py, difference(pb, py))
