@@ -28,8 +28,9 @@ _MATH_NODES = {
     "Ceil": "ceil", "Floor": "floor", "Trunc": "trunc", "Sign": "sign",
 }  # fmt: skip
 _MATH_NAMES = frozenset(_MATH_NODES.values()) | {"ceiling", "power", "log", "log2", "log10"}
-# the Postgres helpers whose result is JSON text (SQLite's JSON subtype: nested as JSON)
-JSON_HELPERS = frozenset({"pb_json", "pb_json_edit", "pb_json_patch", "pb_json_array_of", "pb_json_object_of"})
+# the Postgres helpers whose result is JSON text (SQLite's JSON subtype: nested as JSON; the
+# json_array()/json_object() translations, built with ||, are marked in their meta instead)
+JSON_HELPERS = frozenset({"pb_json", "pb_json_edit", "pb_json_patch"})
 # calls whose result SQLite nests as JSON (its JSON subtype), by the name written
 _JSON_CALLS = frozenset({"json", "json_array", "json_object", "json_set", "json_insert", "json_replace",
                          "json_remove", "json_patch", "json_group_array", "json_group_object"})  # fmt: skip
@@ -166,6 +167,14 @@ def _json(name: str, args: list[Any], conv: Converter, in_view: bool) -> Any | N
     return None
 
 
+def translate_window(node: Any, conv: Converter) -> Any | None:
+    """``json_group_array(...) OVER (...)`` (and json_group_object's), ``node`` the window."""
+    name = function_name(node.this)
+    if name not in ("json_group_array", "json_group_object"):
+        return None
+    return _aggregate(name, arguments(node.this), conv, window=node)
+
+
 def _math(node: Any, name: str, args: list[Any], conv: Converter) -> Any:
     if name == "ceiling":
         name = "ceil"
@@ -204,7 +213,7 @@ def _joined(start: str, parts: list[Any], end: str) -> Any:
     return exp.Paren(this=exp.DPipe(this=joined, expression=exp.Literal.string(end)))
 
 
-def _aggregate(name: str, args: list[Any], conv: Converter) -> Any:
+def _aggregate(name: str, args: list[Any], conv: Converter, window: Any = None) -> Any:
     if name == "json_group_array":
         if len(args) != 1:
             raise Refused("json_group_array() takes one argument")
@@ -216,6 +225,11 @@ def _aggregate(name: str, args: list[Any], conv: Converter) -> Any:
         item = exp.DPipe(this=exp.DPipe(this=label, expression=exp.Literal.string(":")), expression=conv.json_text(args[1]))
         empty, start, end = "{}", "{", "}"
     listed = call("string_agg", item, exp.Literal.string(","))
+    if window is not None:
+        # NOTE: as a window function (OVER ...): the window is string_agg's
+        window = window.copy()
+        window.set("this", listed)
+        listed = window
     wrapped = exp.DPipe(this=exp.DPipe(this=exp.Literal.string(start), expression=listed), expression=exp.Literal.string(end))
     return call("COALESCE", wrapped, exp.Literal.string(empty))
 
@@ -277,7 +291,13 @@ def translate_view(tree: Any) -> None:
     def visit(node: Any) -> None:
         for child in list(node.iter_expressions()):
             visit(child)
-        if not isinstance(node, exp.Func):
+        if isinstance(node, exp.Window):
+            windowed = translate_window(node, conv)
+            if windowed is not None:
+                windowed.meta["pb_json"] = True
+                node.replace(windowed)
+            return
+        if not isinstance(node, exp.Func) or (isinstance(node.parent, exp.Window) and node.parent.this is node):
             return
         done = translate(node, conv, in_view=True)
         if done is None:

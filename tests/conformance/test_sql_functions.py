@@ -51,7 +51,8 @@ FUNCTIONS = [
     ("json set doc", "json_set(X, '$.z', 1)"), ("json remove", "json_remove(X, '$.a')"), ("json patch", "json_patch(X, '{\"a\":null,\"z\":1}')"),
     ("json patch into", "json_patch('{\"a\":1}', X)"), ("timediff", "timediff(X, '2023-12-31 00:00:00')"), ("unhex", "unhex(X)"),
 ]  # fmt: skip
-AGGREGATES = [("json group array", "json_group_array(X)"), ("json group object", "json_group_object(id, X)")]
+AGGREGATES = [("json group array", "json_group_array(X)"), ("json group object", "json_group_object(id, X)"),
+              ("window json group array", "json_group_array(X) OVER (ORDER BY id)")]
 # functions pybase's SQLite (3.40) lacks; PocketBase's (3.53) and pybase on Postgres have them
 NEWER_SQLITE = ("timediff", "unhex")
 
