@@ -180,10 +180,10 @@ DECLARE
 BEGIN
     IF x <> 0 THEN
         exponent := floor(log(abs(CAST(x AS numeric))));
-        mantissa := round(abs(CAST(x AS numeric)) / power(10::numeric, exponent), prec);
+        mantissa := round(pb_scaled(abs(CAST(x AS numeric)), exponent), prec);
         IF mantissa >= 10 THEN
             exponent := exponent + 1;
-            mantissa := round(abs(CAST(x AS numeric)) / power(10::numeric, exponent), prec);
+            mantissa := round(pb_scaled(abs(CAST(x AS numeric)), exponent), prec);
         END IF;
     ELSE
         mantissa := round(0::numeric, prec);

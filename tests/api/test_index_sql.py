@@ -122,6 +122,8 @@ CASES = [
         ({"title": "ab"}, OK), ({"title": " ab"}, TAKEN), ({"title": "  ab"}, TAKEN))),
     IndexCase("json array keeps classes", "CREATE UNIQUE INDEX {i} ON {c} (json_array(n, title))", (
         ({"n": 1, "title": "1"}, OK), ({"n": 1, "title": "x"}, OK), ({"n": 1, "title": "1"}, TAKEN))),
+    IndexCase("json array of numbers past 1e99", "CREATE UNIQUE INDEX {i} ON {c} (json_array(n))", (
+        ({"n": 1e300}, OK), ({"n": 1e30}, OK), ({"n": 1.5e-200}, OK), ({"n": 1.5e-20}, OK), ({"n": 1e300}, TAKEN))),
     IndexCase("json array of a text is a string", "CREATE UNIQUE INDEX {i} ON {c} (json_array(title))", (
         ({"title": "1"}, OK), ({"title": "[1]"}, OK), ({"title": "1"}, TAKEN))),
     IndexCase("json object", "CREATE UNIQUE INDEX {i} ON {c} (json_object('a', n, 'b', json(meta)))", (

@@ -229,6 +229,12 @@ LANGUAGE sql IMMUTABLE AS $$
         THEN to_jsonb(pb_num(v #>> '{}')) ELSE v END
 $$;
 
+-- value / 10^exponent, exact (a numeric power of ten below 1 keeps too few digits: 1e-300 is 0).
+CREATE OR REPLACE FUNCTION pb_scaled(value numeric, exponent int) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN exponent >= 0 THEN value / power(10::numeric, exponent) ELSE value * power(10::numeric, -exponent) END
+$$;
+
 -- A REAL as SQLite prints it (printf "%!.15g": 15 significant digits, always a decimal point).
 CREATE OR REPLACE FUNCTION pb_real_text(value double precision) RETURNS text
 LANGUAGE plpgsql IMMUTABLE AS $$
@@ -241,13 +247,15 @@ BEGIN
     IF value = 'Infinity' THEN RETURN 'Inf'; END IF;
     IF value = '-Infinity' THEN RETURN '-Inf'; END IF;
     exponent := floor(log(abs(CAST(value AS numeric))));
-    IF round(abs(CAST(value AS numeric)) / power(10::numeric, exponent), 14) >= 10 THEN
+    IF round(pb_scaled(abs(CAST(value AS numeric)), exponent), 14) >= 10 THEN
         exponent := exponent + 1;
     END IF;
     IF exponent < -4 OR exponent >= 15 THEN
-        digits := rtrim(CAST(round(CAST(value AS numeric) / power(10::numeric, exponent), 14) AS text), '0');
+        digits := rtrim(CAST(round(pb_scaled(CAST(value AS numeric), exponent), 14) AS text), '0');
         IF right(digits, 1) = '.' THEN digits := digits || '0'; END IF;
-        RETURN digits || 'e' || CASE WHEN exponent < 0 THEN '-' ELSE '+' END || lpad(CAST(abs(exponent) AS text), 2, '0');
+        -- NOTE: at least two digits (lpad would cut a third: 1e300 read 1.0e+30)
+        RETURN digits || 'e' || CASE WHEN exponent < 0 THEN '-' ELSE '+' END
+            || CASE WHEN abs(exponent) < 10 THEN '0' ELSE '' END || CAST(abs(exponent) AS text);
     END IF;
     digits := rtrim(CAST(round(CAST(value AS numeric), 14 - exponent) AS text), '0');
     IF right(digits, 1) = '.' THEN digits := digits || '0'; END IF;
