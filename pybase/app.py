@@ -319,7 +319,7 @@ class PyBase:
         wsgi = self.wsgi()
         served: Any = wsgi if runtime is None else runtime.wrap(wsgi)
         sockets = [ctx.listen_socket()] if ctx is not None else None
-        self.server = Server(served, host, port, sockets=sockets)
+        self.server = Server(served, host, port, sockets=sockets, on_idle=self.core.release_memory)
         self._bind_body_cap(self.server)
         event = ServeEvent(self.core)
         event.router, event.server = wsgi, self.server

@@ -278,3 +278,24 @@ def test_a_burst_of_stalling_requests_costs_one_handover(tmp_path):
     finally:
         app.stop()
     assert server.wait_stopped(TIMEOUT)
+
+
+def test_an_idle_server_gives_back_what_a_burst_left_open(served, caplog):
+    """Once requests stop for a second, the app closes the read connections a burst opened
+    but one per pool and frees caches (memory after a load: issue #16), once per quiet spell."""
+    app, server, base, _ = served
+    db = app.core.db
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda _: requests.get(base + "/api/collections/_superusers/records", timeout=TIMEOUT), range(64)))
+    # NOTE: a burst's own connections, as threads reading at once would have opened them
+    for raw in [db._reads.borrow() for _ in range(3)]:
+        db._reads.give_back(raw)
+    before = server.idle_runs
+    _eventually(lambda: server.idle_runs > before)
+    assert len(db._reads.idle) <= 1
+    assert "idle housekeeping failed" not in caplog.text
+    runs = server.idle_runs
+    time.sleep(1.5)
+    assert server.idle_runs == runs  # NOTE: nothing to give back without requests
+    assert requests.get(base + "/api/health", timeout=TIMEOUT).status_code == 200
+    _eventually(lambda: server.idle_runs == runs + 1)

@@ -33,6 +33,7 @@ from pybase.store.schema import create_system_tables
 from pybase.store.statement_limit import DEFAULT_SECONDS as DEFAULT_QUERY_TIMEOUT
 from pybase.tools.cron import Cron
 from pybase.tools.hook import Hook
+from pybase.tools.memory import trim_heap
 
 if TYPE_CHECKING:
     from pybase.store.db_postgres import PostgresDatabase
@@ -170,6 +171,15 @@ class App:
             self.bootstrapped = True
 
         self.hooks["onBootstrap"].trigger(BootstrapEvent(self), finalize)
+
+    def release_memory(self) -> None:
+        """Give back what a burst of requests left cached, once the server is idle (the server
+        calls it): idle database connections' page caches, then the C heap's free pages."""
+        self.db.release_memory()
+        logs_db = self.logs.database()
+        if logs_db is not None:
+            logs_db.release_memory()
+        trim_heap()
 
     def terminate(self, *, is_restart: bool = False) -> None:
         """Fire onTerminate and close the database."""

@@ -35,6 +35,7 @@ log = logging.getLogger("pybase.server")
 logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 DRAIN_SECONDS = 10.0
+QUIET_SECONDS = 1.0  # no request for this long after some: the app gives memory back (on_idle)
 ACCEPTED_GRACE_SECONDS = 1.0  # a connection this young may still be sending its first request
 # NOTE: the worker threads serve only what the loop thread hands off (slow or blocking routes).
 DEFAULT_THREADS = 32
@@ -81,7 +82,7 @@ class Server:
 
     def __init__(
         self, wsgi_app: Callable[..., Any], host: str, port: int, *, threads: int = DEFAULT_THREADS,
-        sockets: list[socket.socket] | None = None,
+        sockets: list[socket.socket] | None = None, on_idle: Callable[[], None] | None = None,
     ) -> None:
         # NOTE: ``sockets``: already listening (a worker's, inherited from its supervisor).
         listen: dict[str, Any] = {"sockets": sockets} if sockets else {"host": host, "port": port}
@@ -121,11 +122,19 @@ class Server:
         self._inline_request = ("", "")  # and its method and path
         self._stalled = 0  # requests still running on threads that lost the loop
         self._adoptions: deque[tuple[Callable[[], None], socket.socket]] = deque()  # streams to hand over
+        # ``on_idle`` runs on the loop thread once the server has had no request for QUIET_SECONDS
+        # after some: the app gives back what the burst left cached (memory).
+        self._on_idle = on_idle
+        self.requests_seen = 0  # requests queued so far (diagnostics, tests)
+        self._idle_mark = (-1, 0.0)  # requests_seen when last looked, and since when unchanged
+        self._idle_done = 0  # requests_seen when on_idle last ran
+        self.idle_runs = 0  # times on_idle ran (diagnostics, tests)
         waitress_server = self.server
         queue_task = waitress_server.add_task
         pull_trigger = waitress_server.pull_trigger
 
         def add_task(channel: Channel) -> None:
+            self.requests_seen += 1
             request = channel.requests[0]
             # NOTE: a request waitress refused (bad headers, 413...) may lack a method and path;
             # a chunked body's size is unknown here (content_length stays 0).
@@ -254,6 +263,8 @@ class Server:
                 wasyncore.loop(timeout=0.2, map=server._map, use_poll=True, count=1)
                 if self._adoptions and self.on_loop_thread():
                     self._adopt_pending()
+                if self._on_idle is not None and self.requests_seen != self._idle_done:
+                    self._idle_check()
             if self.on_loop_thread():
                 self._drain()
                 self._drained.set()
@@ -268,6 +279,24 @@ class Server:
                 self._closed = True
             self._adopt_pending()
             self._drained.set()
+
+    def _idle_check(self) -> None:
+        """Run ``on_idle`` once the requests have stopped for ``QUIET_SECONDS`` (loop thread)."""
+        seen, now = self.requests_seen, time.monotonic()
+        marked, since = self._idle_mark
+        if seen != marked:
+            self._idle_mark = (seen, now)
+            return
+        if now - since < QUIET_SECONDS or not self.on_loop_thread():
+            return
+        self._idle_done = seen
+        assert self._on_idle is not None
+        try:
+            self._on_idle()
+        except Exception:  # noqa: BLE001 - housekeeping must not stop the server
+            log.exception("the idle housekeeping failed")
+            return
+        self.idle_runs += 1
 
     def _watch_loop(self) -> None:
         """Give the loop to a new thread when an inline request holds it too long."""

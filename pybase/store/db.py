@@ -13,11 +13,12 @@ import os
 import sqlite3
 import threading
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.pool import SingletonThreadPool, StaticPool
+from sqlalchemy.pool import QueuePool, StaticPool
 
 from pybase.store import statement_limit
 from pybase.store.db_base import BaseDatabase, Prepared, WriteTx, reset
@@ -35,6 +36,7 @@ CHECKPOINT_WAL_BYTES = 4 << 20
 CHECKPOINT_EVERY_COMMITS = 64  # how often a commit asks the checkpointer to look
 JOURNAL_SIZE_LIMIT = 200_000_000
 MMAP_BYTES = 256 << 20  # the first 256 MB of a database file are read through mmap
+READ_CONNECTIONS_KEPT = 4  # idle read connections kept open (more are opened while needed)
 
 
 def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
@@ -74,24 +76,79 @@ class TransactionLostError(OperationalError):
         super().__init__("write transaction", None, sqlite3.OperationalError("the write transaction was rolled back"))
 
 
-class _ThreadReader:
-    """A thread's read connection, held in the thread's locals: it goes when the thread ends."""
-
-    __slots__ = ("raw", "__weakref__")
-
-    def __init__(self, raw: sqlite3.Connection) -> None:
-        self.raw = raw
-
-
-def _forget_reader(readers: list[sqlite3.Connection], lock: threading.Lock, raw: sqlite3.Connection) -> None:
-    with lock:
-        if not any(r is raw for r in readers):
-            return  # the database was closed meanwhile
-        readers.remove(raw)
+def _shrink(raw: Any) -> None:
+    """Free the connection's page cache (it refills as pages are read again)."""
     try:
-        raw.close()
-    except sqlite3.Error:  # pragma: no cover - a statement of another thread holds it
+        raw.execute("PRAGMA shrink_memory")
+    except sqlite3.Error:  # pragma: no cover - closed meanwhile (the database closes)
         pass
+
+
+class _ReadPool:
+    """Idle read connections, last returned first lent (LIFO): the busiest stay warm.
+
+    PERF/memory: one connection per thread (waitress's 48 threads, plus SQLAlchemy's own
+    per-thread pool) left a worker holding 38-54 connections after a load, each with its schema,
+    lookaside and statement cache: ~10 MB of SQLite memory a worker that never came back. A
+    statement borrows a connection only while it runs, so a few serve every thread; those past
+    ``keep`` are closed when returned. ``list.pop``/``append`` are atomic: no lock on the way.
+    """
+
+    def __init__(self, opener: Callable[[], sqlite3.Connection], keep: int) -> None:
+        self._opener = opener
+        self.keep = keep
+        self.idle: list[sqlite3.Connection] = []
+        self.closed = False
+        self.open = self.peak = 0  # connections open now (lent or idle), and at most (diagnostics)
+        self._count_lock = threading.Lock()
+
+    def borrow(self) -> sqlite3.Connection:
+        try:
+            return self.idle.pop()
+        except IndexError:
+            raw = self._opener()
+            with self._count_lock:
+                self.open += 1
+                self.peak = max(self.peak, self.open)
+            return raw
+
+    def give_back(self, raw: sqlite3.Connection) -> None:
+        if self.closed or len(self.idle) >= self.keep:
+            self._close(raw)
+            return
+        self.idle.append(raw)
+        if self.closed:
+            self.close()  # NOTE: close() ran between the check and the append
+
+    def take_idle(self) -> list[sqlite3.Connection]:
+        """Lend every idle connection at once, the warmest (last returned) first."""
+        taken: list[sqlite3.Connection] = []
+        while True:
+            try:
+                taken.append(self.idle.pop())
+            except IndexError:
+                return taken
+
+    def discard(self, raw: sqlite3.Connection) -> None:
+        """Close a lent connection instead of giving it back."""
+        self._close(raw)
+
+    def close(self) -> None:
+        self.closed = True
+        while True:
+            try:
+                raw = self.idle.pop()
+            except IndexError:
+                return
+            self._close(raw)
+
+    def _close(self, raw: sqlite3.Connection) -> None:
+        with self._count_lock:
+            self.open -= 1
+        try:
+            raw.close()
+        except sqlite3.Error:  # pragma: no cover - a statement of another thread holds it
+            pass
 
 
 def _no_autocheckpoint(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
@@ -184,7 +241,7 @@ class Database(BaseDatabase):
     #: what differs per database outside query expressions (see pybase.store.dialect)
     dialect = SQLITE
 
-    def __init__(self, path: str, *, read_pool_size: int = 64) -> None:
+    def __init__(self, path: str, *, read_pool_size: int = READ_CONNECTIONS_KEPT) -> None:
         super().__init__()
         self.path = path
         os.makedirs(os.path.dirname(os.path.abspath(path)) or ".", exist_ok=True)
@@ -192,11 +249,14 @@ class Database(BaseDatabase):
         connect_args = {"check_same_thread": False}
         # PERF: reads run in autocommit (no BEGIN round trip); WAL gives each statement a
         # consistent snapshot and readers never wait for the writer.
-        # PERF: one connection per thread (waitress threads are long-lived), never reopened.
+        # NOTE: as many connections as threads read at once, ``read_pool_size`` of them kept
+        # (see _ReadPool); the last returned is lent first.
         self.read_engine = create_engine(
             url,
-            poolclass=SingletonThreadPool,
+            poolclass=QueuePool,
             pool_size=read_pool_size,
+            max_overflow=-1,
+            pool_use_lifo=True,
             connect_args=connect_args,
         )
         self.write_engine = create_engine(url, poolclass=StaticPool, connect_args=connect_args)
@@ -211,6 +271,7 @@ class Database(BaseDatabase):
             event.listen(engine, "before_cursor_execute", _statement_starts)
         event.listen(self.write_engine, "before_cursor_execute", lambda *_args: _check_write_tx(local))
         event.listen(self.write_engine, "connect", _no_autocheckpoint)
+        self._reads = _ReadPool(self._open_reader, read_pool_size)
         self._checkpointer = _Checkpointer(path)
         # NOTE: a Database dropped without close() must not leave its thread behind.
         weakref.finalize(self, self._checkpointer.close, False)
@@ -259,8 +320,12 @@ class Database(BaseDatabase):
         if tx is not None:
             _check_write_tx(self._local)
             return tx.raw.execute(prepared.sql, args).fetchall()  # type: ignore[no-any-return]
-        raw = self._thread_reader()
-        return raw.execute(prepared.sql, args).fetchall()
+        reads = self._reads
+        raw = reads.borrow()
+        try:
+            return raw.execute(prepared.sql, args).fetchall()  # type: ignore[no-any-return]
+        finally:
+            reads.give_back(raw)
 
     def run(self, prepared: Prepared, params: dict[str, Any] | None = None) -> int:
         """Execute a prepared write inside the current write transaction; returns rowcount."""
@@ -287,30 +352,43 @@ class Database(BaseDatabase):
         _check_write_tx(self._local)
         tx.raw.executemany(prepared.sql, rows)
 
-    def _thread_reader(self) -> sqlite3.Connection:
-        holder = getattr(self._local, "reader", None)
-        if holder is None:
-            raw = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            _sqlite_pragmas(raw, None)
-            statement_limit.install(raw, self._closing)
-            holder = self._local.reader = _ThreadReader(raw)
-            readers, lock = self._readers, self._readers_lock
-            with lock:
-                readers.append(raw)
-            # NOTE: a thread that ends (a loop thread that stalled and retired, a thread of an
-            # app's own) closes its connection: the list would keep it, its page cache and its
-            # mapping of the file, for the life of the process.
-            weakref.finalize(holder, _forget_reader, readers, lock, raw).atexit = False
-        return holder.raw
+    def release_memory(self) -> None:
+        """Close the idle read connections but one per pool and let the rest free their page
+        cache (``PRAGMA shrink_memory``): what a burst of requests opened goes with it.
 
-    _readers_lock = threading.Lock()
+        NOTE: idle connections only: the ones lent now are left alone (a connection is used by
+        one thread at a time), and the writer only when no write holds it. Each closed
+        connection also unmaps its view of the file. The next burst opens what it needs.
+        """
+        reads = self._reads
+        for i, raw in enumerate(reads.take_idle()):
+            if i == 0:
+                _shrink(raw)
+                reads.give_back(raw)
+            else:
+                reads.discard(raw)
+        pool = self.read_engine.pool
+        held = [self.read_engine.raw_connection() for _ in range(pool.checkedin())]
+        for i, conn in enumerate(held):
+            if i == 0:
+                _shrink(conn.driver_connection)
+                conn.close()
+            else:
+                conn.detach()  # NOTE: forgotten by the pool, then closed for good
+                conn.close()
+        if self._write_lock.acquire(blocking=False):
+            try:
+                writer = self._writer
+                if writer is not None and not self.in_write():
+                    _shrink(writer.connection.driver_connection)
+            finally:
+                self._write_lock.release()
 
-    @property
-    def _readers(self) -> list[sqlite3.Connection]:
-        readers = self.__dict__.get("_readers_list")
-        if readers is None:
-            readers = self.__dict__["_readers_list"] = []
-        return readers
+    def _open_reader(self) -> sqlite3.Connection:
+        raw = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        _sqlite_pragmas(raw, None)
+        statement_limit.install(raw, self._closing)
+        return raw
 
     def close(self) -> None:
         """Checkpoint the WAL and release every connection."""
@@ -318,13 +396,7 @@ class Database(BaseDatabase):
         self._checkpointer.close()
         with self._write_lock:
             self._closing.clear()  # NOTE: nothing else runs now; the final checkpoint may take long
-            with self._readers_lock:
-                for raw in self._readers:
-                    try:
-                        raw.close()
-                    except sqlite3.Error:
-                        pass
-                self._readers.clear()
+            self._reads.close()
             self.read_engine.dispose()
             if self._writer is not None:
                 self._writer.close()

@@ -251,6 +251,10 @@ class PostgresDatabase(BaseDatabase):
         except psycopg.Error as ex:
             raise _wrapped(ex, prepared.sql, rows) from ex
 
+    def release_memory(self) -> None:
+        """Nothing to give back: the process keeps a few reader connections of its own, and
+        Postgres's memory is the server's."""
+
     def close(self) -> None:
         """Release every connection."""
         with self._write_lock:
