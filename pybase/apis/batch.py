@@ -145,10 +145,11 @@ class BatchResource:
             # NOTE: the batch's auth is every sub-request's
             if str(key).lower() != "authorization"
         }  # fmt: skip
-        payload, content_type = multipart_body(body)
+        payload, content_type, extra = multipart_body(body)
+        if files:
+            extra[SUB_REQUEST_FILES_ENV] = files
         status, raw = call_self(
-            self.wsgi, req, method, url, payload, content_type, context="batch", headers=headers,
-            environ_extra={SUB_REQUEST_FILES_ENV: files} if files else None,
+            self.wsgi, req, method, url, payload, content_type, context="batch", headers=headers, environ_extra=extra,
         )  # fmt: skip
         try:
             parsed = orjson.loads(raw) if raw else None

@@ -169,9 +169,10 @@ class OAuth2Resource:
             # NOTE: as PocketBase, an OAuth2 sign-up gets a random password unless one was sent.
             secret = random_string(30)
             payload = {**payload, "password": secret, "passwordConfirm": secret}
-        body, content_type = multipart_body(payload, files)  # NOTE: as PocketBase, with or without files
+        body, content_type, extra = multipart_body(payload, files)  # NOTE: as PocketBase, with or without files
         status, raw = call_self(
             self.wsgi, req, "POST", f"/api/collections/{collection}/records", body, content_type, context="oauth2",
+            environ_extra=extra,
         )  # fmt: skip
         try:
             answer = orjson.loads(raw) if raw else {}

@@ -25,6 +25,9 @@ REQUEST_CONTEXT_ENV = "pybase.request_context"
 MSG_UNSUPPORTED_TYPE = "Unsupported Content-Type."
 # Set by the batch on a sub-request: the uploads sent for it (``{field: [File, ...]}``).
 SUB_REQUEST_FILES_ENV = "pybase.sub_request_files"
+# Set on a sub-request whose multipart body holds only its ``@jsonPayload`` part: that part's
+# JSON, read from here instead of parsing the body back (apis/sub_request.multipart_body).
+SUB_REQUEST_PAYLOAD_ENV = "pybase.sub_request_payload"
 
 
 def decode_json(raw: bytes, *, numbers_in_range: bool = True) -> Any:
@@ -132,6 +135,11 @@ def read_body(
     cast = infer_value if infer else _as_is
     # NOTE: prefixes matched as PocketBase matches them: case-sensitive, parameters allowed.
     content_type = req.get_header("Content-Type") or ""
+    payload = req.env.get(SUB_REQUEST_PAYLOAD_ENV)
+    if payload is not None and content_type.startswith("multipart/form-data"):
+        # PERF: what reading its one @jsonPayload part gives, without parsing the form (~0.7 ms)
+        data = orjson.loads(payload)
+        return (data if isinstance(data, dict) else {}), {}
     if content_type.startswith("application/json"):
         return read_json(req, invalid_message=invalid_message, null_binds=null_binds, numbers_in_range=numbers_in_range), {}
     if content_type.startswith("multipart/form-data"):

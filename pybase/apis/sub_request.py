@@ -21,7 +21,7 @@ import orjson
 from falcon.constants import SINGLETON_HEADERS
 
 from pybase.apis.middleware import SUB_REQUEST_ENV
-from pybase.apis.request_body import REQUEST_CONTEXT_ENV
+from pybase.apis.request_body import REQUEST_CONTEXT_ENV, SUB_REQUEST_PAYLOAD_ENV
 
 _NOT_PASSED = ("CONTENT-TYPE", "CONTENT-LENGTH")
 
@@ -53,14 +53,15 @@ def _environ(method: str, path: str, query: str, headers: dict[str, str], host: 
     return environ
 
 
-def multipart_body(payload: dict[str, Any], files: dict[str, list[tuple[str, bytes]]] | None = None) -> tuple[bytes, str]:
+def multipart_body(
+    payload: dict[str, Any], files: dict[str, list[tuple[str, bytes]]] | None = None
+) -> tuple[bytes, str, dict[str, Any]]:
     """A multipart body as PocketBase builds an internal request's: the fields as one
-    ``@jsonPayload`` part, then the files; and its Content-Type."""
+    ``@jsonPayload`` part, then the files; its Content-Type; and the environ entries that spare
+    the app parsing it back when it holds no files."""
     boundary = secrets.token_hex(30)  # NOTE: as Go's multipart.Writer: 60 random hex digits
-    parts = [
-        f'--{boundary}\r\nContent-Disposition: form-data; name="@jsonPayload"\r\n\r\n'.encode()
-        + orjson.dumps(payload) + b"\r\n"
-    ]
+    data = orjson.dumps(payload)
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="@jsonPayload"\r\n\r\n'.encode() + data + b"\r\n"]
     for field, items in (files or {}).items():
         for name, data in items:
             safe = name.replace('"', "").replace("\r", "").replace("\n", "") or "file"
@@ -68,7 +69,8 @@ def multipart_body(payload: dict[str, Any], files: dict[str, list[tuple[str, byt
                     "Content-Type: application/octet-stream\r\n\r\n")  # fmt: skip
             parts.append(head.encode() + data + b"\r\n")
     parts.append(f"--{boundary}--\r\n".encode())
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+    extra = {} if files else {SUB_REQUEST_PAYLOAD_ENV: data}
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}", extra
 
 
 def call_self(
