@@ -224,9 +224,12 @@ END $$;
 -- Numeric affinity: a string that reads as a number becomes that number.
 CREATE OR REPLACE FUNCTION pb_numeric_affinity(v jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$
-    -- NOTE: not an infinity, which jsonb cannot hold (it stays text: after any number)
-    SELECT CASE WHEN jsonb_typeof(v) = 'string' AND abs(pb_num(v #>> '{}')) < CAST('Infinity' AS double precision)
-        THEN to_jsonb(pb_num(v #>> '{}')) ELSE v END
+    -- NOTE: an infinity (text out of a double's range) as a number past any double, +-1e400:
+    -- jsonb holds no infinity
+    SELECT CASE WHEN jsonb_typeof(v) = 'string' AND pb_num(v #>> '{}') IS NOT NULL THEN
+        CASE WHEN abs(pb_num(v #>> '{}')) < CAST('Infinity' AS double precision) THEN to_jsonb(pb_num(v #>> '{}'))
+            WHEN pb_num(v #>> '{}') > 0 THEN CAST('1e400' AS jsonb) ELSE CAST('-1e400' AS jsonb) END
+        ELSE v END
 $$;
 
 -- value / 10^exponent, exact (a numeric power of ten below 1 keeps too few digits: 1e-300 is 0).
