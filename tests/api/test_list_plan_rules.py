@@ -1,7 +1,8 @@
 """A list whose listRule reads plain request values (``owner = @request.auth.id``) is compiled
 once per shape of those values and binds each request's own (record_access.list_records); it
 must answer as the same list compiled for the request. Every rule of the table x every caller
-(guest, two users, one unverified) x headers and query values x filters is asked twice as is
+(guest, two users, one unverified) x headers and query values (four sets for the rules that read
+them, two for the rest) x filters is asked twice as is
 (the first run compiles, the second reuses) and once sorted by ``@rowid`` (the order an unsorted
 list has), which keeps it off the plans; on both databases.
 """
@@ -69,8 +70,11 @@ def test_rule_bound_lists_answer_as_fresh_ones(server) -> None:
     for rule in RULES:
         resp = server.request("PATCH", "/api/collections/board", headers=su, json={"listRule": rule})
         assert resp.status_code == 200, (rule, resp.text)
+        # NOTE: headers and query values vary only for the rules that read them (and one set
+        # for the rest: values a rule does not read must not change its answer); cost, on Postgres
+        reads_request = "@request.headers" in rule or "@request.query" in rule
         for who, auth in callers.items():
-            for more_headers, query in extras:
+            for more_headers, query in extras if reads_request else extras[:2]:
                 headers = {**auth, **more_headers}
                 for filter_text in FILTERS:
                     base = f"/api/collections/board/records?perPage=3{query}&filter={quote(filter_text)}"
@@ -81,7 +85,8 @@ def test_rule_bound_lists_answer_as_fresh_ones(server) -> None:
                             rule, who, more_headers, query, filter_text,
                         )  # fmt: skip
                     asked += 1
-    assert asked == len(RULES) * len(callers) * len(extras) * len(FILTERS)
+    varied = sum("@request.headers" in rule or "@request.query" in rule for rule in RULES)
+    assert asked == (varied * len(extras) + (len(RULES) - varied) * 2) * len(callers) * len(FILTERS)
 
 
 def test_rule_bound_lists_are_compiled_once(server) -> None:

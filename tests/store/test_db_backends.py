@@ -3,6 +3,7 @@ transaction's plumbing (db_base.py) and what a failed statement leaves behind.""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -233,12 +234,20 @@ def test_postgres_prepared_reads_at_once_borrow_from_the_read_pool(databases: An
         with ThreadPoolExecutor(6) as pool:
             pids = list(pool.map(lambda _: db.fetch(slow)[0][0], range(6)))
         assert all(isinstance(pid, int) for pid in pids)
-        with db.read() as conn:
-            held = conn.exec_driver_sql(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-            ).scalar()
-        # NOTE: the readers' own one and what the read pool keeps (4), whatever ran at once
-        assert held is not None and held <= 5
+
+        def held() -> int:
+            with db.read() as conn:
+                return int(conn.exec_driver_sql(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                ).scalar() or 0)
+
+        # NOTE: the readers' own one and what the read pool keeps (4), whatever ran at once.
+        # A closed connection's server process leaves pg_stat_activity a moment after the close
+        # (CI under load saw 6 once): counted again until it has gone.
+        deadline = time.monotonic() + 10
+        while held() > 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert held() <= 5
     finally:
         db.close()
         databases.drop(url)
