@@ -98,7 +98,7 @@ step "lint-imports"
 note "lint-imports: contracts kept"
 
 step "pytest tests/ (without the binary smoke test)"
-run_pytest tests -n "${PYBASE_TEST_PROCESSES:-2}" --dist loadfile --deselect tests/e2e/test_binary_smoke.py::test_binary_smoke "$@"
+run_pytest tests -n "${PYBASE_TEST_PROCESSES:-2}" --dist loadfile --durations=25 --deselect tests/e2e/test_binary_smoke.py::test_binary_smoke "$@"
 note "pytest: $last_line"
 
 step "build dist/pybase"
