@@ -369,13 +369,14 @@ class Database(BaseDatabase):
                 reads.discard(raw)
         pool = self.read_engine.pool
         held = [self.read_engine.raw_connection() for _ in range(pool.checkedin())]
-        for i, conn in enumerate(held):
-            if i == 0:
-                _shrink(conn.driver_connection)
-                conn.close()
-            else:
-                conn.detach()  # NOTE: forgotten by the pool, then closed for good
-                conn.close()
+        # NOTE: the kept one goes back last: the pool lends the last returned first, and a
+        # detached one's entry goes back empty (lent, it would open a new connection).
+        for conn in held[1:]:
+            conn.detach()  # NOTE: forgotten by the pool, then closed for good
+            conn.close()
+        if held:
+            _shrink(held[0].driver_connection)
+            held[0].close()
         if self._write_lock.acquire(blocking=False):
             try:
                 writer = self._writer
@@ -411,6 +412,10 @@ class Database(BaseDatabase):
             except (OperationalError, sqlite3.Error) as ex:  # pragma: no cover - best effort
                 log.warning("WAL checkpoint failed: %s", ex)
             self.write_engine.dispose()
+            # NOTE: a Database is used again after close() (the CLI's commands close the one the
+            # server goes on with; an app stopped and served again): reads keep connections
+            # again. Connections lent now go back to the closed pool, which closes them.
+            self._reads = _ReadPool(self._open_reader, self._reads.keep)
 
     # ---- dialect facts ------------------------------------------------------------------
 

@@ -209,3 +209,38 @@ def test_release_memory_keeps_one_idle_connection_per_pool_and_leaves_lent_ones_
         conn.execute(text("INSERT INTO t (body) VALUES ('b')"))
     assert sorted(database.fetch(select)) == [("a",), ("b",)]
     assert trim_heap() is (os.uname().sysname == "Linux")
+
+
+def test_read_connections_are_kept_again_when_a_closed_database_is_used_again(database: Database):
+    """close() then more reads (the CLI's superuser/migrate commands close the database the
+    server goes on with; a stopped app served again): reads borrow kept connections again,
+    instead of opening (schema read, pragmas) and closing one per statement for good."""
+    from pybase.store.db_base import Prepared
+
+    select = Prepared("SELECT count(*) FROM t", [], {}, [])
+    assert database.fetch(select) == [(0,)]
+    database.close()
+    for _ in range(3):
+        assert database.fetch(select) == [(0,)]
+    reads = database._reads
+    assert len(reads.idle) == 1 and reads.open == 1 and reads.peak == 1
+    raw = reads.idle[0]
+    assert database.fetch(select) == [(0,)]
+    assert reads.idle == [raw]  # the same connection, lent again
+
+
+def test_after_release_memory_the_next_read_uses_the_kept_connection(database: Database):
+    """SQLAlchemy's pool lends the last returned record first: the one connection release_memory
+    keeps must be returned last, or the next read opens a new one beside it."""
+    from sqlalchemy import event
+
+    engine = database.read_engine
+    opened = {"n": 0}
+    event.listen(engine, "connect", lambda *_: opened.update(n=opened["n"] + 1))
+    held = [engine.raw_connection() for _ in range(3)]
+    for conn in held:
+        conn.close()
+    database.release_memory()
+    with database.read() as conn:
+        assert conn.execute(text("SELECT count(*) FROM t")).scalar() == 0
+    assert opened["n"] == 3
