@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import (
+    BinaryExpression,
     ColumnClause,
     UnaryExpression,
 )
@@ -143,6 +144,7 @@ def _scan_order(element: Select[Any]) -> list[Any]:
         walk(source)
     keys: list[Any] = []
     used = {id(column) for column in iterate(element) if isinstance(column, ColumnClause)}
+    filtered = _null_rejected(element)
     for leaf in leaves[1:]:
         inner = getattr(leaf, "element", None)
         while isinstance(inner, TableValuedAlias):
@@ -151,10 +153,30 @@ def _scan_order(element: Select[Any]) -> list[Any]:
             keys.append(literal_column(f"{_quote(leaf.name)}.ordinality"))
         elif isinstance(leaf, Alias) and isinstance(inner, Table) and not inner.info.get("view"):
             # NOTE: SQLite looks a joined table's rows up through the automatic index it builds
-            # on the join's column, covering the columns the query reads: in their order
-            keys.extend(column for column in leaf.c if id(column) in used)
+            # on the join's column, covering the columns the query reads: in their order. A
+            # condition no NULL passes on one of them makes the join an inner one, which SQLite
+            # scans from the joined table: in insertion order.
+            if not any(id(column) in filtered for column in leaf.c):
+                keys.extend(column for column in leaf.c if id(column) in used)
             keys.append(insertion_order(leaf))
     return keys
+
+
+_NULL_REJECTING = frozenset(
+    {operators.lt, operators.le, operators.gt, operators.ge, operators.eq, operators.ne, operators.like_op,
+     operators.not_like_op}
+)
+
+
+def _null_rejected(element: Select[Any]) -> set[int]:
+    """The columns a WHERE condition compares as they are (NULL fails it: ``a > 1``, not
+    ``COALESCE(a, '') = ''`` or ``a IS NOT 1``)."""
+    found: set[int] = set()
+    for criterion in element._where_criteria:
+        for node in iterate(criterion):
+            if isinstance(node, BinaryExpression) and node.operator in _NULL_REJECTING:
+                found.update(id(side) for side in (node.left, node.right) if isinstance(side, ColumnClause))
+    return found
 
 
 def _quote(name: str) -> str:
