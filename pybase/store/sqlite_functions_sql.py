@@ -671,4 +671,31 @@ CREATE OR REPLACE FUNCTION pb_truth_number(value anyelement) RETURNS anyelement
 LANGUAGE sql IMMUTABLE AS $$ SELECT value $$;
 """
 
-ALL_HELPERS = FUNCTION_HELPERS + PRINTF_HELPERS + JSON_HELPERS + OTHER_HELPERS + VIEW_HELPERS
+TRUTH_HELPERS = r"""
+-- SQLite's truth of a value a view's query tests (WHERE n, NOT title, a AND b).
+CREATE OR REPLACE FUNCTION pb_truthy(value boolean) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$ SELECT value $$;
+
+CREATE OR REPLACE FUNCTION pb_truthy(value double precision) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$ SELECT value <> 0 $$;
+
+CREATE OR REPLACE FUNCTION pb_truthy(value integer) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$ SELECT value <> 0 $$;
+
+CREATE OR REPLACE FUNCTION pb_truthy(value bigint) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$ SELECT value <> 0 $$;
+
+CREATE OR REPLACE FUNCTION pb_truthy(value numeric) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$ SELECT value <> 0 $$;
+
+CREATE OR REPLACE FUNCTION pb_truthy(value text) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$ SELECT pb_truth(value) $$;
+
+CREATE OR REPLACE FUNCTION pb_truthy(value jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$ SELECT pb_truth(pb_text(pb_stored_json(value))) $$;
+
+CREATE OR REPLACE FUNCTION pb_truthy(value anyelement) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$ SELECT pb_truth(CAST(value AS text)) $$;
+"""
+
+ALL_HELPERS = FUNCTION_HELPERS + PRINTF_HELPERS + JSON_HELPERS + OTHER_HELPERS + VIEW_HELPERS + TRUTH_HELPERS

@@ -30,7 +30,28 @@ def prepare(tree: Any, sql: str) -> None:
     """Rewrite ``tree`` (``sql`` parsed) in place; raises :class:`sqlite_functions.Refused`."""
     name_columns(tree, sql)
     truths_as_numbers(tree)
+    values_as_truths(tree)
     sqlite_functions.translate_view(tree)
+
+
+def values_as_truths(tree: Any) -> None:
+    """SQLite's truth of any value where the query tests one (``WHERE n``, ``ON a.flag``,
+    ``HAVING count(*)``, ``CASE WHEN title``, ``iif(n, ...)``, ``NOT n``, ``a AND b``): a number
+    is true when not 0, a text when the number it starts with is not 0 (``pb_truthy``; Postgres
+    wants a boolean there)."""
+    for node in list(tree.find_all(exp.Where, exp.Having, exp.Join, exp.If, exp.And, exp.Or, exp.Not)):
+        if isinstance(node, exp.If) and isinstance(node.parent, exp.Case) and node.parent.this is not None:
+            continue  # NOTE: CASE x WHEN v: v is compared, not tested
+        keys = {"Join": ("on",), "And": ("this", "expression"), "Or": ("this", "expression")}.get(type(node).__name__, ("this",))
+        for key in keys:
+            value = node.args.get(key)
+            if isinstance(value, exp.Expression) and not _is_truth(value):
+                node.set(key, sqlite_functions.call("pb_truthy", value.copy()))
+
+
+def _is_truth(value: Any) -> bool:
+    inner = _unwrapped(value)
+    return isinstance(inner, exp.Predicate | exp.Connector | exp.Not | exp.Boolean | exp.Null | exp.Exists)
 
 
 def _first_select(tree: Any) -> Any:

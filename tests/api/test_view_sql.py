@@ -146,3 +146,27 @@ def test_zeroblob_in_a_view_is_refused_on_postgres(server: testapp.TestServer, b
     assert resp.json()["data"]["viewQuery"] == {
         "code": "validation_invalid_view_query",
         "message": "Invalid query - zeroblob() is not supported in a view on Postgres: a view's field cannot hold a BLOB of zero bytes."}
+
+
+# (query testing a value as a truth, the records PocketBase 0.40.6 lists: id -> the value shown)
+TESTED = [
+    ("SELECT id FROM posts WHERE views", {POST1_ID: None, POST2_ID: None}),
+    ("SELECT id FROM posts WHERE NOT views AND 1", {POST3_ID: None}),
+    ("SELECT id FROM posts WHERE title", {}),
+    ("SELECT id FROM posts WHERE published OR views < 0", {POST1_ID: None, POST2_ID: None}),
+    ("SELECT id, iif(views, 1, 0) AS v FROM posts", {POST1_ID: 1, POST2_ID: 1, POST3_ID: 0}),
+    ("SELECT id, (CASE WHEN views THEN 'y' ELSE 'n' END) AS v FROM posts", {POST1_ID: "y", POST2_ID: "y", POST3_ID: "n"}),
+    ("SELECT id, (views AND published) AS v FROM posts", {POST1_ID: 1, POST2_ID: 1, POST3_ID: 0}),
+    ("SELECT a.id FROM posts a JOIN posts b ON a.views AND a.id = b.id", {POST1_ID: None, POST2_ID: None}),
+    ("SELECT id, count(*) AS v FROM posts GROUP BY id HAVING count(*) AND views", {POST1_ID: 1, POST2_ID: 1}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("query", "expected"), TESTED, ids=[query for query, _ in TESTED])
+def test_values_tested_as_truths(server: testapp.TestServer, query: str, expected: dict[str, Any]) -> None:
+    """SQLite tests any value as a truth (a number not 0, a text whose leading number is not 0);
+    Postgres wants booleans there (pb_truthy)."""
+    resp = _view(server, "tested", query)
+    assert resp.status_code == 200, resp.text
+    items = server.request("GET", "/api/collections/tested/records?sort=id", headers=_su(server)).json()["items"]
+    assert {item["id"]: item.get("v") for item in items} == expected
