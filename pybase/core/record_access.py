@@ -371,6 +371,9 @@ class CreateRuleCheck:
     not match it.
     """
 
+    #: how the compiled-once statement reads the row (record_access_prepared.template)
+    TEMPLATE_KIND = "create"
+
     def __init__(self, collection: Collection, info: RequestInfo, rule: str, db: Database | None = None) -> None:
         self.collection = collection
         self.info = info
@@ -392,7 +395,7 @@ class CreateRuleCheck:
         collection version (a :class:`PreparedCheck`); others are compiled here.
         """
         if self.db is not None:
-            found = template(self.db, self.collection, self.info, self.rule, "create")
+            found = template(self.db, self.collection, self.info, self.rule, self.TEMPLATE_KIND)
             if found is not None:
                 tpl, params = found
                 if tpl.prepared is None:

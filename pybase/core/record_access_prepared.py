@@ -156,7 +156,7 @@ class TemplateResolver(RecordFieldResolver):
 def template(
     db: Database, collection: Collection, info: RequestInfo, rule: str, kind: str
 ) -> tuple[RuleTemplate, dict[str, Any]] | None:
-    """The compiled ``rule`` (``kind``: "find" by id or "create" over a CTE) and this request's
+    """The compiled ``rule`` (``kind``: "find" by id, "create" or "snapshot" over a CTE) and this request's
     parameters; None when the rule needs the general path."""
     request = rule_values(collection, info, rule)
     if request is None:
@@ -269,10 +269,12 @@ def _resolve_all(collection: Collection, info: RequestInfo, names: tuple[str, ..
 def _compile(
     db: Database, collection: Collection, info: RequestInfo, rule: str, values: dict[str, ResolvedField], kind: str
 ) -> RuleTemplate:
-    if kind == "create":
+    if kind in ("create", "snapshot"):
+        # NOTE: a createRule's row is named apart (its back-relations match nothing); a
+        # snapshot of a stored row (realtime) is the table's own
         dummy = create_source(collection, [bindparam(f"__pb_f{i}") for i in range(len(collection.fields))])
         resolver = TemplateResolver(collection, info, values, base=dummy, source=dummy,
-                                     base_id=collection.id + CREATE_CTE_SUFFIX)
+                                     base_id=collection.id + ("" if kind == "snapshot" else CREATE_CTE_SUFFIX))
         base: FromClause = dummy
         stmt: Select[Any] = select(literal(1)).select_from(dummy)
     else:

@@ -24,7 +24,7 @@ class WriteTx:
     """The open write transaction of a thread: its connections and its callbacks."""
 
     __slots__ = (
-        "conn", "raw", "cursor", "before_commit", "after_commit", "after_rollback", "committed_locked", "state",
+        "conn", "raw", "cursor", "before_commit", "after_commit", "after_rollback", "committed_locked", "last", "state",
     )
 
     def __init__(self, conn: Connection) -> None:
@@ -37,6 +37,8 @@ class WriteTx:
         self.after_commit: list[Callable[[], Any]] = []
         self.after_rollback: list[Callable[[], Any]] = []
         self.committed_locked: list[Callable[[], Any]] = []
+        #: after every after-commit callback (what waits for the others' effects)
+        self.last: list[Callable[[], Any]] = []
         #: what the transaction's users keep for it (by key), gone with it
         self.state: dict[str, Any] = {}
 
@@ -134,6 +136,8 @@ class BaseDatabase:
                     process_lock.release()
         for callback in tx.after_commit:
             run_callback(callback)
+        for callback in tx.last:
+            run_callback(callback)
 
     def on_before_commit(self, callback: Callable[[], Any]) -> bool:
         """Run ``callback`` inside the current write transaction, right before it commits (it
@@ -167,6 +171,15 @@ class BaseDatabase:
         tx.after_commit.append(callback)
         if on_rollback is not None:
             tx.after_rollback.append(on_rollback)
+
+    def on_commit_last(self, callback: Callable[[], Any]) -> None:
+        """Run ``callback`` after the current write commits, once every :meth:`on_commit`
+        callback ran (at once when none is open)."""
+        tx = getattr(self._local, "tx", None)
+        if tx is None:
+            callback()
+            return
+        tx.last.append(callback)
 
     def share_with_processes(self, lock_path: str, *, checkpoints: bool) -> None:
         """Queue this process's writes with other processes' (a file lock before BEGIN);

@@ -58,6 +58,11 @@ class Listener:
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
+    @property
+    def thread(self) -> threading.Thread:
+        """The thread notifications are handed over on."""
+        return self._thread
+
     def _open(self) -> Any:
         conn = connect(self.url, self.name)
         for channel in self.channels:

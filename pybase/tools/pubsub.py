@@ -8,6 +8,9 @@ busy (a 50 ms wait skipped numbers under load, and their changes then arrived ou
 A number is skipped once a publisher's connection closed after it went missing (the publisher
 died between taking it and sending: everything it sent was read before the close), or after
 :data:`GAP_SECONDS` (a publisher that hangs).
+
+Each client answers a relayed change with ``handled`` once it dealt with it; when every client
+it was relayed to did (or went away), the publisher is told ``settled``.
 """
 
 from __future__ import annotations
@@ -70,7 +73,10 @@ class Hub:
         self.clients: dict[socket.socket, FrameReader] = {}
         self.names: dict[str, socket.socket] = {}  # from each client's "hello" frame
         self.next_seq = next_seq
-        self._held: dict[int, tuple[float, dict[str, Any]]] = {}
+        self._held: dict[int, tuple[float, dict[str, Any], socket.socket]] = {}
+        #: seq -> [the publisher, the clients a relayed change was sent to and that did not
+        #: say ``handled`` yet]
+        self._unsettled: dict[int, tuple[socket.socket, set[socket.socket]]] = {}
         self._closed_at = float("-inf")  # when a client's connection last closed
         #: called with (client socket, frame) for frames that are not changes (hello, ready...)
         self.on_frame: Callable[[socket.socket, dict[str, Any]], None] = lambda _s, _f: None
@@ -102,7 +108,9 @@ class Hub:
         for frame in frames:
             kind = frame.get("t")
             if kind == "change":
-                self._change(frame)
+                self._change(frame, conn)
+            elif kind == "handled":
+                self._handled(int(frame.get("s") or 0), conn)
             elif "to" in frame:
                 self._route(frame)
             else:
@@ -137,25 +145,41 @@ class Hub:
         for name, known in list(self.names.items()):
             if known is conn:
                 del self.names[name]
+        for seq in list(self._unsettled):
+            self._handled(seq, conn, dropped=True)
         if self.clients.pop(conn, None) is not None:
             self._closed_at = time.monotonic()
             self.on_closed(conn)
         with contextlib.suppress(OSError):
             conn.close()
 
-    def _change(self, frame: dict[str, Any]) -> None:
+    def _change(self, frame: dict[str, Any], origin: socket.socket) -> None:
         seq = int(frame.get("s", 0))
         if seq < self.next_seq:
-            self._relay(frame)  # NOTE: late after its gap was skipped: better late than never
+            self._relay(frame, origin)  # NOTE: late after its gap was skipped: better late than never
             return
-        self._held[seq] = (time.monotonic(), frame)
+        self._held[seq] = (time.monotonic(), frame, origin)
         self._release()
 
     def _release(self) -> None:
         while self.next_seq in self._held:
-            _, frame = self._held.pop(self.next_seq)
-            self._relay(frame)
+            _, frame, origin = self._held.pop(self.next_seq)
+            self._relay(frame, origin)
             self.next_seq += 1
+
+    def _handled(self, seq: int, conn: socket.socket, *, dropped: bool = False) -> None:
+        pending = self._unsettled.get(seq)
+        if pending is None:
+            return
+        origin, waiting = pending
+        if dropped and conn is origin:
+            del self._unsettled[seq]  # NOTE: nobody waits any more
+            return
+        waiting.discard(conn)
+        if waiting:
+            return
+        del self._unsettled[seq]
+        self._send(origin, {"t": "settled", "s": seq})
 
     def tick(self) -> None:
         """Skip a sequence number missing for too long (call a few times a second)."""
@@ -170,8 +194,10 @@ class Hub:
             self.next_seq = oldest
             self._release()
 
-    def _relay(self, frame: dict[str, Any]) -> None:
+    def _relay(self, frame: dict[str, Any], origin: socket.socket | None = None) -> None:
         data = encode(frame)
+        if origin is not None and origin in self.clients:
+            self._unsettled[int(frame.get("s", 0))] = (origin, set(self.clients))
         for conn in list(self.clients):
             try:
                 conn.sendall(data)
@@ -202,7 +228,9 @@ class HubClient:
         self._out: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self.closed = threading.Event()
         threading.Thread(target=self._send_loop, name="pybase-bus-send", daemon=True).start()
-        threading.Thread(target=self._recv_loop, name="pybase-bus-recv", daemon=True).start()
+        #: the thread handing over what arrives (what waits for an answer must not run on it)
+        self.receiver = threading.Thread(target=self._recv_loop, name="pybase-bus-recv", daemon=True)
+        self.receiver.start()
 
     def send(self, frame: dict[str, Any]) -> None:
         """Queue a frame (never blocks: the sender thread writes it)."""

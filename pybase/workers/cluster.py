@@ -141,6 +141,9 @@ class ClusterRuntime(SharedStateRuntime):
         app.hooks["onSettingsUpdateRequest"].bind(self._check_settings, id="__pybaseClusterStorage__", priority=-99)
         self.bus = PostgresBus(db, self.node, self._resolve)
         self.bus.should_publish = lambda: bool(self._listening)
+        self.bus.listening = lambda: set(self._listening)
+        self.bus.number = node_crc(self.node)
+        self.bus.send_handled = lambda node, seq: self._send(NODE_CHANNEL + node, {"t": "handled", "s": seq, "by": self.bus.number})
         app.event_bus = self.bus
         broker = app.subscriptions_broker()
         broker.id_prefix = self.node
@@ -151,6 +154,7 @@ class ClusterRuntime(SharedStateRuntime):
             db.url, [CHANGES_CHANNEL, GENERATION_CHANNEL, PRESENCE_CHANNEL, ALL_CHANNEL, NODE_CHANNEL + self.node],
             self._notified, self._reconnected, name=f"pybase-listen-{self.node}",
         )
+        self.bus.unwaited.append(self.listener.thread)
         # NOTE: listening from here on; what changed between this node's bootstrap and now is
         # read by its first request, and the others reload what this node's migrations changed.
         self._generation += 1
@@ -406,6 +410,8 @@ class ClusterRuntime(SharedStateRuntime):
             self._send(NODE_CHANNEL + str(frame.get("from", "")), {"t": "reply", "id": frame.get("id"), "b": answer})
         elif frame.get("t") == "post":
             self._answer(frame.get("b"))
+        elif frame.get("t") == "handled":
+            self.bus.acked(int(frame.get("s") or 0), int(frame.get("by") or 0))
         elif frame.get("t") == "ack":
             waiting = self._acks.get(int(frame.get("id") or 0))
             if waiting is not None:

@@ -137,3 +137,43 @@ def test_a_call_to_every_other_client_gathers_their_answers_and_a_post_is_told_i
     finally:
         for client in (asker, one, two):
             client.close()
+
+
+def test_the_publisher_is_told_settled_once_every_client_handled_its_change(hub: Hub) -> None:
+    """Each client says ``handled`` for a relayed change; the publisher hears ``settled`` once
+    all did, or once those left went away (a write's request waits for it, issue #16)."""
+    heard: list[dict[str, Any]] = []
+    seen: list[dict[str, Any]] = []
+    publisher = HubClient(hub.address, heard.append, "pub")
+    other = HubClient(hub.address, seen.append, "other")
+    third = HubClient(hub.address, lambda _f: None, "third")
+    try:
+        deadline = time.monotonic() + 5
+        while len(hub.clients) < 3:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        publisher.send({"t": "change", "s": 1, "a": "create", "c": "col", "r": {"id": "r1"}})
+        assert _received(seen, 1, 10) == [1]
+        for client in (publisher, other):
+            client.send({"t": "handled", "s": 1})
+        time.sleep(0.2)
+        assert [f for f in heard if f.get("t") == "settled"] == []  # NOTE: the third has not said it
+        third.send({"t": "handled", "s": 1})
+        deadline = time.monotonic() + 10
+        while not [f for f in heard if f.get("t") == "settled"]:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert [f for f in heard if f.get("t") == "settled"] == [{"t": "settled", "s": 1}]
+        # a client that goes away counts as done
+        publisher.send({"t": "change", "s": 2, "a": "create", "c": "col", "r": {"id": "r2"}})
+        assert _received(seen, 2, 10) == [1, 2]
+        publisher.send({"t": "handled", "s": 2})
+        other.send({"t": "handled", "s": 2})
+        third.close()
+        deadline = time.monotonic() + 10
+        while len([f for f in heard if f.get("t") == "settled"]) < 2:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+    finally:
+        for client in (publisher, other, third):
+            client.close()

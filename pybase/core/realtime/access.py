@@ -26,7 +26,7 @@ from pybase.core.record_access import (
     _parse,
     run_check,
 )
-from pybase.core.record_access_prepared import CREATE_CTE_SUFFIX, create_source
+from pybase.core.record_access_prepared import create_source
 from pybase.tools.filter import FilterError, bind_value, compile_filter
 
 if TYPE_CHECKING:
@@ -68,6 +68,8 @@ def _filter_compiles(collection: Collection, info: RequestInfo, text: str) -> bo
 class SnapshotCheck(CreateRuleCheck):
     """A rule (or a subscription's filter) over a record's values as they were written."""
 
+    TEMPLATE_KIND = "snapshot"
+
     def __init__(self, record: Record, info: RequestInfo, text: str, *, db: Any = None, allow_hidden: bool = True, is_filter: bool = False) -> None:
         super().__init__(record.collection, info, text, db)
         self.allow_hidden = allow_hidden
@@ -76,12 +78,17 @@ class SnapshotCheck(CreateRuleCheck):
     def _values(self, record: Record) -> list[Any]:
         return [field.to_db(record.get(field.name)) for field in self.collection.fields]
 
+    def _statement(self, record: Record) -> Any:
+        return self.statement(record)
+
     def statement(self, record: Record) -> Any:
         collection = self.collection
         source = create_source(collection, [bind_value(v) if v is not None else literal(None) for v in self._values(record)])
+        # NOTE: unlike a createRule's dummy row, the snapshot is a row of the table: its
+        # back-relations (``comments_via_post``) resolve, as PocketBase's realtime check reads
+        # the table itself.
         resolver = RecordFieldResolver(
-            collection, self.info, allow_hidden=self.allow_hidden, base=source, source=source,
-            base_id=collection.id + CREATE_CTE_SUFFIX,
+            collection, self.info, allow_hidden=self.allow_hidden, base=source, source=source, base_id=collection.id,
         )
         condition = compile_filter(_parse(self.rule, rule=not self.is_filter), resolver)
         return RecordQuery([condition], [], [resolver]).apply(select(literal(1)).select_from(source), source)

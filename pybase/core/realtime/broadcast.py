@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,13 @@ _TX_CHANGES, _TX_FIRST = "realtime.changes", "realtime.first"
 #: the record as the API shows it to a caller: (record, request info, show email) -> JSON-ready dict
 Export = Callable[[Record, RequestInfo, bool], dict[str, Any]]
 _VIEW, _LIST = "viewRule", "listRule"
+#: how long a write's request waits, after its commit, for its subscribers' access checks
+SETTLE_SECONDS = 5.0
+#: how long a delete's access checks made here for another process's transaction are kept
+#: for its change to arrive (a delete rolled back leaves them behind)
+REMOTE_DELETE_SECONDS = 120.0
+#: a subscriber group: (topic, auth as (collection id, record id) or None)
+Group = tuple[str, Any]
 
 
 def fresh_copy(record: Record) -> Record:
@@ -95,6 +103,13 @@ class RecordBroadcaster:
         #: its access checks see it (checked, gone), made before the row goes
         self._pending_deletes: dict[tuple[str, str], tuple[list[tuple[Client, Message]] | None, Record | None, bool]] = {}
         self._lock = threading.Lock()
+        #: how long a write waits after its commit for the access checks of its changes (0:
+        #: not at all); see :meth:`_settle`
+        self.settle_seconds = SETTLE_SECONDS
+        #: (collection id, record id) -> (when, the groups allowed): the access checks of a
+        #: delete another process is making, done here before its row went (see
+        #: :meth:`prepare_remote_delete`)
+        self._remote_deletes: dict[tuple[str, str], tuple[float, set[Group]]] = {}
 
     # ---- publishing side ---------------------------------------------------------------------
 
@@ -110,6 +125,8 @@ class RecordBroadcaster:
         hooks["onCollectionUpdate"].bind(self._collection_update, id="__pbRealtimeCollectionUpdate__", priority=-99)
         hooks["onCollectionAfterDeleteSuccess"].bind(self._collection_deleted, id="__pbRealtimeCollectionDelete__", priority=-99)
         self.bus.subscribe(self.handle)
+        self.bus.listeners = lambda: self.broker.total_local_clients() > 0
+        self.broker.on_prepare_delete = self.prepare_remote_delete
 
     def _executed(self, action: str) -> Callable[[Any], Any]:
         def handler(e: Any) -> Any:
@@ -128,9 +145,24 @@ class RecordBroadcaster:
                 in_transaction = getattr(self.bus, "publish_in_transaction", None)
                 if in_transaction is None or not in_transaction(change):
                     self.app.db.on_commit_locked(lambda: self.bus.publish(change))
+                # NOTE: with any client (not only this collection's subscribers): one that
+                # subscribes after the answer must not hear of the change
+                if self.settle_seconds > 0 and (self.broker.remote is not None or self.broker.total_local_clients()):
+                    # NOTE: last: the bus keeps what it sent for nodes catching up on commit
+                    self.app.db.on_commit_last(lambda: self._settle(change))
             return result
 
         return handler
+
+    def _settle(self, change: RecordChange) -> None:
+        """After the commit (the write lock released): wait until every process holding
+        subscribers checked who receives ``change``. As PocketBase, which checks them in the
+        writing request right after the commit, a write's answer thus comes after the checks:
+        what its client writes next (a membership a rule reads, removed) cannot hide it."""
+        settle = getattr(self.bus, "settle", None)
+        if settle is not None and not settle(change, self.settle_seconds):
+            log.warning("realtime: the access checks of the %s of %s took over %.0f s; not waited for",
+                        change.action, change.record.id, self.settle_seconds)
 
     def _track(self, change: RecordChange) -> None:
         """Note a change of the open write transaction (none: a change on its own); the first
@@ -182,7 +214,42 @@ class RecordBroadcaster:
             if messages is not None or checked is not None or gone:
                 with self._lock:
                     self._pending_deletes[(record.collection.id, record.id)] = (messages, checked, gone)
+            self._prepare_elsewhere(record, checked, gone)
         return e.next()
+
+    def _prepare_elsewhere(self, record: Record, checked: Record | None, gone: bool) -> None:
+        """Have the other processes holding realtime clients check their subscribers' access
+        to a delete now, before its row goes (and outside its transaction, which they cannot
+        see), as this process does for its own: its change reaches them after the commit."""
+        remote = self.broker.remote
+        elsewhere = getattr(self.bus, "listeners_elsewhere", None)
+        if remote is None or elsewhere is None or not elsewhere(self.broker.total_local_clients()):
+            return
+        try:
+            remote.prepare_delete(RecordChange("delete", fresh_copy(record), checked=checked, gone=gone).frame())
+        except Exception:  # noqa: BLE001 - realtime must never fail a delete
+            log.exception("realtime: failed to have the delete of %s checked elsewhere", record.id)
+
+    def prepare_remote_delete(self, frame: Any) -> bool:
+        """Another process's delete, before its row goes: which of this process's subscribers
+        may hear of it (kept until its change arrives; see :meth:`handle`)."""
+        resolve = getattr(self.bus, "resolve", None)
+        change = RecordChange.from_frame(frame, resolve) if resolve is not None and isinstance(frame, dict) else None
+        if change is None:
+            return False
+        record = change.record
+        key = (record.collection.id, record.id)
+        allowed: set[Group] = set()
+        if self.broker.subscribers(record.collection.name, record.collection.id):
+            with self.app.db.read_engine.connect() as conn:
+                allowed = self.allowed_groups(record, conn, change.checked, change.gone)
+        now = time.monotonic()
+        with self._lock:
+            for old, (when, _groups) in list(self._remote_deletes.items()):
+                if now - when > REMOTE_DELETE_SECONDS:
+                    del self._remote_deletes[old]
+            self._remote_deletes[key] = (now, allowed)
+        return True
 
     def _delete_failed(self, e: Any) -> Any:
         record = e.model
@@ -218,20 +285,25 @@ class RecordBroadcaster:
             elif change.action == "delete":
                 self.unset_auth(lambda auth: auth.id == record.id and auth.collection.id == record.collection.id)
         batch = change.prepared
+        if batch is None and change.action == "delete":
+            with self._lock:
+                found = self._remote_deletes.pop((record.collection.id, record.id), None)
+            if found is not None:
+                batch = self.messages("delete", record, None, change.checked, change.gone, allowed=found[1])
         if batch is None:
             batch = self.messages(change.action, record, None, change.checked, change.gone)
         if batch:
             self.broker.deliver(batch)
 
-    def messages(
-        self, action: str, record: Record, conn: Any = None, checked: Record | None = None, gone: bool = False
-    ) -> list[tuple[Client, Message]]:
-        """The messages ``action`` on ``record`` makes for the subscribed clients (access
-        checked against ``checked`` when given, or no row when ``gone``)."""
+    def _groups(self, record: Record) -> tuple[dict[Group, list[Client]], dict[str, tuple[SubscriptionOptions, str]]]:
+        """The subscribers of ``record``'s collection by (topic, auth), and each topic's
+        options and rule kind."""
         collection = record.collection
         clients = self.broker.subscribers(collection.name, collection.id)
+        groups: dict[Group, list[Client]] = {}
+        options_of: dict[str, tuple[SubscriptionOptions, str]] = {}
         if not clients:
-            return []
+            return groups, options_of
         kinds = (
             (f"{collection.name}/{record.id}?", _VIEW),
             (f"{collection.id}/{record.id}?", _VIEW),
@@ -240,8 +312,6 @@ class RecordBroadcaster:
             (f"{collection.name}?", _LIST),  # NOTE: PocketBase's deprecated form of "name/*"
             (f"{collection.id}?", _LIST),
         )
-        groups: dict[tuple[str, Any], list[Client]] = {}
-        options_of: dict[str, tuple[SubscriptionOptions, str]] = {}
         for client in clients:
             auth = client.get(AUTH_KEY)
             auth_key = (auth.collection.id, auth.id) if auth is not None else None
@@ -252,11 +322,41 @@ class RecordBroadcaster:
                     continue
                 options_of[topic] = (options, kind)
                 groups.setdefault((topic, auth_key), []).append(client)
+        return groups, options_of
+
+    def allowed_groups(self, record: Record, conn: Any, checked: Record | None, gone: bool) -> set[Group]:
+        """The subscriber groups whose access to ``record`` passes now."""
+        groups, options_of = self._groups(record)
+        allowed: set[Group] = set()
+        for group, members in groups.items():
+            options, kind = options_of[group[0]]
+            info = request_info(members[0], options)
+            try:
+                if can_receive(self.app, checked if checked is not None else record, info, record.collection.rules[kind], conn, gone=gone):
+                    allowed.add(group)
+            except Exception:  # noqa: BLE001 - as a failed check: not allowed
+                log.exception("realtime: failed to check %s for %s", record.id, group[0])
+        return allowed
+
+    def messages(
+        self, action: str, record: Record, conn: Any = None, checked: Record | None = None, gone: bool = False,
+        allowed: set[Group] | None = None,
+    ) -> list[tuple[Client, Message]]:
+        """The messages ``action`` on ``record`` makes for the subscribed clients (access
+        checked against ``checked`` when given, or no row when ``gone``; or only the groups
+        ``allowed`` when given, checked earlier)."""
+        collection = record.collection
+        groups, options_of = self._groups(record)
         batch: list[tuple[Client, Message]] = []
-        for (topic, _auth_key), members in groups.items():
+        for group, members in groups.items():
+            topic = group[0]
+            if allowed is not None and group not in allowed:
+                continue
             options, kind = options_of[topic]
             try:
-                data = self._payload(action, record, members[0], options, collection.rules[kind], conn, checked, gone)
+                data = self._payload(
+                    action, record, members[0], options, collection.rules[kind], conn, checked, gone, checked_already=allowed is not None,
+                )
             except Exception:  # noqa: BLE001 - one subscription's failure must not stop the others
                 log.exception("realtime: failed to build the %s message of %s for %s", action, record.id, topic)
                 continue
@@ -268,11 +368,11 @@ class RecordBroadcaster:
 
     def _payload(
         self, action: str, record: Record, client: Client, options: SubscriptionOptions, rule: str | None, conn: Any,
-        checked: Record | None = None, gone: bool = False,
+        checked: Record | None = None, gone: bool = False, checked_already: bool = False,
     ) -> bytes | None:
         info = request_info(client, options)
         seen = checked if checked is not None else record
-        if not can_receive(self.app, seen, info, rule, conn, gone=gone):
+        if not checked_already and not can_receive(self.app, seen, info, rule, conn, gone=gone):
             return None
         copy = fresh_copy(record)
         expand = options.query.get("expand", "")

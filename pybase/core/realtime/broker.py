@@ -36,6 +36,9 @@ class SubscriptionsBroker:
         self.remote: RemoteClients | None = None
         #: told +1 / -1 as clients come and go (workers keep a count across processes with it)
         self.on_clients_changed: Callable[[int], Any] | None = None
+        #: another process's delete to check this process's subscribers for, before its row
+        #: goes (the change as a bus frame; set by the broadcaster)
+        self.on_prepare_delete: Callable[[Any], Any] | None = None
 
     def new_client(self) -> Client:
         """A client with a fresh id (carrying this worker's name when there are several)."""

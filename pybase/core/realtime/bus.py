@@ -42,6 +42,11 @@ class RecordChange:
     #: committed before it (deletes); ``gone``: no such row (see access.can_receive)
     checked: Record | None = field(default=None, repr=False)
     gone: bool = False
+    #: set once every process holding realtime clients has checked who receives the change
+    #: (None: nobody to wait for); see :meth:`InProcessBus.settle`
+    settled: threading.Event | None = field(default=None, repr=False, compare=False)
+    #: called on the bus's thread once this process handled the change
+    on_handled: Callable[[], Any] | None = field(default=None, repr=False, compare=False)
 
     def frame(self) -> dict[str, Any]:
         """The change as another process receives it (rows by field name, database form)."""
@@ -81,6 +86,10 @@ class EventBus(Protocol):
     def close(self) -> None:
         """Stop delivering; changes published afterwards are dropped."""
 
+    def settle(self, change: RecordChange, timeout: float) -> bool:
+        """Wait until the subscribers' access to ``change`` was checked everywhere (False when
+        that took longer than ``timeout``)."""
+
 
 _STOP = object()
 
@@ -94,6 +103,12 @@ class InProcessBus:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._closed = False
+        #: threads that must not wait for a change to settle: what tells it settled arrives
+        #: on them (besides the bus's own thread)
+        self.unwaited: list[threading.Thread] = []
+        #: whether anyone here may hear of a change (none: :meth:`publish` drops it at once, as
+        #: PocketBase checks nobody; a client arriving later must not hear of it)
+        self.listeners: Callable[[], bool] = lambda: True
 
     def subscribe(self, handler: Callable[[RecordChange], Any]) -> None:
         with self._lock:
@@ -103,8 +118,21 @@ class InProcessBus:
                 self._thread.start()
 
     def publish(self, change: RecordChange) -> None:
-        if not self._closed and self._handlers:
+        if not self._closed and self._handlers and self.listeners():
+            done = change.settled = threading.Event()
+            change.on_handled = done.set
             self._queue.put(change)
+
+    def listeners_elsewhere(self, local: int) -> bool:
+        """Whether another process holds realtime clients (``local``: this one's count)."""
+        return False
+
+    def settle(self, change: RecordChange, timeout: float) -> bool:
+        done = change.settled
+        current = threading.current_thread()
+        if done is None or current is self._thread or current in self.unwaited:
+            return True  # NOTE: a write made while the bus handles a change (a hook): not waited for
+        return done.wait(timeout)
 
     def close(self) -> None:
         with self._lock:
@@ -133,6 +161,11 @@ class InProcessBus:
                     handler(item)
                 except Exception:  # noqa: BLE001 - one bad change must not stop the bus
                     log.exception("realtime: failed to handle a %s of %s", item.action, item.record.id)
+            if item.on_handled is not None:
+                try:
+                    item.on_handled()
+                except Exception:  # noqa: BLE001
+                    log.exception("realtime: failed to report a handled change")
 
 
 class ProcessBus(InProcessBus):
@@ -142,6 +175,9 @@ class ProcessBus(InProcessBus):
     numbers follow commit order; the hub sends every change back to every worker (this one
     too) in that order, and each worker delivers to its own streams what arrives. A change of
     another worker arrives as its collection id and row; this worker checks access against it.
+    Each worker tells the hub once it handled a change, and the hub tells the writing worker
+    once all did (``settled``): its request answers only then, as PocketBase's checks run
+    before its answer.
     """
 
     def __init__(
@@ -151,10 +187,12 @@ class ProcessBus(InProcessBus):
         self.counters = counters
         self.resolve = resolve
         self._mine: dict[int, RecordChange] = {}
+        self._settling: dict[int, threading.Event] = {}
         self._mine_lock = threading.Lock()
         #: frames that are not changes (from the supervisor: "announce"...)
         self.on_other_frame: Callable[[dict[str, Any]], Any] = lambda _frame: None
         self.client = HubClient(address, self._arrived, name)
+        self.unwaited.append(self.client.receiver)
 
     def publish(self, change: RecordChange) -> None:
         if self._closed or not self._handlers:
@@ -166,22 +204,49 @@ class ProcessBus(InProcessBus):
             return
         # NOTE: called under the write lock (Database.on_commit_locked): numbers in commit order.
         seq = self.counters.bump(REALTIME_SEQ)
+        done = change.settled = threading.Event()
         with self._mine_lock:
             self._mine[seq] = change
+            self._settling[seq] = done
         self.client.send({"t": "change", "s": seq, **change.frame()})
 
+    def listeners_elsewhere(self, local: int) -> bool:
+        return self.counters.total(CLIENT_SLOTS, MAX_CLIENT_SLOTS) > local
+
+    def settle(self, change: RecordChange, timeout: float) -> bool:
+        found = super().settle(change, timeout)
+        if not found:
+            with self._mine_lock:
+                for seq, done in list(self._settling.items()):
+                    if done is change.settled:
+                        del self._settling[seq]
+        return found
+
     def _arrived(self, frame: dict[str, Any]) -> None:
-        if frame.get("t") != "change":
+        kind = frame.get("t")
+        if kind == "settled":
+            with self._mine_lock:
+                done = self._settling.pop(int(frame.get("s") or 0), None)
+            if done is not None:
+                done.set()
+            return
+        if kind != "change":
             self.on_other_frame(frame)
             return
         seq = int(frame["s"])
         with self._mine_lock:
             change = self._mine.pop(seq, None)
+        if self._closed or not self._handlers:
+            # NOTE: nobody here to check (the realtime API is bound on first use): done at once
+            self.client.send({"t": "handled", "s": seq})
+            return
         if change is None:
             change = RecordChange.from_frame(frame, self.resolve)
             if change is None:
                 log.warning("realtime bus: change %d of collection %s not resolved here; dropped", seq, frame.get("c"))
+                self.client.send({"t": "handled", "s": seq})
                 return
+        change.on_handled = lambda: self.client.send({"t": "handled", "s": seq})
         self._queue.put(change)
 
     def close(self) -> None:

@@ -13,6 +13,10 @@ keeps the changes it sent in the last :data:`KEEP_SECONDS` (memory only: nothing
 per change), and remembers which ones it received; after a cut it gathers the others' (and its
 own) recent changes and hands over those it never received (:meth:`PostgresBus.recent`,
 :meth:`PostgresBus.replay`; the cluster runtime asks the nodes).
+
+Each node holding realtime clients tells the writing node once it handled a change of it
+(``handled``, through the cluster runtime); the write's request waits for them all after its
+commit (``settled``), as PocketBase answers only after its subscribers' checks.
 """
 
 from __future__ import annotations
@@ -57,6 +61,12 @@ class PostgresBus(InProcessBus):
         self._mine_lock = threading.Lock()
         #: whether any node has a realtime client (nobody to tell otherwise)
         self.should_publish: Callable[[], bool] = lambda: True
+        #: the nodes (their numbers) holding realtime clients, whose checks a write waits for;
+        #: this node's number; how a node tells another it handled that one's change ``seq``
+        self.listening: Callable[[], set[int]] = set
+        self.number = 0
+        self.send_handled: Callable[[str, int], None] = lambda _node, _seq: None
+        self._settling: dict[int, tuple[threading.Event, set[int]]] = {}
         self._kept: deque[tuple[float, float, str]] = deque()  # (monotonic, wall clock, payload) sent
         self._kept_bytes = 0
         #: when the newest change dropped before KEEP_SECONDS (for KEEP_LIMIT or KEEP_BYTES) was
@@ -117,16 +127,47 @@ class PostgresBus(InProcessBus):
 
     def _remember(self, change: RecordChange) -> int:
         seq = next(self._seq)
+        waiting = self.listening()
         with self._mine_lock:
             if len(self._mine) >= _MINE_LIMIT:
                 for old in sorted(self._mine)[: _MINE_LIMIT // 2]:
                     del self._mine[old]
+                    self._settling.pop(old, None)
             self._mine[seq] = change
+            if waiting:
+                change.settled = threading.Event()
+                self._settling[seq] = (change.settled, set(waiting))
         return seq
 
     def _forget(self, seq: int) -> None:
         with self._mine_lock:
             self._mine.pop(seq, None)
+            self._settling.pop(seq, None)
+
+    def listeners_elsewhere(self, local: int) -> bool:
+        return bool(self.listening() - {self.number})
+
+    def acked(self, seq: int, number: int) -> None:
+        """Node ``number`` handled this node's change ``seq``."""
+        with self._mine_lock:
+            found = self._settling.get(seq)
+            if found is None:
+                return
+            done, waiting = found
+            waiting.discard(number)
+            if waiting:
+                return
+            del self._settling[seq]
+        done.set()
+
+    def settle(self, change: RecordChange, timeout: float) -> bool:
+        found = super().settle(change, timeout)
+        if not found:
+            with self._mine_lock:
+                for seq, (done, _waiting) in list(self._settling.items()):
+                    if done is change.settled:
+                        del self._settling[seq]
+        return found
 
     def _payload(self, seq: int, change: RecordChange) -> str:
         frame = {"n": self.node, "s": seq, **change.frame()}
@@ -199,13 +240,24 @@ class PostgresBus(InProcessBus):
         if self._closed or not self._handlers:
             return True
         change = None
-        if frame.get("n") == self.node:
+        origin = str(frame.get("n", ""))
+        if origin == self.node:
             with self._mine_lock:
-                change = self._mine.pop(int(frame.get("s") or 0), None)
+                change = self._mine.pop(seq, None)
         if change is None:
             change = RecordChange.from_frame(frame, self.resolve)
             if change is None:
                 log.warning("realtime bus: a change of collection %s not resolved here; dropped", frame.get("c"))
+                self._handled(origin, seq)
                 return True
+        change.on_handled = lambda: self._handled(origin, seq)
         self._queue.put(change)
         return True
+
+    def _handled(self, origin: str, seq: int) -> None:
+        if origin == self.node:
+            self.acked(seq, self.number)
+        elif seq:
+            # NOTE: from every node, clients or not: the writer may still count one that just
+            # lost its last client
+            self.send_handled(origin, seq)

@@ -101,6 +101,11 @@ class RemoteClients:
                 found.extend(RemoteClient(self, item) for item in answer if isinstance(item, dict) and item.get("id"))
         return found
 
+    def prepare_delete(self, frame: dict[str, Any]) -> None:
+        """Have every other process check its subscribers' access to a delete now (before its
+        row goes); waits for their answers (up to :data:`LIST_SECONDS`)."""
+        self.peers.call_all({"op": "prepareDelete", "frame": frame}, LIST_SECONDS)
+
     def count(self) -> int:
         return sum(int(n) for n in self.peers.call_all({"op": "count"}, LIST_SECONDS) if isinstance(n, int))
 
@@ -192,6 +197,9 @@ def answer_remote_request(app: App, body: Any, refresh: Callable[[], Any]) -> An
         return broker.total_local_clients()
     if op == "sendTopic":
         return broker.send_local(str(body.get("topic", "")), _message(body))
+    if op == "prepareDelete":
+        prepare = broker.on_prepare_delete
+        return bool(prepare(body.get("frame"))) if prepare is not None else False
     client = broker.local_client(str(body.get("client", "")))
     if client is None:
         return None
