@@ -1,0 +1,82 @@
+"""The realtime tables of test_realtime.py again, pybase served by ``--workers 2`` (issue #16).
+
+The same callers, topics, options, writes and one-transaction batches as cases_realtime.py,
+compared with PocketBase; pybase is a real ``pybase serve --workers 2`` on SQLite, so the
+subscribers' streams land on both workers (each SSE connection is accepted by either) and the
+writes and subscribe requests go through either: a change is checked and delivered by the
+worker holding each stream, and a subscribe request reaching the other worker is passed on.
+The run asserts that both workers held streams. (Postgres: each worker is a node of its own;
+tests/realtime/test_realtime_rule_moment.py covers a second node.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conformance import cases_realtime
+from tests.conformance.harness import Answer, Pair, Target, difference, pocketbase_or_skip
+from tests.conformance.known import explain
+from tests.data.filter_cases import SUPERUSER_EMAIL, run_pocketbase
+from tests.realtime.sse import SseClient
+from tests.test_hardening import serve
+
+CASES = cases_realtime.build_cases()
+TX_CASES = cases_realtime.build_tx_cases()
+
+
+@pytest.fixture(scope="module")
+def workers_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    binary = pocketbase_or_skip()
+    root = tmp_path_factory.mktemp("realtime_workers")
+    with contextlib.ExitStack() as stack:
+        pb_url = stack.enter_context(run_pocketbase(binary))
+        served = stack.enter_context(serve(Path(root), "--workers", "2"))
+        pair = Pair(Target("PocketBase", pb_url), Target("pybase", served.base))
+        for target in pair.targets:
+            target.login("superuser", "_superusers", SUPERUSER_EMAIL)
+        yield pair
+
+
+@pytest.fixture(scope="module")
+def realtime_run(workers_pair: Pair) -> cases_realtime.RealtimeRun:
+    opened: list[str] = []
+    original = SseClient.__init__
+
+    def noting(self: SseClient, base_url: str, **kwargs: object) -> None:
+        original(self, base_url, **kwargs)  # type: ignore[arg-type]
+        if base_url == workers_pair.py.base_url:
+            opened.append(self.client_id)
+
+    run = cases_realtime.RealtimeRun(workers_pair)
+    run.setup()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(SseClient, "__init__", noting)
+        run.run()
+    # NOTE: a client id starts with the name of the worker holding its stream
+    assert len({client_id[:2] for client_id in opened}) == 2, "every stream landed on one worker"
+    return run
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_realtime_events_over_two_workers(realtime_run: cases_realtime.RealtimeRun, case: str) -> None:
+    pb = Answer(200, realtime_run.received["PocketBase"][case])
+    py = Answer(200, realtime_run.received["pybase"][case])
+    explain(f"realtime {case}", pb, py, difference(pb, py))
+
+
+@pytest.fixture(scope="module")
+def transaction_run(workers_pair: Pair, realtime_run: cases_realtime.RealtimeRun) -> cases_realtime.TransactionRun:
+    run = cases_realtime.TransactionRun(workers_pair)
+    run.run()
+    return run
+
+
+@pytest.mark.parametrize("case", TX_CASES)
+def test_realtime_events_of_one_transaction_over_two_workers(transaction_run: cases_realtime.TransactionRun, case: str) -> None:
+    pb = Answer(200, transaction_run.received["PocketBase"][case])
+    py = Answer(200, transaction_run.received["pybase"][case])
+    explain(f"realtime transaction {case}", pb, py, difference(pb, py))
