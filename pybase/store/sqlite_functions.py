@@ -192,6 +192,15 @@ def _math(node: Any, name: str, args: list[Any], conv: Converter) -> Any:
     return call("pb_math", exp.Literal.string(name), *(conv.number(arg) for arg in args[:2]))
 
 
+def _modulo(node: Any, conv: Converter) -> Any:
+    """SQLite's ``a % b`` (of the integers a and b read as: 7.5 % 2 is 1) or ``mod(a, b)`` (the
+    real remainder: 1.5); NULL for a zero divisor. sqlglot reads both as Mod: the function keeps
+    its name's place in the text."""
+    if "start" in node.meta:
+        return call("pb_math", exp.Literal.string("mod"), conv.number(node.this), conv.number(node.expression))
+    return call("pb_int_mod", conv.real(node.this), conv.real(node.expression))
+
+
 def _written_log(node: Any) -> bool:
     """Whether a call sqlglot reads as Log(2, X) was written ``log(2, X)`` (not ``log2(X)``): its
     name's place in the text is kept."""
@@ -296,6 +305,9 @@ def translate_view(tree: Any) -> None:
             if windowed is not None:
                 windowed.meta["pb_json"] = True
                 node.replace(windowed)
+            return
+        if isinstance(node, exp.Mod):
+            node.replace(_modulo(node, conv))
             return
         if not isinstance(node, exp.Func) or (isinstance(node.parent, exp.Window) and node.parent.this is node):
             return

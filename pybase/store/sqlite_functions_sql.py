@@ -108,6 +108,14 @@ LANGUAGE sql IMMUTABLE AS $$ SELECT pb_num_prefix(pb_text(pb_stored_json(value))
 CREATE OR REPLACE FUNCTION pb_real_arg(value anyelement) RETURNS double precision
 LANGUAGE sql IMMUTABLE AS $$ SELECT pb_math_arg(value) $$;
 
+-- SQLite's a % b: the remainder of the integers a and b read as (within 64 bits), NULL for 0.
+CREATE OR REPLACE FUNCTION pb_int_mod(a double precision, b double precision) RETURNS double precision
+LANGUAGE sql IMMUTABLE STRICT AS $$
+    SELECT CASE WHEN trunc(b) = 0 THEN NULL ELSE CAST(mod(
+        greatest(-9223372036854775808, least(9223372036854775807, trunc(CAST(a AS numeric)))),
+        greatest(-9223372036854775808, least(9223372036854775807, trunc(CAST(b AS numeric))))) AS double precision) END
+$$;
+
 -- SQLite's math functions: NULL out of their domain (where Postgres raises), an infinity past
 -- the range of a double.
 CREATE OR REPLACE FUNCTION pb_math(name text, a double precision, b double precision DEFAULT NULL)

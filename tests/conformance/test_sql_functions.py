@@ -42,7 +42,7 @@ FUNCTIONS = [
     ("log of base", "log(X, 8)"), ("acos", "acos(X)"), ("asin", "asin(X)"), ("acosh", "acosh(X)"),
     ("atanh", "atanh(X)"), ("exp", "exp(X)"), ("pow", "pow(X, 0.5)"), ("pow negative", "pow(X, -1)"),
     ("ceil", "ceil(X)"), ("floor", "floor(X)"), ("sign", "sign(X)"), ("degrees", "degrees(X)"), ("cos", "cos(X)"),
-    ("atan2", "atan2(X, 1)"),
+    ("atan2", "atan2(X, 1)"), ("modulo", "(X % 3)"), ("modulo by", "(7 % X)"), ("mod", "mod(X, 2.5)"),
     ("printf", "printf('%d|%s|%.2f|%5.1e|%x|%-3s|', X, X, X, X, X, X)"),
     ("format", "format('%g|%q|%Q|%,d|%05.1f|%+i|%o', X, X, X, X, X, X, X)"), ("printf plain", "printf(X)"),
     ("json", "json(X)"), ("json array", "json_array(X, 1, 'a', NULL)"), ("json object", "json_object('k', X, 'j', json('[1]'))"),
