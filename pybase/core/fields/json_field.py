@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
@@ -18,6 +20,33 @@ if TYPE_CHECKING:
 DEFAULT_MAX_SIZE = 1 << 20
 _LITERALS: dict[str, Any] = {"null": None, "true": True, "false": False}
 _JSON_STARTS = frozenset('0123456789-"[{')
+
+
+class UnreadableJSON(str):
+    """JSON text a double cannot hold (``1e400``): PocketBase (Go) refuses it as invalid JSON;
+    kept as its text until validation says so."""
+
+
+def _past_a_double(raw: str) -> bool:
+    """Whether ``raw`` is JSON text holding a number past a double's range (orjson refused it)."""
+    try:
+        value = json.loads(raw, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        return False
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) and math.isinf(item):
+            return True
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+    return False
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # NOTE: NaN, Infinity: Python's extension, no JSON
 
 
 class JSONField(Field):
@@ -62,7 +91,7 @@ class JSONField(Field):
                 try:
                     return orjson.loads(raw)
                 except orjson.JSONDecodeError:
-                    return raw
+                    return UnreadableJSON(raw) if _past_a_double(raw) else raw
             return raw
         if isinstance(raw, bytes):
             return self.prepare(raw.decode("utf-8", "replace"), record)
@@ -75,6 +104,8 @@ class JSONField(Field):
 
     def validate_value(self, record: Record) -> None:
         value = record.get(self.name)
+        if isinstance(value, UnreadableJSON):
+            raise FieldError("validation_invalid_json", "Must be a valid json value.")
         if value is None or value == "" or value == [] or value == {}:
             if self.required:
                 raise required()
