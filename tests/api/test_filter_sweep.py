@@ -141,13 +141,18 @@ def answer(session: requests.Session, client: Client, filter: str, q: str) -> tu
 
 def test_the_filter_table_answers_as_on_sqlite(both: tuple[Client, Client]) -> None:
     sqlite, postgres = both
-    wrong = []
+    wrong, rows, asked = [], 0, 0
     with requests.Session() as session:
         for filter, q in sampled_cases():
             expected, got = answer(session, sqlite, filter, q), answer(session, postgres, filter, q)
+            asked += 1
+            rows += expected[0] == 200 and bool(expected[1])
             if got != expected:
                 wrong.append((filter, q, expected, got))
     assert not wrong, "\n".join(map(str, wrong))
+    # NOTE: the table compares answers; a regression that made both sides refuse (400) or match
+    # nothing would pass it: at least half the cases must find rows.
+    assert rows >= asked // 2, f"only {rows} of {asked} cases found rows"  # 202 of 304 now
 
 
 @pytest.mark.skipif(pocketbase_binary() is None, reason="set PYBASE_PB_BINARY to compare with PocketBase")
