@@ -9,7 +9,7 @@
 #   3. ruff check pybase
 #   4. lint-imports (the layer contracts in pyproject.toml)
 #   5. pytest over tests/, all but the binary smoke test (extra arguments go to this run), in
-#      PYBASE_TEST_PROCESSES processes (default 2; pytest-xdist, one test file per process at a
+#      PYBASE_TEST_PROCESSES processes (default 3; pytest-xdist, one test file per process at a
 #      time): most tests wait on servers, node or chromium they started
 #   6. scripts/build.sh builds dist/pybase and dist/hello (examples/hello), then pytest runs
 #      the binary smoke test and the hello binary test
@@ -98,7 +98,7 @@ step "lint-imports"
 note "lint-imports: contracts kept"
 
 step "pytest tests/ (without the binary smoke test)"
-run_pytest tests -n "${PYBASE_TEST_PROCESSES:-2}" --dist loadfile --durations=25 --deselect tests/e2e/test_binary_smoke.py::test_binary_smoke "$@"
+run_pytest tests -n "${PYBASE_TEST_PROCESSES:-3}" --dist loadfile --durations=25 --deselect tests/e2e/test_binary_smoke.py::test_binary_smoke "$@"
 note "pytest: $last_line"
 
 step "build dist/pybase"
