@@ -11,7 +11,7 @@ from pybase.apis.middleware import DEFAULT_BODY_LIMIT
 from pybase.apis.ratelimit import check_collection
 from pybase.apis.request_body import SUB_REQUEST_FILES_ENV, UploadTarget, read_body, request_info
 from pybase.apis.serialize import apply_fields, dumps, parse_fields, record_to_json, rows_to_json
-from pybase.core import record_access
+from pybase.core import record_access, record_write_checks
 from pybase.core.collections import Collection
 from pybase.core.errors import BadRequestError, NotFoundError, PyBaseError, ValidationError
 from pybase.core.events import RecordEnrichEvent, RecordRequestEvent, RecordsListRequestEvent
@@ -129,7 +129,7 @@ class RecordsResource:
         enriching = enrich.length() > 0
         managed: set[str] = set()
         if records and not info.is_superuser and records[0].collection.is_auth:
-            managed = record_access.managed_ids(self.app, records[0].collection, info, [r.id for r in records])
+            managed = record_write_checks.managed_ids(self.app, records[0].collection, info, [r.id for r in records])
         out = []
         for record in records:
             if enriching:
@@ -218,7 +218,7 @@ class RecordsResource:
         if rule and not info.is_superuser:
             info.body = rule_body(record, data)
         form = load_submitted(record, _with_file_names(data, files), is_superuser=info.is_superuser)
-        privileged = record_access.is_manager_of_new(self.app, col, info, record)
+        privileged = record_write_checks.is_manager_of_new(self.app, col, info, record)
         try:
             form.validate(record, privileged=privileged)
         except ValidationError as ex:
@@ -226,11 +226,11 @@ class RecordsResource:
         if not info.is_superuser and not all(can_hash(p) for p in record.pending_passwords().values()):
             # NOTE: as PocketBase, whose createRule copy of the record fails to hash it.
             raise bad_request("Failed to create record.")
-        rule_check = record_access.write_check(self.app, col, info, rule)
+        rule_check = record_write_checks.write_check(self.app, col, info, rule)
         check = None if rule_check is None else rule_check.frozen(record)
         if check is not None:
             try:
-                record_access.run_check(self.app, check, record)
+                record_write_checks.run_check(self.app, check, record)
             except record_access.RuleFailed as ex:
                 raise bad_request("Failed to create record.") from ex
         event = self._event(req, resp, col, record, info)
@@ -267,7 +267,7 @@ class RecordsResource:
         else:
             record = self.app.records.find_by_id(col, id)
         form = load_submitted(record, _with_file_names(data, files), is_superuser=info.is_superuser)
-        privileged = record_access.is_manager(self.app, col, info, record)
+        privileged = record_write_checks.is_manager(self.app, col, info, record)
         try:
             form.validate(record, privileged=privileged)
         except ValidationError as ex:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from pybase.core import record_access
+from pybase.core import record_access, record_write_checks
 from pybase.core.app import App
 from pybase.core.errors import BadRequestError, ForbiddenError, NotFoundError
 from pybase.core.field_resolver import RecordFieldResolver
@@ -276,7 +276,7 @@ def test_can_view_uses_the_expand_context(app: App) -> None:
 def test_create_rule_runs_in_the_write_and_a_refusal_writes_nothing(app: App) -> None:
     owned = app.find_collection("owned")
     request = info(app, "user1", body={"title": "t", "owner": USER2_ID})
-    check = record_access.write_check(app, owned, request, owned.rules["createRule"])
+    check = record_write_checks.write_check(app, owned, request, owned.rules["createRule"])
     assert check is not None
     before = app.records.count(owned)
     refused = app.new_record("owned", {"title": "t", "owner": USER2_ID})
@@ -293,24 +293,24 @@ def test_create_rule_sees_the_submitted_body(app: App) -> None:
     posts = app.find_collection("posts")
     rule = '@request.body.tags:each ?= "b" && @request.body.author.name = "User One" && title ~ "ok"'
     good = info(app, "user1", body={"tags": ["a", "b"], "author": USER1_ID})
-    check = record_access.write_check(app, posts, good, rule)
+    check = record_write_checks.write_check(app, posts, good, rule)
     assert check is not None
     record = app.new_record("posts", {"title": "is ok", "author": USER1_ID, "tags": ["a", "b"]})
     app.save_checked(record, check)
     app.delete(record)
     bad = info(app, "user1", body={"tags": ["a"], "author": USER1_ID})
     with pytest.raises(record_access.RuleFailed):
-        app.save_checked(app.new_record("posts", {"title": "is ok 2"}), record_access.write_check(app, posts, bad, rule))
+        app.save_checked(app.new_record("posts", {"title": "is ok 2"}), record_write_checks.write_check(app, posts, bad, rule))
 
 
 def test_manage_rule_is_never_empty(app: App) -> None:
     users = app.find_collection("users").clone()
     user1 = app.find_record_by_id("users", USER1_ID)
     users.auth["manageRule"] = ""
-    assert not record_access.is_manager(app, users, info(app, "user1"), user1)
+    assert not record_write_checks.is_manager(app, users, info(app, "user1"), user1)
     users.auth["manageRule"] = "id = @request.auth.id"
-    assert record_access.is_manager(app, users, info(app, "user1"), user1)
-    assert record_access.is_manager(app, users, info(app, "superuser"), user1)
+    assert record_write_checks.is_manager(app, users, info(app, "user1"), user1)
+    assert record_write_checks.is_manager(app, users, info(app, "superuser"), user1)
 
 
 def test_find_many_keeps_the_order_asked_and_skips_missing_ids(app: App) -> None:
@@ -327,14 +327,14 @@ def test_create_rule_sees_a_temporary_id_and_the_pending_password(app: App) -> N
     # As PocketBase: the checked copy gets a temporary id, and the password is already set.
     posts = app.find_collection("posts")
     record = app.new_record("posts", {"title": "t"})
-    check = record_access.write_check(app, posts, info(app, "user1"), "id != '' && title = 't'")
+    check = record_write_checks.write_check(app, posts, info(app, "user1"), "id != '' && title = 't'")
     assert check is not None
     with app.db.read() as conn:
         check.frozen(record)(conn, record)
     users = app.find_collection("users")
     user = app.new_record("users", {"email": "new@example.com"})
     users.field("password").prepare("12345678", user)
-    check = record_access.write_check(app, users, info(app), "password != ''")
+    check = record_write_checks.write_check(app, users, info(app), "password != ''")
     assert check is not None
     with app.db.read() as conn:
         check.frozen(user)(conn, user)
@@ -344,19 +344,19 @@ def test_rules_reading_only_the_request_need_no_sql(app: App) -> None:
     posts = app.find_collection("posts")
     record = app.new_record("posts", {"title": "t"})
     rule = "@request.auth.id != '' && @request.body.title = 't'"
-    check = record_access.write_check(app, posts, info(app, "user1", body={"title": "t"}), rule)
+    check = record_write_checks.write_check(app, posts, info(app, "user1", body={"title": "t"}), rule)
     assert check is not None
     frozen = check.frozen(record)
-    assert isinstance(frozen, record_access.StaticCheck) and frozen.passed
+    assert isinstance(frozen, record_write_checks.StaticCheck) and frozen.passed
     frozen(None, record)  # no connection needed
-    refused = record_access.write_check(app, posts, info(app, body={"title": "t"}), rule)
+    refused = record_write_checks.write_check(app, posts, info(app, body={"title": "t"}), rule)
     assert refused is not None
     with pytest.raises(record_access.RuleFailed):
         refused.frozen(record)(None, record)
     # a rule reading the record needs SQL, and its statement is the same for every request
-    check = record_access.write_check(app, posts, info(app, "user1"), "title = 't' && @request.auth.id != ''")
+    check = record_write_checks.write_check(app, posts, info(app, "user1"), "title = 't' && @request.auth.id != ''")
     assert check is not None
-    assert not isinstance(check.frozen(record), record_access.StaticCheck)
+    assert not isinstance(check.frozen(record), record_write_checks.StaticCheck)
     other = app.new_record("posts", {"title": "u"})
     dialect = app.db.read_engine.dialect
     assert str(check._statement(record).compile(dialect=dialect)) == str(check._statement(other).compile(dialect=dialect))
@@ -423,22 +423,22 @@ def test_create_rules_compiled_once_answer_as_the_general_path(app: App, rule: s
             for title in ("", "t"):
                 request = info(app, who, method="POST", body={"owner": owner, "title": title}, query={"t": title})
                 record = app.new_record("owned", {"title": title, "owner": owner})
-                general = record_access.CreateRuleCheck(owned, request, rule)  # no db: compiled per request
-                compiled = record_access.write_check(app, owned, request, rule)
+                general = record_write_checks.CreateRuleCheck(owned, request, rule)  # no db: compiled per request
+                compiled = record_write_checks.write_check(app, owned, request, rule)
                 assert compiled is not None
                 answers = []
                 for check in (general, compiled):
                     try:
-                        record_access.run_check(app, check.frozen(record), record)
+                        record_write_checks.run_check(app, check.frozen(record), record)
                         answers.append(True)
                     except record_access.RuleFailed:
                         answers.append(False)
                 assert answers[0] == answers[1], (who, owner, title)
     record = app.new_record("owned", {"title": "t", "owner": USER1_ID})
-    frozen = record_access.write_check(app, owned, info(app, "user1"), rule).frozen(record)  # type: ignore[union-attr]
-    kind = (record_access.StaticCheck if rule == "@request.auth.id != ''"
-            else record_access.PreparedCheck if "~" not in rule else None)
-    assert (type(frozen) is kind) if kind else not isinstance(frozen, record_access.StaticCheck | record_access.PreparedCheck)
+    frozen = record_write_checks.write_check(app, owned, info(app, "user1"), rule).frozen(record)  # type: ignore[union-attr]
+    kind = (record_write_checks.StaticCheck if rule == "@request.auth.id != ''"
+            else record_write_checks.PreparedCheck if "~" not in rule else None)
+    assert (type(frozen) is kind) if kind else not isinstance(frozen, record_write_checks.StaticCheck | record_write_checks.PreparedCheck)
 
 
 def test_request_values_read_directly_match_the_resolver(app: App) -> None:

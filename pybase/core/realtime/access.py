@@ -18,15 +18,9 @@ from sqlalchemy import literal, select
 from sqlalchemy.exc import DatabaseError
 
 from pybase.core.field_resolver import RecordFieldResolver
-from pybase.core.record_access import (
-    SUPERUSER_ONLY_FILTER_FIELDS,
-    CreateRuleCheck,
-    RecordQuery,
-    RuleFailed,
-    _parse,
-    run_check,
-)
+from pybase.core.record_access import SUPERUSER_ONLY_FILTER_FIELDS, RecordQuery, RuleFailed, _parse
 from pybase.core.record_access_prepared import create_source
+from pybase.core.record_write_checks import CreateRuleCheck, run_check
 from pybase.tools.filter import FilterError, bind_value, compile_filter
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pybase.apis.record_auth_response import auth_response
 from pybase.apis.request_body import request_info
-from pybase.core import record_access
+from pybase.core import record_write_checks
 from pybase.core.errors import BadRequestError
 from pybase.core.events import RecordEnrichEvent
 from pybase.core.record_expand import expand_records
@@ -59,7 +59,7 @@ def enrich_records(ex: Executor, event: Any, records: Any, expands: Any) -> None
     for group in by_collection.values():
         if wanted:
             expand_records(app, group, ",".join(wanted), info)
-        managed = set() if info.is_superuser else record_access.managed_ids(app, group[0].collection, info, [r.id for r in group])
+        managed = set() if info.is_superuser else record_write_checks.managed_ids(app, group[0].collection, info, [r.id for r in group])
         enrich = app.hooks["onRecordEnrich"]
         for record in group:
             if enrich.length():
