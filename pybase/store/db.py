@@ -114,7 +114,7 @@ class _ReadPool:
 
     def give_back(self, raw: sqlite3.Connection) -> None:
         if self.closed or len(self.idle) >= self.keep:
-            self._close(raw)
+            self.discard(raw)
             return
         self.idle.append(raw)
         if self.closed:
@@ -129,20 +129,13 @@ class _ReadPool:
             except IndexError:
                 return taken
 
-    def discard(self, raw: sqlite3.Connection) -> None:
-        """Close a lent connection instead of giving it back."""
-        self._close(raw)
-
     def close(self) -> None:
         self.closed = True
-        while True:
-            try:
-                raw = self.idle.pop()
-            except IndexError:
-                return
-            self._close(raw)
+        for raw in self.take_idle():
+            self.discard(raw)
 
-    def _close(self, raw: sqlite3.Connection) -> None:
+    def discard(self, raw: sqlite3.Connection) -> None:
+        """Close a lent connection instead of giving it back."""
         with self._count_lock:
             self.open -= 1
         try:
