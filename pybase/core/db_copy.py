@@ -294,7 +294,7 @@ def _prepare_target(
         others = pg_tables.other_tables(conn, set(pybase_tables) | set(pybase_views))
         if others:
             # NOTE: one statement: Postgres drops the foreign keys between them itself
-            conn.exec_driver_sql("DROP TABLE " + ", ".join(quote_name(name) for name in others))
+            pg_tables.run(conn, "DROP TABLE " + ", ".join(quote_name(name) for name in others))
             existing -= set(others)
     wanted = {job.name for job in jobs} | {view.name for view in views} | set(other_views or ())
     foreign = sorted(name for name in wanted & existing if name not in pybase_views + pybase_tables)

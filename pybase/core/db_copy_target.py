@@ -14,7 +14,7 @@ from pybase.core.collections import Collection
 from pybase.core.db_copy_report import CopyError, CopyReport, Progress
 from pybase.core.db_copy_source import TableJob, quote_name, read_batches
 from pybase.core.view_schema import json_fields
-from pybase.store import schema_sync
+from pybase.store import pg_tables, schema_sync
 from pybase.store.database_url import redacted
 
 if TYPE_CHECKING:
@@ -79,8 +79,9 @@ def count_target(conn: Connection, report: CopyReport) -> None:
 
 
 def target_count(conn: Connection, name: str) -> int:
-    """How many rows a target table or view has."""
-    return int(conn.exec_driver_sql(f"SELECT count(*) FROM {quote_name(name)}").scalar() or 0)
+    """How many rows a target table or view has (the SQL run as is: a ``%`` in a table's name is
+    no placeholder)."""
+    return int(pg_tables.fetch(conn, f"SELECT count(*) FROM {quote_name(name)}")[0][0] or 0)
 
 
 def check_indexes(conn: Connection, collections: list[Collection]) -> None:

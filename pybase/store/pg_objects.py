@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
-from pybase.store.pg_tables import INTERNAL_PREFIX, quote, run
+from pybase.store.pg_tables import INTERNAL_PREFIX, fetch, quote, run
 
 #: the kinds of objects carried, and the statements each one's SQL may hold (a check of a
 #: backup's manifest: SQL run as is on restore, as a table's definition is)
@@ -197,7 +197,7 @@ class _Reader:
             name = str(name)
             if name.startswith(INTERNAL_PREFIX):
                 continue
-            last, called = self.rows(f"SELECT last_value, is_called FROM {quote(name)}")[0]
+            last, called = fetch(self.conn, f"SELECT last_value, is_called FROM {quote(name)}")[0]
             cycle_sql = "CYCLE" if cycle else "NO CYCLE"
             sql = [
                 f"CREATE SEQUENCE {quote(name)} AS {kind} INCREMENT BY {int(increment)} MINVALUE {int(low)} "

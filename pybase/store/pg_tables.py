@@ -48,6 +48,19 @@ def run(conn: Connection, sql: str) -> None:
         raise DBAPIError(sql, None, ex) from ex
 
 
+def fetch(conn: Connection, sql: str) -> list[tuple[Any, ...]]:
+    """The rows of one query of SQL text run as is (as :func:`run`: a ``%`` or a ``:name`` in a
+    quoted name is neither a placeholder nor a bind parameter)."""
+    import psycopg
+    from sqlalchemy.exc import DBAPIError
+
+    raw = conn.connection.driver_connection
+    try:
+        return [tuple(row) for row in raw.execute(sql).fetchall()]  # type: ignore[union-attr]
+    except psycopg.Error as ex:
+        raise DBAPIError(sql, None, ex) from ex
+
+
 def base_tables(conn: Connection) -> list[str]:
     """Names of the tables of the current schema (partitioned ones and their partitions too),
     in creation order (oid), a partition after its parent."""
@@ -154,7 +167,7 @@ def read_definition(conn: Connection, name: str) -> dict[str, Any]:
             ),
             {"s": sequence},
         ).one()
-        last, called = conn.execute(text(f"SELECT last_value, is_called FROM {sequence}")).one()
+        last, called = fetch(conn, f"SELECT last_value, is_called FROM {sequence}")[0]
         sequences.append({
             "column": column["name"], "name": spec[0], "type": spec[1], "increment": int(spec[2]), "start": int(spec[3]),
             "min": int(spec[4]), "max": int(spec[5]), "cycle": bool(spec[6]), "last": int(last), "called": bool(called),

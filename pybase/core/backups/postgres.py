@@ -110,6 +110,11 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _count(conn: Connection, name: str) -> int:
+    """The rows of the table ``name`` (its SQL run as is: a ``%`` in the name is no placeholder)."""
+    return int(pg_tables.fetch(conn, f"SELECT count(*) FROM {_quote(name)}")[0][0] or 0)
+
+
 # ---- dump -----------------------------------------------------------------------------------
 
 
@@ -135,7 +140,7 @@ def write_dump(app: App, zf: zipfile.ZipFile) -> dict[str, Any]:
             # NOTE: as pg_dump: no table can be dropped or altered while it is read (a change
             # waits for the end of the dump).
             locked = [name for name, _t in tables] + others
-            conn.exec_driver_sql("LOCK TABLE " + ", ".join(_quote(name) for name in locked) + " IN ACCESS SHARE MODE")
+            pg_tables.run(conn, "LOCK TABLE " + ", ".join(_quote(name) for name in locked) + " IN ACCESS SHARE MODE")
             entries = [_dump_table(conn, zf, name, table) for name, table in tables]
             files = {entry["file"].lower() for entry in entries}
             for number, name in enumerate(others, 1):
@@ -147,7 +152,7 @@ def write_dump(app: App, zf: zipfile.ZipFile) -> dict[str, Any]:
                 if definition.get("partitionBy"):
                     # NOTE: no rows of its own (its partitions hold them): counted as a whole
                     zf.writestr(member, b"")
-                    total = int(conn.exec_driver_sql(f"SELECT count(*) FROM {_quote(name)}").scalar() or 0)
+                    total = _count(conn, name)
                     entry = {"name": name, "file": member, "columns": [], "rows": total}
                 else:
                     # NOTE: ONLY: a table inheriting from it holds its own rows
@@ -296,12 +301,12 @@ def _replace(app: App, conn: Connection, root: str, entries: dict[str, dict[str,
         # NOTE: every lock at once, before any change: a deadlock with a write of another
         # node is less likely than taking each table's as it is dropped (and is retried).
         locked = [*tables, *views, *others]
-        conn.exec_driver_sql("LOCK TABLE " + ", ".join(_quote(n) for n in locked) + " IN ACCESS EXCLUSIVE MODE")
+        pg_tables.run(conn, "LOCK TABLE " + ", ".join(_quote(n) for n in locked) + " IN ACCESS EXCLUSIVE MODE")
     pg_objects.drop_views(conn, set(views))  # NOTE: first: one may read a table dropped below
     drop_pybase_tables(conn, views, tables)
     if others:
         # NOTE: one statement: Postgres drops the foreign keys between them itself
-        conn.exec_driver_sql("DROP TABLE " + ", ".join(_quote(n) for n in others))
+        pg_tables.run(conn, "DROP TABLE " + ", ".join(_quote(n) for n in others))
     pg_objects.drop_others(conn)
     create_system_tables(conn)
     logs = postgres_logs_table()
@@ -335,7 +340,7 @@ def _replace(app: App, conn: Connection, root: str, entries: dict[str, dict[str,
     _restore_raw_tables(conn, root, raw)
     _rebuild(conn, collections, objects)
     for name, entry in entries.items():
-        count = int(conn.exec_driver_sql(f"SELECT count(*) FROM {_quote(name)}").scalar() or 0)
+        count = _count(conn, name)
         if count != entry["rows"]:
             raise DumpError(f"The restored table {name} holds {count} rows where the backup lists {entry['rows']}.")
     for announce in app.on_schema_changed:
