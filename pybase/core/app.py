@@ -27,6 +27,8 @@ from pybase.core.record_query import RecordStore
 from pybase.core.records import Record
 from pybase.core.settings import Settings, SettingsStore
 from pybase.core.system_collections import system_collections
+from pybase.core.view_schema import json_fields
+from pybase.store import pg_views
 from pybase.store.database_url import is_postgres_url
 from pybase.store.db import Database
 from pybase.store.schema import create_system_tables
@@ -165,6 +167,7 @@ class App:
                 create_system_tables(conn)
             self.settings_store.reload()
             self.registry.reload()
+            self._refresh_views()
             self._ensure_system_collections()
             self.logs.open()
             self.backups.load_schedule()
@@ -190,6 +193,17 @@ class App:
             self.db.close()
 
         self.hooks["onTerminate"].trigger(event, finalize)
+
+    def _refresh_views(self) -> None:
+        """On Postgres, view collections' views made by an older pybase (its translation of
+        their SQLite queries) made again as this one writes them."""
+        views = [(col.name, col.view_query, json_fields(col)) for col in self.registry.all() if col.is_view]
+        if self.db.dialect.name != "postgresql" or not views:
+            return
+        with self.db.write() as conn:
+            made = pg_views.refresh(conn, views)
+        if made:
+            log.info("view collections' views brought up to date: %s", ", ".join(made))
 
     def _ensure_system_collections(self) -> None:
         for data in system_collections():

@@ -6,6 +6,7 @@ fails half-way leaves nothing behind.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -130,13 +131,37 @@ def create_view(conn: Connection, name: str, select_sql: str, json_columns: Iter
     collection has json fields for (on Postgres made jsonb, as PocketBase reads them from
     SQLite, so filters and sorts on them work as on a json field's column)."""
     drop_view(conn, name)
+    check_object_name(conn, name)
+    create_view_as(conn, name, view_body(conn, select_sql, json_columns, name))
+
+
+def create_view_as(conn: Connection, name: str, body: str) -> None:
+    """Create the view ``name`` of ``body`` (made by :func:`view_body`)."""
+    conn.execute(_statement(f"CREATE VIEW {_q(conn, name)} AS {body}"))
+    if conn.dialect.name == "postgresql":
+        # NOTE: what the translator wrote, told apart from what a later one writes (pg_views)
+        conn.exec_driver_sql(f"COMMENT ON VIEW {_q(conn, name)} IS '{VIEW_MARK}{view_fingerprint(body)}'")
+
+
+#: the start of the comment on a view collection's Postgres view, before its body's fingerprint
+VIEW_MARK = "pybase view "
+
+
+def view_fingerprint(body: str) -> str:
+    """A short digest of a view's body (the SQL after ``CREATE VIEW name AS``)."""
+    return hashlib.sha256(body.encode()).hexdigest()[:32]
+
+
+def view_body(conn: Connection, select_sql: str, json_columns: Iterable[str] = (), name: str = "") -> str:
+    """The SELECT the view collection ``name`` is made of (on Postgres: the query translated;
+    the view itself, when it exists, is left out of the names it is spelt with, so the body is
+    the same before and after the view is made)."""
     # NOTE: a view query is stored as written; a trailing semicolon cannot sit in the subquery.
     select_sql = select_sql.strip().rstrip(";").rstrip()
-    check_object_name(conn, name)
     # SECURITY: see raw_select(); the name is a checked identifier quoted by the dialect.
     dialect = dialect_of(conn)
     # NOTE: SQLite's names ignore case, Postgres's quoted ones do not: spelt as the database does
-    spellings = POSTGRES.spellings(conn) if dialect is POSTGRES else None
+    spellings = POSTGRES.spellings(conn, name) if dialect is POSTGRES else None
     body = dialect.view_body(raw_select(select_sql).text, spellings=spellings)
     if dialect is POSTGRES:
         # NOTE: Postgres refuses a view of two columns of one name: named apart as SQLite does
@@ -150,7 +175,7 @@ def create_view(conn: Connection, name: str, select_sql: str, json_columns: Iter
             quote = conn.dialect.identifier_preparer.quote_identifier
             shown = ", ".join(f"pb_view_json({quote(n)}) AS {quote(n)}" if n in wanted else quote(n) for n in unique)
             body = f"SELECT {shown} FROM ({body}) AS _pb_json"
-    conn.execute(_statement(f"CREATE VIEW {_q(conn, name)} AS {body}"))
+    return body
 
 
 def _statement(sql: str) -> Any:

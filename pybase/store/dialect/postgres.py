@@ -191,12 +191,14 @@ class PostgresDialect(SqliteDialect):
         return getattr(getattr(ex, "orig", None), "sqlstate", None) == "23505"
 
     @staticmethod
-    def spellings(conn: Connection) -> Spellings:
+    def spellings(conn: Connection, leave_out: str = "") -> Spellings:
         """The tables' and columns' names of the database, by their lower case (a name spelt
-        two ways is left out: which one a query means is not known)."""
+        two ways is left out: which one a query means is not known), but the table or view
+        ``leave_out``'s."""
         rows = conn.execute(text(
-            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()"
-        )).all()  # fmt: skip
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name <> :t"
+        ), {"t": leave_out}).all()  # fmt: skip
         tables: dict[str, set[str]] = {}
         columns: dict[str, set[str]] = {}
         for table, column in rows:
