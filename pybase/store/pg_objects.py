@@ -1,25 +1,32 @@
-"""The other objects of pybase's Postgres schema made with SQL: types, sequences, functions,
-views and triggers, read from the catalog for a backup and rebuilt by its restore.
+"""The other objects of pybase's Postgres schema made with SQL: extensions, collations, types,
+sequences, functions, aggregates, operators, views, rules, extended statistics, triggers and
+row security, read from the catalog for a backup and rebuilt by its restore.
 
 A migration's ``$app.db().newQuery(...)`` or a Python app's own SQL can make, beside tables
 (:mod:`pybase.store.pg_tables`): enums, domains, composite and range types; sequences no
 column owns; functions and procedures in SQL, PL/pgSQL or another procedural language;
 views and materialized views (not a view collection's: those are rebuilt from the
-collections); triggers on any table or view. A backup carries each one as the statements
-that create it again, the SQL Postgres itself gives (``pg_get_functiondef``,
-``pg_get_viewdef``, ``pg_get_triggerdef``, ``pg_get_constraintdef``, ``format_type``), in an
-order where each comes after what it needs (the catalog's dependencies, ``pg_depend``), each
-with the phase of the restore it belongs to:
+collections); triggers on any table or view; and (:mod:`pybase.store.pg_objects_kinds`)
+extensions, collations, aggregates, operators, rules, extended statistics, row security
+policies and tables' ``ENABLE`` / ``FORCE ROW LEVEL SECURITY``. A backup carries each one as
+the statements that create it again, the SQL Postgres itself gives where it has it
+(``pg_get_functiondef``, ``pg_get_viewdef``, ``pg_get_triggerdef``, ``pg_get_ruledef``,
+``pg_get_statisticsobjdef``, ``pg_get_constraintdef``, ``pg_get_expr``, ``format_type``), in
+an order where each comes after what it needs (the catalog's dependencies, ``pg_depend``),
+each with the phase of the restore it belongs to:
 
-- ``before``: before the tables (types, the sequences their defaults name, the functions);
-- ``after``: once the tables hold their rows (views, materialized views, a function or type
-  that needs a table);
+- ``before``: before the tables (extensions, collations, types, the sequences their defaults
+  name, the functions, aggregates and operators);
+- ``after``: once the tables hold their rows (views, materialized views, rules, statistics, a
+  function or type that needs a table);
 - ``last``: after the view collections' views (what reads one of them) and the triggers (after
-  the rows, so that copying the rows back fires none: pg_dump's order too).
+  the rows, so that copying the rows back fires none: pg_dump's order too);
+- ``secure``: once the restore has counted the rows of every table, the row security policies
+  and ``ENABLE`` / ``FORCE ROW LEVEL SECURITY`` (a count, a copy, are not filtered by them).
 
-What cannot be carried is named, never silently left out: :func:`read_objects` returns those
-as warnings (an aggregate, a function in C, a base type, a rule, a row security policy, an
-extension and its objects, an event trigger, a foreign table, table inheritance...).
+What cannot be carried is named with the reason, never silently left out: :func:`read_objects`
+returns those as warnings (a function, base type, aggregate or operator written in C, an event
+trigger, a foreign table, an operator class...).
 
 The objects of an extension and pybase's own functions (the ``pb_*`` helpers its SQL calls,
 installed by every node) are neither carried nor dropped.
@@ -35,6 +42,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
+from pybase.store import pg_objects_kinds as kinds
 from pybase.store.pg_tables import INTERNAL_PREFIX, fetch, quote, run
 
 #: the kinds of objects carried, and the statements each one's SQL may hold (a check of a
@@ -45,19 +53,24 @@ KINDS: dict[str, tuple[str, ...]] = {
     "composite": ("CREATE TYPE ",),
     "range": ("CREATE TYPE ",),
     "domain": ("CREATE DOMAIN ", "ALTER DOMAIN "),
+    "extension": ("CREATE EXTENSION IF NOT EXISTS ", "CREATE SCHEMA IF NOT EXISTS "),
+    "collation": ("CREATE COLLATION ",),
     "function": ("CREATE OR REPLACE FUNCTION ", "CREATE OR REPLACE PROCEDURE "),
+    "aggregate": ("CREATE AGGREGATE ",),
+    "operator": ("CREATE OPERATOR ",),
+    "rule": ("CREATE RULE ",),
+    "statistics": ("CREATE STATISTICS ",),
+    "policy": ("CREATE POLICY ",),
+    "rowsecurity": ("ALTER TABLE ",),
+    "grant": ("GRANT ", "REVOKE ALL ON "),
     "view": ("CREATE VIEW ",),
     "matview": ("CREATE MATERIALIZED VIEW ", "CREATE INDEX ", "CREATE UNIQUE INDEX "),
     "trigger": ("CREATE TRIGGER ", "CREATE CONSTRAINT TRIGGER ", "ALTER TABLE "),
 }
-PHASES = ("before", "after", "last")
+PHASES = ("before", "after", "last", "secure")
 #: procedural languages whose functions are carried (their text is the whole function)
 _NOT_CARRIED_LANGUAGES = ("c", "internal")
-_NS = "current_schema()::regnamespace"
-# NOTE: 'i': a part of another object (a range type's constructors), made and dropped with it
-_NOT_EXTENSION = (
-    "NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = {cat}::regclass AND e.objid = {oid} AND e.deptype IN ('e', 'i'))"
-)
+_NS = kinds.NS
 
 
 class ObjectsError(ValueError):
@@ -83,8 +96,8 @@ def pybase_functions() -> frozenset[str]:
     return frozenset(name.lower() for name in found)
 
 
-def _not_extension(catalog: str, oid: str) -> str:
-    return _NOT_EXTENSION.format(cat=f"'{catalog}'", oid=oid)
+_not_extension = kinds.not_extension
+_literal = kinds.literal
 
 
 # ---- reading ---------------------------------------------------------------------------------
@@ -101,6 +114,8 @@ class _Reader:
         self.members: dict[tuple[str, int], tuple[str, int]] = {}  # a part's (catalog, oid) -> its object's key
         self.warnings: list[str] = []
         self._elements: dict[int, int] = {}  # an array type's oid -> its element type's (0: none)
+        self.skipped_functions: set[int] = set()  # functions of the schema not carried (in C)
+        self.extension_members: dict[tuple[str, int], tuple[str, int]] = {}  # an extension's object -> its key
 
     def rows(self, sql: str, **params: Any) -> list[Any]:
         return list(self.conn.execute(text(sql), params).all())
@@ -217,9 +232,9 @@ class _Reader:
             if name.lower() in ours:
                 continue
             if prokind == "a":
-                self.warnings.append(f"aggregate {signature}: aggregates are not carried")
-                continue
+                continue  # NOTE: pg_objects_kinds.aggregates
             if prokind == "w" or language in _NOT_CARRIED_LANGUAGES:
+                self.skipped_functions.add(int(oid))
                 self.warnings.append(f"function {signature}: written in {language} (a library of the server)")
                 continue
             sql = str(self.rows("SELECT pg_get_functiondef(:o)", o=int(oid))[0][0]).strip()
@@ -241,7 +256,10 @@ class _Reader:
                 continue
             query = str(self.rows("SELECT pg_get_viewdef(CAST(:o AS oid))", o=int(oid))[0][0]).strip().rstrip(";")
             with_options = f" WITH ({options})" if options else ""
-            rules = [("pg_rewrite", int(r[0])) for r in self.rows("SELECT oid FROM pg_rewrite WHERE ev_class = :o", o=int(oid))]
+            rules = [
+                ("pg_rewrite", int(r[0]))
+                for r in self.rows("SELECT oid FROM pg_rewrite WHERE ev_class = :o AND rulename = '_RETURN'", o=int(oid))
+            ]
             if kind == "v":
                 self.add("pg_class", int(oid), "view", name, [f"CREATE VIEW {quote(name)}{with_options} AS {query}"], *rules)
                 continue
@@ -279,27 +297,25 @@ class _Reader:
 
     def not_carried(self) -> None:
         checks = [
-            ("SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY oid",
-             "extension {}: not carried, nor its objects (create it in the target database before restoring)"),
-            ("SELECT r.rulename || ' on ' || c.relname FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class "
-             f"WHERE c.relnamespace = {_NS} AND r.rulename <> '_RETURN' ORDER BY r.oid", "rule {}: rules are not carried"),
-            ("SELECT p.polname || ' on ' || c.relname FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid "
-             f"WHERE c.relnamespace = {_NS} ORDER BY p.oid", "row security policy {}: policies are not carried"),
-            (f"SELECT relname FROM pg_class WHERE relnamespace = {_NS} AND (relrowsecurity OR relforcerowsecurity) "
-             "ORDER BY oid", "table {}: its row level security (ENABLE ROW LEVEL SECURITY) is not carried"),
-            ("SELECT evtname FROM pg_event_trigger ORDER BY oid", "event trigger {}: event triggers are not carried"),
+            ("SELECT evtname FROM pg_event_trigger WHERE "
+             f"{_not_extension('pg_event_trigger', 'oid')} ORDER BY oid",
+             "event trigger {}: not carried (it belongs to the whole database and only a superuser can make one: "
+             "make it again by hand)"),
             (f"SELECT relname FROM pg_class WHERE relnamespace = {_NS} AND relkind = 'f' ORDER BY oid",
-             "foreign table {}: foreign tables are not carried"),
-            ("SELECT c.relname || ' inherits ' || p.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-             f"JOIN pg_class p ON p.oid = i.inhparent WHERE c.relnamespace = {_NS} AND p.relkind = 'r' ORDER BY i.inhrelid",
-             "table {}: the inheritance is not carried (each table is, with its own rows)"),
-            (f"SELECT oprname || '(' || format_type(oprleft, NULL) || ', ' || format_type(oprright, NULL) || ')' "
-             f"FROM pg_operator WHERE oprnamespace = {_NS} AND {_not_extension('pg_operator', 'oid')} ORDER BY oid",
-             "operator {}: operators are not carried"),
-            (f"SELECT stxname FROM pg_statistic_ext WHERE stxnamespace = {_NS} ORDER BY oid",
-             "statistics object {}: extended statistics are not carried"),
-            (f"SELECT collname FROM pg_collation WHERE collnamespace = {_NS} AND {_not_extension('pg_collation', 'oid')} "
-             "ORDER BY oid", "collation {}: collations are not carried"),
+             "foreign table {}: not carried (its rows are on a foreign server, whose definition and user mapping "
+             "are outside the schema)"),
+            (f"SELECT opcname FROM pg_opclass WHERE opcnamespace = {_NS} AND {_not_extension('pg_opclass', 'oid')} "
+             "ORDER BY oid", "operator class {}: not carried (index access methods' support is made by hand)"),
+            (f"SELECT opfname FROM pg_opfamily WHERE opfnamespace = {_NS} AND {_not_extension('pg_opfamily', 'oid')} "
+             "AND NOT EXISTS (SELECT 1 FROM pg_opclass c WHERE c.opcfamily = pg_opfamily.oid) ORDER BY oid",
+             "operator family {}: not carried (index access methods' support is made by hand)"),
+            ("SELECT CASE WHEN defaclrole = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(defaclrole) END FROM pg_default_acl "
+             f"WHERE defaclnamespace IN (0, {_NS}) ORDER BY oid",
+             "default privileges of {}: not carried (ALTER DEFAULT PRIVILEGES: make them again by hand)"),
+            (f"SELECT cfgname FROM pg_ts_config WHERE cfgnamespace = {_NS} AND {_not_extension('pg_ts_config', 'oid')} "
+             "ORDER BY oid", "text search configuration {}: not carried (make it again by hand)"),
+            (f"SELECT dictname FROM pg_ts_dict WHERE dictnamespace = {_NS} AND {_not_extension('pg_ts_dict', 'oid')} "
+             "ORDER BY oid", "text search dictionary {}: not carried (make it again by hand)"),
         ]  # fmt: skip
         for sql, message in checks:
             for (what,) in self.rows(sql):
@@ -332,10 +348,12 @@ class _Reader:
                 elif ref_catalog == "pg_type" and int(ref) in tables.values():
                     phase[owner] = max(phase.get(owner, 0), 1)
         for key, obj in self.objects.items():
-            if obj["kind"] in ("view", "matview"):
+            if obj["kind"] in ("view", "matview", "rule", "statistics"):
                 phase[key] = max(phase.get(key, 0), 1)
             if obj["kind"] == "trigger":
                 phase[key] = 2
+            if obj["kind"] in ("policy", "rowsecurity", "grant"):
+                phase[key] = 3
         order = _topological(self.objects, needs)
         for key in order:  # NOTE: what needs a later object is no earlier than it
             for need in needs[key]:
@@ -362,19 +380,21 @@ class _Reader:
         return tables, views
 
     def _resolve(self, catalog: str, oid: int) -> tuple[str, int] | None:
-        """The carried object a dependency points at (an array type: its element's)."""
-        found = self.members.get((catalog, oid))
+        """The carried object a dependency points at (an array type: its element's; an
+        extension's object: the extension)."""
+        found = self.members.get((catalog, oid)) or self.extension_members.get((catalog, oid))
         if found is None and catalog == "pg_type":
             if oid not in self._elements:
                 element = self.rows("SELECT typelem FROM pg_type WHERE oid = :o AND typcategory = 'A'", o=oid)
                 self._elements[oid] = int(element[0][0]) if element else 0
-            found = self.members.get(("pg_type", self._elements[oid]))
+            element = ("pg_type", self._elements[oid])
+            found = self.members.get(element) or self.extension_members.get(element)
         return found
 
 
 def _topological(objects: dict[tuple[str, int], dict[str, Any]], needs: dict[tuple[str, int], set[tuple[str, int]]]) -> list[tuple[str, int]]:
     """The objects in creation order (oid order where nothing decides); a cycle keeps oid order."""
-    pending = sorted(objects, key=lambda key: (key[0] == "pg_trigger", key[1]))
+    pending = sorted(objects, key=lambda key: (key[0] != "pg_extension", key[0] == "pg_trigger", key[1]))
     done: set[tuple[str, int]] = set()
     order: list[tuple[str, int]] = []
     while pending:
@@ -385,19 +405,25 @@ def _topological(objects: dict[tuple[str, int], dict[str, Any]], needs: dict[tup
     return order
 
 
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def read_objects(conn: Connection, collection_views: set[str]) -> tuple[list[dict[str, Any]], list[str]]:
     """The objects of the current schema made with SQL (JSON-ready, in creation order) and what
     cannot be carried (one sentence each). ``collection_views``: the views pybase rebuilds."""
     reader = _Reader(conn, collection_views)
+    kinds.extensions(reader)
+    kinds.collations(reader)
     reader.types()
     reader.sequences()
     reader.functions()
+    kinds.aggregates(reader)
+    kinds.operators(reader)
     reader.views()
+    kinds.rules(reader)
+    kinds.statistics(reader)
     reader.triggers()
+    kinds.row_security(reader)
+    routines = {oid for (catalog, oid), obj in reader.objects.items() if catalog == "pg_proc"}
+    types = {oid: obj["kind"] for (catalog, oid), obj in reader.objects.items() if catalog == "pg_type"}
+    kinds.privileges(reader, routines, types)
     reader.not_carried()
     return reader.ordered(), reader.warnings
 
@@ -423,20 +449,26 @@ def check_objects(objects: Any) -> None:
                 raise ObjectsError(f"{obj['kind']} {obj['name']}: a statement that is not one of {obj['kind']}")
 
 
-def create_objects(conn: Connection, objects: list[dict[str, Any]], phase: str) -> None:
+def create_objects(conn: Connection, objects: list[dict[str, Any]], phase: str) -> list[str]:
     """Create the objects of ``phase``, in their order (a function's body is checked when it
-    runs, as pg_dump restores them: it may name a table made later)."""
+    runs, as pg_dump restores them: it may name a table made later). Returns the extensions
+    left out: the server does not have them (what needs one then fails, naming itself)."""
     chosen = [obj for obj in objects if obj["phase"] == phase]
+    missing: list[str] = []
     if not chosen:
-        return
+        return missing
     conn.execute(text("SELECT set_config('check_function_bodies', 'off', true)"))
     for obj in chosen:
+        if obj["kind"] == "extension" and not kinds.available(conn, obj["name"]):
+            missing.append(obj["name"])
+            continue
         try:
             for sql in obj["sql"]:
                 run(conn, sql)
         except DBAPIError as ex:
             raise ObjectRefused(obj["kind"], obj["name"]) from ex
     conn.execute(text("SELECT set_config('check_function_bodies', 'on', true)"))
+    return missing
 
 
 # ---- dropping (a restore: the database's objects become the backup's) ------------------------
@@ -462,8 +494,10 @@ def drop_views(conn: Connection, collection_views: set[str]) -> None:
 
 
 def drop_others(conn: Connection) -> None:
-    """Drop the sequences no column owns, the functions and the types made with SQL (once the
-    tables and views are gone: nothing of pybase's can need them)."""
+    """Drop the sequences no column owns, the functions, aggregates, operators, types and
+    collations made with SQL (once the tables and views are gone: nothing of pybase's can need
+    them; their rules, statistics and policies went with them). Extensions stay: the restore
+    makes the backup's if they are missing, and dropping one could take what others need."""
     sequences = [
         str(r[0])
         for r in conn.execute(
@@ -502,6 +536,18 @@ def drop_others(conn: Connection) -> None:
     ]
     if aggregates:
         run(conn, f"DROP AGGREGATE {', '.join(aggregates)} CASCADE")
+    operators = [
+        f"{r[0]} ({r[1]}, {r[2]})"
+        for r in conn.execute(
+            text(
+                "SELECT oprname, CASE WHEN oprleft <> 0 THEN format_type(oprleft, NULL) ELSE 'NONE' END, "
+                f"CASE WHEN oprright <> 0 THEN format_type(oprright, NULL) ELSE 'NONE' END FROM pg_operator "
+                f"WHERE oprnamespace = {_NS} AND {_not_extension('pg_operator', 'oid')}"
+            )
+        )
+    ]
+    if operators:
+        run(conn, f"DROP OPERATOR IF EXISTS {', '.join(operators)} CASCADE")
     for kind, word in (("d", "DOMAIN"), ("e', 'r', 'c", "TYPE")):
         names = [
             str(r[0])
@@ -516,3 +562,11 @@ def drop_others(conn: Connection) -> None:
         ]
         if names:
             run(conn, f"DROP {word} IF EXISTS {', '.join(quote(n) for n in names)} CASCADE")
+    collations = [
+        str(r[0])
+        for r in conn.execute(
+            text(f"SELECT collname FROM pg_collation WHERE collnamespace = {_NS} AND {_not_extension('pg_collation', 'oid')}")
+        )
+    ]
+    if collations:
+        run(conn, f"DROP COLLATION IF EXISTS {', '.join(quote(n) for n in collations)} CASCADE")

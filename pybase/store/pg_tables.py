@@ -9,6 +9,9 @@ current values) and :func:`create_table` / :func:`finish_tables` (the indexes, f
 sequence values once the rows are in). A partitioned table carries how it is partitioned
 (``partitionBy``) and holds no rows of its own; each partition carries its parent
 (``partitionOf``) and its bounds (``bound``), its rows, and only what the parent does not give it.
+A table that inherits (``INHERITS``, not a partition) is made with every column and check it
+inherits, holds its own rows only (``ONLY``), and names its parents (``inherits``, in order):
+``ALTER TABLE ... INHERIT`` joins them again once every table is made.
 
 A definition is plain JSON (it goes into a backup's manifest). Its SQL comes from Postgres
 itself (``format_type``, ``pg_get_expr``, ``pg_get_constraintdef``, ``pg_get_indexdef``), read
@@ -68,7 +71,10 @@ def base_tables(conn: Connection) -> list[str]:
         text(
             "SELECT c.relname, (SELECT p.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent "
             "WHERE i.inhrelid = c.oid AND c.relispartition) FROM pg_class c "
-            "WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') ORDER BY c.oid"
+            "WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') "
+            # NOTE: an extension's own table (made by CREATE EXTENSION) is the extension's
+            "AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid "
+            "AND e.deptype = 'e') ORDER BY c.oid"
         )
     ).all()
     parents = {str(row[0]): row[1] for row in rows}
@@ -130,7 +136,7 @@ def read_definition(conn: Connection, name: str) -> dict[str, Any]:
                 "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint "
                 "WHERE conrelid = :oid AND contype IN ('p', 'u', 'c', 'f', 'x') AND conparentid = 0 "
                 # NOTE: a partition's inherited constraints come from its parent; a table that
-                # inherits otherwise is rebuilt on its own, with them
+                # inherits otherwise is made with them (INHERIT then finds them)
                 "AND (conislocal OR NOT (SELECT relispartition FROM pg_class WHERE oid = :oid)) ORDER BY oid"
             ),
             {"oid": oid},
@@ -185,6 +191,18 @@ def read_definition(conn: Connection, name: str) -> dict[str, Any]:
     for key, value in zip(("partitionBy", "partitionOf", "bound"), partitioning, strict=True):
         if value:
             definition[key] = str(value)
+    parents = [
+        str(row[0])
+        for row in conn.execute(
+            text(
+                "SELECT p.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent JOIN pg_class c ON c.oid = i.inhrelid "
+                "WHERE i.inhrelid = :oid AND NOT c.relispartition ORDER BY i.inhseqno"
+            ),
+            {"oid": oid},
+        )
+    ]
+    if parents:
+        definition["inherits"] = parents
     return definition
 
 
@@ -220,6 +238,8 @@ def check_definition(definition: Any) -> None:
         )
         and all(isinstance(definition.get(k, ""), str) for k in ("partitionBy", "partitionOf", "bound"))
         and bool(definition.get("partitionOf")) == bool(definition.get("bound"))
+        and isinstance(definition.get("inherits", []), list)
+        and all(isinstance(p, str) for p in definition.get("inherits", []))
     )
     if not ok:
         raise TableDefinitionError("a table definition of an unknown shape")
@@ -294,11 +314,15 @@ def _create_partition(conn: Connection, name: str, definition: dict[str, Any]) -
 
 
 def finish_tables(conn: Connection, definitions: dict[str, dict[str, Any]]) -> None:
-    """Once the rows of every table are in: their indexes, then the foreign keys (one may lean
-    on another table's unique index), then the sequences' values."""
+    """Once the rows of every table are in: their indexes, the inheritance (each table was made
+    with every column and check it inherits: ``INHERIT`` finds them), then the foreign keys
+    (one may lean on another table's unique index), then the sequences' values."""
     for definition in definitions.values():
         for index in definition["indexes"]:
             run(conn, index["sql"])
+    for name, definition in definitions.items():
+        for parent in definition.get("inherits", []):
+            run(conn, f"ALTER TABLE {quote(name)} INHERIT {quote(parent)}")
     for name, definition in definitions.items():
         for constraint in definition["constraints"]:
             if constraint["kind"] == "f":

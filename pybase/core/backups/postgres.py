@@ -18,13 +18,16 @@ backup holds auxiliary.db, its logs, alike) and every other table of the schema 
 a migration's ``$app.db().newQuery("CREATE TABLE ...")``, a Python app's own; on SQLite they
 travel inside data.db): its manifest entry holds its ``definition`` (columns, types, defaults,
 keys, constraints, indexes, sequences; a partitioned table and its partitions: store/pg_tables.py).
-The manifest's ``objects`` are the other things made with SQL (store/pg_objects.py): enums,
-domains, composite and range types, sequences no column owns, functions and procedures, views
-and materialized views (a view collection's are not: the collections recreate them), triggers,
-each as the statements that make it again, in dependency order. Its ``warnings`` name what
-cannot be carried (an aggregate, a function in C, a rule, a policy, an extension...): logged
-too (the app's logs) when the backup is made and when it is restored. pybase's own
-``_pybase_*`` tables and ``pb_*`` functions are not dumped.
+The manifest's ``objects`` are the other things made with SQL (store/pg_objects.py,
+store/pg_objects_kinds.py): extensions, collations, enums, domains, composite and range types,
+sequences no column owns, functions, procedures, aggregates and operators, views and
+materialized views (a view collection's are not: the collections recreate them), rules,
+extended statistics, triggers, row security policies and privileges, each as the statements
+that make it again, in dependency order. Its ``warnings`` name what cannot be carried, with
+the reason (a function in C, an event trigger, a foreign table...): logged too (the app's logs)
+when the backup is made and when it is restored. pybase's own ``_pybase_*`` tables and ``pb_*``
+functions are not dumped. The dump reads with ``row_security = off`` (as pg_dump): a table
+whose policies would hide rows from pybase's role fails the backup instead of losing them.
 
 A restore runs in ONE write transaction of the app (its other writes queue, the other nodes'
 wait on the tables' locks): pybase's tables are dropped, the system tables created, the rows
@@ -34,9 +37,11 @@ count is checked against the manifest. Anything failing rolls the whole of it ba
 made with SQL are rebuilt from their definitions (the target's own are dropped first, those
 the backup does not hold too: the tables become the backup's, as a restored data.db's are),
 then their rows, indexes, foreign keys and sequences. The other objects made with SQL are
-dropped with them and made again in their order: types, free sequences and functions before
-the tables, views once the rows are in, what reads a view collection after those, triggers last
-(copying the rows back fires none).
+dropped with them and made again in their order: extensions (``IF NOT EXISTS``; one the server
+lacks is left out and named), collations, types, free sequences, functions, aggregates and
+operators before the tables, views, rules and statistics once the rows are in, what reads a
+view collection after those, triggers last (copying the rows back fires none); row security
+and privileges once every table's rows are counted (a policy would filter the count).
 
 SECURITY: a definition is SQL run as is (types, defaults, constraints, indexes): restoring a
 backup is a superuser's act, who can run any SQL anyway (``POST /api/sql``).
@@ -110,9 +115,11 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _count(conn: Connection, name: str) -> int:
-    """The rows of the table ``name`` (its SQL run as is: a ``%`` in the name is no placeholder)."""
-    return int(pg_tables.fetch(conn, f"SELECT count(*) FROM {_quote(name)}")[0][0] or 0)
+def _count(conn: Connection, name: str, only: bool = False) -> int:
+    """The rows of the table ``name`` (its SQL run as is: a ``%`` in the name is no placeholder);
+    ``only``: its own, not those of the tables inheriting from it."""
+    source = f"ONLY {_quote(name)}" if only else _quote(name)
+    return int(pg_tables.fetch(conn, f"SELECT count(*) FROM {source}")[0][0] or 0)
 
 
 # ---- dump -----------------------------------------------------------------------------------
@@ -125,6 +132,9 @@ def write_dump(app: App, zf: zipfile.ZipFile) -> dict[str, Any]:
         conn = conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
         with conn.begin():
             conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
+            # NOTE: as pg_dump: a table whose row security would hide rows from this role (FORCE
+            # ROW LEVEL SECURITY, no BYPASSRLS) fails the backup instead of dumping part of it
+            conn.exec_driver_sql("SET LOCAL row_security = off")
             # NOTE: the first read takes the snapshot every table is read in.
             rows = conn.execute(select(collections_table).order_by(insertion_order(collections_table))).all()
             collections = [Collection.from_row(row) for row in rows]
@@ -266,21 +276,33 @@ def restore_dump(app: App, root: str) -> None:
     objects = manifest.get("objects", [])
     db = app.db
     for attempt in range(1, ATTEMPTS + 1):
+        missing: list[str] = []  # the backup's extensions this server does not have
         try:
             with db.write() as conn:
-                _replace(app, conn, root, entries, objects)
+                _replace(app, conn, root, entries, objects, missing)
             if manifest.get("warnings"):
                 app.logger().warn(
                     "The restored backup did not carry some objects made with SQL", "notCarried", manifest["warnings"]
+                )
+            if missing:
+                app.logger().warn(
+                    "The restored backup's extensions are not available on this Postgres server (not created)",
+                    "extensions", missing,
                 )
             return
         except (DBAPIError, DumpError) as ex:
             if _deadlocked(ex) and attempt < ATTEMPTS:
                 log.warning("restore: a deadlock with another node's transaction; trying again (%d)", attempt)
                 continue
+            hint = (
+                f" (the backup's extension(s) {', '.join(missing)} are not available on this Postgres server: "
+                "install them there first)" if missing else ""
+            )
             if isinstance(ex, DumpError):
-                raise
-            raise DumpError(f"Failed to restore the backup (nothing was changed): {reason(ex)}") from ex
+                if not hint:
+                    raise
+                raise DumpError(ex.message + hint) from ex
+            raise DumpError(f"Failed to restore the backup (nothing was changed): {reason(ex)}{hint}") from ex
 
 
 def _deadlocked(ex: BaseException) -> bool:
@@ -293,7 +315,9 @@ def _deadlocked(ex: BaseException) -> bool:
     return False
 
 
-def _replace(app: App, conn: Connection, root: str, entries: dict[str, dict[str, Any]], objects: list[dict[str, Any]]) -> None:
+def _replace(
+    app: App, conn: Connection, root: str, entries: dict[str, dict[str, Any]], objects: list[dict[str, Any]], missing: list[str]
+) -> None:
     existing = POSTGRES.table_names(conn)
     views, tables = target_pybase_tables(conn, existing)
     others = pg_tables.other_tables(conn, set(tables) | set(views))
@@ -336,13 +360,16 @@ def _replace(app: App, conn: Connection, root: str, entries: dict[str, dict[str,
         schema_sync.create_table(conn, schema_sync.TableSpec(col.name, col.table, []))
     for col in by_name.values():
         _copy_in(conn, root, entries[col.name], col.table.c.keys())
-    _create_objects(conn, objects, "before")
+    missing += _create_objects(conn, objects, "before")
     _restore_raw_tables(conn, root, raw)
     _rebuild(conn, collections, objects)
     for name, entry in entries.items():
-        count = _count(conn, name)
+        # NOTE: a table made with SQL was dumped alone (ONLY), a partitioned one as a whole
+        definition = entry.get("definition")
+        count = _count(conn, name, only=definition is not None and not definition.get("partitionBy"))
         if count != entry["rows"]:
             raise DumpError(f"The restored table {name} holds {count} rows where the backup lists {entry['rows']}.")
+    _create_objects(conn, objects, "secure")  # NOTE: once counted: row security filters no count
     for announce in app.on_schema_changed:
         announce()  # NOTE: the other nodes and workers reload once this commits
     app.db.on_commit(lambda: _reload(app))
@@ -358,10 +385,11 @@ def _rebuild(conn: Connection, collections: list[Collection], objects: list[dict
         raise DumpError(f"Failed to restore the backup (nothing was changed): {ex}") from ex
 
 
-def _create_objects(conn: Connection, objects: list[dict[str, Any]], phase: str) -> None:
-    """The objects made with SQL of a phase of the restore; DumpError names one refused."""
+def _create_objects(conn: Connection, objects: list[dict[str, Any]], phase: str) -> list[str]:
+    """The objects made with SQL of a phase of the restore (returns the extensions left out:
+    the server lacks them); DumpError names one refused."""
     try:
-        pg_objects.create_objects(conn, objects, phase)
+        return pg_objects.create_objects(conn, objects, phase)
     except pg_objects.ObjectRefused as ex:
         raise DumpError(f"Failed to restore the {ex} (nothing was changed): {reason(ex.__cause__ or ex)}") from ex
 
