@@ -81,15 +81,25 @@ CASES = [
          f"CREATE POLICY no_root ON secrets AS RESTRICTIVE FOR INSERT TO {ROLE} WITH CHECK (owner <> 'root')",
          f"CREATE POLICY readers_insert ON secrets FOR INSERT TO {ROLE} WITH CHECK (true)",
          "CREATE TABLE open_notes (body text)", "ALTER TABLE open_notes ENABLE ROW LEVEL SECURITY",
-         f"GRANT SELECT, INSERT ON secrets, open_notes TO {ROLE}", "INSERT INTO open_notes VALUES ('n')"],
+         f"GRANT SELECT, INSERT ON secrets, open_notes TO {ROLE}", "INSERT INTO open_notes VALUES ('n')",
+         # privileges: a column's, a function's EXECUTE taken from everyone and given to one role
+         "CREATE TABLE staff (name text, salary int)", "INSERT INTO staff VALUES ('ann', 10)",
+         f"GRANT SELECT (name) ON staff TO {ROLE} WITH GRANT OPTION",
+         "REVOKE EXECUTE ON FUNCTION app_user() FROM PUBLIC", f"GRANT EXECUTE ON FUNCTION app_user() TO {ROLE}"],
         [("policy", "own_rows on secrets"), ("policy", "no_root on secrets"), ("rowsecurity", "secrets"),
-         ("rowsecurity", "open_notes"), ("grant", "secrets"), ("grant", "open_notes")],
+         ("rowsecurity", "open_notes"), ("grant", "secrets"), ("grant", "open_notes"), ("grant", "columns of staff"),
+         ("grant", "app_user()")],
         {"SELECT count(*) FROM secrets": [(3,)],  # the superuser sees them all
          f"SET LOCAL ROLE {ROLE}; SET LOCAL app.who = 'alice'; SELECT body FROM secrets ORDER BY body": [("a1",), ("a2",)],
          f"SET LOCAL ROLE {ROLE}; SELECT count(*) FROM open_notes": [(0,)],  # enabled, no policy: nothing
          "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname IN ('secrets', 'open_notes') "
-         "ORDER BY 1": [("open_notes", True, False), ("secrets", True, True)]},
-        [(f"SET LOCAL ROLE {ROLE}; INSERT INTO secrets VALUES ('root', 'x')", "violates row-level security policy")],
+         "ORDER BY 1": [("open_notes", True, False), ("secrets", True, True)],
+         f"SET LOCAL ROLE {ROLE}; SELECT name FROM staff": [("ann",)],
+         f"SELECT has_function_privilege('{ROLE}', 'app_user()', 'EXECUTE'), "
+         "has_function_privilege('pg_monitor', 'app_user()', 'EXECUTE'), "
+         f"has_column_privilege('{ROLE}', 'staff', 'name', 'SELECT WITH GRANT OPTION')": [(True, False, True)]},
+        [(f"SET LOCAL ROLE {ROLE}; INSERT INTO secrets VALUES ('root', 'x')", "violates row-level security policy"),
+         (f"SET LOCAL ROLE {ROLE}; SELECT salary FROM staff", "permission denied")],
     ),
     Case(
         "rules",
@@ -299,3 +309,32 @@ def test_an_extension_the_server_lacks_is_named(pg: testapp.TestServer, caplog: 
         pg.app.backups.restore("needed.zip")
     assert "no_such_extension are not available on this Postgres server" in caught.value.message
     assert "kept" in pg.table_names()
+
+
+def test_a_table_whose_policies_hide_rows_from_pybase_fails_the_backup(
+    pg: testapp.TestServer, databases: Any  # noqa: F811
+) -> None:
+    """As pg_dump: with FORCE ROW LEVEL SECURITY, the owner (no BYPASSRLS) would see a part of
+    the rows; the backup fails saying so instead of keeping that part."""
+    owner = "pybase_test_dumper"
+    databases.server.admin(f"DO $$ BEGIN CREATE ROLE {owner} NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+    database = pg.app.database_url.rsplit("/", 1)[1]
+    _run_sql(
+        pg, "CREATE TABLE hidden (owner text)", "INSERT INTO hidden VALUES ('a'), ('b')",
+        "CREATE POLICY only_a ON hidden USING (owner = 'a')", "ALTER TABLE hidden ENABLE ROW LEVEL SECURITY",
+        "ALTER TABLE hidden FORCE ROW LEVEL SECURITY", f"ALTER TABLE hidden OWNER TO {owner}",
+        f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {owner}",
+    )  # fmt: skip
+    # NOTE: pybase's new connections run as that role (the test cluster's user is a superuser)
+    databases.server.admin(f'ALTER DATABASE "{database}" SET role = {owner}')
+    try:
+        pg.app.db.write_engine.dispose()
+        with pytest.raises(BadRequestError) as caught:
+            pg.app.backups.create("hidden.zip")
+        assert "row-level security" in caught.value.message and "BYPASSRLS" in caught.value.message
+    finally:
+        databases.server.admin(f'ALTER DATABASE "{database}" RESET role')
+        pg.app.db.write_engine.dispose()
+    _run_sql(pg, "ALTER TABLE hidden NO FORCE ROW LEVEL SECURITY")
+    archive = _back_up(pg, "whole.zip")  # NOTE: as the superuser again: every row
+    assert {t["name"]: t["rows"] for t in _manifest(archive)["tables"]}["hidden"] == 2

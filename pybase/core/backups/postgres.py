@@ -127,6 +127,20 @@ def _count(conn: Connection, name: str, only: bool = False) -> int:
 
 def write_dump(app: App, zf: zipfile.ZipFile) -> dict[str, Any]:
     """Dump every pybase table of the app's Postgres database into ``zf``; returns the manifest."""
+    import psycopg
+
+    try:
+        return _write_dump(app, zf)
+    except (DBAPIError, psycopg.Error) as ex:
+        if "row-level security" not in str(ex):
+            raise
+        raise BadRequestError(
+            f"Failed to create the backup: {reason(ex)} (the table's policies would hide rows from pybase's database "
+            "role: give the role BYPASSRLS, or ALTER TABLE ... NO FORCE ROW LEVEL SECURITY, to back it up whole)."
+        ) from ex
+
+
+def _write_dump(app: App, zf: zipfile.ZipFile) -> dict[str, Any]:
     db = app.db
     with db.write_engine.connect() as conn:
         conn = conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
