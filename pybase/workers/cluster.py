@@ -96,6 +96,9 @@ class _NodePeers:
     def call_all(self, body: Any, timeout: float) -> list[Any]:
         return self.runtime.call_all(body, timeout)
 
+    def post_all(self, body: Any) -> None:
+        self.runtime._send(ALL_CHANNEL, {"t": "post", "from": self.runtime.node, "b": body})
+
 
 class ClusterRuntime(SharedStateRuntime):
     """This process as one node of the database's cluster; see the module docstring."""
@@ -409,7 +412,8 @@ class ClusterRuntime(SharedStateRuntime):
             answer = self._answer(frame.get("b"))
             self._send(NODE_CHANNEL + str(frame.get("from", "")), {"t": "reply", "id": frame.get("id"), "b": answer})
         elif frame.get("t") == "post":
-            self._answer(frame.get("b"))
+            if frame.get("from") != self.node:  # NOTE: this node's own message to every node
+                self._answer(frame.get("b"))
         elif frame.get("t") == "handled":
             self.bus.acked(int(frame.get("s") or 0), int(frame.get("by") or 0))
         elif frame.get("t") == "ack":

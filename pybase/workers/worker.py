@@ -88,6 +88,9 @@ class _WorkerPeers:
     def call_all(self, body: Any, timeout: float) -> list[Any]:
         return self.bus.client.call_all(body, timeout)
 
+    def post_all(self, body: Any) -> None:
+        self.bus.client.post("*", body)
+
 
 class WorkerRuntime(SharedStateRuntime):
     """The shared parts of one worker: write locks, the generation counter, the bus, leadership."""

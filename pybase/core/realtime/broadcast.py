@@ -19,11 +19,18 @@ from sqlalchemy import select
 from pybase.core.events import RecordEnrichEvent
 from pybase.core.realtime.access import can_receive
 from pybase.core.realtime.bus import EventBus, RecordChange
-from pybase.core.realtime.client import AUTH_KEY, Client, Message, SubscriptionOptions
+from pybase.core.realtime.client import (
+    AUTH_KEY,
+    Client,
+    Message,
+    SubscriptionOptions,
+    parse_options,
+)
 from pybase.core.record_expand import expand_records
 from pybase.core.records import Record
 from pybase.core.request_info import RequestInfo
 from pybase.tools import picker
+from pybase.tools.security import random_string
 
 if TYPE_CHECKING:
     from pybase.core.app import App
@@ -41,10 +48,39 @@ _VIEW, _LIST = "viewRule", "listRule"
 #: how long a write's request waits, after its commit, for its subscribers' access checks
 SETTLE_SECONDS = 5.0
 #: how long a delete's access checks made here for another process's transaction are kept
-#: for its change to arrive (a delete rolled back leaves them behind)
+#: for its change to arrive (a delete rolled back is forgotten at once: its writer says so;
+#: this bounds what a writer that died meanwhile leaves behind)
 REMOTE_DELETE_SECONDS = 120.0
 #: a subscriber group: (topic, auth as (collection id, record id) or None)
 Group = tuple[str, Any]
+#: a delete's messages, and how its access checks see it (checked, gone), made before its row
+#: goes: the messages for this process's subscribers (None: none here), those for the other
+#: processes' groups whose payload reads the database (see RecordChange.made)
+_Pending = tuple[list[tuple[Client, Message]] | None, Record | None, bool, dict[str, str] | None]
+
+
+def group_key(group: Group) -> str:
+    """A subscriber group as text (the same in every process)."""
+    topic, auth = group
+    return topic + "\n" + ("" if auth is None else f"{auth[0]}/{auth[1]}")
+
+
+def topic_kind(record: Record, topic: str) -> str | None:
+    """Which rule of ``record``'s collection a subscription to ``topic`` is checked with (None:
+    the topic is not about ``record``)."""
+    collection = record.collection
+    probe = topic + "?"
+    for prefix, kind in (
+        (f"{collection.name}/{record.id}?", _VIEW),
+        (f"{collection.id}/{record.id}?", _VIEW),
+        (f"{collection.name}/*?", _LIST),
+        (f"{collection.id}/*?", _LIST),
+        (f"{collection.name}?", _LIST),  # NOTE: PocketBase's deprecated form of "name/*"
+        (f"{collection.id}?", _LIST),
+    ):
+        if probe.startswith(prefix):
+            return kind
+    return None
 
 
 def fresh_copy(record: Record) -> Record:
@@ -99,17 +135,19 @@ class RecordBroadcaster:
         self.broker = broker
         self.bus = bus
         self.export = export
-        #: (collection id, record id) -> a delete's messages (None: no subscriber here) and how
-        #: its access checks see it (checked, gone), made before the row goes
-        self._pending_deletes: dict[tuple[str, str], tuple[list[tuple[Client, Message]] | None, Record | None, bool]] = {}
+        #: (collection id, record id) -> what a delete made before the row went (see _Pending)
+        self._pending_deletes: dict[tuple[str, str], _Pending] = {}
         self._lock = threading.Lock()
         #: how long a write waits after its commit for the access checks of its changes (0:
         #: not at all); see :meth:`_settle`
         self.settle_seconds = SETTLE_SECONDS
-        #: (collection id, record id) -> (when, the groups allowed): the access checks of a
-        #: delete another process is making, done here before its row went (see
-        #: :meth:`prepare_remote_delete`)
-        self._remote_deletes: dict[tuple[str, str], tuple[float, set[Group]]] = {}
+        #: (collection id, record id) -> (when, the groups allowed, the writer's token): the
+        #: access checks of a delete another process is making, done here before its row went
+        #: (see :meth:`prepare_remote_delete`)
+        self._remote_deletes: dict[tuple[str, str], tuple[float, set[Group], str]] = {}
+        #: (collection id, record id) -> the token of a delete of this process's open
+        #: transaction checked elsewhere (told to forget it when the delete fails or rolls back)
+        self._asked_elsewhere: dict[tuple[str, str], str] = {}
 
     # ---- publishing side ---------------------------------------------------------------------
 
@@ -127,6 +165,7 @@ class RecordBroadcaster:
         self.bus.subscribe(self.handle)
         self.bus.listeners = lambda: self.broker.total_local_clients() > 0
         self.broker.on_prepare_delete = self.prepare_remote_delete
+        self.broker.on_forget_delete = self.forget_remote_delete
 
     def _executed(self, action: str) -> Callable[[Any], Any]:
         def handler(e: Any) -> Any:
@@ -138,7 +177,7 @@ class RecordBroadcaster:
                     with self._lock:
                         pending = self._pending_deletes.pop((record.collection.id, record.id), None)
                     if pending is not None:
-                        change.prepared, change.checked, change.gone = pending
+                        change.prepared, change.checked, change.gone, change.made = pending
                 self._track(change)
                 # NOTE: a bus between nodes (Postgres NOTIFY) sends it inside the transaction,
                 # so it is delivered on commit only and in commit order.
@@ -211,28 +250,99 @@ class RecordBroadcaster:
             except Exception:  # noqa: BLE001 - realtime must never fail a delete
                 log.exception("realtime: failed to prepare the delete of %s", record.id)
                 messages = []
-            if messages is not None or checked is not None or gone:
+            made = self._prepare_elsewhere(record, checked, gone)
+            if messages is not None or checked is not None or gone or made:
                 with self._lock:
-                    self._pending_deletes[(record.collection.id, record.id)] = (messages, checked, gone)
-            self._prepare_elsewhere(record, checked, gone)
+                    self._pending_deletes[(record.collection.id, record.id)] = (messages, checked, gone, made)
         return e.next()
 
-    def _prepare_elsewhere(self, record: Record, checked: Record | None, gone: bool) -> None:
+    def _prepare_elsewhere(self, record: Record, checked: Record | None, gone: bool) -> dict[str, str] | None:
         """Have the other processes holding realtime clients check their subscribers' access
         to a delete now, before its row goes (and outside its transaction, which they cannot
-        see), as this process does for its own: its change reaches them after the commit."""
+        see), as this process does for its own: its change reaches them after the commit.
+
+        The messages of their allowed groups with an ``expand`` are made here, inside the
+        transaction, as for this process's own subscribers (the change carries them; see
+        RecordChange.made). A rollback tells them to forget the checks."""
         remote = self.broker.remote
         elsewhere = getattr(self.bus, "listeners_elsewhere", None)
         if remote is None or elsewhere is None or not elsewhere(self.broker.total_local_clients()):
-            return
+            return None
+        key = (record.collection.id, record.id)
+        token = random_string(15)
+        frame = RecordChange("delete", fresh_copy(record), checked=checked, gone=gone).frame()
         try:
-            remote.prepare_delete(RecordChange("delete", fresh_copy(record), checked=checked, gone=gone).frame())
+            answers = remote.prepare_delete({**frame, "p": token})
         except Exception:  # noqa: BLE001 - realtime must never fail a delete
             log.exception("realtime: failed to have the delete of %s checked elsewhere", record.id)
+            return None
+        with self._lock:
+            self._asked_elsewhere[key] = token
+        # NOTE: a delete that fails, or rolls back with its transaction, tells them to forget
+        # (_delete_failed: PocketBase's onModelAfterDeleteError comes in both cases)
+        self.app.db.on_commit(lambda: self._committed_elsewhere(key, token))
+        wanted: dict[str, tuple[str, Any]] = {}
+        for answer in answers:
+            if isinstance(answer, dict):
+                for item in answer.get("expand") or ():
+                    if isinstance(item, list) and len(item) == 2:
+                        auth = (str(item[1][0]), str(item[1][1])) if item[1] else None
+                        wanted[group_key((str(item[0]), auth))] = (str(item[0]), auth)
+        if not wanted:
+            return None
+        made: dict[str, str] = {}
+        try:
+            with self.app.db.read_engine.connect() as conn:  # NOTE: the checks, outside the transaction
+                for group, (topic, auth) in wanted.items():
+                    data = self._made_here(record, topic, auth, conn, checked, gone)
+                    if data is not None:
+                        made[group] = data.decode()
+        except Exception:  # noqa: BLE001 - realtime must never fail a delete
+            log.exception("realtime: failed to make the delete messages of %s for elsewhere", record.id)
+        return made
 
-    def prepare_remote_delete(self, frame: Any) -> bool:
+    def _made_here(
+        self, record: Record, topic: str, auth: tuple[str, str] | None, conn: Any, checked: Record | None, gone: bool,
+    ) -> bytes | None:
+        """A delete's message for another process's subscriber group, its access checked there
+        (None: left to that process, after the commit)."""
+        kind = topic_kind(record, topic)
+        if kind is None:
+            return None
+        client = Client("")
+        if auth is not None:
+            try:
+                client.set(AUTH_KEY, self.app.find_record_by_id(auth[0], auth[1]))
+            except Exception:  # noqa: BLE001 - not found here: left to the subscriber's process
+                return None
+        try:
+            return self._payload(
+                "delete", record, client, parse_options(topic), record.collection.rules[kind], conn, checked, gone, checked_already=True,
+            )
+        except Exception:  # noqa: BLE001 - one group's failure must not stop the others
+            log.exception("realtime: failed to build the delete message of %s for %s", record.id, topic)
+            return None
+
+    def _committed_elsewhere(self, key: tuple[str, str], token: str) -> None:
+        with self._lock:
+            if self._asked_elsewhere.get(key) == token:
+                del self._asked_elsewhere[key]
+
+    def _forget_elsewhere(self, key: tuple[str, str], token: str) -> None:
+        """A delete checked elsewhere will not commit: the others drop their checks now."""
+        remote = self.broker.remote
+        if remote is None:
+            return
+        try:
+            remote.forget_delete({"c": key[0], "id": key[1], "p": token})
+        except Exception:  # noqa: BLE001 - they drop them after REMOTE_DELETE_SECONDS anyway
+            log.exception("realtime: failed to tell the others to forget the delete of %s", key[1])
+
+    def prepare_remote_delete(self, frame: Any) -> Any:
         """Another process's delete, before its row goes: which of this process's subscribers
-        may hear of it (kept until its change arrives; see :meth:`handle`)."""
+        may hear of it (kept until its change arrives; see :meth:`handle`). Answers the allowed
+        groups whose message the writer makes (``{"expand": [[topic, auth], ...]}``; False when
+        the record is not known here)."""
         resolve = getattr(self.bus, "resolve", None)
         change = RecordChange.from_frame(frame, resolve) if resolve is not None and isinstance(frame, dict) else None
         if change is None:
@@ -245,17 +355,33 @@ class RecordBroadcaster:
                 allowed = self.allowed_groups(record, conn, change.checked, change.gone)
         now = time.monotonic()
         with self._lock:
-            for old, (when, _groups) in list(self._remote_deletes.items()):
+            for old, (when, _groups, _token) in list(self._remote_deletes.items()):
                 if now - when > REMOTE_DELETE_SECONDS:
                     del self._remote_deletes[old]
-            self._remote_deletes[key] = (now, allowed)
-        return True
+            self._remote_deletes[key] = (now, allowed, str(frame.get("p") or ""))
+        # NOTE: an expand reads the writer's transaction, which only the writer sees
+        asked = [[topic, list(auth) if auth else None] for topic, auth in allowed if parse_options(topic).query.get("expand")]
+        return {"expand": asked}
+
+    def forget_remote_delete(self, body: Any) -> None:
+        """Another process's delete checked here rolled back (or failed): its checks go."""
+        if not isinstance(body, dict):
+            return
+        key = (str(body.get("c") or ""), str(body.get("id") or ""))
+        with self._lock:
+            found = self._remote_deletes.get(key)
+            if found is not None and found[2] == str(body.get("p") or ""):
+                del self._remote_deletes[key]
 
     def _delete_failed(self, e: Any) -> Any:
         record = e.model
         if isinstance(record, Record):
+            key = (record.collection.id, record.id)
             with self._lock:
-                self._pending_deletes.pop((record.collection.id, record.id), None)
+                self._pending_deletes.pop(key, None)
+                token = self._asked_elsewhere.pop(key, None)
+            if token is not None:
+                self._forget_elsewhere(key, token)
         return e.next()
 
     def _collection_update(self, e: Any) -> Any:
@@ -289,7 +415,7 @@ class RecordBroadcaster:
             with self._lock:
                 found = self._remote_deletes.pop((record.collection.id, record.id), None)
             if found is not None:
-                batch = self.messages("delete", record, None, change.checked, change.gone, allowed=found[1])
+                batch = self.messages("delete", record, None, change.checked, change.gone, allowed=found[1], made=change.made)
         if batch is None:
             batch = self.messages(change.action, record, None, change.checked, change.gone)
         if batch:
@@ -304,20 +430,11 @@ class RecordBroadcaster:
         options_of: dict[str, tuple[SubscriptionOptions, str]] = {}
         if not clients:
             return groups, options_of
-        kinds = (
-            (f"{collection.name}/{record.id}?", _VIEW),
-            (f"{collection.id}/{record.id}?", _VIEW),
-            (f"{collection.name}/*?", _LIST),
-            (f"{collection.id}/*?", _LIST),
-            (f"{collection.name}?", _LIST),  # NOTE: PocketBase's deprecated form of "name/*"
-            (f"{collection.id}?", _LIST),
-        )
         for client in clients:
             auth = client.get(AUTH_KEY)
             auth_key = (auth.collection.id, auth.id) if auth is not None else None
             for topic, options in client.subscriptions().items():
-                probe = topic + "?"
-                kind = next((k for prefix, k in kinds if probe.startswith(prefix)), None)
+                kind = topic_kind(record, topic)
                 if kind is None:
                     continue
                 options_of[topic] = (options, kind)
@@ -340,11 +457,11 @@ class RecordBroadcaster:
 
     def messages(
         self, action: str, record: Record, conn: Any = None, checked: Record | None = None, gone: bool = False,
-        allowed: set[Group] | None = None,
+        allowed: set[Group] | None = None, made: dict[str, str] | None = None,
     ) -> list[tuple[Client, Message]]:
         """The messages ``action`` on ``record`` makes for the subscribed clients (access
         checked against ``checked`` when given, or no row when ``gone``; or only the groups
-        ``allowed`` when given, checked earlier)."""
+        ``allowed`` when given, checked earlier; the data of a group in ``made`` as given)."""
         collection = record.collection
         groups, options_of = self._groups(record)
         batch: list[tuple[Client, Message]] = []
@@ -353,8 +470,9 @@ class RecordBroadcaster:
             if allowed is not None and group not in allowed:
                 continue
             options, kind = options_of[topic]
+            given = made.get(group_key(group)) if made else None
             try:
-                data = self._payload(
+                data = given.encode() if given is not None else self._payload(
                     action, record, members[0], options, collection.rules[kind], conn, checked, gone, checked_already=allowed is not None,
                 )
             except Exception:  # noqa: BLE001 - one subscription's failure must not stop the others

@@ -39,6 +39,8 @@ class SubscriptionsBroker:
         #: another process's delete to check this process's subscribers for, before its row
         #: goes (the change as a bus frame; set by the broadcaster)
         self.on_prepare_delete: Callable[[Any], Any] | None = None
+        #: another process's delete checked here will not commit: forget its checks
+        self.on_forget_delete: Callable[[Any], Any] | None = None
 
     def new_client(self) -> Client:
         """A client with a fresh id (carrying this worker's name when there are several)."""

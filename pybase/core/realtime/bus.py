@@ -42,6 +42,11 @@ class RecordChange:
     #: committed before it (deletes); ``gone``: no such row (see access.can_receive)
     checked: Record | None = field(default=None, repr=False)
     gone: bool = False
+    #: a delete's messages for the subscriber groups of the other processes whose payload reads
+    #: the database (``expand``), made by the writing process inside its transaction, at the
+    #: delete (the others cannot see that transaction): group key -> message data (see
+    #: ``broadcast.group_key``)
+    made: dict[str, str] | None = field(default=None, repr=False)
     #: set once every process holding realtime clients has checked who receives the change
     #: (None: nobody to wait for); see :meth:`InProcessBus.settle`
     settled: threading.Event | None = field(default=None, repr=False, compare=False)
@@ -56,6 +61,8 @@ class RecordChange:
             found["g"] = 1
         elif self.checked is not None:
             found["k"] = row_of(self.checked)
+        if self.made:
+            found["m"] = self.made
         return found
 
     @classmethod
@@ -68,6 +75,9 @@ class RecordChange:
         change = cls(str(frame.get("a", "")), record, gone=bool(frame.get("g")))
         if frame.get("k"):
             change.checked = resolve(collection_id, dict(frame["k"]))
+        made = frame.get("m")
+        if isinstance(made, dict):
+            change.made = {str(key): str(data) for key, data in made.items()}
         return change
 
 

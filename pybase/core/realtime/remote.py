@@ -49,6 +49,9 @@ class Peers(Protocol):
     def call_all(self, body: Any, timeout: float) -> list[Any]:
         """Ask every other process; the answers that came within ``timeout``."""
 
+    def post_all(self, body: Any) -> None:
+        """Tell every other process (no answer; in order with what this one asks them)."""
+
 
 def _data(message: Message) -> dict[str, str]:
     try:
@@ -101,10 +104,14 @@ class RemoteClients:
                 found.extend(RemoteClient(self, item) for item in answer if isinstance(item, dict) and item.get("id"))
         return found
 
-    def prepare_delete(self, frame: dict[str, Any]) -> None:
+    def prepare_delete(self, frame: dict[str, Any]) -> list[Any]:
         """Have every other process check its subscribers' access to a delete now (before its
-        row goes); waits for their answers (up to :data:`LIST_SECONDS`)."""
-        self.peers.call_all({"op": "prepareDelete", "frame": frame}, LIST_SECONDS)
+        row goes); their answers (waited for up to :data:`LIST_SECONDS`)."""
+        return self.peers.call_all({"op": "prepareDelete", "frame": frame}, LIST_SECONDS)
+
+    def forget_delete(self, body: dict[str, Any]) -> None:
+        """Tell every other process that a delete it checked will not commit."""
+        self.peers.post_all({"op": "forgetDelete", **body})
 
     def count(self) -> int:
         return sum(int(n) for n in self.peers.call_all({"op": "count"}, LIST_SECONDS) if isinstance(n, int))
@@ -184,6 +191,17 @@ def describe(client: Client) -> dict[str, Any]:
     }
 
 
+def _delete_checks(broker: Any, op: str, body: dict[str, Any]) -> Any:
+    """Another process's delete: check its subscribers here now, or forget those checks."""
+    if op == "prepareDelete":
+        prepare = broker.on_prepare_delete
+        return (prepare(body.get("frame")) or False) if prepare is not None else False
+    forget = broker.on_forget_delete
+    if forget is not None:
+        forget(body)
+    return None
+
+
 def answer_remote_request(app: App, body: Any, refresh: Callable[[], Any]) -> Any:
     """The holder's side: what another process asks or tells about the clients held here.
     ``refresh`` reloads collections changed elsewhere before an auth record is read."""
@@ -197,9 +215,8 @@ def answer_remote_request(app: App, body: Any, refresh: Callable[[], Any]) -> An
         return broker.total_local_clients()
     if op == "sendTopic":
         return broker.send_local(str(body.get("topic", "")), _message(body))
-    if op == "prepareDelete":
-        prepare = broker.on_prepare_delete
-        return bool(prepare(body.get("frame"))) if prepare is not None else False
+    if op in ("prepareDelete", "forgetDelete"):
+        return _delete_checks(broker, op, body)
     client = broker.local_client(str(body.get("client", "")))
     if client is None:
         return None
