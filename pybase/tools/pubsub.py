@@ -10,7 +10,11 @@ died between taking it and sending: everything it sent was read before the close
 :data:`GAP_SECONDS` (a publisher that hangs).
 
 Each client answers a relayed change with ``handled`` once it dealt with it; when every client
-it was relayed to did (or went away), the publisher is told ``settled``.
+it was relayed to did (or went away), the publisher is told ``settled``. A client that leaves a
+change unanswered for :data:`LAG_SECONDS` (a process that hangs) is left out of what publishers
+wait for (``settled``, and the answers of a call to every client) until it answers the newest
+change relayed when it was left out: one that hangs holds the writes of that moment up, not
+every write after them.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ _LEN = struct.Struct("!I")
 MAX_FRAME = 64 << 20
 GAP_SECONDS = 5.0
 GAP_AFTER_CLOSE_SECONDS = 0.05
+#: how long a client may leave a relayed change unanswered before publishers stop waiting for it
+LAG_SECONDS = 4.0
 
 
 def encode(frame: dict[str, Any]) -> bytes:
@@ -75,8 +81,11 @@ class Hub:
         self.next_seq = next_seq
         self._held: dict[int, tuple[float, dict[str, Any], socket.socket]] = {}
         #: seq -> [the publisher, the clients a relayed change was sent to and that did not
-        #: say ``handled`` yet]
-        self._unsettled: dict[int, tuple[socket.socket, set[socket.socket]]] = {}
+        #: say ``handled`` yet, when it was relayed]
+        self._unsettled: dict[int, tuple[socket.socket, set[socket.socket], float]] = {}
+        #: clients left out of what publishers wait for -> the change they must say ``handled``
+        #: of to count again (see LAG_SECONDS)
+        self._lagging: dict[socket.socket, int] = {}
         self._closed_at = float("-inf")  # when a client's connection last closed
         #: called with (client socket, frame) for frames that are not changes (hello, ready...)
         self.on_frame: Callable[[socket.socket, dict[str, Any]], None] = lambda _s, _f: None
@@ -131,7 +140,9 @@ class Hub:
         sender = self.names.get(str(frame.get("from", "")))
         targets = [conn for conn in self.names.values() if conn is not sender]
         if sender is not None:
-            self._send(sender, {"t": "fanout", "id": frame.get("id"), "n": len(targets)})
+            # NOTE: a lagging client gets the frame too, but its answer is not waited for
+            awaited = sum(1 for conn in targets if conn not in self._lagging)
+            self._send(sender, {"t": "fanout", "id": frame.get("id"), "n": awaited})
         for conn in targets:
             self._send(conn, frame)
 
@@ -147,6 +158,7 @@ class Hub:
                 del self.names[name]
         for seq in list(self._unsettled):
             self._handled(seq, conn, dropped=True)
+        self._lagging.pop(conn, None)
         if self.clients.pop(conn, None) is not None:
             self._closed_at = time.monotonic()
             self.on_closed(conn)
@@ -168,10 +180,17 @@ class Hub:
             self.next_seq += 1
 
     def _handled(self, seq: int, conn: socket.socket, *, dropped: bool = False) -> None:
+        if not dropped and conn in self._lagging and seq >= self._lagging[conn]:
+            del self._lagging[conn]
+            log.warning("realtime bus: %s answers again; waited for again", self._name_of(conn))
+        self._not_waiting(seq, conn, dropped=dropped)
+
+    def _not_waiting(self, seq: int, conn: socket.socket, *, dropped: bool = False) -> None:
+        """Change ``seq`` no longer waits for ``conn``: its publisher is told once none is left."""
         pending = self._unsettled.get(seq)
         if pending is None:
             return
-        origin, waiting = pending
+        origin, waiting, _when = pending
         if dropped and conn is origin:
             del self._unsettled[seq]  # NOTE: nobody waits any more
             return
@@ -181,8 +200,29 @@ class Hub:
         del self._unsettled[seq]
         self._send(origin, {"t": "settled", "s": seq})
 
+    def _name_of(self, conn: socket.socket) -> str:
+        return next((name for name, known in self.names.items() if known is conn), "a client")
+
+    def _leave_out_lagging(self, now: float) -> None:
+        """Clients that left a change unanswered for LAG_SECONDS are no longer waited for."""
+        late: set[socket.socket] = set()
+        for _seq, (_origin, waiting, when) in self._unsettled.items():
+            if now - when <= LAG_SECONDS:
+                break  # NOTE: relayed in order: the rest are younger
+            late |= waiting
+        for conn in late:
+            if conn in self._lagging or conn not in self.clients:
+                continue
+            self._lagging[conn] = self.next_seq - 1
+            log.warning("realtime bus: %s left a change unanswered for %.0f s; not waited for until it answers", self._name_of(conn), LAG_SECONDS)
+            for seq in list(self._unsettled):
+                self._not_waiting(seq, conn)
+
     def tick(self) -> None:
-        """Skip a sequence number missing for too long (call a few times a second)."""
+        """Skip a sequence number missing for too long, stop waiting for a client that hangs
+        (call a few times a second)."""
+        if self._unsettled:
+            self._leave_out_lagging(time.monotonic())
         if not self._held:
             return
         oldest = min(self._held)
@@ -197,7 +237,12 @@ class Hub:
     def _relay(self, frame: dict[str, Any], origin: socket.socket | None = None) -> None:
         data = encode(frame)
         if origin is not None and origin in self.clients:
-            self._unsettled[int(frame.get("s", 0))] = (origin, set(self.clients))
+            seq = int(frame.get("s", 0))
+            waiting = set(self.clients) - self._lagging.keys()
+            if waiting:
+                self._unsettled[seq] = (origin, waiting, time.monotonic())
+            else:
+                self._send(origin, {"t": "settled", "s": seq})
         for conn in list(self.clients):
             try:
                 conn.sendall(data)

@@ -460,8 +460,9 @@ class ClusterRuntime(SharedStateRuntime):
             self._calls.pop(call_id, None)
 
     def call_all(self, body: Any, timeout: float) -> list[Any]:
-        """Ask every other live node; the answers that came within ``timeout``."""
-        expected = self.live_nodes() - 1
+        """Ask every other live node; the answers that came within ``timeout`` (a node that
+        hangs, see PostgresBus.lagging_nodes, is asked but not waited for)."""
+        expected = self.live_nodes() - 1 - self.bus.lagging_nodes()
         if expected <= 0:
             return []
         call_id = next(self._call_ids)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from pybase.tools.pubsub import GAP_SECONDS, Hub, HubClient, encode
+from pybase.tools.pubsub import GAP_SECONDS, LAG_SECONDS, Hub, HubClient, encode
 
 
 @pytest.fixture
@@ -177,3 +177,48 @@ def test_the_publisher_is_told_settled_once_every_client_handled_its_change(hub:
     finally:
         for client in (publisher, other, third):
             client.close()
+
+
+def test_a_client_that_hangs_is_waited_for_once_then_not_until_it_answers(hub: Hub) -> None:
+    """A client leaving a change unanswered for LAG_SECONDS is left out of what publishers wait
+    for (settled, a call to every client), until it says it handled the newest change."""
+    heard: list[dict[str, Any]] = []
+    publisher = HubClient(hub.address, heard.append, "pub")
+    hung = HubClient(hub.address, lambda _f: None, "hung")  # NOTE: never says handled, never answers
+
+    def settled(seq: int, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while {"t": "settled", "s": seq} not in heard:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    try:
+        for client in (publisher, hung):
+            client.send({"t": "hello", "name": client.name})
+        deadline = time.monotonic() + 5
+        while len(hub.names) < 2:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        started = time.monotonic()
+        publisher.send({"t": "change", "s": 1, "a": "create", "c": "col", "r": {"id": "r1"}})
+        publisher.send({"t": "handled", "s": 1})
+        assert not settled(1, LAG_SECONDS - 0.5)
+        assert settled(1, 5) and time.monotonic() - started < LAG_SECONDS + 2
+        publisher.send({"t": "change", "s": 2, "a": "create", "c": "col", "r": {"id": "r2"}})
+        publisher.send({"t": "handled", "s": 2})
+        assert settled(2, 1)
+        started = time.monotonic()
+        assert publisher.call_all({"op": "list"}, 3) == [] and time.monotonic() - started < 1
+        # it answers the newest change of when it was left out: waited for again
+        hung.send({"t": "handled", "s": 2})
+        time.sleep(0.2)
+        publisher.send({"t": "change", "s": 3, "a": "create", "c": "col", "r": {"id": "r3"}})
+        publisher.send({"t": "handled", "s": 3})
+        assert not settled(3, 0.5)
+        hung.send({"t": "handled", "s": 3})
+        assert settled(3, 5)
+    finally:
+        publisher.close()
+        hung.close()

@@ -16,7 +16,9 @@ own) recent changes and hands over those it never received (:meth:`PostgresBus.r
 
 Each node holding realtime clients tells the writing node once it handled a change of it
 (``handled``, through the cluster runtime); the write's request waits for them all after its
-commit (``settled``), as PocketBase answers only after its subscribers' checks.
+commit (``settled``), as PocketBase answers only after its subscribers' checks. A node that left
+a change unanswered past that wait (one that hangs) is not waited for again until it answers
+the newest change sent then: it holds up the writes of that moment, not every write after.
 """
 
 from __future__ import annotations
@@ -67,6 +69,10 @@ class PostgresBus(InProcessBus):
         self.number = 0
         self.send_handled: Callable[[str, int], None] = lambda _node, _seq: None
         self._settling: dict[int, tuple[threading.Event, set[int]]] = {}
+        #: nodes not waited for (see the module docstring) -> the change of this node they must
+        #: say they handled to be waited for again
+        self._lagging: dict[int, int] = {}
+        self._last_seq = 0
         self._kept: deque[tuple[float, float, str]] = deque()  # (monotonic, wall clock, payload) sent
         self._kept_bytes = 0
         #: when the newest change dropped before KEEP_SECONDS (for KEEP_LIMIT or KEEP_BYTES) was
@@ -129,6 +135,10 @@ class PostgresBus(InProcessBus):
         seq = next(self._seq)
         waiting = self.listening()
         with self._mine_lock:
+            self._last_seq = seq
+            if self._lagging:
+                self._lagging = {number: mark for number, mark in self._lagging.items() if number in waiting}
+                waiting = waiting - self._lagging.keys()
             if len(self._mine) >= _MINE_LIMIT:
                 for old in sorted(self._mine)[: _MINE_LIMIT // 2]:
                     del self._mine[old]
@@ -147,9 +157,18 @@ class PostgresBus(InProcessBus):
     def listeners_elsewhere(self, local: int) -> bool:
         return bool(self.listening() - {self.number})
 
+    def lagging_nodes(self) -> int:
+        """How many nodes this node does not wait for (they hang; see the module docstring)."""
+        with self._mine_lock:
+            return len(self._lagging)
+
     def acked(self, seq: int, number: int) -> None:
         """Node ``number`` handled this node's change ``seq``."""
         with self._mine_lock:
+            mark = self._lagging.get(number)
+            if mark is not None and seq >= mark:
+                del self._lagging[number]
+                log.warning("realtime bus: node %d answers again; waited for again", number)
             found = self._settling.get(seq)
             if found is None:
                 return
@@ -164,9 +183,13 @@ class PostgresBus(InProcessBus):
         found = super().settle(change, timeout)
         if not found:
             with self._mine_lock:
-                for seq, (done, _waiting) in list(self._settling.items()):
+                for seq, (done, waiting) in list(self._settling.items()):
                     if done is change.settled:
                         del self._settling[seq]
+                        for number in waiting - {self.number}:
+                            if number not in self._lagging:
+                                self._lagging[number] = self._last_seq
+                                log.warning("realtime bus: node %d left a change unanswered; not waited for until it answers", number)
         return found
 
     def _payload(self, seq: int, change: RecordChange) -> str:
