@@ -162,13 +162,15 @@ def view_body(conn: Connection, select_sql: str, json_columns: Iterable[str] = (
     dialect = dialect_of(conn)
     # NOTE: SQLite's names ignore case, Postgres's quoted ones do not: spelt as the database does
     spellings = POSTGRES.spellings(conn, name) if dialect is POSTGRES else None
-    body = dialect.view_body(raw_select(select_sql).text, spellings=spellings)
+    # NOTE: SQLite's comparisons of values of two types: the columns' types tell where needed
+    kinds = POSTGRES.column_kinds(conn, name) if dialect is POSTGRES else None
+    body = dialect.view_body(raw_select(select_sql).text, spellings=spellings, kinds=kinds)
     if dialect is POSTGRES:
         # NOTE: Postgres refuses a view of two columns of one name: named apart as SQLite does
         names = list(conn.execute(_statement(f"SELECT * FROM ({body}) AS _pb_probe LIMIT 0")).keys())
         unique = unique_column_names(names)
         if unique != names:
-            body = dialect.view_body(raw_select(select_sql).text, unique, spellings)
+            body = dialect.view_body(raw_select(select_sql).text, unique, spellings, kinds)
         wanted = set(json_columns)
         if wanted & set(unique):
             # NOTE: a json field of a view over a number or a text (``n * 2 AS d``) reads jsonb

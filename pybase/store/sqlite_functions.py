@@ -253,6 +253,8 @@ class ViewConverter(Converter):
     def value(self, node: Any) -> Any:
         if isinstance(node, exp.Null):
             return exp.Null()
+        if "pb_sql_value" in node.meta:
+            return node.meta["pb_sql_value"].copy()  # NOTE: ->> (view_compare): shown as text
         if _is_json_helper(node):
             return call("pb_sqlite_value", exp.Cast(this=node, to=exp.DataType.build("text")))
         return call("pb_sqlite_value", node)

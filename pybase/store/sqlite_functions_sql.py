@@ -273,6 +273,35 @@ LANGUAGE sql IMMUTABLE AS $$ SELECT CAST(value AS int) $$;
 
 CREATE OR REPLACE FUNCTION pb_truth_number(value anyelement) RETURNS anyelement
 LANGUAGE sql IMMUTABLE AS $$ SELECT value $$;
+
+-- SQLite's doc -> path: the JSON text at the path (NULL where there is none); a text that is
+-- no JSON refused as SQLite refuses it; an object's keys in their order.
+CREATE OR REPLACE FUNCTION pb_view_arrow(doc text, path text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$ SELECT pb_json_min(pb_json_parse(doc) #> pb_json_path(path)) $$;
+
+CREATE OR REPLACE FUNCTION pb_view_arrow(doc jsonb, path text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$ SELECT pb_json_arrow(doc, path) $$;
+
+-- SQLite's doc ->> path (and json_extract(doc, path)): the SQL value at the path, as a jsonb
+-- number or string (true/false as 1/0, null as NULL, an object or array as its JSON text).
+CREATE OR REPLACE FUNCTION pb_view_arrow_value(doc text, path text) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    found json := pb_json_parse(doc) #> pb_json_path(path);
+BEGIN
+    IF json_typeof(found) IN ('object', 'array') THEN RETURN to_jsonb(pb_json_min(found)); END IF;
+    RETURN pb_value(CAST(found AS jsonb));
+END $$;
+
+CREATE OR REPLACE FUNCTION pb_view_arrow_value(doc jsonb, path text) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$ SELECT pb_json_value(doc, path) $$;
+
+-- The SQL value (a jsonb number or string) SQLite holds in a view's column a json field reads
+-- as JSON (pb_view_json): a number, or the text that JSON was read from.
+CREATE OR REPLACE FUNCTION pb_view_value(v jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE jsonb_typeof(v) WHEN 'number' THEN v WHEN 'string' THEN v ELSE to_jsonb(pb_minified(v)) END
+$$;
 """
 
 TRUTH_HELPERS = r"""

@@ -6,6 +6,8 @@ before the dialect renders it):
   the function's name), so PocketBase's checks of field names answer alike;
 - a truth the view shows (``a > b``, ``TRUE``) is SQLite's 0/1, in every SELECT of a UNION
   (and INTERSECT, EXCEPT) too;
+- comparisons of values of two types and the JSON operators -> and ->> as SQLite answers them
+  (:mod:`pybase.store.view_compare`);
 - SQLite's functions Postgres lacks or answers otherwise (:mod:`pybase.store.sqlite_functions`).
 """
 
@@ -14,7 +16,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from pybase.store import sqlite_functions
+from pybase.store import sqlite_functions, view_compare
 from pybase.tools.dbutils import exp, sqlglot
 
 # the select list of the query's SELECT ends at these words
@@ -26,9 +28,11 @@ def _truths() -> tuple[type, ...]:
     return (exp.Predicate, exp.Connector, exp.Not, exp.Boolean)
 
 
-def prepare(tree: Any, sql: str) -> None:
-    """Rewrite ``tree`` (``sql`` parsed) in place; raises :class:`sqlite_functions.Refused`."""
+def prepare(tree: Any, sql: str, kinds: dict[str, str] | None = None) -> None:
+    """Rewrite ``tree`` (``sql`` parsed) in place; raises :class:`sqlite_functions.Refused`.
+    ``kinds``: the database's columns' kinds of value (:func:`view_compare.translate`)."""
     name_columns(tree, sql)
+    view_compare.translate(tree, kinds or {})
     truths_as_numbers(tree)
     values_as_truths(tree)
     sqlite_functions.translate_view(tree)

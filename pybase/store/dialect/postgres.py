@@ -13,6 +13,7 @@ from sqlalchemy import (
 from pybase.store import sqlite_functions, view_sql
 from pybase.store.dialect.constructs import ROWID_COLUMN
 from pybase.store.dialect.sqlite import Spellings, SqliteDialect
+from pybase.store.view_compare import JSON, VIEW_JSON, kind_of_type
 
 _LOWER_RE = re.compile(r'^lower\((.*)\)$', re.IGNORECASE)
 _FIRST_WORD_RE = re.compile(r"\s*([A-Za-z_]\w*)")
@@ -142,7 +143,10 @@ class PostgresDialect(SqliteDialect):
         ).all()
         return [(row[0], f'CREATE VIEW "{row[0]}" AS {row[1]}') for row in rows]
 
-    def view_body(self, select_sql: str, columns: list[str] | None = None, spellings: Spellings | None = None) -> str:
+    def view_body(
+        self, select_sql: str, columns: list[str] | None = None, spellings: Spellings | None = None,
+        kinds: dict[str, str] | None = None,
+    ) -> str:
         # NOTE: view queries are written for SQLite (as PocketBase's): translated by sqlglot,
         # every identifier quoted (pybase's columns keep their case); Postgres 15 wants an
         # alias on a subquery in FROM. Postgres refuses a view of two columns of one name,
@@ -173,7 +177,7 @@ class PostgresDialect(SqliteDialect):
                 if not sub.alias and isinstance(sub.parent, (exp.From, exp.Join)):
                     sub.set("alias", exp.TableAlias(this=exp.to_identifier(f"_pb_sub{number}")))
             # NOTE: unnamed columns, truths and SQLite's functions read as on SQLite
-            view_sql.prepare(tree, select_sql)
+            view_sql.prepare(tree, select_sql, kinds or {})
             if spellings is not None:
                 _respell(tree, spellings)
             translated = tree.sql(dialect="postgres", identify=True)
@@ -208,6 +212,27 @@ class PostgresDialect(SqliteDialect):
             {k: next(iter(v)) for k, v in tables.items() if len(v) == 1},
             {k: next(iter(v)) for k, v in columns.items() if len(v) == 1},
         )
+
+    @staticmethod
+    def column_kinds(conn: Connection, leave_out: str = "") -> dict[str, str]:
+        """The kind of value (view_compare's) of each column name of the database's tables and
+        views, by its lower case, but ``leave_out``'s (a name typed two ways is left out)."""
+        rows = conn.execute(text(
+            "SELECT lower(c.column_name), c.data_type, t.table_type = 'VIEW' FROM information_schema.columns c "
+            "JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name "
+            "WHERE c.table_schema = current_schema() AND c.table_name <> :t"
+        ), {"t": leave_out}).all()  # fmt: skip
+        found: dict[str, set[str | None]] = {}
+        for column, data_type, in_view in rows:
+            found.setdefault(column, set()).add(kind_of_type(data_type, in_view))
+        out: dict[str, str] = {}
+        for column, kinds in found.items():
+            if kinds == {JSON, VIEW_JSON}:
+                kinds = {JSON}  # NOTE: a table's json column, shown through views
+            kind = next(iter(kinds))
+            if len(kinds) == 1 and kind is not None:
+                out[column] = kind
+        return out
 
     @staticmethod
     def is_refused_statement(ex: BaseException) -> bool:

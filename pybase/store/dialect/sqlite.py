@@ -62,10 +62,14 @@ class SqliteDialect:
         rows = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'view' AND sql IS NOT NULL")).all()
         return [(row[0], row[1]) for row in rows]
 
-    def view_body(self, select_sql: str, columns: list[str] | None = None, spellings: Spellings | None = None) -> str:
+    def view_body(
+        self, select_sql: str, columns: list[str] | None = None, spellings: Spellings | None = None,
+        kinds: dict[str, str] | None = None,
+    ) -> str:
         """The body of ``CREATE VIEW x AS ...`` for a view collection's query (``columns``: the
         names its columns take, where the query's own names are not all distinct; ``spellings``:
-        the database's table and column names, see :meth:`PostgresDialect.spellings`)."""
+        the database's table and column names, see :meth:`PostgresDialect.spellings`; ``kinds``:
+        its columns' kinds of value, see :meth:`PostgresDialect.column_kinds`)."""
         return f"SELECT * FROM ({select_sql})"
 
     @staticmethod

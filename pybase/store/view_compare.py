@@ -1,0 +1,231 @@
+"""SQLite's comparisons of values of different types, and its JSON operators, in a view query
+made to read on Postgres as on SQLite (the parsed query, before the dialect renders it).
+
+SQLite compares two values of different types by its type affinity rules: a column has the
+affinity of its declared type (PocketBase's number, bool and json columns NUMERIC, its text
+columns TEXT), ``CAST(x AS type)`` the type's, any other expression none. Before comparing,
+when one side has NUMERIC affinity and the other TEXT or none, the other becomes the number it
+reads as (a text that is one); when one side has TEXT affinity and the other none, the other
+becomes its text. Then NULL < numbers < texts, numbers by value, texts byte by byte.
+Postgres compares only values of one type (``title = 4``, ``n = 'abc'``, ``b = 1`` fail;
+``(n + 0) = '4'`` is true where SQLite says false): such a comparison (``=``, ``<>``, ``<``...,
+``IN (...)``, ``BETWEEN``, ``CASE x WHEN v``) compares the values as SQLite holds them
+(``pb_sqlite_value``: a jsonb number or string), affinity applied, with ``pb_cmp``. A
+comparison of two values of one type (both numbers, both texts) stays Postgres's own
+operator (an index still serves it).
+
+``a -> path`` is the JSON text at the path (``pb_view_arrow``), ``a ->> path`` (and
+``json_extract(a, path)``) the SQL value there (``pb_view_arrow_value``: a number, a text,
+NULL; an object or array as its JSON text): shown as its text, compared as its value.
+
+NOTE: the kinds of the columns come from the database's tables and views by name (a name two
+tables type differently is not known: compared the SQLite way). A view's jsonb column is a
+view collection's json field over what its query computes (SQLite's value: the number or text
+computed, no affinity), unless a table has a json column of that name (a json field shown
+through the view: the JSON text SQLite stores, NUMERIC affinity).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pybase.store.sqlite_functions import call
+from pybase.tools.dbutils import exp
+
+NUM, TEXT, BOOL, JSON = "num", "text", "bool", "json"
+#: a view's jsonb column (a view collection's json field over a number or a text it computes)
+VIEW_JSON = "view json"
+#: meta key of a translated node: the SQL value (pb_sqlite_value's form) it stands for
+SQL_VALUE = "pb_sql_value"
+# SQLite's well-formed number literal (a text that NUMERIC affinity makes a number)
+_NUMBER_RE = re.compile(r"^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$")
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ, exp.NullSafeNEQ)
+_ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.Neg)
+_NUMERIC_FUNCTIONS = (exp.Count, exp.Sum, exp.Avg, exp.Abs, exp.Length, exp.Round)
+
+
+def kind_of_type(data_type: str, in_view: bool = False) -> str | None:
+    """The kind of a Postgres column type (information_schema's data_type) of a table's column
+    or (``in_view``) a view's."""
+    data_type = data_type.lower()
+    if in_view and data_type == "jsonb":
+        return VIEW_JSON
+    if data_type in ("double precision", "real", "numeric", "integer", "bigint", "smallint"):
+        return NUM
+    if data_type in ("text", "character varying", "character"):
+        return TEXT
+    return {"boolean": BOOL, "jsonb": JSON, "json": JSON}.get(data_type)
+
+
+def translate(tree: Any, kinds: dict[str, str]) -> None:
+    """Rewrite the JSON operators and the comparisons of ``tree`` in place (innermost first).
+    ``kinds``: a column's kind (:data:`NUM`, :data:`TEXT`, ...) by its lower-case name."""
+    _Translator(kinds).visit(tree)
+
+
+class _Translator:
+    def __init__(self, kinds: dict[str, str]) -> None:
+        self.kinds = kinds
+
+    def visit(self, node: Any) -> None:
+        for child in list(node.iter_expressions()):
+            self.visit(child)
+        if isinstance(node, exp.JSONExtract | exp.JSONExtractScalar):
+            node.replace(self.json_operator(node))
+        elif isinstance(node, _COMPARISONS):
+            done = self.compare(type(node), node.this, node.expression)
+            if done is not None:
+                node.replace(done)
+        elif isinstance(node, exp.In) and node.expressions and not node.args.get("query"):
+            items = [self.compare(exp.EQ, node.this, item) for item in node.expressions]
+            if any(item is not None for item in items):
+                node.replace(exp.Paren(this=_either([
+                    item if item is not None else exp.EQ(this=node.this.copy(), expression=value.copy())
+                    for item, value in zip(items, node.expressions, strict=True)
+                ])))  # fmt: skip
+        elif isinstance(node, exp.Between):
+            low = self.compare(exp.GTE, node.this, node.args["low"])
+            high = self.compare(exp.LTE, node.this, node.args["high"])
+            if low is not None or high is not None:
+                low = low or exp.GTE(this=node.this.copy(), expression=node.args["low"].copy())
+                high = high or exp.LTE(this=node.this.copy(), expression=node.args["high"].copy())
+                node.replace(exp.Paren(this=exp.And(this=low, expression=high)))
+        elif isinstance(node, exp.Case) and node.this is not None:
+            self.case(node)
+
+    # ---- comparisons ------------------------------------------------------------------------
+
+    def compare(self, op: Any, a: Any, b: Any) -> Any | None:
+        """``a op b`` as SQLite compares, or None when Postgres's own operator answers alike."""
+        a, b = _unparen(a), _unparen(b)
+        if isinstance(a, exp.Null) or isinstance(b, exp.Null):
+            return None  # NOTE: x IS NULL (sqlglot's NullSafeEQ of NULL too) is alike
+        ka, kb = self.kind(a), self.kind(b)
+        if ka is not None and ka == kb and ka in (NUM, TEXT, BOOL):
+            return None
+        for column, literal, kind in ((a, b, ka), (b, a, kb)):
+            # NOTE: a number column meets a text that reads as a number as that number (Postgres
+            # reads the literal as the column's type)
+            if kind == NUM and self.affinity(column) == "numeric" and _is_string(literal) and _NUMBER_RE.match(literal.this):
+                return None
+        left, right = self.value(a), self.value(b)
+        fa, fb = self.affinity(a), self.affinity(b)
+        if fa == "numeric" and fb != "numeric":
+            right = call("pb_numeric_affinity", right)
+        elif fb == "numeric" and fa != "numeric":
+            left = call("pb_numeric_affinity", left)
+        elif fa == "text" and fb is None:
+            right = call("to_jsonb", call("pb_text", right))
+        elif fb == "text" and fa is None:
+            left = call("to_jsonb", call("pb_text", left))
+        compared = call("pb_cmp", left, right)
+        if op in (exp.NullSafeEQ, exp.NullSafeNEQ):
+            # NOTE: a IS b: true for two NULLs, false for one
+            both_null = exp.And(this=exp.Is(this=left.copy(), expression=exp.Null()),
+                                expression=exp.Is(this=right.copy(), expression=exp.Null()))  # fmt: skip
+            same = call("COALESCE", exp.EQ(this=compared, expression=exp.Literal.number(0)), both_null)
+            return same if op is exp.NullSafeEQ else exp.Not(this=exp.Paren(this=same))
+        return op(this=compared, expression=exp.Literal.number(0))
+
+    def case(self, node: Any) -> None:
+        """``CASE x WHEN v THEN ...``: each ``x = v`` as SQLite compares (when one differs)."""
+        tests = [self.compare(exp.EQ, node.this, when.this) for when in node.args.get("ifs") or []]
+        if all(test is None for test in tests):
+            return
+        for when, test in zip(node.args["ifs"], tests, strict=True):
+            when.set("this", test if test is not None else exp.EQ(this=node.this.copy(), expression=when.this.copy()))
+        node.set("this", None)
+
+    def kind(self, node: Any) -> str | None:
+        node = _unparen(node)
+        if SQL_VALUE in node.meta:
+            return None
+        if isinstance(node, exp.Literal):
+            return TEXT if node.is_string else NUM
+        if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
+            return self.kinds.get(node.name.lower())
+        if isinstance(node, exp.Cast):
+            return {"integer": NUM, "real": NUM, "numeric": NUM, "text": TEXT}.get(_cast_affinity(node) or "")
+        if isinstance(node, _ARITHMETIC + _NUMERIC_FUNCTIONS):
+            return NUM
+        if isinstance(node, exp.DPipe):
+            return TEXT
+        return None
+
+    def affinity(self, node: Any) -> str | None:
+        """SQLite's affinity of ``node``: "numeric" (INTEGER, REAL, NUMERIC), "text" or None."""
+        node = _unparen(node)
+        if isinstance(node, exp.Column):
+            kind = self.kinds.get(node.name.lower())
+            return None if kind in (None, VIEW_JSON) else "text" if kind == TEXT else "numeric"
+        if isinstance(node, exp.Cast):
+            found = _cast_affinity(node)
+            return None if found in (None, "blob") else "text" if found == "text" else "numeric"
+        return None
+
+    def value(self, node: Any) -> Any:
+        """``node`` as SQLite holds it: a jsonb number or string (NULL stays NULL)."""
+        node = _unparen(node)
+        if SQL_VALUE in node.meta:
+            return node.meta[SQL_VALUE].copy()
+        if _is_string(node):
+            return call("to_jsonb", exp.Cast(this=node.copy(), to=exp.DataType.build("text")))
+        if isinstance(node, exp.Column) and self.kinds.get(node.name.lower()) == VIEW_JSON:
+            return call("pb_view_value", node.copy())
+        return call("pb_sqlite_value", node.copy())
+
+    # ---- JSON operators -------------------------------------------------------------------
+
+    def json_operator(self, node: Any) -> Any:
+        doc = _unparen(node.this)
+        if self.kind(doc) not in (JSON, TEXT):
+            doc = exp.Cast(this=doc.copy(), to=exp.DataType.build("text"))
+        else:
+            doc = doc.copy()
+        path = _path(node.expression)
+        if isinstance(node, exp.JSONExtract):
+            return exp.Paren(this=call("pb_view_arrow", doc, path))
+        found = call("pb_view_arrow_value", doc, path)
+        shown = exp.Paren(this=call("pb_text", found))
+        shown.meta[SQL_VALUE] = found
+        return shown
+
+
+def _either(conditions: list[Any]) -> Any:
+    out = conditions[0]
+    for condition in conditions[1:]:
+        out = exp.Or(this=out, expression=condition)
+    return out
+
+
+def _unparen(node: Any) -> Any:
+    while isinstance(node, exp.Paren) and SQL_VALUE not in node.meta:
+        node = node.this
+    return node
+
+
+def _is_string(node: Any) -> bool:
+    return isinstance(node, exp.Literal) and node.is_string
+
+
+def _cast_affinity(node: Any) -> str | None:
+    """SQLite's affinity of the type a CAST names: integer, text, blob, real or numeric."""
+    name = node.args["to"].sql(dialect="sqlite").upper()
+    if "INT" in name:
+        return "integer"
+    if any(word in name for word in ("CHAR", "CLOB", "TEXT")):
+        return "text"
+    if "BLOB" in name or not name:
+        return "blob"
+    if any(word in name for word in ("REAL", "FLOA", "DOUB")):
+        return "real"
+    return "numeric"
+
+
+def _path(node: Any) -> Any:
+    """The JSON path the right of ``->``/``->>`` names (a label is ``$.label``, a number ``$[n]``)."""
+    if isinstance(node, exp.JSONPath):
+        path = node.sql(dialect="sqlite").strip("'")
+        return exp.Literal.string(path if path.startswith("$") else f"$.{path}")
+    return node.copy()

@@ -1,0 +1,118 @@
+"""Comparisons of values of different types in a view query answer as in PocketBase, on both
+databases: SQLite's type affinity decides them (a number column meets a text as the number
+the text reads as, when it reads as one; a text column meets a number as its text; values of
+two classes otherwise order NULL < numbers < texts), and SQLite's JSON operators ``->`` and
+``->>`` read as SQLite reads them. Each case is a view ``SELECT id, (<expression>) AS v FROM
+<source>``, created on both servers, whose fields and records (or failure) are compared.
+
+On Postgres the query is translated (pybase/store/view_compare.py).
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+
+from tests.conformance.harness import Pair, Request, difference
+from tests.conformance.known import explain
+
+pytestmark = pytest.mark.both_backends
+
+SOURCE = "cmp_src"
+FIELDS = [{"name": "title", "type": "text"}, {"name": "n", "type": "number"}, {"name": "meta", "type": "json"},
+          {"name": "b", "type": "bool"}]  # fmt: skip
+ROWS = [
+    {"id": "fixcmp000000001", "title": "abc", "n": 4, "meta": {"a": 1, "b": "x", "z": [True, 2]}, "b": True},
+    {"id": "fixcmp000000002", "title": "4", "n": -2, "meta": [1, "two", {"k": 3}]},
+    {"id": "fixcmp000000003", "title": "", "n": 0, "meta": None},
+    {"id": "fixcmp000000004", "title": "1.5", "n": 1.5, "meta": "str"},
+    {"id": "fixcmp000000005", "title": "4142", "n": 4142, "meta": 3.5},
+    {"id": "fixcmp000000006", "title": "-2", "n": 1e20, "meta": {"a": None, "b": {"c": "d"}}},
+]  # fmt: skip
+
+# (label, expression)
+CASES = [
+    ("number eq number text", "n = '4'"), ("number text eq number", "'4' = n"), ("number eq word", "n = 'abc'"),
+    ("number lt word", "n < 'abc'"), ("number eq real text", "n = '1.5'"), ("number gt number text", "n > '1'"),
+    ("number in texts", "n IN ('4', 'abc', '-2')"), ("number between texts", "n BETWEEN '0' AND '5'"),
+    ("text eq number", "title = 4"), ("text eq real", "title = 1.5"), ("text gt number", "title > 5"),
+    ("text in numbers", "title IN (4, 4142, -2)"), ("text eq number column", "title = n"),
+    ("number column eq text", "n = title"), ("text lt number column", "title < n"),
+    ("expression eq number text", "(n + 0) = '4'"), ("function eq number text", "abs(n) = '4'"),
+    ("expression eq text column", "(n + 0) = title"), ("concat eq number", "(title || '') = 4"),
+    ("case number when text column", "CASE n WHEN title THEN 'y' ELSE 'n' END"),
+    ("case text when number", "CASE title WHEN 4142 THEN 'y' WHEN 4 THEN 'four' ELSE 'n' END"),
+    ("case number when number text", "CASE n WHEN '4' THEN 'y' WHEN 'abc' THEN 'w' ELSE 'n' END"),
+    ("case expression when number text", "CASE n + 0 WHEN '4' THEN 'y' ELSE 'n' END"),
+    ("json eq number", "meta = 3.5"), ("json eq text", "meta = 'str'"), ("json eq quoted text", "meta = '\"str\"'"),
+    ("json gt number", "meta > 1"), ("bool eq number", "b = 1"), ("bool eq text", "b = 'true'"),
+    ("bool eq number text", "b = '1'"),
+    ("arrow path", "meta -> '$.a'"), ("double arrow path", "meta ->> '$.a'"), ("arrow key", "meta -> 'b'"),
+    ("double arrow key", "meta ->> 'b'"), ("arrow index", "meta -> 1"), ("double arrow index", "meta ->> 2"),
+    ("arrow array path", "meta -> '$[2]'"), ("double arrow nested", "meta ->> '$.b.c'"),
+    ("arrow nested", "meta -> '$.z'"), ("double arrow bool", "meta ->> '$.z[0]'"),
+    ("arrow chain", "meta -> 'b' -> 'c'"), ("arrow of text", "title -> '$'"), ("arrow missing", "meta -> '$.nope'"),
+    ("double arrow compared", "(meta ->> '$.a') = 1"), ("arrow compared", "(meta -> '$.b') = '\"x\"'"),
+    ("bool eq true", "b = TRUE"), ("number not in texts", "n NOT IN ('4', 'x')"), ("text is number", "title IS 4"),
+    ("text is not number", "title IS NOT 4"), ("number is null", "n IS NULL"), ("json is text", "meta IS 'str'"),
+    ("json extract compared", "json_extract(meta, '$.a') = '1'"), ("json extract", "json_extract(meta, '$.b')"),
+    ("arrow of text literal", "('{\"b\":1,\"a\":[2]}' -> '$')"), ("double arrow of text literal", "('{\"b\":1,\"a\":{\"y\":1,\"x\":2}}' ->> 'a')"),
+    ("text eq text", "title = 'abc'"), ("text lt text", "title < 'b'"), ("number lt number", "n < 2"),
+]  # fmt: skip
+# (label, expression) over the view VIEW (a view collection: its computed columns json fields)
+VIEW = "cmp_view"
+VIEW_QUERY = f"SELECT id, (n * 2) AS d, (title || '') AS t, n FROM {SOURCE}"
+VIEW_CASES = [
+    ("view json number gt number", "d > 0"), ("view json number eq number text", "d = '8'"),
+    ("view json text eq number", "t = 4"), ("view json text eq text", "t = 'abc'"), ("view number eq text", "n = t"),
+]  # fmt: skip
+# case -> why pybase on Postgres differs from PocketBase (each must still differ)
+POSTGRES_DIFFERS = {
+    "view json text eq number": "a view's json field over a text that reads as JSON ('4') holds that JSON (4) on Postgres: "
+    "the text SQLite compares is gone",
+}
+_names = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def compare_pair(pair: Pair) -> Pair:
+    """The pair with the source collection and its rows."""
+    if pair.first_time("view comparisons"):
+        pair.ok("POST", "/api/collections", {"name": SOURCE, "fields": FIELDS})
+        for row in ROWS:
+            pair.ok("POST", f"/api/collections/{SOURCE}/records", row)
+        pair.ok("POST", "/api/collections", {"name": VIEW, "type": "view", "viewQuery": VIEW_QUERY})
+    return pair
+
+
+def _fields(body: Any) -> Any:
+    return [(f["name"], f["type"]) for f in body["fields"]] if isinstance(body, dict) and "fields" in body else body
+
+
+ALL_CASES = [(label, expression, SOURCE) for label, expression in CASES]
+ALL_CASES += [(label, expression, VIEW) for label, expression in VIEW_CASES]
+
+
+@pytest.mark.parametrize(("label", "expression", "source"), ALL_CASES, ids=[label for label, _e, _s in ALL_CASES])
+def test_view_comparison(compare_pair: Pair, backend: str, label: str, expression: str, source: str) -> None:
+    name = f"cmp_v{next(_names)}"
+    query = f"SELECT id, ({expression}) AS v FROM {source}"
+    create = Request("POST", "/api/collections", json={"name": name, "type": "view", "viewQuery": query})
+    pb, py = compare_pair.ask(create)
+    listing = Request("GET", f"/api/collections/{name}/records?sort=id&perPage=50&fields=id,v")
+    if pb.status == 400 and "failed to retrieve query records" in str(pb.body):
+        # NOTE: PocketBase reads 10 records of a view when saving it and refuses the query
+        # when one fails (malformed JSON); pybase on Postgres refuses it when it is listed
+        assert py.status == 400 or compare_pair.py.ask(listing).status == 400, difference(pb, py)
+        return
+    assert (pb.status, _fields(pb.body)) == (py.status, _fields(py.body)), difference(pb, py)
+    if pb.status != 200:
+        return
+    pb, py = compare_pair.ask(listing)
+    why = POSTGRES_DIFFERS.get(label) if backend == "postgres" else None
+    if why is not None:
+        assert difference(pb, py) is not None, f"pybase now answers as PocketBase; drop the entry: {why}"
+        pytest.xfail(why)
+    explain(f"view comparison {label}", pb, py, difference(pb, py))
