@@ -22,7 +22,8 @@ each with the phase of the restore it belongs to:
 - ``last``: after the view collections' views (what reads one of them) and the triggers (after
   the rows, so that copying the rows back fires none: pg_dump's order too);
 - ``secure``: once the restore has counted the rows of every table, the row security policies
-  and ``ENABLE`` / ``FORCE ROW LEVEL SECURITY`` (a count, a copy, are not filtered by them).
+  and ``ENABLE`` / ``FORCE ROW LEVEL SECURITY`` (a count, a copy, are not filtered by them),
+  the privileges and the comments.
 
 What cannot be carried is named with the reason, never silently left out: :func:`read_objects`
 returns those as warnings (a function, base type, aggregate or operator written in C, an event
@@ -63,6 +64,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "policy": ("CREATE POLICY ",),
     "rowsecurity": ("ALTER TABLE ",),
     "grant": ("GRANT ", "REVOKE ALL ON "),
+    "comment": ("COMMENT ON ",),
     "view": ("CREATE VIEW ",),
     "matview": ("CREATE MATERIALIZED VIEW ", "CREATE INDEX ", "CREATE UNIQUE INDEX "),
     "trigger": ("CREATE TRIGGER ", "CREATE CONSTRAINT TRIGGER ", "ALTER TABLE "),
@@ -352,7 +354,7 @@ class _Reader:
                 phase[key] = max(phase.get(key, 0), 1)
             if obj["kind"] == "trigger":
                 phase[key] = 2
-            if obj["kind"] in ("policy", "rowsecurity", "grant"):
+            if obj["kind"] in ("policy", "rowsecurity", "grant", "comment"):
                 phase[key] = 3
         order = _topological(self.objects, needs)
         for key in order:  # NOTE: what needs a later object is no earlier than it
@@ -424,6 +426,7 @@ def read_objects(conn: Connection, collection_views: set[str]) -> tuple[list[dic
     routines = {oid for (catalog, oid), obj in reader.objects.items() if catalog == "pg_proc"}
     types = {oid: obj["kind"] for (catalog, oid), obj in reader.objects.items() if catalog == "pg_type"}
     kinds.privileges(reader, routines, types)
+    kinds.comments(reader, pybase_functions())
     reader.not_carried()
     return reader.ordered(), reader.warnings
 

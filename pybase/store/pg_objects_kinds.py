@@ -1,8 +1,8 @@
 """The objects made with SQL that a Postgres backup carries besides types, sequences, functions,
 views and triggers (:mod:`pybase.store.pg_objects`): extensions, collations, aggregates,
 operators, rules, extended statistics, row security (policies, ``ENABLE`` / ``FORCE ROW
-LEVEL SECURITY``) and privileges (``GRANT``), each read from the catalog as the statements that
-make it again.
+LEVEL SECURITY``), privileges (``GRANT``) and comments (``COMMENT ON``, named by
+``pg_identify_object``), each read from the catalog as the statements that make it again.
 
 Where Postgres writes the statement itself it is used (``pg_get_ruledef``,
 ``pg_get_statisticsobjdef``, ``pg_get_expr`` for a policy's expressions); Postgres has no
@@ -25,6 +25,7 @@ catalog rows (``pg_collation``, ``pg_aggregate``, ``pg_operator``), every option
 
 from __future__ import annotations
 
+import re
 from typing import Any, Protocol
 
 import orjson
@@ -340,3 +341,56 @@ def _add_grant(
     )
     if privilege is not None:
         obj["entries"].append((str(privilege), str(grantee), bool(grantable)))
+
+
+# ---- comments -----------------------------------------------------------------------------------
+
+#: pg_identify_object's type -> COMMENT ON's word (None: "name ON table" kinds)
+_COMMENT_ON = {
+    "table": "TABLE", "view": "VIEW", "materialized view": "MATERIALIZED VIEW", "sequence": "SEQUENCE",
+    "index": "INDEX", "foreign table": "FOREIGN TABLE", "type": "TYPE", "composite type": "TYPE",
+    "function": "ROUTINE", "procedure": "ROUTINE", "aggregate": "ROUTINE", "operator": "OPERATOR",
+    "collation": "COLLATION", "statistics object": "STATISTICS",
+    "table column": "COLUMN", "view column": "COLUMN", "materialized view column": "COLUMN",
+    "composite type column": "COLUMN", "foreign table column": "COLUMN",
+    "table constraint": "CONSTRAINT", "domain constraint": "CONSTRAINT", "trigger": "TRIGGER", "rule": "RULE",
+    "policy": "POLICY",
+}  # fmt: skip
+
+
+# NOTE: a trigger, a policy, a rule have no schema of their own: their table's
+_TABLE_SCHEMA = " OR ".join(
+    f"(d.classoid = '{catalog}'::regclass AND (SELECT c.relnamespace FROM {catalog} x JOIN pg_class c ON c.oid = x.{column} "
+    f"WHERE x.oid = d.objoid) = {NS})"
+    for catalog, column in (("pg_trigger", "tgrelid"), ("pg_policy", "polrelid"), ("pg_rewrite", "ev_class"))
+)
+
+
+def comments(reader: Reader, ours: frozenset[str]) -> None:
+    """``COMMENT ON`` each commented object of the schema (pybase's ``ours`` functions and an
+    extension's objects are theirs), named by ``pg_identify_object``'s identity, unqualified."""
+    unqualify = re.compile(r"(^|[ (,])" + re.escape(reader.schema + "."))
+    for classid, oid, sub, kind, identity, description in reader.rows(
+        "SELECT d.classoid::regclass::text, d.objoid, d.objsubid, o.type, o.identity, d.description "
+        "FROM pg_description d, pg_identify_object(d.classoid, d.objoid, d.objsubid) o "
+        f"WHERE d.objoid >= 16384 AND (o.schema = current_schema() OR {_TABLE_SCHEMA}) AND NOT EXISTS (SELECT 1 FROM pg_depend e "
+        "WHERE e.classid = d.classoid AND e.objid = d.objoid AND e.deptype IN ('e', 'i')) "
+        "ORDER BY d.classoid, d.objoid, d.objsubid"
+    ):
+        word = _COMMENT_ON.get(str(kind))
+        name = unqualify.sub(r"\1", str(identity))
+        if str(classid) == "pg_proc" and name.split("(", 1)[0].lower() in ours:
+            continue
+        if name.startswith(INTERNAL_PREFIX) or f" on {INTERNAL_PREFIX}" in name:
+            continue
+        if word is None:
+            reader.warnings.append(f"comment on {kind} {name}: not carried (a kind of object pybase does not comment on)")
+            continue
+        if word in ("CONSTRAINT", "TRIGGER", "RULE", "POLICY"):
+            head, _on, table = name.rpartition(" on ")
+            target = f"{head} ON {'DOMAIN ' if kind == 'domain constraint' else ''}{table}"
+        else:
+            target = name
+        sql = f"COMMENT ON {word} {target} IS {literal(str(description))}"
+        key = (f"comment#{classid}#{int(sub)}", int(oid))
+        reader.objects[key] = {"kind": "comment", "name": f"{kind} {name}", "sql": [sql], "oid": int(oid)}

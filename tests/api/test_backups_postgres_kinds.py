@@ -174,6 +174,30 @@ CASES = [
          [("=~=(double precision,double precision)", "!~=(double precision,double precision)")]},
     ),
     Case(
+        "comments",
+        ["CREATE TABLE notes (id int CONSTRAINT notes_key PRIMARY KEY, body text)",
+         "CREATE INDEX notes_body ON notes (body)", "CREATE VIEW note_bodies AS SELECT body FROM notes",
+         "CREATE TYPE mood AS ENUM ('ok')", "CREATE DOMAIN small AS int CONSTRAINT under_ten CHECK (VALUE < 10)",
+         "CREATE FUNCTION f(m mood) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$",
+         "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$",
+         "CREATE TRIGGER notes_touch BEFORE INSERT ON notes FOR EACH ROW EXECUTE FUNCTION touch()",
+         "CREATE POLICY everyone ON notes USING (true)", "CREATE AGGREGATE total(int) (SFUNC = int4pl, STYPE = int)",
+         "COMMENT ON TABLE notes IS 'the notes, 100% ''ours'''", "COMMENT ON COLUMN notes.body IS 'text'",
+         "COMMENT ON COLUMN posts.title IS 'a collection''s column'", "COMMENT ON INDEX notes_body IS 'i'",
+         "COMMENT ON VIEW note_bodies IS 'v'", "COMMENT ON TYPE mood IS 't'", "COMMENT ON DOMAIN small IS 'd'",
+         "COMMENT ON CONSTRAINT under_ten ON DOMAIN small IS 'dc'", "COMMENT ON CONSTRAINT notes_key ON notes IS 'k'",
+         "COMMENT ON FUNCTION f(mood) IS 'fn'", "COMMENT ON TRIGGER notes_touch ON notes IS 'tr'",
+         "COMMENT ON POLICY everyone ON notes IS 'p'", "COMMENT ON AGGREGATE total(int) IS 'agg'",
+         "CREATE RULE keep AS ON DELETE TO notes DO INSTEAD NOTHING", "COMMENT ON RULE keep ON notes IS 'r'"],
+        [("comment", "table notes"), ("comment", "table column posts.title"), ("comment", "function f(mood)")],
+        {"SELECT obj_description('notes'::regclass, 'pg_class'), col_description('notes'::regclass, 2), "
+         "col_description('posts'::regclass, (SELECT attnum FROM pg_attribute WHERE attrelid = 'posts'::regclass "
+         "AND attname = 'title'))": [("the notes, 100% 'ours'", "text", "a collection's column")],
+         "SELECT d.description FROM pg_description d WHERE d.objoid >= 16384 ORDER BY 1":
+         [("a collection's column",), ("agg",), ("d",), ("dc",), ("fn",), ("i",), ("k",), ("p",), ("r",), ("t",), ("text",),
+          ("the notes, 100% 'ours'",), ("tr",), ("v",)]},
+    ),
+    Case(
         "inheritance",
         ["CREATE TABLE vehicles (id int PRIMARY KEY, wheels int NOT NULL CONSTRAINT some_wheels CHECK (wheels > 0))",
          "CREATE TABLE motor (power int)",
