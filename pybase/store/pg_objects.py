@@ -314,6 +314,16 @@ class _Reader:
             ("SELECT CASE WHEN defaclrole = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(defaclrole) END FROM pg_default_acl "
              f"WHERE defaclnamespace IN (0, {_NS}) ORDER BY oid",
              "default privileges of {}: not carried (ALTER DEFAULT PRIVILEGES: make them again by hand)"),
+            ("SELECT quote_ident(n.nspname) FROM pg_namespace n WHERE n.oid <> current_schema()::regnamespace "
+             "AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' "
+             "AND (EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = n.oid AND "
+             f"{_not_extension('pg_class', 'c.oid')}) OR EXISTS (SELECT 1 FROM pg_proc p WHERE p.pronamespace = n.oid "
+             f"AND {_not_extension('pg_proc', 'p.oid')})) ORDER BY n.oid",
+             "schema {}: not carried (a backup holds the schema pybase works in; dump the others with pg_dump)"),
+            ("SELECT pubname FROM pg_publication ORDER BY oid",
+             "publication {}: not carried (logical replication is set up on the server, by hand)"),
+            ("SELECT count(*)::text || ' large object(s)' FROM pg_largeobject_metadata HAVING count(*) > 0",
+             "{}: not carried (lo_import's objects are the database's, outside any table)"),
             (f"SELECT cfgname FROM pg_ts_config WHERE cfgnamespace = {_NS} AND {_not_extension('pg_ts_config', 'oid')} "
              "ORDER BY oid", "text search configuration {}: not carried (make it again by hand)"),
             (f"SELECT dictname FROM pg_ts_dict WHERE dictnamespace = {_NS} AND {_not_extension('pg_ts_dict', 'oid')} "

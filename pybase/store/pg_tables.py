@@ -9,6 +9,7 @@ current values) and :func:`create_table` / :func:`finish_tables` (the indexes, f
 sequence values once the rows are in). A partitioned table carries how it is partitioned
 (``partitionBy``) and holds no rows of its own; each partition carries its parent
 (``partitionOf``) and its bounds (``bound``), its rows, and only what the parent does not give it.
+Its storage parameters (``WITH (fillfactor=70)``) and ``UNLOGGED`` come along.
 A table that inherits (``INHERITS``, not a partition) is made with every column and check it
 inherits, holds its own rows only (``ONLY``), and names its parents (``inherits``, in order):
 ``ALTER TABLE ... INHERIT`` joins them again once every table is made.
@@ -203,6 +204,13 @@ def read_definition(conn: Connection, name: str) -> dict[str, Any]:
     ]
     if parents:
         definition["inherits"] = parents
+    options, persistence = conn.execute(
+        text("SELECT array_to_string(reloptions, ', '), relpersistence FROM pg_class WHERE oid = :oid"), {"oid": oid}
+    ).one()
+    if options:
+        definition["options"] = str(options)  # NOTE: WITH (fillfactor=70, autovacuum_enabled=false...)
+    if persistence == "u":
+        definition["unlogged"] = True
     return definition
 
 
@@ -238,6 +246,8 @@ def check_definition(definition: Any) -> None:
         )
         and all(isinstance(definition.get(k, ""), str) for k in ("partitionBy", "partitionOf", "bound"))
         and bool(definition.get("partitionOf")) == bool(definition.get("bound"))
+        and isinstance(definition.get("options", ""), str)
+        and isinstance(definition.get("unlogged", False), bool)
         and isinstance(definition.get("inherits", []), list)
         and all(isinstance(p, str) for p in definition.get("inherits", []))
     )
@@ -286,7 +296,7 @@ def create_table(conn: Connection, name: str, definition: dict[str, Any]) -> Non
         if constraint["kind"] != "f":
             parts.append(f"CONSTRAINT {quote(constraint['name'])} {constraint['sql']}")
     partitioned = f" PARTITION BY {definition['partitionBy']}" if definition.get("partitionBy") else ""
-    run(conn, f"CREATE TABLE {quote(name)} ({', '.join(parts)}){partitioned}")
+    run(conn, f"CREATE {_unlogged(definition)}TABLE {quote(name)} ({', '.join(parts)}){partitioned}{_with(definition)}")
     for column in definition["columns"]:
         seq = sequences.get(column["name"])
         if seq is not None and not column["identity"]:
@@ -310,7 +320,20 @@ def _create_partition(conn: Connection, name: str, definition: dict[str, Any]) -
     listed = f" ({', '.join(parts)})" if parts else ""
     partitioned = f" PARTITION BY {definition['partitionBy']}" if definition.get("partitionBy") else ""
     parent = quote(definition["partitionOf"])
-    run(conn, f"CREATE TABLE {quote(name)} PARTITION OF {parent}{listed} {definition['bound']}{partitioned}")
+    run(
+        conn,
+        f"CREATE {_unlogged(definition)}TABLE {quote(name)} PARTITION OF {parent}{listed} {definition['bound']}{partitioned}"
+        f"{_with(definition)}",
+    )
+
+
+def _unlogged(definition: dict[str, Any]) -> str:
+    return "UNLOGGED " if definition.get("unlogged") else ""
+
+
+def _with(definition: dict[str, Any]) -> str:
+    """The table's storage parameters (as Postgres lists them: ``name=value, ...``)."""
+    return f" WITH ({definition['options']})" if definition.get("options") else ""
 
 
 def finish_tables(conn: Connection, definitions: dict[str, dict[str, Any]]) -> None:

@@ -198,6 +198,22 @@ CASES = [
           ("the notes, 100% 'ours'",), ("tr",), ("v",)]},
     ),
     Case(
+        "table options",
+        ["CREATE UNLOGGED TABLE scratch (k int PRIMARY KEY, v text) WITH (fillfactor=70, autovacuum_enabled=false)",
+         "CREATE TABLE parts (k int, v text) PARTITION BY RANGE (k)",
+         "CREATE TABLE parts_low PARTITION OF parts FOR VALUES FROM (0) TO (100) WITH (fillfactor=50)",
+         "CREATE VIEW checked AS SELECT k, v FROM scratch WHERE k > 0 WITH CASCADED CHECK OPTION",
+         "INSERT INTO scratch VALUES (1, 'a'), (2, 'b')", "INSERT INTO parts VALUES (5, 'x')"],
+        [("view", "checked")],
+        {"SELECT relname, relpersistence::text, reloptions::text FROM pg_class "
+         "WHERE relname IN ('scratch', 'parts_low', 'checked') ORDER BY 1":
+         [("checked", "p", "{check_option=cascaded}"), ("parts_low", "p", "{fillfactor=50}"),
+          ("scratch", "u", "{fillfactor=70,autovacuum_enabled=false}")],
+         "SELECT k, v FROM scratch ORDER BY k": [(1, "a"), (2, "b")],
+         "SELECT k FROM parts_low": [(5,)]},
+        [("INSERT INTO checked VALUES (-1, 'no')", "violates check option")],
+    ),
+    Case(
         "inheritance",
         ["CREATE TABLE vehicles (id int PRIMARY KEY, wheels int NOT NULL CONSTRAINT some_wheels CHECK (wheels > 0))",
          "CREATE TABLE motor (power int)",
@@ -277,6 +293,8 @@ NOT_CARRIED = [
     "CREATE AGGREGATE c_agg(text) (SFUNC = c_concat, STYPE = text)",
     "CREATE OPERATOR ~~~ (FUNCTION = c_lower, RIGHTARG = text)",
     "CREATE OPERATOR CLASS my_text_ops FOR TYPE text USING btree AS OPERATOR 1 <, FUNCTION 1 bttextcmp(text, text)",
+    "CREATE SCHEMA elsewhere", "CREATE TABLE elsewhere.things (a int)",
+    "CREATE PUBLICATION everything FOR ALL TABLES", "SELECT lo_from_bytea(0, 'x')",
 ]
 NAMED = [
     "event trigger no_drops_trigger: not carried (it belongs to the whole database and only a superuser can make one",
@@ -285,6 +303,9 @@ NAMED = [
     "aggregate c_agg(text): its functions are written in C",
     "operator ~~~(NONE, text): its function is written in C",
     "operator class my_text_ops: not carried",
+    "schema elsewhere: not carried (a backup holds the schema pybase works in",
+    "publication everything: not carried",
+    "1 large object(s): not carried",
 ]
 
 
