@@ -46,6 +46,26 @@ BEGIN
         || CASE WHEN abs(exponent) < 10 THEN '0' ELSE '' END || CAST(abs(exponent) AS text);
 END $$;
 
+-- The first n bytes of a text, as SQLite's printf cuts it: a character cut in two leaves its
+-- first bytes, each read as U+FFFD (as PocketBase's Go writes bytes that are no UTF-8).
+CREATE OR REPLACE FUNCTION pb_printf_bytes(body text, n int) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    out text := '';
+    used int := 0;
+    c text;
+BEGIN
+    FOR k IN 1..length(body) LOOP
+        c := substr(body, k, 1);
+        IF used + octet_length(c) > n THEN
+            RETURN out || repeat(U&'\FFFD', n - used);
+        END IF;
+        out := out || c;
+        used := used + octet_length(c);
+    END LOOP;
+    RETURN out;
+END $$;
+
 CREATE OR REPLACE FUNCTION pb_printf(fmt text, VARIADIC args jsonb[] DEFAULT '{}') RETURNS text
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
@@ -65,6 +85,8 @@ DECLARE
     iv numeric;
     exponent int;
     digits text;
+    alt2 boolean;
+    size int;
 BEGIN
     IF fmt IS NULL THEN RETURN NULL; END IF;
     WHILE i <= n LOOP
@@ -108,6 +130,8 @@ BEGIN
             END IF;
         END IF;
         WHILE substr(fmt, i, 1) = 'l' LOOP i := i + 1; END LOOP;
+        alt2 := position('!' IN flags) > 0;
+        size := NULL;
         conv := substr(fmt, i, 1);
         i := i + 1;
         IF conv = '%' THEN
@@ -157,9 +181,9 @@ BEGIN
                 prec := COALESCE(prec, 6);
                 IF conv = 'f' THEN
                     body := CAST(round(CAST(x AS numeric), prec) AS text);
-                    IF prec = 0 AND position('#' IN flags) > 0 THEN body := body || '.'; END IF;
+                    IF prec = 0 AND (position('#' IN flags) > 0 OR alt2) THEN body := body || '.'; END IF;
                 ELSIF conv IN ('e', 'E') THEN
-                    body := pb_printf_exp(x, prec, conv = 'E', position('#' IN flags) > 0);
+                    body := pb_printf_exp(x, prec, conv = 'E', position('#' IN flags) > 0 OR alt2);
                 ELSE
                     IF prec = 0 THEN prec := 1; END IF;
                     exponent := 0;
@@ -179,6 +203,15 @@ BEGIN
                         END IF;
                     END IF;
                 END IF;
+                IF alt2 AND body <> 'Inf' AND NOT (conv IN ('g', 'G') AND position('#' IN flags) > 0) THEN
+                    -- NOTE: SQLite's ! flag: a decimal point always, trailing zeros dropped but one
+                    -- (4.0, 1.5e+00)
+                    digits := regexp_replace(body, '[eE].*$', '');
+                    IF position('.' IN digits) = 0 THEN digits := digits || '.'; END IF;
+                    digits := rtrim(digits, '0');
+                    IF right(digits, 1) = '.' THEN digits := digits || '0'; END IF;
+                    body := digits || substr(body, length(regexp_replace(body, '[eE].*$', '')) + 1);
+                END IF;
             END IF;
         ELSE
             body := CASE WHEN v IS NULL THEN NULL ELSE pb_text(v) END;
@@ -186,24 +219,39 @@ BEGIN
                 body := COALESCE(left(body, 1), '');
                 IF prec IS NOT NULL AND prec > 1 THEN body := repeat(body, prec); END IF;
                 prec := NULL;
-            ELSIF conv = 'q' THEN
-                body := COALESCE(replace(body, '''', ''''''), '(NULL)');
-            ELSIF conv = 'Q' THEN
-                body := COALESCE('''' || replace(body, '''', '''''') || '''', 'NULL');
-            ELSIF conv = 'w' THEN
-                body := COALESCE(replace(body, '"', '""'), '(NULL)');
+                alt2 := true;  -- NOTE: SQLite's %c measures its width in characters
             ELSE
-                body := COALESCE(body, '');
+                -- NOTE: SQLite cuts the text (before quoting it) and measures the width in bytes;
+                -- in characters with the ! flag
+                IF prec IS NOT NULL AND body IS NOT NULL THEN
+                    IF alt2 THEN
+                        body := left(body, prec);
+                    ELSE
+                        -- NOTE: a cut character's first bytes count one byte each (U+FFFD: three)
+                        size := least(prec, octet_length(body));
+                        body := pb_printf_bytes(body, prec);
+                        size := size - octet_length(body);
+                    END IF;
+                END IF;
+                IF conv = 'q' THEN
+                    body := COALESCE(replace(body, '''', ''''''), '(NULL)');
+                ELSIF conv = 'Q' THEN
+                    body := COALESCE('''' || replace(body, '''', '''''') || '''', 'NULL');
+                ELSIF conv = 'w' THEN
+                    body := COALESCE(replace(body, '"', '""'), '(NULL)');
+                ELSE
+                    body := COALESCE(body, '');
+                END IF;
             END IF;
-            IF prec IS NOT NULL THEN body := left(body, prec); END IF;
         END IF;
-        IF length(sign || body) < width THEN
+        size := COALESCE(size, 0) + CASE WHEN alt2 THEN length(sign || body) ELSE octet_length(sign || body) END;
+        IF size < width THEN
             IF position('-' IN flags) > 0 THEN
-                body := sign || body || repeat(' ', width - length(sign || body));
+                body := sign || body || repeat(' ', width - size);
             ELSIF position('0' IN flags) > 0 AND conv IN ('d', 'i', 'u', 'x', 'X', 'o', 'f', 'e', 'E', 'g', 'G') THEN
-                body := sign || repeat('0', width - length(sign || body)) || body;
+                body := sign || repeat('0', width - size) || body;
             ELSE
-                body := repeat(' ', width - length(sign || body)) || sign || body;
+                body := repeat(' ', width - size) || sign || body;
             END IF;
         ELSE
             body := sign || body;
