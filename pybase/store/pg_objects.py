@@ -65,6 +65,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "rowsecurity": ("ALTER TABLE ",),
     "grant": ("GRANT ", "REVOKE ALL ON "),
     "comment": ("COMMENT ON ",),
+    "cast": ("CREATE CAST ",),
     "view": ("CREATE VIEW ",),
     "matview": ("CREATE MATERIALIZED VIEW ", "CREATE INDEX ", "CREATE UNIQUE INDEX "),
     "trigger": ("CREATE TRIGGER ", "CREATE CONSTRAINT TRIGGER ", "ALTER TABLE "),
@@ -320,6 +321,12 @@ class _Reader:
              f"{_not_extension('pg_class', 'c.oid')}) OR EXISTS (SELECT 1 FROM pg_proc p WHERE p.pronamespace = n.oid "
              f"AND {_not_extension('pg_proc', 'p.oid')})) ORDER BY n.oid",
              "schema {}: not carried (a backup holds the schema pybase works in; dump the others with pg_dump)"),
+            ("SELECT 'ALTER DATABASE ... SET ' || array_to_string(setconfig, ', ') FROM pg_db_role_setting "
+             "WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database()) AND setrole = 0",
+             "database settings ({}): not carried (the target database's own apply)"),
+            ("SELECT subname FROM pg_subscription WHERE subdbid = (SELECT oid FROM pg_database "
+             "WHERE datname = current_database()) ORDER BY oid",
+             "subscription {}: not carried (logical replication is set up on the server, by hand)"),
             ("SELECT pubname FROM pg_publication ORDER BY oid",
              "publication {}: not carried (logical replication is set up on the server, by hand)"),
             ("SELECT count(*)::text || ' large object(s)' FROM pg_largeobject_metadata HAVING count(*) > 0",
@@ -428,6 +435,7 @@ def read_objects(conn: Connection, collection_views: set[str]) -> tuple[list[dic
     reader.functions()
     kinds.aggregates(reader)
     kinds.operators(reader)
+    kinds.casts(reader)
     reader.views()
     kinds.rules(reader)
     kinds.statistics(reader)
@@ -538,6 +546,7 @@ def drop_others(conn: Connection) -> None:
     ]
     if routines:
         run(conn, f"DROP ROUTINE {', '.join(routines)} CASCADE")
+    kinds.drop_casts(conn)  # NOTE: first: one may use a function, a type, or neither
     aggregates = [
         str(r[0])
         for r in conn.execute(

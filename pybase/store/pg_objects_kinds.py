@@ -1,7 +1,7 @@
 """The objects made with SQL that a Postgres backup carries besides types, sequences, functions,
 views and triggers (:mod:`pybase.store.pg_objects`): extensions, collations, aggregates,
 operators, rules, extended statistics, row security (policies, ``ENABLE`` / ``FORCE ROW
-LEVEL SECURITY``), privileges (``GRANT``) and comments (``COMMENT ON``, named by
+LEVEL SECURITY``), casts, privileges (``GRANT``) and comments (``COMMENT ON``, named by
 ``pg_identify_object``), each read from the catalog as the statements that make it again.
 
 Where Postgres writes the statement itself it is used (``pg_get_ruledef``,
@@ -31,7 +31,7 @@ from typing import Any, Protocol
 import orjson
 from sqlalchemy import Connection, text
 
-from pybase.store.pg_tables import INTERNAL_PREFIX, quote
+from pybase.store.pg_tables import INTERNAL_PREFIX, quote, run
 
 NS = "current_schema()::regnamespace"
 # NOTE: 'i': a part of another object (a range type's constructors), made and dropped with it
@@ -394,3 +394,45 @@ def comments(reader: Reader, ours: frozenset[str]) -> None:
         sql = f"COMMENT ON {word} {target} IS {literal(str(description))}"
         key = (f"comment#{classid}#{int(sub)}", int(oid))
         reader.objects[key] = {"kind": "comment", "name": f"{kind} {name}", "sql": [sql], "oid": int(oid)}
+
+
+# ---- casts ----------------------------------------------------------------------------------------
+
+_CONTEXT = {"a": " AS ASSIGNMENT", "i": " AS IMPLICIT", "e": ""}
+
+
+def casts(reader: Reader) -> None:
+    """The casts made with SQL (``CREATE CAST``: the database's, not a schema's) that involve a
+    type or function of the schema, or built-in types only."""
+    for oid, source, target, function, skipped, context, method in reader.rows(
+        "SELECT c.oid, format_type(c.castsource, NULL), format_type(c.casttarget, NULL), "
+        "CASE WHEN c.castfunc <> 0 THEN c.castfunc::regprocedure::text END, c.castfunc, c.castcontext, c.castmethod "
+        f"FROM pg_cast c WHERE c.oid >= 16384 AND {not_extension('pg_cast', 'c.oid')} AND "
+        f"{_CAST_HERE} ORDER BY c.oid"
+    ):
+        name = f"{source} AS {target}"
+        if int(skipped) in reader.skipped_functions:
+            reader.warnings.append(f"cast ({name}): its function is written in C (a library of the server)")
+            continue
+        how = {"f": f"WITH FUNCTION {function}", "i": "WITH INOUT", "b": "WITHOUT FUNCTION"}[str(method)]
+        reader.add("pg_cast", int(oid), "cast", name, [f"CREATE CAST ({name}) {how}{_CONTEXT[str(context)]}"])
+
+
+# NOTE: a cast of another schema's types or functions is that schema's
+_CAST_HERE = (
+    f"((SELECT typnamespace FROM pg_type WHERE oid = c.castsource) IN ({NS}, 'pg_catalog'::regnamespace) "
+    f"AND (SELECT typnamespace FROM pg_type WHERE oid = c.casttarget) IN ({NS}, 'pg_catalog'::regnamespace) "
+    f"AND (c.castfunc = 0 OR (SELECT pronamespace FROM pg_proc WHERE oid = c.castfunc) IN ({NS}, 'pg_catalog'::regnamespace)))"
+)
+
+
+def drop_casts(conn: Connection) -> None:
+    """Drop the casts :func:`casts` would carry (a restore: the database's become the backup's)."""
+    found = conn.execute(
+        text(
+            "SELECT format_type(c.castsource, NULL), format_type(c.casttarget, NULL) FROM pg_cast c "
+            f"WHERE c.oid >= 16384 AND {not_extension('pg_cast', 'c.oid')} AND {_CAST_HERE}"
+        )
+    ).all()
+    for source, target in found:
+        run(conn, f"DROP CAST IF EXISTS ({source} AS {target}) CASCADE")

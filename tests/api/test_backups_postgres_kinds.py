@@ -214,6 +214,21 @@ CASES = [
         [("INSERT INTO checked VALUES (-1, 'no')", "violates check option")],
     ),
     Case(
+        "casts",
+        ["CREATE TYPE mood AS ENUM ('sad', 'happy')",
+         "CREATE FUNCTION mood_of(n int) RETURNS mood LANGUAGE sql IMMUTABLE "
+         "AS $$ SELECT CASE WHEN n > 0 THEN 'happy'::mood ELSE 'sad'::mood END $$",
+         "CREATE CAST (int AS mood) WITH FUNCTION mood_of(int) AS ASSIGNMENT",
+         "CREATE CAST (mood AS int) WITH INOUT",  # NOTE: fails when used (no such text): still a cast
+         "CREATE TYPE pair AS (a int, b int)", "CREATE CAST (pair AS text) WITH INOUT AS IMPLICIT",
+         "CREATE TABLE moods (m mood)", "INSERT INTO moods VALUES (1), (0)"],
+        [("cast", "integer AS mood"), ("cast", "mood AS integer"), ("cast", "pair AS text")],
+        {"SELECT m::text FROM moods ORDER BY moods.m": [("sad",), ("happy",)],
+         "SELECT 5::mood, length(ROW(1, 2)::pair)": [("happy", 5)],
+         "SELECT castcontext::text, castmethod::text FROM pg_cast WHERE oid >= 16384 ORDER BY 1, 2":
+         [("a", "f"), ("e", "i"), ("i", "i")]},
+    ),
+    Case(
         "inheritance",
         ["CREATE TABLE vehicles (id int PRIMARY KEY, wheels int NOT NULL CONSTRAINT some_wheels CHECK (wheels > 0))",
          "CREATE TABLE motor (power int)",
@@ -293,6 +308,8 @@ NOT_CARRIED = [
     "CREATE AGGREGATE c_agg(text) (SFUNC = c_concat, STYPE = text)",
     "CREATE OPERATOR ~~~ (FUNCTION = c_lower, RIGHTARG = text)",
     "CREATE OPERATOR CLASS my_text_ops FOR TYPE text USING btree AS OPERATOR 1 <, FUNCTION 1 bttextcmp(text, text)",
+    "CREATE DOMAIN c_text AS text", "CREATE FUNCTION c_cast(text) RETURNS c_text LANGUAGE internal AS 'textin'",
+    "CREATE CAST (text AS c_text) WITH FUNCTION c_cast(text)",
     "CREATE SCHEMA elsewhere", "CREATE TABLE elsewhere.things (a int)",
     "CREATE PUBLICATION everything FOR ALL TABLES", "SELECT lo_from_bytea(0, 'x')",
 ]
@@ -306,6 +323,8 @@ NAMED = [
     "schema elsewhere: not carried (a backup holds the schema pybase works in",
     "publication everything: not carried",
     "1 large object(s): not carried",
+    "cast (text AS c_text): its function is written in C",
+    "database settings (ALTER DATABASE ... SET work_mem=8MB): not carried",
 ]
 
 
@@ -313,6 +332,8 @@ def test_what_cannot_be_carried_is_named_with_the_reason(pg: testapp.TestServer,
     statements = list(NOT_CARRIED)
     # NOTE: an aggregate whose state function is in C (internal): made from c_lower's twin
     statements.insert(6, "CREATE FUNCTION c_concat(text, text) RETURNS text LANGUAGE internal IMMUTABLE AS 'textcat'")
+    database = pg.app.database_url.rsplit("/", 1)[1]
+    statements.append(f'ALTER DATABASE "{database}" SET work_mem = \'8MB\'')
     _run_sql(pg, *statements, "CREATE TABLE kept (a int)", "INSERT INTO kept VALUES (1)")
     archive = _back_up(pg, "named.zip")
     manifest = _manifest(archive)
