@@ -89,10 +89,14 @@ def _write(app: App, query: str, result: SQLResult) -> None:
             if conn.dialect.name != "sqlite":
                 _postgres_limit(raw, cur)
             statement_limit.statement_starts()
+            changed_before = raw.total_changes if conn.dialect.name == "sqlite" else 0
             cur.execute(query)
             if conn.dialect.name == "sqlite":
-                # NOTE: as PocketBase's driver: the rows the last INSERT/UPDATE/DELETE changed.
-                result.affected_rows = int(cur.execute("SELECT changes()").fetchone()[0])
+                # NOTE: as PocketBase's driver: the rows the last INSERT/UPDATE/DELETE changed;
+                # 0 after a statement that changed no row (DDL leaves changes() at the count of
+                # an earlier write on this connection, which depends on what ran before).
+                if raw.total_changes != changed_before:
+                    result.affected_rows = int(cur.execute("SELECT changes()").fetchone()[0])
             else:
                 result.affected_rows = max(int(cur.rowcount), 0)
         finally:

@@ -64,6 +64,8 @@ SCENARIOS = [
         after=lambda s, r: s.request("POST", SQL, json={"query": "insert into t1 values (1, null), (2, 'x')"},
                                      headers={"Authorization": s.token("superuser")}).json()["affectedRows"] == 2 or pytest.fail("rows"),
         ),
+    sql("a statement that changes no row answers 0, whatever changed rows before it", "create table t2 (a integer)",
+        before=make_table, expected_content=['"affectedRows":0']),
     sql("rows of a table made through the API", "select * from t1", before=make_table,
         expected_content=['"columns":[{"name":"a","nullable":true,"type":"INTEGER"},{"name":"b","nullable":true,"type":"TEXT"}]',
                           '"rows":[["1",null],["2","x"]]'], after=table_made),
