@@ -57,6 +57,23 @@ EXCEPTION WHEN others THEN
     RETURN NULL;
 END $$;
 
+-- The fields of a date and time text as written (SQLite keeps them for strftime's text when
+-- no modifier computes them again: the 30th of February, the hour 24), or NULL: a number,
+-- 'now', a text with a time zone offset, or what is no time.
+CREATE OR REPLACE FUNCTION pb_time_fields(value text) RETURNS numeric[]
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    m text[];
+BEGIN
+    m := regexp_match(value, '^(?:([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[\s T]*|[\s T]*([0-9]{2}):([0-9]{2})(?::([0-9]{2}(?:\.[0-9]+)?))?\s*(?:[Zz]|[-+]00:00)?\s*)|([0-9]{2}):([0-9]{2})(?::([0-9]{2}(?:\.[0-9]+)?))?\s*(?:[Zz]|[-+]00:00)?\s*)$');
+    IF m IS NULL THEN RETURN NULL; END IF;
+    IF m[1] IS NOT NULL THEN
+        RETURN ARRAY[CAST(m[1] AS numeric), CAST(m[2] AS numeric), CAST(m[3] AS numeric),
+            CAST(m[4] AS numeric), CAST(m[5] AS numeric), COALESCE(CAST(m[6] AS numeric), 0)];
+    END IF;
+    RETURN ARRAY[2000, 1, 1, CAST(m[7] AS numeric), CAST(m[8] AS numeric), COALESCE(CAST(m[9] AS numeric), 0)];
+END $$;
+
 CREATE OR REPLACE FUNCTION pb_strftime(fmt text, value text DEFAULT 'now', VARIADIC modifiers text[] DEFAULT '{}')
 RETURNS text LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -67,6 +84,11 @@ DECLARE
     modifier text;
     parts text[];
     first boolean := true;
+    raw numeric[];
+    raw_ymd boolean := false;
+    raw_hms boolean := false;
+    shown text := '';
+    h int;
 BEGIN
     IF fmt IS NULL THEN RETURN NULL; END IF;
     IF cardinality(modifiers) > 0 AND lower(trim(modifiers[1])) = 'unixepoch' THEN
@@ -74,8 +96,14 @@ BEGIN
         moment := to_timestamp(pb_num(value)) AT TIME ZONE 'UTC';
     ELSE
         moment := pb_to_timestamp(value);
+        raw := pb_time_fields(value);
+        raw_ymd := raw IS NOT NULL;
+        raw_hms := raw IS NOT NULL AND raw[4] IS NOT NULL;
     END IF;
     IF moment IS NULL THEN RETURN NULL; END IF;
+    -- NOTE: SQLite's date as written, unless a modifier computes it again from the Julian day;
+    -- with no modifier, a day past the 28th is computed again (2024-02-30 is 2024-03-01)
+    IF cardinality(modifiers) = 0 AND raw_ymd AND raw[3] > 28 THEN raw_ymd := false; END IF;
     -- NOTE: SQLite's modifiers, those with a meaning in UTC (PocketBase's times are UTC).
     FOREACH modifier IN ARRAY modifiers LOOP
         modifier := lower(trim(modifier));
@@ -83,8 +111,26 @@ BEGIN
             NULL;
         ELSIF modifier IN ('utc', 'localtime', 'auto', 'subsec', 'subsecond') THEN
             NULL;
+        ELSIF modifier = 'start of day' THEN
+            moment := date_trunc('day', moment);
+            IF raw_ymd THEN raw_hms := true; raw[4] := 0; raw[5] := 0; raw[6] := 0; END IF;
+        ELSIF modifier IN ('start of month', 'start of year') AND raw_ymd THEN
+            -- NOTE: from the date as written (2024-02-30 start of month is 2024-02-01)
+            moment := pb_ymd(CAST(raw[1] AS int), CASE WHEN modifier = 'start of month' THEN CAST(raw[2] AS int) ELSE 1 END,
+                1, interval '0');
         ELSIF modifier IN ('start of day', 'start of month', 'start of year') THEN
             moment := date_trunc(substr(modifier, 10), moment);
+        ELSIF modifier ~ '^[-+]?[0-9]+ +(month|year)s?$' THEN
+            -- NOTE: SQLite adds to the month of the date (as written) and runs a day past the
+            -- month's end on into the next (2024-01-31 +1 month is 2024-03-02)
+            parts := regexp_match(modifier, '^([-+]?[0-9]+) +([a-z]+?)s?$');
+            -- NOTE: h: the months since the year 0's January
+            h := CAST(CASE WHEN raw_ymd THEN raw[1] ELSE pb_year(moment) END AS int) * 12
+                + CAST(CASE WHEN raw_ymd THEN raw[2] ELSE extract(month FROM moment) END AS int) - 1
+                + CAST(parts[1] AS int) * CASE WHEN parts[2] = 'year' THEN 12 ELSE 1 END;
+            moment := pb_ymd(CAST(floor(h / 12.0) AS int), h - 12 * CAST(floor(h / 12.0) AS int) + 1,
+                CAST(CASE WHEN raw_ymd THEN raw[3] ELSE extract(day FROM moment) END AS int),
+                moment - date_trunc('day', moment));
         ELSIF modifier ~ '^weekday [0-6]$' THEN
             moment := date_trunc('day', moment) + ((CAST(substr(modifier, 9) AS int)
                 - CAST(extract(dow FROM moment) AS int) + 7) % 7) * interval '1 day'
@@ -95,8 +141,43 @@ BEGIN
         ELSE
             RETURN NULL;
         END IF;
+        IF modifier <> 'start of day' THEN raw_ymd := false; raw_hms := false; END IF;
         first := false;
     END LOOP;
+    IF raw_ymd OR raw_hms THEN
+        -- NOTE: the fields kept as written, written into the format (what is read from the
+        -- Julian day, %j %w %s %J..., is the moment's)
+        i := 1;
+        h := CAST(raw[4] AS int);
+        WHILE i <= length(fmt) LOOP
+            code := CASE WHEN substr(fmt, i, 1) = '%' THEN substr(fmt, i + 1, 1) ELSE '' END;
+            IF raw_ymd AND code IN ('Y', 'm', 'd', 'e', 'F') THEN
+                shown := shown || CASE code WHEN 'Y' THEN lpad(CAST(raw[1] AS text), 4, '0')
+                    WHEN 'm' THEN lpad(CAST(raw[2] AS text), 2, '0') WHEN 'd' THEN lpad(CAST(raw[3] AS text), 2, '0')
+                    WHEN 'e' THEN lpad(CAST(raw[3] AS text), 2)
+                    ELSE lpad(CAST(raw[1] AS text), 4, '0') || '-' || lpad(CAST(raw[2] AS text), 2, '0') || '-'
+                        || lpad(CAST(raw[3] AS text), 2, '0') END;
+            ELSIF raw_hms AND code IN ('H', 'k', 'I', 'l', 'p', 'P', 'M', 'S', 'f', 'T', 'R') THEN
+                shown := shown || CASE code WHEN 'H' THEN lpad(CAST(h AS text), 2, '0') WHEN 'k' THEN lpad(CAST(h AS text), 2)
+                    WHEN 'I' THEN lpad(CAST(CASE WHEN h % 12 = 0 THEN 12 ELSE h % 12 END AS text), 2, '0')
+                    WHEN 'l' THEN lpad(CAST(CASE WHEN h % 12 = 0 THEN 12 ELSE h % 12 END AS text), 2)
+                    WHEN 'p' THEN CASE WHEN h >= 12 THEN 'PM' ELSE 'AM' END WHEN 'P' THEN CASE WHEN h >= 12 THEN 'pm' ELSE 'am' END
+                    WHEN 'M' THEN lpad(CAST(raw[5] AS text), 2, '0') WHEN 'S' THEN lpad(CAST(floor(raw[6]) AS text), 2, '0')
+                    WHEN 'f' THEN to_char(raw[6], 'FM00.000')
+                    WHEN 'T' THEN lpad(CAST(h AS text), 2, '0') || ':' || lpad(CAST(raw[5] AS text), 2, '0') || ':'
+                        || lpad(CAST(floor(raw[6]) AS text), 2, '0')
+                    ELSE lpad(CAST(h AS text), 2, '0') || ':' || lpad(CAST(raw[5] AS text), 2, '0') END;
+            ELSIF code <> '' THEN
+                shown := shown || '%' || code;
+            ELSE
+                shown := shown || substr(fmt, i, 1);
+                i := i - 1;
+            END IF;
+            i := i + 2;
+        END LOOP;
+        fmt := shown;
+        i := 1;
+    END IF;
     -- NOTE: as SQLite: a time outside Julian days 0 to 9999-12-31 has no text
     IF moment < timestamp '4714-11-24 12:00:00 BC' OR moment >= timestamp '10000-01-01' THEN RETURN NULL; END IF;
     WHILE i <= length(fmt) LOOP
