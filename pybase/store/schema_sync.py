@@ -173,7 +173,12 @@ def view_body(conn: Connection, select_sql: str, json_columns: Iterable[str] = (
             body = dialect.view_body(raw_select(select_sql).text, unique, spellings, kinds)
         wanted = set(json_columns)
         if wanted & set(unique):
-            # NOTE: a json field of a view over a number or a text (``n * 2 AS d``) reads jsonb
+            # NOTE: a json field of a view over a number or a text (``n * 2 AS d``) reads jsonb.
+            # jsonb keeps no key order: an object the query builds (json_object('b', 1, 'a', 2))
+            # lists its keys in jsonb's order (by length, then bytes) where PocketBase keeps them
+            # as written. A json column would keep them, but the filters and sorts on json fields
+            # need jsonb (Postgres casts json to jsonb only when asked); keeping the order would
+            # take a text column beside it, read by the record queries instead.
             quote = conn.dialect.identifier_preparer.quote_identifier
             shown = ", ".join(f"pb_view_json({quote(n)}) AS {quote(n)}" if n in wanted else quote(n) for n in unique)
             body = f"SELECT {shown} FROM ({body}) AS _pb_json"

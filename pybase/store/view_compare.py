@@ -143,6 +143,8 @@ class _Translator:
             return None
         if isinstance(node, exp.Literal):
             return TEXT if node.is_string else NUM
+        if isinstance(node, exp.Boolean):
+            return BOOL  # NOTE: b = TRUE stays Postgres's (SQLite's TRUE is 1: alike for a bool column)
         if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
             return self.kinds.get(node.name.lower())
         if isinstance(node, exp.Cast):
