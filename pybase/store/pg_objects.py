@@ -272,7 +272,8 @@ class _Reader:
             self.add("pg_class", int(oid), "matview", name, sql, *rules)
 
     def indexes(self, oid: int, name: str) -> list[str]:
-        qualified = f"{self.schema}.{quote(name)}"
+        # NOTE: Postgres quotes a name only where it must (quote_ident)
+        qualified = f"{self.schema}.{self.rows('SELECT quote_ident(:n)', n=name)[0][0]}"
         found = []
         for (sql,) in self.rows("SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = :o ORDER BY indexrelid", o=oid):
             found.append(str(sql).replace(f" ON {qualified} ", f" ON {quote(name)} ", 1))
@@ -287,7 +288,7 @@ class _Reader:
             table = str(table)
             if table.startswith(INTERNAL_PREFIX):
                 continue
-            qualified = f"{self.schema}.{quote(table)}"
+            qualified = f"{self.schema}.{self.rows('SELECT quote_ident(:n)', n=table)[0][0]}"
             statements = [str(sql).replace(f" ON {qualified} ", f" ON {quote(table)} ", 1)]
             toggle = {"D": "DISABLE", "R": "ENABLE REPLICA", "A": "ENABLE ALWAYS"}.get(str(enabled))
             if toggle:

@@ -209,6 +209,8 @@ def test_a_backup_carries_the_objects_made_with_sql_into_a_fresh_database(
     assert kinds[("aggregate", "text_concat(text)")] == "before" and kinds[("rule", "audit_no_delete on audit")] == "after"
     assert {t["name"]: t for t in manifest["tables"]}["child_things"]["definition"]["inherits"] == ["base_things"]
     assert not any(o["name"].startswith("pb_") for o in manifest["objects"])  # pybase's own helpers
+    # NOTE: names unqualified: made again in the target's current schema, whatever it is called
+    assert [sql for o in manifest["objects"] for sql in o["sql"] if "public." in sql] == []
     order = [o["name"] for o in manifest["objects"]]
     assert order.index("is_even(integer)") < order.index("even_number")
     assert order.index("happy_entries") < order.index("happy_titles")
