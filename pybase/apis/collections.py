@@ -14,7 +14,12 @@ from pybase.apis.serialize import apply_fields, dumps, parse_fields, record_to_j
 from pybase.core.collection_bind import apply_changes, new_collection
 from pybase.core.collection_defaults import scaffolds
 from pybase.core.collection_query import filter_collections
-from pybase.core.collection_save import SchemaChangeError, import_collections, truncate_collection
+from pybase.core.collection_save import (
+    ImportValidationError,
+    SchemaChangeError,
+    import_collections,
+    truncate_collection,
+)
 from pybase.core.collection_validate_auth import AUTH_OPTIONS_SHAPE, binds
 from pybase.core.collections import Collection
 from pybase.core.errors import BadRequestError, PyBaseError, ValidationError, sentenize
@@ -246,6 +251,8 @@ class ImportResource:
         def finalize(e: CollectionsImportRequestEvent) -> None:
             try:
                 import_collections(self.app, e.collections_data or [], e.delete_missing)
+            except ImportValidationError as ex:
+                raise bad_request(ex.message, ex.data) from ex
             except PyBaseError as ex:
                 raise bad_request(
                     "Failed to import collections.",

@@ -18,7 +18,12 @@ from pybase.core.collections import Collection, retarget_indexes
 from pybase.core.errors import BadRequestError, FieldError, ValidationError
 from pybase.core.events import CollectionEvent, ModelEvent
 from pybase.core.fields import UnknownFieldType, new_field
-from pybase.core.view_schema import infer_view_fields, json_fields
+from pybase.core.view_schema import (
+    infer_view_fields,
+    json_fields,
+    stored_view_query,
+    view_sample_error,
+)
 from pybase.store import schema_sync
 from pybase.store.schema import collections_table
 from pybase.tools import dbutils
@@ -57,6 +62,8 @@ def save_collection(
                 except ValidationError as ex:
                     col.fields = []
                     col.view_errors = ex.errors
+                else:
+                    col.view_sample_error = view_sample_error(app, col, conn)
             touch(col, creating=old is None)
             retarget_indexes(col)
             if validate:
@@ -172,7 +179,7 @@ def import_collections(app: App, items: list[dict[str, Any]], delete_missing: bo
     Existing collections (matched by id, then name) keep the fields the import leaves out unless
     ``delete_missing``; with it, unlisted non-system collections are deleted first.
     """
-    with app.db.write():
+    with app.db.write() as conn:
         planned: list[tuple[dict[str, Any], Collection | None]] = []
         for data in items:
             if not isinstance(data, dict):
@@ -194,13 +201,42 @@ def import_collections(app: App, items: list[dict[str, Any]], delete_missing: bo
             existing = app.registry.find(existing.id) if existing is not None else None
             col = _import_one(app, data, existing, delete_missing, validate=False)
             saved.append((data, col, existing))
-        for data, col, existing in saved:
+        for _data, col, existing in saved:
             current = app.registry.find(col.id) or col
             current.registry = app.registry
+            if current.is_view:
+                # NOTE: its first records are read as when it is saved alone
+                current = current.clone()
+                current.view_sample_error = view_sample_error(app, current, conn)
             try:
                 validate_collection(current, existing if existing is not None else current)
             except ValidationError as ex:
-                raise _import_error(data, existing, ex) from ex
+                raise ImportValidationError(current, ex) from ex
+
+
+class ImportValidationError(ValidationError):
+    """An imported collection failed its validation once all were saved: PocketBase answers its
+    errors as ozzo-validation serializes them (each message as written, no final period), in one
+    field error of ``collections``."""
+
+    def __init__(self, col: Collection, ex: ValidationError) -> None:
+        detail = orjson.dumps(_written(ex.errors), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
+        super().__init__(
+            {"collections": FieldError(
+                "validation_collections_import_failure", f'Data validations failed for collection "{col.name}" ({col.id}):\n{detail}'
+            )},
+            "Failed to import collections.",
+        )  # fmt: skip
+
+
+def _written(errors: Any) -> Any:
+    if isinstance(errors, FieldError):
+        return errors.message.rstrip(".")
+    if isinstance(errors, ValidationError):
+        return _written(errors.errors)
+    if isinstance(errors, dict):
+        return {key: _written(value) for key, value in errors.items()}
+    return errors
 
 
 def _import_error(data: dict[str, Any], existing: Collection | None, ex: ValidationError) -> BadRequestError:
@@ -261,7 +297,7 @@ def _execute(app: App, conn: Any, col: Collection, old: Collection | None, renam
         if old is None:
             conn.execute(insert(collections_table).values(row))
             if col.is_view:
-                schema_sync.create_view(conn, col.name, col.view_query, json_fields(col))
+                schema_sync.create_view(conn, col.name, stored_view_query(conn, col.view_query), json_fields(col))
             else:
                 schema_sync.create_table(conn, schema_sync.TableSpec(col.name, col.table, []))
                 _create_indexes(conn, col)
@@ -269,7 +305,7 @@ def _execute(app: App, conn: Any, col: Collection, old: Collection | None, renam
         conn.execute(update(collections_table).where(collections_table.c.id == old.id).values(row))
         if col.is_view:
             schema_sync.drop_view(conn, old.name)
-            schema_sync.create_view(conn, col.name, col.view_query, json_fields(col))
+            schema_sync.create_view(conn, col.name, stored_view_query(conn, col.view_query), json_fields(col))
             return
         _sync_table(conn, col, old, renames)
     except schema_sync.SchemaSyncError as ex:

@@ -50,6 +50,8 @@ def validate_collection(col: Collection, old: Collection | None) -> None:
         errors["viewQuery"] = required()
     elif col.is_view and isinstance(field_errors, dict) and field_errors and "code" not in field_errors:
         errors["viewQuery"] = _view_field_error(col, field_errors)
+    elif col.view_sample_error is not None:
+        errors["viewQuery"] = col.view_sample_error
     if errors:
         raise ValidationError(errors)
 

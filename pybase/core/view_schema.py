@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -13,6 +14,7 @@ from pybase.core.errors import FieldError, ValidationError, required
 from pybase.core.fields import Field, new_field
 from pybase.core.records import Record
 from pybase.store import schema_sync
+from pybase.store.dialect import dialect_of
 from pybase.store.schema_sync import sqlite_error_text
 from pybase.tools.security import random_string
 
@@ -208,9 +210,14 @@ def _suggested_fields(app: App, query: str) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _invalid_query(message: str) -> FieldError:
+    # NOTE: PocketBase keeps the first 500 characters of the reason
+    return FieldError("validation_invalid_view_query", f"Invalid query - {message[:500]}")
+
+
 def _query_error(col: Collection, message: str, fields_error: FieldError | None = None) -> ValidationError:
     # NOTE: the fields of a view come from its query: none when the query fails (even on update).
-    errors: dict[str, Any] = {"viewQuery": FieldError("validation_invalid_view_query", f"Invalid query - {message}.")}
+    errors: dict[str, Any] = {"viewQuery": _invalid_query(message)}
     errors["fields"] = fields_error if fields_error is not None else required()
     return ValidationError(errors)
 
@@ -282,26 +289,50 @@ def dry_run_view(app: App, query: str, sample_size: int = 10) -> tuple[list[Fiel
     stripped = query.strip().strip(";")
     if len(_split(stripped, ";")) > 1:
         raise ViewQueryError("multiple statements are not supported")
-    name = "temp_view_" + random_string(5)
     with app.db.write() as conn:
         fields = view_fields(app, stripped, conn)
-        temp = new_collection({"type": "view", "name": name, "viewQuery": stripped})
-        temp.fields = fields
-        temp.registry = app.registry
-        temp.invalidate()
+        return fields, sample_view(app, conn, stripped, fields, sample_size)
+
+
+def sample_view(app: App, conn: Any, query: str, fields: list[Field], sample_size: int = 10) -> list[Record]:
+    """The first ``sample_size`` records of a view of ``query`` (checked, with ``fields`` its
+    inferred fields), read through a temporary view as PocketBase's DryRunView does; raises
+    :class:`ViewQueryError` when they cannot be read or when one has an empty (or NULL) id or
+    the id of another: PocketBase refuses such a view when it is saved.
+    """
+    name = "temp_view_" + random_string(5)
+    temp = new_collection({"type": "view", "name": name, "viewQuery": query})
+    temp.fields = fields
+    temp.registry = app.registry
+    temp.invalidate()
+    columns = [c for c, _convert in temp.row_converters()]
+    # NOTE: a failed read aborts a Postgres transaction: each runs under a savepoint (and the
+    # whole under another, whose rollback drops the temporary view too).
+    savepoint = conn.begin_nested if conn.dialect.name == "postgresql" else contextlib.nullcontext
+    failure: DBAPIError | None = None
+    with savepoint():
+        query = stored_view_query(conn, query)
+        schema_sync.create_view(conn, name, query, json_fields(temp))
         try:
-            schema_sync.create_view(conn, name, stripped, json_fields(temp))
-            try:
-                rows = schema_sync.view_sample(conn, name, [c for c, _convert in temp.row_converters()], sample_size)
-            finally:
-                schema_sync.drop_view(conn, name)
-        except DBAPIError as ex:
-            raise ViewQueryError(f"failed to retrieve query records: {sqlite_error_text(ex.orig, in_view=True)}") from ex
+            shown = f"SELECT `{name}`.* FROM (SELECT * FROM ({query})) `{name}` LIMIT {int(sample_size)}"
+            # NOTE: PocketBase reports a row that fails to read only when it is the first: its
+            # sample ends before a later one (its driver's iteration stops, the error unseen).
+            for size in range(sample_size, 0, -1):
+                try:
+                    with savepoint():
+                        rows = schema_sync.view_sample(conn, name, columns, size)
+                    break
+                except DBAPIError as ex:
+                    failure = failure or ex
+            else:
+                rows = []
+        finally:
+            schema_sync.drop_view(conn, name)
+    if failure is not None and not rows:
+        raise ViewQueryError(
+            f"failed to retrieve query records: {sqlite_error_text(failure.orig, in_view=True)}; failed query: {shown}"
+        ) from failure
     records = [Record.from_row(temp, row) for row in rows]
-    for record in records:
-        # NOTE: as PocketBase normalizes a view's id: a number selected as id reads as text.
-        if record.data.get("id") is not None and not isinstance(record.data["id"], str):
-            record.data["id"] = str(record.data["id"])
     ids: set[str] = set()
     for record in records:
         if not record.id:
@@ -309,4 +340,34 @@ def dry_run_view(app: App, query: str, sample_size: int = 10) -> tuple[list[Fiel
         if record.id in ids:
             raise ViewQueryError("the query could return records with non-unique ids")
         ids.add(record.id)
-    return fields, records
+    return records
+
+
+def stored_view_query(conn: Any, query: str) -> str:
+    """The SELECT a view collection's SQL view is made of (PocketBase's normalizeViewQueryId):
+    ``query`` when its ``id`` column is declared TEXT, else wrapped in a SELECT of its columns
+    that casts the id to text (a number selected as id reads, filters and sorts as text)."""
+    query = query.strip().strip(";")
+    temp = "_temp_" + random_string(6)
+    schema_sync.create_view(conn, temp, query)
+    try:
+        info = dialect_of(conn).table_info(conn, temp)
+    finally:
+        schema_sync.drop_view(conn, temp)
+    if any(c["name"].lower() == "id" and str(c["type"] or "").upper() == "TEXT" for c in info):
+        return query
+    # NOTE: PocketBase lists the columns its parser finds; the database's own are the same but
+    # for queries that parser misreads (a UNION's), whose id an older SQLite declares no TEXT.
+    names = ["`" + c["name"].replace("`", "``") + "`" for c in info]
+    shown = ",".join(f"CAST({n} as TEXT) {n}" if n == "`id`" else n for n in names)
+    return f"SELECT {shown} FROM ({query})"
+
+
+def view_sample_error(app: App, col: Collection, conn: Any) -> FieldError | None:
+    """Why PocketBase would refuse to save the view ``col`` (its fields already inferred) after
+    reading its first 10 records, or None."""
+    try:
+        sample_view(app, conn, col.view_query.strip().strip(";"), col.fields)
+    except ViewQueryError as ex:
+        return _invalid_query(str(ex))
+    return None

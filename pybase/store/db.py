@@ -9,7 +9,9 @@ never wait for the writer. Everything SQLite-specific lives in this package.
 from __future__ import annotations
 
 import logging
+import math
 import os
+import re
 import sqlite3
 import threading
 import weakref
@@ -58,6 +60,29 @@ def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
     # expanded list (scripts/bench/bench.py).
     cur.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
     cur.close()
+    # NOTE: SQLAlchemy's pysqlite dialect replaces SQLite's floor() with Python's math.floor,
+    # which fails on NULL and on text (a view or a query using floor() failed): SQLite's again.
+    dbapi_conn.create_function("floor", 1, _sqlite_floor, deterministic=True)
+
+
+_NUMERIC_TEXT_RE = re.compile(r"[+-]?(?:(\d+)|\d+\.\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+)", re.ASCII)
+
+
+def _sqlite_floor(value: Any) -> Any:
+    """SQLite's floor(): an integer as it is, a real rounded down (a real), a text that reads
+    as a number as that number, NULL for anything else."""
+    if isinstance(value, str):
+        found = _NUMERIC_TEXT_RE.fullmatch(value.strip(" \t\n\v\f\r"))
+        if found is None:
+            return None
+        if found.group(1) is not None and -(2**63) <= int(value) < 2**63:
+            return int(value)
+        value = float(value)
+    if isinstance(value, bool | int):
+        return int(value)
+    if isinstance(value, float):
+        return value if not math.isfinite(value) or value == math.floor(value) else float(math.floor(value))
+    return None
 
 
 def _statement_starts(*_args: Any) -> None:

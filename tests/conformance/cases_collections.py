@@ -237,6 +237,36 @@ VIEW_QUERIES: list[tuple[str, str]] = [
     ("limit", "SELECT id, title FROM {s} ORDER BY title LIMIT 1"),
 ]
 
+# A view's first 10 records are read when it is saved: empty (or NULL) and repeated ids, and
+# rows that fail to read, refuse it. Source rows (title, n), in this order.
+SAMPLE_ROWS: list[tuple[str, int]] = [("a", 1), ("a", 2), ("", 3), ("b", 0)]
+# rows 11 and 12 (by n) repeat an id, or have none: past the 10 read
+LONG_ROWS: list[tuple[str, int]] = [(f"t{n}", n) for n in range(1, 13)]
+VIEW_SAMPLE_QUERIES: list[tuple[str, str]] = [
+    ("empty ids", "SELECT '' AS id, title FROM {s}"),
+    ("null ids", "SELECT NULL AS id, title FROM {s}"),
+    ("one empty id", "SELECT title AS id FROM {s} WHERE n > 2"),
+    ("empty and null id", "SELECT (CASE WHEN n = 1 THEN NULL ELSE '' END) AS id FROM {s} WHERE n < 3"),
+    ("repeated text ids", "SELECT title AS id FROM {s} WHERE title != ''"),
+    ("repeated number ids", "SELECT 1 AS id, title FROM {s}"),
+    ("repeated cast ids", "SELECT CAST(1 AS TEXT) AS id FROM {s}"),
+    ("repeated after empty", "SELECT title AS id FROM {s}"),
+    ("number ids", "SELECT n AS id, title FROM {s}"),
+    ("row number ids", "SELECT (ROW_NUMBER() OVER()) AS id, title FROM {s}"),
+    ("zero id", "SELECT 0 AS id FROM {s} LIMIT 1"),
+    ("space id", "SELECT ' ' AS id FROM {s} LIMIT 1"),
+    ("truth id", "SELECT (n > 0) AS id FROM {s} WHERE n < 2"),
+    ("no rows", "SELECT 'x' AS id FROM {s} WHERE n > 100"),
+    ("unique ids", "SELECT id, title FROM {s}"),
+    ("read error", "SELECT id, abs(CAST(n AS INTEGER) - 9223372036854775807 - 1) AS x FROM {s}"),
+    ("read error with text id", "SELECT id, json(title) AS j FROM {s}"),
+]
+VIEW_LONG_QUERIES: list[tuple[str, str]] = [
+    ("repeated past 10 rows", "SELECT (CASE WHEN n > 10 THEN 'x' ELSE id END) AS id FROM {s} ORDER BY n"),
+    ("empty past 10 rows", "SELECT (CASE WHEN n > 10 THEN '' ELSE id END) AS id FROM {s} ORDER BY n"),
+    ("repeated within 10 rows", "SELECT (CASE WHEN n > 8 THEN 'x' ELSE id END) AS id FROM {s} ORDER BY n"),
+]
+
 RULE_KEYS = ("listRule", "viewRule", "createRule", "updateRule", "deleteRule")
 RULES: list[tuple[str, Any]] = [
     ("field", "title = 'x'"), ("empty", ""), ("null", None), ("unknown field", "nope = 1"), ("syntax", "title = "),
@@ -311,15 +341,21 @@ class CollectionCase:
     setup: tuple[tuple[str, str, Any], ...] = ()
 
     def mask(self, answer: Answer) -> Answer:
-        """The random ids of view fields cloned from a source field (``_clone_<4 chars>``);
-        collection and field ids derive from names, dates are normalised by the harness."""
+        """The random ids of view fields cloned from a source field (``_clone_<4 chars>``) and
+        the random names of temporary views in errors; collection and field ids derive from
+        names, dates are normalised by the harness."""
         return Answer(answer.status, _mask_clone_ids(answer.body))
 
 
 CLONE_ID_RE = re.compile(r"^_clone_[A-Za-z0-9]{4}$")
 
 
+TEMP_VIEW_RE = re.compile(r"temp_view_[A-Za-z0-9]{5}")
+
+
 def _mask_clone_ids(value: Any) -> Any:
+    if isinstance(value, str):
+        return TEMP_VIEW_RE.sub("temp_view_<random>", value)  # NOTE: the sample read's view
     if isinstance(value, dict):
         return {k: "_clone_<random>" if k == "id" and isinstance(v, str) and CLONE_ID_RE.match(v) else _mask_clone_ids(v)
                 for k, v in value.items()}
@@ -914,9 +950,50 @@ def _combined_cases(b: _Builder) -> None:
             b.update(f"update combined {label}", c, changes, setup)
 
 
+def _source(c: str, rows: list[tuple[str, int]]) -> list[tuple[str, str, Any]]:
+    """The collection ``{c}_s`` (title, n) with ``rows``."""
+    steps = [_post({"name": f"{c}_s", "fields": [{"name": "title", "type": "text"}, {"name": "n", "type": "number"}]})]
+    steps += [("POST", f"{COLLECTIONS}/{c}_s/records", {"title": title, "n": n}) for title, n in rows]
+    return steps
+
+
+def _view_sample_cases(b: _Builder) -> None:
+    for rows, queries in ((SAMPLE_ROWS, VIEW_SAMPLE_QUERIES), (LONG_ROWS, VIEW_LONG_QUERIES)):
+        for label, query in queries:
+            c = b.next_name()
+            b.create(f"view sample {label}", {"name": c, "type": "view", "viewQuery": query.format(s=f"{c}_s")}, *_source(c, rows))
+            c = b.next_name()
+            b.update(f"update view sample {label}", c, {"viewQuery": query.format(s=f"{c}_s")}, *_source(c, rows),
+                     _post({"name": c, "type": "view", "viewQuery": f"SELECT id FROM {c}_s"}))
+    for label, query in (("number ids", "SELECT n AS id, title FROM {s}"), ("truth id", "SELECT (n > 0) AS id FROM {s} WHERE n < 2"),
+                         ("row number ids", "SELECT (ROW_NUMBER() OVER()) AS id, title FROM {s}")):
+        c = b.next_name()
+        b.add(f"view sample list {label}", Request("GET", f"{COLLECTIONS}/{c}/records?sort=id"), *_source(c, SAMPLE_ROWS),
+              _post({"name": c, "type": "view", "viewQuery": query.format(s=f"{c}_s")}))
+    bad = "SELECT 'x' AS id, title FROM {s}"
+    c = b.next_name()
+    b.create("view sample repeated ids and bad rule", {"name": c, "type": "view", "viewQuery": bad.format(s=f"{c}_s"), "listRule": "nope = 1"},
+             *_source(c, SAMPLE_ROWS))
+    c = b.next_name()
+    b.create("view sample repeated ids and rule on its field", {"name": c, "type": "view", "viewQuery": bad.format(s=f"{c}_s"),
+                                                                "listRule": "title = 'a'"}, *_source(c, SAMPLE_ROWS))
+    c = b.next_name()
+    b.create("view sample repeated ids and an invalid field", {"name": c, "type": "view", "viewQuery": f"SELECT 'x' AS id, title AS `a b` FROM {c}_s"},
+             *_source(c, SAMPLE_ROWS))
+    for label, query in (("repeated ids", bad), ("unique ids", "SELECT id, title FROM {s}")):
+        c = b.next_name()
+        b.add(f"view sample import {label}", Request("PUT", f"{COLLECTIONS}/import", json={
+            "collections": [{"name": c, "type": "view", "viewQuery": query.format(s=f"{c}_s")}]}), *_source(c, SAMPLE_ROWS))
+    # NOTE: the rows are read again whenever the view is saved: a record added since repeats an id
+    c = b.next_name()
+    b.update("view sample rule change after an id repeats", c, {"listRule": ""}, *_source(c, SAMPLE_ROWS),
+             _post({"name": c, "type": "view", "viewQuery": f"SELECT title AS id FROM {c}_s WHERE n = 1"}),
+             ("POST", f"{COLLECTIONS}/{c}_s/records", {"title": "a", "n": 1}))
+
+
 GROUPS: list[Callable[[_Builder], None]] = [
     _field_cases, _name_cases, _rule_cases, _index_cases, _system_cases, _view_cases, _auth_cases, _change_cases, _more_auth_cases,
-    _combined_cases,
+    _combined_cases, _view_sample_cases,
 ]
 
 

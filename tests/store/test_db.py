@@ -245,3 +245,23 @@ def test_after_release_memory_the_next_read_uses_the_kept_connection(database: D
     with database.read() as conn:
         assert conn.execute(text("SELECT count(*) FROM t")).scalar() == 0
     assert opened["n"] == 3
+
+
+# SQLite's floor() of each kind of value (SQLAlchemy's dialect puts Python's math.floor in its
+# place, which fails on NULL and on text): the answers of a plain sqlite3 connection.
+FLOOR_ARGS = [
+    "NULL", "'4'", "' 4 '", "'4.5'", "'-4.5'", "'abc'", "''", "'1e3'", "'.5'", "'5.'", "'+3'", "'0x10'", "x'34'", "2.5",
+    "-2.5", "7", "'9223372036854775808'", "'-9223372036854775808'", "-0.0", "'٣'", "'4abc'", "'inf'", "1e308*10", "true",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("arg", FLOOR_ARGS)
+def test_floor_answers_as_sqlites_own_on_every_connection(database: Database, arg: str) -> None:
+    import sqlite3
+
+    query = f"SELECT floor({arg}), typeof(floor({arg})), quote(floor({arg}))"
+    expected = sqlite3.connect(":memory:").execute(query).fetchone()
+    with database.write() as conn:
+        assert tuple(conn.exec_driver_sql(query).one()) == expected
+    with database.read() as conn:
+        assert tuple(conn.exec_driver_sql(query).one()) == expected

@@ -33,6 +33,9 @@ _SQLITE_WORDS = (
     ("42601", re.compile(r'syntax error at end of input'), "SQL logic error: incomplete input (1)"),
     # NOTE: SQLite's refusal of 'now' in an index, raised by pybase.store.index_sql's helpers
     ("PB001", re.compile(r'(non-deterministic use of .+)'), "SQL logic error: {} (1)"),
+    # NOTE: raised by pybase's json() and its JSON editors (sqlite_text_sql.py), as SQLite's
+    ("22023", re.compile(r'(malformed JSON|\w+\(\) labels must be TEXT|bad JSON path: .+|json_\w+\(\) needs an odd number of arguments)'),
+     "SQL logic error: {} (1)"),
     # NOTE: a statement past its time limit (statement_timeout), as SQLite's interrupted one
     ("57014", re.compile(r'canceling statement due to statement timeout'), "interrupted: interrupted (9)"),
 )
