@@ -219,15 +219,22 @@ def test_stopping_after_a_handover_drains_the_stalled_request(tmp_path):
 
     server = app.serve_in_thread()
     url = f"http://127.0.0.1:{server.port}"
-    with ThreadPoolExecutor(1) as pool:
+    with ThreadPoolExecutor(2) as pool:
         held = pool.submit(requests.get, url + "/api/hold", timeout=TIMEOUT)
         assert entered.wait(TIMEOUT)
         while server.handovers == 0:  # the watchdog moves the loop off the stalled thread
             threading.Event().wait(0.05)
         assert requests.get(url + "/api/health", timeout=TIMEOUT).status_code == 200
-        app.stop()
+        # NOTE: stop() waits for the drain, which waits for the held request: released while
+        # stop() waits (released after it, the drain ran out at the client's read timeout).
+        stopping = pool.submit(app.stop)
+        while not server._stopping.is_set():
+            threading.Event().wait(0.01)
+        threading.Event().wait(0.2)
+        assert not held.done() and not stopping.done()
         release.set()
         res = held.result(TIMEOUT)
+        assert stopping.result(TIMEOUT) is True
     assert res.status_code == 200 and res.json() == {"held": True}
     assert server.wait_stopped(TIMEOUT)
     with pytest.raises(requests.ConnectionError):
