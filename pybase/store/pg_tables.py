@@ -9,7 +9,8 @@ current values) and :func:`create_table` / :func:`finish_tables` (the indexes, f
 sequence values once the rows are in). A partitioned table carries how it is partitioned
 (``partitionBy``) and holds no rows of its own; each partition carries its parent
 (``partitionOf``) and its bounds (``bound``), its rows, and only what the parent does not give it.
-Its storage parameters (``WITH (fillfactor=70)``) and ``UNLOGGED`` come along.
+Its storage parameters (``WITH (fillfactor=70)``), ``UNLOGGED``, and its columns' statistics
+targets, storage, compression and options (``n_distinct``) come along.
 A table that inherits (``INHERITS``, not a partition) is made with every column and check it
 inherits, holds its own rows only (``ONLY``), and names its parents (``inherits``, in order):
 ``ALTER TABLE ... INHERIT`` joins them again once every table is made.
@@ -118,18 +119,24 @@ def read_definition(conn: Connection, name: str) -> dict[str, Any]:
         text(
             "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, "
             "pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated, "
-            "CASE WHEN a.attcollation <> t.typcollation THEN (SELECT l.collname FROM pg_collation l WHERE l.oid = a.attcollation) END "
+            "CASE WHEN a.attcollation <> t.typcollation THEN (SELECT l.collname FROM pg_collation l WHERE l.oid = a.attcollation) END, "
+            "CASE WHEN a.attstattarget >= 0 THEN a.attstattarget END, CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage END, "
+            "NULLIF(a.attcompression::text, ''), array_to_string(a.attoptions, ', ') "
             "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
             "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
             "WHERE a.attrelid = :oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
         ),
         {"oid": oid},
     ):
-        column_name, kind, not_null, default, identity, generated, collation = row
-        columns.append({
+        column_name, kind, not_null, default, identity, generated, collation, target, storage, compression, options = row
+        column = {
             "name": column_name, "type": kind, "notNull": bool(not_null), "default": default or "",
             "identity": identity or "", "generated": generated or "", "collation": collation or "",
-        })  # fmt: skip
+        }  # fmt: skip
+        # NOTE: only what differs from the defaults (ALTER COLUMN ... SET STATISTICS, STORAGE, ...)
+        tuning = {"statistics": target, "storage": storage, "compression": compression, "options": options}
+        column.update({key: value for key, value in tuning.items() if value not in (None, "")})
+        columns.append(column)
     constraints = [
         {"name": row[0], "kind": row[1], "sql": row[2]}
         for row in conn.execute(
@@ -233,6 +240,7 @@ def check_definition(definition: Any) -> None:
         and bool(definition["columns"])
         and all(strings(c, ("name", "type", "default", "identity", "generated", "collation")) for c in definition["columns"])
         and all(isinstance(c.get("notNull"), bool) for c in definition["columns"])
+        and all(_tuning_ok(c) for c in definition["columns"])
         and isinstance(definition.get("constraints"), list)
         and all(strings(c, ("name", "kind", "sql")) for c in definition["constraints"])
         and isinstance(definition.get("indexes"), list)
@@ -256,6 +264,36 @@ def check_definition(definition: Any) -> None:
     for index in definition["indexes"]:
         if not index["sql"].upper().startswith(("CREATE INDEX ", "CREATE UNIQUE INDEX ")):
             raise TableDefinitionError(f"index {index['name']} is not a CREATE INDEX statement")
+
+
+_STORAGE = {"p": "PLAIN", "e": "EXTERNAL", "m": "MAIN", "x": "EXTENDED"}
+_COMPRESSION = {"p": "pglz", "l": "lz4"}
+
+
+def _tuning_ok(column: dict[str, Any]) -> bool:
+    target = column.get("statistics", 0)
+    return (
+        isinstance(target, int) and not isinstance(target, bool)
+        and column.get("storage", "p") in _STORAGE and column.get("compression", "p") in _COMPRESSION
+        and isinstance(column.get("options", ""), str)
+    )  # fmt: skip
+
+
+def _tune_columns(conn: Connection, name: str, definition: dict[str, Any]) -> None:
+    """A column's statistics target, storage, compression and options (n_distinct...), set on
+    the table ONLY (a partitioned table's partitions carry their own)."""
+    for column in definition["columns"]:
+        changes = []
+        if "statistics" in column:
+            changes.append(f"SET STATISTICS {int(column['statistics'])}")
+        if "storage" in column:
+            changes.append(f"SET STORAGE {_STORAGE[column['storage']]}")
+        if "compression" in column:
+            changes.append(f"SET COMPRESSION {_COMPRESSION[column['compression']]}")
+        if column.get("options"):
+            changes.append(f"SET ({column['options']})")
+        for change in changes:
+            run(conn, f"ALTER TABLE ONLY {quote(name)} ALTER COLUMN {quote(column['name'])} {change}")
 
 
 def _sequence_options(seq: dict[str, Any]) -> str:
@@ -343,6 +381,8 @@ def finish_tables(conn: Connection, definitions: dict[str, dict[str, Any]]) -> N
     for definition in definitions.values():
         for index in definition["indexes"]:
             run(conn, index["sql"])
+    for name, definition in definitions.items():
+        _tune_columns(conn, name, definition)
     for name, definition in definitions.items():
         for parent in definition.get("inherits", []):
             run(conn, f"ALTER TABLE {quote(name)} INHERIT {quote(parent)}")

@@ -230,6 +230,22 @@ CASES = [
          [("a", "f"), ("e", "i"), ("i", "i")]},
     ),
     Case(
+        "column settings",
+        ["CREATE TABLE docs (id int, body text, meta jsonb, tag text)",
+         "ALTER TABLE docs ALTER COLUMN body SET STATISTICS 500", "ALTER TABLE docs ALTER COLUMN body SET STORAGE EXTERNAL",
+         "ALTER TABLE docs ALTER COLUMN meta SET COMPRESSION pglz", "ALTER TABLE docs ALTER COLUMN tag SET (n_distinct = 5)",
+         "CREATE TABLE parted (k int, v text) PARTITION BY LIST (k)",
+         "CREATE TABLE parted_one PARTITION OF parted FOR VALUES IN (1)",
+         "ALTER TABLE parted ALTER COLUMN v SET STATISTICS 50",
+         "ALTER TABLE ONLY parted_one ALTER COLUMN v SET STATISTICS 70",
+         "INSERT INTO docs VALUES (1, 'x', '{}', 't')", "INSERT INTO parted VALUES (1, 'one')"],
+        [],
+        {"SELECT c.relname, a.attname, a.attstattarget, a.attstorage::text, a.attcompression::text, a.attoptions::text "
+         "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relname IN ('docs', 'parted', 'parted_one') "
+         "AND a.attnum > 0 ORDER BY 1, a.attnum": None,
+         "SELECT count(*) FROM docs": [(1,)]},
+    ),
+    Case(
         "inheritance",
         ["CREATE TABLE vehicles (id int PRIMARY KEY, wheels int NOT NULL CONSTRAINT some_wheels CHECK (wheels > 0))",
          "CREATE TABLE motor (power int)",
