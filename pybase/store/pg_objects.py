@@ -340,6 +340,7 @@ class _Reader:
         for sql, message in checks:
             for (what,) in self.rows(sql):
                 self.warnings.append(message.format(what))
+        kinds.owners(self)
 
     # ---- order ---------------------------------------------------------------------------
 

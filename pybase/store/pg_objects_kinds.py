@@ -436,3 +436,28 @@ def drop_casts(conn: Connection) -> None:
     ).all()
     for source, target in found:
         run(conn, f"DROP CAST IF EXISTS ({source} AS {target}) CASCADE")
+
+
+def owners(reader: Reader) -> None:
+    """Name the objects of the schema another role owns: a restore makes them as pybase's role
+    (giving them away needs that role's membership); one sentence per role."""
+    found: dict[str, list[str]] = {}
+    for owner, name in reader.rows(
+        "SELECT pg_get_userbyid(c.relowner), c.relname FROM pg_class c "
+        f"WHERE c.relnamespace = {NS} AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND c.relowner <> "
+        f"(SELECT oid FROM pg_roles WHERE rolname = current_user) AND {not_extension('pg_class', 'c.oid')} "
+        "UNION ALL SELECT pg_get_userbyid(p.proowner), p.oid::regprocedure::text FROM pg_proc p "
+        f"WHERE p.pronamespace = {NS} AND p.proowner <> (SELECT oid FROM pg_roles WHERE rolname = current_user) "
+        f"AND {not_extension('pg_proc', 'p.oid')} "
+        "UNION ALL SELECT pg_get_userbyid(t.typowner), t.typname FROM pg_type t "
+        f"WHERE t.typnamespace = {NS} AND t.typowner <> (SELECT oid FROM pg_roles WHERE rolname = current_user) "
+        f"AND t.typrelid = 0 AND t.typelem = 0 AND {not_extension('pg_type', 't.oid')} ORDER BY 1, 2"
+    ):
+        if not str(name).startswith(INTERNAL_PREFIX):
+            found.setdefault(str(owner), []).append(str(name))
+    for owner, names in found.items():
+        listed = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+        reader.warnings.append(
+            f"owner {owner} of {listed}: not carried (restored, they belong to pybase's database role: "
+            "ALTER ... OWNER TO by hand)"
+        )
