@@ -103,11 +103,19 @@ def _uses_skipped(reader: Reader, catalog: str, oid: int) -> bool:
 
 
 def extensions(reader: Reader) -> None:
-    for oid, name, here, schema in reader.rows(
-        f"SELECT e.oid, e.extname, e.extnamespace = {NS}, n.nspname FROM pg_extension e "
+    for oid, name, here, schema, config in reader.rows(
+        f"SELECT e.oid, e.extname, e.extnamespace = {NS}, n.nspname, "
+        "(SELECT string_agg(c.relname, ', ' ORDER BY c.relname) FROM pg_class c WHERE c.oid = ANY(e.extconfig) "
+        "AND c.relkind IN ('r', 'p')) FROM pg_extension e "
         "JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql' ORDER BY e.oid"
     ):
         oid, name = int(oid), str(name)
+        if config:
+            # NOTE: rows a user may add to an extension's own table (PostGIS's spatial_ref_sys)
+            reader.warnings.append(
+                f"extension {name}: the rows of its configuration table(s) {config} are not carried (the extension "
+                "makes them again as it ships them)"
+            )
         if here or schema == "pg_catalog":
             sql = [f"CREATE EXTENSION IF NOT EXISTS {quote(name)}"]
         else:
