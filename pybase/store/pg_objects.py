@@ -1,14 +1,16 @@
 """The other objects of pybase's Postgres schema made with SQL: extensions, collations, types,
-sequences, functions, aggregates, operators, views, rules, extended statistics, triggers and
-row security, read from the catalog for a backup and rebuilt by its restore.
+sequences, functions, aggregates, operators, casts, views, rules, extended statistics,
+triggers, row security, privileges and comments, read from the catalog for a backup and
+rebuilt by its restore.
 
 A migration's ``$app.db().newQuery(...)`` or a Python app's own SQL can make, beside tables
 (:mod:`pybase.store.pg_tables`): enums, domains, composite and range types; sequences no
 column owns; functions and procedures in SQL, PL/pgSQL or another procedural language;
 views and materialized views (not a view collection's: those are rebuilt from the
 collections); triggers on any table or view; and (:mod:`pybase.store.pg_objects_kinds`)
-extensions, collations, aggregates, operators, rules, extended statistics, row security
-policies and tables' ``ENABLE`` / ``FORCE ROW LEVEL SECURITY``. A backup carries each one as
+extensions, collations, aggregates, operators, casts, rules, extended statistics, row security
+policies and tables' ``ENABLE`` / ``FORCE ROW LEVEL SECURITY``, privileges (``GRANT``) and
+comments. A backup carries each one as
 the statements that create it again, the SQL Postgres itself gives where it has it
 (``pg_get_functiondef``, ``pg_get_viewdef``, ``pg_get_triggerdef``, ``pg_get_ruledef``,
 ``pg_get_statisticsobjdef``, ``pg_get_constraintdef``, ``pg_get_expr``, ``format_type``), in
@@ -16,7 +18,7 @@ an order where each comes after what it needs (the catalog's dependencies, ``pg_
 each with the phase of the restore it belongs to:
 
 - ``before``: before the tables (extensions, collations, types, the sequences their defaults
-  name, the functions, aggregates and operators);
+  name, the functions, aggregates, operators and casts);
 - ``after``: once the tables hold their rows (views, materialized views, rules, statistics, a
   function or type that needs a table);
 - ``last``: after the view collections' views (what reads one of them) and the triggers (after
@@ -26,8 +28,9 @@ each with the phase of the restore it belongs to:
   the privileges and the comments.
 
 What cannot be carried is named with the reason, never silently left out: :func:`read_objects`
-returns those as warnings (a function, base type, aggregate or operator written in C, an event
-trigger, a foreign table, an operator class...).
+returns those as warnings (a function, base type, aggregate, operator or cast written in C, an
+event trigger, a foreign table, an operator class, another schema, an owner other than
+pybase's role...).
 
 The objects of an extension and pybase's own functions (the ``pb_*`` helpers its SQL calls,
 installed by every node) are neither carried nor dropped.
@@ -435,7 +438,7 @@ def read_objects(conn: Connection, collection_views: set[str]) -> tuple[list[dic
     reader.types()
     reader.sequences()
     reader.functions()
-    kinds.aggregates(reader)
+    kinds.aggregates(reader, pybase_functions())
     kinds.operators(reader)
     kinds.casts(reader)
     reader.views()

@@ -163,7 +163,8 @@ def collations(reader: Reader) -> None:
 # ---- aggregates, operators --------------------------------------------------------------------
 
 
-def aggregates(reader: Reader) -> None:
+def aggregates(reader: Reader, ours: frozenset[str]) -> None:
+    """The aggregates of the schema (not pybase's ``ours``)."""
     for oid, signature, arguments, parallel, found, state, moving_state, sort in reader.rows(
         "SELECT p.oid, p.oid::regprocedure::text, pg_get_function_arguments(p.oid), p.proparallel, to_jsonb(a), "
         "format_type(a.aggtranstype, NULL), CASE WHEN a.aggmtranstype <> 0 THEN format_type(a.aggmtranstype, NULL) END, "
@@ -171,6 +172,8 @@ def aggregates(reader: Reader) -> None:
         f"WHERE p.pronamespace = {NS} AND p.prokind = 'a' AND {not_extension('pg_proc', 'p.oid')} ORDER BY p.oid"
     ):
         oid, signature, agg = int(oid), str(signature), _json(found)
+        if signature.split("(", 1)[0].lower() in ours:
+            continue
         if _uses_skipped(reader, "pg_proc", oid):
             reader.warnings.append(f"aggregate {signature}: its functions are written in C (a library of the server)")
             continue
