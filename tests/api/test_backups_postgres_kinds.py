@@ -430,3 +430,38 @@ def test_a_table_whose_policies_hide_rows_from_pybase_fails_the_backup(
     assert {t["name"]: t["rows"] for t in manifest["tables"]}["hidden"] == 2
     # the owner is named: restored, the table is pybase's role's
     assert any(w.startswith(f"not carried: owner {owner} of hidden: ") for w in manifest["warnings"]), manifest["warnings"]
+
+
+def _policy_to(archive: Path, role: str) -> dict[str, bytes | None]:
+    def change(manifest: dict[str, Any]) -> None:
+        policy = next(o for o in manifest["objects"] if o["kind"] == "policy")
+        policy["sql"] = [policy["sql"][0].replace(" TO PUBLIC", f" TO {role}")]
+
+    return {PG_MANIFEST: _manifest_with(archive, change)}
+
+
+def test_a_restore_refused_at_its_last_step_changes_nothing(
+    pg: testapp.TestServer, pg2: testapp.TestServer  # noqa: F811
+) -> None:
+    """A policy naming a role the server lacks fails the restore after everything else was made
+    (extension, collation, tables, rows): all of it is rolled back, the database is as it was."""
+    _run_sql(
+        pg, "CREATE EXTENSION citext", "CREATE COLLATION nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false)",
+        "CREATE TABLE people (name citext COLLATE \"default\", nick text COLLATE nocase)", "INSERT INTO people VALUES ('a', 'b')",
+        "ALTER TABLE people ENABLE ROW LEVEL SECURITY", "CREATE POLICY mine ON people USING (true)",
+    )  # fmt: skip
+    good = _back_up(pg, "good.zip")
+    _rewrite(good, good.parent / "broken.zip", _policy_to(good, "no_such_role"))
+    _into(pg2, good.parent / "broken.zip")
+    _run_sql(pg2, "CREATE TABLE kept (a int)", "INSERT INTO kept VALUES (1)")
+    before = _query(pg2, "SELECT extname FROM pg_extension ORDER BY 1"), pg2.table_names()
+    with pytest.raises(BadRequestError) as caught:
+        pg2.app.backups.restore("broken.zip")
+    assert "policy mine on people" in caught.value.message and "no_such_role" in caught.value.message
+    assert (_query(pg2, "SELECT extname FROM pg_extension ORDER BY 1"), pg2.table_names()) == before
+    assert _query(pg2, "SELECT count(*) FROM pg_collation WHERE collname = 'nocase'") == [(0,)]
+    assert _query(pg2, "SELECT a FROM kept") == [(1,)]
+    # the good one restores
+    _into(pg2, good)
+    pg2.app.backups.restore("good.zip")
+    assert _query(pg2, "SELECT name::text, nick FROM people WHERE nick = 'B'") == [("a", "b")]
