@@ -27,7 +27,7 @@ from pybase.core.record_query import RecordStore
 from pybase.core.records import Record
 from pybase.core.settings import Settings, SettingsStore
 from pybase.core.system_collections import system_collections
-from pybase.core.view_schema import json_fields
+from pybase.core.view_schema import json_fields, stored_view_query
 from pybase.store import pg_views
 from pybase.store.database_url import is_postgres_url
 from pybase.store.db import Database
@@ -201,7 +201,7 @@ class App:
         if self.db.dialect.name != "postgresql" or not views:
             return
         with self.db.write() as conn:
-            made = pg_views.refresh(conn, views)
+            made = pg_views.refresh(conn, views, stored_view_query)
         if made:
             log.info("view collections' views brought up to date: %s", ", ".join(made))
 

@@ -20,7 +20,7 @@ it was (logged).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
@@ -36,10 +36,13 @@ _NS = "current_schema()::regnamespace"
 _CHECK = "_pb_view_check"
 
 
-def refresh(conn: Connection, views: Iterable[tuple[str, str, list[str]]]) -> list[str]:
+def refresh(
+    conn: Connection, views: Iterable[tuple[str, str, list[str]]], stored_query: Callable[[Connection, str], str] | None = None,
+) -> list[str]:
     """Make again the views (name, SQLite query, json columns) whose Postgres view is not the
     one this pybase writes, in the caller's transaction; returns the names made again. Views
-    that cannot be made again are logged and left as they were."""
+    that cannot be made again are logged and left as they were. ``stored_query``: the query a
+    view is made of, from the collection's (as a save makes it)."""
     conn.execute(text(f"SELECT pg_advisory_xact_lock({_LOCK})"))
     marks = dict(conn.execute(text(
         f"SELECT c.relname, obj_description(c.oid, 'pg_class') FROM pg_class c WHERE c.relnamespace = {_NS} "
@@ -52,6 +55,8 @@ def refresh(conn: Connection, views: Iterable[tuple[str, str, list[str]]]) -> li
             continue  # NOTE: no view (a failed restore, SQLite's copy): nothing to compare
         try:
             with conn.begin_nested():
+                if stored_query is not None:
+                    query = stored_query(conn, query)
                 body = schema_sync.view_body(conn, query, json_columns, name)
         except DBAPIError as ex:
             log.warning("view collection %s: its query no longer translates (%s); its view is kept", name, ex.orig)
