@@ -335,6 +335,7 @@ NOT_CARRIED = [
     "CREATE CAST (text AS c_text) WITH FUNCTION c_cast(text)",
     "CREATE SCHEMA elsewhere", "CREATE TABLE elsewhere.things (a int)",
     "CREATE PUBLICATION everything FOR ALL TABLES", "SELECT lo_from_bytea(0, 'x')",
+    f"GRANT USAGE ON SCHEMA public TO {ROLE}",
 ]
 NAMED = [
     "event trigger no_drops_trigger: not carried (it belongs to the whole database and only a superuser can make one",
@@ -348,10 +349,13 @@ NAMED = [
     "1 large object(s): not carried",
     "cast (text AS c_text): its function is written in C",
     "database settings (ALTER DATABASE ... SET work_mem=8MB): not carried",
+    f"privileges on the schema itself (GRANT ... ON SCHEMA to {ROLE}): not carried",
 ]
 
 
-def test_what_cannot_be_carried_is_named_with_the_reason(pg: testapp.TestServer, pg2: testapp.TestServer) -> None:  # noqa: F811
+def test_what_cannot_be_carried_is_named_with_the_reason(
+    role: str, pg: testapp.TestServer, pg2: testapp.TestServer  # noqa: F811
+) -> None:
     statements = list(NOT_CARRIED)
     # NOTE: an aggregate whose state function is in C (internal): made from c_lower's twin
     statements.insert(6, "CREATE FUNCTION c_concat(text, text) RETURNS text LANGUAGE internal IMMUTABLE AS 'textcat'")
