@@ -200,8 +200,12 @@ class App:
         views = [(col.name, col.view_query, json_fields(col)) for col in self.registry.all() if col.is_view]
         if self.db.dialect.name != "postgresql" or not views:
             return
-        with self.db.write() as conn:
-            made = pg_views.refresh(conn, views, stored_view_query)
+        try:
+            with self.db.write() as conn:
+                made = pg_views.refresh(conn, views, stored_view_query)
+        except Exception:  # noqa: BLE001 - the views keep working as they were: never fail a start
+            log.exception("view collections' views could not be brought up to date")
+            return
         if made:
             log.info("view collections' views brought up to date: %s", ", ".join(made))
 
