@@ -59,6 +59,16 @@ CASES = [
         [("INSERT INTO people VALUES ('ann', '')", "duplicate key")],
     ),
     Case(
+        "extension in its own schema",
+        ["CREATE SCHEMA tools", "CREATE EXTENSION hstore SCHEMA tools",
+         "CREATE TABLE settings (id int, data tools.hstore)",
+         "INSERT INTO settings VALUES (1, 'a=>1, b=>2')"],
+        [("extension", "hstore")],
+        {"SELECT tools.akeys(data)::text FROM settings": [("{a,b}",)],
+         "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+         "WHERE e.extname = 'hstore'": [("tools",)]},
+    ),
+    Case(
         "collations",
         ["CREATE COLLATION nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false)",
          "CREATE COLLATION plain_c (provider = libc, locale = 'C')",
