@@ -27,7 +27,11 @@ if ! "$py" -c 'import PyInstaller, falcon, waitress, sqlalchemy, quickjs, bcrypt
 fi
 
 # The dashboard is rebuilt from dashboard/ when node is there; else the committed build is packed.
-if command -v node >/dev/null && command -v npm >/dev/null; then
+# PYBASE_PACK_DASHBOARD=1 packs the committed build as it is (scripts/test.sh, which has checked it
+# against its sources already and builds while tests read dashboard_static/).
+if [[ -n "${PYBASE_PACK_DASHBOARD:-}" ]]; then
+    echo "==> packing the committed dashboard_static/ as it is (PYBASE_PACK_DASHBOARD)"
+elif command -v node >/dev/null && command -v npm >/dev/null; then
     scripts/build_dashboard.sh
 else
     echo "==> node is missing: packing the committed dashboard_static/ as it is"
