@@ -228,13 +228,21 @@ def _read_multipart(
     return data, files
 
 
+_CONTENT_HEADERS = frozenset(("CONTENT_TYPE", "CONTENT_LENGTH"))  # WSGI keeps these two unprefixed
+
+
 def request_info(req: falcon.Request, body: dict[str, Any] | None = None, context: str = "default") -> RequestInfo:
     """Snapshot of the request for rules (headers lowercased with ``-`` as ``_``).
 
     Kept on ``req.context.request_info`` so hooks (``e.requestInfo()``) see the same body.
     """
     # NOTE: as Go's server (PocketBase), the Host header is the request's host, not a header.
-    headers = {k.lower().replace("-", "_"): v for k, v in req.headers.items() if k != "HOST"}
+    # PERF: read from the environ in one pass (falcon's req.headers is a pass of its own).
+    headers = {
+        name[5:].lower() if name[:5] == "HTTP_" else name.lower(): value
+        for name, value in req.env.items()
+        if (name[:5] == "HTTP_" and name != "HTTP_HOST") or name in _CONTENT_HEADERS
+    }
     # NOTE: the first value of a repeated query key, as PocketBase (Go's url.Values.Get).
     query = {k: (v[0] if isinstance(v, list) else v) for k, v in req.params.items()}
     if context == "default":
