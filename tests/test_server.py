@@ -320,3 +320,37 @@ def test_an_idle_server_gives_back_what_a_burst_left_open(served, caplog):
     seen = server.requests_seen
     _eventually(lambda: seen in covered)
     assert len(covered) == runs + 1
+
+
+@pytest.mark.parametrize(
+    "method,path,body,status",
+    [
+        ("GET", "/api/health", None, 200),
+        ("GET", "/api/where", None, 200),
+        ("POST", "/api/where", {"blob": "x"}, 200),
+        ("GET", "/api/collections/nope/records", None, 404),
+        ("GET", "/api/collections/users/records?filter=(email%3D", None, 400),
+        ("GET", "/api/nowhere", None, 404),
+        ("POST", "/api/collections/users/auth-with-password", {"identity": "a@b.c", "password": "x"}, 400),
+    ],
+)
+def test_a_served_request_leaves_no_cyclic_garbage(served, method, path, body, status):
+    """A request's objects are freed when it ends, not left to the cyclic GC (a task and its
+    environ, a failed request's traceback and its frames used to make cycles)."""
+    import gc
+
+    _app, _server, base, _state = served
+    with requests.Session() as session:
+        assert session.request(method, base + path, json=body, timeout=TIMEOUT).status_code == status  # warm
+        gc.collect()
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        try:
+            for _ in range(5):
+                assert session.request(method, base + path, json=body, timeout=TIMEOUT).status_code == status
+            time.sleep(0.2)  # NOTE: the loop thread may still be finishing the last task
+            gc.collect()
+            left = [type(o).__qualname__ for o in gc.garbage if type(o).__module__.startswith(("pybase", "falcon", "waitress"))]
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+    assert left == []
