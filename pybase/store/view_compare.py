@@ -186,6 +186,20 @@ class _Translator:
         else:
             doc = doc.copy()
         path = _path(node.expression)
+        more = node.args.get("expressions") or []
+        if more:
+            # NOTE: json_extract(doc, p1, p2...): a JSON array of what each path holds (null for none)
+            parts: list[Any] = []
+            for each in [path, *(_path(p) for p in more)]:
+                parts.append(call("COALESCE", call("pb_view_arrow", doc.copy(), each), exp.Literal.string("null")))
+            listed = parts[0]
+            for part in parts[1:]:
+                listed = exp.DPipe(this=exp.DPipe(this=listed, expression=exp.Literal.string(",")), expression=part)
+            array = exp.DPipe(this=exp.DPipe(this=exp.Literal.string("["), expression=listed), expression=exp.Literal.string("]"))
+            array = exp.Paren(this=exp.Case(ifs=[exp.If(this=exp.Is(this=doc.copy(), expression=exp.Null()), true=exp.Null())],
+                                            default=array))  # fmt: skip
+            array.meta["pb_json"] = True
+            return array
         if isinstance(node, exp.JSONExtract):
             return exp.Paren(this=call("pb_view_arrow", doc, path))
         found = call("pb_view_arrow_value", doc, path)

@@ -58,6 +58,7 @@ CASES = [
     ("bool eq true", "b = TRUE"), ("number not in texts", "n NOT IN ('4', 'x')"), ("text is number", "title IS 4"),
     ("text is not number", "title IS NOT 4"), ("number is null", "n IS NULL"), ("json is text", "meta IS 'str'"),
     ("json extract compared", "json_extract(meta, '$.a') = '1'"), ("json extract", "json_extract(meta, '$.b')"),
+    ("json extract paths", "json_extract(meta, '$.a', '$.b', '$[0]')"), ("json extract path column", "json_extract(title, title)"),
     ("arrow of text literal", "('{\"b\":1,\"a\":[2]}' -> '$')"), ("double arrow of text literal", "('{\"b\":1,\"a\":{\"y\":1,\"x\":2}}' ->> 'a')"),
     ("text eq text", "title = 'abc'"), ("text lt text", "title < 'b'"), ("number lt number", "n < 2"),
 ]  # fmt: skip
