@@ -336,8 +336,6 @@ class _Reader:
              "privileges on the schema itself (GRANT ... ON SCHEMA to {}): not carried (the target's schema keeps its own)"),
             ("SELECT pubname FROM pg_publication ORDER BY oid",
              "publication {}: not carried (logical replication is set up on the server, by hand)"),
-            ("SELECT count(*)::text || ' large object(s)' FROM pg_largeobject_metadata HAVING count(*) > 0",
-             "{}: not carried (lo_import's objects are the database's, outside any table)"),
             (f"SELECT cfgname FROM pg_ts_config WHERE cfgnamespace = {_NS} AND {_not_extension('pg_ts_config', 'oid')} "
              "ORDER BY oid", "text search configuration {}: not carried (make it again by hand)"),
             (f"SELECT dictname FROM pg_ts_dict WHERE dictnamespace = {_NS} AND {_not_extension('pg_ts_dict', 'oid')} "

@@ -26,8 +26,10 @@ extended statistics, triggers, row security policies and privileges, each as the
 that make it again, in dependency order. Its ``warnings`` name what cannot be carried, with
 the reason (a function in C, an event trigger, a foreign table...): logged too (the app's logs)
 when the backup is made and when it is restored. pybase's own ``_pybase_*`` tables and ``pb_*``
-functions are not dumped. The dump reads with ``row_security = off`` (as pg_dump): a table
-whose policies would hide rows from pybase's role fails the backup instead of losing them.
+functions are not dumped. The database's large objects are, each in
+``pb_postgres/_largeobjects/<oid>`` (store/pg_largeobjects.py), made again with their oids.
+The dump reads with ``row_security = off`` (as pg_dump): a table whose policies would hide
+rows from pybase's role fails the backup instead of losing them.
 
 A restore runs in ONE write transaction of the app (its other writes queue, the other nodes'
 wait on the tables' locks): pybase's tables are dropped, the system tables created, the rows
@@ -69,7 +71,7 @@ from pybase.core.db_copy_target import (
 )
 from pybase.core.errors import BadRequestError
 from pybase.core.logs.store import postgres_logs_table
-from pybase.store import pg_objects, pg_tables, schema_sync
+from pybase.store import pg_largeobjects, pg_objects, pg_tables, schema_sync
 from pybase.store.dialect import POSTGRES, ROWID_COLUMN, insertion_order
 from pybase.store.schema import (
     IDENTIFIER_RE,
@@ -86,6 +88,8 @@ log = logging.getLogger("pybase.backups")
 
 DUMP_DIR = "pb_postgres"
 MANIFEST = f"{DUMP_DIR}/manifest.json"
+#: the folder of the large objects' bytes (a table's file is never in a folder of DUMP_DIR)
+LARGE_OBJECTS = f"{DUMP_DIR}/_largeobjects"
 KIND = "pybase-postgres"
 FORMAT = 1
 #: bytes read from a dumped table's file and written to COPY at a time
@@ -185,11 +189,14 @@ def _write_dump(app: App, zf: zipfile.ZipFile) -> dict[str, Any]:
                 entries.append({**entry, "definition": definition})
             views = {col.name for col in collections if col.is_view}
             objects, warnings = pg_objects.read_objects(conn, views)
+            large_objects = pg_largeobjects.dump(conn, zf, LARGE_OBJECTS)
             version = conn.exec_driver_sql("SHOW server_version").scalar()
     manifest = {
         "kind": KIND, "format": FORMAT, "postgres": str(version), "tables": entries,
         "objects": objects, "warnings": [f"not carried: {w}" for w in warnings],
     }  # fmt: skip
+    if large_objects:
+        manifest["largeObjects"] = large_objects
     zf.writestr(MANIFEST, orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
     if warnings:
         app.logger().warn(
@@ -254,6 +261,7 @@ def read_manifest(root: str) -> dict[str, Any]:
         pg_objects.check_objects(manifest.get("objects", []))
     except pg_objects.ObjectsError as ex:
         raise DumpError(f"The backup's objects made with SQL are wrong: {ex}.") from ex
+    _check_large_objects(root, manifest)
     warnings = manifest.get("warnings", [])
     if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):
         raise DumpError(f"The backup's {MANIFEST} lists its warnings wrongly.")
@@ -265,6 +273,16 @@ def read_manifest(root: str) -> dict[str, Any]:
         if os.path.dirname(entry["file"]) != DUMP_DIR or not os.path.isfile(path):
             raise DumpError(f"The backup lacks the rows of {entry['name']} ({entry['file']}).")
     return manifest
+
+
+def _check_large_objects(root: str, manifest: dict[str, Any]) -> None:
+    try:
+        pg_largeobjects.check(manifest.get("largeObjects", []), LARGE_OBJECTS)
+    except pg_largeobjects.LargeObjectsError as ex:
+        raise DumpError(f"The backup's {MANIFEST} lists its large objects wrongly.") from ex
+    for entry in manifest.get("largeObjects", []):
+        if not os.path.isfile(os.path.join(root, entry["file"])):
+            raise DumpError(f"The backup lacks the bytes of the large object {entry['oid']} ({entry['file']}).")
 
 
 def _valid_entry(entry: Any) -> bool:
@@ -288,12 +306,17 @@ def restore_dump(app: App, root: str) -> None:
     manifest = read_manifest(root)
     entries = {entry["name"]: entry for entry in manifest["tables"]}
     objects = manifest.get("objects", [])
+    large_objects = manifest.get("largeObjects", [])
     db = app.db
     for attempt in range(1, ATTEMPTS + 1):
         missing: list[str] = []  # the backup's extensions this server does not have
         try:
             with db.write() as conn:
                 _replace(app, conn, root, entries, objects, missing)
+                try:
+                    pg_largeobjects.replace(conn, root, large_objects)
+                except pg_largeobjects.LargeObjectsError as ex:
+                    raise DumpError(f"Failed to restore the backup (nothing was changed): {ex}.") from ex
             if manifest.get("warnings"):
                 app.logger().warn(
                     "The restored backup did not carry some objects made with SQL", "notCarried", manifest["warnings"]

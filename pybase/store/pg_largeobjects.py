@@ -1,0 +1,89 @@
+"""Large objects of a Postgres database (``lo_import``, ``lo_from_bytea``: data outside any
+table, that rows point at by oid) in a backup: each one's bytes in a member of the archive,
+made again with the same oid by the restore (the rows pointing at it point at it again).
+
+A large object belongs to the database, not to a schema: a restore replaces the database's
+(those the backup does not hold are unlinked), as it replaces its tables. Read and written in
+chunks (``lo_get`` / ``lo_put``), never whole in memory. Their privileges (``GRANT ... ON
+LARGE OBJECT``) come back too; their owner becomes the restoring role.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+#: bytes read from or written to a large object at a time
+CHUNK = 1 << 20
+_GRANTEE = "CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END"
+
+
+class LargeObjectsError(ValueError):
+    """A list of large objects that is not one :func:`dump` writes."""
+
+
+def dump(conn: Connection, zf: zipfile.ZipFile, folder: str) -> list[dict[str, Any]]:
+    """Write every large object of the database into ``folder/<oid>`` of ``zf``; returns the
+    manifest's entries (oid, file, size, the GRANTs of its ACL)."""
+    entries = []
+    for (oid,) in conn.execute(text("SELECT oid FROM pg_largeobject_metadata ORDER BY oid")).all():
+        oid = int(oid)
+        member = f"{folder}/{oid}"
+        size = 0
+        with zf.open(member, "w", force_zip64=True) as out:
+            while True:
+                data = conn.execute(text("SELECT lo_get(CAST(:o AS oid), :at, :n)"), {"o": oid, "at": size, "n": CHUNK}).scalar()
+                data = bytes(data or b"")
+                out.write(data)
+                size += len(data)
+                if len(data) < CHUNK:
+                    break
+        grants = [
+            f"GRANT {row[0]} ON LARGE OBJECT {oid} TO {row[1]}" + (" WITH GRANT OPTION" if row[2] else "")
+            for row in conn.execute(
+                text(
+                    f"SELECT a.privilege_type, {_GRANTEE}, a.is_grantable FROM pg_largeobject_metadata m, "
+                    "aclexplode(m.lomacl) a WHERE m.oid = CAST(:o AS oid) AND a.grantee <> m.lomowner ORDER BY a.grantee"
+                ),
+                {"o": oid},
+            )
+        ]
+        entries.append({"oid": oid, "file": member, "size": size, "grants": grants})
+    return entries
+
+
+def check(entries: Any, folder: str) -> None:
+    """Raise LargeObjectsError unless ``entries`` has the shape :func:`dump` gives (files in ``folder``)."""
+    ok = isinstance(entries, list) and all(
+        isinstance(e, dict)
+        and isinstance(e.get("oid"), int) and not isinstance(e.get("oid"), bool) and e["oid"] > 0
+        and isinstance(e.get("size"), int) and not isinstance(e.get("size"), bool)
+        and isinstance(e.get("file"), str) and os.path.dirname(e["file"]) == folder
+        and isinstance(e.get("grants"), list)
+        and all(isinstance(g, str) and g.startswith("GRANT ") and " ON LARGE OBJECT " in g for g in e["grants"])
+        for e in entries
+    )  # fmt: skip
+    if not ok:
+        raise LargeObjectsError("a list of large objects of an unknown shape")
+
+
+def replace(conn: Connection, root: str, entries: list[dict[str, Any]]) -> None:
+    """Unlink the database's large objects, then make the backup's (same oids, bytes, grants)."""
+    from pybase.store.pg_tables import run
+
+    conn.execute(text("SELECT lo_unlink(oid) FROM pg_largeobject_metadata"))
+    for entry in entries:
+        oid = entry["oid"]
+        conn.execute(text("SELECT lo_create(CAST(:o AS oid))"), {"o": oid})
+        written = 0
+        with open(os.path.join(root, entry["file"]), "rb") as source:
+            for chunk in iter(lambda: source.read(CHUNK), b""):
+                conn.execute(text("SELECT lo_put(CAST(:o AS oid), :at, :data)"), {"o": oid, "at": written, "data": chunk})
+                written += len(chunk)
+        if written != entry["size"]:
+            raise LargeObjectsError(f"large object {oid} holds {written} bytes where the backup lists {entry['size']}")
+        for grant in entry["grants"]:
+            run(conn, grant)
