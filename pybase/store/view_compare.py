@@ -27,6 +27,7 @@ through the view: the JSON text SQLite stores, NUMERIC affinity).
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -40,9 +41,23 @@ VIEW_JSON = "view json"
 SQL_VALUE = "pb_sql_value"
 # SQLite's well-formed number literal (a text that NUMERIC affinity makes a number)
 _NUMBER_RE = re.compile(r"^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$")
-_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ, exp.NullSafeNEQ)
-_ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.Neg)
-_NUMERIC_FUNCTIONS = (exp.Count, exp.Sum, exp.Avg, exp.Abs, exp.Length, exp.Round)
+
+
+# NOTE: functions, not module constants: ``exp`` imports sqlglot (~8 MB a process) on first use,
+# and this module is imported by every app, on SQLite too, where no view query is translated.
+@functools.cache
+def _comparisons() -> tuple[type, ...]:
+    return (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ, exp.NullSafeNEQ)
+
+
+@functools.cache
+def _arithmetic() -> tuple[type, ...]:
+    return (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.Neg)
+
+
+@functools.cache
+def _numeric_functions() -> tuple[type, ...]:
+    return (exp.Count, exp.Sum, exp.Avg, exp.Abs, exp.Length, exp.Round)
 
 
 def kind_of_type(data_type: str, in_view: bool = False) -> str | None:
@@ -73,7 +88,7 @@ class _Translator:
             self.visit(child)
         if isinstance(node, exp.JSONExtract | exp.JSONExtractScalar):
             node.replace(self.json_operator(node))
-        elif isinstance(node, _COMPARISONS):
+        elif isinstance(node, _comparisons()):
             done = self.compare(type(node), node.this, node.expression)
             if done is not None:
                 node.replace(done)
@@ -149,7 +164,7 @@ class _Translator:
             return self.kinds.get(node.name.lower())
         if isinstance(node, exp.Cast):
             return {"integer": NUM, "real": NUM, "numeric": NUM, "text": TEXT}.get(_cast_affinity(node) or "")
-        if isinstance(node, _ARITHMETIC + _NUMERIC_FUNCTIONS):
+        if isinstance(node, _arithmetic() + _numeric_functions()):
             return NUM
         if isinstance(node, exp.DPipe):
             return TEXT
