@@ -8,6 +8,7 @@ cheaper) and leaves with the body in one send; a realtime stream's socket is han
 from __future__ import annotations
 
 import logging
+import operator
 import socket
 import sys
 import time
@@ -145,8 +146,9 @@ class WsgiTask(WSGITask):
         if not date:
             self.response_headers.append(("Date", _http_date(self.start_time)))
         # NOTE: a stable sort by name keeps same-named headers in order (RFC 9110 5.3).
+        # PERF: the key and the join run in C (a Python key and f-string per header cost ~2 us).
         lines = [f"HTTP/{self.version} {self.status}"]
-        lines.extend(f"{name}: {value}" for name, value in sorted(self.response_headers, key=_header_name))
+        lines.extend(map(_HEADER_LINE, sorted(self.response_headers, key=_HEADER_NAME)))
         lines.append("\r\n")
         return "\r\n".join(lines).encode("latin-1")
 
@@ -217,8 +219,8 @@ def _canonical_header(name: str) -> str:
     return canonical
 
 
-def _header_name(header: tuple[str, str]) -> str:
-    return header[0]
+_HEADER_NAME = operator.itemgetter(0)
+_HEADER_LINE = ": ".join  # (name, value) -> "name: value"
 
 
 _date_cache: tuple[int, str] = (0, "")
