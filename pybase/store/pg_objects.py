@@ -121,6 +121,7 @@ class _Reader:
         self.warnings: list[str] = []
         self._elements: dict[int, int] = {}  # an array type's oid -> its element type's (0: none)
         self.skipped_functions: set[int] = set()  # functions of the schema not carried (in C)
+        self.after_rows: set[tuple[str, int]] = set()  # objects made once the rows are in (phase "after" at least)
         self.extension_members: dict[tuple[str, int], tuple[str, int]] = {}  # an extension's object -> its key
 
     def rows(self, sql: str, **params: Any) -> list[Any]:
@@ -169,15 +170,23 @@ class _Reader:
                 head += f" COLLATE {collation}" if collation else ""
                 head += f" DEFAULT {default}" if default is not None else ""
                 head += " NOT NULL" if not_null else ""
-                sql, parts = [head], []
+                sql, parts, later = [head], [], []
                 for con_oid, con_name, definition in self.rows(
                     "SELECT oid, conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE contypid = :o AND contype = 'c' "
                     "ORDER BY oid",
                     o=oid,
                 ):
-                    sql.append(f"ALTER DOMAIN {quote(name)} ADD CONSTRAINT {quote(str(con_name))} {definition}")
+                    statement = f"ALTER DOMAIN {quote(name)} ADD CONSTRAINT {quote(str(con_name))} {definition}"
+                    if str(definition).endswith(" NOT VALID"):
+                        later.append((int(con_oid), str(con_name), statement))
+                        continue
+                    sql.append(statement)
                     parts.append(("pg_constraint", int(con_oid)))
                 self.add("pg_type", oid, "domain", name, sql, *parts)
+                for con_oid, con_name, statement in later:
+                    # NOTE: NOT VALID: the rows may break it; added once they are in (as pg_dump)
+                    self.add("pg_constraint", con_oid, "domain", f"{name} constraint {con_name}", [statement])
+                    self.after_rows.add(("pg_constraint", con_oid))
             elif kind == "r":
                 self._range(oid, name)
             else:
@@ -373,7 +382,7 @@ class _Reader:
                 elif ref_catalog == "pg_type" and int(ref) in tables.values():
                     phase[owner] = max(phase.get(owner, 0), 1)
         for key, obj in self.objects.items():
-            if obj["kind"] in ("view", "matview", "rule", "statistics"):
+            if obj["kind"] in ("view", "matview", "rule", "statistics") or key in self.after_rows:
                 phase[key] = max(phase.get(key, 0), 1)
             if obj["kind"] == "trigger":
                 phase[key] = 2

@@ -331,7 +331,7 @@ def create_table(conn: Connection, name: str, definition: dict[str, Any]) -> Non
             part += " NOT NULL"
         parts.append(part)
     for constraint in definition["constraints"]:
-        if constraint["kind"] != "f":
+        if not _after_rows(constraint):
             parts.append(f"CONSTRAINT {quote(constraint['name'])} {constraint['sql']}")
     partitioned = f" PARTITION BY {definition['partitionBy']}" if definition.get("partitionBy") else ""
     run(conn, f"CREATE {_unlogged(definition)}TABLE {quote(name)} ({', '.join(parts)}){partitioned}{_with(definition)}")
@@ -353,7 +353,7 @@ def _create_partition(conn: Connection, name: str, definition: dict[str, Any]) -
         if options:
             parts.append(f"{quote(column['name'])} WITH OPTIONS{options}")
     for constraint in definition["constraints"]:
-        if constraint["kind"] != "f":
+        if not _after_rows(constraint):
             parts.append(f"CONSTRAINT {quote(constraint['name'])} {constraint['sql']}")
     listed = f" ({', '.join(parts)})" if parts else ""
     partitioned = f" PARTITION BY {definition['partitionBy']}" if definition.get("partitionBy") else ""
@@ -374,15 +374,24 @@ def _with(definition: dict[str, Any]) -> str:
     return f" WITH ({definition['options']})" if definition.get("options") else ""
 
 
+def _after_rows(constraint: dict[str, Any]) -> bool:
+    """A constraint added once the rows are in: a foreign key (its table may come later), one
+    ``NOT VALID`` (the rows may break it: that is what it says)."""
+    return constraint["kind"] == "f" or constraint["sql"].endswith(" NOT VALID")
+
+
 def finish_tables(conn: Connection, definitions: dict[str, dict[str, Any]]) -> None:
-    """Once the rows of every table are in: their indexes, the inheritance (each table was made
-    with every column and check it inherits: ``INHERIT`` finds them), then the foreign keys
-    (one may lean on another table's unique index), then the sequences' values."""
+    """Once the rows of every table are in: their indexes, the NOT VALID checks, the inheritance
+    (each table was made with every column and check it inherits: ``INHERIT`` finds them), then
+    the foreign keys (one may lean on another table's unique index), then the sequences' values."""
     for definition in definitions.values():
         for index in definition["indexes"]:
             run(conn, index["sql"])
     for name, definition in definitions.items():
         _tune_columns(conn, name, definition)
+        for constraint in definition["constraints"]:
+            if constraint["kind"] != "f" and _after_rows(constraint):
+                run(conn, f"ALTER TABLE {quote(name)} ADD CONSTRAINT {quote(constraint['name'])} {constraint['sql']}")
     for name, definition in definitions.items():
         for parent in definition.get("inherits", []):
             run(conn, f"ALTER TABLE {quote(name)} INHERIT {quote(parent)}")
