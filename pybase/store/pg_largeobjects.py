@@ -16,9 +16,10 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from pybase.store.pg_objects_kinds import GRANTEE
+
 #: bytes read from or written to a large object at a time
 CHUNK = 1 << 20
-_GRANTEE = "CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END"
 
 
 class LargeObjectsError(ValueError):
@@ -45,7 +46,7 @@ def dump(conn: Connection, zf: zipfile.ZipFile, folder: str) -> list[dict[str, A
             f"GRANT {row[0]} ON LARGE OBJECT {oid} TO {row[1]}" + (" WITH GRANT OPTION" if row[2] else "")
             for row in conn.execute(
                 text(
-                    f"SELECT a.privilege_type, {_GRANTEE}, a.is_grantable FROM pg_largeobject_metadata m, "
+                    f"SELECT a.privilege_type, {GRANTEE}, a.is_grantable FROM pg_largeobject_metadata m, "
                     "aclexplode(m.lomacl) a WHERE m.oid = CAST(:o AS oid) AND a.grantee <> m.lomowner ORDER BY a.grantee"
                 ),
                 {"o": oid},

@@ -285,10 +285,11 @@ def row_security(reader: Reader) -> None:
 # ---- privileges ---------------------------------------------------------------------------------
 
 _ON = {"r": "TABLE", "p": "TABLE", "v": "TABLE", "m": "TABLE", "f": "TABLE", "S": "SEQUENCE"}
-_GRANTEE = "CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END"
+#: SQL: the grantee of an aclexplode() entry ``a`` as GRANT names it
+GRANTEE = "CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END"
 
 
-def _grant_statements(on: str, entries: list[tuple[str, str, bool]]) -> list[str]:
+def grant_statements(on: str, entries: list[tuple[str, str, bool]]) -> list[str]:
     """``REVOKE ALL`` from PUBLIC, then one GRANT per grantee and grant option."""
     by: dict[tuple[str, bool], list[str]] = {}
     for privilege, grantee, grantable in entries:
@@ -303,7 +304,7 @@ def privileges(reader: Reader, carried: set[int], types: dict[int, str]) -> None
     """The GRANTs of the relations, columns, routines (``carried``: the oids of the routines
     carried) and types (``types``: the carried ones' oid -> their kind) of the schema."""
     for oid, name, kind, privilege, grantee, grantable in reader.rows(
-        f"SELECT c.oid, c.relname, c.relkind, a.privilege_type, {_GRANTEE}, a.is_grantable FROM pg_class c "
+        f"SELECT c.oid, c.relname, c.relkind, a.privilege_type, {GRANTEE}, a.is_grantable FROM pg_class c "
         "LEFT JOIN LATERAL aclexplode(c.relacl) a ON a.grantee <> c.relowner "
         f"WHERE c.relnamespace = {NS} AND c.relacl IS NOT NULL AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') "
         f"AND {not_extension('pg_class', 'c.oid')} ORDER BY c.oid, a.grantee, a.privilege_type"
@@ -312,14 +313,14 @@ def privileges(reader: Reader, carried: set[int], types: dict[int, str]) -> None
             on = f"{_ON[str(kind)]} {quote(str(name))}"
             _add_grant(reader, "pg_class", int(oid), on, str(name), privilege, grantee, grantable)
     for oid, signature, privilege, grantee, grantable in reader.rows(
-        f"SELECT p.oid, p.oid::regprocedure::text, a.privilege_type, {_GRANTEE}, a.is_grantable "
+        f"SELECT p.oid, p.oid::regprocedure::text, a.privilege_type, {GRANTEE}, a.is_grantable "
         f"FROM pg_proc p LEFT JOIN LATERAL aclexplode(p.proacl) a ON a.grantee <> p.proowner WHERE p.pronamespace = {NS} "
         "AND p.proacl IS NOT NULL ORDER BY p.oid, a.grantee, a.privilege_type"
     ):
         if int(oid) in carried:
             _add_grant(reader, "pg_proc", int(oid), f"ROUTINE {signature}", str(signature), privilege, grantee, grantable)
     for oid, name, privilege, grantee, grantable in reader.rows(
-        f"SELECT t.oid, t.typname, a.privilege_type, {_GRANTEE}, a.is_grantable "
+        f"SELECT t.oid, t.typname, a.privilege_type, {GRANTEE}, a.is_grantable "
         f"FROM pg_type t LEFT JOIN LATERAL aclexplode(t.typacl) a ON a.grantee <> t.typowner WHERE t.typnamespace = {NS} "
         "AND t.typacl IS NOT NULL ORDER BY t.oid, a.grantee, a.privilege_type"
     ):
@@ -328,9 +329,9 @@ def privileges(reader: Reader, carried: set[int], types: dict[int, str]) -> None
             _add_grant(reader, "pg_type", int(oid), f"{word} {quote(str(name))}", str(name), privilege, grantee, grantable)
     for key, obj in list(reader.objects.items()):
         if key[0].startswith("grant#"):
-            obj["sql"] = _grant_statements(obj.pop("on"), obj.pop("entries"))
+            obj["sql"] = grant_statements(obj.pop("on"), obj.pop("entries"))
     for oid, name, column, privilege, grantee, grantable in reader.rows(
-        f"SELECT c.oid, c.relname, t.attname, a.privilege_type, {_GRANTEE}, a.is_grantable "
+        f"SELECT c.oid, c.relname, t.attname, a.privilege_type, {GRANTEE}, a.is_grantable "
         "FROM pg_attribute t JOIN pg_class c ON c.oid = t.attrelid, aclexplode(t.attacl) a "
         f"WHERE c.relnamespace = {NS} AND t.attacl IS NOT NULL AND t.attnum > 0 AND NOT t.attisdropped "
         f"AND a.grantee <> c.relowner AND {not_extension('pg_class', 'c.oid')} ORDER BY c.oid, t.attnum, a.grantee"

@@ -13,8 +13,9 @@ definition as Postgres stores it with a view of the new body (made and rolled ba
 it is only marked. A view made again takes the views reading it along (dropped first, made
 again after it, in the order they needed each other); a view made with SQL (not a
 collection's, or a collection's whose query no longer translates) that reads it is carried
-along with its definition as Postgres gives it. A materialized view reading one keeps it as
-it was (logged).
+along with its definition as Postgres gives it and its options. Every view made again keeps its
+comments, grants, column defaults, triggers and rules (its owner becomes pybase's role). A
+materialized view reading one keeps it as it was (logged).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
 from pybase.store import schema_sync
+from pybase.store.pg_objects_kinds import GRANTEE, grant_statements, literal
 from pybase.store.pg_tables import quote, run
 
 log = logging.getLogger("pybase.db")
@@ -110,11 +112,11 @@ def _make_again(conn: Connection, stale: list[str], bodies: dict[str, str]) -> l
                 dropped.add(reader)
                 pending.append(reader)
     others = {
-        str(name): str(definition).strip().rstrip(";")
-        for name, definition in conn.execute(
+        str(name): (f" WITH ({options})" if options else "") + " AS " + str(definition).strip().rstrip(";")
+        for name, definition, options in conn.execute(
             text(
-                f"SELECT c.relname, pg_get_viewdef(c.oid) FROM pg_class c WHERE c.relnamespace = {_NS} "
-                "AND c.relname = ANY(:names) AND c.relkind = 'v'"
+                f"SELECT c.relname, pg_get_viewdef(c.oid), array_to_string(c.reloptions, ', ') FROM pg_class c "
+                f"WHERE c.relnamespace = {_NS} AND c.relname = ANY(:names) AND c.relkind = 'v'"
             ),
             {"names": sorted(dropped - set(bodies))},
         )
@@ -123,6 +125,7 @@ def _make_again(conn: Connection, stale: list[str], bodies: dict[str, str]) -> l
     if missing:
         # NOTE: a materialized view reads one: its rows would have to be computed again
         raise _Kept(f"{', '.join(sorted(missing))} read them and cannot be made again")
+    extras = _extras(conn, sorted(dropped), set(bodies))
     run(conn, "DROP VIEW " + ", ".join(quote(name) for name in sorted(dropped)))
     made: list[str] = []
     needs = {name: {read for reader, read in reads if reader == name and read in dropped} for name in dropped}
@@ -133,9 +136,81 @@ def _make_again(conn: Connection, stale: list[str], bodies: dict[str, str]) -> l
         if name in bodies:
             schema_sync.create_view_as(conn, name, bodies[name])
         else:
-            run(conn, f"CREATE VIEW {quote(name)} AS {others[name]}")
+            run(conn, f"CREATE VIEW {quote(name)}{others[name]}")
         made.append(name)
+    for sql in extras:
+        run(conn, sql)
     return [name for name in made if name in bodies]
+
+
+def _extras(conn: Connection, names: list[str], collection_views: set[str]) -> list[str]:
+    """What the views ``names`` have besides their query (their comments, but a collection
+    view's own mark, grants, column defaults, triggers, rules), as the SQL making it again."""
+    found = conn.execute(
+        text(f"SELECT c.oid, c.relname FROM pg_class c WHERE c.relnamespace = {_NS} AND c.relname = ANY(:names)"),
+        {"names": names},
+    ).all()
+    oids = [int(oid) for oid, _name in found]
+    view = {int(oid): quote(str(name)) for oid, name in found}
+    marked = {int(oid) for oid, name in found if name in collection_views}  # NOTE: by create_view_as
+    sql: list[str] = []
+    for oid, column, comment in conn.execute(
+        text(
+            "SELECT d.objoid, a.attname, d.description FROM pg_description d LEFT JOIN pg_attribute a "
+            "ON a.attrelid = d.objoid AND a.attnum = d.objsubid WHERE d.classoid = 'pg_class'::regclass "
+            "AND d.objoid = ANY(:oids) ORDER BY d.objoid, d.objsubid"
+        ),
+        {"oids": oids},
+    ):
+        if column is None and int(oid) in marked:
+            continue
+        target = f"VIEW {view[int(oid)]}" if column is None else f"COLUMN {view[int(oid)]}.{quote(str(column))}"
+        sql.append(f"COMMENT ON {target} IS {literal(str(comment))}")
+    grants: dict[int, list[tuple[str, str, bool]]] = {}
+    for oid, privilege, grantee, grantable in conn.execute(
+        text(
+            f"SELECT c.oid, a.privilege_type, {GRANTEE}, a.is_grantable FROM pg_class c LEFT JOIN LATERAL "
+            "aclexplode(c.relacl) a ON a.grantee <> c.relowner WHERE c.oid = ANY(:oids) AND c.relacl IS NOT NULL "
+            "ORDER BY c.oid, a.grantee, a.privilege_type"
+        ),
+        {"oids": oids},
+    ):
+        entries = grants.setdefault(int(oid), [])
+        if privilege is not None:
+            entries.append((str(privilege), str(grantee), bool(grantable)))
+    for oid, entries in grants.items():
+        sql += grant_statements(f"TABLE {view[oid]}", entries)
+    for (statement,) in conn.execute(
+        text(
+            f"SELECT format('GRANT %s (%s) ON TABLE %s TO %s%s', a.privilege_type, quote_ident(t.attname), "
+            f"quote_ident(c.relname), {GRANTEE}, CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END) "
+            "FROM pg_attribute t JOIN pg_class c ON c.oid = t.attrelid, aclexplode(t.attacl) a "
+            "WHERE c.oid = ANY(:oids) AND t.attacl IS NOT NULL AND t.attnum > 0 AND a.grantee <> c.relowner "
+            "ORDER BY c.oid, t.attnum, a.grantee"
+        ),
+        {"oids": oids},
+    ):
+        sql.append(str(statement))
+    for (statement,) in conn.execute(
+        text(
+            "SELECT format('ALTER VIEW %s ALTER COLUMN %s SET DEFAULT %s', quote_ident(c.relname), "
+            "quote_ident(t.attname), pg_get_expr(d.adbin, d.adrelid)) FROM pg_attrdef d JOIN pg_class c "
+            "ON c.oid = d.adrelid JOIN pg_attribute t ON t.attrelid = d.adrelid AND t.attnum = d.adnum "
+            "WHERE d.adrelid = ANY(:oids) ORDER BY d.adrelid, d.adnum"
+        ),
+        {"oids": oids},
+    ):
+        sql.append(str(statement))
+    for (statement,) in conn.execute(
+        text(
+            "SELECT pg_get_triggerdef(t.oid) FROM pg_trigger t WHERE t.tgrelid = ANY(:oids) AND NOT t.tgisinternal "
+            "UNION ALL SELECT rtrim(pg_get_ruledef(r.oid), ';') FROM pg_rewrite r WHERE r.ev_class = ANY(:oids) "
+            "AND r.rulename <> '_RETURN'"
+        ),
+        {"oids": oids},
+    ):
+        sql.append(str(statement))
+    return sql
 
 
 def _reads(conn: Connection) -> list[tuple[str, str]]:

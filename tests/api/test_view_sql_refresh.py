@@ -133,3 +133,50 @@ def test_a_stale_view_a_materialized_view_reads_is_kept(tmp_path: Path, database
         server.stop()
     assert _state(url) == before
     databases.drop(url)
+
+
+# what a view made with SQL that reads a stale view has besides its query (each must survive
+# the stale view being made again): the SQL making it, and a query reading it back
+CARRIED_EXTRAS = [
+    ("options", "ALTER VIEW plain_reader SET (security_barrier = true)",
+     "SELECT array_to_string(reloptions, ',') FROM pg_class WHERE relname = 'plain_reader'", [("security_barrier=true",)]),
+    ("comment", "COMMENT ON VIEW plain_reader IS 'read by reports'",
+     "SELECT obj_description('plain_reader'::regclass, 'pg_class')", [("read by reports",)]),
+    ("column comment", "COMMENT ON COLUMN plain_reader.big IS 'over 100'",
+     "SELECT col_description('plain_reader'::regclass, 2)", [("over 100",)]),
+    ("grant", "GRANT SELECT ON plain_reader TO PUBLIC",
+     "SELECT has_table_privilege('public', 'plain_reader', 'SELECT')", [(True,)]),
+    ("column default", "ALTER VIEW plain_reader ALTER COLUMN id SET DEFAULT 'none'",
+     "SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d WHERE d.adrelid = 'plain_reader'::regclass", [("'none'::text",)]),
+    ("trigger", "CREATE FUNCTION plain_reader_write() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END'; "
+     "CREATE TRIGGER plain_reader_insert INSTEAD OF INSERT ON plain_reader FOR EACH ROW EXECUTE FUNCTION plain_reader_write()",
+     "SELECT tgname FROM pg_trigger WHERE tgrelid = 'plain_reader'::regclass", [("plain_reader_insert",)]),
+    ("rule", "CREATE RULE plain_reader_delete AS ON DELETE TO plain_reader DO INSTEAD NOTHING",
+     "SELECT rulename FROM pg_rewrite WHERE ev_class = 'plain_reader'::regclass AND rulename <> '_RETURN'",
+     [("plain_reader_delete",)]),
+]  # fmt: skip
+
+
+def test_a_view_made_with_sql_carried_along_keeps_what_it_had(tmp_path: Path, databases: Any) -> None:
+    """Options, comments, grants, column defaults, triggers and rules of a view made with SQL
+    that reads a stale view are still there once it is made again (were dropped silently)."""
+    template, url = databases.copy_of_fixture()
+    server = start_server(tmp_path / "first", template, url)
+    try:
+        su = {"Authorization": server.token("superuser")}
+        name, query, old = VIEWS[0]
+        resp = server.request("POST", "/api/collections", headers=su, json={"name": name, "type": "view", "viewQuery": query})
+        assert resp.status_code == 200, resp.text
+        data_dir = Path(server.app.data_dir)
+    finally:
+        server.stop()
+    _sql(url, f'DROP VIEW "{name}"', f'CREATE VIEW "{name}" AS {old}', f'CREATE VIEW "{PLAIN[0]}" AS {PLAIN[1]}',
+         *[sql for _label, sql, _check, _want in CARRIED_EXTRAS])  # fmt: skip
+    before = _state(url)
+    server = start_server(tmp_path / "second", data_dir, url)
+    server.stop()
+    after = _state(url)
+    assert after[name][0] != before[name][0] and after[PLAIN[0]][0] != before[PLAIN[0]][0]  # both made again
+    got = {label: _sql(url, check)[0] for label, _sql_text, check, _want in CARRIED_EXTRAS}
+    assert got == {label: want for label, _sql_text, _check, want in CARRIED_EXTRAS}
+    databases.drop(url)
