@@ -119,20 +119,6 @@ def _sqlite_number_text(literal: Any) -> str:
     return repr(float(text))
 
 
-def _affinity(type_sql: str) -> str:
-    """SQLite's affinity of a declared type (its rules on the type's name)."""
-    name = type_sql.upper()
-    if "INT" in name:
-        return "integer"
-    if any(word in name for word in ("CHAR", "CLOB", "TEXT")):
-        return "text"
-    if "BLOB" in name or not name:
-        return "blob"
-    if any(word in name for word in ("REAL", "FLOA", "DOUB")):
-        return "real"
-    return "numeric"
-
-
 class _Translator:
     """Translates one index's expressions; ``columns``: lower name -> (name, value class)."""
 
@@ -451,7 +437,7 @@ class _Translator:
     # ---- casts and functions ---------------------------------------------------------------
 
     def _Cast(self, node: Any) -> tuple[Any, str]:  # noqa: N802
-        affinity = _affinity(node.args["to"].sql(dialect="sqlite"))
+        affinity = sqlite_functions.affinity(node.args["to"].sql(dialect="sqlite"))
         if affinity == "integer":
             return self._integer(self.number(node.this)), NUM
         if affinity in ("real", "numeric"):

@@ -44,6 +44,21 @@ def call(name: str, *args: Any) -> Any:
     return exp.Anonymous(this=name, expressions=list(args))
 
 
+def affinity(type_sql: str) -> str:
+    """SQLite's affinity of a declared type (its rules on the type's name): integer, text,
+    blob, real or numeric."""
+    name = type_sql.upper()
+    if "INT" in name:
+        return "integer"
+    if any(word in name for word in ("CHAR", "CLOB", "TEXT")):
+        return "text"
+    if "BLOB" in name or not name:
+        return "blob"
+    if any(word in name for word in ("REAL", "FLOA", "DOUB")):
+        return "real"
+    return "numeric"
+
+
 def function_name(node: Any) -> str | None:
     """The SQLite function ``node`` calls (lower case), for the calls this module translates."""
     if isinstance(node, exp.Anonymous):

@@ -31,7 +31,7 @@ import functools
 import re
 from typing import Any
 
-from pybase.store.sqlite_functions import call
+from pybase.store.sqlite_functions import affinity, call
 from pybase.tools.dbutils import exp
 
 NUM, TEXT, BOOL, JSON = "num", "text", "bool", "json"
@@ -163,7 +163,7 @@ class _Translator:
         if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
             return self.kinds.get(node.name.lower())
         if isinstance(node, exp.Cast):
-            return {"integer": NUM, "real": NUM, "numeric": NUM, "text": TEXT}.get(_cast_affinity(node) or "")
+            return {"integer": NUM, "real": NUM, "numeric": NUM, "text": TEXT}.get(_cast_affinity(node))
         if isinstance(node, _arithmetic() + _numeric_functions()):
             return NUM
         if isinstance(node, exp.DPipe):
@@ -178,7 +178,7 @@ class _Translator:
             return None if kind in (None, VIEW_JSON) else "text" if kind == TEXT else "numeric"
         if isinstance(node, exp.Cast):
             found = _cast_affinity(node)
-            return None if found in (None, "blob") else "text" if found == "text" else "numeric"
+            return None if found == "blob" else "text" if found == "text" else "numeric"
         return None
 
     def value(self, node: Any) -> Any:
@@ -240,18 +240,9 @@ def _is_string(node: Any) -> bool:
     return isinstance(node, exp.Literal) and node.is_string
 
 
-def _cast_affinity(node: Any) -> str | None:
+def _cast_affinity(node: Any) -> str:
     """SQLite's affinity of the type a CAST names: integer, text, blob, real or numeric."""
-    name = node.args["to"].sql(dialect="sqlite").upper()
-    if "INT" in name:
-        return "integer"
-    if any(word in name for word in ("CHAR", "CLOB", "TEXT")):
-        return "text"
-    if "BLOB" in name or not name:
-        return "blob"
-    if any(word in name for word in ("REAL", "FLOA", "DOUB")):
-        return "real"
-    return "numeric"
+    return affinity(node.args["to"].sql(dialect="sqlite"))
 
 
 def _path(node: Any) -> Any:
