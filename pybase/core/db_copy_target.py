@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from pybase.core.collections import Collection
 from pybase.core.db_copy_report import CopyError, CopyReport, Progress
 from pybase.core.db_copy_source import TableJob, quote_name, read_batches
-from pybase.core.view_schema import json_fields
+from pybase.core.view_schema import json_fields, stored_view_query
 from pybase.store import pg_tables, schema_sync
 from pybase.store.database_url import redacted
 
@@ -123,7 +123,8 @@ def create_views(conn: Connection, views: list[Collection]) -> None:
     for view in views:
         try:
             with conn.begin_nested():
-                schema_sync.create_view(conn, view.name, view.view_query, json_fields(view))
+                # NOTE: as a view collection saved on Postgres (its id read as text)
+                schema_sync.create_view(conn, view.name, stored_view_query(conn, view.view_query), json_fields(view))
                 schema_sync.check_view(conn, view.name)
         except DBAPIError as ex:
             problems.append(f"{view.name}: {reason(ex)}\n    query: {' '.join(view.view_query.split())}")
