@@ -9,6 +9,7 @@ must be identical.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from typing import Any
 
@@ -178,6 +179,19 @@ TYPE_VALUES: dict[str, list[tuple[str, Any]]] = {
         ("infinity text", "-Infinity"),
         ("twenty chars", {"k": "0123456789a"}),
         ("big float", 1.5e300),
+        # numbers past a double's exact integers (2^53) and past 64 bits: a JSON body's are
+        # Go float64s, JSON text is kept as written
+        ("integer past 2^53", 2**53 + 1),
+        ("integer 2^63", 2**63),
+        ("integer 2^64", 2**64),
+        ("integer past 64 bits", 123456789012345678901234567890),
+        ("negative integer past 64 bits", -123456789012345678901234567890),
+        ("object with an integer past 64 bits", {"a": 123456789012345678901234567890, "b": 2**53 + 1}),
+        ("array with integers past 2^53", [2**53 + 1, 123456789012345678, 1]),
+        ("integral float", 5.0),
+        ("integer text past 2^53", "9007199254740993"),
+        ("integer text past 64 bits", "123456789012345678901234567890"),
+        ("object text with an integer past 64 bits", '{"a":123456789012345678901234567890}'),
         ("deep", {"a": [{"b": [{"c": [1, [2, [3]]]}]}]}),
     ],
     "relation": [
@@ -237,7 +251,7 @@ class Variant:
 
 
 def _short(value: Any) -> str:
-    text = orjson.dumps(value).decode() if not isinstance(value, str) else value
+    text = json.dumps(value, separators=(",", ":")) if not isinstance(value, str) else value
     return text if len(text) <= 24 else text[:21] + "..."
 
 
@@ -326,7 +340,7 @@ def form_parts(value: Any) -> list[str]:
     if isinstance(value, bool):
         return ["true" if value else "false"]
     if isinstance(value, dict):
-        return [orjson.dumps(value).decode()]
+        return [json.dumps(value, separators=(",", ":"))]
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return [str(int(value))]
     return [str(value)]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
@@ -45,6 +47,60 @@ def _past_a_double(raw: str) -> bool:
     return False
 
 
+_SAFE_INT = 2**53
+_INT64 = 2**63
+_UINT64 = 2**64
+
+
+# a number orjson writes otherwise than Go: an integer of 16 digits or more (past 2^53 maybe),
+# an integral float (``5.0``, ``1e+17``)
+_GO_NUMBER_HINT_RE = re.compile(rb"\d{16}|\d\.0(?![0-9])|e\+")
+
+
+def go_numbers(value: Any) -> Any:
+    """A JSON value decoded as Go decodes a request body into ``any``: every number a float64
+    (an integer past 2^53 loses its last digits, ``9007199254740993`` is ``9007199254740992``),
+    an integral one shown as Go shows it, without ``.0`` (below 2^64, where pybase can hold it
+    as an integer: ``2**53 + 1`` reads ``9007199254740992``, ``5.0`` reads ``5``)."""
+    if not isinstance(value, list | dict):
+        return _go_number(value)
+    try:
+        if not _GO_NUMBER_HINT_RE.search(orjson.dumps(value)):
+            return value  # PERF: most values hold no such number: no copy
+    except orjson.JSONEncodeError:
+        pass  # NOTE: nested past orjson's depth: walked (validation answers about the depth)
+    # NOTE: walked without recursion, a value may be nested ~1,000 levels deep
+    root = [value]
+    stack: list[tuple[Any, Any]] = [(root, 0)]
+    while stack:
+        container, key = stack.pop()
+        item = container[key]
+        if isinstance(item, list):
+            copied: Any = list(item)
+            stack.extend((copied, index) for index in range(len(copied)))
+        elif isinstance(item, dict):
+            copied = dict(item)
+            stack.extend((copied, name) for name in copied)
+        else:
+            copied = _go_number(item)
+        container[key] = copied
+    return root[0]
+
+
+def _go_number(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if -_SAFE_INT <= value <= _SAFE_INT:
+            return value
+        value = float(value)
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer() and -_INT64 <= value < _UINT64:
+        # NOTE: the shortest digits of the double, as Go prints them (123456789012345680)
+        digits = int(Decimal(repr(value)))
+        return digits if -_INT64 <= digits < _UINT64 else value
+    return value
+
+
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")  # NOTE: NaN, Infinity: Python's extension, no JSON
 
@@ -68,9 +124,13 @@ class JSONField(Field):
             return None
         if isinstance(raw, str):
             try:
-                return orjson.loads(raw)
+                raw = orjson.loads(raw)
             except orjson.JSONDecodeError:
                 return raw
+        if type(raw) is int and not -_INT64 <= raw < _INT64:
+            # NOTE: SQLite keeps a number past 64 bits alone in a JSON column as a REAL (its
+            # NUMERIC affinity): read so from Postgres too
+            return float(raw)
         return raw
 
     def to_db(self, value: Any) -> Any:
@@ -95,7 +155,8 @@ class JSONField(Field):
             return raw
         if isinstance(raw, bytes):
             return self.prepare(raw.decode("utf-8", "replace"), record)
-        return raw
+        # NOTE: JSON text (above) is kept as written, numbers too, as PocketBase keeps it raw
+        return go_numbers(raw)
 
     def validate_settings(self, collection: Collection) -> dict[str, Any]:
         errors: dict[str, Any] = {}

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Integer,
     Select,
     Text,
+    and_,
     bindparam,
     case,
     cast,
@@ -276,7 +277,12 @@ class json_value_at(FunctionElement):  # type: ignore[type-arg]  # noqa: N801
 @compiles(json_value_at)
 def _json_value_sqlite(element: json_value_at, compiler: Any, **kw: Any) -> str:
     column, path = element.clauses
+    # NOTE: a number the column holds as a REAL is itself: SQLite before 3.45 reads it as text
+    # with 15 digits (json_valid, json_extract), PocketBase's with all its digits. The path is
+    # compared in SQL: the statement is compiled once for every path (SQLAlchemy's cache).
+    real = and_(func.typeof(column) == literal("real", Text()), path == literal("$", Text()))
     expr = case(
+        (real, column),
         (func.json_valid(column), func.json_extract(column, path)),
         else_=func.json_extract(
             func.json_object(literal("pb", Text()), column), literal("$.pb", Text()).concat(func.substr(path, 2))
