@@ -111,8 +111,9 @@ def _oid(conn: Connection, name: str) -> int:
     return int(found)
 
 
-def read_definition(conn: Connection, name: str) -> dict[str, Any]:
-    """The definition of the table ``name`` of the current schema (JSON-ready)."""
+def read_definition(conn: Connection, name: str, sequences_of: set[str] | None = None) -> dict[str, Any]:
+    """The definition of the table ``name`` of the current schema (JSON-ready); ``sequences_of``:
+    the only columns whose sequences are read (their values need the sequences' SELECT)."""
     oid = _oid(conn, name)
     columns = []
     for row in conn.execute(
@@ -169,6 +170,8 @@ def read_definition(conn: Connection, name: str) -> dict[str, Any]:
         indexes.append({"name": index_name, "sql": sql})
     sequences = []
     for column in columns:
+        if sequences_of is not None and column["name"] not in sequences_of:
+            continue
         if not (column["identity"] or column["default"].startswith("nextval(")):
             continue
         sequence = conn.execute(text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": qualified, "c": column["name"]}).scalar()
@@ -229,15 +232,16 @@ def copied_columns(definition: dict[str, Any]) -> list[str]:
     return [c["name"] for c in definition["columns"] if not c["generated"]]
 
 
-def check_definition(definition: Any) -> None:
-    """Raise TableDefinitionError unless ``definition`` has the shape :func:`read_definition` gives."""
+def check_definition(definition: Any, columns_required: bool = True) -> None:
+    """Raise TableDefinitionError unless ``definition`` has the shape :func:`read_definition`
+    gives (``columns_required``: at least one column; a table's additions may have none)."""
     def strings(item: Any, keys: tuple[str, ...]) -> bool:
         return isinstance(item, dict) and all(isinstance(item.get(k), str) for k in keys)
 
     ok = (
         isinstance(definition, dict)
         and isinstance(definition.get("columns"), list)
-        and bool(definition["columns"])
+        and (bool(definition["columns"]) or not columns_required)
         and all(strings(c, ("name", "type", "default", "identity", "generated", "collation")) for c in definition["columns"])
         and all(isinstance(c.get("notNull"), bool) for c in definition["columns"])
         and all(_tuning_ok(c) for c in definition["columns"])
@@ -314,22 +318,7 @@ def create_table(conn: Connection, name: str, definition: dict[str, Any]) -> Non
         if seq is not None and not column["identity"]:
             # NOTE: a serial column's sequence, made first: its default names it
             run(conn, f"CREATE SEQUENCE {quote(seq['name'])} AS {seq['type']} {_sequence_options(seq)}")
-    parts = []
-    for column in definition["columns"]:
-        part = f"{quote(column['name'])} {column['type']}"
-        if column["collation"]:
-            part += f" COLLATE {quote(column['collation'])}"
-        if column["generated"]:
-            part += f" GENERATED ALWAYS AS ({column['default']}) STORED"
-        elif column["identity"]:
-            seq = sequences.get(column["name"])
-            options = f" ({_sequence_options(seq)})" if seq is not None else ""
-            part += f" GENERATED {'ALWAYS' if column['identity'] == 'a' else 'BY DEFAULT'} AS IDENTITY{options}"
-        elif column["default"]:
-            part += f" DEFAULT {column['default']}"
-        if column["notNull"]:
-            part += " NOT NULL"
-        parts.append(part)
+    parts = [_column_sql(column, sequences.get(column["name"])) for column in definition["columns"]]
     for constraint in definition["constraints"]:
         if not _after_rows(constraint):
             parts.append(f"CONSTRAINT {quote(constraint['name'])} {constraint['sql']}")
@@ -339,6 +328,55 @@ def create_table(conn: Connection, name: str, definition: dict[str, Any]) -> Non
         seq = sequences.get(column["name"])
         if seq is not None and not column["identity"]:
             run(conn, f"ALTER SEQUENCE {quote(seq['name'])} OWNED BY {quote(name)}.{quote(column['name'])}")
+
+
+def _column_sql(column: dict[str, Any], seq: dict[str, Any] | None) -> str:
+    """A column of CREATE TABLE or ALTER TABLE ... ADD COLUMN (``seq``: its identity's sequence)."""
+    part = f"{quote(column['name'])} {column['type']}"
+    if column["collation"]:
+        part += f" COLLATE {quote(column['collation'])}"
+    if column["generated"]:
+        part += f" GENERATED ALWAYS AS ({column['default']}) STORED"
+    elif column["identity"]:
+        options = f" ({_sequence_options(seq)})" if seq is not None else ""
+        part += f" GENERATED {'ALWAYS' if column['identity'] == 'a' else 'BY DEFAULT'} AS IDENTITY{options}"
+    elif column["default"]:
+        part += f" DEFAULT {column['default']}"
+    if column["notNull"]:
+        part += " NOT NULL"
+    return part
+
+
+def add_columns(conn: Connection, name: str, columns: list[dict[str, Any]], sequences: list[dict[str, Any]]) -> None:
+    """Add ``columns`` (as :func:`read_definition` gives them) to the existing table ``name``,
+    with the sequences of their serial and identity columns; those it has already are left."""
+    by_column = {seq["column"]: seq for seq in sequences}
+    for column in columns:
+        seq = by_column.get(column["name"])
+        if seq is not None and not column["identity"]:
+            run(conn, f"CREATE SEQUENCE IF NOT EXISTS {quote(seq['name'])} AS {seq['type']} {_sequence_options(seq)}")
+        run(conn, f"ALTER TABLE {quote(name)} ADD COLUMN IF NOT EXISTS {_column_sql(column, seq)}")
+        if seq is not None and not column["identity"]:
+            run(conn, f"ALTER SEQUENCE {quote(seq['name'])} OWNED BY {quote(name)}.{quote(column['name'])}")
+
+
+def add_constraints_and_indexes(conn: Connection, name: str, definition: dict[str, Any]) -> None:
+    """Once the rows are in: the indexes, constraints and sequence values of ``definition`` on
+    the existing table ``name``; a constraint or index it has already (by name) is left."""
+    for index in definition["indexes"]:
+        run(conn, index["sql"].replace(" INDEX ", " INDEX IF NOT EXISTS ", 1))
+    have = {
+        str(r[0])
+        for r in conn.execute(text("SELECT conname FROM pg_constraint WHERE conrelid = CAST(:t AS regclass)"), {"t": quote(name)})
+    }
+    for constraint in definition["constraints"]:
+        if constraint["name"] not in have:
+            run(conn, f"ALTER TABLE {quote(name)} ADD CONSTRAINT {quote(constraint['name'])} {constraint['sql']}")
+    for seq in definition["sequences"]:
+        conn.execute(
+            text("SELECT setval(pg_get_serial_sequence(:t, :c), :v, :called)"),
+            {"t": quote(name), "c": seq["column"], "v": seq["last"], "called": seq["called"]},
+        )
 
 
 def _create_partition(conn: Connection, name: str, definition: dict[str, Any]) -> None:

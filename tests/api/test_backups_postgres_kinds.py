@@ -274,6 +274,25 @@ CASES = [
          ("INSERT INTO legacy VALUES (2, 1, 5)", "violates foreign key constraint")],
     ),
     Case(
+        "additions to a collection's table",
+        ["ALTER TABLE posts ADD COLUMN extra_note text DEFAULT 'n'", "ALTER TABLE posts ADD COLUMN seq_no serial",
+         "UPDATE posts SET extra_note = 'x ' || id",
+         "ALTER TABLE posts ADD CONSTRAINT title_not_empty CHECK (title <> '')",
+         "CREATE INDEX posts_lower_title ON posts (lower(title))",
+         "CREATE TABLE tag_refs (id text PRIMARY KEY)", "INSERT INTO tag_refs VALUES ('t1')",
+         "ALTER TABLE comments ADD COLUMN tag text REFERENCES tag_refs (id)", "UPDATE comments SET tag = 't1'"],
+        [],
+        {"SELECT id, extra_note, seq_no FROM posts ORDER BY seq_no": None,
+         "SELECT indexname FROM pg_indexes WHERE tablename IN ('posts', 'comments') ORDER BY 1": None,
+         "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid IN ('posts'::regclass, "
+         "'comments'::regclass) ORDER BY 1": None,
+         "SELECT count(*) FROM comments WHERE tag = 't1'": None,
+         "INSERT INTO posts (id, title) VALUES ('p_after_restore', 'x'); "
+         "SELECT extra_note, seq_no > 3 FROM posts WHERE id = 'p_after_restore'": [("n", True)]},
+        [("UPDATE posts SET title = ''", "violates check constraint"),
+         ("UPDATE comments SET tag = 'nope'", "violates foreign key constraint")],
+    ),
+    Case(
         "inheritance",
         ["CREATE TABLE vehicles (id int PRIMARY KEY, wheels int NOT NULL CONSTRAINT some_wheels CHECK (wheels > 0))",
          "CREATE TABLE motor (power int)",

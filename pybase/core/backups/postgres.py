@@ -60,6 +60,7 @@ import orjson
 from sqlalchemy import Connection, Table, select
 from sqlalchemy.exc import DBAPIError
 
+from pybase.core.backups import postgres_additions as additions_of
 from pybase.core.collections import Collection
 from pybase.core.db_copy import CopyError, copy_to_postgres
 from pybase.core.db_copy_target import (
@@ -169,7 +170,8 @@ def _write_dump(app: App, zf: zipfile.ZipFile) -> dict[str, Any]:
             # waits for the end of the dump).
             locked = [name for name, _t in tables] + others
             pg_tables.run(conn, "LOCK TABLE " + ", ".join(_quote(name) for name in locked) + " IN ACCESS SHARE MODE")
-            entries = [_dump_table(conn, zf, name, table) for name, table in tables]
+            own = {col.name: {index.name for index in col.parsed_indexes()} for col in collections if not col.is_view}
+            entries = [_dump_table(conn, zf, name, table, own.get(name)) for name, table in tables]
             files = {entry["file"].lower() for entry in entries}
             for number, name in enumerate(others, 1):
                 definition = pg_tables.read_definition(conn, name)
@@ -205,11 +207,20 @@ def _write_dump(app: App, zf: zipfile.ZipFile) -> dict[str, Any]:
     return manifest
 
 
-def _dump_table(conn: Connection, zf: zipfile.ZipFile, name: str, table: Table) -> dict[str, Any]:
+def _dump_table(
+    conn: Connection, zf: zipfile.ZipFile, name: str, table: Table, own_indexes: set[str] | None
+) -> dict[str, Any]:
+    """The rows of a pybase table; a collection's (``own_indexes``: its indexes' names) with
+    what SQL added to it (postgres_additions)."""
     have = {column["name"] for column in POSTGRES.table_info(conn, name)}
-    # NOTE: the columns the table is (re)built with on restore; one a table holds besides is left.
+    # NOTE: the columns the table is (re)built with on restore; a system table's others are left.
     columns = [column.name for column in table.columns if column.name in have]
-    return _dump_rows(conn, zf, _quote(name), columns, f" ORDER BY {_quote(ROWID_COLUMN)}", f"{DUMP_DIR}/{name}.copy", name)
+    additions = additions_of.read(conn, name, table, own_indexes) if own_indexes is not None else None
+    columns += additions_of.copied_columns(additions)
+    entry = _dump_rows(conn, zf, _quote(name), columns, f" ORDER BY {_quote(ROWID_COLUMN)}", f"{DUMP_DIR}/{name}.copy", name)
+    if additions:
+        entry["additions"] = additions
+    return entry
 
 
 def _dump_rows(
@@ -252,11 +263,7 @@ def read_manifest(root: str) -> dict[str, Any]:
     if twice:
         raise DumpError(f"The backup lists the table(s) {', '.join(twice)} more than once.")
     for entry in tables:
-        if "definition" in entry:
-            try:
-                pg_tables.check_definition(entry["definition"])
-            except pg_tables.TableDefinitionError as ex:
-                raise DumpError(f"The backup's table {entry['name']} has {ex}.") from ex
+        _check_definitions(entry)
     try:
         pg_objects.check_objects(manifest.get("objects", []))
     except pg_objects.ObjectsError as ex:
@@ -273,6 +280,17 @@ def read_manifest(root: str) -> dict[str, Any]:
         if os.path.dirname(entry["file"]) != DUMP_DIR or not os.path.isfile(path):
             raise DumpError(f"The backup lacks the rows of {entry['name']} ({entry['file']}).")
     return manifest
+
+
+def _check_definitions(entry: dict[str, Any]) -> None:
+    """A table's definition (made with SQL) or a collection's additions, checked."""
+    try:
+        if "definition" in entry:
+            pg_tables.check_definition(entry["definition"])
+        if "additions" in entry:
+            additions_of.check(entry["additions"])
+    except pg_tables.TableDefinitionError as ex:
+        raise DumpError(f"The backup's table {entry['name']} has {ex}.") from ex
 
 
 def _check_large_objects(root: str, manifest: dict[str, Any]) -> None:
@@ -395,11 +413,13 @@ def _replace(
         raise DumpError(f"The backup lacks the rows of the collection(s) {', '.join(lacking)}.")
     for col in by_name.values():
         schema_sync.create_table(conn, schema_sync.TableSpec(col.name, col.table, []))
+        _apply(col.name, "its added columns", additions_of.add_columns, conn, entries[col.name].get("additions"))
     for col in by_name.values():
-        _copy_in(conn, root, entries[col.name], col.table.c.keys())
+        added = additions_of.copied_columns(entries[col.name].get("additions"))
+        _copy_in(conn, root, entries[col.name], [*col.table.c.keys(), *added])
     missing += _create_objects(conn, objects, "before")
     _restore_raw_tables(conn, root, raw)
-    _rebuild(conn, collections, objects)
+    _rebuild(conn, collections, objects, entries)
     for name, entry in entries.items():
         # NOTE: a table made with SQL was dumped alone (ONLY), a partitioned one as a whole
         definition = entry.get("definition")
@@ -412,9 +432,24 @@ def _replace(
     app.db.on_commit(lambda: _reload(app))
 
 
-def _rebuild(conn: Connection, collections: list[Collection], objects: list[dict[str, Any]]) -> None:
+def _apply(name: str, what: str, step: Any, conn: Connection, additions: dict[str, Any] | None) -> None:
+    """One step of putting back what SQL added to a collection's table; DumpError names it."""
+    try:
+        with conn.begin_nested():
+            step(conn, name, additions)
+    except DBAPIError as ex:
+        raise DumpError(f"Failed to restore {what} of the collection {name} (nothing was changed): {reason(ex)}") from ex
+
+
+def _rebuild(
+    conn: Connection, collections: list[Collection], objects: list[dict[str, Any]], entries: dict[str, dict[str, Any]]
+) -> None:
     try:
         create_indexes(conn, collections)
+        for col in collections:
+            if not col.is_view:
+                additions = entries[col.name].get("additions")
+                _apply(col.name, "the constraints and indexes added", additions_of.finish, conn, additions)
         _create_objects(conn, objects, "after")
         create_views(conn, [col for col in collections if col.is_view])
         _create_objects(conn, objects, "last")
