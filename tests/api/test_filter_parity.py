@@ -16,9 +16,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests import testapp
 from tests.api.test_filter_fuzz import NOTE_IDENTIFIERS, OWNER_RULE, POST_IDENTIFIERS, filters
-from tests.data.filter_cases import NOTES, WHO, Client, add_superuser, build_dataset, build_notes
+from tests.data.filter_cases import (
+    NOTES,
+    WHO,
+    Client,
+    build_dataset,
+    build_notes,
+    sqlite_and_postgres,
+)
 from tests.pg import postgres_only
 
 pytestmark = postgres_only
@@ -29,24 +35,15 @@ POSTS = "/api/collections/posts/records"
 @pytest.fixture(scope="module")
 def both(tmp_path_factory: pytest.TempPathFactory, databases: Any) -> Iterator[tuple[Client, Client]]:
     """The data set on a SQLite pybase and on a Postgres pybase."""
-    url = databases.new("postgres")
-    servers = [
-        testapp.start_server(tmp_path_factory.mktemp("parity_sqlite"), None),
-        testapp.start_server(tmp_path_factory.mktemp("parity_postgres"), None, url),
-    ]
-    try:
-        clients = []
-        for server in servers:
-            add_superuser(server)
-            client = build_dataset(server.base_url)
-            build_notes(client)
-            client.ok("PATCH", NOTES, json={"listRule": OWNER_RULE, "viewRule": OWNER_RULE})
-            clients.append(client)
-        yield clients[0], clients[1]
-    finally:
-        for server in servers:
-            server.stop()
-        databases.drop(url)
+
+    def build(server: Any) -> Client:
+        client = build_dataset(server.base_url)
+        build_notes(client)
+        client.ok("PATCH", NOTES, json={"listRule": OWNER_RULE, "viewRule": OWNER_RULE})
+        return client
+
+    with sqlite_and_postgres(tmp_path_factory, databases, "parity", build) as clients:
+        yield clients
 
 
 def answer(client: Client, url: str, who: str, params: dict[str, str]) -> tuple[int, Any]:

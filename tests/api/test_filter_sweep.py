@@ -19,13 +19,12 @@ from typing import Any
 import pytest
 import requests
 
-from tests import testapp
 from tests.data.filter_cases import (
     SUPERUSER_EMAIL,
     Client,
-    add_superuser,
     pocketbase_binary,
     run_pocketbase,
+    sqlite_and_postgres,
 )
 from tests.pg import postgres_only
 
@@ -107,24 +106,16 @@ def build_mixed(client: Client) -> list[str]:
 
 @pytest.fixture(scope="module")
 def both(tmp_path_factory: pytest.TempPathFactory, databases: Any) -> Iterator[tuple[Client, Client]]:
-    url = databases.new("postgres")
-    servers = [
-        testapp.start_server(tmp_path_factory.mktemp("sweep_sqlite"), None),
-        testapp.start_server(tmp_path_factory.mktemp("sweep_postgres"), None, url),
-    ]
-    try:
-        clients = []
-        for server in servers:
-            add_superuser(server)
-            client = Client(server.base_url)
-            client.login("superuser", "_superusers", SUPERUSER_EMAIL)
-            build_mixed(client)
-            clients.append(client)
-        yield clients[0], clients[1]
-    finally:
-        for server in servers:
-            server.stop()
-        databases.drop(url)
+    """The ``mixed`` collection on a SQLite pybase and on a Postgres pybase."""
+
+    def build(server: Any) -> Client:
+        client = Client(server.base_url)
+        client.login("superuser", "_superusers", SUPERUSER_EMAIL)
+        build_mixed(client)
+        return client
+
+    with sqlite_and_postgres(tmp_path_factory, databases, "sweep", build) as clients:
+        yield clients
 
 
 def answer(session: requests.Session, client: Client, filter: str, q: str) -> tuple[int, Any]:

@@ -755,3 +755,29 @@ def add_superuser(server: Any) -> None:
     record = app.new_record("_superusers", {"email": SUPERUSER_EMAIL})
     record.set_password_plain("password", PASSWORD)
     app.save(record)
+
+
+@contextlib.contextmanager
+def sqlite_and_postgres(
+    tmp_path_factory: Any, databases: Any, label: str, build: Callable[[Any], Client]
+) -> Iterator[tuple[Client, Client]]:
+    """Two pybase servers, one on SQLite and one on a fresh Postgres database (``databases``:
+    tests/conftest.py), each with the superuser and what ``build(server)`` makes (the client it
+    returns, signed in); both stopped and the database dropped after."""
+    from tests import testapp
+
+    url = databases.new("postgres")
+    servers = [
+        testapp.start_server(tmp_path_factory.mktemp(f"{label}_sqlite"), None),
+        testapp.start_server(tmp_path_factory.mktemp(f"{label}_postgres"), None, url),
+    ]
+    try:
+        clients = []
+        for server in servers:
+            add_superuser(server)
+            clients.append(build(server))
+        yield clients[0], clients[1]
+    finally:
+        for server in servers:
+            server.stop()
+        databases.drop(url)
