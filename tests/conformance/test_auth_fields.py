@@ -10,11 +10,11 @@ from tests.conformance.known import explain
 
 CASES = cases_auth_fields.build_cases()
 
-# NOTE: the setup signs up and signs in ~100 users on both servers (bcrypt each time): 40 s on
-# a busy 2-core machine, charged to the first case; the default 120 s limit was hit once with
-# the suite running in two processes beside other work.
-# PERF: SQLite only: its cost is bcrypt (setup ~230 s on Postgres on a loaded machine), not SQL;
-# tests/api/test_auth_fields.py runs the same rules on both databases.
+# NOTE: the setup signs up and signs in ~100 users on both servers; the collection's password
+# field has bcrypt's least cost (4), so it takes seconds (at cost 10 it took 40-90 s on a busy
+# 2-core machine, past the default 120 s limit once).
+# PERF: SQLite only (the Postgres setup was ~230 s at cost 10); tests/api/test_auth_fields.py
+# runs the same rules on both databases.
 pytestmark = pytest.mark.timeout(600)
 
 
