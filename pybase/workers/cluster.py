@@ -410,7 +410,8 @@ class ClusterRuntime(SharedStateRuntime):
             if str(frame.get("from", "")).startswith(self.node):
                 return  # NOTE: this node's own question to every node
             answer = self._answer(frame.get("b"))
-            self._send(NODE_CHANNEL + str(frame.get("from", "")), {"t": "reply", "id": frame.get("id"), "b": answer})
+            reply = {"t": "reply", "id": frame.get("id"), "b": answer, "by": self.bus.number}
+            self._send(NODE_CHANNEL + str(frame.get("from", "")), reply)
         elif frame.get("t") == "post":
             if frame.get("from") != self.node:  # NOTE: this node's own message to every node
                 self._answer(frame.get("b"))
@@ -429,7 +430,7 @@ class ClusterRuntime(SharedStateRuntime):
                 waiting[0].set()
             gathering = self._gathers.get(call_id)
             if gathering is not None:
-                gathering[1].append(frame.get("b"))
+                gathering[1].append((frame.get("by"), frame.get("b")))
                 gathering[0].set()
 
     def _send(self, channel: str, frame: dict[str, Any]) -> None:
@@ -461,24 +462,30 @@ class ClusterRuntime(SharedStateRuntime):
 
     def call_all(self, body: Any, timeout: float) -> list[Any]:
         """Ask every other live node; the answers that came within ``timeout`` (a node that
-        hangs, see PostgresBus.lagging_nodes, is asked but not waited for)."""
-        expected = self.live_nodes() - 1 - self.bus.lagging_nodes()
+        hangs, see PostgresBus.lagging_nodes, is asked but not waited for: its answer does not
+        count for another node's)."""
+        lagging = self.bus.lagging_nodes()
+        expected = self.live_nodes() - 1 - len(lagging)
         if expected <= 0:
             return []
         call_id = next(self._call_ids)
         gathering: list[Any] = [threading.Event(), []]
         self._gathers[call_id] = gathering
+
+        def counted() -> int:
+            return sum(1 for by, _answer in list(gathering[1]) if by not in lagging)
+
         try:
             self._send(ALL_CHANNEL, {"t": "call", "id": call_id, "from": self.node, "b": body})
             deadline = time.monotonic() + timeout
-            while len(gathering[1]) < expected:
+            while counted() < expected:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    log.warning("cluster: %d of %d nodes did not answer in time", expected - len(gathering[1]), expected)
+                    log.warning("cluster: %d of %d nodes did not answer in time", expected - counted(), expected)
                     break
                 gathering[0].wait(left)
                 gathering[0].clear()
-            return list(gathering[1])
+            return [answer for _by, answer in list(gathering[1])]
         finally:
             self._gathers.pop(call_id, None)
 

@@ -157,10 +157,12 @@ class PostgresBus(InProcessBus):
     def listeners_elsewhere(self, local: int) -> bool:
         return bool(self.listening() - {self.number})
 
-    def lagging_nodes(self) -> int:
-        """How many nodes this node does not wait for (they hang; see the module docstring)."""
+    def lagging_nodes(self) -> set[int]:
+        """The nodes this node does not wait for (they hang; see the module docstring), of
+        those still listening (one that died is not waited for anyway: it is not live)."""
+        listening = self.listening()
         with self._mine_lock:
-            return len(self._lagging)
+            return self._lagging.keys() & listening
 
     def acked(self, seq: int, number: int) -> None:
         """Node ``number`` handled this node's change ``seq``."""
