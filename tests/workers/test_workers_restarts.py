@@ -1,0 +1,232 @@
+"""``pybase serve --workers 2`` stopped, restarted or reconfigured: a fresh server per test
+(tests/workers/test_workers.py shares one between the tests that leave it as it was)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.test_hardening import Served
+from tests.workers.test_workers import (
+    HOOK,
+    _clients_on_both_workers,
+    _notes,
+    _shared_page,
+    _until,
+    _wait_for_workers,
+    _worker_pids,
+    serve_two,
+)
+
+
+@pytest.fixture
+def two(tmp_path: Path) -> Iterator[Served]:
+    with serve_two(tmp_path) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def _traffic(url: str) -> Iterator[list[int]]:
+    """Requests on new connections to ``url`` while the block runs; yields the failed statuses."""
+    failures: list[int] = []
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.is_set():
+            try:
+                status = requests.get(url, headers={"Connection": "close"}, timeout=10).status_code
+            except requests.RequestException:
+                status = 0
+            if status != 200:
+                failures.append(status)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        yield failures
+    finally:
+        stop.set()
+        thread.join()
+
+
+
+
+def test_writes_are_relayed_between_workers_only_while_some_worker_holds_a_realtime_client(two: Served, tmp_path: Path) -> None:
+    _notes(two)
+
+    def write(text: str) -> None:
+        requests.post(f"{two.base}/api/collections/notes/records", json={"t": text}, headers={"Connection": "close"}, timeout=30).raise_for_status()
+
+    for i in range(4):
+        write(f"quiet{i}")
+    assert _shared_page(tmp_path) == (0, 0)  # nobody listens: nothing crossed the hub
+
+    clients = _clients_on_both_workers(two.base)
+    try:
+        assert _shared_page(tmp_path)[1] == len(clients)
+        for client in clients:
+            assert client.subscribe("notes/*").status_code == 204
+        write("heard")
+        assert _shared_page(tmp_path)[0] == 1
+        for client in clients:
+            assert client.next(10).data["record"]["t"] == "heard"
+
+        # a worker killed with its clients: the supervisor clears its count
+        name = clients[0].client_id[:2]
+        victim = int(re.findall(rf"worker \d started \(pid (\d+), name {name}", two.log.read_text())[-1])
+        os.kill(victim, signal.SIGKILL)
+        _until(lambda: f"pid {victim}) exited" in two.log.read_text())
+        _until(lambda: _shared_page(tmp_path)[1] == sum(1 for c in clients if c.client_id[:2] != name))
+    finally:
+        for client in clients:
+            client.close()
+    _until(lambda: _shared_page(tmp_path)[1] == 0)  # closed streams are counted out
+
+
+
+
+def test_a_killed_worker_is_restarted_while_the_other_serves(two: Served) -> None:
+    victim = sorted(_worker_pids(two))[0]
+    with _traffic(f"{two.base}/api/health") as failures:
+        os.kill(victim, signal.SIGKILL)
+        _wait_for_workers(two, 3)  # the replacement serves
+    assert f"pid {victim}) exited" in two.log.read_text()
+    # NOTE: one request at a time: the one the killed worker was serving, if any, is lost with
+    # it (a connection reset); every other request is served by the other worker.
+    assert len(failures) <= 1, failures[:5]
+
+
+
+
+def test_sigterm_drains_every_worker_and_exits_0(two: Served) -> None:
+    _notes(two)
+    two.proc.send_signal(signal.SIGTERM)
+    assert two.proc.wait(60) == 0
+    for pid in _worker_pids(two):
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+
+
+def test_hooks_reload_in_every_worker_and_sighup_replaces_them_without_a_refused_request(two: Served, tmp_path: Path) -> None:
+    (tmp_path / "pb_hooks" / "version.pb.js").write_text(HOOK.replace("VERSION", "2"))
+    # NOTE: until both workers answered with the new version (a new connection each time, so
+    # the kernel spreads them); one worker answering everything would prove nothing.
+    deadline = time.monotonic() + 30
+    answered: dict[str, int] = {}
+    while len(answered) < 2 or set(answered.values()) != {2}:
+        assert time.monotonic() < deadline, answered
+        body = requests.get(f"{two.base}/version", headers={"Connection": "close"}, timeout=10).json()
+        answered[body["worker"]] = body["v"]
+    with _traffic(f"{two.base}/version") as failures:
+        before = _worker_pids(two)
+        two.proc.send_signal(signal.SIGHUP)
+        _wait_for_workers(two, 4)  # two new workers serve
+        deadline = time.monotonic() + 30
+        while "replacing the workers" not in two.log.read_text() or len(_worker_pids(two) - before) < 2:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        time.sleep(1)
+    assert not failures, failures[:5]
+
+
+
+
+def test_a_backup_restore_stops_every_worker_and_starts_them_on_the_restored_data(two: Served) -> None:
+    su = _notes(two)
+    for text in ("kept one", "kept two"):
+        requests.post(f"{two.base}/api/collections/notes/records", json={"t": text}, timeout=30).raise_for_status()
+    assert requests.post(f"{two.base}/api/backups", json={"name": "before.zip"}, headers=su, timeout=60).status_code == 204
+    requests.post(f"{two.base}/api/collections/notes/records", json={"t": "after the backup"}, timeout=30).raise_for_status()
+    before = _worker_pids(two)
+    assert requests.post(f"{two.base}/api/backups/before.zip/restore", headers=su, timeout=30).status_code == 204
+    deadline = time.monotonic() + 90
+    while True:
+        texts: set[tuple[str, ...]] = set()
+        try:
+            for _ in range(8):
+                resp = requests.get(f"{two.base}/api/collections/notes/records?sort=t", headers={"Connection": "close"}, timeout=5)
+                texts.add(tuple(r["t"] for r in resp.json()["items"]))
+        except (requests.RequestException, ValueError, KeyError):
+            texts = set()
+        if texts == {("kept one", "kept two")} and len(_worker_pids(two) - before) >= 2:
+            break
+        assert time.monotonic() < deadline, (texts, two.log.read_text()[-3000:])
+        time.sleep(0.3)
+    assert two.proc.poll() is None  # the supervisor kept running
+
+
+
+
+FRAMEWORK_APP = """
+import os, sys
+from pybase.app import PyBase
+
+app = PyBase()
+
+@app.route("GET", "/api/pid")
+def pid(req, resp):
+    resp.media = {"pid": os.getpid()}
+
+@app.route("POST", "/api/shout/{topic}")
+def shout(req, resp, topic):
+    # a custom realtime message to every client subscribed to the topic, whichever worker holds it
+    resp.media = {"sent": app.core.subscriptions_broker().send(topic, b'{"from":"python"}')}
+
+sys.exit(app.start(sys.argv[1:]))
+"""
+
+
+def test_a_framework_app_runs_as_several_workers(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    launcher = tmp_path / "app.py"
+    launcher.write_text(FRAMEWORK_APP)
+    out = tmp_path / "out.log"
+    with open(out, "w") as stdout, open(tmp_path / "err.log", "w") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, str(launcher), "serve", "--http", "127.0.0.1:0", "--workers", "2"],
+            cwd=tmp_path, stdout=stdout, stderr=stderr, text=True,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 90
+            while not (match := re.search(r"Server started at (http://127\.0\.0\.1:\d+)", out.read_text())):
+                assert time.monotonic() < deadline and proc.poll() is None, (tmp_path / "err.log").read_text()
+                time.sleep(0.1)
+            base = match.group(1)
+            # NOTE: the kernel gives each new connection to whichever worker wakes first; on a
+            # busy machine one may win many times in a row, so ask until both answered.
+            pids: set[int] = set()
+            for _ in range(400):
+                pids.add(requests.get(f"{base}/api/pid", headers={"Connection": "close"}, timeout=10).json()["pid"])
+                if len(pids) == 2:
+                    break
+            assert len(pids) == 2 and proc.pid not in pids
+            clients = _clients_on_both_workers(base)
+            try:
+                for client in clients:
+                    assert client.subscribe("shout").status_code == 204
+                resp = requests.post(f"{base}/api/shout/shout", headers={"Connection": "close"}, timeout=30)
+                assert resp.status_code == 200 and resp.json() == {"sent": len(clients)}, resp.text
+                for client in clients:
+                    event = client.next(10)
+                    assert (event.name, event.data) == ("shout", {"from": "python"})
+            finally:
+                for client in clients:
+                    client.close()
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(60) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
