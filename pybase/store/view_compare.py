@@ -108,6 +108,10 @@ class _Translator:
                 node.replace(exp.Paren(this=exp.And(this=low, expression=high)))
         elif isinstance(node, exp.Case) and node.this is not None:
             self.case(node)
+        if isinstance(node, exp.Nullif):
+            self.nullif(node)
+        elif isinstance(node, exp.Coalesce | exp.Case | exp.If | exp.Greatest | exp.Least) and node.parent is not None:
+            self.branches(node)
 
     # ---- comparisons ------------------------------------------------------------------------
 
@@ -151,6 +155,47 @@ class _Translator:
         for when, test in zip(node.args["ifs"], tests, strict=True):
             when.set("this", test if test is not None else exp.EQ(this=node.this.copy(), expression=when.this.copy()))
         node.set("this", None)
+
+    # ---- values of several types -----------------------------------------------------------
+
+    def branches(self, node: Any) -> None:
+        """COALESCE/IFNULL, CASE, IIF and the scalar MAX/MIN whose values are of two kinds
+        (``coalesce(n, 'z')``): SQLite answers whichever value, with its type; Postgres refuses
+        to mix them. Their values are taken as SQLite holds them (jsonb), and the result shown
+        as SQLite's text of it (a view's json field reads it as PocketBase does)."""
+        values = _branch_values(node)
+        kinds = {self.kind(v) for v in values if not isinstance(_unparen(v), exp.Null)}
+        known = kinds - {None}
+        if len(known) < 2 and not (known & {JSON, VIEW_JSON} and len(kinds) > 1):
+            return
+        if isinstance(node, exp.Greatest | exp.Least):
+            if len(values) > 4:
+                return  # NOTE: each argument is repeated per step: left to Postgres past four
+            found = self.value(values[0])
+            for value in values[1:]:
+                found = _extreme(found, self.value(value), greatest=isinstance(node, exp.Greatest))
+        else:
+            found = node.copy()
+            for original, copied in zip(values, _branch_values(found), strict=True):
+                if not isinstance(_unparen(original), exp.Null):
+                    copied.replace(self.value(original))
+        shown = exp.Paren(this=call("pb_text", found))
+        shown.meta[SQL_VALUE] = found
+        node.replace(shown)
+
+    def nullif(self, node: Any) -> None:
+        """``NULLIF(a, b)`` of values of two kinds: SQLite compares them as they are (a function's
+        arguments get no affinity: 1.5 and '1.5' differ), and answers ``a`` with its type."""
+        a, b = _unparen(node.this), _unparen(node.expression)
+        kinds = {self.kind(a), self.kind(b)}
+        if isinstance(b, exp.Null) or (len(kinds) == 1 and kinds & {NUM, TEXT, BOOL}):
+            return
+        value = self.value(a)
+        same = exp.EQ(this=call("pb_cmp", value.copy(), self.value(b)), expression=exp.Literal.number(0))
+        found = exp.Case(ifs=[exp.If(this=same, true=exp.Null())], default=value)
+        shown = exp.Paren(this=call("pb_text", found))
+        shown.meta[SQL_VALUE] = found
+        node.replace(shown)
 
     def kind(self, node: Any) -> str | None:
         node = _unparen(node)
@@ -221,6 +266,25 @@ class _Translator:
         shown = exp.Paren(this=call("pb_text", found))
         shown.meta[SQL_VALUE] = found
         return shown
+
+
+def _branch_values(node: Any) -> list[Any]:
+    """The expressions a COALESCE, CASE, IIF, GREATEST or LEAST may answer with."""
+    if isinstance(node, exp.Case):
+        values = [when.args["true"] for when in node.args.get("ifs") or []]
+        default = node.args.get("default")
+        return values + ([default] if default is not None else [])
+    if isinstance(node, exp.If):
+        return [v for v in (node.args.get("true"), node.args.get("false")) if v is not None]
+    return [node.this, *(node.expressions or [])]
+
+
+def _extreme(a: Any, b: Any, *, greatest: bool) -> Any:
+    """SQLite's scalar max/min of two values as it holds them: NULL when either is NULL."""
+    either_null = exp.Or(this=exp.Is(this=a.copy(), expression=exp.Null()), expression=exp.Is(this=b.copy(), expression=exp.Null()))
+    order = call("pb_cmp", a.copy(), b.copy())
+    keep_a = exp.GTE(this=order, expression=exp.Literal.number(0)) if greatest else exp.LTE(this=order, expression=exp.Literal.number(0))
+    return exp.Case(ifs=[exp.If(this=either_null, true=exp.Null()), exp.If(this=keep_a, true=a.copy())], default=b.copy())
 
 
 def _either(conditions: list[Any]) -> Any:

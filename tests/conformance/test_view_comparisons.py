@@ -61,6 +61,13 @@ CASES = [
     ("json extract paths", "json_extract(meta, '$.a', '$.b', '$[0]')"), ("json extract path column", "json_extract(title, title)"),
     ("arrow of text literal", "('{\"b\":1,\"a\":[2]}' -> '$')"), ("double arrow of text literal", "('{\"b\":1,\"a\":{\"y\":1,\"x\":2}}' ->> 'a')"),
     ("text eq text", "title = 'abc'"), ("text lt text", "title < 'b'"), ("number lt number", "n < 2"),
+    ("coalesce number text", "coalesce(n, 'z')"), ("coalesce json number", "coalesce(meta, n)"),
+    ("ifnull json text", "ifnull(meta, title)"), ("ifnull number text", "ifnull(n, 'none')"),
+    ("case branches number text", "CASE WHEN n > 0 THEN n ELSE 'neg' END"),
+    ("case branches text number", "CASE WHEN n > 0 THEN title ELSE 0 END"),
+    ("iif number text", "iif(b, n, title)"), ("nullif number text", "nullif(n, title)"),
+    ("max number text", "max(n, title)"), ("min number text", "min(n, title)"),
+    ("coalesce bool number", "coalesce(b, n)"), ("case branches bool text", "CASE WHEN n > 0 THEN b ELSE 'x' END"),
 ]  # fmt: skip
 # (label, expression) over the view VIEW (a view collection: its computed columns json fields)
 VIEW = "cmp_view"

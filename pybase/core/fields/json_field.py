@@ -120,8 +120,10 @@ class JSONField(Field):
         return None
 
     def from_db(self, raw: Any) -> Any:
-        if raw is None or raw == "":
+        if raw is None:
             return None
+        if raw == "":
+            return ""  # NOTE: as PocketBase: a text that is no JSON (the empty one too) is a string
         if isinstance(raw, str):
             try:
                 raw = orjson.loads(raw)
