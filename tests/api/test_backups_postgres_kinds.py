@@ -288,7 +288,11 @@ CASES = [
          "'comments'::regclass) ORDER BY 1": None,
          "SELECT count(*) FROM comments WHERE tag = 't1'": None,
          "INSERT INTO posts (id, title) VALUES ('p_after_restore', 'x'); "
-         "SELECT extra_note, seq_no > 3 FROM posts WHERE id = 'p_after_restore'": [("n", True)]},
+         "SELECT extra_note, seq_no > 3 FROM posts WHERE id = 'p_after_restore'": [("n", True)],
+         # NOTE: pybase's insertion order (its hidden _rowid_ identity) kept: a new row comes last
+         "SELECT id FROM posts ORDER BY _rowid_": None,
+         "INSERT INTO posts (id, title) VALUES ('p_last', 'y'); SELECT id FROM posts ORDER BY _rowid_ DESC LIMIT 1":
+         [("p_last",)]},
         [("UPDATE posts SET title = ''", "violates check constraint"),
          ("UPDATE comments SET tag = 'nope'", "violates foreign key constraint")],
     ),

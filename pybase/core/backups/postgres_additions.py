@@ -17,12 +17,12 @@ from typing import Any
 from sqlalchemy import Connection, Table
 
 from pybase.store import pg_tables
-from pybase.store.dialect import POSTGRES
+from pybase.store.dialect import POSTGRES, ROWID_COLUMN
 
 
 def read(conn: Connection, name: str, table: Table, own_indexes: set[str]) -> dict[str, Any] | None:
     """The additions to the collection table ``name`` (None when there are none)."""
-    declared = set(table.columns.keys())
+    declared = {*table.columns.keys(), ROWID_COLUMN}  # NOTE: pybase's hidden identity column
     found = {c["name"] for c in POSTGRES.table_info(conn, name)}
     # NOTE: the sequences of the added columns only (pybase's _rowid_ one is rebuilt)
     definition = pg_tables.read_definition(conn, name, sequences_of=found - declared)
