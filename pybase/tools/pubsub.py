@@ -140,9 +140,10 @@ class Hub:
         sender = self.names.get(str(frame.get("from", "")))
         targets = [conn for conn in self.names.values() if conn is not sender]
         if sender is not None:
-            # NOTE: a lagging client gets the frame too, but its answer is not waited for
-            awaited = sum(1 for conn in targets if conn not in self._lagging)
-            self._send(sender, {"t": "fanout", "id": frame.get("id"), "n": awaited})
+            # NOTE: a lagging client gets the frame too, but its answer is not waited for (nor
+            # counted for another's: the sender is told whose answers it waits for)
+            awaited = sorted(name for name, conn in self.names.items() if conn is not sender and conn not in self._lagging)
+            self._send(sender, {"t": "fanout", "id": frame.get("id"), "n": len(awaited), "w": awaited})
         for conn in targets:
             self._send(conn, frame)
 
@@ -306,7 +307,8 @@ class HubClient:
     def call_all(self, body: Any, timeout: float = 5.0) -> list[Any]:
         """Ask every other client; the answers that came within ``timeout``."""
         done = threading.Event()
-        slot: list[Any] = [None]  # NOTE: [how many were asked (the hub says), answers...]
+        # NOTE: [(how many answers are waited for, whose) as the hub says, (by, answer)...]
+        slot: list[Any] = [None]
         with self._calls_lock:
             call_id = next(self._call_ids)
             self._calls[call_id] = (done, slot)
@@ -315,7 +317,7 @@ class HubClient:
             self.send({"t": "call", "to": "*", "from": self.name, "id": call_id, "body": body})
             done.wait(timeout)
             with self._calls_lock:
-                return list(slot[1:])
+                return [body for _by, body in slot[1:]]
         finally:
             with self._calls_lock:
                 self._calls.pop(call_id, None)
@@ -330,7 +332,7 @@ class HubClient:
                 log.exception("bus call failed")
                 answer = None
             if kind == "call":
-                self.send({"t": "reply", "to": frame.get("from"), "id": frame.get("id"), "body": answer})
+                self.send({"t": "reply", "to": frame.get("from"), "id": frame.get("id"), "body": answer, "by": self.name})
         elif kind in ("reply", "fanout"):
             call_id = int(frame.get("id") or 0)
             with self._calls_lock:
@@ -343,11 +345,14 @@ class HubClient:
                     done.set()
                     return
                 if kind == "fanout":
-                    slot[0] = int(frame.get("n") or 0)
+                    awaited = frame.get("w")
+                    slot[0] = (int(frame.get("n") or 0), set(awaited) if isinstance(awaited, list) else None)
                 else:
-                    slot.append(frame.get("body"))
-                if slot[0] is not None and len(slot) - 1 >= slot[0]:
-                    done.set()
+                    slot.append((frame.get("by"), frame.get("body")))
+                if slot[0] is not None:
+                    count, names = slot[0]
+                    if sum(1 for by, _body in slot[1:] if names is None or by in names) >= count:
+                        done.set()
         else:
             self.on_frame(frame)
 

@@ -222,3 +222,25 @@ def test_a_client_that_hangs_is_waited_for_once_then_not_until_it_answers(hub: H
     finally:
         publisher.close()
         hung.close()
+
+
+def test_a_lagging_clients_answer_does_not_stand_in_for_one_still_waited_for(hub: Hub) -> None:
+    """A call to every client waits for the clients the hub still waits for: a lagging client
+    that answers first does not end the wait before the others answered."""
+    heard: list[dict[str, Any]] = []
+    publisher, _ = _named(hub, "pub", lambda body: None)
+    publisher.on_frame = heard.append
+    lagging, _ = _named(hub, "lag", lambda body: "lag")  # answers calls at once, never says handled
+    slow, _ = _named(hub, "slow", lambda body: (time.sleep(0.5), "slow")[1])
+    slow.on_frame = lambda frame: slow.send({"t": "handled", "s": frame["s"]}) if frame.get("t") == "change" else None
+    try:
+        publisher.send({"t": "change", "s": 1, "a": "create", "c": "col", "r": {"id": "r1"}})
+        publisher.send({"t": "handled", "s": 1})
+        deadline = time.monotonic() + LAG_SECONDS + 3
+        while {"t": "settled", "s": 1} not in heard:  # once "lag" is left out
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert sorted(publisher.call_all({"op": "list"}, 3)) == ["lag", "slow"]
+    finally:
+        for client in (publisher, lagging, slow):
+            client.close()
