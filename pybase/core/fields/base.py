@@ -194,8 +194,9 @@ def to_string_list(raw: Any) -> list[str]:
 
 
 def json_number(value: Any) -> Any:
-    """Numbers as Go prints them in JSON: integral floats without ``.0``."""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+    """Numbers as Go prints them in JSON: integral floats without ``.0`` (up to 2^53, where the
+    integer is the float's value and its shortest digits alike: ``9007199254740992``)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:
         return int(value)
     return value
 
