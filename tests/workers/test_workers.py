@@ -52,7 +52,8 @@ routerAdd("DELETE", "/broker/one/{id}", (e) => {
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, Path]]:
     """PERF: one 2-worker server for the tests that neither stop, restart nor reconfigure it
-    (each uses collections of its own); tests/workers/test_workers_restarts.py starts one per test."""
+    (each uses collections of its own); tests/workers/test_workers_restarts.py and
+    test_workers_relay.py start one per test."""
     root = tmp_path_factory.mktemp("workers")
     with serve_two(root) as server:
         yield server, root
