@@ -28,6 +28,7 @@ through the view: the JSON text SQLite stores, NUMERIC affinity).
 from __future__ import annotations
 
 import functools
+import math
 import re
 from typing import Any
 
@@ -127,7 +128,12 @@ class _Translator:
             # NOTE: a number column meets a text that reads as a number as that number (Postgres
             # reads the literal as the column's type)
             if kind == NUM and self.affinity(column) == "numeric" and _is_string(literal) and _NUMBER_RE.match(literal.this):
-                return None
+                if math.isfinite(float(literal.this)):
+                    return None
+                # NOTE: SQLite reads '1e400' as an infinity; Postgres refuses it (out of range)
+                infinity = exp.Cast(this=exp.Literal.string("Infinity" if float(literal.this) > 0 else "-Infinity"),
+                                    to=exp.DataType.build("double"))  # fmt: skip
+                return op(this=column.copy(), expression=infinity) if column is a else op(this=infinity, expression=column.copy())
         left, right = self.value(a), self.value(b)
         fa, fb = self.affinity(a), self.affinity(b)
         if fa == "numeric" and fb != "numeric":

@@ -60,6 +60,8 @@ CASES = [
     ("json extract compared", "json_extract(meta, '$.a') = '1'"), ("json extract", "json_extract(meta, '$.b')"),
     ("json extract paths", "json_extract(meta, '$.a', '$.b', '$[0]')"), ("json extract path column", "json_extract(title, title)"),
     ("arrow of text literal", "('{\"b\":1,\"a\":[2]}' -> '$')"), ("double arrow of text literal", "('{\"b\":1,\"a\":{\"y\":1,\"x\":2}}' ->> 'a')"),
+    ("number eq out of range text", "n = '1e400'"), ("number lt out of range text", "n < '1e400'"),
+    ("number gt negative out of range text", "n > '-1e400'"), ("out of range text in", "n IN ('1e400', '4')"),
     ("text eq text", "title = 'abc'"), ("text lt text", "title < 'b'"), ("number lt number", "n < 2"),
     ("coalesce number text", "coalesce(n, 'z')"), ("coalesce json number", "coalesce(meta, n)"),
     ("ifnull json text", "ifnull(meta, title)"), ("ifnull number text", "ifnull(n, 'none')"),
