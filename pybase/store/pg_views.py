@@ -38,6 +38,24 @@ _NS = "current_schema()::regnamespace"
 _CHECK = "_pb_view_check"
 
 
+#: the SQL making again what views (``:oids``) have besides their query, comment and table grants:
+#: their columns' grants, their columns' defaults, their triggers and rules
+_MADE_AGAIN = (
+    f"SELECT format('GRANT %s (%s) ON TABLE %s TO %s%s', a.privilege_type, quote_ident(t.attname), "
+    f"quote_ident(c.relname), {GRANTEE}, CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END) "
+    "FROM pg_attribute t JOIN pg_class c ON c.oid = t.attrelid, aclexplode(t.attacl) a "
+    "WHERE c.oid = ANY(:oids) AND t.attacl IS NOT NULL AND t.attnum > 0 AND a.grantee <> c.relowner "
+    "ORDER BY c.oid, t.attnum, a.grantee",
+    "SELECT format('ALTER VIEW %s ALTER COLUMN %s SET DEFAULT %s', quote_ident(c.relname), "
+    "quote_ident(t.attname), pg_get_expr(d.adbin, d.adrelid)) FROM pg_attrdef d JOIN pg_class c "
+    "ON c.oid = d.adrelid JOIN pg_attribute t ON t.attrelid = d.adrelid AND t.attnum = d.adnum "
+    "WHERE d.adrelid = ANY(:oids) ORDER BY d.adrelid, d.adnum",
+    "SELECT pg_get_triggerdef(t.oid) FROM pg_trigger t WHERE t.tgrelid = ANY(:oids) AND NOT t.tgisinternal "
+    "UNION ALL SELECT rtrim(pg_get_ruledef(r.oid), ';') FROM pg_rewrite r WHERE r.ev_class = ANY(:oids) "
+    "AND r.rulename <> '_RETURN'",
+)
+
+
 def refresh(
     conn: Connection, views: Iterable[tuple[str, str, list[str]]], stored_query: Callable[[Connection, str], str] | None = None,
 ) -> list[str]:
@@ -180,36 +198,8 @@ def _extras(conn: Connection, names: list[str], collection_views: set[str]) -> l
             entries.append((str(privilege), str(grantee), bool(grantable)))
     for oid, entries in grants.items():
         sql += grant_statements(f"TABLE {view[oid]}", entries)
-    for (statement,) in conn.execute(
-        text(
-            f"SELECT format('GRANT %s (%s) ON TABLE %s TO %s%s', a.privilege_type, quote_ident(t.attname), "
-            f"quote_ident(c.relname), {GRANTEE}, CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END) "
-            "FROM pg_attribute t JOIN pg_class c ON c.oid = t.attrelid, aclexplode(t.attacl) a "
-            "WHERE c.oid = ANY(:oids) AND t.attacl IS NOT NULL AND t.attnum > 0 AND a.grantee <> c.relowner "
-            "ORDER BY c.oid, t.attnum, a.grantee"
-        ),
-        {"oids": oids},
-    ):
-        sql.append(str(statement))
-    for (statement,) in conn.execute(
-        text(
-            "SELECT format('ALTER VIEW %s ALTER COLUMN %s SET DEFAULT %s', quote_ident(c.relname), "
-            "quote_ident(t.attname), pg_get_expr(d.adbin, d.adrelid)) FROM pg_attrdef d JOIN pg_class c "
-            "ON c.oid = d.adrelid JOIN pg_attribute t ON t.attrelid = d.adrelid AND t.attnum = d.adnum "
-            "WHERE d.adrelid = ANY(:oids) ORDER BY d.adrelid, d.adnum"
-        ),
-        {"oids": oids},
-    ):
-        sql.append(str(statement))
-    for (statement,) in conn.execute(
-        text(
-            "SELECT pg_get_triggerdef(t.oid) FROM pg_trigger t WHERE t.tgrelid = ANY(:oids) AND NOT t.tgisinternal "
-            "UNION ALL SELECT rtrim(pg_get_ruledef(r.oid), ';') FROM pg_rewrite r WHERE r.ev_class = ANY(:oids) "
-            "AND r.rulename <> '_RETURN'"
-        ),
-        {"oids": oids},
-    ):
-        sql.append(str(statement))
+    for query in _MADE_AGAIN:
+        sql += [str(statement) for (statement,) in conn.execute(text(query), {"oids": oids})]
     return sql
 
 

@@ -111,19 +111,26 @@ def test_views_made_by_an_older_pybase_are_made_again_at_start(tmp_path: Path, d
     databases.drop(url)
 
 
-@pytest.mark.parametrize("reader", ["materialized"])
-def test_a_stale_view_a_materialized_view_reads_is_kept(tmp_path: Path, databases: Any, reader: str) -> None:
-    """A materialized view's rows would have to be computed again: the stale view stays (logged)."""
+def _first_view_saved(tmp_path: Path, databases: Any) -> tuple[str, Path]:
+    """A database whose first view collection (VIEWS[0]) was saved by a server now stopped:
+    its URL and the server's data dir."""
     template, url = databases.copy_of_fixture()
     server = start_server(tmp_path / "first", template, url)
     try:
         su = {"Authorization": server.token("superuser")}
-        name, query, old = VIEWS[0]
+        name, query, _old = VIEWS[0]
         resp = server.request("POST", "/api/collections", headers=su, json={"name": name, "type": "view", "viewQuery": query})
         assert resp.status_code == 200, resp.text
-        data_dir = Path(server.app.data_dir)
+        return url, Path(server.app.data_dir)
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("reader", ["materialized"])
+def test_a_stale_view_a_materialized_view_reads_is_kept(tmp_path: Path, databases: Any, reader: str) -> None:
+    """A materialized view's rows would have to be computed again: the stale view stays (logged)."""
+    url, data_dir = _first_view_saved(tmp_path, databases)
+    name, _query, old = VIEWS[0]
     _sql(url, f'DROP VIEW "{name}"', f'CREATE VIEW "{name}" AS {old}', f'CREATE MATERIALIZED VIEW "m_reader" AS {PLAIN[1]}')
     before = _state(url)
     server = start_server(tmp_path / "second", data_dir, url)
@@ -160,16 +167,8 @@ CARRIED_EXTRAS = [
 def test_a_view_made_with_sql_carried_along_keeps_what_it_had(tmp_path: Path, databases: Any) -> None:
     """Options, comments, grants, column defaults, triggers and rules of a view made with SQL
     that reads a stale view are still there once it is made again (were dropped silently)."""
-    template, url = databases.copy_of_fixture()
-    server = start_server(tmp_path / "first", template, url)
-    try:
-        su = {"Authorization": server.token("superuser")}
-        name, query, old = VIEWS[0]
-        resp = server.request("POST", "/api/collections", headers=su, json={"name": name, "type": "view", "viewQuery": query})
-        assert resp.status_code == 200, resp.text
-        data_dir = Path(server.app.data_dir)
-    finally:
-        server.stop()
+    url, data_dir = _first_view_saved(tmp_path, databases)
+    name, _query, old = VIEWS[0]
     _sql(url, f'DROP VIEW "{name}"', f'CREATE VIEW "{name}" AS {old}', f'CREATE VIEW "{PLAIN[0]}" AS {PLAIN[1]}',
          *[sql for _label, sql, _check, _want in CARRIED_EXTRAS])  # fmt: skip
     before = _state(url)
