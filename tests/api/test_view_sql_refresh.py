@@ -166,11 +166,14 @@ CARRIED_EXTRAS = [
 
 def test_a_view_made_with_sql_carried_along_keeps_what_it_had(tmp_path: Path, databases: Any) -> None:
     """Options, comments, grants, column defaults, triggers and rules of a view made with SQL
-    that reads a stale view are still there once it is made again (were dropped silently)."""
+    that reads a stale view are still there once it is made again (were dropped silently);
+    what names a column the new translation no longer has is left behind (logged), alone."""
     url, data_dir = _first_view_saved(tmp_path, databases)
     name, _query, old = VIEWS[0]
-    _sql(url, f'DROP VIEW "{name}"', f'CREATE VIEW "{name}" AS {old}', f'CREATE VIEW "{PLAIN[0]}" AS {PLAIN[1]}',
-         *[sql for _label, sql, _check, _want in CARRIED_EXTRAS])  # fmt: skip
+    # NOTE: the stale view has a column the new one has not, commented
+    old = old.replace(' FROM "posts"', ', 1 AS "legacy" FROM "posts"')
+    _sql(url, f'DROP VIEW "{name}"', f'CREATE VIEW "{name}" AS {old}', f'COMMENT ON COLUMN "{name}".legacy IS \'gone\'',
+         f'CREATE VIEW "{PLAIN[0]}" AS {PLAIN[1]}', *[sql for _label, sql, _check, _want in CARRIED_EXTRAS])  # fmt: skip
     before = _state(url)
     server = start_server(tmp_path / "second", data_dir, url)
     server.stop()
