@@ -267,6 +267,22 @@ END $$;
 """
 
 VIEW_HELPERS = r"""
+-- SQLite's CAST of a value (as SQLite holds it: pb_sqlite_value) to a number: a number as it
+-- is, a text's longest numeric prefix (0 without one: CAST('abc' AS REAL) is 0.0).
+CREATE OR REPLACE FUNCTION pb_cast_number(v jsonb) RETURNS double precision
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE jsonb_typeof(v) WHEN 'number' THEN CAST(v #>> '{}' AS double precision)
+        WHEN 'string' THEN pb_num_prefix(v #>> '{}') END
+$$;
+
+-- ... to an INTEGER: truncated toward zero, held to 64 bits (CAST(1e20 AS INTEGER) is 2^63-1).
+CREATE OR REPLACE FUNCTION pb_cast_integer(v jsonb) RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN n IS NULL THEN NULL WHEN n >= 9.2233720368547758e18 THEN 9223372036854775807
+        WHEN n <= -9.2233720368547758e18 THEN -9223372036854775808 ELSE CAST(trunc(n) AS bigint) END
+    FROM (SELECT pb_cast_number(v) AS n) AS cast_value
+$$;
+
 -- A column of a UNION's SELECT where another SELECT shows a truth: a boolean as SQLite's 0/1.
 CREATE OR REPLACE FUNCTION pb_truth_number(value boolean) RETURNS integer
 LANGUAGE sql IMMUTABLE AS $$ SELECT CAST(value AS int) $$;

@@ -40,6 +40,8 @@ NUM, TEXT, BOOL, JSON = "num", "text", "bool", "json"
 VIEW_JSON = "view json"
 #: meta key of a translated node: the SQL value (pb_sqlite_value's form) it stands for
 SQL_VALUE = "pb_sql_value"
+#: meta key of a CAST made SQLite's (pb_cast_integer...): the affinity its type gave it
+CAST_AFFINITY = "pb_cast_affinity"
 # SQLite's well-formed number literal (a text that NUMERIC affinity makes a number)
 _NUMBER_RE = re.compile(r"^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$")
 
@@ -109,7 +111,9 @@ class _Translator:
                 node.replace(exp.Paren(this=exp.And(this=low, expression=high)))
         elif isinstance(node, exp.Case) and node.this is not None:
             self.case(node)
-        if isinstance(node, exp.Nullif):
+        if isinstance(node, exp.Cast):
+            self.cast(node)
+        elif isinstance(node, exp.Nullif):
             self.nullif(node)
         elif isinstance(node, exp.Coalesce | exp.Case | exp.If | exp.Greatest | exp.Least) and node.parent is not None:
             self.branches(node)
@@ -189,6 +193,26 @@ class _Translator:
         shown.meta[SQL_VALUE] = found
         node.replace(shown)
 
+    def cast(self, node: Any) -> None:
+        """``CAST(x AS INTEGER/REAL/NUMERIC/TEXT)`` as SQLite casts: a text to its numeric prefix
+        (0 without one), a number to an integer truncated and held to 64 bits, a number to its
+        text as SQLite writes it. Postgres refuses ``CAST('abc' AS int)`` and rounds 1.9 to 2."""
+        affinity = _cast_affinity(node)
+        inner = _unparen(node.this)
+        kind = self.kind(inner)
+        if affinity == "text":
+            if kind == TEXT or isinstance(inner, exp.Null):
+                return
+            cast = call("pb_text", self.value(inner))
+        elif affinity in ("integer", "real", "numeric"):
+            if isinstance(inner, exp.Null) or (kind == NUM and affinity != "integer"):
+                return
+            cast = call("pb_cast_integer" if affinity == "integer" else "pb_cast_number", self.value(inner))
+        else:
+            return
+        cast.meta[CAST_AFFINITY] = affinity
+        node.replace(cast)
+
     def nullif(self, node: Any) -> None:
         """``NULLIF(a, b)`` of values of two kinds: SQLite compares them as they are (a function's
         arguments get no affinity: 1.5 and '1.5' differ), and answers ``a`` with its type."""
@@ -207,6 +231,8 @@ class _Translator:
         node = _unparen(node)
         if SQL_VALUE in node.meta:
             return None
+        if CAST_AFFINITY in node.meta:
+            return TEXT if node.meta[CAST_AFFINITY] == "text" else NUM
         if isinstance(node, exp.Literal):
             return TEXT if node.is_string else NUM
         if isinstance(node, exp.Boolean):
@@ -224,6 +250,8 @@ class _Translator:
     def affinity(self, node: Any) -> str | None:
         """SQLite's affinity of ``node``: "numeric" (INTEGER, REAL, NUMERIC), "text" or None."""
         node = _unparen(node)
+        if CAST_AFFINITY in node.meta:
+            return "text" if node.meta[CAST_AFFINITY] == "text" else "numeric"
         if isinstance(node, exp.Column):
             kind = self.kinds.get(node.name.lower())
             return None if kind in (None, VIEW_JSON) else "text" if kind == TEXT else "numeric"

@@ -70,6 +70,11 @@ CASES = [
     ("iif number text", "iif(b, n, title)"), ("nullif number text", "nullif(n, title)"),
     ("max number text", "max(n, title)"), ("min number text", "min(n, title)"),
     ("coalesce bool number", "coalesce(b, n)"), ("case branches bool text", "CASE WHEN n > 0 THEN b ELSE 'x' END"),
+    ("cast text as integer", "CAST(title AS INTEGER)"), ("cast number as integer", "CAST(n AS INTEGER)"),
+    ("cast text as real", "CAST(title AS REAL)"), ("cast number as text", "CAST(n AS TEXT)"),
+    ("cast json as integer", "CAST(meta AS INTEGER)"), ("cast bool as text", "CAST(b AS TEXT)"),
+    ("cast text as numeric", "CAST(title AS NUMERIC)"), ("cast number as real", "CAST(n AS REAL)"),
+    ("cast expression as integer", "CAST(n * 1.5 AS INTEGER)"), ("cast text compared", "CAST(title AS INTEGER) = 4"),
 ]  # fmt: skip
 # (label, expression) over the view VIEW (a view collection: its computed columns json fields)
 VIEW = "cmp_view"
