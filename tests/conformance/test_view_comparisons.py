@@ -82,6 +82,7 @@ VIEW_QUERY = f"SELECT id, (n * 2) AS d, (title || '') AS t, n FROM {SOURCE}"
 VIEW_CASES = [
     ("view json number gt number", "d > 0"), ("view json number eq number text", "d = '8'"),
     ("view json text eq number", "t = 4"), ("view json text eq text", "t = 'abc'"), ("view number eq text", "n = t"),
+    ("view json extract", "json_extract(d, '$')"),
 ]  # fmt: skip
 # case -> why pybase on Postgres differs from PocketBase (each must still differ)
 POSTGRES_DIFFERS = {
