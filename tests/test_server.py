@@ -8,6 +8,7 @@ about behaviour, never timing: a blocked route must not stop other requests from
 from __future__ import annotations
 
 import socket
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -354,3 +355,43 @@ def test_a_served_request_leaves_no_cyclic_garbage(served, method, path, body, s
             gc.set_debug(0)
             gc.garbage.clear()
     assert left == []
+
+
+@pytest.mark.parametrize(
+    "sizes",
+    [
+        (8 << 20, 5),  # NOTE: the kernel takes part of the first: the rest queues, the second after it
+        (5, 8 << 20, 7),
+        (4 << 20, 4 << 20, 4 << 20),
+    ],
+)
+def test_responses_sent_straight_to_a_slow_reader_arrive_whole_and_in_order(served, sizes):
+    """Channel.write_soon sends to the socket from the loop thread; what the kernel does not
+    take is buffered, and what follows waits behind it (the client reads slowly)."""
+    _app, server, _base, _state = served
+    with socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 16)
+        heads = [b"GET /api/big/%d HTTP/1.1\r\nHost: x\r\n\r\n" % size for size in sizes]
+        sock.sendall(b"".join(heads) + b"GET /api/where HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        time.sleep(0.3)  # NOTE: let the server meet a full socket before anything is read
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    bodies = [part.split(b"\r\n\r\n", 1)[1] for part in data.split(b"HTTP/1.1 200 OK\r\n")[1:]]
+    assert [len(body) for body in bodies[:-1]] == [len(b'{"blob":""}') + size for size in sizes]
+    assert all(body == b'{"blob":"' + b"x" * size + b'"}' for body, size in zip(bodies, sizes, strict=False))
+    assert b'"thread"' in bodies[-1]
+
+
+def test_a_client_gone_before_its_response_leaves_the_server_serving(served):
+    """A client that resets its connection while a large response is being sent straight to
+    its socket costs the server nothing: the next clients are answered."""
+    _app, server, base, _state = served
+    for _ in range(3):
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.sendall(b"GET /api/big/%d HTTP/1.1\r\nHost: x\r\n\r\n" % (4 << 20))
+        time.sleep(0.1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # NOTE: close with RST
+        sock.close()
+    assert _thread(base) and requests.get(f"{base}/api/big/10", timeout=TIMEOUT).json() == {"blob": "x" * 10}
