@@ -19,7 +19,11 @@ BEGIN
     IF found IS NULL THEN RETURN 0; END IF;
     RETURN CAST(found AS double precision);
 EXCEPTION WHEN others THEN
-    RETURN 0;
+    -- NOTE: past a double's range SQLite reads an infinity (1e400), below it 0 (1e-400), where
+    -- Postgres refuses the text
+    IF found ~ '[eE]-' THEN RETURN 0; END IF;
+    RETURN CASE WHEN ltrim(found) LIKE '-%' THEN CAST('-Infinity' AS double precision)
+        ELSE CAST('Infinity' AS double precision) END;
 END $$;
 
 -- SQLite's truth of a text: the number it starts with is not 0.

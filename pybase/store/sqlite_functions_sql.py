@@ -275,10 +275,20 @@ LANGUAGE sql IMMUTABLE AS $$
         WHEN 'string' THEN pb_num_prefix(v #>> '{}') END
 $$;
 
--- ... to an INTEGER: truncated toward zero, held to 64 bits (CAST(1e20 AS INTEGER) is 2^63-1).
+-- The integer a text starts with (0 for none), held to 64 bits, as SQLite casts a text to INTEGER.
+CREATE OR REPLACE FUNCTION pb_int_prefix(value text) RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN digits IS NULL THEN 0 WHEN CAST(digits AS numeric) >= 9223372036854775807 THEN 9223372036854775807
+        WHEN CAST(digits AS numeric) <= -9223372036854775808 THEN -9223372036854775808 ELSE CAST(digits AS bigint) END
+    FROM (SELECT substring(value FROM '^\s*([-+]?[0-9]+)') AS digits) AS prefix
+$$;
+
+-- ... to an INTEGER: truncated toward zero, held to 64 bits (CAST(1e20 AS INTEGER) is 2^63-1);
+-- a text its integer prefix (CAST('1e5' AS INTEGER) is 1).
 CREATE OR REPLACE FUNCTION pb_cast_integer(v jsonb) RETURNS bigint
 LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN n IS NULL THEN NULL WHEN n >= 9.2233720368547758e18 THEN 9223372036854775807
+    SELECT CASE WHEN jsonb_typeof(v) = 'string' THEN pb_int_prefix(v #>> '{}')
+        WHEN n IS NULL THEN NULL WHEN n >= 9.2233720368547758e18 THEN 9223372036854775807
         WHEN n <= -9.2233720368547758e18 THEN -9223372036854775808 ELSE CAST(trunc(n) AS bigint) END
     FROM (SELECT pb_cast_number(v) AS n) AS cast_value
 $$;
