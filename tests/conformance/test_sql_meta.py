@@ -90,9 +90,18 @@ def sql_pair(pair: Pair) -> Pair:
     return pair
 
 
+# NOTE: PocketBase answers a statement that changes no row (CREATE TABLE) with SQLite's
+# changes() as the last write on its pooled connection left it: 0 or 1 by what ran before (the
+# test order); pybase answers 0 (tests/api/test_sql.py). Not compared there.
+NO_ROW_CHANGED = ("sql create table sqlt (a integer not null, b text)",)
+
+
 @pytest.mark.parametrize(("name", "request_"), CASES, ids=[c[0] for c in CASES])
 def test_same_answer(sql_pair: Pair, name: str, request_: Request) -> None:
     pb, py = (Answer(a.status, _mask(a.body)) for a in sql_pair.ask(request_))
+    if name in NO_ROW_CHANGED:
+        for answer in (pb, py):
+            answer.body.pop("affectedRows", None)
     assert difference(pb, py) is None, f"{name}:{difference(pb, py)}"
 
 
