@@ -11,7 +11,6 @@ import os
 import re
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -22,6 +21,8 @@ from pathlib import Path
 import bcrypt
 import pytest
 import requests
+
+from pybase.store.sqlite_driver import sqlite3  # NOTE: one SQLite per process (see the module)
 
 REPO = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""), "PYTHONUNBUFFERED": "1"}

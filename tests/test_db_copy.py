@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from pybase.store.sqlite_driver import sqlite3  # NOTE: one SQLite per process (see the module)
 from tests.conftest import Databases
 from tests.test_cli import ENV
 from tests.testapp import PASSWORD, SUPERUSER_EMAIL, start_server

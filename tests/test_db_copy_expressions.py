@@ -9,12 +9,12 @@ tests/test_db_copy.py covers the rest of the copy.
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from pybase.store.sqlite_driver import sqlite3  # NOTE: one SQLite per process (see the module)
 from tests.conftest import Databases
 from tests.pg import postgres_only
 from tests.test_db_copy import _app_with_raw_tables, cli, pg_rows, pg_tables

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import sqlite3
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +23,7 @@ from pybase.config import Config
 from pybase.core.auth import new_auth_token
 from pybase.migrations import automigrate, snakecase, templates
 from pybase.store.migrations import MigrationError
+from pybase.store.sqlite_driver import sqlite3  # NOTE: one SQLite per process (see the module)
 from tests.test_cli import cli, served
 
 # NOTE: the tests with an app (or served_app) run on SQLite and on Postgres; the command-line

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,6 +18,7 @@ import requests
 
 from pybase import PyBase
 from pybase.config import Config
+from pybase.store.sqlite_driver import sqlite3  # NOTE: one SQLite per process (see the module)
 
 pytestmark = pytest.mark.both_backends
 

@@ -8,7 +8,6 @@ waitress server on ``127.0.0.1:<free port>`` and a counter bound on every hook.
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from pybase.core.app import App
 from pybase.core.app_hooks import HOOKS
 from pybase.core.auth import new_auth_token
 from pybase.core.collection_bind import new_collection
+from pybase.store.sqlite_driver import sqlite3  # NOTE: one SQLite per process (see the module)
 
 SUPERUSER_EMAIL = "admin@example.com"
 USER1_EMAIL = "user1@example.com"

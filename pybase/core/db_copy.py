@@ -40,7 +40,6 @@ How it stays safe:
 from __future__ import annotations
 
 import os
-import sqlite3
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -80,6 +79,7 @@ from pybase.store import pg_objects, pg_tables, schema_sync
 from pybase.store.database_url import is_postgres_url
 from pybase.store.dialect import dialect_of
 from pybase.store.schema import create_system_tables
+from pybase.store.sqlite_driver import sqlite3
 
 if TYPE_CHECKING:
     from pybase.store.db_postgres import PostgresDatabase

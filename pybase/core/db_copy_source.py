@@ -4,7 +4,6 @@ tables to copy in creation order, their rows in batches)."""
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,7 @@ from pybase.core.db_copy_report import CopyError, CopyReport
 from pybase.core.db_copy_tables import raw_table_names, read_raw_tables
 from pybase.core.db_copy_values import converter_for
 from pybase.store.schema import collections_table, migrations_table, params_table
+from pybase.store.sqlite_driver import sqlite3
 
 #: rows read from SQLite and written to COPY at a time
 BATCH_ROWS = 5000

@@ -29,13 +29,13 @@ Postgres refuses when the table is made).
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pybase.core.db_copy_expressions import ExpressionRefused, read_expressions
 from pybase.core.db_copy_report import CopyError
+from pybase.store.sqlite_driver import sqlite3
 
 #: Postgres's longest identifier, in bytes (a longer one is cut, silently)
 MAX_NAME_BYTES = 63

@@ -4,7 +4,6 @@ the same steps."""
 
 from __future__ import annotations
 
-import sqlite3
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
@@ -16,6 +15,7 @@ from pybase.core.db_copy_source import TableJob, quote_name, read_batches
 from pybase.core.view_schema import json_fields, stored_view_query
 from pybase.store import pg_tables, schema_sync
 from pybase.store.database_url import redacted
+from pybase.store.sqlite_driver import sqlite3
 
 if TYPE_CHECKING:
     from pybase.store.db_postgres import PostgresDatabase

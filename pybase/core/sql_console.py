@@ -73,7 +73,7 @@ def run_sql(app: App, query: str, max_rows: int = MAX_ROWS) -> SQLResult:
     except DBAPIError as ex:
         raise SQLError(sqlite_error_text(ex.orig)) from ex
     except Exception as ex:  # noqa: BLE001 - a driver error (sqlite3/psycopg) on the raw cursor
-        if type(ex).__module__.split(".")[0] not in ("sqlite3", "psycopg", "_sqlite3"):
+        if type(ex).__module__.split(".")[0] not in ("sqlite3", "psycopg", "_sqlite3", "pysqlite3"):
             raise
         raise SQLError(sqlite_error_text(ex)) from ex
     finally:

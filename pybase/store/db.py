@@ -12,7 +12,6 @@ import logging
 import math
 import os
 import re
-import sqlite3
 import threading
 import weakref
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from sqlalchemy.pool import QueuePool, StaticPool
 from pybase.store import statement_limit
 from pybase.store.db_base import BaseDatabase, Prepared, WriteTx, reset
 from pybase.store.dialect import SQLITE
+from pybase.store.sqlite_driver import sqlite3
 
 __all__ = ["DB_ERRORS", "Database", "Prepared", "TransactionLostError"]
 
@@ -276,8 +276,9 @@ class Database(BaseDatabase):
             max_overflow=-1,
             pool_use_lifo=True,
             connect_args=connect_args,
+            module=sqlite3,  # NOTE: the driver of pybase.store.sqlite_driver, not SQLAlchemy's pick
         )
-        self.write_engine = create_engine(url, poolclass=StaticPool, connect_args=connect_args)
+        self.write_engine = create_engine(url, poolclass=StaticPool, connect_args=connect_args, module=sqlite3)
         # Set by close(): statements still running stop (a runaway one would hold the writer).
         self._closing = threading.Event()
         # NOTE: listeners close over parts of self, never self: SQLAlchemy's event registry

@@ -17,6 +17,7 @@ from sqlalchemy.schema import CreateColumn, CreateTable
 
 from pybase.store.dialect import POSTGRES, ROWID_COLUMN, dialect_of, unique_column_names
 from pybase.store.schema import check_identifier, create_index_sql, raw_select
+from pybase.store.sqlite_driver import error_code
 from pybase.tools import dbutils
 
 
@@ -59,8 +60,8 @@ def sqlite_error_text(error: BaseException | None, in_view: bool = False) -> str
     ``in_view``: raised by a view's query)."""
     if getattr(error, "sqlstate", None) is not None:
         return POSTGRES.error_text(error, in_view)
-    code = getattr(error, "sqlite_errorcode", None)
-    if not isinstance(code, int):
+    code = error_code(error) if error is not None else None
+    if code is None:
         return str(error)
     return f"{_ERRSTR.get(code & 0xFF, 'SQL logic error')}: {error} ({code})"
 

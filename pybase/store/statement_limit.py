@@ -14,12 +14,13 @@ about 80 ns, and is called every 1,000 steps: below noise on a 1 ms query, and a
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+
+from pybase.store.sqlite_driver import sqlite3
 
 log = logging.getLogger("pybase.db")
 

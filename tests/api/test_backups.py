@@ -4,7 +4,6 @@ Postgres (a dump of its tables in the archive: tests/api/test_backups_postgres.p
 from __future__ import annotations
 
 import io
-import sqlite3
 import threading
 import time
 import zipfile
@@ -13,6 +12,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from pybase.store.sqlite_driver import sqlite3  # NOTE: one SQLite per process (see the module)
 from tests import testapp
 from tests.scenarios import Scenario, run
 

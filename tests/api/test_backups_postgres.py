@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -29,6 +28,7 @@ import requests
 from pybase.app import PyBase
 from pybase.config import Config
 from pybase.core.errors import BadRequestError
+from pybase.store.sqlite_driver import sqlite3  # NOTE: one SQLite per process (see the module)
 from tests import testapp
 from tests.pg import postgres_only
 from tests.s3_server import make_bucket, moto_endpoint, s3_settings  # noqa: F401 - the fixture

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from typing import Any
 
 import pytest
 
 from pybase.core.logs import ERROR, INFO, WARN
-from tests.scenarios import Scenario, run
+from pybase.store.sqlite_driver import sqlite3  # NOTE: one SQLite per process (see the module)
 from tests import testapp
+from tests.scenarios import Scenario, run
 
 pytestmark = pytest.mark.both_backends
 

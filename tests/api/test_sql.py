@@ -3,13 +3,13 @@ tests/conformance/test_sql_meta.py compares them live)."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pybase.core.sql_console import go_float
+from pybase.store.sqlite_driver import sqlite3  # NOTE: one SQLite per process (see the module)
 from tests import testapp
 from tests.api.test_collections_meta import (
     BLANK,

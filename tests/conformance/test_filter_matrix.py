@@ -3,11 +3,11 @@ from PocketBase and from pybase, on SQLite and on Postgres."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections import defaultdict
 
 import pytest
 
+from pybase.store.sqlite_driver import sqlite3  # NOTE: the SQLite pybase runs on
 from tests.conformance import cases_filter_matrix as matrix
 from tests.conformance.harness import Pair
 

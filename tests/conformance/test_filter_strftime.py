@@ -8,11 +8,11 @@ SQLite reads such a date as the days it names past the month's end when a modifi
 
 from __future__ import annotations
 
-import sqlite3
 from urllib.parse import quote
 
 import pytest
 
+from pybase.store.sqlite_driver import sqlite3  # NOTE: the SQLite pybase runs on
 from tests.conformance.harness import Pair, Request, difference
 from tests.conformance.known import explain
 

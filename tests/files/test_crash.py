@@ -4,7 +4,6 @@ is in storage, no upload temp file is left, and uploads work again."""
 from __future__ import annotations
 
 import socket
-import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import orjson
 import requests
 
+from pybase.store.sqlite_driver import sqlite3  # NOTE: one SQLite per process (see the module)
 from tests.test_hardening import serve, superuser_token
 
 

@@ -257,7 +257,7 @@ FLOOR_ARGS = [
 
 @pytest.mark.parametrize("arg", FLOOR_ARGS)
 def test_floor_answers_as_sqlites_own_on_every_connection(database: Database, arg: str) -> None:
-    import sqlite3
+    from pybase.store.sqlite_driver import sqlite3  # NOTE: the SQLite pybase runs on
 
     query = f"SELECT floor({arg}), typeof(floor({arg})), quote(floor({arg}))"
     expected = sqlite3.connect(":memory:").execute(query).fetchone()
@@ -265,3 +265,19 @@ def test_floor_answers_as_sqlites_own_on_every_connection(database: Database, ar
         assert tuple(conn.exec_driver_sql(query).one()) == expected
     with database.read() as conn:
         assert tuple(conn.exec_driver_sql(query).one()) == expected
+
+
+def test_pybase_runs_on_the_sqlite_of_its_driver(database: Database) -> None:
+    """pybase's connections run pysqlite3's SQLite (3.5x, as PocketBase's) where its wheel
+    exists (Linux x86-64), every connection the same library."""
+    import platform
+    import sys
+
+    from pybase.store.sqlite_driver import BUNDLED, SQLITE_VERSION
+
+    if sys.platform == "linux" and platform.machine() == "x86_64":
+        assert BUNDLED and tuple(int(p) for p in SQLITE_VERSION.split(".")[:2]) >= (3, 50)
+    with database.read() as conn:
+        assert conn.exec_driver_sql("SELECT sqlite_version()").scalar() == SQLITE_VERSION
+    with database.write() as conn:
+        assert conn.exec_driver_sql("SELECT sqlite_version()").scalar() == SQLITE_VERSION

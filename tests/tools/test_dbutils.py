@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pybase.store.sqlite_driver import sqlite3  # NOTE: one SQLite per process (see the module)
 from pybase.tools.dbutils import IndexColumn, IndexParseError, IndexRefused, parse_index
 
 COLUMNS = ("id", "title", "views", "contact")

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import random
 import re
-import sqlite3
 
 import pytest
 
+from pybase.store.sqlite_driver import sqlite3  # NOTE: one SQLite per process (see the module)
 from pybase.tools import dbutils, index_plain
 
 COLUMNS = ["id", "title", "views", "email", "tokenKey", "ti`tle", 'a"b', "Order", "x_1"]

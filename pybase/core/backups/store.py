@@ -15,7 +15,6 @@ import logging
 import os
 import re
 import shutil
-import sqlite3
 import tempfile
 import threading
 import time
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from pybase.core.backups import postgres
 from pybase.core.errors import BadRequestError
 from pybase.core.events import AppEvent
+from pybase.store.sqlite_driver import sqlite3
 from pybase.tools.filesystem import FileNotFound, LocalStorage, Storage, StorageError
 from pybase.tools.types import format_datetime
 

@@ -122,6 +122,13 @@ class JSONField(Field):
     def from_db(self, raw: Any) -> Any:
         if raw is None:
             return None
+        if isinstance(raw, bytes | bytearray | memoryview):
+            # NOTE: a BLOB a view computes (unhex(), x'41'): its text, as Go reads []byte (and
+            # pb_view_json reads a bytea on Postgres); bytes that are no UTF-8 read as nothing
+            try:
+                raw = bytes(raw).decode("utf-8")
+            except UnicodeDecodeError:
+                return None
         if raw == "":
             return ""  # NOTE: as PocketBase: a text that is no JSON (the empty one too) is a string
         if isinstance(raw, str):

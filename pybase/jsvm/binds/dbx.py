@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
@@ -24,6 +23,7 @@ from sqlalchemy.exc import DBAPIError, StatementError
 from pybase.core.errors import BadRequestError
 from pybase.jsvm.errors import NoRows
 from pybase.store.dialect import dialect_of
+from pybase.store.sqlite_driver import sqlite3
 
 if TYPE_CHECKING:
     from sqlalchemy import ColumnElement, Table
