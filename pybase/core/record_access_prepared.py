@@ -25,6 +25,7 @@ from pybase.core.field_resolver_sql import apply_joins
 from pybase.core.records import Record
 from pybase.store.db import DB_ERRORS
 from pybase.store.dialect import stored_as
+from pybase.store.schema import first_row
 from pybase.tools.filter import (
     MACROS,
     FilterError,
@@ -293,7 +294,7 @@ def _compile(
         stmt = stmt.where(*conditions)
     if joins:
         stmt = stmt.select_from(apply_joins(base, joins)).distinct()
-    return RuleTemplate(None, db.prepare(stmt.where(condition).limit(1)), resolver.names)
+    return RuleTemplate(None, db.prepare(first_row(stmt.where(condition))), resolver.names)
 
 
 def create_source(collection: Collection, values: list[Any]) -> Any:

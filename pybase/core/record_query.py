@@ -15,6 +15,7 @@ from pybase.core.errors import BadRequestError, NotFoundError
 from pybase.core.records import Record
 from pybase.store.db import DB_ERRORS
 from pybase.store.dialect import in_json_list, insertion_order
+from pybase.store.schema import first_row
 
 if TYPE_CHECKING:
     from pybase.core.collection_registry import CollectionRegistry
@@ -91,7 +92,7 @@ class RecordStore:
             query = _apply(query, table, where)
         try:
             with self.db.read() as conn:
-                row = conn.execute(query.limit(1)).first()
+                row = conn.execute(first_row(query)).first()
         except DatabaseError as ex:
             # NOTE: a rule that fails in SQL (e.g. a bad JSON path) hides the record, as in PocketBase.
             raise NotFoundError() from ex
@@ -121,7 +122,7 @@ class RecordStore:
     def find_first(self, collection: Collection, **values: Any) -> Record | None:
         """The first record whose fields equal ``values``."""
         table = collection.table
-        query = select(table).limit(1)
+        query = first_row(select(table))
         for key, value in values.items():
             query = query.where(table.c[key] == value)
         with self.db.read() as conn:
@@ -222,7 +223,7 @@ class _Statements:
 
     def __init__(self, db: Database, collection: Collection) -> None:
         table = collection.table
-        self.by_id = db.prepare(select(table).where(table.c.id == bindparam("id")).limit(1))
+        self.by_id = db.prepare(first_row(select(table).where(table.c.id == bindparam("id"))))
         self.many = db.prepare(select(table).where(in_json_list(table.c.id, "ids")))
         self.page = db.prepare(
             select(table).order_by(insertion_order(table)).limit(bindparam("limit")).offset(bindparam("offset"))

@@ -32,6 +32,7 @@ from pybase.core.record_access_prepared import (
     template,
 )
 from pybase.core.request_info import RequestInfo
+from pybase.store.schema import first_row
 from pybase.tools.filter import FilterError, bind_value, compile_filter
 from pybase.tools.security import random_string
 
@@ -148,7 +149,7 @@ class CreateRuleCheck:
     @staticmethod
     def _run(conn: Any, stmt: Any) -> None:
         try:
-            found = conn.execute(stmt.limit(1)).first()
+            found = conn.execute(first_row(stmt)).first()
         except DatabaseError as ex:
             raise RuleFailed("Failed to create record.") from ex
         if found is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -12,9 +13,11 @@ from sqlalchemy import (
     Connection,
     Integer,
     MetaData,
+    Select,
     String,
     Table,
     Text,
+    literal_column,
     text,
 )
 from sqlalchemy.sql.elements import TextClause
@@ -101,6 +104,18 @@ def create_index_sql(table: Table, spec: dbutils.Index, dialect: str = "sqlite")
 
         return postgres_create_index(spec, table)
     return spec.create_sql(table.name, table.c.keys())
+
+
+def first_row(stmt: Select[Any]) -> Select[Any]:
+    """``stmt`` limited to its first row, the limit written into the SQL (``LIMIT 1``).
+
+    PERF: SQLite 3.51 prepares a statement again each time its bound LIMIT changes value when
+    the plan may read it (a lookup by key with ``LIMIT ?``): 7.4 us a view by id instead of 4.0.
+    """
+    return stmt.limit(_ONE)
+
+
+_ONE = literal_column("1")
 
 
 def raw_select(sql: str) -> TextClause:

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from pybase.store.schema import first_row
 from pybase.tools.filesystem import (
     Attributes,
     File,
@@ -217,7 +218,7 @@ def find_view_file_record(app: App, view: Any, field_name: str, filename: str) -
         column = collection.table.c[name]
         match = json_array_contains(column, filename) if field.is_multi() else column == filename
         with app.db.read() as conn:
-            row = conn.execute(select(collection.table).where(match).limit(1)).first()
+            row = conn.execute(first_row(select(collection.table).where(match))).first()
         return None if row is None else Record.from_row(collection, row, app.records)
     return None
 

@@ -42,6 +42,7 @@ from sqlalchemy import (
 from pybase.core.errors import BadRequestError
 from pybase.store.db import Database, Prepared
 from pybase.store.dialect import POSTGRES, hour_of, insertion_order
+from pybase.store.schema import first_row
 from pybase.tools.filter import (
     FilterError,
     SimpleResolver,
@@ -255,7 +256,7 @@ class LogStore:
     def find(self, log_id: str) -> dict[str, Any] | None:
         """One entry by id."""
         with self.db.read() as conn:
-            row = conn.execute(select(logs_table).where(logs_table.c.id == log_id).limit(1)).mappings().first()
+            row = conn.execute(first_row(select(logs_table).where(logs_table.c.id == log_id))).mappings().first()
         return _entry(row) if row is not None else None
 
     def stats(self, filter_text: str | None) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from pybase.core.field_resolver import RecordFieldResolver
 from pybase.core.record_access import SUPERUSER_ONLY_FILTER_FIELDS, RecordQuery, RuleFailed, _parse
 from pybase.core.record_access_prepared import create_source
 from pybase.core.record_write_checks import CreateRuleCheck, run_check
+from pybase.store.schema import first_row
 from pybase.tools.filter import FilterError, bind_value, compile_filter
 
 if TYPE_CHECKING:
@@ -116,9 +117,9 @@ def can_receive(app: App, record: Record, info: RequestInfo, rule: str | None, c
                 executor = conn
                 if executor is None:
                     with app.db.read() as read_conn:
-                        found = read_conn.execute(stmt.limit(1)).first()
+                        found = read_conn.execute(first_row(stmt)).first()
                 else:
-                    found = executor.execute(stmt.limit(1)).first()
+                    found = executor.execute(first_row(stmt)).first()
                 if found is None:
                     return False
             else:
