@@ -164,7 +164,9 @@ def view_body(conn: Connection, select_sql: str, json_columns: Iterable[str] = (
     # NOTE: SQLite's names ignore case, Postgres's quoted ones do not: spelt as the database does
     spellings = POSTGRES.spellings(conn, name) if dialect is POSTGRES else None
     # NOTE: SQLite's comparisons of values of two types: the columns' types tell where needed
-    kinds = POSTGRES.column_kinds(conn, name) if dialect is POSTGRES else None
+    # NOTE: only the tables and views the query reads: a column name another table types
+    # otherwise (a "t" elsewhere) must not hide this one's kind
+    kinds = POSTGRES.column_kinds(conn, name, _tables_read(select_sql)) if dialect is POSTGRES else None
     body = dialect.view_body(raw_select(select_sql).text, spellings=spellings, kinds=kinds)
     if dialect is POSTGRES:
         # NOTE: Postgres refuses a view of two columns of one name: named apart as SQLite does
@@ -184,6 +186,17 @@ def view_body(conn: Connection, select_sql: str, json_columns: Iterable[str] = (
             shown = ", ".join(f"pb_view_json({quote(n)}) AS {quote(n)}" if n in wanted else quote(n) for n in unique)
             body = f"SELECT {shown} FROM ({body}) AS _pb_json"
     return body
+
+
+def _tables_read(select_sql: str) -> set[str] | None:
+    """The lower-case names of the tables and views ``select_sql`` reads (None: not parsed)."""
+    from pybase.tools.dbutils import exp, sqlglot
+
+    try:
+        tree = sqlglot.parse_one(select_sql, read="sqlite")
+    except Exception:  # noqa: BLE001 - sqlglot's parse errors: every table's columns then
+        return None
+    return {table.name.lower() for table in tree.find_all(exp.Table)}
 
 
 def _statement(sql: str) -> Any:

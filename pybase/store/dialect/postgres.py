@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import (
@@ -217,16 +218,21 @@ class PostgresDialect(SqliteDialect):
         )
 
     @staticmethod
-    def column_kinds(conn: Connection, leave_out: str = "") -> dict[str, str]:
+    def column_kinds(conn: Connection, leave_out: str = "", tables: Iterable[str] | None = None) -> dict[str, str]:
         """The kind of value (view_compare's) of each column name of the database's tables and
-        views, by its lower case, but ``leave_out``'s (a name typed two ways is left out)."""
+        views, by its lower case, but ``leave_out``'s (a name typed two ways is left out); only
+        those of ``tables`` (lower case names) when given: the ones a query reads."""
         rows = conn.execute(text(
-            "SELECT lower(c.column_name), c.data_type, t.table_type = 'VIEW' FROM information_schema.columns c "
+            "SELECT lower(c.column_name), c.data_type, t.table_type = 'VIEW', lower(c.table_name) "
+            "FROM information_schema.columns c "
             "JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name "
             "WHERE c.table_schema = current_schema() AND c.table_name <> :t"
         ), {"t": leave_out}).all()  # fmt: skip
+        if tables is not None:
+            wanted = set(tables)
+            rows = [row for row in rows if row[3] in wanted]
         found: dict[str, set[str | None]] = {}
-        for column, data_type, in_view in rows:
+        for column, data_type, in_view, _table in rows:
             found.setdefault(column, set()).add(kind_of_type(data_type, in_view))
         out: dict[str, str] = {}
         for column, kinds in found.items():
