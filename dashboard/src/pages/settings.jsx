@@ -64,7 +64,9 @@ function useSettings(keys) {
   const [busy, setBusy] = useState(false);
   const saving = useRef(false);
   const edits = useRef([]); // the user's changes not saved yet, oldest first
+  const base = useRef(null); // the settings as the server last answered them
   const landed = (fresh, unsaved) => {
+    base.current = fresh;
     edits.current = unsaved;
     setOriginal(JSON.stringify(fresh));
     setSettings(unsaved.reduce((s, edit) => edit(s), fresh));
@@ -81,12 +83,15 @@ function useSettings(keys) {
   const changed = settings && original !== JSON.stringify(settings);
   const save = async () => {
     // NOTE: a ref, not the state: two submits in one tick must not both save
-    if (!settings || saving.current) return;
+    if (!base.current || saving.current) return;
     saving.current = true;
     setBusy(true);
     setErrors({ message: "", fields: {} });
     try {
-      const body = Object.fromEntries(keys.map((k) => [k, settings[k]]));
+      // NOTE: from the edits themselves, not this render's state: a click right after typing
+      // may run the handler of the render before the typing's (which saved the old value)
+      const current = edits.current.reduce((s, change) => change(s), base.current);
+      const body = Object.fromEntries(keys.map((k) => [k, current[k]]));
       const sent = edits.current.length;
       const saved = await pb.settings.update(body);
       // what was typed while the save was on its way stays (and is still to be saved)
