@@ -210,7 +210,9 @@ def test_a_client_that_hangs_is_waited_for_once_then_not_until_it_answers(hub: H
         publisher.send({"t": "handled", "s": 2})
         assert settled(2, 1)
         started = time.monotonic()
-        assert publisher.call_all({"op": "list"}, 3) == [] and time.monotonic() - started < 1
+        # NOTE: not waited for (the call ends at once); its own answer (None) may still come in
+        # before the call returns, as any answer that arrives does
+        assert publisher.call_all({"op": "list"}, 3) in ([], [None]) and time.monotonic() - started < 1
         # it answers the newest change of when it was left out: waited for again
         hung.send({"t": "handled", "s": 2})
         time.sleep(0.2)
