@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 import pytest
 
@@ -48,12 +50,18 @@ def test_realtime_events_of_one_transaction(transaction_run: cases_realtime.Tran
     # NOTE: PocketBase sends a transaction's events from a goroutine each: their order varies
     # from run to run (a delete arrived before its record's update in CI). The events are
     # compared as a set, and pybase's own order is checked alone: per record, commit order.
-    received = transaction_run.received
-    pb = Answer(200, sorted(received["PocketBase"][case], key=_event_key))
-    py = Answer(200, sorted(received["pybase"][case], key=_event_key))
-    explain(f"realtime transaction {case}", pb, py, difference(pb, py))
+    compare_unordered(f"realtime transaction {case}", transaction_run.received["PocketBase"][case],
+                      transaction_run.received["pybase"][case])
+
+
+def compare_unordered(name: str, pb_events: list[Any], py_events: list[Any]) -> None:
+    """The events compared as a set (PocketBase's order may vary), and pybase's own order
+    checked alone: per record, commit order."""
+    pb = Answer(200, sorted(pb_events, key=_event_key))
+    py = Answer(200, sorted(py_events, key=_event_key))
+    explain(name, pb, py, difference(pb, py))
     steps: dict[str, list[int]] = {}
-    for event in received["pybase"][case]:
+    for event in py_events:
         data = event.get("data") if isinstance(event, dict) else None
         if isinstance(data, dict) and isinstance(data.get("record"), dict):
             steps.setdefault(str(data["record"].get("id")), []).append(_ORDER.get(data.get("action"), 1))
