@@ -201,18 +201,7 @@ def _parse_or_400(rule: str) -> None:
 
 def is_manager(app: App, collection: Collection, info: RequestInfo, record: Record) -> bool:
     """Whether the caller may manage ``record`` (superuser, or a non-empty manageRule matches)."""
-    if info.is_superuser:
-        return True
-    if not collection.is_auth or info.auth is None:
-        return False
-    rule = collection.rule("manageRule")
-    if rule is None or rule.strip() == "":
-        return False
-    try:
-        query = rule_query(collection, info, rule)
-    except BadRequestError:
-        return False
-    return bool(_matching_ids(app, collection, [record.id], query))
+    return info.is_superuser or bool(managed_ids(app, collection, info, [record.id]))
 
 
 def managed_ids(app: App, collection: Collection, info: RequestInfo, ids: list[str]) -> set[str]:
