@@ -136,6 +136,10 @@ class JSONField(Field):
                 raw = orjson.loads(raw)
             except orjson.JSONDecodeError:
                 return raw
+        if type(raw) is float and not math.isfinite(raw):
+            # NOTE: an infinity a view computes (exp(1000), 1e300 * 1e300): PocketBase reads the
+            # number as Go writes it, "+Inf" / "-Inf", a text that is no JSON: a JSON string
+            return "+Inf" if raw > 0 else "-Inf" if raw < 0 else None
         if type(raw) is int and not -_INT64 <= raw < _INT64:
             # NOTE: SQLite keeps a number past 64 bits alone in a JSON column as a REAL (its
             # NUMERIC affinity): read so from Postgres too
