@@ -121,21 +121,25 @@ class Hub:
             elif kind == "handled":
                 self._handled(int(frame.get("s") or 0), conn)
             elif "to" in frame:
-                self._route(frame)
+                self._route(frame, conn)
             else:
                 if kind == "hello" and "name" in frame:
                     self.names[str(frame["name"])] = conn
                 self.on_frame(conn, frame)
         return True
 
-    def _route(self, frame: dict[str, Any]) -> None:
-        """A frame for one client (by the name it said hello with; dropped when unknown), or
-        with ``to: "*"`` for every other one (the sender is told first how many got it)."""
+    def _route(self, frame: dict[str, Any], origin: socket.socket) -> None:
+        """A frame for one client (by the name it said hello with), or with ``to: "*"`` for
+        every other one (the sender is told first how many got it). For a name no client has
+        (gone, or never was) a call is answered None at once; anything else is dropped."""
         to = str(frame["to"])
         if to != "*":
             conn = self.names.get(to)
             if conn is not None:
                 self._send(conn, frame)
+            elif frame.get("t") == "call":
+                # NOTE: nobody would answer: the caller must not wait its whole timeout for it
+                self._send(origin, {"t": "reply", "to": frame.get("from"), "id": frame.get("id"), "body": None})
             return
         sender = self.names.get(str(frame.get("from", "")))
         targets = [conn for conn in self.names.values() if conn is not sender]
@@ -284,7 +288,8 @@ class HubClient:
             self._out.put(encode(frame))
 
     def call(self, to: str, body: Any, timeout: float = 5.0) -> Any:
-        """Ask client ``to`` (by name) and wait for its answer; TimeoutError when none comes."""
+        """Ask client ``to`` (by name) and wait for its answer; TimeoutError when none comes
+        (None at once when no client has that name)."""
         done = threading.Event()
         slot: list[Any] = []
         with self._calls_lock:

@@ -139,6 +139,22 @@ def test_a_call_to_every_other_client_gathers_their_answers_and_a_post_is_told_i
             client.close()
 
 
+def test_a_call_to_a_name_no_client_has_is_answered_none_at_once(hub: Hub) -> None:
+    """A realtime client id names its worker: one naming no live worker (gone, or never was)
+    must not hold its subscribe request for the call's whole timeout."""
+    asker, _ = _named(hub, "w0", lambda body: "not me")
+    one, told_one = _named(hub, "w1", lambda body: ["w1", body])
+    try:
+        started = time.monotonic()
+        assert asker.call("zz", {"op": "lookup"}, timeout=30) is None
+        assert time.monotonic() - started < 10  # NOTE: well under the 30 s it waited before
+        assert asker.call("w1", {"op": "lookup"}, timeout=30) == ["w1", {"op": "lookup"}]
+        assert told_one == [{"op": "lookup"}]  # the unknown name's call reached nobody
+    finally:
+        asker.close()
+        one.close()
+
+
 def test_the_publisher_is_told_settled_once_every_client_handled_its_change(hub: Hub) -> None:
     """Each client says ``handled`` for a relayed change; the publisher hears ``settled`` once
     all did, or once those left went away (a write's request waits for it, issue #16)."""

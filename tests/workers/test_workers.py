@@ -7,8 +7,8 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import requests
@@ -17,6 +17,9 @@ from pybase.store.shared import CLIENT_SLOTS, MAX_CLIENT_SLOTS, REALTIME_SEQ, Sh
 from pybase.workers.context import SHARED_FILE
 from tests.realtime.sse import SseClient
 from tests.test_hardening import Served, serve, superuser_token
+
+if TYPE_CHECKING:
+    from tests.testapp import TestServer
 
 HOOK = 'routerAdd("GET", "/version", (e) => e.json(200, { v: VERSION, worker: $os.getenv("PYBASE_WORKER_SLOT") }));\n'
 #: custom realtime messages from a hook: to every subscriber of a topic, and to one client by id
@@ -175,17 +178,36 @@ def test_a_realtime_event_written_through_one_worker_reaches_subscribers_of_both
             got = [client.next(10).data["record"] for _ in range(6)]
             # every event, in commit order, with its values in their fields
             assert [(r["t"], r["body"]) for r in got] == [(f"e{i}", f"b{i}") for i in range(6)]
-        # an unknown client id on either worker is still a 404
-        # PERF: at once: each waits CALL_SECONDS (5 s) for a worker holding the client
-        def unknown(_: int) -> int:
-            url = f"{two.base}/api/realtime"
-            return requests.post(url, json={"clientId": "zz" + "x" * 38}, headers={"Connection": "close"}, timeout=30).status_code
-
-        with ThreadPoolExecutor(4) as pool:
-            assert list(pool.map(unknown, range(4))) == [404] * 4
     finally:
         for client in clients:
             client.close()
+
+
+def test_a_subscribe_for_a_client_no_worker_holds_is_answered_as_alone_and_at_once(two: Served, empty_server: TestServer) -> None:
+    """A client id starts with its worker's name: an id naming no live worker is a 404 at once
+    (it waited CALL_SECONDS, 5 s, for a worker of that name to answer), the same 404 as a
+    single process (``empty_server``) answers; so is an id naming a live worker that does not
+    hold it."""
+    client = SseClient(two.base)
+    try:
+        live = client.client_id[:2]
+        ids = {
+            "naming no worker": "zz" + "x" * 38,
+            "shorter than a worker's name": "x",
+            "naming a live worker": live + "y" * 38,
+            "the longest allowed": "zz" + "x" * 253,
+        }
+        for name, client_id in ids.items():
+            alone = requests.post(f"{empty_server.base_url}/api/realtime", json={"clientId": client_id}, timeout=30)
+            assert alone.status_code == 404, (name, alone.text)
+            for _ in range(4):  # NOTE: a new connection each time: through either worker
+                started = time.monotonic()
+                resp = requests.post(f"{two.base}/api/realtime", json={"clientId": client_id}, headers={"Connection": "close"}, timeout=30)
+                took = time.monotonic() - started
+                assert (resp.status_code, resp.json()) == (alone.status_code, alone.json()), name
+                assert took < 2, f"{name}: {took:.1f} s, as if waiting for a worker to answer"
+    finally:
+        client.close()
 
 
 def test_a_transactions_changes_are_checked_alike_on_every_worker(two: Served) -> None:
