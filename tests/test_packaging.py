@@ -73,3 +73,25 @@ def test_collection_saves_and_requests_on_sqlite_load_no_sqlglot(tmp_path: Path)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "", done.stdout
+
+
+def test_the_supervisor_loads_little() -> None:
+    """The supervisor of ``serve --workers N`` holds no app: what it imports counts in the RSS
+    of every multi-worker server (OpenSSL through hmac/secrets ~6 MB, SQLAlchemy ~15 MB)."""
+    import subprocess
+    import sys
+
+    from pybase.tools.security import ALPHANUMERIC
+    from pybase.workers.supervisor import WORKER_NAME_ALPHABET
+
+    assert WORKER_NAME_ALPHABET == ALPHANUMERIC
+    code = (
+        "import sys\n"
+        "from pybase.__main__ import main\n"
+        "from pybase.workers.supervisor import main_from_env\n"
+        "heavy = ('_hashlib', 'hmac', 'secrets', 'sqlalchemy', 'falcon', 'waitress', 'pybase.app', 'pybase.core')\n"
+        "print(','.join(sorted(m for m in heavy if m in sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "", done.stdout

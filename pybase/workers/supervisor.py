@@ -14,7 +14,6 @@ import contextlib
 import json
 import logging
 import os
-import secrets
 import selectors
 import signal
 import socket
@@ -26,7 +25,6 @@ from typing import Any
 
 from pybase.store.shared import CLIENT_SLOTS, MAX_CLIENT_SLOTS, REALTIME_SEQ, SharedCounters
 from pybase.tools.pubsub import Hub, encode
-from pybase.tools.security import ALPHANUMERIC
 from pybase.workers.context import (
     BUS_ENV,
     COUNT_ENV,
@@ -49,6 +47,9 @@ MAX_RESTART_PAUSE = 30.0
 # bench's load 156 MB instead of 176 (RSS summed), with no CPU per request lost that the bench
 # could tell (most requests run on the one loop thread). The environment's value wins.
 MALLOC_ARENAS = "2"
+# PERF: the id alphabet (pybase.tools.security.ALPHANUMERIC) written out: that module imports
+# hmac and secrets, which load OpenSSL (~6 MB of this process's RSS); a test keeps the two equal.
+WORKER_NAME_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 
 @dataclass
@@ -93,7 +94,7 @@ class Supervisor:
         self.counters = counters = SharedCounters(os.path.join(self.data_dir, SHARED_FILE))
         for slot in range(MAX_CLIENT_SLOTS):  # NOTE: what a server stopped before left behind
             counters.set(CLIENT_SLOTS + slot, 0)
-        self.bus_address = f"\0pybase-bus-{os.getpid()}-{secrets.token_hex(6)}"
+        self.bus_address = f"\0pybase-bus-{os.getpid()}-{os.urandom(6).hex()}"
         self.hub = Hub(self.bus_address, counters.get(REALTIME_SEQ) + 1)
         self.hub.on_frame = self._frame
         self.hub.on_closed = self._conn_closed
@@ -157,10 +158,10 @@ class Supervisor:
     def _free_name(self) -> str:
         """Two characters no live worker has (the start of its realtime client ids)."""
         used = {w.name for w in self.workers.values()}
-        size = len(ALPHANUMERIC)
+        size = len(WORKER_NAME_ALPHABET)
         for _ in range(size * size):
             number, self.next_name = self.next_name, (self.next_name + 1) % (size * size)
-            name = ALPHANUMERIC[number // size] + ALPHANUMERIC[number % size]
+            name = WORKER_NAME_ALPHABET[number // size] + WORKER_NAME_ALPHABET[number % size]
             if name not in used:
                 return name
         raise RuntimeError("no free worker name")
