@@ -238,7 +238,8 @@ class _Translator:
         if isinstance(node, exp.Boolean):
             return BOOL  # NOTE: b = TRUE stays Postgres's (SQLite's TRUE is 1: alike for a bool column)
         if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
-            return self.kinds.get(node.name.lower())
+            item = _subquery_item(node)
+            return self.kinds.get(node.name.lower()) if item is None else self.kind(item)
         if isinstance(node, exp.Cast):
             return {"integer": NUM, "real": NUM, "numeric": NUM, "text": TEXT}.get(_cast_affinity(node))
         if isinstance(node, _arithmetic() + _numeric_functions()):
@@ -253,6 +254,9 @@ class _Translator:
         if CAST_AFFINITY in node.meta:
             return "text" if node.meta[CAST_AFFINITY] == "text" else "numeric"
         if isinstance(node, exp.Column):
+            item = _subquery_item(node)
+            if item is not None:
+                return self.affinity(item)
             kind = self.kinds.get(node.name.lower())
             return None if kind in (None, VIEW_JSON) else "text" if kind == TEXT else "numeric"
         if isinstance(node, exp.Cast):
@@ -300,6 +304,29 @@ class _Translator:
         shown = exp.Paren(this=call("pb_text", found))
         shown.meta[SQL_VALUE] = found
         return shown
+
+
+def _subquery_item(column: Any) -> Any | None:
+    """The expression a column of a SELECT reading one subquery (``SELECT CAST(id AS TEXT) id
+    FROM (SELECT b AS id ...)``, how a view's id is made text) stands for: its kind and affinity
+    are that expression's, not a table's column of that name. None for any other column."""
+    if isinstance(column.this, exp.Star):
+        return None
+    select = column.find_ancestor(exp.Select)
+    source = select.args.get("from_") if select is not None else None
+    if source is None or select.args.get("joins") or not isinstance(source.this, exp.Subquery):
+        return None
+    subquery = source.this
+    if column.table and column.table.lower() != (subquery.alias or "").lower():
+        return None
+    inner = subquery.this
+    if not isinstance(inner, exp.Select):
+        return None
+    name = column.name.lower()
+    for item in inner.expressions:
+        if item.alias_or_name.lower() == name and not isinstance(item, exp.Star):
+            return item.this if isinstance(item, exp.Alias) else item
+    return None
 
 
 def _branch_values(node: Any) -> list[Any]:
