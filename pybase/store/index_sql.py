@@ -20,6 +20,7 @@ here, node by node, with the types of the table's columns at hand, so that:
 Names SQLite keeps for itself (``sqlite_`` prefix) are refused in SQLite's words, so an app
 written on one database runs on the other. The helpers the translation calls are created with
 the dialect's (:data:`INDEX_HELPERS`, pybase.store.index_sql_helpers; installed by db_postgres).
+Casts and function calls are translated in pybase.store.index_sql_functions.
 """
 
 from __future__ import annotations
@@ -33,21 +34,23 @@ from sqlalchemy.types import Float, Integer, Numeric
 
 from pybase.store import sqlite_functions
 from pybase.store.dialect import ROWID_COLUMN, JSONText
+from pybase.store.index_sql_functions import (
+    ANY,
+    BOOL,
+    JSONCOL,
+    JSONV,
+    NUM,
+    TEXT,
+    FunctionArguments,
+    FunctionNodes,
+    call,
+    unparen,
+)
 from pybase.store.index_sql_helpers import INDEX_HELPERS
 from pybase.tools import dbutils
 from pybase.tools.dbutils import exp
 
-# value classes of a translated expression
-BOOL, NUM, TEXT, JSONV, JSONCOL, ANY = "bool", "num", "text", "jsonv", "jsoncol", "any"
-
 _NUMBER_RE = re.compile(r"^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$")
-# SQLite's date functions: (format, result class); strftime takes its format first
-_DATE_FUNCTIONS = {
-    "date": ("%Y-%m-%d", TEXT), "time": ("%H:%M:%S", TEXT), "datetime": ("%Y-%m-%d %H:%M:%S", TEXT),
-    "julianday": ("%J", NUM), "unixepoch": ("%s", NUM), "strftime": ("", TEXT),
-}  # fmt: skip
-_TEXT_FUNCTIONS = ("Lower", "Upper", "Trim", "Replace")
-_NUMBER_FUNCTIONS = ("Abs", "Sign", "Ceil", "Floor", "Sqrt", "Ln", "Exp", "Pow")
 
 
 def reserved_index_name(name: str) -> dbutils.IndexRefused | None:
@@ -89,25 +92,15 @@ def _class_of(sql_type: Any) -> str:
     return TEXT
 
 
-def _call(name: str, *args: Any) -> Any:
-    return exp.Anonymous(this=name, expressions=list(args))
-
-
-def _unparen(node: Any) -> Any:
-    while isinstance(node, exp.Paren):
-        node = node.this
-    return node
-
-
 def _is_column(node: Any) -> bool:
-    node = _unparen(node)
+    node = unparen(node)
     if isinstance(node, exp.Collate):
-        node = _unparen(node.this)
+        node = unparen(node.this)
     return isinstance(node, exp.Column)
 
 
 def _nocase(node: Any) -> bool:
-    node = _unparen(node)
+    node = unparen(node)
     return isinstance(node, exp.Collate) and node.expression.name.lower() == "nocase"
 
 
@@ -119,7 +112,7 @@ def _sqlite_number_text(literal: Any) -> str:
     return repr(float(text))
 
 
-class _Translator:
+class _Translator(FunctionNodes):
     """Translates one index's expressions; ``columns``: lower name -> (name, value class)."""
 
     def __init__(self, columns: dict[str, tuple[str, str]], anchor: str) -> None:
@@ -127,13 +120,13 @@ class _Translator:
         # a column any expression may reference so that Postgres never folds it at CREATE
         # INDEX time (a call that must fail only when it meets a row, as in SQLite)
         self.anchor = anchor
-        self.functions = _Arguments(self)
+        self.functions = FunctionArguments(self)
 
     # ---- the contexts ----------------------------------------------------------------------
 
     def key(self, node: Any) -> Any:
         """An indexed expression: its value as is (a boolean stays one, JSON stays jsonb)."""
-        node = _unparen(node)
+        node = unparen(node)
         if isinstance(node, exp.Collate):
             return self._collate(node)[0]
         return self.value(node)[0]
@@ -143,14 +136,14 @@ class _Translator:
         value, kind = self.value(node)
         if kind == BOOL:
             return value
-        literal = _unparen(node)
+        literal = unparen(node)
         if isinstance(literal, exp.Literal) and not literal.is_string:
             return exp.Boolean(this=float(literal.this) != 0)
         if kind == NUM:
             return exp.NEQ(this=exp.Paren(this=value), expression=exp.Literal.number(0))
         if kind == ANY:
             return exp.Cast(this=value, to=exp.DataType.build("boolean"))
-        return _call("pb_truth", self._as_text(value, kind))
+        return call("pb_truth", self._as_text(value, kind))
 
     def number(self, node: Any) -> Any:
         value, kind = self.value(node)
@@ -158,7 +151,7 @@ class _Translator:
 
     def text(self, node: Any) -> Any:
         value, kind = self.value(node)
-        literal = _unparen(node)
+        literal = unparen(node)
         if kind == NUM and isinstance(literal, exp.Literal):
             return exp.Literal.string(_sqlite_number_text(literal))
         return self._as_text(value, kind)
@@ -182,20 +175,20 @@ class _Translator:
             return exp.Cast(this=value, to=exp.DataType.build("int"))
         if kind == ANY:
             return exp.Cast(this=value, to=exp.DataType.build("double"))
-        return _call("pb_num_prefix", _Translator._as_text(value, kind))
+        return call("pb_num_prefix", _Translator._as_text(value, kind))
 
     @staticmethod
     def _as_text(value: Any, kind: str) -> Any:
         if kind == TEXT:
             return value
         if kind == NUM:
-            return _call("pb_num_text", value, exp.Boolean(this=False))
+            return call("pb_num_text", value, exp.Boolean(this=False))
         if kind == BOOL:
             return exp.Cast(this=exp.Cast(this=value, to=exp.DataType.build("int")), to=exp.DataType.build("text"))
         if kind == JSONV:
-            return _call("pb_text", value)
+            return call("pb_text", value)
         if kind == JSONCOL:
-            return _call("pb_text", _call("pb_stored_json", value))
+            return call("pb_text", call("pb_stored_json", value))
         return exp.Cast(this=value, to=exp.DataType.build("text"))
 
     @staticmethod
@@ -204,10 +197,10 @@ class _Translator:
         if kind == JSONV:
             return value
         if kind == JSONCOL:
-            return _call("pb_stored_json", value)
+            return call("pb_stored_json", value)
         if kind in (NUM, BOOL):
-            return _call("pb_sqlite_value", _Translator._as_number(value, kind))
-        return _call("pb_sqlite_value", _Translator._as_text(value, kind))
+            return call("pb_sqlite_value", _Translator._as_number(value, kind))
+        return call("pb_sqlite_value", _Translator._as_text(value, kind))
 
     def _unify(self, nodes: list[Any]) -> tuple[list[Any], str]:
         """Values Postgres can hold in one column (CASE branches, coalesce's arguments)."""
@@ -272,14 +265,14 @@ class _Translator:
     def _Div(self, node: Any) -> tuple[Any, str]:  # noqa: N802
         # NOTE: SQLite divides two integers as integers, and by 0 into NULL
         left, right = self.number(node.this), self.number(node.expression)
-        quotient = exp.Div(this=left, expression=_call("NULLIF", right, exp.Literal.number(0)))
+        quotient = exp.Div(this=left, expression=call("NULLIF", right, exp.Literal.number(0)))
         both_int = exp.And(this=self._integral(node.this, left), expression=self._integral(node.expression, right))
-        case = exp.Case(ifs=[exp.If(this=both_int, true=_call("TRUNC", quotient))], default=quotient.copy())
+        case = exp.Case(ifs=[exp.If(this=both_int, true=call("TRUNC", quotient))], default=quotient.copy())
         return exp.Paren(this=case), NUM
 
     def _Mod(self, node: Any) -> tuple[Any, str]:  # noqa: N802
         left, right = (self._integer(self.number(side)) for side in (node.this, node.expression))
-        return exp.Paren(this=exp.Mod(this=left, expression=_call("NULLIF", right, exp.Literal.number(0)))), NUM
+        return exp.Paren(this=exp.Mod(this=left, expression=call("NULLIF", right, exp.Literal.number(0)))), NUM
 
     def _bitwise(self, node: Any) -> tuple[Any, str]:
         left, right = (self._integer(self.number(side)) for side in (node.this, node.expression))
@@ -294,14 +287,14 @@ class _Translator:
     def _integer(value: Any, sql_type: str = "bigint") -> Any:
         if isinstance(value, exp.Literal) and re.fullmatch(r"[0-9]+", str(value.this)):
             return value
-        return exp.Cast(this=_call("TRUNC", value), to=exp.DataType.build(sql_type))
+        return exp.Cast(this=call("TRUNC", value), to=exp.DataType.build(sql_type))
 
     @staticmethod
     def _integral(node: Any, value: Any) -> Any:
-        literal = _unparen(node)
+        literal = unparen(node)
         if isinstance(literal, exp.Literal) and not literal.is_string:
             return exp.Boolean(this=bool(re.fullmatch(r"[0-9]+", str(literal.this))))
-        return exp.EQ(this=value.copy(), expression=_call("TRUNC", value.copy()))
+        return exp.EQ(this=value.copy(), expression=call("TRUNC", value.copy()))
 
     def _DPipe(self, node: Any) -> tuple[Any, str]:  # noqa: N802
         return exp.DPipe(this=self.text(node.this), expression=self.text(node.expression)), TEXT
@@ -314,7 +307,7 @@ class _Translator:
         if collation == "nocase":
             return exp.Lower(this=self.text(node.this)), TEXT
         if collation == "rtrim":
-            return _call("RTRIM", self.text(node.this), exp.Literal.string(" ")), TEXT
+            return call("RTRIM", self.text(node.this), exp.Literal.string(" ")), TEXT
         return self.value(node.this)
 
     # ---- comparisons ------------------------------------------------------------------------
@@ -325,7 +318,7 @@ class _Translator:
     _NEQ = _GT = _GTE = _LT = _LTE = _NullSafeEQ = _NullSafeNEQ = _EQ
 
     def _Is(self, node: Any) -> tuple[Any, str]:  # noqa: N802
-        if isinstance(_unparen(node.expression), exp.Null):
+        if isinstance(unparen(node.expression), exp.Null):
             return exp.Is(this=self.value(node.this)[0], expression=exp.Null()), BOOL
         return self._compare(exp.NullSafeEQ, node.this, node.expression), BOOL
 
@@ -345,7 +338,7 @@ class _Translator:
                 return op(this=left, expression=self.text(b))
             if rkind == TEXT and _is_column(b) and not _is_column(a):
                 return op(this=self.text(a), expression=right)
-            literal = _unparen(b if rkind == TEXT else a)
+            literal = unparen(b if rkind == TEXT else a)
             if isinstance(literal, exp.Literal) and _NUMBER_RE.match(str(literal.this)):
                 number = exp.Literal.number(str(literal.this).strip())
                 if rkind == TEXT:
@@ -353,19 +346,19 @@ class _Translator:
                 return op(this=number, expression=self._as_number(right, rkind))
         ljson, rjson = self._as_json(left, lkind), self._as_json(right, rkind)
         if lkind == TEXT and _is_column(a) and rkind in (NUM, BOOL):
-            ljson = _call("pb_numeric_affinity", ljson)
+            ljson = call("pb_numeric_affinity", ljson)
         if rkind == TEXT and _is_column(b) and lkind in (NUM, BOOL):
-            rjson = _call("pb_numeric_affinity", rjson)
-        compared = _call("pb_cmp", ljson, rjson)
+            rjson = call("pb_numeric_affinity", rjson)
+        compared = call("pb_cmp", ljson, rjson)
         if op in (exp.NullSafeEQ, exp.NullSafeNEQ):
-            same = _call("COALESCE", exp.EQ(this=compared, expression=exp.Literal.number(0)),
+            same = call("COALESCE", exp.EQ(this=compared, expression=exp.Literal.number(0)),
                          exp.And(this=exp.Is(this=ljson.copy(), expression=exp.Null()),
                                  expression=exp.Is(this=rjson.copy(), expression=exp.Null())))
             return same if op is exp.NullSafeEQ else exp.Not(this=same)
         return op(this=compared, expression=exp.Literal.number(0))
 
     def _collate_nocase(self, node: Any) -> Any:
-        node = _unparen(node)
+        node = unparen(node)
         if isinstance(node, exp.Collate):
             node = node.this
         return exp.Lower(this=self.text(node))
@@ -395,7 +388,7 @@ class _Translator:
         return self._generic(node), ANY
 
     def _Glob(self, node: Any) -> tuple[Any, str]:  # noqa: N802
-        return _call("pb_glob", self.text(node.expression), self.text(node.this)), BOOL
+        return call("pb_glob", self.text(node.expression), self.text(node.this)), BOOL
 
     # ---- conditionals ----------------------------------------------------------------------
 
@@ -421,7 +414,7 @@ class _Translator:
 
     def _Coalesce(self, node: Any) -> tuple[Any, str]:  # noqa: N802 - coalesce(), ifnull()
         values, kind = self._unify([node.this, *node.expressions])
-        return _call("COALESCE", *values), kind
+        return call("COALESCE", *values), kind
 
     def _Greatest(self, node: Any) -> tuple[Any, str]:  # noqa: N802 - max() of several arguments
         # NOTE: SQLite's max() and min() of several values are NULL when one is
@@ -430,206 +423,9 @@ class _Translator:
         for value in values[1:]:
             any_null = exp.Or(this=any_null, expression=value.copy().is_(exp.Null()))
         name = "GREATEST" if isinstance(node, exp.Greatest) else "LEAST"
-        return exp.Paren(this=exp.Case(ifs=[exp.If(this=any_null, true=exp.Null())], default=_call(name, *values))), kind
+        return exp.Paren(this=exp.Case(ifs=[exp.If(this=any_null, true=exp.Null())], default=call(name, *values))), kind
 
     _Least = _Greatest
-
-    # ---- casts and functions ---------------------------------------------------------------
-
-    def _Cast(self, node: Any) -> tuple[Any, str]:  # noqa: N802
-        affinity = sqlite_functions.affinity(node.args["to"].sql(dialect="sqlite"))
-        if affinity == "integer":
-            return self._integer(self.number(node.this)), NUM
-        if affinity in ("real", "numeric"):
-            return self.number(node.this), NUM
-        return self.text(node.this), TEXT
-
-    def _JSONExtractScalar(self, node: Any) -> tuple[Any, str]:  # noqa: N802 - json_extract(), ->>
-        doc, kind = self.value(node.this)
-        if kind not in (JSONCOL, TEXT):
-            doc = self._as_text(doc, kind)
-        return _call("pb_json_value", doc, self._path(node.expression)), JSONV
-
-    def _JSONExtract(self, node: Any) -> tuple[Any, str]:  # noqa: N802 - ->
-        doc, kind = self.value(node.this)
-        if kind not in (JSONCOL, TEXT):
-            doc = self._as_text(doc, kind)
-        return _call("pb_json_arrow", doc, self._path(node.expression)), TEXT
-
-    @staticmethod
-    def _path(node: Any) -> Any:
-        if isinstance(node, exp.JSONPath):
-            path = node.sql(dialect="sqlite").strip("'")
-            return exp.Literal.string(path if path.startswith("$") else f"$.{path}")
-        return node.copy()
-
-    def _Length(self, node: Any) -> tuple[Any, str]:  # noqa: N802
-        return exp.Length(this=self.text(node.this)), NUM
-
-    def _Substring(self, node: Any) -> tuple[Any, str]:  # noqa: N802
-        args = [self.text(node.this)]
-        for name in ("start", "length"):
-            if node.args.get(name) is not None:
-                args.append(self._integer(self.number(node.args[name]), "int"))
-        return _call("SUBSTR", *args), TEXT
-
-    def _StrPosition(self, node: Any) -> tuple[Any, str]:  # noqa: N802 - instr()
-        return _call("STRPOS", self.text(node.this), self.text(node.args["substr"])), NUM
-
-    def _Round(self, node: Any) -> tuple[Any, str]:  # noqa: N802
-        number = exp.Cast(this=self.number(node.this), to=exp.DataType.build("decimal"))
-        digits = node.args.get("decimals")
-        args = [number] + ([self._integer(self.number(digits), "int")] if digits else [])
-        return exp.Cast(this=_call("ROUND", *args), to=exp.DataType.build("double")), NUM
-
-    def _Date(self, node: Any) -> tuple[Any, str]:  # noqa: N802 - date()
-        return self._date("date", [node.this, *node.expressions] if node.this is not None else [])
-
-    def _TimeToStr(self, node: Any) -> tuple[Any, str]:  # noqa: N802 - strftime(format, value)
-        value = node.this.this if isinstance(node.this, exp.TsOrDsToTimestamp) else node.this
-        return self._date("strftime", [node.args["format"], value])
-
-    def _Anonymous(self, node: Any) -> tuple[Any, str]:  # noqa: N802
-        name = str(node.this).lower()
-        args = list(node.expressions)
-        if name in _DATE_FUNCTIONS:
-            return self._date(name, args)
-        if name in ("likely", "unlikely", "likelihood") and args:
-            return self.value(args[0])  # NOTE: hints to SQLite's planner, the value as is
-        if name == "quote" and len(args) == 1:
-            value, kind = self.plain(args[0])
-            if kind == NUM:
-                return _call("COALESCE", _call("pb_num_text", value, exp.Boolean(this=False)), exp.Literal.string("NULL")), TEXT
-            quoted = exp.DPipe(this=exp.DPipe(this=exp.Literal.string("'"), expression=_call(
-                "REPLACE", self._as_text(value, kind), exp.Literal.string("'"), exp.Literal.string("''"))),
-                expression=exp.Literal.string("'"))  # fmt: skip
-            return _call("COALESCE", quoted, exp.Literal.string("NULL")), TEXT
-        if name == "json" and len(args) == 1:
-            return _call("pb_minified", self._json_doc(args[0])), TEXT
-        if name == "json_valid" and len(args) == 1:
-            return _call("pb_json_valid", self.text(args[0])), NUM
-        if name == "json_quote" and len(args) == 1:
-            value, kind = self.plain(args[0])
-            return _call("pb_minified", self._as_json(value, kind)), TEXT
-        if name == "json_array_length" and args:
-            return _call("pb_json_array_length", self._json_doc(args[0]), *(self.text(a) for a in args[1:2])), NUM
-        return self._call(node), ANY
-
-    def _json_doc(self, node: Any) -> Any:
-        """A JSON document as jsonb (a text is parsed, refused when malformed as SQLite refuses it)."""
-        value, kind = self.value(node)
-        if kind == JSONCOL:
-            return value
-        return exp.Cast(this=self._as_text(value, kind), to=exp.DataType.build("jsonb"))
-
-    def _JSONType(self, node: Any) -> tuple[Any, str]:  # noqa: N802 - json_type()
-        path = [self.text(node.expression)] if node.expression is not None else []
-        return _call("pb_json_type", self._json_doc(node.this), *path), TEXT
-
-    def _Concat(self, node: Any) -> tuple[Any, str]:  # noqa: N802 - concat(): NULL as ''
-        parts = [_call("COALESCE", self.text(arg), exp.Literal.string("")) for arg in node.expressions]
-        joined = parts[0]
-        for part in parts[1:]:
-            joined = exp.DPipe(this=joined, expression=part)
-        return exp.Paren(this=joined), TEXT
-
-    def _ConcatWs(self, node: Any) -> tuple[Any, str]:  # noqa: N802 - concat_ws(): NULLs left out
-        return _call("pb_concat_ws", *(self.text(arg) for arg in node.expressions)), TEXT
-
-    def _Hex(self, node: Any) -> tuple[Any, str]:  # noqa: N802
-        return _call("pb_hex", self.text(node.this)), TEXT
-
-    def _Typeof(self, node: Any) -> tuple[Any, str]:  # noqa: N802
-        value, kind = self.value(node.this)
-        null = exp.Is(this=value.copy(), expression=exp.Null())
-        if kind in (JSONV, JSONCOL):
-            return _call("COALESCE", _call("pb_json_type", self._as_json(value, kind)), exp.Literal.string("null")), TEXT
-        if kind == NUM:
-            other = exp.Case(ifs=[exp.If(this=exp.EQ(this=value.copy(), expression=_call("TRUNC", value.copy())),
-                                         true=exp.Literal.string("integer"))], default=exp.Literal.string("real"))
-        else:
-            other = exp.Literal.string("integer" if kind == BOOL else "text")
-        return exp.Paren(this=exp.Case(ifs=[exp.If(this=null, true=exp.Literal.string("null"))], default=other)), TEXT
-
-    def _Log(self, node: Any) -> tuple[Any, str]:  # noqa: N802 - log(x), log(b, x), log2(), log10()
-        if node.expression is None:
-            return exp.Log(this=self.number(node.this)), NUM
-        base, number = (exp.Cast(this=self.number(arg), to=exp.DataType.build("decimal")) for arg in (node.this, node.expression))
-        return exp.Cast(this=_call("LOG", base, number), to=exp.DataType.build("double")), NUM
-
-    def _date(self, name: str, args: list[Any]) -> tuple[Any, str]:
-        fmt, kind = _DATE_FUNCTIONS[name]
-        if name == "strftime":
-            if not args:
-                return exp.Null(), ANY
-            format_arg, args = self.text(args[0]), args[1:]
-        else:
-            format_arg = exp.Literal.string(fmt)
-        value = args[0] if args else exp.Literal.string("now")
-        literal = _unparen(value)
-        if isinstance(literal, exp.Literal) and literal.is_string and str(literal.this).lower() == "now":
-            # NOTE: SQLite refuses 'now' in an index when it meets a row; Postgres would fold a
-            # constant call at CREATE INDEX time: the call takes a column
-            anchor = exp.Column(this=exp.to_identifier(self.anchor, quoted=True))
-            result = _call("pb_nondeterministic", exp.Literal.string(name), anchor)
-        else:
-            result = _call("pb_index_strftime", exp.Literal.string(name), format_arg, self.text(value),
-                           *(self.text(arg) for arg in args[1:]))
-        if name == "julianday":
-            return exp.Cast(this=result, to=exp.DataType.build("double")), NUM
-        if name == "unixepoch":
-            return exp.Cast(this=result, to=exp.DataType.build("bigint")), NUM
-        return result, kind
-
-    def _Func(self, node: Any) -> tuple[Any, str]:  # noqa: N802
-        kind_name = type(node).__name__
-        if kind_name in _TEXT_FUNCTIONS:
-            return self._map(node, self.text), TEXT
-        if kind_name in _NUMBER_FUNCTIONS:
-            return self._map(node, self.number), NUM
-        return self._call(node), ANY
-
-    def _call(self, node: Any) -> Any:
-        return self._map(node, lambda child: self.plain(child)[0])
-
-    def _map(self, node: Any, convert: Callable[[Any], Any]) -> Any:
-        """``node`` with each argument converted."""
-        copy = node.copy()
-        for key, arg in node.args.items():
-            if isinstance(arg, list):
-                copy.set(key, [convert(a) if isinstance(a, exp.Expression) else a for a in arg])
-            elif isinstance(arg, exp.Expression) and not isinstance(arg, exp.DataType | exp.Var | exp.Identifier):
-                copy.set(key, convert(arg))
-        return copy
-
-    def _generic(self, node: Any) -> Any:
-        return self._call(node)
-
-
-class _Arguments(sqlite_functions.Converter):
-    """The arguments of SQLite's functions (pybase.store.sqlite_functions) in an index: their
-    classes are the translator's."""
-
-    def __init__(self, translate: _Translator) -> None:
-        self.translate = translate
-
-    def value(self, node: Any) -> Any:
-        return self.translate._as_json(*self.translate.value(node))
-
-    def json(self, node: Any) -> Any | None:
-        return self.translate.value(node)[0] if sqlite_functions.is_json_call(node) else None
-
-    def number(self, node: Any) -> Any:
-        value, kind = self.translate.plain(node)
-        if kind not in (NUM, TEXT):
-            value = exp.Cast(this=value, to=exp.DataType.build("text"))
-        return _call("pb_math_arg", value)
-
-    def real(self, node: Any) -> Any:
-        return self.translate.number(node)
-
-    def text(self, node: Any) -> Any:
-        return self.translate.text(node)
 
 
 __all__ = ["INDEX_HELPERS", "postgres_create_index", "reserved_index_name"]
