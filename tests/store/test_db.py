@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import struct
 import threading
 import time
+import weakref
 from pathlib import Path
 
 import pytest
@@ -108,17 +110,20 @@ def test_checkpoints_resume_after_close_and_stop_with_a_dropped_database(tmp_pat
 
     written = [0]
 
-    def write_and_check() -> bool:
+    def write_and_check(used: Database) -> bool:
         for _ in range(50):
-            with database.write() as conn:
+            with used.write() as conn:
                 conn.execute(text("INSERT INTO t (body) VALUES (:b)"), {"b": "z" * 2000})
         written[0] += 50
-        return written[0] >= 300 and _wal_frames(database) < 100  # ~600 frames unchecked
+        return written[0] >= 300 and _wal_frames(used) < 100  # ~600 frames unchecked
 
-    _wait_for(write_and_check)
+    # NOTE: the database passed, not closed over: the name is deleted below to drop it
+    _wait_for(functools.partial(write_and_check, database))
     assert _checkpoint_threads() == before + 1
+    dropped = weakref.ref(database)
     del database, conn
     gc.collect()
+    assert dropped() is None, "something still holds the dropped Database"
     _wait_for(lambda: _checkpoint_threads() == before)  # no thread left behind a dropped Database
 
 
