@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.mailbox import mailbox  # noqa: F401 - the test SMTP server fixture, for every module
 from tests.pg import BACKENDS, PostgresServer, start_postgres
 from tests.testapp import TestServer, build_fixture, fixture_dir, start_server
 

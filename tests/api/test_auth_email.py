@@ -17,7 +17,7 @@ import pytest
 from pybase.core.auth import TOKEN_PASSWORD_RESET, TOKEN_VERIFICATION, signing_key
 from pybase.core.mail import mail_queue
 from tests import testapp
-from tests.mailbox import Mailbox, html_of, mailbox, token_in  # noqa: F401 - fixture
+from tests.mailbox import Mailbox, html_of, token_in
 from tests.testapp import PASSWORD, USER1_EMAIL, USER1_ID
 
 pytestmark = pytest.mark.both_backends

@@ -11,7 +11,7 @@ import pytest
 from pybase.core.auth_origins import fingerprint
 from pybase.core.mail import mail_queue
 from tests import testapp
-from tests.mailbox import Mailbox, html_of, mailbox  # noqa: F401 - fixture
+from tests.mailbox import Mailbox, html_of
 from tests.testapp import PASSWORD, USER1_EMAIL, USER1_ID
 
 pytestmark = pytest.mark.both_backends

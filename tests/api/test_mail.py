@@ -10,7 +10,7 @@ import pytest
 from pybase.core.mail import Address, Message, mail_queue, new_mail_client, send_in_background
 from pybase.core.mail import clients as mail_clients
 from tests import testapp
-from tests.mailbox import Mailbox, html_of, mailbox, text_of, token_in  # noqa: F401 - fixture
+from tests.mailbox import Mailbox, html_of, text_of, token_in
 from tests.scenarios import Scenario, run
 
 TEST_EMAIL = "/api/settings/test/email"

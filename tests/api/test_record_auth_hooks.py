@@ -9,7 +9,6 @@ import pytest
 from pybase.tools.oauth2 import AuthUser
 from tests.api.test_record_auth_oauth2 import enable_oauth2, provider, sign_in  # noqa: F401 - fixture
 from tests.api.test_record_auth_otp import enable_otp, request_code
-from tests.mailbox import mailbox  # noqa: F401 - fixture
 from tests.testapp import USER1_EMAIL, USER1_ID
 
 pytestmark = pytest.mark.both_backends

@@ -7,7 +7,6 @@ from sqlalchemy import text
 
 from tests.api.test_record_auth_otp import AUTH_URL as OTP_URL
 from tests.api.test_record_auth_otp import request_code
-from tests.mailbox import mailbox  # noqa: F401 - fixture
 from tests.testapp import PASSWORD, USER1_EMAIL, USER1_ID, USER2_EMAIL
 
 pytestmark = pytest.mark.both_backends

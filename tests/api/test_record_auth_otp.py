@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from pybase.core.mail import mail_queue
-from tests.mailbox import Mailbox, html_of, mailbox  # noqa: F401 - fixture
+from tests.mailbox import Mailbox, html_of
 from tests.scenarios import Scenario, run
 from tests.testapp import USER1_EMAIL, USER1_ID
 

@@ -15,7 +15,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.e2e.test_dashboard import EMAIL, PASSWORD, TIMEOUT_MS, _require_browser
-from tests.mailbox import mailbox  # noqa: F401 - fixture
 from tests.s3_server import moto_endpoint  # noqa: F401 - fixture
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from tests.api.test_record_auth_otp import code_in
 from tests.e2e.test_js_sdk import E2E_DIR, _require_node
-from tests.mailbox import Mailbox, mailbox  # noqa: F401 - fixture
+from tests.mailbox import Mailbox
 from tests.oauth2_provider import OAuth2Provider
 from tests.testapp import PASSWORD, SUPERUSER_EMAIL, USER1_EMAIL, start_server
 

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 from tests.e2e.test_js_sdk import E2E_DIR, _require_node
-from tests.mailbox import Mailbox, mailbox, token_in  # noqa: F401 - fixture
+from tests.mailbox import Mailbox, token_in
 from tests.testapp import PASSWORD, start_server
 
 EMAIL = "sdk-user@example.com"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from tests.jsvm.conftest import HooksServerFactory
-from tests.mailbox import Mailbox, html_of, mailbox  # noqa: F401 - fixture
+from tests.mailbox import Mailbox, html_of
 from tests.oauth2_provider import OAuth2Provider
 from tests.testapp import USER1_EMAIL, USER1_ID
 

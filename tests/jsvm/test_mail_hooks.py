@@ -5,7 +5,7 @@ are read from a real SMTP server."""
 from __future__ import annotations
 
 from tests.jsvm.conftest import HooksServerFactory
-from tests.mailbox import Mailbox, html_of, mailbox, text_of  # noqa: F401 - fixture
+from tests.mailbox import Mailbox, html_of, text_of
 from tests.testapp import USER1_EMAIL, USER1_ID
 
 MAIL_HOOKS = """
