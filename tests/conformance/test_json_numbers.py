@@ -59,13 +59,6 @@ CASES += [
 
 
 
-
-def POSTGRES_SKIP(case: str) -> bool:  # noqa: N802 - read by conftest.py
-    # NOTE: an integer past 2^53 kept as written (JSON text) is compared with a filter's number
-    # (a double) exactly by SQLite, as doubles by pybase's Postgres translation
-    return case in (f"json numbers filter j = {2**53 + 1}", f"json numbers filter j = {2**53}")
-
-
 @pytest.fixture(scope="module")
 def numbers_pair(pair: Pair) -> Pair:
     """The pair with the records of ROWS on both servers."""
@@ -121,3 +114,89 @@ def test_numbers_are_written_as_pocketbase_writes_them(numbers_pair: Pair, value
         assert resp.status_code == 200, resp.text
         texts.append({key: re.search(rf'"{key}":([^,}}]+)', resp.text).group(1) for key in ("x", "j")})  # type: ignore[union-attr]
     assert texts[0] == texts[1], f"PocketBase {texts[0]}, pybase {texts[1]}"
+
+
+# ---- comparisons of integers past 2^53 (table: value classes x operators x operands) --------
+#
+# SQLite compares an INTEGER with a REAL exactly (9007199254740993 > 9007199254740992.0) and a
+# filter's number literal is a double (PocketBase binds float64): a json value holding an integer
+# from 2^53 to 2^63 is not equal to the double nearest to it. An integer past 64 bits, a number
+# with a fraction and a filter literal are REALs.
+
+COMPARED = "jcmp"
+# value class -> how it is sent: a JSON body's text (kept as written by PocketBase), a number x
+CLASSES: dict[str, str] = {
+    "2^53": f'{{"j":{2**53},"x":1}}',
+    "2^53+1": f'{{"j":{2**53 + 1},"x":1}}',
+    "2^53+2": f'{{"j":{2**53 + 2},"x":{2**53 + 2}}}',
+    "2^60+1": f'{{"j":{2**60 + 1},"x":{2**60}}}',
+    "2^63-1": f'{{"j":{2**63 - 1},"x":{2**63}}}',
+    "-2^63": f'{{"j":{-(2**63)},"x":{-(2**63)}}}',
+    "2^63": f'{{"j":{2**63},"x":1}}',
+    "2^64-1": f'{{"j":{2**64 - 1},"x":{2**64}}}',
+    "2^64": f'{{"j":{2**64},"x":1}}',
+    "-(2^53+1)": f'{{"j":{-(2**53 + 1)},"x":{-(2**53)}}}',
+    "real 2^53+1.0": f'{{"j":{2**53 + 1}.0,"x":1}}',
+    "fraction": '{"j":1.5,"x":1.5}',
+    "small": '{"j":5,"x":5}',
+    "text": f'{{"j":"{2**53 + 1}","x":1}}',
+    "nested": f'{{"j":{{"a":{2**53 + 1},"b":{2**64 - 1}}},"x":{2**53}}}',
+    "array": f'{{"j":[{2**53 + 1},{2**63 - 1}],"x":1}}',
+    "true": '{"j":true,"x":1}',
+    "null": '{"j":null,"x":0}',
+}
+CMP_IDS = {name: f"fixjc{index:010d}" for index, name in enumerate(CLASSES)}
+CMP_NAMES = {rid: name for name, rid in CMP_IDS.items()}
+CMP_OPERATORS = ["=", "!=", ">", ">=", "<", "<="]
+CMP_OPERANDS = ["j", "j.a", "j.b", "j.0", "j.1"]
+CMP_LITERALS = [
+    str(2**53), str(2**53 + 1), str(2**53 + 2), str(2**60), str(2**63 - 1), str(-(2**63)), str(2**64 - 1),
+    str(2**64), f"-{2**53 + 1}", "1.5", f"'{2**53 + 1}'",
+]  # fmt: skip
+CMP_FILTERS = [f"{operand} {op} {value}" for operand in CMP_OPERANDS for op in CMP_OPERATORS for value in CMP_LITERALS]
+# a json value against a number field (a double) and against another json value
+CMP_FILTERS += [f"{left} {op} {right}" for left, right in (("j", "x"), ("j.a", "x"), ("j.a", "j.b"), ("j.0", "j.1"), ("x", "j"))
+                for op in CMP_OPERATORS]  # fmt: skip
+# API rules: a literal, and a query parameter (a text)
+CMP_RULES = [f"j >= {2**53 + 1}", f"j.a = {2**53 + 1}", "j = @request.query.v", "j.a > @request.query.v", "x < j"]
+CMP_QUERIES = [str(2**53 + 1), str(2**53), str(2**64 - 1)]
+
+
+@pytest.fixture(scope="module")
+def compared_pair(pair: Pair) -> Pair:
+    """The pair with one record per value class of CLASSES, plus one collection per rule."""
+    if pair.first_time("json number comparisons"):
+        public = dict.fromkeys(("listRule", "viewRule"), "")
+        fields = [{"name": "j", "type": "json"}, {"name": "x", "type": "number"}]
+        pair.ok("POST", "/api/collections", {"name": COMPARED, **public, "fields": fields})
+        for index, rule in enumerate(CMP_RULES):
+            pair.ok("POST", "/api/collections", {"name": f"{COMPARED}{index}", "listRule": rule, "fields": fields})
+        for name, body in CLASSES.items():
+            raw = body.replace("{", f'{{"id":"{CMP_IDS[name]}",', 1).encode()
+            for collection in [COMPARED, *(f"{COMPARED}{index}" for index in range(len(CMP_RULES)))]:
+                for target in pair.targets:
+                    resp = target.send(Request("POST", f"/api/collections/{collection}/records", raw=raw, content_type="application/json"))
+                    assert resp.status_code == 200, f"{target.name} {name}: {resp.text[:500]}"
+    return pair
+
+
+def _classes(answer: Any) -> Any:
+    body = answer.body
+    if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+        return (answer.status, body)
+    return (answer.status, [CMP_NAMES.get(item["id"], item["id"]) for item in body["items"]])
+
+
+@pytest.mark.parametrize("text", CMP_FILTERS, ids=str)
+def test_big_integers_compare_as_pocketbase(compared_pair: Pair, text: str) -> None:
+    query = f"perPage=100&sort=id&fields=id&filter={quote(text)}"
+    pb, py = compared_pair.ask(Request("GET", f"/api/collections/{COMPARED}/records?{query}"))
+    assert _classes(py) == _classes(pb), f"{text}: PocketBase {_classes(pb)}, pybase {_classes(py)}"
+
+
+@pytest.mark.parametrize(("index", "value"), [(i, v) for i in range(len(CMP_RULES)) for v in CMP_QUERIES],
+                         ids=[f"{rule} v={v}" for rule in CMP_RULES for v in CMP_QUERIES])  # fmt: skip
+def test_big_integers_in_rules_as_pocketbase(compared_pair: Pair, index: int, value: str) -> None:
+    path = f"/api/collections/{COMPARED}{index}/records?perPage=100&sort=id&fields=id&v={quote(value)}"
+    pb, py = compared_pair.ask(Request("GET", path, who="anon"))
+    assert _classes(py) == _classes(pb), f"{CMP_RULES[index]} v={value}: PocketBase {_classes(pb)}, pybase {_classes(py)}"

@@ -163,13 +163,16 @@ def _num_sql(value: _Val) -> str:
     return f"CAST({value.sql} AS int)" if value.cls == "bool" else value.sql
 
 
-def _jsonb(value: _Val) -> str:
-    """The operand as a jsonb number or string (NULL stays NULL)."""
+def _jsonb(value: _Val, compared: bool = False) -> str:
+    """The operand as a jsonb number or string (NULL stays NULL); ``compared``: a number keeps
+    its exact value for :func:`pb_cmp` (pb_real_json: 2^60 is not 1152921504606847000)."""
     if value.cls == "null":
         return "CAST(NULL AS jsonb)"
     if value.cls == "dyn":
         return value.sql
     if value.cls in ("num", "bool"):
+        if compared:
+            return f"pb_real_json(CAST({_num_sql(value)} AS double precision))"
         return f"to_jsonb(CAST({_num_sql(value)} AS double precision))"
     if value.to_number:
         return f"pb_numeric_affinity(to_jsonb(CAST({value.sql} AS text)))"
@@ -241,7 +244,7 @@ def _json_node_comparison(op: Any, a: _Val, b: _Val) -> str | None:
 
     Against a text, the value becomes a text key that keeps SQLite's order: ``0`` for a number
     (before any text) and ``1`` + the text for a text; against a number, a number key: a text
-    is +Infinity (after any number). NULL stays NULL.
+    is NaN (Postgres orders it after any number, infinities too). NULL stays NULL.
     """
     if a.node is None and b.node is None or a.cls == b.cls == "dyn":
         return None
@@ -257,13 +260,17 @@ def _json_node_comparison(op: Any, a: _Val, b: _Val) -> str | None:
         )
         other_sql = f"('1' || {other.sql})"
     else:
+        # NOTE: a pair (double, tie-break): SQLite compares an INTEGER with a REAL exactly, and
+        # past 2^53 equal doubles may stand for different numbers (pb_real_tie); Postgres reads
+        # a row's second item only when the first ones are equal.
         key = (
-            f"(CASE jsonb_typeof({node}) WHEN 'number' THEN CAST({node} #>> '{{}}' AS double precision) "
+            f"((CASE jsonb_typeof({node}) WHEN 'number' THEN CAST({node} #>> '{{}}' AS double precision) "
             f"WHEN 'boolean' THEN CASE WHEN {node} = 'true'::jsonb THEN 1.0 ELSE 0.0 END "
-            f"WHEN 'string' THEN CAST('Infinity' AS double precision) WHEN 'array' THEN CAST('Infinity' AS double precision) "
-            f"WHEN 'object' THEN CAST('Infinity' AS double precision) END)"
+            f"WHEN 'string' THEN CAST('NaN' AS double precision) WHEN 'array' THEN CAST('NaN' AS double precision) "
+            f"WHEN 'object' THEN CAST('NaN' AS double precision) END), pb_json_tie({node}))"
         )
-        other_sql = f"CAST({_num_sql(other)} AS double precision)"
+        number = f"CAST({_num_sql(other)} AS double precision)"
+        other_sql = f"({number}, pb_real_tie({number}))"
     sides = (key, other_sql) if dyn is a else (other_sql, key)
     return _native(op, *sides)
 
@@ -289,7 +296,7 @@ def _comparison_pg(element: BinaryExpression[Any], compiler: Any, **kw: Any) -> 
         fast = _json_node_comparison(op, a, b)
         if fast is not None:
             return fast
-        ja, jb = _jsonb(a), _jsonb(b)
+        ja, jb = _jsonb(a, compared=True), _jsonb(b, compared=True)
         if op in (operators.is_distinct_from, operators.is_not_distinct_from):
             return _null_safe(op, ja, jb, f"pb_cmp({ja}, {jb}) = 0")
         return f"pb_cmp({ja}, {jb}) {_OPS[op]} 0"

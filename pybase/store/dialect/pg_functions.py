@@ -302,13 +302,55 @@ EXCEPTION WHEN others THEN
     RETURN pb_json_value(to_jsonb(doc), path);
 END $$;
 
+-- SQLite compares an INTEGER with a REAL exactly (9007199254740993 > 9007199254740992.0), where
+-- their doubles are equal past 2^53. Numbers are compared by their doubles first and, when those
+-- are equal (only then: the exact value costs more), by pb_json_tie / pb_real_tie: an INTEGER's
+-- value, a REAL's integer (one from 2^63 up after every INTEGER). A jsonb number is an INTEGER
+-- when it is an integer that fits 64 bits, else a REAL (a fraction, an exponent, past 64 bits).
+CREATE OR REPLACE FUNCTION pb_real_tie(value double precision) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN value IS NULL THEN NULL
+        WHEN value >= -9223372036854775808 AND value < 9223372036854775808 THEN CAST(CAST(value AS bigint) AS numeric)
+        ELSE 9223372036854775808 END
+$$;
+
+-- A jsonb number's double (past a double's range an infinity, as SQLite reads it: jsonb has none).
+CREATE OR REPLACE FUNCTION pb_json_double(v jsonb) RETURNS double precision
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN abs(CAST(v AS numeric)) < 1.797693134862315807937e308 THEN CAST(CAST(v AS numeric) AS double precision)
+        WHEN CAST(v AS numeric) > 0 THEN CAST('Infinity' AS double precision) ELSE CAST('-Infinity' AS double precision) END
+$$;
+
+-- The tie-break of a JSON value compared with a number (see pb_real_tie); true and false are 1 and 0.
+CREATE OR REPLACE FUNCTION pb_json_tie(v jsonb) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE jsonb_typeof(v)
+        WHEN 'number' THEN CASE WHEN scale(CAST(v AS numeric)) = 0
+                AND CAST(v AS numeric) BETWEEN -9223372036854775808 AND 9223372036854775807 THEN CAST(v AS numeric)
+            ELSE pb_real_tie(pb_json_double(v)) END
+        WHEN 'boolean' THEN CASE WHEN v = 'true'::jsonb THEN 1 ELSE 0 END
+        WHEN 'string' THEN 0 WHEN 'array' THEN 0 WHEN 'object' THEN 0 END
+$$;
+
+-- A REAL as a jsonb number that reads back as that REAL: an integral one from 2^53 to 2^63 with
+-- its exact digits and a fraction (to_jsonb writes 2^60 as 1152921504606847000, another INTEGER).
+CREATE OR REPLACE FUNCTION pb_real_json(value double precision) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN abs(value) >= 9007199254740992 AND value >= -9223372036854775808 AND value < 9223372036854775808
+        THEN to_jsonb(CAST(CAST(value AS bigint) AS numeric) + 0.0) ELSE to_jsonb(value) END
+$$;
+
 -- Numeric affinity: a string that reads as a number becomes that number.
 CREATE OR REPLACE FUNCTION pb_numeric_affinity(v jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$
     -- NOTE: an infinity (text out of a double's range) as a number past any double, +-1e400:
     -- jsonb holds no infinity
+    -- NOTE: an integer's text that fits 64 bits is that INTEGER, exactly (past 2^53 too)
     SELECT CASE WHEN jsonb_typeof(v) = 'string' AND pb_num(v #>> '{}') IS NOT NULL THEN
-        CASE WHEN abs(pb_num(v #>> '{}')) < CAST('Infinity' AS double precision) THEN to_jsonb(pb_num(v #>> '{}'))
+        CASE WHEN (v #>> '{}') ~ '^\s*[-+]?[0-9]{1,19}\s*$'
+                AND CAST(v #>> '{}' AS numeric) BETWEEN -9223372036854775808 AND 9223372036854775807
+                THEN to_jsonb(CAST(v #>> '{}' AS numeric))
+            WHEN abs(pb_num(v #>> '{}')) < CAST('Infinity' AS double precision) THEN pb_real_json(pb_num(v #>> '{}'))
             WHEN pb_num(v #>> '{}') > 0 THEN CAST('1e400' AS jsonb) ELSE CAST('-1e400' AS jsonb) END
         ELSE v END
 $$;
@@ -370,8 +412,9 @@ LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE
         WHEN a IS NULL OR b IS NULL THEN NULL
         WHEN jsonb_typeof(a) = 'number' AND jsonb_typeof(b) = 'number' THEN
-            CASE WHEN CAST(a AS numeric) < CAST(b AS numeric) THEN -1
-                 WHEN CAST(a AS numeric) > CAST(b AS numeric) THEN 1 ELSE 0 END
+            CASE WHEN pb_json_double(a) < pb_json_double(b) THEN -1
+                 WHEN pb_json_double(a) > pb_json_double(b) THEN 1
+                 ELSE CAST(sign(pb_json_tie(a) - pb_json_tie(b)) AS int) END
         WHEN jsonb_typeof(a) = 'number' THEN -1
         WHEN jsonb_typeof(b) = 'number' THEN 1
         WHEN (a #>> '{}') < (b #>> '{}') THEN -1
