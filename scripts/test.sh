@@ -6,7 +6,7 @@
 #      npm deps (npm ci in dashboard/) with a check that the committed dashboard_static/ is
 #      its sources' build; Debian's chromium for the dashboard's browser test and Debian's
 #      postgresql for the tests run on both databases (apt-get, as root)
-#   3. ruff check pybase
+#   3. ruff check pybase tests scripts
 #   4. lint-imports (the layer contracts in pyproject.toml)
 #   5. scripts/build.sh builds dist/pybase and dist/hello (examples/hello) in the background,
 #      niced, while
@@ -91,8 +91,8 @@ if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev
 fi
 ls -d /usr/lib/postgresql/*/bin 2>/dev/null | head -n 1 || true
 
-step "ruff check pybase"
-.venv/bin/ruff check pybase
+step "ruff check pybase tests scripts"
+.venv/bin/ruff check pybase tests scripts
 note "ruff: clean"
 
 step "lint-imports"
