@@ -22,7 +22,7 @@ How it stays safe:
   failed copy keeps the old data); tables pybase did not create are never dropped: one named
   like a collection of the app (or one of its tables made with SQL) stops the copy. A backup
   restore (``replace_other_tables``) drops them, and the views, types, functions and sequences
-  made with SQL (store/pg_objects.py): the database becomes the backup's.
+  made with SQL (store/pg_objects_restore.py): the database becomes the backup's.
 - Tables made with SQL: one that cannot be carried (a virtual table, a name Postgres would
   cut, a CHECK or generated column that cannot be translated, a definition Postgres refuses:
   each CHECK and generated column is tried alone to name the one) is named before any row is
@@ -75,7 +75,7 @@ from pybase.core.db_copy_target import (
     target_pybase_tables,
 )
 from pybase.core.logs.store import logs_table, postgres_logs_table
-from pybase.store import pg_objects, pg_tables, schema_sync
+from pybase.store import pg_objects_restore, pg_tables, schema_sync
 from pybase.store.database_url import is_postgres_url
 from pybase.store.dialect import dialect_of
 from pybase.store.schema import create_system_tables
@@ -290,7 +290,7 @@ def _prepare_target(
     existing = target.dialect.table_names(conn)
     pybase_views, pybase_tables = target_pybase_tables(conn, existing)
     if replace_other_tables:
-        pg_objects.drop_views(conn, set(pybase_views))  # NOTE: first: one may read a table dropped below
+        pg_objects_restore.drop_views(conn, set(pybase_views))  # NOTE: first: one may read a table dropped below
         others = pg_tables.other_tables(conn, set(pybase_tables) | set(pybase_views))
         if others:
             # NOTE: one statement: Postgres drops the foreign keys between them itself
@@ -311,7 +311,7 @@ def _prepare_target(
         )
     drop_pybase_tables(conn, pybase_views, pybase_tables)
     if replace_other_tables:
-        pg_objects.drop_others(conn)  # NOTE: the types, functions and sequences made with SQL
+        pg_objects_restore.drop_others(conn)  # NOTE: the types, functions and sequences made with SQL
     if pybase_views or pybase_tables:
         report.notes.append(
             f"--force: replaced {len(pybase_tables)} tables and {len(pybase_views)} views of the pybase app that was there"

@@ -72,7 +72,7 @@ from pybase.core.db_copy_target import (
 )
 from pybase.core.errors import BadRequestError
 from pybase.core.logs.store import postgres_logs_table
-from pybase.store import pg_largeobjects, pg_objects, pg_tables, schema_sync
+from pybase.store import pg_largeobjects, pg_objects, pg_objects_restore, pg_tables, schema_sync
 from pybase.store.dialect import POSTGRES, ROWID_COLUMN, insertion_order
 from pybase.store.schema import (
     IDENTIFIER_RE,
@@ -265,8 +265,8 @@ def read_manifest(root: str) -> dict[str, Any]:
     for entry in tables:
         _check_definitions(entry)
     try:
-        pg_objects.check_objects(manifest.get("objects", []))
-    except pg_objects.ObjectsError as ex:
+        pg_objects_restore.check_objects(manifest.get("objects", []))
+    except pg_objects_restore.ObjectsError as ex:
         raise DumpError(f"The backup's objects made with SQL are wrong: {ex}.") from ex
     _check_large_objects(root, manifest)
     warnings = manifest.get("warnings", [])
@@ -381,12 +381,12 @@ def _replace(
         # node is less likely than taking each table's as it is dropped (and is retried).
         locked = [*tables, *views, *others]
         pg_tables.run(conn, "LOCK TABLE " + ", ".join(_quote(n) for n in locked) + " IN ACCESS EXCLUSIVE MODE")
-    pg_objects.drop_views(conn, set(views))  # NOTE: first: one may read a table dropped below
+    pg_objects_restore.drop_views(conn, set(views))  # NOTE: first: one may read a table dropped below
     drop_pybase_tables(conn, views, tables)
     if others:
         # NOTE: one statement: Postgres drops the foreign keys between them itself
         pg_tables.run(conn, "DROP TABLE " + ", ".join(_quote(n) for n in others))
-    pg_objects.drop_others(conn)
+    pg_objects_restore.drop_others(conn)
     create_system_tables(conn)
     logs = postgres_logs_table()
     logs.create(conn, checkfirst=True)
@@ -461,8 +461,8 @@ def _create_objects(conn: Connection, objects: list[dict[str, Any]], phase: str)
     """The objects made with SQL of a phase of the restore (returns the extensions left out:
     the server lacks them); DumpError names one refused."""
     try:
-        return pg_objects.create_objects(conn, objects, phase)
-    except pg_objects.ObjectRefused as ex:
+        return pg_objects_restore.create_objects(conn, objects, phase)
+    except pg_objects_restore.ObjectRefused as ex:
         raise DumpError(f"Failed to restore the {ex} (nothing was changed): {reason(ex.__cause__ or ex)}") from ex
 
 
