@@ -357,4 +357,135 @@ CREATE OR REPLACE FUNCTION pb_truthy(value anyelement) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$ SELECT pb_truth(CAST(value AS text)) $$;
 """
 
-ALL_HELPERS = FUNCTION_HELPERS + PRINTF_HELPERS + JSON_HELPERS + OTHER_HELPERS + VIEW_HELPERS + TRUTH_HELPERS
+
+ARITHMETIC_HELPERS = r"""
+-- ---- arithmetic -------------------------------------------------------------------------
+
+-- SQLite's a + b, a - b, a * b, a / b in a view: a double past the range is an infinity, one
+-- below it 0, a division by 0 NULL, two integers stay integers (held in 64 bits, not 32).
+-- Postgres raises "value out of range: overflow/underflow", "integer out of range" and
+-- "division by zero" instead. pb_add (...) for number columns and literals: checks each
+-- operand's size, then Postgres's operator (inlined into the query, ~10 operators); the
+-- pb_add_nested (...) ones for any other operand (another operation, a function): plpgsql
+-- (~0.5 us), as a costly operand used twice stops Postgres inlining an SQL function, whose
+-- call then costs ~20 us.
+
+-- A number past a double's range as SQLite's double arithmetic ends (an infinity, 0; NULL for
+-- NaN, which SQLite has not); within it the nearest double.
+CREATE OR REPLACE FUNCTION pb_double(x numeric) RETURNS double precision
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF x IS NULL OR x = 'NaN' THEN RETURN NULL; END IF;
+    IF abs(x) >= 179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792 THEN
+        RETURN CASE WHEN x > 0 THEN CAST('Infinity' AS double precision) ELSE CAST('-Infinity' AS double precision) END;
+    END IF;
+    IF abs(x) < 2.4703282292062328e-324 THEN
+        RETURN CASE WHEN x < 0 THEN CAST('-0' AS double precision) ELSE 0 END;
+    END IF;
+    RETURN CAST(x AS double precision);
+END $$;
+
+-- An operand as SQLite reads it: a number as it is, a text (a JSON column's too) as the number
+-- it starts with (0 without one), a truth as 1/0.
+CREATE OR REPLACE FUNCTION pb_arith_arg(value integer) RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$ SELECT value $$;
+
+CREATE OR REPLACE FUNCTION pb_arith_arg(value bigint) RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$ SELECT value $$;
+
+CREATE OR REPLACE FUNCTION pb_arith_arg(value double precision) RETURNS double precision
+LANGUAGE sql IMMUTABLE AS $$ SELECT value $$;
+
+CREATE OR REPLACE FUNCTION pb_arith_arg(value numeric) RETURNS double precision
+LANGUAGE sql IMMUTABLE AS $$ SELECT CAST(value AS double precision) $$;
+
+CREATE OR REPLACE FUNCTION pb_arith_arg(value text) RETURNS double precision
+LANGUAGE sql IMMUTABLE AS $$ SELECT pb_real_arg(value) $$;
+
+CREATE OR REPLACE FUNCTION pb_arith_arg(value jsonb) RETURNS double precision
+LANGUAGE sql IMMUTABLE AS $$ SELECT pb_real_arg(value) $$;
+
+CREATE OR REPLACE FUNCTION pb_arith_arg(value boolean) RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$ SELECT CAST(value AS integer) $$;
+
+-- A double exactly as a numeric (its shortest text: a cast to numeric keeps 15 digits). A
+-- dividend is rounded to 20 decimals (more digits), so that a quotient has those a double needs.
+CREATE OR REPLACE FUNCTION pb_exact(x double precision) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS $$ SELECT CAST(CAST(x AS text) AS numeric) $$;
+
+CREATE OR REPLACE FUNCTION pb_add(a integer, b integer) RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$ SELECT CAST(a AS bigint) + b $$;
+
+CREATE OR REPLACE FUNCTION pb_add(a bigint, b bigint) RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$ SELECT a + b $$;
+
+CREATE OR REPLACE FUNCTION pb_add(a double precision, b double precision) RETURNS double precision
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN abs(a) < 8e307 AND abs(b) < 8e307 THEN a + b ELSE pb_double(pb_exact(a) + pb_exact(b)) END
+$$;
+
+CREATE OR REPLACE FUNCTION pb_sub(a integer, b integer) RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$ SELECT CAST(a AS bigint) - b $$;
+
+CREATE OR REPLACE FUNCTION pb_sub(a bigint, b bigint) RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$ SELECT a - b $$;
+
+CREATE OR REPLACE FUNCTION pb_sub(a double precision, b double precision) RETURNS double precision
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN abs(a) < 8e307 AND abs(b) < 8e307 THEN a - b ELSE pb_double(pb_exact(a) - pb_exact(b)) END
+$$;
+
+CREATE OR REPLACE FUNCTION pb_mul(a integer, b integer) RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$ SELECT CAST(a AS bigint) * b $$;
+
+CREATE OR REPLACE FUNCTION pb_mul(a bigint, b bigint) RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$ SELECT a * b $$;
+
+CREATE OR REPLACE FUNCTION pb_mul(a double precision, b double precision) RETURNS double precision
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN (abs(a) BETWEEN 1e-150 AND 1e150 OR a = 0) AND (abs(b) BETWEEN 1e-150 AND 1e150 OR b = 0)
+        THEN a * b ELSE pb_double(pb_exact(a) * pb_exact(b)) END
+$$;
+
+CREATE OR REPLACE FUNCTION pb_div(a integer, b integer) RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$ SELECT CAST(a AS bigint) / NULLIF(b, 0) $$;
+
+CREATE OR REPLACE FUNCTION pb_div(a bigint, b bigint) RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$ SELECT a / NULLIF(b, 0) $$;
+
+CREATE OR REPLACE FUNCTION pb_div(a double precision, b double precision) RETURNS double precision
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN b = 0 THEN NULL
+        WHEN (abs(a) BETWEEN 1e-150 AND 1e150 OR a = 0) AND abs(b) BETWEEN 1e-150 AND 1e150 THEN a / b
+        ELSE pb_double(round(pb_exact(a), 20) / pb_exact(b)) END
+$$;
+"""
+
+
+def _nested(op: str, sign: str, check: str) -> str:
+    """The plpgsql variants of the double operation ``op`` (``check``: when Postgres's own
+    operator answers) and the integer ones under the same name."""
+    return f"""
+CREATE OR REPLACE FUNCTION pb_{op}_nested(a integer, b integer) RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$ SELECT pb_{op}(a, b) $$;
+
+CREATE OR REPLACE FUNCTION pb_{op}_nested(a bigint, b bigint) RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$ SELECT pb_{op}(a, b) $$;
+
+CREATE OR REPLACE FUNCTION pb_{op}_nested(a double precision, b double precision) RETURNS double precision
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF {check} THEN RETURN a {sign} b; END IF;
+    RETURN pb_{op}(a, b);
+END $$;
+"""
+
+
+ARITHMETIC_HELPERS += (
+    _nested("add", "+", "abs(a) < 8e307 AND abs(b) < 8e307")
+    + _nested("sub", "-", "abs(a) < 8e307 AND abs(b) < 8e307")
+    + _nested("mul", "*", "(abs(a) BETWEEN 1e-150 AND 1e150 OR a = 0) AND (abs(b) BETWEEN 1e-150 AND 1e150 OR b = 0)")
+    + _nested("div", "/", "(abs(a) BETWEEN 1e-150 AND 1e150 OR a = 0) AND abs(b) BETWEEN 1e-150 AND 1e150")
+)
+
+ALL_HELPERS = FUNCTION_HELPERS + PRINTF_HELPERS + JSON_HELPERS + OTHER_HELPERS + VIEW_HELPERS + TRUTH_HELPERS + ARITHMETIC_HELPERS

@@ -79,6 +79,15 @@ CASES = [
     ("cast json as integer", "CAST(meta AS INTEGER)"), ("cast bool as text", "CAST(b AS TEXT)"),
     ("cast text as numeric", "CAST(title AS NUMERIC)"), ("cast number as real", "CAST(n AS REAL)"),
     ("cast expression as integer", "CAST(n * 1.5 AS INTEGER)"), ("cast text compared", "CAST(title AS INTEGER) = 4"),
+    # arithmetic: past a double's range an infinity ("+Inf"), below it 0, by 0 NULL, texts read as numbers
+    ("product past range", "n * 1e300 * 1e300"), ("sum past range", "n + 1.7e308 + 1.7e308"),
+    ("difference past range", "n - 1.7e308 - 1.7e308"), ("quotient past range", "n / 1e-300 / 1e-300"),
+    ("product below range", "n * 1e-300 * 1e-300"), ("literals past range", "1e308 * 10"), ("division by zero", "n / 0"),
+    ("product past range compared", "(n * 1e300 * 1e300) > 5"), ("integer past 32 bits", "2147483647 + 1"),
+    ("integer division", "7 / 2"), ("negative integer division", "-7 / 2"), ("text plus number", "title + 1"),
+    ("text times past range", "title * 1e300 * 1e300"), ("bool plus number", "b + 1"), ("json times number", "meta * 2"),
+    ("text literal times number", "'4' * 2"), ("arrow value times number", "(meta ->> '$.a') * 2"),
+    ("number over integer", "CASE WHEN n < 1e19 THEN n / 3 END"), ("nested arithmetic", "CASE WHEN n < 1e19 THEN ((n + 1) * 2 - 3) / 2 END"),
 ]  # fmt: skip
 # (label, expression) over the view VIEW (a view collection: its computed columns json fields)
 VIEW = "cmp_view"
@@ -89,7 +98,10 @@ VIEW_CASES = [
     ("view json extract", "json_extract(d, '$')"),
 ]  # fmt: skip
 # case -> why pybase on Postgres differs from PocketBase (each must still differ)
+_INTEGER_DIVISION = ("SQLite divides a number field's integral value (stored as an integer) as an integer (4 / 3 is 1); "
+                     "Postgres holds it as a double (1.3333333333333333)")
 POSTGRES_DIFFERS = {
+    "number over integer": _INTEGER_DIVISION, "nested arithmetic": _INTEGER_DIVISION,
     "view json text eq number": "a view's json field over a text that reads as JSON ('4') holds that JSON (4) on Postgres: "
     "the text SQLite compares is gone",
 }
