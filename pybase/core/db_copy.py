@@ -290,6 +290,7 @@ def _prepare_target(
     existing = target.dialect.table_names(conn)
     pybase_views, pybase_tables = target_pybase_tables(conn, existing)
     if replace_other_tables:
+        pg_objects_restore.drop_event_triggers(conn)  # NOTE: first of all: none fires on what follows
         pg_objects_restore.drop_views(conn, set(pybase_views))  # NOTE: first: one may read a table dropped below
         others = pg_tables.other_tables(conn, set(pybase_tables) | set(pybase_views))
         if others:

@@ -1,7 +1,7 @@
 """The other objects of pybase's Postgres schema made with SQL: extensions, collations, types,
 sequences, functions, aggregates, operators, casts, views, rules, extended statistics,
-triggers, row security, privileges and comments, read from the catalog for a backup and
-rebuilt by its restore.
+triggers, event triggers, row security, privileges and comments, read from the catalog for a
+backup and rebuilt by its restore (:mod:`pybase.store.pg_objects_restore`).
 
 A migration's ``$app.db().newQuery(...)`` or a Python app's own SQL can make, beside tables
 (:mod:`pybase.store.pg_tables`): enums, domains, composite and range types; sequences no
@@ -9,8 +9,9 @@ column owns; functions and procedures in SQL, PL/pgSQL or another procedural lan
 views and materialized views (not a view collection's: those are rebuilt from the
 collections); triggers on any table or view; and (:mod:`pybase.store.pg_objects_kinds`)
 extensions, collations, aggregates, operators, casts, rules, extended statistics, row security
-policies and tables' ``ENABLE`` / ``FORCE ROW LEVEL SECURITY``, privileges (``GRANT``) and
-comments. A backup carries each one as
+policies and tables' ``ENABLE`` / ``FORCE ROW LEVEL SECURITY``, privileges (``GRANT``),
+comments and the event triggers whose function is one of the schema's. A backup carries each
+one as
 the statements that create it again, the SQL Postgres itself gives where it has it
 (``pg_get_functiondef``, ``pg_get_viewdef``, ``pg_get_triggerdef``, ``pg_get_ruledef``,
 ``pg_get_statisticsobjdef``, ``pg_get_constraintdef``, ``pg_get_expr``, ``format_type``), in
@@ -25,12 +26,15 @@ each with the phase of the restore it belongs to:
   the rows, so that copying the rows back fires none: pg_dump's order too);
 - ``secure``: once the restore has counted the rows of every table, the row security policies
   and ``ENABLE`` / ``FORCE ROW LEVEL SECURITY`` (a count, a copy, are not filtered by them),
-  the privileges and the comments.
+  the privileges and the comments;
+- ``events``: the event triggers, last of all (the restore's own statements fire none; a
+  restore drops the target's before anything else).
 
 What cannot be carried is named with the reason, never silently left out: :func:`read_objects`
-returns those as warnings (a function, base type, aggregate, operator or cast written in C, an
-event trigger, a foreign table, an operator class, another schema, an owner other than
-pybase's role...).
+returns those as warnings (a function, base type, aggregate, operator or cast written in C:
+its code is a library of the server, which a database cannot hold; an event trigger whose
+function is not carried, a foreign table, an operator class, another schema, an owner other
+than pybase's role...).
 
 The objects of an extension and pybase's own functions (the ``pb_*`` helpers its SQL calls,
 installed by every node) are neither carried nor dropped.
@@ -71,8 +75,11 @@ KINDS: dict[str, tuple[str, ...]] = {
     "view": ("CREATE VIEW ",),
     "matview": ("CREATE MATERIALIZED VIEW ", "CREATE INDEX ", "CREATE UNIQUE INDEX "),
     "trigger": ("CREATE TRIGGER ", "CREATE CONSTRAINT TRIGGER ", "ALTER TABLE "),
+    "eventtrigger": ("CREATE EVENT TRIGGER ", "ALTER EVENT TRIGGER "),
 }
-PHASES = ("before", "after", "last", "secure")
+PHASES = ("before", "after", "last", "secure", "events")
+#: the kinds whose phase is theirs whatever they need (an index in PHASES)
+_KIND_PHASES = {"trigger": 2, "policy": 3, "rowsecurity": 3, "grant": 3, "comment": 3, "eventtrigger": 4}
 #: procedural languages whose functions are carried (their text is the whole function)
 _NOT_CARRIED_LANGUAGES = ("c", "internal")
 _NS = kinds.NS
@@ -236,7 +243,12 @@ class _Reader:
                 continue  # NOTE: pg_objects_kinds.aggregates
             if prokind == "w" or language in _NOT_CARRIED_LANGUAGES:
                 self.skipped_functions.add(int(oid))
-                self.warnings.append(f"function {signature}: written in {language} (a library of the server)")
+                # NOTE: its code is a compiled library of the server (or the server's own), which no
+                # backup can carry portably: another server's build, CPU or Postgres major differ
+                self.warnings.append(
+                    f"function {signature}: written in {language} (a library of the server, which a backup cannot "
+                    "carry: install it on the target server and make the function again by hand)"
+                )
                 continue
             sql = str(self.rows("SELECT pg_get_functiondef(:o)", o=int(oid))[0][0]).strip()
             # NOTE: Postgres names the function with its schema: rebuilt in the target's current one
@@ -299,10 +311,6 @@ class _Reader:
 
     def not_carried(self) -> None:
         checks = [
-            ("SELECT evtname FROM pg_event_trigger WHERE "
-             f"{_not_extension('pg_event_trigger', 'oid')} ORDER BY oid",
-             "event trigger {}: not carried (it belongs to the whole database and only a superuser can make one: "
-             "make it again by hand)"),
             (f"SELECT relname FROM pg_class WHERE relnamespace = {_NS} AND relkind = 'f' ORDER BY oid",
              "foreign table {}: not carried (its rows are on a foreign server, whose definition and user mapping "
              "are outside the schema)"),
@@ -370,10 +378,7 @@ class _Reader:
         for key, obj in self.objects.items():
             if obj["kind"] in ("view", "matview", "rule", "statistics") or key in self.after_rows:
                 phase[key] = max(phase.get(key, 0), 1)
-            if obj["kind"] == "trigger":
-                phase[key] = 2
-            if obj["kind"] in ("policy", "rowsecurity", "grant", "comment"):
-                phase[key] = 3
+            phase[key] = _KIND_PHASES.get(obj["kind"], phase.get(key, 0))
         order = _topological(self.objects, needs)
         for key in order:  # NOTE: what needs a later object is no earlier than it
             for need in needs[key]:
@@ -441,6 +446,7 @@ def read_objects(conn: Connection, collection_views: set[str]) -> tuple[list[dic
     kinds.rules(reader)
     kinds.statistics(reader)
     reader.triggers()
+    kinds.event_triggers(reader)
     kinds.row_security(reader)
     routines = {oid for (catalog, oid), obj in reader.objects.items() if catalog == "pg_proc"}
     types = {oid: obj["kind"] for (catalog, oid), obj in reader.objects.items() if catalog == "pg_type"}

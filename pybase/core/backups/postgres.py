@@ -22,9 +22,10 @@ The manifest's ``objects`` are the other things made with SQL (store/pg_objects.
 store/pg_objects_kinds.py): extensions, collations, enums, domains, composite and range types,
 sequences no column owns, functions, procedures, aggregates and operators, views and
 materialized views (a view collection's are not: the collections recreate them), rules,
-extended statistics, triggers, row security policies and privileges, each as the statements
+extended statistics, triggers, row security policies, privileges and the event triggers
+whose function is one of them, each as the statements
 that make it again, in dependency order. Its ``warnings`` name what cannot be carried, with
-the reason (a function in C, an event trigger, a foreign table...): logged too (the app's logs)
+the reason (a function in C, a foreign table...): logged too (the app's logs)
 when the backup is made and when it is restored. pybase's own ``_pybase_*`` tables and ``pb_*``
 functions are not dumped. The database's large objects are, each in
 ``pb_postgres/_largeobjects/<oid>`` (store/pg_largeobjects.py), made again with their oids.
@@ -43,7 +44,9 @@ dropped with them and made again in their order: extensions (``IF NOT EXISTS``; 
 lacks is left out and named), collations, types, free sequences, functions, aggregates and
 operators before the tables, views, rules and statistics once the rows are in, what reads a
 view collection after those, triggers last (copying the rows back fires none); row security
-and privileges once every table's rows are counted (a policy would filter the count).
+and privileges once every table's rows are counted (a policy would filter the count), the
+event triggers after everything (the target's own are dropped before anything: none fires on
+the restore's statements; making one needs a superuser, as Postgres wants).
 
 SECURITY: a definition is SQL run as is (types, defaults, constraints, indexes): restoring a
 backup is a superuser's act, who can run any SQL anyway (``POST /api/sql``).
@@ -381,6 +384,7 @@ def _replace(
         # node is less likely than taking each table's as it is dropped (and is retried).
         locked = [*tables, *views, *others]
         pg_tables.run(conn, "LOCK TABLE " + ", ".join(_quote(n) for n in locked) + " IN ACCESS EXCLUSIVE MODE")
+    pg_objects_restore.drop_event_triggers(conn)  # NOTE: first of all: none fires on what follows
     pg_objects_restore.drop_views(conn, set(views))  # NOTE: first: one may read a table dropped below
     drop_pybase_tables(conn, views, tables)
     if others:
@@ -427,6 +431,7 @@ def _replace(
         if count != entry["rows"]:
             raise DumpError(f"The restored table {name} holds {count} rows where the backup lists {entry['rows']}.")
     _create_objects(conn, objects, "secure")  # NOTE: once counted: row security filters no count
+    _create_objects(conn, objects, "events")  # NOTE: last: the restore's statements fired none
     for announce in app.on_schema_changed:
         announce()  # NOTE: the other nodes and workers reload once this commits
     app.db.on_commit(lambda: _reload(app))
