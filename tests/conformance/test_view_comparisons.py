@@ -162,6 +162,10 @@ ID_CASES = [
     ("true id", f"SELECT (1 = 1) AS id, count(*) AS c FROM {SOURCE}"),
     ("number id", f"SELECT n AS id, title FROM {SOURCE}"),
     ("row number id", f"SELECT (ROW_NUMBER() OVER (ORDER BY id)) AS id, title FROM {SOURCE}"),
+    # an upper-case ID is no id (PocketBase: "missing required id column"); beside an id SQLite
+    # names it ID:1, which PocketBase refuses as a field's name (Postgres: a 500)
+    ("upper-case id", f"SELECT n AS ID, title FROM {SOURCE}"), ("id and upper-case id", f"SELECT n AS id, title AS ID FROM {SOURCE}"),
+    ("subquery id and upper-case id", f"SELECT id, t FROM (SELECT n AS id, title AS ID, title AS t FROM {SOURCE})"),
 ]  # fmt: skip
 
 

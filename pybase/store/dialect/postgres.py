@@ -13,7 +13,7 @@ from sqlalchemy import (
 
 from pybase.store import sqlite_functions, view_sql
 from pybase.store.dialect.constructs import ROWID_COLUMN
-from pybase.store.dialect.sqlite import Spellings, SqliteDialect
+from pybase.store.dialect.sqlite import Spellings, SqliteDialect, unique_column_names
 from pybase.store.view_compare import JSON, VIEW_JSON, kind_of_type
 
 _LOWER_RE = re.compile(r'^lower\((.*)\)$', re.IGNORECASE)
@@ -74,6 +74,25 @@ class _Wrapped:
 
     def __init__(self, orig: Any) -> None:
         self.orig = orig
+
+
+def _name_apart(sub: Any) -> None:
+    """Name a subquery's columns of one name (in any case: ``n AS id, title AS ID``) apart as
+    SQLite names them (``ID:1``): the query reading it (a view's id cast to text) names them so."""
+    from sqlglot import exp
+
+    if not isinstance(sub.this, exp.Select) or sub.args["alias"].columns:
+        return
+    names = []
+    for item in sub.this.expressions:
+        if isinstance(item, exp.Star) or (isinstance(item, exp.Column) and isinstance(item.this, exp.Star)):
+            return
+        if not isinstance(item, exp.Alias | exp.Column) or not item.alias_or_name:
+            return  # NOTE: named after its text: not known here (name_columns names the view's)
+        names.append(item.alias_or_name)
+    unique = unique_column_names(names)
+    if unique != names:
+        sub.args["alias"].set("columns", [exp.to_identifier(name, quoted=True) for name in unique])
 
 
 class PostgresDialect(SqliteDialect):
@@ -180,6 +199,8 @@ class PostgresDialect(SqliteDialect):
             for number, sub in enumerate(tree.find_all(exp.Subquery)):
                 if not sub.alias and isinstance(sub.parent, (exp.From, exp.Join)):
                     sub.set("alias", exp.TableAlias(this=exp.to_identifier(f"_pb_sub{number}")))
+                if isinstance(sub.parent, (exp.From, exp.Join)):
+                    _name_apart(sub)
             # NOTE: unnamed columns, truths and SQLite's functions read as on SQLite
             view_sql.prepare(tree, select_sql, kinds or {})
             if spellings is not None:
