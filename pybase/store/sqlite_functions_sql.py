@@ -459,6 +459,27 @@ LANGUAGE sql IMMUTABLE AS $$
         WHEN (abs(a) BETWEEN 1e-150 AND 1e150 OR a = 0) AND abs(b) BETWEEN 1e-150 AND 1e150 THEN a / b
         ELSE pb_double(round(pb_exact(a), 20) / pb_exact(b)) END
 $$;
+
+-- Whether a number field's value is one SQLite holds as an integer (integral, within 64 bits).
+CREATE OR REPLACE FUNCTION pb_is_integer(x double precision) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$ SELECT abs(x) < 9223372036854775807 AND x = trunc(x) $$;
+
+-- SQLite's a / b when ``ints`` (the number fields read hold integers): an integer division
+-- (toward 0, NULL by 0), else pb_div's.
+CREATE OR REPLACE FUNCTION pb_idiv(a double precision, b double precision, ints boolean) RETURNS double precision
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN ints AND abs(a) < 9223372036854775807 AND abs(b) < 9223372036854775807
+        THEN CAST(CAST(a AS bigint) / NULLIF(CAST(b AS bigint), 0) AS double precision) ELSE pb_div(a, b) END
+$$;
+
+CREATE OR REPLACE FUNCTION pb_idiv_nested(a double precision, b double precision, ints boolean) RETURNS double precision
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF ints AND abs(a) < 9223372036854775807 AND abs(b) < 9223372036854775807 THEN
+        RETURN CAST(CAST(a AS bigint) / NULLIF(CAST(b AS bigint), 0) AS double precision);
+    END IF;
+    RETURN pb_div_nested(a, b);
+END $$;
 """
 
 

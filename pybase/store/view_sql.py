@@ -53,10 +53,50 @@ def arithmetic(tree: Any, kinds: dict[str, str]) -> None:
     for node in reversed(list(tree.find_all(exp.Add, exp.Sub, exp.Mul, exp.Div))):
         operands = [node.this, node.expression]
         name = names[type(node).__name__]
+        columns = [_int_columns(operand, kinds) for operand in operands]
+        ints = None if None in columns else [column for found in columns for column in found or []]
+        extra = []
+        if isinstance(node, exp.Div) and ints:
+            # NOTE: SQLite holds a number field's integral value as an integer, and divides two
+            # integers as integers (4 / 3 is 1): so when the columns read hold integers
+            name = "pb_idiv"
+            extra = [_all_integers(ints)]
         if not all(_is_number(operand, kinds) for operand in operands):
             name += "_nested"
             operands = [_operand(operand) for operand in operands]
-        node.replace(sqlite_functions.call(name, *(operand.copy() for operand in operands)))
+        done = sqlite_functions.call(name, *(operand.copy() for operand in operands), *extra)
+        done.meta[_INT_COLUMNS] = ints
+        node.replace(done)
+
+
+#: meta key of a translated operation: the number columns it is an integer for when they hold
+#: integers (SQLite's integer arithmetic), or None (a real: a real literal, a function...)
+_INT_COLUMNS = "pb_int_columns"
+
+
+def _int_columns(node: Any, kinds: dict[str, str]) -> list[Any] | None:
+    """The number columns whose values being integers make ``node`` an integer in SQLite ([]
+    for an integer literal), or None when it may be a real however they hold."""
+    while isinstance(node, exp.Paren | exp.Neg) and view_compare.SQL_VALUE not in node.meta:
+        node = node.this
+    if isinstance(node, exp.Literal):
+        return [] if not node.is_string and str(node.this).isdigit() else None
+    if isinstance(node, exp.Column):
+        return [node] if kinds.get(node.name.lower()) == view_compare.NUM else None
+    found = node.meta.get(_INT_COLUMNS)
+    return list(found) if isinstance(node, exp.Anonymous) and found is not None else None
+
+
+def _all_integers(columns: list[Any]) -> Any:
+    """``pb_is_integer(c1) AND ...`` of the columns (each once)."""
+    seen: dict[str, Any] = {}
+    for column in columns:
+        seen.setdefault(column.sql(), column)
+    tests = [sqlite_functions.call("pb_is_integer", column.copy()) for column in seen.values()]
+    found = tests[0]
+    for test in tests[1:]:
+        found = exp.And(this=found, expression=test)
+    return found
 
 
 def _is_number(node: Any, kinds: dict[str, str]) -> bool:
@@ -74,7 +114,7 @@ def _operand(node: Any) -> Any:
     inner = _unwrapped(node)
     if isinstance(inner, exp.Literal) and not inner.is_string:
         return node
-    if isinstance(inner, exp.Anonymous) and str(inner.this).lower().startswith(("pb_add", "pb_sub", "pb_mul", "pb_div")):
+    if isinstance(inner, exp.Anonymous) and str(inner.this).lower().startswith(("pb_add", "pb_sub", "pb_mul", "pb_div", "pb_idiv")):
         return node
     return sqlite_functions.call("pb_arith_arg", node)
 
