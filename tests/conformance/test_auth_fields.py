@@ -12,10 +12,8 @@ CASES = cases_auth_fields.build_cases()
 
 # NOTE: the setup signs up and signs in ~100 users on both servers; the collection's password
 # field has bcrypt's least cost (4), so it takes seconds (at cost 10 it took 40-90 s on a busy
-# 2-core machine, past the default 120 s limit once).
-# PERF: SQLite only (the Postgres setup was ~230 s at cost 10); tests/api/test_auth_fields.py
-# runs the same rules on both databases.
-pytestmark = pytest.mark.timeout(600)
+# 2-core machine, past the default 120 s limit once). Every case on Postgres too (~9 s there).
+pytestmark = [pytest.mark.timeout(600), pytest.mark.both_backends]
 
 
 @pytest.fixture(scope="module")

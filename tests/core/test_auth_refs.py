@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
 
 from tests.testapp import USER1_ID, USER2_ID
+
+pytestmark = pytest.mark.both_backends
 
 REFS = ("_mfas", "_otps", "_externalAuths", "_authOrigins")
 
@@ -26,7 +29,7 @@ def _add_refs(app, record_id: str, tag: str) -> None:
 
 def _count(app, name: str, record_id: str) -> int:
     with app.db.read() as conn:
-        return conn.execute(text(f"SELECT COUNT(*) FROM `{name}` WHERE recordRef = :id"), {"id": record_id}).scalar()
+        return conn.execute(text(f'SELECT COUNT(*) FROM "{name}" WHERE "recordRef" = :id'), {"id": record_id}).scalar()
 
 
 def test_deleting_an_auth_record_deletes_its_rows(server):

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,9 +44,11 @@ def run_node_checks(script: str, *args: str) -> str:
     return output
 
 
-def test_js_sdk(tmp_path: Path) -> None:
+@pytest.mark.both_backends
+def test_js_sdk(tmp_path: Path, backend: str, databases: Any) -> None:
     _require_node()
-    srv = start_server(tmp_path, None)
+    url = databases.new(backend)
+    srv = start_server(tmp_path, None, url)
     try:
         su = srv.app.new_record("_superusers", {"email": SUPERUSER_EMAIL})
         su.set_password_plain("password", PASSWORD)
@@ -53,3 +56,4 @@ def test_js_sdk(tmp_path: Path) -> None:
         run_node_checks("sdk_test.mjs", srv.base_url, SUPERUSER_EMAIL, PASSWORD)
     finally:
         srv.stop()
+        databases.drop(url)
