@@ -1,23 +1,36 @@
 """``kill -9`` during uploads (a real pybase process): afterwards every file the database names
-is in storage, no upload temp file is left, and uploads work again."""
+is in storage, no upload temp file is left, and uploads work again. On both databases."""
 
 from __future__ import annotations
 
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
+import pytest
 import requests
 
-from pybase.store.sqlite_driver import sqlite3  # NOTE: one SQLite per process (see the module)
 from tests.test_hardening import serve, superuser_token
 
+pytestmark = pytest.mark.both_backends
 
-def test_kill_9_during_uploads_leaves_storage_and_database_agreeing(tmp_path: Path) -> None:
+
+@pytest.fixture
+def database_url(backend: str, databases: Any) -> Iterator[str]:
+    """The data database: "" for SQLite (data.db), a fresh Postgres database otherwise."""
+    url = databases.new(backend)
+    yield url
+    databases.drop(url)
+
+
+def test_kill_9_during_uploads_leaves_storage_and_database_agreeing(tmp_path: Path, database_url: str) -> None:
     stop = threading.Event()
-    with serve(tmp_path) as server:
+    url = database_url
+    with serve(tmp_path, database_url=url) as server:
         su = {"Authorization": superuser_token(server.base)}
         body = {"name": "media", "type": "base", "createRule": "", "viewRule": "",
                 "fields": [{"name": "file", "type": "file", "maxSelect": 1, "maxSize": 64 << 20}]}  # fmt: skip
@@ -53,11 +66,12 @@ def test_kill_9_during_uploads_leaves_storage_and_database_agreeing(tmp_path: Pa
             thread.join(30)
         partial.close()
     data = tmp_path / "pb_data"
-    with serve(tmp_path) as server:  # pybase starts on it again
-        conn = sqlite3.connect(data / "data.db")
-        collection_id = conn.execute("SELECT id FROM _collections WHERE name = 'media'").fetchone()[0]
-        rows = conn.execute("SELECT id, file FROM media").fetchall()
-        conn.close()
+    with serve(tmp_path, database_url=url) as server:  # pybase starts on it again
+        su = {"Authorization": superuser_token(server.base)}
+        collection_id = requests.get(f"{server.base}/api/collections/media", headers=su, timeout=30).json()["id"]
+        listed = requests.get(f"{server.base}/api/collections/media/records?perPage=1000&fields=id,file", headers=su, timeout=30)
+        assert listed.status_code == 200, listed.text
+        rows = [(item["id"], item["file"]) for item in listed.json()["items"]]
         assert rows, "no upload was committed before the kill"
         for record_id, name in rows:
             assert (data / "storage" / collection_id / record_id / name).is_file(), (record_id, name)
