@@ -33,8 +33,9 @@ each with the phase of the restore it belongs to:
 What cannot be carried is named with the reason, never silently left out: :func:`read_objects`
 returns those as warnings (a function, base type, aggregate, operator or cast written in C:
 its code is a library of the server, which a database cannot hold; an event trigger whose
-function is not carried, a foreign table, an operator class, another schema, an owner other
-than pybase's role...).
+function is not carried, a foreign table, an operator class, an owner other than pybase's
+role...). The other schemas are read by the same pass, each made the current one in turn
+(:mod:`pybase.core.backups.postgres_schemas`).
 
 The objects of an extension and pybase's own functions (the ``pb_*`` helpers its SQL calls,
 installed by every node) are neither carried nor dropped.
@@ -309,7 +310,7 @@ class _Reader:
 
     # ---- what is not carried ---------------------------------------------------------------
 
-    def not_carried(self) -> None:
+    def not_carried(self, whole_database: bool) -> None:
         checks = [
             (f"SELECT relname FROM pg_class WHERE relnamespace = {_NS} AND relkind = 'f' ORDER BY oid",
              "foreign table {}: not carried (its rows are on a foreign server, whose definition and user mapping "
@@ -322,28 +323,25 @@ class _Reader:
             ("SELECT CASE WHEN defaclrole = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(defaclrole) END FROM pg_default_acl "
              f"WHERE defaclnamespace IN (0, {_NS}) ORDER BY oid",
              "default privileges of {}: not carried (ALTER DEFAULT PRIVILEGES: make them again by hand)"),
-            ("SELECT quote_ident(n.nspname) FROM pg_namespace n WHERE n.oid <> current_schema()::regnamespace "
-             "AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' "
-             "AND (EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = n.oid AND "
-             f"{_not_extension('pg_class', 'c.oid')}) OR EXISTS (SELECT 1 FROM pg_proc p WHERE p.pronamespace = n.oid "
-             f"AND {_not_extension('pg_proc', 'p.oid')})) ORDER BY n.oid",
-             "schema {}: not carried (a backup holds the schema pybase works in; dump the others with pg_dump)"),
-            ("SELECT 'ALTER DATABASE ... SET ' || array_to_string(setconfig, ', ') FROM pg_db_role_setting "
-             "WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database()) AND setrole = 0",
-             "database settings ({}): not carried (the target database's own apply)"),
-            ("SELECT subname FROM pg_subscription WHERE subdbid = (SELECT oid FROM pg_database "
-             "WHERE datname = current_database()) ORDER BY oid",
-             "subscription {}: not carried (logical replication is set up on the server, by hand)"),
-            ("SELECT string_agg(DISTINCT pg_get_userbyid(a.grantee), ', ') FROM pg_namespace n, aclexplode(n.nspacl) a "
-             "WHERE n.oid = current_schema()::regnamespace AND a.grantee NOT IN (0, n.nspowner) HAVING count(*) > 0",
-             "privileges on the schema itself (GRANT ... ON SCHEMA to {}): not carried (the target's schema keeps its own)"),
-            ("SELECT pubname FROM pg_publication ORDER BY oid",
-             "publication {}: not carried (logical replication is set up on the server, by hand)"),
             (f"SELECT cfgname FROM pg_ts_config WHERE cfgnamespace = {_NS} AND {_not_extension('pg_ts_config', 'oid')} "
              "ORDER BY oid", "text search configuration {}: not carried (make it again by hand)"),
             (f"SELECT dictname FROM pg_ts_dict WHERE dictnamespace = {_NS} AND {_not_extension('pg_ts_dict', 'oid')} "
              "ORDER BY oid", "text search dictionary {}: not carried (make it again by hand)"),
         ]  # fmt: skip
+        if whole_database:  # NOTE: the database's, not a schema's: named once
+            checks += [
+                ("SELECT 'ALTER DATABASE ... SET ' || array_to_string(setconfig, ', ') FROM pg_db_role_setting "
+                 "WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database()) AND setrole = 0",
+                 "database settings ({}): not carried (the target database's own apply)"),
+                ("SELECT subname FROM pg_subscription WHERE subdbid = (SELECT oid FROM pg_database "
+                 "WHERE datname = current_database()) ORDER BY oid",
+                 "subscription {}: not carried (logical replication is set up on the server, by hand)"),
+                ("SELECT string_agg(DISTINCT pg_get_userbyid(a.grantee), ', ') FROM pg_namespace n, aclexplode(n.nspacl) a "
+                 "WHERE n.oid = current_schema()::regnamespace AND a.grantee NOT IN (0, n.nspowner) HAVING count(*) > 0",
+                 "privileges on the schema itself (GRANT ... ON SCHEMA to {}): not carried (the target's schema keeps its own)"),
+                ("SELECT pubname FROM pg_publication ORDER BY oid",
+                 "publication {}: not carried (logical replication is set up on the server, by hand)"),
+            ]  # fmt: skip
         for sql, message in checks:
             for (what,) in self.rows(sql):
                 self.warnings.append(message.format(what))
@@ -430,11 +428,16 @@ def _topological(objects: dict[tuple[str, int], dict[str, Any]], needs: dict[tup
     return order
 
 
-def read_objects(conn: Connection, collection_views: set[str]) -> tuple[list[dict[str, Any]], list[str]]:
+def read_objects(
+    conn: Connection, collection_views: set[str], whole_database: bool = True, schemas: frozenset[str] = frozenset()
+) -> tuple[list[dict[str, Any]], list[str]]:
     """The objects of the current schema made with SQL (JSON-ready, in creation order) and what
-    cannot be carried (one sentence each). ``collection_views``: the views pybase rebuilds."""
+    cannot be carried (one sentence each). ``collection_views``: the views pybase rebuilds;
+    ``whole_database``: also name what is the database's (publications...), once; ``schemas``:
+    the other schemas the backup carries (their event triggers are theirs)."""
     reader = _Reader(conn, collection_views)
-    kinds.extensions(reader)
+    if whole_database:  # NOTE: the database's: made once, before any schema's objects
+        kinds.extensions(reader)
     kinds.collations(reader)
     reader.types()
     reader.sequences()
@@ -446,11 +449,11 @@ def read_objects(conn: Connection, collection_views: set[str]) -> tuple[list[dic
     kinds.rules(reader)
     kinds.statistics(reader)
     reader.triggers()
-    kinds.event_triggers(reader)
+    kinds.event_triggers(reader, schemas if whole_database else None)
     kinds.row_security(reader)
     routines = {oid for (catalog, oid), obj in reader.objects.items() if catalog == "pg_proc"}
     types = {oid: obj["kind"] for (catalog, oid), obj in reader.objects.items() if catalog == "pg_type"}
     kinds.privileges(reader, routines, types)
     kinds.comments(reader, pybase_functions())
-    reader.not_carried()
+    reader.not_carried(whole_database)
     return reader.ordered(), reader.warnings

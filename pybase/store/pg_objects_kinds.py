@@ -453,20 +453,22 @@ def drop_casts(conn: Connection) -> None:
 _EVENT_TOGGLES = {"D": "DISABLE", "R": "ENABLE REPLICA", "A": "ENABLE ALWAYS"}
 
 
-def event_triggers(reader: Reader) -> None:
+def event_triggers(reader: Reader, schemas: frozenset[str] | None) -> None:
     """The event triggers (the database's, not a schema's) whose function is carried: one of
     the schema's in SQL or PL/pgSQL (an app's own). Made last of all on restore (phase
     ``events``: the restore's own statements fire none) and only by a superuser, as Postgres
-    wants; another one (its function elsewhere, or in C) is named."""
-    for oid, name, event, enabled, tags, function_oid, function, here, where in reader.rows(
+    wants; another one (in C, or its function in a schema not carried: ``schemas`` are those
+    carried, None when another schema's pass reads them) is named."""
+    for oid, name, event, enabled, tags, function_oid, function, here, where, raw_where in reader.rows(
         "SELECT v.oid, v.evtname, v.evtevent, v.evtenabled, COALESCE(v.evttags, '{}'), v.evtfoid, quote_ident(p.proname), "
-        f"p.pronamespace = {NS}, quote_ident(n.nspname) FROM pg_event_trigger v JOIN pg_proc p ON p.oid = v.evtfoid "
+        f"p.pronamespace = {NS}, quote_ident(n.nspname), n.nspname FROM pg_event_trigger v JOIN pg_proc p ON p.oid = v.evtfoid "
         "JOIN pg_namespace n ON n.oid = p.pronamespace "
         f"WHERE {not_extension('pg_event_trigger', 'v.oid')} ORDER BY v.oid"
     ):
         oid, name = int(oid), str(name)
         if not here:
-            reader.warnings.append(f"event trigger {name}: not carried (its function {where}.{function}() is in another schema)")
+            if schemas is not None and str(raw_where) not in schemas:
+                reader.warnings.append(f"event trigger {name}: not carried (its function {where}.{function}() is in another schema)")
             continue
         if ("pg_proc", int(function_oid)) not in reader.objects:
             reader.warnings.append(f"event trigger {name}: not carried (its function {function}() is not carried)")

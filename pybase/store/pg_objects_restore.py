@@ -80,17 +80,20 @@ def create_objects(conn: Connection, objects: list[dict[str, Any]], phase: str) 
 # ---- dropping (a restore: the database's objects become the backup's) ------------------------
 
 
-def drop_event_triggers(conn: Connection) -> None:
-    """Drop the event triggers whose function is one of the schema's (an app's own, those a
-    backup carries): first of all, so that none fires on the restore's statements (one that
-    refuses a DROP would refuse the restore)."""
+def drop_event_triggers(conn: Connection, schemas: list[str] | None = None) -> None:
+    """Drop the event triggers whose function is one of the schema's or of ``schemas`` (an
+    app's own, those a backup carries): first of all, so that none fires on the restore's
+    statements (one that refuses a DROP would refuse the restore)."""
     names = [
         str(r[0])
         for r in conn.execute(
             text(
                 "SELECT v.evtname FROM pg_event_trigger v JOIN pg_proc p ON p.oid = v.evtfoid "
-                f"WHERE p.pronamespace = {_NS} AND {_not_extension('pg_event_trigger', 'v.oid')} ORDER BY v.oid"
-            )
+                "JOIN pg_namespace n ON n.oid = p.pronamespace "
+                f"WHERE (p.pronamespace = {_NS} OR n.nspname = ANY(:s)) "
+                f"AND {_not_extension('pg_event_trigger', 'v.oid')} ORDER BY v.oid"
+            ),
+            {"s": list(schemas or [])},
         )
     ]
     for name in names:

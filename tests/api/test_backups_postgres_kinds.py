@@ -210,6 +210,42 @@ CASES = [
         [("DROP TABLE keep_me", "keep_me is kept")],
     ),
     Case(
+        "another schema",
+        ["CREATE SCHEMA reporting", "CREATE EXTENSION citext SCHEMA reporting",
+         "CREATE TYPE reporting.level AS ENUM ('low', 'high')",
+         "CREATE TABLE reporting.daily (id serial PRIMARY KEY, day date NOT NULL UNIQUE, hits int CHECK (hits >= 0), "
+         "level reporting.level)", "CREATE INDEX daily_hits ON reporting.daily (hits)",
+         "CREATE TABLE reporting.notes (daily_id int REFERENCES reporting.daily (id), body text)",
+         "INSERT INTO reporting.daily (day, hits, level) VALUES ('2024-01-01', 5, 'low'), ('2024-01-02', 7, 'high')",
+         "INSERT INTO reporting.notes VALUES (1, 'first')", "CREATE TABLE reporting.tags (name reporting.citext UNIQUE)",
+         "INSERT INTO reporting.tags VALUES ('Go')",
+         "CREATE FUNCTION reporting.total() RETURNS bigint LANGUAGE sql STABLE AS $$ SELECT sum(hits) FROM reporting.daily $$",
+         "CREATE VIEW reporting.post_count AS SELECT count(*) AS n FROM posts",  # NOTE: a collection's table
+         "CREATE VIEW reporting_totals AS SELECT reporting.total() AS t",  # NOTE: pybase's schema reads it
+         "CREATE SEQUENCE reporting.tickets START 100", "SELECT nextval('reporting.tickets')",
+         f"GRANT USAGE ON SCHEMA reporting TO {ROLE}", f"GRANT SELECT ON reporting.daily TO {ROLE}",
+         "CREATE FUNCTION reporting.watch() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN "
+         "INSERT INTO reporting.notes VALUES (NULL, tg_tag); END $$",
+         "CREATE EVENT TRIGGER reporting_watch ON ddl_command_end WHEN TAG IN ('CREATE TABLE') "
+         "EXECUTE FUNCTION reporting.watch()"],
+        [("view", "reporting_totals"), ("extension", "citext")],
+        {"SELECT day::text, hits, level::text FROM reporting.daily ORDER BY day":
+         [("2024-01-01", 5, "low"), ("2024-01-02", 7, "high")],
+         "SELECT reporting.total(), (SELECT t FROM reporting_totals), (SELECT n FROM reporting.post_count) > 0":
+         [(12, 12, True)],
+         # NOTE: a sequence's value, read without taking one (a rolled back nextval is spent)
+         "SELECT last_value FROM reporting.tickets UNION ALL SELECT last_value FROM reporting.daily_id_seq": [(100,), (2,)],
+         f"SET LOCAL ROLE {ROLE}; SELECT count(*) FROM reporting.daily": [(2,)],
+         "SELECT name::text, pg_typeof(name)::text FROM reporting.tags": [("Go", "reporting.citext")],
+         "CREATE TABLE reporting.fresh (a int); SELECT body FROM reporting.notes ORDER BY body": [("CREATE TABLE",), ("first",)]},
+        # NOTE: ids given: a nextval rolled back is spent (the next backup would hold another value)
+        [("INSERT INTO reporting.notes VALUES (99, 'x')", "violates foreign key constraint"),
+         ("INSERT INTO reporting.tags VALUES ('GO')", "duplicate key"),  # NOTE: citext's unique index
+         ("INSERT INTO reporting.daily (id, day, hits) VALUES (10, '2024-01-01', 1)", "duplicate key"),
+         ("INSERT INTO reporting.daily (id, day, hits) VALUES (11, '2024-01-09', -1)", "violates check constraint"),
+         (f"SET LOCAL ROLE {ROLE}; SELECT * FROM reporting.notes", "permission denied")],
+    ),
+    Case(
         "comments",
         ["CREATE TABLE notes (id int CONSTRAINT notes_key PRIMARY KEY, body text)",
          "CREATE INDEX notes_body ON notes (body)", "CREATE VIEW note_bodies AS SELECT body FROM notes",
@@ -362,6 +398,17 @@ def role(databases: Any) -> str:
     return ROLE
 
 
+def _schemas(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The other schemas a manifest carries: their tables (rows, definition), grants, objects."""
+    return {
+        schema["name"]: (
+            sorted((t["name"], t["rows"], orjson.dumps(t["definition"], option=orjson.OPT_SORT_KEYS)) for t in schema["tables"]),
+            schema["grants"], sorted((o["kind"], o["name"], o["phase"], o["sql"]) for o in schema["objects"]),
+        )
+        for schema in manifest.get("schemas", [])
+    }
+
+
 def _manifest(archive: Path) -> dict[str, Any]:
     with zipfile.ZipFile(archive) as zf:
         return dict(orjson.loads(zf.read(PG_MANIFEST)))
@@ -391,6 +438,7 @@ def test_each_kind_made_with_sql_works_after_a_restore_into_a_fresh_database(
     again = _manifest(_back_up(pg2, "again.zip"))
     key = lambda o: (o["kind"], o["name"])  # noqa: E731
     assert sorted(again["objects"], key=key) == sorted(manifest["objects"], key=key)
+    assert _schemas(again) == _schemas(manifest)
     # restored over the database it came from: its objects are dropped and made again
     pg.app.backups.restore(archive.name)
     assert {sql: _query(pg, sql) for sql in case.queries} == expected
@@ -407,20 +455,21 @@ NOT_CARRIED = [
     "CREATE OPERATOR CLASS my_text_ops FOR TYPE text USING btree AS OPERATOR 1 <, FUNCTION 1 bttextcmp(text, text)",
     "CREATE DOMAIN c_text AS text", "CREATE FUNCTION c_cast(text) RETURNS c_text LANGUAGE internal AS 'textin'",
     "CREATE CAST (text AS c_text) WITH FUNCTION c_cast(text)",
-    "CREATE SCHEMA elsewhere", "CREATE TABLE elsewhere.things (a int)",
-    "CREATE FUNCTION elsewhere.watch() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$",
-    "CREATE EVENT TRIGGER watch_elsewhere ON ddl_command_end EXECUTE FUNCTION elsewhere.watch()",
+    # NOTE: a schema holding another pybase app, and an event trigger whose function is there
+    "CREATE SCHEMA other_app", "CREATE TABLE other_app._collections (id text)",
+    "CREATE FUNCTION other_app.watch() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$",
+    "CREATE EVENT TRIGGER watch_elsewhere ON ddl_command_end EXECUTE FUNCTION other_app.watch()",
     "CREATE PUBLICATION everything FOR ALL TABLES",
     f"GRANT USAGE ON SCHEMA public TO {ROLE}",
 ]
 NAMED = [
-    "event trigger watch_elsewhere: not carried (its function elsewhere.watch() is in another schema)",
+    "event trigger watch_elsewhere: not carried (its function other_app.watch() is in another schema)",
     "foreign table remote_rows: not carried (its rows are on a foreign server",
     "function c_lower(text): written in internal",
     "aggregate c_agg(text): its functions are written in C",
     "operator ~~~(NONE, text): its function is written in C",
     "operator class my_text_ops: not carried",
-    "schema elsewhere: not carried (a backup holds the schema pybase works in",
+    "schema other_app: not carried (it holds another pybase app: back that app up itself)",
     "publication everything: not carried",
     "cast (text AS c_text): its function is written in C",
     "database settings (ALTER DATABASE ... SET work_mem=8MB): not carried",

@@ -24,7 +24,9 @@ sequences no column owns, functions, procedures, aggregates and operators, views
 materialized views (a view collection's are not: the collections recreate them), rules,
 extended statistics, triggers, row security policies, privileges and the event triggers
 whose function is one of them, each as the statements
-that make it again, in dependency order. Its ``warnings`` name what cannot be carried, with
+that make it again, in dependency order. Its ``schemas`` are the other schemas made with SQL
+(``CREATE SCHEMA reporting``...), each with its tables, rows and objects read the same way
+(postgres_schemas.py). Its ``warnings`` name what cannot be carried, with
 the reason (a function in C, a foreign table...): logged too (the app's logs)
 when the backup is made and when it is restored. pybase's own ``_pybase_*`` tables and ``pb_*``
 functions are not dumped. The database's large objects are, each in
@@ -64,6 +66,7 @@ from sqlalchemy import Connection, Table, select
 from sqlalchemy.exc import DBAPIError
 
 from pybase.core.backups import postgres_additions as additions_of
+from pybase.core.backups import postgres_schemas
 from pybase.core.collections import Collection
 from pybase.core.db_copy import CopyError, copy_to_postgres
 from pybase.core.db_copy_target import (
@@ -193,7 +196,10 @@ def _write_dump(app: App, zf: zipfile.ZipFile) -> dict[str, Any]:
                     entry = _dump_rows(conn, zf, f"ONLY {_quote(name)}", columns, "", member, name)
                 entries.append({**entry, "definition": definition})
             views = {col.name for col in collections if col.is_view}
-            objects, warnings = pg_objects.read_objects(conn, views)
+            schemas, schema_warnings = postgres_schemas.dump(conn, zf, DUMP_DIR, _dump_rows)
+            carried = frozenset(schema["name"] for schema in schemas)
+            objects, warnings = pg_objects.read_objects(conn, views, schemas=carried)
+            warnings += schema_warnings
             large_objects = pg_largeobjects.dump(conn, zf, LARGE_OBJECTS)
             version = conn.exec_driver_sql("SHOW server_version").scalar()
     manifest = {
@@ -202,6 +208,8 @@ def _write_dump(app: App, zf: zipfile.ZipFile) -> dict[str, Any]:
     }  # fmt: skip
     if large_objects:
         manifest["largeObjects"] = large_objects
+    if schemas:
+        manifest["schemas"] = schemas
     zf.writestr(MANIFEST, orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
     if warnings:
         app.logger().warn(
@@ -271,6 +279,10 @@ def read_manifest(root: str) -> dict[str, Any]:
         pg_objects_restore.check_objects(manifest.get("objects", []))
     except pg_objects_restore.ObjectsError as ex:
         raise DumpError(f"The backup's objects made with SQL are wrong: {ex}.") from ex
+    try:
+        postgres_schemas.check(manifest.get("schemas", []), root, DUMP_DIR, _valid_entry)
+    except postgres_schemas.SchemasError as ex:
+        raise DumpError(f"The backup's other schemas are wrong: {ex}.") from ex
     _check_large_objects(root, manifest)
     warnings = manifest.get("warnings", [])
     if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):
@@ -327,13 +339,14 @@ def restore_dump(app: App, root: str) -> None:
     manifest = read_manifest(root)
     entries = {entry["name"]: entry for entry in manifest["tables"]}
     objects = manifest.get("objects", [])
+    schemas = manifest.get("schemas", [])
     large_objects = manifest.get("largeObjects", [])
     db = app.db
     for attempt in range(1, ATTEMPTS + 1):
         missing: list[str] = []  # the backup's extensions this server does not have
         try:
             with db.write() as conn:
-                _replace(app, conn, root, entries, objects, missing)
+                _replace(app, conn, root, entries, (objects, schemas), missing)
                 try:
                     pg_largeobjects.replace(conn, root, large_objects)
                 except pg_largeobjects.LargeObjectsError as ex:
@@ -374,23 +387,11 @@ def _deadlocked(ex: BaseException) -> bool:
 
 
 def _replace(
-    app: App, conn: Connection, root: str, entries: dict[str, dict[str, Any]], objects: list[dict[str, Any]], missing: list[str]
+    app: App, conn: Connection, root: str, entries: dict[str, dict[str, Any]],
+    made: tuple[list[dict[str, Any]], list[dict[str, Any]]], missing: list[str],
 ) -> None:
-    existing = POSTGRES.table_names(conn)
-    views, tables = target_pybase_tables(conn, existing)
-    others = pg_tables.other_tables(conn, set(tables) | set(views))
-    if views or tables or others:
-        # NOTE: every lock at once, before any change: a deadlock with a write of another
-        # node is less likely than taking each table's as it is dropped (and is retried).
-        locked = [*tables, *views, *others]
-        pg_tables.run(conn, "LOCK TABLE " + ", ".join(_quote(n) for n in locked) + " IN ACCESS EXCLUSIVE MODE")
-    pg_objects_restore.drop_event_triggers(conn)  # NOTE: first of all: none fires on what follows
-    pg_objects_restore.drop_views(conn, set(views))  # NOTE: first: one may read a table dropped below
-    drop_pybase_tables(conn, views, tables)
-    if others:
-        # NOTE: one statement: Postgres drops the foreign keys between them itself
-        pg_tables.run(conn, "DROP TABLE " + ", ".join(_quote(n) for n in others))
-    pg_objects_restore.drop_others(conn)
+    objects, schemas = made  # NOTE: the objects made with SQL, and the other schemas
+    _drop_target(conn, schemas)
     create_system_tables(conn)
     logs = postgres_logs_table()
     logs.create(conn, checkfirst=True)
@@ -422,7 +423,13 @@ def _replace(
         added = additions_of.copied_columns(entries[col.name].get("additions"))
         _copy_in(conn, root, entries[col.name], [*col.table.c.keys(), *added])
     missing += _create_objects(conn, objects, "before")
+    missing += _in_schemas(postgres_schemas.create_schemas, conn, schemas)
     _restore_raw_tables(conn, root, raw)
+
+    def copy_in(conn: Connection, entry: dict[str, Any]) -> None:
+        _copy_in(conn, root, entry, pg_tables.copied_columns(entry["definition"]), what="its definition")
+
+    _in_schemas(postgres_schemas.fill, conn, schemas, copy_in)  # NOTE: before the views: one may read them
     _rebuild(conn, collections, objects, entries)
     for name, entry in entries.items():
         # NOTE: a table made with SQL was dumped alone (ONLY), a partitioned one as a whole
@@ -431,10 +438,34 @@ def _replace(
         if count != entry["rows"]:
             raise DumpError(f"The restored table {name} holds {count} rows where the backup lists {entry['rows']}.")
     _create_objects(conn, objects, "secure")  # NOTE: once counted: row security filters no count
+    _in_schemas(postgres_schemas.finish, conn, schemas, "secure")
     _create_objects(conn, objects, "events")  # NOTE: last: the restore's statements fired none
+    _in_schemas(postgres_schemas.finish, conn, schemas, "events")
     for announce in app.on_schema_changed:
         announce()  # NOTE: the other nodes and workers reload once this commits
     app.db.on_commit(lambda: _reload(app))
+
+
+def _drop_target(conn: Connection, schemas: list[dict[str, Any]]) -> None:
+    """Drop what the restore replaces: pybase's tables, the tables and objects made with SQL,
+    the other schemas the backup carries."""
+    existing = POSTGRES.table_names(conn)
+    views, tables = target_pybase_tables(conn, existing)
+    others = pg_tables.other_tables(conn, set(tables) | set(views))
+    if views or tables or others:
+        # NOTE: every lock at once, before any change: a deadlock with a write of another
+        # node is less likely than taking each table's as it is dropped (and is retried).
+        locked = [*tables, *views, *others]
+        pg_tables.run(conn, "LOCK TABLE " + ", ".join(_quote(n) for n in locked) + " IN ACCESS EXCLUSIVE MODE")
+    # NOTE: first of all: none fires on what follows
+    pg_objects_restore.drop_event_triggers(conn, [schema["name"] for schema in schemas])
+    postgres_schemas.drop(conn, schemas)
+    pg_objects_restore.drop_views(conn, set(views))  # NOTE: first: one may read a table dropped below
+    drop_pybase_tables(conn, views, tables)
+    if others:
+        # NOTE: one statement: Postgres drops the foreign keys between them itself
+        pg_tables.run(conn, "DROP TABLE " + ", ".join(_quote(n) for n in others))
+    pg_objects_restore.drop_others(conn)
 
 
 def _apply(name: str, what: str, step: Any, conn: Connection, additions: dict[str, Any] | None) -> None:
@@ -469,6 +500,16 @@ def _create_objects(conn: Connection, objects: list[dict[str, Any]], phase: str)
         return pg_objects_restore.create_objects(conn, objects, phase)
     except pg_objects_restore.ObjectRefused as ex:
         raise DumpError(f"Failed to restore the {ex} (nothing was changed): {reason(ex.__cause__ or ex)}") from ex
+
+
+def _in_schemas(step: Any, *args: Any) -> Any:
+    """A step of restoring the other schemas; DumpError names what was refused."""
+    try:
+        return step(*args)
+    except pg_objects_restore.ObjectRefused as ex:
+        raise DumpError(f"Failed to restore the {ex} (nothing was changed): {reason(ex.__cause__ or ex)}") from ex
+    except postgres_schemas.SchemasError as ex:
+        raise DumpError(f"Failed to restore the backup (nothing was changed): {ex}.") from ex
 
 
 def _restore_raw_tables(conn: Connection, root: str, raw: dict[str, dict[str, Any]]) -> None:
