@@ -11,7 +11,8 @@ and a ``case.json``::
 On pybase every ``expect`` is checked (no PocketBase needed). With ``PYBASE_PB_BINARY`` set
 (``scripts/test.sh`` installs it; on CI its absence fails, as the conformance suite) the same
 files also run on PocketBase, and every answer must be the same after normalising generated
-ids, dates and tokens. ``test_report`` prints how many cases behave the same.
+ids, dates and tokens, with pybase on SQLite and on Postgres (issue #17). ``test_report`` prints
+how many runs behave the same.
 """
 
 from __future__ import annotations
@@ -66,13 +67,13 @@ def _copy_case(name: str, parent: Path) -> tuple[Path, Path]:
 
 
 @contextlib.contextmanager
-def _pybase(name: str) -> Iterator[Target]:
+def _pybase(name: str, database_url: str = "") -> Iterator[Target]:
     with tempfile.TemporaryDirectory(prefix="pybase_corpus_") as tmp:
         parent = Path(tmp)
         hooks, migrations = _copy_case(name, parent)
         config = Config(
             data_dir=str(parent / "pb_data"), http="127.0.0.1:0", public_dir=str(parent / "pb_public"),
-            hooks_dir=str(hooks), migrations_dir=str(migrations), hooks_pool=2,
+            hooks_dir=str(hooks), migrations_dir=str(migrations), hooks_pool=2, database_url=database_url,
         )
         pybase = PyBase(config)
         pybase.bootstrap()
@@ -211,13 +212,18 @@ def test_case_on_pybase(name):
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.both_backends
 @pytest.mark.parametrize("name", CASES)
-def test_case_beside_pocketbase(name):
-    """The same hook files answer the same on PocketBase and on pybase."""
+def test_case_beside_pocketbase(name, backend, databases):
+    """The same hook files answer the same on PocketBase and on pybase (on either database)."""
     binary = pocketbase_or_skip()
     case = _load(name)
     diffs = []
-    with _pocketbase(name, binary) as pb, _pybase(name) as py:
+    url = databases.new(backend)
+    with contextlib.ExitStack() as stack:
+        stack.callback(databases.drop, url)
+        pb = stack.enter_context(_pocketbase(name, binary))
+        py = stack.enter_context(_pybase(name, url))
         for item in case["requests"]:
             pb_answer, _ = _ask(pb, item)
             py_answer, _ = _ask(py, item)
@@ -225,7 +231,7 @@ def test_case_beside_pocketbase(name):
                 diff = difference(pb_answer, py_answer)
                 if diff:
                     diffs.append(f"{item.get('method', 'GET')} {item['path']}:{diff}")
-    _RESULTS[name] = not diffs
+    _RESULTS[f"{name} ({backend})"] = not diffs
     assert not diffs, "\n".join(diffs)
 
 
@@ -233,5 +239,5 @@ def test_report():
     """How many corpus cases behave as on PocketBase (pytest -s prints it)."""
     pocketbase_or_skip()  # NOTE: a failure under CI, as every comparison with PocketBase
     same = sum(1 for ok in _RESULTS.values() if ok)
-    print(f"\ncorpus: {same}/{len(_RESULTS)} cases behave as on PocketBase ({len(CASES)} cases)")
+    print(f"\ncorpus: {same}/{len(_RESULTS)} runs behave as on PocketBase ({len(CASES)} cases, each on every database)")
     assert os.environ.get("CI") is None or _RESULTS, "no corpus case ran beside PocketBase"

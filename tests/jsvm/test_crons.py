@@ -84,6 +84,7 @@ def test_crons_list_has_js_jobs_sorted_then_builtins(srv):
     ]
 
 
+@pytest.mark.both_backends
 def test_run_now_runs_the_js_handler_in_the_background(srv):
     r = srv.request("POST", "/api/crons/zz-report", headers=_su(srv))
     assert (r.status_code, r.content) == (204, b"")
@@ -129,6 +130,7 @@ def test_invalid_cron_expression_fails_the_load_with_file_and_line(hooks_server:
     assert "invalid cron expression" in error.message
 
 
+@pytest.mark.both_backends
 def test_builtin_cleanup_deletes_expired_otps_and_mfas_only(srv):
     app = srv.app
     users = app.find_collection("users")
@@ -151,6 +153,7 @@ def test_builtin_cleanup_deletes_expired_otps_and_mfas_only(srv):
     assert app.records.count(mfas) == 1
 
 
+@pytest.mark.both_backends
 def test_builtin_db_optimize_runs(srv):
     srv.app.db.optimize()
     assert scheduler(srv.app).get("__pbDBOptimize__") is not None
