@@ -1,4 +1,5 @@
-"""``pybase serve --workers 2``: real processes sharing one port and one SQLite file."""
+"""``pybase serve --workers 2``: real processes sharing one port and one SQLite file, or one
+Postgres database (issue #17: there each worker is a node of its own; ~12 s)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
@@ -52,14 +53,21 @@ routerAdd("DELETE", "/broker/one/{id}", (e) => {
 """
 
 
+pytestmark = pytest.mark.both_backends
+
+
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, Path]]:
+def shared(tmp_path_factory: pytest.TempPathFactory, backend: str, databases: Any) -> Iterator[tuple[Served, Path]]:
     """PERF: one 2-worker server for the tests that neither stop, restart nor reconfigure it
     (each uses collections of its own); tests/workers/test_workers_restarts.py and
     test_workers_relay.py start one per test."""
     root = tmp_path_factory.mktemp("workers")
-    with serve_two(root) as server:
-        yield server, root
+    url = databases.new(backend)
+    try:
+        with serve_two(root, url) as server:
+            yield server, root
+    finally:
+        databases.drop(url)
 
 
 @pytest.fixture
@@ -71,13 +79,13 @@ def two(shared: tuple[Served, Path]) -> Served:
 
 
 @contextlib.contextmanager
-def serve_two(root: Path) -> Iterator[Served]:
+def serve_two(root: Path, database_url: str = "") -> Iterator[Served]:
     """``pybase serve --workers 2`` on ``root`` with the version and broker hooks."""
     hooks = root / "pb_hooks"
     hooks.mkdir()
     (hooks / "version.pb.js").write_text(HOOK.replace("VERSION", "1"))
     (hooks / "broker.pb.js").write_text(BROKER_HOOK)
-    with serve(root, "--workers", "2", "--hooksDir", str(hooks)) as server:
+    with serve(root, "--workers", "2", "--hooksDir", str(hooks), database_url=database_url) as server:
         _wait_for_workers(server, 2)
         yield server
 
