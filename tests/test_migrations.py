@@ -341,17 +341,28 @@ def test_migrate_usage_errors_fail_clearly(tmp_path, args, fragment):
     assert result.returncode != 0 and fragment in result.stderr and "Traceback" not in result.stderr
 
 
-def test_migrate_up_reports_what_applied_before_a_failure(tmp_path):
+@pytest.fixture
+def db_args(backend: str, databases: Any) -> Iterator[tuple[str, ...]]:
+    """The command line's data database: none (SQLite), or ``--db`` with a fresh Postgres one."""
+    url = databases.new(backend)
+    yield ("--db", url) if url else ()
+    databases.drop(url)
+
+
+def test_migrate_up_reports_what_applied_before_a_failure(tmp_path, db_args):
     folder = tmp_path / "pb_migrations"
     folder.mkdir()
     (folder / "1700000001_a.js").write_text('migrate((app) => { app.save(new Collection({ name: "a" })); });\n')
     (folder / "1700000002_b.js").write_text('migrate((app) => {\n  throw new BadRequestError("nope");\n});\n')
-    result = cli("migrate", "up", "--dir", str(tmp_path / "pb_data"), cwd=tmp_path)
+    result = cli("migrate", "up", "--dir", str(tmp_path / "pb_data"), *db_args, cwd=tmp_path)
     assert result.returncode != 0 and result.stdout == "Applied 1700000001_a.js\n"
     assert "failed to apply migration 1700000002_b.js: Nope." in result.stderr and "Traceback" not in result.stderr
+    # the first stays applied, the failed one is not: the next run tries the failed one alone
+    again = cli("migrate", "up", "--dir", str(tmp_path / "pb_data"), *db_args, cwd=tmp_path)
+    assert again.returncode != 0 and again.stdout == "", again.stdout
 
 
-def test_serve_applies_pending_migrations_before_listening_and_refuses_to_start_on_a_failure(tmp_path):
+def test_serve_applies_pending_migrations_before_listening_and_refuses_to_start_on_a_failure(tmp_path, db_args):
     folder = tmp_path / "pb_migrations"
     folder.mkdir()
     (folder / "1700000001_notes.js").write_text(textwrap.dedent("""
@@ -361,13 +372,13 @@ def test_serve_applies_pending_migrations_before_listening_and_refuses_to_start_
           app.save(new Record(notes, { text: "from a migration" }));
         });
     """))
-    with served(tmp_path, "--dir", str(tmp_path / "pb_data"), "--automigrate", "false") as (proc, base):
+    with served(tmp_path, "--dir", str(tmp_path / "pb_data"), *db_args, "--automigrate", "false") as (proc, base):
         items = requests.get(f"{base}/api/collections/notes/records", timeout=10).json()["items"]
         assert [i["text"] for i in items] == ["from a migration"]
         proc.terminate()
         assert proc.wait(20) == 0
     (folder / "1700000002_bad.js").write_text('migrate((app) => { throw new Error("no way"); });\n')
-    result = cli("serve", "--http", "127.0.0.1:0", "--dir", str(tmp_path / "pb_data"), cwd=tmp_path, timeout=60)
+    result = cli("serve", "--http", "127.0.0.1:0", "--dir", str(tmp_path / "pb_data"), *db_args, cwd=tmp_path, timeout=60)
     assert result.returncode != 0 and "failed to apply migration 1700000002_bad.js" in result.stderr
     assert "Server started" not in result.stdout
 
