@@ -15,7 +15,8 @@ become the backup's) and leaves the target's others alone. It makes each schema 
 ``before`` objects once pybase's schema's are made, its tables and other objects once pybase's
 tables made with SQL hold their rows (before pybase's views: one may read them), its row
 security and privileges, then its event triggers last. A schema holding another pybase app
-(its ``_collections``) is not carried: that app is backed up by itself.
+(its ``_collections``) is not carried: that app is backed up by itself; nor is one another
+role owns (pybase's role may not read it).
 
 Limits: what one schema's objects name in another is written with that schema's name, as
 Postgres prints it (``public.posts``): the target's pybase schema must be called the same
@@ -45,13 +46,18 @@ class SchemasError(ValueError):
     """A manifest's ``schemas`` of an unknown shape; the message says what."""
 
 
-def other_schemas(conn: Connection) -> list[tuple[str, bool]]:
+def other_schemas(conn: Connection) -> list[tuple[str, str]]:
     """The schemas other than the current one holding a table, a view, a sequence or a routine
-    made with SQL (not an extension's), in creation order: (name, another pybase app's)."""
+    made with SQL (not an extension's), in creation order: (name, why it is not carried: ""
+    when it is)."""
     rows = conn.execute(
         text(
-            "SELECT n.nspname, EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = n.oid "
-            "AND c.relname = '_collections' AND c.relkind = 'r') FROM pg_namespace n "
+            "SELECT n.nspname, CASE WHEN EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = n.oid "
+            "AND c.relname = '_collections' AND c.relkind = 'r') "
+            "THEN 'it holds another pybase app: back that app up itself' "
+            # NOTE: another role's (a DBA's): pybase's role may not read it; as pg_dump --schema, by hand
+            "WHEN NOT pg_has_role(n.nspowner, 'USAGE') THEN 'it is owned by ' || quote_ident(pg_get_userbyid(n.nspowner)) "
+            "|| ', not pybase''s role: dump it with pg_dump' ELSE '' END FROM pg_namespace n "
             "WHERE n.oid <> current_schema()::regnamespace AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
             "AND n.nspname NOT LIKE 'pg\\_%' "
             f"AND (EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = n.oid AND {pg_objects.kinds.not_extension('pg_class', 'c.oid')}) "
@@ -59,7 +65,7 @@ def other_schemas(conn: Connection) -> list[tuple[str, bool]]:
             "ORDER BY n.oid"
         )
     ).all()
-    return [(str(name), bool(pybase)) for name, pybase in rows]
+    return [(str(name), str(why)) for name, why in rows]
 
 
 def _current(conn: Connection, schema: str | None, saved: str) -> None:
@@ -81,9 +87,9 @@ def dump(conn: Connection, zf: zipfile.ZipFile, dump_dir: str, dump_rows: DumpRo
     carried, warnings = [], []
     schemas = other_schemas(conn)
     saved = _search_path(conn)
-    for number, (schema, pybase_app) in enumerate(schemas, 1):
-        if pybase_app:
-            warnings.append(f"schema {schema}: not carried (it holds another pybase app: back that app up itself)")
+    for number, (schema, why) in enumerate(schemas, 1):
+        if why:
+            warnings.append(f"schema {schema}: not carried ({why})")
             continue
         grants = _grants(conn, schema)
         _current(conn, schema, saved)
