@@ -595,6 +595,51 @@ def test_a_restore_refused_at_its_last_step_changes_nothing(
     assert _query(pg2, "SELECT name::text, nick FROM people WHERE nick = 'B'") == [("a", "b")]
 
 
+def _schema_edit(archive: Path, edit: Any) -> dict[str, bytes | None]:
+    return {PG_MANIFEST: _manifest_with(archive, lambda m: edit(m["schemas"]))}
+
+
+def _first_table(archive: Path) -> str:
+    return str(_manifest(archive)["schemas"][0]["tables"][0]["file"])
+
+
+# a backup carrying the schema "reporting", changed: what its restore answers
+SCHEMA_BROKEN: list[tuple[str, Any, str]] = [
+    ("a schema listed twice", lambda a: _schema_edit(a, lambda s: s.append(s[0])), "a schema listed twice"),
+    ("a schema's rows missing", lambda a: {_first_table(a): None}, "are missing"),
+    ("a schema's row count that differs", lambda a: _schema_edit(a, lambda s: s[0]["tables"][0].update(rows=5)),
+     "holds 2 rows where the backup lists 5"),
+    ("a grant that is no GRANT", lambda a: _schema_edit(a, lambda s: s[0]["grants"].append("DROP TABLE posts")),
+     "unknown shape"),
+    ("an object Postgres refuses", lambda a: _schema_edit(a, lambda s: [
+        o.update(sql=["CREATE VIEW \"totals\" AS SELECT nothere FROM daily"]) for o in s[0]["objects"] if o["kind"] == "view"]),
+     "view totals"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "change", "message"), SCHEMA_BROKEN, ids=[b[0] for b in SCHEMA_BROKEN])
+def test_a_restore_of_another_schema_that_fails_changes_nothing(
+    pg: testapp.TestServer, name: str, change: Any, message: str  # noqa: F811
+) -> None:
+    _run_sql(pg, "CREATE SCHEMA reporting", "CREATE TABLE reporting.daily (day date PRIMARY KEY, hits int)",
+             "INSERT INTO reporting.daily VALUES ('2024-01-01', 5), ('2024-01-02', 7)",
+             "CREATE VIEW reporting.totals AS SELECT sum(hits) AS hits FROM reporting.daily")  # fmt: skip
+    good = _back_up(pg, "good.zip")
+    assert [s["name"] for s in _manifest(good)["schemas"]] == ["reporting"]
+    _rewrite(good, good.parent / "broken.zip", change(good))
+    _run_sql(pg, "UPDATE reporting.daily SET hits = 1", "CREATE TABLE reporting.later (a int)")
+    before = _query(pg, "SELECT day::text, hits FROM reporting.daily ORDER BY day"), pg.table_names()
+    with pytest.raises(BadRequestError) as caught:
+        pg.app.backups.restore("broken.zip")
+    assert message in caught.value.message
+    assert (_query(pg, "SELECT day::text, hits FROM reporting.daily ORDER BY day"), pg.table_names()) == before
+    assert _query(pg, "SELECT count(*) FROM reporting.later") == [(0,)]
+    # the good one restores: the schema as it was backed up (its later table gone)
+    pg.app.backups.restore("good.zip")
+    assert _query(pg, "SELECT hits FROM reporting.totals") == [(12,)]
+    assert _query(pg, "SELECT count(*) FROM pg_class WHERE relname = 'later'") == [(0,)]
+
+
 def test_large_objects_come_back_with_their_oids(role: str, pg: testapp.TestServer, pg2: testapp.TestServer) -> None:  # noqa: F811
     """A row points at a large object by oid: the restore makes each again with its oid, bytes
     (one past a read's chunk too) and grants; those the backup does not hold are unlinked."""

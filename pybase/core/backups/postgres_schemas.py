@@ -69,7 +69,9 @@ def other_schemas(conn: Connection) -> list[tuple[str, str]]:
 
 
 def _current(conn: Connection, schema: str | None, saved: str) -> None:
-    """Make ``schema`` the current one (None: back to ``saved``, the transaction's search_path)."""
+    """Make ``schema`` the current one (None: back to ``saved``, the transaction's search_path).
+    NOTE: never in a ``finally``: after a failure the transaction is lost anyway, and a statement
+    there would answer "transaction is aborted" in place of the failure."""
     path = saved if schema is None else quote(schema)
     conn.execute(text("SELECT set_config('search_path', :p, true)"), {"p": path})
 
@@ -93,25 +95,23 @@ def dump(conn: Connection, zf: zipfile.ZipFile, dump_dir: str, dump_rows: DumpRo
             continue
         grants = _grants(conn, schema)
         _current(conn, schema, saved)
-        try:
-            names = pg_tables.base_tables(conn)
-            if names:
-                pg_tables.run(conn, "LOCK TABLE " + ", ".join(quote(n) for n in names) + " IN ACCESS SHARE MODE")
-            entries = []
-            for index, name in enumerate(names, 1):
-                definition = pg_tables.read_definition(conn, name)
-                member = f"{dump_dir}/_schema{number}_table{index}.copy"
-                if definition.get("partitionBy"):
-                    zf.writestr(member, b"")
-                    rows = int(pg_tables.fetch(conn, f"SELECT count(*) FROM {quote(name)}")[0][0] or 0)
-                    entry = {"name": name, "file": member, "columns": [], "rows": rows}
-                else:
-                    columns = pg_tables.copied_columns(definition)
-                    entry = dump_rows(conn, zf, f"ONLY {quote(name)}", columns, "", member, name)
-                entries.append({**entry, "definition": definition})
-            objects, found = pg_objects.read_objects(conn, set(), whole_database=False)
-        finally:
-            _current(conn, None, saved)
+        names = pg_tables.base_tables(conn)
+        if names:
+            pg_tables.run(conn, "LOCK TABLE " + ", ".join(quote(n) for n in names) + " IN ACCESS SHARE MODE")
+        entries = []
+        for index, name in enumerate(names, 1):
+            definition = pg_tables.read_definition(conn, name)
+            member = f"{dump_dir}/_schema{number}_table{index}.copy"
+            if definition.get("partitionBy"):
+                zf.writestr(member, b"")
+                rows = int(pg_tables.fetch(conn, f"SELECT count(*) FROM {quote(name)}")[0][0] or 0)
+                entry = {"name": name, "file": member, "columns": [], "rows": rows}
+            else:
+                columns = pg_tables.copied_columns(definition)
+                entry = dump_rows(conn, zf, f"ONLY {quote(name)}", columns, "", member, name)
+            entries.append({**entry, "definition": definition})
+        objects, found = pg_objects.read_objects(conn, set(), whole_database=False)
+        _current(conn, None, saved)
         warnings += [f"schema {schema}: {what}" for what in found]
         carried.append({"name": schema, "grants": grants, "tables": entries, "objects": objects})
     return carried, warnings
@@ -139,6 +139,9 @@ def check(schemas: Any, root: str, dump_dir: str, valid_entry: Callable[[Any], b
     """Raise SchemasError unless ``schemas`` has the shape :func:`dump` gives, its files there."""
     if not isinstance(schemas, list):
         raise SchemasError("a list of schemas of an unknown shape")
+    names = [schema.get("name") for schema in schemas if isinstance(schema, dict)]
+    if len(set(names)) != len(names):
+        raise SchemasError("a schema listed twice")
     for schema in schemas:
         ok = (
             isinstance(schema, dict)
@@ -151,6 +154,9 @@ def check(schemas: Any, root: str, dump_dir: str, valid_entry: Callable[[Any], b
         if not ok:
             raise SchemasError("a schema of an unknown shape")
         name = schema["name"]
+        tables = [entry["name"] for entry in schema["tables"]]
+        if len(set(tables)) != len(tables):
+            raise SchemasError(f"schema {name}: a table listed twice")
         try:
             pg_objects_restore.check_objects(schema.get("objects", []))
             for entry in schema["tables"]:
@@ -178,10 +184,8 @@ def create_schemas(conn: Connection, schemas: list[dict[str, Any]]) -> list[str]
         # NOTE: IF NOT EXISTS: an extension of the backup may have made it (CREATE EXTENSION ... SCHEMA)
         pg_tables.run(conn, f"CREATE SCHEMA IF NOT EXISTS {quote(schema['name'])}")
         _current(conn, schema["name"], saved)
-        try:
-            missing += pg_objects_restore.create_objects(conn, schema.get("objects", []), "before")
-        finally:
-            _current(conn, None, saved)
+        missing += pg_objects_restore.create_objects(conn, schema.get("objects", []), "before")
+        _current(conn, None, saved)
     return missing
 
 
@@ -191,22 +195,20 @@ def fill(conn: Connection, schemas: list[dict[str, Any]], copy_in: Callable[[Con
     saved = _search_path(conn)
     for schema in schemas:
         _current(conn, schema["name"], saved)
-        try:
-            for entry in schema["tables"]:
-                pg_tables.create_table(conn, entry["name"], entry["definition"])
-                copy_in(conn, entry)
-            pg_tables.finish_tables(conn, {entry["name"]: entry["definition"] for entry in schema["tables"]})
-            for phase in ("after", "last"):
-                pg_objects_restore.create_objects(conn, schema.get("objects", []), phase)
-            for entry in schema["tables"]:
-                only = "" if entry["definition"].get("partitionBy") else "ONLY "
-                count = int(pg_tables.fetch(conn, f"SELECT count(*) FROM {only}{quote(entry['name'])}")[0][0] or 0)
-                if count != entry["rows"]:
-                    raise SchemasError(
-                        f"the restored table {schema['name']}.{entry['name']} holds {count} rows where the backup lists {entry['rows']}"
-                    )
-        finally:
-            _current(conn, None, saved)
+        for entry in schema["tables"]:
+            pg_tables.create_table(conn, entry["name"], entry["definition"])
+            copy_in(conn, entry)
+        pg_tables.finish_tables(conn, {entry["name"]: entry["definition"] for entry in schema["tables"]})
+        for phase in ("after", "last"):
+            pg_objects_restore.create_objects(conn, schema.get("objects", []), phase)
+        for entry in schema["tables"]:
+            only = "" if entry["definition"].get("partitionBy") else "ONLY "
+            count = int(pg_tables.fetch(conn, f"SELECT count(*) FROM {only}{quote(entry['name'])}")[0][0] or 0)
+            if count != entry["rows"]:
+                raise SchemasError(
+                    f"the restored table {schema['name']}.{entry['name']} holds {count} rows where the backup lists {entry['rows']}"
+                )
+        _current(conn, None, saved)
 
 
 def finish(conn: Connection, schemas: list[dict[str, Any]], phase: str) -> None:
@@ -214,10 +216,8 @@ def finish(conn: Connection, schemas: list[dict[str, Any]], phase: str) -> None:
     saved = _search_path(conn)
     for schema in schemas:
         _current(conn, schema["name"], saved)
-        try:
-            pg_objects_restore.create_objects(conn, schema.get("objects", []), phase)
-            if phase == "secure":
-                for sql in schema.get("grants", []):
-                    pg_tables.run(conn, sql)
-        finally:
-            _current(conn, None, saved)
+        pg_objects_restore.create_objects(conn, schema.get("objects", []), phase)
+        if phase == "secure":
+            for sql in schema.get("grants", []):
+                pg_tables.run(conn, sql)
+        _current(conn, None, saved)
