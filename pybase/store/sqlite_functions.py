@@ -144,6 +144,10 @@ def translate(node: Any, conv: Converter, in_view: bool = False) -> tuple[Any, s
     if name.startswith("json"):
         json = _json(name, args, conv, in_view)
         return (json, TEXT) if json is not None else None
+    if name == "total" and len(args) == 1 and in_view:
+        # NOTE: SQLite's sum as a real, 0.0 over no value (a text read as the number it starts with)
+        total = call("COALESCE", exp.Sum(this=conv.real(args[0])), exp.Literal.number(0))
+        return exp.Cast(this=total, to=exp.DataType.build("double")), NUM
     if name == "timediff" and len(args) == 2:
         return call("pb_timediff", conv.text(args[0]), conv.text(args[1])), TEXT
     if name == "unhex" and args:

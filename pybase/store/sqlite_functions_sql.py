@@ -464,6 +464,13 @@ $$;
 CREATE OR REPLACE FUNCTION pb_is_integer(x double precision) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$ SELECT abs(x) < 9223372036854775807 AND x = trunc(x) $$;
 
+-- Whether a text is an integer to SQLite's arithmetic: its number (0 without one) has no point
+-- or exponent, and is within 64 bits.
+CREATE OR REPLACE FUNCTION pb_is_integer_text(x text) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT x !~ '^\s*[-+]?([0-9]*\.[0-9]|[0-9]+\.|[0-9]+[eE][-+]?[0-9])' AND pb_is_integer(pb_num_prefix(x))
+$$;
+
 -- SQLite's a / b when ``ints`` (the number fields read hold integers): an integer division
 -- (toward 0, NULL by 0), else pb_div's.
 CREATE OR REPLACE FUNCTION pb_idiv(a double precision, b double precision, ints boolean) RETURNS double precision

@@ -50,52 +50,69 @@ def arithmetic(tree: Any, kinds: dict[str, str]) -> None:
     ~20 us a row. ``kinds``: as :func:`prepare`'s."""
     names = {"Add": "pb_add", "Sub": "pb_sub", "Mul": "pb_mul", "Div": "pb_div"}
     # NOTE: innermost first (find_all goes breadth-first): an operand is translated already
-    for node in reversed(list(tree.find_all(exp.Add, exp.Sub, exp.Mul, exp.Div))):
+    for node in reversed(list(tree.find_all(exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Neg))):
+        if isinstance(node, exp.Neg):
+            if not _is_number(node.this, kinds):
+                node.set("this", _operand(node.this.copy()))  # NOTE: -title: Postgres has no - text
+            continue
         operands = [node.this, node.expression]
         name = names[type(node).__name__]
-        columns = [_int_columns(operand, kinds) for operand in operands]
-        ints = None if None in columns else [column for found in columns for column in found or []]
+        found = [_int_tests(operand, kinds) for operand in operands]
+        tests = None if None in found else [test for each in found for test in each or []]
         extra = []
-        if isinstance(node, exp.Div) and ints:
-            # NOTE: SQLite holds a number field's integral value as an integer, and divides two
-            # integers as integers (4 / 3 is 1): so when the columns read hold integers
+        if isinstance(node, exp.Div) and tests:
+            # NOTE: SQLite holds a number field's integral value as an integer (a text that reads
+            # as one becomes one), and divides two integers as integers (4 / 3 is 1): so when
+            # the values read are integers
             name = "pb_idiv"
-            extra = [_all_integers(ints)]
+            extra = [_all_of(tests)]
         if not all(_is_number(operand, kinds) for operand in operands):
             name += "_nested"
             operands = [_operand(operand) for operand in operands]
         done = sqlite_functions.call(name, *(operand.copy() for operand in operands), *extra)
-        done.meta[_INT_COLUMNS] = ints
+        done.meta[_INT_TESTS] = tests
         node.replace(done)
 
 
-#: meta key of a translated operation: the number columns it is an integer for when they hold
-#: integers (SQLite's integer arithmetic), or None (a real: a real literal, a function...)
-_INT_COLUMNS = "pb_int_columns"
+#: meta key of a translated operation: the tests (SQL) of the values it reads that make it an
+#: integer in SQLite when all true, or None (a real: a real literal, a function...)
+_INT_TESTS = "pb_int_tests"
 
 
-def _int_columns(node: Any, kinds: dict[str, str]) -> list[Any] | None:
-    """The number columns whose values being integers make ``node`` an integer in SQLite ([]
-    for an integer literal), or None when it may be a real however they hold."""
+def _int_tests(node: Any, kinds: dict[str, str]) -> list[Any] | None:
+    """The tests that the values ``node`` reads are integers in SQLite, which make it an integer
+    ([] for an integer literal, ``count(*)``), or None when it may be a real however they are:
+    a number column (an integral value is stored as an integer), a text column (a text reads as
+    an integer without a point or an exponent), sum/abs/min/max of one, an operation of such."""
     while isinstance(node, exp.Paren | exp.Neg) and view_compare.SQL_VALUE not in node.meta:
         node = node.this
     if isinstance(node, exp.Literal):
         return [] if not node.is_string and str(node.this).isdigit() else None
     if isinstance(node, exp.Column):
-        return [node] if kinds.get(node.name.lower()) == view_compare.NUM else None
-    found = node.meta.get(_INT_COLUMNS)
+        kind = kinds.get(node.name.lower())
+        test = {view_compare.NUM: "pb_is_integer", view_compare.TEXT: "pb_is_integer_text"}.get(kind or "")
+        return [sqlite_functions.call(test, node.copy())] if test else None
+    if isinstance(node, exp.Count | exp.Length):
+        return []
+    if isinstance(node, exp.Sum | exp.Abs | exp.Max | exp.Min) and not node.expressions and isinstance(node.this, exp.Column):
+        inner = _int_tests(node.this, kinds)
+        if not inner or isinstance(node, exp.Abs):
+            return inner
+        if isinstance(node, exp.Sum):  # NOTE: an integer when every value summed is one
+            return [exp.Anonymous(this="bool_and", expressions=[inner[0]])]
+        return [sqlite_functions.call(inner[0].name, node.copy())]  # NOTE: the value found's own
+    found = node.meta.get(_INT_TESTS)
     return list(found) if isinstance(node, exp.Anonymous) and found is not None else None
 
 
-def _all_integers(columns: list[Any]) -> Any:
-    """``pb_is_integer(c1) AND ...`` of the columns (each once)."""
+def _all_of(tests: list[Any]) -> Any:
+    """``test1 AND test2 ...`` (each once)."""
     seen: dict[str, Any] = {}
-    for column in columns:
-        seen.setdefault(column.sql(), column)
-    tests = [sqlite_functions.call("pb_is_integer", column.copy()) for column in seen.values()]
-    found = tests[0]
-    for test in tests[1:]:
-        found = exp.And(this=found, expression=test)
+    for test in tests:
+        seen.setdefault(test.sql(), test)
+    found: Any = None
+    for test in seen.values():
+        found = test.copy() if found is None else exp.And(this=found, expression=test.copy())
     return found
 
 

@@ -89,7 +89,8 @@ CASES = [
     ("text literal times number", "'4' * 2"), ("arrow value times number", "(meta ->> '$.a') * 2"),
     ("number over integer", "CASE WHEN n < 1e19 THEN n / 3 END"), ("nested arithmetic", "CASE WHEN n < 1e19 THEN ((n + 1) * 2 - 3) / 2 END"),
     ("number over number", "n / (n + 3)"), ("number over real", "n / 2.5"), ("real product over integer", "(n * 1.5) / 2"),
-    ("number over number past 64 bits", "(n * 1000) / 7"),
+    ("number over number past 64 bits", "(n * 1000) / 7"), ("text over integer", "title / 3"),
+    ("abs over integer", "CASE WHEN n < 1e19 THEN abs(n) / 3 END"), ("negated text", "-title"),
 ]  # fmt: skip
 # (label, expression) over the view VIEW (a view collection: its computed columns json fields)
 VIEW = "cmp_view"
@@ -165,6 +166,16 @@ ID_CASES = [
     # names it ID:1, which PocketBase refuses as a field's name (Postgres: a 500)
     ("upper-case id", f"SELECT n AS ID, title FROM {SOURCE}"), ("id and upper-case id", f"SELECT n AS id, title AS ID FROM {SOURCE}"),
     ("subquery id and upper-case id", f"SELECT id, t FROM (SELECT n AS id, title AS ID, title AS t FROM {SOURCE})"),
+]  # fmt: skip
+
+
+# (label, view query) of aggregates: SQLite's sum of integers is an integer (divided as one),
+# total() a real
+_GROUPS = f"FROM {SOURCE} WHERE n < 1e19 GROUP BY 1"
+ID_CASES += [
+    ("sum over count", f"SELECT (n = 1.5) AS id, (sum(n) / (count(*) + 1)) AS v {_GROUPS}"),
+    ("max over integer", f"SELECT (n = 1.5) AS id, (max(n) / 3) AS v, (min(n) / 3) AS w {_GROUPS}"),
+    ("total over integer", f"SELECT (n = 1.5) AS id, (total(n) / 3) AS v, total(title) AS w {_GROUPS}"),
 ]  # fmt: skip
 
 
