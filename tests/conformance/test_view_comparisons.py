@@ -189,3 +189,32 @@ def test_view_id(compare_pair: Pair, backend: str, label: str, query: str) -> No
     for path in ("records?sort=-id&perPage=50", "records?filter=(id='1')", "records/1", "records/4"):
         pb, py = compare_pair.ask(Request("GET", f"/api/collections/{name}/{path}"))
         explain(f"view id {label} {path}", pb, py, difference(pb, py))
+
+
+def _key_orders(value: Any) -> Any:
+    """The keys of every object in ``value``, in the order the answer wrote them."""
+    if isinstance(value, dict):
+        return [list(value), *(_key_orders(v) for v in value.values() if isinstance(v, dict | list))]
+    if isinstance(value, list):
+        return [_key_orders(v) for v in value if isinstance(v, dict | list)]
+    return []
+
+
+# NOTE: PocketBase writes the JSON text SQLite built as it is; pybase writes a JSON value's
+# object keys sorted on both databases (serialize.dumps sorts keys, as Go writes its maps, and
+# a view's json field is jsonb on Postgres, which orders keys by length first)
+KEY_ORDER_DIFFERS = "pybase sorts the keys of an object a view builds (json_object('b', 1, 'a', 2)); PocketBase keeps them as written"
+
+
+def test_view_json_key_order(compare_pair: Pair, backend: str) -> None:
+    name = f"cmp_v{next(_names)}"
+    query = f"SELECT id, json_object('b', n, 'a', json_object('zz', 1, 'y', 2)) AS v FROM {SOURCE}"
+    compare_pair.ok("POST", "/api/collections", {"name": name, "type": "view", "viewQuery": query})
+    pb, py = compare_pair.ask(Request("GET", f"/api/collections/{name}/records?sort=id&perPage=2&fields=v"))
+    assert pb.status == py.status == 200, difference(pb, py)
+    assert pb.body == py.body, difference(pb, py)  # NOTE: the same values, keys aside
+    orders = [[_key_orders(item["v"]) for item in answer.body["items"]] for answer in (pb, py)]
+    assert orders[0] == [[["b", "a"], [["zz", "y"]]]] * 2, orders[0]
+    if orders[0] != orders[1]:
+        pytest.xfail(KEY_ORDER_DIFFERS)
+    pytest.fail(f"pybase now keeps the keys' order; make this a plain check: {KEY_ORDER_DIFFERS}")
