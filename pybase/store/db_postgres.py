@@ -105,7 +105,18 @@ class PostgresDatabase(BaseDatabase):
             raw.execute("SELECT pg_advisory_xact_lock(7246591)")
             # NOTE: on the driver, without parameters: the functions' text holds "%" signs.
             raw.execute(POSTGRES_HELPERS + INDEX_HELPERS)
+            # NOTE: SQLite (PocketBase) orders text by its bytes ('B' < 'a', '10' < '_x'); a
+            # database whose collation does not (en_US.UTF-8, ICU) sorts and compares text in
+            # its own order (tests/api/test_postgres_collation.py).
+            linguistic = raw.execute("SELECT 'a' < 'B' OR '_x' < '10'").fetchone()[0]
         self._helpers_installed = True
+        if linguistic:
+            log.warning(
+                "database %s: its collation does not order text by bytes as SQLite (PocketBase) does: "
+                "sorts and </> filters on text follow its order ('a' before 'B'); create the database "
+                "with LOCALE 'C' (CREATE DATABASE ... TEMPLATE template0 LOCALE 'C') for the same answers",
+                self.path,
+            )
 
     # ---- transactions (the plumbing is BaseDatabase.write) --------------------------------
 
