@@ -196,7 +196,9 @@ BEGIN
                 WHEN 'w' THEN CAST(extract(dow FROM moment) AS int)::text
                 WHEN 's' THEN CAST(floor(extract(epoch FROM moment)) AS bigint)::text
                 -- NOTE: Postgres's Julian days start at midnight, SQLite's (astronomers') at noon
-                WHEN 'J' THEN rtrim(rtrim(CAST(round(CAST(extract(julian FROM moment) AS numeric) - 0.5,
+                -- NOTE: from the milliseconds, as SQLite's (Julian day's are less exact)
+                WHEN 'J' THEN rtrim(rtrim(CAST(round(CAST(floor(extract(epoch FROM moment) * 1000) + 210866760000000
+                    AS numeric(30, 15)) / 86400000,
                     16 - length(CAST(CAST(floor(extract(julian FROM moment)) AS bigint) AS text))) AS text), '0'), '.')
                 WHEN 'e' THEN lpad(to_char(moment, 'FMDD'), 2) WHEN 'F' THEN to_char(moment, 'YYYY-MM-DD')
                 WHEN 'G' THEN to_char(moment, 'IYYY') WHEN 'g' THEN to_char(moment, 'IY')
@@ -406,15 +408,32 @@ LANGUAGE sql IMMUTABLE AS $$
         ELSE v #>> '{}' END
 $$;
 
+-- Two jsonb numbers compared as SQLite compares them (not both INTEGERs: see pb_real_tie).
+CREATE OR REPLACE FUNCTION pb_real_cmp(a jsonb, b jsonb) RETURNS int
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    da double precision := pb_json_double(a);
+    db double precision := pb_json_double(b);
+BEGIN
+    IF da < db THEN RETURN -1; END IF;
+    IF da > db THEN RETURN 1; END IF;
+    RETURN CAST(sign(pb_json_tie(a) - pb_json_tie(b)) AS int);
+END $$;
+
 -- SQLite's comparison of two values (jsonb numbers or strings): numbers before text.
+-- PERF: two integers that fit 64 bits (the most) compare here; the others in pb_real_cmp, out of
+-- this body (a SQL function's body is set up again on every call: its size costs each row).
 CREATE OR REPLACE FUNCTION pb_cmp(a jsonb, b jsonb) RETURNS int
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE
         WHEN a IS NULL OR b IS NULL THEN NULL
         WHEN jsonb_typeof(a) = 'number' AND jsonb_typeof(b) = 'number' THEN
-            CASE WHEN pb_json_double(a) < pb_json_double(b) THEN -1
-                 WHEN pb_json_double(a) > pb_json_double(b) THEN 1
-                 ELSE CAST(sign(pb_json_tie(a) - pb_json_tie(b)) AS int) END
+            CASE WHEN scale(CAST(a AS numeric)) = 0 AND scale(CAST(b AS numeric)) = 0
+                    AND CAST(a AS numeric) BETWEEN -9223372036854775808 AND 9223372036854775807
+                    AND CAST(b AS numeric) BETWEEN -9223372036854775808 AND 9223372036854775807 THEN
+                    CASE WHEN CAST(a AS numeric) < CAST(b AS numeric) THEN -1
+                         WHEN CAST(a AS numeric) > CAST(b AS numeric) THEN 1 ELSE 0 END
+                 ELSE pb_real_cmp(a, b) END
         WHEN jsonb_typeof(a) = 'number' THEN -1
         WHEN jsonb_typeof(b) = 'number' THEN 1
         WHEN (a #>> '{}') < (b #>> '{}') THEN -1
