@@ -193,6 +193,16 @@ TYPE_VALUES: dict[str, list[tuple[str, Any]]] = {
         ("integer text past 64 bits", "123456789012345678901234567890"),
         ("object text with an integer past 64 bits", '{"a":123456789012345678901234567890}'),
         ("deep", {"a": [{"b": [{"c": [1, [2, [3]]]}]}]}),
+        # a text that is no JSON is kept as Go's strconv.Quote of it: \a, \v, \xNN and \U escapes
+        # are no JSON (invalid), \b \f \n \r \t and \uNNNN are
+        ("text with a NUL", "a\x00b"),
+        ("text with a bell", "a\x07b"),
+        ("text with a vertical tab", "a\x0bb"),
+        ("text with DEL", "a\x7fb"),
+        ("quoted text with a control character", '"a\x01"'),
+        ("text with a private-use character past U+FFFF", "a\U000f0000"),
+        ("text with a newline, a tab and a form feed", "a\nb\tc\fd"),
+        ("text with an emoji and a C1 control", "a\U0001f600\x85b"),
     ],
     "relation": [
         ("one id", TARGET_IDS[0]),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -25,8 +26,29 @@ _JSON_STARTS = frozenset('0123456789-"[{')
 
 
 class UnreadableJSON(str):
-    """JSON text a double cannot hold (``1e400``): PocketBase (Go) refuses it as invalid JSON;
-    kept as its text until validation says so."""
+    """JSON text a double cannot hold (``1e400``), or a text Go quotes into no JSON (below):
+    PocketBase (Go) refuses it as invalid JSON; kept as its text until validation says so."""
+
+
+# NOTE: PocketBase keeps a text that is no JSON as strconv.Quote(text), which escapes a control
+# character other than \b \f \n \r \t (and DEL) as \a, \v or \xNN, and a non-printable
+# character past U+FFFF as \UNNNNNNNN: no JSON escapes, so such a text is invalid JSON there.
+_GO_QUOTE_NO_JSON_RE = re.compile("[\x00-\x07\x0b\x0e-\x1f\x7f]|[\U00010000-\U0010ffff]")
+
+
+def _go_quotes_into_json(text: str) -> bool:
+    """Whether Go's strconv.Quote(text) is JSON (see _GO_QUOTE_NO_JSON_RE)."""
+    for match in _GO_QUOTE_NO_JSON_RE.finditer(text):
+        char = match.group()
+        # NOTE: Go's unicode.IsPrint past U+FFFF: letters, marks, numbers, punctuation, symbols
+        if char < "\U00010000" or unicodedata.category(char)[0] not in "LMNPS":
+            return False
+    return True
+
+
+def _as_string(text: str) -> str:
+    """A text kept as a JSON string, or :class:`UnreadableJSON` where PocketBase's is no JSON."""
+    return text if _go_quotes_into_json(text) else UnreadableJSON(text)
 
 
 def _past_a_double(raw: str) -> bool:
@@ -164,8 +186,8 @@ class JSONField(Field):
                 try:
                     return orjson.loads(raw)
                 except orjson.JSONDecodeError:
-                    return UnreadableJSON(raw) if _past_a_double(raw) else raw
-            return raw
+                    return UnreadableJSON(raw) if _past_a_double(raw) else _as_string(raw)
+            return _as_string(raw)
         if isinstance(raw, bytes):
             return self.prepare(raw.decode("utf-8", "replace"), record)
         # NOTE: JSON text (above) is kept as written, numbers too, as PocketBase keeps it raw
