@@ -675,3 +675,42 @@ def test_large_objects_come_back_with_their_oids(role: str, pg: testapp.TestServ
     with pytest.raises(BadRequestError, match="large object"):
         pg2.app.backups.restore("broken.zip")
     assert len(_query(pg2, query)) == 2 and _query(pg2, "SELECT count(*) FROM pg_largeobject_metadata") == [(3,)]
+
+
+# the target's objects a restore carrying the schema "shared" must not take with it
+TARGET_KEPT: list[tuple[str, list[str], str]] = [
+    ("another pybase app in a schema of that name",
+     ["CREATE SCHEMA shared", "CREATE TABLE shared._collections (id text)", "INSERT INTO shared._collections VALUES ('x')"],
+     "schema shared of this database would be dropped, and it holds another pybase app"),
+    ("a view of a schema the backup does not carry reading it",
+     ["CREATE SCHEMA shared", "CREATE TABLE shared.daily (hits int)", "CREATE SCHEMA audit",
+      "CREATE VIEW audit.hits AS SELECT hits FROM shared.daily"],
+     "view audit.hits"),
+    ("a column of a table of a schema the backup does not carry, of a type of it",
+     ["CREATE SCHEMA shared", "CREATE TYPE shared.mood AS ENUM ('ok')", "CREATE SCHEMA audit",
+      "CREATE TABLE audit.moods (m shared.mood)", "INSERT INTO audit.moods VALUES ('ok')"],
+     "audit.moods"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "target", "message"), TARGET_KEPT, ids=[t[0] for t in TARGET_KEPT])
+def test_a_restore_of_another_schema_keeps_what_the_target_holds_beside_it(
+    pg: testapp.TestServer, pg2: testapp.TestServer, name: str, target: list[str], message: str  # noqa: F811
+) -> None:
+    """A restore drops the schemas the backup carries: never another app's, and never with what
+    the target's other schemas hold that reads them (DROP SCHEMA ... CASCADE would take it,
+    and the backup cannot give it back): refused, naming it, the target unchanged."""
+    _run_sql(pg, "CREATE SCHEMA shared", "CREATE TABLE shared.daily (hits int)", "INSERT INTO shared.daily VALUES (5)")
+    archive = _back_up(pg, "shared.zip")
+    assert [s["name"] for s in _manifest(archive)["schemas"]] == ["shared"]
+    _run_sql(pg2, *target)
+    tables = "SELECT n.nspname, c.relname, c.relkind::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace " \
+             "WHERE n.nspname IN ('shared', 'audit') ORDER BY 1, 2"  # fmt: skip
+    columns = "SELECT attrelid::regclass::text, attname FROM pg_attribute WHERE attrelid = ANY(SELECT c.oid FROM pg_class c " \
+              "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'audit') AND attnum > 0 ORDER BY 1, 2"  # fmt: skip
+    before = _query(pg2, tables), _query(pg2, columns), pg2.table_names()
+    _into(pg2, archive)
+    with pytest.raises(BadRequestError) as caught:
+        pg2.app.backups.restore(archive.name)
+    assert message in caught.value.message
+    assert (_query(pg2, tables), _query(pg2, columns), pg2.table_names()) == before

@@ -459,7 +459,7 @@ def _drop_target(conn: Connection, schemas: list[dict[str, Any]]) -> None:
         pg_tables.run(conn, "LOCK TABLE " + ", ".join(_quote(n) for n in locked) + " IN ACCESS EXCLUSIVE MODE")
     # NOTE: first of all: none fires on what follows
     pg_objects_restore.drop_event_triggers(conn, [schema["name"] for schema in schemas])
-    postgres_schemas.drop(conn, schemas)
+    _in_schemas(postgres_schemas.drop, conn, schemas)  # NOTE: refused if it would take the target's others
     pg_objects_restore.drop_views(conn, set(views))  # NOTE: first: one may read a table dropped below
     drop_pybase_tables(conn, views, tables)
     if others:

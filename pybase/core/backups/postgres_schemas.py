@@ -170,10 +170,63 @@ def check(schemas: Any, root: str, dump_dir: str, valid_entry: Callable[[Any], b
 
 def drop(conn: Connection, schemas: list[dict[str, Any]]) -> None:
     """Drop the schemas the backup carries (CASCADE: what reads them goes too: pybase's own
-    schema's objects are made again, its collections' tables rebuilt)."""
+    schema's objects are made again, its collections' tables rebuilt). SchemasError, nothing
+    dropped, when one of the target's is pybase's own, holds another pybase app, or when
+    something of the target's other schemas would go with them (the backup cannot give it back)."""
     names = [schema["name"] for schema in schemas]
-    if names:
-        pg_tables.run(conn, f"DROP SCHEMA IF EXISTS {', '.join(quote(n) for n in names)} CASCADE")
+    if not names:
+        return
+    _refuse_drop(conn, names)
+    pg_tables.run(conn, f"DROP SCHEMA IF EXISTS {', '.join(quote(n) for n in names)} CASCADE")
+
+
+#: the parts of a table (a view's rule, a trigger, a column's default, a policy) as the table
+_OWNER = (
+    "CASE d.classid WHEN 'pg_rewrite'::regclass THEN (SELECT ev_class FROM pg_rewrite WHERE oid = d.objid) "
+    "WHEN 'pg_trigger'::regclass THEN (SELECT tgrelid FROM pg_trigger WHERE oid = d.objid) "
+    "WHEN 'pg_attrdef'::regclass THEN (SELECT adrelid FROM pg_attrdef WHERE oid = d.objid) "
+    "WHEN 'pg_policy'::regclass THEN (SELECT polrelid FROM pg_policy WHERE oid = d.objid) END"
+)
+
+
+def _refuse_drop(conn: Connection, names: list[str]) -> None:
+    """Raise SchemasError when dropping the target's schemas ``names`` (CASCADE) would take
+    what the restore does not make again."""
+    for name, why in conn.execute(
+        text(
+            "SELECT n.nspname, CASE WHEN n.oid = current_schema()::regnamespace THEN 'it is the schema pybase works in' "
+            "ELSE 'it holds another pybase app' END FROM pg_namespace n WHERE n.nspname = ANY(:s) "
+            "AND (n.oid = current_schema()::regnamespace OR EXISTS (SELECT 1 FROM pg_class c "
+            "WHERE c.relnamespace = n.oid AND c.relname = '_collections' AND c.relkind = 'r')) ORDER BY n.oid"
+        ),
+        {"s": names},
+    ):
+        raise SchemasError(f"schema {name} of this database would be dropped, and {why}")
+    # NOTE: what a schema kept (not the backup's, not pybase's own: made again) holds that
+    # depends on an object of one dropped: DROP SCHEMA ... CASCADE would take it silently
+    kept = [
+        str(r[0])
+        for r in conn.execute(
+            text(
+                "SELECT DISTINCT CASE WHEN o.owner IS NULL THEN pg_describe_object(d.classid, d.objid, d.objsubid) "
+                "ELSE pg_describe_object('pg_class'::regclass, o.owner, 0) END FROM pg_depend d "
+                f"CROSS JOIN LATERAL (SELECT {_OWNER} AS owner) o "
+                "CROSS JOIN LATERAL pg_identify_object(CASE WHEN o.owner IS NULL THEN d.classid ELSE 'pg_class'::regclass END, "
+                "coalesce(o.owner, d.objid), 0) dependent "
+                "CROSS JOIN LATERAL pg_identify_object(d.refclassid, d.refobjid, 0) referenced "
+                "WHERE d.deptype IN ('n', 'a') AND (referenced.schema = ANY(:s) OR (d.refclassid = 'pg_namespace'::regclass "
+                "AND d.refobjid IN (SELECT oid FROM pg_namespace WHERE nspname = ANY(:s)))) "
+                "AND dependent.schema IS NOT NULL AND NOT dependent.schema = ANY(:s) AND dependent.schema <> current_schema() "
+                "ORDER BY 1"
+            ),
+            {"s": names},
+        )
+    ]
+    if kept:
+        raise SchemasError(
+            f"dropping the schema(s) {', '.join(names)} of this database, as the backup holds them, would drop "
+            f"{'; '.join(kept)}: of another schema, not in the backup (move or drop it first)"
+        )
 
 
 def create_schemas(conn: Connection, schemas: list[dict[str, Any]]) -> list[str]:
