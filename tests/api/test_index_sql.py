@@ -10,6 +10,8 @@ translation of the same text, which the collection keeps as written.
 from __future__ import annotations
 
 import itertools
+import random
+import string
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,8 @@ from tests.testapp import start_server
 pytestmark = pytest.mark.both_backends
 
 OK, TAKEN = 200, 400
+#: 4,000 random letters: Postgres cannot compress them below its index row limit (~2,700 bytes)
+LONG = "".join(random.Random(17).choices(string.ascii_letters, k=4000))
 FIELDS = [{"name": "title", "type": "text"}, {"name": "n", "type": "number"}, {"name": "meta", "type": "json"},
           {"name": "b", "type": "bool"}]  # fmt: skip
 _numbers = itertools.count()
@@ -156,7 +160,17 @@ CASES = [
         ({"title": "2024-02-01 00:00:00"}, TAKEN))),
     IndexCase("unhex", "CREATE UNIQUE INDEX {i} ON {c} (unhex(title))", (
         ({"title": "4142"}, OK), ({"title": "41 42"}, OK), ({"title": "zz"}, OK), ({"title": "zy"}, OK), ({"title": "4142"}, TAKEN))),
+    IndexCase("a long text under an index", "CREATE INDEX {i} ON {c} (title)", (
+        ({"title": LONG}, OK), ({"title": LONG}, OK))),
+    IndexCase("a long text under a unique index", "CREATE UNIQUE INDEX {i} ON {c} (title)", (
+        ({"title": LONG}, OK), ({"title": LONG[1:]}, OK), ({"title": LONG}, TAKEN))),
+    IndexCase("a long json value under an index", "CREATE INDEX {i} ON {c} (meta)", (
+        ({"meta": {"k": LONG}}, OK),)),
 ]  # fmt: skip
+# KNOWN (xfail strict on Postgres): a btree index row holds at most ~2,700 bytes there (a long
+# value Postgres cannot compress under an index is a 500), SQLite's none; indexing such values
+# needs another index translation (e.g. over a hash of the value): too big for now.
+POSTGRES_KNOWN = {"a long text under an index", "a long text under a unique index", "a long json value under an index"}
 # functions an SQLite before 3.43/3.41 lacks (Python's own sqlite3 on an older system, where the
 # pysqlite3 wheel is missing); PocketBase's (3.53) and pybase on Postgres have them
 NEWER_SQLITE = ("timediff", "unhex") if sqlite3.sqlite_version_info < (3, 43, 0) else ()
@@ -176,7 +190,11 @@ def index_server(tmp_path_factory: pytest.TempPathFactory, fixture_data: Path, b
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
-def test_records_meet_the_index_as_in_sqlite(index_server: testapp.TestServer, backend: str, case: IndexCase) -> None:
+def test_records_meet_the_index_as_in_sqlite(
+    request: pytest.FixtureRequest, index_server: testapp.TestServer, backend: str, case: IndexCase
+) -> None:
+    if backend == "postgres" and case.name in POSTGRES_KNOWN:
+        request.applymarker(pytest.mark.xfail(strict=True, reason="Postgres's btree index rows hold ~2,700 bytes: too big for now"))
     if backend == "sqlite" and case.name in NEWER_SQLITE:
         pytest.skip(f"pybase's SQLite ({sqlite3.sqlite_version}) has no timediff()/unhex(); PocketBase's SQLite (3.53) has")
     su = {"Authorization": index_server.token("superuser")}
