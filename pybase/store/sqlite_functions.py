@@ -34,6 +34,12 @@ JSON_HELPERS = frozenset({"pb_json", "pb_json_edit", "pb_json_patch"})
 # calls whose result SQLite nests as JSON (its JSON subtype), by the name written
 _JSON_CALLS = frozenset({"json", "json_array", "json_object", "json_set", "json_insert", "json_replace",
                          "json_remove", "json_patch", "json_group_array", "json_group_object"})  # fmt: skip
+# SQLite's date functions in a view -> the strftime format each writes (strftime's is its first
+# argument); pb_strftime (pybase/store/dialect/pg_functions.py) reads times, modifiers and
+# formats as SQLite does, as the filters' strftime() on Postgres does
+_DATE_FORMATS = {"date": "%Y-%m-%d", "time": "%H:%M:%S", "datetime": "%Y-%m-%d %H:%M:%S", "julianday": "%J",
+                 "unixepoch": "%s", "strftime": ""}  # fmt: skip
+_SUBSEC = ("subsec", "subsecond")
 
 
 class Refused(ValueError):
@@ -67,7 +73,7 @@ def function_name(node: Any) -> str | None:
     if kind in _MATH_NODES:
         return _MATH_NODES[kind]
     return {
-        "Log": "log", "Format": "format", "JSONObject": "json_object", "JSONSet": "json_set",
+        "TimeToStr": "strftime", "Date": "date", "Log": "log", "Format": "format", "JSONObject": "json_object", "JSONSet": "json_set",
         "JSONRemove": "json_remove", "Unhex": "unhex", "JSONArrayAgg": "json_group_array",
         "JSONObjectAgg": "json_group_object",
     }.get(kind)  # fmt: skip
@@ -82,6 +88,11 @@ def arguments(node: Any) -> list[Any]:
         return out
     if isinstance(node, exp.Log):
         return [node.this] if node.expression is None else [node.this, node.expression]
+    if isinstance(node, exp.TimeToStr):  # NOTE: strftime(format, value) as sqlglot reads it
+        value = node.this.this if isinstance(node.this, exp.TsOrDsToTimestamp) else node.this
+        if isinstance(value, exp.CurrentTimestamp):
+            value = exp.Literal.string("now")
+        return [node.args["format"], value]
     args = [node.this] if isinstance(node.args.get("this"), exp.Expression) else []
     args += list(node.expressions)
     if isinstance(node.args.get("expression"), exp.Expression):
@@ -148,6 +159,8 @@ def translate(node: Any, conv: Converter, in_view: bool = False) -> tuple[Any, s
         # NOTE: SQLite's sum as a real, 0.0 over no value (a text read as the number it starts with)
         total = call("COALESCE", exp.Sum(this=conv.real(args[0])), exp.Literal.number(0))
         return exp.Cast(this=total, to=exp.DataType.build("double")), NUM
+    if name in _DATE_FORMATS and in_view:
+        return _date(name, args, conv)
     if name == "timediff" and len(args) == 2:
         return call("pb_timediff", conv.text(args[0]), conv.text(args[1])), TEXT
     if name == "unhex" and args:
@@ -157,6 +170,31 @@ def translate(node: Any, conv: Converter, in_view: bool = False) -> tuple[Any, s
             raise Refused("zeroblob() is not supported in a view on Postgres: a view's field cannot hold a BLOB of zero bytes")
         return call("pb_zeroblob", conv.number(args[0])), "blob"
     return None
+
+
+def _date(name: str, args: list[Any], conv: Converter) -> tuple[Any, str]:
+    """date(), time(), datetime(), julianday(), unixepoch(), strftime() as SQLite answers them
+    (NULL for what reads as no time, a modifier it does not know, a NULL argument)."""
+    if name == "strftime":
+        if not args:
+            return exp.Null(), TEXT
+        fmt, args = conv.text(args[0]), args[1:]
+    else:
+        fmt = exp.Literal.string(_DATE_FORMATS[name])
+    value = conv.text(args[0]) if args else exp.Literal.string("now")
+    modifiers = [conv.text(arg) for arg in args[1:]]
+    # NOTE: 'subsec' shows the milliseconds (pb_strftime reads it as no change otherwise)
+    subsec = any(isinstance(arg, exp.Literal) and arg.is_string and str(arg.this).strip().lower() in _SUBSEC for arg in args[1:])
+    if subsec and name in ("time", "datetime"):
+        fmt = exp.Literal.string(_DATE_FORMATS[name].replace("%S", "%f"))
+    if name == "julianday" or (name == "unixepoch" and subsec):
+        # NOTE: from the milliseconds, as SQLite computes both
+        shown = call("pb_strftime", exp.Literal.string("%s %f"), value, *modifiers)
+        return call("pb_julianday" if name == "julianday" else "pb_epoch_subsec", shown), NUM
+    found = call("pb_strftime", fmt, value, *modifiers)
+    if name == "unixepoch":
+        return exp.Cast(this=found, to=exp.DataType.build("bigint")), NUM
+    return found, TEXT
 
 
 def _json(name: str, args: list[Any], conv: Converter, in_view: bool) -> Any | None:

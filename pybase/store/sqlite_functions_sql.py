@@ -172,6 +172,21 @@ LANGUAGE sql IMMUTABLE AS $$
     SELECT CAST(make_date(CASE WHEN y <= 0 THEN y - 1 ELSE y END, m, 1) AS timestamp) + (d - 1) * interval '1 day' + t
 $$;
 
+-- SQLite's unixepoch(X, 'subsec') and julianday(X) from pb_strftime('%s %f', X, ...) (the
+-- whole seconds, then the seconds of the minute as SS.SSS): the milliseconds since 1970, then
+-- the seconds (a REAL), the Julian day (the milliseconds since its start over a day's, in
+-- doubles as SQLite divides: %J writes 16 digits only).
+CREATE OR REPLACE FUNCTION pb_epoch_ms(shown text) RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CAST(split_part(shown, ' ', 1) AS bigint) * 1000 + CAST(mod(CAST(split_part(shown, ' ', 2) AS numeric), 1) * 1000 AS bigint)
+$$;
+
+CREATE OR REPLACE FUNCTION pb_epoch_subsec(shown text) RETURNS double precision
+LANGUAGE sql IMMUTABLE AS $$ SELECT CAST(pb_epoch_ms(shown) AS double precision) / 1000.0 $$;
+
+CREATE OR REPLACE FUNCTION pb_julianday(shown text) RETURNS double precision
+LANGUAGE sql IMMUTABLE AS $$ SELECT CAST(pb_epoch_ms(shown) + 210866760000000 AS double precision) / 86400000.0 $$;
+
 CREATE OR REPLACE FUNCTION pb_year(t timestamp) RETURNS int
 LANGUAGE sql IMMUTABLE AS $$ SELECT CAST(CASE WHEN extract(year FROM t) < 0 THEN extract(year FROM t) + 1 ELSE extract(year FROM t) END AS int) $$;
 

@@ -17,10 +17,13 @@ DECLARE
     a int; b int;
     jd_ms numeric;
     number double precision;
+    fast text[];
 BEGIN
     IF value IS NULL THEN RETURN NULL; END IF;
     IF lower(value) = 'now' THEN RETURN now() AT TIME ZONE 'UTC'; END IF;
-    m := regexp_match(value, '^(?:(-?)([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[\s T]*|[\s T]*([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]+))?)?\s*(?:([Zz])|([-+])([0-9]{2}):([0-9]{2}))?\s*)|([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]+))?)?\s*(?:([Zz])|([-+])([0-9]{2}):([0-9]{2}))?\s*)$');
+    fast := pb_time_parts(value);
+    -- NOTE: the regular expression's captures cost ~70 us a call: PocketBase's own forms first
+    m := CASE WHEN fast IS NOT NULL THEN fast[1:12] ELSE regexp_match(value, '^(?:(-?)([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[\s T]*|[\s T]*([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]+))?)?\s*(?:([Zz])|([-+])([0-9]{2}):([0-9]{2}))?\s*)|([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]+))?)?\s*(?:([Zz])|([-+])([0-9]{2}):([0-9]{2}))?\s*)$') END;
     IF m IS NULL THEN
         number := pb_num(value);
         IF number IS NULL OR NOT (number >= 0 AND number < 5373484.5) THEN RETURN NULL; END IF;
@@ -57,6 +60,19 @@ EXCEPTION WHEN others THEN
     RETURN NULL;
 END $$;
 
+-- PocketBase's forms of a time (YYYY-MM-DD, then a blank or T and HH:MM[:SS[.fff]], then Z or
+-- nothing) as pb_to_timestamp's regular expression captures them (NULL for any other text):
+-- a match without captures and substr() cost ~3 us, the captures ~70.
+CREATE OR REPLACE FUNCTION pb_time_parts(value text) RETURNS text[]
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN value ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)?Z?$' THEN
+        ARRAY[NULL, substr(value, 1, 4), substr(value, 6, 2), substr(value, 9, 2),
+            CASE WHEN length(value) >= 16 THEN substr(value, 12, 2) END, CASE WHEN length(value) >= 16 THEN substr(value, 15, 2) END,
+            CASE WHEN substr(value, 17, 1) = ':' THEN substr(value, 18, 2) END,
+            CASE WHEN substr(value, 20, 1) = '.' THEN rtrim(substr(value, 21), 'Z') END,
+            CASE WHEN right(value, 1) = 'Z' THEN 'Z' END, NULL, NULL, NULL] END
+$$;
+
 -- The fields of a date and time text as written (SQLite keeps them for strftime's text when
 -- no modifier computes them again: the 30th of February, the hour 24), or NULL: a number,
 -- 'now', a text with a time zone offset, or what is no time.
@@ -65,6 +81,11 @@ LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
     m text[];
 BEGIN
+    m := pb_time_parts(value);
+    IF m IS NOT NULL THEN
+        RETURN ARRAY[CAST(m[2] AS numeric), CAST(m[3] AS numeric), CAST(m[4] AS numeric), CAST(m[5] AS numeric),
+            CAST(m[6] AS numeric), COALESCE(CAST(m[7] || COALESCE('.' || m[8], '') AS numeric), 0)];
+    END IF;
     m := regexp_match(value, '^(?:([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[\s T]*|[\s T]*([0-9]{2}):([0-9]{2})(?::([0-9]{2}(?:\.[0-9]+)?))?\s*(?:[Zz]|[-+]00:00)?\s*)|([0-9]{2}):([0-9]{2})(?::([0-9]{2}(?:\.[0-9]+)?))?\s*(?:[Zz]|[-+]00:00)?\s*)$');
     IF m IS NULL THEN RETURN NULL; END IF;
     IF m[1] IS NOT NULL THEN
@@ -73,6 +94,28 @@ BEGIN
     END IF;
     RETURN ARRAY[2000, 1, 1, CAST(m[7] AS numeric), CAST(m[8] AS numeric), COALESCE(CAST(m[9] AS numeric), 0)];
 END $$;
+
+-- SQLite's %J: printf("%.16g") of the double ms / 86400000 (ms: since Julian day 0), from the
+-- double's exact digits (its shortest text rounds twice: 2460311.6278434955 is ...49545...).
+CREATE OR REPLACE FUNCTION pb_julian_text(ms bigint) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    d double precision := CAST(ms AS double precision) / 86400000;
+    k int;
+    exact numeric;
+BEGIN
+    IF d <= 0 THEN RETURN CAST(d AS text); END IF;
+    k := 52 - floor(log(2, CAST(d AS numeric)));
+    -- NOTE: d = m / 2^k with m an integer (d * 2^k is exact in doubles)
+    exact := div(CAST(CAST(d * power(2::double precision, k) AS bigint) AS numeric) * power(10::numeric, 40), power(2::numeric, k)) * 1e-40;
+    RETURN rtrim(rtrim(CAST(round(exact, 15 - floor(log(exact))::int) AS text), '0'), '.');
+END $$;
+
+-- printf("%04d") of a year (-13 is -013).
+CREATE OR REPLACE FUNCTION pb_year_text(y int) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN y >= 0 THEN lpad(CAST(y AS text), 4, '0') ELSE '-' || lpad(CAST(-y AS text), greatest(3, length(CAST(-y AS text))), '0') END
+$$;
 
 CREATE OR REPLACE FUNCTION pb_strftime(fmt text, value text DEFAULT 'now', VARIADIC modifiers text[] DEFAULT '{}')
 RETURNS text LANGUAGE plpgsql STABLE AS $$
@@ -89,6 +132,8 @@ DECLARE
     raw_hms boolean := false;
     shown text := '';
     h int;
+    year_text text;
+    iso_year int;
 BEGIN
     IF fmt IS NULL THEN RETURN NULL; END IF;
     IF cardinality(modifiers) > 0 AND lower(trim(modifiers[1])) = 'unixepoch' THEN
@@ -107,6 +152,11 @@ BEGIN
     -- NOTE: SQLite's modifiers, those with a meaning in UTC (PocketBase's times are UTC).
     FOREACH modifier IN ARRAY modifiers LOOP
         modifier := lower(trim(modifier));
+        -- NOTE: SQLite has no date past the year 9999 to compute from (a month or year added,
+        -- start of ...): NULL, whatever follows
+        IF moment >= timestamp '10000-01-01' AND (modifier ~ '(month|year)s?$' OR modifier LIKE 'start of %') THEN
+            RETURN NULL;
+        END IF;
         IF first AND modifier = 'unixepoch' THEN
             NULL;
         ELSIF modifier IN ('utc', 'localtime', 'auto', 'subsec', 'subsecond') THEN
@@ -130,7 +180,8 @@ BEGIN
                 + CAST(parts[1] AS int) * CASE WHEN parts[2] = 'year' THEN 12 ELSE 1 END;
             moment := pb_ymd(CAST(floor(h / 12.0) AS int), h - 12 * CAST(floor(h / 12.0) AS int) + 1,
                 CAST(CASE WHEN raw_ymd THEN raw[3] ELSE extract(day FROM moment) END AS int),
-                moment - date_trunc('day', moment));
+                CASE WHEN raw_hms THEN make_interval(hours => CAST(raw[4] AS int), mins => CAST(raw[5] AS int),
+                    secs => CAST(raw[6] AS double precision)) ELSE moment - date_trunc('day', moment) END);
         ELSIF modifier ~ '^weekday [0-6]$' THEN
             moment := date_trunc('day', moment) + ((CAST(substr(modifier, 9) AS int)
                 - CAST(extract(dow FROM moment) AS int) + 7) % 7) * interval '1 day'
@@ -141,7 +192,10 @@ BEGIN
         ELSE
             RETURN NULL;
         END IF;
-        IF modifier <> 'start of day' THEN raw_ymd := false; raw_hms := false; END IF;
+        IF modifier NOT IN ('start of day', 'subsec', 'subsecond') THEN raw_ymd := false; raw_hms := false; END IF;
+        IF moment >= timestamp '10000-01-01' AND (modifier ~ '(month|year)s?$' OR modifier LIKE 'start of %') THEN
+            RETURN NULL;
+        END IF;
         first := false;
     END LOOP;
     IF raw_ymd OR raw_hms THEN
@@ -180,28 +234,28 @@ BEGIN
     END IF;
     -- NOTE: as SQLite: a time outside Julian days 0 to 9999-12-31 has no text
     IF moment < timestamp '4714-11-24 12:00:00 BC' OR moment >= timestamp '10000-01-01' THEN RETURN NULL; END IF;
+    -- NOTE: printf("%04d") of the astronomical year (1 BC is 0000, 2 BC -001); the ISO year's
+    year_text := pb_year_text(pb_year(moment));
+    iso_year := CAST(extract(isoyear FROM moment) AS int);
+    IF iso_year < 0 THEN iso_year := iso_year + 1; END IF;
     WHILE i <= length(fmt) LOOP
         IF substr(fmt, i, 1) = '%' AND i < length(fmt) THEN
             code := substr(fmt, i + 1, 1);
             result := result || CASE code
-                -- NOTE: printf("%04d") of the astronomical year (1 BC is 0000, 2 BC -001)
-                WHEN 'Y' THEN CASE WHEN moment >= timestamp '0001-01-01' THEN to_char(moment, 'YYYY')
-                    WHEN moment >= timestamp '0001-01-01 BC' THEN '0000'
-                    ELSE '-' || lpad(CAST(-CAST(extract(year FROM moment) AS int) - 1 AS text),
-                        greatest(3, length(CAST(-CAST(extract(year FROM moment) AS int) - 1 AS text))), '0') END
+                WHEN 'Y' THEN year_text
                 WHEN 'm' THEN to_char(moment, 'MM')
                 WHEN 'd' THEN to_char(moment, 'DD') WHEN 'H' THEN to_char(moment, 'HH24')
                 WHEN 'M' THEN to_char(moment, 'MI') WHEN 'S' THEN to_char(moment, 'SS')
                 WHEN 'f' THEN to_char(moment, 'SS.MS') WHEN 'j' THEN to_char(moment, 'DDD')
                 WHEN 'w' THEN CAST(extract(dow FROM moment) AS int)::text
                 WHEN 's' THEN CAST(floor(extract(epoch FROM moment)) AS bigint)::text
-                -- NOTE: Postgres's Julian days start at midnight, SQLite's (astronomers') at noon
-                -- NOTE: from the milliseconds, as SQLite's (Julian day's are less exact)
-                WHEN 'J' THEN rtrim(rtrim(CAST(round(CAST(floor(extract(epoch FROM moment) * 1000) + 210866760000000
-                    AS numeric(30, 15)) / 86400000,
-                    16 - length(CAST(CAST(floor(extract(julian FROM moment)) AS bigint) AS text))) AS text), '0'), '.')
-                WHEN 'e' THEN lpad(to_char(moment, 'FMDD'), 2) WHEN 'F' THEN to_char(moment, 'YYYY-MM-DD')
-                WHEN 'G' THEN to_char(moment, 'IYYY') WHEN 'g' THEN to_char(moment, 'IY')
+                -- NOTE: SQLite's day from its milliseconds since Julian day 0 (extract(julian)'s
+                -- days start at midnight and lose the last digit), to 16 digits
+                WHEN 'J' THEN pb_julian_text(CAST(floor(extract(epoch FROM moment) * 1000) AS bigint) + 210866760000000)
+                WHEN 'e' THEN lpad(to_char(moment, 'FMDD'), 2) WHEN 'F' THEN year_text || to_char(moment, '-MM-DD')
+                WHEN 'G' THEN pb_year_text(iso_year)
+                WHEN 'g' THEN CASE WHEN iso_year % 100 < 0 THEN '-' || CAST(-(iso_year % 100) AS text)
+                    ELSE lpad(CAST(iso_year % 100 AS text), 2, '0') END
                 WHEN 'V' THEN to_char(moment, 'IW') WHEN 'u' THEN to_char(moment, 'ID')
                 WHEN 'I' THEN to_char(moment, 'HH12') WHEN 'k' THEN lpad(to_char(moment, 'FMHH24'), 2)
                 WHEN 'l' THEN lpad(to_char(moment, 'FMHH12'), 2) WHEN 'p' THEN to_char(moment, 'AM')
