@@ -188,3 +188,24 @@ def test_logs_settings_decide_what_is_kept(server: testapp.TestServer) -> None:
     _patch_logs(server, maxDays=0)  # logs off
     server.request("GET", "/api/health?step=5")
     assert "GET /api/health?step=5" not in _messages(server)
+
+
+def test_a_nul_in_an_entrys_data_fails_no_filter_on_data(server: testapp.TestServer) -> None:
+    """An entry's data holding a NUL (a URL's %00, an app entry's value) is kept, and a filter
+    on ``data`` reads every entry beside it: on Postgres a NUL in JSON is one jsonb cannot hold
+    ("unsupported Unicode escape sequence"), which failed the whole list."""
+    _flushed(server)
+    server.request("GET", "/api/health?nul=a%00b")
+    server.pybase.core.logger().info("nul data", "k", "a\x00b")
+    server.pybase.core.logger().info("plain data", "k", "ab")
+    _flushed(server)
+    su = {"Authorization": server.token("superuser")}
+    for filter_ in ("data.k='ab'", "data.k~'a'", "data.url~'nul'"):
+        resp = server.request("GET", "/api/logs", params={"filter": filter_, "perPage": 50}, headers=su)
+        assert resp.status_code == 200, (filter_, resp.text)
+    resp = server.request("GET", "/api/logs", params={"filter": "data.k='ab'", "perPage": 50}, headers=su)
+    assert [item["message"] for item in resp.json()["items"]] == ["plain data"]
+    resp = server.request("GET", "/api/logs", params={"filter": "data.k~'a'", "perPage": 50, "sort": "message"}, headers=su)
+    assert [item["message"] for item in resp.json()["items"]] == ["nul data", "plain data"]
+    nul = "\ufffd" if server.app.database_url else "\x00"
+    assert resp.json()["items"][0]["data"]["k"] == f"a{nul}b"

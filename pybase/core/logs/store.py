@@ -209,7 +209,7 @@ class LogStore:
                 nul_free = bool(self.database_url)
                 rows = [
                     (next(ids), level, message.replace("\x00", "\ufffd") if nul_free and "\x00" in message else message,
-                     orjson.dumps(data, default=str).decode(), stamp(created))
+                     _data_text(data, nul_free), stamp(created))
                     for level, message, data, created in batch
                 ]  # fmt: skip
                 try:
@@ -295,6 +295,25 @@ class LogStore:
 _ID_ALPHABET = b"abcdefghijklmnopqrstuvwxyz0123456789"
 # PERF: random bytes mapped onto the id alphabet in one call (the slight bias is harmless here).
 _ID_TABLE = bytes(_ID_ALPHABET[i % len(_ID_ALPHABET)] for i in range(256))
+
+
+def _data_text(data: Any, nul_free: bool) -> str:
+    """An entry's data as JSON text; ``nul_free`` (Postgres): a NUL in a key or a text as U+FFFD,
+    as in the message (jsonb holds no ``\\u0000``: a filter on ``data`` read no such entry)."""
+    dumped = orjson.dumps(data, default=str).decode()
+    if nul_free and "\\u0000" in dumped:
+        dumped = orjson.dumps(_without_nul(orjson.loads(dumped))).decode()
+    return dumped
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    return value
 
 
 def _log_ids(count: int) -> Iterator[str]:
