@@ -223,6 +223,8 @@ def _execute(conn: Any, record: Record, verb: str) -> None:
     collection = record.collection
     table = collection.table
     values = {f.name: f.to_db(record.get(f.name)) for f in collection.fields}
+    if record.store is not None and not record.store.db.dialect.text_holds_nul:
+        _refuse_nul(values)
     try:
         if verb == "create":
             db = record.store.db if record.store is not None else None
@@ -256,6 +258,15 @@ def _execute(conn: Any, record: Record, verb: str) -> None:
         raise
 
 
+def _refuse_nul(values: dict[str, Any]) -> None:
+    """A database whose text holds no NUL (Postgres): a value with one is the field's 400, not
+    the driver's error (a 500). PocketBase, on SQLite, stores it."""
+    nul = [name for name, value in values.items() if isinstance(value, str) and "\x00" in value]
+    if nul:
+        raise ValidationError({name: FieldError("validation_invalid_value", _NUL_MESSAGE) for name in nul})
+
+
+_NUL_MESSAGE = "The value must not contain a NUL character (U+0000): the Postgres database cannot store it."
 _inserts: weakref.WeakKeyDictionary[Collection, Prepared] = weakref.WeakKeyDictionary()
 _updates: weakref.WeakKeyDictionary[Collection, Prepared] = weakref.WeakKeyDictionary()
 _deletes: weakref.WeakKeyDictionary[Collection, Prepared] = weakref.WeakKeyDictionary()

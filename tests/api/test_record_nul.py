@@ -2,8 +2,9 @@
 
 PocketBase 0.40.6 stores it and reads it back (checked against the real binary: each create
 answers 200 with the value as sent), and so does pybase on SQLite. Postgres text and jsonb hold
-no NUL, so pybase on Postgres refuses these writes (a 500 for text and editor fields, a 400 for
-a JSON string).
+no NUL, so pybase on Postgres refuses these writes with a 400 naming the field (text and editor
+fields: validation_invalid_value; a JSON string: Postgres's own refusal of the escape) and stores
+nothing.
 
 KNOWN (xfail strict on Postgres): keeping a NUL there needs an encoding of it in stored text
 that filters, sorts, indexes and views all read back (too big for now). A record id with a NUL
@@ -60,3 +61,18 @@ def test_a_nul_is_kept_as_pocketbase_keeps_it(
     assert created.status_code == 200, created.text
     read = nul_server.request("GET", f"/api/collections/nuls/records/{created.json()['id']}").json()
     assert {key: read[key] for key in expected} == expected
+
+
+@pytest.mark.parametrize(("body", "field"), [pytest.param(b, next(iter(b)), id=n) for n, b, _e in CASES])
+def test_on_postgres_a_nul_is_a_clear_400_and_nothing_is_stored(nul_server: TestServer, backend: str, body: dict[str, Any], field: str) -> None:
+    if backend != "postgres":
+        pytest.skip("SQLite stores a NUL (above)")
+    before = nul_server.request("GET", "/api/collections/nuls/records?perPage=1").json()["totalItems"]
+    created = nul_server.request("POST", "/api/collections/nuls/records", json={"t": "ok", **body})
+    assert created.status_code == 400, created.text
+    answer = created.json()
+    assert answer["message"] == "Failed to create record."
+    if field != "j":
+        assert answer["data"] == {field: {"code": "validation_invalid_value", "message": answer["data"][field]["message"]}}
+        assert "NUL" in answer["data"][field]["message"]
+    assert nul_server.request("GET", "/api/collections/nuls/records?perPage=1").json()["totalItems"] == before

@@ -99,6 +99,7 @@ class PostgresDialect(SqliteDialect):
     """What differs for Postgres outside query expressions."""
 
     name = "postgresql"
+    text_holds_nul = False  # text and jsonb hold no U+0000: psycopg refuses it before sending
 
     def table_names(self, conn: Connection) -> set[str]:
         rows = conn.execute(

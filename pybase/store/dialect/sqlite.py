@@ -18,6 +18,7 @@ class SqliteDialect:
     """What differs for SQLite outside query expressions."""
 
     name = "sqlite"
+    text_holds_nul = True  # a text value may hold U+0000 (PocketBase stores it)
 
     def table_names(self, conn: Connection) -> set[str]:
         """Names of the tables and views in the database."""
