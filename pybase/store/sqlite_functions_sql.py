@@ -424,7 +424,8 @@ CREATE OR REPLACE FUNCTION pb_arith_arg(value boolean) RETURNS integer
 LANGUAGE sql IMMUTABLE AS $$ SELECT CAST(value AS integer) $$;
 
 -- A double exactly as a numeric (its shortest text: a cast to numeric keeps 15 digits). A
--- dividend is rounded to 20 decimals (more digits), so that a quotient has those a double needs.
+-- dividend gets at least 20 decimals (more digits), so that a quotient has those a double needs
+-- (added, not rounded to: a dividend below 1e-20 rounded to 20 decimals was 0).
 CREATE OR REPLACE FUNCTION pb_exact(x double precision) RETURNS numeric
 LANGUAGE sql IMMUTABLE AS $$ SELECT CAST(CAST(x AS text) AS numeric) $$;
 
@@ -472,7 +473,7 @@ CREATE OR REPLACE FUNCTION pb_div(a double precision, b double precision) RETURN
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN b = 0 THEN NULL
         WHEN (abs(a) BETWEEN 1e-150 AND 1e150 OR a = 0) AND abs(b) BETWEEN 1e-150 AND 1e150 THEN a / b
-        ELSE pb_double(round(pb_exact(a), 20) / pb_exact(b)) END
+        ELSE pb_double((pb_exact(a) + 0.00000000000000000000) / pb_exact(b)) END
 $$;
 
 -- Whether a number field's value is one SQLite holds as an integer (integral, within 64 bits).

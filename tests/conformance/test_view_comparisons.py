@@ -91,6 +91,7 @@ CASES = [
     ("number over number", "n / (n + 3)"), ("number over real", "n / 2.5"), ("real product over integer", "(n * 1.5) / 2"),
     ("number over number past 64 bits", "(n * 1000) / 7"), ("text over integer", "title / 3"),
     ("abs over integer", "CASE WHEN n < 1e19 THEN abs(n) / 3 END"), ("negated text", "-title"),
+    ("tiny over tiny", "(n * 1e-300) / 1e-300"),
 ]  # fmt: skip
 # (label, expression) over the view VIEW (a view collection: its computed columns json fields)
 VIEW = "cmp_view"
