@@ -11,7 +11,9 @@ in their phases, and its ``GRANT ... ON SCHEMA``. A manifest lists them in ``sch
      "definition"}, ...], "objects": [...]}
 
 A restore drops the schemas the backup carries (``DROP SCHEMA ... CASCADE``: the target's
-become the backup's) and leaves the target's others alone. It makes each schema and its
+become the backup's) and leaves the target's others alone: it is refused when the target's
+schema of that name is pybase's own or holds another pybase app, or when something of the
+target's other schemas depends on it (the drop would take it, and the backup cannot give it back). It makes each schema and its
 ``before`` objects once pybase's schema's are made, its tables and other objects once pybase's
 tables made with SQL hold their rows (before pybase's views: one may read them), its row
 security and privileges, then its event triggers last. A schema holding another pybase app
