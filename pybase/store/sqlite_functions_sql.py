@@ -476,6 +476,18 @@ LANGUAGE sql IMMUTABLE AS $$
         ELSE pb_double((pb_exact(a) + 0.00000000000000000000) / pb_exact(b)) END
 $$;
 
+-- SQLite's value of an operation as pb_sqlite_value's, a REAL (is_real: as its operands make it)
+-- with a point: a jsonb number 4.0 (pb_text writes '4.0'), an integer as one.
+CREATE OR REPLACE FUNCTION pb_sqlite_number(x double precision, is_real boolean) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN is_real AND x = trunc(x) AND abs(x) < 1e15 THEN to_jsonb(CAST(x AS numeric) + 0.0)
+        WHEN NOT is_real AND x = trunc(x) AND abs(x) < 9223372036854775807 THEN to_jsonb(CAST(x AS bigint))
+        ELSE pb_sqlite_value(x) END
+$$;
+
+CREATE OR REPLACE FUNCTION pb_sqlite_number(x bigint, is_real boolean) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$ SELECT to_jsonb(x) $$;
+
 -- Whether a number field's value is one SQLite holds as an integer (integral, within 64 bits).
 CREATE OR REPLACE FUNCTION pb_is_integer(x double precision) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$ SELECT abs(x) < 9223372036854775807 AND x = trunc(x) $$;

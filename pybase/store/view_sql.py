@@ -14,6 +14,8 @@ before the dialect renders it):
 from __future__ import annotations
 
 import functools
+import math
+import re
 from typing import Any
 
 from pybase.store import sqlite_functions, view_compare
@@ -37,6 +39,7 @@ def prepare(tree: Any, sql: str, kinds: dict[str, str] | None = None) -> None:
     values_as_truths(tree)
     arithmetic(tree, kinds or {})
     sqlite_functions.translate_view(tree)
+    numbers_as_sqlite(tree)
 
 
 def arithmetic(tree: Any, kinds: dict[str, str]) -> None:
@@ -47,16 +50,27 @@ def arithmetic(tree: Any, kinds: dict[str, str]) -> None:
     An operation of number columns and literals calls the SQL function Postgres inlines; one
     of anything else (another operation, a function) the plpgsql one (``pb_add_nested``): a
     costly operand used twice stops Postgres inlining an SQL function, and its call then costs
-    ~20 us a row. ``kinds``: as :func:`prepare`'s."""
+    ~20 us a row. A text literal operand is the number literal SQLite reads ('4' is 4, an integer);
+    an operation of two integer literals is computed here, as SQLite (a REAL past 64 bits, where
+    Postgres raises "bigint out of range"). ``kinds``: as :func:`prepare`'s."""
     names = {"Add": "pb_add", "Sub": "pb_sub", "Mul": "pb_mul", "Div": "pb_div"}
     # NOTE: innermost first (find_all goes breadth-first): an operand is translated already
     for node in reversed(list(tree.find_all(exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Neg))):
+        for key in ("this", "expression"):
+            operand = node.args.get(key)
+            number = _text_number(operand) if isinstance(operand, exp.Literal) and operand.is_string else None
+            if number is not None:
+                operand.replace(number)  # NOTE: '4' + 1 is 5, an integer ('4.0' + 1 a real)
         if isinstance(node, exp.Neg):
             if not _is_number(node.this, kinds):
                 node.set("this", _operand(node.this.copy()))  # NOTE: -title: Postgres has no - text
             continue
         operands = [node.this, node.expression]
         name = names[type(node).__name__]
+        folded = _folded(type(node).__name__, operands)
+        if folded is not None:
+            node.replace(folded)
+            continue
         found = [_int_tests(operand, kinds) for operand in operands]
         tests = None if None in found else [test for each in found for test in each or []]
         extra = []
@@ -71,7 +85,99 @@ def arithmetic(tree: Any, kinds: dict[str, str]) -> None:
             operands = [_operand(operand) for operand in operands]
         done = sqlite_functions.call(name, *(operand.copy() for operand in operands), *extra)
         done.meta[_INT_TESTS] = tests
+        done.meta[_REAL] = any(_is_real(operand) for operand in operands)
         node.replace(done)
+
+
+#: meta key of a translated operation: True when SQLite's result is a REAL whatever the values
+#: (a real literal or such an operation is an operand)
+_REAL = "pb_real"
+# SQLite's number at the start of a text (arithmetic reads a text so)
+_TEXT_NUMBER_RE = re.compile(r"^[ \t\n\f\r\v]*([-+]?)([0-9]*)(\.[0-9]*)?(?:[eE][-+]?[0-9]+)?")
+
+
+def _int_literal(node: Any) -> int | None:
+    negated = False
+    while isinstance(node, exp.Paren | exp.Neg):
+        negated ^= isinstance(node, exp.Neg)
+        node = node.this
+    if isinstance(node, exp.Literal) and not node.is_string and str(node.this).lstrip("-").isdigit():
+        return -int(str(node.this)) if negated else int(str(node.this))
+    return None
+
+
+def _folded(kind: str, operands: list[Any]) -> Any | None:
+    """An operation of two integer literals as SQLite computes it: an integer within 64 bits,
+    past them the REAL of the doubles' operation (Postgres raises "bigint out of range"); a
+    division toward 0, NULL by 0. None for other operands."""
+    a, b = (_int_literal(operand) for operand in operands)
+    if a is None or b is None:
+        return None
+    if kind == "Div":
+        if b == 0:
+            return exp.Cast(this=exp.Null(), to=exp.DataType.build("bigint"))
+        found = abs(a) // abs(b) * (1 if (a < 0) == (b < 0) else -1)
+    else:
+        found = {"Add": a + b, "Sub": a - b, "Mul": a * b}[kind]
+    if -(2**63) <= found < 2**63:
+        done: Any = exp.Literal.number(found)
+        done.meta[_INT_TESTS] = []
+        return exp.Paren(this=done) if found < 0 else done
+    real = {"Add": float(a) + float(b), "Sub": float(a) - float(b), "Mul": float(a) * float(b), "Div": float(a) / float(b)}[kind]
+    done = exp.Cast(this=exp.Literal.number(repr(real)), to=exp.DataType.build("double"))
+    done.meta[_INT_TESTS] = None
+    done.meta[_REAL] = True
+    return done
+
+
+def _text_number(node: Any) -> Any | None:
+    """The number literal SQLite's arithmetic reads a text literal as (the number it starts
+    with, an integer without a point or an exponent within 64 bits; 0 without one), or None
+    (one past a double's range: left to pb_arith_arg)."""
+    text = str(node.this)
+    found = _TEXT_NUMBER_RE.match(text)
+    assert found is not None
+    sign, digits, point = found.group(1), found.group(2), found.group(3)
+    prefix = found.group(0).strip()
+    if not digits and not (point and len(point) > 1):
+        return exp.Literal.number(0)  # NOTE: no number ('abc', '.', '-'): 0, an integer
+    if point is None and prefix == sign + digits:
+        value = int(prefix)
+        if -(2**63) <= value < 2**63:
+            return exp.Literal.number(value)
+    real = float(prefix)
+    if math.isinf(real):
+        return None
+    return exp.Literal.number(repr(real))
+
+
+def _is_real(node: Any) -> bool:
+    """Whether SQLite's value of ``node`` is a REAL whatever the values it reads."""
+    while isinstance(node, exp.Paren | exp.Neg) and view_compare.SQL_VALUE not in node.meta:
+        node = node.this
+    if isinstance(node, exp.Literal) and not node.is_string:
+        return not str(node.this).lstrip("-").isdigit()
+    return bool(node.meta.get(_REAL))
+
+
+def numbers_as_sqlite(tree: Any) -> None:
+    """SQLite's value of an operation (``pb_sqlite_value``: as a CAST to TEXT, printf() or a
+    comparison reads it) with its class: a REAL keeps its point (``CAST(n * 1.0 AS TEXT)`` is
+    '4.0'), as the operation's operands make it (Postgres computes in doubles either way)."""
+    for found in list(tree.find_all(exp.Anonymous)):
+        if str(found.this).lower() != "pb_sqlite_value" or len(found.expressions) != 1:
+            continue
+        inner = _unwrapped(found.expressions[0])
+        if _INT_TESTS not in inner.meta:
+            continue
+        tests = inner.meta[_INT_TESTS]
+        if inner.meta.get(_REAL):
+            is_real: Any = exp.Boolean(this=True)
+        elif tests is None:
+            continue
+        else:
+            is_real = exp.Not(this=exp.Paren(this=_all_of(tests))) if tests else exp.Boolean(this=False)
+        found.replace(sqlite_functions.call("pb_sqlite_number", inner.copy(), is_real))
 
 
 #: meta key of a translated operation: the tests (SQL) of the values it reads that make it an
