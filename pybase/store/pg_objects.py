@@ -337,7 +337,7 @@ class _Reader:
                  "WHERE datname = current_database()) ORDER BY oid",
                  "subscription {}: not carried (logical replication is set up on the server, by hand)"),
                 ("SELECT string_agg(DISTINCT pg_get_userbyid(a.grantee), ', ') FROM pg_namespace n, aclexplode(n.nspacl) a "
-                 "WHERE n.oid = current_schema()::regnamespace AND a.grantee NOT IN (0, n.nspowner) HAVING count(*) > 0",
+                 "WHERE n.oid = quote_ident(current_schema())::regnamespace AND a.grantee NOT IN (0, n.nspowner) HAVING count(*) > 0",
                  "privileges on the schema itself (GRANT ... ON SCHEMA to {}): not carried (the target's schema keeps its own)"),
                 ("SELECT pubname FROM pg_publication ORDER BY oid",
                  "publication {}: not carried (logical replication is set up on the server, by hand)"),

@@ -33,7 +33,7 @@ from sqlalchemy import Connection, text
 
 from pybase.store.pg_tables import INTERNAL_PREFIX, quote, run
 
-NS = "current_schema()::regnamespace"
+NS = "quote_ident(current_schema())::regnamespace"
 # NOTE: 'i': a part of another object (a range type's constructors), made and dropped with it
 _NOT_EXTENSION = (
     "NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = {cat}::regclass AND e.objid = {oid} AND e.deptype IN ('e', 'i'))"

@@ -73,7 +73,7 @@ def base_tables(conn: Connection) -> list[str]:
         text(
             "SELECT c.relname, (SELECT p.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent "
             "WHERE i.inhrelid = c.oid AND c.relispartition) FROM pg_class c "
-            "WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') "
+            "WHERE c.relnamespace = quote_ident(current_schema())::regnamespace AND c.relkind IN ('r', 'p') "
             # NOTE: an extension's own table (made by CREATE EXTENSION) is the extension's
             "AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid "
             "AND e.deptype = 'e') ORDER BY c.oid"
@@ -103,7 +103,7 @@ def other_tables(conn: Connection, known: set[str]) -> list[str]:
 
 def _oid(conn: Connection, name: str) -> int:
     found = conn.execute(
-        text("SELECT c.oid FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = :n"),
+        text("SELECT c.oid FROM pg_class c WHERE c.relnamespace = quote_ident(current_schema())::regnamespace AND c.relname = :n"),
         {"n": name},
     ).scalar()
     if found is None:

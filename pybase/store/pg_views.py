@@ -34,7 +34,7 @@ log = logging.getLogger("pybase.db")
 
 #: one lock per database: nodes starting together make each view once
 _LOCK = 7246592
-_NS = "current_schema()::regnamespace"
+_NS = "quote_ident(current_schema())::regnamespace"
 _CHECK = "_pb_view_check"
 
 

@@ -714,3 +714,24 @@ def test_a_restore_of_another_schema_keeps_what_the_target_holds_beside_it(
         pg2.app.backups.restore(archive.name)
     assert message in caught.value.message
     assert (_query(pg2, tables), _query(pg2, columns), pg2.table_names()) == before
+
+
+def test_a_schema_whose_name_needs_quotes_is_restored_and_what_reads_it_kept(
+    pg: testapp.TestServer, pg2: testapp.TestServer  # noqa: F811
+) -> None:
+    """The checks of what a restore would drop read the catalog's quoted names: a schema named
+    ``"Daily Stats"`` restores over itself, and a view of another schema reading it is kept."""
+    _run_sql(pg, 'CREATE SCHEMA "Daily Stats"', 'CREATE TABLE "Daily Stats".hits (n int)', 'INSERT INTO "Daily Stats".hits VALUES (5)',
+             'CREATE VIEW "Daily Stats".total AS SELECT sum(n) AS n FROM "Daily Stats".hits')  # fmt: skip
+    archive = _back_up(pg, "quoted.zip")
+    assert [s["name"] for s in _manifest(archive)["schemas"]] == ["Daily Stats"]
+    _run_sql(pg, 'INSERT INTO "Daily Stats".hits VALUES (7)')
+    pg.app.backups.restore(archive.name)
+    assert _query(pg, 'SELECT n FROM "Daily Stats".total') == [(5,)]
+    _run_sql(pg2, 'CREATE SCHEMA "Daily Stats"', 'CREATE TABLE "Daily Stats".hits (n int)', 'CREATE SCHEMA "Audit"',
+             'CREATE VIEW "Audit".hits AS SELECT n FROM "Daily Stats".hits')  # fmt: skip
+    _into(pg2, archive)
+    with pytest.raises(BadRequestError) as caught:
+        pg2.app.backups.restore(archive.name)
+    assert 'view "Audit".hits' in caught.value.message
+    assert _query(pg2, 'SELECT count(*) FROM "Audit".hits') == [(0,)]

@@ -60,7 +60,7 @@ def other_schemas(conn: Connection) -> list[tuple[str, str]]:
             # NOTE: another role's (a DBA's): pybase's role may not read it; as pg_dump --schema, by hand
             "WHEN NOT pg_has_role(n.nspowner, 'USAGE') THEN 'it is owned by ' || quote_ident(pg_get_userbyid(n.nspowner)) "
             "|| ', not pybase''s role: dump it with pg_dump' ELSE '' END FROM pg_namespace n "
-            "WHERE n.oid <> current_schema()::regnamespace AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+            "WHERE n.oid <> quote_ident(current_schema())::regnamespace AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
             "AND n.nspname NOT LIKE 'pg\\_%' "
             f"AND (EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = n.oid AND {pg_objects.kinds.not_extension('pg_class', 'c.oid')}) "
             f"OR EXISTS (SELECT 1 FROM pg_proc p WHERE p.pronamespace = n.oid AND {pg_objects.kinds.not_extension('pg_proc', 'p.oid')})) "
@@ -196,9 +196,9 @@ def _refuse_drop(conn: Connection, names: list[str]) -> None:
     what the restore does not make again."""
     for name, why in conn.execute(
         text(
-            "SELECT n.nspname, CASE WHEN n.oid = current_schema()::regnamespace THEN 'it is the schema pybase works in' "
+            "SELECT n.nspname, CASE WHEN n.oid = quote_ident(current_schema())::regnamespace THEN 'it is the schema pybase works in' "
             "ELSE 'it holds another pybase app' END FROM pg_namespace n WHERE n.nspname = ANY(:s) "
-            "AND (n.oid = current_schema()::regnamespace OR EXISTS (SELECT 1 FROM pg_class c "
+            "AND (n.oid = quote_ident(current_schema())::regnamespace OR EXISTS (SELECT 1 FROM pg_class c "
             "WHERE c.relnamespace = n.oid AND c.relname = '_collections' AND c.relkind = 'r')) ORDER BY n.oid"
         ),
         {"s": names},
@@ -216,10 +216,11 @@ def _refuse_drop(conn: Connection, names: list[str]) -> None:
                 "CROSS JOIN LATERAL pg_identify_object(CASE WHEN o.owner IS NULL THEN d.classid ELSE 'pg_class'::regclass END, "
                 "coalesce(o.owner, d.objid), 0) dependent "
                 "CROSS JOIN LATERAL pg_identify_object(d.refclassid, d.refobjid, 0) referenced "
-                "WHERE d.deptype IN ('n', 'a') AND (referenced.schema = ANY(:s) OR (d.refclassid = 'pg_namespace'::regclass "
-                "AND d.refobjid IN (SELECT oid FROM pg_namespace WHERE nspname = ANY(:s)))) "
-                "AND dependent.schema IS NOT NULL AND NOT dependent.schema = ANY(:s) AND dependent.schema <> current_schema() "
-                "ORDER BY 1"
+                # NOTE: pg_identify_object names a schema as an identifier (quoted where it needs it)
+                "WHERE d.deptype IN ('n', 'a') AND (referenced.schema IN (SELECT quote_ident(s) FROM unnest(CAST(:s AS text[])) s) "
+                "OR (d.refclassid = 'pg_namespace'::regclass AND d.refobjid IN (SELECT oid FROM pg_namespace WHERE nspname = ANY(:s)))) "
+                "AND dependent.schema IS NOT NULL AND dependent.schema NOT IN (SELECT quote_ident(s) FROM unnest(CAST(:s AS text[])) s) "
+                "AND dependent.schema <> quote_ident(current_schema()) ORDER BY 1"
             ),
             {"s": names},
         )
