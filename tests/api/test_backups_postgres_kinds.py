@@ -735,3 +735,22 @@ def test_a_schema_whose_name_needs_quotes_is_restored_and_what_reads_it_kept(
         pg2.app.backups.restore(archive.name)
     assert 'view "Audit".hits' in caught.value.message
     assert _query(pg2, 'SELECT count(*) FROM "Audit".hits') == [(0,)]
+
+
+def test_a_schema_of_types_alone_is_carried(pg: testapp.TestServer, pg2: testapp.TestServer) -> None:  # noqa: F811
+    """A schema holding only types (an enum, a domain) that pybase's schema's tables use is
+    carried: it was neither carried nor named, and the backup failed to restore into a fresh
+    database (schema "kinds" does not exist)."""
+    _run_sql(pg, "CREATE SCHEMA kinds", "CREATE TYPE kinds.mood AS ENUM ('ok', 'bad')",
+             "CREATE DOMAIN kinds.small AS int CHECK (VALUE < 10)", "CREATE TABLE kept (m kinds.mood, s kinds.small, t text)",
+             "INSERT INTO kept VALUES ('ok', 3, 'x')")  # fmt: skip
+    archive = _back_up(pg, "types.zip")
+    manifest = _manifest(archive)
+    assert [s["name"] for s in manifest["schemas"]] == ["kinds"] and manifest["warnings"] == []
+    _into(pg2, archive)
+    pg2.app.backups.restore(archive.name)
+    assert _query(pg2, "SELECT m::text, s, t FROM kept") == [("ok", 3, "x")]
+    with pytest.raises(psycopg.Error, match="violates check constraint"):
+        _query(pg2, "INSERT INTO kept (s) VALUES (11)")
+    pg.app.backups.restore(archive.name)  # over itself
+    assert _query(pg, "SELECT m::text, s, t FROM kept") == [("ok", 3, "x")]

@@ -49,9 +49,9 @@ class SchemasError(ValueError):
 
 
 def other_schemas(conn: Connection) -> list[tuple[str, str]]:
-    """The schemas other than the current one holding a table, a view, a sequence or a routine
-    made with SQL (not an extension's), in creation order: (name, why it is not carried: ""
-    when it is)."""
+    """The schemas other than the current one holding a table, a view, a sequence, a routine, a
+    domain, enum or range type or a collation made with SQL (not an extension's), in creation
+    order: (name, why it is not carried: "" when it is)."""
     rows = conn.execute(
         text(
             "SELECT n.nspname, CASE WHEN EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = n.oid "
@@ -63,7 +63,11 @@ def other_schemas(conn: Connection) -> list[tuple[str, str]]:
             "WHERE n.oid <> quote_ident(current_schema())::regnamespace AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
             "AND n.nspname NOT LIKE 'pg\\_%' "
             f"AND (EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = n.oid AND {pg_objects.kinds.not_extension('pg_class', 'c.oid')}) "
-            f"OR EXISTS (SELECT 1 FROM pg_proc p WHERE p.pronamespace = n.oid AND {pg_objects.kinds.not_extension('pg_proc', 'p.oid')})) "
+            f"OR EXISTS (SELECT 1 FROM pg_proc p WHERE p.pronamespace = n.oid AND {pg_objects.kinds.not_extension('pg_proc', 'p.oid')}) "
+            # NOTE: a schema of types alone (an enum a table of pybase's schema uses) is carried too
+            "OR EXISTS (SELECT 1 FROM pg_type t WHERE t.typnamespace = n.oid AND t.typtype IN ('d', 'e', 'r') "
+            f"AND {pg_objects.kinds.not_extension('pg_type', 't.oid')}) "
+            f"OR EXISTS (SELECT 1 FROM pg_collation o WHERE o.collnamespace = n.oid AND {pg_objects.kinds.not_extension('pg_collation', 'o.oid')})) "
             "ORDER BY n.oid"
         )
     ).all()
