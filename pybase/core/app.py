@@ -28,10 +28,10 @@ from pybase.core.records import Record
 from pybase.core.settings import Settings, SettingsStore
 from pybase.core.system_collections import system_collections
 from pybase.core.view_schema import json_fields, stored_view_query
-from pybase.store import pg_views
+from pybase.store import pg_text_order, pg_views
 from pybase.store.database_url import is_postgres_url
 from pybase.store.db import Database
-from pybase.store.schema import create_system_tables
+from pybase.store.schema import create_system_tables, metadata
 from pybase.store.statement_limit import DEFAULT_SECONDS as DEFAULT_QUERY_TIMEOUT
 from pybase.tools.cron import Cron
 from pybase.tools.hook import Hook
@@ -167,6 +167,7 @@ class App:
                 create_system_tables(conn)
             self.settings_store.reload()
             self.registry.reload()
+            self._text_to_byte_order()
             self._refresh_views()
             self._ensure_system_collections()
             self.logs.open()
@@ -193,6 +194,22 @@ class App:
             self.db.close()
 
         self.hooks["onTerminate"].trigger(event, finalize)
+
+    def _text_to_byte_order(self) -> None:
+        """On Postgres, the text columns of tables an older pybase made in a collation that does
+        not order by bytes (en_US.UTF-8, ICU) made ``COLLATE "C"``, once (pg_text_order)."""
+        if self.db.dialect.name != "postgresql":
+            return
+        tables = [table.name for table in metadata.sorted_tables]
+        tables += [col.name for col in self.registry.all() if not col.is_view]
+        try:
+            with self.db.write() as conn:
+                changed = pg_text_order.to_byte_order(conn, tables)
+        except Exception:  # noqa: BLE001 - sorts and filters still answer in byte order: never fail a start
+            log.exception("text columns could not be made byte-ordered (COLLATE \"C\")")
+            return
+        if changed:
+            log.info("text columns made byte-ordered (COLLATE \"C\", as SQLite compares text): %s", ", ".join(changed))
 
     def _refresh_views(self) -> None:
         """On Postgres, view collections' views made by an older pybase (its translation of

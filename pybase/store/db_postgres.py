@@ -107,14 +107,17 @@ class PostgresDatabase(BaseDatabase):
             raw.execute(POSTGRES_HELPERS + INDEX_HELPERS)
             # NOTE: SQLite (PocketBase) orders text by its bytes ('B' < 'a', '10' < '_x'); a
             # database whose collation does not (en_US.UTF-8, ICU) sorts and compares text in
-            # its own order (tests/api/test_postgres_collation.py).
+            # its own order where pybase does not say COLLATE "C": pybase's columns, filters and
+            # sorts do (tests/api/test_postgres_collation.py), a view's own query does not.
             linguistic = raw.execute("SELECT 'a' < 'B' OR '_x' < '10'").fetchone()[0]
         self._helpers_installed = True
         if linguistic:
             log.warning(
                 "database %s: its collation does not order text by bytes as SQLite (PocketBase) does: "
-                "sorts and </> filters on text follow its order ('a' before 'B'); create the database "
-                "with LOCALE 'C' (CREATE DATABASE ... TEMPLATE template0 LOCALE 'C') for the same answers",
+                "pybase's filters and sorts compare text by bytes (COLLATE \"C\"), but a view collection's "
+                "query and SQL run as written ($app.db()) compare computed text in its order ('a' before 'B'); "
+                "create the database with LOCALE 'C' (CREATE DATABASE ... TEMPLATE template0 LOCALE 'C') "
+                "for the same answers there",
                 self.path,
             )
 

@@ -103,6 +103,33 @@ class _Kept(Exception):
     """Stale views that cannot be made again (what reads them could not follow)."""
 
 
+Kept = _Kept
+
+
+def around_tables(conn: Connection, tables: list[str], change: Callable[[], None]) -> None:
+    """Run ``change`` (an ALTER of columns of ``tables``, which Postgres refuses under a view
+    reading them) with the views reading them (directly or through other views) dropped first
+    and made again after, as they were (pg_text_order). :class:`Kept` when one cannot be made
+    again (a materialized view, a view of another schema reads them): nothing done."""
+    readers = sorted(
+        str(name)
+        for (name,) in conn.execute(
+            text(
+                "SELECT DISTINCT v.relname FROM pg_rewrite r JOIN pg_class v ON v.oid = r.ev_class "
+                "JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid "
+                "AND d.refclassid = 'pg_class'::regclass JOIN pg_class t ON t.oid = d.refobjid "
+                f"WHERE t.relnamespace = {_NS} AND t.relname = ANY(:names) AND t.relkind IN ('r', 'p') "
+                "AND v.oid <> t.oid"
+            ),
+            {"names": tables},
+        )
+    )
+    if not readers:
+        change()
+        return
+    _make_again(conn, readers, {}, change)
+
+
 def _same_definition(conn: Connection, name: str, body: str) -> bool:
     """Whether ``name`` is defined as a view of ``body`` would be (as Postgres prints both)."""
     try:
@@ -118,8 +145,11 @@ def _same_definition(conn: Connection, name: str, body: str) -> bool:
     return bool(new == old)
 
 
-def _make_again(conn: Connection, stale: list[str], bodies: dict[str, str]) -> list[str]:
-    """Drop ``stale`` and the views reading them, then make them again, each after what it reads."""
+def _make_again(
+    conn: Connection, stale: list[str], bodies: dict[str, str], between: Callable[[], None] | None = None,
+) -> list[str]:
+    """Drop ``stale`` and the views reading them, then make them again, each after what it reads
+    (``between``: run once they are dropped)."""
     reads = _reads(conn)
     dropped = set(stale)
     pending = list(stale)
@@ -145,6 +175,8 @@ def _make_again(conn: Connection, stale: list[str], bodies: dict[str, str]) -> l
         raise _Kept(f"{', '.join(sorted(missing))} read them and cannot be made again")
     extras = _extras(conn, sorted(dropped), set(bodies))
     run(conn, "DROP VIEW " + ", ".join(quote(name) for name in sorted(dropped)))
+    if between is not None:
+        between()
     made: list[str] = []
     needs = {name: {read for reader, read in reads if reader == name and read in dropped} for name in dropped}
     while needs:

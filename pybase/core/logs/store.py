@@ -40,6 +40,7 @@ from sqlalchemy import (
 )
 
 from pybase.core.errors import BadRequestError
+from pybase.store import pg_text_order
 from pybase.store.db import Database, Prepared
 from pybase.store.dialect import POSTGRES, hour_of, insertion_order
 from pybase.store.schema import first_row
@@ -129,6 +130,8 @@ class LogStore:
                     postgres_logs_table().create(conn, checkfirst=True)
                     for sql in POSTGRES.extra_table_ddl('"_logs"'):
                         conn.exec_driver_sql(sql)
+                    # NOTE: made by an older pybase in a collation not ordering by bytes
+                    pg_text_order.to_byte_order(conn, ["_logs"])
             else:
                 self._db = Database(self.path, read_pool_size=8)
                 with self._db.write() as conn:

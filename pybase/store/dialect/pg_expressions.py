@@ -65,6 +65,11 @@ def _function_pg(element: Function, compiler: Any, **kw: Any) -> str:  # type: i
     if name in _NUMERIC_FUNCTIONS:
         args = ", ".join(_as_number(compiler, arg, **kw) for arg in element.clauses)
         return f"{name}({args})"
+    if name == "lower" and len(element.clauses) == 1:
+        # NOTE: SQLite's lower() folds ASCII letters only and its text compares by bytes: so
+        # does lower() under the "C" collation, whatever the database's (the :lower modifier)
+        (arg,) = element.clauses
+        return _ascii_lower(_as_text(compiler, arg, **kw))
     return str(compiler.visit_function(element, **kw))
 
 
@@ -230,7 +235,22 @@ def _constant(op: Any, a: _Val, b: _Val, number_first: bool) -> str:
     return f"(CASE WHEN ({a.sql}) IS NULL OR ({b.sql}) IS NULL THEN NULL ELSE {'true' if answer else 'false'} END)"
 
 
-def _native(op: Any, a: str, b: str) -> str:
+_ORDERINGS = frozenset({operators.lt, operators.le, operators.gt, operators.ge})
+
+
+def byte_order(sql: str) -> str:
+    """Text ``sql`` compared and sorted by its bytes, as SQLite compares text (UTF-8 byte order is
+    code point order): under the "C" collation, whatever the database's (``en_US.UTF-8`` or ICU
+    order ``a`` beside ``A``). A column pybase makes has it already (made ``COLLATE "C"``): an
+    index on it still serves the comparison."""
+    return f'({sql}) COLLATE "C"'
+
+
+def _native(op: Any, a: str, b: str, text: bool = False) -> str:
+    """``a op b``; ``text``: two texts, ordered by their bytes (``=`` is the same in any
+    deterministic collation: left as is, so an index of any collation serves it)."""
+    if text and op in _ORDERINGS:
+        a, b = byte_order(a), byte_order(b)
     if op is operators.is_distinct_from:
         return f"{a} IS DISTINCT FROM {b}"
     if op is operators.is_not_distinct_from:
@@ -272,7 +292,7 @@ def _json_node_comparison(op: Any, a: _Val, b: _Val) -> str | None:
         number = f"CAST({_num_sql(other)} AS double precision)"
         other_sql = f"({number}, pb_real_tie({number}))"
     sides = (key, other_sql) if dyn is a else (other_sql, key)
-    return _native(op, *sides)
+    return _native(op, *sides, text=other.cls == "text")
 
 
 def _comparison_pg(element: BinaryExpression[Any], compiler: Any, **kw: Any) -> str | None:
@@ -306,7 +326,7 @@ def _comparison_pg(element: BinaryExpression[Any], compiler: Any, **kw: Any) -> 
     if a.cls in numbers and b.cls in numbers:
         return _native(op, _num_sql(a), _num_sql(b))
     if a.cls == b.cls == "text":
-        return _native(op, a.sql, b.sql)
+        return _native(op, a.sql, b.sql, text=True)
     number, other = (a, b) if a.cls in numbers else (b, a)
     if other.to_number:
         # NOTE: text meeting numeric affinity: compared as a number when it reads as one.

@@ -474,7 +474,8 @@ BEGIN
     RETURN CAST(sign(pb_json_tie(a) - pb_json_tie(b)) AS int);
 END $$;
 
--- SQLite's comparison of two values (jsonb numbers or strings): numbers before text.
+-- SQLite's comparison of two values (jsonb numbers or strings): numbers before text, text by
+-- its bytes (the "C" collation, whatever the database's).
 -- PERF: two integers that fit 64 bits (the most) compare here; the others in pb_real_cmp, out of
 -- this body (a SQL function's body is set up again on every call: its size costs each row).
 CREATE OR REPLACE FUNCTION pb_cmp(a jsonb, b jsonb) RETURNS int
@@ -490,8 +491,8 @@ LANGUAGE sql IMMUTABLE AS $$
                  ELSE pb_real_cmp(a, b) END
         WHEN jsonb_typeof(a) = 'number' THEN -1
         WHEN jsonb_typeof(b) = 'number' THEN 1
-        WHEN (a #>> '{}') < (b #>> '{}') THEN -1
-        WHEN (a #>> '{}') > (b #>> '{}') THEN 1 ELSE 0 END
+        WHEN (a #>> '{}') COLLATE "C" < (b #>> '{}') THEN -1
+        WHEN (a #>> '{}') COLLATE "C" > (b #>> '{}') THEN 1 ELSE 0 END
 $$;
 
 CREATE OR REPLACE FUNCTION pb_json_extract(doc jsonb, path text) RETURNS text

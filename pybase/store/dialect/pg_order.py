@@ -11,8 +11,11 @@ from sqlalchemy import (
     Integer,
     Join,
     Select,
+    String,
     Table,
     TableValuedAlias,
+    Text,
+    collate,
     func,
     literal_column,
 )
@@ -68,21 +71,77 @@ def _stored_json_pg(element: stored_json, compiler: Any, **kw: Any) -> str:
     return f"pb_stored_json({compiler.process(value, **kw)})"
 
 
+class _SortedJSON(JSONValue):
+    """A JSON sort key already spelt as SQLite sorts (a number or NULL): not expanded again."""
+
+    cache_ok = True
+
+
+class json_number_key(FunctionElement):  # type: ignore[type-arg]  # noqa: N801 - SQL function style
+    """A JSON value (a jsonb number or string) when it is a number, else NULL: jsonb orders numbers
+    by their value (its strings it orders in the database's collation: see json_text_key)."""
+
+    type = _SortedJSON()
+    inherit_cache = True
+    name = "json_number_key"
+
+
+@compiles(json_number_key, "postgresql")
+def _number_key_pg(element: json_number_key, compiler: Any, **kw: Any) -> str:
+    (value,) = element.clauses
+    sql = compiler.process(value, **kw)
+    return f"(CASE WHEN jsonb_typeof({sql}) = 'number' THEN {sql} END)"
+
+
+class json_text_key(FunctionElement):  # type: ignore[type-arg]  # noqa: N801 - SQL function style
+    """A JSON value's text when it is a string, else NULL, ordered by its bytes as SQLite orders
+    text (jsonb compares strings in the database's collation, ``a`` beside ``A`` in en_US)."""
+
+    type = Text()
+    inherit_cache = True
+    name = "json_text_key"
+
+
+@compiles(json_text_key, "postgresql")
+def _text_key_pg(element: json_text_key, compiler: Any, **kw: Any) -> str:
+    (value,) = element.clauses
+    sql = compiler.process(value, **kw)
+    return f"(CASE WHEN jsonb_typeof({sql}) = 'string' THEN {sql} #>> '{{}}' END) COLLATE \"C\""
+
+
+def _is_text(value: Any) -> bool:
+    """A text sort key (a text column, the :lower modifier's lower()), sorted by its bytes."""
+    if isinstance(value, Function) and value.name.lower() == "lower":
+        return True
+    return isinstance(getattr(value, "type", None), String) and not isinstance(value, json_text_key)
+
+
 def _json_sort_keys(order: Any) -> list[Any]:
-    """Each sort by a JSON value preceded by its class rank (numbers before text, as SQLite)."""
+    """Each sort by a JSON value preceded by its class rank (numbers before text, as SQLite),
+    then by its number, then by its text; text sorted by its bytes (SQLite's order of text,
+    whatever the database's collation)."""
     keys: list[Any] = []
     for clause in order:
         value = clause
         while isinstance(value, UnaryExpression) and value.modifier is not None:
             value = value.element
         _, descending = _direction(clause)
+        if _has_nulls_order(clause):
+            keys.append(clause)
+            continue
         if _is_json_column(value):
             # NOTE: a JSON column sorts by what SQLite stores: a number, or its JSON text.
             value = stored_json(value)
             clause = value.desc() if descending else value.asc()
-        if isinstance(getattr(value, "type", None), JSONValue):
-            rank = json_class_rank(value)
-            keys.append(rank.desc() if descending else rank.asc())
+        value_type = getattr(value, "type", None)
+        if isinstance(value_type, JSONValue) and not isinstance(value_type, _SortedJSON):
+            for key in (json_class_rank(value), json_number_key(value)):
+                keys.append(key.desc() if descending else key.asc())
+            value = json_text_key(value)
+            clause = value.desc() if descending else value.asc()
+        elif _is_text(value):
+            value = collate(value, "C")
+            clause = value.desc() if descending else value.asc()
         keys.append(clause)
     return keys
 
@@ -223,7 +282,7 @@ def _aggregate_order(clause: Any, scan: list[Any]) -> Any:
 class _least_json(FunctionElement):  # type: ignore[type-arg]  # noqa: N801 - SQL function style
     """The first JSON value of a group in SQLite's order (Postgres has no min/max for jsonb)."""
 
-    type = JSONValue()
+    type = _SortedJSON()
     inherit_cache = True
     name = "least_json"
     direction = "ASC"
@@ -243,6 +302,8 @@ def _first_json_pg(element: _least_json, compiler: Any, **kw: Any) -> str:
     (value,) = element.clauses
     sql = compiler.process(value, **kw)
     rank = f"(CASE WHEN jsonb_typeof({sql}) = 'number' THEN 0 ELSE 1 END)"
+    number = f"(CASE WHEN jsonb_typeof({sql}) = 'number' THEN {sql} END)"
+    text = f"(CASE WHEN jsonb_typeof({sql}) = 'string' THEN {sql} #>> '{{}}' END) COLLATE \"C\""
     way = element.direction
-    return f"(array_agg({sql} ORDER BY {rank} {way}, {sql} {way}))[1]"
+    return f"(array_agg({sql} ORDER BY {rank} {way}, {number} {way}, {text} {way}))[1]"
 

@@ -8,8 +8,11 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    String,
     text,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.schema import CreateColumn
 
 from pybase.store import sqlite_functions, view_sql
 from pybase.store.dialect.constructs import ROWID_COLUMN
@@ -41,6 +44,28 @@ _SQLITE_WORDS = (
     ("57014", re.compile(r'canceling statement due to statement timeout'), "interrupted: interrupted (9)"),
 )
 
+
+#: the collation of the text columns pybase makes: byte order, as SQLite compares text
+BYTE_ORDER = '"C"'
+
+
+@compiles(CreateColumn, "postgresql")
+def _create_column_pg(element: CreateColumn, compiler: Any, **kw: Any) -> str | None:  # type: ignore[type-arg]
+    """A text column pybase makes (a collection's table, a system table, ``_logs``), made
+    ``COLLATE "C"``: it compares and sorts by bytes as SQLite does (UTF-8 byte order is code
+    point order), whatever the database's collation (``en_US.UTF-8`` and ICU order ``a`` beside
+    ``A``); its indexes then serve ``=``, ``<``, ``>`` and ``LIKE 'abc%'`` in that order."""
+    sql = compiler.visit_create_column(element, **kw)
+    column = element.element
+    kind = column.type
+    if sql is None or not isinstance(kind, String) or getattr(kind, "collation", None):
+        return sql  # type: ignore[no-any-return]
+    head = f"{compiler.preparer.format_column(column)} " + compiler.dialect.type_compiler_instance.process(
+        kind, type_expression=column, identifier_preparer=compiler.preparer
+    )
+    if not sql.startswith(head):
+        return sql  # type: ignore[no-any-return]
+    return f"{head} COLLATE {BYTE_ORDER}{sql[len(head):]}"
 
 
 def _respell(tree: Any, spellings: Spellings) -> None:

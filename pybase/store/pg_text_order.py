@@ -1,0 +1,90 @@
+"""Text columns of pybase's Postgres tables brought to byte order (``COLLATE "C"``) at start.
+
+SQLite (PocketBase) compares and sorts text by its bytes. pybase makes its tables' text columns
+``COLLATE "C"`` (the dialect's ``CreateColumn``), whatever the database's collation; a table
+made by an older pybase on a database that does not order text by bytes (``en_US.UTF-8``, ICU:
+``a`` beside ``A``, ``_x`` before ``10``) has its text columns in that collation. The filters
+and sorts spell byte order themselves (``COLLATE "C"`` on their comparisons), but an index on
+such a column serves none of them but ``=``: :func:`to_byte_order` changes those columns once
+(``ALTER COLUMN ... TYPE text COLLATE "C"``: no rewrite of the rows, their indexes are built
+again), only where the collation does not order by bytes already (a ``C`` database's default
+one does). The views reading such a table are set aside and made again as they were
+(:func:`pybase.store.pg_views.around_tables`); a table a materialized view reads is kept as it
+is (logged).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
+
+from pybase.store import pg_views
+from pybase.store.pg_tables import quote, run
+
+log = logging.getLogger("pybase.db")
+
+#: one lock per database: nodes starting together change each table once
+_LOCK = 7246593
+
+
+def default_orders_by_bytes(conn: Connection) -> bool:
+    """Whether the database's own collation orders text by bytes (libc ``C`` or ``POSIX``)."""
+    version = int(conn.execute(text("SELECT current_setting('server_version_num')")).scalar_one())
+    provider = "datlocprovider = 'c'" if version >= 150000 else "true"
+    return bool(conn.execute(text(
+        f"SELECT {provider} AND datcollate IN ('C', 'POSIX') FROM pg_database WHERE datname = current_database()"
+    )).scalar())  # fmt: skip
+
+
+def columns_to_change(conn: Connection, table: str, default_is_bytes: bool) -> list[tuple[str, str]]:
+    """(name, type) of the text columns of ``table`` (current schema) whose collation does not
+    order by bytes."""
+    rows = conn.execute(
+        text(
+            "SELECT a.attname, format_type(a.atttypid, a.atttypmod), l.collname, l.collprovider, l.collcollate "
+            "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_collation l ON l.oid = a.attcollation "
+            "WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = :t AND c.relkind IN ('r', 'p') "
+            "AND a.attnum > 0 AND NOT a.attisdropped "
+            "AND a.atttypid IN ('text'::regtype, 'varchar'::regtype, 'bpchar'::regtype) ORDER BY a.attnum"
+        ),
+        {"t": table},
+    ).all()
+    changed = []
+    for name, kind, collation, provider, collate in rows:
+        if collation == "default":
+            if default_is_bytes:
+                continue
+        elif provider == "c" and collate in ("C", "POSIX"):
+            continue
+        changed.append((str(name), str(kind)))
+    return changed
+
+
+def to_byte_order(conn: Connection, tables: Iterable[str]) -> list[str]:
+    """Make the text columns of ``tables`` (of the current schema) ``COLLATE "C"`` where they
+    are not byte-ordered, in the caller's transaction; returns the tables changed. A table that
+    cannot be changed (a materialized view reads it) is logged and kept as it is."""
+    conn.execute(text(f"SELECT pg_advisory_xact_lock({_LOCK})"))
+    default_is_bytes = default_orders_by_bytes(conn)
+    changed: list[str] = []
+    for table in tables:
+        columns = columns_to_change(conn, table, default_is_bytes)
+        if not columns:
+            continue
+        alter = f"ALTER TABLE {quote(table)} " + ", ".join(
+            f'ALTER COLUMN {quote(name)} TYPE {kind} COLLATE "C"' for name, kind in columns
+        )
+        try:
+            with conn.begin_nested():
+                pg_views.around_tables(conn, [table], lambda sql=alter: run(conn, sql))
+        except (DBAPIError, pg_views.Kept) as ex:
+            log.warning(
+                "table %s: its text columns keep the database's collation (sorts and </> filters on them "
+                "cannot use their indexes): %s", table, getattr(ex, "orig", ex),
+            )
+            continue
+        changed.append(table)
+    return changed
