@@ -63,11 +63,27 @@ CASES = [
     ("sort by a relation's text", "sort=rel.title,id", BYTE_ORDER),
     ("sort by a relation's text descending", "sort=-rel.title,id", BYTE_ORDER[::-1]),
     ("relation's text less than", "filter=rel.title<'a'&sort=t", [v for v in BYTE_ORDER if v < "a"]),
+    ("sort by a multiple relation's text", "sort=rels.title,id", BYTE_ORDER),
+    ("sort by a multiple relation's text descending", "sort=-rels.title,id", BYTE_ORDER[::-1]),
     ("lowered text less than", "filter=" + _q("t:lower<'b'") + "&sort=t",
      [v for v in BYTE_ORDER if v.translate(ASCII_LOWER) < "b"]),
     ("lowered text greater than an accent", "filter=" + _q("t:lower>'é'") + "&sort=t",
      [v for v in BYTE_ORDER if v.translate(ASCII_LOWER) > "é"]),
 ]  # fmt: skip
+
+# a view collection's text computed by its query (in the database's collation there)
+VIEW_CASES = [
+    ("sort by a view's computed text", "sort=u,id", sorted(VALUES, key=lambda v: v + "!")),
+    ("sort by a view's computed text descending", "sort=-u,id", sorted(VALUES, key=lambda v: v + "!", reverse=True)),
+    ("view's computed text greater than", "filter=u>'a!'&sort=u", [v for v in BYTE_ORDER if v + "!" > "a!"]),
+]
+# _logs: an entry's message and data
+LOG_CASES = [
+    ("sort by message", "filter=message>='c:'&sort=message", BYTE_ORDER),
+    ("sort by message descending", "filter=message>='c:'&sort=-message", BYTE_ORDER[::-1]),
+    ("message greater than", "filter=message>'c:a'&sort=message", [v for v in BYTE_ORDER if v > "a"]),
+    ("sort by a data value", "filter=message>='c:'&sort=data.s", BYTE_ORDER),
+]
 
 
 class _Warnings(logging.Handler):
@@ -122,10 +138,17 @@ def icu_server(tmp_path_factory: pytest.TempPathFactory, databases: Any) -> Iter
         _post(srv, headers, "/api/collections", {"name": "texts", "listRule": "", "fields": [
             {"name": "t", "type": "text"}, {"name": "j", "type": "json"},
             {"name": "rel", "type": "relation", "collectionId": titles["id"], "maxSelect": 1},
+            {"name": "rels", "type": "relation", "collectionId": titles["id"], "maxSelect": 5},
         ]})  # fmt: skip
+        _post(srv, headers, "/api/collections", {"name": "texts_view", "type": "view", "listRule": "",
+                                                 "viewQuery": "SELECT id, t, (t || '!') AS u FROM texts"})  # fmt: skip
         for value in VALUES:
             title = _post(srv, headers, "/api/collections/titles/records", {"title": value})
-            _post(srv, headers, "/api/collections/texts/records", {"t": value, "j": {"s": value}, "rel": title["id"]})
+            _post(srv, headers, "/api/collections/texts/records",
+                  {"t": value, "j": {"s": value}, "rel": title["id"], "rels": [title["id"]]})  # fmt: skip
+            srv.pybase.core.logs.add(0, f"c:{value}", {"s": value})
+        srv.pybase.core.logs.flush()
+        srv.headers = headers  # type: ignore[attr-defined]
         yield srv
     finally:
         srv.stop()
@@ -137,6 +160,20 @@ def test_text_order_on_a_database_with_another_collation(icu_server: TestServer,
     resp = icu_server.request("GET", f"/api/collections/texts/records?perPage=100&{query}")
     assert resp.status_code == 200, resp.text
     assert [item["t"] for item in resp.json()["items"]] == expected
+
+
+@pytest.mark.parametrize(("query", "expected"), [pytest.param(q, e, id=n) for n, q, e in VIEW_CASES])
+def test_a_views_computed_text_orders_by_bytes(icu_server: TestServer, query: str, expected: list[str]) -> None:
+    resp = icu_server.request("GET", f"/api/collections/texts_view/records?perPage=100&{query}")
+    assert resp.status_code == 200, resp.text
+    assert [item["t"] for item in resp.json()["items"]] == expected
+
+
+@pytest.mark.parametrize(("query", "expected"), [pytest.param(q, e, id=n) for n, q, e in LOG_CASES])
+def test_log_text_orders_by_bytes(icu_server: TestServer, query: str, expected: list[str]) -> None:
+    resp = icu_server.request("GET", f"/api/logs?perPage=100&{query}", headers=icu_server.headers)  # type: ignore[attr-defined]
+    assert resp.status_code == 200, resp.text
+    assert [item["message"].removeprefix("c:") for item in resp.json()["items"]] == expected
 
 
 def test_a_database_that_does_not_order_text_by_bytes_is_named_at_start(icu_server: TestServer) -> None:
