@@ -7,8 +7,8 @@ made by an older pybase on a database that does not order text by bytes (``en_US
 and sorts spell byte order themselves (``COLLATE "C"`` on their comparisons), but an index on
 such a column serves none of them but ``=``: :func:`to_byte_order` changes those columns once
 (``ALTER COLUMN ... TYPE text COLLATE "C"``: no rewrite of the rows, their indexes are built
-again), only where the collation does not order by bytes already (a ``C`` database's default
-one does). The views reading such a table are set aside and made again as they were
+again), only where the column is not ``"C"`` already (a ``C`` database's ``default`` one is
+changed too: it orders by bytes, but an index serves ``COLLATE "C"`` only on a ``"C"`` column). The views reading such a table are set aside and made again as they were
 (:func:`pybase.store.pg_views.around_tables`); a table a materialized view reads is kept as it
 is (logged).
 """
@@ -46,7 +46,7 @@ def columns_to_change(conn: Connection, tables: list[str], default_is_bytes: boo
         text(
             "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), l.collname, l.collprovider, l.collcollate "
             "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_collation l ON l.oid = a.attcollation "
-            "WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = ANY(:t) AND c.relkind IN ('r', 'p') "
+            "WHERE c.relnamespace = quote_ident(current_schema())::regnamespace AND c.relname = ANY(:t) AND c.relkind IN ('r', 'p') "
             "AND a.attnum > 0 AND NOT a.attisdropped "
             "AND a.atttypid IN ('text'::regtype, 'varchar'::regtype, 'bpchar'::regtype) ORDER BY c.relname, a.attnum"
         ),
@@ -54,10 +54,9 @@ def columns_to_change(conn: Connection, tables: list[str], default_is_bytes: boo
     ).all()
     changed: dict[str, list[tuple[str, str]]] = {}
     for table, name, kind, collation, provider, collate in rows:
-        if collation == "default":
-            if default_is_bytes:
-                continue
-        elif provider == "c" and collate in ("C", "POSIX"):
+        # NOTE: "default" too, on a C database as well: an index serves the COLLATE "C" filters and
+        # sorts spell only when its column is "C" itself (the planner matches collations by name)
+        if collation == "C" and provider == "c":
             continue
         changed.setdefault(str(table), []).append((str(name), str(kind)))
     return changed
