@@ -53,7 +53,7 @@ def columns_to_change(conn: Connection, tables: list[str], default_is_bytes: boo
         {"t": tables},
     ).all()
     changed: dict[str, list[tuple[str, str]]] = {}
-    for table, name, kind, collation, provider, collate in rows:
+    for table, name, kind, collation, provider, _collate in rows:
         # NOTE: "default" too, on a C database as well: an index serves the COLLATE "C" filters and
         # sorts spell only when its column is "C" itself (the planner matches collations by name)
         if collation == "C" and provider == "c":

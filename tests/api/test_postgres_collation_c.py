@@ -15,7 +15,14 @@ from typing import Any
 
 import psycopg
 
-from tests.api.test_postgres_collation import _COLLATIONS, BYTE_ORDER, VALUES, _one, _post, _superuser
+from tests.api.test_postgres_collation import (
+    _COLLATIONS,
+    BYTE_ORDER,
+    VALUES,
+    _one,
+    _post,
+    _superuser,
+)
 from tests.pg import postgres_only
 from tests.testapp import start_server
 
