@@ -207,8 +207,10 @@ def test_a_table_an_older_pybase_made_in_the_databases_collation_is_made_byte_or
             })  # fmt: skip
             _post(srv, headers, "/api/collections", {"name": "old_view", "type": "view", "listRule": "",
                                                      "viewQuery": "SELECT id, t FROM old"})  # fmt: skip
+            _post(srv, headers, "/api/collections", {"name": "kept", "listRule": "", "fields": [{"name": "t", "type": "text"}]})
             for value in VALUES:
                 _post(srv, headers, "/api/collections/old/records", {"t": value})
+                _post(srv, headers, "/api/collections/kept/records", {"t": value})
         finally:
             srv.stop()
         # NOTE: as an older pybase made them: text columns in the database's collation, a view
@@ -222,11 +224,23 @@ def test_a_table_an_older_pybase_made_in_the_databases_collation_is_made_byte_or
             conn.execute(f"COMMENT ON VIEW old_view IS '{view_sql[1]}'")
             conn.execute("CREATE VIEW app_report AS SELECT count(*) AS n FROM old_view")
             conn.execute("COMMENT ON VIEW app_report IS 'made with SQL'")
+            # NOTE: a materialized view reading a table keeps it as it is (its rows would go)
+            conn.execute('ALTER TABLE "kept" ALTER COLUMN "t" TYPE text COLLATE "default"')
+            conn.execute('CREATE MATERIALIZED VIEW kept_rows AS SELECT t FROM "kept"')
         assert {collation for _, collation in _one(url, _COLLATIONS)} == {"default"}
         # NOTE: made again at start, then left alone
-        srv = start_server(tmp_path, None, url)
+        warnings = _Warnings()
+        logging.getLogger("pybase.db").addHandler(warnings)
+        try:
+            srv = start_server(tmp_path, None, url)
+        finally:
+            logging.getLogger("pybase.db").removeHandler(warnings)
         try:
             assert {collation for _, collation in _one(url, _COLLATIONS)} == {"C"}
+            assert _one(url, _COLLATIONS.replace('"old"', '"kept"')) == [("id", "C"), ("t", "default")]
+            assert [m for m in warnings.messages if m.startswith("table kept: its text columns keep")], warnings.messages
+            items = srv.request("GET", "/api/collections/kept/records?perPage=100&sort=t,id").json()["items"]
+            assert [item["t"] for item in items] == BYTE_ORDER
             assert _one(url, "SELECT obj_description('app_report'::regclass, 'pg_class'), "
                              "obj_description('old_view'::regclass, 'pg_class')") == [("made with SQL", view_sql[1])]  # fmt: skip
             for path in ("old", "old_view"):
