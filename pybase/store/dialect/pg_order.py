@@ -18,6 +18,7 @@ from sqlalchemy import (
     collate,
     func,
     literal_column,
+    type_coerce,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import operators
@@ -72,30 +73,17 @@ def _stored_json_pg(element: stored_json, compiler: Any, **kw: Any) -> str:
 
 
 class _SortedJSON(JSONValue):
-    """A JSON sort key already spelt as SQLite sorts (a number or NULL): not expanded again."""
+    """A JSON sort key after its :class:`json_text_key` (which orders its strings): not expanded again."""
 
     cache_ok = True
 
 
-class json_number_key(FunctionElement):  # type: ignore[type-arg]  # noqa: N801 - SQL function style
-    """A JSON value (a jsonb number or string) when it is a number, else NULL: jsonb orders numbers
-    by their value (its strings it orders in the database's collation: see json_text_key)."""
-
-    type = _SortedJSON()
-    inherit_cache = True
-    name = "json_number_key"
-
-
-@compiles(json_number_key, "postgresql")
-def _number_key_pg(element: json_number_key, compiler: Any, **kw: Any) -> str:
-    (value,) = element.clauses
-    sql = compiler.process(value, **kw)
-    return f"(CASE WHEN jsonb_typeof({sql}) = 'number' THEN {sql} END)"
-
-
 class json_text_key(FunctionElement):  # type: ignore[type-arg]  # noqa: N801 - SQL function style
-    """A JSON value's text when it is a string, else NULL, ordered by its bytes as SQLite orders
-    text (jsonb compares strings in the database's collation, ``a`` beside ``A`` in en_US)."""
+    """The first key of a sort by a JSON value (a jsonb number or string): ``''`` for a number,
+    ``s`` + the text for a string (after any number, as SQLite sorts), ordered by bytes as SQLite
+    orders text (jsonb compares strings in the database's collation, ``a`` beside ``A`` in
+    en_US); the value itself follows (numbers by their value). PERF: the value is computed three
+    times a row, as with a class rank before it."""
 
     type = Text()
     inherit_cache = True
@@ -106,7 +94,7 @@ class json_text_key(FunctionElement):  # type: ignore[type-arg]  # noqa: N801 - 
 def _text_key_pg(element: json_text_key, compiler: Any, **kw: Any) -> str:
     (value,) = element.clauses
     sql = compiler.process(value, **kw)
-    return f"(CASE WHEN jsonb_typeof({sql}) = 'string' THEN {sql} #>> '{{}}' END) COLLATE \"C\""
+    return f"(CASE WHEN jsonb_typeof({sql}) = 'number' THEN '' ELSE 's' || ({sql} #>> '{{}}') END) COLLATE \"C\""
 
 
 def _is_text(value: Any) -> bool:
@@ -117,9 +105,9 @@ def _is_text(value: Any) -> bool:
 
 
 def _json_sort_keys(order: Any) -> list[Any]:
-    """Each sort by a JSON value preceded by its class rank (numbers before text, as SQLite),
-    then by its number, then by its text; text sorted by its bytes (SQLite's order of text,
-    whatever the database's collation)."""
+    """Each sort by a JSON value preceded by its text key (numbers before text, as SQLite; text
+    by its bytes), text sorted by its bytes (SQLite's order of text, whatever the database's
+    collation)."""
     keys: list[Any] = []
     for clause in order:
         value = clause
@@ -135,9 +123,9 @@ def _json_sort_keys(order: Any) -> list[Any]:
             clause = value.desc() if descending else value.asc()
         value_type = getattr(value, "type", None)
         if isinstance(value_type, JSONValue) and not isinstance(value_type, _SortedJSON):
-            for key in (json_class_rank(value), json_number_key(value)):
-                keys.append(key.desc() if descending else key.asc())
-            value = json_text_key(value)
+            key = json_text_key(value)
+            keys.append(key.desc() if descending else key.asc())
+            value = type_coerce(value, _SortedJSON())
             clause = value.desc() if descending else value.asc()
         elif _is_text(value):
             value = collate(value, "C")
@@ -301,9 +289,7 @@ class _greatest_json(_least_json):  # noqa: N801
 def _first_json_pg(element: _least_json, compiler: Any, **kw: Any) -> str:
     (value,) = element.clauses
     sql = compiler.process(value, **kw)
-    rank = f"(CASE WHEN jsonb_typeof({sql}) = 'number' THEN 0 ELSE 1 END)"
-    number = f"(CASE WHEN jsonb_typeof({sql}) = 'number' THEN {sql} END)"
-    text = f"(CASE WHEN jsonb_typeof({sql}) = 'string' THEN {sql} #>> '{{}}' END) COLLATE \"C\""
+    key = _text_key_pg(json_text_key(value), compiler, **kw)
     way = element.direction
-    return f"(array_agg({sql} ORDER BY {rank} {way}, {number} {way}, {text} {way}))[1]"
+    return f"(array_agg({sql} ORDER BY {key} {way}, {sql} {way}))[1]"
 
