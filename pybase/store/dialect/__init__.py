@@ -45,14 +45,14 @@ from pybase.store.dialect.constructs import (
     with_tie_break,
 )
 from pybase.store.dialect.pg_functions import POSTGRES_HELPERS
-from pybase.store.dialect.pg_order import json_class_rank, stored_json
+from pybase.store.dialect.pg_order import stored_json
 from pybase.store.dialect.postgres import PostgresDialect
 from pybase.store.dialect.sqlite import Spellings, SqliteDialect, unique_column_names
 
 __all__ = [
     "POSTGRES", "POSTGRES_HELPERS", "ROWID_COLUMN", "SQLITE", "GeoPointText", "JSONText", "JSONValue", "PostgresDialect",
     "Spellings", "SqliteDialect", "dialect_of", "hour_of", "in_json_list", "insertion_order", "insertion_order_of",
-    "json_array_contains", "json_array_length", "json_class_rank", "json_items", "json_items_length",
+    "json_array_contains", "json_array_length", "json_items", "json_items_length",
     "json_text_items", "json_value_at", "random_record_id", "stored_as", "stored_json", "strftime", "tie_break",
     "unique_column_names", "with_tie_break",
 ]

@@ -1,5 +1,5 @@
-"""Sorts spelt for Postgres as SQLite sorts: JSON values (numbers before text), NULLs first
-ascending, DISTINCT with ORDER BY."""
+"""Sorts spelt for Postgres as SQLite sorts: text by its bytes, JSON values (numbers before
+text), NULLs first ascending, DISTINCT with ORDER BY."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import (
     Alias,
     Boolean,
-    Integer,
     Join,
     Select,
     String,
@@ -38,22 +37,6 @@ from pybase.store.dialect.constructs import (
     insertion_order,
     json_items,
 )
-
-
-class json_class_rank(FunctionElement):  # type: ignore[type-arg]  # noqa: N801 - SQL function style
-    """0 for a number, 1 for a text, NULL for NULL: the first key of a sort by a JSON value
-    (jsonb sorts strings before numbers; SQLite sorts numbers first)."""
-
-    type = Integer()
-    inherit_cache = True
-    name = "json_class_rank"
-
-
-@compiles(json_class_rank, "postgresql")
-def _class_rank_pg(element: json_class_rank, compiler: Any, **kw: Any) -> str:
-    (value,) = element.clauses
-    sql = compiler.process(value, **kw)
-    return f"(CASE WHEN {sql} IS NULL THEN NULL WHEN jsonb_typeof({sql}) = 'number' THEN 0 ELSE 1 END)"
 
 
 class stored_json(FunctionElement):  # type: ignore[type-arg]  # noqa: N801 - SQL function style
