@@ -8,7 +8,8 @@ and sorts spell byte order themselves (``COLLATE "C"`` on their comparisons), bu
 such a column serves none of them but ``=``: :func:`to_byte_order` changes those columns once
 (``ALTER COLUMN ... TYPE text COLLATE "C"``: no rewrite of the rows, their indexes are built
 again), only where the column is not ``"C"`` already (a ``C`` database's ``default`` one is
-changed too: it orders by bytes, but an index serves ``COLLATE "C"`` only on a ``"C"`` column). The views reading such a table are set aside and made again as they were
+changed too: it orders by bytes, but an index serves ``COLLATE "C"`` only on a ``"C"``
+column). The views reading such a table are set aside and made again as they were
 (:func:`pybase.store.pg_views.around_tables`); a table a materialized view reads is kept as it
 is (logged).
 """
@@ -30,18 +31,9 @@ log = logging.getLogger("pybase.db")
 _LOCK = 7246593
 
 
-def default_orders_by_bytes(conn: Connection) -> bool:
-    """Whether the database's own collation orders text by bytes (libc ``C`` or ``POSIX``)."""
-    version = int(conn.execute(text("SELECT current_setting('server_version_num')")).scalar_one())
-    provider = "datlocprovider = 'c'" if version >= 150000 else "true"
-    return bool(conn.execute(text(
-        f"SELECT {provider} AND datcollate IN ('C', 'POSIX') FROM pg_database WHERE datname = current_database()"
-    )).scalar())  # fmt: skip
-
-
-def columns_to_change(conn: Connection, tables: list[str], default_is_bytes: bool) -> dict[str, list[tuple[str, str]]]:
-    """(name, type) of the text columns of ``tables`` (current schema) whose collation does not
-    order by bytes, by table (PERF: one query for every table: a start reads it each time)."""
+def columns_to_change(conn: Connection, tables: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """(name, type) of the text columns of ``tables`` (current schema) whose collation is not
+    ``"C"``, by table (PERF: one query for every table: a start reads it each time)."""
     rows = conn.execute(
         text(
             "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), l.collname, l.collprovider, l.collcollate "
@@ -64,11 +56,11 @@ def columns_to_change(conn: Connection, tables: list[str], default_is_bytes: boo
 
 def to_byte_order(conn: Connection, tables: Iterable[str]) -> list[str]:
     """Make the text columns of ``tables`` (of the current schema) ``COLLATE "C"`` where they
-    are not byte-ordered, in the caller's transaction; returns the tables changed. A table that
+    are not, in the caller's transaction; returns the tables changed. A table that
     cannot be changed (a materialized view reads it) is logged and kept as it is."""
     conn.execute(text(f"SELECT pg_advisory_xact_lock({_LOCK})"))
     wanted = list(tables)
-    to_change = columns_to_change(conn, wanted, default_orders_by_bytes(conn))
+    to_change = columns_to_change(conn, wanted)
     changed: list[str] = []
     for table in wanted:
         columns = to_change.get(table)
