@@ -477,10 +477,21 @@ def test_a_pocketbase_backup_moves_into_postgres(pg: testapp.TestServer) -> None
 
 def test_a_restore_meeting_a_deadlock_tries_again(pg: testapp.TestServer, caplog: pytest.LogCaptureFixture) -> None:
     """Another node's transaction holds a table the restore waits for, then waits for one the
-    restore holds: Postgres ends one side (the restore, which waited first); it tries again."""
+    restore holds: Postgres ends one side (the restore, which waited first); it tries again.
+
+    NOTE: Postgres looks for a deadlock once per wait, deadlock_timeout after it began, and ends
+    the side that finds it. The restore's look must come after the test's UPDATE closes the
+    cycle (under load that took over the default 1 s: the test's side looked and was ended), and
+    the test's side must not look first: 10 s for the server (the restore's backend), 60 s for
+    the test's own connection."""
+    url = pg.app.database_url.replace("postgres://", "postgresql://", 1)
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("ALTER SYSTEM SET deadlock_timeout = '10s'")
+        admin.execute("SELECT pg_reload_conf()")
     pg.app.backups.create("dl.zip")
-    other = psycopg.connect(pg.app.database_url.replace("postgres://", "postgresql://", 1))
+    other = psycopg.connect(url)
     try:
+        other.execute("SET deadlock_timeout = '60s'")
         other.execute("UPDATE posts SET views = views WHERE id = %s", (POST1_ID,))  # holds posts
         failures: list[BaseException] = []
 
@@ -510,6 +521,9 @@ def test_a_restore_meeting_a_deadlock_tries_again(pg: testapp.TestServer, caplog
         assert "a deadlock with another node's transaction; trying again (1)" in caplog.text
     finally:
         other.close()
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute("ALTER SYSTEM RESET deadlock_timeout")
+            admin.execute("SELECT pg_reload_conf()")
     assert pg.request("GET", f"/api/collections/posts/records/{POST1_ID}").json()["title"] == "First post"
 
 
