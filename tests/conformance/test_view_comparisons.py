@@ -209,13 +209,14 @@ KEY_ORDER_DIFFERS = "pybase sorts the keys of an object a view builds (json_obje
 
 def test_view_json_key_order(compare_pair: Pair, backend: str) -> None:
     name = f"cmp_v{next(_names)}"
-    query = f"SELECT id, json_object('b', n, 'a', json_object('zz', 1, 'y', 2)) AS v FROM {SOURCE}"
+    query = f"SELECT id, json_object('b', 1, 'a', json_object('zz', 1, 'y', 2)) AS v FROM {SOURCE}"
     compare_pair.ok("POST", "/api/collections", {"name": name, "type": "view", "viewQuery": query})
     pb, py = compare_pair.ask(Request("GET", f"/api/collections/{name}/records?sort=id&perPage=2&fields=v"))
     assert pb.status == py.status == 200, difference(pb, py)
     assert pb.body == py.body, difference(pb, py)  # NOTE: the same values, keys aside
     orders = [[_key_orders(item["v"]) for item in answer.body["items"]] for answer in (pb, py)]
-    assert orders[0] == [[["b", "a"], [["zz", "y"]]]] * 2, orders[0]
+    # NOTE: not a check of PocketBase's own order: it wrote the keys of one of its two items
+    # sorted in a CI run (and as written in every run here), so its order is not one to pin
     if orders[0] != orders[1]:
         pytest.xfail(KEY_ORDER_DIFFERS)
     pytest.fail(f"pybase now keeps the keys' order; make this a plain check: {KEY_ORDER_DIFFERS}")
