@@ -16,6 +16,7 @@ import requests
 
 from pybase.store.shared import CLIENT_SLOTS, MAX_CLIENT_SLOTS, REALTIME_SEQ, SharedCounters
 from pybase.workers.context import SHARED_FILE
+from pybase.workers.worker import CALL_SECONDS
 from tests.realtime.sse import SseClient
 from tests.test_hardening import Served, serve, superuser_token
 
@@ -213,7 +214,8 @@ def test_a_subscribe_for_a_client_no_worker_holds_is_answered_as_alone_and_at_on
                 resp = requests.post(f"{two.base}/api/realtime", json={"clientId": client_id}, headers={"Connection": "close"}, timeout=30)
                 took = time.monotonic() - started
                 assert (resp.status_code, resp.json()) == (alone.status_code, alone.json()), name
-                assert took < 2, f"{name}: {took:.1f} s, as if waiting for a worker to answer"
+                # NOTE: a wait takes all of CALL_SECONDS; the margin is for a loaded machine
+                assert took < CALL_SECONDS * 0.8, f"{name}: {took:.1f} s, as if waiting for a worker to answer"
     finally:
         client.close()
 
