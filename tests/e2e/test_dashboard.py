@@ -500,11 +500,16 @@ def test_dashboard_end_to_end(tmp_path: Path) -> None:
             stored = _api(server, "GET", "/api/settings", token).json()["meta"]["appName"]
             expect(page.get_by_label("Application name")).to_have_value(stored)
             page.wait_for_load_state("networkidle")
+            # NOTE: what the page sends, for the failure's message ("Acme" was read back once
+            # more in CI after this save; the cause is not known yet)
+            sent: list[str] = []
+            page.on("request", lambda r: r.method == "PATCH" and "/api/settings" in r.url and sent.append(r.post_data or ""))
             page.get_by_label("Application name").fill("E2E app")
             expect(page.get_by_label("Application name")).to_have_value("E2E app")
             page.get_by_role("button", name="Save changes").click()
             expect(page.get_by_text("Settings saved.")).to_be_visible()
-            assert _api(server, "GET", "/api/settings", token).json()["meta"]["appName"] == "E2E app"
+            read_back = _api(server, "GET", "/api/settings", token).json()["meta"]["appName"]
+            assert read_back == "E2E app", (read_back, sent, _api(server, "GET", "/api/settings", token).json()["meta"]["appName"])
             shot(page, "settings")
             # trusted proxy headers, the batch API's limits, the superuser IP allowlist (a bad IP first)
             page.get_by_label("Trusted proxy headers").fill("X-Forwarded-For, X-Real-IP")
