@@ -193,6 +193,14 @@ _COLLATIONS = (
 )
 
 
+def _create_old(srv: Any, headers: dict[str, str]) -> None:
+    """The collection "old" (a text t under an index) the upgrade tests make as an older pybase."""
+    _post(srv, headers, "/api/collections", {
+        "name": "old", "listRule": "", "fields": [{"name": "t", "type": "text"}],
+        "indexes": ["CREATE INDEX idx_old_t ON old (t)"],
+    })  # fmt: skip
+
+
 def test_a_table_an_older_pybase_made_in_the_databases_collation_is_made_byte_ordered_at_start(
     tmp_path: Path, databases: Any
 ) -> None:
@@ -201,10 +209,7 @@ def test_a_table_an_older_pybase_made_in_the_databases_collation_is_made_byte_or
         srv = start_server(tmp_path, None, url)
         try:
             headers = _superuser(srv)
-            _post(srv, headers, "/api/collections", {
-                "name": "old", "listRule": "", "fields": [{"name": "t", "type": "text"}],
-                "indexes": ["CREATE INDEX idx_old_t ON old (t)"],
-            })  # fmt: skip
+            _create_old(srv, headers)
             _post(srv, headers, "/api/collections", {"name": "old_view", "type": "view", "listRule": "",
                                                      "viewQuery": "SELECT id, t FROM old"})  # fmt: skip
             _post(srv, headers, "/api/collections", {"name": "kept", "listRule": "", "fields": [{"name": "t", "type": "text"}]})

@@ -19,6 +19,7 @@ from tests.api.test_postgres_collation import (
     _COLLATIONS,
     BYTE_ORDER,
     VALUES,
+    _create_old,
     _one,
     _post,
     _superuser,
@@ -43,10 +44,7 @@ def test_a_table_an_older_pybase_made_on_a_c_database_is_served_by_its_indexes(t
         srv = start_server(tmp_path, None, url)
         try:
             headers = _superuser(srv)
-            _post(srv, headers, "/api/collections", {
-                "name": "old", "listRule": "", "fields": [{"name": "t", "type": "text"}],
-                "indexes": ["CREATE INDEX idx_old_t ON old (t)"],
-            })  # fmt: skip
+            _create_old(srv, headers)
             for value in VALUES:
                 _post(srv, headers, "/api/collections/old/records", {"t": value})
         finally:
