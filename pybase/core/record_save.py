@@ -8,6 +8,7 @@ Update and delete follow the same shape. The built-in action is always the last 
 
 from __future__ import annotations
 
+import re
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -252,10 +253,48 @@ def _execute(conn: Any, record: Record, verb: str) -> None:
         raise
     except Exception as ex:
         # NOTE: the driver's error itself (prepared statements) or SQLAlchemy's wrapper
+        too_long = record.store.db.dialect.index_row_too_long(ex) if record.store is not None else None
+        if too_long is not None:
+            raise ValidationError(_too_long_for_index(collection, values, too_long)) from ex
         if record.store is not None and record.store.db.dialect.is_refused_statement(ex):
             # NOTE: as PocketBase: the write's 400 (an index expression failing on the row)
             raise ValidationError({}, sqlite_error_text(getattr(ex, "orig", ex))) from ex
         raise
+
+
+#: the bytes one row of a Postgres btree index holds (a third of its page; random text does not compress)
+INDEX_ROW_BYTES = 2704
+_WORD_RE = re.compile(r"[A-Za-z_]\w*")
+
+
+def _too_long_for_index(collection: Any, values: dict[str, Any], index_name: str) -> dict[str, FieldError]:
+    """The fields whose values the index ``index_name`` (any index of the collection when the
+    database names none) cannot hold (Postgres: a row of at most :data:`INDEX_ROW_BYTES`).
+
+    Named: the index's fields holding more than their share of its row (one of them at least,
+    when the index lists plain columns), else every field it reads (an expression that makes
+    a long value of short ones). PocketBase, on SQLite, stores these values.
+    """
+    names = {field.name.lower(): field.name for field in collection.fields}
+    errors: dict[str, FieldError] = {}
+    for index in collection.parsed_indexes():
+        if index_name and index.name != index_name:
+            continue
+        keys: list[str] = []
+        for column in index.columns:
+            for word in _WORD_RE.findall(column.name) if column.expression else [column.name]:
+                name = names.get(word.lower())
+                if name is not None and name not in keys:
+                    keys.append(name)
+        share = INDEX_ROW_BYTES // max(len(keys), 1)
+        long = [key for key in keys if isinstance(values.get(key), str) and len(values[key].encode()) > share]
+        if index_name and not long:
+            long = keys
+        message = (f"The value is too long for the index {index.name}: a Postgres index holds at most "
+                   f"{INDEX_ROW_BYTES:,} bytes of a row.")  # fmt: skip
+        for key in long:
+            errors.setdefault(key, FieldError("validation_invalid_value", message))
+    return errors
 
 
 def _refuse_nul(values: dict[str, Any]) -> None:

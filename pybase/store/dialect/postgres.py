@@ -25,6 +25,7 @@ _FIRST_WORD_RE = re.compile(r"\s*([A-Za-z_]\w*)")
 # cannot (SQLite answers: near "DELETE": syntax error)
 _QUERY_STARTS = frozenset({"SELECT", "WITH", "VALUES"})
 _STATEMENT_STARTS = frozenset({"DELETE", "UPDATE", "INSERT", "DROP", "CREATE", "ALTER", "COMMIT", "BEGIN", "ROLLBACK"})
+_INDEX_ROW_RE = re.compile(r'index row size \d+ exceeds .* for index "(.+)"')
 _VIEW_DEPENDS_RE = re.compile(r'view "?([^" ]+)"? depends on column "?([^" ]+)"?')
 # (sqlstate, Postgres's message, SQLite's words for it) for the errors a query written for
 # SQLite meets most (view queries, index expressions): answered as PocketBase answers them.
@@ -295,6 +296,19 @@ class PostgresDialect(SqliteDialect):
         # NOTE: data exceptions (22), a function's own error (P0, PB: index_sql's helpers)
         state = getattr(getattr(ex, "orig", ex), "sqlstate", None) or ""
         return state[:2] in ("22", "P0", "PB")
+
+    @staticmethod
+    def index_row_too_long(ex: BaseException) -> str | None:
+        # NOTE: program_limit_exceeded, from a btree (naming its index) or, past 8,191 bytes
+        # (after compression), from any index before that check (naming none)
+        orig = getattr(ex, "orig", ex)
+        if getattr(orig, "sqlstate", None) != "54000":
+            return None
+        message = str(getattr(getattr(orig, "diag", None), "message_primary", None) or str(orig).splitlines()[0])
+        found = _INDEX_ROW_RE.match(message)
+        if found:
+            return found.group(1)
+        return "" if message.startswith("index row requires") else None
 
     @staticmethod
     def unique_violation_columns(ex: BaseException) -> list[str]:

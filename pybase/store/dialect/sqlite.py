@@ -89,6 +89,13 @@ class SqliteDialect:
         return isinstance(code, int) and code & 0xFF == 1  # NOTE: SQLITE_ERROR
 
     @staticmethod
+    def index_row_too_long(ex: BaseException) -> str | None:
+        """The name of the index a written row is too long for (Postgres's btree holds ~2,700
+        bytes of a row), ``""`` when the database names none, None when ``ex`` is no such
+        refusal. SQLite's indexes hold a value of any length."""
+        return None
+
+    @staticmethod
     def unique_violation_columns(ex: BaseException) -> list[str]:
         """Column names named by a UNIQUE constraint failure."""
         message = str(getattr(ex, "orig", ex))
