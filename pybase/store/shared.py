@@ -76,6 +76,14 @@ class SharedCounters:
         _SLOT.pack_into(self._map, slot * _SLOT.size, value)
         return value
 
+    def bump_own(self, slot: int, seen: int) -> int:
+        """Add one for a change of the caller's own (it holds the write lock); returns what the
+        caller has now seen: the new value when ``seen`` was the value before, else ``seen``
+        unchanged, so the changes of others it has not seen yet still make it reload."""
+        before = self.get(slot)
+        after = self.bump(slot)
+        return after if before == seen else seen
+
     def set(self, slot: int, value: int) -> None:
         """Write ``slot`` (its one writer: the lock holder, or the worker that owns it)."""
         _SLOT.pack_into(self._map, slot * _SLOT.size, value)

@@ -164,7 +164,9 @@ class WorkerRuntime(SharedStateRuntime):
         return result
 
     def _bump(self) -> None:
-        self._seen = self.counters.bump(GENERATION)
+        # NOTE: not simply the new number: a change another worker committed while this one's
+        # request was on its way must still be reloaded here
+        self._seen = self.counters.bump_own(GENERATION, self._seen)
 
     def refresh_if_stale(self) -> None:
         """Reload collections and settings when another worker changed them (a memory read)."""

@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import requests
 
-from pybase.store.shared import CLIENT_SLOTS, MAX_CLIENT_SLOTS, REALTIME_SEQ, SharedCounters
+from pybase.store.shared import (
+    CLIENT_SLOTS,
+    GENERATION,
+    MAX_CLIENT_SLOTS,
+    REALTIME_SEQ,
+    SharedCounters,
+)
 from pybase.workers.context import SHARED_FILE
 from pybase.workers.worker import CALL_SECONDS
 from tests.realtime.sse import SseClient
@@ -143,6 +149,52 @@ def test_a_collection_created_through_one_worker_is_seen_by_every_worker(two: Se
     for _ in range(20):
         resp = requests.get(f"{two.base}/api/collections/seen/records", headers={"Connection": "close"}, timeout=30)
         assert resp.status_code == 200, resp.text
+
+
+def test_collection_and_settings_changes_made_at_once_through_both_workers_are_seen_by_each(two: Served) -> None:
+    su = {"Authorization": superuser_token(two.base)}
+    original = requests.get(f"{two.base}/api/settings", headers=su, timeout=30).json()["meta"]["appName"]
+    failures: list[str] = []
+
+    def change(n: int) -> None:
+        # NOTE: a new connection each time, so the changes come through both workers at once
+        body = {"name": f"race{n}", "type": "base", "listRule": "", "fields": [{"name": "t", "type": "text"}]}
+        for method, url, json in (("POST", "/api/collections", body), ("PATCH", "/api/settings", {"meta": {"appName": f"race {n}"}})):
+            resp = requests.request(method, f"{two.base}{url}", json=json, headers={**su, "Connection": "close"}, timeout=60)
+            if resp.status_code != 200:
+                failures.append(resp.text)
+
+    threads = [threading.Thread(target=change, args=(n,)) for n in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures, failures[:3]
+    try:
+        # every worker answers the last saved name and every new collection (none missed a change
+        # another worker committed while its own was on its way)
+        names = set()
+        for n in range(24):
+            close = {"Connection": "close"}
+            names.add(requests.get(f"{two.base}/api/settings", headers={**su, **close}, timeout=30).json()["meta"]["appName"])
+            resp = requests.get(f"{two.base}/api/collections/race{n % 12}/records", headers=close, timeout=30)
+            assert resp.status_code == 200, resp.text
+        assert len(names) == 1, names
+    finally:
+        requests.patch(f"{two.base}/api/settings", json={"meta": {"appName": original}}, headers=su, timeout=30)
+
+
+def test_a_workers_own_change_does_not_hide_one_another_worker_made_meanwhile(tmp_path: Path) -> None:
+    mine, theirs = (SharedCounters(str(tmp_path / "shared")) for _ in range(2))
+    try:
+        seen = mine.bump_own(GENERATION, 0)
+        assert seen == 1  # NOTE: nothing else changed: its own change needs no reload
+        theirs.bump(GENERATION)  # another worker's change, not reloaded here yet
+        seen = mine.bump_own(GENERATION, seen)
+        assert (seen, mine.get(GENERATION)) == (1, 3)  # NOTE: still behind: the next request reloads
+    finally:
+        mine.close()
+        theirs.close()
 
 
 def test_concurrent_writes_through_every_worker_all_land(two: Served) -> None:
