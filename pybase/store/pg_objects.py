@@ -86,6 +86,16 @@ _NOT_CARRIED_LANGUAGES = ("c", "internal")
 _NS = kinds.NS
 
 
+def _collation(oid: str) -> str:
+    """SQL: the collation ``oid`` as the schema's statements name it (quoted; qualified when it
+    is another schema's than the current one, whose name alone would not find it: pg_catalog's
+    are always found)."""
+    return (
+        f"(SELECT CASE WHEN l.collnamespace IN ({_NS}, 'pg_catalog'::regnamespace) THEN '' ELSE quote_ident(n.nspname) || '.' END "
+        f"|| quote_ident(l.collname) FROM pg_collation l JOIN pg_namespace n ON n.oid = l.collnamespace WHERE l.oid = {oid})"
+    )
+
+
 @cache
 def pybase_functions() -> frozenset[str]:
     """The names of the SQL functions pybase installs itself (never an app's)."""
@@ -135,7 +145,7 @@ class _Reader:
             "SELECT t.oid, t.typname, t.typtype, t.typrelid, t.typbasetype, format_type(t.typbasetype, t.typtypmod), "
             "t.typnotnull, t.typdefault, CASE WHEN t.typtype = 'd' AND t.typcollation <> "
             "(SELECT b.typcollation FROM pg_type b WHERE b.oid = t.typbasetype) "
-            "THEN (SELECT quote_ident(l.collname) FROM pg_collation l WHERE l.oid = t.typcollation) END "
+            "THEN " + _collation("t.typcollation") + " END "
             f"FROM pg_type t WHERE t.typnamespace = {_NS} "
             "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid "
             "AND d.deptype IN ('e', 'i')) "
@@ -151,7 +161,7 @@ class _Reader:
                     f"{quote(str(r[0]))} {r[1]}" + (f" COLLATE {r[2]}" if r[2] else "")
                     for r in self.rows(
                         "SELECT a.attname, format_type(a.atttypid, a.atttypmod), CASE WHEN a.attcollation <> t.typcollation "
-                        "THEN (SELECT quote_ident(l.collname) FROM pg_collation l WHERE l.oid = a.attcollation) END "
+                        "THEN " + _collation("a.attcollation") + " END "
                         "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
                         "WHERE a.attrelid = :r AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
                         r=int(relid),
@@ -193,7 +203,7 @@ class _Reader:
         subtype, collation, canonical, diff, multirange = self.rows(
             "SELECT format_type(r.rngsubtype, NULL), CASE WHEN r.rngcollation <> 0 AND r.rngcollation <> "
             "(SELECT s.typcollation FROM pg_type s WHERE s.oid = r.rngsubtype) "
-            "THEN (SELECT quote_ident(l.collname) FROM pg_collation l WHERE l.oid = r.rngcollation) END, "
+            "THEN " + _collation("r.rngcollation") + " END, "
             "r.rngcanonical::oid, CASE WHEN r.rngsubdiff <> 0 THEN r.rngsubdiff::regproc::text END, "
             "(SELECT quote_ident(m.typname) FROM pg_type m WHERE m.oid = r.rngmultitypid) "
             "FROM pg_range r WHERE r.rngtypid = :o",

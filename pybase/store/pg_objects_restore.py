@@ -55,6 +55,12 @@ def check_objects(objects: Any) -> None:
                 raise ObjectsError(f"{obj['kind']} {obj['name']}: a statement that is not one of {obj['kind']}")
 
 
+def collations(objects: list[dict[str, Any]], leave_out: bool = False) -> list[dict[str, Any]]:
+    """The collations of ``objects`` (``leave_out``: the other objects): a restore makes every
+    schema's first, before any table (a column may name one of another schema)."""
+    return [obj for obj in objects if (obj["kind"] == "collation") != leave_out]
+
+
 def create_objects(conn: Connection, objects: list[dict[str, Any]], phase: str) -> list[str]:
     """Create the objects of ``phase``, in their order (a function's body is checked when it
     runs, as pg_dump restores them: it may name a table made later). Returns the extensions

@@ -9,6 +9,8 @@ current values) and :func:`create_table` / :func:`finish_tables` (the indexes, f
 sequence values once the rows are in). A partitioned table carries how it is partitioned
 (``partitionBy``) and holds no rows of its own; each partition carries its parent
 (``partitionOf``) and its bounds (``bound``), its rows, and only what the parent does not give it.
+A column's collation of another schema than the table's carries that schema
+(``collationSchema``): its name alone would be looked for in the schema the table is made in.
 Its storage parameters (``WITH (fillfactor=70)``), ``UNLOGGED``, and its columns' statistics
 targets, storage, compression and options (``n_distinct``) come along.
 A table that inherits (``INHERITS``, not a partition) is made with every column and check it
@@ -121,19 +123,25 @@ def read_definition(conn: Connection, name: str, sequences_of: set[str] | None =
             "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, "
             "pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated, "
             "CASE WHEN a.attcollation <> t.typcollation THEN (SELECT l.collname FROM pg_collation l WHERE l.oid = a.attcollation) END, "
+            # NOTE: the schema of a collation of another schema than the table's (its name alone
+            # would be looked for in the table's when made again); pg_catalog's is always found
+            "(SELECT n.nspname FROM pg_collation l JOIN pg_namespace n ON n.oid = l.collnamespace WHERE l.oid = a.attcollation "
+            "AND a.attcollation <> t.typcollation AND l.collnamespace NOT IN (c.relnamespace, 'pg_catalog'::regnamespace)), "
             "CASE WHEN a.attstattarget >= 0 THEN a.attstattarget END, CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage END, "
             "NULLIF(a.attcompression::text, ''), array_to_string(a.attoptions, ', ') "
-            "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+            "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid JOIN pg_class c ON c.oid = a.attrelid "
             "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
             "WHERE a.attrelid = :oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
         ),
         {"oid": oid},
     ):
-        column_name, kind, not_null, default, identity, generated, collation, target, storage, compression, options = row
+        column_name, kind, not_null, default, identity, generated, collation, collation_schema, target, storage, compression, options = row
         column = {
             "name": column_name, "type": kind, "notNull": bool(not_null), "default": default or "",
             "identity": identity or "", "generated": generated or "", "collation": collation or "",
         }  # fmt: skip
+        if collation_schema:
+            column["collationSchema"] = collation_schema
         # NOTE: only what differs from the defaults (ALTER COLUMN ... SET STATISTICS, STORAGE, ...)
         tuning = {"statistics": target, "storage": storage, "compression": compression, "options": options}
         column.update({key: value for key, value in tuning.items() if value not in (None, "")})
@@ -244,7 +252,7 @@ def check_definition(definition: Any, columns_required: bool = True) -> None:
         and (bool(definition["columns"]) or not columns_required)
         and all(strings(c, ("name", "type", "default", "identity", "generated", "collation")) for c in definition["columns"])
         and all(isinstance(c.get("notNull"), bool) for c in definition["columns"])
-        and all(_tuning_ok(c) for c in definition["columns"])
+        and all(_tuning_ok(c) and isinstance(c.get("collationSchema", ""), str) for c in definition["columns"])
         and isinstance(definition.get("constraints"), list)
         and all(strings(c, ("name", "kind", "sql")) for c in definition["constraints"])
         and isinstance(definition.get("indexes"), list)
@@ -334,7 +342,8 @@ def _column_sql(column: dict[str, Any], seq: dict[str, Any] | None) -> str:
     """A column of CREATE TABLE or ALTER TABLE ... ADD COLUMN (``seq``: its identity's sequence)."""
     part = f"{quote(column['name'])} {column['type']}"
     if column["collation"]:
-        part += f" COLLATE {quote(column['collation'])}"
+        schema = column.get("collationSchema")
+        part += f" COLLATE {quote(schema) + '.' if schema else ''}{quote(column['collation'])}"
     if column["generated"]:
         part += f" GENERATED ALWAYS AS ({column['default']}) STORED"
     elif column["identity"]:

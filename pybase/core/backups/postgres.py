@@ -416,13 +416,17 @@ def _replace(
     lacking = sorted(set(by_name) - set(entries))
     if lacking:
         raise DumpError(f"The backup lacks the rows of the collection(s) {', '.join(lacking)}.")
+    # NOTE: the collations first, every schema's: a column of any table (a collection's added
+    # one too) or a type of any schema may name one of another schema
+    _in_schemas(postgres_schemas.create_collations, conn, schemas)
+    _create_objects(conn, pg_objects_restore.collations(objects), "before")
     for col in by_name.values():
         schema_sync.create_table(conn, schema_sync.TableSpec(col.name, col.table, []))
         _apply(col.name, "its added columns", additions_of.add_columns, conn, entries[col.name].get("additions"))
     for col in by_name.values():
         added = additions_of.copied_columns(entries[col.name].get("additions"))
         _copy_in(conn, root, entries[col.name], [*col.table.c.keys(), *added])
-    missing += _create_objects(conn, objects, "before")
+    missing += _create_objects(conn, pg_objects_restore.collations(objects, leave_out=True), "before")
     missing += _in_schemas(postgres_schemas.create_schemas, conn, schemas)
     _restore_raw_tables(conn, root, raw)
 

@@ -14,7 +14,9 @@ A restore drops the schemas the backup carries (``DROP SCHEMA ... CASCADE``: the
 become the backup's) and leaves the target's others alone: it is refused when the target's
 schema of that name is pybase's own or holds another pybase app, or when something of the
 target's other schemas depends on it (the drop would take it, and the backup cannot give it back). It makes each schema and its
-``before`` objects once pybase's schema's are made, its tables and other objects once pybase's
+collations before any table (a column or a type of any schema may name a collation of another
+one; a column names it with its schema, see pg_tables), its other ``before`` objects once
+pybase's schema's are made, its tables and other objects once pybase's
 tables made with SQL hold their rows (before pybase's views: one may read them), its row
 security and privileges, then its event triggers last. A schema holding another pybase app
 (its ``_collections``) is not carried: that app is backed up by itself; nor is one another
@@ -236,15 +238,27 @@ def _refuse_drop(conn: Connection, names: list[str]) -> None:
         )
 
 
+def create_collations(conn: Connection, schemas: list[dict[str, Any]]) -> None:
+    """Make each schema and its collations, before any table of any schema (a column, a type
+    may name a collation of another schema)."""
+    saved = _search_path(conn)
+    for schema in schemas:
+        # NOTE: IF NOT EXISTS, as a restore has always made them (an extension may make its own)
+        pg_tables.run(conn, f"CREATE SCHEMA IF NOT EXISTS {quote(schema['name'])}")
+        _current(conn, schema["name"], saved)
+        pg_objects_restore.create_objects(conn, pg_objects_restore.collations(schema.get("objects", [])), "before")
+        _current(conn, None, saved)
+
+
 def create_schemas(conn: Connection, schemas: list[dict[str, Any]]) -> list[str]:
-    """Make each schema and its ``before`` objects (returns the extensions left out)."""
+    """Make each schema's ``before`` objects but its collations (:func:`create_collations`
+    made them, and the schema); returns the extensions left out."""
     missing: list[str] = []
     saved = _search_path(conn)
     for schema in schemas:
-        # NOTE: IF NOT EXISTS: an extension of the backup may have made it (CREATE EXTENSION ... SCHEMA)
-        pg_tables.run(conn, f"CREATE SCHEMA IF NOT EXISTS {quote(schema['name'])}")
         _current(conn, schema["name"], saved)
-        missing += pg_objects_restore.create_objects(conn, schema.get("objects", []), "before")
+        objects = pg_objects_restore.collations(schema.get("objects", []), leave_out=True)
+        missing += pg_objects_restore.create_objects(conn, objects, "before")
         _current(conn, None, saved)
     return missing
 
