@@ -7,9 +7,10 @@ made by an older pybase on a database that does not order text by bytes (``en_US
 and sorts spell byte order themselves (``COLLATE "C"`` on their comparisons), but an index on
 such a column serves none of them but ``=``: :func:`to_byte_order` changes those columns once
 (``ALTER COLUMN ... TYPE text COLLATE "C"``: no rewrite of the rows, their indexes are built
-again), only where the column is not ``"C"`` already (a ``C`` database's ``default`` one is
-changed too: it orders by bytes, but an index serves ``COLLATE "C"`` only on a ``"C"``
-column). The views reading such a table are set aside and made again as they were
+again), only where the column is in the database's collation (``default``, what an older
+pybase made; a ``C`` database's is changed too: it orders by bytes, but an index serves
+``COLLATE "C"`` only on a ``"C"`` column; a column SQL made in another collation keeps it). A
+restore runs it too, as soon as the tables hold their rows (pybase.core.backups.postgres). The views reading such a table are set aside and made again as they were
 (:func:`pybase.store.pg_views.around_tables`); a table a materialized view reads is kept as it
 is (logged).
 """
@@ -32,24 +33,24 @@ _LOCK = 7246593
 
 
 def columns_to_change(conn: Connection, tables: list[str]) -> dict[str, list[tuple[str, str]]]:
-    """(name, type) of the text columns of ``tables`` (current schema) whose collation is not
-    ``"C"``, by table (PERF: one query for every table: a start reads it each time)."""
+    """(name, type) of the text columns of ``tables`` (current schema) in the database's
+    collation (``default``), by table (PERF: one query for every table: a start reads it each time)."""
     rows = conn.execute(
         text(
-            "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), l.collname, l.collprovider, l.collcollate "
-            "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_collation l ON l.oid = a.attcollation "
+            "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod) "
+            "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
             "WHERE c.relnamespace = quote_ident(current_schema())::regnamespace AND c.relname = ANY(:t) AND c.relkind IN ('r', 'p') "
             "AND a.attnum > 0 AND NOT a.attisdropped "
-            "AND a.atttypid IN ('text'::regtype, 'varchar'::regtype, 'bpchar'::regtype) ORDER BY c.relname, a.attnum"
+            "AND a.atttypid IN ('text'::regtype, 'varchar'::regtype, 'bpchar'::regtype) "
+            # NOTE: "default" on a C database as well: an index serves the COLLATE "C" filters and sorts
+            # spell only when its column is "C" itself (the planner matches collations by name). Only
+            # "default": pybase never named another; one SQL named (ADD COLUMN x text COLLATE nocase) stays
+            "AND a.attcollation = 'pg_catalog.default'::regcollation ORDER BY c.relname, a.attnum"
         ),
         {"t": tables},
     ).all()
     changed: dict[str, list[tuple[str, str]]] = {}
-    for table, name, kind, collation, provider, _collate in rows:
-        # NOTE: "default" too, on a C database as well: an index serves the COLLATE "C" filters and
-        # sorts spell only when its column is "C" itself (the planner matches collations by name)
-        if collation == "C" and provider == "c":
-            continue
+    for table, name, kind in rows:
         changed.setdefault(str(table), []).append((str(name), str(kind)))
     return changed
 

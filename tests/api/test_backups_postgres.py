@@ -740,3 +740,35 @@ def test_a_backup_carries_tables_and_columns_with_odd_names(pg: testapp.TestServ
     assert "idx %d :z" in pg.index_sql("50% off")
     with pytest.raises(Exception, match="violates foreign key constraint"), pg.app.db.write() as conn:
         run(conn, 'INSERT INTO "ünï :code%" (ref) VALUES (999)')
+
+
+_TEXT_COLLATIONS = (
+    "SELECT a.attname, l.collname FROM pg_attribute a JOIN pg_collation l ON l.oid = a.attcollation "
+    "WHERE a.attrelid = 'posts'::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypid = 'text'::regtype ORDER BY 1"
+)
+
+
+def test_a_restore_brings_text_columns_to_byte_order_at_once(pg: testapp.TestServer) -> None:
+    """A backup an older pybase made lists the text columns SQL added to a collection's table in
+    the database's collation (``default``; so does SQL adding one now): right after the restore,
+    with no restart, they are ``COLLATE "C"`` as every text column of pybase's tables (their
+    indexes serve the byte-order sorts and ``<``/``>`` filters); a collation set on purpose
+    stays."""
+    _run_sql(pg, "ALTER TABLE posts ADD COLUMN note text", "UPDATE posts SET note = title", "CREATE INDEX posts_note ON posts (note)",
+             'ALTER TABLE posts ADD COLUMN kept text COLLATE "POSIX"')  # fmt: skip
+    pg.app.backups.create("old.zip")
+    with zipfile.ZipFile(Path(pg.app.data_dir) / "backups" / "old.zip") as zf:
+        manifest = orjson.loads(zf.read(PG_MANIFEST))
+    posts = next(t for t in manifest["tables"] if t["name"] == "posts")
+    assert {c["name"]: c["collation"] for c in posts["additions"]["columns"]} == {"note": "", "kept": "POSIX"}
+    pg.app.backups.restore("old.zip")
+    collations = dict(pg.rows(_TEXT_COLLATIONS))
+    assert collations.pop("kept") == "POSIX"
+    assert set(collations.values()) == {"C"}, collations
+    assert "note" in collations
+    with psycopg.connect(pg.app.database_url.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
+        conn.execute("SET enable_seqscan = off")
+        for sql in ('SELECT * FROM posts ORDER BY (note) COLLATE "C" LIMIT 5', 'SELECT * FROM posts WHERE (note) COLLATE "C" > (\'a\') COLLATE "C"'):
+            plan = " ".join(row[0] for row in conn.execute(f"EXPLAIN {sql}"))
+            assert "posts_note" in plan, (sql, plan)
+    assert pg.rows("SELECT count(*) FROM posts WHERE note = title") == pg.rows("SELECT count(*) FROM posts")

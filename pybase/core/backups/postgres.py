@@ -78,7 +78,14 @@ from pybase.core.db_copy_target import (
 )
 from pybase.core.errors import BadRequestError
 from pybase.core.logs.store import postgres_logs_table
-from pybase.store import pg_largeobjects, pg_objects, pg_objects_restore, pg_tables, schema_sync
+from pybase.store import (
+    pg_largeobjects,
+    pg_objects,
+    pg_objects_restore,
+    pg_tables,
+    pg_text_order,
+    schema_sync,
+)
 from pybase.store.dialect import POSTGRES, ROWID_COLUMN, insertion_order
 from pybase.store.schema import (
     IDENTIFIER_RE,
@@ -426,6 +433,10 @@ def _replace(
     for col in by_name.values():
         added = additions_of.copied_columns(entries[col.name].get("additions"))
         _copy_in(conn, root, entries[col.name], [*col.table.c.keys(), *added])
+    # NOTE: the text columns an older pybase's backup (or SQL) left in the database's collation
+    # made "C" now, as a start does, not at each node's next start: before their indexes and
+    # the views reading them are made (nothing to rebuild or set aside)
+    pg_text_order.to_byte_order(conn, [*SYSTEM_TABLES, LOGS, *by_name])
     missing += _create_objects(conn, pg_objects_restore.collations(objects, leave_out=True), "before")
     missing += _in_schemas(postgres_schemas.create_schemas, conn, schemas)
     _restore_raw_tables(conn, root, raw)
