@@ -2,10 +2,14 @@
 table, that rows point at by oid) in a backup: each one's bytes in a member of the archive,
 made again with the same oid by the restore (the rows pointing at it point at it again).
 
-A large object belongs to the database, not to a schema: a restore replaces the database's
-(those the backup does not hold are unlinked), as it replaces its tables. Read and written in
-chunks (``lo_get`` / ``lo_put``), never whole in memory. Their privileges (``GRANT ... ON
-LARGE OBJECT``) come back too; their owner becomes the restoring role.
+A large object belongs to the database, not to a schema, and records only its owner: the role
+that made it. The app's are those of the role pybase connects as (``current_user``): a backup
+carries those (another role's are named in its warnings: another app's, sharing the database),
+and a restore replaces them (those the backup does not hold are unlinked), as it replaces its
+tables, leaving the other roles' alone. Another app connecting as the same role cannot be
+told apart: its large objects are the app's. Read and written in chunks (``lo_get`` /
+``lo_put``), never whole in memory. Their privileges (``GRANT ... ON LARGE OBJECT``) come back
+too; their owner becomes the restoring role.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from pybase.store.pg_objects_kinds import GRANTEE
 
 #: bytes read from or written to a large object at a time
 CHUNK = 1 << 20
+#: the large objects of the role pybase connects as: the app's (``m``: pg_largeobject_metadata)
+_OWN = "m.lomowner = current_user::regrole"
 
 
 class LargeObjectsError(ValueError):
@@ -27,10 +33,10 @@ class LargeObjectsError(ValueError):
 
 
 def dump(conn: Connection, zf: zipfile.ZipFile, folder: str) -> list[dict[str, Any]]:
-    """Write every large object of the database into ``folder/<oid>`` of ``zf``; returns the
+    """Write the app's large objects (its role's) into ``folder/<oid>`` of ``zf``; returns the
     manifest's entries (oid, file, size, the GRANTs of its ACL)."""
     entries = []
-    for (oid,) in conn.execute(text("SELECT oid FROM pg_largeobject_metadata ORDER BY oid")).all():
+    for (oid,) in conn.execute(text(f"SELECT m.oid FROM pg_largeobject_metadata m WHERE {_OWN} ORDER BY m.oid")).all():
         oid = int(oid)
         member = f"{folder}/{oid}"
         size = 0
@@ -56,6 +62,21 @@ def dump(conn: Connection, zf: zipfile.ZipFile, folder: str) -> list[dict[str, A
     return entries
 
 
+def others(conn: Connection) -> list[str]:
+    """The roles other than pybase's owning large objects of the database, each with how many
+    (sentences for a backup's warnings: not carried, and a restore leaves them)."""
+    rows = conn.execute(
+        text(
+            "SELECT m.lomowner::regrole::text, count(*) FROM pg_largeobject_metadata m "
+            f"WHERE NOT {_OWN} GROUP BY 1 ORDER BY 1"
+        )
+    ).all()
+    return [
+        f"{count} large object(s) of role {role}: not pybase's role's (another app's), a restore leaves them"
+        for role, count in rows
+    ]
+
+
 def check(entries: Any, folder: str) -> None:
     """Raise LargeObjectsError unless ``entries`` has the shape :func:`dump` gives (files in ``folder``)."""
     ok = isinstance(entries, list) and all(
@@ -72,10 +93,20 @@ def check(entries: Any, folder: str) -> None:
 
 
 def replace(conn: Connection, root: str, entries: list[dict[str, Any]]) -> None:
-    """Unlink the database's large objects, then make the backup's (same oids, bytes, grants)."""
+    """Unlink the app's large objects (its role's), then make the backup's (same oids, bytes,
+    grants); LargeObjectsError when one of those oids is another role's (left as it is)."""
     from pybase.store.pg_tables import run
 
-    conn.execute(text("SELECT lo_unlink(oid) FROM pg_largeobject_metadata"))
+    conn.execute(text(f"SELECT lo_unlink(m.oid) FROM pg_largeobject_metadata m WHERE {_OWN}"))
+    taken = conn.execute(
+        text("SELECT m.oid, m.lomowner::regrole::text FROM pg_largeobject_metadata m WHERE m.oid = ANY(CAST(:o AS oid[])) ORDER BY m.oid"),
+        {"o": [entry["oid"] for entry in entries]},
+    ).first()
+    if taken is not None:
+        raise LargeObjectsError(
+            f"large object {taken[0]} of this database is role {taken[1]}'s, not pybase's role's (another app's): "
+            "the backup's of that oid cannot be made"
+        )
     for entry in entries:
         oid = entry["oid"]
         conn.execute(text("SELECT lo_create(CAST(:o AS oid))"), {"o": oid})

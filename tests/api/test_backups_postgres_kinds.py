@@ -699,6 +699,49 @@ def test_large_objects_come_back_with_their_oids(role: str, pg: testapp.TestServ
     assert len(_query(pg2, query)) == 2 and _query(pg2, "SELECT count(*) FROM pg_largeobject_metadata") == [(3,)]
 
 
+OTHER_APP = "pybase_test_other_app"
+_OTHERS = f"SELECT convert_from(lo_get(m.oid), 'UTF8') FROM pg_largeobject_metadata m WHERE m.lomowner = '{OTHER_APP}'::regrole ORDER BY 1"
+
+
+def _theirs(server: testapp.TestServer, data: str, oid: int = 0) -> None:
+    """A large object of another app sharing the database: made as its role's (``oid``: with it)."""
+    _run_sql(server, f"DO $$ DECLARE o oid := lo_from_bytea({oid}, convert_to('{data}', 'UTF8')); BEGIN "
+                     f"EXECUTE format('ALTER LARGE OBJECT %s OWNER TO {OTHER_APP}', o); END $$")  # fmt: skip
+
+
+def test_a_restore_leaves_the_large_objects_of_another_role(
+    databases: Any, pg: testapp.TestServer, pg2: testapp.TestServer  # noqa: F811
+) -> None:
+    """Another app sharing the database under a role of its own keeps its large objects: a
+    backup does not carry them (its warnings say so), a restore neither unlinks them nor makes
+    a backup's object over one of their oids (refused, nothing changed)."""
+    databases.server.admin(f"DO $$ BEGIN CREATE ROLE {OTHER_APP} NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+    _run_sql(pg, "CREATE TABLE files (name text, data oid)", "INSERT INTO files VALUES ('mine', lo_from_bytea(0, 'mine'))")
+    _theirs(pg, "theirs")
+    query = "SELECT f.name, convert_from(lo_get(f.data), 'UTF8') FROM files f ORDER BY 1"
+    archive = _back_up(pg, "shared_lo.zip")
+    manifest = _manifest(archive)
+    mine = _query(pg, "SELECT data FROM files")[0][0]
+    assert [entry["oid"] for entry in manifest["largeObjects"]] == [mine]
+    assert manifest["warnings"] == [f"not carried: 1 large object(s) of role {OTHER_APP}: not pybase's role's (another app's), "
+                                    "a restore leaves them"]  # fmt: skip
+    # after the backup: one more of the app's, one more of the other app's
+    _run_sql(pg, "INSERT INTO files VALUES ('later', lo_from_bytea(0, 'later'))")
+    _theirs(pg, "theirs later")
+    pg.app.backups.restore(archive.name)
+    assert _query(pg, query) == [("mine", "mine")]
+    assert _query(pg, "SELECT count(*) FROM pg_largeobject_metadata m WHERE m.lomowner = current_user::regrole") == [(1,)]
+    assert _query(pg, _OTHERS) == [("theirs",), ("theirs later",)]
+    # a database where the other app holds the oid of one of the backup's: refused, nothing changed
+    _into(pg2, archive)
+    _theirs(pg2, "in the way", oid=mine)
+    before = _query(pg2, "SELECT oid, lomowner FROM pg_largeobject_metadata ORDER BY 1"), pg2.table_names()
+    with pytest.raises(BadRequestError, match=f"large object {mine} of this database is role {OTHER_APP}'s"):
+        pg2.app.backups.restore(archive.name)
+    assert (_query(pg2, "SELECT oid, lomowner FROM pg_largeobject_metadata ORDER BY 1"), pg2.table_names()) == before
+    assert _query(pg2, _OTHERS) == [("in the way",)]
+
+
 # the target's objects a restore carrying the schema "shared" must not take with it
 TARGET_KEPT: list[tuple[str, list[str], str]] = [
     ("another pybase app in a schema of that name",

@@ -29,8 +29,9 @@ that make it again, in dependency order. Its ``schemas`` are the other schemas m
 (postgres_schemas.py). Its ``warnings`` name what cannot be carried, with
 the reason (a function in C, a foreign table...): logged too (the app's logs)
 when the backup is made and when it is restored. pybase's own ``_pybase_*`` tables and ``pb_*``
-functions are not dumped. The database's large objects are, each in
-``pb_postgres/_largeobjects/<oid>`` (store/pg_largeobjects.py), made again with their oids.
+functions are not dumped. The app's large objects (those of pybase's role; another role's are
+named in the warnings) are, each in ``pb_postgres/_largeobjects/<oid>``
+(store/pg_largeobjects.py), made again with their oids.
 The dump reads with ``row_security = off`` (as pg_dump): a table whose policies would hide
 rows from pybase's role fails the backup instead of losing them.
 
@@ -208,6 +209,7 @@ def _write_dump(app: App, zf: zipfile.ZipFile) -> dict[str, Any]:
             objects, warnings = pg_objects.read_objects(conn, views, schemas=carried)
             warnings += schema_warnings
             large_objects = pg_largeobjects.dump(conn, zf, LARGE_OBJECTS)
+            warnings += pg_largeobjects.others(conn)
             version = conn.exec_driver_sql("SHOW server_version").scalar()
     manifest = {
         "kind": KIND, "format": FORMAT, "postgres": str(version), "tables": entries,
