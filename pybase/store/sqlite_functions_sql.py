@@ -308,6 +308,16 @@ LANGUAGE sql IMMUTABLE AS $$
     FROM (SELECT pb_cast_number(v) AS n) AS cast_value
 $$;
 
+-- SQLite's typeof() of a value as SQLite holds it (pb_sqlite_value's): a number without a
+-- fraction or an exponent within 64 bits an 'integer', another a 'real'.
+CREATE OR REPLACE FUNCTION pb_typeof(v jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE jsonb_typeof(v)
+        WHEN 'number' THEN CASE WHEN (v #>> '{}') ~ '^-?[0-9]+$'
+            AND CAST(v AS numeric) BETWEEN -9223372036854775808 AND 9223372036854775807 THEN 'integer' ELSE 'real' END
+        WHEN 'string' THEN 'text' ELSE 'null' END
+$$;
+
 -- A column of a UNION's SELECT where another SELECT shows a truth: a boolean as SQLite's 0/1.
 CREATE OR REPLACE FUNCTION pb_truth_number(value boolean) RETURNS integer
 LANGUAGE sql IMMUTABLE AS $$ SELECT CAST(value AS int) $$;
@@ -480,7 +490,7 @@ $$;
 -- with a point: a jsonb number 4.0 (pb_text writes '4.0'), an integer as one.
 CREATE OR REPLACE FUNCTION pb_sqlite_number(x double precision, is_real boolean) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN is_real AND x = trunc(x) AND abs(x) < 1e15 THEN to_jsonb(CAST(x AS numeric) + 0.0)
+    SELECT CASE WHEN is_real AND x = trunc(x) AND abs(x) < 9.2e18 THEN to_jsonb(CAST(CAST(x AS bigint) AS numeric) + 0.0)
         WHEN NOT is_real AND x = trunc(x) AND abs(x) < 9223372036854775807 THEN to_jsonb(CAST(x AS bigint))
         ELSE pb_sqlite_value(x) END
 $$;

@@ -14,6 +14,10 @@ Postgres compares only values of one type (``title = 4``, ``n = 'abc'``, ``b = 1
 comparison of two values of one type (both numbers, both texts) stays Postgres's own
 operator (an index still serves it).
 
+A number, a truth, a bool or a JSON value read as text (``n || 'x'``, ``length(n)``, LIKE) is
+SQLite's text of it (``pb_text``: a REAL keeps its point, 1e20 is 1.0e+20), and ``typeof(x)``
+SQLite's class of the value (``pb_typeof``).
+
 ``a -> path`` is the JSON text at the path (``pb_view_arrow``), ``a ->> path`` (and
 ``json_extract(a, path)``) the SQL value there (``pb_view_arrow_value``: a number, a text,
 NULL; an object or array as its JSON text): shown as its text, compared as its value.
@@ -42,6 +46,8 @@ VIEW_JSON = "view json"
 SQL_VALUE = "pb_sql_value"
 #: meta key of a CAST made SQLite's (pb_cast_integer...): the affinity its type gave it
 CAST_AFFINITY = "pb_cast_affinity"
+#: meta key of ``CAST(truth AS int)``, a truth used as a value (SQLite's 0/1): an integer of no affinity
+TRUTH_NUMBER = "pb_truth_number"
 # SQLite's well-formed number literal (a text that NUMERIC affinity makes a number)
 _NUMBER_RE = re.compile(r"^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$")
 
@@ -49,8 +55,20 @@ _NUMBER_RE = re.compile(r"^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$")
 # NOTE: functions, not module constants: ``exp`` imports sqlglot (~8 MB a process) on first use,
 # and this module is imported by every app, on SQLite too, where no view query is translated.
 @functools.cache
-def _comparisons() -> tuple[type, ...]:
+def comparisons() -> tuple[type, ...]:
     return (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ, exp.NullSafeNEQ)
+
+
+@functools.cache
+def _text_arguments() -> dict[type, tuple[str, ...]]:
+    """The nodes of SQLite's operators and functions that read arguments as text: their keys."""
+    return {
+        exp.DPipe: ("this", "expression"), exp.Like: ("this", "expression"), exp.ILike: ("this", "expression"),
+        exp.Length: ("this",), exp.Upper: ("this",), exp.Lower: ("this",), exp.Replace: ("this", "expression", "replacement"),
+        exp.Substring: ("this",), exp.Trim: ("this", "expression"), exp.StrPosition: ("this", "substr"),
+        exp.Concat: ("expressions",), exp.ConcatWs: ("expressions",), exp.GroupConcat: ("this", "separator"),
+        exp.Reverse: ("this",), exp.Unicode: ("this",),
+    }  # fmt: skip
 
 
 @functools.cache
@@ -91,7 +109,7 @@ class _Translator:
             self.visit(child)
         if isinstance(node, exp.JSONExtract | exp.JSONExtractScalar):
             node.replace(self.json_operator(node))
-        elif isinstance(node, _comparisons()):
+        elif isinstance(node, comparisons()):
             done = self.compare(type(node), node.this, node.expression)
             if done is not None:
                 node.replace(done)
@@ -111,6 +129,11 @@ class _Translator:
                 node.replace(exp.Paren(this=exp.And(this=low, expression=high)))
         elif isinstance(node, exp.Case) and node.this is not None:
             self.case(node)
+        elif isinstance(node, exp.Typeof):
+            node.replace(self.typeof(node))
+            return
+        elif type(node) in _text_arguments():
+            self.texts(node, _text_arguments()[type(node)])
         if isinstance(node, exp.Cast):
             self.cast(node)
         elif isinstance(node, exp.Nullif):
@@ -126,7 +149,7 @@ class _Translator:
         if isinstance(a, exp.Null) or isinstance(b, exp.Null):
             return None  # NOTE: x IS NULL (sqlglot's NullSafeEQ of NULL too) is alike
         ka, kb = self.kind(a), self.kind(b)
-        if ka is not None and ka == kb and ka in (NUM, TEXT, BOOL):
+        if ka is not None and ka == kb and ka in (NUM, TEXT, BOOL) and not (ka == NUM and (_is_big(a) or _is_big(b))):
             return None
         for column, literal, kind in ((a, b, ka), (b, a, kb)):
             # NOTE: a number column meets a text that reads as a number as that number (Postgres
@@ -166,6 +189,31 @@ class _Translator:
             when.set("this", test if test is not None else exp.EQ(this=node.this.copy(), expression=when.this.copy()))
         node.set("this", None)
 
+    # ---- values read as text, typeof() ----------------------------------------------------
+
+    def texts(self, node: Any, keys: tuple[str, ...]) -> None:
+        """The arguments SQLite reads as text (``n || 'x'``, ``length(n)``, ``b LIKE '1'``)
+        of a number, a truth, a bool or a JSON column as SQLite's text of its value (a REAL
+        with its point: 4.0, 1.0e+20; a truth 1/0): Postgres writes 4, 1e+20, true, or refuses."""
+        for key in keys:
+            found = node.args.get(key)
+            for value in found if isinstance(found, list) else [found]:
+                if isinstance(value, exp.Expression) and self.kind(value) in (NUM, BOOL, JSON, VIEW_JSON):
+                    value.replace(call("pb_text", self.value(value)))
+
+    def typeof(self, node: Any) -> Any:
+        """SQLite's ``typeof(x)``: the class of the value SQLite holds ('integer' for a number
+        field's integral value, 'real', 'text', 'null', 'blob')."""
+        inner = _unparen(node.this)
+        if isinstance(inner, exp.Null):
+            return exp.Literal.string("null")
+        if _is_string(inner):
+            return exp.Literal.string("text")
+        if isinstance(inner, exp.Unhex) or (isinstance(inner, exp.Anonymous) and str(inner.this).lower() == "zeroblob"):
+            null = exp.Is(this=inner.copy(), expression=exp.Null())
+            return exp.Paren(this=exp.Case(ifs=[exp.If(this=null, true=exp.Literal.string("null"))], default=exp.Literal.string("blob")))
+        return call("pb_typeof", self.value(inner))
+
     # ---- values of several types -----------------------------------------------------------
 
     def branches(self, node: Any) -> None:
@@ -197,7 +245,9 @@ class _Translator:
         """``CAST(x AS INTEGER/REAL/NUMERIC/TEXT)`` as SQLite casts: a text to its numeric prefix
         (0 without one), a number to an integer truncated and held to 64 bits, a number to its
         text as SQLite writes it. Postgres refuses ``CAST('abc' AS int)`` and rounds 1.9 to 2."""
-        affinity = _cast_affinity(node)
+        if node.meta.get(TRUTH_NUMBER):
+            return  # NOTE: a truth's 0/1 (view_sql.truths_as_values), an integer as it is
+        affinity = cast_affinity(node)
         inner = _unparen(node.this)
         kind = self.kind(inner)
         if affinity == "text":
@@ -233,15 +283,17 @@ class _Translator:
             return None
         if CAST_AFFINITY in node.meta:
             return TEXT if node.meta[CAST_AFFINITY] == "text" else NUM
+        if node.meta.get(TRUTH_NUMBER):
+            return NUM
         if isinstance(node, exp.Literal):
             return TEXT if node.is_string else NUM
         if isinstance(node, exp.Boolean):
             return BOOL  # NOTE: b = TRUE stays Postgres's (SQLite's TRUE is 1: alike for a bool column)
         if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
-            item = _subquery_item(node)
+            item = subquery_item(node)
             return self.kinds.get(node.name.lower()) if item is None else self.kind(item)
         if isinstance(node, exp.Cast):
-            return {"integer": NUM, "real": NUM, "numeric": NUM, "text": TEXT}.get(_cast_affinity(node))
+            return {"integer": NUM, "real": NUM, "numeric": NUM, "text": TEXT}.get(cast_affinity(node))
         if isinstance(node, _arithmetic() + _numeric_functions()):
             return NUM
         if isinstance(node, exp.DPipe):
@@ -253,14 +305,16 @@ class _Translator:
         node = _unparen(node)
         if CAST_AFFINITY in node.meta:
             return "text" if node.meta[CAST_AFFINITY] == "text" else "numeric"
+        if node.meta.get(TRUTH_NUMBER):
+            return None
         if isinstance(node, exp.Column):
-            item = _subquery_item(node)
+            item = subquery_item(node)
             if item is not None:
                 return self.affinity(item)
             kind = self.kinds.get(node.name.lower())
             return None if kind in (None, VIEW_JSON) else "text" if kind == TEXT else "numeric"
         if isinstance(node, exp.Cast):
-            found = _cast_affinity(node)
+            found = cast_affinity(node)
             return None if found == "blob" else "text" if found == "text" else "numeric"
         return None
 
@@ -271,6 +325,9 @@ class _Translator:
             return node.meta[SQL_VALUE].copy()
         if _is_string(node):
             return call("to_jsonb", exp.Cast(this=node.copy(), to=exp.DataType.build("text")))
+        real = _real_literal(node)
+        if real is not None:
+            return exp.Cast(this=exp.Literal.string(real), to=exp.DataType.build("jsonb"))
         if isinstance(node, exp.Column) and self.kinds.get(node.name.lower()) == VIEW_JSON:
             return call("pb_view_value", node.copy())
         return call("pb_sqlite_value", node.copy())
@@ -306,7 +363,7 @@ class _Translator:
         return shown
 
 
-def _subquery_item(column: Any) -> Any | None:
+def subquery_item(column: Any) -> Any | None:
     """The expression a column of a SELECT reading one subquery (``SELECT CAST(id AS TEXT) id
     FROM (SELECT b AS id ...)``, how a view's id is made text) stands for: its kind and affinity
     are that expression's, not a table's column of that name. None for any other column."""
@@ -361,13 +418,50 @@ def _unparen(node: Any) -> Any:
     return node
 
 
+def _number_literal(node: Any) -> float | None:
+    """The double of a number literal (negated or not) as SQLite reads it, or None."""
+    sign = 1.0
+    while isinstance(node, exp.Neg | exp.Paren):
+        sign = -sign if isinstance(node, exp.Neg) else sign
+        node = node.this
+    if not isinstance(node, exp.Literal) or node.is_string:
+        return None
+    return sign * float(str(node.this))
+
+
+def _is_big(node: Any) -> bool:
+    """Whether ``node`` is a number literal past 2^53, where a double and an integer of one value
+    differ (Postgres compares numbers in doubles, SQLite an integer with a REAL exactly)."""
+    found = _number_literal(_unparen(node))
+    return found is not None and abs(found) >= 2**53
+
+
+def _real_literal(node: Any) -> str | None:
+    """A number literal SQLite reads as a REAL (a point, an exponent, an integer past 64 bits)
+    as the jsonb text pb_cmp and pb_text read as that REAL (Postgres reads the literal as an
+    exact numeric: 9.2233720368547758e18 is 2^63 in SQLite); None for another node."""
+    inner = node
+    while isinstance(inner, exp.Neg | exp.Paren):
+        inner = inner.this
+    found = _number_literal(node)
+    text = str(inner.this) if isinstance(inner, exp.Literal) else ""
+    if found is None or (text.isdigit() and abs(int(text)) < 2**63) or not math.isfinite(found):
+        return None
+    if found == int(found) and abs(found) < 2**63:
+        return f"{int(found)}.0"  # NOTE: an integral REAL keeps a point (pb_text writes 4.0)
+    return repr(found)
+
+
 def _is_string(node: Any) -> bool:
     return isinstance(node, exp.Literal) and node.is_string
 
 
-def _cast_affinity(node: Any) -> str:
+def cast_affinity(node: Any) -> str:
     """SQLite's affinity of the type a CAST names: integer, text, blob, real or numeric."""
-    return affinity(node.args["to"].sql(dialect="sqlite"))
+    to = node.args["to"]
+    if to.this in (exp.DataType.Type.DECIMAL, exp.DataType.Type.BOOLEAN):
+        return "numeric"  # NOTE: sqlglot writes NUMERIC and DECIMAL as REAL, BOOLEAN as INTEGER
+    return affinity(to.sql(dialect="sqlite"))
 
 
 def _path(node: Any) -> Any:

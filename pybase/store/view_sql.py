@@ -5,7 +5,7 @@ before the dialect renders it):
   (``views*2``, ``abs(n)``), ``columnN`` for TRUE/FALSE (Postgres would say ``?column?`` or
   the function's name), so PocketBase's checks of field names answer alike;
 - a truth the view shows (``a > b``, ``TRUE``) is SQLite's 0/1, in every SELECT of a UNION
-  (and INTERSECT, EXCEPT) too;
+  (and INTERSECT, EXCEPT) too, and so is one used as a value (``(a > b) || 'x'``, ``abs(a > b)``);
 - comparisons of values of two types and the JSON operators -> and ->> as SQLite answers them
   (:mod:`pybase.store.view_compare`);
 - SQLite's functions Postgres lacks or answers otherwise (:mod:`pybase.store.sqlite_functions`).
@@ -34,6 +34,7 @@ def prepare(tree: Any, sql: str, kinds: dict[str, str] | None = None) -> None:
     """Rewrite ``tree`` (``sql`` parsed) in place; raises :class:`sqlite_functions.Refused`.
     ``kinds``: the database's columns' kinds of value (:func:`view_compare.translate`)."""
     name_columns(tree, sql)
+    truths_as_values(tree)
     view_compare.translate(tree, kinds or {})
     truths_as_numbers(tree)
     values_as_truths(tree)
@@ -168,16 +169,23 @@ def numbers_as_sqlite(tree: Any) -> None:
         if str(found.this).lower() != "pb_sqlite_value" or len(found.expressions) != 1:
             continue
         inner = _unwrapped(found.expressions[0])
-        if _INT_TESTS not in inner.meta:
+        if _INT_TESTS not in inner.meta and not _is_real_cast(inner):
             continue
-        tests = inner.meta[_INT_TESTS]
-        if inner.meta.get(_REAL):
+        tests = inner.meta[_INT_TESTS] if _INT_TESTS in inner.meta else None
+        if inner.meta.get(_REAL) or _is_real_cast(inner):
             is_real: Any = exp.Boolean(this=True)
         elif tests is None:
             continue
         else:
             is_real = exp.Not(this=exp.Paren(this=_all_of(tests))) if tests else exp.Boolean(this=False)
         found.replace(sqlite_functions.call("pb_sqlite_number", inner.copy(), is_real))
+
+
+def _is_real_cast(node: Any) -> bool:
+    """Whether ``node`` is a CAST to REAL (SQLite's REAL whatever the value: CAST(4 AS REAL) is 4.0)."""
+    if node.meta.get(view_compare.CAST_AFFINITY) == "real":
+        return True
+    return isinstance(node, exp.Cast) and view_compare.cast_affinity(node) == "real"
 
 
 #: meta key of a translated operation: the tests (SQL) of the values it reads that make it an
@@ -194,6 +202,8 @@ def _int_tests(node: Any, kinds: dict[str, str]) -> list[Any] | None:
         node = node.this
     if isinstance(node, exp.Literal):
         return [] if not node.is_string and str(node.this).isdigit() else None
+    if node.meta.get(view_compare.TRUTH_NUMBER):
+        return []  # NOTE: a truth's 0/1
     if isinstance(node, exp.Column):
         kind = kinds.get(node.name.lower())
         test = {view_compare.NUM: "pb_is_integer", view_compare.TEXT: "pb_is_integer_text"}.get(kind or "")
@@ -240,6 +250,56 @@ def _operand(node: Any) -> Any:
     if isinstance(inner, exp.Anonymous) and str(inner.this).lower().startswith(("pb_add", "pb_sub", "pb_mul", "pb_div", "pb_idiv")):
         return node
     return sqlite_functions.call("pb_arith_arg", node)
+
+
+def truths_as_values(tree: Any) -> None:
+    """A truth a view's query uses as a value (``(n > 2) || 'x'``, ``abs(n > 2)``,
+    ``coalesce(n > 2, 'x')``, a CASE's THEN, ``sum(n > 2)``, a scalar subquery's column) as
+    SQLite's 0/1, an integer (Postgres's boolean read "true" or was refused). Not where SQLite
+    tests it (WHERE, ON, CASE WHEN, AND/OR/NOT: :func:`values_as_truths`), compares it
+    (``(n > 2) = 1``: :mod:`view_compare` compares a boolean as SQLite's 0/1), groups or orders
+    by it, nor a column a SELECT shows (the view's: :func:`truths_as_numbers`; a subquery's in
+    FROM stays a boolean, and the column reading it is made 1/0 where used as a value)."""
+    truths = _truths()
+    # NOTE: innermost first (find_all goes breadth-first): an outer truth is copied with its inner ones done
+    for node in reversed(list(tree.find_all(*truths, exp.Column, exp.Subquery))):
+        if isinstance(node, exp.Column):
+            item = view_compare.subquery_item(node)
+            if item is None or not isinstance(_unwrapped(item), truths):
+                continue
+        elif isinstance(node, exp.Subquery):
+            if not _is_truth_subquery(node):
+                continue
+        if _used_as_value(node):
+            number = exp.Cast(this=exp.Paren(this=node.copy()), to=exp.DataType.build("int"))
+            number.meta[view_compare.TRUTH_NUMBER] = True
+            node.replace(number)
+
+
+def _is_truth_subquery(node: Any) -> bool:
+    """Whether ``node`` is a scalar subquery (a value) whose one column is a truth."""
+    select = node.this
+    if not isinstance(select, exp.Select) or len(select.expressions) != 1:
+        return False
+    return isinstance(_unwrapped(_value(select.expressions[0])), _truths())
+
+
+@functools.cache
+def _not_values() -> tuple[type, ...]:
+    """Where a truth is tested, compared, shown, grouped or ordered by, not read as a value."""
+    return (exp.Where, exp.Having, exp.Join, exp.And, exp.Or, exp.Not, exp.Select, exp.Alias, exp.Group, exp.Ordered,
+            exp.Order, exp.Window, exp.In, exp.Between, exp.Is, exp.From, exp.Exists, *view_compare.comparisons())  # fmt: skip
+
+
+def _used_as_value(node: Any) -> bool:
+    child, parent = node, node.parent
+    while isinstance(parent, exp.Paren):
+        child, parent = parent, parent.parent
+    if parent is None or isinstance(parent, _not_values()):
+        return False
+    if isinstance(parent, exp.If | exp.Case) and child.arg_key == "this":
+        return False  # NOTE: CASE WHEN t / iif(t, ...): tested; CASE t WHEN v: compared
+    return True
 
 
 def values_as_truths(tree: Any) -> None:
