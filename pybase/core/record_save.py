@@ -267,7 +267,7 @@ INDEX_ROW_BYTES = 2704
 _WORD_RE = re.compile(r"[A-Za-z_]\w*")
 
 
-def _too_long_for_index(collection: Any, values: dict[str, Any], index_name: str) -> dict[str, FieldError]:
+def _too_long_for_index(collection: Collection, values: dict[str, Any], index_name: str) -> dict[str, FieldError]:
     """The fields whose values the index ``index_name`` (any index of the collection when the
     database names none) cannot hold (Postgres: a row of at most :data:`INDEX_ROW_BYTES`).
 
@@ -278,7 +278,8 @@ def _too_long_for_index(collection: Any, values: dict[str, Any], index_name: str
     names = {field.name.lower(): field.name for field in collection.fields}
     errors: dict[str, FieldError] = {}
     for index in collection.parsed_indexes():
-        if index_name and index.name != index_name:
+        # NOTE: Postgres names an index by its first 63 bytes
+        if index_name and index.name.encode()[:63].decode(errors="ignore") != index_name:
             continue
         keys: list[str] = []
         for column in index.columns:
