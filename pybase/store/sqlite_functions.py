@@ -189,12 +189,44 @@ def _date(name: str, args: list[Any], conv: Converter) -> tuple[Any, str]:
         fmt = exp.Literal.string(_DATE_FORMATS[name].replace("%S", "%f"))
     if name == "julianday" or (name == "unixepoch" and subsec):
         # NOTE: from the milliseconds, as SQLite computes both
-        shown = call("pb_strftime", exp.Literal.string("%s %f"), value, *modifiers)
+        shown = _strftime(exp.Literal.string("%s %f"), args[0] if args else None, value, modifiers)
         return call("pb_julianday" if name == "julianday" else "pb_epoch_subsec", shown), NUM
-    found = call("pb_strftime", fmt, value, *modifiers)
+    found = _strftime(fmt, args[0] if args else None, value, modifiers)
     if name == "unixepoch":
         return exp.Cast(this=found, to=exp.DataType.build("bigint")), NUM
     return found, TEXT
+
+
+def _strftime(fmt: Any, arg: Any, value: Any, modifiers: list[Any]) -> Any:
+    """pb_strftime's call for a view: ``arg`` the time as written, ``value`` its text
+    (ViewConverter.text's).
+
+    PERF (issue #17): Postgres inlines pb_strftime_inline (~1 us a row for PocketBase's times)
+    only where its arguments cost nothing to read again: with the format and modifiers written
+    as values, a column goes through pb_view_strftime (a text column's own text; another's as
+    SQLite's text, computed once) and a value straight in; any other call through pb_strftime,
+    which computes its arguments once (~2 us more; inlined, a costly argument would stop
+    Postgres inlining and cost ~35 us a row)."""
+    if all(_plain(node) for node in (fmt, *modifiers)):
+        if isinstance(arg, exp.Column) and _calls(value, "pb_text", "pb_sqlite_value", arg):
+            return call("pb_view_strftime", fmt, arg, *modifiers)
+        if _plain(value):
+            return call("pb_strftime_inline", fmt, value, *modifiers)
+    return call("pb_strftime", fmt, value, *modifiers)
+
+
+def _calls(node: Any, outer: str, inner: str, arg: Any) -> bool:
+    """Whether ``node`` is ``outer(inner(arg))``."""
+    for name in (outer, inner):
+        if not (isinstance(node, exp.Anonymous) and str(node.this) == name and len(node.expressions) == 1):
+            return False
+        node = node.expressions[0]
+    return node is arg
+
+
+def _plain(node: Any) -> bool:
+    """Whether a translated argument is a text written as a value (or NULL)."""
+    return (isinstance(node, exp.Literal) and node.is_string) or (isinstance(node, exp.Cast) and isinstance(node.this, exp.Null))
 
 
 def _json(name: str, args: list[Any], conv: Converter, in_view: bool) -> Any | None:
