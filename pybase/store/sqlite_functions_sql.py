@@ -176,10 +176,12 @@ $$;
 -- whole seconds, then the seconds of the minute as SS.SSS): the milliseconds since 1970, then
 -- the seconds (a REAL), the Julian day (the milliseconds since its start over a day's, in
 -- doubles as SQLite divides: %J writes 16 digits only).
+-- PERF: plpgsql, the text computed once (read twice, an inlined strftime would run twice).
 CREATE OR REPLACE FUNCTION pb_epoch_ms(shown text) RETURNS bigint
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT CAST(split_part(shown, ' ', 1) AS bigint) * 1000 + CAST(mod(CAST(split_part(shown, ' ', 2) AS numeric), 1) * 1000 AS bigint)
-$$;
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    RETURN CAST(split_part(shown, ' ', 1) AS bigint) * 1000 + CAST(mod(CAST(split_part(shown, ' ', 2) AS numeric), 1) * 1000 AS bigint);
+END $$;
 
 CREATE OR REPLACE FUNCTION pb_epoch_subsec(shown text) RETURNS double precision
 LANGUAGE sql IMMUTABLE AS $$ SELECT CAST(pb_epoch_ms(shown) AS double precision) / 1000.0 $$;
