@@ -227,7 +227,8 @@ def _fields_by_name(collection: Collection) -> dict[str, Field]:
 
 def _table(collection: Collection) -> Table:
     # NOTE: PocketBase creates record tables with their columns in alphabetical order.
-    table = build_table(collection.name, [f.column() for f in sorted(collection.fields, key=lambda f: f.name)])
+    fields = sorted(collection.fields, key=lambda f: f.name)
+    table = build_table(collection.name, [f.view_column() if collection.is_view else f.column() for f in fields])
     if collection.is_view:
         table.info["view"] = True  # NOTE: no insertion order (store.dialect: sorts over joins)
     return table
@@ -235,6 +236,8 @@ def _table(collection: Collection) -> Table:
 
 def _row_converters(collection: Collection) -> list[tuple[str, Any]]:
     by_name = collection.derived("fields_by_name", _fields_by_name)
+    if collection.is_view:
+        return [(c.name, by_name[c.name].view_reader()) for c in collection.table.columns]
     return [(c.name, by_name[c.name].from_db) for c in collection.table.columns]
 
 

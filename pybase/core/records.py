@@ -45,7 +45,8 @@ def _row_layout(collection: Collection) -> tuple[tuple[str, ...], tuple[str, ...
     names = tuple(name for name, _convert in collection.row_converters())
     by_name = {f.name: f for f in collection.fields}
     plain = tuple(n for n in names if type(by_name[n]).from_db is Field.from_db)
-    converters = tuple((n, by_name[n].from_db) for n in names if n not in plain)
+    readers = dict(collection.row_converters())  # NOTE: a view's columns may read otherwise
+    converters = tuple((n, readers[n]) for n in names if n not in plain)
     return names, plain, converters
 
 

@@ -129,8 +129,8 @@ def drop_table(conn: Connection, name: str) -> None:
 
 def create_view(conn: Connection, name: str, select_sql: str, json_columns: Iterable[str] = ()) -> None:
     """Create (or replace) a view collection's SQL view. ``json_columns``: the columns the
-    collection has json fields for (on Postgres made jsonb, as PocketBase reads them from
-    SQLite, so filters and sorts on them work as on a json field's column)."""
+    collection has json fields for (on Postgres a text kept as text, another value made jsonb,
+    as PocketBase reads them from SQLite: see view_body)."""
     drop_view(conn, name)
     check_object_name(conn, name)
     create_view_as(conn, name, view_body(conn, select_sql, json_columns, name))
@@ -176,14 +176,13 @@ def view_body(conn: Connection, select_sql: str, json_columns: Iterable[str] = (
             body = dialect.view_body(raw_select(select_sql).text, unique, spellings, kinds)
         wanted = set(json_columns)
         if wanted & set(unique):
-            # NOTE: a json field of a view over a number or a text (``n * 2 AS d``) reads jsonb.
-            # jsonb keeps no key order: an object the query builds (json_object('b', 1, 'a', 2))
-            # lists its keys in jsonb's order (by length, then bytes) where PocketBase keeps them
-            # as written. A json column would keep them, but the filters and sorts on json fields
-            # need jsonb (Postgres casts json to jsonb only when asked); keeping the order would
-            # take a text column beside it, read by the record queries instead.
+            # NOTE: a json field of a view over a text keeps the text, as SQLite holds it: its
+            # JSON is read where the field is (the record's value, the filters: ViewJSONText),
+            # so an object the query builds (json_object('b', 1, 'a', 2)) keeps its keys in
+            # their order (jsonb orders them by length) and '4' stays a text to a query reading
+            # the view; a number, a truth, a BLOB reads jsonb (pb_view_raw).
             quote = conn.dialect.identifier_preparer.quote_identifier
-            shown = ", ".join(f"pb_view_json({quote(n)}) AS {quote(n)}" if n in wanted else quote(n) for n in unique)
+            shown = ", ".join(f"pb_view_raw({quote(n)}) AS {quote(n)}" if n in wanted else quote(n) for n in unique)
             body = f"SELECT {shown} FROM ({body}) AS _pb_json"
     return body
 

@@ -40,7 +40,7 @@ from pybase.store.sqlite_functions import affinity, call
 from pybase.tools.dbutils import exp
 
 NUM, TEXT, BOOL, JSON = "num", "text", "bool", "json"
-#: a view's jsonb column (a view collection's json field over a number or a text it computes)
+#: a view's column of a view collection's json field: jsonb (over a number it computes) or varchar (a text)
 VIEW_JSON = "view json"
 #: meta key of a translated node: the SQL value (pb_sqlite_value's form) it stands for
 SQL_VALUE = "pb_sql_value"
@@ -85,8 +85,8 @@ def kind_of_type(data_type: str, in_view: bool = False) -> str | None:
     """The kind of a Postgres column type (information_schema's data_type) of a table's column
     or (``in_view``) a view's."""
     data_type = data_type.lower()
-    if in_view and data_type == "jsonb":
-        return VIEW_JSON
+    if in_view and data_type in ("jsonb", "character varying"):
+        return VIEW_JSON  # NOTE: a varchar: a view's json field over a text (pb_view_raw)
     if data_type in ("double precision", "real", "numeric", "integer", "bigint", "smallint"):
         return NUM
     if data_type in ("text", "character varying", "character"):

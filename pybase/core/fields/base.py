@@ -125,6 +125,14 @@ class Field:
         """Turn a stored value into the in-memory value."""
         return "" if raw is None else raw
 
+    def view_column(self) -> Column:  # type: ignore[type-arg]
+        """The SQL column for this field in a view collection's table (as a table's)."""
+        return self.column()
+
+    def view_reader(self) -> Any:
+        """:meth:`from_db` of a view collection's column (as a table's)."""
+        return self.from_db
+
     def to_db(self, value: Any) -> Any:
         """Turn the in-memory value into what is stored."""
         return value

@@ -14,7 +14,7 @@ from sqlalchemy import Column
 
 from pybase.core.errors import FieldError, required
 from pybase.core.fields.base import MAX_SAFE_INT, Field, check_range
-from pybase.store.dialect import JSONText
+from pybase.store.dialect import JSONText, ViewJSONText
 
 if TYPE_CHECKING:
     from pybase.core.collections import Collection
@@ -127,6 +127,29 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")  # NOTE: NaN, Infinity: Python's extension, no JSON
 
 
+class OrderedJSONObject(dict):  # type: ignore[type-arg]
+    """A JSON object a view computed, its keys in the order of its text (as PocketBase writes
+    it): the API writes it so (apis.serialize.dumps), where it sorts the keys of other objects."""
+
+    __slots__ = ()
+
+
+class OrderedJSONArray(list):  # type: ignore[type-arg]
+    """A JSON array a view computed, the keys of the objects in it in their text's order."""
+
+    __slots__ = ()
+
+
+# NOTE: JSON text with whitespace between its tokens (a string's aside)
+_SPACED_RE = re.compile(r'"(?:[^"\\]|\\.)*"|[ \t\n\r]')
+
+
+def _spaced(raw: str) -> bool:
+    if not any(space in raw for space in " \t\n\r"):
+        return False
+    return any(match.group() in " \t\n\r" for match in _SPACED_RE.finditer(raw))
+
+
 class JSONField(Field):
     """Any JSON value, stored as JSON text (NULL when unset)."""
 
@@ -137,6 +160,29 @@ class JSONField(Field):
 
     def column(self) -> Column:  # type: ignore[type-arg]
         return Column(self.name, JSONText(), nullable=True)
+
+    def view_column(self) -> Column:  # type: ignore[type-arg]
+        return Column(self.name, ViewJSONText(), nullable=True)
+
+    def view_reader(self) -> Any:
+        return self._from_view_db
+
+    def _from_view_db(self, raw: Any) -> Any:
+        """A view's column as PocketBase reads it: a text is JSON when it is ``null``, ``true``,
+        ``false`` or valid JSON starting with a digit, ``-``, a quote, ``[`` or ``{`` (else a
+        string: ``' 5'``), its objects' keys in their order."""
+        if not isinstance(raw, str):
+            return self.from_db(raw)
+        if raw in _LITERALS:
+            return _LITERALS[raw]
+        if not raw or raw[0] not in _JSON_STARTS:
+            return raw
+        value = self.from_db(raw)
+        if isinstance(value, dict | list) and "{" in raw and not _spaced(raw):
+            # NOTE: JSON text SQLite wrote (compact), not jsonb's text of a table's json field
+            # (on Postgres: {"a": 1}, its keys in jsonb's order, sorted by the API as stored)
+            return OrderedJSONObject(value) if isinstance(value, dict) else OrderedJSONArray(value)
+        return value
 
     def zero(self) -> Any:
         return None

@@ -28,6 +28,7 @@ from pybase.store.dialect.constructs import (
     GeoPointText,
     JSONText,
     JSONValue,
+    ViewJSONText,
     hour_of,
     in_json_list,
     insertion_order,
@@ -54,7 +55,7 @@ __all__ = [
     "Spellings", "SqliteDialect", "dialect_of", "hour_of", "in_json_list", "insertion_order", "insertion_order_of",
     "json_array_contains", "json_array_length", "json_items", "json_items_length",
     "json_text_items", "json_value_at", "random_record_id", "stored_as", "stored_json", "strftime", "tie_break",
-    "unique_column_names", "with_tie_break",
+    "unique_column_names", "ViewJSONText", "with_tie_break",
 ]
 
 SQLITE = SqliteDialect()

@@ -62,8 +62,27 @@ class JSONValue(UserDefinedType):  # type: ignore[type-arg]
         return "JSONB"
 
 
+class ViewJSONText(JSONText):
+    """A view collection's json field: on Postgres its column holds a text as SQLite computed it
+    (JSON text or not: read as JSON here, as PocketBase reads it) or jsonb (a number, a truth, a
+    table's json field: schema_sync.view_body); the renderings read either through
+    ``pb_view_json`` (overloaded: jsonb as it is, a text parsed)."""
+
+    cache_ok = True
+
+
 def _is_json_column(element: Any) -> bool:
     return isinstance(getattr(element, "type", None), JSONText)
+
+
+def _is_view_json(element: Any) -> bool:
+    return isinstance(getattr(element, "type", None), ViewJSONText)
+
+
+def pg_json_doc(compiler: Any, column: Any, **kw: Any) -> str:
+    """A JSON column as jsonb on Postgres (a view's json field's text parsed, see ViewJSONText)."""
+    sql = str(compiler.process(column, **kw))
+    return f"pb_view_json({sql})" if _is_view_json(column) else sql
 
 
 # ---- server defaults ------------------------------------------------------------------------
@@ -216,7 +235,7 @@ def _json_items_sqlite(element: json_items, compiler: Any, **kw: Any) -> str:
 
 def _pg_jsonb(compiler: Any, column: Any, **kw: Any) -> str:
     """``column`` as a jsonb array: jsonb columns as they are (non-arrays wrapped), text as one item."""
-    sql = compiler.process(column, **kw)
+    sql = pg_json_doc(compiler, column, **kw)
     if _is_json_column(column):
         return f"(CASE WHEN jsonb_typeof({sql}) = 'array' THEN {sql} ELSE jsonb_build_array({sql}) END)"
     return f"jsonb_build_array({sql})"
@@ -251,6 +270,13 @@ def _json_length_sqlite(element: json_items_length, compiler: Any, **kw: Any) ->
 def _json_length_pg(element: json_items_length, compiler: Any, **kw: Any) -> str:
     (column,) = element.clauses
     sql = compiler.process(column, **kw)
+    if _is_view_json(column):
+        # NOTE: as SQLite reads the text: '' none, JSON text no array (null too) one item
+        doc = pg_json_doc(compiler, column, **kw)
+        return (
+            f"(CASE WHEN {sql} IS NULL THEN 0 WHEN jsonb_typeof({doc}) = 'array' THEN jsonb_array_length({doc}) "
+            f"WHEN CAST({sql} AS text) = '' THEN 0 ELSE 1 END)"
+        )
     if _is_json_column(column):
         return (
             f"(CASE WHEN {sql} IS NULL THEN 0 WHEN jsonb_typeof({sql}) = 'array' THEN jsonb_array_length({sql}) "

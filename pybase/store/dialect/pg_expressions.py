@@ -33,7 +33,9 @@ from pybase.store.dialect.constructs import (
     GeoPointText,
     JSONText,
     JSONValue,
+    ViewJSONText,
     _is_json_column,
+    _is_view_json,
     json_value_at,
 )
 
@@ -132,7 +134,9 @@ def _val(compiler: Any, element: Any, **kw: Any) -> _Val:
     if isinstance(element, json_value_at):
         column, path = element.clauses
         sql = str(compiler.process(element, **kw))
-        if _is_json_column(column):
+        if _is_json_column(column) and not _is_view_json(column):
+            # NOTE: a view's json field goes through pb_json_value, which reads its text as
+            # SQLite does (an object's keys in their order)
             node = f"({compiler.process(column, **kw)} #> pb_json_path(CAST({compiler.process(path, **kw)} AS text)))"
             return _Val(sql, "dyn", node=node)
         return _Val(sql, "dyn")
@@ -163,6 +167,9 @@ def _json_column(sql: str, sql_type: JSONText, is_column: bool) -> _Val:
     """A JSON column's value as SQLite holds it: a number (stored as one under the column's
     NUMERIC affinity) or its JSON text (a geoPoint's with its keys lon, lat)."""
     affinity = "numeric" if is_column else "none"
+    if isinstance(sql_type, ViewJSONText):
+        # NOTE: a view's column holds SQLite's value: a text as it is, jsonb as a JSON column's
+        return _Val(f"pb_sqlite_value({sql})", "dyn", affinity)
     if isinstance(sql_type, GeoPointText):
         return _Val(f"to_jsonb(pb_geo_text({sql}))", "dyn", affinity)
     return _Val(f"pb_stored_json({sql})", "dyn", affinity)

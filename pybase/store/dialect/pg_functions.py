@@ -354,12 +354,22 @@ $$;
 CREATE OR REPLACE FUNCTION pb_json_value(doc jsonb, path text) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$ SELECT pb_value(doc #> pb_json_path(path)) $$;
 
+-- ... of JSON text (a view's json field): an object or array as its text, keys in their order
+-- (pb_json_min); a text that is no JSON a JSON string, as PocketBase's JSONExtract reads it.
 CREATE OR REPLACE FUNCTION pb_json_value(doc text, path text) RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    found json;
 BEGIN
-    RETURN pb_json_value(CAST(doc AS jsonb), path);
-EXCEPTION WHEN others THEN
-    RETURN pb_json_value(to_jsonb(doc), path);
+    BEGIN
+        found := CAST(doc AS json) #> pb_json_path(path);
+    EXCEPTION WHEN others THEN
+        RETURN pb_json_value(to_jsonb(doc), path);
+    END;
+    IF json_typeof(found) IN ('object', 'array') THEN
+        RETURN to_jsonb(pb_json_min(found));
+    END IF;
+    RETURN pb_value(CAST(found AS jsonb));
 END $$;
 
 -- SQLite compares an INTEGER with a REAL exactly (9007199254740993 > 9007199254740992.0), where

@@ -32,6 +32,7 @@ from sqlalchemy.sql.visitors import iterate
 from pybase.store.dialect.constructs import (
     GeoPointText,
     JSONValue,
+    ViewJSONText,
     _direction,
     _is_json_column,
     insertion_order,
@@ -52,6 +53,8 @@ def _stored_json_pg(element: stored_json, compiler: Any, **kw: Any) -> str:
     (value,) = element.clauses
     if isinstance(getattr(value, "type", None), GeoPointText):
         return f"to_jsonb(pb_geo_text({compiler.process(value, **kw)}))"
+    if isinstance(getattr(value, "type", None), ViewJSONText):
+        return f"pb_sqlite_value({compiler.process(value, **kw)})"  # NOTE: a text as it is, jsonb stored
     return f"pb_stored_json({compiler.process(value, **kw)})"
 
 
