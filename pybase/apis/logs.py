@@ -14,14 +14,19 @@ from typing import TYPE_CHECKING, Any
 
 import falcon
 
-from pybase.apis.errors import not_found
+from pybase.apis.errors import bad_request, not_found
 from pybase.apis.guards import require_superuser
 from pybase.apis.records import parse_bool_param
+from pybase.apis.request_body import first_param
 from pybase.apis.serialize import apply_fields, dumps, parse_fields
+from pybase.core.logs.store import LogsFilterError, LogsQueryError
 from pybase.core.record_query import page_offset, parse_paging
 
 if TYPE_CHECKING:
     from pybase.core.app import App
+
+MSG_BAD_FILTER = "Invalid filter format."
+MSG_STATS_FAILED = "Failed to generate logs stats."
 
 
 def register(api: falcon.App, app: App) -> None:
@@ -46,14 +51,14 @@ class LogsResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """A page of entries."""
-        page, per_page = parse_paging(req.get_param("page"), req.get_param("perPage"))
-        skip_total = parse_bool_param(req.get_param("skipTotal"))
+        page, per_page = parse_paging(first_param(req, "page"), first_param(req, "perPage"))
+        skip_total = parse_bool_param(first_param(req, "skipTotal"))
         items, total = self.app.logs.list(
-            req.get_param("filter"), req.get_param("sort"),
+            first_param(req, "filter"), first_param(req, "sort"),
             limit=per_page, offset=page_offset(page, per_page), total=not skip_total,
         )  # fmt: skip
         body = {
-            "items": apply_fields(items, parse_fields(req.get_param("fields"))),
+            "items": apply_fields(items, parse_fields(first_param(req, "fields"))),
             "page": page,
             "perPage": per_page,
             "totalItems": total,
@@ -62,15 +67,22 @@ class LogsResource:
         _json(resp, body)
 
     def on_get_stats(self, req: falcon.Request, resp: falcon.Response) -> None:
-        """Entries per hour."""
-        _json(resp, self.app.logs.stats(req.get_param("filter")))
+        """Entries per hour; 400 "Invalid filter format." for a filter that does not parse or
+        resolve, "Failed to generate logs stats." for one the database refuses (as PocketBase)."""
+        try:
+            stats = self.app.logs.stats(first_param(req, "filter"))
+        except LogsFilterError as ex:
+            raise bad_request(MSG_BAD_FILTER) from ex
+        except LogsQueryError as ex:
+            raise bad_request(MSG_STATS_FAILED) from ex
+        _json(resp, apply_fields(stats, parse_fields(first_param(req, "fields"))))
 
     def on_get_item(self, req: falcon.Request, resp: falcon.Response, log_id: str) -> None:
         """One entry."""
         entry = self.app.logs.find(log_id)
         if entry is None:
             raise not_found()
-        _json(resp, apply_fields(entry, parse_fields(req.get_param("fields"))))
+        _json(resp, apply_fields(entry, parse_fields(first_param(req, "fields"))))
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Delete every entry."""

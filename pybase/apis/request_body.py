@@ -105,6 +105,13 @@ def read_json(
     return data
 
 
+def first_param(req: falcon.Request, name: str) -> str | None:
+    """The first value of a repeated query key, as PocketBase (Go's ``url.Values.Get``; falcon's
+    ``get_param`` gives the last)."""
+    value = req.params.get(name)
+    return value[0] if isinstance(value, list) else value
+
+
 def read_body(
     req: falcon.Request,
     *,

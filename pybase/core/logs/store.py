@@ -16,6 +16,7 @@ import collections
 import functools
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -38,6 +39,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.exc import DBAPIError
 
 from pybase.core.errors import BadRequestError
 from pybase.store import pg_text_order
@@ -45,12 +47,17 @@ from pybase.store.db import Database, Prepared
 from pybase.store.dialect import POSTGRES, hour_of, insertion_order
 from pybase.store.schema import first_row
 from pybase.tools.filter import (
+    MAX_FILTER_LENGTH,
     FilterError,
+    NullFallback,
+    ResolvedField,
     SimpleResolver,
     compile_filter,
     compile_sort,
+    parse_filter,
     parse_sort,
 )
+from pybase.tools.filter.resolver import bind_value
 from pybase.tools.types import format_datetime, now
 
 log = logging.getLogger("pybase.logs")
@@ -62,6 +69,9 @@ BATCH_SIZE = 2000
 MAX_PENDING = 20_000
 MAX_KEEP_DAYS = 36_500  # entries held while the disk is slow; older ones are dropped past this
 FILTER_FIELDS = ("id", "created", "level", "message", "data")
+# NOTE: PocketBase's allowed pattern for a path below data (ASCII word characters, dots, colons)
+DATA_PATH_RE = re.compile(r"^data\.[\w.:]*\w+$", re.ASCII)
+_COLUMNIFY_RE = re.compile(r"[^\w.*\-@#]+", re.ASCII)
 
 _metadata = MetaData()
 logs_table = Table(
@@ -76,6 +86,33 @@ logs_table = Table(
     Index("idx_logs_message", "message"),
     Index("idx_logs_created_hour", func.strftime("%Y-%m-%d %H:00:00", literal_column("created"))),
 )
+
+
+class LogsFilterError(BadRequestError):
+    """A filter or sort that does not parse, or names what is not a field of the logs."""
+
+
+class LogsQueryError(BadRequestError):
+    """A filter or sort the database refused (``data..x``: an empty part of a JSON path)."""
+
+
+class LogsResolver(SimpleResolver):
+    """PocketBase's resolver of the logs: the columns, and below ``data`` only a path of ASCII
+    word characters, dots and colons (``data.a-b`` and ``data.ü`` are refused, as there), each
+    part columnified as there (an empty part, ``data..x``, is a path the database refuses)."""
+
+    __slots__ = ()
+
+    def resolve(self, identifier: str) -> ResolvedField | None:
+        if "." not in identifier:
+            return super().resolve(identifier)
+        if not DATA_PATH_RE.match(identifier):
+            return None
+        path = "$" + "".join(
+            f"[{part}]" if part.isdigit() else f".{part}"
+            for part in (_COLUMNIFY_RE.sub("", raw) for raw in identifier.split(".")[1:])
+        )
+        return ResolvedField.column(func.json_extract(logs_table.c.data, bind_value(path)), null_fallback=NullFallback.DISABLED)
 
 
 @dataclass(frozen=True)
@@ -233,15 +270,15 @@ class LogStore:
     # ---- reading -----------------------------------------------------------------------------
 
     def _resolver(self) -> SimpleResolver:
-        return SimpleResolver({name: logs_table.c[name] for name in FILTER_FIELDS}, json_columns=("data",))
+        return LogsResolver({name: logs_table.c[name] for name in FILTER_FIELDS}, json_columns=("data",))
 
-    def _where(self, filter_text: str | None) -> list[Any]:
+    def _where(self, filter_text: str | None, *, max_length: int | None = MAX_FILTER_LENGTH) -> list[Any]:
         if not filter_text:
             return []
         try:
-            return [compile_filter(filter_text, self._resolver())]
+            return [compile_filter(parse_filter(filter_text, max_length=max_length), self._resolver())]
         except FilterError as ex:
-            raise BadRequestError() from ex
+            raise LogsFilterError() from ex
 
     def list(
         self, filter_text: str | None, sort_text: str | None, *, limit: int, offset: int, total: bool
@@ -253,11 +290,14 @@ class LogStore:
             if sort_text:
                 query = query.order_by(*compile_sort(parse_sort(sort_text), self._resolver(), rowid=insertion_order(logs_table)))
         except FilterError as ex:
-            raise BadRequestError() from ex
+            raise LogsFilterError() from ex
         query = query.limit(limit).offset(offset)
-        with self.db.read() as conn:
-            rows = conn.execute(query).mappings().all()
-            count = int(conn.execute(select(func.count()).select_from(logs_table).where(*where)).scalar_one()) if total else -1
+        try:
+            with self.db.read() as conn:
+                rows = conn.execute(query).mappings().all()
+                count = int(conn.execute(select(func.count()).select_from(logs_table).where(*where)).scalar_one()) if total else -1
+        except DBAPIError as ex:
+            raise LogsQueryError() from ex
         return [_entry(row) for row in rows], count
 
     def find(self, log_id: str) -> dict[str, Any] | None:
@@ -269,9 +309,14 @@ class LogStore:
     def stats(self, filter_text: str | None) -> list[dict[str, Any]]:
         """Entries counted per hour: ``[{"date": "2026-01-02 15:00:00.000Z", "total": 3}]``."""
         hour = hour_of(logs_table.c.created).label("date")
-        query = select(func.count(logs_table.c.id).label("total"), hour).where(*self._where(filter_text)).group_by(hour)
-        with self.db.read() as conn:
-            rows = conn.execute(query).all()
+        # NOTE: as PocketBase, the stats' filter has no length limit (the list's has)
+        where = self._where(filter_text, max_length=None)
+        query = select(func.count(logs_table.c.id).label("total"), hour).where(*where).group_by(hour)
+        try:
+            with self.db.read() as conn:
+                rows = conn.execute(query).all()
+        except DBAPIError as ex:
+            raise LogsQueryError() from ex
         return [{"date": f"{date}.000Z", "total": int(total)} for total, date in rows]
 
     # ---- expiry ------------------------------------------------------------------------------
@@ -303,7 +348,9 @@ _ID_TABLE = bytes(_ID_ALPHABET[i % len(_ID_ALPHABET)] for i in range(256))
 def _data_text(data: Any, nul_free: bool) -> str:
     """An entry's data as JSON text; ``nul_free`` (Postgres): a NUL in a key or a text as U+FFFD,
     as in the message (jsonb holds no ``\\u0000``: a filter on ``data`` read no such entry)."""
-    dumped = orjson.dumps(data, default=str).decode()
+    # NOTE: keys sorted, as PocketBase's Go map: a filter on the text of data (data ~ '{"auth":')
+    # or an order by it reads the same text
+    dumped = orjson.dumps(data, default=str, option=orjson.OPT_SORT_KEYS).decode()
     if nul_free and "\\u0000" in dumped:
         dumped = orjson.dumps(_without_nul(orjson.loads(dumped))).decode()
     return dumped
