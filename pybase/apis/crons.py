@@ -16,6 +16,8 @@ import orjson
 
 from pybase.apis.errors import not_found
 from pybase.apis.guards import require_superuser
+from pybase.apis.request_body import first_param
+from pybase.apis.serialize import apply_fields, parse_fields
 from pybase.tools.cron import Cron
 
 if TYPE_CHECKING:
@@ -46,7 +48,7 @@ class CronsResource:
         # order), the others sorted by id.
         jobs.sort(key=lambda j: (j.id.startswith(SYSTEM_PREFIX), "" if j.id.startswith(SYSTEM_PREFIX) else j.id))
         resp.content_type = "application/json"
-        resp.data = orjson.dumps([j.to_json() for j in jobs])
+        resp.data = orjson.dumps(apply_fields([j.to_json() for j in jobs], parse_fields(first_param(req, "fields"))))
 
     def on_post_item(self, req: falcon.Request, resp: falcon.Response, job_id: str) -> None:
         """Start one job now, in the background (204), or 404."""

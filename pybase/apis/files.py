@@ -19,7 +19,8 @@ import orjson
 
 from pybase.apis.errors import not_found, unauthorized
 from pybase.apis.ratelimit import check_collection
-from pybase.apis.request_body import request_info
+from pybase.apis.request_body import first_param, request_info
+from pybase.apis.serialize import apply_fields, parse_fields
 from pybase.core import record_access
 from pybase.core.auth import TOKEN_FILE, find_record_by_token, new_token
 from pybase.core.errors import NotFoundError
@@ -94,7 +95,7 @@ class FileTokenResource:
         """``{"token": ...}``."""
         auth: Any = req.context.auth
         if auth is None:
-            raise unauthorized("Missing auth context.")
+            raise unauthorized()  # NOTE: as PocketBase's RequireAuth guard
         event = FileTokenRequestEvent(self.app)
         event.request, event.response, event.auth, event.record = req, resp, auth, auth
         event.collection = auth.collection
@@ -102,7 +103,7 @@ class FileTokenResource:
 
         def finalize(e: FileTokenRequestEvent) -> None:
             resp.content_type = "application/json"
-            resp.data = orjson.dumps({"token": e.token})
+            resp.data = orjson.dumps(apply_fields({"token": e.token}, parse_fields(first_param(req, "fields"))))
 
         self.app.hooks["onFileTokenRequest"].trigger(event, finalize)
 

@@ -9,13 +9,15 @@ import orjson
 
 from pybase.apis.client_ip import real_ip
 from pybase.apis.guards import is_superuser
+from pybase.apis.request_body import first_param
+from pybase.apis.serialize import apply_fields, dumps, parse_fields
 
 if TYPE_CHECKING:
     from pybase.core.app import App
 
 _BODY = orjson.dumps({"message": "API is healthy.", "code": 200, "data": {}})
 # Headers that tell a superuser the server probably runs behind a proxy (as PocketBase's list).
-PROXY_HEADERS = ("CF-Connecting-IP", "Fly-Client-IP")
+PROXY_HEADERS = ("CF-Connecting-IP", "Fly-Client-IP", "X-Forwarded-For")
 
 
 def register(api: falcon.App, app: App) -> None:
@@ -32,13 +34,14 @@ class HealthResource:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """``{"message": "API is healthy.", "code": 200, "data": {}}``; superusers get more data."""
         resp.content_type = "application/json"
+        fields = first_param(req, "fields")
         if not is_superuser(req):
-            resp.data = _BODY
+            resp.data = _BODY if not fields else dumps(apply_fields(orjson.loads(_BODY), parse_fields(fields)))
             return
         trusted = self.app.settings_store.live().get("trustedProxy.headers") or []
         proxy_header = next((name for name in (*trusted, *PROXY_HEADERS) if req.get_header(name)), "")
         data = {"canBackup": self.app.backups.active is None, "realIP": real_ip(req), "possibleProxyHeader": proxy_header}
-        resp.data = orjson.dumps({"message": "API is healthy.", "code": 200, "data": data})
+        resp.data = dumps(apply_fields({"message": "API is healthy.", "code": 200, "data": data}, parse_fields(fields)))
 
     def on_head(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Same status and headers, no body."""
