@@ -15,7 +15,7 @@ import logging
 import re
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import falcon
 import orjson
@@ -23,7 +23,8 @@ import orjson
 from pybase.apis.errors import ApiError, bad_request
 from pybase.apis.files import serve
 from pybase.apis.guards import require_superuser
-from pybase.apis.request_body import UploadTarget, read_body
+from pybase.apis.request_body import UploadTarget, first_param, read_body
+from pybase.apis.settings import read_struct_body
 from pybase.core.auth import TOKEN_FILE, find_record_by_token
 from pybase.core.errors import FieldError, ValidationError
 from pybase.tools.filesystem import StorageError
@@ -35,6 +36,7 @@ log = logging.getLogger("pybase.backups")
 
 NAME_RE = re.compile(r"^[a-z0-9_-]+\.zip$")
 MAX_NAME = 150
+MAX_FILE_NAME = 255  # bytes: longer names fail PocketBase's existence check
 MSG_LOAD = "An error occurred while loading the submitted data."
 MSG_VALIDATE = "An error occurred while validating the submitted data."
 MSG_FORBIDDEN = "Insufficient permissions to access the resource."
@@ -47,7 +49,7 @@ def register(api: falcon.App, app: App) -> None:
     """Mount the backups routes."""
     backups = BackupsResource(app)
     api.add_route("/api/backups", backups)
-    api.add_route("/api/backups/upload", backups, suffix="upload")
+    api.add_route("/api/backups/upload", BackupUploadResource(app))
     api.add_route("/api/backups/{key}", BackupFileResource(app))
     api.add_route("/api/backups/{key}/restore", backups, suffix="restore")
 
@@ -68,11 +70,12 @@ class BackupsResource:
         """Take a backup now."""
         if self.app.backups.active is not None:
             raise bad_request(MSG_BUSY)
-        data, _files = read_body(req, invalid_message=MSG_LOAD, require_type=True, infer=False, xml_message=None)
-        name = data.get("name")
-        if name is not None and not isinstance(name, str):
-            raise bad_request(MSG_LOAD)
-        name = name or ""
+        # NOTE: bound as PocketBase binds its form struct (duplicate keys, a wrong type or an
+        # unsupported content type are load errors; a JSON null body binds nothing)
+        try:
+            name = read_struct_body(req, {"name": "str"}, {"name": ""})["name"]
+        except TypeError:
+            name = ""
         error = None
         if name and len(name) > MAX_NAME:
             error = FieldError("validation_length_out_of_range", f"The length must be between 1 and {MAX_NAME}.", {"max": MAX_NAME, "min": 1})
@@ -83,29 +86,6 @@ class BackupsResource:
         if error is not None:
             raise ValidationError({"name": error}, MSG_VALIDATE)
         self.app.backups.create(name)
-        resp.status = 204
-
-    def on_post_upload(self, req: falcon.Request, resp: falcon.Response) -> None:
-        """Store an uploaded backup archive."""
-        _data, files = read_body(
-            req, invalid_message=MSG_LOAD, require_type=True, infer=False, uploads=UploadTarget(self.app.files.temp_dir)
-        )
-        uploaded = (files.get("file") or [None])[0]
-        error = None
-        if uploaded is None:
-            error = FieldError("validation_required", "Cannot be blank.")
-        else:
-            filename = uploaded.original_name
-            if not uploaded.head.startswith(ZIP_MAGIC):
-                error = FieldError(
-                    "validation_invalid_mime_type", "The uploaded file must be one of the allowed MIME types: application/zip."
-                )
-            elif not NAME_RE.fullmatch(filename or "") or self.app.backups.exists(filename):
-                error = FieldError("validation_backup_name_exists", "Backup file with the specified name already exists.")
-        if error is not None:
-            raise ValidationError({"file": error}, MSG_VALIDATE)
-        assert uploaded is not None
-        self.app.backups.save_upload(uploaded.original_name, uploaded.path)
         resp.status = 204
 
     def on_post_restore(self, req: falcon.Request, resp: falcon.Response, key: str) -> None:
@@ -137,9 +117,11 @@ class BackupFileResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, key: str) -> None:
         """The archive, as an attachment."""
-        record = find_record_by_token(req.get_param("token") or "", TOKEN_FILE, self.app.registry, self.app.records)
+        record = find_record_by_token(first_param(req, "token") or "", TOKEN_FILE, self.app.registry, self.app.records)
         if record is None or not record.collection.is_superusers:
             raise ApiError(403, MSG_FORBIDDEN)
+        if len(key.encode()) > MAX_FILE_NAME:
+            raise bad_request()  # NOTE: as PocketBase, whose read of such a name fails
         if not self.app.backups.exists(key):
             raise ApiError(404, "The requested resource wasn't found.")
         resp.content_type = "application/zip"
@@ -155,3 +137,65 @@ class BackupFileResource:
         self.app.backups.delete(key)
         resp.status = 204
 
+
+class BackupUploadResource:
+    """``/api/backups/upload``: upload an archive (POST); GET and DELETE are those of a backup
+    named "upload", as PocketBase routes them."""
+
+    # NOTE: as PocketBase (BodyLimit(0)), an upload has no body limit: an archive may be large
+    body_limit = staticmethod(lambda req, params: 1 << 62)
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.files = BackupFileResource(app)
+
+    @falcon.before(require_superuser)
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Store an uploaded backup archive."""
+        # NOTE: as PocketBase, a body that is no multipart form (or a broken one) has no file
+        files: dict[str, list[Any]] = {}
+        if (req.get_header("Content-Type") or "").startswith("multipart/form-data"):
+            try:
+                _data, files = read_body(req, invalid_message=MSG_LOAD, infer=False, uploads=UploadTarget(self.app.files.temp_dir))
+            except ApiError as ex:
+                if ex.status != 400 or ex.message != MSG_LOAD:
+                    raise
+        uploaded = (files.get("file") or [None])[0]
+        error = None
+        if uploaded is None:
+            error = FieldError("validation_required", "Cannot be blank.")
+        else:
+            # NOTE: as PocketBase, the archive keeps its original name (the last part of the
+            # path sent), whatever its form; only its content must be a zip archive.
+            filename = uploaded.original_name
+            if not uploaded.head.startswith(ZIP_MAGIC):
+                error = FieldError(
+                    "validation_invalid_mime_type",
+                    f"{orjson.dumps(uploaded.name).decode()} mime type must be one of: application/zip.",
+                )
+            elif self._taken(filename):
+                error = FieldError("validation_backup_name_exists", "Backup file with the specified name already exists.")
+        if error is not None:
+            raise ValidationError({"file": error}, MSG_VALIDATE)
+        assert uploaded is not None
+        try:
+            self.app.backups.save_upload(uploaded.original_name, uploaded.path)
+        except (OSError, StorageError) as ex:
+            raise bad_request("Failed to upload backup.") from ex
+        resp.status = 204
+
+    def _taken(self, filename: str) -> bool:
+        """Whether an upload may not be stored as ``filename``: a backup has that name, or the
+        name is none a file may have (as PocketBase, whose existence check then fails)."""
+        if filename in ("", ".", "..") or "/" in filename or "\x00" in filename or len(filename.encode()) > MAX_FILE_NAME:
+            return True
+        return self.app.backups.exists(filename)
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """The download of a backup named "upload" (PocketBase's route for this path)."""
+        self.files.on_get(req, resp, "upload")
+
+    @falcon.before(require_superuser)
+    def on_delete(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """The deletion of a backup named "upload"."""
+        self.files.on_delete(req, resp, "upload")

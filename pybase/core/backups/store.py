@@ -91,7 +91,7 @@ class BackupStore:
             return []
         out = []
         for key in sorted(storage.list("")):
-            if "/" in key or key.startswith("."):
+            if "/" in key or key in (".", ".."):
                 continue
             try:
                 attrs = storage.attributes(key)
@@ -344,7 +344,8 @@ class BackupStore:
 
 
 def _plain(key: str) -> bool:
-    return bool(key) and os.path.basename(key) == key and not key.startswith(".") and not key.endswith(".attrs")
+    # NOTE: any file name, as PocketBase (an uploaded ".zip" is a backup too)
+    return key not in ("", ".", "..") and os.path.basename(key) == key and not key.endswith(".attrs")
 
 
 def _archive_names(path: str) -> list[str]:
