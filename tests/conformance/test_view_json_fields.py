@@ -53,7 +53,9 @@ FILTERS = [
     "o != ''", "o ?= 4", "o.a ~ 'k'",
     # nested
     "arr:length = 2", "arr:each != ''", "arr ?= 4", "arr ?= '4'", "arr.1.y = '4'", "arr.1.y = 4", "arr.1 ~ '\"y\"'",
-    "arr ~ '[4,'", "arr.0 > 3", "arr:each ~ 'x'",
+    "arr ~ '[4,'", "arr.0 > 3", "arr:each ~ 'x'", "arr:each = '{\"y\":\"abc\",\"x\":2}'",
+    "arr ?= '{\"y\":\"abc\",\"x\":2}'", "arr:each ~ '\"y\":\"abc\",'", "t:each = '{\"z\":1,\"y\":2}'",
+    "t ?~ '\"z\":1,'", "arr.1 = '{\"y\":\"abc\",\"x\":2}'",
     # numbers, truths, NULL
     "d > 0", "d = 8", "d = '8'", "d ?> 3", "d:length = 1", "d ~ '.5'", "truth = 1", "truth = true", "truth != 0",
     "truth = '1'", "z = null", "z != null", "z:length = 0", "z = ''", "z ?= ''",
