@@ -96,6 +96,10 @@ class LogsQueryError(BadRequestError):
     """A filter or sort the database refused (``data..x``: an empty part of a JSON path)."""
 
 
+class _EmptyPathPart(Exception):  # noqa: N818 - a marker, caught in LogStore
+    """A path below data with an empty part (``data..x``): SQLite refuses it; so on Postgres."""
+
+
 class LogsResolver(SimpleResolver):
     """PocketBase's resolver of the logs: the columns, and below ``data`` only a path of ASCII
     word characters, dots and colons (``data.a-b`` and ``data.ü`` are refused, as there), each
@@ -108,10 +112,10 @@ class LogsResolver(SimpleResolver):
             return super().resolve(identifier)
         if not DATA_PATH_RE.match(identifier):
             return None
-        path = "$" + "".join(
-            f"[{part}]" if part.isdigit() else f".{part}"
-            for part in (_COLUMNIFY_RE.sub("", raw) for raw in identifier.split(".")[1:])
-        )
+        parts = [_COLUMNIFY_RE.sub("", raw) for raw in identifier.split(".")[1:]]
+        if "" in parts:
+            raise _EmptyPathPart(identifier)
+        path = "$" + "".join(f"[{part}]" if part.isdigit() else f".{part}" for part in parts)
         return ResolvedField.column(func.json_extract(logs_table.c.data, bind_value(path)), null_fallback=NullFallback.DISABLED)
 
 
@@ -279,6 +283,8 @@ class LogStore:
             return [compile_filter(parse_filter(filter_text, max_length=max_length), self._resolver())]
         except FilterError as ex:
             raise LogsFilterError() from ex
+        except _EmptyPathPart as ex:
+            raise LogsQueryError() from ex
 
     def list(
         self, filter_text: str | None, sort_text: str | None, *, limit: int, offset: int, total: bool
@@ -291,6 +297,8 @@ class LogStore:
                 query = query.order_by(*compile_sort(parse_sort(sort_text), self._resolver(), rowid=insertion_order(logs_table)))
         except FilterError as ex:
             raise LogsFilterError() from ex
+        except _EmptyPathPart as ex:
+            raise LogsQueryError() from ex
         query = query.limit(limit).offset(offset)
         try:
             with self.db.read() as conn:
@@ -302,6 +310,8 @@ class LogStore:
 
     def find(self, log_id: str) -> dict[str, Any] | None:
         """One entry by id."""
+        if "\x00" in log_id:
+            return None  # NOTE: no id holds one (and Postgres text cannot)
         with self.db.read() as conn:
             row = conn.execute(first_row(select(logs_table).where(logs_table.c.id == log_id))).mappings().first()
         return _entry(row) if row is not None else None
