@@ -525,11 +525,13 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- SQLite's value of an operation as pb_sqlite_value's, a REAL (is_real: as its operands make it)
--- with a point: a jsonb number 4.0 (pb_text writes '4.0'), an integer as one.
+-- with a point: a jsonb number 4.0 (pb_text writes '4.0'), an integer as one; an infinity as a
+-- number past any double, +-1e400 (jsonb holds none: to_jsonb writes the text "Infinity").
 CREATE OR REPLACE FUNCTION pb_sqlite_number(x double precision, is_real boolean) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN is_real AND x = trunc(x) AND abs(x) < 9.2e18 THEN to_jsonb(CAST(CAST(x AS bigint) AS numeric) + 0.0)
         WHEN NOT is_real AND x = trunc(x) AND abs(x) < 9223372036854775807 THEN to_jsonb(CAST(x AS bigint))
+        WHEN x = 'Infinity' THEN CAST('1e400' AS jsonb) WHEN x = '-Infinity' THEN CAST('-1e400' AS jsonb)
         ELSE pb_sqlite_value(x) END
 $$;
 

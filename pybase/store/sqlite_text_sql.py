@@ -268,7 +268,10 @@ JSON_HELPERS = r"""
 -- SQLite's JSON text of a SQL value (a jsonb number or string; NULL is null).
 CREATE OR REPLACE FUNCTION pb_json_text(v jsonb) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN v IS NULL THEN 'null' WHEN jsonb_typeof(v) = 'number' THEN pb_text(v)
+    SELECT CASE WHEN v IS NULL THEN 'null' WHEN jsonb_typeof(v) = 'number' THEN
+        -- NOTE: an infinity (a number past any double, pb_sqlite_number's) as SQLite writes it
+        CASE WHEN abs(CAST(v AS numeric)) < 1.797693134862315807937e308 THEN pb_text(v)
+             WHEN CAST(v AS numeric) > 0 THEN '9.0e+999' ELSE '-9.0e+999' END
         ELSE CAST(to_json(v #>> '{}') AS text) END
 $$;
 

@@ -114,12 +114,7 @@ class _Translator:
             if done is not None:
                 node.replace(done)
         elif isinstance(node, exp.In) and node.expressions and not node.args.get("query"):
-            items = [self.compare(exp.EQ, node.this, item) for item in node.expressions]
-            if any(item is not None for item in items):
-                node.replace(exp.Paren(this=_either([
-                    item if item is not None else exp.EQ(this=node.this.copy(), expression=value.copy())
-                    for item, value in zip(items, node.expressions, strict=True)
-                ])))  # fmt: skip
+            self.within(node)
         elif isinstance(node, exp.Between):
             low = self.compare(exp.GTE, node.this, node.args["low"])
             high = self.compare(exp.LTE, node.this, node.args["high"])
@@ -134,6 +129,9 @@ class _Translator:
             return
         elif type(node) in _text_arguments():
             self.texts(node, _text_arguments()[type(node)])
+        elif isinstance(node, exp.Abs | exp.Round) and self.kind(node.this) in (TEXT, BOOL, JSON, VIEW_JSON):
+            # NOTE: abs('4'), round(b): the number SQLite reads (Postgres has no abs(text))
+            node.set("this", call("pb_arith_arg", node.this.copy()))
         if isinstance(node, exp.Cast):
             self.cast(node)
         elif isinstance(node, exp.Nullif):
@@ -180,6 +178,18 @@ class _Translator:
             return same if op is exp.NullSafeEQ else exp.Not(this=exp.Paren(this=same))
         return op(this=compared, expression=exp.Literal.number(0))
 
+    def within(self, node: Any) -> None:
+        """``x IN (a, b...)``: each ``x = a`` as SQLite compares (when one differs)."""
+        if isinstance(_unparen(node.this), exp.Null):
+            node.replace(exp.Null())  # NOTE: NULL IN (...) is NULL (Postgres would type the list first)
+            return
+        items = [self.compare(exp.EQ, node.this, item) for item in node.expressions]
+        if any(item is not None for item in items):
+            node.replace(exp.Paren(this=_either([
+                item if item is not None else exp.EQ(this=node.this.copy(), expression=value.copy())
+                for item, value in zip(items, node.expressions, strict=True)
+            ])))  # fmt: skip
+
     def case(self, node: Any) -> None:
         """``CASE x WHEN v THEN ...``: each ``x = v`` as SQLite compares (when one differs)."""
         tests = [self.compare(exp.EQ, node.this, when.this) for when in node.args.get("ifs") or []]
@@ -222,6 +232,9 @@ class _Translator:
         to mix them. Their values are taken as SQLite holds them (jsonb), and the result shown
         as SQLite's text of it (a view's json field reads it as PocketBase does)."""
         values = _branch_values(node)
+        if isinstance(node, exp.Greatest | exp.Least) and any(isinstance(_unparen(v), exp.Null) for v in values):
+            node.replace(exp.Null())  # NOTE: SQLite's max(NULL, 0) is NULL (Postgres's GREATEST skips a NULL)
+            return
         kinds = {self.kind(v) for v in values if not isinstance(_unparen(v), exp.Null)}
         known = kinds - {None}
         if len(known) < 2 and not (known & {JSON, VIEW_JSON} and len(kinds) > 1):

@@ -472,7 +472,7 @@ CREATE OR REPLACE FUNCTION pb_text(v jsonb) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN jsonb_typeof(v) = 'number' THEN
         CASE WHEN (v #>> '{}') ~ '^-?[0-9]{1,18}$' THEN v #>> '{}'
-             ELSE pb_real_text(CAST(v #>> '{}' AS double precision)) END
+             ELSE pb_real_text(pb_json_double(v)) END
         ELSE v #>> '{}' END
 $$;
 
