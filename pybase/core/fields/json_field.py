@@ -150,6 +150,26 @@ def _spaced(raw: str) -> bool:
     return any(match.group() in " \t\n\r" for match in _SPACED_RE.finditer(raw))
 
 
+def _jsonb_key(key: str) -> tuple[int, bytes]:
+    raw = key.encode()
+    return len(raw), raw
+
+
+def _in_jsonb_order(value: Any) -> bool:
+    """Whether every object in ``value`` lists its keys as jsonb orders them (by length, then bytes)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            keys = list(item)
+            if keys != sorted(keys, key=_jsonb_key):
+                return False
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
+
+
 class JSONField(Field):
     """Any JSON value, stored as JSON text (NULL when unset)."""
 
@@ -178,9 +198,10 @@ class JSONField(Field):
         if not raw or raw[0] not in _JSON_STARTS:
             return raw
         value = self.from_db(raw)
-        if isinstance(value, dict | list) and "{" in raw and not _spaced(raw):
-            # NOTE: JSON text SQLite wrote (compact), not jsonb's text of a table's json field
-            # (on Postgres: {"a": 1}, its keys in jsonb's order, sorted by the API as stored)
+        if isinstance(value, dict | list) and "{" in raw and not (_spaced(raw) and _in_jsonb_order(value)):
+            # NOTE: JSON text as the query wrote it, not Postgres's text of a jsonb value (a
+            # table's json field through the view: {"a": 1, "bb": 2}, spaced, its keys in jsonb's
+            # order), whose keys the API sorts, as stored
             return OrderedJSONObject(value) if isinstance(value, dict) else OrderedJSONArray(value)
         return value
 
