@@ -64,6 +64,7 @@ def create_wsgi_app(
             BodyLimitMiddleware(),
         ],
         cors_enable=False,
+        request_type=_Request,
     )
     api.req_options.strip_url_path_trailing_slash = False
     api.req_options.auto_parse_qs_csv = False
@@ -83,6 +84,21 @@ def create_wsgi_app(
     settings.register(api, app)
     static.register(api, app, dashboard_dir=dashboard_dir, public_dir=public_dir, index_fallback=index_fallback)
     return api
+
+
+class _Request(falcon.Request):
+    """Falcon's request reading a repeated query key as PocketBase: its first value (Go's
+    ``url.Values.Get``); falcon's ``get_param`` gives the last (``?sort=nope&sort=id`` sorted by
+    id where PocketBase refuses the sort)."""
+
+    def get_param(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        value = self.params.get(name)
+        if isinstance(value, list) and value:
+            store = kwargs.get("store", args[1] if len(args) > 1 else None)
+            if store is not None:
+                store[name] = value[0]
+            return value[0]
+        return super().get_param(name, *args, **kwargs)
 
 
 class _App(falcon.App):
