@@ -529,7 +529,35 @@ def _test_route_cases(b: _Builder) -> None:
             b.add(f"{method} {label}", Request(method, route))
 
 
-GROUPS = [_logs_cases, _cron_cases, _health_cases, _file_token_cases, _test_route_cases, _backups_cases]
+#: (name, first value, second value) of a query key sent twice: PocketBase reads the first
+REPEATED: list[tuple[str, str, str]] = [
+    ("sort", "nope", "email"), ("sort", "email", "nope"), ("filter", "nope = 1", "id != ''"),
+    ("filter", "email = 'nobody@example.com'", "nope = 1"), ("perPage", "x", "1"), ("perPage", "1", "x"),
+    ("page", "x", "1"), ("page", "2", "x"), ("skipTotal", "1", "0"), ("skipTotal", "0", "1"), ("fields", "email", "id"),
+    ("fields", "", "id"), ("expand", "nope", ""), ("expand", "", "nope"),
+]  # fmt: skip
+
+
+def _repeated_param_cases(b: _Builder) -> None:
+    """A query key sent twice, on the records, collections and logs lists."""
+    routes = [("users", "/api/collections/users/records"), ("collections", "/api/collections"), ("logs", LOGS)]
+    for label, path in routes:
+        for name, first, second in REPEATED:
+            rest = {"fields": "email"} if label == "users" and name != "fields" else {}
+            if label == "logs":
+                rest = {"fields": "message"} if name != "fields" else {}
+                rest["filter"] = MARKED if name != "filter" else ""
+            elif label == "collections" and name != "fields":
+                rest = {"fields": "name"}
+            if name not in ("skipTotal", "page", "perPage") and label != "logs":
+                rest["skipTotal"] = "1"
+            query = f"{_q(**{name: first})}&{_q(**{name: second})}" + (f"&{_q(**rest)}" if rest else "")
+            if label == "logs" and name == "filter":
+                query = f"{_q(filter=MARKED + ' && ' + first if first != 'nope = 1' else first)}&{_q(filter=second)}&fields=message"
+            b.add(f"{label} repeated {name} {first!r} then {second!r}", Request("GET", f"{path}?{query}"))
+
+
+GROUPS = [_logs_cases, _cron_cases, _health_cases, _file_token_cases, _test_route_cases, _repeated_param_cases, _backups_cases]
 
 
 def build_cases() -> list[OpsCase]:
