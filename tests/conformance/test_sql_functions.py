@@ -37,7 +37,7 @@ ROWS = [
 
 # argument classes: (label, SQL)
 ARGS = [("number", "n"), ("text", "title"), ("json", "meta"), ("null", "NULL"), ("out of range", "-2"),
-        ("number text", "'4'"), ("json text", "'{\"a\":[1,2.50]}'")]  # fmt: skip
+        ("number text", "'4'"), ("json text", "'{\"a\":[1,2.50]}'"), ("bool", "b"), ("truth", "(n > 1)")]  # fmt: skip
 # (label, expression of X)
 FUNCTIONS = [
     ("sqrt", "sqrt(X)"), ("ln", "ln(X)"), ("log", "log(X)"), ("log2", "log2(X)"), ("log base", "log(2, X)"),
@@ -69,6 +69,8 @@ POSTGRES_DIFFERS = {
     "timediff of number": "a number is a Julian day: days before 4713 BC are out of Postgres's range (NULL)",
     "timediff of number text": "a number is a Julian day: days before 4713 BC are out of Postgres's range (NULL)",
     "timediff of json": "a number is a Julian day: days before 4713 BC are out of Postgres's range (NULL)",
+    "timediff of bool": "a number is a Julian day: days before 4713 BC are out of Postgres's range (NULL)",
+    "timediff of truth": "a number is a Julian day: days before 4713 BC are out of Postgres's range (NULL)",
 }
 
 CASES = [(f"{fname} of {aname}", expr.replace("X", arg)) for (fname, expr), (aname, arg) in itertools.product(FUNCTIONS, ARGS)]

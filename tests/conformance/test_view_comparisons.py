@@ -158,6 +158,8 @@ VIEW_CASES = [
     ("view json number gt number", "d > 0"), ("view json number eq number text", "d = '8'"),
     ("view json text eq number", "t = 4"), ("view json text eq text", "t = 'abc'"), ("view number eq text", "n = t"),
     ("view json extract", "json_extract(d, '$')"),
+    ("view json typeof", "typeof(d) || typeof(t) || typeof(n)"), ("view json concat", "d || '|' || t || '|' || n"),
+    ("view json truth concat", "(d > 2) || (t = 'abc')"), ("view json length", "length(d) + length(t)"),
 ]  # fmt: skip
 # case -> why pybase on that database differs from PocketBase (each must still differ)
 _INFINITE_JSON = ("PocketBase fails to list (400) a view whose json field holds SQLite's JSON of an infinity "
@@ -167,6 +169,9 @@ POSTGRES_DIFFERS = {
     "number near 2^63 compared": "an operation of a number field is computed in doubles on Postgres: its integer past 2^53 "
     "(n * 0 + 9223372036854775807) reads as 2^63, equal to the REAL SQLite finds greater",
     "json array infinity": _INFINITE_JSON,
+    **dict.fromkeys(("view json typeof", "view json concat", "view json length"), "a view's json field over an integral REAL "
+                    "its query computes (n * 2 of 1.5) holds the number 3 on Postgres: a query reading the view sees an "
+                    "integer (typeof 'integer', text '3') where SQLite holds the REAL 3.0"),
 }
 _names = itertools.count()
 
