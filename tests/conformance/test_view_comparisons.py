@@ -109,6 +109,11 @@ CASES = [
     ("truth of subquery", f"(SELECT s.n > 2 FROM {SOURCE} s WHERE s.id = {SOURCE}.id)"),
     ("truth sum of subquery", f"(SELECT sum(s.n > 2) FROM {SOURCE} s)"),
     ("exists concat", f"EXISTS (SELECT 1 FROM {SOURCE} s WHERE s.n > {SOURCE}.n) || 'x'"),
+    ("truth json object", "json_object('k', n > 2, 'b', b)"), ("truth json object parenthesized", "json_object('k', (n > 2), 'b', b)"), ("truth window sum", "sum(n > 2) OVER (ORDER BY id)"),
+    ("truth group concat", f"(SELECT group_concat(s.n > 2, '') FROM {SOURCE} s)"), ("truth iif truth", "iif(n > 2, n > 3, 0)"),
+    ("not truth coalesce", "coalesce(NOT (n > 2), 5)"), ("truth between", "(n > 2) BETWEEN 0 AND 1"),
+    ("case truth when", "CASE n > 2 WHEN 1 THEN 'y' ELSE 'n' END"), ("negated truth", "-(n > 2)"),
+    ("truth times real", "(n > 2) * 1.5"), ("truth is number", "(n > 2) IS 1"), ("truth printf text", "printf('%s', n > 2 AND b)"),
     # typeof(): SQLite's class of the value it holds (a number field's integral value an integer)
     ("typeof number", "typeof(n)"), ("typeof text", "typeof(title)"), ("typeof json", "typeof(meta)"),
     ("typeof bool", "typeof(b)"), ("typeof real product", "typeof(n * 1.5)"), ("typeof sum", "typeof(n + 1)"),
@@ -169,6 +174,8 @@ POSTGRES_DIFFERS = {
     "number near 2^63 compared": "an operation of a number field is computed in doubles on Postgres: its integer past 2^53 "
     "(n * 0 + 9223372036854775807) reads as 2^63, equal to the REAL SQLite finds greater",
     "json array infinity": _INFINITE_JSON,
+    "truth json object": "sqlglot, which reads the query to translate it, cannot parse a comparison as json_object()'s value "
+    "(json_object('k', n > 2)): the query goes to Postgres as written (in parentheses it is read)",
     **dict.fromkeys(("view json typeof", "view json concat", "view json length"), "a view's json field over an integral REAL "
                     "its query computes (n * 2 of 1.5) holds the number 3 on Postgres: a query reading the view sees an "
                     "integer (typeof 'integer', text '3') where SQLite holds the REAL 3.0"),
@@ -219,11 +226,13 @@ def test_view_comparison(compare_pair: Pair, backend: str, label: str, expressio
         # when one fails (malformed JSON); pybase on Postgres refuses it when it is listed
         assert py.status == 400 or compare_pair.py.ask(listing).status == 400, difference(pb, py)
         return
+    why = (POSTGRES_DIFFERS if backend == "postgres" else SQLITE_DIFFERS).get(label)
+    if why is not None and (pb.status, _fields(pb.body)) != (py.status, _fields(py.body)):
+        pytest.xfail(why)  # NOTE: the view is refused (or typed otherwise) on this database
     assert (pb.status, _fields(pb.body)) == (py.status, _fields(py.body)), difference(pb, py)
     if pb.status != 200:
         return
     pb, py = compare_pair.ask(listing)
-    why = (POSTGRES_DIFFERS if backend == "postgres" else SQLITE_DIFFERS).get(label)
     if why is not None:
         assert difference(pb, py) is not None, f"pybase now answers as PocketBase; drop the entry: {why}"
         pytest.xfail(why)
