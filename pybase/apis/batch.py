@@ -111,10 +111,12 @@ class BatchResource:
         try:
             with self.app.db.write():
                 for index, sub in enumerate(batch):
-                    status, body = self._send(req, sub, index, files.get(index))
+                    status, body, raw = self._send(req, sub, index, files.get(index))
                     if status >= 400:
                         raise _SubRequestFailed(index, status, body)
-                    results.append({"status": status, "body": body})
+                    # NOTE: as PocketBase: the answer as the sub-request wrote it (a view's JSON
+                    # keeps its keys' order), "body" first
+                    results.append({"body": orjson.Fragment(raw) if isinstance(body, dict | list) else body, "status": status})
                     if time.monotonic() > deadline:
                         raise TimeoutError("batch transaction timeout")
         except _SubRequestFailed as ex:
@@ -127,8 +129,8 @@ class BatchResource:
 
     def _send(
         self, req: falcon.Request, sub: dict[str, Any], index: int, files: dict[str, list[Any]] | None = None
-    ) -> tuple[int, Any]:
-        """One sub-request through the app, as the caller; its status and JSON body."""
+    ) -> tuple[int, Any, bytes]:
+        """One sub-request through the app, as the caller; its status, JSON body and bytes."""
         method = str(sub.get("method") or "").upper()
         url = str(sub.get("url") or "")
         body = dict(sub.get("body") or {})
@@ -137,7 +139,7 @@ class BatchResource:
         if match is None:
             # NOTE: PocketBase's "unknown batch request action": a 400 first, a 500 later (it
             # surfaces from inside the previous sub-request's handler there).
-            return (400 if index == 0 else 500), None
+            return (400 if index == 0 else 500), None, b""
         if match.re is _UPSERT:
             method, url = self._upsert(match, body)
         headers = {
@@ -159,7 +161,7 @@ class BatchResource:
             # NOTE: PocketBase's batch calls the record actions directly, whose wording differs
             # from the route's for an unknown collection.
             parsed["message"] = MSG_MISSING_COLLECTION
-        return status, parsed
+        return status, parsed, raw
 
     def _upsert(self, match: re.Match[str], body: dict[str, Any]) -> tuple[str, str]:
         """``PUT`` becomes a PATCH of the body's ``id`` when that record exists, else a POST."""

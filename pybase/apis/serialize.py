@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
-
-import orjson
 
 from pybase.apis.errors import bad_request
 from pybase.core.collections import Collection
 from pybase.core.fields.base import Field
-from pybase.core.fields.json_field import OrderedJSONArray, OrderedJSONObject
+from pybase.core.fields.json_field import api_dumps
 from pybase.core.records import ExportOptions, Record, row_layout
 from pybase.core.request_info import RequestInfo
 from pybase.tools import picker
@@ -197,25 +196,8 @@ def apply_fields(data: Any, fields: dict[str, Modifier | None]) -> Any:
     return picker.pick(data, fields)
 
 
-def dumps(data: Any) -> bytes:
+def dumps(data: Any, default: Callable[[Any], Any] | None = None) -> bytes:
     """JSON bytes with sorted keys, as PocketBase's Go maps come out (a view's JSON object
-    with its keys in their order: :class:`OrderedJSONObject`)."""
-    try:
-        return orjson.dumps(data, option=_OPTIONS, default=_subclass)
-    except orjson.JSONEncodeError:
-        # PERF: keys that are not strings (from hooks) are rare and slow every dict down
-        return orjson.dumps(data, option=_OPTIONS | orjson.OPT_NON_STR_KEYS, default=_subclass)
-
-
-_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_SUBCLASS
-
-
-def _subclass(value: Any) -> Any:
-    """A value of a subclass of dict, list, str, int or float (OPT_PASSTHROUGH_SUBCLASS) as
-    its base class's, a view's JSON with its keys in their order."""
-    if isinstance(value, OrderedJSONObject | OrderedJSONArray):
-        return orjson.Fragment(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS))
-    for base in (dict, list, str, int, float):
-        if isinstance(value, base):
-            return base(value)
-    raise TypeError(f"{type(value).__name__} is not JSON")
+    with its keys in their order: :class:`OrderedJSONObject`); ``default`` writes other types.
+    Every answer that holds records is written so (hooks' and realtime's too)."""
+    return api_dumps(data, default)

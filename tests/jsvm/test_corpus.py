@@ -6,7 +6,9 @@ and a ``case.json``::
     {"source": "where the files come from",
      "pending": "issue #N: why pybase can't do it yet"   (optional),
      "requests": [{"method": "GET", "path": "/x", "json": {...}, "who": "superuser" | "anon",
-                   "expect": {"status": 200, "body": {...fragment...}, "text": "substring"}}]}
+                   "expect": {"status": 200, "body": {...fragment...}, "text": "substring"},
+                   "keyOrder": true   (optional: objects' keys must come in the same order;
+                                       "nested": but the top object's)}]}
 
 On pybase every ``expect`` is checked (no PocketBase needed). With ``PYBASE_PB_BINARY`` set
 (``scripts/test.sh`` installs it; on CI its absence fails, as the conformance suite) the same
@@ -195,7 +197,23 @@ def _ask(target: Target, item: dict[str, Any]) -> tuple[Answer, requests.Respons
     answer = Answer(raw.status_code, _random_ids(normalise(raw).body))
     if item.get("compareContentType"):
         answer = Answer(answer.status, {"body": answer.body, "contentType": raw.headers.get("Content-Type")})
+    if item.get("keyOrder"):
+        body = answer.body
+        orders = _key_orders(body)
+        if item["keyOrder"] == "nested" and isinstance(body, dict):
+            # NOTE: a Go map at the top, its keys in no set order: its values' orders by key
+            orders = {key: _key_orders(body[key]) for key in body}
+        answer = Answer(answer.status, {"body": answer.body, "keyOrder": orders})
     return answer, raw
+
+
+def _key_orders(value: Any) -> Any:
+    """Every object's keys in the order the answer lists them (``"keyOrder": true``)."""
+    if isinstance(value, dict):
+        return [list(value), *(_key_orders(v) for v in value.values() if isinstance(v, dict | list))]
+    if isinstance(value, list):
+        return [_key_orders(v) for v in value if isinstance(v, dict | list)]
+    return []
 
 
 @pytest.mark.parametrize("name", CASES)

@@ -17,6 +17,8 @@ from pybase.core.fields.base import MAX_SAFE_INT, Field, check_range
 from pybase.store.dialect import JSONText, ViewJSONText
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pybase.core.collections import Collection
     from pybase.core.records import Record
 
@@ -170,6 +172,49 @@ def _in_jsonb_order(value: Any) -> bool:
     return True
 
 
+def _sorted_keys(value: Any) -> Any:
+    """``value`` with every object's keys sorted (as Go marshals maps)."""
+    try:
+        return orjson.loads(orjson.dumps(value, option=orjson.OPT_SORT_KEYS))
+    except orjson.JSONEncodeError:
+        return value  # NOTE: an integer past 64 bits, or nested past orjson's depth: as read
+
+
+def api_dumps(data: Any, default: Callable[[Any], Any] | None = None) -> bytes:
+    """JSON bytes as the API writes them: objects' keys sorted, as PocketBase's Go maps come
+    out, but a view's JSON (:class:`OrderedJSONObject`, :class:`OrderedJSONArray`) with its
+    keys in their order; ``default`` writes other types (records in hooks' answers)."""
+    hook = _subclass if default is None else _chained(default)
+    try:
+        return orjson.dumps(data, option=_OPTIONS, default=hook)
+    except orjson.JSONEncodeError:
+        # PERF: keys that are not strings (from hooks) are rare and slow every dict down
+        return orjson.dumps(data, option=_OPTIONS | orjson.OPT_NON_STR_KEYS, default=hook)
+
+
+_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_SUBCLASS
+
+
+def _subclass(value: Any) -> Any:
+    """A value of a subclass of dict, list, str, int or float (OPT_PASSTHROUGH_SUBCLASS) as
+    its base class's, a view's JSON with its keys in their order."""
+    if isinstance(value, OrderedJSONObject | OrderedJSONArray):
+        return orjson.Fragment(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS))
+    for base in (dict, list, str, int, float):
+        if isinstance(value, base):
+            return base(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _chained(default: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def hook(value: Any) -> Any:
+        if isinstance(value, dict | list | str | int | float):
+            return _subclass(value)
+        return default(value)
+
+    return hook
+
+
 class JSONField(Field):
     """Any JSON value, stored as JSON text (NULL when unset)."""
 
@@ -197,11 +242,13 @@ class JSONField(Field):
             return _LITERALS[raw]
         if not raw or raw[0] not in _JSON_STARTS:
             return raw
-        value = self.from_db(raw)
-        if isinstance(value, dict | list) and "{" in raw and not (_spaced(raw) and _in_jsonb_order(value)):
-            # NOTE: JSON text as the query wrote it, not Postgres's text of a jsonb value (a
-            # table's json field through the view: {"a": 1, "bb": 2}, spaced, its keys in jsonb's
-            # order), whose keys the API sorts, as stored
+        value = self._read(raw)
+        if isinstance(value, dict | list) and "{" in raw:
+            if _spaced(raw) and _in_jsonb_order(value):
+                # NOTE: Postgres's text of a jsonb value (a table's json field through the view:
+                # {"a": 1, "bb": 2}, spaced, its keys in jsonb's order): its keys sorted, as stored
+                return _sorted_keys(value)
+            # NOTE: JSON text as the query wrote it: its objects' keys in their order
             return OrderedJSONObject(value) if isinstance(value, dict) else OrderedJSONArray(value)
         return value
 
@@ -209,6 +256,15 @@ class JSONField(Field):
         return None
 
     def from_db(self, raw: Any) -> Any:
+        value = self._read(raw)
+        if isinstance(raw, str) and '": ' in raw and isinstance(value, dict | list):
+            # NOTE: Postgres's text of a jsonb value (spaced, keys by length then bytes): read
+            # with its keys sorted, as stored (to_db) and as PocketBase reads it, wherever a
+            # value is written unsorted (JS hooks, getString)
+            return _sorted_keys(value)
+        return value
+
+    def _read(self, raw: Any) -> Any:
         if raw is None:
             return None
         if isinstance(raw, bytes | bytearray | memoryview):

@@ -17,6 +17,7 @@ import orjson
 from sqlalchemy import select
 
 from pybase.core.events import RecordEnrichEvent
+from pybase.core.fields.json_field import api_dumps
 from pybase.core.realtime.access import can_receive
 from pybase.core.realtime.bus import EventBus, RecordChange
 from pybase.core.realtime.client import (
@@ -514,7 +515,7 @@ class RecordBroadcaster:
                 data = picker.pick(data, picker.parse_fields(raw_fields))
             except picker.FieldsError:
                 pass  # NOTE: as PocketBase: unreadable fields send the whole record
-        body = orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+        body = api_dumps(data)  # NOTE: a view's JSON (an expanded relation's) keeps its keys' order
         return b'{"record":' + body + b',"action":' + orjson.dumps(action) + b"}"
 
     # ---- clients' auth -----------------------------------------------------------------------

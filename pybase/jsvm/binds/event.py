@@ -203,16 +203,18 @@ def _json_default(obj: Any) -> Any:
 
 def res_json(ex: Executor, event: Any, status: Any, data: Any) -> None:
     """``e.json(status, data)``: records and collections as their public JSON, keys sorted (as
-    Go's encoder writes maps), and the ``?fields=`` picker applied, as PocketBase's e.JSON."""
+    Go's encoder writes maps; a view's JSON in its order, as the API writes it), and the
+    ``?fields=`` picker applied, as PocketBase's e.JSON."""
     resp = event.response
     resp.status = int(status)
     event.__dict__["_jsvm_written"] = True
     request = getattr(event, "request", None)
     fields = request.get_param("fields") if request is not None else None
     if fields:
+        # NOTE: as PocketBase's picker, which reads the JSON back into Go maps (keys sorted)
         data = apply_fields(orjson.loads(orjson.dumps(data, default=_json_default)), parse_fields(fields))
     resp.content_type = "application/json"
-    resp.data = orjson.dumps(data, default=_json_default, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    resp.data = dumps(data, _json_default)
 
 
 def res_state(ex: Executor, event: Any) -> dict[str, Any]:

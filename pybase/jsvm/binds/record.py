@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from pybase.apis.serialize import record_to_json
+from pybase.apis.serialize import dumps, record_to_json
 from pybase.core.auth import (
     TOKEN_EMAIL_CHANGE,
     TOKEN_PASSWORD_RESET,
@@ -151,8 +151,10 @@ def record_validate_password(ex: Executor, record: Record, plain: Any) -> bool:
     return record.validate_password("" if plain is None else str(plain))
 
 
-def record_export(ex: Executor, record: Record) -> dict[str, Any]:
-    return record_to_json(record, None)
+def record_export(ex: Executor, record: Record) -> Any:
+    """``publicExport()``/``toJSON()``: the record as the API writes it (keys sorted, a view's
+    JSON objects with their keys in their order, as PocketBase's MarshalJSON)."""
+    return orjson.Fragment(dumps(record_to_json(record, None)))
 
 
 def record_assign(ex: Executor, target: Record, found: Record) -> None:
