@@ -578,10 +578,11 @@ def build_cases() -> list[OpsCase]:
 
 @dataclasses.dataclass
 class Values:
-    """Per-server values the cases' ``<<name>>`` placeholders stand for."""
+    """Per-server values (by URL) the cases' ``<<name>>`` placeholders stand for, and when each
+    pair's expiring file token has expired."""
 
     values: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
-    expired_at: float = 0.0
+    expired_at: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
 VALUES = Values()
@@ -612,11 +613,11 @@ def setup(pair: Pair) -> None:
         target.tokens["ops_forged"] = _forge(target.tokens["superuser"])
         target.tokens["garbage"] = "not-a-token"
         target.tokens["ops_bearer"] = "Bearer " + target.tokens["superuser"]
-        VALUES.values[target.name] = {"expiredfile": target.ok("POST", FILE_TOKEN)["token"]}
-    VALUES.expired_at = time.monotonic() + EXPIRED_AFTER
+        VALUES.values[target.base_url] = {"expiredfile": target.ok("POST", FILE_TOKEN)["token"]}
+    VALUES.expired_at[pair.pb.base_url] = time.monotonic() + EXPIRED_AFTER
     pair.ok("PATCH", "/api/collections/_superusers", {"fileToken": {"duration": duration}})
     for target in pair.targets:
-        values = VALUES.values[target.name]
+        values = VALUES.values[target.base_url]
         values["sufile"] = target.ok("POST", FILE_TOKEN)["token"]
         values["forgedfile"] = _forge(values["sufile"])
         values["suauth"] = target.tokens["superuser"]
@@ -645,8 +646,8 @@ def _wait_for_marked(pair: Pair) -> None:
             time.sleep(0.25)
     for target in pair.targets:
         found = target.ok("GET", f"{LOGS}?{_q(filter=MARKED + ' && ' + ONE_ENTRY)}")["items"]
-        VALUES.values[target.name]["logid"] = found[0]["id"]
-        VALUES.values[target.name]["logid_upper"] = found[0]["id"].upper()
+        VALUES.values[target.base_url]["logid"] = found[0]["id"]
+        VALUES.values[target.base_url]["logid_upper"] = found[0]["id"].upper()
 
 
 def prepare(pair: Pair, case: OpsCase) -> None:
@@ -660,13 +661,13 @@ def prepare(pair: Pair, case: OpsCase) -> None:
                     if AUTO_BACKUP_RE.match(item["key"]):
                         target.ok("DELETE", f"{BACKUPS}/{item['key']}")
     if case.wait_expired:
-        time.sleep(max(0.0, VALUES.expired_at - time.monotonic()))
+        time.sleep(max(0.0, VALUES.expired_at[pair.pb.base_url] - time.monotonic()))
 
 
 def resolve(target: Target, req: Request) -> Request:
     """``req`` with its ``<<name>>`` placeholders filled in for ``target``."""
     path = req.path
-    for name, value in VALUES.values.get(target.name, {}).items():
+    for name, value in VALUES.values.get(target.base_url, {}).items():
         path = path.replace(f"<<{name}>>", value)
     return dataclasses.replace(req, path=path)
 
