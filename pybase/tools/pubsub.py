@@ -39,6 +39,7 @@ GAP_SECONDS = 5.0
 GAP_AFTER_CLOSE_SECONDS = 0.05
 #: how long a client may leave a relayed change unanswered before publishers stop waiting for it
 LAG_SECONDS = 4.0
+FLUSH_SECONDS = 2.0  # a closing client writes what it queued before for up to this long
 
 
 def encode(frame: dict[str, Any]) -> bytes:
@@ -277,7 +278,8 @@ class HubClient:
         self._fanouts: set[int] = set()  # the calls of call_all
         self._out: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self.closed = threading.Event()
-        threading.Thread(target=self._send_loop, name="pybase-bus-send", daemon=True).start()
+        self._sender = threading.Thread(target=self._send_loop, name="pybase-bus-send", daemon=True)
+        self._sender.start()
         #: the thread handing over what arrives (what waits for an answer must not run on it)
         self.receiver = threading.Thread(target=self._recv_loop, name="pybase-bus-recv", daemon=True)
         self.receiver.start()
@@ -390,8 +392,13 @@ class HubClient:
             self.closed.set()
 
     def close(self) -> None:
+        """Stop; what was queued before goes out first (up to FLUSH_SECONDS)."""
         self.closed.set()
         self._out.put(None)
+        # NOTE: a restoring worker sends "exclusive" and stops at once: shut before the sender
+        # wrote it, the frame was lost under load, and the worker waited for the others alone
+        if threading.current_thread() is not self._sender:
+            self._sender.join(FLUSH_SECONDS)
         with contextlib.suppress(OSError):
             self.sock.shutdown(socket.SHUT_RDWR)
         with contextlib.suppress(OSError):

@@ -262,3 +262,20 @@ def test_a_lagging_clients_answer_does_not_stand_in_for_one_still_waited_for(hub
     finally:
         for client in (publisher, lagging, slow):
             client.close()
+
+
+def test_a_closing_client_first_writes_what_it_queued(hub: Hub) -> None:
+    # NOTE: a restoring worker queues "exclusive" for the supervisor and stops at once: the
+    # frame must reach the hub even when the client is closed before its sender thread ran
+    got: list[int] = []
+    hub.on_frame = lambda _conn, frame: frame.get("t") == "note" and got.append(frame["n"])
+    for _ in range(5):
+        got.clear()
+        client = HubClient(hub.address, lambda _f: None, "closing")
+        for n in range(2000):
+            client.send({"t": "note", "n": n, "pad": "x" * 200})
+        client.close()
+        deadline = time.monotonic() + 10
+        while len(got) < 2000 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert got == list(range(2000))
