@@ -81,7 +81,10 @@ def test_stop_returns_once_the_server_threads_and_logs_are_done(tmp_path, backen
             # NOTE: what the test fixtures do right after stop(): nothing of the app is cut off.
             databases.server.drop_database(url)
         assert app.stop() is True  # a second stop has nothing left to do
-    problems = [f"{r.name}: {r.getMessage()}" for r in caplog.records if r.levelno >= logging.WARNING]
+    # NOTE: a loop handover (a request held the loop thread past the watchdog's limit, as on a
+    # loaded machine: "GET /api/health held the loop thread for 382 ms" in CI) is no stop problem
+    problems = [f"{r.name}: {r.getMessage()}" for r in caplog.records
+                if r.levelno >= logging.WARNING and "held the loop thread" not in r.getMessage()]
     assert problems == []
 
 
