@@ -180,16 +180,18 @@ def _sorted_keys(value: Any) -> Any:
         return value  # NOTE: an integer past 64 bits, or nested past orjson's depth: as read
 
 
-def api_dumps(data: Any, default: Callable[[Any], Any] | None = None) -> bytes:
+def api_dumps(data: Any, default: Callable[[Any], Any] | None = None, *, sort: bool = True) -> bytes:
     """JSON bytes as the API writes them: objects' keys sorted, as PocketBase's Go maps come
     out, but a view's JSON (:class:`OrderedJSONObject`, :class:`OrderedJSONArray`) with its
-    keys in their order; ``default`` writes other types (records in hooks' answers)."""
+    keys in their order; ``default`` writes other types (records in hooks' answers). Without
+    ``sort``, every object's keys in their order (a JS value's)."""
     hook = _subclass if default is None else _chained(default)
+    options = _OPTIONS if sort else orjson.OPT_PASSTHROUGH_SUBCLASS
     try:
-        return orjson.dumps(data, option=_OPTIONS, default=hook)
+        return orjson.dumps(data, option=options, default=hook)
     except orjson.JSONEncodeError:
         # PERF: keys that are not strings (from hooks) are rare and slow every dict down
-        return orjson.dumps(data, option=_OPTIONS | orjson.OPT_NON_STR_KEYS, default=hook)
+        return orjson.dumps(data, option=options | orjson.OPT_NON_STR_KEYS, default=hook)
 
 
 _OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_SUBCLASS

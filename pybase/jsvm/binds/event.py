@@ -14,6 +14,7 @@ from pybase.apis.request_body import decode_json, read_body, request_info
 from pybase.apis.serialize import apply_fields, dumps, parse_fields, record_to_json
 from pybase.core.collections import Collection
 from pybase.core.errors import BadRequestError
+from pybase.core.fields.json_field import api_dumps
 from pybase.core.records import Record
 from pybase.core.request_info import RequestInfo
 from pybase.tools.cast import infer_value
@@ -210,11 +211,22 @@ def res_json(ex: Executor, event: Any, status: Any, data: Any) -> None:
     event.__dict__["_jsvm_written"] = True
     request = getattr(event, "request", None)
     fields = request.get_param("fields") if request is not None else None
+    resp.content_type = "application/json"
     if fields:
         # NOTE: as PocketBase's picker, which reads the JSON back into Go maps (keys sorted)
         data = apply_fields(orjson.loads(orjson.dumps(data, default=_json_default)), parse_fields(fields))
-    resp.content_type = "application/json"
-    resp.data = dumps(data, _json_default)
+        resp.data = dumps(data, _json_default)
+        return
+    # NOTE: a JS object's keys in their order (PocketBase writes them in no set order), so a
+    # view's JSON read with record.get() keeps its order; records and collections as the API
+    # writes them (keys sorted)
+    resp.data = api_dumps(data, _as_written, sort=False)
+
+
+def _as_written(obj: Any) -> Any:
+    if isinstance(obj, Record | Collection):
+        return orjson.Fragment(dumps(obj, _json_default))
+    return _json_default(obj)
 
 
 def res_state(ex: Executor, event: Any) -> dict[str, Any]:

@@ -18,6 +18,9 @@ routerAdd("GET", "/vjo/strings", (e) => {
   const view = $app.findRecordById("vjo_view", "vjopost00000001");
   return e.string(200, `[${table.getString("meta")},${view.getString("j")},${view.getString("m")},${view.getString("o")}]`);
 });
+// a json field's value passed back as it was read (PocketBase: its JSON text, as written)
+routerAdd("GET", "/vjo/get", (e) => e.json(200, $app.findRecordById("vjo_view", "vjopost00000001").get("j")));
+routerAdd("GET", "/vjo/getin", (e) => e.json(200, { j: $app.findRecordById("vjo_view", "vjopost00000001").get("o") }));
 routerAdd("GET", "/vjo/table", (e) => e.json(200, $app.findRecordById("vjo_posts", "vjopost00000001")));
 
 onRecordViewRequest((e) => e.json(200, { hooked: e.record }), "vjo_view");
