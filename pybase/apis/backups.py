@@ -125,7 +125,10 @@ class BackupFileResource:
         if not self.app.backups.exists(key):
             raise ApiError(404, "The requested resource wasn't found.")
         resp.content_type = "application/zip"
-        resp.set_header("Content-Disposition", f'attachment; filename="{key}"')
+        # NOTE: as Go's net/http writes it: the name's UTF-8 bytes (a WSGI header is latin-1
+        # text of its bytes), a CR or LF as a space (an uploaded name may hold either)
+        disposition = f'attachment; filename="{key}"'.replace("\r", " ").replace("\n", " ")
+        resp.set_header("Content-Disposition", disposition.encode().decode("latin-1"))
         try:
             serve(req, resp, self.app.backups.storage(), key, key)  # NOTE: streamed, ranges allowed
         except StorageError as ex:

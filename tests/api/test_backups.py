@@ -8,6 +8,7 @@ import threading
 import time
 import zipfile
 from pathlib import Path
+from urllib.parse import quote
 
 import orjson
 import pytest
@@ -261,3 +262,50 @@ def test_scheduled_backups_keep_the_newest(server: testapp.TestServer) -> None:
     settings["backups"] = {**settings["backups"], "cron": ""}
     app.save_settings(settings)
     assert not any(job.id == "__pbAutoBackup__" for job in app.cron.jobs())
+
+
+# An uploaded archive keeps its name whatever its form (as PocketBase): sent name -> the key it
+# is stored, listed, downloaded and deleted as (None: refused as an existing name), never a
+# file outside pb_data/backups.
+UPLOAD_NAMES = [
+    ("日本.zip", "日本.zip"),
+    ("é.zip", "é.zip"),
+    ("ok\rX-Injected: 1.zip", "ok\rX-Injected: 1.zip"),
+    ('a"b.zip', 'a"b.zip'),
+    (".zip", ".zip"),
+    ("../../evil.zip", "evil.zip"),
+    ("..", None),
+    ("a\x00b.zip", None),
+    ("n" * 256, None),
+]
+
+
+@pytest.mark.parametrize(("sent", "key"), UPLOAD_NAMES)
+def test_upload_names_of_any_form(server: testapp.TestServer, sent: str, key: str | None) -> None:
+    su = {"Authorization": server.token("superuser")}
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("data.db", b"")
+    body = (
+        b'--XX\r\nContent-Disposition: form-data; name="file"; filename="' + sent.encode() + b'"\r\n'
+        b"Content-Type: application/zip\r\n\r\n" + archive.getvalue() + b"\r\n--XX--\r\n"
+    )
+    headers = {**su, "Content-Type": "multipart/form-data; boundary=XX"}
+    resp = server.request("POST", "/api/backups/upload", data=body, headers=headers)
+    data_dir = Path(server.pybase.core.data_dir)
+    stored = sorted(str(p.relative_to(data_dir)) for p in data_dir.rglob("*") if p.is_file() and "zip" in p.name)
+    if key is None:
+        assert resp.status_code == 400 and resp.json()["data"]["file"]["code"] == "validation_backup_name_exists"
+        assert stored == []
+        return
+    assert resp.status_code == 204, resp.text
+    assert stored == [f"backups/{key}", f"backups/{key}.attrs"]
+    assert [b["key"] for b in server.request("GET", "/api/backups", headers=su).json()] == [key]
+    url = "/api/backups/" + quote(key, safe="")
+    got = server.request("GET", f"{url}?token={_file_token(server, 'superuser')}")
+    assert got.status_code == 200 and got.content == archive.getvalue()
+    # NOTE: the header's bytes are the name's UTF-8 (as Go writes it), a CR a space
+    expected = 'attachment; filename="' + key.replace("\r", " ") + '"'
+    assert got.headers["Content-Disposition"].encode("latin-1").decode() == expected
+    assert server.request("DELETE", url, headers=su).status_code == 204
+    assert server.request("GET", "/api/backups", headers=su).json() == []
