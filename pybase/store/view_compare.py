@@ -378,24 +378,43 @@ class _Translator:
 
 def subquery_item(column: Any) -> Any | None:
     """The expression a column of a SELECT reading one subquery (``SELECT CAST(id AS TEXT) id
-    FROM (SELECT b AS id ...)``, how a view's id is made text) stands for: its kind and affinity
-    are that expression's, not a table's column of that name. None for any other column."""
+    FROM (SELECT b AS id ...)``, how a view's id is made text) or one WITH query stands for: its
+    kind and affinity are that expression's, not a table's column of that name. None for any
+    other column."""
     if isinstance(column.this, exp.Star):
         return None
     select = column.find_ancestor(exp.Select)
     source = select.args.get("from_") if select is not None else None
-    if source is None or select.args.get("joins") or not isinstance(source.this, exp.Subquery):
+    if source is None or select.args.get("joins"):
         return None
-    subquery = source.this
-    if column.table and column.table.lower() != (subquery.alias or "").lower():
+    if isinstance(source.this, exp.Subquery):
+        inner, alias = source.this.this, source.this.alias
+    elif isinstance(source.this, exp.Table) and not source.this.args.get("db"):
+        found = _with_query(select, source.this.name)
+        if found is None:
+            return None
+        inner, alias = found.this, source.this.alias_or_name
+    else:
         return None
-    inner = subquery.this
+    if column.table and column.table.lower() != (alias or "").lower():
+        return None
     if not isinstance(inner, exp.Select):
         return None
     name = column.name.lower()
     for item in inner.expressions:
         if item.alias_or_name.lower() == name and not isinstance(item, exp.Star):
             return item.this if isinstance(item, exp.Alias) else item
+    return None
+
+
+def _with_query(node: Any, name: str) -> Any | None:
+    """The WITH query (CTE) named ``name`` that ``node`` sees, or None."""
+    while node is not None:
+        found = node.args.get("with_") if isinstance(node, exp.Expression) else None
+        for cte in found.expressions if found is not None else []:
+            if cte.alias.lower() == name.lower():
+                return cte
+        node = node.parent
     return None
 
 

@@ -169,6 +169,13 @@ def numbers_as_sqlite(tree: Any) -> None:
         if str(found.this).lower() != "pb_sqlite_value" or len(found.expressions) != 1:
             continue
         inner = _unwrapped(found.expressions[0])
+        item = view_compare.subquery_item(inner) if isinstance(inner, exp.Column) else None
+        item = _unwrapped(item) if item is not None else None
+        if item is not None and (item.meta.get(_REAL) or _is_real_cast(item)):
+            # NOTE: a subquery's (a WITH query's) column of a REAL operation: the operation's
+            # integer tests read the inner query's columns, its REAL holds whatever they are
+            found.replace(sqlite_functions.call("pb_sqlite_number", inner.copy(), exp.Boolean(this=True)))
+            continue
         if _INT_TESTS not in inner.meta and not _is_real_cast(inner):
             continue
         tests = inner.meta[_INT_TESTS] if _INT_TESTS in inner.meta else None

@@ -265,6 +265,10 @@ ID_CASES += [
     ("truth concat id", f"SELECT ((n > 2) || 'x') AS id, count(*) AS c, sum(n > 2) AS s FROM {SOURCE} GROUP BY ((n > 2) || 'x')"),
     ("truth sum id", f"SELECT ((n > 2) + 0) AS id, count(*) AS c FROM {SOURCE} GROUP BY n > 2"),
     ("subquery truth id", f"SELECT CAST(x AS TEXT) AS id, count(*) AS c, max(x) AS m FROM (SELECT (n > 2) AS x FROM {SOURCE}) GROUP BY x"),
+    ("with query truth", f"WITH c AS (SELECT id, (n > 2) AS x, n FROM {SOURCE}) SELECT id, (x || 'y') AS v, abs(x) AS w, "
+     "typeof(x) AS t, (x = '1') AS e, x FROM c"),
+    ("with query number", f"WITH c AS (SELECT id, (n * 1.0) AS r, title FROM {SOURCE}) SELECT id, (r || '') AS v, typeof(r) AS t, "
+     "(title = 4) AS e FROM c"),
 ]  # fmt: skip
 
 
