@@ -90,6 +90,11 @@ VIEW3_QUERY = (
     "json_array(meta) AS wrapped, json(meta) AS j "
     f"FROM {SOURCE}"
 )
+# spaced JSON text whose objects' keys happen to be in jsonb's order (shorter first): SQLite
+# holds the text, so PocketBase answers its keys in their order
+VIEW4 = "vjf_view4"
+VIEW4_QUERY = f"SELECT id, ('{{\"zz\": 1, \"aaa\": [{{\"y\": 1, \"xx\": 2}}]}}') AS sp2 FROM {SOURCE}"
+VIEW4_FILTERS = ["sp2 ~ '\"zz\":1,\"aaa\"'", "sp2.aaa.0 ~ '\"y\":1,'", "sp2.zz = 1"]
 VIEW2_FILTERS = ["t = 4", "eq4 = 1", "tx = '4x'", "d8 = 1", "o.b = 4", "m25 = 1", "gt3 = 1"]
 SORTS = ["t,id", "-t,id", "o,id", "-o,id", "arr,id", "d,id", "-truth,id", "lit,id", "z,-id", "-lit,t,id", "m,id", "-m,id"]
 TABLE_SORTS = ["meta,id", "-meta,id", "meta.1,id", "meta.a,-id"]
@@ -109,6 +114,7 @@ def view_pair(pair: Pair) -> Pair:
         pair.ok("POST", "/api/collections", {"name": VIEW, "type": "view", "viewQuery": VIEW_QUERY})
         pair.ok("POST", "/api/collections", {"name": VIEW2, "type": "view", "viewQuery": VIEW2_QUERY})
         pair.ok("POST", "/api/collections", {"name": VIEW3, "type": "view", "viewQuery": VIEW3_QUERY})
+        pair.ok("POST", "/api/collections", {"name": VIEW4, "type": "view", "viewQuery": VIEW4_QUERY})
     return pair
 
 
@@ -156,9 +162,21 @@ def test_key_order(view_pair: Pair, view: str) -> None:
     assert orders[0] == orders[1]
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="JSONField._from_view_db sorts the keys of any spaced JSON text in jsonb's order, taking it "
+    "for Postgres's text of a table's json field (3b3ccd8): a text the query wrote keeps its order in PocketBase",
+)
+def test_key_order_of_spaced_text_in_jsonb_order(view_pair: Pair) -> None:
+    pb, py = view_pair.ask(Request("GET", f"/api/collections/{VIEW4}/records?sort=id&perPage=50"))
+    orders = [[_key_orders(item["sp2"]) for item in answer.body["items"]] for answer in (pb, py)]
+    assert orders[0] == orders[1]
+
+
 CASES = (
     [(VIEW, filter_) for filter_ in FILTERS + VIEW_TABLE_FILTERS] + [(VIEW2, filter_) for filter_ in VIEW2_FILTERS]
     + [(SOURCE, filter_) for filter_ in TABLE_FILTERS]
+    + [(VIEW4, filter_) for filter_ in VIEW4_FILTERS]
 )  # fmt: skip
 
 
