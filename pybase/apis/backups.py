@@ -28,6 +28,7 @@ from pybase.apis.settings import read_struct_body
 from pybase.core.auth import TOKEN_FILE, find_record_by_token
 from pybase.core.errors import FieldError, ValidationError
 from pybase.tools.filesystem import StorageError
+from pybase.tools.filter.lexer import go_quote
 
 if TYPE_CHECKING:
     from pybase.core.app import App
@@ -125,9 +126,9 @@ class BackupFileResource:
         if not self.app.backups.exists(key):
             raise ApiError(404, "The requested resource wasn't found.")
         resp.content_type = "application/zip"
-        # NOTE: as Go's net/http writes it: the name's UTF-8 bytes (a WSGI header is latin-1
-        # text of its bytes), a CR or LF as a space (an uploaded name may hold either)
-        disposition = f'attachment; filename="{key}"'.replace("\r", " ").replace("\n", " ")
+        # NOTE: as PocketBase writes it: the name as Go's %q (a quote, a tab, a CR escaped),
+        # its UTF-8 bytes as they are (a WSGI header is the latin-1 text of its bytes)
+        disposition = f"attachment; filename={go_quote(key)}"
         resp.set_header("Content-Disposition", disposition.encode().decode("latin-1"))
         try:
             serve(req, resp, self.app.backups.storage(), key, key)  # NOTE: streamed, ranges allowed
