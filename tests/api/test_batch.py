@@ -20,7 +20,9 @@ POSTS = "/api/collections/posts/records"
 def _enable(**batch: Any):
     def before(server: testapp.TestServer) -> None:
         settings = server.pybase.core.settings()
-        settings["batch"] = {**settings["batch"], "enabled": True, "maxRequests": 5, **batch}
+        # NOTE: a 60 s transaction time limit, not the default 3 s: four writes took longer on a
+        # loaded CI machine ("Batch transaction failed." with no request named)
+        settings["batch"] = {**settings["batch"], "enabled": True, "maxRequests": 5, "timeout": 60, **batch}
         server.pybase.core.save_settings(settings)
 
     return before
