@@ -246,6 +246,15 @@ def running_pair(database_url: str = "") -> Iterator[Pair]:
             server.stop()
 
 
+def key_orders(value: Any) -> Any:
+    """The keys of every object in ``value``, in the order the answer wrote them."""
+    if isinstance(value, dict):
+        return [list(value), *(key_orders(v) for v in value.values() if isinstance(v, dict | list))]
+    if isinstance(value, list):
+        return [key_orders(v) for v in value if isinstance(v, dict | list)]
+    return []
+
+
 def difference(pb: Answer, py: Answer) -> str | None:
     """A readable description of how the answers differ, or None when they are the same."""
     if pb.status == py.status and pb.body == py.body:

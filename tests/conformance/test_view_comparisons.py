@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.conformance.harness import Pair, Request, difference
+from tests.conformance.harness import Pair, Request, difference, key_orders
 from tests.conformance.known import explain
 
 pytestmark = pytest.mark.both_backends
@@ -284,14 +284,6 @@ def test_view_id(compare_pair: Pair, backend: str, label: str, query: str) -> No
         explain(f"view id {label} {path}", pb, py, difference(pb, py))
 
 
-def _key_orders(value: Any) -> Any:
-    """The keys of every object in ``value``, in the order the answer wrote them."""
-    if isinstance(value, dict):
-        return [list(value), *(_key_orders(v) for v in value.values() if isinstance(v, dict | list))]
-    if isinstance(value, list):
-        return [_key_orders(v) for v in value if isinstance(v, dict | list)]
-    return []
-
 
 def test_view_json_key_order(compare_pair: Pair) -> None:
     """The keys of an object a view builds come as SQLite wrote them (PocketBase writes the JSON
@@ -304,5 +296,5 @@ def test_view_json_key_order(compare_pair: Pair) -> None:
     assert pb.status == py.status == 200, difference(pb, py)
     values = [[item["v"] for item in answer.body["items"]] for answer in (pb, py)]
     assert values[0] == values[1], difference(pb, py)  # NOTE: the same values, keys aside
-    orders = [[_key_orders(value) for value in answer] for answer in values]
+    orders = [[key_orders(value) for value in answer] for answer in values]
     assert orders[0] == orders[1] == [[["b", "a"], [["zz", "y"]]]] * 2

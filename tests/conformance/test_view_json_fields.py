@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conformance.harness import Pair, Request, difference
+from tests.conformance.harness import Pair, Request, difference, key_orders
 
 pytestmark = pytest.mark.both_backends
 
@@ -144,13 +144,6 @@ def test_records(view_pair: Pair, view: str) -> None:
     assert difference(pb, py) is None, difference(pb, py)
 
 
-def _key_orders(value: Any) -> Any:
-    if isinstance(value, dict):
-        return [list(value), *(_key_orders(v) for v in value.values() if isinstance(v, dict | list))]
-    if isinstance(value, list):
-        return [_key_orders(v) for v in value if isinstance(v, dict | list)]
-    return []
-
 
 @pytest.mark.parametrize("view", [VIEW, VIEW3])
 def test_key_order(view_pair: Pair, view: str) -> None:
@@ -158,7 +151,7 @@ def test_key_order(view_pair: Pair, view: str) -> None:
     ``fields=``: PocketBase picks fields from the record decoded again into Go maps, whose
     keys it then writes in no set order."""
     pb, py = view_pair.ask(Request("GET", f"/api/collections/{view}/records?sort=id&perPage=50"))
-    orders = [[{k: _key_orders(v) for k, v in item.items()} for item in answer.body["items"]] for answer in (pb, py)]
+    orders = [[{k: key_orders(v) for k, v in item.items()} for item in answer.body["items"]] for answer in (pb, py)]
     assert orders[0] == orders[1]
 
 
@@ -169,7 +162,7 @@ def test_key_order(view_pair: Pair, view: str) -> None:
 )
 def test_key_order_of_spaced_text_in_jsonb_order(view_pair: Pair) -> None:
     pb, py = view_pair.ask(Request("GET", f"/api/collections/{VIEW4}/records?sort=id&perPage=50"))
-    orders = [[_key_orders(item["sp2"]) for item in answer.body["items"]] for answer in (pb, py)]
+    orders = [[key_orders(item["sp2"]) for item in answer.body["items"]] for answer in (pb, py)]
     assert orders[0] == orders[1]
 
 

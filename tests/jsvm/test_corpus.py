@@ -43,6 +43,7 @@ from tests.conformance.harness import (
     Request,
     Target,
     difference,
+    key_orders,
     normalise,
     pocketbase_or_skip,
 )
@@ -199,21 +200,13 @@ def _ask(target: Target, item: dict[str, Any]) -> tuple[Answer, requests.Respons
         answer = Answer(answer.status, {"body": answer.body, "contentType": raw.headers.get("Content-Type")})
     if item.get("keyOrder"):
         body = answer.body
-        orders = _key_orders(body)
+        orders = key_orders(body)
         if item["keyOrder"] == "nested" and isinstance(body, dict):
             # NOTE: a Go map at the top, its keys in no set order: its values' orders by key
-            orders = {key: _key_orders(body[key]) for key in body}
+            orders = {key: key_orders(body[key]) for key in body}
         answer = Answer(answer.status, {"body": answer.body, "keyOrder": orders})
     return answer, raw
 
-
-def _key_orders(value: Any) -> Any:
-    """Every object's keys in the order the answer lists them (``"keyOrder": true``)."""
-    if isinstance(value, dict):
-        return [list(value), *(_key_orders(v) for v in value.values() if isinstance(v, dict | list))]
-    if isinstance(value, list):
-        return [_key_orders(v) for v in value if isinstance(v, dict | list)]
-    return []
 
 
 @pytest.mark.parametrize("name", CASES)
