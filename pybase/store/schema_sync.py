@@ -189,10 +189,11 @@ def view_body(conn: Connection, select_sql: str, json_columns: Iterable[str] = (
 
 def _tables_read(select_sql: str) -> set[str] | None:
     """The lower-case names of the tables and views ``select_sql`` reads (None: not parsed)."""
-    from pybase.tools.dbutils import exp, sqlglot
+    from pybase.store import view_sql
+    from pybase.tools.dbutils import exp
 
     try:
-        tree = sqlglot.parse_one(select_sql, read="sqlite")
+        tree = view_sql.parse(select_sql)
     except Exception:  # noqa: BLE001 - sqlglot's parse errors: every table's columns then
         return None
     return {table.name.lower() for table in tree.find_all(exp.Table)}

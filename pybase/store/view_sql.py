@@ -30,6 +30,60 @@ def _truths() -> tuple[type, ...]:
     return (exp.Predicate, exp.Connector, exp.Not, exp.Boolean)
 
 
+#: SQLite functions sqlglot reads with a grammar of its own, where an argument stops before a
+#: comparison (``json_object('k', n > 2)`` fails to parse: it wants SQL's KEY ... VALUE form)
+_OWN_GRAMMAR = frozenset({"json_object"})
+
+
+def parse(sql: str) -> Any:
+    """``sql`` (SQLite's) parsed; a query sqlglot cannot read is read again with each argument
+    of the functions of :data:`_OWN_GRAMMAR` in parentheses (``json_object('k', (n > 2))``:
+    SQLite reads both alike). Raises sqlglot's error when neither reads."""
+    try:
+        return sqlglot.parse_one(sql, read="sqlite")
+    except sqlglot.errors.SqlglotError as ex:
+        again = _arguments_parenthesized(sql)
+        if again is None:
+            raise
+        try:
+            return sqlglot.parse_one(again, read="sqlite")
+        except sqlglot.errors.SqlglotError:
+            raise ex from None
+
+
+def _arguments_parenthesized(sql: str) -> str | None:
+    """``sql`` with each argument of more than one token of the calls of :data:`_OWN_GRAMMAR` in
+    parentheses, or None when there is none."""
+    from sqlglot.tokens import TokenType
+
+    try:
+        tokens = sqlglot.tokenize(sql, read="sqlite")
+    except sqlglot.errors.SqlglotError:
+        return None
+    inserts: list[tuple[int, str]] = []
+    for number, token in enumerate(tokens[:-1]):
+        if token.text.lower() not in _OWN_GRAMMAR or tokens[number + 1].token_type != TokenType.L_PAREN:
+            continue
+        depth, argument = 0, []
+        for inner in tokens[number + 1 :]:
+            kind = inner.token_type
+            if depth == 1 and kind in (TokenType.COMMA, TokenType.R_PAREN):
+                if len(argument) > 1:
+                    inserts += [(argument[0].start, "("), (argument[-1].end + 1, ")")]
+                argument = []
+            elif depth >= 1:
+                argument.append(inner)
+            depth += 1 if kind == TokenType.L_PAREN else -1 if kind == TokenType.R_PAREN else 0
+            if depth == 0:
+                break
+    if not inserts:
+        return None
+    # NOTE: from the end, so that each offset still holds; a ")" before a "(" at one offset
+    for offset, text in sorted(inserts, key=lambda item: (item[0], item[1] == ")"), reverse=True):
+        sql = sql[:offset] + text + sql[offset:]
+    return sql
+
+
 def prepare(tree: Any, sql: str, kinds: dict[str, str] | None = None) -> None:
     """Rewrite ``tree`` (``sql`` parsed) in place; raises :class:`sqlite_functions.Refused`.
     ``kinds``: the database's columns' kinds of value (:func:`view_compare.translate`)."""

@@ -221,7 +221,7 @@ class PostgresDialect(SqliteDialect):
         from sqlglot import exp
 
         try:
-            tree = sqlglot.parse_one(select_sql, read="sqlite")
+            tree = view_sql.parse(select_sql)
             # NOTE: SQLite lets a subquery in FROM go unnamed, Postgres 15 does not.
             for number, sub in enumerate(tree.find_all(exp.Subquery)):
                 if not sub.alias and isinstance(sub.parent, (exp.From, exp.Join)):
