@@ -78,6 +78,29 @@ def _pid_of(server: Served, client: SseClient) -> int:
     return int(re.findall(rf"worker \d started \(pid (\d+), name {client.client_id[:2]}", server.log.read_text())[-1])
 
 
+def _stop(pid: int) -> None:
+    """SIGSTOP ``pid`` and return once every thread of it stopped.
+
+    NOTE: the kernel wakes one thread for the signal and that thread stops the others: until
+    it gets a CPU the rest run on. On a loaded machine the stopped worker's loop thread
+    accepted (and even read) the test's next request in that moment, and the request then
+    waited for the worker to wake (a 60 s timeout), not for the hub.
+    """
+    os.kill(pid, signal.SIGSTOP)
+    deadline = time.monotonic() + 30
+    while not all(_stopped(task) for task in Path(f"/proc/{pid}/task").iterdir()):
+        assert time.monotonic() < deadline, f"{pid} did not stop"
+        time.sleep(0.001)
+
+
+def _stopped(task: Path) -> bool:
+    try:
+        # NOTE: the state follows the command's name in parentheses (which may hold spaces)
+        return (task / "stat").read_text().rsplit(")", 1)[1].split()[0] in ("T", "t")
+    except (FileNotFoundError, ProcessLookupError):
+        return True  # a thread that ended
+
+
 def _timed_writes(base: str, n: int) -> list[float]:
     """Seconds each write took: a create, its update and its delete, ``n`` times."""
     took = []
@@ -133,7 +156,7 @@ def test_a_hung_worker_holds_writes_up_once_then_not_until_it_answers_again(two:
     a write that waits for the hung worker takes all of its wait, one that does not far less."""
     survivor, sleeper = _on_each_worker(two.base)
     pid = _pid_of(two, sleeper)
-    os.kill(pid, signal.SIGSTOP)
+    _stop(pid)
     try:
         took = _timed_writes(two.base, 4)
         waited = _waited(took)
@@ -200,7 +223,7 @@ def test_a_node_that_hangs_or_dies_holds_writes_up_once_only(tmp_path: Path, bac
             try:
                 for client in (survivor, sleeper):
                     assert client.subscribe("peernotes/*").status_code == 204
-                os.kill(proc.pid, signal.SIGSTOP)
+                _stop(proc.pid)
                 try:
                     took = _timed_writes(writer, 4)
                     assert max(took[3:]) < QUICK, took
