@@ -288,7 +288,7 @@ BACKUP_NAMES: list[tuple[str, Any]] = [
     ("upper", "A.zip"), ("upper ext", "a.ZIP"), ("no ext", "a"), ("only ext", ".zip"), ("space", "a b.zip"),
     ("traversal", "../a.zip"), ("slash", "a/b.zip"), ("unicode", "ü.zip"), ("150 chars", "a" * 146 + ".zip"),
     ("151 chars", "a" * 147 + ".zip"), ("300 chars", "a" * 296 + ".zip"), ("newline", "a.zip\n"), ("dot in name", "a.b.zip"),
-    ("tar", "a.tar.gz"), ("dash underscore", "-_.zip"),
+    ("tar", "a.tar.gz"), ("dash underscore", "-_.zip"), ("backslash", "a\\b.zip"), ("only backslash", "\\"),
 ]  # fmt: skip
 RAW_BODIES: list[tuple[str, bytes, str | None]] = [
     ("unclosed", b'{"name":', JSON), ("array", b"[]", JSON), ("string", b'"x"', JSON), ("number", b"1", JSON),
@@ -319,6 +319,9 @@ UPLOADS: list[tuple[str, tuple[tuple[str, Any], ...]]] = [
     ("zip upper name", (("file", ("OPS_UP.zip", ZIP, "application/zip")),)),
     ("zip name with space", (("file", ("ops up.zip", ZIP, "application/zip")),)),
     ("zip name traversal", (("file", ("../ops_trav.zip", ZIP, "application/zip")),)),
+    ("zip name with a backslash", (("file", ("ops\\bs.zip", ZIP, "application/zip")),)),
+    ("zip name with a backslash again", (("file", ("ops\\bs.zip", ZIP, "application/zip")),)),
+    ("zip name a windows path", (("file", ("C:\\ops\\win.zip", ZIP, "application/zip")),)),
     ("zip long name", (("file", ("u" * 200 + ".zip", ZIP, "application/zip")),)),
     ("zip no name", (("file", ("", ZIP, "application/zip")),)),
     ("past the body limit", (("file", ("ops_big.zip", b"x" * OVERSIZED, "application/zip")),)),
@@ -339,7 +342,8 @@ DOWNLOAD_TOKENS: list[tuple[str, str]] = [
     ("forged file token", "?token=<<forgedfile>>"), ("two tokens", "?token=nope&token=<<sufile>>"),
     ("upper param", "?TOKEN=<<sufile>>"),
 ]  # fmt: skip
-BAD_KEYS = ["nope.zip", "nope", "OPS_OK.ZIP", "..%2Fops_ok.zip", "%2E%2E", "a" * 300 + ".zip", "%00.zip", "ops_ok.zip%20", "%C3%BC.zip"]
+BAD_KEYS = ["nope.zip", "nope", "OPS_OK.ZIP", "..%2Fops_ok.zip", "%2E%2E", "a" * 300 + ".zip", "%00.zip", "ops_ok.zip%20", "%C3%BC.zip",
+            "ops%5Cnope.zip", "%5C"]  # fmt: skip
 
 
 def _backups_cases(b: _Builder) -> None:
@@ -379,6 +383,10 @@ def _backups_cases(b: _Builder) -> None:
         b.add(f"POST restore {key[:40]}", Request("POST", f"{BACKUPS}/{key}/restore"))
     b.add("POST restore with a body", Request("POST", f"{BACKUPS}/nope.zip/restore", json={"x": 1}))
     b.add("POST restore malformed body", Request("POST", f"{BACKUPS}/nope.zip/restore", raw=b"{", content_type=JSON))
+    # NOTE: a backslash is a character of a backup's name (PocketBase's local driver on Linux)
+    b.add("DELETE backup uploaded with a backslash", Request("DELETE", f"{BACKUPS}/ops%5Cbs.zip"))
+    b.add("DELETE backup uploaded with a backslash again", Request("DELETE", f"{BACKUPS}/ops%5Cbs.zip"))
+    b.add("DELETE backup uploaded as a windows path", Request("DELETE", f"{BACKUPS}/C%3A%5Cops%5Cwin.zip"))
     b.add("DELETE backup uploaded", Request("DELETE", f"{BACKUPS}/ops_up.zip"))
     b.add("DELETE backup uploaded again", Request("DELETE", f"{BACKUPS}/ops_up.zip"))
     b.add("DELETE backup created", Request("DELETE", f"{BACKUPS}/ops_ok.zip"))
@@ -393,6 +401,8 @@ def _download_cases(b: _Builder) -> None:
     b.add("GET backup expired file token", Request("GET", f"{BACKUPS}/ops_ok.zip?token=<<expiredfile>>"), binary=True, wait_expired=True)
     b.add("HEAD backup superuser file token", Request("HEAD", f"{BACKUPS}/ops_ok.zip?token=<<sufile>>"), binary=True)
     b.add("GET uploaded backup", Request("GET", f"{BACKUPS}/ops_up.zip?token=<<sufile>>"), binary=True)
+    b.add("GET uploaded backup with a backslash", Request("GET", f"{BACKUPS}/ops%5Cbs.zip?token=<<sufile>>"), binary=True)
+    b.add("GET uploaded backup as a windows path", Request("GET", f"{BACKUPS}/C:%5Cops%5Cwin.zip?token=<<sufile>>"), binary=True)
     b.add("GET backup range", Request("GET", f"{BACKUPS}/ops_up.zip?token=<<sufile>>", headers=(("Range", "bytes=0-1"),)), binary=True)
     b.add("GET backup bad range", Request("GET", f"{BACKUPS}/ops_up.zip?token=<<sufile>>", headers=(("Range", "bytes=9999999-"),)), binary=True)
     for key in BAD_KEYS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,8 +31,13 @@ class Attributes:
 
 
 def check_key(key: str) -> str:
-    """``key`` when it is a safe relative path (no ``..``, no leading ``/``, no backslash)."""
-    if not key or key.startswith("/") or "\\" in key or "\x00" in key:
+    """``key`` when it is a safe relative path (no ``..``, no leading ``/``, no NUL).
+
+    A backslash is a character of the name, as in PocketBase's local driver on Linux (an
+    uploaded backup may be named ``a\\b.zip``); only where it separates paths (Windows) is it
+    refused.
+    """
+    if not key or key.startswith("/") or "\x00" in key or (os.sep == "\\" and "\\" in key):
         raise FileNotFound(key)
     if any(part in ("", ".", "..") for part in key.rstrip("/").split("/")):
         raise FileNotFound(key)
