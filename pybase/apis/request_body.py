@@ -12,6 +12,7 @@ import falcon
 import orjson
 
 from pybase.apis.errors import MSG_GENERIC, ApiError, bad_request
+from pybase.apis.multipart import form_parts, part_text
 from pybase.core.errors import ValidationError
 from pybase.core.fields.file import size_limit_error
 from pybase.core.request_info import RequestInfo
@@ -178,12 +179,11 @@ class UploadTarget:
         self.limits = limits or {}
 
     def receive(self, req: falcon.Request, name: str, filename: str, stream: Any) -> File:
-        """Stream one file part into a temp file (ValidationError past the field's limit)."""
-        # NOTE: as Go's multipart reader, only the last path element of the name is kept.
-        original = filename.rsplit("/", 1)[-1]
+        """Stream one file part into a temp file (ValidationError past the field's limit);
+        ``filename`` is the name as sent, its last path element only (apis/multipart.py)."""
         limit = self.limits.get(name.rstrip("+-").lstrip("+"))
         try:
-            upload = File.from_stream(stream, original, self.temp_dir, limit=limit)
+            upload = File.from_stream(stream, filename, self.temp_dir, limit=limit)
         except FileTooLarge as ex:
             raise ValidationError({name: size_limit_error(ex.original_name, ex.limit)}) from ex
         uploads = getattr(req.context, "uploads", None)
@@ -200,16 +200,15 @@ def _read_multipart(
     files: dict[str, list[Any]] = {}
     payloads: list[dict[str, Any]] = []
     try:
-        form = req.get_media()
-        for part in form:
-            if part.filename:
+        for name, filename, part in form_parts(req):
+            if filename:
                 if uploads is not None:
-                    files.setdefault(part.name, []).append(uploads.receive(req, part.name, part.filename, part.stream))
+                    files.setdefault(name, []).append(uploads.receive(req, name, filename, part.stream))
                     continue
-                files.setdefault(part.name, []).append((part.filename, part.stream.read()))
+                files.setdefault(name, []).append((filename, part.stream.read()))
                 continue
-            text = part.get_text()
-            if part.name == JSON_PAYLOAD_KEY:
+            text = part_text(part)
+            if name == JSON_PAYLOAD_KEY:
                 try:
                     payload = orjson.loads(text or "{}")
                 except orjson.JSONDecodeError as ex:
@@ -218,11 +217,11 @@ def _read_multipart(
                     payloads.append(payload)
                 continue
             value = cast(text)
-            if part.name in data:
-                current = data[part.name]
-                data[part.name] = [*current, value] if isinstance(current, list) else [current, value]
+            if name in data:
+                current = data[name]
+                data[name] = [*current, value] if isinstance(current, list) else [current, value]
             else:
-                data[part.name] = value
+                data[name] = value
     except falcon.MediaMalformedError as ex:
         raise bad_request(invalid_message) from ex
     except falcon.HTTPError as ex:

@@ -25,6 +25,7 @@ import falcon
 
 from pybase.apis.errors import ApiError, bad_request, from_domain
 from pybase.apis.guards import require_superuser
+from pybase.apis.multipart import form_parts, part_text
 from pybase.apis.serialize import apply_fields, dumps, parse_fields
 from pybase.core.errors import FieldError, ValidationError, required
 from pybase.core.events import SettingsListRequestEvent, SettingsUpdateRequestEvent
@@ -101,11 +102,11 @@ def read_struct_body(req: falcon.Request, shape: dict[str, Any], current: dict[s
 def _multipart_form(req: falcon.Request) -> dict[str, list[str]]:
     form: dict[str, list[str]] = {}
     try:
-        for part in req.get_media():
-            if part.filename:
+        for name, filename, part in form_parts(req):
+            if filename:
                 part.stream.read()
                 continue
-            form.setdefault(part.name, []).append(part.get_text() or "")
+            form.setdefault(name, []).append(part_text(part))
     except falcon.HTTPError as ex:
         raise BindError("malformed multipart body") from ex
     return form
