@@ -1,6 +1,6 @@
 """``/api/backups`` (superusers; the file token they need comes from ``POST /api/files/token``).
 
-- ``GET    /api/backups``                 -> ``[{"key", "size", "modified"}]``
+- ``GET    /api/backups``                 -> ``[{"modified", "key", "size"}]``
 - ``POST   /api/backups``                 -> 204 once the backup ``{"name"?}`` is written
 - ``POST   /api/backups/upload``          -> 204 (multipart ``file``, a zip archive)
 - ``GET    /api/backups/{key}?token=``    -> the archive, for a superuser's file token

@@ -10,7 +10,7 @@ import orjson
 from pybase.apis.client_ip import real_ip
 from pybase.apis.guards import is_superuser
 from pybase.apis.request_body import first_param
-from pybase.apis.serialize import apply_fields, dumps, parse_fields
+from pybase.apis.serialize import apply_fields, parse_fields
 
 if TYPE_CHECKING:
     from pybase.core.app import App
@@ -36,12 +36,15 @@ class HealthResource:
         resp.content_type = "application/json"
         fields = first_param(req, "fields")
         if not is_superuser(req):
-            resp.data = _BODY if not fields else dumps(apply_fields(orjson.loads(_BODY), parse_fields(fields)))
+            resp.data = _BODY if not fields else orjson.dumps(apply_fields(orjson.loads(_BODY), parse_fields(fields)))
             return
         trusted = self.app.settings_store.live().get("trustedProxy.headers") or []
         proxy_header = next((name for name in (*trusted, *PROXY_HEADERS) if req.get_header(name)), "")
+        # NOTE: keys in PocketBase's order, not sorted: its struct's (message, code, data), then
+        # the data map's insertion order (Go writes this map in a varying rotation of it; this
+        # one most often)
         data = {"canBackup": self.app.backups.active is None, "realIP": real_ip(req), "possibleProxyHeader": proxy_header}
-        resp.data = dumps(apply_fields({"message": "API is healthy.", "code": 200, "data": data}, parse_fields(fields)))
+        resp.data = orjson.dumps(apply_fields({"message": "API is healthy.", "code": 200, "data": data}, parse_fields(fields)))
 
     def on_head(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Same status and headers, no body."""

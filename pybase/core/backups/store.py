@@ -85,7 +85,7 @@ class BackupStore:
         return LocalStorage(self.dir)
 
     def list(self) -> list[dict[str, Any]]:
-        """``[{"key", "size", "modified"}]`` in key order."""
+        """``[{"modified", "key", "size"}]`` in key order (the keys in PocketBase's order)."""
         storage = self.storage()
         if storage.kind == "local" and not os.path.isdir(self.dir):
             return []
@@ -98,7 +98,7 @@ class BackupStore:
             except FileNotFound:
                 continue
             modified = format_datetime(attrs.modified.astimezone(UTC))
-            out.append({"key": key, "size": attrs.size, "modified": modified})
+            out.append({"modified": modified, "key": key, "size": attrs.size})
         return out
 
     def exists(self, key: str) -> bool:
