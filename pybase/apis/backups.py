@@ -23,12 +23,13 @@ import orjson
 from pybase.apis.errors import ApiError, bad_request
 from pybase.apis.files import serve
 from pybase.apis.guards import require_superuser
-from pybase.apis.request_body import UploadTarget, first_param, read_body
+from pybase.apis.request_body import UploadTarget, first_param, read_multipart
 from pybase.apis.settings import read_struct_body
 from pybase.core.auth import TOKEN_FILE, find_record_by_token
 from pybase.core.errors import FieldError, ValidationError
 from pybase.tools.filesystem import StorageError
 from pybase.tools.filter.lexer import go_quote
+from pybase.tools.mediatype import MediaTypeError, parse_media_type
 
 if TYPE_CHECKING:
     from pybase.core.app import App
@@ -156,11 +157,16 @@ class BackupUploadResource:
     @falcon.before(require_superuser)
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Store an uploaded backup archive."""
-        # NOTE: as PocketBase, a body that is no multipart form (or a broken one) has no file
+        # NOTE: as PocketBase, a body that is no multipart form (or a broken one) has no file;
+        # its type is read as Go reads it (any case: "Multipart/Form-Data" is one)
         files: dict[str, list[Any]] = {}
-        if (req.get_header("Content-Type") or "").startswith("multipart/form-data"):
+        try:
+            kind = parse_media_type(req.get_header("Content-Type") or "")[0]
+        except MediaTypeError:
+            kind = ""
+        if kind == "multipart/form-data":
             try:
-                _data, files = read_body(req, invalid_message=MSG_LOAD, infer=False, uploads=UploadTarget(self.app.files.temp_dir))
+                _data, files = read_multipart(req, MSG_LOAD, uploads=UploadTarget(self.app.files.temp_dir))
             except ApiError as ex:
                 if ex.status != 400 or ex.message != MSG_LOAD:
                     raise

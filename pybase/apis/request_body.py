@@ -151,7 +151,7 @@ def read_body(
     if content_type.startswith("application/json"):
         return read_json(req, invalid_message=invalid_message, null_binds=null_binds, numbers_in_range=numbers_in_range), {}
     if content_type.startswith("multipart/form-data"):
-        return _read_multipart(req, invalid_message, cast, uploads)
+        return read_multipart(req, invalid_message, cast, uploads)
     if content_type.startswith("application/x-www-form-urlencoded"):
         text = req.bounded_stream.read().decode("utf-8", "replace")
         parsed = parse_qs(text, keep_blank_values=True)
@@ -193,9 +193,11 @@ class UploadTarget:
         return upload
 
 
-def _read_multipart(
-    req: falcon.Request, invalid_message: str, cast: Callable[[str], Any], uploads: UploadTarget | None = None
+def read_multipart(
+    req: falcon.Request, invalid_message: str, cast: Callable[[str], Any] = infer_value, uploads: UploadTarget | None = None
 ) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+    """The values and files of a multipart body, whatever its Content-Type header says (see
+    :func:`read_body`); a malformed body is a 400 with ``invalid_message``."""
     data: dict[str, Any] = {}
     files: dict[str, list[Any]] = {}
     payloads: list[dict[str, Any]] = []

@@ -76,7 +76,3 @@ KNOWN.update({f"{route} %2E%2E": "Go's router cleans a '..' segment; pybase read
 # PocketBase has no limit.
 KNOWN.update({f"logs {kind}lone filter '((((": "filters nested past 32 parentheses are refused (PocketBase: no limit)"
               for kind in ("", "stats ")})  # fmt: skip
-# A backup uploaded with the file name "//" (Go's filepath.Base gives "/"): PocketBase's local
-# driver stores it under an escaped name and lists it as "/", a backup no route can delete or
-# download (the router cleans /api/backups/%2F); pybase refuses the name as one no file may have.
-KNOWN["upload file name only slashes"] = "a backup named '/' is refused (PocketBase stores one it cannot delete)"

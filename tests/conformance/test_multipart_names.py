@@ -53,6 +53,7 @@ class Case:
     name: str
     route: str  # "record" or "upload"
     headers: bytes  # the header block of the part under test (CRLF-separated, no blank line)
+    content_type: str = f"multipart/form-data; boundary={BOUNDARY}"
 
 
 def _place(odd: str, base: str, position: str) -> str:
@@ -89,7 +90,31 @@ def build_cases() -> list[Case]:
             cases.append(Case(f"{route} {which} {label} {position} {kind}", route, _part_headers(value)))
         for label, headers in _other_headers(field):
             cases.append(Case(f"{route} {label}", route, headers))
+        if route == "record":
+            # NOTE: not uploaded as a backup: Go's filepath.Base gives "/", which PocketBase's
+            # local driver stores (escaped) and lists as "/", a backup no route can delete (its
+            # router cleans /api/backups/%2F); pybase refuses the name
+            cases.append(Case("record file name only slashes", route, _part_headers(f'form-data; name="{field}"; filename="//"')))
+        plain = _part_headers(f'form-data; name="{field}"; filename="typed.zip"')
+        for label, content_type in CONTENT_TYPES:
+            cases.append(Case(f"{route} request type {label}", route, plain, content_type))
     return cases
+
+
+#: the request's Content-Type, read by Go's mime.ParseMediaType too
+CONTENT_TYPES = [
+    ("quoted boundary", f'multipart/form-data; boundary="{BOUNDARY}"'),
+    ("no space", f"multipart/form-data;boundary={BOUNDARY}"),
+    ("charset first", f"multipart/form-data; charset=utf-8; boundary={BOUNDARY}"),
+    ("trailing semicolon", f"multipart/form-data; boundary={BOUNDARY};"),
+    ("boundary twice", f"multipart/form-data; boundary={BOUNDARY}; boundary=other"),
+    ("boundary twice the same", f"multipart/form-data; boundary={BOUNDARY}; boundary={BOUNDARY}"),
+    ("garbage after", f"multipart/form-data; boundary={BOUNDARY} x"),
+    ("empty boundary", "multipart/form-data; boundary="),
+    ("empty quoted boundary", 'multipart/form-data; boundary=""'),
+    ("upper type", f"Multipart/Form-Data; boundary={BOUNDARY}"),
+    ("upper parameter", f"multipart/form-data; BOUNDARY={BOUNDARY}"),
+]
 
 
 def _part_headers(disposition: str, content_type: str = "application/zip") -> bytes:
@@ -117,7 +142,6 @@ def _other_headers(field: str) -> list[tuple[str, bytes]]:
         ("empty file name", disposition('form-data; name="FIELD"; filename=""')),
         ("file name path", disposition('form-data; name="FIELD"; filename="dir/sub/path.zip"')),
         ("file name trailing slash", disposition('form-data; name="FIELD"; filename="dir/slash.zip/"')),
-        ("file name only slashes", disposition('form-data; name="FIELD"; filename="//"')),
         ("file name windows path", disposition('form-data; name="FIELD"; filename="C:\\dir\\win.zip"')),
         ("unquoted utf-8 file name", disposition("form-data; name=FIELD; filename=ü1.zip")),
         ("quoted utf-8 file name", disposition('form-data; name="FIELD"; filename="ü2.zip"')),
@@ -156,8 +180,8 @@ def test_the_table_is_large() -> None:
 def ask(target: Target, case: Case) -> Answer:
     """The answer; a created record's file name masked and the file's content added; an
     upload's stored backups (deleted again)."""
-    req = Request("POST", RECORDS if case.route == "record" else UPLOAD, raw=_body(case),
-                  content_type=f"multipart/form-data; boundary={BOUNDARY}")  # fmt: skip
+    req = Request("POST", RECORDS if case.route == "record" else UPLOAD, raw=_body(case), content_type=case.content_type)
+    before = set() if case.route == "record" else {item["key"] for item in target.ok("GET", BACKUPS)}
     resp = target.send(req)
     answer = normalise(resp)
     if case.route == "record":
@@ -167,11 +191,9 @@ def ask(target: Target, case: Case) -> Answer:
             content = target.send(Request("GET", f"/api/files/{COLLECTION}/{record['id']}/{record['fi']}"))
             body = {**body, "fi": _stored(record["fi"]), "<content>": content.content.decode("utf-8", "replace")}
         return Answer(answer.status, body)
-    # NOTE: PocketBase stores a file named "/" (its router then finds no route to delete it):
-    # left out of the list, so it is no later case's difference
-    keys = [item["key"] for item in target.ok("GET", BACKUPS) if item["key"] != "/"]
+    keys = [item["key"] for item in target.ok("GET", BACKUPS) if item["key"] not in before]
     for key in keys:
-        target.send(Request("DELETE", f"{BACKUPS}/{quote(key, safe='')}"))
+        target.ok("DELETE", f"{BACKUPS}/{quote(key, safe='')}")
     return Answer(answer.status, {"answer": _masked(answer.body), "stored": keys})
 
 
