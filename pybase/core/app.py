@@ -225,6 +225,7 @@ class App:
             return
         if made:
             log.info("view collections' views brought up to date: %s", ", ".join(made))
+            self.registry.reload()  # NOTE: a view's columns may be jsonb no more (or now): read anew
 
     def _ensure_system_collections(self) -> None:
         for data in system_collections():

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from pybase.core.collections import Collection
-from pybase.store.dialect import insertion_order
+from pybase.store.dialect import dialect_of, insertion_order
 from pybase.store.schema import collections_table, metadata
 
 if TYPE_CHECKING:
@@ -28,10 +28,14 @@ class CollectionRegistry:
         """Read every collection from the database (inside a write, that write's view)."""
         with self.db.read() as conn:
             rows = conn.execute(select(collections_table).order_by(insertion_order(collections_table))).all()
-        collections = [Collection.from_row(row) for row in rows]
+            collections = [Collection.from_row(row) for row in rows]
+            dialect = dialect_of(conn)
+            jsonb = dialect.jsonb_view_columns(conn, [col.name for col in collections if col.is_view])
         by_key: dict[str, Collection] = {}
         for col in collections:
             col.registry = self
+            col.json_as_written = not dialect.json_text_rewritten
+            col.jsonb_columns = jsonb.get(col.name, frozenset())
             by_key[col.id] = col
             by_key[col.name.lower()] = col
         with self._lock:

@@ -71,6 +71,12 @@ class Collection:
         self.view_errors: dict[str, Any] = {}
         #: why its first records refuse the view (reported unless a field of it fails first)
         self.view_sample_error: FieldError | None = None
+        #: whether the database gives a JSON column's text back as written (SQLite; Postgres's
+        #: jsonb rewrites it), None when not known: set by the registry, read by row_converters
+        self.json_as_written: bool | None = None
+        #: a view's columns the database holds as jsonb (on Postgres, a table's json field shown
+        #: through the view), decided when the view was made: set by the registry
+        self.jsonb_columns: frozenset[str] = frozenset()
         self._derived: dict[Any, Any] = {}
 
     # ---- lookups -----------------------------------------------------------------------
@@ -218,6 +224,7 @@ class Collection:
         other.auth = copy.deepcopy(self.auth)
         other.created, other.updated = self.created, self.updated
         other.registry = self.registry
+        other.json_as_written, other.jsonb_columns = self.json_as_written, self.jsonb_columns
         return other
 
 
@@ -237,7 +244,10 @@ def _table(collection: Collection) -> Table:
 def _row_converters(collection: Collection) -> list[tuple[str, Any]]:
     by_name = collection.derived("fields_by_name", _fields_by_name)
     if collection.is_view:
-        return [(c.name, by_name[c.name].view_reader()) for c in collection.table.columns]
+        jsonb = collection.jsonb_columns
+        return [(c.name, by_name[c.name].view_reader(c.name in jsonb)) for c in collection.table.columns]
+    if collection.json_as_written:
+        return [(c.name, by_name[c.name].reader(json_as_written=True)) for c in collection.table.columns]
     return [(c.name, by_name[c.name].from_db) for c in collection.table.columns]
 
 

@@ -313,6 +313,10 @@ def sample_view(app: App, conn: Any, query: str, fields: list[Field], sample_siz
     with savepoint():
         query = stored_view_query(conn, query)
         schema_sync.create_view(conn, name, query, json_fields(temp))
+        dialect = dialect_of(conn)
+        temp.json_as_written = not dialect.json_text_rewritten
+        temp.jsonb_columns = dialect.jsonb_view_columns(conn, [name]).get(name, frozenset())
+        temp.invalidate()
         try:
             shown = f"SELECT `{name}`.* FROM (SELECT * FROM ({query})) `{name}` LIMIT {int(sample_size)}"
             # NOTE: PocketBase reports a row that fails to read only when it is the first: its

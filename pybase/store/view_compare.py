@@ -136,8 +136,8 @@ class _Translator:
             self.cast(node)
         elif isinstance(node, exp.Nullif):
             self.nullif(node)
-        elif isinstance(node, exp.Coalesce | exp.Case | exp.If | exp.Greatest | exp.Least) and node.parent is not None:
-            self.branches(node)
+        elif isinstance(node, exp.Coalesce | exp.Case | exp.If | exp.Greatest | exp.Least | exp.SetOperation):
+            self.values_of_two_kinds(node)
 
     # ---- comparisons ------------------------------------------------------------------------
 
@@ -253,6 +253,44 @@ class _Translator:
         shown = exp.Paren(this=call("pb_text", found))
         shown.meta[SQL_VALUE] = found
         node.replace(shown)
+
+    def values_of_two_kinds(self, node: Any) -> None:
+        """A node answering one of several values, maybe of two kinds: :meth:`branches` (an
+        expression's), :meth:`set_operation` (a UNION's, the outermost of nested ones)."""
+        if isinstance(node, exp.SetOperation):
+            if not isinstance(node.parent, exp.SetOperation):
+                self.set_operation(node)
+        elif node.parent is not None:
+            self.branches(node)
+
+    def set_operation(self, node: Any) -> None:
+        """A UNION's (INTERSECT's, EXCEPT's) column where one SELECT shows a JSON value (a json
+        field) and another a value of another kind (``meta`` and ``'{"b":1}'``): SQLite answers
+        each as it holds it, the field's stored JSON text and the text as written; Postgres
+        would make the text jsonb (its keys reordered, its spaces gone) or refuse to mix them.
+        Every value of such a column is shown as SQLite's text of it (as :meth:`branches`): the
+        view's json field reads each text's keys in their order."""
+        selects = _set_branches(node)
+        if not selects or any(_has_star(select) for select in selects):
+            return
+        if len({len(select.expressions) for select in selects}) != 1:
+            return
+        for position in range(len(selects[0].expressions)):
+            items = [select.expressions[position] for select in selects]
+            values = [_unparen(item.this if isinstance(item, exp.Alias) else item) for item in items]
+            kinds = {self.kind(value) for value in values if not isinstance(value, exp.Null)}
+            if not kinds & {JSON, VIEW_JSON} or len(kinds) < 2:
+                continue
+            for item, value in zip(items, values, strict=True):
+                if isinstance(value, exp.Null):
+                    continue
+                shown = exp.Paren(this=call("pb_text", self.value(value)))
+                if isinstance(item, exp.Alias):
+                    item.set("this", shown)
+                elif isinstance(value, exp.Column):
+                    item.replace(exp.Alias(this=shown, alias=exp.to_identifier(value.name)))
+                else:
+                    item.replace(shown)
 
     def cast(self, node: Any) -> None:
         """``CAST(x AS INTEGER/REAL/NUMERIC/TEXT)`` as SQLite casts: a text to its numeric prefix
@@ -427,6 +465,22 @@ def _branch_values(node: Any) -> list[Any]:
     if isinstance(node, exp.If):
         return [v for v in (node.args.get("true"), node.args.get("false")) if v is not None]
     return [node.this, *(node.expressions or [])]
+
+
+def _set_branches(node: Any) -> list[Any]:
+    """The SELECTs of a UNION (INTERSECT, EXCEPT), nested ones and parenthesized ones too
+    (an empty list when one is none: a VALUES)."""
+    if isinstance(node, exp.SetOperation):
+        left, right = _set_branches(node.this), _set_branches(node.expression)
+        return left + right if left and right else []
+    if isinstance(node, exp.Subquery):
+        return _set_branches(node.this)
+    return [node] if isinstance(node, exp.Select) else []
+
+
+def _has_star(select: Any) -> bool:
+    return any(isinstance(item, exp.Star) or (isinstance(item, exp.Column) and isinstance(item.this, exp.Star))
+               for item in select.expressions)  # fmt: skip
 
 
 def _extreme(a: Any, b: Any, *, greatest: bool) -> Any:

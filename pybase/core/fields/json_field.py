@@ -142,36 +142,6 @@ class OrderedJSONArray(list):  # type: ignore[type-arg]
     __slots__ = ()
 
 
-# NOTE: JSON text with whitespace between its tokens (a string's aside)
-_SPACED_RE = re.compile(r'"(?:[^"\\]|\\.)*"|[ \t\n\r]')
-
-
-def _spaced(raw: str) -> bool:
-    if not any(space in raw for space in " \t\n\r"):
-        return False
-    return any(match.group() in " \t\n\r" for match in _SPACED_RE.finditer(raw))
-
-
-def _jsonb_key(key: str) -> tuple[int, bytes]:
-    raw = key.encode()
-    return len(raw), raw
-
-
-def _in_jsonb_order(value: Any) -> bool:
-    """Whether every object in ``value`` lists its keys as jsonb orders them (by length, then bytes)."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            keys = list(item)
-            if keys != sorted(keys, key=_jsonb_key):
-                return False
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return True
-
-
 def _sorted_keys(value: Any) -> Any:
     """``value`` with every object's keys sorted (as Go marshals maps)."""
     try:
@@ -231,26 +201,31 @@ class JSONField(Field):
     def view_column(self) -> Column:  # type: ignore[type-arg]
         return Column(self.name, ViewJSONText(), nullable=True)
 
-    def view_reader(self) -> Any:
-        return self._from_view_db
+    def reader(self, json_as_written: bool) -> Any:
+        # PERF: SQLite holds the text to_db wrote (keys sorted): read as it is, without from_db's
+        # search of every text for jsonb's (and sort of what looks like it)
+        return self._read if json_as_written else self.from_db
 
-    def _from_view_db(self, raw: Any) -> Any:
+    def view_reader(self, jsonb: bool) -> Any:
+        # NOTE: decided per column when the view is made, never from the value (a text the
+        # query writes may look like jsonb's): a jsonb column is a table's json field shown
+        # through the view (Postgres), its keys sorted as stored; any other column holds the
+        # text SQLite computed or stored, its keys in their order
+        return self.from_db if jsonb else self._from_view_text
+
+    def _from_view_text(self, raw: Any) -> Any:
         """A view's column as PocketBase reads it: a text is JSON when it is ``null``, ``true``,
         ``false`` or valid JSON starting with a digit, ``-``, a quote, ``[`` or ``{`` (else a
-        string: ``' 5'``), its objects' keys in their order."""
+        string: ``' 5'``), its objects' keys in the text's order (PocketBase answers the text:
+        a table's json field's keys as stored, sorted; a text the query writes as written)."""
         if not isinstance(raw, str):
-            return self.from_db(raw)
+            return self._read(raw)
         if raw in _LITERALS:
             return _LITERALS[raw]
         if not raw or raw[0] not in _JSON_STARTS:
             return raw
         value = self._read(raw)
         if isinstance(value, dict | list) and "{" in raw:
-            if _spaced(raw) and _in_jsonb_order(value):
-                # NOTE: Postgres's text of a jsonb value (a table's json field through the view:
-                # {"a": 1, "bb": 2}, spaced, its keys in jsonb's order): its keys sorted, as stored
-                return _sorted_keys(value)
-            # NOTE: JSON text as the query wrote it: its objects' keys in their order
             return OrderedJSONObject(value) if isinstance(value, dict) else OrderedJSONArray(value)
         return value
 
@@ -262,7 +237,7 @@ class JSONField(Field):
         if isinstance(raw, str) and '": ' in raw and isinstance(value, dict | list):
             # NOTE: Postgres's text of a jsonb value (spaced, keys by length then bytes): read
             # with its keys sorted, as stored (to_db) and as PocketBase reads it, wherever a
-            # value is written unsorted (JS hooks, getString)
+            # value is written unsorted (JS hooks, getString). Not on SQLite (reader())
             return _sorted_keys(value)
         return value
 

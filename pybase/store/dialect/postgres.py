@@ -126,6 +126,21 @@ class PostgresDialect(SqliteDialect):
 
     name = "postgresql"
     text_holds_nul = False  # text and jsonb hold no U+0000: psycopg refuses it before sending
+    json_text_rewritten = True
+
+    def jsonb_view_columns(self, conn: Connection, views: Iterable[str]) -> dict[str, frozenset[str]]:
+        wanted = list(views)
+        if not wanted:
+            return {}
+        rows = conn.execute(text(
+            "SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+            "WHERE c.relnamespace = CAST(current_schema() AS regnamespace) AND c.relkind = 'v' "
+            "AND CAST(c.relname AS text) = ANY(:names) AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypid = CAST('jsonb' AS regtype)"
+        ), {"names": wanted}).all()  # fmt: skip
+        found: dict[str, set[str]] = {}
+        for view, column in rows:
+            found.setdefault(view, set()).add(column)
+        return {view: frozenset(columns) for view, columns in found.items()}
 
     def table_names(self, conn: Connection) -> set[str]:
         rows = conn.execute(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import (
@@ -19,6 +20,9 @@ class SqliteDialect:
 
     name = "sqlite"
     text_holds_nul = True  # a text value may hold U+0000 (PocketBase stores it)
+    #: whether a JSON column gives back other text than was written (Postgres's jsonb: spaced,
+    #: an object's keys by length first); SQLite's holds the text itself
+    json_text_rewritten = False
 
     def table_names(self, conn: Connection) -> set[str]:
         """Names of the tables and views in the database."""
@@ -62,6 +66,12 @@ class SqliteDialect:
         """``(name, CREATE VIEW sql)`` of every view."""
         rows = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'view' AND sql IS NOT NULL")).all()
         return [(row[0], row[1]) for row in rows]
+
+    def jsonb_view_columns(self, conn: Connection, views: Iterable[str]) -> dict[str, frozenset[str]]:
+        """The columns of ``views`` the database holds as jsonb, by view name (exact case): a
+        json field of a table shown through the view (see schema_sync.view_body). None in
+        SQLite, where a view's column holds the text SQLite computed or stored."""
+        return {}
 
     def view_body(
         self, select_sql: str, columns: list[str] | None = None, spellings: Spellings | None = None,
