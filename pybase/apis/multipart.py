@@ -37,6 +37,16 @@ _VALUE_BYTES = frozenset([0x09, *range(0x20, 0x7F), *range(0x80, 0x100)])
 # the headers a part keeps (as falcon's BodyPart reads them)
 _KEPT = (b"content-type", b"content-disposition")
 
+#: Go's limits, not falcon's (64 parts, 1 MiB a value, 8 KiB of headers a part): a form with a
+#: file and 64 text fields, or an editor field's 2 MB of HTML sent beside a file (the SDKs send
+#: FormData then), failed with a 400 where PocketBase stores it. Go's ReadForm takes up to 1000
+#: parts (multipartmaxparts), values up to its memory limit (32 MiB) plus 10 MiB together, and
+#: 10 MiB of headers a part (textproto); the route's body limit bounds the whole body first.
+GO_FORM_OPTIONS = MultipartParseOptions()
+GO_FORM_OPTIONS.max_body_part_count = 1000
+GO_FORM_OPTIONS.max_body_part_buffer_size = (32 << 20) + (10 << 20)
+GO_FORM_OPTIONS.max_body_part_headers_size = 10 << 20
+
 
 def form_parts(req: falcon.Request) -> Iterator[tuple[str, str, BodyPart]]:
     """``(field name, file name or "", part)`` of each named part of ``req``'s multipart body;
@@ -48,9 +58,7 @@ def form_parts(req: falcon.Request) -> Iterator[tuple[str, str, BodyPart]]:
     boundary = params.get("boundary")
     if not boundary:
         raise MultipartParseError(description="no multipart boundary")
-    handler = req.options.media_handlers.get(falcon.MEDIA_MULTIPART)
-    options = getattr(handler, "parse_options", None) or MultipartParseOptions()
-    for headers, part in _GoForm(req.bounded_stream, boundary.encode(), req.content_length, options):
+    for headers, part in _GoForm(req.bounded_stream, boundary.encode(), req.content_length, GO_FORM_OPTIONS):
         name, filename = _names(headers)
         if name:
             yield name, filename, part

@@ -218,3 +218,56 @@ def _masked(value: Any) -> Any:
 def test_multipart_names(names_pair: Pair, case: Case) -> None:
     pb, py = (ask(target, case) for target in names_pair.targets)
     explain(case.name, pb, py, difference(pb, py))
+
+
+# ---- Go's limits: parts in a body, bytes in a value, bytes of a part's headers ------------------
+
+LIMITS_COLLECTION = "mp_limits"
+
+
+def _limits_body(parts: int, value_bytes: int, pad_bytes: int) -> bytes:
+    """``parts`` parts: an editor value of ``value_bytes``, a file whose part has an extra
+    header of ``pad_bytes``, and fields no collection has up to the count."""
+    def part(headers: str, content: bytes) -> bytes:
+        return b"--" + BOUNDARY.encode() + b"\r\n" + headers.encode() + b"\r\n\r\n" + content + b"\r\n"
+
+    pad = f"\r\nX-Pad: {'p' * pad_bytes}" if pad_bytes else ""
+    chunks = [part('Content-Disposition: form-data; name="ed"', b"e" * value_bytes),
+              part(f'Content-Disposition: form-data; name="fi"; filename="limits.txt"\r\nContent-Type: text/plain{pad}', b"limits")]  # fmt: skip
+    chunks += [part(f'Content-Disposition: form-data; name="unknown{i}"', b"u") for i in range(parts - 2)]
+    return b"".join(chunks) + b"--" + BOUNDARY.encode() + b"--\r\n"
+
+
+#: (label, parts, value bytes, header padding bytes): around falcon's defaults (64 parts, 1 MiB a
+#: value, 8 KiB of headers a part) and Go's (1000 parts)
+LIMIT_CASES = [
+    ("64 parts", 64, 10, 0), ("65 parts", 65, 10, 0), ("1000 parts", 1000, 10, 0), ("1001 parts", 1001, 10, 0),
+    ("value 1 MiB", 2, 1 << 20, 0), ("value 1 MiB + 1", 2, (1 << 20) + 1, 0), ("value 3 MiB", 2, 3 << 20, 0),
+    ("headers 8 KiB", 2, 10, 8 << 10), ("headers 9 KiB", 2, 10, 9 << 10), ("headers 100 KiB", 2, 10, 100 << 10),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def limits_pair(pair: Pair) -> Pair:
+    """The pair with a collection of an editor field ``ed`` and a file field ``fi``."""
+    if pair.first_time("multipart limits"):
+        pair.ok("POST", "/api/collections", {"name": LIMITS_COLLECTION, "type": "base", "createRule": "", "fields": [
+            {"name": "ed", "type": "editor"}, {"name": "fi", "type": "file", "maxSelect": 1, "maxSize": 100_000},
+        ]})  # fmt: skip
+    return pair
+
+
+@pytest.mark.parametrize(("label", "parts", "value_bytes", "pad_bytes"), LIMIT_CASES, ids=[case[0] for case in LIMIT_CASES])
+def test_multipart_limits(limits_pair: Pair, label: str, parts: int, value_bytes: int, pad_bytes: int) -> None:
+    body = _limits_body(parts, value_bytes, pad_bytes)
+    answers = []
+    for target in limits_pair.targets:
+        resp = target.send(Request("POST", f"/api/collections/{LIMITS_COLLECTION}/records", raw=body,
+                                   content_type=f"multipart/form-data; boundary={BOUNDARY}"))  # fmt: skip
+        answer = normalise(resp)
+        if answer.status == 200:
+            record = resp.json()
+            answer = Answer(200, {"ed bytes": len(record["ed"]), "fi": _stored(record["fi"])})
+        answers.append(answer)
+    pb, py = answers
+    explain(f"limits {label}", pb, py, difference(pb, py))
