@@ -76,13 +76,15 @@ BEGIN
     RAISE EXCEPTION 'non-deterministic use of %() in an index', name USING ERRCODE = 'PB001';
 END $$;
 
+-- PERF (issue #17): pb_strftime_inline, not pb_strftime: in plpgsql the arguments are computed
+-- once already, and the SQL function is inlined (pb_strftime is one more plpgsql call).
 CREATE OR REPLACE FUNCTION pb_index_strftime(name text, fmt text, value text, VARIADIC modifiers text[] DEFAULT '{}')
 RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
     IF lower(value) = 'now' THEN
         RAISE EXCEPTION 'non-deterministic use of %() in an index', name USING ERRCODE = 'PB001';
     END IF;
-    RETURN pb_strftime(fmt, value, VARIADIC modifiers);
+    RETURN pb_strftime_inline(fmt, value, VARIADIC modifiers);
 END $$;
 
 -- SQLite's concat_ws(): NULLs left out.

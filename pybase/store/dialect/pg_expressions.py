@@ -109,6 +109,9 @@ class _Val:
     real: bool = False  # a REAL parameter (its text keeps ".0")
     to_number: bool = False  # text that numeric affinity turns into a number when it reads as one
     node: str | None = None  # a JSON value read from a jsonb column: its jsonb node (#>)
+    # a dyn value costly to compute (pb_json_value of a text, a view's computed column): given
+    # to the plpgsql *_once helpers, which compute it once (POSTGRES_HELPERS, issue #17)
+    costly: bool = False
 
 
 def _val(compiler: Any, element: Any, **kw: Any) -> _Val:
@@ -126,11 +129,12 @@ def _val(compiler: Any, element: Any, **kw: Any) -> _Val:
             kind = classes.pop() if classes else "null"
             sqls = [_num_sql(arg) if kind == "num" else arg.sql for arg in args]
             return _Val(f"COALESCE({', '.join(sqls)})", kind)
-        return _Val(f"COALESCE({', '.join(_jsonb(arg) for arg in args)})", "dyn")
+        costly = any(arg.costly for arg in args)
+        return _Val(f"COALESCE({', '.join(_jsonb(arg) for arg in args)})", "dyn", costly=costly)
     if isinstance(element, Function) and element.name.lower() == "json_extract":
         # NOTE: the generic query builders' json_extract: a JSON value, known per row only.
         doc, path = (_as_text(compiler, arg, **kw) for arg in element.clauses)
-        return _Val(f"pb_json_value({doc}, {path})", "dyn")
+        return _Val(f"pb_json_value({doc}, {path})", "dyn", costly=True)
     if isinstance(element, json_value_at):
         column, path = element.clauses
         sql = str(compiler.process(element, **kw))
@@ -139,7 +143,7 @@ def _val(compiler: Any, element: Any, **kw: Any) -> _Val:
             # SQLite does (an object's keys in their order)
             node = f"({compiler.process(column, **kw)} #> pb_json_path(CAST({compiler.process(path, **kw)} AS text)))"
             return _Val(sql, "dyn", node=node)
-        return _Val(sql, "dyn")
+        return _Val(sql, "dyn", costly=True)
     sql = str(compiler.process(element, **kw))
     sql_type = getattr(element, "type", None)
     is_column = isinstance(element, ColumnClause) and not isinstance(element, BindParameter)
@@ -202,7 +206,7 @@ def _text_sql(value: _Val) -> str:
     if value.cls == "null":
         return "CAST(NULL AS text)"
     if value.cls == "dyn":
-        return f"pb_text({value.sql})"
+        return f"pb_text_once({value.sql})" if value.costly else f"pb_text({value.sql})"
     real = "true" if value.real else "false"
     return f"pb_num_text(CAST({_num_sql(value)} AS double precision), {real})"
 
@@ -328,9 +332,13 @@ def _comparison_pg(element: BinaryExpression[Any], compiler: Any, **kw: Any) -> 
         if fast is not None:
             return fast
         ja, jb = _jsonb(a, compared=True), _jsonb(b, compared=True)
+        once = a.costly or b.costly
         if op in (operators.is_distinct_from, operators.is_not_distinct_from):
+            if once:
+                same = f"pb_same_once({ja}, {jb})"
+                return same if op is operators.is_not_distinct_from else f"(NOT {same})"
             return _null_safe(op, ja, jb, f"pb_cmp({ja}, {jb}) = 0")
-        return f"pb_cmp({ja}, {jb}) {_OPS[op]} 0"
+        return f"{'pb_cmp_once' if once else 'pb_cmp'}({ja}, {jb}) {_OPS[op]} 0"
     if a.cls == b.cls == "bool":
         return _native(op, a.sql, b.sql)
     numbers = ("num", "bool")
@@ -350,6 +358,11 @@ def _comparison_pg(element: BinaryExpression[Any], compiler: Any, **kw: Any) -> 
 def _as_text(compiler: Any, element: Any, **kw: Any) -> str:
     """``element`` as SQLite's text of it (for LIKE, COALESCE over mixed values, strftime)."""
     return _text_sql(_val(compiler, element, **kw))
+
+
+def costly_json(compiler: Any, element: Any, **kw: Any) -> bool:
+    """Whether ``element`` is a JSON value costly to compute (:attr:`_Val.costly`)."""
+    return _val(compiler, element, **kw).costly
 
 
 def _plain_text(compiler: Any, element: Any, **kw: Any) -> bool:

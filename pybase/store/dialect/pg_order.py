@@ -38,6 +38,7 @@ from pybase.store.dialect.constructs import (
     insertion_order,
     json_items,
 )
+from pybase.store.dialect.pg_expressions import costly_json
 
 
 class stored_json(FunctionElement):  # type: ignore[type-arg]  # noqa: N801 - SQL function style
@@ -69,7 +70,8 @@ class json_text_key(FunctionElement):  # type: ignore[type-arg]  # noqa: N801 - 
     ``s`` + the text for a string (after any number, as SQLite sorts), ordered by bytes as SQLite
     orders text (jsonb compares strings in the database's collation, ``a`` beside ``A`` in
     en_US); the value itself follows (numbers by their value). PERF: the value is computed three
-    times a row, as with a class rank before it."""
+    times a row, as with a class rank before it; a costly one (a view's JSON value: pb_json_value
+    of its computed column) twice, through pb_json_text_key_once (issue #17)."""
 
     type = Text()
     inherit_cache = True
@@ -80,6 +82,8 @@ class json_text_key(FunctionElement):  # type: ignore[type-arg]  # noqa: N801 - 
 def _text_key_pg(element: json_text_key, compiler: Any, **kw: Any) -> str:
     (value,) = element.clauses
     sql = compiler.process(value, **kw)
+    if costly_json(compiler, value, **kw):
+        return f'pb_json_text_key_once({sql}) COLLATE "C"'
     return f"(CASE WHEN jsonb_typeof({sql}) = 'number' THEN '' ELSE 's' || ({sql} #>> '{{}}') END) COLLATE \"C\""
 
 
