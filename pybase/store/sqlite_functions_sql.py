@@ -527,13 +527,19 @@ $$;
 -- SQLite's value of an operation as pb_sqlite_value's, a REAL (is_real: as its operands make it)
 -- with a point: a jsonb number 4.0 (pb_text writes '4.0'), an integer as one; an infinity as a
 -- number past any double, +-1e400 (jsonb holds none: to_jsonb writes the text "Infinity").
+-- PERF: plpgsql (~1 us): its argument, an operation, is costly and read several times, which
+-- stops Postgres inlining an SQL function (whose call then costs ~10 us a row)
 CREATE OR REPLACE FUNCTION pb_sqlite_number(x double precision, is_real boolean) RETURNS jsonb
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN is_real AND x = trunc(x) AND abs(x) < 9.2e18 THEN to_jsonb(CAST(CAST(x AS bigint) AS numeric) + 0.0)
-        WHEN NOT is_real AND x = trunc(x) AND abs(x) < 9223372036854775807 THEN to_jsonb(CAST(x AS bigint))
-        WHEN x = 'Infinity' THEN CAST('1e400' AS jsonb) WHEN x = '-Infinity' THEN CAST('-1e400' AS jsonb)
-        ELSE pb_sqlite_value(x) END
-$$;
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF x = trunc(x) AND abs(x) < 9223372036854775807 THEN
+        IF is_real THEN RETURN to_jsonb(CAST(CAST(x AS bigint) AS numeric) + 0.0); END IF;
+        IF NOT is_real THEN RETURN to_jsonb(CAST(x AS bigint)); END IF;
+    END IF;
+    IF x = 'Infinity' THEN RETURN CAST('1e400' AS jsonb); END IF;
+    IF x = '-Infinity' THEN RETURN CAST('-1e400' AS jsonb); END IF;
+    RETURN pb_sqlite_value(x);
+END $$;
 
 CREATE OR REPLACE FUNCTION pb_sqlite_number(x bigint, is_real boolean) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$ SELECT to_jsonb(x) $$;
@@ -594,4 +600,134 @@ ARITHMETIC_HELPERS += (
     + _nested("div", "/", "(abs(a) BETWEEN 1e-150 AND 1e150 OR a = 0) AND abs(b) BETWEEN 1e-150 AND 1e150")
 )
 
+INTEGER_HELPERS = r"""
+-- ---- integers past 2^53 ------------------------------------------------------------------
+
+-- SQLite computes an operation of integers (a number field's integral value is held as one) in
+-- 64 bits, a REAL only past them; Postgres's doubles keep 53. An operation whose values SQLite
+-- may hold as integers (view_sql.arithmetic: ``ints``, the tests that they are) is computed in
+-- numeric, which holds either exactly: the integer when ``ints``, else the double SQLite
+-- computes, with a point (pb_real_numeric: 4.0; its class is kept where it is read again).
+-- pb_int_add (...) for number columns and literals (inlined: each costly argument is used
+-- once), pb_int_add_nested (...) for any other operand (plpgsql, as pb_add_nested).
+
+-- A double's exact value (an integral one within 64 bits through bigint; another through its
+-- shortest text, which reads back as the same double).
+CREATE OR REPLACE FUNCTION pb_inum(x double precision) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN x = trunc(x) AND abs(x) < 9223372036854775807 THEN CAST(CAST(x AS bigint) AS numeric)
+        ELSE CAST(CAST(x AS text) AS numeric) END
+$$;
+
+-- A REAL's exact value as a numeric with a point (4.0: pb_typeof and pb_text read a REAL).
+-- NOTE: x once: an operation's CASE as the argument keeps the function inlined
+CREATE OR REPLACE FUNCTION pb_real_numeric(x double precision) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS $$ SELECT CAST(CAST(x AS text) AS numeric) + 0.0 $$;
+
+-- An integer SQLite computed, or past 64 bits the REAL it computes instead (``approx``).
+CREATE OR REPLACE FUNCTION pb_int_or_real(exact numeric, approx double precision) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN exact BETWEEN -9223372036854775808 AND 9223372036854775807 THEN exact
+        ELSE pb_real_numeric(approx) END
+$$;
+
+-- An operand as SQLite's arithmetic reads it (pb_arith_arg), exactly: a text that is an integer
+-- its 64 bits.
+CREATE OR REPLACE FUNCTION pb_exact_arg(value double precision) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS $$ SELECT pb_inum(value) $$;
+
+CREATE OR REPLACE FUNCTION pb_exact_arg(value numeric) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS $$ SELECT value $$;
+
+CREATE OR REPLACE FUNCTION pb_exact_arg(value bigint) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS $$ SELECT CAST(value AS numeric) $$;
+
+CREATE OR REPLACE FUNCTION pb_exact_arg(value integer) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS $$ SELECT CAST(value AS numeric) $$;
+
+CREATE OR REPLACE FUNCTION pb_exact_arg(value boolean) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS $$ SELECT CAST(CAST(value AS integer) AS numeric) $$;
+
+CREATE OR REPLACE FUNCTION pb_exact_arg(value text) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN pb_is_integer_text(value) THEN CAST(pb_int_prefix(value) AS numeric) ELSE pb_inum(pb_real_arg(value)) END
+$$;
+
+CREATE OR REPLACE FUNCTION pb_exact_arg(value jsonb) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS $$ SELECT pb_exact_arg(pb_text(pb_stored_json(value))) $$;
+
+CREATE OR REPLACE FUNCTION pb_exact_arg(value anyelement) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS $$ SELECT pb_inum(pb_real_arg(value)) $$;
+
+
+-- Whether a value a view computed is SQLite's INTEGER: a numeric one (pb_int_add..., pb_sum)
+-- has no point (a REAL's has: pb_real_numeric), a double one is integral within 64 bits.
+CREATE OR REPLACE FUNCTION pb_is_int_value(x numeric) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$ SELECT scale(x) = 0 AND x BETWEEN -9223372036854775808 AND 9223372036854775807 $$;
+
+CREATE OR REPLACE FUNCTION pb_is_int_value(x double precision) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$ SELECT pb_is_integer(x) $$;
+
+CREATE OR REPLACE FUNCTION pb_is_int_value(x bigint) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$ SELECT x IS NOT NULL $$;
+
+-- SQLite's sum() of a number field: of integers an integer (``total``: the exact sum of the
+-- values, pb_inum's; ``ints``: whether every value summed is an integer), else the REAL.
+CREATE OR REPLACE FUNCTION pb_sum(total numeric, ints boolean) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN ints THEN pb_int_or_real(total, CAST(total AS double precision))
+        ELSE pb_real_numeric(CAST(total AS double precision)) END
+$$;
+
+-- SQLite's value of an operation computed in numeric (see pb_sqlite_number's double one).
+CREATE OR REPLACE FUNCTION pb_sqlite_number(x numeric, is_real boolean) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF NOT is_real AND x = trunc(x) AND x BETWEEN -9223372036854775808 AND 9223372036854775807 THEN RETURN to_jsonb(x); END IF;
+    RETURN pb_sqlite_number(CAST(x AS double precision), is_real);
+END $$;
+
+-- SQLite's a % b of exact values: the remainder of the integers read (within 64 bits), NULL for 0.
+CREATE OR REPLACE FUNCTION pb_int_mod(a numeric, b numeric) RETURNS numeric
+LANGUAGE sql IMMUTABLE STRICT AS $$
+    SELECT CASE WHEN trunc(b) = 0 THEN NULL ELSE mod(
+        greatest(-9223372036854775808, least(9223372036854775807, trunc(a))),
+        greatest(-9223372036854775808, least(9223372036854775807, trunc(b)))) END
+$$;
+"""
+
+
+def _exact(op: str, exact: str, real: str) -> str:
+    """pb_int_<op> (number columns and literals: a double, or a bigint literal) and
+    pb_int_<op>_nested (numeric operands) of the integer operation ``exact`` (of numerics
+    ``x``, ``y``) and the double one ``real`` (of ``a``, ``b``)."""
+    out = ""
+    for a_type, b_type in (("double precision", "double precision"), ("double precision", "bigint"), ("bigint", "double precision")):
+        x, y = (f"CAST(CAST({v} AS bigint) AS numeric)" if t != "bigint" else f"CAST({v} AS numeric)" for v, t in (("a", a_type), ("b", b_type)))
+        da, db = (f"CAST({v} AS double precision)" if t == "bigint" else v for v, t in (("a", a_type), ("b", b_type)))
+        out += f"""
+CREATE OR REPLACE FUNCTION pb_int_{op}(a {a_type}, b {b_type}, ints boolean) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN ints THEN {exact.format(x=x, y=y, a=da, b=db)} ELSE pb_real_numeric({real.format(a=da, b=db)}) END
+$$;
+"""
+    return out + f"""
+CREATE OR REPLACE FUNCTION pb_int_{op}_nested(x numeric, y numeric, ints boolean) RETURNS numeric
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF ints THEN RETURN {exact.format(x="x", y="y", a="CAST(x AS double precision)", b="CAST(y AS double precision)")}; END IF;
+    RETURN pb_real_numeric({real.format(a="CAST(x AS double precision)", b="CAST(y AS double precision)")});
+END $$;
+"""
+
+
+INTEGER_HELPERS += (
+    _exact("add", "pb_int_or_real({x} + {y}, {a} + {b})", "pb_add({a}, {b})")
+    + _exact("sub", "pb_int_or_real({x} - {y}, {a} - {b})", "pb_sub({a}, {b})")
+    + _exact("mul", "pb_int_or_real({x} * {y}, {a} * {b})", "pb_mul({a}, {b})")
+    # NOTE: toward 0, NULL by 0; -2^63 / -1 the REAL 2^63
+    + _exact("div", "pb_int_or_real(div({x}, NULLIF({y}, 0)), {a} / NULLIF({b}, 0))", "pb_div({a}, {b})")
+)
+
 ALL_HELPERS = FUNCTION_HELPERS + PRINTF_HELPERS + JSON_HELPERS + OTHER_HELPERS + VIEW_HELPERS + TRUTH_HELPERS + ARITHMETIC_HELPERS
+ALL_HELPERS += INTEGER_HELPERS

@@ -7,13 +7,22 @@ from __future__ import annotations
 PRINTF_HELPERS = r"""
 -- ---- printf()/format() ----------------------------------------------------------------
 
+-- A double truncated to an integer within 64 bits, exactly.
+CREATE OR REPLACE FUNCTION pb_double_int(x double precision) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN x >= 9.2233720368547758e18 THEN 9223372036854775807
+        WHEN x <= -9.2233720368547758e18 THEN -9223372036854775808 ELSE CAST(CAST(trunc(x) AS bigint) AS numeric) END
+$$;
+
 -- An integer as SQLite's printf reads an argument: a number truncated, a text's leading number,
--- within 64 bits.
+-- within 64 bits (an INTEGER's digits all kept; a REAL's exact value truncated, not its 15
+-- digits: 4.611686018427388e+18 is 4611686018427387904).
 CREATE OR REPLACE FUNCTION pb_printf_int(v jsonb) RETURNS numeric
 LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN v IS NULL THEN 0 ELSE greatest(-9223372036854775808, least(9223372036854775807,
-        trunc(CAST(CASE WHEN jsonb_typeof(v) = 'number' THEN CAST(v #>> '{}' AS double precision)
-                        ELSE pb_num_prefix(v #>> '{}') END AS numeric)))) END
+    SELECT CASE WHEN v IS NULL THEN 0
+        WHEN jsonb_typeof(v) = 'number' AND (v #>> '{}') ~ '^-?[0-9]+$'
+        THEN greatest(-9223372036854775808, least(9223372036854775807, CAST(v AS numeric)))
+        ELSE pb_double_int(CASE WHEN jsonb_typeof(v) = 'number' THEN pb_json_double(v) ELSE pb_num_prefix(v #>> '{}') END) END
 $$;
 
 CREATE OR REPLACE FUNCTION pb_printf_real(v jsonb) RETURNS double precision

@@ -237,6 +237,15 @@ class _Translator:
             return
         kinds = {self.kind(v) for v in values if not isinstance(_unparen(v), exp.Null)}
         known = kinds - {None}
+        if isinstance(node, exp.Greatest | exp.Least) and kinds == {NUM} and any(_past_double(v) for v in values):
+            # NOTE: max(n, 9007199254740993), max(n + 1, 0): Postgres's GREATEST of a double
+            # is a double; of the exact numbers (numeric), SQLite's 64-bit integer
+            for value in values:
+                inner = _unparen(value)
+                exact = exp.Cast(this=inner.copy(), to=exp.DataType.build("decimal")) if isinstance(inner, exp.Literal) else call(
+                    "pb_exact_arg", value.copy())  # fmt: skip
+                value.replace(exact)
+            return
         if len(known) < 2 and not (known & {JSON, VIEW_JSON} and len(kinds) > 1):
             return
         if isinstance(node, exp.Greatest | exp.Least):
@@ -481,6 +490,16 @@ def _set_branches(node: Any) -> list[Any]:
 def _has_star(select: Any) -> bool:
     return any(isinstance(item, exp.Star) or (isinstance(item, exp.Column) and isinstance(item.this, exp.Star))
                for item in select.expressions)  # fmt: skip
+
+
+def _past_double(node: Any) -> bool:
+    """Whether ``node`` is an integer a double may not hold: a literal past 2^53, an operation
+    (its 64 bits), a sum."""
+    node = _unparen(node)
+    value = _number_literal(node)
+    if value is not None:
+        return abs(value) >= 2**53
+    return isinstance(node, (*_arithmetic(), exp.Sum))
 
 
 def _extreme(a: Any, b: Any, *, greatest: bool) -> Any:

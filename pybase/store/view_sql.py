@@ -92,9 +92,36 @@ def prepare(tree: Any, sql: str, kinds: dict[str, str] | None = None) -> None:
     view_compare.translate(tree, kinds or {})
     truths_as_numbers(tree)
     values_as_truths(tree)
+    exact_sums(tree, kinds or {})
     arithmetic(tree, kinds or {})
     sqlite_functions.translate_view(tree)
     numbers_as_sqlite(tree)
+
+
+def exact_sums(tree: Any, kinds: dict[str, str]) -> None:
+    """``sum(n)`` of a number field (and its window) as SQLite sums: integers in 64 bits, an
+    integer (``pb_sum``: Postgres sums doubles, 53 bits, and its sum of integral values reads as
+    an integer where SQLite's of REALs is one)."""
+    for node in list(tree.find_all(exp.Sum)):
+        column = node.this
+        if node.expressions or node.args.get("distinct") or not isinstance(column, exp.Column):
+            continue
+        if kinds.get(column.name.lower()) != view_compare.NUM:
+            continue
+        window = node.parent if isinstance(node.parent, exp.Window) and node.parent.this is node else None
+        total: Any = exp.Sum(this=sqlite_functions.call("pb_inum", column.copy()))
+        ints: Any = exp.Anonymous(this="bool_and", expressions=[sqlite_functions.call("pb_is_integer", column.copy())])
+        if window is not None:
+            total, ints = (_with_this(window, part) for part in (total, ints))
+        done = sqlite_functions.call("pb_sum", total, ints)
+        done.meta[_INT_TESTS] = [ints.copy()]
+        (window or node).replace(done)
+
+
+def _with_this(window: Any, part: Any) -> Any:
+    copy = window.copy()
+    copy.set("this", part)
+    return copy
 
 
 def arithmetic(tree: Any, kinds: dict[str, str]) -> None:
@@ -107,10 +134,14 @@ def arithmetic(tree: Any, kinds: dict[str, str]) -> None:
     costly operand used twice stops Postgres inlining an SQL function, and its call then costs
     ~20 us a row. A text literal operand is the number literal SQLite reads ('4' is 4, an integer);
     an operation of two integer literals is computed here, as SQLite (a REAL past 64 bits, where
-    Postgres raises "bigint out of range"). ``kinds``: as :func:`prepare`'s."""
+    Postgres raises "bigint out of range"). An operation whose values may be integers (a number
+    or text column, an integer literal, another such operation) is computed in numeric
+    (:func:`_integer_operation`), ``a % b`` too (:func:`_modulo`). ``kinds``: as :func:`prepare`'s."""
     names = {"Add": "pb_add", "Sub": "pb_sub", "Mul": "pb_mul", "Div": "pb_div"}
     # NOTE: innermost first (find_all goes breadth-first): an operand is translated already
-    for node in reversed(list(tree.find_all(exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Neg))):
+    for node in reversed(list(tree.find_all(exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.Neg))):
+        if isinstance(node, exp.Mod) and "start" in node.meta:
+            continue  # NOTE: mod(a, b), the real remainder (sqlite_functions)
         for key in ("this", "expression"):
             operand = node.args.get(key)
             number = _text_number(operand) if isinstance(operand, exp.Literal) and operand.is_string else None
@@ -121,6 +152,9 @@ def arithmetic(tree: Any, kinds: dict[str, str]) -> None:
                 node.set("this", _operand(node.this.copy()))  # NOTE: -title: Postgres has no - text
             continue
         operands = [node.this, node.expression]
+        if isinstance(node, exp.Mod):
+            node.replace(_modulo(operands, kinds))
+            continue
         name = names[type(node).__name__]
         folded = _folded(type(node).__name__, operands)
         if folded is not None:
@@ -128,20 +162,57 @@ def arithmetic(tree: Any, kinds: dict[str, str]) -> None:
             continue
         found = [_int_tests(operand, kinds) for operand in operands]
         tests = None if None in found else [test for each in found for test in each or []]
-        extra = []
-        if isinstance(node, exp.Div) and tests:
-            # NOTE: SQLite holds a number field's integral value as an integer (a text that reads
-            # as one becomes one), and divides two integers as integers (4 / 3 is 1): so when
-            # the values read are integers
-            name = "pb_idiv"
-            extra = [_all_of(tests)]
+        if tests is not None:
+            node.replace(_integer_operation(name, operands, tests, kinds))
+            continue
         if not all(_is_number(operand, kinds) for operand in operands):
             name += "_nested"
             operands = [_operand(operand) for operand in operands]
-        done = sqlite_functions.call(name, *(operand.copy() for operand in operands), *extra)
-        done.meta[_INT_TESTS] = tests
+        done = sqlite_functions.call(name, *(operand.copy() for operand in operands))
+        done.meta[_INT_TESTS] = None
         done.meta[_REAL] = any(_is_real(operand) for operand in operands)
         node.replace(done)
+
+
+def _integer_operation(name: str, operands: list[Any], tests: list[Any], kinds: dict[str, str]) -> Any:
+    """An operation whose values SQLite may hold as integers (``tests``: that they are) as
+    SQLite computes it: in 64 bits when they are (a number field's integral value is held as an
+    integer, a text that reads as one becomes one; 4 / 3 is 1), a REAL past them, else in
+    doubles; computed in numeric (``pb_int_add``...), which holds the integer and the double
+    exactly (Postgres's doubles keep 53 bits: n + 9007199254740993 lost its last digit)."""
+    ints = _all_of(tests) if tests else exp.Boolean(this=True)
+    name = name.replace("pb_", "pb_int_", 1)
+    if all(_is_number(operand, kinds) for operand in operands):
+        args = [operand.copy() for operand in operands]  # NOTE: a double column, an integer literal
+    else:
+        name += "_nested"
+        args = [_exact_operand(operand) for operand in operands]
+    done = sqlite_functions.call(name, *args, ints)
+    done.meta[_INT_TESTS] = tests
+    done.meta[_REAL] = False
+    return done
+
+
+def _modulo(operands: list[Any], kinds: dict[str, str]) -> Any:
+    """SQLite's ``a % b``: the remainder of the integers a and b read as (within 64 bits, exact:
+    ``pb_int_mod`` of numerics), NULL for 0; a REAL when either is one (7.5 % 2 is 1.0)."""
+    found = [_int_tests(operand, kinds) for operand in operands]
+    done = sqlite_functions.call("pb_int_mod", *(_exact_operand(operand) for operand in operands))
+    done.meta[_INT_TESTS] = None if None in found else [test for each in found for test in each or []]
+    done.meta[_REAL] = any(_is_real(operand) for operand in operands)
+    return done
+
+
+def _exact_operand(node: Any) -> Any:
+    """``node`` as the exact number SQLite's arithmetic reads (numeric)."""
+    inner = _unwrapped(node)
+    if isinstance(inner, exp.Anonymous) and str(inner.this).lower().startswith("pb_int_"):
+        return node.copy()
+    if isinstance(inner, exp.Null):
+        return exp.Cast(this=exp.Null(), to=exp.DataType.build("decimal"))
+    if isinstance(inner, exp.Literal):
+        return exp.Cast(this=inner.copy(), to=exp.DataType.build("decimal"))
+    return sqlite_functions.call("pb_exact_arg", node.copy())
 
 
 #: meta key of a translated operation: True when SQLite's result is a REAL whatever the values
@@ -271,6 +342,8 @@ def _int_tests(node: Any, kinds: dict[str, str]) -> list[Any] | None:
         return [sqlite_functions.call(test, node.copy())] if test else None
     if isinstance(node, exp.Count | exp.Length):
         return []
+    if isinstance(node, exp.Coalesce) and all(_is_number(value, kinds) for value in (node.this, *node.expressions)):
+        return [sqlite_functions.call("pb_is_integer", node.copy())]  # NOTE: the value it picks
     if isinstance(node, exp.Sum | exp.Abs | exp.Max | exp.Min) and not node.expressions and isinstance(node.this, exp.Column):
         inner = _int_tests(node.this, kinds)
         if not inner or isinstance(node, exp.Abs):
@@ -278,8 +351,26 @@ def _int_tests(node: Any, kinds: dict[str, str]) -> list[Any] | None:
         if isinstance(node, exp.Sum):  # NOTE: an integer when every value summed is one
             return [exp.Anonymous(this="bool_and", expressions=[inner[0]])]
         return [sqlite_functions.call(inner[0].name, node.copy())]  # NOTE: the value found's own
+    if isinstance(node, exp.Anonymous) and node.meta.get(view_compare.CAST_AFFINITY) == "integer":
+        return []  # NOTE: CAST(x AS INTEGER)
+    if _holds_class(node):
+        return [sqlite_functions.call("pb_is_int_value", node.copy())]
     found = node.meta.get(_INT_TESTS)
     return list(found) if isinstance(node, exp.Anonymous) and found is not None else None
+
+
+def _holds_class(node: Any) -> bool:
+    """Whether ``node``'s value is a numeric whose point tells SQLite's class (pb_is_int_value):
+    max/min of exact numbers (view_compare), a scalar subquery of an operation or a sum."""
+    if isinstance(node, exp.Greatest | exp.Least):
+        values = [node.this, *node.expressions]
+        return all(isinstance(v, exp.Anonymous) and str(v.this).lower() == "pb_exact_arg" or isinstance(v, exp.Cast) for v in values)
+    while isinstance(node, exp.Subquery) and isinstance(node.this, exp.Subquery):
+        node = node.this  # NOTE: ((SELECT ...)), in parentheses
+    if isinstance(node, exp.Subquery) and isinstance(node.this, exp.Select) and len(node.this.expressions) == 1:
+        inner = _unwrapped(_value(node.this.expressions[0]))
+        return isinstance(inner, exp.Anonymous) and str(inner.this).lower().startswith(("pb_int_", "pb_sum"))
+    return False
 
 
 def _all_of(tests: list[Any]) -> Any:
@@ -308,7 +399,7 @@ def _operand(node: Any) -> Any:
     inner = _unwrapped(node)
     if isinstance(inner, exp.Literal) and not inner.is_string:
         return node
-    if isinstance(inner, exp.Anonymous) and str(inner.this).lower().startswith(("pb_add", "pb_sub", "pb_mul", "pb_div", "pb_idiv")):
+    if isinstance(inner, exp.Anonymous) and str(inner.this).lower().startswith(("pb_add", "pb_sub", "pb_mul", "pb_div", "pb_idiv", "pb_int_")):
         return node
     return sqlite_functions.call("pb_arith_arg", node)
 

@@ -58,3 +58,63 @@ def test_view_number(compare_pair: Pair, backend: str, label: str, expression: s
         return
     pb, py = compare_pair.ask(Request("GET", f"/api/collections/{name}/records?sort=id&perPage=50&fields=id,v"))
     explain(f"view number {label}", pb, py, difference(pb, py))
+
+
+# An integer past 2^53 that an operation of integers computes: SQLite keeps its 64 bits (a number
+# field's integral value is held as an integer), a REAL only past them. Each operation of
+# INT_OPERATIONS over each row of INT_SOURCE (integers near 2^53, 2^62, 2^63, reals, texts that
+# read as integers) read by each of INT_SHAPES: its text, its class, a comparison (the view's
+# json field itself reads through a double in PocketBase, known.py)
+INT_SOURCE = "num_int_src"
+INT_ROWS = [
+    {"id": "fixnumint000001", "title": "9007199254740993", "n": 4},
+    {"id": "fixnumint000002", "title": "4611686018427387904", "n": 9007199254740992},
+    {"id": "fixnumint000003", "title": "-7", "n": 1e18},
+    {"id": "fixnumint000004", "title": "1.5", "n": 4611686018427387904},
+    {"id": "fixnumint000005", "title": "12x", "n": -9.2e18},
+    {"id": "fixnumint000006", "title": "9223372036854775807", "n": 1.5},
+    {"id": "fixnumint000007", "title": "", "n": 1e20},
+]  # fmt: skip
+INT_SHAPES = [
+    ("digits", "CASE typeof({0}) WHEN 'integer' THEN 'i' || ({0}) ELSE typeof({0}) END"), ("printed", "printf('%d', {})"),
+    ("last digits", "({}) % 1000"),
+    ("compared", "CASE WHEN ({0}) = ({0}) + 1 THEN 'same' WHEN ({0}) > 9223372036854775806 THEN 'top' ELSE 'other' END"),
+]  # fmt: skip
+INT_OPERATIONS = [
+    ("plus big", "n + 9007199254740993"), ("minus one", "n - 1"), ("times billion", "n * 1000000000"),
+    ("integer times billion", "CAST(n AS INTEGER) * 1000000000"), ("square", "n * n"), ("sum of two", "n + n"),
+    ("difference", "n - 9007199254740993"), ("negated plus", "-n + 1"), ("over three", "n / 3"),
+    ("modulo", "n % 9007199254740993"), ("integer plus one", "CAST(n AS INTEGER) + 1"),
+    ("text plus one", "title + 1"), ("text integer plus one", "CAST(title AS INTEGER) + 1"),
+    ("abs plus one", "abs(n) + 1"), ("max", "max(n, 9007199254740993)"), ("min", "min(n, -9007199254740993)"),
+    ("coalesce plus one", "coalesce(n, 0) + 1"), ("nested", "(n + 1) * 2 - 3"),
+    ("sum", f"(SELECT sum(s.n) FROM {INT_SOURCE} s WHERE s.n < 5e18 AND s.n <> 1.5 AND s.id <= {INT_SOURCE}.id)"),
+    ("sum plus one", f"(SELECT sum(s.n) + 1 FROM {INT_SOURCE} s WHERE s.n < 5e18 AND s.n <> 1.5)"),
+    ("window sum", "sum(n) OVER (ORDER BY id ROWS 1 PRECEDING)"),
+]  # fmt: skip
+INT_CASES = [(f"{oname} {sname}", shape.format(operation))
+             for (oname, operation), (sname, shape) in itertools.product(INT_OPERATIONS, INT_SHAPES)]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def int_pair(pair: Pair) -> Pair:
+    """The pair with INT_SOURCE and its rows."""
+    if pair.first_time("view big integers"):
+        pair.ok("POST", "/api/collections", {"name": INT_SOURCE, "fields": [
+            {"name": "title", "type": "text"}, {"name": "n", "type": "number"}]})  # fmt: skip
+        for row in INT_ROWS:
+            pair.ok("POST", f"/api/collections/{INT_SOURCE}/records", row)
+    return pair
+
+
+@pytest.mark.parametrize(("label", "expression"), INT_CASES, ids=[label for label, _ in INT_CASES])
+def test_view_big_integer(int_pair: Pair, backend: str, label: str, expression: str) -> None:
+    name = f"num_v{next(_names)}"
+    query = f"SELECT id, ({expression}) AS v FROM {INT_SOURCE}"
+    pb, py = int_pair.ask(Request("POST", "/api/collections", json={"name": name, "type": "view", "viewQuery": query}))
+    assert (pb.status, _fields(pb.body)) == (py.status, _fields(py.body)), difference(pb, py)
+    if pb.status != 200:
+        return
+    # NOTE: no fields=: PocketBase picks fields from records decoded again (a number through a double)
+    pb, py = int_pair.ask(Request("GET", f"/api/collections/{name}/records?sort=id&perPage=50"))
+    explain(f"view big integer {label}", pb, py, difference(pb, py))

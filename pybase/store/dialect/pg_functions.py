@@ -501,7 +501,8 @@ CREATE OR REPLACE FUNCTION pb_text(v jsonb) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN jsonb_typeof(v) = 'number' THEN
         CASE WHEN (v #>> '{}') ~ '^-?[0-9]{1,18}$' THEN v #>> '{}'
-             ELSE pb_real_text(pb_json_double(v)) END
+             WHEN (v #>> '{}') ~ '^-?[0-9]{19}$' AND CAST(v AS numeric) BETWEEN -9223372036854775808 AND 9223372036854775807
+             THEN v #>> '{}' ELSE pb_real_text(pb_json_double(v)) END
         ELSE v #>> '{}' END
 $$;
 
