@@ -3,6 +3,7 @@ S3 (moto's server mode on loopback, a real S3 HTTP endpoint started here)."""
 
 from __future__ import annotations
 
+import contextlib
 import struct
 import zlib
 from collections.abc import Iterator
@@ -61,16 +62,14 @@ class FilesEnv:
         return f"/api/files/docs/{record['id']}/{name}"
 
 
-@pytest.fixture(params=["local", "s3"])
-def env(
-    request: pytest.FixtureRequest, tmp_path: Path, fixture_data: Path, backend: str, databases: Any
-) -> Iterator[FilesEnv]:
-    """The docs collection on each file storage (and, in both_backends modules, each database)."""
+@contextlib.contextmanager
+def files_env(request: pytest.FixtureRequest, root: Path, fixture_data: Path, backend: str, databases: Any) -> Iterator[FilesEnv]:
+    """A server in ``root`` with the docs collection on the storage ``request.param`` names."""
     url = ""
     template = fixture_data
     if backend == "postgres":
         template, url = databases.copy_of_fixture()
-    server = start_server(tmp_path, template, url)
+    server = start_server(root, template, url)
     try:
         su = {"Authorization": server.token("superuser")}
         answer = server.request("POST", "/api/collections", headers=su, json={
@@ -81,7 +80,7 @@ def env(
         s3 = bucket = None
         if request.param == "s3":
             endpoint = request.getfixturevalue("moto_endpoint")
-            bucket = f"b{tmp_path.name.lower().replace('_', '-')[-40:]}".strip("-")
+            bucket = f"b{root.name.lower().replace('_', '-')[-40:]}".strip("-")
             s3 = make_bucket(endpoint, bucket)
             answer = server.request("PATCH", "/api/settings", headers=su, json={"s3": s3_settings(endpoint, bucket)})
             assert answer.status_code == 200, answer.text
@@ -89,6 +88,25 @@ def env(
     finally:
         server.stop()
         databases.drop(url)
+
+
+@pytest.fixture(params=["local", "s3"])
+def env(
+    request: pytest.FixtureRequest, tmp_path: Path, fixture_data: Path, backend: str, databases: Any
+) -> Iterator[FilesEnv]:
+    """The docs collection on each file storage (and, in both_backends modules, each database)."""
+    with files_env(request, tmp_path, fixture_data, backend, databases) as made:
+        yield made
+
+
+@pytest.fixture(scope="module", params=["local", "s3"])
+def shared_env(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, fixture_data: Path, backend: str, databases: Any
+) -> Iterator[FilesEnv]:
+    """:func:`env` for every test of a module that changes nothing but its own records (PERF:
+    a server per test cost ~1.5 s of CI time each)."""
+    with files_env(request, tmp_path_factory.mktemp("files_env"), fixture_data, backend, databases) as made:
+        yield made
 
 
 def text_file(name: str, content: bytes = b"hello") -> tuple[str, bytes, str]:

@@ -15,8 +15,7 @@ from tests.testapp import USER1_ID
 pytestmark = pytest.mark.both_backends
 
 
-@pytest.fixture
-def doc(env: FilesEnv) -> dict[str, Any]:
+def _doc(env: FilesEnv) -> dict[str, Any]:
     answer = env.create(
         [("one", image_file("My Photo.PNG")), ("many", text_file("notes.txt", b"0123456789" * 100)), ("secret", text_file("s.txt", b"top"))],
         {"owner": USER1_ID},
@@ -25,24 +24,36 @@ def doc(env: FilesEnv) -> dict[str, Any]:
     return dict(answer.json())
 
 
-def test_headers_as_pocketbase(env: FilesEnv, doc: dict[str, Any]) -> None:
-    answer = env.server.request("GET", env.file_url(doc, doc["one"]))
+@pytest.fixture
+def doc(env: FilesEnv) -> dict[str, Any]:
+    return _doc(env)
+
+
+# NOTE: the tests below that only read (and make their own records) share a server per storage
+# and database (shared_env); the ones that change rules, hooks or collections get their own (env).
+@pytest.fixture
+def shared_doc(shared_env: FilesEnv) -> dict[str, Any]:
+    return _doc(shared_env)
+
+
+def test_headers_as_pocketbase(shared_env: FilesEnv, shared_doc: dict[str, Any]) -> None:
+    answer = shared_env.server.request("GET", shared_env.file_url(shared_doc, shared_doc["one"]))
     assert answer.status_code == 200
     headers = answer.headers
     assert headers["Content-Type"] == "image/png"
-    assert headers["Content-Disposition"] == f'inline; filename="{doc["one"]}"'
+    assert headers["Content-Disposition"] == f'inline; filename="{shared_doc["one"]}"'
     assert headers["Cache-Control"] == "max-age=2592000, stale-while-revalidate=86400"
     assert headers["Content-Security-Policy"] == "default-src 'none'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
     assert headers["Accept-Ranges"] == "bytes"
     assert headers["Last-Modified"].endswith(" GMT")
     assert "X-Frame-Options" not in headers
     assert answer.content == image_file()[1]
-    text = env.server.request("GET", env.file_url(doc, doc["many"][0]) + "?download=1", headers={"Accept-Encoding": "gzip"})
+    text = shared_env.server.request("GET", shared_env.file_url(shared_doc, shared_doc["many"][0]) + "?download=1", headers={"Accept-Encoding": "gzip"})
     assert text.headers["Content-Type"] == "text/plain; charset=utf-8"
     assert text.headers["Content-Disposition"].startswith("attachment; ")
     assert "Content-Encoding" not in text.headers
     # not modified since
-    again = env.server.request("GET", env.file_url(doc, doc["one"]), headers={"If-Modified-Since": headers["Last-Modified"]})
+    again = shared_env.server.request("GET", shared_env.file_url(shared_doc, shared_doc["one"]), headers={"If-Modified-Since": headers["Last-Modified"]})
     assert again.status_code == 304 and again.content == b""
 
 
@@ -58,8 +69,8 @@ def test_headers_as_pocketbase(env: FilesEnv, doc: dict[str, Any]) -> None:
         ("items=0-1", 200, None, b"0123456789" * 100),
     ],
 )
-def test_ranges(env: FilesEnv, doc: dict[str, Any], range_header: str, status: int, content_range: str | None, body: bytes | None) -> None:
-    answer = env.server.request("GET", env.file_url(doc, doc["many"][0]), headers={"Range": range_header})
+def test_ranges(shared_env: FilesEnv, shared_doc: dict[str, Any], range_header: str, status: int, content_range: str | None, body: bytes | None) -> None:
+    answer = shared_env.server.request("GET", shared_env.file_url(shared_doc, shared_doc["many"][0]), headers={"Range": range_header})
     assert answer.status_code == status
     assert answer.headers.get("Content-Range") == content_range
     if body is not None:
@@ -70,27 +81,27 @@ def test_ranges(env: FilesEnv, doc: dict[str, Any], range_header: str, status: i
     ("thumb", "size"),
     [("100x100", (100, 100)), ("50x50", (50, 50)), ("20x0", (20, 10)), ("0x20", (40, 20)), ("30x30t", (30, 30)), ("30x30b", (30, 30)), ("30x30f", (30, 15))],
 )
-def test_thumbnails_are_made_once_and_cached(env: FilesEnv, doc: dict[str, Any], thumb: str, size: tuple[int, int]) -> None:
+def test_thumbnails_are_made_once_and_cached(shared_env: FilesEnv, shared_doc: dict[str, Any], thumb: str, size: tuple[int, int]) -> None:
     from PIL import Image
 
-    url = env.file_url(doc, doc["one"]) + f"?thumb={thumb}"
-    answer = env.server.request("GET", url)
+    url = shared_env.file_url(shared_doc, shared_doc["one"]) + f"?thumb={thumb}"
+    answer = shared_env.server.request("GET", url)
     assert answer.status_code == 200
-    assert answer.headers["Content-Disposition"] == f'inline; filename="{thumb}_{doc["one"]}"'
+    assert answer.headers["Content-Disposition"] == f'inline; filename="{thumb}_{shared_doc["one"]}"'
     assert Image.open(io.BytesIO(answer.content)).size == size
-    key = f"{env.server.app.find_collection('docs').id}/{doc['id']}/thumbs_{doc['one']}/{thumb}_{doc['one']}"
-    assert key in env.keys()
-    assert env.server.request("GET", url).content == answer.content
+    key = f"{shared_env.server.app.find_collection('docs').id}/{shared_doc['id']}/thumbs_{shared_doc['one']}/{thumb}_{shared_doc['one']}"
+    assert key in shared_env.keys()
+    assert shared_env.server.request("GET", url).content == answer.content
 
 
 @pytest.mark.parametrize("thumb", ["51x51", "bad", "0x0"])
-def test_unlisted_thumb_sizes_serve_the_original(env: FilesEnv, doc: dict[str, Any], thumb: str) -> None:
-    answer = env.server.request("GET", env.file_url(doc, doc["one"]) + f"?thumb={thumb}")
+def test_unlisted_thumb_sizes_serve_the_original(shared_env: FilesEnv, shared_doc: dict[str, Any], thumb: str) -> None:
+    answer = shared_env.server.request("GET", shared_env.file_url(shared_doc, shared_doc["one"]) + f"?thumb={thumb}")
     assert answer.status_code == 200 and answer.content == image_file()[1]
 
 
-def test_thumb_of_a_non_image_serves_the_original(env: FilesEnv, doc: dict[str, Any]) -> None:
-    answer = env.server.request("GET", env.file_url(doc, doc["many"][0]) + "?thumb=100x100")
+def test_thumb_of_a_non_image_serves_the_original(shared_env: FilesEnv, shared_doc: dict[str, Any]) -> None:
+    answer = shared_env.server.request("GET", shared_env.file_url(shared_doc, shared_doc["many"][0]) + "?thumb=100x100")
     assert answer.status_code == 200 and answer.content == b"0123456789" * 100
 
 
@@ -117,8 +128,8 @@ def test_protected_files_need_a_file_token_and_the_view_rule(env: FilesEnv, doc:
     assert env.server.request("GET", env.file_url(doc, doc["one"])).status_code == 200
 
 
-def test_file_token_needs_auth(env: FilesEnv) -> None:
-    answer = env.server.request("POST", "/api/files/token")
+def test_file_token_needs_auth(shared_env: FilesEnv) -> None:
+    answer = shared_env.server.request("POST", "/api/files/token")
     assert answer.status_code == 401
     # NOTE: PocketBase's RequireAuth guard answers before the handler's own "Missing auth context."
     assert answer.json() == {"data": {}, "message": "The request requires valid record authorization token.", "status": 401}
@@ -134,8 +145,8 @@ def test_file_token_needs_auth(env: FilesEnv) -> None:
         ("/api/files/docs/{id}/thumbs_{one}", "The requested resource wasn't found."),
     ],
 )
-def test_missing_files_are_404(env: FilesEnv, doc: dict[str, Any], path: str, message: str) -> None:
-    answer = env.server.request("GET", path.format(id=doc["id"], one=doc["one"]))
+def test_missing_files_are_404(shared_env: FilesEnv, shared_doc: dict[str, Any], path: str, message: str) -> None:
+    answer = shared_env.server.request("GET", path.format(id=shared_doc["id"], one=shared_doc["one"]))
     assert answer.status_code == 404
     assert answer.json()["message"] == message
 
@@ -176,16 +187,16 @@ def test_files_of_a_view_are_served_from_their_record(env: FilesEnv, doc: dict[s
     assert env.server.request("GET", f"/api/files/docs_view/{doc['id']}/nope.txt").status_code == 404
 
 
-def test_head_answers_the_headers_only(env: FilesEnv, doc: dict[str, Any]) -> None:
-    answer = env.server.request("HEAD", env.file_url(doc, doc["many"][0]))
+def test_head_answers_the_headers_only(shared_env: FilesEnv, shared_doc: dict[str, Any]) -> None:
+    answer = shared_env.server.request("HEAD", shared_env.file_url(shared_doc, shared_doc["many"][0]))
     assert answer.status_code == 200
     assert answer.headers["Content-Length"] == "1000"
     assert answer.headers["Content-Type"] == "text/plain; charset=utf-8"
     assert answer.content == b""
 
 
-def test_an_empty_file(env: FilesEnv) -> None:
-    record = env.create([("one", ("empty.txt", b"", "text/plain"))]).json()
-    answer = env.server.request("GET", env.file_url(record, record["one"]))
+def test_an_empty_file(shared_env: FilesEnv) -> None:
+    record = shared_env.create([("one", ("empty.txt", b"", "text/plain"))]).json()
+    answer = shared_env.server.request("GET", shared_env.file_url(record, record["one"]))
     assert answer.status_code == 200 and answer.content == b""
     assert answer.headers["Content-Length"] == "0"
