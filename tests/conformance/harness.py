@@ -260,3 +260,56 @@ def difference(pb: Answer, py: Answer) -> str | None:
     if pb.status == py.status and pb.body == py.body:
         return None
     return f"\n  PocketBase: {pb}\n  pybase:     {py}"
+
+
+# ---- view cases asked together -------------------------------------------------------------------
+
+#: the answers of one case's view as if it had been saved alone: PocketBase's and pybase's
+#: answers to saving it, then to listing it
+ViewAnswers = tuple[Answer, Answer, Answer, Answer]
+_view_batches: dict[str, tuple[Pair, dict[str, ViewAnswers | None]]] = {}
+
+
+def view_columns(pair: Pair, key: str, cases: list[tuple[str, str]], query: Any, names: Iterator[str], batch: int = 24) -> dict[str, ViewAnswers | None]:
+    """Cases (label, expression) shown as the columns of one view per ``batch`` on both servers:
+    label -> the answers as if the case's view (its column named ``v``) had been saved and listed
+    alone, or None for a case to ask alone (PERF: a view per case made the view suites the
+    slowest of CI). A view that either server fails to save or list is split in halves down to
+    the single case. ``query(columns)`` is the view's query of ``columns`` ("(e0) AS v0, ...");
+    ``names`` gives view names; ``key`` names the case list (once per pair)."""
+    known = _view_batches.get(key)
+    if known is None or known[0] is not pair:
+        found: dict[str, ViewAnswers | None] = {}
+        for start in range(0, len(cases), batch):
+            _view_batch(pair, cases[start : start + batch], query, names, found)
+        known = _view_batches[key] = (pair, found)
+    return known[1]
+
+
+def _view_batch(pair: Pair, cases: list[tuple[str, str]], query: Any, names: Iterator[str], found: dict[str, ViewAnswers | None]) -> None:
+    if len(cases) == 1:
+        found[cases[0][0]] = None
+        return
+    name = next(names)
+    columns = ", ".join(f"({expression}) AS v{k}" for k, (_label, expression) in enumerate(cases))
+    pb, py = pair.ask(Request("POST", "/api/collections", json={"name": name, "type": "view", "viewQuery": query(columns)}))
+    if pb.status == py.status == 200:
+        fields = ",".join(["id", *(f"v{k}" for k in range(len(cases)))])
+        pb_list, py_list = pair.ask(Request("GET", f"/api/collections/{name}/records?sort=id&perPage=50&fields={fields}"))
+        if pb_list.status == py_list.status == 200:
+            for k, (label, _expression) in enumerate(cases):
+                found[label] = tuple(_one_column(answer, f"v{k}") for answer in (pb, py, pb_list, py_list))  # type: ignore[assignment]
+            return
+    half = len(cases) // 2
+    _view_batch(pair, cases[:half], query, names, found)
+    _view_batch(pair, cases[half:], query, names, found)
+
+
+def _one_column(answer: Answer, column: str) -> Answer:
+    """A batch view's answer as the one-case view's: its ``column`` named v, the others left out."""
+    body = dict(answer.body)
+    if "fields" in body:
+        body["fields"] = [{**f, "name": "v"} if f["name"] == column else f for f in body["fields"] if f["name"] in ("id", column)]
+    if "items" in body:
+        body["items"] = [{"id": item["id"], "v": item[column]} for item in body["items"]]
+    return Answer(answer.status, body)

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.conformance.harness import Answer, Pair, Request, difference, key_orders
+from tests.conformance.harness import Pair, Request, difference, key_orders, view_columns
 from tests.conformance.known import explain
 
 pytestmark = pytest.mark.both_backends
@@ -217,59 +217,12 @@ SUBQUERY_CASES = [
 ALL_CASES += [(label, expression, SUBQUERY) for label, expression in SUBQUERY_CASES]
 
 
-#: cases of one source shown as the columns of one view (PERF: a view per case made this module
-#: the slowest of CI; a view whose creation or listing fails on either server is split in halves
-#: down to the single case, which runs as before)
-BATCH = 24
-_batches: dict[tuple[str, str], tuple[Pair, dict[str, tuple[Answer, Answer, Answer, Answer] | None]]] = {}
-
-
-def _batched(pair: Pair, backend: str, label: str, source: str) -> tuple[Answer, Answer, Answer, Answer] | None:
-    """The case's answers as if its view had been made alone (creation of PocketBase and
-    pybase, then their listings), or None when it must be asked alone."""
-    known = {**SQLITE_DIFFERS, **POSTGRES_DIFFERS}
-    key = (backend, source)
-    if key not in _batches or _batches[key][0] is not pair:
-        found: dict[str, tuple[Answer, Answer, Answer, Answer] | None] = {}
-        cases = [(lab, expression) for lab, expression, src in ALL_CASES if src == source and lab not in known]
-        for start in range(0, len(cases), BATCH):
-            _resolve(pair, cases[start : start + BATCH], source, found)
-        _batches[key] = (pair, found)
-    return _batches[key][1].get(label)
-
-
-def _resolve(pair: Pair, cases: list[tuple[str, str]], source: str, found: dict[str, Any]) -> None:
-    if len(cases) == 1:
-        found[cases[0][0]] = None
-        return
-    name = f"cmp_v{next(_names)}"
-    columns = ", ".join(f"({expression}) AS v{k}" for k, (_label, expression) in enumerate(cases))
-    pb, py = pair.ask(Request("POST", "/api/collections", json={"name": name, "type": "view", "viewQuery": f"SELECT id, {columns} FROM {source}"}))
-    if pb.status == py.status == 200:
-        names = ",".join(["id", *(f"v{k}" for k in range(len(cases)))])
-        pb_list, py_list = pair.ask(Request("GET", f"/api/collections/{name}/records?sort=id&perPage=50&fields={names}"))
-        if pb_list.status == py_list.status == 200:
-            for k, (label, _expression) in enumerate(cases):
-                found[label] = (*(_one_column(answer, f"v{k}") for answer in (pb, py)), *(_one_column(answer, f"v{k}") for answer in (pb_list, py_list)))
-            return
-    half = len(cases) // 2
-    _resolve(pair, cases[:half], source, found)
-    _resolve(pair, cases[half:], source, found)
-
-
-def _one_column(answer: Answer, column: str) -> Answer:
-    """A batch view's creation or listing answer as the one-case view's (its column named v)."""
-    body = dict(answer.body)
-    if "fields" in body:
-        body["fields"] = [{**f, "name": "v"} if f["name"] == column else f for f in body["fields"] if f["name"] in ("id", column)]
-    if "items" in body:
-        body["items"] = [{"id": item["id"], "v": item[column]} for item in body["items"]]
-    return Answer(answer.status, body)
-
-
 @pytest.mark.parametrize(("label", "expression", "source"), ALL_CASES, ids=[label for label, _e, _s in ALL_CASES])
 def test_view_comparison(compare_pair: Pair, backend: str, label: str, expression: str, source: str) -> None:
-    batched = _batched(compare_pair, backend, label, source)
+    # NOTE: the known differences are asked alone (xfail)
+    together = [(lab, e) for lab, e, src in ALL_CASES if src == source and lab not in {**SQLITE_DIFFERS, **POSTGRES_DIFFERS}]
+    batched = view_columns(compare_pair, f"view comparisons {backend} {source}", together, lambda columns: f"SELECT id, {columns} FROM {source}",
+                           (f"cmp_v{next(_names)}" for _ in itertools.count())).get(label)  # fmt: skip
     if batched is not None:
         pb, py, pb_list, py_list = batched
         assert (pb.status, _fields(pb.body)) == (py.status, _fields(py.body)), difference(pb, py)
