@@ -270,28 +270,34 @@ ViewAnswers = tuple[Answer, Answer, Answer, Answer]
 _view_batches: dict[str, tuple[Pair, dict[str, ViewAnswers | None]]] = {}
 
 
-def view_columns(pair: Pair, key: str, cases: list[tuple[str, str]], query: Any, names: Iterator[str], batch: int = 24) -> dict[str, ViewAnswers | None]:
+def view_columns(
+    pair: Pair, key: str, cases: list[tuple[str, str]], query: Any, names: Iterator[str], *, parens: bool = False, batch: int = 24
+) -> dict[str, ViewAnswers | None]:
     """Cases (label, expression) shown as the columns of one view per ``batch`` on both servers:
     label -> the answers as if the case's view (its column named ``v``) had been saved and listed
     alone, or None for a case to ask alone (PERF: a view per case made the view suites the
     slowest of CI). A view that either server fails to save or list is split in halves down to
     the single case. ``query(columns)`` is the view's query of ``columns`` ("(e0) AS v0, ...");
-    ``names`` gives view names; ``key`` names the case list (once per pair)."""
+    ``names`` gives view names; ``key`` names the case list (once per pair); ``parens``: each
+    expression written in parentheses (as the case's own view writes it: PocketBase types a
+    bare column reference by its field, a parenthesized one as json)."""
     known = _view_batches.get(key)
     if known is None or known[0] is not pair:
         found: dict[str, ViewAnswers | None] = {}
         for start in range(0, len(cases), batch):
-            _view_batch(pair, cases[start : start + batch], query, names, found)
+            _view_batch(pair, cases[start : start + batch], query, names, found, parens)
         known = _view_batches[key] = (pair, found)
     return known[1]
 
 
-def _view_batch(pair: Pair, cases: list[tuple[str, str]], query: Any, names: Iterator[str], found: dict[str, ViewAnswers | None]) -> None:
+def _view_batch(
+    pair: Pair, cases: list[tuple[str, str]], query: Any, names: Iterator[str], found: dict[str, ViewAnswers | None], parens: bool
+) -> None:
     if len(cases) == 1:
         found[cases[0][0]] = None
         return
     name = next(names)
-    columns = ", ".join(f"({expression}) AS v{k}" for k, (_label, expression) in enumerate(cases))
+    columns = ", ".join(f"({expression}) AS v{k}" if parens else f"{expression} AS v{k}" for k, (_label, expression) in enumerate(cases))
     pb, py = pair.ask(Request("POST", "/api/collections", json={"name": name, "type": "view", "viewQuery": query(columns)}))
     if pb.status == py.status == 200:
         fields = ",".join(["id", *(f"v{k}" for k in range(len(cases)))])
@@ -301,8 +307,8 @@ def _view_batch(pair: Pair, cases: list[tuple[str, str]], query: Any, names: Ite
                 found[label] = tuple(_one_column(answer, f"v{k}") for answer in (pb, py, pb_list, py_list))  # type: ignore[assignment]
             return
     half = len(cases) // 2
-    _view_batch(pair, cases[:half], query, names, found)
-    _view_batch(pair, cases[half:], query, names, found)
+    _view_batch(pair, cases[:half], query, names, found, parens)
+    _view_batch(pair, cases[half:], query, names, found, parens)
 
 
 def _one_column(answer: Answer, column: str) -> Answer:

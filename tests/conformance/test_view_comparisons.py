@@ -222,7 +222,7 @@ def test_view_comparison(compare_pair: Pair, backend: str, label: str, expressio
     # NOTE: the known differences are asked alone (xfail)
     together = [(lab, e) for lab, e, src in ALL_CASES if src == source and lab not in {**SQLITE_DIFFERS, **POSTGRES_DIFFERS}]
     batched = view_columns(compare_pair, f"view comparisons {backend} {source}", together, lambda columns: f"SELECT id, {columns} FROM {source}",
-                           (f"cmp_v{next(_names)}" for _ in itertools.count())).get(label)  # fmt: skip
+                           (f"cmp_v{next(_names)}" for _ in itertools.count()), parens=True).get(label)  # fmt: skip
     if batched is not None:
         pb, py, pb_list, py_list = batched
         assert (pb.status, _fields(pb.body)) == (py.status, _fields(py.body)), difference(pb, py)
