@@ -56,8 +56,11 @@ LANGUAGE sql IMMUTABLE AS $$
         WHEN value = 'NaN' THEN NULL ELSE to_jsonb(value) END
 $$;
 
+-- NOTE: an infinity (a REAL's numeric, pb_real_numeric) as the double's
 CREATE OR REPLACE FUNCTION pb_view_json(value numeric) RETURNS jsonb
-LANGUAGE sql IMMUTABLE AS $$ SELECT to_jsonb(value) $$;
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN value = 'Infinity' THEN '"+Inf"' WHEN value = '-Infinity' THEN '"-Inf"' ELSE to_jsonb(value) END
+$$;
 
 CREATE OR REPLACE FUNCTION pb_view_json(value bigint) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$ SELECT to_jsonb(value) $$;
@@ -654,7 +657,10 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 CREATE OR REPLACE FUNCTION pb_exact_arg(value jsonb) RETURNS numeric
-LANGUAGE sql IMMUTABLE AS $$ SELECT pb_exact_arg(pb_text(pb_stored_json(value))) $$;
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN jsonb_typeof(value) = 'number' AND abs(CAST(value AS numeric)) < 1e308 THEN CAST(value AS numeric)
+        ELSE pb_exact_arg(pb_text(pb_stored_json(value))) END
+$$;
 
 CREATE OR REPLACE FUNCTION pb_exact_arg(value anyelement) RETURNS numeric
 LANGUAGE sql IMMUTABLE AS $$ SELECT pb_inum(pb_real_arg(value)) $$;
@@ -670,6 +676,22 @@ LANGUAGE sql IMMUTABLE AS $$ SELECT pb_is_integer(x) $$;
 
 CREATE OR REPLACE FUNCTION pb_is_int_value(x bigint) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$ SELECT x IS NOT NULL $$;
+
+-- ... a view's json column read by a query over the view: its number as SQLite held it (4.0 a
+-- REAL: pb_real_numeric kept its point), a text as SQLite's arithmetic reads it.
+CREATE OR REPLACE FUNCTION pb_is_int_value(x jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN jsonb_typeof(x) = 'number' THEN (x #>> '{}') ~ '^-?[0-9]+$'
+            AND CAST(x AS numeric) BETWEEN -9223372036854775808 AND 9223372036854775807
+        ELSE pb_is_integer_text(x #>> '{}') END
+$$;
+
+CREATE OR REPLACE FUNCTION pb_is_int_value(x text) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$ SELECT pb_is_integer_text(x) $$;
+
+-- ... a view's number column over a REAL it computed (CAST(n AS REAL): numeric, with a point).
+CREATE OR REPLACE FUNCTION pb_is_integer(x numeric) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$ SELECT pb_is_int_value(x) $$;
 
 -- SQLite's sum() of a number field: of integers an integer (``total``: the exact sum of the
 -- values, pb_inum's; ``ints``: whether every value summed is an integer), else the REAL.

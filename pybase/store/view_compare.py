@@ -130,8 +130,10 @@ class _Translator:
         elif type(node) in _text_arguments():
             self.texts(node, _text_arguments()[type(node)])
         elif isinstance(node, exp.Abs | exp.Round) and self.kind(node.this) in (TEXT, BOOL, JSON, VIEW_JSON):
-            # NOTE: abs('4'), round(b): the number SQLite reads (Postgres has no abs(text))
-            node.set("this", call("pb_arith_arg", node.this.copy()))
+            # NOTE: abs('4'), round(b): the number SQLite reads (Postgres has no abs(text)); abs
+            # of a view's json column its exact number, a REAL's point kept (abs(4.0) is 4.0)
+            exact = isinstance(node, exp.Abs) and self.kind(node.this) == VIEW_JSON
+            node.set("this", call("pb_exact_arg" if exact else "pb_arith_arg", node.this.copy()))
         if isinstance(node, exp.Cast):
             self.cast(node)
         elif isinstance(node, exp.Nullif):

@@ -94,8 +94,11 @@ def prepare(tree: Any, sql: str, kinds: dict[str, str] | None = None) -> None:
     values_as_truths(tree)
     exact_sums(tree, kinds or {})
     arithmetic(tree, kinds or {})
+    real_extremes(tree)
+    real_branches(tree, kinds or {})
     sqlite_functions.translate_view(tree)
     numbers_as_sqlite(tree)
+    reals_kept(tree)
 
 
 def exact_sums(tree: Any, kinds: dict[str, str]) -> None:
@@ -313,6 +316,89 @@ def numbers_as_sqlite(tree: Any) -> None:
         found.replace(sqlite_functions.call("pb_sqlite_number", inner.copy(), is_real))
 
 
+def real_extremes(tree: Any) -> None:
+    """A REAL among max()/min()'s exact numbers (view_compare: ``max(n * 1.0, 1)``) with its
+    point (``pb_real_numeric``): the one picked keeps its class."""
+    for node in list(tree.find_all(exp.Greatest, exp.Least)):
+        for value in [node.this, *node.expressions]:
+            if isinstance(value, exp.Anonymous) and str(value.this).lower() == "pb_exact_arg" and _shows_real(value.expressions[0]):
+                value.replace(sqlite_functions.call("pb_real_numeric", value.expressions[0].copy()))
+
+
+def real_branches(tree: Any, kinds: dict[str, str]) -> None:
+    """coalesce() and CASE of numbers of which one is a REAL (``coalesce(n * 1.0, 0)``) as
+    exact numbers, the REAL with its point (``pb_real_numeric``): the value picked keeps its
+    class (Postgres's double of it reads 4.0 as the integer 4)."""
+    for node in list(tree.find_all(exp.Coalesce, exp.Case)):
+        values = _branch_values(node)
+        if not values or not any(_shows_real(value) for value in values):
+            continue
+        if not all(_is_number_value(value, kinds) for value in values):
+            continue
+        for value in values:
+            inner = _unwrapped(value)
+            if _shows_real(value):
+                value.replace(sqlite_functions.call("pb_real_numeric", value.copy()))
+            elif isinstance(inner, exp.Literal):
+                value.replace(exp.Cast(this=inner.copy(), to=exp.DataType.build("decimal")))
+            else:
+                value.replace(_exact_operand(value))
+
+
+def _branch_values(node: Any) -> list[Any]:
+    """The values a coalesce() or a searched CASE gives (not its NULLs)."""
+    if isinstance(node, exp.Coalesce):
+        values = [node.this, *node.expressions]
+    elif node.this is None:
+        values = [branch.args.get("true") for branch in node.args.get("ifs") or []] + [node.args.get("default")]
+    else:
+        return []
+    return [value for value in values if value is not None and not isinstance(_unwrapped(value), exp.Null)]
+
+
+def _is_number_value(node: Any, kinds: dict[str, str]) -> bool:
+    """Whether ``node`` is a number SQLite holds with its class: a number literal or column,
+    an operation."""
+    inner = _unwrapped(node)
+    if isinstance(inner, exp.Literal) or _shows_real(node):
+        return not inner.is_string if isinstance(inner, exp.Literal) else True
+    if isinstance(inner, exp.Column):
+        return kinds.get(inner.name.lower()) == view_compare.NUM
+    return isinstance(inner, exp.Anonymous) and inner.meta.get(_INT_TESTS) is not None
+
+
+def reals_kept(tree: Any) -> None:
+    """A REAL the view shows (``n * 1.0``, ``CAST(n AS REAL)``, ``4.0``) as a numeric with a
+    point (``pb_real_numeric``; Postgres's double holds no class): 4.0 stays SQLite's REAL to a
+    query reading the view (typeof 'real', text '4.0'), where the view's json column read the
+    number 4 (an operation SQLite may compute as an integer is numeric already, its REAL with a
+    point: :func:`_integer_operation`)."""
+    select = _first_select(tree)
+    if select is None:
+        return
+    for item in select.expressions:
+        value = _value(item)
+        if _shows_real(value):
+            value.replace(sqlite_functions.call("pb_real_numeric", value.copy()))
+
+
+def _shows_real(node: Any) -> bool:
+    """Whether SQLite's value of ``node`` is a REAL (or NULL) whatever the values it reads."""
+    inner = _unwrapped(node)
+    if isinstance(inner, exp.Literal) and not inner.is_string:
+        return not str(inner.this).isdigit()
+    if inner.meta.get(_REAL) or _is_real_cast(inner):
+        return True
+    if isinstance(inner, exp.Greatest | exp.Least):
+        values = [inner.this, *inner.expressions]
+    elif isinstance(inner, exp.Coalesce | exp.Case):
+        values = _branch_values(inner)
+    else:
+        return False
+    values = [value for value in values if not isinstance(_unwrapped(value), exp.Null)]
+    return bool(values) and all(_shows_real(value) for value in values)
+
+
 def _is_real_cast(node: Any) -> bool:
     """Whether ``node`` is a CAST to REAL (SQLite's REAL whatever the value: CAST(4 AS REAL) is 4.0)."""
     if node.meta.get(view_compare.CAST_AFFINITY) == "real":
@@ -338,7 +424,8 @@ def _int_tests(node: Any, kinds: dict[str, str]) -> list[Any] | None:
         return []  # NOTE: a truth's 0/1
     if isinstance(node, exp.Column):
         kind = kinds.get(node.name.lower())
-        test = {view_compare.NUM: "pb_is_integer", view_compare.TEXT: "pb_is_integer_text"}.get(kind or "")
+        tests = {view_compare.NUM: "pb_is_integer", view_compare.TEXT: "pb_is_integer_text", view_compare.VIEW_JSON: "pb_is_int_value"}
+        test = tests.get(kind or "")
         return [sqlite_functions.call(test, node.copy())] if test else None
     if isinstance(node, exp.Count | exp.Length):
         return []
@@ -364,7 +451,8 @@ def _holds_class(node: Any) -> bool:
     max/min of exact numbers (view_compare), a scalar subquery of an operation or a sum."""
     if isinstance(node, exp.Greatest | exp.Least):
         values = [node.this, *node.expressions]
-        return all(isinstance(v, exp.Anonymous) and str(v.this).lower() == "pb_exact_arg" or isinstance(v, exp.Cast) for v in values)
+        exact = ("pb_exact_arg", "pb_real_numeric")
+        return all(isinstance(v, exp.Anonymous) and str(v.this).lower() in exact or isinstance(v, exp.Cast) for v in values)
     while isinstance(node, exp.Subquery) and isinstance(node.this, exp.Subquery):
         node = node.this  # NOTE: ((SELECT ...)), in parentheses
     if isinstance(node, exp.Subquery) and isinstance(node.this, exp.Select) and len(node.this.expressions) == 1:
