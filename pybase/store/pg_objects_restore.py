@@ -159,13 +159,14 @@ def drop_others(conn: Connection) -> None:
         run(conn, f"DROP ROUTINE {', '.join(routines)} CASCADE")
     kinds.drop_casts(conn)  # NOTE: first: one may use a function, a type, or neither
     aggregates = [
-        str(r[0])
+        str(r[1])
         for r in conn.execute(
             text(
-                f"SELECT p.oid::regprocedure::text FROM pg_proc p WHERE p.pronamespace = {_NS} AND p.prokind = 'a' "
+                f"SELECT p.proname, p.oid::regprocedure::text FROM pg_proc p WHERE p.pronamespace = {_NS} AND p.prokind = 'a' "
                 f"AND {_not_extension('pg_proc', 'p.oid')}"
             )
         )
+        if str(r[0]).lower() not in ours  # NOTE: pybase's own (pb_max, pb_min) stay, as its functions
     ]
     if aggregates:
         run(conn, f"DROP AGGREGATE {', '.join(aggregates)} CASCADE")

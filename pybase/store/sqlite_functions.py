@@ -3,8 +3,11 @@ SQLite's results (the Postgres functions are :mod:`pybase.store.sqlite_functions
 
 Covered: printf()/format(), the JSON builders and editors (json(), json_array(), json_object(),
 json_set(), json_insert(), json_replace(), json_remove(), json_patch(), and in views
-json_group_array()/json_group_object()), timediff(), unhex(), zeroblob(), and the math
-functions, which give NULL out of their domain where Postgres raises.
+json_group_array()/json_group_object()), the JSON readers json_type(), json_array_length(),
+json_valid(), json_quote(), json_pretty(), timediff(), unhex(), zeroblob(), and the math
+functions, which give NULL out of their domain where Postgres raises; in views also the
+table-valued json_each()/json_tree(), round(), char(), hex(), quote(), octet_length(),
+unicode(), GLOB, the bit operators and group_concat(DISTINCT x) (sqlite_json1_sql.py).
 
 :func:`translate` rewrites one call, given a :class:`Converter` that turns an argument into
 what the Postgres functions take (the index translator knows its columns' types; a view's
@@ -33,7 +36,7 @@ _MATH_NAMES = frozenset(_MATH_NODES.values()) | {"ceiling", "power", "log", "log
 JSON_HELPERS = frozenset({"pb_json", "pb_json_edit", "pb_json_patch"})
 # calls whose result SQLite nests as JSON (its JSON subtype), by the name written
 _JSON_CALLS = frozenset({"json", "json_array", "json_object", "json_set", "json_insert", "json_replace",
-                         "json_remove", "json_patch", "json_group_array", "json_group_object"})  # fmt: skip
+                         "json_remove", "json_patch", "json_group_array", "json_group_object", "json_quote"})  # fmt: skip
 # SQLite's date functions in a view -> the strftime format each writes (strftime's is its first
 # argument); pb_strftime (pybase/store/dialect/pg_functions.py) reads times, modifiers and
 # formats as SQLite does, as the filters' strftime() on Postgres does
@@ -75,7 +78,7 @@ def function_name(node: Any) -> str | None:
     return {
         "TimeToStr": "strftime", "Date": "date", "Log": "log", "Format": "format", "JSONObject": "json_object", "JSONSet": "json_set",
         "JSONRemove": "json_remove", "Unhex": "unhex", "JSONArrayAgg": "json_group_array",
-        "JSONObjectAgg": "json_group_object",
+        "JSONObjectAgg": "json_group_object", "JSONType": "json_type", "Round": "round", "Hex": "hex", "Unicode": "unicode", "Chr": "char",
     }.get(kind)  # fmt: skip
 
 
@@ -152,6 +155,10 @@ def translate(node: Any, conv: Converter, in_view: bool = False) -> tuple[Any, s
         if not args:
             return exp.Null(), TEXT
         return call("pb_printf", conv.text(args[0]), *(conv.value(arg) for arg in args[1:])), TEXT
+    if name in _JSON_READERS:
+        return _json_reader(name, args, conv)
+    if in_view and (name in ("round", "char") or name in _TEXT_READERS):
+        return _view_function(name, node, args, conv)
     if name.startswith("json"):
         json = _json(name, args, conv, in_view)
         return (json, TEXT) if json is not None else None
@@ -256,6 +263,63 @@ def _json(name: str, args: list[Any], conv: Converter, in_view: bool) -> Any | N
     return None
 
 
+#: SQLite's functions of a value's text (sqlite_json1_sql.py) -> the Postgres function
+_TEXT_READERS = {"hex": "pb_hex", "quote": "pb_quote", "octet_length": "octet_length", "unicode": "pb_unicode"}  # fmt: skip
+
+def _view_function(name: str, node: Any, args: list[Any], conv: Converter) -> tuple[Any, str]:
+    """round(), char(), and hex(), quote(), octet_length(), unicode() of any value, in a view."""
+    if name == "char":
+        # NOTE: each value read as a 64-bit integer (NULL as 0), a code point (U+FFFD past them)
+        codes = [call("pb_cast_integer", conv.value(arg)) if not isinstance(arg, exp.Null) else exp.Literal.number(0) for arg in args]
+        return call("pb_char", *codes), TEXT
+    if name == "round":
+        # NOTE: SQLite's round() rounds half away from zero (Postgres's round of a double to
+        # even: 2.5 is 2), any value read as a number (a text's leading one), to 0..30 digits
+        digits = node.args.get("decimals") if isinstance(node, exp.Round) else (args[1] if len(args) > 1 else None)
+        return call("pb_round", conv.real(args[0]), conv.real(digits) if digits is not None else exp.Literal.number(0)), NUM
+    if len(args) != 1:
+        raise Refused(f"wrong number of arguments to function {name}()")
+    if name == "quote":
+        return call("pb_quote", conv.value(args[0])), TEXT
+    return call(_TEXT_READERS[name], conv.text(args[0])), (TEXT if name == "hex" else NUM)
+
+
+#: SQLite's JSON1 functions reading a document or a value (sqlite_json1_sql.py): their argument counts
+_JSON_READERS = {"json_type": (1, 2), "json_array_length": (1, 2), "json_valid": (1,), "json_quote": (1,),
+                 "json_pretty": (1, 2)}  # fmt: skip
+
+
+def _json_reader(name: str, args: list[Any], conv: Converter) -> tuple[Any, str]:
+    """json_type(), json_array_length() (of a document at a path), json_valid(), json_quote(),
+    json_pretty()."""
+    if len(args) not in _JSON_READERS[name]:
+        raise Refused(f"wrong number of arguments to function {name}()")
+    if name == "json_valid":
+        return call("pb_json_valid", _doc(args[0], conv)), NUM
+    if name == "json_quote":
+        found = conv.json(args[0])  # NOTE: JSON (a JSON function's) is kept as it is
+        return (found if found is not None else call("pb_json_text", conv.value(args[0]))), TEXT
+    if name == "json_pretty":
+        indent = conv.text(args[1]) if len(args) > 1 else exp.Literal.string("    ")
+        return call("pb_json_pretty", _doc(args[0], conv), indent), TEXT
+    path = conv.text(args[1]) if len(args) > 1 else exp.Literal.string("$")
+    return call(f"pb_view_{name}", _doc(args[0], conv), path), (TEXT if name == "json_type" else NUM)
+
+
+def _json_table(node: Any, conv: Converter) -> None:
+    """``FROM t, json_each(doc[, path]) AS j`` (json_tree's too): pb_json_tree's rows, named
+    as SQLite names them when no alias is given (``json_each.value``)."""
+    name = str(node.this).lower()
+    args = list(node.expressions)
+    if len(args) not in (1, 2):
+        raise Refused(f"wrong number of arguments to {name}()")
+    root = conv.text(args[1]) if len(args) == 2 else exp.Literal.string("$")
+    table = node.parent
+    if not table.args.get("alias"):
+        table.set("alias", exp.TableAlias(this=exp.to_identifier(name)))
+    node.replace(call("pb_json_tree", _doc(args[0], conv), root, exp.Boolean(this=name == "json_tree")))
+
+
 def translate_window(node: Any, conv: Converter) -> Any | None:
     """``json_group_array(...) OVER (...)`` (and json_group_object's), ``node`` the window."""
     name = function_name(node.this)
@@ -288,6 +352,30 @@ def _modulo(node: Any, conv: Converter) -> Any:
     if "start" in node.meta:
         return call("pb_math", exp.Literal.string("mod"), conv.number(node.this), conv.number(node.expression))
     return call("pb_int_mod", conv.real(node.this), conv.real(node.expression))
+
+
+#: SQLite's bit operators (of the 64-bit integers the values read as) -> Postgres's
+_BITWISE = {"BitwiseAnd": "&", "BitwiseOr": "|", "BitwiseLeftShift": "<<", "BitwiseRightShift": ">>", "BitwiseNot": "~"}
+
+
+def _bitwise(node: Any, conv: Converter) -> Any:
+    """``a & b``, ``a | b``, ``a << b``, ``a >> b``, ``~a`` as SQLite computes them: of the
+    integers the values read as (a text's integer prefix, a REAL truncated, held to 64 bits),
+    a shift past 63 bits 0 (or -1), a negative shift the other way (Postgres shifts by the count
+    modulo 64, and has no & of a text or a double)."""
+
+    def integer(value: Any) -> Any:
+        if isinstance(value, exp.Null):
+            return exp.Cast(this=exp.Null(), to=exp.DataType.build("bigint"))
+        return call("pb_cast_integer", conv.value(value))
+
+    op = _BITWISE[type(node).__name__]
+    if op == "~":
+        return exp.Paren(this=exp.BitwiseNot(this=integer(node.this)))
+    a, b = integer(node.this), integer(node.expression)
+    if op in ("<<", ">>"):
+        return call("pb_shift", a, b if op == "<<" else exp.Neg(this=b))
+    return exp.Paren(this=(exp.BitwiseAnd if op == "&" else exp.BitwiseOr)(this=a, expression=b))
 
 
 def _written_log(node: Any) -> bool:
@@ -400,7 +488,26 @@ def translate_view(tree: Any) -> None:
         if isinstance(node, exp.Mod):
             node.replace(_modulo(node, conv))
             return
+        if isinstance(node, exp.Glob):
+            node.replace(call("pb_glob", conv.text(node.expression), conv.text(node.this)))
+            return
+        if type(node).__name__ in _BITWISE:
+            node.replace(_bitwise(node, conv))
+            return
+        if isinstance(node, exp.GroupConcat) and isinstance(node.this, exp.Distinct) and len(node.this.expressions) == 1:
+            # NOTE: group_concat(DISTINCT x): the values in the rows' order, each once (Postgres's
+            # string_agg(DISTINCT x) sorts them)
+            values = exp.Anonymous(this="array_agg", expressions=[conv.text(node.this.expressions[0])])
+            separator = node.args.get("separator")
+            done = call("pb_join_distinct", values, conv.text(separator) if separator is not None else exp.Literal.string(","))
+            if isinstance(node.parent, exp.Window) and node.parent.this is node:
+                return  # NOTE: left to Postgres (SQLite refuses DISTINCT in a window)
+            node.replace(done)
+            return
         if not isinstance(node, exp.Func) or (isinstance(node.parent, exp.Window) and node.parent.this is node):
+            return
+        if isinstance(node, exp.Anonymous) and str(node.this).lower() in ("json_each", "json_tree") and isinstance(node.parent, exp.Table):
+            _json_table(node, conv)
             return
         done = translate(node, conv, in_view=True)
         if done is None:

@@ -97,7 +97,14 @@ def kind_of_type(data_type: str, in_view: bool = False) -> str | None:
 def translate(tree: Any, kinds: dict[str, str]) -> None:
     """Rewrite the JSON operators and the comparisons of ``tree`` in place (innermost first).
     ``kinds``: a column's kind (:data:`NUM`, :data:`TEXT`, ...) by its lower-case name."""
-    _Translator(kinds).visit(tree)
+    for hint in list(tree.find_all(exp.Anonymous)):
+        # NOTE: likely(x), unlikely(x), likelihood(x, p): hints to SQLite's planner, x as it is
+        if str(hint.this).lower() in ("likely", "unlikely", "likelihood") and hint.expressions:
+            hint.replace(exp.Paren(this=hint.expressions[0].copy()))
+    translator = _Translator(kinds)
+    for collate in list(tree.find_all(exp.Collate)):
+        translator.collation(collate)
+    translator.visit(tree)
 
 
 class _Translator:
@@ -107,6 +114,11 @@ class _Translator:
     def visit(self, node: Any) -> None:
         for child in list(node.iter_expressions()):
             self.visit(child)
+        if not self.aggregate(node):
+            self.rewrite(node)
+
+    def rewrite(self, node: Any) -> None:
+        """``node`` (its children rewritten) as SQLite answers it."""
         if isinstance(node, exp.JSONExtract | exp.JSONExtractScalar):
             node.replace(self.json_operator(node))
         elif isinstance(node, comparisons()):
@@ -142,6 +154,29 @@ class _Translator:
             self.values_of_two_kinds(node)
 
     # ---- comparisons ------------------------------------------------------------------------
+
+    def collation(self, node: Any) -> None:
+        """``x COLLATE NOCASE`` (SQLite's: ASCII letters alike), ``BINARY`` or ``RTRIM``, which
+        Postgres does not have: NOCASE compares (``x COLLATE NOCASE = 'ABC'``, both sides) and
+        sorts (``ORDER BY x COLLATE NOCASE``) texts lower-cased by ``lower()`` under the "C"
+        collation (ASCII letters only, as SQLite); elsewhere (a column shown) and for the other
+        collations the value as it is (a text compares by its bytes already)."""
+        name = node.expression.name.lower() if isinstance(node.expression, exp.Var | exp.Identifier | exp.Column) else ""
+        if name not in ("nocase", "binary", "rtrim"):
+            return
+        value = node.this
+        parent = node.parent
+        texts = (TEXT, None)
+        if name == "nocase" and isinstance(parent, comparisons()) and self.kind(value) in texts:
+            other = parent.expression if parent.this is node else parent.this
+            if self.kind(other) in texts and not isinstance(_unparen(other), exp.Null):
+                other.replace(_folded(other.copy()))
+                node.replace(_folded(value.copy()))
+                return
+        if name == "nocase" and isinstance(parent, exp.Ordered) and self.kind(value) in texts:
+            node.replace(_folded(value.copy()))
+            return
+        node.replace(value.copy())
 
     def compare(self, op: Any, a: Any, b: Any) -> Any | None:
         """``a op b`` as SQLite compares, or None when Postgres's own operator answers alike."""
@@ -201,6 +236,70 @@ class _Translator:
             when.set("this", test if test is not None else exp.EQ(this=node.this.copy(), expression=when.this.copy()))
         node.set("this", None)
 
+    def aggregate(self, node: Any) -> bool:
+        """The aggregates max/min/sum/avg of values Postgres cannot take (:meth:`aggregate_extreme`,
+        :meth:`sum_of_values`), and -NULL; whether ``node`` is done."""
+        if isinstance(node, exp.Max | exp.Min | exp.Window):
+            return self.aggregate_extreme(node)
+        if isinstance(node, exp.Sum | exp.Avg) and not node.expressions:
+            self.sum_of_values(node)
+            return True
+        if isinstance(node, exp.Neg) and isinstance(_unparen(node.this), exp.Null):
+            node.replace(exp.Null())  # NOTE: -NULL (Postgres cannot type it)
+            return True
+        return False
+
+    def aggregate_extreme(self, node: Any) -> bool:
+        """The aggregate ``max(x)``/``min(x)`` (or its window, ``node``) of a json field, a bool
+        field or values of several types (``meta ->> 'a'``): SQLite's largest/smallest value by
+        its order (numbers before texts, texts by their bytes; a json field's stored text),
+        ``pb_max``/``pb_min`` of the values as SQLite holds them, shown as SQLite's text of it (as
+        :meth:`branches`). Postgres has no max(jsonb) nor max(boolean), and would compare texts
+        that read as numbers as texts. Whether ``node`` was replaced."""
+        window = node if isinstance(node, exp.Window) else None
+        found = node.this if window is not None else node
+        if not isinstance(found, exp.Max | exp.Min) or found.expressions:
+            return False
+        if window is None and isinstance(node.parent, exp.Window) and node.parent.this is node:
+            return False  # NOTE: done with its window, whose other parts are translated then
+        value = _unparen(found.this)
+        if isinstance(value, exp.Distinct) and len(value.expressions) == 1:
+            value = _unparen(value.expressions[0])  # NOTE: max(DISTINCT x) is max(x)
+        if not (SQL_VALUE in value.meta or self.kind(value) in (JSON, BOOL, VIEW_JSON)):
+            return False
+        done: Any = call("pb_max" if isinstance(found, exp.Max) else "pb_min", self.value(value))
+        if window is not None:
+            done = window.copy()
+            done.set("this", call("pb_max" if isinstance(found, exp.Max) else "pb_min", self.value(value)))
+        shown = exp.Paren(this=call("pb_text", done))
+        shown.meta[SQL_VALUE] = done
+        node.replace(shown)
+        return True
+
+    def sum_of_values(self, node: Any) -> None:
+        """``sum(x)``/``avg(x)`` of a bool field (its 1/0), of NULL, of a text or a json field
+        (each value as the number SQLite reads from it: a text's leading number, else 0; a json
+        field's stored text): Postgres has no sum of a boolean, a text or jsonb."""
+        value = _unparen(node.this)
+        distinct = isinstance(value, exp.Distinct) and len(value.expressions) == 1
+        inner = _unparen(value.expressions[0]) if distinct else value
+        kind = self.kind(inner)
+        if isinstance(inner, exp.Null):
+            done: Any = exp.Cast(this=exp.Null(), to=exp.DataType.build("double"))
+        elif kind == BOOL:
+            done = exp.Cast(this=inner.copy(), to=exp.DataType.build("int"))
+            if isinstance(node, exp.Avg):
+                done = exp.Cast(this=done, to=exp.DataType.build("double"))
+        elif kind in (TEXT, JSON, VIEW_JSON) or (kind is None and SQL_VALUE in inner.meta):
+            computed = SQL_VALUE in inner.meta or kind == VIEW_JSON  # NOTE: a SQL value, as its text
+            done = call("pb_real_arg", call("pb_text", self.value(inner)) if computed else inner.copy())
+        else:
+            return
+        if distinct:
+            value.set("expressions", [done])
+        else:
+            node.set("this", done)
+
     # ---- values read as text, typeof() ----------------------------------------------------
 
     def texts(self, node: Any, keys: tuple[str, ...]) -> None:
@@ -210,6 +309,10 @@ class _Translator:
         for key in keys:
             found = node.args.get(key)
             for value in found if isinstance(found, list) else [found]:
+                # NOTE: group_concat(x, ',' ORDER BY y), group_concat(DISTINCT x): x's text
+                value = value.this if isinstance(value, exp.Order) else value
+                if isinstance(value, exp.Distinct) and len(value.expressions) == 1:
+                    value = value.expressions[0]
                 if isinstance(value, exp.Expression) and self.kind(value) in (NUM, BOOL, JSON, VIEW_JSON):
                     value.replace(call("pb_text", self.value(value)))
 
@@ -510,6 +613,11 @@ def _extreme(a: Any, b: Any, *, greatest: bool) -> Any:
     order = call("pb_cmp", a.copy(), b.copy())
     keep_a = exp.GTE(this=order, expression=exp.Literal.number(0)) if greatest else exp.LTE(this=order, expression=exp.Literal.number(0))
     return exp.Case(ifs=[exp.If(this=either_null, true=exp.Null()), exp.If(this=keep_a, true=a.copy())], default=b.copy())
+
+
+def _folded(node: Any) -> Any:
+    """``lower(node COLLATE "C")``: ASCII letters lower-cased, as SQLite's NOCASE compares."""
+    return exp.Lower(this=exp.Collate(this=exp.Paren(this=node), expression=exp.Identifier(this="C", quoted=True)))
 
 
 def _either(conditions: list[Any]) -> Any:

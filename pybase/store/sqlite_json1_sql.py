@@ -1,0 +1,353 @@
+"""The Postgres functions behind more of SQLite's functions a view query may call
+(:mod:`pybase.store.sqlite_functions`, :mod:`pybase.store.view_compare`), with SQLite's
+results (issue #17): the JSON1 readers json_type(), json_array_length(), json_pretty() and the
+table-valued json_each()/json_tree() (its ids SQLite's offsets in its JSONB encoding); the
+aggregates max()/min() of values of several types (a json field, a bool field, ``->>``'s
+values) in SQLite's order; round(); char(), quote(), unicode(), group_concat(DISTINCT x); the
+shift operators. Created with the index helpers (index_sql_helpers.py), after the JSON helpers
+they call.
+
+Values cross in as :mod:`pybase.store.sqlite_functions_sql` says: a SQL value is a jsonb number
+or string (``pb_sqlite_value``), a JSON document its JSON text.
+"""
+
+from __future__ import annotations
+
+JSON1_HELPERS = r"""
+-- ---- JSON1 readers (issue #17) --------------------------------------------------------------
+
+-- The JSON value at a path's steps (pb_json_steps'), NULL where there is none.
+CREATE OR REPLACE FUNCTION pb_json_at(j json, steps text[]) RETURNS json
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    step text;
+    size int;
+    k bigint;
+BEGIN
+    FOREACH step IN ARRAY steps LOOP
+        IF j IS NULL THEN RETURN NULL; END IF;
+        IF left(step, 1) = '.' THEN
+            IF json_typeof(j) <> 'object' THEN RETURN NULL; END IF;
+            -- NOTE: the first of two equal keys, as SQLite (json's -> gives the last)
+            SELECT e.value INTO j FROM json_each(j) WITH ORDINALITY AS e(key, value, n)
+            WHERE e.key = substr(step, 2) ORDER BY e.n LIMIT 1;
+            IF NOT FOUND THEN RETURN NULL; END IF;
+        ELSE
+            IF json_typeof(j) <> 'array' THEN RETURN NULL; END IF;
+            step := substr(step, 2);
+            size := json_array_length(j);
+            k := CASE WHEN step = '#' THEN size WHEN left(step, 1) = '#' THEN size - CAST(substr(step, 3) AS numeric)
+                ELSE CAST(step AS numeric) END;
+            IF k < 0 OR k >= size THEN RETURN NULL; END IF;
+            j := j -> CAST(k AS int);
+        END IF;
+    END LOOP;
+    RETURN j;
+END $$;
+
+-- The JSON value of a document (its JSON text) at a path (SQLite's words for a malformed one).
+CREATE OR REPLACE FUNCTION pb_json_find(doc text, path text) RETURNS json
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN path = '$' THEN pb_json_parse(doc) ELSE pb_json_at(pb_json_parse(doc), pb_json_steps(path)) END
+$$;
+
+-- SQLite's json_type(doc[, path]): null, true, false, integer, real, text, array or object;
+-- NULL for a NULL document or path, or a path that finds nothing.
+CREATE OR REPLACE FUNCTION pb_view_json_type(doc text, path text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE json_typeof(found)
+        WHEN 'number' THEN CASE WHEN btrim(CAST(found AS text), E' \t\n\r') ~ '^-?[0-9]+$' THEN 'integer' ELSE 'real' END
+        WHEN 'string' THEN 'text' WHEN 'boolean' THEN btrim(CAST(found AS text), E' \t\n\r') ELSE json_typeof(found) END
+    FROM (SELECT CASE WHEN path IS NOT NULL THEN pb_json_find(doc, path) END AS found) AS f
+$$;
+
+-- SQLite's json_array_length(doc[, path]): an array's length, 0 for another value.
+CREATE OR REPLACE FUNCTION pb_view_json_array_length(doc text, path text) RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN json_typeof(found) = 'array' THEN json_array_length(found) WHEN found IS NOT NULL THEN 0 END
+    FROM (SELECT CASE WHEN path IS NOT NULL THEN pb_json_find(doc, path) END AS found) AS f
+$$;
+
+-- ---- max()/min() of values of several types -------------------------------------------------
+
+-- The aggregates max()/min() of SQL values (pb_sqlite_value's) as SQLite orders them
+-- (pb_cmp: NULLs skipped, numbers before texts, texts by their bytes).
+CREATE OR REPLACE FUNCTION pb_max_step(state jsonb, v jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT CASE WHEN pb_cmp(v, state) > 0 THEN v ELSE state END $$;
+
+CREATE OR REPLACE FUNCTION pb_min_step(state jsonb, v jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT CASE WHEN pb_cmp(v, state) < 0 THEN v ELSE state END $$;
+
+CREATE OR REPLACE AGGREGATE pb_max(jsonb) (SFUNC = pb_max_step, STYPE = jsonb);
+
+CREATE OR REPLACE AGGREGATE pb_min(jsonb) (SFUNC = pb_min_step, STYPE = jsonb);
+"""
+
+ROUND_HELPERS = r"""
+-- SQLite's round(r, n): n read as an integer from 0 to 30; half away from zero; a value past
+-- 2^52 as it is (it has no fraction); with digits, as SQLite prints it (%!.nf) read back.
+CREATE OR REPLACE FUNCTION pb_round(r double precision, n double precision) RETURNS double precision
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN r IS NULL OR n IS NULL THEN NULL
+        WHEN r < -4503599627370496.0 OR r > 4503599627370496.0 OR r = 'NaN' THEN r
+        WHEN n < 1 THEN trunc(r + CASE WHEN r < 0 THEN -0.5 ELSE 0.5 END) + 0.0
+        ELSE CAST(pb_printf('%!.' || CAST(least(trunc(n), 30) AS int) || 'f', to_jsonb(r)) AS double precision) END
+$$;
+"""
+
+TEXT_HELPERS = r"""
+-- SQLite's unicode(x): the code point of its text's first character (NULL for '').
+CREATE OR REPLACE FUNCTION pb_unicode(value text) RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$ SELECT CASE WHEN value <> '' THEN ascii(value) END $$;
+
+-- SQLite's char(c...): the characters of the code points (U+FFFD for one past Unicode's; and
+-- for 0, a NUL a Postgres text cannot hold).
+CREATE OR REPLACE FUNCTION pb_char(VARIADIC codes bigint[] DEFAULT '{}') RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT COALESCE(string_agg(CASE WHEN c BETWEEN 1 AND 1114111 AND c NOT BETWEEN 55296 AND 57343 THEN chr(CAST(c AS int))
+        ELSE chr(65533) END, '' ORDER BY n), '')
+    FROM unnest(codes) WITH ORDINALITY AS u(c, n)
+$$;
+
+-- SQLite's group_concat(DISTINCT x, sep) of the texts aggregated in the rows' order: each
+-- text once, where it first comes, NULLs left out.
+CREATE OR REPLACE FUNCTION pb_join_distinct(texts text[], sep text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT string_agg(t, sep ORDER BY first) FROM (
+        SELECT t, min(n) AS first FROM unnest(texts) WITH ORDINALITY AS u(t, n) WHERE t IS NOT NULL GROUP BY t
+    ) AS distinct_texts
+$$;
+
+-- SQLite's quote(x) of a SQL value: NULL, a number's text, a text as a literal.
+CREATE OR REPLACE FUNCTION pb_quote(v jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN v IS NULL THEN 'NULL' WHEN jsonb_typeof(v) = 'number' THEN pb_text(v)
+        ELSE '''' || replace(v #>> '{}', '''', '''''') || '''' END
+$$;
+
+-- SQLite's a << b (b < 0: a >> -b) of 64-bit integers: past 63 bits 0, or -1 for a negative a
+-- shifted right (Postgres shifts by b modulo 64).
+CREATE OR REPLACE FUNCTION pb_shift(a bigint, b numeric) RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN a IS NULL OR b IS NULL THEN NULL WHEN b >= 64 THEN 0 WHEN b <= -64 THEN CASE WHEN a < 0 THEN -1 ELSE 0 END
+        WHEN b >= 0 THEN a << CAST(b AS int) ELSE a >> CAST(-b AS int) END
+$$;
+"""
+
+TREE_HELPERS = r"""
+-- A JSON value's class as SQLite's json_type() names it.
+CREATE OR REPLACE FUNCTION pb_json_kind(j json) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE json_typeof(j)
+        WHEN 'number' THEN CASE WHEN btrim(CAST(j AS text), E' \t\n\r') ~ '^-?[0-9]+$'
+            AND CAST(btrim(CAST(j AS text), E' \t\n\r') AS numeric) BETWEEN -9223372036854775808 AND 9223372036854775807
+            THEN 'integer' ELSE 'real' END
+        WHEN 'string' THEN 'text' WHEN 'boolean' THEN btrim(CAST(j AS text), E' \t\n\r') ELSE json_typeof(j) END
+$$;
+
+-- A path's step as SQLite writes it in json_each()'s fullkey: .key (quoted unless a letter then
+-- letters and digits), [n].
+CREATE OR REPLACE FUNCTION pb_json_step_text(step text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN left(step, 1) = '[' THEN step || ']'
+        WHEN substr(step, 2) ~ '^[A-Za-z][A-Za-z0-9]*$' THEN step ELSE '."' || substr(step, 2) || '"' END
+$$;
+
+-- The size of a JSON value in SQLite's JSONB encoding, whose offsets are json_each()'s ids: a
+-- header of 1, 2, 3, 5 or 9 bytes, then the payload: a number's or a string's text as written
+-- (escapes kept), an array's elements, an object's keys (strings) and values; true, false and
+-- null none.
+CREATE OR REPLACE FUNCTION pb_jsonb_head(payload bigint) RETURNS int
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN payload <= 11 THEN 1 WHEN payload <= 255 THEN 2 WHEN payload <= 65535 THEN 3
+        WHEN payload <= 4294967295 THEN 5 ELSE 9 END
+$$;
+
+CREATE OR REPLACE FUNCTION pb_jsonb_payload(j json) RETURNS bigint
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    kind text := json_typeof(j);
+    total bigint;
+BEGIN
+    IF kind = 'object' THEN
+        SELECT COALESCE(sum(pb_jsonb_key_size(e.key) + pb_jsonb_size(e.value)), 0) INTO total FROM json_each(j) AS e;
+        RETURN total;
+    ELSIF kind = 'array' THEN
+        SELECT COALESCE(sum(pb_jsonb_size(e)), 0) INTO total FROM json_array_elements(j) AS e;
+        RETURN total;
+    ELSIF kind = 'string' THEN
+        RETURN octet_length(btrim(CAST(j AS text), E' \t\n\r')) - 2;
+    ELSIF kind = 'number' THEN
+        RETURN octet_length(btrim(CAST(j AS text), E' \t\n\r'));
+    END IF;
+    RETURN 0;
+END $$;
+
+CREATE OR REPLACE FUNCTION pb_jsonb_size(j json) RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$ SELECT pb_jsonb_head(p) + p FROM (SELECT pb_jsonb_payload(j) AS p) AS s $$;
+
+-- ... of an object's key (NOTE: its text as Postgres writes it: escapes as written are lost)
+CREATE OR REPLACE FUNCTION pb_jsonb_key_size(k text) RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$ SELECT pb_jsonb_head(p) + p FROM (SELECT octet_length(CAST(to_json(k) AS text)) - 2 AS p) AS s $$;
+
+-- SQLite's json_each(doc, root) (deep: json_tree()): a row per member of the value at root
+-- (json_tree: the value and every value within, in document order; a value that is no array
+-- or object is its own row). key: an object's key or an array's index; value and atom:
+-- SQLite's text of the SQL value (an array or object as its JSON text, no atom); id: the
+-- offset of the value (of its key, in an object) in SQLite's JSONB encoding, parent: its
+-- container's id (json_tree).
+CREATE OR REPLACE FUNCTION pb_json_tree(doc text, root text, deep boolean)
+RETURNS TABLE (key text, value text, type text, atom text, id bigint, parent bigint, fullkey text, path text)
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    steps text[];
+    step text;
+    j json;
+    at bigint := 0;
+    cursor_at bigint;
+    found boolean;
+    k bigint;
+    size int;
+    todo_j json[];
+    todo_key text[];
+    todo_full text[];
+    todo_path text[];
+    todo_parent bigint[];
+    todo_id bigint[];
+    todo_at bigint[];
+    m_j json[];
+    m_key text[];
+    m_full text[];
+    m_id bigint[];
+    m_at bigint[];
+    first boolean := true;
+    e record;
+    kind text;
+BEGIN
+    IF doc IS NULL OR root IS NULL THEN RETURN; END IF;
+    steps := pb_json_steps(root);
+    j := pb_json_parse(doc);
+    id := 0;
+    -- NOTE: the value at root, and its offsets, step by step
+    FOREACH step IN ARRAY steps LOOP
+        cursor_at := at + pb_jsonb_head(pb_jsonb_payload(j));
+        found := false;
+        IF left(step, 1) = '.' AND json_typeof(j) = 'object' THEN
+            FOR e IN SELECT m.k, m.v FROM json_each(j) WITH ORDINALITY AS m(k, v, n) ORDER BY m.n LOOP
+                IF e.k = substr(step, 2) THEN
+                    id := cursor_at;
+                    at := cursor_at + pb_jsonb_key_size(e.k);
+                    j := e.v;
+                    found := true;
+                    EXIT;
+                END IF;
+                cursor_at := cursor_at + pb_jsonb_key_size(e.k) + pb_jsonb_size(e.v);
+            END LOOP;
+        ELSIF left(step, 1) = '[' AND json_typeof(j) = 'array' THEN
+            size := json_array_length(j);
+            step := substr(step, 2);
+            k := CASE WHEN step = '#' THEN size WHEN left(step, 1) = '#' THEN size - CAST(substr(step, 3) AS numeric)
+                ELSE CAST(step AS numeric) END;
+            FOR e IN SELECT m.v, m.n - 1 AS i FROM json_array_elements(j) WITH ORDINALITY AS m(v, n) ORDER BY m.n LOOP
+                IF e.i = k THEN
+                    id := cursor_at;
+                    at := cursor_at;
+                    j := e.v;
+                    found := true;
+                    EXIT;
+                END IF;
+                cursor_at := cursor_at + pb_jsonb_size(e.v);
+            END LOOP;
+        END IF;
+        IF NOT found THEN RETURN; END IF;
+    END LOOP;
+    IF j IS NULL THEN RETURN; END IF;
+    todo_j := ARRAY[j];
+    todo_full := ARRAY[root];
+    todo_id := ARRAY[id];
+    todo_at := ARRAY[at];
+    IF deep AND cardinality(steps) > 0 THEN
+        todo_key := ARRAY[substr(steps[cardinality(steps)], 2)];
+        todo_path := ARRAY['$' || COALESCE((SELECT string_agg(pb_json_step_text(s), '' ORDER BY n)
+            FROM unnest(steps[1:cardinality(steps) - 1]) WITH ORDINALITY AS u(s, n)), '')];
+    ELSE
+        todo_key := ARRAY[NULL::text];
+        todo_path := ARRAY[root];
+    END IF;
+    todo_parent := ARRAY[NULL::bigint];
+    WHILE cardinality(todo_j) > 0 LOOP
+        -- NOTE: the stack's top is its first item: a value's members go in front, in order
+        j := todo_j[1];
+        key := todo_key[1]; fullkey := todo_full[1]; path := todo_path[1]; parent := todo_parent[1];
+        id := todo_id[1]; at := todo_at[1];
+        todo_j := todo_j[2:]; todo_key := todo_key[2:]; todo_full := todo_full[2:];
+        todo_path := todo_path[2:]; todo_parent := todo_parent[2:]; todo_id := todo_id[2:]; todo_at := todo_at[2:];
+        kind := pb_json_kind(j);
+        type := kind;
+        IF kind IN ('object', 'array') THEN
+            value := pb_json_min(j);
+            atom := NULL;
+        ELSE
+            value := pb_text(pb_value(CAST(j AS jsonb)));
+            atom := value;
+        END IF;
+        -- NOTE: json_each's rows are the root's members (the root itself when it has none)
+        IF deep OR NOT first OR kind NOT IN ('object', 'array') THEN
+            IF NOT deep THEN parent := NULL; END IF;
+            RETURN NEXT;
+        END IF;
+        IF kind IN ('object', 'array') AND (deep OR first) THEN
+            cursor_at := at + pb_jsonb_head(pb_jsonb_payload(j));
+            m_j := '{}'; m_key := '{}'; m_full := '{}'; m_id := '{}'; m_at := '{}';
+            FOR e IN SELECT * FROM (
+                SELECT m.k, m.v, m.n FROM json_each(CASE WHEN kind = 'object' THEN j END) WITH ORDINALITY AS m(k, v, n)
+                UNION ALL
+                SELECT CAST(m.n - 1 AS text), m.v, m.n FROM json_array_elements(CASE WHEN kind = 'array' THEN j END)
+                    WITH ORDINALITY AS m(v, n)) AS members ORDER BY members.n LOOP
+                m_j := m_j || e.v;
+                m_key := m_key || e.k;
+                m_full := m_full || (fullkey || pb_json_step_text(CASE WHEN kind = 'object' THEN '.' || e.k ELSE '[' || e.k END));
+                m_id := m_id || cursor_at;
+                IF kind = 'object' THEN cursor_at := cursor_at + pb_jsonb_key_size(e.k); END IF;
+                m_at := m_at || cursor_at;
+                cursor_at := cursor_at + pb_jsonb_size(e.v);
+            END LOOP;
+            todo_j := m_j || todo_j;
+            todo_key := m_key || todo_key;
+            todo_full := m_full || todo_full;
+            todo_id := m_id || todo_id;
+            todo_at := m_at || todo_at;
+            todo_path := array_fill(fullkey, ARRAY[cardinality(m_j)]) || todo_path;
+            todo_parent := array_fill(id, ARRAY[cardinality(m_j)]) || todo_parent;
+        END IF;
+        first := false;
+    END LOOP;
+END $$;
+"""
+
+PRETTY_HELPERS = r"""
+-- SQLite's json_pretty(doc[, indent]): one member a line, each level indented by indent (four
+-- spaces by default, or when NULL), keys in their order, numbers as written.
+CREATE OR REPLACE FUNCTION pb_json_pretty_at(j json, indent text, depth int) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    kind text := json_typeof(j);
+    inner_part text;
+BEGIN
+    IF kind = 'object' THEN
+        SELECT string_agg(repeat(indent, depth + 1) || CAST(to_json(e.key) AS text) || ': ' || pb_json_pretty_at(e.value, indent, depth + 1),
+            E',\n' ORDER BY e.n) INTO inner_part FROM json_each(j) WITH ORDINALITY AS e(key, value, n);
+        RETURN CASE WHEN inner_part IS NULL THEN '{}' ELSE E'{\n' || inner_part || E'\n' || repeat(indent, depth) || '}' END;
+    ELSIF kind = 'array' THEN
+        SELECT string_agg(repeat(indent, depth + 1) || pb_json_pretty_at(e.value, indent, depth + 1), E',\n' ORDER BY e.n)
+        INTO inner_part FROM json_array_elements(j) WITH ORDINALITY AS e(value, n);
+        RETURN CASE WHEN inner_part IS NULL THEN '[]' ELSE E'[\n' || inner_part || E'\n' || repeat(indent, depth) || ']' END;
+    END IF;
+    RETURN pb_json_min(j);
+END $$;
+
+CREATE OR REPLACE FUNCTION pb_json_pretty(doc text, indent text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$ SELECT pb_json_pretty_at(pb_json_parse(doc), COALESCE(indent, '    '), 0) $$;
+"""
+
+JSON1_HELPERS += ROUND_HELPERS + TEXT_HELPERS + TREE_HELPERS + PRETTY_HELPERS
