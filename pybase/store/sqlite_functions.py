@@ -354,6 +354,20 @@ def _modulo(node: Any, conv: Converter) -> Any:
     return call("pb_int_mod", conv.real(node.this), conv.real(node.expression))
 
 
+def _substr(node: Any, conv: Converter) -> Any:
+    """SQLite's substr(x, y[, z]): y < 0 counts from the end, z < 0 the characters before y
+    (Postgres's substr reads y < 1 as before the text, refuses z < 0)."""
+
+    def integer(value: Any) -> Any:
+        if isinstance(value, exp.Null):
+            return exp.Cast(this=exp.Null(), to=exp.DataType.build("bigint"))
+        return call("pb_cast_integer", conv.value(value))
+
+    length = node.args.get("length")
+    args = [conv.text(node.this), integer(node.args.get("start") or exp.Literal.number(1))]
+    return call("pb_substr", *args, *([integer(length)] if length is not None else []))
+
+
 #: SQLite's bit operators (of the 64-bit integers the values read as) -> Postgres's
 _BITWISE = {"BitwiseAnd": "&", "BitwiseOr": "|", "BitwiseLeftShift": "<<", "BitwiseRightShift": ">>", "BitwiseNot": "~"}
 
@@ -487,6 +501,9 @@ def translate_view(tree: Any) -> None:
             return
         if isinstance(node, exp.Mod):
             node.replace(_modulo(node, conv))
+            return
+        if isinstance(node, exp.Substring):
+            node.replace(_substr(node, conv))
             return
         if isinstance(node, exp.Glob):
             node.replace(call("pb_glob", conv.text(node.expression), conv.text(node.this)))

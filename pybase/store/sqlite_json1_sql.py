@@ -118,6 +118,43 @@ LANGUAGE sql IMMUTABLE AS $$
     ) AS distinct_texts
 $$;
 
+-- SQLite's substr(value, y[, z]) of a text's characters: y counted from 1, from the end when
+-- negative (0: before the first), z characters (negative: the ones before y; none: to the end).
+CREATE OR REPLACE FUNCTION pb_substr_of(value text, y bigint, z bigint, whole boolean) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    p1 bigint := y;
+    p2 bigint := CASE WHEN whole THEN 9223372036854775807 ELSE abs(z) END;
+    size bigint := char_length(value);
+BEGIN
+    IF value IS NULL OR y IS NULL OR (z IS NULL AND NOT whole) THEN RETURN NULL; END IF;
+    IF p1 < 0 THEN
+        p1 := p1 + size;
+        IF p1 < 0 THEN
+            p2 := greatest(p2 + p1, 0);
+            p1 := 0;
+        END IF;
+    ELSIF p1 > 0 THEN
+        p1 := p1 - 1;
+    ELSIF p2 > 0 THEN
+        p2 := p2 - 1;
+    END IF;
+    IF z < 0 THEN
+        p1 := p1 - p2;
+        IF p1 < 0 THEN
+            p2 := p2 + p1;
+            p1 := 0;
+        END IF;
+    END IF;
+    RETURN substr(value, CAST(least(p1, 2147483646) AS int) + 1, CAST(least(p2, 2147483646) AS int));
+END $$;
+
+CREATE OR REPLACE FUNCTION pb_substr(value text, y bigint) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$ SELECT pb_substr_of(value, y, NULL, true) $$;
+
+CREATE OR REPLACE FUNCTION pb_substr(value text, y bigint, z bigint) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$ SELECT pb_substr_of(value, y, z, false) $$;
+
 -- SQLite's quote(x) of a SQL value: NULL, a number's text, a text as a literal.
 CREATE OR REPLACE FUNCTION pb_quote(v jsonb) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$

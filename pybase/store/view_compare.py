@@ -97,6 +97,8 @@ def kind_of_type(data_type: str, in_view: bool = False) -> str | None:
 def translate(tree: Any, kinds: dict[str, str]) -> None:
     """Rewrite the JSON operators and the comparisons of ``tree`` in place (innermost first).
     ``kinds``: a column's kind (:data:`NUM`, :data:`TEXT`, ...) by its lower-case name."""
+    for arrow in list(tree.find_all(exp.Lambda)):
+        _arrow(arrow)
     for hint in list(tree.find_all(exp.Anonymous)):
         # NOTE: likely(x), unlikely(x), likelihood(x, p): hints to SQLite's planner, x as it is
         if str(hint.this).lower() in ("likely", "unlikely", "likelihood") and hint.expressions:
@@ -352,6 +354,10 @@ class _Translator:
                 value.replace(exact)
             return
         if len(known) < 2 and not (known & {JSON, VIEW_JSON} and len(kinds) > 1):
+            if isinstance(node, exp.Greatest | exp.Least) and not all(isinstance(_unparen(v), exp.Literal | exp.Column) for v in values):
+                # NOTE: SQLite's max(a, b) is NULL when either is (Postgres's GREATEST skips a NULL)
+                either_null = _either([exp.Is(this=v.copy(), expression=exp.Null()) for v in values])
+                node.replace(exp.Paren(this=exp.Case(ifs=[exp.If(this=either_null, true=exp.Null())], default=node.copy())))
             return
         if isinstance(node, exp.Greatest | exp.Least):
             if len(values) > 4:
@@ -501,7 +507,9 @@ class _Translator:
 
     def json_operator(self, node: Any) -> Any:
         doc = _unparen(node.this)
-        if self.kind(doc) not in (JSON, TEXT):
+        if self.kind(doc) in (NUM, BOOL):
+            doc = call("pb_text", self.value(doc))  # NOTE: SQLite's text of the number (1.0e+20, 4.0)
+        elif self.kind(doc) not in (JSON, TEXT):
             doc = exp.Cast(this=doc.copy(), to=exp.DataType.build("text"))
         else:
             doc = doc.copy()
@@ -521,7 +529,9 @@ class _Translator:
             array.meta["pb_json"] = True
             return array
         if isinstance(node, exp.JSONExtract):
-            return exp.Paren(this=call("pb_view_arrow", doc, path))
+            arrow = exp.Paren(this=call("pb_view_arrow", doc, path))
+            arrow.meta["pb_json"] = True  # NOTE: JSON, as SQLite's -> gives: json_array(a -> '$.b') nests it
+            return arrow
         found = call("pb_view_arrow_value", doc, path)
         shown = exp.Paren(this=call("pb_text", found))
         shown.meta[SQL_VALUE] = found
@@ -613,6 +623,26 @@ def _extreme(a: Any, b: Any, *, greatest: bool) -> Any:
     order = call("pb_cmp", a.copy(), b.copy())
     keep_a = exp.GTE(this=order, expression=exp.Literal.number(0)) if greatest else exp.LTE(this=order, expression=exp.Literal.number(0))
     return exp.Case(ifs=[exp.If(this=either_null, true=exp.Null()), exp.If(this=keep_a, true=a.copy())], default=b.copy())
+
+
+def _arrow(node: Any) -> None:
+    """``f(meta -> '$.a')``: sqlglot reads ``->`` in a function's arguments as a lambda; SQLite
+    has none, it is the JSON operator (left as is, Postgres's -> of a jsonb read key '$.a': NULL)."""
+    params = node.expressions
+    if len(params) != 1 or not isinstance(params[0], exp.Identifier | exp.Column | exp.Dot):
+        return
+    doc = exp.Column(this=params[0].copy()) if isinstance(params[0], exp.Identifier) else params[0].copy()
+    if isinstance(params[0], exp.Identifier) and not params[0].quoted and params[0].name.upper() == "NULL":
+        doc = exp.Null()
+    path = node.this
+    if isinstance(path, exp.Literal):
+        from pybase.tools.dbutils import sqlglot
+
+        found = sqlglot.parse_one(f"x -> {path.sql(dialect='sqlite')}", read="sqlite")  # NOTE: its path as sqlglot reads one
+        found.set("this", doc)
+        node.replace(found)
+        return
+    node.replace(exp.JSONExtract(this=doc, expression=path.copy()))
 
 
 def _folded(node: Any) -> Any:

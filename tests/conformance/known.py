@@ -82,3 +82,7 @@ KNOWN.update({f"logs {kind}lone filter '((((": "filters nested past 32 parenthes
 # fails has no Postgres counterpart.
 KNOWN.update({f"sql function [postgres] json_error_position of {arg}": "json_error_position() is not translated to Postgres (refused)"
               for arg in ("json", "text")})  # fmt: skip
+# json_each()/json_tree()'s value, atom and key are SQLite's text of the value on Postgres (shown
+# alike): compared with a number they compare as a text (value = 1 is false for the integer 1).
+KNOWN["sql function [postgres] json_each compared"] = "json_each()'s value is its text on Postgres: compared as a text"
+KNOWN["sql function [postgres] json_group_array distinct"] = "json_group_array(DISTINCT x) is refused on Postgres"

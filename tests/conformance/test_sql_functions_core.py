@@ -47,6 +47,12 @@ SCALARS = [
         ("glob call", "glob('*5*', X)"), ("json_pretty indented", "json_pretty(X, '-')"),
     ]),
     *((label, expression, ARGS[:3] + ARGS[4:5]) for label, expression in [
+        ("substr from end", "substr(X, -2)"), ("substr from end for", "substr(X, -3, 2)"), ("substr from 0", "substr(X, 0, 2)"),
+        ("substr before", "substr(X, 3, -2)"), ("substr of NULL length", "substr(X, 2, NULL)"), ("substring", "substring(X, 2)"),
+        ("arrow in coalesce", "coalesce(X -> '$.a', 'z')"), ("arrow label in json_array", "json_array(X -> 'a')"),
+        ("arrow index in json_array", "json_array(X -> 0, X -> '$')"), ("arrow in min", "min(X -> '$', 'q')"),
+    ]),
+    *((label, expression, ARGS[:3] + ARGS[4:5]) for label, expression in [
         ("bit and", "(X & 3)"), ("shift", "(X << 1)"), ("shift back", "(X >> -70)"), ("likely", "likely(X)"),
         ("unlikely compared", "(unlikely(X) = 'abc')"), ("nocase", "(X COLLATE NOCASE = 'ABC')"), ("neg", "-X"),
     ]),
@@ -82,6 +88,9 @@ CASES += [
     ("nocase shown", f"SELECT id, title COLLATE NOCASE AS v FROM {SOURCE}"),
     ("nocase filter", f"SELECT id, title AS v FROM {SOURCE} WHERE title = 'ABC' COLLATE NOCASE"),
     ("binary", f"SELECT id, (title COLLATE BINARY = 'abc') AS v FROM {SOURCE}"),
+    ("json_each compared", f"SELECT {SOURCE}.id AS id, 1 AS v FROM {SOURCE} WHERE EXISTS (SELECT 1 FROM json_each({SOURCE}.meta) WHERE value = 1)"),
+    ("json_group_array distinct", _GROUPED.format("json_group_array(DISTINCT title)")),
+    ("arrow in aggregate", _GROUPED.format("min(n -> '$')")),
     ("round half", f"SELECT id, round(n + 0.5) AS v FROM {SOURCE}"), ("round half digits", f"SELECT id, round(n * 0.05 + 0.05, 1) AS v FROM {SOURCE}"),
 ]  # fmt: skip
 _names = itertools.count()
