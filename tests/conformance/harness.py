@@ -271,7 +271,8 @@ _view_batches: dict[str, tuple[Pair, dict[str, ViewAnswers | None]]] = {}
 
 
 def view_columns(
-    pair: Pair, key: str, cases: list[tuple[str, str]], query: Any, names: Iterator[str], *, parens: bool = False, batch: int = 24
+    pair: Pair, key: str, cases: list[tuple[str, str]], query: Any, names: Iterator[str], *, parens: bool = False, picked: bool = True,
+    batch: int = 24,
 ) -> dict[str, ViewAnswers | None]:
     """Cases (label, expression) shown as the columns of one view per ``batch`` on both servers:
     label -> the answers as if the case's view (its column named ``v``) had been saved and listed
@@ -280,35 +281,37 @@ def view_columns(
     the single case. ``query(columns)`` is the view's query of ``columns`` ("(e0) AS v0, ...");
     ``names`` gives view names; ``key`` names the case list (once per pair); ``parens``: each
     expression written in parentheses (as the case's own view writes it: PocketBase types a
-    bare column reference by its field, a parenthesized one as json)."""
+    bare column reference by its field, a parenthesized one as json); ``picked``: listed with
+    ``fields=`` (PocketBase then decodes the records again: a number through a double)."""
     known = _view_batches.get(key)
     if known is None or known[0] is not pair:
         found: dict[str, ViewAnswers | None] = {}
         for start in range(0, len(cases), batch):
-            _view_batch(pair, cases[start : start + batch], query, names, found, parens)
+            _view_batch(pair, cases[start : start + batch], query, names, found, (parens, picked))
         known = _view_batches[key] = (pair, found)
     return known[1]
 
 
 def _view_batch(
-    pair: Pair, cases: list[tuple[str, str]], query: Any, names: Iterator[str], found: dict[str, ViewAnswers | None], parens: bool
+    pair: Pair, cases: list[tuple[str, str]], query: Any, names: Iterator[str], found: dict[str, ViewAnswers | None], how: tuple[bool, bool]
 ) -> None:
     if len(cases) == 1:
         found[cases[0][0]] = None
         return
     name = next(names)
+    parens, picked = how
     columns = ", ".join(f"({expression}) AS v{k}" if parens else f"{expression} AS v{k}" for k, (_label, expression) in enumerate(cases))
     pb, py = pair.ask(Request("POST", "/api/collections", json={"name": name, "type": "view", "viewQuery": query(columns)}))
     if pb.status == py.status == 200:
-        fields = ",".join(["id", *(f"v{k}" for k in range(len(cases)))])
-        pb_list, py_list = pair.ask(Request("GET", f"/api/collections/{name}/records?sort=id&perPage=50&fields={fields}"))
+        fields = "&fields=" + ",".join(["id", *(f"v{k}" for k in range(len(cases)))]) if picked else ""
+        pb_list, py_list = pair.ask(Request("GET", f"/api/collections/{name}/records?sort=id&perPage=50{fields}"))
         if pb_list.status == py_list.status == 200:
             for k, (label, _expression) in enumerate(cases):
                 found[label] = tuple(_one_column(answer, f"v{k}") for answer in (pb, py, pb_list, py_list))  # type: ignore[assignment]
             return
     half = len(cases) // 2
-    _view_batch(pair, cases[:half], query, names, found, parens)
-    _view_batch(pair, cases[half:], query, names, found, parens)
+    _view_batch(pair, cases[:half], query, names, found, how)
+    _view_batch(pair, cases[half:], query, names, found, how)
 
 
 def _one_column(answer: Answer, column: str) -> Answer:
