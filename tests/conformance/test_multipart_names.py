@@ -8,14 +8,13 @@ refuses. Sent to a record create with a file field and to the backups upload.
 from __future__ import annotations
 
 import dataclasses
-import io
 import re
-import zipfile
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 
+from tests.conformance.cases_operations import ZIP
 from tests.conformance.harness import Answer, Pair, Request, Target, difference, normalise
 from tests.conformance.known import explain
 
@@ -34,16 +33,6 @@ ODD = {
     "tab": "\t", "NUL": "\x00", "x01": "\x01", "DEL": "\x7f",
 }  # fmt: skip
 POSITIONS = ("start", "middle", "end", "only")
-
-
-def _zip() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as archive:
-        archive.writestr("readme.txt", "not a real backup")
-    return buf.getvalue()
-
-
-ZIP = _zip()
 
 
 @dataclasses.dataclass(frozen=True)
