@@ -322,3 +322,46 @@ def _one_column(answer: Answer, column: str) -> Answer:
     if "items" in body:
         body["items"] = [{"id": item["id"], "v": item[column]} for item in body["items"]]
     return Answer(answer.status, body)
+
+
+def view_fields(body: Any) -> Any:
+    """A view's saved fields as (name, type) pairs (ids and timestamps aside), or the body of an
+    answer without fields (a refusal)."""
+    return [(f["name"], f["type"]) for f in body["fields"]] if isinstance(body, dict) and "fields" in body else body
+
+
+def rounded(answer: Answer, digits: int = 12) -> Answer:
+    """Numbers to ``digits`` significant digits: the last digits of a logarithm or a cosine
+    differ between C libraries (PocketBase's SQLite is Go's, pybase's the system's)."""
+
+    def one(value: Any) -> Any:
+        if isinstance(value, float):
+            return float(f"{value:.{digits}g}")
+        if isinstance(value, dict):
+            return {k: one(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [one(v) for v in value]
+        return value
+
+    return Answer(answer.status, one(answer.body))
+
+
+def compare_together(batched: ViewAnswers | None, name: str, *, round_to: int | None = None, known_fields: bool = False) -> bool:
+    """Compare a case's answers asked together with others (:func:`view_columns`): the saved
+    views' fields equal, then the listings through ``known.explain`` under ``name`` (numbers to
+    ``round_to`` significant digits when given). ``known_fields``: a difference of the fields too
+    may be a known one (explained under ``name``; the listings are then not compared). False
+    when the case must be asked alone (``batched`` is None)."""
+    from tests.conformance.known import explain  # NOTE: known.py imports this module
+
+    if batched is None:
+        return False
+    pb, py, pb_list, py_list = batched
+    if (pb.status, view_fields(pb.body)) != (py.status, view_fields(py.body)):
+        assert known_fields, difference(pb, py)
+        explain(name, pb, py, difference(pb, py))
+        return True
+    if round_to is not None:
+        pb_list, py_list = rounded(pb_list, round_to), rounded(py_list, round_to)
+    explain(name, pb_list, py_list, difference(pb_list, py_list))
+    return True

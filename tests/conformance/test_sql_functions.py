@@ -17,7 +17,16 @@ from typing import Any
 import pytest
 
 from pybase.store.sqlite_driver import sqlite3  # NOTE: the SQLite pybase runs on
-from tests.conformance.harness import Answer, Pair, Request, difference, view_columns
+from tests.conformance.harness import (
+    Answer,
+    Pair,
+    Request,
+    compare_together,
+    difference,
+    rounded,
+    view_columns,
+    view_fields,
+)
 from tests.conformance.known import explain
 
 pytestmark = pytest.mark.both_backends
@@ -97,27 +106,7 @@ def _query(label: str, expression: str) -> str:
     return f"SELECT id, {expression} AS v FROM {SOURCE}"
 
 
-def _rounded(answer: Answer) -> Answer:
-    """Numbers to 12 significant digits: the last digits of a logarithm or a cosine differ
-    between C libraries (PocketBase's SQLite is Go's, pybase's the system's)."""
-
-    def rounded(value: Any) -> Any:
-        if isinstance(value, float):
-            return float(f"{value:.12g}")
-        if isinstance(value, dict):
-            return {k: rounded(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [rounded(v) for v in value]
-        return value
-
-    return Answer(answer.status, rounded(answer.body))
-
-
 _TEMP_VIEW_RE = re.compile(r"temp_view_[A-Za-z0-9]{5}")
-
-
-def _fields(body: Any) -> Any:
-    return [(f["name"], f["type"]) for f in body["fields"]] if isinstance(body, dict) and "fields" in body else body
 
 
 @pytest.mark.parametrize(("label", "expression"), CASES[:HALF], ids=[label for label, _ in CASES[:HALF]])
@@ -144,11 +133,7 @@ def check_view_function(functions_pair: Pair, backend: str, label: str, expressi
     if backend == "sqlite" and label.startswith(NEWER_SQLITE):
         pytest.skip(f"pybase's SQLite ({sqlite3.sqlite_version}) has no timediff()/unhex(); PocketBase's SQLite (3.53) has")
     batched = _together(functions_pair, backend, label, expression, name).get(label)
-    if batched is not None:
-        pb, py, pb_list, py_list = batched
-        assert (pb.status, _fields(pb.body)) == (py.status, _fields(py.body)), difference(pb, py)
-        pb, py = _rounded(pb_list), _rounded(py_list)
-        explain(f"sql function {label}", pb, py, difference(pb, py))
+    if compare_together(batched, f"sql function {label}", round_to=12):
         return
     create = Request("POST", "/api/collections", json={"name": name, "type": "view", "viewQuery": _query(label, expression)})
     pb, py = functions_pair.ask(create)
@@ -161,10 +146,10 @@ def check_view_function(functions_pair: Pair, backend: str, label: str, expressi
             assert difference(pb, py) is None, difference(pb, py)
         assert py.status == 400 or functions_pair.py.ask(listing).status == 400, difference(pb, py)
         return
-    assert (pb.status, _fields(pb.body)) == (py.status, _fields(py.body)), difference(pb, py)
+    assert (pb.status, view_fields(pb.body)) == (py.status, view_fields(py.body)), difference(pb, py)
     if pb.status != 200:
         return
-    pb, py = (_rounded(answer) for answer in functions_pair.ask(listing))
+    pb, py = (rounded(answer) for answer in functions_pair.ask(listing))
     why = (SQLITE_DIFFERS if backend == "sqlite" else POSTGRES_DIFFERS).get(label)
     if why is not None:
         assert difference(pb, py) is not None, f"pybase now answers as PocketBase; drop the entry: {why}"

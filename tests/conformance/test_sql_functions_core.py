@@ -19,14 +19,18 @@ import re
 
 import pytest
 
-from tests.conformance.harness import Answer, Pair, Request, difference, view_columns
-from tests.conformance.known import explain
-from tests.conformance.test_sql_functions import (  # noqa: F401 - a fixture
-        SOURCE,
-    _fields,
-    _rounded,
-    functions_pair,
+from tests.conformance.harness import (
+    Answer,
+    Pair,
+    Request,
+    compare_together,
+    difference,
+    rounded,
+    view_columns,
+    view_fields,
 )
+from tests.conformance.known import explain
+from tests.conformance.test_sql_functions import SOURCE, functions_pair  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.both_backends
 
@@ -103,13 +107,7 @@ def test_view_function(functions_pair: Pair, backend: str, label: str, query: st
     known = f"sql function [{backend}] {label}"
     batched = view_columns(functions_pair, f"sql functions core {backend}", SCALAR_CASES, lambda columns: _ROWS.format(columns).replace(" AS v FROM", " FROM"),
                            (f"fn_c{next(_names)}" for _ in itertools.count())).get(label)  # fmt: skip
-    if batched is not None:
-        pb, py, pb_list, py_list = batched
-        if (pb.status, _fields(pb.body)) != (py.status, _fields(py.body)):
-            explain(known, pb, py, difference(pb, py))
-            return
-        pb, py = _rounded(pb_list), _rounded(py_list)
-        explain(known, pb, py, difference(pb, py))
+    if compare_together(batched, known, round_to=12, known_fields=True):
         return
     name = f"fn_c{next(_names)}"
     create = Request("POST", "/api/collections", json={"name": name, "type": "view", "viewQuery": query})
@@ -127,10 +125,10 @@ def test_view_function(functions_pair: Pair, backend: str, label: str, query: st
     if pb.status == 400 and "failed to retrieve query records" in str(pb.body) and py.status == 200:
         assert functions_pair.py.ask(listing).status == 400, difference(pb, py)  # NOTE: Postgres fails when listed
         return
-    if (pb.status, _fields(pb.body)) != (py.status, _fields(py.body)):
+    if (pb.status, view_fields(pb.body)) != (py.status, view_fields(py.body)):
         explain(known, pb, py, difference(pb, py))
         return
     if pb.status != 200:
         return
-    pb, py = (_rounded(answer) for answer in functions_pair.ask(listing))
+    pb, py = (rounded(answer) for answer in functions_pair.ask(listing))
     explain(known, pb, py, difference(pb, py))

@@ -11,11 +11,18 @@ On Postgres the query is translated (pybase/store/view_compare.py).
 from __future__ import annotations
 
 import itertools
-from typing import Any
 
 import pytest
 
-from tests.conformance.harness import Pair, Request, difference, key_orders, view_columns
+from tests.conformance.harness import (
+    Pair,
+    Request,
+    compare_together,
+    difference,
+    key_orders,
+    view_columns,
+    view_fields,
+)
 from tests.conformance.known import explain
 
 pytestmark = pytest.mark.both_backends
@@ -201,10 +208,6 @@ def compare_pair(pair: Pair) -> Pair:
     return pair
 
 
-def _fields(body: Any) -> Any:
-    return [(f["name"], f["type"]) for f in body["fields"]] if isinstance(body, dict) and "fields" in body else body
-
-
 ALL_CASES = [(label, expression, SOURCE) for label, expression in CASES]
 ALL_CASES += [(label, expression, VIEW) for label, expression in VIEW_CASES]
 # (label, expression) over a subquery showing a truth (x): a column of it used as a value is 1/0 too
@@ -223,10 +226,7 @@ def test_view_comparison(compare_pair: Pair, backend: str, label: str, expressio
     together = [(lab, e) for lab, e, src in ALL_CASES if src == source and lab not in {**SQLITE_DIFFERS, **POSTGRES_DIFFERS}]
     batched = view_columns(compare_pair, f"view comparisons {backend} {source}", together, lambda columns: f"SELECT id, {columns} FROM {source}",
                            (f"cmp_v{next(_names)}" for _ in itertools.count()), parens=True).get(label)  # fmt: skip
-    if batched is not None:
-        pb, py, pb_list, py_list = batched
-        assert (pb.status, _fields(pb.body)) == (py.status, _fields(py.body)), difference(pb, py)
-        explain(f"view comparison {label}", pb_list, py_list, difference(pb_list, py_list))
+    if compare_together(batched, f"view comparison {label}"):
         return
     name = f"cmp_v{next(_names)}"
     query = f"SELECT id, ({expression}) AS v FROM {source}"
@@ -239,9 +239,9 @@ def test_view_comparison(compare_pair: Pair, backend: str, label: str, expressio
         assert py.status == 400 or compare_pair.py.ask(listing).status == 400, difference(pb, py)
         return
     why = (POSTGRES_DIFFERS if backend == "postgres" else SQLITE_DIFFERS).get(label)
-    if why is not None and (pb.status, _fields(pb.body)) != (py.status, _fields(py.body)):
+    if why is not None and (pb.status, view_fields(pb.body)) != (py.status, view_fields(py.body)):
         pytest.xfail(why)  # NOTE: the view is refused (or typed otherwise) on this database
-    assert (pb.status, _fields(pb.body)) == (py.status, _fields(py.body)), difference(pb, py)
+    assert (pb.status, view_fields(pb.body)) == (py.status, view_fields(py.body)), difference(pb, py)
     if pb.status != 200:
         return
     pb, py = compare_pair.ask(listing)
@@ -288,7 +288,7 @@ ID_CASES += [
 def test_view_id(compare_pair: Pair, backend: str, label: str, query: str) -> None:
     name = f"cmp_v{next(_names)}"
     pb, py = compare_pair.ask(Request("POST", "/api/collections", json={"name": name, "type": "view", "viewQuery": query}))
-    assert (pb.status, _fields(pb.body)) == (py.status, _fields(py.body)), difference(pb, py)
+    assert (pb.status, view_fields(pb.body)) == (py.status, view_fields(py.body)), difference(pb, py)
     if pb.status != 200:
         return
     for path in ("records?sort=-id&perPage=50", "records?filter=(id='1')", "records/1", "records/4"):

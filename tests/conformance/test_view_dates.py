@@ -13,11 +13,17 @@ SQLite-exact strftime the filters use.
 from __future__ import annotations
 
 import itertools
-from typing import Any
 
 import pytest
 
-from tests.conformance.harness import Pair, Request, difference, view_columns
+from tests.conformance.harness import (
+    Pair,
+    Request,
+    compare_together,
+    difference,
+    view_columns,
+    view_fields,
+)
 from tests.conformance.known import explain
 
 pytestmark = pytest.mark.both_backends
@@ -79,25 +85,18 @@ def dates_pair(pair: Pair) -> Pair:
     return pair
 
 
-def _fields(body: Any) -> Any:
-    return [(f["name"], f["type"]) for f in body["fields"]] if isinstance(body, dict) and "fields" in body else body
-
-
 @pytest.mark.parametrize(("label", "expression"), CASES, ids=[label for label, _ in CASES])
 def test_view_date(dates_pair: Pair, backend: str, label: str, expression: str) -> None:
     # NOTE: the known differences are asked alone (xfail)
     together = [(lab, e) for lab, e in CASES if lab not in POSTGRES_DIFFERS]
     batched = view_columns(dates_pair, f"view dates {backend}", together, lambda columns: f"SELECT id, {columns} FROM {SOURCE}",
                            (f"dt_v{next(_names)}" for _ in itertools.count())).get(label)  # fmt: skip
-    if batched is not None:
-        pb, py, pb_list, py_list = batched
-        assert (pb.status, _fields(pb.body)) == (py.status, _fields(py.body)), difference(pb, py)
-        explain(f"view date {label}", pb_list, py_list, difference(pb_list, py_list))
+    if compare_together(batched, f"view date {label}"):
         return
     name = f"dt_v{next(_names)}"
     query = f"SELECT id, {expression} AS v FROM {SOURCE}"
     pb, py = dates_pair.ask(Request("POST", "/api/collections", json={"name": name, "type": "view", "viewQuery": query}))
-    assert (pb.status, _fields(pb.body)) == (py.status, _fields(py.body)), difference(pb, py)
+    assert (pb.status, view_fields(pb.body)) == (py.status, view_fields(py.body)), difference(pb, py)
     if pb.status != 200:
         return
     pb, py = dates_pair.ask(Request("GET", f"/api/collections/{name}/records?sort=id&perPage=50&fields=id,v"))

@@ -15,9 +15,17 @@ import itertools
 
 import pytest
 
-from tests.conformance.harness import Pair, Request, ViewAnswers, difference, view_columns
+from tests.conformance.harness import (
+    Pair,
+    Request,
+    ViewAnswers,
+    compare_together,
+    difference,
+    view_columns,
+    view_fields,
+)
 from tests.conformance.known import explain
-from tests.conformance.test_view_comparisons import SOURCE, _fields, compare_pair  # noqa: F401 - a fixture
+from tests.conformance.test_view_comparisons import SOURCE, compare_pair  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.both_backends
 
@@ -48,31 +56,27 @@ CASES += [(f"{oname} {sname}", shape.format(operation)) for (oname, operation), 
 _names = itertools.count()
 
 
-def _compared(batched: ViewAnswers | None, name: str) -> bool:
-    """Compare a case's answers asked together with others (harness.view_columns); False when
-    it must be asked alone."""
-    if batched is None:
-        return False
-    pb, py, pb_list, py_list = batched
-    assert (pb.status, _fields(pb.body)) == (py.status, _fields(py.body)), difference(pb, py)
-    explain(name, pb_list, py_list, difference(pb_list, py_list))
-    return True
+def _compare(pair: Pair, batched: ViewAnswers | None, name: str, query: str, *, picked: bool = True) -> None:
+    """Compare a case's answers asked together with others (harness.compare_together), or, when
+    it must be asked alone, its own view of ``query`` saved and listed on both servers (``picked``:
+    listed with ``fields=id,v``)."""
+    if compare_together(batched, name):
+        return
+    view = f"num_v{next(_names)}"
+    pb, py = pair.ask(Request("POST", "/api/collections", json={"name": view, "type": "view", "viewQuery": query}))
+    assert (pb.status, view_fields(pb.body)) == (py.status, view_fields(py.body)), difference(pb, py)
+    if pb.status != 200:
+        return
+    # NOTE: without fields=, PocketBase does not decode the records again (a number through a double)
+    pb, py = pair.ask(Request("GET", f"/api/collections/{view}/records?sort=id&perPage=50" + ("&fields=id,v" if picked else "")))
+    explain(name, pb, py, difference(pb, py))
 
 
 @pytest.mark.parametrize(("label", "expression"), CASES, ids=[label for label, _ in CASES])
 def test_view_number(compare_pair: Pair, backend: str, label: str, expression: str) -> None:  # noqa: F811 - the fixture
     batched = view_columns(compare_pair, f"view numbers {backend}", CASES, lambda columns: f"SELECT id, {columns} FROM {SOURCE}",
                            (f"num_v{next(_names)}" for _ in itertools.count()), parens=True).get(label)  # fmt: skip
-    if _compared(batched, f"view number {label}"):
-        return
-    name = f"num_v{next(_names)}"
-    query = f"SELECT id, ({expression}) AS v FROM {SOURCE}"
-    pb, py = compare_pair.ask(Request("POST", "/api/collections", json={"name": name, "type": "view", "viewQuery": query}))
-    assert (pb.status, _fields(pb.body)) == (py.status, _fields(py.body)), difference(pb, py)
-    if pb.status != 200:
-        return
-    pb, py = compare_pair.ask(Request("GET", f"/api/collections/{name}/records?sort=id&perPage=50&fields=id,v"))
-    explain(f"view number {label}", pb, py, difference(pb, py))
+    _compare(compare_pair, batched, f"view number {label}", f"SELECT id, ({expression}) AS v FROM {SOURCE}")
 
 
 # An integer past 2^53 that an operation of integers computes: SQLite keeps its 64 bits (a number
@@ -126,17 +130,7 @@ def int_pair(pair: Pair) -> Pair:
 def test_view_big_integer(int_pair: Pair, backend: str, label: str, expression: str) -> None:
     batched = view_columns(int_pair, f"view big integers {backend}", INT_CASES, lambda columns: f"SELECT id, {columns} FROM {INT_SOURCE}",
                            (f"num_v{next(_names)}" for _ in itertools.count()), parens=True, picked=False).get(label)  # fmt: skip
-    if _compared(batched, f"view big integer {label}"):
-        return
-    name = f"num_v{next(_names)}"
-    query = f"SELECT id, ({expression}) AS v FROM {INT_SOURCE}"
-    pb, py = int_pair.ask(Request("POST", "/api/collections", json={"name": name, "type": "view", "viewQuery": query}))
-    assert (pb.status, _fields(pb.body)) == (py.status, _fields(py.body)), difference(pb, py)
-    if pb.status != 200:
-        return
-    # NOTE: no fields=: PocketBase picks fields from records decoded again (a number through a double)
-    pb, py = int_pair.ask(Request("GET", f"/api/collections/{name}/records?sort=id&perPage=50"))
-    explain(f"view big integer {label}", pb, py, difference(pb, py))
+    _compare(int_pair, batched, f"view big integer {label}", f"SELECT id, ({expression}) AS v FROM {INT_SOURCE}", picked=False)
 
 
 # An integral REAL a view computes (4.0, CAST(n AS REAL)), read through a view over that view:
@@ -182,13 +176,4 @@ def test_view_real_read(real_pair: Pair, backend: str, label: str, view: str, re
     reads = [(lab, r) for lab, v, r in REAL_CASES if v == view]
     batched = view_columns(real_pair, f"view real reads {backend} {inner}", reads, lambda columns: f"SELECT id, {columns} FROM {inner}",
                            (f"num_v{next(_names)}" for _ in itertools.count()), parens=True, picked=False).get(label)  # fmt: skip
-    if _compared(batched, f"view real read {label}"):
-        return
-    name = f"num_v{next(_names)}"
-    query = f"SELECT id, ({read}) AS v FROM {inner}"
-    pb, py = real_pair.ask(Request("POST", "/api/collections", json={"name": name, "type": "view", "viewQuery": query}))
-    assert (pb.status, _fields(pb.body)) == (py.status, _fields(py.body)), difference(pb, py)
-    if pb.status != 200:
-        return
-    pb, py = real_pair.ask(Request("GET", f"/api/collections/{name}/records?sort=id&perPage=50"))
-    explain(f"view real read {label}", pb, py, difference(pb, py))
+    _compare(real_pair, batched, f"view real read {label}", f"SELECT id, ({read}) AS v FROM {inner}", picked=False)

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conformance.harness import Pair, Request, difference, view_columns
+from tests.conformance.harness import Pair, Request, compare_together, difference, view_columns
 from tests.conformance.known import explain
 
 pytestmark = pytest.mark.both_backends
@@ -71,9 +71,7 @@ def strftime_pair(pair: Pair) -> Pair:
 def test_view_strftime(strftime_pair: Pair, label: str, expression: str) -> None:
     batched = view_columns(strftime_pair, f"view strftime {id(strftime_pair)}", CASES, lambda columns: f"SELECT id, {columns} FROM {SOURCE}",
                            (f"sft_v{next(_names)}" for _ in itertools.count())).get(label)  # fmt: skip
-    if batched is not None:
-        pb, py, pb_list, py_list = batched
-        explain(f"view strftime {label}", pb_list, py_list, difference(pb_list, py_list))
+    if compare_together(batched, f"view strftime {label}"):
         return
     name = f"sft_v{next(_names)}"
     query = f"SELECT id, {expression} AS v FROM {SOURCE}"
