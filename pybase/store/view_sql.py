@@ -8,7 +8,9 @@ before the dialect renders it):
   (and INTERSECT, EXCEPT) too, and so is one used as a value (``(a > b) || 'x'``, ``abs(a > b)``);
 - comparisons of values of two types and the JSON operators -> and ->> as SQLite answers them
   (:mod:`pybase.store.view_compare`);
-- SQLite's functions Postgres lacks or answers otherwise (:mod:`pybase.store.sqlite_functions`).
+- SQLite's functions Postgres lacks or answers otherwise (:mod:`pybase.store.sqlite_functions`);
+- arithmetic as SQLite computes it, each number with SQLite's class (a REAL's point:
+  :mod:`pybase.store.view_reals`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,18 @@ import re
 from typing import Any
 
 from pybase.store import sqlite_functions, view_compare
+from pybase.store.view_reals import (
+    INT_TESTS,
+    REAL,
+    all_of,
+    branch_values,
+    first_select,
+    item_value,
+    numbers_as_sqlite,
+    reals_kept,
+    shows_real,
+    unwrapped,
+)
 from pybase.tools.dbutils import exp, sqlglot
 
 # the select list of the query's SELECT ends at these words
@@ -117,7 +131,7 @@ def exact_sums(tree: Any, kinds: dict[str, str]) -> None:
         if window is not None:
             total, ints = (_with_this(window, part) for part in (total, ints))
         done = sqlite_functions.call("pb_sum", total, ints)
-        done.meta[_INT_TESTS] = [ints.copy()]
+        done.meta[INT_TESTS] = [ints.copy()]
         (window or node).replace(done)
 
 
@@ -172,8 +186,8 @@ def arithmetic(tree: Any, kinds: dict[str, str]) -> None:
             name += "_nested"
             operands = [_operand(operand) for operand in operands]
         done = sqlite_functions.call(name, *(operand.copy() for operand in operands))
-        done.meta[_INT_TESTS] = None
-        done.meta[_REAL] = any(_is_real(operand) for operand in operands)
+        done.meta[INT_TESTS] = None
+        done.meta[REAL] = any(_is_real(operand) for operand in operands)
         node.replace(done)
 
 
@@ -183,7 +197,7 @@ def _integer_operation(name: str, operands: list[Any], tests: list[Any], kinds: 
     integer, a text that reads as one becomes one; 4 / 3 is 1), a REAL past them, else in
     doubles; computed in numeric (``pb_int_add``...), which holds the integer and the double
     exactly (Postgres's doubles keep 53 bits: n + 9007199254740993 lost its last digit)."""
-    ints = _all_of(tests) if tests else exp.Boolean(this=True)
+    ints = all_of(tests) if tests else exp.Boolean(this=True)
     name = name.replace("pb_", "pb_int_", 1)
     if all(_is_number(operand, kinds) for operand in operands):
         args = [operand.copy() for operand in operands]  # NOTE: a double column, an integer literal
@@ -191,8 +205,8 @@ def _integer_operation(name: str, operands: list[Any], tests: list[Any], kinds: 
         name += "_nested"
         args = [_exact_operand(operand) for operand in operands]
     done = sqlite_functions.call(name, *args, ints)
-    done.meta[_INT_TESTS] = tests
-    done.meta[_REAL] = False
+    done.meta[INT_TESTS] = tests
+    done.meta[REAL] = False
     return done
 
 
@@ -201,14 +215,14 @@ def _modulo(operands: list[Any], kinds: dict[str, str]) -> Any:
     ``pb_int_mod`` of numerics), NULL for 0; a REAL when either is one (7.5 % 2 is 1.0)."""
     found = [_int_tests(operand, kinds) for operand in operands]
     done = sqlite_functions.call("pb_int_mod", *(_exact_operand(operand) for operand in operands))
-    done.meta[_INT_TESTS] = None if None in found else [test for each in found for test in each or []]
-    done.meta[_REAL] = any(_is_real(operand) for operand in operands)
+    done.meta[INT_TESTS] = None if None in found else [test for each in found for test in each or []]
+    done.meta[REAL] = any(_is_real(operand) for operand in operands)
     return done
 
 
 def _exact_operand(node: Any) -> Any:
     """``node`` as the exact number SQLite's arithmetic reads (numeric)."""
-    inner = _unwrapped(node)
+    inner = unwrapped(node)
     if isinstance(inner, exp.Anonymous) and str(inner.this).lower().startswith("pb_int_"):
         return node.copy()
     if isinstance(inner, exp.Null):
@@ -218,9 +232,6 @@ def _exact_operand(node: Any) -> Any:
     return sqlite_functions.call("pb_exact_arg", node.copy())
 
 
-#: meta key of a translated operation: True when SQLite's result is a REAL whatever the values
-#: (a real literal or such an operation is an operand)
-_REAL = "pb_real"
 # SQLite's number at the start of a text (arithmetic reads a text so)
 _TEXT_NUMBER_RE = re.compile(r"^[ \t\n\f\r\v]*([-+]?)([0-9]*)(\.[0-9]*)?(?:[eE][-+]?[0-9]+)?")
 
@@ -250,12 +261,12 @@ def _folded(kind: str, operands: list[Any]) -> Any | None:
         found = {"Add": a + b, "Sub": a - b, "Mul": a * b}[kind]
     if -(2**63) <= found < 2**63:
         done: Any = exp.Literal.number(found)
-        done.meta[_INT_TESTS] = []
+        done.meta[INT_TESTS] = []
         return exp.Paren(this=done) if found < 0 else done
     real = {"Add": float(a) + float(b), "Sub": float(a) - float(b), "Mul": float(a) * float(b), "Div": float(a) / float(b)}[kind]
     done = exp.Cast(this=exp.Literal.number(repr(real)), to=exp.DataType.build("double"))
-    done.meta[_INT_TESTS] = None
-    done.meta[_REAL] = True
+    done.meta[INT_TESTS] = None
+    done.meta[REAL] = True
     return done
 
 
@@ -286,34 +297,7 @@ def _is_real(node: Any) -> bool:
         node = node.this
     if isinstance(node, exp.Literal) and not node.is_string:
         return not str(node.this).lstrip("-").isdigit()
-    return bool(node.meta.get(_REAL))
-
-
-def numbers_as_sqlite(tree: Any) -> None:
-    """SQLite's value of an operation (``pb_sqlite_value``: as a CAST to TEXT, printf() or a
-    comparison reads it) with its class: a REAL keeps its point (``CAST(n * 1.0 AS TEXT)`` is
-    '4.0'), as the operation's operands make it (Postgres computes in doubles either way)."""
-    for found in list(tree.find_all(exp.Anonymous)):
-        if str(found.this).lower() != "pb_sqlite_value" or len(found.expressions) != 1:
-            continue
-        inner = _unwrapped(found.expressions[0])
-        item = view_compare.subquery_item(inner) if isinstance(inner, exp.Column) else None
-        item = _unwrapped(item) if item is not None else None
-        if item is not None and (item.meta.get(_REAL) or _is_real_cast(item)):
-            # NOTE: a subquery's (a WITH query's) column of a REAL operation: the operation's
-            # integer tests read the inner query's columns, its REAL holds whatever they are
-            found.replace(sqlite_functions.call("pb_sqlite_number", inner.copy(), exp.Boolean(this=True)))
-            continue
-        if _INT_TESTS not in inner.meta and not _is_real_cast(inner):
-            continue
-        tests = inner.meta[_INT_TESTS] if _INT_TESTS in inner.meta else None
-        if inner.meta.get(_REAL) or _is_real_cast(inner):
-            is_real: Any = exp.Boolean(this=True)
-        elif tests is None:
-            continue
-        else:
-            is_real = exp.Not(this=exp.Paren(this=_all_of(tests))) if tests else exp.Boolean(this=False)
-        found.replace(sqlite_functions.call("pb_sqlite_number", inner.copy(), is_real))
+    return bool(node.meta.get(REAL))
 
 
 def real_extremes(tree: Any) -> None:
@@ -321,7 +305,7 @@ def real_extremes(tree: Any) -> None:
     point (``pb_real_numeric``): the one picked keeps its class."""
     for node in list(tree.find_all(exp.Greatest, exp.Least)):
         for value in [node.this, *node.expressions]:
-            if isinstance(value, exp.Anonymous) and str(value.this).lower() == "pb_exact_arg" and _shows_real(value.expressions[0]):
+            if isinstance(value, exp.Anonymous) and str(value.this).lower() == "pb_exact_arg" and shows_real(value.expressions[0]):
                 value.replace(sqlite_functions.call("pb_real_numeric", value.expressions[0].copy()))
 
 
@@ -330,14 +314,14 @@ def real_branches(tree: Any, kinds: dict[str, str]) -> None:
     exact numbers, the REAL with its point (``pb_real_numeric``): the value picked keeps its
     class (Postgres's double of it reads 4.0 as the integer 4)."""
     for node in list(tree.find_all(exp.Coalesce, exp.Case)):
-        values = _branch_values(node)
-        if not values or not any(_shows_real(value) for value in values):
+        values = branch_values(node)
+        if not values or not any(shows_real(value) for value in values):
             continue
         if not all(_is_number_value(value, kinds) for value in values):
             continue
         for value in values:
-            inner = _unwrapped(value)
-            if _shows_real(value):
+            inner = unwrapped(value)
+            if shows_real(value):
                 value.replace(sqlite_functions.call("pb_real_numeric", value.copy()))
             elif isinstance(inner, exp.Literal):
                 value.replace(exp.Cast(this=inner.copy(), to=exp.DataType.build("decimal")))
@@ -345,70 +329,15 @@ def real_branches(tree: Any, kinds: dict[str, str]) -> None:
                 value.replace(_exact_operand(value))
 
 
-def _branch_values(node: Any) -> list[Any]:
-    """The values a coalesce() or a searched CASE gives (not its NULLs)."""
-    if isinstance(node, exp.Coalesce):
-        values = [node.this, *node.expressions]
-    elif node.this is None:
-        values = [branch.args.get("true") for branch in node.args.get("ifs") or []] + [node.args.get("default")]
-    else:
-        return []
-    return [value for value in values if value is not None and not isinstance(_unwrapped(value), exp.Null)]
-
-
 def _is_number_value(node: Any, kinds: dict[str, str]) -> bool:
     """Whether ``node`` is a number SQLite holds with its class: a number literal or column,
     an operation."""
-    inner = _unwrapped(node)
-    if isinstance(inner, exp.Literal) or _shows_real(node):
+    inner = unwrapped(node)
+    if isinstance(inner, exp.Literal) or shows_real(node):
         return not inner.is_string if isinstance(inner, exp.Literal) else True
     if isinstance(inner, exp.Column):
         return kinds.get(inner.name.lower()) == view_compare.NUM
-    return isinstance(inner, exp.Anonymous) and inner.meta.get(_INT_TESTS) is not None
-
-
-def reals_kept(tree: Any) -> None:
-    """A REAL the view shows (``n * 1.0``, ``CAST(n AS REAL)``, ``4.0``) as a numeric with a
-    point (``pb_real_numeric``; Postgres's double holds no class): 4.0 stays SQLite's REAL to a
-    query reading the view (typeof 'real', text '4.0'), where the view's json column read the
-    number 4 (an operation SQLite may compute as an integer is numeric already, its REAL with a
-    point: :func:`_integer_operation`)."""
-    select = _first_select(tree)
-    if select is None:
-        return
-    for item in select.expressions:
-        value = _value(item)
-        if _shows_real(value):
-            value.replace(sqlite_functions.call("pb_real_numeric", value.copy()))
-
-
-def _shows_real(node: Any) -> bool:
-    """Whether SQLite's value of ``node`` is a REAL (or NULL) whatever the values it reads."""
-    inner = _unwrapped(node)
-    if isinstance(inner, exp.Literal) and not inner.is_string:
-        return not str(inner.this).isdigit()
-    if inner.meta.get(_REAL) or _is_real_cast(inner):
-        return True
-    if isinstance(inner, exp.Greatest | exp.Least):
-        values = [inner.this, *inner.expressions]
-    elif isinstance(inner, exp.Coalesce | exp.Case):
-        values = _branch_values(inner)
-    else:
-        return False
-    values = [value for value in values if not isinstance(_unwrapped(value), exp.Null)]
-    return bool(values) and all(_shows_real(value) for value in values)
-
-
-def _is_real_cast(node: Any) -> bool:
-    """Whether ``node`` is a CAST to REAL (SQLite's REAL whatever the value: CAST(4 AS REAL) is 4.0)."""
-    if node.meta.get(view_compare.CAST_AFFINITY) == "real":
-        return True
-    return isinstance(node, exp.Cast) and view_compare.cast_affinity(node) == "real"
-
-
-#: meta key of a translated operation: the tests (SQL) of the values it reads that make it an
-#: integer in SQLite when all true, or None (a real: a real literal, a function...)
-_INT_TESTS = "pb_int_tests"
+    return isinstance(inner, exp.Anonymous) and inner.meta.get(INT_TESTS) is not None
 
 
 def _int_tests(node: Any, kinds: dict[str, str]) -> list[Any] | None:
@@ -442,7 +371,7 @@ def _int_tests(node: Any, kinds: dict[str, str]) -> list[Any] | None:
         return []  # NOTE: CAST(x AS INTEGER)
     if _holds_class(node):
         return [sqlite_functions.call("pb_is_int_value", node.copy())]
-    found = node.meta.get(_INT_TESTS)
+    found = node.meta.get(INT_TESTS)
     return list(found) if isinstance(node, exp.Anonymous) and found is not None else None
 
 
@@ -456,20 +385,9 @@ def _holds_class(node: Any) -> bool:
     while isinstance(node, exp.Subquery) and isinstance(node.this, exp.Subquery):
         node = node.this  # NOTE: ((SELECT ...)), in parentheses
     if isinstance(node, exp.Subquery) and isinstance(node.this, exp.Select) and len(node.this.expressions) == 1:
-        inner = _unwrapped(_value(node.this.expressions[0]))
+        inner = unwrapped(item_value(node.this.expressions[0]))
         return isinstance(inner, exp.Anonymous) and str(inner.this).lower().startswith(("pb_int_", "pb_sum"))
     return False
-
-
-def _all_of(tests: list[Any]) -> Any:
-    """``test1 AND test2 ...`` (each once)."""
-    seen: dict[str, Any] = {}
-    for test in tests:
-        seen.setdefault(test.sql(), test)
-    found: Any = None
-    for test in seen.values():
-        found = test.copy() if found is None else exp.And(this=found, expression=test.copy())
-    return found
 
 
 def _is_number(node: Any, kinds: dict[str, str]) -> bool:
@@ -484,7 +402,7 @@ def _is_number(node: Any, kinds: dict[str, str]) -> bool:
 
 def _operand(node: Any) -> Any:
     """``node`` as a number (a text as SQLite reads it); an operation's result is one already."""
-    inner = _unwrapped(node)
+    inner = unwrapped(node)
     if isinstance(inner, exp.Literal) and not inner.is_string:
         return node
     if isinstance(inner, exp.Anonymous) and str(inner.this).lower().startswith(("pb_add", "pb_sub", "pb_mul", "pb_div", "pb_idiv", "pb_int_")):
@@ -505,7 +423,7 @@ def truths_as_values(tree: Any) -> None:
     for node in reversed(list(tree.find_all(*truths, exp.Column, exp.Subquery))):
         if isinstance(node, exp.Column):
             item = view_compare.subquery_item(node)
-            if item is None or not isinstance(_unwrapped(item), truths):
+            if item is None or not isinstance(unwrapped(item), truths):
                 continue
         elif isinstance(node, exp.Subquery):
             if not _is_truth_subquery(node):
@@ -521,7 +439,7 @@ def _is_truth_subquery(node: Any) -> bool:
     select = node.this
     if not isinstance(select, exp.Select) or len(select.expressions) != 1:
         return False
-    return isinstance(_unwrapped(_value(select.expressions[0])), _truths())
+    return isinstance(unwrapped(item_value(select.expressions[0])), _truths())
 
 
 @functools.cache
@@ -558,16 +476,8 @@ def values_as_truths(tree: Any) -> None:
 
 
 def _is_truth(value: Any) -> bool:
-    inner = _unwrapped(value)
+    inner = unwrapped(value)
     return isinstance(inner, exp.Predicate | exp.Connector | exp.Not | exp.Boolean | exp.Null | exp.Exists)
-
-
-def _first_select(tree: Any) -> Any:
-    while isinstance(tree, exp.SetOperation):
-        tree = tree.this
-    while isinstance(tree, exp.Subquery):
-        tree = tree.this
-    return tree if isinstance(tree, exp.Select) else None
 
 
 def _select_items(sql: str) -> list[str] | None:
@@ -614,7 +524,7 @@ def _span(sql: str, first: Any, last: Any) -> str:
 
 def name_columns(tree: Any, sql: str) -> None:
     """Name the shown columns that have no name as SQLite names them."""
-    select = _first_select(tree)
+    select = first_select(tree)
     if select is None:
         return
     items = _select_items(sql)
@@ -655,8 +565,8 @@ def truths_as_numbers(tree: Any) -> None:
 
 def _numbers(select: Any, everything: bool) -> None:
     for item in list(select.expressions):
-        value = _value(item)
-        inner = _unwrapped(value)
+        value = item_value(item)
+        inner = unwrapped(value)
         if isinstance(inner, _truths()):
             number = exp.Cast(this=exp.Paren(this=value.copy()), to=exp.DataType.build("int"))
         elif everything and not isinstance(inner, exp.Literal | exp.Null | exp.Star) and not _is_star(inner):
@@ -675,9 +585,3 @@ def _is_star(node: Any) -> bool:
     return isinstance(node, exp.Column) and isinstance(node.this, exp.Star)
 
 
-def _value(item: Any) -> Any:
-    return item.this if isinstance(item, exp.Alias) else item
-
-
-def _unwrapped(value: Any) -> Any:
-    return value.unnest() if isinstance(value, exp.Paren) else value

@@ -1,0 +1,125 @@
+"""SQLite's class of a view's number on Postgres (:mod:`pybase.store.view_sql` runs these passes
+last): an operation's value with its class where it is read as SQLite's value
+(:func:`numbers_as_sqlite`), a REAL the view shows with its point (:func:`reals_kept`), and
+the tests of a parsed value's class the other passes share (:func:`shows_real`...).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pybase.store import sqlite_functions, view_compare
+from pybase.tools.dbutils import exp
+
+#: meta key of a translated operation: True when SQLite's result is a REAL whatever the values
+#: (a real literal or such an operation is an operand)
+REAL = "pb_real"
+
+
+#: meta key of a translated operation: the tests (SQL) of the values it reads that make it an
+#: integer in SQLite when all true, or None (a real: a real literal, a function...)
+INT_TESTS = "pb_int_tests"
+
+
+def numbers_as_sqlite(tree: Any) -> None:
+    """SQLite's value of an operation (``pb_sqlite_value``: as a CAST to TEXT, printf() or a
+    comparison reads it) with its class: a REAL keeps its point (``CAST(n * 1.0 AS TEXT)`` is
+    '4.0'), as the operation's operands make it (Postgres computes in doubles either way)."""
+    for found in list(tree.find_all(exp.Anonymous)):
+        if str(found.this).lower() != "pb_sqlite_value" or len(found.expressions) != 1:
+            continue
+        inner = unwrapped(found.expressions[0])
+        item = view_compare.subquery_item(inner) if isinstance(inner, exp.Column) else None
+        item = unwrapped(item) if item is not None else None
+        if item is not None and (item.meta.get(REAL) or is_real_cast(item)):
+            # NOTE: a subquery's (a WITH query's) column of a REAL operation: the operation's
+            # integer tests read the inner query's columns, its REAL holds whatever they are
+            found.replace(sqlite_functions.call("pb_sqlite_number", inner.copy(), exp.Boolean(this=True)))
+            continue
+        if INT_TESTS not in inner.meta and not is_real_cast(inner):
+            continue
+        tests = inner.meta[INT_TESTS] if INT_TESTS in inner.meta else None
+        if inner.meta.get(REAL) or is_real_cast(inner):
+            is_real: Any = exp.Boolean(this=True)
+        elif tests is None:
+            continue
+        else:
+            is_real = exp.Not(this=exp.Paren(this=all_of(tests))) if tests else exp.Boolean(this=False)
+        found.replace(sqlite_functions.call("pb_sqlite_number", inner.copy(), is_real))
+
+
+def reals_kept(tree: Any) -> None:
+    """A REAL the view shows (``n * 1.0``, ``CAST(n AS REAL)``, ``4.0``) as a numeric with a
+    point (``pb_real_numeric``; Postgres's double holds no class): 4.0 stays SQLite's REAL to a
+    query reading the view (typeof 'real', text '4.0'), where the view's json column read the
+    number 4 (an operation SQLite may compute as an integer is numeric already, its REAL with a
+    point: view_sql._integer_operation)."""
+    select = first_select(tree)
+    if select is None:
+        return
+    for item in select.expressions:
+        value = item_value(item)
+        if shows_real(value):
+            value.replace(sqlite_functions.call("pb_real_numeric", value.copy()))
+
+
+def shows_real(node: Any) -> bool:
+    """Whether SQLite's value of ``node`` is a REAL (or NULL) whatever the values it reads."""
+    inner = unwrapped(node)
+    if isinstance(inner, exp.Literal) and not inner.is_string:
+        return not str(inner.this).isdigit()
+    if inner.meta.get(REAL) or is_real_cast(inner):
+        return True
+    if isinstance(inner, exp.Greatest | exp.Least):
+        values = [inner.this, *inner.expressions]
+    elif isinstance(inner, exp.Coalesce | exp.Case):
+        values = branch_values(inner)
+    else:
+        return False
+    values = [value for value in values if not isinstance(unwrapped(value), exp.Null)]
+    return bool(values) and all(shows_real(value) for value in values)
+
+
+def is_real_cast(node: Any) -> bool:
+    """Whether ``node`` is a CAST to REAL (SQLite's REAL whatever the value: CAST(4 AS REAL) is 4.0)."""
+    if node.meta.get(view_compare.CAST_AFFINITY) == "real":
+        return True
+    return isinstance(node, exp.Cast) and view_compare.cast_affinity(node) == "real"
+
+
+def branch_values(node: Any) -> list[Any]:
+    """The values a coalesce() or a searched CASE gives (not its NULLs)."""
+    if isinstance(node, exp.Coalesce):
+        values = [node.this, *node.expressions]
+    elif node.this is None:
+        values = [branch.args.get("true") for branch in node.args.get("ifs") or []] + [node.args.get("default")]
+    else:
+        return []
+    return [value for value in values if value is not None and not isinstance(unwrapped(value), exp.Null)]
+
+
+def all_of(tests: list[Any]) -> Any:
+    """``test1 AND test2 ...`` (each once)."""
+    seen: dict[str, Any] = {}
+    for test in tests:
+        seen.setdefault(test.sql(), test)
+    found: Any = None
+    for test in seen.values():
+        found = test.copy() if found is None else exp.And(this=found, expression=test.copy())
+    return found
+
+
+def first_select(tree: Any) -> Any:
+    while isinstance(tree, exp.SetOperation):
+        tree = tree.this
+    while isinstance(tree, exp.Subquery):
+        tree = tree.this
+    return tree if isinstance(tree, exp.Select) else None
+
+
+def item_value(item: Any) -> Any:
+    return item.this if isinstance(item, exp.Alias) else item
+
+
+def unwrapped(value: Any) -> Any:
+    return value.unnest() if isinstance(value, exp.Paren) else value
