@@ -19,7 +19,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -42,6 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError
 
 from pybase.core.errors import BadRequestError
+from pybase.core.logs.log_ids import log_ids
 from pybase.store import pg_text_order
 from pybase.store.db import Database, Prepared
 from pybase.store.dialect import POSTGRES, hour_of, insertion_order
@@ -246,7 +247,7 @@ class LogStore:
                 batch = []
                 while self._pending and len(batch) < BATCH_SIZE:
                     batch.append(self._pending.popleft())
-                ids = _log_ids(len(batch))
+                ids = log_ids(len(batch))
                 stamp = _timestamps()
                 # NOTE: Postgres text holds no NUL (a URL's %00 is one in the message): one such
                 # entry failed its whole batch there; the character is replaced (U+FFFD) instead.
@@ -257,13 +258,24 @@ class LogStore:
                     for level, message, data, created in batch
                 ]  # fmt: skip
                 try:
-                    with self.db.write():
-                        self.db.run_many(self._insert, rows)
+                    self._write(rows)
                 except Exception:  # noqa: BLE001 - logs must never take the server down
                     log.exception("failed to write %d log entries", len(rows))
                     continue
                 written += len(rows)
         return written
+
+    def _write(self, rows: list[tuple[Any, ...]]) -> None:
+        try:
+            with self.db.write():
+                self.db.run_many(self._insert, rows)
+        except Exception:  # noqa: BLE001 - the driver's own error: run_many runs on its connection
+            # NOTE: an id another process made too (see log_ids) fails the whole batch: new ids
+            # mend that; any other failure fails again, for the caller to log
+            ids = log_ids(len(rows))
+            rows[:] = [(next(ids), *row[1:]) for row in rows]
+            with self.db.write():
+                self.db.run_many(self._insert, rows)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -350,11 +362,6 @@ class LogStore:
                 conn.execute(delete(logs_table))
 
 
-_ID_ALPHABET = b"abcdefghijklmnopqrstuvwxyz0123456789"
-# PERF: random bytes mapped onto the id alphabet in one call (the slight bias is harmless here).
-_ID_TABLE = bytes(_ID_ALPHABET[i % len(_ID_ALPHABET)] for i in range(256))
-
-
 def _data_text(data: Any, nul_free: bool) -> str:
     """An entry's data as JSON text; ``nul_free`` (Postgres): a NUL in a key or a text as U+FFFD,
     as in the message (jsonb holds no ``\\u0000``: a filter on ``data`` read no such entry)."""
@@ -374,13 +381,6 @@ def _without_nul(value: Any) -> Any:
     if isinstance(value, list):
         return [_without_nul(item) for item in value]
     return value
-
-
-def _log_ids(count: int) -> Iterator[str]:
-    """``count`` 15-character ids of lowercase letters and digits, as PocketBase's."""
-    # PERF: one system call for a whole batch (urandom per id showed in the request profile).
-    letters = os.urandom(15 * count).translate(_ID_TABLE).decode()
-    return (letters[at : at + 15] for at in range(0, 15 * count, 15))
 
 
 def _timestamps() -> Callable[[float], str]:
