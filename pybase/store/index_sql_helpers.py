@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pybase.store.sqlite_functions_sql import ALL_HELPERS
 from pybase.store.sqlite_json1_sql import JSON1_HELPERS
+from pybase.store.sqlite_json5_sql import JSON5_HELPERS
 
 # Functions the translations call, created with the dialect's (db_postgres).
 # NOTE: IMMUTABLE as an index requires; each is, for the values it is given.
@@ -137,3 +138,4 @@ END $$;
 # NOTE: SQLite's functions (printf, the JSON builders, math...) after the helpers they use
 INDEX_HELPERS += ALL_HELPERS
 INDEX_HELPERS += JSON1_HELPERS  # NOTE: after the JSON helpers it calls
+INDEX_HELPERS += JSON5_HELPERS

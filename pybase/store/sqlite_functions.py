@@ -4,10 +4,11 @@ SQLite's results (the Postgres functions are :mod:`pybase.store.sqlite_functions
 Covered: printf()/format(), the JSON builders and editors (json(), json_array(), json_object(),
 json_set(), json_insert(), json_replace(), json_remove(), json_patch(), and in views
 json_group_array()/json_group_object()), the JSON readers json_type(), json_array_length(),
-json_valid(), json_quote(), json_pretty(), timediff(), unhex(), zeroblob(), and the math
-functions, which give NULL out of their domain where Postgres raises; in views also the
-table-valued json_each()/json_tree(), round(), char(), hex(), quote(), octet_length(),
-unicode(), GLOB, the bit operators and group_concat(DISTINCT x) (sqlite_json1_sql.py).
+json_valid(), json_quote(), json_pretty(), json_error_position(), timediff(), unhex(),
+zeroblob(), and the math functions, which give NULL out of their domain where Postgres raises;
+in views also the table-valued json_each()/json_tree(), round(), char(), hex(), quote(),
+octet_length(), unicode(), GLOB, the bit operators and group_concat(DISTINCT x)
+(sqlite_json1_sql.py).
 
 :func:`translate` rewrites one call, given a :class:`Converter` that turns an argument into
 what the Postgres functions take (the index translator knows its columns' types; a view's
@@ -22,6 +23,8 @@ from typing import Any
 from pybase.tools.dbutils import exp
 
 NUM, TEXT = "num", "text"
+#: a node's meta key: the JSON text SQLite writes of it in JSON (json_each()'s value: view_json_each)
+JSON_TEXT = "pb_json_text"
 
 # sqlglot's node classes for SQLite's math functions -> the name pb_math() takes
 _MATH_NODES = {
@@ -231,6 +234,18 @@ def _calls(node: Any, outer: str, inner: str, arg: Any) -> bool:
     return node is arg
 
 
+def _distinct_key(value: Any, conv: Converter) -> Any:
+    """The SQL value DISTINCT tells ``value`` by (a jsonb, NULL typed so)."""
+    if isinstance(value, exp.Null):
+        return exp.Cast(this=exp.Null(), to=exp.DataType.build("jsonb"))
+    return conv.value(value)
+
+
+def _calls_one(node: Any, name: str) -> bool:
+    """Whether ``node`` is ``name(x)``."""
+    return isinstance(node, exp.Anonymous) and str(node.this) == name and len(node.expressions) == 1
+
+
 def _plain(node: Any) -> bool:
     """Whether a translated argument is a text written as a value (or NULL)."""
     return (isinstance(node, exp.Literal) and node.is_string) or (isinstance(node, exp.Cast) and isinstance(node.this, exp.Null))
@@ -286,16 +301,19 @@ def _view_function(name: str, node: Any, args: list[Any], conv: Converter) -> tu
 
 #: SQLite's JSON1 functions reading a document or a value (sqlite_json1_sql.py): their argument counts
 _JSON_READERS = {"json_type": (1, 2), "json_array_length": (1, 2), "json_valid": (1,), "json_quote": (1,),
-                 "json_pretty": (1, 2)}  # fmt: skip
+                 "json_pretty": (1, 2), "json_error_position": (1,)}  # fmt: skip
 
 
 def _json_reader(name: str, args: list[Any], conv: Converter) -> tuple[Any, str]:
     """json_type(), json_array_length() (of a document at a path), json_valid(), json_quote(),
-    json_pretty()."""
+    json_pretty(), json_error_position()."""
     if len(args) not in _JSON_READERS[name]:
         raise Refused(f"wrong number of arguments to function {name}()")
     if name == "json_valid":
         return call("pb_json_valid", _doc(args[0], conv)), NUM
+    if name == "json_error_position":
+        # NOTE: where SQLite's reader (JSON5 too) first fails: pb_json5_scan (sqlite_json5_sql.py)
+        return call("pb_json_error_position", _doc(args[0], conv)), NUM
     if name == "json_quote":
         found = conv.json(args[0])  # NOTE: JSON (a JSON function's) is kept as it is
         return (found if found is not None else call("pb_json_text", conv.value(args[0]))), TEXT
@@ -417,6 +435,13 @@ def _aggregate(name: str, args: list[Any], conv: Converter, window: Any = None) 
     if name == "json_group_array":
         if len(args) != 1:
             raise Refused("json_group_array() takes one argument")
+        if isinstance(args[0], exp.Distinct) and len(args[0].expressions) == 1 and window is None:
+            # NOTE: json_group_array(DISTINCT x): each value once, where it first comes
+            value = args[0].expressions[0]
+            items = call("array_agg", conv.json_text(value))
+            joined = call("pb_distinct_join", items, call("array_agg", _distinct_key(value, conv)), exp.Literal.string(","), exp.false())
+            return exp.DPipe(this=exp.DPipe(this=exp.Literal.string("["), expression=call("COALESCE", joined, exp.Literal.string(""))),
+                             expression=exp.Literal.string("]"))  # fmt: skip
         item, empty, start, end = conv.json_text(args[0]), "[]", "[", "]"
     else:
         if len(args) != 2:
@@ -444,14 +469,22 @@ class ViewConverter(Converter):
     def value(self, node: Any) -> Any:
         if isinstance(node, exp.Null):
             return exp.Null()
-        if "pb_sql_value" in node.meta:
-            return node.meta["pb_sql_value"].copy()  # NOTE: ->> (view_compare): shown as text
+        inner = _unparen(node)
+        if "pb_sql_value" in inner.meta:
+            # NOTE: ->> (view_compare), json_each's value (view_json_each): shown as text
+            return inner.meta["pb_sql_value"].copy()
         if _is_json_helper(node):
             return call("pb_sqlite_value", exp.Cast(this=node, to=exp.DataType.build("text")))
         return call("pb_sqlite_value", node)
 
     def json(self, node: Any) -> Any | None:
         return node if _is_json_helper(node) else None
+
+    def json_text(self, node: Any) -> Any:
+        inner = _unparen(node)
+        if JSON_TEXT in inner.meta:
+            return inner.meta[JSON_TEXT].copy()  # NOTE: json_each's value (an array, an object as JSON)
+        return super().json_text(node)
 
     def number(self, node: Any) -> Any:
         if isinstance(node, exp.Null):
@@ -473,6 +506,13 @@ class ViewConverter(Converter):
         return call("pb_text", self.value(node))
 
 
+def _unparen(node: Any) -> Any:
+    """``node`` out of its parentheses, down to one marked with a value (``pb_sql_value``, JSON text)."""
+    while isinstance(node, exp.Paren) and "pb_sql_value" not in node.meta and JSON_TEXT not in node.meta:
+        node = node.this
+    return node
+
+
 def _is_json_helper(node: Any) -> bool:
     """Whether a translated argument is JSON text (a JSON function's, translated)."""
     while isinstance(node, exp.Expression):
@@ -483,6 +523,19 @@ def _is_json_helper(node: Any) -> bool:
             return False
         node = node.this
     return False
+
+
+def _group_concat_distinct(node: Any, conv: Converter) -> Any:
+    """group_concat(DISTINCT x): the values in the rows' order, each once as SQLite's DISTINCT
+    tells them (by class and value: 1 and '1' two, 1 and 1.0 one; Postgres's string_agg(DISTINCT
+    x) sorts them); x may be pb_text(v) already (view_compare)."""
+    if node.args.get("separator") is not None:
+        raise Refused("DISTINCT aggregates must have exactly one argument")
+    value = node.this.expressions[0]
+    shown = _calls_one(value, "pb_text")
+    key = value.expressions[0] if shown else _distinct_key(value, conv)
+    texts = call("array_agg", value if shown else conv.text(value))
+    return call("pb_distinct_join", texts, call("array_agg", key), exp.Literal.string(","), exp.true())
 
 
 def translate_view(tree: Any) -> None:
@@ -512,14 +565,8 @@ def translate_view(tree: Any) -> None:
             node.replace(_bitwise(node, conv))
             return
         if isinstance(node, exp.GroupConcat) and isinstance(node.this, exp.Distinct) and len(node.this.expressions) == 1:
-            # NOTE: group_concat(DISTINCT x): the values in the rows' order, each once (Postgres's
-            # string_agg(DISTINCT x) sorts them)
-            values = exp.Anonymous(this="array_agg", expressions=[conv.text(node.this.expressions[0])])
-            separator = node.args.get("separator")
-            done = call("pb_join_distinct", values, conv.text(separator) if separator is not None else exp.Literal.string(","))
-            if isinstance(node.parent, exp.Window) and node.parent.this is node:
-                return  # NOTE: left to Postgres (SQLite refuses DISTINCT in a window)
-            node.replace(done)
+            if not (isinstance(node.parent, exp.Window) and node.parent.this is node):
+                node.replace(_group_concat_distinct(node, conv))  # NOTE: SQLite refuses DISTINCT in a window
             return
         if not isinstance(node, exp.Func) or (isinstance(node.parent, exp.Window) and node.parent.this is node):
             return

@@ -110,13 +110,53 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- SQLite's group_concat(DISTINCT x, sep) of the texts aggregated in the rows' order: each
--- text once, where it first comes, NULLs left out.
+-- text once, where it first comes, NULLs left out. NOTE: views made before pb_distinct_join
+-- call it.
 CREATE OR REPLACE FUNCTION pb_join_distinct(texts text[], sep text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
     SELECT string_agg(t, sep ORDER BY first) FROM (
         SELECT t, min(n) AS first FROM unnest(texts) WITH ORDINALITY AS u(t, n) WHERE t IS NOT NULL GROUP BY t
     ) AS distinct_texts
 $$;
+
+-- SQLite's json_group_array(DISTINCT x) / group_concat(DISTINCT x, sep): the items aggregated
+-- in the rows' order, each value once (keys: the SQL values, as SQLite's DISTINCT tells them: 1
+-- and '1' two, 1 and 1.0 one, NULLs one), where it first comes; skip_null: NULL items left out.
+CREATE OR REPLACE FUNCTION pb_distinct_join(items text[], keys jsonb[], sep text, skip_null boolean) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT string_agg(items[first], sep ORDER BY first) FROM (
+        SELECT min(n) AS first FROM unnest(keys) WITH ORDINALITY AS u(k, n) GROUP BY k
+    ) AS firsts WHERE NOT skip_null OR items[first] IS NOT NULL
+$$;
+
+-- json_each()/json_tree()'s value or atom (pb_json_tree's text of it) as the SQL value SQLite
+-- holds (view_json_each.py), by the row's type: a jsonb number for an integer, a real (its
+-- point kept), true or false (1/0), else a string (an array's or object's JSON text).
+CREATE OR REPLACE FUNCTION pb_json_each_value(kind text, v text) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN v IS NULL THEN NULL
+        WHEN v IN ('Inf', '-Inf') AND kind = 'real' THEN CAST(CASE WHEN v = 'Inf' THEN '1e400' ELSE '-1e400' END AS jsonb)
+        WHEN kind = 'real' THEN to_jsonb(CAST(v AS numeric) + 0.0)
+        WHEN kind IN ('integer', 'true', 'false') THEN to_jsonb(CAST(v AS numeric))
+        ELSE to_jsonb(v) END
+$$;
+
+-- ... as SQLite writes it in JSON: an array's or object's value is JSON (it nests as such).
+CREATE OR REPLACE FUNCTION pb_json_each_json(kind text, v text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN kind IN ('object', 'array') THEN v ELSE pb_json_text(pb_json_each_value(kind, v)) END
+$$;
+
+-- The keys sorting SQL values (jsonb numbers and strings) in SQLite's order: NULL, then
+-- numbers by value, then texts by their bytes.
+CREATE OR REPLACE FUNCTION pb_sql_rank(v jsonb) RETURNS int
+LANGUAGE sql IMMUTABLE AS $$ SELECT CASE WHEN v IS NULL THEN 0 WHEN jsonb_typeof(v) = 'number' THEN 1 ELSE 2 END $$;
+
+CREATE OR REPLACE FUNCTION pb_sql_number_key(v jsonb) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS $$ SELECT CASE WHEN jsonb_typeof(v) = 'number' THEN CAST(v AS numeric) END $$;
+
+CREATE OR REPLACE FUNCTION pb_sql_text_key(v jsonb) RETURNS bytea
+LANGUAGE sql IMMUTABLE AS $$ SELECT CASE WHEN jsonb_typeof(v) = 'string' THEN convert_to(v #>> '{}', 'UTF8') END $$;
 
 -- SQLite's substr(value, y[, z]) of a text's characters: y counted from 1, from the end when
 -- negative (0: before the first), z characters (negative: the ones before y; none: to the end).
@@ -183,11 +223,11 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- A path's step as SQLite writes it in json_each()'s fullkey: .key (quoted unless a letter then
--- letters and digits), [n].
+-- letters and digits, with its JSON escapes: SQLite writes the key as the document does), [n].
 CREATE OR REPLACE FUNCTION pb_json_step_text(step text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN left(step, 1) = '[' THEN step || ']'
-        WHEN substr(step, 2) ~ '^[A-Za-z][A-Za-z0-9]*$' THEN step ELSE '."' || substr(step, 2) || '"' END
+        WHEN substr(step, 2) ~ '^[A-Za-z][A-Za-z0-9]*$' THEN step ELSE '.' || CAST(to_json(substr(step, 2)) AS text) END
 $$;
 
 -- The size of a JSON value in SQLite's JSONB encoding, whose offsets are json_each()'s ids: a

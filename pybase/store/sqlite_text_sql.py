@@ -294,13 +294,20 @@ BEGIN
     RETURN CAST(to_json(v #>> '{}') AS text);
 END $$;
 
--- JSON text parsed as SQLite parses it (refused in SQLite's words when malformed).
+-- JSON text parsed as SQLite parses it: JSON5 too, as its canonical JSON (pb_json5_scan,
+-- sqlite_json5_sql.py); refused in SQLite's words when malformed.
 CREATE OR REPLACE FUNCTION pb_json_parse(doc text) RETURNS json
 LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    canon text;
 BEGIN
     RETURN CAST(doc AS json);
 EXCEPTION WHEN others THEN
-    RAISE EXCEPTION 'malformed JSON' USING ERRCODE = '22023';
+    canon := (pb_json5_scan(doc)).canon;
+    IF canon IS NULL THEN
+        RAISE EXCEPTION 'malformed JSON' USING ERRCODE = '22023';
+    END IF;
+    RETURN CAST(canon AS json);
 END $$;
 
 -- JSON as SQLite writes it: compact, keys in their order, numbers as written.

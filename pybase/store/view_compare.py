@@ -36,6 +36,7 @@ import math
 import re
 from typing import Any
 
+from pybase.store import view_json_each
 from pybase.store.sqlite_functions import affinity, call
 from pybase.tools.dbutils import exp
 
@@ -97,6 +98,7 @@ def kind_of_type(data_type: str, in_view: bool = False) -> str | None:
 def translate(tree: Any, kinds: dict[str, str]) -> None:
     """Rewrite the JSON operators and the comparisons of ``tree`` in place (innermost first).
     ``kinds``: a column's kind (:data:`NUM`, :data:`TEXT`, ...) by its lower-case name."""
+    view_json_each.mark_values(tree, SQL_VALUE)
     for arrow in list(tree.find_all(exp.Lambda)):
         _arrow(arrow)
     for hint in list(tree.find_all(exp.Anonymous)):

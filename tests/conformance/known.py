@@ -76,13 +76,3 @@ KNOWN.update({f"{route} %2E%2E": "Go's router cleans a '..' segment; pybase read
 # PocketBase has no limit.
 KNOWN.update({f"logs {kind}lone filter '((((": "filters nested past 32 parentheses are refused (PocketBase: no limit)"
               for kind in ("", "stats ")})  # fmt: skip
-
-# SQLite's functions in a view on Postgres (tests/conformance/test_sql_functions_core.py):
-# json_error_position() is refused ("no such function"): where SQLite's parser (JSON5 too) first
-# fails has no Postgres counterpart.
-KNOWN.update({f"sql function [postgres] json_error_position of {arg}": "json_error_position() is not translated to Postgres (refused)"
-              for arg in ("json", "text")})  # fmt: skip
-# json_each()/json_tree()'s value, atom and key are SQLite's text of the value on Postgres (shown
-# alike): compared with a number they compare as a text (value = 1 is false for the integer 1).
-KNOWN["sql function [postgres] json_each compared"] = "json_each()'s value is its text on Postgres: compared as a text"
-KNOWN["sql function [postgres] json_group_array distinct"] = "json_group_array(DISTINCT x) is refused on Postgres"
