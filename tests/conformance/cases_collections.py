@@ -3,8 +3,9 @@ invalid values, renames, removals of fields that rules, indexes or relations use
 reserved and duplicate names, system fields, view queries and auth options.
 
 Every case works in its own freshly named collections (``cc<number>``, with ids chosen by the
-case where it needs them), set up by its own requests, so cases are independent of each other
-and of their order. The answers of PocketBase and pybase must be identical.
+case where it needs them), set up by its own requests and deleted after it (:func:`run`), so
+cases are independent of each other and of their order. The answers of PocketBase and pybase
+must be identical.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
-from tests.conformance.harness import Answer, Pair, Request
+from tests.conformance.harness import Answer, Pair, Request, Target
 
 COLLECTIONS = "/api/collections"
 ABSENT = object()  # leave the option out
@@ -1017,3 +1020,31 @@ def prepare(pair: Pair, case: CollectionCase) -> None:
     """Run the case's setup requests; each must succeed on both servers."""
     for method, path, body in case.setup:
         pair.ok(method, path, body)
+
+
+def run(pair: Pair, case: CollectionCase) -> tuple[Answer, Answer]:
+    """The case's setup and request on both servers: the masked answers of PocketBase and
+    pybase. The collections made meanwhile are deleted afterwards on each server. PERF: a
+    collection write costs pybase time in proportion to the collections there are (9 ms with
+    none, 24 ms with 300), and the table's cases made thousands."""
+    since = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "Z"
+    try:
+        prepare(pair, case)
+        pb, py = pair.ask(case.request)
+        return case.mask(pb), case.mask(py)
+    finally:
+        for target in pair.targets:
+            _delete_created(target, since)
+
+
+def _delete_created(target: Target, since: str) -> None:
+    """Delete the collections created at or after ``since``, newest first (a view before its
+    source, a relation before its target), passes repeated while one is refused."""
+    created = quote(f"created>='{since}'")
+    listing = f"/api/collections?perPage=1000&skipTotal=1&sort=-created&fields=id&filter={created}"
+    left = [item["id"] for item in target.ok("GET", listing)["items"]]
+    while left:
+        refused = [cid for cid in left if target.send(Request("DELETE", f"{COLLECTIONS}/{cid}")).status_code != 204]
+        if len(refused) == len(left):
+            return  # NOTE: left in place (2 of the table's cases make undeletable ones); no case reads another's
+        left = refused

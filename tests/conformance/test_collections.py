@@ -42,6 +42,5 @@ def test_the_table_is_large() -> None:
 
 @pytest.mark.parametrize("case", CASES[:HALF], ids=lambda case: case.name)
 def test_collection_write(collections_pair: Pair, case: cases_collections.CollectionCase) -> None:
-    cases_collections.prepare(collections_pair, case)
-    pb, py = (case.mask(answer) for answer in collections_pair.ask(case.request))
+    pb, py = cases_collections.run(collections_pair, case)
     explain(case.name, pb, py, difference(pb, py))
