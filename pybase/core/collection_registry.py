@@ -35,6 +35,7 @@ class CollectionRegistry:
         for col in collections:
             col.registry = self
             col.json_as_written = not dialect.json_text_rewritten
+            col.nul_escaped = not dialect.text_holds_nul
             col.jsonb_columns = jsonb.get(col.name, frozenset())
             by_key[col.id] = col
             by_key[col.name.lower()] = col

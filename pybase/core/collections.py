@@ -15,6 +15,10 @@ import orjson
 from sqlalchemy import Table
 
 from pybase.core.fields import FIELD_TYPES, Field, new_field
+from pybase.core.fields.index_bounds import max_stored_bytes
+from pybase.store import pg_nul
+from pybase.store.dialect import JSONText
+from pybase.store.index_long_keys import INDEX_BYTES_INFO
 from pybase.store.schema import build_table
 from pybase.tools import dbutils
 
@@ -74,6 +78,9 @@ class Collection:
         #: whether the database gives a JSON column's text back as written (SQLite; Postgres's
         #: jsonb rewrites it), None when not known: set by the registry, read by row_converters
         self.json_as_written: bool | None = None
+        #: whether the database holds text with pybase.store.pg_nul's escape (Postgres): set by
+        #: the registry, read by row_converters
+        self.nul_escaped = False
         #: a view's columns the database holds as jsonb (on Postgres, a table's json field shown
         #: through the view), decided when the view was made: set by the registry
         self.jsonb_columns: frozenset[str] = frozenset()
@@ -225,6 +232,7 @@ class Collection:
         other.created, other.updated = self.created, self.updated
         other.registry = self.registry
         other.json_as_written, other.jsonb_columns = self.json_as_written, self.jsonb_columns
+        other.nul_escaped = self.nul_escaped
         return other
 
 
@@ -235,20 +243,52 @@ def _fields_by_name(collection: Collection) -> dict[str, Field]:
 def _table(collection: Collection) -> Table:
     # NOTE: PocketBase creates record tables with their columns in alphabetical order.
     fields = sorted(collection.fields, key=lambda f: f.name)
-    table = build_table(collection.name, [f.view_column() if collection.is_view else f.column() for f in fields])
+    table = build_table(collection.name, [f.view_column() if collection.is_view else _column(f) for f in fields])
     if collection.is_view:
         table.info["view"] = True  # NOTE: no insertion order (store.dialect: sorts over joins)
     return table
+
+
+def _column(field: Field) -> Any:
+    column = field.column()
+    bound = max_stored_bytes(field)
+    if bound is not None:
+        column.info[INDEX_BYTES_INFO] = bound  # NOTE: Postgres keeps a btree index over it (index_long_keys)
+    return column
 
 
 def _row_converters(collection: Collection) -> list[tuple[str, Any]]:
     by_name = collection.derived("fields_by_name", _fields_by_name)
     if collection.is_view:
         jsonb = collection.jsonb_columns
-        return [(c.name, by_name[c.name].view_reader(c.name in jsonb)) for c in collection.table.columns]
-    if collection.json_as_written:
-        return [(c.name, by_name[c.name].reader(json_as_written=True)) for c in collection.table.columns]
-    return [(c.name, by_name[c.name].from_db) for c in collection.table.columns]
+        found = [(c.name, by_name[c.name].view_reader(c.name in jsonb)) for c in collection.table.columns]
+    elif collection.json_as_written:
+        found = [(c.name, by_name[c.name].reader(json_as_written=True)) for c in collection.table.columns]
+    else:
+        found = [(c.name, by_name[c.name].from_db) for c in collection.table.columns]
+    if collection.nul_escaped:
+        # NOTE: Postgres: a text as pybase.store.pg_nul escaped it, read back as written
+        kinds = {c.name: isinstance(c.type, JSONText) for c in collection.table.columns}
+        found = [(name, _unescaping(read, kinds[name])) for name, read in found]
+    return found
+
+
+def _unescaping(read: Callable[[Any], Any], json: bool) -> Callable[[Any], Any]:
+    # PERF: one call more a value (~0.1 us); a plain field's none: read as stored but NULL -> ""
+    marker, unescape = ("\\u0001", pg_nul.unescape_json_text) if json else (pg_nul.ESCAPE, pg_nul.unescape_text)
+    if getattr(read, "__func__", None) is Field.from_db:
+
+        def plain(raw: Any) -> Any:
+            if raw.__class__ is str:
+                return unescape(raw) if marker in raw else raw
+            return "" if raw is None else raw
+
+        return plain
+
+    def escaped(raw: Any) -> Any:
+        return read(unescape(raw) if raw.__class__ is str and marker in raw else raw)
+
+    return escaped
 
 
 def index_parses(sql: str) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Boolean, Column, Float, Integer, Numeric
 
+from pybase.store import pg_nul
 from pybase.store.dialect import JSONText
 
 
@@ -75,12 +76,13 @@ def _json_converter(column: Column[Any]) -> Callable[[Any], Any]:
         if value is None or value == "":
             return empty
         if not isinstance(value, str):
-            return orjson.dumps(value).decode()
+            return pg_nul.escape_json_text(orjson.dumps(value).decode())
         try:
             orjson.loads(value)
         except orjson.JSONDecodeError:
             # NOTE: text that is not JSON is read by pybase as a JSON string: stored as one.
-            return orjson.dumps(value).decode()
-        return value
+            return pg_nul.escape_json_text(orjson.dumps(value).decode())
+        # NOTE: a NUL in a JSON string (\u0000) as a jsonb column holds it (pybase.store.pg_nul)
+        return pg_nul.escape_json_text(value)
 
     return convert

@@ -77,9 +77,6 @@ class RecordStore:
         where: ColumnElement[bool] | RecordQuery | None = None,
     ) -> Record:
         """One record by id (optionally also matching ``where``, e.g. a rule) or NotFoundError."""
-        if "\x00" in record_id and self.db.dialect.name == "postgresql":
-            # NOTE: Postgres refuses a NUL in text (an error, not no rows): no record has that id.
-            raise NotFoundError()
         table = collection.table
         if where is None:
             # PERF: the common case (public or superuser view) runs a statement compiled once.

@@ -26,7 +26,8 @@ from pybase.core.errors import (
 from pybase.core.events import ModelEvent, RecordEvent
 from pybase.core.fields.text import generate_from_pattern
 from pybase.core.records import BCRYPT_COST, Record, hash_password
-from pybase.store.dialect import json_array_contains
+from pybase.store import pg_nul
+from pybase.store.dialect import JSONText, json_array_contains
 from pybase.store.schema_sync import sqlite_error_text
 
 if TYPE_CHECKING:
@@ -225,7 +226,7 @@ def _execute(conn: Any, record: Record, verb: str) -> None:
     table = collection.table
     values = {f.name: f.to_db(record.get(f.name)) for f in collection.fields}
     if record.store is not None and not record.store.db.dialect.text_holds_nul:
-        _refuse_nul(values)
+        _escape_json(collection, values)
     try:
         if verb == "create":
             db = record.store.db if record.store is not None else None
@@ -247,8 +248,12 @@ def _execute(conn: Any, record: Record, verb: str) -> None:
     except IntegrityError as ex:
         if record.store is not None and record.store.db.is_unique_violation(ex):
             columns = record.store.db.unique_violation_columns(ex)
+            named = [c for c in columns if c in collection.table.c]
+            if columns and not named:
+                # NOTE: as PocketBase: an expression index's duplicate names no field
+                raise ValidationError({}) from ex
             raise ValidationError(
-                {c: FieldError("validation_not_unique", "Value must be unique.") for c in columns or ["id"]}
+                {c: FieldError("validation_not_unique", "Value must be unique.") for c in named or ["id"]}
             ) from ex
         raise
     except Exception as ex:
@@ -298,15 +303,15 @@ def _too_long_for_index(collection: Collection, values: dict[str, Any], index_na
     return errors
 
 
-def _refuse_nul(values: dict[str, Any]) -> None:
-    """A database whose text holds no NUL (Postgres): a value with one is the field's 400, not
-    the driver's error (a 500). PocketBase, on SQLite, stores it."""
-    nul = [name for name, value in values.items() if isinstance(value, str) and "\x00" in value]
-    if nul:
-        raise ValidationError({name: FieldError("validation_invalid_value", _NUL_MESSAGE) for name in nul})
+def _escape_json(collection: Collection, values: dict[str, Any]) -> None:
+    """A database whose text holds no NUL (Postgres): a JSON value's text as its jsonb column
+    holds it (a text value is escaped as it is sent: pybase.store.pg_nul). PocketBase, on
+    SQLite, stores a NUL as it is."""
+    for name, value in values.items():
+        if value.__class__ is str and "\\u000" in value and isinstance(collection.table.c[name].type, JSONText):
+            values[name] = pg_nul.escape_json_text(value)
 
 
-_NUL_MESSAGE = "The value must not contain a NUL character (U+0000): the Postgres database cannot store it."
 _inserts: weakref.WeakKeyDictionary[Collection, Prepared] = weakref.WeakKeyDictionary()
 _updates: weakref.WeakKeyDictionary[Collection, Prepared] = weakref.WeakKeyDictionary()
 _deletes: weakref.WeakKeyDictionary[Collection, Prepared] = weakref.WeakKeyDictionary()

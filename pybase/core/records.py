@@ -44,7 +44,8 @@ def row_layout(collection: Collection) -> tuple[tuple[str, ...], tuple[str, ...]
 def _row_layout(collection: Collection) -> tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[str, Any], ...]]:
     names = tuple(name for name, _convert in collection.row_converters())
     by_name = {f.name: f for f in collection.fields}
-    plain = tuple(n for n in names if type(by_name[n]).from_db is Field.from_db)
+    # NOTE: no value is read as stored where the database escapes text (Postgres: pg_nul)
+    plain = () if collection.nul_escaped else tuple(n for n in names if type(by_name[n]).from_db is Field.from_db)
     readers = dict(collection.row_converters())  # NOTE: a view's columns may read otherwise
     converters = tuple((n, readers[n]) for n in names if n not in plain)
     return names, plain, converters

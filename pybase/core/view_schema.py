@@ -315,6 +315,7 @@ def sample_view(app: App, conn: Any, query: str, fields: list[Field], sample_siz
         schema_sync.create_view(conn, name, query, json_fields(temp))
         dialect = dialect_of(conn)
         temp.json_as_written = not dialect.json_text_rewritten
+        temp.nul_escaped = not dialect.text_holds_nul
         temp.jsonb_columns = dialect.jsonb_view_columns(conn, [name]).get(name, frozenset())
         temp.invalidate()
         try:

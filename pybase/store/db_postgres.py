@@ -20,7 +20,7 @@ from sqlalchemy import Connection, create_engine, event, text
 from sqlalchemy.engine.interfaces import BindTyping
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from pybase.store import statement_limit
+from pybase.store import pg_nul, statement_limit
 from pybase.store.database_url import redacted, sqlalchemy_url
 from pybase.store.db_base import BaseDatabase, Prepared, WriteTx, reset
 from pybase.store.dialect import POSTGRES, POSTGRES_HELPERS, PostgresDialect
@@ -37,6 +37,8 @@ def _on_connect(dbapi_conn: Any, _record: Any) -> None:
     for name in ("json", "jsonb"):
         dbapi_conn.adapters.register_loader(name, TextLoader)
     dbapi_conn.adapters.register_loader("numeric", FloatLoader)
+    # NOTE: a NUL in a text parameter sent escaped (Postgres text holds none): pybase.store.pg_nul
+    pg_nul.register(dbapi_conn)
 
 
 MAX_IDENTIFIER = 63

@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import Boolean, Table
 from sqlalchemy.types import Float, Integer, Numeric
 
-from pybase.store import sqlite_functions
+from pybase.store import index_long_keys, sqlite_functions
 from pybase.store.dialect import ROWID_COLUMN, JSONText
 from pybase.store.index_sql_functions import (
     ANY,
@@ -60,8 +60,9 @@ def reserved_index_name(name: str) -> dbutils.IndexRefused | None:
     return None
 
 
-def postgres_create_index(index: dbutils.Index, table: Table) -> str:
-    """The Postgres ``CREATE INDEX`` statement for ``index`` on ``table``.
+def postgres_create_index(index: dbutils.Index, table: Table) -> list[str]:
+    """The Postgres statements that create ``index`` on ``table``: its ``CREATE INDEX``, made to
+    hold values of any length where its keys may be long (pybase.store.index_long_keys).
 
     Raises ``dbutils.IndexRefused`` where SQLite refuses the definition (in SQLite's order:
     the name, then what the definition holds, then its columns).
@@ -73,13 +74,34 @@ def postgres_create_index(index: dbutils.Index, table: Table) -> str:
     tree = index.checked_tree(table.name, [c.name for c in columns])
     translate = _Translator({c.name.lower(): (c.name, _class_of(c.type)) for c in columns}, columns[0].name)
     params = tree.this.args["params"]
+    bounds: list[int | None] = []
     for ordered in params.args.get("columns") or []:
+        bounds.append(_key_bytes(ordered.this, translate, {c.name.lower(): c for c in columns}))
         key = translate.key(ordered.this)
         ordered.set("this", key if isinstance(key, exp.Column) else exp.Paren(this=key))
     where = params.args.get("where")
     if where is not None:
         where.set("this", translate.boolean(where.this))
-    return str(tree.sql(dialect="postgres", comments=False, identify=True))
+    return index_long_keys.statements(tree, index_long_keys.long_keys(bounds))
+
+
+def _key_bytes(node: Any, translate: _Translator, columns: dict[str, Any]) -> int | None:
+    """The most bytes a key's value holds: a number's or a boolean's fixed size, a column's
+    bound (its field's limits, index_long_keys.INDEX_BYTES_INFO; COLLATE NOCASE's lower() keeps
+    it: ASCII only), None for text or JSON of no known bound."""
+    node = unparen(node)
+    if _is_column(node):
+        name = unparen(node.this if isinstance(node, exp.Collate) else node).name.lower()
+        column = columns.get(name)
+        if column is None:
+            return None
+        if _class_of(column.type) in (NUM, BOOL):
+            return index_long_keys.FIXED
+        bound = column.info.get(index_long_keys.INDEX_BYTES_INFO)
+        return bound if isinstance(bound, int) else None
+    if isinstance(node, exp.Collate):
+        return None
+    return index_long_keys.FIXED if translate.value(node.copy())[1] in (NUM, BOOL) else None
 
 
 def _class_of(sql_type: Any) -> str:

@@ -3,6 +3,7 @@ created with the dialect's by db_postgres (:data:`INDEX_HELPERS`)."""
 
 from __future__ import annotations
 
+from pybase.store.index_long_keys import LONG_KEY_HELPERS
 from pybase.store.sqlite_functions_sql import ALL_HELPERS
 from pybase.store.sqlite_json1_sql import JSON1_HELPERS
 from pybase.store.sqlite_json5_sql import JSON5_HELPERS
@@ -139,3 +140,4 @@ END $$;
 INDEX_HELPERS += ALL_HELPERS
 INDEX_HELPERS += JSON1_HELPERS  # NOTE: after the JSON helpers it calls
 INDEX_HELPERS += JSON5_HELPERS
+INDEX_HELPERS += LONG_KEY_HELPERS

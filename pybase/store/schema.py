@@ -92,8 +92,9 @@ def build_table(name: str, columns: Iterable[Column]) -> Table:  # type: ignore[
     return Table(check_identifier(name), MetaData(), *columns)
 
 
-def create_index_sql(table: Table, spec: dbutils.Index, dialect: str = "sqlite") -> str:
-    """The ``CREATE INDEX`` statement for ``spec`` on ``table``.
+def create_index_sql(table: Table, spec: dbutils.Index, dialect: str = "sqlite") -> list[str]:
+    """The statements that create ``spec`` on ``table`` (``CREATE INDEX``; on Postgres a
+    lookup index beside one that holds long values: pybase.store.index_long_keys).
 
     SECURITY: the statement is rendered from the checked AST of the definition (see
     :mod:`pybase.tools.dbutils`), on the checked table name, never from the stored text.
@@ -103,7 +104,7 @@ def create_index_sql(table: Table, spec: dbutils.Index, dialect: str = "sqlite")
         from pybase.store.index_sql import postgres_create_index
 
         return postgres_create_index(spec, table)
-    return spec.create_sql(table.name, table.c.keys())
+    return [spec.create_sql(table.name, table.c.keys())]
 
 
 def first_row(stmt: Select[Any]) -> Select[Any]:

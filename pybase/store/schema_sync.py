@@ -99,11 +99,11 @@ def create_table(conn: Connection, spec: TableSpec) -> None:
 def create_indexes(conn: Connection, spec: TableSpec) -> None:
     """Create every index of ``spec``; an index SQLite would refuse raises ``dbutils.IndexRefused``."""
     for index in spec.indexes:
-        sql = create_index_sql(spec.table, index, conn.dialect.name)
-        if conn.dialect.name == "postgresql":
-            # NOTE: psycopg reads % as a placeholder even without parameters (LIKE 'a%').
-            sql = sql.replace("%", "%%")
-        conn.exec_driver_sql(sql)
+        for sql in create_index_sql(spec.table, index, conn.dialect.name):
+            if conn.dialect.name == "postgresql":
+                # NOTE: psycopg reads % as a placeholder even without parameters (LIKE 'a%').
+                sql = sql.replace("%", "%%")
+            conn.exec_driver_sql(sql)
 
 
 def drop_indexes(conn: Connection, table_name: str) -> None:

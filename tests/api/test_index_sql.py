@@ -167,11 +167,8 @@ CASES = [
     IndexCase("a long json value under an index", "CREATE INDEX {i} ON {c} (meta)", (
         ({"meta": {"k": LONG}}, OK),)),
 ]  # fmt: skip
-# KNOWN (xfail strict on Postgres): a btree index row holds at most 2,704 bytes there, SQLite's
-# none: a long value Postgres cannot compress under an index is refused with a 400 naming the
-# field (tests/api/test_index_long_values.py). An index Postgres can hold (over a hash or a
-# prefix of the value) serves none of the filters' =, <, LIKE 'a%' or sorts on the column.
-POSTGRES_KNOWN = {"a long text under an index", "a long text under a unique index", "a long json value under an index"}
+# NOTE: a long value under an index: a Postgres btree row holds 2,704 bytes; such an index holds
+# it by digest or hash there (pybase.store.index_long_keys; tests/api/test_index_long_values.py)
 # functions an SQLite before 3.43/3.41 lacks (Python's own sqlite3 on an older system, where the
 # pysqlite3 wheel is missing); PocketBase's (3.53) and pybase on Postgres have them
 NEWER_SQLITE = ("timediff", "unhex") if sqlite3.sqlite_version_info < (3, 43, 0) else ()
@@ -194,8 +191,6 @@ def index_server(tmp_path_factory: pytest.TempPathFactory, fixture_data: Path, b
 def test_records_meet_the_index_as_in_sqlite(
     request: pytest.FixtureRequest, index_server: testapp.TestServer, backend: str, case: IndexCase
 ) -> None:
-    if backend == "postgres" and case.name in POSTGRES_KNOWN:
-        request.applymarker(pytest.mark.xfail(strict=True, reason="a Postgres btree index row holds 2,704 bytes (SQLite's has no limit): a long value under an index is refused there with a 400 naming the field"))
     if backend == "sqlite" and case.name in NEWER_SQLITE:
         pytest.skip(f"pybase's SQLite ({sqlite3.sqlite_version}) has no timediff()/unhex(); PocketBase's SQLite (3.53) has")
     su = {"Authorization": index_server.token("superuser")}

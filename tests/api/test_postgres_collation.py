@@ -196,7 +196,7 @@ _COLLATIONS = (
 def _create_old(srv: Any, headers: dict[str, str]) -> None:
     """The collection "old" (a text t under an index) the upgrade tests make as an older pybase."""
     _post(srv, headers, "/api/collections", {
-        "name": "old", "listRule": "", "fields": [{"name": "t", "type": "text"}],
+        "name": "old", "listRule": "", "fields": [{"name": "t", "type": "text", "max": 100}],  # NOTE: bounded: a btree (index_long_keys)
         "indexes": ["CREATE INDEX idx_old_t ON old (t)"],
     })  # fmt: skip
 

@@ -43,7 +43,7 @@ from sqlalchemy.exc import DBAPIError
 
 from pybase.core.errors import BadRequestError
 from pybase.core.logs.log_ids import log_ids
-from pybase.store import pg_text_order
+from pybase.store import pg_nul
 from pybase.store.db import Database, Prepared
 from pybase.store.dialect import POSTGRES, hour_of, insertion_order
 from pybase.store.schema import first_row
@@ -172,7 +172,10 @@ class LogStore:
                     postgres_logs_table().create(conn, checkfirst=True)
                     for sql in POSTGRES.extra_table_ddl('"_logs"'):
                         conn.exec_driver_sql(sql)
-                    # NOTE: made by an older pybase in a collation not ordering by bytes
+                    # NOTE: made by an older pybase in a collation not ordering by bytes (the
+                    # module is imported here: Postgres only, memory per worker)
+                    from pybase.store import pg_text_order
+
                     pg_text_order.to_byte_order(conn, ["_logs"])
             else:
                 self._db = Database(self.path, read_pool_size=8)
@@ -249,14 +252,10 @@ class LogStore:
                     batch.append(self._pending.popleft())
                 ids = log_ids(len(batch))
                 stamp = _timestamps()
-                # NOTE: Postgres text holds no NUL (a URL's %00 is one in the message): one such
-                # entry failed its whole batch there; the character is replaced (U+FFFD) instead.
-                nul_free = bool(self.database_url)
-                rows = [
-                    (next(ids), level, message.replace("\x00", "\ufffd") if nul_free and "\x00" in message else message,
-                     _data_text(data, nul_free), stamp(created))
-                    for level, message, data, created in batch
-                ]  # fmt: skip
+                # NOTE: Postgres text holds no NUL (a URL's %00 is one in the message): its
+                # escape (pybase.store.pg_nul) is written there, the message's as it is sent.
+                escaped = bool(self.database_url)
+                rows = [(next(ids), level, message, _data_text(data, escaped), stamp(created)) for level, message, data, created in batch]
                 try:
                     self._write(rows)
                 except Exception:  # noqa: BLE001 - logs must never take the server down
@@ -318,7 +317,7 @@ class LogStore:
                 count = int(conn.execute(select(func.count()).select_from(logs_table).where(*where)).scalar_one()) if total else -1
         except DBAPIError as ex:
             raise LogsQueryError() from ex
-        return [_entry(row) for row in rows], count
+        return [_entry(row, bool(self.database_url)) for row in rows], count
 
     def find(self, log_id: str) -> dict[str, Any] | None:
         """One entry by id."""
@@ -326,7 +325,7 @@ class LogStore:
             return None  # NOTE: no id holds one (and Postgres text cannot)
         with self.db.read() as conn:
             row = conn.execute(first_row(select(logs_table).where(logs_table.c.id == log_id))).mappings().first()
-        return _entry(row) if row is not None else None
+        return _entry(row, bool(self.database_url)) if row is not None else None
 
     def stats(self, filter_text: str | None) -> list[dict[str, Any]]:
         """Entries counted per hour: ``[{"date": "2026-01-02 15:00:00.000Z", "total": 3}]``."""
@@ -362,25 +361,13 @@ class LogStore:
                 conn.execute(delete(logs_table))
 
 
-def _data_text(data: Any, nul_free: bool) -> str:
-    """An entry's data as JSON text; ``nul_free`` (Postgres): a NUL in a key or a text as U+FFFD,
-    as in the message (jsonb holds no ``\\u0000``: a filter on ``data`` read no such entry)."""
+def _data_text(data: Any, escaped: bool) -> str:
+    """An entry's data as JSON text; ``escaped`` (Postgres): a NUL in a key or a text as
+    pybase.store.pg_nul escapes it (jsonb holds no ``\\u0000``)."""
     # NOTE: keys sorted, as PocketBase's Go map: a filter on the text of data (data ~ '{"auth":')
     # or an order by it reads the same text
     dumped = orjson.dumps(data, default=str, option=orjson.OPT_SORT_KEYS).decode()
-    if nul_free and "\\u0000" in dumped:
-        dumped = orjson.dumps(_without_nul(orjson.loads(dumped))).decode()
-    return dumped
-
-
-def _without_nul(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
-    if isinstance(value, dict):
-        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_without_nul(item) for item in value]
-    return value
+    return pg_nul.escape_json_text(dumped) if escaped else dumped
 
 
 def _timestamps() -> Callable[[float], str]:
@@ -399,9 +386,13 @@ def _timestamps() -> Callable[[float], str]:
     return stamp
 
 
-def _entry(row: Any) -> dict[str, Any]:
+def _entry(row: Any, escaped: bool) -> dict[str, Any]:
+    """An entry as the API gives it; ``escaped``: read from Postgres (pybase.store.pg_nul)."""
+    data, message = row["data"] or "{}", row["message"]
+    if escaped:
+        data, message = pg_nul.unescape_json_text(data), pg_nul.unescape_text(message)
     try:
-        data = orjson.loads(row["data"] or "{}")
+        data = orjson.loads(data)
     except orjson.JSONDecodeError:
         data = {}
-    return {"id": row["id"], "created": row["created"], "level": row["level"], "message": row["message"], "data": data}
+    return {"id": row["id"], "created": row["created"], "level": row["level"], "message": message, "data": data}

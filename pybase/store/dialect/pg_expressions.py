@@ -389,6 +389,10 @@ def _ascii_lower(sql: str) -> str:
     return f'lower(({sql}) COLLATE "C")'
 
 
+def _before_nul(sql: str) -> str:
+    return f"split_part({sql}, chr(1) || chr(1), 1)"
+
+
 @compiles(ExpressionClauseList, "postgresql")
 def _clause_list_pg(element: ExpressionClauseList[Any], compiler: Any, **kw: Any) -> str:
     if element.operator is operators.concat_op:
@@ -402,8 +406,9 @@ def _binary_pg(element: BinaryExpression[Any], compiler: Any, **kw: Any) -> str:
     op = element.operator
     if op is operators.like_op or op is operators.not_like_op:
         # NOTE: SQLite's LIKE reads any value as text and ignores the case of ASCII letters.
-        left = _ascii_lower(_as_text(compiler, element.left, **kw))
-        right = _ascii_lower(_as_text(compiler, element.right, **kw))
+        # SQLite's LIKE reads both up to a NUL: pybase.store.pg_nul's escape of one ends them here
+        left = _before_nul(_ascii_lower(_as_text(compiler, element.left, **kw)))
+        right = _before_nul(_ascii_lower(_as_text(compiler, element.right, **kw)))
         escape = (element.modifiers or {}).get("escape")
         word = "LIKE" if op is operators.like_op else "NOT LIKE"
         sql = f"{left} {word} {right}"

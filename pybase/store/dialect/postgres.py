@@ -14,12 +14,15 @@ from sqlalchemy import (
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.schema import CreateColumn
 
-from pybase.store import sqlite_functions, view_sql
 from pybase.store.dialect.constructs import ROWID_COLUMN
 from pybase.store.dialect.sqlite import Spellings, SqliteDialect, unique_column_names
-from pybase.store.view_compare import JSON, VIEW_JSON, kind_of_type
+
+# PERF/memory: view_sql, view_compare and sqlite_functions (translating SQLite's view queries)
+# are imported where a Postgres app uses them: an app on SQLite loads none of them (~0.5 MB a
+# worker process).
 
 _LOWER_RE = re.compile(r'^lower\((.*)\)$', re.IGNORECASE)
+_DIGEST_RE = re.compile(r'^pb_index_digest\((.*)\)$', re.IGNORECASE)
 _FIRST_WORD_RE = re.compile(r"\s*([A-Za-z_]\w*)")
 # the words a view's query may start with inside SQLite's FROM (...), and the statements it
 # cannot (SQLite answers: near "DELETE": syntax error)
@@ -221,6 +224,8 @@ class PostgresDialect(SqliteDialect):
             alias += "(" + ", ".join('"' + name.replace('"', '""') + '"' for name in columns) + ")"
         import sqlglot
 
+        from pybase.store import sqlite_functions, view_sql
+
         first = _FIRST_WORD_RE.match(select_sql)
         if first and first.group(1).upper() not in _QUERY_STARTS:
             if first.group(1).upper() in _STATEMENT_STARTS:
@@ -285,6 +290,8 @@ class PostgresDialect(SqliteDialect):
         """The kind of value (view_compare's) of each column name of the database's tables and
         views, by its lower case, but ``leave_out``'s (a name typed two ways is left out); only
         those of ``tables`` (lower case names) when given: the ones a query reads."""
+        from pybase.store.view_compare import JSON, VIEW_JSON, kind_of_type
+
         rows = conn.execute(text(
             "SELECT lower(c.column_name), c.data_type, t.table_type = 'VIEW', lower(c.table_name) "
             "FROM information_schema.columns c "
@@ -333,8 +340,9 @@ class PostgresDialect(SqliteDialect):
         found = re.match(r"Key \((.*?)\)=\(", detail)
         if not found:
             return []
-        # NOTE: an index over lower(x) (SQLite's COLLATE NOCASE) names x, as SQLite does.
-        return [_LOWER_RE.sub(r"\1", c.strip()).strip('"') for c in found.group(1).split(",") if c.strip()]
+        # NOTE: an index over lower(x) (SQLite's COLLATE NOCASE) names x, as SQLite does; so
+        # does one over the digest of x (a key that may be long: pybase.store.index_long_keys).
+        return [_LOWER_RE.sub(r"\1", _DIGEST_RE.sub(r"\1", c.strip())).strip('"') for c in found.group(1).split(",") if c.strip()]
 
     @staticmethod
     def error_text(error: Any, in_view: bool = False) -> str:

@@ -1,0 +1,130 @@
+"""Postgres indexes that hold a value of any length, as SQLite's do (issue #17).
+
+A Postgres btree index row holds at most 2,704 bytes (random text does not compress), where
+SQLite's holds any value: a long text under a collection's index made the write fail. An index
+whose keys may be longer than that (a key's bound: ``INDEX_BYTES_INFO`` in the column's info,
+set from its field's limits; an expression of text or JSON has none) is made so that it holds
+any value and still serves the lookups it served:
+
+- UNIQUE: a unique btree over the keys, each key that may be long replaced by its SHA-256
+  (``pb_index_digest``, 32 bytes): uniqueness as exact as the values' (a collision of SHA-256
+  is not known); the unique violation names the columns as before. When the first key is such
+  a key, a hash index over it (no size limit) beside, for ``=`` lookups (an auth record's email);
+- not unique: a hash index over the first key when it may be long (it serves ``=`` and
+  ``IN``), else a btree over the keys before the first that may be long.
+
+What such an index no longer serves: ``<``/``>`` and sorts over a key that may be long (a
+hash keeps no order; a digest neither). A field with a ``max`` under the bound keeps its btree.
+The lookup index is named after the index (``LOOKUP_SUFFIX``); dropped with the table's
+indexes (schema_sync.drop_indexes drops them all).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pybase.tools.dbutils import exp
+
+#: Column.info key: the most bytes a value of the column holds (absent: no bound known)
+INDEX_BYTES_INFO = "pb_max_bytes"
+#: the bytes of keys one btree row may spend (2,704 less the row's header and fixed-size keys)
+ROW_BUDGET = 2600
+#: a fixed-size key's bytes (a number, a boolean)
+FIXED = 8
+#: a digest key's bytes
+DIGEST_BYTES = 32
+DIGEST = "pb_index_digest"
+LOOKUP_SUFFIX = "__pb_eq"
+
+#: the SQL helpers (installed with index_sql's; IMMUTABLE: the database's encoding never changes)
+LONG_KEY_HELPERS = r"""
+-- SHA-256 of a value's UTF-8 text: the key of a unique index over values of any length.
+CREATE OR REPLACE FUNCTION pb_index_digest(value text) RETURNS bytea
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT sha256(convert_to(value, 'UTF8')) $$;
+
+CREATE OR REPLACE FUNCTION pb_index_digest(value jsonb) RETURNS bytea
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT sha256(convert_to(CAST(value AS text), 'UTF8')) $$;
+
+CREATE OR REPLACE FUNCTION pb_index_digest(value bytea) RETURNS bytea
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT sha256(value) $$;
+
+-- NOTE: any other value (an index expression of another type) by its text
+CREATE OR REPLACE FUNCTION pb_index_digest(value anyelement) RETURNS bytea
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT sha256(convert_to(CAST(value AS text), 'UTF8')) $$;
+"""
+
+
+def long_keys(bounds: list[int | None]) -> list[bool]:
+    """Which keys to hold by digest (``bounds``: each key's most bytes, None when unbounded):
+    every unbounded one, then the longest until the row fits :data:`ROW_BUDGET`."""
+    digested = [bound is None for bound in bounds]
+    total = sum(DIGEST_BYTES if bound is None else bound for bound in bounds)
+    while total > ROW_BUDGET:
+        kept = [k for k, bound in enumerate(bounds) if not digested[k] and (bound or 0) > DIGEST_BYTES]
+        if not kept:
+            break
+        longest = max(kept, key=lambda k: bounds[k] or 0)
+        digested[longest] = True
+        total -= (bounds[longest] or 0) - DIGEST_BYTES
+    return digested
+
+
+def statements(tree: exp.Create, digested: list[bool]) -> list[str]:
+    """The statements that make the translated index ``tree`` (its keys translated, in order)
+    hold values of any length; ``digested``: :func:`long_keys`."""
+    if not any(digested):
+        return [_sql(tree)]
+    index = tree.this
+    params = index.args["params"]
+    ordered = list(params.args.get("columns") or [])
+    name = index.this.name
+    if tree.args.get("unique") or index.args.get("unique"):
+        first = ordered[0].this.copy()
+        for node, digest in zip(ordered, digested, strict=True):
+            if digest:
+                node.set("this", exp.Paren(this=exp.Anonymous(this=DIGEST, expressions=[_unwrapped(node.this)])))
+                node.set("nulls_first", None)
+                node.set("desc", None)
+        found = [_sql(tree)]
+        if digested[0]:
+            found.append(_lookup(tree, first, _lookup_name(name), where=False))
+        return found
+    if digested[0]:
+        return [_lookup(tree, ordered[0].this.copy(), name, where=True)]
+    params.set("columns", ordered[: digested.index(True)])
+    return [_sql(tree)]
+
+
+def _lookup(tree: exp.Create, key: Any, name: str, where: bool) -> str:
+    """A hash index named ``name`` over ``key`` on the index's table (``where``: its WHERE too;
+    a lookup index beside a partial unique one has none, so a generic plan's ``=`` uses it)."""
+    table = tree.this.args["table"]
+    condition = tree.this.args["params"].args.get("where") if where else None
+    head = "CREATE INDEX " + ("IF NOT EXISTS " if tree.args.get("exists") else "")
+    body = f"{head}{_identifier(name)} ON {table.sql(dialect='postgres', identify=True)} USING hash ({_unwrapped(key).sql(dialect='postgres', identify=True)})"
+    if condition is not None:
+        body += " " + condition.sql(dialect="postgres", identify=True)
+    return body
+
+
+def _unwrapped(key: Any) -> Any:
+    """A key as an expression (an index's expression key is parenthesised)."""
+    key = key.copy()
+    return exp.Paren(this=key.this) if isinstance(key, exp.Paren) else key
+
+
+def _lookup_name(name: str) -> str:
+    # NOTE: Postgres keeps a name's first 63 bytes: the suffix must survive them
+    room = 63 - len(LOOKUP_SUFFIX)
+    return name.encode()[:room].decode(errors="ignore") + LOOKUP_SUFFIX
+
+
+def _identifier(name: str) -> str:
+    return str(exp.to_identifier(name).sql(dialect="postgres", identify=True))
+
+
+def _sql(tree: exp.Create) -> str:
+    return str(tree.sql(dialect="postgres", comments=False, identify=True))
+
+
+__all__ = ["DIGEST", "INDEX_BYTES_INFO", "LONG_KEY_HELPERS", "LOOKUP_SUFFIX", "long_keys", "statements"]
