@@ -25,6 +25,8 @@ from pybase.tools.dbutils import exp
 NUM, TEXT = "num", "text"
 #: a node's meta key: the JSON text SQLite writes of it in JSON (json_each()'s value: view_json_each)
 JSON_TEXT = "pb_json_text"
+#: a DISTINCT aggregate's meta key: the column giving the rows' order (view_scan_order)
+SCAN_ORDER = "pb_scan_order"
 
 # sqlglot's node classes for SQLite's math functions -> the name pb_math() takes
 _MATH_NODES = {
@@ -435,13 +437,6 @@ def _aggregate(name: str, args: list[Any], conv: Converter, window: Any = None) 
     if name == "json_group_array":
         if len(args) != 1:
             raise Refused("json_group_array() takes one argument")
-        if isinstance(args[0], exp.Distinct) and len(args[0].expressions) == 1 and window is None:
-            # NOTE: json_group_array(DISTINCT x): each value once, where it first comes
-            value = args[0].expressions[0]
-            items = call("array_agg", conv.json_text(value))
-            joined = call("pb_distinct_join", items, call("array_agg", _distinct_key(value, conv)), exp.Literal.string(","), exp.false())
-            return exp.DPipe(this=exp.DPipe(this=exp.Literal.string("["), expression=call("COALESCE", joined, exp.Literal.string(""))),
-                             expression=exp.Literal.string("]"))  # fmt: skip
         item, empty, start, end = conv.json_text(args[0]), "[]", "[", "]"
     else:
         if len(args) != 2:
@@ -534,8 +529,26 @@ def _group_concat_distinct(node: Any, conv: Converter) -> Any:
     value = node.this.expressions[0]
     shown = _calls_one(value, "pb_text")
     key = value.expressions[0] if shown else _distinct_key(value, conv)
-    texts = call("array_agg", value if shown else conv.text(value))
-    return call("pb_distinct_join", texts, call("array_agg", key), exp.Literal.string(","), exp.true())
+    texts = _in_order(node, value if shown else conv.text(value))
+    return call("pb_distinct_join", texts, _in_order(node, key), exp.Literal.string(","), exp.true())
+
+
+def _json_array_distinct(node: Any, conv: Converter) -> Any:
+    """json_group_array(DISTINCT x): each value once (as :func:`_group_concat_distinct`), where
+    it first comes, as JSON."""
+    value = node.this.expressions[0]
+    joined = call("pb_distinct_join", _in_order(node, conv.json_text(value)), _in_order(node, _distinct_key(value, conv)),
+                  exp.Literal.string(","), exp.false())  # fmt: skip
+    listed = exp.DPipe(this=exp.Literal.string("["), expression=call("COALESCE", joined, exp.Literal.string("")))
+    return exp.Paren(this=exp.DPipe(this=listed, expression=exp.Literal.string("]")))
+
+
+def _in_order(node: Any, value: Any) -> Any:
+    """``array_agg(value)``, in the rows' scan order when ``node`` is marked with it."""
+    order = node.meta.get(SCAN_ORDER)
+    if order is None:
+        return call("array_agg", value)
+    return call("array_agg", exp.Order(this=value, expressions=[exp.Ordered(this=order.copy())]))
 
 
 def translate_view(tree: Any) -> None:
@@ -564,9 +577,11 @@ def translate_view(tree: Any) -> None:
         if type(node).__name__ in _BITWISE:
             node.replace(_bitwise(node, conv))
             return
-        if isinstance(node, exp.GroupConcat) and isinstance(node.this, exp.Distinct) and len(node.this.expressions) == 1:
-            if not (isinstance(node.parent, exp.Window) and node.parent.this is node):
-                node.replace(_group_concat_distinct(node, conv))  # NOTE: SQLite refuses DISTINCT in a window
+        if isinstance(node, exp.GroupConcat | exp.JSONArrayAgg) and isinstance(node.this, exp.Distinct) and len(node.this.expressions) == 1:
+            if not (isinstance(node.parent, exp.Window) and node.parent.this is node):  # NOTE: SQLite refuses DISTINCT in a window
+                done = _group_concat_distinct(node, conv) if isinstance(node, exp.GroupConcat) else _json_array_distinct(node, conv)
+                done.meta["pb_json"] = isinstance(node, exp.JSONArrayAgg)
+                node.replace(done)
             return
         if not isinstance(node, exp.Func) or (isinstance(node.parent, exp.Window) and node.parent.this is node):
             return

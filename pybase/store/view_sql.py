@@ -20,7 +20,7 @@ import math
 import re
 from typing import Any
 
-from pybase.store import sqlite_functions, view_compare
+from pybase.store import sqlite_functions, view_compare, view_scan_order
 from pybase.store.view_reals import (
     INT_TESTS,
     REAL,
@@ -110,6 +110,7 @@ def prepare(tree: Any, sql: str, kinds: dict[str, str] | None = None) -> None:
     arithmetic(tree, kinds or {})
     real_extremes(tree)
     real_branches(tree, kinds or {})
+    view_scan_order.mark(tree, kinds or {})
     sqlite_functions.translate_view(tree)
     numbers_as_sqlite(tree)
     reals_kept(tree)

@@ -120,6 +120,40 @@ CASES += [(f"{fname} of {aname}", _GROUPED.format(f.replace("X", arg))) for (fna
     [("json_group_array distinct", "json_group_array(DISTINCT X)"), ("group_concat distinct", "group_concat(DISTINCT X)")], _ARGS)]  # fmt: skip
 _names = itertools.count()
 
+# DISTINCT aggregates keep SQLite's scan order (its rowid's) after a row is updated (Postgres
+# writes the updated row anew, at the table's end): a collection of its own, its first row updated
+ORDERED = "fn_order"
+_ORDER_ROWS = [("fixord000000001", "c", 1), ("fixord000000002", "a", 1), ("fixord000000003", "b", 2), ("fixord000000004", "a", 2),
+               ("fixord000000005", "d", 1), ("fixord000000006", "1", 2), ("fixord000000007", "b", 1)]  # fmt: skip
+ORDER_CASES = [
+    (f"scan order {label} {gname}", f"SELECT {group} AS id, {expression} AS v FROM {ORDERED} GROUP BY 1")
+    for label, expression in [("group_concat distinct", "group_concat(DISTINCT title)"),
+                              ("json_group_array distinct", "json_group_array(DISTINCT title)"),
+                              ("json_group_array distinct number", "json_group_array(DISTINCT n)")]
+    for gname, group in (("of all", "'all'"), ("grouped", "CAST(n AS TEXT)"))
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def ordered_pair(functions_pair: Pair) -> Pair:  # noqa: F811 - the fixture
+    """The pair with :data:`ORDERED`'s rows, the first one updated after the others were made."""
+    if functions_pair.first_time("sql json5 order"):
+        functions_pair.ok("POST", "/api/collections", {"name": ORDERED, "fields": [{"name": "title", "type": "text"}, {"name": "n", "type": "number"}]})
+        for row_id, title, n in _ORDER_ROWS:
+            functions_pair.ok("POST", f"/api/collections/{ORDERED}/records", {"id": row_id, "title": title, "n": n})
+        functions_pair.ok("PATCH", f"/api/collections/{ORDERED}/records/{_ORDER_ROWS[0][0]}", {"n": 1.0, "title": "c"})
+        functions_pair.ok("PATCH", f"/api/collections/{ORDERED}/records/{_ORDER_ROWS[2][0]}", {"n": 2})
+    return functions_pair
+
+
+@pytest.mark.parametrize(("label", "query"), ORDER_CASES, ids=[label for label, _ in ORDER_CASES])
+def test_view_scan_order(ordered_pair: Pair, backend: str, label: str, query: str) -> None:
+    name = f"fn_j{next(_names)}"
+    pb, py = ordered_pair.ask(Request("POST", "/api/collections", json={"name": name, "type": "view", "viewQuery": query}))
+    assert (pb.status, view_fields(pb.body)) == (py.status, view_fields(py.body)), difference(pb, py)
+    pb, py = ordered_pair.ask(Request("GET", f"/api/collections/{name}/records?sort=id&fields=id,v"))
+    explain(f"sql function [{backend}] {label}", pb, py, difference(pb, py))
+
 
 @pytest.mark.parametrize(("label", "query"), [(label, None) for label, _ in SCALAR_CASES] + CASES,
                          ids=[label for label, _ in SCALAR_CASES] + [label for label, _ in CASES])  # fmt: skip
