@@ -4,6 +4,7 @@ S3 (moto's server mode on loopback, a real S3 HTTP endpoint started here)."""
 from __future__ import annotations
 
 import contextlib
+import shutil
 import struct
 import zlib
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from pybase.core.files.service import STORAGE_DIR
 from tests.s3_server import make_bucket, moto_endpoint, s3_settings
 from tests.testapp import TestServer, start_server
 
@@ -47,6 +49,12 @@ class FilesEnv:
         self.s3 = s3
         self.bucket = bucket
         self.su = {"Authorization": server.token("superuser")}
+        # the collections before the docs collection (the fixture data's): clean_env keeps them
+        self.baseline = {c["name"] for c in self.collections()} - {"docs"}
+
+    def collections(self) -> list[dict[str, Any]]:
+        """Every collection, newest first."""
+        return self.server.request("GET", "/api/collections?perPage=500&sort=-created", headers=self.su).json()["items"]
 
     def keys(self, prefix: str = "") -> list[str]:
         """Every stored key (files only, no local sidecars)."""
@@ -62,6 +70,14 @@ class FilesEnv:
         return f"/api/files/docs/{record['id']}/{name}"
 
 
+def _create_docs(server: TestServer, su: dict[str, str]) -> None:
+    answer = server.request("POST", "/api/collections", headers=su, json={
+        "name": "docs", "type": "base", "listRule": "", "viewRule": "", "createRule": "", "updateRule": "",
+        "deleteRule": "", "fields": DOCS_FIELDS,
+    })  # fmt: skip
+    assert answer.status_code == 200, answer.text
+
+
 @contextlib.contextmanager
 def files_env(request: pytest.FixtureRequest, root: Path, fixture_data: Path, backend: str, databases: Any) -> Iterator[FilesEnv]:
     """A server in ``root`` with the docs collection on the storage ``request.param`` names."""
@@ -72,11 +88,7 @@ def files_env(request: pytest.FixtureRequest, root: Path, fixture_data: Path, ba
     server = start_server(root, template, url)
     try:
         su = {"Authorization": server.token("superuser")}
-        answer = server.request("POST", "/api/collections", headers=su, json={
-            "name": "docs", "type": "base", "listRule": "", "viewRule": "", "createRule": "", "updateRule": "",
-            "deleteRule": "", "fields": DOCS_FIELDS,
-        })  # fmt: skip
-        assert answer.status_code == 200, answer.text
+        _create_docs(server, su)
         s3 = bucket = None
         if request.param == "s3":
             endpoint = request.getfixturevalue("moto_endpoint")
@@ -107,6 +119,39 @@ def shared_env(
     a server per test cost ~1.5 s of CI time each)."""
     with files_env(request, tmp_path_factory.mktemp("files_env"), fixture_data, backend, databases) as made:
         yield made
+
+
+@pytest.fixture
+def clean_env(shared_env: FilesEnv) -> Iterator[FilesEnv]:
+    """:func:`env` on the module's server (:func:`shared_env`), as if fresh: before each test the
+    collections the last one made are deleted, the docs collection is made again and the storage
+    (local and S3) emptied straight through the storage, not through pybase; after it no upload
+    may wait in the temp dir. PERF: a server per test cost ~1.5 s each (test_uploads: 64).
+    NOTE: not beside :func:`shared_env`'s own records (they go)."""
+    env = shared_env
+    server = env.server
+    for collection in env.collections():  # NOTE: newest first: a relation to docs before docs
+        if collection["name"] not in env.baseline:
+            answer = server.request("DELETE", f"/api/collections/{collection['id']}", headers=env.su)
+            assert answer.status_code == 204, answer.text
+    _empty_storage(env)
+    _create_docs(server, env.su)
+    assert env.keys() == [] and list(server.app.files.local.list("")) == []
+    yield env
+    assert list(Path(server.app.files.temp_dir).glob("*")) == [], "an upload was left in the temp dir"
+
+
+def _empty_storage(env: FilesEnv) -> None:
+    root = Path(env.server.app.data_dir) / STORAGE_DIR
+    if root.is_dir():
+        for child in root.iterdir():
+            if child.is_dir():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+    if env.s3 is not None:
+        for key in env.keys():
+            env.s3.delete_object(Bucket=env.bucket, Key=key)
 
 
 def text_file(name: str, content: bytes = b"hello") -> tuple[str, bytes, str]:

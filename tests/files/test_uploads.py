@@ -19,6 +19,13 @@ pytestmark = pytest.mark.both_backends
 NAME = re.compile(r"^[a-z0-9_]+_[a-z0-9]{10}\.[a-zA-Z]+$")
 
 
+@pytest.fixture
+def env(clean_env: FilesEnv) -> FilesEnv:
+    """PERF: a server per storage and database for the module, the docs collection and the
+    storage fresh for each test (conftest.clean_env)."""
+    return clean_env
+
+
 def _stored(env: FilesEnv, record: dict[str, Any]) -> list[str]:
     return [k.rsplit("/", 1)[-1] for k in env.keys(f"{_coll(env)}/{record['id']}/") if "/thumbs_" not in k]
 
@@ -106,16 +113,21 @@ def test_a_failed_write_leaves_no_file_behind(env: FilesEnv) -> None:
         raise RuntimeError("the write fails after the row and the files were written")
 
     env.server.app.hooks["onRecordCreateExecute"].bind(fail_after_insert, id="fail")
-    answer = env.create([("many", text_file("a.txt")), ("one", image_file())])
+    try:
+        answer = env.create([("many", text_file("a.txt")), ("one", image_file())])
+    finally:
+        env.server.app.hooks["onRecordCreateExecute"].unbind("fail")
     assert answer.status_code >= 400
-    env.server.app.hooks["onRecordCreateExecute"].unbind("fail")
     assert env.keys() == []
     # an update failing the same way keeps the old files and stores none of the new ones
     record = env.create([("many", text_file("a.txt"))]).json()
     env.server.app.hooks["onRecordUpdateExecute"].bind(fail_after_insert, id="fail")
-    answer = env.server.request(
-        "PATCH", f"/api/collections/docs/records/{record['id']}", files=[("many", text_file("b.txt"))]
-    )
+    try:
+        answer = env.server.request(
+            "PATCH", f"/api/collections/docs/records/{record['id']}", files=[("many", text_file("b.txt"))]
+        )
+    finally:
+        env.server.app.hooks["onRecordUpdateExecute"].unbind("fail")
     assert answer.status_code >= 400
     assert _stored(env, record) == record["many"] == _db_names(env, record["id"])
 
