@@ -141,6 +141,12 @@ LANGUAGE sql IMMUTABLE AS $$
         ELSE to_jsonb(v) END
 $$;
 
+-- ... of a key: an array member's (its fullkey ends with "]") its INTEGER index, else a text.
+CREATE OR REPLACE FUNCTION pb_json_each_key(fullkey text, k text) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN k IS NULL THEN NULL WHEN right(fullkey, 1) = ']' THEN to_jsonb(CAST(k AS numeric)) ELSE to_jsonb(k) END
+$$;
+
 -- ... as SQLite writes it in JSON: an array's or object's value is JSON (it nests as such).
 CREATE OR REPLACE FUNCTION pb_json_each_json(kind text, v text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$

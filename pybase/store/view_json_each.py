@@ -1,14 +1,14 @@
-"""json_each()/json_tree()'s ``value`` and ``atom`` in a view query on Postgres, compared and
-sorted as SQLite's values of their class (issue #17).
+"""json_each()/json_tree()'s ``value``, ``atom`` and ``key`` in a view query on Postgres,
+compared and sorted as SQLite's values of their class (issue #17).
 
 SQLite's json_each() gives each member's value as an INTEGER, a REAL, a TEXT or NULL (true and
-false as 1 and 0, an array or object as its JSON text). On Postgres the table-valued
-``pb_json_tree`` (sqlite_json1_sql.py) shows each as SQLite's text of it, so ``value = 1``
-compared a text with a number. A column reading ``value``/``atom`` keeps its text where it is
-shown, and is marked with its SQL value (``pb_json_each_value(type, value)``: a jsonb number or
-string, by the row's ``type``) for :mod:`pybase.store.view_compare`, which compares, takes max/min
-and reads a SQL value so; ``ORDER BY value`` sorts by SQLite's order (NULL, numbers by value,
-texts by their bytes).
+false as 1 and 0, an array or object as its JSON text), an array member's key as an INTEGER.
+On Postgres the table-valued ``pb_json_tree`` (sqlite_json1_sql.py) shows each as SQLite's text
+of it, so ``value = 1`` compared a text with a number. A column reading one keeps its text where
+it is shown, and is marked with its SQL value (``pb_json_each_value(type, value)``, a jsonb number
+or string by the row's ``type``; ``pb_json_each_key(fullkey, key)``) for
+:mod:`pybase.store.view_compare`, which compares, takes max/min and reads a SQL value so;
+``ORDER BY value`` sorts by SQLite's order (NULL, numbers by value, texts by their bytes).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pybase.store.sqlite_functions import JSON_TEXT
 from pybase.tools.dbutils import exp
 
 _TABLES = ("json_each", "json_tree")
-_COLUMNS = ("value", "atom")
+_COLUMNS = ("value", "atom", "key")
 
 
 def _call(name: str, *args: Any) -> Any:
@@ -67,6 +67,10 @@ def mark_values(tree: Any, sql_value: str) -> None:
         kind = exp.Column(this=exp.to_identifier("type"), table=exp.to_identifier(alias))
         read = exp.Column(this=exp.to_identifier(column.name), table=exp.to_identifier(alias))
         value = _call("pb_json_each_value", kind, read)
+        if column.name.lower() == "key":
+            # NOTE: an array member's key is its INTEGER index (its fullkey ends with "]")
+            full = exp.Column(this=exp.to_identifier("fullkey"), table=exp.to_identifier(alias))
+            value = _call("pb_json_each_key", full, read.copy())
         ordered = column.parent
         if isinstance(ordered, exp.Ordered) and ordered.this is column and isinstance(ordered.parent, exp.Order):
             order = ordered.parent

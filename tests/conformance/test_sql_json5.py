@@ -111,6 +111,12 @@ CASES += [
     ("json_each typeof", _MEMBERS.replace("EXPR", "typeof(j.value)")),
     ("json_each value plus", _MEMBERS.replace("EXPR", "(j.value + 1)")),
     ("json_each json_group_array", _ONE.replace("EXPR", "json_group_array(value)")),
+    ("json_tree key compared", f"SELECT ({SOURCE}.id || '-' || j.fullkey) AS id, j.key AS v FROM {SOURCE}, "
+                               f"json_tree('{{\"a\":[5,6,7],\"1\":2,\"b\":{{\"0\":1}}}}') AS j WHERE j.key = 0 OR j.key = '1' OR j.key > 1"),
+    ("json_each key sorted", f"SELECT ({SOURCE}.id || '-' || j.key) AS id, row_number() OVER (PARTITION BY fn_src.id ORDER BY j.key) AS v "
+                             f"FROM {SOURCE}, json_each('{{\"b\":1,\"10\":2,\"9\":3,\"B\":4}}') AS j"),
+    ("json_each index sorted", f"SELECT ({SOURCE}.id || '-' || j.key) AS id, row_number() OVER (PARTITION BY fn_src.id ORDER BY j.key DESC) AS v "
+                               f"FROM {SOURCE}, json_each('[1,2,3,4,5,6,7,8,9,10,11,12]') AS j"),
     ("json_each json_array", _MEMBERS.replace("EXPR", "json_array(j.value, j.atom)")),
 ]  # fmt: skip
 # json_group_array(DISTINCT x) / group_concat(DISTINCT x) of each argument class
