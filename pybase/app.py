@@ -298,6 +298,10 @@ class PyBase:
     def _serve(self, on_ready: Callable[[Server], None] | None, install_signals: bool) -> None:
         self.run_migrations()
         host, port = self.config.host_port()
+        if install_signals:
+            from pybase.tools.memory import install_memory_dump
+
+            install_memory_dump()  # NOTE: debug only (PYBASE_MEMORY_DUMP)
         from pybase.workers import worker_context
 
         ctx = worker_context()

@@ -17,11 +17,19 @@ def test_every_python_package_is_listed_in_pyproject():
     assert not missing, f"add to [tool.setuptools] packages in pyproject.toml: {missing}"
 
 
+# what only an app on Postgres needs (view translation, backups, db copy): an app on SQLite
+# imports none of it (~0.8 MB a worker process, 22 modules)
+POSTGRES_ONLY = (
+    "pybase.store.view_sql", "pybase.store.view_compare", "pybase.store.sqlite_functions", "pybase.store.pg_views",
+    "pybase.store.pg_objects", "pybase.store.pg_tables", "pybase.core.db_copy", "pybase.core.backups.postgres",
+)
+
+
 def test_a_served_app_loads_no_crypto_bindings_until_needed(tmp_path: Path) -> None:
     """Every worker process pays for what it imports: PyJWT pulls in the cryptography bindings
     (~14 MB), which only rare paths need (RS256/ES256 tokens, settings encryption); psycopg
-    (~22 MB) only Postgres needs; sqlglot (~14 MB) only a saved index or view (a new data dir's
-    system collections: the second start, as a worker's, needs none)."""
+    (~22 MB) and POSTGRES_ONLY only Postgres needs; sqlglot (~14 MB) only a saved index or view
+    (a new data dir's system collections: the second start, as a worker's, needs none)."""
     import subprocess
     import sys
 
@@ -31,7 +39,7 @@ def test_a_served_app_loads_no_crypto_bindings_until_needed(tmp_path: Path) -> N
         f"app = PyBase(data_dir={str(tmp_path / 'pb_data')!r})\n"
         "app.bootstrap()\n"
         "app.wsgi()\n"
-        "heavy = ('jwt', 'cryptography', 'unittest', 'psycopg', 'sqlglot')\n"
+        f"heavy = ('jwt', 'cryptography', 'unittest', 'psycopg', 'sqlglot', *{POSTGRES_ONLY!r})\n"
         "loaded = sorted(m for m in heavy if m in sys.modules)\n"
         "print(','.join(loaded))\n"
     )
@@ -44,7 +52,8 @@ def test_a_served_app_loads_no_crypto_bindings_until_needed(tmp_path: Path) -> N
 def test_collection_saves_and_requests_on_sqlite_load_no_sqlglot(tmp_path: Path) -> None:
     """A worker that saved a base or auth collection (with plain indexes), created auth records
     (their unique indexes are checked) and ran a batch loads neither sqlglot (~14 MB: a view or
-    an index expression needs it) nor falcon.testing's unittest (~3 MB)."""
+    an index expression needs it) nor falcon.testing's unittest (~3 MB), nor what only Postgres
+    needs (POSTGRES_ONLY)."""
     import subprocess
     import sys
 
@@ -67,7 +76,7 @@ def test_collection_saves_and_requests_on_sqlite_load_no_sqlglot(tmp_path: Path)
         "ok('PATCH', '/api/settings', {'batch': {'enabled': True}})\n"
         "ok('POST', '/api/batch', {'requests': [{'method': 'POST', 'url': '/api/collections/things/records', 'body': {'title': 'x'}}]})\n"
         "srv.stop()\n"
-        "heavy = ('sqlglot', 'unittest')\n"
+        f"heavy = ('sqlglot', 'unittest', *{POSTGRES_ONLY!r})\n"
         "print(','.join(sorted(m for m in heavy if m in sys.modules)))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)

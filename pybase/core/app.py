@@ -28,7 +28,6 @@ from pybase.core.records import Record
 from pybase.core.settings import Settings, SettingsStore
 from pybase.core.system_collections import system_collections
 from pybase.core.view_schema import json_fields, stored_view_query
-from pybase.store import pg_text_order, pg_views
 from pybase.store.database_url import is_postgres_url
 from pybase.store.db import Database
 from pybase.store.schema import create_system_tables, metadata
@@ -200,6 +199,9 @@ class App:
         not order by bytes (en_US.UTF-8, ICU) made ``COLLATE "C"``, once (pg_text_order)."""
         if self.db.dialect.name != "postgresql":
             return
+        # PERF/memory: Postgres's modules are imported where a Postgres app needs them
+        from pybase.store import pg_text_order
+
         tables = [table.name for table in metadata.sorted_tables]
         tables += [col.name for col in self.registry.all() if not col.is_view]
         try:
@@ -217,6 +219,8 @@ class App:
         views = [(col.name, col.view_query, json_fields(col)) for col in self.registry.all() if col.is_view]
         if self.db.dialect.name != "postgresql" or not views:
             return
+        from pybase.store import pg_views
+
         try:
             with self.db.write() as conn:
                 made = pg_views.refresh(conn, views, stored_view_query)

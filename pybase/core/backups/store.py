@@ -23,7 +23,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from pybase.core.backups import postgres
 from pybase.core.errors import BadRequestError
 from pybase.core.events import AppEvent
 from pybase.store.sqlite_driver import sqlite3
@@ -45,7 +44,7 @@ POSTGRES_INTO_SQLITE = (
     "The backup holds a Postgres database (made by pybase serving --db postgres://...): it can be "
     "restored only into a pybase app whose data is in Postgres."
 )
-NO_DATA = f"The backup archive has neither a data.db nor a Postgres dump ({postgres.MANIFEST})."
+NO_DATA = "The backup archive has neither a data.db nor a Postgres dump ({})."
 # What a backup leaves out (PocketBase's list, plus the live databases' side files).
 EXCLUDED = frozenset({BACKUPS_DIR, TEMP_DIR, ".pb_notify", ".autocert_cache", "lost+found"})
 # Files of the running worker processes (locks, shared counters): never archived nor replaced.
@@ -157,6 +156,8 @@ class BackupStore:
             archive = os.path.join(work, "archive.zip")
             with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
                 if self.on_postgres:
+                    from pybase.core.backups import postgres
+
                     manifest = postgres.write_dump(self.app, zf)
                     log.info("backup %s: %d Postgres tables dumped", name, len(manifest["tables"]))
                 for db_name in DATABASES:
@@ -243,6 +244,8 @@ class BackupStore:
 
     def _restore_database(self, name: str, names: list[str], extracted: str) -> None:
         """Replace the Postgres data by the unpacked archive's, then drop its database files."""
+        from pybase.core.backups import postgres
+
         kind = postgres.archive_kind(names)
         if kind == "postgres":
             log.info("restore %s: replacing the Postgres tables", name)
@@ -265,11 +268,15 @@ class BackupStore:
         self._check_kind(_archive_names(os.path.join(self.dir, key)))
 
     def _check_kind(self, names: list[str]) -> None:
+        # PERF/memory: the Postgres backups (db_copy, pg_objects...) load when a backup is
+        # checked, made or restored on Postgres, not in every process of an app on SQLite.
+        from pybase.core.backups import postgres
+
         kind = postgres.archive_kind(names)
         if kind == "postgres" and not self.on_postgres:
             raise BadRequestError(POSTGRES_INTO_SQLITE)
         if not kind:
-            raise BadRequestError("The backup archive has no data.db." if not self.on_postgres else NO_DATA)
+            raise BadRequestError("The backup archive has no data.db." if not self.on_postgres else NO_DATA.format(postgres.MANIFEST))
 
     pending_restore: tuple[str, set[str]] | None = None
 
