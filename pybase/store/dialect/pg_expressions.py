@@ -389,8 +389,17 @@ def _ascii_lower(sql: str) -> str:
     return f'lower(({sql}) COLLATE "C")'
 
 
-def _before_nul(sql: str) -> str:
-    return f"split_part({sql}, chr(1) || chr(1), 1)"
+def _lowered_before_nul(sql: str, column: bool = False) -> str:
+    """Text ``sql`` ASCII-lowered, up to an escaped NUL (the first U+0001 U+0001:
+    pybase.store.pg_nul); ``column``: ``sql`` is a column's (cheap to read twice).
+
+    PERF (200,000 rows, LIKE '%abc%'): split_part on every row cost 0.28 us a row more than the
+    LIKE alone; a column is cut only when it holds the escape (a LIKE of it: ~0.06 us a row).
+    """
+    lowered = _ascii_lower(sql)
+    if not column:
+        return f"split_part({lowered}, chr(1) || chr(1), 1)"
+    return f"(CASE WHEN ({sql}) LIKE chr(37) || chr(1) || chr(1) || chr(37) THEN split_part({lowered}, chr(1) || chr(1), 1) ELSE {lowered} END)"
 
 
 @compiles(ExpressionClauseList, "postgresql")
@@ -407,8 +416,10 @@ def _binary_pg(element: BinaryExpression[Any], compiler: Any, **kw: Any) -> str:
     if op is operators.like_op or op is operators.not_like_op:
         # NOTE: SQLite's LIKE reads any value as text and ignores the case of ASCII letters.
         # SQLite's LIKE reads both up to a NUL: pybase.store.pg_nul's escape of one ends them here
-        left = _before_nul(_ascii_lower(_as_text(compiler, element.left, **kw)))
-        right = _before_nul(_ascii_lower(_as_text(compiler, element.right, **kw)))
+        # (a bound pattern is cut before: tools.filter.compiler.like_pattern)
+        left = _lowered_before_nul(_as_text(compiler, element.left, **kw), isinstance(element.left, ColumnClause))
+        right = _as_text(compiler, element.right, **kw)
+        right = _ascii_lower(right) if isinstance(element.right, BindParameter) else _lowered_before_nul(right)
         escape = (element.modifiers or {}).get("escape")
         word = "LIKE" if op is operators.like_op else "NOT LIKE"
         sql = f"{left} {word} {right}"

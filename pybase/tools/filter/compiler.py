@@ -224,9 +224,10 @@ def escape_unescaped(text: str, chars: str) -> str:
 def like_pattern(value: object) -> str:
     """The LIKE pattern for a ``~`` value: ``%value%`` with ``\\ % _`` escaped, unless it has a ``%``."""
     text = _go_string(value)
-    if contains_unescaped(text, "%"):
-        return text
-    return f"%{escape_unescaped(text, _LIKE_SPECIALS)}%"
+    pattern = text if contains_unescaped(text, "%") else f"%{escape_unescaped(text, _LIKE_SPECIALS)}%"
+    # NOTE: SQLite's LIKE reads its pattern up to a NUL ("%a\x00b%" is "%a"); so does pybase's on
+    # Postgres, where a NUL is held escaped (pybase.store.pg_nul)
+    return pattern.split("\x00", 1)[0] if "\x00" in pattern else pattern
 
 
 def _like(positive: bool, left: ResolvedField, right: ResolvedField) -> ColumnElement[bool]:
