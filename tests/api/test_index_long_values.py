@@ -171,3 +171,42 @@ def test_an_older_btree_index_refuses_a_long_value_by_name(long_server: TestServ
     assert long_server.request("PATCH", f"/api/collections/{name}", headers=su, json={"listRule": None}).status_code == 200
     resp = long_server.request("POST", f"/api/collections/{name}/records", headers=su, json={"title": LONG})
     assert resp.status_code == 200, resp.text
+
+
+def test_which_indexes_postgres_makes(long_server: TestServer, backend: str) -> None:
+    """A key bounded under a btree row keeps its btree (so <, > and sorts use it); one that may
+    be longer is held by digest (unique) or hash, and '=' on it still uses an index."""
+    if backend != "postgres":
+        pytest.skip("SQLite makes each index as written")
+    su = {"Authorization": long_server.token("superuser")}
+    name = f"long{next(_numbers)}"
+    fields = [*FIELDS, {"name": "short", "type": "text", "max": 650}, {"name": "wide", "type": "text", "max": 651},
+              {"name": "when", "type": "date"}, {"name": "mail", "type": "email"}]  # fmt: skip
+    indexes = {
+        "short": f"CREATE UNIQUE INDEX idx_{name}_short ON {name} (short)",
+        "wide": f"CREATE UNIQUE INDEX idx_{name}_wide ON {name} (wide)",
+        "when": f"CREATE INDEX idx_{name}_when ON {name} (`when`)",
+        "title": f"CREATE INDEX idx_{name}_title ON {name} (title)",
+        "pair": f"CREATE INDEX idx_{name}_pair ON {name} (n, title)",
+        "mail": f"CREATE UNIQUE INDEX idx_{name}_mail ON {name} (mail) WHERE mail != ''",
+    }
+    created = long_server.request("POST", "/api/collections", headers=su, json={"name": name, "fields": fields, "indexes": list(indexes.values())})
+    assert created.status_code == 200, created.text
+    found = dict(long_server.rows("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ?", name))
+    kinds = {key: found[f"idx_{name}_{key}"].split(" USING ", 1)[1] for key in indexes}
+    assert kinds == {
+        "short": "btree (short NULLS FIRST)",
+        "wide": "btree (pb_index_digest(wide))",
+        "when": 'btree ("when" NULLS FIRST)',
+        "title": "hash (title)",
+        "pair": "btree (n NULLS FIRST)",
+        "mail": "btree (pb_index_digest(mail)) WHERE (mail <> ''::text)",
+    }
+    assert found[f"idx_{name}_wide__pb_eq"].endswith("USING hash (wide)")
+    assert found[f"idx_{name}_mail__pb_eq"].endswith("USING hash (mail)")
+    assert len(found) == len(indexes) + 3  # NOTE: the primary key's, and the two lookup indexes
+    with psycopg.connect(long_server.app.database_url.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
+        conn.execute("SET enable_seqscan = off")
+        for where, index in (("wide = 'x'", "__pb_eq"), ("mail = 'x'", "__pb_eq"), ("title = 'x'", "_title"), ("short < 'x'", "_short")):
+            plan = " ".join(row[0] for row in conn.execute(f'EXPLAIN SELECT id FROM "{name}" WHERE {where}'))
+            assert f"idx_{name}" in plan and index in plan and "Seq Scan" not in plan, (where, plan)
