@@ -364,26 +364,41 @@ CREATE OR REPLACE FUNCTION pb_truth_number(value anyelement) RETURNS anyelement
 LANGUAGE sql IMMUTABLE AS $$ SELECT value $$;
 
 -- SQLite's doc -> path: the JSON text at the path (NULL where there is none); a text that is
--- no JSON refused as SQLite refuses it; an object's keys in their order.
+-- no JSON (JSON5 is, pb_json_parse) or a malformed path refused as SQLite refuses them; an
+-- object's keys in their order; SQLite's paths (pb_json_steps, pb_json_at: a quoted key
+-- $."a.b", $[#-1], the first of two equal keys).
 CREATE OR REPLACE FUNCTION pb_view_arrow(doc text, path text) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$ SELECT pb_json_min(pb_json_parse(doc) #> pb_json_path(path)) $$;
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF path IS NULL THEN RETURN NULL; END IF;
+    RETURN pb_json_min(pb_json_at(pb_json_parse(doc), pb_json_steps(path)));
+END $$;
 
+-- ... of a json field (its jsonb): a path with a quoted key or # read from its stored text
 CREATE OR REPLACE FUNCTION pb_view_arrow(doc jsonb, path text) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$ SELECT pb_json_arrow(doc, path) $$;
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN strpos(path, '"') > 0 OR strpos(path, '#') > 0 THEN pb_view_arrow(pb_minified(doc), path)
+        ELSE pb_json_arrow(doc, path) END
+$$;
 
 -- SQLite's doc ->> path (and json_extract(doc, path)): the SQL value at the path, as a jsonb
 -- number or string (true/false as 1/0, null as NULL, an object or array as its JSON text).
 CREATE OR REPLACE FUNCTION pb_view_arrow_value(doc text, path text) RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
-    found json := pb_json_parse(doc) #> pb_json_path(path);
+    found json;
 BEGIN
+    IF path IS NULL THEN RETURN NULL; END IF;
+    found := pb_json_at(pb_json_parse(doc), pb_json_steps(path));
     IF json_typeof(found) IN ('object', 'array') THEN RETURN to_jsonb(pb_json_min(found)); END IF;
     RETURN pb_value(CAST(found AS jsonb));
 END $$;
 
 CREATE OR REPLACE FUNCTION pb_view_arrow_value(doc jsonb, path text) RETURNS jsonb
-LANGUAGE sql IMMUTABLE AS $$ SELECT pb_json_value(doc, path) $$;
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN strpos(path, '"') > 0 OR strpos(path, '#') > 0 THEN pb_view_arrow_value(pb_minified(doc), path)
+        ELSE pb_json_value(doc, path) END
+$$;
 
 -- The SQL value (a jsonb number or string) SQLite holds in a view's column a json field reads
 -- as JSON (pb_view_json): a number, or the text that JSON was read from.
