@@ -9,7 +9,9 @@ notifications (what was sent meanwhile never comes), before the ones sent since 
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +21,7 @@ log = logging.getLogger("pybase.cluster")
 
 RECONNECT_SECONDS = 1.0
 POLL_SECONDS = 0.5
+_listeners = itertools.count()
 
 
 def libpq_url(url: str) -> str:
@@ -52,6 +55,8 @@ class Listener:
         #: the thread's name, and the connection's application_name (pg_stat_activity shows it)
         self.name = name
         self._stop = threading.Event()
+        #: a channel only this listener listens on: :meth:`close` ends the thread's wait with it
+        self._wake_channel = f"pybase_wake_{os.getpid()}_{next(_listeners)}"
         #: when the connection last answered (a poll ended, or a notification came)
         self._last_ok = time.monotonic()
         self._conn: Any = self._open()
@@ -65,7 +70,7 @@ class Listener:
 
     def _open(self) -> Any:
         conn = connect(self.url, self.name)
-        for channel in self.channels:
+        for channel in [*self.channels, self._wake_channel]:
             conn.execute(f'LISTEN "{channel}"')
         return conn
 
@@ -83,7 +88,8 @@ class Listener:
                 for notify in conn.notifies(timeout=POLL_SECONDS):
                     self._last_ok = time.monotonic()
                     try:
-                        self.on_notify(notify.channel, notify.payload)
+                        if notify.channel != self._wake_channel:
+                            self.on_notify(notify.channel, notify.payload)
                     except Exception:  # noqa: BLE001 - one bad notification must not stop the others
                         log.exception("cluster: failed to handle a notification on %s", notify.channel)
                     if self._stop.is_set():
@@ -107,5 +113,15 @@ class Listener:
     def close(self) -> None:
         self._stop.set()
         if self._thread is not threading.current_thread():
+            self._wake()
             self._thread.join(timeout=POLL_SECONDS * 4)
         self._close_conn()
+
+    def _wake(self) -> None:
+        """End the thread's wait for notifications at once, by one sent to it alone (PERF: a
+        stopping node waited for the end of the poll, 0.25 s on average, on every stop)."""
+        try:
+            with connect(self.url, self.name) as conn:
+                conn.execute("SELECT pg_notify(%s, '')", (self._wake_channel,))
+        except Exception:  # noqa: BLE001 - Postgres gone: the poll ends by itself
+            pass
