@@ -210,8 +210,8 @@ def to_string_list(raw: Any) -> list[str]:
 def json_number(value: Any) -> Any:
     """Numbers as Go prints them in JSON: integral floats without ``.0`` (up to 2^53, where the
     integer is the float's value and its shortest digits alike: ``9007199254740992``)."""
-    if isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:
-        return int(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) <= 2**53 and (value or str(value)[0] != "-"):
+        return int(value)  # NOTE: not -0, which PocketBase shows as -0 (gonumbers)
     return value
 
 

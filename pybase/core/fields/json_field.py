@@ -15,6 +15,8 @@ from sqlalchemy import Column
 from pybase.core.errors import FieldError, required
 from pybase.core.fields.base import MAX_SAFE_INT, Field, check_range
 from pybase.store.dialect import JSONText, ViewJSONText
+from pybase.tools.gonumbers import Scanned, scanned_text
+from pybase.tools.gonumbers import json_number as go_json_number
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -79,6 +81,8 @@ _UINT64 = 2**64
 # a number orjson writes otherwise than Go: an integer of 16 digits or more (past 2^53 maybe),
 # an integral float (``5.0``, ``1e+17``)
 _GO_NUMBER_HINT_RE = re.compile(rb"\d{16}|\d\.0(?![0-9])|e\+")
+# a float orjson writes otherwise than Go (gonumbers): -0.0, 1e+20, 1e-6
+_GO_FLOAT_HINT_RE = re.compile(rb"\d\.0(?![0-9])|e\+|e-6(?![0-9])")
 
 
 def go_numbers(value: Any) -> Any:
@@ -93,6 +97,11 @@ def go_numbers(value: Any) -> Any:
             return value  # PERF: most values hold no such number: no copy
     except orjson.JSONEncodeError:
         pass  # NOTE: nested past orjson's depth: walked (validation answers about the depth)
+    return _walked(value, _go_number)
+
+
+def _walked(value: Any, convert: Any) -> Any:
+    """A list or dict with each number as ``convert`` reads it (a copy)."""
     # NOTE: walked without recursion, a value may be nested ~1,000 levels deep
     root = [value]
     stack: list[tuple[Any, Any]] = [(root, 0)]
@@ -106,7 +115,7 @@ def go_numbers(value: Any) -> Any:
             copied = dict(item)
             stack.extend((copied, name) for name in copied)
         else:
-            copied = _go_number(item)
+            copied = convert(item)
         container[key] = copied
     return root[0]
 
@@ -118,8 +127,9 @@ def _go_number(value: Any) -> Any:
         if -_SAFE_INT <= value <= _SAFE_INT:
             return value
         value = float(value)
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer() and -_INT64 <= value < _UINT64:
-        # NOTE: the shortest digits of the double, as Go prints them (123456789012345680)
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer() and -_INT64 <= value < _UINT64 and (value or str(value)[0] != "-"):
+        # NOTE: the shortest digits of the double, as Go prints them (123456789012345680);
+        # not -0, which Go shows as -0
         digits = int(Decimal(repr(value)))
         return digits if -_INT64 <= digits < _UINT64 else value
     return value
@@ -169,7 +179,9 @@ _OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_SUBCLASS
 
 def _subclass(value: Any) -> Any:
     """A value of a subclass of dict, list, str, int or float (OPT_PASSTHROUGH_SUBCLASS) as
-    its base class's, a view's JSON with its keys in their order."""
+    its base class's, a view's JSON with its keys in their order, a view's REAL as Go's text."""
+    if type(value) is Scanned:
+        return scanned_text(value)
     if isinstance(value, OrderedJSONObject | OrderedJSONArray):
         return orjson.Fragment(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS))
     for base in (dict, list, str, int, float):
@@ -180,7 +192,7 @@ def _subclass(value: Any) -> Any:
 
 def _chained(default: Callable[[Any], Any]) -> Callable[[Any], Any]:
     def hook(value: Any) -> Any:
-        if isinstance(value, dict | list | str | int | float):
+        if isinstance(value, dict | list | str | int | float | Scanned):
             return _subclass(value)
         return default(value)
 
@@ -229,6 +241,35 @@ class JSONField(Field):
             return OrderedJSONObject(value) if isinstance(value, dict) else OrderedJSONArray(value)
         return value
 
+    def export(self, value: Any) -> Any:
+        # NOTE: a float orjson spells otherwise than Go (1e+20, 1e-6, -0.0) as Go does, in an
+        # object or array too (PocketBase writes the text it stored, Go's); PERF: orjson's
+        # text tells whether there is one. A bare number is left as read (PocketBase writes
+        # one it read from SQLite's NUMERIC column as strconv 'g': 1e-07, 1e+20)
+        if isinstance(value, dict | list) and value:
+            try:
+                if _GO_FLOAT_HINT_RE.search(orjson.dumps(value)):
+                    return _walked(value, go_json_number)
+            except orjson.JSONEncodeError:
+                pass
+        return value
+
+    def export_reader(self, reader: Any) -> Any:
+        """``export(reader(raw))`` in one call (apis.serialize's list rows). PERF: the stored
+        text tells whether it holds such a number, without writing the value again."""
+        export = self.export
+
+        def read_export(raw: Any) -> Any:
+            # NOTE: the stored text is Go's (to_db): orjson reads it and writes it again alike
+            # but for an integer past 64 bits (18446744073709552000, a float then) and a
+            # number from 1e-6 to 1e-5 (0.000001), which both hold "000" (str's own search:
+            # a regular expression cost more than reading the text)
+            if isinstance(raw, str) and "000" not in raw:
+                return reader(raw)
+            return export(reader(raw))
+
+        return read_export
+
     def zero(self) -> Any:
         return None
 
@@ -272,8 +313,12 @@ class JSONField(Field):
         if value is None:
             return None
         # NOTE: objects stored with their keys sorted, as PocketBase stores them (Go marshals
-        # maps so): sorting by the field or matching its text agrees with PocketBase.
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+        # maps so): sorting by the field or matching its text agrees with PocketBase; their
+        # numbers as Go writes them (-0, not -0.0: json_extract() reads the integer 0)
+        text = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        if isinstance(value, dict | list) and _GO_FLOAT_HINT_RE.search(text):
+            text = orjson.dumps(_walked(value, go_json_number), option=orjson.OPT_SORT_KEYS)
+        return text.decode()
 
     def prepare(self, raw: Any, record: Record) -> Any:
         # NOTE: as PocketBase (so JSON and form submissions agree): "null", "true", "false" and

@@ -10,6 +10,7 @@ from sqlalchemy import Column, Double, Numeric, text
 from pybase.core.errors import FieldError, required
 from pybase.core.fields.base import Field, json_number
 from pybase.tools.cast import format_number, to_float
+from pybase.tools.gonumbers import json_number as go_json_number
 
 if TYPE_CHECKING:
     from pybase.core.collections import Collection
@@ -64,12 +65,20 @@ class NumberField(Field):
         return 0
 
     def from_db(self, raw: Any) -> Any:
-        if raw is None or raw == "":
-            return 0
+        if raw is None or raw == "" or raw == 0:
+            return 0  # NOTE: -0 too: SQLite's NUMERIC column holds it as the integer 0
         return json_number(float(raw)) if not isinstance(raw, int) else raw
 
     def prepare(self, raw: Any, record: Record) -> Any:
         return json_number(to_float(raw))
+
+    def export(self, value: Any) -> Any:
+        # NOTE: a float orjson spells otherwise than Go (1e+16, 1e-6, -0.0) as Go does
+        return go_json_number(value)
+
+    def export_reader(self, reader: Any) -> Any:
+        """``export(reader(raw))`` in one call, or None (apis.serialize's list rows)."""
+        return _read_export if reader == self.from_db else None
 
     def apply_modifier(self, modifier: str, raw: Any, record: Record) -> Any:
         current = to_float(record.get(self.name))
@@ -103,3 +112,12 @@ class NumberField(Field):
                 f"Must be less or equal than {format_number(float(self.max))}.",
                 {"max": self.max},
             )
+
+
+def _read_export(raw: Any) -> Any:
+    """A number column's value as the API writes it (NumberField's from_db, then export)."""
+    if type(raw) is int:
+        return raw
+    if raw is None or raw == "" or raw == 0:
+        return 0
+    return go_json_number(float(raw))
