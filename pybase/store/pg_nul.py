@@ -15,7 +15,8 @@ The escape keeps SQLite's order (UTF-8 bytes): U+0000 < U+0001 < any other chara
 ``\\x01\\x01`` < ``\\x01\\x02`` < that character, and a prefix stays a prefix, so ``=``, ``<``,
 sorts and unique indexes answer as on the raw text. What differs: a computed length or
 substring of such a value counts the escape's characters, and a LIKE pattern holding U+0002
-may match an escaped U+0001 (both are control characters; PocketBase's filters refuse U+0000).
+may match an escaped U+0001 (both control characters; PocketBase refuses U+0000 in a filter's
+quoted literal, not in a value from ``@request``).
 """
 
 from __future__ import annotations
