@@ -42,7 +42,7 @@ def _source(column: Any, aliases: set[str]) -> str | None:
     if column.name.lower() not in _COLUMNS or isinstance(column.this, exp.Star):
         return None
     if column.table:
-        return column.table if column.table in aliases else None
+        return column.table if column.table.lower() in aliases else None  # NOTE: SQLite's names ignore case
     select = column.find_ancestor(exp.Select)
     while select is not None:
         names = _json_tables(select)
@@ -55,7 +55,7 @@ def _source(column: Any, aliases: set[str]) -> str | None:
 def mark_values(tree: Any, sql_value: str) -> None:
     """Mark each column reading a json_each()/json_tree() ``value``/``atom`` with its SQL value
     (``node.meta[sql_value]``) and sort ``ORDER BY`` such a column in SQLite's order."""
-    aliases = {name for select in tree.find_all(exp.Select) for name in _json_tables(select)}
+    aliases = {name.lower() for select in tree.find_all(exp.Select) for name in _json_tables(select)}
     if not aliases:
         return
     for column in list(tree.find_all(exp.Column)):

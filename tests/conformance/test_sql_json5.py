@@ -109,6 +109,7 @@ CASES += [(f"json_each {label}", _MEMBERS.replace("EXPR", "j.value") + f" WHERE 
     ("value = 1", "j.value = 1"), ("value = '1'", "j.value = '1'"), ("value > 1", "j.value > 1"), ("value < 'a'", "j.value < 'a'"),
     ("atom >= 2", "j.atom >= 2"), ("value in", "j.value IN (1, 'a', 2.5)"), ("value between", "j.value BETWEEN 1 AND 2"),
     ("value <> text", "j.value <> 'B'"), ("value is", "j.value IS 9"), ("value = 1.0", "1.0 = j.value"),
+    ("alias in capitals", "J.Value = 2"),
 ]]  # fmt: skip
 CASES += [
     ("json_each unqualified value", f"SELECT id, 1 AS v FROM {SOURCE} WHERE EXISTS (SELECT 1 FROM json_each({_MIXED}) WHERE value = 2.5)"),
