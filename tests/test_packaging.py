@@ -29,7 +29,8 @@ def test_a_served_app_loads_no_crypto_bindings_until_needed(tmp_path: Path) -> N
     """Every worker process pays for what it imports: PyJWT pulls in the cryptography bindings
     (~14 MB), which only rare paths need (RS256/ES256 tokens, settings encryption); psycopg
     (~22 MB) and POSTGRES_ONLY only Postgres needs; sqlglot (~14 MB) only a saved index or view
-    (a new data dir's system collections: the second start, as a worker's, needs none)."""
+    (a new data dir's system collections: the second start, as a worker's, needs none);
+    html.parser and html's entities (~0.6 MB) only a mail with an HTML body alone."""
     import subprocess
     import sys
 
@@ -39,7 +40,7 @@ def test_a_served_app_loads_no_crypto_bindings_until_needed(tmp_path: Path) -> N
         f"app = PyBase(data_dir={str(tmp_path / 'pb_data')!r})\n"
         "app.bootstrap()\n"
         "app.wsgi()\n"
-        f"heavy = ('jwt', 'cryptography', 'unittest', 'psycopg', 'sqlglot', *{POSTGRES_ONLY!r})\n"
+        f"heavy = ('jwt', 'cryptography', 'unittest', 'psycopg', 'sqlglot', 'html.parser', *{POSTGRES_ONLY!r})\n"
         "loaded = sorted(m for m in heavy if m in sys.modules)\n"
         "print(','.join(loaded))\n"
     )
@@ -53,7 +54,7 @@ def test_collection_saves_and_requests_on_sqlite_load_no_sqlglot(tmp_path: Path)
     """A worker that saved a base or auth collection (with plain indexes), created auth records
     (their unique indexes are checked) and ran a batch loads neither sqlglot (~14 MB: a view or
     an index expression needs it) nor falcon.testing's unittest (~3 MB), nor what only Postgres
-    needs (POSTGRES_ONLY)."""
+    needs (POSTGRES_ONLY), nor html.parser (mail/html_text.py)."""
     import subprocess
     import sys
 
@@ -76,7 +77,7 @@ def test_collection_saves_and_requests_on_sqlite_load_no_sqlglot(tmp_path: Path)
         "ok('PATCH', '/api/settings', {'batch': {'enabled': True}})\n"
         "ok('POST', '/api/batch', {'requests': [{'method': 'POST', 'url': '/api/collections/things/records', 'body': {'title': 'x'}}]})\n"
         "srv.stop()\n"
-        f"heavy = ('sqlglot', 'unittest', *{POSTGRES_ONLY!r})\n"
+        f"heavy = ('sqlglot', 'unittest', 'html.parser', *{POSTGRES_ONLY!r})\n"
         "print(','.join(sorted(m for m in heavy if m in sys.modules)))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)
