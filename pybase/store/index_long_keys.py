@@ -21,6 +21,7 @@ indexes (schema_sync.drop_indexes drops them all).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pybase.tools.dbutils import exp
@@ -127,4 +128,37 @@ def _sql(tree: exp.Create) -> str:
     return str(tree.sql(dialect="postgres", comments=False, identify=True))
 
 
-__all__ = ["DIGEST", "INDEX_BYTES_INFO", "LONG_KEY_HELPERS", "LOOKUP_SUFFIX", "long_keys", "statements"]
+def conflict_keys(index_defs: list[str], columns: list[str]) -> str | None:
+    """The keys of the unique index (Postgres's ``pg_get_indexdef``, not partial) over exactly
+    ``columns`` that holds some by digest, as an ``ON CONFLICT`` target names them; None when no
+    such index (``ON CONFLICT (title)`` infers only an index over ``title`` itself)."""
+    wanted = sorted(c.strip('"').lower() for c in columns)
+    for definition in index_defs:
+        found = None if " WHERE " in definition else _UNIQUE_KEYS_RE.match(definition)
+        if found is None:
+            continue
+        keys = [_ORDER_RE.sub("", key) for key in _top_level_split(found.group(1))]
+        plain = sorted(_DIGEST_KEY_RE.sub(r"\1", key).strip('"').lower() for key in keys)
+        if plain == wanted and any(_DIGEST_KEY_RE.match(key) for key in keys):
+            return ", ".join(f"({key})" if _DIGEST_KEY_RE.match(key) else key for key in keys)
+    return None
+
+
+_UNIQUE_KEYS_RE = re.compile(r"CREATE UNIQUE INDEX .* USING btree \((.*)\)$", re.DOTALL)
+_DIGEST_KEY_RE = re.compile(r"^pb_index_digest\(([^()]*)\)$")
+_ORDER_RE = re.compile(r"(?: (?:ASC|DESC))?(?: NULLS (?:FIRST|LAST))?$")
+
+
+def _top_level_split(text: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for position, char in enumerate(text):
+        depth += char == "("
+        depth -= char == ")"
+        if char == "," and depth == 0:
+            parts.append(text[start:position].strip())
+            start = position + 1
+    parts.append(text[start:].strip())
+    return parts
+
+
+__all__ = ["DIGEST", "INDEX_BYTES_INFO", "LONG_KEY_HELPERS", "LOOKUP_SUFFIX", "conflict_keys", "long_keys", "statements"]

@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError, StatementError
 
 from pybase.core.errors import BadRequestError
 from pybase.jsvm.errors import NoRows
+from pybase.store import index_long_keys
 from pybase.store.dialect import dialect_of
 from pybase.store.sqlite_driver import sqlite3
 
@@ -328,6 +329,22 @@ def build_select(spec: dict[str, Any], binds: _Binds) -> str:
     return sql
 
 
+def _postgres_conflict_target(db: Database, spec: dict[str, Any], sql: str) -> str:
+    """An upsert's ``ON CONFLICT (title)`` naming the unique index Postgres holds ``title`` by
+    digest in (a text that may be long: pybase.store.index_long_keys) by that index's keys."""
+    args = [str(arg) for arg in spec.get("args") or ()]
+    if len(args) < 3 or "(" in args[0]:
+        return sql
+    with db.read() as conn:
+        defs = [row[0] for row in conn.execute(
+            text("SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = :t"), {"t": args[0]})]  # fmt: skip
+    keys = index_long_keys.conflict_keys(defs, args[2:])
+    if keys is None:
+        return sql
+    conflict = ", ".join(quote_column(c) for c in args[2:])
+    return sql.replace(f" ON CONFLICT ({conflict}) DO UPDATE ", f" ON CONFLICT ({keys}) DO UPDATE ", 1)
+
+
 def _columns_values(cols: Any, binds: _Binds) -> tuple[list[str], list[str]]:
     names = list((cols or {}).keys())
     return [quote_column(n) for n in names], [binds.add(cols[n]) for n in names]
@@ -439,6 +456,8 @@ def run_statement(ex: Executor, spec: Any, mode: str, options: Any = None) -> An
     if mode == "sql":
         return {"sql": sql.replace("\\:", ":"), "params": binds.values}
     db = _database(ex, options)
+    if db.dialect.name == "postgresql" and isinstance(spec, dict) and spec.get("kind") == "upsert":
+        sql = _postgres_conflict_target(db, spec, sql)
     statements = _split(sql) if mode == "execute" else [sql]
     reading = mode != "execute" and _READ_RE.match(sql) is not None
     try:
