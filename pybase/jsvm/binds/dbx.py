@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError, StatementError
 
 from pybase.core.errors import BadRequestError
 from pybase.jsvm.errors import NoRows
-from pybase.store import index_long_keys
+from pybase.store import index_long_keys, pg_nul
 from pybase.store.dialect import dialect_of
 from pybase.store.sqlite_driver import sqlite3
 
@@ -479,6 +479,9 @@ def run_statement(ex: Executor, spec: Any, mode: str, options: Any = None) -> An
                 rows = [dict(r._mapping) for r in result] if result is not None and result.returns_rows else []
     except (DBAPIError, StatementError) as ex_:
         raise BadRequestError(str(getattr(ex_, "orig", None) or ex_)) from ex_
+    if db.dialect.name == "postgresql":
+        # NOTE: a text Postgres holds escaped (a NUL: pybase.store.pg_nul) as written
+        rows = [{key: pg_nul.unescape_text(value) for key, value in row.items()} for row in rows]
     if mode in ("one", "row"):
         if not rows:
             raise NoRows()
