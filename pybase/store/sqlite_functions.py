@@ -543,12 +543,35 @@ def _json_array_distinct(node: Any, conv: Converter) -> Any:
     return exp.Paren(this=exp.DPipe(this=listed, expression=exp.Literal.string("]")))
 
 
+def _scan_ordered(result: Any, order: Any) -> None:
+    """json_group_array(x)/json_group_object(k, v) translated (string_agg(item, ',')) in the
+    rows' scan order (view_scan_order): string_agg(item, ',' ORDER BY order)."""
+    for found in list(result.find_all(exp.Anonymous)):
+        if str(found.this) == "string_agg" and len(found.expressions) == 2:
+            found.expressions[1].replace(exp.Order(this=found.expressions[1].copy(), expressions=[exp.Ordered(this=order.copy())]))
+
+
 def _in_order(node: Any, value: Any) -> Any:
     """``array_agg(value)``, in the rows' scan order when ``node`` is marked with it."""
     order = node.meta.get(SCAN_ORDER)
     if order is None:
         return call("array_agg", value)
     return call("array_agg", exp.Order(this=value, expressions=[exp.Ordered(this=order.copy())]))
+
+
+def _listing(node: Any, conv: Converter) -> bool:
+    """group_concat(DISTINCT x) and json_group_array(DISTINCT x) (each value once), and
+    group_concat(x[, sep]) in the rows' scan order (view_scan_order); whether ``node`` is done."""
+    if isinstance(node, exp.GroupConcat | exp.JSONArrayAgg) and isinstance(node.this, exp.Distinct) and len(node.this.expressions) == 1:
+        if not (isinstance(node.parent, exp.Window) and node.parent.this is node):  # NOTE: SQLite refuses DISTINCT in a window
+            done = _group_concat_distinct(node, conv) if isinstance(node, exp.GroupConcat) else _json_array_distinct(node, conv)
+            done.meta["pb_json"] = isinstance(node, exp.JSONArrayAgg)
+            node.replace(done)
+        return True
+    if isinstance(node, exp.GroupConcat) and SCAN_ORDER in node.meta:
+        node.set("this", exp.Order(this=node.this, expressions=[exp.Ordered(this=node.meta[SCAN_ORDER].copy())]))
+        return True
+    return False
 
 
 def translate_view(tree: Any) -> None:
@@ -577,11 +600,7 @@ def translate_view(tree: Any) -> None:
         if type(node).__name__ in _BITWISE:
             node.replace(_bitwise(node, conv))
             return
-        if isinstance(node, exp.GroupConcat | exp.JSONArrayAgg) and isinstance(node.this, exp.Distinct) and len(node.this.expressions) == 1:
-            if not (isinstance(node.parent, exp.Window) and node.parent.this is node):  # NOTE: SQLite refuses DISTINCT in a window
-                done = _group_concat_distinct(node, conv) if isinstance(node, exp.GroupConcat) else _json_array_distinct(node, conv)
-                done.meta["pb_json"] = isinstance(node, exp.JSONArrayAgg)
-                node.replace(done)
+        if _listing(node, conv):
             return
         if not isinstance(node, exp.Func) or (isinstance(node.parent, exp.Window) and node.parent.this is node):
             return
@@ -594,6 +613,8 @@ def translate_view(tree: Any) -> None:
         result = done[0]
         if function_name(node) in _JSON_CALLS:
             result.meta["pb_json"] = True
+        if SCAN_ORDER in node.meta:
+            _scan_ordered(result, node.meta[SCAN_ORDER])
         node.replace(result)
 
     visit(tree)

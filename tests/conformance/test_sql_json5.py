@@ -145,7 +145,9 @@ ORDER_CASES = [
     (f"scan order {label} {gname}", f"SELECT {group} AS id, {expression} AS v FROM {ORDERED} GROUP BY 1")
     for label, expression in [("group_concat distinct", "group_concat(DISTINCT title)"),
                               ("json_group_array distinct", "json_group_array(DISTINCT title)"),
-                              ("json_group_array distinct number", "json_group_array(DISTINCT n)")]
+                              ("json_group_array distinct number", "json_group_array(DISTINCT n)"),
+                              ("group_concat", "group_concat(title)"), ("group_concat sep", "group_concat(title, ';')"),
+                              ("json_group_array", "json_group_array(title)"), ("json_group_object", "json_group_object(id, n)")]
     for gname, group in (("of all", "'all'"), ("grouped", "CAST(n AS TEXT)"))
 ]  # fmt: skip
 
