@@ -78,11 +78,6 @@ KNOWN.update({f"logs {kind}lone filter '((((": "filters nested past 32 parenthes
               for kind in ("", "stats ")})  # fmt: skip
 
 
-# A filter's quoted literal: pybase's lexer decodes a \uXXXX escape ("\u0000" is U+0000);
-# PocketBase keeps it as written (six characters). Found by tests/conformance/test_nul_values.py;
-# the lexer is left as it is here (its escapes are shared by every filter and rule).
-KNOWN["filter literal with a backslash escape"] = "pybase's filter lexer decodes \\uXXXX in a quoted literal (PocketBase keeps it as written)"
-
 # A NUL (U+0000) on Postgres (tests/conformance/test_nul_values.py): text holds it through
 # pybase.store.pg_nul's escape, which records, filters (=, <, ~ as SQLite: up to the NUL), sorts
 # and unique indexes read as SQLite's text. What reads the stored text itself still sees the

@@ -25,6 +25,7 @@ from pybase.tools.filter import (
     Text,
     TokenKind,
     compile_sort,
+    go_quote,
     iter_expressions,
     parse_filter,
     parse_sort,
@@ -216,6 +217,8 @@ def test_parse_invalid(text: str, message: str, position: int) -> None:
     assert str(position) in str(info.value)
 
 
+# PocketBase 0.40.6 decodes \n, \r, \t, \\, \' and \" (either quote in either quotes) and keeps
+# every other backslash as written (probed: every printable ASCII character after a backslash)
 ESCAPES = [
     ("'it\\'s'", "it's"),
     ('"say \\"hi\\""', 'say "hi"'),
@@ -223,16 +226,18 @@ ESCAPES = [
     ("'ends with backslash\\\\'", "ends with backslash\\"),
     ("'line\\nnext'", "line\nnext"),
     ("'tab\\there\\r'", "tab\there\r"),
-    ("'\\u00e9t\\u00C9'", "étÉ"),
-    ("'\\ud83d\\ude00'", "😀"),
-    ("'\\ud83d alone'", "\ufffd alone"),
-    ("'\\x41\\U0001F600'", "A😀"),
+    ("'\\u00e9t\\u00C9'", "\\u00e9t\\u00C9"),
+    ("'\\ud83d\\ude00'", "\\ud83d\\ude00"),
+    ("'\\x41\\U0001F600'", "\\x41\\U0001F600"),
     ("'100\\%'", "100\\%"),
     ("'x\\_y'", "x\\_y"),
     ("'\\q\\u12'", "\\q\\u12"),
-    ('"te\\\'st"', "te\\'st"),
+    ('"te\\\'st"', "te'st"),
+    ("'te\\\"st'", 'te"st'),
     ("'raw\nnewline'", "raw\nnewline"),
-    ('"\\u0001\\b\\f\\v\\a"', "\x01\b\f\v\a"),
+    ('"\\u0001\\b\\f\\v\\a\\0\\/"', "\\u0001\\b\\f\\v\\a\\0\\/"),
+    ("'\\\\n'", "\\n"),
+    ("'a\ud83d b'", "a\ufffd b"),
     # strconv.Quote output, as PocketBase's {:placeholder} replacement produces it
     ('"\'\\"quote_with_backslash\\\\"', "'\"quote_with_backslash\\"),
 ]
@@ -431,3 +436,21 @@ def test_parse_sort_random_text_only_raises_filter_error(text: str) -> None:
         parse_sort(text)
     except FilterError:
         pass
+
+
+# Go's strconv.Quote (%q) of each, as Go 1.24 prints it
+GO_QUOTED = [
+    ("plain", '"plain"'),
+    ('say "hi" \\ ok', '"say \\"hi\\" \\\\ ok"'),
+    ("\a\b\f\n\r\t\v", '"\\a\\b\\f\\n\\r\\t\\v"'),
+    ("\x00\x01\x1f\x7f", '"\\x00\\x01\\x1f\\x7f"'),
+    ("\u00ad\u200b\u2028\u00a0", '"\\u00ad\\u200b\\u2028\\u00a0"'),
+    ("\U000e0001", '"\\U000e0001"'),
+    ("été 😀 ü", '"été 😀 ü"'),
+    ("'single'", "\"'single'\""),
+]
+
+
+@pytest.mark.parametrize(("value", "quoted"), GO_QUOTED, ids=repr)
+def test_go_quote(value: str, quoted: str) -> None:
+    assert go_quote(value) == quoted

@@ -28,7 +28,8 @@ from pybase.jsvm.binds.dbx import run_statement, where_clauses
 from pybase.jsvm.errors import NoRows
 from pybase.store.db import DB_ERRORS
 from pybase.store.dialect import insertion_order
-from pybase.tools.filter import FilterError
+from pybase.tools.cast import format_float
+from pybase.tools.filter import FilterError, go_quote
 from pybase.tools.hook import Hook
 
 if TYPE_CHECKING:
@@ -40,20 +41,26 @@ _PARAM_RE = re.compile(r"\{:(\w+)\}")
 
 
 def _literal(value: Any) -> str:
+    """A placeholder's value as PocketBase writes it into the filter's text: null, a bool or a
+    number as cast.ToString writes it, anything else strconv.Quote'd (an object or an array as
+    its JSON). NOTE: as there, the scanner then keeps Quote's \\xNN, \\uNNNN, \\a... as written."""
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return format_float(value)
     text = value if isinstance(value, str) else orjson.dumps(value).decode()
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return go_quote(text)
 
 
 def _with_params(text: Any, params: Any) -> str:
-    """The filter text with its ``{:name}`` placeholders replaced by literals of ``params``."""
+    """The filter text with its ``{:name}`` placeholders replaced by literals of ``params`` (one
+    with no value stays as written, as there: the filter is then invalid)."""
     bound = dict(params) if isinstance(params, dict) else {}
-    return _PARAM_RE.sub(lambda m: _literal(bound.get(m.group(1))), str(text or ""))
+    return _PARAM_RE.sub(lambda m: _literal(bound[m.group(1)]) if m.group(1) in bound else m.group(0), str(text or ""))
 
 
 def _where(col: Collection, text: str, params: Any) -> Any:

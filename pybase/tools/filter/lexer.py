@@ -33,28 +33,36 @@ _TEXT_RES = {
     '"': re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL),
 }
 _GROUP_STOP_RE = re.compile(r"[()'\"]")
-_ESCAPE_RE = re.compile(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|x[0-9A-Fa-f]{2}|.)", re.DOTALL)
-_SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "a": "\a"}
+_ESCAPE_RE = re.compile(r"\\(.)", re.DOTALL)
+# The escapes PocketBase's scanner decodes in a quoted literal (probed on 0.40.6, every ASCII
+# character after a backslash, both quotes); any other backslash stays as written: '\u0041',
+# '\x41', '\b' and '100\%' keep their backslash.
+_TEXT_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\", "'": "'", '"': '"'}
+# strconv.Quote's named escapes
+_QUOTE_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 def go_quote(value: object) -> str:
-    """``value`` as Go's ``%q`` writes it in PocketBase's error messages (double quotes)."""
+    """``value`` as Go's ``strconv.Quote`` (``%q``) writes it: in double quotes, ``"`` and ``\\``
+    escaped, a character Go does not print as ``\\n``-like, ``\\xNN``, ``\\uNNNN`` or ``\\UNNNNNNNN``."""
     text = str(value)
+    if text.isprintable() and '"' not in text and "\\" not in text:
+        return '"' + text + '"'
     out = []
     for ch in text:
         if ch in ('"', "\\"):
             out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\r":
-            out.append("\\r")
-        elif not ch.isprintable():
-            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 0x80 else f"\\u{ord(ch):04x}")
+        elif ch.isprintable():
+            out.append(ch)  # NOTE: Python's printable is Go's IsPrint: letters, marks, numbers, punctuation, symbols, ' '
+        elif ch in _QUOTE_ESCAPES:
+            out.append(_QUOTE_ESCAPES[ch])
+        elif ord(ch) < 0x80:
+            out.append(f"\\x{ord(ch):02x}")
+        elif ord(ch) < 0x10000:
+            out.append(f"\\u{ord(ch):04x}")
         else:
-            out.append(ch)
+            out.append(f"\\U{ord(ch):08x}")
     return '"' + "".join(out) + '"'
 
 
@@ -97,29 +105,19 @@ class Token:
     args: tuple[Token, ...] = ()
 
 
-def decode_text(raw: str, quote: str) -> str:
+def decode_text(raw: str) -> str:
     """Decode the backslash escapes of a quoted literal's body (quotes already stripped)."""
     if "\\" in raw:
-
-        def replace(match: re.Match[str]) -> str:
-            escape = match.group(1)
-            if escape == quote or escape == "\\":
-                return escape
-            if escape in _SIMPLE_ESCAPES:
-                return _SIMPLE_ESCAPES[escape]
-            if len(escape) > 1:
-                code = int(escape[1:], 16)
-                if code <= 0x10FFFF:
-                    return chr(code)
-            # NOTE: unknown escapes stay verbatim, so LIKE patterns such as '100\%' keep working.
-            return match.group(0)
-
-        raw = _ESCAPE_RE.sub(replace, raw)
+        raw = _ESCAPE_RE.sub(_decode_escape, raw)
     if _SURROGATE_RE.search(raw):
-        # NOTE: joins "\ud83d\ude00"-style pairs and turns lone surrogates into U+FFFD, which
-        # SQLite could not bind otherwise (Go does the same with invalid UTF-8).
+        # NOTE: lone surrogates as U+FFFD, which SQLite could not bind otherwise (Go does the
+        # same with invalid UTF-8)
         raw = raw.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     return raw
+
+
+def _decode_escape(match: re.Match[str]) -> str:
+    return _TEXT_ESCAPES.get(match.group(1), match.group(0))
 
 
 def _is_valid_identifier(name: str) -> bool:
@@ -210,7 +208,7 @@ class Lexer:
         if match is None:
             raise FilterError("invalid quoted text (missing closing quote)", start)
         self._pos = match.end()
-        value = decode_text(self._text[start + 1 : self._pos - 1], quote)
+        value = decode_text(self._text[start + 1 : self._pos - 1])
         return Token(TokenKind.TEXT, value, start, self._pos)
 
     def _scan_identifier(self, depth: int) -> Token:
