@@ -31,6 +31,7 @@ from pybase.core.events import (
 from pybase.core.fields import FIELD_TYPES, UnknownFieldType
 from pybase.core.record_query import page_offset, parse_paging
 from pybase.core.view_schema import ViewQueryError, dry_run_view
+from pybase.tools.gonumbers import json_number
 from pybase.tools.oauth2 import new_provider, provider_names
 
 if TYPE_CHECKING:
@@ -76,7 +77,20 @@ def _bad_shape(data: dict[str, Any]) -> bool:
 def _write_json(resp: falcon.Response, data: Any, status: int = 200) -> None:
     resp.status = status
     resp.content_type = "application/json"
+    _number_options(data)
     resp.data = dumps(data)
+
+
+def _number_options(data: Any) -> None:
+    """A number field's min/max in ``data`` (a collection, a page or list of them) as Go writes
+    them (gonumbers: 1e16 as 10000000000000000, -0)."""
+    page = data.get("items") if isinstance(data, dict) and "items" in data else None
+    for col in page if isinstance(page, list) else data if isinstance(data, list) else [data]:
+        for field in (col.get("fields") if isinstance(col, dict) else None) or []:
+            if isinstance(field, dict) and field.get("type") == "number":
+                for key in ("min", "max"):
+                    if type(field.get(key)) is float:
+                        field[key] = json_number(field[key])
 
 
 @falcon.before(require_superuser)

@@ -319,7 +319,7 @@ def sample_view(app: App, conn: Any, query: str, fields: list[Field], sample_siz
         temp.jsonb_columns = dialect.jsonb_view_columns(conn, [name]).get(name, frozenset())
         temp.invalidate()
         try:
-            shown = f"SELECT `{name}`.* FROM (SELECT * FROM ({query})) `{name}` LIMIT {int(sample_size)}"
+            shown = f"SELECT `{name}`.* FROM (SELECT * FROM ({_as_written(query)})) `{name}` LIMIT {int(sample_size)}"
             # NOTE: PocketBase reports a row that fails to read only when it is the first: its
             # sample ends before a later one (its driver's iteration stops, the error unseen).
             for size in range(sample_size, 0, -1):
@@ -366,6 +366,20 @@ def stored_view_query(conn: Any, query: str) -> str:
     names = ["`" + c["name"].replace("`", "``") + "`" for c in info]
     shown = ",".join(f"CAST({n} as TEXT) {n}" if n == "`id`" else n for n in names)
     return f"SELECT {shown} FROM ({query})"
+
+
+# the columns stored_view_query lists before the query (its id cast to TEXT)
+_LISTED_RE = re.compile(r"^SELECT (CAST\(`id` as TEXT\) `id`(?:,`(?:[^`]|``)*`)*|(?:`(?:[^`]|``)*`,)+CAST\(`id` as TEXT\) `id`(?:,`(?:[^`]|``)*`)*) FROM \(")
+
+
+def _as_written(query: str) -> str:
+    """The query as PocketBase's error shows it: the columns stored_view_query lists quoted as
+    its query builder's placeholders (``CAST([[id]] as TEXT) [[id]],[[v]]``), not yet resolved."""
+    found = _LISTED_RE.match(query)
+    if found is None:
+        return query
+    listed = re.sub(r"`((?:[^`]|``)*)`", lambda m: "[[" + m.group(1).replace("``", "`") + "]]", found.group(1))
+    return f"SELECT {listed} FROM (" + query[found.end() :]
 
 
 def view_sample_error(app: App, col: Collection, conn: Any) -> FieldError | None:

@@ -274,11 +274,21 @@ LANGUAGE sql IMMUTABLE AS $$ SELECT pb_is_integer_text(x) $$;
 CREATE OR REPLACE FUNCTION pb_is_integer(x numeric) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$ SELECT pb_is_int_value(x) $$;
 
--- SQLite's sum() of a number field: of integers an integer (``total``: the exact sum of the
--- values, pb_inum's; ``ints``: whether every value summed is an integer), else the REAL.
+-- SQLite's "integer overflow" (a sum of integers past 64 bits, ``total``). NOTE: of an argument:
+-- Postgres computes a call of constants (none) when it plans the query.
+CREATE OR REPLACE FUNCTION pb_integer_overflow(total numeric) RETURNS numeric
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    RAISE EXCEPTION 'integer overflow' USING ERRCODE = '22003';
+END $$;
+
+-- SQLite's sum() of a number field (or of values that may be integers): of integers an
+-- integer (``total``: the exact sum of the values, pb_inum's; ``ints``: whether every value
+-- summed is an integer), past 64 bits SQLite's error; else the REAL.
 CREATE OR REPLACE FUNCTION pb_sum(total numeric, ints boolean) RETURNS numeric
 LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN ints THEN pb_int_or_real(total, CAST(total AS double precision))
+    SELECT CASE WHEN ints AND total NOT BETWEEN -9223372036854775808 AND 9223372036854775807 THEN pb_integer_overflow(total)
+        WHEN ints THEN total
         ELSE pb_real_numeric(CAST(total AS double precision)) END
 $$;
 

@@ -148,8 +148,11 @@ class _Translator:
         elif isinstance(node, exp.Abs | exp.Round) and self.kind(node.this) in (TEXT, BOOL, JSON, VIEW_JSON):
             # NOTE: abs('4'), round(b): the number SQLite reads (Postgres has no abs(text)); abs
             # of a view's json column its exact number, a REAL's point kept (abs(4.0) is 4.0)
-            exact = isinstance(node, exp.Abs) and self.kind(node.this) == VIEW_JSON
+            kind = self.kind(node.this)
+            exact = isinstance(node, exp.Abs) and kind == VIEW_JSON
             node.set("this", call("pb_exact_arg" if exact else "pb_arith_arg", node.this.copy()))
+            if isinstance(node, exp.Abs) and kind == TEXT:
+                node.meta[CAST_AFFINITY] = "real"  # NOTE: SQLite's abs() of a text is a REAL: abs('4') is 4.0
         if isinstance(node, exp.Cast):
             self.cast(node)
         elif isinstance(node, exp.Nullif):
@@ -471,6 +474,10 @@ class _Translator:
             return NUM
         if isinstance(node, exp.DPipe):
             return TEXT
+        if isinstance(node, exp.Coalesce) or (isinstance(node, exp.Case) and node.this is None):
+            # NOTE: the kind all its values are of (coalesce(n * 1.0, t) mixes two: branches())
+            found = {self.kind(value) for value in _branch_values(node) if not isinstance(_unparen(value), exp.Null)}
+            return found.pop() if len(found) == 1 else None
         return None
 
     def affinity(self, node: Any) -> str | None:

@@ -36,10 +36,11 @@ def numbers_as_sqlite(tree: Any) -> None:
             # integer tests read the inner query's columns, its REAL holds whatever they are
             found.replace(sqlite_functions.call("pb_sqlite_number", inner.copy(), exp.Boolean(this=True)))
             continue
-        if INT_TESTS not in inner.meta and not is_real_cast(inner):
+        real = shows_real(inner)  # NOTE: an operation, a CAST, coalesce()/CASE/iif()/nullif() of REALs
+        if INT_TESTS not in inner.meta and not real:
             continue
         tests = inner.meta[INT_TESTS] if INT_TESTS in inner.meta else None
-        if inner.meta.get(REAL) or is_real_cast(inner):
+        if real:
             is_real: Any = exp.Boolean(this=True)
         elif tests is None:
             continue
@@ -72,8 +73,10 @@ def shows_real(node: Any) -> bool:
         return True
     if isinstance(inner, exp.Greatest | exp.Least):
         values = [inner.this, *inner.expressions]
-    elif isinstance(inner, exp.Coalesce | exp.Case):
+    elif isinstance(inner, exp.Coalesce | exp.Case | exp.If):
         values = branch_values(inner)
+    elif isinstance(inner, exp.Nullif):
+        values = [inner.this]  # NOTE: nullif(x, y) is x or NULL
     else:
         return False
     values = [value for value in values if not isinstance(unwrapped(value), exp.Null)]
@@ -88,14 +91,21 @@ def is_real_cast(node: Any) -> bool:
 
 
 def branch_values(node: Any) -> list[Any]:
-    """The values a coalesce() or a searched CASE gives (not its NULLs)."""
+    """The values a coalesce(), a searched CASE or an iif() gives (not its NULLs)."""
     if isinstance(node, exp.Coalesce):
         values = [node.this, *node.expressions]
+    elif isinstance(node, exp.If):
+        values = [node.args.get("true"), node.args.get("false")] if is_iif(node) else []
     elif node.this is None:
         values = [branch.args.get("true") for branch in node.args.get("ifs") or []] + [node.args.get("default")]
     else:
         return []
     return [value for value in values if value is not None and not isinstance(unwrapped(value), exp.Null)]
+
+
+def is_iif(node: Any) -> bool:
+    """Whether an ``exp.If`` is iif(c, a, b) (not a CASE's WHEN ... THEN)."""
+    return isinstance(node, exp.If) and node.arg_key != "ifs"
 
 
 def all_of(tests: list[Any]) -> Any:

@@ -27,6 +27,7 @@ from pybase.store.view_reals import (
     all_of,
     branch_values,
     first_select,
+    is_real_cast,
     item_value,
     numbers_as_sqlite,
     reals_kept,
@@ -122,18 +123,69 @@ def exact_sums(tree: Any, kinds: dict[str, str]) -> None:
     an integer where SQLite's of REALs is one)."""
     for node in list(tree.find_all(exp.Sum)):
         column = node.this
-        if node.expressions or node.args.get("distinct") or not isinstance(column, exp.Column):
-            continue
-        if kinds.get(column.name.lower()) != view_compare.NUM:
+        if node.expressions or node.args.get("distinct"):
             continue
         window = node.parent if isinstance(node.parent, exp.Window) and node.parent.this is node else None
-        total: Any = exp.Sum(this=sqlite_functions.call("pb_inum", column.copy()))
-        ints: Any = exp.Anonymous(this="bool_and", expressions=[sqlite_functions.call("pb_is_integer", column.copy())])
+        if not isinstance(column, exp.Column) or kinds.get(column.name.lower()) != view_compare.NUM:
+            tests = _summed_tests(column, kinds)
+            if tests is None:
+                continue
+            # NOTE: values that may be integers (sum(CAST(n AS INTEGER))): summed exactly, past
+            # 64 bits SQLite's "integer overflow" (Postgres's sum of bigints is a numeric)
+            total: Any = exp.Sum(this=_exact_operand(column))
+            test: Any = all_of(tests) if tests else exp.Boolean(this=True)
+            ints: Any = exp.Anonymous(this="bool_and", expressions=[test])
+        else:
+            total = exp.Sum(this=sqlite_functions.call("pb_inum", column.copy()))
+            ints = exp.Anonymous(this="bool_and", expressions=[sqlite_functions.call("pb_is_integer", column.copy())])
         if window is not None:
             total, ints = (_with_this(window, part) for part in (total, ints))
         done = sqlite_functions.call("pb_sum", total, ints)
         done.meta[INT_TESTS] = [ints.copy()]
         (window or node).replace(done)
+
+
+def _summed_tests(value: Any, kinds: dict[str, str]) -> list[Any] | None:
+    """The tests that the values sum(``value``) reads are integers (:func:`_int_tests`), or
+    None: of a subquery's column those of the expression it stands for when they need none (an
+    integer literal, a CAST to INTEGER), in each SELECT of a UNION too."""
+    if not isinstance(value, exp.Column):
+        return _int_tests(value, kinds)
+    if kinds.get(value.name.lower()):
+        return None
+    items = _union_items(value)
+    if items is None:
+        item = view_compare.subquery_item(value)
+        items = [item] if item is not None else []
+    found = [_int_tests(unwrapped(item), kinds) for item in items]
+    return [] if found and all(tests == [] for tests in found) else None
+
+
+def _union_items(column: Any) -> list[Any] | None:
+    """The expressions of each SELECT of the UNION (INTERSECT, EXCEPT) subquery ``column`` is
+    read from (SELECT sum(x) FROM (SELECT 1 AS x UNION ALL SELECT 2)), or None."""
+    select = column.find_ancestor(exp.Select)
+    source = select.args.get("from_") if select is not None else None
+    if source is None or select.args.get("joins") or not isinstance(source.this, exp.Subquery):
+        return None
+    operation = source.this.this
+    if not isinstance(operation, exp.SetOperation):
+        return None
+    branches: list[Any] = []
+    stack = [operation]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, exp.SetOperation):
+            stack.extend((node.expression, node.this))
+        else:
+            branches.append(node.this if isinstance(node, exp.Subquery) else node)
+    if not all(isinstance(branch, exp.Select) for branch in branches):
+        return None
+    names = [item.alias_or_name.lower() for item in branches[0].expressions]
+    if column.name.lower() not in names or any(len(branch.expressions) != len(names) for branch in branches):
+        return None
+    position = names.index(column.name.lower())
+    return [item_value(branch.expressions[position]) for branch in branches]
 
 
 def _with_this(window: Any, part: Any) -> Any:
@@ -183,12 +235,13 @@ def arithmetic(tree: Any, kinds: dict[str, str]) -> None:
         if tests is not None:
             node.replace(_integer_operation(name, operands, tests, kinds))
             continue
+        real = any(_is_real(operand) for operand in operands)
         if not all(_is_number(operand, kinds) for operand in operands):
             name += "_nested"
             operands = [_operand(operand) for operand in operands]
         done = sqlite_functions.call(name, *(operand.copy() for operand in operands))
         done.meta[INT_TESTS] = None
-        done.meta[REAL] = any(_is_real(operand) for operand in operands)
+        done.meta[REAL] = real
         node.replace(done)
 
 
@@ -298,7 +351,7 @@ def _is_real(node: Any) -> bool:
         node = node.this
     if isinstance(node, exp.Literal) and not node.is_string:
         return not str(node.this).lstrip("-").isdigit()
-    return bool(node.meta.get(REAL))
+    return bool(node.meta.get(REAL)) or is_real_cast(node)
 
 
 def real_extremes(tree: Any) -> None:
@@ -314,7 +367,7 @@ def real_branches(tree: Any, kinds: dict[str, str]) -> None:
     """coalesce() and CASE of numbers of which one is a REAL (``coalesce(n * 1.0, 0)``) as
     exact numbers, the REAL with its point (``pb_real_numeric``): the value picked keeps its
     class (Postgres's double of it reads 4.0 as the integer 4)."""
-    for node in list(tree.find_all(exp.Coalesce, exp.Case)):
+    for node in list(tree.find_all(exp.Coalesce, exp.Case, exp.If)):
         values = branch_values(node)
         if not values or not any(shows_real(value) for value in values):
             continue
@@ -338,6 +391,12 @@ def _is_number_value(node: Any, kinds: dict[str, str]) -> bool:
         return not inner.is_string if isinstance(inner, exp.Literal) else True
     if isinstance(inner, exp.Column):
         return kinds.get(inner.name.lower()) == view_compare.NUM
+    if isinstance(inner, exp.Coalesce | exp.Case | exp.If):
+        values = branch_values(inner)  # NOTE: coalesce(CASE WHEN n < 4 THEN n END, n * 1.0)
+        return bool(values) and all(_is_number_value(value, kinds) for value in values)
+    if view_compare.CAST_AFFINITY in inner.meta or isinstance(inner, exp.Cast):
+        found = inner.meta.get(view_compare.CAST_AFFINITY) or view_compare.cast_affinity(inner)
+        return found == "integer"  # NOTE: CAST(n AS INTEGER)
     return isinstance(inner, exp.Anonymous) and inner.meta.get(INT_TESTS) is not None
 
 
@@ -350,6 +409,8 @@ def _int_tests(node: Any, kinds: dict[str, str]) -> list[Any] | None:
         node = node.this
     if isinstance(node, exp.Literal):
         return [] if not node.is_string and str(node.this).isdigit() else None
+    if node.meta.get(view_compare.CAST_AFFINITY) == "real":
+        return None  # NOTE: a REAL whatever it reads (abs('4'))
     if node.meta.get(view_compare.TRUTH_NUMBER):
         return []  # NOTE: a truth's 0/1
     if isinstance(node, exp.Column):

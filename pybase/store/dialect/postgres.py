@@ -44,6 +44,8 @@ _SQLITE_WORDS = (
     # NOTE: raised by pybase's json() and its JSON editors (sqlite_text_sql.py), as SQLite's
     ("22023", re.compile(r'(malformed JSON|\w+\(\) labels must be TEXT|bad JSON path: .+|json_\w+\(\) needs an odd number of arguments)'),
      "SQL logic error: {} (1)"),
+    # NOTE: raised by pb_sum (sqlite_arithmetic_sql.py): a sum of integers past 64 bits
+    ("22003", re.compile(r'^(integer overflow)$'), "SQL logic error: {} (1)"),
     # NOTE: a statement past its time limit (statement_timeout), as SQLite's interrupted one
     ("57014", re.compile(r'canceling statement due to statement timeout'), "interrupted: interrupted (9)"),
 )
