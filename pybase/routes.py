@@ -21,6 +21,7 @@ from pybase.core.collections import Collection
 from pybase.core.events import RequestEvent
 from pybase.core.records import Record
 from pybase.core.request_info import RequestInfo
+from pybase.tools.gonumbers import Scanned, scanned_text
 from pybase.tools.hook import Hook
 
 
@@ -168,6 +169,8 @@ class RouteResponse:
 def _json_default(obj: Any) -> Any:
     if isinstance(obj, Record):
         return record_to_json(obj, None)
+    if isinstance(obj, Scanned):
+        return scanned_text(obj)  # NOTE: a view's REAL in an exported record (serialize)
     if isinstance(obj, Collection):
         return obj.to_json()
     if isinstance(obj, RequestInfo):

@@ -18,6 +18,7 @@ from pybase.core.fields.json_field import api_dumps
 from pybase.core.records import Record
 from pybase.core.request_info import RequestInfo
 from pybase.tools.cast import infer_value
+from pybase.tools.gonumbers import Scanned, scanned_text
 
 if TYPE_CHECKING:
     from pybase.jsvm.pool import Executor
@@ -197,6 +198,8 @@ def res_write(ex: Executor, event: Any, kind: str, status: Any, payload: str) ->
 def _json_default(obj: Any) -> Any:
     if isinstance(obj, Record):
         return record_to_json(obj, None)
+    if isinstance(obj, Scanned):
+        return scanned_text(obj)  # NOTE: a view's REAL in an exported record (serialize)
     if isinstance(obj, Collection):
         return obj.to_json()
     raise TypeError(f"{type(obj).__name__} is not JSON serializable")
