@@ -344,26 +344,21 @@ class CollectionCase:
     setup: tuple[tuple[str, str, Any], ...] = ()
 
     def mask(self, answer: Answer) -> Answer:
-        """The random ids of view fields cloned from a source field (``_clone_<4 chars>``) and
-        the random names of temporary views in errors; collection and field ids derive from
-        names, dates are normalised by the harness."""
-        return Answer(answer.status, _mask_clone_ids(answer.body))
-
-
-CLONE_ID_RE = re.compile(r"^_clone_[A-Za-z0-9]{4}$")
+        """The random names of temporary views in errors; collection and field ids derive from
+        names, dates and the ids of cloned view fields are normalised by the harness."""
+        return Answer(answer.status, _mask_temp_views(answer.body))
 
 
 TEMP_VIEW_RE = re.compile(r"temp_view_[A-Za-z0-9]{5}")
 
 
-def _mask_clone_ids(value: Any) -> Any:
+def _mask_temp_views(value: Any) -> Any:
     if isinstance(value, str):
         return TEMP_VIEW_RE.sub("temp_view_<random>", value)  # NOTE: the sample read's view
     if isinstance(value, dict):
-        return {k: "_clone_<random>" if k == "id" and isinstance(v, str) and CLONE_ID_RE.match(v) else _mask_clone_ids(v)
-                for k, v in value.items()}
+        return {k: _mask_temp_views(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_mask_clone_ids(v) for v in value]
+        return [_mask_temp_views(v) for v in value]
     return value
 
 

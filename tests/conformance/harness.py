@@ -37,6 +37,8 @@ LONG_DIGITS_RE = re.compile(rb"\d{20}")
 FIXED_ID_RE = re.compile(r"^fix(?:[a-z]*0{2,}\d+|\d+)$")
 DATE_RE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z$")
 JWT_RE = re.compile(r"^eyJ[\w-]+\.[\w-]+\.[\w-]+$")
+# The id of a view field cloned from its source column: random on each server by design.
+CLONE_ID_RE = re.compile(r"^_clone_[A-Za-z0-9]{4}$")
 # Index names that end in a random suffix (system indexes of a scaffold or a new auth collection).
 RANDOM_INDEX_RE = re.compile(r"(INDEX `idx_\w+?_)[a-z0-9]{10}`")
 # Keys holding generated record ids (recordRef: the superuser's own id in _authOrigins rows).
@@ -170,6 +172,8 @@ def _replace(value: Any, generated: dict[str, str], now: datetime, key: str = ""
     if isinstance(value, str):
         if key in SECRET_KEYS and value:
             return "<secret>"
+        if key == "id" and CLONE_ID_RE.match(value):
+            return "_clone_<random>"
         if value in generated:
             return generated[value]
         if JWT_RE.match(value):
