@@ -62,6 +62,21 @@ def reals_kept(tree: Any) -> None:
         value = item_value(item)
         if shows_real(value):
             value.replace(sqlite_functions.call("pb_real_numeric", value.copy()))
+        elif _real_result(value):
+            # NOTE: round(), avg(), a sum of REALs: SQLite's REAL (1e+06 in the view's json
+            # column, where Postgres's double of 1000000 read as the integer)
+            double = exp.Cast(this=value.copy(), to=exp.DataType.build("double"))
+            value.replace(sqlite_functions.call("pb_real_numeric", double))
+
+
+def _real_result(node: Any) -> bool:
+    """Whether ``node`` is an aggregate or function SQLite answers a REAL from (or NULL)."""
+    inner = unwrapped(node)
+    if isinstance(inner, exp.Round | exp.Avg):
+        return True
+    if isinstance(inner, exp.Anonymous) and str(inner.this).lower() == "pb_round":
+        return True
+    return isinstance(inner, exp.Sum) and not inner.args.get("distinct") and shows_real(inner.this)
 
 
 def shows_real(node: Any) -> bool:
