@@ -268,14 +268,25 @@ def _row_converters(collection: Collection) -> list[tuple[str, Any]]:
         found = [(c.name, by_name[c.name].from_db) for c in collection.table.columns]
     if collection.nul_escaped:
         # NOTE: Postgres: a text as pybase.store.pg_nul escaped it, read back as written
-        kinds = {c.name: isinstance(c.type, JSONText) for c in collection.table.columns}
+        # a view's json column Postgres computed as text (lower(t), ->>): a text's escape or a JSON text's
+        kinds = {c.name: ("text" if not isinstance(c.type, JSONText) else "view" if collection.is_view and c.name not in collection.jsonb_columns else "json")
+                 for c in collection.table.columns}  # fmt: skip
         found = [(name, _unescaping(read, kinds[name])) for name, read in found]
     return found
 
 
-def _unescaping(read: Callable[[Any], Any], json: bool) -> Callable[[Any], Any]:
+def _unescape_view_text(value: str) -> str:
+    return pg_nul.unescape_text(value) if pg_nul.ESCAPE in value else pg_nul.unescape_json_text(value)
+
+
+#: kind -> (what a value holds when escaped, "" for always looked at; its unescape)
+_UNESCAPES: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "text": (pg_nul.ESCAPE, pg_nul.unescape_text), "json": ("\\u0001", pg_nul.unescape_json_text), "view": ("", _unescape_view_text)}  # fmt: skip
+
+
+def _unescaping(read: Callable[[Any], Any], kind: str) -> Callable[[Any], Any]:
     # PERF: one call more a value (~0.1 us); a plain field's none: read as stored but NULL -> ""
-    marker, unescape = ("\\u0001", pg_nul.unescape_json_text) if json else (pg_nul.ESCAPE, pg_nul.unescape_text)
+    marker, unescape = _UNESCAPES[kind]
     if getattr(read, "__func__", None) is Field.from_db:
 
         def plain(raw: Any) -> Any:

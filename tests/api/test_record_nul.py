@@ -61,3 +61,18 @@ def test_a_nul_is_kept_as_pocketbase_keeps_it(nul_server: TestServer, backend: s
     if backend == "postgres" and key == "t":
         # NOTE: the stored text is the escape (U+0000 as U+0001 U+0001)
         assert nul_server.rows('SELECT t FROM nuls WHERE id = ?', record_id) == [("a\x01\x01b",)]
+
+
+def test_a_view_column_computed_from_a_nul_reads_it(nul_server: TestServer) -> None:
+    """A view's columns Postgres computes as text (lower(), json_extract(), ->>: json fields to
+    PocketBase) and as JSON text (json_object()) read a NUL as written, as a plain column does."""
+    su = {"Authorization": nul_server.token("superuser")}
+    query = ("SELECT id, t AS plain, lower(t) AS lowered, json_extract(j, '$.k') AS extracted, j->>'$.k' AS arrow, "
+             "json_object('k', t) AS built FROM nuls")  # fmt: skip
+    view = {"name": "nuls_view", "type": "view", "listRule": "", "viewRule": "", "viewQuery": query}
+    made = nul_server.request("POST", "/api/collections", headers=su, json=view)
+    assert made.status_code == 200, made.text
+    record_id = nul_server.request("POST", "/api/collections/nuls/records", json={"t": "a\x00b", "j": {"k": "a\x00b"}}).json()["id"]
+    read = nul_server.request("GET", f"/api/collections/nuls_view/records/{record_id}").json()
+    shown = {key: read[key] for key in ("plain", "lowered", "extracted", "arrow", "built")}
+    assert shown == {"plain": "a\x00b", "lowered": "a\x00b", "extracted": "a\x00b", "arrow": "a\x00b", "built": {"k": "a\x00b"}}
