@@ -82,3 +82,44 @@ def test_a_lower_count_stops_the_threads_past_it() -> None:
     _wait_idle(lane)
     assert len(done) == 5 and _alive(lane) == 1
     assert lane.shutdown(timeout=5)
+
+
+class _NoThreads(_Dispatcher):
+    """A dispatcher whose next ``fail`` thread starts fail, as when the system has no more."""
+
+    fail = 0
+
+    def start_new_thread(self, target, thread_no):  # type: ignore[no-untyped-def]
+        if self.fail:
+            self.fail -= 1
+            raise RuntimeError("can't start new thread")
+        super().start_new_thread(target, thread_no)
+
+
+def test_a_thread_that_cannot_start_is_not_counted_as_running() -> None:
+    lane = _NoThreads("lane")
+    lane.set_thread_count(4)
+    gate, done = threading.Event(), []
+    gate.set()
+    lane.fail = 1
+    try:
+        lane.add_task(_Task(gate, done))  # no thread at all: the task cannot run, the caller hears
+    except RuntimeError:
+        pass
+    else:  # pragma: no cover
+        raise AssertionError("a task with no thread to run it was accepted")
+    assert lane.active_count == 0 and not lane.threads and not lane.queue
+    lane.add_task(_Task(gate, done))  # one thread now runs
+    _wait_idle(lane)
+    lane.fail = 1
+    blocked = threading.Event()
+    lane.add_task(_Task(blocked, done))  # busy: a second thread is wanted, and fails to start
+    lane.add_task(_Task(gate, done))  # queued behind; the running thread takes it later
+    blocked.set()
+    deadline = time.monotonic() + 10
+    while len(done) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(done) == 3
+    _wait_idle(lane)
+    assert lane.active_count == 0  # NOTE: the server looks idle again (it never did before)
+    assert lane.shutdown(timeout=5)

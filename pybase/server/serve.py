@@ -93,7 +93,16 @@ class _Dispatcher(ThreadedTaskDispatcher):
                     thread_no += 1
                 self.threads.add(thread_no)
                 self.active_count += 1  # NOTE: as waitress: idle only once it waits for a task
-                self.start_new_thread(self.handler_thread, thread_no)
+                try:
+                    self.start_new_thread(self.handler_thread, thread_no)
+                except BaseException:
+                    # NOTE: no thread ("can't start new thread"): not counted as running, or
+                    # the server would never look idle again; a running thread takes the task
+                    self.threads.discard(thread_no)
+                    self.active_count -= 1
+                    if not self.threads:
+                        self.queue.pop()
+                        raise
             self.queue_cv.notify()
 
 

@@ -30,11 +30,13 @@ def libpq_url(url: str) -> str:
     return "postgresql://" + rest
 
 
-def connect(url: str, application_name: str = "pybase") -> Any:
-    """A new autocommit psycopg connection to ``url``."""
+def connect(url: str, application_name: str = "pybase", timeout: int | None = None) -> Any:
+    """A new autocommit psycopg connection to ``url`` (``timeout``: seconds to connect, or the
+    URL's own setting)."""
     import psycopg
 
-    return psycopg.connect(libpq_url(url), autocommit=True, application_name=application_name)
+    options: dict[str, Any] = {} if timeout is None else {"connect_timeout": timeout}
+    return psycopg.connect(libpq_url(url), autocommit=True, application_name=application_name, **options)
 
 
 class Listener:
@@ -121,7 +123,8 @@ class Listener:
         """End the thread's wait for notifications at once, by one sent to it alone (PERF: a
         stopping node waited for the end of the poll, 0.25 s on average, on every stop)."""
         try:
-            with connect(self.url, self.name) as conn:
+            # NOTE: bounded: a stop must not wait on a Postgres that went unreachable
+            with connect(self.url, self.name, timeout=1) as conn:
                 conn.execute("SELECT pg_notify(%s, '')", (self._wake_channel,))
         except Exception:  # noqa: BLE001 - Postgres gone: the poll ends by itself
             pass

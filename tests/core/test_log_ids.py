@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import random
 import re
+import time
 
 import pytest
 
@@ -78,3 +79,10 @@ def test_a_batch_meeting_an_existing_id_is_written_with_new_ids(tmp_path) -> Non
         assert len(rows) == 1 and ID_FORM.fullmatch(rows[0][0]) and not rows[0][0].startswith(taken)
     finally:
         store.close()
+
+
+def test_ids_begin_with_the_time_since_2020() -> None:
+    before = time.time_ns() // 1000 - ids_module.EPOCH_MICROS
+    made = next(log_ids(1))
+    assert int(made[:10], 36) >= before
+    assert int(made[:10], 36) - before < 60_000_000 or ids_module._last > before  # NOTE: the counter may run ahead
