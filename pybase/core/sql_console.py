@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import DBAPIError
 
 from pybase.store import statement_limit
 from pybase.store.schema_sync import sqlite_error_text
+from pybase.tools.gonumbers import g_text
 from pybase.tools.security import random_string
 
 if TYPE_CHECKING:
@@ -201,18 +201,4 @@ def go_float(value: float) -> str:
         return "NaN"
     if value in (float("inf"), float("-inf")):
         return "+Inf" if value > 0 else "-Inf"
-    if value == 0:
-        return "-0" if str(value).startswith("-") else "0"
-    sign, digits, exponent = Decimal(repr(value)).normalize().as_tuple()
-    assert isinstance(exponent, int)
-    text = "".join(map(str, digits))
-    exp = len(text) + exponent - 1  # the decimal exponent of the first digit
-    prefix = "-" if sign else ""
-    if exp < -4 or exp >= 6:  # NOTE: Go's shortest 'g' switches to an exponent from 1e+06
-        mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
-        return f"{prefix}{mantissa}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
-    if exp < 0:
-        return f"{prefix}0.{'0' * (-exp - 1)}{text}"
-    if len(text) <= exp + 1:
-        return prefix + text + "0" * (exp + 1 - len(text))
-    return f"{prefix}{text[: exp + 1]}.{text[exp + 1 :]}"
+    return g_text(value)

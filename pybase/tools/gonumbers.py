@@ -20,6 +20,8 @@ from typing import Any
 
 import orjson
 
+from pybase.tools.cast import format_float
+
 _SAFE_INT = 2**53
 
 
@@ -70,8 +72,7 @@ def json_text(value: float) -> str:
     if value == 0:
         return "-0" if math.copysign(1.0, value) < 0 else "0"
     if 1e-6 <= abs(value) < 1e21:
-        text = format(Decimal(repr(value)), "f")
-        return text.rstrip("0").rstrip(".") if "." in text else text
+        return format_float(value)
     mantissa, _, exponent = repr(value).partition("e")
     if exponent.startswith("-0"):
         exponent = "-" + exponent[2:]
