@@ -120,7 +120,7 @@ class WorkerRuntime(SharedStateRuntime):
         if not app.database_url:
             for verb in ("Create", "Update", "Delete"):
                 app.hooks[f"onModel{verb}Execute"].bind(self._bump_on_change, id="__pybaseWorkerGeneration__", priority=-98)
-            app.on_schema_changed.append(lambda: app.db.on_commit_locked(self._bump))
+            app.on_schema_changed.append(self._bump_after_commit)
         bus = ProcessBus(ctx.bus_address, self.counters, self._resolve, ctx.name)
         self.hub_bus = bus
         bus.client.on_call = self._answer
@@ -160,8 +160,19 @@ class WorkerRuntime(SharedStateRuntime):
     def _bump_on_change(self, e: Any) -> Any:
         result = e.next()
         if not isinstance(e.model, Record):  # a collection or the settings
-            self.app.db.on_commit_locked(self._bump)
+            self._bump_after_commit()
         return result
+
+    def _bump_after_commit(self) -> None:
+        db = self.app.db
+        if db.in_write():
+            db.on_commit_locked(self._bump)
+            return
+        # NOTE: the change committed in a write of its own (the settings' save): the counter's
+        # read-add-write still needs the write lock, or two workers bumping at once both write
+        # n + 1 and neither reloads the other's change (one served stale settings)
+        with db.write():
+            db.on_commit_locked(self._bump)
 
     def _bump(self) -> None:
         # NOTE: not simply the new number: a change another worker committed while this one's
