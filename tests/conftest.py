@@ -28,6 +28,9 @@ from tests.testapp import TestServer, build_fixture, fixture_dir, start_server
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "both_backends: run the module's tests on SQLite and on Postgres")
+    config.addinivalue_line(
+        "markers", "postgres_only(why): in a both_backends module, a test of what only Postgres does: not run on SQLite"
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -43,6 +46,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         callspec = getattr(item, "callspec", None)
         case = callspec.id.removeprefix("postgres-") if callspec is not None else ""
         module = getattr(item, "module", None)
+        if callspec is not None and callspec.params.get("backend") == "sqlite" and item.get_closest_marker("postgres_only"):
+            dropped.append(item)
+            continue
         if callspec is None or callspec.params.get("backend") != "postgres" or module is None:
             kept.append(item)
             continue

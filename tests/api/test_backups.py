@@ -134,9 +134,8 @@ def test_backups_on_sqlite(server: testapp.TestServer, backend: str, scenario: S
 
 
 @pytest.mark.parametrize("scenario", POSTGRES_SCENARIOS, ids=str)
+@pytest.mark.postgres_only("these answers are an app on Postgres's (a dump is restored in place): the SQLite run has its own table")
 def test_backups_on_postgres(server: testapp.TestServer, backend: str, scenario: Scenario) -> None:
-    if backend != "postgres":
-        pytest.skip("these answers are an app on Postgres's (a dump is restored in place): the SQLite run has its own table")
     run(server, scenario)
 
 

@@ -151,11 +151,10 @@ def test_an_index_over_a_long_value_already_stored(long_server: TestServer) -> N
     assert again.json()["data"] == {"title": {"code": "validation_not_unique", "message": "Value must be unique."}}
 
 
+@pytest.mark.postgres_only("SQLite's index holds any value")
 def test_an_older_btree_index_refuses_a_long_value_by_name(long_server: TestServer, backend: str) -> None:
     """A btree index an older pybase made over the column (before index_long_keys): the write's
     400 names the field and the index; nothing stored. Saving the collection makes it anew."""
-    if backend != "postgres":
-        pytest.skip("SQLite's index holds any value")
     su = {"Authorization": long_server.token("superuser")}
     name = f"long{next(_numbers)}"
     index = f"CREATE INDEX idx_{name} ON {name} (title)"
@@ -173,11 +172,10 @@ def test_an_older_btree_index_refuses_a_long_value_by_name(long_server: TestServ
     assert resp.status_code == 200, resp.text
 
 
+@pytest.mark.postgres_only("SQLite makes each index as written")
 def test_which_indexes_postgres_makes(long_server: TestServer, backend: str) -> None:
     """A key bounded under a btree row keeps its btree (so <, > and sorts use it); one that may
     be longer is held by digest (unique) or hash, and '=' on it still uses an index."""
-    if backend != "postgres":
-        pytest.skip("SQLite makes each index as written")
     su = {"Authorization": long_server.token("superuser")}
     name = f"long{next(_numbers)}"
     fields = [*FIELDS, {"name": "short", "type": "text", "max": 650}, {"name": "wide", "type": "text", "max": 651},

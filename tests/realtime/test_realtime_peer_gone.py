@@ -212,9 +212,8 @@ def _nodes(root: Path, database_url: str, count: int) -> Iterator[list[tuple[str
             proc.wait(30)
 
 
+@pytest.mark.postgres_only("nodes share a Postgres database (on SQLite: the worker tests above)")
 def test_a_node_that_hangs_or_dies_holds_writes_up_once_only(tmp_path: Path, backend: str, databases: Any) -> None:
-    if backend != "postgres":
-        pytest.skip("nodes share a Postgres database (on SQLite: the worker tests above)")
     database_url = databases.copy_of_fixture()[1]
     try:
         with _nodes(tmp_path, database_url, 2) as ((writer, _proc), (elsewhere, proc)):
