@@ -29,9 +29,14 @@ def realtime_run(pair: Pair) -> cases_realtime.RealtimeRun:
 
 @pytest.mark.parametrize("case", CASES)
 def test_realtime_events(realtime_run: cases_realtime.RealtimeRun, case: str) -> None:
-    pb = Answer(200, realtime_run.received["PocketBase"][case])
-    py = Answer(200, realtime_run.received["pybase"][case])
-    explain(f"realtime {case}", pb, py, difference(pb, py))
+    # NOTE: PocketBase sends every message from a goroutine of its own, so two updates of one
+    # record reached its subscribers in either order (CI, twice): compared as a set, and
+    # pybase's own order checked alone (the user's two renames arrive as written).
+    py_events = realtime_run.received["pybase"][case]
+    compare_unordered(f"realtime {case}", realtime_run.received["PocketBase"][case], py_events)
+    names = [e["data"]["record"]["name"] for e in py_events
+             if isinstance(e.get("data"), dict) and isinstance(e["data"].get("record"), dict) and "name" in e["data"]["record"]]
+    assert names == [n for n in ("RT user2 renamed", "RT user2") if n in names], names
 
 
 TX_CASES = cases_realtime.build_tx_cases()
