@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from pybase.core.collections import Collection
 from pybase.store.dialect import dialect_of, insertion_order
+from pybase.store.ordered_reload import OrderedReload
 from pybase.store.schema import collections_table, metadata
 
 if TYPE_CHECKING:
@@ -23,9 +24,12 @@ class CollectionRegistry:
         self._lock = threading.Lock()
         self._by_key: dict[str, Collection] = {}
         self._ordered: list[Collection] = []
+        self._reloads = OrderedReload(db, self.reload)
 
     def reload(self) -> None:
-        """Read every collection from the database (inside a write, that write's view)."""
+        """Read every collection from the database (inside a write, that write's view; a
+        reload started earlier never replaces it: see OrderedReload)."""
+        ticket = self._reloads.ticket()
         with self.db.read() as conn:
             rows = conn.execute(select(collections_table).order_by(insertion_order(collections_table))).all()
             collections = [Collection.from_row(row) for row in rows]
@@ -39,9 +43,13 @@ class CollectionRegistry:
             col.jsonb_columns = jsonb.get(col.name, frozenset())
             by_key[col.id] = col
             by_key[col.name.lower()] = col
-        with self._lock:
-            self._by_key = by_key
-            self._ordered = collections
+
+        def make_live() -> None:
+            with self._lock:
+                self._by_key = by_key
+                self._ordered = collections
+
+        self._reloads.install(ticket, make_live)
 
     def find(self, id_or_name: str) -> Collection | None:
         """A collection by id or (case-insensitive) name."""

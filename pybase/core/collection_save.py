@@ -83,20 +83,13 @@ def save_collection(
                 ModelEvent(app, col),
                 lambda me: hooks[f"onCollection{title}Execute"].trigger(CollectionEvent(app, col), execute),
             )
-            app.registry.reload()
-            _reload_on_rollback(app)
+            app.registry.reload()  # NOTE: read again if it rolls back (OrderedReload)
         return None
 
     _run(app, col, verb, lambda: hooks[f"onModel{title}"].trigger(
         ModelEvent(app, col), lambda me: hooks[f"onCollection{title}"].trigger(CollectionEvent(app, col), action)
     ))
     return app.registry.find(col.id) or col
-
-
-def _reload_on_rollback(app: App) -> None:
-    # NOTE: the registry was reloaded from the uncommitted transaction; if an outer step (an
-    # import, a cascade) rolls it back, the registry must forget the change too.
-    app.db.on_commit(lambda: None, on_rollback=app.registry.reload)
 
 
 def delete_collection(app: App, col: Collection, *, integrity_checks: bool = True) -> None:
@@ -137,8 +130,7 @@ def delete_collection(app: App, col: Collection, *, integrity_checks: bool = Tru
                 ModelEvent(app, col),
                 lambda me: hooks["onCollectionDeleteExecute"].trigger(CollectionEvent(app, col), execute),
             )
-            app.registry.reload()
-            _reload_on_rollback(app)
+            app.registry.reload()  # NOTE: read again if it rolls back (OrderedReload)
         return None
 
     _run(app, col, "delete", lambda: hooks["onModelDelete"].trigger(

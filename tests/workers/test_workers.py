@@ -164,20 +164,22 @@ def test_collection_and_settings_changes_made_at_once_through_both_workers_are_s
             if resp.status_code != 200:
                 failures.append(resp.text)
 
-    threads = [threading.Thread(target=change, args=(n,)) for n in range(12)]
+    # NOTE: 40, not 12: with 12 a reload racing a save's own (fixed in store/ordered_reload.py)
+    # failed 1 run in ~10 on Postgres, with 40 3 in 4
+    threads = [threading.Thread(target=change, args=(n,)) for n in range(40)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert not failures, failures[:3]
+    assert not failures, (failures[:3], two.log.read_text(errors="replace")[-4000:])
     try:
         # every worker answers the last saved name and every new collection (none missed a change
         # another worker committed while its own was on its way)
         names = set()
-        for n in range(24):
+        for n in range(40):
             close = {"Connection": "close"}
             names.add(requests.get(f"{two.base}/api/settings", headers={**su, **close}, timeout=30).json()["meta"]["appName"])
-            resp = requests.get(f"{two.base}/api/collections/race{n % 12}/records", headers=close, timeout=30)
+            resp = requests.get(f"{two.base}/api/collections/race{n}/records", headers=close, timeout=30)
             assert resp.status_code == 200, resp.text
         assert len(names) == 1, names
     finally:

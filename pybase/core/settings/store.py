@@ -20,6 +20,7 @@ from pybase.core.errors import PyBaseError, ValidationError
 from pybase.core.events import ModelEvent, SettingsReloadEvent
 from pybase.core.settings.model import Settings
 from pybase.core.settings.validation import validate as validate_settings
+from pybase.store.ordered_reload import OrderedReload
 from pybase.store.schema import params_table
 from pybase.tools.encrypt import EncryptionError, decrypt, encrypt
 from pybase.tools.types import now_string
@@ -44,6 +45,7 @@ class SettingsStore:
         self.encryption_env = encryption_env
         self._current = Settings()
         self._lock = threading.Lock()
+        self._reloads = OrderedReload(app.db, self.reload)
         app.hooks["onCollectionUpdate"].bind(self._on_collection_update, id=SYSTEM_HOOK_ID, priority=99)
 
     def encryption_key(self) -> str:
@@ -69,6 +71,7 @@ class SettingsStore:
         With nothing stored yet the live settings (the defaults on a new app) are saved first,
         through the model create hooks (tag ``_params``).
         """
+        ticket = self._reloads.ticket()
         row = self._read_row()
         if row is None:
             self._save_through_hooks(self.current(), creating=True)
@@ -80,8 +83,13 @@ class SettingsStore:
         event.settings = Settings(stored)
 
         def finalize(e: SettingsReloadEvent) -> None:
-            with self._lock:
-                self._current = e.settings.clone() if isinstance(e.settings, Settings) else Settings(e.settings)
+            settings = e.settings.clone() if isinstance(e.settings, Settings) else Settings(e.settings)
+
+            def make_live() -> None:
+                with self._lock:
+                    self._current = settings
+
+            self._reloads.install(ticket, make_live)
 
         self.app.hooks["onSettingsReload"].trigger(event, finalize)
 
