@@ -25,6 +25,7 @@ from pybase.store import statement_limit
 from pybase.store.db_base import BaseDatabase, Prepared, WriteTx, reset
 from pybase.store.dialect import SQLITE
 from pybase.store.sqlite_driver import sqlite3
+from pybase.store.statement_limit import uninterrupted
 
 __all__ = ["DB_ERRORS", "Database", "Prepared", "TransactionLostError"]
 
@@ -301,19 +302,22 @@ class Database(BaseDatabase):
     # PERF: BEGIN/COMMIT go straight to the driver connection both SQLAlchemy and the
     # prepared statements use, so a write costs two round trips, not six.
 
+    # NOTE: transaction control runs beyond the statement limits (statement_limit.uninterrupted).
+
     def _begin(self, tx: WriteTx) -> None:
-        tx.raw.execute("BEGIN IMMEDIATE")
+        raw = tx.raw
+        uninterrupted(lambda: raw.execute("BEGIN IMMEDIATE"))
 
     def _commit(self, tx: WriteTx) -> None:
         raw = tx.raw
         if not raw.in_transaction:
             raise TransactionLostError()
-        raw.commit()
+        uninterrupted(raw.commit)
         reset(tx.conn)
 
     def _rollback(self, tx: WriteTx) -> None:
         try:
-            tx.raw.rollback()
+            uninterrupted(tx.raw.rollback)
         finally:
             reset(tx.conn)
 

@@ -34,6 +34,8 @@ class _Limit(threading.local):
     """The limit in force on one thread."""
 
     seconds = 0.0  # 0: unlimited
+    #: transaction control running (BEGIN, COMMIT, ROLLBACK): never stopped
+    control = False
     started = 0.0  # when the running statement began
     client_gone: Callable[[], bool] | None = None
 
@@ -49,6 +51,8 @@ def install(raw: sqlite3.Connection, closing: threading.Event) -> None:
 
     def check() -> int:
         # NOTE: SQLite's progress callback: non-zero aborts the running statement (once).
+        if limit.control:
+            return 0
         seconds = limit.seconds
         if seconds:
             if monotonic() - limit.started > seconds:
@@ -99,6 +103,22 @@ def limited(seconds: float, client_gone: Callable[[], bool] | None = None) -> It
         yield
     finally:
         end(previous)
+
+
+def uninterrupted(call: Callable[[], Any]) -> Any:
+    """Run transaction control (``BEGIN IMMEDIATE``, ``COMMIT``, ``ROLLBACK``) beyond every
+    limit. SQLite counts the steps between two checks across statements, so now and then it
+    checks during one of these: an interrupted BEGIN IMMEDIATE can leave its transaction open,
+    an interrupted ROLLBACK does; either keeps SQLite's write lock after this process let go of
+    its own (other processes: "database is locked")."""
+    limit = _limit
+    if limit.control:
+        return call()
+    limit.control = True
+    try:
+        return call()
+    finally:
+        limit.control = False
 
 
 def is_interrupted(ex: BaseException) -> bool:

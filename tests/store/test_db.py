@@ -286,3 +286,40 @@ def test_pybase_runs_on_the_sqlite_of_its_driver(database: Database) -> None:
         assert conn.exec_driver_sql("SELECT sqlite_version()").scalar() == SQLITE_VERSION
     with database.write() as conn:
         assert conn.exec_driver_sql("SELECT sqlite_version()").scalar() == SQLITE_VERSION
+
+
+def test_a_write_whose_client_left_never_leaves_its_transaction_or_the_write_lock_behind(tmp_path: Path) -> None:
+    # NOTE: SQLite counts the steps between two calls of the time-limit handler across statements,
+    # so now and then it calls it during BEGIN, COMMIT or ROLLBACK; a handler stopping those (the
+    # client has gone) left an interrupted BEGIN IMMEDIATE's transaction open, and with it
+    # SQLite's write lock once the process lock was released: other processes' writes answered
+    # "database is locked". Every write here is refused ("interrupted") or made, and after each
+    # the writer is out of its transaction and another connection can take the write lock.
+    from pybase.store import statement_limit
+    from pybase.store.sqlite_driver import sqlite3
+
+    database = Database(str(tmp_path / "data.db"))
+    try:
+        with database.write() as conn:
+            conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)"))
+        other = sqlite3.connect(str(tmp_path / "data.db"), isolation_level=None, timeout=0)
+        refused = made = 0
+        with statement_limit.limited(30.0, client_gone=lambda: True):
+            for n in range(3000):
+                try:
+                    with database.write() as conn:
+                        conn.execute(text("INSERT INTO t (body) VALUES (:b)"), {"b": f"row {n}"})
+                        conn.execute(text("SELECT count(*) FROM t WHERE body > :b"), {"b": "row"}).scalar()
+                    made += 1
+                except Exception as ex:
+                    assert statement_limit.is_interrupted(ex), ex
+                    refused += 1
+                assert database._writer is None or not database._writer.connection.driver_connection.in_transaction, n
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("ROLLBACK")
+        assert refused and made
+        with database.read() as conn:
+            assert conn.execute(text("SELECT count(*) FROM t")).scalar() == made
+        other.close()
+    finally:
+        database.close()
