@@ -18,6 +18,7 @@ from pybase.core.fields.file import size_limit_error
 from pybase.core.request_info import RequestInfo
 from pybase.tools.cast import infer_value
 from pybase.tools.filesystem.file import File, FileTooLarge
+from pybase.tools.json_names import has_duplicate_names, unique_object
 
 JSON_PAYLOAD_KEY = "@jsonPayload"
 # Set by the server on a request made on the caller's behalf (a batch's sub-request): the value of
@@ -34,14 +35,19 @@ SUB_REQUEST_PAYLOAD_ENV = "pybase.sub_request_payload"
 def decode_json(raw: bytes, *, numbers_in_range: bool = True) -> Any:
     """The first JSON value of ``raw``, as Go's ``json.Decoder.Decode`` reads a request body.
 
-    Trailing data after the value is ignored; ValueError when there is no valid value. Numbers
-    past float64 are errors unless ``numbers_in_range`` is False (Go decoding into a struct skips
-    the values of keys it does not know).
+    Trailing data after the value is ignored; ValueError when there is no valid value, or an
+    object in it has two equal names (as Go's). Numbers past float64 are errors unless
+    ``numbers_in_range`` is False (Go decoding into a struct skips the values of keys it does
+    not know).
     """
     try:
-        return orjson.loads(raw)
+        value = orjson.loads(raw)
     except orjson.JSONDecodeError:
         pass
+    else:
+        if has_duplicate_names(raw, value):
+            raise ValueError("duplicate name in a JSON object")
+        return value
     # PERF: the slow path only for bodies orjson refuses (trailing data, deep nesting...).
     try:
         text = raw.decode("utf-8")
@@ -75,8 +81,8 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"invalid JSON value {name}")  # NaN and Infinity are not JSON
 
 
-_GO_JSON = json.JSONDecoder(parse_float=_go_float, parse_int=_go_int, parse_constant=_no_constant)
-_LENIENT_JSON = json.JSONDecoder(parse_constant=_no_constant)
+_GO_JSON = json.JSONDecoder(parse_float=_go_float, parse_int=_go_int, parse_constant=_no_constant, object_pairs_hook=unique_object)
+_LENIENT_JSON = json.JSONDecoder(parse_constant=_no_constant, object_pairs_hook=unique_object)
 
 
 def read_json(
@@ -215,6 +221,8 @@ def read_multipart(
                     payload = orjson.loads(text or "{}")
                 except orjson.JSONDecodeError as ex:
                     raise bad_request(invalid_message) from ex
+                if has_duplicate_names(text, payload):
+                    raise bad_request(invalid_message)
                 if isinstance(payload, dict):
                     payloads.append(payload)
                 continue

@@ -193,6 +193,10 @@ TYPE_VALUES: dict[str, list[tuple[str, Any]]] = {
         ("integer text past 64 bits", "123456789012345678901234567890"),
         ("object text with an integer past 64 bits", '{"a":123456789012345678901234567890}'),
         ("deep", {"a": [{"b": [{"c": [1, [2, [3]]]}]}]}),
+        # an object with two equal names (after their escapes) is no valid JSON to PocketBase (Go)
+        ("object text with a repeated name", '{"a":1,"a":2}'),
+        ("array text with a repeated escaped name", '[{"b":{"a":1,"\\u0061":2}}]'),
+        ("object text with names differing in case", '{"a":1,"A":2}'),
         # a text that is no JSON is kept as Go's strconv.Quote of it: \a, \v, \xNN and \U escapes
         # are no JSON (invalid), \b \f \n \r \t and \uNNNN are
         ("text with a NUL", "a\x00b"),

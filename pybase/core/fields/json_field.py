@@ -17,6 +17,7 @@ from pybase.core.fields.base import MAX_SAFE_INT, Field, check_range
 from pybase.store.dialect import JSONText, ViewJSONText
 from pybase.tools.gonumbers import Scanned, scanned_text
 from pybase.tools.gonumbers import json_number as go_json_number
+from pybase.tools.json_names import has_duplicate_names
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -30,8 +31,14 @@ _JSON_STARTS = frozenset('0123456789-"[{')
 
 
 class UnreadableJSON(str):
-    """JSON text a double cannot hold (``1e400``), or a text Go quotes into no JSON (below):
-    PocketBase (Go) refuses it as invalid JSON; kept as its text until validation says so."""
+    """JSON text a double cannot hold (``1e400``) or with an object's name twice, or a text Go
+    quotes into no JSON (below): PocketBase (Go) refuses it as invalid JSON; kept as its text
+    until validation says so."""
+
+
+class RepeatedNamesJSON(UnreadableJSON):
+    """JSON text with an object's name twice, kept as written: PocketBase measures its size
+    (against maxSize) before it finds it invalid."""
 
 
 # NOTE: PocketBase keeps a text that is no JSON as strconv.Quote(text), which escapes a control
@@ -329,9 +336,11 @@ class JSONField(Field):
                 return _LITERALS[raw]
             if raw and (raw[0] in _JSON_STARTS):
                 try:
-                    return orjson.loads(raw)
+                    value = orjson.loads(raw)
                 except orjson.JSONDecodeError:
                     return UnreadableJSON(raw) if _past_a_double(raw) else _as_string(raw)
+                # NOTE: an object with two equal names is no valid JSON to PocketBase (Go)
+                return RepeatedNamesJSON(raw) if has_duplicate_names(raw, value) else value
             return _as_string(raw)
         if isinstance(raw, bytes):
             return self.prepare(raw.decode("utf-8", "replace"), record)
@@ -345,17 +354,18 @@ class JSONField(Field):
 
     def validate_value(self, record: Record) -> None:
         value = record.get(self.name)
+        limit = self.maxSize or DEFAULT_MAX_SIZE
+        if isinstance(value, RepeatedNamesJSON) and len(value.encode()) > limit:
+            raise _size_error(limit)
         if isinstance(value, UnreadableJSON):
             raise FieldError("validation_invalid_json", "Must be a valid json value.")
         if value is None or value == "" or value == [] or value == {}:
             if self.required:
                 raise required()
             return
-        limit = self.maxSize or DEFAULT_MAX_SIZE
-        size = len(orjson.dumps(value))
-        if size > limit:
-            raise FieldError(
-                "validation_json_size_limit",
-                f"The maximum allowed JSON size is {limit} bytes.",
-                {"maxSize": limit},
-            )
+        if len(orjson.dumps(value)) > limit:
+            raise _size_error(limit)
+
+
+def _size_error(limit: int) -> FieldError:
+    return FieldError("validation_json_size_limit", f"The maximum allowed JSON size is {limit} bytes.", {"maxSize": limit})
