@@ -368,12 +368,12 @@ LANGUAGE sql IMMUTABLE AS $$ SELECT value $$;
 -- order. A path of plain keys and indexes is read by Postgres's #>; any other by SQLite's
 -- rules (pb_json_sqlite_at: a quoted key $."a.b", $[#-1]; a malformed path refused).
 -- PERF: pb_json_at reads an object's key with a query of its own (~35 us a step, #> ~1 us).
--- NOTE: #> finds the last of two equal keys, SQLite the first.
+-- NOTE: of two equal keys the first, as SQLite (pb_json_first_at: #> finds the last).
 CREATE OR REPLACE FUNCTION pb_json_sqlite_at(doc text, path text) RETURNS json
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
     IF path IS NULL THEN RETURN NULL; END IF;
-    IF path ~ '^\$(\.[A-Za-z0-9_]+|\[[0-9]+\])*$' THEN RETURN pb_json_parse(doc) #> pb_json_path(path); END IF;
+    IF path ~ '^\$(\.[A-Za-z0-9_]+|\[[0-9]+\])*$' THEN RETURN pb_json_first_at(pb_json_parse(doc), path); END IF;
     RETURN pb_json_at(pb_json_parse(doc), pb_json_steps(path));
 END $$;
 

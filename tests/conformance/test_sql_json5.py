@@ -78,8 +78,7 @@ SCALAR_CASES = [
         ("json_set", "json_set(X, '$.f', 1)"), ("json_extract null", "json_extract(X, '$.\"b c\".d')"),
         ("json_extract compared", "(json_extract(X, '$.a[0]') = 16)"), ("json_pretty", "json_pretty(X)"),
     ]),
-    # SQLite's paths: a quoted key, [#-n] (NOTE: of two equal keys a plain path reads the last on
-    # Postgres, SQLite the first)
+    # SQLite's paths: a quoted key, [#-n]
     *((f"path {label}", expression) for label, expression in [
         ("quoted key", "json_extract('{\"a.b\":1,\"a\":{\"b\":2}}', '$.\"a.b\"')"), ("dotted", "json_extract('{\"a.b\":1,\"a\":{\"b\":2}}', '$.a.b')"),
         ("arrow label with a blank", "('{\"b c\":[1]}' -> 'b c')"), ("arrow from the end", "('[1,2,3]' -> '$[#-1]')"),
@@ -87,6 +86,26 @@ SCALAR_CASES = [
         ("json field from the end", "(meta -> '$[#-1]')"), ("json field quoted key", "(meta ->> '$.\"a\"')"),
         ("json field quoted value", "json_extract(meta, '$.\"z\"[#-1]')"), ("text field quoted key", "(title ->> '$.\"k\"[#-1]')"),
     ]),
+]  # fmt: skip
+
+# JSON text with a name twice in an object (after its escapes; JSON5's quotes): SQLite reads the
+# first, each function (value classes x functions, (label, doc, path, the path quoted))
+REPEATED = [
+    ("names", '{"a":1,"b":2,"a":3}', "$.a", '$."a"'), ("nested names", '{"b":{"x":1,"x":[2]},"b":{"x":3}}', "$.b.x", '$."b"."x"'),
+    ("names in an array", '[{"a":"s","a":1}]', "$[0].a", '$[#-1]."a"'), ("escaped names", '{"a":1,"\\u0061":2}', "$.a", '$."a"'),
+    ("json5 names", "{a: 1, 'a': 2, \"a\": 3}", "$.a", '$."a"'), ("name as a value", '{"k":"a","a":5,"a":6}', "$.a", '$."a"'),
+]  # fmt: skip
+_ON_REPEATED = [
+    ("json_extract", "json_extract(X, P)"), ("arrow", "(X -> P)"), ("arrow value", "(X ->> P)"), ("json_type", "json_type(X, P)"),
+    ("compared", "(json_extract(X, P) = 1)"), ("typeof", "typeof(X ->> P)"), ("quoted path", "json_extract(X, Q)"),
+    ("quoted path arrow", "(X -> Q)"), ("json_array_length", "json_array_length(X, P)"),
+    ("json_each", "(SELECT group_concat(key || '=' || value, ';') FROM json_each(X))"),
+    ("json_tree", "(SELECT group_concat(fullkey || '=' || type || '=' || COALESCE(atom, ''), ';') FROM json_tree(X))"),
+    ("json_each where", "(SELECT group_concat(fullkey, ';') FROM json_each(X, '$') WHERE value = 1 OR atom = 's')"),
+]  # fmt: skip
+SCALAR_CASES += [
+    (f"repeated {label} {fname}", f.replace("X", _literal(doc)).replace("P", _literal(path)).replace("Q", _literal(quoted)))
+    for label, doc, path, quoted in REPEATED for fname, f in _ON_REPEATED
 ]  # fmt: skip
 
 _ROWS = f"SELECT id, {{}} AS v FROM {SOURCE}"

@@ -95,6 +95,20 @@ VIEW3_QUERY = (
 VIEW4 = "vjf_view4"
 VIEW4_QUERY = f"SELECT id, ('{{\"zz\": 1, \"aaa\": [{{\"y\": 1, \"xx\": 2}}]}}') AS sp2 FROM {SOURCE}"
 VIEW4_FILTERS = ["sp2 ~ '\"zz\":1,\"aaa\"'", "sp2.aaa.0 ~ '\"y\":1,'", "sp2.zz = 1"]
+# JSON text with a name twice in an object (after its escapes): a path reads the first, as SQLite
+# (NOTE: of like values: PocketBase fails to list a record holding a name twice with values of
+# two kinds, picking fields=id from it)
+VIEW5 = "vjf_view5"
+VIEW5_QUERY = (
+    "SELECT id, (CASE WHEN n > 2 THEN '{\"a\":1,\"b\":0,\"a\":2}' ELSE '{\"a\":2,\"a\":1}' END) AS dn, "
+    "('{\"b\":{\"x\":1,\"x\":2},\"b\":{\"x\":3}}') AS dnest, ('[{\"a\":\"s\",\"a\":\"t\"}]') AS darr, "
+    "('{\"a\":1,\"\\u0061\":2}') AS desc, ('{\"k\":\"a\",\"a\":5,\"a\":6}') AS dval "
+    f"FROM {SOURCE}"
+)
+VIEW5_FILTERS = [
+    "dn.a = 1", "dn.a = 2", "dn.a > 1", "dn.b = 0", "dnest.b.x = 1", "dnest.b.x = 3", "darr.0.a = 's'", "darr.0.a = 't'",
+    "desc.a = 1", "desc.a = 2", "dval.a = 5", "dval.a = 6", "dn:length = 1", "dn.a ?= 2",
+]  # fmt: skip
 VIEW2_FILTERS = ["t = 4", "eq4 = 1", "tx = '4x'", "d8 = 1", "o.b = 4", "m25 = 1", "gt3 = 1"]
 SORTS = ["t,id", "-t,id", "o,id", "-o,id", "arr,id", "d,id", "-truth,id", "lit,id", "z,-id", "-lit,t,id", "m,id", "-m,id"]
 TABLE_SORTS = ["meta,id", "-meta,id", "meta.1,id", "meta.a,-id"]
@@ -115,6 +129,7 @@ def view_pair(pair: Pair) -> Pair:
         pair.ok("POST", "/api/collections", {"name": VIEW2, "type": "view", "viewQuery": VIEW2_QUERY})
         pair.ok("POST", "/api/collections", {"name": VIEW3, "type": "view", "viewQuery": VIEW3_QUERY})
         pair.ok("POST", "/api/collections", {"name": VIEW4, "type": "view", "viewQuery": VIEW4_QUERY})
+        pair.ok("POST", "/api/collections", {"name": VIEW5, "type": "view", "viewQuery": VIEW5_QUERY})
     return pair
 
 
@@ -166,7 +181,7 @@ def test_key_order_of_spaced_text_in_jsonb_order(view_pair: Pair) -> None:
 CASES = (
     [(VIEW, filter_) for filter_ in FILTERS + VIEW_TABLE_FILTERS] + [(VIEW2, filter_) for filter_ in VIEW2_FILTERS]
     + [(SOURCE, filter_) for filter_ in TABLE_FILTERS]
-    + [(VIEW4, filter_) for filter_ in VIEW4_FILTERS]
+    + [(VIEW4, filter_) for filter_ in VIEW4_FILTERS] + [(VIEW5, filter_) for filter_ in VIEW5_FILTERS]
 )  # fmt: skip
 
 
@@ -179,6 +194,7 @@ def test_filter(view_pair: Pair, backend: str, view: str, filter_: str) -> None:
 
 
 SORT_CASES = [(VIEW, sort) for sort in SORTS] + [(SOURCE, sort) for sort in TABLE_SORTS]
+SORT_CASES += [(VIEW5, sort) for sort in ("dn.a,id", "-dn.a,id", "dnest.b.x,-id")]
 
 
 @pytest.mark.parametrize(("collection", "sort"), SORT_CASES, ids=[f"{c} {s}" for c, s in SORT_CASES])

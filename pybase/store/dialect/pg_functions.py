@@ -356,6 +356,38 @@ $$;
 CREATE OR REPLACE FUNCTION pb_json_value(doc jsonb, path text) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$ SELECT pb_value(doc #> pb_json_path(path)) $$;
 
+-- doc #> pb_json_path(path) of JSON text (json keeps an object's names as written), the first
+-- of two equal names as SQLite reads them (#> finds the last). PERF: #> (~1 us) unless the text
+-- may hold a step's name twice (it holds a backslash, or the quoted name twice, a value or
+-- not): then a query a step (~35 us).
+CREATE OR REPLACE FUNCTION pb_json_first_at(doc json, path text) RETURNS json
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    steps text[] := pb_json_path(path);
+    written text := CAST(doc AS text);
+    step text;
+    at int;
+BEGIN
+    IF strpos(written, E'\\') = 0 THEN
+        at := 0;
+        FOREACH step IN ARRAY steps LOOP
+            at := strpos(written, '"' || step || '"');
+            EXIT WHEN at > 0 AND strpos(substr(written, at + length(step) + 2), '"' || step || '"') > 0;
+            at := 0;
+        END LOOP;
+        IF at = 0 THEN RETURN doc #> steps; END IF;
+    END IF;
+    FOREACH step IN ARRAY steps LOOP
+        IF json_typeof(doc) = 'object' THEN
+            doc := (SELECT e.value FROM json_each(doc) WITH ORDINALITY AS e(key, value, n) WHERE e.key = step ORDER BY e.n LIMIT 1);
+        ELSE
+            doc := doc #> ARRAY[step];
+        END IF;
+        IF doc IS NULL THEN RETURN NULL; END IF;
+    END LOOP;
+    RETURN doc;
+END $$;
+
 -- ... of JSON text (a view's json field): an object or array as its text, keys in their order
 -- (pb_json_min); a text that is no JSON a JSON string, as PocketBase's JSONExtract reads it.
 -- PERF (issue #17): the text's first character tells most texts apart without parsing them (a
@@ -393,7 +425,7 @@ BEGIN
         RETURN CASE WHEN path = '$' THEN to_jsonb(doc) ELSE pb_json_value(to_jsonb(doc), path) END;
     END IF;
     IF path <> '$' THEN
-        found := found #> pb_json_path(path);
+        found := pb_json_first_at(found, path);
     END IF;
     IF json_typeof(found) IN ('object', 'array') THEN
         RETURN to_jsonb(pb_json_min(found));
