@@ -94,9 +94,12 @@ END $$;
 CREATE OR REPLACE FUNCTION pb_concat_ws(sep text, VARIADIC parts text[]) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$ SELECT array_to_string(parts, sep) $$;
 
--- SQLite's hex() of a text: its UTF-8 bytes, upper case ('' for NULL).
+-- SQLite's hex() of a text: its UTF-8 bytes (a NUL's too: pybase.store.pg_nul), upper case ('' for NULL).
 CREATE OR REPLACE FUNCTION pb_hex(value text) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$ SELECT COALESCE(upper(encode(convert_to(value, 'UTF8'), 'hex')), '') $$;
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT COALESCE(upper(encode(CASE WHEN strpos(value, chr(1)) = 0 THEN convert_to(value, 'UTF8')
+        ELSE pb_nul_bytes(value) END, 'hex')), '')
+$$;
 
 CREATE OR REPLACE FUNCTION pb_json_valid(doc text) RETURNS integer
 LANGUAGE plpgsql IMMUTABLE AS $$

@@ -7,7 +7,7 @@ json_group_array()/json_group_object()), the JSON readers json_type(), json_arra
 json_valid(), json_quote(), json_pretty(), json_error_position(), timediff(), unhex(),
 zeroblob(), and the math functions, which give NULL out of their domain where Postgres raises;
 in views also the table-valued json_each()/json_tree(), round(), char(), hex(), quote(),
-octet_length(), unicode(), GLOB, the bit operators and group_concat(DISTINCT x)
+octet_length(), unicode(), length(), GLOB, the bit operators and group_concat(DISTINCT x)
 (sqlite_json1_sql.py).
 
 :func:`translate` rewrites one call, given a :class:`Converter` that turns an argument into
@@ -281,7 +281,7 @@ def _json(name: str, args: list[Any], conv: Converter, in_view: bool) -> Any | N
 
 
 #: SQLite's functions of a value's text (sqlite_json1_sql.py) -> the Postgres function
-_TEXT_READERS = {"hex": "pb_hex", "quote": "pb_quote", "octet_length": "octet_length", "unicode": "pb_unicode"}  # fmt: skip
+_TEXT_READERS = {"hex": "pb_hex", "quote": "pb_quote", "octet_length": "pb_octet_length", "unicode": "pb_unicode"}  # fmt: skip
 
 def _view_function(name: str, node: Any, args: list[Any], conv: Converter) -> tuple[Any, str]:
     """round(), char(), and hex(), quote(), octet_length(), unicode() of any value, in a view."""
@@ -574,6 +574,23 @@ def _listing(node: Any, conv: Converter) -> bool:
     return False
 
 
+def _text_read(node: Any, conv: Converter) -> bool:
+    """substr(), length(), instr(), and trim() of given characters, of text Postgres may hold
+    escaped (pybase.store.pg_nul), as SQLite reads the text; whether ``node`` is done."""
+    if isinstance(node, exp.Substring):
+        node.replace(_substr(node, conv))
+    elif isinstance(node, exp.Length):
+        node.replace(call("pb_length", node.this))  # NOTE: the characters before a NUL
+    elif isinstance(node, exp.StrPosition) and node.args.get("position") is None:
+        node.replace(call("pb_instr", node.this, node.args["substr"]))
+    elif isinstance(node, exp.Trim) and node.args.get("expression") is not None:
+        ends = str(node.args.get("position") or "both").lower()
+        node.replace(call("pb_trim", node.this, node.args["expression"], exp.Literal.string(ends)))
+    else:
+        return False
+    return True
+
+
 def translate_view(tree: Any) -> None:
     """Rewrite the SQLite functions of a parsed view query in place (its innermost calls
     first, so that an argument is already translated when its call is)."""
@@ -591,8 +608,7 @@ def translate_view(tree: Any) -> None:
         if isinstance(node, exp.Mod):
             node.replace(_modulo(node, conv))
             return
-        if isinstance(node, exp.Substring):
-            node.replace(_substr(node, conv))
+        if _text_read(node, conv):
             return
         if isinstance(node, exp.Glob):
             node.replace(call("pb_glob", conv.text(node.expression), conv.text(node.this)))

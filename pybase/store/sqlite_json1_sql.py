@@ -97,14 +97,18 @@ $$;
 
 TEXT_HELPERS = r"""
 -- SQLite's unicode(x): the code point of its text's first character (NULL for '').
+-- (NULL for a NUL first: SQLite reads the text up to it; an escaped U+0001 is 1: pybase.store.pg_nul)
 CREATE OR REPLACE FUNCTION pb_unicode(value text) RETURNS integer
-LANGUAGE sql IMMUTABLE AS $$ SELECT CASE WHEN value <> '' THEN ascii(value) END $$;
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN value <> '' AND NOT starts_with(value, chr(1) || chr(1)) THEN ascii(value) END
+$$;
 
--- SQLite's char(c...): the characters of the code points (U+FFFD for one past Unicode's; and
--- for 0, a NUL a Postgres text cannot hold).
+-- SQLite's char(c...): the characters of the code points (U+FFFD for one past Unicode's); 0
+-- and 1 escaped as Postgres holds a NUL and U+0001 (pybase.store.pg_nul).
 CREATE OR REPLACE FUNCTION pb_char(VARIADIC codes bigint[] DEFAULT '{}') RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
-    SELECT COALESCE(string_agg(CASE WHEN c BETWEEN 1 AND 1114111 AND c NOT BETWEEN 55296 AND 57343 THEN chr(CAST(c AS int))
+    SELECT COALESCE(string_agg(CASE WHEN c = 0 THEN chr(1) || chr(1) WHEN c = 1 THEN chr(1) || chr(2)
+        WHEN c BETWEEN 2 AND 1114111 AND c NOT BETWEEN 55296 AND 57343 THEN chr(CAST(c AS int))
         ELSE chr(65533) END, '' ORDER BY n), '')
     FROM unnest(codes) WITH ORDINALITY AS u(c, n)
 $$;
@@ -165,13 +169,15 @@ CREATE OR REPLACE FUNCTION pb_sql_text_key(v jsonb) RETURNS bytea
 LANGUAGE sql IMMUTABLE AS $$ SELECT CASE WHEN jsonb_typeof(v) = 'string' THEN convert_to(v #>> '{}', 'UTF8') END $$;
 
 -- SQLite's substr(value, y[, z]) of a text's characters: y counted from 1, from the end when
--- negative (0: before the first), z characters (negative: the ones before y; none: to the end).
+-- negative (0: before the first), z characters (negative: the ones before y; none: to the end);
+-- of the text up to its first NUL (pybase.store.pg_nul), as SQLite reads it.
 CREATE OR REPLACE FUNCTION pb_substr_of(value text, y bigint, z bigint, whole boolean) RETURNS text
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
     p1 bigint := y;
     p2 bigint := CASE WHEN whole THEN 9223372036854775807 ELSE abs(z) END;
-    size bigint := char_length(value);
+    cut text := pb_nul_cut(value);
+    size bigint := char_length(cut);
 BEGIN
     IF value IS NULL OR y IS NULL OR (z IS NULL AND NOT whole) THEN RETURN NULL; END IF;
     IF p1 < 0 THEN
@@ -192,7 +198,7 @@ BEGIN
             p1 := 0;
         END IF;
     END IF;
-    RETURN substr(value, CAST(least(p1, 2147483646) AS int) + 1, CAST(least(p2, 2147483646) AS int));
+    RETURN pb_nul_escape(substr(cut, CAST(least(p1, 2147483646) AS int) + 1, CAST(least(p2, 2147483646) AS int)));
 END $$;
 
 CREATE OR REPLACE FUNCTION pb_substr(value text, y bigint) RETURNS text
@@ -201,11 +207,11 @@ LANGUAGE sql IMMUTABLE AS $$ SELECT pb_substr_of(value, y, NULL, true) $$;
 CREATE OR REPLACE FUNCTION pb_substr(value text, y bigint, z bigint) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$ SELECT pb_substr_of(value, y, z, false) $$;
 
--- SQLite's quote(x) of a SQL value: NULL, a number's text, a text as a literal.
+-- SQLite's quote(x) of a SQL value: NULL, a number's text, a text as a literal (up to its first NUL).
 CREATE OR REPLACE FUNCTION pb_quote(v jsonb) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN v IS NULL THEN 'NULL' WHEN jsonb_typeof(v) = 'number' THEN pb_text(v)
-        ELSE '''' || replace(v #>> '{}', '''', '''''') || '''' END
+        ELSE '''' || replace(pb_nul_end(v #>> '{}'), '''', '''''') || '''' END
 $$;
 
 -- SQLite's a << b (b < 0: a >> -b) of 64-bit integers: past 63 bits 0, or -1 for a negative a

@@ -223,7 +223,8 @@ BEGIN
                 END IF;
             END IF;
         ELSE
-            body := CASE WHEN v IS NULL THEN NULL ELSE pb_text(v) END;
+            -- NOTE: SQLite reads the text up to a NUL (pybase.store.pg_nul), escaped again below
+            body := CASE WHEN v IS NULL THEN NULL ELSE pb_nul_cut(pb_text(v)) END;
             IF conv = 'c' THEN
                 body := COALESCE(left(body, 1), '');
                 IF prec IS NOT NULL AND prec > 1 THEN body := repeat(body, prec); END IF;
@@ -265,7 +266,7 @@ BEGIN
         ELSE
             body := sign || body;
         END IF;
-        result := result || body;
+        result := result || pb_nul_escape(body);
     END LOOP;
     RETURN NULLIF(result, '');  -- NOTE: as SQLite: no text written, NULL
 END $$;
@@ -274,14 +275,14 @@ END $$;
 JSON_HELPERS = r"""
 -- ---- JSON builders and editors ----------------------------------------------------------
 
--- SQLite's JSON text of a SQL value (a jsonb number or string; NULL is null).
+-- SQLite's JSON text of a SQL value (a jsonb number or string; NULL is null; a NUL \u0000: pb_json_nul).
 CREATE OR REPLACE FUNCTION pb_json_text(v jsonb) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN v IS NULL THEN 'null' WHEN jsonb_typeof(v) = 'number' THEN
         -- NOTE: an infinity (a number past any double, pb_sqlite_number's) as SQLite writes it
         CASE WHEN abs(CAST(v AS numeric)) < 1.797693134862315807937e308 THEN pb_text(v)
              WHEN CAST(v AS numeric) > 0 THEN '9.0e+999' ELSE '-9.0e+999' END
-        ELSE CAST(to_json(v #>> '{}') AS text) END
+        ELSE pb_json_nul(CAST(to_json(v #>> '{}') AS text)) END
 $$;
 
 -- An object's label: SQLite wants a text.
@@ -291,7 +292,7 @@ BEGIN
     IF v IS NULL OR jsonb_typeof(v) <> 'string' THEN
         RAISE EXCEPTION '%() labels must be TEXT', fn USING ERRCODE = '22023';
     END IF;
-    RETURN CAST(to_json(v #>> '{}') AS text);
+    RETURN pb_json_nul(CAST(to_json(v #>> '{}') AS text));
 END $$;
 
 -- JSON text parsed as SQLite parses it: JSON5 too, as its canonical JSON (pb_json5_scan,

@@ -10,7 +10,9 @@ before the dialect renders it):
   (:mod:`pybase.store.view_compare`);
 - SQLite's functions Postgres lacks or answers otherwise (:mod:`pybase.store.sqlite_functions`);
 - arithmetic as SQLite computes it, each number with SQLite's class (a REAL's point:
-  :mod:`pybase.store.view_reals`).
+  :mod:`pybase.store.view_reals`);
+- a text literal holding a NUL or U+0001 escaped as Postgres holds such text
+  (:mod:`pybase.store.pg_nul`), so that it meets the stored text in one spelling.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import math
 import re
 from typing import Any
 
-from pybase.store import sqlite_functions, view_compare, view_scan_order
+from pybase.store import pg_nul, sqlite_functions, view_compare, view_scan_order
 from pybase.store.view_reals import (
     INT_TESTS,
     REAL,
@@ -103,6 +105,7 @@ def prepare(tree: Any, sql: str, kinds: dict[str, str] | None = None) -> None:
     """Rewrite ``tree`` (``sql`` parsed) in place; raises :class:`sqlite_functions.Refused`.
     ``kinds``: the database's columns' kinds of value (:func:`view_compare.translate`)."""
     name_columns(tree, sql)
+    nul_escaped(tree)
     truths_as_values(tree)
     view_compare.translate(tree, kinds or {})
     truths_as_numbers(tree)
@@ -115,6 +118,17 @@ def prepare(tree: Any, sql: str, kinds: dict[str, str] | None = None) -> None:
     sqlite_functions.translate_view(tree)
     numbers_as_sqlite(tree)
     reals_kept(tree)
+
+
+def nul_escaped(tree: Any) -> None:
+    """Each text literal as Postgres holds the text (:func:`pg_nul.escape_text`: a NUL, which
+    Postgres's SQL cannot hold, and U+0001 escaped), as the stored text it is compared with is."""
+    for literal in tree.find_all(exp.Literal):
+        if literal.is_string:
+            text = str(literal.this)
+            escaped = pg_nul.escape_text(text)
+            if escaped is not text:
+                literal.set("this", escaped)
 
 
 def exact_sums(tree: Any, kinds: dict[str, str]) -> None:

@@ -102,7 +102,26 @@ VIEW_CASES: list[tuple[str, str]] = [
     ("text concatenated", "SELECT id, ((t || '!') = 'a' || char(0) || 'b!') AS c FROM nulvals"),
     ("json value", "SELECT id, (json_extract(j, '$.k') = 'a' || char(0) || 'b') AS k FROM nulvals"),
     ("json value's length", "SELECT id, length(json_extract(j, '$.k')) AS k FROM nulvals"),
+    ("text = a literal with U+0001", "SELECT id, (t = 'a\x01b') AS v FROM nulvals"),
+    ("text ~ a literal with U+0001", "SELECT id, instr(t, 'a\x01') AS v FROM nulvals"),
 ]
+#: SQL functions and operators ({x}: the value) applied to each value class (the records' texts,
+#: their JSON values), their results as text: SQLite reads some up to a NUL (length, substr, quote, unicode, LIKE), some
+#: to their end (||, comparisons, instr, hex, octet_length, json_quote)
+VIEW_FUNCTIONS = [
+    ("length", "length({x})"), ("octet_length", "octet_length({x})"), ("substr from 2", "substr({x}, 2)"),
+    ("substr of the last 2", "substr({x}, -2, 2)"), ("instr nul", "instr({x}, char(0))"), ("instr u+0001", "instr({x}, char(1))"),
+    ("instr b", "instr({x}, 'b')"), ("upper", "upper({x})"), ("lower", "lower({x})"), ("hex", "hex({x})"), ("quote", "quote({x})"),
+    ("unicode", "unicode({x})"), ("concatenated", "{x} || char(0) || {x}"), ("replace u+0001", "replace({x}, char(1), '+')"),
+    ("replace with nul", "replace({x}, 'b', char(0))"), ("trim u+0001", "trim({x}, char(1))"),
+    ("< u+0001", "{x} < char(1)"), ("= nul", "{x} = char(0)"), ("> nul", "{x} > char(0)"), ("like", "{x} LIKE 'a%'"),
+    ("glob", "{x} GLOB 'a*'"), ("json_quote", "json_quote({x})"), ("json_object", "json_object('k', {x})"),
+    ("printf", "printf('%s|', {x})"), ("typeof", "typeof({x})"), ("max", "(SELECT max({x}) FROM nulvals AS o WHERE o.id <= nulvals.id)"),
+]  # fmt: skip
+VIEW_VALUES = [("text", "t"), ("json value", "json_extract(j, '$.k')"), ("json ->>", "(j ->> '$.k')")]
+# NOTE: as TEXT: PocketBase makes an expression's column a json field, and answers no JSON for a text in one
+VIEW_CASES += [(f"{label} of {value_label}", f"SELECT id, CAST({sql.format(x=value)} AS TEXT) AS v FROM nulvals")
+               for label, sql in VIEW_FUNCTIONS for value_label, value in VIEW_VALUES]  # fmt: skip
 
 
 #: a JSON key holding a NUL: SQLite's path reads the key up to it ("k\u0000" is "k")

@@ -2,6 +2,7 @@
 db_postgres."""
 
 from pybase.store.dialect.pg_strftime import STRFTIME_HELPERS
+from pybase.store.pg_nul import NUL_HELPERS
 
 # Functions the Postgres renderings above rely on, created once per database by db_postgres.
 POSTGRES_HELPERS = r"""
@@ -313,7 +314,7 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- JSON text as pybase stores it in SQLite: compact, object keys in byte order (jsonb prints
--- blanks after , and : and orders keys by length first).
+-- blanks after , and : and orders keys by length first), a NUL as \u0000 (pb_json_nul).
 CREATE OR REPLACE FUNCTION pb_minified(v jsonb) RETURNS text
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
@@ -321,13 +322,15 @@ DECLARE
     result text;
 BEGIN
     IF kind = 'object' THEN
-        SELECT '{' || COALESCE(string_agg(CAST(to_jsonb(e.key) AS text) || ':' || pb_minified(e.value), ','
+        SELECT '{' || COALESCE(string_agg(pb_json_nul(CAST(to_jsonb(e.key) AS text)) || ':' || pb_minified(e.value), ','
             ORDER BY e.key COLLATE "C"), '') || '}' INTO result FROM jsonb_each(v) AS e;
         RETURN result;
     ELSIF kind = 'array' THEN
         SELECT '[' || COALESCE(string_agg(pb_minified(e.value), ',' ORDER BY e.n), '') || ']' INTO result
         FROM jsonb_array_elements(v) WITH ORDINALITY AS e(value, n);
         RETURN result;
+    ELSIF kind = 'string' THEN
+        RETURN pb_json_nul(v::text);
     END IF;
     RETURN v::text;
 END $$;
@@ -610,3 +613,5 @@ END $$;
 
 
 POSTGRES_HELPERS += STRFTIME_HELPERS
+# NOTE: first: the helpers above call them (pb_minified, pb_hex...)
+POSTGRES_HELPERS = NUL_HELPERS + POSTGRES_HELPERS
