@@ -168,6 +168,7 @@ class App:
             self.registry.reload()
             self._text_to_byte_order()
             self._refresh_views()
+            self._refresh_indexes()
             self._ensure_system_collections()
             self.logs.open()
             self.backups.load_schedule()
@@ -230,6 +231,23 @@ class App:
         if made:
             log.info("view collections' views brought up to date: %s", ", ".join(made))
             self.registry.reload()  # NOTE: a view's columns may be jsonb no more (or now): read anew
+
+    def _refresh_indexes(self) -> None:
+        """On Postgres, collections' indexes made by an older pybase (a btree refusing long
+        values where this one holds the key by digest) made again as this one makes them."""
+        if self.db.dialect.name != "postgresql":
+            return
+        from pybase.store import pg_indexes
+
+        tables = [(col.name, col.table, col.parsed_indexes()) for col in self.registry.all() if not col.is_view]
+        try:
+            with self.db.write() as conn:
+                made = pg_indexes.refresh(conn, tables)
+        except Exception:  # noqa: BLE001 - the indexes keep working as they were: never fail a start
+            log.exception("collections' indexes could not be brought up to date")
+            return
+        if made:
+            log.info("collections' indexes made again as this pybase makes them: %s", ", ".join(made))
 
     def _ensure_system_collections(self) -> None:
         for data in system_collections():

@@ -31,6 +31,7 @@ from typing import Any, Protocol
 import orjson
 from sqlalchemy import Connection, text
 
+from pybase.store.pg_indexes import INDEX_MARK
 from pybase.store.pg_tables import INTERNAL_PREFIX, quote, run
 
 NS = "quote_ident(current_schema())::regnamespace"
@@ -395,6 +396,8 @@ def comments(reader: Reader, ours: frozenset[str]) -> None:
             continue
         if name.startswith(INTERNAL_PREFIX) or f" on {INTERNAL_PREFIX}" in name:
             continue
+        if kind == "index" and str(description).startswith(INDEX_MARK):
+            continue  # NOTE: pybase's mark on an index it made (pg_indexes): made with the index
         if word is None:
             reader.warnings.append(f"comment on {kind} {name}: not carried (a kind of object pybase does not comment on)")
             continue

@@ -98,12 +98,17 @@ def create_table(conn: Connection, spec: TableSpec) -> None:
 
 def create_indexes(conn: Connection, spec: TableSpec) -> None:
     """Create every index of ``spec``; an index SQLite would refuse raises ``dbutils.IndexRefused``."""
+    postgres = conn.dialect.name == "postgresql"
     for index in spec.indexes:
-        for sql in create_index_sql(spec.table, index, conn.dialect.name):
-            if conn.dialect.name == "postgresql":
-                # NOTE: psycopg reads % as a placeholder even without parameters (LIKE 'a%').
-                sql = sql.replace("%", "%%")
-            conn.exec_driver_sql(sql)
+        statements = create_index_sql(spec.table, index, conn.dialect.name)
+        for sql in statements:
+            # NOTE: psycopg reads % as a placeholder even without parameters (LIKE 'a%').
+            conn.exec_driver_sql(sql.replace("%", "%%") if postgres else sql)
+        if postgres:
+            # PERF/memory: Postgres's modules are imported where a Postgres app needs them
+            from pybase.store import pg_indexes
+
+            pg_indexes.mark(conn, statements)
 
 
 def drop_indexes(conn: Connection, table_name: str) -> None:

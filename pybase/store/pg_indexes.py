@@ -1,0 +1,104 @@
+"""Collections' Postgres indexes kept as the current translator writes them.
+
+A collection's indexes are SQLite SQL; on Postgres pybase translates each one when the collection
+is saved (pybase.store.index_sql). A later pybase may translate it otherwise: an older one made a
+plain btree over a key that may hold long values, which refuses a value past ~2,700 bytes where
+SQLite takes it (pybase.store.index_long_keys now holds such a key by digest). :func:`refresh`
+makes again, at start, each index that is not the one the running pybase writes, so nobody has to
+save the collections again.
+
+Cheap when nothing changed: every index pybase makes carries a comment with the fingerprint of
+the statements that made it (:func:`mark`); an index whose mark matches the statements computed
+now is left alone. Indexes a collection does not name (made by hand with SQL) are never touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Iterable
+
+from sqlalchemy import Connection, Table, text
+
+from pybase.tools import dbutils
+
+log = logging.getLogger("pybase.db")
+
+#: one lock per database: nodes starting together make each index once
+_LOCK = 7246594
+#: the start of the comment on every index pybase makes (backups leave such comments out)
+INDEX_MARK = "pybase index "
+_CREATED_RE = re.compile(r'^CREATE (?:UNIQUE )?INDEX (?:IF NOT EXISTS )?"((?:[^"]|"")+)"')
+_NAME_BYTES = 63  # Postgres keeps a name's first 63 bytes
+
+
+def created_names(statements: Iterable[str]) -> list[str]:
+    """The names of the indexes ``statements`` (pybase's own CREATE INDEX) make, as Postgres
+    keeps them."""
+    names = []
+    for sql in statements:
+        found = _CREATED_RE.match(sql)
+        if found:
+            name = found.group(1).replace('""', '"')
+            names.append(name.encode()[:_NAME_BYTES].decode(errors="ignore"))
+    return names
+
+
+def fingerprint(statements: Iterable[str]) -> str:
+    """The mark of the indexes ``statements`` make."""
+    return INDEX_MARK + hashlib.sha256("\n".join(statements).encode()).hexdigest()[:20]
+
+
+def mark(conn: Connection, statements: list[str]) -> None:
+    """Mark the indexes ``statements`` just made (in the caller's transaction)."""
+    quote = conn.dialect.identifier_preparer.quote
+    comment = fingerprint(statements)  # NOTE: letters, digits and spaces only: a safe literal
+    for name in created_names(statements):
+        conn.exec_driver_sql(f"COMMENT ON INDEX {quote(name)} IS '{comment}'")
+
+
+def refresh(conn: Connection, collections: Iterable[tuple[str, Table, list[dbutils.Index]]]) -> list[str]:
+    """Make again the indexes of each collection (name, table, its indexes) that are not the
+    ones this pybase writes, in the caller's transaction; returns the collections whose
+    indexes were made again. A collection whose indexes cannot be made again is logged and
+    keeps them as they were."""
+    from pybase.store import schema_sync
+    from pybase.store.schema import create_index_sql
+
+    # PERF: ~1.6 ms an index to translate (sqlglot), before the lock other nodes wait on
+    wanted_of: list[tuple[str, Table, list[dbutils.Index], dict[str, str]]] = []
+    for name, table, indexes in collections:
+        wanted: dict[str, str] = {}
+        for index in indexes:
+            try:
+                statements = create_index_sql(table, index, "postgresql")
+            except dbutils.IndexRefused:
+                continue  # NOTE: the collection's save refused it too: nothing to make
+            for index_name in created_names(statements):
+                wanted[index_name] = fingerprint(statements)
+        wanted_of.append((name, table, indexes, wanted))
+    conn.execute(text(f"SELECT pg_advisory_xact_lock({_LOCK})"))
+    present = {
+        (row[0], row[1]): row[2]
+        for row in conn.execute(text(
+            "SELECT t.relname, c.relname, obj_description(c.oid, 'pg_class') FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid "
+            "WHERE c.relnamespace = quote_ident(current_schema())::regnamespace"
+        ))
+    }  # fmt: skip
+    quote = conn.dialect.identifier_preparer.quote
+    made = []
+    for name, table, indexes, wanted in wanted_of:
+        if all(present.get((name, index_name)) == want for index_name, want in wanted.items()):
+            continue
+        try:
+            with conn.begin_nested():
+                for index_name in wanted:
+                    conn.exec_driver_sql(f"DROP INDEX IF EXISTS {quote(index_name)}")
+                schema_sync.create_indexes(conn, schema_sync.TableSpec(name, table, indexes))
+        except Exception:  # noqa: BLE001 - the old indexes keep working: never fail a start
+            log.exception("the indexes of collection %s could not be made as this pybase makes them", name)
+            continue
+        made.append(name)
+    return made

@@ -1,0 +1,79 @@
+"""Collections' indexes on Postgres made by an older pybase are made again at start as this one
+makes them (pybase.store.pg_indexes); indexes pybase did not make are left alone."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from pybase.core.app import App
+from pybase.core.collection_bind import new_collection
+from pybase.core.errors import PyBaseError
+from tests.pg import postgres_only
+
+pytestmark = postgres_only
+
+# NOTE: past what a Postgres btree row holds (~2,700 bytes) even compressed: random letters
+LONG = secrets.token_urlsafe(3600)  # 4,800 characters (a text field holds 5,000)
+
+
+def _app(tmp_path: Path, url: str) -> App:
+    app = App(str(tmp_path / "pb_data"), database_url=url)
+    app.bootstrap()
+    return app
+
+
+def _index_sql(app: App, name: str) -> tuple[str, Any]:
+    with app.db.read() as conn:
+        return conn.execute(text(
+            "SELECT pg_get_indexdef(c.oid), obj_description(c.oid, 'pg_class') FROM pg_class c WHERE c.relname = :n"
+        ), {"n": name}).one()  # fmt: skip
+
+
+@pytest.fixture
+def url(databases: Any) -> Any:
+    found = databases.new("postgres")
+    yield found
+    databases.drop(found)
+
+
+def test_an_older_pybases_btree_index_is_made_again_at_start(tmp_path: Path, url: str) -> None:
+    app = _app(tmp_path, url)
+    app.save_collection(new_collection({
+        "name": "notes", "type": "base",
+        "fields": [{"name": "body", "type": "text"}, {"name": "tag", "type": "text", "max": 20}],
+        "indexes": ["CREATE UNIQUE INDEX idx_notes_body ON notes (body)", "CREATE INDEX idx_notes_tag ON notes (tag)"],
+    }))  # fmt: skip
+    made_now = {name: _index_sql(app, name) for name in ("idx_notes_body", "idx_notes_tag")}
+    assert all(comment and comment.startswith("pybase index ") for _sql, comment in made_now.values())
+    # as an older pybase made them: plain btrees, no mark; and one made by hand with SQL
+    with app.db.write() as conn:
+        conn.exec_driver_sql("DROP INDEX idx_notes_body")
+        conn.exec_driver_sql("DROP INDEX IF EXISTS idx_notes_body__lookup")
+        conn.exec_driver_sql('CREATE UNIQUE INDEX idx_notes_body ON notes USING btree (body COLLATE "C")')
+        conn.exec_driver_sql('CREATE INDEX by_hand ON notes USING btree (tag)')
+    with pytest.raises(PyBaseError, match="validating") as refused:
+        app.save(app.new_record("notes", {"body": LONG}))
+    assert "too long for the index idx_notes_body" in str(refused.value.data)  # the old btree refuses it
+    app.logs.close()
+    app.db.close()
+
+    again = _app(tmp_path, url)
+    try:
+        again.save(again.new_record("notes", {"body": LONG, "tag": "a"}))
+        with pytest.raises(PyBaseError):
+            again.save(again.new_record("notes", {"body": LONG}))  # still unique
+        assert {name: _index_sql(again, name) for name in made_now} == made_now
+        assert _index_sql(again, "by_hand")[1] is None  # not pybase's: left as it was
+        with again.db.write() as conn:
+            from pybase.store import pg_indexes
+
+            tables = [(col.name, col.table, col.parsed_indexes()) for col in again.registry.all() if not col.is_view]
+            assert pg_indexes.refresh(conn, tables) == []  # nothing to do once made
+    finally:
+        again.logs.close()
+        again.db.close()
