@@ -48,3 +48,27 @@ def test_idle_workers_end_and_new_mail_starts_them_again(monkeypatch: pytest.Mon
     done: list[str] = []
     box.submit("again", lambda: done.append("sent"))
     assert box.wait_idle(30) and done == ["sent"]
+
+
+def test_a_transport_refusal_is_one_log_line_and_anything_else_a_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    import socket
+
+    from pybase.core.mail.clients import SMTPClient
+    from pybase.core.mail.message import Address, Message
+
+    with socket.socket() as probe:  # NOTE: a loopback port nobody listens on: the real client's refusal
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    message = Message(Address("from@example.com"), [Address("to@example.com")], "hi", "<p>hi</p>")
+    box = MailQueue(workers=1)
+
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    with caplog.at_level("ERROR", logger="pybase.mail"):
+        box.submit("login alert email", lambda: SMTPClient("127.0.0.1", port, timeout=5).send(message))
+        box.submit("other mail", broken)
+        assert box.wait_idle(30)
+    refused, bug = [r for r in caplog.records if r.name == "pybase.mail"]
+    assert refused.getMessage().startswith("failed to send login alert email: ") and refused.exc_info is None
+    assert bug.getMessage() == "failed to send other mail" and bug.exc_info is not None

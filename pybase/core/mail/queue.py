@@ -12,6 +12,8 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from pybase.core.mail.clients import MailError
+
 if TYPE_CHECKING:
     from pybase.core.app import App
 
@@ -73,6 +75,10 @@ class MailQueue:
                 continue
             try:
                 job()
+            except MailError as ex:
+                # NOTE: the transport's refusal (no sendmail, SMTP down): a line, not a traceback
+                # on every sign-in of a server that has no mail set up
+                log.error("failed to send %s: %s", what, ex)
             except Exception:
                 log.exception("failed to send %s", what)
             finally:
