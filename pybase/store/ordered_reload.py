@@ -36,16 +36,18 @@ class OrderedReload:
 
     def ticket(self) -> int:
         """Take a ticket before reading (inside a write: that write's, checked at its end)."""
+        state = self._db.transaction_state()
         with self._lock:
             self._issued += 1
             ticket = self._issued
-        state = self._db.transaction_state()
+            if state is not None:
+                # NOTE: with the ticket, under the lock: a reload from outside taking the next
+                # ticket meanwhile would be made live, and this one (earlier) dropped
+                self._in_write = ticket
         if state is not None:
             key = ("ordered_reload", id(self))
             first = key not in state
             state[key] = ticket
-            with self._lock:
-                self._in_write = ticket
             if first:
                 self._db.on_commit(lambda: self._write_ended(state[key], committed=True),
                                    on_rollback=lambda: self._write_ended(state[key], committed=False))
@@ -63,7 +65,10 @@ class OrderedReload:
 
     def _write_ended(self, mine: int, *, committed: bool) -> None:
         with self._lock:
-            self._in_write = 0
+            # NOTE: after a commit this runs outside the write lock: the next write may have
+            # made its own view live already (its ticket is later), which stays live
+            if self._in_write == mine:
+                self._in_write = 0
             again = not committed or self._issued != mine
         if again:
             self._reload()

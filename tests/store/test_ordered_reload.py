@@ -104,3 +104,58 @@ def test_a_later_read_replaces_an_earlier_one_not_the_reverse(copy: Copy) -> Non
     assert copy.install(*second)
     assert not copy.install(*first)
     assert copy.live == ["a", "c"]
+
+
+def test_a_commits_late_check_leaves_the_next_writes_own_view_live(copy: Copy) -> None:
+    # NOTE: a write's end is checked after its commit, outside the write lock: the next write
+    # may have begun and made its own view live by then. That view stays live until it commits
+    # (the first write's check had cleared the next one's mark: its read again of the committed
+    # rows, without the next write's, was made live in the middle of that write).
+    begun, release = threading.Event(), threading.Event()
+
+    def next_write() -> None:
+        with copy.db.write() as conn:
+            conn.execute(text("INSERT INTO t (body) VALUES ('next')"))
+            copy.reload()
+            begun.set()
+            release.wait(10)
+
+    other = threading.Thread(target=next_write)
+    with copy.db.write() as conn:
+        conn.execute(text("INSERT INTO t (body) VALUES ('first')"))
+        # NOTE: runs after the commit, before this write's own check (registered at its reload)
+        copy.db.on_commit(lambda: (other.start(), begun.wait(10)))
+        copy.reload()
+    try:
+        assert begun.is_set()
+        assert copy.live == ["a", "first", "next"]
+        during = _from_other_thread(copy.read)
+        assert not _from_other_thread(lambda: copy.install(*during))
+        assert copy.live == ["a", "first", "next"]
+    finally:
+        release.set()
+        other.join()
+    assert copy.live == ["a", "first", "next"]
+
+
+def test_a_reload_from_outside_taking_its_ticket_with_the_writes_is_not_made_live_over_it(
+    copy: Copy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # NOTE: another thread's whole reload (committed rows) runs right as the write's reload takes
+    # its ticket; the write's view, read after, is what stays live
+    transaction_state = copy.db.transaction_state
+    ran: list[bool] = []
+
+    def interleaved() -> object:
+        state = transaction_state()
+        if state is not None and not ran:
+            ran.append(_from_other_thread(lambda: copy.install(*copy.read())))
+        return state
+
+    monkeypatch.setattr(copy.db, "transaction_state", interleaved)
+    with copy.db.write() as conn:
+        conn.execute(text("INSERT INTO t (body) VALUES ('b')"))
+        copy.reload()
+        assert ran
+        assert copy.live == ["a", "b"]
+    assert copy.live == ["a", "b"]
