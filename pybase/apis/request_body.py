@@ -18,6 +18,7 @@ from pybase.core.fields.file import size_limit_error
 from pybase.core.request_info import RequestInfo
 from pybase.tools.cast import infer_value
 from pybase.tools.filesystem.file import File, FileTooLarge
+from pybase.tools.gonumbers import negative_zeros
 from pybase.tools.json_names import has_duplicate_names, unique_object
 
 JSON_PAYLOAD_KEY = "@jsonPayload"
@@ -105,6 +106,7 @@ def read_json(
         data = decode_json(raw, numbers_in_range=numbers_in_range)
     except ValueError as ex:
         raise bad_request(invalid_message) from ex
+    data = negative_zeros(raw, data)  # NOTE: -0 as Go reads it, the float -0 (orjson: the integer 0)
     if data is None:
         return dict(null_binds or {})
     if not isinstance(data, dict) and not allow_array:

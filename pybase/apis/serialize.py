@@ -8,11 +8,11 @@ from typing import Any
 from pybase.apis.errors import bad_request
 from pybase.core.collections import Collection
 from pybase.core.fields.base import Field
-from pybase.core.fields.json_field import api_dumps
+from pybase.core.fields.json_field import JSONField, api_dumps
 from pybase.core.records import ExportOptions, Record, row_layout
 from pybase.core.request_info import RequestInfo
 from pybase.tools import picker
-from pybase.tools.gonumbers import Scanned, json_number, scanned_number
+from pybase.tools.gonumbers import read_again, scanned_number
 from pybase.tools.picker import Modifier
 
 
@@ -30,6 +30,8 @@ def record_to_json(
         out.update(zip(names, map(record.data.get, names), strict=True))
         for name, export in fixups:
             out[name] = "" if export is None else export(out[name])
+        if record.loaded is not None:
+            _stored_numbers(record, out)
     else:
         _export_fields(record, opts, superuser, out)
     if collection.is_auth and not (
@@ -52,6 +54,22 @@ def record_to_json(
             for key, value in record.expand.items()
         }
     return out
+
+
+def _stored_numbers(record: Record, out: dict[str, Any]) -> None:
+    """A json field's bare number as read from the database, as PocketBase writes one it read
+    (strconv 'g': JSONField.stored_export), where ``out`` shows the field."""
+    loaded = record.loaded
+    assert loaded is not None
+    for field in record.collection.derived("stored_json_fields", _stored_json_fields):
+        value = record.data.get(field.name)
+        if type(value) is float and loaded.get(field.name) is value and field.name in out:
+            out[field.name] = field.stored_export(value)
+
+
+def _stored_json_fields(collection: Collection) -> tuple[JSONField, ...]:
+    # NOTE: a view's json field reads as a view's column (_export_plan: scanned_number)
+    return () if collection.is_view else tuple(f for f in collection.fields if isinstance(f, JSONField))
 
 
 def rows_to_json(collection: Collection, rows: Any, info: RequestInfo | None) -> list[dict[str, Any]]:
@@ -144,6 +162,8 @@ def _export_fields(record: Record, opts: ExportOptions, superuser: bool, out: di
         if is_auth and field.name == "tokenKey":
             continue
         out[field.name] = field.export(record.data.get(field.name))
+    if record.loaded is not None:
+        _stored_numbers(record, out)
 
 
 def _export_plan(collection: Collection, superuser: bool) -> tuple[tuple[str, ...], tuple[tuple[str, Any], ...]]:
@@ -204,13 +224,7 @@ def parse_fields(raw: str | None) -> dict[str, Modifier | None]:
 def apply_fields(data: Any, fields: dict[str, Modifier | None]) -> Any:
     """Keep only the selected keys (all when ``fields`` is empty)."""
     if fields:
-        # NOTE: PocketBase reads the answer again to pick from it: a view's REAL (Scanned) is
-        # then a float64, written as Go's encoding/json writes one
-        for item in data if isinstance(data, list) else (data,):
-            if isinstance(item, dict):
-                for key, value in item.items():
-                    if type(value) is Scanned:
-                        item[key] = json_number(value.value)
+        read_again(data)  # NOTE: PocketBase reads the answer again to pick from it
     return picker.pick(data, fields)
 
 

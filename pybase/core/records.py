@@ -70,7 +70,7 @@ class Record:
 
     __slots__ = (
         "collection", "data", "is_new", "original", "original_id", "store", "expand",
-        "_plain_passwords", "extra", "export",
+        "_plain_passwords", "extra", "export", "loaded",
     )
 
     def __init__(
@@ -85,6 +85,10 @@ class Record:
         self.is_new = True
         self.original: dict[str, Any] = {}
         self.original_id = ""
+        #: the values as read from the database (from_row), kept when saved; None when built
+        #: in memory. A json field's bare number still this very object is written as
+        #: PocketBase writes one it read (JSONField.stored_export), another as one it holds
+        self.loaded: dict[str, Any] | None = None
         self.store = store
         self.expand: dict[str, Any] = {}
         self.extra: dict[str, Any] = {}
@@ -111,7 +115,7 @@ class Record:
         record.collection = collection
         record.data = data
         record.is_new = False
-        record.original = data.copy()
+        record.original = record.loaded = data.copy()
         record.original_id = data.get("id", "")
         record.store = store
         record.expand = {}

@@ -14,7 +14,9 @@ a view's REAL as :class:`Scanned` (the API's writer spells it).
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +25,11 @@ import orjson
 from pybase.tools.cast import format_float
 
 _SAFE_INT = 2**53
+_INT64 = 2**63
+_UINT64 = 2**64
+# an integer -0 in JSON text (not -0.5, -0e1 or -01): orjson reads it as the integer 0
+_NEGATIVE_ZERO_RE = re.compile(r"-0(?![.0-9eE])")
+_NEGATIVE_ZERO_BYTES_RE = re.compile(rb"-0(?![.0-9eE])")
 
 
 def json_number(value: Any) -> Any:
@@ -62,6 +69,23 @@ def scanned_number(value: Any) -> Any:
     return Scanned(value)
 
 
+def read_again(data: Any) -> None:
+    """Records as PocketBase has them when it reads its answer again to pick ``fields=`` from
+    it: a REAL it read (:class:`Scanned`) is then a float64, written as Go's encoding/json
+    writes one (in place: each record's fields, its expanded records' too)."""
+    stack = list(data) if isinstance(data, list) else [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if type(value) is Scanned:
+                    item[key] = json_number(value.value)
+            expand = item.get("expand")
+            if isinstance(expand, dict):
+                for value in expand.values():
+                    stack.extend(value if isinstance(value, list) else (value,))
+
+
 def scanned_text(value: Scanned) -> Any:
     """The ``orjson.Fragment`` of a :class:`Scanned`."""
     return orjson.Fragment(g_text(value.value))
@@ -97,3 +121,26 @@ def g_text(value: float) -> str:
     if len(text) <= point + 1:
         return prefix + text + "0" * (point + 1 - len(text))
     return f"{prefix}{text[: point + 1]}.{text[point + 1 :]}"
+
+
+def negative_zeros(text: str | bytes, value: Any) -> Any:
+    """``value``, orjson's reading of the JSON ``text``, with each integer ``-0`` in it the float
+    -0 as Go reads it (orjson reads the integer 0): PocketBase writes it back as ``-0``. PERF:
+    read again (Python's reader) only when the text holds one, rarely."""
+    if isinstance(text, str):
+        if "-0" not in text or _NEGATIVE_ZERO_RE.search(text) is None:
+            return value
+    elif b"-0" not in text or _NEGATIVE_ZERO_BYTES_RE.search(text) is None:
+        return value
+    try:
+        return json.loads(text, parse_int=_orjson_int)
+    except (ValueError, RecursionError):
+        return value  # NOTE: a text only orjson reads (deep nesting): as it read it
+
+
+def _orjson_int(text: str) -> Any:
+    """An integer of JSON text as orjson reads it (past 64 bits a float), ``-0`` the float -0."""
+    if text == "-0":
+        return -0.0
+    value = int(text)
+    return value if -_INT64 <= value < _UINT64 else float(value)

@@ -1,9 +1,16 @@
 """Numbers spelled as PocketBase spells them, byte for byte, on both databases: each class of
 value (VALUES: integers, 4.0, -0, 0.1, 1e-7, 0.000001, 1e16, 1e21, past 2^53 and 2^64, the
 doubles' extremes) in each place an answer writes numbers (PLACES: a number field and a json
-field in a record's create/view/list answers, with and without ``fields=``, a json field's
-nested values, a view's columns (the field itself, REAL arithmetic, CAST, json_extract, sum/
-avg/total/max), a number field's min/max options, a list's totals).
+field in a record's create/update/view/list answers, with and without ``fields=``, expanded,
+in a batch's answer and in realtime events, a json field's nested values, a view's columns
+(the field itself, REAL arithmetic, CAST, json_extract, sum/avg/total/max), a number field's
+min/max options, a list's totals).
+
+A json field holding a bare number is PocketBase's JSONRaw: the text Go's encoding/json wrote
+of the float64 it read from the body while the record is in memory (create and update answers,
+a batch's, the create event), the text SQLite's NUMERIC column gives back once read (a REAL as
+strconv 'g': 1e-07, 1e+20; the update answer and event of a record saved without changing it,
+view, list, expand), and Go's encoding/json again under ``fields=`` (the answer read again).
 
 The other conformance tests compare parsed JSON, where ``4`` and ``4.0`` are one value; here
 :mod:`tests.conformance.number_spelling` compares each number's text where the values are
@@ -14,13 +21,18 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import json
+import queue
+import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
 from tests.conformance.harness import Pair, Request
 from tests.conformance.number_spelling import at, differences, plain, spelled, value_differences
+from tests.realtime.sse import SseClient
 
 pytestmark = pytest.mark.both_backends
 
@@ -39,6 +51,9 @@ VALUES = [
 ]  # fmt: skip
 SOURCE = "nsp_items"
 IDS = {label: f"fixnsp{k:09d}" for k, (label, _text) in enumerate(VALUES)}
+REFS = "nsp_refs"  # a record per value expanding its SOURCE record
+REF_IDS = {label: f"fixnspref{k:06d}" for k, (label, _text) in enumerate(VALUES)}
+BATCH = "nsp_batch"  # records created by one batch
 
 
 def _body(number: str) -> bytes:
@@ -92,6 +107,20 @@ def _listed(*steps: Any) -> Callable[[Any, str, int], Any]:
     return lambda body, rid, _k: at(_item(body, rid), list(steps))
 
 
+def _ref_listed(*steps: Any) -> Callable[[Any, str, int], Any]:
+    return lambda body, _rid, k: at(_item(body, REF_IDS[VALUES[k][0]]), list(steps))
+
+
+def _each(kind: str, what: str) -> list[Place]:
+    """The number field, json field and nested json of ``kind``'s answers (``@kind``: kept by
+    the setup per value, see :class:`Fetched`)."""
+    return [Place(f"{what} number field", f"@{kind}", _key("n")), Place(f"{what} json field", f"@{kind}", _key("j")),
+            Place(f"{what} nested json", f"@{kind}", _key("jn"))]  # fmt: skip
+
+
+_REF_PATH = f"/api/collections/{REFS}/records"
+
+
 PLACES = [
     Place("create number field", "create", _key("n")), Place("create json field", "create", _key("j")),
     Place("create nested json", "create", _key("jn")),
@@ -110,16 +139,33 @@ PLACES = [
     *(Place(f"view {name}", f"/api/collections/{SUMS}/records?perPage=100", _listed(f"a{k}")) for k, (name, _sql) in enumerate(_AGGREGATES)),
     Place("number field min option", f"/api/collections/{OPTIONS}", lambda body, _rid, k: at(_field(body, f"m{k}"), ["min"])),
     Place("number field max option", f"/api/collections/{OPTIONS}", lambda body, _rid, k: at(_field(body, f"m{k}"), ["max"])),
+    Place("view picked json field", f"/api/collections/{SOURCE}/records/{{id}}?fields=id,n,j,jn", _key("j")),
+    Place("view picked nested json", f"/api/collections/{SOURCE}/records/{{id}}?fields=id,n,j,jn", _key("jn")),
+    *_each("updated", "update"), *_each("unchanged", "unchanged"), *_each("batch", "batch"),
+    *_each("created_event", "realtime create"), *_each("updated_event", "realtime update"),
+    *_each("unchanged_event", "realtime unchanged"), *_each("created_event_picked", "realtime create picked"),
+    *_each("updated_event_picked", "realtime update picked"), *_each("unchanged_event_picked", "realtime unchanged picked"),
+    Place("expand number field", f"{_REF_PATH}/{{ref}}?expand=r", _key("expand", "r", "n")),
+    Place("expand json field", f"{_REF_PATH}/{{ref}}?expand=r", _key("expand", "r", "j")),
+    Place("expand nested json", f"{_REF_PATH}/{{ref}}?expand=r", _key("expand", "r", "jn")),
+    Place("expand listed json field", f"{_REF_PATH}?perPage=100&expand=r", _ref_listed("expand", "r", "j")),
+    Place("expand listed nested json", f"{_REF_PATH}?perPage=100&expand=r", _ref_listed("expand", "r", "jn")),
+    Place("expand picked json field", f"{_REF_PATH}?perPage=100&expand=r&fields=id,expand.r.j", _ref_listed("expand", "r", "j")),
+    Place("expand picked nested json", f"{_REF_PATH}?perPage=100&expand=r&fields=id,expand.r.jn", _ref_listed("expand", "r", "jn")),
 ]  # fmt: skip
 CASES = list(itertools.product(PLACES, VALUES))
 
 
 @dataclasses.dataclass
 class Fetched:
-    """The spelled bodies of the pair's answers: the create answers by value, others by path."""
+    """The spelled bodies of the pair's answers: the create answers by value, others by path,
+    and by kind (``@kind`` places) then value: ``updated`` (a PATCH setting the fields again),
+    ``unchanged`` (a PATCH of another field), ``batch`` (a create in a batch), and the realtime
+    events of the create and both updates (their records)."""
 
     created: dict[str, tuple[Any, Any]] = dataclasses.field(default_factory=dict)
     bodies: dict[str, tuple[Any, Any]] = dataclasses.field(default_factory=dict)
+    kinds: dict[str, dict[str, tuple[Any, Any]]] = dataclasses.field(default_factory=dict)
 
 
 _fetched: dict[int, Fetched] = {}
@@ -140,11 +186,28 @@ def fetched(pair: Pair) -> Fetched:
 
 def _set_up(pair: Pair) -> Fetched:
     found = Fetched()
-    pair.ok("POST", "/api/collections", {"name": SOURCE, "fields": [
-        {"name": "n", "type": "number"}, {"name": "j", "type": "json"}, {"name": "jn", "type": "json"}]})  # fmt: skip
-    for label, number in VALUES:
-        raw = _body(number)[:-1] + f', "id": "{IDS[label]}"}}'.encode()
-        found.created[label] = _raw_pair(pair, Request("POST", f"/api/collections/{SOURCE}/records", raw=raw, content_type="application/json"))
+    numbers = [{"name": "n", "type": "number"}, {"name": "j", "type": "json"}, {"name": "jn", "type": "json"}]
+    pair.ok("POST", "/api/collections", {"name": SOURCE, "fields": [*numbers, {"name": "t", "type": "text"}]})
+    clients = _subscribed(pair)
+    try:
+        for label, number in VALUES:
+            raw = _body(number)[:-1] + f', "id": "{IDS[label]}"}}'.encode()
+            found.created[label] = _raw_pair(pair, Request("POST", f"/api/collections/{SOURCE}/records", raw=raw, content_type="application/json"))
+            path = f"/api/collections/{SOURCE}/records/{IDS[label]}"
+            raw = _body(number)[:-1] + b', "t": "set"}'
+            found.kinds.setdefault("updated", {})[label] = _raw_pair(pair, Request("PATCH", path, raw=raw, content_type="application/json"))
+            found.kinds.setdefault("unchanged", {})[label] = _raw_pair(pair, Request("PATCH", path, json={"t": "kept"}))
+        _events(pair, clients, found)
+    finally:
+        for client in clients.values():
+            client.close()
+    _batch(pair, numbers, found)
+    source_id = pair.pb.ok("GET", f"/api/collections/{SOURCE}")["id"], pair.py.ok("GET", f"/api/collections/{SOURCE}")["id"]
+    for target, collection_id in zip(pair.targets, source_id, strict=True):
+        target.ok("POST", "/api/collections", {"name": REFS, "fields": [
+            {"name": "r", "type": "relation", "collectionId": collection_id, "maxSelect": 1}]})  # fmt: skip
+        for label, _number in VALUES:
+            target.ok("POST", f"/api/collections/{REFS}/records", {"id": REF_IDS[label], "r": IDS[label]})
     columns = ", ".join(f"{sql} AS v{k}" for k, (_name, sql) in enumerate(_VIEW_COLUMNS))
     pair.ok("POST", "/api/collections", {"name": VIEW, "type": "view", "viewQuery": f"SELECT id, {columns} FROM {SOURCE}"})
     sums = ", ".join(f"{sql} AS a{k}" for k, (_name, sql) in enumerate(_AGGREGATES))
@@ -157,32 +220,100 @@ def _set_up(pair: Pair) -> Fetched:
     return found
 
 
+# the subscriptions to SOURCE (kinds' suffix: subscription): plain, and picking fields= (the
+# record's JSON read again, as PocketBase picks)
+_SUBSCRIPTIONS = {"": SOURCE, "_picked": SOURCE + "?options=" + quote(json.dumps({"query": {"fields": "id,t,n,j,jn"}}))}
+
+
+def _subscribed(pair: Pair) -> dict[tuple[str, str], SseClient]:
+    """An SSE client per server and subscription to SOURCE's records, as the superuser."""
+    clients: dict[tuple[str, str], SseClient] = {}
+    try:
+        for target in pair.targets:
+            for suffix, topic in _SUBSCRIPTIONS.items():
+                client = clients[(target.name, suffix)] = SseClient(target.base_url)
+                resp = target.session.post(target.base_url + "/api/realtime", json={"clientId": client.client_id, "subscriptions": [topic]},
+                                           headers={"Authorization": target.tokens["superuser"]}, timeout=30)  # fmt: skip
+                assert resp.status_code == 204, f"{target.name}: {resp.text[:500]}"
+    except BaseException:
+        for client in clients.values():
+            client.close()
+        raise
+    return clients
+
+
+_EVENT_KINDS = {("create", ""): "created_event", ("update", "set"): "updated_event", ("update", "kept"): "unchanged_event"}
+
+
+def _events(pair: Pair, clients: dict[tuple[str, str], SseClient], found: Fetched) -> None:
+    """The records of SOURCE's realtime events (PocketBase sends each from a goroutine of its
+    own: told apart by action and the text field, not by order)."""
+    expected = len(VALUES) * len(_EVENT_KINDS)
+    for suffix in _SUBSCRIPTIONS:
+        by_target: dict[str, dict[tuple[str, str], Any]] = {}
+        for target in pair.targets:
+            got = by_target[target.name] = {}
+            deadline = time.monotonic() + 20
+            while len(got) < expected and time.monotonic() < deadline:
+                try:
+                    event = clients[(target.name, suffix)].next(max(0.1, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+                if event is None:
+                    break
+                data = spelled(event.raw.encode())
+                record = at(data, ["record"])
+                kind = _EVENT_KINDS.get((at(data, ["action"]), at(record, ["t"])))
+                if kind is not None:
+                    got[(kind, at(record, ["id"]))] = record
+        for kind in _EVENT_KINDS.values():
+            found.kinds[kind + suffix] = {label: tuple(by_target[t.name].get((kind, IDS[label])) for t in pair.targets)  # type: ignore[misc]
+                                          for label, _n in VALUES}  # fmt: skip
+
+
+def _batch(pair: Pair, numbers: list[dict[str, str]], found: Fetched) -> None:
+    """One batch creating a BATCH record per value (batches enabled for it, then as they were)."""
+    pair.ok("POST", "/api/collections", {"name": BATCH, "fields": numbers})
+    requests = ", ".join(f'{{"method": "POST", "url": "/api/collections/{BATCH}/records", "body": {_body(number).decode()}}}'
+                         for _label, number in VALUES)  # fmt: skip
+    answers = []
+    for target in pair.targets:
+        before = target.ok("GET", "/api/settings")["batch"]
+        target.ok("PATCH", "/api/settings", {"batch": {**before, "enabled": True, "maxRequests": len(VALUES)}})
+        try:
+            resp = target.send(Request("POST", "/api/batch", raw=f'{{"requests": [{requests}]}}'.encode(), content_type="application/json"))
+        finally:
+            target.ok("PATCH", "/api/settings", {"batch": before})
+        assert resp.status_code == 200, f"{target.name}: {resp.text[:500]}"
+        answers.append(spelled(resp.content))
+    found.kinds["batch"] = {label: (at(answers[0], [k, "body"]), at(answers[1], [k, "body"])) for k, (label, _n) in enumerate(VALUES)}
+
+
 def _bodies(pair: Pair, fetched: Fetched, place: Place, label: str) -> tuple[Any, Any]:
     """The spelled answers of both servers that hold the value ``label`` at ``place``."""
     if place.path == "create":
         return fetched.created[label]
-    path = place.path.format(id=IDS[label])
+    if place.path.startswith("@"):
+        return fetched.kinds[place.path[1:]][label]
+    path = place.path.format(id=IDS[label], ref=REF_IDS[label])
     if path not in fetched.bodies:
         fetched.bodies[path] = _raw_pair(pair, Request("GET", path))
     return fetched.bodies[path]
 
 
 # Where pybase still writes a number otherwise than PocketBase, and why (case name -> reason).
-_NEG_ZERO = "orjson reads a body's -0 as the integer 0 (Go: the float -0)"
-_BARE_JSON = ("a json field holding a bare number: PocketBase writes one it holds in memory as Go's encoding/json "
-              "and one it read from SQLite's NUMERIC column as strconv 'g' (1e-07); pybase writes orjson's")  # fmt: skip
-_NESTED_NEG_ZERO = "a stored -0 in a json field's object reads back as the integer 0 (orjson)"
 _SQLITE = "the systems' SQLite versions differ (json_extract's digits, a REAL's text past 15 digits)"
-_BARE_CREATED = {"1e-6", "1.5e-6", "1e20", "negative 1e20", "negative zero real", "2^64"}
-_BARE_READ = {"1e-7", "negative 1.5e-7", "1e-6", "1.5e-6", "1e-5", "1.234e-5"}
 
 
-_PG_NEG_ZERO = "Postgres: a json field's bare -0 reads back as -0 (SQLite's NUMERIC column holds the integer 0)"
+# the places answering a record as the request wrote it, before it is read from the database
+_IN_MEMORY = ("create", "update", "batch", "realtime create", "realtime update")
+_PG_NESTED_NEG_ZERO = "Postgres: a json field's object holding -0 reads back 0 (jsonb's numeric has no -0; SQLite keeps the text)"
 _PG_NEGATIVE_ZERO_REAL = "Postgres: a view's REAL is held as a numeric, which has no -0 (round(-1.5e-7) is -0.0 in SQLite)"
 _PG_JSON_EXTRACT = "Postgres: json_extract() of a nested REAL as pybase's function writes it (PocketBase's SQLite: its own digits)"
 _SQLITE_1E300 = {"view json field", "list json field", "list picked json field", "view json field column", "view json_extract column",
                  "view json_extract nested column", "view json field column picked", "view json_extract column picked",
-                 "view json_extract nested column picked"}  # fmt: skip
+                 "view json_extract nested column picked", "view picked json field", "unchanged json field",
+                 "realtime unchanged json field", "realtime unchanged picked json field", "expand json field", "expand listed json field", "expand picked json field"}  # fmt: skip
 
 
 def known(place: str, label: str, backend: str) -> str | None:
@@ -191,16 +322,6 @@ def known(place: str, label: str, backend: str) -> str | None:
         why = _known_postgres(place, label)
         if why is not None:
             return why
-    if label == "negative zero" and (place.startswith(("create number", "create json", "number field")) or "nested json" in place):
-        return _NEG_ZERO
-    if place == "create json field" and label in _BARE_CREATED:
-        return _BARE_JSON
-    if place in ("view json field", "list json field") and label in _BARE_READ:
-        return _BARE_JSON
-    if place == "list picked json field" and label in {"1e-6", "1.5e-6", "1e20", "negative 1e20", "2^63", "2^64"}:
-        return _BARE_JSON
-    if "nested json" in place and label == "negative zero real" and not place.startswith("create"):
-        return _NESTED_NEG_ZERO
     if label == "1.5e300" and place in _SQLITE_1E300 and backend == "sqlite":
         return _SQLITE
     if "json_extract column" in place and label in {"long fraction", "third", "2^63", "2^64", "max double"}:
@@ -211,8 +332,8 @@ def known(place: str, label: str, backend: str) -> str | None:
 
 
 def _known_postgres(place: str, label: str) -> str | None:
-    if label == "negative zero real" and place in ("view json field", "list json field", "list picked json field"):
-        return _PG_NEG_ZERO
+    if label in ("negative zero", "negative zero real") and "nested json" in place and not place.startswith(_IN_MEMORY):
+        return _PG_NESTED_NEG_ZERO
     if place.startswith("view round column") and label == "negative 1.5e-7":
         return _PG_NEGATIVE_ZERO_REAL
     if place.startswith("view json_extract nested column") and label in {"long fraction", "third", "2^63", "2^64", "max double"}:

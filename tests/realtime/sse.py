@@ -19,6 +19,7 @@ class Event:
     id: str
     name: str
     data: Any
+    raw: str = ""  # the data as sent (its numbers' spelling)
 
 
 class SseClient:
@@ -91,7 +92,8 @@ class SseClient:
             for line in raw.decode().split("\n"):
                 key, _, value = line.partition(":")
                 fields[key] = value
-            self.events.put(Event(fields.get("id", ""), fields.get("event", ""), orjson.loads(fields.get("data", "null"))))
+            raw_data = fields.get("data", "null")
+            self.events.put(Event(fields.get("id", ""), fields.get("event", ""), orjson.loads(raw_data), raw_data))
         return body
 
     def next(self, timeout: float = 5.0) -> Event | None:

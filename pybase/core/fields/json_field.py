@@ -15,7 +15,7 @@ from sqlalchemy import Column
 from pybase.core.errors import FieldError, required
 from pybase.core.fields.base import MAX_SAFE_INT, Field, check_range
 from pybase.store.dialect import JSONText, ViewJSONText
-from pybase.tools.gonumbers import Scanned, scanned_text
+from pybase.tools.gonumbers import Scanned, json_text, negative_zeros, scanned_number, scanned_text
 from pybase.tools.gonumbers import json_number as go_json_number
 from pybase.tools.json_names import has_duplicate_names
 
@@ -90,6 +90,15 @@ _UINT64 = 2**64
 _GO_NUMBER_HINT_RE = re.compile(rb"\d{16}|\d\.0(?![0-9])|e\+")
 # a float orjson writes otherwise than Go (gonumbers): -0.0, 1e+20, 1e-6
 _GO_FLOAT_HINT_RE = re.compile(rb"\d\.0(?![0-9])|e\+|e-6(?![0-9])")
+# stored JSON text holding a number the API writes otherwise than orjson writes what it reads
+# (see JSONField.export): in Go's spelling (to_db: 0.000001, 18446744073709552000, -0), an
+# older pybase's (orjson's: 4.0, -0.0, 1e16, 1e+16, 1e-6, 1e-06) or Postgres's text of its
+# jsonb (a number as written but for its exponent: 4.0, 0.000001, 100000000000000000000). Go's
+# 1e+21, 0.05 or a string's "file1" match too (written again alike: only slower). PERF: two
+# expressions, the first only when str finds a 0 (one expression of all cost ~2 us a value,
+# these ~0.3-0.4 us; reading the value ~0.7-0.9 us)
+_RESPELL_RE = re.compile(r"000|\.0(?![0-9])|-0(?![.0-9eE])")
+_EXPONENT_RE = re.compile(r"e(?:[+0-9]|-0*6(?![0-9]))")
 
 
 def go_numbers(value: Any) -> Any:
@@ -223,7 +232,7 @@ class JSONField(Field):
     def reader(self, json_as_written: bool) -> Any:
         # PERF: SQLite holds the text to_db wrote (keys sorted): read as it is, without from_db's
         # search of every text for jsonb's (and sort of what looks like it)
-        return self._read if json_as_written else self.from_db
+        return self._read_stored if json_as_written else self.from_db
 
     def view_reader(self, jsonb: bool) -> Any:
         # NOTE: decided per column when the view is made, never from the value (a text the
@@ -251,29 +260,40 @@ class JSONField(Field):
     def export(self, value: Any) -> Any:
         # NOTE: a float orjson spells otherwise than Go (1e+20, 1e-6, -0.0) as Go does, in an
         # object or array too (PocketBase writes the text it stored, Go's); PERF: orjson's
-        # text tells whether there is one. A bare number is left as read (PocketBase writes
-        # one it read from SQLite's NUMERIC column as strconv 'g': 1e-07, 1e+20)
+        # text tells whether there is one. A bare number as Go's encoding/json writes the
+        # float64 PocketBase holds in memory (a body's: 100000000000000000000, 0.000001, -0);
+        # one read from the database is stored_export's
         if isinstance(value, dict | list) and value:
             try:
                 if _GO_FLOAT_HINT_RE.search(orjson.dumps(value)):
                     return _walked(value, go_json_number)
             except orjson.JSONEncodeError:
                 pass
+        elif type(value) is float:
+            return go_json_number(value)
         return value
 
+    def stored_export(self, value: Any) -> Any:
+        """:meth:`export` of a value as read from the database: a bare number the float64
+        PocketBase reads from SQLite's NUMERIC column (a REAL: an integral one within 64 bits
+        is an INTEGER there), written as strconv 'g' (1e-07, 1e+20, 1.2345675e+06)."""
+        return scanned_number(value) if type(value) is float else self.export(value)
+
     def export_reader(self, reader: Any) -> Any:
-        """``export(reader(raw))`` in one call (apis.serialize's list rows). PERF: the stored
-        text tells whether it holds such a number, without writing the value again."""
+        """``stored_export(reader(raw))`` in one call (apis.serialize's list rows). PERF: the
+        stored text tells whether it holds such a number, without writing the value again."""
         export = self.export
+        search, exponent = _RESPELL_RE.search, _EXPONENT_RE.search
 
         def read_export(raw: Any) -> Any:
-            # NOTE: the stored text is Go's (to_db): orjson reads it and writes it again alike
-            # but for an integer past 64 bits (18446744073709552000, a float then) and a
-            # number from 1e-6 to 1e-5 (0.000001), which both hold "000" (str's own search:
-            # a regular expression cost more than reading the text)
-            if isinstance(raw, str) and "000" not in raw:
-                return reader(raw)
-            return export(reader(raw))
+            value = reader(raw)
+            if type(value) is float:
+                return scanned_number(value)  # NOTE: a bare number (SQLite: a REAL; Postgres: text)
+            if type(raw) is str and (("0" in raw and search(raw) is not None) or exponent(raw) is not None):
+                # NOTE: any other value orjson writes again as its text holds it unless that
+                # holds a number _RESPELL_RE or _EXPONENT_RE finds
+                return export(value)
+            return value
 
         return read_export
 
@@ -281,13 +301,19 @@ class JSONField(Field):
         return None
 
     def from_db(self, raw: Any) -> Any:
-        value = self._read(raw)
+        value = self._read_stored(raw)
         if isinstance(raw, str) and '": ' in raw and isinstance(value, dict | list):
             # NOTE: Postgres's text of a jsonb value (spaced, keys by length then bytes): read
             # with its keys sorted, as stored (to_db) and as PocketBase reads it, wherever a
             # value is written unsorted (JS hooks, getString). Not on SQLite (reader())
             return _sorted_keys(value)
         return value
+
+    def _read_stored(self, raw: Any) -> Any:
+        """A table's stored JSON text read: a ``-0`` in it the float -0, as PocketBase's Go
+        reads it (its text, written again: -0); orjson reads the integer 0."""
+        value = self._read(raw)
+        return negative_zeros(raw, value) if type(raw) is str and "-0" in raw else value
 
     def _read(self, raw: Any) -> Any:
         if raw is None:
@@ -322,6 +348,8 @@ class JSONField(Field):
         # NOTE: objects stored with their keys sorted, as PocketBase stores them (Go marshals
         # maps so): sorting by the field or matching its text agrees with PocketBase; their
         # numbers as Go writes them (-0, not -0.0: json_extract() reads the integer 0)
+        if type(value) is float and math.isfinite(value):
+            return json_text(value)  # NOTE: as Go writes it (0.000001, -0; orjson: 1e-6, -0.0)
         text = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
         if isinstance(value, dict | list) and _GO_FLOAT_HINT_RE.search(text):
             text = orjson.dumps(_walked(value, go_json_number), option=orjson.OPT_SORT_KEYS)

@@ -31,6 +31,7 @@ from pybase.core.record_expand import expand_records
 from pybase.core.records import Record
 from pybase.core.request_info import RequestInfo
 from pybase.tools import picker
+from pybase.tools.gonumbers import read_again
 from pybase.tools.security import random_string
 
 if TYPE_CHECKING:
@@ -91,6 +92,7 @@ def fresh_copy(record: Record) -> Record:
     copy.data = dict(record.data)
     copy.is_new = False
     copy.original = dict(record.data)
+    copy.loaded = record.loaded
     copy.original_id = record.id
     copy.store = record.store
     copy.expand = {}
@@ -512,7 +514,9 @@ class RecordBroadcaster:
         raw_fields = options.query.get("fields", "")
         if raw_fields:
             try:
-                data = picker.pick(data, picker.parse_fields(raw_fields))
+                picked = picker.parse_fields(raw_fields)
+                read_again(data)  # NOTE: as PocketBase, which reads the record's JSON again to pick
+                data = picker.pick(data, picked)
             except picker.FieldsError:
                 pass  # NOTE: as PocketBase: unreadable fields send the whole record
         body = api_dumps(data)  # NOTE: a view's JSON (an expanded relation's) keeps its keys' order

@@ -132,6 +132,7 @@ def _copy(record: Record, data: dict[str, Any]) -> Record:
     copy.is_new = record.is_new
     copy.original = dict(record.original)
     copy.original_id = record.original_id
+    copy.loaded = record.loaded
     return copy
 
 
