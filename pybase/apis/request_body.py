@@ -226,7 +226,7 @@ def read_multipart(
                 if has_duplicate_names(text, payload):
                     raise bad_request(invalid_message)
                 if isinstance(payload, dict):
-                    payloads.append(payload)
+                    payloads.append(negative_zeros(text, payload))
                 continue
             value = cast(text)
             if name in data:

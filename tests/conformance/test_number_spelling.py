@@ -141,7 +141,7 @@ PLACES = [
     Place("number field max option", f"/api/collections/{OPTIONS}", lambda body, _rid, k: at(_field(body, f"m{k}"), ["max"])),
     Place("view picked json field", f"/api/collections/{SOURCE}/records/{{id}}?fields=id,n,j,jn", _key("j")),
     Place("view picked nested json", f"/api/collections/{SOURCE}/records/{{id}}?fields=id,n,j,jn", _key("jn")),
-    *_each("updated", "update"), *_each("unchanged", "unchanged"), *_each("batch", "batch"),
+    *_each("updated", "update"), *_each("unchanged", "unchanged"), *_each("batch", "batch"), *_each("payload", "create payload"),
     *_each("created_event", "realtime create"), *_each("updated_event", "realtime update"),
     *_each("unchanged_event", "realtime unchanged"), *_each("created_event_picked", "realtime create picked"),
     *_each("updated_event_picked", "realtime update picked"), *_each("unchanged_event_picked", "realtime unchanged picked"),
@@ -160,8 +160,9 @@ CASES = list(itertools.product(PLACES, VALUES))
 class Fetched:
     """The spelled bodies of the pair's answers: the create answers by value, others by path,
     and by kind (``@kind`` places) then value: ``updated`` (a PATCH setting the fields again),
-    ``unchanged`` (a PATCH of another field), ``batch`` (a create in a batch), and the realtime
-    events of the create and both updates (their records)."""
+    ``unchanged`` (a PATCH of another field), ``batch`` (a create in a batch), ``payload`` (a
+    create sent as a multipart form's @jsonPayload), and the realtime events of the create and
+    both updates (their records)."""
 
     created: dict[str, tuple[Any, Any]] = dataclasses.field(default_factory=dict)
     bodies: dict[str, tuple[Any, Any]] = dataclasses.field(default_factory=dict)
@@ -202,6 +203,8 @@ def _set_up(pair: Pair) -> Fetched:
         for client in clients.values():
             client.close()
     _batch(pair, numbers, found)
+    found.kinds["payload"] = {label: _raw_pair(pair, Request("POST", f"/api/collections/{BATCH}/records", form=(("@jsonPayload", _body(number).decode()),)))
+                              for label, number in VALUES}  # fmt: skip
     source_id = pair.pb.ok("GET", f"/api/collections/{SOURCE}")["id"], pair.py.ok("GET", f"/api/collections/{SOURCE}")["id"]
     for target, collection_id in zip(pair.targets, source_id, strict=True):
         target.ok("POST", "/api/collections", {"name": REFS, "fields": [
