@@ -242,49 +242,83 @@ LANGUAGE sql IMMUTABLE AS $$
         WHEN substr(step, 2) ~ '^[A-Za-z][A-Za-z0-9]*$' THEN step ELSE '.' || CAST(to_json(substr(step, 2)) AS text) END
 $$;
 
+-- The keys and the values that are no array or object of a document SQLite reads (JSON5 too),
+-- as written, in their order: strings with their quotes, numbers, literals and JSON5's unquoted
+-- keys (comments and blanks left out). SQLite keeps them so in its JSONB encoding (below) and
+-- writes a key as written in json_each()'s fullkey.
+CREATE OR REPLACE FUNCTION pb_json_tokens(doc text) RETURNS text[]
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT COALESCE(array_agg(m[1] ORDER BY n) FILTER (WHERE left(m[1], 1) <> '/'), '{}')
+    FROM regexp_matches(doc, '(/\*(?:[^*]|\*+[^*/])*\*+/|//[^\n\r\u2028\u2029]*|"(?:[^"\\]|\\.)*"|''(?:[^''\\]|\\.)*''|'
+        || '[^][{}:,"''/ \t\n\v\f\r\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+)', 'g')
+        WITH ORDINALITY AS t(m, n)
+$$;
+
+-- A key's step in json_each()'s fullkey, from its token: .key, or ."key" unless a letter then
+-- letters and digits, the key as written (SQLite: escapes kept, a single-quoted key's " bare).
+CREATE OR REPLACE FUNCTION pb_json_key_text(token text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN k ~ '^[A-Za-z][A-Za-z0-9]*$' THEN '.' || k ELSE '."' || k || '"' END
+    FROM (SELECT CASE WHEN left(token, 1) IN ('"', '''') THEN substr(token, 2, length(token) - 2) ELSE token END AS k) AS t
+$$;
+
 -- The size of a JSON value in SQLite's JSONB encoding, whose offsets are json_each()'s ids: a
--- header of 1, 2, 3, 5 or 9 bytes, then the payload: a number's or a string's text as written
--- (escapes kept), an array's elements, an object's keys (strings) and values; true, false and
--- null none.
+-- header of 1, 2, 3, 5 or 9 bytes, then the payload: a key's or a string's text as written
+-- between its quotes, a number's text as written (without a leading +; an infinity 9e999 or
+-- -9e999), an array's elements, an object's keys and values; true, false, null and NaN none.
 CREATE OR REPLACE FUNCTION pb_jsonb_head(payload bigint) RETURNS int
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN payload <= 11 THEN 1 WHEN payload <= 255 THEN 2 WHEN payload <= 65535 THEN 3
         WHEN payload <= 4294967295 THEN 5 ELSE 9 END
 $$;
 
-CREATE OR REPLACE FUNCTION pb_jsonb_payload(j json) RETURNS bigint
+CREATE OR REPLACE FUNCTION pb_jsonb_token_payload(token text, is_key boolean) RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN left(token, 1) IN ('"', '''') THEN octet_length(token) - 2 WHEN is_key THEN octet_length(token)
+        WHEN lower(token) IN ('true', 'false', 'null') OR lower(ltrim(token, '+-')) IN ('nan', 'qnan', 'snan') THEN 0
+        WHEN lower(ltrim(token, '+-')) LIKE 'inf%' THEN CASE WHEN left(token, 1) = '-' THEN 6 ELSE 5 END
+        ELSE octet_length(ltrim(token, '+')) END
+$$;
+
+-- ... of the value j whose first token is tokens[k] (pb_json_tokens): its payload, and the
+-- token after it.
+CREATE OR REPLACE FUNCTION pb_jsonb_payload(j json, tokens text[], k int, OUT payload bigint, OUT next int)
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
     kind text := json_typeof(j);
-    total bigint;
+    e record;
+    inner_part record;
 BEGIN
-    IF kind = 'object' THEN
-        SELECT COALESCE(sum(pb_jsonb_key_size(e.key) + pb_jsonb_size(e.value)), 0) INTO total FROM json_each(j) AS e;
-        RETURN total;
-    ELSIF kind = 'array' THEN
-        SELECT COALESCE(sum(pb_jsonb_size(e)), 0) INTO total FROM json_array_elements(j) AS e;
-        RETURN total;
-    ELSIF kind = 'string' THEN
-        RETURN octet_length(btrim(CAST(j AS text), E' \t\n\r')) - 2;
-    ELSIF kind = 'number' THEN
-        RETURN octet_length(btrim(CAST(j AS text), E' \t\n\r'));
+    payload := 0;
+    next := k;
+    IF kind = 'object' OR kind = 'array' THEN
+        FOR e IN SELECT * FROM (
+                SELECT m.v, m.n FROM json_each(CASE WHEN kind = 'object' THEN j END) WITH ORDINALITY AS m(k, v, n)
+                UNION ALL
+                SELECT m.v, m.n FROM json_array_elements(CASE WHEN kind = 'array' THEN j END) WITH ORDINALITY AS m(v, n)
+                ) AS members ORDER BY members.n LOOP
+            IF kind = 'object' THEN
+                payload := payload + pb_jsonb_head(pb_jsonb_token_payload(tokens[next], true)) + pb_jsonb_token_payload(tokens[next], true);
+                next := next + 1;
+            END IF;
+            inner_part := pb_jsonb_payload(e.v, tokens, next);
+            payload := payload + pb_jsonb_head(inner_part.payload) + inner_part.payload;
+            next := inner_part.next;
+        END LOOP;
+        RETURN;
     END IF;
-    RETURN 0;
+    payload := pb_jsonb_token_payload(tokens[k], false);
+    next := k + 1;
 END $$;
-
-CREATE OR REPLACE FUNCTION pb_jsonb_size(j json) RETURNS bigint
-LANGUAGE sql IMMUTABLE AS $$ SELECT pb_jsonb_head(p) + p FROM (SELECT pb_jsonb_payload(j) AS p) AS s $$;
-
--- ... of an object's key (NOTE: its text as Postgres writes it: escapes as written are lost)
-CREATE OR REPLACE FUNCTION pb_jsonb_key_size(k text) RETURNS bigint
-LANGUAGE sql IMMUTABLE AS $$ SELECT pb_jsonb_head(p) + p FROM (SELECT octet_length(CAST(to_json(k) AS text)) - 2 AS p) AS s $$;
 
 -- SQLite's json_each(doc, root) (deep: json_tree()): a row per member of the value at root
 -- (json_tree: the value and every value within, in document order; a value that is no array
 -- or object is its own row). key: an object's key or an array's index; value and atom:
 -- SQLite's text of the SQL value (an array or object as its JSON text, no atom); id: the
 -- offset of the value (of its key, in an object) in SQLite's JSONB encoding, parent: its
--- container's id (json_tree).
+-- container's id (json_tree); fullkey and path spell keys as written (pb_json_key_text).
+-- NOTE: the document's tokens (pb_json_tokens) follow its values in the order read: a member's
+-- key is tokens[tk], its value's first token the next.
 CREATE OR REPLACE FUNCTION pb_json_tree(doc text, root text, deep boolean)
 RETURNS TABLE (key text, value text, type text, atom text, id bigint, parent bigint, fullkey text, path text)
 LANGUAGE plpgsql IMMUTABLE AS $$
@@ -292,11 +326,15 @@ DECLARE
     steps text[];
     step text;
     j json;
+    tokens text[];
+    tk int := 1;
     at bigint := 0;
     cursor_at bigint;
     found boolean;
     k bigint;
     size int;
+    sized record;
+    key_payload bigint;
     todo_j json[];
     todo_key text[];
     todo_full text[];
@@ -304,11 +342,13 @@ DECLARE
     todo_parent bigint[];
     todo_id bigint[];
     todo_at bigint[];
+    todo_tk int[];
     m_j json[];
     m_key text[];
     m_full text[];
     m_id bigint[];
     m_at bigint[];
+    m_tk int[];
     first boolean := true;
     e record;
     kind text;
@@ -316,21 +356,29 @@ BEGIN
     IF doc IS NULL OR root IS NULL THEN RETURN; END IF;
     steps := pb_json_steps(root);
     j := pb_json_parse(doc);
+    tokens := pb_json_tokens(doc);
     id := 0;
     -- NOTE: the value at root, and its offsets, step by step
     FOREACH step IN ARRAY steps LOOP
-        cursor_at := at + pb_jsonb_head(pb_jsonb_payload(j));
+        IF json_typeof(j) IN ('object', 'array') THEN
+            sized := pb_jsonb_payload(j, tokens, tk);
+            cursor_at := at + pb_jsonb_head(sized.payload);
+        END IF;
         found := false;
         IF left(step, 1) = '.' AND json_typeof(j) = 'object' THEN
             FOR e IN SELECT m.k, m.v FROM json_each(j) WITH ORDINALITY AS m(k, v, n) ORDER BY m.n LOOP
+                key_payload := pb_jsonb_token_payload(tokens[tk], true);
+                tk := tk + 1;
                 IF e.k = substr(step, 2) THEN
                     id := cursor_at;
-                    at := cursor_at + pb_jsonb_key_size(e.k);
+                    at := cursor_at + pb_jsonb_head(key_payload) + key_payload;
                     j := e.v;
                     found := true;
                     EXIT;
                 END IF;
-                cursor_at := cursor_at + pb_jsonb_key_size(e.k) + pb_jsonb_size(e.v);
+                sized := pb_jsonb_payload(e.v, tokens, tk);
+                cursor_at := cursor_at + pb_jsonb_head(key_payload) + key_payload + pb_jsonb_head(sized.payload) + sized.payload;
+                tk := sized.next;
             END LOOP;
         ELSIF left(step, 1) = '[' AND json_typeof(j) = 'array' THEN
             size := json_array_length(j);
@@ -345,7 +393,9 @@ BEGIN
                     found := true;
                     EXIT;
                 END IF;
-                cursor_at := cursor_at + pb_jsonb_size(e.v);
+                sized := pb_jsonb_payload(e.v, tokens, tk);
+                cursor_at := cursor_at + pb_jsonb_head(sized.payload) + sized.payload;
+                tk := sized.next;
             END LOOP;
         END IF;
         IF NOT found THEN RETURN; END IF;
@@ -355,6 +405,7 @@ BEGIN
     todo_full := ARRAY[root];
     todo_id := ARRAY[id];
     todo_at := ARRAY[at];
+    todo_tk := ARRAY[tk];
     IF deep AND cardinality(steps) > 0 THEN
         todo_key := ARRAY[substr(steps[cardinality(steps)], 2)];
         todo_path := ARRAY['$' || COALESCE((SELECT string_agg(pb_json_step_text(s), '' ORDER BY n)
@@ -368,11 +419,13 @@ BEGIN
         -- NOTE: the stack's top is its first item: a value's members go in front, in order
         j := todo_j[1];
         key := todo_key[1]; fullkey := todo_full[1]; path := todo_path[1]; parent := todo_parent[1];
-        id := todo_id[1]; at := todo_at[1];
+        id := todo_id[1]; at := todo_at[1]; tk := todo_tk[1];
         todo_j := todo_j[2:]; todo_key := todo_key[2:]; todo_full := todo_full[2:];
         todo_path := todo_path[2:]; todo_parent := todo_parent[2:]; todo_id := todo_id[2:]; todo_at := todo_at[2:];
+        todo_tk := todo_tk[2:];
         kind := pb_json_kind(j);
-        type := kind;
+        -- NOTE: a hexadecimal integer past 64 bits SQLite keeps as an integer (JSON5's INT5)
+        type := CASE WHEN kind = 'real' AND tokens[tk] ~ '^[-+]?0[xX]' THEN 'integer' ELSE kind END;
         IF kind IN ('object', 'array') THEN
             value := pb_json_min(j);
             atom := NULL;
@@ -386,8 +439,9 @@ BEGIN
             RETURN NEXT;
         END IF;
         IF kind IN ('object', 'array') AND (deep OR first) THEN
-            cursor_at := at + pb_jsonb_head(pb_jsonb_payload(j));
-            m_j := '{}'; m_key := '{}'; m_full := '{}'; m_id := '{}'; m_at := '{}';
+            sized := pb_jsonb_payload(j, tokens, tk);
+            cursor_at := at + pb_jsonb_head(sized.payload);
+            m_j := '{}'; m_key := '{}'; m_full := '{}'; m_id := '{}'; m_at := '{}'; m_tk := '{}';
             FOR e IN SELECT * FROM (
                 SELECT m.k, m.v, m.n FROM json_each(CASE WHEN kind = 'object' THEN j END) WITH ORDINALITY AS m(k, v, n)
                 UNION ALL
@@ -395,17 +449,27 @@ BEGIN
                     WITH ORDINALITY AS m(v, n)) AS members ORDER BY members.n LOOP
                 m_j := m_j || e.v;
                 m_key := m_key || e.k;
-                m_full := m_full || (fullkey || pb_json_step_text(CASE WHEN kind = 'object' THEN '.' || e.k ELSE '[' || e.k END));
                 m_id := m_id || cursor_at;
-                IF kind = 'object' THEN cursor_at := cursor_at + pb_jsonb_key_size(e.k); END IF;
+                IF kind = 'object' THEN
+                    m_full := m_full || (fullkey || pb_json_key_text(tokens[tk]));
+                    key_payload := pb_jsonb_token_payload(tokens[tk], true);
+                    cursor_at := cursor_at + pb_jsonb_head(key_payload) + key_payload;
+                    tk := tk + 1;
+                ELSE
+                    m_full := m_full || (fullkey || '[' || e.k || ']');
+                END IF;
                 m_at := m_at || cursor_at;
-                cursor_at := cursor_at + pb_jsonb_size(e.v);
+                m_tk := m_tk || tk;
+                sized := pb_jsonb_payload(e.v, tokens, tk);
+                cursor_at := cursor_at + pb_jsonb_head(sized.payload) + sized.payload;
+                tk := sized.next;
             END LOOP;
             todo_j := m_j || todo_j;
             todo_key := m_key || todo_key;
             todo_full := m_full || todo_full;
             todo_id := m_id || todo_id;
             todo_at := m_at || todo_at;
+            todo_tk := m_tk || todo_tk;
             todo_path := array_fill(fullkey, ARRAY[cardinality(m_j)]) || todo_path;
             todo_parent := array_fill(id, ARRAY[cardinality(m_j)]) || todo_parent;
         END IF;

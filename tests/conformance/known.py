@@ -39,10 +39,6 @@ KNOWN.update({f"json[{variant}] {write}: {label}": _BIG_JSON_NUMBER for variant 
 ]})  # fmt: skip
 KNOWN.update({f"json[maxSize=20] {write}: integer 2^64": _BIG_JSON_NUMBER for write in _TEXT_WRITES})
 
-# json_each()/json_tree()'s fullkey and path spell an object's key as the document wrote it
-# (SQLite keeps its escapes: $."\u0061"); Postgres reads the key decoded and writes it again
-KNOWN["sql function [postgres] repeated escaped names json_tree"] = "json_tree's fullkey of a key written with an escape: decoded on Postgres"
-
 
 def explain(name: str, pb: Answer, py: Answer, diff: str | None) -> None:
     """Fail on an unexplained difference (or on an explained one that no longer differs)."""

@@ -113,3 +113,28 @@ def test_json5_read_by_the_json_functions(pg: psycopg.Connection[Any], doc: str,
 def test_malformed_refused_in_sqlites_words(pg: psycopg.Connection[Any]) -> None:
     with pytest.raises(psycopg.errors.InvalidParameterValue, match="malformed JSON"):
         pg.execute("SELECT pb_json(%s)", ("{a b: 1}",))
+
+
+# json_each()/json_tree() from the document's root or below it (paths the generated texts' keys use)
+_TREE_ROOTS = ["$", "$.a", "$[1]", "$.b[0]", "$.a.b", '$."k.y"', '$.""']
+_TREE_COLUMNS = "key, type, id, parent, fullkey, path"
+
+
+def test_json_tree_reads_as_sqlite(pg: psycopg.Connection[Any]) -> None:
+    """pb_json_tree's rows: keys spelled as written in fullkey and path (escapes kept, a
+    single-quoted key's " bare), ids as SQLite's offsets in its JSONB encoding, which holds
+    JSON5's numbers, strings and keys as written (NaN none, Infinity as 9e999). NOTE: texts
+    holding a NUL escape (\\0) left out: Postgres reads no NUL in a JSON string."""
+    conn = sqlite3.connect(":memory:")
+    texts = [t for t in _texts() if conn.execute("SELECT json_error_position(?)", (t,)).fetchone()[0] == 0]
+    texts = [t for t in texts if "\\u0000" not in conn.execute("SELECT json(?)", (t,)).fetchone()[0]]
+    wrong = []
+    for text, root, deep in ((t, r, d) for t in texts for r in _TREE_ROOTS for d in (True, False)):
+        want = [tuple(row) for row in conn.execute(f"SELECT {_TREE_COLUMNS} FROM {'json_tree' if deep else 'json_each'}(?, ?)", (text, root))]
+        got = pg.execute(f"SELECT {_TREE_COLUMNS} FROM pb_json_tree(%s, %s, %s)", (text, root, deep)).fetchall()
+        # NOTE: an array member's key is an INTEGER to SQLite, pb_json_tree's text of it
+        got = [(int(row[0]) if row[0] is not None and row[4].endswith("]") else row[0], *row[1:]) for row in got]
+        if want != got:
+            wrong.append((text, root, deep, want, got))
+    assert not wrong, f"{len(wrong)} differ, e.g. {wrong[:3]}"
+    assert len(texts) > 300
