@@ -49,6 +49,9 @@ DECLARE
     c text;
     j int;
 BEGIN
+    -- NOTE: SQLite reads both up to a NUL (pybase.store.pg_nul)
+    pattern := pb_nul_cut(pattern);
+    value := pb_nul_cut(value);
     WHILE i <= length(pattern) LOOP
         c := substr(pattern, i, 1);
         IF c = '*' THEN

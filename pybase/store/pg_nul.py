@@ -15,13 +15,12 @@ The escape keeps SQLite's order (UTF-8 bytes): U+0000 < U+0001 < any other chara
 ``\\x01\\x01`` < ``\\x01\\x02`` < that character, and a prefix stays a prefix, so ``=``, ``<``,
 sorts and unique indexes answer as on the raw text, and so do || and comparisons in a view's
 SQL. Its functions read the escaped text through :data:`NUL_HELPERS` where SQLite reads a text
-up to its first NUL (length(), substr(), unicode(), quote(), printf's %s, trim()'s characters)
-or all its characters (instr(), trim(), hex(), octet_length()); char(0) and char(1) give the
-escape, and so does a text literal of the view's query (pybase.store.view_sql); JSON text made
-of a value writes its NUL as ``\\u0000`` (pb_json_nul). What differs still: a LIKE pattern
-holding U+0002 may match an escaped U+0001 (both control characters; PocketBase refuses U+0000
-in a filter's quoted literal, not in a value from ``@request``), and a JSON key holding a NUL,
-which SQLite's path reads up to it (tests/conformance/known.py).
+up to its first NUL (length(), substr(), unicode(), quote(), printf's %s, LIKE and GLOB, a
+filter's ~ too, trim()'s characters) or all its characters (instr(), trim(), hex(),
+octet_length()); char(0) and char(1) give the escape, and so does a text literal of the view's
+query (pybase.store.view_sql); JSON text made of a value writes its NUL as ``\\u0000``
+(pb_json_nul). What differs still: a JSON key holding a NUL, which SQLite's path reads up to it
+(tests/conformance/known.py).
 """
 
 from __future__ import annotations
@@ -189,6 +188,13 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE WHEN strpos(chars, chr(1)) = 0 AND strpos(chars, chr(2)) = 0 THEN
         CASE ends WHEN 'leading' THEN ltrim(value, chars) WHEN 'trailing' THEN rtrim(value, chars) ELSE btrim(value, chars) END
         ELSE pb_trim_escaped(value, chars, ends) END
+$$;
+
+-- SQLite's LIKE: both texts up to a NUL, ASCII letters of either case alike, no escape
+-- character but one given (ESCAPE); Postgres's LIKE tells cases apart and escapes with \.
+CREATE OR REPLACE FUNCTION pb_like(value text, pattern text, esc text DEFAULT '') RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT lower(pb_nul_cut(value) COLLATE "C") LIKE lower(pb_nul_cut(pattern) COLLATE "C") ESCAPE pb_nul_cut(esc)
 $$;
 
 -- JSON text (a jsonb's) as SQLite holds it: a string's escaped NUL (\u0001\u0001) is \u0000

@@ -27,6 +27,8 @@ NUM, TEXT = "num", "text"
 JSON_TEXT = "pb_json_text"
 #: a DISTINCT aggregate's meta key: the column giving the rows' order (view_scan_order)
 SCAN_ORDER = "pb_scan_order"
+#: a LIKE's meta key: its ESCAPE character (view_sql.like_escapes)
+LIKE_ESCAPE = "pb_like_escape"
 
 # sqlglot's node classes for SQLite's math functions -> the name pb_math() takes
 _MATH_NODES = {
@@ -575,14 +577,18 @@ def _listing(node: Any, conv: Converter) -> bool:
 
 
 def _text_read(node: Any, conv: Converter) -> bool:
-    """substr(), length(), instr(), and trim() of given characters, of text Postgres may hold
-    escaped (pybase.store.pg_nul), as SQLite reads the text; whether ``node`` is done."""
+    """substr(), length(), instr(), LIKE and trim() of given characters, of text Postgres may
+    hold escaped (pybase.store.pg_nul), as SQLite reads the text; whether ``node`` is done."""
     if isinstance(node, exp.Substring):
         node.replace(_substr(node, conv))
     elif isinstance(node, exp.Length):
         node.replace(call("pb_length", node.this))  # NOTE: the characters before a NUL
     elif isinstance(node, exp.StrPosition) and node.args.get("position") is None:
         node.replace(call("pb_instr", node.this, node.args["substr"]))
+    elif isinstance(node, exp.Like):
+        escape = [node.meta[LIKE_ESCAPE]] if LIKE_ESCAPE in node.meta else []
+        done = call("pb_like", node.this, node.expression, *escape)
+        node.replace(exp.Not(this=done) if node.args.get("negate") else done)
     elif isinstance(node, exp.Trim) and node.args.get("expression") is not None:
         ends = str(node.args.get("position") or "both").lower()
         node.replace(call("pb_trim", node.this, node.args["expression"], exp.Literal.string(ends)))

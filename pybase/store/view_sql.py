@@ -106,6 +106,7 @@ def prepare(tree: Any, sql: str, kinds: dict[str, str] | None = None) -> None:
     ``kinds``: the database's columns' kinds of value (:func:`view_compare.translate`)."""
     name_columns(tree, sql)
     nul_escaped(tree)
+    like_escapes(tree)
     truths_as_values(tree)
     view_compare.translate(tree, kinds or {})
     truths_as_numbers(tree)
@@ -129,6 +130,16 @@ def nul_escaped(tree: Any) -> None:
             escaped = pg_nul.escape_text(text)
             if escaped is not text:
                 literal.set("this", escaped)
+
+
+def like_escapes(tree: Any) -> None:
+    """``x LIKE p ESCAPE e`` as the LIKE, e in its meta (sqlite_functions' pb_like): the truth
+    a value reads is the LIKE's (truths_as_values), with its escape."""
+    for node in list(tree.find_all(exp.Escape)):
+        if isinstance(node.this, exp.Like):
+            like = node.this.copy()
+            like.meta[sqlite_functions.LIKE_ESCAPE] = node.expression.copy()
+            node.replace(like)
 
 
 def exact_sums(tree: Any, kinds: dict[str, str]) -> None:

@@ -60,7 +60,7 @@ CASES: list[tuple[str, Request]] = [
 ]  # fmt: skip
 for label, value in [("nul in the middle", "a\x00b"), ("nul", "\x00"), ("two nuls", "\x00\x00"), ("u+0001", "\x01"),
                      ("u+0001 twice", "\x01\x01"), ("u+0001 u+0002", "\x01\x02"), ("nul then u+0001", "a\x00\x01"),
-                     ("trailing nul", "ab\x00"), ("plain", "ab"), ("backslash u0000", "\\u0000")]:  # fmt: skip
+                     ("trailing nul", "ab\x00"), ("plain", "ab"), ("u+0002", "\x02"), ("backslash u0000", "\\u0000")]:  # fmt: skip
     CASES += [
         (f"text = {label}", _find("t", "=", value)),
         (f"text != {label}", _find("t", "!=", value)),
@@ -114,7 +114,8 @@ VIEW_FUNCTIONS = [
     ("instr b", "instr({x}, 'b')"), ("upper", "upper({x})"), ("lower", "lower({x})"), ("hex", "hex({x})"), ("quote", "quote({x})"),
     ("unicode", "unicode({x})"), ("concatenated", "{x} || char(0) || {x}"), ("replace u+0001", "replace({x}, char(1), '+')"),
     ("replace with nul", "replace({x}, 'b', char(0))"), ("trim u+0001", "trim({x}, char(1))"),
-    ("< u+0001", "{x} < char(1)"), ("= nul", "{x} = char(0)"), ("> nul", "{x} > char(0)"), ("like", "{x} LIKE 'a%'"),
+    ("< u+0001", "{x} < char(1)"), ("= nul", "{x} = char(0)"), ("> nul", "{x} > char(0)"), ("like", "{x} LIKE 'a%'"), ("like a_b", "{x} LIKE 'A_b'"), ("like u+0002", "{x} LIKE '%' || char(2) || '%'"),
+    ("like a backslash", "{x} LIKE '\\u%'"), ("like escape", "{x} LIKE 'a!%' ESCAPE '!'"), ("not like", "{x} NOT LIKE 'a%'"),
     ("glob", "{x} GLOB 'a*'"), ("json_quote", "json_quote({x})"), ("json_object", "json_object('k', {x})"),
     ("printf", "printf('%s|', {x})"), ("typeof", "typeof({x})"), ("max", "(SELECT max({x}) FROM nulvals AS o WHERE o.id <= nulvals.id)"),
 ]  # fmt: skip
