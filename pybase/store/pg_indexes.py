@@ -45,6 +45,22 @@ def created_names(statements: Iterable[str]) -> list[str]:
     return names
 
 
+def own_names(table: Table, indexes: Iterable[dbutils.Index]) -> set[str]:
+    """The names, as Postgres keeps them, of the indexes pybase makes for a collection's
+    ``indexes`` on ``table``: each index's (cut to 63 bytes) and the lookup index beside one
+    holding long keys (pybase.store.index_long_keys)."""
+    from pybase.store.schema import create_index_sql
+
+    names = set()
+    for index in indexes:
+        names.add(index.name.encode()[:_NAME_BYTES].decode(errors="ignore"))
+        try:
+            names.update(created_names(create_index_sql(table, index, "postgresql")))
+        except dbutils.IndexRefused:
+            continue  # NOTE: the collection's save refused it too: nothing made
+    return names
+
+
 def fingerprint(statements: Iterable[str]) -> str:
     """The mark of the indexes ``statements`` make."""
     return INDEX_MARK + hashlib.sha256("\n".join(statements).encode()).hexdigest()[:20]

@@ -772,3 +772,28 @@ def test_a_restore_brings_text_columns_to_byte_order_at_once(pg: testapp.TestSer
             plan = " ".join(row[0] for row in conn.execute(f"EXPLAIN {sql}"))
             assert "posts_note" in plan, (sql, plan)
     assert pg.rows("SELECT count(*) FROM posts WHERE note = title") == pg.rows("SELECT count(*) FROM posts")
+
+
+def test_a_backup_carries_no_index_pybase_makes_as_an_addition(pg: testapp.TestServer) -> None:
+    """The indexes pybase makes for a collection are made again by the restore, not carried as
+    additions to its table: the lookup index beside a unique one over long keys (``__pb_eq``)
+    and an index whose name Postgres cut to 63 bytes were (the additions named the collection's
+    indexes by their names as written); one made by hand with SQL is carried."""
+    from pybase.core.collection_bind import new_collection
+
+    long_name = "idx_" + "l" * 70
+    pg.app.save_collection(new_collection({
+        "name": "Notes", "type": "base",
+        "fields": [{"name": "body", "type": "text"}, {"name": "tag", "type": "text", "max": 20}],
+        "indexes": ["CREATE UNIQUE INDEX idx_notes_body ON Notes (body)", f"CREATE INDEX {long_name} ON Notes (tag)"],
+    }))  # fmt: skip
+    _run_sql(pg, 'CREATE INDEX notes_by_hand ON "Notes" (tag, body)')
+    made = pg.index_sql("Notes")
+    assert {"idx_notes_body", "idx_notes_body__pb_eq", long_name[:63], "notes_by_hand"} <= set(made), made
+    pg.app.backups.create("own.zip")
+    with zipfile.ZipFile(Path(pg.app.data_dir) / "backups" / "own.zip") as zf:
+        manifest = orjson.loads(zf.read(PG_MANIFEST))
+    notes = next(t for t in manifest["tables"] if t["name"] == "Notes")
+    assert [i["name"] for i in (notes.get("additions") or {}).get("indexes", [])] == ["notes_by_hand"]
+    pg.app.backups.restore("own.zip")
+    assert pg.index_sql("Notes") == made

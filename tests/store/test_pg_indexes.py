@@ -53,7 +53,7 @@ def test_an_older_pybases_btree_index_is_made_again_at_start(tmp_path: Path, url
     # as an older pybase made them: plain btrees, no mark; and one made by hand with SQL
     with app.db.write() as conn:
         conn.exec_driver_sql("DROP INDEX idx_notes_body")
-        conn.exec_driver_sql("DROP INDEX IF EXISTS idx_notes_body__lookup")
+        conn.exec_driver_sql("DROP INDEX idx_notes_body__pb_eq")  # NOTE: an older pybase made no lookup index
         conn.exec_driver_sql('CREATE UNIQUE INDEX idx_notes_body ON notes USING btree (body COLLATE "C")')
         conn.exec_driver_sql('CREATE INDEX by_hand ON notes USING btree (tag)')
     with pytest.raises(PyBaseError, match="validating") as refused:
@@ -77,3 +77,31 @@ def test_an_older_pybases_btree_index_is_made_again_at_start(tmp_path: Path, url
     finally:
         again.logs.close()
         again.db.close()
+
+
+def test_a_mixed_case_table_and_a_name_past_63_bytes_are_found_as_made(tmp_path: Path, url: str) -> None:
+    from pybase.store import pg_indexes
+
+    app = _app(tmp_path, url)
+    try:
+        long_name = "idx_" + "l" * 70
+        app.save_collection(new_collection({
+            "name": "Notes", "type": "base", "fields": [{"name": "body", "type": "text"}],
+            "indexes": [f"CREATE UNIQUE INDEX {long_name} ON Notes (body)"],
+        }))  # fmt: skip
+        kept = long_name[:63]  # NOTE: Postgres keeps a name's first 63 bytes
+        made = {name: _index_sql(app, name) for name in (kept, kept[: 63 - len("__pb_eq")] + "__pb_eq")}
+
+        def refresh() -> list[str]:
+            tables = [(col.name, col.table, col.parsed_indexes()) for col in app.registry.all() if not col.is_view]
+            with app.db.write() as conn:
+                return pg_indexes.refresh(conn, tables)
+
+        assert refresh() == []
+        with app.db.write() as conn:
+            conn.exec_driver_sql(f'COMMENT ON INDEX "{kept}" IS NULL')
+        assert refresh() == ["Notes"]
+        assert {name: _index_sql(app, name) for name in made} == made
+    finally:
+        app.logs.close()
+        app.db.close()

@@ -80,6 +80,7 @@ from pybase.core.db_copy_target import (
 from pybase.core.errors import BadRequestError
 from pybase.core.logs.store import postgres_logs_table
 from pybase.store import (
+    pg_indexes,
     pg_largeobjects,
     pg_objects,
     pg_objects_restore,
@@ -184,7 +185,8 @@ def _write_dump(app: App, zf: zipfile.ZipFile) -> dict[str, Any]:
             # waits for the end of the dump).
             locked = [name for name, _t in tables] + others
             pg_tables.run(conn, "LOCK TABLE " + ", ".join(_quote(name) for name in locked) + " IN ACCESS SHARE MODE")
-            own = {col.name: {index.name for index in col.parsed_indexes()} for col in collections if not col.is_view}
+            # NOTE: as Postgres names them (cut to 63 bytes), with their lookup indexes (__pb_eq)
+            own = {col.name: pg_indexes.own_names(col.table, col.parsed_indexes()) for col in collections if not col.is_view}
             entries = [_dump_table(conn, zf, name, table, own.get(name)) for name, table in tables]
             files = {entry["file"].lower() for entry in entries}
             for number, name in enumerate(others, 1):
