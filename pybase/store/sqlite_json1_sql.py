@@ -234,14 +234,6 @@ LANGUAGE sql IMMUTABLE AS $$
         WHEN 'string' THEN 'text' WHEN 'boolean' THEN btrim(CAST(j AS text), E' \t\n\r') ELSE json_typeof(j) END
 $$;
 
--- A path's step as SQLite writes it in json_each()'s fullkey: .key (quoted unless a letter then
--- letters and digits, with its JSON escapes: SQLite writes the key as the document does), [n].
-CREATE OR REPLACE FUNCTION pb_json_step_text(step text) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN left(step, 1) = '[' THEN step || ']'
-        WHEN substr(step, 2) ~ '^[A-Za-z][A-Za-z0-9]*$' THEN step ELSE '.' || CAST(to_json(substr(step, 2)) AS text) END
-$$;
-
 -- The keys and the values that are no array or object of a document SQLite reads (JSON5 too),
 -- as written, in their order: strings with their quotes, numbers, literals and JSON5's unquoted
 -- keys (comments and blanks left out). SQLite keeps them so in its JSONB encoding (below) and
@@ -407,9 +399,13 @@ BEGIN
     todo_at := ARRAY[at];
     todo_tk := ARRAY[tk];
     IF deep AND cardinality(steps) > 0 THEN
-        todo_key := ARRAY[substr(steps[cardinality(steps)], 2)];
-        todo_path := ARRAY['$' || COALESCE((SELECT string_agg(pb_json_step_text(s), '' ORDER BY n)
-            FROM unnest(steps[1:cardinality(steps) - 1]) WITH ORDINALITY AS u(s, n)), '')];
+        -- NOTE: the root's key and path from root's text as written: its last step's key (an
+        -- index's digits, 0 for [#-n]; a quoted key's text between its quotes, escapes kept)
+        -- and the steps before it
+        step := (regexp_match(root, '(\[[^]]*\]|\."(?:[^"\\]|\\.)*"|\.[^.\[]+)$'))[1];
+        todo_key := ARRAY[CASE WHEN left(step, 1) = '[' THEN COALESCE(substring(step FROM '^\[([0-9]+)'), '0')
+            WHEN left(step, 2) = '."' THEN substr(step, 3, length(step) - 3) ELSE substr(step, 2) END];
+        todo_path := ARRAY[left(root, length(root) - length(step))];
     ELSE
         todo_key := ARRAY[NULL::text];
         todo_path := ARRAY[root];

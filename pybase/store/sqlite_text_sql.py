@@ -334,25 +334,39 @@ END $$;
 CREATE OR REPLACE FUNCTION pb_json(doc text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$ SELECT pb_json_min(pb_json_parse(doc)) $$;
 
--- A path's steps: '.key' or '[n]' / '[#]' / '[#-n]' (refused in SQLite's words when malformed).
+-- A path's steps: '.key' or '[n]' / '[#]' / '[#-n]' (refused in SQLite's words when malformed);
+-- a quoted key ($."a.b") with its JSON escapes read ($."q\"" is q").
 CREATE OR REPLACE FUNCTION pb_json_steps(path text) RETURNS text[]
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
     rest text;
     steps text[] := '{}';
     found text[];
+    label text;
 BEGIN
     IF path IS NULL OR left(path, 1) <> '$' THEN
         RAISE EXCEPTION 'bad JSON path: %', quote_literal(COALESCE(path, '')) USING ERRCODE = '22023';
     END IF;
     rest := substr(path, 2);
     WHILE rest <> '' LOOP
-        found := regexp_match(rest, '^(?:\.("[^"]*"|[^.\[]+)|\[(#-[0-9]+|#|[0-9]+)\])');
+        found := regexp_match(rest, '^(?:\.("(?:[^"\\]|\\.)*"|[^.\[]+)|\[(#-[0-9]+|#|[0-9]+)\])');
         IF found IS NULL THEN
             RAISE EXCEPTION 'bad JSON path: %', quote_literal(path) USING ERRCODE = '22023';
         END IF;
         IF found[1] IS NOT NULL THEN
-            steps := steps || ('.' || CASE WHEN left(found[1], 1) = '"' THEN substr(found[1], 2, length(found[1]) - 2) ELSE found[1] END);
+            label := found[1];
+            IF left(label, 1) <> '"' THEN
+                NULL;
+            ELSIF strpos(label, E'\\') = 0 THEN
+                label := substr(label, 2, length(label) - 2);
+            ELSE
+                BEGIN
+                    label := CAST(label AS json) #>> '{}';
+                EXCEPTION WHEN others THEN
+                    label := substr(label, 2, length(label) - 2);
+                END;
+            END IF;
+            steps := steps || ('.' || label);
             rest := substr(rest, length(found[1]) + 2);
         ELSE
             steps := steps || ('[' || found[2]);

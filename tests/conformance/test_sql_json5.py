@@ -85,6 +85,8 @@ SCALAR_CASES = [
         ("value from the end", "('[1,2,3]' ->> '$[#-2]')"),
         ("json field from the end", "(meta -> '$[#-1]')"), ("json field quoted key", "(meta ->> '$.\"a\"')"),
         ("json field quoted value", "json_extract(meta, '$.\"z\"[#-1]')"), ("text field quoted key", "(title ->> '$.\"k\"[#-1]')"),
+        ("quoted key with an escape", "json_extract('{\"q\\\"\":1}', '$.\"q\\\"\"')"),
+        ("quoted key with a unicode escape", "('{\"ab\":2}' ->> '$.\"a\\u0062\"')"),
     ]),
 ]  # fmt: skip
 
@@ -123,6 +125,10 @@ CASES = [(f"{fn} {column} of {dname}", _TABLE.format(column=column, fn=fn, doc=d
          for fn, column, (dname, doc) in itertools.product(("json_each", "json_tree"), ("key", "value", "type", "atom", "fullkey", "path"), _DOCS)]  # fmt: skip
 CASES += [(f"json_tree {column} of {dname}", _TABLE.format(column=column, fn="json_tree", doc=doc)) for column in ("id", "parent") for dname, doc in _DOCS]
 CASES += [("json_tree at escaped key", _TABLE.format(column="value", fn="json_tree", doc=f"{_KEYS_DOC}, '$.\"a.b\"'"))]
+# a root's key and path as written (an index's digits, 0 for [#-n]; a quoted key's escapes kept)
+CASES += [(f"{fn} {column} at {rname}", _TABLE.format(column=column, fn=fn, doc=doc)) for fn, column, (rname, doc) in itertools.product(
+    ("json_each", "json_tree"), ("key", "path", "id"),
+    [("a quoted key with an escape", f"{_KEYS_DOC}, '$.\"a.b\".\"c\\\"d\"'"), ("the last", "'[1,[2,3]]', '$[#-1]'")])]  # fmt: skip
 
 # json_each()'s value compared, sorted, aggregated: values of every class (1 and 1.0 alike)
 _MIXED = _literal('[1, "1", 1.0, 2, "a", null, true, 2.5, "10", 9, {"o": 1}, [2], "B", -3]')

@@ -138,3 +138,24 @@ def test_json_tree_reads_as_sqlite(pg: psycopg.Connection[Any]) -> None:
             wrong.append((text, root, deep, want, got))
     assert not wrong, f"{len(wrong)} differ, e.g. {wrong[:3]}"
     assert len(texts) > 300
+
+
+# roots SQLite reads as written: the root row's key (an index's digits, 0 for [#-n]; a quoted
+# key's text as written) and path (root's steps before the last, as written); a quoted key's
+# escapes read to find it
+ROOTS = [
+    ("[1,[2,3]]", "$[#-1]"), ("[1,2,3]", "$[2]"), ('{"q\\"":{"x":1}}', '$."q\\""'),
+    ('{"a\\u0062":5}', '$."a\\u0062"'), ('{"ab":5}', '$."a\\u0062"'), ('{"a\\u0062":5}', "$.ab"), ('{"a b":{"c":1}}', '$."a b".c'),
+    ('{"a":{"b":1}}', '$."a"."b"'), ('{"a":[{"b":1}]}', '$."a"[0]'), ('{"a.b":{"c":[1]}}', '$."a.b".c[0]'), ("[[1]]", "$[0][0]"),
+    ("{'q\"': 1}", '$."q\\""'),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("doc", "root"), ROOTS)
+@pytest.mark.parametrize("deep", [True, False])
+def test_json_tree_root_as_sqlite(pg: psycopg.Connection[Any], doc: str, root: str, deep: bool) -> None:
+    conn = sqlite3.connect(":memory:")
+    want = [tuple(row) for row in conn.execute(f"SELECT {_TREE_COLUMNS} FROM {'json_tree' if deep else 'json_each'}(?, ?)", (doc, root))]
+    got = pg.execute(f"SELECT {_TREE_COLUMNS} FROM pb_json_tree(%s, %s, %s)", (doc, root, deep)).fetchall()
+    assert [(int(row[0]) if row[0] is not None and row[4].endswith("]") else row[0], *row[1:]) for row in got] == want
+    assert want
