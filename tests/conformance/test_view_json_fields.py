@@ -10,6 +10,7 @@ the filters read it as SQLite would (pybase/store/dialect/constructs.py, pg_expr
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import quote
 
@@ -114,7 +115,10 @@ SORTS = ["t,id", "-t,id", "o,id", "-o,id", "arr,id", "d,id", "-truth,id", "lit,i
 TABLE_SORTS = ["meta,id", "-meta,id", "meta.1,id", "meta.a,-id"]
 
 # (backend, "view filter" or sort) -> why pybase answers otherwise than PocketBase ("" for both)
-KNOWN: dict[tuple[str, str], str] = {}
+KNOWN: dict[tuple[str, str], str] = {
+    ("", f"{VIEW5} records as written"): "a json value is held as Python values, one value a name (the last): PocketBase writes "
+                                          "the column's text, both names (and with fields=, Go's map keeps the last)",
+}
 
 
 @pytest.fixture(scope="module")
@@ -158,6 +162,14 @@ def test_records(view_pair: Pair, view: str) -> None:
     pb, py = view_pair.ask(Request("GET", f"/api/collections/{view}/records?sort=id&perPage=50"))
     assert difference(pb, py) is None, difference(pb, py)
 
+
+
+def test_repeated_names_as_written(view_pair: Pair, backend: str) -> None:
+    """A view's JSON text holding a name twice in an object, as each server writes it (read
+    keeping every name: the harness's reader, like pybase's, keeps one)."""
+    path = f"/api/collections/{VIEW5}/records?sort=id&perPage=50"
+    pb, py = (json.loads(target.send(Request("GET", path)).text, object_pairs_hook=list) for target in view_pair.targets)
+    _check(backend, f"{VIEW5} records as written", pb == py, f"PocketBase {pb}\n  pybase     {py}")
 
 
 @pytest.mark.parametrize("view", [VIEW, VIEW3])
