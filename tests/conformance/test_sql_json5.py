@@ -125,6 +125,9 @@ CASES = [(f"{fn} {column} of {dname}", _TABLE.format(column=column, fn=fn, doc=d
          for fn, column, (dname, doc) in itertools.product(("json_each", "json_tree"), ("key", "value", "type", "atom", "fullkey", "path"), _DOCS)]  # fmt: skip
 CASES += [(f"json_tree {column} of {dname}", _TABLE.format(column=column, fn="json_tree", doc=doc)) for column in ("id", "parent") for dname, doc in _DOCS]
 CASES += [("json_tree at escaped key", _TABLE.format(column="value", fn="json_tree", doc=f"{_KEYS_DOC}, '$.\"a.b\"'"))]
+# over a json field (Postgres: jsonb, read as the text SQLite stores: compact, keys sorted)
+CASES += [(f"{fn} {column} of a json field", _TABLE.format(column=column, fn=fn, doc="meta"))
+          for fn, column in itertools.product(("json_each", "json_tree"), ("key", "value", "type", "id", "parent", "fullkey"))]  # fmt: skip
 # a root's key and path as written (an index's digits, 0 for [#-n]; a quoted key's escapes kept)
 CASES += [(f"{fn} {column} at {rname}", _TABLE.format(column=column, fn=fn, doc=doc)) for fn, column, (rname, doc) in itertools.product(
     ("json_each", "json_tree"), ("key", "path", "id"),
