@@ -16,7 +16,7 @@ The escape keeps SQLite's order (UTF-8 bytes): U+0000 < U+0001 < any other chara
 sorts and unique indexes answer as on the raw text, and so do || and comparisons in a view's
 SQL. Its functions read the escaped text through :data:`NUL_HELPERS` where SQLite reads a text
 up to its first NUL (length(), substr(), unicode(), quote(), printf's %s, LIKE and GLOB, a
-filter's ~ too, trim()'s characters) or all its characters (instr(), trim(), hex(),
+filter's ~ too, trim()'s characters) or all its characters (instr(), replace(), trim(), hex(),
 octet_length()); char(0) and char(1) give the escape, and so does a text literal of the view's
 query (pybase.store.view_sql); JSON text made of a value writes its NUL as ``\\u0000``
 (pb_json_nul). What differs still: a JSON key holding a NUL, which SQLite's path reads up to it
@@ -160,6 +160,38 @@ END $$;
 CREATE OR REPLACE FUNCTION pb_instr(value text, needle text) RETURNS integer
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE WHEN strpos(value, chr(1)) = 0 THEN strpos(value, needle) ELSE pb_instr_escaped(value, needle) END
+$$;
+
+-- SQLite's replace(): each match of pattern, left to right, replaced (none for a pattern starting
+-- with a NUL: SQLite reads its first character alone); in escaped text a match starting with U+0001
+-- or U+0002 starts after a whole escape, not at its second character.
+CREATE OR REPLACE FUNCTION pb_replace_escaped(value text, pattern text, repl text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+DECLARE
+    result text := '';
+    start int := 1;
+    found int;
+BEGIN
+    IF starts_with(pattern, chr(1) || chr(1)) THEN RETURN value; END IF;
+    LOOP
+        found := strpos(substr(value, start), pattern);
+        EXIT WHEN found = 0;
+        found := start + found - 1;
+        IF right(replace(replace(left(value, found - 1), chr(1) || chr(1), '0'), chr(1) || chr(2), '1'), 1) <> chr(1) THEN
+            result := result || substr(value, start, found - start) || repl;
+            start := found + length(pattern);
+        ELSE
+            result := result || substr(value, start, found - start + 1);
+            start := found + 1;
+        END IF;
+    END LOOP;
+    RETURN result || substr(value, start);
+END $$;
+
+CREATE OR REPLACE FUNCTION pb_replace(value text, pattern text, repl text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN strpos(value, chr(1)) = 0 OR ascii(pattern) NOT IN (1, 2) THEN replace(value, pattern, repl)
+        ELSE pb_replace_escaped(value, pattern, repl) END
 $$;
 
 -- SQLite's trim(), ltrim(), rtrim() of value (``ends``: 'both', 'leading', 'trailing'): the

@@ -577,8 +577,9 @@ def _listing(node: Any, conv: Converter) -> bool:
 
 
 def _text_read(node: Any, conv: Converter) -> bool:
-    """substr(), length(), instr(), LIKE and trim() of given characters, of text Postgres may
-    hold escaped (pybase.store.pg_nul), as SQLite reads the text; whether ``node`` is done."""
+    """substr(), length(), instr(), replace(), LIKE and trim() of given characters, of text
+    Postgres may hold escaped (pybase.store.pg_nul), as SQLite reads the text; whether ``node``
+    is done."""
     if isinstance(node, exp.Substring):
         node.replace(_substr(node, conv))
     elif isinstance(node, exp.Length):
@@ -589,6 +590,8 @@ def _text_read(node: Any, conv: Converter) -> bool:
         escape = [node.meta[LIKE_ESCAPE]] if LIKE_ESCAPE in node.meta else []
         done = call("pb_like", node.this, node.expression, *escape)
         node.replace(exp.Not(this=done) if node.args.get("negate") else done)
+    elif isinstance(node, exp.Replace):
+        node.replace(call("pb_replace", node.this, node.expression, node.args["replacement"]))
     elif isinstance(node, exp.Trim) and node.args.get("expression") is not None:
         ends = str(node.args.get("position") or "both").lower()
         node.replace(call("pb_trim", node.this, node.args["expression"], exp.Literal.string(ends)))

@@ -24,11 +24,12 @@ FIELDS = [{"name": "t", "type": "text"}, {"name": "e", "type": "editor"}, {"name
           {"name": "em", "type": "email"}, {"name": "u", "type": "url"}]  # fmt: skip
 #: the texts each record holds (t and e), in id order
 TEXTS = ["a\x00b", "\x00", "\x00\x00", "a\x01b", "\x01\x01", "\x01\x02", "a\x00\x01", "ab\x00", "a", "ab", "",
-         "\\u0000", "a\x02b", "\x01"]  # fmt: skip
+         "\\u0000", "a\x02b", "\x01", "\x00\x02"]  # fmt: skip
 #: the JSON values of the same records
 #: (a string is JSON text PocketBase parses: '"\\u0000"' is the string U+0000)
 JSONS = [{"k": "a\x00b"}, {"k": "\x00"}, ["\x00", "\x01"], '"\\u0000"', {"k": "\\u0000"}, {"k": "\x01\x01"}, {"k": "a"},
-         {"k": "\x01\x02"}, None, {"k": "ab"}, '{"k": "a\\u0000\\u0001"}', {"k": "\x01"}, [], {"k": "\x00\x01"}]  # fmt: skip
+         {"k": "\x01\x02"}, None, {"k": "ab"}, '{"k": "a\\u0000\\u0001"}', {"k": "\x01"}, [], {"k": "\x00\x01"},
+         {"k": "\x00\x02"}]  # fmt: skip
 IDS = [f"fixnul{n:09d}" for n in range(len(TEXTS))]
 
 
@@ -113,7 +114,9 @@ VIEW_FUNCTIONS = [
     ("substr of the last 2", "substr({x}, -2, 2)"), ("instr nul", "instr({x}, char(0))"), ("instr u+0001", "instr({x}, char(1))"),
     ("instr b", "instr({x}, 'b')"), ("upper", "upper({x})"), ("lower", "lower({x})"), ("hex", "hex({x})"), ("quote", "quote({x})"),
     ("unicode", "unicode({x})"), ("concatenated", "{x} || char(0) || {x}"), ("replace u+0001", "replace({x}, char(1), '+')"),
-    ("replace with nul", "replace({x}, 'b', char(0))"), ("trim u+0001", "trim({x}, char(1))"),
+    ("replace with nul", "replace({x}, 'b', char(0))"),
+    ("replace u+0002", "replace({x}, char(2), '+')"), ("replace a nul", "replace({x}, char(0), '+')"),
+    ("replace u+0001 u+0002", "replace({x}, char(1, 2), '+')"), ("trim u+0001", "trim({x}, char(1))"),
     ("< u+0001", "{x} < char(1)"), ("= nul", "{x} = char(0)"), ("> nul", "{x} > char(0)"), ("like", "{x} LIKE 'a%'"), ("like a_b", "{x} LIKE 'A_b'"), ("like u+0002", "{x} LIKE '%' || char(2) || '%'"),
     ("like a backslash", "{x} LIKE '\\u%'"), ("like escape", "{x} LIKE 'a!%' ESCAPE '!'"), ("not like", "{x} NOT LIKE 'a%'"),
     ("glob", "{x} GLOB 'a*'"), ("json_quote", "json_quote({x})"), ("json_object", "json_object('k', {x})"),
