@@ -9,6 +9,8 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
 from pybase.core import auth_refs, collection_save, installer, record_save
 from pybase.core.app_hooks import HOOKS
 from pybase.core.backups import BackupStore
@@ -30,7 +32,7 @@ from pybase.core.system_collections import system_collections
 from pybase.core.view_schema import json_fields, stored_view_query
 from pybase.store.database_url import is_postgres_url
 from pybase.store.db import Database
-from pybase.store.schema import create_system_tables, metadata
+from pybase.store.schema import collections_table, create_system_tables, metadata
 from pybase.store.statement_limit import DEFAULT_SECONDS as DEFAULT_QUERY_TIMEOUT
 from pybase.tools.cron import Cron
 from pybase.tools.hook import Hook
@@ -232,22 +234,40 @@ class App:
             log.info("view collections' views brought up to date: %s", ", ".join(made))
             self.registry.reload()  # NOTE: a view's columns may be jsonb no more (or now): read anew
 
-    def _refresh_indexes(self) -> None:
+    def _refresh_indexes(self) -> list[str]:
         """On Postgres, collections' indexes made by an older pybase (a btree refusing long
-        values where this one holds the key by digest) made again as this one makes them."""
+        values where this one holds the key by digest) made again as this one makes them;
+        returns the collections whose indexes were made again."""
         if self.db.dialect.name != "postgresql":
-            return
+            return []
         from pybase.store import pg_indexes
 
         tables = [(col.name, col.table, col.parsed_indexes()) for col in self.registry.all() if not col.is_view]
         try:
-            with self.db.write() as conn:
-                made = pg_indexes.refresh(conn, tables)
+            with self.db.read() as conn:
+                names = pg_indexes.stale(conn, tables)
         except Exception:  # noqa: BLE001 - the indexes keep working as they were: never fail a start
-            log.exception("collections' indexes could not be brought up to date")
-            return
+            log.exception("collections' indexes could not be compared with this pybase's")
+            return []
+        made = []
+        for name in names:
+            # NOTE: one transaction a collection (its table locked while its indexes are made,
+            # not while all are), the collection read again under the lock its saves take on
+            # Postgres: another node may have changed it since this one started
+            try:
+                with self.db.write() as conn:
+                    pg_indexes.lock(conn)
+                    row = conn.execute(select(collections_table).where(collections_table.c.name == name)).first()
+                    if row is None:
+                        continue
+                    col = Collection.from_row(row)
+                    if not col.is_view and pg_indexes.remake(conn, col.name, col.table, col.parsed_indexes()):
+                        made.append(col.name)
+            except Exception:  # noqa: BLE001 - the old indexes keep working: never fail a start
+                log.exception("the indexes of collection %s could not be made as this pybase makes them", name)
         if made:
             log.info("collections' indexes made again as this pybase makes them: %s", ", ".join(made))
+        return made
 
     def _ensure_system_collections(self) -> None:
         for data in system_collections():

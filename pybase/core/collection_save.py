@@ -111,6 +111,7 @@ def delete_collection(app: App, col: Collection, *, integrity_checks: bool = Tru
         with app.db.write() as conn:
 
             def execute(_: CollectionEvent) -> Any:
+                _lock_indexes(conn)
                 if col.is_view:
                     schema_sync.drop_view(conn, col.name)
                 else:
@@ -284,6 +285,7 @@ def _run(app: App, col: Collection, verb: str, run: Callable[[], Any]) -> None:
 
 
 def _execute(app: App, conn: Any, col: Collection, old: Collection | None, renames: dict[str, str]) -> None:
+    _lock_indexes(conn)
     row = col.to_row()
     try:
         if old is None:
@@ -323,6 +325,15 @@ def _sync_table(conn: Any, col: Collection, old: Collection, renames: dict[str, 
     for name, to_multi in converted:
         schema_sync.convert_cardinality(conn, col.name, col.table.c[name], to_multi)
     _create_indexes(conn, col)
+
+
+def _lock_indexes(conn: Any) -> None:
+    """On Postgres, a schema change waits for a node making collections' indexes again at its
+    start (pybase.store.pg_indexes), which reads each collection under the same lock."""
+    if conn.dialect.name == "postgresql":
+        from pybase.store import pg_indexes
+
+        pg_indexes.lock(conn)
 
 
 _UNIQUE_FAILED = "constraint failed: UNIQUE constraint failed:"

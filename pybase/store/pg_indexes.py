@@ -3,9 +3,10 @@
 A collection's indexes are SQLite SQL; on Postgres pybase translates each one when the collection
 is saved (pybase.store.index_sql). A later pybase may translate it otherwise: an older one made a
 plain btree over a key that may hold long values, which refuses a value past ~2,700 bytes where
-SQLite takes it (pybase.store.index_long_keys now holds such a key by digest). :func:`refresh`
-makes again, at start, each index that is not the one the running pybase writes, so nobody has to
-save the collections again.
+SQLite takes it (pybase.store.index_long_keys now holds such a key by digest). At start, each
+index that is not the one the running pybase makes is made again (:func:`stale`, then
+:func:`remake` per collection, under the lock collection saves take: pybase.core.app), so nobody
+has to save the collections again.
 
 Cheap when nothing changed: every index pybase makes carries a comment with the fingerprint of
 the statements that made it (:func:`mark`); an index whose mark matches the statements computed
@@ -15,15 +16,12 @@ now is left alone. Indexes a collection does not name (made by hand with SQL) ar
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 from collections.abc import Iterable
 
 from sqlalchemy import Connection, Table, text
 
 from pybase.tools import dbutils
-
-log = logging.getLogger("pybase.db")
 
 #: one lock per database: nodes starting together make each index once
 _LOCK = 7246594
@@ -74,47 +72,63 @@ def mark(conn: Connection, statements: list[str]) -> None:
         conn.exec_driver_sql(f"COMMENT ON INDEX {quote(name)} IS '{comment}'")
 
 
-def refresh(conn: Connection, collections: Iterable[tuple[str, Table, list[dbutils.Index]]]) -> list[str]:
-    """Make again the indexes of each collection (name, table, its indexes) that are not the
-    ones this pybase writes, in the caller's transaction; returns the collections whose
-    indexes were made again. A collection whose indexes cannot be made again is logged and
-    keeps them as they were."""
+def stale(conn: Connection, collections: Iterable[tuple[str, Table, list[dbutils.Index]]]) -> list[str]:
+    """The collections (name, table, its indexes) whose indexes are not the ones this pybase
+    makes (a read: :func:`remake` checks again under the lock)."""
+    present = _present(conn)
+    return [name for name, table, indexes in collections if not _as_made(present, name, _wanted(table, indexes))]
+
+
+def lock(conn: Connection) -> None:
+    """Take the lock, to the end of ``conn``'s transaction, that collection saves on Postgres
+    take too: an index is made again from the collection as it is then, never as it was."""
+    conn.execute(text(f"SELECT pg_advisory_xact_lock({_LOCK})"))
+
+
+def remake(conn: Connection, name: str, table: Table, indexes: list[dbutils.Index]) -> bool:
+    """Make the indexes of one collection again unless they are the ones this pybase makes (in
+    the caller's transaction, :func:`lock` held); True when made again. A failure raises,
+    leaving them as they were (a savepoint)."""
     from pybase.store import schema_sync
+
+    wanted = _wanted(table, indexes)
+    if _as_made(_present(conn, name), name, wanted):
+        return False
+    quote = conn.dialect.identifier_preparer.quote
+    with conn.begin_nested():
+        for index_name in wanted:
+            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {quote(index_name)}")
+        schema_sync.create_indexes(conn, schema_sync.TableSpec(name, table, indexes))
+    return True
+
+
+def _wanted(table: Table, indexes: Iterable[dbutils.Index]) -> dict[str, str]:
+    """Each index name pybase makes for ``indexes`` -> its mark. PERF: ~1.6 ms an index
+    (translated with sqlglot)."""
     from pybase.store.schema import create_index_sql
 
-    # PERF: ~1.6 ms an index to translate (sqlglot), before the lock other nodes wait on
-    wanted_of: list[tuple[str, Table, list[dbutils.Index], dict[str, str]]] = []
-    for name, table, indexes in collections:
-        wanted: dict[str, str] = {}
-        for index in indexes:
-            try:
-                statements = create_index_sql(table, index, "postgresql")
-            except dbutils.IndexRefused:
-                continue  # NOTE: the collection's save refused it too: nothing to make
-            for index_name in created_names(statements):
-                wanted[index_name] = fingerprint(statements)
-        wanted_of.append((name, table, indexes, wanted))
-    conn.execute(text(f"SELECT pg_advisory_xact_lock({_LOCK})"))
-    present = {
-        (row[0], row[1]): row[2]
-        for row in conn.execute(text(
-            "SELECT t.relname, c.relname, obj_description(c.oid, 'pg_class') FROM pg_index i "
-            "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid "
-            "WHERE c.relnamespace = quote_ident(current_schema())::regnamespace"
-        ))
-    }  # fmt: skip
-    quote = conn.dialect.identifier_preparer.quote
-    made = []
-    for name, table, indexes, wanted in wanted_of:
-        if all(present.get((name, index_name)) == want for index_name, want in wanted.items()):
-            continue
+    wanted: dict[str, str] = {}
+    for index in indexes:
         try:
-            with conn.begin_nested():
-                for index_name in wanted:
-                    conn.exec_driver_sql(f"DROP INDEX IF EXISTS {quote(index_name)}")
-                schema_sync.create_indexes(conn, schema_sync.TableSpec(name, table, indexes))
-        except Exception:  # noqa: BLE001 - the old indexes keep working: never fail a start
-            log.exception("the indexes of collection %s could not be made as this pybase makes them", name)
-            continue
-        made.append(name)
-    return made
+            statements = create_index_sql(table, index, "postgresql")
+        except dbutils.IndexRefused:
+            continue  # NOTE: the collection's save refused it too: nothing to make
+        for index_name in created_names(statements):
+            wanted[index_name] = fingerprint(statements)
+    return wanted
+
+
+def _as_made(present: dict[tuple[str, str], str | None], table: str, wanted: dict[str, str]) -> bool:
+    return all(present.get((table, index_name)) == mark for index_name, mark in wanted.items())
+
+
+def _present(conn: Connection, table: str | None = None) -> dict[tuple[str, str], str | None]:
+    """(table, index) -> the index's comment, for every index of the schema (or one table's)."""
+    sql = (
+        "SELECT t.relname, c.relname, obj_description(c.oid, 'pg_class') FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid "
+        "WHERE c.relnamespace = quote_ident(current_schema())::regnamespace"
+    )
+    if table is not None:
+        sql += " AND t.relname = :t"
+    return {(row[0], row[1]): row[2] for row in conn.execute(text(sql), {"t": table} if table is not None else {})}

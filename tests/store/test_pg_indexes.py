@@ -69,19 +69,13 @@ def test_an_older_pybases_btree_index_is_made_again_at_start(tmp_path: Path, url
             again.save(again.new_record("notes", {"body": LONG}))  # still unique
         assert {name: _index_sql(again, name) for name in made_now} == made_now
         assert _index_sql(again, "by_hand")[1] is None  # not pybase's: left as it was
-        with again.db.write() as conn:
-            from pybase.store import pg_indexes
-
-            tables = [(col.name, col.table, col.parsed_indexes()) for col in again.registry.all() if not col.is_view]
-            assert pg_indexes.refresh(conn, tables) == []  # nothing to do once made
+        assert again._refresh_indexes() == []  # nothing to do once made
     finally:
         again.logs.close()
         again.db.close()
 
 
 def test_a_mixed_case_table_and_a_name_past_63_bytes_are_found_as_made(tmp_path: Path, url: str) -> None:
-    from pybase.store import pg_indexes
-
     app = _app(tmp_path, url)
     try:
         long_name = "idx_" + "l" * 70
@@ -92,16 +86,39 @@ def test_a_mixed_case_table_and_a_name_past_63_bytes_are_found_as_made(tmp_path:
         kept = long_name[:63]  # NOTE: Postgres keeps a name's first 63 bytes
         made = {name: _index_sql(app, name) for name in (kept, kept[: 63 - len("__pb_eq")] + "__pb_eq")}
 
-        def refresh() -> list[str]:
-            tables = [(col.name, col.table, col.parsed_indexes()) for col in app.registry.all() if not col.is_view]
-            with app.db.write() as conn:
-                return pg_indexes.refresh(conn, tables)
-
-        assert refresh() == []
+        assert app._refresh_indexes() == []
         with app.db.write() as conn:
             conn.exec_driver_sql(f'COMMENT ON INDEX "{kept}" IS NULL')
-        assert refresh() == ["Notes"]
+        assert app._refresh_indexes() == ["Notes"]
         assert {name: _index_sql(app, name) for name in made} == made
     finally:
         app.logs.close()
         app.db.close()
+
+
+def test_a_collection_another_node_changed_since_this_one_started_keeps_its_new_indexes(tmp_path: Path, url: str) -> None:
+    first = _app(tmp_path / "one", url)
+    try:
+        first.save_collection(new_collection({
+            "name": "notes", "type": "base", "fields": [{"name": "body", "type": "text"}, {"name": "tag", "type": "text"}],
+            "indexes": ["CREATE INDEX idx_notes_body ON notes (body)"],
+        }))  # fmt: skip
+        second = _app(tmp_path / "two", url)
+        try:
+            notes = second.find_collection("notes")
+            changed = notes.clone()
+            changed.indexes = ["CREATE UNIQUE INDEX idx_notes_tag ON notes (tag)"]
+            second.save_collection(changed, notes)
+            made = {name: _index_sql(second, name) for name in ("idx_notes_tag", "idx_notes_tag__pb_eq")}
+        finally:
+            second.logs.close()
+            second.db.close()
+        # the first still holds the collection as it started: its indexes are those of the
+        # collection as it is now, not made again from the old one
+        assert first._refresh_indexes() == []
+        assert {name: _index_sql(first, name) for name in made} == made
+        with first.db.read() as conn:
+            assert conn.execute(text("SELECT count(*) FROM pg_class WHERE relname = 'idx_notes_body'")).scalar() == 0
+    finally:
+        first.logs.close()
+        first.db.close()
