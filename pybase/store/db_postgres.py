@@ -135,6 +135,9 @@ class PostgresDatabase(BaseDatabase):
             try:
                 tx.raw.execute("SET LOCAL statement_timeout = 0")
             except psycopg.Error as ex:
+                # NOTE: ended as a failed write's (a connection the server cut is dropped, or
+                # every later write outside a request, the request logs' too, met it again)
+                self._rollback(tx)
                 raise _wrapped(ex, "SET LOCAL statement_timeout = 0", None) from ex
 
     def _commit(self, tx: WriteTx) -> None:

@@ -172,9 +172,12 @@ def test_postgres_readers_cut_by_the_server_are_replaced(databases: Any) -> None
 
 
 @postgres_only
-def test_postgres_writer_cut_by_the_server_is_replaced(databases: Any) -> None:
+@pytest.mark.parametrize("statement_seconds", [0.0, 30.0])
+def test_postgres_writer_cut_by_the_server_is_replaced(databases: Any, statement_seconds: float) -> None:
+    # NOTE: with a statement limit, a write outside a request begins by lifting it (SET LOCAL):
+    # that statement meets the cut connection first
     url = databases.new("postgres")
-    db = PostgresDatabase(url)
+    db = PostgresDatabase(url, statement_seconds=statement_seconds)
     try:
         pid = db.prepare(select(text("pg_backend_pid()")))
         with db.write():
