@@ -16,7 +16,7 @@ The escape keeps SQLite's order (UTF-8 bytes): U+0000 < U+0001 < any other chara
 sorts and unique indexes answer as on the raw text, and so do || and comparisons in a view's
 SQL. Its functions read the escaped text through :data:`NUL_HELPERS` where SQLite reads a text
 up to its first NUL (length(), substr(), unicode(), quote(), printf's %s, LIKE and GLOB, a
-filter's ~ too, trim()'s characters) or all its characters (instr(), replace(), trim(), hex(),
+filter's ~ too, trim()'s characters, the date functions' arguments) or all its characters (instr(), replace(), trim(), hex(),
 octet_length()); char(0) and char(1) give the escape, and so does a text literal of the view's
 query (pybase.store.view_sql); JSON text made of a value writes its NUL as ``\\u0000``
 (pb_json_nul). What differs still: a JSON key holding a NUL, which SQLite's path reads up to it

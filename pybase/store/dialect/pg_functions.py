@@ -143,6 +143,10 @@ DECLARE
     iso_year int;
 BEGIN
     IF fmt IS NULL THEN RETURN NULL; END IF;
+    -- NOTE: SQLite reads each up to a NUL (pybase.store.pg_nul; never a time of the fast path's)
+    fmt := pb_nul_end(fmt);
+    value := pb_nul_end(value);
+    modifiers := ARRAY(SELECT pb_nul_end(m) FROM unnest(modifiers) WITH ORDINALITY AS u(m, n) ORDER BY n);
     IF cardinality(modifiers) > 0 AND lower(trim(modifiers[1])) = 'unixepoch' THEN
         IF pb_num(value) IS NULL THEN RETURN NULL; END IF;
         moment := to_timestamp(pb_num(value)) AT TIME ZONE 'UTC';
