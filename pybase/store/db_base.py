@@ -99,6 +99,7 @@ class BaseDatabase:
             yield tx.conn
             return
         with self._write_lock:
+            self._check_writer()
             conn = self._writer
             if conn is None:
                 conn = self._writer = self.write_engine.connect()
@@ -138,6 +139,10 @@ class BaseDatabase:
             run_callback(callback)
         for callback in tx.last:
             run_callback(callback)
+
+    def _check_writer(self) -> None:
+        """Drop the kept writer connection when it can no longer serve (Postgres: the server
+        cut it); a new one is opened."""
 
     def on_before_commit(self, callback: Callable[[], Any]) -> bool:
         """Run ``callback`` inside the current write transaction, right before it commits (it

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +26,7 @@ from pybase.store.database_url import redacted, sqlalchemy_url
 from pybase.store.db_base import BaseDatabase, Prepared, WriteTx, reset
 from pybase.store.dialect import POSTGRES, POSTGRES_HELPERS, PostgresDialect
 from pybase.store.index_sql import INDEX_HELPERS
+from pybase.store.pg_liveness import Liveness
 
 log = logging.getLogger("pybase.db")
 
@@ -82,18 +84,23 @@ class PostgresDatabase(BaseDatabase):
         self.write_engine = create_engine(
             engine_url, pool_size=1, max_overflow=4, paramstyle="format", connect_args=read_args
         )
+        #: connections the server cut are found before use (a restart failed a request each)
+        self._liveness = liveness = Liveness()
         for engine in (self.read_engine, self.write_engine):
             # NOTE: no "::VARCHAR" on parameters: an untyped string meets a numeric or boolean
             # column as Postgres casts it, where a typed one fails ("numeric = character varying").
             engine.dialect.bind_typing = BindTyping.NONE
             _short_identifiers(engine.dialect)
             event.listen(engine, "connect", _on_connect)
+            liveness.watch(engine)
         cargs, cparams = self.read_engine.dialect.create_connect_args(self.read_engine.url)
         self._readers = _Readers(
             lambda: _connect_reader(cargs, {**cparams, **read_args}),
             self.read_engine.raw_connection,
+            liveness,
             dedicated=max(1, min(4, read_pool_size // 4)),
         )
+        self._writer_used = 0.0
         self.checkpoints = False
         self._helpers_installed = False
 
@@ -159,7 +166,14 @@ class PostgresDatabase(BaseDatabase):
             return
         reset(tx.conn)
 
+    def _check_writer(self) -> None:
+        writer = self._writer
+        if writer is not None and not self._liveness.usable(writer.connection.driver_connection, self._writer_used):
+            self._drop_writer()
+        self._writer_used = _monotonic()
+
     def _drop_writer(self) -> None:
+        self._liveness.saw_cut()
         writer, self._writer = self._writer, None
         if writer is not None:
             try:
@@ -200,16 +214,23 @@ class PostgresDatabase(BaseDatabase):
             except psycopg.Error as ex:
                 raise _wrapped(ex, prepared.sql, args) from ex
         readers = self._readers
-        raw, cursor, pooled = readers.take()
-        try:
-            cursor.execute(prepared.sql, args)
-            return cursor.fetchall()  # type: ignore[no-any-return]
-        except psycopg.Error as ex:
-            if pooled is not None and raw.broken:
-                pooled.invalidate()
-            raise _wrapped(ex, prepared.sql, args) from ex
-        finally:
-            readers.give(raw, cursor, pooled)
+        for attempt in (1, 2):
+            raw, cursor, pooled = readers.take()
+            try:
+                cursor.execute(prepared.sql, args)
+                return cursor.fetchall()  # type: ignore[no-any-return]
+            except psycopg.Error as ex:
+                if not raw.broken:
+                    raise _wrapped(ex, prepared.sql, args) from ex
+                # NOTE: cut while in use since its last check: once more on another (a read)
+                self._liveness.saw_cut()
+                if pooled is not None:
+                    pooled.invalidate()
+                if attempt == 2:
+                    raise _wrapped(ex, prepared.sql, args) from ex
+            finally:
+                readers.give(raw, cursor, pooled)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def run(self, prepared: Prepared, params: dict[str, Any] | None = None) -> int:
         """Execute a prepared write inside the current write transaction; returns rowcount."""
@@ -300,6 +321,7 @@ class PostgresDatabase(BaseDatabase):
 
 
 _IDLE = psycopg.pq.TransactionStatus.IDLE
+_monotonic = time.monotonic
 _SAVEPOINT = "SAVEPOINT pybase_run"
 _ROLLBACK_TO = "ROLLBACK TO SAVEPOINT pybase_run"
 _RELEASE = "RELEASE SAVEPOINT pybase_run"
@@ -326,22 +348,27 @@ class _Readers:
     holds stay about what the read pool allows (Postgres's max_connections is 100 by default).
     """
 
-    def __init__(self, connect: Callable[[], Any], borrow: Callable[[], Any], *, dedicated: int) -> None:
+    def __init__(self, connect: Callable[[], Any], borrow: Callable[[], Any], liveness: Liveness, *, dedicated: int) -> None:
         self._connect = connect
         self._borrow = borrow
+        self._liveness = liveness
         self._dedicated = dedicated
         self._opened = 0
         self._lock = threading.Lock()
-        self._idle: list[tuple[Any, Any]] = []
+        #: (connection, its cursor, when it was last given back)
+        self._idle: list[tuple[Any, Any, float]] = []
 
     def take(self) -> tuple[Any, Any, Any]:
         """``(driver connection, cursor, pooled)``; ``pooled`` is the read engine's checkout,
         None for one of this pool's own."""
-        try:
-            raw, cursor = self._idle.pop()  # NOTE: atomic under the GIL
-            return raw, cursor, None
-        except IndexError:
-            pass
+        while True:
+            try:
+                raw, cursor, used = self._idle.pop()  # NOTE: atomic under the GIL
+            except IndexError:
+                break
+            if self._liveness.usable(raw, used):
+                return raw, cursor, None
+            self._forget(raw)
         with self._lock:
             own = self._opened < self._dedicated
             if own:
@@ -364,21 +391,22 @@ class _Readers:
             pooled.close()  # NOTE: back to the read engine's pool (a broken one is dropped there)
             return
         if raw.closed or raw.broken:
-            raw.close()
-            with self._lock:
-                self._opened -= 1
+            self._forget(raw)
             return
-        self._idle.append((raw, cursor))
+        self._idle.append((raw, cursor, _monotonic()))
+
+    def _forget(self, raw: Any) -> None:
+        raw.close()
+        with self._lock:
+            self._opened -= 1
 
     def close(self) -> None:
         while True:
             try:
-                raw, _cursor = self._idle.pop()
+                raw, _cursor, _used = self._idle.pop()
             except IndexError:
                 return
-            with self._lock:
-                self._opened -= 1
-            raw.close()
+            self._forget(raw)
 
 
 def check_connection(url: str) -> None:
