@@ -38,7 +38,7 @@ def test_every_connection_cut_by_the_server_comes_back(tmp_path: Path, databases
             try:
                 sub = requests.post(f"{srv.base}/api/realtime", json={"clientId": client.client_id, "subscriptions": ["notes/*"]}, timeout=30)
                 assert sub.status_code == 204
-                for n in range(20):  # NOTE: several readers in the pool
+                for _n in range(20):  # NOTE: several readers in the pool
                     assert requests.get(f"{srv.base}/api/collections/notes/records", timeout=30).status_code == 200
 
                 assert _cut_every_connection(url) >= 3
