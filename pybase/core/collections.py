@@ -12,13 +12,18 @@ import re
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import Table
+from sqlalchemy import String, Table
 
 from pybase.core.fields import FIELD_TYPES, Field, new_field
 from pybase.core.fields.index_bounds import max_stored_bytes
 from pybase.store import pg_nul
 from pybase.store.dialect import JSONText
-from pybase.store.index_long_keys import INDEX_BYTES_INFO
+from pybase.store.index_long_keys import (
+    INDEX_BYTES_INFO,
+    ORDERED_PREFIX_INFO,
+    PREFIX_CHARS,
+    has_ordered_prefix,
+)
 from pybase.store.schema import build_table
 from pybase.tools import dbutils
 
@@ -243,17 +248,26 @@ def _fields_by_name(collection: Collection) -> dict[str, Field]:
 def _table(collection: Collection) -> Table:
     # NOTE: PocketBase creates record tables with their columns in alphabetical order.
     fields = sorted(collection.fields, key=lambda f: f.name)
-    table = build_table(collection.name, [f.view_column() if collection.is_view else _column(f) for f in fields])
     if collection.is_view:
+        table = build_table(collection.name, [f.view_column() for f in fields])
         table.info["view"] = True  # NOTE: no insertion order (store.dialect: sorts over joins)
-    return table
+        return table
+    first_keys = {
+        index.columns[0].name.lower() for index in collection.parsed_indexes()
+        if index.columns and not index.columns[0].expression and not index.columns[0].collate
+    }  # fmt: skip
+    return build_table(collection.name, [_column(f, f.name.lower() in first_keys) for f in fields])
 
 
-def _column(field: Field) -> Any:
+def _column(field: Field, first_key: bool) -> Any:
     column = field.column()
     bound = max_stored_bytes(field)
     if bound is not None:
         column.info[INDEX_BYTES_INFO] = bound  # NOTE: Postgres keeps a btree index over it (index_long_keys)
+    if first_key and has_ordered_prefix(bound) and isinstance(column.type, String) and not isinstance(column.type, JSONText):
+        # NOTE: on Postgres its index holds it by digest or hash, with an ordered index over its
+        # prefix the dialect's sorts and comparisons use (index_long_keys; the same test as index_sql's)
+        column.info[ORDERED_PREFIX_INFO] = PREFIX_CHARS
     return column
 
 

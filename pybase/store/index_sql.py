@@ -75,14 +75,24 @@ def postgres_create_index(index: dbutils.Index, table: Table) -> list[str]:
     translate = _Translator({c.name.lower(): (c.name, _class_of(c.type)) for c in columns}, columns[0].name)
     params = tree.this.args["params"]
     bounds: list[int | None] = []
-    for ordered in params.args.get("columns") or []:
+    keys = params.args.get("columns") or []
+    text_column = bool(keys) and _is_text_column(keys[0].this, translate)
+    for ordered in keys:
         bounds.append(_key_bytes(ordered.this, translate, {c.name.lower(): c for c in columns}))
         key = translate.key(ordered.this)
         ordered.set("this", key if isinstance(key, exp.Column) else exp.Paren(this=key))
     where = params.args.get("where")
     if where is not None:
         where.set("this", translate.boolean(where.this))
-    return index_long_keys.statements(tree, index_long_keys.long_keys(bounds))
+    # NOTE: the same test as the collection's (pybase.core.collections): its column sorts and
+    # compares by its prefix where this index is made
+    text_column = text_column and index_long_keys.has_ordered_prefix(bounds[0])
+    return index_long_keys.statements(tree, index_long_keys.long_keys(bounds), text_column)
+
+
+def _is_text_column(node: Any, translate: _Translator) -> bool:
+    """Whether an index key is a text column named as it is (not JSON, no collation)."""
+    return isinstance(node, exp.Column) and translate.value(node.copy())[1] == TEXT
 
 
 def _key_bytes(node: Any, translate: _Translator, columns: dict[str, Any]) -> int | None:

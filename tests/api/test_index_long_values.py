@@ -202,7 +202,13 @@ def test_which_indexes_postgres_makes(long_server: TestServer, backend: str) -> 
     }
     assert found[f"idx_{name}_wide__pb_eq"].endswith("USING hash (wide)")
     assert found[f"idx_{name}_mail__pb_eq"].endswith("USING hash (mail)")
-    assert len(found) == len(indexes) + 3  # NOTE: the primary key's, and the two lookup indexes
+    # NOTE: beside a text column held by digest or hash as the first key: a btree over its prefix
+    prefix = 'btree ("left"({0}, 128) NULLS FIRST)'  # NOTE: the column's own collation, "C", not shown
+    assert {key: found[f"idx_{name}_{key}__pb_ord"].split(" USING ", 1)[1] for key in ("wide", "title", "mail")} == {
+        "wide": prefix.format("wide"), "title": prefix.format("title"),
+        "mail": prefix.format("mail") + " WHERE (mail <> ''::text)",
+    }  # fmt: skip
+    assert len(found) == len(indexes) + 6  # NOTE: the primary key's, the two lookup indexes and the three prefix ones
     with psycopg.connect(long_server.app.database_url.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
         conn.execute("SET enable_seqscan = off")
         for where, index in (("wide = 'x'", "__pb_eq"), ("mail = 'x'", "__pb_eq"), ("title = 'x'", "_title"), ("short < 'x'", "_short")):

@@ -19,6 +19,7 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import (
     BinaryExpression,
     BindParameter,
+    Cast,
     CollectionAggregate,
     ColumnClause,
     ExpressionClauseList,
@@ -26,6 +27,7 @@ from sqlalchemy.sql.elements import (
     Grouping,
     Null,
     True_,
+    TypeCoerce,
 )
 from sqlalchemy.sql.functions import Function
 
@@ -38,6 +40,7 @@ from pybase.store.dialect.constructs import (
     _is_view_json,
     json_value_at,
 )
+from pybase.store.index_long_keys import ORDERED_PREFIX_INFO
 
 # ---- SQLite functions written by the generic query builders (tools/) -------------------------
 
@@ -345,7 +348,7 @@ def _comparison_pg(element: BinaryExpression[Any], compiler: Any, **kw: Any) -> 
     if a.cls in numbers and b.cls in numbers:
         return _native(op, _num_sql(a), _num_sql(b))
     if a.cls == b.cls == "text":
-        return _native(op, a.sql, b.sql, text=True)
+        return _with_prefix(op, left, right, a.sql, b.sql, _native(op, a.sql, b.sql, text=True))
     number, other = (a, b) if a.cls in numbers else (b, a)
     if other.to_number:
         # NOTE: text meeting numeric affinity: compared as a number when it reads as one.
@@ -353,6 +356,46 @@ def _comparison_pg(element: BinaryExpression[Any], compiler: Any, **kw: Any) -> 
         sides = (_num_sql(a), converted) if number is a else (converted, _num_sql(b))
         return f"(CASE WHEN {converted} IS NOT NULL THEN {_native(op, *sides)} ELSE {_constant(op, a, b, number is a)} END)"
     return _constant(op, a, b, number is a)
+
+
+def ordered_prefix(element: Any) -> int | None:
+    """The characters of the ordered index over a text column's prefix (its info's
+    ``ORDERED_PREFIX_INFO``: pybase.store.index_long_keys), None for any other value."""
+    if not isinstance(element, ColumnClause) or isinstance(element, BindParameter) or element.is_literal:
+        return None
+    chars = (getattr(element, "info", None) or {}).get(ORDERED_PREFIX_INFO)
+    return chars if isinstance(chars, int) and not isinstance(chars, bool) else None
+
+
+def prefix_key(sql: str, chars: int) -> str:
+    """The key of the ordered index over text ``sql``'s prefix, spelt as the index spells it."""
+    return f'left({sql}, {chars}) COLLATE "C"'
+
+
+_NON_STRICT = {operators.lt: "<=", operators.le: "<=", operators.gt: ">=", operators.ge: ">="}
+
+
+def _is_value(element: Any) -> bool:
+    """A parameter (cast or grouped): the same value wherever the statement reads it."""
+    while isinstance(element, Grouping | Cast | TypeCoerce):
+        element = element.clause if isinstance(element, Cast | TypeCoerce) else element.element
+    return isinstance(element, BindParameter)
+
+
+def _with_prefix(op: Any, left: Any, right: Any, a: str, b: str, compared: str) -> str:
+    """``compared`` (text ``a op b`` in byte order), with the condition it implies on the prefix
+    of a column that has an ordered index over it (``left(col, N) >= left(v, N)`` beside
+    ``col > v``), which that index serves (issue #17). The answer is the same, NULL included:
+    ``left(., N)`` keeps byte order (``x <= y`` gives ``left(x, N) <= left(y, N)``: both are
+    cut at a character's end, and a cut that keeps where they differ keeps their order, one
+    that does not makes them equal), and is NULL exactly when its text is."""
+    word = _NON_STRICT.get(op)
+    if word is None:
+        return compared
+    chars = ordered_prefix(left) if _is_value(right) else ordered_prefix(right) if _is_value(left) else None
+    if chars is None:
+        return compared
+    return f"({compared} AND {prefix_key(a, chars)} {word} {prefix_key(b, chars)})"
 
 
 def _as_text(compiler: Any, element: Any, **kw: Any) -> str:

@@ -38,7 +38,7 @@ from pybase.store.dialect.constructs import (
     insertion_order,
     json_items,
 )
-from pybase.store.dialect.pg_expressions import costly_json
+from pybase.store.dialect.pg_expressions import costly_json, ordered_prefix, prefix_key
 
 
 class stored_json(FunctionElement):  # type: ignore[type-arg]  # noqa: N801 - SQL function style
@@ -87,6 +87,22 @@ def _text_key_pg(element: json_text_key, compiler: Any, **kw: Any) -> str:
     return f"(CASE WHEN jsonb_typeof({sql}) = 'number' THEN '' ELSE 's' || ({sql} #>> '{{}}') END) COLLATE \"C\""
 
 
+class _prefix(FunctionElement):  # type: ignore[type-arg]  # noqa: N801 - SQL function style
+    """A text column's prefix, as the ordered index over it holds it (pg_expressions.prefix_key)."""
+
+    type = Text()
+    inherit_cache = True
+
+    def __init__(self, value: Any, chars: int) -> None:
+        super().__init__(value, literal_column(str(int(chars))))
+
+
+@compiles(_prefix, "postgresql")
+def _prefix_pg(element: _prefix, compiler: Any, **kw: Any) -> str:
+    value, chars = element.clauses
+    return prefix_key(compiler.process(value, **kw), int(str(chars)))
+
+
 def _is_text(value: Any) -> bool:
     """A text sort key (a text column, the :lower modifier's lower()), sorted by its bytes."""
     if isinstance(value, Function) and value.name.lower() == "lower":
@@ -94,10 +110,13 @@ def _is_text(value: Any) -> bool:
     return isinstance(getattr(value, "type", None), String) and not isinstance(value, json_text_key)
 
 
-def _json_sort_keys(order: Any) -> list[Any]:
+def _json_sort_keys(order: Any, distinct: bool = False) -> list[Any]:
     """Each sort by a JSON value preceded by its text key (numbers before text, as SQLite; text
     by its bytes), text sorted by its bytes (SQLite's order of text, whatever the database's
-    collation)."""
+    collation); a text column with an ordered index over its prefix preceded by that prefix
+    (``left(col, N), col``: the same order, a text sorts as its prefix does, ties aside; the
+    index serves the first key and Postgres sorts only the ties, so a LIMIT stops early;
+    pybase.store.index_long_keys), unless ``distinct`` (sorted by each group's value)."""
     keys: list[Any] = []
     for clause in order:
         value = clause
@@ -118,6 +137,10 @@ def _json_sort_keys(order: Any) -> list[Any]:
             value = type_coerce(value, _SortedJSON())
             clause = value.desc() if descending else value.asc()
         elif _is_text(value):
+            chars = None if distinct else ordered_prefix(value)
+            if chars is not None:
+                prefix = _prefix(value, chars)
+                keys.append(prefix.desc() if descending else prefix.asc())
             value = collate(value, "C")
             clause = value.desc() if descending else value.asc()
         keys.append(clause)
@@ -129,7 +152,7 @@ def _select_pg(element: Select[Any], compiler: Any, **kw: Any) -> str:
     order = element._order_by_clauses
     if not order:
         return str(compiler.visit_select(element, **kw))
-    expanded = _json_sort_keys(order)
+    expanded = _json_sort_keys(order, bool(element._distinct))
     if any(a is not b for a, b in zip(expanded, order, strict=False)) or len(expanded) != len(order):
         element = element.order_by(None).order_by(*expanded)
         order = element._order_by_clauses
