@@ -15,6 +15,7 @@ now is left alone. Indexes a collection does not name (made by hand with SQL) ar
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterable
@@ -60,8 +61,42 @@ def own_names(table: Table, indexes: Iterable[dbutils.Index]) -> set[str]:
 
 
 def fingerprint(statements: Iterable[str]) -> str:
-    """The mark of the indexes ``statements`` make."""
-    return INDEX_MARK + hashlib.sha256("\n".join(statements).encode()).hexdigest()[:20]
+    """The mark of the indexes ``statements`` make: their text and the definitions of the SQL
+    functions of pybase's they call (an index holds what the function gave when it was made:
+    one whose function reads values otherwise now is made again)."""
+    statements = list(statements)
+    made_of = "\n".join(statements) + _helpers_called(statements)
+    return INDEX_MARK + hashlib.sha256(made_of.encode()).hexdigest()[:20]
+
+
+_FUNCTION_RE = re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?FUNCTION\s+(pb_\w+)\s*\(", re.IGNORECASE)
+_CALLED_RE = re.compile(r"\b(pb_\w+)\s*\(", re.IGNORECASE)
+
+
+@functools.cache
+def _helper_definitions() -> dict[str, str]:
+    """pybase's SQL functions on Postgres: name -> the text defining it (its overloads too)."""
+    from pybase.store.dialect import POSTGRES_HELPERS
+    from pybase.store.index_sql import INDEX_HELPERS
+
+    sql = POSTGRES_HELPERS + INDEX_HELPERS
+    found = [(m.start(), m.group(1).lower()) for m in _FUNCTION_RE.finditer(sql)]
+    definitions: dict[str, str] = {}
+    for (start, name), end in zip(found, [s for s, _ in found[1:]] + [len(sql)], strict=True):
+        definitions[name] = definitions.get(name, "") + sql[start:end]
+    return definitions
+
+
+def _helpers_called(statements: list[str]) -> str:
+    """The definitions of the functions ``statements`` call, and of those these call."""
+    definitions = _helper_definitions()
+    todo = {name.lower() for sql in statements for name in _CALLED_RE.findall(sql)} & definitions.keys()
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        seen.add(name)
+        todo |= ({n.lower() for n in _CALLED_RE.findall(definitions[name])} & definitions.keys()) - seen
+    return "".join(definitions[name] for name in sorted(seen))
 
 
 def mark(conn: Connection, statements: list[str]) -> None:

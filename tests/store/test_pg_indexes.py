@@ -3,6 +3,7 @@ makes them (pybase.store.pg_indexes); indexes pybase did not make are left alone
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from pathlib import Path
 from typing import Any
@@ -122,3 +123,21 @@ def test_a_collection_another_node_changed_since_this_one_started_keeps_its_new_
     finally:
         first.logs.close()
         first.db.close()
+
+
+@pytest.mark.parametrize(("statement", "functions"), [
+    ('CREATE INDEX "c" ON "p" USING hash ((LOWER("title")))', set()),
+    ('CREATE UNIQUE INDEX "a" ON "p"((PB_INDEX_DIGEST("title")))', {"pb_index_digest"}),
+    ('CREATE INDEX "b" ON "p" USING hash ((PB_JSON_VALUE("meta", \'$.x\')))', {"pb_json_value"}),
+])  # fmt: skip
+def test_a_mark_holds_the_definitions_of_the_functions_an_index_calls(statement: str, functions: set[str]) -> None:
+    # NOTE: an index holds what its functions gave when it was made: a later pybase whose
+    # function reads values otherwise (a NUL's escape) makes it again (its mark differs)
+    from pybase.store import pg_indexes
+
+    called = pg_indexes._helpers_called([statement])
+    named = {m.lower() for m in pg_indexes._FUNCTION_RE.findall(called)}
+    assert functions <= named
+    for name in named:  # NOTE: and those these call, whole
+        assert pg_indexes._helper_definitions()[name] in called
+    assert pg_indexes.fingerprint([statement]) != pg_indexes.INDEX_MARK + hashlib.sha256(statement.encode()).hexdigest()[:20] or not functions
