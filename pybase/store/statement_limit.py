@@ -107,8 +107,8 @@ def limited(seconds: float, client_gone: Callable[[], bool] | None = None) -> It
 
 def uninterrupted(call: Callable[[], Any]) -> Any:
     """Run transaction control (``BEGIN IMMEDIATE``, ``COMMIT``, ``ROLLBACK``) beyond every
-    limit. SQLite counts the steps between two checks across statements, so now and then it
-    checks during one of these: an interrupted BEGIN IMMEDIATE can leave its transaction open,
+    limit. SQLite counts the steps between two checks over a prepared statement's runs (the
+    driver keeps BEGIN IMMEDIATE prepared), so now and then it checks during one of these: an interrupted BEGIN IMMEDIATE can leave its transaction open,
     an interrupted ROLLBACK does; either keeps SQLite's write lock after this process let go of
     its own (other processes: "database is locked")."""
     limit = _limit

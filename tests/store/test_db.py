@@ -289,8 +289,8 @@ def test_pybase_runs_on_the_sqlite_of_its_driver(database: Database) -> None:
 
 
 def test_a_write_whose_client_left_never_leaves_its_transaction_or_the_write_lock_behind(tmp_path: Path) -> None:
-    # NOTE: SQLite counts the steps between two calls of the time-limit handler across statements,
-    # so now and then it calls it during BEGIN, COMMIT or ROLLBACK; a handler stopping those (the
+    # NOTE: SQLite counts the steps between two calls of the time-limit handler over a prepared
+    # statement's runs, so now and then it calls it during the cached BEGIN IMMEDIATE; a handler stopping those (the
     # client has gone) left an interrupted BEGIN IMMEDIATE's transaction open, and with it
     # SQLite's write lock once the process lock was released: other processes' writes answered
     # "database is locked". Every write here is refused ("interrupted") or made, and after each
