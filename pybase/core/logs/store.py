@@ -304,8 +304,12 @@ class LogStore:
         where = self._where(filter_text)
         query = select(logs_table).where(*where)
         try:
-            if sort_text:
-                query = query.order_by(*compile_sort(parse_sort(sort_text), self._resolver(), rowid=insertion_order(logs_table)))
+            order = compile_sort(parse_sort(sort_text), self._resolver(), rowid=insertion_order(logs_table)) if sort_text else []
+            # NOTE: ties, and a list with no sort, in the order the entries were made, as
+            # PocketBase's one process writes them (its rowid order): pybase's workers each
+            # write their own batches, so their rowids alone interleave the entries by batch
+            # (and Postgres gives no order at all without one)
+            query = query.order_by(*order, logs_table.c.created, insertion_order(logs_table))
         except FilterError as ex:
             raise LogsFilterError() from ex
         except _EmptyPathPart as ex:
