@@ -41,32 +41,60 @@ CREATE OR REPLACE FUNCTION pb_sqlite_value(value double precision) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$ SELECT to_jsonb(value) $$;
 
 -- SQLite's GLOB: * any text, ? one character, [...] a class ([^...] its complement), case kept.
+-- A class's members are written as escapes (a [ or \ in it is a character, as SQLite's; a
+-- range by code points, one ending below its start matches none, as SQLite's).
 CREATE OR REPLACE FUNCTION pb_glob(pattern text, value text) RETURNS boolean
 LANGUAGE plpgsql IMMUTABLE STRICT AS $$
 DECLARE
     re text := '^';
     i int := 1;
     c text;
-    j int;
+    d text;
+    prior text;
+    members text;
+    inverted boolean;
+    n int;
 BEGIN
     -- NOTE: SQLite reads both up to a NUL (pybase.store.pg_nul)
     pattern := pb_nul_cut(pattern);
     value := pb_nul_cut(value);
-    WHILE i <= length(pattern) LOOP
+    n := length(pattern);
+    WHILE i <= n LOOP
         c := substr(pattern, i, 1);
         IF c = '*' THEN
             re := re || '.*';
         ELSIF c = '?' THEN
             re := re || '.';
         ELSIF c = '[' THEN
-            j := i + 1;
-            IF substr(pattern, j, 1) = '^' THEN j := j + 1; END IF;
-            IF substr(pattern, j, 1) = ']' THEN j := j + 1; END IF;
-            WHILE j <= length(pattern) AND substr(pattern, j, 1) <> ']' LOOP j := j + 1; END LOOP;
-            IF j > length(pattern) THEN RETURN false; END IF;
-            re := re || '[' || CASE WHEN substr(pattern, i + 1, 1) = '^' THEN '^' || replace(substr(pattern, i + 2, j - i - 2), '\', '\\')
-                ELSE replace(substr(pattern, i + 1, j - i - 1), '\', '\\') END || ']';
-            i := j;
+            i := i + 1;
+            inverted := substr(pattern, i, 1) = '^';
+            IF inverted THEN i := i + 1; END IF;
+            members := '';
+            prior := NULL;
+            IF substr(pattern, i, 1) = ']' THEN members := '\U0000005d'; i := i + 1; END IF;
+            WHILE i <= n AND substr(pattern, i, 1) <> ']' LOOP
+                d := substr(pattern, i, 1);
+                IF d = '-' AND prior IS NOT NULL AND i < n AND substr(pattern, i + 1, 1) <> ']' THEN
+                    d := substr(pattern, i + 1, 1);
+                    IF ascii(d) >= ascii(prior) THEN
+                        members := members || '\U' || lpad(to_hex(ascii(prior)), 8, '0') || '-\U' || lpad(to_hex(ascii(d)), 8, '0');
+                    END IF;
+                    prior := NULL;
+                    i := i + 1;
+                ELSE
+                    members := members || '\U' || lpad(to_hex(ascii(d)), 8, '0');
+                    prior := d;
+                END IF;
+                i := i + 1;
+            END LOOP;
+            IF i > n THEN RETURN false; END IF;
+            IF members = '' THEN
+                -- NOTE: a class of no character: none matches it, any matches its complement
+                IF NOT inverted THEN RETURN false; END IF;
+                re := re || '.';
+            ELSE
+                re := re || '[' || CASE WHEN inverted THEN '^' ELSE '' END || members || ']';
+            END IF;
         ELSE
             re := re || CASE WHEN position(c IN '.^$*+?()[]{}|\-') > 0 THEN '\' || c ELSE c END;
         END IF;
