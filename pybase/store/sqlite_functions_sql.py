@@ -306,11 +306,12 @@ END $$;
 CREATE OR REPLACE FUNCTION pb_zeroblob(n double precision) RETURNS bytea
 LANGUAGE sql IMMUTABLE AS $$ SELECT decode(repeat('00', CAST(greatest(COALESCE(trunc(n), 0), 0) AS int)), 'hex') $$;
 
--- A BLOB read by a view's json field: its bytes as text.
+-- A BLOB read by a view's json field as Go reads []byte: its text, JSON if it holds JSON (as
+-- a text's), bytes that are no UTF-8 as nothing.
 CREATE OR REPLACE FUNCTION pb_view_json(value bytea) RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
-    RETURN to_jsonb(convert_from(value, 'UTF8'));
+    RETURN pb_view_json(convert_from(value, 'UTF8'));
 EXCEPTION WHEN others THEN
     RETURN NULL;
 END $$;

@@ -49,6 +49,8 @@ SQL_VALUE = "pb_sql_value"
 CAST_AFFINITY = "pb_cast_affinity"
 #: meta key of ``CAST(truth AS int)``, a truth used as a value (SQLite's 0/1): an integer of no affinity
 TRUTH_NUMBER = "pb_truth_number"
+#: meta key of ``CAST(x AS BLOB)`` made Postgres's (a bytea: its text's bytes)
+BLOB = "pb_blob"
 # SQLite's well-formed number literal (a text that NUMERIC affinity makes a number)
 _NUMBER_RE = re.compile(r"^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$")
 
@@ -105,6 +107,11 @@ def translate(tree: Any, kinds: dict[str, str]) -> None:
         # NOTE: likely(x), unlikely(x), likelihood(x, p): hints to SQLite's planner, x as it is
         if str(hint.this).lower() in ("likely", "unlikely", "likelihood") and hint.expressions:
             hint.replace(exp.Paren(this=hint.expressions[0].copy()))
+    for blob in list(tree.find_all(exp.HexString)):
+        # NOTE: SQLite's BLOB literal x'41' (Postgres's is a bit string)
+        found = call("decode", exp.Literal.string(str(blob.this)), exp.Literal.string("hex"))
+        found.meta[BLOB] = True
+        blob.replace(found)
     translator = _Translator(kinds)
     for collate in list(tree.find_all(exp.Collate)):
         translator.collation(collate)
@@ -331,7 +338,7 @@ class _Translator:
             return exp.Literal.string("null")
         if _is_string(inner):
             return exp.Literal.string("text")
-        if isinstance(inner, exp.Unhex) or (isinstance(inner, exp.Anonymous) and str(inner.this).lower() == "zeroblob"):
+        if _is_blob(inner):
             null = exp.Is(this=inner.copy(), expression=exp.Null())
             return exp.Paren(this=exp.Case(ifs=[exp.If(this=null, true=exp.Literal.string("null"))], default=exp.Literal.string("blob")))
         return call("pb_typeof", self.value(inner))
@@ -434,6 +441,16 @@ class _Translator:
             if isinstance(inner, exp.Null) or (kind == NUM and affinity != "integer"):
                 return
             cast = call("pb_cast_integer" if affinity == "integer" else "pb_cast_number", self.value(inner))
+        elif affinity == "blob" and isinstance(inner, exp.Null):
+            node.replace(exp.Null())
+            return
+        elif affinity == "blob":
+            # NOTE: SQLite's BLOB of a value: the bytes of its text (a BLOB as it is); Postgres's
+            # CAST of a text to bytea reads backslash escapes, of a number refuses
+            cast = inner.copy() if _is_blob(inner) else call("convert_to", call("pb_text", self.value(inner)), exp.Literal.string("UTF8"))
+            cast.meta[BLOB] = True
+            node.replace(cast)
+            return
         else:
             return
         cast.meta[CAST_AFFINITY] = affinity
@@ -459,7 +476,7 @@ class _Translator:
             return None
         if CAST_AFFINITY in node.meta:
             return TEXT if node.meta[CAST_AFFINITY] == "text" else NUM
-        if node.meta.get(TRUTH_NUMBER):
+        if node.meta.get(TRUTH_NUMBER) or node.meta.get(view_json_each.INTEGER):
             return NUM
         if isinstance(node, exp.Literal):
             return TEXT if node.is_string else NUM
@@ -510,6 +527,8 @@ class _Translator:
             return exp.Cast(this=exp.Literal.string(real), to=exp.DataType.build("jsonb"))
         if isinstance(node, exp.Column) and self.kinds.get(node.name.lower()) == VIEW_JSON:
             return call("pb_view_value", node.copy())
+        if node.meta.get(BLOB):
+            return call("to_jsonb", call("convert_from", node.copy(), exp.Literal.string("UTF8")))  # NOTE: its text (no pb_sqlite_value(bytea))
         return call("pb_sqlite_value", node.copy())
 
     # ---- JSON operators -------------------------------------------------------------------
@@ -708,6 +727,11 @@ def _real_literal(node: Any) -> str | None:
 
 def _is_string(node: Any) -> bool:
     return isinstance(node, exp.Literal) and node.is_string
+
+
+def _is_blob(node: Any) -> bool:
+    """Whether ``node`` computes a BLOB: unhex(), zeroblob(), ``CAST(x AS BLOB)``."""
+    return isinstance(node, exp.Unhex) or bool(node.meta.get(BLOB)) or (isinstance(node, exp.Anonymous) and str(node.this).lower() == "zeroblob")
 
 
 def cast_affinity(node: Any) -> str:

@@ -20,6 +20,8 @@ from pybase.tools.dbutils import exp
 
 _TABLES = ("json_each", "json_tree")
 _COLUMNS = ("value", "atom", "key")
+#: meta key of a column reading json_each()/json_tree()'s ``id`` or ``parent``: an INTEGER
+INTEGER = "pb_json_each_integer"
 
 
 def _call(name: str, *args: Any) -> Any:
@@ -37,9 +39,9 @@ def _json_tables(select: Any) -> list[str]:
     return names
 
 
-def _source(column: Any, aliases: set[str]) -> str | None:
-    """The json_each()/json_tree() alias ``column`` (``value``/``atom``) reads, or None."""
-    if column.name.lower() not in _COLUMNS or isinstance(column.this, exp.Star):
+def _source(column: Any, aliases: set[str], names: tuple[str, ...] = _COLUMNS) -> str | None:
+    """The json_each()/json_tree() alias ``column`` (one of ``names``) reads, or None."""
+    if column.name.lower() not in names or isinstance(column.this, exp.Star):
         return None
     if column.table:
         return column.table if column.table.lower() in aliases else None  # NOTE: SQLite's names ignore case
@@ -54,12 +56,18 @@ def _source(column: Any, aliases: set[str]) -> str | None:
 
 def mark_values(tree: Any, sql_value: str) -> None:
     """Mark each column reading a json_each()/json_tree() ``value``/``atom`` with its SQL value
-    (``node.meta[sql_value]``) and sort ``ORDER BY`` such a column in SQLite's order."""
+    (``node.meta[sql_value]``) and sort ``ORDER BY`` such a column in SQLite's order; mark its
+    ``parent`` and (named with its table) ``id``, integers, with ``node.meta[INTEGER]``."""
     aliases = {name.lower() for select in tree.find_all(exp.Select) for name in _json_tables(select)}
     if not aliases:
         return
     for column in list(tree.find_all(exp.Column)):
         if isinstance(column.parent, exp.Anonymous) and str(column.parent.this).lower() in _TABLES:
+            continue
+        # NOTE: a bigint to Postgres: coalesce(parent, '') mixes kinds (view_compare.branches);
+        # an unnamed ``id`` is left as it is (a record's id beside it, SQLite's "ambiguous")
+        if _source(column, aliases, ("parent", "id")) is not None and (column.table or column.name.lower() == "parent"):
+            column.meta[INTEGER] = True
             continue
         alias = _source(column, aliases)
         if alias is None:

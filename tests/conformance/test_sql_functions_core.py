@@ -49,6 +49,7 @@ SCALARS = [
     *((label, expression, COLUMNS) for label, expression in [
         ("quote", "quote(X)"), ("unicode", "unicode(X)"), ("octet_length", "octet_length(X)"), ("glob", "(X GLOB '[a-z]*')"),
         ("glob call", "glob('*5*', X)"), ("json_pretty indented", "json_pretty(X, '-')"),
+        ("cast blob", "CAST(X AS BLOB)"), ("cast blob typeof", "typeof(CAST(X AS BLOB))"), ("cast blob text", "(CAST(X AS BLOB) || '')"),
     ]),
     *((label, expression, ARGS[:3] + ARGS[4:5]) for label, expression in [
         ("substr from end", "substr(X, -2)"), ("substr from end for", "substr(X, -3, 2)"), ("substr from 0", "substr(X, 0, 2)"),
@@ -85,6 +86,9 @@ CASES += [(f"{fn} {column} of {dname}", _TABLE.format(column=column, fn=fn, args
           for fn, column, (dname, doc) in itertools.product(("json_each", "json_tree"), ("key", "value", "type", "atom", "id", "parent",
                                                                                           "fullkey", "path"), _DOCS[::2])]  # fmt: skip
 CASES += [(f"{fn} value of {dname}", _TABLE.format(column="value", fn=fn, args=doc)) for fn in ("json_each", "json_tree") for dname, doc in _DOCS[1::2]]
+# an INTEGER column of json_each()/json_tree() meeting a text (#17: Postgres's bigint refused '')
+CASES += [(f"{fn} {column} coalesced of {dname}", _TABLE.format(column="{column}", fn=fn, args=doc).replace("j.{column}", f"COALESCE(j.{column}, '{text}')"))
+          for fn, (column, text), (dname, doc) in itertools.product(("json_each", "json_tree"), (("parent", ""), ("id", "none")), _DOCS[:3:2])]  # fmt: skip
 CASES += [
     ("json_each unnamed", f"SELECT ({SOURCE}.id || '-' || COALESCE(json_each.key, '')) AS id, json_each.value AS v FROM {SOURCE}, json_each({SOURCE}.meta)"),
     ("json_each filtered", f"SELECT ({SOURCE}.id || '-' || j.key) AS id, j.value AS v FROM {SOURCE}, json_each({SOURCE}.meta) AS j WHERE j.type = 'integer'"),

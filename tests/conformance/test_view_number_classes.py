@@ -62,6 +62,15 @@ VALUES = [
     ("sum of integer literals", "(SELECT sum(x) FROM (SELECT 1 AS x UNION ALL SELECT 2))"),
     ("sum of an integer and a real literal", "(SELECT sum(x) FROM (SELECT 1 AS x UNION ALL SELECT 2.5))"),
     ("sum of integers cast", f"(SELECT sum(CAST(s.n AS INTEGER)) FROM {SOURCE} s WHERE s.n < 1e18)"),
+    ("blob of text", "CAST(t AS BLOB)"), ("blob of number", "CAST(n AS BLOB)"), ("blob of literal", "CAST('a\u00e9' AS BLOB)"),
+    ("blob of null", "CAST(NULL AS BLOB)"), ("blob of blob", "CAST(x'41' AS BLOB)"),
+    ("blob literal", "x'34'"), ("blob literal of text", "x'6162'"), ("blob literal text", "CAST(x'C3A9' AS TEXT) || 'x'"),
+    ("coalesce number field or text", "coalesce(n, '')"), ("coalesce integer or text", "coalesce(CAST(n AS INTEGER), 'x')"),
+    ("ifnull integer or text", "ifnull(CASE WHEN n > 3 THEN CAST(n AS INTEGER) END, t)"),
+    ("case integer or text", "CASE WHEN n > 3 THEN CAST(n AS INTEGER) ELSE t END"),
+    ("coalesce json_each parent or text", "(SELECT COALESCE(j.parent, '') FROM json_each('[1]') AS j)"),
+    ("coalesce json_tree parent or text", "(SELECT max(COALESCE(j.parent, 'p')) FROM json_tree('[1,[2]]') AS j)"),
+    ("coalesce json_tree id or text", "(SELECT min(COALESCE(j.id, 'p') || '') FROM json_tree('[1,[2]]') AS j)"),
 ]  # fmt: skip
 SHAPES = [("value", "{}"), ("class", "typeof({})"), ("text", "CAST(({}) AS TEXT)")]
 CASES = [(f"{label} {shape}", form.format(expression)) for (label, expression), (shape, form) in itertools.product(VALUES, SHAPES)]
