@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
-import pytest
 
-from pybase.store.db_postgres import PostgresDatabase
 from pybase.store.sqlite_driver import sqlite3
 from tests.pg import postgres_only
 
@@ -37,18 +34,6 @@ def _pairs() -> list[tuple[str, str]]:
         for _ in range(3000)
     ]  # fmt: skip
     return list(itertools.product(VALUES, PATTERNS)) + drawn
-
-
-@pytest.fixture(scope="module")
-def pg(databases: Any) -> Iterator[psycopg.Connection[Any]]:
-    """A connection to a database holding pybase's functions."""
-    url = databases.server.new_database()
-    database = PostgresDatabase(url)
-    database.install_helpers()
-    database.close()
-    with psycopg.connect(url.replace("postgres://", "postgresql://"), autocommit=True) as conn:
-        yield conn
-    databases.drop(url)
 
 
 def test_glob_answers_as_sqlite(pg: psycopg.Connection[Any]) -> None:

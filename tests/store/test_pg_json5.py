@@ -9,13 +9,11 @@ pb_json_error_position(), pb_json() and json_extract's pb_view_arrow_value() on 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
 
-from pybase.store.db_postgres import PostgresDatabase
 from pybase.store.sqlite_driver import sqlite3
 from tests.pg import postgres_only
 
@@ -65,18 +63,6 @@ def _sqlite(texts: list[str]) -> list[tuple[int, str | None]]:
         position = conn.execute("SELECT json_error_position(?)", (text,)).fetchone()[0]
         found.append((position, conn.execute("SELECT json(?)", (text,)).fetchone()[0] if position == 0 else None))
     return found
-
-
-@pytest.fixture(scope="module")
-def pg(databases: Any) -> Iterator[psycopg.Connection[Any]]:
-    """A connection to a database holding pybase's functions."""
-    url = databases.server.new_database()
-    database = PostgresDatabase(url)
-    database.install_helpers()
-    database.close()
-    with psycopg.connect(url.replace("postgres://", "postgresql://"), autocommit=True) as conn:
-        yield conn
-    databases.drop(url)
 
 
 def test_scan_reads_as_sqlite(pg: psycopg.Connection[Any]) -> None:

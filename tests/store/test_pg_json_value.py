@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
 
-from pybase.store.db_postgres import PostgresDatabase
 from tests.pg import postgres_only
 
 pytestmark = postgres_only
@@ -70,16 +68,10 @@ def _texts() -> list[str | None]:
 
 
 @pytest.fixture(scope="module")
-def pg(databases: Any) -> Iterator[psycopg.Connection[Any]]:
-    """A connection to a database holding pybase's functions and the reference."""
-    url = databases.server.new_database()
-    database = PostgresDatabase(url)
-    database.install_helpers()
-    database.close()
-    with psycopg.connect(url.replace("postgres://", "postgresql://"), autocommit=True) as conn:
-        conn.execute(REFERENCE)
-        yield conn
-    databases.drop(url)
+def pg(pg: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
+    """The database of pybase's functions (tests/store/conftest.py), with the reference."""
+    pg.execute(REFERENCE)
+    return pg
 
 
 @pytest.mark.parametrize("path", PATHS)

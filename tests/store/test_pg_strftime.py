@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
 import pytest
 
-from pybase.store.db_postgres import PostgresDatabase
 from tests.pg import postgres_only
 
 pytestmark = postgres_only
@@ -67,16 +65,10 @@ def _corpus(count: int) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def pg(databases: Any) -> Iterator[psycopg.Connection[Any]]:
-    """A connection to a database holding pybase's functions."""
-    url = databases.server.new_database()
-    database = PostgresDatabase(url)
-    database.install_helpers()
-    database.close()
-    with psycopg.connect(url.replace("postgres://", "postgresql://"), autocommit=True) as conn:
-        conn.execute("CREATE TABLE t (f text, v text, n float8)")
-        yield conn
-    databases.drop(url)
+def pg(pg: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
+    """The database of pybase's functions (tests/store/conftest.py), with a table."""
+    pg.execute("CREATE TABLE t (f text, v text, n float8)")
+    return pg
 
 
 def _answers(conn: psycopg.Connection[Any], function: str, values: list[str | None], formats: list[str]) -> dict[tuple[str, str | None], tuple[str | None, str | None]]:
