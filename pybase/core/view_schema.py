@@ -71,12 +71,53 @@ def _split(text: str, separators: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
+#: PocketBase's answer to a query holding U+0000 that its statement check lets through: SQLite
+#: reads a statement up to a NUL, so PocketBase's wrapped query ends there
+NUL_QUERY = "SQL logic error: incomplete input (1)"
+
+
 def check_view_query(col: Collection, query: str) -> str:
     """The query without surrounding spaces and semicolons; one statement only."""
     stripped = query.strip().strip(";")
-    if len(_split(stripped, ";")) > 1:
+    if _statements(stripped) > 1:
         raise _query_error(col, "multiple statements are not supported")
+    if "\x00" in stripped:
+        raise _query_error(col, NUL_QUERY)
     return stripped
+
+
+def _statements(query: str) -> int:
+    """How many statements PocketBase's tokenizer finds in ``query`` (as :func:`_split` with
+    ';'): its end-of-input mark is U+0000, so a NUL ends a statement as a ';' does and ends the
+    scan where a statement would begin; a statement a NUL leaves inside quotes or parentheses
+    fails the scan, whose error PocketBase ignores there (no statements)."""
+    if "\x00" not in query:
+        return len(_split(query, ";"))
+    count, at, end = 0, 0, len(query)
+    while at < end and query[at] != "\x00":
+        current: list[str] = []
+        depth, quote = 0, ""
+        while at < end:
+            char = query[at]
+            at += 1
+            if char == "\x00":
+                break
+            if quote:
+                if char == quote:
+                    quote = ""
+            elif char in _QUOTES:
+                quote = _QUOTES[char]
+            elif char == "(":
+                depth += 1
+            elif char == ")" and depth:
+                depth -= 1
+            elif char == ";" and depth == 0:
+                break
+            current.append(char)
+        if depth or quote:
+            return 0
+        count += bool("".join(current).strip())
+    return count
 
 
 def _trim_identifier(raw: str, extra: str = "") -> str:
@@ -287,8 +328,10 @@ def dry_run_view(app: App, query: str, sample_size: int = 10) -> tuple[list[Fiel
     created and dropped inside one write transaction, so nothing of them stays behind.
     """
     stripped = query.strip().strip(";")
-    if len(_split(stripped, ";")) > 1:
+    if _statements(stripped) > 1:
         raise ViewQueryError("multiple statements are not supported")
+    if "\x00" in stripped:
+        raise ViewQueryError(NUL_QUERY)
     with app.db.write() as conn:
         fields = view_fields(app, stripped, conn)
         return fields, sample_view(app, conn, stripped, fields, sample_size)

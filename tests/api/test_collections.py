@@ -293,6 +293,11 @@ VIEW_COLLECTION_SCENARIOS = [
     view("bad_view3", "DELETE FROM posts", '"message":"Invalid query - SQL logic error: near \\"DELETE\\": syntax error (1)."', status=400),
     view("bad_view4", "SELECT * FROM posts", '"code":"validation_invalid_view_query"', status=400),
     view("bad_view5", "SELECT id FROM posts; DROP TABLE posts", '"message":"Invalid query - multiple statements are not supported."', status=400),
+    # NOTE: a NUL (U+0000) ends PocketBase's tokenizer's input and SQLite's statement: its answers
+    # (probed on 0.40.6); a 500 before (Python's sqlite3 refuses a NUL in SQL)
+    view("bad_view_nul1", "SELECT id FROM posts\x00", '"message":"Invalid query - SQL logic error: incomplete input (1)."', status=400),
+    view("bad_view_nul2", "SELECT \x00id FROM posts", '"message":"Invalid query - multiple statements are not supported."', status=400),
+    view("bad_view_nul3", "SELECT id FROM posts WHERE title = 'a\x00b'", '"code":"validation_invalid_view_query"', status=400),
     view("bad_view6", "SELECT id FROM posts", '"createRule":{"code":"validation_nil"', status=400, createRule=""),
     view("bad_view7", "SELECT id FROM posts", '"indexes":{"code":"validation_indexes_not_supported"', status=400,
          indexes=["CREATE INDEX idx_v ON bad_view7 (id)"]),

@@ -93,6 +93,10 @@ DRY_RUN_SCENARIOS = [
         expected_content=invalid("missing required id column (you can use `(ROW_NUMBER() OVER()) as id` if you don't have one).")),
     dry("two statements", {"query": "select id from users; select 1"}, expected_status=400,
         expected_content=invalid("multiple statements are not supported.")),
+    dry("a NUL ending the statement", {"query": "select id from users\x00"}, expected_status=400,
+        expected_content=invalid("SQL logic error: incomplete input (1).")),
+    dry("a NUL between statements", {"query": "select \x00id from users"}, expected_status=400,
+        expected_content=invalid("multiple statements are not supported.")),
     dry("wildcard", {"query": "select * from users"}, expected_status=400,
         expected_content=invalid("wildcard columns (*) are not supported - manually type the collection field names you want the "
                                  "view query to have.")),
