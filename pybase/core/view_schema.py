@@ -78,11 +78,20 @@ NUL_QUERY = "SQL logic error: incomplete input (1)"
 
 def check_view_query(col: Collection, query: str) -> str:
     """The query without surrounding spaces and semicolons; one statement only."""
+    try:
+        return _one_statement(query)
+    except ViewQueryError as ex:
+        raise _query_error(col, str(ex)) from ex
+
+
+def _one_statement(query: str) -> str:
+    """The query without surrounding spaces and semicolons; ViewQueryError unless it is one
+    statement PocketBase would run."""
     stripped = query.strip().strip(";")
     if _statements(stripped) > 1:
-        raise _query_error(col, "multiple statements are not supported")
+        raise ViewQueryError("multiple statements are not supported")
     if "\x00" in stripped:
-        raise _query_error(col, NUL_QUERY)
+        raise ViewQueryError(NUL_QUERY)
     return stripped
 
 
@@ -327,11 +336,7 @@ def dry_run_view(app: App, query: str, sample_size: int = 10) -> tuple[list[Fiel
     Raises :class:`ViewQueryError` when the query is refused. The temporary views it needs are
     created and dropped inside one write transaction, so nothing of them stays behind.
     """
-    stripped = query.strip().strip(";")
-    if _statements(stripped) > 1:
-        raise ViewQueryError("multiple statements are not supported")
-    if "\x00" in stripped:
-        raise ViewQueryError(NUL_QUERY)
+    stripped = _one_statement(query)
     with app.db.write() as conn:
         fields = view_fields(app, stripped, conn)
         return fields, sample_view(app, conn, stripped, fields, sample_size)
