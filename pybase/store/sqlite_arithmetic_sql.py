@@ -189,7 +189,7 @@ INTEGER_HELPERS = r"""
 
 -- SQLite computes an operation of integers (a number field's integral value is held as one) in
 -- 64 bits, a REAL only past them; Postgres's doubles keep 53. An operation whose values SQLite
--- may hold as integers (view_sql.arithmetic: ``ints``, the tests that they are) is computed in
+-- may hold as integers (view_arithmetic.arithmetic: ``ints``, the tests that they are) is computed in
 -- numeric, which holds either exactly: the integer when ``ints``, else the double SQLite
 -- computes, with a point (pb_real_numeric: 4.0; its class is kept where it is read again).
 -- pb_int_add (...) for number columns and literals (inlined: each costly argument is used

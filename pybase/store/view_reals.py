@@ -54,7 +54,7 @@ def reals_kept(tree: Any) -> None:
     point (``pb_real_numeric``; Postgres's double holds no class): 4.0 stays SQLite's REAL to a
     query reading the view (typeof 'real', text '4.0'), where the view's json column read the
     number 4 (an operation SQLite may compute as an integer is numeric already, its REAL with a
-    point: view_sql._integer_operation)."""
+    point: view_arithmetic._integer_operation)."""
     select = first_select(tree)
     if select is None:
         return
