@@ -37,20 +37,35 @@ import re
 from typing import Any
 
 from pybase.store import view_json_each
-from pybase.store.sqlite_functions import affinity, call
+from pybase.store.sqlite_functions import call
+from pybase.store.view_nodes import (
+    BLOB,
+    CAST_AFFINITY,
+    SQL_VALUE,
+    TRUTH_NUMBER,
+    any_of,
+    arithmetic_nodes,
+    branch_values,
+    cast_affinity,
+    extreme,
+    folded,
+    has_star,
+    is_big,
+    is_blob,
+    is_text_literal,
+    json_path,
+    lambda_as_arrow,
+    past_double,
+    real_literal,
+    set_branches,
+    subquery_item,
+    unparen,
+)
 from pybase.tools.dbutils import exp
 
 NUM, TEXT, BOOL, JSON = "num", "text", "bool", "json"
 #: a view's column of a view collection's json field: jsonb (over a number it computes) or varchar (a text)
 VIEW_JSON = "view json"
-#: meta key of a translated node: the SQL value (pb_sqlite_value's form) it stands for
-SQL_VALUE = "pb_sql_value"
-#: meta key of a CAST made SQLite's (pb_cast_integer...): the affinity its type gave it
-CAST_AFFINITY = "pb_cast_affinity"
-#: meta key of ``CAST(truth AS int)``, a truth used as a value (SQLite's 0/1): an integer of no affinity
-TRUTH_NUMBER = "pb_truth_number"
-#: meta key of ``CAST(x AS BLOB)`` made Postgres's (a bytea: its text's bytes)
-BLOB = "pb_blob"
 # SQLite's well-formed number literal (a text that NUMERIC affinity makes a number)
 _NUMBER_RE = re.compile(r"^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$")
 
@@ -72,11 +87,6 @@ def _text_arguments() -> dict[type, tuple[str, ...]]:
         exp.Concat: ("expressions",), exp.ConcatWs: ("expressions",), exp.GroupConcat: ("this", "separator"),
         exp.Reverse: ("this",), exp.Unicode: ("this",),
     }  # fmt: skip
-
-
-@functools.cache
-def _arithmetic() -> tuple[type, ...]:
-    return (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.Neg)
 
 
 @functools.cache
@@ -102,7 +112,7 @@ def translate(tree: Any, kinds: dict[str, str]) -> None:
     ``kinds``: a column's kind (:data:`NUM`, :data:`TEXT`, ...) by its lower-case name."""
     view_json_each.mark_values(tree, SQL_VALUE)
     for arrow in list(tree.find_all(exp.Lambda)):
-        _arrow(arrow)
+        lambda_as_arrow(arrow)
     for hint in list(tree.find_all(exp.Anonymous)):
         # NOTE: likely(x), unlikely(x), likelihood(x, p): hints to SQLite's planner, x as it is
         if str(hint.this).lower() in ("likely", "unlikely", "likelihood") and hint.expressions:
@@ -183,27 +193,27 @@ class _Translator:
         texts = (TEXT, None)
         if name == "nocase" and isinstance(parent, comparisons()) and self.kind(value) in texts:
             other = parent.expression if parent.this is node else parent.this
-            if self.kind(other) in texts and not isinstance(_unparen(other), exp.Null):
-                other.replace(_folded(other.copy()))
-                node.replace(_folded(value.copy()))
+            if self.kind(other) in texts and not isinstance(unparen(other), exp.Null):
+                other.replace(folded(other.copy()))
+                node.replace(folded(value.copy()))
                 return
         if name == "nocase" and isinstance(parent, exp.Ordered) and self.kind(value) in texts:
-            node.replace(_folded(value.copy()))
+            node.replace(folded(value.copy()))
             return
         node.replace(value.copy())
 
     def compare(self, op: Any, a: Any, b: Any) -> Any | None:
         """``a op b`` as SQLite compares, or None when Postgres's own operator answers alike."""
-        a, b = _unparen(a), _unparen(b)
+        a, b = unparen(a), unparen(b)
         if isinstance(a, exp.Null) or isinstance(b, exp.Null):
             return None  # NOTE: x IS NULL (sqlglot's NullSafeEQ of NULL too) is alike
         ka, kb = self.kind(a), self.kind(b)
-        if ka is not None and ka == kb and ka in (NUM, TEXT, BOOL) and not (ka == NUM and (_is_big(a) or _is_big(b))):
+        if ka is not None and ka == kb and ka in (NUM, TEXT, BOOL) and not (ka == NUM and (is_big(a) or is_big(b))):
             return None
         for column, literal, kind in ((a, b, ka), (b, a, kb)):
             # NOTE: a number column meets a text that reads as a number as that number (Postgres
             # reads the literal as the column's type)
-            if kind == NUM and self.affinity(column) == "numeric" and _is_string(literal) and _NUMBER_RE.match(literal.this):
+            if kind == NUM and self.affinity(column) == "numeric" and is_text_literal(literal) and _NUMBER_RE.match(literal.this):
                 if math.isfinite(float(literal.this)):
                     return None
                 # NOTE: SQLite reads '1e400' as an infinity; Postgres refuses it (out of range)
@@ -231,12 +241,12 @@ class _Translator:
 
     def within(self, node: Any) -> None:
         """``x IN (a, b...)``: each ``x = a`` as SQLite compares (when one differs)."""
-        if isinstance(_unparen(node.this), exp.Null):
+        if isinstance(unparen(node.this), exp.Null):
             node.replace(exp.Null())  # NOTE: NULL IN (...) is NULL (Postgres would type the list first)
             return
         items = [self.compare(exp.EQ, node.this, item) for item in node.expressions]
         if any(item is not None for item in items):
-            node.replace(exp.Paren(this=_either([
+            node.replace(exp.Paren(this=any_of([
                 item if item is not None else exp.EQ(this=node.this.copy(), expression=value.copy())
                 for item, value in zip(items, node.expressions, strict=True)
             ])))  # fmt: skip
@@ -258,7 +268,7 @@ class _Translator:
         if isinstance(node, exp.Sum | exp.Avg) and not node.expressions:
             self.sum_of_values(node)
             return True
-        if isinstance(node, exp.Neg) and isinstance(_unparen(node.this), exp.Null):
+        if isinstance(node, exp.Neg) and isinstance(unparen(node.this), exp.Null):
             node.replace(exp.Null())  # NOTE: -NULL (Postgres cannot type it)
             return True
         return False
@@ -276,9 +286,9 @@ class _Translator:
             return False
         if window is None and isinstance(node.parent, exp.Window) and node.parent.this is node:
             return False  # NOTE: done with its window, whose other parts are translated then
-        value = _unparen(found.this)
+        value = unparen(found.this)
         if isinstance(value, exp.Distinct) and len(value.expressions) == 1:
-            value = _unparen(value.expressions[0])  # NOTE: max(DISTINCT x) is max(x)
+            value = unparen(value.expressions[0])  # NOTE: max(DISTINCT x) is max(x)
         if not (SQL_VALUE in value.meta or self.kind(value) in (JSON, BOOL, VIEW_JSON)):
             return False
         done: Any = call("pb_max" if isinstance(found, exp.Max) else "pb_min", self.value(value))
@@ -294,9 +304,9 @@ class _Translator:
         """``sum(x)``/``avg(x)`` of a bool field (its 1/0), of NULL, of a text or a json field
         (each value as the number SQLite reads from it: a text's leading number, else 0; a json
         field's stored text): Postgres has no sum of a boolean, a text or jsonb."""
-        value = _unparen(node.this)
+        value = unparen(node.this)
         distinct = isinstance(value, exp.Distinct) and len(value.expressions) == 1
-        inner = _unparen(value.expressions[0]) if distinct else value
+        inner = unparen(value.expressions[0]) if distinct else value
         kind = self.kind(inner)
         if isinstance(inner, exp.Null):
             done: Any = exp.Cast(this=exp.Null(), to=exp.DataType.build("double"))
@@ -333,12 +343,12 @@ class _Translator:
     def typeof(self, node: Any) -> Any:
         """SQLite's ``typeof(x)``: the class of the value SQLite holds ('integer' for a number
         field's integral value, 'real', 'text', 'null', 'blob')."""
-        inner = _unparen(node.this)
+        inner = unparen(node.this)
         if isinstance(inner, exp.Null):
             return exp.Literal.string("null")
-        if _is_string(inner):
+        if is_text_literal(inner):
             return exp.Literal.string("text")
-        if _is_blob(inner):
+        if is_blob(inner):
             null = exp.Is(this=inner.copy(), expression=exp.Null())
             return exp.Paren(this=exp.Case(ifs=[exp.If(this=null, true=exp.Literal.string("null"))], default=exp.Literal.string("blob")))
         return call("pb_typeof", self.value(inner))
@@ -350,25 +360,25 @@ class _Translator:
         (``coalesce(n, 'z')``): SQLite answers whichever value, with its type; Postgres refuses
         to mix them. Their values are taken as SQLite holds them (jsonb), and the result shown
         as SQLite's text of it (a view's json field reads it as PocketBase does)."""
-        values = _branch_values(node)
-        if isinstance(node, exp.Greatest | exp.Least) and any(isinstance(_unparen(v), exp.Null) for v in values):
+        values = branch_values(node)
+        if isinstance(node, exp.Greatest | exp.Least) and any(isinstance(unparen(v), exp.Null) for v in values):
             node.replace(exp.Null())  # NOTE: SQLite's max(NULL, 0) is NULL (Postgres's GREATEST skips a NULL)
             return
-        kinds = {self.kind(v) for v in values if not isinstance(_unparen(v), exp.Null)}
+        kinds = {self.kind(v) for v in values if not isinstance(unparen(v), exp.Null)}
         known = kinds - {None}
-        if isinstance(node, exp.Greatest | exp.Least) and kinds == {NUM} and any(_past_double(v) for v in values):
+        if isinstance(node, exp.Greatest | exp.Least) and kinds == {NUM} and any(past_double(v) for v in values):
             # NOTE: max(n, 9007199254740993), max(n + 1, 0): Postgres's GREATEST of a double
             # is a double; of the exact numbers (numeric), SQLite's 64-bit integer
             for value in values:
-                inner = _unparen(value)
+                inner = unparen(value)
                 exact = exp.Cast(this=inner.copy(), to=exp.DataType.build("decimal")) if isinstance(inner, exp.Literal) else call(
                     "pb_exact_arg", value.copy())  # fmt: skip
                 value.replace(exact)
             return
         if len(known) < 2 and not (known & {JSON, VIEW_JSON} and len(kinds) > 1):
-            if isinstance(node, exp.Greatest | exp.Least) and not all(isinstance(_unparen(v), exp.Literal | exp.Column) for v in values):
+            if isinstance(node, exp.Greatest | exp.Least) and not all(isinstance(unparen(v), exp.Literal | exp.Column) for v in values):
                 # NOTE: SQLite's max(a, b) is NULL when either is (Postgres's GREATEST skips a NULL)
-                either_null = _either([exp.Is(this=v.copy(), expression=exp.Null()) for v in values])
+                either_null = any_of([exp.Is(this=v.copy(), expression=exp.Null()) for v in values])
                 node.replace(exp.Paren(this=exp.Case(ifs=[exp.If(this=either_null, true=exp.Null())], default=node.copy())))
             return
         if isinstance(node, exp.Greatest | exp.Least):
@@ -376,11 +386,11 @@ class _Translator:
                 return  # NOTE: each argument is repeated per step: left to Postgres past four
             found = self.value(values[0])
             for value in values[1:]:
-                found = _extreme(found, self.value(value), greatest=isinstance(node, exp.Greatest))
+                found = extreme(found, self.value(value), greatest=isinstance(node, exp.Greatest))
         else:
             found = node.copy()
-            for original, copied in zip(values, _branch_values(found), strict=True):
-                if not isinstance(_unparen(original), exp.Null):
+            for original, copied in zip(values, branch_values(found), strict=True):
+                if not isinstance(unparen(original), exp.Null):
                     copied.replace(self.value(original))
         shown = exp.Paren(this=call("pb_text", found))
         shown.meta[SQL_VALUE] = found
@@ -402,14 +412,14 @@ class _Translator:
         would make the text jsonb (its keys reordered, its spaces gone) or refuse to mix them.
         Every value of such a column is shown as SQLite's text of it (as :meth:`branches`): the
         view's json field reads each text's keys in their order."""
-        selects = _set_branches(node)
-        if not selects or any(_has_star(select) for select in selects):
+        selects = set_branches(node)
+        if not selects or any(has_star(select) for select in selects):
             return
         if len({len(select.expressions) for select in selects}) != 1:
             return
         for position in range(len(selects[0].expressions)):
             items = [select.expressions[position] for select in selects]
-            values = [_unparen(item.this if isinstance(item, exp.Alias) else item) for item in items]
+            values = [unparen(item.this if isinstance(item, exp.Alias) else item) for item in items]
             kinds = {self.kind(value) for value in values if not isinstance(value, exp.Null)}
             if not kinds & {JSON, VIEW_JSON} or len(kinds) < 2:
                 continue
@@ -431,7 +441,7 @@ class _Translator:
         if node.meta.get(TRUTH_NUMBER):
             return  # NOTE: a truth's 0/1 (view_sql.truths_as_values), an integer as it is
         affinity = cast_affinity(node)
-        inner = _unparen(node.this)
+        inner = unparen(node.this)
         kind = self.kind(inner)
         if affinity == "text":
             if kind == TEXT or isinstance(inner, exp.Null):
@@ -447,7 +457,7 @@ class _Translator:
         elif affinity == "blob":
             # NOTE: SQLite's BLOB of a value: the bytes of its text (a BLOB as it is); Postgres's
             # CAST of a text to bytea reads backslash escapes, of a number refuses
-            cast = inner.copy() if _is_blob(inner) else call("convert_to", call("pb_text", self.value(inner)), exp.Literal.string("UTF8"))
+            cast = inner.copy() if is_blob(inner) else call("convert_to", call("pb_text", self.value(inner)), exp.Literal.string("UTF8"))
             cast.meta[BLOB] = True
             node.replace(cast)
             return
@@ -459,7 +469,7 @@ class _Translator:
     def nullif(self, node: Any) -> None:
         """``NULLIF(a, b)`` of values of two kinds: SQLite compares them as they are (a function's
         arguments get no affinity: 1.5 and '1.5' differ), and answers ``a`` with its type."""
-        a, b = _unparen(node.this), _unparen(node.expression)
+        a, b = unparen(node.this), unparen(node.expression)
         kinds = {self.kind(a), self.kind(b)}
         if isinstance(b, exp.Null) or (len(kinds) == 1 and kinds & {NUM, TEXT, BOOL}):
             return
@@ -471,7 +481,7 @@ class _Translator:
         node.replace(shown)
 
     def kind(self, node: Any) -> str | None:
-        node = _unparen(node)
+        node = unparen(node)
         if SQL_VALUE in node.meta:
             return None
         if CAST_AFFINITY in node.meta:
@@ -487,19 +497,19 @@ class _Translator:
             return self.kinds.get(node.name.lower()) if item is None else self.kind(item)
         if isinstance(node, exp.Cast):
             return {"integer": NUM, "real": NUM, "numeric": NUM, "text": TEXT}.get(cast_affinity(node))
-        if isinstance(node, _arithmetic() + _numeric_functions()):
+        if isinstance(node, arithmetic_nodes() + _numeric_functions()):
             return NUM
         if isinstance(node, exp.DPipe):
             return TEXT
         if isinstance(node, exp.Coalesce) or (isinstance(node, exp.Case) and node.this is None):
             # NOTE: the kind all its values are of (coalesce(n * 1.0, t) mixes two: branches())
-            found = {self.kind(value) for value in _branch_values(node) if not isinstance(_unparen(value), exp.Null)}
+            found = {self.kind(value) for value in branch_values(node) if not isinstance(unparen(value), exp.Null)}
             return found.pop() if len(found) == 1 else None
         return None
 
     def affinity(self, node: Any) -> str | None:
         """SQLite's affinity of ``node``: "numeric" (INTEGER, REAL, NUMERIC), "text" or None."""
-        node = _unparen(node)
+        node = unparen(node)
         if CAST_AFFINITY in node.meta:
             return "text" if node.meta[CAST_AFFINITY] == "text" else "numeric"
         if node.meta.get(TRUTH_NUMBER):
@@ -517,12 +527,12 @@ class _Translator:
 
     def value(self, node: Any) -> Any:
         """``node`` as SQLite holds it: a jsonb number or string (NULL stays NULL)."""
-        node = _unparen(node)
+        node = unparen(node)
         if SQL_VALUE in node.meta:
             return node.meta[SQL_VALUE].copy()
-        if _is_string(node):
+        if is_text_literal(node):
             return call("to_jsonb", exp.Cast(this=node.copy(), to=exp.DataType.build("text")))
-        real = _real_literal(node)
+        real = real_literal(node)
         if real is not None:
             return exp.Cast(this=exp.Literal.string(real), to=exp.DataType.build("jsonb"))
         if isinstance(node, exp.Column) and self.kinds.get(node.name.lower()) == VIEW_JSON:
@@ -534,19 +544,19 @@ class _Translator:
     # ---- JSON operators -------------------------------------------------------------------
 
     def json_operator(self, node: Any) -> Any:
-        doc = _unparen(node.this)
+        doc = unparen(node.this)
         if self.kind(doc) in (NUM, BOOL):
             doc = call("pb_text", self.value(doc))  # NOTE: SQLite's text of the number (1.0e+20, 4.0)
         elif self.kind(doc) not in (JSON, TEXT):
             doc = exp.Cast(this=doc.copy(), to=exp.DataType.build("text"))
         else:
             doc = doc.copy()
-        path = _path(node.expression)
+        path = json_path(node.expression)
         more = node.args.get("expressions") or []
         if more:
             # NOTE: json_extract(doc, p1, p2...): a JSON array of what each path holds (null for none)
             parts: list[Any] = []
-            for each in [path, *(_path(p) for p in more)]:
+            for each in [path, *(json_path(p) for p in more)]:
                 parts.append(call("COALESCE", call("pb_view_arrow", doc.copy(), each), exp.Literal.string("null")))
             listed = parts[0]
             for part in parts[1:]:
@@ -564,187 +574,3 @@ class _Translator:
         shown = exp.Paren(this=call("pb_text", found))
         shown.meta[SQL_VALUE] = found
         return shown
-
-
-def subquery_item(column: Any) -> Any | None:
-    """The expression a column of a SELECT reading one subquery (``SELECT CAST(id AS TEXT) id
-    FROM (SELECT b AS id ...)``, how a view's id is made text) or one WITH query stands for: its
-    kind and affinity are that expression's, not a table's column of that name. None for any
-    other column."""
-    if isinstance(column.this, exp.Star):
-        return None
-    select = column.find_ancestor(exp.Select)
-    source = select.args.get("from_") if select is not None else None
-    if source is None or select.args.get("joins"):
-        return None
-    if isinstance(source.this, exp.Subquery):
-        inner, alias = source.this.this, source.this.alias
-    elif isinstance(source.this, exp.Table) and not source.this.args.get("db"):
-        found = _with_query(select, source.this.name)
-        if found is None:
-            return None
-        inner, alias = found.this, source.this.alias_or_name
-    else:
-        return None
-    if column.table and column.table.lower() != (alias or "").lower():
-        return None
-    if not isinstance(inner, exp.Select):
-        return None
-    name = column.name.lower()
-    for item in inner.expressions:
-        if item.alias_or_name.lower() == name and not isinstance(item, exp.Star):
-            return item.this if isinstance(item, exp.Alias) else item
-    return None
-
-
-def _with_query(node: Any, name: str) -> Any | None:
-    """The WITH query (CTE) named ``name`` that ``node`` sees, or None."""
-    while node is not None:
-        found = node.args.get("with_") if isinstance(node, exp.Expression) else None
-        for cte in found.expressions if found is not None else []:
-            if cte.alias.lower() == name.lower():
-                return cte
-        node = node.parent
-    return None
-
-
-def _branch_values(node: Any) -> list[Any]:
-    """The expressions a COALESCE, CASE, IIF, GREATEST or LEAST may answer with."""
-    if isinstance(node, exp.Case):
-        values = [when.args["true"] for when in node.args.get("ifs") or []]
-        default = node.args.get("default")
-        return values + ([default] if default is not None else [])
-    if isinstance(node, exp.If):
-        return [v for v in (node.args.get("true"), node.args.get("false")) if v is not None]
-    return [node.this, *(node.expressions or [])]
-
-
-def _set_branches(node: Any) -> list[Any]:
-    """The SELECTs of a UNION (INTERSECT, EXCEPT), nested ones and parenthesized ones too
-    (an empty list when one is none: a VALUES)."""
-    if isinstance(node, exp.SetOperation):
-        left, right = _set_branches(node.this), _set_branches(node.expression)
-        return left + right if left and right else []
-    if isinstance(node, exp.Subquery):
-        return _set_branches(node.this)
-    return [node] if isinstance(node, exp.Select) else []
-
-
-def _has_star(select: Any) -> bool:
-    return any(isinstance(item, exp.Star) or (isinstance(item, exp.Column) and isinstance(item.this, exp.Star))
-               for item in select.expressions)  # fmt: skip
-
-
-def _past_double(node: Any) -> bool:
-    """Whether ``node`` is an integer a double may not hold: a literal past 2^53, an operation
-    (its 64 bits), a sum."""
-    node = _unparen(node)
-    value = _number_literal(node)
-    if value is not None:
-        return abs(value) >= 2**53
-    return isinstance(node, (*_arithmetic(), exp.Sum))
-
-
-def _extreme(a: Any, b: Any, *, greatest: bool) -> Any:
-    """SQLite's scalar max/min of two values as it holds them: NULL when either is NULL."""
-    either_null = exp.Or(this=exp.Is(this=a.copy(), expression=exp.Null()), expression=exp.Is(this=b.copy(), expression=exp.Null()))
-    order = call("pb_cmp", a.copy(), b.copy())
-    keep_a = exp.GTE(this=order, expression=exp.Literal.number(0)) if greatest else exp.LTE(this=order, expression=exp.Literal.number(0))
-    return exp.Case(ifs=[exp.If(this=either_null, true=exp.Null()), exp.If(this=keep_a, true=a.copy())], default=b.copy())
-
-
-def _arrow(node: Any) -> None:
-    """``f(meta -> '$.a')``: sqlglot reads ``->`` in a function's arguments as a lambda; SQLite
-    has none, it is the JSON operator (left as is, Postgres's -> of a jsonb read key '$.a': NULL)."""
-    params = node.expressions
-    if len(params) != 1 or not isinstance(params[0], exp.Identifier | exp.Column | exp.Dot):
-        return
-    doc = exp.Column(this=params[0].copy()) if isinstance(params[0], exp.Identifier) else params[0].copy()
-    if isinstance(params[0], exp.Identifier) and not params[0].quoted and params[0].name.upper() == "NULL":
-        doc = exp.Null()
-    path = node.this
-    if isinstance(path, exp.Literal):
-        from pybase.tools.dbutils import sqlglot
-
-        found = sqlglot.parse_one(f"x -> {path.sql(dialect='sqlite')}", read="sqlite")  # NOTE: its path as sqlglot reads one
-        found.set("this", doc)
-        node.replace(found)
-        return
-    node.replace(exp.JSONExtract(this=doc, expression=path.copy()))
-
-
-def _folded(node: Any) -> Any:
-    """``lower(node COLLATE "C")``: ASCII letters lower-cased, as SQLite's NOCASE compares."""
-    return exp.Lower(this=exp.Collate(this=exp.Paren(this=node), expression=exp.Identifier(this="C", quoted=True)))
-
-
-def _either(conditions: list[Any]) -> Any:
-    out = conditions[0]
-    for condition in conditions[1:]:
-        out = exp.Or(this=out, expression=condition)
-    return out
-
-
-def _unparen(node: Any) -> Any:
-    while isinstance(node, exp.Paren) and SQL_VALUE not in node.meta:
-        node = node.this
-    return node
-
-
-def _number_literal(node: Any) -> float | None:
-    """The double of a number literal (negated or not) as SQLite reads it, or None."""
-    sign = 1.0
-    while isinstance(node, exp.Neg | exp.Paren):
-        sign = -sign if isinstance(node, exp.Neg) else sign
-        node = node.this
-    if not isinstance(node, exp.Literal) or node.is_string:
-        return None
-    return sign * float(str(node.this))
-
-
-def _is_big(node: Any) -> bool:
-    """Whether ``node`` is a number literal past 2^53, where a double and an integer of one value
-    differ (Postgres compares numbers in doubles, SQLite an integer with a REAL exactly)."""
-    found = _number_literal(_unparen(node))
-    return found is not None and abs(found) >= 2**53
-
-
-def _real_literal(node: Any) -> str | None:
-    """A number literal SQLite reads as a REAL (a point, an exponent, an integer past 64 bits)
-    as the jsonb text pb_cmp and pb_text read as that REAL (Postgres reads the literal as an
-    exact numeric: 9.2233720368547758e18 is 2^63 in SQLite); None for another node."""
-    inner = node
-    while isinstance(inner, exp.Neg | exp.Paren):
-        inner = inner.this
-    found = _number_literal(node)
-    text = str(inner.this) if isinstance(inner, exp.Literal) else ""
-    if found is None or (text.isdigit() and abs(int(text)) < 2**63) or not math.isfinite(found):
-        return None
-    if found == int(found) and abs(found) < 2**63:
-        return f"{int(found)}.0"  # NOTE: an integral REAL keeps a point (pb_text writes 4.0)
-    return repr(found)
-
-
-def _is_string(node: Any) -> bool:
-    return isinstance(node, exp.Literal) and node.is_string
-
-
-def _is_blob(node: Any) -> bool:
-    """Whether ``node`` computes a BLOB: unhex(), zeroblob(), ``CAST(x AS BLOB)``."""
-    return isinstance(node, exp.Unhex) or bool(node.meta.get(BLOB)) or (isinstance(node, exp.Anonymous) and str(node.this).lower() == "zeroblob")
-
-
-def cast_affinity(node: Any) -> str:
-    """SQLite's affinity of the type a CAST names: integer, text, blob, real or numeric."""
-    to = node.args["to"]
-    if to.this in (exp.DataType.Type.DECIMAL, exp.DataType.Type.BOOLEAN):
-        return "numeric"  # NOTE: sqlglot writes NUMERIC and DECIMAL as REAL, BOOLEAN as INTEGER
-    return affinity(to.sql(dialect="sqlite"))
-
-
-def _path(node: Any) -> Any:
-    """The JSON path the right of ``->``/``->>`` names (a label is ``$.label``, a number ``$[n]``)."""
-    if isinstance(node, exp.JSONPath):
-        path = node.sql(dialect="sqlite").strip("'")
-        return exp.Literal.string(path if path.startswith("$") else f"$.{path}")
-    return node.copy()
