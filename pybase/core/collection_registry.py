@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -25,6 +26,7 @@ class CollectionRegistry:
         self._by_key: dict[str, Collection] = {}
         self._ordered: list[Collection] = []
         self._reloads = OrderedReload(db, self.reload)
+        self._listeners: list[Callable[[], None]] = []
 
     def reload(self) -> None:
         """Read every collection from the database (inside a write, that write's view; a
@@ -49,7 +51,13 @@ class CollectionRegistry:
                 self._by_key = by_key
                 self._ordered = collections
 
-        self._reloads.install(ticket, make_live)
+        if self._reloads.install(ticket, make_live):
+            for listener in self._listeners:
+                listener()
+
+    def on_installed(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after every reload made live (this process's changes, another's)."""
+        self._listeners.append(listener)
 
     def find(self, id_or_name: str) -> Collection | None:
         """A collection by id or (case-insensitive) name."""

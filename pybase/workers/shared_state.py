@@ -7,7 +7,6 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from pybase.core.realtime.broadcast import auth_token_secrets, sign_out_changed_auth
 from pybase.core.records import Record
 
 if TYPE_CHECKING:
@@ -36,11 +35,11 @@ class SharedStateRuntime:
             current = self._generation_now()
             if current == self._seen:
                 return
-            before = auth_token_secrets(self.app)
+            # NOTE: realtime clients of an auth collection whose token secret changed are
+            # signed out by the registry's listener (sign_out_stale_auth)
             self.app.registry.reload()
             self.app.settings_store.reload()
             self._seen = current
-            sign_out_changed_auth(self.app, before)
 
     def _resolve(self, collection_id: str, values: dict[str, Any]) -> Record | None:
         """A record another process wrote, from its values by field name (database form)."""

@@ -10,8 +10,10 @@ from typing import Any
 import orjson
 import pytest
 import requests
+from sqlalchemy import select, update
 
 from pybase.apis.realtime import realtime_of
+from pybase.store.schema import collections_table
 from tests.realtime.sse import SseClient
 from tests.scenarios import compact
 from tests.testapp import POST1_ID, USER1_ID, USER2_ID, TestServer
@@ -281,6 +283,58 @@ def test_an_updated_auth_record_is_what_rules_see(server: TestServer, clients: A
     server.app.save(user)
     server.app.event_bus.drain()
     assert realtime_of(server.app).broker.client_by_id(client.client_id).auth.get("name") == "renamed"
+
+
+def _set_users_token_secret_unheard(server: TestServer, secret: str) -> str:
+    """Another process's change: the users row's token secret, written without this process's
+    collections hearing of it; returns the one before."""
+    with server.app.db.write() as conn:
+        row = conn.execute(select(collections_table.c.options).where(collections_table.c.name == "users")).one()
+        options = orjson.loads(row.options)
+        before = options["authToken"]["secret"]
+        options["authToken"]["secret"] = secret
+        conn.execute(update(collections_table).where(collections_table.c.name == "users").values(options=orjson.dumps(options).decode()))
+    return str(before)
+
+
+def test_a_token_secret_changed_elsewhere_signs_out_when_read_inside_a_write(server: TestServer, clients: Any) -> None:
+    """A worker first reads another's new token secret inside a write of its own (a collection
+    save reloads inside its transaction; a refresh meanwhile is dropped, OrderedReload): the
+    reload made live there signs the clients out, and once is enough (found by review, H69)."""
+    client = clients()
+    assert client.subscribe("posts/*", token=server.token("user1")).status_code == 204
+    broker = realtime_of(server.app).broker
+    assert broker.client_by_id(client.client_id).auth is not None
+    before = _set_users_token_secret_unheard(server, "n" * 50)
+    try:
+        assert broker.client_by_id(client.client_id).auth is not None  # not heard of yet
+        with server.app.db.write():
+            server.app.registry.reload()  # inside the write: that write's view, made live
+            assert broker.client_by_id(client.client_id).auth is None
+        server.app.registry.reload()
+        assert broker.client_by_id(client.client_id).auth is None
+    finally:
+        _set_users_token_secret_unheard(server, before)
+        server.app.registry.reload()
+    # signed in again with a token of the secret in force, the client stays so across reloads
+    assert client.subscribe("posts/*", token=server.token("user1")).status_code == 204
+    server.app.registry.reload()
+    assert broker.client_by_id(client.client_id).auth is not None
+
+
+def test_an_auth_record_read_under_a_new_token_secret_signs_its_client_out(server: TestServer, clients: Any) -> None:
+    """A change of a signed-in user read under a token secret this process has not reloaded
+    yet (another process changed it) no longer fits the client's token: a guest."""
+    client = clients()
+    assert client.subscribe("posts/*", token=server.token("user1")).status_code == 204
+    broker = realtime_of(server.app).broker
+    realtime = realtime_of(server.app)
+    user = server.app.find_record_by_id("users", USER1_ID)
+    changed = server.app.registry.find("users").clone()
+    changed.auth = {**changed.auth, "authToken": {**changed.token_option("authToken"), "secret": "m" * 50}}
+    user.collection = changed
+    realtime.broadcaster._refresh_auth(user)
+    assert broker.client_by_id(client.client_id).auth is None
 
 
 # ---- hooks, timeouts, slow clients, shutdown -------------------------------------------------------

@@ -571,12 +571,10 @@ def _copy_in(conn: Connection, root: str, entry: dict[str, Any], allowed: Any, w
 
 
 def _reload(app: App) -> None:
-    from pybase.core.realtime.broadcast import auth_token_secrets, sign_out_changed_auth
-
-    before = auth_token_secrets(app)
+    # NOTE: realtime clients of an auth collection whose token secret changed are signed out
+    # by the registry's listener (sign_out_stale_auth)
     app.registry.reload()
     app.settings_store.reload()
-    sign_out_changed_auth(app, before)
 
 
 def restore_sqlite(app: App, root: str) -> None:

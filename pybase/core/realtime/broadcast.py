@@ -107,22 +107,25 @@ def request_info(client: Client, options: SubscriptionOptions) -> RequestInfo:
     return RequestInfo("GET", dict(options.query), dict(options.headers), {}, client.get(AUTH_KEY), REALTIME_CONTEXT)
 
 
-def auth_token_secrets(app: App) -> dict[str, Any]:
-    """Each auth collection's auth token secret, by collection id (compare before and after a
-    reload of changes another process made)."""
-    return {c.id: c.token_option("authToken").get("secret") for c in app.registry.all() if c.is_auth}
+def _token_secret(collection: Any) -> Any:
+    return collection.token_option("authToken").get("secret")
 
 
-def sign_out_changed_auth(app: App, before: dict[str, Any]) -> None:
-    """Realtime clients signed in to an auth collection whose token secret changed (or which
-    went) since ``before`` become guests, as on the process that changed it."""
-    after = auth_token_secrets(app)
-    changed = {cid for cid, secret in before.items() if after.get(cid) != secret}
-    if not changed:
-        return
+def sign_out_stale_auth(app: App) -> None:
+    """Realtime clients signed in with a token of an auth collection whose token secret has
+    changed since (or which went) become guests, as on the process that changed it.
+
+    NOTE: compared with the collection the client's auth record was read under, not with the
+    copy before a reload: a reload dropped or made inside a write (OrderedReload) then cannot
+    hide a change another process made; running it again changes nothing.
+    """
+    registry = app.registry
     for client in app.subscriptions_broker().local_clients().values():
         auth = client.get(AUTH_KEY)
-        if auth is not None and auth.collection.id in changed:
+        if auth is None:
+            continue
+        current = registry.find(auth.collection.id)
+        if current is None or _token_secret(current) != _token_secret(auth.collection):
             client.unset(AUTH_KEY)
 
 
@@ -165,6 +168,7 @@ class RecordBroadcaster:
         hooks["onModelAfterDeleteError"].bind(self._delete_failed, id="__pbRealtimeDeleteError__", priority=-99)
         hooks["onCollectionUpdate"].bind(self._collection_update, id="__pbRealtimeCollectionUpdate__", priority=-99)
         hooks["onCollectionAfterDeleteSuccess"].bind(self._collection_deleted, id="__pbRealtimeCollectionDelete__", priority=-99)
+        self.app.registry.on_installed(lambda: sign_out_stale_auth(self.app))
         self.bus.subscribe(self.handle)
         self.bus.listeners = lambda: self.broker.total_local_clients() > 0
         self.broker.on_prepare_delete = self.prepare_remote_delete
@@ -393,7 +397,7 @@ class RecordBroadcaster:
             return e.next()
         old = self.app.registry.find(collection.id)
         result = e.next()
-        if old is not None and old.token_option("authToken").get("secret") != collection.token_option("authToken").get("secret"):
+        if old is not None and _token_secret(old) != _token_secret(collection):
             self.unset_auth(lambda auth: auth.collection.id == collection.id)
         return result
 
@@ -529,7 +533,9 @@ class RecordBroadcaster:
         for client in self.broker.local_clients().values():
             auth = client.get(AUTH_KEY)
             if _same_auth(auth, record):
-                if auth.get("tokenKey") != record.get("tokenKey"):
+                # NOTE: a record read after its collection's token secret changed (elsewhere:
+                # this process may not have reloaded yet) no longer fits the client's token
+                if auth.get("tokenKey") != record.get("tokenKey") or _token_secret(auth.collection) != _token_secret(record.collection):
                     client.unset(AUTH_KEY)
                 else:
                     client.set(AUTH_KEY, record)
