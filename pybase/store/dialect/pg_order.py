@@ -116,7 +116,15 @@ def _json_sort_keys(order: Any, distinct: bool = False) -> list[Any]:
     collation); a text column with an ordered index over its prefix preceded by that prefix
     (``left(col, N), col``: the same order, a text sorts as its prefix does, ties aside; the
     index serves the first key and Postgres sorts only the ties, so a LIMIT stops early;
-    pybase.store.index_long_keys), unless ``distinct`` (sorted by each group's value)."""
+    pybase.store.index_long_keys), unless ``distinct`` (sorted by each group's value).
+
+    NOTE: a sort by a relation's text (``sort=author.name``) is such a ``distinct`` one (joins
+    make the list DISTINCT, as PocketBase's, which Postgres groups): its key is an aggregate of
+    each group, which no index serves, so the joined table's prefix index is left out. EXPLAIN
+    ANALYZE, 50,000 posts over 5,000 authors of long names: the grouped sort 200-330 ms with the
+    prefix key in the aggregate or not; even ungrouped, the LEFT JOIN (posts of no author sort
+    first) is a hash join and a top-N sort of every row (82 ms); only an inner join, ungrouped,
+    with an index on posts.author walks the prefix index (0.13 ms) (issue #17, H75)."""
     keys: list[Any] = []
     for clause in order:
         value = clause
