@@ -71,7 +71,8 @@ def load_submitted(record: Record, data: dict[str, Any], *, is_superuser: bool =
             errors[name] = ex
     for name, modifier, value in modifiers:
         field = collection.field(name)
-        if field is None or (field.hidden and not is_superuser):
+        # NOTE: a modifier the field has not ("title+", "+n") is a key of no field: ignored
+        if field is None or modifier not in field.modifiers or (field.hidden and not is_superuser):
             continue
         try:
             record.set(name, field.apply_modifier(modifier, value, record))

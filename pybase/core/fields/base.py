@@ -30,6 +30,9 @@ class Field:
     #: autodate has neither "help" nor "required"
     has_help_required: ClassVar[bool] = True
     multi_capable: ClassVar[bool] = False
+    #: the ``field+`` ("+"), ``field-`` ("-") and ``+field`` ("^") forms the field has (as
+    #: PocketBase's FindSetter): any other is a key that is no field (a record's custom data)
+    modifiers: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, data: dict[str, Any] | None = None) -> None:
         data = dict(data or {})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
 from sqlalchemy import Column, Text, text
@@ -19,6 +19,7 @@ class MultiValueField(Field):
     """A field whose ``maxSelect`` > 1 makes it a JSON list column."""
 
     multi_capable = True
+    modifiers: ClassVar[frozenset[str]] = frozenset({"+", "-", "^"})
     maxSelect: int
 
     def is_multi(self) -> bool:
@@ -61,12 +62,14 @@ class MultiValueField(Field):
 
     def apply_modifier(self, modifier: str, raw: Any, record: Record) -> Any:
         current = record.get(self.name)
-        items = list(current) if isinstance(current, list) else ([current] if current else [])
-        given = to_string_list(raw)
-        if modifier == "+":  # append
-            items = items + [v for v in given if v not in items]
-        elif modifier == "^":  # prepend
-            items = [v for v in given if v not in items] + items
+        items = _unique(list(current) if isinstance(current, list) else ([current] if current else []))
+        given = _unique(to_string_list(raw))
+        # NOTE: as PocketBase, each side made unique, then the whole (a prepended value already
+        # there moves to the front)
+        if modifier == "+":
+            items = _unique(items + given)
+        elif modifier == "^":
+            items = _unique(given + items)
         elif modifier == "-":
             items = [v for v in items if v not in given]
         else:
@@ -91,3 +94,8 @@ class MultiValueField(Field):
                 f"Select no more than {limit}.",
                 {"maxSelect": limit},
             )
+
+
+def _unique(values: list[str]) -> list[str]:
+    """The values without repeats, each where it first comes."""
+    return list(dict.fromkeys(values))

@@ -36,6 +36,7 @@ class NumberField(Field):
 
     type = "number"
     options: ClassVar[dict[str, Any]] = {"max": None, "min": None, "onlyInt": False}
+    modifiers: ClassVar[frozenset[str]] = frozenset({"+", "-"})
 
     def coerce_option(self, key: str, value: Any, default: Any) -> Any:
         if key in ("min", "max"):

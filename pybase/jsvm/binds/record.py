@@ -33,9 +33,9 @@ def _set_value(record: Record, name: str, value: Any) -> None:
     elif name.startswith("+"):
         base, modifier = name[1:], "^"
     field = record.collection.field(base)
-    if field is None:
-        if modifier:
-            raise BadRequestError(f"unknown field {base!r}")
+    if field is None or (modifier and modifier not in field.modifiers):
+        # NOTE: as PocketBase's Record.Set, a key no field's setter knows ("title+", "+n",
+        # "nope-") is custom data, the field unchanged
         record.extra[name] = value
         return
     try:
