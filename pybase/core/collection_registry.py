@@ -17,21 +17,60 @@ if TYPE_CHECKING:
     from pybase.store.db import Database
 
 
+class _WriteView(threading.local):
+    """The collections as the calling thread's open write transaction sees them (None outside)."""
+
+    by_key: dict[str, Collection] | None = None
+    ordered: list[Collection] | None = None
+
+
 class CollectionRegistry:
-    """Collections by id and by case-insensitive name; swapped atomically on reload."""
+    """Collections by id and by case-insensitive name; swapped atomically on reload.
+
+    A reload inside a write transaction (a collection save) reads that write's uncommitted rows:
+    they are the writing thread's alone until the write commits (other threads would find a
+    collection whose table they cannot see yet: a 500 "no such table" instead of a 404), then
+    read again and made live, under the write lock; a rollback just drops them.
+    """
 
     def __init__(self, db: Database) -> None:
         self.db = db
         self._lock = threading.Lock()
         self._by_key: dict[str, Collection] = {}
         self._ordered: list[Collection] = []
+        self._write_view = _WriteView()
         self._reloads = OrderedReload(db, self.reload)
         self._listeners: list[Callable[[], None]] = []
 
     def reload(self) -> None:
-        """Read every collection from the database (inside a write, that write's view; a
-        reload started earlier never replaces it: see OrderedReload)."""
+        """Read every collection from the database: inside a write, that write's view, for its
+        thread; outside, the committed rows for all (a reload started earlier never replaces a
+        later one: see OrderedReload)."""
+        state = self.db.transaction_state()
+        if state is not None:
+            by_key, collections = self._read()
+            view = self._write_view
+            view.by_key, view.ordered = by_key, collections
+            if "collection_registry" not in state:
+                state["collection_registry"] = True
+                # NOTE: under the write lock, so no other write comes between the commit and
+                # the committed rows made live
+                self.db.on_commit_locked(self._write_committed)
+                self.db.on_commit(self._write_ended, on_rollback=self._write_ended)
+            self._changed()
+            return
         ticket = self._reloads.ticket()
+        by_key, collections = self._read()
+
+        def make_live() -> None:
+            with self._lock:
+                self._by_key = by_key
+                self._ordered = collections
+
+        if self._reloads.install(ticket, make_live):
+            self._changed()
+
+    def _read(self) -> tuple[dict[str, Collection], list[Collection]]:
         with self.db.read() as conn:
             rows = conn.execute(select(collections_table).order_by(insertion_order(collections_table))).all()
             collections = [Collection.from_row(row) for row in rows]
@@ -45,30 +84,38 @@ class CollectionRegistry:
             col.jsonb_columns = jsonb.get(col.name, frozenset())
             by_key[col.id] = col
             by_key[col.name.lower()] = col
+        return by_key, collections
 
-        def make_live() -> None:
-            with self._lock:
-                self._by_key = by_key
-                self._ordered = collections
+    def _write_committed(self) -> None:
+        self._write_ended()
+        self.reload()
 
-        if self._reloads.install(ticket, make_live):
-            for listener in self._listeners:
-                listener()
+    def _write_ended(self) -> None:
+        view = self._write_view
+        view.by_key = view.ordered = None
+
+    def _changed(self) -> None:
+        for listener in self._listeners:
+            listener()
 
     def on_installed(self, listener: Callable[[], None]) -> None:
-        """Call ``listener`` after every reload made live (this process's changes, another's)."""
+        """Call ``listener`` after every reload made live (this process's changes, another's;
+        inside a write, for the writing thread)."""
         self._listeners.append(listener)
 
     def find(self, id_or_name: str) -> Collection | None:
         """A collection by id or (case-insensitive) name."""
         if not id_or_name:
             return None
-        by_key = self._by_key
+        by_key = self._write_view.by_key
+        if by_key is None:
+            by_key = self._by_key
         return by_key.get(id_or_name) or by_key.get(id_or_name.lower())
 
     def all(self) -> list[Collection]:
         """Every collection in creation order."""
-        return list(self._ordered)
+        ordered = self._write_view.ordered
+        return list(self._ordered if ordered is None else ordered)
 
     def reserved_table_names(self) -> set[str]:
         """Names taken by internal tables."""
@@ -78,7 +125,7 @@ class CollectionRegistry:
     def referencing(self, collection_id: str) -> list[tuple[Collection, str]]:
         """(collection, relation field name) pairs pointing at ``collection_id``."""
         out = []
-        for col in self._ordered:
+        for col in self.all():
             for field in col.fields:
                 if field.type == "relation" and getattr(field, "collectionId", "") == collection_id:
                     out.append((col, field.name))

@@ -83,7 +83,7 @@ def save_collection(
                 ModelEvent(app, col),
                 lambda me: hooks[f"onCollection{title}Execute"].trigger(CollectionEvent(app, col), execute),
             )
-            app.registry.reload()  # NOTE: read again if it rolls back (OrderedReload)
+            app.registry.reload()  # NOTE: this thread's until the commit (CollectionRegistry)
         return None
 
     _run(app, col, verb, lambda: hooks[f"onModel{title}"].trigger(
@@ -131,7 +131,7 @@ def delete_collection(app: App, col: Collection, *, integrity_checks: bool = Tru
                 ModelEvent(app, col),
                 lambda me: hooks["onCollectionDeleteExecute"].trigger(CollectionEvent(app, col), execute),
             )
-            app.registry.reload()  # NOTE: read again if it rolls back (OrderedReload)
+            app.registry.reload()  # NOTE: this thread's until the commit (CollectionRegistry)
         return None
 
     _run(app, col, "delete", lambda: hooks["onModelDelete"].trigger(
