@@ -51,16 +51,6 @@ LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN path = '$' THEN pb_json_parse(doc) ELSE pb_json_at(pb_json_parse(doc), pb_json_steps(path)) END
 $$;
 
--- SQLite's json_type(doc[, path]): null, true, false, integer, real, text, array or object;
--- NULL for a NULL document or path, or a path that finds nothing.
-CREATE OR REPLACE FUNCTION pb_view_json_type(doc text, path text) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE json_typeof(found)
-        WHEN 'number' THEN CASE WHEN btrim(CAST(found AS text), E' \t\n\r') ~ '^-?[0-9]+$' THEN 'integer' ELSE 'real' END
-        WHEN 'string' THEN 'text' WHEN 'boolean' THEN btrim(CAST(found AS text), E' \t\n\r') ELSE json_typeof(found) END
-    FROM (SELECT CASE WHEN path IS NOT NULL THEN pb_json_find(doc, path) END AS found) AS f
-$$;
-
 -- SQLite's json_array_length(doc[, path]): an array's length, 0 for another value.
 CREATE OR REPLACE FUNCTION pb_view_json_array_length(doc text, path text) RETURNS bigint
 LANGUAGE sql IMMUTABLE AS $$
@@ -228,9 +218,7 @@ TREE_HELPERS = r"""
 CREATE OR REPLACE FUNCTION pb_json_kind(j json) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE json_typeof(j)
-        WHEN 'number' THEN CASE WHEN btrim(CAST(j AS text), E' \t\n\r') ~ '^-?[0-9]+$'
-            AND CAST(btrim(CAST(j AS text), E' \t\n\r') AS numeric) BETWEEN -9223372036854775808 AND 9223372036854775807
-            THEN 'integer' ELSE 'real' END
+        WHEN 'number' THEN CASE WHEN btrim(CAST(j AS text), E' \t\n\r') ~ '^-?[0-9]+$' THEN 'integer' ELSE 'real' END
         WHEN 'string' THEN 'text' WHEN 'boolean' THEN btrim(CAST(j AS text), E' \t\n\r') ELSE json_typeof(j) END
 $$;
 
@@ -472,6 +460,20 @@ BEGIN
         first := false;
     END LOOP;
 END $$;
+
+-- SQLite's json_type(doc[, path]): null, true, false, integer, real, text, array or object;
+-- NULL for a NULL document or path, or a path that finds nothing. NOTE: a hexadecimal integer
+-- past 64 bits (json()'s 9.0e999) is an 'integer' to SQLite (JSON5's INT5): the type
+-- pb_json_tree reads from the text as written.
+CREATE OR REPLACE FUNCTION pb_view_json_type(doc text, path text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE json_typeof(found)
+        WHEN 'number' THEN CASE WHEN btrim(CAST(found AS text), E' \t\n\r') ~ '^-?[0-9]+$' THEN 'integer'
+            WHEN btrim(CAST(found AS text), E' \t\n\r') ~ '^-?9\.0e999$' THEN (SELECT t.type FROM pb_json_tree(doc, path, true) AS t LIMIT 1)
+            ELSE 'real' END
+        WHEN 'string' THEN 'text' WHEN 'boolean' THEN btrim(CAST(found AS text), E' \t\n\r') ELSE json_typeof(found) END
+    FROM (SELECT CASE WHEN path IS NOT NULL THEN pb_json_find(doc, path) END AS found) AS f
+$$;
 """
 
 PRETTY_HELPERS = r"""

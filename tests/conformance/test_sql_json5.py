@@ -78,6 +78,13 @@ SCALAR_CASES = [
         ("json_set", "json_set(X, '$.f', 1)"), ("json_extract null", "json_extract(X, '$.\"b c\".d')"),
         ("json_extract compared", "(json_extract(X, '$.a[0]') = 16)"), ("json_pretty", "json_pretty(X)"),
     ]),
+    # a hexadecimal integer past 64 bits is SQLite's 'integer' (JSON5's INT5; json() writes 9.0e999),
+    # as a decimal one past them is
+    *((f"json_type {label}", expression) for label, expression in [
+        ("hex past 64 bits", "json_type('[0x10000000000000000]', '$[0]')"), ("negative hex past 64 bits", "json_type('-0x10000000000000000')"),
+        ("written 9.0e999", "json_type('[9.0e999]', '$[0]')"), ("decimal past 64 bits", "json_type('18446744073709551616')"),
+        ("json_tree past 64 bits", "(SELECT group_concat(type) FROM json_tree('[18446744073709551616, 1e999, 0x10000000000000000, 1]'))"),
+    ]),
     # SQLite's paths: a quoted key, [#-n]
     *((f"path {label}", expression) for label, expression in [
         ("quoted key", "json_extract('{\"a.b\":1,\"a\":{\"b\":2}}', '$.\"a.b\"')"), ("dotted", "json_extract('{\"a.b\":1,\"a\":{\"b\":2}}', '$.a.b')"),
