@@ -243,6 +243,22 @@ LANGUAGE sql IMMUTABLE AS $$
         ELSE pb_exact_arg(pb_text(pb_stored_json(value))) END
 $$;
 
+-- ... a SQL value (pb_sqlite_value's jsonb: json_extract()'s, a json_each() value): a number
+-- as it is (past a double's range its infinity; numeric holds one), a string as a text.
+-- NOTE: pb_exact_arg(jsonb) reads a json field's value (a string is its JSON text, quoted).
+CREATE OR REPLACE FUNCTION pb_sql_exact_arg(value jsonb) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN value IS NULL THEN NULL WHEN jsonb_typeof(value) <> 'number' THEN pb_exact_arg(value #>> '{}')
+        WHEN abs(CAST(value AS numeric)) < 1e308 THEN CAST(value AS numeric) ELSE pb_inum(pb_json_double(value)) END
+$$;
+
+-- ... as pb_arith_arg reads it: a number its double, a string as a text.
+CREATE OR REPLACE FUNCTION pb_sql_arith_arg(value jsonb) RETURNS double precision
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN value IS NULL THEN NULL WHEN jsonb_typeof(value) = 'number' THEN pb_json_double(value)
+        ELSE pb_real_arg(value #>> '{}') END
+$$;
+
 CREATE OR REPLACE FUNCTION pb_exact_arg(value anyelement) RETURNS numeric
 LANGUAGE sql IMMUTABLE AS $$ SELECT pb_inum(pb_real_arg(value)) $$;
 

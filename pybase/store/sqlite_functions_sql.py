@@ -415,6 +415,18 @@ $$;
 -- ... a text (pb_view_raw's varchar): itself.
 CREATE OR REPLACE FUNCTION pb_view_value(v text) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$ SELECT to_jsonb(v) $$;
+
+-- The text a view shows of a SQL value (pb_text's), an infinity as PocketBase writes SQLite's
+-- REAL one (Go's float: "+Inf", "-Inf"; SQLite's text is 'Inf'). NOTE: plpgsql: v (a costly
+-- json_extract()) is computed once.
+CREATE OR REPLACE FUNCTION pb_shown_text(v jsonb) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF jsonb_typeof(v) = 'number' AND abs(CAST(v AS numeric)) >= 1.797693134862315807937e308 THEN
+        RETURN CASE WHEN CAST(v AS numeric) > 0 THEN '+Inf' ELSE '-Inf' END;
+    END IF;
+    RETURN pb_text(v);
+END $$;
 """
 
 TRUTH_HELPERS = r"""

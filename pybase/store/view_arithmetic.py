@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from pybase.store import sqlite_functions, view_compare
+from pybase.store.view_nodes import subquery_value
 from pybase.store.view_reals import (
     INT_TESTS,
     REAL,
@@ -125,6 +126,11 @@ def arithmetic(tree: Any, kinds: dict[str, str]) -> None:
             number = _text_number(operand) if isinstance(operand, exp.Literal) and operand.is_string else None
             if number is not None:
                 operand.replace(number)  # NOTE: '4' + 1 is 5, an integer ('4.0' + 1 a real)
+        if isinstance(node, exp.Neg) and _held_value(node.this) is not None:
+            # NOTE: -json_extract(...): 0 minus the value, its class kept (an infinity, an integer)
+            tests = _int_tests(node.this, kinds) or []
+            node.replace(_integer_operation("pb_sub", [exp.Literal.number(0), node.this], tests, kinds))
+            continue
         if isinstance(node, exp.Neg):
             if not _is_number(node.this, kinds):
                 node.set("this", _operand(node.this.copy()))  # NOTE: -title: Postgres has no - text
@@ -184,6 +190,9 @@ def _modulo(operands: list[Any], kinds: dict[str, str]) -> Any:
 
 def _exact_operand(node: Any) -> Any:
     """``node`` as the exact number SQLite's arithmetic reads (numeric)."""
+    held = _held_value(node)
+    if held is not None:
+        return sqlite_functions.call("pb_sql_exact_arg", held)
     inner = unwrapped(node)
     if isinstance(inner, exp.Anonymous) and str(inner.this).lower().startswith("pb_int_"):
         return node.copy()
@@ -315,6 +324,9 @@ def _int_tests(node: Any, kinds: dict[str, str]) -> list[Any] | None:
     an integer without a point or an exponent), sum/abs/min/max of one, an operation of such."""
     while isinstance(node, exp.Paren | exp.Neg) and view_compare.SQL_VALUE not in node.meta:
         node = node.this
+    held = _held_value(node)
+    if held is not None:
+        return [sqlite_functions.call("pb_is_int_value", held)]  # NOTE: json_extract('[7]', '$[0]') / 2 is 3
     if isinstance(node, exp.Literal):
         return [] if not node.is_string and str(node.this).isdigit() else None
     if node.meta.get(view_compare.CAST_AFFINITY) == "real":
@@ -372,9 +384,24 @@ def _is_number(node: Any, kinds: dict[str, str]) -> bool:
 
 def _operand(node: Any) -> Any:
     """``node`` as a number (a text as SQLite reads it); an operation's result is one already."""
+    held = _held_value(node)
+    if held is not None:
+        return sqlite_functions.call("pb_sql_arith_arg", held)
     inner = unwrapped(node)
     if isinstance(inner, exp.Literal) and not inner.is_string:
         return node
     if isinstance(inner, exp.Anonymous) and str(inner.this).lower().startswith(("pb_add", "pb_sub", "pb_mul", "pb_div", "pb_idiv", "pb_int_")):
         return node
     return sqlite_functions.call("pb_arith_arg", node)
+
+
+def _held_value(node: Any) -> Any | None:
+    """The SQL value (a jsonb number or string) ``node`` stands for where it is shown as its text
+    (``json_extract(...)``, a json_each() value, a scalar subquery of one: view_compare's
+    SQL_VALUE), or None: arithmetic reads the value, whose class and range its text lost (an
+    infinity's text 'Inf' reads as 0, a REAL's 15 digits are not its double)."""
+    while isinstance(node, exp.Paren) and view_compare.SQL_VALUE not in node.meta:
+        node = node.this
+    if view_compare.SQL_VALUE in node.meta:
+        return node.meta[view_compare.SQL_VALUE].copy()
+    return subquery_value(node)

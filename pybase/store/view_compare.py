@@ -59,6 +59,7 @@ from pybase.store.view_nodes import (
     real_literal,
     set_branches,
     subquery_item,
+    subquery_value,
     unparen,
 )
 from pybase.tools.dbutils import exp
@@ -530,6 +531,9 @@ class _Translator:
         node = unparen(node)
         if SQL_VALUE in node.meta:
             return node.meta[SQL_VALUE].copy()
+        held = subquery_value(node)
+        if held is not None:
+            return held
         if is_text_literal(node):
             return call("to_jsonb", exp.Cast(this=node.copy(), to=exp.DataType.build("text")))
         real = real_literal(node)

@@ -60,6 +60,25 @@ def subquery_item(column: Any) -> Any | None:
     return None
 
 
+def subquery_value(node: Any) -> Any | None:
+    """A scalar subquery whose one column stands for a SQL value (its meta's :data:`SQL_VALUE`:
+    a json_each() value, ``->>``, a coalesce() of two kinds) as the subquery answering that value,
+    its class kept (the column shown is its text: ``typeof((SELECT value FROM json_each('[1]')))``
+    read 'text'); None for another node."""
+    while isinstance(node, exp.Subquery) and isinstance(node.this, exp.Subquery):
+        node = node.this  # NOTE: ((SELECT ...)), in parentheses
+    if not isinstance(node, exp.Subquery) or not isinstance(node.this, exp.Select) or len(node.this.expressions) != 1:
+        return None
+    item = node.this.expressions[0]
+    if SQL_VALUE not in unparen(item.this if isinstance(item, exp.Alias) else item).meta:
+        return None
+    found = node.copy()
+    item = found.this.expressions[0]
+    shown = unparen(item.this if isinstance(item, exp.Alias) else item)
+    shown.replace(shown.meta[SQL_VALUE].copy())
+    return found
+
+
 def with_query(node: Any, name: str) -> Any | None:
     """The WITH query (CTE) named ``name`` that ``node`` sees, or None."""
     while node is not None:

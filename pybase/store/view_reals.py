@@ -1,7 +1,8 @@
 """SQLite's class of a view's number on Postgres (:mod:`pybase.store.view_sql` runs these passes
 last): an operation's value with its class where it is read as SQLite's value
-(:func:`numbers_as_sqlite`), a REAL the view shows with its point (:func:`reals_kept`), and
-the tests of a parsed value's class the other passes share (:func:`shows_real`...).
+(:func:`numbers_as_sqlite`), a REAL the view shows with its point (:func:`reals_kept`), an
+infinity read from JSON shown as PocketBase shows SQLite's (:func:`infinities_shown`), and the
+tests of a parsed value's class the other passes share (:func:`shows_real`...).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from pybase.store import sqlite_functions, view_compare
+from pybase.store.view_nodes import set_branches
 from pybase.tools.dbutils import exp
 
 #: meta key of a translated operation: True when SQLite's result is a REAL whatever the values
@@ -44,9 +46,22 @@ def numbers_as_sqlite(tree: Any) -> None:
             is_real: Any = exp.Boolean(this=True)
         elif tests is None:
             continue
+        elif tests and _ints_argument(inner) is not None:
+            # NOTE: the operation's own test, as the query holds it (its copy in meta predates the
+            # later passes: a json_each() table there is not pb_json_tree yet)
+            is_real = exp.Not(this=exp.Paren(this=_ints_argument(inner).copy()))
         else:
             is_real = exp.Not(this=exp.Paren(this=all_of(tests))) if tests else exp.Boolean(this=False)
         found.replace(sqlite_functions.call("pb_sqlite_number", inner.copy(), is_real))
+
+
+def _ints_argument(node: Any) -> Any | None:
+    """The ``ints`` argument (the test that its values are integers) of an operation computed
+    in numeric (``pb_int_add(a, b, ints)``..., ``pb_sum(total, ints)``), or None."""
+    name = str(node.this).lower() if isinstance(node, exp.Anonymous) else ""
+    if name.startswith("pb_int_") and name != "pb_int_mod" or name == "pb_sum":
+        return node.expressions[-1]
+    return None
 
 
 def reals_kept(tree: Any) -> None:
@@ -67,6 +82,50 @@ def reals_kept(tree: Any) -> None:
             # column, where Postgres's double of 1000000 read as the integer)
             double = exp.Cast(this=value.copy(), to=exp.DataType.build("double"))
             value.replace(sqlite_functions.call("pb_real_numeric", double))
+
+
+def infinities_shown(tree: Any) -> None:
+    """A value the view shows as SQLite's text of a SQL value (``json_extract()``, ``->>``, a
+    json_each() value, alone or as a scalar subquery's) with an infinity as PocketBase shows
+    SQLite's REAL one: "+Inf" (SQLite's text, which pb_text writes, is 'Inf'; Postgres's jsonb
+    holds JSON's 1e999 as that number). Not in a SELECT that groups or is DISTINCT (Postgres
+    wants its shown expressions as grouped). NOTE: a query reading the view reads that text."""
+    selects = set_branches(tree) if isinstance(tree, exp.SetOperation) else [first_select(tree)]
+    for select in selects:
+        if select is None or select.args.get("group") or select.args.get("distinct"):
+            continue
+        for item in select.expressions:
+            _infinity_shown(item_value(item), item)
+
+
+def _infinity_shown(value: Any, item: Any) -> None:
+    while isinstance(value, exp.Paren | exp.Subquery) and view_compare.SQL_VALUE not in value.meta and not isinstance(value.this, exp.Select):
+        value = value.this  # NOTE: ((SELECT ...)): a Subquery in a Subquery
+    if isinstance(value, exp.Subquery) and isinstance(value.this, exp.Select) and len(value.this.expressions) == 1:
+        select = value.this
+        if not select.args.get("group") and not select.args.get("distinct"):
+            _infinity_shown(item_value(select.expressions[0]), select.expressions[0])
+        return
+    if view_compare.SQL_VALUE not in value.meta:
+        return
+    inner = value.this if isinstance(value, exp.Paren) else None
+    if isinstance(inner, exp.Anonymous) and str(inner.this).lower() == "pb_text" and len(inner.expressions) == 1:
+        shown: Any = sqlite_functions.call("pb_shown_text", inner.expressions[0].copy())
+    elif isinstance(value, exp.Column) and value.name.lower() in ("value", "atom"):
+        # NOTE: a json_each() column, SQLite's text already: its REAL infinity's
+        held = value.meta[view_compare.SQL_VALUE]
+        kind = held.expressions[0].copy() if isinstance(held, exp.Anonymous) and held.expressions else None
+        if kind is None:
+            return
+        infinite = exp.And(this=exp.EQ(this=value.copy(), expression=exp.Literal.string("Inf")),
+                           expression=exp.EQ(this=kind, expression=exp.Literal.string("real")))  # fmt: skip
+        shown = exp.Case(ifs=[exp.If(this=infinite, true=exp.Literal.string("+Inf"))], default=value.copy())
+    else:
+        return
+    if value is item and item.alias_or_name:
+        item.replace(exp.Alias(this=shown, alias=exp.to_identifier(item.alias_or_name)))  # NOTE: its name kept
+    else:
+        value.replace(shown)
 
 
 def _real_result(node: Any) -> bool:

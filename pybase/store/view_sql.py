@@ -24,6 +24,7 @@ from pybase.store import pg_nul, sqlite_functions, view_compare, view_scan_order
 from pybase.store.view_arithmetic import arithmetic, exact_sums, real_branches, real_extremes
 from pybase.store.view_reals import (
     first_select,
+    infinities_shown,
     item_value,
     numbers_as_sqlite,
     reals_kept,
@@ -112,6 +113,7 @@ def prepare(tree: Any, sql: str, kinds: dict[str, str] | None = None) -> None:
     sqlite_functions.translate_view(tree)
     numbers_as_sqlite(tree)
     reals_kept(tree)
+    infinities_shown(tree)
 
 
 def nul_escaped(tree: Any) -> None:

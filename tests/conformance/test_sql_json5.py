@@ -132,6 +132,8 @@ CASES = [(f"{fn} {column} of {dname}", _TABLE.format(column=column, fn=fn, doc=d
          for fn, column, (dname, doc) in itertools.product(("json_each", "json_tree"), ("key", "value", "type", "atom", "fullkey", "path"), _DOCS)]  # fmt: skip
 CASES += [(f"json_tree {column} of {dname}", _TABLE.format(column=column, fn="json_tree", doc=doc)) for column in ("id", "parent") for dname, doc in _DOCS]
 CASES += [("json_tree at escaped key", _TABLE.format(column="value", fn="json_tree", doc=f"{_KEYS_DOC}, '$.\"a.b\"'"))]
+# an infinity (JSON's 1e999) a member: SQLite's REAL, which PocketBase shows "+Inf"
+CASES += [(f"json_each {column} of infinities", _TABLE.format(column=column, fn="json_each", doc="'[1e999, -1e999, 2]'")) for column in ("value", "atom")]
 # over a json field (Postgres: jsonb, read as the text SQLite stores: compact, keys sorted)
 CASES += [(f"{fn} {column} of a json field", _TABLE.format(column=column, fn=fn, doc="meta"))
           for fn, column in itertools.product(("json_each", "json_tree"), ("key", "value", "type", "id", "parent", "fullkey"))]  # fmt: skip

@@ -71,6 +71,18 @@ VALUES = [
     ("coalesce json_each parent or text", "(SELECT COALESCE(j.parent, '') FROM json_each('[1]') AS j)"),
     ("coalesce json_tree parent or text", "(SELECT max(COALESCE(j.parent, 'p')) FROM json_tree('[1,[2]]') AS j)"),
     ("coalesce json_tree id or text", "(SELECT min(COALESCE(j.id, 'p') || '') FROM json_tree('[1,[2]]') AS j)"),
+    # a value read from JSON (json_extract(), ->>, a json_each() value, alone or a scalar subquery's)
+    # keeps its class where it is read: JSON's 1e999 is SQLite's REAL infinity ("+Inf" shown)
+    ("json infinity", "json_extract('{\"a\":1e999}', '$.a')"), ("arrow infinity", "('[1e999]' ->> 0)"),
+    ("json infinity plus one", "json_extract('[1e999]', '$[0]') + 1"), ("json infinity times", "json_extract('[1e999]', '$[0]') * n"),
+    ("json infinity negated", "-json_extract('[1e999]', '$[0]')"), ("json infinity remainder", "json_extract('[1e999]', '$[0]') % 2"),
+    ("json_each infinity", "(SELECT value FROM json_each('[1e999]'))"), ("json_each negative infinity", "(SELECT value FROM json_each('[-1e999]'))"),
+    ("json_each infinity minus one", "(SELECT value FROM json_each('[1e999]')) - 1"),
+    ("json_each integer", "(SELECT value FROM json_each('[1]'))"), ("json_each real", "(SELECT value FROM json_each('[1.5]'))"),
+    ("json_each text", "(SELECT value FROM json_each('[\"7\"]'))"), ("json_each integer over integer", "(SELECT value FROM json_each('[7]')) / 2"),
+    ("json integer over integer", "json_extract('[7]', '$[0]') / 2"), ("json text over integer", "json_extract('[\"7\"]', '$[0]') / 2"),
+    ("json text times", "json_extract('[\"7.5x\"]', '$[0]') * 2"), ("json integer negated", "-json_extract('[7]', '$[0]')"),
+    ("json integer past 2^53 plus one", "json_extract('[9007199254740993]', '$[0]') + 1"), ("json null plus one", "json_extract('[null]', '$[0]') + 1"),
 ]  # fmt: skip
 SHAPES = [("value", "{}"), ("class", "typeof({})"), ("text", "CAST(({}) AS TEXT)")]
 CASES = [(f"{label} {shape}", form.format(expression)) for (label, expression), (shape, form) in itertools.product(VALUES, SHAPES)]
