@@ -4,9 +4,21 @@
 (function (g) {
   "use strict";
 
+  // PocketBase's inflector.Sentenize: trimmed, the first letter upper-cased, a final period.
+  function sentenize(text) {
+    const s = String(text).trim();
+    if (!s) return "";
+    const first = String.fromCodePoint(s.codePointAt(0));
+    const upper = first.toUpperCase();
+    const out = (upper.length === first.length ? upper : first) + s.slice(first.length);
+    return ".?!".includes(out[out.length - 1]) ? out : out + ".";
+  }
+
+  // NOTE: as PocketBase's NewApiError, the message is normalised at construction (err.message
+  // reads "Nope." for new BadRequestError("nope")).
   class ApiError extends Error {
     constructor(status, message, data) {
-      super(message || "");
+      super(sentenize(message || ""));
       this.name = "ApiError";
       this.status = Number(status) || 400;
       this.data = data || {};

@@ -37,6 +37,12 @@ class NoRows(core_errors.NotFoundError):
         super().__init__("sql: no rows in result set")
 
 
+class GoError(core_errors.BadRequestError):
+    """A plain Go error of PocketBase as JS sees it (an invalid filter or sort given to a finder):
+    Go's text as its message in JS, and the generic 400 when a handler lets it through, as
+    PocketBase's ToApiError answers an error that is no ApiError."""
+
+
 class HookTimeout(ApiError):
     """A JS handler ran past its wall-clock limit and was interrupted (answers 500)."""
 
@@ -70,6 +76,13 @@ def safe_data(data: Any) -> dict[str, Any]:
     return out
 
 
+# Go's http.StatusText where Python's phrase is spelled otherwise
+_GO_STATUS_TEXT = {
+    203: "Non-Authoritative Info", 413: "Request Entity Too Large", 414: "Request URI Too Long",
+    416: "Requested Range Not Satisfiable", 418: "I'm a teapot", 422: "Unprocessable Entity",
+}
+
+
 def api_error(status: Any, message: Any, data: Any) -> ApiError:
     """A JS ``ApiError`` as the Python one."""
     try:
@@ -81,10 +94,23 @@ def api_error(status: Any, message: Any, data: Any) -> ApiError:
     text = str(message or "")
     if not text:
         try:
-            text = HTTPStatus(code).phrase
+            text = _GO_STATUS_TEXT.get(code) or HTTPStatus(code).phrase
         except ValueError:
             text = ""
     return ApiError(code, sentenize(text), safe_data(data))
+
+
+def go_errors_text(data: dict[str, Any]) -> str:
+    """Field errors as the text of ozzo-validation's ``Errors`` (Go's ``err.Error()``): sorted
+    ``key: message`` joined by ``; `` and a final period, nested maps in parentheses."""
+    parts = []
+    for key in sorted(data):
+        value = data[key]
+        if isinstance(value, dict) and "code" not in value:
+            parts.append(f"{key}: ({go_errors_text(value)})")
+        else:
+            parts.append(f"{key}: {value.get('message', '') if isinstance(value, dict) else value}")
+    return "; ".join(parts) + "." if parts else ""
 
 
 def describe(ex: BaseException) -> dict[str, Any]:
@@ -93,6 +119,9 @@ def describe(ex: BaseException) -> dict[str, Any]:
     message = str(ex)
     if isinstance(ex, ApiError):
         status, message = ex.status, ex.message
+    elif isinstance(ex, core_errors.ValidationError) and ex.data and ex.message == ex.default_message:
+        message = go_errors_text(ex.data)  # NOTE: JS sees Go's validation.Errors text, as there
+        status = 400
     elif isinstance(ex, core_errors.PyBaseError):
         message = ex.message
         status = next((s for cls, s in _DOMAIN_STATUS if isinstance(ex, cls)), 400)
@@ -100,11 +129,21 @@ def describe(ex: BaseException) -> dict[str, Any]:
     return {"m": message, "s": status, "t": kind}
 
 
+def as_api_error(ex: BaseException) -> BaseException:
+    """What a JS route answers for an error its handler let through: a validation error of a
+    save (Go's validation.Errors) is ToApiError's generic 400 with its fields as data."""
+    if isinstance(ex, core_errors.ValidationError) and ex.message == ex.default_message:
+        return ApiError(400, "", ex.data)
+    return ex
+
+
 def from_js(err: dict[str, Any], kept: dict[int, BaseException], where: str) -> BaseException:
     """The exception to raise for an error description returned by ``__invoke``."""
     if "ref" in err and err["ref"] in kept:
         kept_ex = kept[err["ref"]]
-        return core_errors.NotFoundError() if isinstance(kept_ex, NoRows) else kept_ex
+        if isinstance(kept_ex, NoRows):
+            return core_errors.NotFoundError()
+        return ApiError(400) if isinstance(kept_ex, GoError) else kept_ex
     if "api" in err:
         api = err["api"]
         return api_error(api.get("status"), api.get("message"), api.get("data"))

@@ -25,7 +25,7 @@ from pybase.core.request_info import RequestInfo
 from pybase.core.settings import SHAPE, Settings
 from pybase.jsvm.binds.collection import collection_of
 from pybase.jsvm.binds.dbx import run_statement, where_clauses
-from pybase.jsvm.errors import NoRows
+from pybase.jsvm.errors import GoError, NoRows
 from pybase.store.db import DB_ERRORS
 from pybase.store.dialect import insertion_order
 from pybase.tools.cast import format_float
@@ -70,13 +70,20 @@ def _where(col: Collection, text: str, params: Any) -> Any:
     try:
         query = record_access.filter_query(col, source)
     except (FilterError, BadRequestError) as ex:
-        raise BadRequestError(f"invalid filter: {ex.__cause__ or ex}") from ex
+        raise GoError(_filter_text(ex)) from ex
     stmt = query.apply(select(col.table.c.id), col.table)
     if not query.distinct:
         return stmt.whereclause if stmt.whereclause is not None else true()
     # NOTE: relation paths need joins: match the ids the joined query finds, so the clause
     # combines with $dbx expressions over the bare table.
     return col.table.c.id.in_(stmt.correlate(None))
+
+
+def _filter_text(ex: BaseException, *, sort: bool = False) -> str:
+    """Go's text of an invalid filter (``invalid filter expression: ...``) or sort."""
+    cause = ex.__cause__ if isinstance(ex.__cause__, FilterError) else ex
+    text = cause.message if isinstance(cause, FilterError) else str(cause)
+    return text if sort else f"invalid filter expression: {text}"
 
 
 def _find(ex: Executor, collection: Any, text: str, sort: str, limit: int, offset: int, params: Any) -> list[Record]:
@@ -103,7 +110,11 @@ def _find(ex: Executor, collection: Any, text: str, sort: str, limit: int, offse
         # NOTE: through record_access so relation paths get their joins (and DISTINCT).
         query = record_access.filter_query(col, source, sort or None)
     except (FilterError, BadRequestError) as ex_:
-        raise BadRequestError(f"invalid filter or sort: {ex_}") from ex_
+        try:
+            record_access.filter_query(col, source, None)
+        except (FilterError, BadRequestError) as filter_ex:
+            raise GoError(_filter_text(filter_ex)) from filter_ex
+        raise GoError(_filter_text(ex_, sort=True)) from ex_
     stmt = query.apply(select(col.table), col.table)
     rowid = None if col.is_view else insertion_order(col.table)
     if query.order_by:
@@ -113,7 +124,7 @@ def _find(ex: Executor, collection: Any, text: str, sort: str, limit: int, offse
     if limit > 0:
         stmt = stmt.limit(limit)
     if offset > 0:
-        stmt = stmt.offset(offset) if limit else stmt.limit(-1).offset(offset)
+        stmt = stmt.offset(offset)  # NOTE: alone, SQLAlchemy writes SQLite's LIMIT -1 (Postgres refuses it)
     with app.db.read() as conn:
         rows = conn.execute(stmt).all()
     if prepared is None and _reusable(source):
@@ -473,14 +484,14 @@ OPS: dict[str, Callable[..., Any]] = {
     "app.isTransactional": app_is_transactional,
     "app.encryptionEnv": app_encryption_env,
     "db.models": db_models,
-    "app.findRecordsByIds": app_find_records_by_ids,
+    "app.findRecordsByIds": _no_rows(app_find_records_by_ids),
     "app.findFirstRecordByData": _no_rows(app_find_first_record_by_data),
     "app.findFirstRecordByFilter": _no_rows(app_find_first_record_by_filter),
-    "app.findRecordsByFilter": app_find_records_by_filter,
-    "app.countRecords": app_count_records,
+    "app.findRecordsByFilter": _no_rows(app_find_records_by_filter),
+    "app.countRecords": _no_rows(app_count_records),
     "app.findCollectionByNameOrId": _no_rows(app_find_collection),
     "app.findAuthRecordByEmail": _no_rows(app_find_auth_record_by_email),
-    "app.findAllRecords": find_all_records,
+    "app.findAllRecords": _no_rows(find_all_records),
     "app.save": app_save,
     "app.saveNoValidate": app_save_no_validate,
     "app.delete": app_delete,

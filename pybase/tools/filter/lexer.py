@@ -66,6 +66,16 @@ def go_quote(value: object) -> str:
     return '"' + "".join(out) + '"'
 
 
+def go_quote_rune(ch: str) -> str:
+    """One character as Go's ``strconv.QuoteRune`` (``%q`` of a rune) writes it: in single
+    quotes, ``'`` and ``\\`` escaped (``"`` not), else as :func:`go_quote`."""
+    if ch == "'":
+        return "'\\''"
+    if ch == '"':
+        return "'\"'"
+    return "'" + go_quote(ch)[1:-1] + "'"
+
+
 class FilterError(ValueError):
     """An invalid filter or sort expression, with the character position of the problem."""
 
@@ -164,7 +174,7 @@ class Lexer:
             elif ch in _JOIN_CHARS:
                 return self._scan_operator(_JOIN_RE, JOIN_OPERATORS, TokenKind.JOIN)
             else:
-                raise FilterError(f"unexpected character {go_quote(ch)}", self._pos)
+                raise FilterError(f"unexpected character {go_quote_rune(ch)}", self._pos)
         return None
 
     def _skip_whitespace(self) -> None:
