@@ -310,7 +310,9 @@ _SQLITE = "the systems' SQLite versions differ (json_extract's digits, a REAL's 
 
 # the places answering a record as the request wrote it, before it is read from the database
 _IN_MEMORY = ("create", "update", "batch", "realtime create", "realtime update")
-_PG_NESTED_NEG_ZERO = "Postgres: a json field's object holding -0 reads back 0 (jsonb's numeric has no -0; SQLite keeps the text)"
+_PG_NESTED_NEG_ZERO = ("Postgres: a json field's object holding -0 reads back 0: the field is a jsonb column, whose numbers are "
+                       "numerics, which have no -0 (SQLite keeps the JSON text); keeping it would mean json fields held as text, "
+                       "which the filters' and indexes' jsonb operators do not read (a view's JSON text keeps it: json_set(), json())")
 _PG_NEGATIVE_ZERO_REAL = "Postgres: a view's REAL is held as a numeric, which has no -0 (round(-1.5e-7) is -0.0 in SQLite)"
 _PG_JSON_EXTRACT = "Postgres: json_extract() of a nested REAL as pybase's function writes it (PocketBase's SQLite: its own digits)"
 _SQLITE_1E300 = {"view json field", "list json field", "list picked json field", "view json field column", "view json_extract column",
