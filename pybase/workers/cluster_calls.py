@@ -25,6 +25,9 @@ from pybase.workers.cluster_protocol import (
 
 log = logging.getLogger("pybase.cluster")
 
+#: how often a question to every node is sent again until each answered (see ask_every_node)
+RESEND_SECONDS = 0.25
+
 
 def announce_change(db: Any, timeout: float = ACK_SECONDS) -> tuple[int, int]:
     """Tell the nodes serving ``db`` that collections or settings changed outside them (``pybase
@@ -54,7 +57,13 @@ def announce_change(db: Any, timeout: float = ACK_SECONDS) -> tuple[int, int]:
 
 def ask_every_node(db: Any, sender: str, body: Any, timeout: float = ACK_SECONDS) -> list[Any] | None:
     """Ask every live node but the one ``sender`` starts with, on a connection of its own (the
-    asking node's listener may be busy); their answers, or None when some did not answer in time."""
+    asking node's listener may be busy); their answers, or None when some did not answer in time.
+
+    The question must be one that may be answered twice (it only reads): it is sent again every
+    ``RESEND_SECONDS`` until every node answered, as a node whose own LISTEN connection is not back
+    yet (every connection cut at once: they reconnect within milliseconds of each other) never
+    hears a notification sent meanwhile. Answers count once per node.
+    """
     with connect(db.url, f"pybase-ask-{sender}") as conn:
         conn.execute(f'LISTEN "{NODE_CHANNEL}{sender}"')  # NOTE: before the question: no answer is missed
         row = conn.execute(LIVE_NODES_SQL, (NODES_KEY,)).fetchone()
@@ -62,21 +71,25 @@ def ask_every_node(db: Any, sender: str, body: Any, timeout: float = ACK_SECONDS
         if expected <= 0:
             return []
         question = orjson.dumps({"t": "call", "id": 1, "from": sender, "b": body}).decode()
-        with db.read_engine.connect() as send:  # NOTE: autocommit: sent at once
-            notify(send, ALL_CHANNEL, question)
-        answers: list[Any] = []
+        answers: dict[Any, Any] = {}
         deadline = time.monotonic() + timeout
+        resend_at = 0.0
         while len(answers) < expected:
-            left = deadline - time.monotonic()
+            now = time.monotonic()
+            left = deadline - now
             if left <= 0:
                 log.warning("cluster: %d of %d nodes did not answer in time", expected - len(answers), expected)
                 return None
-            for note in conn.notifies(timeout=left, stop_after=1):
+            if now >= resend_at:
+                with db.read_engine.connect() as send:  # NOTE: autocommit: sent at once
+                    notify(send, ALL_CHANNEL, question)
+                resend_at = now + RESEND_SECONDS
+            for note in conn.notifies(timeout=max(min(left, resend_at - now), 0.001), stop_after=1):
                 payload = note.payload
                 if payload.startswith("@"):
                     with db.read_engine.connect() as read:
                         payload = received(read, payload) or "{}"
                 frame = orjson.loads(payload)
                 if isinstance(frame, dict) and frame.get("t") == "reply":
-                    answers.append(frame.get("b"))
-        return answers
+                    answers.setdefault(frame.get("by"), frame.get("b"))
+        return list(answers.values())

@@ -1,0 +1,92 @@
+"""A question to every node on a real Postgres: a node whose LISTEN connection comes back just
+after the question was sent (every connection cut at once) still answers, once (H75 saw a node
+give up its catch-up and close its realtime streams for want of this)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+import psycopg
+import pytest
+
+from pybase.store.db_postgres import PostgresDatabase
+from pybase.workers.cluster_calls import RESEND_SECONDS, ask_every_node
+from pybase.workers.cluster_protocol import ALL_CHANNEL, NODE_CHANNEL, NODES_KEY
+from tests.pg import postgres_only
+
+pytestmark = postgres_only
+
+
+@pytest.fixture
+def db(databases: Any) -> Iterator[PostgresDatabase]:
+    url = databases.server.new_database()
+    database = PostgresDatabase(url)
+    yield database
+    database.close()
+    databases.drop(url)
+
+
+def _connect(db: PostgresDatabase) -> psycopg.Connection[Any]:
+    return psycopg.connect(db.url.replace("postgres://", "postgresql://"), autocommit=True)
+
+
+def _live_node(db: PostgresDatabase) -> psycopg.Connection[Any]:
+    conn = _connect(db)
+    conn.execute("SELECT pg_advisory_lock_shared(%s, 0)", (NODES_KEY,))
+    return conn
+
+
+def test_a_node_listening_only_after_the_question_answers_it_once(db: PostgresDatabase) -> None:
+    asker = _live_node(db)  # the asking node's own presence
+    late = _live_node(db)
+    replies = _connect(db)  # NOTE: as a node: not the listening connection (its notifies() holds it)
+    heard: list[str] = []
+    ready = threading.Event()
+
+    def answer_late() -> None:
+        time.sleep(RESEND_SECONDS * 1.5)  # NOTE: the first question went out while this was not listening
+        late.execute(f'LISTEN "{ALL_CHANNEL}"')
+        ready.set()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and len(heard) < 2:
+            for note in late.notifies(timeout=0.5, stop_after=1):
+                frame = orjson.loads(note.payload)
+                heard.append(frame["from"])
+                reply = orjson.dumps({"t": "reply", "id": frame["id"], "b": ["change"], "by": 7}).decode()
+                replies.execute("SELECT pg_notify(%s, %s)", (NODE_CHANNEL + frame["from"], reply))
+
+    thread = threading.Thread(target=answer_late, daemon=True)
+    thread.start()
+    try:
+        answers = ask_every_node(db, "nodeaaaar", {"op": "recent", "within": 1.0}, timeout=5)
+        assert ready.is_set()
+        assert answers == [["change"]]  # once, though asked again until it answered
+    finally:
+        thread.join(15)
+        replies.close()
+        late.close()
+        asker.close()
+    assert heard and set(heard) == {"nodeaaaar"}
+
+
+def test_no_other_live_node_needs_no_answer(db: PostgresDatabase) -> None:
+    asker = _live_node(db)
+    try:
+        assert ask_every_node(db, "nodeaaaar", {"op": "recent", "within": 1.0}, timeout=5) == []
+    finally:
+        asker.close()
+
+
+def test_a_node_that_never_answers_makes_the_question_fail_in_time(db: PostgresDatabase) -> None:
+    asker, silent = _live_node(db), _live_node(db)
+    try:
+        started = time.monotonic()
+        assert ask_every_node(db, "nodeaaaar", {"op": "recent", "within": 1.0}, timeout=1) is None
+        assert time.monotonic() - started < 5
+    finally:
+        silent.close()
+        asker.close()
