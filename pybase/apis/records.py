@@ -10,7 +10,14 @@ from pybase.apis.errors import MSG_SUPERUSERS_ONLY, ApiError, bad_request, from_
 from pybase.apis.middleware import DEFAULT_BODY_LIMIT
 from pybase.apis.ratelimit import check_collection
 from pybase.apis.request_body import SUB_REQUEST_FILES_ENV, UploadTarget, read_body, request_info
-from pybase.apis.serialize import apply_fields, dumps, parse_fields, record_to_json, rows_to_json
+from pybase.apis.serialize import (
+    apply_fields,
+    dumps,
+    parse_fields,
+    record_to_json,
+    rows_to_json,
+    unhide_for_superuser,
+)
 from pybase.core import record_access, record_write_checks
 from pybase.core.collections import Collection
 from pybase.core.errors import BadRequestError, NotFoundError, PyBaseError, ValidationError
@@ -135,7 +142,7 @@ class RecordsResource:
             if enriching:
                 event = RecordEnrichEvent(self.app, record)
                 event.request_info = info
-                enrich.trigger(event)
+                enrich.trigger(event, unhide_for_superuser if info.is_superuser else None)
             out.append(record_to_json(record, info, show_email=bool(managed) and record.id in managed))
         return out
 

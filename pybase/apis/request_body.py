@@ -161,8 +161,7 @@ def read_body(
     if content_type.startswith("multipart/form-data"):
         return read_multipart(req, invalid_message, cast, uploads)
     if content_type.startswith("application/x-www-form-urlencoded"):
-        text = req.bounded_stream.read().decode("utf-8", "replace")
-        parsed = parse_qs(text, keep_blank_values=True)
+        parsed = form_values(req, req.bounded_stream.read())
         return {k: cast(v[0]) if len(v) == 1 else [cast(i) for i in v] for k, v in parsed.items()}, {}
     if require_type:
         if not req.bounded_stream.read():
@@ -173,6 +172,15 @@ def read_body(
             raise bad_request(xml_message)
         return {}, {}
     return read_json(req, invalid_message=invalid_message), {}
+
+
+def form_values(req: falcon.Request, raw: bytes) -> dict[str, list[str]]:
+    """An urlencoded body's values as Go's ``Request.ParseForm`` gives them to PocketBase's
+    BindBody: the body's, then the URL query's appended (a query key is a body key too)."""
+    parsed = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
+    for key, values in parse_qs(req.query_string or "", keep_blank_values=True).items():
+        parsed.setdefault(key, []).extend(values)
+    return parsed
 
 
 def _as_is(value: str) -> Any:

@@ -233,3 +233,14 @@ def dumps(data: Any, default: Callable[[Any], Any] | None = None) -> bytes:
     with its keys in their order: :class:`OrderedJSONObject`); ``default`` writes other types.
     Every answer that holds records is written so (hooks' and realtime's too)."""
     return api_dumps(data, default)
+
+
+def unhide_for_superuser(event: Any) -> None:
+    """onRecordEnrich's default action for a superuser (PocketBase's autoResolveRecordsFlags):
+    every field shown, so a hook's ``hide()`` before ``e.next()`` is undone, one after it stands."""
+    opts = event.record.export
+    if opts is None:
+        return  # NOTE: nothing hidden by a hook: a superuser's export shows every field already
+    for field in event.record.collection.fields:
+        if opts.visibility.get(field.name) is False:
+            opts.visibility[field.name] = True

@@ -62,8 +62,10 @@ def load_submitted(record: Record, data: dict[str, Any], *, is_superuser: bool =
         if field is None or not _settable(field, is_superuser):
             continue
         if name == "id" and not record.is_new:
+            # NOTE: as PocketBase, a changed primary key is refused by the save's validation
+            # (validation_pk_change), inside onRecordUpdate's e.next(), not before the hooks
             if value != record.original_id:
-                errors["id"] = FieldError("validation_pk_change", "The record primary key cannot be changed.")
+                record.set("id", to_string(value))
             continue
         try:
             record.set(name, field.prepare(value, record))

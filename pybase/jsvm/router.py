@@ -8,6 +8,7 @@ trailing ``/`` matching the whole subtree, and ``{$}`` for "exactly this path".
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -20,9 +21,13 @@ from pybase.apis.errors import MSG_FORBIDDEN_RECORD, MSG_SUPERUSERS_ONLY, ApiErr
 from pybase.apis.middleware import DEFAULT_BODY_LIMIT, path_values
 from pybase.apis.static import StaticDir
 from pybase.core.events import RequestEvent
+from pybase.jsvm.binds.event import written
+from pybase.jsvm.errors import as_api_error
 from pybase.jsvm.loader import MiddlewareSpec, Registration
 from pybase.jsvm.pool import Handler
 from pybase.tools.hook import Hook
+
+log = logging.getLogger("pybase.jsvm")
 
 if TYPE_CHECKING:
     from pybase.jsvm.runtime import JsRuntime
@@ -185,6 +190,15 @@ class RouterMiddleware:
         final = (lambda e: self.runtime.pool.run(handler, e)) if isinstance(handler, Handler) else handler
         try:
             route.chain.trigger(event, final)
+        except Exception as ex:
+            if not written(event):
+                answer = as_api_error(ex)
+                if answer is ex:
+                    raise
+                raise answer from ex
+            # NOTE: as PocketBase's router: an error once the answer is written (a middleware
+            # throwing after e.next()) is logged, the answer stands
+            log.warning("error after the answer of %s %s was written: %s", req.method, req.path, ex)
         finally:
             resp.complete = True
 

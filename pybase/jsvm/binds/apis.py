@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pybase.apis.record_auth_response import auth_response
 from pybase.apis.request_body import request_info
+from pybase.apis.serialize import unhide_for_superuser
 from pybase.core import record_write_checks
 from pybase.core.errors import BadRequestError
 from pybase.core.events import RecordEnrichEvent
@@ -65,7 +66,7 @@ def enrich_records(ex: Executor, event: Any, records: Any, expands: Any) -> None
             if enrich.length():
                 hook_event = RecordEnrichEvent(app, record)
                 hook_event.request_info = info
-                enrich.trigger(hook_event)
+                enrich.trigger(hook_event, unhide_for_superuser if info.is_superuser else None)
             _visibility(record, info, record.id in managed)
 
 

@@ -5,12 +5,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
 
 import orjson
 
 from pybase.apis.client_ip import real_ip
-from pybase.apis.request_body import decode_json, read_body, request_info
+from pybase.apis.errors import ApiError
+from pybase.apis.request_body import (
+    MSG_UNSUPPORTED_TYPE,
+    decode_json,
+    form_values,
+    read_body,
+    request_info,
+)
 from pybase.apis.serialize import apply_fields, dumps, parse_fields, record_to_json
 from pybase.core.collections import Collection
 from pybase.core.errors import BadRequestError
@@ -89,7 +95,7 @@ def _body(event: Any, typed: bool = True) -> dict[str, Any]:
         return dict(info.body)
     content_type = req.get_header("Content-Type") or ""
     if content_type.startswith("application/x-www-form-urlencoded"):
-        parsed = parse_qs(_raw(req).decode("utf-8", "replace"), keep_blank_values=True)
+        parsed = form_values(req, _raw(req))
         cast = infer_value if typed else str
         return {k: cast(v[0]) if len(v) == 1 else [cast(i) for i in v] for k, v in parsed.items()}
     if content_type.startswith("multipart/form-data"):
@@ -99,6 +105,13 @@ def _body(event: Any, typed: bool = True) -> dict[str, Any]:
             req.context.jsvm_body = body
         return dict(body)
     raw = _raw(req)
+    if not raw:
+        return {}  # NOTE: as BindBody, an empty body binds nothing whatever its type
+    if not content_type.startswith("application/json"):
+        # NOTE: as BindBody: XML binds nothing into a map; any other type is refused
+        if content_type.startswith(("text/xml", "application/xml")):
+            raise BadRequestError("Something went wrong while processing your request.")
+        raise BadRequestError(MSG_UNSUPPORTED_TYPE)
     if not raw.strip():
         return {}
     try:
@@ -173,8 +186,18 @@ _CONTENT_TYPES = {
 }
 
 
+def _content_type(event: Any, value: str | None) -> None:
+    """Set the answer's Content-Type unless the handler set one (as Go's e.String/e.JSON, which
+    set it only when it is empty)."""
+    if not event.__dict__.get("_jsvm_content_type"):
+        event.response.content_type = value
+
+
 def res_write(ex: Executor, event: Any, kind: str, status: Any, payload: str) -> None:
     resp = event.response
+    if kind == "redirect" and not 300 <= int(status) <= 308:
+        # NOTE: as PocketBase's e.Redirect (an error thrown, nothing written)
+        raise ApiError(500, "Invalid redirect status code.")
     resp.status = int(status)
     event.__dict__["_jsvm_written"] = True
     if kind == "redirect":
@@ -184,6 +207,8 @@ def res_write(ex: Executor, event: Any, kind: str, status: Any, payload: str) ->
         resp.data = b""
         return
     if kind == "none":
+        # NOTE: as PocketBase's e.NoContent: no body, no content type (whatever the status)
+        _content_type(event, None)
         resp.data = b""
         return
     if kind == "json":
@@ -191,7 +216,7 @@ def res_write(ex: Executor, event: Any, kind: str, status: Any, payload: str) ->
         if fields:
             # NOTE: as PocketBase's e.JSON: the ?fields= picker applies to every JSON answer.
             payload = dumps(apply_fields(orjson.loads(payload), parse_fields(fields))).decode()
-    resp.content_type = _CONTENT_TYPES[kind]
+    _content_type(event, _CONTENT_TYPES[kind])
     resp.data = payload.encode()
 
 
@@ -214,7 +239,7 @@ def res_json(ex: Executor, event: Any, status: Any, data: Any) -> None:
     event.__dict__["_jsvm_written"] = True
     request = getattr(event, "request", None)
     fields = request.get_param("fields") if request is not None else None
-    resp.content_type = "application/json"
+    _content_type(event, "application/json")
     if fields:
         # NOTE: as PocketBase's picker, which reads the JSON back into Go maps (keys sorted)
         data = apply_fields(orjson.loads(orjson.dumps(data, default=_json_default)), parse_fields(fields))
@@ -232,12 +257,21 @@ def _as_written(obj: Any) -> Any:
     return _json_default(obj)
 
 
+def written(event: Any) -> bool:
+    """Whether the answer is written: by a handler (``e.json``...) or by the API's own action
+    (a record request hook's ``e.next()`` wrote the record)."""
+    if event.__dict__.get("_jsvm_written"):
+        return True
+    resp = getattr(event, "response", None)
+    return resp is not None and (getattr(resp, "data", None) is not None or getattr(resp, "text", None) is not None)
+
+
 def res_state(ex: Executor, event: Any) -> dict[str, Any]:
     """``e.status()`` and ``e.written()``."""
-    written = bool(event.__dict__.get("_jsvm_written"))
+    written_ = written(event)
     status = str(getattr(event.response, "status", "") or "")
-    code = int(status.split()[0]) if written and status[:3].isdigit() else 0
-    return {"status": code, "written": written}
+    code = int(status.split()[0]) if written_ and status[:3].isdigit() else 0
+    return {"status": code, "written": written_}
 
 
 def _bytes(data: Any) -> bytes:
@@ -250,12 +284,16 @@ def res_blob(ex: Executor, event: Any, status: Any, content_type: str, data: Any
     resp = event.response
     resp.status = int(status)
     event.__dict__["_jsvm_written"] = True
-    resp.content_type = content_type or "application/octet-stream"
+    resp.content_type = str(content_type or "")  # NOTE: as e.Blob, an empty type is sent empty
     resp.data = _bytes(data)
 
 
 def res_header(ex: Executor, event: Any, action: str, name: str, value: Any) -> Any:
     resp = event.response
+    if action != "get" and written(event):
+        return None  # NOTE: as Go's ResponseWriter: headers changed once the answer is written are not sent
+    if action in ("set", "add") and str(name).lower() == "content-type":
+        event.__dict__["_jsvm_content_type"] = True
     if action == "set":
         resp.set_header(name, str(value))
     elif action == "add":
