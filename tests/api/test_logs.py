@@ -147,6 +147,21 @@ def test_expired_and_low_level_entries_are_deleted(server: testapp.TestServer) -
     assert "recent" in remaining and "old" not in remaining
 
 
+@pytest.mark.parametrize("count", [1, 63, 64, 65, 129, 2001])
+def test_a_flush_writes_every_entry_as_queued(server: testapp.TestServer, count: int) -> None:
+    """Entries go in 64 a statement, the rest one by one: each entry lands once, whole."""
+    logs = server.pybase.core.logs
+    logs.flush()
+    for i in range(count):
+        logs.add(WARN if i % 2 else ERROR, f"entry {count} {i}", {"i": i, "text": "é\u0000x" if i % 3 else ""})
+    assert logs.flush() == count
+    entries, total = logs.list(f"message ~ 'entry {count} %'", None, limit=count + 1, offset=0, total=True)
+    assert total == count and len({e["id"] for e in entries}) == count
+    assert [(e["message"], e["level"], e["data"]) for e in entries] == [
+        (f"entry {count} {i}", WARN if i % 2 else ERROR, {"i": i, "text": "é\u0000x" if i % 3 else ""}) for i in range(count)
+    ]
+
+
 def test_a_full_queue_drops_the_oldest_entries(server: testapp.TestServer, monkeypatch: pytest.MonkeyPatch) -> None:
     from pybase.core.logs import store
 
