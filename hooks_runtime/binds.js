@@ -11,24 +11,36 @@
 
   // ---- $security ----------------------------------------------------------------------------
 
+  // NOTE: a Go string parameter takes any JS value as goja exports it: String(v), "" for
+  // null/undefined ([1,2] is "1,2", {} "[object Object]")
+  const str = (v) => (v === undefined || v === null ? "" : String(v));
+  // a Go int parameter: the JS number truncated, 0 for what is no number; a negative length
+  // fails as in PocketBase
+  const length = (v) => {
+    const n = Math.trunc(Number(v));
+    if (n < 0) throw new RangeError("Invalid array or string length");
+    return Number.isFinite(n) ? n : 0;
+  };
   const sec = op("security.");
+  const sec1 = (name) => (a) => call("security." + name, str(a));
+  const sec2 = (name) => (a, b) => call("security." + name, str(a), str(b));
   g.$security = {
-    randomString: sec("randomString"),
-    randomStringWithAlphabet: sec("randomStringWithAlphabet"),
+    randomString: (n) => call("security.randomString", length(n)),
+    randomStringWithAlphabet: (n, alphabet) => call("security.randomStringWithAlphabet", length(n), str(alphabet)),
     randomStringByRegex: sec("randomStringByRegex"),
-    pseudorandomString: sec("randomString"),
-    pseudorandomStringWithAlphabet: sec("randomStringWithAlphabet"),
-    md5: sec("md5"),
-    sha256: sec("sha256"),
-    sha512: sec("sha512"),
-    hs256: sec("hs256"),
-    hs512: sec("hs512"),
-    equal: sec("equal"),
-    createJWT: (payload, secret, durationSec) => call("security.createJWT", plain(payload || {}), secret, durationSec),
-    parseUnverifiedJWT: sec("parseUnverifiedJWT"),
-    parseJWT: sec("parseJWT"),
-    encrypt: (data, key) => call("security.encrypt", typeof data === "string" ? data : toBytes(data), key),
-    decrypt: sec("decrypt"),
+    pseudorandomString: (n) => call("security.randomString", length(n)),
+    pseudorandomStringWithAlphabet: (n, alphabet) => call("security.randomStringWithAlphabet", length(n), str(alphabet)),
+    md5: sec1("md5"),
+    sha256: sec1("sha256"),
+    sha512: sec1("sha512"),
+    hs256: sec2("hs256"),
+    hs512: sec2("hs512"),
+    equal: sec2("equal"),
+    createJWT: (payload, secret, durationSec) => call("security.createJWT", plain(payload || {}), str(secret), durationSec),
+    parseUnverifiedJWT: sec1("parseUnverifiedJWT"),
+    parseJWT: sec2("parseJWT"),
+    encrypt: (data, key) => call("security.encrypt", typeof data === "object" && data !== null ? toBytes(data) : str(data), str(key)),
+    decrypt: sec2("decrypt"),
   };
 
   // ---- $http --------------------------------------------------------------------------------
@@ -107,21 +119,22 @@
   }
 
   const os = op("os.");
+  const none = (fn) => (...args) => { fn(...args); }; // NOTE: Go's error-only functions answer undefined
   g.$os = {
     args: call("os.args"),
     getenv: os("getenv"),
     exec: (name, ...args) => new Cmd(name, args),
     cmd: (name, ...args) => new Cmd(name, args),
     readFile: os("readFile"),
-    writeFile: (path, data, perm) => call("os.writeFile", path, typeof data === "string" ? data : toBytes(data), perm),
+    writeFile: (path, data, perm) => { call("os.writeFile", path, typeof data === "string" ? data : toBytes(data), perm); },
     readDir: (path) => call("os.readDir", path).map(dirEntry),
     stat: (path) => fileInfo(call("os.stat", path)),
-    mkdir: os("mkdir"),
-    mkdirAll: os("mkdirAll"),
-    remove: os("remove"),
-    removeAll: os("removeAll"),
-    rename: os("rename"),
-    truncate: os("truncate"),
+    mkdir: none(os("mkdir")),
+    mkdirAll: none(os("mkdirAll")),
+    remove: none(os("remove")),
+    removeAll: none(os("removeAll")),
+    rename: none(os("rename")),
+    truncate: none(os("truncate")),
     tempDir: os("tempDir"),
     getwd: os("getwd"),
   };

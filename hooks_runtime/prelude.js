@@ -87,7 +87,8 @@
     for (let i = 0; i < args.length; i++) {
       const a = args[i];
       const type = typeof a;
-      if (type === "string" || type === "boolean" || a === null || a === undefined ||
+      // NOTE: a string holding a NUL goes as JSON: the binding cuts a string at its first NUL
+      if ((type === "string" && a.indexOf("\u0000") < 0) || type === "boolean" || a === null || a === undefined ||
           (type === "number" && (a | 0) === a && (a !== 0 || 1 / a > 0))) {
         kinds += "v";
         direct.push(a === undefined ? null : a);
@@ -399,6 +400,8 @@
     if (keys.length === 0) return Object.assign(target, row);
     for (const key of keys) {
       if (Object.prototype.hasOwnProperty.call(row, key)) target[key] = coerce(target[key], row[key]);
+      // NOTE: Postgres folds an unquoted alias to lower case (AS isBig is "isbig"); SQLite keeps it
+      else if (Object.prototype.hasOwnProperty.call(row, key.toLowerCase())) target[key] = coerce(target[key], row[key.toLowerCase()]);
     }
     return target;
   }

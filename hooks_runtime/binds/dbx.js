@@ -141,8 +141,18 @@
     return { $dbx: op, items: [current, e] };
   }
 
+  // NOTE: as PocketBase's arrayOf(model), each row fills a new model of the same shape whose
+  // values are the zero of their type ("", 0, false): a field the query has no column for
+  // reads so, not as the template's value
   function cloneModel(model) {
-    return Object.assign(Object.create(Object.getPrototypeOf(model)), plain(model));
+    const out = Object.assign(Object.create(Object.getPrototypeOf(model)), plain(model));
+    for (const key of Object.keys(out)) {
+      const v = out[key];
+      if (typeof v === "string") out[key] = "";
+      else if (typeof v === "number") out[key] = 0;
+      else if (typeof v === "boolean") out[key] = false;
+    }
+    return out;
   }
 
   const statement = (opts, kind) => (...args) => new Query({ kind: kind, args: args, params: {} }, opts);

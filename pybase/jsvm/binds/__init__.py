@@ -154,8 +154,8 @@ def _answer(scope: Scope, value: Any) -> str:
         return "t"
     if value is False:
         return "f"
-    if type(value) is str:
-        return "s" + value
+    if type(value) is str and "\x00" not in value:
+        return "s" + value  # NOTE: text holding a NUL goes as JSON: the binding cuts a string at its first NUL
     if isinstance(value, Record):
         return "r" + str(scope.put(value))
     if type(value) is list and value and all(isinstance(v, Record) for v in value):

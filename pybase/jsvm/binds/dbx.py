@@ -61,7 +61,7 @@ def dbx_text(sql: str, params: dict[str, Any] | None) -> tuple[str, dict[str, An
         name, column, table = match.group(1), match.group(2), match.group(3)
         if name is not None:
             if name not in given:
-                raise BadRequestError(f"missing value for the {{:{name}}} placeholder")
+                raise BadRequestError(f"Named parameter not found: {name}")  # NOTE: the SQLite driver's text, as PocketBase
             unique = names.get(name)
             if unique is None:
                 unique = names[name] = f"p{next(_param_ids)}_{name}"

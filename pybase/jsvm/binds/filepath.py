@@ -65,7 +65,8 @@ def go_rel(base: Any, target: Any) -> str:
     """Go's ``filepath.Rel``."""
     b, t = go_clean(base), go_clean(target)
     if b.startswith("/") != t.startswith("/"):
-        raise BadRequestError(f"Rel: can't make {t} relative to {b}")
+        # NOTE: as Go, the error names the paths as given (not cleaned)
+        raise BadRequestError(f"Rel: can't make {'' if target is None else target} relative to {'' if base is None else base}")
     return posixpath.relpath(t, b)
 
 

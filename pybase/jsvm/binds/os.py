@@ -37,14 +37,24 @@ def _mode(value: Any, default: int) -> int:
         return default
 
 
-def _wrap_os(fn: Callable[..., Any]) -> Callable[..., Any]:
+def go_errno_text(ex: OSError) -> str:
+    """The text Go's syscall.Errno gives an error number (strerror, first letter lower-cased)."""
+    text = os.strerror(ex.errno) if ex.errno else str(ex.strerror or ex)
+    return text[:1].lower() + text[1:]
+
+
+def _wrap_os(op: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` whose OS errors read as Go's ``*PathError`` (``open /x: no such file or
+    directory``; ``rename a b: ...`` as its ``*LinkError``)."""
+
     def run(ex: Executor, *args: Any) -> Any:
         try:
             return fn(*args)
-        except FileNotFoundError as ex_:
-            raise BadRequestError(f"{ex_.filename}: no such file or directory") from ex_
         except OSError as ex_:
-            raise BadRequestError(f"{getattr(ex_, 'filename', '') or ''}: {ex_.strerror or ex_}") from ex_
+            if ex_.errno is None:
+                raise BadRequestError(str(ex_)) from ex_
+            where = f"{ex_.filename} {ex_.filename2}" if op == "rename" and ex_.filename2 else str(ex_.filename or "")
+            raise BadRequestError(f"{op} {where}: {go_errno_text(ex_)}") from ex_
 
     return run
 
@@ -120,26 +130,30 @@ def os_exec(ex: Executor, name: Any, args: Any, options: Any) -> dict[str, Any]:
         )
     except subprocess.TimeoutExpired as ex_:
         raise BadRequestError(f"{argv[0]}: killed after {timeout:g} s") from ex_
+    except FileNotFoundError as ex_:
+        if "/" in argv[0]:
+            raise BadRequestError(f"fork/exec {argv[0]}: {go_errno_text(ex_)}") from ex_
+        raise BadRequestError(f'exec: "{argv[0]}": executable file not found in $PATH') from ex_
     except OSError as ex_:
-        raise BadRequestError(f'exec: "{argv[0]}": {ex_.strerror or ex_}') from ex_
+        raise BadRequestError(f"fork/exec {argv[0]}: {go_errno_text(ex_)}") from ex_
     return {"stdout": done.stdout, "stderr": done.stderr, "code": done.returncode}
 
 
 OPS: dict[str, Callable[..., Any]] = {
     "os.getenv": lambda ex, key: os.environ.get(str(key), ""),
     "os.args": lambda ex: list(sys.argv),
-    "os.readFile": _wrap_os(_read_file),
-    "os.writeFile": _wrap_os(_write_file),
-    "os.readDir": _wrap_os(_read_dir),
-    "os.stat": _wrap_os(lambda path: _info(_path(path))),
-    "os.mkdir": _wrap_os(lambda path, perm=None: os.mkdir(_path(path), _mode(perm, 0o755))),
-    "os.mkdirAll": _wrap_os(lambda path, perm=None: os.makedirs(_path(path), _mode(perm, 0o755), exist_ok=True)),
-    "os.remove": _wrap_os(_remove),
-    "os.removeAll": _wrap_os(_remove_all),
-    "os.rename": _wrap_os(lambda old, new: os.rename(_path(old), _path(new))),
-    "os.truncate": _wrap_os(_truncate),
+    "os.readFile": _wrap_os("open", _read_file),
+    "os.writeFile": _wrap_os("open", _write_file),
+    "os.readDir": _wrap_os("open", _read_dir),
+    "os.stat": _wrap_os("stat", lambda path: _info(_path(path))),
+    "os.mkdir": _wrap_os("mkdir", lambda path, perm=None: os.mkdir(_path(path), _mode(perm, 0o755))),
+    "os.mkdirAll": _wrap_os("mkdir", lambda path, perm=None: os.makedirs(_path(path), _mode(perm, 0o755), exist_ok=True)),
+    "os.remove": _wrap_os("remove", _remove),
+    "os.removeAll": _wrap_os("unlinkat", _remove_all),
+    "os.rename": _wrap_os("rename", lambda old, new: os.rename(_path(old), _path(new))),
+    "os.truncate": _wrap_os("truncate", _truncate),
     "os.tempDir": lambda ex: os.environ.get("TMPDIR") or "/tmp",  # noqa: S108 - Go's os.TempDir
-    "os.getwd": _wrap_os(os.getcwd),
+    "os.getwd": _wrap_os("getwd", os.getcwd),
     "os.exec": os_exec,
 }
 

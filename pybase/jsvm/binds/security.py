@@ -66,25 +66,75 @@ def create_jwt(ex: Executor, payload: Any, secret: Any, duration: Any) -> str:
     return str(_jwt().encode(claims, _str(secret), algorithm="HS256"))
 
 
+def _jwt_error(ex_: Exception, token: str, *, verified: bool) -> BadRequestError:
+    """PyJWT's error as golang-jwt v5 words it (PocketBase's parse errors): ``token is
+    malformed: ...``, ``token signature is invalid: ...``, ``token has invalid claims: ...``
+    (without that prefix from parseUnverifiedJWT, which checks the claims itself)."""
+    jwt = _jwt()
+    claims = "token has invalid claims: " if verified else ""
+    if isinstance(ex_, jwt.ExpiredSignatureError):
+        return BadRequestError(f"{claims}token is expired")
+    if isinstance(ex_, jwt.ImmatureSignatureError):
+        return BadRequestError(f"{claims}token is not valid yet")
+    if isinstance(ex_, jwt.InvalidSignatureError):
+        return BadRequestError("token signature is invalid: signature is invalid")
+    if isinstance(ex_, jwt.InvalidAlgorithmError):
+        try:
+            alg = jwt.get_unverified_header(token).get("alg")
+        except jwt.PyJWTError:
+            alg = ""
+        return BadRequestError(f"token signature is invalid: signing method {alg} is invalid")
+    parts = token.split(".")
+    if len(parts) != 3:
+        return BadRequestError("token is malformed: token contains an invalid number of segments")
+    for part, name in ((parts[0], "header"), (parts[1], "claim")):
+        at = _base64_error_at(part, url=True)
+        if at is not None:
+            return BadRequestError(f"token is malformed: could not base64 decode {name}: illegal base64 data at input byte {at}")
+    return BadRequestError(f"token is malformed: {ex_}")
+
+
 def parse_unverified_jwt(ex: Executor, token: Any) -> dict[str, Any]:
     """The claims of a token without checking its signature (exp, nbf and iat are checked)."""
     options: Any = {"verify_signature": False, "verify_exp": True, "verify_nbf": True, "verify_iat": True}
     jwt = _jwt()
+    text = _str(token)
     try:
-        claims = jwt.decode(_str(token), options=options, algorithms=["HS256", "HS384", "HS512", "RS256", "ES256"])
+        claims = jwt.decode(text, options=options, algorithms=["HS256", "HS384", "HS512", "RS256", "ES256"])
     except jwt.PyJWTError as ex_:
-        raise BadRequestError(f"invalid token: {ex_}") from ex_
+        raise _jwt_error(ex_, text, verified=False) from ex_
     return dict(claims)
 
 
 def parse_jwt(ex: Executor, token: Any, secret: Any) -> dict[str, Any]:
     """The claims of an HS256 token signed with ``secret`` (and not expired)."""
     jwt = _jwt()
+    text = _str(token)
     try:
-        claims = jwt.decode(_str(token), _str(secret), algorithms=["HS256"])
+        claims = jwt.decode(text, _str(secret), algorithms=["HS256"])
     except jwt.PyJWTError as ex_:
-        raise BadRequestError(f"invalid token: {ex_}") from ex_
+        raise _jwt_error(ex_, text, verified=True) from ex_
     return dict(claims)
+
+
+_B64_STD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+_B64_URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def _base64_error_at(text: str, *, url: bool) -> int | None:
+    """Where Go's base64 decoder (raw URL alphabet for JWT parts, padded standard otherwise)
+    reports ``illegal base64 data at input byte N``, or None when the text decodes."""
+    alphabet = _B64_URL if url else _B64_STD
+    body = text if url else text.rstrip("=")
+    for index, ch in enumerate(body):
+        if ch not in alphabet:
+            return index
+    if url:
+        return len(body) - 1 if len(body) % 4 == 1 else None
+    padding = len(text) - len(body)
+    if len(text) % 4 == 0 and padding <= 2 and (len(body) + padding) % 4 == 0 and len(body) % 4 != 1:
+        return None
+    return len(body) if padding else (len(body) - len(body) % 4 if len(body) % 4 else len(body))
 
 
 # ---- AES-256-GCM -----------------------------------------------------------------------------
@@ -95,15 +145,23 @@ def _cipher(key: Any) -> AESGCM:
 
     raw = _text(key)
     if len(raw) not in (16, 24, 32):
-        raise BadRequestError(f"crypto/aes: invalid key size {len(raw)} (use a 32 characters key)")
+        raise BadRequestError(f"crypto/aes: invalid key size {len(raw)}")
     return AESGCM(raw)
 
 
 def encrypt(ex: Executor, data: Any, key: Any) -> str:
     """base64(nonce + ciphertext + tag): the format of PocketBase's ``security.Encrypt``."""
     nonce = secrets.token_bytes(GCM_NONCE_SIZE)
-    plain = bytes(int(b) & 0xFF for b in data) if isinstance(data, list) else _text(data)
+    plain = bytes(_byte(b) for b in data) if isinstance(data, list) else _text(data)
     return base64.b64encode(nonce + _cipher(key).encrypt(nonce, plain, None)).decode()
+
+
+def _byte(value: Any) -> int:
+    """An array item as goja converts it to a byte (a number's low 8 bits, 0 for no number)."""
+    try:
+        return int(float(value)) & 0xFF
+    except (TypeError, ValueError, OverflowError):
+        return 0
 
 
 def decrypt(ex: Executor, cipher_text: Any, key: Any) -> str:
@@ -112,7 +170,8 @@ def decrypt(ex: Executor, cipher_text: Any, key: Any) -> str:
     try:
         raw = base64.b64decode(_str(cipher_text), validate=True)
     except (binascii.Error, ValueError) as ex_:
-        raise BadRequestError("illegal base64 data") from ex_
+        at = _base64_error_at(_str(cipher_text), url=False)
+        raise BadRequestError(f"illegal base64 data at input byte {at if at is not None else 0}") from ex_
     if len(raw) < GCM_NONCE_SIZE:
         raise BadRequestError("cipher: message authentication failed")
     from cryptography.exceptions import InvalidTag
@@ -129,13 +188,28 @@ def decrypt(ex: Executor, cipher_text: Any, key: Any) -> str:
 
 def random_string_by_regex(ex: Executor, pattern: Any, flags: Any = None) -> str:
     """A random string matching ``pattern`` (unbounded repeats stop at 6, as PocketBase)."""
+    text = _str(pattern)
     try:
-        parsed = sre_parse.parse(_str(pattern))
+        parsed = sre_parse.parse(text)
     except re.error as ex_:
-        raise BadRequestError(f"invalid regex pattern: {ex_}") from ex_
+        raise BadRequestError(f"error parsing regexp: {_go_regexp_error(ex_, text)}") from ex_
     out: list[str] = []
     _write(parsed, out)
     return "".join(out)
+
+
+def _go_regexp_error(ex_: re.error, pattern: str) -> str:
+    """Python's regex syntax error as Go's regexp/syntax words the common ones."""
+    message, pos = str(ex_.msg), ex_.pos if ex_.pos is not None else 0
+    if message.startswith("missing ), unterminated subpattern"):
+        return f"missing closing ): `{pattern}`"
+    if message.startswith("unbalanced parenthesis"):
+        return f"unexpected ): `{pattern}`"
+    if message.startswith("unterminated character set"):
+        return f"missing closing ]: `{pattern[pos:]}`"
+    if message.startswith("nothing to repeat"):
+        return f"missing argument to repetition operator: `{pattern[pos:pos + 1]}`"
+    return message
 
 
 def _pick(chars: str) -> str:
