@@ -238,7 +238,7 @@ def _keyed_difference(pb: Answer, py: Answer) -> str | None:
         return diff
     keys = [k for k in {**pb.body, **py.body} if pb.body.get(k, "<absent>") != py.body.get(k, "<absent>")]
     return "".join(
-        f"\n  [{k}] PocketBase: {json.dumps(pb.body.get(k, '<absent>'))[:300]}\n  [{k}] pybase:     {json.dumps(py.body.get(k, '<absent>'))[:300]}"
+        f"\n  [{k}] PocketBase: {json.dumps(pb.body.get(k, '<absent>'))[:1500]}\n  [{k}] pybase:     {json.dumps(py.body.get(k, '<absent>'))[:1500]}"
         for k in keys
     )
 
