@@ -333,8 +333,10 @@ def _int_tests(node: Any, kinds: dict[str, str]) -> list[Any] | None:
         return None  # NOTE: a REAL whatever it reads (abs('4'))
     if node.meta.get(view_compare.TRUTH_NUMBER):
         return []  # NOTE: a truth's 0/1
-    if isinstance(node, exp.Column):
-        kind = kinds.get(node.name.lower())
+    column = node if isinstance(node, exp.Column) else _subquery_column(node)
+    if column is not None:
+        # NOTE: a scalar subquery of a column ((SELECT n FROM t) / 2): the value it answers tested
+        kind = kinds.get(column.name.lower())
         tests = {view_compare.NUM: "pb_is_integer", view_compare.TEXT: "pb_is_integer_text", view_compare.VIEW_JSON: "pb_is_int_value"}
         test = tests.get(kind or "")
         return [sqlite_functions.call(test, node.copy())] if test else None
@@ -355,6 +357,18 @@ def _int_tests(node: Any, kinds: dict[str, str]) -> list[Any] | None:
         return [sqlite_functions.call("pb_is_int_value", node.copy())]
     found = node.meta.get(INT_TESTS)
     return list(found) if isinstance(node, exp.Anonymous) and found is not None else None
+
+
+def _subquery_column(node: Any) -> Any | None:
+    """The column a scalar subquery of one column of a table answers (``(SELECT n FROM t)``), or None."""
+    while isinstance(node, exp.Subquery) and isinstance(node.this, exp.Subquery):
+        node = node.this  # NOTE: ((SELECT ...)), in parentheses
+    if not isinstance(node, exp.Subquery) or not isinstance(node.this, exp.Select) or len(node.this.expressions) != 1:
+        return None
+    inner = unwrapped(item_value(node.this.expressions[0]))
+    if not isinstance(inner, exp.Column) or isinstance(inner.this, exp.Star) or view_compare.subquery_item(inner) is not None:
+        return None
+    return inner
 
 
 def _holds_class(node: Any) -> bool:

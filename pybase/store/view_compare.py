@@ -163,20 +163,31 @@ class _Translator:
             return
         elif type(node) in _text_arguments():
             self.texts(node, _text_arguments()[type(node)])
-        elif isinstance(node, exp.Abs | exp.Round) and self.kind(node.this) in (TEXT, BOOL, JSON, VIEW_JSON):
-            # NOTE: abs('4'), round(b): the number SQLite reads (Postgres has no abs(text)); abs
-            # of a view's json column its exact number, a REAL's point kept (abs(4.0) is 4.0)
-            kind = self.kind(node.this)
-            exact = isinstance(node, exp.Abs) and kind == VIEW_JSON
-            node.set("this", call("pb_exact_arg" if exact else "pb_arith_arg", node.this.copy()))
-            if isinstance(node, exp.Abs) and kind == TEXT:
-                node.meta[CAST_AFFINITY] = "real"  # NOTE: SQLite's abs() of a text is a REAL: abs('4') is 4.0
+        elif isinstance(node, exp.Abs | exp.Round):
+            self.number_of(node)
         if isinstance(node, exp.Cast):
             self.cast(node)
         elif isinstance(node, exp.Nullif):
             self.nullif(node)
         elif isinstance(node, exp.Coalesce | exp.Case | exp.If | exp.Greatest | exp.Least | exp.SetOperation):
             self.values_of_two_kinds(node)
+
+    def number_of(self, node: Any) -> None:
+        """abs(x), round(x) of a value Postgres holds as a text or a boolean: of the number SQLite reads."""
+        held = self.held(node.this)
+        if held is not None:
+            # NOTE: abs(json_extract(...)), abs((SELECT value FROM json_each(...))): the number of the
+            # SQL value (Postgres has no abs(text)); abs() keeps its class (numeric: 2.0 keeps its point)
+            node.set("this", call("pb_sql_exact_arg" if isinstance(node, exp.Abs) else "pb_sql_arith_arg", held))
+            return
+        kind = self.kind(node.this)
+        if kind in (TEXT, BOOL, JSON, VIEW_JSON):
+            # NOTE: abs('4'), round(b): the number SQLite reads (Postgres has no abs(text)); abs
+            # of a view's json column its exact number, a REAL's point kept (abs(4.0) is 4.0)
+            exact = isinstance(node, exp.Abs) and kind == VIEW_JSON
+            node.set("this", call("pb_exact_arg" if exact else "pb_arith_arg", node.this.copy()))
+            if isinstance(node, exp.Abs) and kind == TEXT:
+                node.meta[CAST_AFFINITY] = "real"  # NOTE: SQLite's abs() of a text is a REAL: abs('4') is 4.0
 
     # ---- comparisons ------------------------------------------------------------------------
 
@@ -525,6 +536,13 @@ class _Translator:
             found = cast_affinity(node)
             return None if found == "blob" else "text" if found == "text" else "numeric"
         return None
+
+    @staticmethod
+    def held(node: Any) -> Any | None:
+        """The SQL value (jsonb) ``node`` stands for where it shows its text (view_nodes.SQL_VALUE,
+        a scalar subquery of one), or None."""
+        node = unparen(node)
+        return node.meta[SQL_VALUE].copy() if SQL_VALUE in node.meta else subquery_value(node)
 
     def value(self, node: Any) -> Any:
         """``node`` as SQLite holds it: a jsonb number or string (NULL stays NULL)."""

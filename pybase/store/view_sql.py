@@ -6,6 +6,7 @@ before the dialect renders it):
   the function's name), so PocketBase's checks of field names answer alike;
 - a truth the view shows (``a > b``, ``TRUE``) is SQLite's 0/1, in every SELECT of a UNION
   (and INTERSECT, EXCEPT) too, and so is one used as a value (``(a > b) || 'x'``, ``abs(a > b)``);
+- a scalar subquery answers with the first row SQLite meets (:mod:`pybase.store.view_first_row`);
 - comparisons of values of two types and the JSON operators -> and ->> as SQLite answers them
   (:mod:`pybase.store.view_compare`);
 - SQLite's functions Postgres lacks or answers otherwise (:mod:`pybase.store.sqlite_functions`);
@@ -20,7 +21,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from pybase.store import pg_nul, sqlite_functions, view_compare, view_scan_order
+from pybase.store import pg_nul, sqlite_functions, view_compare, view_first_row, view_scan_order
 from pybase.store.view_arithmetic import arithmetic, exact_sums, real_branches, real_extremes
 from pybase.store.view_reals import (
     first_select,
@@ -99,6 +100,7 @@ def prepare(tree: Any, sql: str, kinds: dict[str, str] | None = None) -> None:
     """Rewrite ``tree`` (``sql`` parsed) in place; raises :class:`sqlite_functions.Refused`.
     ``kinds``: the database's columns' kinds of value (:func:`view_compare.translate`)."""
     name_columns(tree, sql)
+    view_first_row.first_rows(tree, kinds or {})
     nul_escaped(tree)
     like_escapes(tree)
     truths_as_values(tree)

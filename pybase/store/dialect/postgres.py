@@ -292,7 +292,8 @@ class PostgresDialect(SqliteDialect):
         """The kind of value (view_compare's) of each column name of the database's tables and
         views, by its lower case, but ``leave_out``'s (a name typed two ways is left out); only
         those of ``tables`` (lower case names) when given: the ones a query reads."""
-        from pybase.store.view_compare import JSON, VIEW_JSON, kind_of_type
+        from pybase.store.view_compare import JSON, NUM, VIEW_JSON, kind_of_type
+        from pybase.store.view_first_row import rowid_key
 
         rows = conn.execute(text(
             "SELECT lower(c.column_name), c.data_type, t.table_type = 'VIEW', lower(c.table_name) "
@@ -304,9 +305,11 @@ class PostgresDialect(SqliteDialect):
             wanted = set(tables)
             rows = [row for row in rows if row[3] in wanted]
         found: dict[str, set[str | None]] = {}
-        for column, data_type, in_view, _table in rows:
-            found.setdefault(column, set()).add(kind_of_type(data_type, in_view))
         out: dict[str, str] = {}
+        for column, data_type, in_view, table in rows:
+            found.setdefault(column, set()).add(kind_of_type(data_type, in_view))
+            if column == ROWID_COLUMN and not in_view:
+                out[rowid_key(table)] = NUM  # NOTE: a table, not a view (view_first_row's scan order)
         for column, kinds in found.items():
             if kinds == {JSON, VIEW_JSON}:
                 kinds = {JSON}  # NOTE: a table's json column, shown through views
