@@ -142,7 +142,19 @@
       if (typeof prop !== "string" || prop === "toJSON" || prop === "then") {
         return undefined;
       }
-      return call("ev.get", ev, prop);
+      const value = call("ev.get", ev, prop);
+      // NOTE: a plain object (a list's e.result) writes a change of its keys back to the event,
+      // as a Go struct's field changed in place (e.result.items = ... in PocketBase)
+      if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype && value.__h === undefined) {
+        return new Proxy(value, {
+          set(obj, key, v) {
+            obj[key] = v;
+            call("ev.set", ev, prop, obj);
+            return true;
+          },
+        });
+      }
+      return value;
     },
     set(t, prop, value, ev) {
       call("ev.set", ev, String(prop), value);

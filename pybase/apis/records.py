@@ -195,10 +195,15 @@ class RecordsResource:
         }
 
         def finalize(e: RecordsListRequestEvent) -> None:
-            items = self._respond(req, resp, list(e.records or ()), info)
+            records = list(e.records or ())
+            exported = {id(r): item for r, item in zip(records, self._respond(req, resp, records, info), strict=True)}
             fields = parse_fields(req.get_param("fields"))
             shown = dict(e.result) if isinstance(e.result, dict) else {}
-            shown["items"] = apply_fields(items, fields)
+            items = shown.get("items", records)
+            if isinstance(items, list) and all(isinstance(item, Record) for item in items):
+                # NOTE: the records the result holds, enriched (e.records); a hook that put other
+                # values in e.result.items has them written as they are, as PocketBase
+                shown["items"] = apply_fields([exported.get(id(r)) or record_to_json(r, info) for r in items], fields)
             e.result = shown
             resp.content_type = "application/json"
             resp.data = dumps(e.result)
@@ -224,6 +229,9 @@ class RecordsResource:
         record = self.app.new_record(col)
         if rule and not info.is_superuser:
             info.body = rule_body(record, data)
+        elif _has_modifiers(data):
+            # NOTE: as PocketBase, requestInfo's body holds the modifiers resolved (hooks see it)
+            info.body = rule_body(record, data, is_superuser=True)
         form = load_submitted(record, _with_file_names(data, files), is_superuser=info.is_superuser)
         privileged = record_write_checks.is_manager_of_new(self.app, col, info, record)
         try:
@@ -273,6 +281,9 @@ class RecordsResource:
                 info.body = rule_body(record, data)
         else:
             record = self.app.records.find_by_id(col, id)
+            if _has_modifiers(data):
+                # NOTE: as PocketBase, requestInfo's body holds the modifiers resolved (hooks see it)
+                info.body = rule_body(record, data, is_superuser=True)
         form = load_submitted(record, _with_file_names(data, files), is_superuser=info.is_superuser)
         privileged = record_write_checks.is_manager(self.app, col, info, record)
         try:
@@ -340,3 +351,8 @@ def _with_file_names(data: dict[str, Any], files: dict[str, list[Any]]) -> dict[
         given = [] if current in (None, "") else (list(current) if isinstance(current, list) else [current])
         merged[key] = given + list(uploads)
     return merged
+
+
+def _has_modifiers(data: dict[str, Any]) -> bool:
+    """Whether a submitted body holds a ``field+``/``+field``/``field-`` key."""
+    return any(key[:1] == "+" or key[-1:] in ("+", "-") for key in data)
