@@ -348,7 +348,11 @@ class ClusterRuntime(SharedStateRuntime):
         try:
             mine = self.bus.recent(within)
             if mine is not None and self.bus.knows_received(within):
-                answers = ask_every_node(self.app.db, f"{self.node}r", {"op": "recent", "within": within}, CALL_SECONDS)
+                # NOTE: settled: right after a cut the lock table may not count every node yet
+                answers = ask_every_node(
+                    self.app.db, f"{self.node}r", {"op": "recent", "within": within}, CALL_SECONDS,
+                    node=node_crc(self.node), settle=LEADER_RETRY_SECONDS * 1.5,
+                )
                 if answers is not None and all(isinstance(answer, list) for answer in answers):
                     caught_up = self.bus.replay([*mine, *(entry for answer in answers for entry in answer)])
         except Exception:  # noqa: BLE001 - Postgres away again: the streams are closed

@@ -18,8 +18,10 @@ from pybase.workers.cluster_protocol import (
     ALL_CHANNEL,
     GENERATION_CHANNEL,
     LIVE_NODES_SQL,
+    NODE_ALIVE_SQL,
     NODE_CHANNEL,
     NODE_ID_LENGTH,
+    NODE_KEY,
     NODES_KEY,
 )
 
@@ -55,7 +57,9 @@ def announce_change(db: Any, timeout: float = ACK_SECONDS) -> tuple[int, int]:
     return confirmed, expected
 
 
-def ask_every_node(db: Any, sender: str, body: Any, timeout: float = ACK_SECONDS) -> list[Any] | None:
+def ask_every_node(
+    db: Any, sender: str, body: Any, timeout: float = ACK_SECONDS, *, node: int | None = None, settle: float = 0.0,
+) -> list[Any] | None:
     """Ask every live node but the one ``sender`` starts with, on a connection of its own (the
     asking node's listener may be busy); their answers, or None when some did not answer in time.
 
@@ -63,26 +67,48 @@ def ask_every_node(db: Any, sender: str, body: Any, timeout: float = ACK_SECONDS
     ``RESEND_SECONDS`` until every node answered, as a node whose own LISTEN connection is not back
     yet (every connection cut at once: they reconnect within milliseconds of each other) never
     hears a notification sent meanwhile. Answers count once per node.
+
+    Who is live is read again with each sending: for ``settle`` seconds no count is trusted as
+    final, as after a cut a node counts as live again only once its lock connection is back (its
+    keeper's next round, up to a second after Postgres answers again; a LISTEN connection may be
+    back before). ``node``: the asking node's number (node_crc), counted out only while it holds
+    its own lock (without it, the asker is taken as counted).
     """
     with connect(db.url, f"pybase-ask-{sender}") as conn:
         conn.execute(f'LISTEN "{NODE_CHANNEL}{sender}"')  # NOTE: before the question: no answer is missed
-        row = conn.execute(LIVE_NODES_SQL, (NODES_KEY,)).fetchone()
-        expected = (int(row[0]) if row else 0) - 1
-        if expected <= 0:
+
+        def others() -> int:
+            # NOTE: notifications arriving meanwhile wait in psycopg's backlog for notifies()
+            row = conn.execute(LIVE_NODES_SQL, (NODES_KEY,)).fetchone()
+            live = int(row[0]) if row else 0
+            if node is None:
+                return live - 1
+            row = conn.execute(NODE_ALIVE_SQL, (NODE_KEY, node)).fetchone()
+            return live - (1 if row and row[0] else 0)
+
+        started = time.monotonic()
+        expected = others()
+        if expected <= 0 and settle <= 0:
             return []
         question = orjson.dumps({"t": "call", "id": 1, "from": sender, "b": body}).decode()
         answers: dict[Any, Any] = {}
-        deadline = time.monotonic() + timeout
+        deadline = started + timeout
+        settled_at = started + settle
         resend_at = 0.0
-        while len(answers) < expected:
+        while True:
             now = time.monotonic()
+            if len(answers) >= expected and now >= settled_at:
+                return list(answers.values())
             left = deadline - now
             if left <= 0:
                 log.warning("cluster: %d of %d nodes did not answer in time", expected - len(answers), expected)
                 return None
             if now >= resend_at:
-                with db.read_engine.connect() as send:  # NOTE: autocommit: sent at once
-                    notify(send, ALL_CHANNEL, question)
+                if resend_at:
+                    expected = others()
+                if len(answers) < expected:
+                    with db.read_engine.connect() as send:  # NOTE: autocommit: sent at once
+                        notify(send, ALL_CHANNEL, question)
                 resend_at = now + RESEND_SECONDS
             for note in conn.notifies(timeout=max(min(left, resend_at - now), 0.001), stop_after=1):
                 payload = note.payload
@@ -92,4 +118,3 @@ def ask_every_node(db: Any, sender: str, body: Any, timeout: float = ACK_SECONDS
                 frame = orjson.loads(payload)
                 if isinstance(frame, dict) and frame.get("t") == "reply":
                     answers.setdefault(frame.get("by"), frame.get("b"))
-        return list(answers.values())

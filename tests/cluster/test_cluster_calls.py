@@ -15,7 +15,7 @@ import pytest
 
 from pybase.store.db_postgres import PostgresDatabase
 from pybase.workers.cluster_calls import RESEND_SECONDS, ask_every_node
-from pybase.workers.cluster_protocol import ALL_CHANNEL, NODE_CHANNEL, NODES_KEY
+from pybase.workers.cluster_protocol import ALL_CHANNEL, NODE_CHANNEL, NODE_KEY, NODES_KEY, node_crc
 from tests.pg import postgres_only
 
 pytestmark = postgres_only
@@ -90,3 +90,52 @@ def test_a_node_that_never_answers_makes_the_question_fail_in_time(db: PostgresD
     finally:
         silent.close()
         asker.close()
+
+
+def test_nodes_counted_live_only_after_the_question_still_answer(db: PostgresDatabase) -> None:
+    """After a cut every lock connection comes back on its keeper's next round, up to a second
+    after the LISTEN connections: the asker counts the live nodes again until ``settle`` passed
+    (it asked no one and caught up on its own changes alone: the others' were lost)."""
+    me = node_crc("nodeaaaa")
+    late = _connect(db)
+    replies = _connect(db)
+    asker = _connect(db)
+    heard: list[str] = []
+
+    def come_back() -> None:
+        time.sleep(0.3)  # NOTE: the asker's own locks first: until then it counts itself out
+        asker.execute("SELECT pg_advisory_lock_shared(%s, 0)", (NODES_KEY,))
+        asker.execute("SELECT pg_advisory_lock(%s, %s)", (NODE_KEY, me))
+        time.sleep(0.4)
+        late.execute(f'LISTEN "{ALL_CHANNEL}"')
+        late.execute("SELECT pg_advisory_lock_shared(%s, 0)", (NODES_KEY,))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not heard:
+            for note in late.notifies(timeout=0.5, stop_after=1):
+                frame = orjson.loads(note.payload)
+                heard.append(frame["from"])
+                reply = orjson.dumps({"t": "reply", "id": frame["id"], "b": ["change"], "by": 7}).decode()
+                replies.execute("SELECT pg_notify(%s, %s)", (NODE_CHANNEL + frame["from"], reply))
+
+    thread = threading.Thread(target=come_back, daemon=True)
+    thread.start()
+    try:
+        started = time.monotonic()
+        answers = ask_every_node(db, "nodeaaaar", {"op": "recent", "within": 1.0}, timeout=5, node=me, settle=1.5)
+        assert answers == [["change"]]
+        assert time.monotonic() - started >= 1.5
+    finally:
+        thread.join(15)
+        replies.close()
+        late.close()
+        asker.close()
+
+
+def test_the_asker_not_counted_yet_still_waits_for_the_live_others(db: PostgresDatabase) -> None:
+    """Its own lock not back, the live count is the others alone (was one short: the only other
+    node was not asked)."""
+    other = _live_node(db)
+    try:
+        assert ask_every_node(db, "nodeaaaar", {"op": "recent", "within": 1.0}, timeout=1, node=node_crc("nodeaaaa")) is None
+    finally:
+        other.close()
