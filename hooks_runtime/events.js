@@ -112,7 +112,18 @@
     }
     get header() {
       const req = this;
-      return this[HEADER] || (this[HEADER] = { get: (name) => snapshotOf(req).headers[String(name).toLowerCase()] || "" });
+      const value = (name) => snapshotOf(req).headers[String(name).toLowerCase()];
+      return this[HEADER] || (this[HEADER] = {
+        get: (name) => value(name) || "",
+        values: (name) => (value(name) === undefined ? [] : [value(name)]),
+      });
+    }
+    // Go's Request.Cookie(name): {name, value, ...}, or a thrown "http: named cookie not present"
+    cookie(name) {
+      const cookies = snapshotOf(this).cookies || {};
+      const key = String(name);
+      if (!Object.prototype.hasOwnProperty.call(cookies, key)) throw new Error("http: named cookie not present");
+      return { name: key, value: cookies[key], path: "", domain: "", maxAge: 0, secure: false, httpOnly: false, sameSite: 0, raw: "" };
     }
     pathValue(name) {
       const v = (this[PARAMS] || snapshotOf(this).params)[name];

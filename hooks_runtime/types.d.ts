@@ -255,7 +255,7 @@ interface MailerRecordEvent extends MailerEvent {
 
 /** An HTTP request: ``request``/``response`` are the transport's own objects. */
 interface RequestEvent extends AppEvent {
-  request: {method: string, host: string, remoteAddr: string, body: any, url: {path: string, rawQuery: string, query(): {get(key: string): string, has(key: string): boolean}, string(): string}, header: {get(name: string): string}, pathValue(name: string): string};
+  request: {method: string, host: string, remoteAddr: string, body: any, url: {path: string, rawQuery: string, query(): {get(key: string): string, has(key: string): boolean}, string(): string}, header: {get(name: string): string, values(name: string): string[]}, pathValue(name: string): string, cookie(name: string): {name: string, value: string}};
   response: {header(): {set(name: string, value: string): void, add(name: string, value: string): void, get(name: string): string, del(name: string): void}};
   requestInfo(): RequestInfo;
   bindBody(target: any): void;

@@ -258,9 +258,9 @@ def require_superuser_or_owner_auth(param: str = "id") -> Callable[[Any], Any]:
 
     def middleware(e: Any) -> Any:
         if e.auth is None:
-            raise unauthorized()
+            raise ApiError(401, "The request requires superuser or record authorization token.")
         if not e.auth.is_superuser() and e.auth.id != (getattr(e, "params", {}) or {}).get(param or "id"):
-            raise ApiError(403, MSG_FORBIDDEN_RECORD)
+            raise ApiError(403, "You are not allowed to perform this request.")
         return e.next()
 
     return middleware

@@ -425,7 +425,7 @@ TYPES_BY_NAME = {t.name: t for t in TYPES}
 # Members of every event (``e``) and of request events, as the prelude's event proxies offer.
 EVENT_MEMBERS = _m("app: PocketBaseApp", "next(): void")
 REQUEST_EVENT_MEMBERS = _m(
-    "request: {method: string, host: string, remoteAddr: string, body: any, url: {path: string, rawQuery: string, query(): {get(key: string): string, has(key: string): boolean}, string(): string}, header: {get(name: string): string}, pathValue(name: string): string}",
+    "request: {method: string, host: string, remoteAddr: string, body: any, url: {path: string, rawQuery: string, query(): {get(key: string): string, has(key: string): boolean}, string(): string}, header: {get(name: string): string, values(name: string): string[]}, pathValue(name: string): string, cookie(name: string): {name: string, value: string}}",
     "response: {header(): {set(name: string, value: string): void, add(name: string, value: string): void, get(name: string): string, del(name: string): void}}",
     "requestInfo(): RequestInfo",
     "bindBody(target: any): void",

@@ -130,6 +130,21 @@ def info_json(info: RequestInfo) -> dict[str, Any]:
     }
 
 
+def _cookies(header: str) -> dict[str, str]:
+    """The request's cookies as Go's ``Request.Cookie`` finds them (the first of a name wins;
+    a value's surrounding double quotes dropped)."""
+    found: dict[str, str] = {}
+    for part in header.split(";"):
+        name, sep, value = part.strip().partition("=")
+        if not sep or not name:
+            continue
+        value = value.strip()
+        if len(value) > 1 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+        found.setdefault(name.strip(), value)
+    return found
+
+
 def req_snapshot(ex: Executor, event: Any) -> dict[str, Any]:
     req = _request(event)
     return {
@@ -140,7 +155,8 @@ def req_snapshot(ex: Executor, event: Any) -> dict[str, Any]:
         "query": {k: (v[0] if isinstance(v, list) else v) for k, v in req.params.items()},
         "headers": {k.lower(): v for k, v in req.headers.items()},
         "params": getattr(event, "params", None) or getattr(req.context, "path_params", None) or {},
-        "host": req.host,
+        "host": req.get_header("Host") or req.netloc,  # NOTE: as Go's Request.Host, the port kept
+        "cookies": _cookies(req.get_header("Cookie") or ""),
         "remoteAddr": req.remote_addr,
         "realIP": real_ip(req),
         "scheme": req.scheme,

@@ -55,3 +55,24 @@ routerAdd("GET", "/sweep/order-throw-after", (e) => {
   e.next();
   throw new BadRequestError("after");
 });
+
+// e.set/e.get across middlewares: values, and a stored object changed after e.set
+routerAdd("GET", "/sweep/store/{kind}", (e) => {
+  const kind = e.request.pathValue("kind");
+  if (kind === "values") {
+    const out = {};
+    for (const [k, v] of Object.entries({ s: "ü", n: 1.5, b: false, nil: null, list: [1, "a"], obj: { a: { b: 1 } } })) {
+      e.set(k, v);
+      out[k] = e.get(k);
+    }
+    out.missing = e.get("nope") === undefined ? "<undefined>" : e.get("nope");
+    return e.json(200, out);
+  }
+  const o = { a: 1 };
+  e.set("o", o);
+  o.a = 2;
+  return e.json(200, { a: e.get("o").a });
+}, (e) => {
+  e.set("fromMiddleware", "mw");
+  return e.next();
+});
