@@ -191,7 +191,16 @@
     isSuperuser() { return this.collection().name === "_superusers"; }
     publicExport() { return call("record.export", this); }
     toJSON() { return call("record.export", this); }
-    getDateTime(name) { const v = this.get(name); return v instanceof DateTime ? v : new DateTime(v === null || v === undefined ? "" : v); }
+    // NOTE: as PocketBase's types.ParseDateTime of the value: a DateTime, or a string in a date
+    // layout; anything else (a number, other text) is the zero DateTime
+    getDateTime(name) {
+      const v = this.get(name);
+      if (v instanceof DateTime) return v;
+      const source = call("record.cast", this, name, "datetime");
+      if (typeof source === "number") return new DateTime(source);
+      if (typeof source !== "string" || !/^\d{4}-\d\d-\d\d/.test(source.trim())) return new DateTime("");
+      try { return new DateTime(source); } catch (err) { return new DateTime(""); }
+    }
     getRaw(name) { return call("record.raw", this, "get", name); }
     setRaw(name, value) { call("record.raw", this, "set", name, value); }
     setIfFieldExists(name, value) { call("record.raw", this, "setIfFieldExists", name, value); }

@@ -88,6 +88,7 @@ def record_set(ex: Executor, record: Record, name: str, value: Any) -> None:
 
 
 def _to_string(value: Any) -> str:
+    """Go's ``cast.ToString`` of a record value: lists and maps are ""."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -95,27 +96,77 @@ def _to_string(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, list | dict):
-        return orjson.dumps(value).decode()
+        return ""
     return str(value)
 
 
+def _unique_strings(values: list[Any]) -> list[str]:
+    """PocketBase's ``list.NonzeroUniques``: no empty strings, no repeats."""
+    return list(dict.fromkeys(v for v in values if v != ""))
+
+
+def _json_cast(raw: Any, kind: str) -> Any:
+    """A json field's value is Go's ``types.JSONRaw``: its JSON text as a string, no number nor
+    bool, and as a list only the strings of a JSON array (``list.ToUniqueStringSlice``)."""
+    if kind == "string":
+        return orjson.dumps(raw).decode()
+    if kind == "strings":
+        return _unique_strings([v for v in raw if isinstance(v, str)]) if isinstance(raw, list) else []
+    return False if kind == "bool" else 0
+
+
+def _datetime_source(record: Record, name: str, field: Any) -> Any:
+    """What ``getDateTime`` parses, as PocketBase's types.ParseDateTime of the held value: a
+    text (a date field's, or another text field's when it is a date), an integer custom value
+    as Unix seconds (returned in milliseconds), else "" (the zero DateTime: a float64 number,
+    JSONRaw, a list)."""
+    if field is None:
+        value = record.extra.get(name)
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) <= 8_640_000_000_000:
+            return value * 1000  # NOTE: past JS dates' range (2^53 here) goja holds a float64: zero
+        return value if isinstance(value, str) else ""
+    if field.type in ("json", "number"):
+        return ""
+    value = record.get(name)
+    return value if isinstance(value, str) else ""
+
+
 def record_cast(ex: Executor, record: Record, name: str, kind: str) -> Any:
-    value = _value(record, name)
+    """``getString``/``getInt``/``getFloat``/``getBool``/``getStringSlice`` as Go's ``cast`` reads
+    the value PocketBase holds (a float64 number, a []string list, JSONRaw json...)."""
+    field = record.collection.field(name)
+    if kind == "datetime":
+        return _datetime_source(record, name, field)
+    if field is not None and field.type == "json":
+        return _json_cast(record.get(name), kind)
+    # NOTE: a number as held (its export may be a JSON fragment of its digits)
+    value = record.get(name) if field is not None and field.type == "number" else _value(record, name)
+    if kind == "strings":
+        if isinstance(value, list):
+            return _unique_strings([_to_string(v) for v in value])
+        if isinstance(value, str) and "[" in value:
+            try:
+                parsed = orjson.loads(value)
+            except orjson.JSONDecodeError:
+                parsed = None
+            if isinstance(parsed, list):
+                return _unique_strings([v for v in parsed if isinstance(v, str)])
+        return [] if value in (None, "") else _unique_strings([_to_string(value)])
     if kind == "string":
         return _to_string(value)
+    if not isinstance(value, str | int | float):
+        return False if kind == "bool" else 0  # NOTE: a list, a map, null: Go's cast gives the zero
     if kind == "bool":
         if isinstance(value, str):
-            return value.strip().lower() in ("1", "true", "t")
+            return value.strip() in ("1", "t", "T", "TRUE", "true", "True")
         return bool(value)
-    if kind in ("int", "float"):
-        try:
-            number = float(value) if not isinstance(value, bool) else float(value)
-        except (TypeError, ValueError):
-            return 0
-        return int(number) if kind == "int" else number
-    if isinstance(value, list):
-        return [_to_string(v) for v in value]
-    return [] if value in (None, "") else [_to_string(value)]
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 0
+    if number != number or number in (float("inf"), float("-inf")):
+        return 0
+    return int(number) if kind == "int" else number
 
 
 def record_collection(ex: Executor, record: Record) -> Collection:

@@ -173,3 +173,26 @@ routerAdd("GET", "/sweep/tx-count", (e) => {
   const { run, values } = require(`${__hooks}/lib/sweep.js`);
   return e.json(200, { uncaught: $app.countRecords("logs", $dbx.hashExp({ msg: "uncaught" })) });
 });
+
+routerAdd("GET", "/sweep/set-get/{field}", (e) => {
+  const { run, values } = require(`${__hooks}/lib/sweep.js`);
+  const field = e.request.pathValue("field");
+  const base = $app.findRecordById("items", "fixitem00000001");
+  const out = {};
+  const vals = Object.assign(values(), {
+    jsonText: '{"a":1}', date: "2024-02-03 04:05:06.789Z", isoDate: "2024-02-03T04:05:06Z", big: 2 ** 53 + 2,
+    zero: 0, falseText: "false", oneText: "1", spaced: " a ",
+  });
+  for (const [label, v] of Object.entries(vals)) {
+    out[label] = run(() => {
+      const r = base.clone();
+      r.set(field, v);
+      const dt = r.getDateTime(field);
+      return {
+        get: r.get(field), s: r.getString(field), i: r.getInt(field), f: r.getFloat(field), b: r.getBool(field),
+        list: r.getStringSlice(field), dt: dt.isZero() ? "zero" : dt.string(),
+      };
+    });
+  }
+  return e.json(200, out);
+});
