@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -15,6 +16,8 @@ from pybase.store.schema import collections_table, metadata
 
 if TYPE_CHECKING:
     from pybase.store.db import Database
+
+log = logging.getLogger("pybase")
 
 
 class _WriteView(threading.local):
@@ -57,11 +60,12 @@ class CollectionRegistry:
                 # the committed rows made live
                 self.db.on_commit_locked(self._write_committed)
                 self.db.on_commit(self._write_ended, on_rollback=self._write_ended)
-            self._changed()
+            # NOTE: no listener yet: what they act on (realtime sign-outs) may still roll back
             return
         ticket = self._reloads.ticket()
-        by_key, collections = self._read()
+        self._install(ticket, *self._read())
 
+    def _install(self, ticket: int, by_key: dict[str, Collection], collections: list[Collection]) -> None:
         def make_live() -> None:
             with self._lock:
                 self._by_key = by_key
@@ -87,8 +91,21 @@ class CollectionRegistry:
         return by_key, collections
 
     def _write_committed(self) -> None:
+        view = self._write_view
+        mine = view.by_key, view.ordered
         self._write_ended()
-        self.reload()
+        ticket = self._reloads.ticket()
+        try:
+            read = self._read()
+        except Exception:
+            if mine[0] is None or mine[1] is None:
+                raise
+            # NOTE: the write's own copy is what it committed (read after its last change):
+            # live rather than the copy from before it (a new collection a 404 until the next
+            # change, a dropped one a 500)
+            log.exception("collections not read again after a commit: the writer's copy is made live")
+            read = mine[0], mine[1]
+        self._install(ticket, *read)
 
     def _write_ended(self) -> None:
         view = self._write_view
@@ -100,7 +117,7 @@ class CollectionRegistry:
 
     def on_installed(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` after every reload made live (this process's changes, another's;
-        inside a write, for the writing thread)."""
+        a write's own, once it committed)."""
         self._listeners.append(listener)
 
     def find(self, id_or_name: str) -> Collection | None:

@@ -299,8 +299,8 @@ def _set_users_token_secret_unheard(server: TestServer, secret: str) -> str:
 
 def test_a_token_secret_changed_elsewhere_signs_out_when_read_inside_a_write(server: TestServer, clients: Any) -> None:
     """A worker first reads another's new token secret inside a write of its own (a collection
-    save reloads inside its transaction; a refresh meanwhile is dropped, OrderedReload): the
-    reload made live there signs the clients out, and once is enough (found by review, H69)."""
+    save reloads inside its transaction): the reload made live at its commit signs the clients
+    out, and once is enough (found by review, H69)."""
     client = clients()
     assert client.subscribe("posts/*", token=server.token("user1")).status_code == 204
     broker = realtime_of(server.app).broker
@@ -309,8 +309,8 @@ def test_a_token_secret_changed_elsewhere_signs_out_when_read_inside_a_write(ser
     try:
         assert broker.client_by_id(client.client_id).auth is not None  # not heard of yet
         with server.app.db.write():
-            server.app.registry.reload()  # inside the write: that write's view, made live
-            assert broker.client_by_id(client.client_id).auth is None
+            server.app.registry.reload()  # inside the write: that write's view, read again at its commit
+        assert broker.client_by_id(client.client_id).auth is None
         server.app.registry.reload()
         assert broker.client_by_id(client.client_id).auth is None
     finally:
@@ -318,6 +318,22 @@ def test_a_token_secret_changed_elsewhere_signs_out_when_read_inside_a_write(ser
         server.app.registry.reload()
     # signed in again with a token of the secret in force, the client stays so across reloads
     assert client.subscribe("posts/*", token=server.token("user1")).status_code == 204
+    server.app.registry.reload()
+    assert broker.client_by_id(client.client_id).auth is not None
+
+
+def test_a_token_secret_changed_in_a_write_rolled_back_signs_no_one_out(server: TestServer, clients: Any) -> None:
+    """A write changing the token secret and reading the collections again (a migration's
+    reloadCachedCollections) rolls back: its clients stay signed in (they were signed out at
+    the reload inside it, before anything committed)."""
+    client = clients()
+    assert client.subscribe("posts/*", token=server.token("user1")).status_code == 204
+    broker = realtime_of(server.app).broker
+    with pytest.raises(RuntimeError), server.app.db.write():
+        _set_users_token_secret_unheard(server, "r" * 50)  # NOTE: joins this write
+        server.app.registry.reload()
+        raise RuntimeError("rolled back")
+    assert broker.client_by_id(client.client_id).auth is not None
     server.app.registry.reload()
     assert broker.client_by_id(client.client_id).auth is not None
 
