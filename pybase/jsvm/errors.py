@@ -100,16 +100,42 @@ def api_error(status: Any, message: Any, data: Any) -> ApiError:
     return ApiError(code, sentenize(text), safe_data(data))
 
 
-def go_errors_text(data: dict[str, Any]) -> str:
+# PocketBase's field errors whose Go text has no final period (the API shows them sentenized)
+_NO_PERIOD_CODES = frozenset({
+    "validation_email_domain_not_allowed", "validation_invalid_json", "validation_invalid_url",
+    "validation_invalid_value", "validation_max_number_constraint", "validation_min_number_constraint",
+    "validation_missing_rel_collection", "validation_missing_rel_records", "validation_not_a_number",
+    "validation_not_enough_values", "validation_only_int_constraint", "validation_too_many_files",
+    "validation_too_many_values", "validation_url_domain_not_allowed",
+})
+# ozzo-validation's own rules: lower case, no period
+_OZZO_CODES = frozenset({"validation_required", "validation_is_email", "validation_nil_or_not_empty_required"})
+
+
+def _go_message(error: Any) -> str:
+    """A field error's text as Go holds it (before the API sentenizes it)."""
+    code, message = getattr(error, "code", ""), str(getattr(error, "message", error))
+    if code in _NO_PERIOD_CODES or code in _OZZO_CODES:
+        message = message[:-1] if message.endswith(".") else message
+    if code in _OZZO_CODES:
+        message = message[:1].lower() + message[1:]
+    return message
+
+
+def go_errors_text(errors: dict[str, Any]) -> str:
     """Field errors as the text of ozzo-validation's ``Errors`` (Go's ``err.Error()``): sorted
-    ``key: message`` joined by ``; `` and a final period, nested maps in parentheses."""
+    ``key: message`` joined by ``; `` and a final period, nested ones in parentheses."""
     parts = []
-    for key in sorted(data):
-        value = data[key]
+    for key in sorted(errors):
+        value = errors[key]
+        if isinstance(value, core_errors.ValidationError):
+            value = value.errors
         if isinstance(value, dict) and "code" not in value:
             parts.append(f"{key}: ({go_errors_text(value)})")
+        elif isinstance(value, dict):
+            parts.append(f"{key}: {value.get('message', '')}")
         else:
-            parts.append(f"{key}: {value.get('message', '') if isinstance(value, dict) else value}")
+            parts.append(f"{key}: {_go_message(value)}")
     return "; ".join(parts) + "." if parts else ""
 
 
@@ -120,7 +146,7 @@ def describe(ex: BaseException) -> dict[str, Any]:
     if isinstance(ex, ApiError):
         status, message = ex.status, ex.message
     elif isinstance(ex, core_errors.ValidationError) and ex.data and ex.message == ex.default_message:
-        message = go_errors_text(ex.data)  # NOTE: JS sees Go's validation.Errors text, as there
+        message = go_errors_text(ex.errors)  # NOTE: JS sees Go's validation.Errors text, as there
         status = 400
     elif isinstance(ex, core_errors.PyBaseError):
         message = ex.message

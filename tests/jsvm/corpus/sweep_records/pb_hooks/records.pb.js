@@ -196,3 +196,26 @@ routerAdd("GET", "/sweep/set-get/{field}", (e) => {
   }
   return e.json(200, out);
 });
+
+routerAdd("POST", "/sweep/save/{field}", (e) => {
+  const { run, values } = require(`${__hooks}/lib/sweep.js`);
+  const field = e.request.pathValue("field");
+  const items = $app.findCollectionByNameOrId("items");
+  const out = {};
+  const vals = Object.assign(values(), {
+    jsonText: '{"a":1}', big: 2 ** 53 + 2, zero: 0, spaced: " a ", tooLong: "y".repeat(51),
+    tag: "fixtag000000001", tags: ["fixtag000000001", "fixtag000000002"], badTag: "nope", flag: "a", flags4: ["a", "b", "c", "ü"],
+  });
+  for (const [label, v] of Object.entries(vals)) {
+    out[label] = run(() => {
+      const r = new Record(items);
+      r.set(field, v);
+      $app.save(r);
+      const saved = $app.findRecordById("items", r.id);
+      const got = saved.get(field);
+      $app.delete(saved);
+      return got;
+    });
+  }
+  return e.json(200, out);
+});
