@@ -413,6 +413,8 @@ class ClusterRuntime(SharedStateRuntime):
         if frame.get("t") == "call":
             if str(frame.get("from", "")).startswith(self.node):
                 return  # NOTE: this node's own question to every node
+            if self.bus.number in (frame.get("skip") or ()):
+                return  # NOTE: answered already (ask_every_node sends its question again)
             answer = self._answer(frame.get("b"))
             reply = {"t": "reply", "id": frame.get("id"), "b": answer, "by": self.bus.number}
             self._send(NODE_CHANNEL + str(frame.get("from", "")), reply)

@@ -66,7 +66,8 @@ def ask_every_node(
     The question must be one that may be answered twice (it only reads): it is sent again every
     ``RESEND_SECONDS`` until every node answered, as a node whose own LISTEN connection is not back
     yet (every connection cut at once: they reconnect within milliseconds of each other) never
-    hears a notification sent meanwhile. Answers count once per node.
+    hears a notification sent meanwhile. Answers count once per node; the question names the
+    nodes that answered (``skip``: their numbers), which do not answer it again.
 
     Who is live is read again with each sending: for ``settle`` seconds no count is trusted as
     final, as after a cut a node counts as live again only once its lock connection is back (its
@@ -90,7 +91,7 @@ def ask_every_node(
         expected = others()
         if expected <= 0 and settle <= 0:
             return []
-        question = orjson.dumps({"t": "call", "id": 1, "from": sender, "b": body}).decode()
+        question: dict[str, Any] = {"t": "call", "id": 1, "from": sender, "b": body}
         answers: dict[Any, Any] = {}
         deadline = started + timeout
         settled_at = started + settle
@@ -107,8 +108,11 @@ def ask_every_node(
                 if resend_at:
                     expected = others()
                 if len(answers) < expected:
+                    # NOTE: the nodes that answered are named: they do not answer again (a
+                    # catch-up's answer is up to a minute of changes, every node catching up at once)
+                    question["skip"] = [by for by in answers if isinstance(by, int)]
                     with db.read_engine.connect() as send:  # NOTE: autocommit: sent at once
-                        notify(send, ALL_CHANNEL, question)
+                        notify(send, ALL_CHANNEL, orjson.dumps(question).decode())
                 resend_at = now + RESEND_SECONDS
             for note in conn.notifies(timeout=max(min(left, resend_at - now), 0.001), stop_after=1):
                 payload = note.payload

@@ -292,3 +292,52 @@ def test_migrations_applied_before_a_failing_one_are_announced_too(pair: Pair) -
     assert "Applied 1700000100_partial.js" in done.stdout and "2 of 2 running node(s) confirmed" in done.stdout, done.stdout
     for node in (pair.n1, pair.n2):
         assert requests.get(f"{node.base}/api/collections/partial/records", timeout=10).status_code == 200
+
+
+def test_a_node_that_answered_a_question_sent_again_does_not_answer_it_twice(pair: Pair) -> None:
+    """A question to every node is sent again every RESEND_SECONDS until the last answered (a
+    third node here answers after a second): the two served nodes, which answered the first,
+    are named in it and answer once (each answered every sending: a catch-up's answer is up to
+    a minute of changes)."""
+    import orjson
+    import psycopg
+
+    from pybase.store.db_postgres import PostgresDatabase
+    from pybase.workers.cluster_calls import ask_every_node
+    from pybase.workers.cluster_protocol import ALL_CHANNEL, NODE_CHANNEL, NODES_KEY, node_crc
+
+    url = pair.cluster.url.replace("postgres://", "postgresql://")
+    db = PostgresDatabase(pair.cluster.url)
+    late, replies, watch = (psycopg.connect(url, autocommit=True) for _ in range(3))
+    watch.execute(f'LISTEN "{NODE_CHANNEL}testerr"')
+    stop = threading.Event()
+
+    def answer_late() -> None:
+        late.execute("SELECT pg_advisory_lock_shared(%s, 0)", (NODES_KEY,))
+        late.execute(f'LISTEN "{ALL_CHANNEL}"')
+        started = time.monotonic()
+        while not stop.is_set():
+            for note in late.notifies(timeout=0.2, stop_after=1):
+                frame = orjson.loads(note.payload) if not note.payload.startswith("@") else {}
+                if frame.get("t") == "call" and frame.get("from") == "testerr" and time.monotonic() - started > 1.0:
+                    reply = orjson.dumps({"t": "reply", "id": frame["id"], "b": [], "by": 7}).decode()
+                    replies.execute("SELECT pg_notify(%s, %s)", (NODE_CHANNEL + "testerr", reply))
+                    return
+
+    thread = threading.Thread(target=answer_late, daemon=True)
+    thread.start()
+    try:
+        time.sleep(0.2)  # NOTE: the late node counted live
+        answers = ask_every_node(db, "testerr", {"op": "recent", "within": 1.0}, timeout=5, node=node_crc("tester"))
+        assert answers is not None and len(answers) == 3
+        by: dict[Any, int] = {}
+        for note in watch.notifies(timeout=0.5):
+            frame = orjson.loads(note.payload) if not note.payload.startswith("@") else {}
+            by[frame.get("by")] = by.get(frame.get("by"), 0) + 1
+        assert len(by) == 3 and set(by.values()) == {1}, by
+    finally:
+        stop.set()
+        thread.join(10)
+        for conn in (late, replies, watch):
+            conn.close()
+        db.close()
