@@ -342,6 +342,9 @@ def _int_tests(node: Any, kinds: dict[str, str]) -> list[Any] | None:
         return [sqlite_functions.call(test, node.copy())] if test else None
     if isinstance(node, exp.Count | exp.Length):
         return []
+    branched = _branch_test(node, kinds)
+    if branched is not None:
+        return [branched]
     if isinstance(node, exp.Coalesce) and all(_is_number(value, kinds) for value in (node.this, *node.expressions)):
         return [sqlite_functions.call("pb_is_integer", node.copy())]  # NOTE: the value it picks
     if isinstance(node, exp.Sum | exp.Abs | exp.Max | exp.Min) and not node.expressions and isinstance(node.this, exp.Column):
@@ -357,6 +360,35 @@ def _int_tests(node: Any, kinds: dict[str, str]) -> list[Any] | None:
         return [sqlite_functions.call("pb_is_int_value", node.copy())]
     found = node.meta.get(INT_TESTS)
     return list(found) if isinstance(node, exp.Anonymous) and found is not None else None
+
+
+def _branch_test(node: Any, kinds: dict[str, str]) -> Any | None:
+    """The test that the value a coalesce()/ifnull(), CASE, iif() or nullif() picks is SQLite's
+    INTEGER, when its values are all numbers (``pb_is_int_value``: an integral double, a numeric
+    without a point: real_branches gives a REAL among them its point) or all texts
+    (``pb_is_integer_text``); None for another node (values of two kinds are a SQL value:
+    view_compare.branches)."""
+    if isinstance(node, exp.Nullif):
+        values = [node.this]
+    elif isinstance(node, exp.Coalesce | exp.Case | exp.If):
+        values = branch_values(node)
+    else:
+        return None
+    values = [value for value in values if not isinstance(unwrapped(value), exp.Null)]
+    if not values:
+        return None
+    if all(_is_number_value(value, kinds) for value in values):
+        return sqlite_functions.call("pb_is_int_value", node.copy())
+    if all(_is_text_value(value, kinds) for value in values):
+        return sqlite_functions.call("pb_is_integer_text", node.copy())
+    return None
+
+
+def _is_text_value(node: Any, kinds: dict[str, str]) -> bool:
+    inner = unwrapped(node)
+    if isinstance(inner, exp.Literal):
+        return inner.is_string
+    return isinstance(inner, exp.Column) and kinds.get(inner.name.lower()) == view_compare.TEXT
 
 
 def _subquery_column(node: Any) -> Any | None:

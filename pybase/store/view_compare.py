@@ -371,7 +371,8 @@ class _Translator:
         """COALESCE/IFNULL, CASE, IIF and the scalar MAX/MIN whose values are of two kinds
         (``coalesce(n, 'z')``): SQLite answers whichever value, with its type; Postgres refuses
         to mix them. Their values are taken as SQLite holds them (jsonb), and the result shown
-        as SQLite's text of it (a view's json field reads it as PocketBase does)."""
+        as SQLite's text of it (a view's json field reads it as PocketBase does); so too where
+        one is a value read from JSON (``coalesce(json_extract(...), 0)``: its class kept)."""
         values = branch_values(node)
         if isinstance(node, exp.Greatest | exp.Least) and any(isinstance(unparen(v), exp.Null) for v in values):
             node.replace(exp.Null())  # NOTE: SQLite's max(NULL, 0) is NULL (Postgres's GREATEST skips a NULL)
@@ -387,7 +388,8 @@ class _Translator:
                     "pb_exact_arg", value.copy())  # fmt: skip
                 value.replace(exact)
             return
-        if len(known) < 2 and not (known & {JSON, VIEW_JSON} and len(kinds) > 1):
+        held = any(self.held(v) is not None for v in values)  # NOTE: coalesce(json_extract(...), 'z'): its class kept
+        if len(known) < 2 and not (known & {JSON, VIEW_JSON} and len(kinds) > 1) and not held:
             if isinstance(node, exp.Greatest | exp.Least) and not all(isinstance(unparen(v), exp.Literal | exp.Column) for v in values):
                 # NOTE: SQLite's max(a, b) is NULL when either is (Postgres's GREATEST skips a NULL)
                 either_null = any_of([exp.Is(this=v.copy(), expression=exp.Null()) for v in values])
@@ -414,8 +416,8 @@ class _Translator:
         if isinstance(node, exp.SetOperation):
             if not isinstance(node.parent, exp.SetOperation):
                 self.set_operation(node)
-        elif node.parent is not None:
-            self.branches(node)
+        elif node.parent is not None and not (isinstance(node, exp.If) and isinstance(node.parent, exp.Case)):
+            self.branches(node)  # NOTE: not a CASE's WHEN ... THEN (the CASE is one)
 
     def set_operation(self, node: Any) -> None:
         """A UNION's (INTERSECT's, EXCEPT's) column where one SELECT shows a JSON value (a json
