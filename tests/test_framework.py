@@ -337,3 +337,31 @@ def test_index_fallback_flag_for_pb_public(tmp_path: Path, fallback: bool, expec
         assert requests.get(f"http://127.0.0.1:{served.port}/index.html", allow_redirects=False, timeout=10).status_code in (200, 301)
     finally:
         app.stop()
+
+
+def test_a_record_made_as_record_of_a_collection_saves_with_its_relations(tmp_path: Path) -> None:
+    """``Record(collection)`` (no store) validated its relations against nothing: 'Failed to find
+    all relation records' for an owner that exists; saving gives it the app's."""
+    from pybase.core.errors import ValidationError
+    from pybase.core.records import Record
+
+    app = pybase.PyBase(data_dir=str(tmp_path / "pb_data"), hooks_dir=str(tmp_path / "pb_hooks"), migrations_dir=str(tmp_path / "pb_migrations"))
+    app.bootstrap()
+    core = app.core
+    users = core.registry.find("users")
+    user = Record(users)
+    user.set("email", "owner@example.com")
+    user.set_password_plain("password", "1234567890")
+    core.save(user)
+    core.save_collection(new_collection({"name": "tasks", "type": "base", "fields": [
+        {"name": "owner", "type": "relation", "collectionId": users.id, "maxSelect": 1},
+    ]}))
+    task = Record(core.registry.find("tasks"))
+    task.set("owner", user.id)
+    core.save(task)
+    assert core.find_record_by_id("tasks", task.id).get("owner") == user.id
+    stray = Record(core.registry.find("tasks"))
+    stray.set("owner", "nosuchuser00000")
+    with pytest.raises(ValidationError) as refused:
+        core.save(stray)
+    assert refused.value.errors["owner"].code == "validation_missing_rel_records"

@@ -50,6 +50,8 @@ def save_record(
     ``check(conn, record)`` runs inside the write transaction after validation, before the
     row is written (API rules); raising there rolls the whole save back.
     """
+    if record.store is None:
+        record.store = app.records  # NOTE: made as Record(collection): validation reads the store
     verb = "create" if record.is_new else "update"
     hooks = app.hooks
     model_hook = hooks[f"onModel{verb.title()}"]
