@@ -24,8 +24,30 @@ if TYPE_CHECKING:
 
 DEFAULT_HTTP_TIMEOUT = 120  # seconds, PocketBase's $http.send default
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
-_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-_PROXIED = urllib.request.build_opener()
+
+
+class _NoDefaultType:
+    """urllib gives a body without a Content-Type "application/x-www-form-urlencoded"; Go's
+    http.Client (PocketBase's $http.send) sends none: drop the one urllib added."""
+
+    def do_request_(self, request: urllib.request.Request) -> urllib.request.Request:
+        given = request.has_header("Content-type")
+        request = super().do_request_(request)
+        if not given:
+            request.unredirected_hdrs.pop("Content-type", None)
+        return request
+
+
+class _HTTPHandler(_NoDefaultType, urllib.request.HTTPHandler):
+    pass
+
+
+class _HTTPSHandler(_NoDefaultType, urllib.request.HTTPSHandler):
+    pass
+
+
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}), _HTTPHandler, _HTTPSHandler)
+_PROXIED = urllib.request.build_opener(_HTTPHandler, _HTTPSHandler)
 _CHUNK = 64 << 10
 
 
@@ -94,9 +116,12 @@ def http_send(ex: Executor, config: Any) -> dict[str, Any]:
     """One HTTP request: ``{url, method, body, headers, timeout}`` -> the PocketBase result shape."""
     config = config if isinstance(config, dict) else {}
     url = str(config.get("url") or "")
-    if not url.lower().startswith(("http://", "https://")):
-        raise BadRequestError(f"unsupported URL {url!r} (http or https only)")
     method = str(config.get("method") or "GET").upper()
+    # NOTE: Go's url.Error names the method so ("Get", "Post")
+    op = method[:1] + method[1:].lower()
+    if not url.lower().startswith(("http://", "https://")):
+        scheme = url.partition(":")[0] if ":" in url else ""
+        raise BadRequestError(f'{op} "{url}": unsupported protocol scheme "{scheme}"')
     headers = {str(k): str(v) for k, v in (config.get("headers") or {}).items()}
     body = config.get("body")
     data: bytes | None
@@ -108,8 +133,8 @@ def http_send(ex: Executor, config: Any) -> dict[str, Any]:
         headers["Content-Type"] = content_type
     else:
         data = _bytes(body)
-    if not data and method in ("GET", "HEAD", "DELETE", "OPTIONS"):
-        data = None
+    if not data:
+        data = None  # NOTE: no body: no Content-Type either (Go's http.Client)
     timeout = _limit(ex, config.get("timeout"), DEFAULT_HTTP_TIMEOUT)
     deadline = time.monotonic() + timeout
     request = urllib.request.Request(url, data=data, headers=headers, method=method)
@@ -121,7 +146,11 @@ def http_send(ex: Executor, config: Any) -> dict[str, Any]:
         response = ex_  # a 4xx/5xx answer is a result, not an error (as Go's http.Client)
     except (urllib.error.URLError, OSError, ValueError) as ex_:
         reason = getattr(ex_, "reason", ex_)
-        raise BadRequestError(f"{method} {url}: {reason}") from ex_
+        if isinstance(reason, ConnectionRefusedError):
+            parts = urllib.parse.urlsplit(url)
+            port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+            reason = f"dial tcp {parts.hostname}:{port}: connect: connection refused"
+        raise BadRequestError(f'{op} "{url}": {reason}') from ex_
     with response:
         raw = bytearray()
         while True:
