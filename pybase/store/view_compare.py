@@ -149,6 +149,8 @@ class _Translator:
                 node.replace(done)
         elif isinstance(node, exp.In) and node.expressions and not node.args.get("query"):
             self.within(node)
+        elif isinstance(node, exp.In) and isinstance(node.args.get("query"), exp.Subquery):
+            self.within_query(node)
         elif isinstance(node, exp.Between):
             low = self.compare(exp.GTE, node.this, node.args["low"])
             high = self.compare(exp.LTE, node.this, node.args["high"])
@@ -171,6 +173,20 @@ class _Translator:
             self.nullif(node)
         elif isinstance(node, exp.Coalesce | exp.Case | exp.If | exp.Greatest | exp.Least | exp.SetOperation):
             self.values_of_two_kinds(node)
+
+    def within_query(self, node: Any) -> None:
+        """``x IN (SELECT v ...)`` where ``v`` is a value read from JSON (a json_each() value,
+        json_extract()): ``x`` and each ``v`` compared as SQLite's values (jsonb: Postgres refused
+        a number IN texts, "operator does not exist: double precision = text")."""
+        select = node.args["query"].this
+        if not isinstance(select, exp.Select) or len(select.expressions) != 1:
+            return
+        item = select.expressions[0]
+        shown = unparen(item.this if isinstance(item, exp.Alias) else item)
+        if SQL_VALUE not in shown.meta or isinstance(unparen(node.this), exp.Null):
+            return
+        shown.replace(shown.meta[SQL_VALUE].copy())
+        node.set("this", self.value(node.this))
 
     def number_of(self, node: Any) -> None:
         """abs(x), round(x) of a value Postgres holds as a text or a boolean: of the number SQLite reads."""
