@@ -106,10 +106,14 @@ _NO_PERIOD_CODES = frozenset({
     "validation_invalid_value", "validation_max_number_constraint", "validation_min_number_constraint",
     "validation_missing_rel_collection", "validation_missing_rel_records", "validation_not_a_number",
     "validation_not_enough_values", "validation_only_int_constraint", "validation_too_many_files",
-    "validation_too_many_values", "validation_url_domain_not_allowed",
+    "validation_too_many_values", "validation_url_domain_not_allowed", "validation_invalid_rule",
 })
 # ozzo-validation's own rules: lower case, no period
-_OZZO_CODES = frozenset({"validation_required", "validation_is_email", "validation_nil_or_not_empty_required"})
+_OZZO_CODES = frozenset({
+    "validation_required", "validation_is_email", "validation_nil_or_not_empty_required", "validation_match_invalid",
+    "validation_in_invalid", "validation_not_in_invalid", "validation_length_out_of_range", "validation_length_too_long",
+    "validation_length_too_short", "validation_is_url",
+})
 
 
 def _go_message(error: Any) -> str:

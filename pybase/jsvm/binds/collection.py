@@ -9,6 +9,7 @@ from pybase.core.collection_bind import apply_changes, new_collection
 from pybase.core.collections import Collection
 from pybase.core.errors import BadRequestError
 from pybase.core.fields import UnknownFieldType, new_field
+from pybase.jsvm.errors import GoError
 from pybase.tools.security import crc32_checksum
 
 if TYPE_CHECKING:
@@ -52,7 +53,11 @@ def save_collection(ex: Executor, data: Any) -> dict[str, Any]:
 def delete_collection(ex: Executor, id_or_name: Any) -> None:
     """Delete a collection by id or name."""
     app = ex.runtime.app
-    app.delete_collection(app.find_collection(str(id_or_name)))
+    collection = app.find_collection(str(id_or_name))
+    if collection is not None and collection.system:
+        # NOTE: the text of PocketBase's error, which the records API words "Failed to delete collection."
+        raise GoError(f"[{collection.name}] system collections cannot be deleted")
+    app.delete_collection(collection)
 
 
 def new_collection_json(data: Any) -> dict[str, Any]:
