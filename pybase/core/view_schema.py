@@ -17,6 +17,7 @@ from pybase.store import schema_sync
 from pybase.store.dialect import dialect_of
 from pybase.store.schema_sync import sqlite_error_text
 from pybase.tools.security import random_string
+from pybase.tools.tokenizer import TokenizeError, split_tokens
 
 if TYPE_CHECKING:
     from pybase.core.app import App
@@ -30,7 +31,6 @@ _JOIN_RE = re.compile(
 _DISCARD_RE = re.compile(r"\s+(where|group\s+by|having|order|limit|with)\s+?", re.IGNORECASE | re.MULTILINE)
 _COMMENTS_RE = re.compile(r"(/\*[\s\S]*?\*/)|(--.+$)", re.MULTILINE)
 _CAST_RE = re.compile(r"^cast\s*\(.*\s+as\s+(\w+)\s*\)$", re.IGNORECASE | re.DOTALL)
-_QUOTES = {"'": "'", '"': '"', "`": "`", "[": "]"}
 _CAST_FIELDS: dict[str, dict[str, Any]] = {
     "real": {"type": "number"}, "decimal": {"type": "number"}, "numeric": {"type": "number"},
     "int": {"type": "number", "onlyInt": True}, "integer": {"type": "number", "onlyInt": True},
@@ -42,33 +42,6 @@ _CAST_FIELDS: dict[str, dict[str, Any]] = {
 class _Identifier:
     original: str
     alias: str
-
-
-def _split(text: str, separators: str) -> list[str]:
-    """Split on separator chars outside quotes and parentheses (PocketBase's tokenizer)."""
-    parts: list[str] = []
-    current: list[str] = []
-    depth = 0
-    quote = ""
-    for char in text:
-        if quote:
-            current.append(char)
-            if char == quote:
-                quote = ""
-            continue
-        if char in _QUOTES:
-            quote = _QUOTES[char]
-        elif char == "(":
-            depth += 1
-        elif char == ")" and depth:
-            depth -= 1
-        elif char in separators and depth == 0:
-            parts.append("".join(current))
-            current = []
-            continue
-        current.append(char)
-    parts.append("".join(current))
-    return [p.strip() for p in parts if p.strip()]
 
 
 #: PocketBase's answer to a query holding U+0000 that its statement check lets through: SQLite
@@ -96,37 +69,12 @@ def _one_statement(query: str) -> str:
 
 
 def _statements(query: str) -> int:
-    """How many statements PocketBase's tokenizer finds in ``query`` (as :func:`_split` with
-    ';'): its end-of-input mark is U+0000, so a NUL ends a statement as a ';' does and ends the
-    scan where a statement would begin; a statement a NUL leaves inside quotes or parentheses
-    fails the scan, whose error PocketBase ignores there (no statements)."""
-    if "\x00" not in query:
-        return len(_split(query, ";"))
-    count, at, end = 0, 0, len(query)
-    while at < end and query[at] != "\x00":
-        current: list[str] = []
-        depth, quote = 0, ""
-        while at < end:
-            char = query[at]
-            at += 1
-            if char == "\x00":
-                break
-            if quote:
-                if char == quote:
-                    quote = ""
-            elif char in _QUOTES:
-                quote = _QUOTES[char]
-            elif char == "(":
-                depth += 1
-            elif char == ")" and depth:
-                depth -= 1
-            elif char == ";" and depth == 0:
-                break
-            current.append(char)
-        if depth or quote:
-            return 0
-        count += bool("".join(current).strip())
-    return count
+    """How many statements PocketBase's tokenizer finds in ``query`` (split on ';'; a NUL ends
+    its input); none when the scan fails, as PocketBase ignores its error there."""
+    try:
+        return len(split_tokens(query, ";"))
+    except TokenizeError:
+        return 0
 
 
 def _trim_identifier(raw: str, extra: str = "") -> str:
@@ -139,8 +87,8 @@ class ViewQueryError(ValueError):
 
 def _identifiers(raw: str) -> list[_Identifier]:
     out: list[_Identifier] = []
-    for item in _split(raw, ","):
-        parts = _split(item, " \n\t")
+    for item in _tokens(raw, ","):
+        parts = _tokens(item, " \n\t")
         if len(parts) == 3:
             if parts[1].lower() != "as":
                 raise ViewQueryError(f'invalid identifier part - expected "as", got {parts[1]}')
@@ -155,6 +103,13 @@ def _identifiers(raw: str) -> list[_Identifier]:
     return out
 
 
+def _tokens(text: str, separators: str, *, keep_separator: bool = False) -> list[str]:
+    try:
+        return split_tokens(text, separators, keep_separator=keep_separator)
+    except TokenizeError as ex:
+        raise ViewQueryError(str(ex)) from ex
+
+
 def _parse(query: str) -> tuple[list[_Identifier], list[_Identifier]]:
     """The selected columns and the FROM/JOIN tables of a SELECT."""
     text = _COMMENTS_RE.sub(" ", query.strip().strip(";"))
@@ -163,8 +118,8 @@ def _parse(query: str) -> tuple[list[_Identifier], list[_Identifier]]:
     sections: dict[str, list[str]] = {"select": [], "from": [], "join": []}
     active: str | None = None
     skip = False
-    for token in _split(text, " \n\t"):
-        lowered = token.lower()
+    for token in _tokens(text, ", \n\t", keep_separator=True):
+        lowered = token.strip().lower()
         if lowered in ("select", "from"):
             skip, active = False, lowered
         elif lowered == "distinct":

@@ -240,6 +240,24 @@ VIEW_QUERIES: list[tuple[str, str]] = [
     ("limit", "SELECT id, title FROM {s} ORDER BY title LIMIT 1"),
 ]
 
+# PocketBase splits a view query with its tokenizer (statements, the select list, the tables):
+# quotes ' " ` (not [ ]), a backslash escaping the next quote or parenthesis, an unbalanced one
+# refused; every quote kind with every body class.
+_TOKEN_BODIES = ("a\\", "a\\\\", "a\\'b", "x\\(", "(", ")", "a b", "a,b", "a;b", "")
+VIEW_TOKEN_QUERIES: list[tuple[str, str]] = [
+    (f"quote {q} body {body!r}", f"SELECT id, {q}{body}{q} AS t FROM {{s}}") for q in ("'", '"', "`") for body in _TOKEN_BODIES
+] + [
+    ("bracket column", "SELECT id, [title] AS t FROM {s}"),
+    ("bracket alias with a space", "SELECT id, title AS [my t] FROM {s}"),
+    ("bracket id", "SELECT [id], title FROM {s}"),
+    ("unbalanced parenthesis", "SELECT id, (1 AS t FROM {s}"),
+    ("escaped parenthesis", "SELECT id, \\(1) AS t FROM {s}"),
+    ("no-break space", "SELECT id,\u00a0title FROM {s}"),
+    ("next-line character", "SELECT id, title\u0085FROM {s}"),
+    ("semicolon in a quote and two statements", "SELECT id, 'a;b' AS t FROM {s}; SELECT 1"),
+    ("unbalanced quote then a statement", "SELECT id, 'a AS t FROM {s}; SELECT 1"),
+]
+
 # A view's first 10 records are read when it is saved: empty (or NULL) and repeated ids, and
 # rows that fail to read, refuse it. Source rows (title, n), in this order.
 SAMPLE_ROWS: list[tuple[str, int]] = [("a", 1), ("a", 2), ("", 3), ("b", 0)]
@@ -700,6 +718,10 @@ def _view_cases(b: _Builder) -> None:
         step, tid = _target(c)
         setup = (step, _post({"name": f"{c}_s", "fields": [*source, {"name": "rel", "type": "relation", "collectionId": tid, "maxSelect": 1}]}))
         b.create(f"view {label}", {"name": c, "type": "view", "viewQuery": query.format(s=f"{c}_s")}, *setup)
+    for label, query in VIEW_TOKEN_QUERIES:
+        c = b.next_name()
+        setup = (_post({"name": f"{c}_s", "fields": [{"name": "title", "type": "text"}]}),)
+        b.create(f"view tokens {label}", {"name": c, "type": "view", "viewQuery": query.format(s=f"{c}_s")}, *setup)
     for label, query in VIEW_QUERIES:
         c2 = b.next_name()
         step2, tid2 = _target(c2)
