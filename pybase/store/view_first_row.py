@@ -15,14 +15,16 @@ it writes none:
 - tables joined: each one's rowid, in the order written (SQLite's nested loops);
 - json_each()/json_tree(): the document's order (the rows' ``id``, an offset in it);
 - GROUP BY: the groups' keys (SQLite meets groups sorted); DISTINCT: none needed, the first
-  row is the first one met (DISTINCT is dropped where no OFFSET follows);
+  row is the first one met (DISTINCT is dropped where no OFFSET or ORDER BY follows); an
+  aggregate's one row (count(), max(x) in its list or its ORDER BY, a HAVING): none;
 - UNION, INTERSECT, EXCEPT: their columns in turn (SQLite's compound SELECT sorts its rows);
   UNION ALL: its SELECTs in turn (Postgres's order).
 
 An ORDER BY the subquery writes gets the scan order after its keys: SQLite's sort keeps the
-order rows were met in among equal keys. Not SQLite's (tests/conformance/known.py): a view or
-a subquery in FROM read (its rows' order is Postgres's), a table SQLite reads through an index
-of the collection's own, joins SQLite's planner reorders.
+order rows were met in among equal keys. Not SQLite's (tests/conformance/known.py): a view, a
+WITH query or a subquery in FROM read (its rows' order is Postgres's), a table SQLite reads
+through an index of the collection's own, joins SQLite's planner reorders; a LIMIT computed
+from the row is left as written (Postgres fails where it answers more than one row).
 """
 
 from __future__ import annotations
@@ -145,7 +147,8 @@ def _aggregates(select: Any) -> bool:
     """Whether ``select`` (no GROUP BY) aggregates its rows into one."""
     if select.args.get("having"):
         return True
-    for item in select.expressions:
+    order = select.args.get("order")
+    for item in [*select.expressions, *(order.expressions if order is not None else [])]:
         for node in item.find_all(exp.AggFunc, exp.Anonymous):
             if isinstance(node, exp.Anonymous) and str(node.this).lower() not in _AGGREGATES:
                 continue

@@ -55,7 +55,7 @@ CASES = [
     ("limit zero", f"(SELECT o.t FROM {S} o LIMIT 0)"), ("limit one", f"(SELECT o.t FROM {S} o LIMIT 1)"),
     ("distinct", f"(SELECT DISTINCT o.n FROM {S} o)"), ("distinct text", f"(SELECT DISTINCT o.t FROM {S} o)"),
     ("grouped", f"(SELECT o.n FROM {S} o GROUP BY o.n)"), ("grouped count", f"(SELECT count(*) FROM {S} o GROUP BY o.n)"),
-    ("aggregate", f"(SELECT max(o.n) FROM {S} o)"), ("scalar max", f"(SELECT max(o.n, 2) FROM {S} o)"),
+    ("aggregate", f"(SELECT max(o.n) FROM {S} o)"), ("aggregate ordered", f"(SELECT max(o.n) FROM {S} o ORDER BY count(*))"), ("scalar max", f"(SELECT max(o.n, 2) FROM {S} o)"),
     ("group_concat", f"(SELECT group_concat(o.t) FROM {S} o)"), ("window count", f"(SELECT count(*) OVER () FROM {S} o)"),
     ("window row number", f"(SELECT row_number() OVER (ORDER BY o.n DESC) FROM {S} o)"),
     ("cross join", f"(SELECT o.t || p.t FROM {S} o, {S} p)"), ("join", f"(SELECT o.t || p.t FROM {S} o JOIN {S} p ON p.n = o.n AND p.id <> o.id)"),
