@@ -344,7 +344,8 @@ def restore_dump(app: App, root: str) -> None:
     """Replace the app's Postgres data by the dump unpacked in ``root``, in one transaction.
 
     Inside that transaction the other nodes and worker processes are told to reload (they do
-    once it commits); this process reloads its collections and settings on commit. Raises
+    once it commits); this process's collections are read there and made live as it commits,
+    its settings once it committed. Raises
     DumpError (the database untouched) when the dump is wrong or Postgres refuses a row.
     """
     manifest = read_manifest(root)
@@ -462,7 +463,7 @@ def _replace(
     _in_schemas(postgres_schemas.finish, conn, schemas, "events")
     for announce in app.on_schema_changed:
         announce()  # NOTE: the other nodes and workers reload once this commits
-    app.db.on_commit(lambda: _reload(app))
+    _reload(app)
 
 
 def _drop_target(conn: Connection, schemas: list[dict[str, Any]]) -> None:
@@ -571,10 +572,11 @@ def _copy_in(conn: Connection, root: str, entry: dict[str, Any], allowed: Any, w
 
 
 def _reload(app: App) -> None:
-    # NOTE: realtime clients of an auth collection whose token secret changed are signed out
-    # by the registry's listener (sign_out_stale_auth)
+    """Inside the restore's transaction: the collections read there are made live under the
+    write lock as it commits (CollectionRegistry), so no write after it meets the old ones; the
+    settings once it committed."""
     app.registry.reload()
-    app.settings_store.reload()
+    app.db.on_commit(app.settings_store.reload)
 
 
 def restore_sqlite(app: App, root: str) -> None:
@@ -591,7 +593,7 @@ def restore_sqlite(app: App, root: str) -> None:
                 conn.exec_driver_sql(sql)
             for announce in app.on_schema_changed:
                 announce()
-            db.on_commit(lambda: _reload(app))
+            _reload(app)
     except CopyError as ex:
         raise DumpError(f"Failed to restore the SQLite backup into Postgres (nothing was changed): {ex}") from ex
     except DBAPIError as ex:
