@@ -23,7 +23,7 @@
       return settingsOf(value.$s);
     }
     if (value !== null && typeof value === "object" && value.$dt !== undefined) {
-      return new DateTime(value.$dt);
+      return DateTime.__parse(value.$dt);
     }
     if (value !== null && typeof value === "object" && value.$ri !== undefined) {
       return infoOf(value.$ri);
@@ -197,9 +197,7 @@
       const v = this.get(name);
       if (v instanceof DateTime) return v;
       const source = call("record.cast", this, name, "datetime");
-      if (typeof source === "number") return new DateTime(source);
-      if (typeof source !== "string" || !/^\d{4}-\d\d-\d\d/.test(source.trim())) return new DateTime("");
-      try { return new DateTime(source); } catch (err) { return new DateTime(""); }
+      return typeof source === "number" ? DateTime.__fromMs(source) : DateTime.__parse(source);
     }
     getRaw(name) { return call("record.raw", this, "get", name); }
     setRaw(name, value) { call("record.raw", this, "set", name, value); }

@@ -182,3 +182,37 @@ routerAdd("GET", "/sweep/dynamic", (e) => {
   });
   return e.json(200, out);
 });
+
+routerAdd("GET", "/sweep/datetime", (e) => {
+  const { run } = require(`${__hooks}/lib/sweep.js`);
+  const inputs = {
+    empty: "", pb: "2024-02-29 23:59:59.999Z", pbNoMs: "2024-02-29 23:59:59Z", iso: "2024-02-29T23:59:59Z",
+    isoOffset: "2024-02-29T23:59:59+02:00", dateOnly: "2024-02-29", spaced: " 2024-02-29 10:00:00.000Z ",
+    bad: "nope", badDay: "2024-02-30 10:00:00.000Z", number: 1700000000, nil: null, year1: "0001-01-01 00:00:00.000Z",
+    far: "9999-12-31 23:59:59.999Z",
+  };
+  const out = {};
+  const k = e.request.url.query().get("k");
+  for (const [label, v] of Object.entries(inputs)) {
+    if (label !== k) continue;
+    out[label] = run(() => {
+      const dt = new DateTime(v);
+      return {
+        s: dt.string(), zero: dt.isZero(), unix: dt.unix(),
+        plusDay: dt.addDate(0, 0, 1).string(), plusHour: dt.add(3600 * 1e9).string(),
+        json: JSON.parse(JSON.stringify({ d: dt })).d,
+      };
+    });
+  }
+  const a = new DateTime("2024-01-01 00:00:00.000Z");
+  const b = new DateTime("2024-01-02 00:00:00.000Z");
+  const misc = {
+    compare: () => [a.before(b), a.after(b), a.equal(a), a.compare(b), b.compare(a), a.compare(a)],
+    sub: () => b.sub(a),
+    monthEnd: () => new DateTime("2024-01-31 12:00:00.000Z").addDate(0, 1, 0).string(),
+    negative: () => new DateTime("2024-03-01 00:00:00.000Z").add(-1e9).string(),
+    zeroCompare: () => { const z = new DateTime("nope"); return [z.isZero(), z.before(a), a.after(z), z.equal(new DateTime("also no"))]; },
+  };
+  if (misc[k]) out[k] = run(misc[k]);
+  return e.json(200, out);
+});
