@@ -338,6 +338,35 @@ def test_a_token_secret_changed_in_a_write_rolled_back_signs_no_one_out(server: 
     assert broker.client_by_id(client.client_id).auth is not None
 
 
+@pytest.mark.parametrize("fails", [False, True])
+def test_a_token_secret_saved_here_signs_out_once_committed(server: TestServer, clients: Any, fails: bool) -> None:
+    """The collection saved through the app with a new token secret: its clients are guests
+    once the save commits; a save rolled back by a later hook signs no one out."""
+    client = clients()
+    assert client.subscribe("posts/*", token=server.token("user1")).status_code == 204
+    broker = realtime_of(server.app).broker
+    users = server.app.registry.find("users")
+    before = users.token_option("authToken")["secret"]
+    changed = users.clone()
+    changed.auth = {**changed.auth, "authToken": {**changed.token_option("authToken"), "secret": "k" * 50}}
+    try:
+        if fails:
+            with pytest.raises(RuntimeError), server.app.db.write():
+                server.app.save_collection(changed, users)
+                assert broker.client_by_id(client.client_id).auth is not None  # not committed yet
+                raise RuntimeError("a later hook failed")
+            assert broker.client_by_id(client.client_id).auth is not None
+        else:
+            server.app.save_collection(changed, users)
+            assert broker.client_by_id(client.client_id).auth is None
+    finally:
+        now = server.app.registry.find("users")
+        if now.token_option("authToken")["secret"] != before:
+            restored = now.clone()
+            restored.auth = {**restored.auth, "authToken": {**restored.token_option("authToken"), "secret": before}}
+            server.app.save_collection(restored, now)
+
+
 def test_an_auth_record_read_under_a_new_token_secret_signs_its_client_out(server: TestServer, clients: Any) -> None:
     """A change of a signed-in user read under a token secret this process has not reloaded
     yet (another process changed it) no longer fits the client's token: a guest."""

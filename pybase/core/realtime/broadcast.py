@@ -166,8 +166,9 @@ class RecordBroadcaster:
         hooks["onModelDelete"].bind(self._before_delete, id="__pbRealtimeDeleteDry__", priority=99)
         hooks["onModelDeleteExecute"].bind(self._executed("delete"), id="__pbRealtimeDelete__", priority=-99)
         hooks["onModelAfterDeleteError"].bind(self._delete_failed, id="__pbRealtimeDeleteError__", priority=-99)
-        hooks["onCollectionUpdate"].bind(self._collection_update, id="__pbRealtimeCollectionUpdate__", priority=-99)
         hooks["onCollectionAfterDeleteSuccess"].bind(self._collection_deleted, id="__pbRealtimeCollectionDelete__", priority=-99)
+        # NOTE: a token secret changed here or elsewhere signs its clients out once the change
+        # is live: after its commit (a save rolled back signs no one out)
         self.app.registry.on_installed(lambda: sign_out_stale_auth(self.app))
         self.bus.subscribe(self.handle)
         self.bus.listeners = lambda: self.broker.total_local_clients() > 0
@@ -390,16 +391,6 @@ class RecordBroadcaster:
             if token is not None:
                 self._forget_elsewhere(key, token)
         return e.next()
-
-    def _collection_update(self, e: Any) -> Any:
-        collection = e.collection
-        if not collection.is_auth:
-            return e.next()
-        old = self.app.registry.find(collection.id)
-        result = e.next()
-        if old is not None and _token_secret(old) != _token_secret(collection):
-            self.unset_auth(lambda auth: auth.collection.id == collection.id)
-        return result
 
     def _collection_deleted(self, e: Any) -> Any:
         collection = e.collection
