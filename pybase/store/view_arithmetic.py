@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from pybase.store import sqlite_functions, view_compare
+from pybase.store.view_nodes import branch_values as every_value
 from pybase.store.view_nodes import subquery_value
 from pybase.store.view_reals import (
     INT_TESTS,
@@ -281,11 +282,13 @@ def real_extremes(tree: Any) -> None:
 
 
 def real_branches(tree: Any, kinds: dict[str, str]) -> None:
-    """coalesce() and CASE of numbers of which one is a REAL (``coalesce(n * 1.0, 0)``) as
-    exact numbers, the REAL with its point (``pb_real_numeric``): the value picked keeps its
-    class (Postgres's double of it reads 4.0 as the integer 4)."""
-    for node in list(tree.find_all(exp.Coalesce, exp.Case, exp.If)):
-        values = branch_values(node)
+    """coalesce(), CASE (CASE x WHEN ... too) and max()/min() of numbers of which one is a REAL
+    (``coalesce(n * 1.0, 0)``, ``max(n, 0.5)``) as exact numbers, the REAL with its point
+    (``pb_real_numeric``): the value picked keeps its class (Postgres's double of it reads 4.0
+    as the integer 4)."""
+    for node in list(tree.find_all(exp.Coalesce, exp.Case, exp.If, exp.Greatest, exp.Least)):
+        simple = isinstance(node, exp.Greatest | exp.Least) or (isinstance(node, exp.Case) and node.this is not None)
+        values = [v for v in every_value(node) if not isinstance(unwrapped(v), exp.Null)] if simple else branch_values(node)
         if not values or not any(shows_real(value) for value in values):
             continue
         if not all(_is_number_value(value, kinds) for value in values):
@@ -363,13 +366,15 @@ def _int_tests(node: Any, kinds: dict[str, str]) -> list[Any] | None:
 
 
 def _branch_test(node: Any, kinds: dict[str, str]) -> Any | None:
-    """The test that the value a coalesce()/ifnull(), CASE, iif() or nullif() picks is SQLite's
+    """The test that the value a coalesce()/ifnull(), CASE, iif(), nullif() or max()/min() picks is SQLite's
     INTEGER, when its values are all numbers (``pb_is_int_value``: an integral double, a numeric
     without a point: real_branches gives a REAL among them its point) or all texts
     (``pb_is_integer_text``); None for another node (values of two kinds are a SQL value:
     view_compare.branches)."""
     if isinstance(node, exp.Nullif):
         values = [node.this]
+    elif isinstance(node, exp.Greatest | exp.Least) or (isinstance(node, exp.Case) and node.this is not None):
+        values = every_value(node)  # NOTE: max(a, b), CASE x WHEN ...
     elif isinstance(node, exp.Coalesce | exp.Case | exp.If):
         values = branch_values(node)
     else:
@@ -385,9 +390,15 @@ def _branch_test(node: Any, kinds: dict[str, str]) -> Any | None:
 
 
 def _is_text_value(node: Any, kinds: dict[str, str]) -> bool:
+    """Whether ``node`` is a text: a text literal or column, a nullif()/coalesce()/CASE of texts."""
     inner = unwrapped(node)
     if isinstance(inner, exp.Literal):
         return inner.is_string
+    if isinstance(inner, exp.Nullif):
+        return _is_text_value(inner.this, kinds)
+    if isinstance(inner, exp.Coalesce | exp.Case | exp.If):
+        values = [value for value in every_value(inner) if not isinstance(unwrapped(value), exp.Null)]
+        return bool(values) and all(_is_text_value(value, kinds) for value in values)
     return isinstance(inner, exp.Column) and kinds.get(inner.name.lower()) == view_compare.TEXT
 
 

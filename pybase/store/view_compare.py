@@ -531,6 +531,8 @@ class _Translator:
             return NUM
         if isinstance(node, exp.DPipe):
             return TEXT
+        if isinstance(node, exp.Nullif):
+            return self.kind(node.this)  # NOTE: a or NULL (one of two kinds is a SQL value: nullif())
         if isinstance(node, exp.Coalesce) or (isinstance(node, exp.Case) and node.this is None):
             # NOTE: the kind all its values are of (coalesce(n * 1.0, t) mixes two: branches())
             found = {self.kind(value) for value in branch_values(node) if not isinstance(unparen(value), exp.Null)}

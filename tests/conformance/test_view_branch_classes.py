@@ -1,4 +1,4 @@
-"""The class of the value coalesce(), ifnull(), iif(), CASE and nullif() pick, in a view's
+"""The class of the value coalesce(), ifnull(), iif(), CASE, nullif() and max()/min() pick, in a view's
 arithmetic and typeof(), on both databases, against PocketBase (#17): SQLite answers whichever
 value with its own class (``coalesce(json_extract('[7]', '$[0]'), 'z') / 2`` is 3: an integer
 from JSON), where Postgres mixed the values into one type (a double: 3.5, or refused "COALESCE
@@ -42,6 +42,8 @@ SECOND = {"text": "'z'", "integer": "0", "real": "0.5", "json integer": "('[4]' 
 FUNCTIONS = {
     "coalesce": "coalesce({a}, {b})", "ifnull": "ifnull({a}, {b})", "iif": "iif(n > 0, {a}, {b})",
     "case": "CASE WHEN n > 0 THEN {a} ELSE {b} END", "nullif": "nullif({a}, {b})",
+    "simple case": "CASE n WHEN 3 THEN {a} WHEN 0 THEN {b} END", "max": "max({a}, {b})", "min": "min({a}, {b})",
+    "nested": "coalesce(nullif({a}, 'q'), {b})",
 }  # fmt: skip
 SHAPES = {"value": "{}", "class": "typeof({})", "halved": "({}) / 2"}
 CASES = [
