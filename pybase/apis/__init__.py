@@ -109,6 +109,11 @@ class _Request(falcon.Request):
 _MISSING = object()
 
 
+#: set in a request's environ when its answer must carry no Content-Type whatever its status (a
+#: hook's e.noContent(200): Go's NoContent writes none; falcon adds its default to a 200)
+NO_CONTENT_TYPE_ENV = "pybase.no_content_type"
+
+
 class _App(falcon.App):
     """Falcon's app with HEAD answered by every GET route (without the body), as Go's router."""
 
@@ -123,7 +128,7 @@ class _App(falcon.App):
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             # NOTE: as Go's router: a redirect without a body has no Content-Type (falcon adds its
             # default media type to every answer but 204/304).
-            if status[:1] == "3" and ("content-length", "0") in headers:
+            if (status[:1] == "3" and ("content-length", "0") in headers) or env.get(NO_CONTENT_TYPE_ENV):
                 headers = [h for h in headers if h[0] != "content-type"]
             return start_response(status, headers, exc_info)
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from pybase.apis import NO_CONTENT_TYPE_ENV
 from pybase.apis.client_ip import real_ip
 from pybase.apis.errors import ApiError
 from pybase.apis.request_body import (
@@ -225,6 +226,9 @@ def res_write(ex: Executor, event: Any, kind: str, status: Any, payload: str) ->
     if kind == "none":
         # NOTE: as PocketBase's e.NoContent: no body, no content type (whatever the status)
         _content_type(event, None)
+        request = getattr(event, "request", None)
+        if request is not None and not event.__dict__.get("_jsvm_content_type"):
+            request.env[NO_CONTENT_TYPE_ENV] = True
         resp.data = b""
         return
     if kind == "json":
