@@ -148,6 +148,7 @@ def _compose(read: Any, export: Any) -> Any:
 def _export_fields(record: Record, opts: ExportOptions, superuser: bool, out: dict[str, Any]) -> None:
     """The fields of a record with its own export options (hidden/unhidden per field)."""
     is_auth = record.collection.is_auth
+    view_json = record.collection.is_view
     shown = opts.visibility
     for field in record.collection.fields:
         visible = shown.get(field.name)
@@ -161,7 +162,9 @@ def _export_fields(record: Record, opts: ExportOptions, superuser: bool, out: di
             continue
         if is_auth and field.name == "tokenKey":
             continue
-        out[field.name] = field.export(record.data.get(field.name))
+        value = record.data.get(field.name)
+        # NOTE: a view's REAL as _export_plan writes it (strconv 'g': 2.5e-05, not 0.000025)
+        out[field.name] = scanned_number(value) if view_json and field.type == "json" else field.export(value)
     if record.loaded is not None:
         _stored_numbers(record, out)
 
