@@ -390,6 +390,9 @@ class _Translator:
         as SQLite's text of it (a view's json field reads it as PocketBase does); so too where
         one is a value read from JSON (``coalesce(json_extract(...), 0)``: its class kept)."""
         values = branch_values(node)
+        if isinstance(node, exp.Coalesce) and all(isinstance(unparen(v), exp.Null) for v in values):
+            node.replace(exp.Null())  # NOTE: ifnull(NULL, NULL): Postgres's NULL of no type fails where read as a number
+            return
         if isinstance(node, exp.Greatest | exp.Least) and any(isinstance(unparen(v), exp.Null) for v in values):
             node.replace(exp.Null())  # NOTE: SQLite's max(NULL, 0) is NULL (Postgres's GREATEST skips a NULL)
             return
@@ -501,7 +504,11 @@ class _Translator:
         arguments get no affinity: 1.5 and '1.5' differ), and answers ``a`` with its type."""
         a, b = unparen(node.this), unparen(node.expression)
         kinds = {self.kind(a), self.kind(b)}
-        if isinstance(b, exp.Null) or (len(kinds) == 1 and kinds & {NUM, TEXT, BOOL}):
+        if isinstance(b, exp.Null):
+            if self.held(a) is not None:
+                node.replace(node.this)  # NOTE: nullif(json_extract(...), NULL) is the value, its class kept
+            return
+        if len(kinds) == 1 and kinds & {NUM, TEXT, BOOL}:
             return
         value = self.value(a)
         same = exp.EQ(this=call("pb_cmp", value.copy(), self.value(b)), expression=exp.Literal.number(0))

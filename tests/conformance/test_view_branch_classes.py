@@ -38,7 +38,7 @@ FIRST = {
     "json integral real": "json_extract('[7.0]', '$[0]')", "json text": "json_extract('[\"7\"]', '$[0]')",
     "json null": "json_extract('[null]', '$[0]')", "number field": "n", "text field": "t",
 }  # fmt: skip
-SECOND = {"text": "'z'", "integer": "0", "real": "0.5", "json integer": "('[4]' ->> 0)"}
+SECOND = {"text": "'z'", "integer": "0", "real": "0.5", "json integer": "('[4]' ->> 0)", "null": "NULL"}
 FUNCTIONS = {
     "coalesce": "coalesce({a}, {b})", "ifnull": "ifnull({a}, {b})", "iif": "iif(n > 0, {a}, {b})",
     "case": "CASE WHEN n > 0 THEN {a} ELSE {b} END", "nullif": "nullif({a}, {b})",
