@@ -284,7 +284,8 @@ def convert_cardinality(conn: Connection, table_name: str, column: Column, to_mu
     """
     dialect = dialect_of(conn)
     views = dialect.views(conn)
-    for name, _sql in views:
+    for name, _sql in reversed(views):
+        # NOTE: a view over another first (Postgres refuses to drop a view others depend on)
         conn.exec_driver_sql(f"DROP VIEW IF EXISTS {_q(conn, name)}")
     table = _q(conn, table_name)
     new = _q(conn, column.name)

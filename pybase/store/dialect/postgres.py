@@ -206,9 +206,12 @@ class PostgresDialect(SqliteDialect):
         return {r[0]: r[1] for r in rows}
 
     def views(self, conn: Connection) -> list[tuple[str, str]]:
+        # NOTE: in the order they were made (a view over another comes after it, as Postgres
+        # makes a view only over existing ones): dropped in reverse, made again in order
         rows = conn.execute(
             text(
-                "SELECT viewname, definition FROM pg_views WHERE schemaname = current_schema()"
+                "SELECT c.relname, pg_get_viewdef(c.oid) FROM pg_class c "
+                "WHERE c.relnamespace = CAST(current_schema() AS regnamespace) AND c.relkind = 'v' ORDER BY c.oid"
             )
         ).all()
         return [(row[0], f'CREATE VIEW "{row[0]}" AS {row[1]}') for row in rows]
