@@ -30,7 +30,7 @@ class CollectionRegistry:
     A reload inside a write transaction (a collection save) reads that write's uncommitted rows:
     they are the writing thread's alone until the write commits (other threads would find a
     collection whose table they cannot see yet: a 500 "no such table" instead of a 404), then
-    read again and made live, under the write lock; a rollback just drops them.
+    made live as they are, under the write lock; a rollback just drops them.
     """
 
     def __init__(self, db: Database) -> None:
