@@ -1,5 +1,6 @@
 """Log entry ids: PocketBase's form, in time order, unique across processes, and a batch whose id
-another process made too is written with new ids rather than lost."""
+another process made too is written with new ids rather than lost, once even when the attempt
+before committed unseen."""
 
 from __future__ import annotations
 
@@ -7,12 +8,16 @@ import multiprocessing
 import random
 import re
 import time
+from collections.abc import Iterator
+from typing import Any
 
+import orjson
 import pytest
 
 from pybase.core.logs import log_ids as ids_module
 from pybase.core.logs.log_ids import log_ids, time_digits
 from pybase.core.logs.store import LogStore
+from tests.pg import BACKENDS, postgres_only
 
 ID_FORM = re.compile(r"[a-z0-9]{15}")
 
@@ -86,3 +91,84 @@ def test_ids_begin_with_the_time_since_2020() -> None:
     made = next(log_ids(1))
     assert int(made[:10], 36) >= before
     assert int(made[:10], 36) - before < 60_000_000 or ids_module._last > before  # NOTE: the counter may run ahead
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[LogStore]:
+    """A log store on SQLite (auxiliary.db) or on a fresh Postgres database."""
+    url = request.getfixturevalue("databases").server.new_database() if request.param == "postgres" else ""
+    made = LogStore(str(tmp_path), database_url=url)
+    made.open()
+    yield made
+    made.close()
+    if url:
+        request.getfixturevalue("databases").drop(url)
+
+
+# (what the attempt before stored, the batch), by entry name (see _entry)
+WRITTEN_AGAIN = [
+    # the whole batch committed, its answer lost (Postgres: connection cut right after COMMIT)
+    pytest.param(["a", "b"], ["a", "b"], id="all-stored"),
+    # one entry of it present: stored by an earlier batch of this process (a "\x00" too)
+    pytest.param(["a"], ["a", "b", "c"], id="some-stored"),
+    pytest.param(["n"], ["n", "b"], id="nul-in-message"),
+]
+
+
+@pytest.mark.parametrize(("before", "batch"), WRITTEN_AGAIN)
+def test_a_batch_written_again_stores_each_entry_once(store: LogStore, before: list[str], batch: list[str]) -> None:
+    ids = log_ids(len(batch))
+    rows = {name: (next(ids), *_entry(name)[1:]) for name in batch}
+    store._write([rows[name] for name in before])
+    store._write([rows[name] for name in batch])  # NOTE: as the writer's retry after a failure
+    assert _stored(store) == sorted(rows.values())
+
+
+def test_a_batch_written_again_gives_an_id_another_process_took_a_new_one(store: LogStore) -> None:
+    ids = log_ids(3)
+    mine, taken, fresh = ((next(ids), *_entry(name)[1:]) for name in ("a", "b", "c"))
+    theirs = (taken[0], 0, "another process", "{}", "2026-01-01 00:00:00.001Z")
+    store._write([mine, theirs])
+    store._write([mine, taken, fresh])
+    stored = _stored(store)
+    assert len(stored) == 4 and {mine, theirs, fresh} < set(stored)
+    (renamed,) = set(stored) - {mine, theirs, fresh}
+    assert renamed[1:] == taken[1:] and ID_FORM.fullmatch(renamed[0]) and renamed[0] != taken[0]
+
+
+@postgres_only
+def test_a_batch_whose_connection_was_cut_is_written_once_by_the_retry(databases: Any, tmp_path: Any) -> None:
+    """The writer's connection cut (as when Postgres restarts): the retry opens another; the
+    entry the batch shares with the one before (it committed, its answer lost) stays single."""
+    import psycopg
+
+    url = databases.server.new_database()
+    store = LogStore(str(tmp_path), database_url=url)
+    store.open()
+    try:
+        ids = log_ids(3)
+        rows = [(next(ids), *_entry(name)[1:]) for name in ("a", "b", "c")]
+        store._write(rows[:1])
+        with psycopg.connect(url.replace("postgres://", "postgresql://", 1), autocommit=True) as admin:
+            cut = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchone()
+        assert cut is not None and cut[0] >= 1
+        store._write(list(rows))
+        assert _stored(store) == sorted(rows)
+    finally:
+        store.close()
+        databases.drop(url)
+
+
+def _stored(store: LogStore) -> list[tuple[Any, ...]]:
+    """Every entry as written: id, level, message, data's text, created."""
+    entries, _total = store.list(None, None, limit=100, offset=0, total=False)
+    return sorted(
+        (e["id"], e["level"], e["message"], orjson.dumps(e["data"], option=orjson.OPT_SORT_KEYS).decode(), e["created"]) for e in entries
+    )
+
+
+def _entry(name: str) -> tuple[Any, ...]:
+    message = f"GET /api/{name}" + ("\x00" if name == "n" else "")
+    return (name, 0, message, f'{{"name":"{name}"}}', f"2026-01-01 00:00:0{ord(name) % 10}.000Z")

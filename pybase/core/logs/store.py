@@ -68,6 +68,8 @@ FLUSH_SECONDS = 3.0  # PocketBase's ticker
 # transactions than PocketBase's 200 cost a Python process less (commits, WAL checkpoints).
 BATCH_SIZE = 2000
 MAX_PENDING = 20_000
+#: ids looked up a statement when a batch is written again (bound parameters: SQLite's limit)
+_LOOKUP_CHUNK = 500
 MAX_KEEP_DAYS = 36_500  # entries held while the disk is slow; older ones are dropped past this
 FILTER_FIELDS = ("id", "created", "level", "message", "data")
 # NOTE: PocketBase's allowed pattern for a path below data (ASCII word characters, dots, colons)
@@ -269,12 +271,42 @@ class LogStore:
             with self.db.write():
                 self.db.run_many(self._insert, rows)
         except Exception:  # noqa: BLE001 - the driver's own error: run_many runs on its connection
-            # NOTE: an id another process made too (see log_ids) fails the whole batch: new ids
-            # mend that; any other failure fails again, for the caller to log
-            ids = log_ids(len(rows))
-            rows[:] = [(next(ids), *row[1:]) for row in rows]
-            with self.db.write():
-                self.db.run_many(self._insert, rows)
+            # NOTE: written again once, in a transaction that first reads which ids are
+            # stored: an id another process made too (see log_ids) failed the whole batch, or a
+            # cut connection hid a commit; any other failure fails again, for the caller to log
+            with self.db.write() as conn:
+                missing = self._not_written(conn, rows)
+                if missing:
+                    self.db.run_many(self._insert, missing)
+
+    def _not_written(self, conn: Any, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """What of ``rows`` a failed attempt did not store, an entry whose id another process
+        took given a new one.
+
+        NOTE: the attempt may have committed all the same (Postgres committed, the connection
+        was cut before its answer came): an entry found as written (its id, with the same
+        columns) is not written twice; one whose id holds another entry collided (log_ids).
+        """
+        stored = {
+            row[0]: tuple(row)
+            for chunk in range(0, len(rows), _LOOKUP_CHUNK)
+            for row in conn.execute(
+                select(*logs_table.columns).where(logs_table.c.id.in_([row[0] for row in rows[chunk : chunk + _LOOKUP_CHUNK]]))
+            )
+        }
+        if not stored:
+            return rows
+        if self.database_url:  # NOTE: read back as sent (pybase.store.pg_nul)
+            stored = {key: (*row[:2], pg_nul.unescape_text(row[2]), *row[3:]) for key, row in stored.items()}
+        fresh = log_ids(len(rows))
+        kept: list[tuple[Any, ...]] = []
+        for row in rows:
+            found = stored.get(row[0])
+            if found is None:
+                kept.append(row)
+            elif found != row:
+                kept.append((next(fresh), *row[1:]))
+        return kept
 
     def _run(self) -> None:
         while not self._stop.is_set():
