@@ -28,6 +28,7 @@ from pybase.apis.request_body import (
 from pybase.apis.sub_request import call_self, multipart_body
 from pybase.core.errors import FieldError, NotFoundError, ValidationError
 from pybase.core.events import RequestEvent
+from pybase.tools.filesystem.file import File, normalize_name
 
 if TYPE_CHECKING:
     from pybase.core.app import App
@@ -193,7 +194,7 @@ def _read_requests(req: falcon.Request, temp_dir: str) -> tuple[list[dict[str, A
     for key, items in uploads.items():
         prefix, index, field = (key.split(".", 2) + ["", ""])[:3]
         if prefix == "requests" and index.isdigit() and field:
-            files.setdefault(int(index), {})[field] = items
+            files.setdefault(int(index), {})[field] = [_named_again(item) for item in items]
     requests = data.get("requests")
     if requests is None:
         return [], files
@@ -208,6 +209,16 @@ def _read_requests(req: falcon.Request, temp_dir: str) -> tuple[list[dict[str, A
         if any(not isinstance(v, str) for v in (sub.get("headers") or {}).values()):
             raise bad_request(MSG_READ_FAILED)
     return requests, files
+
+
+def _named_again(upload: Any) -> Any:
+    """NOTE: PocketBase hands a sub-request its files as a multipart body again, each under the
+    name its batch reader gave it, and the record names it once more: ``a.txt`` is stored as
+    ``a_<random>_<random>.txt`` and hooks see ``a_<random>.txt`` as its original name."""
+    if isinstance(upload, File):
+        upload.original_name = upload.name
+        upload.name = normalize_name(upload.name, upload.head)
+    return upload
 
 
 def _validate(requests: list[dict[str, Any]], max_requests: int) -> None:

@@ -219,6 +219,8 @@ def test_batch_uploads_and_rollback(env: FilesEnv) -> None:
     assert answer.status_code == 200, answer.text
     first, second = (r["body"] for r in answer.json())
     assert first["many"][0].startswith("first_") and second["one"].startswith("photo_")
+    # as PocketBase: a batch's file is named twice (its reader's name, then the record's)
+    assert re.fullmatch(r"first_[a-z0-9]{10}_[a-z0-9]{10}\.txt", first["many"][0]), first["many"]
     assert env.server.request("GET", env.file_url(first, first["many"][0])).content == b"1"
     # the second sub-request fails: the first one's file goes with the rollback
     payload["requests"][1]["body"] = {"many": ["fake.txt"]}
