@@ -48,10 +48,10 @@ from pybase.workers.cluster_protocol import (
     CALL_SECONDS,
     CATCH_UP_MARGIN_SECONDS,
     GENERATION_CHANNEL,
+    GONE_KEPT_SECONDS,
     LEADER_KEY,
     LEADER_RETRY_SECONDS,
     LISTENERS_KEY,
-    LISTENERS_SQL,
     LIVE_NODES_SQL,
     LIVE_STORAGES_SQL,
     NODE_ALIVE_SQL,
@@ -61,6 +61,7 @@ from pybase.workers.cluster_protocol import (
     NODES_KEY,
     PRESENCE_CHANNEL,
     PRESENCE_GRACE_SECONDS,
+    PRESENCE_SQL,
     STORAGE_KEY,
     local_storage_message,
     node_crc,
@@ -114,15 +115,22 @@ class ClusterRuntime(SharedStateRuntime):
         self._refresh_lock = threading.Lock()
         self._calls: dict[int, list[Any]] = {}
         self._gathers: dict[int, list[Any]] = {}  # call_all: [event, answers]
-        #: changes arriving while this node catches up after a cut (None when it does not)
+        #: changes arriving while this node catches up after a cut (None when it does not),
+        #: handed over when the last of its catch-ups (``_catch_ups``: begun, not ended) ends
         self._held: list[dict[str, Any]] | None = None
+        self._catch_ups = 0
         self._held_lock = threading.Lock()
+        #: one catch-up at a time (see :meth:`_catch_up`)
+        self._catch_up_lock = threading.Lock()
         self._call_ids = itertools.count(1)
         self._acks: dict[int, list[Any]] = {}
         #: the nodes (crc of their id) holding realtime clients: changes are sent only while
         #: there is one (the lock table, refreshed every second, plus recent announcements)
         self._listening: set[int] = set()
         self._announced: dict[int, float] = {}
+        #: the nodes of the lock table (their number): None while there at the last look, else
+        #: when first seen gone (a catch-up waits for those live when its cut began)
+        self._nodes: dict[int, float | None] = {}
         self._clients = 0
         self._presence_lock = threading.Lock()
         self._listening_lock = threading.Lock()
@@ -164,7 +172,7 @@ class ClusterRuntime(SharedStateRuntime):
         with self._lock_conn_lock:
             self._take_node_locks(self._lock_conn)
             self._lock_conn.execute("SELECT pg_notify(%s, %s)", (GENERATION_CHANNEL, f"{self.node}:0"))
-        self._refresh_listening()
+        self._refresh_presence()
 
     # ---- joining: one file storage unless it is S3 ------------------------------------------------
 
@@ -256,17 +264,35 @@ class ClusterRuntime(SharedStateRuntime):
                     pass
                 self._presence_held = False
 
-    def _refresh_listening(self) -> None:
+    def _refresh_presence(self) -> None:
         """Who has realtime clients: the lock table, and announcements too recent to be trusted
-        absent from it."""
+        absent from it; and which nodes are live (see :meth:`_live_since`)."""
         with self._lock_conn_lock:
-            rows = self._lock_conn.execute(LISTENERS_SQL, (LISTENERS_KEY,)).fetchall()
+            rows = self._lock_conn.execute(PRESENCE_SQL, (LISTENERS_KEY, NODE_KEY)).fetchall()
         with self._listening_lock:
             now = time.monotonic()
             for crc, when in list(self._announced.items()):
                 if now - when > PRESENCE_GRACE_SECONDS:
                     del self._announced[crc]
-            self._listening = {int(row[0]) for row in rows} | set(self._announced)
+            self._listening = {int(number) for key, number in rows if key == LISTENERS_KEY} | set(self._announced)
+            live = {int(number) for key, number in rows if key == NODE_KEY}
+            for number, gone in list(self._nodes.items()):
+                if number in live:
+                    continue
+                if gone is None:
+                    self._nodes[number] = now
+                elif now - gone > GONE_KEPT_SECONDS:
+                    del self._nodes[number]
+            self._nodes.update(dict.fromkeys(live))
+
+    def _live_since(self, moment: float) -> set[int]:
+        """The other nodes live at ``moment`` (monotonic) as far as the lock table said: those
+        not seen gone before it (one seen gone after it may only have lost its lock connection
+        in the same cut). NOTE: one that stopped after the last look (read every
+        LEADER_RETRY_SECONDS) counts too: a catch-up waiting for it closes its streams."""
+        with self._listening_lock:
+            found = {number for number, gone in self._nodes.items() if gone is None or gone >= moment}
+        return found - {node_crc(self.node)}
 
     def _heard(self, crc: int) -> None:
         with self._listening_lock:
@@ -334,27 +360,43 @@ class ClusterRuntime(SharedStateRuntime):
         transaction in scripts/bench/cluster.py.)
         """
         self._generation += 1
+        now = time.monotonic()
         held_then = list(self.app.subscriptions_broker().local_clients().values())
+        # NOTE: the nodes live when the cut began answer, even those whose lock connection is
+        # not back within the recount (see _catch_up)
+        awaited = self._live_since(now - missed)
         with self._held_lock:
             if self._held is None:
                 self._held = []
+            self._catch_ups += 1
         threading.Thread(
-            target=self._catch_up, args=(missed, held_then), name="pybase-cluster-catch-up", daemon=True,
+            target=self._catch_up, args=(missed, now, held_then, awaited), name="pybase-cluster-catch-up", daemon=True,
         ).start()
 
-    def _catch_up(self, missed: float, clients: list[Any]) -> None:
-        within = missed + CATCH_UP_MARGIN_SECONDS
+    def _catch_up(self, missed: float, reconnected_at: float, clients: list[Any], awaited: set[int]) -> None:
+        """Ask every node for what this one missed in a cut and replay it; the last catch-up
+        under way hands over the changes held meanwhile.
+
+        NOTE: one at a time, each asking on a channel of its own: a cut during a catch-up begins
+        another, whose replay of older changes must come before the held ones (and an answer
+        sent late to the one before must not count for it). Waited for, up to CALL_SECONDS: the
+        nodes the lock table counts within the recount, and those live when the cut began (a
+        lock connection may be back only after the recount). One that hangs or died in the cut
+        may have sent changes this node cannot get: its streams are closed.
+        """
         caught_up = None
         try:
-            mine = self.bus.recent(within)
-            if mine is not None and self.bus.knows_received(within):
-                # NOTE: settled: right after a cut the lock table may not count every node yet
-                answers = ask_every_node(
-                    self.app.db, f"{self.node}r", {"op": "recent", "within": within}, CALL_SECONDS,
-                    node=node_crc(self.node), settle=LEADER_RETRY_SECONDS * 1.5,
-                )
-                if answers is not None and all(isinstance(answer, list) for answer in answers):
-                    caught_up = self.bus.replay([*mine, *(entry for answer in answers for entry in answer)])
+            with self._catch_up_lock:
+                within = missed + CATCH_UP_MARGIN_SECONDS + (time.monotonic() - reconnected_at)
+                mine = self.bus.recent(within)
+                if mine is not None and self.bus.knows_received(within):
+                    # NOTE: settled: right after a cut the lock table may not count every node yet
+                    answers = ask_every_node(
+                        self.app.db, f"{self.node}r{next(self._call_ids)}", {"op": "recent", "within": within}, CALL_SECONDS,
+                        node=node_crc(self.node), settle=LEADER_RETRY_SECONDS * 1.5, expect=awaited,
+                    )
+                    if answers is not None and all(isinstance(answer, list) for answer in answers):
+                        caught_up = self.bus.replay([*mine, *(entry for answer in answers for entry in answer)])
         except Exception:  # noqa: BLE001 - Postgres away again: the streams are closed
             log.exception("cluster: node %s failed to catch up", self.node)
         try:
@@ -367,12 +409,15 @@ class ClusterRuntime(SharedStateRuntime):
                     client.discard()
         finally:
             with self._held_lock:
-                held, self._held = self._held or [], None
-                for frame in held:
-                    try:
-                        self.bus.arrived(frame)
-                    except Exception:  # noqa: BLE001 - as the listener: one bad change must not stop the others
-                        log.exception("cluster: failed to handle a change held while catching up")
+                self._catch_ups -= 1
+                if self._catch_ups <= 0:
+                    self._catch_ups = 0
+                    held, self._held = self._held or [], None
+                    for frame in held:
+                        try:
+                            self.bus.arrived(frame)
+                        except Exception:  # noqa: BLE001 - as the listener: one bad change must not stop the others
+                            log.exception("cluster: failed to handle a change held while catching up")
 
     # ---- notifications ------------------------------------------------------------------------------
 
@@ -546,7 +591,7 @@ class ClusterRuntime(SharedStateRuntime):
             if not self.leader:
                 self._try_lead()
             try:
-                self._refresh_listening()
+                self._refresh_presence()
             except Exception:  # noqa: BLE001 - next round
                 self._listening = self._listening | {0}  # NOTE: unsure who listens: send
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from collections.abc import Collection
 from typing import Any
 
 import orjson
@@ -59,6 +60,7 @@ def announce_change(db: Any, timeout: float = ACK_SECONDS) -> tuple[int, int]:
 
 def ask_every_node(
     db: Any, sender: str, body: Any, timeout: float = ACK_SECONDS, *, node: int | None = None, settle: float = 0.0,
+    expect: Collection[int] = (),
 ) -> list[Any] | None:
     """Ask every live node but the one ``sender`` starts with, on a connection of its own (the
     asking node's listener may be busy); their answers, or None when some did not answer in time.
@@ -73,7 +75,9 @@ def ask_every_node(
     final, as after a cut a node counts as live again only once its lock connection is back (its
     keeper's next round, up to a second after Postgres answers again; a LISTEN connection may be
     back before). ``node``: the asking node's number (node_crc), counted out only while it holds
-    its own lock (without it, the asker is taken as counted).
+    its own lock (without it, the asker is taken as counted). ``expect``: numbers of nodes waited
+    for even while the lock table does not count them (live before a cut, their lock connection
+    not back yet), until ``timeout``.
     """
     with connect(db.url, f"pybase-ask-{sender}") as conn:
         conn.execute(f'LISTEN "{NODE_CHANNEL}{sender}"')  # NOTE: before the question: no answer is missed
@@ -89,7 +93,8 @@ def ask_every_node(
 
         started = time.monotonic()
         expected = others()
-        if expected <= 0 and settle <= 0:
+        awaited = set(expect)
+        if expected <= 0 and settle <= 0 and not awaited:
             return []
         question: dict[str, Any] = {"t": "call", "id": 1, "from": sender, "b": body}
         answers: dict[Any, Any] = {}
@@ -98,16 +103,19 @@ def ask_every_node(
         resend_at = 0.0
         while True:
             now = time.monotonic()
-            if len(answers) >= expected and now >= settled_at:
+            if len(answers) >= expected and now >= settled_at and awaited <= answers.keys():
                 return list(answers.values())
             left = deadline - now
             if left <= 0:
-                log.warning("cluster: %d of %d nodes did not answer in time", expected - len(answers), expected)
+                log.warning(
+                    "cluster: %d of %d nodes did not answer in time (%d awaited)",
+                    max(expected - len(answers), 0), expected, len(awaited - answers.keys()),
+                )
                 return None
             if now >= resend_at:
                 if resend_at:
                     expected = others()
-                if len(answers) < expected:
+                if len(answers) < expected or not awaited <= answers.keys():
                     # NOTE: the nodes that answered are named: they do not answer again (a
                     # catch-up's answer is up to a minute of changes, every node catching up at once)
                     question["skip"] = [by for by in answers if isinstance(by, int)]

@@ -26,6 +26,9 @@ ACK_SECONDS = 2.0
 #: a node cut off catches up on the changes of its cut and this much before (a change commits
 #: a little after it is kept by its sender, and the cut is seen a little after it happened)
 CATCH_UP_MARGIN_SECONDS = 5.0
+#: how long a node that left is remembered (a catch-up waits for the nodes live when its cut
+#: began; past a minute it has no changes to ask for: bus_postgres.KEEP_SECONDS)
+GONE_KEPT_SECONDS = 120.0
 
 LIVE_NODES_SQL = (
     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
@@ -37,9 +40,11 @@ NODE_ALIVE_SQL = (
     "AND classid::bigint = %s AND objid::bigint = %s AND objsubid = 2 "
     "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
 )
-LISTENERS_SQL = (
-    "SELECT DISTINCT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND granted "
-    "AND classid::bigint = %s AND objsubid = 2 "
+#: the live nodes and those with realtime clients: (key, node number) of NODE_KEY's and
+#: LISTENERS_KEY's locks
+PRESENCE_SQL = (
+    "SELECT DISTINCT classid::bigint, objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND granted "
+    "AND classid::bigint IN (%s, %s) AND objsubid = 2 "
     "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
 )
 LIVE_STORAGES_SQL = (

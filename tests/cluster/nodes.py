@@ -41,7 +41,19 @@ class Cluster:
         err, out = open(log, "w"), open(home / "stdout.log", "w+")  # noqa: SIM115 - closed in stop()
         self._files += [err, out]
         proc = subprocess.Popen([sys.executable, "-m", "pybase", "serve", *args], cwd=home, env=ENV, stdout=out, stderr=err, text=True)
-        node = Served(proc, _wait_banner(home / "stdout.log", proc), log)
+        try:
+            base = _wait_banner(home / "stdout.log", proc)
+        except BaseException:
+            # NOTE: not a node of the cluster yet (stop() would not end it): a node whose banner
+            # never came (a loaded machine) went on running after the tests
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+            raise
+        node = Served(proc, base, log)
         self.nodes.append(node)
         return node
 

@@ -139,3 +139,40 @@ def test_the_asker_not_counted_yet_still_waits_for_the_live_others(db: PostgresD
         assert ask_every_node(db, "nodeaaaar", {"op": "recent", "within": 1.0}, timeout=1, node=node_crc("nodeaaaa")) is None
     finally:
         other.close()
+
+
+@pytest.mark.parametrize("answers", [True, False], ids=["comes-back", "never-back"])
+def test_a_node_live_before_the_cut_is_waited_for_past_the_recount(db: PostgresDatabase, answers: bool) -> None:
+    """``expect``: a node live when the cut began whose lock connection is not back when the
+    recount ends (``settle``) is still waited for, until the time limit (the question went
+    unasked before: what it sent meanwhile was lost while the asker counted itself caught up)."""
+    me = node_crc("nodeaaaa")
+    asker = _live_node(db)
+    asker.execute("SELECT pg_advisory_lock(%s, %s)", (NODE_KEY, me))
+    late, replies = _connect(db), _connect(db)
+    stop = threading.Event()
+
+    def come_back() -> None:
+        time.sleep(1.0)  # NOTE: after the recount: never counted live (its lock not back)
+        late.execute(f'LISTEN "{ALL_CHANNEL}"')
+        while not stop.is_set():
+            for note in late.notifies(timeout=0.2, stop_after=1):
+                frame = orjson.loads(note.payload)
+                reply = orjson.dumps({"t": "reply", "id": frame["id"], "b": ["change"], "by": 7}).decode()
+                replies.execute("SELECT pg_notify(%s, %s)", (NODE_CHANNEL + frame["from"], reply))
+                return
+
+    thread = threading.Thread(target=come_back, daemon=True)
+    if answers:
+        thread.start()
+    try:
+        started = time.monotonic()
+        found = ask_every_node(db, "nodeaaaar", {"op": "recent", "within": 1.0}, timeout=3, node=me, settle=0.5, expect={7})
+        assert found == ([["change"]] if answers else None)
+        assert (time.monotonic() - started < 3) if answers else (time.monotonic() - started >= 3)
+    finally:
+        stop.set()
+        if answers:
+            thread.join(10)
+        for conn in (replies, late, asker):
+            conn.close()

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.cluster.nodes import Cluster, new_cluster, superuser_headers
+from tests.cluster.nodes import Cluster, eventually, new_cluster, superuser_headers
 from tests.cluster.test_cluster import BUCKET
 from tests.e2e.test_js_sdk import _require_node
 from tests.realtime.sse import SseClient
@@ -134,22 +134,24 @@ def _cut_listen_connection(url: str, node: str) -> None:
     assert cut == (1,)
 
 
+def _write_through_both(pair: Pair, collection: str, stop: threading.Event, written: list[str]) -> None:
+    """Records made through n1 and n2 in turn until ``stop`` (their ids in commit order: each
+    made once the one before was answered)."""
+    i = 0
+    while not stop.is_set():
+        node = (pair.n1, pair.n2)[i % 2]
+        i += 1
+        resp = requests.post(f"{node.base}/api/collections/{collection}/records", json={"t": f"w{i}"}, timeout=10)
+        written.append(resp.json()["id"])
+        time.sleep(0.01)
+
+
 def test_a_node_whose_listen_connection_was_cut_catches_up_on_what_it_missed(pair: Pair) -> None:
     _collection(pair, "cut")
     stream = SseClient(pair.n2.base)
     stop = threading.Event()
     written: list[str] = []
-
-    def write() -> None:  # NOTE: writes go on through both nodes while n2 is cut off
-        i = 0
-        while not stop.is_set():
-            node = (pair.n1, pair.n2)[i % 2]
-            i += 1
-            resp = requests.post(f"{node.base}/api/collections/cut/records", json={"t": f"w{i}"}, timeout=10)
-            written.append(resp.json()["id"])
-            time.sleep(0.01)
-
-    writer = threading.Thread(target=write)
+    writer = threading.Thread(target=_write_through_both, args=(pair, "cut", stop, written))
     try:
         assert stream.subscribe("cut/*").status_code == 204
         caught_before = pair.n2.log_count("caught up on")
@@ -203,6 +205,100 @@ def test_the_js_sdk_on_a_node_whose_listen_connection_was_cut_misses_nothing(pai
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_a_node_cut_off_again_while_it_catches_up_hands_over_every_change_in_order(pair: Pair) -> None:
+    """Two catch-ups at once (the LISTEN connection cut again before the first one ended): a
+    change arriving after the first one ended waits for the second one's replay of an older
+    change missed in the second cut (the first handed the held changes over, and the newer came
+    first); each asks on a channel of its own."""
+    _collection(pair, "cut")
+    stream = SseClient(pair.n2.base)
+    posted: list[Any] = []
+    posters: list[threading.Thread] = []
+
+    def post(text: str) -> None:
+        # NOTE: n1's request waits for n2 to handle the change (after its catch-up): in a thread
+        def made() -> None:
+            posted.append(requests.post(f"{pair.n1.base}/api/collections/cut/records", json={"t": text}, timeout=30))
+
+        posters.append(threading.Thread(target=made))
+        posters[-1].start()
+        assert eventually(lambda: _count(pair, text) == 1, 5)
+
+    try:
+        assert stream.subscribe("cut/*").status_code == 204
+        node = stream.client_id[:8]
+        opened_before, caught_before = pair.n2.log_count("LISTEN connection open again"), pair.n2.log_count("caught up on")
+        _cut_listen_connection(pair.cluster.url, node)
+        assert pair.n2.wait_log("LISTEN connection open again", opened_before + 1)
+        # NOTE: the first catch-up lasts at least LEADER_RETRY_SECONDS * 1.5 (it counts the live
+        # nodes again until then): cut again within it, and write while cut off
+        _cut_listen_connection(pair.cluster.url, node)
+        post("missed")
+        assert pair.n2.log_count("caught up on") == caught_before
+        assert pair.n2.log_count("LISTEN connection open again") == opened_before + 1
+        # the first catch-up ends before the second one replayed "missed"
+        assert pair.n2.wait_log("caught up on", caught_before + 1)
+        post("newer")
+        got = [stream.next(10).data["record"]["t"] for _ in range(2)]
+        assert got == ["missed", "newer"]
+        assert pair.n2.wait_log("caught up on", caught_before + 2)
+        stream.expect_none(0.5)
+        for poster in posters:
+            poster.join(30)
+        assert [resp.status_code for resp in posted] == [200, 200]
+        assert pair.n2.log_count("realtime stream(s)") == 0
+    finally:
+        stream.close()
+
+
+def _count(pair: Pair, text: str) -> int:
+    resp = requests.get(f"{pair.n2.base}/api/collections/cut/records", params={"filter": f"t='{text}'"}, timeout=10)
+    return int(resp.json()["totalItems"])
+
+
+def test_a_catch_up_waits_for_a_node_seen_before_the_cut_whose_lock_is_not_back(pair: Pair) -> None:
+    """A node live before the cut, whose lock connection is not back while the others are
+    recounted (here: it hangs, its lock connection cut), is still waited for, up to the
+    question's time limit: the change it sent while this node was cut off is not lost."""
+    import psycopg
+
+    _collection(pair, "cut")
+    stream = SseClient(pair.n2.base)
+    made: list[Any] = []
+    try:
+        assert stream.subscribe("cut/*").status_code == 204
+        node = stream.client_id[:8]
+        opened_before = pair.n2.log_count("LISTEN connection open again")
+        _cut_listen_connection(pair.cluster.url, node)
+        # NOTE: n1's request waits for n2 to handle the change (after its catch-up): in a thread
+        poster = threading.Thread(
+            target=lambda: made.append(requests.post(f"{pair.n1.base}/api/collections/cut/records", json={"t": "unseen"}, timeout=30))
+        )
+        poster.start()
+        assert eventually(lambda: _count(pair, "unseen") == 1, 5)
+        pair.n1.proc.send_signal(signal.SIGSTOP)
+        try:
+            with psycopg.connect(pair.cluster.url.replace("postgres://", "postgresql://"), autocommit=True) as admin:
+                cut = admin.execute(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND application_name LIKE 'pybase-node-%%' AND application_name <> %s", (f"pybase-node-{node}",),
+                ).fetchone()
+            assert cut == (1,)
+            assert pair.n2.wait_log("LISTEN connection open again", opened_before + 1)
+            time.sleep(2.0)  # NOTE: past the recount (LEADER_RETRY_SECONDS * 1.5): n1 counted out
+        finally:
+            pair.n1.proc.send_signal(signal.SIGCONT)
+        event = stream.next(10)
+        assert event is not None and event.data["record"]["t"] == "unseen"
+        poster.join(30)
+        assert made and made[0].status_code == 200
+        assert event.data["record"]["id"] == made[0].json()["id"]
+        stream.expect_none(0.5)
+    finally:
+        pair.n1.proc.send_signal(signal.SIGCONT)
+        stream.close()
 
 
 def test_a_node_cut_off_that_cannot_catch_up_closes_its_streams(pair: Pair) -> None:
