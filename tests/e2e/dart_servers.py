@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import re
+import time
 import zipfile
 from collections.abc import Iterator
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from tests.conformance.harness import Pair, Target, running_pair
 from tests.data.filter_cases import PASSWORD
 from tests.e2e.dart_wire import DartClient
-from tests.mailbox import Mailbox
+from tests.mailbox import Mailbox, html_of
 from tests.oauth2_provider import OAuth2Provider
 
 POSTS = "dart_posts"
@@ -25,6 +26,8 @@ USER_ID = "fixuser00000001"
 USER_EMAIL = "dart@example.com"
 POST1, POST2, POST3 = "fixpost00000001", "fixpost00000002", "fixpost00000003"
 TO_UPDATE, TO_DELETE, TO_UPLOAD = "fixpost00000010", "fixpost00000011", "fixpost00000012"
+#: a title pb.filter() must escape: jsonEncode gives \", \n and \\ inside the quotes
+ESCAPED, ESCAPED_TITLE = "fixpost00000004", 'say "hi"\nnow \\ end'
 #: the random parts of a stored file name: "_" and 10 characters, and the 10 added to a short name
 RANDOM_SUFFIX_RE = re.compile(r"_[a-z0-9]{10}(?=[_.]|$)")
 RANDOM_PADDING_RE = re.compile(r"^(\w{1,2}?)[a-z0-9]{10}(?=_<random>)")
@@ -47,6 +50,18 @@ class Servers:
 
     def client(self, target: Target, who: str) -> DartClient:
         return DartClient(target.base_url, token=target.tokens.get(who, ""))
+
+    def mails_to(self, address: str) -> int:
+        """How many mails ``address`` received so far."""
+        return sum(1 for message in list(self.box.messages) if address in str(message["To"]))
+
+    def next_mail_to(self, address: str, seen: int) -> str:
+        """The HTML of the mail ``address`` receives after the ``seen`` it had (waited for)."""
+        deadline = time.monotonic() + 15
+        while self.mails_to(address) <= seen:
+            assert time.monotonic() < deadline, f"no mail to {address}"
+            time.sleep(0.05)
+        return html_of([m for m in list(self.box.messages) if address in str(m["To"])][seen])
 
 
 def _setup(pair: Pair, box: Mailbox, provider: OAuth2Provider) -> None:
@@ -87,6 +102,7 @@ def _setup(pair: Pair, box: Mailbox, provider: OAuth2Provider) -> None:
         (TO_UPDATE, {"title": "to update", "n": 1, "tags": ["a"]}),
         (TO_DELETE, {"title": "to delete"}),
         (TO_UPLOAD, {"title": "to upload"}),
+        (ESCAPED, {"title": ESCAPED_TITLE}),
     ):
         pair.ok("POST", RECORDS, {"id": rid, **values})
     for target in pair.targets:

@@ -113,12 +113,18 @@ def multipart_body(fields: list[tuple[str, str]], files: list[DartFile], boundar
     return bytes(out + f"--{boundary}--\r\n".encode())
 
 
-def token_expiry(token: str) -> Any:
-    """The ``exp`` claim as ``AuthStore.isValid`` reads it (base64.normalize + jsonDecode)."""
+def token_claims(token: str) -> dict[str, Any]:
+    """A token's payload as the SDK decodes it (base64.normalize + jsonDecode)."""
     parts = token.split(".")
     if len(parts) != 3:
-        return None
-    return json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4))).get("exp")
+        return {}
+    decoded = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    return decoded if isinstance(decoded, dict) else {}
+
+
+def token_expiry(token: str) -> Any:
+    """The ``exp`` claim as ``AuthStore.isValid`` reads it."""
+    return token_claims(token).get("exp")
 
 
 def token_is_valid(token: str, now: float) -> bool:

@@ -35,7 +35,6 @@ from tests.e2e.dart_wire import (
     subscription_key,
     token_expiry,
 )
-from tests.mailbox import html_of
 
 pytestmark = pytest.mark.both_backends
 
@@ -168,11 +167,10 @@ def test_oauth2_all_in_one_flow(dart_pair: Servers) -> None:
 def _otp(dart_pair: Servers, target: Target) -> Answer:
     """requestOTP, then authWithOTP with the code mailed."""
     client = dart_pair.client(target, "anon")
-    seen = len(dart_pair.box.messages)
+    seen = dart_pair.mails_to(USER_EMAIL)
     requested = client.send(f"{USERS}/request-otp", "POST", body={"email": USER_EMAIL})
     assert requested.status_code == 200 and not dto.problems(requested.data, dto.OTP_RESPONSE), (target.name, requested.text)
-    message = dart_pair.box.wait_for(seen + 1)[seen]
-    code = re.search(r"<strong>(\d+)</strong>", html_of(message)).group(1)  # type: ignore[union-attr]
+    code = re.search(r"<strong>(\d+)</strong>", dart_pair.next_mail_to(USER_EMAIL, seen)).group(1)  # type: ignore[union-attr]
     reply = client.send(f"{USERS}/auth-with-otp", "POST", query=expand_fields(), body={"otpId": requested.data["otpId"], "password": code})
     assert reply.status_code == 200 and not dto.problems(reply.data, dto.RECORD_AUTH), (target.name, reply.text)
     assert isinstance(token_expiry(reply.data["token"]), int)
@@ -182,3 +180,28 @@ def _otp(dart_pair: Servers, target: Target) -> Answer:
 def test_otp_flow(dart_pair: Servers) -> None:
     pb, py = (_otp(dart_pair, target) for target in dart_pair.pair.targets)
     assert difference(pb, py) is None, difference(pb, py)
+
+
+def _redirect_event(dart_pair: Servers, target: Target, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    """The ``@oauth2`` event a provider's redirect with ``query`` (its ``state`` the client's id)
+    sends, as the SDK reads it; the redirect's status."""
+    client = dart_pair.client(target, "anon")
+    sse, client_id = _connect(target)
+    try:
+        assert client.send("/api/realtime", "POST", body={"clientId": client_id, "subscriptions": ["@oauth2"]}).status_code == 204
+        redirect = requests.get(target.base_url + "/api/oauth2-redirect?" + urlencode({**query, "state": client_id}),
+                                allow_redirects=False, timeout=10)  # fmt: skip
+        message = sse.next()
+    finally:
+        sse.close()
+    assert message is not None and message.event == "@oauth2", (target.name, message)
+    event = message.json_data()
+    assert event.get("state") == client_id, (target.name, event)
+    return redirect.status_code, {**event, "state": "<client id>"}
+
+
+@pytest.mark.parametrize("query", [{"error": "access_denied", "error_description": "the user said no"}, {"code": "abc", "extra": "1"}])
+def test_oauth2_redirect_events(dart_pair: Servers, query: dict[str, str]) -> None:
+    """What the SDK's ``@oauth2`` listener reads (state, code, error) from a provider's redirect."""
+    pb, py = (_redirect_event(dart_pair, target, query) for target in dart_pair.pair.targets)
+    assert pb == py
