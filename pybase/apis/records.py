@@ -26,6 +26,7 @@ from pybase.core.fields.password import can_hash
 from pybase.core.record_expand import expand_records
 from pybase.core.record_form import check_managed_fields, load_submitted, rule_body
 from pybase.core.record_query import parse_paging
+from pybase.core.record_search import parse_search
 from pybase.core.records import Record
 from pybase.core.request_info import RequestInfo
 
@@ -164,10 +165,11 @@ class RecordsResource:
             raise ApiError(403, MSG_SUPERUSERS_ONLY)
         page, per_page = parse_paging(req.get_param("page"), req.get_param("perPage"))
         skip_total = parse_bool_param(req.get_param("skipTotal"))
+        search = parse_search(col, req.get_param("search"))  # NOTE: pybase's full-text search
         try:
             result = record_access.list_records(
                 self.app, col, info, rule, req.get_param("filter"), req.get_param("sort"),
-                page=page, per_page=per_page, skip_total=skip_total,
+                page=page, per_page=per_page, skip_total=skip_total, search=search,
             )
         except BadRequestError as ex:
             raise bad_request() from ex

@@ -18,6 +18,7 @@ from pybase.core.collections import Collection, retarget_indexes
 from pybase.core.errors import BadRequestError, FieldError, ValidationError
 from pybase.core.events import CollectionEvent, ModelEvent
 from pybase.core.fields import UnknownFieldType, new_field
+from pybase.core.record_search import search_spec, searchable_error
 from pybase.core.view_schema import (
     infer_view_fields,
     json_fields,
@@ -25,6 +26,7 @@ from pybase.core.view_schema import (
     view_sample_error,
 )
 from pybase.store import schema_sync
+from pybase.store.dialect import fulltext
 from pybase.store.schema import collections_table
 from pybase.tools import dbutils
 
@@ -57,6 +59,9 @@ def save_collection(
                 # NOTE: a collection turned into a view fails validation on its type change.
                 # A failing query leaves the view without fields and its errors join the
                 # others (its rules are still checked), as PocketBase's validator does.
+                # NOTE: a view's fields come from its query, so a searchable one it was sent is
+                # refused here (pybase's full-text search covers tables only)
+                searchable = _searchable_sent(col)
                 try:
                     col.fields = infer_view_fields(app, col, conn)
                 except ValidationError as ex:
@@ -64,6 +69,8 @@ def save_collection(
                     col.view_errors = ex.errors
                 else:
                     col.view_sample_error = view_sample_error(app, col, conn)
+                if searchable:
+                    col.view_errors = {**col.view_errors, "fields": searchable}
             touch(col, creating=old is None)
             retarget_indexes(col)
             if validate:
@@ -115,6 +122,9 @@ def delete_collection(app: App, col: Collection, *, integrity_checks: bool = Tru
                 if col.is_view:
                     schema_sync.drop_view(conn, col.name)
                 else:
+                    search = search_spec(col)
+                    if search is not None:
+                        fulltext.drop_search(conn, search)
                     try:
                         schema_sync.drop_table(conn, col.name)
                     except schema_sync.TableInUseError as ex:
@@ -295,13 +305,17 @@ def _execute(app: App, conn: Any, col: Collection, old: Collection | None, renam
             else:
                 schema_sync.create_table(conn, schema_sync.TableSpec(col.name, col.table, []))
                 _create_indexes(conn, col)
+                fulltext.after_table_change(conn, None, search_spec(col))
             return
         conn.execute(update(collections_table).where(collections_table.c.id == old.id).values(row))
         if col.is_view:
             schema_sync.drop_view(conn, old.name)
             schema_sync.create_view(conn, col.name, stored_view_query(conn, col.view_query), json_fields(col))
             return
+        searches = (None if old.is_view else search_spec(old), search_spec(col))
+        fulltext.before_table_change(conn, *searches)
         _sync_table(conn, col, old, renames)
+        fulltext.after_table_change(conn, *searches)
     except schema_sync.SchemaSyncError as ex:
         # NOTE: PocketBase reports SQL failures of a schema change as a raw error (no field data).
         raise SchemaChangeError(ex.message) from ex
@@ -325,6 +339,15 @@ def _sync_table(conn: Any, col: Collection, old: Collection, renames: dict[str, 
     for name, to_multi in converted:
         schema_sync.convert_cardinality(conn, col.name, col.table.c[name], to_multi)
     _create_indexes(conn, col)
+
+
+def _searchable_sent(col: Collection) -> dict[str, Any]:
+    """The errors of the fields a view collection was sent as searchable."""
+    return {
+        str(index): {"searchable": error}
+        for index, field in enumerate(col.fields)
+        if (error := searchable_error(col, field)) is not None
+    }
 
 
 def _lock_indexes(conn: Any) -> None:

@@ -15,6 +15,7 @@ from pybase.core.collections import (
 )
 from pybase.core.errors import FieldError, ValidationError, required
 from pybase.core.fields.base import FIELD_NAME_RE
+from pybase.core.record_search import reserved_name_error, searchable_error
 from pybase.tools import dbutils
 from pybase.tools.filter import go_quote
 
@@ -125,6 +126,9 @@ def _check_name(col: Collection, old: Collection | None) -> FieldError | None:
         if other.name.lower() == col.name.lower():
             return FieldError("validation_collection_name_exists", "Collection name must be unique (case insensitive).")
         return FieldError("validation_collection_name_id_duplicate", "The name must not match an existing collection id.")
+    reserved = reserved_name_error(col.name)
+    if reserved is not None and (old is None or old.name.lower() != col.name.lower()):
+        return reserved
     if col.name.lower() in registry.reserved_table_names() and (old is None or old.name.lower() != col.name.lower()):
         return FieldError("validation_collection_name_invalid", "The name shouldn't match with an existing internal table.")
     return None
@@ -219,6 +223,9 @@ def _field_errors(col: Collection, field: Any) -> dict[str, Any]:
         ferr["help"] = _length(1, 300)
     for key, problem in field.validate_settings(col).items():
         ferr.setdefault(key, problem)
+    searchable = searchable_error(col, field)
+    if searchable is not None:
+        ferr.setdefault("searchable", searchable)
     return ferr
 
 

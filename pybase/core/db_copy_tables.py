@@ -344,4 +344,5 @@ def trigger_notes(conn: sqlite3.Connection) -> list[str]:
     return [
         f"trigger {name} on {table}: not carried (a Postgres trigger runs a function: write it again in PL/pgSQL)"
         for name, table in rows
+        if not name.startswith("_pb_")  # NOTE: pybase's own (full-text search): made again on the target
     ]

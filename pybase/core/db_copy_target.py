@@ -12,9 +12,11 @@ from sqlalchemy.exc import DBAPIError
 from pybase.core.collections import Collection
 from pybase.core.db_copy_report import CopyError, CopyReport, Progress
 from pybase.core.db_copy_source import TableJob, quote_name, read_batches
+from pybase.core.record_search import search_spec
 from pybase.core.view_schema import json_fields, stored_view_query
 from pybase.store import pg_tables, schema_sync
 from pybase.store.database_url import redacted
+from pybase.store.dialect import fulltext
 from pybase.store.sqlite_driver import sqlite3
 
 if TYPE_CHECKING:
@@ -102,10 +104,17 @@ def check_indexes(conn: Connection, collections: list[Collection]) -> None:
 
 
 def create_indexes(conn: Connection, collections: list[Collection]) -> None:
-    """Build every collection's indexes on the copied rows; CopyError names one that fails."""
+    """Build every collection's indexes on the copied rows; CopyError names one that fails.
+
+    NOTE: the full-text indexes too (pybase.core.record_search): they are made again from the
+    collections, never copied (the source's FTS5 tables are no data).
+    """
     for col in collections:
         if col.is_view:
             continue
+        search = search_spec(col)
+        if search is not None:
+            fulltext.create_search(conn, search)
         for index in col.parsed_indexes():
             try:
                 with conn.begin_nested():

@@ -43,7 +43,9 @@ if TYPE_CHECKING:
     from pybase.core.app import App
     from pybase.core.collections import Collection
     from pybase.core.record_query import ListPlan, Page
+    from pybase.core.record_search import Search
     from pybase.core.records import Record
+    from pybase.store.dialect.fulltext import SearchSQL
 
 # NOTE: PocketBase refuses these in a non-superuser's filter/sort by a plain substring check.
 SUPERUSER_ONLY_FILTER_FIELDS = ("@collection.", "@request.")
@@ -61,6 +63,8 @@ class RecordQuery:
     where: list[ColumnElement[bool]] = dataclasses.field(default_factory=list)
     order_by: list[Any] = dataclasses.field(default_factory=list)
     resolvers: list[RecordFieldResolver] = dataclasses.field(default_factory=list)
+    #: a full-text search the records must match (pybase.core.record_search)
+    search: SearchSQL | None = None
 
     @property
     def distinct(self) -> bool:
@@ -70,7 +74,7 @@ class RecordQuery:
     @property
     def is_empty(self) -> bool:
         """Whether the query adds nothing (no condition, sort or join)."""
-        return not self.where and not self.order_by and not any(
+        return not self.where and not self.order_by and self.search is None and not any(
             resolver.has_joins or resolver.collect()[1] for resolver in self.resolvers
         )
 
@@ -79,7 +83,8 @@ class RecordQuery:
         if other is None:
             return self
         resolvers = self.resolvers + [r for r in other.resolvers if r not in self.resolvers]
-        return RecordQuery(self.where + other.where, self.order_by + other.order_by, resolvers)
+        search = self.search if self.search is not None else other.search
+        return RecordQuery(self.where + other.where, self.order_by + other.order_by, resolvers, search)
 
     def apply(self, stmt: Select[Any], base: Any) -> Select[Any]:
         """Add the conditions and the joins to ``stmt`` selecting from ``base`` (no ORDER BY)."""
@@ -90,6 +95,8 @@ class RecordQuery:
             stmt = stmt.where(*conditions) if conditions else stmt
         if joins:
             stmt = stmt.select_from(apply_joins(base, joins)).distinct()
+        if self.search is not None:
+            stmt = self.search.apply(stmt)
         return stmt.where(*self.where) if self.where else stmt
 
 
@@ -208,8 +215,12 @@ def list_records(
     page: int,
     per_page: int,
     skip_total: bool,
+    search: Search | None = None,
 ) -> Page:
     """A page of a list request: :func:`list_query` run by ``app.records.list_page``.
+
+    ``search``: a full-text search (pybase.core.record_search) the records must also match;
+    without a ``sort``, they come most relevant first.
 
     PERF: a list whose SQL depends on nothing but its texts (no ``@`` identifier or macro in
     the rule it gets, its filter or its sort, and no other collection joined) is compiled once
@@ -217,6 +228,12 @@ def list_records(
     rule reads plain request values (``owner = @request.auth.id``; see record_access_prepared):
     compiled once per shape of those values, which each request binds with its page.
     """
+    if search is not None:
+        query = list_query(app, collection, info, rule, filter_text, sort_text)
+        query.search = search.sql(collection.table, app.db.dialect.name)
+        if not query.order_by:
+            query.order_by = [query.search.rank.asc(), insertion_order(collection.table).asc()]
+        return app.records.list_page(collection, query=query, page=page, per_page=per_page, skip_total=skip_total)
     applied_rule = rule if rule and not info.is_superuser else None
     key: tuple[Any, ...] | None = None
     values: RuleValues | None = None

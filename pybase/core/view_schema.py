@@ -262,6 +262,7 @@ def view_fields(app: App, query: str, conn: Any, previous: list[Field] | None = 
     fields: list[Field] = []
     for name in columns:
         data = suggested.get(name) or _default_field(name)
+        data.pop("searchable", None)  # NOTE: a source's searchable field is a plain one in a view
         kept = kept_fields.get(name)
         if kept is not None and kept.type == data["type"] and kept.id.startswith("_clone_") and data.get("id", "").startswith("_clone_"):
             data["id"] = kept.id  # NOTE: keep clone ids stable across saves of the same view

@@ -79,6 +79,7 @@ from pybase.core.db_copy_target import (
 )
 from pybase.core.errors import BadRequestError
 from pybase.core.logs.store import postgres_logs_table
+from pybase.core.record_search import search_spec
 from pybase.store import (
     pg_indexes,
     pg_largeobjects,
@@ -186,7 +187,7 @@ def _write_dump(app: App, zf: zipfile.ZipFile) -> dict[str, Any]:
             locked = [name for name, _t in tables] + others
             pg_tables.run(conn, "LOCK TABLE " + ", ".join(_quote(name) for name in locked) + " IN ACCESS SHARE MODE")
             # NOTE: as Postgres names them (cut to 63 bytes), with their lookup indexes (__pb_eq)
-            own = {col.name: pg_indexes.own_names(col.table, col.parsed_indexes()) for col in collections if not col.is_view}
+            own = {col.name: _own_indexes(col) for col in collections if not col.is_view}
             entries = [_dump_table(conn, zf, name, table, own.get(name)) for name, table in tables]
             files = {entry["file"].lower() for entry in entries}
             for number, name in enumerate(others, 1):
@@ -227,6 +228,15 @@ def _write_dump(app: App, zf: zipfile.ZipFile) -> dict[str, Any]:
             "The backup does not carry some objects made with SQL", "notCarried", manifest["warnings"]
         )
     return manifest
+
+
+def _own_indexes(col: Collection) -> set[str]:
+    """The indexes a restore makes again from the collection: its own and its full-text one."""
+    names = pg_indexes.own_names(col.table, col.parsed_indexes())
+    search = search_spec(col)
+    if search is not None:
+        names.add(search.name)
+    return names
 
 
 def _dump_table(

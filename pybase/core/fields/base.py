@@ -33,6 +33,9 @@ class Field:
     #: the ``field+`` ("+"), ``field-`` ("-") and ``+field`` ("^") forms the field has (as
     #: PocketBase's FindSetter): any other is a key that is no field (a record's custom data)
     modifiers: ClassVar[frozenset[str]] = frozenset()
+    #: whether ``"searchable": true`` may put the field in the collection's full-text index
+    #: (a pybase setting: see pybase.core.record_search)
+    full_text: ClassVar[bool] = False
 
     def __init__(self, data: dict[str, Any] | None = None) -> None:
         data = dict(data or {})
@@ -43,6 +46,8 @@ class Field:
         self.presentable = bool(data.get("presentable", False))
         self.required = bool(data.get("required", False)) if self.has_help_required else False
         self.help = str(data.get("help") or "") if self.has_help_required else ""
+        # NOTE: read on every type so that validation can refuse it where it does not apply
+        self.searchable = data.get("searchable") is True
         for key, default in self.options.items():
             value = data.get(key, default)
             setattr(self, key, self.coerce_option(key, value, default))
@@ -78,7 +83,7 @@ class Field:
             return True
         if key in ("id", "name", "type") or (key == "help" and cls.has_help_required):
             return isinstance(value, str)
-        if key in ("system", "hidden", "presentable") or (key == "required" and cls.has_help_required):
+        if key in ("system", "hidden", "presentable", "searchable") or (key == "required" and cls.has_help_required):
             return isinstance(value, bool)
         if key not in cls.options:
             return True
@@ -104,6 +109,9 @@ class Field:
             out["required"] = self.required
         for key in self.options:
             out[key] = _copy(getattr(self, key))
+        if self.searchable:
+            # NOTE: only when set, so a collection without it keeps PocketBase's exact shape
+            out["searchable"] = True
         return dict(sorted(out.items()))
 
     def validate_settings(self, collection: Collection) -> dict[str, FieldError]:

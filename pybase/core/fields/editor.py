@@ -21,6 +21,7 @@ class EditorField(Field):
     maxSize: int
 
     type = "editor"
+    full_text = True
     options: ClassVar[dict[str, Any]] = {"convertURLs": False, "maxSize": 0}
 
     def validate_settings(self, collection: Collection) -> dict[str, Any]:

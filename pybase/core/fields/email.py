@@ -50,6 +50,7 @@ class EmailField(Field):
     onlyDomains: list[str]
 
     type = "email"
+    full_text = True
     options: ClassVar[dict[str, Any]] = {"exceptDomains": [], "onlyDomains": []}
 
     def validate_settings(self, collection: Collection) -> dict[str, Any]:

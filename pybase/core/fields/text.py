@@ -33,6 +33,7 @@ class TextField(Field):
     primaryKey: bool
 
     type = "text"
+    full_text = True
     options: ClassVar[dict[str, Any]] = {
         "autogeneratePattern": "",
         "max": 0,

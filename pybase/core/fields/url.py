@@ -21,6 +21,7 @@ class URLField(Field):
     onlyDomains: list[str]
 
     type = "url"
+    full_text = True
     options: ClassVar[dict[str, Any]] = {"exceptDomains": [], "onlyDomains": []}
 
     def validate_settings(self, collection: Collection) -> dict[str, Any]:
