@@ -83,6 +83,7 @@ def _setup(pair: Pair, box: Mailbox, provider: OAuth2Provider) -> None:
             {"name": "title", "type": "text"}, {"name": "n", "type": "number"}, {"name": "flag", "type": "bool"},
             {"name": "tags", "type": "select", "values": ["a", "b", "c"], "maxSelect": 3},
             {"name": "docs", "type": "file", "maxSelect": 3, "maxSize": 1_000_000},
+            {"name": "private_doc", "type": "file", "maxSelect": 1, "protected": True},
             {"name": "owner", "type": "relation", "collectionId": "_pb_users_auth_", "maxSelect": 1},
             {"name": "meta", "type": "json"},
             {"name": "created", "type": "autodate", "onCreate": True},
@@ -90,7 +91,9 @@ def _setup(pair: Pair, box: Mailbox, provider: OAuth2Provider) -> None:
         ],
     })  # fmt: skip
     pair.ok("POST", "/api/collections", {"name": "dart_private", "type": "base", "listRule": "@request.auth.id != ''",
-                                         "viewRule": "@request.auth.id != ''", "createRule": "", "fields": [{"name": "title", "type": "text"}]})  # fmt: skip
+                                         "viewRule": "@request.auth.id != ''", "createRule": "", "fields": [
+        {"name": "title", "type": "text"}, {"name": "doc", "type": "file", "maxSelect": 1, "protected": True},
+    ]})  # fmt: skip
     pair.ok("POST", "/api/collections", {"name": "dart_headers", "type": "base", "listRule": '@request.headers.x_dart = "1"',
                                          "createRule": "", "fields": [{"name": "title", "type": "text"}]})  # fmt: skip
     pair.ok("POST", "/api/collections", {"name": "dart_view", "type": "view", "listRule": "", "viewRule": "",

@@ -352,25 +352,58 @@ def test_logs_as_dart_reads_them(dart_pair: Servers) -> None:
 
 def test_file_urls_as_dart_builds_them(dart_pair: Servers) -> None:
     """FileService.getURL: ``/api/files/<collectionId>/<id>/<name>`` with ``thumb``, ``token`` and,
-    for ``download: true``, an empty ``download=`` (which PocketBase reads as not forced)."""
+    for ``download: true``, an empty ``download=`` (which PocketBase reads as not forced); a
+    protected file too (the collection's viewRule is public: served with or without a token)."""
     png = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
            b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
-    files = (TXT, DartFile("docs", png, "pixel.png", "image/png"))
+    files = (TXT, DartFile("docs", png, "pixel.png", "image/png"), DartFile("private_doc", b"secret", "secret.txt", "text/plain"))
     found = []
     for target in dart_pair.pair.targets:
         client = dart_pair.client(target, "user")
         record = client.send(RECORDS, "POST", query=expand_fields(), body={"title": "file urls"}, files=list(files)).data
         token = client.send("/api/files/token", "POST").data["token"]
         answers = []
-        for name in record["docs"]:
+        for name in [*record["docs"], record["private_doc"]]:
             base = f"/api/files/{dart_component(record['collectionId'])}/{dart_component(record['id'])}/{dart_component(name)}"
             for query in ({}, {"thumb": "100x100"}, {"thumb": "0x0"}, {"token": token}, {"download": ""}, {"download": "1"}):
                 reply = client.raw("GET", base + (f"?{dart_query(query)}" if query else ""), [])
                 disposition = RANDOM_SUFFIX_RE.sub("_<random>", reply.headers.get("content-disposition", ""))
-                answers.append((query.keys() and list(query)[0], reply.status_code, reply.headers.get("content-type"), disposition,
-                                len(reply.content) > 0))
+                answers.append((name == record["private_doc"], next(iter(query), ""), reply.status_code,
+                                reply.headers.get("content-type"), disposition, len(reply.content) > 0))  # fmt: skip
         found.append(answers)
     assert found[0] == found[1]
+
+
+def test_protected_file_with_a_token(dart_pair: Servers) -> None:
+    """getURL(record, name, token: await pb.files.getToken()) of a protected file whose record
+    only signed-in users may view: refused without the token, served with it."""
+    found = []
+    for target in dart_pair.pair.targets:
+        client = dart_pair.client(target, "user")
+        record = client.send("/api/collections/dart_private/records", "POST", query=expand_fields(), body={"title": "protected"},
+                             files=[DartFile("doc", b"for members", "members.txt", "text/plain")]).data  # fmt: skip
+        path = f"/api/files/{dart_component(record['collectionId'])}/{dart_component(record['id'])}/{dart_component(record['doc'])}"
+        token = client.send("/api/files/token", "POST").data["token"]
+        for query in ({}, {"token": token}, {"token": "not.a.token"}):
+            reply = client.raw("GET", path + (f"?{dart_query(query)}" if query else ""), [])
+            found.append((query.get("token", "")[:3], reply.status_code, reply.content if reply.status_code == 200 else b""))
+    assert found[:3] == found[3:]
+    assert [status for _, status, _ in found[:3]] == [404, 200, 404], found
+
+
+def test_backup_download_url(dart_pair: Servers) -> None:
+    """BackupService.getDownloadURL(token, key): ``/api/backups/<key>?token=`` with a superuser's
+    file token (files.getToken)."""
+    found = []
+    for target in dart_pair.pair.targets:
+        client = dart_pair.client(target, "superuser")
+        token = client.send("/api/files/token", "POST").data["token"]
+        for query in ({"token": token}, {}):
+            reply = client.raw("GET", f"/api/backups/{dart_component('dart_one.zip')}" + (f"?{dart_query(query)}" if query else ""), [])
+            found.append((bool(query), reply.status_code, reply.headers.get("content-type"), reply.headers.get("content-disposition"),
+                          reply.content[:2] == b"PK"))
+    assert found[:2] == found[2:]
+    assert found[0][1] == 200 and found[0][-1], found
 
 
 JWT_RE = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+")
