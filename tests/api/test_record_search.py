@@ -342,6 +342,26 @@ def test_field_and_collection_renames(server: TestServer) -> None:
     assert not any(name.startswith("_pb_fts_") for name in server.table_names())
 
 
+def test_other_field_changes_keep_the_index(server: TestServer) -> None:
+    """A field that is not searchable dropped, renamed or added: the index stays (SQLite's
+    triggers name the searchable columns only) and keeps following writes."""
+    collection_id = create_articles(server, ROWS[:2])
+    headers = superuser(server)
+    col = server.request("GET", "/api/collections/articles", headers=headers).json()
+    fields = [{**field, "name": "remark"} if field["name"] == "note" else field for field in col["fields"]]
+    fields.append({"name": "extra", "type": "text"})
+    resp = server.request("PATCH", "/api/collections/articles", json={"fields": fields}, headers=headers)
+    assert resp.status_code == 200, resp.text
+    fields = [field for field in resp.json()["fields"] if field["name"] != "remark"]
+    resp = server.request("PATCH", "/api/collections/articles", json={"fields": fields, "listRule": ""}, headers=headers)
+    assert resp.status_code == 200, resp.text
+    assert has_index(server, collection_id, "articles")
+    assert set(found(server, "articles", "hello")) == {"art1aaaaaaaaaaa", "art2aaaaaaaaaaa"}
+    created = server.request("POST", "/api/collections/articles/records", json={"title": "lychee", "extra": "x"}, headers=headers)
+    assert created.status_code == 200, created.text
+    assert found(server, "articles", "lychee") == [created.json()["id"]]
+
+
 def test_rows_written_with_sql_are_indexed(server: TestServer) -> None:
     """Triggers (SQLite) and the expression index (Postgres) see writes that bypass the API."""
     create_articles(server, ROWS[:1])
