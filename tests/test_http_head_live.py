@@ -2,15 +2,15 @@
 wire as waitress's own, on a served app: the same raw requests are sent with pybase's methods and
 then with waitress's (the reference, as in test_http_head.py) and the byte streams compared.
 
-Covered: HEAD, HTTP/1.0 with and without keep-alive, ``Connection: close``, a 204 preflight, a 304,
-a gzip body, a file streamed in several chunks and a range of it, a 404, a 400, pipelined requests,
+Covered: HEAD, HTTP/1.0 with and without keep-alive, ``Connection: close``, a 204 preflight and
+a 304 asking to close, a gzip body, a file streamed in several chunks and a range of it, a 404, a 400, pipelined requests,
 and the realtime stream's head, built in ``finish`` before the handover (left out for a while: a
 connection opened right after a realtime client left was sometimes reset, fixed in #16; see
 tests/realtime/test_stream_handover.py).
 
 Each keep-alive exchange ends with a pipelined ``Connection: close`` request, so every stream is
-read to its end (no read timeouts); the 204 and the 304 close the connection themselves (no
-length: waitress closes), and a request left unread there would make the server's close a reset.
+read to its end (no read timeouts). A 204 or a 304 keeps an HTTP/1.1 connection open, as
+PocketBase does (waitress closed it): test_bodiless_answers_keep_the_connection.
 """
 
 from __future__ import annotations
@@ -67,13 +67,13 @@ def test_the_wire_bytes_are_waitress_s(server, monkeypatch) -> None:
         get("/api/health", version="1.0"),
         get("/api/health", "Connection: keep-alive", version="1.0") * 2 + LAST,
         get("/api/health", "Connection: close"),
-        get("/api/health", "Origin: http://a", "Access-Control-Request-Method: GET", method="OPTIONS"),
+        get("/api/health", "Origin: http://a", "Access-Control-Request-Method: GET", "Connection: close", method="OPTIONS"),
         get("/api/collections/posts/records", "Accept-Encoding: gzip") + LAST,
         get(file_path) + LAST,
         get(file_path, method="HEAD") + LAST,
         get(file_path, "Range: bytes=5-14") + LAST,
         get(file_path, version="1.0"),
-        get(file_path, "If-Modified-Since: Mon, 01 Jan 2099 00:00:00 GMT"),
+        get(file_path, "If-Modified-Since: Mon, 01 Jan 2099 00:00:00 GMT", "Connection: close"),
         get("/api/nope") + LAST,
         b"POST /api/collections/posts/records HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
         b"Content-Length: 3\r\n\r\n{x}" + LAST,
@@ -88,3 +88,31 @@ def test_the_wire_bytes_are_waitress_s(server, monkeypatch) -> None:
     for payload, mine, reference in zip(exchanges, ours, theirs, strict=True):
         assert mine == reference, payload
     assert ours[8].count(BIG) == 1 and BIG not in ours[9]
+
+
+def test_bodiless_answers_keep_the_connection(server) -> None:
+    """A 204 (a preflight, a delete, a realtime subscription) and a 304 leave an HTTP/1.1
+    connection open for the next request, as PocketBase's Go server does: waitress closed it
+    (no length), so each cost the client a new connection."""
+    su = server.token("superuser")
+    created = server.request("POST", "/api/collections/posts/records", data={"title": "kept"},
+                             files={"cover": ("a.txt", b"kept", "text/plain")}, headers={"Authorization": su})
+    assert created.status_code == 200, created.text
+    file_path = f"/api/files/posts/{created.json()['id']}/{created.json()['cover']}"
+
+    def get(path: str, *extra: str, method: str = "GET") -> bytes:
+        return "\r\n".join([f"{method} {path} HTTP/1.1", "Host: x", *extra, "", ""]).encode()
+
+    cases = [
+        ("preflight", get("/api/health", "Origin: http://a", "Access-Control-Request-Method: GET", method="OPTIONS"), b"204"),
+        ("not modified", get(file_path, "If-Modified-Since: Mon, 01 Jan 2099 00:00:00 GMT"), b"304"),
+        ("delete (after the file)", get(f"/api/collections/posts/records/{created.json()['id']}", f"Authorization: {su}", method="DELETE"), b"204"),
+    ]
+    for label, payload, status in cases:
+        out = _exchange(server, payload + LAST)
+        heads = out.split(b"HTTP/1.1 ")[1:]
+        assert len(heads) == 2, (label, out)  # the second request was answered on the same connection
+        first, second = heads
+        assert first.startswith(status), (label, out)
+        assert b"Connection: close" not in first, (label, out)
+        assert second.startswith(b"200") and b"Connection: close" in second, (label, out)

@@ -153,7 +153,8 @@ class WsgiTask(WSGITask):
         return "\r\n".join(lines).encode("latin-1")
 
     def _connection_headers(self, content_length: str | None, has_body: bool) -> None:
-        """Keep-alive or close, and chunked when the length is unknown (as waitress)."""
+        """Keep-alive or close, and chunked when the length is unknown (as waitress, but a 204
+        or a 304 on HTTP/1.1 keeps the connection, as PocketBase's Go server does)."""
         connection = self.request.headers.get("CONNECTION", "").lower()
         if self.version == "1.1":
             if connection == "close":
@@ -162,6 +163,10 @@ class WsgiTask(WSGITask):
                 if has_body:
                     self.response_headers.append(("Transfer-Encoding", "chunked"))
                     self.chunked_response = True
+                elif self.status[:3] in _BODILESS_KEPT:
+                    # NOTE: no body by definition, so nothing to frame: waitress closed here,
+                    # and every delete, realtime subscription and preflight cost a new connection
+                    return
                 if not self.close_on_finish:
                     self.set_close_on_finish()
         elif self.version == "1.0":
@@ -202,6 +207,9 @@ class WsgiTask(WSGITask):
         if isinstance(channel, Channel):
             channel.hand_over(adopt, head, chunked)
 
+
+# Statuses that never carry a body and keep an HTTP/1.1 connection open (as Go's server).
+_BODILESS_KEPT = frozenset(("204", "304"))
 
 # Headers waitress puts in the environ without the HTTP_ prefix (waitress.task.rename_headers).
 _UNPREFIXED = frozenset(("CONTENT_LENGTH", "CONTENT_TYPE"))
