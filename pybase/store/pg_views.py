@@ -63,6 +63,25 @@ def refresh(
     one this pybase writes, in the caller's transaction; returns the names made again. Views
     that cannot be made again are logged and left as they were. ``stored_query``: the query a
     view is made of, from the collection's (as a save makes it)."""
+    views = list(views)
+    made: list[str] = []
+    # NOTE: again while some were made: a view's body depends on the views it reads (their
+    # columns' kinds, the SQL values they hold: view_held), computed before they were made again
+    for _ in range(_PASSES):
+        again = _refresh_once(conn, views, stored_query)
+        made += [name for name in again if name not in made]
+        if not again:
+            break
+    return made
+
+
+#: at most this many rounds of :func:`refresh` (views reading views reading views...)
+_PASSES = 4
+
+
+def _refresh_once(
+    conn: Connection, views: list[tuple[str, str, list[str]]], stored_query: Callable[[Connection, str], str] | None,
+) -> list[str]:
     conn.execute(text(f"SELECT pg_advisory_xact_lock({_LOCK})"))
     marks = dict(conn.execute(text(
         f"SELECT c.relname, obj_description(c.oid, 'pg_class') FROM pg_class c WHERE c.relnamespace = {_NS} "

@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import CreateColumn, CreateTable
 
 from pybase.store.dialect import POSTGRES, ROWID_COLUMN, dialect_of, unique_column_names
+from pybase.store.dialect.constructs import HELD_PREFIX
 from pybase.store.schema import check_identifier, create_index_sql, raw_select
 from pybase.store.sqlite_driver import error_code
 from pybase.tools import dbutils
@@ -166,30 +167,48 @@ def view_body(conn: Connection, select_sql: str, json_columns: Iterable[str] = (
     select_sql = select_sql.strip().rstrip(";").rstrip()
     # SECURITY: see raw_select(); the name is a checked identifier quoted by the dialect.
     dialect = dialect_of(conn)
+    if dialect is not POSTGRES:
+        return dialect.view_body(raw_select(select_sql).text)
+    from pybase.store import view_held
+
     # NOTE: SQLite's names ignore case, Postgres's quoted ones do not: spelt as the database does
-    spellings = POSTGRES.spellings(conn, name) if dialect is POSTGRES else None
+    spellings = POSTGRES.spellings(conn, name)
     # NOTE: SQLite's comparisons of values of two types: the columns' types tell where needed
     # NOTE: only the tables and views the query reads: a column name another table types
     # otherwise (a "t" elsewhere) must not hide this one's kind
-    kinds = POSTGRES.column_kinds(conn, name, _tables_read(select_sql)) if dialect is POSTGRES else None
-    body = dialect.view_body(raw_select(select_sql).text, spellings=spellings, kinds=kinds)
-    if dialect is POSTGRES:
-        # NOTE: Postgres refuses a view of two columns of one name: named apart as SQLite does
-        names = list(conn.execute(_statement(f"SELECT * FROM ({body}) AS _pb_probe LIMIT 0")).keys())
-        unique = unique_column_names(names)
-        if unique != names:
-            body = dialect.view_body(raw_select(select_sql).text, unique, spellings, kinds)
-        wanted = set(json_columns)
-        if wanted & set(unique):
-            # NOTE: a json field of a view over a text keeps the text, as SQLite holds it: its
-            # JSON is read where the field is (the record's value, the filters: ViewJSONText),
-            # so an object the query builds (json_object('b', 1, 'a', 2)) keeps its keys in
-            # their order (jsonb orders them by length) and '4' stays a text to a query reading
-            # the view; a number, a truth, a BLOB reads jsonb (pb_view_raw).
-            quote = conn.dialect.identifier_preparer.quote_identifier
-            shown = ", ".join(f"pb_view_raw({quote(n)}) AS {quote(n)}" if n in wanted else quote(n) for n in unique)
-            body = f"SELECT {shown} FROM ({body}) AS _pb_json"
+    tables = _tables_read(select_sql)
+    kinds = POSTGRES.column_kinds(conn, name, tables)
+    # NOTE: the SQL values of the views' columns of values read from JSON, held beside their
+    # texts (view_held); where Postgres refuses the query so (a SELECT grouping otherwise),
+    # made as before: their texts read, no value held
+    held = view_held.held_columns(conn, name, tables)
+    try:
+        with conn.begin_nested():
+            body, names = _probed(conn, select_sql, spellings, kinds | held)
+    except DBAPIError:
+        held = {view_held.UNHELD: ""}
+        body, names = _probed(conn, select_sql, spellings, kinds | held)
+    # NOTE: Postgres refuses a view of two columns of one name: named apart as SQLite does
+    unique = unique_column_names(names)
+    if unique != names:
+        body = dialect.view_body(raw_select(select_sql).text, unique, spellings, kinds | held)
+    wanted = set(json_columns)
+    if wanted & set(unique):
+        # NOTE: a json field of a view over a text keeps the text, as SQLite holds it: its
+        # JSON is read where the field is (the record's value, the filters: ViewJSONText),
+        # so an object the query builds (json_object('b', 1, 'a', 2)) keeps its keys in
+        # their order (jsonb orders them by length) and '4' stays a text to a query reading
+        # the view; a number, a truth, a BLOB reads jsonb (pb_view_raw).
+        quote = conn.dialect.identifier_preparer.quote_identifier
+        shown = ", ".join(f"pb_view_raw({quote(n)}) AS {quote(n)}" if n in wanted else quote(n) for n in unique)
+        body = f"SELECT {shown} FROM ({body}) AS _pb_json"
     return body
+
+
+def _probed(conn: Connection, select_sql: str, spellings: Any, kinds: dict[str, str]) -> tuple[str, list[str]]:
+    """The translated body of a view of ``select_sql`` and its columns' names (Postgres's)."""
+    body = POSTGRES.view_body(raw_select(select_sql).text, spellings=spellings, kinds=kinds)
+    return body, list(conn.execute(_statement(f"SELECT * FROM ({body}) AS _pb_probe LIMIT 0")).keys())
 
 
 def _tables_read(select_sql: str) -> set[str] | None:
@@ -309,4 +328,5 @@ def add_column(conn: Connection, table_name: str, column: Column) -> None:  # ty
 def table_columns(conn: Connection, table_name: str) -> list[str]:
     """Column names of a table or view, in order."""
     rows = conn.exec_driver_sql(f"SELECT * FROM {_q(conn, table_name)} LIMIT 0")
-    return [name for name in rows.keys() if name != ROWID_COLUMN]
+    # NOTE: nor a view's hidden SQL values (Postgres: pybase.store.view_held)
+    return [name for name in rows.keys() if name != ROWID_COLUMN and not name.startswith(HELD_PREFIX)]

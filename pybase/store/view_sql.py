@@ -12,6 +12,8 @@ before the dialect renders it):
 - SQLite's functions Postgres lacks or answers otherwise (:mod:`pybase.store.sqlite_functions`);
 - arithmetic as SQLite computes it (:mod:`pybase.store.view_arithmetic`), each number with
   SQLite's class (a REAL's point: :mod:`pybase.store.view_reals`);
+- a column of another view's value read from JSON read as that value, its class kept (the
+  view holds it beside its text: :mod:`pybase.store.view_held`);
 - a text literal holding a NUL or U+0001 escaped as Postgres holds such text
   (:mod:`pybase.store.pg_nul`), so that it meets the stored text in one spelling.
 """
@@ -21,7 +23,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from pybase.store import pg_nul, sqlite_functions, view_compare, view_first_row, view_scan_order
+from pybase.store import pg_nul, sqlite_functions, view_compare, view_first_row, view_held, view_scan_order
 from pybase.store.view_arithmetic import arithmetic, exact_sums, real_branches, real_extremes
 from pybase.store.view_reals import (
     first_select,
@@ -104,7 +106,9 @@ def prepare(tree: Any, sql: str, kinds: dict[str, str] | None = None) -> None:
     nul_escaped(tree)
     like_escapes(tree)
     truths_as_values(tree)
+    view_held.mark(tree, kinds or {})
     view_compare.translate(tree, kinds or {})
+    view_held.note(tree, kinds or {})
     truths_as_numbers(tree)
     values_as_truths(tree)
     exact_sums(tree, kinds or {})
@@ -116,6 +120,7 @@ def prepare(tree: Any, sql: str, kinds: dict[str, str] | None = None) -> None:
     numbers_as_sqlite(tree)
     reals_kept(tree)
     infinities_shown(tree)
+    view_held.keep(tree)
 
 
 def nul_escaped(tree: Any) -> None:

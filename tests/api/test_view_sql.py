@@ -169,3 +169,24 @@ def test_values_tested_as_truths(server: testapp.TestServer, query: str, expecte
     assert resp.status_code == 200, resp.text
     items = server.request("GET", "/api/collections/tested/records?sort=id", headers=_su(server)).json()["items"]
     assert {item["id"]: item.get("v") for item in items} == expected
+
+
+@pytest.mark.postgres_only("the SQL values a view holds beside its texts are Postgres's")
+def test_a_views_held_values_are_none_of_its_columns(server: testapp.TestServer, backend: str) -> None:
+    """A view's column of a value read from JSON holds its SQL value beside its text, in a hidden
+    column (pybase.store.view_held) a view reading it reads (typeof() 'integer', not 'text'):
+    neither a field of the view's nor a column tableInfo lists."""
+    from pybase.store.dialect import dialect_of
+
+    assert _view(server, "held_inner", "SELECT id, json_extract(meta, '$.k') AS Kay FROM posts").status_code == 200
+    resp = _view(server, "held_outer", "SELECT id, typeof(Kay) AS c FROM held_inner")
+    assert resp.status_code == 200, resp.text
+    assert [f["name"] for f in resp.json()["fields"]] == ["id", "c"]
+    items = server.request("GET", "/api/collections/held_outer/records?sort=id", headers=_su(server)).json()["items"]
+    assert [(item["id"], item["c"]) for item in items] == [(POST1_ID, "integer"), (POST2_ID, None), (POST3_ID, None)]
+    fields = server.request("GET", "/api/collections/held_inner", headers=_su(server)).json()["fields"]
+    assert [f["name"] for f in fields] == ["id", "Kay"]
+    with server.app.db.read() as conn:
+        columns = list(conn.exec_driver_sql('SELECT * FROM "held_inner" LIMIT 0').keys())
+        listed = [column["name"] for column in dialect_of(conn).table_info(conn, "held_inner")]
+    assert (columns, listed) == (["id", "Kay", "pb$held$Kay"], ["id", "Kay"])

@@ -34,6 +34,12 @@ VIEWS = [
     ("v_same", "SELECT id, title FROM posts", None),
     # NOTE: a number as id: the view is made of the query with its id cast to text
     ("v_rownum", "SELECT (ROW_NUMBER() OVER (ORDER BY title)) AS id, title FROM posts", None),
+    # NOTE: a value read from JSON, its SQL value not held beside (view_held), read by another
+    # view: made again after it, once it holds it (the reader's new body reads it)
+    ("v_json_read", "SELECT id, json_extract(meta, '$.k') AS k FROM posts",
+     'SELECT "id", CAST("meta" ->> \'k\' AS varchar) AS "k" FROM "posts"'),
+    ("v_json_class", "SELECT id, typeof(k) AS c FROM v_json_read",
+     'SELECT "id", CAST(\'text\' AS varchar) AS "c" FROM "v_json_read"'),
 ]  # fmt: skip
 # what each view collection lists (sorted by id), on the fixture's posts
 LISTED = {
@@ -42,6 +48,8 @@ LISTED = {
     "v_reads": [(POST1_ID, 0, 20), (POST2_ID, 1, 1200)],
     "v_same": [(POST1_ID, "First post"), (POST2_ID, "Second post"), (POST3_ID, "Third post")],
     "v_rownum": [("1", "First post"), ("2", "Second post"), ("3", "Third post")],
+    "v_json_read": [(POST1_ID, 1), (POST2_ID, None), (POST3_ID, None)],
+    "v_json_class": [(POST1_ID, "integer"), (POST2_ID, None), (POST3_ID, None)],
 }
 # the view made with SQL (not a collection's) that reads a stale view
 PLAIN = ("plain_reader", 'SELECT "id", "big" FROM "v_truth"')

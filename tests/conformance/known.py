@@ -64,17 +64,6 @@ KNOWN.update({f"realtime superuser:{topic}-filter_superuser_only": _RT_COLLECTIO
 KNOWN.update({f"view first row [postgres] index {label}": "a subquery's first row: SQLite may read a table through a "
               "collection's index (its order); pybase reads it in rowid order" for label in ("range", "covering")})  # fmt: skip
 
-# A view's column of a value read from JSON (json_extract(), ->>, a json_each() value's
-# subquery) read by another view: SQLite's column holds the value with its class (7 an INTEGER,
-# "7" a TEXT); pybase's on Postgres holds the text its json field reads (a varchar: one type a
-# column, where the value's class varies by row), so typeof() reads 'text' and a comparison with
-# a number compares a text (its display, arithmetic, CAST and || answer alike).
-_VIEW_OVER_JSON = "a view's JSON-read column is a text to a view reading it on Postgres (SQLite: the value's class)"
-KNOWN.update({f"view over view json [postgres] {label}": _VIEW_OVER_JSON for label in (
-    *(f"{column} {shape}" for column in ("extract", "arrow value") for shape in ("class", "equal 7", "above 5", "equal text 7")),
-    "json_each class", "json_each equal 7", "json_each equal text 7", "where above 2",
-)})  # fmt: skip
-
 # A view's json field over an integer SQLite computed past 2^53 (CAST(1e20 AS INTEGER) is
 # 9223372036854775807): PocketBase reads it through a double (9223372036854776000); pybase keeps
 # its digits, on both databases.

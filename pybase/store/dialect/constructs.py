@@ -135,6 +135,10 @@ def _stored_as_pg(element: Any, compiler: Any, **kw: Any) -> str:
 ROWID_COLUMN = "_rowid_"
 """Postgres: the hidden identity column every collection table gets (SQLite's implicit rowid)."""
 
+HELD_PREFIX = "pb$held$"
+"""Postgres: the start of the name of a view's hidden column holding the SQL value of the column
+it names (:mod:`pybase.store.view_held`): a ``$``, which no field's name holds."""
+
 
 class insertion_order_of(ColumnElement[Any]):  # noqa: N801 - SQL function style
     """Orders rows by insertion: SQLite's implicit ``rowid``, Postgres's ``_rowid_`` column."""

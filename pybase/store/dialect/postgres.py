@@ -14,7 +14,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.schema import CreateColumn
 
-from pybase.store.dialect.constructs import ROWID_COLUMN
+from pybase.store.dialect.constructs import HELD_PREFIX, ROWID_COLUMN
 from pybase.store.dialect.sqlite import Spellings, SqliteDialect, unique_column_names
 
 # PERF/memory: view_sql, view_compare and sqlite_functions (translating SQLite's view queries)
@@ -186,9 +186,10 @@ class PostgresDialect(SqliteDialect):
                 "AND t.table_name = c.table_name AND t.constraint_type = 'PRIMARY KEY' "
                 "AND k.column_name = c.column_name), 0) FROM information_schema.columns c "
                 "WHERE c.table_schema = current_schema() AND c.table_name = :t AND c.column_name <> :rowid "
-                "ORDER BY c.ordinal_position"
+                # NOTE: nor a view's hidden SQL values (pybase.store.view_held)
+                "AND left(c.column_name, :size) <> :held ORDER BY c.ordinal_position"
             ),
-            {"t": name, "rowid": ROWID_COLUMN},
+            {"t": name, "rowid": ROWID_COLUMN, "size": len(HELD_PREFIX), "held": HELD_PREFIX},
         )
         return [
             {"pk": pk, "index": cid, "name": column, "type": sql_type, "notNull": bool(not_null), "defaultValue": default}
