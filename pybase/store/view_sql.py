@@ -23,7 +23,14 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from pybase.store import pg_nul, sqlite_functions, view_compare, view_first_row, view_held, view_scan_order
+from pybase.store import (
+    pg_nul,
+    sqlite_functions,
+    view_compare,
+    view_first_row,
+    view_held,
+    view_scan_order,
+)
 from pybase.store.view_arithmetic import arithmetic, exact_sums, real_branches, real_extremes
 from pybase.store.view_reals import (
     first_select,
