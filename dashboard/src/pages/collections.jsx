@@ -151,7 +151,7 @@ function numOrUndef(v) {
   return v === "" || v == null ? undefined : Number(v);
 }
 
-function FieldOptions({ field, update, collections, errors, prefix }) {
+function FieldOptions({ field, update, collections, errors, prefix, collectionType }) {
   const err = (k) => errors[`${prefix}.${k}`];
   const num = (key, label) => (
     <Field label={label} error={err(key)} inline>
@@ -161,21 +161,27 @@ function FieldOptions({ field, update, collections, errors, prefix }) {
   const flag = (key, label) => (
     <label class="check"><input type="checkbox" checked={!!field[key]} onChange={(e) => update({ [key]: e.target.checked })} /> {label}</label>
   );
+  // pybase's full-text search: text-like fields of base and auth collections
+  const searchable = collectionType !== "view" && !field.hidden && !field.system && (
+    <label class="check" title="Words of this field are found by the records list's ?search="><input type="checkbox" checked={!!field.searchable}
+      onChange={(e) => update({ searchable: e.target.checked || undefined })} /> Searchable (full-text)</label>
+  );
   switch (field.type) {
     case "text":
       return <div class="opts">{num("min", "Min length")}{num("max", "Max length")}
         <Field label="Pattern" error={err("pattern")} inline><input value={field.pattern || ""} onInput={(e) => update({ pattern: e.target.value })} placeholder="^[a-z]+$" /></Field>
         <Field label="Autogenerate pattern" error={err("autogeneratePattern")} inline><input value={field.autogeneratePattern || ""} onInput={(e) => update({ autogeneratePattern: e.target.value })} placeholder="[a-z0-9]{15}" /></Field>
-        {flag("presentable", "Presentable")}</div>;
+        {flag("presentable", "Presentable")}{searchable}</div>;
     case "editor":
-      return <div class="opts">{num("maxSize", "Max size (bytes)")}{flag("convertURLs", "Convert URLs")}</div>;
+      return <div class="opts">{num("maxSize", "Max size (bytes)")}{flag("convertURLs", "Convert URLs")}{searchable}</div>;
     case "number":
       return <div class="opts">{num("min", "Min")}{num("max", "Max")}{flag("onlyInt", "Integers only")}</div>;
     case "email":
     case "url":
       return <div class="opts">
         <Field label="Only domains" error={err("onlyDomains")} inline><input value={commaList(field.onlyDomains)} onChange={(e) => update({ onlyDomains: parseCommaList(e.target.value) })} placeholder="example.com, …" /></Field>
-        <Field label="Except domains" error={err("exceptDomains")} inline><input value={commaList(field.exceptDomains)} onChange={(e) => update({ exceptDomains: parseCommaList(e.target.value) })} /></Field></div>;
+        <Field label="Except domains" error={err("exceptDomains")} inline><input value={commaList(field.exceptDomains)} onChange={(e) => update({ exceptDomains: parseCommaList(e.target.value) })} /></Field>
+        {searchable}</div>;
     case "date":
       return <div class="opts">
         <Field label="Min" error={err("min")} inline group groupLabel="Min date"><DateTimePicker label="Min date" value={field.min || ""} onChange={(v) => update({ min: v })} /></Field>
@@ -211,7 +217,7 @@ function FieldOptions({ field, update, collections, errors, prefix }) {
   }
 }
 
-function FieldRow({ field, index, count, update, remove, move, collections, errors }) {
+function FieldRow({ field, index, count, update, remove, move, collections, errors, collectionType }) {
   const prefix = `fields.${index}`;
   const [open, setOpen] = useState(!field.id);
   const locked = field.system;
@@ -228,7 +234,7 @@ function FieldRow({ field, index, count, update, remove, move, collections, erro
         {!locked && <button type="button" class="btn icon-btn ghost" onClick={remove} aria-label={`Remove field ${field.name}`}><Icon name="trash" size={16} /></button>}
       </div>
       {errors[`${prefix}.name`] && <small class="error-text" role="alert">{errors[`${prefix}.name`]}</small>}
-      {open && <FieldOptions field={field} update={update} collections={collections} errors={errors} prefix={prefix} />}
+      {open && <FieldOptions field={field} update={update} collections={collections} errors={errors} prefix={prefix} collectionType={collectionType} />}
       {open && field.type !== "autodate" && (
         <Field label="Help text" error={errors[`${prefix}.help`]} hint="Shown under the field in the record form.">
           <input aria-label={`${field.name || "Field"} help text`} value={field.help || ""} onInput={(e) => update({ help: e.target.value })} />
@@ -364,7 +370,7 @@ export function CollectionEditor({ collection, template, collections, onClose, o
         {tab === "fields" && data.type !== "view" && (
           <div class="stack">
             {userFields.map(([f, i]) => (
-              <FieldRow key={f.id || `new-${i}`} field={f} index={i} count={data.fields.length} errors={err} collections={collections}
+              <FieldRow key={f.id || `new-${i}`} field={f} index={i} count={data.fields.length} errors={err} collections={collections} collectionType={data.type}
                 update={(patch) => updateField(i, patch)}
                 remove={() => setData((d) => ({ ...d, fields: d.fields.filter((_, j) => j !== i) }))}
                 move={(delta) => moveField(i, delta)} />

@@ -95,7 +95,12 @@ export function FileThumb({ record, name, field, size }) {
 export function RecordsView({ collection, collections, route, onEditCollection }) {
   const q = route.query;
   const [filter, setFilter] = useState(q.filter || "");
-  const sort = q.sort || (collection.fields.some((f) => f.name === "created") ? "-created" : "");
+  // full-text search (pybase's ?search=) where the collection has searchable fields
+  const searchable = collection.type !== "view" && collection.fields.some((f) => f.searchable);
+  const [searchText, setSearchText] = useState(q.search || "");
+  const appliedSearch = searchable ? q.search || "" : "";
+  // NOTE: a search without a chosen sort lists the most relevant first (the server's order)
+  const sort = q.sort || (appliedSearch ? "" : collection.fields.some((f) => f.name === "created") ? "-created" : "");
   const page = Math.max(1, parseInt(q.page || "1", 10) || 1);
   const appliedFilter = q.filter || "";
   const [result, setResult] = useState(null);
@@ -128,12 +133,12 @@ export function RecordsView({ collection, collections, route, onEditCollection }
   // after a change (a count of 100,000 rows is the slow part of a list request).
   const loadSeq = useRef(0);
   const [total, setTotal] = useState(null); // {key, count}
-  const countKey = `${collection.id}|${appliedFilter}`;
+  const countKey = `${collection.id}|${appliedFilter}|${appliedSearch}`;
   const countSeq = useRef(0);
   const count = async () => {
     const seq = ++countSeq.current;
     try {
-      const res = await pb.collection(collection.name).getList(1, 1, { filter: appliedFilter, fields: "id" });
+      const res = await pb.collection(collection.name).getList(1, 1, { filter: appliedFilter, search: appliedSearch || undefined, fields: "id" });
       if (seq === countSeq.current) setTotal({ key: countKey, count: res.totalItems });
     } catch {
       if (seq === countSeq.current) setTotal(null);
@@ -147,7 +152,9 @@ export function RecordsView({ collection, collections, route, onEditCollection }
     try {
       // the shown relations are expanded for their labels (30 records: one query per relation field)
       const expand = allColumns.filter((f) => f.type === "relation").map((f) => f.name).join(",");
-      const res = await pb.collection(collection.name).getList(page, PER_PAGE, { sort, filter: appliedFilter, skipTotal: true, expand: expand || undefined });
+      const res = await pb.collection(collection.name).getList(page, PER_PAGE, {
+        sort, filter: appliedFilter, search: appliedSearch || undefined, skipTotal: true, expand: expand || undefined,
+      });
       if (seq !== loadSeq.current) return;
       setResult(res);
       setError("");
@@ -160,7 +167,7 @@ export function RecordsView({ collection, collections, route, onEditCollection }
   };
   useEffect(() => {
     load();
-  }, [collection.id, sort, page, appliedFilter]);
+  }, [collection.id, sort, page, appliedFilter, appliedSearch]);
   const reload = () => load({ recount: true });
 
   // live updates: any change in this collection reloads the page shown (debounced)
@@ -192,7 +199,8 @@ export function RecordsView({ collection, collections, route, onEditCollection }
     return () => window.removeEventListener("keydown", onKey);
   }, []);
 
-  const update = (patch) => setQuery({ filter: appliedFilter, sort: q.sort || "", page: String(page), ...patch });
+  const update = (patch) => setQuery({ filter: appliedFilter, search: appliedSearch, sort: q.sort || "", page: String(page), ...patch });
+  const clearQuery = () => { setFilter(""); setSearchText(""); update({ filter: "", search: "", page: "1" }); };
   const toggleSort = (name) => {
     const next = sort === name ? `-${name}` : sort === `-${name}` ? "" : name;
     update({ sort: next, page: "1" });
@@ -235,11 +243,13 @@ export function RecordsView({ collection, collections, route, onEditCollection }
           {collection.type !== "view" && <button type="button" class="btn primary" onClick={() => setEditing("new")}><Icon name="plus" /> New record</button>}
         </div>
       </header>
-      <form class="filter-bar" onSubmit={(e) => { e.preventDefault(); update({ filter: filter.trim(), page: "1" }); }}>
+      <form class="filter-bar" onSubmit={(e) => { e.preventDefault(); update({ filter: filter.trim(), search: searchText.trim(), page: "1" }); }}>
         <Icon name="search" size={16} />
+        {searchable && <input type="search" name="search" class="search-words" aria-label="Full-text search" value={searchText}
+          onInput={(e) => setSearchText(e.target.value)} placeholder="Search words" />}
         <input ref={filterRef} type="search" name="filter" class="code" aria-label="Filter" value={filter} onInput={(e) => setFilter(e.target.value)}
           placeholder={`Filter, e.g. ${columns.find((c) => c.type === "text")?.name || "id"} ~ "abc" && created > "2024-01-01"  (press / to focus)`} />
-        {appliedFilter && <button type="button" class="btn ghost sm" onClick={() => { setFilter(""); update({ filter: "", page: "1" }); }}>Clear</button>}
+        {(appliedFilter || appliedSearch) && <button type="button" class="btn ghost sm" onClick={clearQuery}>Clear</button>}
         <button type="submit" class="btn sm">Search</button>
       </form>
       <ErrorBox message={error} />
@@ -285,8 +295,8 @@ export function RecordsView({ collection, collections, route, onEditCollection }
             </tbody>
           </table>
           {!items.length && (
-            <Empty title={appliedFilter ? "No records match the filter" : "No records yet"}>
-              {appliedFilter ? <button type="button" class="btn ghost sm" onClick={() => { setFilter(""); update({ filter: "", page: "1" }); }}>Clear filter</button>
+            <Empty title={appliedFilter || appliedSearch ? "No records match the filter" : "No records yet"}>
+              {appliedFilter || appliedSearch ? <button type="button" class="btn ghost sm" onClick={clearQuery}>Clear filter</button>
                 : collection.type !== "view" && <button type="button" class="btn sm" onClick={() => setEditing("new")}><Icon name="plus" /> New record</button>}
             </Empty>
           )}
