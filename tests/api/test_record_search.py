@@ -50,6 +50,7 @@ ROWS = [
     ("art7aaaaaaaaaaa", "Kiwi once", "a long text that mentions the kiwi fruit only one time among many other words here", "", "", False, ""),
     ("art8aaaaaaaaaaa", "Kiwi kiwi", "kiwi kiwi kiwi", "", "", False, ""),
     ("art9aaaaaaaaaaa", "Привет МИР", "Ärger ÜBER Straße", "", "", False, ""),
+    ("arta0aaaaaaaaaa", "Tiếng Việt", "йод", "", "", False, ""),
 ]
 ALL_IDS = [row[0] for row in ROWS]
 
@@ -111,6 +112,8 @@ LISTS: list[tuple[str, str, dict[str, str], Any]] = [
     ("letters past ASCII, upper case", search_url("ПРИВ"), SUPERUSER, {"art9aaaaaaaaaaa"}),
     ("accented capitals", search_url("arger uber strasse"), SUPERUSER, set()),
     ("accented capitals folded", search_url("ärg über straß"), SUPERUSER, {"art9aaaaaaaaaaa"}),
+    ("stacked accents (Vietnamese)", search_url("tieng VIỆT"), SUPERUSER, {"arta0aaaaaaaaaa"}),
+    ("accents of other scripts are kept", search_url("йо"), SUPERUSER, {"arta0aaaaaaaaaa"}),
     ("a field that is not searchable is not searched", search_url("zebra"), SUPERUSER, {"art6aaaaaaaaaaa"}),
     ("a searchable field named rank", search_url("crossing"), SUPERUSER, {"art6aaaaaaaaaaa"}),
     ("HTML is split into words", search_url("databases"), SUPERUSER, {"art1aaaaaaaaaaa"}),
