@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import Boolean, Table
 from sqlalchemy.types import Float, Integer, Numeric
 
-from pybase.store import index_long_keys, sqlite_functions
+from pybase.store import index_long_keys, sqlite_functions, sqlite_functions_base
 from pybase.store.dialect import ROWID_COLUMN, JSONText
 from pybase.store.index_sql_functions import (
     ANY,
@@ -251,7 +251,7 @@ class _Translator(FunctionNodes):
         if isinstance(node, exp.Func):
             try:
                 done = sqlite_functions.translate(node, self.functions)
-            except sqlite_functions.Refused as ex:
+            except sqlite_functions_base.Refused as ex:
                 raise dbutils.IndexRefused(str(ex)) from ex
             if done is not None:
                 return done

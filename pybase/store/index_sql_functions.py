@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pybase.store import sqlite_functions
+from pybase.store import sqlite_functions_base
 from pybase.tools.dbutils import exp
 
 # value classes of a translated expression
@@ -43,7 +43,7 @@ class FunctionNodes:
     ``_integer`` and ``anchor`` are its)."""
 
     def _Cast(self, node: Any) -> tuple[Any, str]:  # noqa: N802
-        affinity = sqlite_functions.affinity(node.args["to"].sql(dialect="sqlite"))
+        affinity = sqlite_functions_base.affinity(node.args["to"].sql(dialect="sqlite"))
         if affinity == "integer":
             return self._integer(self.number(node.this)), NUM
         if affinity in ("real", "numeric"):
@@ -212,7 +212,7 @@ class FunctionNodes:
         return self._call(node)
 
 
-class FunctionArguments(sqlite_functions.Converter):
+class FunctionArguments(sqlite_functions_base.Converter):
     """The arguments of SQLite's functions (pybase.store.sqlite_functions) in an index: their
     classes are the translator's."""
 
@@ -223,7 +223,7 @@ class FunctionArguments(sqlite_functions.Converter):
         return self.translate._as_json(*self.translate.value(node))
 
     def json(self, node: Any) -> Any | None:
-        return self.translate.value(node)[0] if sqlite_functions.is_json_call(node) else None
+        return self.translate.value(node)[0] if sqlite_functions_base.is_json_call(node) else None
 
     def number(self, node: Any) -> Any:
         value, kind = self.translate.plain(node)

@@ -11,7 +11,8 @@ import math
 import re
 from typing import Any
 
-from pybase.store import sqlite_functions, view_compare
+from pybase.store import view_compare
+from pybase.store.sqlite_functions_base import call
 from pybase.store.view_nodes import branch_values as every_value
 from pybase.store.view_nodes import subquery_value
 from pybase.store.view_reals import (
@@ -46,11 +47,11 @@ def exact_sums(tree: Any, kinds: dict[str, str]) -> None:
             test: Any = all_of(tests) if tests else exp.Boolean(this=True)
             ints: Any = exp.Anonymous(this="bool_and", expressions=[test])
         else:
-            total = exp.Sum(this=sqlite_functions.call("pb_inum", column.copy()))
-            ints = exp.Anonymous(this="bool_and", expressions=[sqlite_functions.call("pb_is_integer", column.copy())])
+            total = exp.Sum(this=call("pb_inum", column.copy()))
+            ints = exp.Anonymous(this="bool_and", expressions=[call("pb_is_integer", column.copy())])
         if window is not None:
             total, ints = (_with_this(window, part) for part in (total, ints))
-        done = sqlite_functions.call("pb_sum", total, ints)
+        done = call("pb_sum", total, ints)
         done.meta[INT_TESTS] = [ints.copy()]
         (window or node).replace(done)
 
@@ -121,7 +122,7 @@ def arithmetic(tree: Any, kinds: dict[str, str]) -> None:
     # NOTE: innermost first (find_all goes breadth-first): an operand is translated already
     for node in reversed(list(tree.find_all(exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.Neg))):
         if isinstance(node, exp.Mod) and "start" in node.meta:
-            continue  # NOTE: mod(a, b), the real remainder (sqlite_functions)
+            continue  # NOTE: mod(a, b), the real remainder (view_functions)
         for key in ("this", "expression"):
             operand = node.args.get(key)
             number = _text_number(operand) if isinstance(operand, exp.Literal) and operand.is_string else None
@@ -154,7 +155,7 @@ def arithmetic(tree: Any, kinds: dict[str, str]) -> None:
         if not all(_is_number(operand, kinds) for operand in operands):
             name += "_nested"
             operands = [_operand(operand) for operand in operands]
-        done = sqlite_functions.call(name, *(operand.copy() for operand in operands))
+        done = call(name, *(operand.copy() for operand in operands))
         done.meta[INT_TESTS] = None
         done.meta[REAL] = real
         node.replace(done)
@@ -173,7 +174,7 @@ def _integer_operation(name: str, operands: list[Any], tests: list[Any], kinds: 
     else:
         name += "_nested"
         args = [_exact_operand(operand) for operand in operands]
-    done = sqlite_functions.call(name, *args, ints)
+    done = call(name, *args, ints)
     done.meta[INT_TESTS] = tests
     done.meta[REAL] = False
     return done
@@ -183,7 +184,7 @@ def _modulo(operands: list[Any], kinds: dict[str, str]) -> Any:
     """SQLite's ``a % b``: the remainder of the integers a and b read as (within 64 bits, exact:
     ``pb_int_mod`` of numerics), NULL for 0; a REAL when either is one (7.5 % 2 is 1.0)."""
     found = [_int_tests(operand, kinds) for operand in operands]
-    done = sqlite_functions.call("pb_int_mod", *(_exact_operand(operand) for operand in operands))
+    done = call("pb_int_mod", *(_exact_operand(operand) for operand in operands))
     done.meta[INT_TESTS] = None if None in found else [test for each in found for test in each or []]
     done.meta[REAL] = any(_is_real(operand) for operand in operands)
     return done
@@ -193,7 +194,7 @@ def _exact_operand(node: Any) -> Any:
     """``node`` as the exact number SQLite's arithmetic reads (numeric)."""
     held = _held_value(node)
     if held is not None:
-        return sqlite_functions.call("pb_sql_exact_arg", held)
+        return call("pb_sql_exact_arg", held)
     inner = unwrapped(node)
     if isinstance(inner, exp.Anonymous) and str(inner.this).lower().startswith("pb_int_"):
         return node.copy()
@@ -201,7 +202,7 @@ def _exact_operand(node: Any) -> Any:
         return exp.Cast(this=exp.Null(), to=exp.DataType.build("decimal"))
     if isinstance(inner, exp.Literal):
         return exp.Cast(this=inner.copy(), to=exp.DataType.build("decimal"))
-    return sqlite_functions.call("pb_exact_arg", node.copy())
+    return call("pb_exact_arg", node.copy())
 
 
 # SQLite's number at the start of a text (arithmetic reads a text so)
@@ -278,7 +279,7 @@ def real_extremes(tree: Any) -> None:
     for node in list(tree.find_all(exp.Greatest, exp.Least)):
         for value in [node.this, *node.expressions]:
             if isinstance(value, exp.Anonymous) and str(value.this).lower() == "pb_exact_arg" and shows_real(value.expressions[0]):
-                value.replace(sqlite_functions.call("pb_real_numeric", value.expressions[0].copy()))
+                value.replace(call("pb_real_numeric", value.expressions[0].copy()))
 
 
 def real_branches(tree: Any, kinds: dict[str, str]) -> None:
@@ -296,7 +297,7 @@ def real_branches(tree: Any, kinds: dict[str, str]) -> None:
         for value in values:
             inner = unwrapped(value)
             if shows_real(value):
-                value.replace(sqlite_functions.call("pb_real_numeric", value.copy()))
+                value.replace(call("pb_real_numeric", value.copy()))
             elif isinstance(inner, exp.Literal):
                 value.replace(exp.Cast(this=inner.copy(), to=exp.DataType.build("decimal")))
             else:
@@ -329,7 +330,7 @@ def _int_tests(node: Any, kinds: dict[str, str]) -> list[Any] | None:
         node = node.this
     held = _held_value(node)
     if held is not None:
-        return [sqlite_functions.call("pb_is_int_value", held)]  # NOTE: json_extract('[7]', '$[0]') / 2 is 3
+        return [call("pb_is_int_value", held)]  # NOTE: json_extract('[7]', '$[0]') / 2 is 3
     if isinstance(node, exp.Literal):
         return [] if not node.is_string and str(node.this).isdigit() else None
     if node.meta.get(view_compare.CAST_AFFINITY) == "real":
@@ -342,25 +343,25 @@ def _int_tests(node: Any, kinds: dict[str, str]) -> list[Any] | None:
         kind = kinds.get(column.name.lower())
         tests = {view_compare.NUM: "pb_is_integer", view_compare.TEXT: "pb_is_integer_text", view_compare.VIEW_JSON: "pb_is_int_value"}
         test = tests.get(kind or "")
-        return [sqlite_functions.call(test, node.copy())] if test else None
+        return [call(test, node.copy())] if test else None
     if isinstance(node, exp.Count | exp.Length):
         return []
     branched = _branch_test(node, kinds)
     if branched is not None:
         return [branched]
     if isinstance(node, exp.Coalesce) and all(_is_number(value, kinds) for value in (node.this, *node.expressions)):
-        return [sqlite_functions.call("pb_is_integer", node.copy())]  # NOTE: the value it picks
+        return [call("pb_is_integer", node.copy())]  # NOTE: the value it picks
     if isinstance(node, exp.Sum | exp.Abs | exp.Max | exp.Min) and not node.expressions and isinstance(node.this, exp.Column):
         inner = _int_tests(node.this, kinds)
         if not inner or isinstance(node, exp.Abs):
             return inner
         if isinstance(node, exp.Sum):  # NOTE: an integer when every value summed is one
             return [exp.Anonymous(this="bool_and", expressions=[inner[0]])]
-        return [sqlite_functions.call(inner[0].name, node.copy())]  # NOTE: the value found's own
+        return [call(inner[0].name, node.copy())]  # NOTE: the value found's own
     if isinstance(node, exp.Anonymous) and node.meta.get(view_compare.CAST_AFFINITY) == "integer":
         return []  # NOTE: CAST(x AS INTEGER)
     if _holds_class(node):
-        return [sqlite_functions.call("pb_is_int_value", node.copy())]
+        return [call("pb_is_int_value", node.copy())]
     found = node.meta.get(INT_TESTS)
     return list(found) if isinstance(node, exp.Anonymous) and found is not None else None
 
@@ -383,9 +384,9 @@ def _branch_test(node: Any, kinds: dict[str, str]) -> Any | None:
     if not values:
         return None
     if all(_is_number_value(value, kinds) for value in values):
-        return sqlite_functions.call("pb_is_int_value", node.copy())
+        return call("pb_is_int_value", node.copy())
     if all(_is_text_value(value, kinds) for value in values):
-        return sqlite_functions.call("pb_is_integer_text", node.copy())
+        return call("pb_is_integer_text", node.copy())
     return None
 
 
@@ -443,13 +444,13 @@ def _operand(node: Any) -> Any:
     """``node`` as a number (a text as SQLite reads it); an operation's result is one already."""
     held = _held_value(node)
     if held is not None:
-        return sqlite_functions.call("pb_sql_arith_arg", held)
+        return call("pb_sql_arith_arg", held)
     inner = unwrapped(node)
     if isinstance(inner, exp.Literal) and not inner.is_string:
         return node
     if isinstance(inner, exp.Anonymous) and str(inner.this).lower().startswith(("pb_add", "pb_sub", "pb_mul", "pb_div", "pb_idiv", "pb_int_")):
         return node
-    return sqlite_functions.call("pb_arith_arg", node)
+    return call("pb_arith_arg", node)
 
 
 def _held_value(node: Any) -> Any | None:

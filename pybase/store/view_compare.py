@@ -37,7 +37,7 @@ import re
 from typing import Any
 
 from pybase.store import view_json_each
-from pybase.store.sqlite_functions import call
+from pybase.store.sqlite_functions_base import call
 from pybase.store.view_nodes import (
     BLOB,
     CAST_AFFINITY,

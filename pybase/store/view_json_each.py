@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pybase.store.sqlite_functions import JSON_TEXT
+from pybase.store.sqlite_functions_base import JSON_TEXT
 from pybase.tools.dbutils import exp
 
 _TABLES = ("json_each", "json_tree")

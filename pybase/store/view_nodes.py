@@ -10,7 +10,7 @@ import functools
 import math
 from typing import Any
 
-from pybase.store.sqlite_functions import affinity, call
+from pybase.store.sqlite_functions_base import affinity, call
 from pybase.tools.dbutils import exp
 
 #: meta key of a translated node: the SQL value (pb_sqlite_value's form) it stands for

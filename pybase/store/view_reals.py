@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pybase.store import sqlite_functions, view_compare
+from pybase.store import view_compare
+from pybase.store.sqlite_functions_base import call
 from pybase.store.view_nodes import set_branches
 from pybase.tools.dbutils import exp
 
@@ -36,7 +37,7 @@ def numbers_as_sqlite(tree: Any) -> None:
         if item is not None and (item.meta.get(REAL) or is_real_cast(item)):
             # NOTE: a subquery's (a WITH query's) column of a REAL operation: the operation's
             # integer tests read the inner query's columns, its REAL holds whatever they are
-            found.replace(sqlite_functions.call("pb_sqlite_number", inner.copy(), exp.Boolean(this=True)))
+            found.replace(call("pb_sqlite_number", inner.copy(), exp.Boolean(this=True)))
             continue
         real = shows_real(inner)  # NOTE: an operation, a CAST, coalesce()/CASE/iif()/nullif() of REALs
         if INT_TESTS not in inner.meta and not real:
@@ -52,7 +53,7 @@ def numbers_as_sqlite(tree: Any) -> None:
             is_real = exp.Not(this=exp.Paren(this=_ints_argument(inner).copy()))
         else:
             is_real = exp.Not(this=exp.Paren(this=all_of(tests))) if tests else exp.Boolean(this=False)
-        found.replace(sqlite_functions.call("pb_sqlite_number", inner.copy(), is_real))
+        found.replace(call("pb_sqlite_number", inner.copy(), is_real))
 
 
 def _ints_argument(node: Any) -> Any | None:
@@ -76,12 +77,12 @@ def reals_kept(tree: Any) -> None:
     for item in select.expressions:
         value = item_value(item)
         if shows_real(value):
-            value.replace(sqlite_functions.call("pb_real_numeric", value.copy()))
+            value.replace(call("pb_real_numeric", value.copy()))
         elif _real_result(value):
             # NOTE: round(), avg(), a sum of REALs: SQLite's REAL (1e+06 in the view's json
             # column, where Postgres's double of 1000000 read as the integer)
             double = exp.Cast(this=value.copy(), to=exp.DataType.build("double"))
-            value.replace(sqlite_functions.call("pb_real_numeric", double))
+            value.replace(call("pb_real_numeric", double))
 
 
 def infinities_shown(tree: Any) -> None:
@@ -110,7 +111,7 @@ def _infinity_shown(value: Any, item: Any) -> None:
         return
     inner = value.this if isinstance(value, exp.Paren) else None
     if isinstance(inner, exp.Anonymous) and str(inner.this).lower() == "pb_text" and len(inner.expressions) == 1:
-        shown: Any = sqlite_functions.call("pb_shown_text", inner.expressions[0].copy())
+        shown: Any = call("pb_shown_text", inner.expressions[0].copy())
     elif isinstance(value, exp.Column) and value.name.lower() in ("value", "atom"):
         # NOTE: a json_each() column, SQLite's text already: its REAL infinity's
         held = value.meta[view_compare.SQL_VALUE]

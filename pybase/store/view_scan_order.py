@@ -8,7 +8,7 @@ sorted GROUP BY may mix a group's rows. Such an aggregate (not a window's, not o
 written: group_concat(x, ',' ORDER BY y)) whose SELECT reads the one table the query reads (no
 join, no subquery or WITH query) is marked with that table's ``_rowid_`` (the column every
 collection table has on Postgres: SQLite's rowid); its translation
-(:mod:`pybase.store.sqlite_functions`) aggregates the values in that order.
+(:mod:`pybase.store.view_functions`) aggregates the values in that order.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from pybase.store.dialect.constructs import ROWID_COLUMN
-from pybase.store.sqlite_functions import SCAN_ORDER
+from pybase.store.sqlite_functions_base import SCAN_ORDER
 from pybase.tools.dbutils import exp
 
 

@@ -9,7 +9,8 @@ before the dialect renders it):
 - a scalar subquery answers with the first row SQLite meets (:mod:`pybase.store.view_first_row`);
 - comparisons of values of two types and the JSON operators -> and ->> as SQLite answers them
   (:mod:`pybase.store.view_compare`);
-- SQLite's functions Postgres lacks or answers otherwise (:mod:`pybase.store.sqlite_functions`);
+- SQLite's functions Postgres lacks or answers otherwise (:mod:`pybase.store.view_functions`, each
+  call by :mod:`pybase.store.sqlite_functions`);
 - arithmetic as SQLite computes it (:mod:`pybase.store.view_arithmetic`), each number with
   SQLite's class (a REAL's point: :mod:`pybase.store.view_reals`);
 - a column of another view's value read from JSON read as that value, its class kept (the
@@ -25,12 +26,13 @@ from typing import Any
 
 from pybase.store import (
     pg_nul,
-    sqlite_functions,
     view_compare,
     view_first_row,
+    view_functions,
     view_held,
     view_scan_order,
 )
+from pybase.store.sqlite_functions_base import LIKE_ESCAPE, call
 from pybase.store.view_arithmetic import arithmetic, exact_sums, real_branches, real_extremes
 from pybase.store.view_reals import (
     first_select,
@@ -106,7 +108,7 @@ def _arguments_parenthesized(sql: str) -> str | None:
 
 
 def prepare(tree: Any, sql: str, kinds: dict[str, str] | None = None) -> None:
-    """Rewrite ``tree`` (``sql`` parsed) in place; raises :class:`sqlite_functions.Refused`.
+    """Rewrite ``tree`` (``sql`` parsed) in place; raises :class:`sqlite_functions_base.Refused`.
     ``kinds``: the database's columns' kinds of value (:func:`view_compare.translate`)."""
     name_columns(tree, sql)
     view_first_row.first_rows(tree, kinds or {})
@@ -123,7 +125,7 @@ def prepare(tree: Any, sql: str, kinds: dict[str, str] | None = None) -> None:
     real_extremes(tree)
     real_branches(tree, kinds or {})
     view_scan_order.mark(tree, kinds or {})
-    sqlite_functions.translate_view(tree)
+    view_functions.translate_view(tree)
     numbers_as_sqlite(tree)
     reals_kept(tree)
     infinities_shown(tree)
@@ -142,12 +144,12 @@ def nul_escaped(tree: Any) -> None:
 
 
 def like_escapes(tree: Any) -> None:
-    """``x LIKE p ESCAPE e`` as the LIKE, e in its meta (sqlite_functions' pb_like): the truth
+    """``x LIKE p ESCAPE e`` as the LIKE, e in its meta (view_functions' pb_like): the truth
     a value reads is the LIKE's (truths_as_values), with its escape."""
     for node in list(tree.find_all(exp.Escape)):
         if isinstance(node.this, exp.Like):
             like = node.this.copy()
-            like.meta[sqlite_functions.LIKE_ESCAPE] = node.expression.copy()
+            like.meta[LIKE_ESCAPE] = node.expression.copy()
             node.replace(like)
 
 
@@ -213,7 +215,7 @@ def values_as_truths(tree: Any) -> None:
         for key in keys:
             value = node.args.get(key)
             if isinstance(value, exp.Expression) and not _is_truth(value):
-                node.set(key, sqlite_functions.call("pb_truthy", value.copy()))
+                node.set(key, call("pb_truthy", value.copy()))
 
 
 def _is_truth(value: Any) -> bool:
@@ -311,7 +313,7 @@ def _numbers(select: Any, everything: bool) -> None:
         if isinstance(inner, _truths()):
             number = exp.Cast(this=exp.Paren(this=value.copy()), to=exp.DataType.build("int"))
         elif everything and not isinstance(inner, exp.Literal | exp.Null | exp.Star) and not _is_star(inner):
-            number = sqlite_functions.call("pb_truth_number", value.copy())
+            number = call("pb_truth_number", value.copy())
         else:
             continue
         if isinstance(item, exp.Alias):

@@ -17,9 +17,9 @@ from sqlalchemy.schema import CreateColumn
 from pybase.store.dialect.constructs import HELD_PREFIX, ROWID_COLUMN
 from pybase.store.dialect.sqlite import Spellings, SqliteDialect, unique_column_names
 
-# PERF/memory: view_sql, view_compare and sqlite_functions (translating SQLite's view queries)
-# are imported where a Postgres app uses them: an app on SQLite loads none of them (~0.5 MB a
-# worker process).
+# PERF/memory: view_sql, view_compare, view_functions and sqlite_functions (translating
+# SQLite's view queries) are imported where a Postgres app uses them: an app on SQLite loads
+# none of them (~0.5 MB a worker process).
 
 _LOWER_RE = re.compile(r'^lower\((.*)\)$', re.IGNORECASE)
 _DIGEST_RE = re.compile(r'^pb_index_digest\((.*)\)$', re.IGNORECASE)
@@ -230,7 +230,7 @@ class PostgresDialect(SqliteDialect):
             alias += "(" + ", ".join('"' + name.replace('"', '""') + '"' for name in columns) + ")"
         import sqlglot
 
-        from pybase.store import sqlite_functions, view_sql
+        from pybase.store import sqlite_functions_base, view_sql
 
         first = _FIRST_WORD_RE.match(select_sql)
         if first and first.group(1).upper() not in _QUERY_STARTS:
@@ -259,7 +259,7 @@ class PostgresDialect(SqliteDialect):
             if spellings is not None:
                 _respell(tree, spellings)
             translated = tree.sql(dialect="postgres", identify=True)
-        except sqlite_functions.Refused as ex:
+        except sqlite_functions_base.Refused as ex:
             from psycopg import errors
             from sqlalchemy.exc import ProgrammingError
 
