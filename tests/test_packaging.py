@@ -21,7 +21,7 @@ def test_every_python_package_is_listed_in_pyproject():
 # imports none of it (~0.8 MB a worker process, 22 modules)
 POSTGRES_ONLY = (
     "pybase.store.view_sql", "pybase.store.view_compare", "pybase.store.sqlite_functions", "pybase.store.pg_views",
-    "pybase.store.view_functions", "pybase.store.sqlite_functions_base",
+    "pybase.store.view_functions", "pybase.store.sqlite_functions_base", "pybase.store.view_kinds", "pybase.store.view_branches",
     "pybase.store.pg_objects", "pybase.store.pg_tables", "pybase.core.db_copy", "pybase.core.backups.postgres",
 )
 

@@ -79,7 +79,7 @@ LANGUAGE sql IMMUTABLE AS $$ SELECT pb_view_json(CAST(value AS text)) $$;
 -- (read as JSON where the field is read: an object's keys stay in their order, '4' stays a
 -- text to the queries reading the view), any other value as JSON (pb_view_json). NOTE: the
 -- text is a varchar: the type tells a query reading the view a computed text (no affinity
--- in SQLite, view_compare.VIEW_JSON) from a table's text column shown through a view.
+-- in SQLite, view_kinds.VIEW_JSON) from a table's text column shown through a view.
 CREATE OR REPLACE FUNCTION pb_view_raw(value text) RETURNS varchar
 LANGUAGE sql IMMUTABLE AS $$ SELECT CAST(value AS varchar) $$;
 

@@ -11,7 +11,7 @@ import math
 import re
 from typing import Any
 
-from pybase.store import view_compare
+from pybase.store import view_kinds, view_nodes
 from pybase.store.sqlite_functions_base import call
 from pybase.store.view_nodes import branch_values as every_value
 from pybase.store.view_nodes import subquery_value
@@ -37,7 +37,7 @@ def exact_sums(tree: Any, kinds: dict[str, str]) -> None:
         if node.expressions or node.args.get("distinct"):
             continue
         window = node.parent if isinstance(node.parent, exp.Window) and node.parent.this is node else None
-        if not isinstance(column, exp.Column) or kinds.get(column.name.lower()) != view_compare.NUM:
+        if not isinstance(column, exp.Column) or kinds.get(column.name.lower()) != view_kinds.NUM:
             tests = _summed_tests(column, kinds)
             if tests is None:
                 continue
@@ -66,7 +66,7 @@ def _summed_tests(value: Any, kinds: dict[str, str]) -> list[Any] | None:
         return None
     items = _union_items(value)
     if items is None:
-        item = view_compare.subquery_item(value)
+        item = view_nodes.subquery_item(value)
         items = [item] if item is not None else []
     found = [_int_tests(unwrapped(item), kinds) for item in items]
     return [] if found and all(tests == [] for tests in found) else None
@@ -266,7 +266,7 @@ def _text_number(node: Any) -> Any | None:
 
 def _is_real(node: Any) -> bool:
     """Whether SQLite's value of ``node`` is a REAL whatever the values it reads."""
-    while isinstance(node, exp.Paren | exp.Neg) and view_compare.SQL_VALUE not in node.meta:
+    while isinstance(node, exp.Paren | exp.Neg) and view_nodes.SQL_VALUE not in node.meta:
         node = node.this
     if isinstance(node, exp.Literal) and not node.is_string:
         return not str(node.this).lstrip("-").isdigit()
@@ -274,7 +274,7 @@ def _is_real(node: Any) -> bool:
 
 
 def real_extremes(tree: Any) -> None:
-    """A REAL among max()/min()'s exact numbers (view_compare: ``max(n * 1.0, 1)``) with its
+    """A REAL among max()/min()'s exact numbers (view_branches: ``max(n * 1.0, 1)``) with its
     point (``pb_real_numeric``): the one picked keeps its class."""
     for node in list(tree.find_all(exp.Greatest, exp.Least)):
         for value in [node.this, *node.expressions]:
@@ -311,12 +311,12 @@ def _is_number_value(node: Any, kinds: dict[str, str]) -> bool:
     if isinstance(inner, exp.Literal) or shows_real(node):
         return not inner.is_string if isinstance(inner, exp.Literal) else True
     if isinstance(inner, exp.Column):
-        return kinds.get(inner.name.lower()) == view_compare.NUM
+        return kinds.get(inner.name.lower()) == view_kinds.NUM
     if isinstance(inner, exp.Coalesce | exp.Case | exp.If):
         values = branch_values(inner)  # NOTE: coalesce(CASE WHEN n < 4 THEN n END, n * 1.0)
         return bool(values) and all(_is_number_value(value, kinds) for value in values)
-    if view_compare.CAST_AFFINITY in inner.meta or isinstance(inner, exp.Cast):
-        found = inner.meta.get(view_compare.CAST_AFFINITY) or view_compare.cast_affinity(inner)
+    if view_nodes.CAST_AFFINITY in inner.meta or isinstance(inner, exp.Cast):
+        found = inner.meta.get(view_nodes.CAST_AFFINITY) or view_nodes.cast_affinity(inner)
         return found == "integer"  # NOTE: CAST(n AS INTEGER)
     return isinstance(inner, exp.Anonymous) and inner.meta.get(INT_TESTS) is not None
 
@@ -326,22 +326,22 @@ def _int_tests(node: Any, kinds: dict[str, str]) -> list[Any] | None:
     ([] for an integer literal, ``count(*)``), or None when it may be a real however they are:
     a number column (an integral value is stored as an integer), a text column (a text reads as
     an integer without a point or an exponent), sum/abs/min/max of one, an operation of such."""
-    while isinstance(node, exp.Paren | exp.Neg) and view_compare.SQL_VALUE not in node.meta:
+    while isinstance(node, exp.Paren | exp.Neg) and view_nodes.SQL_VALUE not in node.meta:
         node = node.this
     held = _held_value(node)
     if held is not None:
         return [call("pb_is_int_value", held)]  # NOTE: json_extract('[7]', '$[0]') / 2 is 3
     if isinstance(node, exp.Literal):
         return [] if not node.is_string and str(node.this).isdigit() else None
-    if node.meta.get(view_compare.CAST_AFFINITY) == "real":
+    if node.meta.get(view_nodes.CAST_AFFINITY) == "real":
         return None  # NOTE: a REAL whatever it reads (abs('4'))
-    if node.meta.get(view_compare.TRUTH_NUMBER):
+    if node.meta.get(view_nodes.TRUTH_NUMBER):
         return []  # NOTE: a truth's 0/1
     column = node if isinstance(node, exp.Column) else _subquery_column(node)
     if column is not None:
         # NOTE: a scalar subquery of a column ((SELECT n FROM t) / 2): the value it answers tested
         kind = kinds.get(column.name.lower())
-        tests = {view_compare.NUM: "pb_is_integer", view_compare.TEXT: "pb_is_integer_text", view_compare.VIEW_JSON: "pb_is_int_value"}
+        tests = {view_kinds.NUM: "pb_is_integer", view_kinds.TEXT: "pb_is_integer_text", view_kinds.VIEW_JSON: "pb_is_int_value"}
         test = tests.get(kind or "")
         return [call(test, node.copy())] if test else None
     if isinstance(node, exp.Count | exp.Length):
@@ -358,7 +358,7 @@ def _int_tests(node: Any, kinds: dict[str, str]) -> list[Any] | None:
         if isinstance(node, exp.Sum):  # NOTE: an integer when every value summed is one
             return [exp.Anonymous(this="bool_and", expressions=[inner[0]])]
         return [call(inner[0].name, node.copy())]  # NOTE: the value found's own
-    if isinstance(node, exp.Anonymous) and node.meta.get(view_compare.CAST_AFFINITY) == "integer":
+    if isinstance(node, exp.Anonymous) and node.meta.get(view_nodes.CAST_AFFINITY) == "integer":
         return []  # NOTE: CAST(x AS INTEGER)
     if _holds_class(node):
         return [call("pb_is_int_value", node.copy())]
@@ -371,7 +371,7 @@ def _branch_test(node: Any, kinds: dict[str, str]) -> Any | None:
     INTEGER, when its values are all numbers (``pb_is_int_value``: an integral double, a numeric
     without a point: real_branches gives a REAL among them its point) or all texts
     (``pb_is_integer_text``); None for another node (values of two kinds are a SQL value:
-    view_compare.branches)."""
+    view_branches.Branches.branches)."""
     if isinstance(node, exp.Nullif):
         values = [node.this]
     elif isinstance(node, exp.Greatest | exp.Least) or (isinstance(node, exp.Case) and node.this is not None):
@@ -400,7 +400,7 @@ def _is_text_value(node: Any, kinds: dict[str, str]) -> bool:
     if isinstance(inner, exp.Coalesce | exp.Case | exp.If):
         values = [value for value in every_value(inner) if not isinstance(unwrapped(value), exp.Null)]
         return bool(values) and all(_is_text_value(value, kinds) for value in values)
-    return isinstance(inner, exp.Column) and kinds.get(inner.name.lower()) == view_compare.TEXT
+    return isinstance(inner, exp.Column) and kinds.get(inner.name.lower()) == view_kinds.TEXT
 
 
 def _subquery_column(node: Any) -> Any | None:
@@ -410,14 +410,14 @@ def _subquery_column(node: Any) -> Any | None:
     if not isinstance(node, exp.Subquery) or not isinstance(node.this, exp.Select) or len(node.this.expressions) != 1:
         return None
     inner = unwrapped(item_value(node.this.expressions[0]))
-    if not isinstance(inner, exp.Column) or isinstance(inner.this, exp.Star) or view_compare.subquery_item(inner) is not None:
+    if not isinstance(inner, exp.Column) or isinstance(inner.this, exp.Star) or view_nodes.subquery_item(inner) is not None:
         return None
     return inner
 
 
 def _holds_class(node: Any) -> bool:
     """Whether ``node``'s value is a numeric whose point tells SQLite's class (pb_is_int_value):
-    max/min of exact numbers (view_compare), a scalar subquery of an operation or a sum."""
+    max/min of exact numbers (view_branches), a scalar subquery of an operation or a sum."""
     if isinstance(node, exp.Greatest | exp.Least):
         values = [node.this, *node.expressions]
         exact = ("pb_exact_arg", "pb_real_numeric")
@@ -433,11 +433,11 @@ def _holds_class(node: Any) -> bool:
 def _is_number(node: Any, kinds: dict[str, str]) -> bool:
     """Whether ``node`` is a number costing Postgres an operator or two (a number column or
     literal, negated or cast): an inlined function may use it twice."""
-    while isinstance(node, exp.Paren | exp.Neg | exp.Cast) and view_compare.SQL_VALUE not in node.meta:
+    while isinstance(node, exp.Paren | exp.Neg | exp.Cast) and view_nodes.SQL_VALUE not in node.meta:
         node = node.this
     if isinstance(node, exp.Literal | exp.Null):
         return not node.is_string if isinstance(node, exp.Literal) else True
-    return isinstance(node, exp.Column) and kinds.get(node.name.lower()) == view_compare.NUM
+    return isinstance(node, exp.Column) and kinds.get(node.name.lower()) == view_kinds.NUM
 
 
 def _operand(node: Any) -> Any:
@@ -455,11 +455,11 @@ def _operand(node: Any) -> Any:
 
 def _held_value(node: Any) -> Any | None:
     """The SQL value (a jsonb number or string) ``node`` stands for where it is shown as its text
-    (``json_extract(...)``, a json_each() value, a scalar subquery of one: view_compare's
+    (``json_extract(...)``, a json_each() value, a scalar subquery of one: view_nodes'
     SQL_VALUE), or None: arithmetic reads the value, whose class and range its text lost (an
     infinity's text 'Inf' reads as 0, a REAL's 15 digits are not its double)."""
-    while isinstance(node, exp.Paren) and view_compare.SQL_VALUE not in node.meta:
+    while isinstance(node, exp.Paren) and view_nodes.SQL_VALUE not in node.meta:
         node = node.this
-    if view_compare.SQL_VALUE in node.meta:
-        return node.meta[view_compare.SQL_VALUE].copy()
+    if view_nodes.SQL_VALUE in node.meta:
+        return node.meta[view_nodes.SQL_VALUE].copy()
     return subquery_value(node)

@@ -22,11 +22,10 @@ SQLite's class of the value (``pb_typeof``).
 ``json_extract(a, path)``) the SQL value there (``pb_view_arrow_value``: a number, a text,
 NULL; an object or array as its JSON text): shown as its text, compared as its value.
 
-NOTE: the kinds of the columns come from the database's tables and views by name (a name two
-tables type differently is not known: compared the SQLite way). A view's jsonb column is a
-view collection's json field over what its query computes (SQLite's value: the number or text
-computed, no affinity), unless a table has a json column of that name (a json field shown
-through the view: the JSON text SQLite stores, NUMERIC affinity).
+The translator's reading of a value (its kind, its affinity, the value as SQLite holds it) is
+:mod:`pybase.store.view_kinds`'s, and its rewrites of values of several kinds (COALESCE, CASE,
+max/min, a UNION's column, the aggregates) are :mod:`pybase.store.view_branches`'s: the class
+here adds the comparisons, the values read as text, CAST and the JSON operators.
 """
 
 from __future__ import annotations
@@ -38,35 +37,25 @@ from typing import Any
 
 from pybase.store import view_json_each
 from pybase.store.sqlite_functions_base import call
+from pybase.store.view_branches import Branches
+from pybase.store.view_kinds import BOOL, JSON, NUM, TEXT, VIEW_JSON
 from pybase.store.view_nodes import (
     BLOB,
     CAST_AFFINITY,
     SQL_VALUE,
     TRUTH_NUMBER,
     any_of,
-    arithmetic_nodes,
-    branch_values,
     cast_affinity,
-    extreme,
     folded,
-    has_star,
     is_big,
     is_blob,
     is_text_literal,
     json_path,
     lambda_as_arrow,
-    past_double,
-    real_literal,
-    set_branches,
-    subquery_item,
-    subquery_value,
     unparen,
 )
 from pybase.tools.dbutils import exp
 
-NUM, TEXT, BOOL, JSON = "num", "text", "bool", "json"
-#: a view's column of a view collection's json field: jsonb (over a number it computes) or varchar (a text)
-VIEW_JSON = "view json"
 # SQLite's well-formed number literal (a text that NUMERIC affinity makes a number)
 _NUMBER_RE = re.compile(r"^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$")
 
@@ -90,27 +79,10 @@ def _text_arguments() -> dict[type, tuple[str, ...]]:
     }  # fmt: skip
 
 
-@functools.cache
-def _numeric_functions() -> tuple[type, ...]:
-    return (exp.Count, exp.Sum, exp.Avg, exp.Abs, exp.Length, exp.Round)
-
-
-def kind_of_type(data_type: str, in_view: bool = False) -> str | None:
-    """The kind of a Postgres column type (information_schema's data_type) of a table's column
-    or (``in_view``) a view's."""
-    data_type = data_type.lower()
-    if in_view and data_type in ("jsonb", "character varying"):
-        return VIEW_JSON  # NOTE: a varchar: a view's json field over a text (pb_view_raw)
-    if data_type in ("double precision", "real", "numeric", "integer", "bigint", "smallint"):
-        return NUM
-    if data_type in ("text", "character varying", "character"):
-        return TEXT
-    return {"boolean": BOOL, "jsonb": JSON, "json": JSON}.get(data_type)
-
 
 def translate(tree: Any, kinds: dict[str, str]) -> None:
     """Rewrite the JSON operators and the comparisons of ``tree`` in place (innermost first).
-    ``kinds``: a column's kind (:data:`NUM`, :data:`TEXT`, ...) by its lower-case name."""
+    ``kinds``: a column's kind (:data:`~pybase.store.view_kinds.NUM`, :data:`~pybase.store.view_kinds.TEXT`, ...) by its lower-case name."""
     view_json_each.mark_values(tree, SQL_VALUE)
     for arrow in list(tree.find_all(exp.Lambda)):
         lambda_as_arrow(arrow)
@@ -129,10 +101,8 @@ def translate(tree: Any, kinds: dict[str, str]) -> None:
     translator.visit(tree)
 
 
-class _Translator:
-    def __init__(self, kinds: dict[str, str]) -> None:
-        self.kinds = kinds
 
+class _Translator(Branches):
     def visit(self, node: Any) -> None:
         for child in list(node.iter_expressions()):
             self.visit(child)
@@ -288,70 +258,6 @@ class _Translator:
             when.set("this", test if test is not None else exp.EQ(this=node.this.copy(), expression=when.this.copy()))
         node.set("this", None)
 
-    def aggregate(self, node: Any) -> bool:
-        """The aggregates max/min/sum/avg of values Postgres cannot take (:meth:`aggregate_extreme`,
-        :meth:`sum_of_values`), and -NULL; whether ``node`` is done."""
-        if isinstance(node, exp.Max | exp.Min | exp.Window):
-            return self.aggregate_extreme(node)
-        if isinstance(node, exp.Sum | exp.Avg) and not node.expressions:
-            self.sum_of_values(node)
-            return True
-        if isinstance(node, exp.Neg) and isinstance(unparen(node.this), exp.Null):
-            node.replace(exp.Null())  # NOTE: -NULL (Postgres cannot type it)
-            return True
-        return False
-
-    def aggregate_extreme(self, node: Any) -> bool:
-        """The aggregate ``max(x)``/``min(x)`` (or its window, ``node``) of a json field, a bool
-        field or values of several types (``meta ->> 'a'``): SQLite's largest/smallest value by
-        its order (numbers before texts, texts by their bytes; a json field's stored text),
-        ``pb_max``/``pb_min`` of the values as SQLite holds them, shown as SQLite's text of it (as
-        :meth:`branches`). Postgres has no max(jsonb) nor max(boolean), and would compare texts
-        that read as numbers as texts. Whether ``node`` was replaced."""
-        window = node if isinstance(node, exp.Window) else None
-        found = node.this if window is not None else node
-        if not isinstance(found, exp.Max | exp.Min) or found.expressions:
-            return False
-        if window is None and isinstance(node.parent, exp.Window) and node.parent.this is node:
-            return False  # NOTE: done with its window, whose other parts are translated then
-        value = unparen(found.this)
-        if isinstance(value, exp.Distinct) and len(value.expressions) == 1:
-            value = unparen(value.expressions[0])  # NOTE: max(DISTINCT x) is max(x)
-        if not (SQL_VALUE in value.meta or self.kind(value) in (JSON, BOOL, VIEW_JSON)):
-            return False
-        done: Any = call("pb_max" if isinstance(found, exp.Max) else "pb_min", self.value(value))
-        if window is not None:
-            done = window.copy()
-            done.set("this", call("pb_max" if isinstance(found, exp.Max) else "pb_min", self.value(value)))
-        shown = exp.Paren(this=call("pb_text", done))
-        shown.meta[SQL_VALUE] = done
-        node.replace(shown)
-        return True
-
-    def sum_of_values(self, node: Any) -> None:
-        """``sum(x)``/``avg(x)`` of a bool field (its 1/0), of NULL, of a text or a json field
-        (each value as the number SQLite reads from it: a text's leading number, else 0; a json
-        field's stored text): Postgres has no sum of a boolean, a text or jsonb."""
-        value = unparen(node.this)
-        distinct = isinstance(value, exp.Distinct) and len(value.expressions) == 1
-        inner = unparen(value.expressions[0]) if distinct else value
-        kind = self.kind(inner)
-        if isinstance(inner, exp.Null):
-            done: Any = exp.Cast(this=exp.Null(), to=exp.DataType.build("double"))
-        elif kind == BOOL:
-            done = exp.Cast(this=inner.copy(), to=exp.DataType.build("int"))
-            if isinstance(node, exp.Avg):
-                done = exp.Cast(this=done, to=exp.DataType.build("double"))
-        elif kind in (TEXT, JSON, VIEW_JSON) or (kind is None and SQL_VALUE in inner.meta):
-            computed = SQL_VALUE in inner.meta or kind == VIEW_JSON  # NOTE: a SQL value, as its text
-            done = call("pb_real_arg", call("pb_text", self.value(inner)) if computed else inner.copy())
-        else:
-            return
-        if distinct:
-            value.set("expressions", [done])
-        else:
-            node.set("this", done)
-
     # ---- values read as text, typeof() ----------------------------------------------------
 
     def texts(self, node: Any, keys: tuple[str, ...]) -> None:
@@ -380,92 +286,6 @@ class _Translator:
             null = exp.Is(this=inner.copy(), expression=exp.Null())
             return exp.Paren(this=exp.Case(ifs=[exp.If(this=null, true=exp.Literal.string("null"))], default=exp.Literal.string("blob")))
         return call("pb_typeof", self.value(inner))
-
-    # ---- values of several types -----------------------------------------------------------
-
-    def branches(self, node: Any) -> None:
-        """COALESCE/IFNULL, CASE, IIF and the scalar MAX/MIN whose values are of two kinds
-        (``coalesce(n, 'z')``): SQLite answers whichever value, with its type; Postgres refuses
-        to mix them. Their values are taken as SQLite holds them (jsonb), and the result shown
-        as SQLite's text of it (a view's json field reads it as PocketBase does); so too where
-        one is a value read from JSON (``coalesce(json_extract(...), 0)``: its class kept)."""
-        values = branch_values(node)
-        if isinstance(node, exp.Coalesce) and all(isinstance(unparen(v), exp.Null) for v in values):
-            node.replace(exp.Null())  # NOTE: ifnull(NULL, NULL): Postgres's NULL of no type fails where read as a number
-            return
-        if isinstance(node, exp.Greatest | exp.Least) and any(isinstance(unparen(v), exp.Null) for v in values):
-            node.replace(exp.Null())  # NOTE: SQLite's max(NULL, 0) is NULL (Postgres's GREATEST skips a NULL)
-            return
-        kinds = {self.kind(v) for v in values if not isinstance(unparen(v), exp.Null)}
-        known = kinds - {None}
-        if isinstance(node, exp.Greatest | exp.Least) and kinds == {NUM} and any(past_double(v) for v in values):
-            # NOTE: max(n, 9007199254740993), max(n + 1, 0): Postgres's GREATEST of a double
-            # is a double; of the exact numbers (numeric), SQLite's 64-bit integer
-            for value in values:
-                inner = unparen(value)
-                exact = exp.Cast(this=inner.copy(), to=exp.DataType.build("decimal")) if isinstance(inner, exp.Literal) else call(
-                    "pb_exact_arg", value.copy())  # fmt: skip
-                value.replace(exact)
-            return
-        held = any(self.held(v) is not None for v in values)  # NOTE: coalesce(json_extract(...), 'z'): its class kept
-        if len(known) < 2 and not (known & {JSON, VIEW_JSON} and len(kinds) > 1) and not held:
-            if isinstance(node, exp.Greatest | exp.Least) and not all(isinstance(unparen(v), exp.Literal | exp.Column) for v in values):
-                # NOTE: SQLite's max(a, b) is NULL when either is (Postgres's GREATEST skips a NULL)
-                either_null = any_of([exp.Is(this=v.copy(), expression=exp.Null()) for v in values])
-                node.replace(exp.Paren(this=exp.Case(ifs=[exp.If(this=either_null, true=exp.Null())], default=node.copy())))
-            return
-        if isinstance(node, exp.Greatest | exp.Least):
-            if len(values) > 4:
-                return  # NOTE: each argument is repeated per step: left to Postgres past four
-            found = self.value(values[0])
-            for value in values[1:]:
-                found = extreme(found, self.value(value), greatest=isinstance(node, exp.Greatest))
-        else:
-            found = node.copy()
-            for original, copied in zip(values, branch_values(found), strict=True):
-                if not isinstance(unparen(original), exp.Null):
-                    copied.replace(self.value(original))
-        shown = exp.Paren(this=call("pb_text", found))
-        shown.meta[SQL_VALUE] = found
-        node.replace(shown)
-
-    def values_of_two_kinds(self, node: Any) -> None:
-        """A node answering one of several values, maybe of two kinds: :meth:`branches` (an
-        expression's), :meth:`set_operation` (a UNION's, the outermost of nested ones)."""
-        if isinstance(node, exp.SetOperation):
-            if not isinstance(node.parent, exp.SetOperation):
-                self.set_operation(node)
-        elif node.parent is not None and not (isinstance(node, exp.If) and isinstance(node.parent, exp.Case)):
-            self.branches(node)  # NOTE: not a CASE's WHEN ... THEN (the CASE is one)
-
-    def set_operation(self, node: Any) -> None:
-        """A UNION's (INTERSECT's, EXCEPT's) column where one SELECT shows a JSON value (a json
-        field) and another a value of another kind (``meta`` and ``'{"b":1}'``): SQLite answers
-        each as it holds it, the field's stored JSON text and the text as written; Postgres
-        would make the text jsonb (its keys reordered, its spaces gone) or refuse to mix them.
-        Every value of such a column is shown as SQLite's text of it (as :meth:`branches`): the
-        view's json field reads each text's keys in their order."""
-        selects = set_branches(node)
-        if not selects or any(has_star(select) for select in selects):
-            return
-        if len({len(select.expressions) for select in selects}) != 1:
-            return
-        for position in range(len(selects[0].expressions)):
-            items = [select.expressions[position] for select in selects]
-            values = [unparen(item.this if isinstance(item, exp.Alias) else item) for item in items]
-            kinds = {self.kind(value) for value in values if not isinstance(value, exp.Null)}
-            if not kinds & {JSON, VIEW_JSON} or len(kinds) < 2:
-                continue
-            for item, value in zip(items, values, strict=True):
-                if isinstance(value, exp.Null):
-                    continue
-                shown = exp.Paren(this=call("pb_text", self.value(value)))
-                if isinstance(item, exp.Alias):
-                    item.set("this", shown)
-                elif isinstance(value, exp.Column):
-                    item.replace(exp.Alias(this=shown, alias=exp.to_identifier(value.name)))
-                else:
-                    item.replace(shown)
 
     def cast(self, node: Any) -> None:
         """``CAST(x AS INTEGER/REAL/NUMERIC/TEXT)`` as SQLite casts: a text to its numeric prefix
@@ -516,79 +336,6 @@ class _Translator:
         shown = exp.Paren(this=call("pb_text", found))
         shown.meta[SQL_VALUE] = found
         node.replace(shown)
-
-    def kind(self, node: Any) -> str | None:
-        node = unparen(node)
-        if SQL_VALUE in node.meta:
-            return None
-        if CAST_AFFINITY in node.meta:
-            return TEXT if node.meta[CAST_AFFINITY] == "text" else NUM
-        if node.meta.get(TRUTH_NUMBER) or node.meta.get(view_json_each.INTEGER):
-            return NUM
-        if isinstance(node, exp.Literal):
-            return TEXT if node.is_string else NUM
-        if isinstance(node, exp.Boolean):
-            return BOOL  # NOTE: b = TRUE stays Postgres's (SQLite's TRUE is 1: alike for a bool column)
-        if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
-            item = subquery_item(node)
-            return self.kinds.get(node.name.lower()) if item is None else self.kind(item)
-        if isinstance(node, exp.Cast):
-            return {"integer": NUM, "real": NUM, "numeric": NUM, "text": TEXT}.get(cast_affinity(node))
-        if isinstance(node, arithmetic_nodes() + _numeric_functions()):
-            return NUM
-        if isinstance(node, exp.DPipe):
-            return TEXT
-        if isinstance(node, exp.Nullif):
-            return self.kind(node.this)  # NOTE: a or NULL (one of two kinds is a SQL value: nullif())
-        if isinstance(node, exp.Coalesce) or (isinstance(node, exp.Case) and node.this is None):
-            # NOTE: the kind all its values are of (coalesce(n * 1.0, t) mixes two: branches())
-            found = {self.kind(value) for value in branch_values(node) if not isinstance(unparen(value), exp.Null)}
-            return found.pop() if len(found) == 1 else None
-        return None
-
-    def affinity(self, node: Any) -> str | None:
-        """SQLite's affinity of ``node``: "numeric" (INTEGER, REAL, NUMERIC), "text" or None."""
-        node = unparen(node)
-        if CAST_AFFINITY in node.meta:
-            return "text" if node.meta[CAST_AFFINITY] == "text" else "numeric"
-        if node.meta.get(TRUTH_NUMBER):
-            return None
-        if isinstance(node, exp.Column):
-            item = subquery_item(node)
-            if item is not None:
-                return self.affinity(item)
-            kind = self.kinds.get(node.name.lower())
-            return None if kind in (None, VIEW_JSON) else "text" if kind == TEXT else "numeric"
-        if isinstance(node, exp.Cast):
-            found = cast_affinity(node)
-            return None if found == "blob" else "text" if found == "text" else "numeric"
-        return None
-
-    @staticmethod
-    def held(node: Any) -> Any | None:
-        """The SQL value (jsonb) ``node`` stands for where it shows its text (view_nodes.SQL_VALUE,
-        a scalar subquery of one), or None."""
-        node = unparen(node)
-        return node.meta[SQL_VALUE].copy() if SQL_VALUE in node.meta else subquery_value(node)
-
-    def value(self, node: Any) -> Any:
-        """``node`` as SQLite holds it: a jsonb number or string (NULL stays NULL)."""
-        node = unparen(node)
-        if SQL_VALUE in node.meta:
-            return node.meta[SQL_VALUE].copy()
-        held = subquery_value(node)
-        if held is not None:
-            return held
-        if is_text_literal(node):
-            return call("to_jsonb", exp.Cast(this=node.copy(), to=exp.DataType.build("text")))
-        real = real_literal(node)
-        if real is not None:
-            return exp.Cast(this=exp.Literal.string(real), to=exp.DataType.build("jsonb"))
-        if isinstance(node, exp.Column) and self.kinds.get(node.name.lower()) == VIEW_JSON:
-            return call("pb_view_value", node.copy())
-        if node.meta.get(BLOB):
-            return call("to_jsonb", call("convert_from", node.copy(), exp.Literal.string("UTF8")))  # NOTE: its text (no pb_sqlite_value(bytea))
-        return call("pb_sqlite_value", node.copy())
 
     # ---- JSON operators -------------------------------------------------------------------
 

@@ -7,8 +7,9 @@ On Postgres the table-valued ``pb_json_tree`` (sqlite_json1_sql.py) shows each a
 of it, so ``value = 1`` compared a text with a number. A column reading one keeps its text where
 it is shown, and is marked with its SQL value (``pb_json_each_value(type, value)``, a jsonb number
 or string by the row's ``type``; ``pb_json_each_key(fullkey, key)``) for
-:mod:`pybase.store.view_compare`, which compares, takes max/min and reads a SQL value so;
-``ORDER BY value`` sorts by SQLite's order (NULL, numbers by value, texts by their bytes).
+:mod:`pybase.store.view_compare` and :mod:`pybase.store.view_branches`, which compare, take
+max/min and read a SQL value so; ``ORDER BY value`` sorts by SQLite's order (NULL, numbers by
+value, texts by their bytes).
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def mark_values(tree: Any, sql_value: str) -> None:
     for column in list(tree.find_all(exp.Column)):
         if isinstance(column.parent, exp.Anonymous) and str(column.parent.this).lower() in _TABLES:
             continue
-        # NOTE: a bigint to Postgres: coalesce(parent, '') mixes kinds (view_compare.branches);
+        # NOTE: a bigint to Postgres: coalesce(parent, '') mixes kinds (view_branches);
         # an unnamed ``id`` is left as it is (a record's id beside it, SQLite's "ambiguous")
         if _source(column, aliases, ("parent", "id")) is not None and (column.table or column.name.lower() == "parent"):
             column.meta[INTEGER] = True

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pybase.store import view_compare
+from pybase.store import view_nodes
 from pybase.store.sqlite_functions_base import call
 from pybase.store.view_nodes import set_branches
 from pybase.tools.dbutils import exp
@@ -32,7 +32,7 @@ def numbers_as_sqlite(tree: Any) -> None:
         if str(found.this).lower() != "pb_sqlite_value" or len(found.expressions) != 1:
             continue
         inner = unwrapped(found.expressions[0])
-        item = view_compare.subquery_item(inner) if isinstance(inner, exp.Column) else None
+        item = view_nodes.subquery_item(inner) if isinstance(inner, exp.Column) else None
         item = unwrapped(item) if item is not None else None
         if item is not None and (item.meta.get(REAL) or is_real_cast(item)):
             # NOTE: a subquery's (a WITH query's) column of a REAL operation: the operation's
@@ -100,21 +100,21 @@ def infinities_shown(tree: Any) -> None:
 
 
 def _infinity_shown(value: Any, item: Any) -> None:
-    while isinstance(value, exp.Paren | exp.Subquery) and view_compare.SQL_VALUE not in value.meta and not isinstance(value.this, exp.Select):
+    while isinstance(value, exp.Paren | exp.Subquery) and view_nodes.SQL_VALUE not in value.meta and not isinstance(value.this, exp.Select):
         value = value.this  # NOTE: ((SELECT ...)): a Subquery in a Subquery
     if isinstance(value, exp.Subquery) and isinstance(value.this, exp.Select) and len(value.this.expressions) == 1:
         select = value.this
         if not select.args.get("group") and not select.args.get("distinct"):
             _infinity_shown(item_value(select.expressions[0]), select.expressions[0])
         return
-    if view_compare.SQL_VALUE not in value.meta:
+    if view_nodes.SQL_VALUE not in value.meta:
         return
     inner = value.this if isinstance(value, exp.Paren) else None
     if isinstance(inner, exp.Anonymous) and str(inner.this).lower() == "pb_text" and len(inner.expressions) == 1:
         shown: Any = call("pb_shown_text", inner.expressions[0].copy())
     elif isinstance(value, exp.Column) and value.name.lower() in ("value", "atom"):
         # NOTE: a json_each() column, SQLite's text already: its REAL infinity's
-        held = value.meta[view_compare.SQL_VALUE]
+        held = value.meta[view_nodes.SQL_VALUE]
         kind = held.expressions[0].copy() if isinstance(held, exp.Anonymous) and held.expressions else None
         if kind is None:
             return
@@ -160,9 +160,9 @@ def shows_real(node: Any) -> bool:
 
 def is_real_cast(node: Any) -> bool:
     """Whether ``node`` is a CAST to REAL (SQLite's REAL whatever the value: CAST(4 AS REAL) is 4.0)."""
-    if node.meta.get(view_compare.CAST_AFFINITY) == "real":
+    if node.meta.get(view_nodes.CAST_AFFINITY) == "real":
         return True
-    return isinstance(node, exp.Cast) and view_compare.cast_affinity(node) == "real"
+    return isinstance(node, exp.Cast) and view_nodes.cast_affinity(node) == "real"
 
 
 def branch_values(node: Any) -> list[Any]:

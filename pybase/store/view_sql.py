@@ -30,6 +30,7 @@ from pybase.store import (
     view_first_row,
     view_functions,
     view_held,
+    view_nodes,
     view_scan_order,
 )
 from pybase.store.sqlite_functions_base import LIKE_ESCAPE, call
@@ -165,7 +166,7 @@ def truths_as_values(tree: Any) -> None:
     # NOTE: innermost first (find_all goes breadth-first): an outer truth is copied with its inner ones done
     for node in reversed(list(tree.find_all(*truths, exp.Column, exp.Subquery))):
         if isinstance(node, exp.Column):
-            item = view_compare.subquery_item(node)
+            item = view_nodes.subquery_item(node)
             if item is None or not isinstance(unwrapped(item), truths):
                 continue
         elif isinstance(node, exp.Subquery):
@@ -173,7 +174,7 @@ def truths_as_values(tree: Any) -> None:
                 continue
         if _used_as_value(node):
             number = exp.Cast(this=exp.Paren(this=node.copy()), to=exp.DataType.build("int"))
-            number.meta[view_compare.TRUTH_NUMBER] = True
+            number.meta[view_nodes.TRUTH_NUMBER] = True
             node.replace(number)
 
 

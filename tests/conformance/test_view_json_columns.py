@@ -8,7 +8,7 @@ On Postgres a table's json field is jsonb, whose text orders keys by length: pyb
 view's jsonb column (a table's json field shown as it is) with its keys sorted, any other (a
 text the query computes: pb_view_raw's varchar) with its keys as written, deciding per column
 from the view's column types (CollectionRegistry.reload, JSONField.view_reader), never from the
-value. A UNION of a json field and a text is a text column (view_compare.set_operation).
+value. A UNION of a json field and a text is a text column (view_branches.set_operation).
 """
 
 from __future__ import annotations

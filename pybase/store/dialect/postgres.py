@@ -296,8 +296,8 @@ class PostgresDialect(SqliteDialect):
         """The kind of value (view_compare's) of each column name of the database's tables and
         views, by its lower case, but ``leave_out``'s (a name typed two ways is left out); only
         those of ``tables`` (lower case names) when given: the ones a query reads."""
-        from pybase.store.view_compare import JSON, NUM, VIEW_JSON, kind_of_type
         from pybase.store.view_first_row import rowid_key
+        from pybase.store.view_kinds import JSON, NUM, VIEW_JSON, kind_of_type
 
         rows = conn.execute(text(
             "SELECT lower(c.column_name), c.data_type, t.table_type = 'VIEW', lower(c.table_name) "
