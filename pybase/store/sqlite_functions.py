@@ -37,7 +37,7 @@ from pybase.tools.dbutils import exp
 
 _MATH_NAMES = frozenset(MATH_NODES.values()) | {"ceiling", "power", "log", "log2", "log10"}
 # SQLite's date functions in a view -> the strftime format each writes (strftime's is its first
-# argument); pb_strftime (pybase/store/dialect/pg_functions.py) reads times, modifiers and
+# argument); pb_strftime (pybase/store/dialect/pg_strftime.py) reads times, modifiers and
 # formats as SQLite does, as the filters' strftime() on Postgres does
 _DATE_FORMATS = {"date": "%Y-%m-%d", "time": "%H:%M:%S", "datetime": "%Y-%m-%d %H:%M:%S", "julianday": "%J",
                  "unixepoch": "%s", "strftime": ""}  # fmt: skip

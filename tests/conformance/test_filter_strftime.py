@@ -1,6 +1,6 @@
 """Filters calling strftime() on times that name no real day (the 30th of February, the 31st of
 April), with and without modifiers: the same records from PocketBase and from pybase, on SQLite
-and on Postgres (pybase/store/dialect/pg_functions.py: pb_to_timestamp, pb_strftime).
+and on Postgres (pybase/store/dialect/pg_strftime.py: pb_to_timestamp, pb_strftime).
 
 SQLite reads such a date as the days it names past the month's end when a modifier follows
 (2024-02-30 +0 days is 2024-03-01); with no modifier it has no text for it (NULL).

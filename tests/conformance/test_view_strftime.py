@@ -3,7 +3,7 @@ from PocketBase and from pybase, on SQLite and on Postgres, in views and in filt
 
 On Postgres PocketBase's times (YYYY-MM-DD, a blank or T and HH:MM[:SS[.fff]], Z or nothing)
 are written from their own digits by pb_strftime_inline, the others by pb_strftime_exact
-(pybase/store/dialect/pg_functions.py; tests/store/test_pg_strftime.py checks the two agree and
+(pybase/store/dialect/pg_strftime.py; tests/store/test_pg_strftime.py checks the two agree and
 which times each answers): the rows hold both kinds, each format letter is a case of its own.
 """
 

@@ -3,7 +3,7 @@ inlines, writes PocketBase's times from their own digits and gives pb_strftime_e
 (the plpgsql one that reads any time) for every format letter and every class of time; it takes
 its fast path exactly for the classes named here; Postgres inlines it where its arguments are a
 column or a value. The answers are SQLite's: tests/conformance/test_view_strftime.py and
-test_view_dates.py compare them with PocketBase. (pybase/store/dialect/pg_functions.py)
+test_view_dates.py compare them with PocketBase. (pybase/store/dialect/pg_strftime.py)
 """
 
 from __future__ import annotations

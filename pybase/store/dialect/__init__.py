@@ -10,7 +10,8 @@ queries) never test which database they talk to.
   and their SQLite and Postgres renderings;
 - :mod:`.pg_expressions`: SQLite's functions and loose typing (comparisons, LIKE, ||) spelt for
   Postgres; :mod:`.pg_order`: SQLite's sort order spelt for Postgres;
-- :mod:`.pg_functions`: the pb_* SQL functions those renderings call;
+- :mod:`.pg_functions`: the pb_* SQL functions those renderings call (SQLite's times and
+  strftime(): :mod:`.pg_strftime`);
 - :mod:`.sqlite`, :mod:`.postgres`: the other facts that differ per database (listing tables
   and indexes, reading a unique violation, the words of an error), as methods of
   :class:`SqliteDialect` and :class:`PostgresDialect`; each ``Database`` carries one as
