@@ -55,8 +55,10 @@ def search_spec(col: Collection) -> SearchSpec | None:
     """The full-text index ``col`` needs (None: no searchable field, or a view)."""
     if col.is_view:
         return None
-    columns = tuple(field.name for field in col.fields if field.searchable and field.full_text)
-    return SearchSpec(col.id, col.name, columns) if columns else None
+    fields = [field for field in col.fields if field.searchable and field.full_text]
+    if not fields:
+        return None
+    return SearchSpec(col.id, col.name, tuple(field.name for field in fields), tuple(field.id for field in fields))
 
 
 def parse_search(col: Collection, text: str | None) -> Search | None:

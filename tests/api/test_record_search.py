@@ -365,6 +365,29 @@ def test_other_field_changes_keep_the_index(server: TestServer) -> None:
     assert found(server, "articles", "lychee") == [created.json()["id"]]
 
 
+def test_searchable_name_taken_by_another_field(server: TestServer) -> None:
+    """A searchable field dropped and another renamed to its name (searchable) in one save: the
+    index is made again over the other field's values (SQLite's triggers read the dropped
+    column: its drop failed, a 400)."""
+    create_articles(server, ROWS[:1])  # NOTE: note "zebra", title "Hello World"
+    headers = superuser(server)
+    col = server.request("GET", "/api/collections/articles", headers=headers).json()
+    note = next(field for field in col["fields"] if field["name"] == "note")
+    # NOTE: in the dropped field's place: the searchable columns' names stay as they were
+    fields = [
+        {**note, "name": "title", "searchable": True} if field["name"] == "title" else field
+        for field in col["fields"]
+        if field["name"] != "note"
+    ]
+    resp = server.request("PATCH", "/api/collections/articles", json={"fields": fields}, headers=headers)
+    assert resp.status_code == 200, resp.text
+    assert found(server, "articles", "zebra") == ["art1aaaaaaaaaaa"]
+    assert found(server, "articles", "world") == []
+    updated = server.request("PATCH", "/api/collections/articles/records/art1aaaaaaaaaaa", json={"title": "lychee"}, headers=headers)
+    assert updated.status_code == 200, updated.text
+    assert (found(server, "articles", "lychee"), found(server, "articles", "zebra")) == (["art1aaaaaaaaaaa"], [])
+
+
 def test_rows_written_with_sql_are_indexed(server: TestServer) -> None:
     """Triggers (SQLite) and the expression index (Postgres) see writes that bypass the API."""
     create_articles(server, ROWS[:1])

@@ -56,6 +56,10 @@ class SearchSpec:
     collection_id: str
     table: str
     columns: tuple[str, ...]
+    #: the ids of the fields the columns hold, compared too: a column that holds another field
+    #: now (one dropped, another renamed to its name) needs the index made again (SQLite's
+    #: triggers read the dropped column: its drop failed)
+    field_ids: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
