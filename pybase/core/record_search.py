@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 #: as PocketBase's cap on a list filter
 MAX_SEARCH_LENGTH = 3500
+#: the most words a search may look for (repeated ones, and one that starts another, count once)
+MAX_SEARCH_WORDS = 16
 SEARCHABLE_TYPES = "text, editor, email and url"
 
 
@@ -77,7 +79,11 @@ def parse_search(col: Collection, text: str | None) -> Search | None:
         )
     if len(text) > MAX_SEARCH_LENGTH:
         raise SearchError(f"The search text must be no longer than {MAX_SEARCH_LENGTH} characters.")
-    return Search(spec, search_words(text))
+    words = search_words(text)
+    if len(words) > MAX_SEARCH_WORDS:
+        # NOTE: each word scans the index's words it starts (pybase.store.dialect.fulltext)
+        raise SearchError(f"The search text must hold no more than {MAX_SEARCH_WORDS} different words.")
+    return Search(spec, words)
 
 
 def searchable_error(col: Collection, field: Field) -> FieldError | None:
