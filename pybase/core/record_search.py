@@ -57,7 +57,9 @@ def search_spec(col: Collection) -> SearchSpec | None:
     """The full-text index ``col`` needs (None: no searchable field, or a view)."""
     if col.is_view:
         return None
-    fields = [field for field in col.fields if field.searchable and field.full_text]
+    # NOTE: a hidden field is never indexed, even one saved without validation (a migration,
+    # the framework's save_collection): a search would tell its words to anyone who may list
+    fields = [field for field in col.fields if field.searchable and field.full_text and not field.hidden]
     if not fields:
         return None
     return SearchSpec(col.id, col.name, tuple(field.name for field in fields), tuple(field.id for field in fields))

@@ -399,6 +399,21 @@ def test_searchable_name_taken_by_another_field(server: TestServer) -> None:
     assert (found(server, "articles", "lychee"), found(server, "articles", "zebra")) == (["art1aaaaaaaaaaa"], [])
 
 
+def test_a_hidden_field_saved_searchable_without_validation_is_not_searched(server: TestServer) -> None:
+    """The API refuses a hidden searchable field; a save that skips validation (PocketBase's
+    SaveNoValidate: $app.saveNoValidate, an import) must still not search it (its words would leak)."""
+    create_articles(server, ROWS[:3])
+    old = server.app.find_collection("articles")
+    col = old.clone()
+    note = next(field for field in col.fields if field.name == "note")
+    note.searchable, note.hidden = True, True
+    from pybase.core import collection_save
+
+    collection_save.save_collection(server.app, col, old, validate=False)
+    assert sorted(found(server, "articles", "hello")) == ["art1aaaaaaaaaaa", "art2aaaaaaaaaaa", "art3aaaaaaaaaaa"]
+    assert found(server, "articles", "zebra") == []  # NOTE: only art1's hidden note holds it
+
+
 def test_rows_written_with_sql_are_indexed(server: TestServer) -> None:
     """Triggers (SQLite) and the expression index (Postgres) see writes that bypass the API."""
     create_articles(server, ROWS[:1])

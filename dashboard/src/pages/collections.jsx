@@ -227,7 +227,7 @@ function FieldRow({ field, index, count, update, remove, move, collections, erro
         <span class="badge">{field.type}</span>
         <input class="grow" aria-label="Field name" placeholder="Field name" value={field.name} disabled={locked} onInput={(e) => update({ name: e.target.value })} />
         <label class="check small"><input type="checkbox" checked={!!field.required} onChange={(e) => update({ required: e.target.checked })} /> Nonempty</label>
-        <label class="check small"><input type="checkbox" checked={!!field.hidden} onChange={(e) => update({ hidden: e.target.checked })} /> Hidden</label>
+        <label class="check small"><input type="checkbox" checked={!!field.hidden} onChange={(e) => update(e.target.checked ? { hidden: true, searchable: undefined } : { hidden: false })} /> Hidden</label>
         <button type="button" class="btn icon-btn ghost" onClick={() => move(-1)} disabled={index === 0} aria-label="Move up"><Icon name="up" size={16} /></button>
         <button type="button" class="btn icon-btn ghost" onClick={() => move(1)} disabled={index === count - 1} aria-label="Move down"><Icon name="down" size={16} /></button>
         <button type="button" class="btn icon-btn ghost" onClick={() => setOpen(!open)} aria-expanded={open} aria-label="Options"><Icon name="settings" size={16} /></button>
