@@ -26,7 +26,7 @@ from pybase.core.view_schema import (
     view_sample_error,
 )
 from pybase.store import schema_sync
-from pybase.store.dialect import fulltext
+from pybase.store.dialect import dialect_of, fulltext
 from pybase.store.schema import collections_table
 from pybase.tools import dbutils
 
@@ -309,8 +309,12 @@ def _execute(app: App, conn: Any, col: Collection, old: Collection | None, renam
             return
         conn.execute(update(collections_table).where(collections_table.c.id == old.id).values(row))
         if col.is_view:
+            readers = dialect_of(conn).views_reading(conn, old.name)
+            for name, _sql in reversed(readers):
+                schema_sync.drop_view(conn, name)
             schema_sync.drop_view(conn, old.name)
             schema_sync.create_view(conn, col.name, stored_view_query(conn, col.view_query), json_fields(col))
+            _make_readers_again(app, conn, readers)
             return
         searches = (None if old.is_view else search_spec(old), search_spec(col))
         fulltext.before_table_change(conn, *searches)
@@ -321,6 +325,28 @@ def _execute(app: App, conn: Any, col: Collection, old: Collection | None, renam
         raise SchemaChangeError(ex.message) from ex
     except DBAPIError as ex:
         raise SchemaChangeError(schema_sync.sqlite_error_text(ex.orig)) from ex
+
+
+def _make_readers_again(app: App, conn: Any, readers: list[tuple[str, str]]) -> None:
+    """Make again, in order, the views that read a view just made again (Postgres drops them
+    with it): a view collection from its own query, so it reads the new columns' kinds anew;
+    any other view from its SQL as the database had it.
+
+    NOTE: PocketBase (SQLite) keeps a view over one that lost a column it reads, failing when
+    read; Postgres cannot hold such a view, so the change is refused (the transaction undone).
+    """
+    for name, sql in readers:
+        reader = app.registry.find(name)
+        try:
+            with conn.begin_nested():
+                if reader is not None and reader.is_view and reader.name == name:
+                    schema_sync.create_view(conn, name, stored_view_query(conn, reader.view_query), json_fields(reader))
+                else:
+                    conn.exec_driver_sql(sql)  # SECURITY: the database's own view SQL, replayed verbatim
+        except DBAPIError as ex:
+            raise SchemaChangeError(
+                f"the view {name} reads this view and cannot be made again over it: {schema_sync.sqlite_error_text(ex.orig)}"
+            ) from ex
 
 
 def _sync_table(conn: Any, col: Collection, old: Collection, renames: dict[str, str]) -> None:

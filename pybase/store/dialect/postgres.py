@@ -217,6 +217,27 @@ class PostgresDialect(SqliteDialect):
         ).all()
         return [(row[0], f'CREATE VIEW "{row[0]}" AS {row[1]}') for row in rows]
 
+    def views_reading(self, conn: Connection, name: str) -> list[tuple[str, str]]:
+        # NOTE: through pg_depend's rules of views (a view's rule depends on what it reads),
+        # the readers of readers too, in the order they were made (as views)
+        rows = conn.execute(
+            text(
+                "WITH RECURSIVE readers(oid) AS ("
+                " SELECT r.ev_class FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid"
+                " WHERE d.classid = CAST('pg_rewrite' AS regclass) AND d.refclassid = CAST('pg_class' AS regclass)"
+                " AND d.refobjid = to_regclass(quote_ident(:name)) AND r.ev_class <> d.refobjid"
+                " UNION"
+                " SELECT r.ev_class FROM readers JOIN pg_depend d ON d.refobjid = readers.oid"
+                " JOIN pg_rewrite r ON r.oid = d.objid"
+                " WHERE d.classid = CAST('pg_rewrite' AS regclass) AND d.refclassid = CAST('pg_class' AS regclass)"
+                " AND r.ev_class <> d.refobjid)"
+                " SELECT c.relname, pg_get_viewdef(c.oid) FROM pg_class c JOIN readers ON c.oid = readers.oid"
+                " WHERE c.relkind = 'v' ORDER BY c.oid"
+            ),
+            {"name": name},
+        ).all()
+        return [(row[0], f'CREATE VIEW "{row[0]}" AS {row[1]}') for row in rows]
+
     def view_body(
         self, select_sql: str, columns: list[str] | None = None, spellings: Spellings | None = None,
         kinds: dict[str, str] | None = None,

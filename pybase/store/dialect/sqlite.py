@@ -67,6 +67,12 @@ class SqliteDialect:
         rows = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'view' AND sql IS NOT NULL")).all()
         return [(row[0], row[1]) for row in rows]
 
+    def views_reading(self, conn: Connection, name: str) -> list[tuple[str, str]]:
+        """``(name, CREATE VIEW sql)`` of the views that read the view ``name``, directly or
+        through others, that must go while it is made again (in the order they were made).
+        None in SQLite, which drops a view others read (they fail when read, if it changed)."""
+        return []
+
     def jsonb_view_columns(self, conn: Connection, views: Iterable[str]) -> dict[str, frozenset[str]]:
         """The columns of ``views`` the database holds as jsonb, by view name (exact case): a
         json field of a table shown through the view (see schema_sync.view_body). None in
