@@ -31,6 +31,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "postgres_only(why): in a both_backends module, a test of what only Postgres does: not run on SQLite"
     )
+    config.addinivalue_line(
+        "markers", "sqlite_only(why): in a both_backends module, a test of what only SQLite does: not run on Postgres"
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -46,7 +49,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         callspec = getattr(item, "callspec", None)
         case = callspec.id.removeprefix("postgres-") if callspec is not None else ""
         module = getattr(item, "module", None)
-        if callspec is not None and callspec.params.get("backend") == "sqlite" and item.get_closest_marker("postgres_only"):
+        backend = callspec.params.get("backend") if callspec is not None else None
+        if (backend == "sqlite" and item.get_closest_marker("postgres_only")) or (
+            backend == "postgres" and item.get_closest_marker("sqlite_only")
+        ):
             dropped.append(item)
             continue
         if callspec is None or callspec.params.get("backend") != "postgres" or module is None:

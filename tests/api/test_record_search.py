@@ -451,10 +451,9 @@ def test_backup_restored_on_postgres(server: TestServer) -> None:
     assert found(server, "articles", "papaya") == [created.json()["id"]]
 
 
-def test_backup_holds_the_sqlite_index(server: TestServer, backend: str, tmp_path: Path) -> None:
+@pytest.mark.sqlite_only("a backup of an app on SQLite is data.db as it is (Postgres's: the test above)")
+def test_backup_holds_the_sqlite_index(server: TestServer, tmp_path: Path) -> None:
     """On SQLite a backup is data.db as it is: its FTS5 table and triggers come with it."""
-    if backend != "sqlite":
-        pytest.skip("SQLite's backup (Postgres's: the test above)")
     import zipfile
 
     from pybase.store.sqlite_driver import sqlite3
