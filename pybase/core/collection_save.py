@@ -316,6 +316,9 @@ def _execute(app: App, conn: Any, col: Collection, old: Collection | None, renam
             schema_sync.create_view(conn, col.name, stored_view_query(conn, col.view_query), json_fields(col))
             _make_readers_again(app, conn, readers)
             return
+        if not _table_changes(old, col):
+            _remake_stale_indexes(conn, col)
+            return
         searches = (None if old.is_view else search_spec(old), search_spec(col))
         fulltext.before_table_change(conn, *searches)
         _sync_table(conn, col, old, renames)
@@ -325,6 +328,23 @@ def _execute(app: App, conn: Any, col: Collection, old: Collection | None, renam
         raise SchemaChangeError(ex.message) from ex
     except DBAPIError as ex:
         raise SchemaChangeError(schema_sync.sqlite_error_text(ex.orig)) from ex
+
+
+def _table_changes(old: Collection, col: Collection) -> bool:
+    """Whether a save changes the table: its name, a field or an index. PERF: a save that does
+    not (rules, options) leaves the table and its indexes alone, as PocketBase does; making every
+    index again (the search index too) took as long as the table is big."""
+    before, after = old.to_row(), col.to_row()
+    return old.is_view or any(before[key] != after[key] for key in ("name", "fields", "indexes"))
+
+
+def _remake_stale_indexes(conn: Any, col: Collection) -> None:
+    """On Postgres, indexes an older pybase made otherwise (pybase.store.pg_indexes) are made as
+    this one makes them, as at a start: a save is how a user asks for it. Cheap when they are."""
+    if conn.dialect.name == "postgresql":
+        from pybase.store import pg_indexes
+
+        pg_indexes.remake(conn, col.name, col.table, col.parsed_indexes())
 
 
 def _make_readers_again(app: App, conn: Any, readers: list[tuple[str, str]]) -> None:

@@ -381,3 +381,34 @@ def test_renaming_a_field_of_a_relation_target_keeps_references(server):
     assert rows(server, "SELECT message, article FROM comments") == [("hello", POST1_ID)]
     resp = server.request("DELETE", f"/api/collections/posts/records/{POST1_ID}", headers=su)
     assert resp.status_code == 400, "the renamed required relation must still protect its target"
+
+
+def _index_identities(server, table: str) -> dict[str, int]:
+    """Each index of ``table`` (the search index too) -> what is new each time it is made: its
+    first page on SQLite, its object id on Postgres."""
+    if server.app.database_url:
+        return dict(rows(server, "SELECT c.relname, c.oid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                                 "WHERE i.indrelid = CAST(? AS regclass)", table))
+    return dict(rows(server, "SELECT name, rootpage FROM sqlite_master WHERE type = 'index' OR name LIKE '_pb_fts_%'"))
+
+
+def test_a_save_that_changes_no_field_or_index_leaves_the_indexes_alone(server):
+    # PocketBase makes the indexes again only when the name, a field or an index changes: a
+    # rule change on a big table must not rebuild them
+    su = {"Authorization": server.token("superuser")}
+    fields = _set("title", searchable=True)(posts_fields(server))
+    resp = server.request("PATCH", "/api/collections/posts", headers=su,
+                          json={"fields": fields, "indexes": ["CREATE INDEX idx_posts_title ON posts (title)"]})
+    assert resp.status_code == 200, resp.text
+    made = _index_identities(server, "posts")
+    assert "idx_posts_title" in made
+    for change in ({"listRule": "id != ''"}, {"updateRule": None, "viewRule": ""}, {"fields": fields}):
+        resp = server.request("PATCH", "/api/collections/posts", headers=su, json=change)
+        assert resp.status_code == 200, resp.text
+        assert _index_identities(server, "posts") == made, change
+    found = server.request("GET", "/api/collections/posts/records?search=second", headers=su).json()
+    assert [item["id"] for item in found["items"]] == [POST2_ID]
+    resp = server.request("PATCH", "/api/collections/posts", headers=su, json={"indexes": ["CREATE INDEX idx_posts_views ON posts (views)"]})
+    assert resp.status_code == 200, resp.text
+    assert "idx_posts_views" in _index_identities(server, "posts")
+    assert "idx_posts_title" not in _index_identities(server, "posts")
