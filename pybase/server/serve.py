@@ -392,11 +392,12 @@ class Server:
             # NOTE: like Go's http.Server.Shutdown (PocketBase), a connection still receiving a
             # request (``ch.request`` holds the partial one) is in flight too, not idle.
             # NOTE: so is one accepted a moment ago whose request has not arrived yet (with
-            # several workers on one socket, connections keep coming until the drain begins).
+            # several workers on one socket, connections keep coming until the drain begins);
+            # not one that has sent something (it is idle between requests: closed at once).
             young = time.time() - ACCEPTED_GRACE_SECONDS
             pending = any(
                 getattr(ch, "total_outbufs_len", 0) or getattr(ch, "requests", None) or getattr(ch, "request", None)
-                or getattr(ch, "creation_time", 0) > young
+                or _awaiting_first_bytes(ch, young)
                 for ch in list(server._map.values())
             )
             if not busy and not pending:
@@ -472,3 +473,11 @@ def _connection_limit() -> int:
         return CONNECTION_LIMIT
     # NOTE: room for the database files, logs and the worker threads' own descriptors.
     return max(100, min(CONNECTION_LIMIT, soft - 512))
+
+
+def _awaiting_first_bytes(channel: object, young: float) -> bool:
+    """A connection accepted after ``young`` (a time.time()) that has sent nothing yet: its
+    first request may be on its way. Waitress sets a channel's last activity to its creation
+    time and moves it at each read and write."""
+    created = getattr(channel, "creation_time", 0)
+    return bool(created > young and getattr(channel, "last_activity", 0) == created)
