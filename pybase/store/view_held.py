@@ -15,7 +15,8 @@ query reading it; a ``*`` of such a view in a UNION's SELECT is its shown column
 
 NOTE: the hidden name holds a ``$``, which a field's name (PocketBase's ``^\\w+$``) cannot:
 never a column of the view's own; the view's fields (schema_sync.table_columns) and
-``tableInfo`` leave it out. Not hidden: SQL a hook writes itself (``SELECT * FROM view``), and a
+``tableInfo`` leave it out, and so do the rows of SQL a JS hook writes itself (``SELECT * FROM
+view``: pybase.jsvm.binds.dbx). Not hidden: SQL a Python app runs on ``core.db`` itself, and a
 ``*`` over such a view among other tables in a UNION's SELECT (its columns then outnumber the
 other SELECTs'). A column's own name longer than Postgres's 63 bytes allow beside the prefix
 gets none (read as its text, as before).

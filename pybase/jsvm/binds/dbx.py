@@ -23,7 +23,8 @@ from sqlalchemy.exc import DBAPIError, StatementError
 from pybase.core.errors import BadRequestError
 from pybase.jsvm.errors import NoRows
 from pybase.store import index_long_keys, pg_nul
-from pybase.store.dialect import dialect_of
+from pybase.store.dialect import ROWID_COLUMN, dialect_of
+from pybase.store.dialect.constructs import HELD_PREFIX
 from pybase.store.sqlite_driver import sqlite3
 
 if TYPE_CHECKING:
@@ -460,10 +461,11 @@ def run_statement(ex: Executor, spec: Any, mode: str, options: Any = None) -> An
         sql = _postgres_conflict_target(db, spec, sql)
     statements = _split(sql) if mode == "execute" else [sql]
     reading = mode != "execute" and _READ_RE.match(sql) is not None
+    postgres = db.dialect.name == "postgresql"
     try:
         if reading:
             with db.read() as conn:
-                rows = [dict(r._mapping) for r in conn.execute(text(sql), binds.values)]
+                rows = _rows(conn.execute(text(sql), binds.values), sql, postgres)
         else:
             with db.write() as conn:
                 result = None
@@ -476,12 +478,9 @@ def run_statement(ex: Executor, spec: Any, mode: str, options: Any = None) -> An
                     # NOTE: Postgres has no last rowid (0, as a Go driver without one reports).
                     last = result.lastrowid if result is not None and db.dialect.name == "sqlite" else 0
                     return {"rowsAffected": affected, "lastInsertId": last or 0}
-                rows = [dict(r._mapping) for r in result] if result is not None and result.returns_rows else []
+                rows = _rows(result, sql, postgres) if result is not None and result.returns_rows else []
     except (DBAPIError, StatementError) as ex_:
         raise BadRequestError(str(getattr(ex_, "orig", None) or ex_)) from ex_
-    if db.dialect.name == "postgresql":
-        # NOTE: a text Postgres holds escaped (a NUL: pybase.store.pg_nul) as written
-        rows = [{key: pg_nul.unescape_text(value) for key, value in row.items()} for row in rows]
     if mode in ("one", "row"):
         if not rows:
             raise NoRows()
@@ -489,6 +488,27 @@ def run_statement(ex: Executor, spec: Any, mode: str, options: Any = None) -> An
     if mode == "column":
         return [next(iter(r.values()), None) for r in rows]
     return rows
+
+
+def _rows(result: Any, sql: str, postgres: bool) -> list[dict[str, Any]]:
+    """A query's rows as SQLite answers them: on Postgres without the columns pybase keeps
+    there that SQLite has not (:func:`_shown_positions`), each text as written (a NUL:
+    pybase.store.pg_nul)."""
+    if not postgres:
+        return [dict(row._mapping) for row in result]
+    names = list(result.keys())
+    shown = _shown_positions(names, sql)
+    unescape = pg_nul.unescape_text
+    return [{names[at]: unescape(row[at]) for at in shown} for row in result]
+
+
+def _shown_positions(names: list[str], sql: str) -> list[int]:
+    """The positions of the columns (Postgres) of a result of ``sql`` that SQLite would answer
+    too: not a view's hidden SQL values (pybase.store.view_held), nor the identity column of a
+    table (``_rowid_``, SQLite's rowid) that ``sql`` does not name (a ``*`` brought it: SQLite's
+    ``*`` never holds the rowid)."""
+    named_rowid = ROWID_COLUMN in sql.lower()
+    return [at for at, name in enumerate(names) if not name.startswith(HELD_PREFIX) and (name != ROWID_COLUMN or named_rowid)]
 
 
 def db_query(ex: Executor, sql: Any, params: Any, mode: str, options: Any = None) -> Any:
