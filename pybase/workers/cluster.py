@@ -11,7 +11,7 @@ needs configuring. Each node keeps two connections of its own:
   (``pybase_node_<id>``: confirmations, and realtime subscribe requests taken by another node
   for a client whose stream this node holds, or hooks' messages to it), and questions to every
   node (``pybase_all``: which realtime clients each holds, what changes each sent lately for a
-  node that was cut off and catches up, see :meth:`ClusterRuntime._reconnected`);
+  node that was cut off and catches up, see :mod:`.cluster_catch_up`);
 - a lock connection holding advisory locks: "this node is alive", "a node runs" (counted),
   "a node with this file storage runs" (a second storage refuses to start while the files
   are local) and, on the
@@ -41,14 +41,12 @@ from pybase.core.records import Record
 from pybase.store.notify import create_spill_table, notify, received
 from pybase.tools.pg_listen import Listener, connect
 from pybase.tools.security import random_string
-from pybase.workers.cluster_calls import ask_every_node
+from pybase.workers.cluster_catch_up import NodeCatchUp, is_catch_up_question
 from pybase.workers.cluster_protocol import (
     ACK_SECONDS,
     ALL_CHANNEL,
     CALL_SECONDS,
-    CATCH_UP_MARGIN_SECONDS,
     GENERATION_CHANNEL,
-    GONE_KEPT_SECONDS,
     LEADER_KEY,
     LEADER_RETRY_SECONDS,
     LISTENERS_KEY,
@@ -115,22 +113,12 @@ class ClusterRuntime(SharedStateRuntime):
         self._refresh_lock = threading.Lock()
         self._calls: dict[int, list[Any]] = {}
         self._gathers: dict[int, list[Any]] = {}  # call_all: [event, answers]
-        #: changes arriving while this node catches up after a cut (None when it does not),
-        #: handed over when the last of its catch-ups (``_catch_ups``: begun, not ended) ends
-        self._held: list[dict[str, Any]] | None = None
-        self._catch_ups = 0
-        self._held_lock = threading.Lock()
-        #: one catch-up at a time (see :meth:`_catch_up`)
-        self._catch_up_lock = threading.Lock()
         self._call_ids = itertools.count(1)
         self._acks: dict[int, list[Any]] = {}
         #: the nodes (crc of their id) holding realtime clients: changes are sent only while
         #: there is one (the lock table, refreshed every second, plus recent announcements)
         self._listening: set[int] = set()
         self._announced: dict[int, float] = {}
-        #: the nodes of the lock table (their number): None while there at the last look, else
-        #: when first seen gone (a catch-up waits for those live when its cut began)
-        self._nodes: dict[int, float | None] = {}
         self._clients = 0
         self._presence_lock = threading.Lock()
         self._listening_lock = threading.Lock()
@@ -156,6 +144,7 @@ class ClusterRuntime(SharedStateRuntime):
         self.bus.number = node_crc(self.node)
         self.bus.send_handled = lambda node, seq: self._send(NODE_CHANNEL + node, {"t": "handled", "s": seq, "by": self.bus.number})
         app.event_bus = self.bus
+        self.catch_up = NodeCatchUp(app, self.node, self.bus, self._call_ids)
         broker = app.subscriptions_broker()
         broker.id_prefix = self.node
         broker.remote = RemoteClients(_NodePeers(self), app.find_record_by_id)
@@ -266,7 +255,7 @@ class ClusterRuntime(SharedStateRuntime):
 
     def _refresh_presence(self) -> None:
         """Who has realtime clients: the lock table, and announcements too recent to be trusted
-        absent from it; and which nodes are live (see :meth:`_live_since`)."""
+        absent from it; and which nodes are live (see :meth:`.NodeCatchUp.live_since`)."""
         with self._lock_conn_lock:
             rows = self._lock_conn.execute(PRESENCE_SQL, (LISTENERS_KEY, NODE_KEY)).fetchall()
         with self._listening_lock:
@@ -275,24 +264,7 @@ class ClusterRuntime(SharedStateRuntime):
                 if now - when > PRESENCE_GRACE_SECONDS:
                     del self._announced[crc]
             self._listening = {int(number) for key, number in rows if key == LISTENERS_KEY} | set(self._announced)
-            live = {int(number) for key, number in rows if key == NODE_KEY}
-            for number, gone in list(self._nodes.items()):
-                if number in live:
-                    continue
-                if gone is None:
-                    self._nodes[number] = now
-                elif now - gone > GONE_KEPT_SECONDS:
-                    del self._nodes[number]
-            self._nodes.update(dict.fromkeys(live))
-
-    def _live_since(self, moment: float) -> set[int]:
-        """The other nodes live at ``moment`` (monotonic) as far as the lock table said: those
-        not seen gone before it (one seen gone after it may only have lost its lock connection
-        in the same cut). NOTE: one that stopped after the last look (read every
-        LEADER_RETRY_SECONDS) counts too: a catch-up waiting for it closes its streams."""
-        with self._listening_lock:
-            found = {number for number, gone in self._nodes.items() if gone is None or gone >= moment}
-        return found - {node_crc(self.node)}
+        self.catch_up.saw_live({int(number) for key, number in rows if key == NODE_KEY}, now)
 
     def _heard(self, crc: int) -> None:
         with self._listening_lock:
@@ -346,78 +318,10 @@ class ClusterRuntime(SharedStateRuntime):
 
     def _reconnected(self, missed: float) -> None:
         """The LISTEN connection is back: what was sent in the last ``missed`` seconds may never
-        have come (the listener's thread).
-
-        Collections and settings are read again. Record changes: every node keeps what it sent
-        in the last minute (in memory, see :mod:`pybase.core.realtime.bus_postgres`); a thread
-        asks each for theirs and hands this node's streams those it never received, oldest
-        first, while the changes arriving meanwhile wait (the listener goes on answering the
-        other nodes, which may be catching up too). When a node does not answer or no longer
-        has them all (a longer cut), the realtime streams held at the reconnection are closed
-        instead: the SDK reconnects and subscribes again, and its PB_CONNECT tells the app to
-        read what it may have missed, as after any dropped connection. (Keeping changes in a
-        table instead would cost each write ~0.13 ms more: 0.24 -> 0.36 ms for a one-row
-        transaction in scripts/bench/cluster.py.)
-        """
+        have come (the listener's thread). Collections and settings are read again; record
+        changes are caught up on (:mod:`.cluster_catch_up`)."""
         self._generation += 1
-        now = time.monotonic()
-        held_then = list(self.app.subscriptions_broker().local_clients().values())
-        # NOTE: the nodes live when the cut began answer, even those whose lock connection is
-        # not back within the recount (see _catch_up)
-        awaited = self._live_since(now - missed)
-        with self._held_lock:
-            if self._held is None:
-                self._held = []
-            self._catch_ups += 1
-        threading.Thread(
-            target=self._catch_up, args=(missed, now, held_then, awaited), name="pybase-cluster-catch-up", daemon=True,
-        ).start()
-
-    def _catch_up(self, missed: float, reconnected_at: float, clients: list[Any], awaited: set[int]) -> None:
-        """Ask every node for what this one missed in a cut and replay it; the last catch-up
-        under way hands over the changes held meanwhile.
-
-        NOTE: one at a time, each asking on a channel of its own: a cut during a catch-up begins
-        another, whose replay of older changes must come before the held ones (and an answer
-        sent late to the one before must not count for it). Waited for, up to CALL_SECONDS: the
-        nodes the lock table counts within the recount, and those live when the cut began (a
-        lock connection may be back only after the recount). One that hangs or died in the cut
-        may have sent changes this node cannot get: its streams are closed.
-        """
-        caught_up = None
-        try:
-            with self._catch_up_lock:
-                within = missed + CATCH_UP_MARGIN_SECONDS + (time.monotonic() - reconnected_at)
-                mine = self.bus.recent(within)
-                if mine is not None and self.bus.knows_received(within):
-                    # NOTE: settled: right after a cut the lock table may not count every node yet
-                    answers = ask_every_node(
-                        self.app.db, f"{self.node}r{next(self._call_ids)}", {"op": "recent", "within": within}, CALL_SECONDS,
-                        node=node_crc(self.node), settle=LEADER_RETRY_SECONDS * 1.5, expect=awaited,
-                    )
-                    if answers is not None and all(isinstance(answer, list) for answer in answers):
-                        caught_up = self.bus.replay([*mine, *(entry for answer in answers for entry in answer)])
-        except Exception:  # noqa: BLE001 - Postgres away again: the streams are closed
-            log.exception("cluster: node %s failed to catch up", self.node)
-        try:
-            if caught_up is not None:
-                log.warning("cluster: node %s caught up on %d change(s) it missed while cut off (%.1f s)", self.node, caught_up, missed)
-            else:
-                if clients:
-                    log.warning("cluster: node %s closes its %d realtime stream(s): changes sent while it was cut off are lost", self.node, len(clients))
-                for client in clients:
-                    client.discard()
-        finally:
-            with self._held_lock:
-                self._catch_ups -= 1
-                if self._catch_ups <= 0:
-                    self._catch_ups = 0
-                    held, self._held = self._held or [], None
-                    for frame in held:
-                        try:
-                            self.bus.arrived(frame)
-                        except Exception:  # noqa: BLE001 - as the listener: one bad change must not stop the others
-                            log.exception("cluster: failed to handle a change held while catching up")
+        self.catch_up.begin(missed)
 
     # ---- notifications ------------------------------------------------------------------------------
 
@@ -445,10 +349,8 @@ class ClusterRuntime(SharedStateRuntime):
             payload = text
         frame = orjson.loads(payload)
         if channel == CHANGES_CHANNEL:
-            with self._held_lock:
-                if self._held is not None:  # NOTE: catching up: after the older ones
-                    self._held.append(frame)
-                    return
+            if self.catch_up.hold(frame):  # NOTE: catching up: after the older ones
+                return
             self.bus.arrived(frame)
         else:
             self._node_frame(frame)
@@ -543,8 +445,8 @@ class ClusterRuntime(SharedStateRuntime):
     def _answer(self, body: Any) -> Any:
         """What another node asks or tells: about the realtime clients this node holds, or the
         changes it sent lately (for a node that was cut off)."""
-        if isinstance(body, dict) and body.get("op") == "recent":
-            return self.bus.recent(float(body.get("within") or 0))
+        if is_catch_up_question(body):
+            return self.catch_up.answer(body)
         return answer_remote_request(self.app, body, self.refresh_if_stale)
 
     # ---- leadership (crons) ---------------------------------------------------------------------
