@@ -181,6 +181,6 @@
     return null;
   };
 
-  g.toBytes = (value) => (typeof value === "string" ? call("bytes.fromString", value) : toBytes(value));
+  g.toBytes = (value) => (typeof value === "string" ? call("bytes.fromString", value) : bridge.markBytes(toBytes(value)));
   g.FormData = FormData;
 })(globalThis);

@@ -109,13 +109,15 @@ def _encoder(scope: Scope) -> Callable[[Any], Any]:
         if isinstance(obj, RealtimeClient):
             return {"$h": scope.put(obj), "$t": "rc"}
         if isinstance(obj, RealtimeMessage):
-            return {"name": obj.name, "data": list(obj.data)}
+            return {"name": obj.name, "data": obj.data}
         if isinstance(obj, Settings):
             # NOTE: a plain copy (with tableName()/pk() in JS: prelude's settingsOf); a hook
             # changes settings by assigning the whole object back (e.newSettings = s).
             return {"$s": obj.to_dict()}
         if isinstance(obj, bytes | bytearray):
-            return list(obj)
+            # NOTE: an array JS knows for bytes (prelude's markBytes): toString() reads its text,
+            # as PocketBase's of a Go []byte, where any other array is JSON
+            return {"$b": list(obj)}
         if isinstance(obj, set | frozenset | tuple):
             return list(obj)
         if isinstance(obj, BaseException):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,11 @@ def bytes_to_string(ex: Executor, data: Any) -> str:
     return _bytes(data).decode("utf-8", "replace")
 
 
+def bytes_base64(ex: Executor, data: Any) -> str:
+    """Bytes as Go's JSON writes a []byte (toString() of a value holding some)."""
+    return base64.b64encode(_bytes(data)).decode()
+
+
 def bytes_from_string(ex: Executor, text: Any) -> bytes:
     return ("" if text is None else str(text)).encode()
 
@@ -30,4 +36,5 @@ OPS: dict[str, Callable[..., Any]] = {
     "sleep": sleep,
     "bytes.toString": bytes_to_string,
     "bytes.fromString": bytes_from_string,
+    "bytes.base64": bytes_base64,
 }

@@ -52,6 +52,7 @@ routerAdd("GET", "/security", (e) => {
     sha256: $security.sha256("abc"),
     hs256: $security.hs256("abc", "key"),
     eq: $security.equal("a", "a"),
-    str: toString([104, 105]),
+    str: toString(toBytes([104, 105])),
+    list: toString([104, 105]),
   });
 });
