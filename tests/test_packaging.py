@@ -23,6 +23,7 @@ POSTGRES_ONLY = (
     "pybase.store.view_sql", "pybase.store.view_compare", "pybase.store.sqlite_functions", "pybase.store.pg_views",
     "pybase.store.view_functions", "pybase.store.sqlite_functions_base", "pybase.store.view_kinds", "pybase.store.view_branches",
     "pybase.store.pg_objects", "pybase.store.pg_tables", "pybase.core.db_copy", "pybase.core.backups.postgres",
+    "pybase.core.backups.postgres_dump", "pybase.core.backups.postgres_restore",
 )
 
 

@@ -6,7 +6,7 @@
 - ``GET    /api/backups/{key}?token=``    -> the archive, for a superuser's file token
 - ``DELETE /api/backups/{key}``           -> 204
 - ``POST   /api/backups/{key}/restore``   -> 204, then pybase restarts on the restored data
-  (on Postgres the database is replaced in place first; see ``core/backups/postgres.py``)
+  (on Postgres the database is replaced in place first; see ``core/backups/postgres_restore.py``)
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ such a column serves none of them but ``=``: :func:`to_byte_order` changes those
 again), only where the column is in the database's collation (``default``, what an older
 pybase made; a ``C`` database's is changed too: it orders by bytes, but an index serves
 ``COLLATE "C"`` only on a ``"C"`` column; a column SQL made in another collation keeps it). A
-restore runs it too, as soon as the tables hold their rows (pybase.core.backups.postgres). The views reading such a table are set aside and made again as they were
+restore runs it too, as soon as the tables hold their rows (pybase.core.backups.postgres_restore). The views reading such a table are set aside and made again as they were
 (:func:`pybase.store.pg_views.around_tables`); a table a materialized view reads is kept as it
 is (logged).
 """

@@ -5,7 +5,8 @@ A backup is taken while the app keeps running: each SQLite database is copied wi
 online backup API (a consistent snapshot even under concurrent writes, unlike a file copy of
 a WAL database), and the other files of ``pb_data`` are added as they are. With the data in
 Postgres (``--db``), the archive holds a dump of its tables instead (see
-:mod:`pybase.core.backups.postgres`). One backup or restore runs at a time.
+:mod:`pybase.core.backups.postgres`, which points to the dump and the restore). One backup or
+restore runs at a time.
 """
 
 from __future__ import annotations
@@ -156,9 +157,9 @@ class BackupStore:
             archive = os.path.join(work, "archive.zip")
             with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
                 if self.on_postgres:
-                    from pybase.core.backups import postgres
+                    from pybase.core.backups import postgres_dump
 
-                    manifest = postgres.write_dump(self.app, zf)
+                    manifest = postgres_dump.write_dump(self.app, zf)
                     log.info("backup %s: %d Postgres tables dumped", name, len(manifest["tables"]))
                 for db_name in DATABASES:
                     snapshot = os.path.join(work, db_name)
@@ -244,16 +245,16 @@ class BackupStore:
 
     def _restore_database(self, name: str, names: list[str], extracted: str) -> None:
         """Replace the Postgres data by the unpacked archive's, then drop its database files."""
-        from pybase.core.backups import postgres
+        from pybase.core.backups import postgres, postgres_restore
 
         kind = postgres.archive_kind(names)
         if kind == "postgres":
             log.info("restore %s: replacing the Postgres tables", name)
-            postgres.restore_dump(self.app, extracted)
+            postgres_restore.restore_dump(self.app, extracted)
             shutil.rmtree(os.path.join(extracted, postgres.DUMP_DIR), ignore_errors=True)
         elif kind == "sqlite":
             log.info("restore %s: copying its SQLite data.db into Postgres", name)
-            postgres.restore_sqlite(self.app, extracted)
+            postgres_restore.restore_sqlite(self.app, extracted)
         for db_name in os.listdir(extracted):
             if db_name in DATABASES or _SIDE_FILE_RE.match(db_name):
                 os.remove(os.path.join(extracted, db_name))
