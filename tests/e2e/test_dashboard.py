@@ -20,7 +20,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -28,38 +27,13 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 import requests
+
+from tests.e2e.dashboard_session import CHROMIUM_ARGS, EMAIL, PASSWORD, TIMEOUT_MS, require_browser
 
 REPO = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""), "PYTHONUNBUFFERED": "1"}
-EMAIL = "admin@example.com"
-PASSWORD = "1234567890"
 LINK = re.compile(r"http://127\.0\.0\.1:\d+/_/#/pbinstall/[\w-]+\.[\w-]+\.[\w-]+")
-TIMEOUT_MS = 15000
-
-
-def chromium_path() -> str | None:
-    """Debian's chromium (or $PYBASE_CHROMIUM)."""
-    return os.environ.get("PYBASE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def _require_browser() -> str:
-    reason = None
-    path = chromium_path()
-    if path is None:
-        reason = "chromium is not installed (scripts/test.sh installs Debian's chromium)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            reason = "the playwright package is not installed (pip install -e '.[test]')"
-    if reason is None:
-        assert path is not None
-        return path
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 def _free_port() -> int:
@@ -164,7 +138,7 @@ def _fill_rich_inputs(page, form, expect, related_id: str) -> None:
 
 
 def test_dashboard_end_to_end(tmp_path: Path) -> None:
-    executable = _require_browser()
+    executable = require_browser()
     from playwright.sync_api import expect, sync_playwright
 
     shots_dir = os.environ.get("PYBASE_SCREENSHOTS")
@@ -181,7 +155,7 @@ def test_dashboard_end_to_end(tmp_path: Path) -> None:
     try:
         link = server.installer_link()
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=executable, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+            browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
             context = browser.new_context(viewport={"width": 1360, "height": 860}, color_scheme=os.environ.get("PYBASE_COLOR_SCHEME", "light"))
             context.set_default_timeout(TIMEOUT_MS)
             expect.set_options(timeout=TIMEOUT_MS)

@@ -1,7 +1,7 @@
 """The dashboard and full-text search in headless Chromium: a field made searchable in the
 collection editor (the toggle shown on text-like fields only), then the records page's "Full-text
 search" box listing the matching records, most relevant first, with the filter beside it.
-Uses tests/e2e/test_dashboard.py's helpers and skips.
+Signs in through tests/e2e/dashboard_session.py (its skips).
 """
 
 from __future__ import annotations
@@ -11,7 +11,13 @@ from pathlib import Path
 
 import requests
 
-from tests.e2e.test_dashboard import EMAIL, PASSWORD, TIMEOUT_MS, _require_browser
+from tests.e2e.dashboard_session import (
+    browser_page,
+    require_browser,
+    sign_in,
+    superuser_server,
+    superuser_token,
+)
 
 ARTICLES = [
     {"title": "Sourdough basics", "body": "flour water salt", "stars": 1},
@@ -22,19 +28,11 @@ ARTICLES = [
 
 
 def test_dashboard_full_text_search(tmp_path: Path) -> None:
-    executable = _require_browser()
-    from playwright.sync_api import expect, sync_playwright
+    executable = require_browser()
+    from playwright.sync_api import expect
 
-    from tests.testapp import start_server
-
-    srv = start_server(tmp_path, None)
-    try:
-        su = srv.app.new_record("_superusers", {"email": EMAIL})
-        su.set_password_plain("password", PASSWORD)
-        srv.app.save(su)
-        token = requests.post(f"{srv.base_url}/api/collections/_superusers/auth-with-password",
-                              json={"identity": EMAIL, "password": PASSWORD}, timeout=10).json()["token"]
-        auth = {"Authorization": token}
+    with superuser_server(tmp_path) as srv:
+        auth = {"Authorization": superuser_token(srv)}
         res = requests.post(f"{srv.base_url}/api/collections", headers=auth, timeout=10, json={
             "name": "articles", "type": "base", "listRule": "", "viewRule": "",
             "fields": [{"name": "title", "type": "text"}, {"name": "body", "type": "text"}, {"name": "stars", "type": "number"}],
@@ -44,15 +42,8 @@ def test_dashboard_full_text_search(tmp_path: Path) -> None:
             created = requests.post(f"{srv.base_url}/api/collections/articles/records", json=article, headers=auth, timeout=10)
             assert created.status_code == 200, created.text
 
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=executable, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
-            page = browser.new_page()
-            page.set_default_timeout(TIMEOUT_MS)
-            page.goto(f"{srv.base_url}/_/")
-            page.get_by_label("Email").fill(EMAIL)
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
-            expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+        with browser_page(executable) as page:
+            sign_in(page, srv.base_url)
             page.goto(f"{srv.base_url}/_/#/collections/articles")
             table = page.get_by_test_id("records-table")
             expect(table.get_by_text("Pasta", exact=True)).to_be_visible()
@@ -109,6 +100,3 @@ def test_dashboard_full_text_search(tmp_path: Path) -> None:
             page.get_by_role("button", name="Clear filter").click()
             expect(table.locator("tbody tr")).to_have_count(len(ARTICLES))
             expect(search).to_have_value("")
-            browser.close()
-    finally:
-        srv.stop()

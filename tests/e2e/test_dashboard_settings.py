@@ -1,7 +1,7 @@
 """The admin dashboard in headless Chromium, continued: MFA sign-in, auth options and mail
 templates, the pages the auth mails link to, mail and storage settings, and settings forms that
-keep what the user typed. Split from tests/e2e/test_dashboard.py (its helpers; same skips) so
-xdist runs the two files' browsers side by side.
+keep what the user typed. Split from tests/e2e/test_dashboard.py so xdist runs the two files'
+browsers side by side; the sign-in and skips are tests/e2e/dashboard_session.py's.
 """
 
 from __future__ import annotations
@@ -14,38 +14,37 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.e2e.test_dashboard import EMAIL, PASSWORD, TIMEOUT_MS, _require_browser
+from tests.e2e.dashboard_session import (
+    EMAIL,
+    PASSWORD,
+    TIMEOUT_MS,
+    browser_page,
+    fill_sign_in,
+    require_browser,
+    sign_in,
+    superuser_server,
+    superuser_token,
+)
 from tests.s3_server import moto_endpoint  # noqa: F401 - fixture
 
 
 def test_dashboard_sign_in_with_mfa(tmp_path: Path, mailbox) -> None:  # noqa: F811 - the fixture
     """A superuser under MFA signs in with the password, then the code mailed to them."""
-    executable = _require_browser()
-    from playwright.sync_api import expect, sync_playwright
+    executable = require_browser()
+    from playwright.sync_api import expect
 
     from tests.api.test_record_auth_otp import code_in
-    from tests.testapp import start_server
 
-    srv = start_server(tmp_path, None)
-    try:
-        su = srv.app.new_record("_superusers", {"email": EMAIL})
-        su.set_password_plain("password", PASSWORD)
-        srv.app.save(su)
+    with superuser_server(tmp_path) as srv:
         mailbox.configure(srv)
-        token = requests.post(f"{srv.base_url}/api/collections/_superusers/auth-with-password",
-                              json={"identity": EMAIL, "password": PASSWORD}, timeout=10).json()["token"]
+        token = superuser_token(srv)
         res = requests.patch(f"{srv.base_url}/api/collections/_superusers", headers={"Authorization": token},
                              json={"otp": {"enabled": True, "length": 6}, "mfa": {"enabled": True}}, timeout=10)
         assert res.status_code == 200, res.text
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=executable, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
-            page = browser.new_page()
-            page.set_default_timeout(TIMEOUT_MS)
+        with browser_page(executable) as page:
             page.goto(f"{srv.base_url}/_/")
             expect(page.get_by_role("heading", name="Superuser sign in")).to_be_visible()
-            page.get_by_label("Email").fill(EMAIL)
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
+            fill_sign_in(page)
             expect(page.get_by_text(f"Enter the code sent to {EMAIL}.")).to_be_visible()
             code = code_in(mailbox.wait_for(1)[0])
             page.get_by_label("One-time code").fill("000000" if code != "000000" else "111111")
@@ -55,40 +54,23 @@ def test_dashboard_sign_in_with_mfa(tmp_path: Path, mailbox) -> None:  # noqa: F
             page.get_by_role("button", name="Verify code").click()
             expect(page).to_have_url(re.compile(r"#/collections/"))
             expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-            browser.close()
-    finally:
-        srv.stop()
 
 
 def test_dashboard_auth_options_templates_and_backup_upload(tmp_path: Path) -> None:
     """Auth collection options and mail templates saved from the editor; a backup zip uploaded."""
-    executable = _require_browser()
-    from playwright.sync_api import expect, sync_playwright
+    executable = require_browser()
+    from playwright.sync_api import expect
 
-    from tests.testapp import start_server
-
-    srv = start_server(tmp_path, None)
-    try:
-        su = srv.app.new_record("_superusers", {"email": EMAIL})
-        su.set_password_plain("password", PASSWORD)
-        srv.app.save(su)
-        token = requests.post(f"{srv.base_url}/api/collections/_superusers/auth-with-password",
-                              json={"identity": EMAIL, "password": PASSWORD}, timeout=10).json()["token"]
-        headers = {"Authorization": token}
+    with superuser_server(tmp_path) as srv:
+        headers = {"Authorization": superuser_token(srv)}
         # a backup zip to upload: made by the server, downloaded, then deleted there
         assert requests.post(f"{srv.base_url}/api/backups", json={"name": "made_here.zip"}, headers=headers, timeout=60).status_code == 204
         file_token = requests.post(f"{srv.base_url}/api/files/token", headers=headers, timeout=10).json()["token"]
         archive = requests.get(f"{srv.base_url}/api/backups/made_here.zip", params={"token": file_token}, timeout=60)
         assert archive.status_code == 200 and archive.content[:2] == b"PK"
         assert requests.delete(f"{srv.base_url}/api/backups/made_here.zip", headers=headers, timeout=10).status_code == 204
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=executable, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
-            page = browser.new_page()
-            page.set_default_timeout(TIMEOUT_MS)
-            page.goto(f"{srv.base_url}/_/#/login")
-            page.get_by_label("Email").fill(EMAIL)
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
+        with browser_page(executable) as page:
+            sign_in(page, srv.base_url)
             expect(page).to_have_url(re.compile(r"#/collections/users"))
             page.get_by_role("button", name="Edit collection").click()
             editor = page.get_by_test_id("collection-editor")
@@ -260,39 +242,29 @@ def test_dashboard_auth_options_templates_and_backup_upload(tmp_path: Path) -> N
             expect(page.get_by_text("No backups yet")).to_be_visible()
             page.get_by_label("Upload a backup").set_input_files({"name": "uploaded.zip", "mimeType": "application/zip", "buffer": archive.content})
             expect(page.get_by_test_id("backups-list").get_by_text("uploaded.zip")).to_be_visible()
-            browser.close()
         listed = requests.get(f"{srv.base_url}/api/backups", headers=headers, timeout=10).json()
         assert [b["key"] for b in listed] == ["uploaded.zip"]
-    finally:
-        srv.stop()
 
 
 def test_dashboard_pages_the_auth_mails_link_to(tmp_path: Path, mailbox) -> None:  # noqa: F811 - the fixture
     """The default mail templates link to /_/#/auth/...: verification, password reset, email change."""
-    executable = _require_browser()
-    from playwright.sync_api import expect, sync_playwright
+    executable = require_browser()
+    from playwright.sync_api import expect
 
     from tests.mailbox import html_of
-    from tests.testapp import start_server
 
     def link_in(message) -> str:
         found = re.search(r'href="([^"]*/_/#/auth/[^"]+)"', html_of(message))
         assert found, html_of(message)[:500]
         return found.group(1)
 
-    srv = start_server(tmp_path, None)
-    try:
-        for collection, email in (("_superusers", EMAIL), ("users", "user@example.com")):
-            record = srv.app.new_record(collection, {"email": email})
-            record.set_password_plain("password", PASSWORD)
-            srv.app.save(record)
+    with superuser_server(tmp_path) as srv:
+        user = srv.app.new_record("users", {"email": "user@example.com"})
+        user.set_password_plain("password", PASSWORD)
+        srv.app.save(user)
         mailbox.configure(srv, appURL=srv.base_url)
         users = f"{srv.base_url}/api/collections/users"
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=executable, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
-            page = browser.new_page()
-            page.set_default_timeout(TIMEOUT_MS)
-
+        with browser_page(executable) as page:
             assert requests.post(f"{users}/request-verification", json={"email": "user@example.com"}, timeout=10).status_code == 204
             page.goto(link_in(mailbox.wait_for(1)[0]))
             expect(page.get_by_role("heading", name="Email verified")).to_be_visible()
@@ -339,34 +311,19 @@ def test_dashboard_pages_the_auth_mails_link_to(tmp_path: Path, mailbox) -> None
             page.get_by_role("button", name="Send the reset link").click()
             expect(page.get_by_text(f"If {EMAIL} is a superuser's, a reset link is on its way.")).to_be_visible()
             assert "/_/#/auth/confirm-password-reset/" in link_in(mailbox.wait_for(4)[3])
-            browser.close()
-    finally:
-        srv.stop()
 
 
 def test_dashboard_mail_and_storage_settings(tmp_path: Path, mailbox, moto_endpoint) -> None:  # noqa: F811 - fixtures
     """SMTP settings and a test mail to a real SMTP server; S3 settings tested against moto's S3."""
-    executable = _require_browser()
-    from playwright.sync_api import expect, sync_playwright
+    executable = require_browser()
+    from playwright.sync_api import expect
 
     from tests.s3_server import make_bucket
-    from tests.testapp import start_server
 
     make_bucket(moto_endpoint, "dashboard-files")
-    srv = start_server(tmp_path, None)
-    try:
-        su = srv.app.new_record("_superusers", {"email": EMAIL})
-        su.set_password_plain("password", PASSWORD)
-        srv.app.save(su)
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=executable, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
-            page = browser.new_page()
-            page.set_default_timeout(TIMEOUT_MS)
-            page.goto(f"{srv.base_url}/_/#/login")
-            page.get_by_label("Email").fill(EMAIL)
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
-            expect(page).to_have_url(re.compile(r"#/collections/"))
+    with superuser_server(tmp_path) as srv:
+        with browser_page(executable) as page:
+            sign_in(page, srv.base_url)
 
             page.goto(f"{srv.base_url}/_/#/settings/mail")
             page.get_by_label("Sender address").fill("support@acme.test")
@@ -420,15 +377,11 @@ def test_dashboard_mail_and_storage_settings(tmp_path: Path, mailbox, moto_endpo
             page.reload()
             expect(page.get_by_role("heading", name="users")).to_be_visible()
             assert page.evaluate(primary) == "rgb(124 58 237)"
-            browser.close()
-        token = requests.post(f"{srv.base_url}/api/collections/_superusers/auth-with-password",
-                              json={"identity": EMAIL, "password": PASSWORD}, timeout=10).json()["token"]
+        token = superuser_token(srv)
         s3 = requests.get(f"{srv.base_url}/api/settings", headers={"Authorization": token}, timeout=10).json()["s3"]
         assert s3["enabled"] is True and s3["bucket"] == "no-such-bucket" and s3["endpoint"] == moto_endpoint
         meta = requests.get(f"{srv.base_url}/api/settings", headers={"Authorization": token}, timeout=10).json()["meta"]
         assert meta["accentColor"] == "#7c3aed" and meta["hideControls"] is True
-    finally:
-        srv.stop()
 
 
 def _held(page, routes: list, what: str) -> None:
@@ -447,29 +400,16 @@ def test_dashboard_settings_keep_what_the_user_typed_when_an_answer_lands_late(t
     the user typed more keeps the newer text (still unsaved: Save stays on). Every settings form
     (application, mail, storage, backups, rate limits) loads and saves through the same code.
     """
-    executable = _require_browser()
-    from playwright.sync_api import expect, sync_playwright
+    executable = require_browser()
+    from playwright.sync_api import expect
 
-    from tests.testapp import start_server
-
-    srv = start_server(tmp_path, None)
-    try:
-        su = srv.app.new_record("_superusers", {"email": EMAIL})
-        su.set_password_plain("password", PASSWORD)
-        srv.app.save(su)
+    with superuser_server(tmp_path) as srv:
         settings = srv.app.settings()
         settings["meta"]["appName"] = "Stored name"
         srv.app.save_settings(settings)
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=executable, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
-            page = browser.new_page()
-            page.set_default_timeout(TIMEOUT_MS)
+        with browser_page(executable) as page:
             expect.set_options(timeout=TIMEOUT_MS)
-            page.goto(f"{srv.base_url}/_/#/login")
-            page.get_by_label("Email").fill(EMAIL)
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
-            expect(page).to_have_url(re.compile(r"#/collections/"))
+            sign_in(page, srv.base_url)
             name = page.get_by_label("Application name")
 
             # the load held: nothing to type into until it lands, then the stored name
@@ -503,6 +443,3 @@ def test_dashboard_settings_keep_what_the_user_typed_when_an_answer_lands_late(t
             assert srv.app.settings()["meta"]["appName"] == "Typed while saving"
             expect(name).to_have_value("Typed while saving")
             expect(save).to_be_disabled()
-            browser.close()
-    finally:
-        srv.stop()

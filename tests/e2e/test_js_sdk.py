@@ -44,8 +44,9 @@ def run_node_checks(script: str, *args: str) -> str:
     return output
 
 
-@pytest.mark.both_backends
-def test_js_sdk(tmp_path: Path, backend: str, databases: Any) -> None:
+def run_on_new_app(script: str, tmp_path: Path, backend: str, databases: Any) -> None:
+    """Run the checks of ``script`` (:func:`run_node_checks`) against a pybase on a new, empty
+    database of ``backend`` holding one superuser (SUPERUSER_EMAIL / PASSWORD)."""
     _require_node()
     url = databases.new(backend)
     srv = start_server(tmp_path, None, url)
@@ -53,7 +54,12 @@ def test_js_sdk(tmp_path: Path, backend: str, databases: Any) -> None:
         su = srv.app.new_record("_superusers", {"email": SUPERUSER_EMAIL})
         su.set_password_plain("password", PASSWORD)
         srv.app.save(su)
-        run_node_checks("sdk_test.mjs", srv.base_url, SUPERUSER_EMAIL, PASSWORD)
+        run_node_checks(script, srv.base_url, SUPERUSER_EMAIL, PASSWORD)
     finally:
         srv.stop()
         databases.drop(url)
+
+
+@pytest.mark.both_backends
+def test_js_sdk(tmp_path: Path, backend: str, databases: Any) -> None:
+    run_on_new_app("sdk_test.mjs", tmp_path, backend, databases)
