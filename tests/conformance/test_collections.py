@@ -33,10 +33,10 @@ def POSTGRES_SKIP(case: str) -> bool:  # noqa: N802 - read by conftest.py
 
 
 @pytest.fixture(scope="module")
-def collections_pair(own_pair: Pair) -> Pair:
+def collections_pair(pair: Pair) -> Pair:
     """The pair (each case sets up its own collections)."""
-    cases_collections.setup(own_pair)
-    return own_pair
+    cases_collections.setup(pair)
+    return pair
 
 
 def test_the_table_is_large() -> None:

@@ -14,10 +14,10 @@ pytestmark = pytest.mark.both_backends
 
 
 @pytest.fixture(scope="module")
-def collections_pair(own_pair: Pair) -> Pair:
+def collections_pair(pair: Pair) -> Pair:
     """The pair (each case sets up its own collections)."""
-    cases_collections.setup(own_pair)
-    return own_pair
+    cases_collections.setup(pair)
+    return pair
 
 
 @pytest.mark.parametrize("case", CASES[HALF:], ids=lambda case: case.name)
