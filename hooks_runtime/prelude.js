@@ -376,6 +376,8 @@
     byteArrays.add(list);
     return list;
   }
+  const goText = g.__goText; // go_text.js
+  delete g.__goText; // NOTE: no global of its own for hooks to see
   const isBytes = (value) => byteArrays.has(value) || value instanceof Uint8Array || value instanceof Uint8ClampedArray;
 
   // PocketBase's toString (cast.ToStringE of the value goja exports, else its JSON): a reader's
@@ -384,74 +386,16 @@
     if (value === null || value === undefined) return "";
     if (typeof value.__reader === "function") return value.__reader();
     if (typeof value === "string") return value;
-    if (typeof value === "number") return goNumber(value);
+    if (typeof value === "number") return goText.number(value);
     if (typeof value === "boolean" || typeof value === "bigint") return String(value);
     if (typeof value === "symbol") return value.description || "";
     if (typeof value === "function") return ""; // NOTE: Go's JSON has none
     // NOTE: PocketBase answers "" for an ArrayBuffer (goja exports no []byte of it); its bytes here
     if (isBytes(value) || value instanceof ArrayBuffer) return call("bytes.toString", toBytes(value));
     if (value instanceof Number || value instanceof Boolean) return toString(value.valueOf());
-    if (value instanceof Date) return goTime(value, " ");
+    if (value instanceof Date) return goText.time(value, " ");
     if (g.DateTime && value instanceof g.DateTime) return value.string();
-    try {
-      return goJson(value);
-    } catch (err) {
-      if (err === UNENCODABLE) return "";
-      throw err;
-    }
-  }
-
-  // A number as Go's strconv writes the int64 or float64 goja exports ('f' format, shortest
-  // digits): 1e21 is 1000000000000000000000, 1e-7 0.0000001, -0 "-0", Infinity "+Inf".
-  function goNumber(n) {
-    if (n !== n) return "NaN";
-    if (n === Infinity || n === -Infinity) return n > 0 ? "+Inf" : "-Inf";
-    if (n === 0) return 1 / n < 0 ? "-0" : "0";
-    const text = String(n);
-    const at = text.indexOf("e");
-    if (at < 0) return text;
-    const sign = text[0] === "-" ? "-" : "";
-    const digits = text.slice(sign.length, at).replace(".", "");
-    const point = 1 + Number(text.slice(at + 1)); // NOTE: JS's exponent form has one digit before its point
-    if (point >= digits.length) return sign + digits + "0".repeat(point - digits.length);
-    if (point <= 0) return sign + "0." + "0".repeat(-point) + digits;
-    return sign + digits.slice(0, point) + "." + digits.slice(point);
-  }
-
-  // A Date as Go writes the time.Time goja exports: its String() (" ": "1970-01-01 00:00:00
-  // +0000 UTC") or its JSON ("T": "1970-01-01T00:00:00Z"), fraction without trailing zeros.
-  function goTime(date, separator) {
-    const iso = date.toISOString(); // NOTE: throws for an invalid Date, as Go's JSON fails on it
-    const fraction = iso.slice(19, 23).replace(/\.?0+$/, "");
-    const stamp = iso.slice(0, 10) + separator + iso.slice(11, 19) + fraction;
-    return separator === " " ? stamp + " +0000 UTC" : stamp + "Z";
-  }
-
-  const UNENCODABLE = {};
-  // Go's encoding/json of the value goja exports: objects as maps (keys sorted), undefined as
-  // null, bytes as base64, a Date as its RFC 3339 text; a function, NaN or Infinity can't be
-  // encoded (UNENCODABLE).
-  function goJson(value) {
-    if (value === null || value === undefined) return "null";
-    switch (typeof value) {
-      case "string": return JSON.stringify(value);
-      case "boolean": return String(value);
-      case "number":
-        if (!isFinite(value)) throw UNENCODABLE;
-        return value === 0 && 1 / value < 0 ? "-0" : JSON.stringify(value);
-      case "function": case "symbol": throw UNENCODABLE;
-      default: break;
-    }
-    if (isBytes(value)) return JSON.stringify(call("bytes.base64", toBytes(value)));
-    if (value instanceof Date) return JSON.stringify(goTime(value, "T"));
-    if (value instanceof Map) return goJson(Array.from(value));
-    if (value instanceof Set) return goJson(Array.from(value));
-    if (typeof value.toJSON === "function") return goJson(value.toJSON());
-    if (Array.isArray(value) || (ArrayBuffer.isView(value) && !(value instanceof DataView))) {
-      return "[" + Array.prototype.map.call(value, goJson).join(",") + "]";
-    }
-    const keys = Object.keys(value).sort();
-    return "{" + keys.map((key) => JSON.stringify(key) + ":" + goJson(value[key])).join(",") + "}";
+    return goText.json(value, (bytes) => (isBytes(bytes) ? call("bytes.base64", toBytes(bytes)) : null));
   }
 
   // An object (JSON) value of a DynamicModel: PocketBase's JSON map, with .get(key).

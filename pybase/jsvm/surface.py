@@ -480,10 +480,10 @@ def impl_modules() -> tuple[str, ...]:
 
 
 def runtime_files() -> tuple[str, ...]:
-    """The ``hooks_runtime/`` files every context evaluates, in order: errors.js, dates.js,
+    """The ``hooks_runtime/`` files every context evaluates, in order: errors.js, dates.js, go_text.js,
     prelude.js (the bridge), events.js (the ``e`` of handlers), then each file the table names,
     in declaration order."""
-    return tuple(dict.fromkeys(["errors.js", "dates.js", "prelude.js", "events.js"] + [g.js for g in GLOBALS]))
+    return tuple(dict.fromkeys(["errors.js", "dates.js", "go_text.js", "prelude.js", "events.js"] + [g.js for g in GLOBALS]))
 
 
 # ---- what PocketBase's jsvm has and pybase deliberately doesn't ------------------------------
