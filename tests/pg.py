@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.needed import missing
+
 
 def find_binary(name: str) -> str | None:
     """``name`` (initdb, pg_ctl) on the PATH or in Debian's versioned directory, newest first."""
@@ -137,10 +139,7 @@ def start_postgres() -> PostgresServer:
     """initdb a cluster in a temp dir and start it on a free loopback port."""
     initdb, pg_ctl = find_binary("initdb"), find_binary("pg_ctl")
     if initdb is None or pg_ctl is None:
-        message = "Postgres (initdb, pg_ctl) is not installed: apt-get install postgresql"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        missing("Postgres (initdb, pg_ctl) is not installed: apt-get install postgresql")
     prefix = _run_as()
     root = tempfile.mkdtemp(prefix="pybase-pg-")
     data, sockets = os.path.join(root, "data"), os.path.join(root, "sock")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.needed import missing
 from tests.testapp import PASSWORD, SUPERUSER_EMAIL, start_server
 
 E2E_DIR = Path(__file__).resolve().parent
@@ -27,9 +27,7 @@ def _require_node() -> str:
     if reason is None:
         assert NODE is not None
         return NODE
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
+    missing(reason)
 
 
 def run_node_checks(script: str, *args: str) -> str:
