@@ -108,7 +108,9 @@ def _update_scenarios() -> list[Scenario]:
 
 def _enable_batch(server: testapp.TestServer) -> None:
     settings = server.app.settings()
-    settings["batch"] = {**settings["batch"], "enabled": True, "maxRequests": 5}
+    # NOTE: a long timeout: a password change hashes with bcrypt, and on a loaded CI machine the
+    # default 3 s deadline failed the whole batch ("Batch transaction failed.", as PocketBase would)
+    settings["batch"] = {**settings["batch"], "enabled": True, "maxRequests": 5, "timeout": 120}
     server.app.save_settings(settings)
 
 
