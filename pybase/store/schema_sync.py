@@ -178,20 +178,22 @@ def view_body(conn: Connection, select_sql: str, json_columns: Iterable[str] = (
     # otherwise (a "t" elsewhere) must not hide this one's kind
     tables = _tables_read(select_sql)
     kinds = POSTGRES.column_kinds(conn, name, tables)
+    # NOTE: a double-quoted word no column has reads as a text, as on SQLite (view_sql)
+    read_columns = None if tables is None else POSTGRES.column_names(conn, name, tables)
     # NOTE: the SQL values of the views' columns of values read from JSON, held beside their
     # texts (view_held); where Postgres refuses the query so (a SELECT grouping otherwise),
     # made as before: their texts read, no value held
     held = view_held.held_columns(conn, name, tables)
     try:
         with conn.begin_nested():
-            body, names = _probed(conn, select_sql, spellings, kinds | held)
+            body, names = _probed(conn, select_sql, spellings, kinds | held, read_columns)
     except DBAPIError:
         held = {view_held.UNHELD: ""}
-        body, names = _probed(conn, select_sql, spellings, kinds | held)
+        body, names = _probed(conn, select_sql, spellings, kinds | held, read_columns)
     # NOTE: Postgres refuses a view of two columns of one name: named apart as SQLite does
     unique = unique_column_names(names)
     if unique != names:
-        body = dialect.view_body(raw_select(select_sql).text, unique, spellings, kinds | held)
+        body = POSTGRES.view_body(raw_select(select_sql).text, unique, spellings, kinds | held, read_columns)
     wanted = set(json_columns)
     if wanted & set(unique):
         # NOTE: a json field of a view over a text keeps the text, as SQLite holds it: its
@@ -205,9 +207,11 @@ def view_body(conn: Connection, select_sql: str, json_columns: Iterable[str] = (
     return body
 
 
-def _probed(conn: Connection, select_sql: str, spellings: Any, kinds: dict[str, str]) -> tuple[str, list[str]]:
+def _probed(
+    conn: Connection, select_sql: str, spellings: Any, kinds: dict[str, str], read_columns: frozenset[str] | None
+) -> tuple[str, list[str]]:
     """The translated body of a view of ``select_sql`` and its columns' names (Postgres's)."""
-    body = POSTGRES.view_body(raw_select(select_sql).text, spellings=spellings, kinds=kinds)
+    body = POSTGRES.view_body(raw_select(select_sql).text, spellings=spellings, kinds=kinds, read_columns=read_columns)
     return body, list(conn.execute(_statement(f"SELECT * FROM ({body}) AS _pb_probe LIMIT 0")).keys())
 
 

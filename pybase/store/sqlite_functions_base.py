@@ -43,6 +43,10 @@ class Refused(ValueError):
     """A call Postgres cannot answer as SQLite does; the message names the function and why."""
 
 
+class SqliteRefused(Refused):
+    """A query SQLite refuses, the message in SQLite's words (``no such column: x``)."""
+
+
 def call(name: str, *args: Any) -> Any:
     return exp.Anonymous(this=name, expressions=list(args))
 

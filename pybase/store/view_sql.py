@@ -15,6 +15,8 @@ before the dialect renders it):
   SQLite's class (a REAL's point: :mod:`pybase.store.view_reals`);
 - a column of another view's value read from JSON read as that value, its class kept (the
   view holds it beside its text: :mod:`pybase.store.view_held`);
+- a double-quoted word that names no column of the tables read nor an alias of the query is the
+  text it holds, as SQLite reads it (``WHERE status = "active"``; Postgres has no such fallback);
 - a text literal holding a NUL or U+0001 escaped as Postgres holds such text
   (:mod:`pybase.store.pg_nul`), so that it meets the stored text in one spelling.
 """
@@ -33,7 +35,7 @@ from pybase.store import (
     view_nodes,
     view_scan_order,
 )
-from pybase.store.sqlite_functions_base import LIKE_ESCAPE, call
+from pybase.store.sqlite_functions_base import LIKE_ESCAPE, SqliteRefused, call
 from pybase.store.view_arithmetic import arithmetic, exact_sums, real_branches, real_extremes
 from pybase.store.view_reals import (
     first_select,
@@ -54,6 +56,10 @@ def _truths() -> tuple[type, ...]:
     return (exp.Predicate, exp.Connector, exp.Not, exp.Boolean)
 
 
+_SOURCE = "pybase_source"
+#: names SQLite gives every table's row id, whatever its columns
+_ROWID_NAMES = frozenset({"rowid", "_rowid_", "oid"})
+
 #: SQLite functions sqlglot reads with a grammar of its own, where an argument stops before a
 #: comparison (``json_object('k', n > 2)`` fails to parse: it wants SQL's KEY ... VALUE form)
 _OWN_GRAMMAR = frozenset({"json_object"})
@@ -63,16 +69,79 @@ def parse(sql: str) -> Any:
     """``sql`` (SQLite's) parsed; a query sqlglot cannot read is read again with each argument
     of the functions of :data:`_OWN_GRAMMAR` in parentheses (``json_object('k', (n > 2))``:
     SQLite reads both alike). Raises sqlglot's error when neither reads."""
+    sql = names_as_sqlite_reads_them(sql)
     try:
-        return sqlglot.parse_one(sql, read="sqlite")
+        tree = sqlglot.parse_one(sql, read="sqlite")
     except sqlglot.errors.SqlglotError as ex:
         again = _arguments_parenthesized(sql)
         if again is None:
             raise
         try:
-            return sqlglot.parse_one(again, read="sqlite")
+            tree = sqlglot.parse_one(again, read="sqlite")
         except sqlglot.errors.SqlglotError:
             raise ex from None
+        sql = again
+    # NOTE: the text the nodes' positions point into (see double_quoted_texts)
+    tree.meta[_SOURCE] = sql
+    return tree
+
+
+#: the starts of the errors SQLite's parser raises (before it looks a name up)
+_PARSE_ERRORS = ("unrecognized token", "near ", "incomplete input")
+
+
+def sqlite_parse_error(select_sql: str) -> str | None:
+    """The error SQLite's parser finds in a view's query (``unrecognized token: "\\"``,
+    ``near "AS": syntax error``), as PocketBase reports it, or None. SQLite parses the whole
+    statement before it looks any name up, so an empty database answers as the app's would;
+    EXPLAIN compiles the statement without running it."""
+    from pybase.store.sqlite_driver import sqlite3
+
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.execute(f"EXPLAIN SELECT * FROM ({select_sql})").close()
+    except sqlite3.Error as ex:
+        text = str(ex)
+        return text if text.startswith(_PARSE_ERRORS) else None
+    finally:
+        conn.close()
+    return None
+
+
+def names_as_sqlite_reads_them(sql: str) -> str:
+    """``sql`` with each name that holds a space other than ASCII's in backticks: SQLite's
+    tokenizer takes every character past ASCII as part of a name (``title\u0085FROM``,
+    ``,\u00a0title`` are names no column has), where sqlglot's takes these as spaces."""
+    if sql.isascii():
+        return sql
+    out, at, size = [], 0, len(sql)
+    while at < size:
+        char = sql[at]
+        if char in "'\"`[":
+            close = "]" if char == "[" else char
+            end = sql.find(close, at + 1)
+            while end != -1 and close != "]" and sql[end + 1 : end + 2] == close:
+                end = sql.find(close, end + 2)  # NOTE: a doubled quote is one inside the quotes
+            end = size if end == -1 else end + 1
+        elif sql.startswith("--", at):
+            end = size if sql.find("\n", at) == -1 else sql.find("\n", at) + 1
+        elif sql.startswith("/*", at):
+            end = size if sql.find("*/", at + 2) == -1 else sql.find("*/", at + 2) + 2
+        elif char.isalpha() or char == "_" or not char.isascii():
+            end = at + 1
+            while end < size and (sql[end].isalnum() or sql[end] in "_$" or not sql[end].isascii()):
+                end += 1
+            word = sql[at:end]
+            if any(c.isspace() and not c.isascii() for c in word):
+                word = f"`{word}`"
+            out.append(word)
+            at = end
+            continue
+        else:
+            end = at + 1
+        out.append(sql[at:end])
+        at = end
+    return "".join(out)
 
 
 def _arguments_parenthesized(sql: str) -> str | None:
@@ -108,10 +177,14 @@ def _arguments_parenthesized(sql: str) -> str | None:
     return sql
 
 
-def prepare(tree: Any, sql: str, kinds: dict[str, str] | None = None) -> None:
+def prepare(tree: Any, sql: str, kinds: dict[str, str] | None = None, columns: frozenset[str] | None = None) -> None:
     """Rewrite ``tree`` (``sql`` parsed) in place; raises :class:`sqlite_functions_base.Refused`.
-    ``kinds``: the database's columns' kinds of value (:func:`view_compare.translate`)."""
+    ``kinds``: the database's columns' kinds of value (:func:`view_compare.translate`);
+    ``columns``: the lower-case names of the columns of the tables the query reads
+    (:func:`double_quoted_texts`; None: not known, every word stays a name)."""
     name_columns(tree, sql)
+    if columns is not None:
+        double_quoted_texts(tree, columns)
     view_first_row.first_rows(tree, kinds or {})
     nul_escaped(tree)
     like_escapes(tree)
@@ -282,6 +355,35 @@ def name_columns(tree: Any, sql: str) -> None:
             continue  # NOTE: named after the column by both databases
         name = f"column{position + 1}" if isinstance(inner, exp.Boolean) else text
         item.replace(exp.Alias(this=item.copy(), alias=exp.to_identifier(name, quoted=True)))
+
+
+def double_quoted_texts(tree: Any, columns: frozenset[str]) -> None:
+    """A double-quoted word no column or alias answers to made the text it holds, as SQLite
+    reads it (``WHERE status = "active"``, ``"a b" AS t``; a shown one keeps its name, ``abc``
+    for ``"abc"``). Its names come from the whole database and query, wider than SQLite's scope:
+    a word SQLite would read as text because the column it names is out of reach stays a name
+    (Postgres then refuses the view), never the other way round."""
+    source = tree.meta.get(_SOURCE)
+    if not isinstance(source, str):
+        return
+    known = set(columns) | _ROWID_NAMES
+    known.update(alias.alias.lower() for alias in tree.find_all(exp.Alias))
+    for table_alias in tree.find_all(exp.TableAlias):
+        known.update(column.name.lower() for column in table_alias.columns)
+    for column in list(tree.find_all(exp.Column)):
+        ident = column.this
+        if column.table or not isinstance(ident, exp.Identifier) or not ident.quoted:
+            continue
+        if not ident.name and source[ident.meta.get("start", 0) : ident.meta.get("start", 0) + 1] != '"':
+            # NOTE: `` and [] name no column (Postgres: zero-length delimited identifier)
+            raise SqliteRefused("no such column: ")
+        start = ident.meta.get("start")
+        if not isinstance(start, int) or source[start : start + 1] != '"' or ident.name.lower() in known:
+            continue
+        text = exp.Literal.string(ident.name)
+        if isinstance(column.parent, exp.Select) and column.arg_key == "expressions":
+            text = exp.Alias(this=text, alias=exp.to_identifier(ident.name, quoted=True))
+        column.replace(text)
 
 
 def _branches(tree: Any) -> list[Any]:

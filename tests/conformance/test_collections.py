@@ -25,11 +25,9 @@ def POSTGRES_SKIP(case: str) -> bool:  # noqa: N802 - read by conftest.py
     # NOTE: a truth selected as a view's id reads as 0/1 (view_sql.truths_as_numbers), but the
     # id's cast to text (view_schema.stored_view_query) meets it in a subquery, where it stays a
     # boolean: "true"/"false" on Postgres.
-    # NOTE: SQLite reads a double-quoted name no column has as a string ("a b" AS t is 'a b');
-    # Postgres has no such fallback and pybase's translation keeps it a name (no such column).
-    # SQLite's tokenizer takes U+0085 as part of a name (title\u0085FROM is one); sqlglot's as a
+    # NOTE: SQLite's tokenizer takes U+0085 as part of a name (title\u0085FROM is one); sqlglot's as a
     # space. Both named in the README's Postgres differences.
-    return case == "view sample list truth id" or case.startswith('view tokens quote " ') or case == "view tokens next-line character"
+    return case == "view sample list truth id"
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -24,10 +25,10 @@ from pybase.store.dialect.sqlite import Spellings, SqliteDialect, unique_column_
 _LOWER_RE = re.compile(r'^lower\((.*)\)$', re.IGNORECASE)
 _DIGEST_RE = re.compile(r'^pb_index_digest\((.*)\)$', re.IGNORECASE)
 _FIRST_WORD_RE = re.compile(r"\s*([A-Za-z_]\w*)")
-# the words a view's query may start with inside SQLite's FROM (...), and the statements it
-# cannot (SQLite answers: near "DELETE": syntax error)
+# the words a view's query may start with inside SQLite's FROM (...)
 _QUERY_STARTS = frozenset({"SELECT", "WITH", "VALUES"})
-_STATEMENT_STARTS = frozenset({"DELETE", "UPDATE", "INSERT", "DROP", "CREATE", "ALTER", "COMMIT", "BEGIN", "ROLLBACK"})
+# the sqlstate of an error pybase words as SQLite does (not one of Postgres's)
+_SQLITE_WORDED = "PB002"
 _INDEX_ROW_RE = re.compile(r'index row size \d+ exceeds .* for index "(.+)"')
 _VIEW_DEPENDS_RE = re.compile(r'view "?([^" ]+)"? depends on column "?([^" ]+)"?')
 # (sqlstate, Postgres's message, SQLite's words for it) for the errors a query written for
@@ -46,9 +47,24 @@ _SQLITE_WORDS = (
      "SQL logic error: {} (1)"),
     # NOTE: raised by pb_sum (sqlite_arithmetic_sql.py): a sum of integers past 64 bits
     ("22003", re.compile(r'^(integer overflow)$'), "SQL logic error: {} (1)"),
+    # NOTE: a view's query SQLite's parser refuses, or another refusal in SQLite's words
+    (_SQLITE_WORDED, re.compile(r'(.+)', re.DOTALL), "SQL logic error: {} (1)"),
     # NOTE: a statement past its time limit (statement_timeout), as SQLite's interrupted one
     ("57014", re.compile(r'canceling statement due to statement timeout'), "interrupted: interrupted (9)"),
 )
+
+
+@functools.cache
+def _sqlite_worded_class() -> type:
+    from psycopg import errors
+
+    return type("SqliteWorded", (errors.ProgrammingError,), {"sqlstate": _SQLITE_WORDED})
+
+
+def sqlite_worded_error(words: str) -> Any:
+    """A driver error whose message is SQLite's (``near "AS": syntax error``): reported as
+    PocketBase reports SQLite's errors (:meth:`PostgresDialect.error_text`)."""
+    return _sqlite_worded_class()(words)
 
 
 #: the collation of the text columns pybase makes: byte order, as SQLite compares text
@@ -240,7 +256,7 @@ class PostgresDialect(SqliteDialect):
 
     def view_body(
         self, select_sql: str, columns: list[str] | None = None, spellings: Spellings | None = None,
-        kinds: dict[str, str] | None = None,
+        kinds: dict[str, str] | None = None, read_columns: frozenset[str] | None = None,
     ) -> str:
         # NOTE: view queries are written for SQLite (as PocketBase's): translated by sqlglot,
         # every identifier quoted (pybase's columns keep their case); Postgres 15 wants an
@@ -253,16 +269,13 @@ class PostgresDialect(SqliteDialect):
 
         from pybase.store import sqlite_functions_base, view_sql
 
+        parse_error = view_sql.sqlite_parse_error(select_sql)
+        if parse_error is not None:
+            from sqlalchemy.exc import ProgrammingError
+
+            raise ProgrammingError(select_sql, None, sqlite_worded_error(parse_error))
         first = _FIRST_WORD_RE.match(select_sql)
         if first and first.group(1).upper() not in _QUERY_STARTS:
-            if first.group(1).upper() in _STATEMENT_STARTS:
-                # NOTE: SQLite stops at such a word inside FROM (...); Postgres would read
-                # some of them as a table name and fail further on.
-                from psycopg import errors
-                from sqlalchemy.exc import ProgrammingError
-
-                error = errors.SyntaxError(f'syntax error at or near "{first.group(1)}"')
-                raise ProgrammingError(select_sql, None, error)
             # NOTE: SQLite reads FROM (name alias) as a table: so does FROM name alias.
             return f"SELECT * FROM {select_sql}"
         from sqlglot import exp
@@ -276,10 +289,14 @@ class PostgresDialect(SqliteDialect):
                 if isinstance(sub.parent, (exp.From, exp.Join)):
                     _name_apart(sub)
             # NOTE: unnamed columns, truths and SQLite's functions read as on SQLite
-            view_sql.prepare(tree, select_sql, kinds or {})
+            view_sql.prepare(tree, select_sql, kinds or {}, read_columns)
             if spellings is not None:
                 _respell(tree, spellings)
             translated = tree.sql(dialect="postgres", identify=True)
+        except sqlite_functions_base.SqliteRefused as ex:
+            from sqlalchemy.exc import ProgrammingError
+
+            raise ProgrammingError(select_sql, None, sqlite_worded_error(str(ex))) from ex
         except sqlite_functions_base.Refused as ex:
             from psycopg import errors
             from sqlalchemy.exc import ProgrammingError
@@ -311,6 +328,17 @@ class PostgresDialect(SqliteDialect):
             {k: next(iter(v)) for k, v in tables.items() if len(v) == 1},
             {k: next(iter(v)) for k, v in columns.items() if len(v) == 1},
         )
+
+    @staticmethod
+    def column_names(conn: Connection, leave_out: str = "", tables: Iterable[str] | None = None) -> frozenset[str]:
+        """The lower-case names of the columns of ``tables`` (lower-case names; None: every
+        table's and view's) but ``leave_out``'s."""
+        rows = conn.execute(text(
+            "SELECT lower(column_name), lower(table_name) FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name <> :t"
+        ), {"t": leave_out}).all()  # fmt: skip
+        wanted = None if tables is None else set(tables)
+        return frozenset(column for column, table in rows if wanted is None or table in wanted)
 
     @staticmethod
     def column_kinds(conn: Connection, leave_out: str = "", tables: Iterable[str] | None = None) -> dict[str, str]:

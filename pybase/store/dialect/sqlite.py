@@ -81,12 +81,13 @@ class SqliteDialect:
 
     def view_body(
         self, select_sql: str, columns: list[str] | None = None, spellings: Spellings | None = None,
-        kinds: dict[str, str] | None = None,
+        kinds: dict[str, str] | None = None, read_columns: frozenset[str] | None = None,
     ) -> str:
         """The body of ``CREATE VIEW x AS ...`` for a view collection's query (``columns``: the
         names its columns take, where the query's own names are not all distinct; ``spellings``:
         the database's table and column names, see :meth:`PostgresDialect.spellings`; ``kinds``:
-        its columns' kinds of value, see :meth:`PostgresDialect.column_kinds`)."""
+        its columns' kinds of value, see :meth:`PostgresDialect.column_kinds`; ``read_columns``:
+        the names of the columns of the tables it reads, see view_sql.double_quoted_texts)."""
         return f"SELECT * FROM ({select_sql})"
 
     @staticmethod
