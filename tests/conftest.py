@@ -99,7 +99,11 @@ class Databases:
     @property
     def server(self) -> PostgresServer:
         if self._server is None:
+            # NOTE: imported here, after pytest_plugins loaded it (no assertion-rewrite warning)
+            from tests import cpu_per_module
+
             self._server = start_postgres()
+            cpu_per_module.postgres_started(self._server)
         return self._server
 
     def new(self, backend: str) -> str:
