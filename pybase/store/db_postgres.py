@@ -25,6 +25,7 @@ from pybase.store import pg_nul, statement_limit
 from pybase.store.database_url import redacted, sqlalchemy_url
 from pybase.store.db_base import BaseDatabase, Prepared, WriteTx, reset
 from pybase.store.dialect import POSTGRES, POSTGRES_HELPERS, PostgresDialect
+from pybase.store.dialect.pg_functions import HELPERS_MARK
 from pybase.store.index_sql import INDEX_HELPERS
 from pybase.store.pg_liveness import Liveness, cut
 
@@ -62,15 +63,13 @@ def _short_identifiers(dialect: Any) -> None:
 
 
 
-# the digest of the helper functions' SQL, kept as the comment of a function of its own
+# the digest of the helper functions' SQL, the body of a function of its own (HELPERS_MARK)
 _HELPERS_DIGEST = hashlib.sha256((POSTGRES_HELPERS + INDEX_HELPERS).encode()).hexdigest()[:32]
-_HELPERS_MARK = (
-    "\nCREATE OR REPLACE FUNCTION pb_helpers_mark() RETURNS void LANGUAGE sql AS '';"
-    f"\nCOMMENT ON FUNCTION pb_helpers_mark() IS '{_HELPERS_DIGEST}';"
-)
+_HELPERS_MARK_BODY = f"SELECT '{_HELPERS_DIGEST}'"
+_HELPERS_MARK = f"\nCREATE OR REPLACE FUNCTION {HELPERS_MARK}() RETURNS text LANGUAGE sql IMMUTABLE AS $${_HELPERS_MARK_BODY}$$;"
 _HELPERS_MARK_READ = (
-    "SELECT obj_description(p.oid, 'pg_proc') FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-    "WHERE p.proname = 'pb_helpers_mark' AND n.nspname = current_schema()"
+    "SELECT p.prosrc FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+    f"WHERE p.proname = '{HELPERS_MARK}' AND n.nspname = current_schema()"
 )
 
 class PostgresDatabase(BaseDatabase):
@@ -126,7 +125,7 @@ class PostgresDatabase(BaseDatabase):
             # PERF: made again only when this pybase's differ from those the database holds
             # (~250 functions: ~60 ms of Postgres's CPU at every start of every node)
             marked = raw.execute(_HELPERS_MARK_READ).fetchone()
-            if marked is None or marked[0] != _HELPERS_DIGEST:
+            if marked is None or marked[0] != _HELPERS_MARK_BODY:
                 # NOTE: on the driver, without parameters: the functions' text holds "%" signs.
                 raw.execute(POSTGRES_HELPERS + INDEX_HELPERS + _HELPERS_MARK)
             # NOTE: SQLite (PocketBase) orders text by its bytes ('B' < 'a', '10' < '_x'); a

@@ -100,10 +100,11 @@ def _collation(oid: str) -> str:
 def pybase_functions() -> frozenset[str]:
     """The names of the SQL functions pybase installs itself (never an app's)."""
     from pybase.store.dialect import POSTGRES_HELPERS
+    from pybase.store.dialect.pg_functions import HELPERS_MARK
     from pybase.store.index_sql import INDEX_HELPERS
 
     found = re.findall(r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE|AGGREGATE)\s+(\w+)", POSTGRES_HELPERS + INDEX_HELPERS, re.IGNORECASE)
-    return frozenset(name.lower() for name in found)
+    return frozenset(name.lower() for name in found) | {HELPERS_MARK}
 
 
 _not_extension = kinds.not_extension

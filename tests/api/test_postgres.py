@@ -251,11 +251,11 @@ def test_js_hooks_query_postgres(tmp_path: Path, databases: Any, monkeypatch: py
 
 def test_the_sql_helpers_are_made_again_only_when_they_changed(tmp_path: Path, databases: Any) -> None:
     """A start makes pybase's ~250 SQL functions again only when the database's differ from its
-    own (their digest is the comment of pb_helpers_mark): a start of every node no longer
+    own (their digest is what pb_helpers_digest() answers): a start of every node no longer
     rewrites them all; a database an older pybase (or a hand) changed gets them back."""
     template, url = databases.copy_of_fixture()
     first = start_server(tmp_path / "a", template, url)
-    mark = "SELECT obj_description('pb_helpers_mark()'::regprocedure, 'pg_proc')"
+    mark = "SELECT pb_helpers_digest()"
     digest = first.rows(mark)[0][0]
     made = "SELECT xmin::text FROM pg_proc WHERE proname = 'pb_num'"
     written = first.rows(made)
@@ -264,7 +264,7 @@ def test_the_sql_helpers_are_made_again_only_when_they_changed(tmp_path: Path, d
     assert again.rows(made) == written  # NOTE: not made again (a new row version has a new xmin)
     again.stop()
     with psycopg.connect(url.replace("postgres://", "postgresql://"), autocommit=True) as conn:
-        conn.execute("COMMENT ON FUNCTION pb_helpers_mark() IS 'older'")
+        conn.execute("CREATE OR REPLACE FUNCTION pb_helpers_digest() RETURNS text LANGUAGE sql AS $$SELECT 'older'$$")
         conn.execute("DROP FUNCTION pb_num(text) CASCADE")
     third = start_server(tmp_path / "c", template, url)
     try:

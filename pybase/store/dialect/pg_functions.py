@@ -10,6 +10,9 @@ from pybase.store.dialect.pg_strftime import EXACT_STRFTIME_HELPERS, STRFTIME_HE
 from pybase.store.pg_nul import NUL_HELPERS
 
 # Functions the Postgres renderings above rely on, created once per database by db_postgres.
+#: the function whose body holds the digest of the helpers a database has (db_postgres)
+HELPERS_MARK = "pb_helpers_digest"
+
 POSTGRES_HELPERS = r"""
 -- A text that reads as a number, as SQLite reads it (else NULL): out of a double's range, an
 -- infinity (or a zero, for a tiny one), as SQLite's strtod gives.
