@@ -133,7 +133,7 @@ spent = collections.Counter()
 for line in open(sys.argv[2]):
     seconds, _, name = line.rstrip("\n").partition("\t")
     spent[name] += float(seconds)
-print(f"CPU by test file (seconds; {sum(spent.values()):.0f} in all, Postgres's own not counted):")
+print(f"CPU by test file (seconds; {sum(spent.values()):.0f} in all, its Postgres server's included):")
 for name, seconds in spent.most_common(15):
     print(f"  {seconds:7.1f}  {name}")
 PY

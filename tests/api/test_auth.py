@@ -31,6 +31,8 @@ AUTH_METHODS_BODY = (
     '"password":{"enabled":true,"identityFields":["email"]},"usernamePassword":false}'
 )
 pytestmark = pytest.mark.both_backends
+# PERF: on Postgres one case in POSTGRES_EVERY (by name; tests/conftest.py), for CI time
+POSTGRES_EVERY = 2
 
 # NOTE: as PocketBase's tests, a sign-in also saves the client's _authOrigins row (first sign-in:
 # no alert mail).

@@ -12,6 +12,8 @@ from tests.scenarios import Scenario, compact, run
 from tests.testapp import PASSWORD, SUPERUSER_EMAIL, USER1_EMAIL, USER1_ID
 
 pytestmark = pytest.mark.both_backends
+# PERF: on Postgres one case in POSTGRES_EVERY (by name; tests/conftest.py), for CI time
+POSTGRES_EVERY = 2
 
 USERS_URL = "/api/collections/users"
 USERS_PASSWORD_URL = f"{USERS_URL}/auth-with-password"

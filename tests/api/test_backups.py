@@ -18,6 +18,8 @@ from tests import testapp
 from tests.scenarios import Scenario, run
 
 pytestmark = pytest.mark.both_backends
+# PERF: on Postgres one case in POSTGRES_EVERY (by name; tests/conftest.py), for CI time
+POSTGRES_EVERY = 2
 
 SU = {"Authorization": "SUPERUSER"}
 PG_MANIFEST = "pb_postgres/manifest.json"

@@ -23,6 +23,8 @@ from tests.testapp import (
 )
 
 pytestmark = pytest.mark.both_backends
+# PERF: on Postgres one case in POSTGRES_EVERY (by name; tests/conftest.py), for CI time
+POSTGRES_EVERY = 2
 
 POSTS = "/api/collections/posts/records"
 GENERIC_400 = '"message":"Something went wrong while processing your request."'
