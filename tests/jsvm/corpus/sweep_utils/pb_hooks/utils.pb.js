@@ -198,7 +198,9 @@ routerAdd("GET", "/sweep/datetime", (e) => {
     out[label] = run(() => {
       const dt = new DateTime(v);
       return {
-        s: dt.string(), zero: dt.isZero(), unix: dt.unix(),
+        // NOTE: "now" (nil): whether its unix seconds are now's; the two servers' answers may
+        // straddle a second
+        s: dt.string(), zero: dt.isZero(), unix: v === null ? Math.abs(dt.unix() - Date.now() / 1000) < 60 : dt.unix(),
         plusDay: dt.addDate(0, 0, 1).string(), plusHour: dt.add(3600 * 1e9).string(),
         json: JSON.parse(JSON.stringify({ d: dt })).d,
       };
