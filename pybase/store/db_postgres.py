@@ -62,7 +62,6 @@ def _short_identifiers(dialect: Any) -> None:
     preparer.quote = short_quote
 
 
-
 # the digest of the helper functions' SQL, the body of a function of its own (HELPERS_MARK)
 _HELPERS_DIGEST = hashlib.sha256((POSTGRES_HELPERS + INDEX_HELPERS).encode()).hexdigest()[:32]
 _HELPERS_MARK_BODY = f"SELECT '{_HELPERS_DIGEST}'"
@@ -71,6 +70,7 @@ _HELPERS_MARK_READ = (
     "SELECT p.prosrc FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
     f"WHERE p.proname = '{HELPERS_MARK}' AND n.nspname = current_schema()"
 )
+
 
 class PostgresDatabase(BaseDatabase):
     """One Postgres database: a read pool, a single writer per process, after-commit callbacks."""

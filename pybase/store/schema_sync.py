@@ -177,9 +177,10 @@ def view_body(conn: Connection, select_sql: str, json_columns: Iterable[str] = (
     # NOTE: only the tables and views the query reads: a column name another table types
     # otherwise (a "t" elsewhere) must not hide this one's kind
     tables = _tables_read(select_sql)
-    kinds = POSTGRES.column_kinds(conn, name, tables)
+    columns = POSTGRES.column_rows(conn, name, tables)
+    kinds = POSTGRES.column_kinds(columns)
     # NOTE: a double-quoted word no column has reads as a text, as on SQLite (view_sql)
-    read_columns = None if tables is None else POSTGRES.column_names(conn, name, tables)
+    read_columns = None if tables is None else frozenset(row[0] for row in columns)
     # NOTE: the SQL values of the views' columns of values read from JSON, held beside their
     # texts (view_held); where Postgres refuses the query so (a SELECT grouping otherwise),
     # made as before: their texts read, no value held

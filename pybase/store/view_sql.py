@@ -90,11 +90,13 @@ def parse(sql: str) -> Any:
 _PARSE_ERRORS = ("unrecognized token", "near ", "incomplete input")
 
 
+@functools.lru_cache(maxsize=256)
 def sqlite_parse_error(select_sql: str) -> str | None:
     """The error SQLite's parser finds in a view's query (``unrecognized token: "\\"``,
     ``near "AS": syntax error``), as PocketBase reports it, or None. SQLite parses the whole
     statement before it looks any name up, so an empty database answers as the app's would;
-    EXPLAIN compiles the statement without running it."""
+    EXPLAIN compiles the statement without running it. Kept per query: a view's save and
+    each start translate it more than once."""
     from pybase.store.sqlite_driver import sqlite3
 
     conn = sqlite3.connect(":memory:")
@@ -374,11 +376,12 @@ def double_quoted_texts(tree: Any, columns: frozenset[str]) -> None:
         ident = column.this
         if column.table or not isinstance(ident, exp.Identifier) or not ident.quoted:
             continue
-        if not ident.name and source[ident.meta.get("start", 0) : ident.meta.get("start", 0) + 1] != '"':
+        start = ident.meta.get("start")
+        quote = source[start : start + 1] if isinstance(start, int) else ""
+        if not ident.name and quote != '"':
             # NOTE: `` and [] name no column (Postgres: zero-length delimited identifier)
             raise SqliteRefused("no such column: ")
-        start = ident.meta.get("start")
-        if not isinstance(start, int) or source[start : start + 1] != '"' or ident.name.lower() in known:
+        if quote != '"' or ident.name.lower() in known:
             continue
         text = exp.Literal.string(ident.name)
         if isinstance(column.parent, exp.Select) and column.arg_key == "expressions":

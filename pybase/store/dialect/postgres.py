@@ -330,33 +330,28 @@ class PostgresDialect(SqliteDialect):
         )
 
     @staticmethod
-    def column_names(conn: Connection, leave_out: str = "", tables: Iterable[str] | None = None) -> frozenset[str]:
-        """The lower-case names of the columns of ``tables`` (lower-case names; None: every
-        table's and view's) but ``leave_out``'s."""
-        rows = conn.execute(text(
-            "SELECT lower(column_name), lower(table_name) FROM information_schema.columns "
-            "WHERE table_schema = current_schema() AND table_name <> :t"
-        ), {"t": leave_out}).all()  # fmt: skip
-        wanted = None if tables is None else set(tables)
-        return frozenset(column for column, table in rows if wanted is None or table in wanted)
-
-    @staticmethod
-    def column_kinds(conn: Connection, leave_out: str = "", tables: Iterable[str] | None = None) -> dict[str, str]:
-        """The kind of value (view_compare's) of each column name of the database's tables and
-        views, by its lower case, but ``leave_out``'s (a name typed two ways is left out); only
-        those of ``tables`` (lower case names) when given: the ones a query reads."""
-        from pybase.store.view_first_row import rowid_key
-        from pybase.store.view_kinds import JSON, NUM, VIEW_JSON, kind_of_type
-
+    def column_rows(conn: Connection, leave_out: str = "", tables: Iterable[str] | None = None) -> list[Any]:
+        """(lower-case column name, data type, in a view, lower-case table name) of each column
+        of the database's tables and views but ``leave_out``'s; only those of ``tables``
+        (lower-case names) when given: the ones a query reads."""
         rows = conn.execute(text(
             "SELECT lower(c.column_name), c.data_type, t.table_type = 'VIEW', lower(c.table_name) "
             "FROM information_schema.columns c "
             "JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name "
             "WHERE c.table_schema = current_schema() AND c.table_name <> :t"
         ), {"t": leave_out}).all()  # fmt: skip
-        if tables is not None:
-            wanted = set(tables)
-            rows = [row for row in rows if row[3] in wanted]
+        if tables is None:
+            return list(rows)
+        wanted = set(tables)
+        return [row for row in rows if row[3] in wanted]
+
+    @staticmethod
+    def column_kinds(rows: Iterable[Any]) -> dict[str, str]:
+        """The kind of value (view_compare's) of each column name of ``rows``
+        (:meth:`column_rows`), by its lower case (a name typed two ways is left out)."""
+        from pybase.store.view_first_row import rowid_key
+        from pybase.store.view_kinds import JSON, NUM, VIEW_JSON, kind_of_type
+
         found: dict[str, set[str | None]] = {}
         out: dict[str, str] = {}
         for column, data_type, in_view, table in rows:
