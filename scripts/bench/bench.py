@@ -33,6 +33,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_data as bd  # noqa: E402
+import proc_cpu  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -152,31 +153,11 @@ class ServerProc:
 
     def pids(self) -> list[int]:
         """The server process and its descendants (pybase's worker processes)."""
-        if self.proc is None:
-            return []
-        parents: dict[int, int] = {}
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-                parents[int(stat.parent.name)] = int(fields[1])
-            except (OSError, ValueError, IndexError):
-                continue
-        found, frontier = [self.proc.pid], [self.proc.pid]
-        while frontier:
-            frontier = [pid for pid, parent in parents.items() if parent in frontier]
-            found += frontier
-        return found
+        return proc_cpu.tree_pids(self.proc.pid) if self.proc is not None else []
 
     def cpu_seconds(self) -> float:
         """User+system CPU time the server's processes have used so far (Linux /proc)."""
-        total = 0
-        for pid in self.pids():
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += int(fields[11]) + int(fields[12])
-        return total / os.sysconf("SC_CLK_TCK")
+        return proc_cpu.cpu_seconds(self.pids())
 
     def db_cpu_seconds(self) -> float:
         """CPU time of the Postgres server this pybase uses (0 for SQLite)."""
@@ -491,18 +472,12 @@ def best(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return res
 
 
-def wait_quiet(servers: list[ServerProc], busy: float = 0.05, timeout: float = 60.0) -> float:
-    """Wait until ``servers`` use less than ``busy`` of a core together (over 0.5 s), at most
-    ``timeout`` seconds; returns the seconds waited. A server is not idle when its load ends:
-    PocketBase went on at 55-70% of a core for the whole next 10 s run (its request logs), and
-    the run of the other server measured then was the slow one of bimodal results (#16)."""
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        before = sum(srv.cpu_seconds() for srv in servers)
-        time.sleep(0.5)
-        if sum(srv.cpu_seconds() for srv in servers) - before < busy * 0.5:
-            break
-    return round(time.monotonic() - start, 1)
+def wait_quiet(servers: list[ServerProc]) -> float:
+    """Wait until ``servers`` are idle together (proc_cpu.wait_quiet); returns the seconds waited.
+    A server is not idle when its load ends: PocketBase went on at 55-70% of a core for the whole
+    next 10 s run (its request logs), and the run of the other server measured then was the slow
+    one of bimodal results (#16)."""
+    return proc_cpu.wait_quiet(srv.proc.pid for srv in servers if srv.proc is not None)
 
 
 def run_all(servers: list[ServerProc], data: bd.Dataset, ids_file: Path, args: argparse.Namespace,

@@ -12,7 +12,9 @@ The server runs in a subprocess (``--serve``) so wrk and the client don't share 
 (``--pb``, default ``$PYBASE_PB_BINARY``, then ``.venv/bin/pocketbase``), each one process, and
 compares a route doing ``$app.findRecordById`` and answering the record as JSON (``js_find``),
 one answering ``$app.findRecordsByFilter`` (20 of 60 records, ``js_filter``) and a plain JSON
-route (``js_hello``): req/s of each and pybase/PocketBase. ``js_cpu.py`` measures the CPU time
+route (``js_hello``): req/s of each (best of ``--repeat``, the order flipped each repeat, every run
+started once both servers are idle), CPU per request (the drain after the run included) and
+pybase/PocketBase. ``js_cpu.py`` measures the CPU time
 per request of the same routes (A/B between source trees). With ``--workers N``
 pybase is the ``pybase serve --workers N`` command (every worker loads the hooks) instead of one
 process of this script.
@@ -34,6 +36,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import proc_cpu  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -201,14 +206,30 @@ def vs_pocketbase(pb: str, duration: int, connections: int, repeat: int, workers
             a, b = ([{k: v for k, v in r.items() if k != "created"} for r in requests.get(bases[n] + FILTER_PATH).json()]
                     for n in ("pybase", "pocketbase"))
             assert a == b and len(a) == 20, (a, b)
+            roots = [proc.pid for proc in procs.values()]
             for scenario, path in (("js_find", RECORD_PATH), ("js_filter", FILTER_PATH), ("js_hello", "/js/hello/world")):
-                for name, base in bases.items():
-                    wrk(base + path, 1, connections)  # warm up
-                    results[f"{scenario}_{name}"] = max(wrk(base + path, duration, connections) for _ in range(repeat))
+                runs: dict[str, list[float]] = {name: [] for name in bases}
+                cpu: dict[str, list[float]] = {name: [] for name in bases}
+                for i in range(repeat):
+                    for name in list(bases) if i % 2 == 0 else list(bases)[::-1]:
+                        if i == 0:
+                            wrk(bases[name] + path, 1, connections)  # warm up
+                        # NOTE: both idle first: PocketBase writes its request logs for seconds after a run
+                        proc_cpu.wait_quiet(roots)
+                        cpu0 = proc_cpu.tree_cpu_seconds([procs[name].pid])
+                        rps = wrk(bases[name] + path, duration, connections)
+                        proc_cpu.wait_quiet([procs[name].pid])  # the drain after the run is the run's work too
+                        runs[name].append(rps)
+                        cpu[name].append(1000 * (proc_cpu.tree_cpu_seconds([procs[name].pid]) - cpu0) / (rps * duration))
+                for name in bases:
+                    results[f"{scenario}_{name}"] = max(runs[name])
+                    results[f"{scenario}_{name}_cpu_ms"] = round(min(cpu[name]), 4)
                 ratio = results[f"{scenario}_pybase"] / results[f"{scenario}_pocketbase"]
                 results[f"{scenario}_ratio"] = ratio
-                print(f"{scenario:9} pybase {results[f'{scenario}_pybase']:8.0f} req/s   PocketBase "
-                      f"{results[f'{scenario}_pocketbase']:8.0f} req/s   pybase/PocketBase {ratio:.2f}x", flush=True)
+                print(f"{scenario:9} pybase {results[f'{scenario}_pybase']:8.0f} req/s "
+                      f"({results[f'{scenario}_pybase_cpu_ms']:.3f} ms CPU/req)   PocketBase "
+                      f"{results[f'{scenario}_pocketbase']:8.0f} req/s ({results[f'{scenario}_pocketbase_cpu_ms']:.3f} ms CPU/req)"
+                      f"   pybase/PocketBase {ratio:.2f}x", flush=True)
         finally:
             for proc in procs.values():
                 proc.terminate()
