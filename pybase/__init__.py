@@ -22,7 +22,7 @@ __all__ = ["ApiError", "Config", "PyBase", "RouteEvent", "__version__"]
 _LAZY = {
     "ApiError": ("pybase.apis.errors", "ApiError"),
     "PyBase": ("pybase.app", "PyBase"),
-    "__version__": ("pybase.app", "VERSION"),
+    "__version__": ("pybase.version", "VERSION"),
     "Config": ("pybase.config", "Config"),
     "RouteEvent": ("pybase.routes", "RouteEvent"),
 }

@@ -46,13 +46,12 @@ from pybase.routes import PyRoute, PyRoutesMiddleware, takes_falcon_objects
 from pybase.server import Server
 from pybase.store.migrations import Migration
 from pybase.tools.hook import Hook
+from pybase.version import VERSION as VERSION  # NOTE: pybase.app.VERSION stays public
 
 if TYPE_CHECKING:
     from pybase.migrations import Migrations
 
 log = logging.getLogger("pybase")
-
-VERSION = "0.1.0"
 
 #: how long ``PyBase.stop()`` waits for the server to stop (in-flight requests get
 #: ``Server``'s 10 s drain, then the logs are written and the database closed)

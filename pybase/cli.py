@@ -10,12 +10,8 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.exc import DBAPIError
-
 from pybase.config import DEFAULT_HTTP, Config
-from pybase.core.settings import SettingsLoadError
-from pybase.store.database_url import redacted
-from pybase.store.migrations import MigrationError
+from pybase.version import VERSION
 from pybase.workers import worker_context
 from pybase.workers.context import MAX_WORKERS, SUPERVISE_ENV, ClusterError
 
@@ -122,8 +118,6 @@ actions:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse tree for every command."""
-    from pybase.app import VERSION
-
     parser = _Parser(prog="pybase", description="A PocketBase-compatible backend in one file.")
     parser.add_argument("-v", "--version", action="version", version=f"pybase version {VERSION}")
     _add_common(parser)
@@ -224,8 +218,6 @@ def main(
             parser.print_help()
             return 0
         if args.command == "version":
-            from pybase.app import VERSION
-
             print(f"pybase version {VERSION}")
             return 0
         if args.command == "superuser" and not args.action:
@@ -258,6 +250,12 @@ def main(
 
 def _open(factory: Callable[[Config], PyBase], config: Config) -> PyBase:
     """Make and bootstrap the app; what fails is said as a CliError."""
+    # PERF: here, not at the top: ``pybase version`` and ``--help`` need none of pybase's layers
+    from sqlalchemy.exc import DBAPIError
+
+    from pybase.core.settings import SettingsLoadError
+    from pybase.store.database_url import redacted
+
     try:
         app = factory(config)
         app.bootstrap()
@@ -275,6 +273,8 @@ def _open(factory: Callable[[Config], PyBase], config: Config) -> PyBase:
 
 
 def _reason(ex: BaseException) -> str:
+    from sqlalchemy.exc import DBAPIError
+
     if isinstance(ex, OSError) and ex.strerror:
         return ex.strerror
     if isinstance(ex, DBAPIError):
@@ -312,6 +312,8 @@ def _configure_logging(config: Config) -> None:
 
 
 def _serve(app: PyBase, config: Config) -> int:
+    from pybase.store.migrations import MigrationError
+
     _configure_logging(config)
 
     def ready(server: Any) -> None:
@@ -427,6 +429,7 @@ def _superuser(app: PyBase, args: argparse.Namespace) -> int:
 def _db(args: argparse.Namespace, config: Config) -> int:
     """``db copy``: the SQLite app of --dir copied to Postgres; exit 1 when the counts differ."""
     from pybase.core.db_copy import CopyError, copy_to_postgres
+    from pybase.store.database_url import redacted
     from pybase.tools.progress import ProgressBar
 
     if args.action != "copy":
@@ -483,6 +486,8 @@ def _announce_to_nodes(app: PyBase) -> None:
 
 
 def _migrate(app: PyBase, action: str, rest: list[str]) -> int:
+    from pybase.store.migrations import MigrationError
+
     migrations = app.migrations()
     try:
         if action == "up":
@@ -527,6 +532,8 @@ def _migrate(app: PyBase, action: str, rest: list[str]) -> int:
 
 
 def _migrate_down(migrations: Any, rest: list[str]) -> None:
+    from pybase.store.migrations import MigrationError
+
     try:
         count = int(rest[0]) if rest else 1
     except ValueError as ex:

@@ -7,6 +7,7 @@ in-flight requests finish and closes the database cleanly.
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import re
 import signal
@@ -55,6 +56,17 @@ def test_version(tmp_path, args):
     result = cli(*args, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert re.fullmatch(r"pybase version \d+\.\d+\.\d+\S*\n", result.stdout)
+    assert result.stdout.split()[-1] == importlib.metadata.version("pybase"), "one version: pybase/version.py"
+
+
+@pytest.mark.parametrize("args", [["version"], ["--help"], ["serve", "--help"], ["superuser"]], ids=" ".join)
+def test_small_commands_load_none_of_pybase_layers(tmp_path, args):
+    # NOTE: what ``pybase version`` and ``--help`` load is what they cost (0.7 s when the CLI
+    # loaded all of pybase first)
+    probe = ("import sys\nfrom pybase.cli import main\ntry:\n    main(sys.argv[1:])\nfinally:\n"
+             "    print(sorted(m for m in sys.modules if m.split('.')[0] == 'sqlalchemy' or m.startswith(('pybase.core', 'pybase.store', 'pybase.apis'))))")
+    result = subprocess.run([sys.executable, "-c", probe, *args], cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=60)
+    assert result.stdout.splitlines()[-1] == "[]", result.stdout + result.stderr
 
 
 HELP = [
