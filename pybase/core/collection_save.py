@@ -27,6 +27,7 @@ from pybase.core.view_schema import (
 )
 from pybase.store import schema_sync
 from pybase.store.dialect import dialect_of, fulltext
+from pybase.store.pg_view_reads import kept as view_reads_kept
 from pybase.store.schema import collections_table
 from pybase.tools import dbutils
 
@@ -62,13 +63,15 @@ def save_collection(
                 # NOTE: a view's fields come from its query, so a searchable one it was sent is
                 # refused here (pybase's full-text search covers tables only)
                 searchable = _searchable_sent(col)
-                try:
-                    col.fields = infer_view_fields(app, col, conn)
-                except ValidationError as ex:
-                    col.fields = []
-                    col.view_errors = ex.errors
-                else:
-                    col.view_sample_error = view_sample_error(app, col, conn)
+                # PERF: its query is translated three times here (on Postgres): one read of the database
+                with view_reads_kept(conn):
+                    try:
+                        col.fields = infer_view_fields(app, col, conn)
+                    except ValidationError as ex:
+                        col.fields = []
+                        col.view_errors = ex.errors
+                    else:
+                        col.view_sample_error = view_sample_error(app, col, conn)
                 if searchable:
                     col.view_errors = {**col.view_errors, "fields": searchable}
             touch(col, creating=old is None)
@@ -301,7 +304,7 @@ def _execute(app: App, conn: Any, col: Collection, old: Collection | None, renam
         if old is None:
             conn.execute(insert(collections_table).values(row))
             if col.is_view:
-                schema_sync.create_view(conn, col.name, stored_view_query(conn, col.view_query), json_fields(col))
+                _create_view(conn, col)
             else:
                 schema_sync.create_table(conn, schema_sync.TableSpec(col.name, col.table, []))
                 _create_indexes(conn, col)
@@ -313,7 +316,7 @@ def _execute(app: App, conn: Any, col: Collection, old: Collection | None, renam
             for name, _sql in reversed(readers):
                 schema_sync.drop_view(conn, name)
             schema_sync.drop_view(conn, old.name)
-            schema_sync.create_view(conn, col.name, stored_view_query(conn, col.view_query), json_fields(col))
+            _create_view(conn, col)
             _make_readers_again(app, conn, readers)
             return
         if not _table_changes(old, col):
@@ -328,6 +331,11 @@ def _execute(app: App, conn: Any, col: Collection, old: Collection | None, renam
         raise SchemaChangeError(ex.message) from ex
     except DBAPIError as ex:
         raise SchemaChangeError(schema_sync.sqlite_error_text(ex.orig)) from ex
+
+
+def _create_view(conn: Any, col: Collection) -> None:
+    with view_reads_kept(conn):  # PERF: its query translated twice (on Postgres): one read of the database
+        schema_sync.create_view(conn, col.name, stored_view_query(conn, col.view_query), json_fields(col))
 
 
 def _table_changes(old: Collection, col: Collection) -> bool:

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
-from pybase.store import schema_sync
+from pybase.store import pg_view_reads, schema_sync
 from pybase.store.pg_objects_kinds import GRANTEE, grant_statements, literal
 from pybase.store.pg_tables import quote, run
 
@@ -89,6 +89,24 @@ def _refresh_once(
     )).all())  # fmt: skip
     bodies: dict[str, str] = {}
     stale: list[str] = []
+    with pg_view_reads.kept(conn):  # PERF: one read of the database for every view (only marks change)
+        _compare(conn, views, stored_query, marks, bodies, stale)
+    if not stale:
+        return []
+    try:
+        with conn.begin_nested():
+            return _make_again(conn, stale, bodies)
+    except (DBAPIError, _Kept) as ex:
+        log.warning("views %s not brought up to date: %s", ", ".join(stale), getattr(ex, "orig", ex))
+        return []
+
+
+def _compare(
+    conn: Connection, views: list[tuple[str, str, list[str]]], stored_query: Callable[[Connection, str], str] | None,
+    marks: dict[str, str], bodies: dict[str, str], stale: list[str],
+) -> None:
+    """Each view's body now (into ``bodies``); the ones whose view is another put in ``stale``,
+    the ones only unmarked marked."""
     for name, query, json_columns in views:
         if name not in marks:
             continue  # NOTE: no view (a failed restore, SQLite's copy): nothing to compare
@@ -108,14 +126,6 @@ def _refresh_once(
             run(conn, f"COMMENT ON VIEW {quote(name)} IS '{mark}'")
         else:
             stale.append(name)
-    if not stale:
-        return []
-    try:
-        with conn.begin_nested():
-            return _make_again(conn, stale, bodies)
-    except (DBAPIError, _Kept) as ex:
-        log.warning("views %s not brought up to date: %s", ", ".join(stale), getattr(ex, "orig", ex))
-        return []
 
 
 class _Kept(Exception):

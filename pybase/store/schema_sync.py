@@ -169,22 +169,27 @@ def view_body(conn: Connection, select_sql: str, json_columns: Iterable[str] = (
     dialect = dialect_of(conn)
     if dialect is not POSTGRES:
         return dialect.view_body(raw_select(select_sql).text)
-    from pybase.store import view_held
+    from pybase.store import pg_view_reads, view_held
 
+    reads = pg_view_reads.reads(conn)
+    key = (select_sql, reads.effective(name))
+    if key in reads.bodies:
+        # NOTE: translated already where nothing it reads changed (pg_view_reads.kept)
+        return _json_shown(conn, *reads.bodies[key], json_columns)
     # NOTE: SQLite's names ignore case, Postgres's quoted ones do not: spelt as the database does
-    spellings = POSTGRES.spellings(conn, name)
+    spellings = reads.spellings(name)
     # NOTE: SQLite's comparisons of values of two types: the columns' types tell where needed
     # NOTE: only the tables and views the query reads: a column name another table types
     # otherwise (a "t" elsewhere) must not hide this one's kind
     tables = _tables_read(select_sql)
-    columns = POSTGRES.column_rows(conn, name, tables)
+    columns = reads.column_rows(name, tables)
     kinds = POSTGRES.column_kinds(columns)
     # NOTE: a double-quoted word no column has reads as a text, as on SQLite (view_sql)
     read_columns = None if tables is None else frozenset(row[0] for row in columns)
     # NOTE: the SQL values of the views' columns of values read from JSON, held beside their
     # texts (view_held); where Postgres refuses the query so (a SELECT grouping otherwise),
     # made as before: their texts read, no value held
-    held = view_held.held_columns(conn, name, tables)
+    held = reads.held(name, tables)
     try:
         with conn.begin_nested():
             body, names = _probed(conn, select_sql, spellings, kinds | held, read_columns)
@@ -195,6 +200,13 @@ def view_body(conn: Connection, select_sql: str, json_columns: Iterable[str] = (
     unique = unique_column_names(names)
     if unique != names:
         body = POSTGRES.view_body(raw_select(select_sql).text, unique, spellings, kinds | held, read_columns)
+    reads.bodies[key] = (body, unique)
+    return _json_shown(conn, body, unique, json_columns)
+
+
+def _json_shown(conn: Connection, body: str, unique: list[str], json_columns: Iterable[str]) -> str:
+    """``body`` (a view's translated query, its columns ``unique``) showing ``json_columns`` as
+    SQLite holds them."""
     wanted = set(json_columns)
     if wanted & set(unique):
         # NOTE: a json field of a view over a text keeps the text, as SQLite holds it: its

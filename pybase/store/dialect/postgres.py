@@ -311,44 +311,9 @@ class PostgresDialect(SqliteDialect):
         return getattr(getattr(ex, "orig", None), "sqlstate", None) == "23505"
 
     @staticmethod
-    def spellings(conn: Connection, leave_out: str = "") -> Spellings:
-        """The tables' and columns' names of the database, by their lower case (a name spelt
-        two ways is left out: which one a query means is not known), but the table or view
-        ``leave_out``'s."""
-        rows = conn.execute(text(
-            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema() "
-            "AND table_name <> :t"
-        ), {"t": leave_out}).all()  # fmt: skip
-        tables: dict[str, set[str]] = {}
-        columns: dict[str, set[str]] = {}
-        for table, column in rows:
-            tables.setdefault(table.lower(), set()).add(table)
-            columns.setdefault(column.lower(), set()).add(column)
-        return (
-            {k: next(iter(v)) for k, v in tables.items() if len(v) == 1},
-            {k: next(iter(v)) for k, v in columns.items() if len(v) == 1},
-        )
-
-    @staticmethod
-    def column_rows(conn: Connection, leave_out: str = "", tables: Iterable[str] | None = None) -> list[Any]:
-        """(lower-case column name, data type, in a view, lower-case table name) of each column
-        of the database's tables and views but ``leave_out``'s; only those of ``tables``
-        (lower-case names) when given: the ones a query reads."""
-        rows = conn.execute(text(
-            "SELECT lower(c.column_name), c.data_type, t.table_type = 'VIEW', lower(c.table_name) "
-            "FROM information_schema.columns c "
-            "JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name "
-            "WHERE c.table_schema = current_schema() AND c.table_name <> :t"
-        ), {"t": leave_out}).all()  # fmt: skip
-        if tables is None:
-            return list(rows)
-        wanted = set(tables)
-        return [row for row in rows if row[3] in wanted]
-
-    @staticmethod
     def column_kinds(rows: Iterable[Any]) -> dict[str, str]:
         """The kind of value (view_compare's) of each column name of ``rows``
-        (:meth:`column_rows`), by its lower case (a name typed two ways is left out)."""
+        (``pg_view_reads.ViewReads.column_rows``), by its lower case (a name typed two ways is left out)."""
         from pybase.store.view_first_row import rowid_key
         from pybase.store.view_kinds import JSON, NUM, VIEW_JSON, kind_of_type
 
