@@ -268,6 +268,10 @@ class PyBase:
             )
             self.jsvm.load()
         if not self.core.bootstrapped:
+            from pybase.workers import worker_context
+
+            if worker_context() is not None:
+                self.core.empties_temp_dir = False  # NOTE: the supervisor did, before any worker started
             self.core.bootstrap()
 
     def wsgi(self) -> Any:

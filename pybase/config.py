@@ -10,6 +10,10 @@ import sys
 from dataclasses import dataclass, field
 
 DEFAULT_HTTP = "127.0.0.1:8090"
+#: pb_data's folder of files in the making (uploads being received, backups being made or
+#: restored), emptied when the app starts, as PocketBase's; with worker processes, by their
+#: supervisor before any starts (a worker starting must not take the files the others receive)
+TEMP_DIR = ".pb_temp_to_delete"
 
 
 def is_frozen() -> bool:

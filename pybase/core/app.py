@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from pybase.config import TEMP_DIR
 from pybase.core import auth_refs, collection_save, installer, record_save
 from pybase.core.app_hooks import HOOKS
 from pybase.core.backups import BackupStore
-from pybase.core.backups.store import TEMP_DIR
 from pybase.core.collection_bind import new_collection
 from pybase.core.collection_registry import CollectionRegistry
 from pybase.core.collections import Collection
@@ -104,6 +104,8 @@ class App:
         #: pipelines (``/api/sql``): worker processes and cluster nodes announce it here
         self.on_schema_changed: list[Callable[[], Any]] = []
         self.bootstrapped = False
+        #: whether bootstrap empties pb_data's TEMP_DIR (not a worker process: its supervisor does)
+        self.empties_temp_dir = True
         self._cron: Cron | None = None
         self._cron_lock = threading.Lock()
 
@@ -158,8 +160,9 @@ class App:
     def bootstrap(self) -> None:
         """Open the database, create system tables and collections, load the registry."""
         os.makedirs(self.data_dir, exist_ok=True)
-        # NOTE: as PocketBase: what an interrupted backup left behind goes at every start.
-        shutil.rmtree(os.path.join(self.data_dir, TEMP_DIR), ignore_errors=True)
+        if self.empties_temp_dir:
+            # NOTE: as PocketBase: what an interrupted backup or upload left behind goes at every start
+            shutil.rmtree(os.path.join(self.data_dir, TEMP_DIR), ignore_errors=True)
 
         def finalize(_: BootstrapEvent) -> None:
             if self.db.dialect.name == "postgresql":

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import selectors
+import shutil
 import signal
 import socket
 import subprocess
@@ -23,6 +24,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from pybase.config import TEMP_DIR
 from pybase.store.shared import CLIENT_SLOTS, MAX_CLIENT_SLOTS, REALTIME_SEQ, SharedCounters
 from pybase.tools.pubsub import Hub, encode
 from pybase.workers.context import (
@@ -89,6 +91,7 @@ class Supervisor:
 
     def run(self) -> int:
         os.makedirs(self.data_dir, exist_ok=True)
+        self._empty_temp_dir()
         self.sock = socket.create_server((self.host, self.port), backlog=2048)
         self.sock.set_inheritable(True)
         self.counters = counters = SharedCounters(os.path.join(self.data_dir, SHARED_FILE))
@@ -138,6 +141,11 @@ class Supervisor:
             self.hub.close()
             self.sock.close()
             self.counters.close()
+
+    def _empty_temp_dir(self) -> None:
+        """Empty pb_data's TEMP_DIR while no worker runs: a worker does not at its start (it
+        would take the uploads and backups the others are receiving or making)."""
+        shutil.rmtree(os.path.join(self.data_dir, TEMP_DIR), ignore_errors=True)
 
     def _spawn(self, index: int) -> Worker:
         name = self._free_name()
@@ -231,6 +239,8 @@ class Supervisor:
             if pid == self.exclusive:
                 self.exclusive = None
                 log.info("backup restored (worker exited with %s): starting the workers again", code)
+                if not self.workers:
+                    self._empty_temp_dir()  # NOTE: what the restore replaced (no worker runs now)
                 continue
             if self.stopping or worker.retiring:
                 continue

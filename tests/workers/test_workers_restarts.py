@@ -70,6 +70,19 @@ def test_a_killed_worker_is_restarted_while_the_other_serves(two: Served) -> Non
 
 
 
+def test_a_worker_starting_leaves_the_files_the_others_are_receiving(two: Served, tmp_path: Path) -> None:
+    # NOTE: a worker's start emptied pb_data/.pb_temp_to_delete (PocketBase's start does): an
+    # upload another worker was receiving to S3 was gone before it was sent (the binary smoke
+    # test found it). Their supervisor empties it, before any worker starts.
+    receiving = tmp_path / "pb_data" / ".pb_temp_to_delete" / "uploads" / "upload_being_received"
+    receiving.parent.mkdir(parents=True, exist_ok=True)
+    receiving.write_bytes(b"half an upload")
+    victim = sorted(_worker_pids(two))[0]
+    os.kill(victim, signal.SIGKILL)
+    _wait_for_workers(two, 3)  # the replacement serves
+    assert receiving.read_bytes() == b"half an upload"
+
+
 def test_sigterm_drains_every_worker_and_exits_0(two: Served) -> None:
     _notes(two)
     two.proc.send_signal(signal.SIGTERM)

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from pybase.config import TEMP_DIR
 from pybase.core.errors import BadRequestError
 from pybase.core.events import AppEvent
 from pybase.store.sqlite_driver import sqlite3
@@ -38,7 +39,6 @@ log = logging.getLogger("pybase.backups")
 BACKUPS_DIR = "backups"
 AUTO_PREFIX = "@auto_pb_backup_"
 AUTO_JOB = "__pbAutoBackup__"
-TEMP_DIR = ".pb_temp_to_delete"  # as PocketBase: emptied at every start
 DATABASES = ("data.db", "auxiliary.db")
 #: a Postgres backup restored into an app on SQLite
 POSTGRES_INTO_SQLITE = (
