@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 import requests
 
+from tests.s3_server import make_bucket, moto_endpoint, s3_settings  # noqa: F401 - moto_endpoint: a fixture
+
 ROOT = Path(__file__).resolve().parents[2]
 BINARY = ROOT / "dist" / "pybase"
 EMAIL = "smoke@example.com"
@@ -131,7 +133,7 @@ def _run(binary: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str
     )
 
 
-def test_binary_smoke(install_dir: Path, tmp_path: Path) -> None:
+def test_binary_smoke(install_dir: Path, tmp_path: Path, moto_endpoint: str) -> None:  # noqa: F811 - the fixture
     binary = install_dir / "pybase"
     # NOTE: run from another working directory: the data dir must follow the binary, not the cwd.
     elsewhere = tmp_path / "elsewhere"
@@ -178,6 +180,8 @@ def test_binary_smoke(install_dir: Path, tmp_path: Path) -> None:
         assert resp.status_code == 200, resp.text
         assert [r["id"] for r in resp.json()["items"]] == [record_id]
 
+        _s3_round_trip(served, token, moto_endpoint)
+
         resp = served.request("GET", "/_/")
         assert resp.status_code == 200, f"/_/ answered {resp.status_code}: {resp.text[:200]}"
         assert resp.headers["Content-Type"].startswith("text/html")
@@ -202,6 +206,25 @@ def test_binary_smoke(install_dir: Path, tmp_path: Path) -> None:
             assert served.terminate() == 0, served.output()
         finally:
             served.kill()
+
+
+def _s3_round_trip(served: Served, token: str, endpoint: str) -> None:
+    """Files on S3 (moto's server) from the binary, which carries botocore's S3 model alone
+    (build.spec): an upload lands in the bucket and downloads back; then local storage again."""
+    bucket = make_bucket(endpoint, "binary-smoke")
+    resp = served.request("PATCH", "/api/settings", token, json={"s3": s3_settings(endpoint, "binary-smoke")})
+    assert resp.status_code == 200, resp.text
+    resp = served.request("POST", "/api/collections", token,
+                          json={"name": "docs", "type": "base", "listRule": "", "viewRule": "", "fields": [{"name": "doc", "type": "file"}]})  # fmt: skip
+    assert resp.status_code == 200, resp.text
+    resp = served.request("POST", "/api/collections/docs/records", token, files={"doc": ("hello.txt", b"hello from S3")})
+    assert resp.status_code == 200, f"{resp.text}\n{served.output()}"
+    record = resp.json()
+    keys = [item["Key"] for item in bucket.list_objects_v2(Bucket="binary-smoke").get("Contents", [])]
+    assert keys == [f"{record['collectionId']}/{record['id']}/{record['doc']}"], keys
+    resp = served.request("GET", f"/api/files/docs/{record['id']}/{record['doc']}")
+    assert (resp.status_code, resp.content) == (200, b"hello from S3"), resp.text
+    assert served.request("PATCH", "/api/settings", token, json={"s3": {"enabled": False}}).status_code == 200
 
 
 def _restore_round_trip(served: Served, token: str, record_id: str, name: str) -> None:
