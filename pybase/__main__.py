@@ -7,8 +7,8 @@ import sys
 def main() -> int:
     if os.environ.get("PYBASE_SUPERVISE"):
         # NOTE: ``serve --workers N`` started this process again as the supervisor: it needs
-        # little of pybase, so it loads little (pybase.workers.context.SUPERVISE_ENV). Checked
-        # before the CLI is imported, which loads all of pybase.
+        # little of pybase, so it loads little (pybase.workers.context.SUPERVISE_ENV), not even
+        # the CLI.
         from pybase.workers.supervisor import main_from_env
 
         return main_from_env()

@@ -7,7 +7,6 @@ in-flight requests finish and closes the database cleanly.
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import re
 import signal
@@ -17,6 +16,7 @@ import sys
 import textwrap
 import threading
 import time
+import tomllib
 from pathlib import Path
 
 import bcrypt
@@ -24,6 +24,7 @@ import pytest
 import requests
 
 from pybase.store.sqlite_driver import sqlite3  # NOTE: one SQLite per process (see the module)
+from pybase.version import VERSION
 
 REPO = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""), "PYTHONUNBUFFERED": "1"}
@@ -56,7 +57,11 @@ def test_version(tmp_path, args):
     result = cli(*args, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert re.fullmatch(r"pybase version \d+\.\d+\.\d+\S*\n", result.stdout)
-    assert result.stdout.split()[-1] == importlib.metadata.version("pybase"), "one version: pybase/version.py"
+    assert result.stdout.split()[-1] == VERSION
+    # NOTE: one version: the package's is read from pybase/version.py
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())
+    assert "version" in project["project"]["dynamic"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "pybase.version.VERSION"}
 
 
 @pytest.mark.parametrize("args", [["version"], ["--help"], ["serve", "--help"], ["superuser"]], ids=" ".join)

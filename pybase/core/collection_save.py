@@ -27,7 +27,7 @@ from pybase.core.view_schema import (
 )
 from pybase.store import schema_sync
 from pybase.store.dialect import dialect_of, fulltext
-from pybase.store.pg_view_reads import kept as view_reads_kept
+from pybase.store.pg_view_reads import one_read as one_view_read
 from pybase.store.schema import collections_table
 from pybase.tools import dbutils
 
@@ -63,8 +63,8 @@ def save_collection(
                 # NOTE: a view's fields come from its query, so a searchable one it was sent is
                 # refused here (pybase's full-text search covers tables only)
                 searchable = _searchable_sent(col)
-                # PERF: its query is translated three times here (on Postgres): one read of the database
-                with view_reads_kept(conn):
+                # PERF: its query is translated three times here on Postgres (more with a number as id): one read of the database
+                with one_view_read(conn):
                     try:
                         col.fields = infer_view_fields(app, col, conn)
                     except ValidationError as ex:
@@ -334,7 +334,7 @@ def _execute(app: App, conn: Any, col: Collection, old: Collection | None, renam
 
 
 def _create_view(conn: Any, col: Collection) -> None:
-    with view_reads_kept(conn):  # PERF: its query translated twice (on Postgres): one read of the database
+    with one_view_read(conn):  # PERF: its query translated twice on Postgres: one read of the database
         schema_sync.create_view(conn, col.name, stored_view_query(conn, col.view_query), json_fields(col))
 
 

@@ -15,7 +15,7 @@ from pybase.core.fields import Field, new_field
 from pybase.core.records import Record
 from pybase.store import schema_sync
 from pybase.store.dialect import dialect_of
-from pybase.store.pg_view_reads import kept as view_reads_kept
+from pybase.store.pg_view_reads import one_read as one_view_read
 from pybase.store.schema_sync import sqlite_error_text
 from pybase.tools.security import random_string
 from pybase.tools.tokenizer import TokenizeError, split_tokens
@@ -294,7 +294,7 @@ def dry_run_view(app: App, query: str, sample_size: int = 10) -> tuple[list[Fiel
     created and dropped inside one write transaction, so nothing of them stays behind.
     """
     stripped = _one_statement(query)
-    with app.db.write() as conn, view_reads_kept(conn):  # PERF: one read of the database (Postgres)
+    with app.db.write() as conn, one_view_read(conn):  # PERF: one read of the database (Postgres)
         fields = view_fields(app, stripped, conn)
         return fields, sample_view(app, conn, stripped, fields, sample_size)
 

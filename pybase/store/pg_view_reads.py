@@ -7,10 +7,12 @@ columns, its id's type and its sample through temporary views, then the view its
 start compares every view with its translation now: each read the database again (~12 ms a
 translation, most of a save's 130 ms).
 
-:func:`kept` marks a stretch of work on one connection where only temporary views come and go
-(made and dropped again before the next translation): inside it the database is read once, and
-a query translated again with the same inputs gets the same body. Outside it every translation
-reads for itself, as before. Code that runs user SQL (hooks, migrations) must not sit inside.
+:func:`one_read` marks a stretch of work on one connection where only temporary views come and
+go (ordinary views, not Postgres TEMP ones, each made after the translation it needs and
+dropped before the next one): inside it the database is read once, and a query translated again
+with the same inputs gets the same body. Outside it every translation reads for itself, as
+before. Code that changes tables (schema_sync's table functions, hooks, migrations: user SQL)
+must not run inside.
 """
 
 from __future__ import annotations
@@ -29,26 +31,27 @@ COLUMNS_READ = (
     "JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name "
     "WHERE c.table_schema = current_schema()"
 )
-#: ``conn.info`` key of the reads kept by :func:`kept`
+#: ``conn.info`` key of the reads kept by :func:`one_read`
 _KEY = "pybase_view_reads"
 
 
 @contextmanager
-def kept(conn: Connection) -> Iterator[None]:
+def one_read(conn: Connection) -> Iterator[None]:
     """Keep the database's reads and the translated bodies on ``conn`` until the block ends
     (nested blocks share the outer one's). Nothing on SQLite (its views need no reads)."""
     if _KEY in conn.info or conn.dialect.name != "postgresql":
         yield
         return
-    conn.info[_KEY] = ViewReads(conn)
+    info = conn.info  # NOTE: read now: a connection invalidated inside the block raises on reading it
+    info[_KEY] = ViewReads(conn)
     try:
         yield
     finally:
-        conn.info.pop(_KEY, None)
+        info.pop(_KEY, None)
 
 
 def reads(conn: Connection) -> ViewReads:
-    """The reads kept on ``conn`` (:func:`kept`), else fresh ones for one translation."""
+    """The reads kept on ``conn`` (:func:`one_read`), else fresh ones for one translation."""
     found = conn.info.get(_KEY)
     return found if isinstance(found, ViewReads) else ViewReads(conn)
 
@@ -74,14 +77,14 @@ class ViewReads:
                 self._rows.setdefault(table, []).append((column, data_type, bool(in_view)))
         return self._rows
 
-    def effective(self, leave_out: str) -> str:
+    def leave_out_key(self, leave_out: str) -> str:
         """``leave_out`` when a table or view has that name, else "" (leaving it out changes nothing)."""
         return leave_out if leave_out in self._tables() else ""
 
     def spellings(self, leave_out: str = "") -> Spellings:
         """The tables' and columns' names by their lower case (a name spelt two ways is left
         out: which one a query means is not known), but the table or view ``leave_out``'s."""
-        leave_out = self.effective(leave_out)
+        leave_out = self.leave_out_key(leave_out)
         found = self._spellings.get(leave_out)
         if found is not None:
             return found
@@ -119,7 +122,7 @@ class ViewReads:
         """:func:`view_held.held_columns` (read once per question)."""
         from pybase.store import view_held
 
-        key = (self.effective(leave_out), None if tables is None else frozenset(tables))
+        key = (self.leave_out_key(leave_out), None if tables is None else frozenset(tables))
         found = self._held.get(key)
         if found is None:
             found = self._held[key] = view_held.held_columns(self.conn, key[0], key[1])

@@ -87,10 +87,8 @@ def _refresh_once(
         f"SELECT c.relname, obj_description(c.oid, 'pg_class') FROM pg_class c WHERE c.relnamespace = {_NS} "
         "AND c.relkind = 'v'"
     )).all())  # fmt: skip
-    bodies: dict[str, str] = {}
-    stale: list[str] = []
-    with pg_view_reads.kept(conn):  # PERF: one read of the database for every view (only marks change)
-        _compare(conn, views, stored_query, marks, bodies, stale)
+    with pg_view_reads.one_read(conn):  # PERF: one read of the database for every view (only marks change)
+        bodies, stale = _compare(conn, views, stored_query, marks)
     if not stale:
         return []
     try:
@@ -103,10 +101,12 @@ def _refresh_once(
 
 def _compare(
     conn: Connection, views: list[tuple[str, str, list[str]]], stored_query: Callable[[Connection, str], str] | None,
-    marks: dict[str, str], bodies: dict[str, str], stale: list[str],
-) -> None:
-    """Each view's body now (into ``bodies``); the ones whose view is another put in ``stale``,
-    the ones only unmarked marked."""
+    marks: dict[str, str],
+) -> tuple[dict[str, str], list[str]]:
+    """Each view's body as this pybase writes it, and the views made otherwise (stale); a view
+    made alike but without its mark (``marks``: each view's comment) gets it."""
+    bodies: dict[str, str] = {}
+    stale: list[str] = []
     for name, query, json_columns in views:
         if name not in marks:
             continue  # NOTE: no view (a failed restore, SQLite's copy): nothing to compare
@@ -126,6 +126,7 @@ def _compare(
             run(conn, f"COMMENT ON VIEW {quote(name)} IS '{mark}'")
         else:
             stale.append(name)
+    return bodies, stale
 
 
 class _Kept(Exception):

@@ -172,9 +172,9 @@ def view_body(conn: Connection, select_sql: str, json_columns: Iterable[str] = (
     from pybase.store import pg_view_reads, view_held
 
     reads = pg_view_reads.reads(conn)
-    key = (select_sql, reads.effective(name))
+    key = (select_sql, reads.leave_out_key(name))
     if key in reads.bodies:
-        # NOTE: translated already where nothing it reads changed (pg_view_reads.kept)
+        # NOTE: translated already where nothing it reads changed (pg_view_reads.one_read)
         return _json_shown(conn, *reads.bodies[key], json_columns)
     # NOTE: SQLite's names ignore case, Postgres's quoted ones do not: spelt as the database does
     spellings = reads.spellings(name)

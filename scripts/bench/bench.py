@@ -52,19 +52,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def process_tree(root: int) -> list[int]:
-    """``root`` and its descendants (Linux /proc)."""
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-    found, frontier = [root], [root]
-    while frontier:
-        frontier = [pid for pid, parent in parents.items() if parent in frontier]
-        found += frontier
-    return found
+process_tree = proc_cpu.tree_pids  # NOTE: other benchmarks import it from here
 
 
 def postgres_cpu_seconds(root: str) -> float:

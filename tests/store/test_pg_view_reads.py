@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError
 
 from pybase.core.app import App
 from pybase.core.collection_bind import apply_changes, new_collection
-from pybase.store import pg_view_reads
+from pybase.store import pg_view_reads, schema_sync
 from tests.pg import postgres_only
 
 pytestmark = postgres_only
@@ -73,7 +74,7 @@ def app(tmp_path: Path, databases: Any) -> Iterator[App]:
 
 @pytest.mark.parametrize("leave_out", LEAVE_OUT)
 def test_the_reads_answer_as_one_query_each_did(app: App, leave_out: str) -> None:
-    with app.db.write() as conn, pg_view_reads.kept(conn):
+    with app.db.write() as conn, pg_view_reads.one_read(conn):
         reads = pg_view_reads.reads(conn)
         for name in LEAVE_OUT:  # NOTE: every other question first: each answer is its own
             reads.spellings(name)
@@ -81,6 +82,37 @@ def test_the_reads_answer_as_one_query_each_did(app: App, leave_out: str) -> Non
         for tables in (None, {"alpha"}, {"beta", "v_one"}, set()):
             got = sorted(reads.column_rows(leave_out, tables))
             assert got == _reference_columns(conn, leave_out, tables), tables
+
+
+# queries over the tables above (a double-quoted word, a view, JSON read from a text) x the
+# names left out (none, a view, a table, one of two spellings, a temporary name, no table's)
+QUERIES = [
+    'SELECT "id", "Title" FROM "Alpha"',
+    'SELECT id, title AS t FROM beta WHERE title = "x"',
+    'SELECT "id", "ViewOnly" FROM v_one',
+    "SELECT id, json_extract(Extra, '$.a') AS a FROM beta",
+]
+NAMES = ["", "v_one", "Alpha", "Beta", "_temp_abc", "missing"]
+
+
+def _body(conn: Any, query: str, json_columns: tuple[str, ...], name: str) -> str:
+    try:
+        with conn.begin_nested():
+            return schema_sync.view_body(conn, query, json_columns, name)
+    except DBAPIError as ex:
+        return f"refused: {ex.orig}"
+
+
+def test_a_body_kept_is_the_body_read_afresh(app: App) -> None:
+    cases = [(q, j, n) for q in QUERIES for j in ((), ("a", "t")) for n in NAMES]
+    with app.db.write() as conn:
+        fresh = {case: _body(conn, *case) for case in cases}  # NOTE: no one_read: each reads for itself
+    assert sum(body.startswith("refused") for body in fresh.values()) < len(cases) // 2, fresh
+    with app.db.write() as conn, pg_view_reads.one_read(conn):
+        _body(conn, QUERIES[0], (), "_temp_warm")
+        for case in cases:
+            assert _body(conn, *case) == fresh[case], case
+        assert pg_view_reads.reads(conn).bodies  # NOTE: they were kept
 
 
 def _counted(app: App) -> list[str]:

@@ -85,7 +85,7 @@ class SqliteDialect:
     ) -> str:
         """The body of ``CREATE VIEW x AS ...`` for a view collection's query (``columns``: the
         names its columns take, where the query's own names are not all distinct; ``spellings``:
-        the database's table and column names, see :meth:`PostgresDialect.spellings`; ``kinds``:
+        the database's table and column names, see ``pg_view_reads.ViewReads.spellings``; ``kinds``:
         its columns' kinds of value, see :meth:`PostgresDialect.column_kinds`; ``read_columns``:
         the names of the columns of the tables it reads, see view_sql.double_quoted_texts)."""
         return f"SELECT * FROM ({select_sql})"
