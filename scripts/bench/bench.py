@@ -55,22 +55,7 @@ def free_port() -> int:
 process_tree = proc_cpu.tree_pids  # NOTE: other benchmarks import it from here
 
 
-def postgres_cpu_seconds(root: str) -> float:
-    """CPU time of a Postgres server (postmaster, live backends, and backends that exited)."""
-    try:
-        postmaster = int(Path(root, "data", "postmaster.pid").read_text().split()[0])
-    except (OSError, ValueError):
-        return 0.0
-    total = 0
-    for pid in process_tree(postmaster):
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-        if pid == postmaster:
-            total += int(fields[13]) + int(fields[14])
-    return total / os.sysconf("SC_CLK_TCK")
+postgres_cpu_seconds = proc_cpu.postgres_cpu_seconds  # NOTE: other benchmarks import it from here
 
 
 def start_throwaway_postgres() -> Any:

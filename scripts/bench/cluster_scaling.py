@@ -41,7 +41,8 @@ REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(HERE))
 
-from bench import parse_wrk, postgres_cpu_seconds, process_tree  # noqa: E402
+import proc_cpu  # noqa: E402
+from bench import parse_wrk, postgres_cpu_seconds  # noqa: E402
 
 from tests.pg import start_postgres  # noqa: E402
 
@@ -52,14 +53,7 @@ SCENARIOS = ("view", "list", "create")
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU of ``pid`` and its descendants so far."""
-    total = 0
-    for each in process_tree(pid):
-        try:
-            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+    return proc_cpu.tree_cpu_seconds([pid])
 
 
 class Node:

@@ -29,6 +29,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from proc_cpu import postgres_cpu_seconds  # noqa: E402
 
 from pybase.core.app import App  # noqa: E402
 from pybase.core.collection_bind import new_collection  # noqa: E402
@@ -90,34 +93,6 @@ def build_app(data_dir: Path, records: int, users: int) -> None:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
-
-
-def postgres_cpu_seconds(root: str) -> float:
-    """CPU time of the Postgres server and its backends so far (Linux /proc)."""
-    try:
-        postmaster = int(Path(root, "data", "postmaster.pid").read_text().split()[0])
-    except (OSError, ValueError):
-        return 0.0
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-    found, frontier = [postmaster], [postmaster]
-    while frontier:
-        frontier = [pid for pid, parent in parents.items() if parent in frontier]
-        found += frontier
-    total = 0
-    for pid in found:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-        if pid == postmaster:
-            total += int(fields[13]) + int(fields[14])  # NOTE: backends that exited, reaped
-    return total / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> int:

@@ -33,29 +33,15 @@ import requests
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import proc_cpu  # noqa: E402
 from js_route import FILTER_PATH, HOOKS, MIGRATION, RECORD_PATH, free_port  # noqa: E402
 
 ROUTES = {"js_find": RECORD_PATH, "js_filter": FILTER_PATH, "js_hello": "/js/hello/world"}
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _tree(pid: int) -> list[int]:
-    pids = [pid]
-    for task in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{task}/children") as fh:
-            for child in fh.read().split():
-                pids.extend(_tree(int(child)))
-    return pids
 
 
 def cpu_seconds(pid: int) -> float:
     """utime + stime of a process and its children (every thread; workers too), in seconds."""
-    total = 0
-    for one in _tree(pid):
-        with open(f"/proc/{one}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / CLOCK_TICKS
+    return proc_cpu.tree_cpu_seconds([pid])
 
 
 def wrk_count(url: str, duration: int, connections: int) -> int:

@@ -136,6 +136,12 @@ def free_port() -> int:
 
 
 def wrk(url: str, duration: int, connections: int, script: str | None = None) -> float:
+    """Requests per second of a wrk run."""
+    return wrk_run(url, duration, connections, script)[0]
+
+
+def wrk_run(url: str, duration: int, connections: int, script: str | None = None) -> tuple[float, int]:
+    """(requests per second, requests) of a wrk run."""
     cmd = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{duration}s", url]
     if script:
         cmd[1:1] = ["-s", script]
@@ -143,7 +149,14 @@ def wrk(url: str, duration: int, connections: int, script: str | None = None) ->
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         raise RuntimeError(f"{url}: {errors.group(1)} failed responses\n{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    done = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), done  # type: ignore[union-attr]
+
+
+def _quiet(roots: list[int]) -> None:
+    waited = proc_cpu.wait_quiet(roots)
+    if waited >= 60:
+        print(f"WARNING: the servers were still busy after {waited:.0f} s: this run shares the machine", flush=True)
 
 
 def timed_concurrent(base: str, n: int, fib: int) -> float:
@@ -169,7 +182,8 @@ def _wait(url: str, proc: subprocess.Popen[bytes], what: str) -> None:
 
 
 def vs_pocketbase(pb: str, duration: int, connections: int, repeat: int, workers: int = 0) -> dict[str, float]:
-    """The same hooks and migration on pybase and PocketBase (one process each); req/s and ratios."""
+    """The same hooks and migration on pybase and PocketBase (one process each); req/s, CPU per
+    request and ratios."""
     results: dict[str, float] = {}
     work = Path(tempfile.mkdtemp(prefix="pybase-jsbench-pb-"))
     try:
@@ -208,22 +222,21 @@ def vs_pocketbase(pb: str, duration: int, connections: int, repeat: int, workers
             assert a == b and len(a) == 20, (a, b)
             roots = [proc.pid for proc in procs.values()]
             for scenario, path in (("js_find", RECORD_PATH), ("js_filter", FILTER_PATH), ("js_hello", "/js/hello/world")):
-                runs: dict[str, list[float]] = {name: [] for name in bases}
-                cpu: dict[str, list[float]] = {name: [] for name in bases}
+                runs: dict[str, list[tuple[float, float]]] = {name: [] for name in bases}  # (req/s, CPU ms a request)
                 for i in range(repeat):
                     for name in list(bases) if i % 2 == 0 else list(bases)[::-1]:
                         if i == 0:
                             wrk(bases[name] + path, 1, connections)  # warm up
                         # NOTE: both idle first: PocketBase writes its request logs for seconds after a run
-                        proc_cpu.wait_quiet(roots)
+                        _quiet(roots)
                         cpu0 = proc_cpu.tree_cpu_seconds([procs[name].pid])
-                        rps = wrk(bases[name] + path, duration, connections)
-                        proc_cpu.wait_quiet([procs[name].pid])  # the drain after the run is the run's work too
-                        runs[name].append(rps)
-                        cpu[name].append(1000 * (proc_cpu.tree_cpu_seconds([procs[name].pid]) - cpu0) / (rps * duration))
+                        rps, done = wrk_run(bases[name] + path, duration, connections)
+                        _quiet([procs[name].pid])  # the drain after the run is the run's work too
+                        runs[name].append((rps, 1000 * (proc_cpu.tree_cpu_seconds([procs[name].pid]) - cpu0) / max(done, 1)))
                 for name in bases:
-                    results[f"{scenario}_{name}"] = max(runs[name])
-                    results[f"{scenario}_{name}_cpu_ms"] = round(min(cpu[name]), 4)
+                    rps, cpu_ms = max(runs[name])  # NOTE: the best run, its own CPU
+                    results[f"{scenario}_{name}"] = rps
+                    results[f"{scenario}_{name}_cpu_ms"] = round(cpu_ms, 4)
                 ratio = results[f"{scenario}_pybase"] / results[f"{scenario}_pocketbase"]
                 results[f"{scenario}_ratio"] = ratio
                 print(f"{scenario:9} pybase {results[f'{scenario}_pybase']:8.0f} req/s "

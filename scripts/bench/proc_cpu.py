@@ -41,6 +41,21 @@ def cpu_seconds(pids: Iterable[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def postgres_cpu_seconds(root: str) -> float:
+    """CPU time of the Postgres server whose cluster is in ``root``/data: the postmaster, its
+    live backends, and the backends that exited (the postmaster's reaped children)."""
+    try:
+        postmaster = int(Path(root, "data", "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError):
+        return 0.0
+    total = cpu_seconds(tree_pids(postmaster))
+    try:
+        fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return total
+    return total + (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+
+
 def tree_cpu_seconds(roots: Iterable[int]) -> float:
     """CPU time of the process trees under ``roots`` together."""
     return sum(cpu_seconds(tree_pids(root)) for root in roots)
