@@ -8,6 +8,10 @@ PERF: on Postgres a module may run a deterministic part of its cases (CI time): 
 ``POSTGRES_EVERY = n`` keeps the cases whose name hashes to 0 modulo n, and its
 ``POSTGRES_SKIP(name)`` leaves out cases answered the Postgres way by design or not yet alike.
 ``PYBASE_TEST_PG_ALL=1`` runs every case.
+
+A module whose parameters make cells that mean nothing (a second node on SQLite) names them in
+``NOT_RUN(params) -> bool`` (the test's parameters, the backend's included): they are not
+collected as tests, rather than skipped, so that a skip in a run is always worth reading.
 """
 
 from __future__ import annotations
@@ -52,6 +56,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         case = callspec.id.removeprefix("postgres-") if callspec is not None else ""
         module = getattr(item, "module", None)
         backend = callspec.params.get("backend") if callspec is not None else None
+        not_run = getattr(module, "NOT_RUN", None)
+        if callspec is not None and not_run is not None and not_run(callspec.params):
+            dropped.append(item)
+            continue
         if (backend == "sqlite" and item.get_closest_marker("postgres_only")) or (
             backend == "postgres" and item.get_closest_marker("sqlite_only")
         ):
