@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from pybase.core.app import App
 from pybase.core.collection_bind import apply_changes, new_collection
+from pybase.core.view_schema import dry_run_view
 from pybase.store import pg_view_reads, schema_sync
 from tests.pg import postgres_only
 
@@ -124,7 +125,7 @@ def _counted(app: App) -> list[str]:
     return seen
 
 
-def test_a_view_collection_save_reads_the_database_twice(app: App) -> None:
+def test_a_view_collection_save_reads_the_database_twice_and_a_dry_run_once(app: App) -> None:
     # NOTE: five translations (columns, id type, sample, the view: pybase/core/view_schema.py)
     # in two stretches the hooks part (their code may change tables)
     app.save_collection(new_collection({"name": "posts", "type": "base", "fields": [{"name": "title", "type": "text"}]}))
@@ -139,6 +140,9 @@ def test_a_view_collection_save_reads_the_database_twice(app: App) -> None:
     assert len(seen) == 2
     with app.db.read() as conn:
         assert conn.execute(text("SELECT shout FROM v_posts")).all() == []
+    del seen[:]
+    fields, records = dry_run_view(app, "SELECT id, (title || '?') AS ask FROM posts")  # the dashboard's preview
+    assert ([f.name for f in fields], records, len(seen)) == (["id", "ask"], [], 1)
 
 
 def test_a_start_reads_the_database_once_for_every_view(tmp_path: Path, app: App) -> None:
